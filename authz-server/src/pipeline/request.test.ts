@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { cookieValue, normalizeHost, normalizePath, toRequestContext } from './request.ts';
+
+describe('normalizeHost', () => {
+  it.each([
+    ['api.example.com', 'api.example.com'],
+    ['API.Example.com:8443', 'api.example.com'],
+    ['api.example.com.', 'api.example.com'],
+    ['[::1]:9000', '[::1]'],
+    ['10.0.0.1:80', '10.0.0.1'],
+    ['', ''],
+  ])('%s -> %s', (input, expected) => expect(normalizeHost(input)).toBe(expected));
+});
+
+describe('normalizePath', () => {
+  it.each([
+    ['/orders/42', '/orders/42'],
+    ['//orders///42', '/orders/42'],
+    ['/orders/./42', '/orders/42'],
+    ['/a/b/../../orders', '/orders'],
+    ['/../../orders', '/orders'],
+    ['/%6frders/%34%32', '/orders/42'],
+    ['/orders%2F42', '/orders%2F42'],
+    ['/orders%2f..%2f42', '/orders%2F..%2F42'],
+    ['/orders/', '/orders/'],
+    ['', '/'],
+  ])('%s -> %s', (input, expected) => expect(normalizePath(input)).toBe(expected));
+});
+
+describe('toRequestContext', () => {
+  const http = { headers: { ':authority': 'a.test:80', ':method': 'post', ':path': '/x/../login?u=1', 'x-request-id': 'rid', 'x-envoy-external-address': '203.0.113.9' } };
+  it('reads Envoy attributes, preferring x-envoy-external-address for the client IP', () => {
+    const ctx = toRequestContext({ attributes: { source: { address: { socket_address: { address: '10.0.0.5' } }, principal: 'spiffe://td/ns/a/sa/b' }, request: { http } } });
+    expect(ctx).toMatchObject({ requestId: 'rid', host: 'a.test', method: 'POST', path: '/login', query: 'u=1', clientIp: '203.0.113.9', principal: 'spiffe://td/ns/a/sa/b', oversize: null, malformed: false });
+  });
+
+  it('joins repeated header_map entries with "," and decodes raw_value', () => {
+    const ctx = toRequestContext({
+      attributes: { request: { http: { header_map: { headers: [{ key: 'X-A', raw_value: Buffer.from('1') }, { key: 'x-a', value: '2' }, { key: ':authority', value: 'h' }] } } } },
+    });
+    expect(ctx.headers.get('x-a')).toBe('1,2');
+    expect(ctx.host).toBe('h');
+  });
+
+  it('tolerates nothing at all', () => {
+    expect(toRequestContext(undefined)).toMatchObject({ host: '', method: '', path: '/', clientIp: '', principal: '' });
+  });
+
+  it('flags oversized header sets', () => {
+    const ctx = toRequestContext({ attributes: { request: { http: { headers: { big: 'x'.repeat(200) } } } } }, { maxHeaderBytes: 100, maxHeaderCount: 10 });
+    expect(ctx.oversize).toMatch(/header bytes/);
+  });
+
+  it('reads cookies', () => {
+    expect(cookieValue(new Map([['cookie', 'a=1; session=abc ; b=2']]), 'session')).toBe('abc');
+    expect(cookieValue(new Map(), 'session')).toBe('');
+  });
+});

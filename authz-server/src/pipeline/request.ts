@@ -1,0 +1,142 @@
+/**
+ * Turns an Envoy CheckRequest into the normalised request every stage works on. Pure; tolerant of missing
+ * attributes (they become empty strings, which the stages deny on) and of both header encodings Envoy uses
+ * (`headers` map, or `header_map` with encode_raw_headers).
+ */
+import type { CheckRequest, HeaderValue } from '../envoy/protos.ts';
+
+/** Limits on what a single request may carry before it is refused outright. */
+export interface RequestLimits {
+  /** Sum of header name and value lengths. */
+  maxHeaderBytes: number;
+  maxHeaderCount: number;
+}
+
+/** Default limits: Envoy's own default max_request_headers_kb is 60. */
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxHeaderBytes: 96 * 1024, maxHeaderCount: 200 };
+
+/** The request as the pipeline sees it. */
+export interface RequestContext {
+  /** x-request-id (Envoy's http.id is a stream id, not the request id). */
+  requestId: string;
+  /** :authority, lowercase, port and trailing dot stripped. */
+  host: string;
+  method: string;
+  /** :path exactly as received, query included. */
+  rawPath: string;
+  /** Path without query, normalised (dot segments, duplicate slashes, unreserved percent-escapes). */
+  path: string;
+  /** Query string without the "?". */
+  query: string;
+  /** Lowercase header names; repeated headers joined by ",". */
+  headers: Map<string, string>;
+  /** x-envoy-external-address when Envoy set it (edge), else the TCP peer. */
+  clientIp: string;
+  /** mTLS peer principal (SPIFFE URI under Istio), "" for plaintext peers. */
+  principal: string;
+  body: string | Uint8Array | undefined;
+  /** Set when the request exceeds RequestLimits: the pipeline refuses it before anything else. */
+  oversize: string | null;
+  /** The bytes received were not a CheckRequest at all. */
+  malformed: boolean;
+}
+
+/** Strips the port (IPv6-aware), a trailing dot, and lowercases. */
+export function normalizeHost(authority: string): string {
+  let host = authority.trim().toLowerCase();
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    host = end > 0 ? host.slice(0, end + 1) : host;
+  } else {
+    const colon = host.lastIndexOf(':');
+    if (colon >= 0 && host.indexOf(':') === colon && /^\d*$/.test(host.slice(colon + 1))) host = host.slice(0, colon);
+  }
+  return host.endsWith('.') ? host.slice(0, -1) : host;
+}
+
+const UNRESERVED_ESCAPE = /%([0-9A-Fa-f]{2})/g;
+
+function decodeUnreserved(segment: string): string {
+  return segment.replace(UNRESERVED_ESCAPE, (all, hex: string) => {
+    const c = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(c) ? c : all.toUpperCase();
+  });
+}
+
+/**
+ * Normalises a path the way RFC 3986 allows without changing its meaning: unreserved escapes decoded,
+ * reserved ones kept (so "%2F" never becomes a separator), "." and ".." resolved, "//" merged.
+ */
+export function normalizePath(path: string): string {
+  if (path === '') return '/';
+  const out: string[] = [];
+  for (const raw of path.split('/')) {
+    const seg = raw.includes('%') ? decodeUnreserved(raw) : raw;
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  const trailing = path.length > 1 && path.endsWith('/') && out.length > 0 ? '/' : '';
+  return `/${out.join('/')}${trailing}`;
+}
+
+function headersOf(http: NonNullable<NonNullable<NonNullable<CheckRequest['attributes']>['request']>['http']>): Map<string, string> {
+  const map = new Map<string, string>();
+  const list: HeaderValue[] | undefined = http.header_map?.headers;
+  if (list && list.length > 0) {
+    for (const h of list) {
+      if (!h.key) continue;
+      const key = h.key.toLowerCase();
+      const value = h.value !== undefined && h.value !== '' ? h.value : h.raw_value ? Buffer.from(h.raw_value).toString('utf8') : '';
+      const prior = map.get(key);
+      map.set(key, prior === undefined ? value : `${prior},${value}`);
+    }
+    return map;
+  }
+  for (const [k, v] of Object.entries(http.headers ?? {})) map.set(k.toLowerCase(), String(v));
+  return map;
+}
+
+function measure(headers: Map<string, string>, limits: RequestLimits): string | null {
+  if (headers.size > limits.maxHeaderCount) return `${headers.size} headers (limit ${limits.maxHeaderCount})`;
+  let bytes = 0;
+  for (const [k, v] of headers) bytes += k.length + v.length;
+  return bytes > limits.maxHeaderBytes ? `${bytes} header bytes (limit ${limits.maxHeaderBytes})` : null;
+}
+
+/** Builds the RequestContext; never throws. */
+export function toRequestContext(req: CheckRequest | null | undefined, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): RequestContext {
+  const attrs = req?.attributes ?? {};
+  const http = attrs.request?.http ?? {};
+  const headers = headersOf(http);
+  const rawPath = headers.get(':path') ?? http.path ?? '';
+  const q = rawPath.indexOf('?');
+  const pathOnly = q >= 0 ? rawPath.slice(0, q) : rawPath;
+  const external = headers.get('x-envoy-external-address');
+  const peer = attrs.source?.address?.socket_address?.address ?? '';
+  return {
+    requestId: headers.get('x-request-id') ?? '',
+    host: normalizeHost(headers.get(':authority') ?? http.host ?? headers.get('host') ?? ''),
+    method: (headers.get(':method') ?? http.method ?? '').toUpperCase(),
+    rawPath,
+    path: normalizePath(pathOnly),
+    query: q >= 0 ? rawPath.slice(q + 1) : (http.query ?? ''),
+    headers,
+    clientIp: external && external.trim() !== '' ? external.trim() : peer,
+    principal: attrs.source?.principal ?? '',
+    body: http.raw_body && http.raw_body.length > 0 ? http.raw_body : http.body || undefined,
+    oversize: measure(headers, limits),
+    malformed: req !== null && req !== undefined && (req as { malformed?: unknown }).malformed === true,
+  };
+}
+
+/** Reads a cookie value from the cookie header ("" when absent). */
+export function cookieValue(headers: Map<string, string>, name: string): string {
+  const cookie = headers.get('cookie');
+  if (!cookie) return '';
+  for (const part of cookie.split(/[;,]/)) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return '';
+}

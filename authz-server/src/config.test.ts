@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './config.ts';
+
+describe('parseConfig', () => {
+  it('defaults', () => {
+    const c = parseConfig(['--policies', 'p'], {});
+    expect(c).toMatchObject({ policies: ['p'], redisUrl: null, grpcPort: 9001, httpPort: 9090, storeTimeoutMs: 50, decisionLog: 'all' });
+  });
+  it('flags win over environment, environment over defaults', () => {
+    const env = { PALISADE_REDIS_URL: 'redis://env:6379', PALISADE_GRPC_PORT: '7000', PALISADE_POLICIES: 'a,b' };
+    expect(parseConfig([], env)).toMatchObject({ redisUrl: 'redis://env:6379', grpcPort: 7000, policies: ['a', 'b'] });
+    expect(parseConfig(['--grpc-port', '7001', '--redis', 'redis://flag'], env)).toMatchObject({ redisUrl: 'redis://flag', grpcPort: 7001 });
+  });
+  it('rejects nonsense with clear messages', () => {
+    expect(() => parseConfig(['--policies', 'p', '--grpc-port', '99999'], {})).toThrow(ConfigError);
+    expect(() => parseConfig(['--policies', 'p', '--decision-log', 'some'], {})).toThrow(/all, deny or off/);
+    expect(() => parseConfig([], {})).toThrow(/nothing to enforce/);
+    expect(() => parseConfig(['--bogus'], {})).toThrow(ConfigError);
+    expect(() => parseConfig(['--policies', 'p', '--operator', 'x:1'], {})).toThrow(/exclusive/);
+  });
+});

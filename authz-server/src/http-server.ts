@@ -1,0 +1,43 @@
+/** The HTTP side port: /metrics, /healthz (alive), /readyz (a snapshot is in force and not draining). */
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface HttpDeps {
+  registry: Registry;
+  ready: () => { ready: boolean; reason: string };
+  /** Extra JSON endpoints by path (e.g. /inventory). */
+  json?: Record<string, () => unknown>;
+}
+
+/** Creates (does not start) the HTTP server. */
+export function createHttpServer(deps: HttpDeps): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (path === '/readyz') {
+      const r = deps.ready();
+      res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${r.reason}\n`);
+      return;
+    }
+    if (path === '/metrics') {
+      deps.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': deps.registry.contentType }).end(text),
+        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
+      );
+      return;
+    }
+    const handler = path ? deps.json?.[path] : undefined;
+    if (handler) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(handler())}\n`);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  });
+}

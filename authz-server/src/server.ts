@@ -1,0 +1,205 @@
+/**
+ * Composition root of the authz-server: builds the store, snapshot holder, policy source, gRPC services and
+ * HTTP port from an AuthzConfig, and knows how to drain and stop them.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { accessLogHandler, checkHandler, type AccessLogMessage } from './check/check-service.ts';
+import type { AuthzConfig } from './config.ts';
+import { envoyServices } from './envoy/protos.ts';
+import { FileSource } from './file-source.ts';
+import { createHttpServer } from './http-server.ts';
+import { redactUrl } from './logging.ts';
+import { createAuthzMetrics } from './metrics.ts';
+import type { PipelineDeps } from './pipeline/pipeline.ts';
+import { SnapshotHolder } from './snapshot-holder.ts';
+import type { CounterStore } from './store/counter-store.ts';
+import { MemoryCounterStore } from './store/memory-store.ts';
+import { OverLimitCache } from './store/over-limit-cache.ts';
+import { RedisCounterStore } from './store/redis-store.ts';
+
+/** A running authz-server. */
+export interface AuthzServer {
+  grpcPort: number;
+  httpPort: number;
+  holder: SnapshotHolder;
+  registry: Registry;
+  store: CounterStore;
+  /** Reloads standalone policy files now (tests, SIGHUP). */
+  reload(): Promise<boolean>;
+  /** Stops accepting, waits for in-flight Checks up to the grace period, closes everything. */
+  stop(): Promise<void>;
+}
+
+/** Optional injections (tests). */
+export interface AuthzServerOverrides {
+  registry?: Registry;
+  store?: CounterStore;
+  clock?: () => number;
+  onAccessLog?: (msg: AccessLogMessage) => void;
+}
+
+/**
+ * Wraps Check's request deserializer so that bytes which are not a CheckRequest reach the handler as an empty
+ * request (denied as `no-policy`) instead of failing the RPC, which Envoy would treat as "authz unavailable".
+ */
+function tolerantDeserializer(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, def] of Object.entries(service)) {
+    const decode = def.requestDeserialize;
+    out[name] = {
+      ...def,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return decode(bytes);
+        } catch {
+          return { malformed: true };
+        }
+      },
+    };
+  }
+  return out as grpc.ServiceDefinition;
+}
+
+function listen(server: HttpServer, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function bindGrpc(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}
+
+function createStore(config: AuthzConfig, logger: Logger, registry: Registry): CounterStore {
+  if (config.redisClusterNodes) {
+    logger.info({ nodes: config.redisClusterNodes }, 'counter store: Redis Cluster');
+    const nodes = config.redisClusterNodes.map((n) => {
+      const [host = '127.0.0.1', port = '6379'] = n.split(':');
+      return { host, port: Number(port) };
+    });
+    return new RedisCounterStore({ url: '', cluster: { nodes }, timeoutMs: config.storeTimeoutMs, logger, registry });
+  }
+  if (config.redisUrl) {
+    logger.info({ url: redactUrl(config.redisUrl) }, 'counter store: Redis');
+    return new RedisCounterStore({ url: config.redisUrl, timeoutMs: config.storeTimeoutMs, logger, registry });
+  }
+  logger.info('counter store: in-memory (this process only; pass --redis to share limits between replicas)');
+  return new MemoryCounterStore();
+}
+
+/** Starts an authz-server. Rejects (after cleaning up) if the first policy load fails or a port is taken. */
+export async function startAuthzServer(config: AuthzConfig, logger: Logger, overrides: AuthzServerOverrides = {}): Promise<AuthzServer> {
+  const registry = overrides.registry ?? new Registry();
+  let holder: SnapshotHolder | undefined;
+  const metrics = createAuthzMetrics(registry, () => holder?.current()?.loadedAt ?? null);
+  holder = new SnapshotHolder(logger.child({ component: 'snapshot' }), metrics);
+  const store = overrides.store ?? createStore(config, logger.child({ component: 'store' }), registry);
+  const clock = overrides.clock ?? Date.now;
+  const pipeline: PipelineDeps = {
+    store,
+    fallback: new MemoryCounterStore(),
+    overLimit: new OverLimitCache(),
+    clock,
+    onStoreError: (err, policy, failOpen) => {
+      metrics.storeFailures.inc({ policy, failure_policy: failOpen ? 'FailOpen' : 'FailClosed' });
+      logger.debug({ err: err.message, policy }, 'counter store unavailable for a check');
+    },
+  };
+
+  let fileSource: FileSource | null = null;
+  if (config.policies.length > 0) {
+    fileSource = new FileSource(config.policies, holder, logger, config.reloadDebounceMs);
+    if (!(await fileSource.reload())) {
+      await store.close();
+      throw new Error(`policy files are invalid (see the log above): ${config.policies.join(', ')}`);
+    }
+    fileSource.watch();
+  }
+
+  const { authorization, accessLog } = envoyServices();
+  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const health = new HealthImplementation({ '': 'NOT_SERVING', 'envoy.service.auth.v3.Authorization': 'NOT_SERVING' });
+  health.addToServer(grpcServer);
+  grpcServer.addService(tolerantDeserializer(authorization.service), {
+    Check: checkHandler({
+      holder,
+      pipeline,
+      limits: { maxHeaderBytes: config.maxHeaderBytes, maxHeaderCount: config.maxHeaderCount },
+      logger,
+      metrics,
+      decisionLog: config.decisionLog,
+    }),
+  });
+  grpcServer.addService(accessLog.service, {
+    StreamAccessLogs: accessLogHandler({ logger, metrics, ...(overrides.onAccessLog ? { onEntry: overrides.onAccessLog } : {}) }),
+  });
+
+  let draining = false;
+  const http = createHttpServer({
+    registry,
+    ready: () => {
+      if (draining) return { ready: false, reason: 'draining' };
+      const rt = holder.current();
+      return rt ? { ready: true, reason: `snapshot ${rt.version}` } : { ready: false, reason: 'no snapshot loaded yet' };
+    },
+  });
+
+  let grpcPort: number;
+  let httpPort: number;
+  try {
+    grpcPort = await bindGrpc(grpcServer, `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.grpcPort}`);
+    httpPort = await listen(http, config.host, config.httpPort);
+  } catch (err) {
+    grpcServer.forceShutdown();
+    http.close();
+    fileSource?.close();
+    await store.close();
+    throw err;
+  }
+  const serving = holder.current() ? 'SERVING' : 'NOT_SERVING';
+  health.setStatus('', serving);
+  health.setStatus('envoy.service.auth.v3.Authorization', serving);
+  logger.info({ grpcPort, httpPort, policies: config.policies, store: store.kind }, 'authz-server listening');
+
+  return {
+    grpcPort,
+    httpPort,
+    holder,
+    registry,
+    store,
+    reload: () => (fileSource ? fileSource.reload() : Promise.resolve(false)),
+    async stop() {
+      draining = true;
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus('envoy.service.auth.v3.Authorization', 'NOT_SERVING');
+      fileSource?.close();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          logger.warn({ graceMs: config.shutdownGraceMs }, 'grace period over; cancelling remaining calls');
+          grpcServer.forceShutdown();
+          resolve();
+        }, config.shutdownGraceMs);
+        timer.unref();
+        grpcServer.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      await store.close();
+      await pipeline.fallback.close();
+      logger.info('authz-server stopped');
+    },
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * `npm run bench`: drives envoy.service.auth.v3.Authorization/Check on a real authz-server process with ghz
+ * (installed with `go install` into ~/.cache/palisade/bin on first use), at saturation and at fixed rates, and
+ * prints a table: rps, p50/p90/p99/p99.9 latency, server CPU and RSS.
+ *
+ *   npm run bench                       # all scenarios, 10 s per step
+ *   npm run bench -- --duration 5 --scenario api-key
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ENVOY_PROTO_INCLUDE_DIRS } from '../authz-server/src/envoy/protos.ts';
+import { scenarios, type Scenario } from './scenarios.ts';
+
+const GHZ_MODULE = 'github.com/bojand/ghz/cmd/ghz@v0.121.0';
+const root = join(import.meta.dirname, '..');
+const cacheBin = join(process.env['PALISADE_CACHE'] ?? join(homedir(), '.cache', 'palisade'), 'bin');
+const outDir = join(root, 'bench', 'out');
+
+/** Installs a Go tool into the cache unless it is there; fails loudly without Go. */
+export function ensureGoTool(name: string, module: string): string {
+  const bin = join(cacheBin, name);
+  if (existsSync(bin)) return bin;
+  mkdirSync(cacheBin, { recursive: true });
+  process.stderr.write(`installing ${module} (go install) ...\n`);
+  const r = spawnSync('go', ['install', module], { env: { ...process.env, GOBIN: cacheBin }, stdio: 'inherit' });
+  if (r.error || r.status !== 0) throw new Error(`cannot install ${name}: ${r.error?.message ?? `go install exited ${r.status}`}. Go is required for benchmarks.`);
+  return bin;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(httpPort: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`authz-server exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+      if (res.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('authz-server did not become ready in 20 s');
+}
+
+/** CPU seconds (user+system) and RSS of a process from /proc. */
+function procStats(pid: number): { cpuSeconds: number; rssMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const rssPages = Number(fields[21]);
+  return { cpuSeconds: ticks / 100, rssMiB: (rssPages * 4096) / (1024 * 1024) };
+}
+
+interface GhzReport {
+  count: number;
+  rps: number;
+  latencyDistribution: Array<{ percentage: number; latency: number }> | null;
+  statusCodeDistribution: Record<string, number>;
+  errorDistribution?: Record<string, number> | null;
+}
+
+/** One row of the results table. */
+export interface Row {
+  scenario: string;
+  load: string;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  errors: number;
+  cpuPct: number;
+  rssMiB: number;
+}
+
+function pct(r: GhzReport, p: number): number {
+  const d = r.latencyDistribution?.find((x) => x.percentage === p);
+  return d ? d.latency / 1e6 : Number.NaN;
+}
+
+async function runGhz(ghz: string, port: number, scenario: Scenario, load: { name: string; args: string[] }, pid: number): Promise<Row> {
+  mkdirSync(outDir, { recursive: true });
+  const dataFile = join(outDir, `${scenario.name}.data.json`);
+  writeFileSync(dataFile, JSON.stringify(scenario.requests));
+  const args = [
+    '--insecure',
+    '--import-paths', ENVOY_PROTO_INCLUDE_DIRS.join(','),
+    '--proto', 'envoy/service/auth/v3/external_auth.proto',
+    '--call', 'envoy.service.auth.v3.Authorization.Check',
+    '--data-file', dataFile,
+    '--format', 'json',
+    '--skipFirst', '200',
+    ...load.args,
+    `127.0.0.1:${port}`,
+  ];
+  const before = procStats(pid);
+  let peakRss = before.rssMiB;
+  const sampler = setInterval(() => {
+    try {
+      peakRss = Math.max(peakRss, procStats(pid).rssMiB);
+    } catch {
+      /* process gone */
+    }
+  }, 250);
+  const started = Date.now();
+  const r = spawnSync(ghz, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const wall = (Date.now() - started) / 1000;
+  clearInterval(sampler);
+  const after = procStats(pid);
+  if (r.status !== 0 && !r.stdout) throw new Error(`ghz failed: ${r.stderr}`);
+  const report = JSON.parse(r.stdout) as GhzReport;
+  const errors = Object.entries(report.statusCodeDistribution ?? {}).filter(([k]) => k !== 'OK').reduce((s, [, v]) => s + v, 0);
+  return {
+    scenario: scenario.name,
+    load: load.name,
+    rps: Math.round(report.rps),
+    p50: pct(report, 50),
+    p90: pct(report, 90),
+    p99: pct(report, 99),
+    p999: pct(report, 99.9),
+    errors,
+    cpuPct: Math.round(((after.cpuSeconds - before.cpuSeconds) / wall) * 100),
+    rssMiB: Math.round(Math.max(peakRss, after.rssMiB)),
+  };
+}
+
+/** Renders rows as a Markdown table. */
+export function renderTable(rows: Row[]): string {
+  const f = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(2));
+  const lines = [
+    '| scenario | load | rps | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | server CPU % | server RSS MiB |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.scenario} | ${r.load} | ${r.rps} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.p999)} | ${r.errors} | ${r.cpuPct} | ${r.rssMiB} |`),
+  ];
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, scenario: { type: 'string' }, rates: { type: 'string', default: '1000,2500' } } });
+  const duration = `${Number(values.duration)}s`;
+  const ghz = ensureGoTool('ghz', GHZ_MODULE);
+  const selected = scenarios().filter((s) => !values.scenario || s.name.includes(values.scenario));
+  if (selected.length === 0) throw new Error(`no scenario matches ${values.scenario}`);
+  const rows: Row[] = [];
+  for (const scenario of selected) {
+    const grpcPort = await freePort();
+    const httpPort = await freePort();
+    const child = spawn(process.execPath, ['authz-server/src/main.ts', '--policies', scenario.policies, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', scenario.decisionLog ?? 'off', ...(scenario.serverArgs ?? [])], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    try {
+      await waitReady(httpPort, child);
+      const loads = [
+        { name: 'saturation c=32', args: ['--concurrency', '32', '--connections', '4', '--duration', duration] },
+        ...values.rates.split(',').map((r) => ({ name: `fixed ${r} rps`, args: ['--rps', r, '--concurrency', '32', '--connections', '4', '--duration', duration] })),
+      ];
+      for (const load of loads) {
+        const row = await runGhz(ghz, grpcPort, scenario, load, child.pid as number);
+        rows.push(row);
+        process.stderr.write(`${row.scenario} / ${row.load}: ${row.rps} rps, p99 ${row.p99.toFixed(2)} ms\n`);
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim();
+  process.stdout.write(`\nPalisade authz-server, one process, Node ${process.version}, ${cpus().length} cores (${cpu}), commit ${commit}; ghz and the server share the machine.\n\n${renderTable(rows)}\n`);
+}
+
+if (import.meta.main) await main();

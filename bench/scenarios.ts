@@ -1,0 +1,58 @@
+/**
+ * Benchmark scenarios: Envoy-shaped CheckRequests (as JSON for ghz, proto field names) and the policies they
+ * run against. ghz cycles through `requests`, so each scenario mixes a few paths and clients.
+ */
+import { join } from 'node:path';
+
+/** One benchmark scenario. */
+export interface Scenario {
+  name: string;
+  policies: string;
+  requests: unknown[];
+  serverArgs?: string[];
+  decisionLog?: 'all' | 'deny' | 'off';
+}
+
+function request(host: string, path: string, i: number, extra: { headers?: Record<string, string>; principal?: string } = {}): unknown {
+  const headers = {
+    ':authority': host,
+    ':method': 'GET',
+    ':path': path,
+    ':scheme': 'http',
+    'x-request-id': `bench-${i}-0000-0000-000000000000`,
+    'x-forwarded-for': `10.0.${i % 250}.${(i * 7) % 250}`,
+    'x-forwarded-proto': 'http',
+    'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36',
+    accept: 'application/json',
+    'accept-language': 'en-GB,en;q=0.9',
+    ...extra.headers,
+  };
+  return {
+    attributes: {
+      source: {
+        address: { socket_address: { address: `10.0.${i % 250}.${(i * 7) % 250}`, port_value: 40000 + i } },
+        ...(extra.principal ? { principal: extra.principal } : {}),
+      },
+      destination: { address: { socket_address: { address: '10.9.9.9', port_value: 8080 } } },
+      request: { http: { id: String(1000 + i), method: 'GET', path, host, scheme: 'http', protocol: 'HTTP/1.1', headers } },
+    },
+  };
+}
+
+/** All scenarios, in table order. */
+export function scenarios(): Scenario[] {
+  const policies = join(import.meta.dirname, 'policies');
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  return [
+    {
+      name: 'api-key + rules',
+      policies,
+      requests: range(16).map((i) => request('apikey.bench.local', i % 2 ? `/orders/${i}` : '/orders', i, { headers: { 'x-api-key': 'bench-key-1' } })),
+    },
+    {
+      name: 'mTLS principal + rules',
+      policies,
+      requests: range(16).map((i) => request('mtls.bench.local', `/orders/${i}`, i, { principal: 'spiffe://cluster.local/ns/shop/sa/frontend' })),
+    },
+  ];
+}

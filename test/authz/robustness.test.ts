@@ -1,0 +1,203 @@
+/**
+ * Bad input and operations: garbage bytes, missing attributes, oversized headers, invalid UTF-8, hot reload with
+ * a broken file, health/readiness/metrics, and a real process draining on SIGTERM.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authzClient, envoyRequest, headerOf, type AuthzClient } from '../support/envoy.ts';
+import { captureLogger, policyDoc, startTestServer, writePolicyDir } from '../support/policies.ts';
+import type { CheckResponse } from '../../authz-server/src/envoy/protos.ts';
+import type { AuthzServer } from '../../authz-server/src/server.ts';
+import { envoyServices } from '../../authz-server/src/envoy/protos.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function rawCheck(port: number, bytes: Buffer): Promise<CheckResponse> {
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const { authorization } = envoyServices();
+  const decode = authorization.service['Check']?.responseDeserialize as (b: Buffer) => CheckResponse;
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(
+      '/envoy.service.auth.v3.Authorization/Check',
+      (b: Buffer) => b,
+      decode,
+      bytes,
+      { deadline: Date.now() + 5000 },
+      (err, res) => {
+        client.close();
+        if (err) reject(err);
+        else resolve(res as CheckResponse);
+      },
+    );
+  });
+}
+
+describe('bad input never crashes the server and gets a clear deny', () => {
+  let server: AuthzServer;
+  let client: AuthzClient;
+  let dir: Awaited<ReturnType<typeof writePolicyDir>>;
+  const log = captureLogger();
+
+  beforeAll(async () => {
+    dir = await writePolicyDir([policyDoc('open', { hosts: ['orders.shop.svc.cluster.local'], inspection: { pathTraversal: true, sqlInjection: true, xss: true } })]);
+    server = await startTestServer(['--policies', dir.dir], log.logger);
+    client = authzClient(server.grpcPort);
+  });
+  afterAll(async () => {
+    client?.close();
+    await server?.stop();
+    await dir?.cleanup();
+  });
+
+  it('garbage bytes -> denied CheckResponse (no RPC error)', async () => {
+    for (const bytes of [Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), Buffer.from('this is not protobuf at all \u0000\u0001'), Buffer.alloc(0)]) {
+      const res = await rawCheck(server.grpcPort, bytes);
+      expect(res.status.code).toBe(7);
+      expect(headerOf(res.denied_response?.headers, 'x-palisade-reason')).toBe('no-policy');
+    }
+    expect((await client.check(envoyRequest())).status.code).toBe(0);
+  });
+
+  it('missing attributes -> 403 no-policy', async () => {
+    for (const req of [{}, { attributes: {} }, { attributes: { request: {} } }, { attributes: { request: { http: {} } } }]) {
+      const res = await client.check(req);
+      expect(res.status.code).toBe(7);
+      expect(res.denied_response?.status.code).toBe(403);
+    }
+  });
+
+  it('1 MB of headers -> 403 inspection (oversized), server keeps serving', async () => {
+    const res = await client.check(envoyRequest({ headers: { 'x-big': 'a'.repeat(1024 * 1024) } }));
+    expect(res.status.code).toBe(7);
+    expect(headerOf(res.denied_response?.headers, 'x-palisade-reason')).toBe('inspection');
+    const many = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`x-h-${i}`, 'v']));
+    expect((await client.check(envoyRequest({ headers: many }))).status.code).toBe(7);
+    expect((await client.check(envoyRequest())).status.code).toBe(0);
+  });
+
+  it('invalid UTF-8 in the path (raw header bytes) -> a decision, not a crash', async () => {
+    const req = envoyRequest({ rawHeaders: true, path: '/orders/x' });
+    const list = req.attributes?.request?.http?.header_map?.headers ?? [];
+    const path = list.find((h) => h.key === ':path');
+    if (!path) throw new Error('no :path header');
+    path.raw_value = Buffer.from([0x2f, 0x6f, 0xc3, 0x28, 0xa0, 0xa1, 0xff, 0x2f, 0x2e, 0x2e, 0x2f]);
+    const res = await client.check(req);
+    expect([0, 7]).toContain(res.status.code);
+    expect(res.http_response).toBeDefined();
+    // Lone surrogates in a proto string field are encoded by protobufjs as replacement characters.
+    const res2 = await client.check(envoyRequest({ path: '/orders/\uD800\uDFFF\uD800' }));
+    expect(res2.http_response).toBeDefined();
+  });
+
+  it('serves /healthz, /readyz and /metrics with decision counters', async () => {
+    const base = `http://127.0.0.1:${server.httpPort}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.text()).toContain('snapshot sha256:');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/palisade_decisions_total\{policy="shop\/open",verdict="allow",reason="none"\} [1-9]/);
+    expect(metrics).toMatch(/palisade_decisions_total\{policy="",verdict="deny",reason="no-policy"\} [1-9]/);
+    expect(metrics).toContain('palisade_decision_duration_seconds_bucket');
+    expect(metrics).toMatch(/palisade_snapshot_info\{version="sha256:[0-9a-f]+"\} 1/);
+    expect(metrics).toMatch(/palisade_snapshot_age_seconds \d/);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+});
+
+describe('hot reload', () => {
+  it('applies a changed file, keeps the last good snapshot on a broken one and says why', async () => {
+    const log = captureLogger();
+    const dir = await writePolicyDir([policyDoc('a', { hosts: ['a.example.com'] })]);
+    const server = await startTestServer(['--policies', dir.dir], log.logger);
+    const client = authzClient(server.grpcPort);
+    const waitFor = async (pred: () => Promise<boolean>) => {
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline) {
+        if (await pred()) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('condition not met within 5 s');
+    };
+    try {
+      expect((await client.check(envoyRequest({ host: 'a.example.com' }))).status.code).toBe(0);
+      await dir.rewrite([policyDoc('a', { hosts: ['a.example.com'], mode: 'Enforce', rules: [{ paths: ['/only'] }] })]);
+      await waitFor(async () => (await client.check(envoyRequest({ host: 'a.example.com', path: '/orders' }))).status.code === 7);
+      const goodVersion = server.holder.current()?.version;
+
+      await dir.rewrite('apiVersion: palisade.dev/v1alpha1\nkind: ApiProtectionPolicy\nmetadata: { name: a }\nspec: { hosts: [a.example.com], mode: Sometimes }\n');
+      await waitFor(async () => log.lines.some((l) => String(l['msg']).startsWith('policy files rejected')));
+      const rejected = log.lines.find((l) => String(l['msg']).startsWith('policy files rejected'));
+      expect(JSON.stringify(rejected?.['problems'])).toContain('spec.mode: must be one of');
+      expect(server.holder.current()?.version).toBe(goodVersion);
+      expect((await client.check(envoyRequest({ host: 'a.example.com', path: '/only' }))).status.code).toBe(0);
+
+      await dir.rewrite('spec: [unclosed');
+      await waitFor(async () => log.lines.filter((l) => String(l['msg']).startsWith('policy files rejected')).length >= 2);
+      expect(server.holder.current()?.version).toBe(goodVersion);
+    } finally {
+      client.close();
+      await server.stop();
+      await dir.cleanup();
+    }
+  });
+
+  it('refuses to start on invalid files with a clear error', async () => {
+    const log = captureLogger();
+    const dir = await writePolicyDir('kind: ApiProtectionPolicy\napiVersion: palisade.dev/v1alpha1\nmetadata: { name: x }\nspec: { hosts: [] }\n' as unknown as unknown[]);
+    await expect(startTestServer(['--policies', dir.dir], log.logger)).rejects.toThrow(/policy files are invalid/);
+    expect(log.text()).toContain('spec.hosts');
+    await dir.cleanup();
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+describe('the real process', () => {
+  it('npm start equivalent serves the examples, and SIGTERM drains then exits 0', async () => {
+    const grpcPort = await freePort();
+    const httpPort = await freePort();
+    const child = spawn(process.execPath, ['authz-server/src/main.ts', '--policies', 'examples/policies', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        if (Date.now() > deadline) throw new Error(`not ready: ${stdout}`);
+        const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false);
+        if (ok) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const client = authzClient(grpcPort);
+      const res = await client.check(envoyRequest({ host: 'catalog.example.com', path: '/products/1' }));
+      expect(res.status.code).toBe(0);
+      client.close();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stdout).toContain('"msg":"authz-server stopped"');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('exits 2 with usage on bad flags', async () => {
+    const child = spawn(process.execPath, ['authz-server/src/main.ts', '--grpc-port', 'abc', '--policies', 'examples/policies'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(2);
+    expect(stderr).toContain('--grpc-port must be an integer');
+  });
+});

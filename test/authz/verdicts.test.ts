@@ -1,0 +1,256 @@
+/**
+ * Every row of SPEC.md's verdict table, over real gRPC on loopback, with Envoy-shaped CheckRequests.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authzClient, envoyRequest, headerOf, spiffe, type AuthzClient } from '../support/envoy.ts';
+import { captureLogger, policyDoc, sha256, startTestServer, testIssuer, writePolicyDir, type TestIssuer } from '../support/policies.ts';
+import type { AuthzServer } from '../../authz-server/src/server.ts';
+
+const FRONTEND = spiffe('shop', 'frontend');
+const API_KEY = 'mobile-key-0123456789';
+
+function spec(issuer: TestIssuer, extra: Record<string, unknown> = {}) {
+  return {
+    hosts: ['orders.shop.svc.cluster.local', 'api.example.com'],
+    identity: {
+      requireMTLS: true,
+      allowedPrincipals: [FRONTEND, 'spiffe://cluster.local/ns/*/sa/checkout'],
+      deniedPrincipals: ['spiffe://cluster.local/ns/shop/sa/checkout'],
+    },
+    authentication: {
+      required: true,
+      apiKeys: { keys: [{ consumer: 'mobile-app', sha256: sha256(API_KEY) }] },
+      jwt: { issuer: issuer.issuer, audiences: ['orders'], jwks: issuer.jwks },
+    },
+    rules: [
+      { methods: ['GET', 'HEAD'], paths: ['/orders', '/orders/*', '/search'] },
+      { methods: ['POST'], paths: ['/login', '/orders'], consumers: ['mobile-app'] },
+      { methods: ['DELETE'], paths: ['/orders/*'], claims: { role: 'admin' } },
+    ],
+    rateLimits: [{ name: 'login-per-ip', methods: ['POST'], paths: ['/login'], key: ['clientIP'], requests: 2, period: '1m' }],
+    inspection: { sqlInjection: true, xss: true, pathTraversal: true },
+    bot: { mode: 'Enforce', denyScore: 60, challengeScore: 40 },
+    ...extra,
+  };
+}
+
+describe('verdict table over gRPC', () => {
+  let server: AuthzServer;
+  let client: AuthzClient;
+  let issuer: TestIssuer;
+  let policies: Awaited<ReturnType<typeof writePolicyDir>>;
+  const log = captureLogger();
+
+  beforeAll(async () => {
+    issuer = await testIssuer();
+    policies = await writePolicyDir([
+      policyDoc('orders', spec(issuer)),
+      policyDoc('orders-monitor', { ...spec(issuer), hosts: ['monitor.example.com'], mode: 'Monitor' }),
+      // A dead Redis port: a real RedisCounterStore that cannot connect.
+      policyDoc('closed', { hosts: ['closed.example.com'], failurePolicy: 'FailClosed', rateLimits: [{ name: 'any', key: ['clientIP'], requests: 100, period: '1s' }] }),
+      policyDoc('open', { hosts: ['open.example.com'], failurePolicy: 'FailOpen', rateLimits: [{ name: 'any', key: ['clientIP'], requests: 1, period: '1m' }] }),
+    ]);
+    server = await startTestServer(['--policies', policies.dir], log.logger);
+    client = authzClient(server.grpcPort);
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await server?.stop();
+    await policies?.cleanup();
+  });
+
+  /** A request that passes identity and authentication; tests vary one thing. */
+  const ok = (shape: Parameters<typeof envoyRequest>[0] = {}) =>
+    envoyRequest({ principal: FRONTEND, ...shape, headers: { 'x-api-key': API_KEY, ...shape.headers } });
+
+  it('allows a valid request and sets upstream headers, dropping the API key', async () => {
+    const res = await client.check(ok({ path: '/orders/42' }));
+    expect(res.status.code).toBe(0);
+    expect(res.http_response).toBe('ok_response');
+    const headers = res.ok_response?.headers;
+    expect(headerOf(headers, 'x-palisade-consumer')).toBe('mobile-app');
+    expect(headerOf(headers, 'x-palisade-principal')).toBe(FRONTEND);
+    expect(headerOf(headers, 'x-palisade-bot-verdict')).toBe('allow');
+    expect(Number(headerOf(headers, 'x-palisade-bot-score'))).toBeLessThan(40);
+    expect(res.ok_response?.headers_to_remove).toContain('x-api-key');
+    expect(res.ok_response?.headers_to_remove).toContain('x-palisade-would-deny');
+    for (const h of headers ?? []) expect(h.append?.value).toBe(false);
+  });
+
+  async function expectDenied(req: ReturnType<typeof envoyRequest>, grpcCode: number, http: number, reason: string) {
+    const res = await client.check(req);
+    expect(res.status.code).toBe(grpcCode);
+    expect(res.http_response).toBe('denied_response');
+    expect(res.denied_response?.status.code).toBe(http);
+    expect(headerOf(res.denied_response?.headers, 'x-palisade-reason')).toBe(reason);
+    const requestId = req.attributes?.request?.http?.headers?.['x-request-id'];
+    expect(JSON.parse(res.denied_response?.body ?? '')).toEqual({ error: reason, requestId });
+    return res;
+  }
+
+  it('no policy for the host -> 403 no-policy', async () => {
+    await expectDenied(ok({ host: 'unknown.example.com' }), 7, 403, 'no-policy');
+  });
+
+  it('host matching strips the port and ignores case', async () => {
+    const res = await client.check(ok({ host: 'Orders.Shop.svc.cluster.local:8080', path: '/orders' }));
+    expect(res.status.code).toBe(0);
+  });
+
+  it('mTLS missing -> 403 identity', async () => {
+    const req = envoyRequest({ headers: { 'x-api-key': API_KEY } });
+    await expectDenied(req, 7, 403, 'identity');
+  });
+
+  it('principal not allowed, or denied (deny wins over allow) -> 403 identity', async () => {
+    await expectDenied(ok({ principal: spiffe('shop', 'intruder') }), 7, 403, 'identity');
+    // checkout in ns shop matches the allow glob AND the deny list: deny wins.
+    await expectDenied(ok({ principal: spiffe('shop', 'checkout') }), 7, 403, 'identity');
+    expect((await client.check(ok({ principal: spiffe('billing', 'checkout') }))).status.code).toBe(0);
+  });
+
+  it('credential missing -> 401 authentication with www-authenticate', async () => {
+    const res = await expectDenied(envoyRequest({ principal: FRONTEND }), 16, 401, 'authentication');
+    const challenge = headerOf(res.denied_response?.headers, 'www-authenticate') ?? '';
+    expect(challenge).toContain('Bearer realm=');
+    expect(challenge).toContain('ApiKey header="x-api-key"');
+  });
+
+  it('invalid API key -> 401', async () => {
+    await expectDenied(envoyRequest({ principal: FRONTEND, headers: { 'x-api-key': 'wrong' } }), 16, 401, 'authentication');
+  });
+
+  it('Basic credentials are rejected even with a valid API key', async () => {
+    const basic = `Basic ${Buffer.from('user:pass').toString('base64')}`;
+    await expectDenied(ok({ headers: { authorization: basic } }), 16, 401, 'authentication');
+  });
+
+  it('JWT: valid token allows with sub as consumer; expired, wrong audience, wrong issuer, tampered -> 401', async () => {
+    const good = await issuer.sign({ sub: 'user-7', role: 'admin' });
+    const res = await client.check(envoyRequest({ principal: FRONTEND, method: 'DELETE', path: '/orders/9', headers: { authorization: `Bearer ${good}` } }));
+    expect(res.status.code).toBe(0);
+    expect(headerOf(res.ok_response?.headers, 'x-palisade-consumer')).toBe('user-7');
+
+    const expired = await issuer.sign({ sub: 'u' }, { expiresIn: Math.floor(Date.now() / 1000) - 120 });
+    const wrongAud = await issuer.sign({ sub: 'u' }, { audience: 'billing' });
+    const wrongIss = await issuer.sign({ sub: 'u' }, { issuer: 'https://evil.test' });
+    const tampered = `${good.slice(0, -4)}AAAA`;
+    for (const token of [expired, wrongAud, wrongIss, tampered, 'not-a-jwt']) {
+      await expectDenied(envoyRequest({ principal: FRONTEND, headers: { authorization: `Bearer ${token}` } }), 16, 401, 'authentication');
+    }
+  });
+
+  it('no rule matches -> 403 access (method, path, consumer and claim conditions)', async () => {
+    await expectDenied(ok({ method: 'PUT', path: '/orders/1' }), 7, 403, 'access');
+    await expectDenied(ok({ path: '/admin' }), 7, 403, 'access');
+    const user = await issuer.sign({ sub: 'user-8', role: 'viewer' });
+    await expectDenied(envoyRequest({ principal: FRONTEND, method: 'DELETE', path: '/orders/9', headers: { authorization: `Bearer ${user}` } }), 7, 403, 'access');
+    await expectDenied(envoyRequest({ principal: FRONTEND, method: 'POST', path: '/orders', headers: { authorization: `Bearer ${user}` } }), 7, 403, 'access');
+  });
+
+  it('malicious input -> 403 inspection (query, header, body)', async () => {
+    await expectDenied(ok({ path: "/search?q=1%27%20OR%201%3D1--" }), 7, 403, 'inspection');
+    await expectDenied(ok({ path: '/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E' }), 7, 403, 'inspection');
+    await expectDenied(ok({ path: '/orders/..%2F..%2Fetc%2Fpasswd' }), 7, 403, 'inspection');
+    await expectDenied(ok({ method: 'POST', path: '/orders', headers: { 'content-type': 'application/json' }, body: '{"note":"1 UNION SELECT password FROM users"}' }), 7, 403, 'inspection');
+  });
+
+  it('rate limited -> 429 with retry-after and ratelimit headers; allowed responses carry ratelimit headers', async () => {
+    const login = () => ok({ method: 'POST', path: '/login', sourceIp: '198.51.100.7' });
+    const first = await client.check(login());
+    expect(first.status.code).toBe(0);
+    expect(headerOf(first.ok_response?.response_headers_to_add, 'ratelimit-limit')).toBe('2');
+    expect(headerOf(first.ok_response?.response_headers_to_add, 'ratelimit-remaining')).toBe('1');
+    expect((await client.check(login())).status.code).toBe(0);
+    const res = await expectDenied(login(), 8, 429, 'rate-limit');
+    const h = res.denied_response?.headers;
+    expect(Number(headerOf(h, 'retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(headerOf(h, 'ratelimit-limit')).toBe('2');
+    expect(headerOf(h, 'ratelimit-remaining')).toBe('0');
+    expect(Number(headerOf(h, 'ratelimit-reset'))).toBeGreaterThan(0);
+    // Another client IP has its own bucket.
+    expect((await client.check(ok({ method: 'POST', path: '/login', sourceIp: '198.51.100.8' }))).status.code).toBe(0);
+  });
+
+  it('x-envoy-external-address is the client IP when Envoy sets it', async () => {
+    const login = () => ok({ method: 'POST', path: '/login', sourceIp: '10.0.0.1', headers: { 'x-envoy-external-address': '203.0.113.50' } });
+    await client.check(login());
+    await client.check(login());
+    await expectDenied(login(), 8, 429, 'rate-limit');
+  });
+
+  it('bot deny -> 403 bot; a challenge-level score is allowed with verdict challenge', async () => {
+    const bot = ok({ headers: { 'user-agent': 'python-requests/2.32', accept: '' } });
+    await expectDenied(bot, 7, 403, 'bot');
+    const res = await client.check(ok({ headers: { 'user-agent': 'curl/8.5.0' } }));
+    expect(res.status.code).toBe(0);
+    expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-verdict')).toBe('challenge');
+  });
+
+  it('store down with FailClosed -> 503 unavailable; FailOpen -> allowed by the local limiter', async () => {
+    // This server runs the in-memory store; the dead-Redis behaviour is covered in test/redis. Here the policy
+    // path is exercised through a server whose store is a Redis that is not there.
+    const { RedisCounterStore } = await import('../../authz-server/src/store/redis-store.ts');
+    const { Registry } = await import('prom-client');
+    const store = new RedisCounterStore({ url: 'redis://127.0.0.1:1', timeoutMs: 50, logger: log.logger, registry: new Registry() });
+    const down = await startTestServer(['--policies', policies.dir], log.logger, { store });
+    const c = authzClient(down.grpcPort);
+    try {
+      const started = Date.now();
+      const res = await c.check(envoyRequest({ host: 'closed.example.com', requestId: 'r-1' }));
+      expect(res.status.code).toBe(14);
+      expect(res.denied_response?.status.code).toBe(503);
+      expect(headerOf(res.denied_response?.headers, 'x-palisade-reason')).toBe('unavailable');
+      expect(JSON.parse(res.denied_response?.body ?? '{}')).toEqual({ error: 'unavailable', requestId: 'r-1' });
+      expect(Date.now() - started).toBeLessThan(1000);
+      const open = () => c.check(envoyRequest({ host: 'open.example.com', sourceIp: '192.0.2.1' }));
+      expect((await open()).status.code).toBe(0);
+      // The local fallback limiter still enforces 1/minute: an outage is not a free-for-all.
+      expect((await open()).status.code).toBe(8);
+    } finally {
+      c.close();
+      await down.stop();
+    }
+  });
+
+  it('Monitor mode never denies and sends the would-be reason upstream', async () => {
+    const cases: Array<[ReturnType<typeof envoyRequest>, string]> = [
+      [envoyRequest({ host: 'monitor.example.com', headers: { 'x-api-key': API_KEY } }), 'identity'],
+      [envoyRequest({ host: 'monitor.example.com', principal: FRONTEND }), 'authentication'],
+      [envoyRequest({ host: 'monitor.example.com', principal: FRONTEND, path: '/admin', headers: { 'x-api-key': API_KEY } }), 'access'],
+      [envoyRequest({ host: 'monitor.example.com', principal: FRONTEND, path: '/search?q=%27%20or%201=1--', headers: { 'x-api-key': API_KEY } }), 'inspection'],
+    ];
+    for (const [req, reason] of cases) {
+      const res = await client.check(req);
+      expect(res.status.code).toBe(0);
+      expect(headerOf(res.ok_response?.headers, 'x-palisade-would-deny')).toBe(reason);
+    }
+  });
+
+  it('header_map (encode_raw_headers) is read like the headers map', async () => {
+    const res = await client.check(ok({ path: '/orders/1', rawHeaders: true }));
+    expect(res.status.code).toBe(0);
+    expect(headerOf(res.ok_response?.headers, 'x-palisade-consumer')).toBe('mobile-app');
+  });
+
+  it('a forged x-palisade-consumer from the client is removed upstream', async () => {
+    const user = await issuer.sign({ role: 'admin' }); // no sub: anonymous consumer
+    const res = await client.check(envoyRequest({ principal: FRONTEND, method: 'DELETE', path: '/orders/1', headers: { authorization: `Bearer ${user}`, 'x-palisade-consumer': 'admin' } }));
+    expect(res.status.code).toBe(0);
+    expect(headerOf(res.ok_response?.headers, 'x-palisade-consumer')).toBeUndefined();
+    expect(res.ok_response?.headers_to_remove).toContain('x-palisade-consumer');
+  });
+
+  it('logs one JSON decision line per Check without credentials', async () => {
+    const before = log.lines.filter((l) => l['msg'] === 'decision').length;
+    await client.check(ok({ path: '/orders/77?token=supersecret', requestId: 'log-check-1' }));
+    const lines = log.lines.filter((l) => l['msg'] === 'decision');
+    expect(lines.length).toBe(before + 1);
+    const line = lines.find((l) => l['requestId'] === 'log-check-1');
+    expect(line).toMatchObject({ host: 'orders.shop.svc.cluster.local', method: 'GET', path: '/orders/77', verdict: 'allow', policy: 'shop/orders', consumer: 'mobile-app', principal: FRONTEND });
+    expect(typeof line?.['latencyMs']).toBe('number');
+    expect(log.text()).not.toContain(API_KEY);
+    expect(log.text()).not.toContain('supersecret');
+  });
+});

@@ -5,8 +5,9 @@
  * known to be over its limit.
  */
 import { assessBot, botAllowListed } from '../bot/assess.ts';
+import { EMPTY_BOT_PLAN, behaviourSignals, planBotCounters } from '../bot/behaviour.ts';
 import type { CounterBatch, CounterBatchResult, CounterStore } from '../store/counter-store.ts';
-import { StoreUnavailableError } from '../store/counter-store.ts';
+import { StoreUnavailableError, isEmptyBatch } from '../store/counter-store.ts';
 import type { OverLimitCache } from '../store/over-limit-cache.ts';
 import type { Denial, Outcome, StageName } from './outcome.ts';
 import { judgeRateLimits, planRateLimits } from './rate-limit.ts';
@@ -92,67 +93,66 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     } else ev.trace.push({ stage: 'inspection', result: policy.anyInspection ? 'pass' : 'skip', detail: policy.anyInspection ? 'clean' : 'off' });
   }
 
+  const now = deps.clock();
   const planned = planRateLimits(policy, req, ev.consumer, ev.claims);
+  const allowListed = policy.bot.mode === 'Off' ? null : botAllowListed(policy, req);
+  const botPlan = policy.bot.mode === 'Off' || allowListed ? EMPTY_BOT_PLAN : planBotCounters(policy, req, ev.consumer, now);
+  const batch: CounterBatch = { rateLimits: planned.map((p) => p.op), counters: botPlan.counters, distinct: botPlan.distinct };
+  let result: CounterBatchResult = { rateLimits: [], counters: [], distinct: [], nowMs: now };
   let rateLimit = null;
-  if (planned.length > 0) {
-    const now = deps.clock();
-    const blocked = planned.find((p) => deps.overLimit.blockedFor(p.op.key, now) > 0);
-    let denial: Denial | null = null;
-    if (blocked) {
-      const ms = deps.overLimit.blockedFor(blocked.op.key, now);
-      const retry = Math.max(1, Math.ceil(ms / 1000));
-      denial = {
-        reason: 'rate-limit',
-        detail: `limit ${blocked.limit.name} exceeded (cached)`,
-        rateLimit: { name: blocked.limit.name, limit: blocked.limit.requests, remaining: 0, resetSeconds: retry, retryAfterSeconds: retry },
-      };
-    } else {
-      const batch: CounterBatch = { rateLimits: planned.map((p) => p.op), counters: [], distinct: [] };
-      let result: CounterBatchResult;
-      try {
-        result = await deps.store.evaluate(batch);
-      } catch (err) {
-        const e = err instanceof Error ? err : new Error(String(err));
-        deps.onStoreError?.(e, policy.id, policy.failOpen);
-        if (!policy.failOpen) {
-          const d: Denial = { reason: 'unavailable', detail: `counter store unavailable: ${e instanceof StoreUnavailableError ? e.message : 'error'}` };
-          if ((v = deny(ev, state, 'rate-limit', d)).stop) return v.stop;
-          result = { rateLimits: [], counters: [], distinct: [], nowMs: now };
-        } else {
-          result = await deps.fallback.evaluate(batch);
-          ev.trace.push({ stage: 'rate-limit', result: 'pass', detail: 'store down: FailOpen, local limiter used' });
-        }
+
+  // A key already known to be over its limit is denied without a store round trip.
+  const blocked = planned.find((p) => deps.overLimit.blockedFor(p.op.key, now) > 0);
+  let rlDenial: Denial | null = null;
+  if (blocked) {
+    const retry = Math.max(1, Math.ceil(deps.overLimit.blockedFor(blocked.op.key, now) / 1000));
+    rlDenial = {
+      reason: 'rate-limit',
+      detail: `limit ${blocked.limit.name} exceeded (cached)`,
+      rateLimit: { name: blocked.limit.name, limit: blocked.limit.requests, remaining: 0, resetSeconds: retry, retryAfterSeconds: retry },
+    };
+  } else if (!isEmptyBatch(batch)) {
+    try {
+      result = await deps.store.evaluate(batch);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      deps.onStoreError?.(e, policy.id, policy.failOpen);
+      if (!policy.failOpen) {
+        const d: Denial = { reason: 'unavailable', detail: `counter store unavailable: ${e instanceof StoreUnavailableError ? e.message : 'error'}` };
+        if ((v = deny(ev, state, 'rate-limit', d)).stop) return v.stop;
+      } else {
+        result = await deps.fallback.evaluate(batch);
+        ev.trace.push({ stage: 'rate-limit', result: 'pass', detail: 'store down: FailOpen, local limiter used' });
       }
-      const judged = judgeRateLimits(planned, result.rateLimits);
-      rateLimit = judged.info;
-      denial = judged.denial;
-      result.rateLimits.forEach((r, i) => {
-        const key = planned[i]?.op.key;
-        if (key && !r.allowed && r.retryAfterMs > 0) deps.overLimit.block(key, now + r.retryAfterMs);
-      });
     }
-    if (denial) {
-      if ((v = deny(ev, state, 'rate-limit', denial)).stop) return { ...v.stop, rateLimit: denial.rateLimit ?? null };
-    } else if (rateLimit) ev.trace.push({ stage: 'rate-limit', result: 'pass', detail: `${rateLimit.name}: ${rateLimit.remaining} left` });
-  } else ev.trace.push({ stage: 'rate-limit', result: 'skip', detail: 'no matching limit' });
+    const judged = judgeRateLimits(planned, result.rateLimits);
+    rateLimit = judged.info;
+    rlDenial = judged.denial;
+    result.rateLimits.forEach((r, i) => {
+      const key = planned[i]?.op.key;
+      if (key && !r.allowed && r.retryAfterMs > 0) deps.overLimit.block(key, now + r.retryAfterMs);
+    });
+  }
+  if (rlDenial) {
+    if ((v = deny(ev, state, 'rate-limit', rlDenial)).stop) return { ...v.stop, rateLimit: rlDenial.rateLimit ?? null };
+  } else if (rateLimit) ev.trace.push({ stage: 'rate-limit', result: 'pass', detail: `${rateLimit.name}: ${rateLimit.remaining} left` });
+  else if (planned.length === 0) ev.trace.push({ stage: 'rate-limit', result: 'skip', detail: 'no matching limit' });
 
   let bot = null;
-  if (policy.bot.mode !== 'Off') {
-    const allowListed = botAllowListed(policy, req);
-    if (allowListed) {
-      bot = { score: 0, verdict: 'allow' as const, signals: [] };
-      ev.trace.push({ stage: 'bot', result: 'pass', detail: allowListed });
-    } else {
-      bot = assessBot(policy, req);
-      const explain = `score ${bot.score} (${bot.signals.map((s) => `${s.name}+${s.score}`).join(', ') || 'no signals'})`;
-      if (bot.verdict === 'deny' && policy.bot.mode === 'Enforce') {
-        if ((v = deny(ev, state, 'bot', { reason: 'bot', detail: explain })).stop) return { ...v.stop, bot, rateLimit };
-      } else if (bot.verdict === 'deny') {
-        ev.trace.push({ stage: 'bot', result: 'would-deny', detail: `${explain}; bot mode Monitor` });
-        state.wouldDeny ??= { reason: 'bot', detail: explain };
-      } else ev.trace.push({ stage: 'bot', result: 'pass', detail: `${bot.verdict}: ${explain}` });
-    }
-  } else ev.trace.push({ stage: 'bot', result: 'skip', detail: 'bot mode Off' });
+  if (policy.bot.mode === 'Off') ev.trace.push({ stage: 'bot', result: 'skip', detail: 'bot mode Off' });
+  else if (allowListed) {
+    bot = { score: 0, verdict: 'allow' as const, signals: [] };
+    ev.trace.push({ stage: 'bot', result: 'pass', detail: allowListed });
+  } else {
+    bot = assessBot(policy, req, behaviourSignals(botPlan, result.counters, result.distinct));
+    const explain = `score ${bot.score} (${bot.signals.map((s) => `${s.name}+${s.score}`).join(', ') || 'no signals'})`;
+    if (bot.verdict === 'deny' && policy.bot.mode === 'Enforce') {
+      if ((v = deny(ev, state, 'bot', { reason: 'bot', detail: explain })).stop) return { ...v.stop, bot, rateLimit };
+    } else if (bot.verdict === 'deny') {
+      ev.trace.push({ stage: 'bot', result: 'would-deny', detail: `${explain}; bot mode Monitor` });
+      state.wouldDeny ??= { reason: 'bot', detail: explain };
+    } else ev.trace.push({ stage: 'bot', result: 'pass', detail: `${bot.verdict}: ${explain}` });
+  }
 
   return {
     kind: 'allow',

@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bucketKeys, counterPrefix, distinctPrefix, hashKeyParts, hashTagOf, keySegment, rateLimitKey } from './keys.ts';
+
+describe('keys', () => {
+  it('rate-limit keys have the documented layout', () => {
+    const k = rateLimitKey('shop/orders', 'per-ip', ['192.0.2.1']);
+    expect(k).toMatch(/^pal:\{shop\/orders\}:rl:per-ip:[A-Za-z0-9_-]{22}$/);
+    expect(k).toBe(rateLimitKey('shop/orders', 'per-ip', ['192.0.2.1']));
+  });
+
+  it('all keys of one policy share one hash tag, whatever the names and parts', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.array(fc.string({ unit: 'binary' })), fc.integer({ min: 0, max: 2 ** 42 }), (policy, name, parts, now) => {
+        const tag = hashTagOf(rateLimitKey(policy, 'x', []));
+        expect(hashTagOf(rateLimitKey(policy, name, parts))).toBe(tag);
+        for (const key of bucketKeys(counterPrefix(policy, name, parts), now, 10_000, 3)) expect(hashTagOf(key)).toBe(tag);
+        for (const key of bucketKeys(distinctPrefix(policy, name, parts), now, 60_000, 2)) expect(hashTagOf(key)).toBe(tag);
+      }),
+    );
+  });
+
+  it('keys stay short and printable whatever the key parts contain', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.array(fc.string({ unit: 'binary', maxLength: 5000 })), (policy, name, parts) => {
+        const k = rateLimitKey(policy, name, parts);
+        expect(k).toMatch(/^pal:\{[A-Za-z0-9._/@~-]+\}:rl:[A-Za-z0-9._/@~-]+:[A-Za-z0-9_-]{22}$/);
+        expect(k.length).toBeLessThan(260);
+      }),
+    );
+  });
+
+  it('unsafe names are hashed, never spliced in (no hash-tag or separator injection)', () => {
+    expect(keySegment('a}b{c')).toMatch(/^~[A-Za-z0-9_-]{22}$/);
+    expect(keySegment('with:colon')).toMatch(/^~/);
+    expect(keySegment('')).toMatch(/^~/);
+    expect(keySegment('ok-name_1.2')).toBe('ok-name_1.2');
+    const evil = rateLimitKey('p', 'x', ['}{other']);
+    expect(hashTagOf(evil)).toBe('p');
+    expect(hashTagOf(rateLimitKey('a}{b', 'x', []))).not.toBe('a');
+  });
+
+  it('parts are hashed unambiguously', () => {
+    expect(hashKeyParts(['a,b'])).not.toBe(hashKeyParts(['a', 'b']));
+    expect(hashKeyParts(['ab', ''])).not.toBe(hashKeyParts(['a', 'b']));
+    expect(hashKeyParts([])).not.toBe(hashKeyParts(['']));
+    expect(rateLimitKey('p', 'l', ['1'])).not.toBe(rateLimitKey('p', 'l', ['2']));
+    expect(rateLimitKey('p', 'l', ['1'])).not.toBe(rateLimitKey('p', 'm', ['1']));
+    expect(rateLimitKey('p', 'l', ['1'])).not.toBe(rateLimitKey('q', 'l', ['1']));
+    expect(counterPrefix('p', 'l', ['1'])).not.toBe(distinctPrefix('p', 'l', ['1']));
+  });
+
+  it('bucketKeys: current bucket first, then older ones', () => {
+    const keys = bucketKeys('pal:{p}:ct:n:h', 125_000, 10_000, 3);
+    expect(keys).toEqual(['pal:{p}:ct:n:h:12', 'pal:{p}:ct:n:h:11', 'pal:{p}:ct:n:h:10']);
+    expect(bucketKeys('x', 129_999, 10_000, 1)).toEqual(['x:12']);
+    expect(bucketKeys('x', 130_000, 10_000, 1)).toEqual(['x:13']);
+    expect(() => bucketKeys('x', 0, 0, 1)).toThrow(RangeError);
+    expect(() => bucketKeys('x', 0, 1000, 0)).toThrow(RangeError);
+  });
+
+  it('hashTagOf follows the Redis rule', () => {
+    expect(hashTagOf('a{b}c')).toBe('b');
+    expect(hashTagOf('a{}c{d}')).toBe('a{}c{d}');
+    expect(hashTagOf('abc')).toBe('abc');
+    expect(hashTagOf('a{bc')).toBe('a{bc');
+    expect(hashTagOf('{a}{b}')).toBe('a');
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * The CounterStore contract: one suite run against every adapter (memory, Redis, Redis Cluster), with the real
+ * clock (the Redis adapter uses the server's). Each test uses its own random policy id, so tests never share keys.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CounterBatch, CounterStore, RateLimitOp } from '../../authz-server/src/store/counter-store.ts';
+import { bucketKeys, counterPrefix, distinctPrefix, rateLimitKey } from '../../authz-server/src/store/keys.ts';
+
+export interface ContractSubject {
+  store: CounterStore;
+  /** Remaining TTL of a key in ms; -2 when absent, -1 when it has no expiry (PTTL semantics). */
+  pttl(key: string): Promise<number>;
+  cleanup(): Promise<void>;
+}
+
+const empty: CounterBatch = { rateLimits: [], counters: [], distinct: [] };
+
+function policy(): string {
+  return `contract-${randomUUID().slice(0, 8)}`;
+}
+
+function rl(key: string, requests: number, periodMs: number, burst: number, cost?: number): RateLimitOp {
+  return cost === undefined ? { key, requests, periodMs, burst } : { key, requests, periodMs, burst, cost };
+}
+
+export function counterStoreContract(name: string, create: () => Promise<ContractSubject>): void {
+  describe(`CounterStore contract: ${name}`, () => {
+    let s: ContractSubject;
+    const one = async (op: RateLimitOp) => (await s.store.evaluate({ ...empty, rateLimits: [op] })).rateLimits[0]!;
+
+    beforeAll(async () => {
+      s = await create();
+    });
+    afterAll(async () => {
+      await s?.cleanup();
+    });
+
+    it('is healthy and answers an empty batch with the store time', async () => {
+      expect(s.store.isHealthy()).toBe(true);
+      const r = await s.store.evaluate(empty);
+      expect(r).toMatchObject({ rateLimits: [], counters: [], distinct: [] });
+      expect(Math.abs(r.nowMs - Date.now())).toBeLessThan(2000);
+    });
+
+    it('GCRA: capacity = requests + burst at once, then denied with retryAfter = T; denials do not consume', async () => {
+      const key = rateLimitKey(policy(), 'burst', ['192.0.2.1']);
+      const op = rl(key, 3, 60_000, 2); // T = 20 s, capacity 5
+      for (let i = 0; i < 5; i++) {
+        const r = await one(op);
+        expect(r).toMatchObject({ allowed: true, limit: 3, remaining: 4 - i, retryAfterMs: 0 });
+        expect(r.resetMs).toBeGreaterThan(20_000 * (i + 1) - 1000);
+        expect(r.resetMs).toBeLessThanOrEqual(20_000 * (i + 1));
+      }
+      for (let i = 0; i < 5; i++) {
+        const r = await one(op);
+        expect(r).toMatchObject({ allowed: false, limit: 3, remaining: 0 });
+        expect(r.retryAfterMs).toBeGreaterThan(18_000);
+        expect(r.retryAfterMs).toBeLessThanOrEqual(20_000);
+        expect(r.resetMs).toBeGreaterThan(98_000);
+        expect(r.resetMs).toBeLessThanOrEqual(100_000);
+      }
+    });
+
+    it('GCRA: rolls over: one more passes once T has elapsed, not before', async () => {
+      const key = rateLimitKey(policy(), 'roll', ['x']);
+      const op = rl(key, 2, 1000, 0); // T = 500 ms
+      expect((await one(op)).allowed).toBe(true);
+      expect((await one(op)).allowed).toBe(true);
+      const denied = await one(op);
+      expect(denied.allowed).toBe(false);
+      expect(denied.retryAfterMs).toBeGreaterThan(300);
+      expect(denied.retryAfterMs).toBeLessThanOrEqual(500);
+      await sleep(denied.retryAfterMs + 30);
+      expect((await one(op)).allowed).toBe(true);
+      expect((await one(op)).allowed).toBe(false);
+    });
+
+    it('GCRA: cost consumes several tokens; cost 0 only reads; a cost above capacity is denied', async () => {
+      const key = rateLimitKey(policy(), 'cost', []);
+      expect(await one(rl(key, 10, 60_000, 0, 0))).toMatchObject({ allowed: true, remaining: 10, resetMs: 0 });
+      expect(await one(rl(key, 10, 60_000, 0, 11))).toMatchObject({ allowed: false, remaining: 10 });
+      expect(await one(rl(key, 10, 60_000, 0, 7))).toMatchObject({ allowed: true, remaining: 3 });
+      expect(await one(rl(key, 10, 60_000, 0, 4))).toMatchObject({ allowed: false, remaining: 3 });
+      expect(await one(rl(key, 10, 60_000, 0, 3))).toMatchObject({ allowed: true, remaining: 0 });
+    });
+
+    it('GCRA: exact under concurrency (many evaluate() calls at once on one key)', async () => {
+      const key = rateLimitKey(policy(), 'conc', ['k']);
+      const op = rl(key, 10, 60_000, 5);
+      const results = await Promise.all(Array.from({ length: 100 }, () => one(op)));
+      expect(results.filter((r) => r.allowed)).toHaveLength(15);
+      expect(new Set(results.filter((r) => r.allowed).map((r) => r.remaining)).size).toBe(15);
+    });
+
+    it('keys are isolated: other parts, limits and policies do not interfere', async () => {
+      const p1 = policy();
+      const p2 = policy();
+      const a = rl(rateLimitKey(p1, 'l', ['a']), 1, 60_000, 0);
+      expect((await one(a)).allowed).toBe(true);
+      expect((await one(a)).allowed).toBe(false);
+      for (const key of [rateLimitKey(p1, 'l', ['b']), rateLimitKey(p1, 'm', ['a']), rateLimitKey(p2, 'l', ['a'])]) {
+        expect((await one(rl(key, 1, 60_000, 0))).allowed).toBe(true);
+      }
+      expect((await one(a)).allowed).toBe(false);
+    });
+
+    it('one batch: results are index-aligned; ops on the same key apply in order', async () => {
+      const p = policy();
+      const k1 = rateLimitKey(p, 'a', []);
+      const k2 = rateLimitKey(p, 'b', []);
+      const now = Date.now();
+      const ct = bucketKeys(counterPrefix(p, 'req', ['ip']), now, 10_000, 3);
+      const dc = bucketKeys(distinctPrefix(p, 'ips', ['ua']), now, 60_000, 2);
+      const batch: CounterBatch = {
+        rateLimits: [rl(k1, 1, 60_000, 0), rl(k2, 5, 60_000, 0), rl(k1, 1, 60_000, 0)],
+        counters: [{ keys: ct, incr: 2, ttlMs: 30_000 }],
+        distinct: [{ key: dc[0]!, member: '192.0.2.1', ttlMs: 120_000, countKeys: dc }],
+      };
+      const r = await s.store.evaluate(batch);
+      expect(r.rateLimits.map((x) => [x.allowed, x.limit, x.remaining])).toEqual([
+        [true, 1, 0],
+        [true, 5, 4],
+        [false, 1, 0],
+      ]);
+      expect(r.counters).toEqual([[2, 0, 0]]);
+      expect(r.distinct).toEqual([[1, 0]]);
+    });
+
+    it('counters: increment the current bucket, read the older ones, incr 0 only reads', async () => {
+      const p = policy();
+      const [cur, older] = [bucketKeys(counterPrefix(p, 'c', ['x']), 2_000_000, 1000, 3), bucketKeys(counterPrefix(p, 'c', ['x']), 1_999_000, 1000, 2)];
+      // Put 5 in the previous bucket, then 3 x 1 in the current one.
+      expect((await s.store.evaluate({ ...empty, counters: [{ keys: older, incr: 5, ttlMs: 60_000 }] })).counters).toEqual([[5, 0]]);
+      for (let i = 1; i <= 3; i++) {
+        const r = await s.store.evaluate({ ...empty, counters: [{ keys: cur, incr: 1, ttlMs: 60_000 }] });
+        expect(r.counters).toEqual([[i, 5, 0]]);
+      }
+      const read = await s.store.evaluate({ ...empty, counters: [{ keys: [cur[2]!, ...cur], incr: 0, ttlMs: 60_000 }] });
+      expect(read.counters).toEqual([[0, 3, 5, 0]]);
+      expect(await s.pttl(cur[2]!)).toBe(-2); // a read does not create the key
+      const ttl = await s.pttl(cur[0]!);
+      expect(ttl).toBeGreaterThan(55_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    });
+
+    it('counters expire after ttlMs', async () => {
+      const keys = bucketKeys(counterPrefix(policy(), 'exp', []), Date.now(), 1000, 1);
+      expect((await s.store.evaluate({ ...empty, counters: [{ keys, incr: 1, ttlMs: 150 }] })).counters).toEqual([[1]]);
+      await sleep(250);
+      expect((await s.store.evaluate({ ...empty, counters: [{ keys, incr: 0, ttlMs: 150 }] })).counters).toEqual([[0]]);
+    });
+
+    it('distinct: counts distinct members per key, each count key on its own', async () => {
+      const p = policy();
+      const [k0, k1] = bucketKeys(distinctPrefix(p, 'ips', ['ua']), 5_000_000, 60_000, 2) as [string, string];
+      const add = async (key: string, member: string) =>
+        (await s.store.evaluate({ ...empty, distinct: [{ key, member, ttlMs: 60_000, countKeys: [k0, k1] }] })).distinct[0];
+      expect(await add(k1, 'a')).toEqual([0, 1]);
+      expect(await add(k0, 'a')).toEqual([1, 1]);
+      expect(await add(k0, 'b')).toEqual([2, 1]);
+      expect(await add(k0, 'a')).toEqual([2, 1]);
+      for (let i = 0; i < 50; i++) await add(k0, `198.51.100.${i}`);
+      const [n0] = (await add(k0, 'b'))!;
+      // HyperLogLog is exact-ish at this size (Redis uses the sparse representation); memory is exact.
+      expect(n0).toBeGreaterThanOrEqual(51);
+      expect(n0).toBeLessThanOrEqual(53);
+      const ttl = await s.pttl(k0);
+      expect(ttl).toBeGreaterThan(55_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    });
+
+    it('rate-limit state expires when the bucket is full again (TTL = resetMs)', async () => {
+      const key = rateLimitKey(policy(), 'ttl', []);
+      const r = await one(rl(key, 10, 10_000, 0, 4)); // reset after 4 s
+      expect(r.resetMs).toBeGreaterThan(3_900);
+      expect(r.resetMs).toBeLessThanOrEqual(4_000);
+      const ttl = await s.pttl(key);
+      expect(ttl).toBeGreaterThan(3_000);
+      expect(ttl).toBeLessThanOrEqual(4_000);
+      const denied = await one(rl(key, 10, 10_000, 0, 7));
+      expect(denied.allowed).toBe(false);
+      expect(await s.pttl(key)).toBeLessThanOrEqual(ttl); // a denial does not extend it
+    });
+
+    it('rejects a malformed batch with a RangeError (a caller bug, not an outage)', async () => {
+      await expect(s.store.evaluate({ ...empty, rateLimits: [rl('k', 0, 1000, 0)] })).rejects.toBeInstanceOf(RangeError);
+      await expect(s.store.evaluate({ ...empty, counters: [{ keys: [], incr: 1, ttlMs: 1000 }] })).rejects.toBeInstanceOf(RangeError);
+    });
+  });
+}

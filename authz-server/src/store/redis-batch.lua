@@ -1,0 +1,109 @@
+--[[
+Palisade CounterStore batch: everything one Check asks of the store, in one script call (redis-store.ts).
+Every key it touches is in KEYS, and all of them carry the same hash tag, so the call works on Redis Cluster.
+
+KEYS, in order:
+  one key per rate-limit op;
+  for each counter op: its keys (current bucket first);
+  for each distinct op: its HyperLogLog key, then its count keys.
+ARGV:
+  [1] clock override in microseconds, '' = server time (redis TIME). Only tests set it.
+  [2] R = number of rate-limit ops, [3] N = number of counter ops, [4] D = number of distinct ops
+  then R x (requests, periodMs, burst, cost)
+  then N x (number of keys, incr, ttlMs)
+  then D x (member, ttlMs, number of count keys)
+Returns a flat array of integers:
+  nowUs; R x (allowed 1|0, remaining, resetMs, retryAfterMs); for each counter op its values; for each distinct op
+  its counts.
+
+The GCRA below must behave exactly as gcraUs() in gcra.ts (tests check that they agree on the same sequences):
+integer microseconds, emission interval T = ceil(periodMs*1000/requests) (>= 1), capacity C*T with C = requests +
+burst, allowed iff max(TAT, now) + cost*T - now <= C*T; only allowed requests write; TTL = resetMs.
+]]
+
+if redis.replicate_commands then redis.replicate_commands() end -- Redis 3.2-4: TIME before writes
+
+local now
+if ARGV[1] ~= '' then
+  now = tonumber(ARGV[1])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+local out = { now }
+local k = 1 -- next KEYS index
+local a = 5 -- next ARGV index
+
+local function floor_div(x, y)
+  local q = math.floor(x / y)
+  if q * y > x then
+    q = q - 1
+  elseif (q + 1) * y <= x then
+    q = q + 1
+  end
+  return q
+end
+
+local nrate, ncounter, ndistinct = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+
+for _ = 1, nrate do
+  local key = KEYS[k]
+  local requests, period_ms, burst, cost = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  k = k + 1
+  a = a + 4
+  local t = math.max(1, math.ceil(period_ms * 1000 / requests))
+  local capacity = (requests + burst) * t
+  local tat = now
+  local stored = redis.call('GET', key)
+  if stored then
+    local v = tonumber(stored)
+    if v and v > now then tat = v end
+  end
+  local new_tat = tat + cost * t
+  local allow_at = new_tat - capacity
+  if now < allow_at then
+    out[#out + 1] = 0
+    out[#out + 1] = math.max(0, floor_div(now + capacity - tat, t))
+    out[#out + 1] = math.ceil((tat - now) / 1000)
+    out[#out + 1] = math.ceil((allow_at - now) / 1000)
+  else
+    local reset_ms = math.ceil((new_tat - now) / 1000)
+    redis.call('SET', key, string.format('%.0f', new_tat), 'PX', math.max(1, reset_ms))
+    out[#out + 1] = 1
+    out[#out + 1] = math.max(0, floor_div(now + capacity - new_tat, t))
+    out[#out + 1] = reset_ms
+    out[#out + 1] = 0
+  end
+end
+
+for _ = 1, ncounter do
+  local nkeys, incr, ttl = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2]
+  a = a + 3
+  local first = KEYS[k]
+  if incr ~= 0 then
+    out[#out + 1] = redis.call('INCRBY', first, ARGV[a - 2])
+    redis.call('PEXPIRE', first, ttl)
+  else
+    out[#out + 1] = tonumber(redis.call('GET', first) or '0')
+  end
+  for j = 1, nkeys - 1 do
+    out[#out + 1] = tonumber(redis.call('GET', KEYS[k + j]) or '0')
+  end
+  k = k + nkeys
+end
+
+for _ = 1, ndistinct do
+  local member, ttl, ncount = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  a = a + 3
+  local key = KEYS[k]
+  k = k + 1
+  redis.call('PFADD', key, member)
+  redis.call('PEXPIRE', key, ttl)
+  for j = 0, ncount - 1 do
+    out[#out + 1] = redis.call('PFCOUNT', KEYS[k + j])
+  end
+  k = k + ncount
+end
+
+return out

@@ -1,0 +1,288 @@
+/**
+ * Redis CounterStore: one round trip per evaluate(). The whole batch runs in one Lua script (redis-batch.lua),
+ * registered with ioredis defineCommand (EVALSHA, falling back to EVAL when the server does not have it), with
+ * every key in KEYS and the server's TIME as the clock, so replicas with skewed clocks agree.
+ *
+ * Failure behaviour: nothing ever waits for Redis longer than `timeoutMs`. There is no offline queue (a call while
+ * disconnected fails at once), unanswered commands are not resent after a reconnect, and each call has its own
+ * deadline; every failure rejects with StoreUnavailableError (the pipeline applies the policy's failurePolicy).
+ * The client reconnects by itself with capped exponential backoff and jitter; a server that hangs with the
+ * connection open is detected by the socket timeout (no data while replies are due) and reconnected.
+ * isHealthy() is the connection state; the store logs one warn line when Redis goes down and one info line when it
+ * is back, never one per request. Metrics go to the injected registry.
+ */
+import { readFileSync } from 'node:fs';
+import { Cluster, Redis } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { StoreUnavailableError } from './counter-store.ts';
+import type { CounterBatch, CounterBatchResult, CounterStore, RateLimitResult } from './counter-store.ts';
+import { hashTagOf } from './keys.ts';
+import { validateBatch } from './memory-store.ts';
+
+/** The batch script (see the layout at its top). */
+export const BATCH_LUA: string = readFileSync(new URL('./redis-batch.lua', import.meta.url), 'utf8');
+
+export interface RedisClusterNode {
+  host: string;
+  port: number;
+}
+
+export interface RedisCounterStoreOptions {
+  /** redis://[:password@]host:port[/db] (ignored when `cluster.nodes` is given). */
+  url: string;
+  /** Upper bound on one evaluate() (default 50 ms). */
+  timeoutMs?: number;
+  logger: Pick<Logger, 'info' | 'warn'>;
+  registry: Registry;
+  /** Redis Cluster: true = `url` is one seed node; or explicit seed nodes. */
+  cluster?: boolean | { nodes: RedisClusterNode[] };
+  /** Cap of the reconnect backoff (default 2000 ms). */
+  maxReconnectDelayMs?: number;
+}
+
+type Reason = 'timeout' | 'connection' | 'script';
+
+interface StoreMetrics {
+  up: Gauge<'store'>;
+  errors: Counter<'store' | 'reason'>;
+  roundtrips: Counter<'store'>;
+  latency: Histogram<'store'>;
+}
+
+function metricsOn(registry: Registry): StoreMetrics {
+  // Several stores may share a registry (tests, or a store rebuilt on reload): reuse what is registered.
+  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  return {
+    up: reuse('palisade_store_up', () => new Gauge({ name: 'palisade_store_up', help: '1 while the counter store is reachable', labelNames: ['store'], registers: [registry] })),
+    errors: reuse(
+      'palisade_store_errors_total',
+      () => new Counter({ name: 'palisade_store_errors_total', help: 'Failed counter store calls by reason', labelNames: ['store', 'reason'], registers: [registry] }),
+    ),
+    roundtrips: reuse(
+      'palisade_store_roundtrips_total',
+      () => new Counter({ name: 'palisade_store_roundtrips_total', help: 'Counter store round trips (one per evaluated batch)', labelNames: ['store'], registers: [registry] }),
+    ),
+    latency: reuse(
+      'palisade_store_latency_seconds',
+      () =>
+        new Histogram({
+          name: 'palisade_store_latency_seconds',
+          help: 'Latency of one counter store round trip',
+          labelNames: ['store'],
+          buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+          registers: [registry],
+        }),
+    ),
+  };
+}
+
+/** Capped exponential backoff with jitter ("equal jitter": half fixed, half random). Exported for tests. */
+export function reconnectDelay(attempt: number, capMs = 2000, baseMs = 50): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 20));
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+/** Flattens a batch into the script's KEYS and ARGV (layout documented in redis-batch.lua). */
+export function encodeBatch(batch: CounterBatch, clockOverrideUs?: number): { keys: string[]; argv: string[] } {
+  const keys: string[] = [];
+  const argv: string[] = [clockOverrideUs === undefined ? '' : String(clockOverrideUs), String(batch.rateLimits.length), String(batch.counters.length), String(batch.distinct.length)];
+  for (const op of batch.rateLimits) {
+    keys.push(op.key);
+    argv.push(String(op.requests), String(op.periodMs), String(op.burst), String(op.cost ?? 1));
+  }
+  for (const op of batch.counters) {
+    keys.push(...op.keys);
+    argv.push(String(op.keys.length), String(op.incr), String(op.ttlMs));
+  }
+  for (const op of batch.distinct) {
+    keys.push(op.key, ...op.countKeys);
+    argv.push(op.member, String(op.ttlMs), String(op.countKeys.length));
+  }
+  return { keys, argv };
+}
+
+/** Turns the script's flat integer reply back into a CounterBatchResult. */
+export function decodeReply(batch: CounterBatch, reply: unknown): CounterBatchResult {
+  if (!Array.isArray(reply)) throw new TypeError(`unexpected script reply: ${String(reply)}`);
+  let i = 0;
+  const next = (): number => {
+    const v = Number(reply[i++]);
+    if (!Number.isFinite(v)) throw new TypeError(`unexpected script reply at ${i - 1}: ${String(reply[i - 1])}`);
+    return v;
+  };
+  const nowUs = next();
+  const rateLimits: RateLimitResult[] = batch.rateLimits.map((op) => {
+    const allowed = next() === 1;
+    const remaining = next();
+    const resetMs = next();
+    const retryAfterMs = next();
+    return { allowed, limit: op.requests, remaining, resetMs, retryAfterMs };
+  });
+  const counters = batch.counters.map((op) => op.keys.map(() => next()));
+  const distinct = batch.distinct.map((op) => op.countKeys.map(() => next()));
+  if (i !== reply.length) throw new TypeError(`script reply has ${reply.length} values, expected ${i}`);
+  return { rateLimits, counters, distinct, nowMs: nowUs / 1000 };
+}
+
+function allKeys(batch: CounterBatch): string[] {
+  return encodeBatch(batch).keys;
+}
+
+class DeadlineError extends Error {
+  override name = 'DeadlineError';
+}
+
+function classify(err: unknown): Reason {
+  const e = err as { name?: string; message?: string };
+  if (err instanceof DeadlineError || e.message === 'Command timed out') return 'timeout';
+  if (e.name === 'ReplyError' && !/^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY)/.test(e.message ?? '')) return 'script';
+  return 'connection';
+}
+
+interface BatchCommand {
+  palisadeBatch(numKeys: number, ...args: string[]): Promise<unknown>;
+}
+
+export class RedisCounterStore implements CounterStore {
+  readonly kind = 'redis';
+  readonly timeoutMs: number;
+  readonly #client: Redis | Cluster;
+  readonly #logger: Pick<Logger, 'info' | 'warn'>;
+  readonly #metrics: StoreMetrics;
+  readonly #clusterMode: boolean;
+  /** undefined until the first connect or failure, so the first state is logged once too. */
+  #up: boolean | undefined;
+  #lastError: string | undefined;
+  #closed = false;
+
+  constructor(opts: RedisCounterStoreOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 50;
+    if (!(this.timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0, got ${this.timeoutMs}`);
+    this.#logger = opts.logger;
+    this.#metrics = metricsOn(opts.registry);
+    this.#metrics.up.set({ store: this.kind }, 0);
+    const cap = opts.maxReconnectDelayMs ?? 2000;
+    const common = {
+      // Fail fast instead of queueing while disconnected; never resend after a reconnect (the caller has
+      // long moved on); let ioredis time commands out too, so its own queue does not hold them.
+      commandTimeout: this.timeoutMs,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      // A server that stops answering with the socket open (hung, SIGSTOP, network black hole) is dropped
+      // after this long without data while replies are due, and the reconnect loop takes over.
+      socketTimeout: Math.max(1000, 20 * this.timeoutMs),
+      connectTimeout: 2000,
+      keepAlive: 10_000,
+      protocol: 2,
+      disableClientInfo: true,
+      connectionName: 'palisade-authz',
+    } satisfies RedisOptions;
+
+    if (opts.cluster) {
+      this.#clusterMode = true;
+      const nodes: RedisClusterNode[] =
+        opts.cluster === true
+          ? (() => {
+              const u = new URL(opts.url);
+              return [{ host: u.hostname, port: Number(u.port || 6379) }];
+            })()
+          : opts.cluster.nodes;
+      let password: string | undefined;
+      let username: string | undefined;
+      if (opts.cluster === true) {
+        const u = new URL(opts.url);
+        password = u.password ? decodeURIComponent(u.password) : undefined;
+        username = u.username ? decodeURIComponent(u.username) : undefined;
+      }
+      const clusterOpts: ClusterOptions = {
+        enableOfflineQueue: false,
+        clusterRetryStrategy: (times) => reconnectDelay(times, cap),
+        clusterNodeRetryStrategy: (times) => reconnectDelay(times, cap),
+        slotsRefreshTimeout: 1000,
+        retryDelayOnFailover: 50,
+        retryDelayOnClusterDown: 50,
+        redisOptions: { ...common, ...(password !== undefined ? { password } : {}), ...(username !== undefined ? { username } : {}) },
+      };
+      this.#client = new Cluster(nodes, clusterOpts);
+    } else {
+      this.#clusterMode = false;
+      this.#client = new Redis(opts.url, {
+        ...common,
+        enableOfflineQueue: false,
+        retryStrategy: (times) => reconnectDelay(times, cap),
+      });
+    }
+    this.#client.defineCommand('palisadeBatch', { lua: BATCH_LUA });
+
+    this.#client.on('ready', () => this.#setUp(true));
+    this.#client.on('error', (err: Error) => {
+      this.#lastError = err.message;
+    });
+    this.#client.on('node error', (err: Error) => {
+      this.#lastError = err.message;
+    });
+    for (const ev of ['close', 'end', 'reconnecting']) this.#client.on(ev, () => this.#setUp(false));
+  }
+
+  #setUp(up: boolean): void {
+    if (this.#closed || this.#up === up) return;
+    const first = this.#up === undefined;
+    this.#up = up;
+    this.#metrics.up.set({ store: this.kind }, up ? 1 : 0);
+    const mode = this.#clusterMode ? 'Redis Cluster' : 'Redis';
+    if (up) this.#logger.info({ store: this.kind }, first ? `counter store: ${mode} connected` : `counter store: ${mode} is back`);
+    else this.#logger.warn({ store: this.kind, err: this.#lastError }, first ? `counter store: ${mode} unreachable, retrying in the background` : `counter store: ${mode} down, retrying in the background`);
+  }
+
+  isHealthy(): boolean {
+    return !this.#closed && this.#client.status === 'ready';
+  }
+
+  async evaluate(batch: CounterBatch): Promise<CounterBatchResult> {
+    validateBatch(batch);
+    if (this.#closed) throw new StoreUnavailableError('redis store closed');
+    const { keys, argv } = encodeBatch(batch);
+    if (this.#clusterMode && keys.length > 1) {
+      const tag = hashTagOf(keys[0]!);
+      if (keys.some((k) => hashTagOf(k) !== tag)) throw new RangeError('redis cluster: all keys of one batch must share one hash tag (see keys.ts)');
+    }
+    const started = performance.now();
+    this.#metrics.roundtrips.inc({ store: this.kind });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const call = (this.#client as unknown as BatchCommand).palisadeBatch(keys.length, ...keys, ...argv);
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new DeadlineError(`no answer from Redis within ${this.timeoutMs} ms`)), this.timeoutMs);
+      });
+      const reply = await Promise.race([call, deadline]);
+      this.#metrics.latency.observe({ store: this.kind }, (performance.now() - started) / 1000);
+      return decodeReply(batch, reply);
+    } catch (err) {
+      const reason = err instanceof TypeError ? 'script' : classify(err);
+      this.#metrics.errors.inc({ store: this.kind, reason });
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new StoreUnavailableError(`redis ${reason}: ${msg}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#metrics.up.set({ store: this.kind }, 0);
+    if (this.#client.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([this.#client.quit(), new Promise((resolve) => (timer = setTimeout(resolve, 500)))]);
+      } catch {
+        // ignore: disconnect below
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    this.#client.disconnect();
+  }
+}

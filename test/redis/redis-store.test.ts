@@ -1,0 +1,277 @@
+/**
+ * RedisCounterStore against a real redis-server: the shared contract, one round trip per evaluate(), failure
+ * behaviour (killed and hung server), recovery, logs and metrics.
+ */
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Registry, register as globalRegistry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { StoreUnavailableError, type CounterBatch } from '../../authz-server/src/store/counter-store.ts';
+import { bucketKeys, counterPrefix, distinctPrefix, rateLimitKey } from '../../authz-server/src/store/keys.ts';
+import { RedisCounterStore, reconnectDelay } from '../../authz-server/src/store/redis-store.ts';
+import { counterStoreContract } from '../support/counter-store-contract.ts';
+import { commandCalls, startRedis, type RedisServerHandle } from '../support/redis-server.ts';
+
+function captureLogger() {
+  const lines: Array<{ level: 'info' | 'warn'; msg: string }> = [];
+  return {
+    lines,
+    logger: {
+      info: (_o: unknown, msg?: string) => void lines.push({ level: 'info', msg: msg ?? '' }),
+      warn: (_o: unknown, msg?: string) => void lines.push({ level: 'warn', msg: msg ?? '' }),
+    },
+  };
+}
+
+async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function sampleBatch(policy: string, i: number): CounterBatch {
+  const now = Date.now();
+  const ct = bucketKeys(counterPrefix(policy, 'req', [`c${i % 7}`]), now, 10_000, 3);
+  const dc = bucketKeys(distinctPrefix(policy, 'ips', ['ua']), now, 60_000, 2);
+  return {
+    rateLimits: [
+      { key: rateLimitKey(policy, 'ip', [`192.0.2.${i % 13}`]), requests: 5, periodMs: 1000, burst: 2 },
+      { key: rateLimitKey(policy, 'global', []), requests: 1000, periodMs: 1000, burst: 0 },
+    ],
+    counters: [{ keys: ct, incr: 1, ttlMs: 30_000 }],
+    distinct: [{ key: dc[0]!, member: `198.51.100.${i % 50}`, ttlMs: 120_000, countKeys: dc }],
+  };
+}
+
+let server: RedisServerHandle;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+counterStoreContract('redis', async () => {
+  const store = new RedisCounterStore({ url: server.url, timeoutMs: 1000, logger: captureLogger().logger, registry: new Registry() });
+  await until(() => store.isHealthy(), 5000, 'redis store ready');
+  return { store, pttl: async (key) => Number(await server.command('PTTL', key)), cleanup: () => store.close() };
+});
+
+describe('RedisCounterStore: one round trip per evaluate()', () => {
+  it('INFO commandstats: eval + evalsha calls == evaluate() calls; MONITOR: the store sends nothing else', async () => {
+    const store = new RedisCounterStore({ url: server.url, timeoutMs: 1000, logger: captureLogger().logger, registry: new Registry() });
+    await until(() => store.isHealthy(), 5000, 'ready');
+    // Watch every command the server receives while the store works.
+    const monitor = net.connect({ host: '127.0.0.1', port: server.port });
+    let seen = '';
+    monitor.on('data', (d) => (seen += d.toString()));
+    monitor.write('MONITOR\r\n');
+    await until(() => seen.startsWith('+OK'), 2000, 'MONITOR');
+    expect(await server.command('CONFIG', 'RESETSTAT')).toBe('OK');
+
+    const N = 300;
+    for (let i = 0; i < N / 3; i++) {
+      // Sequential and concurrent calls alike.
+      await Promise.all([store.evaluate(sampleBatch('rt', i)), store.evaluate(sampleBatch('rt2', i)), store.evaluate(sampleBatch('rt', i + 1))]);
+    }
+    const calls = commandCalls(await server.info('commandstats'));
+    await sleep(50);
+    monitor.destroy();
+    await store.close();
+
+    expect((calls['evalsha'] ?? 0) + (calls['eval'] ?? 0)).toBe(N);
+    // Everything else in commandstats ran inside the script (or is this test's own CONFIG RESETSTAT / INFO).
+    const inScript = new Set(['time', 'get', 'set', 'incrby', 'pexpire', 'pfadd', 'pfcount']);
+    const other = Object.keys(calls).filter((c) => !inScript.has(c) && !['eval', 'evalsha', 'info', 'config|resetstat'].includes(c));
+    expect(other).toEqual([]);
+    // MONITOR shows client commands as `[db ip:port] "cmd"` and script commands as `[db lua] "cmd"`.
+    const clientCmds = [...seen.matchAll(/\[\d+ (?:\d+\.\d+\.\d+\.\d+:\d+|unix:[^\]]*)\] "([^"]+)"/g)].map((m) => m[1]!.toLowerCase());
+    const fromStore = clientCmds.filter((c) => c === 'eval' || c === 'evalsha');
+    expect(fromStore).toHaveLength(N);
+    expect(clientCmds.filter((c) => !['eval', 'evalsha', 'config', 'info'].includes(c))).toEqual([]);
+  });
+});
+
+describe('RedisCounterStore: failures', () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => void unhandled.push(e);
+  beforeAll(() => void process.on('unhandledRejection', onUnhandled));
+  afterAll(() => void process.off('unhandledRejection', onUnhandled));
+  afterEach(() => expect(unhandled).toEqual([]));
+
+  it('Redis killed mid-load: every call rejects with StoreUnavailableError within the timeout, then it recovers by itself', async () => {
+    const own = await startRedis();
+    const log = captureLogger();
+    const registry = new Registry();
+    const timeoutMs = 50;
+    const store = new RedisCounterStore({ url: own.url, timeoutMs, logger: log.logger, registry });
+    try {
+      await until(() => store.isHealthy(), 5000, 'ready');
+      type Outcome = { ok: boolean; ms: number; err?: unknown; at: number };
+      const outcomes: Outcome[] = [];
+      let stop = false;
+      let i = 0;
+      const lane = async () => {
+        while (!stop) {
+          const started = performance.now();
+          try {
+            await store.evaluate(sampleBatch('kill', i++));
+            outcomes.push({ ok: true, ms: performance.now() - started, at: Date.now() });
+          } catch (err) {
+            outcomes.push({ ok: false, ms: performance.now() - started, err, at: Date.now() });
+            await sleep(2);
+          }
+        }
+      };
+      const lanes = Array.from({ length: 20 }, lane);
+      await sleep(300);
+      const killedAt = Date.now();
+      await own.kill();
+      await sleep(600);
+      expect(store.isHealthy()).toBe(false);
+      const restartedAt = Date.now();
+      await own.restart();
+      await until(() => store.isHealthy(), 5000, 'recovery after restart');
+      const recoveredAfter = Date.now() - restartedAt;
+      await sleep(200);
+      stop = true;
+      await Promise.all(lanes);
+
+      const before = outcomes.filter((o) => o.at < killedAt);
+      const failures = outcomes.filter((o) => !o.ok);
+      const after = outcomes.filter((o) => o.at > restartedAt + recoveredAfter + 50);
+      expect(before.length).toBeGreaterThan(100);
+      expect(before.every((o) => o.ok)).toBe(true);
+      expect(failures.length).toBeGreaterThan(0);
+      for (const f of failures) expect(f.err).toBeInstanceOf(StoreUnavailableError);
+      // Never waits on a dead Redis longer than the timeout (+ slack for a loaded CI machine's event loop).
+      const slowest = Math.max(...failures.map((f) => f.ms));
+      expect(slowest).toBeLessThan(timeoutMs + 100);
+      expect(after.length).toBeGreaterThan(0);
+      expect(after.every((o) => o.ok)).toBe(true);
+      expect(recoveredAfter).toBeLessThan(3000);
+      // One warn when it went down, one info when it came back (plus the first "connected").
+      expect(log.lines).toEqual([
+        { level: 'info', msg: 'counter store: Redis connected' },
+        { level: 'warn', msg: 'counter store: Redis down, retrying in the background' },
+        { level: 'info', msg: 'counter store: Redis is back' },
+      ]);
+      const metrics = await registry.getMetricsAsJSON();
+      const up = metrics.find((m) => m.name === 'palisade_store_up');
+      expect(up?.values[0]?.value).toBe(1);
+      const errors = metrics.find((m) => m.name === 'palisade_store_errors_total');
+      expect(errors?.values.find((v) => v.labels['reason'] === 'connection')?.value ?? 0).toBeGreaterThan(0);
+      console.log(
+        `kill test: ${before.length} ok before kill, ${failures.length} failures (slowest ${slowest.toFixed(1)} ms), recovered ${recoveredAfter} ms after restart`,
+      );
+    } finally {
+      await store.close();
+      await own.stop();
+    }
+  });
+
+  it('a hung Redis (SIGSTOP): calls time out after timeoutMs, the connection is dropped, and it recovers on SIGCONT', async () => {
+    const own = await startRedis();
+    const log = captureLogger();
+    const registry = new Registry();
+    const timeoutMs = 50;
+    const store = new RedisCounterStore({ url: own.url, timeoutMs, logger: log.logger, registry });
+    try {
+      await until(() => store.isHealthy(), 5000, 'ready');
+      await store.evaluate(sampleBatch('hung', 0));
+      own.pause();
+      const durations = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const started = performance.now();
+          await expect(store.evaluate(sampleBatch('hung', i))).rejects.toBeInstanceOf(StoreUnavailableError);
+          return performance.now() - started;
+        }),
+      );
+      expect(Math.min(...durations)).toBeGreaterThanOrEqual(timeoutMs - 1);
+      expect(Math.max(...durations)).toBeLessThan(timeoutMs + 100);
+      // The socket timeout (1 s here) drops the silent connection; the store reports unhealthy.
+      await until(() => !store.isHealthy(), 3000, 'unhealthy while hung');
+      own.resume();
+      await until(() => store.isHealthy(), 5000, 'recovery after SIGCONT');
+      expect((await store.evaluate(sampleBatch('hung', 1))).rateLimits).toHaveLength(2);
+      const errors = (await registry.getMetricsAsJSON()).find((m) => m.name === 'palisade_store_errors_total');
+      expect(errors?.values.find((v) => v.labels['reason'] === 'timeout')?.value).toBe(20);
+      expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+    } finally {
+      own.resume();
+      await store.close();
+      await own.stop();
+    }
+  });
+
+  it('Redis never reachable: rejects at once, unhealthy, one warn line; close() does not hang', async () => {
+    const log = captureLogger();
+    const store = new RedisCounterStore({ url: 'redis://127.0.0.1:1', timeoutMs: 50, logger: log.logger, registry: new Registry() });
+    for (let i = 0; i < 20; i++) {
+      const started = performance.now();
+      await expect(store.evaluate(sampleBatch('never', i))).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(performance.now() - started).toBeLessThan(150);
+      await sleep(20);
+    }
+    expect(store.isHealthy()).toBe(false);
+    expect(log.lines).toEqual([{ level: 'warn', msg: 'counter store: Redis unreachable, retrying in the background' }]);
+    const started = performance.now();
+    await store.close();
+    expect(performance.now() - started).toBeLessThan(100);
+    await expect(store.evaluate(sampleBatch('never', 0))).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it('a script error (wrong key type) is a StoreUnavailableError with reason script', async () => {
+    const registry = new Registry();
+    const store = new RedisCounterStore({ url: server.url, timeoutMs: 1000, logger: captureLogger().logger, registry });
+    try {
+      await until(() => store.isHealthy(), 5000, 'ready');
+      const key = rateLimitKey('wrongtype', 'l', []);
+      await server.command('LPUSH', key, 'x');
+      await expect(store.evaluate({ rateLimits: [{ key, requests: 1, periodMs: 1000, burst: 0 }], counters: [], distinct: [] })).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
+      const errors = (await registry.getMetricsAsJSON()).find((m) => m.name === 'palisade_store_errors_total');
+      expect(errors?.values).toEqual([expect.objectContaining({ labels: { store: 'redis', reason: 'script' }, value: 1 })]);
+      expect(store.isHealthy()).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reconnect backoff is exponential, capped, with jitter', () => {
+    for (let attempt = 1; attempt <= 30; attempt++) {
+      const ceiling = Math.min(2000, 50 * 2 ** (attempt - 1));
+      for (let j = 0; j < 20; j++) {
+        const d = reconnectDelay(attempt);
+        expect(d).toBeGreaterThanOrEqual(ceiling / 2 - 1);
+        expect(d).toBeLessThanOrEqual(ceiling);
+      }
+    }
+    expect(new Set(Array.from({ length: 50 }, () => reconnectDelay(10))).size).toBeGreaterThan(5);
+  });
+});
+
+describe('RedisCounterStore: metrics', () => {
+  it('registers on the injected registry only, with the documented names and labels', async () => {
+    const registry = new Registry();
+    const store = new RedisCounterStore({ url: server.url, timeoutMs: 1000, logger: captureLogger().logger, registry });
+    try {
+      await until(() => store.isHealthy(), 5000, 'ready');
+      for (let i = 0; i < 5; i++) await store.evaluate(sampleBatch('metrics', i));
+      const text = await registry.metrics();
+      expect(text).toMatch(/^palisade_store_up\{store="redis"\} 1$/m);
+      expect(text).toMatch(/^palisade_store_roundtrips_total\{store="redis"\} 5$/m);
+      expect(text).toMatch(/^palisade_store_latency_seconds_count\{store="redis"\} 5$/m);
+      expect(text).toMatch(/# TYPE palisade_store_errors_total counter/);
+      expect(await globalRegistry.metrics()).not.toMatch(/palisade_store/);
+      // A second store on the same registry reuses the metrics instead of throwing.
+      const again = new RedisCounterStore({ url: server.url, timeoutMs: 1000, logger: captureLogger().logger, registry });
+      await again.close();
+    } finally {
+      await store.close();
+    }
+  });
+});

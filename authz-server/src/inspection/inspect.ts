@@ -1,0 +1,381 @@
+// Request inspection for SQLi, XSS and path traversal. Hand-written detectors:
+// npm has no maintained pure-JS/WASM libinjection port (only native or stale packages),
+// so SQLi uses a libinjection-style tokenizer and XSS/traversal use linear regexes.
+
+import { decodeLayers, percentDecode } from './decode.ts';
+import { detectSqli } from './sqli.ts';
+import { detectTraversal } from './traversal.ts';
+import { detectXss } from './xss.ts';
+
+export type InspectionKind = 'sqlInjection' | 'xss' | 'pathTraversal';
+
+export interface InspectionOptions {
+  sqlInjection: boolean;
+  xss: boolean;
+  pathTraversal: boolean;
+  /** Body bytes scanned; default 64 KiB. 0 disables body scanning. */
+  maxBodyBytes?: number;
+}
+
+export interface InspectionInput {
+  path: string; // raw :path including query string
+  headers: ReadonlyMap<string, string>; // lowercase names; pseudo-headers included
+  body?: string | Uint8Array; // as Envoy forwards it, maybe truncated
+  contentType?: string;
+}
+
+export interface InspectionFinding {
+  kind: InspectionKind;
+  location: string; // 'path', 'query:q', 'header:referer', 'cookie:sid', 'body', 'body:json.name', ...
+  rule: string; // e.g. 'sqli.union-select'
+  sample: string; // decoded offending fragment, <= 80 chars, control characters escaped
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const MAX_SAMPLE = 80;
+const MAX_LOCATION = 100;
+
+const SKIP_HEADERS = new Set([
+  'authorization', 'proxy-authorization', 'x-api-key', 'x-forwarded-client-cert', 'x-request-id',
+  'traceparent', 'tracestate', 'b3', 'grpc-trace-bin', 'x-ot-span-context', 'content-length',
+]);
+const SKIP_HEADER_PREFIXES = ['x-b3-', 'x-envoy-'];
+const URL_HEADERS = new Set(['referer', 'origin', 'x-original-url', 'x-rewrite-url']);
+
+const BINARY_CONTENT_RE =
+  /^\s*(?:image|audio|video|font)\/|^\s*application\/(?:octet-stream|grpc|(?:x-|vnd\.google\.)?protobuf|zip|gzip|x-gzip|pdf|x-tar|wasm)/i;
+const JSON_CONTENT_RE = /^\s*application\/(?:[\w.+-]*\+)?json\b|^\s*text\/json\b/i;
+const FORM_CONTENT_RE = /^\s*application\/x-www-form-urlencoded\b/i;
+const MULTIPART_CONTENT_RE = /^\s*multipart\/form-data\b/i;
+
+/** A value made only of these characters cannot carry any of the detected payloads. */
+const BORING_RE = /^[\w,@-]*$/;
+
+// ---------------------------------------------------------------------------
+
+/** Escapes control, bidi and separator characters and truncates to `max` UTF-16 units. */
+export function safeForLog(s: string, max: number = MAX_SAMPLE): string {
+  let out = '';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) ?? 0;
+    let piece = ch;
+    if (cp < 0x20 || cp === 0x7f || (cp >= 0x80 && cp <= 0x9f)) piece = `\\x${cp.toString(16).padStart(2, '0')}`;
+    else if (
+      (cp >= 0xd800 && cp <= 0xdfff) || // lone surrogate
+      cp === 0x2028 || cp === 0x2029 ||
+      (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp === 0x200e || cp === 0x200f ||
+      cp === 0xfeff
+    ) {
+      piece = `\\u${cp.toString(16).padStart(4, '0')}`;
+    }
+    if (out.length + piece.length > max) break;
+    out += piece;
+  }
+  return out;
+}
+
+interface Ctx {
+  opts: InspectionOptions;
+}
+
+type Finding = InspectionFinding | null;
+
+function finding(kind: InspectionKind, location: string, rule: string, fragment: string): InspectionFinding {
+  return { kind, location: safeForLog(location, MAX_LOCATION), rule, sample: safeForLog(fragment.trimStart()) };
+}
+
+/**
+ * Scans one value. `plusAsSpace`: form/query semantics. `pathMode`: also try the
+ * SQLi context-break analysis at every path segment.
+ */
+function scanValue(raw: string, location: string, plusAsSpace: boolean, ctx: Ctx, pathMode = false): Finding {
+  if (raw.length === 0 || BORING_RE.test(raw)) return null;
+  // most-decoded first, so the sample shows the payload as the application would see it
+  const layers = decodeLayers(raw, plusAsSpace).reverse();
+  const { opts } = ctx;
+  if (opts.sqlInjection) {
+    for (const layer of layers) {
+      const m = sqliLayer(layer, pathMode);
+      if (m !== null) return finding('sqlInjection', location, m.rule, m.fragment);
+    }
+  }
+  if (opts.xss) {
+    for (const layer of layers) {
+      const m = detectXss(layer);
+      if (m !== null) return finding('xss', location, m.rule, m.fragment);
+    }
+  }
+  if (opts.pathTraversal) {
+    for (const layer of layers) {
+      const m = detectTraversal(layer);
+      if (m !== null) return finding('pathTraversal', location, m.rule, m.fragment);
+    }
+  }
+  return null;
+}
+
+function sqliLayer(layer: string, pathMode: boolean): { rule: string; fragment: string } | null {
+  const m = detectSqli(layer);
+  if (m !== null) return m;
+  // '+' used as a space where the application would not decode it (paths, %2B)
+  if (layer.indexOf('+') !== -1) {
+    const p = detectSqli(layer.replaceAll('+', ' '));
+    if (p !== null) return p;
+  }
+  if (pathMode) {
+    // an injection in a path segment starts right after a '/'
+    let count = 0;
+    for (let i = layer.indexOf('/'); i !== -1 && count < 32; i = layer.indexOf('/', i + 1), count++) {
+      const rest = layer.slice(i + 1);
+      if (rest.length === 0 || BORING_RE.test(rest)) continue;
+      const s = detectSqli(rest, true) ?? (rest.indexOf('+') !== -1 ? detectSqli(rest.replaceAll('+', ' '), true) : null);
+      if (s !== null) return s;
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------
+
+function decodeName(raw: string, plusAsSpace: boolean): string {
+  return percentDecode(raw, plusAsSpace);
+}
+
+/**
+ * Scans a=b&c=d pairs: values at `${prefix}${name}`, names at `${prefix minus ':'/'.'}-name`,
+ * or everything at `fixedLocation` when given.
+ */
+function scanPairs(qs: string, prefix: string, ctx: Ctx, fixedLocation?: string): Finding {
+  const nameLoc = fixedLocation ?? `${prefix.slice(0, -1)}-name`;
+  let start = 0;
+  while (start <= qs.length) {
+    let end = qs.indexOf('&', start);
+    if (end === -1) end = qs.length;
+    if (end > start) {
+      const part = qs.slice(start, end);
+      const eq = part.indexOf('=');
+      const rawName = eq === -1 ? part : part.slice(0, eq);
+      const f = scanValue(rawName, nameLoc, true, ctx);
+      if (f !== null) return f;
+      if (eq !== -1) {
+        const loc = fixedLocation ?? prefix + decodeName(rawName, true);
+        const v = scanValue(part.slice(eq + 1), loc, true, ctx);
+        if (v !== null) return v;
+      }
+    }
+    start = end + 1;
+  }
+  return null;
+}
+
+function scanPath(rawPath: string, ctx: Ctx): Finding {
+  const q = rawPath.indexOf('?');
+  const pathPart = q === -1 ? rawPath : rawPath.slice(0, q);
+  const f = scanValue(pathPart, 'path', false, ctx, true);
+  if (f !== null) return f;
+  if (q !== -1) return scanPairs(rawPath.slice(q + 1), 'query:', ctx);
+  return null;
+}
+
+function scanHeaders(headers: ReadonlyMap<string, string>, ctx: Ctx): Finding {
+  for (const [rawName, value] of headers) {
+    if (typeof value !== 'string' || typeof rawName !== 'string') continue;
+    const name = rawName.toLowerCase();
+    if (name.startsWith(':') || SKIP_HEADERS.has(name)) continue;
+    if (SKIP_HEADER_PREFIXES.some((p) => name.startsWith(p))) continue;
+    if (name === 'cookie') {
+      for (const c of value.split(';')) {
+        const eq = c.indexOf('=');
+        const cname = (eq === -1 ? '' : c.slice(0, eq)).trim();
+        const cval = (eq === -1 ? c : c.slice(eq + 1)).trim();
+        const f = scanValue(cval, `cookie:${cname}`, false, ctx);
+        if (f !== null) return f;
+      }
+      continue;
+    }
+    const loc = `header:${name}`;
+    if (URL_HEADERS.has(name)) {
+      // a URL: scan it whole, then its query parameters like the request's own
+      const f = scanValue(value, loc, false, ctx, true);
+      if (f !== null) return f;
+      const q = value.indexOf('?');
+      if (q !== -1) {
+        const g = scanPairs(value.slice(q + 1), loc, ctx, loc);
+        if (g !== null) return g;
+      }
+      continue;
+    }
+    const f = scanValue(value, loc, false, ctx);
+    if (f !== null) return f;
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------
+// body
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+function bodyText(body: string | Uint8Array, max: number): string {
+  if (typeof body === 'string') {
+    if (body.length * 3 <= max) return body;
+    const buf = new Uint8Array(max);
+    const { read } = encoder.encodeInto(body, buf);
+    return body.slice(0, read);
+  }
+  return decoder.decode(body.length > max ? body.subarray(0, max) : body);
+}
+
+function jsonPath(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return /^[A-Za-z_$][\w$-]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
+function scanJsonValue(root: unknown, ctx: Ctx): Finding {
+  const stack: Array<{ v: unknown; loc: string }> = [{ v: root, loc: 'body:json' }];
+  while (stack.length > 0) {
+    const { v, loc } = stack.pop() as { v: unknown; loc: string };
+    if (typeof v === 'string') {
+      const f = scanValue(v, loc, false, ctx);
+      if (f !== null) return f;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], loc: jsonPath(loc, i) });
+    } else if (v !== null && typeof v === 'object') {
+      const keys = Object.keys(v);
+      for (const k of keys) {
+        const f = scanValue(k, jsonPath(loc, k), false, ctx);
+        if (f !== null) return f;
+      }
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i] as string;
+        stack.push({ v: (v as Record<string, unknown>)[k], loc: jsonPath(loc, k) });
+      }
+    }
+  }
+  return null;
+}
+
+const JSON_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+function unescapeJsonString(s: string): string {
+  if (s.indexOf('\\') === -1) return s;
+  return s.replace(/\\(?:u([0-9a-fA-F]{4})|(.))/gs, (m, hex: string | undefined, ch: string | undefined) => {
+    if (hex !== undefined) return String.fromCharCode(parseInt(hex, 16));
+    return ch !== undefined ? (JSON_ESCAPES[ch] ?? ch) : m;
+  });
+}
+
+/**
+ * Invalid (often truncated) JSON: scan each string literal on its own, and the
+ * text outside string literals as one raw value.
+ */
+function scanLenientJson(text: string, ctx: Ctx): Finding {
+  let residue = '';
+  let i = 0;
+  const n = text.length;
+  let lastKey = '';
+  while (i < n) {
+    const q = text.indexOf('"', i);
+    if (q === -1) {
+      residue += text.slice(i);
+      break;
+    }
+    residue += text.slice(i, q) + ' ';
+    let j = q + 1;
+    while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+    const lit = unescapeJsonString(text.slice(q + 1, Math.min(j, n)));
+    let k = j + 1;
+    while (k < n && (text[k] === ' ' || text[k] === '\n' || text[k] === '\r' || text[k] === '\t')) k++;
+    const isKey = text[k] === ':';
+    const loc = isKey || lastKey === '' ? 'body:json' : `body:json.${lastKey}`;
+    const f = scanValue(lit, loc, false, ctx);
+    if (f !== null) return f;
+    if (isKey) lastKey = safeForLog(lit, 40);
+    i = j + 1;
+  }
+  return scanValue(residue, 'body', false, ctx);
+}
+
+function scanMultipart(text: string, contentType: string, ctx: Ctx): Finding {
+  const bm = /boundary=(?:"([^"]{1,200})"|([^;\s]{1,200}))/i.exec(contentType);
+  const boundary = bm?.[1] ?? bm?.[2];
+  if (boundary === undefined) return scanValue(text, 'body', false, ctx);
+  const parts = text.split(`--${boundary}`);
+  for (let p = 1; p < parts.length; p++) {
+    const part = parts[p] as string;
+    if (part.startsWith('--')) break;
+    let sep = part.indexOf('\r\n\r\n');
+    let sepLen = 4;
+    if (sep === -1) {
+      sep = part.indexOf('\n\n');
+      sepLen = 2;
+    }
+    const head = sep === -1 ? part : part.slice(0, sep);
+    let content = sep === -1 ? '' : part.slice(sep + sepLen);
+    if (content.endsWith('\r\n')) content = content.slice(0, -2);
+    else if (content.endsWith('\n')) content = content.slice(0, -1);
+    const name = /\bname="([^"]*)"/i.exec(head)?.[1] ?? '';
+    const filename = /\bfilename="([^"]*)"/i.exec(head)?.[1];
+    if (filename !== undefined) {
+      // file content is opaque; the client-supplied file name is not
+      const f = scanValue(filename, `body:multipart.${name}.filename`, false, ctx);
+      if (f !== null) return f;
+      continue;
+    }
+    const f = scanValue(content, `body:multipart.${name}`, false, ctx);
+    if (f !== null) return f;
+  }
+  return null;
+}
+
+function scanBody(body: string | Uint8Array, contentType: string | undefined, ctx: Ctx): Finding {
+  const max = ctx.opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!(max > 0) || body.length === 0) return null;
+  const ct = contentType ?? '';
+  if (BINARY_CONTENT_RE.test(ct)) return null;
+  const text = bodyText(body, max);
+  if (MULTIPART_CONTENT_RE.test(ct)) return scanMultipart(text, ct, ctx);
+  if (FORM_CONTENT_RE.test(ct)) return scanPairs(text, 'body:form.', ctx);
+  const trimmed = text.trimStart();
+  const looksJson = trimmed.startsWith('{') || trimmed.startsWith('[');
+  if (JSON_CONTENT_RE.test(ct) || (ct === '' && looksJson)) {
+    let parsed: unknown;
+    let ok = false;
+    try {
+      parsed = JSON.parse(text);
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    if (ok) return scanJsonValue(parsed, ctx);
+    return looksJson ? scanLenientJson(text, ctx) : scanValue(text, 'body', false, ctx);
+  }
+  if (ct === '' && /^[\w.\-[\]%]+=[^\s]*$/.test(text)) return scanPairs(text, 'body:form.', ctx);
+  return scanValue(text, 'body', false, ctx);
+}
+
+// ---------------------------------------------------------------------------
+
+/** Returns the first finding, or null when the request looks clean. Pure and synchronous; never throws. */
+export function inspectRequest(input: InspectionInput, options: InspectionOptions): InspectionFinding | null {
+  if (!options.sqlInjection && !options.xss && !options.pathTraversal) return null;
+  const ctx: Ctx = { opts: options };
+  try {
+    const p = typeof input.path === 'string' ? scanPath(input.path, ctx) : null;
+    if (p !== null) return p;
+    if (input.headers !== undefined && input.headers !== null) {
+      const h = scanHeaders(input.headers, ctx);
+      if (h !== null) return h;
+    }
+    if (input.body !== undefined && input.body !== null) {
+      const ct = input.contentType ?? input.headers?.get('content-type');
+      return scanBody(input.body, ct, ctx);
+    }
+    return null;
+  } catch {
+    // Detectors are written not to throw; should one ever do so, fail open
+    // rather than deny every request (inspection is an extra layer).
+    return null;
+  }
+}

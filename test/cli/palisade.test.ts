@@ -1,0 +1,69 @@
+/** The `palisade` CLI as users run it (a real process). */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writePolicyDir, policyDoc } from '../support/policies.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function palisade(...args: string[]) {
+  const r = spawnSync(process.execPath, ['authz-server/src/cli/palisade.ts', ...args], { cwd: root, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('palisade validate', () => {
+  it('accepts the examples', () => {
+    const r = palisade('validate', 'examples/policies');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('ok: shop/orders');
+    expect(r.out).toMatch(/valid: 2 policies, snapshot sha256:/);
+  });
+
+  it('names file, document and field path of every problem and exits 1', async () => {
+    const dir = await writePolicyDir([
+      policyDoc('bad', { hosts: ['ok.local'], rateLimits: [{ name: 'x', key: ['ip'], requests: 0, period: '1d' }] }),
+      policyDoc('dup', { hosts: ['ok.local'] }),
+    ]);
+    const r = palisade('validate', dir.dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/policies\.yaml#0 \(bad\): spec\.rateLimits\[0\]\.key\[0\]: "ip" does not match/);
+    expect(r.err).toMatch(/spec\.rateLimits\[0\]\.requests: /);
+    expect(r.err).toMatch(/spec\.rateLimits\[0\]\.period: "1d" does not match/);
+    await dir.cleanup();
+  });
+});
+
+describe('palisade check', () => {
+  const allowed = JSON.stringify({
+    host: 'api.example.com',
+    method: 'GET',
+    path: '/orders/42',
+    principal: 'spiffe://cluster.local/ns/shop/sa/frontend',
+    headers: { 'x-api-key': 'demo-mobile-key', accept: 'application/json', 'user-agent': 'Mozilla/5.0', 'accept-language': 'en' },
+  });
+
+  it('prints ALLOW with each stage explained, exit 0', () => {
+    const r = palisade('check', '--policies', 'examples/policies', '--request', allowed);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('verdict: ALLOW');
+    expect(r.out).toMatch(/identity\s+pass\s+spiffe:\/\/cluster\.local\/ns\/shop\/sa\/frontend/);
+    expect(r.out).toMatch(/authentication\s+pass\s+consumer mobile-app/);
+    expect(r.out).not.toContain('demo-mobile-key');
+  });
+
+  it('prints the deny reason and the stage that denied, exit 1', () => {
+    const req = JSON.stringify({ host: 'api.example.com', path: '/orders', principal: 'spiffe://cluster.local/ns/shop/sa/frontend', headers: { authorization: 'Basic dTpw' } });
+    const r = palisade('check', '--policies', 'examples/policies', '--request', req, '--json');
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.out);
+    expect(out).toMatchObject({ verdict: 'deny', reason: 'authentication', policy: 'shop/orders' });
+    expect(out.trace.at(-1)).toEqual({ stage: 'authentication', result: 'deny', detail: 'basic auth rejected' });
+    expect(out.response.denied_response.status.code).toBe(401);
+  });
+
+  it('rejects a request that is not JSON with exit 2', () => {
+    const r = palisade('check', '--policies', 'examples/policies', '--request', '{nope');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--request');
+  });
+});

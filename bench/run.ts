@@ -72,7 +72,11 @@ interface GhzReport {
   latencyDistribution: Array<{ percentage: number; latency: number }> | null;
   statusCodeDistribution: Record<string, number>;
   errorDistribution?: Record<string, number> | null;
+  details?: Array<{ latency: number; status: string }>;
 }
+
+/** ghz cancels the calls still in flight when a `--duration` run ends; those are not server errors. */
+const END_OF_RUN = 'transport is closing';
 
 /** One row of the results table. */
 export interface Row {
@@ -88,9 +92,10 @@ export interface Row {
   rssMiB: number;
 }
 
-function pct(r: GhzReport, p: number): number {
-  const d = r.latencyDistribution?.find((x) => x.percentage === p);
-  return d ? d.latency / 1e6 : Number.NaN;
+/** Percentile in ms from ghz's per-request details (successful calls only). */
+function percentiles(r: GhzReport): (p: number) => number {
+  const ok = (r.details ?? []).filter((d) => d.status === 'OK').map((d) => d.latency).sort((a, b) => a - b);
+  return (p) => (ok.length === 0 ? Number.NaN : (ok[Math.min(ok.length - 1, Math.ceil((p / 100) * ok.length) - 1)] as number) / 1e6);
 }
 
 async function runGhz(ghz: string, port: number, scenario: Scenario, load: { name: string; args: string[] }, pid: number): Promise<Row> {
@@ -124,15 +129,16 @@ async function runGhz(ghz: string, port: number, scenario: Scenario, load: { nam
   const after = procStats(pid);
   if (r.status !== 0 && !r.stdout) throw new Error(`ghz failed: ${r.stderr}`);
   const report = JSON.parse(r.stdout) as GhzReport;
-  const errors = Object.entries(report.statusCodeDistribution ?? {}).filter(([k]) => k !== 'OK').reduce((s, [, v]) => s + v, 0);
+  const errors = Object.entries(report.errorDistribution ?? {}).filter(([k]) => !k.includes(END_OF_RUN)).reduce((s, [, v]) => s + v, 0);
+  const pct = percentiles(report);
   return {
     scenario: scenario.name,
     load: load.name,
     rps: Math.round(report.rps),
-    p50: pct(report, 50),
-    p90: pct(report, 90),
-    p99: pct(report, 99),
-    p999: pct(report, 99.9),
+    p50: pct(50),
+    p90: pct(90),
+    p99: pct(99),
+    p999: pct(99.9),
     errors,
     cpuPct: Math.round(((after.cpuSeconds - before.cpuSeconds) / wall) * 100),
     rssMiB: Math.round(Math.max(peakRss, after.rssMiB)),
@@ -165,7 +171,10 @@ async function main(): Promise<void> {
       await waitReady(httpPort, child);
       const loads = [
         { name: 'saturation c=32', args: ['--concurrency', '32', '--connections', '4', '--duration', duration] },
-        ...values.rates.split(',').map((r) => ({ name: `fixed ${r} rps`, args: ['--rps', r, '--concurrency', '32', '--connections', '4', '--duration', duration] })),
+        ...values.rates.split(',').map((r) => ({
+          name: `fixed ${r} rps`,
+          args: ['--rps', r, '--concurrency', '32', '--connections', '4', '--total', String(Number(r) * Number(values.duration))],
+        })),
       ];
       for (const load of loads) {
         const row = await runGhz(ghz, grpcPort, scenario, load, child.pid as number);

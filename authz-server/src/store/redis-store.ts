@@ -141,6 +141,9 @@ function classify(err: unknown): Reason {
   return 'connection';
 }
 
+/** Client states in which a connection is being set up (ioredis Redis and Cluster). */
+const CONNECTING = new Set(['wait', 'connecting', 'connect']);
+
 interface BatchCommand {
   palisadeBatch(numKeys: number, ...args: string[]): Promise<unknown>;
 }
@@ -156,6 +159,7 @@ export class RedisCounterStore implements CounterStore {
   #up: boolean | undefined;
   #lastError: string | undefined;
   #closed = false;
+  #readyWaiter: PromiseWithResolvers<void> | undefined;
 
   constructor(opts: RedisCounterStoreOptions) {
     this.timeoutMs = opts.timeoutMs ?? 50;
@@ -216,14 +220,25 @@ export class RedisCounterStore implements CounterStore {
     }
     this.#client.defineCommand('palisadeBatch', { lua: BATCH_LUA });
 
-    this.#client.on('ready', () => this.#setUp(true));
+    this.#client.on('ready', () => {
+      this.#readyWaiter?.resolve();
+      this.#readyWaiter = undefined;
+      this.#setUp(true);
+    });
     this.#client.on('error', (err: Error) => {
       this.#lastError = err.message;
     });
     this.#client.on('node error', (err: Error) => {
       this.#lastError = err.message;
     });
-    for (const ev of ['close', 'end', 'reconnecting']) this.#client.on(ev, () => this.#setUp(false));
+    for (const ev of ['close', 'end', 'reconnecting']) {
+      this.#client.on(ev, () => {
+        // Calls waiting for a connection being set up fail now rather than at their deadline.
+        this.#readyWaiter?.reject(new Error(`connection ${ev} while connecting${this.#lastError ? `: ${this.#lastError}` : ''}`));
+        this.#readyWaiter = undefined;
+        this.#setUp(false);
+      });
+    }
   }
 
   #setUp(up: boolean): void {
@@ -234,6 +249,14 @@ export class RedisCounterStore implements CounterStore {
     const mode = this.#clusterMode ? 'Redis Cluster' : 'Redis';
     if (up) this.#logger.info({ store: this.kind }, first ? `counter store: ${mode} connected` : `counter store: ${mode} is back`);
     else this.#logger.warn({ store: this.kind, err: this.#lastError }, first ? `counter store: ${mode} unreachable, retrying in the background` : `counter store: ${mode} down, retrying in the background`);
+  }
+
+  #whenReady(): Promise<void> {
+    if (!this.#readyWaiter) {
+      this.#readyWaiter = Promise.withResolvers<void>();
+      this.#readyWaiter.promise.catch(() => {}); // settled by its waiters' races
+    }
+    return this.#readyWaiter.promise;
   }
 
   isHealthy(): boolean {
@@ -249,13 +272,16 @@ export class RedisCounterStore implements CounterStore {
       if (keys.some((k) => hashTagOf(k) !== tag)) throw new RangeError('redis cluster: all keys of one batch must share one hash tag (see keys.ts)');
     }
     const started = performance.now();
-    this.#metrics.roundtrips.inc({ store: this.kind });
     let timer: NodeJS.Timeout | undefined;
     try {
-      const call = (this.#client as unknown as BatchCommand).palisadeBatch(keys.length, ...keys, ...argv);
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new DeadlineError(`no answer from Redis within ${this.timeoutMs} ms`)), this.timeoutMs);
       });
+      // A connection being set up (at startup, or right after a reconnect) is waited for within the same
+      // deadline; a client known to be down fails at once (no offline queue).
+      if (CONNECTING.has(this.#client.status)) await Promise.race([this.#whenReady(), deadline]);
+      this.#metrics.roundtrips.inc({ store: this.kind });
+      const call = (this.#client as unknown as BatchCommand).palisadeBatch(keys.length, ...keys, ...argv);
       const reply = await Promise.race([call, deadline]);
       this.#metrics.latency.observe({ store: this.kind }, (performance.now() - started) / 1000);
       return decodeReply(batch, reply);

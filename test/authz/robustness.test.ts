@@ -92,7 +92,23 @@ describe('bad input never crashes the server and gets a clear deny', () => {
     expect(res2.http_response).toBeDefined();
   });
 
+  it('answers the gRPC health service (SERVING for "" and for Authorization)', async () => {
+    const { service } = await import('grpc-health-check');
+    const Health = grpc.makeGenericClientConstructor(service, 'Health');
+    const health = new Health(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure()) as unknown as {
+      check(req: { service: string }, cb: (err: Error | null, res: { status: string | number }) => void): void;
+      close(): void;
+    };
+    for (const name of ['', 'envoy.service.auth.v3.Authorization']) {
+      const res = await new Promise<{ status: string | number }>((resolve, reject) => health.check({ service: name }, (e, r) => (e ? reject(e) : resolve(r))));
+      expect([1, 'SERVING']).toContain(res.status);
+    }
+    health.close();
+  });
+
   it('serves /healthz, /readyz and /metrics with decision counters', async () => {
+    expect((await client.check(envoyRequest())).status.code).toBe(0);
+    expect((await client.check(envoyRequest({ host: 'elsewhere.test' }))).status.code).toBe(7);
     const base = `http://127.0.0.1:${server.httpPort}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Provisions the command-line tools the chart and dashboard tests need, only when missing, and prints where
+# they are. Binaries live OUTSIDE the git tree:
+#
+#   helm        built from the Go module proxy (go install helm.sh/helm/v3/cmd/helm@$PALISADE_HELM_VERSION) with
+#               the same -ldflags as Helm's Makefile (version, Kubernetes version from its client-go), into
+#               ${PALISADE_CACHE:-$HOME/.cache/palisade}/bin/helm-<version>/helm
+#   prometheus  Debian's package (apt-get install -y prometheus); promtool comes with it
+#   promtool
+#
+# Usage: test/support/tools.sh helm|prometheus|promtool [...]   prints one absolute path per tool, in order.
+#
+# Environment:
+#   PALISADE_HELM_VERSION  Helm release to build (default below)
+#   PALISADE_CACHE         cache root (default $HOME/.cache/palisade)
+#   PALISADE_PROMETHEUS    use this prometheus binary instead of Debian's (promtool next to it)
+#
+# Fails loudly (exit 1, message on stderr) when a tool cannot be provisioned: no Go toolchain for helm, no apt-get
+# or no root for prometheus.
+set -euo pipefail
+
+HELM_VERSION="${PALISADE_HELM_VERSION:-v3.22.0}"
+CACHE_ROOT="${PALISADE_CACHE:-${HOME:?HOME is not set and PALISADE_CACHE is not set}/.cache/palisade}"
+HELM_DIR="$CACHE_ROOT/bin/helm-$HELM_VERSION"
+HELM_BIN="$HELM_DIR/helm"
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+die() {
+  printf '\n[tools] ERROR: %s\n\n' "$*" >&2
+  exit 1
+}
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+
+lock() {
+  # Serialise concurrent provisioning (parallel vitest workers, a manual run).
+  mkdir -p "$CACHE_ROOT"
+  if command -v flock >/dev/null 2>&1; then
+    exec 8>"$CACHE_ROOT/.tools-$1.lock"
+    flock 8
+  fi
+}
+
+ensure_helm() {
+  if [[ -x "$HELM_BIN" ]]; then
+    echo "$HELM_BIN"
+    return
+  fi
+  [[ "$HELM_VERSION" =~ ^v3\.[0-9]+\.[0-9]+$ ]] || die "PALISADE_HELM_VERSION must look like v3.22.0, got '$HELM_VERSION'"
+  command -v go >/dev/null 2>&1 ||
+    die "'go' was not found on PATH. The chart tests build helm $HELM_VERSION with
+  go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION
+Install the Go toolchain (https://go.dev/dl/), or put a helm $HELM_VERSION binary at
+  $HELM_BIN"
+  lock helm
+  if [[ -x "$HELM_BIN" ]]; then
+    echo "$HELM_BIN"
+    return
+  fi
+  local t0 work client_go major minor
+  t0="$(now)"
+  log "building helm $HELM_VERSION from the Go module proxy with $(go version) (first run only; minutes on 2 cores)"
+  work="$(mktemp -d)"
+  # Helm's Makefile derives the Kubernetes version that `helm template` assumes from its client-go (v0.X.Y ->
+  # 1.X); without these flags helm would report Kubernetes v1.20.
+  (cd "$work" && go mod init tools.local/helm >/dev/null 2>&1 && go mod download -json "helm.sh/helm/v3@$HELM_VERSION" >"$work/dl.json") ||
+    die "go mod download helm.sh/helm/v3@$HELM_VERSION failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+  client_go="$(grep -E '^\s+k8s.io/client-go v' "$(sed -n 's/.*"Dir": "\(.*\)",/\1/p' "$work/dl.json")/go.mod" | awk '{print $2}')"
+  [[ "$client_go" =~ ^v0\.([0-9]+)\. ]] || die "cannot read k8s.io/client-go's version from helm $HELM_VERSION's go.mod"
+  major=1
+  minor="${BASH_REMATCH[1]}"
+  mkdir -p "$HELM_DIR.tmp"
+  GOBIN="$HELM_DIR.tmp" CGO_ENABLED=0 go install -trimpath \
+    -ldflags "-w -s -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+      -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=$major -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor \
+      -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=$major -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor" \
+    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2 ||
+    die "go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION failed (see above)"
+  rm -rf "$HELM_DIR" "$work"
+  mv "$HELM_DIR.tmp" "$HELM_DIR"
+  log "helm $("$HELM_BIN" version --short) built in $(elapsed "$t0") -> $HELM_BIN"
+  echo "$HELM_BIN"
+}
+
+ensure_prometheus() {
+  local want="$1"
+  if [[ -n "${PALISADE_PROMETHEUS:-}" ]]; then
+    [[ -x "$PALISADE_PROMETHEUS" ]] || die "PALISADE_PROMETHEUS=$PALISADE_PROMETHEUS is not executable"
+    if [[ "$want" == prometheus ]]; then echo "$PALISADE_PROMETHEUS"; else echo "$(dirname "$PALISADE_PROMETHEUS")/promtool"; fi
+    return
+  fi
+  if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 ||
+      die "prometheus/promtool are not on PATH and apt-get is not available. Install Prometheus (it ships promtool) or set PALISADE_PROMETHEUS=/path/to/prometheus"
+    local sudo=""
+    if [[ "$(id -u)" != 0 ]]; then
+      command -v sudo >/dev/null 2>&1 || die "installing Debian's prometheus needs root (or sudo); install it yourself: apt-get install -y prometheus"
+      sudo="sudo -n"
+    fi
+    lock prometheus
+    if ! command -v prometheus >/dev/null 2>&1; then
+      local t0
+      t0="$(now)"
+      log "installing Debian's prometheus (apt-get install -y prometheus)"
+      # (no `| grep -q` under pipefail: grep exits early and apt-cache dies of SIGPIPE)
+      if [[ "$(apt-cache policy prometheus 2>/dev/null)" != *"Candidate: "[0-9]* ]]; then
+        $sudo apt-get update -qq >&2 || true
+      fi
+      [[ "$(apt-cache policy prometheus 2>/dev/null)" == *"Candidate: "[0-9]* ]] ||
+        die "apt has no 'prometheus' package (apt-cache policy prometheus shows no candidate)"
+      # Debian's postinst starts a service only under systemd; here it just installs the binaries.
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >&2 ||
+        die "apt-get install -y prometheus failed (see above)"
+      log "prometheus installed in $(elapsed "$t0")"
+    fi
+  fi
+  command -v "$want"
+}
+
+[[ $# -gt 0 ]] || die "usage: $0 helm|prometheus|promtool [...]"
+for tool in "$@"; do
+  case "$tool" in
+    helm) ensure_helm ;;
+    prometheus | promtool) ensure_prometheus "$tool" ;;
+    *) die "unknown tool '$tool' (helm, prometheus, promtool)" ;;
+  esac
+done

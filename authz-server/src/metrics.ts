@@ -3,6 +3,7 @@
  * own).
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { DistinctWindow } from './distinct-window.ts';
 
 /** Every metric the authz-server exports. */
 export interface AuthzMetrics {
@@ -16,13 +17,44 @@ export interface AuthzMetrics {
   storeFailures: Counter<'policy' | 'failure_policy'>;
   inflight: Gauge;
   accessLogEntries: Counter<'code_class'>;
+  /** Requests denied (or, in Monitor mode, that would be) by a rate limit, by policy and limit name. */
+  rateLimited: Counter<'policy' | 'limit'>;
+  /** Distinct clients (consumer, else principal, else client IP) rate limited in the last minute, per policy. */
+  rateLimitedClients: DistinctWindow;
+  /** Bot scores (0..100) of assessed requests, by policy. */
+  botScore: Histogram<'policy'>;
 }
 
 /** Registers the metrics (and Node's default process metrics) on `registry`. */
 export function createAuthzMetrics(registry: Registry, snapshotLoadedAtMs: () => number | null): AuthzMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'palisade_authz_' });
   const registers = [registry];
+  const rateLimitedClients = new DistinctWindow({ windowMs: 60_000, maxPerGroup: 100_000 });
+  new Gauge({
+    name: 'palisade_rate_limited_clients',
+    help: 'Distinct clients (consumer, else principal, else client IP) rate limited in the last 60 s, by policy.',
+    labelNames: ['policy'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [policy, n] of rateLimitedClients.counts()) this.set({ policy }, n);
+    },
+  });
   return {
+    rateLimitedClients,
+    rateLimited: new Counter({
+      name: 'palisade_rate_limited_total',
+      help: 'Requests over a rate limit (denied, or would-be denied in Monitor mode), by policy and limit name.',
+      labelNames: ['policy', 'limit'],
+      registers,
+    }),
+    botScore: new Histogram({
+      name: 'palisade_bot_score',
+      help: 'Bot score (0..100) of assessed requests, by policy.',
+      labelNames: ['policy'],
+      buckets: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+      registers,
+    }),
     decisions: new Counter({
       name: 'palisade_decisions_total',
       help: 'Check decisions by policy, verdict (allow, deny, monitor) and reason.',

@@ -53,6 +53,17 @@ function logDecision(deps: CheckServiceDeps, req: RequestContext, outcome: Outco
   );
 }
 
+/** Rate-limit and bot metrics of one decision (no per-client labels: distinct clients are counted in a window). */
+function recordDetail(metrics: AuthzMetrics, req: RequestContext, outcome: Outcome): void {
+  const policy = outcome.policy?.id ?? '';
+  if (outcome.bot) metrics.botScore.observe({ policy }, outcome.bot.score);
+  const denial = outcome.kind === 'deny' ? outcome.denial : outcome.wouldDeny;
+  if (denial?.reason === 'rate-limit') {
+    metrics.rateLimited.inc({ policy, limit: denial.rateLimit?.name ?? '' });
+    metrics.rateLimitedClients.add(policy, outcome.consumer ? `c:${outcome.consumer}` : req.principal ? `p:${req.principal}` : `ip:${req.clientIp}`);
+  }
+}
+
 /** Evaluates one CheckRequest to a CheckResponse; resolves, never rejects. */
 export async function check(deps: CheckServiceDeps, request: CheckRequest | null | undefined): Promise<CheckResponse> {
   const started = process.hrtime.bigint();
@@ -67,6 +78,7 @@ export async function check(deps: CheckServiceDeps, request: CheckRequest | null
     const reason = outcome.kind === 'deny' ? outcome.denial.reason : (outcome.wouldDeny?.reason ?? 'none');
     deps.metrics.decisions.inc({ policy: outcome.policy?.id ?? '', verdict, reason });
     deps.metrics.decisionSeconds.observe({ verdict }, seconds);
+    recordDetail(deps.metrics, req, outcome);
     logDecision(deps, req, outcome, seconds);
     return response;
   } catch (err) {

@@ -3,6 +3,8 @@
  * HTTP port from an AuthzConfig, and knows how to drain and stop them.
  */
 import * as grpc from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -15,6 +17,7 @@ import { FileSource } from './file-source.ts';
 import { createHttpServer } from './http-server.ts';
 import { redactUrl } from './logging.ts';
 import { createAuthzMetrics } from './metrics.ts';
+import { OperatorSource, loadSnapshotFile } from './operator-source.ts';
 import type { PipelineDeps } from './pipeline/pipeline.ts';
 import { SnapshotHolder } from './snapshot-holder.ts';
 import type { CounterStore } from './store/counter-store.ts';
@@ -124,6 +127,18 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     fileSource.watch();
   }
 
+  // In-cluster: start from the last known snapshot (the operator's ConfigMap, mounted into the pod), then follow
+  // the operator's stream. Without a usable file the server starts unready and waits for the operator.
+  const inCluster = config.policies.length === 0 && (config.operator !== null || config.snapshotFile !== null);
+  if (inCluster && config.snapshotFile) {
+    const loaded = await loadSnapshotFile(config.snapshotFile, holder, logger);
+    if (!loaded.ok && !config.operator) {
+      await store.close();
+      throw new Error(`snapshot file is unusable and no --operator is given: ${loaded.error}`);
+    }
+  }
+  let operatorSource: OperatorSource | null = null;
+
   const { authorization, accessLog } = envoyServices();
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   const health = new HealthImplementation({ '': 'NOT_SERVING', 'envoy.service.auth.v3.Authorization': 'NOT_SERVING' });
@@ -167,6 +182,22 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   const serving = holder.current() ? 'SERVING' : 'NOT_SERVING';
   health.setStatus('', serving);
   health.setStatus('envoy.service.auth.v3.Authorization', serving);
+  if (inCluster && config.operator) {
+    operatorSource = new OperatorSource({
+      address: config.operator,
+      holder,
+      logger,
+      nodeId: `${hostname()}-${randomUUID().slice(0, 8)}`,
+      podName: hostname(),
+      registry,
+      onApplied: () => {
+        if (draining) return;
+        health.setStatus('', 'SERVING');
+        health.setStatus('envoy.service.auth.v3.Authorization', 'SERVING');
+      },
+    });
+    operatorSource.start();
+  }
   logger.info({ grpcPort, httpPort, policies: config.policies, store: store.kind }, 'authz-server listening');
 
   return {
@@ -181,6 +212,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       health.setStatus('', 'NOT_SERVING');
       health.setStatus('envoy.service.auth.v3.Authorization', 'NOT_SERVING');
       fileSource?.close();
+      operatorSource?.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           logger.warn({ graceMs: config.shutdownGraceMs }, 'grace period over; cancelling remaining calls');

@@ -13,6 +13,18 @@ import { RedisCounterStore, reconnectDelay } from '../../authz-server/src/store/
 import { counterStoreContract } from '../support/counter-store-contract.ts';
 import { commandCalls, startRedis, type RedisServerHandle } from '../support/redis-server.ts';
 
+/** Worst event-loop stall while running: no timer can fire earlier than that, so timing bounds allow for it. */
+function lagMonitor() {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  return {
+    maxMs() {
+      h.disable();
+      return h.max / 1e6;
+    },
+  };
+}
+
 function captureLogger() {
   const lines: Array<{ level: 'info' | 'warn'; msg: string }> = [];
   return {
@@ -110,8 +122,7 @@ describe('RedisCounterStore: failures', () => {
     const store = new RedisCounterStore({ url: own.url, timeoutMs, logger: log.logger, registry });
     try {
       await until(() => store.isHealthy(), 5000, 'ready');
-      const lag = monitorEventLoopDelay({ resolution: 5 });
-      lag.enable();
+      const lag = lagMonitor();
       type Outcome = { ok: boolean; ms: number; err?: unknown; at: number };
       const outcomes: Outcome[] = [];
       let stop = false;
@@ -145,15 +156,14 @@ describe('RedisCounterStore: failures', () => {
       const before = outcomes.filter((o) => o.at < killedAt);
       const failures = outcomes.filter((o) => !o.ok);
       const after = outcomes.filter((o) => o.at > restartedAt + recoveredAfter + 50);
-      expect(before.length).toBeGreaterThan(100);
+      expect(before.length).toBeGreaterThan(20);
       expect(before.every((o) => o.ok)).toBe(true);
       expect(failures.length).toBeGreaterThan(0);
       for (const f of failures) expect(f.err).toBeInstanceOf(StoreUnavailableError);
       // Never waits on a dead Redis longer than the timeout (+ slack for a loaded CI machine's event loop).
       const slowest = Math.max(...failures.map((f) => f.ms));
       // The bound allows for the event loop's own worst stall in this test (timers cannot fire earlier than that).
-      lag.disable();
-      const maxLagMs = lag.max / 1e6;
+      const maxLagMs = lag.maxMs();
       expect(slowest).toBeLessThan(timeoutMs + 50 + maxLagMs);
       expect(after.length).toBeGreaterThan(0);
       expect(after.every((o) => o.ok)).toBe(true);
@@ -188,6 +198,7 @@ describe('RedisCounterStore: failures', () => {
       await until(() => store.isHealthy(), 5000, 'ready');
       await store.evaluate(sampleBatch('hung', 0));
       own.pause();
+      const lag = lagMonitor();
       const durations = await Promise.all(
         Array.from({ length: 20 }, async (_, i) => {
           const started = performance.now();
@@ -196,7 +207,7 @@ describe('RedisCounterStore: failures', () => {
         }),
       );
       expect(Math.min(...durations)).toBeGreaterThanOrEqual(timeoutMs - 1);
-      expect(Math.max(...durations)).toBeLessThan(timeoutMs + 100);
+      expect(Math.max(...durations)).toBeLessThan(timeoutMs + 50 + lag.maxMs());
       // The socket timeout (1 s here) drops the silent connection; the store reports unhealthy.
       await until(() => !store.isHealthy(), 3000, 'unhealthy while hung');
       own.resume();
@@ -215,12 +226,15 @@ describe('RedisCounterStore: failures', () => {
   it('Redis never reachable: rejects at once, unhealthy, one warn line; close() does not hang', async () => {
     const log = captureLogger();
     const store = new RedisCounterStore({ url: 'redis://127.0.0.1:1', timeoutMs: 50, logger: log.logger, registry: new Registry() });
+    const lag = lagMonitor();
+    let slowest = 0;
     for (let i = 0; i < 20; i++) {
       const started = performance.now();
       await expect(store.evaluate(sampleBatch('never', i))).rejects.toBeInstanceOf(StoreUnavailableError);
-      expect(performance.now() - started).toBeLessThan(150);
+      slowest = Math.max(slowest, performance.now() - started);
       await sleep(20);
     }
+    expect(slowest).toBeLessThan(50 + 50 + lag.maxMs());
     expect(store.isHealthy()).toBe(false);
     expect(log.lines).toEqual([{ level: 'warn', msg: 'counter store: Redis unreachable, retrying in the background' }]);
     const started = performance.now();

@@ -10,7 +10,10 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DeferredCounters } from './bot/deferred.ts';
+import { BotFeed } from './bot/feed.ts';
 import { accessLogHandler, checkHandler, type AccessLogMessage } from './check/check-service.ts';
+import { ApiInventory } from './discovery/inventory.ts';
 import type { AuthzConfig } from './config.ts';
 import { envoyServices } from './envoy/protos.ts';
 import { FileSource } from './file-source.ts';
@@ -36,6 +39,10 @@ export interface AuthzServer {
   reload(): Promise<boolean>;
   /** Stops accepting, waits for in-flight Checks up to the grace period, closes everything. */
   stop(): Promise<void>;
+  /** API discovery: the endpoints this replica has seen (also at HTTP /inventory). */
+  inventory: ApiInventory;
+  /** Writes the off-path counters (access-log errors, new sessions, discovery) to the store now. */
+  flushDeferred(): Promise<void>;
 }
 
 /** Optional injections (tests). */
@@ -44,6 +51,8 @@ export interface AuthzServerOverrides {
   store?: CounterStore;
   clock?: () => number;
   onAccessLog?: (msg: AccessLogMessage) => void;
+  /** Period of the off-path counter flush (default 1000 ms); 0 = only flushDeferred() and stop() flush. */
+  deferredFlushMs?: number;
 }
 
 /**
@@ -139,6 +148,12 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   }
   let operatorSource: OperatorSource | null = null;
 
+  // Bot detectors' and API discovery's off-path counters (access-log errors, own denials, new sessions,
+  // endpoint counts): batched writes to the same store, never on a Check's round trip.
+  const deferred = new DeferredCounters({ store, flushIntervalMs: overrides.deferredFlushMs ?? 1000, logger: logger.child({ component: 'bot' }) });
+  const botFeed = new BotFeed({ deferred, clock, runtime: () => holder.current() });
+  const inventory = new ApiInventory({ deferred, clock, runtime: () => holder.current(), registry });
+
   const { authorization, accessLog } = envoyServices();
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   const health = new HealthImplementation({ '': 'NOT_SERVING', 'envoy.service.auth.v3.Authorization': 'NOT_SERVING' });
@@ -151,10 +166,21 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       logger,
       metrics,
       decisionLog: config.decisionLog,
+      onDecision: (req, outcome) => {
+        botFeed.onDecision(req, outcome);
+        inventory.onDecision(req, outcome);
+      },
     }),
   });
   grpcServer.addService(accessLog.service, {
-    StreamAccessLogs: accessLogHandler({ logger, metrics, ...(overrides.onAccessLog ? { onEntry: overrides.onAccessLog } : {}) }),
+    StreamAccessLogs: accessLogHandler({
+      logger,
+      metrics,
+      onEntry: (msg) => {
+        botFeed.ingest(msg);
+        overrides.onAccessLog?.(msg);
+      },
+    }),
   });
 
   let draining = false;
@@ -165,6 +191,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       const rt = holder.current();
       return rt ? { ready: true, reason: `snapshot ${rt.version}` } : { ready: false, reason: 'no snapshot loaded yet' };
     },
+    json: { '/inventory': () => inventory.report() },
   });
 
   let grpcPort: number;
@@ -176,6 +203,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     grpcServer.forceShutdown();
     http.close();
     fileSource?.close();
+    deferred.close();
     await store.close();
     throw err;
   }
@@ -207,6 +235,8 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     registry,
     store,
     reload: () => (fileSource ? fileSource.reload() : Promise.resolve(false)),
+    inventory,
+    flushDeferred: () => deferred.flush(),
     async stop() {
       draining = true;
       health.setStatus('', 'NOT_SERVING');
@@ -229,6 +259,8 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
         http.close(() => resolve());
         http.closeAllConnections();
       });
+      deferred.close();
+      await deferred.flush();
       await store.close();
       await pipeline.fallback.close();
       logger.info('authz-server stopped');

@@ -22,6 +22,11 @@ export interface CheckServiceDeps {
   logger: Logger;
   metrics: AuthzMetrics;
   decisionLog: DecisionLogMode;
+  /**
+   * Called with every decision after the response is built (bot feed: own denials and new sessions; API
+   * discovery). Must not throw or block; errors are logged and ignored.
+   */
+  onDecision?: (req: RequestContext, outcome: Outcome) => void;
 }
 
 function verdictLabel(o: Outcome): string {
@@ -46,7 +51,7 @@ function logDecision(deps: CheckServiceDeps, req: RequestContext, outcome: Outco
       reason,
       detail,
       policy: outcome.policy?.id ?? null,
-      bot: outcome.bot ? { score: outcome.bot.score, verdict: outcome.bot.verdict, signals: outcome.bot.signals.map((s) => s.name) } : undefined,
+      bot: outcome.bot ? { score: outcome.bot.score, verdict: outcome.bot.verdict, signals: outcome.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, detail: s.detail })) } : undefined,
       latencyMs: Math.round(seconds * 1e6) / 1e3,
     },
     'decision',
@@ -80,6 +85,13 @@ export async function check(deps: CheckServiceDeps, request: CheckRequest | null
     deps.metrics.decisionSeconds.observe({ verdict }, seconds);
     recordDetail(deps.metrics, req, outcome);
     logDecision(deps, req, outcome, seconds);
+    if (deps.onDecision) {
+      try {
+        deps.onDecision(req, outcome);
+      } catch (err) {
+        deps.logger.warn({ err, requestId: req.requestId }, 'decision hook failed');
+      }
+    }
     return response;
   } catch (err) {
     deps.logger.error({ err, requestId: req?.requestId }, 'check failed internally; answering 503');

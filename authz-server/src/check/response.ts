@@ -25,10 +25,12 @@ export const H = {
   principal: 'x-palisade-principal',
   botScore: 'x-palisade-bot-score',
   botVerdict: 'x-palisade-bot-verdict',
+  /** Detectors that contributed to the bot score, `name+score` comma-separated (details in the decision log). */
+  botSignals: 'x-palisade-bot-signals',
   wouldDeny: 'x-palisade-would-deny',
 } as const;
 
-const UPSTREAM_HEADERS = [H.consumer, H.principal, H.botScore, H.botVerdict, H.wouldDeny];
+const UPSTREAM_HEADERS = [H.consumer, H.principal, H.botScore, H.botVerdict, H.botSignals, H.wouldDeny];
 
 function header(key: string, value: string): HeaderValueOption {
   return { header: { key, value }, append: { value: false } };
@@ -66,6 +68,8 @@ export function toCheckResponse(outcome: Outcome, requestId: string): CheckRespo
   if (outcome.bot) {
     set.set(H.botScore, String(outcome.bot.score));
     set.set(H.botVerdict, outcome.bot.verdict === 'allow' ? 'allow' : 'challenge');
+    const fired = outcome.bot.signals.filter((s) => s.score > 0);
+    if (fired.length > 0) set.set(H.botSignals, fired.map((s) => `${s.name}+${s.score}`).join(','));
   }
   if (outcome.wouldDeny) set.set(H.wouldDeny, outcome.wouldDeny.reason);
   // Whatever Palisade does not set itself must not arrive from the client either (no forged consumers).

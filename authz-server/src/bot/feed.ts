@@ -1,0 +1,140 @@
+/**
+ * The bot detectors' off-path inputs, written through DeferredCounters (never on a Check's round trip):
+ *
+ *  - response codes from Envoy's access log (StreamAccessLogs): client errors per client IP and per token;
+ *  - the server's own authentication (401) and access (403) denials: errors AND requests per client / token
+ *    (those Checks end before the store batch, so their requests are counted here);
+ *  - requests that opened a new session (known only after the Check's batch): per client and per route.
+ *
+ * An access-log entry is tied to its policy and token by the Check that allowed it (x-request-id, remembered for
+ * the last `maxCorrelations` requests of this replica), else by its :authority and the `x-palisade-consumer`
+ * request header when Envoy logs it. Entries of ext_authz denials (UAEX) are skipped: they were counted when
+ * the decision was made.
+ */
+import type { Outcome } from '../pipeline/outcome.ts';
+import { normalizeHost, type RequestContext } from '../pipeline/request.ts';
+import type { Runtime, RuntimePolicy } from '../pipeline/runtime.ts';
+import { pathTemplate } from '../discovery/template.ts';
+import { accessLogEvents, type StreamAccessLogsMessage } from './access-log.ts';
+import { botAllowListed } from './assess.ts';
+import { SESSION_NEW } from './behaviour.ts';
+import type { DeferredCounters } from './deferred.ts';
+import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
+import { BOT_KEYS, clientKeyOf, currentBucket, routeParts } from './windows.ts';
+
+export interface BotFeedOptions {
+  deferred: DeferredCounters;
+  clock: () => number;
+  /** The runtime in force (policies by id and host). */
+  runtime: () => Runtime | null;
+  knobs?: BotKnobs;
+  /** Request ids remembered to tie access-log entries to their Check. Default 50000. */
+  maxCorrelations?: number;
+}
+
+interface Correlation {
+  policyId: string;
+  client: string;
+  token: string | null;
+}
+
+/** Counts of what the feed saw, for metrics and tests. */
+export interface BotFeedStats {
+  entries: number;
+  errors: number;
+  ownDenials: number;
+  correlated: number;
+  skipped: number;
+}
+
+export class BotFeed {
+  readonly #deferred: DeferredCounters;
+  readonly #clock: () => number;
+  readonly #runtime: () => Runtime | null;
+  readonly #knobs: BotKnobs;
+  readonly #maxCorrelations: number;
+  readonly #errorCodes: Set<number>;
+  readonly #correlations = new Map<string, Correlation>();
+  readonly stats: BotFeedStats = { entries: 0, errors: 0, ownDenials: 0, correlated: 0, skipped: 0 };
+
+  constructor(opts: BotFeedOptions) {
+    this.#deferred = opts.deferred;
+    this.#clock = opts.clock;
+    this.#runtime = opts.runtime;
+    this.#knobs = opts.knobs ?? DEFAULT_BOT_KNOBS;
+    this.#maxCorrelations = opts.maxCorrelations ?? 50_000;
+    this.#errorCodes = new Set(this.#knobs.errors.codes);
+  }
+
+  #bump(policyId: string, name: string, parts: readonly string[], now: number): void {
+    const { key, ttlMs } = currentBucket(policyId, name, parts, now, this.#knobs.bucketMs, this.#knobs.windowBuckets);
+    this.#deferred.add(key, 1, ttlMs);
+  }
+
+  #countError(policyId: string, client: string, token: string | null, now: number, alsoRequest: boolean): void {
+    this.#bump(policyId, BOT_KEYS.errorsIp, [client], now);
+    if (alsoRequest) this.#bump(policyId, BOT_KEYS.usageIp, [client], now);
+    if (token) {
+      this.#bump(policyId, BOT_KEYS.errorsToken, [token], now);
+      if (alsoRequest) this.#bump(policyId, BOT_KEYS.usageToken, [token], now);
+    }
+  }
+
+  /** Called with every Check's outcome (after the response is built). */
+  onDecision(req: RequestContext, outcome: Outcome): void {
+    const policy = outcome.policy;
+    if (!policy || policy.bot.mode === 'Off') return;
+    const now = this.#clock();
+    const client = clientKeyOf(req.clientIp, req.principal);
+    const token = outcome.consumer && outcome.consumer !== '' ? outcome.consumer : null;
+
+    if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
+      if (botAllowListed(policy, req)) return;
+      this.stats.ownDenials++;
+      this.#countError(policy.id, client, token, now, true);
+      return;
+    }
+    if (!outcome.bot) return;
+    if (outcome.bot.signals.some((s) => s.name === SESSION_NEW)) {
+      this.#bump(policy.id, BOT_KEYS.newSessionsIp, [client], now);
+      this.#bump(policy.id, BOT_KEYS.newSessionsRoute, routeParts(req.host, req.method, pathTemplate(req.path)), now);
+    }
+    if (outcome.kind === 'allow' && req.requestId !== '') this.#remember(req.requestId, { policyId: policy.id, client, token });
+  }
+
+  #remember(requestId: string, c: Correlation): void {
+    this.#correlations.delete(requestId);
+    this.#correlations.set(requestId, c);
+    if (this.#correlations.size > this.#maxCorrelations) {
+      const oldest = this.#correlations.keys().next();
+      if (!oldest.done) this.#correlations.delete(oldest.value);
+    }
+  }
+
+  #policy(runtime: Runtime | null, corr: Correlation | undefined, authority: string): RuntimePolicy | undefined {
+    if (!runtime) return undefined;
+    if (corr) return runtime.policies.get(corr.policyId);
+    return authority === '' ? undefined : runtime.policyFor(normalizeHost(authority));
+  }
+
+  /** Ingests one StreamAccessLogs message. */
+  ingest(msg: StreamAccessLogsMessage): void {
+    const runtime = this.#runtime();
+    const now = this.#clock();
+    for (const ev of accessLogEvents(msg)) {
+      this.stats.entries++;
+      if (ev.ownDenial || !this.#errorCodes.has(ev.code)) continue;
+      const corr = ev.requestId !== '' ? this.#correlations.get(ev.requestId) : undefined;
+      const policy = this.#policy(runtime, corr, ev.authority);
+      if (!policy || policy.bot.mode === 'Off') {
+        this.stats.skipped++;
+        continue;
+      }
+      if (corr) this.stats.correlated++;
+      this.stats.errors++;
+      const client = corr?.client ?? clientKeyOf(ev.clientIp, ev.principal);
+      const token = ev.consumer !== '' ? ev.consumer : (corr?.token ?? null);
+      this.#countError(policy.id, client, token, now, false);
+    }
+  }
+}

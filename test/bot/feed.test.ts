@@ -1,0 +1,95 @@
+/**
+ * The error-rate detector's inputs over the real gRPC port: Envoy's access log stream (404s, 401/403 from the
+ * upstream, keyed by the Check's client and token) and the server's own authentication denials.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessLogEntry, sendAccessLogs } from '../support/access-log.ts';
+import { authzClient, envoyRequest, headerOf, type AuthzClient } from '../support/envoy.ts';
+import { captureLogger, policyDoc, sha256, startTestServer, writePolicyDir } from '../support/policies.ts';
+import type { AuthzServer } from '../../authz-server/src/server.ts';
+
+const KEY = 'feed-test-key-0001';
+
+describe('bot feed: access log and own denials feed the error-rate detector', () => {
+  let server: AuthzServer;
+  let client: AuthzClient;
+  let dir: Awaited<ReturnType<typeof writePolicyDir>>;
+  const log = captureLogger();
+
+  beforeAll(async () => {
+    dir = await writePolicyDir([
+      policyDoc('api', {
+        hosts: ['api.example.com'],
+        authentication: { required: false, apiKeys: { keys: [{ consumer: 'partner', sha256: sha256(KEY) }] } },
+        bot: { mode: 'Monitor', denyScore: 80, challengeScore: 50 },
+      }),
+      policyDoc('private', { hosts: ['private.example.com'], authentication: { required: true, apiKeys: { keys: [{ consumer: 'partner', sha256: sha256(KEY) }] } }, bot: { mode: 'Monitor' } }),
+      policyDoc('off', { hosts: ['off.example.com'] }),
+    ]);
+    server = await startTestServer(['--policies', dir.dir, '--decision-log', 'off'], log.logger, { deferredFlushMs: 0 });
+    client = authzClient(server.grpcPort);
+  });
+  afterAll(async () => {
+    client?.close();
+    await server?.stop();
+    await dir?.cleanup();
+  });
+
+  const signals = async (shape: Parameters<typeof envoyRequest>[0]) => {
+    const res = await client.check(envoyRequest(shape));
+    expect(res.status.code).toBe(0);
+    return headerOf(res.ok_response?.headers, 'x-palisade-bot-signals') ?? '';
+  };
+
+  it('404s from the access log, tied to the Check by x-request-id, count per client IP', async () => {
+    const ip = '198.51.100.10';
+    const entries = [];
+    for (let i = 0; i < 12; i++) {
+      const requestId = `r-404-${i}`;
+      await client.check(envoyRequest({ host: 'api.example.com', path: `/products/${i}`, sourceIp: ip, requestId }));
+      entries.push(accessLogEntry({ host: 'api.example.com', path: `/products/${i}`, code: i % 4 === 0 ? 200 : 404, requestId, sourceIp: '10.0.0.99' }));
+    }
+    expect(await signals({ host: 'api.example.com', sourceIp: ip })).not.toContain('error-rate-ip');
+    await sendAccessLogs(server.grpcPort, entries);
+    await server.flushDeferred();
+    const s = await signals({ host: 'api.example.com', sourceIp: ip });
+    expect(s).toMatch(/error-rate-ip\+\d+/);
+    expect(s).not.toContain('error-rate-token');
+  });
+
+  it('without a correlated Check, entries are keyed by the downstream address and their token header', async () => {
+    const ip = '198.51.100.11';
+    const entries = Array.from({ length: 8 }, (_, i) =>
+      accessLogEntry({ host: 'api.example.com:443', path: `/orders/${i}`, code: 403, sourceIp: ip, requestHeaders: { 'x-palisade-consumer': 'partner' } }),
+    );
+    await sendAccessLogs(server.grpcPort, entries);
+    await server.flushDeferred();
+    const s = await signals({ host: 'api.example.com', sourceIp: ip, headers: { 'x-api-key': KEY } });
+    expect(s).toContain('error-rate-ip');
+    expect(s).toContain('error-rate-token');
+  });
+
+  it('ext_authz denials (UAEX) in the access log are not counted twice; other hosts and bot Off are ignored', async () => {
+    const ip = '198.51.100.12';
+    const entries = [
+      ...Array.from({ length: 10 }, () => accessLogEntry({ host: 'api.example.com', path: '/x', code: 403, sourceIp: ip, extAuthzDenied: true })),
+      ...Array.from({ length: 10 }, () => accessLogEntry({ host: 'off.example.com', path: '/x', code: 404, sourceIp: ip })),
+      ...Array.from({ length: 10 }, () => accessLogEntry({ host: 'nowhere.example.com', path: '/x', code: 404, sourceIp: ip })),
+    ];
+    await sendAccessLogs(server.grpcPort, entries);
+    await server.flushDeferred();
+    expect(await signals({ host: 'api.example.com', sourceIp: ip })).not.toContain('error-rate');
+  });
+
+  it("the server's own authentication denials count as errors of the client", async () => {
+    const ip = '198.51.100.13';
+    for (let i = 0; i < 6; i++) {
+      const res = await client.check(envoyRequest({ host: 'private.example.com', sourceIp: ip, headers: { 'x-api-key': `guess-${i}` } }));
+      expect(res.status.code).toBe(16);
+    }
+    await server.flushDeferred();
+    const res = await client.check(envoyRequest({ host: 'private.example.com', sourceIp: ip, headers: { 'x-api-key': KEY } }));
+    expect(res.status.code).toBe(0);
+    expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-signals')).toMatch(/error-rate-ip\+45/);
+  });
+});

@@ -224,6 +224,7 @@ export class RedisCounterStore implements CounterStore {
       this.#readyWaiter?.resolve();
       this.#readyWaiter = undefined;
       this.#setUp(true);
+      this.#lastError = undefined;
     });
     this.#client.on('error', (err: Error) => {
       this.#lastError = err.message;

@@ -7,8 +7,11 @@
 #               ${PALISADE_CACHE:-$HOME/.cache/palisade}/bin/helm-<version>/helm
 #   prometheus  Debian's package (apt-get install -y prometheus); promtool comes with it
 #   promtool
+#   crds        the third-party CRDs the chart's optional resources need (Prometheus Operator's ServiceMonitor and
+#               PrometheusRule, cert-manager's Certificate/Issuer/ClusterIssuer), exactly as released, from the
+#               Go module proxy's copies of those repositories (go mod download); prints one file path per line
 #
-# Usage: test/support/tools.sh helm|prometheus|promtool [...]   prints one absolute path per tool, in order.
+# Usage: test/support/tools.sh helm|prometheus|promtool|crds [...]   prints absolute paths, in order.
 #
 # Environment:
 #   PALISADE_HELM_VERSION  Helm release to build (default below)
@@ -20,6 +23,8 @@
 set -euo pipefail
 
 HELM_VERSION="${PALISADE_HELM_VERSION:-v3.22.0}"
+PROMETHEUS_OPERATOR_VERSION="${PALISADE_PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"
+CERT_MANAGER_VERSION="${PALISADE_CERT_MANAGER_VERSION:-v1.21.2}"
 CACHE_ROOT="${PALISADE_CACHE:-${HOME:?HOME is not set and PALISADE_CACHE is not set}/.cache/palisade}"
 HELM_DIR="$CACHE_ROOT/bin/helm-$HELM_VERSION"
 HELM_BIN="$HELM_DIR/helm"
@@ -117,11 +122,40 @@ ensure_prometheus() {
   command -v "$want"
 }
 
+module_dir() {
+  # go mod download needs a module context for -json output; any empty module will do.
+  local work dir
+  work="$(mktemp -d)"
+  (cd "$work" && go mod init tools.local/crds >/dev/null 2>&1 && go mod download -json "$1" >"$work/dl.json") ||
+    die "go mod download $1 failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+  dir="$(sed -n 's/.*"Dir": "\(.*\)",/\1/p' "$work/dl.json")"
+  rm -rf "$work"
+  [[ -d "$dir" ]] || die "go mod download $1 gave no directory"
+  echo "$dir"
+}
+
+ensure_crds() {
+  command -v go >/dev/null 2>&1 ||
+    die "'go' was not found on PATH; the chart's server-side dry-run tests fetch the Prometheus Operator and cert-manager CRDs with go mod download"
+  local po cm f
+  po="$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")"
+  cm="$(module_dir "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION")"
+  for f in "$po/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
+    "$po/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml" \
+    "$cm/deploy/crds/cert-manager.io_certificates.yaml" \
+    "$cm/deploy/crds/cert-manager.io_issuers.yaml" \
+    "$cm/deploy/crds/cert-manager.io_clusterissuers.yaml"; do
+    [[ -f "$f" ]] || die "expected CRD file is missing: $f"
+    echo "$f"
+  done
+}
+
 [[ $# -gt 0 ]] || die "usage: $0 helm|prometheus|promtool [...]"
 for tool in "$@"; do
   case "$tool" in
     helm) ensure_helm ;;
     prometheus | promtool) ensure_prometheus "$tool" ;;
-    *) die "unknown tool '$tool' (helm, prometheus, promtool)" ;;
+    crds) ensure_crds ;;
+    *) die "unknown tool '$tool' (helm, prometheus, promtool, crds)" ;;
   esac
 done

@@ -114,7 +114,7 @@ describe('helm template', () => {
     for (const rule of rules) {
       expect(rule.verbs).not.toContain('*');
       expect(rule.resources).not.toContain('*');
-      if (rule.resources.includes('secrets')) expect(rule.verbs.sort()).toEqual(['get', 'list', 'watch']);
+      if (rule.resources.includes('secrets')) expect(rule.verbs.sort()).toEqual(['list', 'watch']);
     }
     const bound = [...r.all('ClusterRoleBinding'), ...r.all('RoleBinding')].flatMap((b) => (b['subjects'] as Array<{ name: string }>).map((s) => s.name));
     expect(new Set(bound)).toEqual(new Set(['pal-palisade-operator']));

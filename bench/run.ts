@@ -13,6 +13,7 @@ import { homedir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENVOY_PROTO_INCLUDE_DIRS } from '../authz-server/src/envoy/protos.ts';
+import { commandCalls, startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
 import { scenarios, type Scenario } from './scenarios.ts';
 
 const GHZ_MODULE = 'github.com/bojand/ghz/cmd/ghz@v0.121.0';
@@ -90,6 +91,14 @@ export interface Row {
   errors: number;
   cpuPct: number;
   rssMiB: number;
+  /** Redis script calls per Check (null without Redis). */
+  storeCalls: number | null;
+}
+
+async function scriptCalls(redis: RedisServerHandle | null): Promise<number> {
+  if (!redis) return 0;
+  const calls = commandCalls(await redis.info('commandstats'));
+  return (calls['eval'] ?? 0) + (calls['evalsha'] ?? 0);
 }
 
 /** Percentile in ms from ghz's per-request details (successful calls only). */
@@ -98,7 +107,7 @@ function percentiles(r: GhzReport): (p: number) => number {
   return (p) => (ok.length === 0 ? Number.NaN : (ok[Math.min(ok.length - 1, Math.ceil((p / 100) * ok.length) - 1)] as number) / 1e6);
 }
 
-async function runGhz(ghz: string, port: number, scenario: Scenario, load: { name: string; args: string[] }, pid: number): Promise<Row> {
+async function runGhz(ghz: string, port: number, scenario: Scenario, load: { name: string; args: string[] }, pid: number, redis: RedisServerHandle | null): Promise<Row> {
   mkdirSync(outDir, { recursive: true });
   const dataFile = join(outDir, `${scenario.name}.data.json`);
   writeFileSync(dataFile, JSON.stringify(scenario.requests));
@@ -109,10 +118,10 @@ async function runGhz(ghz: string, port: number, scenario: Scenario, load: { nam
     '--call', 'envoy.service.auth.v3.Authorization.Check',
     '--data-file', dataFile,
     '--format', 'json',
-    '--skipFirst', '200',
     ...load.args,
     `127.0.0.1:${port}`,
   ];
+  const callsBefore = await scriptCalls(redis);
   const before = procStats(pid);
   let peakRss = before.rssMiB;
   const sampler = setInterval(() => {
@@ -127,6 +136,7 @@ async function runGhz(ghz: string, port: number, scenario: Scenario, load: { nam
   const wall = (Date.now() - started) / 1000;
   clearInterval(sampler);
   const after = procStats(pid);
+  const callsAfter = await scriptCalls(redis);
   if (r.status !== 0 && !r.stdout) throw new Error(`ghz failed: ${r.stderr}`);
   const report = JSON.parse(r.stdout) as GhzReport;
   const errors = Object.entries(report.errorDistribution ?? {}).filter(([k]) => !k.includes(END_OF_RUN)).reduce((s, [, v]) => s + v, 0);
@@ -142,6 +152,7 @@ async function runGhz(ghz: string, port: number, scenario: Scenario, load: { nam
     errors,
     cpuPct: Math.round(((after.cpuSeconds - before.cpuSeconds) / wall) * 100),
     rssMiB: Math.round(Math.max(peakRss, after.rssMiB)),
+    storeCalls: redis ? (callsAfter - callsBefore) / Math.max(1, report.count) : null,
   };
 }
 
@@ -149,9 +160,12 @@ async function runGhz(ghz: string, port: number, scenario: Scenario, load: { nam
 export function renderTable(rows: Row[]): string {
   const f = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(2));
   const lines = [
-    '| scenario | load | rps | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | server CPU % | server RSS MiB |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.scenario} | ${r.load} | ${r.rps} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.p999)} | ${r.errors} | ${r.cpuPct} | ${r.rssMiB} |`),
+    '| scenario | load | rps | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | server CPU % | server RSS MiB | Redis calls/Check |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.load} | ${r.rps} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.p999)} | ${r.errors} | ${r.cpuPct} | ${r.rssMiB} | ${r.storeCalls === null ? '-' : r.storeCalls.toFixed(3)} |`,
+    ),
   ];
   return lines.join('\n');
 }
@@ -166,7 +180,13 @@ async function main(): Promise<void> {
   for (const scenario of selected) {
     const grpcPort = await freePort();
     const httpPort = await freePort();
-    const child = spawn(process.execPath, ['authz-server/src/main.ts', '--policies', scenario.policies, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', scenario.decisionLog ?? 'off', ...(scenario.serverArgs ?? [])], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    const redis = scenario.redis ? await startRedis() : null;
+    const storeArgs = redis ? ['--redis', redis.url] : [];
+    const child = spawn(
+      process.execPath,
+      ['authz-server/src/main.ts', '--policies', scenario.policies, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', scenario.decisionLog ?? 'off', ...storeArgs, ...(scenario.serverArgs ?? [])],
+      { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     try {
       await waitReady(httpPort, child);
       const loads = [
@@ -176,14 +196,17 @@ async function main(): Promise<void> {
           args: ['--rps', r, '--concurrency', '32', '--connections', '4', '--total', String(Number(r) * Number(values.duration))],
         })),
       ];
+      // Warm-up (JIT, connections, JWKS/regex caches): measured but not reported.
+      await runGhz(ghz, grpcPort, scenario, { name: 'warm-up', args: ['--concurrency', '16', '--total', '3000'] }, child.pid as number, redis);
       for (const load of loads) {
-        const row = await runGhz(ghz, grpcPort, scenario, load, child.pid as number);
+        const row = await runGhz(ghz, grpcPort, scenario, load, child.pid as number, redis);
         rows.push(row);
         process.stderr.write(`${row.scenario} / ${row.load}: ${row.rps} rps, p99 ${row.p99.toFixed(2)} ms\n`);
       }
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
+      await redis?.stop();
     }
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';

@@ -11,6 +11,8 @@ export interface Scenario {
   requests: unknown[];
   serverArgs?: string[];
   decisionLog?: 'all' | 'deny' | 'off';
+  /** Run against a real redis-server started for the scenario (else the in-memory store). */
+  redis?: boolean;
 }
 
 function request(host: string, path: string, i: number, extra: { headers?: Record<string, string>; principal?: string } = {}): unknown {
@@ -53,6 +55,23 @@ export function scenarios(): Scenario[] {
       name: 'mTLS principal + rules',
       policies,
       requests: range(16).map((i) => request('mtls.bench.local', `/orders/${i}`, i, { principal: 'spiffe://cluster.local/ns/shop/sa/frontend' })),
+    },
+    {
+      name: 'api-key + rules + 2 limits, memory',
+      policies,
+      requests: range(16).map((i) => request('limits.bench.local', `/orders/${i}`, i, { headers: { 'x-api-key': 'bench-key-1' } })),
+    },
+    {
+      name: 'api-key + rules + 2 limits, Redis',
+      policies,
+      redis: true,
+      requests: range(16).map((i) => request('limits.bench.local', `/orders/${i}`, i, { headers: { 'x-api-key': 'bench-key-1' } })),
+    },
+    {
+      name: 'over-limit flood, Redis',
+      policies,
+      redis: true,
+      requests: range(4).map((i) => request('flood.bench.local', '/x', i, { headers: { 'x-tenant': `t${i}` } })),
     },
   ];
 }

@@ -9,8 +9,6 @@ export interface Scenario {
   values: Record<string, unknown>;
   /** Namespaces (besides the release namespace) that must exist before a dry-run apply. */
   namespaces?: string[];
-  /** Secrets the scenario refers to and that a real install would find (created before a dry-run apply). */
-  secrets?: Array<{ name: string; type?: string; data: Record<string, string> }>;
 }
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
@@ -58,7 +56,6 @@ export const SCENARIOS: Scenario[] = [
       },
     },
     namespaces: ['monitoring'],
-    secrets: [{ name: 'palisade-redis-url', data: { 'redis-url': 'redis://:secret@redis.example.com:6379/0' } }],
   },
   {
     name: 'istio-user-tls',
@@ -76,11 +73,6 @@ export const SCENARIOS: Scenario[] = [
         operator: { metricsFrom: [{ ipBlock: { cidr: '10.0.0.0/8' } }] },
       },
     },
-    secrets: ['authz-tls', 'operator-tls'].map((name) => ({
-      name,
-      type: 'kubernetes.io/tls',
-      data: { 'tls.crt': 'Y2VydA==', 'tls.key': 'a2V5', 'ca.crt': 'Y2E=' },
-    })),
   },
   {
     name: 'single-namespace-minimal',

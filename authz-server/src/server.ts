@@ -107,6 +107,29 @@ function createStore(config: AuthzConfig, logger: Logger, registry: Registry): C
   return new MemoryCounterStore();
 }
 
+/**
+ * One throw-away round trip before the server reports ready: connects, loads the Lua script and warms the JIT,
+ * so the first burst of Checks after a deploy does not run into the store timeout. Gives up (with a warning)
+ * after `deadlineMs`: an unreachable store is the failurePolicy's business, not a reason to stay unready.
+ */
+async function warmUpStore(store: CounterStore, logger: Logger, deadlineMs: number): Promise<void> {
+  if (store.kind === 'memory') return;
+  const batch = { rateLimits: [], counters: [{ keys: ['pal:{warm-up}:ct:start:0'], incr: 0, ttlMs: 1000 }], distinct: [] };
+  const until = Date.now() + deadlineMs;
+  for (let i = 0; ; i++) {
+    try {
+      for (let j = 0; j < 20; j++) await store.evaluate(batch);
+      return;
+    } catch (err) {
+      if (Date.now() >= until) {
+        logger.warn({ err: (err as Error).message }, 'counter store not reachable at start; serving anyway (failurePolicy applies)');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(500, 50 * 2 ** i)));
+    }
+  }
+}
+
 /** Starts an authz-server. Rejects (after cleaning up) if the first policy load fails or a port is taken. */
 export async function startAuthzServer(config: AuthzConfig, logger: Logger, overrides: AuthzServerOverrides = {}): Promise<AuthzServer> {
   const registry = overrides.registry ?? new Registry();
@@ -184,10 +207,12 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   });
 
   let draining = false;
+  let warmedUp = false;
   const http = createHttpServer({
     registry,
     ready: () => {
       if (draining) return { ready: false, reason: 'draining' };
+      if (!warmedUp) return { ready: false, reason: 'warming up the counter store' };
       const rt = holder.current();
       return rt ? { ready: true, reason: `snapshot ${rt.version}` } : { ready: false, reason: 'no snapshot loaded yet' };
     },
@@ -207,6 +232,8 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     await store.close();
     throw err;
   }
+  await warmUpStore(store, logger, 3000);
+  warmedUp = true;
   const serving = holder.current() ? 'SERVING' : 'NOT_SERVING';
   health.setStatus('', serving);
   health.setStatus('envoy.service.auth.v3.Authorization', serving);

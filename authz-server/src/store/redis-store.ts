@@ -171,7 +171,8 @@ export class RedisCounterStore implements CounterStore {
     const common = {
       // Fail fast instead of queueing while disconnected; never resend after a reconnect (the caller has
       // long moved on); let ioredis time commands out too, so its own queue does not hold them.
-      commandTimeout: this.timeoutMs,
+      // Deliberately no ioredis commandTimeout: its timer has the same event-loop-lag problem as a bare
+      // setTimeout (see evaluate()); the per-call deadline there is authoritative.
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
       // A server that stops answering with the socket open (hung, SIGSTOP, network black hole) is dropped
@@ -276,7 +277,11 @@ export class RedisCounterStore implements CounterStore {
     let timer: NodeJS.Timeout | undefined;
     try {
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new DeadlineError(`no answer from Redis within ${this.timeoutMs} ms`)), this.timeoutMs);
+        // The timer fires in the event loop's timers phase, before the poll phase reads replies that may already
+        // be in the socket. Under a burst of Checks the loop can lag past the deadline, and rejecting right away
+        // would turn a busy process (not a slow Redis) into 503s. setImmediate runs after one poll phase, so a
+        // reply that has arrived wins the race.
+        timer = setTimeout(() => setImmediate(() => reject(new DeadlineError(`no answer from Redis within ${this.timeoutMs} ms`))), this.timeoutMs);
       });
       // A connection being set up (at startup, or right after a reconnect) is waited for within the same
       // deadline; a client known to be down fails at once (no offline queue).

@@ -129,5 +129,4 @@ describe('chart on the real API server', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('WARNING: redis.mode=none');
   });
-
 });

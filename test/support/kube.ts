@@ -42,7 +42,8 @@ export async function kubectlOk(kubeconfig: string, args: string[], input?: stri
 
 /** `kubectl apply -f -` of the given documents (objects or YAML text). */
 export function apply(kubeconfig: string, docs: unknown[] | string): Promise<string> {
-  const text = typeof docs === 'string' ? docs : docs.map((d) => stringify(d)).join('---\n');
+  // YAML 1.1 as kubectl reads it (an unquoted Off would be a boolean there)
+  const text = typeof docs === 'string' ? docs : docs.map((d) => stringify(d, { version: '1.1' })).join('---\n');
   return kubectlOk(kubeconfig, ['apply', '-f', '-'], text);
 }
 

@@ -3,6 +3,7 @@
  * that reads `process.env`; everything else receives an AuthzConfig.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_TLS_REFRESH_MS, type ClientTlsFiles, type ServerTlsFiles } from './tls.ts';
 
 /** How much of the decision stream is logged. */
 export type DecisionLogMode = 'all' | 'deny' | 'off';
@@ -30,6 +31,12 @@ export interface AuthzConfig {
   /** How long SIGTERM waits for in-flight Checks before forcing shutdown. */
   shutdownGraceMs: number;
   reloadDebounceMs: number;
+  /** TLS on the gRPC port (null = plaintext, e.g. under an Istio sidecar). */
+  tls: ServerTlsFiles | null;
+  /** TLS towards the operator (null = plaintext); presents `tls`'s certificate as client certificate. */
+  operatorTls: ClientTlsFiles | null;
+  /** How often TLS files are re-read (renewed certificates are served without a restart). */
+  tlsRefreshMs: number;
 }
 
 /** A user-facing configuration error. */
@@ -52,6 +59,10 @@ export const USAGE = `Usage: authz-server [options]
   --decision-log <mode>     all | deny | off (default all)                        env PALISADE_DECISION_LOG
   --max-header-bytes <n>    refuse larger header sets (default 98304)             env PALISADE_MAX_HEADER_BYTES
   --shutdown-grace-ms <n>   drain time on SIGTERM (default 10000)                 env PALISADE_SHUTDOWN_GRACE_MS
+  --tls-cert <file>         serve gRPC over TLS with this certificate (PEM)       env PALISADE_TLS_CERT
+  --tls-key <file>          ... and this private key (PEM)                        env PALISADE_TLS_KEY
+  --tls-client-ca <file>    require client certificates signed by this CA (mTLS)  env PALISADE_TLS_CLIENT_CA
+  --operator-ca <file>      connect to the operator over TLS, verified with this CA  env PALISADE_OPERATOR_CA
 `;
 
 function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -82,6 +93,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'decision-log': { type: 'string' },
         'max-header-bytes': { type: 'string' },
         'shutdown-grace-ms': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-client-ca': { type: 'string' },
+        'operator-ca': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -101,6 +116,13 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     throw new ConfigError('nothing to enforce: give --policies <file|dir>, --operator <addr> or --snapshot-file <path>');
   }
   if (policies.length > 0 && operator) throw new ConfigError('--policies and --operator are exclusive (standalone or in-cluster)');
+  const tlsCert = values['tls-cert'] ?? env['PALISADE_TLS_CERT'] ?? '';
+  const tlsKey = values['tls-key'] ?? env['PALISADE_TLS_KEY'] ?? '';
+  const clientCa = values['tls-client-ca'] ?? env['PALISADE_TLS_CLIENT_CA'] ?? '';
+  const operatorCa = values['operator-ca'] ?? env['PALISADE_OPERATOR_CA'] ?? '';
+  if ((tlsCert === '') !== (tlsKey === '')) throw new ConfigError('--tls-cert and --tls-key go together');
+  if (clientCa && !tlsCert) throw new ConfigError('--tls-client-ca needs --tls-cert and --tls-key (client certificates are only asked for over TLS)');
+  if (operatorCa && !operator) throw new ConfigError('--operator-ca needs --operator');
   return {
     policies,
     redisUrl: values.redis ?? env['PALISADE_REDIS_URL'] ?? null,
@@ -117,5 +139,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     maxHeaderCount: 200,
     shutdownGraceMs: int('--shutdown-grace-ms', values['shutdown-grace-ms'] ?? env['PALISADE_SHUTDOWN_GRACE_MS'], 10_000, 0, 600_000),
     reloadDebounceMs: 200,
+    tls: tlsCert ? { cert: tlsCert, key: tlsKey, clientCa: clientCa || null } : null,
+    operatorTls: operatorCa ? { ca: operatorCa, cert: tlsCert || null, key: tlsKey || null } : null,
+    tlsRefreshMs: DEFAULT_TLS_REFRESH_MS,
   };
 }

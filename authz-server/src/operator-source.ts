@@ -37,6 +37,8 @@ export interface OperatorSourceOptions {
   registry?: Registry;
   /** Called after a snapshot from the operator is in force. */
   onApplied?: () => void;
+  /** Channel credentials (default plaintext; TLS with `channelCredentials()` from tls.ts). */
+  credentials?: grpc.ChannelCredentials;
 }
 
 type Stream = grpc.ClientDuplexStream<StreamRequestMsg, StreamResponseMsg>;
@@ -85,6 +87,7 @@ export class OperatorSource {
       initialBackoffMs: 250,
       maxBackoffMs: 30_000,
       random: Math.random,
+      credentials: grpc.credentials.createInsecure(),
       ...options,
     };
     this.#logger = options.logger.child({ component: 'operator-source', operator: options.address });
@@ -100,7 +103,7 @@ export class OperatorSource {
   start(): void {
     if (this.#closed || this.#client) return;
     const Ctor = snapshotDistribution();
-    this.#client = new Ctor(this.#opts.address, grpc.credentials.createInsecure(), {
+    this.#client = new Ctor(this.#opts.address, this.#opts.credentials, {
       'grpc.max_receive_message_length': MAX_SNAPSHOT_MESSAGE_BYTES,
       'grpc.keepalive_time_ms': 20_000,
       'grpc.keepalive_timeout_ms': 10_000,

@@ -23,6 +23,7 @@ import { createAuthzMetrics } from './metrics.ts';
 import { OperatorSource, loadSnapshotFile } from './operator-source.ts';
 import type { PipelineDeps } from './pipeline/pipeline.ts';
 import { SnapshotHolder } from './snapshot-holder.ts';
+import { channelCredentials, serverCredentials } from './tls.ts';
 import type { CounterStore } from './store/counter-store.ts';
 import { MemoryCounterStore } from './store/memory-store.ts';
 import { OverLimitCache } from './store/over-limit-cache.ts';
@@ -84,9 +85,9 @@ function listen(server: HttpServer, host: string, port: number): Promise<number>
   });
 }
 
-function bindGrpc(server: grpc.Server, address: string): Promise<number> {
+function bindGrpc(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
   });
 }
 
@@ -222,7 +223,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   let grpcPort: number;
   let httpPort: number;
   try {
-    grpcPort = await bindGrpc(grpcServer, `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.grpcPort}`);
+    grpcPort = await bindGrpc(grpcServer, `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.grpcPort}`, await serverCredentials(config.tls, config.tlsRefreshMs));
     httpPort = await listen(http, config.host, config.httpPort);
   } catch (err) {
     grpcServer.forceShutdown();
@@ -245,6 +246,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       nodeId: `${hostname()}-${randomUUID().slice(0, 8)}`,
       podName: hostname(),
       registry,
+      credentials: channelCredentials(config.operatorTls, config.tlsRefreshMs),
       onApplied: () => {
         if (draining) return;
         health.setStatus('', 'SERVING');

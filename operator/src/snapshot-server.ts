@@ -67,8 +67,8 @@ export class SnapshotServer {
     return this.#current?.msg.body.length ?? 0;
   }
 
-  /** Starts serving on `address` (host:port); resolves with the bound port. */
-  async listen(address: string): Promise<number> {
+  /** Starts serving on `address` (host:port); resolves with the bound port. TLS with `serverCredentials()` (tls.ts). */
+  async listen(address: string, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
     const server = new grpc.Server({
       'grpc.max_send_message_length': MAX_SNAPSHOT_MESSAGE_BYTES,
       'grpc.max_receive_message_length': 1024 * 1024,
@@ -77,7 +77,7 @@ export class SnapshotServer {
     });
     server.addService(snapshotDistribution().service, { Stream: (call: Call) => this.#stream(call) });
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync(address, credentials, (err, p) => (err ? reject(err) : resolve(p))),
     );
     this.#grpc = server;
     return port;

@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { ServerTlsFiles } from '../../authz-server/src/tls.ts';
 
 export interface OperatorConfig {
   /** Kubeconfig file; null = in-cluster service account, else the usual defaults ($KUBECONFIG, ~/.kube/config). */
@@ -37,6 +38,8 @@ export interface OperatorConfig {
   /** Parallel reconciles (different keys). */
   workers: number;
   logLevel: string;
+  /** TLS on the snapshot gRPC port (null = plaintext); `clientCa` set = authz-servers must present a certificate. */
+  tls: ServerTlsFiles | null;
 }
 
 /** A user-facing configuration error. */
@@ -64,6 +67,9 @@ export const USAGE = `Usage: operator [options]
   --enforced-grace <dur>       keep Enforced=True after a leader change (default 10s)   env PALISADE_ENFORCED_GRACE
   --workers <n>                parallel reconciles (default 4)                       env PALISADE_WORKERS
   --log-level <level>          pino level (default info)                             env PALISADE_LOG_LEVEL
+  --tls-cert <file>            serve the snapshot stream over TLS (PEM certificate)  env PALISADE_TLS_CERT
+  --tls-key <file>             ... and its private key (PEM)                         env PALISADE_TLS_KEY
+  --tls-client-ca <file>       require authz-server client certificates from this CA  env PALISADE_TLS_CLIENT_CA
 `;
 
 /** Parses "500ms", "15s", "2m" (a bare number is milliseconds). */
@@ -119,6 +125,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'enforced-grace': { type: 'string' },
         workers: { type: 'string' },
         'log-level': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-client-ca': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -138,6 +147,11 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if (leaseDurationMs < 1000) throw new ConfigError('--lease-duration must be at least 1s');
   if (!(renewDeadlineMs < leaseDurationMs)) throw new ConfigError('--renew-deadline must be shorter than --lease-duration');
   if (!(retryPeriodMs > 0 && retryPeriodMs < renewDeadlineMs)) throw new ConfigError('--retry-period must be positive and shorter than --renew-deadline');
+  const tlsCert = values['tls-cert'] ?? env['PALISADE_TLS_CERT'] ?? '';
+  const tlsKey = values['tls-key'] ?? env['PALISADE_TLS_KEY'] ?? '';
+  const tlsClientCa = values['tls-client-ca'] ?? env['PALISADE_TLS_CLIENT_CA'] ?? '';
+  if ((tlsCert === '') !== (tlsKey === '')) throw new ConfigError('--tls-cert and --tls-key go together');
+  if (tlsClientCa && !tlsCert) throw new ConfigError('--tls-client-ca needs --tls-cert and --tls-key');
   const identity = values.identity ?? env['POD_NAME'] ?? `${hostname()}-${process.pid}`;
   if (identity === '') throw new ConfigError('--identity must not be empty');
   return {
@@ -160,5 +174,6 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     enforcedGraceMs: parseDuration('--enforced-grace', values['enforced-grace'] ?? env['PALISADE_ENFORCED_GRACE'], 10_000),
     workers: int('--workers', values.workers ?? env['PALISADE_WORKERS'], 4, 1, 64),
     logLevel: values['log-level'] ?? env['PALISADE_LOG_LEVEL'] ?? 'info',
+    tls: tlsCert ? { cert: tlsCert, key: tlsKey, clientCa: tlsClientCa || null } : null,
   };
 }

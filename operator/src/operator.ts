@@ -18,6 +18,7 @@ import { MERGE_PATCH, FIELD_MANAGER, ResilientInformer, apiErrorCode, describeAp
 import { LeaderElector } from './leader-election.ts';
 import { createOperatorMetrics } from './metrics.ts';
 import { SnapshotServer } from './snapshot-server.ts';
+import { serverCredentials } from '../../authz-server/src/tls.ts';
 import { SnapshotTooLargeError, writeSnapshotConfigMap } from './snapshot-configmap.ts';
 import type { ReplicaState } from './status.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -216,7 +217,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
   let grpcPort: number;
   let httpPort: number;
   try {
-    grpcPort = await server.listen(`${host}:${config.grpcPort}`);
+    grpcPort = await server.listen(`${host}:${config.grpcPort}`, await serverCredentials(config.tls));
     httpPort = await listen(http, config.host, config.httpPort);
   } catch (err) {
     await server.close();

@@ -16,6 +16,7 @@ import { envoyServices, type CheckRequest, type CheckResponse } from '../../auth
 import { compile } from '../../authz-server/src/policy/compile.ts';
 import { startAuthzServer, type AuthzServer } from '../../authz-server/src/server.ts';
 import { serverCredentials } from '../../authz-server/src/tls.ts';
+import { parseConfig as parseOperatorConfig } from '../../operator/src/config.ts';
 import { SnapshotServer } from '../../operator/src/snapshot-server.ts';
 import { envoyRequest } from '../support/envoy.ts';
 import { captureLogger, policyDoc, writePolicyDir } from '../support/policies.ts';
@@ -177,5 +178,13 @@ describe('TLS flags', () => {
     const c = parseConfig(base, { PALISADE_TLS_CERT: '/t/tls.crt', PALISADE_TLS_KEY: '/t/tls.key', PALISADE_TLS_CLIENT_CA: '/t/ca.crt' });
     expect(c.tls).toEqual({ cert: '/t/tls.crt', key: '/t/tls.key', clientCa: '/t/ca.crt' });
     expect(c.operatorTls).toBeNull();
+  });
+
+  it('the operator takes the same TLS flags for its snapshot port (what the chart passes)', () => {
+    const c = parseOperatorConfig(['--tls-cert', '/t/tls.crt', '--tls-key', '/t/tls.key', '--tls-client-ca', '/t/ca.crt'], {});
+    expect(c.tls).toEqual({ cert: '/t/tls.crt', key: '/t/tls.key', clientCa: '/t/ca.crt' });
+    expect(parseOperatorConfig([], {}).tls).toBeNull();
+    expect(() => parseOperatorConfig(['--tls-key', '/t/tls.key'], {})).toThrow('--tls-cert and --tls-key go together');
+    expect(() => parseOperatorConfig(['--tls-client-ca', '/t/ca.crt'], {})).toThrow('--tls-client-ca needs --tls-cert and --tls-key');
   });
 });

@@ -6,7 +6,7 @@ import { compile } from '../policy/compile.ts';
 import { parsePolicyText } from '../policy/load.ts';
 import { MemoryCounterStore } from '../store/memory-store.ts';
 import { hashTagOf } from '../store/keys.ts';
-import { behaviourSignals, judgeErrors, judgeMethods, judgeSessions, judgeSurge, judgeUsage, planBotCounters, policyCeilings, SESSION_NEW } from './behaviour.ts';
+import { behaviourSignals, browsersKeepSessions, judgeErrors, judgeMethods, judgeSessions, judgeSurge, judgeUsage, planBotCounters, policyCeilings, SESSION_NEW } from './behaviour.ts';
 import { DEFAULT_BOT_KNOBS } from './knobs.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
@@ -58,22 +58,37 @@ describe('judges (pure)', () => {
   });
 
   it('sessions: only a new session scores, by the share of new sessions of the client / route', () => {
-    const fresh = { ipRequests: [10], ipNew: [9], routeRequests: [40], routeNew: [39], route: 'POST /login' };
+    const fresh = { ipRequests: [10], ipNew: [9], routeRequests: [40], routeNew: [39], warm: true, route: 'POST /login' };
     expect(judgeSessions({ sessionCount: 2, ...fresh })).toEqual([]);
     const s = judgeSessions({ sessionCount: 1, ...fresh });
     expect(s.map((x) => x.name)).toEqual([SESSION_NEW, 'fresh-sessions-ip', 'fresh-sessions-route']);
     expect(s[0]?.score).toBe(0);
-    expect(judgeSessions({ sessionCount: 1, ipRequests: [30], ipNew: [3], routeRequests: [40], routeNew: [4], route: 'GET /' }).map((x) => x.name)).toEqual([SESSION_NEW]);
+    expect(judgeSessions({ sessionCount: 1, ipRequests: [30], ipNew: [3], routeRequests: [40], routeNew: [4], warm: true, route: 'GET /' }).map((x) => x.name)).toEqual([SESSION_NEW]);
+    // Cold start: every session is new, the route share is not judged until the policy has a full window.
+    expect(judgeSessions({ ...fresh, sessionCount: 1, warm: false }).map((x) => x.name)).toEqual([SESSION_NEW, 'fresh-sessions-ip']);
+    expect(s.find((x) => x.name === 'fresh-sessions-route')?.score).toBeLessThanOrEqual(k.sessions.routeMaxScore);
   });
 
   it('surge: recent peak against the median of older buckets; only clients concentrated on the route score', () => {
     const routeClients = [90, 40, 6, 5, 7, 5, 6, 4, 5, 6, 5, 7, 6];
-    const s = judgeSurge({ routeClients, clientRouteRequests: [3], clientRequests: [3], route: 'GET /search' });
+    const populationClients = routeClients.map(() => 100);
+    const s = judgeSurge({ routeClients, populationClients, clientRouteRequests: [3], clientRequests: [3], route: 'GET /search' });
     expect(s?.name).toBe('route-ip-surge');
     expect(s?.detail).toContain('90 distinct clients/min on GET /search vs baseline 6 (15.0x)');
-    expect(judgeSurge({ routeClients, clientRouteRequests: [1], clientRequests: [10], route: 'GET /search' })).toBeNull();
-    expect(judgeSurge({ routeClients: [30, 30, 25, 28, 30, 26, 30, 30, 29, 30, 31, 30, 30], clientRouteRequests: [3], clientRequests: [3], route: 'x' })).toBeNull();
-    expect(judgeSurge({ routeClients: [15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], clientRouteRequests: [3], clientRequests: [3], route: 'x' })).toBeNull();
+    expect(judgeSurge({ routeClients, populationClients, clientRouteRequests: [1], clientRequests: [10], route: 'GET /search' })).toBeNull();
+    expect(judgeSurge({ routeClients: [30, 30, 25, 28, 30, 26, 30, 30, 29, 30, 31, 30, 30], populationClients, clientRouteRequests: [3], clientRequests: [3], route: 'x' })).toBeNull();
+    expect(judgeSurge({ routeClients: [15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], populationClients, clientRouteRequests: [3], clientRequests: [3], route: 'x' })).toBeNull();
+    // A route that was quiet while the policy was busy has a real baseline of 0: 40 clients is a surge.
+    expect(judgeSurge({ routeClients: [40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], populationClients, clientRouteRequests: [3], clientRequests: [3], route: 'x' })?.score).toBe(43); // 8x the floor baseline of 5
+    // Right after a cold start there is no history at all: no judgement.
+    expect(judgeSurge({ routeClients: [90, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], populationClients: [100, 100, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], clientRouteRequests: [3], clientRequests: [3], route: 'x' })).toBeNull();
+  });
+
+  it('browsers keep sessions: median of completed long buckets, so a cookieless burst does not flip it', () => {
+    expect(browsersKeepSessions([500, 400, 400], [0, 380, 370])).toBe(true);
+    expect(browsersKeepSessions([500, 0, 0], [500, 0, 0])).toBe(false); // only the current bucket: unknown
+    expect(browsersKeepSessions([900, 400, 400, 400], [100, 50, 380, 390])).toBe(true);
+    expect(browsersKeepSessions([900, 400, 400, 400], [100, 50, 60, 390])).toBe(false);
   });
 
   it('HEAD ratio: fires only when so few HEADs are improbable for the population', () => {

@@ -23,7 +23,7 @@ import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter-store.ts';
 import { pathTemplate } from '../discovery/template.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, clientKeyOf, idleCounter, max, median, pct, poissonCdf, ramp, routeParts, sum, windowCounter, windowDistinct } from './windows.ts';
+import { BOT_KEYS, PrefixCache, bucketCounter, bucketDistinct, clientKeyOf, max, median, pct, poissonCdf, ramp, routeParts, sum } from './windows.ts';
 
 /** Zero-score signal: this request opened a new session (the feed counts these per client and route). */
 export const SESSION_NEW = 'session-new';
@@ -45,6 +45,8 @@ interface CounterSlots {
   newSessionsIp: number;
   sessionRequestsRoute: number;
   newSessionsRoute: number;
+  browserPopulation: number;
+  browserSessionsPopulation: number;
 }
 
 interface DistinctSlots {
@@ -58,6 +60,8 @@ export interface BotPlanContext {
   knobs: BotKnobs;
   route: string;
   hasToken: boolean;
+  /** A browser request without the session cookie (a new session if the population's browsers keep theirs). */
+  cookieless: boolean;
   ceilings: Ceilings;
   c: CounterSlots;
   d: DistinctSlots;
@@ -108,47 +112,59 @@ export function planBotCounters(policy: RuntimePolicy, req: RequestContext, cons
   const id = policy.id;
   const B = knobs.bucketMs;
   const W = knobs.windowBuckets;
-  const MB = knobs.methods.bucketMs;
-  const MW = knobs.methods.windowBuckets;
+  const MB = knobs.longBucketMs;
+  const MW = knobs.longWindowBuckets;
   const client = clientKeyOf(req.clientIp, req.principal);
   const template = pathTemplate(req.path);
   const route = routeParts(req.host, req.method, template);
   const session = sessionOf(policy, req);
+  const browser = (req.headers.get('user-agent') ?? '').startsWith('Mozilla/');
+  const cookieSessions = knobs.sessions.cookielessBrowsers && 'cookie' in policy.bot.session;
+  const cookieless = cookieSessions && browser && session === '';
+  const sessionish = session !== '' || cookieless;
   const token = consumer && consumer !== '' ? consumer : null;
   const getPost = req.method === 'GET' || req.method === 'POST' ? 1 : 0;
   const head = req.method === 'HEAD' ? 1 : 0;
 
   const counters: CounterOp[] = [];
   const distinct: DistinctOp[] = [];
+  const keys = new PrefixCache(id);
   const add = (op: CounterOp): number => counters.push(op) - 1;
   const addD = (op: DistinctOp): number => distinct.push(op) - 1;
+  /** Short-window counter, long-window counter, HyperLogLog. */
+  const short = (name: string, parts: readonly string[], incr: number) => add(bucketCounter(keys.counter(name, parts), nowMs, B, W, incr));
+  const long = (name: string, parts: readonly string[], incr: number) => add(bucketCounter(keys.counter(name, parts), nowMs, MB, MW, incr));
+  const hll = (name: string, parts: readonly string[], buckets: number) => addD(bucketDistinct(keys.distinct(name, parts), client, nowMs, B, buckets));
 
   const c: CounterSlots = {
-    usageIp: add(windowCounter(id, BOT_KEYS.usageIp, [client], nowMs, B, W, 1)),
-    errorsIp: add(windowCounter(id, BOT_KEYS.errorsIp, [client], nowMs, B, W, 0)),
-    populationRequests: add(windowCounter(id, BOT_KEYS.populationRequests, [], nowMs, B, W, 1)),
-    routeClientRequests: add(windowCounter(id, BOT_KEYS.routeClientRequests, [...route, client], nowMs, B, W, 1)),
-    getPostIp: add(windowCounter(id, BOT_KEYS.getPostIp, [client], nowMs, MB, MW, getPost)),
-    headIp: add(windowCounter(id, BOT_KEYS.headIp, [client], nowMs, MB, MW, head)),
-    getPostPopulation: add(windowCounter(id, BOT_KEYS.getPostPopulation, [], nowMs, MB, MW, getPost)),
-    headPopulation: add(windowCounter(id, BOT_KEYS.headPopulation, [], nowMs, MB, MW, head)),
-    usageToken: token ? add(windowCounter(id, BOT_KEYS.usageToken, [token], nowMs, B, W, 1)) : -1,
-    errorsToken: token ? add(windowCounter(id, BOT_KEYS.errorsToken, [token], nowMs, B, W, 0)) : -1,
-    session: session ? add(idleCounter(id, BOT_KEYS.session, [session], knobs.sessions.idleMs)) : -1,
-    sessionRequestsIp: session ? add(windowCounter(id, BOT_KEYS.sessionRequestsIp, [client], nowMs, B, W, 1)) : -1,
-    newSessionsIp: session ? add(windowCounter(id, BOT_KEYS.newSessionsIp, [client], nowMs, B, W, 0)) : -1,
-    sessionRequestsRoute: session ? add(windowCounter(id, BOT_KEYS.sessionRequestsRoute, route, nowMs, B, W, 1)) : -1,
-    newSessionsRoute: session ? add(windowCounter(id, BOT_KEYS.newSessionsRoute, route, nowMs, B, W, 0)) : -1,
+    usageIp: short(BOT_KEYS.usageIp, [client], 1),
+    errorsIp: short(BOT_KEYS.errorsIp, [client], 0),
+    populationRequests: short(BOT_KEYS.populationRequests, [], 1),
+    routeClientRequests: short(BOT_KEYS.routeClientRequests, [...route, client], 1),
+    getPostIp: long(BOT_KEYS.getPostIp, [client], getPost),
+    headIp: long(BOT_KEYS.headIp, [client], head),
+    getPostPopulation: long(BOT_KEYS.getPostPopulation, [], getPost),
+    headPopulation: long(BOT_KEYS.headPopulation, [], head),
+    usageToken: token ? short(BOT_KEYS.usageToken, [token], 1) : -1,
+    errorsToken: token ? short(BOT_KEYS.errorsToken, [token], 0) : -1,
+    session: session ? add({ keys: [keys.counter(BOT_KEYS.session, [session])], incr: 1, ttlMs: knobs.sessions.idleMs }) : -1,
+    sessionRequestsIp: sessionish ? long(BOT_KEYS.sessionRequestsIp, [client], 1) : -1,
+    newSessionsIp: sessionish ? long(BOT_KEYS.newSessionsIp, [client], 0) : -1,
+    sessionRequestsRoute: sessionish ? short(BOT_KEYS.sessionRequestsRoute, route, 1) : -1,
+    newSessionsRoute: sessionish ? short(BOT_KEYS.newSessionsRoute, route, 0) : -1,
+    browserPopulation: cookieSessions ? long(BOT_KEYS.browserPopulation, [], browser ? 1 : 0) : -1,
+    browserSessionsPopulation: cookieSessions ? long(BOT_KEYS.browserSessionsPopulation, [], browser && session !== '' ? 1 : 0) : -1,
   };
   const d: DistinctSlots = {
-    populationClients: addD(windowDistinct(id, BOT_KEYS.populationClients, [], client, nowMs, B, W)),
-    routeClients: addD(windowDistinct(id, BOT_KEYS.routeClients, route, client, nowMs, B, knobs.surge.historyBuckets + 1)),
-    tokenClients: token ? addD(windowDistinct(id, BOT_KEYS.tokenClients, [token], client, nowMs, B, W)) : -1,
+    // Counted over the surge history: the usage judge reads the first W buckets, the warm-up gates all of them.
+    populationClients: hll(BOT_KEYS.populationClients, [], knobs.surge.historyBuckets + 1),
+    routeClients: hll(BOT_KEYS.routeClients, route, knobs.surge.historyBuckets + 1),
+    tokenClients: token ? hll(BOT_KEYS.tokenClients, [token], W) : -1,
   };
   return {
     counters,
     distinct,
-    ctx: { knobs, route: `${req.method} ${template}`, hasToken: token !== null, ceilings: policyCeilings(policy, knobs), c, d },
+    ctx: { knobs, route: `${req.method} ${template}`, hasToken: token !== null, cookieless, ceilings: policyCeilings(policy, knobs), c, d },
   };
 }
 
@@ -171,8 +187,9 @@ export function judgeUsage(
   knobs: BotKnobs = DEFAULT_BOT_KNOBS,
 ): BotSignal[] {
   const u = knobs.usage;
-  const clients = max(input.populationClients);
-  const mean = sum(input.populationRequests) / Math.max(1, sum(input.populationClients));
+  const popClients = input.populationClients.slice(0, knobs.windowBuckets);
+  const clients = max(popClients);
+  const mean = sum(input.populationRequests) / Math.max(1, sum(popClients));
   const trusted = clients >= u.minPopulation;
   const base = trusted ? Math.min(u.ceilingPerBucket, Math.max(u.floorPerBucket, u.populationFactor * mean)) : u.ceilingPerBucket;
   const basis = trusted ? `${u.populationFactor}x population mean ${mean.toFixed(1)} over ${clients} clients` : 'ceiling';
@@ -225,34 +242,68 @@ export function judgeErrors(name: 'error-rate-ip' | 'error-rate-token', errors: 
 
 /** (1) Single-request sessions: only a request that opens a new session (`sessionCount` 1) can score. */
 export function judgeSessions(
-  input: { sessionCount: number; ipRequests: readonly number[]; ipNew: readonly number[]; routeRequests: readonly number[]; routeNew: readonly number[]; route: string },
+  input: {
+    sessionCount: number;
+    /** Long window (per client). */
+    ipRequests: readonly number[];
+    ipNew: readonly number[];
+    /** Short window (per route), judged only when `warm` (the policy has a full window of history). */
+    routeRequests: readonly number[];
+    routeNew: readonly number[];
+    warm: boolean;
+    route: string;
+  },
   knobs: BotKnobs = DEFAULT_BOT_KNOBS,
 ): BotSignal[] {
   if (input.sessionCount !== 1) return [];
   const s = knobs.sessions;
   const out: BotSignal[] = [{ name: SESSION_NEW, score: 0, detail: 'first request of a session' }];
-  const judge = (name: string, requests: readonly number[], fresh: readonly number[], min: number, what: string) => {
+  const judge = (name: string, requests: readonly number[], fresh: readonly number[], min: number, maxScore: number, what: string) => {
     const reqs = sum(requests);
     if (reqs < min) return;
     // The feed has not counted this request yet: it is new by definition.
     const share = Math.min(1, (sum(fresh) + 1) / reqs);
-    const score = ramp(share, s.share, s.fullShare, s.score, s.maxScore);
+    const score = ramp(share, s.share, s.fullShare, s.score, maxScore);
     if (score > 0) out.push({ name, score, detail: `${pct(share)} of ${reqs} session requests ${what} opened a new session` });
   };
-  judge('fresh-sessions-ip', input.ipRequests, input.ipNew, s.minIpRequests, 'from this client');
-  judge('fresh-sessions-route', input.routeRequests, input.routeNew, s.minRouteRequests, `on ${input.route}`);
+  judge('fresh-sessions-ip', input.ipRequests, input.ipNew, s.minIpRequests, s.maxScore, 'from this client');
+  if (input.warm) judge('fresh-sessions-route', input.routeRequests, input.routeNew, s.minRouteRequests, s.routeMaxScore, `on ${input.route}`);
   return out;
+}
+
+/**
+ * Do the policy's browsers keep a session cookie? The median, over the completed long buckets with enough
+ * browser traffic, of the share of browser requests that carried one. The current bucket is left out and the
+ * median taken, so that a cookieless attack does not vote itself normal before it has lasted half the window.
+ */
+export function browsersKeepSessions(browsers: readonly number[], withSession: readonly number[], knobs: BotKnobs = DEFAULT_BOT_KNOBS): boolean {
+  const shares: number[] = [];
+  for (let i = 1; i < browsers.length; i++) {
+    const n = browsers[i] ?? 0;
+    if (n >= knobs.sessions.minBrowserRequests) shares.push((withSession[i] ?? 0) / n);
+  }
+  return shares.length > 0 && median(shares) >= knobs.sessions.minBrowserSessionShare;
 }
 
 /** (4) Distinct-IP surge on the request's route; `routeClients` has historyBuckets + 1 buckets. */
 export function judgeSurge(
-  input: { routeClients: readonly number[]; clientRouteRequests: readonly number[]; clientRequests: readonly number[]; route: string },
+  input: {
+    routeClients: readonly number[];
+    /** Distinct clients of the whole policy over the same buckets: where it is 0 there is no history. */
+    populationClients: readonly number[];
+    clientRouteRequests: readonly number[];
+    clientRequests: readonly number[];
+    route: string;
+  },
   knobs: BotKnobs = DEFAULT_BOT_KNOBS,
 ): BotSignal | null {
   const g = knobs.surge;
   const recent = max(input.routeClients.slice(0, g.recentBuckets));
   if (recent < g.minDistinct) return null;
-  const baseline = Math.max(g.minBaseline, median(input.routeClients.slice(g.recentBuckets)));
+  const history: number[] = [];
+  for (let i = g.recentBuckets; i < input.routeClients.length; i++) if ((input.populationClients[i] ?? 0) > 0) history.push(input.routeClients[i] ?? 0);
+  if (history.length < g.minHistoryBuckets) return null;
+  const baseline = Math.max(g.minBaseline, median(history));
   const magnitude = recent / baseline;
   if (magnitude < g.factor) return null;
   const clientRequests = sum(input.clientRequests);
@@ -321,22 +372,25 @@ export function behaviourSignals(plan: BotPlan, counters: CounterBatchResult['co
   );
   push(judgeErrors('error-rate-ip', C(c.errorsIp), C(c.usageIp), knobs));
   if (ctx.hasToken) push(judgeErrors('error-rate-token', C(c.errorsToken), C(c.usageToken), knobs));
-  if (c.session >= 0) {
+  if (c.sessionRequestsIp >= 0) {
+    const siteHasSessions = browsersKeepSessions(C(c.browserPopulation), C(c.browserSessionsPopulation), knobs);
     signals.push(
       ...judgeSessions(
         {
-          sessionCount: C(c.session)[0] ?? 0,
+          // A cookieless browser request opens a new session on a site whose browsers keep their cookie.
+          sessionCount: ctx.cookieless ? (siteHasSessions ? 1 : 0) : (C(c.session)[0] ?? 0),
           ipRequests: C(c.sessionRequestsIp),
           ipNew: C(c.newSessionsIp),
           routeRequests: C(c.sessionRequestsRoute),
           routeNew: C(c.newSessionsRoute),
+          warm: (D(d.populationClients)[knobs.windowBuckets - 1] ?? 0) > 0,
           route: ctx.route,
         },
         knobs,
       ),
     );
   }
-  push(judgeSurge({ routeClients: D(d.routeClients), clientRouteRequests: C(c.routeClientRequests), clientRequests: C(c.usageIp), route: ctx.route }, knobs));
+  push(judgeSurge({ routeClients: D(d.routeClients), populationClients: D(d.populationClients), clientRouteRequests: C(c.routeClientRequests), clientRequests: C(c.usageIp), route: ctx.route }, knobs));
   push(judgeMethods({ getPost: C(c.getPostIp), head: C(c.headIp), populationGetPost: C(c.getPostPopulation), populationHead: C(c.headPopulation) }, knobs));
   return signals;
 }

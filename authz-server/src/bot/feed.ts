@@ -66,8 +66,9 @@ export class BotFeed {
     this.#errorCodes = new Set(this.#knobs.errors.codes);
   }
 
-  #bump(policyId: string, name: string, parts: readonly string[], now: number): void {
-    const { key, ttlMs } = currentBucket(policyId, name, parts, now, this.#knobs.bucketMs, this.#knobs.windowBuckets);
+  #bump(policyId: string, name: string, parts: readonly string[], now: number, long = false): void {
+    const k = this.#knobs;
+    const { key, ttlMs } = long ? currentBucket(policyId, name, parts, now, k.longBucketMs, k.longWindowBuckets) : currentBucket(policyId, name, parts, now, k.bucketMs, k.windowBuckets);
     this.#deferred.add(key, 1, ttlMs);
   }
 
@@ -96,7 +97,7 @@ export class BotFeed {
     }
     if (!outcome.bot) return;
     if (outcome.bot.signals.some((s) => s.name === SESSION_NEW)) {
-      this.#bump(policy.id, BOT_KEYS.newSessionsIp, [client], now);
+      this.#bump(policy.id, BOT_KEYS.newSessionsIp, [client], now, true);
       this.#bump(policy.id, BOT_KEYS.newSessionsRoute, routeParts(req.host, req.method, pathTemplate(req.path)), now);
     }
     if (outcome.kind === 'allow' && req.requestId !== '') this.#remember(req.requestId, { policyId: policy.id, client, token });

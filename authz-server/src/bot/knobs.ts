@@ -3,8 +3,10 @@
  * documents them). Scores are contributions to the 0..100 bot score; a detector that fires contributes between
  * its `score` (just over its threshold) and its `maxScore` (at or beyond its "full" point), linearly.
  *
- * The defaults are set so that no detector alone reaches the default challenge score (50) except a route surge
- * at full strength: one odd statistic never blocks a person, two independent ones usually mean automation.
+ * The defaults are set so that no detector alone reaches the default challenge score (50), except two at full
+ * strength (a client whose every request opens a new session, and a full-blown distinct-IP surge on a route
+ * from clients that only hit that route): one odd statistic never blocks a person, two independent ones usually
+ * mean automation, and nothing alone reaches the default deny score (80).
  */
 
 export interface BotKnobs {
@@ -12,6 +14,12 @@ export interface BotKnobs {
   bucketMs: number;
   /** Buckets in a short window (current, partial bucket included): 5 x 60 s = the last 4-5 minutes. */
   windowBuckets: number;
+  /**
+   * Long buckets, for statistics that need many requests of one client (HEAD ratio, new sessions per client):
+   * 6 x 5 min = the last 25-30 minutes, so slow clients add up too.
+   */
+  longBucketMs: number;
+  longWindowBuckets: number;
 
   /** (3) Extreme usage per IP and per token. */
   usage: {
@@ -51,15 +59,32 @@ export interface BotKnobs {
   sessions: {
     /** A session unseen for this long is forgotten (its next request counts as a new session). */
     idleMs: number;
-    /** Session-carrying requests a client IP needs in the window before its share of new sessions is judged. */
+    /** Session-carrying requests a client IP needs in the long window before its share of new sessions is judged. */
     minIpRequests: number;
-    /** Session-carrying requests a route needs in the window before its share of new sessions is judged. */
+    /**
+     * Session-carrying requests a route needs in the short window before its share of new sessions is judged
+     * (and only once the policy has a full window of history: at a cold start every session is new).
+     */
     minRouteRequests: number;
     /** Share of requests that opened a new session at which the detector fires, and where it reaches maxScore. */
     share: number;
     fullShare: number;
     score: number;
+    /** Per client (`fresh-sessions-ip`). */
     maxScore: number;
+    /** Per route (`fresh-sessions-route`): below the challenge score, a new visitor can land on a busy route. */
+    routeMaxScore: number;
+    /**
+     * With cookie sessions, a browser (user agent `Mozilla/...`) request without the session cookie opens a new
+     * session too (the site hands it one; a client that never sends it back never returns). Only while most
+     * browser requests of the population carry the cookie: the median share over the completed long buckets
+     * with at least minBrowserRequests browser requests is at least minBrowserSessionShare (a median of past
+     * buckets, so that a burst of cookieless attack traffic does not vote itself normal). On a site that sets no
+     * session cookie, or only after login, many people have none; set false for such sites if in doubt.
+     */
+    cookielessBrowsers: boolean;
+    minBrowserSessionShare: number;
+    minBrowserRequests: number;
   };
 
   /** (4) Sudden rise in distinct client IPs on a route (HyperLogLog per bucket against a moving baseline). */
@@ -70,6 +95,12 @@ export interface BotKnobs {
     recentBuckets: number;
     /** Baseline = median of the older buckets, at least this. */
     minBaseline: number;
+    /**
+     * Older buckets in which the policy had traffic at all that the baseline needs: right after a cold start
+     * (a new replica with the memory store, an emptied Redis) there is no history, and everything would look
+     * like a surge. A route that was quiet while the policy was busy has a real baseline of 0.
+     */
+    minHistoryBuckets: number;
     /** Recent peak >= factor x baseline is a surge; fullFactor x baseline gives maxScore. */
     factor: number;
     fullFactor: number;
@@ -87,10 +118,7 @@ export interface BotKnobs {
 
   /** (5) GET/POST-to-HEAD ratio of a client far from the population's. */
   methods: {
-    /** Longer buckets: HEAD is rare, the statistic needs requests. 6 x 5 min = the last 25-30 minutes. */
-    bucketMs: number;
-    windowBuckets: number;
-    /** The population must send at least this share of HEAD requests, over at least minPopulationRequests. */
+    /** Counted in the long buckets. The population must send at least this share of HEAD requests, over at least minPopulationRequests. */
     minPopulationHeadShare: number;
     minPopulationRequests: number;
     /** GET/POST requests a client needs in the window before it is judged. */
@@ -109,6 +137,8 @@ export interface BotKnobs {
 export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   bucketMs: 60_000,
   windowBuckets: 5,
+  longBucketMs: 5 * 60_000,
+  longWindowBuckets: 6,
   usage: Object.freeze({
     floorPerBucket: 120,
     ceilingPerBucket: 600,
@@ -129,17 +159,22 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   }),
   sessions: Object.freeze({
     idleMs: 30 * 60_000,
-    minIpRequests: 6,
+    minIpRequests: 8,
     minRouteRequests: 20,
     share: 0.5,
-    fullShare: 0.9,
+    fullShare: 0.95,
     score: 30,
-    maxScore: 45,
+    maxScore: 50,
+    routeMaxScore: 45,
+    cookielessBrowsers: true,
+    minBrowserSessionShare: 0.6,
+    minBrowserRequests: 50,
   }),
   surge: Object.freeze({
     historyBuckets: 12,
     recentBuckets: 2,
     minBaseline: 5,
+    minHistoryBuckets: 4,
     factor: 4,
     fullFactor: 12,
     minDistinct: 20,
@@ -149,8 +184,6 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     maxScore: 50,
   }),
   methods: Object.freeze({
-    bucketMs: 5 * 60_000,
-    windowBuckets: 6,
     minPopulationHeadShare: 0.01,
     minPopulationRequests: 200,
     minClientRequests: 20,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashTagOf } from '../store/keys.ts';
-import { BOT_KEYS, bucketTtlMs, clientKeyOf, currentBucket, median, poissonCdf, ramp, windowCounter, windowDistinct } from './windows.ts';
+import { counterPrefix, distinctPrefix, hashTagOf } from '../store/keys.ts';
+import { BOT_KEYS, PrefixCache, bucketTtlMs, clientKeyOf, currentBucket, median, poissonCdf, ramp, windowCounter, windowDistinct } from './windows.ts';
 
 describe('bot window math', () => {
   it('keys carry the policy hash tag, current bucket first; off-path writes address the same bucket', () => {
@@ -17,6 +17,15 @@ describe('bot window math', () => {
     expect(d.countKeys).toHaveLength(13);
     expect(d.key).toBe(d.countKeys[0]);
     expect(hashTagOf(d.key)).toBe('shop/orders');
+  });
+
+  it('PrefixCache builds exactly the keys of keys.ts', () => {
+    const cache = new PrefixCache('shop/orders');
+    for (const parts of [[], ['10.0.0.1'], ['a,b'], ['a', 'b'], ['api.test', 'GET', '/x/{id}', '10.0.0.1'], ['{weird}:key']]) {
+      expect(cache.counter(BOT_KEYS.usageIp, parts)).toBe(counterPrefix('shop/orders', BOT_KEYS.usageIp, parts));
+      expect(cache.distinct(BOT_KEYS.routeClients, parts)).toBe(distinctPrefix('shop/orders', BOT_KEYS.routeClients, parts));
+    }
+    expect(new PrefixCache('ns/{x}').counter('n', ['1'])).toBe(counterPrefix('ns/{x}', 'n', ['1']));
   });
 
   it('client key: IP, else SPIFFE principal, else "-"', () => {

@@ -5,7 +5,7 @@
  * (feed.ts) build their keys here, so both always address the same buckets.
  */
 import type { CounterOp, DistinctOp } from '../store/counter-store.ts';
-import { bucketKeys, counterPrefix, distinctPrefix } from '../store/keys.ts';
+import { bucketKeys, counterPrefix, distinctPrefix, hashKeyParts, keySegment, policyPrefix } from '../store/keys.ts';
 
 /** Names of the detectors' counters and HyperLogLogs (the `<name>` segment of their keys). */
 export const BOT_KEYS = {
@@ -28,6 +28,9 @@ export const BOT_KEYS = {
   newSessionsIp: 'bot.snew.ip',
   sessionRequestsRoute: 'bot.sreq.rt',
   newSessionsRoute: 'bot.snew.rt',
+  /** Browser requests of the population, and those that carried a session: is this a site with sessions? */
+  browserPopulation: 'bot.brw.pop',
+  browserSessionsPopulation: 'bot.brs.pop',
   /** Distinct clients per route per bucket (HLL), and requests per (route, client) per bucket. */
   routeClients: 'bot.rt.ip',
   routeClientRequests: 'bot.rt.req',
@@ -54,14 +57,44 @@ export function bucketTtlMs(bucketMs: number, buckets: number): number {
   return (buckets + 1) * bucketMs;
 }
 
+/**
+ * Builds the same keys as keys.ts counterPrefix/distinctPrefix for one policy, hashing each distinct list of key
+ * parts once (a Check uses the same client, route or token in several counters). Use one per Check.
+ */
+export class PrefixCache {
+  readonly #policy: string;
+  readonly #hashes = new Map<string, string>();
+  constructor(policyId: string) {
+    this.#policy = policyPrefix(policyId);
+  }
+  #hash(parts: readonly string[]): string {
+    const id = parts.join('\u0000') + `\u0000${parts.length}`;
+    let h = this.#hashes.get(id);
+    if (h === undefined) this.#hashes.set(id, (h = hashKeyParts(parts)));
+    return h;
+  }
+  counter(name: string, parts: readonly string[]): string {
+    return `${this.#policy}:ct:${keySegment(name)}:${this.#hash(parts)}`;
+  }
+  distinct(name: string, parts: readonly string[]): string {
+    return `${this.#policy}:dc:${keySegment(name)}:${this.#hash(parts)}`;
+  }
+}
+
+/** A bucketed counter op from a prefix: increments the current bucket by `incr` (0 = read only). */
+export function bucketCounter(prefix: string, nowMs: number, bucketMs: number, buckets: number, incr: number): CounterOp {
+  return { keys: bucketKeys(prefix, nowMs, bucketMs, buckets), incr, ttlMs: bucketTtlMs(bucketMs, buckets) };
+}
+
+/** A bucketed HyperLogLog op from a prefix. */
+export function bucketDistinct(prefix: string, member: string, nowMs: number, bucketMs: number, buckets: number): DistinctOp {
+  const keys = bucketKeys(prefix, nowMs, bucketMs, buckets);
+  return { key: keys[0]!, member, ttlMs: bucketTtlMs(bucketMs, buckets), countKeys: keys };
+}
+
 /** A bucketed counter op: increments the current bucket by `incr` (0 = read only), reads `buckets` buckets. */
 export function windowCounter(policyId: string, name: string, parts: readonly string[], nowMs: number, bucketMs: number, buckets: number, incr: number): CounterOp {
   return { keys: bucketKeys(counterPrefix(policyId, name, parts), nowMs, bucketMs, buckets), incr, ttlMs: bucketTtlMs(bucketMs, buckets) };
-}
-
-/** A single-key counter (no buckets) whose expiry is refreshed on every increment. */
-export function idleCounter(policyId: string, name: string, parts: readonly string[], idleMs: number): CounterOp {
-  return { keys: [counterPrefix(policyId, name, parts)], incr: 1, ttlMs: idleMs };
 }
 
 /** A bucketed HyperLogLog op: adds `member` to the current bucket, counts `buckets` buckets (each on its own). */

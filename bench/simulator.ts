@@ -6,8 +6,8 @@
  * PRNG: the same seed gives the same table.
  *
  * Every scenario runs 20 simulated minutes of legitimate background traffic (browser journeys with returning
- * sessions, realistic headers, occasional 404s and failed logins, HEAD cache checks, a mobile app on a shared
- * API key, offices behind NAT) plus one attack:
+ * sessions, realistic headers, occasional 404s and failed logins, HEAD cache checks, 1% of people blocking
+ * cookies, a mobile app on a shared API key, offices behind NAT) plus one attack:
  *   credential-stuffing  120 proxy IPs, POST /login with a fresh session per attempt, 401s, minutes 6-14
  *   scraper              one partner token from one IP, 5 rps GET sweep of /api/products/{id}, no HEAD, 5-13
  *   botnet               300 IPs, a few GETs each on /api/availability, no cookies, minutes 8-14
@@ -152,6 +152,8 @@ function browserVisitor(b: Builder, n: number, arrival: number, offices: string[
   const ua = rng.pick(BROWSER_UAS);
   const lang = rng.pick(LANGS);
   const session = `s${rng.hex(24)}`;
+  // ~1% of people block cookies: every request of theirs arrives without the session cookie.
+  const blocksCookies = rng.chance(0.01);
   let cookie = false; // the first request has no session cookie yet; the response sets it
   let t = arrival;
   let loggedIn = false;
@@ -159,7 +161,7 @@ function browserVisitor(b: Builder, n: number, arrival: number, offices: string[
     const headers: Record<string, string> = { 'user-agent': ua, accept: json ? 'application/json' : HTML_ACCEPT, 'accept-language': lang, ...extra };
     if (cookie) headers['cookie'] = `session=${session}; consent=1`;
     emit(b, { at: t, actor, bot: false, method, path, ip, headers, code });
-    cookie = true;
+    cookie = !blocksCookies;
     t += Math.max(800, rng.exp(12_000));
   };
   const step = () => {
@@ -328,8 +330,10 @@ export interface ScenarioResult {
   /** How often each detector contributed to a flagged bot request / a flagged human request. */
   tpSignals: Record<string, number>;
   fpSignals: Record<string, number>;
-  /** Wall time of the run (ms) and Checks per second of wall time. */
+  /** Wall time of the run (ms). */
   wallMs: number;
+  /** Per simulated minute: bot requests and how many were flagged. */
+  timeline: Array<{ minute: number; bots: number; flagged: number }>;
 }
 
 function bump(m: Record<string, number>, k: string): void {
@@ -383,7 +387,7 @@ export async function runScenario(name: ScenarioName, seed = 1, opts: { verbose?
     await server.flushDeferred();
   };
 
-  const r: ScenarioResult = { scenario: name, seed, requests: 0, bots: 0, humans: 0, tp: 0, fp: 0, tn: 0, fn: 0, denied: 0, precision: 0, recall: 0, fpRate: 0, tpSignals: {}, fpSignals: {}, wallMs: 0 };
+  const r: ScenarioResult = { scenario: name, seed, requests: 0, bots: 0, humans: 0, tp: 0, fp: 0, tn: 0, fn: 0, denied: 0, precision: 0, recall: 0, fpRate: 0, tpSignals: {}, fpSignals: {}, wallMs: 0, timeline: Array.from({ length: DURATION / MIN }, (_, minute) => ({ minute, bots: 0, flagged: 0 })) };
   const started = performance.now();
   let tick = START;
   try {
@@ -406,11 +410,19 @@ export async function runScenario(name: ScenarioName, seed = 1, opts: { verbose?
       r.requests++;
       if (e.bot) {
         r.bots++;
+        const slot = r.timeline[Math.floor(e.at / MIN)];
+        if (slot) {
+          slot.bots++;
+          if (flagged) slot.flagged++;
+        }
         if (flagged) {
           r.tp++;
           if (!allowed) r.denied++;
           for (const s of signals) bump(r.tpSignals, s);
-        } else r.fn++;
+        } else {
+          r.fn++;
+          if (opts.verbose && r.fn % 25 === 0) process.stderr.write(`FN ${e.actor} ${e.method} ${e.path} @${Math.round(e.at / 1000)}s: ${signals.join(',') || 'no signals'}\n`);
+        }
       } else {
         r.humans++;
         if (flagged) {
@@ -466,6 +478,7 @@ async function main(): Promise<void> {
     results.push(r);
     process.stderr.write(`${s}: ${r.requests} checks in ${r.wallMs} ms\n`);
     if (values.verbose && r.fp > 0) process.stderr.write(`  FP detectors: ${JSON.stringify(r.fpSignals)}\n`);
+    if (values.verbose && r.bots > 0) process.stderr.write(`  flagged/bot requests per minute: ${r.timeline.filter((m) => m.bots > 0).map((m) => `${m.minute}:${m.flagged}/${m.bots}`).join(' ')}\n`);
   }
   const humans = results.reduce((s, r) => s + r.humans, 0);
   const fp = results.reduce((s, r) => s + r.fp, 0);

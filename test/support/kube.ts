@@ -138,7 +138,8 @@ export const FAST_TIMINGS = ['--lease-duration', '3s', '--renew-deadline', '2s',
 export interface TestOperatorOptions {
   kubeconfig: string;
   namespace: string;
-  watchNamespace: string;
+  /** null: watch all namespaces. */
+  watchNamespace: string | null;
   identity?: string;
   args?: string[];
   logger: Logger;
@@ -150,7 +151,7 @@ export async function startTestOperator(o: TestOperatorOptions): Promise<Operato
     [
       '--kubeconfig', o.kubeconfig,
       '--namespace', o.namespace,
-      '--watch-namespace', o.watchNamespace,
+      ...(o.watchNamespace ? ['--watch-namespace', o.watchNamespace] : []),
       '--identity', o.identity ?? uniqueName('op'),
       '--host', '127.0.0.1',
       '--grpc-port', '0',
@@ -189,7 +190,7 @@ export async function spawnOperator(o: Omit<TestOperatorOptions, 'logger'>): Pro
     join(REPO_ROOT, 'operator/src/main.ts'),
     '--kubeconfig', o.kubeconfig,
     '--namespace', o.namespace,
-    '--watch-namespace', o.watchNamespace,
+    ...(o.watchNamespace ? ['--watch-namespace', o.watchNamespace] : []),
     '--identity', identity,
     '--host', '127.0.0.1',
     '--grpc-port', '0',

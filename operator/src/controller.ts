@@ -161,8 +161,14 @@ export class Controller {
 
   // ---- informer and distribution event handlers: they only enqueue keys ----
 
-  onPolicyEvent(obj: PolicyObject): void {
-    this.#d.enqueue(SNAPSHOT_KEY);
+  /**
+   * Adds, deletes and spec changes recompile the snapshot. An update that keeps the generation the last compile
+   * saw (status, labels, annotations: including our own status PATCHes) cannot change it, so only that policy's
+   * status is looked at.
+   */
+  onPolicyEvent(obj: PolicyObject, event: 'add' | 'update' | 'delete' = 'update'): void {
+    const compiled = this.#state?.generations.get(idOf(obj));
+    if (event !== 'update' || compiled === undefined || compiled !== (obj.metadata?.generation ?? 1)) this.#d.enqueue(SNAPSHOT_KEY);
     if (obj.metadata?.name) this.#d.enqueue(statusKey(obj.metadata.namespace ?? DEFAULT_NAMESPACE, obj.metadata.name));
   }
 

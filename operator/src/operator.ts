@@ -19,6 +19,7 @@ import { LeaderElector } from './leader-election.ts';
 import { createOperatorMetrics } from './metrics.ts';
 import { SnapshotServer } from './snapshot-server.ts';
 import { serverCredentials } from '../../authz-server/src/tls.ts';
+import { IstioSync } from './istio.ts';
 import { SnapshotTooLargeError, writeSnapshotConfigMap } from './snapshot-configmap.ts';
 import type { ReplicaState } from './status.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -97,7 +98,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
         ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: config.watchNamespace, plural: PLURAL })
         : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as KubernetesListObject<KubernetesObject>,
     logger: log,
-    onEvent: (_e, obj) => controller?.onPolicyEvent(obj as PolicyObject),
+    onEvent: (event, obj) => controller?.onPolicyEvent(obj as PolicyObject, event),
   });
   const secrets = new ResilientInformer<V1Secret>({
     name: 'api-key-secrets',
@@ -128,6 +129,19 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
   });
 
   const events = new EventRecorder(clients.events, config.identity, log, metrics);
+  const istio = config.istioProvider
+    ? new IstioSync({
+        custom,
+        provider: config.istioProvider,
+        watchNamespace: config.watchNamespace,
+        policies: () => policies.list() as unknown as PolicyObject[],
+        isLeader: () => leader,
+        logger: log,
+        resyncMs: config.istioResyncMs,
+        onSynced: (seconds) => metrics.reconcileSeconds.observe({ kind: 'istio' }, seconds),
+        onError: () => metrics.reconcileErrors.inc({ kind: 'istio' }),
+      })
+    : null;
   controller = new Controller({
     // custom objects arrive as raw JSON (string timestamps), which is what PolicyObject describes
     policies: {
@@ -235,6 +249,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
     queue.start((key) => controller.handle(key));
     await queue.idle();
     log.info({ version: server.current?.version ?? null }, 'caches synced; first snapshot compiled');
+    istio?.start();
   })();
   reportWriter.start();
   if (elector) elector.start();
@@ -256,11 +271,13 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
       if (stopped) return;
       stopped = true;
       log.info('operator stopping');
-      await elector?.stop();
+      // finish in-flight reconciles (no new writes start: handlers check leadership) before releasing the Lease
       leader = false;
       await queue.shutdown();
+      await elector?.stop();
       await reportWriter.stop();
       await Promise.all([policies.stop(), secrets.stop(), reportInformer.stop()]);
+      await istio?.close();
       await server.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());

@@ -88,6 +88,10 @@ describe('operator on a real API server', () => {
   afterAll(async () => {
     client?.close();
     await authz?.stop();
+    const hist = (await operator?.registry.getSingleMetric('palisade_operator_reconcile_duration_seconds')?.get())?.values ?? [];
+    const stat = (kind: string, suffix: string) => hist.find((v) => (v as { metricName?: string }).metricName?.endsWith(suffix) && v.labels['kind'] === kind)?.value ?? 0;
+    const means = ['snapshot', 'status', 'configmap'].map((k) => `${k} ${((stat(k, '_sum') / Math.max(1, stat(k, '_count'))) * 1000).toFixed(1)} ms (n=${stat(k, '_count')})`);
+    console.log(`mean reconcile duration (last operator instance): ${means.join(', ')}`);
     await operator?.stop();
     await rm(dir, { recursive: true, force: true });
     console.log(`apply-to-enforced latencies (ms):\n${latencies.map((l) => `  ${l.what}: ${l.fromApplyStart} from kubectl start, ${l.fromApiWrite} from kubectl return`).join('\n')}`);

@@ -3,8 +3,14 @@
  * (installed with `go install` into ~/.cache/palisade/bin on first use), at saturation and at fixed rates, and
  * prints a table: rps, p50/p90/p99/p99.9 latency, server CPU and RSS.
  *
- *   npm run bench                       # all scenarios, 10 s per step
+ *   npm run bench                       # all scenarios, 10 s per step, with the peers (bench/peers.ts)
  *   npm run bench -- --duration 5 --scenario api-key
+ *   npm run bench -- --peers none       # Palisade only; --peers opa | authorino | opa,authorino
+ *   npm run bench -- --workers 2        # Palisade with node:cluster workers (authz-server --workers)
+ *
+ * Peers (OPA-Envoy, Authorino) run the scenarios they can express (api-key + rules, mTLS + rules), in the same
+ * invocation, with the same requests and ghz load; every system must allow every benchmark request before it is
+ * measured (a system that denies would look fast for the wrong reason).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +21,10 @@ import { parseArgs } from 'node:util';
 import { ENVOY_PROTO_INCLUDE_DIRS } from '../authz-server/src/envoy/protos.ts';
 import { commandCalls, startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
 import { scenarios, type Scenario } from './scenarios.ts';
+import { ensurePeer, startAuthorino, startOpa, type PeerBuild, type PeerName, type RunningPeer } from './peers.ts';
+import { authzClient } from '../test/support/envoy.ts';
+import type { CheckRequest } from '../authz-server/src/envoy/protos.ts';
+import { loadavg } from 'node:os';
 
 const GHZ_MODULE = 'github.com/bojand/ghz/cmd/ghz@v0.121.0';
 const root = join(import.meta.dirname, '..');
@@ -81,6 +91,7 @@ const END_OF_RUN = 'transport is closing';
 
 /** One row of the results table. */
 export interface Row {
+  system: string;
   scenario: string;
   load: string;
   rps: number;
@@ -107,7 +118,7 @@ function percentiles(r: GhzReport): (p: number) => number {
   return (p) => (ok.length === 0 ? Number.NaN : (ok[Math.min(ok.length - 1, Math.ceil((p / 100) * ok.length) - 1)] as number) / 1e6);
 }
 
-async function runGhz(ghz: string, port: number, scenario: Scenario, load: { name: string; args: string[] }, pid: number, redis: RedisServerHandle | null): Promise<Row> {
+async function runGhz(ghz: string, port: number, scenario: Scenario, load: { name: string; args: string[] }, pid: number, redis: RedisServerHandle | null, system = 'Palisade'): Promise<Row> {
   mkdirSync(outDir, { recursive: true });
   const dataFile = join(outDir, `${scenario.name}.data.json`);
   writeFileSync(dataFile, JSON.stringify(scenario.requests));
@@ -142,6 +153,7 @@ async function runGhz(ghz: string, port: number, scenario: Scenario, load: { nam
   const errors = Object.entries(report.errorDistribution ?? {}).filter(([k]) => !k.includes(END_OF_RUN)).reduce((s, [, v]) => s + v, 0);
   const pct = percentiles(report);
   return {
+    system,
     scenario: scenario.name,
     load: load.name,
     rps: Math.round(report.rps),
@@ -160,23 +172,95 @@ async function runGhz(ghz: string, port: number, scenario: Scenario, load: { nam
 export function renderTable(rows: Row[]): string {
   const f = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(2));
   const lines = [
-    '| scenario | load | rps | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | server CPU % | server RSS MiB | Redis calls/Check |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| system | scenario | load | rps | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | server CPU % | rps per CPU core | server RSS MiB | Redis calls/Check |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.scenario} | ${r.load} | ${r.rps} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.p999)} | ${r.errors} | ${r.cpuPct} | ${r.rssMiB} | ${r.storeCalls === null ? '-' : r.storeCalls.toFixed(3)} |`,
+        `| ${r.system} | ${r.scenario} | ${r.load} | ${r.rps} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.p999)} | ${r.errors} | ${r.cpuPct} | ${r.cpuPct > 0 ? Math.round(r.rps / (r.cpuPct / 100)) : '-'} | ${r.rssMiB} | ${r.storeCalls === null ? '-' : r.storeCalls.toFixed(3)} |`,
     ),
   ];
   return lines.join('\n');
 }
 
+/** Sends each benchmark request once; throws unless every one is allowed (status OK + ok_response). */
+async function verifyAllowed(system: string, port: number, scenario: Scenario): Promise<void> {
+  const client = authzClient(port);
+  try {
+    for (const r of scenario.requests) {
+      const res = await client.check(r as CheckRequest);
+      if ((res.status?.code ?? 0) !== 0 || !res.ok_response) throw new Error(`${system} does not allow the ${scenario.name} benchmark requests: ${JSON.stringify(res).slice(0, 300)}`);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+async function allowsFirst(port: number, scenario: Scenario): Promise<boolean> {
+  const client = authzClient(port);
+  try {
+    const res = await client.check(scenario.requests[0] as CheckRequest, 1000);
+    return (res.status?.code ?? 0) === 0 && res.ok_response !== undefined;
+  } catch {
+    return false;
+  } finally {
+    client.close();
+  }
+}
+
+async function startPeer(name: PeerName, build: PeerBuild, scenario: Scenario): Promise<RunningPeer> {
+  if (name === 'opa') return startOpa(build.bin, build.version, { grpc: await freePort(), http: await freePort(), diag: await freePort() });
+  const ports = { grpc: await freePort(), http: await freePort(), metrics: await freePort(), health: await freePort(), oidc: await freePort(), webhook: await freePort() };
+  return startAuthorino(build.bin, build.version, ports, (port) => allowsFirst(port, scenario));
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, scenario: { type: 'string' }, rates: { type: 'string', default: '1000,2500' } } });
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '10' },
+      scenario: { type: 'string' },
+      rates: { type: 'string', default: '1000,2500' },
+      peers: { type: 'string', default: 'opa,authorino' },
+      'server-args': { type: 'string', default: '' },
+    },
+  });
   const duration = `${Number(values.duration)}s`;
   const ghz = ensureGoTool('ghz', GHZ_MODULE);
   const selected = scenarios().filter((s) => !values.scenario || s.name.includes(values.scenario));
   if (selected.length === 0) throw new Error(`no scenario matches ${values.scenario}`);
+  const extraServerArgs = values['server-args'].split(' ').filter(Boolean);
+  const loads = [
+    { name: 'saturation c=32', args: ['--concurrency', '32', '--connections', '4', '--duration', duration] },
+    ...values.rates.split(',').map((r) => ({
+      name: `fixed ${r} rps`,
+      args: ['--rps', r, '--concurrency', '32', '--connections', '4', '--total', String(Number(r) * Number(values.duration))],
+    })),
+  ];
+  const loadSamples: number[] = [];
+  const sampleLoad = () => loadSamples.push(loadavg()[0] ?? 0);
+  const notes: string[] = [];
+  const peerNames = values.peers === 'none' ? [] : (values.peers.split(',').filter(Boolean) as PeerName[]);
+  const builds = new Map<PeerName, PeerBuild>();
+  for (const name of peerNames) {
+    try {
+      const b = ensurePeer(name);
+      builds.set(name, b);
+      notes.push(`${name} ${b.version}: ${b.buildSeconds === null ? 'cached build' : `built in ${b.buildSeconds.toFixed(0)} s`}`);
+    } catch (e) {
+      notes.push(`${name}: NOT RUN, build failed: ${(e as Error).message}`);
+    }
+  }
   const rows: Row[] = [];
+  const measure = async (system: string, port: number, pid: number, scenario: Scenario, redis: RedisServerHandle | null) => {
+    // Warm-up (JIT, connections, JWKS/regex caches): measured but not reported.
+    await runGhz(ghz, port, scenario, { name: 'warm-up', args: ['--concurrency', '16', '--total', '3000'] }, pid, redis, system);
+    for (const load of loads) {
+      sampleLoad();
+      const row = await runGhz(ghz, port, scenario, load, pid, redis, system);
+      sampleLoad();
+      rows.push(row);
+      process.stderr.write(`${system} / ${row.scenario} / ${row.load}: ${row.rps} rps, p99 ${row.p99.toFixed(2)} ms, CPU ${row.cpuPct}%\n`);
+    }
+  };
   for (const scenario of selected) {
     const grpcPort = await freePort();
     const httpPort = await freePort();
@@ -184,34 +268,43 @@ async function main(): Promise<void> {
     const storeArgs = redis ? ['--redis', redis.url] : [];
     const child = spawn(
       process.execPath,
-      ['authz-server/src/main.ts', '--policies', scenario.policies, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', scenario.decisionLog ?? 'off', ...storeArgs, ...(scenario.serverArgs ?? [])],
+      ['authz-server/src/main.ts', '--policies', scenario.policies, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', scenario.decisionLog ?? 'off', ...storeArgs, ...(scenario.serverArgs ?? []), ...extraServerArgs],
       { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
     );
     try {
       await waitReady(httpPort, child);
-      const loads = [
-        { name: 'saturation c=32', args: ['--concurrency', '32', '--connections', '4', '--duration', duration] },
-        ...values.rates.split(',').map((r) => ({
-          name: `fixed ${r} rps`,
-          args: ['--rps', r, '--concurrency', '32', '--connections', '4', '--total', String(Number(r) * Number(values.duration))],
-        })),
-      ];
-      // Warm-up (JIT, connections, JWKS/regex caches): measured but not reported.
-      await runGhz(ghz, grpcPort, scenario, { name: 'warm-up', args: ['--concurrency', '16', '--total', '3000'] }, child.pid as number, redis);
-      for (const load of loads) {
-        const row = await runGhz(ghz, grpcPort, scenario, load, child.pid as number, redis);
-        rows.push(row);
-        process.stderr.write(`${row.scenario} / ${row.load}: ${row.rps} rps, p99 ${row.p99.toFixed(2)} ms\n`);
-      }
+      if (scenario.peers) await verifyAllowed('Palisade', grpcPort, scenario);
+      await measure(extraServerArgs.length ? `Palisade ${extraServerArgs.join(' ')}` : 'Palisade', grpcPort, child.pid as number, scenario, redis);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       await redis?.stop();
     }
+    if (!scenario.peers) continue;
+    for (const [name, build] of builds) {
+      let peer: RunningPeer | undefined;
+      try {
+        peer = await startPeer(name, build, scenario);
+        await verifyAllowed(peer.name, peer.grpcPort, scenario);
+        await measure(peer.name, peer.grpcPort, peer.pid, scenario, null);
+      } catch (e) {
+        const msg = `${name} / ${scenario.name}: NOT MEASURED: ${(e as Error).message.split('\n')[0]}`;
+        notes.push(msg);
+        process.stderr.write(`${msg}\n`);
+      } finally {
+        await peer?.stop();
+      }
+    }
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim();
-  process.stdout.write(`\nPalisade authz-server, one process, Node ${process.version}, ${cpus().length} cores (${cpu}), commit ${commit}; ghz and the server share the machine.\n\n${renderTable(rows)}\n`);
+  const goVersion = spawnSync('go', ['version'], { encoding: 'utf8' }).stdout.trim();
+  const la = loadSamples.length ? `${Math.min(...loadSamples).toFixed(2)}..${Math.max(...loadSamples).toFixed(2)}` : '-';
+  process.stdout.write(
+    `\nPalisade authz-server (one process unless --server-args says otherwise), Node ${process.version}, ${goVersion}, ${cpus().length} cores (${cpu}), commit ${commit}; ghz and the servers share the machine; 1-min load average during the runs ${la}.\n` +
+      (notes.length ? `${notes.map((n) => `- ${n}`).join('\n')}\n` : '') +
+      `\n${renderTable(rows)}\n`,
+  );
 }
 
 if (import.meta.main) await main();

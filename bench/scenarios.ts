@@ -13,6 +13,8 @@ export interface Scenario {
   decisionLog?: 'all' | 'deny' | 'off';
   /** Run against a real redis-server started for the scenario (else the in-memory store). */
   redis?: boolean;
+  /** The peers (OPA-Envoy, Authorino; bench/peers.ts) express this scenario too and run it. */
+  peers?: boolean;
 }
 
 function request(host: string, path: string, i: number, extra: { headers?: Record<string, string>; principal?: string } = {}): unknown {
@@ -49,11 +51,13 @@ export function scenarios(): Scenario[] {
     {
       name: 'api-key + rules',
       policies,
+      peers: true,
       requests: range(16).map((i) => request('apikey.bench.local', i % 2 ? `/orders/${i}` : '/orders', i, { headers: { 'x-api-key': 'bench-key-1' } })),
     },
     {
       name: 'mTLS principal + rules',
       policies,
+      peers: true,
       requests: range(16).map((i) => request('mtls.bench.local', `/orders/${i}`, i, { principal: 'spiffe://cluster.local/ns/shop/sa/frontend' })),
     },
     {

@@ -40,6 +40,10 @@ export interface OperatorConfig {
   logLevel: string;
   /** TLS on the snapshot gRPC port (null = plaintext); `clientCa` set = authz-servers must present a certificate. */
   tls: ServerTlsFiles | null;
+  /** Istio extension provider name: manage AuthorizationPolicies (action CUSTOM) for policies with a workloadSelector. */
+  istioProvider: string | null;
+  /** Full resync period of the Istio AuthorizationPolicies. */
+  istioResyncMs: number;
 }
 
 /** A user-facing configuration error. */
@@ -70,6 +74,9 @@ export const USAGE = `Usage: operator [options]
   --tls-cert <file>            serve the snapshot stream over TLS (PEM certificate)  env PALISADE_TLS_CERT
   --tls-key <file>             ... and its private key (PEM)                         env PALISADE_TLS_KEY
   --tls-client-ca <file>       require authz-server client certificates from this CA  env PALISADE_TLS_CLIENT_CA
+  --istio-provider <name>      create Istio AuthorizationPolicies (CUSTOM, this MeshConfig provider) for policies
+                               with spec.workloadSelector                            env PALISADE_ISTIO_PROVIDER
+  --istio-resync <dur>         full resync of those AuthorizationPolicies (default 30s)  env PALISADE_ISTIO_RESYNC
 `;
 
 /** Parses "500ms", "15s", "2m" (a bare number is milliseconds). */
@@ -128,6 +135,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'tls-client-ca': { type: 'string' },
+        'istio-provider': { type: 'string' },
+        'istio-resync': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -152,6 +161,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const tlsClientCa = values['tls-client-ca'] ?? env['PALISADE_TLS_CLIENT_CA'] ?? '';
   if ((tlsCert === '') !== (tlsKey === '')) throw new ConfigError('--tls-cert and --tls-key go together');
   if (tlsClientCa && !tlsCert) throw new ConfigError('--tls-client-ca needs --tls-cert and --tls-key');
+  const istioProvider = values['istio-provider'] ?? env['PALISADE_ISTIO_PROVIDER'] ?? '';
+  if (istioProvider && !/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(istioProvider)) {
+    throw new ConfigError(`--istio-provider must be a MeshConfig extension provider name, got ${JSON.stringify(istioProvider)}`);
+  }
   const identity = values.identity ?? env['POD_NAME'] ?? `${hostname()}-${process.pid}`;
   if (identity === '') throw new ConfigError('--identity must not be empty');
   return {
@@ -175,5 +188,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     workers: int('--workers', values.workers ?? env['PALISADE_WORKERS'], 4, 1, 64),
     logLevel: values['log-level'] ?? env['PALISADE_LOG_LEVEL'] ?? 'info',
     tls: tlsCert ? { cert: tlsCert, key: tlsKey, clientCa: tlsClientCa || null } : null,
+    istioProvider: istioProvider || null,
+    istioResyncMs: parseDuration('--istio-resync', values['istio-resync'] ?? env['PALISADE_ISTIO_RESYNC'], 30_000),
   };
 }

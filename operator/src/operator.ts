@@ -19,7 +19,7 @@ import { LeaderElector } from './leader-election.ts';
 import { createOperatorMetrics } from './metrics.ts';
 import { SnapshotServer } from './snapshot-server.ts';
 import { serverCredentials } from '../../authz-server/src/tls.ts';
-import { IstioSync } from './istio.ts';
+import { IstioSync, type PolicyLike } from './istio.ts';
 import { SnapshotTooLargeError, writeSnapshotConfigMap } from './snapshot-configmap.ts';
 import type { ReplicaState } from './status.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -134,7 +134,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
         custom,
         provider: config.istioProvider,
         watchNamespace: config.watchNamespace,
-        policies: () => policies.list() as unknown as PolicyObject[],
+        policies: () => policies.list() as unknown as PolicyLike[],
         isLeader: () => leader,
         logger: log,
         resyncMs: config.istioResyncMs,

@@ -188,7 +188,7 @@ describe('helm template', () => {
   it('istio-user-tls: the security.istio.io rule only with istio.enabled, user TLS Secrets, fixed replicas', () => {
     const r = render(scenario('istio-user-tls').values);
     const rules = r.get('ClusterRole')['rules'] as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
-    expect(rules).toContainEqual({ apiGroups: ['security.istio.io'], resources: ['authorizationpolicies'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] });
+    expect(rules).toContainEqual({ apiGroups: ['security.istio.io'], resources: ['authorizationpolicies'], verbs: ['list', 'create', 'patch', 'delete'] });
     expect(args(r.get('Deployment', '-operator'), 'operator')).toContain('--istio-provider=palisade-ext-authz');
     expect(podSpec(r.get('Deployment', '-authz'))['volumes']).toEqual(expect.arrayContaining([{ name: 'tls', secret: { secretName: 'authz-tls' } }]));
     expect(podSpec(r.get('Deployment', '-operator'))['volumes']).toEqual(expect.arrayContaining([{ name: 'tls', secret: { secretName: 'operator-tls' } }]));

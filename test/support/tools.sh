@@ -10,8 +10,10 @@
 #   crds        the third-party CRDs the chart's optional resources need (Prometheus Operator's ServiceMonitor and
 #               PrometheusRule, cert-manager's Certificate/Issuer/ClusterIssuer), exactly as released, from the
 #               Go module proxy's copies of those repositories (go mod download); prints one file path per line
+#   istio-crds  Istio's CRDs (istio.io/api's kubernetes/customresourcedefinitions.gen.yaml, all in one file), kept
+#               apart because the Istio tests install and remove them
 #
-# Usage: test/support/tools.sh helm|prometheus|promtool|crds [...]   prints absolute paths, in order.
+# Usage: test/support/tools.sh helm|prometheus|promtool|crds|istio-crds [...]   prints absolute paths, in order.
 #
 # Environment:
 #   PALISADE_HELM_VERSION  Helm release to build (default below)
@@ -25,6 +27,7 @@ set -euo pipefail
 HELM_VERSION="${PALISADE_HELM_VERSION:-v3.22.0}"
 PROMETHEUS_OPERATOR_VERSION="${PALISADE_PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"
 CERT_MANAGER_VERSION="${PALISADE_CERT_MANAGER_VERSION:-v1.21.2}"
+ISTIO_API_VERSION="${PALISADE_ISTIO_API_VERSION:-v1.31.1}"
 CACHE_ROOT="${PALISADE_CACHE:-${HOME:?HOME is not set and PALISADE_CACHE is not set}/.cache/palisade}"
 HELM_DIR="$CACHE_ROOT/bin/helm-$HELM_VERSION"
 HELM_BIN="$HELM_DIR/helm"
@@ -150,12 +153,21 @@ ensure_crds() {
   done
 }
 
+ensure_istio_crds() {
+  command -v go >/dev/null 2>&1 || die "'go' was not found on PATH; the Istio tests fetch Istio's CRDs with go mod download"
+  local f
+  f="$(module_dir "istio.io/api@$ISTIO_API_VERSION")/kubernetes/customresourcedefinitions.gen.yaml"
+  [[ -f "$f" ]] || die "expected CRD file is missing: $f"
+  echo "$f"
+}
+
 [[ $# -gt 0 ]] || die "usage: $0 helm|prometheus|promtool [...]"
 for tool in "$@"; do
   case "$tool" in
     helm) ensure_helm ;;
     prometheus | promtool) ensure_prometheus "$tool" ;;
     crds) ensure_crds ;;
-    *) die "unknown tool '$tool' (helm, prometheus, promtool, crds)" ;;
+    istio-crds) ensure_istio_crds ;;
+    *) die "unknown tool '$tool' (helm, prometheus, promtool, crds, istio-crds)" ;;
   esac
 done

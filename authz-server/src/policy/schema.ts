@@ -162,6 +162,25 @@ const Bot = Type.Object(
   },
 );
 
+/**
+ * Istio integration (an extension of the contract): with the operator's --istio-provider, an Istio
+ * AuthorizationPolicy (action CUSTOM, that provider) is created in the policy's namespace for these workloads, so
+ * their sidecars send every request to Palisade. Not part of the compiled snapshot.
+ */
+const WorkloadSelector = Type.Object(
+  {
+    matchLabels: Type.Record(Type.String({ minLength: 1, maxLength: 317 }), Type.String({ maxLength: 63 }), {
+      minProperties: 1,
+      maxProperties: 64,
+      description: 'Pod labels of the workloads (in the policy namespace) whose sidecars call Palisade; at least one.',
+      'x-kubernetes-validations': [
+        { rule: 'size(self) > 0', message: 'needs at least one label: an empty selector would select every workload in the namespace' },
+      ],
+    }),
+  },
+  { ...strict, description: 'Istio: protect these workloads through an AuthorizationPolicy (action CUSTOM) managed by the operator.' },
+);
+
 /** The `spec` of an ApiProtectionPolicy. */
 export const PolicySpecSchema = Type.Object(
   {
@@ -182,6 +201,7 @@ export const PolicySpecSchema = Type.Object(
     ),
     inspection: Type.Optional(Inspection),
     bot: Type.Optional(Bot),
+    workloadSelector: Type.Optional(WorkloadSelector),
   },
   strict,
 );

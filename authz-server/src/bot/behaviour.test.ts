@@ -28,77 +28,87 @@ const BASE = { hosts: ['api.test'], bot: { mode: 'Enforce' } };
 
 describe('judges (pure)', () => {
   const k = DEFAULT_BOT_KNOBS;
+  const none = { ip: null, token: null };
   it('usage: population threshold clamped to floor..ceiling; policy limit caps it', () => {
-    const pop = { populationRequests: [300, 300, 300, 300, 300], populationClients: [100, 100, 100, 100, 100] };
-    expect(judgeUsage({ ip: [100, 0, 0, 0, 0], ...pop, ceilings: { ip: null, token: null } })).toEqual([]);
-    const [s] = judgeUsage({ ip: [130, 0, 0, 0, 0], ...pop, ceilings: { ip: null, token: null } });
+    const pop = { populationRate: 300, populationClients: 100 };
+    expect(judgeUsage({ ipRate: 100, ...pop, ceilings: none })).toEqual([]);
+    const [s] = judgeUsage({ ipRate: 130, ...pop, ceilings: none });
     expect(s?.name).toBe('usage-ip');
     expect(s?.score).toBe(k.usage.score + 1);
     expect(s?.detail).toContain('threshold 120');
     // Small population: the ceiling rules.
-    expect(judgeUsage({ ip: [500, 0, 0, 0, 0], populationRequests: [500], populationClients: [3], ceilings: { ip: null, token: null } })).toEqual([]);
+    expect(judgeUsage({ ipRate: 500, populationRate: 500, populationClients: 3, ceilings: none })).toEqual([]);
+    expect(judgeUsage({ ipRate: 700, populationRate: 700, populationClients: 3, ceilings: none }).map((x) => x.name)).toEqual(['usage-ip']);
     // A policy-wide per-IP limit of 60/min caps the threshold at 48.
-    const [p] = judgeUsage({ ip: [50, 0, 0, 0, 0], ...pop, ceilings: { ip: 48, token: null } });
+    const [p] = judgeUsage({ ipRate: 50, ...pop, ceilings: { ip: 48, token: null } });
     expect(p?.detail).toContain('policy per-IP limit');
   });
 
   it('usage per token is normalised by the IPs using it (a shared app key is not extreme)', () => {
-    const pop = { populationRequests: [3000], populationClients: [1000], ceilings: { ip: null, token: null } };
-    expect(judgeUsage({ ip: [3], ...pop, token: [5000], tokenClients: [900] })).toEqual([]);
-    const signals = judgeUsage({ ip: [3], ...pop, token: [500], tokenClients: [1] });
-    expect(signals.map((s) => s.name)).toEqual(['usage-token']);
+    const pop = { populationRate: 3000, populationClients: 1000, ceilings: none };
+    expect(judgeUsage({ ipRate: 3, ...pop, tokenRate: 5000, tokenClients: 900 })).toEqual([]);
+    expect(judgeUsage({ ipRate: 3, ...pop, tokenRate: 500, tokenClients: 1 }).map((s) => s.name)).toEqual(['usage-token']);
+    // Unless the policy limits the consumer as a whole.
+    expect(judgeUsage({ ipRate: 3, ...pop, tokenRate: 5000, tokenClients: 900, ceilings: { ip: null, token: 4000 } }).map((s) => s.name)).toEqual(['usage-token']);
   });
 
   it('errors need minErrors and a ratio', () => {
-    expect(judgeErrors('error-rate-ip', [4, 0], [4, 0])).toBeNull();
-    expect(judgeErrors('error-rate-ip', [3, 2], [100, 100])).toBeNull();
-    const s = judgeErrors('error-rate-ip', [6, 4], [10, 10]);
+    expect(judgeErrors('error-rate-ip', 4, 4)).toBeNull();
+    expect(judgeErrors('error-rate-ip', 5, 200)).toBeNull();
+    const s = judgeErrors('error-rate-ip', 10, 20);
     expect(s?.score).toBe(Math.round(k.errors.score + ((k.errors.maxScore - k.errors.score) * (0.5 - k.errors.ratio)) / (k.errors.fullRatio - k.errors.ratio)));
     expect(s?.detail).toContain('10 client errors in 20 requests (50%)');
+    // Errors counted off-path can outrun the requests seen: the ratio is capped at 100%.
+    expect(judgeErrors('error-rate-token', 12, 3)?.score).toBe(k.errors.maxScore);
   });
 
   it('sessions: only a new session scores, by the share of new sessions of the client / route', () => {
-    const fresh = { ipRequests: [10], ipNew: [9], routeRequests: [40], routeNew: [39], warm: true, route: 'POST /login' };
+    const fresh = { ipRequests: 10, ipNew: 9, routeRequests: 40, routeNew: 39, warm: true, route: 'POST /login' };
     expect(judgeSessions({ sessionCount: 2, ...fresh })).toEqual([]);
     const s = judgeSessions({ sessionCount: 1, ...fresh });
     expect(s.map((x) => x.name)).toEqual([SESSION_NEW, 'fresh-sessions-ip', 'fresh-sessions-route']);
     expect(s[0]?.score).toBe(0);
-    expect(judgeSessions({ sessionCount: 1, ipRequests: [30], ipNew: [3], routeRequests: [40], routeNew: [4], warm: true, route: 'GET /' }).map((x) => x.name)).toEqual([SESSION_NEW]);
-    // Cold start: every session is new, the route share is not judged until the policy has a full window.
+    expect(s.find((x) => x.name === 'fresh-sessions-ip')?.score).toBe(k.sessions.maxScore);
+    expect(s.find((x) => x.name === 'fresh-sessions-route')?.score).toBe(k.sessions.routeMaxScore);
+    expect(judgeSessions({ sessionCount: 1, ipRequests: 30, ipNew: 3, routeRequests: 40, routeNew: 4, warm: true, route: 'GET /' }).map((x) => x.name)).toEqual([SESSION_NEW]);
+    // Cold start: every session is new, the route share is not judged until the policy has history.
     expect(judgeSessions({ ...fresh, sessionCount: 1, warm: false }).map((x) => x.name)).toEqual([SESSION_NEW, 'fresh-sessions-ip']);
-    expect(s.find((x) => x.name === 'fresh-sessions-route')?.score).toBeLessThanOrEqual(k.sessions.routeMaxScore);
+    // Too few requests to judge.
+    expect(judgeSessions({ sessionCount: 1, ipRequests: 3, ipNew: 2, routeRequests: 5, routeNew: 4, warm: true, route: 'x' }).map((x) => x.name)).toEqual([SESSION_NEW]);
   });
 
   it('surge: recent peak against the median of older buckets; only clients concentrated on the route score', () => {
     const routeClients = [90, 40, 6, 5, 7, 5, 6, 4, 5, 6, 5, 7, 6];
-    const populationClients = routeClients.map(() => 100);
-    const s = judgeSurge({ routeClients, populationClients, clientRouteRequests: [3], clientRequests: [3], route: 'GET /search' });
+    const populationRequests = routeClients.map(() => 500);
+    const s = judgeSurge({ routeClients, populationRequests, clientRouteRequests: 3, clientRequests: 3, route: 'GET /search' });
     expect(s?.name).toBe('route-ip-surge');
     expect(s?.detail).toContain('90 distinct clients/min on GET /search vs baseline 6 (15.0x)');
-    expect(judgeSurge({ routeClients, populationClients, clientRouteRequests: [1], clientRequests: [10], route: 'GET /search' })).toBeNull();
-    expect(judgeSurge({ routeClients: [30, 30, 25, 28, 30, 26, 30, 30, 29, 30, 31, 30, 30], populationClients, clientRouteRequests: [3], clientRequests: [3], route: 'x' })).toBeNull();
-    expect(judgeSurge({ routeClients: [15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], populationClients, clientRouteRequests: [3], clientRequests: [3], route: 'x' })).toBeNull();
+    expect(s?.score).toBe(k.surge.maxScore);
+    expect(judgeSurge({ routeClients, populationRequests, clientRouteRequests: 1, clientRequests: 10, route: 'GET /search' })).toBeNull();
+    expect(judgeSurge({ routeClients, populationRequests, clientRouteRequests: 1, clientRequests: 1, route: 'GET /search' })).toBeNull();
+    expect(judgeSurge({ routeClients: [30, 30, 25, 28, 30, 26, 30, 30, 29, 30, 31, 30, 30], populationRequests, clientRouteRequests: 3, clientRequests: 3, route: 'x' })).toBeNull();
+    expect(judgeSurge({ routeClients: [15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], populationRequests, clientRouteRequests: 3, clientRequests: 3, route: 'x' })).toBeNull();
     // A route that was quiet while the policy was busy has a real baseline of 0: 40 clients is a surge.
-    expect(judgeSurge({ routeClients: [40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], populationClients, clientRouteRequests: [3], clientRequests: [3], route: 'x' })?.score).toBe(43); // 8x the floor baseline of 5
+    expect(judgeSurge({ routeClients: [40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], populationRequests, clientRouteRequests: 3, clientRequests: 3, route: 'x' })?.score).toBe(43); // 8x the floor baseline of 5
     // Right after a cold start there is no history at all: no judgement.
-    expect(judgeSurge({ routeClients: [90, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], populationClients: [100, 100, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], clientRouteRequests: [3], clientRequests: [3], route: 'x' })).toBeNull();
+    expect(judgeSurge({ routeClients: [90, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], populationRequests: [500, 500, 500, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], clientRouteRequests: 3, clientRequests: 3, route: 'x' })).toBeNull();
   });
 
-  it('browsers keep sessions: median of completed long buckets, so a cookieless burst does not flip it', () => {
-    expect(browsersKeepSessions([500, 400, 400], [0, 380, 370])).toBe(true);
-    expect(browsersKeepSessions([500, 0, 0], [500, 0, 0])).toBe(false); // only the current bucket: unknown
-    expect(browsersKeepSessions([900, 400, 400, 400], [100, 50, 380, 390])).toBe(true);
-    expect(browsersKeepSessions([900, 400, 400, 400], [100, 50, 60, 390])).toBe(false);
+  it('browsers keep sessions: the cleaner of the current and previous long bucket decides', () => {
+    expect(browsersKeepSessions([400, 400], [380, 370])).toBe(true);
+    expect(browsersKeepSessions([900, 400], [100, 380])).toBe(true); // a cookieless burst in the current bucket
+    expect(browsersKeepSessions([900, 400], [100, 60])).toBe(false);
+    expect(browsersKeepSessions([40, 0], [40, 0])).toBe(false); // too few to tell
   });
 
   it('HEAD ratio: fires only when so few HEADs are improbable for the population', () => {
-    const pop = { populationGetPost: [9000], populationHead: [1000] };
-    expect(judgeMethods({ getPost: [30], head: [3], ...pop })).toBeNull();
-    expect(judgeMethods({ getPost: [30], head: [0], ...pop })).toBeNull(); // expected 3.3: P(0) = 3.6%
-    const s = judgeMethods({ getPost: [200], head: [0], ...pop });
+    const pop = { populationGetPost: 9000, populationHead: 1000 };
+    expect(judgeMethods({ getPost: 30, head: 3, ...pop })).toBeNull();
+    expect(judgeMethods({ getPost: 30, head: 0, ...pop })).toBeNull(); // expected 3.3: P(0) = 3.6%
+    const s = judgeMethods({ getPost: 200, head: 0, ...pop });
     expect(s?.name).toBe('head-ratio');
     expect(s?.score).toBe(k.methods.maxScore);
-    expect(judgeMethods({ getPost: [200], head: [0], populationGetPost: [10000], populationHead: [10] })).toBeNull();
+    expect(judgeMethods({ getPost: 200, head: 0, populationGetPost: 10000, populationHead: 10 })).toBeNull();
   });
 });
 

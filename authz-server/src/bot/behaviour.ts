@@ -23,7 +23,7 @@ import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter-store.ts';
 import { pathTemplate } from '../discovery/template.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, PrefixCache, bucketCounter, bucketDistinct, clientKeyOf, max, median, pct, poissonCdf, ramp, routeParts, sum } from './windows.ts';
+import { BOT_KEYS, PrefixCache, bucketCounter, bucketDistinct, clientKeyOf, max, median, pct, poissonCdf, ramp, routeParts, sliding } from './windows.ts';
 
 /** Zero-score signal: this request opened a new session (the feed counts these per client and route). */
 export const SESSION_NEW = 'session-new';
@@ -31,6 +31,7 @@ export const SESSION_NEW = 'session-new';
 /** Counter op indices of one plan (-1: not planned for this request). */
 interface CounterSlots {
   usageIp: number;
+  requestsIp: number;
   errorsIp: number;
   populationRequests: number;
   routeClientRequests: number;
@@ -39,6 +40,7 @@ interface CounterSlots {
   getPostPopulation: number;
   headPopulation: number;
   usageToken: number;
+  requestsToken: number;
   errorsToken: number;
   session: number;
   sessionRequestsIp: number;
@@ -58,6 +60,7 @@ interface DistinctSlots {
 /** What the judges need besides the results: knobs, slots, and a few request facts for explanations. */
 export interface BotPlanContext {
   knobs: BotKnobs;
+  nowMs: number;
   route: string;
   hasToken: boolean;
   /** A browser request without the session cookie (a new session if the population's browsers keep theirs). */
@@ -78,7 +81,7 @@ export interface BotPlan {
 /** No behavioural ops (bot mode Off, or allow-listed). */
 export const EMPTY_BOT_PLAN: BotPlan = { counters: [], distinct: [] };
 
-/** Usage thresholds per bucket derived from the policy's own limits (null: none applies). */
+/** Usage thresholds per minute derived from the policy's own limits (null: none applies). */
 export interface Ceilings {
   ip: number | null;
   token: number | null;
@@ -88,7 +91,7 @@ const ceilingCache = new WeakMap<RuntimePolicy, Ceilings>();
 
 /**
  * The tightest policy-wide (no methods, no paths) limit keyed only by clientIP (resp. consumer), as requests per
- * bucket times `policyLimitFraction`.
+ * minute times `policyLimitFraction`.
  */
 export function policyCeilings(policy: RuntimePolicy, knobs: BotKnobs = DEFAULT_BOT_KNOBS): Ceilings {
   const cached = knobs === DEFAULT_BOT_KNOBS ? ceilingCache.get(policy) : undefined;
@@ -97,8 +100,8 @@ export function policyCeilings(policy: RuntimePolicy, knobs: BotKnobs = DEFAULT_
     let best: number | null = null;
     for (const rl of policy.rateLimits) {
       if (rl.methods || rl.paths || rl.key.length !== 1 || rl.key[0]?.kind !== kind) continue;
-      const perBucket = (rl.requests / rl.periodMs) * knobs.bucketMs * knobs.usage.policyLimitFraction;
-      best = best === null ? perBucket : Math.min(best, perBucket);
+      const perMinute = (rl.requests / rl.periodMs) * 60_000 * knobs.usage.policyLimitFraction;
+      best = best === null ? perMinute : Math.min(best, perMinute);
     }
     return best;
   };
@@ -109,11 +112,9 @@ export function policyCeilings(policy: RuntimePolicy, knobs: BotKnobs = DEFAULT_
 
 /** Plans the behavioural counters of one request. */
 export function planBotCounters(policy: RuntimePolicy, req: RequestContext, consumer: string | null, nowMs: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS): BotPlan {
-  const id = policy.id;
-  const B = knobs.bucketMs;
-  const W = knobs.windowBuckets;
-  const MB = knobs.longBucketMs;
-  const MW = knobs.longWindowBuckets;
+  const SB = knobs.shortBucketMs;
+  const LB = knobs.longBucketMs;
+  const history = knobs.surge.historyBuckets + 1;
   const client = clientKeyOf(req.clientIp, req.principal);
   const template = pathTemplate(req.path);
   const route = routeParts(req.host, req.method, template);
@@ -128,116 +129,99 @@ export function planBotCounters(policy: RuntimePolicy, req: RequestContext, cons
 
   const counters: CounterOp[] = [];
   const distinct: DistinctOp[] = [];
-  const keys = new PrefixCache(id);
-  const add = (op: CounterOp): number => counters.push(op) - 1;
-  const addD = (op: DistinctOp): number => distinct.push(op) - 1;
-  /** Short-window counter, long-window counter, HyperLogLog. */
-  const short = (name: string, parts: readonly string[], incr: number) => add(bucketCounter(keys.counter(name, parts), nowMs, B, W, incr));
-  const long = (name: string, parts: readonly string[], incr: number) => add(bucketCounter(keys.counter(name, parts), nowMs, MB, MW, incr));
-  const hll = (name: string, parts: readonly string[], buckets: number) => addD(bucketDistinct(keys.distinct(name, parts), client, nowMs, B, buckets));
+  const keys = new PrefixCache(policy.id);
+  /** A sliding-window counter (2 buckets, or `buckets`), incremented by `incr` (0: read only). */
+  const count = (name: string, parts: readonly string[], bucketMs: number, incr: number, buckets = 2) =>
+    counters.push(bucketCounter(keys.counter(name, parts), nowMs, bucketMs, buckets, incr)) - 1;
+  const hll = (name: string, parts: readonly string[], buckets: number) => distinct.push(bucketDistinct(keys.distinct(name, parts), client, nowMs, SB, buckets)) - 1;
 
   const c: CounterSlots = {
-    usageIp: short(BOT_KEYS.usageIp, [client], 1),
-    errorsIp: short(BOT_KEYS.errorsIp, [client], 0),
-    populationRequests: short(BOT_KEYS.populationRequests, [], 1),
-    routeClientRequests: short(BOT_KEYS.routeClientRequests, [...route, client], 1),
-    getPostIp: long(BOT_KEYS.getPostIp, [client], getPost),
-    headIp: long(BOT_KEYS.headIp, [client], head),
-    getPostPopulation: long(BOT_KEYS.getPostPopulation, [], getPost),
-    headPopulation: long(BOT_KEYS.headPopulation, [], head),
-    usageToken: token ? short(BOT_KEYS.usageToken, [token], 1) : -1,
-    errorsToken: token ? short(BOT_KEYS.errorsToken, [token], 0) : -1,
-    session: session ? add({ keys: [keys.counter(BOT_KEYS.session, [session])], incr: 1, ttlMs: knobs.sessions.idleMs }) : -1,
-    sessionRequestsIp: sessionish ? long(BOT_KEYS.sessionRequestsIp, [client], 1) : -1,
-    newSessionsIp: sessionish ? long(BOT_KEYS.newSessionsIp, [client], 0) : -1,
-    sessionRequestsRoute: sessionish ? short(BOT_KEYS.sessionRequestsRoute, route, 1) : -1,
-    newSessionsRoute: sessionish ? short(BOT_KEYS.newSessionsRoute, route, 0) : -1,
-    browserPopulation: cookieSessions ? long(BOT_KEYS.browserPopulation, [], browser ? 1 : 0) : -1,
-    browserSessionsPopulation: cookieSessions ? long(BOT_KEYS.browserSessionsPopulation, [], browser && session !== '' ? 1 : 0) : -1,
+    usageIp: count(BOT_KEYS.usageIp, [client], SB, 1),
+    requestsIp: count(BOT_KEYS.requestsIp, [client], LB, 1),
+    errorsIp: count(BOT_KEYS.errorsIp, [client], LB, 0),
+    // Over the surge history: the rate uses the first two buckets, the warm-up gates the rest.
+    populationRequests: count(BOT_KEYS.populationRequests, [], SB, 1, history),
+    routeClientRequests: count(BOT_KEYS.routeClientRequests, [...route, client], LB, 1),
+    getPostIp: count(BOT_KEYS.getPostIp, [client], LB, getPost),
+    headIp: count(BOT_KEYS.headIp, [client], LB, head),
+    getPostPopulation: count(BOT_KEYS.getPostPopulation, [], LB, getPost),
+    headPopulation: count(BOT_KEYS.headPopulation, [], LB, head),
+    usageToken: token ? count(BOT_KEYS.usageToken, [token], SB, 1) : -1,
+    requestsToken: token ? count(BOT_KEYS.requestsToken, [token], LB, 1) : -1,
+    errorsToken: token ? count(BOT_KEYS.errorsToken, [token], LB, 0) : -1,
+    session: session ? counters.push({ keys: [keys.counter(BOT_KEYS.session, [session])], incr: 1, ttlMs: knobs.sessions.idleMs }) - 1 : -1,
+    sessionRequestsIp: sessionish ? count(BOT_KEYS.sessionRequestsIp, [client], LB, 1) : -1,
+    newSessionsIp: sessionish ? count(BOT_KEYS.newSessionsIp, [client], LB, 0) : -1,
+    sessionRequestsRoute: sessionish ? count(BOT_KEYS.sessionRequestsRoute, route, SB, 1) : -1,
+    newSessionsRoute: sessionish ? count(BOT_KEYS.newSessionsRoute, route, SB, 0) : -1,
+    browserPopulation: cookieSessions ? count(BOT_KEYS.browserPopulation, [], LB, browser ? 1 : 0) : -1,
+    browserSessionsPopulation: cookieSessions ? count(BOT_KEYS.browserSessionsPopulation, [], LB, browser && session !== '' ? 1 : 0) : -1,
   };
   const d: DistinctSlots = {
-    // Counted over the surge history: the usage judge reads the first W buckets, the warm-up gates all of them.
-    populationClients: hll(BOT_KEYS.populationClients, [], knobs.surge.historyBuckets + 1),
-    routeClients: hll(BOT_KEYS.routeClients, route, knobs.surge.historyBuckets + 1),
-    tokenClients: token ? hll(BOT_KEYS.tokenClients, [token], W) : -1,
+    populationClients: hll(BOT_KEYS.populationClients, [], 2),
+    routeClients: hll(BOT_KEYS.routeClients, route, history),
+    tokenClients: token ? hll(BOT_KEYS.tokenClients, [token], 2) : -1,
   };
   return {
     counters,
     distinct,
-    ctx: { knobs, route: `${req.method} ${template}`, hasToken: token !== null, cookieless, ceilings: policyCeilings(policy, knobs), c, d },
+    ctx: { knobs, nowMs, route: `${req.method} ${template}`, hasToken: token !== null, cookieless, ceilings: policyCeilings(policy, knobs), c, d },
   };
 }
 
-// ---- judges: pure functions of counts -------------------------------------------------------------------
+// ---- judges: pure functions of (sliding-window) counts ------------------------------------------------------
 
-function per(knobs: BotKnobs): string {
-  return knobs.bucketMs === 60_000 ? 'min' : `${knobs.bucketMs / 1000}s`;
-}
-
-/** (3) Extreme usage. Bucket arrays are current bucket first. */
+/** (3) Extreme usage. Rates are requests per minute over the short sliding window. */
 export function judgeUsage(
   input: {
-    ip: readonly number[];
-    populationRequests: readonly number[];
-    populationClients: readonly number[];
-    token?: readonly number[];
-    tokenClients?: readonly number[];
+    ipRate: number;
+    /** Requests per minute of the whole policy, and its distinct clients over the same window. */
+    populationRate: number;
+    populationClients: number;
+    tokenRate?: number;
+    tokenClients?: number;
     ceilings: Ceilings;
   },
   knobs: BotKnobs = DEFAULT_BOT_KNOBS,
 ): BotSignal[] {
   const u = knobs.usage;
-  const popClients = input.populationClients.slice(0, knobs.windowBuckets);
-  const clients = max(popClients);
-  const mean = sum(input.populationRequests) / Math.max(1, sum(popClients));
+  const clients = input.populationClients;
+  const mean = input.populationRate / Math.max(1, clients);
   const trusted = clients >= u.minPopulation;
-  const base = trusted ? Math.min(u.ceilingPerBucket, Math.max(u.floorPerBucket, u.populationFactor * mean)) : u.ceilingPerBucket;
-  const basis = trusted ? `${u.populationFactor}x population mean ${mean.toFixed(1)} over ${clients} clients` : 'ceiling';
+  const base = trusted ? Math.min(u.ceilingPerMinute, Math.max(u.floorPerMinute, u.populationFactor * mean)) : u.ceilingPerMinute;
+  const basis = trusted ? `${u.populationFactor}x population mean ${mean.toFixed(1)}/min over ${Math.round(clients)} clients` : 'ceiling';
   const signals: BotSignal[] = [];
 
   const ipLimit = input.ceilings.ip !== null && input.ceilings.ip < base ? input.ceilings.ip : base;
   const ipBasis = ipLimit === base ? basis : 'policy per-IP limit';
-  const ipPeak = max(input.ip);
-  const ipScore = ramp(ipPeak / ipLimit, 1, u.fullFactor, u.score, u.maxScore);
+  const ipScore = ramp(input.ipRate / ipLimit, 1, u.fullFactor, u.score, u.maxScore);
   if (ipScore > 0) {
-    signals.push({ name: 'usage-ip', score: ipScore, detail: `${ipPeak} requests/${per(knobs)} from this client (threshold ${Math.round(ipLimit)}, ${ipBasis})` });
+    signals.push({ name: 'usage-ip', score: ipScore, detail: `${Math.round(input.ipRate)} requests/min from this client (threshold ${Math.round(ipLimit)}, ${ipBasis})` });
   }
 
-  if (input.token && input.tokenClients) {
-    let peak = 0;
-    let at = 0;
-    input.token.forEach((v, i) => {
-      if (v > peak) {
-        peak = v;
-        at = i;
-      }
-    });
-    const ips = Math.max(1, input.tokenClients[at] ?? 1);
-    const perIp = peak / ips;
+  if (input.tokenRate !== undefined) {
+    const ips = Math.max(1, input.tokenClients ?? 1);
+    const perIp = input.tokenRate / ips;
     const byPopulation = perIp / base;
-    const byPolicy = input.ceilings.token !== null ? peak / input.ceilings.token : 0;
-    const ratio = Math.max(byPopulation, byPolicy);
-    const score = ramp(ratio, 1, u.fullFactor, u.score, u.maxScore);
+    const byPolicy = input.ceilings.token !== null ? input.tokenRate / input.ceilings.token : 0;
+    const score = ramp(Math.max(byPopulation, byPolicy), 1, u.fullFactor, u.score, u.maxScore);
     if (score > 0) {
       const why = byPolicy >= byPopulation ? `policy per-consumer limit ${Math.round(input.ceilings.token ?? 0)}` : `threshold ${Math.round(base)} per client IP, ${basis}`;
-      signals.push({ name: 'usage-token', score, detail: `${peak} requests/${per(knobs)} with this token from ${ips} IP(s) (${why})` });
+      signals.push({ name: 'usage-token', score, detail: `${Math.round(input.tokenRate)} requests/min with this token from ${Math.round(ips)} IP(s) (${why})` });
     }
   }
   return signals;
 }
 
-/** (2) Error rate of one client or token over the window. */
-export function judgeErrors(name: 'error-rate-ip' | 'error-rate-token', errors: readonly number[], requests: readonly number[], knobs: BotKnobs = DEFAULT_BOT_KNOBS): BotSignal | null {
+/** (2) Error rate of one client or token over the long sliding window. */
+export function judgeErrors(name: 'error-rate-ip' | 'error-rate-token', errors: number, requests: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS): BotSignal | null {
   const e = knobs.errors;
-  const errs = sum(errors);
-  if (errs < e.minErrors) return null;
-  const reqs = Math.max(sum(requests), errs);
-  const ratio = errs / reqs;
+  if (errors < e.minErrors) return null;
+  const reqs = Math.max(requests, errors);
+  const ratio = errors / reqs;
   const score = ramp(ratio, e.ratio, e.fullRatio, e.score, e.maxScore);
   if (score === 0) return null;
-  const recent = (errors[0] ?? 0) + (errors[1] ?? 0);
-  const minutes = Math.round((knobs.bucketMs * knobs.windowBuckets) / 60_000);
-  return { name, score, detail: `${errs} client errors in ${reqs} requests (${pct(ratio)}) over ${minutes}m, ${recent} in the last 2 buckets` };
+  return { name, score, detail: `${Math.round(errors)} client errors in ${Math.round(reqs)} requests (${pct(ratio)}) over the last ${Math.round(knobs.longBucketMs / 60_000)}m` };
 }
 
 /** (1) Single-request sessions: only a request that opens a new session (`sessionCount` 1) can score. */
@@ -245,11 +229,11 @@ export function judgeSessions(
   input: {
     sessionCount: number;
     /** Long window (per client). */
-    ipRequests: readonly number[];
-    ipNew: readonly number[];
-    /** Short window (per route), judged only when `warm` (the policy has a full window of history). */
-    routeRequests: readonly number[];
-    routeNew: readonly number[];
+    ipRequests: number;
+    ipNew: number;
+    /** Short window (per route), judged only when `warm`. */
+    routeRequests: number;
+    routeNew: number;
     warm: boolean;
     route: string;
   },
@@ -258,13 +242,12 @@ export function judgeSessions(
   if (input.sessionCount !== 1) return [];
   const s = knobs.sessions;
   const out: BotSignal[] = [{ name: SESSION_NEW, score: 0, detail: 'first request of a session' }];
-  const judge = (name: string, requests: readonly number[], fresh: readonly number[], min: number, maxScore: number, what: string) => {
-    const reqs = sum(requests);
-    if (reqs < min) return;
+  const judge = (name: string, requests: number, fresh: number, min: number, maxScore: number, what: string) => {
+    if (requests < min) return;
     // The feed has not counted this request yet: it is new by definition.
-    const share = Math.min(1, (sum(fresh) + 1) / reqs);
+    const share = Math.min(1, (fresh + 1) / requests);
     const score = ramp(share, s.share, s.fullShare, s.score, maxScore);
-    if (score > 0) out.push({ name, score, detail: `${pct(share)} of ${reqs} session requests ${what} opened a new session` });
+    if (score > 0) out.push({ name, score, detail: `${pct(share)} of ${Math.round(requests)} session requests ${what} opened a new session` });
   };
   judge('fresh-sessions-ip', input.ipRequests, input.ipNew, s.minIpRequests, s.maxScore, 'from this client');
   if (input.warm) judge('fresh-sessions-route', input.routeRequests, input.routeNew, s.minRouteRequests, s.routeMaxScore, `on ${input.route}`);
@@ -272,27 +255,28 @@ export function judgeSessions(
 }
 
 /**
- * Do the policy's browsers keep a session cookie? The median, over the completed long buckets with enough
- * browser traffic, of the share of browser requests that carried one. The current bucket is left out and the
- * median taken, so that a cookieless attack does not vote itself normal before it has lasted half the window.
+ * Do the policy's browsers keep a session cookie? In the current or the previous long bucket, whichever has the
+ * higher share among those with enough browser requests: a cookieless attack lowers the share, so the cleaner
+ * bucket decides until the attack has filled both.
  */
 export function browsersKeepSessions(browsers: readonly number[], withSession: readonly number[], knobs: BotKnobs = DEFAULT_BOT_KNOBS): boolean {
-  const shares: number[] = [];
-  for (let i = 1; i < browsers.length; i++) {
+  let best = -1;
+  for (let i = 0; i < browsers.length; i++) {
     const n = browsers[i] ?? 0;
-    if (n >= knobs.sessions.minBrowserRequests) shares.push((withSession[i] ?? 0) / n);
+    if (n >= knobs.sessions.minBrowserRequests) best = Math.max(best, (withSession[i] ?? 0) / n);
   }
-  return shares.length > 0 && median(shares) >= knobs.sessions.minBrowserSessionShare;
+  return best >= knobs.sessions.minBrowserSessionShare;
 }
 
-/** (4) Distinct-IP surge on the request's route; `routeClients` has historyBuckets + 1 buckets. */
+/** (4) Distinct-IP surge on the request's route; the arrays have historyBuckets + 1 short buckets. */
 export function judgeSurge(
   input: {
     routeClients: readonly number[];
-    /** Distinct clients of the whole policy over the same buckets: where it is 0 there is no history. */
-    populationClients: readonly number[];
-    clientRouteRequests: readonly number[];
-    clientRequests: readonly number[];
+    /** Requests of the whole policy over the same buckets: where it is 0 there is no history. */
+    populationRequests: readonly number[];
+    /** This client's requests to the route, and in all, over the long window. */
+    clientRouteRequests: number;
+    clientRequests: number;
     route: string;
   },
   knobs: BotKnobs = DEFAULT_BOT_KNOBS,
@@ -301,35 +285,30 @@ export function judgeSurge(
   const recent = max(input.routeClients.slice(0, g.recentBuckets));
   if (recent < g.minDistinct) return null;
   const history: number[] = [];
-  for (let i = g.recentBuckets; i < input.routeClients.length; i++) if ((input.populationClients[i] ?? 0) > 0) history.push(input.routeClients[i] ?? 0);
+  for (let i = g.recentBuckets; i < input.routeClients.length; i++) if ((input.populationRequests[i] ?? 0) > 0) history.push(input.routeClients[i] ?? 0);
   if (history.length < g.minHistoryBuckets) return null;
   const baseline = Math.max(g.minBaseline, median(history));
   const magnitude = recent / baseline;
   if (magnitude < g.factor) return null;
-  const clientRequests = sum(input.clientRequests);
-  const share = sum(input.clientRouteRequests) / Math.max(1, clientRequests);
-  if (clientRequests < g.minClientRequests || share < g.routeShare) return null;
+  const share = input.clientRouteRequests / Math.max(1, input.clientRequests);
+  if (input.clientRequests < g.minClientRequests || share < g.routeShare) return null;
   const score = ramp(magnitude, g.factor, g.fullFactor, g.score, g.maxScore);
   return {
     name: 'route-ip-surge',
     score,
-    detail: `${recent} distinct clients/${per(knobs)} on ${input.route} vs baseline ${baseline} (${magnitude.toFixed(1)}x); ${pct(share)} of this client's requests go there`,
+    detail: `${recent} distinct clients/min on ${input.route} vs baseline ${baseline} (${magnitude.toFixed(1)}x); ${pct(share)} of this client's requests go there`,
   };
 }
 
 /** (5) HEAD share of a client against the population's (Poisson tail of seeing so few HEADs). */
-export function judgeMethods(
-  input: { getPost: readonly number[]; head: readonly number[]; populationGetPost: readonly number[]; populationHead: readonly number[] },
-  knobs: BotKnobs = DEFAULT_BOT_KNOBS,
-): BotSignal | null {
+export function judgeMethods(input: { getPost: number; head: number; populationGetPost: number; populationHead: number }, knobs: BotKnobs = DEFAULT_BOT_KNOBS): BotSignal | null {
   const m = knobs.methods;
-  const popGp = sum(input.populationGetPost);
-  const popHead = sum(input.populationHead);
-  if (popGp + popHead < m.minPopulationRequests) return null;
-  const p = popHead / (popGp + popHead);
+  const total = input.populationGetPost + input.populationHead;
+  if (total < m.minPopulationRequests) return null;
+  const p = input.populationHead / total;
   if (p < m.minPopulationHeadShare || p >= 1) return null;
-  const n = sum(input.getPost);
-  const h = sum(input.head);
+  const n = input.getPost;
+  const h = Math.round(input.head);
   if (n < m.minClientRequests) return null;
   const expected = (n * p) / (1 - p);
   if (h >= expected) return null;
@@ -339,7 +318,7 @@ export function judgeMethods(
   return {
     name: 'head-ratio',
     score,
-    detail: `${n} GET/POST and ${h} HEAD from this client; population sends ${pct(p)} HEAD (${expected.toFixed(1)} expected, p=${prob.toExponential(1)})`,
+    detail: `${Math.round(n)} GET/POST and ${h} HEAD from this client; population sends ${pct(p)} HEAD (${expected.toFixed(1)} expected, p=${prob.toExponential(1)})`,
   };
 }
 
@@ -350,9 +329,13 @@ export function judgeMethods(
 export function behaviourSignals(plan: BotPlan, counters: CounterBatchResult['counters'], distinct: CounterBatchResult['distinct']): BotSignal[] {
   const ctx = plan.ctx;
   if (!ctx) return [];
-  const { c, d, knobs } = ctx;
+  const { c, d, knobs, nowMs } = ctx;
   const C = (i: number): number[] => (i >= 0 ? (counters[i] ?? []) : []);
   const D = (i: number): number[] => (i >= 0 ? (distinct[i] ?? []) : []);
+  /** Sliding-window value of a short / long counter (or HLL). */
+  const perMinute = 60_000 / knobs.shortBucketMs;
+  const short = (v: readonly number[]) => sliding(v, nowMs, knobs.shortBucketMs);
+  const long = (v: readonly number[]) => sliding(v, nowMs, knobs.longBucketMs);
   const signals: BotSignal[] = [];
   const push = (s: BotSignal | null) => {
     if (s) signals.push(s);
@@ -361,17 +344,17 @@ export function behaviourSignals(plan: BotPlan, counters: CounterBatchResult['co
   signals.push(
     ...judgeUsage(
       {
-        ip: C(c.usageIp),
-        populationRequests: C(c.populationRequests),
-        populationClients: D(d.populationClients),
-        ...(ctx.hasToken ? { token: C(c.usageToken), tokenClients: D(d.tokenClients) } : {}),
+        ipRate: short(C(c.usageIp)) * perMinute,
+        populationRate: short(C(c.populationRequests)) * perMinute,
+        populationClients: short(D(d.populationClients)),
+        ...(ctx.hasToken ? { tokenRate: short(C(c.usageToken)) * perMinute, tokenClients: short(D(d.tokenClients)) } : {}),
         ceilings: ctx.ceilings,
       },
       knobs,
     ),
   );
-  push(judgeErrors('error-rate-ip', C(c.errorsIp), C(c.usageIp), knobs));
-  if (ctx.hasToken) push(judgeErrors('error-rate-token', C(c.errorsToken), C(c.usageToken), knobs));
+  push(judgeErrors('error-rate-ip', long(C(c.errorsIp)), long(C(c.requestsIp)), knobs));
+  if (ctx.hasToken) push(judgeErrors('error-rate-token', long(C(c.errorsToken)), long(C(c.requestsToken)), knobs));
   if (c.sessionRequestsIp >= 0) {
     const siteHasSessions = browsersKeepSessions(C(c.browserPopulation), C(c.browserSessionsPopulation), knobs);
     signals.push(
@@ -379,18 +362,23 @@ export function behaviourSignals(plan: BotPlan, counters: CounterBatchResult['co
         {
           // A cookieless browser request opens a new session on a site whose browsers keep their cookie.
           sessionCount: ctx.cookieless ? (siteHasSessions ? 1 : 0) : (C(c.session)[0] ?? 0),
-          ipRequests: C(c.sessionRequestsIp),
-          ipNew: C(c.newSessionsIp),
-          routeRequests: C(c.sessionRequestsRoute),
-          routeNew: C(c.newSessionsRoute),
-          warm: (D(d.populationClients)[knobs.windowBuckets - 1] ?? 0) > 0,
+          ipRequests: long(C(c.sessionRequestsIp)),
+          ipNew: long(C(c.newSessionsIp)),
+          routeRequests: short(C(c.sessionRequestsRoute)),
+          routeNew: short(C(c.newSessionsRoute)),
+          warm: (C(c.populationRequests)[knobs.sessions.warmBuckets] ?? 0) > 0,
           route: ctx.route,
         },
         knobs,
       ),
     );
   }
-  push(judgeSurge({ routeClients: D(d.routeClients), populationClients: D(d.populationClients), clientRouteRequests: C(c.routeClientRequests), clientRequests: C(c.usageIp), route: ctx.route }, knobs));
-  push(judgeMethods({ getPost: C(c.getPostIp), head: C(c.headIp), populationGetPost: C(c.getPostPopulation), populationHead: C(c.headPopulation) }, knobs));
+  push(
+    judgeSurge(
+      { routeClients: D(d.routeClients), populationRequests: C(c.populationRequests), clientRouteRequests: long(C(c.routeClientRequests)), clientRequests: long(C(c.requestsIp)), route: ctx.route },
+      knobs,
+    ),
+  );
+  push(judgeMethods({ getPost: long(C(c.getPostIp)), head: long(C(c.headIp)), populationGetPost: long(C(c.getPostPopulation)), populationHead: long(C(c.headPopulation)) }, knobs));
   return signals;
 }

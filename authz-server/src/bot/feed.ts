@@ -66,18 +66,25 @@ export class BotFeed {
     this.#errorCodes = new Set(this.#knobs.errors.codes);
   }
 
-  #bump(policyId: string, name: string, parts: readonly string[], now: number, long = false): void {
-    const k = this.#knobs;
-    const { key, ttlMs } = long ? currentBucket(policyId, name, parts, now, k.longBucketMs, k.longWindowBuckets) : currentBucket(policyId, name, parts, now, k.bucketMs, k.windowBuckets);
+  /** +1 on the current bucket of a two-bucket sliding counter (short or long), as behaviour.ts reads it. */
+  #bump(policyId: string, name: string, parts: readonly string[], now: number, long: boolean): void {
+    const bucketMs = long ? this.#knobs.longBucketMs : this.#knobs.shortBucketMs;
+    const { key, ttlMs } = currentBucket(policyId, name, parts, now, bucketMs, 2);
     this.#deferred.add(key, 1, ttlMs);
   }
 
   #countError(policyId: string, client: string, token: string | null, now: number, alsoRequest: boolean): void {
-    this.#bump(policyId, BOT_KEYS.errorsIp, [client], now);
-    if (alsoRequest) this.#bump(policyId, BOT_KEYS.usageIp, [client], now);
+    this.#bump(policyId, BOT_KEYS.errorsIp, [client], now, true);
+    if (alsoRequest) {
+      this.#bump(policyId, BOT_KEYS.requestsIp, [client], now, true);
+      this.#bump(policyId, BOT_KEYS.usageIp, [client], now, false);
+    }
     if (token) {
-      this.#bump(policyId, BOT_KEYS.errorsToken, [token], now);
-      if (alsoRequest) this.#bump(policyId, BOT_KEYS.usageToken, [token], now);
+      this.#bump(policyId, BOT_KEYS.errorsToken, [token], now, true);
+      if (alsoRequest) {
+        this.#bump(policyId, BOT_KEYS.requestsToken, [token], now, true);
+        this.#bump(policyId, BOT_KEYS.usageToken, [token], now, false);
+      }
     }
   }
 
@@ -98,7 +105,7 @@ export class BotFeed {
     if (!outcome.bot) return;
     if (outcome.bot.signals.some((s) => s.name === SESSION_NEW)) {
       this.#bump(policy.id, BOT_KEYS.newSessionsIp, [client], now, true);
-      this.#bump(policy.id, BOT_KEYS.newSessionsRoute, routeParts(req.host, req.method, pathTemplate(req.path)), now);
+      this.#bump(policy.id, BOT_KEYS.newSessionsRoute, routeParts(req.host, req.method, pathTemplate(req.path)), now, false);
     }
     if (outcome.kind === 'allow' && req.requestId !== '') this.#remember(req.requestId, { policyId: policy.id, client, token });
   }

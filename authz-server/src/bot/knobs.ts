@@ -10,24 +10,21 @@
  */
 
 export interface BotKnobs {
-  /** Bucket length of the short windows (usage, errors, sessions, surge). */
-  bucketMs: number;
-  /** Buckets in a short window (current, partial bucket included): 5 x 60 s = the last 4-5 minutes. */
-  windowBuckets: number;
   /**
-   * Long buckets, for statistics that need many requests of one client (HEAD ratio, new sessions per client):
-   * 6 x 5 min = the last 25-30 minutes, so slow clients add up too.
+   * Counters are sliding windows of two buckets (the current one and the previous one, weighted by the part of
+   * it still inside the window): two keys per counter, so a Check reads few keys. Short buckets give rates per
+   * minute and the surge history; long buckets give ratios that need many requests of one client.
    */
+  shortBucketMs: number;
   longBucketMs: number;
-  longWindowBuckets: number;
 
   /** (3) Extreme usage per IP and per token. */
   usage: {
-    /** A client below this many requests per bucket is never "extreme", whatever the population does. */
-    floorPerBucket: number;
-    /** A client at or above this many requests per bucket is always "extreme". */
-    ceilingPerBucket: number;
-    /** Threshold = factor x the population's mean requests per client per bucket (clamped to floor..ceiling). */
+    /** A client below this many requests per minute (short window) is never "extreme". */
+    floorPerMinute: number;
+    /** A client at or above this many requests per minute is always "extreme". */
+    ceilingPerMinute: number;
+    /** Threshold = factor x the population's mean requests per client per minute (clamped to floor..ceiling). */
     populationFactor: number;
     /** Distinct clients the population needs in the window before its mean is trusted (else the ceiling rules). */
     minPopulation: number;
@@ -46,7 +43,7 @@ export interface BotKnobs {
   errors: {
     /** Response codes that count as client errors. */
     codes: readonly number[];
-    /** Errors needed in the window before the rate is judged. */
+    /** Errors needed in the (long) window before the rate is judged. */
     minErrors: number;
     /** errors / requests in the window at which the detector fires, and where it reaches maxScore. */
     ratio: number;
@@ -61,11 +58,13 @@ export interface BotKnobs {
     idleMs: number;
     /** Session-carrying requests a client IP needs in the long window before its share of new sessions is judged. */
     minIpRequests: number;
-    /**
-     * Session-carrying requests a route needs in the short window before its share of new sessions is judged
-     * (and only once the policy has a full window of history: at a cold start every session is new).
-     */
+    /** Session-carrying requests a route needs in the short window before its share of new sessions is judged. */
     minRouteRequests: number;
+    /**
+     * The route share is judged only once the policy has had traffic for this many short buckets: at a cold
+     * start (new replica with the memory store, emptied Redis) every session is new.
+     */
+    warmBuckets: number;
     /** Share of requests that opened a new session at which the detector fires, and where it reaches maxScore. */
     share: number;
     fullShare: number;
@@ -77,10 +76,10 @@ export interface BotKnobs {
     /**
      * With cookie sessions, a browser (user agent `Mozilla/...`) request without the session cookie opens a new
      * session too (the site hands it one; a client that never sends it back never returns). Only while most
-     * browser requests of the population carry the cookie: the median share over the completed long buckets
-     * with at least minBrowserRequests browser requests is at least minBrowserSessionShare (a median of past
-     * buckets, so that a burst of cookieless attack traffic does not vote itself normal). On a site that sets no
-     * session cookie, or only after login, many people have none; set false for such sites if in doubt.
+     * browser requests of the population carry the cookie: in the current or the previous long bucket (the
+     * better of the two with at least minBrowserRequests browser requests, so that a burst of cookieless attack
+     * traffic does not vote itself normal), at least minBrowserSessionShare. On a site that sets no session
+     * cookie, or only after login, many people have none; set false for such sites if in doubt.
      */
     cookielessBrowsers: boolean;
     minBrowserSessionShare: number;
@@ -89,7 +88,7 @@ export interface BotKnobs {
 
   /** (4) Sudden rise in distinct client IPs on a route (HyperLogLog per bucket against a moving baseline). */
   surge: {
-    /** Buckets of history kept per route (baseline + recent), besides the current one. */
+    /** Short buckets of history kept per route (baseline + recent), besides the current one. */
     historyBuckets: number;
     /** The most recent buckets (current included) whose peak is compared with the baseline. */
     recentBuckets: number;
@@ -107,8 +106,8 @@ export interface BotKnobs {
     /** Distinct IPs the recent peak needs before it can be called a surge. */
     minDistinct: number;
     /**
-     * Only clients that are part of the surge score: at least this share of their requests in the window went
-     * to the surging route, and at least minClientRequests requests in the window.
+     * Only clients that are part of the surge score: at least this share of their requests in the long window
+     * went to the surging route, and at least minClientRequests requests in it.
      */
     routeShare: number;
     minClientRequests: number;
@@ -118,7 +117,7 @@ export interface BotKnobs {
 
   /** (5) GET/POST-to-HEAD ratio of a client far from the population's. */
   methods: {
-    /** Counted in the long buckets. The population must send at least this share of HEAD requests, over at least minPopulationRequests. */
+    /** Counted in the long window. The population must send at least this share of HEAD requests, over at least minPopulationRequests. */
     minPopulationHeadShare: number;
     minPopulationRequests: number;
     /** GET/POST requests a client needs in the window before it is judged. */
@@ -135,13 +134,11 @@ export interface BotKnobs {
 }
 
 export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
-  bucketMs: 60_000,
-  windowBuckets: 5,
-  longBucketMs: 5 * 60_000,
-  longWindowBuckets: 6,
+  shortBucketMs: 60_000,
+  longBucketMs: 10 * 60_000,
   usage: Object.freeze({
-    floorPerBucket: 120,
-    ceilingPerBucket: 600,
+    floorPerMinute: 120,
+    ceilingPerMinute: 600,
     populationFactor: 20,
     minPopulation: 20,
     policyLimitFraction: 0.8,
@@ -161,6 +158,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     idleMs: 30 * 60_000,
     minIpRequests: 8,
     minRouteRequests: 20,
+    warmBuckets: 5,
     share: 0.5,
     fullShare: 0.95,
     score: 30,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { counterPrefix, distinctPrefix, hashTagOf } from '../store/keys.ts';
-import { BOT_KEYS, PrefixCache, bucketTtlMs, clientKeyOf, currentBucket, median, poissonCdf, ramp, windowCounter, windowDistinct } from './windows.ts';
+import { BOT_KEYS, PrefixCache, bucketTtlMs, clientKeyOf, currentBucket, median, poissonCdf, ramp, sliding, windowCounter, windowDistinct } from './windows.ts';
 
 describe('bot window math', () => {
   it('keys carry the policy hash tag, current bucket first; off-path writes address the same bucket', () => {
@@ -41,6 +41,13 @@ describe('bot window math', () => {
     expect(ramp(30, 1, 3, 35, 60)).toBe(60);
     expect(ramp(Number.NaN, 1, 3, 35, 60)).toBe(0);
     fc.assert(fc.property(fc.double({ min: 0, max: 100, noNaN: true }), fc.double({ min: 0, max: 100, noNaN: true }), (a, b) => ramp(Math.min(a, b), 1, 3, 35, 60) <= ramp(Math.max(a, b), 1, 3, 35, 60)));
+  });
+
+  it('sliding window: the previous bucket weighs what is left of it inside the window', () => {
+    expect(sliding([10, 100], 120_000, 60_000)).toBe(110); // at a bucket boundary the whole previous bucket counts
+    expect(sliding([10, 100], 150_000, 60_000)).toBe(60);
+    expect(sliding([10, 100], 179_999, 60_000)).toBeCloseTo(10, 2);
+    expect(sliding([], 0, 60_000)).toBe(0);
   });
 
   it('median', () => {

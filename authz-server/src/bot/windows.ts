@@ -9,11 +9,14 @@ import { bucketKeys, counterPrefix, distinctPrefix, hashKeyParts, keySegment, po
 
 /** Names of the detectors' counters and HyperLogLogs (the `<name>` segment of their keys). */
 export const BOT_KEYS = {
-  /** Requests per client (IP, or SPIFFE principal without an address) per bucket. */
+  /** Requests per client (IP, or SPIFFE principal without an address) per short bucket: the rate. */
   usageIp: 'bot.use.ip',
-  /** Requests per token (API-key consumer or JWT sub) per bucket. */
+  /** Requests per token (API-key consumer or JWT sub) per short bucket. */
   usageToken: 'bot.use.tok',
-  /** Client-error responses per client / token per bucket (written off the Check path). */
+  /** Requests per client / token per long bucket: the denominators of the ratios. */
+  requestsIp: 'bot.req.ip',
+  requestsToken: 'bot.req.tok',
+  /** Client-error responses per client / token per long bucket (written off the Check path). */
   errorsIp: 'bot.err.ip',
   errorsToken: 'bot.err.tok',
   /** Requests of the whole policy per bucket, and distinct clients (HLL): the population baseline. */
@@ -160,6 +163,15 @@ export function poissonCdf(k: number, lambda: number): number {
     total += term;
   }
   return Math.min(1, total);
+}
+
+/**
+ * A sliding-window estimate from [current bucket, previous bucket]: the current count plus the previous one
+ * weighted by the part of the previous bucket still inside a window of one bucket length ending now.
+ */
+export function sliding(values: readonly number[], nowMs: number, bucketMs: number): number {
+  const elapsed = (((nowMs % bucketMs) + bucketMs) % bucketMs) / bucketMs;
+  return (values[0] ?? 0) + (values[1] ?? 0) * (1 - elapsed);
 }
 
 /** Formats a ratio as a percentage for explanations. */

@@ -37,6 +37,8 @@ export interface AuthzConfig {
   operatorTls: ClientTlsFiles | null;
   /** How often TLS files are re-read (renewed certificates are served without a restart). */
   tlsRefreshMs: number;
+  /** Processes serving the gRPC and HTTP ports (node:cluster; 1 = no cluster). */
+  workers: number;
 }
 
 /** A user-facing configuration error. */
@@ -63,6 +65,8 @@ export const USAGE = `Usage: authz-server [options]
   --tls-key <file>          ... and this private key (PEM)                        env PALISADE_TLS_KEY
   --tls-client-ca <file>    require client certificates signed by this CA (mTLS)  env PALISADE_TLS_CLIENT_CA
   --operator-ca <file>      connect to the operator over TLS, verified with this CA  env PALISADE_OPERATOR_CA
+  --workers <n>             worker processes sharing the ports (node:cluster;     env PALISADE_WORKERS
+                            default 1); counters need --redis to be shared
 `;
 
 function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -97,6 +101,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'tls-key': { type: 'string' },
         'tls-client-ca': { type: 'string' },
         'operator-ca': { type: 'string' },
+        workers: { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -142,5 +147,6 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     tls: tlsCert ? { cert: tlsCert, key: tlsKey, clientCa: clientCa || null } : null,
     operatorTls: operatorCa ? { ca: operatorCa, cert: tlsCert || null, key: tlsKey || null } : null,
     tlsRefreshMs: DEFAULT_TLS_REFRESH_MS,
+    workers: int('--workers', values.workers ?? env['PALISADE_WORKERS'], 1, 1, 64),
   };
 }

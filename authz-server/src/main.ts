@@ -2,7 +2,9 @@
  * authz-server entry point: `node authz-server/src/main.ts --policies examples/policies [--redis url]`.
  * SIGTERM/SIGINT drain in-flight Checks and exit; SIGHUP reloads policy files.
  */
-import { ConfigError, USAGE, parseConfig } from './config.ts';
+import cluster from 'node:cluster';
+import type { Logger } from 'pino';
+import { ConfigError, USAGE, parseConfig, type AuthzConfig } from './config.ts';
 import { createLogger } from './logging.ts';
 import { startAuthzServer } from './server.ts';
 
@@ -22,6 +24,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel, 'palisade-authz');
+  if (config.workers > 1 && cluster.isPrimary) {
+    runPrimary(config, logger);
+    return;
+  }
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
     process.exit(1);
@@ -52,6 +58,50 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => void server.reload());
+}
+
+/**
+ * `--workers N`: the primary only forks N workers (each a full authz-server on the same gRPC and HTTP ports,
+ * connections spread round-robin by node:cluster), restarts a worker that dies, and forwards SIGHUP (reload) and
+ * SIGTERM/SIGINT (drain, then exit 0 when every worker has exited). Each worker keeps its own snapshot holder,
+ * bot state and metrics (/metrics shows the worker that answered); rate-limit counters are shared only through
+ * --redis / --redis-cluster.
+ */
+function runPrimary(config: AuthzConfig, logger: Logger): void {
+  if (!config.redisUrl && !config.redisClusterNodes) {
+    logger.warn({ workers: config.workers }, 'in-memory counters are per worker: rate limits are enforced per process (use --redis to share them)');
+  }
+  let stopping = false;
+  const fork = () => cluster.fork();
+  for (let i = 0; i < config.workers; i++) fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        logger.info('authz-server stopped');
+        process.exit(0);
+      }
+      return;
+    }
+    logger.error({ pid: worker.process.pid, code, signal }, 'worker exited; starting a new one');
+    setTimeout(fork, 500);
+  });
+  logger.info({ workers: config.workers, pid: process.pid }, 'authz-server primary started');
+  const each = (signal: NodeJS.Signals) => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+  };
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down workers');
+    each('SIGTERM');
+    setTimeout(() => {
+      logger.error('workers did not exit in time');
+      process.exit(1);
+    }, config.shutdownGraceMs + 5000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => each('SIGHUP'));
 }
 
 await main();

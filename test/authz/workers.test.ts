@@ -1,0 +1,62 @@
+/**
+ * `--workers N` (node:cluster): N processes answer Check on one port, SIGTERM drains them all and exits 0, a
+ * dead worker is replaced.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../authz-server/src/config.ts';
+import { authzClient, envoyRequest } from '../support/envoy.ts';
+import { freePort } from '../support/redis-server.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+describe('--workers', () => {
+  it('parses and validates', () => {
+    expect(parseConfig(['--policies', 'x'], {}).workers).toBe(1);
+    expect(parseConfig(['--policies', 'x', '--workers', '2'], {}).workers).toBe(2);
+    expect(parseConfig(['--policies', 'x'], { PALISADE_WORKERS: '3' }).workers).toBe(3);
+    expect(() => parseConfig(['--policies', 'x', '--workers', '0'], {})).toThrow(/--workers must be an integer/);
+  });
+
+  it('two workers share the gRPC port, a killed worker is replaced, SIGTERM exits 0', async () => {
+    const grpcPort = await freePort();
+    const httpPort = await freePort();
+    const child = spawn(process.execPath, ['authz-server/src/main.ts', '--policies', 'examples/policies', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--workers', '2', '--decision-log', 'off'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    // Worker pids from /proc (pino buffers stdout, so log lines arrive late).
+    const workerPids = () => readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const waitFor = async (pred: () => boolean | Promise<boolean>, what: string) => {
+      const deadline = Date.now() + 20_000;
+      while (!(await pred())) {
+        if (Date.now() > deadline) throw new Error(`${what}: ${out.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      await waitFor(() => workerPids().length === 2, 'two workers did not start');
+      const check = async () => {
+        const c = authzClient(grpcPort);
+        try {
+          return (await c.check(envoyRequest({ host: 'catalog.example.com', path: '/products/1' }))).status.code ?? 0;
+        } finally {
+          c.close();
+        }
+      };
+      await waitFor(async () => (await check().catch(() => -1)) === 0, 'not answering');
+      for (let i = 0; i < 6; i++) expect(await check()).toBe(0);
+      const [first, second] = workerPids();
+      process.kill(first as number, 'SIGKILL');
+      await waitFor(() => workerPids().length === 2 && !workerPids().includes(first as number), 'killed worker was not replaced');
+      expect(workerPids()).toContain(second);
+      await waitFor(async () => (await check().catch(() => -1)) === 0, 'not answering after the restart');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});

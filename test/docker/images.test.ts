@@ -1,0 +1,105 @@
+/**
+ * The two Dockerfiles, checked without a Docker engine (there is none here): their shape (multi-stage, node:24-slim,
+ * `npm ci --omit=dev`, non-root user, ports), and a simulated build: the production dependencies installed as the
+ * deps stage does, plus exactly the files the final stage copies (minus .dockerignore), are enough for the entry
+ * point to load its whole import graph and start. A runtime import of a devDependency or of a file the image does
+ * not contain fails here.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+/** Dockerfile instructions (continuation lines joined, comments dropped), grouped by stage. */
+function parseDockerfile(path: string): Instruction[][] {
+  const text = readFileSync(path, 'utf8').replace(/\\\n/g, ' ');
+  const stages: Instruction[][] = [];
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (!t || t.startsWith('#')) continue;
+    const [op = '', ...rest] = t.split(/\s+/);
+    const ins = { op: op.toUpperCase(), args: rest.join(' ') };
+    if (ins.op === 'FROM') stages.push([]);
+    stages.at(-1)?.push(ins); // (ARGs before the first FROM belong to no stage)
+  }
+  return stages;
+}
+
+const images = [
+  { name: 'authz-server', dockerfile: 'authz-server/Dockerfile', entry: 'authz-server/src/main.ts', ports: '9001 9090' },
+  { name: 'operator', dockerfile: 'operator/Dockerfile', entry: 'operator/src/main.ts', ports: '9002 8080' },
+];
+
+let deps: string;
+
+beforeAll(() => {
+  // The deps stage: npm ci --omit=dev --ignore-scripts on package.json + package-lock.json only.
+  deps = mkdtempSync(join(tmpdir(), 'palisade-image-deps-'));
+  cpSync(join(ROOT, 'package.json'), join(deps, 'package.json'));
+  cpSync(join(ROOT, 'package-lock.json'), join(deps, 'package-lock.json'));
+  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: deps, stdio: ['ignore', 'ignore', 'pipe'], timeout: 5 * 60_000 });
+}, 6 * 60_000);
+
+afterAll(() => rmSync(deps, { recursive: true, force: true }));
+
+describe.each(images)('$dockerfile', ({ dockerfile, entry, ports }) => {
+  const stages = parseDockerfile(join(ROOT, dockerfile));
+  const final = stages.at(-1) ?? [];
+  const text = readFileSync(join(ROOT, dockerfile), 'utf8');
+
+  it('is multi-stage on node:24-slim, installs with npm ci --omit=dev, runs as a non-root user on the right ports', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24-slim$/m);
+    for (const s of stages) expect(s[0]?.args).toMatch(/^\$\{NODE_IMAGE\}( AS \w+)?$/);
+    expect(stages[0]?.find((i) => i.op === 'RUN')?.args).toContain('npm ci --omit=dev');
+    const user = final.filter((i) => i.op === 'USER').at(-1)?.args ?? '';
+    expect(user).toMatch(/^[1-9][0-9]*(:[1-9][0-9]*)?$/); // numeric, so runAsNonRoot can verify it
+    expect(final.find((i) => i.op === 'EXPOSE')?.args).toBe(ports);
+    expect(final.find((i) => i.op === 'ENTRYPOINT')?.args).toBe(`["node", "${entry}"]`);
+    expect(final.some((i) => i.op === 'RUN')).toBe(false); // nothing runs as root in the final stage
+  });
+
+  it('the files it copies plus production dependencies start the entry point (simulated build, Node 24)', () => {
+    const app = mkdtempSync(join(tmpdir(), 'palisade-image-'));
+    try {
+      for (const ins of final.filter((i) => i.op === 'COPY')) {
+        const parts = ins.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+        const [src, dest] = [parts[0] ?? '', parts[1] ?? ''];
+        if (ins.args.startsWith('--from=deps')) {
+          cpSync(join(deps, 'node_modules'), join(app, 'node_modules'), { recursive: true });
+          continue;
+        }
+        expect(existsSync(join(ROOT, src)), `${dockerfile} copies ${src}`).toBe(true);
+        // .dockerignore: tests, testdata and the inspection corpus stay out of the image.
+        cpSync(join(ROOT, src), join(app, dest === './' ? src : dest.replace(/^\.\//, '')), {
+          recursive: true,
+          filter: (p) => !/\.test\.ts$|\/testdata(\/|$)|\/inspection\/corpus(\/|$)/.test(p),
+        });
+      }
+      // The deps stage removed the `node` package; the image's node is the base image's Node 24.
+      rmSync(join(app, 'node_modules/node'), { recursive: true, force: true });
+      const r = spawnSync(process.execPath, [entry, '--help'], { cwd: app, encoding: 'utf8', timeout: 60_000, env: { PATH: '/usr/bin:/bin', NODE_ENV: 'production' } });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^Usage: (authz-server|operator) \[options\]/);
+      expect(r.status).toBe(0);
+      expect(existsSync(join(app, 'node_modules/vitest'))).toBe(false);
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('.dockerignore', () => {
+  it('keeps node_modules, tests and the git directory out of the build context', () => {
+    const lines = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    for (const want of ['**/node_modules', '.git', 'test', '**/*.test.ts']) expect(lines).toContain(want);
+  });
+});

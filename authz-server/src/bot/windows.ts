@@ -62,18 +62,32 @@ export function bucketTtlMs(bucketMs: number, buckets: number): number {
 
 /**
  * Builds the same keys as keys.ts counterPrefix/distinctPrefix for one policy, hashing each distinct list of key
- * parts once (a Check uses the same client, route or token in several counters). Use one per Check.
+ * parts once: a Check uses the same client, route or token in several counters, and the same clients, routes and
+ * sessions come back Check after Check (a bounded cache of recent hashes is shared).
  */
 export class PrefixCache {
+  /** Hashes of recent key parts, shared by all Checks (clients, routes and sessions repeat); bounded, FIFO. */
+  static readonly #recent = new Map<string, string>();
+  static readonly MAX_RECENT = 20_000;
+  static readonly #policies = new Map<string, string>();
   readonly #policy: string;
-  readonly #hashes = new Map<string, string>();
   constructor(policyId: string) {
-    this.#policy = policyPrefix(policyId);
+    let prefix = PrefixCache.#policies.get(policyId);
+    if (prefix === undefined) {
+      prefix = policyPrefix(policyId);
+      if (PrefixCache.#policies.size < 10_000) PrefixCache.#policies.set(policyId, prefix);
+    }
+    this.#policy = prefix;
   }
   #hash(parts: readonly string[]): string {
-    const id = parts.join('\u0000') + `\u0000${parts.length}`;
-    let h = this.#hashes.get(id);
-    if (h === undefined) this.#hashes.set(id, (h = hashKeyParts(parts)));
+    const id = `${parts.length}\u0000${parts.join('\u0000')}`;
+    const recent = PrefixCache.#recent;
+    let h = recent.get(id);
+    if (h === undefined) {
+      h = hashKeyParts(parts);
+      recent.set(id, h);
+      if (recent.size > PrefixCache.MAX_RECENT) recent.delete(recent.keys().next().value as string);
+    }
     return h;
   }
   counter(name: string, parts: readonly string[]): string {

@@ -58,6 +58,9 @@ interface Endpoint {
   unflushed: number;
   lastSeenMs: number;
   metric: boolean;
+  /** Store key of the endpoint's counter. */
+  key: string;
+  onValue: (value: number, flushed: number) => void;
 }
 
 /** True when a rule of the policy matches the method and the (concrete) path, identity aside. */
@@ -128,17 +131,29 @@ export class ApiInventory {
     if (!e) {
       const metric = this.#metricSeries < this.#maxMetric;
       if (metric) this.#metricSeries++;
-      e = { policy: policy.id, host, method, template, sample: req.path, stored: 0, unflushed: 0, lastSeenMs: 0, metric };
+      const ep: Endpoint = {
+        policy: policy.id,
+        host,
+        method,
+        template,
+        sample: req.path,
+        stored: 0,
+        unflushed: 0,
+        lastSeenMs: 0,
+        metric,
+        key: counterPrefix(policy.id, 'api', [host, method, template]),
+        onValue: (value, flushed) => {
+          ep.stored = value;
+          ep.unflushed = Math.max(0, ep.unflushed - flushed);
+        },
+      };
+      e = ep;
       this.#endpoints.set(id, e);
     }
-    const ep = e;
-    ep.unflushed++;
-    ep.lastSeenMs = this.#clock();
-    this.#requests?.inc(ep.metric ? { policy: ep.policy, host: ep.host, method: ep.method, template: ep.template } : { policy: ep.policy, host: OVERFLOW, method: OVERFLOW, template: OVERFLOW });
-    this.#deferred.add(counterPrefix(policy.id, 'api', [ep.host, ep.method, ep.template]), 1, this.#ttlMs, (value, flushed) => {
-      ep.stored = value;
-      ep.unflushed = Math.max(0, ep.unflushed - flushed);
-    });
+    e.unflushed++;
+    e.lastSeenMs = this.#clock();
+    this.#requests?.inc(e.metric ? { policy: e.policy, host: e.host, method: e.method, template: e.template } : { policy: e.policy, host: OVERFLOW, method: OVERFLOW, template: OVERFLOW });
+    this.#deferred.add(e.key, 1, this.#ttlMs, e.onValue);
   }
 
   /** The endpoints this replica knows, with coverage judged against the policies in force. */

@@ -267,7 +267,8 @@ async function main(): Promise<number> {
         const m = minuteOf(Date.now());
         if (err) {
           m.errors += 1;
-          const k = `${grpc.status[err.code] ?? err.code}: ${err.details}`;
+          // Group by status and the message without its timings ("Deadline exceeded after 2.013s,LB pick: ...").
+          const k = `${grpc.status[err.code] ?? err.code}: ${err.details.split(/ after |,/)[0]}`;
           errorKinds.set(k, (errorKinds.get(k) ?? 0) + 1);
           return;
         }

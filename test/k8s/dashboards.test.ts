@@ -370,4 +370,51 @@ describe('dashboards on a real Prometheus', () => {
     expect(rules.length).toBeGreaterThan(10);
     expect(rules.filter((x) => x.health !== 'ok').map((x) => `${x.name}: ${x.health} ${x.lastError ?? ''}`)).toEqual([]);
   });
+
+  /**
+   * Opt-in (PALISADE_DASHBOARD_PNG=<file>): four overview panels of this run, from Prometheus' query_range,
+   * plotted with gnuplot into a PNG (the README's picture comes from here; Grafana itself is not available here).
+   */
+  it.skipIf(!process.env['PALISADE_DASHBOARD_PNG'])('renders four overview panels of this run as a PNG with gnuplot', async () => {
+    const out = process.env['PALISADE_DASHBOARD_PNG'] ?? '';
+    const panels = dashboard('overview').panels;
+    const pick = (title: string) => {
+      const p = panels.find((x) => x.title === title);
+      if (!p?.targets) throw new Error(`no panel ${title}`);
+      return { title, targets: p.targets };
+    };
+    const chosen = [pick('Decisions by verdict'), pick('Denials by reason'), pick('Check latency p50 / p99'), pick('Rate-limited clients')];
+    const units: Record<string, string> = { 'Decisions by verdict': 'req/s', 'Denials by reason': 'req/s', 'Check latency p50 / p99': 'ms', 'Rate-limited clients': 'clients' };
+    const plots: string[] = [];
+    let n = 0;
+    for (const panel of chosen) {
+      const lines: string[] = [];
+      for (const t of panel.targets) {
+        const legend = (t as PanelTarget & { legendFormat?: string }).legendFormat ?? '';
+        const r = await query(interpolate(t.expr, (Date.now() - trafficStart) / 1000));
+        for (const series of r.data.result) {
+          const file = join(dir, `series-${n++}.dat`);
+          const scale = panel.title.startsWith('Check latency') ? 1000 : 1;
+          const rows = (series.values ?? []).filter(([, v]) => Number.isFinite(Number(v))).map(([ts, v]) => `${(ts - trafficStart / 1000).toFixed(1)} ${Number(v) * scale}`);
+          writeFileSync(file, `${rows.join('\n')}\n`);
+          const title = legend.replace(/\{\{(\w+)\}\}/g, (_m, k: string) => series.metric[k] ?? '');
+          lines.push(`'${file}' using 1:2 with lines lw 2 title '${title.replace(/'/g, '')}'`);
+        }
+      }
+      plots.push(`set title '${panel.title}'; set ylabel '${units[panel.title]}'; plot ${lines.join(', ')}`);
+    }
+    const script = [
+      `set terminal pngcairo size 1400,900 font 'sans,10' noenhanced`,
+      `set output '${out}'`,
+      `set multiplot layout 2,2 title 'Palisade / Overview: ${sent} Checks from this test run (real Prometheus, query_range)'`,
+      `set xlabel 'seconds since traffic started'; set key top left; set grid`,
+      ...plots,
+      'unset multiplot',
+    ].join('\n');
+    writeFileSync(join(dir, 'plot.gp'), script);
+    const r = run('gnuplot', [join(dir, 'plot.gp')]);
+    expect(r.stderr).not.toMatch(/error/i); // (warnings such as a flat series' "empty y range" are fine)
+    expect(r.code).toBe(0);
+    expect(readFileSync(out).subarray(1, 4).toString()).toBe('PNG');
+  });
 });

@@ -235,20 +235,38 @@ export function authorinoObjects(namespace: string): Array<Record<string, unknow
   ];
 }
 
+type Schema = { type?: string; properties?: Record<string, Schema>; additionalProperties?: Schema | boolean; items?: Schema; 'x-kubernetes-preserve-unknown-fields'?: boolean };
+
+/**
+ * Authorino's CRD has untyped "static value" fields (`x-kubernetes-preserve-unknown-fields` without `type`) inside
+ * typed objects, which kube-apiserver 1.33 rejects ("type: Required value"). Such a field is dropped from the
+ * schema and its parent preserves unknown fields instead: the same objects are accepted, none of them are used here.
+ */
+function structural(node: Schema): void {
+  for (const [k, child] of Object.entries(node.properties ?? {})) {
+    if (child.type === undefined && child['x-kubernetes-preserve-unknown-fields'] && !child.properties) {
+      delete node.properties?.[k];
+      node['x-kubernetes-preserve-unknown-fields'] = true;
+    } else structural(child);
+  }
+  if (node.additionalProperties && typeof node.additionalProperties === 'object') structural(node.additionalProperties);
+  if (node.items) structural(node.items);
+}
+
 async function applyAll(kubeconfigPath: string, objects: Array<Record<string, unknown>>): Promise<void> {
   const k8s = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const api = k8s.KubernetesObjectApi.makeApiClient(kc);
   for (const obj of objects) {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 8_000;
     for (;;) {
       try {
         await api.create(obj as Parameters<typeof api.create>[0]);
         break;
       } catch (e) {
         // CRD not established yet: retry for a while.
-        if (Date.now() > deadline) throw new Error(`creating ${String(obj['kind'])}: ${(e as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`creating ${String(obj['kind'])}: ${(e as Error).message} ${JSON.stringify((e as { body?: unknown }).body ?? "").slice(0, 600)}`);
         await sleep(500);
       }
     }
@@ -268,8 +286,12 @@ export async function startAuthorino(bin: string, version: string, ports: { grpc
     await cp.stop();
   };
   try {
-    const crdFile = join(moduleDir(PEER_MODULES.authorino.module, PEER_MODULES.authorino.version), 'install', 'crd', 'authorino.kuadrant.io_authconfigs.yaml');
-    const crds = parseAllDocuments(readFileSync(crdFile, 'utf8')).map((d) => d.toJS() as Record<string, unknown>).filter(Boolean);
+    // install/manifests.yaml is the kustomized install (the CRD with its oneOf patches applied); only the CRDs.
+    const manifests = join(moduleDir(PEER_MODULES.authorino.module, PEER_MODULES.authorino.version), 'install', 'manifests.yaml');
+    const crds = parseAllDocuments(readFileSync(manifests, 'utf8'))
+      .map((d) => d.toJS() as Record<string, unknown> | null)
+      .filter((d): d is Record<string, unknown> => d !== null && d['kind'] === 'CustomResourceDefinition');
+    for (const crd of crds) for (const v of ((crd['spec'] as { versions?: Array<{ schema?: { openAPIV3Schema?: Schema } }> }).versions ?? [])) if (v.schema?.openAPIV3Schema) structural(v.schema.openAPIV3Schema);
     await applyAll(cp.kubeconfigPath, crds);
     await applyAll(cp.kubeconfigPath, authorinoObjects('bench'));
     child = spawn(

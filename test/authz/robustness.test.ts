@@ -4,7 +4,6 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authzClient, envoyRequest, headerOf, type AuthzClient } from '../support/envoy.ts';
@@ -12,6 +11,7 @@ import { captureLogger, policyDoc, startTestServer, writePolicyDir } from '../su
 import type { CheckResponse } from '../../authz-server/src/envoy/protos.ts';
 import type { AuthzServer } from '../../authz-server/src/server.ts';
 import { envoyServices } from '../../authz-server/src/envoy/protos.ts';
+import { freePort } from '../support/ports.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -169,16 +169,6 @@ describe('hot reload', () => {
     await dir.cleanup();
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 describe('the real process', () => {
   it('npm start equivalent serves the examples, and SIGTERM drains then exits 0', async () => {

@@ -4,7 +4,6 @@
  * operator goes away, and booting from the snapshot file.
  */
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { SnapshotServer } from '../../operator/src/snapshot-server.ts';
 import { authzClient, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, policyDoc, startTestServer } from '../support/policies.ts';
 import { verdictOf, waitFor } from '../support/verdict.ts';
+import { freePort } from '../support/ports.ts';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const HOST = 'orders.shop.svc.cluster.local';
@@ -36,16 +36,6 @@ function unbuildable(base: Snapshot): Snapshot {
   s.policies[0]!.generation = 99;
   s.version = snapshotVersion(s.policies, s.hosts);
   return s;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const allowAll = snapshotWith({});

@@ -18,7 +18,8 @@ import { stringify } from 'yaml';
 import { issueUserKubeconfig } from '../controlplane/control-plane.ts';
 import { CHART_DIR, ROOT, render, run, tool, type K8sObject } from '../chart/chart.ts';
 import { authzClient, envoyRequest, spiffe, type AuthzClient, type RequestShape } from '../support/envoy.ts';
-import { freePort, startRedis, type RedisServerHandle } from '../support/redis-server.ts';
+import { freePort } from '../support/ports.ts';
+import { startRedis, type RedisServerHandle } from '../support/redis-server.ts';
 
 const cp = inject('palisadeControlPlane');
 const KC = cp.kubeconfigPath;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { issueUserKubeconfig } from '../controlplane/control-plane.ts';
 import { CHART_DIR, ROOT, render, run, tool } from '../chart/chart.ts';
-import { freePort } from '../support/redis-server.ts';
+import { freePort } from '../support/ports.ts';
 
 const cp = inject('palisadeControlPlane');
 const KC = cp.kubeconfigPath;

@@ -6,7 +6,8 @@
  *   npm run bench                       # all scenarios, 10 s per step, with the peers (bench/peers.ts)
  *   npm run bench -- --duration 5 --scenario api-key
  *   npm run bench -- --peers none       # Palisade only; --peers opa | authorino | opa,authorino
- *   npm run bench -- --workers 2        # Palisade with node:cluster workers (authz-server --workers)
+ *   npm run bench -- --workers 2        # Palisade with node:cluster workers (authz-server --workers 2)
+ *   npm run bench -- --server-args=--store-timeout-ms=20   # any extra authz-server flags (note the "=")
  *
  * Peers (OPA-Envoy, Authorino) run the scenarios they can express (api-key + rules, mTLS + rules), in the same
  * invocation, with the same requests and ghz load; every system must allow every benchmark request before it is
@@ -221,13 +222,14 @@ async function main(): Promise<void> {
       rates: { type: 'string', default: '1000,2500' },
       peers: { type: 'string', default: 'opa,authorino' },
       'server-args': { type: 'string', default: '' },
+      workers: { type: 'string', default: '1' },
     },
   });
   const duration = `${Number(values.duration)}s`;
   const ghz = ensureGoTool('ghz', GHZ_MODULE);
   const selected = scenarios().filter((s) => !values.scenario || s.name.includes(values.scenario));
   if (selected.length === 0) throw new Error(`no scenario matches ${values.scenario}`);
-  const extraServerArgs = values['server-args'].split(' ').filter(Boolean);
+  const extraServerArgs = [...values['server-args'].split(' ').filter(Boolean), ...(values.workers !== '1' ? ['--workers', values.workers] : [])];
   const loads = [
     { name: 'saturation c=32', args: ['--concurrency', '32', '--connections', '4', '--duration', duration] },
     ...values.rates.split(',').map((r) => ({

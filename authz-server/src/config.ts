@@ -3,7 +3,10 @@
  * that reads `process.env`; everything else receives an AuthzConfig.
  */
 import { parseArgs } from 'node:util';
+import { ConfigError, int } from './config-values.ts';
 import { DEFAULT_TLS_REFRESH_MS, type ClientTlsFiles, type ServerTlsFiles } from './tls.ts';
+
+export { ConfigError };
 
 /** How much of the decision stream is logged. */
 export type DecisionLogMode = 'all' | 'deny' | 'off';
@@ -41,10 +44,6 @@ export interface AuthzConfig {
   workers: number;
 }
 
-/** A user-facing configuration error. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 /** Help text for --help and config errors. */
 export const USAGE = `Usage: authz-server [options]
@@ -68,13 +67,6 @@ export const USAGE = `Usage: authz-server [options]
   --workers <n>             worker processes sharing the ports (node:cluster;     env PALISADE_WORKERS
                             default 1); counters need --redis to be shared
 `;
-
-function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 /** Parses argv (without node and script) and an environment. Throws ConfigError with a clear message. */
 export function parseConfig(argv: string[], env: Record<string, string | undefined> = process.env): AuthzConfig {

@@ -4,61 +4,10 @@
  */
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
-import { ConfigError, USAGE, parseConfig, type AuthzConfig } from './config.ts';
+import { USAGE, parseConfig, type AuthzConfig } from './config.ts';
 import { createLogger } from './logging.ts';
+import { runProcess } from './process-lifecycle.ts';
 import { startAuthzServer } from './server.ts';
-
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = parseConfig(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      if (err.message === 'help') {
-        process.stdout.write(USAGE);
-        process.exit(0);
-      }
-      process.stderr.write(`authz-server: ${err.message}\n\n${USAGE}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = createLogger(config.logLevel, 'palisade-authz');
-  if (config.workers > 1 && cluster.isPrimary) {
-    runPrimary(config, logger);
-    return;
-  }
-  process.on('uncaughtException', (err) => {
-    logger.fatal({ err }, 'uncaught exception');
-    process.exit(1);
-  });
-  process.on('unhandledRejection', (err) => {
-    logger.error({ err }, 'unhandled rejection');
-  });
-  let server;
-  try {
-    server = await startAuthzServer(config, logger);
-  } catch (err) {
-    logger.fatal({ err: (err as Error).message }, 'authz-server failed to start');
-    process.exit(1);
-  }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: draining in-flight checks');
-    server.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => void server.reload());
-}
 
 /**
  * `--workers N`: the primary only forks N workers (each a full authz-server on the same gRPC and HTTP ports,
@@ -104,4 +53,16 @@ function runPrimary(config: AuthzConfig, logger: Logger): void {
   process.on('SIGHUP', () => each('SIGHUP'));
 }
 
-await main();
+await runProcess({
+  name: 'authz-server',
+  usage: USAGE,
+  parse: (argv) => parseConfig(argv),
+  createLogger: (config) => createLogger(config.logLevel, 'palisade-authz'),
+  delegate: (config, logger) => {
+    if (config.workers <= 1 || !cluster.isPrimary) return false;
+    runPrimary(config, logger);
+    return true;
+  },
+  start: startAuthzServer,
+  onStarted: (server) => process.on('SIGHUP', () => void server.reload()),
+});

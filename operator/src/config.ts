@@ -4,7 +4,10 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { ConfigError, bool, int } from '../../authz-server/src/config-values.ts';
 import type { ServerTlsFiles } from '../../authz-server/src/tls.ts';
+
+export { ConfigError };
 
 export interface OperatorConfig {
   /** Kubeconfig file; null = in-cluster service account, else the usual defaults ($KUBECONFIG, ~/.kube/config). */
@@ -46,10 +49,6 @@ export interface OperatorConfig {
   istioResyncMs: number;
 }
 
-/** A user-facing configuration error. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 export const USAGE = `Usage: operator [options]
   --kubeconfig <path>          kubeconfig (default: in-cluster, else $KUBECONFIG)   env KUBECONFIG
@@ -87,20 +86,6 @@ export function parseDuration(name: string, raw: string | undefined, fallbackMs:
   const n = Number(m[1]);
   const unit = m[2] ?? 'ms';
   return Math.round(unit === 'm' ? n * 60_000 : unit === 's' ? n * 1000 : n);
-}
-
-function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-function bool(name: string, raw: string | undefined, fallback: boolean): boolean {
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

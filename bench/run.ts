@@ -14,7 +14,7 @@
  * measured (a system that denies would look fast for the wrong reason).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -69,12 +69,49 @@ async function waitReady(httpPort: number, child: ChildProcess): Promise<void> {
   throw new Error('authz-server did not become ready in 20 s');
 }
 
-/** CPU seconds (user+system) and RSS of a process from /proc. */
-function procStats(pid: number): { cpuSeconds: number; rssMiB: number } {
+/** Runs a command to completion, collecting stdout and stderr, without blocking the event loop. */
+function runCollect(cmd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+  });
+}
+
+function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const rssPages = Number(fields[21]);
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
+ * CPU seconds (user+system) and RSS of a process and its direct children (the node:cluster workers of
+ * `--workers N`) from /proc. RSS is summed, so pages the workers share are counted once per worker.
+ */
+function procStats(pid: number): { cpuSeconds: number; rssMiB: number } {
+  const pids = [pid];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (Number(statFields(Number(entry))[1]) === pid) pids.push(Number(entry));
+    } catch {
+      /* exited while listing */
+    }
+  }
+  let ticks = 0;
+  let rssPages = 0;
+  for (const p of pids) {
+    try {
+      const fields = statFields(p);
+      ticks += Number(fields[11]) + Number(fields[12]);
+      rssPages += Number(fields[21]);
+    } catch {
+      /* exited while reading */
+    }
+  }
   return { cpuSeconds: ticks / 100, rssMiB: (rssPages * 4096) / (1024 * 1024) };
 }
 
@@ -144,7 +181,8 @@ async function runGhz(ghz: string, port: number, scenario: Scenario, load: { nam
     }
   }, 250);
   const started = Date.now();
-  const r = spawnSync(ghz, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // Asynchronous, so the RSS sampler above runs while ghz does (spawnSync would block the event loop).
+  const r = await runCollect(ghz, args);
   const wall = (Date.now() - started) / 1000;
   clearInterval(sampler);
   const after = procStats(pid);

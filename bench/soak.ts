@@ -199,9 +199,10 @@ async function main(): Promise<number> {
     while ((nl = partial.indexOf('\n')) >= 0) {
       const line = partial.slice(0, nl);
       partial = partial.slice(nl + 1);
-      const level = /"level":(\d+)/.exec(line)?.[1];
-      if (level === '40') serverWarns += 1;
-      else if (level === '50' || level === '60') serverErrors += 1;
+      // The logger prints level labels ("level":"warn"), see authz-server/src/logging.ts.
+      const level = /"level":"(\w+)"/.exec(line)?.[1];
+      if (level === 'warn') serverWarns += 1;
+      else if (level === 'error' || level === 'fatal') serverErrors += 1;
     }
   });
   const events: string[] = [];

@@ -26,6 +26,7 @@ import { ensurePeer, startAuthorino, startOpa, type PeerBuild, type PeerName, ty
 import { authzClient } from '../test/support/envoy.ts';
 import type { CheckRequest } from '../authz-server/src/envoy/protos.ts';
 import { loadavg } from 'node:os';
+import { AUTHZ_NODE_FLAGS } from '../authz-server/src/node-flags.ts';
 
 const GHZ_MODULE = 'github.com/bojand/ghz/cmd/ghz@v0.121.0';
 const root = join(import.meta.dirname, '..');
@@ -124,8 +125,11 @@ interface GhzReport {
   details?: Array<{ latency: number; status: string }>;
 }
 
-/** ghz cancels the calls still in flight when a `--duration` run ends; those are not server errors. */
-const END_OF_RUN = 'transport is closing';
+/**
+ * ghz cancels the calls still in flight when a `--duration` run ends, by closing its own connections; Go reports
+ * them as one of these. They are the client's doing, not server errors.
+ */
+const END_OF_RUN = ['transport is closing', 'use of closed network connection'];
 
 /** One row of the results table. */
 export interface Row {
@@ -189,7 +193,9 @@ async function runGhz(ghz: string, port: number, scenario: Scenario, load: { nam
   const callsAfter = await scriptCalls(redis);
   if (r.status !== 0 && !r.stdout) throw new Error(`ghz failed: ${r.stderr}`);
   const report = JSON.parse(r.stdout) as GhzReport;
-  const errors = Object.entries(report.errorDistribution ?? {}).filter(([k]) => !k.includes(END_OF_RUN)).reduce((s, [, v]) => s + v, 0);
+  const errorKinds = Object.entries(report.errorDistribution ?? {}).filter(([k]) => !END_OF_RUN.some((m) => k.includes(m)));
+  const errors = errorKinds.reduce((s, [, v]) => s + v, 0);
+  if (errors > 0) process.stderr.write(`${system} / ${scenario.name} / ${load.name}: errors ${JSON.stringify(Object.fromEntries(errorKinds))}\n`);
   const pct = percentiles(report);
   return {
     system,
@@ -308,7 +314,7 @@ async function main(): Promise<void> {
     const storeArgs = redis ? ['--redis', redis.url] : [];
     const child = spawn(
       process.execPath,
-      ['authz-server/src/main.ts', '--policies', scenario.policies, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', scenario.decisionLog ?? 'off', ...storeArgs, ...(scenario.serverArgs ?? []), ...extraServerArgs],
+      [...AUTHZ_NODE_FLAGS, 'authz-server/src/main.ts', '--policies', scenario.policies, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', scenario.decisionLog ?? 'off', ...storeArgs, ...(scenario.serverArgs ?? []), ...extraServerArgs],
       { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
     );
     try {

@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { envoyServices, type CheckRequest, type CheckResponse } from '../authz-server/src/envoy/protos.ts';
 import { freePort, startRedis } from '../test/support/redis-server.ts';
+import { AUTHZ_NODE_FLAGS } from '../authz-server/src/node-flags.ts';
 
 const root = join(import.meta.dirname, '..');
 const KEY = 'soak-key-1';
@@ -187,7 +188,7 @@ async function main(): Promise<number> {
   const httpPort = await freePort();
   const child = spawn(
     process.execPath,
-    ['authz-server/src/main.ts', '--policies', dir, '--redis', redis.url, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', 'deny'],
+    [...AUTHZ_NODE_FLAGS, 'authz-server/src/main.ts', '--policies', dir, '--redis', redis.url, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', 'deny'],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let serverErrors = 0;

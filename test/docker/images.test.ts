@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTHZ_NODE_FLAGS } from '../../authz-server/src/node-flags.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -34,8 +35,8 @@ function parseDockerfile(path: string): Instruction[][] {
 }
 
 const images = [
-  { name: 'authz-server', dockerfile: 'authz-server/Dockerfile', entry: 'authz-server/src/main.ts', ports: '9001 9090' },
-  { name: 'operator', dockerfile: 'operator/Dockerfile', entry: 'operator/src/main.ts', ports: '9002 8080' },
+  { name: 'authz-server', dockerfile: 'authz-server/Dockerfile', entry: 'authz-server/src/main.ts', ports: '9001 9090', nodeFlags: [...AUTHZ_NODE_FLAGS] },
+  { name: 'operator', dockerfile: 'operator/Dockerfile', entry: 'operator/src/main.ts', ports: '9002 8080', nodeFlags: [] as string[] },
 ];
 
 let deps: string;
@@ -50,7 +51,7 @@ beforeAll(() => {
 
 afterAll(() => rmSync(deps, { recursive: true, force: true }));
 
-describe.each(images)('$dockerfile', ({ dockerfile, entry, ports }) => {
+describe.each(images)('$dockerfile', ({ dockerfile, entry, ports, nodeFlags }) => {
   const stages = parseDockerfile(join(ROOT, dockerfile));
   const final = stages.at(-1) ?? [];
   const text = readFileSync(join(ROOT, dockerfile), 'utf8');
@@ -63,7 +64,7 @@ describe.each(images)('$dockerfile', ({ dockerfile, entry, ports }) => {
     const user = final.filter((i) => i.op === 'USER').at(-1)?.args ?? '';
     expect(user).toMatch(/^[1-9][0-9]*(:[1-9][0-9]*)?$/); // numeric, so runAsNonRoot can verify it
     expect(final.find((i) => i.op === 'EXPOSE')?.args).toBe(ports);
-    expect(final.find((i) => i.op === 'ENTRYPOINT')?.args).toBe(`["node", "${entry}"]`);
+    expect(JSON.parse(final.find((i) => i.op === 'ENTRYPOINT')?.args ?? 'null')).toEqual(['node', ...nodeFlags, entry]);
     expect(final.some((i) => i.op === 'RUN')).toBe(false); // nothing runs as root in the final stage
   });
 
@@ -86,7 +87,7 @@ describe.each(images)('$dockerfile', ({ dockerfile, entry, ports }) => {
       }
       // The deps stage removed the `node` package; the image's node is the base image's Node 24.
       rmSync(join(app, 'node_modules/node'), { recursive: true, force: true });
-      const r = spawnSync(process.execPath, [entry, '--help'], { cwd: app, encoding: 'utf8', timeout: 60_000, env: { PATH: '/usr/bin:/bin', NODE_ENV: 'production' } });
+      const r = spawnSync(process.execPath, [...nodeFlags, entry, '--help'], { cwd: app, encoding: 'utf8', timeout: 60_000, env: { PATH: '/usr/bin:/bin', NODE_ENV: 'production' } });
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/^Usage: (authz-server|operator) \[options\]/);
       expect(r.status).toBe(0);
@@ -95,6 +96,13 @@ describe.each(images)('$dockerfile', ({ dockerfile, entry, ports }) => {
       rmSync(app, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('authz-server Node flags', () => {
+  it('npm start runs the authz-server with the same V8 flags as the image', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['start']).toMatch(new RegExp(`^node ${AUTHZ_NODE_FLAGS.join(' ')} authz-server/src/main\\.ts `));
+  });
 });
 
 describe('.dockerignore', () => {

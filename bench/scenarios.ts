@@ -72,6 +72,12 @@ export function scenarios(): Scenario[] {
       requests: range(16).map((i) => request('limits.bench.local', `/orders/${i}`, i, { headers: { 'x-api-key': 'bench-key-1' } })),
     },
     {
+      name: 'api-key + rules + 2 limits + bot scoring, Redis',
+      policies,
+      redis: true,
+      requests: range(16).map((i) => request('bot.bench.local', `/orders/${i}`, i, { headers: { 'x-api-key': 'bench-key-1', cookie: `sid=bench-session-${i}` } })),
+    },
+    {
       name: 'over-limit flood, Redis',
       policies,
       redis: true,

@@ -22,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { killOnExit } from '../support/reap-children.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -88,17 +89,6 @@ export interface ControlPlaneBinaries {
   etcdVersion: string;
   apiserverPath: string;
   etcdPath: string;
-}
-
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const p of live) p.kill('SIGKILL');
-  });
 }
 
 function requireTool(cmd: string, args: string[], why: string): void {
@@ -309,14 +299,9 @@ async function readTail(path: string, lines = 40): Promise<string> {
 }
 
 function spawnLogged(bin: string, args: string[], logPath: string): ChildProcess {
-  installExitHook();
   const fd = openSync(logPath, 'a');
   try {
-    const child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
-    live.add(child);
-    child.once('exit', () => live.delete(child));
-    child.once('error', () => live.delete(child));
-    return child;
+    return killOnExit(spawn(bin, args, { stdio: ['ignore', fd, fd] }));
   } finally {
     closeSync(fd);
   }

@@ -2,7 +2,7 @@
  * Test helpers for the operator against the real kube-apiserver of test/controlplane: kubectl, namespaces, the
  * CRD, an in-process operator, and operator child processes (for leader election and restarts).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 import { parseConfig } from '../../operator/src/config.ts';
 import { startOperator, type Operator } from '../../operator/src/operator.ts';
 import { waitFor } from './verdict.ts';
+import { killOnExit } from './reap-children.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The project's Node 24 (type stripping), for child processes. */
@@ -179,11 +180,6 @@ export interface OperatorProcess {
   readonly exited: boolean;
 }
 
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
 export async function spawnOperator(o: Omit<TestOperatorOptions, 'logger'>): Promise<OperatorProcess> {
   const identity = o.identity ?? uniqueName('op');
   const args = [
@@ -198,8 +194,7 @@ export async function spawnOperator(o: Omit<TestOperatorOptions, 'logger'>): Pro
     ...FAST_TIMINGS,
     ...(o.args ?? []),
   ];
-  const child = spawn(NODE_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '' } });
-  children.add(child);
+  const child = killOnExit(spawn(NODE_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '' } }));
   const lines: Array<Record<string, unknown>> = [];
   let stderr = '';
   let buf = '';
@@ -207,7 +202,6 @@ export async function spawnOperator(o: Omit<TestOperatorOptions, 'logger'>): Pro
   const exit = new Promise<void>((resolve) =>
     child.on('exit', () => {
       exited = true;
-      children.delete(child);
       resolve();
     }),
   );

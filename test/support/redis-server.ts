@@ -11,6 +11,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { killOnExit } from './reap-children.ts';
 
 export interface StartRedisOptions {
   /** Fixed port (default: a free one). */
@@ -45,17 +46,6 @@ export interface RedisServerHandle {
 }
 
 export type RespValue = string | number | null | Error | RespValue[];
-
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const p of live) p.kill('SIGKILL');
-  });
-}
 
 /** Throws a clear error when redis-server is missing. */
 export function assertRedisInstalled(): void {
@@ -146,7 +136,6 @@ function waitExit(p: ChildProcess): Promise<void> {
 /** Starts a redis-server on 127.0.0.1 and waits until it answers PING. */
 export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisServerHandle> {
   assertRedisInstalled();
-  installExitHook();
   const host = '127.0.0.1';
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'palisade-redis-'));
@@ -170,16 +159,14 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
       lines = [];
-      const p = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = killOnExit(spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
       proc = p;
-      live.add(p);
       const collect = (d: Buffer) => {
         lines.push(...d.toString().split('\n').filter(Boolean));
         if (lines.length > 50) lines = lines.slice(-50);
       };
       p.stdout?.on('data', collect);
       p.stderr?.on('data', collect);
-      p.once('exit', () => live.delete(p));
       for (;;) {
         if (p.exitCode !== null || p.signalCode !== null) break;
         try {

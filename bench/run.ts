@@ -14,7 +14,7 @@
  * measured (a system that denies would look fast for the wrong reason).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -90,18 +90,17 @@ function statFields(pid: number): string[] {
 
 /**
  * CPU seconds (user+system) and RSS of a process and its direct children (the node:cluster workers of
- * `--workers N`) from /proc. RSS is summed, so pages the workers share are counted once per worker.
+ * `--workers N`, which the main thread forks) from /proc. RSS is summed, so pages the workers share are counted
+ * once per worker.
  */
 function procStats(pid: number): { cpuSeconds: number; rssMiB: number } {
-  const pids = [pid];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (Number(statFields(Number(entry))[1]) === pid) pids.push(Number(entry));
-    } catch {
-      /* exited while listing */
-    }
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    /* kernel without CONFIG_PROC_CHILDREN, or the process is gone: the process alone */
   }
+  const pids = [pid, ...children];
   let ticks = 0;
   let rssPages = 0;
   for (const p of pids) {

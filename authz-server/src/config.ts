@@ -44,7 +44,6 @@ export interface AuthzConfig {
   workers: number;
 }
 
-
 /** Help text for --help and config errors. */
 export const USAGE = `Usage: authz-server [options]
   --policies <file|dir>     ApiProtectionPolicy YAML (repeatable; hot reload)   env PALISADE_POLICIES (comma-separated)

@@ -49,7 +49,6 @@ export interface OperatorConfig {
   istioResyncMs: number;
 }
 
-
 export const USAGE = `Usage: operator [options]
   --kubeconfig <path>          kubeconfig (default: in-cluster, else $KUBECONFIG)   env KUBECONFIG
   --watch-namespace <ns>       watch one namespace (default: all)                    env PALISADE_WATCH_NAMESPACE

@@ -1,20 +1,45 @@
-// Request inspection for SQLi, XSS and path traversal. Hand-written detectors:
-// npm has no maintained pure-JS/WASM libinjection port (only native or stale packages),
-// so SQLi uses a libinjection-style tokenizer and XSS/traversal use linear regexes.
+// Request inspection for SQLi, XSS, path traversal / local file inclusion and command injection. Hand-written
+// detectors: npm has no maintained pure-JS/WASM libinjection port (only native or stale packages), so SQLi uses a
+// libinjection-style tokenizer and the others use linear regexes over normalised text. Work per request is bounded:
+// each value is decoded into at most a handful of layers, bodies are cut at maxBodyBytes, and every regex is linear.
 
 import { decodeLayers, percentDecode } from './decode.ts';
+import { detectCmdi } from './cmdi.ts';
+import type { DetectOptions, Match } from './detector.ts';
 import { detectSqli } from './sqli.ts';
 import { detectTraversal } from './traversal.ts';
 import { detectXss } from './xss.ts';
 
-export type InspectionKind = 'sqlInjection' | 'xss' | 'pathTraversal';
+export type InspectionKind = 'sqlInjection' | 'xss' | 'pathTraversal' | 'commandInjection';
+
+/**
+ * How suspicious a value must look. 'api' (the default) reports attack shapes only, so search text, names with
+ * apostrophes, filter DSLs and code snippets pass; 'strict' also reports lone tokens an attack is made of
+ * (SQL function calls, NoSQL operators, a command name after a separator...), as the OWASP CRS does from PL2 on.
+ */
+export type InspectionParanoia = 'api' | 'strict';
+
+/** Turns off rules for some paths and/or request locations (what CRS users do with rule exclusions). */
+export interface InspectionExclusion {
+  /** Rule names ('sqli.tautology'), families ('sqli' or 'sqli.*'); absent: every rule. */
+  rules?: readonly string[];
+  /** Anchored regexes matched against the request path without its query; absent: every path. */
+  paths?: readonly RegExp[];
+  /** Finding locations ('query:q', 'header:user-agent', 'body:json.comment'); a trailing '*' matches a prefix; absent: everywhere. */
+  locations?: readonly string[];
+}
 
 export interface InspectionOptions {
   sqlInjection: boolean;
   xss: boolean;
   pathTraversal: boolean;
+  /** Shell command injection (Unix and Windows); default off. */
+  commandInjection?: boolean;
   /** Body bytes scanned; default 64 KiB. 0 disables body scanning. */
   maxBodyBytes?: number;
+  /** Default 'api'. */
+  paranoia?: InspectionParanoia;
+  exclusions?: readonly InspectionExclusion[];
 }
 
 export interface InspectionInput {
@@ -28,8 +53,16 @@ export interface InspectionFinding {
   kind: InspectionKind;
   location: string; // 'path', 'query:q', 'header:referer', 'cookie:sid', 'body', 'body:json.name', ...
   rule: string; // e.g. 'sqli.union-select'
-  sample: string; // decoded offending fragment, <= 80 chars, control characters escaped
+  sample: string; // decoded offending fragment, <= 80 chars, control characters escaped, credentials redacted
 }
+
+/** The rule-name prefix of each kind (the family an exclusion can name). */
+export const RULE_FAMILIES: Record<InspectionKind, string> = {
+  sqlInjection: 'sqli',
+  xss: 'xss',
+  pathTraversal: 'traversal',
+  commandInjection: 'cmdi',
+};
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const MAX_SAMPLE = 80;
@@ -76,50 +109,96 @@ export function safeForLog(s: string, max: number = MAX_SAMPLE): string {
 
 interface Ctx {
   opts: InspectionOptions;
+  strict: boolean;
+  /** Exclusions whose paths match this request. */
+  exclusions: readonly InspectionExclusion[];
 }
 
 type Finding = InspectionFinding | null;
 
-function finding(kind: InspectionKind, location: string, rule: string, fragment: string): InspectionFinding {
-  return { kind, location: safeForLog(location, MAX_LOCATION), rule, sample: safeForLog(fragment.trimStart()) };
+const CREDENTIAL_NAME_RE = /pass|pwd|secret|token|api[-_]?key|auth|session|credential|signature|otp|pin\b/i;
+const BEARER_RE = /\b(?:bearer|basic)\s+[\w\-.~+/]{8,}=*|\beyJ[\w-]{6,}\.[\w-]{6,}\.[\w-]*|\b((?:password|passwd|pwd|secret|token|api[-_]?key|access[-_]?key)\s*[=:]\s*)[^\s&;,'"]{4,}/gi;
+
+/** The sample for the decision log: credential-named locations are withheld, tokens in any sample are masked. */
+function redact(location: string, sample: string): string {
+  const name = location.slice(location.indexOf(':') + 1);
+  if (CREDENTIAL_NAME_RE.test(name)) return `[redacted ${sample.length} chars]`;
+  return sample.replace(BEARER_RE, (m, prefix: string | undefined) => (prefix !== undefined ? `${prefix}[redacted]` : '[redacted]'));
+}
+
+function finding(kind: InspectionKind, location: string, m: Match): InspectionFinding {
+  const loc = safeForLog(location, MAX_LOCATION);
+  return { kind, location: loc, rule: m.rule, sample: safeForLog(redact(loc, m.fragment.trimStart())) };
+}
+
+function locationMatches(patterns: readonly string[] | undefined, location: string): boolean {
+  if (patterns === undefined) return true;
+  return patterns.some((p) => (p.endsWith('*') ? location.startsWith(p.slice(0, -1)) : location === p));
+}
+
+function ruleMatches(rules: readonly string[] | undefined, rule: string): boolean {
+  if (rules === undefined) return true;
+  return rules.some((r) => r === rule || (r.endsWith('.*') ? rule.startsWith(r.slice(0, -1)) : rule.startsWith(`${r}.`)));
+}
+
+/** The skip predicate for one location, 'all' when every rule is excluded there, or null when none is. */
+function skipFor(location: string, ctx: Ctx): ((rule: string) => boolean) | 'all' | null {
+  if (ctx.exclusions.length === 0) return null;
+  const here = ctx.exclusions.filter((e) => locationMatches(e.locations, location));
+  if (here.length === 0) return null;
+  if (here.some((e) => e.rules === undefined)) return 'all';
+  return (rule) => here.some((e) => ruleMatches(e.rules, rule));
 }
 
 /**
- * Scans one value. `plusAsSpace`: form/query semantics. `pathMode`: also try the
- * SQLi context-break analysis at every path segment.
+ * Where a value comes from: a parameter ('value'), the request path ('path') or a URL header ('url'). Paths and
+ * URLs also get the SQLi context-break analysis at every segment; only the request path gets the file-name rules.
  */
-function scanValue(raw: string, location: string, plusAsSpace: boolean, ctx: Ctx, pathMode = false): Finding {
+type ValueMode = 'value' | 'path' | 'url';
+
+/** Scans one value. `plusAsSpace`: form/query semantics. */
+function scanValue(raw: string, location: string, plusAsSpace: boolean, ctx: Ctx, mode: ValueMode = 'value'): Finding {
+  const pathMode = mode !== 'value';
   if (raw.length === 0 || BORING_RE.test(raw)) return null;
+  const skip = skipFor(location, ctx);
+  if (skip === 'all') return null;
+  const d: DetectOptions = { strict: ctx.strict, skip };
   // most-decoded first, so the sample shows the payload as the application would see it
   const layers = decodeLayers(raw, plusAsSpace).reverse();
   const { opts } = ctx;
   if (opts.sqlInjection) {
     for (const layer of layers) {
-      const m = sqliLayer(layer, pathMode);
-      if (m !== null) return finding('sqlInjection', location, m.rule, m.fragment);
+      const m = sqliLayer(layer, pathMode, d);
+      if (m !== null) return finding('sqlInjection', location, m);
     }
   }
   if (opts.xss) {
     for (const layer of layers) {
-      const m = detectXss(layer);
-      if (m !== null) return finding('xss', location, m.rule, m.fragment);
+      const m = detectXss(layer, d);
+      if (m !== null) return finding('xss', location, m);
     }
   }
   if (opts.pathTraversal) {
     for (const layer of layers) {
-      const m = detectTraversal(layer);
-      if (m !== null) return finding('pathTraversal', location, m.rule, m.fragment);
+      const m = detectTraversal(layer, d, mode === 'path');
+      if (m !== null) return finding('pathTraversal', location, m);
+    }
+  }
+  if (opts.commandInjection === true) {
+    for (const layer of layers) {
+      const m = detectCmdi(layer, d);
+      if (m !== null) return finding('commandInjection', location, m);
     }
   }
   return null;
 }
 
-function sqliLayer(layer: string, pathMode: boolean): { rule: string; fragment: string } | null {
-  const m = detectSqli(layer);
+function sqliLayer(layer: string, pathMode: boolean, d: DetectOptions): Match | null {
+  const m = detectSqli(layer, d);
   if (m !== null) return m;
   // '+' used as a space where the application would not decode it (paths, %2B)
   if (layer.indexOf('+') !== -1) {
-    const p = detectSqli(layer.replaceAll('+', ' '));
+    const p = detectSqli(layer.replaceAll('+', ' '), d);
     if (p !== null) return p;
   }
   if (pathMode) {
@@ -128,7 +207,7 @@ function sqliLayer(layer: string, pathMode: boolean): { rule: string; fragment: 
     for (let i = layer.indexOf('/'); i !== -1 && count < 32; i = layer.indexOf('/', i + 1), count++) {
       const rest = layer.slice(i + 1);
       if (rest.length === 0 || BORING_RE.test(rest)) continue;
-      const s = detectSqli(rest, true) ?? (rest.indexOf('+') !== -1 ? detectSqli(rest.replaceAll('+', ' '), true) : null);
+      const s = detectSqli(rest, d, true) ?? (rest.indexOf('+') !== -1 ? detectSqli(rest.replaceAll('+', ' '), d, true) : null);
       if (s !== null) return s;
     }
   }
@@ -171,7 +250,7 @@ function scanPairs(qs: string, prefix: string, ctx: Ctx, fixedLocation?: string)
 function scanPath(rawPath: string, ctx: Ctx): Finding {
   const q = rawPath.indexOf('?');
   const pathPart = q === -1 ? rawPath : rawPath.slice(0, q);
-  const f = scanValue(pathPart, 'path', false, ctx, true);
+  const f = scanValue(pathPart, 'path', false, ctx, 'path');
   if (f !== null) return f;
   if (q !== -1) return scanPairs(rawPath.slice(q + 1), 'query:', ctx);
   return null;
@@ -188,6 +267,8 @@ function scanHeaders(headers: ReadonlyMap<string, string>, ctx: Ctx): Finding {
         const eq = c.indexOf('=');
         const cname = (eq === -1 ? '' : c.slice(0, eq)).trim();
         const cval = (eq === -1 ? c : c.slice(eq + 1)).trim();
+        const n = scanValue(cname, 'cookie-name', false, ctx);
+        if (n !== null) return n;
         const f = scanValue(cval, `cookie:${cname}`, false, ctx);
         if (f !== null) return f;
       }
@@ -196,7 +277,7 @@ function scanHeaders(headers: ReadonlyMap<string, string>, ctx: Ctx): Finding {
     const loc = `header:${name}`;
     if (URL_HEADERS.has(name)) {
       // a URL: scan it whole, then its query parameters like the request's own
-      const f = scanValue(value, loc, false, ctx, true);
+      const f = scanValue(value, loc, false, ctx, 'url');
       if (f !== null) return f;
       const q = value.indexOf('?');
       if (q !== -1) {
@@ -359,9 +440,16 @@ function scanBody(body: string | Uint8Array, contentType: string | undefined, ct
 
 /** Returns the first finding, or null when the request looks clean. Pure and synchronous; never throws. */
 export function inspectRequest(input: InspectionInput, options: InspectionOptions): InspectionFinding | null {
-  if (!options.sqlInjection && !options.xss && !options.pathTraversal) return null;
-  const ctx: Ctx = { opts: options };
+  if (!options.sqlInjection && !options.xss && !options.pathTraversal && options.commandInjection !== true) return null;
   try {
+    const rawPath = typeof input.path === 'string' ? input.path : '';
+    let exclusions: readonly InspectionExclusion[] = [];
+    if (options.exclusions !== undefined && options.exclusions.length > 0) {
+      const q = rawPath.indexOf('?');
+      const pathOnly = percentDecode(q === -1 ? rawPath : rawPath.slice(0, q), false);
+      exclusions = options.exclusions.filter((e) => e.paths === undefined || e.paths.some((re) => re.test(pathOnly)));
+    }
+    const ctx: Ctx = { opts: options, strict: options.paranoia === 'strict', exclusions };
     const p = typeof input.path === 'string' ? scanPath(input.path, ctx) : null;
     if (p !== null) return p;
     if (input.headers !== undefined && input.headers !== null) {

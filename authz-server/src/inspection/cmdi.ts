@@ -1,0 +1,90 @@
+// Shell command injection (Unix and Windows) on a decoded value. A command only counts after something that ends
+// the previous command (; | || & && newline, backticks, $( ), or inside a shell construct ($IFS, /dev/tcp,
+// brace expansion, wildcard paths, Windows FOR/IF, PowerShell cradles), so search text such as "cat food" or
+// "ping pong table" and code snippets such as "ls -la /home/user" pass in the API-tolerant level. Quotes, backslashes
+// and empty expansions that shells drop inside words (c'a't, c\at, c$@at) are removed before matching.
+
+import { firstRegexMatch, type DetectOptions, type Match } from './detector.ts';
+
+// Commands that are not English words: any use after a separator counts.
+const STRONG = [
+  'whoami', 'uname', 'ifconfig', 'ipconfig', 'netstat', 'nslookup', 'wget', 'ncat', 'netcat', 'socat', 'bash', 'zsh',
+  'ksh', 'csh', 'tcsh', 'dash', 'powershell', 'pwsh', 'certutil', 'bitsadmin', 'systeminfo', 'tasklist', 'taskkill',
+  'wmic', 'mshta', 'rundll32', 'regsvr32', 'cscript', 'wscript', 'bcdedit', 'bcdboot', 'vssadmin', 'useradd',
+  'usermod', 'chmod', 'chown', 'chattr', 'crontab', 'mkfifo', 'mknod', 'nohup', 'base64', 'xxd', 'busybox', 'perl',
+  'python', 'python2', 'python3', 'ruby', 'php', 'lua', 'nmap', 'tftp', 'telnet', 'gunzip', 'zcat', 'bzcat', 'lsof',
+  'pkill', 'killall', 'sudo', 'getent', 'hostname', 'ifup', 'iptables', 'strace', 'ltrace', 'gdb', 'objdump',
+  'readelf', 'gawk', 'openssl', 'rsync', 'scp', 'sftp', 'printenv', 'passwd',
+  'shutdown', 'reboot', 'systemctl', 'journalctl', 'dmesg', 'lsb_release', 'iex', 'iwr', 'irm', 
+  'cmd', 'cmd.exe', 'net.exe', 'reg.exe', 'findstr', 'schtasks', 'msiexec', 'wevtutil', 'icacls', 'cacls', 'whoami.exe',
+  'hexdump', 'cpulimit',
+];
+// Commands that are also words: they count after a separator when an argument follows that only a shell reads
+// (an option, a path, a variable, a redirection, an address) or when nothing follows.
+const WEAK = [
+  'cat', 'ls', 'id', 'ps', 'pwd', 'echo', 'env', 'set', 'type', 'dir', 'more', 'less', 'head', 'tail', 'find', 'grep',
+  'sort', 'cut', 'kill', 'time', 'who', 'w', 'last', 'sleep', 'touch', 'which', 'host', 'rm', 'mv', 'cp', 'dd', 'tr',
+  'tee', 'tar', 'zip', 'unzip', 'git', 'ftp', 'net', 'reg', 'del', 'copy', 'move', 'node', 'ip', 'df', 'du', 'file',
+  'date', 'export', 'eval', 'exec', 'source', 'alias', 'unset', 'start', 'call', 'ver', 'vol', 'wc', 'uniq', 'diff',
+  'mkdir', 'rmdir', 'ln', 'chgrp', 'su', 'top', 'free', 'mount', 'vi', 'vim', 'nano', 'make', 'gcc', 'cc',
+  'c89', 'c99', 'java', 'docker', 'kubectl', 'curl', 'nc', 'sh', 'ping', 'dig', 'timeout', 'perf', 'fold', 'rev', 'od',
+  'nl', 'strings', 'uptime', 'ssh', 'xargs', 'awk', 'sed', 'tac',
+];
+
+const PREFIX = '(?:(?:sudo|time|nohup|strace|env|command|builtin|exec)\\s+)?';
+const SEP = `(?:[;|&\\n\\r\`]|\\$\\()\\s*${PREFIX}`;
+// Lines of text start with words: after a line break only an unmistakable command counts.
+const WEAK_SEP = `(?:[;|&\`]|\\$\\()[^\\S\\n\\r]*${PREFIX}`;
+const ARG = "(?=\\s*(?:$|[-/~$`'\"<>|;&(]|\\.{1,2}/|\\d{1,3}(?:\\.\\d{1,3}){1,3}\\b|\\w+=))";
+const STRONG_RE = new RegExp(`${SEP}(?:[\\w./]*/)?(?:${STRONG.map(esc).join('|')})(?![\\w.-])`);
+const WEAK_RE = new RegExp(`${WEAK_SEP}(?:/(?:usr/)?s?bin/)?(?:${WEAK.map(esc).join('|')})(?![\\w.-])${ARG}`);
+const BIN_PATH_RE = /(?:^|[\s;|&`(=])\/(?:usr\/)?(?:local\/)?s?bin\/[a-z][\w.-]*(?=\s|$|[;|&`)])/;
+
+function esc(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const RULES: ReadonlyArray<{ rule: string; re: RegExp }> = [
+  { rule: 'cmdi.command', re: STRONG_RE },
+  { rule: 'cmdi.command', re: WEAK_RE },
+  {
+    rule: 'cmdi.shell-construct',
+    re: /\$\{?ifs\b|\/dev\/(?:tcp|udp)\/|[<>]\(\s*[a-z]|\$\(\(|\$\[\s*\d|\b(?:ba|z|k|da)?sh\s+-[a-z]*[ci]\b|\b(?:python[23]?|perl|ruby|php|node|lua)\s+-[cer]\s+['"]?\s*(?:import|exec|system|require|os\.|socket|print|use\b)|\bnc(?:at)?\s+(?:-[a-z]*\s+)*-[a-z]*[ec]\s|^\s*\(\s*\)\s*\{|([a-z_:]\w*)\(\)\s*\{\s*\1\s*\|\s*\1\s*&|\{\s*,?\s*(?:cat|id|ls|ip|whoami|wget|curl|nc|bash|sh|uname|echo|ping|rm|cp|chmod)\s*,|[<>]\s*\/(?:tmp|dev\/(?:tcp|udp|shm)|var\/www|etc)\/|(?:^|[;\n])\s*\.(?:shell|system|import|output|databases|tables|dump|load)\b|\$\{\w*[#%:\/][^}]{0,20}\}/,
+  },
+  { rule: 'cmdi.command', re: BIN_PATH_RE },
+  {
+    rule: 'cmdi.wildcard-path',
+    re: /(?:^|[\s;|&`=(])\/(?:[\w.-]*\/)*(?:[\w.-]*(?:\?|\[[\w-]{1,10}\])[\w.?*[\]-]*\/)+[\w.?*[\]-]+|(?:^|[\s;|&`=(])\/(?:etc|bin|usr|dev|proc|tmp)\/(?:[\w.-]*\/)*[\w.-]*(?:\?|\*|\[[\w-]{1,10}\])[\w.?*[\]-]*/,
+  },
+  {
+    rule: 'cmdi.windows',
+    re: /\bfor\s+(?:\/[dlrf]\s+)*(?:\/[dlrf]\s+|(?:"[^"]{0,60}"\s+)?)?%%?[\w~[\-]\s+in\s*\(|\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel|cmdextversion)\b|\bif\s+(?:\/i\s+)?(?:not\s+)?["[{(]?%[\w!~]*%?["\]})]?\s*(?:==|equ\b|neq\b|lss\b|leq\b|gtr\b|geq\b)|\bif\s+(?:\/i\s+)?(?:not\s+)?["[({]?[\w!%]*["\])}]?\s*==\s*["[({]?[\w!%]*["\])}]?\s+(?:\(|[a-z@]+\b)|%(?:comspec|systemroot|windir|systemdrive|programfiles|userprofile|temp|appdata)%|\bcmd(?:\.exe)?\s+\/[ck]\b/,
+  },
+  {
+    rule: 'cmdi.powershell',
+    re: /\b(?:invoke-(?:expression|webrequest|restmethod|command|item|wmimethod|shellcode)|new-object\s+(?:-typename\s+)?(?:system\.)?net\.webclient|start-(?:process|bitstransfer)|downloadstring|downloadfile|set-executionpolicy|add-mppreference|get-wmiobject|get-ciminstance|convertto-securestring|frombase64string)\b|\b(?:powershell|pwsh)(?:\.exe)?\s+(?:-[a-z]+\s+)*-(?:e|enc|encodedcommand|c|command|nop|w|windowstyle|exec|executionpolicy)\b|(?:^|[;|&(])\s*(?:iex|iwr|irm|sal|gci|gc)\s*[(\s'"$]/,
+  },
+];
+
+/** Strict paranoia only: a command at the very start of the value, with shell-like arguments. */
+const STRICT_RULES: ReadonlyArray<{ rule: string; re: RegExp }> = [
+  { rule: 'cmdi.command', re: new RegExp(`^\\s*(?:${[...STRONG, ...WEAK].map(esc).join('|')})\\s+(?:-{1,2}[a-z]|/|\\.{1,2}/|~|\\$)`) },
+  { rule: 'cmdi.shell-construct', re: /\$\([a-z]|!-\d|~[+-]\d*(?:\s|$)/ },
+];
+
+const QUICK_RE = /[;|&`$\n\r(<>{/%]|\bif\b|\bfor\b|-/;
+// Quotes, backslashes and empty expansions a shell removes inside a word: c'a't, c\at, c$@at, c${x}at.
+const EVASION_RE = /(?<=[\w/])(?:''|""|'(?=\w)|"(?=\w)|\\(?=[\w/])|\$@|\$\*|\$!|\$-|\$\d|\$\{[a-z_]?\}|``)+(?=[\w/'"])|(?<=[\w/])['"](?=[\w/])/g;
+
+/** Detects shell command injection in one decoded value. */
+export function detectCmdi(value: string, opts: DetectOptions): Match | null {
+  if (!QUICK_RE.test(value)) return null;
+  const lower = value.toLowerCase();
+  const m = firstRegexMatch(lower, RULES, opts) ?? (opts.strict ? firstRegexMatch(lower, STRICT_RULES, opts) : null);
+  if (m !== null) return m;
+  if (!/['"\\$`]/.test(lower)) return null;
+  const plain = lower.replace(EVASION_RE, '');
+  if (plain === lower) return null;
+  const e = firstRegexMatch(plain, RULES, opts);
+  return e === null ? null : { rule: e.rule === 'cmdi.command' ? 'cmdi.evasion' : e.rule, fragment: e.fragment };
+}

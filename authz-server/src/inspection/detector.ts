@@ -1,0 +1,28 @@
+/** What every detector returns and accepts. */
+
+/** A detector's evidence: the rule that matched and the text from where the attack starts (untruncated). */
+export interface Match {
+  rule: string;
+  fragment: string;
+}
+
+/** Per-call detector settings derived from the policy's inspection options. */
+export interface DetectOptions {
+  /** Strict paranoia: also report lone tokens that are only suspicious (function calls, operators...). */
+  strict: boolean;
+  /** Rules excluded for the value being scanned; a detector moves on to its next rule when this says true. */
+  skip: ((rule: string) => boolean) | null;
+}
+
+/** API-tolerant defaults, no exclusions. */
+export const DEFAULT_DETECT: DetectOptions = { strict: false, skip: null };
+
+/** Runs `rules` in order on `text` and returns the first unskipped match, the fragment starting at the match. */
+export function firstRegexMatch(text: string, rules: ReadonlyArray<{ rule: string; re: RegExp }>, opts: DetectOptions): Match | null {
+  for (const r of rules) {
+    if (opts.skip !== null && opts.skip(r.rule)) continue;
+    const m = r.re.exec(text);
+    if (m !== null) return { rule: r.rule, fragment: text.slice(m.index) };
+  }
+  return null;
+}

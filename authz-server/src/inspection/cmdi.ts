@@ -4,7 +4,7 @@
 // "ping pong table" and code snippets such as "ls -la /home/user" pass in the API-tolerant level. Quotes, backslashes
 // and empty expansions that shells drop inside words (c'a't, c\at, c$@at) are removed before matching.
 
-import { firstRegexMatch, type DetectOptions, type Match } from './detector.ts';
+import { firstRegexMatch, type DetectOptions, type Match, type RegexRule } from './detector.ts';
 
 // Commands that are not English words: any use after a separator counts.
 const STRONG = [
@@ -44,30 +44,50 @@ function esc(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-const RULES: ReadonlyArray<{ rule: string; re: RegExp }> = [
-  { rule: 'cmdi.command', re: STRONG_RE },
-  { rule: 'cmdi.command', re: WEAK_RE },
+const RULES: readonly RegexRule[] = [
+  { rule: 'cmdi.command', re: STRONG_RE, any: [';', '|', '&', '\n', '\r', '`', '$('] },
+  { rule: 'cmdi.command', re: WEAK_RE, any: [';', '|', '&', '`', '$('] },
+  { rule: 'cmdi.shell-construct', re: /\$\{?ifs\b|\$\(\(|\$\[\s*\d|\$\{\w*[#%:/][^}]{0,20}\}/, any: ['$'] },
+  { rule: 'cmdi.shell-construct', re: /\/dev\/(?:tcp|udp)\/|[<>]\s*\/(?:tmp|dev\/(?:tcp|udp|shm)|var\/www|etc)\//, any: ['/dev/', '<', '>'] },
+  { rule: 'cmdi.shell-construct', re: /[<>]\(\s*[a-z]/, any: ['<(', '>('] },
   {
     rule: 'cmdi.shell-construct',
-    re: /\$\{?ifs\b|\/dev\/(?:tcp|udp)\/|[<>]\(\s*[a-z]|\$\(\(|\$\[\s*\d|\b(?:ba|z|k|da)?sh\s+-[a-z]*[ci]\b|\b(?:python[23]?|perl|ruby|php|node|lua)\s+-[cer]\s+['"]?\s*(?:import|exec|system|require|os\.|socket|print|use\b)|\bnc(?:at)?\s+(?:-[a-z]*\s+)*-[a-z]*[ec]\s|^\s*\(\s*\)\s*\{|([a-z_:]\w*)\(\)\s*\{\s*\1\s*\|\s*\1\s*&|\{\s*,?\s*(?:cat|id|ls|ip|whoami|wget|curl|nc|bash|sh|uname|echo|ping|rm|cp|chmod)\s*,|[<>]\s*\/(?:tmp|dev\/(?:tcp|udp|shm)|var\/www|etc)\/|(?:^|[;\n])\s*\.(?:shell|system|import|output|databases|tables|dump|load)\b|\$\{\w*[#%:\/][^}]{0,20}\}/,
+    re: /\b(?:ba|z|k|da)?sh\s+-[a-z]*[ci]\b|\b(?:python[23]?|perl|ruby|php|node|lua)\s+-[cer]\s+['"]?\s*(?:import|exec|system|require|os\.|socket|print|use\b)|\bnc(?:at)?\s+(?:-[a-z]*\s+)*-[a-z]*[ec]\s/,
+    any: [' -'],
   },
-  { rule: 'cmdi.command', re: BIN_PATH_RE },
+  { rule: 'cmdi.shell-construct', re: /^\s*\(\s*\)\s*\{|([a-z_:]\w{0,30})\(\)\s*\{\s*\1\s*\|\s*\1\s*&/, any: ['()'] },
+  { rule: 'cmdi.shell-construct', re: /\{\s*,?\s*(?:cat|id|ls|ip|whoami|wget|curl|nc|bash|sh|uname|echo|ping|rm|cp|chmod)\s*,/, any: ['{'] },
+  { rule: 'cmdi.shell-construct', re: /(?:^|[;\n])\s*\.(?:shell|system|import|output|databases|tables|dump|load)\b/, any: ['.'] },
+  { rule: 'cmdi.command', re: BIN_PATH_RE, any: ['bin/'] },
   {
     rule: 'cmdi.wildcard-path',
     re: /(?:^|[\s;|&`=(])\/(?:[\w.-]*\/)*(?:[\w.-]*(?:\?|\[[\w-]{1,10}\])[\w.?*[\]-]*\/)+[\w.?*[\]-]+|(?:^|[\s;|&`=(])\/(?:etc|bin|usr|dev|proc|tmp)\/(?:[\w.-]*\/)*[\w.-]*(?:\?|\*|\[[\w-]{1,10}\])[\w.?*[\]-]*/,
+    any: ['?', '[', '*'],
   },
   {
     rule: 'cmdi.windows',
-    re: /\bfor\s+(?:\/[dlrf]\s+)*(?:\/[dlrf]\s+|(?:"[^"]{0,60}"\s+)?)?%%?[\w~[\-]\s+in\s*\(|\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel|cmdextversion)\b|\bif\s+(?:\/i\s+)?(?:not\s+)?["[{(]?%[\w!~]*%?["\]})]?\s*(?:==|equ\b|neq\b|lss\b|leq\b|gtr\b|geq\b)|\bif\s+(?:\/i\s+)?(?:not\s+)?["[({]?[\w!%]*["\])}]?\s*==\s*["[({]?[\w!%]*["\])}]?\s+(?:\(|[a-z@]+\b)|%(?:comspec|systemroot|windir|systemdrive|programfiles|userprofile|temp|appdata)%|\bcmd(?:\.exe)?\s+\/[ck]\b/,
+    re: /\bfor\s+(?:\/[dlrf]\s+)*(?:\/[dlrf]\s+|(?:"[^"]{0,60}"\s+)?)?%%?[\w~[\-]\s+in\s*\(/,
+    any: ['%'],
   },
   {
-    rule: 'cmdi.powershell',
-    re: /\b(?:invoke-(?:expression|webrequest|restmethod|command|item|wmimethod|shellcode)|new-object\s+(?:-typename\s+)?(?:system\.)?net\.webclient|start-(?:process|bitstransfer)|downloadstring|downloadfile|set-executionpolicy|add-mppreference|get-wmiobject|get-ciminstance|convertto-securestring|frombase64string)\b|\b(?:powershell|pwsh)(?:\.exe)?\s+(?:-[a-z]+\s+)*-(?:e|enc|encodedcommand|c|command|nop|w|windowstyle|exec|executionpolicy)\b|(?:^|[;|&(])\s*(?:iex|iwr|irm|sal|gci|gc)\s*[(\s'"$]/,
+    rule: 'cmdi.windows',
+    re: /\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel|cmdextversion)\b|\bif\s+(?:\/i\s+)?(?:not\s+)?["[{(]?%[\w!~]*%?["\]})]?\s*(?:==|equ\b|neq\b|lss\b|leq\b|gtr\b|geq\b)|\bif\s+(?:\/i\s+)?(?:not\s+)?["[({]?[\w!%]*["\])}]?\s*==\s*["[({]?[\w!%]*["\])}]?\s+(?:\(|[a-z@]+\b)/,
+    any: ['if '],
   },
+  { rule: 'cmdi.windows', re: /%(?:comspec|systemroot|windir|systemdrive|programfiles|userprofile|temp|appdata)%/, any: ['%'] },
+  { rule: 'cmdi.windows', re: /\bcmd(?:\.exe)?\s+\/[ck]\b/, any: ['cmd'] },
+  {
+    rule: 'cmdi.powershell',
+    re: /\b(?:invoke-(?:expression|webrequest|restmethod|command|item|wmimethod|shellcode)|new-object\s+(?:-typename\s+)?(?:system\.)?net\.webclient|start-(?:process|bitstransfer)|set-executionpolicy|add-mppreference|get-wmiobject|get-ciminstance|convertto-securestring)\b/,
+    any: ['invoke-', 'new-object', 'start-', 'set-exec', 'add-mp', 'get-wmi', 'get-cim', 'convertto-'],
+  },
+  { rule: 'cmdi.powershell', re: /\b(?:downloadstring|downloadfile|frombase64string)\b/, any: ['download', 'frombase64'] },
+  { rule: 'cmdi.powershell', re: /\b(?:powershell|pwsh)(?:\.exe)?\s+(?:-[a-z]+\s+)*-(?:e|enc|encodedcommand|c|command|nop|w|windowstyle|exec|executionpolicy)\b/, any: ['powershell', 'pwsh'] },
+  { rule: 'cmdi.powershell', re: /(?:^|[;|&(])\s*(?:iex|iwr|irm|sal|gci|gc)\s*[(\s'"$]/, any: ['iex', 'iwr', 'irm', 'sal', 'gci', 'gc'] },
 ];
 
 /** Strict paranoia only: a command at the very start of the value, with shell-like arguments. */
-const STRICT_RULES: ReadonlyArray<{ rule: string; re: RegExp }> = [
+const STRICT_RULES: readonly RegexRule[] = [
   { rule: 'cmdi.command', re: new RegExp(`^\\s*(?:${[...STRONG, ...WEAK].map(esc).join('|')})\\s+(?:-{1,2}[a-z]|/|\\.{1,2}/|~|\\$)`) },
   { rule: 'cmdi.shell-construct', re: /\$\([a-z]|!-\d|~[+-]\d*(?:\s|$)/ },
 ];

@@ -74,6 +74,15 @@ const SKIP_HEADERS = new Set([
 ]);
 const SKIP_HEADER_PREFIXES = ['x-b3-', 'x-envoy-'];
 const URL_HEADERS = new Set(['referer', 'origin', 'x-original-url', 'x-rewrite-url']);
+// Headers with a fixed grammar: a value made only of the grammar's characters cannot carry a payload.
+const STRUCTURED_HEADERS = new Set([
+  'accept', 'accept-encoding', 'accept-language', 'accept-charset', 'cache-control', 'pragma', 'content-type',
+  'content-encoding', 'if-none-match', 'if-match', 'if-modified-since', 'if-unmodified-since', 'if-range', 'range',
+  'date', 'expect', 'te', 'connection', 'upgrade-insecure-requests', 'dnt', 'priority', 'sec-fetch-site',
+  'sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-user', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-for',
+  'x-real-ip', 'forwarded', 'via', 'keep-alive',
+]);
+const STRUCTURED_VALUE_RE = /^[\w\s,;=.*/+:-]*$/;
 
 const BINARY_CONTENT_RE =
   /^\s*(?:image|audio|video|font)\/|^\s*application\/(?:octet-stream|grpc|(?:x-|vnd\.google\.)?protobuf|zip|gzip|x-gzip|pdf|x-tar|wasm)/i;
@@ -107,7 +116,17 @@ export function safeForLog(s: string, max: number = MAX_SAMPLE): string {
   return out;
 }
 
+/**
+ * Values found clean, per detector configuration: a bounded set (cleared when full), so repeated header values
+ * cost one lookup. Only values with no exclusion in force are remembered; findings are never cached.
+ */
+const CLEAN_VALUES = new Set<string>();
+const MAX_CACHED_VALUES = 4096;
+const MAX_CACHED_VALUE = 512;
+
 interface Ctx {
+  /** Detector configuration as a cache-key prefix: enabled kinds and paranoia. */
+  cacheKey: string;
   opts: InspectionOptions;
   strict: boolean;
   /** Exclusions whose paths match this request. */
@@ -157,11 +176,32 @@ function skipFor(location: string, ctx: Ctx): ((rule: string) => boolean) | 'all
 type ValueMode = 'value' | 'path' | 'url';
 
 /** Scans one value. `plusAsSpace`: form/query semantics. */
-function scanValue(raw: string, location: string, plusAsSpace: boolean, ctx: Ctx, mode: ValueMode = 'value'): Finding {
+function scanValue(raw: string, location: string, plusAsSpace: boolean, ctx: Ctx, mode: ValueMode = 'value', header = false): Finding {
   const pathMode = mode !== 'value';
   if (raw.length === 0 || BORING_RE.test(raw)) return null;
   const skip = skipFor(location, ctx);
   if (skip === 'all') return null;
+  // Header values repeat from request to request (user agents, cookies, languages): remember the clean ones.
+  const cacheable = header && skip === null && raw.length <= MAX_CACHED_VALUE;
+  const key = cacheable ? `${ctx.cacheKey}${plusAsSpace ? '+' : ' '}${mode}\u0000${raw}` : '';
+  if (cacheable && CLEAN_VALUES.has(key)) return null;
+  const f = scanLayers(raw, location, plusAsSpace, ctx, mode, pathMode, skip);
+  if (f === null && cacheable) {
+    if (CLEAN_VALUES.size >= MAX_CACHED_VALUES) CLEAN_VALUES.clear();
+    CLEAN_VALUES.add(key);
+  }
+  return f;
+}
+
+function scanLayers(
+  raw: string,
+  location: string,
+  plusAsSpace: boolean,
+  ctx: Ctx,
+  mode: ValueMode,
+  pathMode: boolean,
+  skip: ((rule: string) => boolean) | null,
+): Finding {
   const d: DetectOptions = { strict: ctx.strict, skip };
   // most-decoded first, so the sample shows the payload as the application would see it
   const layers = decodeLayers(raw, plusAsSpace).reverse();
@@ -267,17 +307,18 @@ function scanHeaders(headers: ReadonlyMap<string, string>, ctx: Ctx): Finding {
         const eq = c.indexOf('=');
         const cname = (eq === -1 ? '' : c.slice(0, eq)).trim();
         const cval = (eq === -1 ? c : c.slice(eq + 1)).trim();
-        const n = scanValue(cname, 'cookie-name', false, ctx);
+        const n = scanValue(cname, 'cookie-name', false, ctx, 'value', true);
         if (n !== null) return n;
-        const f = scanValue(cval, `cookie:${cname}`, false, ctx);
+        const f = scanValue(cval, `cookie:${cname}`, false, ctx, 'value', true);
         if (f !== null) return f;
       }
       continue;
     }
+    if (STRUCTURED_HEADERS.has(name) && STRUCTURED_VALUE_RE.test(value)) continue;
     const loc = `header:${name}`;
     if (URL_HEADERS.has(name)) {
       // a URL: scan it whole, then its query parameters like the request's own
-      const f = scanValue(value, loc, false, ctx, 'url');
+      const f = scanValue(value, loc, false, ctx, 'url', true);
       if (f !== null) return f;
       const q = value.indexOf('?');
       if (q !== -1) {
@@ -286,7 +327,7 @@ function scanHeaders(headers: ReadonlyMap<string, string>, ctx: Ctx): Finding {
       }
       continue;
     }
-    const f = scanValue(value, loc, false, ctx);
+    const f = scanValue(value, loc, false, ctx, 'value', true);
     if (f !== null) return f;
   }
   return null;
@@ -438,6 +479,11 @@ function scanBody(body: string | Uint8Array, contentType: string | undefined, ct
 
 // ---------------------------------------------------------------------------
 
+/** Forgets the header values remembered as clean (benchmarks start cold with it). */
+export function resetInspectionCache(): void {
+  CLEAN_VALUES.clear();
+}
+
 /** Returns the first finding, or null when the request looks clean. Pure and synchronous; never throws. */
 export function inspectRequest(input: InspectionInput, options: InspectionOptions): InspectionFinding | null {
   if (!options.sqlInjection && !options.xss && !options.pathTraversal && options.commandInjection !== true) return null;
@@ -449,7 +495,9 @@ export function inspectRequest(input: InspectionInput, options: InspectionOption
       const pathOnly = percentDecode(q === -1 ? rawPath : rawPath.slice(0, q), false);
       exclusions = options.exclusions.filter((e) => e.paths === undefined || e.paths.some((re) => re.test(pathOnly)));
     }
-    const ctx: Ctx = { opts: options, strict: options.paranoia === 'strict', exclusions };
+    const strict = options.paranoia === 'strict';
+    const cacheKey = `${options.sqlInjection ? 's' : '-'}${options.xss ? 'x' : '-'}${options.pathTraversal ? 't' : '-'}${options.commandInjection === true ? 'c' : '-'}${strict ? 'S' : 'A'}`;
+    const ctx: Ctx = { cacheKey, opts: options, strict, exclusions };
     const p = typeof input.path === 'string' ? scanPath(input.path, ctx) : null;
     if (p !== null) return p;
     if (input.headers !== undefined && input.headers !== null) {

@@ -5,7 +5,7 @@
 // a terminator. Strong signatures (UNION SELECT, time delays, stacked statements, comment obfuscation, database
 // specific functions and operators...) are matched anywhere with linear regexes.
 
-import { firstRegexMatch, type DetectOptions, type Match } from './detector.ts';
+import { firstRegexMatch, type DetectOptions, type Match, type RegexRule } from './detector.ts';
 
 type TokType =
   | 's' // string literal
@@ -447,9 +447,9 @@ function matchShape(all: Token[], ctx: Context): string | null {
 // ---- "anywhere" signatures, run on comment-stripped, whitespace-collapsed text ----
 // Every regex below is linear: no nested quantifiers, and bounded lazy gaps.
 const PREFILTER_RE =
-  /union|sleep|benchmark|waitfor|select|delete|insert|update|drop|exec|xp_|load_file|outfile|dumpfile|extractvalue|updatexml|information_schema|char|chr|pg_|dbms_|utl_|randomblob|convert|alter|truncate|declare|shutdown|sysobjects|syscolumns|sqlite_master|mysql\.user|lo_|::|procedure|json|\.e|if|\$where|concat|having|except|when|like|alter|create/;
+  /union|sleep|benchmark|waitfor|select|delete|insert|update|drop|exec|xp_|load_file|outfile|dumpfile|extractvalue|updatexml|information_schema|cha?r ?\(|pg_|dbms_|utl_|randomblob|convert|alter|truncate|declare|shutdown|sysobjects|syscolumns|sqlite_master|mysql\.user|lo_|::|procedure|json_|\d\.e|\bi?if ?\(|\$where|\$function|\$accumulator|concat|having|except|\bwhen\b|like ?\(|alter table|create |->|#>|@>|<@|\?\||\?&|@\?|@@/;
 
-const ANYWHERE_RULES: ReadonlyArray<{ rule: string; re: RegExp }> = [
+const ANYWHERE_RULES: readonly RegexRule[] = [
   {
     rule: 'sqli.union-select',
     re: /\bunion(?: (?:all|distinct))? ?\(* ?select\b ?(?:[\d'"(@*-]|null\b|[\w$.]+ ?(?:,|\(|from\b|--|#|;)|$)/,
@@ -501,7 +501,7 @@ const ANYWHERE_RULES: ReadonlyArray<{ rule: string; re: RegExp }> = [
 ];
 
 /** Strict paranoia only: lone tokens that are suspicious in a parameter but common in prose or code. */
-const STRICT_RULES: ReadonlyArray<{ rule: string; re: RegExp }> = [
+const STRICT_RULES: readonly RegexRule[] = [
   {
     rule: 'sqli.function-call',
     re: /\b(?:sleep|benchmark|pg_sleep|concat|concat_ws|group_concat|char|chr|substring|substr|ascii|hex|unhex|db_name|ifnull|nullif|iif|coalesce|md5|sha1|randomblob|make_set|elt|name_const|floor|rand|cast|convert|extract) ?\(|\b(?:version|database|user|current_user|system_user|schema) ?\( ?\)/,

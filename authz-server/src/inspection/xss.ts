@@ -4,7 +4,7 @@
 // markdown and harmless inline HTML pass.
 
 import { htmlEntityDecode, jsUnescape, utf7Decode } from './decode.ts';
-import { firstRegexMatch, type DetectOptions, type Match } from './detector.ts';
+import { firstRegexMatch, type DetectOptions, type Match, type RegexRule } from './detector.ts';
 
 // Event handler names recognised outside a tag (inside a tag any on*= counts).
 const EVENTS = [
@@ -29,41 +29,68 @@ const EVENTS = [
 
 // All regexes run on lowercased text and are linear: single lazy gaps bounded by
 // a negated class or a fixed length, no nested quantifiers.
-const RULES: ReadonlyArray<{ rule: string; re: RegExp }> = [
-  { rule: 'xss.script-tag', re: /<\s*(?:[a-z]{1,10}\s*:\s*)?\/?\s*script(?![\w-])/ },
+const RULES: readonly RegexRule[] = [
+  { rule: 'xss.script-tag', re: /<\s*(?:[a-z]{1,10}\s*:\s*)?\/?\s*script(?![\w-])/, any: ['<'] },
   {
     rule: 'xss.dangerous-tag',
     re: /<\s*(?:[a-z]{1,10}:)?(?:iframe|frame|frameset|object|embed|applet|base|isindex|link|vmlframe|animate|set|handler|listener)[\s/][^<>]*?\b(?:src|srcdoc|data|href|code|codebase|classid|action|formaction|archive|attributename|values|to|from)[\s/]*=|<\s*meta[\s/]|<\s*style[\s>/]|<\s*noscript\b|<\s*(?:input|form|button|textarea|keygen|isindex)\b[^<>]*?\b(?:pattern|action|formaction|autofocus|value|name|type)\s*=|<\s*\??\s*import\s*implementation|<\s*(?:[a-z]{0,10}:)?vmlframe\b/,
+    any: ['<'],
   },
   // inside a tag: <img src=x onerror=...>, <svg/onload=...>
-  { rule: 'xss.event-handler', re: /<[a-z!?/][^<>]*?[\s/"'`]on[a-z]{3,40}\s*=/ },
+  { rule: 'xss.event-handler', re: /<[a-z!?/][^<>]*?[\s/"'`]on[a-z]{3,40}\s*=/, any: ['<'] },
   // outside a tag (attribute break-out or reflection into an attribute): " onfocus=alert(1), "onzoom=
   {
     rule: 'xss.event-handler',
     re: new RegExp(
-      `(?:^|[\\s/"'\`;])on(?:${EVENTS.join('|')})\\s*=\\s*["'\`]?\\s*(?:javascript:|[a-z_$][\\w$]*\\s*[(\`=[.])|(?:^|\\s)on(?:${EVENTS.join('|')})\\s*=\\s*$|["'\`]\\s*on[a-z]{3,40}\\s*=|(?:^|\\s)on[a-z]{3,40}\\s*=\\s*$|["'\`\\s/](?:formaction|srcdoc|xlink:href)\\s*=`,
+      `(?:^|[\\s/"'\`;])on(?:${EVENTS.join('|')})\\s*=\\s*["'\`]?\\s*(?:javascript:|[a-z_$][\\w$]*\\s*[(\`=[.])|(?:^|\\s)on(?:${EVENTS.join('|')})\\s*=\\s*$|["'\`]\\s*on[a-z]{3,40}\\s*=|(?:^|\\s)on[a-z]{3,40}\\s*=\\s*$`,
     ),
+    any: ['on'],
   },
+  { rule: 'xss.event-handler', re: /["'`\s/](?:formaction|srcdoc|xlink:href)\s*=/, any: ['formaction', 'srcdoc', 'xlink'] },
   {
     rule: 'xss.js-uri',
     re: /(?:javascript|vbscript|livescript|mocha):\s*(?:[^\s]{0,80}?[(`=[]|\/\/|\\|(?:document|window|location|top|self|parent|this)\b)|\b(?:href|src|action|formaction|data|xlink:href|background|dynsrc|lowsrc)\s*=\s*["'`]?\s*(?:javascript|vbscript|livescript):|\burl\s*\(\s*["']?\s*(?:javascript|vbscript)\b/,
+    any: ['script', 'mocha'],
   },
   {
     rule: 'xss.data-uri',
     re: /\bdata:\s*(?:text\/(?:html|javascript|ecmascript|xml)|application\/(?:x?html|xhtml\+xml|javascript|ecmascript)|image\/svg\+xml)|\bdata:[^,<>]{0,60},\s*<\s*[a-z]/,
+    any: ['data:'],
   },
   {
     rule: 'xss.js-sink',
-    re: /\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:[\d'"`/)[]|document\b|window\b|this\b|top\b|self\b|parent\b|origin\b|location\b|string\.)|`[^`\s]{0,40}`)|(?<![.\w$])eval\s*\(\s*(?:['"`]|atob\b|unescape\b|decodeuri(?:component)?\b|string\s*\.|location\b|name\b|document\b|window\b|top\b|this\b|self\b)|document\s*\.\s*(?:cookie|domain|write(?:ln)?\s*\()|\b(?:window|document|top|self)\s*\.\s*location\b|\.\s*(?:inner|outer)html\s*=|\bstring\s*\.\s*fromcharcode\s*\(|\bconstructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]|\b(?:settimeout|setinterval)\s*\(\s*(?:['"`]|name\b|code\b|location\b|document\b|atob\b|unescape\b|decodeuri)|\bnew\s+function\s*\(|\bimport\s*\(\s*['"`](?:https?:|data:|\/\/)|\(?\s*\b(?:top|self|window|parent|globalthis|frames|document)\s*\)?\s*\[\s*['"`]|\.\s*(?:call|apply|bind)\s*`|\$\{\s*(?:alert|prompt|confirm|eval|navigation|location|document|top|self)\b|\bdocument\s*\.\s*(?:body|head|documentelement)\s*\.\s*(?:appendchild|insertbefore|insertadjacenthtml)\s*\(|\bdocument\s*\.\s*createelement\s*\(\s*['"`]?\s*(?:script|iframe|img|svg|h1|a|object|embed)|\bdocument\s*\.\s*queryselector(?:all)?\s*\([^()]{0,80}\)\s*\.\s*(?:textcontent|innerhtml|outerhtml|innertext|src|href|setattribute)\b/,
+    re: /\b(?:alert|prompt|confirm)\s*(?:\(\s*(?:[\d'"`/)[]|document\b|window\b|this\b|top\b|self\b|parent\b|origin\b|location\b|string\.)|`[^`\s]{0,40}`)/,
+    any: ['alert', 'prompt', 'confirm'],
   },
-  { rule: 'xss.css-expression', re: /\bstyle\s*=[^<>]{0,200}?(?:expression\s*\(|-moz-binding|behavior\s*:)|-moz-binding\s*:|\bexpression\s*\(\s*(?:alert|eval|document|window)/ },
-  { rule: 'xss.xml-injection', re: /<\s*[a-z][\w.-]*(?::[\w.-]+)?[\s/][^<>]*?\b(?:xmlns(?::[\w.-]+)?|xsi:schemalocation)\s*=|<\s*xi:include\b|<?!\s*entity\s+%?\s*[\w.-]+\s+(?:system|public)\b/ },
-  { rule: 'xss.ssi', re: /<!--\s*#\s*(?:exec|include|echo|set|config|printenv|fsize|flastmod)\b/ },
-  { rule: 'xss.jsfuck', re: /!!?\s*\[\s*\]|\[\s*\+\s*!?\s*\+?\s*\[\s*\]\s*\]|\(\s*!\s*\[\s*\]\s*\+\s*\[\s*\]\s*\)/ },
+  {
+    rule: 'xss.js-sink',
+    re: /(?<![.\w$])eval\s*\(\s*(?:['"`]|atob\b|unescape\b|decodeuri(?:component)?\b|string\s*\.|location\b|name\b|document\b|window\b|top\b|this\b|self\b)/,
+    any: ['eval'],
+  },
+  {
+    rule: 'xss.js-sink',
+    re: /document\s*\.\s*(?:cookie|domain|write(?:ln)?\s*\()|\b(?:window|document|top|self)\s*\.\s*location\b|\bdocument\s*\.\s*(?:body|head|documentelement)\s*\.\s*(?:appendchild|insertbefore|insertadjacenthtml)\s*\(|\bdocument\s*\.\s*createelement\s*\(\s*['"`]?\s*(?:script|iframe|img|svg|h1|a|object|embed)|\bdocument\s*\.\s*queryselector(?:all)?\s*\([^()]{0,80}\)\s*\.\s*(?:textcontent|innerhtml|outerhtml|innertext|src|href|setattribute)\b/,
+    any: ['document', 'location'],
+  },
+  { rule: 'xss.js-sink', re: /\.\s*(?:inner|outer)html\s*=/, any: ['html'] },
+  {
+    rule: 'xss.js-sink',
+    re: /\bstring\s*\.\s*fromcharcode\s*\(|\bconstructor\s*\.\s*constructor\s*\(|\bconstructor\s*\(\s*['"`]|\bnew\s+function\s*\(/,
+    any: ['fromcharcode', 'constructor', 'function'],
+  },
+  { rule: 'xss.js-sink', re: /\b(?:settimeout|setinterval)\s*\(\s*(?:['"`]|name\b|code\b|location\b|document\b|atob\b|unescape\b|decodeuri)/, any: ['settimeout', 'setinterval'] },
+  { rule: 'xss.js-sink', re: /\bimport\s*\(\s*['"`](?:https?:|data:|\/\/)/, any: ['import'] },
+  { rule: 'xss.js-sink', re: /\(?\s*\b(?:top|self|window|parent|globalthis|frames|document)\s*\)?\s*\[\s*['"`]/, any: ['['] },
+  { rule: 'xss.js-sink', re: /\.\s*(?:call|apply|bind)\s*`|\$\{\s*(?:alert|prompt|confirm|eval|navigation|location|document|top|self)\b/, any: ['`', '${'] },
+  { rule: 'xss.css-expression', re: /\bstyle\s*=[^<>]{0,200}?(?:expression\s*\(|-moz-binding|behavior\s*:)|-moz-binding\s*:|\bexpression\s*\(\s*(?:alert|eval|document|window)/, any: ['expression', 'binding', 'behavior'] },
+  { rule: 'xss.xml-injection', re: /<\s*[a-z][\w.-]*(?::[\w.-]+)?[\s/][^<>]*?\b(?:xmlns(?::[\w.-]+)?|xsi:schemalocation)\s*=|<\s*xi:include\b/, any: ['xmlns', 'xsi:', 'xi:'] },
+  { rule: 'xss.xml-injection', re: /<?!\s*entity\s+%?\s*[\w.-]+\s+(?:system|public)\b/, any: ['entity'] },
+  { rule: 'xss.ssi', re: /<!--\s*#\s*(?:exec|include|echo|set|config|printenv|fsize|flastmod)\b/, any: ['<!--'] },
+  { rule: 'xss.jsfuck', re: /!!?\s*\[\s*\]|\[\s*\+\s*!?\s*\+?\s*\[\s*\]\s*\]|\(\s*!\s*\[\s*\]\s*\+\s*\[\s*\]\s*\)/, any: ['[]', '[ '] },
 ];
 
 /** Strict paranoia only. */
-const STRICT_RULES: ReadonlyArray<{ rule: string; re: RegExp }> = [
+const STRICT_RULES: readonly RegexRule[] = [
   { rule: 'xss.event-handler', re: /(?:^|[\s/"'`;])on[a-z]{3,40}\s*=/ },
   { rule: 'xss.html-tag', re: /<\s*(?:a|img|svg|math|form|input|button|textarea|select|video|audio|source|body|html|details|marquee|noscript|template|xss)\b[^<>]*?(?:\b[a-z-]+\s*=|>|$)/ },
   { rule: 'xss.js-sink', re: /\b(?:atob|btoa|eval|fetch)\s*\(|\bdocument\s*\.\s*(?:queryselector|getelementby|body|createelement)|-->|<!--|<!\[cdata\[/ },

@@ -8,15 +8,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { toCheckResponse } from '../check/response.ts';
+import { toCheckResponse } from '../pipeline/response.ts';
 import type { CheckRequest } from '../envoy/protos.ts';
-import { loadSnapshotFromFiles } from '../file-source.ts';
+import { loadSnapshotFromFiles } from '../sources/file-source.ts';
 import { evaluateRequest } from '../pipeline/pipeline.ts';
 import { toRequestContext } from '../pipeline/request.ts';
 import { buildRuntime } from '../pipeline/runtime.ts';
-import { compile } from '../policy/compile.ts';
-import { formatLoadError, loadPolicyFiles } from '../policy/load.ts';
-import { secretsFrom } from '../policy/secrets.ts';
+import { compile } from '../../../lib/policy/compile.ts';
+import { formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
+import { secretsFrom } from '../../../lib/policy/secrets.ts';
 import { MemoryCounterStore } from '../store/memory-store.ts';
 import { OverLimitCache } from '../store/over-limit-cache.ts';
 

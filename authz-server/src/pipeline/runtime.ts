@@ -6,7 +6,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, type JSONWebKeySet } from 'jose';
-import type { CompiledPattern, CompiledPolicy, KeyPart, Snapshot } from '../policy/snapshot.ts';
+import type { CompiledPattern, CompiledPolicy, KeyPart, Snapshot } from '../../../lib/policy/snapshot.ts';
 
 /** A compiled pattern with its RegExp. */
 export interface Matcher {

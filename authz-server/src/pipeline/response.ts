@@ -4,7 +4,7 @@
  * message would decode as OK).
  */
 import { RpcCode, type CheckResponse, type HeaderValueOption } from '../envoy/protos.ts';
-import type { DenyReason, Outcome, RateLimitInfo } from '../pipeline/outcome.ts';
+import type { DenyReason, Outcome, RateLimitInfo } from './outcome.ts';
 
 /** gRPC code, HTTP status and message per deny reason: the verdict table of SPEC.md. */
 export const VERDICT_TABLE: Readonly<Record<DenyReason, { grpc: number; http: number; message: string }>> = {

@@ -6,13 +6,13 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CheckRequest, CheckResponse } from '../envoy/protos.ts';
-import type { AuthzMetrics } from '../metrics.ts';
-import type { DecisionLogMode } from '../config.ts';
+import type { AuthzMetrics } from '../telemetry/metrics.ts';
+import type { DecisionLogMode } from '../app/config.ts';
 import { evaluateRequest, type PipelineDeps } from '../pipeline/pipeline.ts';
 import type { Outcome } from '../pipeline/outcome.ts';
 import { toRequestContext, type RequestContext, type RequestLimits } from '../pipeline/request.ts';
-import type { SnapshotHolder } from '../snapshot-holder.ts';
-import { internalErrorResponse, toCheckResponse } from './response.ts';
+import type { SnapshotHolder } from '../sources/snapshot-holder.ts';
+import { internalErrorResponse, toCheckResponse } from '../pipeline/response.ts';
 
 /** Everything the Check handler depends on. */
 export interface CheckServiceDeps {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RpcCode } from '../envoy/protos.ts';
-import type { DenyReason, Outcome } from '../pipeline/outcome.ts';
+import type { DenyReason, Outcome } from './outcome.ts';
 import { VERDICT_TABLE, toCheckResponse } from './response.ts';
 
 const base = { policy: null, consumer: null, principal: '', trace: [], bot: null, rateLimit: null };

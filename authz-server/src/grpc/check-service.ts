@@ -138,7 +138,7 @@ export interface AccessLogMessage {
 }
 
 /**
- * AccessLogService/StreamAccessLogs: counts response codes (the bot detectors consume them, see issue 4). The
+ * AccessLogService/StreamAccessLogs: counts response codes (the bot detectors consume them). The
  * stream is answered with an empty response when Envoy closes it.
  */
 export function accessLogHandler(deps: { logger: Logger; metrics: AuthzMetrics; onEntry?: (msg: AccessLogMessage) => void }): grpc.handleClientStreamingCall<AccessLogMessage, Record<string, never>> {

@@ -80,7 +80,22 @@ const Policy = Type.Object(
     ),
     rules: Nullable(Type.Array(Rule)),
     rateLimits: Type.Array(RateLimit),
-    inspection: Type.Object({ sqlInjection: Type.Boolean(), xss: Type.Boolean(), pathTraversal: Type.Boolean() }, strict),
+    inspection: Type.Object(
+      {
+        sqlInjection: Type.Boolean(),
+        xss: Type.Boolean(),
+        pathTraversal: Type.Boolean(),
+        commandInjection: Type.Boolean(),
+        paranoia: Type.Union([Type.Literal('ApiTolerant'), Type.Literal('Strict')]),
+        exclusions: Type.Array(
+          Type.Object(
+            { rules: Nullable(Type.Array(Type.String())), paths: Nullable(Type.Array(Pattern)), locations: Nullable(Type.Array(Type.String())) },
+            strict,
+          ),
+        ),
+      },
+      strict,
+    ),
     bot: Type.Object(
       {
         mode: Type.Union([Type.Literal('Enforce'), Type.Literal('Monitor'), Type.Literal('Off')]),

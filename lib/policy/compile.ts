@@ -205,6 +205,19 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): { policy: Comp
       sqlInjection: spec.inspection?.sqlInjection ?? false,
       xss: spec.inspection?.xss ?? false,
       pathTraversal: spec.inspection?.pathTraversal ?? false,
+      commandInjection: spec.inspection?.commandInjection ?? false,
+      paranoia: spec.inspection?.paranoia ?? 'ApiTolerant',
+      exclusions: (spec.inspection?.exclusions ?? []).map((e, i) => {
+        const field = `spec.inspection.exclusions[${i}]`;
+        if (e.rules === undefined && e.paths === undefined && e.locations === undefined) {
+          throw new SpecError(field, 'an exclusion needs rules, paths or locations (an empty one would turn inspection off)');
+        }
+        return {
+          rules: e.rules ? [...new Set(e.rules)].sort() : null,
+          paths: patterns(`${field}.paths`, e.paths, pathPatternToRegex),
+          locations: e.locations ? [...new Set(e.locations)].sort() : null,
+        };
+      }),
     },
     bot: {
       mode: bot.mode ?? 'Off',

@@ -124,11 +124,45 @@ const RateLimit = Type.Object(
   strict,
 );
 
+/** An inspection rule name ("sqli.tautology"), a family ("sqli") or a family wildcard ("sqli.*"). */
+export const INSPECTION_RULE_PATTERN = '^(sqli|xss|traversal|cmdi)(\\.(\\*|[a-z][a-z0-9-]*))?$';
+/** Where a finding was made: "path", "query:q", "header:user-agent", "cookie:sid", "body:json.comment"...; a trailing "*" matches a prefix. */
+export const INSPECTION_LOCATION_PATTERN = '^(path|query-name|cookie-name|body|(query|header|cookie|body)[:.]\\S{0,200})\\*?$';
+
+const InspectionExclusion = Type.Object(
+  {
+    rules: Type.Optional(
+      Type.Array(Type.String({ pattern: INSPECTION_RULE_PATTERN }), {
+        minItems: 1,
+        maxItems: 64,
+        description: 'Rule names (sqli.tautology), families (sqli) or family wildcards (sqli.*); absent: every rule.',
+      }),
+    ),
+    paths: Type.Optional(Type.Array(PathPattern, { minItems: 1, maxItems: 64, description: 'Request paths; absent: every path.' })),
+    locations: Type.Optional(
+      Type.Array(Type.String({ pattern: INSPECTION_LOCATION_PATTERN, maxLength: 256 }), {
+        minItems: 1,
+        maxItems: 64,
+        description: 'Finding locations (query:q, header:user-agent, cookie:sid, body:json.comment; "*" at the end matches a prefix); absent: everywhere.',
+      }),
+    ),
+  },
+  { ...strict, description: 'Turns the listed rules off where both the path and the location match. At least one field is required.' },
+);
+
 const Inspection = Type.Object(
   {
     sqlInjection: Type.Optional(Type.Boolean({ default: false })),
     xss: Type.Optional(Type.Boolean({ default: false })),
-    pathTraversal: Type.Optional(Type.Boolean({ default: false })),
+    pathTraversal: Type.Optional(Type.Boolean({ default: false, description: 'Path traversal, local file inclusion and restricted files.' })),
+    commandInjection: Type.Optional(Type.Boolean({ default: false, description: 'Unix and Windows shell command injection.' })),
+    paranoia: Type.Optional(
+      Type.Union([Type.Literal('ApiTolerant'), Type.Literal('Strict')], {
+        default: 'ApiTolerant',
+        description: 'ApiTolerant reports attack shapes only; Strict also reports lone suspicious tokens (SQL function calls, NoSQL operators, shell commands at the start of a value).',
+      }),
+    ),
+    exclusions: Type.Optional(Type.Array(InspectionExclusion, { maxItems: 64 })),
   },
   strict,
 );

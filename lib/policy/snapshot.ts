@@ -70,7 +70,7 @@ export interface CompiledPolicy {
   /** null: no rules section, every request passes the access stage. */
   rules: CompiledRule[] | null;
   rateLimits: CompiledRateLimit[];
-  inspection: { sqlInjection: boolean; xss: boolean; pathTraversal: boolean };
+  inspection: CompiledInspection;
   bot: {
     mode: 'Enforce' | 'Monitor' | 'Off';
     denyScore: number;
@@ -78,6 +78,16 @@ export interface CompiledPolicy {
     session: SessionSource;
     allow: { principals: CompiledPattern[]; cidrs: string[] };
   };
+}
+
+/** Request inspection settings; `null` in an exclusion means "every". */
+export interface CompiledInspection {
+  sqlInjection: boolean;
+  xss: boolean;
+  pathTraversal: boolean;
+  commandInjection: boolean;
+  paranoia: 'ApiTolerant' | 'Strict';
+  exclusions: Array<{ rules: string[] | null; paths: CompiledPattern[] | null; locations: string[] | null }>;
 }
 
 /** Host -> policy id lookup. Exact hosts win over wildcards; the longest wildcard suffix wins. */

@@ -60,6 +60,7 @@ function logDecision(deps: CheckServiceDeps, req: RequestContext, outcome: Outco
   if (deps.decisionLog === 'off' || (deps.decisionLog === 'deny' && outcome.kind === 'allow')) return;
   const reason = outcome.kind === 'deny' ? outcome.denial.reason : (outcome.wouldDeny?.reason ?? null);
   const detail = outcome.kind === 'deny' ? outcome.denial.detail : (outcome.wouldDeny?.detail ?? null);
+  const inspection = outcome.kind === 'deny' ? outcome.denial.inspection : outcome.wouldDeny?.inspection;
   deps.logger.info(
     {
       requestId: req.requestId,
@@ -73,6 +74,7 @@ function logDecision(deps: CheckServiceDeps, req: RequestContext, outcome: Outco
       reason,
       detail,
       policy: outcome.policy?.id ?? null,
+      inspection,
       bot: outcome.bot ? { score: outcome.bot.score, verdict: outcome.bot.verdict, signals: outcome.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, detail: s.detail })) } : undefined,
       latencyMs: Math.round(seconds * 1e6) / 1e3,
     },

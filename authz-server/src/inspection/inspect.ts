@@ -44,6 +44,8 @@ export interface InspectionOptions {
 
 export interface InspectionInput {
   path: string; // raw :path including query string
+  /** The path as access rules match it (normalised, no query); exclusions' paths match it. Default: `path` decoded. */
+  normalizedPath?: string;
   headers: ReadonlyMap<string, string>; // lowercase names; pseudo-headers included
   body?: string | Uint8Array; // as Envoy forwards it, maybe truncated
   contentType?: string;
@@ -492,7 +494,7 @@ export function inspectRequest(input: InspectionInput, options: InspectionOption
     let exclusions: readonly InspectionExclusion[] = [];
     if (options.exclusions !== undefined && options.exclusions.length > 0) {
       const q = rawPath.indexOf('?');
-      const pathOnly = percentDecode(q === -1 ? rawPath : rawPath.slice(0, q), false);
+      const pathOnly = typeof input.normalizedPath === 'string' ? input.normalizedPath : percentDecode(q === -1 ? rawPath : rawPath.slice(0, q), false);
       exclusions = options.exclusions.filter((e) => e.paths === undefined || e.paths.some((re) => re.test(pathOnly)));
     }
     const strict = options.paranoia === 'strict';

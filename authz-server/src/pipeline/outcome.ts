@@ -39,6 +39,8 @@ export interface Denial {
   detail: string;
   wwwAuthenticate?: string;
   rateLimit?: RateLimitInfo;
+  /** Inspection denials: the rule that matched, where, and the matched fragment (escaped, credentials redacted). */
+  inspection?: { kind: string; rule: string; location: string; sample: string };
 }
 
 /** One line of the explanation `palisade check` prints and the debug log carries. */

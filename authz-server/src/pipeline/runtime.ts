@@ -7,6 +7,7 @@
 import { BlockList, isIP } from 'node:net';
 import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, type JSONWebKeySet } from 'jose';
 import type { CompiledPattern, CompiledPolicy, KeyPart, Snapshot } from '../../../lib/policy/snapshot.ts';
+import type { InspectionExclusion, InspectionOptions } from '../inspection/inspect.ts';
 
 /** A compiled pattern with its RegExp. */
 export interface Matcher {
@@ -50,7 +51,7 @@ export interface RuntimePolicy {
   rejectBasicAuth: boolean;
   rules: RuntimeRule[] | null;
   rateLimits: RuntimeRateLimit[];
-  inspection: CompiledPolicy['inspection'];
+  inspection: InspectionOptions;
   anyInspection: boolean;
   bot: CompiledPolicy['bot'] & { allowPrincipals: Matcher[]; allowCidrs: BlockList };
 }
@@ -82,6 +83,23 @@ function matchers(list: CompiledPattern[] | null, where: string): Matcher[] | nu
       throw new Error(`${where}: pattern ${JSON.stringify(p.pattern)} has an invalid regex: ${(err as Error).message}`);
     }
   });
+}
+
+/** The inspection stage's options: kinds, paranoia and exclusions with their path patterns compiled. */
+function inspectionOptions(p: CompiledPolicy): InspectionOptions {
+  const i = p.inspection;
+  return {
+    sqlInjection: i.sqlInjection,
+    xss: i.xss,
+    pathTraversal: i.pathTraversal,
+    commandInjection: i.commandInjection,
+    paranoia: i.paranoia === 'Strict' ? 'strict' : 'api',
+    exclusions: i.exclusions.map((e, n): InspectionExclusion => ({
+      ...(e.rules !== null ? { rules: e.rules } : {}),
+      ...(e.paths !== null ? { paths: (matchers(e.paths, `${p.id} inspection.exclusions[${n}]`) ?? []).map((m) => m.re) } : {}),
+      ...(e.locations !== null ? { locations: e.locations } : {}),
+    })),
+  };
 }
 
 function blockList(cidrs: string[], where: string): BlockList {
@@ -153,8 +171,8 @@ function runtimePolicy(p: CompiledPolicy, opts: RuntimeOptions): RuntimePolicy {
       periodMs: rl.periodMs,
       burst: rl.burst,
     })),
-    inspection: p.inspection,
-    anyInspection: p.inspection.sqlInjection || p.inspection.xss || p.inspection.pathTraversal,
+    inspection: inspectionOptions(p),
+    anyInspection: p.inspection.sqlInjection || p.inspection.xss || p.inspection.pathTraversal || p.inspection.commandInjection,
     bot: {
       ...p.bot,
       allowPrincipals: matchers(p.bot.allow.principals, `${p.id} bot`) ?? [],

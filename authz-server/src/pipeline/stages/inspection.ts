@@ -22,6 +22,7 @@ export const inspectionStage: Stage = {
     const finding = inspectRequest(
       {
         path: ev.req.rawPath,
+        normalizedPath: ev.req.path,
         headers: ev.req.headers,
         ...(ev.req.body !== undefined ? { body: ev.req.body } : {}),
         ...(ev.req.headers.has('content-type') ? { contentType: ev.req.headers.get('content-type') as string } : {}),
@@ -29,6 +30,10 @@ export const inspectionStage: Stage = {
       p.inspection,
     );
     if (!finding) return pass('clean');
-    return deny({ reason: 'inspection', detail: `${finding.kind} in ${finding.location} (${finding.rule})` });
+    return deny({
+      reason: 'inspection',
+      detail: `${finding.kind} in ${finding.location} (${finding.rule}): ${finding.sample}`,
+      inspection: { kind: finding.kind, rule: finding.rule, location: finding.location, sample: finding.sample },
+    });
   },
 };

@@ -14,7 +14,9 @@ const STRONG = [
   'usermod', 'chmod', 'chown', 'chattr', 'crontab', 'mkfifo', 'mknod', 'nohup', 'base64', 'xxd', 'busybox', 'perl',
   'python', 'python2', 'python3', 'ruby', 'php', 'lua', 'nmap', 'tftp', 'telnet', 'gunzip', 'zcat', 'bzcat', 'lsof',
   'pkill', 'killall', 'sudo', 'getent', 'hostname', 'ifup', 'iptables', 'strace', 'ltrace', 'gdb', 'objdump',
-  'readelf', 'gawk', 'openssl', 'rsync', 'scp', 'sftp', 'printenv', 'passwd',
+  'readelf', 'gawk', 'openssl', 'rsync', 'scp', 'sftp', 'printenv', 'visudo', 'flock', 'knife', 'rmt', 'ansible',
+  'ansible-playbook', 'ansible-vault', 'ansible-console', 'ansible-config', 'ansible-inventory', 'ansible-galaxy',
+  'ansible-pull', 'chef-client', 'chef-vault', 'chef-run', 'chef-shell', 'passwd',
   'shutdown', 'reboot', 'systemctl', 'journalctl', 'dmesg', 'lsb_release', 'iex', 'iwr', 'irm', 
   'cmd', 'cmd.exe', 'net.exe', 'reg.exe', 'findstr', 'schtasks', 'msiexec', 'wevtutil', 'icacls', 'cacls', 'whoami.exe',
   'hexdump', 'cpulimit',
@@ -38,6 +40,9 @@ const WEAK_SEP = `(?:[;|&\`]|\\$\\()[^\\S\\n\\r]*${PREFIX}`;
 const ARG = "(?=\\s*(?:$|[-/~$`'\"<>|;&(]|\\.{1,2}/|\\d{1,3}(?:\\.\\d{1,3}){1,3}\\b|\\w+=))";
 const STRONG_RE = new RegExp(`${SEP}(?:[\\w./]*/)?(?:${STRONG.map(esc).join('|')})(?![\\w.-])`);
 const WEAK_RE = new RegExp(`${WEAK_SEP}(?:/(?:usr/)?s?bin/)?(?:${WEAK.map(esc).join('|')})(?![\\w.-])${ARG}`);
+const WRAPPED_RE = new RegExp(
+  `(?:^|[;|&\\n\`]|\\$\\()\\s*(?:sudo|time|nohup|strace|nice|timeout\\s+\\d+[smh]?|flock\\s+(?:-\\w+\\s+)*\\S+|cpulimit\\s+(?:-\\w+\\s+\\S+\\s+)*)\\s+(?:[\\w./]*/)?(?:${STRONG.map(esc).join('|')})(?![\\w.-])`,
+);
 const BIN_PATH_RE = /(?:^|[\s;|&`(=])\/(?:usr\/)?(?:local\/)?s?bin\/[a-z][\w.-]*(?=\s|$|[;|&`)])/;
 
 function esc(s: string): string {
@@ -59,6 +64,11 @@ const RULES: readonly RegexRule[] = [
   { rule: 'cmdi.shell-construct', re: /\{\s*,?\s*(?:cat|id|ls|ip|whoami|wget|curl|nc|bash|sh|uname|echo|ping|rm|cp|chmod)\s*,/, any: ['{'] },
   { rule: 'cmdi.shell-construct', re: /(?:^|[;\n])\s*\.(?:shell|system|import|output|databases|tables|dump|load)\b/, any: ['.'] },
   { rule: 'cmdi.command', re: BIN_PATH_RE, any: ['bin/'] },
+  // an alias definition, a command wrapper around a real command, an editor escaping to the shell
+  { rule: 'cmdi.shell-construct', re: /(?:^|[;&|\n`])\s*alias\s+(?:-\w+\s+)*['"]?[\w.+-]+['"]?=/, any: ['alias'] },
+  { rule: 'cmdi.command', re: WRAPPED_RE, any: ['time', 'nohup', 'sudo', 'strace', 'nice', 'timeout', 'flock', 'cpulimit'] },
+  { rule: 'cmdi.shell-escape', re: /\b(?:vim?|ex|view|nvim)\s+[^;|&\n]{0,60}?(?:-c\s*:?|\+)\s*(?:silent\\*\s*)?\\*!/, any: ['!'] },
+  { rule: 'cmdi.command', re: /(?:^|\s)(?:whoami|ifconfig|ipconfig|systeminfo|netstat\s+-\w+|uname\s+-\w+)\s*(?:$|[;|&])/, any: ['whoami', 'config', 'systeminfo', 'netstat', 'uname'] },
   {
     rule: 'cmdi.wildcard-path',
     re: /(?:^|[\s;|&`=(])\/(?:[\w.-]*\/)*(?:[\w.-]*(?:\?|\[[\w-]{1,10}\])[\w.?*[\]-]*\/)+[\w.?*[\]-]+|(?:^|[\s;|&`=(])\/(?:etc|bin|usr|dev|proc|tmp)\/(?:[\w.-]*\/)*[\w.-]*(?:\?|\*|\[[\w-]{1,10}\])[\w.?*[\]-]*/,
@@ -66,9 +76,10 @@ const RULES: readonly RegexRule[] = [
   },
   {
     rule: 'cmdi.windows',
-    re: /\bfor\s+(?:\/[dlrf]\s+)*(?:\/[dlrf]\s+|(?:"[^"]{0,60}"\s+)?)?%%?[\w~[\-]\s+in\s*\(/,
+    re: /\bfor\s+(?:\/[dlrf]\s+(?:[a-z]:[\\/]\S*\s+)?)*(?:"[^"]{0,60}"\s+)?%%?[\w~@[\-]{1,20}\s+in\s*\(/,
     any: ['%'],
   },
+  { rule: 'cmdi.windows', re: /\bif\s+(?:\/i\s+)?(?:not\s+)?\(?[^\s()]{1,40}\s+(?:equ|neq|lss|leq|gtr|geq)\s/, any: ['if '] },
   {
     rule: 'cmdi.windows',
     re: /\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel|cmdextversion)\b|\bif\s+(?:\/i\s+)?(?:not\s+)?["[{(]?%[\w!~]*%?["\]})]?\s*(?:==|equ\b|neq\b|lss\b|leq\b|gtr\b|geq\b)|\bif\s+(?:\/i\s+)?(?:not\s+)?["[({]?[\w!%]*["\])}]?\s*==\s*["[({]?[\w!%]*["\])}]?\s+(?:\(|[a-z@]+\b)/,
@@ -92,17 +103,25 @@ const STRICT_RULES: readonly RegexRule[] = [
   { rule: 'cmdi.shell-construct', re: /\$\([a-z]|!-\d|~[+-]\d*(?:\s|$)/ },
 ];
 
-const QUICK_RE = /[;|&`$\n\r(<>{/%]|\bif\b|\bfor\b|-/;
+const QUICK_RE = /[;|&`$\n\r(<>{/%!]|\bif\b|\bfor\b|-|\b(?:time|nohup|sudo|alias|whoami|ifconfig|ipconfig|systeminfo)\b/;
+const COMMANDS = new Set([...STRONG, ...WEAK]);
+// A word with a shell's quoting tricks inside it: c'a't, cu$@rl, pi``ng, una$$me, c\at.
+const EVADED_WORD_RE = /[a-z]+(?:(?:''|""|\\|\$@|\$\*|\$\$|``|\$\{[a-z_]?\}|\$\d)+[a-z]+)+/g;
 // Quotes, backslashes and empty expansions a shell removes inside a word: c'a't, c\at, c$@at, c${x}at.
 const EVASION_RE = /(?<=[\w/])(?:''|""|'(?=\w)|"(?=\w)|\\(?=[\w/])|\$@|\$\*|\$!|\$-|\$\d|\$\{[a-z_]?\}|``)+(?=[\w/'"])|(?<=[\w/])['"](?=[\w/])/g;
 
 /** Detects shell command injection in one decoded value. */
 export function detectCmdi(value: string, opts: DetectOptions): Match | null {
-  if (!QUICK_RE.test(value)) return null;
   const lower = value.toLowerCase();
+  if (!QUICK_RE.test(lower)) return null;
   const m = firstRegexMatch(lower, RULES, opts) ?? (opts.strict ? firstRegexMatch(lower, STRICT_RULES, opts) : null);
   if (m !== null) return m;
   if (!/['"\\$`]/.test(lower)) return null;
+  if (opts.skip === null || !opts.skip('cmdi.evasion')) {
+    for (const w of lower.matchAll(EVADED_WORD_RE)) {
+      if (COMMANDS.has(w[0].replace(/[^a-z]/g, ''))) return { rule: 'cmdi.evasion', fragment: lower.slice(w.index) };
+    }
+  }
   const plain = lower.replace(EVASION_RE, '');
   if (plain === lower) return null;
   const e = firstRegexMatch(plain, RULES, opts);

@@ -165,7 +165,7 @@ const FLOORS: Array<[AttackClass, string, number]> = [
   ['sqli', 'SQL injection (942)', 0.85],
   ['xss', 'XSS (941)', 0.95],
   ['lfi', 'path traversal / LFI (930)', 0.92],
-  ['rce', 'command injection (932)', 0.5],
+  ['rce', 'command injection (932)', 0.6],
 ];
 
 describe('CRS regression corpus', () => {

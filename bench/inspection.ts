@@ -45,9 +45,12 @@ const DEFAULT_HEADERS: Array<[string, string]> = [
   ['Accept', 'application/json, text/plain, */*'],
 ];
 
+/** Adds the headers every real client sends when the request lacks them (and Content-Length for a body). */
 function withDefaults(r: BenchRequest): BenchRequest {
   const have = new Set(r.headers.map(([k]) => k.toLowerCase()));
-  return { ...r, headers: [...DEFAULT_HEADERS.filter(([k]) => !have.has(k.toLowerCase())), ...r.headers] };
+  const extra: Array<[string, string]> = DEFAULT_HEADERS.filter(([k]) => !have.has(k.toLowerCase()));
+  if (r.body !== undefined && !have.has('content-length')) extra.push(['Content-Length', String(utf8.encode(r.body).length)]);
+  return { ...r, headers: [...extra, ...r.headers] };
 }
 
 const utf8 = new TextEncoder();

@@ -5,6 +5,7 @@ import type { InspectionInput, InspectionOptions } from './inspect.ts';
 
 const ALL: InspectionOptions = { sqlInjection: true, xss: true, pathTraversal: true };
 const NONE: InspectionOptions = { sqlInjection: false, xss: false, pathTraversal: false };
+const ON: InspectionOptions = { ...ALL, commandInjection: true };
 
 function req(path: string, hdrs: Record<string, string> = {}, body?: string | Uint8Array, contentType?: string): InspectionInput {
   const input: InspectionInput = { path, headers: new Map(Object.entries(hdrs)) };
@@ -234,7 +235,6 @@ describe('false-positive guards', () => {
 });
 
 describe('decoders attackers use', () => {
-  const ON: InspectionOptions = { sqlInjection: true, xss: true, pathTraversal: true, commandInjection: true };
   it.each([
     ['UTF-7', '/s?q=%2BADw-script%2BAD4-alert(1)%2BADw-/script%2BAD4-', 'xss'],
     ['overlong UTF-8 dot-dot', '/files/%c0%ae%c0%ae%c0%af%c0%ae%c0%ae%c0%afetc%c0%afpasswd', 'pathTraversal'],
@@ -255,7 +255,6 @@ describe('decoders attackers use', () => {
 });
 
 describe('API-tolerant precision', () => {
-  const ON: InspectionOptions = { sqlInjection: true, xss: true, pathTraversal: true, commandInjection: true };
   it.each([
     ["names with apostrophes", "/customers?lastName=O%27Brien&first=D%27Angelo"],
     ['search text with SQL words', '/search?q=select%20a%20union%20representative%20or%20drop%20shipping'],
@@ -270,7 +269,6 @@ describe('API-tolerant precision', () => {
 });
 
 describe('options: paranoia, exclusions, redaction', () => {
-  const ON: InspectionOptions = { sqlInjection: true, xss: true, pathTraversal: true, commandInjection: true };
 
   it('strict paranoia adds token rules on top of the API-tolerant ones', () => {
     const path = '/s?q=concat(a%2Cb)';

@@ -64,6 +64,7 @@ const RULES: readonly RegexRule[] = [
   { rule: 'cmdi.shell-construct', re: /\{\s*,?\s*(?:cat|id|ls|ip|whoami|wget|curl|nc|bash|sh|uname|echo|ping|rm|cp|chmod)\s*,/, any: ['{'] },
   { rule: 'cmdi.shell-construct', re: /(?:^|[;\n])\s*\.(?:shell|system|import|output|databases|tables|dump|load)\b/, any: ['.'] },
   { rule: 'cmdi.command', re: BIN_PATH_RE, any: ['bin/'] },
+  { rule: 'cmdi.command', re: /[\n\r]\s*(?:id|ls|pwd|ps|uname|whoami|env|set|w|who)\s*(?:$|[;&|]|\s+-\w)/, any: ['\n', '\r'] },
   // an alias definition, a command wrapper around a real command, an editor escaping to the shell
   { rule: 'cmdi.shell-construct', re: /(?:^|[;&|\n`])\s*alias\s+(?:-\w+\s+)*['"]?[\w.+-]+['"]?=/, any: ['alias'] },
   { rule: 'cmdi.command', re: WRAPPED_RE, any: ['time', 'nohup', 'sudo', 'strace', 'nice', 'timeout', 'flock', 'cpulimit'] },

@@ -20,7 +20,7 @@ const OS_FILES =
 const OS_FILE_IN_PATH_RE = new RegExp(`(?:^|/)(?:${OS_FILES})`);
 // In a parameter: an absolute path (after a separator, never inside a URL) into a system directory.
 const OS_FILE_IN_VALUE_RE = new RegExp(
-  `(?:^|[\\s=:'"(;|&\`,<>])(?:[a-z]:)?/(?:${OS_FILES}|(?:etc|proc|sys)/[\\w.-]+)|%(?:systemroot|windir|systemdrive)%|\\bfile:/{2,3}(?:[a-z]:)?/?[\\w.~%-]|(?:^|[\\s=:'"(;|&\`,])~(?:root)?/\\.`,
+  `(?:^|[\\s=:'"(;|&\`,<>])(?:[a-z]:)?/(?:${OS_FILES}|(?:etc|proc|sys)/[\\w.-]+)|%(?:systemroot|windir|systemdrive)%|\\bfile:/{2,3}(?:[a-z]:)?/?[\\w.~%-]|\\b(?:php|phar|zip|expect|glob|compress\\.zlib|compress\\.bzip2|zlib|rar|ogg|ssh2\\.\\w+)://\\S|(?:^|[\\s=:'"(;|&\`,])~(?:root)?/\\.`,
 );
 const SECRET_DIRS =
   '(?:env|git|svn|hg|bzr|cvs|htaccess|htpasswd|htdigest|ssh|aws|azure|gcloud|docker|kube|npmrc|yarnrc|pypirc|netrc|pgpass|my\\.cnf|boto|s3cfg|bash_history|zsh_history|sh_history|mysql_history|psql_history|python_history|viminfo|ds_store|git-credentials|gitconfig|vault-token|terraform|terraformrc|dockercfg|composer|config|idea|vscode)';

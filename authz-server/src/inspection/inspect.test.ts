@@ -249,6 +249,8 @@ describe('decoders attackers use', () => {
     ['quote-evaded command', '/s?host=x%3Bc%27a%27t%20%2Fe%27t%27c%2Fpa%27s%27swd', 'commandInjection'],
     ['restricted file in the path', '/.git/config', 'pathTraversal'],
     ['absolute path to a system file', '/s?file=%2Fproc%2Fself%2Fenviron', 'pathTraversal'],
+    ['PHP stream wrapper', '/s?page=php%3A%2F%2Ffilter%2Fconvert.base64-encode%2Fresource%3Dindex.php', 'pathTraversal'],
+    ['a command alone on a new line', '/s?host=example.com%0Aid', 'commandInjection'],
   ])('%s', (_name, path, kind) => {
     expect(inspectRequest(req(path), ON)?.kind).toBe(kind);
   });

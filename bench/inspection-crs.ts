@@ -133,7 +133,7 @@ interface YamlStage {
 }
 
 /** Reads the positive regression tests of one family. */
-export function crsCorpus(crsDir: string, family: CrsFamily): CorpusRequest[] {
+function crsCorpus(crsDir: string, family: CrsFamily): CorpusRequest[] {
   const levels = ruleLevels(join(crsDir, 'rules', '@owasp_crs'));
   const dir = join(crsDir, 'tests', FAMILY_DIRS[family]);
   const out: CorpusRequest[] = [];

@@ -125,9 +125,9 @@ const RateLimit = Type.Object(
 );
 
 /** An inspection rule name ("sqli.tautology"), a family ("sqli") or a family wildcard ("sqli.*"). */
-export const INSPECTION_RULE_PATTERN = '^(sqli|xss|traversal|cmdi)(\\.(\\*|[a-z][a-z0-9-]*))?$';
+const INSPECTION_RULE_PATTERN = '^(sqli|xss|traversal|cmdi)(\\.(\\*|[a-z][a-z0-9-]*))?$';
 /** Where a finding was made: "path", "query:q", "header:user-agent", "cookie:sid", "body:json.comment"...; a trailing "*" matches a prefix. */
-export const INSPECTION_LOCATION_PATTERN = '^(path|query-name|cookie-name|body|(query|header|cookie|body)[:.]\\S{0,200})\\*?$';
+const INSPECTION_LOCATION_PATTERN = '^(path|query-name|cookie-name|body|(query|header|cookie|body)[:.]\\S{0,200})\\*?$';
 
 const InspectionExclusion = Type.Object(
   {

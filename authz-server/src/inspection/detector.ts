@@ -14,9 +14,6 @@ export interface DetectOptions {
   skip: ((rule: string) => boolean) | null;
 }
 
-/** API-tolerant defaults, no exclusions. */
-export const DEFAULT_DETECT: DetectOptions = { strict: false, skip: null };
-
 /** A regex rule; `any` lists substrings one of which must occur for the regex to be worth running. */
 export interface RegexRule {
   rule: string;

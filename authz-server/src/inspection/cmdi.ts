@@ -107,7 +107,9 @@ const STRICT_RULES: readonly RegexRule[] = [
 const QUICK_RE = /[;|&`$\n\r(<>{/%!]|\bif\b|\bfor\b|-|\b(?:time|nohup|sudo|alias|whoami|ifconfig|ipconfig|systeminfo)\b/;
 const COMMANDS = new Set([...STRONG, ...WEAK]);
 // A word with a shell's quoting tricks inside it: c'a't, cu$@rl, pi``ng, una$$me, c\at.
-const EVADED_WORD_RE = /[a-z]+(?:(?:''|""|\\|\$@|\$\*|\$\$|``|\$\{[a-z_]?\}|\$\d)+[a-z]+)+/g;
+const EVADED_WORD_RE = /[a-z]+(?:(?:''|""|['"]|\\|\$[@*!$\d-]|``|\$\{[a-z_]?\})+[a-z]+)+/g;
+// What the rules need besides a command word: a separator, a path to a binary, a redirection.
+const NEEDS_RERUN_RE = /[;|&\n`<>]|bin\/|\$\(/;
 // Quotes, backslashes and empty expansions a shell removes inside a word: c'a't, c\at, c$@at, c${x}at.
 const EVASION_RE = /(?<=[\w/])(?:''|""|'(?=\w)|"(?=\w)|\\(?=[\w/])|\$@|\$\*|\$!|\$-|\$\d|\$\{[a-z_]?\}|``)+(?=[\w/'"])|(?<=[\w/])['"](?=[\w/])/g;
 
@@ -123,6 +125,7 @@ export function detectCmdi(value: string, opts: DetectOptions): Match | null {
       if (COMMANDS.has(w[0].replace(/[^a-z]/g, ''))) return { rule: 'cmdi.evasion', fragment: lower.slice(w.index) };
     }
   }
+  if (!NEEDS_RERUN_RE.test(lower)) return null;
   const plain = lower.replace(EVASION_RE, '');
   if (plain === lower) return null;
   const e = firstRegexMatch(plain, RULES, opts);

@@ -235,11 +235,14 @@ function scanLayers(
   return null;
 }
 
+// A '+' next to SQL: the only case where reading '+' as a space can change the verdict.
+const PLUS_SQL_RE = /['"()]\+|\+['"(]|\+(?:or|and|xor|union|select|order|group|having|waitfor|exec|drop|insert|update|delete|sleep|benchmark|like|rlike|not|is|in|procedure|limit|into)\b|\+(?:--|#)/i;
+
 function sqliLayer(layer: string, pathMode: boolean, d: DetectOptions): Match | null {
   const m = detectSqli(layer, d);
   if (m !== null) return m;
   // '+' used as a space where the application would not decode it (paths, %2B)
-  if (layer.indexOf('+') !== -1) {
+  if (layer.indexOf('+') !== -1 && PLUS_SQL_RE.test(layer)) {
     const p = detectSqli(layer.replaceAll('+', ' '), d);
     if (p !== null) return p;
   }

@@ -113,6 +113,15 @@ const NEEDS_RERUN_RE = /[;|&\n`<>]|bin\/|\$\(/;
 // Quotes, backslashes and empty expansions a shell removes inside a word: c'a't, c\at, c$@at, c${x}at.
 const EVASION_RE = /(?<=[\w/])(?:''|""|'(?=\w)|"(?=\w)|\\(?=[\w/])|\$@|\$\*|\$!|\$-|\$\d|\$\{[a-z_]?\}|``)+(?=[\w/'"])|(?<=[\w/])['"](?=[\w/])/g;
 
+/** Quotes alone inside a word are shell quoting only in pairs (c'a't, ca't'); one is an apostrophe (I'd, don't). */
+function contraction(text: string, word: string, at: number): boolean {
+  if (/[\\$`]/.test(word)) return false;
+  let quotes = word.length - word.replace(/['"]/g, '').length;
+  if (text[at + word.length] === "'" || text[at + word.length] === '"') quotes++;
+  if (text[at - 1] === "'" || text[at - 1] === '"') quotes++;
+  return quotes % 2 === 1;
+}
+
 /** Detects shell command injection in one decoded value. */
 export function detectCmdi(value: string, opts: DetectOptions): Match | null {
   const lower = value.toLowerCase();
@@ -122,7 +131,8 @@ export function detectCmdi(value: string, opts: DetectOptions): Match | null {
   if (!/['"\\$`]/.test(lower)) return null;
   if (opts.skip === null || !opts.skip('cmdi.evasion')) {
     for (const w of lower.matchAll(EVADED_WORD_RE)) {
-      if (COMMANDS.has(w[0].replace(/[^a-z]/g, ''))) return { rule: 'cmdi.evasion', fragment: lower.slice(w.index) };
+      if (!COMMANDS.has(w[0].replace(/[^a-z]/g, '')) || contraction(lower, w[0], w.index)) continue;
+      return { rule: 'cmdi.evasion', fragment: lower.slice(w.index) };
     }
   }
   if (!NEEDS_RERUN_RE.test(lower)) return null;

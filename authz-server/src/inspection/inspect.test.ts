@@ -259,6 +259,7 @@ describe('decoders attackers use', () => {
 describe('API-tolerant precision', () => {
   it.each([
     ["names with apostrophes", "/customers?lastName=O%27Brien&first=D%27Angelo"],
+    ['contractions that spell commands without the apostrophe', "/s?q=I%27d%20like%20it%20%26%20we%27d%20go%3B%20I%27d%20say%20yes"],
     ['search text with SQL words', '/search?q=select%20a%20union%20representative%20or%20drop%20shipping'],
     ['a Mongo-style JSON filter', '/products?filter=%7B%22price%22%3A%7B%22%24gte%22%3A10%7D%2C%22%24or%22%3A%5B%7B%22a%22%3A1%7D%5D%7D'],
     ['an OData filter', "/odata/Products?%24filter=startswith(Name%2C%20%27O%27%27Brien%27)%20or%20Rating%20ge%204"],

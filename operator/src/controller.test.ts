@@ -32,23 +32,29 @@ function harness(initial: PolicyObject[], opts: { leader?: boolean; replicas?: R
   const controller = new Controller({
     policies: { list: () => [...policies.values()], get: (name, ns) => policies.get(`${ns}/${name}`) },
     secrets: { list: () => [] },
-    publish: (s) => {
-      published.push(s);
-      history.record(s);
+    publisher: {
+      publish: (s) => {
+        published.push(s);
+        history.record(s);
+      },
+      lookup: history.lookup,
     },
-    lookup: history.lookup,
     replicas: () => state.replicas,
-    writeStatus: async (target, status) => {
-      statusWrites.push({ target, status });
-      // what the informer would then deliver
-      const key = `${target.namespace}/${target.name}`;
-      const cur = policies.get(key);
-      if (cur) policies.set(key, { ...cur, metadata: { ...cur.metadata, resourceVersion: String(Number(cur.metadata?.resourceVersion ?? 0) + 1) }, status });
-      return 'ok';
+    statusWriter: {
+      write: async (target, status) => {
+        statusWrites.push({ target, status });
+        // what the informer would then deliver
+        const key = `${target.namespace}/${target.name}`;
+        const cur = policies.get(key);
+        if (cur) policies.set(key, { ...cur, metadata: { ...cur.metadata, resourceVersion: String(Number(cur.metadata?.resourceVersion ?? 0) + 1) }, status });
+        return 'ok';
+      },
     },
-    writeConfigMap: async () => {},
-    recordEvent: async (target, ev) => {
-      events.push({ target, ev });
+    configMapWriter: { write: async () => {} },
+    events: {
+      record: async (target, ev) => {
+        events.push({ target, ev });
+      },
     },
     enqueue: (k) => queued.push(k),
     isLeader: () => state.leader,

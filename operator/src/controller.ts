@@ -76,13 +76,13 @@ export interface CompileState {
 export interface ControllerDeps {
   policies: { list(): readonly PolicyObject[]; get(name: string, namespace?: string): PolicyObject | undefined };
   secrets: { list(): readonly object[] };
-  publish(snapshot: Snapshot): void;
-  lookup: VersionLookup;
+  /** New snapshot versions go out here; `lookup` says which generations a published version holds. */
+  publisher: { publish(snapshot: Snapshot): void; lookup: VersionLookup };
   /** authz-server replicas across all operator replicas, with their ACK state. */
   replicas(): ReplicaState[];
-  writeStatus(target: EventTarget, status: OwnedStatus): Promise<'ok' | 'gone'>;
-  writeConfigMap(snapshot: Snapshot): Promise<void>;
-  recordEvent(target: EventTarget, ev: PolicyEvent): Promise<void>;
+  statusWriter: { write(target: EventTarget, status: OwnedStatus): Promise<'ok' | 'gone'> };
+  configMapWriter: { write(snapshot: Snapshot): Promise<void> };
+  events: { record(target: EventTarget, ev: PolicyEvent): Promise<void> };
   enqueue(key: string): void;
   isLeader(): boolean;
   /** Until when (ms epoch) an Enforced=True condition is kept while authz-servers reconnect after a leader change. */
@@ -225,7 +225,7 @@ export class Controller {
     this.#state = state;
     // publish
     if (previous?.snapshot.version !== state.snapshot.version) {
-      this.#d.publish(state.snapshot);
+      this.#d.publisher.publish(state.snapshot);
       this.#logger.info(
         { version: state.snapshot.version, previous: previous?.snapshot.version ?? null, policies: state.snapshot.policies.length, rejected: [...state.violations.values()].filter((v) => !v.included).length },
         'snapshot published',
@@ -251,7 +251,7 @@ export class Controller {
     const id = idOf(obj);
     const generation = obj.metadata?.generation ?? 1;
     const accepted = acceptedCondition(state.violations.get(id), generation);
-    let enforced: DesiredCondition = enforcedCondition(id, generation, state.included.has(id), this.#d.replicas(), this.#d.lookup);
+    let enforced: DesiredCondition = enforcedCondition(id, generation, state.included.has(id), this.#d.replicas(), this.#d.publisher.lookup);
     let requeueAfterMs: number | null = null;
     const graceLeft = this.#d.enforcedGraceUntil() - now.getTime();
     if (graceLeft > 0 && (enforced.reason === 'NoReplicas' || enforced.reason === 'Pending')) {
@@ -282,7 +282,7 @@ export class Controller {
     const written = this.#written.get(key);
     if (written && written.rv === obj.metadata?.resourceVersion && written.json === json) return requeue;
     const target = targetOf(obj);
-    const result = await this.#d.writeStatus(target, status);
+    const result = await this.#d.statusWriter.write(target, status);
     this.#d.metrics?.statusPatches.inc({ result });
     if (result === 'gone') return undefined;
     this.#written.set(key, { rv: obj.metadata?.resourceVersion, json });
@@ -290,13 +290,13 @@ export class Controller {
       { policy: id, generation, conditions: Object.fromEntries(status.conditions.map((c) => [c.type, `${c.status}/${c.reason}`])) },
       'status updated',
     );
-    for (const ev of transitionEvents(obj.status?.conditions, status.conditions)) await this.#d.recordEvent(target, ev);
+    for (const ev of transitionEvents(obj.status?.conditions, status.conditions)) await this.#d.events.record(target, ev);
     return requeue;
   }
 
   async #reconcileConfigMap(): Promise<HandlerResult> {
     if (!this.#d.isLeader() || !this.#state) return undefined;
-    await this.#d.writeConfigMap(this.#state.snapshot);
+    await this.#d.configMapWriter.write(this.#state.snapshot);
     return undefined;
   }
 }

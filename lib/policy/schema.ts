@@ -219,6 +219,8 @@ export const ConditionSchema = Type.Object({
 /** The `status` subresource. */
 export const PolicyStatusSchema = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
+  enforcedGeneration: Type.Optional(Type.Integer({ description: 'Generation the authz-servers are given: the current one, or the last accepted one while the current is refused.' })),
+  enforcingReplicas: Type.Optional(Type.String({ description: 'authz-server replicas enforcing that generation / replicas connected, e.g. "2/2".' })),
   snapshotVersion: Type.Optional(Type.String()),
   conditions: Type.Optional(
     Type.Array(ConditionSchema, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
@@ -263,7 +265,12 @@ export const PRINTER_COLUMNS = [
   { name: 'Hosts', type: 'string', jsonPath: '.spec.hosts' },
   { name: 'Mode', type: 'string', jsonPath: '.spec.mode' },
   { name: 'Accepted', type: 'string', jsonPath: '.status.conditions[?(@.type=="Accepted")].status' },
+  { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Accepted")].reason', priority: 1 },
   { name: 'Enforced', type: 'string', jsonPath: '.status.conditions[?(@.type=="Enforced")].status' },
+  { name: 'Replicas', type: 'string', jsonPath: '.status.enforcingReplicas', description: 'authz-server replicas enforcing the generation in force / connected' },
+  { name: 'Generation', type: 'integer', jsonPath: '.metadata.generation' },
+  { name: 'Observed', type: 'integer', jsonPath: '.status.observedGeneration', description: 'Generation the status describes; behind Generation = status is stale' },
+  { name: 'In-Force', type: 'integer', jsonPath: '.status.enforcedGeneration', description: 'Generation enforced (behind Generation = a refused edit)' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ] as const;
 

@@ -2,11 +2,11 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { Snapshot } from '../../lib/policy/snapshot.ts';
-import { CONFIGMAP_KEY, Controller, SNAPSHOT_KEY, compileFromCache, statusKey, type PolicyObject } from './controller.ts';
+import { ACCEPTED_KEY, CONFIGMAP_KEY, Controller, SNAPSHOT_KEY, compileFromCache, statusKey, type PolicyObject } from './controller.ts';
 import { VersionHistory } from './distribution.ts';
 import type { EventTarget } from './events.ts';
 import { MAX_CONFIGMAP_PAYLOAD_BYTES, SnapshotTooLargeError, snapshotConfigMap } from './snapshot-configmap.ts';
-import type { OwnedStatus, PolicyEvent, ReplicaState } from './status.ts';
+import { statusView, type OwnedStatus, type PolicyEvent, type ReplicaState } from './status.ts';
 
 const NOW = new Date('2026-05-01T10:00:00Z');
 
@@ -46,7 +46,7 @@ function harness(initial: PolicyObject[], opts: { leader?: boolean; replicas?: R
         // what the informer would then deliver
         const key = `${target.namespace}/${target.name}`;
         const cur = policies.get(key);
-        if (cur) policies.set(key, { ...cur, metadata: { ...cur.metadata, resourceVersion: String(Number(cur.metadata?.resourceVersion ?? 0) + 1) }, status });
+        if (cur) policies.set(key, { ...cur, metadata: { ...cur.metadata, resourceVersion: String(Number(cur.metadata?.resourceVersion ?? 0) + 1) }, status: statusView(status) });
         return 'ok';
       },
     },
@@ -95,7 +95,7 @@ describe('Controller', () => {
     const h = harness([pol('a', { hosts: ['a.example.com'] })]);
     await h.controller.handle(SNAPSHOT_KEY);
     expect(h.published).toHaveLength(1);
-    expect(h.queued).toEqual([CONFIGMAP_KEY, statusKey('shop', 'a')]);
+    expect(h.queued).toEqual([CONFIGMAP_KEY, ACCEPTED_KEY, statusKey('shop', 'a')]);
     h.queued.length = 0;
     await h.controller.handle(SNAPSHOT_KEY);
     expect(h.published).toHaveLength(1);
@@ -166,6 +166,8 @@ describe('Controller', () => {
   it('keeps Enforced=True during the grace period after a leader change while replicas reconnect', async () => {
     const enforced = {
       observedGeneration: 1,
+      enforcedGeneration: 1,
+      enforcingReplicas: '1/1',
       conditions: [
         { type: 'Accepted', status: 'True' as const, reason: 'Compiled', message: 'The policy is valid and compiled into the snapshot.', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' },
         { type: 'Enforced', status: 'True' as const, reason: 'Acknowledged', message: 'Every connected authz-server replica enforces generation 1.', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' },

@@ -177,7 +177,7 @@ describe('operator on a real API server', () => {
     await waitFor('the next second', () => Date.now(), (now) => now >= created + 1000, 3_000);
     await apply(KC, [policy('newer', appNs, { hosts: [shared, 'newer-only.example.com'] })]);
     const newer = await waitForCondition(KC, appNs, 'newer', 'Accepted', 'False', 'Conflict');
-    expect(condition(newer, 'Accepted')?.message).toContain(`already claimed by older policy ${appNs}/older`);
+    expect(condition(newer, 'Accepted')?.message).toContain(`are owned by ${appNs}/older (Enforce), which keeps them`);
     expect(condition(await getPolicy(KC, appNs, 'older'), 'Accepted')?.status).toBe('True');
     expect(await verdictOf(client, { host: shared, method: 'POST' })).toBe('access');
     expect(await verdictOf(client, { host: 'newer-only.example.com' })).toBe('no-policy');

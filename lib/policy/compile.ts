@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { canonicalJson } from './canonical-json.ts';
 import { globToRegex, parseDurationMs, pathPatternToRegex } from './patterns.ts';
-import type { PolicyDocument, PolicySpec } from './schema.ts';
+import { BOT_SCORES_ORDER, CLAIMS_NEED_JWT, CLAIM_KEY_NEEDS_JWT, type PolicyDocument, type PolicySpec } from './schema.ts';
 import type {
   CompiledApiKey,
   CompiledPattern,
@@ -192,7 +192,7 @@ function compileRateLimit(rl: NonNullable<PolicySpec['rateLimits']>[number], i: 
   const key = rl.key.map((k, j) => parseKeyPart(k, `${field}.key[${j}]`));
   key.forEach((k, j) => {
     if (k.kind === 'claim' && !hasJwt) {
-      throw new SpecError(`${field}.key[${j}]`, `"claim:${k.name}" needs spec.authentication.jwt`);
+      throw new SpecError(`${field}.key[${j}]`, CLAIM_KEY_NEEDS_JWT);
     }
   });
   return {
@@ -226,7 +226,7 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): Compiled {
   const denyScore = bot.denyScore ?? 80;
   const challengeScore = bot.challengeScore ?? 50;
   if (challengeScore > denyScore) {
-    throw new SpecError('spec.bot.challengeScore', `challengeScore (${challengeScore}) must not exceed denyScore (${denyScore})`);
+    throw new SpecError('spec.bot.challengeScore', BOT_SCORES_ORDER);
   }
   const names = new Set<string>();
   (spec.rateLimits ?? []).forEach((rl, i) => {
@@ -236,7 +236,7 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): Compiled {
 
   if (spec.rules?.some((r) => r.claims !== undefined) && !jwtSpec) {
     const i = spec.rules.findIndex((r) => r.claims !== undefined);
-    throw new SpecError(`spec.rules[${i}].claims`, 'claims can only match a verified JWT: set spec.authentication.jwt');
+    throw new SpecError(`spec.rules[${i}].claims`, CLAIMS_NEED_JWT);
   }
   const { keys: allKeys, missing, problems } = apiKeys(spec, namespace, secrets);
   const apiKeySpec = authn.apiKeys;

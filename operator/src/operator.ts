@@ -22,6 +22,7 @@ import { serverCredentials } from '../../lib/process/tls.ts';
 import { IstioSync, type PolicyLike } from './istio.ts';
 import { SnapshotConfigMapWriter } from './snapshot-configmap.ts';
 import { SnapshotPublisher } from './publisher.ts';
+import { AcceptedStore } from './accepted-store.ts';
 import { StatusWriter } from './status-writer.ts';
 import type { ReplicaState } from './status.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -87,6 +88,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
     onAck: (result) => metrics.acks.inc({ result }),
   });
   const publisher = new SnapshotPublisher(server, metrics);
+  const acceptedStore = new AcceptedStore({ core, name: config.acceptedConfigMap, namespace: config.namespace, logger: log });
   reportWriter = new ReportWriter({ core, namespace: config.namespace, identity: config.identity, intervalMs: config.reportIntervalMs, source: () => server.replicas(), logger: log });
 
   // informers (they only enqueue keys)
@@ -154,6 +156,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
     publisher,
     replicas,
     statusWriter: new StatusWriter(custom),
+    acceptedStore,
     configMapWriter: new SnapshotConfigMapWriter({ core, name: config.snapshotConfigMap, namespace: config.namespace, gzipAboveBytes: config.gzipAboveBytes, logger: log }),
     events,
     enqueue: (key) => queue.add(key),
@@ -213,6 +216,8 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
   // Informers first; the queue starts once the caches hold a full list, so the first snapshot is never partial.
   const readyPromise = (async () => {
     await Promise.all([policies.start(), secrets.start(), reportInformer.start()]);
+    // before the first compile: a policy refused right now still has its last accepted generation to fall back on
+    controller.seedAccepted(await acceptedStore.load());
     if (stopped) return;
     synced = true;
     queue.add(SNAPSHOT_KEY);

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { markdownTable } from '../../lib/process/flags.ts';
+import { FLAGS as AUTHZ_FLAGS } from '../../authz-server/src/app/config.ts';
 import { FLAGS as OPERATOR_FLAGS } from '../../operator/src/config.ts';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -21,6 +22,10 @@ function tableAfter(heading: string): string {
 }
 
 describe('README flag tables', () => {
+  it('the authz-server Configuration section lists exactly the authz-server flags', () => {
+    expect(tableAfter('## Configuration (authz-server)')).toBe(markdownTable(AUTHZ_FLAGS));
+  });
+
   it('the Operator section lists exactly the operator flags', () => {
     expect(tableAfter('## Operator')).toBe(markdownTable(OPERATOR_FLAGS));
   });

@@ -153,17 +153,20 @@ describe('operator on a real API server', () => {
     expect(again.status).toEqual(after.status);
   });
 
-  it('marks a spec the compiler refuses as Accepted=False InvalidSpec (with the field), and recovers', async () => {
+  it('marks a new spec the compiler refuses as Accepted=False InvalidSpec (with the field), and recovers', async () => {
+    // admitted by the CRD (no CEL rule can compare list items at this size), refused by the compiler
     const host = 'invalid.example.com';
-    await apply(KC, [policy('broken', appNs, { hosts: [host], bot: { mode: 'Enforce', allow: { cidrs: ['300.1.2.3/8'] } } })]);
+    const keys = (second: string) => [{ consumer: 'a', sha256: 'a'.repeat(64) }, { consumer: second, sha256: 'a'.repeat(64) }];
+    await apply(KC, [policy('broken', appNs, { hosts: [host], authentication: { apiKeys: { keys: keys('b') } } })]);
     const p = await waitForCondition(KC, appNs, 'broken', 'Accepted', 'False', 'InvalidSpec');
-    expect(condition(p, 'Accepted')?.message).toContain('spec.bot.allow.cidrs[0]: invalid CIDR "300.1.2.3/8"');
+    expect(condition(p, 'Accepted')?.message).toContain('spec.authentication.apiKeys.keys[1]: one key is claimed by consumers "a" and "b"');
     expect(condition(p, 'Enforced')).toMatchObject({ status: 'False', reason: 'NotAccepted' });
+    // never accepted, so nothing to fall back on: its host answers no-policy (fail closed)
     expect(await verdictOf(client, { host })).toBe('no-policy');
     const { value: events } = await waitFor('InvalidSpec event', () => eventsFor(KC, appNs, 'broken'), (es) => es.some((e) => e.reason === 'InvalidSpec'));
-    expect(events.find((e) => e.reason === 'InvalidSpec')).toMatchObject({ type: 'Warning', note: expect.stringContaining('invalid CIDR') });
+    expect(events.find((e) => e.reason === 'InvalidSpec')).toMatchObject({ type: 'Warning', note: expect.stringContaining('one key is claimed') });
 
-    await applyAndWait('fix invalid spec', [policy('broken', appNs, { hosts: [host], bot: { mode: 'Enforce', allow: { cidrs: ['10.0.0.0/8'] } } })], () => verdictOf(client, { host }), 'allow');
+    await applyAndWait('fix invalid spec', [policy('broken', appNs, { hosts: [host], authentication: { apiKeys: { keys: keys('a') } } })], () => verdictOf(client, { host }), 'allow');
     await waitForCondition(KC, appNs, 'broken', 'Accepted', 'True', 'Compiled');
     await waitForCondition(KC, appNs, 'broken', 'Enforced', 'True', 'Acknowledged');
   });

@@ -2,6 +2,7 @@
  * Kubernetes plumbing for the operator: API clients from a kubeconfig, patch content types, error codes, and
  * informers that restart themselves (client-node's ListWatch stops on a watch or list error).
  */
+import { backoffDelay } from '../../lib/process/backoff.ts';
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -170,9 +171,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   #onError(err: unknown): void {
     this.#errors++;
     if (this.#stopped) return;
-    const cap = this.#opts.maxBackoffMs ?? 30_000;
-    const d = Math.min(cap, 500 * 2 ** Math.min(this.#attempt++, 16));
-    const delay = Math.round(d / 2 + (Math.random() * d) / 2);
+    const delay = backoffDelay(this.#attempt++, { initialMs: 500, maxMs: this.#opts.maxBackoffMs ?? 30_000 });
     this.#logger.warn({ err: describeApiError(err), retryInMs: delay }, 'list/watch failed; restarting');
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => void this.#run(), delay);

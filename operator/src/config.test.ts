@@ -13,9 +13,9 @@ describe('operator config', () => {
       httpPort: 8080,
       leaderElect: true,
       leaseName: 'palisade-operator',
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
+      leaseDurationMs: 8_000,
+      renewDeadlineMs: 5_000,
+      retryPeriodMs: 1_000,
       snapshotConfigMap: 'palisade-snapshot',
       apiKeyLabel: 'palisade.dev/api-key',
     });

@@ -61,6 +61,8 @@ export interface Runtime {
   compiledAt: string;
   loadedAt: number;
   policies: Map<string, RuntimePolicy>;
+  /** The hosts the snapshot covers: exact ones and "*.suffix" wildcards. */
+  hosts: readonly string[];
   /** Finds the policy for a normalised host: exact first, then the longest wildcard suffix. */
   policyFor(host: string): RuntimePolicy | undefined;
 }
@@ -180,6 +182,7 @@ export function buildRuntime(snapshot: Snapshot, opts: RuntimeOptions = {}, now 
     compiledAt: snapshot.compiledAt,
     loadedAt: now,
     policies,
+    hosts: [...exact.keys(), ...wildcards.map(([suffix]) => `*${suffix}`)],
     policyFor(host: string): RuntimePolicy | undefined {
       const id = exact.get(host) ?? wildcards.find(([suffix]) => host.endsWith(suffix) && host.length > suffix.length)?.[1];
       return id === undefined ? undefined : policies.get(id);

@@ -203,6 +203,7 @@ function compileRateLimit(rl: NonNullable<PolicySpec['rateLimits']>[number], i: 
     requests: rl.requests,
     periodMs: parseDurationMs(rl.period),
     burst: rl.burst ?? 0,
+    ...(rl.whenKeyPartMissing === 'Skip' ? { skipWhenKeyPartMissing: true as const } : {}),
   };
 }
 

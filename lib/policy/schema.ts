@@ -139,6 +139,11 @@ const RateLimit = Type.Object(
     requests: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
     period: Duration,
     burst: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 })),
+    whenKeyPartMissing: Type.Optional(
+      Type.Union([Type.Literal('Share'), Type.Literal('Skip')], {
+        description: 'Requests that lack a key part (no header, no session, anonymous): Share = they share one bucket (default), Skip = this limit does not apply to them.',
+      }),
+    ),
   },
   strict,
 );

@@ -46,6 +46,8 @@ export interface CompiledRateLimit {
   requests: number;
   periodMs: number;
   burst: number;
+  /** Set when requests lacking a key part are not limited by this limit (absent: they share one bucket). */
+  skipWhenKeyPartMissing?: true;
 }
 
 /** Where the session id of a request is read from. */

@@ -33,6 +33,16 @@ describe('palisade validate', () => {
   });
 });
 
+describe('palisade validate warnings', () => {
+  it('warns (exit 0) when a rate-limit key part can be absent and the limit does not say what then', async () => {
+    const dir = await writePolicyDir([policyDoc('limits', { hosts: ['ok.local'], rateLimits: [{ name: 'per-user', key: ['header:x-user'], requests: 10, period: '1m' }] })]);
+    const r = palisade('validate', dir.dir);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/warning: shop\/limits: at spec\.rateLimits\[0\]\.key\[0\]: "header:x-user" can be absent .*whenKeyPartMissing: Skip/);
+    await dir.cleanup();
+  });
+});
+
 describe('palisade check', () => {
   const allowed = JSON.stringify({
     host: 'api.example.com',

@@ -17,6 +17,7 @@ import { buildRuntime } from '../pipeline/runtime.ts';
 import { compile } from '../../../lib/policy/compile.ts';
 import { formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
 import { secretsFrom } from '../../../lib/policy/secrets.ts';
+import { lintPolicy } from '../../../lib/policy/lint.ts';
 import { MemoryCounterStore } from '../store/memory-store.ts';
 import { RateLimiter } from '../pipeline/rate-limiter.ts';
 
@@ -48,6 +49,7 @@ export async function validateCommand(paths: string[], out: Out, err: Out): Prom
       problems++;
     }
   }
+  for (const doc of loaded.documents) for (const w of lintPolicy(doc)) err(`warning: ${w.policy}: at ${w.field}: ${w.message}`);
   for (const p of snapshot.policies) out(`ok: ${p.id} (hosts ${p.hosts.join(', ')})`);
   if (loaded.documents.length === 0 && loaded.errors.length === 0) {
     err(`error: no ApiProtectionPolicy documents in ${paths.join(', ')}`);

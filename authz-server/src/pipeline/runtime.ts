@@ -35,6 +35,8 @@ export interface RuntimeRateLimit {
   requests: number;
   periodMs: number;
   burst: number;
+  /** Requests lacking a key part are not limited (else they share one bucket). */
+  skipWhenKeyPartMissing: boolean;
 }
 
 /** Everything one policy needs at request time. */
@@ -154,6 +156,7 @@ function runtimePolicy(p: CompiledPolicy, opts: RuntimeOptions): RuntimePolicy {
       requests: rl.requests,
       periodMs: rl.periodMs,
       burst: rl.burst,
+      skipWhenKeyPartMissing: rl.skipWhenKeyPartMissing === true,
     })),
     inspection: p.inspection,
     anyInspection: p.inspection.sqlInjection || p.inspection.xss || p.inspection.pathTraversal,

@@ -130,6 +130,13 @@ describe('palisade check', () => {
     expect(out.response.denied_response.status.code).toBe(401);
   });
 
+  it('an access denial names the rule that came closest and what it failed on', () => {
+    const req = JSON.stringify({ host: 'api.example.com', method: 'DELETE', path: '/orders/42', principal: 'spiffe://cluster.local/ns/shop/sa/frontend', headers: { 'x-api-key': 'demo-mobile-key' } });
+    const r = palisade('check', '--policies', 'examples/policies', '--request', req);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/rules\s+deny\s+no rule matches DELETE \/orders\/42; closest is rule 0: method DELETE not in \[GET, HEAD\]$/m);
+  });
+
   it('rejects a request that is not JSON with exit 2', () => {
     const r = palisade('check', '--policies', 'examples/policies', '--request', '{nope');
     expect(r.code).toBe(2);

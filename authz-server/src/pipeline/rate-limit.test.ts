@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../../lib/policy/compile.ts';
-import { MISSING_PART, planRateLimits } from './rate-limit.ts';
+import { MISSING_PART, judgeRateLimits, planRateLimits } from './rate-limit.ts';
 import { toRequestContext } from './request.ts';
 import { buildRuntime } from './runtime.ts';
 import { hashKeyParts } from '../store/keys.ts';
@@ -32,5 +32,16 @@ describe('planRateLimits: a key part the request lacks', () => {
     expect(planRateLimits(p, request({ 'x-user': 'alice' }), null, null)).toHaveLength(1);
     // a literal "-" is a value like any other, not a missing part
     expect(planRateLimits(p, request({ 'x-user': MISSING_PART }), null, null)).toHaveLength(1);
+  });
+});
+
+describe('judgeRateLimits headers', () => {
+  it('ratelimit-limit is the capacity (requests + burst), so remaining never exceeds it', () => {
+    const limit = { name: 'per-ip', methods: null, paths: null, key: [], requests: 20, periodMs: 1000, burst: 40, skipWhenKeyPartMissing: false };
+    const planned = [{ limit, op: { key: 'k', requests: 20, periodMs: 1000, burst: 40 } }];
+    // a fresh bucket: the store reports requests as its limit and the whole capacity as remaining
+    const { info } = judgeRateLimits(planned, [{ allowed: true, limit: 20, remaining: 59, resetMs: 50, retryAfterMs: 0 }]);
+    expect(info).toMatchObject({ limit: 60, remaining: 59 });
+    expect(info!.remaining).toBeLessThanOrEqual(info!.limit);
   });
 });

@@ -72,11 +72,13 @@ export function planRateLimits(policy: RuntimePolicy, req: RequestContext, consu
   return planned;
 }
 
-function info(name: string, r: RateLimitResult): RateLimitInfo {
+/** `limit` is the bucket's capacity (requests + burst), so `remaining` never exceeds it. */
+function info(rl: RuntimeRateLimit, r: RateLimitResult): RateLimitInfo {
+  const capacity = rl.requests + rl.burst;
   return {
-    name,
-    limit: r.limit,
-    remaining: Math.max(0, r.remaining),
+    name: rl.name,
+    limit: capacity,
+    remaining: Math.min(capacity, Math.max(0, r.remaining)),
     resetSeconds: Math.ceil(r.resetMs / 1000),
     retryAfterSeconds: Math.max(1, Math.ceil(r.retryAfterMs / 1000)),
   };
@@ -89,7 +91,7 @@ export function judgeRateLimits(planned: PlannedLimit[], results: RateLimitResul
     const r = results[i];
     const p = planned[i];
     if (!r || !p) continue;
-    const inf = info(p.limit.name, r);
+    const inf = info(p.limit, r);
     if (!r.allowed) return { denial: { reason: 'rate-limit', detail: `limit ${p.limit.name} exceeded`, rateLimit: inf }, info: inf };
     if (tightest === null || inf.remaining < tightest.remaining) tightest = inf;
   }

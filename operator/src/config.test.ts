@@ -3,11 +3,11 @@ import { ConfigError, FLAGS, USAGE, parseConfig } from './config.ts';
 
 describe('operator config', () => {
   it('has production defaults', () => {
-    const c = parseConfig([], { POD_NAME: 'palisade-operator-7d9f', POD_NAMESPACE: 'palisade' });
+    const c = parseConfig([], { POD_NAME: 'palisade-operator-7d9f', POD_NAMESPACE: 'palisade-system' });
     expect(c).toMatchObject({
       kubeconfig: null,
       watchNamespace: null,
-      namespace: 'palisade',
+      namespace: 'palisade-system',
       identity: 'palisade-operator-7d9f',
       grpcPort: 9002,
       httpPort: 8080,

@@ -16,13 +16,12 @@ import { captureLogger, startTestServer } from '../support/policies.ts';
 import {
   apply,
   condition,
-  createNamespace,
   eventsFor,
   getJson,
   getPolicy,
-  installCrd,
   kubectlOk,
   policy,
+  startOperatorWithAuthz,
   startTestOperator,
   waitForCondition,
 } from '../support/kube.ts';
@@ -75,14 +74,8 @@ describe('operator on a real API server', () => {
   }
 
   beforeAll(async () => {
-    await installCrd(KC);
-    opNs = await createNamespace(KC, 'pal-op');
-    appNs = await createNamespace(KC, 'pal-app');
     dir = await mkdtemp(join(tmpdir(), 'palisade-k8s-'));
-    operator = await startTestOperator({ kubeconfig: KC, namespace: opNs, watchNamespace: appNs, logger: log.logger });
-    authz = await startTestServer(['--operator', `127.0.0.1:${operator.grpcPort}`], log.logger);
-    client = authzClient(authz.grpcPort);
-    await waitFor('authz-server connected', () => operator.replicas().length, (n) => n === 1);
+    ({ opNs, appNs, operator, authz, client } = await startOperatorWithAuthz(KC, 'pal-app', log.logger));
   });
 
   afterAll(async () => {

@@ -113,9 +113,15 @@ export function toCheckRequest(input: unknown): CheckRequest {
   };
 }
 
-async function readRequest(requestArg: string): Promise<CheckRequest> {
-  const text = requestArg.startsWith('@') ? await readFile(requestArg.slice(1), 'utf8') : requestArg;
-  return toCheckRequest(JSON.parse(text));
+/** The --request argument (JSON or @file) as a CheckRequest; null after reporting why it is not one. */
+async function readRequest(requestArg: string, err: Out): Promise<CheckRequest | null> {
+  try {
+    const text = requestArg.startsWith('@') ? await readFile(requestArg.slice(1), 'utf8') : requestArg;
+    return toCheckRequest(JSON.parse(text));
+  } catch (e) {
+    err(`error: --request: ${(e as Error).message}`);
+    return null;
+  }
 }
 
 function responseHeaders(res: CheckResponse): Record<string, string> {
@@ -125,13 +131,8 @@ function responseHeaders(res: CheckResponse): Record<string, string> {
 
 /** `palisade check --server`: the request to a live authz-server; returns the exit code. */
 export async function checkServerCommand(server: string, requestArg: string, asJson: boolean, out: Out, err: Out, timeoutMs = 5000): Promise<number> {
-  let request: CheckRequest;
-  try {
-    request = await readRequest(requestArg);
-  } catch (e) {
-    err(`error: --request: ${(e as Error).message}`);
-    return 2;
-  }
+  const request = await readRequest(requestArg, err);
+  if (request === null) return 2;
   const { authorization } = envoyServices();
   const client = new authorization(server, grpc.credentials.createInsecure());
   try {
@@ -169,13 +170,8 @@ export async function checkCommand(policies: string[], requestArg: string, asJso
     for (const p of load.problems) err(`error: ${p}`);
     return 2;
   }
-  let request: CheckRequest;
-  try {
-    request = await readRequest(requestArg);
-  } catch (e) {
-    err(`error: --request: ${(e as Error).message}`);
-    return 2;
-  }
+  const request = await readRequest(requestArg, err);
+  if (request === null) return 2;
   const store = new MemoryCounterStore();
   try {
     const runtime = buildRuntime(load.snapshot);

@@ -143,6 +143,29 @@ describe('Controller', () => {
     expect(h.events.find((e) => e.target.name === 'new')?.ev).toMatchObject({ type: 'Warning', reason: 'Conflict' });
   });
 
+  it('keeps the last accepted generation in force when a new one is refused, and remembers it for the store', async () => {
+    const keys = (second: string) => ({ hosts: ['a.example.com'], authentication: { apiKeys: { keys: [{ consumer: 'x', sha256: 'a'.repeat(64) }, { consumer: second, sha256: 'a'.repeat(64) }] } } });
+    const h = harness([pol('a', keys('x'))]);
+    h.queued.push(SNAPSHOT_KEY);
+    await h.drain();
+    expect(h.controller.lastAccepted.get('shop/a')?.metadata.generation).toBe(1);
+    h.policies.set('shop/a', pol('a', keys('y'), { generation: 2, status: h.policies.get('shop/a')?.status }));
+    h.queued.push(SNAPSHOT_KEY);
+    await h.drain();
+    expect(h.published.at(-1)?.policies.map((p) => [p.id, p.generation])).toEqual([['shop/a', 1]]);
+    expect(h.controller.lastAccepted.get('shop/a')?.metadata.generation).toBe(1);
+    const last = h.statusWrites.at(-1)?.status;
+    expect(last).toMatchObject({ observedGeneration: 2, enforcedGeneration: 1 });
+    expect(last?.conditions[0]).toMatchObject({ type: 'Accepted', status: 'False', reason: 'InvalidSpec', message: expect.stringContaining('Generation 1 stays in force') });
+    expect(h.events.at(-1)?.ev).toMatchObject({ type: 'Warning', reason: 'InvalidSpec' });
+
+    // seeded from the store after a restart: a fresh controller enforces generation 1 from its first compile
+    const fresh = harness([pol('a', keys('y'), { generation: 2 })]);
+    fresh.controller.seedAccepted(h.controller.lastAccepted);
+    await fresh.controller.handle(SNAPSHOT_KEY);
+    expect(fresh.published[0]?.policies.map((p) => p.generation)).toEqual([1]);
+  });
+
   it('leaves status alone while the cache holds a generation the last compile has not seen', async () => {
     const h = harness([pol('a', { hosts: ['a.example.com'] })]);
     await h.controller.handle(SNAPSHOT_KEY);

@@ -8,7 +8,7 @@
  * and a refused snapshot never displaces the last good one. Lost streams are re-established with capped
  * exponential backoff and jitter.
  */
-import { backoffDelay } from '../../../lib/process/backoff.ts';
+import { Backoff } from '../../../lib/process/backoff.ts';
 import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -51,7 +51,7 @@ export class OperatorSource {
   readonly #metrics: OperatorStreamMetrics | null;
   #client: grpc.Client | null = null;
   #stream: Stream | null = null;
-  #attempt = 0;
+  readonly #backoff: Backoff;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #connected = false;
@@ -64,6 +64,7 @@ export class OperatorSource {
       credentials: grpc.credentials.createInsecure(),
       ...options,
     };
+    this.#backoff = new Backoff({ initialMs: this.#opts.initialBackoffMs, maxMs: this.#opts.maxBackoffMs, random: this.#opts.random });
     this.#logger = options.logger.child({ component: 'operator-source', operator: options.address });
     this.#metrics = options.registry ? operatorStreamMetrics(options.registry) : null;
   }
@@ -118,9 +119,9 @@ export class OperatorSource {
       const wasConnected = this.#connected;
       this.#setConnected(false);
       if (this.#closed) return;
-      const delay = backoffDelay(this.#attempt++, { initialMs: this.#opts.initialBackoffMs, maxMs: this.#opts.maxBackoffMs, random: this.#opts.random });
+      const delay = this.#backoff.next();
       const level = wasConnected ? 'warn' : 'info';
-      this.#logger[level]({ why, retryInMs: delay, attempt: this.#attempt, enforcing: this.#opts.holder.current()?.version ?? null }, 'snapshot stream down; keeping the snapshot in force and reconnecting');
+      this.#logger[level]({ why, retryInMs: delay, attempt: this.#backoff.attempt, enforcing: this.#opts.holder.current()?.version ?? null }, 'snapshot stream down; keeping the snapshot in force and reconnecting');
       this.#timer = setTimeout(() => this.#open(), delay);
       this.#timer.unref();
     };
@@ -146,7 +147,7 @@ export class OperatorSource {
       if (!applied.ok) error = applied.error;
     }
     // The stream works: the next outage starts its backoff from the beginning.
-    this.#attempt = 0;
+    this.#backoff.reset();
     if (!this.#connected) {
       this.#setConnected(true);
       this.#logger.info({ version }, 'snapshot stream established');

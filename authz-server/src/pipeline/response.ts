@@ -15,7 +15,7 @@ export const VERDICT_TABLE: Readonly<Record<DenyReason, { grpc: number; http: nu
   inspection: { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'malicious input' },
   'rate-limit': { grpc: RpcCode.RESOURCE_EXHAUSTED, http: 429, message: 'rate limited' },
   bot: { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'automated client' },
-  unavailable: { grpc: RpcCode.UNAVAILABLE, http: 503, message: 'policy store unavailable' },
+  unavailable: { grpc: RpcCode.UNAVAILABLE, http: 503, message: 'counter store or policy snapshot unavailable' },
 };
 
 /** Upstream/downstream header names Palisade sets. */

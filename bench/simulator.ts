@@ -24,7 +24,7 @@ import * as grpc from '@grpc/grpc-js';
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
 import { envoyServices, type CheckResponse } from '../authz-server/src/envoy/protos.ts';
-import { createLogger } from '../authz-server/src/logging.ts';
+import { createLogger } from '../lib/process/logging.ts';
 import { MemoryCounterStore } from '../authz-server/src/store/memory-store.ts';
 import type { HttpAccessLogEntry } from '../authz-server/src/bot/access-log.ts';
 import { accessLogEntry } from '../test/support/access-log.ts';

@@ -4,8 +4,8 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ConfigError, bool, int } from '../../authz-server/src/config-values.ts';
-import type { ServerTlsFiles } from '../../authz-server/src/tls.ts';
+import { ConfigError, bool, int } from '../../lib/process/config-values.ts';
+import type { ServerTlsFiles } from '../../lib/process/tls.ts';
 
 export { ConfigError };
 

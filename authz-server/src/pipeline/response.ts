@@ -4,9 +4,9 @@
  * message would decode as OK).
  */
 import { RpcCode, type CheckResponse, type HeaderValueOption } from '../envoy/protos.ts';
-import type { DenyReason, Outcome, RateLimitInfo } from '../pipeline/outcome.ts';
+import type { DenyReason, Outcome, RateLimitInfo } from './outcome.ts';
 
-/** gRPC code, HTTP status and message per deny reason: the verdict table of SPEC.md. */
+/** gRPC code, HTTP status and message per deny reason: the verdict table of docs/contract.md. */
 export const VERDICT_TABLE: Readonly<Record<DenyReason, { grpc: number; http: number; message: string }>> = {
   'no-policy': { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'no policy for host' },
   identity: { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'peer identity not allowed' },

@@ -12,13 +12,13 @@ import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { decodeSnapshot, parseSnapshotBytes } from './distribution/codec.ts';
+import { decodeSnapshot, parseSnapshotBytes } from '../../../lib/distribution/codec.ts';
 import {
   MAX_SNAPSHOT_MESSAGE_BYTES,
   snapshotDistribution,
   type StreamRequestMsg,
   type StreamResponseMsg,
-} from './distribution/protos.ts';
+} from '../../../lib/distribution/protos.ts';
 import type { SnapshotHolder } from './snapshot-holder.ts';
 
 export interface OperatorSourceOptions {

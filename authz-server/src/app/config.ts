@@ -3,8 +3,8 @@
  * that reads `process.env`; everything else receives an AuthzConfig.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, int } from './config-values.ts';
-import { DEFAULT_TLS_REFRESH_MS, type ClientTlsFiles, type ServerTlsFiles } from './tls.ts';
+import { ConfigError, int } from '../../../lib/process/config-values.ts';
+import { DEFAULT_TLS_REFRESH_MS, type ClientTlsFiles, type ServerTlsFiles } from '../../../lib/process/tls.ts';
 
 export { ConfigError };
 

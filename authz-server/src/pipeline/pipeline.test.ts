@@ -34,6 +34,9 @@ class CountingStore implements CounterStore {
     if (this.down) throw new StoreUnavailableError('connection refused');
     return this.#inner.evaluate(batch);
   }
+  isHealthy(): boolean {
+    return !this.down;
+  }
   close(): Promise<void> {
     return this.#inner.close();
   }

@@ -91,6 +91,20 @@ const Policy = Type.Object(
       },
       strict,
     ),
+    challenge: Type.Object(
+      {
+        action: Type.Union([Type.Literal('Challenge'), Type.Literal('Header')]),
+        difficulty: Type.Object({ min: Type.Integer({ minimum: 1, maximum: 32 }), max: Type.Integer({ minimum: 1, maximum: 32 }) }, strict),
+        passLifetimeSec: Type.Integer({ minimum: 1 }),
+        passScoreCredit: Type.Integer({ minimum: 0, maximum: 100 }),
+        networkPrefix: Type.Object({ ipv4: Type.Integer({ minimum: 0, maximum: 32 }), ipv6: Type.Integer({ minimum: 0, maximum: 128 }) }, strict),
+        exemptPaths: Type.Array(Pattern),
+        exemptMethods: Type.Array(Type.String()),
+        keys: Nullable(Type.Array(Type.String(), { minItems: 1, maxItems: 2 })),
+        keySource: Nullable(Type.String()),
+      },
+      strict,
+    ),
   },
   strict,
 );

@@ -135,6 +135,66 @@ const Inspection = Type.Object(
 
 const Cidr = Type.String({ pattern: '^[0-9a-fA-F:.]+/[0-9]{1,3}$' });
 
+/** Shortest challenge signing key, in bytes (an HMAC-SHA256 key shorter than the hash adds no strength). */
+export const CHALLENGE_KEY_MIN_BYTES = 32;
+
+/** Defaults of `bot.challenge` (the compiler applies them; the schema documents them). */
+export const CHALLENGE_DEFAULTS = {
+  action: 'Challenge',
+  difficulty: { min: 16, max: 22 },
+  passLifetime: '1h',
+  passScoreCredit: 30,
+  networkPrefix: { ipv4: 24, ipv6: 64 },
+  exemptMethods: ['OPTIONS'],
+} as const;
+
+const Challenge = Type.Object(
+  {
+    action: Type.Optional(
+      Type.Union([Type.Literal('Challenge'), Type.Literal('Header')], {
+        default: CHALLENGE_DEFAULTS.action,
+        description:
+          'What a challenge verdict does when the policy and bot mode are Enforce: Challenge (proof of work) or Header (only x-palisade-bot-verdict: challenge upstream). Monitor never challenges.',
+      }),
+    ),
+    difficulty: Type.Optional(
+      Type.Object(
+        {
+          min: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, default: CHALLENGE_DEFAULTS.difficulty.min, description: 'Leading zero bits at the challenge threshold.' })),
+          max: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, default: CHALLENGE_DEFAULTS.difficulty.max, description: 'Leading zero bits at the deny threshold.' })),
+        },
+        {
+          ...strict,
+          'x-kubernetes-validations': [{ rule: '!has(self.min) || !has(self.max) || self.min <= self.max', message: 'difficulty.min must not exceed difficulty.max' }],
+        },
+      ),
+    ),
+    passLifetime: Type.Optional(Type.String({ pattern: DURATION_PATTERN, default: CHALLENGE_DEFAULTS.passLifetime, description: 'How long a solved challenge counts: Ns | Nm | Nh.' })),
+    passScoreCredit: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 100, default: CHALLENGE_DEFAULTS.passScoreCredit, description: 'Score points a valid pass takes off a challenge verdict (a deny verdict stays a deny).' }),
+    ),
+    networkPrefix: Type.Optional(
+      Type.Object(
+        {
+          ipv4: Type.Optional(Type.Integer({ minimum: 8, maximum: 32, default: CHALLENGE_DEFAULTS.networkPrefix.ipv4 })),
+          ipv6: Type.Optional(Type.Integer({ minimum: 16, maximum: 128, default: CHALLENGE_DEFAULTS.networkPrefix.ipv6 })),
+        },
+        { ...strict, description: 'A pass holds only within the client network of this prefix length.' },
+      ),
+    ),
+    exemptPaths: Type.Optional(Type.Array(PathPattern, { maxItems: 256, description: 'Never challenged (header only), e.g. webhooks.' })),
+    exemptMethods: Type.Optional(Type.Array(HttpMethod, { maxItems: 9, default: [...CHALLENGE_DEFAULTS.exemptMethods], description: 'Never challenged (header only).' })),
+    keySecret: Type.Optional(
+      Type.String({
+        pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+        maxLength: 253,
+        description: 'Secret in the policy namespace with the signing keys: data.current (and data.previous while rotating), at least 32 characters each. Without it the server-wide key is used.',
+      }),
+    ),
+  },
+  { ...strict, description: 'What a challenge verdict does: a proof of work, and the pass that solving it earns.' },
+);
+
 const Bot = Type.Object(
   {
     mode: Type.Optional(Type.Union([Type.Literal('Enforce'), Type.Literal('Monitor'), Type.Literal('Off')], { default: 'Off' })),
@@ -150,6 +210,7 @@ const Bot = Type.Object(
         strict,
       ),
     ),
+    challenge: Type.Optional(Challenge),
   },
   {
     ...strict,

@@ -51,6 +51,24 @@ export interface CompiledRateLimit {
 /** Where the session id of a request is read from. */
 export type SessionSource = { header: string } | { cookie: string };
 
+/** What a challenge verdict does (from `bot.challenge`, defaults applied). */
+export interface CompiledChallenge {
+  action: 'Challenge' | 'Header';
+  difficulty: { min: number; max: number };
+  passLifetimeSec: number;
+  passScoreCredit: number;
+  networkPrefix: { ipv4: number; ipv6: number };
+  exemptPaths: CompiledPattern[];
+  exemptMethods: string[];
+  /**
+   * Signing keys derived for this policy from `keySecret` (current first, then previous), or null: the server-wide
+   * key signs. Whoever reads them can forge passes for this policy: protect the snapshot like a Secret.
+   */
+  keys: string[] | null;
+  /** `secret:<namespace>/<name>` when keys came from a Secret. */
+  keySource: string | null;
+}
+
 export interface CompiledPolicy {
   /** `<namespace>/<name>`. */
   id: string;
@@ -78,6 +96,7 @@ export interface CompiledPolicy {
     session: SessionSource;
     allow: { principals: CompiledPattern[]; cidrs: string[] };
   };
+  challenge: CompiledChallenge;
 }
 
 /** Host -> policy id lookup. Exact hosts win over wildcards; the longest wildcard suffix wins. */

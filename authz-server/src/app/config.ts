@@ -42,7 +42,17 @@ export interface AuthzConfig {
   tlsRefreshMs: number;
   /** Processes serving the gRPC and HTTP ports (node:cluster; 1 = no cluster). */
   workers: number;
+  /** File with the server-wide challenge signing key(s), one per line, the first signs; null = a random key. */
+  challengeKeyFile: string | null;
+  /**
+   * A random server-wide key the cluster primary hands to its workers when there is no key file, so that every
+   * worker accepts the others' passes (internal: set through the environment by the primary only).
+   */
+  challengeSharedKey: string | null;
 }
+
+/** Environment variable through which the cluster primary hands its random challenge key to the workers. */
+export const SHARED_CHALLENGE_KEY_ENV = 'PALISADE_INTERNAL_CHALLENGE_KEY';
 
 /** Help text for --help and config errors. */
 export const USAGE = `Usage: authz-server [options]
@@ -65,6 +75,8 @@ export const USAGE = `Usage: authz-server [options]
   --operator-ca <file>      connect to the operator over TLS, verified with this CA  env PALISADE_OPERATOR_CA
   --workers <n>             worker processes sharing the ports (node:cluster;     env PALISADE_WORKERS
                             default 1); counters need --redis to be shared
+  --challenge-key-file <f>  server-wide challenge signing key(s), one per line,  env PALISADE_CHALLENGE_KEY_FILE
+                            first signs (default: a random key per start)
 `;
 
 /** Parses argv (without node and script) and an environment. Throws ConfigError with a clear message. */
@@ -93,6 +105,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'tls-client-ca': { type: 'string' },
         'operator-ca': { type: 'string' },
         workers: { type: 'string' },
+        'challenge-key-file': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -139,5 +152,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     operatorTls: operatorCa ? { ca: operatorCa, cert: tlsCert || null, key: tlsKey || null } : null,
     tlsRefreshMs: DEFAULT_TLS_REFRESH_MS,
     workers: int('--workers', values.workers ?? env['PALISADE_WORKERS'], 1, 1, 64),
+    challengeKeyFile: values['challenge-key-file'] ?? env['PALISADE_CHALLENGE_KEY_FILE'] ?? null,
+    challengeSharedKey: env[SHARED_CHALLENGE_KEY_ENV] ?? null,
   };
 }

@@ -4,6 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
@@ -13,6 +14,7 @@ import { BotFeed } from '../bot/feed.ts';
 import { accessLogHandler, checkHandler, tolerantDeserializer, type AccessLogMessage } from '../grpc/check-service.ts';
 import { ApiInventory } from '../discovery/inventory.ts';
 import type { AuthzConfig } from './config.ts';
+import { ephemeralKeyring, keyringFrom, keyringFromFile, type Keyring } from '../challenge/keyring.ts';
 import { envoyServices } from '../envoy/protos.ts';
 import { FileSource } from '../sources/file-source.ts';
 import { bindGrpc } from '../../../lib/process/grpc-bind.ts';
@@ -57,12 +59,23 @@ export interface AuthzServerOverrides {
   deferredFlushMs?: number;
 }
 
+/**
+ * The server-wide challenge keyring: from --challenge-key-file, else the key the cluster primary shares with its
+ * workers, else a random key (passes then hold only until a restart, and only on this replica).
+ */
+async function serverKeyring(config: AuthzConfig, logger: Logger): Promise<Keyring> {
+  if (config.challengeKeyFile) return keyringFromFile(await readFile(config.challengeKeyFile, 'utf8'), config.challengeKeyFile);
+  if (config.challengeSharedKey) return keyringFrom([Buffer.from(config.challengeSharedKey, 'hex')], { ephemeral: true });
+  logger.warn('no --challenge-key-file: challenges and passes of policies without bot.challenge.keySecret are signed with a random key; passes do not survive a restart and are not accepted by other replicas');
+  return ephemeralKeyring();
+}
+
 /** Starts an authz-server. Rejects (after cleaning up) if the first policy load fails or a port is taken. */
 export async function startAuthzServer(config: AuthzConfig, logger: Logger, overrides: AuthzServerOverrides = {}): Promise<AuthzServer> {
   const registry = overrides.registry ?? new Registry();
   let holder: SnapshotHolder | undefined;
   const metrics = createAuthzMetrics(registry, () => holder?.current()?.loadedAt ?? null);
-  holder = new SnapshotHolder(logger.child({ component: 'snapshot' }), metrics);
+  holder = new SnapshotHolder(logger.child({ component: 'snapshot' }), metrics, { challengeKeyring: await serverKeyring(config, logger) });
   const store = overrides.store ?? createStore(config, logger.child({ component: 'store' }), registry);
   const clock = overrides.clock ?? Date.now;
   const limiter = new RateLimiter({

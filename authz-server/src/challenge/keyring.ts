@@ -5,12 +5,13 @@
  * challenge token can never be presented as a pass. Key ids are derived from the secret, never chosen.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { CHALLENGE_KEY_MIN_BYTES } from '../../../lib/policy/schema.ts';
 
 /** What a signature is for; part of the key derivation. */
 export type Purpose = 'challenge' | 'pass';
 
-/** Shortest accepted secret, in bytes (HMAC-SHA256 keys shorter than the hash add no strength). */
-export const MIN_SECRET_BYTES = 32;
+/** Shortest accepted secret, in bytes. */
+export const MIN_SECRET_BYTES = CHALLENGE_KEY_MIN_BYTES;
 
 interface Key {
   id: string;
@@ -75,4 +76,17 @@ export function keyringFrom(secrets: readonly Uint8Array[], opts: { ephemeral?: 
 /** A keyring with one random secret, for a server that was given none (passes then hold for this process only). */
 export function ephemeralKeyring(): Keyring {
   return keyringFrom([randomBytes(MIN_SECRET_BYTES)], { ephemeral: true });
+}
+
+/**
+ * A keyring from a key file: one key per line (the first signs, a second one still verifies), surrounding
+ * whitespace and empty lines ignored, each key used as its UTF-8 bytes. Throws KeyringError naming the file.
+ */
+export function keyringFromFile(text: string, path: string): Keyring {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  try {
+    return keyringFrom(lines.map((l) => Buffer.from(l, 'utf8')));
+  } catch (err) {
+    throw new KeyringError(`${path}: ${(err as Error).message}`);
+  }
 }

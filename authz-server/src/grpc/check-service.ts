@@ -80,10 +80,24 @@ function logDecision(deps: CheckServiceDeps, req: RequestContext, outcome: Outco
   );
 }
 
-/** Rate-limit and bot metrics of one decision (no per-client labels: distinct clients are counted in a window). */
+/** Challenge metrics of one decision: passes checked, solutions redeemed, challenges issued. */
+function recordChallenge(metrics: AuthzMetrics, policy: string, outcome: Outcome): void {
+  const note = outcome.challenge;
+  if (!note) return;
+  if (note.pass) metrics.challengePasses.inc({ policy, result: note.pass === 'accepted' ? 'accepted' : 'refused', reason: note.pass === 'accepted' ? 'none' : note.pass });
+  const s = note.solution;
+  if (s?.ok) {
+    metrics.challengesSolved.inc({ policy, kind: s.kind });
+    if (s.solveMs !== null) metrics.challengeSolveSeconds.observe({ policy }, s.solveMs / 1000);
+  } else if (s) metrics.challengesFailed.inc({ policy, kind: s.kind, reason: s.reason });
+  if (note.issued && outcome.kind === 'deny') metrics.challengesIssued.inc({ policy, kind: note.issued.kind });
+}
+
+/** Rate-limit, bot and challenge metrics of one decision (no per-client labels: distinct clients are counted in a window). */
 function recordDetail(metrics: AuthzMetrics, req: RequestContext, outcome: Outcome): void {
   const policy = outcome.policy?.id ?? '';
   if (outcome.bot) metrics.botScore.observe({ policy }, outcome.bot.score);
+  recordChallenge(metrics, policy, outcome);
   const denial = outcome.kind === 'deny' ? outcome.denial : outcome.wouldDeny;
   if (denial?.reason === 'rate-limit') {
     metrics.rateLimited.inc({ policy, limit: denial.rateLimit?.name ?? '' });

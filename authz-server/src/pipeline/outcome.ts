@@ -2,13 +2,25 @@
  * What the pipeline decides: a discriminated union that one table (check/response.ts) maps to Envoy's
  * CheckResponse. Stages never build responses themselves.
  */
+import type { ChallengeNote, ChallengeReply } from '../challenge/flow.ts';
 import type { RuntimePolicy } from './runtime.ts';
 
 /** The `x-palisade-reason` values of the verdict table. */
-export type DenyReason = 'no-policy' | 'identity' | 'authentication' | 'access' | 'inspection' | 'rate-limit' | 'bot' | 'unavailable';
+export type DenyReason =
+  | 'no-policy'
+  | 'identity'
+  | 'authentication'
+  | 'access'
+  | 'inspection'
+  | 'rate-limit'
+  | 'bot'
+  | 'challenge'
+  | 'challenge-passed'
+  | 'challenge-failed'
+  | 'unavailable';
 
 /** Pipeline stages in evaluation order. */
-export type StageName = 'policy' | 'identity' | 'authentication' | 'rules' | 'inspection' | 'rate-limit' | 'bot';
+export type StageName = 'policy' | 'identity' | 'authentication' | 'rules' | 'inspection' | 'rate-limit' | 'bot' | 'challenge';
 
 /** Rate-limit state reported to the client (the most restrictive matching limit). */
 export interface RateLimitInfo {
@@ -39,6 +51,8 @@ export interface Denial {
   detail: string;
   wwwAuthenticate?: string;
   rateLimit?: RateLimitInfo;
+  /** The challenge flow's own reply (interstitial, JSON challenge, redirect): headers and body. */
+  reply?: ChallengeReply;
 }
 
 /** One line of the explanation `palisade check` prints and the debug log carries. */
@@ -55,6 +69,8 @@ interface Common {
   trace: TraceEntry[];
   bot: BotAssessment | null;
   rateLimit: RateLimitInfo | null;
+  /** What the challenge flow did (passes checked, solutions redeemed, challenges issued). */
+  challenge?: ChallengeNote;
 }
 
 /** The pipeline's result. */

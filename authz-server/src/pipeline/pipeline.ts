@@ -11,6 +11,7 @@ import type { Runtime } from './runtime.ts';
 import type { Evaluation, Stage } from './stage.ts';
 import { authenticationStage } from './stages/authentication.ts';
 import { botStage } from './stages/bot.ts';
+import { challengeStage, challengeVerifyStage } from './stages/challenge.ts';
 import { identityStage } from './stages/identity.ts';
 import { inspectionStage, requestSizeStage } from './stages/inspection.ts';
 import { rateLimitStage } from './stages/rate-limit.ts';
@@ -23,7 +24,17 @@ export interface PipelineDeps {
 }
 
 /** The stages in evaluation order. */
-export const STAGES: readonly Stage[] = [requestSizeStage, identityStage, authenticationStage, rulesStage, inspectionStage, rateLimitStage, botStage];
+export const STAGES: readonly Stage[] = [
+  requestSizeStage,
+  challengeVerifyStage,
+  identityStage,
+  authenticationStage,
+  rulesStage,
+  inspectionStage,
+  rateLimitStage,
+  botStage,
+  challengeStage,
+];
 
 function noPolicy(runtime: Runtime | null, req: RequestContext): Outcome {
   const detail = req.malformed ? 'malformed CheckRequest' : req.host === '' ? 'request has no :authority' : `no policy for host ${req.host}`;
@@ -65,12 +76,12 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     }
     if (r.result === 'deny' && !policy.monitor) {
       ev.trace.push({ stage: stage.name, result: 'deny', detail: r.denial.detail });
-      const { consumer, trace, bot, rateLimit } = ev;
-      return { kind: 'deny', policy, consumer, principal: req.principal, trace, bot, rateLimit, denial: r.denial };
+      const { consumer, trace, bot, rateLimit, challenge } = ev;
+      return { kind: 'deny', policy, consumer, principal: req.principal, trace, bot, rateLimit, challenge, denial: r.denial };
     }
     ev.trace.push({ stage: stage.name, result: 'would-deny', detail: r.denial.detail });
     wouldDeny ??= r.denial;
   }
-  const { consumer, trace, bot, rateLimit, stripHeaders } = ev;
-  return { kind: 'allow', policy, consumer, principal: req.principal, trace, bot, rateLimit, wouldDeny, stripHeaders };
+  const { consumer, trace, bot, rateLimit, stripHeaders, challenge } = ev;
+  return { kind: 'allow', policy, consumer, principal: req.principal, trace, bot, rateLimit, challenge, wouldDeny, stripHeaders };
 }

@@ -3,6 +3,7 @@
  * explicitly (Envoy versions differ on the default); every response carries an explicit status code (an empty
  * message would decode as OK).
  */
+import { PASS_HEADER, SOLUTION_HEADER } from '../challenge/flow.ts';
 import { RpcCode, type CheckResponse, type HeaderValueOption } from '../envoy/protos.ts';
 import type { DenyReason, Outcome, RateLimitInfo } from './outcome.ts';
 
@@ -15,6 +16,9 @@ export const VERDICT_TABLE: Readonly<Record<DenyReason, { grpc: number; http: nu
   inspection: { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'malicious input' },
   'rate-limit': { grpc: RpcCode.RESOURCE_EXHAUSTED, http: 429, message: 'rate limited' },
   bot: { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'automated client' },
+  challenge: { grpc: RpcCode.UNAUTHENTICATED, http: 401, message: 'proof of work required' },
+  'challenge-passed': { grpc: RpcCode.UNAUTHENTICATED, http: 303, message: 'proof of work accepted, pass issued' },
+  'challenge-failed': { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'proof of work refused' },
   unavailable: { grpc: RpcCode.UNAVAILABLE, http: 503, message: 'policy store unavailable' },
 };
 
@@ -31,6 +35,9 @@ export const H = {
 } as const;
 
 const UPSTREAM_HEADERS = [H.consumer, H.principal, H.botScore, H.botVerdict, H.botSignals, H.wouldDeny];
+
+/** Challenge credentials: consumed by Palisade, never forwarded. */
+const CHALLENGE_HEADERS = [SOLUTION_HEADER, PASS_HEADER];
 
 function header(key: string, value: string): HeaderValueOption {
   return { header: { key, value }, append: { value: false } };
@@ -49,16 +56,20 @@ function rateLimitHeaders(rl: RateLimitInfo, denied: boolean): HeaderValueOption
 /** Builds the CheckResponse for an outcome. `requestId` goes into denied bodies. */
 export function toCheckResponse(outcome: Outcome, requestId: string): CheckResponse {
   if (outcome.kind === 'deny') {
-    const row = VERDICT_TABLE[outcome.denial.reason];
-    const headers = [header(H.reason, outcome.denial.reason), header('content-type', 'application/json')];
-    if (outcome.denial.wwwAuthenticate) headers.push(header('www-authenticate', outcome.denial.wwwAuthenticate));
-    if (outcome.denial.rateLimit) headers.push(...rateLimitHeaders(outcome.denial.rateLimit, true));
+    const { denial } = outcome;
+    const row = VERDICT_TABLE[denial.reason];
+    const headers = [header(H.reason, denial.reason)];
+    // The challenge flow brings its own headers and body (an HTML page, a JSON challenge, a redirect).
+    if (denial.reply) headers.push(...denial.reply.headers.map(([k, v]) => header(k, v)));
+    else headers.push(header('content-type', 'application/json'));
+    if (denial.wwwAuthenticate) headers.push(header('www-authenticate', denial.wwwAuthenticate));
+    if (denial.rateLimit) headers.push(...rateLimitHeaders(denial.rateLimit, true));
     return {
       status: { code: row.grpc, message: row.message },
       denied_response: {
         status: { code: row.http },
         headers,
-        body: JSON.stringify({ error: outcome.denial.reason, requestId }),
+        body: denial.reply ? denial.reply.body : JSON.stringify({ error: denial.reason, requestId }),
       },
     };
   }
@@ -74,12 +85,14 @@ export function toCheckResponse(outcome: Outcome, requestId: string): CheckRespo
   if (outcome.wouldDeny) set.set(H.wouldDeny, outcome.wouldDeny.reason);
   // Whatever Palisade does not set itself must not arrive from the client either (no forged consumers).
   const forged = UPSTREAM_HEADERS.filter((h) => !set.has(h));
+  const toClient = outcome.rateLimit ? rateLimitHeaders(outcome.rateLimit, false) : [];
+  if (outcome.challenge?.newPass) toClient.push(header(PASS_HEADER, outcome.challenge.newPass));
   return {
     status: { code: RpcCode.OK },
     ok_response: {
       headers: [...set].map(([k, v]) => header(k, v)),
-      headers_to_remove: [...outcome.stripHeaders, ...forged],
-      response_headers_to_add: outcome.rateLimit ? rateLimitHeaders(outcome.rateLimit, false) : [],
+      headers_to_remove: [...outcome.stripHeaders, ...forged, ...CHALLENGE_HEADERS],
+      response_headers_to_add: toClient,
     },
   };
 }

@@ -7,6 +7,8 @@
 import { BlockList, isIP } from 'node:net';
 import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, type JSONWebKeySet } from 'jose';
 import type { CompiledPattern, CompiledPolicy, KeyPart, Snapshot } from '../../../lib/policy/snapshot.ts';
+import type { ChallengeConfig } from '../challenge/flow.ts';
+import { ephemeralKeyring, keyringFrom, type Keyring } from '../challenge/keyring.ts';
 
 /** A compiled pattern with its RegExp. */
 export interface Matcher {
@@ -53,6 +55,10 @@ export interface RuntimePolicy {
   inspection: CompiledPolicy['inspection'];
   anyInspection: boolean;
   bot: CompiledPolicy['bot'] & { allowPrincipals: Matcher[]; allowCidrs: BlockList };
+  /** Challenge settings where a challenge verdict challenges; null where it only sets the verdict header. */
+  challenge: ChallengeConfig | null;
+  /** Why challenges are off ("" when they are on), for the trace. */
+  challengeOff: string;
 }
 
 /** A snapshot ready to serve. */
@@ -71,6 +77,44 @@ export interface RuntimeOptions {
   /** How long fetched remote JWKS are trusted before a refresh (ms). */
   jwksCacheMaxAgeMs?: number;
   jwksTimeoutMs?: number;
+  /** Signs challenges and passes of policies without their own keySecret (the server-wide key). */
+  challengeKeyring?: Keyring;
+}
+
+let processKeyring: Keyring | undefined;
+
+/** The keyring of policies without keys when the server has no server-wide key: one random key per process. */
+function fallbackKeyring(opts: RuntimeOptions): Keyring {
+  if (opts.challengeKeyring) return opts.challengeKeyring;
+  processKeyring ??= ephemeralKeyring();
+  return processKeyring;
+}
+
+function challengeOff(p: CompiledPolicy): string {
+  if (p.mode !== 'Enforce') return 'header only: policy mode Monitor';
+  if (p.bot.mode !== 'Enforce') return `header only: bot mode ${p.bot.mode}`;
+  if (p.challenge.action !== 'Challenge') return 'header only: challenge action Header';
+  return '';
+}
+
+function challengeConfig(p: CompiledPolicy, opts: RuntimeOptions): ChallengeConfig | null {
+  if (challengeOff(p) !== '') return null;
+  const c = p.challenge;
+  let keyring: Keyring;
+  try {
+    keyring = c.keys ? keyringFrom(c.keys.map((k) => Buffer.from(k, 'utf8'))) : fallbackKeyring(opts);
+  } catch (err) {
+    throw new Error(`${p.id} challenge keys: ${(err as Error).message}`);
+  }
+  return {
+    difficulty: c.difficulty,
+    passLifetimeSec: c.passLifetimeSec,
+    passScoreCredit: c.passScoreCredit,
+    prefixes: c.networkPrefix,
+    exemptMethods: new Set(c.exemptMethods),
+    exemptPaths: (matchers(c.exemptPaths, `${p.id} challenge`) ?? []).map((m) => m.re),
+    keyring,
+  };
 }
 
 function matchers(list: CompiledPattern[] | null, where: string): Matcher[] | null {
@@ -160,6 +204,8 @@ function runtimePolicy(p: CompiledPolicy, opts: RuntimeOptions): RuntimePolicy {
       allowPrincipals: matchers(p.bot.allow.principals, `${p.id} bot`) ?? [],
       allowCidrs: blockList(p.bot.allow.cidrs, `${p.id} bot`),
     },
+    challenge: challengeConfig(p, opts),
+    challengeOff: challengeOff(p),
   };
 }
 

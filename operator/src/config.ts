@@ -32,6 +32,8 @@ export interface OperatorConfig {
   snapshotConfigMap: string;
   /** Label every API-key Secret carries (any value); only those Secrets are watched. */
   apiKeyLabel: string;
+  /** Label every challenge-key Secret (`bot.challenge.keySecret`) carries (any value); only those are watched. */
+  challengeKeyLabel: string;
   /** Snapshot bodies above this size are gzip-compressed (stream and ConfigMap). */
   gzipAboveBytes: number;
   /** How often each replica refreshes its distribution report (ACK state of its authz-server streams). */
@@ -64,6 +66,7 @@ export const USAGE = `Usage: operator [options]
   --retry-period <dur>         default 2s                                            env PALISADE_RETRY_PERIOD
   --snapshot-configmap <name>  ConfigMap with the current snapshot (default palisade-snapshot; "" = off)  env PALISADE_SNAPSHOT_CONFIGMAP
   --api-key-label <label>      label of API-key Secrets (default palisade.dev/api-key)   env PALISADE_API_KEY_LABEL
+  --challenge-key-label <label>  label of challenge-key Secrets (default palisade.dev/challenge-key)   env PALISADE_CHALLENGE_KEY_LABEL
   --gzip-above-bytes <n>       compress larger snapshots (default 262144)            env PALISADE_GZIP_ABOVE_BYTES
   --report-interval <dur>      distribution report refresh (default 10s)             env PALISADE_REPORT_INTERVAL
   --enforced-grace <dur>       keep Enforced=True after a leader change (default 10s)   env PALISADE_ENFORCED_GRACE
@@ -111,6 +114,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'retry-period': { type: 'string' },
         'snapshot-configmap': { type: 'string' },
         'api-key-label': { type: 'string' },
+        'challenge-key-label': { type: 'string' },
         'gzip-above-bytes': { type: 'string' },
         'report-interval': { type: 'string' },
         'enforced-grace': { type: 'string' },
@@ -166,6 +170,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     retryPeriodMs,
     snapshotConfigMap: values['snapshot-configmap'] ?? env['PALISADE_SNAPSHOT_CONFIGMAP'] ?? 'palisade-snapshot',
     apiKeyLabel: values['api-key-label'] ?? env['PALISADE_API_KEY_LABEL'] ?? 'palisade.dev/api-key',
+    challengeKeyLabel: values['challenge-key-label'] ?? env['PALISADE_CHALLENGE_KEY_LABEL'] ?? 'palisade.dev/challenge-key',
     gzipAboveBytes: int('--gzip-above-bytes', values['gzip-above-bytes'] ?? env['PALISADE_GZIP_ABOVE_BYTES'], 256 * 1024, 0, 64 * 1024 * 1024),
     reportIntervalMs: parseDuration('--report-interval', values['report-interval'] ?? env['PALISADE_REPORT_INTERVAL'], 10_000),
     enforcedGraceMs: parseDuration('--enforced-grace', values['enforced-grace'] ?? env['PALISADE_ENFORCED_GRACE'], 10_000),

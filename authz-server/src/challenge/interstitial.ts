@@ -87,7 +87,8 @@ function lifetimeText(seconds: number): string {
 }
 
 /**
- * The page script: checks that cookies work, starts up to four workers (each tries every n-th nonce), and on the
+ * The page script: checks that cookies work (a browser may block them while saying they are enabled), starts up
+ * to four workers (each tries every n-th nonce), and on the
  * first solution goes to the verification path with the original URL, replacing the interstitial in the history.
  */
 const PAGE_SCRIPT = `
@@ -95,7 +96,14 @@ const PAGE_SCRIPT = `
   var cfg = JSON.parse(document.getElementById('palisade-challenge').textContent);
   var status = document.getElementById('status');
   function show(id) { document.getElementById(id).hidden = false; document.getElementById('working').hidden = true; }
-  if (!navigator.cookieEnabled) { show('cookies-off'); return; }
+  function cookiesWork() {
+    if (!navigator.cookieEnabled) return false;
+    document.cookie = 'palisade-cookie-test=1; path=/; SameSite=Lax';
+    var ok = document.cookie.indexOf('palisade-cookie-test=1') >= 0;
+    document.cookie = 'palisade-cookie-test=; path=/; max-age=0; SameSite=Lax';
+    return ok;
+  }
+  if (!cookiesWork()) { show('cookies-off'); return; }
   var started = performance.now();
   function done(nonce) {
     var ms = Math.round(performance.now() - started);

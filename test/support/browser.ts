@@ -17,10 +17,10 @@ function requireChromium(): void {
   }
 }
 
-/** Launches headless chromium. Throws a clear error when it is not installed. */
-export async function launchChromium(): Promise<Browser> {
+/** Launches headless chromium (with extra command-line switches). Throws a clear error when it is not installed. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   requireChromium();
-  return chromium.launch(OPTIONS);
+  return chromium.launch({ ...OPTIONS, args: [...OPTIONS.args, ...extraArgs] });
 }
 
 /** Launches headless chromium on a profile directory (its `Default/Preferences` set browser settings). */

@@ -108,6 +108,7 @@ export const SCENARIOS: Scenario[] = [
       },
       authz: {
         image: { repository: 'palisade/authz', tag: '0.1.0-rc3', digest: DIGEST },
+        challengeKey: { existingSecret: 'edge-guard-challenge', key: 'signing-keys' },
         resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '2', memory: '1Gi' } },
         podDisruptionBudget: { enabled: false },
         antiAffinity: 'none',
@@ -140,6 +141,7 @@ export const SCENARIOS: Scenario[] = [
         },
       },
       tls: { enabled: true, certManager: { enabled: true, issuerRef: { name: 'corp-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' } } },
+      authz: { challengeKey: { existingSecret: 'corp-challenge-key' } },
     },
   },
 ];

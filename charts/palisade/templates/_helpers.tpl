@@ -53,6 +53,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "palisade.operator.fullname" -}}{{ include "palisade.fullname" . }}-operator{{- end }}
 {{- define "palisade.authz.fullname" -}}{{ include "palisade.fullname" . }}-authz{{- end }}
 {{- define "palisade.redis.fullname" -}}{{ include "palisade.fullname" . }}-redis{{- end }}
+{{- define "palisade.authz.challengeKeySecret" -}}{{ .Values.authz.challengeKey.existingSecret | default (printf "%s-challenge-key" (include "palisade.fullname" .)) }}{{- end }}
 
 {{- define "palisade.operator.serviceAccountName" -}}
 {{- if .Values.operator.serviceAccount.create }}

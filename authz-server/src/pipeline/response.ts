@@ -23,7 +23,7 @@ export const VERDICT_TABLE: Readonly<Record<DenyReason, { grpc: number; http: nu
 };
 
 /** Upstream/downstream header names Palisade sets. */
-export const H = {
+export const HEADER = {
   reason: 'x-palisade-reason',
   consumer: 'x-palisade-consumer',
   principal: 'x-palisade-principal',
@@ -34,7 +34,7 @@ export const H = {
   wouldDeny: 'x-palisade-would-deny',
 } as const;
 
-const UPSTREAM_HEADERS = [H.consumer, H.principal, H.botScore, H.botVerdict, H.botSignals, H.wouldDeny];
+const UPSTREAM_HEADERS = [HEADER.consumer, HEADER.principal, HEADER.botScore, HEADER.botVerdict, HEADER.botSignals, HEADER.wouldDeny];
 
 /** Challenge credentials: consumed by Palisade, never forwarded. */
 const CHALLENGE_HEADERS = [SOLUTION_HEADER, PASS_HEADER];
@@ -58,7 +58,7 @@ export function toCheckResponse(outcome: Outcome, requestId: string): CheckRespo
   if (outcome.kind === 'deny') {
     const { denial } = outcome;
     const row = VERDICT_TABLE[denial.reason];
-    const headers = [header(H.reason, denial.reason)];
+    const headers = [header(HEADER.reason, denial.reason)];
     // The challenge flow brings its own headers and body (an HTML page, a JSON challenge, a redirect).
     if (denial.reply) headers.push(...denial.reply.headers.map(([k, v]) => header(k, v)));
     else headers.push(header('content-type', 'application/json'));
@@ -74,15 +74,15 @@ export function toCheckResponse(outcome: Outcome, requestId: string): CheckRespo
     };
   }
   const set = new Map<string, string>();
-  if (outcome.consumer) set.set(H.consumer, outcome.consumer);
-  if (outcome.principal) set.set(H.principal, outcome.principal);
+  if (outcome.consumer) set.set(HEADER.consumer, outcome.consumer);
+  if (outcome.principal) set.set(HEADER.principal, outcome.principal);
   if (outcome.bot) {
-    set.set(H.botScore, String(outcome.bot.score));
-    set.set(H.botVerdict, outcome.bot.verdict === 'allow' ? 'allow' : 'challenge');
+    set.set(HEADER.botScore, String(outcome.bot.score));
+    set.set(HEADER.botVerdict, outcome.bot.verdict === 'allow' ? 'allow' : 'challenge');
     const fired = outcome.bot.signals.filter((s) => s.score > 0);
-    if (fired.length > 0) set.set(H.botSignals, fired.map((s) => `${s.name}+${s.score}`).join(','));
+    if (fired.length > 0) set.set(HEADER.botSignals, fired.map((s) => `${s.name}+${s.score}`).join(','));
   }
-  if (outcome.wouldDeny) set.set(H.wouldDeny, outcome.wouldDeny.reason);
+  if (outcome.wouldDeny) set.set(HEADER.wouldDeny, outcome.wouldDeny.reason);
   // Whatever Palisade does not set itself must not arrive from the client either (no forged consumers).
   const forged = UPSTREAM_HEADERS.filter((h) => !set.has(h));
   const toClient = outcome.rateLimit ? rateLimitHeaders(outcome.rateLimit, false) : [];
@@ -103,7 +103,7 @@ export function internalErrorResponse(requestId: string): CheckResponse {
     status: { code: RpcCode.UNAVAILABLE, message: 'internal error' },
     denied_response: {
       status: { code: 503 },
-      headers: [header(H.reason, 'unavailable'), header('content-type', 'application/json')],
+      headers: [header(HEADER.reason, 'unavailable'), header('content-type', 'application/json')],
       body: JSON.stringify({ error: 'unavailable', requestId }),
     },
   };

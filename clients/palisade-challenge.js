@@ -86,11 +86,13 @@ export function powSolver() {
 
   /**
    * Tries nonces start, start+step, ... (at most `attempts` of them). The 64-character seed is exactly one
-   * SHA-256 block, so its state is computed once and each attempt costs one compression.
+   * SHA-256 block, so its state is computed once and each attempt costs one compression; the nonce's decimal
+   * digits are kept in the message block and incremented in place.
    */
   function solve(seed, difficulty, start, step, attempts) {
     if (typeof seed !== 'string' || seed.length !== 64) throw new Error('seed must be 64 characters');
     if (!(difficulty >= 1 && difficulty <= 32)) throw new Error('difficulty must be 1..32 bits');
+    if (!(step >= 1 && step <= 9)) throw new Error('step must be 1..9');
     const mid = new Int32Array(8);
     for (let i = 0; i < 16; i++) {
       W[i] = (seed.charCodeAt(i * 4) << 24) | (seed.charCodeAt(i * 4 + 1) << 16) | (seed.charCodeAt(i * 4 + 2) << 8) | seed.charCodeAt(i * 4 + 3);
@@ -98,17 +100,48 @@ export function powSolver() {
     compress(IV, mid);
     const out = new Int32Array(8);
     const shift = 32 - difficulty;
-    let n = start;
-    for (let tried = 0; tried < attempts; tried++, n += step) {
-      if (n > 9999999999999999) return { nonce: null, tried };
+    const digits = [];
+    let len = 0;
+    const load = (n) => {
       const s = String(n);
-      const len = s.length;
+      len = s.length;
+      digits.length = 0;
+      for (let i = 0; i < len; i++) digits.push(s.charCodeAt(i));
       W.fill(0, 0, 16);
-      for (let i = 0; i < len; i++) W[i >> 2] |= s.charCodeAt(i) << (24 - (i & 3) * 8);
+      for (let i = 0; i < len; i++) W[i >> 2] |= digits[i] << (24 - (i & 3) * 8);
       W[len >> 2] |= 0x80 << (24 - (len & 3) * 8);
       W[15] = (64 + len) * 8;
+    };
+    const put = (i) => {
+      const sh = 24 - (i & 3) * 8;
+      W[i >> 2] = (W[i >> 2] & ~(0xff << sh)) | (digits[i] << sh);
+    };
+    let n = start;
+    if (n > 9999999999999999) return { nonce: null, tried: 0 };
+    load(n);
+    for (let tried = 0; tried < attempts; tried++) {
       compress(mid, out);
-      if (out[0] >>> shift === 0) return { nonce: s, tried: tried + 1 };
+      if (out[0] >>> shift === 0) {
+        let nonce = '';
+        for (let i = 0; i < len; i++) nonce += String.fromCharCode(digits[i]);
+        return { nonce, tried: tried + 1 };
+      }
+      n += step;
+      if (n > 9999999999999999) return { nonce: null, tried: tried + 1 };
+      // Add `step` to the decimal digits; a carry past the first digit makes the number one digit longer.
+      let i = len - 1;
+      let d = digits[i] + step;
+      while (d > 57 && i > 0) {
+        digits[i] = d - 10;
+        put(i);
+        i--;
+        d = digits[i] + 1;
+      }
+      if (d > 57) load(n);
+      else {
+        digits[i] = d;
+        put(i);
+      }
     }
     return { nonce: null, tried: attempts };
   }

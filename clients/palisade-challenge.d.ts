@@ -27,6 +27,9 @@ export declare function powSolver(): {
 /** Reads a Palisade challenge from a response; null when the response is not one. */
 export declare function challengeOf(response: { status: number; headers: { get(name: string): string | null } }): PalisadeChallenge | null;
 
+/** Reads a Palisade challenge from a 401 response's JSON body (cross-origin callers); null when it is not one. */
+export declare function challengeFromBody(response: { status: number; clone(): { json(): Promise<unknown> } }): Promise<PalisadeChallenge | null>;
+
 /** Solves a challenge; `header` is the value for the x-palisade-solution request header. */
 export declare function solveChallenge(challenge: Pick<PalisadeChallenge, 'token' | 'seed' | 'difficulty'>): Promise<{ header: string; nonce: string; tried: number; ms: number }>;
 

@@ -167,6 +167,25 @@ export function challengeOf(response) {
 }
 
 /**
+ * Reads a Palisade challenge from a 401 response's JSON body (for cross-origin callers that cannot read the
+ * www-authenticate header); null when the body is not one. Reads a clone, so the response stays readable.
+ * @param {{ status: number, clone(): { json(): Promise<unknown> } }} response
+ * @returns {Promise<{ token: string, seed: string, difficulty: number, expires: number } | null>}
+ */
+export async function challengeFromBody(response) {
+  if (response.status !== 401) return null;
+  let body;
+  try {
+    body = await response.clone().json();
+  } catch {
+    return null;
+  }
+  const c = body && typeof body === 'object' ? body.challenge : null;
+  if (!c || typeof c.token !== 'string' || typeof c.seed !== 'string' || !Number.isInteger(c.difficulty)) return null;
+  return { token: c.token, seed: c.seed, difficulty: c.difficulty, expires: Number(c.expires) || 0 };
+}
+
+/**
  * Solves a challenge in slices, yielding to the event loop between them so a page or server stays responsive.
  * @param {{ token: string, seed: string, difficulty: number }} challenge
  * @returns {Promise<{ header: string, nonce: string, tried: number, ms: number }>} `header` is the value for
@@ -206,7 +225,7 @@ export function palisadeFetch(fetchImpl) {
   };
   const wrapped = async (input, init) => {
     const first = keep(await fetchImpl(input, pass ? withHeaders(init, { [PASS_HEADER]: pass }) : init));
-    const challenge = challengeOf(first);
+    const challenge = challengeOf(first) ?? (await challengeFromBody(first));
     if (!challenge) return first;
     const solution = await solveChallenge(challenge);
     const extra = { [SOLUTION_HEADER]: solution.header };

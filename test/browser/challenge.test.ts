@@ -3,9 +3,10 @@
  * ext_authz filter does) → real upstream, with the real authz-server answering the front's Checks over gRPC. The
  * browser is challenged, solves in its Web Workers, reaches the upstream, and later requests pass without a new
  * challenge; a plain HTTP client is stopped; the browser's pass cookie replayed from another client address is
- * refused (and still works from the browser's own); without JavaScript or with cookies blocked the page says so.
+ * refused (and still works from the browser's own); the client helper solves API challenges from Node and from a
+ * page script; without JavaScript or with cookies blocked the page says so.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthzServer } from '../../authz-server/src/app/server.ts';
+import { palisadeFetch } from '../../clients/palisade-challenge.js';
 import { launchChromium, launchChromiumProfile } from '../support/browser.ts';
 import { startEnvoyFront, type EnvoyFront } from '../support/envoy-front.ts';
 import { captureLogger, policyDoc, startTestServer, writePolicyDir } from '../support/policies.ts';
@@ -20,8 +22,14 @@ import { captureLogger, policyDoc, startTestServer, writePolicyDir } from '../su
 /** The upstream application: HTML pages and a JSON endpoint; records what reached it. */
 async function upstreamApp(): Promise<{ port: number; seen: Array<{ url: string; headers: http.IncomingHttpHeaders }>; close(): Promise<void> }> {
   const seen: Array<{ url: string; headers: http.IncomingHttpHeaders }> = [];
+  const helper = await readFile(new URL('../../clients/palisade-challenge.js', import.meta.url), 'utf8');
   const server = http.createServer((req, res) => {
     seen.push({ url: req.url ?? '', headers: req.headers });
+    if (req.url === '/static/palisade-challenge.js') {
+      res.setHeader('content-type', 'text/javascript');
+      res.end(helper);
+      return;
+    }
     if (req.url?.startsWith('/api/')) {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ ok: true, url: req.url }));
@@ -66,7 +74,8 @@ describe('challenge in a real browser', () => {
       policyDoc('site', {
         hosts: ['127.0.0.1'],
         // Headless Chromium announces itself (HeadlessChrome in its user-agent): a challenge-level score here.
-        bot: { mode: 'Enforce', challengeScore: 30, denyScore: 95, challenge: { difficulty: { min: 12, max: 12 }, passScoreCredit: 60 } },
+        // The single-page application's own files are exempt: only its API calls are challenged.
+        bot: { mode: 'Enforce', challengeScore: 30, denyScore: 95, challenge: { difficulty: { min: 12, max: 12 }, passScoreCredit: 60, exemptPaths: ['/static/**'] } },
       }),
     ]);
     server = await startTestServer(['--policies', policies.dir], log.logger);
@@ -152,6 +161,44 @@ describe('challenge in a real browser', () => {
       const home = await rawGet(`${front.url}/account`, asBrowser, '127.0.0.1');
       expect(home.status).toBe(200);
       expect(upstream.seen.length).toBe(reached + 1);
+    } finally {
+      await close();
+    }
+  }, 90_000);
+
+  it('the client helper solves API challenges from Node and from a single-page application, then rides on its pass', async () => {
+    // Node: a client that the bot score challenges.
+    const calls: number[] = [];
+    const nodeFetch = palisadeFetch(async (input, init) => {
+      const r = await fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), 'user-agent': 'python-requests/2.32', accept: 'application/json' } });
+      calls.push(r.status);
+      return r;
+    });
+    const first = await nodeFetch(`${front.url}/api/orders`);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ ok: true, url: '/api/orders' });
+    expect(calls).toEqual([401, 200]);
+    expect(nodeFetch.pass()).toMatch(/^v1\./);
+    expect((await nodeFetch(`${front.url}/api/orders/2`)).status).toBe(200);
+    expect(calls).toEqual([401, 200, 200]);
+
+    // A page script (the SPA) loads the helper from its own exempt static path and calls its API.
+    const { page, errors, close } = await freshPage();
+    const from = front.exchanges.length;
+    try {
+      await page.goto(`${front.url}/static/app.html`);
+      // A string, so that the test runner does not rewrite the page's own dynamic import.
+      const result = await page.evaluate(`(async () => {
+        const m = await import('/static/palisade-challenge.js');
+        const api = m.palisadeFetch(fetch);
+        const a = await api('/api/items', { headers: { accept: 'application/json' } });
+        const b = await api('/api/items/2', { headers: { accept: 'application/json' } });
+        return { a: a.status, b: b.status, pass: api.pass() !== null, body: await b.json() };
+      })()`);
+      expect(result).toEqual({ a: 200, b: 200, pass: true, body: { ok: true, url: '/api/items/2' } });
+      expect(errors).toEqual([]);
+      const spa = front.exchanges.slice(from).filter((e) => e.request.attributes?.request?.http?.path?.startsWith('/api/items'));
+      expect(spa.map((e) => e.response?.status.code)).toEqual([16, 0, 0]);
     } finally {
       await close();
     }

@@ -212,16 +212,16 @@ describe('challenge flow over gRPC', () => {
     expect(bad.denied_response?.body).toContain('href="/shop"');
   });
 
-  it('exempt paths and methods, Header action and Monitor mode keep the header-only behaviour', async () => {
-    const headerOnly = async (s: RequestShape) => {
+  it('exempt paths and methods and the Header action keep the header-only behaviour; Monitor mode never challenges', async () => {
+    const allowedWith = async (s: RequestShape, verdict: string) => {
       const res = await check(s);
       expect(reason(res)).toBe('allow');
-      expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-verdict')).toBe('challenge');
+      expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-verdict')).toBe(verdict);
     };
-    await headerOnly(shape('100.64.2', { path: '/webhooks/github' }));
-    await headerOnly(shape('100.64.2', { method: 'OPTIONS' }));
-    await headerOnly(shape('100.64.2', { host: 'header.example.com' }));
-    await headerOnly(shape('100.64.2', { host: 'monitor.example.com' }));
+    await allowedWith(shape('100.64.2', { path: '/webhooks/github' }), 'challenge');
+    await allowedWith(shape('100.64.2', { method: 'OPTIONS' }), 'challenge');
+    await allowedWith(shape('100.64.2', { host: 'header.example.com' }), 'challenge');
+    await allowedWith(shape('100.64.2', { host: 'monitor.example.com' }), 'allow');
     // In Monitor mode the verification path is an ordinary path.
     expect(reason(await check(shape('100.64.2', { host: 'monitor.example.com', path: '/.palisade/challenge/verify?t=x' })))).toBe('allow');
   });

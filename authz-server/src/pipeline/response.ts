@@ -19,7 +19,7 @@ export const VERDICT_TABLE: Readonly<Record<DenyReason, { grpc: number; http: nu
   challenge: { grpc: RpcCode.UNAUTHENTICATED, http: 401, message: 'proof of work required' },
   'challenge-passed': { grpc: RpcCode.UNAUTHENTICATED, http: 303, message: 'proof of work accepted, pass issued' },
   'challenge-failed': { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'proof of work refused' },
-  unavailable: { grpc: RpcCode.UNAVAILABLE, http: 503, message: 'policy store unavailable' },
+  unavailable: { grpc: RpcCode.UNAVAILABLE, http: 503, message: 'counter store or policy snapshot unavailable' },
 };
 
 /** Upstream/downstream header names Palisade sets. */
@@ -78,7 +78,9 @@ export function toCheckResponse(outcome: Outcome, requestId: string): CheckRespo
   if (outcome.principal) set.set(HEADER.principal, outcome.principal);
   if (outcome.bot) {
     set.set(HEADER.botScore, String(outcome.bot.score));
-    set.set(HEADER.botVerdict, outcome.bot.verdict === 'allow' ? 'allow' : 'challenge');
+    // Only an enforcing bot section asks the upstream to challenge; in Monitor mode the verdict stays in the logs.
+    const enforcing = outcome.policy !== null && !outcome.policy.monitor && outcome.policy.bot.mode === 'Enforce';
+    set.set(HEADER.botVerdict, enforcing && outcome.bot.verdict !== 'allow' ? 'challenge' : 'allow');
     const fired = outcome.bot.signals.filter((s) => s.score > 0);
     if (fired.length > 0) set.set(HEADER.botSignals, fired.map((s) => `${s.name}+${s.score}`).join(','));
   }

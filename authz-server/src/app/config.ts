@@ -100,14 +100,17 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     throw new ConfigError((err as Error).message);
   }
   if (values.help) throw new ConfigError('help');
-  const policies = values.policies ?? (env['PALISADE_POLICIES'] ? env['PALISADE_POLICIES'].split(',').filter(Boolean) : []);
   const operator = values.operator ?? env['PALISADE_OPERATOR'] ?? null;
+  const snapshotFile = values['snapshot-file'] ?? env['PALISADE_SNAPSHOT_FILE'] ?? null;
+  const listed = (v: string | undefined) => (v ? v.split(',').filter(Boolean) : []);
+  let policies = values.policies ?? listed(env['PALISADE_POLICIES']);
+  // `npm start` names the example policies this way, so that `npm start -- --policies X` enforces X alone.
+  if (policies.length === 0 && !operator && !snapshotFile) policies = listed(env['PALISADE_DEFAULT_POLICIES']);
   const clusterRaw = values['redis-cluster'] ?? env['PALISADE_REDIS_CLUSTER'];
   const decisionLog = values['decision-log'] ?? env['PALISADE_DECISION_LOG'] ?? 'all';
   if (decisionLog !== 'all' && decisionLog !== 'deny' && decisionLog !== 'off') {
     throw new ConfigError(`--decision-log must be all, deny or off, got ${JSON.stringify(decisionLog)}`);
   }
-  const snapshotFile = values['snapshot-file'] ?? env['PALISADE_SNAPSHOT_FILE'] ?? null;
   if (policies.length === 0 && !operator && !snapshotFile) {
     throw new ConfigError('nothing to enforce: give --policies <file|dir>, --operator <addr> or --snapshot-file <path>');
   }

@@ -20,7 +20,8 @@ import { FileSource } from '../sources/file-source.ts';
 import { createHttpServer } from '../../../lib/process/http-server.ts';
 import { redactUrl } from '../../../lib/process/logging.ts';
 import { createAuthzMetrics } from '../telemetry/metrics.ts';
-import { OperatorSource, loadSnapshotFile } from '../sources/operator-source.ts';
+import { OperatorSource } from '../sources/operator-source.ts';
+import { SnapshotFileSource } from '../sources/snapshot-file-source.ts';
 import type { PipelineDeps } from '../pipeline/pipeline.ts';
 import { SnapshotHolder } from '../sources/snapshot-holder.ts';
 import { channelCredentials, serverCredentials } from '../../../lib/process/tls.ts';
@@ -36,7 +37,7 @@ export interface AuthzServer {
   holder: SnapshotHolder;
   registry: Registry;
   store: CounterStore;
-  /** Reloads standalone policy files now (tests, SIGHUP). */
+  /** Reloads standalone policy files, or the snapshot file, now (tests, SIGHUP). */
   reload(): Promise<boolean>;
   /** Stops accepting, waits for in-flight Checks up to the grace period, closes everything. */
   stop(): Promise<void>;
@@ -152,7 +153,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
 
   let fileSource: FileSource | null = null;
   if (config.policies.length > 0) {
-    fileSource = new FileSource(config.policies, holder, logger, config.reloadDebounceMs);
+    fileSource = new FileSource(config.policies, holder, logger, { debounceMs: config.reloadDebounceMs });
     if (!(await fileSource.reload())) {
       await store.close();
       throw new Error(`policy files are invalid (see the log above): ${config.policies.join(', ')}`);
@@ -162,15 +163,25 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
 
   // In-cluster: start from the last known snapshot (the operator's ConfigMap, mounted into the pod), then follow
   // the operator's stream. Without a usable file the server starts unready and waits for the operator.
+  // The file is watched and re-read when the kubelet updates the mount; while the operator stream is up, the
+  // stream is authoritative.
   const inCluster = config.policies.length === 0 && (config.operator !== null || config.snapshotFile !== null);
+  let operatorSource: OperatorSource | null = null;
+  let snapshotFile: SnapshotFileSource | null = null;
+  let markServing = () => {};
   if (inCluster && config.snapshotFile) {
-    const loaded = await loadSnapshotFile(config.snapshotFile, holder, logger);
+    snapshotFile = new SnapshotFileSource(config.snapshotFile, holder, logger, {
+      debounceMs: config.reloadDebounceMs,
+      superseded: () => operatorSource?.connected ?? false,
+      onApplied: () => markServing(),
+    });
+    const loaded = await snapshotFile.load();
     if (!loaded.ok && !config.operator) {
       await store.close();
       throw new Error(`snapshot file is unusable and no --operator is given: ${loaded.error}`);
     }
+    snapshotFile.watch();
   }
-  let operatorSource: OperatorSource | null = null;
 
   // Bot detectors' and API discovery's off-path counters (access-log errors, own denials, new sessions,
   // endpoint counts): batched writes to the same store, never on a Check's round trip.
@@ -229,15 +240,19 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     grpcServer.forceShutdown();
     http.close();
     fileSource?.close();
+    snapshotFile?.close();
     deferred.close();
     await store.close();
     throw err;
   }
   await warmUpStore(store, logger, 3000);
   warmedUp = true;
-  const serving = holder.current() ? 'SERVING' : 'NOT_SERVING';
-  health.setStatus('', serving);
-  health.setStatus('envoy.service.auth.v3.Authorization', serving);
+  markServing = () => {
+    if (draining || !holder.current()) return;
+    health.setStatus('', 'SERVING');
+    health.setStatus('envoy.service.auth.v3.Authorization', 'SERVING');
+  };
+  markServing();
   if (inCluster && config.operator) {
     operatorSource = new OperatorSource({
       address: config.operator,
@@ -247,11 +262,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       podName: hostname(),
       registry,
       credentials: channelCredentials(config.operatorTls, config.tlsRefreshMs),
-      onApplied: () => {
-        if (draining) return;
-        health.setStatus('', 'SERVING');
-        health.setStatus('envoy.service.auth.v3.Authorization', 'SERVING');
-      },
+      onApplied: () => markServing(),
     });
     operatorSource.start();
   }
@@ -263,7 +274,11 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     holder,
     registry,
     store,
-    reload: () => (fileSource ? fileSource.reload() : Promise.resolve(false)),
+    async reload() {
+      if (fileSource) return fileSource.reload();
+      if (snapshotFile) return (await snapshotFile.load()).ok;
+      return false;
+    },
     inventory,
     flushDeferred: () => deferred.flush(),
     async stop() {
@@ -271,6 +286,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       health.setStatus('', 'NOT_SERVING');
       health.setStatus('envoy.service.auth.v3.Authorization', 'NOT_SERVING');
       fileSource?.close();
+      snapshotFile?.close();
       operatorSource?.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {

@@ -22,7 +22,7 @@ import { buildRuntime, type Runtime } from '../../authz-server/src/pipeline/runt
 import type { DenyReason } from '../../authz-server/src/pipeline/outcome.ts';
 import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import { MemoryCounterStore } from '../../authz-server/src/store/memory-store.ts';
-import { OverLimitCache } from '../../authz-server/src/store/over-limit-cache.ts';
+import { RateLimiter } from '../../authz-server/src/pipeline/rate-limiter.ts';
 import { authzClient, spiffe, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, policyDoc, sha256, startTestServer, writePolicyDir } from '../support/policies.ts';
 
@@ -283,7 +283,7 @@ describe('fuzz: pipeline in process (toRequestContext -> evaluateRequest -> toCh
     await dir?.cleanup();
   });
 
-  const deps = () => ({ store, fallback: store, overLimit: new OverLimitCache(), clock: Date.now });
+  const deps = () => ({ limiter: new RateLimiter({ store, fallback: store }), clock: Date.now });
 
   it('every shaped request yields a valid CheckResponse, never a throw', async () => {
     const d = deps();

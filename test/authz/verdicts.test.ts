@@ -1,5 +1,5 @@
 /**
- * Every row of SPEC.md's verdict table, over real gRPC on loopback, with Envoy-shaped CheckRequests.
+ * Every row of the verdict table (docs/contract.md), over real gRPC on loopback, with Envoy-shaped CheckRequests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authzClient, envoyRequest, headerOf, spiffe, type AuthzClient } from '../support/envoy.ts';

@@ -1,5 +1,5 @@
 /**
- * Behavioural bot detectors (SPEC.md "Bot signals"): planning is pure and yields counter/HyperLogLog ops that
+ * Behavioural bot detectors: planning is pure and yields counter/HyperLogLog ops that
  * join the Check's single store batch; judging turns the batch results into signals.
  *
  * Detectors (knobs in knobs.ts, explained in README "Bot detection"):

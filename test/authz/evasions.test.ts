@@ -60,3 +60,30 @@ describe('2. identity-requiring rule fields never match a request without that i
     expect(await s.verdict({ host: 'jwt.example' })).toBe('access');
   });
 });
+
+describe('5. Monitor mode never denies, store failure included', () => {
+  it('a policy whose only store use is bot scoring in Monitor mode answers while Redis is down', async () => {
+    const store = new RedisCounterStore({ url: 'redis://127.0.0.1:1', timeoutMs: 50, logger: log.logger, registry: new Registry() });
+    const s = await serverWith(
+      [
+        policyDoc('watch', { hosts: ['watch.example'], failurePolicy: 'FailClosed', bot: { mode: 'Monitor' } }),
+        policyDoc('monitor', { hosts: ['monitor.example'], mode: 'Monitor', failurePolicy: 'FailClosed', rateLimits: [{ name: 'l', key: ['clientIP'], requests: 5, period: '1m' }] }),
+        policyDoc('limited', { hosts: ['limited.example'], failurePolicy: 'FailClosed', rateLimits: [{ name: 'l', key: ['clientIP'], requests: 5, period: '1m' }] }),
+      ],
+      [],
+      { store },
+    );
+    try {
+      const res = await s.client.check(envoyRequest({ host: 'watch.example' }));
+      expect(res.status.code).toBe(0);
+      expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-score')).toBeDefined();
+      const monitor = await s.client.check(envoyRequest({ host: 'monitor.example' }));
+      expect(monitor.status.code).toBe(0);
+      expect(headerOf(monitor.ok_response?.headers, 'x-palisade-would-deny')).toBe('unavailable');
+      // An enforced rate limit still follows its failurePolicy.
+      expect(await s.verdict({ host: 'limited.example' })).toBe('unavailable');
+    } finally {
+      await s.close();
+    }
+  });
+});

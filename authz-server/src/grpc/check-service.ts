@@ -9,7 +9,8 @@ import type { CheckRequest, CheckResponse } from '../envoy/protos.ts';
 import type { AuthzMetrics } from '../telemetry/metrics.ts';
 import type { DecisionLogMode } from '../app/config.ts';
 import { evaluateRequest, type PipelineDeps } from '../pipeline/pipeline.ts';
-import type { Outcome } from '../pipeline/outcome.ts';
+import type { Denial, Outcome } from '../pipeline/outcome.ts';
+import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import { toRequestContext, type RequestContext, type RequestLimits } from '../pipeline/request.ts';
 import type { SnapshotHolder } from '../sources/snapshot-holder.ts';
 import { internalErrorResponse, toCheckResponse } from '../pipeline/response.ts';
@@ -116,12 +117,27 @@ export async function check(deps: CheckServiceDeps, request: CheckRequest | null
     }
     return response;
   } catch (err) {
+    // A Monitor-mode policy never denies, not even when evaluating it failed: the request goes on, flagged.
+    const policy = req ? deps.holder.current()?.policyFor(req.host) : null;
+    if (req && policy?.monitor) {
+      deps.logger.error({ err, requestId: req.requestId, policy: policy.id }, 'check failed internally; Monitor mode: allowing');
+      deps.metrics.decisions.inc({ policy: policy.id, verdict: 'monitor', reason: 'unavailable' });
+      return monitorFallbackResponse(policy, req);
+    }
     deps.logger.error({ err, requestId: req?.requestId }, 'check failed internally; answering 503');
     deps.metrics.decisions.inc({ policy: '', verdict: 'deny', reason: 'unavailable' });
     return internalErrorResponse(req?.requestId ?? '');
   } finally {
     deps.metrics.inflight.dec();
   }
+}
+
+/** The allow response of a Monitor-mode policy whose evaluation failed: would-deny `unavailable`, credentials stripped. */
+function monitorFallbackResponse(policy: RuntimePolicy, req: RequestContext): CheckResponse {
+  const wouldDeny: Denial = { reason: 'unavailable', detail: 'internal error' };
+  const stripHeaders = policy.apiKeys ? [policy.apiKeys.header] : [];
+  const outcome: Outcome = { kind: 'allow', policy, consumer: null, principal: req.principal, trace: [], bot: null, rateLimit: null, wouldDeny, stripHeaders };
+  return toCheckResponse(outcome, req.requestId);
 }
 
 /** The grpc-js unary handler for Authorization/Check. */

@@ -61,6 +61,52 @@ describe('2. identity-requiring rule fields never match a request without that i
   });
 });
 
+describe('3. the client address comes from the TCP peer unless a trusted proxy forwards it', () => {
+  const limited = (extra: Record<string, unknown> = {}) =>
+    policyDoc('ip', {
+      hosts: ['ip.example'],
+      rateLimits: [{ name: 'per-ip', key: ['clientIP'], requests: 2, period: '1m' }],
+      bot: { mode: 'Enforce', denyScore: 60, challengeScore: 40, allow: { cidrs: ['203.0.113.0/24'] } },
+      ...extra,
+    });
+  const BOT = { 'user-agent': 'python-requests/2.32', accept: '' };
+
+  it('behind a sidecar, a client rotating x-envoy-external-address / x-forwarded-for stays one client', async () => {
+    const s = await serverWith([limited()]);
+    try {
+      const req = (n: number) => s.verdict({ host: 'ip.example', sourceIp: '10.1.2.3', headers: { 'x-envoy-external-address': `198.51.100.${n}`, 'x-forwarded-for': `198.51.100.${n}` } });
+      expect(await req(1)).toBe('allow');
+      expect(await req(2)).toBe('allow');
+      expect(await req(3)).toBe('rate-limit');
+      // An address inside bot.allow.cidrs, claimed by the client, does not zero its bot score.
+      expect(await s.verdict({ host: 'ip.example', sourceIp: '10.9.8.7', headers: { ...BOT, 'x-envoy-external-address': '203.0.113.5', 'x-forwarded-for': '203.0.113.5' } })).toBe('bot');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('from a trusted gateway (CIDR or SPIFFE principal) the forwarded address counts, with trusted hops', async () => {
+    const gateway = spiffe('istio-system', 'istio-ingressgateway-service-account');
+    const s = await serverWith([limited()], ['--trusted-proxies', '10.0.0.0/8,spiffe://cluster.local/ns/istio-system/sa/*', '--xff-trusted-hops', '1']);
+    try {
+      // Gateway pod (trusted) behind a cloud load balancer (one trusted hop): the client is second from the right.
+      const via = (client: string, shape: RequestShape) => s.verdict({ host: 'ip.example', ...shape, headers: { 'x-forwarded-for': `6.6.6.6, ${client}, 10.0.0.1`, ...shape.headers } });
+      for (let n = 1; n <= 4; n++) expect(await via(`198.51.100.${n}`, { sourceIp: '10.1.2.3' })).toBe('allow');
+      expect(await via('198.51.100.9', { sourceIp: '192.0.2.99', principal: gateway })).toBe('allow');
+      expect(await via('198.51.100.9', { sourceIp: '192.0.2.99', principal: gateway })).toBe('allow');
+      expect(await via('198.51.100.9', { sourceIp: '192.0.2.99', principal: gateway })).toBe('rate-limit');
+      // The same header from an untrusted peer is the peer's word only.
+      expect(await via('198.51.100.20', { sourceIp: '192.0.2.50' })).toBe('allow');
+      expect(await via('198.51.100.21', { sourceIp: '192.0.2.50' })).toBe('allow');
+      expect(await via('198.51.100.22', { sourceIp: '192.0.2.50' })).toBe('rate-limit');
+      // An allow-listed client address forwarded by the trusted gateway is allow-listed.
+      expect(await s.verdict({ host: 'ip.example', sourceIp: '10.1.2.3', headers: { ...BOT, 'x-forwarded-for': '203.0.113.5, 10.0.0.1' } })).toBe('allow');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('5. Monitor mode never denies, store failure included', () => {
   it('a policy whose only store use is bot scoring in Monitor mode answers while Redis is down', async () => {
     const store = new RedisCounterStore({ url: 'redis://127.0.0.1:1', timeoutMs: 50, logger: log.logger, registry: new Registry() });

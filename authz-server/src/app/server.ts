@@ -22,6 +22,7 @@ import { OperatorSource } from '../sources/operator-source.ts';
 import { SnapshotFileSource } from '../sources/snapshot-file-source.ts';
 import type { PipelineDeps } from '../pipeline/pipeline.ts';
 import { RateLimiter } from '../pipeline/rate-limiter.ts';
+import { clientAddressTrust } from '../pipeline/client-address.ts';
 import { SnapshotHolder } from '../sources/snapshot-holder.ts';
 import { channelCredentials, serverCredentials } from '../../../lib/process/tls.ts';
 import type { CounterStore } from '../store/counter-store.ts';
@@ -125,6 +126,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       holder,
       pipeline,
       limits: { maxHeaderBytes: config.maxHeaderBytes, maxHeaderCount: config.maxHeaderCount },
+      trust: clientAddressTrust(config.clientAddress.trustedProxies, config.clientAddress.header, config.clientAddress.hops),
       logger,
       metrics,
       decisionLog: config.decisionLog,

@@ -10,6 +10,7 @@ import type { AuthzMetrics } from '../telemetry/metrics.ts';
 import type { DecisionLogMode } from '../app/config.ts';
 import { evaluateRequest, type PipelineDeps } from '../pipeline/pipeline.ts';
 import type { Denial, Outcome } from '../pipeline/outcome.ts';
+import type { ClientAddressTrust } from '../pipeline/client-address.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import { toRequestContext, type RequestContext, type RequestLimits } from '../pipeline/request.ts';
 import type { SnapshotHolder } from '../sources/snapshot-holder.ts';
@@ -42,6 +43,8 @@ export interface CheckServiceDeps {
   holder: SnapshotHolder;
   pipeline: PipelineDeps;
   limits: RequestLimits;
+  /** Whose forwarded client address is believed (default: nobody). */
+  trust?: ClientAddressTrust;
   logger: Logger;
   metrics: AuthzMetrics;
   decisionLog: DecisionLogMode;
@@ -98,7 +101,7 @@ export async function check(deps: CheckServiceDeps, request: CheckRequest | null
   let req: RequestContext | undefined;
   deps.metrics.inflight.inc();
   try {
-    req = toRequestContext(request, deps.limits);
+    req = toRequestContext(request, deps.limits, deps.trust);
     const outcome = await evaluateRequest(deps.holder.current(), req, deps.pipeline);
     const response = toCheckResponse(outcome, req.requestId);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

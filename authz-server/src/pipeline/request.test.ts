@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { clientAddressTrust } from './client-address.ts';
 import { cookieValue, normalizeHost, normalizePath, toRequestContext } from './request.ts';
 
 describe('normalizeHost', () => {
@@ -29,9 +30,12 @@ describe('normalizePath', () => {
 
 describe('toRequestContext', () => {
   const http = { headers: { ':authority': 'a.test:80', ':method': 'post', ':path': '/x/../login?u=1', 'x-request-id': 'rid', 'x-envoy-external-address': '203.0.113.9' } };
-  it('reads Envoy attributes, preferring x-envoy-external-address for the client IP', () => {
-    const ctx = toRequestContext({ attributes: { source: { address: { socket_address: { address: '10.0.0.5' } }, principal: 'spiffe://td/ns/a/sa/b' }, request: { http } } });
-    expect(ctx).toMatchObject({ requestId: 'rid', host: 'a.test', method: 'POST', path: '/login', query: 'u=1', clientIp: '203.0.113.9', principal: 'spiffe://td/ns/a/sa/b', oversize: null, malformed: false });
+  const source = { address: { socket_address: { address: '10.0.0.5' } }, principal: 'spiffe://td/ns/a/sa/b' };
+  it('reads Envoy attributes; the client is the TCP peer unless the peer is a trusted proxy', () => {
+    const ctx = toRequestContext({ attributes: { source, request: { http } } });
+    expect(ctx).toMatchObject({ requestId: 'rid', host: 'a.test', method: 'POST', path: '/login', query: 'u=1', clientIp: '10.0.0.5', principal: 'spiffe://td/ns/a/sa/b', oversize: null, malformed: false });
+    const trusted = toRequestContext({ attributes: { source, request: { http } } }, undefined, clientAddressTrust(['10.0.0.0/8'], 'x-envoy-external-address'));
+    expect(trusted.clientIp).toBe('203.0.113.9');
   });
 
   it('joins repeated header_map entries with "," and decodes raw_value', () => {

@@ -4,6 +4,7 @@
  * (`headers` map, or `header_map` with encode_raw_headers).
  */
 import type { CheckRequest, HeaderValue } from '../envoy/protos.ts';
+import { TRUST_NOBODY, clientAddress, type ClientAddressTrust } from './client-address.ts';
 
 /** Limits on what a single request may carry before it is refused outright. */
 export interface RequestLimits {
@@ -30,7 +31,7 @@ export interface RequestContext {
   query: string;
   /** Lowercase header names; repeated headers joined by ",". */
   headers: Map<string, string>;
-  /** x-envoy-external-address when Envoy set it (edge), else the TCP peer. */
+  /** The TCP peer, or the address a trusted proxy forwarded (client-address.ts). */
   clientIp: string;
   /** mTLS peer principal (SPIFFE URI under Istio), "" for plaintext peers. */
   principal: string;
@@ -104,16 +105,23 @@ function measure(headers: Map<string, string>, limits: RequestLimits): string | 
   return bytes > limits.maxHeaderBytes ? `${bytes} header bytes (limit ${limits.maxHeaderBytes})` : null;
 }
 
-/** Builds the RequestContext; never throws. */
-export function toRequestContext(req: CheckRequest | null | undefined, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): RequestContext {
+/**
+ * Builds the RequestContext; never throws. `trust` says whose forwarded client address is believed (default:
+ * nobody, the TCP peer is the client).
+ */
+export function toRequestContext(
+  req: CheckRequest | null | undefined,
+  limits: RequestLimits = DEFAULT_REQUEST_LIMITS,
+  trust: ClientAddressTrust = TRUST_NOBODY,
+): RequestContext {
   const attrs = req?.attributes ?? {};
   const http = attrs.request?.http ?? {};
   const headers = headersOf(http);
   const rawPath = headers.get(':path') ?? http.path ?? '';
   const q = rawPath.indexOf('?');
   const pathOnly = q >= 0 ? rawPath.slice(0, q) : rawPath;
-  const external = headers.get('x-envoy-external-address');
   const peer = attrs.source?.address?.socket_address?.address ?? '';
+  const principal = attrs.source?.principal ?? '';
   return {
     requestId: headers.get('x-request-id') ?? '',
     host: normalizeHost(headers.get(':authority') ?? http.host ?? headers.get('host') ?? ''),
@@ -122,8 +130,8 @@ export function toRequestContext(req: CheckRequest | null | undefined, limits: R
     path: normalizePath(pathOnly),
     query: q >= 0 ? rawPath.slice(q + 1) : (http.query ?? ''),
     headers,
-    clientIp: external && external.trim() !== '' ? external.trim() : peer,
-    principal: attrs.source?.principal ?? '',
+    clientIp: clientAddress(trust, peer, principal, headers).ip,
+    principal,
     body: http.raw_body && http.raw_body.length > 0 ? http.raw_body : http.body || undefined,
     oversize: measure(headers, limits),
     malformed: req !== null && req !== undefined && (req as { malformed?: unknown }).malformed === true,

@@ -133,3 +133,36 @@ describe('5. Monitor mode never denies, store failure included', () => {
     }
   });
 });
+
+describe('7. the receiving workload, not the Host header, picks the policy when the binding is known', () => {
+  const catalog = policyDoc('catalog', { hosts: ['catalog.example.com'] });
+
+  it('workloadSelector binds by the destination labels, within the policy namespace', async () => {
+    const s = await serverWith([policyDoc('billing', { hosts: ['billing.shop.svc.cluster.local'], workloadSelector: { matchLabels: { app: 'billing' } }, rules: [{ paths: ['/invoices'] }] }), catalog]);
+    try {
+      const billing = { destinationPrincipal: spiffe('shop', 'billing'), destinationLabels: { app: 'billing', version: 'v2' } };
+      expect(await s.verdict({ host: 'catalog.example.com', path: '/admin', ...billing })).toBe('access');
+      expect(await s.verdict({ host: 'catalog.example.com', path: '/invoices', ...billing })).toBe('allow');
+      // Same labels in another namespace: not this policy's workload.
+      expect(await s.verdict({ host: 'catalog.example.com', path: '/admin', destinationPrincipal: spiffe('other', 'billing'), destinationLabels: { app: 'billing' } })).toBe('allow');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("with destinationPrincipals, a request reaching the orders workload with the catalog's Host is judged by the orders policy", async () => {
+    const s = await serverWith([
+      policyDoc('orders', { hosts: ['orders.shop.svc.cluster.local'], destinationPrincipals: [spiffe('shop', 'orders')], identity: { requireMTLS: true }, rules: [{ paths: ['/orders'] }] }),
+      catalog,
+    ]);
+    try {
+      expect(await s.verdict({ host: 'catalog.example.com', path: '/admin' })).toBe('identity');
+      expect(await s.verdict({ host: 'catalog.example.com', path: '/admin', principal: spiffe('shop', 'frontend') })).toBe('access');
+      expect(await s.verdict({ host: 'orders.shop.svc.cluster.local', path: '/orders', principal: spiffe('shop', 'frontend') })).toBe('allow');
+      // The catalog workload itself is not bound: the Host decides there.
+      expect(await s.verdict({ host: 'catalog.example.com', path: '/admin', destinationPrincipal: spiffe('shop', 'catalog') })).toBe('allow');
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -43,6 +43,10 @@ export interface RequestShape {
   /** TCP peer address. */
   sourceIp?: string;
   body?: string;
+  /** The receiving workload's principal as Envoy reports it; default the orders workload, "" for none. */
+  destinationPrincipal?: string;
+  /** The receiving workload's labels (Envoy's bootstrap_metadata_labels_key). */
+  destinationLabels?: Record<string, string>;
   /** Send headers in header_map (encode_raw_headers) instead of the headers map. */
   rawHeaders?: boolean;
   requestId?: string;
@@ -95,7 +99,8 @@ export function envoyRequest(shape: RequestShape = {}): CheckRequest {
       },
       destination: {
         address: { socket_address: { address: '10.9.9.9', port_value: 8080 } },
-        principal: spiffe('shop', 'orders'),
+        ...((shape.destinationPrincipal ?? spiffe('shop', 'orders')) !== '' ? { principal: shape.destinationPrincipal ?? spiffe('shop', 'orders') } : {}),
+        ...(shape.destinationLabels ? { labels: shape.destinationLabels } : {}),
       },
       request: { http },
     },

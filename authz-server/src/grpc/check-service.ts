@@ -121,7 +121,7 @@ export async function check(deps: CheckServiceDeps, request: CheckRequest | null
     return response;
   } catch (err) {
     // A Monitor-mode policy never denies, not even when evaluating it failed: the request goes on, flagged.
-    const policy = req ? deps.holder.current()?.policyFor(req.host) : null;
+    const policy = req ? deps.holder.current()?.select(req.host, req.destination).policy : null;
     if (req && policy?.monitor) {
       deps.logger.error({ err, requestId: req.requestId, policy: policy.id }, 'check failed internally; Monitor mode: allowing');
       deps.metrics.decisions.inc({ policy: policy.id, verdict: 'monitor', reason: 'unavailable' });

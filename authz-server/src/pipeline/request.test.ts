@@ -32,8 +32,9 @@ describe('toRequestContext', () => {
   const http = { headers: { ':authority': 'a.test:80', ':method': 'post', ':path': '/x/../login?u=1', 'x-request-id': 'rid', 'x-envoy-external-address': '203.0.113.9' } };
   const source = { address: { socket_address: { address: '10.0.0.5' } }, principal: 'spiffe://td/ns/a/sa/b' };
   it('reads Envoy attributes; the client is the TCP peer unless the peer is a trusted proxy', () => {
-    const ctx = toRequestContext({ attributes: { source, request: { http } } });
+    const ctx = toRequestContext({ attributes: { source, destination: { principal: 'spiffe://td/ns/a/sa/api', labels: { app: 'api' } }, request: { http } } });
     expect(ctx).toMatchObject({ requestId: 'rid', host: 'a.test', method: 'POST', path: '/login', query: 'u=1', clientIp: '10.0.0.5', principal: 'spiffe://td/ns/a/sa/b', oversize: null, malformed: false });
+    expect(ctx.destination).toEqual({ principal: 'spiffe://td/ns/a/sa/api', labels: new Map([['app', 'api']]) });
     const trusted = toRequestContext({ attributes: { source, request: { http } } }, undefined, clientAddressTrust(['10.0.0.0/8'], 'x-envoy-external-address'));
     expect(trusted.clientIp).toBe('203.0.113.9');
   });
@@ -47,7 +48,7 @@ describe('toRequestContext', () => {
   });
 
   it('tolerates nothing at all', () => {
-    expect(toRequestContext(undefined)).toMatchObject({ host: '', method: '', path: '/', clientIp: '', principal: '' });
+    expect(toRequestContext(undefined)).toMatchObject({ host: '', method: '', path: '/', clientIp: '', principal: '', destination: { principal: '', labels: new Map() } });
   });
 
   it('flags oversized header sets', () => {

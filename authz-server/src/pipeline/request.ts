@@ -5,6 +5,7 @@
  */
 import type { CheckRequest, HeaderValue } from '../envoy/protos.ts';
 import { TRUST_NOBODY, clientAddress, type ClientAddressTrust } from './client-address.ts';
+import type { Destination } from './runtime.ts';
 
 /** Limits on what a single request may carry before it is refused outright. */
 export interface RequestLimits {
@@ -35,6 +36,8 @@ export interface RequestContext {
   clientIp: string;
   /** mTLS peer principal (SPIFFE URI under Istio), "" for plaintext peers. */
   principal: string;
+  /** The workload receiving the request, as far as Envoy reports it. */
+  destination: Destination;
   body: string | Uint8Array | undefined;
   /** Set when the request exceeds RequestLimits: the pipeline refuses it before anything else. */
   oversize: string | null;
@@ -105,6 +108,13 @@ function measure(headers: Map<string, string>, limits: RequestLimits): string | 
   return bytes > limits.maxHeaderBytes ? `${bytes} header bytes (limit ${limits.maxHeaderBytes})` : null;
 }
 
+function labelsOf(labels: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (typeof labels !== 'object' || labels === null) return out;
+  for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out.set(k, v);
+  return out;
+}
+
 /**
  * Builds the RequestContext; never throws. `trust` says whose forwarded client address is believed (default:
  * nobody, the TCP peer is the client).
@@ -132,6 +142,7 @@ export function toRequestContext(
     headers,
     clientIp: clientAddress(trust, peer, principal, headers).ip,
     principal,
+    destination: { principal: attrs.destination?.principal ?? '', labels: labelsOf(attrs.destination?.labels) },
     body: http.raw_body && http.raw_body.length > 0 ? http.raw_body : http.body || undefined,
     oversize: measure(headers, limits),
     malformed: req !== null && req !== undefined && (req as { malformed?: unknown }).malformed === true,

@@ -40,6 +40,60 @@ async function serverWith(docs: unknown[], args: string[] = [], overrides: Param
 }
 type Served = Awaited<ReturnType<typeof serverWith>>;
 
+describe('1. paths are judged as the upstream routes them, or refused', () => {
+  let s: Served;
+  let options: Served;
+  const rules = [{ methods: ['GET'], paths: ['/public/*'] }, { paths: ['/docs/**'] }, { methods: ['POST'], paths: ['/login'] }];
+  const limit = [{ name: 'login', methods: ['POST'], paths: ['/login'], key: ['clientIP'], requests: 1, period: '1m' }];
+  beforeAll(async () => {
+    s = await serverWith([policyDoc('paths', { hosts: ['paths.example'], rules, rateLimits: limit })]);
+  });
+  afterAll(() => s?.close());
+
+  it.each(['/public/..%2Fadmin', '/public/%2e%2e%2fadmin', '/docs/..;/admin', '/public/%2e%2e/admin', '/public/..%5Cadmin', '/docs/x/../../admin'])(
+    '%s (nginx or Tomcat route it to /admin) is refused',
+    async (path) => {
+      expect(await s.verdict({ host: 'paths.example', path })).toBe('inspection');
+    },
+  );
+
+  it('plain paths, decoded unreserved characters and ;parameters still pass', async () => {
+    for (const path of ['/public/x', '/docs/a/b', '/%70ublic/x', '/public/x;jsessionid=1', '/docs//a']) {
+      expect(await s.verdict({ host: 'paths.example', path })).toBe('allow');
+    }
+  });
+
+  it('POST /login;jsessionid=x is /login to Tomcat: it does not escape the limit on /login', async () => {
+    const login = (path: string) => s.verdict({ host: 'paths.example', method: 'POST', path, sourceIp: '192.0.2.10' });
+    expect(await login('/login')).toBe('allow');
+    expect(await login('/login;jsessionid=x')).toBe('rate-limit');
+    expect(await login('/login;')).toBe('rate-limit');
+  });
+
+  describe('pathMatching', () => {
+    beforeAll(async () => {
+      options = await serverWith([
+        policyDoc('express', { hosts: ['express.example'], rules, rateLimits: limit, pathMatching: { caseSensitive: false, escapedSlashes: 'Keep' } }),
+        policyDoc('nginx', { hosts: ['nginx.example'], rules, pathMatching: { escapedSlashes: 'Unescape' } }),
+      ]);
+    });
+    afterAll(() => options?.close());
+
+    it('a case-insensitive upstream (Express): /LOGIN counts against the limit on /login', async () => {
+      const login = (path: string) => options.verdict({ host: 'express.example', method: 'POST', path, sourceIp: '192.0.2.11' });
+      expect(await login('/Login')).toBe('allow');
+      expect(await login('/LOGIN')).toBe('rate-limit');
+    });
+
+    it('escapedSlashes: Unescape reads %2F as "/" (nginx), Keep as part of a segment (Go, Express)', async () => {
+      expect(await options.verdict({ host: 'nginx.example', path: '/public%2Fx' })).toBe('allow');
+      expect(await options.verdict({ host: 'nginx.example', path: '/admin%2Fx' })).toBe('access');
+      expect(await options.verdict({ host: 'nginx.example', path: '/public/..%2Fadmin' })).toBe('inspection');
+      expect(await options.verdict({ host: 'express.example', path: '/public/a%2Fb' })).toBe('allow');
+    });
+  });
+});
+
 describe('2. identity-requiring rule fields never match a request without that identity', () => {
   let s: Served;
   beforeAll(async () => {

@@ -8,7 +8,7 @@ import type { RuntimePolicy } from './runtime.ts';
 export type DenyReason = 'no-policy' | 'identity' | 'authentication' | 'access' | 'inspection' | 'rate-limit' | 'bot' | 'unavailable';
 
 /** Pipeline stages in evaluation order. */
-export type StageName = 'policy' | 'identity' | 'authentication' | 'rules' | 'inspection' | 'rate-limit' | 'bot';
+export type StageName = 'policy' | 'path' | 'identity' | 'authentication' | 'rules' | 'inspection' | 'rate-limit' | 'bot';
 
 /** Rate-limit state reported to the client (the most restrictive matching limit). */
 export interface RateLimitInfo {

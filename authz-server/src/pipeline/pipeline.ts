@@ -12,6 +12,7 @@ import type { Evaluation, Stage } from './stage.ts';
 import { authenticationStage } from './stages/authentication.ts';
 import { botStage } from './stages/bot.ts';
 import { identityStage } from './stages/identity.ts';
+import { pathStage } from './stages/path.ts';
 import { inspectionStage, requestSizeStage } from './stages/inspection.ts';
 import { rateLimitStage } from './stages/rate-limit.ts';
 import { rulesStage } from './stages/rules.ts';
@@ -23,7 +24,7 @@ export interface PipelineDeps {
 }
 
 /** The stages in evaluation order. */
-export const STAGES: readonly Stage[] = [requestSizeStage, identityStage, authenticationStage, rulesStage, inspectionStage, rateLimitStage, botStage];
+export const STAGES: readonly Stage[] = [requestSizeStage, pathStage, identityStage, authenticationStage, rulesStage, inspectionStage, rateLimitStage, botStage];
 
 function noPolicy(runtime: Runtime | null, req: RequestContext, why: string): Outcome {
   const detail = req.malformed ? 'malformed CheckRequest' : req.host === '' ? 'request has no :authority' : why;

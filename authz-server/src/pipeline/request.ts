@@ -5,6 +5,7 @@
  */
 import type { CheckRequest, HeaderValue } from '../envoy/protos.ts';
 import { TRUST_NOBODY, clientAddress, type ClientAddressTrust } from './client-address.ts';
+import { readPath, type PathForms } from './path.ts';
 import type { Destination } from './runtime.ts';
 
 /** Limits on what a single request may carry before it is refused outright. */
@@ -26,8 +27,13 @@ export interface RequestContext {
   method: string;
   /** :path exactly as received, query included. */
   rawPath: string;
-  /** Path without query, normalised (dot segments, duplicate slashes, unreserved percent-escapes). */
+  /**
+   * Path without query as the policy in force reads it for matching (path.ts). Before a policy is chosen it is
+   * the "kept" reading; the pipeline's path stage sets the reading of the policy's pathMatching.
+   */
   path: string;
+  /** The readings of the path a policy chooses from, and why a reading must be refused. */
+  pathForms: PathForms;
   /** Query string without the "?". */
   query: string;
   /** Lowercase header names; repeated headers joined by ",". */
@@ -56,32 +62,6 @@ export function normalizeHost(authority: string): string {
     if (colon >= 0 && host.indexOf(':') === colon && /^\d*$/.test(host.slice(colon + 1))) host = host.slice(0, colon);
   }
   return host.endsWith('.') ? host.slice(0, -1) : host;
-}
-
-const UNRESERVED_ESCAPE = /%([0-9A-Fa-f]{2})/g;
-
-function decodeUnreserved(segment: string): string {
-  return segment.replace(UNRESERVED_ESCAPE, (all, hex: string) => {
-    const c = String.fromCharCode(parseInt(hex, 16));
-    return /[A-Za-z0-9\-._~]/.test(c) ? c : all.toUpperCase();
-  });
-}
-
-/**
- * Normalises a path the way RFC 3986 allows without changing its meaning: unreserved escapes decoded,
- * reserved ones kept (so "%2F" never becomes a separator), "." and ".." resolved, "//" merged.
- */
-export function normalizePath(path: string): string {
-  if (path === '') return '/';
-  const out: string[] = [];
-  for (const raw of path.split('/')) {
-    const seg = raw.includes('%') ? decodeUnreserved(raw) : raw;
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') out.pop();
-    else out.push(seg);
-  }
-  const trailing = path.length > 1 && path.endsWith('/') && out.length > 0 ? '/' : '';
-  return `/${out.join('/')}${trailing}`;
 }
 
 function headersOf(http: NonNullable<NonNullable<NonNullable<CheckRequest['attributes']>['request']>['http']>): Map<string, string> {
@@ -129,7 +109,7 @@ export function toRequestContext(
   const headers = headersOf(http);
   const rawPath = headers.get(':path') ?? http.path ?? '';
   const q = rawPath.indexOf('?');
-  const pathOnly = q >= 0 ? rawPath.slice(0, q) : rawPath;
+  const pathForms = readPath(q >= 0 ? rawPath.slice(0, q) : rawPath);
   const peer = attrs.source?.address?.socket_address?.address ?? '';
   const principal = attrs.source?.principal ?? '';
   return {
@@ -137,7 +117,8 @@ export function toRequestContext(
     host: normalizeHost(headers.get(':authority') ?? http.host ?? headers.get('host') ?? ''),
     method: (headers.get(':method') ?? http.method ?? '').toUpperCase(),
     rawPath,
-    path: normalizePath(pathOnly),
+    path: pathForms.kept.path,
+    pathForms,
     query: q >= 0 ? rawPath.slice(q + 1) : (http.query ?? ''),
     headers,
     clientIp: clientAddress(trust, peer, principal, headers).ip,

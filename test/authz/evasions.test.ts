@@ -188,6 +188,58 @@ describe('5. Monitor mode never denies, store failure included', () => {
   });
 });
 
+describe('6. bodies are inspected by content, and a body not inspected whole is never let through silently', () => {
+  let s: Served;
+  let uploads: Served | undefined;
+  const SQLI = '{"note":"1 UNION SELECT password FROM users"}';
+  beforeAll(async () => {
+    s = await serverWith([policyDoc('strict', { hosts: ['strict.example'], inspection: { sqlInjection: true, xss: true } })]);
+  });
+  afterAll(async () => {
+    await s?.close();
+    await uploads?.close();
+  });
+
+  const post = (host: string, body: string | Uint8Array, headers: Record<string, string>) =>
+    (host === 'uploads.example' && uploads ? uploads : s).client.check(envoyRequest({ host, method: 'POST', path: '/api', ...(typeof body === 'string' ? { body } : { rawBody: body }), headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }));
+  const reason = (res: Awaited<ReturnType<typeof post>>) => (res.status.code === 0 ? 'allow' : headerOf(res.denied_response?.headers, 'x-palisade-reason'));
+
+  it.each(['application/octet-stream', 'image/png', 'application/x-protobuf', ''])('JSON with SQL injection labelled %j is inspected', async (type) => {
+    expect(reason(await post('strict.example', SQLI, type ? { 'content-type': type } : {}))).toBe('inspection');
+  });
+
+  it('a gzip-encoded body is inspected decoded; a form labelled as JSON is inspected as a form too', async () => {
+    expect(reason(await post('strict.example', gzipSync(SQLI), { 'content-type': 'application/json', 'content-encoding': 'gzip' }))).toBe('inspection');
+    expect(reason(await post('strict.example', "a=1&q=1' UNION SELECT password FROM users--", { 'content-type': 'image/png' }))).toBe('inspection');
+  });
+
+  it('a real PNG is binary by content and label: not scanned, allowed', async () => {
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from("' OR 1=1 -- <script>")]);
+    expect(reason(await post('strict.example', png, { 'content-type': 'image/png' }))).toBe('allow');
+  });
+
+  it('past 64 KiB: denied by default, or allowed flagged with oversizedBody: Flag', async () => {
+    const big = `{"pad":"${'a'.repeat(70 * 1024)}","note":"1 UNION SELECT password FROM users"}`;
+    const denied = await post('strict.example', big, { 'content-type': 'application/json' });
+    expect(reason(denied)).toBe('inspection');
+    // Envoy cut the body (max_request_bytes with allow_partial_message): the rest was never seen.
+    const cut = await post('strict.example', '{"note":"hello"}', { 'content-type': 'application/json', 'x-envoy-auth-partial-body': 'true', 'content-length': '900000' });
+    expect(reason(cut)).toBe('inspection');
+  });
+
+  it('oversizedBody: Flag lets such a body through, flagged upstream and counted', async () => {
+    uploads = await serverWith([policyDoc('uploads', { hosts: ['uploads.example'], inspection: { sqlInjection: true, oversizedBody: 'Flag' } })]);
+    const big = `{"pad":"${'a'.repeat(70 * 1024)}","note":"1 UNION SELECT password FROM users"}`;
+    const flagged = await post('uploads.example', big, { 'content-type': 'application/json' });
+    expect(reason(flagged)).toBe('allow');
+    expect(headerOf(flagged.ok_response?.headers, 'x-palisade-body-inspected')).toBe('partial');
+    expect(await uploads.server.registry.getSingleMetricAsString('palisade_uninspected_bodies_total')).toMatch(/action="flag",policy="shop\/uploads"} 1|policy="shop\/uploads",action="flag"} 1/);
+    // A client cannot forge the flag header upstream.
+    const clean = await post('uploads.example', '{"a":1}', { 'content-type': 'application/json', 'x-palisade-body-inspected': 'full' });
+    expect(clean.ok_response?.headers_to_remove).toContain('x-palisade-body-inspected');
+  });
+});
+
 describe('7. the receiving workload, not the Host header, picks the policy when the binding is known', () => {
   const catalog = policyDoc('catalog', { hosts: ['catalog.example.com'] });
 

@@ -43,6 +43,8 @@ export interface RequestShape {
   /** TCP peer address. */
   sourceIp?: string;
   body?: string;
+  /** The body as bytes (Envoy's with_request_body.pack_as_bytes); wins over `body`. */
+  rawBody?: Uint8Array;
   /** The receiving workload's principal as Envoy reports it; default the orders workload, "" for none. */
   destinationPrincipal?: string;
   /** The receiving workload's labels (Envoy's bootstrap_metadata_labels_key). */
@@ -87,7 +89,8 @@ export function envoyRequest(shape: RequestShape = {}): CheckRequest {
     host,
     scheme: 'http',
     protocol: 'HTTP/1.1',
-    ...(shape.body !== undefined ? { body: shape.body, size: String(Buffer.byteLength(shape.body)) } : {}),
+    ...(shape.body !== undefined && shape.rawBody === undefined ? { body: shape.body, size: String(Buffer.byteLength(shape.body)) } : {}),
+    ...(shape.rawBody !== undefined ? { raw_body: shape.rawBody, size: String(shape.rawBody.length) } : {}),
   };
   if (shape.rawHeaders) http.header_map = { headers: Object.entries(headers).map(([key, value]) => ({ key, raw_value: Buffer.from(value) })) };
   else http.headers = headers;

@@ -78,6 +78,7 @@ function logDecision(deps: CheckServiceDeps, req: RequestContext, outcome: Outco
       detail,
       policy: outcome.policy?.id ?? null,
       bot: outcome.bot ? { score: outcome.bot.score, verdict: outcome.bot.verdict, signals: outcome.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, detail: s.detail })) } : undefined,
+      bodyUninspected: outcome.kind === 'allow' && outcome.bodyUninspected ? outcome.bodyUninspected : undefined,
       latencyMs: Math.round(seconds * 1e6) / 1e3,
     },
     'decision',
@@ -89,6 +90,8 @@ function recordDetail(metrics: AuthzMetrics, req: RequestContext, outcome: Outco
   const policy = outcome.policy?.id ?? '';
   if (outcome.bot) metrics.botScore.observe({ policy }, outcome.bot.score);
   const denial = outcome.kind === 'deny' ? outcome.denial : outcome.wouldDeny;
+  if (denial?.uninspectedBody) metrics.uninspectedBodies.inc({ policy, action: 'deny' });
+  else if (outcome.kind === 'allow' && outcome.bodyUninspected) metrics.uninspectedBodies.inc({ policy, action: 'flag' });
   if (denial?.reason === 'rate-limit') {
     metrics.rateLimited.inc({ policy, limit: denial.rateLimit?.name ?? '' });
     metrics.rateLimitedClients.add(policy, outcome.consumer ? `c:${outcome.consumer}` : req.principal ? `p:${req.principal}` : `ip:${req.clientIp}`);

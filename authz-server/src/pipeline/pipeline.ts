@@ -59,6 +59,7 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     trace: [{ stage: 'policy', result: 'pass', detail: selected.detail }],
     rateLimit: null,
     bot: null,
+    bodyUninspected: null,
     botWork: null,
   };
   let wouldDeny: Denial | null = null;
@@ -76,6 +77,6 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     ev.trace.push({ stage: stage.name, result: 'would-deny', detail: r.denial.detail });
     wouldDeny ??= r.denial;
   }
-  const { consumer, trace, bot, rateLimit, stripHeaders } = ev;
-  return { kind: 'allow', policy, consumer, principal: req.principal, trace, bot, rateLimit, wouldDeny, stripHeaders };
+  const { consumer, trace, bot, rateLimit, stripHeaders, bodyUninspected } = ev;
+  return { kind: 'allow', policy, consumer, principal: req.principal, trace, bot, rateLimit, wouldDeny, stripHeaders, bodyUninspected };
 }

@@ -19,6 +19,8 @@ export interface AuthzMetrics {
   storeFailures: Counter<'policy' | 'failure_policy'>;
   inflight: Gauge;
   accessLogEntries: Counter<'code_class'>;
+  /** Bodies not inspected whole, by policy and what the policy did (deny, flag). */
+  uninspectedBodies: Counter<'policy' | 'action'>;
   /** Requests denied (or, in Monitor mode, that would be) by a rate limit, by policy and limit name. */
   rateLimited: Counter<'policy' | 'limit'>;
   /** Distinct clients (consumer, else principal, else client IP) rate limited in the last minute, per policy. */
@@ -94,6 +96,12 @@ export function createAuthzMetrics(registry: Registry, snapshotLoadedAtMs: () =>
       name: 'palisade_access_log_entries_total',
       help: 'HTTP access log entries received from Envoy, by response code class.',
       labelNames: ['code_class'],
+      registers,
+    }),
+    uninspectedBodies: new Counter({
+      name: 'palisade_uninspected_bodies_total',
+      help: 'Request bodies not inspected whole (longer than inspected, cut by Envoy, or in an encoding not decoded), by policy and action (deny, flag).',
+      labelNames: ['policy', 'action'],
       registers,
     }),
   };

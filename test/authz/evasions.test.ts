@@ -16,6 +16,7 @@ import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import { envoyServices } from '../../authz-server/src/envoy/protos.ts';
 import { RedisCounterStore } from '../../authz-server/src/store/redis-store.ts';
 import { accessLogEntry, sendAccessLogs } from '../support/access-log.ts';
+import { makeCa, makeCert } from '../support/certs.ts';
 import { authzClient, envoyRequest, headerOf, spiffe, type AuthzClient, type RequestShape } from '../support/envoy.ts';
 import { captureLogger, policyDoc, startTestServer, testIssuer, writePolicyDir } from '../support/policies.ts';
 import { verdictOf } from '../support/verdict.ts';
@@ -158,6 +159,71 @@ describe('3. the client address comes from the TCP peer unless a trusted proxy f
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('4. access logs cannot be forged', () => {
+  const policy = policyDoc('bots', { hosts: ['bots.example'], bot: { mode: 'Enforce', denyScore: 60, challengeScore: 40 } });
+
+  it("fifty fake 404s for a victim's address change nothing and are counted as ignored", async () => {
+    const s = await serverWith([policy], [], { deferredFlushMs: 0 });
+    try {
+      const victim = '198.51.100.77';
+      // A browser-like victim that a few error signals would push over the deny score.
+      const shape = { host: 'bots.example', sourceIp: victim, headers: { 'user-agent': 'Mozilla/5.0', 'accept-language': '' } };
+      expect(await s.verdict(shape)).toBe('allow');
+      const fakes = Array.from({ length: 50 }, (_, i) =>
+        accessLogEntry({ host: 'bots.example', path: `/x/${i}`, code: 404, requestId: `forged-${i}`, sourceIp: victim, requestHeaders: { 'x-envoy-external-address': victim } }),
+      );
+      await sendAccessLogs(s.server.grpcPort, fakes);
+      await s.server.flushDeferred();
+      const res = await s.client.check(envoyRequest(shape));
+      expect(res.status.code).toBe(0);
+      expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-signals') ?? '').not.toContain('error-rate');
+      expect(await s.server.registry.getSingleMetricAsString('palisade_access_log_entries_ignored_total')).toContain('reason="unmatched"} 50');
+    } finally {
+      await s.close();
+    }
+  });
+
+  describe('with --access-log-principals, only allowed Envoys are heard at all', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'palisade-als-'));
+      makeCa(dir, 'ca');
+      makeCert(dir, 'ca', 'server', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+      makeCert(dir, 'ca', 'envoy', `subjectAltName=URI:${spiffe('shop', 'orders')}\nextendedKeyUsage=clientAuth\n`);
+      makeCert(dir, 'ca', 'workload', `subjectAltName=URI:${spiffe('shop', 'attacker')}\nextendedKeyUsage=clientAuth\n`);
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    function send(port: number, cert: string): Promise<grpc.ServiceError | null> {
+      const { accessLog } = envoyServices();
+      const creds = grpc.credentials.createSsl(readFileSync(join(dir, 'ca.crt')), readFileSync(join(dir, `${cert}.key`)), readFileSync(join(dir, `${cert}.crt`)));
+      const client = new accessLog(`localhost:${port}`, creds);
+      return new Promise((resolve) => {
+        const stream = (client as unknown as { StreamAccessLogs(cb: (err: grpc.ServiceError | null) => void): grpc.ClientWritableStream<unknown> }).StreamAccessLogs((err) => {
+          client.close();
+          resolve(err);
+        });
+        stream.write({ identifier: { log_name: 'palisade' }, http_logs: { log_entry: Array.from({ length: 5 }, (_, i) => accessLogEntry({ host: 'bots.example', path: '/', code: 404, requestId: `x-${i}`, sourceIp: '10.0.0.1' })) } });
+        stream.end();
+      });
+    }
+
+    it('a workload certificate from the mesh CA is refused; the Envoy identity is accepted', async () => {
+      const tls = ['--tls-cert', join(dir, 'server.crt'), '--tls-key', join(dir, 'server.key'), '--tls-client-ca', join(dir, 'ca.crt')];
+      const s = await serverWith([policy], [...tls, '--access-log-principals', 'spiffe://cluster.local/ns/shop/sa/orders']);
+      try {
+        const refused = await send(s.server.grpcPort, 'workload');
+        expect(refused?.code).toBe(grpc.status.PERMISSION_DENIED);
+        expect(await send(s.server.grpcPort, 'envoy')).toBeNull();
+        const ignored = await s.server.registry.getSingleMetricAsString('palisade_access_log_entries_ignored_total');
+        expect(ignored).toContain('reason="unauthenticated"} 5');
+      } finally {
+        await s.close();
+      }
+    });
   });
 });
 

@@ -45,6 +45,8 @@ export interface AuthzConfig {
   workers: number;
   /** Whose forwarded client address is believed (client-address.ts). */
   clientAddress: { trustedProxies: string[]; header: string; hops: number };
+  /** SPIFFE globs of the Envoys allowed to send access logs (empty = any peer; entries still must match a Check). */
+  accessLogPrincipals: string[];
 }
 
 /** Every authz-server flag: parseArgs options, `--help` and the README's table come from here. */
@@ -68,6 +70,7 @@ export const FLAGS = [
   { name: 'trusted-proxies', type: 'list', default: [], env: 'PALISADE_TRUSTED_PROXIES', arg: '<cidr|spiffe,...>', group: 'Trust', defaultText: 'none', help: 'peers whose forwarded client address is believed: CIDRs and/or SPIFFE principal globs of gateways; from any other peer the client is the TCP peer' },
   { name: 'client-ip-header', type: 'string', default: 'x-forwarded-for', env: 'PALISADE_CLIENT_IP_HEADER', arg: '<name>', group: 'Trust', help: 'header a trusted proxy puts the client address in (x-forwarded-for is read right to left)' },
   { name: 'xff-trusted-hops', type: 'int', default: 0, env: 'PALISADE_XFF_TRUSTED_HOPS', min: 0, max: 16, group: 'Trust', help: 'trusted proxies in front of the trusted peer that appended to x-forwarded-for, as Envoy\'s xff_num_trusted_hops' },
+  { name: 'access-log-principals', type: 'list', default: [], env: 'PALISADE_ACCESS_LOG_PRINCIPALS', arg: '<spiffe,...>', group: 'Trust', defaultText: 'any peer', help: 'accept access logs only from mTLS peers (--tls-client-ca) whose certificate URI SAN matches one of these SPIFFE globs' },
   { name: 'log-level', type: 'string', default: 'info', env: 'PALISADE_LOG_LEVEL', arg: '<level>', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], group: 'Logging', help: 'pino log level' },
   { name: 'decision-log', type: 'string', default: 'all', env: 'PALISADE_DECISION_LOG', choices: ['all', 'deny', 'off'], group: 'Logging', help: 'one JSON line per decision: every decision, denials only, or none' },
 ] as const satisfies readonly FlagSpec[];
@@ -100,6 +103,12 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   } catch (err) {
     throw new ConfigError(`--trusted-proxies / --client-ip-header: ${(err as Error).message}`);
   }
+  const accessLogPrincipals = v['access-log-principals'];
+  if (accessLogPrincipals.length > 0 && !clientCa) {
+    throw new ConfigError('--access-log-principals needs --tls-client-ca (the principal is read from the verified client certificate)');
+  }
+  const badPrincipal = accessLogPrincipals.find((p) => !p.startsWith('spiffe://'));
+  if (badPrincipal !== undefined) throw new ConfigError(`--access-log-principals: ${JSON.stringify(badPrincipal)} is not a spiffe:// principal`);
   const cluster = v['redis-cluster'];
   return {
     policies,
@@ -122,5 +131,6 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     tlsRefreshMs: DEFAULT_TLS_REFRESH_MS,
     workers: v.workers,
     clientAddress,
+    accessLogPrincipals,
   };
 }

@@ -23,6 +23,7 @@ import { SnapshotFileSource } from '../sources/snapshot-file-source.ts';
 import type { PipelineDeps } from '../pipeline/pipeline.ts';
 import { RateLimiter } from '../pipeline/rate-limiter.ts';
 import { clientAddressTrust } from '../pipeline/client-address.ts';
+import { globToRegex } from '../../../lib/policy/patterns.ts';
 import { SnapshotHolder } from '../sources/snapshot-holder.ts';
 import { channelCredentials, serverCredentials } from '../../../lib/process/tls.ts';
 import type { CounterStore } from '../store/counter-store.ts';
@@ -140,9 +141,10 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     StreamAccessLogs: accessLogHandler({
       logger,
       metrics,
+      principals: config.accessLogPrincipals.map((p) => new RegExp(globToRegex(p))),
       onEntry: (msg) => {
-        botFeed.ingest(msg);
         overrides.onAccessLog?.(msg);
+        return botFeed.ingest(msg);
       },
     }),
   });

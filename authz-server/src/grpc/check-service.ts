@@ -3,6 +3,7 @@
  * handler never throws and never answers with an RPC error: Envoy treats RPC errors as "authz unavailable"
  * (status_on_error / failure_mode_allow), which is not a decision Palisade wants to hand over.
  */
+import { status as grpcStatus } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CheckRequest, CheckResponse } from '../envoy/protos.ts';
@@ -159,20 +160,58 @@ export interface AccessLogMessage {
   http_logs?: { log_entry?: Array<{ response?: { response_code?: { value?: number } } }> };
 }
 
+/** What the access log handler depends on. */
+export interface AccessLogDeps {
+  logger: Logger;
+  metrics: AuthzMetrics;
+  /** SPIFFE globs (as regexes) of the Envoys allowed to send access logs; empty = any peer. */
+  principals: readonly RegExp[];
+  /** Consumes an accepted message; reports how many entries matched no Check this process answered. */
+  onEntry?: (msg: AccessLogMessage) => { unmatched: number } | void;
+}
+
+/** The URI SANs of the verified client certificate of a call ([] on plaintext or without a client certificate). */
+export function peerUris(call: { getAuthContext?: () => { sslPeerCertificate?: { subjectaltname?: string } } | null }): string[] {
+  const san = call.getAuthContext?.()?.sslPeerCertificate?.subjectaltname ?? '';
+  return san
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('URI:'))
+    .map((s) => s.slice(4));
+}
+
 /**
- * AccessLogService/StreamAccessLogs: counts response codes (the bot detectors consume them). The
- * stream is answered with an empty response when Envoy closes it.
+ * AccessLogService/StreamAccessLogs: response codes for the bot detectors. With `principals`, only an Envoy whose
+ * verified client certificate carries a matching SPIFFE URI is heard; anyone else's stream is answered
+ * PERMISSION_DENIED and its entries are counted as ignored. Accepted entries still count only when they match a
+ * Check this process answered (bot/feed.ts). The stream is answered with an empty response when Envoy closes it.
  */
-export function accessLogHandler(deps: { logger: Logger; metrics: AuthzMetrics; onEntry?: (msg: AccessLogMessage) => void }): grpc.handleClientStreamingCall<AccessLogMessage, Record<string, never>> {
+export function accessLogHandler(deps: AccessLogDeps): grpc.handleClientStreamingCall<AccessLogMessage, Record<string, never>> {
   return (call, callback) => {
+    const uris = deps.principals.length > 0 ? peerUris(call as never) : [];
+    const refused = deps.principals.length > 0 && !uris.some((u) => deps.principals.some((re) => re.test(u)));
+    let answered = false;
+    const answer = (err: Partial<grpc.StatusObject> | null) => {
+      if (answered) return;
+      answered = true;
+      callback(err, err ? undefined : {});
+    };
     call.on('data', (msg: AccessLogMessage) => {
-      for (const entry of msg.http_logs?.log_entry ?? []) {
+      const entries = msg.http_logs?.log_entry ?? [];
+      if (refused) {
+        deps.metrics.accessLogIgnored.inc({ reason: 'unauthenticated' }, entries.length);
+        if (!answered) deps.logger.warn({ peer: call.getPeer(), uris }, 'access log refused: the peer is not an allowed Envoy (--access-log-principals)');
+        answer({ code: grpcStatus.PERMISSION_DENIED, details: 'access logs are accepted only from allowed Envoys (--access-log-principals)' });
+        return;
+      }
+      for (const entry of entries) {
         const code = entry.response?.response_code?.value ?? 0;
         deps.metrics.accessLogEntries.inc({ code_class: code === 0 ? 'none' : `${Math.floor(code / 100)}xx` });
       }
-      deps.onEntry?.(msg);
+      const unmatched = deps.onEntry?.(msg)?.unmatched ?? 0;
+      if (unmatched > 0) deps.metrics.accessLogIgnored.inc({ reason: 'unmatched' }, unmatched);
     });
     call.on('error', (err) => deps.logger.debug({ err: err.message }, 'access log stream error'));
-    call.on('end', () => callback(null, {}));
+    call.on('end', () => answer(refused ? { code: grpcStatus.PERMISSION_DENIED, details: 'access logs are accepted only from allowed Envoys (--access-log-principals)' } : null));
   };
 }

@@ -126,7 +126,7 @@ const RateLimit = Type.Object(
 
 /** Bytes of a request body that inspection reads, by default and at most. */
 export const DEFAULT_INSPECTED_BODY_BYTES = 64 * 1024;
-export const MAX_INSPECTED_BODY_BYTES = 1024 * 1024;
+const MAX_INSPECTED_BODY_BYTES = 1024 * 1024;
 
 const Inspection = Type.Object(
   {

@@ -171,7 +171,7 @@ export interface AccessLogDeps {
 }
 
 /** The URI SANs of the verified client certificate of a call ([] on plaintext or without a client certificate). */
-export function peerUris(call: { getAuthContext?: () => { sslPeerCertificate?: { subjectaltname?: string } } | null }): string[] {
+function peerUris(call: { getAuthContext?: () => { sslPeerCertificate?: { subjectaltname?: string } } | null }): string[] {
   const san = call.getAuthContext?.()?.sslPeerCertificate?.subjectaltname ?? '';
   return san
     .split(',')

@@ -36,12 +36,12 @@ describe('client address', () => {
     expect(clientAddress(trust, '10.1.2.3', '', headers({})).ip).toBe('10.1.2.3');
   });
 
-  it('bare addresses', () => {
-    expect(bareAddress(' 203.0.113.7:4711 ')).toBe('203.0.113.7');
-    expect(bareAddress('[2001:db8::1]:443')).toBe('2001:db8::1');
-    expect(bareAddress('2001:db8::1')).toBe('2001:db8::1');
-    expect(bareAddress('example.com')).toBe('');
-  });
+  it.each([
+    [' 203.0.113.7:4711 ', '203.0.113.7'],
+    ['[2001:db8::1]:443', '2001:db8::1'],
+    ['2001:db8::1', '2001:db8::1'],
+    ['example.com', ''],
+  ])('bare address of %j is %j', (value, bare) => expect(bareAddress(value)).toBe(bare));
 
   it('refuses configuration it cannot honour', () => {
     expect(() => clientAddressTrust(['10.0.0.0/33'])).toThrow(/neither a CIDR nor a spiffe/);

@@ -29,7 +29,7 @@ export interface ClientAddressTrust {
 export const TRUST_NOBODY: ClientAddressTrust = { cidrs: new BlockList(), principals: [], header: 'x-forwarded-for', hops: 0, none: true };
 
 /** Where the client address came from. */
-export type ClientAddressSource = 'peer' | 'header';
+type ClientAddressSource = 'peer' | 'header';
 
 /** Strips a port and IPv6 brackets ("1.2.3.4:80", "[::1]:80", "[::1]"); "" when not an IP address. */
 export function bareAddress(value: string): string {
@@ -71,7 +71,7 @@ export function clientAddressTrust(proxies: readonly string[], header = 'x-forwa
 }
 
 /** True when the peer (TCP address, mTLS principal) is a trusted proxy. */
-export function trustedPeer(trust: ClientAddressTrust, peer: string, principal: string): boolean {
+function trustedPeer(trust: ClientAddressTrust, peer: string, principal: string): boolean {
   if (trust.none) return false;
   if (principal !== '' && trust.principals.some((re) => re.test(principal))) return true;
   const addr = bareAddress(peer);

@@ -95,7 +95,7 @@ export function spiffeNamespace(principal: string): string | null {
  * principals, or the destination's labels include the policy's workloadSelector and the destination is in the
  * policy's namespace (known from its principal; labels alone do not say which namespace a workload is in).
  */
-export function boundTo(policy: RuntimePolicy, destination: Destination): boolean {
+function boundTo(policy: RuntimePolicy, destination: Destination): boolean {
   const { principal, labels } = destination;
   if (principal !== '' && anyMatch(policy.workload.principals, principal)) return true;
   const selector = policy.workload.labels;

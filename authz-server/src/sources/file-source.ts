@@ -8,7 +8,7 @@ import { compile } from '../../../lib/policy/compile.ts';
 import { formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
 import { secretsFrom } from '../../../lib/policy/secrets.ts';
 import type { Snapshot, Violation } from '../../../lib/policy/snapshot.ts';
-import { PathWatch } from './path-watch.ts';
+import { PathWatch, oneAtATime } from './path-watch.ts';
 import type { SnapshotHolder } from './snapshot-holder.ts';
 
 /** Outcome of loading the files once; `fingerprint` identifies the file contents read. */
@@ -42,7 +42,7 @@ export class FileSource {
   readonly #logger: Logger;
   readonly #opts: FileSourceOptions;
   #watch: PathWatch | null = null;
-  #running: Promise<unknown> = Promise.resolve();
+  readonly #serial = oneAtATime((onlyIfChanged: boolean) => this.#load(onlyIfChanged));
   /** Fingerprint of the contents last loaded, good or bad: unchanged files are not compiled (or logged) again. */
   #lastFingerprint: string | null = null;
 
@@ -58,9 +58,7 @@ export class FileSource {
    * snapshot. `onlyIfChanged` skips files whose contents were already loaded (watch events, the re-check).
    */
   reload(onlyIfChanged = false): Promise<boolean> {
-    const run = this.#running.then(() => this.#load(onlyIfChanged));
-    this.#running = run.catch(() => undefined);
-    return run;
+    return this.#serial(onlyIfChanged);
   }
 
   async #load(onlyIfChanged: boolean): Promise<boolean> {

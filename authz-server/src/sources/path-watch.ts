@@ -119,3 +119,16 @@ export class PathWatch {
     this.#watchers = [];
   }
 }
+
+/**
+ * Wraps an async function so that calls run one after another, never overlapping (two watch events must not load
+ * and apply files concurrently). A failed call does not stop the ones after it.
+ */
+export function oneAtATime<A, R>(fn: (arg: A) => Promise<R>): (arg: A) => Promise<R> {
+  let running: Promise<unknown> = Promise.resolve();
+  return (arg) => {
+    const run = running.then(() => fn(arg));
+    running = run.catch(() => undefined);
+    return run;
+  };
+}

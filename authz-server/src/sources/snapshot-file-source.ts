@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { parseSnapshotBytes } from '../../../lib/distribution/codec.ts';
-import { PathWatch, type PathWatchOptions } from './path-watch.ts';
+import { PathWatch, oneAtATime, type PathWatchOptions } from './path-watch.ts';
 import type { SnapshotHolder } from './snapshot-holder.ts';
 
 /** What one read of the file did. */
@@ -29,7 +29,7 @@ export class SnapshotFileSource {
   readonly #logger: Logger;
   readonly #opts: SnapshotFileSourceOptions;
   #watch: PathWatch | null = null;
-  #running: Promise<unknown> = Promise.resolve();
+  readonly #serial = oneAtATime((onlyIfChanged: boolean) => this.#load(onlyIfChanged));
   #lastFingerprint: string | null = null;
 
   constructor(path: string, holder: SnapshotHolder, logger: Logger, opts: SnapshotFileSourceOptions = {}) {
@@ -41,9 +41,7 @@ export class SnapshotFileSource {
 
   /** Reads the file and applies it; `onlyIfChanged` skips contents already read. Never rejects. */
   load(onlyIfChanged = false): Promise<SnapshotFileLoad> {
-    const run = this.#running.then(() => this.#load(onlyIfChanged));
-    this.#running = run.catch(() => undefined);
-    return run;
+    return this.#serial(onlyIfChanged);
   }
 
   async #load(onlyIfChanged: boolean): Promise<SnapshotFileLoad> {

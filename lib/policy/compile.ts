@@ -6,7 +6,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { canonicalJson } from './canonical-json.ts';
 import { globToRegex, parseDurationMs, pathPatternToRegex } from './patterns.ts';
-import { BOT_SCORES_ORDER, CHALLENGE_DEFAULTS, CHALLENGE_KEY_MIN_BYTES, CLAIMS_NEED_JWT, CLAIM_KEY_NEEDS_JWT, type PolicyDocument, type PolicySpec } from './schema.ts';
+import { BOT_SCORES_ORDER, CHALLENGE_DEFAULTS, CHALLENGE_KEY_MIN_BYTES, CLAIMS_NEED_JWT, CLAIM_KEY_NEEDS_JWT, DEFAULT_INSPECTED_BODY_BYTES, type PolicyDocument, type PolicySpec } from './schema.ts';
 import type {
   CompiledApiKey,
   CompiledChallenge,
@@ -334,6 +334,16 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): Compiled {
       sqlInjection: spec.inspection?.sqlInjection ?? false,
       xss: spec.inspection?.xss ?? false,
       pathTraversal: spec.inspection?.pathTraversal ?? false,
+      maxBodyBytes: spec.inspection?.maxBodyBytes ?? DEFAULT_INSPECTED_BODY_BYTES,
+      oversizedBody: spec.inspection?.oversizedBody ?? 'Deny',
+    },
+    pathMatching: {
+      escapedSlashes: spec.pathMatching?.escapedSlashes ?? 'Reject',
+      caseSensitive: spec.pathMatching?.caseSensitive ?? true,
+    },
+    workload: {
+      principals: patterns('spec.destinationPrincipals', spec.destinationPrincipals, globToRegex) ?? [],
+      labels: spec.workloadSelector ? Object.fromEntries(Object.entries(spec.workloadSelector.matchLabels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : null,
     },
     bot: {
       mode: bot.mode ?? 'Off',

@@ -20,7 +20,7 @@ export type DenyReason =
   | 'unavailable';
 
 /** Pipeline stages in evaluation order. */
-export type StageName = 'policy' | 'identity' | 'authentication' | 'rules' | 'inspection' | 'rate-limit' | 'bot' | 'challenge';
+export type StageName = 'policy' | 'path' | 'identity' | 'authentication' | 'rules' | 'inspection' | 'rate-limit' | 'bot' | 'challenge';
 
 /** Rate-limit state reported to the client (the most restrictive matching limit). */
 export interface RateLimitInfo {
@@ -53,6 +53,8 @@ export interface Denial {
   rateLimit?: RateLimitInfo;
   /** The challenge flow's own reply (interstitial, JSON challenge, redirect): headers and body. */
   reply?: ChallengeReply;
+  /** Set when the denial is for a body not inspected whole: why. */
+  uninspectedBody?: string;
 }
 
 /** One line of the explanation `palisade check` prints and the debug log carries. */
@@ -75,5 +77,12 @@ interface Common {
 
 /** The pipeline's result. */
 export type Outcome =
-  | (Common & { kind: 'allow'; policy: RuntimePolicy; wouldDeny: Denial | null; stripHeaders: string[] })
+  | (Common & {
+      kind: 'allow';
+      policy: RuntimePolicy;
+      wouldDeny: Denial | null;
+      stripHeaders: string[];
+      /** Why part of the body was not inspected, when the policy lets such bodies through flagged. */
+      bodyUninspected?: string | null;
+    })
   | (Common & { kind: 'deny'; denial: Denial });

@@ -94,9 +94,16 @@ const Policy = Type.Object(
             strict,
           ),
         ),
+        maxBodyBytes: Type.Integer({ minimum: 0 }),
+        oversizedBody: Type.Union([Type.Literal('Deny'), Type.Literal('Flag')]),
       },
       strict,
     ),
+    pathMatching: Type.Object(
+      { escapedSlashes: Type.Union([Type.Literal('Reject'), Type.Literal('Unescape'), Type.Literal('Keep')]), caseSensitive: Type.Boolean() },
+      strict,
+    ),
+    workload: Type.Object({ principals: Type.Array(Pattern), labels: Nullable(Type.Record(Type.String(), Type.String())) }, strict),
     bot: Type.Object(
       {
         mode: Type.Union([Type.Literal('Enforce'), Type.Literal('Monitor'), Type.Literal('Off')]),
@@ -104,6 +111,20 @@ const Policy = Type.Object(
         challengeScore: Type.Integer({ minimum: 0, maximum: 100 }),
         session: Type.Union([Type.Object({ header: Type.String() }, strict), Type.Object({ cookie: Type.String() }, strict)]),
         allow: Type.Object({ principals: Type.Array(Pattern), cidrs: Type.Array(Type.String()) }, strict),
+      },
+      strict,
+    ),
+    challenge: Type.Object(
+      {
+        action: Type.Union([Type.Literal('Challenge'), Type.Literal('Header')]),
+        difficulty: Type.Object({ min: Type.Integer({ minimum: 1, maximum: 32 }), max: Type.Integer({ minimum: 1, maximum: 32 }) }, strict),
+        passLifetimeSec: Type.Integer({ minimum: 1 }),
+        passScoreCredit: Type.Integer({ minimum: 0, maximum: 100 }),
+        networkPrefix: Type.Object({ ipv4: Type.Integer({ minimum: 0, maximum: 32 }), ipv6: Type.Integer({ minimum: 0, maximum: 128 }) }, strict),
+        exemptPaths: Type.Array(Pattern),
+        exemptMethods: Type.Array(Type.String()),
+        keys: Nullable(Type.Array(Type.String(), { minItems: 1, maxItems: 2 })),
+        keySource: Nullable(Type.String()),
       },
       strict,
     ),

@@ -56,6 +56,23 @@ describe('compile properties', () => {
     for (const s of secrets) expect(text).not.toContain(s.data['key']);
   });
 
+  it('challenge keys: never the Secret data itself, derived per policy, and a rotation changes the version', () => {
+    const { policies, secrets } = load('challenge.in.yaml');
+    const before = compile(policies, secrets, NOW);
+    const text = JSON.stringify(before);
+    const secret = secrets.find((s) => s.name === 'challenge-keys')!;
+    for (const k of ['current', 'previous']) expect(text).not.toContain(secret.data[k]);
+    const site = before.snapshot.policies.find((p) => p.id === 'web/site')!;
+    expect(site.challenge.keys).toHaveLength(2);
+    const renamed = policies.map((p) => (p.metadata.name === 'site' ? { ...p, metadata: { ...p.metadata, name: 'site2' } } : p));
+    expect(compile(renamed, secrets, NOW).snapshot.policies.find((p) => p.id === 'web/site2')!.challenge.keys).not.toEqual(site.challenge.keys);
+    const rotated = secrets.map((s) => (s === secret ? { ...s, data: { current: 'an0ther-k3y-0123456789-0123456789-01', previous: s.data['current']! } } : s));
+    const after = compile(policies, rotated, NOW);
+    expect(after.snapshot.version).not.toBe(before.snapshot.version);
+    // The old current key is now the previous one: passes it signed still verify.
+    expect(after.snapshot.policies.find((p) => p.id === 'web/site')!.challenge.keys![1]).toBe(site.challenge.keys![0]);
+  });
+
   it('the older policy keeps a contested host', () => {
     const { policies, secrets } = load('conflict.in.yaml');
     const { snapshot, violations } = compile(policies, secrets, NOW);

@@ -2,13 +2,14 @@
  * The policy compiler: `(policies, secrets, now) -> { snapshot, violations }`. Pure and deterministic: no I/O,
  * no clock but `now`, input order does not matter, and the snapshot version is a hash of its content.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { canonicalJson } from './canonical-json.ts';
 import { globToRegex, parseDurationMs, pathPatternToRegex } from './patterns.ts';
-import { BOT_SCORES_ORDER, CLAIMS_NEED_JWT, CLAIM_KEY_NEEDS_JWT, type PolicyDocument, type PolicySpec } from './schema.ts';
+import { BOT_SCORES_ORDER, CHALLENGE_DEFAULTS, CHALLENGE_KEY_MIN_BYTES, CLAIMS_NEED_JWT, CLAIM_KEY_NEEDS_JWT, DEFAULT_INSPECTED_BODY_BYTES, type PolicyDocument, type PolicySpec } from './schema.ts';
 import type {
   CompiledApiKey,
+  CompiledChallenge,
   CompiledPattern,
   CompiledPolicy,
   CompiledRateLimit,
@@ -207,10 +208,54 @@ function compileRateLimit(rl: NonNullable<PolicySpec['rateLimits']>[number], i: 
   };
 }
 
+/**
+ * The challenge keys of a policy from its `keySecret`: `data.current`, then `data.previous` when set (surrounding
+ * whitespace trimmed). The snapshot carries keys derived per policy, never the Secret's own data. A missing or
+ * unusable Secret is reported, and the server-wide key signs meanwhile.
+ */
+function challengeKeys(name: string | undefined, namespace: string, policyName: string, secrets: SecretInput[]): { keys: string[] | null; source: string | null; problem: string | null } {
+  if (name === undefined) return { keys: null, source: null, problem: null };
+  const secret = secrets.find((s) => s.namespace === namespace && s.name === name);
+  if (!secret) return { keys: null, source: null, problem: `challenge key Secret ${namespace}/${name} not found; the server-wide key signs` };
+  const keys = ['current', 'previous'].map((k) => secret.data[k]?.trim() ?? '').filter((k, i) => i === 0 || k !== '');
+  const short = keys.findIndex((k) => Buffer.byteLength(k, 'utf8') < CHALLENGE_KEY_MIN_BYTES);
+  if (short >= 0) {
+    const field = short === 0 ? 'data.current' : 'data.previous';
+    return { keys: null, source: null, problem: `challenge key Secret ${namespace}/${name}: ${field} needs at least ${CHALLENGE_KEY_MIN_BYTES} bytes; the server-wide key signs` };
+  }
+  const policyId = `${namespace}/${policyName}`;
+  const derived = [...new Set(keys)].map((k) => createHmac('sha256', k).update(`palisade challenge policy key v1\0${policyId}`).digest('hex'));
+  return { keys: derived, source: `secret:${namespace}/${name}`, problem: null };
+}
+
+function compileChallenge(bot: NonNullable<PolicySpec['bot']>, namespace: string, policyName: string, secrets: SecretInput[]): { challenge: CompiledChallenge; keyProblem: string | null } {
+  const spec = bot.challenge ?? {};
+  const min = spec.difficulty?.min ?? CHALLENGE_DEFAULTS.difficulty.min;
+  const max = spec.difficulty?.max ?? CHALLENGE_DEFAULTS.difficulty.max;
+  if (min > max) throw new SpecError('spec.bot.challenge.difficulty', `difficulty.min (${min}) must not exceed difficulty.max (${max})`);
+  const keys = challengeKeys(spec.keySecret, namespace, policyName, secrets);
+  return {
+    challenge: {
+      action: spec.action ?? CHALLENGE_DEFAULTS.action,
+      difficulty: { min, max },
+      passLifetimeSec: parseDurationMs(spec.passLifetime ?? CHALLENGE_DEFAULTS.passLifetime) / 1000,
+      passScoreCredit: spec.passScoreCredit ?? CHALLENGE_DEFAULTS.passScoreCredit,
+      networkPrefix: { ipv4: spec.networkPrefix?.ipv4 ?? CHALLENGE_DEFAULTS.networkPrefix.ipv4, ipv6: spec.networkPrefix?.ipv6 ?? CHALLENGE_DEFAULTS.networkPrefix.ipv6 },
+      exemptPaths: patterns('spec.bot.challenge.exemptPaths', spec.exemptPaths, pathPatternToRegex) ?? [],
+      exemptMethods: [...new Set(spec.exemptMethods ?? CHALLENGE_DEFAULTS.exemptMethods)].sort(),
+      keys: keys.keys,
+      keySource: keys.source,
+    },
+    keyProblem: keys.problem,
+  };
+}
+
 interface Compiled {
   policy: CompiledPolicy;
   secretMissing: boolean;
   secretProblems: Omit<SecretProblem, 'policy'>[];
+  /** Why the policy's challenge key Secret is not used (the server-wide key signs meanwhile). */
+  challengeKeyProblem: string | null;
 }
 
 /** Compiles one policy; throws SpecError on the first semantic problem. */
@@ -240,6 +285,7 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): Compiled {
     throw new SpecError(`spec.rules[${i}].claims`, CLAIMS_NEED_JWT);
   }
   const { keys: allKeys, missing, problems } = apiKeys(spec, namespace, secrets);
+  const { challenge, keyProblem } = compileChallenge(bot, namespace, name, secrets);
   const apiKeySpec = authn.apiKeys;
 
   const policy: CompiledPolicy = {
@@ -301,6 +347,16 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): Compiled {
           locations: e.locations ? [...new Set(e.locations)].sort() : null,
         };
       }),
+      maxBodyBytes: spec.inspection?.maxBodyBytes ?? DEFAULT_INSPECTED_BODY_BYTES,
+      oversizedBody: spec.inspection?.oversizedBody ?? 'Deny',
+    },
+    pathMatching: {
+      escapedSlashes: spec.pathMatching?.escapedSlashes ?? 'Reject',
+      caseSensitive: spec.pathMatching?.caseSensitive ?? true,
+    },
+    workload: {
+      principals: patterns('spec.destinationPrincipals', spec.destinationPrincipals, globToRegex) ?? [],
+      labels: spec.workloadSelector ? Object.fromEntries(Object.entries(spec.workloadSelector.matchLabels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : null,
     },
     bot: {
       mode: bot.mode ?? 'Off',
@@ -312,8 +368,9 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): Compiled {
         cidrs: (bot.allow?.cidrs ?? []).map((c, i) => checkCidr(c, `spec.bot.allow.cidrs[${i}]`)),
       },
     },
+    challenge,
   };
-  return { policy, secretMissing: missing, secretProblems: problems };
+  return { policy, secretMissing: missing, secretProblems: problems, challengeKeyProblem: keyProblem };
 }
 
 function idOf(meta: PolicyInput['metadata']): string {
@@ -501,6 +558,9 @@ export function compile(policies: PolicyInput[], secrets: SecretInput[], now: Da
         message: `no Secret in namespace ${compiled.policy.namespace} with data.key matches the selector; only inline keys are active`,
         included: true,
       });
+    }
+    if (!refusal && compiled.challengeKeyProblem) {
+      violations.push({ policy: c.id, reason: 'SecretNotFound', field: 'spec.bot.challenge.keySecret', message: compiled.challengeKeyProblem, included: true });
     }
   }
 

@@ -148,6 +148,10 @@ const RateLimit = Type.Object(
   strict,
 );
 
+/** Bytes of a request body that inspection reads, by default and at most. */
+export const DEFAULT_INSPECTED_BODY_BYTES = 64 * 1024;
+const MAX_INSPECTED_BODY_BYTES = 1024 * 1024;
+
 /** An inspection rule name ("sqli.tautology"), a family ("sqli") or a family wildcard ("sqli.*"). */
 const INSPECTION_RULE_PATTERN = '^(sqli|xss|traversal|cmdi)(\\.(\\*|[a-z][a-z0-9-]*))?$';
 /** Where a finding was made: "path", "query:q", "header:user-agent", "cookie:sid", "body:json.comment"...; a trailing "*" matches a prefix. */
@@ -187,6 +191,42 @@ const Inspection = Type.Object(
       }),
     ),
     exclusions: Type.Optional(Type.Array(InspectionExclusion, { maxItems: 64 })),
+    maxBodyBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1024,
+        maximum: MAX_INSPECTED_BODY_BYTES,
+        default: DEFAULT_INSPECTED_BODY_BYTES,
+        description: 'Bytes of the (decoded) request body that are inspected.',
+      }),
+    ),
+    oversizedBody: Type.Optional(
+      Type.Union([Type.Literal('Deny'), Type.Literal('Flag')], {
+        default: 'Deny',
+        description:
+          'A body not inspected whole (longer than maxBodyBytes, truncated by Envoy, or in an encoding Palisade cannot decode): Deny (403 inspection), or Flag (allowed with x-palisade-body-inspected: partial upstream, counted and logged).',
+      }),
+    ),
+  },
+  strict,
+);
+
+/**
+ * How the upstream reads paths, so that rules and rate limits match the route the request will reach. Dot
+ * segments, invalid escapes and control characters are always refused (upstreams disagree on them); `;` path
+ * parameters are always stripped before matching (Tomcat and Spring route on the path without them).
+ */
+const PathMatching = Type.Object(
+  {
+    escapedSlashes: Type.Optional(
+      Type.Union([Type.Literal('Reject'), Type.Literal('Unescape'), Type.Literal('Keep')], {
+        default: 'Reject',
+        description:
+          'Paths with %2F, %5C or a backslash: Reject (403 inspection), Unescape (read them as "/", as nginx does with %2F), or Keep (opaque characters, as Go net/http and Express route them).',
+      }),
+    ),
+    caseSensitive: Type.Optional(
+      Type.Boolean({ default: true, description: 'false: paths in rules and rate limits match case-insensitively (Express routes that way by default).' }),
+    ),
   },
   strict,
 );
@@ -196,6 +236,66 @@ const Cidr = Type.String({
   maxLength: 64,
   'x-kubernetes-validations': [{ rule: 'isCIDR(self)', messageExpression: "'invalid CIDR \"' + self + '\"'" }],
 });
+
+/** Shortest challenge signing key, in bytes (an HMAC-SHA256 key shorter than the hash adds no strength). */
+export const CHALLENGE_KEY_MIN_BYTES = 32;
+
+/** Defaults of `bot.challenge` (the compiler applies them; the schema documents them). */
+export const CHALLENGE_DEFAULTS = {
+  action: 'Challenge',
+  difficulty: { min: 16, max: 22 },
+  passLifetime: '1h',
+  passScoreCredit: 30,
+  networkPrefix: { ipv4: 24, ipv6: 64 },
+  exemptMethods: ['OPTIONS'],
+} as const;
+
+const Challenge = Type.Object(
+  {
+    action: Type.Optional(
+      Type.Union([Type.Literal('Challenge'), Type.Literal('Header')], {
+        default: CHALLENGE_DEFAULTS.action,
+        description:
+          'What a challenge verdict does when the policy and bot mode are Enforce: Challenge (proof of work) or Header (only x-palisade-bot-verdict: challenge upstream). Monitor never challenges.',
+      }),
+    ),
+    difficulty: Type.Optional(
+      Type.Object(
+        {
+          min: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, default: CHALLENGE_DEFAULTS.difficulty.min, description: 'Leading zero bits at the challenge threshold.' })),
+          max: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, default: CHALLENGE_DEFAULTS.difficulty.max, description: 'Leading zero bits at the deny threshold.' })),
+        },
+        {
+          ...strict,
+          'x-kubernetes-validations': [{ rule: '!has(self.min) || !has(self.max) || self.min <= self.max', message: 'difficulty.min must not exceed difficulty.max' }],
+        },
+      ),
+    ),
+    passLifetime: Type.Optional(Type.String({ pattern: DURATION_PATTERN, default: CHALLENGE_DEFAULTS.passLifetime, description: 'How long a solved challenge counts: Ns | Nm | Nh.' })),
+    passScoreCredit: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 100, default: CHALLENGE_DEFAULTS.passScoreCredit, description: 'Score points a valid pass takes off a challenge verdict (a deny verdict stays a deny).' }),
+    ),
+    networkPrefix: Type.Optional(
+      Type.Object(
+        {
+          ipv4: Type.Optional(Type.Integer({ minimum: 8, maximum: 32, default: CHALLENGE_DEFAULTS.networkPrefix.ipv4 })),
+          ipv6: Type.Optional(Type.Integer({ minimum: 16, maximum: 128, default: CHALLENGE_DEFAULTS.networkPrefix.ipv6 })),
+        },
+        { ...strict, description: 'A pass holds only within the client network of this prefix length.' },
+      ),
+    ),
+    exemptPaths: Type.Optional(Type.Array(PathPattern, { maxItems: 256, description: 'Never challenged (header only), e.g. webhooks.' })),
+    exemptMethods: Type.Optional(Type.Array(HttpMethod, { maxItems: 9, default: [...CHALLENGE_DEFAULTS.exemptMethods], description: 'Never challenged (header only).' })),
+    keySecret: Type.Optional(
+      Type.String({
+        pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+        maxLength: 253,
+        description: 'Secret in the policy namespace with the signing keys: data.current (and data.previous while rotating), at least 32 characters each. Without it the server-wide key is used.',
+      }),
+    ),
+  },
+  { ...strict, description: 'What a challenge verdict does: a proof of work, and the pass that solving it earns.' },
+);
 
 const Bot = Type.Object(
   {
@@ -212,6 +312,7 @@ const Bot = Type.Object(
         strict,
       ),
     ),
+    challenge: Type.Optional(Challenge),
   },
   {
     ...strict,
@@ -228,7 +329,8 @@ const Bot = Type.Object(
 /**
  * Istio integration (an extension of the contract): with the operator's --istio-provider, an Istio
  * AuthorizationPolicy (action CUSTOM, that provider) is created in the policy's namespace for these workloads, so
- * their sidecars send every request to Palisade. Not part of the compiled snapshot.
+ * their sidecars send every request to Palisade. The labels also bind the policy to those workloads at request
+ * time when Envoy reports the destination's labels and namespace (see compile.ts).
  */
 const WorkloadSelector = Type.Object(
   {
@@ -263,8 +365,16 @@ export const PolicySpecSchema = Type.Object(
       }),
     ),
     inspection: Type.Optional(Inspection),
+    pathMatching: Type.Optional(PathMatching),
     bot: Type.Optional(Bot),
     workloadSelector: Type.Optional(WorkloadSelector),
+    destinationPrincipals: Type.Optional(
+      Type.Array(PrincipalGlob, {
+        maxItems: 256,
+        description:
+          'SPIFFE principals of the workloads this policy protects (Envoy destination.principal, "*" matches within a segment): a request received by such a workload is judged by this policy whatever its Host header says.',
+      }),
+    ),
   },
   {
     ...strict,

@@ -53,6 +53,24 @@ export interface CompiledRateLimit {
 /** Where the session id of a request is read from. */
 export type SessionSource = { header: string } | { cookie: string };
 
+/** What a challenge verdict does (from `bot.challenge`, defaults applied). */
+export interface CompiledChallenge {
+  action: 'Challenge' | 'Header';
+  difficulty: { min: number; max: number };
+  passLifetimeSec: number;
+  passScoreCredit: number;
+  networkPrefix: { ipv4: number; ipv6: number };
+  exemptPaths: CompiledPattern[];
+  exemptMethods: string[];
+  /**
+   * Signing keys derived for this policy from `keySecret` (current first, then previous), or null: the server-wide
+   * key signs. Whoever reads them can forge passes for this policy: protect the snapshot like a Secret.
+   */
+  keys: string[] | null;
+  /** `secret:<namespace>/<name>` when keys came from a Secret. */
+  keySource: string | null;
+}
+
 export interface CompiledPolicy {
   /** `<namespace>/<name>`. */
   id: string;
@@ -73,6 +91,14 @@ export interface CompiledPolicy {
   rules: CompiledRule[] | null;
   rateLimits: CompiledRateLimit[];
   inspection: CompiledInspection;
+  /** How the upstream reads paths (rules and rate limits match the path as it does). */
+  pathMatching: { escapedSlashes: 'Reject' | 'Unescape' | 'Keep'; caseSensitive: boolean };
+  /**
+   * The workloads this policy is bound to: a request received by one of them is judged by this policy whatever its
+   * Host says. `principals` match Envoy's destination.principal; `labels` (spec.workloadSelector) match
+   * destination.labels of a workload in the policy's namespace. Unbound when both are empty.
+   */
+  workload: { principals: CompiledPattern[]; labels: Record<string, string> | null };
   bot: {
     mode: 'Enforce' | 'Monitor' | 'Off';
     denyScore: number;
@@ -80,6 +106,7 @@ export interface CompiledPolicy {
     session: SessionSource;
     allow: { principals: CompiledPattern[]; cidrs: string[] };
   };
+  challenge: CompiledChallenge;
 }
 
 /** Request inspection settings; `null` in an exclusion means "every". */
@@ -88,6 +115,10 @@ export interface CompiledInspection {
   xss: boolean;
   pathTraversal: boolean;
   commandInjection: boolean;
+  /** Bytes of the decoded body that are inspected. */
+  maxBodyBytes: number;
+  /** What happens to a body that is not inspected whole. */
+  oversizedBody: 'Deny' | 'Flag';
   paranoia: 'ApiTolerant' | 'Strict';
   exclusions: Array<{ rules: string[] | null; paths: CompiledPattern[] | null; locations: string[] | null }>;
 }

@@ -104,18 +104,30 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
     logger: log,
     onEvent: (event, obj) => controller?.onPolicyEvent(obj as PolicyObject, event),
   });
-  const secrets = new ResilientInformer<V1Secret>({
-    name: 'api-key-secrets',
-    kc,
-    path: `/api/v1${nsPath}/secrets`,
-    labelSelector: config.apiKeyLabel,
-    list: () =>
-      config.watchNamespace
-        ? core.listNamespacedSecret({ namespace: config.watchNamespace, labelSelector: config.apiKeyLabel })
-        : core.listSecretForAllNamespaces({ labelSelector: config.apiKeyLabel }),
-    logger: log,
-    onEvent: () => controller?.onSecretEvent(),
-  });
+  // Two label-selected Secret informers (a selector cannot say "this label or that one"): API keys, and the
+  // signing keys of bot.challenge.keySecret. Secrets with neither label are never read.
+  const secretInformer = (name: string, labelSelector: string) =>
+    new ResilientInformer<V1Secret>({
+      name,
+      kc,
+      path: `/api/v1${nsPath}/secrets`,
+      labelSelector,
+      list: () =>
+        config.watchNamespace
+          ? core.listNamespacedSecret({ namespace: config.watchNamespace, labelSelector })
+          : core.listSecretForAllNamespaces({ labelSelector }),
+      logger: log,
+      onEvent: () => controller?.onSecretEvent(),
+    });
+  const apiKeySecrets = secretInformer('api-key-secrets', config.apiKeyLabel);
+  const challengeKeySecrets = secretInformer('challenge-key-secrets', config.challengeKeyLabel);
+  const secrets = {
+    list: () => {
+      const byName = new Map<string, V1Secret>();
+      for (const s of [...apiKeySecrets.list(), ...challengeKeySecrets.list()]) byName.set(`${s.metadata?.namespace}/${s.metadata?.name}`, s);
+      return [...byName.values()];
+    },
+  };
   const reportInformer = new ResilientInformer<V1ConfigMap>({
     name: 'distribution-reports',
     kc,
@@ -215,7 +227,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
 
   // Informers first; the queue starts once the caches hold a full list, so the first snapshot is never partial.
   const readyPromise = (async () => {
-    await Promise.all([policies.start(), secrets.start(), reportInformer.start()]);
+    await Promise.all([policies.start(), apiKeySecrets.start(), challengeKeySecrets.start(), reportInformer.start()]);
     // before the first compile: a policy refused right now still has its last accepted generation to fall back on
     controller.seedAccepted(await acceptedStore.load());
     if (stopped) return;
@@ -251,7 +263,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
       await queue.shutdown();
       await elector?.stop();
       await reportWriter.stop();
-      await Promise.all([policies.stop(), secrets.stop(), reportInformer.stop()]);
+      await Promise.all([policies.stop(), apiKeySecrets.stop(), challengeKeySecrets.stop(), reportInformer.stop()]);
       await istio?.close();
       await server.close();
       await new Promise<void>((resolve) => {

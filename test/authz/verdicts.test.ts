@@ -29,7 +29,8 @@ function spec(issuer: TestIssuer, extra: Record<string, unknown> = {}) {
     ],
     rateLimits: [{ name: 'login-per-ip', methods: ['POST'], paths: ['/login'], key: ['clientIP'], requests: 2, period: '1m' }],
     inspection: { sqlInjection: true, xss: true, pathTraversal: true },
-    bot: { mode: 'Enforce', denyScore: 60, challengeScore: 40 },
+    // Header-only challenges keep the other rows about their own stage; the challenge row has its own host.
+    bot: { mode: 'Enforce', denyScore: 60, challengeScore: 40, challenge: { action: 'Header' } },
     ...extra,
   };
 }
@@ -46,6 +47,7 @@ describe('verdict table over gRPC', () => {
     policies = await writePolicyDir([
       policyDoc('orders', spec(issuer)),
       policyDoc('orders-monitor', { ...spec(issuer), hosts: ['monitor.example.com'], mode: 'Monitor' }),
+      policyDoc('orders-challenge', { ...spec(issuer), hosts: ['challenge.example.com'], bot: { mode: 'Enforce', denyScore: 60, challengeScore: 40 } }),
       // A dead Redis port: a real RedisCounterStore that cannot connect.
       policyDoc('closed', { hosts: ['closed.example.com'], failurePolicy: 'FailClosed', rateLimits: [{ name: 'any', key: ['clientIP'], requests: 100, period: '1s' }] }),
       policyDoc('open', { hosts: ['open.example.com'], failurePolicy: 'FailOpen', rateLimits: [{ name: 'any', key: ['clientIP'], requests: 1, period: '1m' }] }),
@@ -173,19 +175,31 @@ describe('verdict table over gRPC', () => {
     expect((await client.check(ok({ method: 'POST', path: '/login', sourceIp: '198.51.100.8' }))).status.code).toBe(0);
   });
 
-  it('x-envoy-external-address is the client IP when Envoy sets it', async () => {
-    const login = () => ok({ method: 'POST', path: '/login', sourceIp: '10.0.0.1', headers: { 'x-envoy-external-address': '203.0.113.50' } });
-    await client.check(login());
-    await client.check(login());
-    await expectDenied(login(), 8, 429, 'rate-limit');
+  it('the client IP is the TCP peer: forwarded-address headers from an untrusted peer do not open new buckets', async () => {
+    const login = (n: number) => ok({ method: 'POST', path: '/login', sourceIp: '10.0.0.1', headers: { 'x-envoy-external-address': `203.0.113.${n}`, 'x-forwarded-for': `198.51.100.${n}` } });
+    await client.check(login(1));
+    await client.check(login(2));
+    await expectDenied(login(3), 8, 429, 'rate-limit');
   });
 
-  it('bot deny -> 403 bot; a challenge-level score is allowed with verdict challenge', async () => {
+  it('bot deny -> 403 bot; with challenge action Header a challenge-level score is allowed with verdict challenge', async () => {
     const bot = ok({ headers: { 'user-agent': 'python-requests/2.32', accept: '' } });
     await expectDenied(bot, 7, 403, 'bot');
     const res = await client.check(ok({ headers: { 'user-agent': 'curl/8.5.0' } }));
     expect(res.status.code).toBe(0);
     expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-verdict')).toBe('challenge');
+  });
+
+  it('challenge -> 401 challenge with a PalisadePoW www-authenticate and the puzzle in the JSON body', async () => {
+    const req = ok({ host: 'challenge.example.com', sourceIp: '198.51.100.20', headers: { 'user-agent': 'curl/8.5.0' } });
+    const res = await client.check(req);
+    expect(res.status.code).toBe(16);
+    expect(res.denied_response?.status.code).toBe(401);
+    expect(headerOf(res.denied_response?.headers, 'x-palisade-reason')).toBe('challenge');
+    expect(headerOf(res.denied_response?.headers, 'www-authenticate')).toMatch(/^PalisadePoW realm="palisade", algorithm="sha256-leading-zero-bits", difficulty="\d+", seed="[0-9a-f]{64}", token="v1\./);
+    const body = JSON.parse(res.denied_response?.body ?? '');
+    expect(body).toMatchObject({ error: 'challenge', requestId: req.attributes?.request?.http?.headers?.['x-request-id'], challenge: { algorithm: 'sha256-leading-zero-bits', solutionHeader: 'x-palisade-solution', passHeader: 'x-palisade-pass' } });
+    for (const h of res.denied_response?.headers ?? []) expect(h.append.value).toBe(false);
   });
 
   it('store down with FailClosed -> 503 unavailable; FailOpen -> allowed by the local limiter', async () => {

@@ -53,6 +53,8 @@ export const SCENARIOS: Scenario[] = [
         antiAffinity: 'hard',
         topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' }],
         service: { type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/aws-load-balancer-internal': 'true' } },
+        clientAddress: { trustedProxies: ['10.0.0.0/8', 'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'], header: 'x-envoy-external-address', xffTrustedHops: 1 },
+        accessLogPrincipals: ['spiffe://cluster.local/ns/*/sa/*'],
       },
     },
     namespaces: ['monitoring'],
@@ -108,6 +110,7 @@ export const SCENARIOS: Scenario[] = [
       },
       authz: {
         image: { repository: 'palisade/authz', tag: '0.1.0-rc3', digest: DIGEST },
+        challengeKey: { existingSecret: 'edge-guard-challenge', key: 'signing-keys' },
         resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '2', memory: '1Gi' } },
         podDisruptionBudget: { enabled: false },
         antiAffinity: 'none',
@@ -140,6 +143,7 @@ export const SCENARIOS: Scenario[] = [
         },
       },
       tls: { enabled: true, certManager: { enabled: true, issuerRef: { name: 'corp-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' } } },
+      authz: { challengeKey: { existingSecret: 'corp-challenge-key' } },
     },
   },
 ];

@@ -5,6 +5,7 @@
  */
 import type { JWTPayload } from 'jose';
 import type { BotPlan } from '../bot/behaviour.ts';
+import type { ChallengeNote } from '../challenge/flow.ts';
 import type { CounterBatchResult } from '../store/counter-store.ts';
 import type { BotAssessment, Denial, RateLimitInfo, StageName, TraceEntry } from './outcome.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -25,8 +26,12 @@ export interface Evaluation {
   trace: TraceEntry[];
   rateLimit: RateLimitInfo | null;
   bot: BotAssessment | null;
+  /** Why part of the body was not inspected, when the policy lets it through flagged (oversizedBody: Flag). */
+  bodyUninspected: string | null;
   /** The bot counters planned for the Check's one store round trip, and their results once it ran. */
   botWork: { allowListed: string | null; plan: BotPlan; results: Pick<CounterBatchResult, 'counters' | 'distinct'> } | null;
+  /** What the challenge flow did on this request. */
+  challenge?: ChallengeNote;
 }
 
 /**

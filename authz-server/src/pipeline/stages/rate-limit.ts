@@ -13,7 +13,11 @@ export const rateLimitStage: Stage = {
     const bot = planBotWork(ev);
     const r = await ev.limiter.doLimit(ev.policy, { limits, counters: bot?.plan.counters ?? [], distinct: bot?.plan.distinct ?? [] }, ev.now);
     if (bot) ev.botWork = { ...bot, results: r.kind === 'judged' ? r : { counters: [], distinct: [] } };
-    if (r.kind === 'unavailable') return deny(r.denial);
+    if (r.kind === 'unavailable') {
+      // Only work that could deny may turn a store outage into a denial: bot scoring in Monitor mode cannot.
+      if (limits.length > 0 || ev.policy.bot.mode === 'Enforce') return deny(r.denial);
+      return skip(`${r.denial.detail}: bot Monitor scores without behaviour signals`);
+    }
     ev.rateLimit = r.info;
     if (r.denial) {
       ev.rateLimit = r.denial.rateLimit ?? r.info;

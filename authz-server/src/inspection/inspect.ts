@@ -85,6 +85,9 @@ const STRUCTURED_HEADERS = new Set([
   'x-real-ip', 'forwarded', 'via', 'keep-alive',
 ]);
 const STRUCTURED_VALUE_RE = /^[\w\s,;=.*/+:-]*$/;
+// Entity tags (W/"5e15153d-120f"): quoted, but their grammar has no room for a payload.
+const ETAG_HEADERS = new Set(['if-none-match', 'if-match', 'etag']);
+const ETAG_VALUE_RE = /^\s*(?:(?:W\/)?"[\w.:+/=-]*"\s*(?:,\s*|$))+$/;
 
 const BINARY_CONTENT_RE =
   /^\s*(?:image|audio|video|font)\/|^\s*application\/(?:octet-stream|grpc|(?:x-|vnd\.google\.)?protobuf|zip|gzip|x-gzip|pdf|x-tar|wasm)/i;
@@ -92,8 +95,11 @@ const JSON_CONTENT_RE = /^\s*application\/(?:[\w.+-]*\+)?json\b|^\s*text\/json\b
 const FORM_CONTENT_RE = /^\s*application\/x-www-form-urlencoded\b/i;
 const MULTIPART_CONTENT_RE = /^\s*multipart\/form-data\b/i;
 
-/** A value made only of these characters cannot carry any of the detected payloads. */
-const BORING_RE = /^[\w,@-]*$/;
+/**
+ * Values that cannot carry any of the detected payloads: word characters with `,@-`, JWT-shaped tokens (three
+ * dot-separated runs of at least ten), and dotted numbers (versions, analytics ids).
+ */
+const BORING_RE = /^[\w,@-]*$|^[\w-]{10,}\.[\w-]{10,}\.[\w-]*$|^[\w-]+(?:\.\d+)+$/;
 
 // ---------------------------------------------------------------------------
 
@@ -320,6 +326,7 @@ function scanHeaders(headers: ReadonlyMap<string, string>, ctx: Ctx): Finding {
       continue;
     }
     if (STRUCTURED_HEADERS.has(name) && STRUCTURED_VALUE_RE.test(value)) continue;
+    if (ETAG_HEADERS.has(name) && ETAG_VALUE_RE.test(value)) continue;
     const loc = `header:${name}`;
     if (URL_HEADERS.has(name)) {
       // a URL: scan it whole, then its query parameters like the request's own

@@ -4,9 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { canonicalJson } from './canonical-json.ts';
+import { OpenApiError, compileOpenApi, descriptionDigest, parseDescriptionText, type CompiledApi } from './openapi.ts';
 import { globToRegex, parseDurationMs, pathPatternToRegex } from './patterns.ts';
-import type { PolicyDocument, PolicySpec } from './schema.ts';
+import { OPENAPI_CONFIGMAP_LABEL, type PolicyDocument, type PolicySpec } from './schema.ts';
 import type {
   CompiledApiKey,
   CompiledPattern,
@@ -25,6 +27,15 @@ export interface SecretInput {
   name: string;
   labels: Record<string, string>;
   data: Record<string, string>;
+}
+
+/** A ConfigMap as the compiler sees it (OpenAPI descriptions): `binaryData` already base64-decoded. */
+export interface ConfigMapInput {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  data: Record<string, string>;
+  binaryData: Record<string, Uint8Array>;
 }
 
 /** Policy input: a validated document (from a file or the API server). */
@@ -124,8 +135,93 @@ function compileRateLimit(rl: NonNullable<PolicySpec['rateLimits']>[number], i: 
   };
 }
 
+/** Largest description a ConfigMap may hold once decompressed. */
+const MAX_DESCRIPTION_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Compiled descriptions by content and settings. Compiling is pure, so reusing a result changes nothing but the
+ * time: the operator recompiles every policy on any change, and a multi-megabyte description costs seconds.
+ */
+const apiMemo = new Map<string, CompiledApi>();
+/** Parsed ConfigMap texts by hash (YAML parsing is the slowest step). */
+const textMemo = new Map<string, { doc: unknown; digest: string }>();
+const MEMO_ENTRIES = 16;
+
+function remember<V>(memo: Map<string, V>, key: string, make: () => V): V {
+  const hit = memo.get(key);
+  if (hit !== undefined) {
+    memo.delete(key);
+    memo.set(key, hit);
+    return hit;
+  }
+  const value = make();
+  memo.set(key, value);
+  if (memo.size > MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
+  return value;
+}
+
+function descriptionText(cm: ConfigMapInput, key: string, field: string): string {
+  const text = cm.data[key];
+  if (text !== undefined) return text;
+  const bin = cm.binaryData[key];
+  if (bin === undefined) {
+    const keys = [...Object.keys(cm.data), ...Object.keys(cm.binaryData)].sort();
+    throw new SpecError(field, `ConfigMap ${cm.namespace}/${cm.name} has no key "${key}" (keys: ${keys.join(', ') || 'none'})`);
+  }
+  if (bin.length >= 2 && bin[0] === 0x1f && bin[1] === 0x8b) {
+    try {
+      return gunzipSync(bin, { maxOutputLength: MAX_DESCRIPTION_BYTES }).toString('utf8');
+    } catch (err) {
+      throw new SpecError(field, `ConfigMap ${cm.namespace}/${cm.name} key "${key}": cannot decompress: ${(err as Error).message}`);
+    }
+  }
+  return Buffer.from(bin).toString('utf8');
+}
+
+function compileApi(spec: NonNullable<PolicySpec['openapi']>, namespace: string, configMaps: ConfigMapInput[]): CompiledApi {
+  const settings = { mode: spec.mode ?? 'Enforce', validateBody: spec.validateBody ?? true, ...(spec.basePath !== undefined ? { basePath: spec.basePath } : {}) } as const;
+  let field: string;
+  let source: string;
+  let doc: unknown;
+  let digest: string;
+  if ((spec.inline === undefined) === (spec.configMapRef === undefined)) throw new SpecError('spec.openapi', 'set exactly one of inline or configMapRef');
+  if (spec.configMapRef) {
+    const { name, key = 'openapi.yaml' } = spec.configMapRef;
+    field = 'spec.openapi.configMapRef';
+    source = `configmap:${namespace}/${name}/${key}`;
+    const cm = configMaps.find((c) => c.namespace === namespace && c.name === name);
+    if (!cm) throw new SpecError(field, `ConfigMap ${namespace}/${name} not found (it needs the label ${OPENAPI_CONFIGMAP_LABEL})`);
+    const text = descriptionText(cm, key, field);
+    const parsed = remember(textMemo, createHash('sha256').update(text).digest('hex'), () => {
+      try {
+        const d = parseDescriptionText(text);
+        return { doc: d, digest: descriptionDigest(d) };
+      } catch (err) {
+        return { doc: err as Error, digest: '' };
+      }
+    });
+    if (parsed.doc instanceof Error) throw new SpecError(field, `${source}: not JSON or YAML: ${parsed.doc.message.split('\n')[0]}`);
+    ({ doc, digest } = parsed);
+  } else {
+    field = 'spec.openapi.inline';
+    source = 'inline';
+    doc = spec.inline;
+    digest = descriptionDigest(doc);
+  }
+  const compiled = remember(apiMemo, `${digest} ${source} ${canonicalJson(settings)}`, () => {
+    try {
+      return compileOpenApi(doc, { ...settings, source, digest });
+    } catch (err) {
+      if (err instanceof OpenApiError) return err;
+      throw err;
+    }
+  });
+  if (compiled instanceof OpenApiError) throw new SpecError(field, `${source === 'inline' ? '' : `${source}: `}at ${compiled.pointer || '/'}: ${compiled.message}`);
+  return compiled;
+}
+
 /** Compiles one policy; throws SpecError on the first semantic problem. */
-function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): { policy: CompiledPolicy; secretMissing: boolean } {
+function compilePolicy(doc: PolicyInput, secrets: SecretInput[], configMaps: ConfigMapInput[]): { policy: CompiledPolicy; secretMissing: boolean } {
   const spec = doc.spec;
   const namespace = doc.metadata.namespace ?? DEFAULT_NAMESPACE;
   const name = doc.metadata.name;
@@ -216,6 +312,8 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): { policy: Comp
         cidrs: (bot.allow?.cidrs ?? []).map((c, i) => checkCidr(c, `spec.bot.allow.cidrs[${i}]`)),
       },
     },
+    api: spec.openapi ? compileApi(spec.openapi, namespace, configMaps) : null,
+    inventory: { zombieAfterMs: parseDurationMs(spec.inventory?.zombieAfter ?? '720h') },
   };
   return { policy, secretMissing: missing };
 }
@@ -236,11 +334,11 @@ export function snapshotVersion(policies: CompiledPolicy[], hosts: HostIndex): s
 }
 
 /**
- * Compiles policies and Secrets into a snapshot. Policies with spec errors, or that lose a host conflict, are
+ * Compiles policies, Secrets and the ConfigMaps holding OpenAPI descriptions into a snapshot. Policies with spec errors, or that lose a host conflict, are
  * left out and reported; a policy whose secretSelector matches nothing stays in with its inline keys and is
  * reported as SecretNotFound.
  */
-export function compile(policies: PolicyInput[], secrets: SecretInput[], now: Date): CompileResult {
+export function compile(policies: PolicyInput[], secrets: SecretInput[], now: Date, configMaps: ConfigMapInput[] = []): CompileResult {
   const violations: Violation[] = [];
   const ordered = [...policies].sort(ageOrder);
   const accepted: CompiledPolicy[] = [];
@@ -256,7 +354,7 @@ export function compile(policies: PolicyInput[], secrets: SecretInput[], now: Da
     seenIds.add(id);
     let compiled: { policy: CompiledPolicy; secretMissing: boolean };
     try {
-      compiled = compilePolicy(doc, secrets);
+      compiled = compilePolicy(doc, secrets, configMaps);
     } catch (err) {
       if (!(err instanceof SpecError)) throw err;
       violations.push({ policy: id, reason: 'InvalidSpec', field: err.field, message: err.message, included: false });

@@ -6,7 +6,10 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, extname } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { compile, type CompileResult } from './compile.ts';
+import { configMapsFrom } from './configmaps.ts';
 import { API_VERSION, KIND, type PolicyDocument } from './schema.ts';
+import { secretsFrom } from './secrets.ts';
 import { validateDocument, type FieldError } from './validate.ts';
 
 /** Where a document came from. */
@@ -125,6 +128,11 @@ export async function loadPolicyFiles(paths: string[]): Promise<LoadResult> {
     result.others.push(...one.others);
   }
   return result;
+}
+
+/** Compiles what was loaded: the policies with the Secrets and ConfigMaps found next to them. */
+export function compileLoaded(loaded: LoadResult, now: Date): CompileResult {
+  return compile(loaded.documents, secretsFrom(loaded.others), now, configMapsFrom(loaded.others));
 }
 
 /** Formats a LoadError as lines like `policies/a.yaml#0 (orders): spec.hosts[0]: ...`. */

@@ -5,7 +5,8 @@
 import type { SecretInput } from './compile.ts';
 import { DEFAULT_NAMESPACE } from './compile.ts';
 
-function record(v: unknown): Record<string, unknown> {
+/** `v` when it is a plain object, else an empty one (reading untrusted Kubernetes objects). */
+export function record(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 

@@ -15,7 +15,8 @@
  */
 import type { Logger } from 'pino';
 import { canonicalJson } from '../../lib/policy/canonical-json.ts';
-import { DEFAULT_NAMESPACE, compile, type PolicyInput, type SecretInput } from '../../lib/policy/compile.ts';
+import { DEFAULT_NAMESPACE, compile, type ConfigMapInput, type PolicyInput, type SecretInput } from '../../lib/policy/compile.ts';
+import { toConfigMapInput } from '../../lib/policy/configmaps.ts';
 import { API_VERSION, KIND, type PolicyStatus } from '../../lib/policy/schema.ts';
 import { toSecretInput } from '../../lib/policy/secrets.ts';
 import type { Snapshot, Violation } from '../../lib/policy/snapshot.ts';
@@ -76,6 +77,8 @@ export interface CompileState {
 export interface ControllerDeps {
   policies: { list(): readonly PolicyObject[]; get(name: string, namespace?: string): PolicyObject | undefined };
   secrets: { list(): readonly object[] };
+  /** ConfigMaps labelled palisade.dev/openapi (OpenAPI descriptions referenced by policies). */
+  configMaps?: { list(): readonly object[] };
   publish(snapshot: Snapshot): void;
   lookup: VersionLookup;
   /** authz-server replicas across all operator replicas, with their ACK state. */
@@ -112,7 +115,7 @@ function asPolicyDocument(obj: PolicyObject): unknown {
 }
 
 /** Gather + compile (pure given its inputs): structural validation, then the compiler. */
-export function compileFromCache(policies: readonly PolicyObject[], secrets: readonly object[], now: Date): CompileState {
+export function compileFromCache(policies: readonly PolicyObject[], secrets: readonly object[], now: Date, configMaps: readonly object[] = []): CompileState {
   const valid: PolicyInput[] = [];
   const structural: Violation[] = [];
   const generations = new Map<string, number>();
@@ -130,7 +133,10 @@ export function compileFromCache(policies: readonly PolicyObject[], secrets: rea
   const secretInputs = secrets
     .map((s) => toSecretInput({ kind: 'Secret', ...(s as Record<string, unknown>) }))
     .filter((s): s is SecretInput => s !== null);
-  const { snapshot, violations } = compile(valid, secretInputs, now);
+  const configMapInputs = configMaps
+    .map((c) => toConfigMapInput({ kind: 'ConfigMap', ...(c as Record<string, unknown>) }))
+    .filter((c): c is ConfigMapInput => c !== null);
+  const { snapshot, violations } = compile(valid, secretInputs, now, configMapInputs);
   const all = [...structural, ...violations];
   return {
     snapshot,
@@ -173,6 +179,10 @@ export class Controller {
   }
 
   onSecretEvent(): void {
+    this.#d.enqueue(SNAPSHOT_KEY);
+  }
+
+  onConfigMapEvent(): void {
     this.#d.enqueue(SNAPSHOT_KEY);
   }
 
@@ -219,8 +229,9 @@ export class Controller {
     // gather
     const policies = this.#d.policies.list();
     const secrets = this.#d.secrets.list();
+    const configMaps = this.#d.configMaps?.list() ?? [];
     // compile
-    const state = compileFromCache(policies, secrets, this.#now());
+    const state = compileFromCache(policies, secrets, this.#now(), configMaps);
     const previous = this.#state;
     this.#state = state;
     // publish

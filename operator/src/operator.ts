@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createHttpServer } from '../../lib/process/http-server.ts';
-import { GROUP, PLURAL, VERSION } from '../../lib/policy/schema.ts';
+import { GROUP, OPENAPI_CONFIGMAP_LABEL, PLURAL, VERSION } from '../../lib/policy/schema.ts';
 import type { OperatorConfig } from './config.ts';
 import { CONFIGMAP_KEY, Controller, SNAPSHOT_KEY, type PolicyObject } from './controller.ts';
 import { REPORT_LABEL, ReportWriter, VersionHistory, mergeReplicas, parseReport, type DistributionReport } from './distribution.ts';
@@ -112,6 +112,18 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
     logger: log,
     onEvent: () => controller?.onSecretEvent(),
   });
+  const openapiConfigMaps = new ResilientInformer<V1ConfigMap>({
+    name: 'openapi-configmaps',
+    kc,
+    path: `/api/v1${nsPath}/configmaps`,
+    labelSelector: OPENAPI_CONFIGMAP_LABEL,
+    list: () =>
+      config.watchNamespace
+        ? core.listNamespacedConfigMap({ namespace: config.watchNamespace, labelSelector: OPENAPI_CONFIGMAP_LABEL })
+        : core.listConfigMapForAllNamespaces({ labelSelector: OPENAPI_CONFIGMAP_LABEL }),
+    logger: log,
+    onEvent: () => controller?.onConfigMapEvent(),
+  });
   const reportInformer = new ResilientInformer<V1ConfigMap>({
     name: 'distribution-reports',
     kc,
@@ -149,6 +161,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
       get: (name, namespace) => policies.get(name, namespace) as unknown as PolicyObject | undefined,
     },
     secrets,
+    configMaps: openapiConfigMaps,
     publish: (snapshot) => {
       server.publish(snapshot);
       history.record(snapshot);
@@ -242,7 +255,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
 
   // Informers first; the queue starts once the caches hold a full list, so the first snapshot is never partial.
   const readyPromise = (async () => {
-    await Promise.all([policies.start(), secrets.start(), reportInformer.start()]);
+    await Promise.all([policies.start(), secrets.start(), openapiConfigMaps.start(), reportInformer.start()]);
     if (stopped) return;
     synced = true;
     queue.add(SNAPSHOT_KEY);
@@ -276,7 +289,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
       await queue.shutdown();
       await elector?.stop();
       await reportWriter.stop();
-      await Promise.all([policies.stop(), secrets.stop(), reportInformer.stop()]);
+      await Promise.all([policies.stop(), secrets.stop(), openapiConfigMaps.stop(), reportInformer.stop()]);
       await istio?.close();
       await server.close();
       await new Promise<void>((resolve) => {

@@ -14,9 +14,7 @@ import { loadSnapshotFromFiles } from '../sources/file-source.ts';
 import { evaluateRequest } from '../pipeline/pipeline.ts';
 import { toRequestContext } from '../pipeline/request.ts';
 import { buildRuntime } from '../pipeline/runtime.ts';
-import { compile } from '../../../lib/policy/compile.ts';
-import { formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
-import { secretsFrom } from '../../../lib/policy/secrets.ts';
+import { compileLoaded, formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
 import { MemoryCounterStore } from '../store/memory-store.ts';
 import { RateLimiter } from '../pipeline/rate-limiter.ts';
 
@@ -39,7 +37,7 @@ export async function validateCommand(paths: string[], out: Out, err: Out): Prom
     err(`error: ${line}`);
     problems++;
   }
-  const { snapshot, violations } = compile(loaded.documents, secretsFrom(loaded.others), new Date());
+  const { snapshot, violations } = compileLoaded(loaded, new Date());
   for (const v of violations) {
     const line = `${v.policy}: ${v.reason}${v.field ? ` at ${v.field}` : ''}: ${v.message}`;
     if (v.included) err(`warning: ${line}`);

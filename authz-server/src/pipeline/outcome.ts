@@ -5,10 +5,10 @@
 import type { RuntimePolicy } from './runtime.ts';
 
 /** The `x-palisade-reason` values of the verdict table. */
-export type DenyReason = 'no-policy' | 'identity' | 'authentication' | 'access' | 'inspection' | 'rate-limit' | 'bot' | 'unavailable';
+export type DenyReason = 'no-policy' | 'identity' | 'authentication' | 'access' | 'validation' | 'inspection' | 'rate-limit' | 'bot' | 'unavailable';
 
 /** Pipeline stages in evaluation order. */
-export type StageName = 'policy' | 'identity' | 'authentication' | 'rules' | 'inspection' | 'rate-limit' | 'bot';
+export type StageName = 'policy' | 'identity' | 'authentication' | 'rules' | 'validation' | 'inspection' | 'rate-limit' | 'bot';
 
 /** Rate-limit state reported to the client (the most restrictive matching limit). */
 export interface RateLimitInfo {

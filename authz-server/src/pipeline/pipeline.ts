@@ -15,6 +15,7 @@ import { identityStage } from './stages/identity.ts';
 import { inspectionStage, requestSizeStage } from './stages/inspection.ts';
 import { rateLimitStage } from './stages/rate-limit.ts';
 import { rulesStage } from './stages/rules.ts';
+import { validationStage } from './stages/validation.ts';
 
 /** What the pipeline needs from the outside world. */
 export interface PipelineDeps {
@@ -23,7 +24,7 @@ export interface PipelineDeps {
 }
 
 /** The stages in evaluation order. */
-export const STAGES: readonly Stage[] = [requestSizeStage, identityStage, authenticationStage, rulesStage, inspectionStage, rateLimitStage, botStage];
+export const STAGES: readonly Stage[] = [requestSizeStage, identityStage, authenticationStage, rulesStage, validationStage, inspectionStage, rateLimitStage, botStage];
 
 function noPolicy(runtime: Runtime | null, req: RequestContext): Outcome {
   const detail = req.malformed ? 'malformed CheckRequest' : req.host === '' ? 'request has no :authority' : `no policy for host ${req.host}`;

@@ -2,6 +2,7 @@
  * What the pipeline decides: a discriminated union that one table (check/response.ts) maps to Envoy's
  * CheckResponse. Stages never build responses themselves.
  */
+import type { JourneyObservation } from '../journeys/journeys.ts';
 import type { RuntimePolicy } from './runtime.ts';
 
 /** The `x-palisade-reason` values of the verdict table. */
@@ -55,6 +56,8 @@ interface Common {
   trace: TraceEntry[];
   bot: BotAssessment | null;
   rateLimit: RateLimitInfo | null;
+  /** The session's journey step, when journeys are tracked for the request (the model learns from it). */
+  journey?: JourneyObservation | null;
 }
 
 /** The pipeline's result. */

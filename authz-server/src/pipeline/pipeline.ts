@@ -4,6 +4,7 @@
  * recorded as the would-be reason and evaluation goes on, so nothing is denied. Store work (rate limits and bot
  * counters) costs at most one round trip, zero when a key is already known to be over its limit.
  */
+import type { JourneyModel } from '../journeys/journeys.ts';
 import type { Denial, Outcome } from './outcome.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { RequestContext } from './request.ts';
@@ -21,6 +22,8 @@ import { validationStage } from './stages/validation.ts';
 export interface PipelineDeps {
   limiter: RateLimiter;
   clock: () => number;
+  /** Usage journeys (shared model); absent: not tracked. */
+  journeys?: JourneyModel;
 }
 
 /** The stages in evaluation order. */
@@ -56,6 +59,9 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     rateLimit: null,
     bot: null,
     botWork: null,
+    journeys: deps.journeys ?? null,
+    journeyWork: null,
+    journey: null,
   };
   let wouldDeny: Denial | null = null;
   for (const stage of stages) {
@@ -66,12 +72,12 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     }
     if (r.result === 'deny' && !policy.monitor) {
       ev.trace.push({ stage: stage.name, result: 'deny', detail: r.denial.detail });
-      const { consumer, trace, bot, rateLimit } = ev;
-      return { kind: 'deny', policy, consumer, principal: req.principal, trace, bot, rateLimit, denial: r.denial };
+      const { consumer, trace, bot, rateLimit, journey } = ev;
+      return { kind: 'deny', policy, consumer, principal: req.principal, trace, bot, rateLimit, journey, denial: r.denial };
     }
     ev.trace.push({ stage: stage.name, result: 'would-deny', detail: r.denial.detail });
     wouldDeny ??= r.denial;
   }
-  const { consumer, trace, bot, rateLimit, stripHeaders } = ev;
-  return { kind: 'allow', policy, consumer, principal: req.principal, trace, bot, rateLimit, wouldDeny, stripHeaders };
+  const { consumer, trace, bot, rateLimit, stripHeaders, journey } = ev;
+  return { kind: 'allow', policy, consumer, principal: req.principal, trace, bot, rateLimit, journey, wouldDeny, stripHeaders };
 }

@@ -9,8 +9,8 @@
  * P comes right before step B, and, for B's most common predecessors, the share of sessions that had visited P
  * before they first reached B. A session that reaches B without P, where nearly every session takes P first (an
  * order placed without viewing a cart, a password reset confirmed without being requested), gets the
- * `journey-skip` bot signal, with the explanation in the decision log. The most common journeys (4-step
- * windows) are in the inventory.
+ * `journey-skip` bot signal, with the explanation in the decision log. The most common journeys (windows of 4
+ * steps, `(start)` counting as one) are in the inventory.
  *
  * Replicas refresh their copy of the model every `refreshMs` on a timer (never on the Check path); planning uses
  * the copy.
@@ -52,7 +52,7 @@ export const JOURNEY_KNOBS = {
   topJourneys: 10,
 } as const;
 
-export type JourneyKnobs = typeof JOURNEY_KNOBS;
+export type JourneyKnobs = { readonly [K in keyof typeof JOURNEY_KNOBS]: number };
 
 /** The marker for the start of a session in a journey. */
 export const START = '(start)';
@@ -289,7 +289,9 @@ export class JourneyModel {
       this.#deferred.record({ key, record, overflow: OVERFLOW, maxRecords: k.maxRecords, fields, ttlMs: k.ttlMs });
     if (o.pushed && !(o.truncated && o.previous.length === 0)) {
       bump(`t ${o.previous[0] ?? START} > ${o.step}`);
-      if (!o.truncated) {
+      // Journeys are windows of sequenceLength entries, `(start)` counting as one: a session's first steps, and
+      // every later window of its steps (shorter sessions are not listed).
+      if (!o.truncated && o.previous.length >= k.sequenceLength - 2) {
         const window = o.previous.slice(0, k.sequenceLength - 1).reverse();
         const start = o.previous.length < k.sequenceLength - 1 ? [START] : [];
         bump(`g ${[...start, ...window, o.step].join(' > ')}`);
@@ -315,7 +317,8 @@ export class JourneyModel {
       .then(
         (r) => {
           const parsed = parseModel(r.reads[0] ?? [], this.#knobs);
-          for (const list of parsed.prerequisites.values()) for (const pr of list) this.#remember(pr.step);
+          // Name every step other replicas have seen, so that their ids in sessions' lists can be read here.
+          for (const [field] of r.reads[0] ?? []) if (field.startsWith('t ') && !field.includes('\t')) for (const step of field.slice(2).split(' > ')) if (step !== START) this.#remember(step);
           const model = { readAt, ...parsed };
           this.#models.set(policyId, model);
           return model;

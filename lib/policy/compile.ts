@@ -140,12 +140,12 @@ const MAX_DESCRIPTION_BYTES = 64 * 1024 * 1024;
 
 /**
  * Compiled descriptions by content and settings. Compiling is pure, so reusing a result changes nothing but the
- * time: the operator recompiles every policy on any change, and a multi-megabyte description costs seconds.
+ * time: the operator recompiles every policy on any change, and a multi-megabyte description costs seconds
+ * (YAML parsing most of all). Only compiled results are kept (a fraction of the description's size), at most
+ * MEMO_ENTRIES of them; failures are kept too, so a broken description is not parsed again on every change.
  */
-const apiMemo = new Map<string, CompiledApi>();
-/** Parsed ConfigMap texts by hash (YAML parsing is the slowest step). */
-const textMemo = new Map<string, { doc: unknown; digest: string }>();
-const MEMO_ENTRIES = 16;
+const apiMemo = new Map<string, CompiledApi | OpenApiError | SpecError>();
+const MEMO_ENTRIES = 32;
 
 function remember<V>(memo: Map<string, V>, key: string, make: () => V): V {
   const hit = memo.get(key);
@@ -182,9 +182,18 @@ function compileApi(spec: NonNullable<PolicySpec['openapi']>, namespace: string,
   const settings = { mode: spec.mode ?? 'Enforce', validateBody: spec.validateBody ?? true, ...(spec.basePath !== undefined ? { basePath: spec.basePath } : {}) } as const;
   let field: string;
   let source: string;
-  let doc: unknown;
-  let digest: string;
   if ((spec.inline === undefined) === (spec.configMapRef === undefined)) throw new SpecError('spec.openapi', 'set exactly one of inline or configMapRef');
+  let compiled: CompiledApi | OpenApiError | SpecError;
+  const options = canonicalJson(settings);
+  const attempt = (make: () => { doc: unknown; digest: string }) => {
+    try {
+      const { doc, digest } = make();
+      return compileOpenApi(doc, { ...settings, source, digest });
+    } catch (err) {
+      if (err instanceof OpenApiError || err instanceof SpecError) return err;
+      throw err;
+    }
+  };
   if (spec.configMapRef) {
     const { name, key = 'openapi.yaml' } = spec.configMapRef;
     field = 'spec.openapi.configMapRef';
@@ -192,30 +201,26 @@ function compileApi(spec: NonNullable<PolicySpec['openapi']>, namespace: string,
     const cm = configMaps.find((c) => c.namespace === namespace && c.name === name);
     if (!cm) throw new SpecError(field, `ConfigMap ${namespace}/${name} not found (it needs the label ${OPENAPI_CONFIGMAP_LABEL})`);
     const text = descriptionText(cm, key, field);
-    const parsed = remember(textMemo, createHash('sha256').update(text).digest('hex'), () => {
-      try {
-        const d = parseDescriptionText(text);
-        return { doc: d, digest: descriptionDigest(d) };
-      } catch (err) {
-        return { doc: err as Error, digest: '' };
-      }
-    });
-    if (parsed.doc instanceof Error) throw new SpecError(field, `${source}: not JSON or YAML: ${parsed.doc.message.split('\n')[0]}`);
-    ({ doc, digest } = parsed);
+    const hash = createHash('sha256').update(text).digest('hex');
+    compiled = remember(apiMemo, `text ${hash} ${source} ${options}`, () =>
+      attempt(() => {
+        let doc: unknown;
+        try {
+          doc = parseDescriptionText(text);
+        } catch (err) {
+          throw new SpecError(field, `${source}: not JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
+        }
+        return { doc, digest: descriptionDigest(doc) };
+      }),
+    );
   } else {
     field = 'spec.openapi.inline';
     source = 'inline';
-    doc = spec.inline;
-    digest = descriptionDigest(doc);
+    const doc = spec.inline;
+    const digest = descriptionDigest(doc);
+    compiled = remember(apiMemo, `doc ${digest} ${source} ${options}`, () => attempt(() => ({ doc, digest })));
   }
-  const compiled = remember(apiMemo, `${digest} ${source} ${canonicalJson(settings)}`, () => {
-    try {
-      return compileOpenApi(doc, { ...settings, source, digest });
-    } catch (err) {
-      if (err instanceof OpenApiError) return err;
-      throw err;
-    }
-  });
+  if (compiled instanceof SpecError) throw compiled;
   if (compiled instanceof OpenApiError) throw new SpecError(field, `${source === 'inline' ? '' : `${source}: `}at ${compiled.pointer || '/'}: ${compiled.message}`);
   return compiled;
 }

@@ -92,12 +92,14 @@ export class DeferredCounters {
   record(op: RecordOp): void {
     const id = `r\u0000${op.key}\u0000${op.record}\u0000${op.remove ? 1 : 0}`;
     const p = this.#pendingOps.get(id);
-    if (p?.kind === 'record') return mergeRecord(p.op, op);
+    if (p?.kind === 'record') return mergeRecord(p.op, { ...op, fields: op.fields.map((f) => ({ ...f, value: Math.round(f.value) })), ttlMs: Math.round(op.ttlMs) });
     if (this.#pending.size + this.#pendingOps.size >= this.#maxPending) {
       this.dropped++;
       return;
     }
-    this.#pendingOps.set(id, { kind: 'record', op: { ...op, fields: op.fields.map((f) => ({ ...f })) } });
+    // Integers only (times from a fractional clock included): one bad value would fail the whole batch.
+    const fields = op.fields.map((f) => ({ ...f, value: Math.round(f.value) }));
+    this.#pendingOps.set(id, { kind: 'record', op: { ...op, fields, ttlMs: Math.max(1, Math.round(op.ttlMs)) } });
   }
 
   /** Adds `member` to the HyperLogLog `key` at the next flush (once, however often it is added before). */
@@ -112,7 +114,7 @@ export class DeferredCounters {
       this.dropped++;
       return;
     }
-    this.#pendingOps.set(id, { kind: 'distinct', op: { key, member, ttlMs, countKeys: [] } });
+    this.#pendingOps.set(id, { kind: 'distinct', op: { key, member, ttlMs: Math.max(1, Math.round(ttlMs)), countKeys: [] } });
   }
 
   /** Keys waiting for a flush. */

@@ -183,7 +183,7 @@ export class ApiInventory {
   observe(policy: RuntimePolicy, req: RequestContext, consumer: string | null = null): void {
     const e = endpointOf(policy, req.method, req.path);
     const record = recordOf(req.host, e.method, e.template);
-    const now = this.#clock();
+    const now = Math.floor(this.#clock());
     const ttlMs = this.#ttl(policy);
     const key = inventoryKey(policy.id);
     this.#deferred.record({ key, record: META, overflow: META, maxRecords: 0, fields: [{ name: 'since', update: 'min', value: now }], ttlMs });
@@ -191,7 +191,7 @@ export class ApiInventory {
       key,
       record,
       overflow: OVERFLOW_RECORD,
-      maxRecords: this.#max,
+      maxRecords: this.#max + 1, // the META record counts too
       fields: [
         { name: 'n', update: 'incr', value: 1 },
         { name: 'f', update: 'min', value: now },
@@ -241,7 +241,7 @@ export class ApiInventory {
         }
       }
       if (!target) return;
-      this.#deferred.record({ key: inventoryKey(target.policy), record: target.record, overflow: OVERFLOW_RECORD, maxRecords: this.#max, fields: [{ name: cls, update: 'incr', value: 1 }], ttlMs: target.ttlMs });
+      this.#deferred.record({ key: inventoryKey(target.policy), record: target.record, overflow: OVERFLOW_RECORD, maxRecords: this.#max + 1, fields: [{ name: cls, update: 'incr', value: 1 }], ttlMs: target.ttlMs });
     });
   }
 

@@ -128,6 +128,73 @@ function inputs(dir: string, only?: string): Input[] {
 
 // ---- request generation: one plausible request per operation -------------------------------------------------
 
+/** A short string matching a simple regular expression (the subset descriptions use), or null. */
+function fromPattern(pattern: string): string | null {
+  let i = 0;
+  const src = pattern;
+  const atom = (): string | null => {
+    const c = src[i++];
+    if (c === undefined) return null;
+    if (c === '\\') {
+      const e = src[i++] ?? '';
+      return ({ d: '1', w: 'a', s: ' ', D: 'a', W: '-', S: 'a' } as Record<string, string>)[e] ?? e;
+    }
+    if (c === '.') return 'a';
+    if (c === '[') {
+      const end = src.indexOf(']', i + 1);
+      const body = src.slice(i, end);
+      i = end + 1;
+      if (body.startsWith('^')) return body.includes('a') ? 'z' : 'a';
+      const first = body.startsWith('\\') ? (({ d: '1', w: 'a', s: ' ' } as Record<string, string>)[body[1] ?? ''] ?? body[1] ?? 'a') : (body[0] ?? 'a');
+      return first;
+    }
+    if (c === '(') {
+      if (src[i] === '?') i += src[i + 1] === ':' ? 2 : 3;
+      const alts = alternation();
+      i++; // ')'
+      return alts;
+    }
+    return c;
+  };
+  const sequence = (): string | null => {
+    let out = '';
+    while (i < src.length && src[i] !== '|' && src[i] !== ')') {
+      if (src[i] === '^' || src[i] === '$') {
+        i++;
+        continue;
+      }
+      const a = atom();
+      if (a === null) return null;
+      let n = 1;
+      const q = src[i];
+      if (q === '*' || q === '?') [n, i] = [0, i + 1];
+      else if (q === '+') i++;
+      else if (q === '{') {
+        const end = src.indexOf('}', i);
+        n = Number(src.slice(i + 1, end).split(',')[0]);
+        i = end + 1;
+      }
+      if (src[i] === '?') i++;
+      out += a.repeat(n);
+    }
+    return out;
+  };
+  const alternation = (): string | null => {
+    const first = sequence();
+    while (src[i] === '|') {
+      i++;
+      sequence();
+    }
+    return first;
+  };
+  try {
+    const out = alternation();
+    return out !== null && new RegExp(pattern).test(out) ? out : null;
+  } catch {
+    return null;
+  }
+}
+
 function sample(schema: JsonSchema | null | undefined, defs: Record<string, JsonSchema>, depth = 0): unknown {
   if (schema === null || schema === undefined || typeof schema === 'boolean' || depth > 8) return 'x';
   const ref = schema['$ref'];
@@ -158,7 +225,8 @@ function sample(schema: JsonSchema | null | undefined, defs: Record<string, Json
       return null;
     default: {
       const formats: Record<string, string> = { 'date-time': '2026-01-01T00:00:00Z', date: '2026-01-01', email: 'a@example.com', uri: 'https://example.com/', uuid: '3f2504e0-4f89-11d3-9a0c-0305e82c3301', ipv4: '192.0.2.1' };
-      return formats[String(schema['format'])] ?? 'a'.repeat(Math.max(3, Number(schema['minLength'] ?? 3)));
+      const fromRe = typeof schema['pattern'] === 'string' ? fromPattern(schema['pattern']) : null;
+      return fromRe ?? formats[String(schema['format'])] ?? 'a'.repeat(Math.max(3, Math.min(Number(schema['minLength'] ?? 3), Number(schema['maxLength'] ?? 3))));
     }
   }
 }

@@ -75,6 +75,7 @@ describe('compileOpenApi', () => {
     expect(fail({ openapi: '3.1.0', paths: { '/a': { post: jsonBody({ $ref: '#/components/schemas/Nope' }) } } })).toBe('/paths/~1a/post/requestBody/content/application~1json/schema: $ref "#/components/schemas/Nope" does not resolve');
     expect(fail({ openapi: '3.1.0', paths: { '/a': { post: jsonBody({ type: 'string', pattern: '(' }) } } })).toMatch(/^\/paths\/~1a\/post\/requestBody\/content\/application~1json\/schema\/pattern: invalid pattern/);
     expect(fail({ openapi: '3.1.0', paths: { a: {} } })).toBe('/paths/a: a path must start with "/"');
+    expect(fail({ openapi: '3.1.0', paths: { '/a': { post: jsonBody({ type: 'object', minProperties: -1 }) } } })).toMatch(/^\/paths\/~1a\/post\/requestBody\/content\/application~1json: invalid schema: data\/minProperties must be >= 0/);
     expect(fail({ openapi: '3.0.0', paths: { '/a': { get: { parameters: [{ name: 'x', in: 'body' }], responses: {} } } } })).toBe('/paths/~1a/get/parameters/0: parameter x: unknown "in" "body"');
   });
 

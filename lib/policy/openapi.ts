@@ -11,6 +11,7 @@
  * validators against it. References to other documents are refused: bundle a multi-file description first.
  */
 import { createHash } from 'node:crypto';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
 import { canonicalJson } from './canonical-json.ts';
 
@@ -381,6 +382,7 @@ export function compileOpenApi(doc: unknown, settings: OpenApiSettings): Compile
     }
   }
   r.drain();
+  checkSchemas({ operations, defs: r.defs });
   const basePath = settings.basePath !== undefined ? settings.basePath.replace(/\/+$/, '') : serverBasePath(doc);
   return {
     source: settings.source,
@@ -395,6 +397,27 @@ export function compileOpenApi(doc: unknown, settings: OpenApiSettings): Compile
     defs: r.defs,
     unchecked: [...r.unchecked].sort(),
   };
+}
+
+/** Checks JSON Schemas against the 2020-12 meta-schema (no compiling); one instance per process. */
+let metaChecker: Ajv2020 | undefined;
+
+/**
+ * Every schema of a compiled API against the JSON Schema 2020-12 meta-schema, so that a description the
+ * authz-server could not compile is refused here, with its place, rather than when a request needs it.
+ */
+function checkSchemas(api: Pick<CompiledApi, 'operations' | 'defs'>): void {
+  metaChecker ??= new Ajv2020({ strict: false, logger: false, validateFormats: false });
+  const check = (schema: JsonSchema | null, where: string) => {
+    if (schema === null || metaChecker!.validateSchema(schema as object)) return;
+    throw new OpenApiError(where, `invalid schema: ${metaChecker!.errorsText(metaChecker!.errors)}`);
+  };
+  for (const [name, schema] of Object.entries(api.defs)) check(schema, `/components/schemas/${escapePointer(name)} ($defs ${name})`);
+  for (const op of api.operations) {
+    const at = `/paths/${escapePointer(op.path)}/${op.method.toLowerCase()}`;
+    for (const p of op.params) check(p.schema, `${at} parameter ${p.in} ${p.name}`);
+    for (const c of op.body?.content ?? []) check(c.schema, `${at}/requestBody/content/${escapePointer(c.mediaType)}`);
+  }
 }
 
 /** sha256 (hex, 32 chars) of a description's canonical JSON. */

@@ -3,8 +3,9 @@
  * operations, with the parameters and the body it declares? Built once per API and snapshot with Ajv (JSON Schema
  * 2020-12): one validator per operation for its path, query and header parameters together (strings coerced to
  * the declared types, as they arrive as text), one per JSON or form body media type. Validators compile on
- * first use, so a snapshot with a large API is ready at once and each operation pays its compile once; the
- * schemas are checked against the meta-schema when the API is built, so a broken one refuses the snapshot.
+ * first use (and in the background after a snapshot swap, warmUpApis), so a snapshot with a large API is in
+ * force at once. The policy compiler has checked every schema against the meta-schema; an operation whose
+ * validator still cannot be compiled fails closed (every request to it gets the validation verdict, saying why).
  *
  * What is judged, and what is not (README "API model"): unknown paths and methods, missing required parameters,
  * ill-typed path/query/header values, a body whose media type the operation does not accept, a missing required
@@ -40,6 +41,8 @@ function newAjv(coerce: boolean): Ajv2020 {
     unicodeRegExp: false,
     coerceTypes: coerce ? 'array' : false,
     useDefaults: false,
+    // The policy compiler checked the schemas against the meta-schema; checking again would stall a snapshot swap.
+    validateSchema: false,
     // Formats nobody defined (vendor formats) are annotations, as JSON Schema 2020-12 says.
     formats: {},
     // Dead-code elimination in generated validators triples compile time and saves little at run time (bench:openapi).
@@ -67,9 +70,20 @@ export interface ValidationSuccess {
 
 type Lazy = () => ValidateFunction;
 
-function lazy(ajv: Ajv2020, schema: JsonSchema): Lazy {
+function lazy(ajv: Ajv2020, schema: JsonSchema, where: string): Lazy {
   let fn: ValidateFunction | undefined;
-  return () => (fn ??= ajv.compile(schema as object));
+  return () => {
+    if (fn) return fn;
+    try {
+      fn = ajv.compile(schema as object);
+    } catch (err) {
+      const message = `${where}: the description's schema cannot be compiled: ${(err as Error).message}`;
+      const failing = (() => false) as unknown as ValidateFunction;
+      failing.errors = [{ instancePath: '', schemaPath: '', keyword: 'schema', params: {}, message }];
+      fn = failing;
+    }
+    return fn;
+  };
 }
 
 interface BodyCheck {
@@ -122,6 +136,7 @@ function paramsSchema(params: ParamPlan[]): JsonSchema | null {
 
 function describeError(e: ErrorObject | undefined, where: string): string {
   if (!e) return `${where}: invalid`;
+  if (e.keyword === 'schema') return e.message ?? `${where}: invalid`;
   const path = e.instancePath
     .split('/')
     .slice(1)
@@ -192,25 +207,16 @@ export class ApiValidator {
     const strict = newAjv(false);
     const coercing = newAjv(true);
     const defsDoc = { $id: API_SCHEMA_ID, $defs: api.defs };
-    for (const ajv of [strict, coercing]) {
-      if (!ajv.validateSchema(defsDoc)) throw new Error(`${api.source}: invalid schema in the description: ${ajv.errorsText(ajv.errors)}`);
-      ajv.addSchema(defsDoc);
-    }
+    for (const ajv of [strict, coercing]) ajv.addSchema(defsDoc);
     this.router = new Router(api.operations, api.basePath);
     this.#ops = api.operations.map((op) => {
       const params = op.params.map((param) => ({ param, array: isArraySchema(param.schema, api.defs) }));
       const ps = paramsSchema(params);
-      if (ps !== null && !coercing.validateSchema(ps as object)) {
-        throw new Error(`${api.source}: ${op.method} ${op.path}: invalid parameter schema: ${coercing.errorsText(coercing.errors)}`);
-      }
       const bodies = (op.body?.content ?? []).map((c): BodyCheck => {
         const kind = validatedMediaType(c.mediaType);
-        if (c.schema !== null && !strict.validateSchema(c.schema as object)) {
-          throw new Error(`${api.source}: ${op.method} ${op.path}: invalid body schema (${c.mediaType}): ${strict.errorsText(strict.errors)}`);
-        }
-        return { mediaType: c.mediaType, kind, validate: c.schema === null || kind === null ? null : lazy(kind === 'form' ? coercing : strict, c.schema) };
+        return { mediaType: c.mediaType, kind, validate: c.schema === null || kind === null ? null : lazy(kind === 'form' ? coercing : strict, c.schema, 'body') };
       });
-      return { op, params, validateParams: ps === null ? null : lazy(coercing, ps), bodies };
+      return { op, params, validateParams: ps === null ? null : lazy(coercing, ps, 'parameters'), bodies };
     });
   }
 

@@ -101,7 +101,7 @@ describe.each(images)('$dockerfile', ({ dockerfile, entry, ports, nodeFlags }) =
 describe('authz-server Node flags', () => {
   it('npm start runs the authz-server with the same V8 flags as the image', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts['start']).toMatch(new RegExp(`^node ${AUTHZ_NODE_FLAGS.join(' ')} authz-server/src/main\\.ts `));
+    expect(pkg.scripts['start']).toMatch(new RegExp(`^node ${AUTHZ_NODE_FLAGS.join(' ')} authz-server/src/app/main\\.ts `));
   });
 });
 

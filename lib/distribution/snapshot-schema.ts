@@ -123,7 +123,21 @@ const Policy = Type.Object(
     ),
     rules: Nullable(Type.Array(Rule)),
     rateLimits: Type.Array(RateLimit),
-    inspection: Type.Object({ sqlInjection: Type.Boolean(), xss: Type.Boolean(), pathTraversal: Type.Boolean() }, strict),
+    inspection: Type.Object(
+      {
+        sqlInjection: Type.Boolean(),
+        xss: Type.Boolean(),
+        pathTraversal: Type.Boolean(),
+        maxBodyBytes: Type.Integer({ minimum: 0 }),
+        oversizedBody: Type.Union([Type.Literal('Deny'), Type.Literal('Flag')]),
+      },
+      strict,
+    ),
+    pathMatching: Type.Object(
+      { escapedSlashes: Type.Union([Type.Literal('Reject'), Type.Literal('Unescape'), Type.Literal('Keep')]), caseSensitive: Type.Boolean() },
+      strict,
+    ),
+    workload: Type.Object({ principals: Type.Array(Pattern), labels: Nullable(Type.Record(Type.String(), Type.String())) }, strict),
     bot: Type.Object(
       {
         mode: Type.Union([Type.Literal('Enforce'), Type.Literal('Monitor'), Type.Literal('Off')]),

@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { canonicalJson } from './canonical-json.ts';
 import { OpenApiError, compileOpenApi, descriptionDigest, parseDescriptionText, type CompiledApi } from './openapi.ts';
 import { globToRegex, parseDurationMs, pathPatternToRegex } from './patterns.ts';
-import { OPENAPI_CONFIGMAP_LABEL, type PolicyDocument, type PolicySpec } from './schema.ts';
+import { DEFAULT_INSPECTED_BODY_BYTES, OPENAPI_CONFIGMAP_LABEL, type PolicyDocument, type PolicySpec } from './schema.ts';
 import type {
   CompiledApiKey,
   CompiledPattern,
@@ -306,6 +306,16 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[], configMaps: Con
       sqlInjection: spec.inspection?.sqlInjection ?? false,
       xss: spec.inspection?.xss ?? false,
       pathTraversal: spec.inspection?.pathTraversal ?? false,
+      maxBodyBytes: spec.inspection?.maxBodyBytes ?? DEFAULT_INSPECTED_BODY_BYTES,
+      oversizedBody: spec.inspection?.oversizedBody ?? 'Deny',
+    },
+    pathMatching: {
+      escapedSlashes: spec.pathMatching?.escapedSlashes ?? 'Reject',
+      caseSensitive: spec.pathMatching?.caseSensitive ?? true,
+    },
+    workload: {
+      principals: patterns('spec.destinationPrincipals', spec.destinationPrincipals, globToRegex) ?? [],
+      labels: spec.workloadSelector ? Object.fromEntries(Object.entries(spec.workloadSelector.matchLabels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : null,
     },
     bot: {
       mode: bot.mode ?? 'Off',

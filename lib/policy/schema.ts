@@ -124,11 +124,51 @@ const RateLimit = Type.Object(
   strict,
 );
 
+/** Bytes of a request body that inspection reads, by default and at most. */
+export const DEFAULT_INSPECTED_BODY_BYTES = 64 * 1024;
+const MAX_INSPECTED_BODY_BYTES = 1024 * 1024;
+
 const Inspection = Type.Object(
   {
     sqlInjection: Type.Optional(Type.Boolean({ default: false })),
     xss: Type.Optional(Type.Boolean({ default: false })),
     pathTraversal: Type.Optional(Type.Boolean({ default: false })),
+    maxBodyBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1024,
+        maximum: MAX_INSPECTED_BODY_BYTES,
+        default: DEFAULT_INSPECTED_BODY_BYTES,
+        description: 'Bytes of the (decoded) request body that are inspected.',
+      }),
+    ),
+    oversizedBody: Type.Optional(
+      Type.Union([Type.Literal('Deny'), Type.Literal('Flag')], {
+        default: 'Deny',
+        description:
+          'A body not inspected whole (longer than maxBodyBytes, truncated by Envoy, or in an encoding Palisade cannot decode): Deny (403 inspection), or Flag (allowed with x-palisade-body-inspected: partial upstream, counted and logged).',
+      }),
+    ),
+  },
+  strict,
+);
+
+/**
+ * How the upstream reads paths, so that rules and rate limits match the route the request will reach. Dot
+ * segments, invalid escapes and control characters are always refused (upstreams disagree on them); `;` path
+ * parameters are always stripped before matching (Tomcat and Spring route on the path without them).
+ */
+const PathMatching = Type.Object(
+  {
+    escapedSlashes: Type.Optional(
+      Type.Union([Type.Literal('Reject'), Type.Literal('Unescape'), Type.Literal('Keep')], {
+        default: 'Reject',
+        description:
+          'Paths with %2F, %5C or a backslash: Reject (403 inspection), Unescape (read them as "/", as nginx does with %2F), or Keep (opaque characters, as Go net/http and Express route them).',
+      }),
+    ),
+    caseSensitive: Type.Optional(
+      Type.Boolean({ default: true, description: 'false: paths in rules and rate limits match case-insensitively (Express routes that way by default).' }),
+    ),
   },
   strict,
 );
@@ -206,7 +246,8 @@ const Inventory = Type.Object(
 /**
  * Istio integration (an extension of the contract): with the operator's --istio-provider, an Istio
  * AuthorizationPolicy (action CUSTOM, that provider) is created in the policy's namespace for these workloads, so
- * their sidecars send every request to Palisade. Not part of the compiled snapshot.
+ * their sidecars send every request to Palisade. The labels also bind the policy to those workloads at request
+ * time when Envoy reports the destination's labels and namespace (see compile.ts).
  */
 const WorkloadSelector = Type.Object(
   {
@@ -241,10 +282,18 @@ export const PolicySpecSchema = Type.Object(
       }),
     ),
     inspection: Type.Optional(Inspection),
+    pathMatching: Type.Optional(PathMatching),
     bot: Type.Optional(Bot),
     openapi: Type.Optional(OpenApi),
     inventory: Type.Optional(Inventory),
     workloadSelector: Type.Optional(WorkloadSelector),
+    destinationPrincipals: Type.Optional(
+      Type.Array(PrincipalGlob, {
+        maxItems: 256,
+        description:
+          'SPIFFE principals of the workloads this policy protects (Envoy destination.principal, "*" matches within a segment): a request received by such a workload is judged by this policy whatever its Host header says.',
+      }),
+    ),
   },
   strict,
 );

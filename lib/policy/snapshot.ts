@@ -73,7 +73,23 @@ export interface CompiledPolicy {
   /** null: no rules section, every request passes the access stage. */
   rules: CompiledRule[] | null;
   rateLimits: CompiledRateLimit[];
-  inspection: { sqlInjection: boolean; xss: boolean; pathTraversal: boolean };
+  inspection: {
+    sqlInjection: boolean;
+    xss: boolean;
+    pathTraversal: boolean;
+    /** Bytes of the decoded body that are inspected. */
+    maxBodyBytes: number;
+    /** What happens to a body that is not inspected whole. */
+    oversizedBody: 'Deny' | 'Flag';
+  };
+  /** How the upstream reads paths (rules and rate limits match the path as it does). */
+  pathMatching: { escapedSlashes: 'Reject' | 'Unescape' | 'Keep'; caseSensitive: boolean };
+  /**
+   * The workloads this policy is bound to: a request received by one of them is judged by this policy whatever its
+   * Host says. `principals` match Envoy's destination.principal; `labels` (spec.workloadSelector) match
+   * destination.labels of a workload in the policy's namespace. Unbound when both are empty.
+   */
+  workload: { principals: CompiledPattern[]; labels: Record<string, string> | null };
   bot: {
     mode: 'Enforce' | 'Monitor' | 'Off';
     denyScore: number;

@@ -148,15 +148,21 @@ describe('API model on two replicas sharing one Redis', () => {
   });
 
   it('both replicas serve the same cluster-wide inventory: counts, response classes, consumers, shadow/declared', async () => {
-    await sendAccessLogs(replicas[0]!.server.grpcPort, [accessLogEntry({ host: 'shop.example.com', path: '/api/cart', code: 200, sourceIp: '10.20.0.1' })]);
-    await sendAccessLogs(replicas[1]!.server.grpcPort, [accessLogEntry({ host: 'shop.example.com', path: '/api/cart', code: 503, sourceIp: '10.20.0.2' })]);
+    // Each replica hears the access log of the Checks it answered (matched by x-request-id).
+    for (const [i, code] of [200, 503].entries()) {
+      const requestId = `cart-${i}`;
+      const r = replicas[i]!;
+      const res = await r.client.check(envoyRequest(shape({ path: '/api/cart', requestId, sourceIp: `10.30.0.${i}`, headers: { 'x-cart-id': CART } })));
+      expect(res.status.code).toBe(0);
+      await sendAccessLogs(r.server.grpcPort, [accessLogEntry({ host: 'shop.example.com', path: '/api/cart', code, requestId, sourceIp: `10.30.0.${i}` })]);
+    }
     await flush();
     const [a, b] = await Promise.all([inventoryOf(0), inventoryOf(1)]);
     expect({ ...a, generatedAt: '' }).toEqual({ ...b, generatedAt: '' });
     const by = (method: string, template: string) => a.endpoints.find((e) => e.policy === 'shop/shop' && e.method === method && e.template === template);
     // 56 people, two that skipped it, one allowed before and one inspection denial that never reached the API
     expect(by('POST', '/api/orders')).toMatchObject({ host: 'shop.example.com', count: 57, declared: true, shadow: false, coveredByRule: true });
-    expect(by('GET', '/api/cart')).toMatchObject({ count: 56, responses: { '2xx': 1, '5xx': 1 }, consumers: 1 });
+    expect(by('GET', '/api/cart')).toMatchObject({ count: 58, responses: { '2xx': 1, '5xx': 1 }, consumers: 1 });
     expect(by('GET', '/api/products')).toMatchObject({ count: 57 });
     // Declared operations nobody called yet are listed with no requests (zombies only after inventory.zombieAfter).
     expect(by('POST', '/api/password-reset')).toMatchObject({ host: '*', count: 0, declared: true, zombie: false });
@@ -177,7 +183,7 @@ describe('API model on two replicas sharing one Redis', () => {
     const doc = JSON.parse(r.stdout) as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(['/api/cart', '/api/orders', '/api/products', '/api/products/featured']);
-    expect(doc.paths['/api/cart']?.['get']).toMatchObject({ responses: { '2XX': {}, '5XX': {} }, 'x-palisade-requests': 56 });
+    expect(doc.paths['/api/cart']?.['get']).toMatchObject({ responses: { '2XX': {}, '5XX': {} }, 'x-palisade-requests': 58 });
     expect(doc.paths['/api/orders']?.['post']).toMatchObject({ 'x-palisade-requests': 57 });
     const missing = await palisade('--openapi');
     expect(missing.status).toBe(2);

@@ -173,11 +173,11 @@ describe('verdict table over gRPC', () => {
     expect((await client.check(ok({ method: 'POST', path: '/login', sourceIp: '198.51.100.8' }))).status.code).toBe(0);
   });
 
-  it('x-envoy-external-address is the client IP when Envoy sets it', async () => {
-    const login = () => ok({ method: 'POST', path: '/login', sourceIp: '10.0.0.1', headers: { 'x-envoy-external-address': '203.0.113.50' } });
-    await client.check(login());
-    await client.check(login());
-    await expectDenied(login(), 8, 429, 'rate-limit');
+  it('the client IP is the TCP peer: forwarded-address headers from an untrusted peer do not open new buckets', async () => {
+    const login = (n: number) => ok({ method: 'POST', path: '/login', sourceIp: '10.0.0.1', headers: { 'x-envoy-external-address': `203.0.113.${n}`, 'x-forwarded-for': `198.51.100.${n}` } });
+    await client.check(login(1));
+    await client.check(login(2));
+    await expectDenied(login(3), 8, 429, 'rate-limit');
   });
 
   it('bot deny -> 403 bot; a challenge-level score is allowed with verdict challenge', async () => {

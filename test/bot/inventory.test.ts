@@ -79,16 +79,18 @@ describe('API discovery', () => {
     expect(metrics).toContain('palisade_api_requests_total{policy="shop/shop",host="shop.example.com",method="GET",template="/orders/{id}"} 3');
   });
 
-  it('counts response classes from the access log and distinct consumers per endpoint', async () => {
+  it('counts response classes from the access log (entries tied to their Check, once) and distinct consumers per endpoint', async () => {
     const ids = ['a', 'b', 'c'].map((s) => `00000000-0000-4000-8000-00000000000${s}`);
     for (const [i, requestId] of ids.entries()) await client.check(envoyRequest({ host: 'shop.example.com', path: '/orders/5', requestId, sourceIp: `10.0.0.${i % 2}` }));
+    const ok = accessLogEntry({ host: 'shop.example.com', path: '/orders/5', code: 200, requestId: ids[0], sourceIp: '10.0.0.0' });
     await sendAccessLogs(server.grpcPort, [
-      accessLogEntry({ host: 'shop.example.com', path: '/orders/5', code: 200, requestId: ids[0], sourceIp: '10.0.0.0' }),
+      ok,
       accessLogEntry({ host: 'shop.example.com', path: '/orders/5', code: 404, requestId: ids[1], sourceIp: '10.0.0.1' }),
-      // Not tied to a Check by its id, but to a known endpoint by authority, method and path.
-      accessLogEntry({ host: 'shop.example.com:443', path: '/orders/6?x=1', code: 503, sourceIp: '10.0.0.9' }),
-      // An endpoint nobody requested: a log entry never creates one.
-      accessLogEntry({ host: 'shop.example.com', path: '/never/seen', code: 500, sourceIp: '10.0.0.9' }),
+      accessLogEntry({ host: 'shop.example.com', path: '/orders/5', code: 503, requestId: ids[2], sourceIp: '10.0.0.0' }),
+      // Replayed, and entries no Check of this replica answered: they count for nothing.
+      ok,
+      accessLogEntry({ host: 'shop.example.com', path: '/orders/6', code: 500, sourceIp: '10.0.0.9' }),
+      accessLogEntry({ host: 'shop.example.com', path: '/never/seen', code: 500, requestId: 'forged', sourceIp: '10.0.0.9' }),
       // Palisade's own denial: counted when it was decided.
       accessLogEntry({ host: 'shop.example.com', path: '/orders/5', code: 403, extAuthzDenied: true, sourceIp: '10.0.0.9' }),
     ]);
@@ -97,6 +99,7 @@ describe('API discovery', () => {
     const e = doc.endpoints.find((x) => x.policy === 'shop/shop' && x.method === 'GET' && x.template === '/orders/{id}');
     expect(e).toMatchObject({ count: 6, responses: { '2xx': 1, '3xx': 0, '4xx': 1, '5xx': 1 }, consumers: 3 });
     expect(doc.endpoints.some((x) => x.template === '/never/seen')).toBe(false);
+    expect(await server.registry.getSingleMetricAsString('palisade_access_log_entries_ignored_total')).toContain('reason="unmatched"} 3');
   });
 
   it('names endpoints by the OpenAPI operation; undeclared ones are shadows; declared ones unused for zombieAfter are zombies', async () => {

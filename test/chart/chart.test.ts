@@ -287,6 +287,7 @@ describe('values.schema.json refuses bad values with the offending key', () => {
     ['both a URL and a Secret', { redis: { mode: 'external', external: { url: 'redis://r:6379', existingSecret: { name: 's' } } } }, 'redis.external.url and redis.external.existingSecret.name are exclusive'],
     ['two operators without leader election', { operator: { leaderElection: { enabled: false } } }, 'operator.replicas > 1 needs operator.leaderElection.enabled=true'],
     ['min above max replicas', { authz: { autoscaling: { minReplicas: 5, maxReplicas: 3 } } }, 'authz.autoscaling.minReplicas must not exceed authz.autoscaling.maxReplicas'],
+    ['access log principals without client certificates', { authz: { accessLogPrincipals: ['spiffe://cluster.local/ns/a/sa/b'] } }, 'authz.accessLogPrincipals needs tls.enabled=true and tls.requireClientCert=true'],
   ];
   it.each(crossField)('%s (a rule across keys, from the templates)', (_what, values, message) => {
     const r = tryRender(values);

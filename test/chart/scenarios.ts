@@ -53,6 +53,8 @@ export const SCENARIOS: Scenario[] = [
         antiAffinity: 'hard',
         topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' }],
         service: { type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/aws-load-balancer-internal': 'true' } },
+        clientAddress: { trustedProxies: ['10.0.0.0/8', 'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'], header: 'x-envoy-external-address', xffTrustedHops: 1 },
+        accessLogPrincipals: ['spiffe://cluster.local/ns/*/sa/*'],
       },
     },
     namespaces: ['monitoring'],

@@ -1,5 +1,6 @@
 /** The `palisade` CLI as users run it (a real process). */
 import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writePolicyDir, policyDoc } from '../support/policies.ts';
@@ -29,6 +30,20 @@ describe('palisade validate', () => {
     expect(r.err).toMatch(/policies\.yaml#0 \(bad\): spec\.rateLimits\[0\]\.key\[0\]: "ip" does not match/);
     expect(r.err).toMatch(/spec\.rateLimits\[0\]\.requests: /);
     expect(r.err).toMatch(/spec\.rateLimits\[0\]\.period: "1d" does not match/);
+    await dir.cleanup();
+  });
+
+  it.each([
+    ['an empty file', '', /empty\.yaml#0: \(file\): no documents/],
+    ['a misspelt kind', 'apiVersion: palisade.dev/v1alpha1\nkind: ApiProtectionPolicys\nmetadata: { name: a }\nspec: { hosts: [a.local] }\n', /kind: unknown kind "ApiProtectionPolicys"/],
+    ['a wrong API group', 'apiVersion: palisade.io/v1alpha1\nkind: ApiProtectionPolicy\nmetadata: { name: a }\nspec: { hosts: [a.local] }\n', /apiVersion: "palisade\.io\/v1alpha1" is not palisade\.dev\/v1alpha1/],
+  ])('refuses %s next to a valid policy: exit 1, not "valid"', async (_what, text, message) => {
+    const dir = await writePolicyDir([policyDoc('good', { hosts: ['good.local'] })]);
+    await writeFile(join(dir.dir, 'empty.yaml'), text);
+    const r = palisade('validate', dir.dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+    expect(r.out).not.toMatch(/^valid/m);
     await dir.cleanup();
   });
 });

@@ -43,6 +43,12 @@ export interface RequestShape {
   /** TCP peer address. */
   sourceIp?: string;
   body?: string;
+  /** The body as bytes (Envoy's with_request_body.pack_as_bytes); wins over `body`. */
+  rawBody?: Uint8Array;
+  /** The receiving workload's principal as Envoy reports it; default the orders workload, "" for none. */
+  destinationPrincipal?: string;
+  /** The receiving workload's labels (Envoy's bootstrap_metadata_labels_key). */
+  destinationLabels?: Record<string, string>;
   /** Send headers in header_map (encode_raw_headers) instead of the headers map. */
   rawHeaders?: boolean;
   requestId?: string;
@@ -83,7 +89,8 @@ export function envoyRequest(shape: RequestShape = {}): CheckRequest {
     host,
     scheme: 'http',
     protocol: 'HTTP/1.1',
-    ...(shape.body !== undefined ? { body: shape.body, size: String(Buffer.byteLength(shape.body)) } : {}),
+    ...(shape.body !== undefined && shape.rawBody === undefined ? { body: shape.body, size: String(Buffer.byteLength(shape.body)) } : {}),
+    ...(shape.rawBody !== undefined ? { raw_body: shape.rawBody, size: String(shape.rawBody.length) } : {}),
   };
   if (shape.rawHeaders) http.header_map = { headers: Object.entries(headers).map(([key, value]) => ({ key, raw_value: Buffer.from(value) })) };
   else http.headers = headers;
@@ -95,7 +102,8 @@ export function envoyRequest(shape: RequestShape = {}): CheckRequest {
       },
       destination: {
         address: { socket_address: { address: '10.9.9.9', port_value: 8080 } },
-        principal: spiffe('shop', 'orders'),
+        ...((shape.destinationPrincipal ?? spiffe('shop', 'orders')) !== '' ? { principal: shape.destinationPrincipal ?? spiffe('shop', 'orders') } : {}),
+        ...(shape.destinationLabels ? { labels: shape.destinationLabels } : {}),
       },
       request: { http },
     },

@@ -20,9 +20,12 @@ import { FileSource } from '../sources/file-source.ts';
 import { bindGrpc } from '../../../lib/process/grpc-bind.ts';
 import { HttpError, createHttpServer, listenHttp } from '../../../lib/process/http-server.ts';
 import { createAuthzMetrics } from '../telemetry/metrics.ts';
-import { OperatorSource, loadSnapshotFile } from '../sources/operator-source.ts';
+import { OperatorSource } from '../sources/operator-source.ts';
+import { SnapshotFileSource } from '../sources/snapshot-file-source.ts';
 import type { PipelineDeps } from '../pipeline/pipeline.ts';
 import { RateLimiter } from '../pipeline/rate-limiter.ts';
+import { clientAddressTrust } from '../pipeline/client-address.ts';
+import { globToRegex } from '../../../lib/policy/patterns.ts';
 import { SnapshotHolder } from '../sources/snapshot-holder.ts';
 import { channelCredentials, serverCredentials } from '../../../lib/process/tls.ts';
 import type { CounterStore } from '../store/counter-store.ts';
@@ -39,7 +42,7 @@ export interface AuthzServer {
   holder: SnapshotHolder;
   registry: Registry;
   store: CounterStore;
-  /** Reloads standalone policy files now (tests, SIGHUP). */
+  /** Reloads standalone policy files, or the snapshot file, now (tests, SIGHUP). */
   reload(): Promise<boolean>;
   /** Stops accepting, waits for in-flight Checks up to the grace period, closes everything. */
   stop(): Promise<void>;
@@ -83,7 +86,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
 
   let fileSource: FileSource | null = null;
   if (config.policies.length > 0) {
-    fileSource = new FileSource(config.policies, holder, logger, config.reloadDebounceMs);
+    fileSource = new FileSource(config.policies, holder, logger, { debounceMs: config.reloadDebounceMs });
     if (!(await fileSource.reload())) {
       await store.close();
       throw new Error(`policy files are invalid (see the log above): ${config.policies.join(', ')}`);
@@ -92,16 +95,25 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   }
 
   // In-cluster: start from the last known snapshot (the operator's ConfigMap, mounted into the pod), then follow
-  // the operator's stream. Without a usable file the server starts unready and waits for the operator.
+  // the operator's stream. Without a usable file the server starts unready and waits for the operator. The file
+  // is watched and re-read when the kubelet updates the mount; while the operator stream is up, it is authoritative.
   const inCluster = config.policies.length === 0 && (config.operator !== null || config.snapshotFile !== null);
+  let operatorSource: OperatorSource | null = null;
+  let snapshotFile: SnapshotFileSource | null = null;
+  let markServing = () => {};
   if (inCluster && config.snapshotFile) {
-    const loaded = await loadSnapshotFile(config.snapshotFile, holder, logger);
+    snapshotFile = new SnapshotFileSource(config.snapshotFile, holder, logger, {
+      debounceMs: config.reloadDebounceMs,
+      superseded: () => operatorSource?.connected ?? false,
+      onApplied: () => markServing(),
+    });
+    const loaded = await snapshotFile.load();
     if (!loaded.ok && !config.operator) {
       await store.close();
       throw new Error(`snapshot file is unusable and no --operator is given: ${loaded.error}`);
     }
+    snapshotFile.watch();
   }
-  let operatorSource: OperatorSource | null = null;
 
   // Bot detectors' and API discovery's off-path counters (access-log errors, own denials, new sessions,
   // endpoint counts): batched writes to the same store, never on a Check's round trip.
@@ -123,6 +135,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       holder,
       pipeline,
       limits: { maxHeaderBytes: config.maxHeaderBytes, maxHeaderCount: config.maxHeaderCount },
+      trust: clientAddressTrust(config.clientAddress.trustedProxies, config.clientAddress.header, config.clientAddress.hops),
       logger,
       metrics,
       decisionLog: config.decisionLog,
@@ -137,10 +150,13 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     StreamAccessLogs: accessLogHandler({
       logger,
       metrics,
+      principals: config.accessLogPrincipals.map((p) => new RegExp(globToRegex(p))),
       onEntry: (msg) => {
-        botFeed.ingest(msg);
-        inventory.ingest(msg);
         overrides.onAccessLog?.(msg);
+        botFeed.ingest(msg);
+        // The inventory ties every allowed Check's entry (the bot feed only those of policies scoring bots):
+        // what it cannot tie to a Check matched nothing.
+        return inventory.ingest(msg);
       },
     }),
   });
@@ -176,13 +192,17 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     grpcServer.forceShutdown();
     http.close();
     fileSource?.close();
+    snapshotFile?.close();
     deferred.close();
     await store.close();
     throw err;
   }
   await warmUpStore(store, logger, 3000);
   warmedUp = true;
-  setServing(holder.current() !== null);
+  markServing = () => {
+    if (!draining && holder.current() !== null) setServing(true);
+  };
+  markServing();
   if (inCluster && config.operator) {
     operatorSource = new OperatorSource({
       address: config.operator,
@@ -192,9 +212,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       podName: hostname(),
       registry,
       credentials: channelCredentials(config.operatorTls, config.tlsRefreshMs),
-      onApplied: () => {
-        if (!draining) setServing(true);
-      },
+      onApplied: () => markServing(),
     });
     operatorSource.start();
   }
@@ -206,7 +224,11 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     holder,
     registry,
     store,
-    reload: () => (fileSource ? fileSource.reload() : Promise.resolve(false)),
+    async reload() {
+      if (fileSource) return fileSource.reload();
+      if (snapshotFile) return (await snapshotFile.load()).ok;
+      return false;
+    },
     inventory,
     journeys,
     flushDeferred: () => deferred.flush(),
@@ -214,6 +236,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       draining = true;
       setServing(false);
       fileSource?.close();
+      snapshotFile?.close();
       operatorSource?.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {

@@ -1,8 +1,9 @@
 /**
  * The endpoint a request belongs to, as the inventory and the journeys name it: the OpenAPI operation's path
  * template when the policy has a description and the request is one of its operations (`/orders/{orderId}`),
- * else the path template guessed from the path (template.ts, `/orders/{id}`). Always judged on the normalised
- * path the pipeline matched, so the inventory names what the rules and the validation saw.
+ * else the path template guessed from the path (template.ts, `/orders/{id}`; lowercase for a policy whose paths
+ * match case-insensitively). Always judged on the path the pipeline matched (the policy's reading of it, see
+ * pipeline/path.ts), so the inventory and the journeys name what the rules and the validation saw.
  */
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import { pathTemplate } from './template.ts';
@@ -22,7 +23,8 @@ export function endpointOf(policy: RuntimePolicy, method: string, path: string):
     const r = api.router.route(method, path);
     if (r.kind === 'found') return { method, template: `${api.api.basePath}${r.template}`, declared: true };
   }
-  return { method, template: pathTemplate(path), declared: false };
+  // A case-insensitive upstream routes /Orders and /orders alike: one endpoint.
+  return { method, template: pathTemplate(policy.pathMatching.caseSensitive ? path : path.toLowerCase()), declared: false };
 }
 
 /** The operations a policy's description declares, as endpoints (method + full path template). */

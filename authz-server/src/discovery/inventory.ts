@@ -15,7 +15,7 @@
 import type { Counter, Registry } from 'prom-client';
 import { discoveryMetrics } from '../telemetry/metrics.ts';
 import type { Outcome } from '../pipeline/outcome.ts';
-import { normalizeHost, normalizePath, type RequestContext } from '../pipeline/request.ts';
+import type { RequestContext } from '../pipeline/request.ts';
 import type { Runtime, RuntimePolicy } from '../pipeline/runtime.ts';
 import type { DeferredCounters } from '../bot/deferred.ts';
 import { accessLogEvents, type StreamAccessLogsMessage } from '../bot/access-log.ts';
@@ -40,7 +40,7 @@ export interface InventoryEntry {
   count: number;
   firstSeen: string | null;
   lastSeen: string | null;
-  /** Responses by code class, from the access log (entries Envoy logged and Palisade could tie to the endpoint). */
+  /** Responses by code class, from the access log (entries tied to a Check by x-request-id). */
   responses: Record<CodeClass, number>;
   /** Distinct consumers (API-key consumer or JWT subject, else mTLS principal, else client IP); an estimate. */
   consumers: number;
@@ -125,8 +125,6 @@ function parseRecord(record: string): { host: string; method: string; template: 
   return { host: record.slice(0, a), method: record.slice(a + 1, b), template: record.slice(b + 1) };
 }
 
-const ACCESS_LOG_METHODS = ['', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
-
 function iso(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
 }
@@ -145,8 +143,6 @@ export class ApiInventory {
   readonly #metricSeries = new Set<string>();
   /** x-request-id -> the endpoint record of the Check that allowed it. */
   readonly #correlations = new Map<string, { policy: string; record: string; ttlMs: number }>();
-  /** Records seen by this replica or in the last read, per policy: access-log entries count only for these. */
-  readonly #known = new Map<string, Set<string>>();
   #cached: { at: number; report: Promise<InventoryReport> } | null = null;
   /** The last report read, for the endpoint gauge. */
   last: InventoryReport | null = null;
@@ -166,12 +162,6 @@ export class ApiInventory {
 
   #ttl(policy: RuntimePolicy): number {
     return Math.max(MIN_TTL_MS, 3 * policy.source.inventory.zombieAfterMs);
-  }
-
-  #know(policyId: string, record: string): void {
-    let set = this.#known.get(policyId);
-    if (!set) this.#known.set(policyId, (set = new Set()));
-    if (set.size < this.#max) set.add(record);
   }
 
   /** Records an allowed Check (denied requests never reach an API). */
@@ -201,7 +191,6 @@ export class ApiInventory {
     });
     const member = consumer ? `c:${consumer}` : req.principal ? `p:${req.principal}` : `ip:${req.clientIp}`;
     this.#deferred.distinct(consumersKey(policy.id, record), member, ttlMs);
-    this.#know(policy.id, record);
     if (req.requestId !== '') {
       this.#correlations.delete(req.requestId);
       this.#correlations.set(req.requestId, { policy: policy.id, record, ttlMs });
@@ -216,33 +205,25 @@ export class ApiInventory {
   }
 
   /**
-   * Counts response-code classes from Envoy's access log. An entry counts for the endpoint of the Check that
-   * allowed it (same x-request-id, when this replica answered that Check), else for the endpoint its authority,
-   * method and path name, if that endpoint is already in the inventory: a log entry never creates an endpoint.
-   * Ext_authz denials (Palisade's own) are skipped.
+   * Counts response-code classes from Envoy's access log. An entry counts only for the Check it matches by
+   * x-request-id (one this replica answered), once: log entries can neither create an endpoint nor be replayed.
+   * Ext_authz denials (Palisade's own) are skipped. Returns how many entries matched no Check.
    */
-  ingest(msg: StreamAccessLogsMessage): void {
-    const runtime = this.#runtime();
-    const entries = msg.http_logs?.log_entry ?? [];
-    accessLogEvents(msg).forEach((ev, i) => {
-      if (ev.ownDenial || ev.code < 200 || ev.code > 599) return;
-      const cls = CLASSES[Math.floor(ev.code / 100) - 2]!;
-      let target = ev.requestId !== '' ? this.#correlations.get(ev.requestId) : undefined;
-      if (!target && runtime) {
-        const raw = entries[i]?.request as { path?: string; request_method?: number | string } | undefined;
-        const host = normalizeHost(ev.authority);
-        const policy = host === '' ? undefined : runtime.policyFor(host);
-        const method = typeof raw?.request_method === 'number' ? ACCESS_LOG_METHODS[raw.request_method] : raw?.request_method;
-        if (policy && method && raw?.path) {
-          const q = raw.path.indexOf('?');
-          const e = endpointOf(policy, method, normalizePath(q >= 0 ? raw.path.slice(0, q) : raw.path));
-          const record = recordOf(host, e.method, e.template);
-          if (this.#known.get(policy.id)?.has(record)) target = { policy: policy.id, record, ttlMs: this.#ttl(policy) };
-        }
+  ingest(msg: StreamAccessLogsMessage): { unmatched: number } {
+    let unmatched = 0;
+    for (const ev of accessLogEvents(msg)) {
+      if (ev.ownDenial) continue;
+      const target = ev.requestId !== '' ? this.#correlations.get(ev.requestId) : undefined;
+      if (!target) {
+        unmatched++;
+        continue;
       }
-      if (!target) return;
+      this.#correlations.delete(ev.requestId);
+      if (ev.code < 200 || ev.code > 599) continue;
+      const cls = CLASSES[Math.floor(ev.code / 100) - 2]!;
       this.#deferred.record({ key: inventoryKey(target.policy), record: target.record, overflow: OVERFLOW_RECORD, maxRecords: this.#max + 1, fields: [{ name: cls, update: 'incr', value: 1 }], ttlMs: target.ttlMs });
-    });
+    }
+    return { unmatched };
   }
 
   /** The inventory of every policy in force, read from the store (shared by all replicas). */
@@ -296,7 +277,6 @@ export class ApiInventory {
     for (const [record, f] of records) {
       const id = record === OVERFLOW_RECORD ? { host: '*', method: '*', template: OVERFLOW } : parseRecord(record);
       if (!id) continue;
-      this.#know(policy.id, record);
       const covered = id.template !== OVERFLOW && coveredByRule(policy, id.method, samplePath(id.template));
       const isDeclared = covered || declared.has(`${id.method} ${id.template}`);
       const last = f['l'];

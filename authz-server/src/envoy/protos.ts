@@ -77,6 +77,8 @@ export interface HeaderValue {
 export interface Peer {
   address?: { socket_address?: SocketAddress; address?: string };
   service?: string;
+  /** Pod labels of the peer (destination: Envoy's bootstrap_metadata_labels_key). */
+  labels?: Record<string, string>;
   principal?: string;
   certificate?: string;
 }

@@ -2,7 +2,8 @@
  * Finds the operation of a request among an API's path templates, pure. The templates go into a segment trie:
  * literal segments are looked up in a map, templated ones (`{id}`, `{name}.{ext}`) are tried after the literals
  * (a concrete path wins over a templated one, as OpenAPI asks), so a lookup costs about one map probe per segment
- * however many operations the API has. A trailing slash is tolerated, as in access rules.
+ * however many operations the API has. A trailing slash is tolerated, as in access rules; with the policy's
+ * `pathMatching.caseSensitive: false`, letter case is ignored, as in its rules.
  */
 
 /** What a lookup found. */
@@ -34,7 +35,7 @@ function node(): Node {
 
 const PARAM = /\{([^}]+)\}/g;
 
-function segmentPattern(segment: string): { re: RegExp; names: string[] } {
+function segmentPattern(segment: string, flags: string): { re: RegExp; names: string[] } {
   const names: string[] = [];
   let source = '^';
   let last = 0;
@@ -44,7 +45,7 @@ function segmentPattern(segment: string): { re: RegExp; names: string[] } {
     names.push(m[1]!);
     last = m.index + m[0].length;
   }
-  return { re: new RegExp(`${source}${escape(segment.slice(last))}$`), names };
+  return { re: new RegExp(`${source}${escape(segment.slice(last))}$`, flags), names };
 }
 
 function escape(s: string): string {
@@ -60,22 +61,28 @@ function segmentsOf(path: string): string[] {
 export class Router {
   readonly #root = node();
   readonly #basePath: string;
+  readonly #caseless: boolean;
 
-  /** `operations[i]` is reported as operation `i`; `basePath` ("" or "/v2") prefixes every template. */
-  constructor(operations: ReadonlyArray<{ method: string; path: string }>, basePath: string) {
-    this.#basePath = basePath;
+  /**
+   * `operations[i]` is reported as operation `i`; `basePath` ("" or "/v2") prefixes every template;
+   * `caseSensitive` false ignores letter case in literal parts.
+   */
+  constructor(operations: ReadonlyArray<{ method: string; path: string }>, basePath: string, caseSensitive = true) {
+    this.#caseless = !caseSensitive;
+    this.#basePath = this.#caseless ? basePath.toLowerCase() : basePath;
     operations.forEach((op, i) => {
       let at = this.#root;
       for (const segment of segmentsOf(op.path)) {
         if (!segment.includes('{')) {
-          let next = at.literal.get(segment);
-          if (!next) at.literal.set(segment, (next = node()));
+          const literal = this.#caseless ? segment.toLowerCase() : segment;
+          let next = at.literal.get(literal);
+          if (!next) at.literal.set(literal, (next = node()));
           at = next;
           continue;
         }
         let t = at.templated.find((x) => x.segment === segment);
         if (!t) {
-          const { re, names } = segmentPattern(segment);
+          const { re, names } = segmentPattern(segment, this.#caseless ? 'i' : '');
           t = { segment, re, names, node: node() };
           at.templated.push(t);
           // Fewer template characters, more literal ones: `{name}.json` is tried before `{name}`.
@@ -93,7 +100,8 @@ export class Router {
   route(method: string, path: string): RouteResult {
     let rest = path;
     if (this.#basePath !== '') {
-      if (rest !== this.#basePath && !rest.startsWith(`${this.#basePath}/`)) return { kind: 'none' };
+      const cased = this.#caseless ? rest.toLowerCase() : rest;
+      if (cased !== this.#basePath && !cased.startsWith(`${this.#basePath}/`)) return { kind: 'none' };
       rest = rest.slice(this.#basePath.length) || '/';
     }
     const segments = segmentsOf(rest);
@@ -109,7 +117,7 @@ export class Router {
         return { kind: 'found', operation: op, template: at.template, params: {} };
       }
       const segment = segments[i]!;
-      const lit = at.literal.get(segment);
+      const lit = at.literal.get(this.#caseless ? segment.toLowerCase() : segment);
       if (lit) {
         const found = walk(lit, i + 1);
         if (found) return found;

@@ -51,6 +51,12 @@ describe('Router', () => {
     expect(router.route('GET', '/nope')).toEqual({ kind: 'none' });
   });
 
+  it('ignores letter case when the policy matches paths case-insensitively', () => {
+    const caseless = new Router([{ method: 'GET', path: '/Users/{id}.json' }], '/API', false);
+    expect(caseless.route('GET', '/api/users/Ab.JSON')).toEqual({ kind: 'found', operation: 0, template: '/Users/{id}.json', params: { id: 'Ab' } });
+    expect(new Router([{ method: 'GET', path: '/Users' }], '').route('GET', '/users')).toEqual({ kind: 'none' });
+  });
+
   it('applies the base path', () => {
     const based = new Router([{ method: 'GET', path: '/a' }], '/api/v2');
     expect(based.route('GET', '/api/v2/a')).toMatchObject({ kind: 'found' });

@@ -202,13 +202,14 @@ export class ApiValidator {
   readonly router: Router;
   readonly #ops: OperationCheck[];
 
-  constructor(api: CompiledApi) {
+  /** `caseSensitive`: the policy's pathMatching.caseSensitive (false: paths match whatever their letter case). */
+  constructor(api: CompiledApi, caseSensitive = true) {
     this.api = api;
     const strict = newAjv(false);
     const coercing = newAjv(true);
     const defsDoc = { $id: API_SCHEMA_ID, $defs: api.defs };
     for (const ajv of [strict, coercing]) ajv.addSchema(defsDoc);
-    this.router = new Router(api.operations, api.basePath);
+    this.router = new Router(api.operations, api.basePath, caseSensitive);
     this.#ops = api.operations.map((op) => {
       const params = op.params.map((param) => ({ param, array: isArraySchema(param.schema, api.defs) }));
       const ps = paramsSchema(params);

@@ -9,7 +9,7 @@ import type { RuntimePolicy } from './runtime.ts';
 export type DenyReason = 'no-policy' | 'identity' | 'authentication' | 'access' | 'validation' | 'inspection' | 'rate-limit' | 'bot' | 'unavailable';
 
 /** Pipeline stages in evaluation order. */
-export type StageName = 'policy' | 'identity' | 'authentication' | 'rules' | 'validation' | 'inspection' | 'rate-limit' | 'bot';
+export type StageName = 'policy' | 'path' | 'identity' | 'authentication' | 'rules' | 'validation' | 'inspection' | 'rate-limit' | 'bot';
 
 /** Rate-limit state reported to the client (the most restrictive matching limit). */
 export interface RateLimitInfo {
@@ -40,6 +40,8 @@ export interface Denial {
   detail: string;
   wwwAuthenticate?: string;
   rateLimit?: RateLimitInfo;
+  /** Set when the denial is for a body not inspected whole: why. */
+  uninspectedBody?: string;
 }
 
 /** One line of the explanation `palisade check` prints and the debug log carries. */
@@ -62,5 +64,12 @@ interface Common {
 
 /** The pipeline's result. */
 export type Outcome =
-  | (Common & { kind: 'allow'; policy: RuntimePolicy; wouldDeny: Denial | null; stripHeaders: string[] })
+  | (Common & {
+      kind: 'allow';
+      policy: RuntimePolicy;
+      wouldDeny: Denial | null;
+      stripHeaders: string[];
+      /** Why part of the body was not inspected, when the policy lets such bodies through flagged. */
+      bodyUninspected?: string | null;
+    })
   | (Common & { kind: 'deny'; denial: Denial });

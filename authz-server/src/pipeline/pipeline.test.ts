@@ -58,12 +58,12 @@ const LIMIT = { rateLimits: [{ name: 'per-principal', key: ['principal'], reques
 
 describe('pipeline chain', () => {
   it('runs the stages in the documented order, each recording its own trace line', async () => {
-    expect(STAGES.map((s) => s.name)).toEqual(['inspection', 'identity', 'authentication', 'rules', 'validation', 'inspection', 'rate-limit', 'bot']);
+    expect(STAGES.map((s) => s.name)).toEqual(['inspection', 'path', 'identity', 'authentication', 'rules', 'validation', 'inspection', 'rate-limit', 'bot']);
     const { check } = harness({ ...LIMIT, rules: [{ methods: ['GET'], paths: ['/orders'] }], inspection: { sqlInjection: true } });
     const o = await check();
     expect(o.kind).toBe('allow');
     expect(o.trace.map((t) => `${t.stage}:${t.result}`)).toEqual([
-      'policy:pass', 'inspection:pass', 'identity:pass', 'authentication:pass', 'rules:pass', 'validation:skip', 'inspection:pass', 'rate-limit:pass', 'bot:skip',
+      'policy:pass', 'inspection:pass', 'path:pass', 'identity:pass', 'authentication:pass', 'rules:pass', 'validation:skip', 'inspection:pass', 'rate-limit:pass', 'bot:skip',
     ]);
   });
 

@@ -13,6 +13,7 @@ import type { Evaluation, Stage } from './stage.ts';
 import { authenticationStage } from './stages/authentication.ts';
 import { botStage } from './stages/bot.ts';
 import { identityStage } from './stages/identity.ts';
+import { pathStage } from './stages/path.ts';
 import { inspectionStage, requestSizeStage } from './stages/inspection.ts';
 import { rateLimitStage } from './stages/rate-limit.ts';
 import { rulesStage } from './stages/rules.ts';
@@ -27,26 +28,30 @@ export interface PipelineDeps {
 }
 
 /** The stages in evaluation order. */
-export const STAGES: readonly Stage[] = [requestSizeStage, identityStage, authenticationStage, rulesStage, validationStage, inspectionStage, rateLimitStage, botStage];
+export const STAGES: readonly Stage[] = [requestSizeStage, pathStage, identityStage, authenticationStage, rulesStage, validationStage, inspectionStage, rateLimitStage, botStage];
 
-function noPolicy(runtime: Runtime | null, req: RequestContext): Outcome {
-  const detail = req.malformed ? 'malformed CheckRequest' : req.host === '' ? 'request has no :authority' : `no policy for host ${req.host}`;
+function noPolicy(runtime: Runtime | null, req: RequestContext, why: string): Outcome {
+  const detail = req.malformed ? 'malformed CheckRequest' : req.host === '' ? 'request has no :authority' : why;
   return {
     kind: 'deny',
     policy: null,
     consumer: null,
     principal: req.principal,
-    trace: [{ stage: 'policy', result: 'deny', detail: runtime ? `no policy for host "${req.host}"` : 'no snapshot loaded' }],
+    trace: [{ stage: 'policy', result: 'deny', detail: runtime ? why : 'no snapshot loaded' }],
     bot: null,
     rateLimit: null,
     denial: { reason: 'no-policy', detail },
   };
 }
 
-/** Evaluates one request against the current runtime through `stages`. Never throws for a request's content. */
+/**
+ * Evaluates one request against the current runtime through `stages`. Never throws for a request's content. The
+ * policy is the one bound to the receiving workload when Envoy reports it, else the Host's (Runtime.select).
+ */
 export async function evaluateRequest(runtime: Runtime | null, req: RequestContext, deps: PipelineDeps, stages: readonly Stage[] = STAGES): Promise<Outcome> {
-  const policy = runtime?.policyFor(req.host);
-  if (!policy) return noPolicy(runtime, req);
+  const selected = runtime ? runtime.select(req.host, req.destination) : { policy: null, detail: 'no snapshot loaded' };
+  const policy = selected.policy;
+  if (!policy) return noPolicy(runtime, req, selected.detail);
   const ev: Evaluation = {
     req,
     policy,
@@ -55,9 +60,10 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     consumer: null,
     claims: null,
     stripHeaders: [],
-    trace: [{ stage: 'policy', result: 'pass', detail: policy.id }],
+    trace: [{ stage: 'policy', result: 'pass', detail: selected.detail }],
     rateLimit: null,
     bot: null,
+    bodyUninspected: null,
     botWork: null,
     journeys: deps.journeys ?? null,
     journeyWork: null,
@@ -78,6 +84,6 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     ev.trace.push({ stage: stage.name, result: 'would-deny', detail: r.denial.detail });
     wouldDeny ??= r.denial;
   }
-  const { consumer, trace, bot, rateLimit, stripHeaders, journey } = ev;
-  return { kind: 'allow', policy, consumer, principal: req.principal, trace, bot, rateLimit, journey, wouldDeny, stripHeaders };
+  const { consumer, trace, bot, rateLimit, stripHeaders, bodyUninspected, journey } = ev;
+  return { kind: 'allow', policy, consumer, principal: req.principal, trace, bot, rateLimit, journey, wouldDeny, stripHeaders, bodyUninspected };
 }

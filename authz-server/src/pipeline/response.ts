@@ -29,9 +29,11 @@ export const HEADER = {
   /** Detectors that contributed to the bot score, `name+score` comma-separated (details in the decision log). */
   botSignals: 'x-palisade-bot-signals',
   wouldDeny: 'x-palisade-would-deny',
+  /** `partial` when the policy's oversizedBody is Flag and part of the body was not inspected. */
+  bodyInspected: 'x-palisade-body-inspected',
 } as const;
 
-const UPSTREAM_HEADERS = [HEADER.consumer, HEADER.principal, HEADER.botScore, HEADER.botVerdict, HEADER.botSignals, HEADER.wouldDeny];
+const UPSTREAM_HEADERS = [HEADER.consumer, HEADER.principal, HEADER.botScore, HEADER.botVerdict, HEADER.botSignals, HEADER.wouldDeny, HEADER.bodyInspected];
 
 function header(key: string, value: string): HeaderValueOption {
   return { header: { key, value }, append: { value: false } };
@@ -73,6 +75,7 @@ export function toCheckResponse(outcome: Outcome, requestId: string): CheckRespo
     if (fired.length > 0) set.set(HEADER.botSignals, fired.map((s) => `${s.name}+${s.score}`).join(','));
   }
   if (outcome.wouldDeny) set.set(HEADER.wouldDeny, outcome.wouldDeny.reason);
+  if (outcome.bodyUninspected) set.set(HEADER.bodyInspected, 'partial');
   // Whatever Palisade does not set itself must not arrive from the client either (no forged consumers).
   const forged = UPSTREAM_HEADERS.filter((h) => !set.has(h));
   return {

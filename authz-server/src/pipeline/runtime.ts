@@ -53,10 +53,24 @@ export interface RuntimePolicy {
   rateLimits: RuntimeRateLimit[];
   inspection: CompiledPolicy['inspection'];
   anyInspection: boolean;
+  pathMatching: CompiledPolicy['pathMatching'];
   bot: CompiledPolicy['bot'] & { allowPrincipals: Matcher[]; allowCidrs: BlockList };
   /** The API description requests are validated against (its mode is the policy's `openapi.mode`). */
   api: { validator: ApiValidator; mode: CompiledApi['mode'] } | null;
+  /** The workloads the policy is bound to (destination principals, or labels in its namespace). */
+  workload: { principals: Matcher[]; labels: Array<[string, string]> | null };
 }
+
+/** The workload that receives the request, as Envoy reports it (`attributes.destination`). */
+export interface Destination {
+  /** SPIFFE URI of the receiving workload's certificate ("" when unknown). */
+  principal: string;
+  /** The receiving workload's labels (Envoy's bootstrap_metadata_labels_key), empty when not reported. */
+  labels: ReadonlyMap<string, string>;
+}
+
+/** Which policy judges a request, and why; `policy` null = no policy (the request is denied `no-policy`). */
+export type PolicySelection = { policy: RuntimePolicy; detail: string } | { policy: null; detail: string };
 
 /** A snapshot ready to serve. */
 export interface Runtime {
@@ -66,6 +80,30 @@ export interface Runtime {
   policies: Map<string, RuntimePolicy>;
   /** Finds the policy for a normalised host: exact first, then the longest wildcard suffix. */
   policyFor(host: string): RuntimePolicy | undefined;
+  /**
+   * The policy for a request: when policies are bound to the receiving workload, one of them (the Host's if it is
+   * among them, the only one otherwise), so a Host header cannot move a request under another workload's policy;
+   * else the Host's policy.
+   */
+  select(host: string, destination: Destination): PolicySelection;
+}
+
+/** The `ns` of a SPIFFE URI of Istio's shape (spiffe://<trust domain>/ns/<ns>/sa/<sa>), or null. */
+export function spiffeNamespace(principal: string): string | null {
+  return /^spiffe:\/\/[^/]+\/ns\/([^/]+)\/sa\/[^/]+$/.exec(principal)?.[1] ?? null;
+}
+
+/**
+ * True when `policy` is bound to the destination: its principal matches one of the policy's destination
+ * principals, or the destination's labels include the policy's workloadSelector and the destination is in the
+ * policy's namespace (known from its principal; labels alone do not say which namespace a workload is in).
+ */
+function boundTo(policy: RuntimePolicy, destination: Destination): boolean {
+  const { principal, labels } = destination;
+  if (principal !== '' && anyMatch(policy.workload.principals, principal)) return true;
+  const selector = policy.workload.labels;
+  if (selector === null || labels.size === 0 || spiffeNamespace(principal) !== policy.source.namespace) return false;
+  return selector.every(([k, v]) => labels.get(k) === v);
 }
 
 /**
@@ -106,17 +144,17 @@ export interface RuntimeOptions {
   apiCache?: Map<string, ApiValidator>;
 }
 
-function apiKey(api: CompiledApi): string {
-  return `${api.digest} ${api.source} ${api.basePath} ${api.validateBody}`;
+function apiKey(api: CompiledApi, caseSensitive: boolean): string {
+  return `${api.digest} ${api.source} ${api.basePath} ${api.validateBody} ${caseSensitive}`;
 }
 
 function apiValidator(p: CompiledPolicy, opts: RuntimeOptions, used: Map<string, ApiValidator>): RuntimePolicy['api'] {
   if (!p.api) return null;
-  const key = apiKey(p.api);
+  const key = apiKey(p.api, p.pathMatching.caseSensitive);
   let validator = used.get(key) ?? opts.apiCache?.get(key);
   if (!validator) {
     try {
-      validator = new ApiValidator(p.api);
+      validator = new ApiValidator(p.api, p.pathMatching.caseSensitive);
     } catch (err) {
       throw new Error(`${p.id} openapi: ${(err as Error).message}`);
     }
@@ -125,11 +163,11 @@ function apiValidator(p: CompiledPolicy, opts: RuntimeOptions, used: Map<string,
   return { validator, mode: p.api.mode };
 }
 
-function matchers(list: CompiledPattern[] | null, where: string): Matcher[] | null {
+function matchers(list: CompiledPattern[] | null, where: string, flags = ''): Matcher[] | null {
   if (list === null) return null;
   return list.map((p) => {
     try {
-      return { pattern: p.pattern, re: new RegExp(p.regex) };
+      return { pattern: p.pattern, re: new RegExp(p.regex, flags) };
     } catch (err) {
       throw new Error(`${where}: pattern ${JSON.stringify(p.pattern)} has an invalid regex: ${(err as Error).message}`);
     }
@@ -169,6 +207,7 @@ function jwtKeys(policy: CompiledPolicy, opts: RuntimeOptions): JWTVerifyGetKey 
 
 function runtimePolicy(p: CompiledPolicy, opts: RuntimeOptions, apis: Map<string, ApiValidator>): RuntimePolicy {
   const keys = jwtKeys(p, opts);
+  const pathFlags = p.pathMatching.caseSensitive ? '' : 'i';
   return {
     source: p,
     id: p.id,
@@ -191,7 +230,7 @@ function runtimePolicy(p: CompiledPolicy, opts: RuntimeOptions, apis: Map<string
     rules:
       p.rules?.map((r, i) => ({
         methods: r.methods ? new Set(r.methods) : null,
-        paths: matchers(r.paths, `${p.id} rules[${i}]`),
+        paths: matchers(r.paths, `${p.id} rules[${i}]`, pathFlags),
         principals: matchers(r.principals, `${p.id} rules[${i}]`),
         consumers: r.consumers ? new Set(r.consumers) : null,
         claims: r.claims ? Object.entries(r.claims) : null,
@@ -199,7 +238,7 @@ function runtimePolicy(p: CompiledPolicy, opts: RuntimeOptions, apis: Map<string
     rateLimits: p.rateLimits.map((rl) => ({
       name: rl.name,
       methods: rl.methods ? new Set(rl.methods) : null,
-      paths: matchers(rl.paths, `${p.id} rateLimits ${rl.name}`),
+      paths: matchers(rl.paths, `${p.id} rateLimits ${rl.name}`, pathFlags),
       key: rl.key,
       requests: rl.requests,
       periodMs: rl.periodMs,
@@ -207,12 +246,17 @@ function runtimePolicy(p: CompiledPolicy, opts: RuntimeOptions, apis: Map<string
     })),
     inspection: p.inspection,
     anyInspection: p.inspection.sqlInjection || p.inspection.xss || p.inspection.pathTraversal,
+    pathMatching: p.pathMatching,
     bot: {
       ...p.bot,
       allowPrincipals: matchers(p.bot.allow.principals, `${p.id} bot`) ?? [],
       allowCidrs: blockList(p.bot.allow.cidrs, `${p.id} bot`),
     },
     api: apiValidator(p, opts, apis),
+    workload: {
+      principals: matchers(p.workload.principals, `${p.id} destinationPrincipals`) ?? [],
+      labels: p.workload.labels ? Object.entries(p.workload.labels) : null,
+    },
   };
 }
 
@@ -233,14 +277,28 @@ export function buildRuntime(snapshot: Snapshot, opts: RuntimeOptions = {}, now 
   for (const [host, id] of [...exact, ...wildcards]) {
     if (!policies.has(id)) throw new Error(`snapshot host ${host} points to unknown policy ${id}`);
   }
+  const bindable = [...policies.values()].filter((p) => p.workload.principals.length > 0 || p.workload.labels !== null);
+  const policyFor = (host: string): RuntimePolicy | undefined => {
+    const id = exact.get(host) ?? wildcards.find(([suffix]) => host.endsWith(suffix) && host.length > suffix.length)?.[1];
+    return id === undefined ? undefined : policies.get(id);
+  };
   return {
     version: snapshot.version,
     compiledAt: snapshot.compiledAt,
     loadedAt: now,
     policies,
-    policyFor(host: string): RuntimePolicy | undefined {
-      const id = exact.get(host) ?? wildcards.find(([suffix]) => host.endsWith(suffix) && host.length > suffix.length)?.[1];
-      return id === undefined ? undefined : policies.get(id);
+    policyFor,
+    select(host, destination) {
+      const byHost = policyFor(host);
+      const bound = destination.principal === '' && destination.labels.size === 0 ? [] : bindable.filter((p) => boundTo(p, destination));
+      if (bound.length === 0) return byHost ? { policy: byHost, detail: byHost.id } : { policy: null, detail: `no policy for host ${host}` };
+      if (byHost && bound.includes(byHost)) return { policy: byHost, detail: `${byHost.id} (host, bound to the destination)` };
+      const workload = destination.principal || 'the destination';
+      if (bound.length === 1 && bound[0]) {
+        const why = byHost ? `host ${host} belongs to ${byHost.id}, not bound to ${workload}` : `no policy for host ${host}`;
+        return { policy: bound[0], detail: `${bound[0].id} (bound to ${workload}; ${why})` };
+      }
+      return { policy: null, detail: `host ${host} is not served by a policy bound to ${workload} (${bound.map((p) => p.id).join(', ')})` };
     },
   };
 }

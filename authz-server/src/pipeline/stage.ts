@@ -26,6 +26,8 @@ export interface Evaluation {
   trace: TraceEntry[];
   rateLimit: RateLimitInfo | null;
   bot: BotAssessment | null;
+  /** Why part of the body was not inspected, when the policy lets it through flagged (oversizedBody: Flag). */
+  bodyUninspected: string | null;
   /** The bot counters planned for the Check's one store round trip, and their results once it ran. */
   botWork: { allowListed: string | null; plan: BotPlan; results: Pick<CounterBatchResult, 'counters' | 'distinct'> } | null;
   /** Usage journeys (null: not tracked, as in the offline CLI). */

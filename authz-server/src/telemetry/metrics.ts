@@ -19,6 +19,10 @@ export interface AuthzMetrics {
   storeFailures: Counter<'policy' | 'failure_policy'>;
   inflight: Gauge;
   accessLogEntries: Counter<'code_class'>;
+  /** Access log entries not counted: from an unauthenticated peer, or matching no Check this process answered. */
+  accessLogIgnored: Counter<'reason'>;
+  /** Bodies not inspected whole, by policy and what the policy did (deny, flag). */
+  uninspectedBodies: Counter<'policy' | 'action'>;
   /** Requests denied (or, in Monitor mode, that would be) by a rate limit, by policy and limit name. */
   rateLimited: Counter<'policy' | 'limit'>;
   /** Distinct clients (consumer, else principal, else client IP) rate limited in the last minute, per policy. */
@@ -92,8 +96,20 @@ export function createAuthzMetrics(registry: Registry, snapshotLoadedAtMs: () =>
     inflight: new Gauge({ name: 'palisade_checks_inflight', help: 'Checks being evaluated.', registers }),
     accessLogEntries: new Counter({
       name: 'palisade_access_log_entries_total',
-      help: 'HTTP access log entries received from Envoy, by response code class.',
+      help: 'HTTP access log entries accepted from authenticated Envoys, by response code class.',
       labelNames: ['code_class'],
+      registers,
+    }),
+    accessLogIgnored: new Counter({
+      name: 'palisade_access_log_entries_ignored_total',
+      help: 'Access log entries that changed no score: from an unauthenticated peer, or matching no Check this process answered (forged, replayed, or answered by another replica).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    uninspectedBodies: new Counter({
+      name: 'palisade_uninspected_bodies_total',
+      help: 'Request bodies not inspected whole (longer than inspected, cut by Envoy, or in an encoding not decoded), by policy and action (deny, flag).',
+      labelNames: ['policy', 'action'],
       registers,
     }),
   };

@@ -113,4 +113,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and .Values.authz.autoscaling.enabled (gt (int .Values.authz.autoscaling.minReplicas) (int .Values.authz.autoscaling.maxReplicas)) }}
 {{- fail "authz.autoscaling.minReplicas must not exceed authz.autoscaling.maxReplicas" }}
 {{- end }}
+{{- if and .Values.authz.accessLogPrincipals (not (and .Values.tls.enabled .Values.tls.requireClientCert)) }}
+{{- fail "authz.accessLogPrincipals needs tls.enabled=true and tls.requireClientCert=true (the principal is read from the Envoy's client certificate)" }}
+{{- end }}
 {{- end }}

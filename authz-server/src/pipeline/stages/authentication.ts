@@ -61,7 +61,7 @@ export const authenticationStage: Stage = {
           clockTolerance: JWT_CLOCK_TOLERANCE_S,
         });
         ev.claims = payload;
-        ev.consumer = typeof payload.sub === 'string' ? payload.sub : null;
+        ev.consumer = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : null;
         return pass(ev.consumer ? `consumer ${ev.consumer}` : 'jwt without sub');
       } catch (err) {
         return deny(authFailure(p, `invalid jwt: ${jwtErrorCode(err)}`, 'invalid_token'));

@@ -18,7 +18,11 @@ export const rateLimitStage: Stage = {
     const judged = r.kind === 'judged' && r.via !== 'over-limit cache';
     if (bot) ev.botWork = { ...bot, results: judged ? { counters: r.counters.slice(0, botCounters.length), distinct: r.distinct } : { counters: [], distinct: [] } };
     if (journey) ev.journeyWork = { plan: journey, sequence: judged ? r.sequences[0] : undefined, counts: judged ? r.counters[botCounters.length] : undefined };
-    if (r.kind === 'unavailable') return deny(r.denial);
+    if (r.kind === 'unavailable') {
+      // Only work that could deny may turn a store outage into a denial: bot scoring in Monitor mode cannot.
+      if (limits.length > 0 || ev.policy.bot.mode === 'Enforce') return deny(r.denial);
+      return skip(`${r.denial.detail}: bot Monitor scores without behaviour signals`);
+    }
     ev.rateLimit = r.info;
     if (r.denial) {
       ev.rateLimit = r.denial.rateLimit ?? r.info;

@@ -10,13 +10,18 @@ function claimMatches(claims: JWTPayload | null, name: string, expected: string)
   return v !== undefined && v !== null && String(v) === expected;
 }
 
+/**
+ * All of a rule's fields must match. A field that names an identity (principals, consumers, claims) never
+ * matches a request without that identity, whatever its pattern: `principals: ["*"]` means "any mTLS peer", not
+ * "anyone", and `claims: {}` means "any verified JWT".
+ */
 function ruleMatches(r: RuntimeRule, ev: Evaluation): boolean {
   const { req } = ev;
   if (r.methods && !r.methods.has(req.method)) return false;
   if (r.paths && !anyMatch(r.paths, req.path)) return false;
-  if (r.principals && !anyMatch(r.principals, req.principal)) return false;
-  if (r.consumers && (ev.consumer === null || !r.consumers.has(ev.consumer))) return false;
-  if (r.claims && !r.claims.every(([k, v]) => claimMatches(ev.claims, k, v))) return false;
+  if (r.principals && (req.principal === '' || !anyMatch(r.principals, req.principal))) return false;
+  if (r.consumers && (ev.consumer === null || ev.consumer === '' || !r.consumers.has(ev.consumer))) return false;
+  if (r.claims && (ev.claims === null || !r.claims.every(([k, v]) => claimMatches(ev.claims, k, v)))) return false;
   return true;
 }
 

@@ -231,7 +231,8 @@ function sample(schema: JsonSchema | null | undefined, defs: Record<string, Json
   }
 }
 
-function requests(api: CompiledApi): RequestContext[] {
+/** One generated request per operation of `api`. */
+export function requests(api: CompiledApi): RequestContext[] {
   return api.operations.map((op) => {
     const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(String(sample(op.params.find((p) => p.in === 'path' && p.name === name)?.schema, api.defs))));
     const query = new URLSearchParams();
@@ -374,4 +375,4 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+if (import.meta.main) await main();

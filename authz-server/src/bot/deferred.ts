@@ -90,7 +90,7 @@ export class DeferredCounters {
 
   /** Updates a record (RecordOp) at the next flush; updates of one record merge (sums, max, min). */
   record(op: RecordOp): void {
-    const id = `r\u0000${op.key}\u0000${op.record}\u0000${op.remove ? 1 : 0}`;
+    const id = `r\u0000${op.key}\u0000${op.record}`;
     const p = this.#pendingOps.get(id);
     if (p?.kind === 'record') return mergeRecord(p.op, { ...op, fields: op.fields.map((f) => ({ ...f, value: Math.round(f.value) })), ttlMs: Math.round(op.ttlMs) });
     if (this.#pending.size + this.#pendingOps.size >= this.#maxPending) {

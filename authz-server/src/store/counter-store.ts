@@ -81,7 +81,7 @@ export type FieldUpdate = 'incr' | 'max' | 'min';
  * Update one record of a capped hash (API inventory, journey model): the hash `key` holds records, each a marker
  * field `<record>` plus fields `<record>\t<name>` with integer values. A record that does not exist yet is created
  * only while the hash holds fewer than `maxRecords` records (0: no cap); beyond that the update goes to the record
- * `overflow`, which does not count against the cap. `remove` deletes the record and its fields instead.
+ * `overflow`, which does not count against the cap.
  */
 export interface RecordOp {
   key: string;
@@ -92,7 +92,6 @@ export interface RecordOp {
   fields: Array<{ name: string; update: FieldUpdate; value: number }>;
   /** Expiry of the whole hash, refreshed by every update. */
   ttlMs: number;
-  remove?: boolean;
 }
 
 /** Read a whole hash of records (see RecordOp); off the Check path only. */

@@ -161,15 +161,6 @@ export class MemoryCounterStore implements CounterStore {
     const e = this.#get(op.key, nowMs);
     const fields = e?.kind === 'hash' ? e.fields : new Map<string, number>();
     const count = fields.get(RECORD_COUNT_FIELD) ?? 0;
-    if (op.remove) {
-      if (fields.delete(op.record)) {
-        fields.set(RECORD_COUNT_FIELD, count - 1);
-        const prefix = `${op.record}\t`;
-        for (const f of [...fields.keys()]) if (f.startsWith(prefix)) fields.delete(f);
-      }
-      if (e) this.#put(op.key, { kind: 'hash', fields, expiresAt: e.expiresAt });
-      return true;
-    }
     let target = op.record;
     if (!fields.has(op.record)) {
       if (op.maxRecords > 0 && count >= op.maxRecords) {

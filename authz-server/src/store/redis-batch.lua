@@ -15,7 +15,7 @@ ARGV:
   then N x (number of keys, incr, ttlMs)
   then D x (member ('' = only count), ttlMs, number of count keys)
   then S x (value, length, ttlMs, collapse 1|0)
-  then W x (record, overflow, maxRecords, ttlMs, remove 1|0, F = number of fields, F x (name, i|x|n, value))
+  then W x (record, overflow, maxRecords, ttlMs, F = number of fields, F x (name, i|x|n, value))
 Returns a flat array (integers, and the field names of hash reads):
   nowUs; R x (allowed 1|0, remaining, resetMs, retryAfterMs); for each counter op its values; for each distinct op
   its counts; for each sequence op (pushed 1|0, count, items...); for each record op 1 (own record) | 0 (overflow);
@@ -141,46 +141,34 @@ end
 local COUNT = '\t#'
 for _ = 1, nrecord do
   local key = KEYS[k]
-  local record, overflow, cap, ttl, remove, nfields = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5])
+  local record, overflow, cap, ttl, nfields = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4])
   k = k + 1
-  a = a + 6
-  if remove == '1' then
-    if redis.call('HDEL', key, record) == 1 then
-      redis.call('HINCRBY', key, COUNT, -1)
-      local prefix = record .. '\t'
-      for _, field in ipairs(redis.call('HKEYS', key)) do
-        if string.sub(field, 1, #prefix) == prefix then redis.call('HDEL', key, field) end
+  a = a + 5
+  local target = record
+  if redis.call('HEXISTS', key, record) == 0 then
+    if cap > 0 and tonumber(redis.call('HGET', key, COUNT) or '0') >= cap then
+      target = overflow
+      redis.call('HSETNX', key, overflow, 1)
+    else
+      redis.call('HSET', key, record, 1)
+      redis.call('HINCRBY', key, COUNT, 1)
+    end
+  end
+  for j = 0, nfields - 1 do
+    local field = target .. '\t' .. ARGV[a + 3 * j]
+    local op, v = ARGV[a + 3 * j + 1], ARGV[a + 3 * j + 2]
+    if op == 'i' then
+      redis.call('HINCRBY', key, field, v)
+    else
+      local cur = redis.call('HGET', key, field)
+      if not cur or (op == 'x' and tonumber(v) > tonumber(cur)) or (op == 'n' and tonumber(v) < tonumber(cur)) then
+        redis.call('HSET', key, field, v)
       end
     end
-    out[#out + 1] = 1
-  else
-    local fields_at = a
-    local target = record
-    if redis.call('HEXISTS', key, record) == 0 then
-      if cap > 0 and tonumber(redis.call('HGET', key, COUNT) or '0') >= cap then
-        target = overflow
-        redis.call('HSETNX', key, overflow, 1)
-      else
-        redis.call('HSET', key, record, 1)
-        redis.call('HINCRBY', key, COUNT, 1)
-      end
-    end
-    for j = 0, nfields - 1 do
-      local field = target .. '\t' .. ARGV[fields_at + 3 * j]
-      local op, v = ARGV[fields_at + 3 * j + 1], ARGV[fields_at + 3 * j + 2]
-      if op == 'i' then
-        redis.call('HINCRBY', key, field, v)
-      else
-        local cur = redis.call('HGET', key, field)
-        if not cur or (op == 'x' and tonumber(v) > tonumber(cur)) or (op == 'n' and tonumber(v) < tonumber(cur)) then
-          redis.call('HSET', key, field, v)
-        end
-      end
-    end
-    redis.call('PEXPIRE', key, ttl)
-    out[#out + 1] = (target == record) and 1 or 0
   end
   a = a + 3 * nfields
+  redis.call('PEXPIRE', key, ttl)
+  out[#out + 1] = (target == record) and 1 or 0
 end
 
 for _ = 1, nread do

@@ -86,8 +86,8 @@ export function encodeBatch(batch: CounterBatch, clockOverrideUs?: number): { ke
   }
   for (const op of records) {
     keys.push(op.key);
-    argv.push(op.record, op.overflow, String(op.maxRecords), String(op.ttlMs), op.remove ? '1' : '0', String(op.remove ? 0 : op.fields.length));
-    if (!op.remove) for (const f of op.fields) argv.push(f.name, FIELD_OPCODE[f.update], String(f.value));
+    argv.push(op.record, op.overflow, String(op.maxRecords), String(op.ttlMs), String(op.fields.length));
+    for (const f of op.fields) argv.push(f.name, FIELD_OPCODE[f.update], String(f.value));
   }
   for (const op of reads) keys.push(op.key);
   return { keys, argv };

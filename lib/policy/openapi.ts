@@ -44,6 +44,7 @@ export interface CompiledBody {
   content: Array<{ mediaType: string; schema: JsonSchema | null }>;
 }
 
+/** One operation: method, path template, parameters and body. */
 export interface CompiledOperation {
   method: string;
   /** The path template as the description writes it (without the base path). */

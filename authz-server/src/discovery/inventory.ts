@@ -73,6 +73,7 @@ export interface InventoryReport {
   endpoints: InventoryEntry[];
 }
 
+/** What the inventory needs and its bounds. */
 export interface ApiInventoryOptions {
   deferred: DeferredCounters;
   store: CounterStore;
@@ -129,6 +130,7 @@ function iso(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
 }
 
+/** Records allowed requests per endpoint (off the Check path) and reads the cluster-wide inventory back. */
 export class ApiInventory {
   readonly #deferred: DeferredCounters;
   readonly #store: CounterStore;

@@ -52,6 +52,7 @@ export const JOURNEY_KNOBS = {
   topJourneys: 10,
 } as const;
 
+/** The shape of JOURNEY_KNOBS, for tests that tune them. */
 export type JourneyKnobs = { readonly [K in keyof typeof JOURNEY_KNOBS]: number };
 
 /** The marker for the start of a session in a journey. */
@@ -168,6 +169,7 @@ export function judgeJourney(step: string, firstArrival: boolean, prerequisites:
   return best;
 }
 
+/** What the journey model needs. */
 export interface JourneyModelOptions {
   store: CounterStore;
   deferred: DeferredCounters;

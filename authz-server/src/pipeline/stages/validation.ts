@@ -5,6 +5,7 @@
  */
 import { deny, pass, skip, type Stage } from '../stage.ts';
 
+/** The validation stage (see the module comment). */
 export const validationStage: Stage = {
   name: 'validation',
   run(ev) {

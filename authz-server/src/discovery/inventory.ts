@@ -146,8 +146,8 @@ export class ApiInventory {
   /** x-request-id -> the endpoint record of the Check that allowed it. */
   readonly #correlations = new Map<string, { policy: string; record: string; ttlMs: number }>();
   #cached: { at: number; report: Promise<InventoryReport> } | null = null;
-  /** The last report read, for the endpoint gauge. */
-  last: InventoryReport | null = null;
+  /** The last report read, for the endpoint gauge while the store is down. */
+  #last: InventoryReport | null = null;
 
   constructor(opts: ApiInventoryOptions) {
     this.#deferred = opts.deferred;
@@ -235,7 +235,7 @@ export class ApiInventory {
     const report = this.#read(now);
     this.#cached = { at: now, report };
     report.then(
-      (r) => (this.last = r),
+      (r) => (this.#last = r),
       () => (this.#cached = null),
     );
     return report;
@@ -335,7 +335,7 @@ export class ApiInventory {
 
   /** Endpoint counts by policy and state, for palisade_api_endpoints (the last good report while the store is down). */
   async #states(): Promise<Array<{ policy: string; state: 'declared' | 'shadow' | 'zombie'; count: number }>> {
-    const report = await this.report().catch(() => this.last);
+    const report = await this.report().catch(() => this.#last);
     return (report?.policies ?? []).flatMap((p) => [
       { policy: p.policy, state: 'declared' as const, count: p.declared },
       { policy: p.policy, state: 'shadow' as const, count: p.shadow },

@@ -279,11 +279,11 @@ async function measure(input: Input, rounds: number): Promise<{ row: string; cos
   };
   const configMap = { namespace: 'bench', name: 'api', labels: {}, data: { openapi: input.text }, binaryData: {} };
   let t = performance.now();
-  const { snapshot, violations } = compile([policy as never], [], new Date(), [configMap]);
+  const { snapshot, violations } = compile([policy as never], [], new Date(), { configMaps: [configMap] });
   const compileMs = performance.now() - t;
   if (violations.length > 0) return { row: `| ${input.name} | refused: ${violations[0]?.message.slice(0, 160)} |`, cost: '' };
   t = performance.now();
-  compile([policy as never], [], new Date(), [configMap]);
+  compile([policy as never], [], new Date(), { configMaps: [configMap] });
   const recompileMs = performance.now() - t;
   const api = snapshot.policies[0]!.api!;
   const json = Buffer.byteLength(JSON.stringify(snapshot));

@@ -87,7 +87,8 @@ export function parsePolicyText(text: string, file: string): LoadResult {
   const result: LoadResult = { documents: [], errors: [], others: [] };
   let docs;
   try {
-    docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
+    // YAML 1.1, as kubectl reads it: an unquoted Off is a boolean there, and both must judge a file alike
+    docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, version: '1.1' });
   } catch (err) {
     result.errors.push({ file, index: 0, errors: [{ path: '(file)', message: (err as Error).message }] });
     return result;
@@ -180,7 +181,7 @@ export async function loadPolicyFiles(paths: string[]): Promise<LoadResult & { f
 
 /** Compiles what was loaded: the policies with the Secrets and ConfigMaps found next to them. */
 export function compileLoaded(loaded: LoadResult, now: Date): CompileResult {
-  return compile(loaded.documents, secretsFrom(loaded.others), now, configMapsFrom(loaded.others));
+  return compile(loaded.documents, secretsFrom(loaded.others), now, { configMaps: configMapsFrom(loaded.others) });
 }
 
 /** Formats a LoadError as lines like `policies/a.yaml#0 (orders): spec.hosts[0]: ...`. */

@@ -34,7 +34,9 @@ export function toSecretInput(obj: Record<string, unknown>): SecretInput | null 
   const data: Record<string, string> = {};
   for (const [k, v] of stringEntries(obj['data'])) data[k] = Buffer.from(v, 'base64').toString('utf8');
   for (const [k, v] of stringEntries(obj['stringData'])) data[k] = v;
-  return { ...meta, data };
+  const created = record(obj['metadata'])['creationTimestamp'];
+  const createdAt = created instanceof Date ? created.toISOString() : typeof created === 'string' ? created : undefined;
+  return { ...meta, data, ...(createdAt ? { createdAt } : {}) };
 }
 
 /** All Secrets among loaded non-policy documents. */

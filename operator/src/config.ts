@@ -30,6 +30,8 @@ export interface OperatorConfig {
   retryPeriodMs: number;
   /** ConfigMap (in `namespace`) that receives the current snapshot; empty string disables it. */
   snapshotConfigMap: string;
+  /** ConfigMap (in `namespace`) keeping each policy's last accepted generation across restarts; "" = memory only. */
+  acceptedConfigMap: string;
   /** Label every API-key Secret carries (any value); only those Secrets are watched. */
   apiKeyLabel: string;
   /** Snapshot bodies above this size are gzip-compressed (stream and ConfigMap). */
@@ -67,12 +69,13 @@ export const FLAGS = [
   { name: 'tls-client-ca', type: 'string', default: null, env: 'PALISADE_TLS_CLIENT_CA', arg: '<file>', group: 'Serving', help: 'require authz-server client certificates signed by this CA (mTLS)' },
   { name: 'gzip-above-bytes', type: 'int', default: 256 * 1024, env: 'PALISADE_GZIP_ABOVE_BYTES', min: 0, max: 64 * 1024 * 1024, group: 'Serving', help: 'gzip snapshot bodies above this size (stream and ConfigMap)' },
   { name: 'snapshot-configmap', type: 'string', default: 'palisade-snapshot', env: 'PALISADE_SNAPSHOT_CONFIGMAP', arg: '<name>', group: 'Serving', help: 'ConfigMap the leader writes the current snapshot to ("" = off)' },
+  { name: 'accepted-configmap', type: 'string', default: 'palisade-accepted', env: 'PALISADE_ACCEPTED_CONFIGMAP', arg: '<name>', group: 'Serving', help: 'ConfigMap keeping the last accepted generation of each policy across restarts ("" = memory only)' },
   { name: 'report-interval', type: 'duration', default: 10_000, env: 'PALISADE_REPORT_INTERVAL', min: 100, group: 'Serving', help: "how often each replica publishes its authz-server streams' ACK state" },
   { name: 'leader-elect', type: 'bool', default: true, env: 'PALISADE_LEADER_ELECT', group: 'Leader election', help: 'elect a leader through a Lease (only the leader writes status, Events, the ConfigMap)' },
   { name: 'lease-name', type: 'string', default: 'palisade-operator', env: 'PALISADE_LEASE_NAME', arg: '<name>', group: 'Leader election', help: 'Lease name' },
-  { name: 'lease-duration', type: 'duration', default: 15_000, env: 'PALISADE_LEASE_DURATION', min: 1000, group: 'Leader election', help: 'how long a Lease is valid without renewal' },
-  { name: 'renew-deadline', type: 'duration', default: 10_000, env: 'PALISADE_RENEW_DEADLINE', group: 'Leader election', help: 'the leader steps down when it cannot renew within this' },
-  { name: 'retry-period', type: 'duration', default: 2_000, env: 'PALISADE_RETRY_PERIOD', group: 'Leader election', help: 'interval between Lease renewals and acquisition attempts' },
+  { name: 'lease-duration', type: 'duration', default: 8_000, env: 'PALISADE_LEASE_DURATION', min: 1000, group: 'Leader election', help: 'how long a Lease is valid without renewal' },
+  { name: 'renew-deadline', type: 'duration', default: 5_000, env: 'PALISADE_RENEW_DEADLINE', group: 'Leader election', help: 'the leader steps down when it cannot renew within this' },
+  { name: 'retry-period', type: 'duration', default: 1_000, env: 'PALISADE_RETRY_PERIOD', group: 'Leader election', help: 'interval between Lease renewals and acquisition attempts' },
   { name: 'enforced-grace', type: 'duration', default: 10_000, env: 'PALISADE_ENFORCED_GRACE', group: 'Leader election', help: 'after a leader change, keep Enforced=True this long while authz-servers reconnect' },
   { name: 'istio-provider', type: 'string', default: null, env: 'PALISADE_ISTIO_PROVIDER', arg: '<name>', group: 'Istio', defaultText: 'off', help: 'manage Istio AuthorizationPolicies (action CUSTOM, this MeshConfig provider) for policies with spec.workloadSelector' },
   { name: 'istio-resync', type: 'duration', default: 30_000, env: 'PALISADE_ISTIO_RESYNC', min: 1000, group: 'Istio', help: 'full resync of those AuthorizationPolicies (repairs hand edits)' },
@@ -121,6 +124,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     renewDeadlineMs,
     retryPeriodMs,
     snapshotConfigMap: v['snapshot-configmap'],
+    acceptedConfigMap: v['accepted-configmap'],
     apiKeyLabel: v['api-key-label'],
     gzipAboveBytes: v['gzip-above-bytes'],
     reportIntervalMs: v['report-interval'],

@@ -37,6 +37,8 @@ export interface AuthzConfig {
   reloadDebounceMs: number;
   /** TLS on the gRPC port (null = plaintext, e.g. under an Istio sidecar). */
   tls: ServerTlsFiles | null;
+  /** Cap of the reconnect backoff towards the operator. */
+  operatorReconnectMaxMs: number;
   /** TLS towards the operator (null = plaintext); presents `tls`'s certificate as client certificate. */
   operatorTls: ClientTlsFiles | null;
   /** How often TLS files are re-read (renewed certificates are served without a restart). */
@@ -53,6 +55,7 @@ export interface AuthzConfig {
 export const FLAGS = [
   { name: 'policies', type: 'list', default: [], env: 'PALISADE_POLICIES', arg: '<file|dir>', group: 'Policies', defaultText: '', help: 'standalone mode: ApiProtectionPolicy YAML files or directories (repeatable or comma-separated); hot reload, a bad file keeps the last good snapshot; SIGHUP reloads' },
   { name: 'operator', type: 'string', default: null, env: 'PALISADE_OPERATOR', arg: '<host:port>', group: 'Policies', help: "in-cluster mode: receive snapshots from the operator's stream" },
+  { name: 'operator-reconnect-max', type: 'duration', default: 5_000, env: 'PALISADE_OPERATOR_RECONNECT_MAX', min: 250, max: 300_000, group: 'Policies', help: 'cap of the capped exponential backoff (250ms doubling, with jitter) between reconnects to the operator' },
   { name: 'snapshot-file', type: 'string', default: null, env: 'PALISADE_SNAPSHOT_FILE', arg: '<path>', group: 'Policies', help: 'last known snapshot to start from while the operator is away' },
   { name: 'redis', type: 'string', default: null, env: 'PALISADE_REDIS_URL', arg: '<url>', group: 'Counter store', defaultText: 'in-memory', help: 'shared counter store, e.g. redis://redis:6379' },
   { name: 'redis-cluster', type: 'list', default: null, env: 'PALISADE_REDIS_CLUSTER', arg: '<h:p,...>', group: 'Counter store', help: 'Redis Cluster seed nodes (instead of --redis)' },
@@ -127,6 +130,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     shutdownGraceMs: v['shutdown-grace-ms'],
     reloadDebounceMs: 200,
     tls: tlsCert ? { cert: tlsCert, key: tlsKey, clientCa: clientCa || null } : null,
+    operatorReconnectMaxMs: v['operator-reconnect-max'],
     operatorTls: operatorCa ? { ca: operatorCa, cert: tlsCert || null, key: tlsKey || null } : null,
     tlsRefreshMs: DEFAULT_TLS_REFRESH_MS,
     workers: v.workers,

@@ -212,6 +212,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       podName: hostname(),
       registry,
       credentials: channelCredentials(config.operatorTls, config.tlsRefreshMs),
+      maxBackoffMs: config.operatorReconnectMaxMs,
       onApplied: () => markServing(),
     });
     operatorSource.start();

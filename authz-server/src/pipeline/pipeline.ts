@@ -32,12 +32,25 @@ export const STAGES: readonly Stage[] = [requestSizeStage, pathStage, identitySt
 
 function noPolicy(runtime: Runtime | null, req: RequestContext, why: string): Outcome {
   const detail = req.malformed ? 'malformed CheckRequest' : req.host === '' ? 'request has no :authority' : why;
+  if (!runtime) {
+    // Nothing to judge by yet (no snapshot since start): that is an outage of Palisade, not a verdict on the request.
+    return {
+      kind: 'deny',
+      policy: null,
+      consumer: null,
+      principal: req.principal,
+      trace: [{ stage: 'policy', result: 'deny', detail: 'no snapshot loaded' }],
+      bot: null,
+      rateLimit: null,
+      denial: { reason: 'unavailable', detail: 'no policy snapshot loaded yet' },
+    };
+  }
   return {
     kind: 'deny',
     policy: null,
     consumer: null,
     principal: req.principal,
-    trace: [{ stage: 'policy', result: 'deny', detail: runtime ? why : 'no snapshot loaded' }],
+    trace: [{ stage: 'policy', result: 'deny', detail: why }],
     bot: null,
     rateLimit: null,
     denial: { reason: 'no-policy', detail },

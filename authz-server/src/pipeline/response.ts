@@ -16,7 +16,7 @@ export const VERDICT_TABLE: Readonly<Record<DenyReason, { grpc: number; http: nu
   inspection: { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'malicious input' },
   'rate-limit': { grpc: RpcCode.RESOURCE_EXHAUSTED, http: 429, message: 'rate limited' },
   bot: { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'automated client' },
-  unavailable: { grpc: RpcCode.UNAVAILABLE, http: 503, message: 'policy store unavailable' },
+  unavailable: { grpc: RpcCode.UNAVAILABLE, http: 503, message: 'counter store or policy snapshot unavailable' },
 };
 
 /** Upstream/downstream header names Palisade sets. */
@@ -70,7 +70,9 @@ export function toCheckResponse(outcome: Outcome, requestId: string): CheckRespo
   if (outcome.principal) set.set(HEADER.principal, outcome.principal);
   if (outcome.bot) {
     set.set(HEADER.botScore, String(outcome.bot.score));
-    set.set(HEADER.botVerdict, outcome.bot.verdict === 'allow' ? 'allow' : 'challenge');
+    // Only an enforcing bot section asks the upstream to challenge; in Monitor mode the verdict stays in the logs.
+    const enforcing = outcome.policy !== null && !outcome.policy.monitor && outcome.policy.bot.mode === 'Enforce';
+    set.set(HEADER.botVerdict, enforcing && outcome.bot.verdict !== 'allow' ? 'challenge' : 'allow');
     const fired = outcome.bot.signals.filter((s) => s.score > 0);
     if (fired.length > 0) set.set(HEADER.botSignals, fired.map((s) => `${s.name}+${s.score}`).join(','));
   }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import { authzClient, envoyRequest, headerOf, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, policyDoc, startTestServer, writePolicyDir } from '../support/policies.ts';
-import { UPSTREAMS, reach, startUpstream, type Reached, type Upstream, type UpstreamKind } from './servers.ts';
+import { ROUTES, UPSTREAMS, reach, startUpstream, type Reached, type Upstream, type UpstreamKind } from './servers.ts';
 
 /** pathMatching profiles, each on its own host. */
 const PROFILES = {
@@ -82,6 +82,25 @@ describe('evasive paths: what the real upstreams route, and Palisade’s verdict
     expect(await route('express', 'GET', '/admin/../public/x')).toEqual({ route: 'admin' });
     expect(await route('express', 'GET', '/ADMIN')).toEqual({ route: 'admin' });
     expect(await route('nginx', 'GET', '/admin/../public/x')).toEqual({ route: 'public' });
+  });
+
+  it("the README's table (Security model) is what the upstreams do and what Palisade decides", async () => {
+    const r = (route: (typeof ROUTES)[number]): Reached => ({ route });
+    const table: Array<[string, Record<UpstreamKind, Reached>, string]> = [
+      ['/public/..%2Fadmin', { nginx: r('admin'), tomcat: { refused: 400 }, go: r('public'), express: r('public') }, 'inspection'],
+      ['/public/%2e%2e/admin', { nginx: r('admin'), tomcat: r('admin'), go: r('public'), express: r('public') }, 'inspection'],
+      ['/docs/..;/admin', { nginx: r('docs'), tomcat: r('admin'), go: r('docs'), express: r('docs') }, 'inspection'],
+      ['/admin/../public/x', { nginx: r('public'), tomcat: r('public'), go: { redirect: '/public/x' }, express: r('admin') }, 'inspection'],
+      ['/login;jsessionid=x', { nginx: r('none'), tomcat: r('login'), go: r('none'), express: r('none') }, 'access'],
+      ['/%61dmin', { nginx: r('admin'), tomcat: r('admin'), go: r('admin'), express: r('none') }, 'access'],
+      ['//admin', { nginx: r('admin'), tomcat: r('admin'), go: { redirect: '/admin' }, express: r('none') }, 'access'],
+      ['/ADMIN', { nginx: r('none'), tomcat: r('none'), go: r('none'), express: r('admin') }, 'access'],
+      ['/admin%2Fx', { nginx: r('admin'), tomcat: { refused: 400 }, go: r('none'), express: r('none') }, 'inspection'],
+    ];
+    for (const [path, routes, verdict] of table) {
+      for (const kind of UPSTREAMS) expect(`${kind} GET ${path}: ${show(await route(kind, 'GET', path))}`).toBe(`${kind} GET ${path}: ${show(routes[kind])}`);
+      expect(`Palisade GET ${path}: ${(await palisade('default', 'GET', path)).verdict}`).toBe(`Palisade GET ${path}: ${verdict}`);
+    }
   });
 
   for (const kind of UPSTREAMS) {

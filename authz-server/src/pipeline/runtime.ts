@@ -283,6 +283,19 @@ export function buildRuntime(snapshot: Snapshot, opts: RuntimeOptions = {}, now 
     if (!policies.has(id)) throw new Error(`snapshot host ${host} points to unknown policy ${id}`);
   }
   const bindable = [...policies.values()].filter((p) => p.workload.principals.length > 0 || p.workload.labels !== null);
+  // Destinations are the mesh's workloads, a small set: their bound policies are computed once per snapshot.
+  const boundCache = new Map<string, RuntimePolicy[]>();
+  const boundPolicies = (destination: Destination): RuntimePolicy[] => {
+    if (bindable.length === 0 || (destination.principal === '' && destination.labels.size === 0)) return [];
+    const key = `${destination.principal}\u0000${[...destination.labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join('\u0000')}`;
+    let bound = boundCache.get(key);
+    if (bound === undefined) {
+      bound = bindable.filter((p) => boundTo(p, destination));
+      if (boundCache.size >= 10_000) boundCache.clear();
+      boundCache.set(key, bound);
+    }
+    return bound;
+  };
   const policyFor = (host: string): RuntimePolicy | undefined => {
     const id = exact.get(host) ?? wildcards.find(([suffix]) => host.endsWith(suffix) && host.length > suffix.length)?.[1];
     return id === undefined ? undefined : policies.get(id);
@@ -296,7 +309,7 @@ export function buildRuntime(snapshot: Snapshot, opts: RuntimeOptions = {}, now 
     policyFor,
     select(host, destination) {
       const byHost = policyFor(host);
-      const bound = destination.principal === '' && destination.labels.size === 0 ? [] : bindable.filter((p) => boundTo(p, destination));
+      const bound = boundPolicies(destination);
       if (bound.length === 0) return byHost ? { policy: byHost, detail: byHost.id } : { policy: null, detail: `no policy for host ${host}` };
       if (byHost && bound.includes(byHost)) return { policy: byHost, detail: `${byHost.id} (host, bound to the destination)` };
       const workload = destination.principal || 'the destination';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { compileOpenApi, parseDescriptionText } from '../../../lib/policy/openapi.ts';
 import { toRequestContext } from '../pipeline/request.ts';
@@ -131,6 +132,16 @@ describe('ApiValidator', () => {
     // A body cut at max_request_bytes (allow_partial_message).
     expect(check('POST', '/api/orders', { ...json, 'content-length': '5000' }, '{"items": [')).toMatchObject({ ok: true });
     expect(check('POST', '/api/orders', { ...json, 'x-envoy-auth-partial-body': 'true' }, '{"items": [')).toMatchObject({ ok: true });
+    // An encoding this side does not decode.
+    expect(check('POST', '/api/orders', { ...json, 'content-encoding': 'zstd' }, 'xx')).toMatchObject({ ok: true });
+  });
+
+  it('judges a compressed body by what it decodes to, as the application will', () => {
+    const gz = (o: unknown) => gzipSync(JSON.stringify(o));
+    const headers = (b: Buffer) => ({ ':authority': 'shop.example.com', ':method': 'POST', ':path': '/api/orders', 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(b.length) });
+    const send = (b: Buffer) => validator.validate(toRequestContext({ attributes: { request: { http: { headers: headers(b), raw_body: b } } } }));
+    expect(send(gz({ items: [{ sku: 'ABC-1', quantity: 1 }] }))).toMatchObject({ ok: true });
+    expect(send(gz({ items: [] }))).toMatchObject({ ok: false, detail: expect.stringContaining('body/items') });
   });
 
   it('an operation whose schema cannot be compiled fails closed, saying why (the compiler refuses such schemas first)', () => {

@@ -9,13 +9,14 @@
  *
  * What is judged, and what is not (README "API model"): unknown paths and methods, missing required parameters,
  * ill-typed path/query/header values, a body whose media type the operation does not accept, a missing required
- * body, and a JSON or form body that violates its schema when Envoy sends the whole body. A partial body
- * (`x-envoy-auth-partial-body`, or fewer bytes than `content-length`) and a body Envoy does not send are not
- * judged; cookie parameters are not judged.
+ * body, and a JSON or form body that violates its schema when Envoy sends the whole body (gzip, deflate and br
+ * decoded first). A partial body (`x-envoy-auth-partial-body`, or fewer bytes than `content-length`), one in
+ * another encoding and a body Envoy does not send are not judged; cookie parameters are not judged.
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { API_SCHEMA_ID, validatedMediaType, type CompiledApi, type CompiledOperation, type CompiledParam, type JsonSchema } from '../../../lib/policy/openapi.ts';
+import { decode } from '../pipeline/body.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import { Router } from './router.ts';
 
@@ -170,15 +171,23 @@ function splitStyle(style: string, explode: boolean): string | null {
   return null;
 }
 
-/** The body of a request as text, or null when Envoy did not send it whole. */
+/** Largest decoded body validated (a gzip body decodes to at most this much here). */
+const MAX_VALIDATED_BODY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The body of a request as text (Content-Encoding undone, as the application will), or null when it cannot be
+ * judged: Envoy did not send it whole, or it is in an encoding not decoded here, or it decodes to too much.
+ */
 function wholeBody(req: RequestContext): string | null {
   if (req.body === undefined) return null;
   if (req.headers.get('x-envoy-auth-partial-body') === 'true') return null;
-  const text = typeof req.body === 'string' ? req.body : Buffer.from(req.body).toString('utf8');
+  const raw = typeof req.body === 'string' ? Buffer.from(req.body, 'utf8') : req.body;
   const declared = Number(req.headers.get('content-length') ?? Number.NaN);
-  const bytes = typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.length;
-  if (Number.isFinite(declared) && bytes < declared) return null;
-  return text;
+  if (Number.isFinite(declared) && raw.length < declared) return null;
+  const encoding = req.headers.get('content-encoding') ?? '';
+  if (encoding === '') return typeof req.body === 'string' ? req.body : Buffer.from(raw).toString('utf8');
+  const decoded = decode(raw, encoding, MAX_VALIDATED_BODY_BYTES);
+  return decoded.problem === null && decoded.bytes.length <= MAX_VALIDATED_BODY_BYTES ? Buffer.from(decoded.bytes).toString('utf8') : null;
 }
 
 function mediaMatches(declared: string, actual: string): boolean {

@@ -50,6 +50,49 @@ const RateLimit = Type.Object(
   strict,
 );
 
+const JsonSchema = Type.Union([Type.Boolean(), Type.Record(Type.String(), Type.Unknown())]);
+
+const ApiParam = Type.Object(
+  {
+    name: Type.String(),
+    in: Type.Union([Type.Literal('path'), Type.Literal('query'), Type.Literal('header')]),
+    required: Type.Boolean(),
+    schema: Nullable(JsonSchema),
+    style: Type.String(),
+    explode: Type.Boolean(),
+    json: Type.Boolean(),
+  },
+  strict,
+);
+
+const ApiOperation = Type.Object(
+  {
+    method: Type.String(),
+    path: Type.String(),
+    operationId: Nullable(Type.String()),
+    params: Type.Array(ApiParam),
+    body: Nullable(Type.Object({ required: Type.Boolean(), content: Type.Array(Type.Object({ mediaType: Type.String(), schema: Nullable(JsonSchema) }, strict)) }, strict)),
+  },
+  strict,
+);
+
+const Api = Type.Object(
+  {
+    source: Type.String(),
+    digest: Type.String(),
+    openapi: Type.String(),
+    title: Type.String(),
+    version: Type.String(),
+    mode: Type.Union([Type.Literal('Enforce'), Type.Literal('Monitor')]),
+    basePath: Type.String(),
+    validateBody: Type.Boolean(),
+    operations: Type.Array(ApiOperation),
+    defs: Type.Record(Type.String(), JsonSchema),
+    unchecked: Type.Array(Type.String()),
+  },
+  strict,
+);
+
 const Policy = Type.Object(
   {
     id: Type.String(),
@@ -128,6 +171,8 @@ const Policy = Type.Object(
       },
       strict,
     ),
+    api: Nullable(Api),
+    inventory: Type.Object({ zombieAfterMs: Type.Integer({ minimum: 1 }) }, strict),
   },
   strict,
 );

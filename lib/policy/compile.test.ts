@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from './compile.ts';
+import { configMapsFrom } from './configmaps.ts';
 import { parsePolicyText } from './load.ts';
 import { secretsFrom } from './secrets.ts';
 
@@ -11,7 +12,7 @@ const NOW = new Date('2026-11-01T12:00:00Z');
 function load(file: string) {
   const loaded = parsePolicyText(readFileSync(join(dir, file), 'utf8'), file);
   expect(loaded.errors).toEqual([]);
-  return { policies: loaded.documents, secrets: secretsFrom(loaded.others) };
+  return { policies: loaded.documents, secrets: secretsFrom(loaded.others), configMaps: configMapsFrom(loaded.others) };
 }
 
 describe('compile golden files', () => {
@@ -19,8 +20,8 @@ describe('compile golden files', () => {
   it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(5));
   for (const file of cases) {
     it(file, async () => {
-      const { policies, secrets } = load(file);
-      const result = compile(policies, secrets, NOW);
+      const { policies, secrets, configMaps } = load(file);
+      const result = compile(policies, secrets, NOW, { configMaps });
       await expect(`${JSON.stringify(result, null, 2)}\n`).toMatchFileSnapshot(join(dir, file.replace('.in.yaml', '.out.json')));
     });
   }

@@ -4,9 +4,11 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { canonicalJson } from './canonical-json.ts';
+import { OpenApiError, compileOpenApi, descriptionDigest, parseDescriptionText, type CompiledApi } from './openapi.ts';
 import { globToRegex, parseDurationMs, pathPatternToRegex } from './patterns.ts';
-import { BOT_SCORES_ORDER, CHALLENGE_DEFAULTS, CHALLENGE_KEY_MIN_BYTES, CLAIMS_NEED_JWT, CLAIM_KEY_NEEDS_JWT, DEFAULT_INSPECTED_BODY_BYTES, type PolicyDocument, type PolicySpec } from './schema.ts';
+import { BOT_SCORES_ORDER, CHALLENGE_DEFAULTS, CHALLENGE_KEY_MIN_BYTES, CLAIMS_NEED_JWT, CLAIM_KEY_NEEDS_JWT, DEFAULT_INSPECTED_BODY_BYTES, OPENAPI_CONFIGMAP_LABEL, type PolicyDocument, type PolicySpec } from './schema.ts';
 import type {
   CompiledApiKey,
   CompiledChallenge,
@@ -28,6 +30,15 @@ export interface SecretInput {
   data: Record<string, string>;
   /** creationTimestamp: among Secrets claiming one key, the oldest keeps it (then the name decides). */
   createdAt?: string;
+}
+
+/** A ConfigMap as the compiler sees it (OpenAPI descriptions): `binaryData` already base64-decoded. */
+export interface ConfigMapInput {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  data: Record<string, string>;
+  binaryData: Record<string, Uint8Array>;
 }
 
 /** Policy input: a validated document (from a file or the API server). */
@@ -52,6 +63,8 @@ export interface CompileOptions {
   lastAccepted?: ReadonlyMap<string, PolicyInput>;
   /** Policies refused by the schema before compilation. */
   refused?: readonly RefusedPolicy[];
+  /** ConfigMaps holding the OpenAPI descriptions policies reference (`spec.openapi.configMapRef`). */
+  configMaps?: readonly ConfigMapInput[];
 }
 
 /** A Secret left out of a policy's keys, and why. */
@@ -250,6 +263,96 @@ function compileChallenge(bot: NonNullable<PolicySpec['bot']>, namespace: string
   };
 }
 
+/** Largest description a ConfigMap may hold once decompressed. */
+const MAX_DESCRIPTION_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Compiled descriptions by content and settings. Compiling is pure, so reusing a result changes nothing but the
+ * time: the operator recompiles every policy on any change, and a multi-megabyte description costs seconds
+ * (YAML parsing most of all). Only compiled results are kept (a fraction of the description's size), at most
+ * MEMO_ENTRIES of them; failures are kept too, so a broken description is not parsed again on every change.
+ */
+const apiMemo = new Map<string, CompiledApi | OpenApiError | SpecError>();
+const MEMO_ENTRIES = 32;
+
+function remember<V>(memo: Map<string, V>, key: string, make: () => V): V {
+  const hit = memo.get(key);
+  if (hit !== undefined) {
+    memo.delete(key);
+    memo.set(key, hit);
+    return hit;
+  }
+  const value = make();
+  memo.set(key, value);
+  if (memo.size > MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
+  return value;
+}
+
+function descriptionText(cm: ConfigMapInput, key: string, field: string): string {
+  const text = cm.data[key];
+  if (text !== undefined) return text;
+  const bin = cm.binaryData[key];
+  if (bin === undefined) {
+    const keys = [...Object.keys(cm.data), ...Object.keys(cm.binaryData)].sort();
+    throw new SpecError(field, `ConfigMap ${cm.namespace}/${cm.name} has no key "${key}" (keys: ${keys.join(', ') || 'none'})`);
+  }
+  if (bin.length >= 2 && bin[0] === 0x1f && bin[1] === 0x8b) {
+    try {
+      return gunzipSync(bin, { maxOutputLength: MAX_DESCRIPTION_BYTES }).toString('utf8');
+    } catch (err) {
+      throw new SpecError(field, `ConfigMap ${cm.namespace}/${cm.name} key "${key}": cannot decompress: ${(err as Error).message}`);
+    }
+  }
+  return Buffer.from(bin).toString('utf8');
+}
+
+function compileApi(spec: NonNullable<PolicySpec['openapi']>, namespace: string, configMaps: readonly ConfigMapInput[]): CompiledApi {
+  const settings = { mode: spec.mode ?? 'Enforce', validateBody: spec.validateBody ?? true, ...(spec.basePath !== undefined ? { basePath: spec.basePath } : {}) } as const;
+  let field: string;
+  let source: string;
+  if ((spec.inline === undefined) === (spec.configMapRef === undefined)) throw new SpecError('spec.openapi', 'set exactly one of inline or configMapRef');
+  let compiled: CompiledApi | OpenApiError | SpecError;
+  const options = canonicalJson(settings);
+  const attempt = (make: () => { doc: unknown; digest: string }) => {
+    try {
+      const { doc, digest } = make();
+      return compileOpenApi(doc, { ...settings, source, digest });
+    } catch (err) {
+      if (err instanceof OpenApiError || err instanceof SpecError) return err;
+      throw err;
+    }
+  };
+  if (spec.configMapRef) {
+    const { name, key = 'openapi.yaml' } = spec.configMapRef;
+    field = 'spec.openapi.configMapRef';
+    source = `configmap:${namespace}/${name}/${key}`;
+    const cm = configMaps.find((c) => c.namespace === namespace && c.name === name);
+    if (!cm) throw new SpecError(field, `ConfigMap ${namespace}/${name} not found (it needs the label ${OPENAPI_CONFIGMAP_LABEL})`);
+    const text = descriptionText(cm, key, field);
+    const hash = createHash('sha256').update(text).digest('hex');
+    compiled = remember(apiMemo, `text ${hash} ${source} ${options}`, () =>
+      attempt(() => {
+        let doc: unknown;
+        try {
+          doc = parseDescriptionText(text);
+        } catch (err) {
+          throw new SpecError(field, `${source}: not JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
+        }
+        return { doc, digest: descriptionDigest(doc) };
+      }),
+    );
+  } else {
+    field = 'spec.openapi.inline';
+    source = 'inline';
+    const doc = spec.inline;
+    const digest = descriptionDigest(doc);
+    compiled = remember(apiMemo, `doc ${digest} ${source} ${options}`, () => attempt(() => ({ doc, digest })));
+  }
+  if (compiled instanceof SpecError) throw compiled;
+  if (compiled instanceof OpenApiError) throw new SpecError(field, `${source === 'inline' ? '' : `${source}: `}at ${compiled.pointer || '/'}: ${compiled.message}`);
+  return compiled;
+}
+
 interface Compiled {
   policy: CompiledPolicy;
   secretMissing: boolean;
@@ -259,7 +362,7 @@ interface Compiled {
 }
 
 /** Compiles one policy; throws SpecError on the first semantic problem. */
-function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): Compiled {
+function compilePolicy(doc: PolicyInput, secrets: SecretInput[], configMaps: readonly ConfigMapInput[]): Compiled {
   const spec = doc.spec;
   const namespace = doc.metadata.namespace ?? DEFAULT_NAMESPACE;
   const name = doc.metadata.name;
@@ -369,6 +472,8 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): Compiled {
       },
     },
     challenge,
+    api: spec.openapi ? compileApi(spec.openapi, namespace, configMaps) : null,
+    inventory: { zombieAfterMs: parseDurationMs(spec.inventory?.zombieAfter ?? '720h') },
   };
   return { policy, secretMissing: missing, secretProblems: problems, challengeKeyProblem: keyProblem };
 }
@@ -397,9 +502,9 @@ interface Candidate {
   fallback: PolicyInput | undefined;
 }
 
-function tryCompile(doc: PolicyInput, secrets: SecretInput[]): Compiled | { field: string; message: string } {
+function tryCompile(doc: PolicyInput, secrets: SecretInput[], configMaps: readonly ConfigMapInput[]): Compiled | { field: string; message: string } {
   try {
-    return compilePolicy(doc, secrets);
+    return compilePolicy(doc, secrets, configMaps);
   } catch (err) {
     if (!(err instanceof SpecError)) throw err;
     return { field: err.field, message: err.message };
@@ -431,7 +536,8 @@ function sentence(s: string): string {
 }
 
 /**
- * Compiles policies and Secrets into a snapshot.
+ * Compiles policies, Secrets and the ConfigMaps holding OpenAPI descriptions (`options.configMaps`) into a
+ * snapshot.
  *
  * - A policy whose current generation is refused (spec error, or a host another policy owns) keeps its last
  *   accepted generation (`options.lastAccepted`) in force, compiled with the current Secrets; without one it is
@@ -449,6 +555,7 @@ export function compile(policies: PolicyInput[], secrets: SecretInput[], now: Da
   const seenIds = new Set<string>();
   const hostOwner = new Map<string, string>();
   const lastAccepted = options.lastAccepted ?? new Map<string, PolicyInput>();
+  const configMaps = options.configMaps ?? [];
 
   const fallbackOf = (id: string, meta: PolicyInput['metadata']): PolicyInput | undefined => {
     const last = lastAccepted.get(id);
@@ -473,7 +580,7 @@ export function compile(policies: PolicyInput[], secrets: SecretInput[], now: Da
     seenIds.add(id);
     const fallback = fallbackOf(id, input.meta);
     if (input.doc) {
-      const current = tryCompile(input.doc, secrets);
+      const current = tryCompile(input.doc, secrets, configMaps);
       const fb = isCompiled(current) ? undefined : fallback;
       const mode = isCompiled(current) ? current.policy.mode : (fb?.spec.mode ?? input.doc.spec.mode ?? 'Enforce');
       candidates.push({ id, meta: input.meta, hosts: normaliseHosts(input.doc.spec.hosts), mode, current, fallback });
@@ -517,7 +624,7 @@ export function compile(policies: PolicyInput[], secrets: SecretInput[], now: Da
     }
     // 2. the last accepted generation, with today's Secrets
     if (c.fallback) {
-      const fb = tryCompile(c.fallback, secrets);
+      const fb = tryCompile(c.fallback, secrets, configMaps);
       if (isCompiled(fb) && takenBy(fb.policy.hosts).taken.length === 0) {
         admit(c, fb, { ...refusal, generation: fb.policy.generation });
         continue;

@@ -7,7 +7,10 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, extname } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { compile, type CompileResult } from './compile.ts';
+import { configMapsFrom } from './configmaps.ts';
 import { API_VERSION, KIND, type PolicyDocument } from './schema.ts';
+import { secretsFrom } from './secrets.ts';
 import { validateDocument, type FieldError } from './validate.ts';
 
 /** Where a document came from. */
@@ -26,12 +29,15 @@ export interface LoadError extends DocumentSource {
 export interface LoadResult {
   documents: Array<PolicyDocument & { source: DocumentSource }>;
   errors: LoadError[];
-  /** The Secrets next to the policies (API keys, read by `secrets.ts`); no other kind is accepted. */
+  /**
+   * The Secrets (API keys, read by `secrets.ts`) and ConfigMaps (OpenAPI descriptions, `configmaps.ts`) next to
+   * the policies; no other kind is accepted.
+   */
   others: Array<{ source: DocumentSource; value: Record<string, unknown> }>;
 }
 
 /** The kinds a policy file may hold, with the apiVersion each must have. */
-const ACCEPTED_KINDS: Readonly<Record<string, string>> = { [KIND]: API_VERSION, Secret: 'v1' };
+const ACCEPTED_KINDS: Readonly<Record<string, string>> = { [KIND]: API_VERSION, Secret: 'v1', ConfigMap: 'v1' };
 
 const EXPECTED = Object.entries(ACCEPTED_KINDS)
   .map(([kind, apiVersion]) => `${kind} (${apiVersion})`)
@@ -48,9 +54,9 @@ function kindProblem(value: Record<string, unknown>): FieldError | null {
   const expected = ACCEPTED_KINDS[kind];
   if (expected === undefined) return { path: 'kind', message: `unknown kind ${JSON.stringify(kind)}: expected ${EXPECTED}` };
   if (apiVersion !== expected) return { path: 'apiVersion', message: `${JSON.stringify(apiVersion ?? null)} is not ${expected} (the apiVersion of ${kind})` };
-  if (kind === 'Secret') {
+  if (kind === 'Secret' || kind === 'ConfigMap') {
     const meta = value['metadata'];
-    if (!isRecord(meta) || typeof meta['name'] !== 'string' || meta['name'] === '') return { path: 'metadata.name', message: 'a Secret needs a name' };
+    if (!isRecord(meta) || typeof meta['name'] !== 'string' || meta['name'] === '') return { path: 'metadata.name', message: `a ${kind} needs a name` };
   }
   return null;
 }
@@ -171,6 +177,11 @@ export async function loadPolicyFiles(paths: string[]): Promise<LoadResult & { f
     result.others.push(...one.others);
   }
   return { ...result, fingerprint: hash.digest('hex') };
+}
+
+/** Compiles what was loaded: the policies with the Secrets and ConfigMaps found next to them. */
+export function compileLoaded(loaded: LoadResult, now: Date): CompileResult {
+  return compile(loaded.documents, secretsFrom(loaded.others), now, { configMaps: configMapsFrom(loaded.others) });
 }
 
 /** Formats a LoadError as lines like `policies/a.yaml#0 (orders): spec.hosts[0]: ...`. */

@@ -326,6 +326,47 @@ const Bot = Type.Object(
   },
 );
 
+/** A ConfigMap in the policy's namespace labelled `palisade.dev/openapi`, and the key holding the description. */
+const ConfigMapRef = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253 }),
+    key: Type.Optional(Type.String({ pattern: '^[-._a-zA-Z0-9]+$', maxLength: 253, default: 'openapi.yaml', description: 'Key in data (text) or binaryData (gzip allowed).' })),
+  },
+  strict,
+);
+
+/** The label a ConfigMap needs for the operator to read it (RBAC cannot filter by label; the informer does). */
+export const OPENAPI_CONFIGMAP_LABEL = 'palisade.dev/openapi';
+
+const OpenApi = Type.Object(
+  {
+    inline: Type.Optional(
+      Type.Object({}, { additionalProperties: true, 'x-kubernetes-preserve-unknown-fields': true, description: 'The OpenAPI 3.0 or 3.1 description itself.' }),
+    ),
+    configMapRef: Type.Optional(ConfigMapRef),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('Enforce'), Type.Literal('Monitor')], {
+        default: 'Enforce',
+        description: 'Enforce: requests the description does not accept get the validation verdict (400); Monitor: reported only.',
+      }),
+    ),
+    basePath: Type.Optional(Type.String({ pattern: '^(/[^?#\\s{}]*)?$', maxLength: 256, description: "Prefix of every operation's path (default: the path of the first server URL)." })),
+    validateBody: Type.Optional(Type.Boolean({ default: true, description: 'Validate JSON and form bodies when Envoy sends them.' })),
+  },
+  {
+    ...strict,
+    description: "The API's OpenAPI description: requests must be operations it declares (positive validation).",
+    'x-kubernetes-validations': [{ rule: 'has(self.inline) != has(self.configMapRef)', message: 'set exactly one of inline or configMapRef' }],
+  },
+);
+
+const Inventory = Type.Object(
+  {
+    zombieAfter: Type.Optional(Type.String({ pattern: DURATION_PATTERN, default: '720h', description: 'A declared endpoint without requests for this long is a zombie (Ns | Nm | Nh).' })),
+  },
+  strict,
+);
+
 /**
  * Istio integration (an extension of the contract): with the operator's --istio-provider, an Istio
  * AuthorizationPolicy (action CUSTOM, that provider) is created in the policy's namespace for these workloads, so
@@ -367,6 +408,8 @@ export const PolicySpecSchema = Type.Object(
     inspection: Type.Optional(Inspection),
     pathMatching: Type.Optional(PathMatching),
     bot: Type.Optional(Bot),
+    openapi: Type.Optional(OpenApi),
+    inventory: Type.Optional(Inventory),
     workloadSelector: Type.Optional(WorkloadSelector),
     destinationPrincipals: Type.Optional(
       Type.Array(PrincipalGlob, {

@@ -3,6 +3,9 @@
  * authz-server. Matchers are already translated into anchored regular-expression sources so that the server
  * only instantiates them; credentials appear only as SHA-256 hashes.
  */
+import type { CompiledApi } from './openapi.ts';
+
+export type { CompiledApi } from './openapi.ts';
 
 /** A glob (principal) or path pattern with its compiled, anchored regex source. */
 export interface CompiledPattern {
@@ -107,6 +110,10 @@ export interface CompiledPolicy {
     allow: { principals: CompiledPattern[]; cidrs: string[] };
   };
   challenge: CompiledChallenge;
+  /** The API description requests are validated against; null when the policy references none. */
+  api: CompiledApi | null;
+  /** API inventory settings. */
+  inventory: { zombieAfterMs: number };
 }
 
 /** Request inspection settings; `null` in an exclusion means "every". */

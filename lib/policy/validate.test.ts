@@ -60,12 +60,13 @@ describe('document validation', () => {
     expect(problems('')).toEqual([expect.stringMatching(/^\(file\): no documents: an empty file is refused/)]);
     expect(problems('# only a comment\n---\n')).toEqual([expect.stringMatching(/no documents/)]);
     expect(problems(`${header.replace('ApiProtectionPolicy', 'ApiProtectionPolicys')}spec: { hosts: [a.local] }\n`)).toEqual([
-      'kind: unknown kind "ApiProtectionPolicys": expected ApiProtectionPolicy (palisade.dev/v1alpha1) or Secret (v1)',
+      'kind: unknown kind "ApiProtectionPolicys": expected ApiProtectionPolicy (palisade.dev/v1alpha1) or Secret (v1) or ConfigMap (v1)',
     ]);
     expect(problems(`${header.replace('palisade.dev/', 'palisade.io/')}spec: { hosts: [a.local] }\n`)).toEqual([
       'apiVersion: "palisade.io/v1alpha1" is not palisade.dev/v1alpha1 (the apiVersion of ApiProtectionPolicy)',
     ]);
-    expect(problems('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\n')).toEqual([expect.stringMatching(/^kind: unknown kind "ConfigMap"/)]);
+    expect(problems('apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: c }\n')).toEqual([expect.stringMatching(/^kind: unknown kind "Deployment"/)]);
+    expect(problems('apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n')).toEqual(['metadata.name: a ConfigMap needs a name']);
     expect(problems('apiVersion: v1\nkind: Secret\nmetadata: {}\n')).toEqual(['metadata.name: a Secret needs a name']);
     expect(problems('kind: List\napiVersion: v1\n')).toEqual(['items: a List needs an items array']);
   });

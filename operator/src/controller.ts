@@ -15,7 +15,8 @@
  */
 import type { Logger } from 'pino';
 import { canonicalJson } from '../../lib/policy/canonical-json.ts';
-import { DEFAULT_NAMESPACE, compile, type HostConflict, type PolicyInput, type RefusedPolicy, type SecretInput, type SecretProblem } from '../../lib/policy/compile.ts';
+import { DEFAULT_NAMESPACE, compile, type ConfigMapInput, type HostConflict, type PolicyInput, type RefusedPolicy, type SecretInput, type SecretProblem } from '../../lib/policy/compile.ts';
+import { toConfigMapInput } from '../../lib/policy/configmaps.ts';
 import { API_VERSION, KIND, type PolicyStatus } from '../../lib/policy/schema.ts';
 import { toSecretInput } from '../../lib/policy/secrets.ts';
 import type { Snapshot, Violation } from '../../lib/policy/snapshot.ts';
@@ -84,6 +85,8 @@ export interface CompileState {
 export interface ControllerDeps {
   policies: { list(): readonly PolicyObject[]; get(name: string, namespace?: string): PolicyObject | undefined };
   secrets: { list(): readonly object[] };
+  /** ConfigMaps labelled palisade.dev/openapi (OpenAPI descriptions referenced by policies). */
+  configMaps?: { list(): readonly object[] };
   /** New snapshot versions go out here; `lookup` says which generations a published version holds. */
   publisher: { publish(snapshot: Snapshot): void; lookup: VersionLookup };
   /** authz-server replicas across all operator replicas, with their ACK state. */
@@ -149,6 +152,7 @@ export function compileFromCache(
   secrets: readonly object[],
   now: Date,
   lastAccepted: ReadonlyMap<string, PolicyInput> = new Map(),
+  configMaps: readonly object[] = [],
 ): CompileState {
   const valid: PolicyInput[] = [];
   const refused: RefusedPolicy[] = [];
@@ -176,7 +180,10 @@ export function compileFromCache(
   const secretInputs = secrets
     .map((s) => toSecretInput({ kind: 'Secret', ...(s as Record<string, unknown>) }))
     .filter((s): s is SecretInput => s !== null);
-  const result = compile(valid, secretInputs, now, { lastAccepted, refused });
+  const configMapInputs = configMaps
+    .map((c) => toConfigMapInput({ kind: 'ConfigMap', ...(c as Record<string, unknown>) }))
+    .filter((c): c is ConfigMapInput => c !== null);
+  const result = compile(valid, secretInputs, now, { lastAccepted, refused, configMaps: configMapInputs });
   const acceptedIds = new Set(result.accepted);
   return {
     snapshot: result.snapshot,
@@ -240,6 +247,10 @@ export class Controller {
     this.#d.enqueue(SNAPSHOT_KEY);
   }
 
+  onConfigMapEvent(): void {
+    this.#d.enqueue(SNAPSHOT_KEY);
+  }
+
   /** ACK state or the replica set changed: every policy's Enforced may have changed. */
   onDistributionChange(): void {
     if (!this.#d.isLeader()) return;
@@ -286,8 +297,9 @@ export class Controller {
     // gather
     const policies = this.#d.policies.list();
     const secrets = this.#d.secrets.list();
+    const configMaps = this.#d.configMaps?.list() ?? [];
     // compile
-    const state = compileFromCache(policies, secrets, this.#now(), this.#lastAccepted);
+    const state = compileFromCache(policies, secrets, this.#now(), this.#lastAccepted, configMaps);
     const previous = this.#state;
     this.#state = state;
     const acceptedChanged = this.#rememberAccepted(state, policies);

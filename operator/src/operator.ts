@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createHttpServer } from '../../lib/process/http-server.ts';
-import { GROUP, PLURAL, VERSION } from '../../lib/policy/schema.ts';
+import { GROUP, OPENAPI_CONFIGMAP_LABEL, PLURAL, VERSION } from '../../lib/policy/schema.ts';
 import type { OperatorConfig } from './config.ts';
 import { CONFIGMAP_KEY, Controller, SNAPSHOT_KEY, type PolicyObject } from './controller.ts';
 import { REPORT_LABEL, ReportWriter, mergeReplicas, parseReport, type DistributionReport } from './distribution.ts';
@@ -128,6 +128,18 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
       return [...byName.values()];
     },
   };
+  const openapiConfigMaps = new ResilientInformer<V1ConfigMap>({
+    name: 'openapi-configmaps',
+    kc,
+    path: `/api/v1${nsPath}/configmaps`,
+    labelSelector: OPENAPI_CONFIGMAP_LABEL,
+    list: () =>
+      config.watchNamespace
+        ? core.listNamespacedConfigMap({ namespace: config.watchNamespace, labelSelector: OPENAPI_CONFIGMAP_LABEL })
+        : core.listConfigMapForAllNamespaces({ labelSelector: OPENAPI_CONFIGMAP_LABEL }),
+    logger: log,
+    onEvent: () => controller?.onConfigMapEvent(),
+  });
   const reportInformer = new ResilientInformer<V1ConfigMap>({
     name: 'distribution-reports',
     kc,
@@ -165,6 +177,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
       get: (name, namespace) => policies.get(name, namespace) as unknown as PolicyObject | undefined,
     },
     secrets,
+    configMaps: openapiConfigMaps,
     publisher,
     replicas,
     statusWriter: new StatusWriter(custom),
@@ -227,7 +240,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
 
   // Informers first; the queue starts once the caches hold a full list, so the first snapshot is never partial.
   const readyPromise = (async () => {
-    await Promise.all([policies.start(), apiKeySecrets.start(), challengeKeySecrets.start(), reportInformer.start()]);
+    await Promise.all([policies.start(), apiKeySecrets.start(), challengeKeySecrets.start(), openapiConfigMaps.start(), reportInformer.start()]);
     // before the first compile: a policy refused right now still has its last accepted generation to fall back on
     controller.seedAccepted(await acceptedStore.load());
     if (stopped) return;
@@ -263,7 +276,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
       await queue.shutdown();
       await elector?.stop();
       await reportWriter.stop();
-      await Promise.all([policies.stop(), apiKeySecrets.stop(), challengeKeySecrets.stop(), reportInformer.stop()]);
+      await Promise.all([policies.stop(), apiKeySecrets.stop(), challengeKeySecrets.stop(), openapiConfigMaps.stop(), reportInformer.stop()]);
       await istio?.close();
       await server.close();
       await new Promise<void>((resolve) => {

@@ -111,7 +111,7 @@ describe('files that must be refused keep the last good snapshot', () => {
     ['an empty file', ''],
     ['a misspelt kind', yaml({ ...keyed(), kind: 'ApiProtectionPolicys' })],
     ['a wrong API group', yaml({ ...keyed(), apiVersion: 'palisade.io/v1alpha1' })],
-    ['a document of another kind', yaml({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } })],
+    ['a document of another kind', yaml({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' } })],
   ])('%s', async (_what, bad) => {
     const dir = await tempDir();
     await writeFile(join(dir, 'a-wildcard.yaml'), yaml(wildcard));

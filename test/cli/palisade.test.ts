@@ -158,3 +158,34 @@ describe('palisade check', () => {
     expect(r.err).toContain('--request');
   });
 });
+
+describe('palisade inventory', () => {
+  it('prints a saved inventory, or OpenAPI 3.1 of one policy as YAML; refuses an unknown policy', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'palisade-inv-'));
+    const endpoint = {
+      policy: 'shop/orders', host: 'api.example.com', method: 'GET', template: '/orders/{id}', count: 4, firstSeen: null, lastSeen: null,
+      responses: { '2xx': 4, '3xx': 0, '4xx': 0, '5xx': 0 }, consumers: 2, coveredByRule: true, declared: true, shadow: false, zombie: false,
+    };
+    const file = join(dir, 'inventory.json');
+    await writeFile(file, JSON.stringify({ generatedAt: '2026-03-01T00:00:00.000Z', shadow: 0, zombie: 0, policies: [], endpoints: [endpoint] }));
+    try {
+      const plain = palisade('inventory', '--file', file);
+      expect(plain.code).toBe(0);
+      expect(JSON.parse(plain.out).endpoints).toEqual([endpoint]);
+      const yaml = palisade('inventory', '--file', file, '--openapi', '--yaml');
+      expect(yaml.code).toBe(0);
+      expect(yaml.out).toContain('openapi: 3.1.0');
+      expect(yaml.out).toContain('/orders/{id}:');
+      expect(yaml.out).toContain('x-palisade-requests: 4');
+      const other = palisade('inventory', '--file', file, '--openapi', '--policy', 'shop/nope');
+      expect(other.code).toBe(2);
+      expect(other.err).toContain('name one of the observed policies: shop/orders');
+      expect(palisade('inventory', '--file', join(dir, 'missing.json')).code).toBe(2);
+      expect(palisade('inventory').code).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -231,7 +231,7 @@ describe('dashboards on a real Prometheus', () => {
     const suffix = randomUUID().slice(0, 6);
     const opNs = `dash-op-${suffix}`;
     const appNs = `dash-app-${suffix}`;
-    kubectl(['apply', '--server-side', '--field-manager=palisade-dashboards-test', '-f', join(CHART_DIR, 'crds/palisade.dev_apiprotectionpolicies.yaml')]);
+    kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=palisade-dashboards-test', '-f', join(CHART_DIR, 'crds/palisade.dev_apiprotectionpolicies.yaml')]);
     kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/apiprotectionpolicies.palisade.dev']);
     kubectl(['create', 'namespace', opNs]);
     kubectl(['create', 'namespace', appNs]);

@@ -259,6 +259,30 @@ describe('operator on a real API server', () => {
     await waitForCondition(KC, appNs, 'site', 'Accepted', 'False', 'SecretNotFound');
   });
 
+  it('validates against an OpenAPI description from a labelled ConfigMap, follows its edits, and takes one inline', async () => {
+    const host = 'described.example.com';
+    const description = (paths: string[]) => JSON.stringify({ openapi: '3.1.0', info: { title: 'Orders', version: '1' }, paths: Object.fromEntries(paths.map((p) => [p, { get: { responses: {} } }])) });
+    const configMap = (text: string, labels: Record<string, string> = { 'palisade.dev/openapi': 'orders' }) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'orders-api', namespace: appNs, labels },
+      data: { 'openapi.json': text },
+    });
+    // Unlabelled, the ConfigMap is not seen: the policy is refused (fail closed) and says why.
+    await apply(KC, [configMap(description(['/orders']), {}), policy('described', appNs, { hosts: [host], openapi: { configMapRef: { name: 'orders-api', key: 'openapi.json' } } })]);
+    const refused = await waitForCondition(KC, appNs, 'described', 'Accepted', 'False', 'InvalidSpec');
+    expect(condition(refused, 'Accepted')?.message).toContain(`ConfigMap ${appNs}/orders-api not found (it needs the label palisade.dev/openapi)`);
+
+    await applyAndWait('labelled ConfigMap', [configMap(description(['/orders']))], () => verdictOf(client, { host, path: '/orders' }), 'allow');
+    await waitForCondition(KC, appNs, 'described', 'Accepted', 'True', 'Compiled');
+    expect(await verdictOf(client, { host, path: '/admin' })).toBe('validation');
+    await applyAndWait('ConfigMap edit', [configMap(description(['/orders', '/admin']))], () => verdictOf(client, { host, path: '/admin' }), 'allow');
+
+    const inline = JSON.parse(description(['/inline'])) as Record<string, unknown>;
+    await applyAndWait('inline description', [policy('described', appNs, { hosts: [host], openapi: { inline } })], () => verdictOf(client, { host, path: '/inline' }), 'allow');
+    expect(await verdictOf(client, { host, path: '/orders' })).toBe('validation');
+  });
+
   it('stops enforcing a deleted policy', async () => {
     const host = 'deleted.example.com';
     await applyAndWait('create (for delete)', [policy('doomed', appNs, { hosts: [host] })], () => verdictOf(client, { host }), 'allow');

@@ -13,12 +13,14 @@ import { DeferredCounters } from '../bot/deferred.ts';
 import { BotFeed } from '../bot/feed.ts';
 import { accessLogHandler, checkHandler, tolerantDeserializer, type AccessLogMessage } from '../grpc/check-service.ts';
 import { ApiInventory } from '../discovery/inventory.ts';
+import { inventoryToOpenApi, observedPolicies } from '../discovery/openapi-out.ts';
+import { JourneyModel } from '../journeys/journeys.ts';
 import type { AuthzConfig } from './config.ts';
 import { ephemeralKeyring, keyringFrom, keyringFromFile, type Keyring } from '../challenge/keyring.ts';
 import { envoyServices } from '../envoy/protos.ts';
 import { FileSource } from '../sources/file-source.ts';
 import { bindGrpc } from '../../../lib/process/grpc-bind.ts';
-import { createHttpServer, listenHttp } from '../../../lib/process/http-server.ts';
+import { HttpError, createHttpServer, listenHttp } from '../../../lib/process/http-server.ts';
 import { createAuthzMetrics } from '../telemetry/metrics.ts';
 import { OperatorSource } from '../sources/operator-source.ts';
 import { SnapshotFileSource } from '../sources/snapshot-file-source.ts';
@@ -46,8 +48,10 @@ export interface AuthzServer {
   reload(): Promise<boolean>;
   /** Stops accepting, waits for in-flight Checks up to the grace period, closes everything. */
   stop(): Promise<void>;
-  /** API discovery: the endpoints this replica has seen (also at HTTP /inventory). */
+  /** API discovery: the endpoints of every policy, all replicas (also at HTTP /inventory). */
   inventory: ApiInventory;
+  /** Usage journeys: the shared transition model. */
+  journeys: JourneyModel;
   /** Writes the off-path counters (access-log errors, new sessions, discovery) to the store now. */
   flushDeferred(): Promise<void>;
 }
@@ -58,7 +62,10 @@ export interface AuthzServerOverrides {
   store?: CounterStore;
   clock?: () => number;
   onAccessLog?: (msg: AccessLogMessage) => void;
-  /** Period of the off-path counter flush (default 1000 ms); 0 = only flushDeferred() and stop() flush. */
+  /**
+   * Period of the off-path counter flush (default 1000 ms); 0 = only flushDeferred() and stop() flush, and the
+   * journey model is refreshed only by `journeys.refreshAll()`.
+   */
   deferredFlushMs?: number;
 }
 
@@ -89,7 +96,6 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       logger.debug({ err: err.message, policy }, 'counter store unavailable for a check');
     },
   });
-  const pipeline: PipelineDeps = { limiter, clock };
 
   let fileSource: FileSource | null = null;
   if (config.policies.length > 0) {
@@ -126,7 +132,9 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   // endpoint counts): batched writes to the same store, never on a Check's round trip.
   const deferred = new DeferredCounters({ store, flushIntervalMs: overrides.deferredFlushMs ?? 1000, logger: logger.child({ component: 'bot' }) });
   const botFeed = new BotFeed({ deferred, clock, runtime: () => holder.current() });
-  const inventory = new ApiInventory({ deferred, clock, runtime: () => holder.current(), registry });
+  const journeys = new JourneyModel({ store, deferred, clock, runtime: () => holder.current(), ...(overrides.deferredFlushMs === 0 ? { refreshIntervalMs: 0 } : {}) });
+  const inventory = new ApiInventory({ deferred, store, clock, runtime: () => holder.current(), registry, journeys: (id) => journeys.journeys(id) });
+  const pipeline: PipelineDeps = { limiter, clock, journeys };
 
   const { authorization, accessLog } = envoyServices();
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
@@ -147,6 +155,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       onDecision: (req, outcome) => {
         botFeed.onDecision(req, outcome);
         inventory.onDecision(req, outcome);
+        journeys.onDecision(outcome);
       },
     }),
   });
@@ -157,7 +166,10 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       principals: config.accessLogPrincipals.map((p) => new RegExp(globToRegex(p))),
       onEntry: (msg) => {
         overrides.onAccessLog?.(msg);
-        return botFeed.ingest(msg);
+        botFeed.ingest(msg);
+        // The inventory ties every allowed Check's entry (the bot feed only those of policies scoring bots):
+        // what it cannot tie to a Check matched nothing.
+        return inventory.ingest(msg);
       },
     }),
   });
@@ -172,7 +184,16 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       const rt = holder.current();
       return rt ? { ready: true, reason: `snapshot ${rt.version}` } : { ready: false, reason: 'no snapshot loaded yet' };
     },
-    json: { '/inventory': () => inventory.report() },
+    json: {
+      '/inventory': () => inventory.report(),
+      '/inventory/openapi': async (query) => {
+        const report = await inventory.report();
+        const observed = observedPolicies(report);
+        const policy = query.get('policy') ?? (observed.length === 1 ? observed[0] : undefined);
+        if (policy === undefined) throw new HttpError(400, `name the policy: ?policy=<namespace/name> (observed: ${observed.join(', ') || 'none'})`);
+        return inventoryToOpenApi(report, policy);
+      },
+    },
   });
 
   let grpcPort: number;
@@ -223,6 +244,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       return false;
     },
     inventory,
+    journeys,
     flushDeferred: () => deferred.flush(),
     async stop() {
       draining = true;
@@ -247,6 +269,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
         http.closeAllConnections();
       });
       deferred.close();
+      journeys.close();
       await deferred.flush();
       await store.close();
       await limiter.close();

@@ -95,7 +95,7 @@ const DECODERS: Readonly<Record<string, (b: Uint8Array, max: number) => Buffer>>
  * Undoes Content-Encoding (last applied first). Returns the decoded bytes, or why they cannot be inspected: an
  * unknown encoding, or a decoded size over `max` (a decompression bomb costs no more than `max` bytes here).
  */
-function decode(raw: Uint8Array, encoding: string, max: number): { bytes: Uint8Array; problem: string | null } {
+export function decode(raw: Uint8Array, encoding: string, max: number): { bytes: Uint8Array; problem: string | null } {
   const codings = encoding
     .split(',')
     .map((c) => c.trim().toLowerCase())

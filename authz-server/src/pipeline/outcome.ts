@@ -3,6 +3,7 @@
  * CheckResponse. Stages never build responses themselves.
  */
 import type { ChallengeNote, ChallengeReply } from '../challenge/flow.ts';
+import type { JourneyObservation } from '../journeys/journeys.ts';
 import type { RuntimePolicy } from './runtime.ts';
 
 /** The `x-palisade-reason` values of the verdict table. */
@@ -11,6 +12,7 @@ export type DenyReason =
   | 'identity'
   | 'authentication'
   | 'access'
+  | 'validation'
   | 'inspection'
   | 'rate-limit'
   | 'bot'
@@ -20,7 +22,7 @@ export type DenyReason =
   | 'unavailable';
 
 /** Pipeline stages in evaluation order. */
-export type StageName = 'policy' | 'path' | 'identity' | 'authentication' | 'rules' | 'inspection' | 'rate-limit' | 'bot' | 'challenge';
+export type StageName = 'policy' | 'path' | 'identity' | 'authentication' | 'rules' | 'validation' | 'inspection' | 'rate-limit' | 'bot' | 'challenge';
 
 /** Rate-limit state reported to the client (the most restrictive matching limit). */
 export interface RateLimitInfo {
@@ -75,6 +77,8 @@ interface Common {
   rateLimit: RateLimitInfo | null;
   /** What the challenge flow did (passes checked, solutions redeemed, challenges issued). */
   challenge?: ChallengeNote;
+  /** The session's journey step, when journeys are tracked for the request (the model learns from it). */
+  journey?: JourneyObservation | null;
 }
 
 /** The pipeline's result. */

@@ -58,12 +58,12 @@ const LIMIT = { rateLimits: [{ name: 'per-principal', key: ['principal'], reques
 
 describe('pipeline chain', () => {
   it('runs the stages in the documented order, each recording its own trace line', async () => {
-    expect(STAGES.map((s) => s.name)).toEqual(['inspection', 'path', 'challenge', 'identity', 'authentication', 'rules', 'inspection', 'rate-limit', 'bot', 'challenge']);
+    expect(STAGES.map((s) => s.name)).toEqual(['inspection', 'path', 'challenge', 'identity', 'authentication', 'rules', 'validation', 'inspection', 'rate-limit', 'bot', 'challenge']);
     const { check } = harness({ ...LIMIT, rules: [{ methods: ['GET'], paths: ['/orders'] }], inspection: { sqlInjection: true } });
     const o = await check();
     expect(o.kind).toBe('allow');
     expect(o.trace.map((t) => `${t.stage}:${t.result}`)).toEqual([
-      'policy:pass', 'inspection:pass', 'path:pass', 'challenge:skip', 'identity:pass', 'authentication:pass', 'rules:pass', 'inspection:pass', 'rate-limit:pass', 'bot:skip', 'challenge:skip',
+      'policy:pass', 'inspection:pass', 'path:pass', 'challenge:skip', 'identity:pass', 'authentication:pass', 'rules:pass', 'validation:skip', 'inspection:pass', 'rate-limit:pass', 'bot:skip', 'challenge:skip',
     ]);
   });
 

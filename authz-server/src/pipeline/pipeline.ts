@@ -4,6 +4,7 @@
  * recorded as the would-be reason and evaluation goes on, so nothing is denied. Store work (rate limits and bot
  * counters) costs at most one round trip, zero when a key is already known to be over its limit.
  */
+import type { JourneyModel } from '../journeys/journeys.ts';
 import type { Denial, Outcome } from './outcome.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { RequestContext } from './request.ts';
@@ -17,11 +18,14 @@ import { pathStage } from './stages/path.ts';
 import { inspectionStage, requestSizeStage } from './stages/inspection.ts';
 import { rateLimitStage } from './stages/rate-limit.ts';
 import { rulesStage } from './stages/rules.ts';
+import { validationStage } from './stages/validation.ts';
 
 /** What the pipeline needs from the outside world. */
 export interface PipelineDeps {
   limiter: RateLimiter;
   clock: () => number;
+  /** Usage journeys (shared model); absent: not tracked. */
+  journeys?: JourneyModel;
 }
 
 /** The stages in evaluation order. */
@@ -32,6 +36,7 @@ export const STAGES: readonly Stage[] = [
   identityStage,
   authenticationStage,
   rulesStage,
+  validationStage,
   inspectionStage,
   rateLimitStage,
   botStage,
@@ -86,6 +91,9 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     bot: null,
     bodyUninspected: null,
     botWork: null,
+    journeys: deps.journeys ?? null,
+    journeyWork: null,
+    journey: null,
   };
   let wouldDeny: Denial | null = null;
   for (const stage of stages) {
@@ -96,12 +104,12 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     }
     if (r.result === 'deny' && !policy.monitor) {
       ev.trace.push({ stage: stage.name, result: 'deny', detail: r.denial.detail });
-      const { consumer, trace, bot, rateLimit, challenge } = ev;
-      return { kind: 'deny', policy, consumer, principal: req.principal, trace, bot, rateLimit, challenge, denial: r.denial };
+      const { consumer, trace, bot, rateLimit, challenge, journey } = ev;
+      return { kind: 'deny', policy, consumer, principal: req.principal, trace, bot, rateLimit, challenge, journey, denial: r.denial };
     }
     ev.trace.push({ stage: stage.name, result: 'would-deny', detail: r.denial.detail });
     wouldDeny ??= r.denial;
   }
-  const { consumer, trace, bot, rateLimit, stripHeaders, bodyUninspected, challenge } = ev;
-  return { kind: 'allow', policy, consumer, principal: req.principal, trace, bot, rateLimit, challenge, wouldDeny, stripHeaders, bodyUninspected };
+  const { consumer, trace, bot, rateLimit, stripHeaders, bodyUninspected, challenge, journey } = ev;
+  return { kind: 'allow', policy, consumer, principal: req.principal, trace, bot, rateLimit, challenge, journey, wouldDeny, stripHeaders, bodyUninspected };
 }

@@ -13,6 +13,7 @@ export const VERDICT_TABLE: Readonly<Record<DenyReason, { grpc: number; http: nu
   identity: { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'peer identity not allowed' },
   authentication: { grpc: RpcCode.UNAUTHENTICATED, http: 401, message: 'authentication required' },
   access: { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'no access rule matches' },
+  validation: { grpc: RpcCode.INVALID_ARGUMENT, http: 400, message: 'request does not match the API description' },
   inspection: { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'malicious input' },
   'rate-limit': { grpc: RpcCode.RESOURCE_EXHAUSTED, http: 429, message: 'rate limited' },
   bot: { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'automated client' },

@@ -6,10 +6,11 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, type JSONWebKeySet } from 'jose';
-import type { CompiledPattern, CompiledPolicy, KeyPart, Snapshot } from '../../../lib/policy/snapshot.ts';
+import type { CompiledApi, CompiledPattern, CompiledPolicy, KeyPart, Snapshot } from '../../../lib/policy/snapshot.ts';
 import type { InspectionExclusion, InspectionOptions } from '../inspection/inspect.ts';
 import type { ChallengeConfig } from '../challenge/flow.ts';
 import { ephemeralKeyring, keyringFrom, type Keyring } from '../challenge/keyring.ts';
+import { ApiValidator } from '../openapi/validator.ts';
 
 /** A compiled pattern with its RegExp. */
 export interface Matcher {
@@ -63,6 +64,8 @@ export interface RuntimePolicy {
   challenge: ChallengeConfig | null;
   /** Why challenges are off ("" when they are on), for the trace. */
   challengeOff: string;
+  /** The API description requests are validated against (its mode is the policy's `openapi.mode`). */
+  api: { validator: ApiValidator; mode: CompiledApi['mode'] } | null;
   /** The workloads the policy is bound to (destination principals, or labels in its namespace). */
   workload: { principals: Matcher[]; labels: Array<[string, string]> | null };
 }
@@ -114,6 +117,31 @@ function boundTo(policy: RuntimePolicy, destination: Destination): boolean {
   return selector.every(([k, v]) => labels.get(k) === v);
 }
 
+/**
+ * Compiles the API validators of a runtime in the background, a few milliseconds at a time between Checks, so
+ * that no request pays an operation's first compile; stops when `current()` says the runtime was replaced.
+ * Resolves with the number of APIs compiled.
+ */
+export function warmUpApis(runtime: Runtime, current: () => Runtime | null, sliceMs = 5): Promise<number> {
+  const steps = [...new Set([...runtime.policies.values()].flatMap((p) => (p.api ? [p.api.validator] : [])))].map((v) => v.compileSteps());
+  return new Promise((resolve) => {
+    let done = 0;
+    const run = () => {
+      if (current() !== runtime) return resolve(done);
+      const until = performance.now() + sliceMs;
+      while (steps.length > 0 && performance.now() < until) {
+        if (steps[0]!.next().done) {
+          steps.shift();
+          done++;
+        }
+      }
+      if (steps.length === 0) resolve(done);
+      else setTimeout(run, 1).unref();
+    };
+    setTimeout(run, 0).unref();
+  });
+}
+
 /** Options for building runtimes; the remote JWKS cache lives here so it survives snapshot swaps. */
 export interface RuntimeOptions {
   jwksCache?: Map<string, JWTVerifyGetKey>;
@@ -122,6 +150,11 @@ export interface RuntimeOptions {
   jwksTimeoutMs?: number;
   /** Signs challenges and passes of policies without their own keySecret (the server-wide key). */
   challengeKeyring?: Keyring;
+  /**
+   * API validators by content, kept across snapshots: a snapshot that leaves a policy's description unchanged
+   * reuses its validators (and what they compiled) instead of building them again.
+   */
+  apiCache?: Map<string, ApiValidator>;
 }
 
 let processKeyring: Keyring | undefined;
@@ -158,6 +191,25 @@ function challengeConfig(p: CompiledPolicy, opts: RuntimeOptions): ChallengeConf
     exemptPaths: (matchers(c.exemptPaths, `${p.id} challenge`) ?? []).map((m) => m.re),
     keyring,
   };
+}
+
+function apiKey(api: CompiledApi, caseSensitive: boolean): string {
+  return `${api.digest} ${api.source} ${api.basePath} ${api.validateBody} ${caseSensitive}`;
+}
+
+function apiValidator(p: CompiledPolicy, opts: RuntimeOptions, used: Map<string, ApiValidator>): RuntimePolicy['api'] {
+  if (!p.api) return null;
+  const key = apiKey(p.api, p.pathMatching.caseSensitive);
+  let validator = used.get(key) ?? opts.apiCache?.get(key);
+  if (!validator) {
+    try {
+      validator = new ApiValidator(p.api, p.pathMatching.caseSensitive);
+    } catch (err) {
+      throw new Error(`${p.id} openapi: ${(err as Error).message}`);
+    }
+  }
+  used.set(key, validator);
+  return { validator, mode: p.api.mode };
 }
 
 function matchers(list: CompiledPattern[] | null, where: string, flags = ''): Matcher[] | null {
@@ -221,7 +273,7 @@ function jwtKeys(policy: CompiledPolicy, opts: RuntimeOptions): JWTVerifyGetKey 
   return remote;
 }
 
-function runtimePolicy(p: CompiledPolicy, opts: RuntimeOptions): RuntimePolicy {
+function runtimePolicy(p: CompiledPolicy, opts: RuntimeOptions, apis: Map<string, ApiValidator>): RuntimePolicy {
   const keys = jwtKeys(p, opts);
   const pathFlags = p.pathMatching.caseSensitive ? '' : 'i';
   return {
@@ -271,6 +323,7 @@ function runtimePolicy(p: CompiledPolicy, opts: RuntimeOptions): RuntimePolicy {
     },
     challenge: challengeConfig(p, opts),
     challengeOff: challengeOff(p),
+    api: apiValidator(p, opts, apis),
     workload: {
       principals: matchers(p.workload.principals, `${p.id} destinationPrincipals`) ?? [],
       labels: p.workload.labels ? Object.entries(p.workload.labels) : null,
@@ -284,7 +337,12 @@ export function buildRuntime(snapshot: Snapshot, opts: RuntimeOptions = {}, now 
     throw new Error('snapshot is malformed: version, policies and hosts are required');
   }
   const policies = new Map<string, RuntimePolicy>();
-  for (const p of snapshot.policies) policies.set(p.id, runtimePolicy(p, opts));
+  const apis = new Map<string, ApiValidator>();
+  for (const p of snapshot.policies) policies.set(p.id, runtimePolicy(p, opts, apis));
+  if (opts.apiCache) {
+    opts.apiCache.clear();
+    for (const [k, v] of apis) opts.apiCache.set(k, v);
+  }
   const exact = new Map(Object.entries(snapshot.hosts.exact));
   const wildcards = Object.entries(snapshot.hosts.wildcard).sort(([a], [b]) => b.length - a.length);
   for (const [host, id] of [...exact, ...wildcards]) {

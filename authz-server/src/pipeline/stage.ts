@@ -6,7 +6,8 @@
 import type { JWTPayload } from 'jose';
 import type { BotPlan } from '../bot/behaviour.ts';
 import type { ChallengeNote } from '../challenge/flow.ts';
-import type { CounterBatchResult } from '../store/counter-store.ts';
+import type { JourneyModel, JourneyObservation, JourneyPlan } from '../journeys/journeys.ts';
+import type { CounterBatchResult, SequenceResult } from '../store/counter-store.ts';
 import type { BotAssessment, Denial, RateLimitInfo, StageName, TraceEntry } from './outcome.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { RequestContext } from './request.ts';
@@ -32,6 +33,12 @@ export interface Evaluation {
   botWork: { allowListed: string | null; plan: BotPlan; results: Pick<CounterBatchResult, 'counters' | 'distinct'> } | null;
   /** What the challenge flow did on this request. */
   challenge?: ChallengeNote;
+  /** Usage journeys (null: not tracked, as in the offline CLI). */
+  readonly journeys: JourneyModel | null;
+  /** The journey ops planned for the same round trip, and their results once it ran. */
+  journeyWork: { plan: JourneyPlan; sequence: SequenceResult | undefined; counts: number[] | undefined } | null;
+  /** What the bot stage concluded about the session's journey. */
+  journey: JourneyObservation | null;
 }
 
 /**

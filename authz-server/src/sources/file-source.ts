@@ -4,9 +4,7 @@
  * silently drops a policy; the last good snapshot stays and the log says why.
  */
 import type { Logger } from 'pino';
-import { compile } from '../../../lib/policy/compile.ts';
-import { formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
-import { secretsFrom } from '../../../lib/policy/secrets.ts';
+import { compileLoaded, formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
 import type { Snapshot, Violation } from '../../../lib/policy/snapshot.ts';
 import { PathWatch, oneAtATime } from './path-watch.ts';
 import type { SnapshotHolder } from './snapshot-holder.ts';
@@ -21,7 +19,7 @@ export async function loadSnapshotFromFiles(paths: string[], now = new Date()): 
   const problems = loaded.errors.flatMap(formatLoadError);
   if (problems.length === 0 && loaded.documents.length === 0) problems.push(`no ApiProtectionPolicy documents in ${paths.join(', ')}`);
   if (problems.length > 0) return { ok: false, problems, fingerprint };
-  const { snapshot, violations } = compile(loaded.documents, secretsFrom(loaded.others), now);
+  const { snapshot, violations } = compileLoaded(loaded, now);
   const fatal = violations.filter((v) => !v.included);
   if (fatal.length > 0) return { ok: false, problems: fatal.map((v) => `${v.policy}: ${v.reason}: ${v.field ?? ''}: ${v.message}`), fingerprint };
   return { ok: true, snapshot, warnings: violations, fingerprint };

@@ -244,17 +244,26 @@ export interface DiscoveryMetrics {
   requests: Counter<'policy' | 'host' | 'method' | 'template'>;
 }
 
-/** API discovery's metrics on `registry`; `endpoints` lists the known endpoints at scrape time. */
-export function discoveryMetrics(registry: Registry, maxMetricEndpoints: number, overflow: string, endpoints: () => Iterable<{ policy: string; shadow: boolean }>): DiscoveryMetrics {
+/**
+ * API discovery's metrics on `registry`; `endpoints` gives the cluster-wide endpoint counts per policy and state
+ * at scrape time (read from the store, at most once a second).
+ */
+export function discoveryMetrics(
+  registry: Registry,
+  maxMetricEndpoints: number,
+  overflow: string,
+  endpoints: () => Promise<Iterable<{ policy: string; state: 'declared' | 'shadow' | 'zombie'; count: number }>>,
+): DiscoveryMetrics {
   const registers = [registry];
   new Gauge({
     name: 'palisade_api_endpoints',
-    help: 'Discovered API endpoints per policy; shadow="true" for those no rule covers.',
-    labelNames: ['policy', 'shadow'],
+    help: 'API endpoints per policy (all replicas, from the store) by state: declared (an OpenAPI operation or covered by a rule), shadow (neither), zombie (declared, unused for inventory.zombieAfter).',
+    labelNames: ['policy', 'state'],
     registers,
-    collect() {
+    async collect() {
+      const counts = await endpoints();
       this.reset();
-      for (const e of endpoints()) this.inc({ policy: e.policy, shadow: String(e.shadow) });
+      for (const e of counts) this.set({ policy: e.policy, state: e.state }, e.count);
     },
   });
   return {

@@ -16,6 +16,7 @@ import { inventoryToOpenApi, observedPolicies } from '../discovery/openapi-out.t
 import { toCheckResponse } from '../pipeline/response.ts';
 import * as grpc from '@grpc/grpc-js';
 import { envoyServices, type CheckRequest, type CheckResponse } from '../envoy/protos.ts';
+import type { RequestShapeBase } from '../envoy/request-shape.ts';
 import { loadSnapshotFromFiles } from '../sources/file-source.ts';
 import { evaluateRequest } from '../pipeline/pipeline.ts';
 import { toRequestContext } from '../pipeline/request.ts';
@@ -84,15 +85,6 @@ export async function validateCommand(paths: string[], out: Out, err: Out): Prom
   return problems === 0 ? 0 : 1;
 }
 
-interface ShortRequest {
-  host?: string;
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  principal?: string;
-  sourceIp?: string;
-  body?: string;
-}
 
 /** Accepts a full CheckRequest or the short form; unknown or mistyped short-form keys are an error. */
 export function toCheckRequest(input: unknown): CheckRequest {
@@ -104,7 +96,7 @@ export function toCheckRequest(input: unknown): CheckRequest {
     const ok = k === 'headers' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === 'string';
     if (!ok) throw new Error(`${k} must be ${k === 'headers' ? 'an object of header name -> value' : 'a string'}`);
   }
-  const s = input as ShortRequest;
+  const s = input as RequestShapeBase;
   const headers: Record<string, string> = {
     ':authority': s.host ?? '',
     ':method': s.method ?? 'GET',

@@ -6,6 +6,7 @@
  *    on change, deleted on shutdown), and the leader merges those reports with its own streams. This is the
  *    pattern istiod uses for its distribution status.
  */
+import { backgroundTimeout, clearTimers } from './timers.ts';
 import { createHash } from 'node:crypto';
 import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -121,16 +122,14 @@ export class ReportWriter {
   /** Something changed: write soon. */
   changed(): void {
     if (this.#stopped) return;
-    clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => this.#write(), 100);
-    this.#debounce.unref();
+    clearTimers(this.#debounce);
+    this.#debounce = backgroundTimeout(() => this.#write(), 100);
   }
 
   /** Stops refreshing and deletes the report. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
-    clearTimeout(this.#debounce);
+    clearTimers(this.#timer, this.#debounce);
     await this.#writing;
     try {
       await this.#o.core.deleteNamespacedConfigMap({ name: this.#name, namespace: this.#o.namespace });
@@ -140,9 +139,8 @@ export class ReportWriter {
   }
 
   #schedule(ms: number): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#write(), ms);
-    this.#timer.unref();
+    clearTimers(this.#timer);
+    this.#timer = backgroundTimeout(() => this.#write(), ms);
   }
 
   #write(): void {

@@ -10,6 +10,7 @@
  * the informer cache), on gaining leadership and every resync interval (which also repairs hand edits). When Istio's CRDs are not installed the list answers 404: the sync
  * logs that once and tries again at the next resync, so installing Istio later needs no restart.
  */
+import { backgroundInterval, backgroundTimeout, clearTimers } from './timers.ts';
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -119,7 +120,7 @@ export class IstioSync {
     let lastDesired = '';
     let wasLeader = false;
     let sinceResync = 0;
-    this.#timer = setInterval(() => {
+    this.#timer = backgroundInterval(() => {
       sinceResync += this.#o.pollMs;
       const leader = this.#o.isLeader();
       const desired = leader ? JSON.stringify(desiredAuthorizationPolicies(this.#o.policies(), this.#o.provider)) : '';
@@ -133,23 +134,20 @@ export class IstioSync {
       wasLeader = leader;
       lastDesired = desired;
     }, this.#o.pollMs);
-    this.#timer.unref();
   }
 
   /** Schedules a sync soon (coalescing bursts of policy events). */
   trigger(delayMs = 100): void {
     if (this.#closed || this.#pending) return;
-    this.#pending = setTimeout(() => {
+    this.#pending = backgroundTimeout(() => {
       this.#pending = undefined;
       this.#running = this.#running.then(() => this.sync()).catch(() => {});
     }, delayMs);
-    this.#pending.unref();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    clearInterval(this.#timer);
-    clearTimeout(this.#pending);
+    clearTimers(this.#timer, this.#pending);
     await this.#running;
   }
 

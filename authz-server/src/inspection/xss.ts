@@ -125,27 +125,24 @@ function obfuscatedScheme(raw: string, decoded: string, opts: DetectOptions): Ma
   return m === null ? null : { rule: 'xss.js-uri', fragment: decoded.slice(m.index) };
 }
 
+/** Adds `decoded` when a decoding of `from` changed it, then its HTML-entity decoding when that changes it again. */
+function addDecoded(variants: string[], from: string, decoded: string): void {
+  if (decoded === from) return;
+  variants.push(decoded);
+  const entities = htmlEntityDecode(decoded);
+  if (entities !== decoded) variants.push(entities);
+}
+
 /** Detects XSS in one decoded value. */
 export function detectXss(value: string, opts: DetectOptions): Match | null {
   let x = value.indexOf('\u0000') === -1 ? value : value.replaceAll('\u0000', '');
   x = x.toLowerCase();
   if (!QUICK_RE.test(x)) return null;
   const variants: string[] = [x];
-  if (x.indexOf('&') !== -1) {
-    const e1 = htmlEntityDecode(x);
-    if (e1 !== x) {
-      variants.push(e1);
-      const e2 = htmlEntityDecode(e1);
-      if (e2 !== e1) variants.push(e2);
-    }
-  }
+  if (x.indexOf('&') !== -1) addDecoded(variants, x, htmlEntityDecode(x));
   if (x.indexOf('\\') !== -1) {
     const j = jsUnescape(x);
-    if (j !== x) {
-      variants.push(j);
-      const je = htmlEntityDecode(j);
-      if (je !== j) variants.push(je);
-    }
+    addDecoded(variants, x, j);
     if (/\\x[89a-f]/.test(x)) {
       const u = jsUnescape(x, true);
       if (u !== j) variants.push(u);

@@ -451,7 +451,6 @@ export const PolicyStatusSchema = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
   enforcedGeneration: Type.Optional(Type.Integer({ description: 'Generation the authz-servers are given: the current one, or the last accepted one while the current is refused.' })),
   enforcingReplicas: Type.Optional(Type.String({ description: 'authz-server replicas enforcing that generation / replicas connected, e.g. "2/2".' })),
-  snapshotVersion: Type.Optional(Type.String()),
   conditions: Type.Optional(
     Type.Array(ConditionSchema, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
   ),

@@ -17,14 +17,14 @@ import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '../../lib/policy/schema.ts';
 import { APPLY_PATCH, FIELD_MANAGER, apiErrorCode, describeApiError } from './kube.ts';
 
-export const ISTIO_GROUP = 'security.istio.io';
-export const ISTIO_VERSION = 'v1';
-export const ISTIO_PLURAL = 'authorizationpolicies';
+const ISTIO_GROUP = 'security.istio.io';
+const ISTIO_VERSION = 'v1';
+const ISTIO_PLURAL = 'authorizationpolicies';
 /** Label on every AuthorizationPolicy the operator manages (the sync only ever deletes those). */
-export const MANAGED_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_VALUE = 'palisade-operator';
+const MANAGED_LABEL = 'app.kubernetes.io/managed-by';
+const MANAGED_VALUE = 'palisade-operator';
 /** Label naming the ApiProtectionPolicy an AuthorizationPolicy belongs to. */
-export const POLICY_LABEL = 'palisade.dev/policy';
+const POLICY_LABEL = 'palisade.dev/policy';
 
 /** The parts of an ApiProtectionPolicy the sync reads. */
 export interface PolicyLike {

@@ -50,12 +50,12 @@ const USAGE = `Usage:
 `;
 
 /** The keys of the short request form (USAGE documents each). */
-export const SHORT_REQUEST_KEYS = ['host', 'method', 'path', 'headers', 'principal', 'sourceIp', 'body'] as const;
+const SHORT_REQUEST_KEYS = ['host', 'method', 'path', 'headers', 'principal', 'sourceIp', 'body'] as const;
 
 type Out = (line: string) => void;
 
 /** `palisade validate`: returns the exit code. */
-export async function validateCommand(paths: string[], out: Out, err: Out): Promise<number> {
+async function validateCommand(paths: string[], out: Out, err: Out): Promise<number> {
   if (paths.length === 0) {
     err(USAGE);
     return 2;
@@ -87,7 +87,7 @@ export async function validateCommand(paths: string[], out: Out, err: Out): Prom
 
 
 /** Accepts a full CheckRequest or the short form; unknown or mistyped short-form keys are an error. */
-export function toCheckRequest(input: unknown): CheckRequest {
+function toCheckRequest(input: unknown): CheckRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error('request must be a JSON object');
   if ('attributes' in input) return input as CheckRequest;
   const unknown = Object.keys(input).filter((k) => !(SHORT_REQUEST_KEYS as readonly string[]).includes(k));
@@ -128,7 +128,7 @@ function responseHeaders(res: CheckResponse): Record<string, string> {
 }
 
 /** `palisade check --server`: the request to a live authz-server; returns the exit code. */
-export async function checkServerCommand(server: string, requestArg: string, asJson: boolean, out: Out, err: Out, timeoutMs = 5000): Promise<number> {
+async function checkServerCommand(server: string, requestArg: string, asJson: boolean, out: Out, err: Out, timeoutMs = 5000): Promise<number> {
   const request = await readRequest(requestArg, err);
   if (request === null) return 2;
   const { authorization } = envoyServices();
@@ -162,7 +162,7 @@ export async function checkServerCommand(server: string, requestArg: string, asJ
 }
 
 /** `palisade check`: returns the exit code (0 allowed, 1 denied, 2 usage or input error). */
-export async function checkCommand(policies: string[], requestArg: string, asJson: boolean, out: Out, err: Out): Promise<number> {
+async function checkCommand(policies: string[], requestArg: string, asJson: boolean, out: Out, err: Out): Promise<number> {
   const load = await loadSnapshotFromFiles(policies);
   if (!load.ok) {
     for (const p of load.problems) err(`error: ${p}`);
@@ -205,7 +205,7 @@ async function readInventory(from: InventorySource): Promise<InventoryReport> {
 }
 
 /** `palisade inventory`: prints the inventory (JSON) or OpenAPI 3.1 of what was observed; returns the exit code. */
-export async function inventoryCommand(from: InventorySource, opts: { openapi: boolean; policy?: string; yaml: boolean }, out: Out, err: Out): Promise<number> {
+async function inventoryCommand(from: InventorySource, opts: { openapi: boolean; policy?: string; yaml: boolean }, out: Out, err: Out): Promise<number> {
   if (!from.server === !from.file) {
     err(`error: give exactly one of --server and --file\n${USAGE}`);
     return 2;

@@ -101,12 +101,12 @@ export function inventoryKey(policyId: string): string {
 }
 
 /** Store key of an endpoint's distinct-consumer HyperLogLog. */
-export function consumersKey(policyId: string, record: string): string {
+function consumersKey(policyId: string, record: string): string {
   return distinctPrefix(policyId, 'api.consumers', [record]);
 }
 
 /** True when a rule of the policy matches the method and the (concrete) path, identity aside. */
-export function coveredByRule(policy: RuntimePolicy | undefined, method: string, path: string): boolean {
+function coveredByRule(policy: RuntimePolicy | undefined, method: string, path: string): boolean {
   if (!policy?.rules) return false;
   return policy.rules.some((r) => (!r.methods || r.methods.has(method)) && (!r.paths || r.paths.some((m) => m.re.test(path))));
 }

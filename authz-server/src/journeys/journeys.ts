@@ -56,7 +56,7 @@ export const JOURNEY_KNOBS = {
 export type JourneyKnobs = { readonly [K in keyof typeof JOURNEY_KNOBS]: number };
 
 /** The marker for the start of a session in a journey. */
-export const START = '(start)';
+const START = '(start)';
 const OVERFLOW = '~other';
 
 /** A step's id in a session's list (48 bits of its hash: an exact integer everywhere). */

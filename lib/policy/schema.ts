@@ -486,8 +486,6 @@ export type PolicySpec = Static<typeof PolicySpecSchema>;
 export type PolicyDocument = Static<typeof PolicyDocumentSchema>;
 export type PolicyStatus = Static<typeof PolicyStatusSchema>;
 export type Condition = Static<typeof ConditionSchema>;
-export type RateLimitSpec = NonNullable<PolicySpec['rateLimits']>[number];
-export type RuleSpec = NonNullable<PolicySpec['rules']>[number];
 
 /** Printer columns shown by `kubectl get apipol`. */
 export const PRINTER_COLUMNS = [

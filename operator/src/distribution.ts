@@ -101,7 +101,7 @@ export interface ReportWriterOptions {
 
 /** Publishes this replica's report: on change (debounced) and every intervalMs. */
 export class ReportWriter {
-  readonly #o: ReportWriterOptions;
+  readonly #options: ReportWriterOptions;
   readonly #logger: Logger;
   readonly #name: string;
   #timer: NodeJS.Timeout | undefined;
@@ -110,7 +110,7 @@ export class ReportWriter {
   #stopped = false;
 
   constructor(options: ReportWriterOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#name = reportName(options.identity);
     this.#logger = options.logger.child({ component: 'distribution-report', configMap: `${options.namespace}/${this.#name}` });
   }
@@ -132,7 +132,7 @@ export class ReportWriter {
     clearTimers(this.#timer, this.#debounce);
     await this.#writing;
     try {
-      await this.#o.core.deleteNamespacedConfigMap({ name: this.#name, namespace: this.#o.namespace });
+      await this.#options.core.deleteNamespacedConfigMap({ name: this.#name, namespace: this.#options.namespace });
     } catch (err) {
       if (apiErrorCode(err) !== 404) this.#logger.warn({ err: describeApiError(err) }, 'could not delete the distribution report');
     }
@@ -147,26 +147,26 @@ export class ReportWriter {
     if (this.#stopped) return;
     this.#writing = this.#writing.then(async () => {
       if (this.#stopped) return;
-      const report: DistributionReport = { identity: this.#o.identity, updatedAt: Date.now(), replicas: this.#o.source() };
+      const report: DistributionReport = { identity: this.#options.identity, updatedAt: Date.now(), replicas: this.#options.source() };
       const body: V1ConfigMap = {
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: {
           name: this.#name,
-          namespace: this.#o.namespace,
+          namespace: this.#options.namespace,
           labels: { [REPORT_LABEL]: 'true', 'app.kubernetes.io/name': 'palisade', 'app.kubernetes.io/component': 'operator' },
         },
         data: { [REPORT_KEY]: JSON.stringify(report) },
       };
       try {
-        await this.#o.core.patchNamespacedConfigMap(
-          { name: this.#name, namespace: this.#o.namespace, body, fieldManager: FIELD_MANAGER, force: true },
+        await this.#options.core.patchNamespacedConfigMap(
+          { name: this.#name, namespace: this.#options.namespace, body, fieldManager: FIELD_MANAGER, force: true },
           APPLY_PATCH,
         );
       } catch (err) {
         this.#logger.warn({ err: describeApiError(err) }, 'could not write the distribution report');
       }
     });
-    this.#schedule(this.#o.intervalMs);
+    this.#schedule(this.#options.intervalMs);
   }
 }

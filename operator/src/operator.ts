@@ -219,9 +219,9 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
   const http = createHttpServer({
     registry,
     ready: () => {
-      const cur = server.current;
-      const notReady = stopped ? 'stopping' : !synced ? 'informer caches not synced yet' : !cur ? 'no snapshot compiled yet' : null;
-      return notReady !== null || !cur ? { ready: false, reason: notReady ?? '' } : { ready: true, reason: `serving snapshot ${cur.version}${leader ? ' (leader)' : ''}` };
+      const snapshot = server.current;
+      const notReady = stopped ? 'stopping' : !synced ? 'informer caches not synced yet' : !snapshot ? 'no snapshot compiled yet' : null;
+      return notReady !== null || !snapshot ? { ready: false, reason: notReady ?? '' } : { ready: true, reason: `serving snapshot ${snapshot.version}${leader ? ' (leader)' : ''}` };
     },
   });
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

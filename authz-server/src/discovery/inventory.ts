@@ -213,8 +213,8 @@ export class ApiInventory {
     events.forEach((ev, i) => {
       const target = targets[i];
       if (!target || ev.code < 200 || ev.code > 599) return;
-      const cls = CLASSES[Math.floor(ev.code / 100) - 2]!;
-      this.#deferred.record({ key: inventoryKey(target.policy), record: target.record, overflow: OVERFLOW_RECORD, maxRecords: this.#max + 1, fields: [{ name: cls, update: 'incr', value: 1 }], ttlMs: target.ttlMs });
+      const codeClass = CLASSES[Math.floor(ev.code / 100) - 2]!;
+      this.#deferred.record({ key: inventoryKey(target.policy), record: target.record, overflow: OVERFLOW_RECORD, maxRecords: this.#max + 1, fields: [{ name: codeClass, update: 'incr', value: 1 }], ttlMs: target.ttlMs });
     });
     return { unmatched: targets.filter((t) => t === undefined).length };
   }

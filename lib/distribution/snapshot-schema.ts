@@ -178,7 +178,7 @@ const Policy = Type.Object(
 );
 
 /** The compiled snapshot. */
-export const CompiledSnapshotSchema = Type.Object(
+const CompiledSnapshotSchema = Type.Object(
   {
     version: Type.String({ pattern: '^sha256:[a-f0-9]{32}$' }),
     compiledAt: Type.String(),

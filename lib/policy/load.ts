@@ -64,7 +64,7 @@ function kindProblem(value: Record<string, unknown>): FieldError | null {
 const YAML_EXT = new Set(['.yaml', '.yml', '.json']);
 
 /** Expands files and directories (non-recursive for dirs, like kubectl without -R) into a sorted file list. */
-export async function listPolicyFiles(paths: string[]): Promise<string[]> {
+async function listPolicyFiles(paths: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const p of paths) {
     const st = await stat(p);

@@ -55,11 +55,11 @@ export const CLAIMS_NEED_JWT = 'claims can only match a verified JWT: set spec.a
 export const CLAIM_KEY_NEEDS_JWT = '"claim:" key parts need spec.authentication.jwt';
 
 /** "Ns", "Nm" or "Nh". */
-export const DURATION_PATTERN = '^[1-9][0-9]{0,6}(s|m|h)$';
+const DURATION_PATTERN = '^[1-9][0-9]{0,6}(s|m|h)$';
 const Duration = Type.String({ pattern: DURATION_PATTERN, description: 'Ns | Nm | Nh' });
 
 /** What a rate-limit key is made of. */
-export const RATE_LIMIT_KEY_PATTERN = '^(clientIP|principal|consumer|session|header:[A-Za-z0-9][-A-Za-z0-9_.]*|claim:[A-Za-z0-9_.:-]+)$';
+const RATE_LIMIT_KEY_PATTERN = '^(clientIP|principal|consumer|session|header:[A-Za-z0-9][-A-Za-z0-9_.]*|claim:[A-Za-z0-9_.:-]+)$';
 
 const Identity = Type.Object(
   {
@@ -437,7 +437,7 @@ export const PolicySpecSchema = Type.Object(
 );
 
 /** metav1.Condition as the operator writes it. */
-export const ConditionSchema = Type.Object({
+const ConditionSchema = Type.Object({
   type: Type.String(),
   status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
   reason: Type.String(),
@@ -451,7 +451,6 @@ export const PolicyStatusSchema = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
   enforcedGeneration: Type.Optional(Type.Integer({ description: 'Generation the authz-servers are given: the current one, or the last accepted one while the current is refused.' })),
   enforcingReplicas: Type.Optional(Type.String({ description: 'authz-server replicas enforcing that generation / replicas connected, e.g. "2/2".' })),
-  snapshotVersion: Type.Optional(Type.String()),
   conditions: Type.Optional(
     Type.Array(ConditionSchema, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
   ),
@@ -487,8 +486,6 @@ export type PolicySpec = Static<typeof PolicySpecSchema>;
 export type PolicyDocument = Static<typeof PolicyDocumentSchema>;
 export type PolicyStatus = Static<typeof PolicyStatusSchema>;
 export type Condition = Static<typeof ConditionSchema>;
-export type RateLimitSpec = NonNullable<PolicySpec['rateLimits']>[number];
-export type RuleSpec = NonNullable<PolicySpec['rules']>[number];
 
 /** Printer columns shown by `kubectl get apipol`. */
 export const PRINTER_COLUMNS = [

@@ -198,7 +198,7 @@ export function compileFromCache(
 }
 
 export class Controller {
-  readonly #d: ControllerDeps;
+  readonly #deps: ControllerDeps;
   readonly #logger: Logger;
   readonly #now: () => Date;
   #state: CompileState | null = null;
@@ -210,7 +210,7 @@ export class Controller {
   readonly #written = new Map<string, { rv: string | undefined; json: string }>();
 
   constructor(deps: ControllerDeps) {
-    this.#d = deps;
+    this.#deps = deps;
     this.#logger = deps.logger.child({ component: 'controller' });
     this.#now = deps.now ?? (() => new Date());
   }
@@ -239,21 +239,21 @@ export class Controller {
    */
   onPolicyEvent(obj: PolicyObject, event: 'add' | 'update' | 'delete' = 'update'): void {
     const compiled = this.#state?.generations.get(idOf(obj));
-    if (event !== 'update' || compiled === undefined || compiled !== (obj.metadata?.generation ?? 1)) this.#d.enqueue(SNAPSHOT_KEY);
-    if (obj.metadata?.name) this.#d.enqueue(statusKey(obj.metadata.namespace ?? DEFAULT_NAMESPACE, obj.metadata.name));
+    if (event !== 'update' || compiled === undefined || compiled !== (obj.metadata?.generation ?? 1)) this.#deps.enqueue(SNAPSHOT_KEY);
+    if (obj.metadata?.name) this.#deps.enqueue(statusKey(obj.metadata.namespace ?? DEFAULT_NAMESPACE, obj.metadata.name));
   }
 
   onSecretEvent(): void {
-    this.#d.enqueue(SNAPSHOT_KEY);
+    this.#deps.enqueue(SNAPSHOT_KEY);
   }
 
   onConfigMapEvent(): void {
-    this.#d.enqueue(SNAPSHOT_KEY);
+    this.#deps.enqueue(SNAPSHOT_KEY);
   }
 
   /** ACK state or the replica set changed: every policy's Enforced may have changed. */
   onDistributionChange(): void {
-    if (!this.#d.isLeader()) return;
+    if (!this.#deps.isLeader()) return;
     this.#enqueueAllStatus();
   }
 
@@ -261,15 +261,15 @@ export class Controller {
   onLeadership(): void {
     this.#written.clear();
     this.#reportedSecretProblems = new Set();
-    this.#d.enqueue(SNAPSHOT_KEY);
-    this.#d.enqueue(CONFIGMAP_KEY);
-    this.#d.enqueue(ACCEPTED_KEY);
+    this.#deps.enqueue(SNAPSHOT_KEY);
+    this.#deps.enqueue(CONFIGMAP_KEY);
+    this.#deps.enqueue(ACCEPTED_KEY);
     this.#enqueueAllStatus();
   }
 
   #enqueueAllStatus(): void {
-    for (const p of this.#d.policies.list()) {
-      if (p.metadata?.name) this.#d.enqueue(statusKey(p.metadata.namespace ?? DEFAULT_NAMESPACE, p.metadata.name));
+    for (const p of this.#deps.policies.list()) {
+      if (p.metadata?.name) this.#deps.enqueue(statusKey(p.metadata.namespace ?? DEFAULT_NAMESPACE, p.metadata.name));
     }
   }
 
@@ -277,7 +277,7 @@ export class Controller {
 
   async handle(key: string): Promise<HandlerResult> {
     const kind = key === SNAPSHOT_KEY ? 'snapshot' : key === CONFIGMAP_KEY ? 'configmap' : key === ACCEPTED_KEY ? 'accepted' : 'status';
-    const end = this.#d.metrics?.reconcileSeconds.startTimer({ kind });
+    const end = this.#deps.metrics?.reconcileSeconds.startTimer({ kind });
     try {
       if (kind === 'snapshot') return await this.#reconcileSnapshot();
       if (kind === 'configmap') return await this.#reconcileConfigMap();
@@ -286,7 +286,7 @@ export class Controller {
       const slash = rest.indexOf('/');
       return await this.#reconcileStatus(rest.slice(0, slash), rest.slice(slash + 1));
     } catch (err) {
-      this.#d.metrics?.reconcileErrors.inc({ kind });
+      this.#deps.metrics?.reconcileErrors.inc({ kind });
       throw err;
     } finally {
       end?.();
@@ -295,9 +295,9 @@ export class Controller {
 
   async #reconcileSnapshot(): Promise<HandlerResult> {
     // gather
-    const policies = this.#d.policies.list();
-    const secrets = this.#d.secrets.list();
-    const configMaps = this.#d.configMaps?.list() ?? [];
+    const policies = this.#deps.policies.list();
+    const secrets = this.#deps.secrets.list();
+    const configMaps = this.#deps.configMaps?.list() ?? [];
     // compile
     const state = compileFromCache(policies, secrets, this.#now(), this.#lastAccepted, configMaps);
     const previous = this.#state;
@@ -306,22 +306,22 @@ export class Controller {
     this.#exportPolicyMetrics(policies, state);
     // publish
     if (previous?.snapshot.version !== state.snapshot.version) {
-      this.#d.publisher.publish(state.snapshot);
+      this.#deps.publisher.publish(state.snapshot);
       this.#logger.info(
         { version: state.snapshot.version, previous: previous?.snapshot.version ?? null, policies: state.snapshot.policies.length, rejected: [...state.violations.values()].filter((v) => !v.included).length },
         'snapshot published',
       );
-      if (this.#d.isLeader()) this.#d.enqueue(CONFIGMAP_KEY);
+      if (this.#deps.isLeader()) this.#deps.enqueue(CONFIGMAP_KEY);
     }
-    if (acceptedChanged && this.#d.isLeader()) this.#d.enqueue(ACCEPTED_KEY);
+    if (acceptedChanged && this.#deps.isLeader()) this.#deps.enqueue(ACCEPTED_KEY);
     // status: only for policies whose status is not what it should be
-    if (this.#d.isLeader()) {
+    if (this.#deps.isLeader()) {
       const now = this.#now();
       for (const obj of policies) {
         const name = obj.metadata?.name;
         if (!name) continue;
         const { status } = this.#desired(obj, state, now);
-        if (!statusUpToDate(obj.status, status)) this.#d.enqueue(statusKey(obj.metadata?.namespace ?? DEFAULT_NAMESPACE, name));
+        if (!statusUpToDate(obj.status, status)) this.#deps.enqueue(statusKey(obj.metadata?.namespace ?? DEFAULT_NAMESPACE, name));
       }
       await this.#reportSecretProblems(state.secretProblems);
     }
@@ -359,7 +359,7 @@ export class Controller {
       if (this.#reportedSecretProblems.has(key)) continue;
       this.#logger.warn({ policy: p.policy, secret: p.secret, reason: p.reason }, p.message);
       const [namespace = '', name = ''] = p.secret.split('/');
-      await this.#d.events.record(
+      await this.#deps.events.record(
         { name, namespace, apiVersion: 'v1', kind: 'Secret' },
         { type: 'Warning', reason: p.reason, action: 'Compile', note: `${p.message}; left out of the API keys of policy ${p.policy}` },
       );
@@ -368,7 +368,7 @@ export class Controller {
   }
 
   #exportPolicyMetrics(policies: readonly PolicyObject[], state: CompileState): void {
-    const m = this.#d.metrics;
+    const m = this.#deps.metrics;
     if (!m) return;
     const inConflict = new Set(state.conflicts.flatMap((c) => [c.owner, c.claimant]));
     for (const g of [m.policyAccepted, m.policyGeneration, m.policyEnforcedGeneration, m.policyConflict]) g.reset();
@@ -398,11 +398,11 @@ export class Controller {
     const generation = obj.metadata?.generation ?? 1;
     const accepted = acceptedCondition(state.violations.get(id), generation);
     const inForce = state.enforced.get(id) ?? null;
-    const replicas = this.#d.replicas();
-    let enforced: DesiredCondition = enforcedCondition(id, generation, inForce, replicas, this.#d.publisher.lookup);
+    const replicas = this.#deps.replicas();
+    let enforced: DesiredCondition = enforcedCondition(id, generation, inForce, replicas, this.#deps.publisher.lookup);
     let requeueAfterMs: number | null = null;
-    let counted = enforcingReplicas(inForce, id, replicas, this.#d.publisher.lookup);
-    const graceLeft = this.#d.enforcedGraceUntil() - now.getTime();
+    let counted = enforcingReplicas(inForce, id, replicas, this.#deps.publisher.lookup);
+    const graceLeft = this.#deps.enforcedGraceUntil() - now.getTime();
     if (graceLeft > 0 && (enforced.reason === 'NoReplicas' || enforced.reason === 'Pending')) {
       const prev = obj.status?.conditions?.find((c) => c.type === ENFORCED);
       if (prev && prev.status === 'True' && prev.observedGeneration === generation) {
@@ -416,9 +416,9 @@ export class Controller {
   }
 
   async #reconcileStatus(namespace: string, name: string): Promise<HandlerResult> {
-    if (!this.#d.isLeader()) return undefined;
+    if (!this.#deps.isLeader()) return undefined;
     const state = this.#state;
-    const obj = this.#d.policies.get(name, namespace);
+    const obj = this.#deps.policies.get(name, namespace);
     if (!state || !obj) return undefined;
     const id = `${namespace}/${name}`;
     const generation = obj.metadata?.generation ?? 1;
@@ -427,7 +427,7 @@ export class Controller {
     if (state.generations.get(id) !== generation) return undefined;
     const { status, requeueAfterMs } = this.#desired(obj, state, this.#now());
     const enforcedNow = status.conditions.find((c) => c.type === ENFORCED)?.status === 'True';
-    this.#d.metrics?.policyEnforced.set({ namespace, policy: name }, enforcedNow ? 1 : 0);
+    this.#deps.metrics?.policyEnforced.set({ namespace, policy: name }, enforcedNow ? 1 : 0);
     this.#enforcedSeries.add(id);
     const requeue = requeueAfterMs === null ? undefined : { requeueAfterMs };
     if (statusUpToDate(obj.status, status)) return requeue;
@@ -436,27 +436,27 @@ export class Controller {
     const written = this.#written.get(key);
     if (written && written.rv === obj.metadata?.resourceVersion && written.json === json) return requeue;
     const target = targetOf(obj);
-    const result = await this.#d.statusWriter.write(target, status);
-    this.#d.metrics?.statusPatches.inc({ result });
+    const result = await this.#deps.statusWriter.write(target, status);
+    this.#deps.metrics?.statusPatches.inc({ result });
     if (result === 'gone') return undefined;
     this.#written.set(key, { rv: obj.metadata?.resourceVersion, json });
     this.#logger.info(
       { policy: id, generation, conditions: Object.fromEntries(status.conditions.map((c) => [c.type, `${c.status}/${c.reason}`])) },
       'status updated',
     );
-    for (const ev of transitionEvents(obj.status?.conditions, status.conditions)) await this.#d.events.record(target, ev);
+    for (const ev of transitionEvents(obj.status?.conditions, status.conditions)) await this.#deps.events.record(target, ev);
     return requeue;
   }
 
   async #reconcileAccepted(): Promise<HandlerResult> {
-    if (!this.#d.isLeader() || !this.#state) return undefined;
-    await this.#d.acceptedStore?.write(this.#lastAccepted);
+    if (!this.#deps.isLeader() || !this.#state) return undefined;
+    await this.#deps.acceptedStore?.write(this.#lastAccepted);
     return undefined;
   }
 
   async #reconcileConfigMap(): Promise<HandlerResult> {
-    if (!this.#d.isLeader() || !this.#state) return undefined;
-    await this.#d.configMapWriter.write(this.#state.snapshot);
+    if (!this.#deps.isLeader() || !this.#state) return undefined;
+    await this.#deps.configMapWriter.write(this.#state.snapshot);
     return undefined;
   }
 }

@@ -219,10 +219,9 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
   const http = createHttpServer({
     registry,
     ready: () => {
-      if (stopped) return { ready: false, reason: 'stopping' };
-      if (!synced) return { ready: false, reason: 'informer caches not synced yet' };
-      const cur = server.current;
-      return cur ? { ready: true, reason: `serving snapshot ${cur.version}${leader ? ' (leader)' : ''}` } : { ready: false, reason: 'no snapshot compiled yet' };
+      const snapshot = server.current;
+      const notReady = stopped ? 'stopping' : !synced ? 'informer caches not synced yet' : !snapshot ? 'no snapshot compiled yet' : null;
+      return notReady !== null || !snapshot ? { ready: false, reason: notReady ?? '' } : { ready: true, reason: `serving snapshot ${snapshot.version}${leader ? ' (leader)' : ''}` };
     },
   });
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

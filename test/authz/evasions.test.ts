@@ -12,12 +12,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import { envoyServices } from '../../authz-server/src/envoy/protos.ts';
 import { RedisCounterStore } from '../../authz-server/src/store/redis-store.ts';
 import { accessLogEntry, sendAccessLogs } from '../support/access-log.ts';
 import { makeCa, makeCert } from '../support/certs.ts';
-import { authzClient, envoyRequest, headerOf, spiffe, type AuthzClient, type RequestShape } from '../support/envoy.ts';
+import { authzClient, envoyRequest, headerOf, spiffe, type RequestShape } from '../support/envoy.ts';
 import { captureLogger, policyDoc, startTestServer, testIssuer, writePolicyDir } from '../support/policies.ts';
 import { verdictOf } from '../support/verdict.ts';
 

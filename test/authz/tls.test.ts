@@ -4,7 +4,7 @@
  * operator's snapshot stream over mutual TLS. Certificates are made with the openssl CLI.
  */
 import * as grpc from '@grpc/grpc-js';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';

@@ -13,6 +13,13 @@ export interface Scenario {
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
+/** Where the hardened scenario schedules both workloads: dedicated Linux platform nodes, at system priority. */
+const PLATFORM_NODES = {
+  nodeSelector: { 'kubernetes.io/os': 'linux' },
+  tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],
+  priorityClassName: 'system-cluster-critical',
+};
+
 export const SCENARIOS: Scenario[] = [
   { name: 'defaults', about: 'values.yaml as shipped', values: {} },
   {
@@ -103,10 +110,8 @@ export const SCENARIOS: Scenario[] = [
         extraEnv: [{ name: 'PALISADE_REPORT_INTERVAL', value: '5s' }],
         podAnnotations: { 'example.com/scrape': 'true' },
         podLabels: { 'example.com/tier': 'control' },
-        nodeSelector: { 'kubernetes.io/os': 'linux' },
-        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],
         affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64', 'arm64'] }] }] } } },
-        priorityClassName: 'system-cluster-critical',
+        ...PLATFORM_NODES,
       },
       authz: {
         image: { repository: 'palisade/authz', tag: '0.1.0-rc3', digest: DIGEST },
@@ -119,10 +124,8 @@ export const SCENARIOS: Scenario[] = [
         extraEnv: [{ name: 'PALISADE_HOST', value: '0.0.0.0' }],
         podAnnotations: { 'sidecar.istio.io/inject': 'false' },
         podLabels: { 'example.com/tier': 'data' },
-        nodeSelector: { 'kubernetes.io/os': 'linux' },
-        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],
         affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { 'app.kubernetes.io/component': 'authz' } } } }] } },
-        priorityClassName: 'system-cluster-critical',
+        ...PLATFORM_NODES,
       },
     },
     namespaces: ['team-a'],

@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { envoyServices, type CheckRequest, type CheckResponse } from '../../authz-server/src/envoy/protos.ts';
+import type { RequestShapeBase } from '../../authz-server/src/envoy/request-shape.ts';
 
 /** A connected ext_authz client. */
 export interface AuthzClient {
@@ -33,16 +34,7 @@ export function authzClient(port: number): AuthzClient {
 }
 
 /** What a test varies in an Envoy-shaped request. */
-export interface RequestShape {
-  host?: string;
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  /** mTLS peer as Istio reports it; omit for plaintext. */
-  principal?: string;
-  /** TCP peer address. */
-  sourceIp?: string;
-  body?: string;
+export interface RequestShape extends RequestShapeBase {
   /** The body as bytes (Envoy's with_request_body.pack_as_bytes); wins over `body`. */
   rawBody?: Uint8Array;
   /** The receiving workload's principal as Envoy reports it; default the orders workload, "" for none. */

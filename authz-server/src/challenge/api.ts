@@ -12,7 +12,7 @@ import type { IssuedChallenge } from './tokens.ts';
 export { PASS_HEADER, SCHEME, SOLUTION_HEADER };
 
 /** The algorithm name carried in challenges. */
-export const ALGORITHM = 'sha256-leading-zero-bits';
+const ALGORITHM = 'sha256-leading-zero-bits';
 
 /** The www-authenticate value of a challenge. */
 export function wwwAuthenticate(ch: IssuedChallenge): string {

@@ -13,7 +13,7 @@ export interface NetworkPrefixes {
 }
 
 /** The usual defaults: a /24 (one home or office NAT) and a /64 (one IPv6 subnet). */
-export const DEFAULT_PREFIXES: NetworkPrefixes = { ipv4: 24, ipv6: 64 };
+const DEFAULT_PREFIXES: NetworkPrefixes = { ipv4: 24, ipv6: 64 };
 
 /** The facts a token is bound to. */
 export interface Binding {

@@ -11,7 +11,7 @@ import { CHALLENGE_KEY_MIN_BYTES } from '../../../lib/policy/schema.ts';
 export type Purpose = 'challenge' | 'pass';
 
 /** Shortest accepted secret, in bytes. */
-export const MIN_SECRET_BYTES = CHALLENGE_KEY_MIN_BYTES;
+const MIN_SECRET_BYTES = CHALLENGE_KEY_MIN_BYTES;
 
 interface Key {
   id: string;

@@ -10,7 +10,7 @@ export const MIN_DIFFICULTY = 1;
 export const MAX_DIFFICULTY = 32;
 
 /** A nonce as clients send it: 1 to 16 decimal digits. */
-export const NONCE_PATTERN = /^[0-9]{1,16}$/;
+const NONCE_PATTERN = /^[0-9]{1,16}$/;
 
 /** A difficulty range from a policy, in bits. */
 export interface DifficultyRange {

@@ -16,6 +16,7 @@ import { inventoryToOpenApi, observedPolicies } from '../discovery/openapi-out.t
 import { toCheckResponse } from '../pipeline/response.ts';
 import * as grpc from '@grpc/grpc-js';
 import { envoyServices, type CheckRequest, type CheckResponse } from '../envoy/protos.ts';
+import type { RequestShapeBase } from '../envoy/request-shape.ts';
 import { loadSnapshotFromFiles } from '../sources/file-source.ts';
 import { evaluateRequest } from '../pipeline/pipeline.ts';
 import { toRequestContext } from '../pipeline/request.ts';
@@ -49,12 +50,12 @@ const USAGE = `Usage:
 `;
 
 /** The keys of the short request form (USAGE documents each). */
-export const SHORT_REQUEST_KEYS = ['host', 'method', 'path', 'headers', 'principal', 'sourceIp', 'body'] as const;
+const SHORT_REQUEST_KEYS = ['host', 'method', 'path', 'headers', 'principal', 'sourceIp', 'body'] as const;
 
 type Out = (line: string) => void;
 
 /** `palisade validate`: returns the exit code. */
-export async function validateCommand(paths: string[], out: Out, err: Out): Promise<number> {
+async function validateCommand(paths: string[], out: Out, err: Out): Promise<number> {
   if (paths.length === 0) {
     err(USAGE);
     return 2;
@@ -84,18 +85,9 @@ export async function validateCommand(paths: string[], out: Out, err: Out): Prom
   return problems === 0 ? 0 : 1;
 }
 
-interface ShortRequest {
-  host?: string;
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  principal?: string;
-  sourceIp?: string;
-  body?: string;
-}
 
 /** Accepts a full CheckRequest or the short form; unknown or mistyped short-form keys are an error. */
-export function toCheckRequest(input: unknown): CheckRequest {
+function toCheckRequest(input: unknown): CheckRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error('request must be a JSON object');
   if ('attributes' in input) return input as CheckRequest;
   const unknown = Object.keys(input).filter((k) => !(SHORT_REQUEST_KEYS as readonly string[]).includes(k));
@@ -104,7 +96,7 @@ export function toCheckRequest(input: unknown): CheckRequest {
     const ok = k === 'headers' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === 'string';
     if (!ok) throw new Error(`${k} must be ${k === 'headers' ? 'an object of header name -> value' : 'a string'}`);
   }
-  const s = input as ShortRequest;
+  const s = input as RequestShapeBase;
   const headers: Record<string, string> = {
     ':authority': s.host ?? '',
     ':method': s.method ?? 'GET',
@@ -136,7 +128,7 @@ function responseHeaders(res: CheckResponse): Record<string, string> {
 }
 
 /** `palisade check --server`: the request to a live authz-server; returns the exit code. */
-export async function checkServerCommand(server: string, requestArg: string, asJson: boolean, out: Out, err: Out, timeoutMs = 5000): Promise<number> {
+async function checkServerCommand(server: string, requestArg: string, asJson: boolean, out: Out, err: Out, timeoutMs = 5000): Promise<number> {
   const request = await readRequest(requestArg, err);
   if (request === null) return 2;
   const { authorization } = envoyServices();
@@ -170,7 +162,7 @@ export async function checkServerCommand(server: string, requestArg: string, asJ
 }
 
 /** `palisade check`: returns the exit code (0 allowed, 1 denied, 2 usage or input error). */
-export async function checkCommand(policies: string[], requestArg: string, asJson: boolean, out: Out, err: Out): Promise<number> {
+async function checkCommand(policies: string[], requestArg: string, asJson: boolean, out: Out, err: Out): Promise<number> {
   const load = await loadSnapshotFromFiles(policies);
   if (!load.ok) {
     for (const p of load.problems) err(`error: ${p}`);
@@ -213,7 +205,7 @@ async function readInventory(from: InventorySource): Promise<InventoryReport> {
 }
 
 /** `palisade inventory`: prints the inventory (JSON) or OpenAPI 3.1 of what was observed; returns the exit code. */
-export async function inventoryCommand(from: InventorySource, opts: { openapi: boolean; policy?: string; yaml: boolean }, out: Out, err: Out): Promise<number> {
+async function inventoryCommand(from: InventorySource, opts: { openapi: boolean; policy?: string; yaml: boolean }, out: Out, err: Out): Promise<number> {
   if (!from.server === !from.file) {
     err(`error: give exactly one of --server and --file\n${USAGE}`);
     return 2;

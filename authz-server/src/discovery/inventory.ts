@@ -22,7 +22,7 @@ import { accessLogEvents, type StreamAccessLogsMessage } from '../bot/access-log
 import type { CounterStore, DistinctOp } from '../store/counter-store.ts';
 import { parseRecords } from '../store/counter-store.ts';
 import { distinctPrefix, policyPrefix } from '../store/keys.ts';
-import type { Journey } from '../journeys/journeys.ts';
+import type { Journey, LearningDeps } from '../journeys/journeys.ts';
 import { declaredEndpoints, endpointOf, samplePath } from './endpoint.ts';
 
 /** Response-code classes counted per endpoint. */
@@ -74,11 +74,7 @@ export interface InventoryReport {
 }
 
 /** What the inventory needs and its bounds. */
-export interface ApiInventoryOptions {
-  deferred: DeferredCounters;
-  store: CounterStore;
-  clock: () => number;
-  runtime: () => Runtime | null;
+interface ApiInventoryOptions extends LearningDeps {
   registry?: Registry;
   /** The most common journeys of a policy (journeys/journeys.ts); absent: none listed. */
   journeys?: (policyId: string) => Promise<Journey[]>;
@@ -105,12 +101,12 @@ export function inventoryKey(policyId: string): string {
 }
 
 /** Store key of an endpoint's distinct-consumer HyperLogLog. */
-export function consumersKey(policyId: string, record: string): string {
+function consumersKey(policyId: string, record: string): string {
   return distinctPrefix(policyId, 'api.consumers', [record]);
 }
 
 /** True when a rule of the policy matches the method and the (concrete) path, identity aside. */
-export function coveredByRule(policy: RuntimePolicy | undefined, method: string, path: string): boolean {
+function coveredByRule(policy: RuntimePolicy | undefined, method: string, path: string): boolean {
   if (!policy?.rules) return false;
   return policy.rules.some((r) => (!r.methods || r.methods.has(method)) && (!r.paths || r.paths.some((m) => m.re.test(path))));
 }
@@ -212,20 +208,22 @@ export class ApiInventory {
    * Ext_authz denials (Palisade's own) are skipped. Returns how many entries matched no Check.
    */
   ingest(msg: StreamAccessLogsMessage): { unmatched: number } {
-    let unmatched = 0;
-    for (const ev of accessLogEvents(msg)) {
-      if (ev.ownDenial) continue;
-      const target = ev.requestId !== '' ? this.#correlations.get(ev.requestId) : undefined;
-      if (!target) {
-        unmatched++;
-        continue;
-      }
-      this.#correlations.delete(ev.requestId);
-      if (ev.code < 200 || ev.code > 599) continue;
-      const cls = CLASSES[Math.floor(ev.code / 100) - 2]!;
-      this.#deferred.record({ key: inventoryKey(target.policy), record: target.record, overflow: OVERFLOW_RECORD, maxRecords: this.#max + 1, fields: [{ name: cls, update: 'incr', value: 1 }], ttlMs: target.ttlMs });
-    }
-    return { unmatched };
+    const events = accessLogEvents(msg).filter((ev) => !ev.ownDenial);
+    const targets = events.map((ev) => this.#takeCorrelation(ev.requestId));
+    events.forEach((ev, i) => {
+      const target = targets[i];
+      if (!target || ev.code < 200 || ev.code > 599) return;
+      const codeClass = CLASSES[Math.floor(ev.code / 100) - 2]!;
+      this.#deferred.record({ key: inventoryKey(target.policy), record: target.record, overflow: OVERFLOW_RECORD, maxRecords: this.#max + 1, fields: [{ name: codeClass, update: 'incr', value: 1 }], ttlMs: target.ttlMs });
+    });
+    return { unmatched: targets.filter((t) => t === undefined).length };
+  }
+
+  /** The Check a log entry's request id ties to, forgotten once taken (a replayed entry finds nothing). */
+  #takeCorrelation(requestId: string) {
+    const target = requestId !== '' ? this.#correlations.get(requestId) : undefined;
+    if (target) this.#correlations.delete(requestId);
+    return target;
   }
 
   /** The inventory of every policy in force, read from the store (shared by all replicas). */

@@ -66,7 +66,7 @@ export const RULE_FAMILIES: Record<InspectionKind, string> = {
   commandInjection: 'cmdi',
 };
 
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const MAX_SAMPLE = 80;
 const MAX_LOCATION = 100;
 

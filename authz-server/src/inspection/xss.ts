@@ -125,62 +125,59 @@ function obfuscatedScheme(raw: string, decoded: string, opts: DetectOptions): Ma
   return m === null ? null : { rule: 'xss.js-uri', fragment: decoded.slice(m.index) };
 }
 
+/** Adds `decoded` when a decoding of `from` changed it, then its HTML-entity decoding when that changes it again. */
+function addDecoded(variants: string[], from: string, decoded: string): void {
+  if (decoded === from) return;
+  variants.push(decoded);
+  const entities = htmlEntityDecode(decoded);
+  if (entities !== decoded) variants.push(entities);
+}
+
 /** Detects XSS in one decoded value. */
 export function detectXss(value: string, opts: DetectOptions): Match | null {
-  let x = value.indexOf('\u0000') === -1 ? value : value.replaceAll('\u0000', '');
-  x = x.toLowerCase();
-  if (!QUICK_RE.test(x)) return null;
-  const variants: string[] = [x];
-  if (x.indexOf('&') !== -1) {
-    const e1 = htmlEntityDecode(x);
-    if (e1 !== x) {
-      variants.push(e1);
-      const e2 = htmlEntityDecode(e1);
-      if (e2 !== e1) variants.push(e2);
-    }
-  }
-  if (x.indexOf('\\') !== -1) {
-    const j = jsUnescape(x);
-    if (j !== x) {
-      variants.push(j);
-      const je = htmlEntityDecode(j);
-      if (je !== j) variants.push(je);
-    }
-    if (/\\x[89a-f]/.test(x)) {
-      const u = jsUnescape(x, true);
-      if (u !== j) variants.push(u);
+  const withoutNul = value.indexOf('\u0000') === -1 ? value : value.replaceAll('\u0000', '');
+  const lowered = withoutNul.toLowerCase();
+  if (!QUICK_RE.test(lowered)) return null;
+  const variants: string[] = [lowered];
+  if (lowered.indexOf('&') !== -1) addDecoded(variants, lowered, htmlEntityDecode(lowered));
+  if (lowered.indexOf('\\') !== -1) {
+    const jsUnescaped = jsUnescape(lowered);
+    addDecoded(variants, lowered, jsUnescaped);
+    if (/\\x[89a-f]/.test(lowered)) {
+      const highBytesUnescaped = jsUnescape(lowered, true);
+      if (highBytesUnescaped !== jsUnescaped) variants.push(highBytesUnescaped);
     }
   }
   if (value.indexOf('+A') !== -1) {
-    const u = utf7Decode(value).toLowerCase();
-    if (u !== x) variants.push(u);
+    const utf7Decoded = utf7Decode(value).toLowerCase();
+    if (utf7Decoded !== lowered) variants.push(utf7Decoded);
   }
-  const n = variants.length;
-  for (let i = 0; i < n; i++) {
-    const v = variants[i] as string;
+  const decodedCount = variants.length;
+  for (let i = 0; i < decodedCount; i++) {
+    const variant = variants[i] as string;
     // US-ASCII with the high bit set (\xbcscript\xbe): some back ends strip the eighth bit
-    if (/[\u00bc\u00be]/.test(v)) {
-      const stripped = v.replace(/[\u0080-\u00ff]/g, (c) => String.fromCharCode(c.charCodeAt(0) & 0x7f));
+    if (/[\u00bc\u00be]/.test(variant)) {
+      const stripped = variant.replace(/[\u0080-\u00ff]/g, (char) => String.fromCharCode(char.charCodeAt(0) & 0x7f));
       // text never spells a tag with the eighth bit set: that is an evasion whatever the tag
       const tag = /<\/?[a-z][^<>]{0,40}>/.exec(stripped);
       if (tag !== null && (opts.skip === null || !opts.skip('xss.malformed-encoding'))) return { rule: 'xss.malformed-encoding', fragment: stripped.slice(tag.index) };
     }
-    if (v.indexOf('/*') !== -1) variants.push(v.replace(JS_COMMENT_RE, ''));
+    if (variant.indexOf('/*') !== -1) variants.push(variant.replace(JS_COMMENT_RE, ''));
   }
   for (let i = variants.length - 1; i >= 0; i--) {
-    const v = variants[i] as string;
-    const lower = v === x ? v : v.toLowerCase();
-    const m = check(lower, opts) ?? (lower.indexOf('<') !== -1 ? spacedTag(lower, opts) : null);
-    if (m !== null) return m;
+    const variant = variants[i] as string;
+    const lower = variant === lowered ? variant : variant.toLowerCase();
+    const match = check(lower, opts) ?? (lower.indexOf('<') !== -1 ? spacedTag(lower, opts) : null);
+    if (match !== null) return match;
     // Browsers drop tabs/newlines inside URL schemes ("java\tscript:").
     if (/[\t\n\r\u0001-\u001f]/.test(lower)) {
       const compact = lower.replace(CONTROL_RE, '');
-      const c = check(compact, opts) ?? obfuscatedScheme(x, compact, opts);
-      if (c !== null) return c;
+      const compactMatch = check(compact, opts) ?? obfuscatedScheme(lowered, compact, opts);
+      if (compactMatch !== null) return compactMatch;
     }
     if (i > 0) {
-      const o = obfuscatedScheme(x, lower, opts);
-      if (o !== null) return o;
+      const schemeMatch = obfuscatedScheme(lowered, lower, opts);
+      if (schemeMatch !== null) return schemeMatch;
     }
   }
   return null;

@@ -56,7 +56,7 @@ export const JOURNEY_KNOBS = {
 export type JourneyKnobs = { readonly [K in keyof typeof JOURNEY_KNOBS]: number };
 
 /** The marker for the start of a session in a journey. */
-export const START = '(start)';
+const START = '(start)';
 const OVERFLOW = '~other';
 
 /** A step's id in a session's list (48 bits of its hash: an exact integer everywhere). */
@@ -169,12 +169,16 @@ export function judgeJourney(step: string, firstArrival: boolean, prerequisites:
   return best;
 }
 
-/** What the journey model needs. */
-export interface JourneyModelOptions {
+/** What a model learning from Checks reads and writes: the counter store, the deferred writes, time, the live policies. */
+export interface LearningDeps {
   store: CounterStore;
   deferred: DeferredCounters;
   clock: () => number;
   runtime: () => Runtime | null;
+}
+
+/** What the journey model needs. */
+interface JourneyModelOptions extends LearningDeps {
   knobs?: JourneyKnobs;
   /** Step names remembered for the ids in sessions' lists. Default 50000. */
   maxNames?: number;

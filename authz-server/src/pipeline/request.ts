@@ -16,7 +16,7 @@ export interface RequestLimits {
 }
 
 /** Default limits: Envoy's own default max_request_headers_kb is 60. */
-export const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxHeaderBytes: 96 * 1024, maxHeaderCount: 200 };
+const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxHeaderBytes: 96 * 1024, maxHeaderCount: 200 };
 
 /** The request as the pipeline sees it. */
 export interface RequestContext {

@@ -24,7 +24,7 @@ export const VERDICT_TABLE: Readonly<Record<DenyReason, { grpc: number; http: nu
 };
 
 /** Upstream/downstream header names Palisade sets. */
-export const HEADER = {
+const HEADER = {
   reason: 'x-palisade-reason',
   consumer: 'x-palisade-consumer',
   principal: 'x-palisade-principal',

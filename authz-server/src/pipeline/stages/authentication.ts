@@ -9,7 +9,7 @@ import type { RuntimePolicy } from '../runtime.ts';
 import { pass, deny, type Stage } from '../stage.ts';
 
 /** Clock skew tolerated on exp/nbf/iat, seconds. */
-export const JWT_CLOCK_TOLERANCE_S = 30;
+const JWT_CLOCK_TOLERANCE_S = 30;
 
 function challenges(policy: RuntimePolicy, jwtError?: string): string {
   const out: string[] = [];

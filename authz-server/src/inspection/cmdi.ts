@@ -53,6 +53,8 @@ const RULES: readonly RegexRule[] = [
   { rule: 'cmdi.command', re: STRONG_RE, any: [';', '|', '&', '\n', '\r', '`', '$('] },
   { rule: 'cmdi.command', re: WEAK_RE, any: [';', '|', '&', '`', '$('] },
   { rule: 'cmdi.shell-construct', re: /\$\{?ifs\b|\$\(\(|\$\[\s*\d|\$\{\w*[#%:/][^}]{0,20}\}/, any: ['$'] },
+  // a time delay in a command substitution: the blind probe of command injection
+  { rule: 'cmdi.command', re: /(?:\$\(|`)\s*(?:sleep|ping\s+-[cn])\s+\d/, any: ['$(', '`'] },
   { rule: 'cmdi.shell-construct', re: /\/dev\/(?:tcp|udp)\/|[<>]\s*\/(?:tmp|dev\/(?:tcp|udp|shm)|var\/www|etc)\//, any: ['/dev/', '<', '>'] },
   { rule: 'cmdi.shell-construct', re: /[<>]\(\s*[a-z]/, any: ['<(', '>('] },
   {

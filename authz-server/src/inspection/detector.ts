@@ -14,11 +14,15 @@ export interface DetectOptions {
   skip: ((rule: string) => boolean) | null;
 }
 
-/** A regex rule; `any` lists substrings one of which must occur for the regex to be worth running. */
+/**
+ * A regex rule; `any` lists substrings one of which must occur for the regex to be worth running, and `gate`, when
+ * given, is a cheaper test that is true whenever the regex can match.
+ */
 export interface RegexRule {
   rule: string;
   re: RegExp;
   any?: readonly string[];
+  gate?: (text: string) => boolean;
 }
 
 function containsAny(text: string, words: readonly string[]): boolean {
@@ -32,6 +36,7 @@ export function firstRegexMatch(text: string, rules: readonly RegexRule[], opts:
     const r = rules[i] as RegexRule;
     if (r.any !== undefined && !containsAny(text, r.any)) continue;
     if (opts.skip !== null && opts.skip(r.rule)) continue;
+    if (r.gate !== undefined && !r.gate(text)) continue;
     const m = r.re.exec(text);
     if (m !== null) return { rule: r.rule, fragment: text.slice(m.index) };
   }

@@ -138,6 +138,23 @@ describe('headers', () => {
   });
 });
 
+describe('clean-value cache', () => {
+  it('remembers clean values per configuration and decoding, never findings', () => {
+    const attack = req(`/s?q=${encodeURIComponent("' or 1=1--")}`);
+    expect(inspectRequest(attack, { ...ALL, sqlInjection: false })).toBeNull();
+    expect(inspectRequest(attack, ALL)?.kind).toBe('sqlInjection');
+    expect(inspectRequest(attack, ALL)?.kind).toBe('sqlInjection');
+    // the same text is a query value ('+' is a space) and a header value ('+' stays)
+    expect(inspectRequest(req('/s?q=1+union+select+1,2'), ALL)?.kind).toBe('sqlInjection');
+    expect(inspectRequest(req('/s?q=ok', { 'x-q': '1+union+select+1,2' }), ALL)?.kind).toBe('sqlInjection');
+  });
+
+  it('stays correct past its bound', () => {
+    for (let i = 0; i < 5000; i++) expect(inspectRequest(req(`/s?q=hello+world+${i}`), ALL)).toBeNull();
+    expect(inspectRequest(req(`/s?q=${encodeURIComponent('<script>alert(1)</script>')}`), ALL)?.kind).toBe('xss');
+  });
+});
+
 describe('body', () => {
   const sqli = "1' OR '1'='1";
 

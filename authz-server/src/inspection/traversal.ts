@@ -57,6 +57,11 @@ function base64Path(value: string): string | null {
   return PRINTABLE_RE.test(text) && BASE64_PATH_RE.test(text) ? text : null;
 }
 
+/** What RESTRICTED_IN_VALUE_RE needs: a dot, or one of its dotless names. */
+function mayNameRestrictedFile(t: string): boolean {
+  return t.indexOf('.') !== -1 || t.indexOf('config') !== -1 || t.indexOf('settings') !== -1;
+}
+
 /** Detects path traversal and local file access in one decoded value; `inPath` for the request path itself. */
 export function detectTraversal(value: string, opts: DetectOptions, inPath = false): Match | null {
   if (!inPath && value.length >= 12 && value.length <= 4096 && (opts.skip === null || !opts.skip('traversal.encoded-path'))) {
@@ -93,7 +98,7 @@ export function detectTraversal(value: string, opts: DetectOptions, inPath = fal
       t,
       [
         { rule: 'traversal.sensitive-file', re: OS_FILE_IN_VALUE_RE },
-        { rule: 'traversal.restricted-file', re: RESTRICTED_IN_VALUE_RE },
+        { rule: 'traversal.restricted-file', re: RESTRICTED_IN_VALUE_RE, gate: mayNameRestrictedFile },
       ],
       opts,
     );

@@ -99,7 +99,7 @@ const MULTIPART_CONTENT_RE = /^\s*multipart\/form-data\b/i;
  * Values that cannot carry any of the detected payloads: word characters with `,@-`, JWT-shaped tokens (three
  * dot-separated runs of at least ten), and dotted numbers (versions, analytics ids).
  */
-const BORING_RE = /^[\w,@-]*$|^[\w-]{10,}\.[\w-]{10,}\.[\w-]*$|^[\w-]+(?:\.\d+)+$/;
+const BORING_RE = /^(?:[\w,@-]*|[\w-]{10,}\.[\w-]{10,}\.[\w-]*|[\w-]+(?:\.\d+)+)$/;
 
 // ---------------------------------------------------------------------------
 
@@ -129,14 +129,14 @@ export function safeForLog(s: string, max: number = MAX_SAMPLE): string {
  * remembered), so a repeated value costs one lookup. Only values of at most 512 characters with no exclusion in force
  * are remembered; findings are never cached.
  */
-const CLEAN_VALUES = new Map<string, Set<string>>();
+const CLEAN_VALUES = new Map<string, Array<Set<string>>>();
 let cleanCount = 0;
 const MAX_CACHED_VALUES = 4096;
 const MAX_CACHED_VALUE = 512;
 
 interface Ctx {
-  /** Detector configuration as a cache-key prefix: enabled kinds and paranoia. */
-  cacheKey: string;
+  /** The clean values of this detector configuration, one set per decoding (plus-as-space or not, value mode). */
+  clean: Array<Set<string>>;
   opts: InspectionOptions;
   strict: boolean;
   /** Exclusions whose paths match this request. */
@@ -224,18 +224,13 @@ function scanValue(raw: string, location: Loc, plusAsSpace: boolean, ctx: Ctx, m
   // remember the clean ones. The verdict depends only on the value, its decoding and the configuration.
   let clean: Set<string> | undefined;
   if (skip === null && raw.length <= MAX_CACHED_VALUE) {
-    const setKey = `${ctx.cacheKey}${plusAsSpace ? '+' : ' '}${mode}`;
-    clean = CLEAN_VALUES.get(setKey);
-    if (clean === undefined) {
-      clean = new Set();
-      CLEAN_VALUES.set(setKey, clean);
-    }
+    clean = ctx.clean[(plusAsSpace ? 3 : 0) + (mode === 'value' ? 0 : mode === 'path' ? 1 : 2)] as Set<string>;
     if (clean.has(raw)) return null;
   }
   const f = scanLayers(raw, location, plusAsSpace, ctx, mode, pathMode, skip);
   if (f === null && clean !== undefined) {
     if (cleanCount >= MAX_CACHED_VALUES) {
-      for (const set of CLEAN_VALUES.values()) set.clear();
+      for (const sets of CLEAN_VALUES.values()) for (const set of sets) set.clear();
       cleanCount = 0;
     }
     clean.add(raw);
@@ -355,7 +350,7 @@ function scanHeaders(headers: ReadonlyMap<string, string>, ctx: Ctx): Finding {
     if (typeof value !== 'string' || typeof rawName !== 'string') continue;
     const name = rawName.toLowerCase();
     if (name.startsWith(':') || SKIP_HEADERS.has(name)) continue;
-    if (SKIP_HEADER_PREFIXES.some((p) => name.startsWith(p))) continue;
+    if (name.startsWith('x-') && SKIP_HEADER_PREFIXES.some((p) => name.startsWith(p))) continue;
     if (name === 'cookie') {
       for (const c of value.split(';')) {
         const eq = c.indexOf('=');
@@ -535,7 +530,7 @@ function scanBody(body: string | Uint8Array, contentType: string | undefined, ct
 
 /** Forgets the values remembered as clean (benchmarks start cold with it). */
 export function resetInspectionCache(): void {
-  CLEAN_VALUES.clear();
+  for (const sets of CLEAN_VALUES.values()) for (const set of sets) set.clear();
   cleanCount = 0;
 }
 
@@ -552,7 +547,12 @@ export function inspectRequest(input: InspectionInput, options: InspectionOption
     }
     const strict = options.paranoia === 'strict';
     const cacheKey = `${options.sqlInjection ? 's' : '-'}${options.xss ? 'x' : '-'}${options.pathTraversal ? 't' : '-'}${options.commandInjection === true ? 'c' : '-'}${strict ? 'S' : 'A'}`;
-    const ctx: Ctx = { cacheKey, opts: options, strict, exclusions };
+    let clean = CLEAN_VALUES.get(cacheKey);
+    if (clean === undefined) {
+      clean = Array.from({ length: 6 }, () => new Set<string>());
+      CLEAN_VALUES.set(cacheKey, clean);
+    }
+    const ctx: Ctx = { clean, opts: options, strict, exclusions };
     const p = typeof input.path === 'string' ? scanPath(input.path, ctx) : null;
     if (p !== null) return p;
     if (input.headers !== undefined && input.headers !== null) {

@@ -24,8 +24,9 @@ const SERVER_DIRS =
   'var/[\\w.-]|usr/(?:local/(?!bin(?:/|$))[\\w.-]|lib/|spool/|etc/|apache2?/|pkgsrc/|ports/|sbin/)|private/etc/|volumes/[\\w.-]+/(?:opt|usr|private|etc)/|' +
   '(?:program files|appserv|xampp|lampp)\\b|(?:windows|winnt)/system32|system32/|opt/[\\w.-]+/(?:[\\w.-]+/)*(?:conf|logs?|etc)/';
 // The end of an absolute path to a configuration, log, credential or run-time file.
+// Segments without spaces: a segment class that excluded only '/' would let a long value backtrack quadratically.
 const SERVER_FILE_END =
-  '(?:[\\w. -]+/)+[\\w.-]*(?:\\.(?:conf|cnf|ini|cfg|log|pid|pdb|htaccess|htpasswd|passwd)|[_.](?:access|error)?_?log|(?:access|error)_?log)$|[\\w.-]*\\.(?:htaccess|htpasswd|passwd)$';
+  '(?:[\\w.-]+/)+[\\w.-]*(?:\\.(?:conf|cnf|ini|cfg|log|pid|pdb|htaccess|htpasswd|passwd)|[_.](?:access|error)?_?log|(?:access|error)_?log)$|[\\w.-]*\\.(?:htaccess|htpasswd|passwd)$';
 // In a parameter: an absolute path (after a separator, never inside a URL) into a system or server directory, or
 // to a server's configuration or log file; a relative etc/passwd; a Windows drive's system folder; a file URL or
 // a stream wrapper; a home directory's hidden file.

@@ -25,8 +25,50 @@ export interface RegexRule {
   gate?: (text: string) => boolean;
 }
 
+// Which ASCII characters and character pairs the last indexed text contains, marked with that text's generation:
+// a word whose first pair is absent cannot occur, so most `any` words are ruled out without scanning the text.
+const PAIRS = new Uint32Array(128 * 128);
+const CHARS = new Uint32Array(128);
+let generation = 0;
+let indexed: string | null = null;
+
+function indexText(text: string): void {
+  if (indexed === text) return;
+  indexed = text;
+  generation++;
+  if (generation === 0xffffffff) {
+    PAIRS.fill(0);
+    CHARS.fill(0);
+    generation = 1;
+  }
+  const g = generation;
+  let prev = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128) {
+      CHARS[c] = g;
+      if (prev !== -1) PAIRS[prev * 128 + c] = g;
+      prev = c;
+    } else {
+      prev = -1;
+    }
+  }
+}
+
 function containsAny(text: string, words: readonly string[]): boolean {
-  for (let i = 0; i < words.length; i++) if (text.indexOf(words[i] as string) !== -1) return true;
+  indexText(text);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    const c0 = w.charCodeAt(0);
+    if (c0 < 128) {
+      if (CHARS[c0] !== generation) continue;
+      if (w.length > 1) {
+        const c1 = w.charCodeAt(1);
+        if (c1 < 128 && PAIRS[c0 * 128 + c1] !== generation) continue;
+      }
+    }
+    if (text.indexOf(w) !== -1) return true;
+  }
   return false;
 }
 

@@ -11,6 +11,9 @@ export { ConfigError };
 /** How much of the decision stream is logged. */
 export type DecisionLogMode = 'all' | 'deny' | 'off';
 
+/** How Check calls are served: straight off the HTTP/2 stream (default) or through grpc-js's generic call path. */
+export type CheckTransport = 'http2' | 'grpc-js';
+
 export interface AuthzConfig {
   /** Policy files or directories (standalone mode), hot-reloaded. */
   policies: string[];
@@ -42,6 +45,7 @@ export interface AuthzConfig {
   tlsRefreshMs: number;
   /** Processes serving the gRPC and HTTP ports (node:cluster; 1 = no cluster). */
   workers: number;
+  checkTransport: CheckTransport;
 }
 
 /** Help text for --help and config errors. */
@@ -65,6 +69,8 @@ export const USAGE = `Usage: authz-server [options]
   --operator-ca <file>      connect to the operator over TLS, verified with this CA  env PALISADE_OPERATOR_CA
   --workers <n>             worker processes sharing the ports (node:cluster;     env PALISADE_WORKERS
                             default 1); counters need --redis to be shared
+  --check-transport <t>     http2 (default: Check served off the HTTP/2 stream)   env PALISADE_CHECK_TRANSPORT
+                            or grpc-js (its generic call path; slower fallback)
 `;
 
 /** Parses argv (without node and script) and an environment. Throws ConfigError with a clear message. */
@@ -93,6 +99,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'tls-client-ca': { type: 'string' },
         'operator-ca': { type: 'string' },
         workers: { type: 'string' },
+        'check-transport': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -106,6 +113,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const decisionLog = values['decision-log'] ?? env['PALISADE_DECISION_LOG'] ?? 'all';
   if (decisionLog !== 'all' && decisionLog !== 'deny' && decisionLog !== 'off') {
     throw new ConfigError(`--decision-log must be all, deny or off, got ${JSON.stringify(decisionLog)}`);
+  }
+  const checkTransport = values['check-transport'] ?? env['PALISADE_CHECK_TRANSPORT'] ?? 'http2';
+  if (checkTransport !== 'http2' && checkTransport !== 'grpc-js') {
+    throw new ConfigError(`--check-transport must be http2 or grpc-js, got ${JSON.stringify(checkTransport)}`);
   }
   const snapshotFile = values['snapshot-file'] ?? env['PALISADE_SNAPSHOT_FILE'] ?? null;
   if (policies.length === 0 && !operator && !snapshotFile) {
@@ -139,5 +150,6 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     operatorTls: operatorCa ? { ca: operatorCa, cert: tlsCert || null, key: tlsKey || null } : null,
     tlsRefreshMs: DEFAULT_TLS_REFRESH_MS,
     workers: int('--workers', values.workers ?? env['PALISADE_WORKERS'], 1, 1, 64),
+    checkTransport,
   };
 }

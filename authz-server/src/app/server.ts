@@ -10,10 +10,11 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { DeferredCounters } from '../bot/deferred.ts';
 import { BotFeed } from '../bot/feed.ts';
-import { accessLogHandler, checkHandler, tolerantDeserializer, type AccessLogMessage } from '../grpc/check-service.ts';
+import { accessLogHandler, check, checkHandler, tolerantDeserializer, type AccessLogMessage, type CheckServiceDeps } from '../grpc/check-service.ts';
+import { routeCheckStreams } from '../grpc/check-stream.ts';
 import { ApiInventory } from '../discovery/inventory.ts';
 import type { AuthzConfig } from './config.ts';
-import { envoyServices } from '../envoy/protos.ts';
+import { envoyServices, type CheckRequest, type CheckResponse } from '../envoy/protos.ts';
 import { FileSource } from '../sources/file-source.ts';
 import { bindGrpc } from '../../../lib/process/grpc-bind.ts';
 import { createHttpServer, listenHttp } from '../../../lib/process/http-server.ts';
@@ -104,26 +105,27 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   const inventory = new ApiInventory({ deferred, clock, runtime: () => holder.current(), registry });
 
   const { authorization, accessLog } = envoyServices();
-  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const maxReceiveBytes = 8 * 1024 * 1024;
+  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': maxReceiveBytes });
   const health = new HealthImplementation({ '': 'NOT_SERVING', [AUTHORIZATION_SERVICE]: 'NOT_SERVING' });
   const setServing = (serving: boolean) => {
     for (const service of ['', AUTHORIZATION_SERVICE]) health.setStatus(service, serving ? 'SERVING' : 'NOT_SERVING');
   };
   health.addToServer(grpcServer);
-  grpcServer.addService(tolerantDeserializer(authorization.service), {
-    Check: checkHandler({
-      holder,
-      pipeline,
-      limits: { maxHeaderBytes: config.maxHeaderBytes, maxHeaderCount: config.maxHeaderCount },
-      logger,
-      metrics,
-      decisionLog: config.decisionLog,
-      onDecision: (req, outcome) => {
-        botFeed.onDecision(req, outcome);
-        inventory.onDecision(req, outcome);
-      },
-    }),
-  });
+  const checkDeps: CheckServiceDeps = {
+    holder,
+    pipeline,
+    limits: { maxHeaderBytes: config.maxHeaderBytes, maxHeaderCount: config.maxHeaderCount },
+    logger,
+    metrics,
+    decisionLog: config.decisionLog,
+    onDecision: (req, outcome) => {
+      botFeed.onDecision(req, outcome);
+      inventory.onDecision(req, outcome);
+    },
+  };
+  const checkService = tolerantDeserializer(authorization.service);
+  grpcServer.addService(checkService, { Check: checkHandler(checkDeps) });
   grpcServer.addService(accessLog.service, {
     StreamAccessLogs: accessLogHandler({
       logger,
@@ -152,6 +154,10 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   let httpPort: number;
   try {
     grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort, await serverCredentials(config.tls, config.tlsRefreshMs));
+    if (config.checkTransport === 'http2') {
+      const method = checkService['Check'] as grpc.MethodDefinition<CheckRequest, CheckResponse>;
+      routeCheckStreams(grpcServer, { decode: method.requestDeserialize, encode: method.responseSerialize, answer: (req) => check(checkDeps, req), maxReceiveBytes });
+    }
     httpPort = await listenHttp(http, config.host, config.httpPort);
   } catch (err) {
     grpcServer.forceShutdown();

@@ -19,6 +19,7 @@ import { FileSource } from '../sources/file-source.ts';
 import { bindGrpc } from '../../../lib/process/grpc-bind.ts';
 import { createHttpServer, listenHttp } from '../../../lib/process/http-server.ts';
 import { createAuthzMetrics } from '../telemetry/metrics.ts';
+import { DecisionLog } from '../telemetry/decision-log.ts';
 import { OperatorSource, loadSnapshotFile } from '../sources/operator-source.ts';
 import type { PipelineDeps } from '../pipeline/pipeline.ts';
 import { RateLimiter } from '../pipeline/rate-limiter.ts';
@@ -112,13 +113,14 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     for (const service of ['', AUTHORIZATION_SERVICE]) health.setStatus(service, serving ? 'SERVING' : 'NOT_SERVING');
   };
   health.addToServer(grpcServer);
+  const decisionLog = new DecisionLog(logger, config.decisionLog);
   const checkDeps: CheckServiceDeps = {
     holder,
     pipeline,
     limits: { maxHeaderBytes: config.maxHeaderBytes, maxHeaderCount: config.maxHeaderCount },
     logger,
     metrics,
-    decisionLog: config.decisionLog,
+    decisionLog,
     onDecision: (req, outcome) => {
       botFeed.onDecision(req, outcome);
       inventory.onDecision(req, outcome);
@@ -161,6 +163,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     httpPort = await listenHttp(http, config.host, config.httpPort);
   } catch (err) {
     grpcServer.forceShutdown();
+    decisionLog.close();
     http.close();
     fileSource?.close();
     deferred.close();
@@ -221,6 +224,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       await deferred.flush();
       await store.close();
       await limiter.close();
+      decisionLog.close();
       logger.info('authz-server stopped');
     },
   };

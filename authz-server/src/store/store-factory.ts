@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { redactUrl } from '../../../lib/process/logging.ts';
+import { CoalescingCounterStore } from './coalescing-store.ts';
 import type { CounterStore } from './counter-store.ts';
 import { MemoryCounterStore } from './memory-store.ts';
 import { RedisCounterStore } from './redis-store.ts';
@@ -13,7 +14,7 @@ export interface StoreConfig {
   storeTimeoutMs: number;
 }
 
-/** Creates the counter store the configuration names. */
+/** Creates the counter store the configuration names; Redis stores merge the store work of concurrent Checks. */
 export function createStore(config: StoreConfig, logger: Logger, registry: Registry): CounterStore {
   if (config.redisClusterNodes) {
     logger.info({ nodes: config.redisClusterNodes }, 'counter store: Redis Cluster');
@@ -21,11 +22,11 @@ export function createStore(config: StoreConfig, logger: Logger, registry: Regis
       const [host = '127.0.0.1', port = '6379'] = n.split(':');
       return { host, port: Number(port) };
     });
-    return new RedisCounterStore({ url: '', cluster: { nodes }, timeoutMs: config.storeTimeoutMs, logger, registry });
+    return new CoalescingCounterStore(new RedisCounterStore({ url: '', cluster: { nodes }, timeoutMs: config.storeTimeoutMs, logger, registry }));
   }
   if (config.redisUrl) {
     logger.info({ url: redactUrl(config.redisUrl) }, 'counter store: Redis');
-    return new RedisCounterStore({ url: config.redisUrl, timeoutMs: config.storeTimeoutMs, logger, registry });
+    return new CoalescingCounterStore(new RedisCounterStore({ url: config.redisUrl, timeoutMs: config.storeTimeoutMs, logger, registry }));
   }
   logger.info('counter store: in-memory (this process only; pass --redis to share limits between replicas)');
   return new MemoryCounterStore();

@@ -41,7 +41,7 @@ function runtimeFor(botMode: 'Off' | 'Enforce'): Runtime {
       bot: { mode: botMode, denyScore: 80, challengeScore: 50 },
     },
   };
-  const { snapshot } = compile(parsePolicyText(stringify(doc), 'bench.yaml').documents, [], new Date());
+  const { snapshot } = compile(parsePolicyText(stringify(doc, { version: '1.1' }), 'bench.yaml').documents, [], new Date());
   return buildRuntime(snapshot);
 }
 

@@ -45,6 +45,7 @@ const RateLimit = Type.Object(
     requests: Type.Integer({ minimum: 1 }),
     periodMs: Type.Integer({ minimum: 1 }),
     burst: Type.Integer({ minimum: 0 }),
+    skipWhenKeyPartMissing: Type.Optional(Type.Literal(true)),
   },
   strict,
 );

@@ -104,7 +104,12 @@ export function renderCrdYaml(): string {
 /** Path of the committed CRD file. */
 export const CRD_PATH = fileURLToPath(new URL('../../crds/palisade.dev_apiprotectionpolicies.yaml', import.meta.url));
 
+/** The chart's copy (Helm installs charts/palisade/crds/ before the templates). */
+export const CHART_CRD_PATH = fileURLToPath(new URL('../../charts/palisade/crds/palisade.dev_apiprotectionpolicies.yaml', import.meta.url));
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--write')) {
-  writeFileSync(CRD_PATH, renderCrdYaml());
-  process.stdout.write(`wrote ${CRD_PATH}\n`);
+  for (const path of [CRD_PATH, CHART_CRD_PATH]) {
+    writeFileSync(path, renderCrdYaml());
+    process.stdout.write(`wrote ${path}\n`);
+  }
 }

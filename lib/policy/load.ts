@@ -55,7 +55,8 @@ export function parsePolicyText(text: string, file: string): LoadResult {
   const result: LoadResult = { documents: [], errors: [], others: [] };
   let docs;
   try {
-    docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
+    // YAML 1.1, as kubectl reads it: an unquoted Off is a boolean there, and both must judge a file alike
+    docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, version: '1.1' });
   } catch (err) {
     result.errors.push({ file, index: 0, errors: [{ path: '(file)', message: (err as Error).message }] });
     return result;

@@ -5,6 +5,7 @@
  * rules are enforced for files by the compiler's semantic checks.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { PATH_MESSAGES } from './patterns.ts';
 
 /** API group, version and kind of the resource. */
 export const GROUP = 'palisade.dev';
@@ -32,8 +33,26 @@ const HttpMethod = Type.Union(
   ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'].map((m) => Type.Literal(m)),
 );
 
-/** A path pattern: "*" is one segment, "**" any rest (including nothing). */
-const PathPattern = Type.String({ pattern: '^/[^?#\\s]*$', maxLength: 1024 });
+/**
+ * A path pattern: "*" is one segment, "**" any rest (including nothing). The CEL rules refuse at apply time what
+ * the compiler refuses (patterns.ts), with its words.
+ */
+const PathPattern = Type.String({
+  pattern: '^/[^?#\\s]*$',
+  maxLength: 256,
+  'x-kubernetes-validations': [
+    { rule: "!self.matches('[*][*]/.')", message: PATH_MESSAGES.doubleStarLast },
+    { rule: "!self.matches('[^/*][*]|[*][^/*]|[*][*][*]')", message: PATH_MESSAGES.wholeSegment },
+    { rule: "!self.contains('//')", message: PATH_MESSAGES.emptySegment },
+  ],
+});
+
+/** The compiler's refusal of crossed bot thresholds (the CRD refuses the same, in the same words). */
+export const BOT_SCORES_ORDER = 'challengeScore must not exceed denyScore (defaults: challengeScore 50, denyScore 80)';
+
+/** The compiler's refusals of claim matching without a JWT (the CRD refuses the same, in the same words). */
+export const CLAIMS_NEED_JWT = 'claims can only match a verified JWT: set spec.authentication.jwt';
+export const CLAIM_KEY_NEEDS_JWT = '"claim:" key parts need spec.authentication.jwt';
 
 /** "Ns", "Nm" or "Nh". */
 export const DURATION_PATTERN = '^[1-9][0-9]{0,6}(s|m|h)$';
@@ -103,7 +122,7 @@ const Authentication = Type.Object(
 const Rule = Type.Object(
   {
     methods: Type.Optional(Type.Array(HttpMethod, { maxItems: 9 })),
-    paths: Type.Optional(Type.Array(PathPattern, { maxItems: 256 })),
+    paths: Type.Optional(Type.Array(PathPattern, { maxItems: 32 })),
     principals: Type.Optional(Type.Array(PrincipalGlob, { maxItems: 256 })),
     consumers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1024 })),
     claims: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String())),
@@ -115,11 +134,16 @@ const RateLimit = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }),
     methods: Type.Optional(Type.Array(HttpMethod, { maxItems: 9 })),
-    paths: Type.Optional(Type.Array(PathPattern, { maxItems: 256 })),
-    key: Type.Array(Type.String({ pattern: RATE_LIMIT_KEY_PATTERN }), { minItems: 1, maxItems: 8 }),
+    paths: Type.Optional(Type.Array(PathPattern, { maxItems: 32 })),
+    key: Type.Array(Type.String({ pattern: RATE_LIMIT_KEY_PATTERN, maxLength: 128 }), { minItems: 1, maxItems: 8 }),
     requests: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
     period: Duration,
     burst: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 })),
+    whenKeyPartMissing: Type.Optional(
+      Type.Union([Type.Literal('Share'), Type.Literal('Skip')], {
+        description: 'Requests that lack a key part (no header, no session, anonymous): Share = they share one bucket (default), Skip = this limit does not apply to them.',
+      }),
+    ),
   },
   strict,
 );
@@ -133,7 +157,11 @@ const Inspection = Type.Object(
   strict,
 );
 
-const Cidr = Type.String({ pattern: '^[0-9a-fA-F:.]+/[0-9]{1,3}$' });
+const Cidr = Type.String({
+  pattern: '^[0-9a-fA-F:.]+/[0-9]{1,3}$',
+  maxLength: 64,
+  'x-kubernetes-validations': [{ rule: 'isCIDR(self)', messageExpression: "'invalid CIDR \"' + self + '\"'" }],
+});
 
 const Bot = Type.Object(
   {
@@ -155,8 +183,9 @@ const Bot = Type.Object(
     ...strict,
     'x-kubernetes-validations': [
       {
-        rule: '!has(self.denyScore) || !has(self.challengeScore) || self.challengeScore <= self.denyScore',
-        message: 'challengeScore must not exceed denyScore',
+        rule: '(has(self.challengeScore) ? self.challengeScore : 50) <= (has(self.denyScore) ? self.denyScore : 80)',
+        message: BOT_SCORES_ORDER,
+        fieldPath: '.challengeScore',
       },
     ],
   },
@@ -191,7 +220,7 @@ export const PolicySpecSchema = Type.Object(
     ),
     identity: Type.Optional(Identity),
     authentication: Type.Optional(Authentication),
-    rules: Type.Optional(Type.Array(Rule, { maxItems: 1024 })),
+    rules: Type.Optional(Type.Array(Rule, { maxItems: 256 })),
     rateLimits: Type.Optional(
       Type.Array(RateLimit, {
         maxItems: 64,
@@ -203,7 +232,21 @@ export const PolicySpecSchema = Type.Object(
     bot: Type.Optional(Bot),
     workloadSelector: Type.Optional(WorkloadSelector),
   },
-  strict,
+  {
+    ...strict,
+    'x-kubernetes-validations': [
+      {
+        rule: "!has(self.rules) || !self.rules.exists(r, has(r.claims)) || (has(self.authentication) && has(self.authentication.jwt))",
+        message: CLAIMS_NEED_JWT,
+        fieldPath: '.rules',
+      },
+      {
+        rule: "!has(self.rateLimits) || !self.rateLimits.exists(l, l.key.exists(k, k.startsWith('claim:'))) || (has(self.authentication) && has(self.authentication.jwt))",
+        message: CLAIM_KEY_NEEDS_JWT,
+        fieldPath: '.rateLimits',
+      },
+    ],
+  },
 );
 
 /** metav1.Condition as the operator writes it. */
@@ -219,6 +262,8 @@ export const ConditionSchema = Type.Object({
 /** The `status` subresource. */
 export const PolicyStatusSchema = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
+  enforcedGeneration: Type.Optional(Type.Integer({ description: 'Generation the authz-servers are given: the current one, or the last accepted one while the current is refused.' })),
+  enforcingReplicas: Type.Optional(Type.String({ description: 'authz-server replicas enforcing that generation / replicas connected, e.g. "2/2".' })),
   snapshotVersion: Type.Optional(Type.String()),
   conditions: Type.Optional(
     Type.Array(ConditionSchema, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
@@ -263,7 +308,12 @@ export const PRINTER_COLUMNS = [
   { name: 'Hosts', type: 'string', jsonPath: '.spec.hosts' },
   { name: 'Mode', type: 'string', jsonPath: '.spec.mode' },
   { name: 'Accepted', type: 'string', jsonPath: '.status.conditions[?(@.type=="Accepted")].status' },
+  { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Accepted")].reason', priority: 1 },
   { name: 'Enforced', type: 'string', jsonPath: '.status.conditions[?(@.type=="Enforced")].status' },
+  { name: 'Replicas', type: 'string', jsonPath: '.status.enforcingReplicas', description: 'authz-server replicas enforcing the generation in force / connected' },
+  { name: 'Generation', type: 'integer', jsonPath: '.metadata.generation' },
+  { name: 'Observed', type: 'integer', jsonPath: '.status.observedGeneration', description: 'Generation the status describes; behind Generation = status is stale' },
+  { name: 'In-Force', type: 'integer', jsonPath: '.status.enforcedGeneration', description: 'Generation enforced (behind Generation = a refused edit)' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ] as const;
 

@@ -21,11 +21,14 @@ export function toSecretInput(obj: Record<string, unknown>): SecretInput | null 
     if (typeof v === 'string') data[k] = Buffer.from(v, 'base64').toString('utf8');
   }
   for (const [k, v] of Object.entries(record(obj['stringData']))) if (typeof v === 'string') data[k] = v;
+  const created = meta['creationTimestamp'];
+  const createdAt = created instanceof Date ? created.toISOString() : typeof created === 'string' ? created : undefined;
   return {
     namespace: typeof meta['namespace'] === 'string' ? meta['namespace'] : DEFAULT_NAMESPACE,
     name: meta['name'],
     labels,
     data,
+    ...(createdAt ? { createdAt } : {}),
   };
 }
 

@@ -46,6 +46,8 @@ export interface CompiledRateLimit {
   requests: number;
   periodMs: number;
   burst: number;
+  /** Set when requests lacking a key part are not limited by this limit (absent: they share one bucket). */
+  skipWhenKeyPartMissing?: true;
 }
 
 /** Where the session id of a request is read from. */
@@ -98,7 +100,7 @@ export interface Snapshot {
 }
 
 /** Why a policy is not (fully) accepted. */
-export type ViolationReason = 'InvalidSpec' | 'Conflict' | 'SecretNotFound';
+export type ViolationReason = 'InvalidSpec' | 'Conflict' | 'SecretRejected' | 'SecretNotFound';
 
 /** A problem with one policy found by the compiler. */
 export interface Violation {
@@ -108,4 +110,6 @@ export interface Violation {
   message: string;
   /** true when the policy is still part of the snapshot (e.g. SecretNotFound keeps inline keys active). */
   included: boolean;
+  /** Set when the current generation is refused and this earlier, accepted generation is enforced instead. */
+  enforcedGeneration?: number;
 }

@@ -28,6 +28,13 @@ describe('document validation', () => {
     expect(errorsOf('{ hosts: [a.local], mode: Block }')).toEqual(['spec.mode: must be one of "Enforce", "Monitor"']);
   });
 
+  it('reads YAML 1.1 as kubectl does: an unquoted Off is refused with a hint, a quoted one passes', () => {
+    expect(errorsOf('{ hosts: [a.local], bot: { mode: Off } }')).toEqual([
+      'spec.bot.mode: must be one of "Enforce", "Monitor", "Off" (got false: YAML 1.1, as kubectl reads it, turns an unquoted Off, On, Yes or No into a boolean; quote it)',
+    ]);
+    expect(errorsOf('{ hosts: [a.local], bot: { mode: "Off" } }')).toEqual([]);
+  });
+
   it('rejects plaintext-looking API keys', () => {
     const errs = errorsOf('{ hosts: [a.local], authentication: { apiKeys: { keys: [{ consumer: c, sha256: secret123 }] } } }');
     expect(errs[0]).toMatch(/^spec\.authentication\.apiKeys\.keys\[0\]\.sha256: "secret123" does not match/);

@@ -1,21 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, parseDuration } from './config.ts';
+import { ConfigError, FLAGS, USAGE, parseConfig } from './config.ts';
 
 describe('operator config', () => {
   it('has production defaults', () => {
-    const c = parseConfig([], { POD_NAME: 'palisade-operator-7d9f', POD_NAMESPACE: 'palisade' });
+    const c = parseConfig([], { POD_NAME: 'palisade-operator-7d9f', POD_NAMESPACE: 'palisade-system' });
     expect(c).toMatchObject({
       kubeconfig: null,
       watchNamespace: null,
-      namespace: 'palisade',
+      namespace: 'palisade-system',
       identity: 'palisade-operator-7d9f',
       grpcPort: 9002,
       httpPort: 8080,
       leaderElect: true,
       leaseName: 'palisade-operator',
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
+      leaseDurationMs: 8_000,
+      renewDeadlineMs: 5_000,
+      retryPeriodMs: 1_000,
       snapshotConfigMap: 'palisade-snapshot',
       apiKeyLabel: 'palisade.dev/api-key',
     });
@@ -37,12 +37,12 @@ describe('operator config', () => {
     expect(() => parseConfig(['--bogus'], {})).toThrow(ConfigError);
   });
 
-  it('parses durations', () => {
-    expect(parseDuration('x', '250ms', 0)).toBe(250);
-    expect(parseDuration('x', '1.5s', 0)).toBe(1500);
-    expect(parseDuration('x', '2m', 0)).toBe(120_000);
-    expect(parseDuration('x', '40', 0)).toBe(40);
-    expect(parseDuration('x', undefined, 7)).toBe(7);
-    expect(() => parseDuration('--x', '1h', 0)).toThrow(/--x must be a duration/);
+  it('lists every flag in --help with its environment variable', () => {
+    for (const f of FLAGS) {
+      expect(USAGE).toContain(`--${f.name} `);
+      expect(USAGE).toContain(`env ${f.env}`);
+    }
+    expect(parseConfig([], { PALISADE_HOST: '127.0.0.1', POD_NAME: 'x' }).host).toBe('127.0.0.1');
+    expect(() => parseConfig(['--help'], {})).toThrow(/^help$/);
   });
 });

@@ -12,15 +12,18 @@ import { createHttpServer } from '../../lib/process/http-server.ts';
 import { GROUP, PLURAL, VERSION } from '../../lib/policy/schema.ts';
 import type { OperatorConfig } from './config.ts';
 import { CONFIGMAP_KEY, Controller, SNAPSHOT_KEY, type PolicyObject } from './controller.ts';
-import { REPORT_LABEL, ReportWriter, VersionHistory, mergeReplicas, parseReport, type DistributionReport } from './distribution.ts';
+import { REPORT_LABEL, ReportWriter, mergeReplicas, parseReport, type DistributionReport } from './distribution.ts';
 import { EventRecorder } from './events.ts';
-import { MERGE_PATCH, FIELD_MANAGER, ResilientInformer, apiErrorCode, describeApiError, kubeClients, loadKubeConfig, type KubeClients } from './kube.ts';
+import { ResilientInformer, describeApiError, kubeClients, loadKubeConfig, type KubeClients } from './kube.ts';
 import { LeaderElector } from './leader-election.ts';
 import { createOperatorMetrics } from './metrics.ts';
 import { SnapshotServer } from './snapshot-server.ts';
 import { serverCredentials } from '../../lib/process/tls.ts';
 import { IstioSync, type PolicyLike } from './istio.ts';
-import { SnapshotTooLargeError, writeSnapshotConfigMap } from './snapshot-configmap.ts';
+import { SnapshotConfigMapWriter } from './snapshot-configmap.ts';
+import { SnapshotPublisher } from './publisher.ts';
+import { AcceptedStore } from './accepted-store.ts';
+import { StatusWriter } from './status-writer.ts';
 import type { ReplicaState } from './status.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -62,7 +65,6 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
     onError: (key, err, failures, retryInMs) => log.warn({ key, err: describeApiError(err), failures, retryInMs }, 'reconcile failed; retrying'),
   });
   const metrics = createOperatorMetrics(registry, () => queue.length);
-  const history = new VersionHistory();
   let leader = !config.leaderElect;
   let graceUntil = 0;
   let stopped = false;
@@ -85,6 +87,8 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
     },
     onAck: (result) => metrics.acks.inc({ result }),
   });
+  const publisher = new SnapshotPublisher(server, metrics);
+  const acceptedStore = new AcceptedStore({ core, name: config.acceptedConfigMap, namespace: config.namespace, logger: log });
   reportWriter = new ReportWriter({ core, namespace: config.namespace, identity: config.identity, intervalMs: config.reportIntervalMs, source: () => server.replicas(), logger: log });
 
   // informers (they only enqueue keys)
@@ -149,43 +153,12 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
       get: (name, namespace) => policies.get(name, namespace) as unknown as PolicyObject | undefined,
     },
     secrets,
-    publish: (snapshot) => {
-      server.publish(snapshot);
-      history.record(snapshot);
-      metrics.snapshotsPublished.inc();
-      metrics.snapshotInfo.reset();
-      metrics.snapshotInfo.set({ version: snapshot.version }, 1);
-      metrics.snapshotPolicies.set(snapshot.policies.length);
-      metrics.snapshotBytes.set(server.currentBytes);
-    },
-    lookup: history.lookup,
+    publisher,
     replicas,
-    writeStatus: async (target, status) => {
-      try {
-        await custom.patchNamespacedCustomObjectStatus(
-          { group: GROUP, version: VERSION, plural: PLURAL, namespace: target.namespace, name: target.name, body: { status }, fieldManager: FIELD_MANAGER },
-          MERGE_PATCH,
-        );
-        return 'ok';
-      } catch (err) {
-        if (apiErrorCode(err) === 404) return 'gone';
-        throw err;
-      }
-    },
-    writeConfigMap: async (snapshot) => {
-      if (!config.snapshotConfigMap) return;
-      try {
-        await writeSnapshotConfigMap(core, config.snapshotConfigMap, config.namespace, snapshot, config.gzipAboveBytes);
-        log.info({ configMap: `${config.namespace}/${config.snapshotConfigMap}`, version: snapshot.version }, 'snapshot ConfigMap updated');
-      } catch (err) {
-        if (err instanceof SnapshotTooLargeError) {
-          log.error({ err: err.message }, 'snapshot ConfigMap not updated; authz-servers restarted without an operator will use an older snapshot');
-          return;
-        }
-        throw err;
-      }
-    },
-    recordEvent: (target, ev) => events.record(target, ev),
+    statusWriter: new StatusWriter(custom),
+    acceptedStore,
+    configMapWriter: new SnapshotConfigMapWriter({ core, name: config.snapshotConfigMap, namespace: config.namespace, gzipAboveBytes: config.gzipAboveBytes, logger: log }),
+    events,
     enqueue: (key) => queue.add(key),
     isLeader: () => leader,
     enforcedGraceUntil: () => graceUntil,
@@ -243,6 +216,8 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
   // Informers first; the queue starts once the caches hold a full list, so the first snapshot is never partial.
   const readyPromise = (async () => {
     await Promise.all([policies.start(), secrets.start(), reportInformer.start()]);
+    // before the first compile: a policy refused right now still has its last accepted generation to fall back on
+    controller.seedAccepted(await acceptedStore.load());
     if (stopped) return;
     synced = true;
     queue.add(SNAPSHOT_KEY);

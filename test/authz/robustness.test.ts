@@ -117,6 +117,8 @@ describe('bad input never crashes the server and gets a clear deny', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/palisade_decisions_total\{policy="shop\/open",verdict="allow",reason="none"\} [1-9]/);
     expect(metrics).toMatch(/palisade_decisions_total\{policy="",verdict="deny",reason="no-policy"\} [1-9]/);
+    // labelled by host, with a bounded label set: hosts never configured read "other"
+    expect(metrics).toMatch(/palisade_no_policy_denials_total\{host="other"\} [1-9]/);
     expect(metrics).toContain('palisade_decision_duration_seconds_bucket');
     expect(metrics).toMatch(/palisade_snapshot_info\{version="sha256:[0-9a-f]+"\} 1/);
     expect(metrics).toMatch(/palisade_snapshot_age_seconds \d/);
@@ -205,5 +207,27 @@ describe('the real process', () => {
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(2);
     expect(stderr).toContain('--grpc-port must be an integer');
+  });
+});
+
+describe('without any snapshot', () => {
+  it('answers 503 unavailable (an outage of Palisade), not 403 no-policy, and is not ready', async () => {
+    const log = captureLogger();
+    // an operator address nobody listens on, and no snapshot file: nothing to enforce yet
+    const server = await startTestServer(['--operator', `127.0.0.1:${await freePort()}`], log.logger);
+    const client = authzClient(server.grpcPort);
+    try {
+      const res = await client.check(envoyRequest({ host: 'orders.shop.svc.cluster.local' }));
+      expect(res.status.code).toBe(14);
+      expect(res.denied_response?.status?.code).toBe(503);
+      expect(headerOf(res.denied_response?.headers, 'x-palisade-reason')).toBe('unavailable');
+      expect((await fetch(`http://127.0.0.1:${server.httpPort}/readyz`)).status).toBe(503);
+      const metrics = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
+      expect(metrics).toMatch(/palisade_decisions_total\{policy="",verdict="deny",reason="unavailable"\} 1/);
+      expect(metrics).not.toContain('palisade_no_policy_denials_total{');
+    } finally {
+      client.close();
+      await server.stop();
+    }
   });
 });

@@ -16,13 +16,12 @@ import { captureLogger, startTestServer } from '../support/policies.ts';
 import {
   apply,
   condition,
-  createNamespace,
   eventsFor,
   getJson,
   getPolicy,
-  installCrd,
   kubectlOk,
   policy,
+  startOperatorWithAuthz,
   startTestOperator,
   waitForCondition,
 } from '../support/kube.ts';
@@ -75,14 +74,8 @@ describe('operator on a real API server', () => {
   }
 
   beforeAll(async () => {
-    await installCrd(KC);
-    opNs = await createNamespace(KC, 'pal-op');
-    appNs = await createNamespace(KC, 'pal-app');
     dir = await mkdtemp(join(tmpdir(), 'palisade-k8s-'));
-    operator = await startTestOperator({ kubeconfig: KC, namespace: opNs, watchNamespace: appNs, logger: log.logger });
-    authz = await startTestServer(['--operator', `127.0.0.1:${operator.grpcPort}`], log.logger);
-    client = authzClient(authz.grpcPort);
-    await waitFor('authz-server connected', () => operator.replicas().length, (n) => n === 1);
+    ({ opNs, appNs, operator, authz, client } = await startOperatorWithAuthz(KC, 'pal-app', log.logger));
   });
 
   afterAll(async () => {
@@ -153,17 +146,20 @@ describe('operator on a real API server', () => {
     expect(again.status).toEqual(after.status);
   });
 
-  it('marks a spec the compiler refuses as Accepted=False InvalidSpec (with the field), and recovers', async () => {
+  it('marks a new spec the compiler refuses as Accepted=False InvalidSpec (with the field), and recovers', async () => {
+    // admitted by the CRD (no CEL rule can compare list items at this size), refused by the compiler
     const host = 'invalid.example.com';
-    await apply(KC, [policy('broken', appNs, { hosts: [host], bot: { mode: 'Enforce', allow: { cidrs: ['300.1.2.3/8'] } } })]);
+    const keys = (second: string) => [{ consumer: 'a', sha256: 'a'.repeat(64) }, { consumer: second, sha256: 'a'.repeat(64) }];
+    await apply(KC, [policy('broken', appNs, { hosts: [host], authentication: { apiKeys: { keys: keys('b') } } })]);
     const p = await waitForCondition(KC, appNs, 'broken', 'Accepted', 'False', 'InvalidSpec');
-    expect(condition(p, 'Accepted')?.message).toContain('spec.bot.allow.cidrs[0]: invalid CIDR "300.1.2.3/8"');
+    expect(condition(p, 'Accepted')?.message).toContain('spec.authentication.apiKeys.keys[1]: one key is claimed by consumers "a" and "b"');
     expect(condition(p, 'Enforced')).toMatchObject({ status: 'False', reason: 'NotAccepted' });
+    // never accepted, so nothing to fall back on: its host answers no-policy (fail closed)
     expect(await verdictOf(client, { host })).toBe('no-policy');
     const { value: events } = await waitFor('InvalidSpec event', () => eventsFor(KC, appNs, 'broken'), (es) => es.some((e) => e.reason === 'InvalidSpec'));
-    expect(events.find((e) => e.reason === 'InvalidSpec')).toMatchObject({ type: 'Warning', note: expect.stringContaining('invalid CIDR') });
+    expect(events.find((e) => e.reason === 'InvalidSpec')).toMatchObject({ type: 'Warning', note: expect.stringContaining('one key is claimed') });
 
-    await applyAndWait('fix invalid spec', [policy('broken', appNs, { hosts: [host], bot: { mode: 'Enforce', allow: { cidrs: ['10.0.0.0/8'] } } })], () => verdictOf(client, { host }), 'allow');
+    await applyAndWait('fix invalid spec', [policy('broken', appNs, { hosts: [host], authentication: { apiKeys: { keys: keys('a') } } })], () => verdictOf(client, { host }), 'allow');
     await waitForCondition(KC, appNs, 'broken', 'Accepted', 'True', 'Compiled');
     await waitForCondition(KC, appNs, 'broken', 'Enforced', 'True', 'Acknowledged');
   });
@@ -177,7 +173,7 @@ describe('operator on a real API server', () => {
     await waitFor('the next second', () => Date.now(), (now) => now >= created + 1000, 3_000);
     await apply(KC, [policy('newer', appNs, { hosts: [shared, 'newer-only.example.com'] })]);
     const newer = await waitForCondition(KC, appNs, 'newer', 'Accepted', 'False', 'Conflict');
-    expect(condition(newer, 'Accepted')?.message).toContain(`already claimed by older policy ${appNs}/older`);
+    expect(condition(newer, 'Accepted')?.message).toContain(`are owned by ${appNs}/older (Enforce), which keeps them`);
     expect(condition(await getPolicy(KC, appNs, 'older'), 'Accepted')?.status).toBe('True');
     expect(await verdictOf(client, { host: shared, method: 'POST' })).toBe('access');
     expect(await verdictOf(client, { host: 'newer-only.example.com' })).toBe('no-policy');

@@ -2,8 +2,8 @@
  * Configuration of the authz-server, parsed once at start from flags and environment. This is the only module
  * that reads `process.env`; everything else receives an AuthzConfig.
  */
-import { parseArgs } from 'node:util';
-import { ConfigError, int } from '../../../lib/process/config-values.ts';
+import { ConfigError } from '../../../lib/process/config-values.ts';
+import { parseFlags, usage, type FlagSpec } from '../../../lib/process/flags.ts';
 import { DEFAULT_TLS_REFRESH_MS, type ClientTlsFiles, type ServerTlsFiles } from '../../../lib/process/tls.ts';
 
 export { ConfigError };
@@ -39,6 +39,8 @@ export interface AuthzConfig {
   reloadDebounceMs: number;
   /** TLS on the gRPC port (null = plaintext, e.g. under an Istio sidecar). */
   tls: ServerTlsFiles | null;
+  /** Cap of the reconnect backoff towards the operator. */
+  operatorReconnectMaxMs: number;
   /** TLS towards the operator (null = plaintext); presents `tls`'s certificate as client certificate. */
   operatorTls: ClientTlsFiles | null;
   /** How often TLS files are re-read (renewed certificates are served without a restart). */
@@ -48,108 +50,71 @@ export interface AuthzConfig {
   checkTransport: CheckTransport;
 }
 
-/** Help text for --help and config errors. */
-export const USAGE = `Usage: authz-server [options]
-  --policies <file|dir>     ApiProtectionPolicy YAML (repeatable; hot reload)   env PALISADE_POLICIES (comma-separated)
-  --redis <url>             shared counter store, e.g. redis://redis:6379         env PALISADE_REDIS_URL
-  --redis-cluster <nodes>   Redis Cluster seeds host:port,host:port               env PALISADE_REDIS_CLUSTER
-  --operator <host:port>    receive snapshots from the operator                   env PALISADE_OPERATOR
-  --snapshot-file <path>    last known snapshot to start from                     env PALISADE_SNAPSHOT_FILE
-  --host <addr>             listen address (default 0.0.0.0)                      env PALISADE_HOST
-  --grpc-port <n>           ext_authz + access log gRPC port (default 9001)       env PALISADE_GRPC_PORT
-  --http-port <n>           /metrics /healthz /readyz (default 9090)              env PALISADE_HTTP_PORT
-  --store-timeout-ms <n>    max wait on the store per Check (default 50)          env PALISADE_STORE_TIMEOUT_MS
-  --log-level <level>       pino level (default info)                             env PALISADE_LOG_LEVEL
-  --decision-log <mode>     all | deny | off (default all)                        env PALISADE_DECISION_LOG
-  --max-header-bytes <n>    refuse larger header sets (default 98304)             env PALISADE_MAX_HEADER_BYTES
-  --shutdown-grace-ms <n>   drain time on SIGTERM (default 10000)                 env PALISADE_SHUTDOWN_GRACE_MS
-  --tls-cert <file>         serve gRPC over TLS with this certificate (PEM)       env PALISADE_TLS_CERT
-  --tls-key <file>          ... and this private key (PEM)                        env PALISADE_TLS_KEY
-  --tls-client-ca <file>    require client certificates signed by this CA (mTLS)  env PALISADE_TLS_CLIENT_CA
-  --operator-ca <file>      connect to the operator over TLS, verified with this CA  env PALISADE_OPERATOR_CA
-  --workers <n>             worker processes sharing the ports (node:cluster;     env PALISADE_WORKERS
-                            default 1); counters need --redis to be shared
-  --check-transport <t>     http2 (default: Check served off the HTTP/2 stream)   env PALISADE_CHECK_TRANSPORT
-                            or grpc-js (its generic call path; slower fallback)
-`;
+/** Every authz-server flag: parseArgs options, `--help` and the README's table come from here. */
+export const FLAGS = [
+  { name: 'policies', type: 'list', default: [], env: 'PALISADE_POLICIES', arg: '<file|dir>', group: 'Policies', defaultText: '', help: 'standalone mode: ApiProtectionPolicy YAML files or directories (repeatable or comma-separated); hot reload, a bad file keeps the last good snapshot; SIGHUP reloads' },
+  { name: 'operator', type: 'string', default: null, env: 'PALISADE_OPERATOR', arg: '<host:port>', group: 'Policies', help: "in-cluster mode: receive snapshots from the operator's stream" },
+  { name: 'operator-reconnect-max', type: 'duration', default: 5_000, env: 'PALISADE_OPERATOR_RECONNECT_MAX', min: 250, max: 300_000, group: 'Policies', help: 'cap of the capped exponential backoff (250ms doubling, with jitter) between reconnects to the operator' },
+  { name: 'snapshot-file', type: 'string', default: null, env: 'PALISADE_SNAPSHOT_FILE', arg: '<path>', group: 'Policies', help: 'last known snapshot to start from while the operator is away' },
+  { name: 'redis', type: 'string', default: null, env: 'PALISADE_REDIS_URL', arg: '<url>', group: 'Counter store', defaultText: 'in-memory', help: 'shared counter store, e.g. redis://redis:6379' },
+  { name: 'redis-cluster', type: 'list', default: null, env: 'PALISADE_REDIS_CLUSTER', arg: '<h:p,...>', group: 'Counter store', help: 'Redis Cluster seed nodes (instead of --redis)' },
+  { name: 'store-timeout-ms', type: 'int', default: 50, env: 'PALISADE_STORE_TIMEOUT_MS', min: 1, max: 60_000, group: 'Counter store', help: 'the longest a Check waits on the store before the failurePolicy applies' },
+  { name: 'host', type: 'string', default: '0.0.0.0', env: 'PALISADE_HOST', arg: '<addr>', group: 'Serving', help: 'listen address of both ports' },
+  { name: 'grpc-port', type: 'int', default: 9001, env: 'PALISADE_GRPC_PORT', min: 0, max: 65535, group: 'Serving', help: 'ext_authz, access log and health gRPC port' },
+  { name: 'http-port', type: 'int', default: 9090, env: 'PALISADE_HTTP_PORT', min: 0, max: 65535, group: 'Serving', help: '/metrics /healthz /readyz /inventory' },
+  { name: 'max-header-bytes', type: 'int', default: 96 * 1024, env: 'PALISADE_MAX_HEADER_BYTES', min: 1024, max: 16 * 1024 * 1024, group: 'Serving', help: 'larger header sets are refused (`inspection`)' },
+  { name: 'shutdown-grace-ms', type: 'int', default: 10_000, env: 'PALISADE_SHUTDOWN_GRACE_MS', min: 0, max: 600_000, group: 'Serving', help: 'SIGTERM drains in-flight Checks this long' },
+  { name: 'workers', type: 'int', default: 1, env: 'PALISADE_WORKERS', min: 1, max: 64, group: 'Serving', help: 'node:cluster worker processes sharing the gRPC and HTTP ports; rate-limit counters are shared only with --redis; /metrics answers for one worker' },
+  { name: 'check-transport', type: 'string', default: 'http2', env: 'PALISADE_CHECK_TRANSPORT', choices: ['http2', 'grpc-js'], group: 'Serving', help: "how Check is served: straight off the HTTP/2 stream, or through grpc-js's generic call path (slower; a fallback). Health and the access log service are grpc-js either way" },
+  { name: 'tls-cert', type: 'string', default: null, env: 'PALISADE_TLS_CERT', arg: '<file>', group: 'TLS', defaultText: 'plaintext', help: 'serve gRPC over TLS with this certificate (PEM); files re-read every minute, so renewals need no restart' },
+  { name: 'tls-key', type: 'string', default: null, env: 'PALISADE_TLS_KEY', arg: '<file>', group: 'TLS', help: 'private key of --tls-cert (PEM)' },
+  { name: 'tls-client-ca', type: 'string', default: null, env: 'PALISADE_TLS_CLIENT_CA', arg: '<file>', group: 'TLS', help: 'require client certificates signed by this CA (mTLS)' },
+  { name: 'operator-ca', type: 'string', default: null, env: 'PALISADE_OPERATOR_CA', arg: '<file>', group: 'TLS', defaultText: 'plaintext', help: 'connect to the operator over TLS, verified with this CA; presents --tls-cert as client certificate' },
+  { name: 'log-level', type: 'string', default: 'info', env: 'PALISADE_LOG_LEVEL', arg: '<level>', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], group: 'Logging', help: 'pino log level' },
+  { name: 'decision-log', type: 'string', default: 'all', env: 'PALISADE_DECISION_LOG', choices: ['all', 'deny', 'off'], group: 'Logging', help: 'one JSON line per decision: every decision, denials only, or none' },
+] as const satisfies readonly FlagSpec[];
+
+/** The `--help` text. */
+export const USAGE = usage('authz-server', FLAGS);
 
 /** Parses argv (without node and script) and an environment. Throws ConfigError with a clear message. */
 export function parseConfig(argv: string[], env: Record<string, string | undefined> = process.env): AuthzConfig {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        policies: { type: 'string', multiple: true },
-        redis: { type: 'string' },
-        'redis-cluster': { type: 'string' },
-        operator: { type: 'string' },
-        'snapshot-file': { type: 'string' },
-        host: { type: 'string' },
-        'grpc-port': { type: 'string' },
-        'http-port': { type: 'string' },
-        'store-timeout-ms': { type: 'string' },
-        'log-level': { type: 'string' },
-        'decision-log': { type: 'string' },
-        'max-header-bytes': { type: 'string' },
-        'shutdown-grace-ms': { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'tls-client-ca': { type: 'string' },
-        'operator-ca': { type: 'string' },
-        workers: { type: 'string' },
-        'check-transport': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    throw new ConfigError((err as Error).message);
-  }
-  if (values.help) throw new ConfigError('help');
-  const policies = values.policies ?? (env['PALISADE_POLICIES'] ? env['PALISADE_POLICIES'].split(',').filter(Boolean) : []);
-  const operator = values.operator ?? env['PALISADE_OPERATOR'] ?? null;
-  const clusterRaw = values['redis-cluster'] ?? env['PALISADE_REDIS_CLUSTER'];
-  const decisionLog = values['decision-log'] ?? env['PALISADE_DECISION_LOG'] ?? 'all';
-  if (decisionLog !== 'all' && decisionLog !== 'deny' && decisionLog !== 'off') {
-    throw new ConfigError(`--decision-log must be all, deny or off, got ${JSON.stringify(decisionLog)}`);
-  }
-  const checkTransport = values['check-transport'] ?? env['PALISADE_CHECK_TRANSPORT'] ?? 'http2';
-  if (checkTransport !== 'http2' && checkTransport !== 'grpc-js') {
-    throw new ConfigError(`--check-transport must be http2 or grpc-js, got ${JSON.stringify(checkTransport)}`);
-  }
-  const snapshotFile = values['snapshot-file'] ?? env['PALISADE_SNAPSHOT_FILE'] ?? null;
+  const v = parseFlags(FLAGS, argv, env);
+  const { policies, operator } = v;
+  const snapshotFile = v['snapshot-file'];
   if (policies.length === 0 && !operator && !snapshotFile) {
     throw new ConfigError('nothing to enforce: give --policies <file|dir>, --operator <addr> or --snapshot-file <path>');
   }
   if (policies.length > 0 && operator) throw new ConfigError('--policies and --operator are exclusive (standalone or in-cluster)');
-  const tlsCert = values['tls-cert'] ?? env['PALISADE_TLS_CERT'] ?? '';
-  const tlsKey = values['tls-key'] ?? env['PALISADE_TLS_KEY'] ?? '';
-  const clientCa = values['tls-client-ca'] ?? env['PALISADE_TLS_CLIENT_CA'] ?? '';
-  const operatorCa = values['operator-ca'] ?? env['PALISADE_OPERATOR_CA'] ?? '';
+  const tlsCert = v['tls-cert'] ?? '';
+  const tlsKey = v['tls-key'] ?? '';
+  const clientCa = v['tls-client-ca'] ?? '';
+  const operatorCa = v['operator-ca'] ?? '';
   if ((tlsCert === '') !== (tlsKey === '')) throw new ConfigError('--tls-cert and --tls-key go together');
   if (clientCa && !tlsCert) throw new ConfigError('--tls-client-ca needs --tls-cert and --tls-key (client certificates are only asked for over TLS)');
   if (operatorCa && !operator) throw new ConfigError('--operator-ca needs --operator');
+  const cluster = v['redis-cluster'];
   return {
     policies,
-    redisUrl: values.redis ?? env['PALISADE_REDIS_URL'] ?? null,
-    redisClusterNodes: clusterRaw ? clusterRaw.split(',').map((s) => s.trim()).filter(Boolean) : null,
+    redisUrl: v.redis,
+    redisClusterNodes: cluster && cluster.length > 0 ? cluster : null,
     operator,
     snapshotFile,
-    host: values.host ?? env['PALISADE_HOST'] ?? '0.0.0.0',
-    grpcPort: int('--grpc-port', values['grpc-port'] ?? env['PALISADE_GRPC_PORT'], 9001, 0, 65535),
-    httpPort: int('--http-port', values['http-port'] ?? env['PALISADE_HTTP_PORT'], 9090, 0, 65535),
-    storeTimeoutMs: int('--store-timeout-ms', values['store-timeout-ms'] ?? env['PALISADE_STORE_TIMEOUT_MS'], 50, 1, 60_000),
-    logLevel: values['log-level'] ?? env['PALISADE_LOG_LEVEL'] ?? 'info',
-    decisionLog,
-    maxHeaderBytes: int('--max-header-bytes', values['max-header-bytes'] ?? env['PALISADE_MAX_HEADER_BYTES'], 96 * 1024, 1024, 16 * 1024 * 1024),
+    host: v.host,
+    grpcPort: v['grpc-port'],
+    httpPort: v['http-port'],
+    storeTimeoutMs: v['store-timeout-ms'],
+    logLevel: v['log-level'],
+    decisionLog: v['decision-log'] as DecisionLogMode,
+    maxHeaderBytes: v['max-header-bytes'],
     maxHeaderCount: 200,
-    shutdownGraceMs: int('--shutdown-grace-ms', values['shutdown-grace-ms'] ?? env['PALISADE_SHUTDOWN_GRACE_MS'], 10_000, 0, 600_000),
+    shutdownGraceMs: v['shutdown-grace-ms'],
     reloadDebounceMs: 200,
     tls: tlsCert ? { cert: tlsCert, key: tlsKey, clientCa: clientCa || null } : null,
+    operatorReconnectMaxMs: v['operator-reconnect-max'],
     operatorTls: operatorCa ? { ca: operatorCa, cert: tlsCert || null, key: tlsKey || null } : null,
     tlsRefreshMs: DEFAULT_TLS_REFRESH_MS,
-    workers: int('--workers', values.workers ?? env['PALISADE_WORKERS'], 1, 1, 64),
-    checkTransport,
+    workers: v.workers,
+    checkTransport: v['check-transport'] as CheckTransport,
   };
 }

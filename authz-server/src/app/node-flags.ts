@@ -5,3 +5,6 @@
  * 6000 rps, p99 12.6 ms -> 8.7-9.0 ms and peak RSS 338 -> 242-251 MiB with 8 MiB semi-spaces, same CPU.
  */
 export const AUTHZ_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+
+/** Environment the authz-server image sets (Dockerfile ENV; bench and soak start the server with it too). */
+export const AUTHZ_ENV: Readonly<Record<string, string>> = {};

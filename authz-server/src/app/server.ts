@@ -182,6 +182,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       podName: hostname(),
       registry,
       credentials: channelCredentials(config.operatorTls, config.tlsRefreshMs),
+      maxBackoffMs: config.operatorReconnectMaxMs,
       onApplied: () => {
         if (!draining) setServing(true);
       },

@@ -69,12 +69,17 @@ export async function check(deps: CheckServiceDeps, request: CheckRequest | null
   deps.metrics.inflight.inc();
   try {
     req = toRequestContext(request, deps.limits);
-    const outcome = await evaluateRequest(deps.holder.current(), req, deps.pipeline);
+    const runtime = deps.holder.current();
+    const outcome = await evaluateRequest(runtime, req, deps.pipeline);
     const response = toCheckResponse(outcome, req.requestId);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const verdict = verdictLabel(outcome);
     const reason = outcome.kind === 'deny' ? outcome.denial.reason : (outcome.wouldDeny?.reason ?? 'none');
     deps.metrics.decisions.inc({ policy: outcome.policy?.id ?? '', verdict, reason });
+    if (reason === 'no-policy') {
+      deps.metrics.noPolicyHosts.learn(runtime);
+      deps.metrics.noPolicyDenials.inc({ host: deps.metrics.noPolicyHosts.label(req.host) });
+    }
     deps.metrics.decisionSeconds.observe({ verdict }, seconds);
     recordDetail(deps.metrics, req, outcome);
     deps.decisionLog.write(req, outcome, seconds);

@@ -27,12 +27,25 @@ export const STAGES: readonly Stage[] = [requestSizeStage, identityStage, authen
 
 function noPolicy(runtime: Runtime | null, req: RequestContext): Outcome {
   const detail = req.malformed ? 'malformed CheckRequest' : req.host === '' ? 'request has no :authority' : `no policy for host ${req.host}`;
+  if (!runtime) {
+    // Nothing to judge by yet (no snapshot since start): that is an outage of Palisade, not a verdict on the request.
+    return {
+      kind: 'deny',
+      policy: null,
+      consumer: null,
+      principal: req.principal,
+      trace: [{ stage: 'policy', result: 'deny', detail: 'no snapshot loaded' }],
+      bot: null,
+      rateLimit: null,
+      denial: { reason: 'unavailable', detail: 'no policy snapshot loaded yet' },
+    };
+  }
   return {
     kind: 'deny',
     policy: null,
     consumer: null,
     principal: req.principal,
-    trace: [{ stage: 'policy', result: 'deny', detail: runtime ? `no policy for host "${req.host}"` : 'no snapshot loaded' }],
+    trace: [{ stage: 'policy', result: 'deny', detail: `no policy for host "${req.host}"` }],
     bot: null,
     rateLimit: null,
     denial: { reason: 'no-policy', detail },

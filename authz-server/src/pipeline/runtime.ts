@@ -35,6 +35,8 @@ export interface RuntimeRateLimit {
   requests: number;
   periodMs: number;
   burst: number;
+  /** Requests lacking a key part are not limited (else they share one bucket). */
+  skipWhenKeyPartMissing: boolean;
 }
 
 /** Everything one policy needs at request time. */
@@ -61,6 +63,8 @@ export interface Runtime {
   compiledAt: string;
   loadedAt: number;
   policies: Map<string, RuntimePolicy>;
+  /** The hosts the snapshot covers: exact ones and "*.suffix" wildcards. */
+  hosts: readonly string[];
   /** Finds the policy for a normalised host: exact first, then the longest wildcard suffix. */
   policyFor(host: string): RuntimePolicy | undefined;
 }
@@ -152,6 +156,7 @@ function runtimePolicy(p: CompiledPolicy, opts: RuntimeOptions): RuntimePolicy {
       requests: rl.requests,
       periodMs: rl.periodMs,
       burst: rl.burst,
+      skipWhenKeyPartMissing: rl.skipWhenKeyPartMissing === true,
     })),
     inspection: p.inspection,
     anyInspection: p.inspection.sqlInjection || p.inspection.xss || p.inspection.pathTraversal,
@@ -180,6 +185,7 @@ export function buildRuntime(snapshot: Snapshot, opts: RuntimeOptions = {}, now 
     compiledAt: snapshot.compiledAt,
     loadedAt: now,
     policies,
+    hosts: [...exact.keys(), ...wildcards.map(([suffix]) => `*${suffix}`)],
     policyFor(host: string): RuntimePolicy | undefined {
       const id = exact.get(host) ?? wildcards.find(([suffix]) => host.endsWith(suffix) && host.length > suffix.length)?.[1];
       return id === undefined ? undefined : policies.get(id);

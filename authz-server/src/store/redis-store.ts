@@ -11,6 +11,7 @@
  * isHealthy() is the connection state; the store logs one warn line when Redis goes down and one info line when it
  * is back, never one per request. Metrics go to the injected registry.
  */
+import { backoffDelay } from '../../../lib/process/backoff.ts';
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
@@ -46,10 +47,9 @@ export interface RedisCounterStoreOptions {
 
 type Reason = 'timeout' | 'connection' | 'script';
 
-/** Capped exponential backoff with jitter ("equal jitter": half fixed, half random). Exported for tests. */
-export function reconnectDelay(attempt: number, capMs = 2000, baseMs = 50): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 20));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+/** ioredis counts reconnect attempts from 1. */
+function reconnectDelay(times: number, capMs: number): number {
+  return backoffDelay(times - 1, { initialMs: 50, maxMs: capMs });
 }
 
 /** Flattens a batch into the script's KEYS and ARGV (layout documented in redis-batch.lua). */

@@ -6,10 +6,14 @@
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import { DistinctWindow } from './distinct-window.ts';
+import { HostLabels } from './host-labels.ts';
 
 /** Every metric the authz-server exports. */
 export interface AuthzMetrics {
   decisions: Counter<'policy' | 'verdict' | 'reason'>;
+  /** `no-policy` denials by host (label bounded by host-labels.ts). */
+  noPolicyDenials: Counter<'host'>;
+  noPolicyHosts: HostLabels;
   decisionSeconds: Histogram<'verdict'>;
   snapshotInfo: Gauge<'version'>;
   snapshotLoadedAt: Gauge;
@@ -61,6 +65,13 @@ export function createAuthzMetrics(registry: Registry, snapshotLoadedAtMs: () =>
       name: 'palisade_decisions_total',
       help: 'Check decisions by policy, verdict (allow, deny, monitor) and reason.',
       labelNames: ['policy', 'verdict', 'reason'],
+      registers,
+    }),
+    noPolicyHosts: new HostLabels(),
+    noPolicyDenials: new Counter({
+      name: 'palisade_no_policy_denials_total',
+      help: 'no-policy denials by host: hosts some snapshot covered keep their name (or their wildcard), other hosts read "other".',
+      labelNames: ['host'],
       registers,
     }),
     decisionSeconds: new Histogram({

@@ -65,7 +65,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   let holder: SnapshotHolder | undefined;
   const metrics = createAuthzMetrics(registry, () => holder?.current()?.loadedAt ?? null);
   holder = new SnapshotHolder(logger.child({ component: 'snapshot' }), metrics);
-  const store = overrides.store ?? createStore(config, logger.child({ component: 'store' }), registry);
+  const store = overrides.store ?? (await createStore(config, logger.child({ component: 'store' }), registry));
   const clock = overrides.clock ?? Date.now;
   const limiter = new RateLimiter({
     store,

@@ -25,12 +25,6 @@ const Status = { INTERNAL: 13, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNIM
 const DEADLINE = /(\d{1,8})\s*([HMSmun])/;
 const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 
-const RESPONSE_HEADERS = {
-  ':status': 200,
-  'content-type': 'application/grpc+proto',
-  'grpc-accept-encoding': 'identity,deflate,gzip',
-  'grpc-encoding': 'identity',
-} as const;
 const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': 'OK' } as const;
 const WAIT_FOR_TRAILERS = { waitForTrailers: true } as const;
 const END_STREAM = { endStream: true } as const;
@@ -59,6 +53,133 @@ function inflateMessage(encoding: string, bytes: Buffer, max: number): Promise<B
   });
 }
 
+/**
+ * The state of one Check call. Node keeps a finished HTTP/2 stream, and everything it references, alive until the
+ * next mark-compact (its native handle's weak reference holds it through young-generation GCs), so a call keeps
+ * its own state in this one small object, reached from shared listener functions, instead of a set of closures,
+ * and drops what it no longer needs as soon as it can.
+ */
+interface Call {
+  h: CheckStreamHandler<unknown, unknown>;
+  encoding: string;
+  settled: boolean;
+  timer: NodeJS.Timeout | undefined;
+  chunks: Buffer[];
+  received: number;
+}
+
+const CALL = Symbol('palisade.check-call');
+type CheckStream = ServerHttp2Stream & { [CALL]?: Call };
+
+/** Marks the call decided; true when the stream can still be answered. */
+function settle(stream: CheckStream, call: Call): boolean {
+  if (call.settled) return false;
+  call.settled = true;
+  clearTimeout(call.timer);
+  call.timer = undefined;
+  call.chunks = [];
+  return !stream.destroyed && !stream.closed;
+}
+
+/** A trailers-only gRPC error answer. */
+function status(stream: CheckStream, code: number, details: string): void {
+  const call = stream[CALL];
+  if (call && settle(stream, call)) stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-status': String(code), 'grpc-message': encodeURI(details) }, END_STREAM);
+}
+
+let headersSecond = -1;
+let responseHeaders: readonly string[] = [];
+
+/**
+ * The response headers as a raw array, shared by every call in the same second: node stores raw headers as given
+ * (an object would be copied and the copy kept per stream), and finds the date already there.
+ */
+function currentResponseHeaders(): string[] {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== headersSecond) {
+    headersSecond = second;
+    responseHeaders = Object.freeze([':status', '200', 'content-type', 'application/grpc+proto', 'grpc-accept-encoding', 'identity,deflate,gzip', 'grpc-encoding', 'identity', 'date', new Date(second * 1000).toUTCString()]);
+  }
+  return responseHeaders as string[];
+}
+
+function answer(stream: CheckStream, message: Buffer): void {
+  const call = stream[CALL] as Call;
+  const h = call.h;
+  void h.answer(h.decode(message)).then((res) => {
+    if (call.settled || stream.destroyed || stream.closed) return;
+    let body: Buffer;
+    try {
+      body = h.encode(res);
+    } catch {
+      status(stream, Status.INTERNAL, 'Error serializing response');
+      return;
+    }
+    settle(stream, call);
+    const frame = Buffer.allocUnsafe(body.length + 5);
+    frame[0] = 0;
+    frame.writeUInt32BE(body.length, 1);
+    body.copy(frame, 5);
+    // on, not once: each emits only once, and once() allocates a wrapper per call.
+    stream.on('wantTrailers', onWantTrailers);
+    stream.respond(currentResponseHeaders(), WAIT_FOR_TRAILERS);
+    stream.end(frame);
+  });
+}
+
+function onWantTrailers(this: CheckStream): void {
+  this.sendTrailers(OK_TRAILERS);
+}
+
+function onClose(this: CheckStream): void {
+  const call = this[CALL];
+  if (call) {
+    call.settled = true;
+    clearTimeout(call.timer);
+    call.timer = undefined;
+    call.chunks = [];
+  }
+}
+
+function onData(this: CheckStream, chunk: Buffer): void {
+  const call = this[CALL] as Call;
+  if (call.settled) return;
+  const first = call.received < 5;
+  call.chunks.push(chunk);
+  call.received += chunk.length;
+  if (first && call.received >= 5) {
+    const head = call.chunks.length === 1 ? chunk : Buffer.concat(call.chunks);
+    const size = head.readUInt32BE(1);
+    if (size > call.h.maxReceiveBytes) status(this, Status.RESOURCE_EXHAUSTED, `Received message larger than max (${size} vs ${call.h.maxReceiveBytes})`);
+  }
+}
+
+function onEnd(this: CheckStream): void {
+  const call = this[CALL] as Call;
+  if (call.settled) return;
+  const buf = call.chunks.length === 1 ? (call.chunks[0] as Buffer) : Buffer.concat(call.chunks);
+  call.chunks = [];
+  const size = buf.length >= 5 ? buf.readUInt32BE(1) : -1;
+  if (size < 0 || buf.length < 5 + size) {
+    status(this, Status.UNIMPLEMENTED, `Received no request message for server streaming method ${CHECK_PATH}`);
+    return;
+  }
+  if (buf.length > 5 + size) {
+    status(this, Status.UNIMPLEMENTED, `Received a second request message for server streaming method ${CHECK_PATH}`);
+    return;
+  }
+  const message = buf.subarray(5);
+  const encoding = buf[0] === 1 ? call.encoding : 'identity';
+  if (encoding === 'identity') answer(this, message);
+  else if (encoding !== 'gzip' && encoding !== 'deflate') status(this, Status.UNIMPLEMENTED, `Received message compressed with unsupported encoding "${encoding}"`);
+  else
+    inflateMessage(encoding, message, call.h.maxReceiveBytes).then(
+      (plain) => answer(this, plain),
+      (err: Error & { code: number }) => status(this, err.code, err.message),
+    );
+}
+
 /** Serves one Check stream. Exported for tests; routeCheckStreams wires it to the server. */
 export function serveCheckStream<Req, Res>(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, h: CheckStreamHandler<Req, Res>): void {
   // Errors on the stream (a reset, the session torn down) are followed by 'close', which is all that matters here.
@@ -68,89 +189,22 @@ export function serveCheckStream<Req, Res>(stream: ServerHttp2Stream, headers: I
     stream.respond({ ':status': 415 }, END_STREAM);
     return;
   }
-  /** Set once the call's outcome is decided (answer, error status, deadline) or the stream is gone. */
-  let settled = false;
-  let timer: NodeJS.Timeout | undefined;
-  const settle = (): boolean => {
-    if (settled) return false;
-    settled = true;
-    clearTimeout(timer);
-    return !stream.destroyed && !stream.closed;
-  };
-  const status = (code: number, details: string) => {
-    if (settle()) stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-status': String(code), 'grpc-message': encodeURI(details) }, END_STREAM);
-  };
-  const answer = (message: Buffer) => {
-    void h.answer(h.decode(message)).then((res) => {
-      if (settled || stream.destroyed || stream.closed) return;
-      let body: Buffer;
-      try {
-        body = h.encode(res);
-      } catch {
-        status(Status.INTERNAL, 'Error serializing response');
-        return;
-      }
-      settle();
-      const frame = Buffer.allocUnsafe(body.length + 5);
-      frame[0] = 0;
-      frame.writeUInt32BE(body.length, 1);
-      body.copy(frame, 5);
-      stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
-      stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
-      stream.end(frame);
-    });
-  };
-  stream.once('close', () => {
-    settled = true;
-    clearTimeout(timer);
-  });
+  const s = stream as CheckStream;
+  const call: Call = { h: h as CheckStreamHandler<unknown, unknown>, encoding: String(headers['grpc-encoding'] ?? 'identity'), settled: false, timer: undefined, chunks: [], received: 0 };
+  s[CALL] = call;
+  s.on('close', onClose);
   const timeout = headers['grpc-timeout'];
   if (typeof timeout === 'string') {
     const m = DEADLINE.exec(timeout);
     if (!m) {
-      process.nextTick(() => status(Status.INTERNAL, `Invalid grpc-timeout value "${timeout}"`));
+      process.nextTick(() => status(s, Status.INTERNAL, `Invalid grpc-timeout value "${timeout}"`));
       return;
     }
-    timer = setTimeout(() => status(Status.DEADLINE_EXCEEDED, 'Deadline exceeded'), (Number(m[1]) * (UNIT_MS[m[2] as string] as number)) | 0);
+    call.timer = setTimeout(status, (Number(m[1]) * (UNIT_MS[m[2] as string] as number)) | 0, s, Status.DEADLINE_EXCEEDED, 'Deadline exceeded');
   }
-
   // A Check is one small message, normally one DATA frame: kept as is, concatenated only when split.
-  let chunks: Buffer[] = [];
-  let received = 0;
-  let sizeChecked = false;
-  stream.on('data', (chunk: Buffer) => {
-    if (settled) return;
-    chunks.push(chunk);
-    received += chunk.length;
-    if (!sizeChecked && received >= 5) {
-      sizeChecked = true;
-      const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);
-      const size = head.readUInt32BE(1);
-      if (size > h.maxReceiveBytes) status(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${size} vs ${h.maxReceiveBytes})`);
-    }
-  });
-  stream.on('end', () => {
-    if (settled) return;
-    const buf = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-    chunks = [];
-    const size = buf.length >= 5 ? buf.readUInt32BE(1) : -1;
-    if (size < 0 || buf.length < 5 + size) {
-      status(Status.UNIMPLEMENTED, `Received no request message for server streaming method ${CHECK_PATH}`);
-      return;
-    }
-    if (buf.length > 5 + size) {
-      status(Status.UNIMPLEMENTED, `Received a second request message for server streaming method ${CHECK_PATH}`);
-      return;
-    }
-    const message = buf.subarray(5);
-    const encoding = buf[0] === 1 ? (headers['grpc-encoding'] ?? 'identity') : 'identity';
-    if (encoding === 'identity') answer(message);
-    else if (encoding !== 'gzip' && encoding !== 'deflate') status(Status.UNIMPLEMENTED, `Received message compressed with unsupported encoding "${String(encoding)}"`);
-    else
-      inflateMessage(encoding, message, h.maxReceiveBytes).then(answer, (err: Error & { code: number }) => {
-        status(err.code, err.message);
-      });
-  });
+  s.on('data', onData);
+  s.on('end', onEnd);
 }
 
 function noop(): void {}

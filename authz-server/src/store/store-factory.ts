@@ -5,7 +5,6 @@ import { redactUrl } from '../../../lib/process/logging.ts';
 import { CoalescingCounterStore } from './coalescing-store.ts';
 import type { CounterStore } from './counter-store.ts';
 import { MemoryCounterStore } from './memory-store.ts';
-import { RedisCounterStore } from './redis-store.ts';
 
 /** The store settings of the authz-server's configuration. */
 export interface StoreConfig {
@@ -14,8 +13,16 @@ export interface StoreConfig {
   storeTimeoutMs: number;
 }
 
-/** Creates the counter store the configuration names; Redis stores merge the store work of concurrent Checks. */
-export function createStore(config: StoreConfig, logger: Logger, registry: Registry): CounterStore {
+/**
+ * Creates the counter store the configuration names; Redis stores merge the store work of concurrent Checks. The
+ * Redis adapter (and ioredis) is loaded only when a Redis store is configured.
+ */
+export async function createStore(config: StoreConfig, logger: Logger, registry: Registry): Promise<CounterStore> {
+  if (!config.redisClusterNodes && !config.redisUrl) {
+    logger.info('counter store: in-memory (this process only; pass --redis to share limits between replicas)');
+    return new MemoryCounterStore();
+  }
+  const { RedisCounterStore } = await import('./redis-store.ts');
   if (config.redisClusterNodes) {
     logger.info({ nodes: config.redisClusterNodes }, 'counter store: Redis Cluster');
     const nodes = config.redisClusterNodes.map((n) => {
@@ -24,12 +31,9 @@ export function createStore(config: StoreConfig, logger: Logger, registry: Regis
     });
     return new CoalescingCounterStore(new RedisCounterStore({ url: '', cluster: { nodes }, timeoutMs: config.storeTimeoutMs, logger, registry }));
   }
-  if (config.redisUrl) {
-    logger.info({ url: redactUrl(config.redisUrl) }, 'counter store: Redis');
-    return new CoalescingCounterStore(new RedisCounterStore({ url: config.redisUrl, timeoutMs: config.storeTimeoutMs, logger, registry }));
-  }
-  logger.info('counter store: in-memory (this process only; pass --redis to share limits between replicas)');
-  return new MemoryCounterStore();
+  const url = config.redisUrl as string;
+  logger.info({ url: redactUrl(url) }, 'counter store: Redis');
+  return new CoalescingCounterStore(new RedisCounterStore({ url, timeoutMs: config.storeTimeoutMs, logger, registry }));
 }
 
 /**

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authzClient, envoyRequest, headerOf, spiffe, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, policyDoc, sha256, startTestServer, testIssuer, writePolicyDir, type TestIssuer } from '../support/policies.ts';
+import { DECISION_FLUSH_MS } from '../../authz-server/src/telemetry/decision-log.ts';
 import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 
 const FRONTEND = spiffe('shop', 'frontend');
@@ -243,8 +244,12 @@ describe('verdict table over gRPC', () => {
   });
 
   it('logs one JSON decision line per Check without credentials', async () => {
+    // Allow lines are held back for up to DECISION_FLUSH_MS: let the earlier tests' lines out first.
+    const settle = () => new Promise((r) => setTimeout(r, DECISION_FLUSH_MS + 50));
+    await settle();
     const before = log.lines.filter((l) => l['msg'] === 'decision').length;
     await client.check(ok({ path: '/orders/77?token=supersecret', requestId: 'log-check-1' }));
+    await settle();
     const lines = log.lines.filter((l) => l['msg'] === 'decision');
     expect(lines.length).toBe(before + 1);
     const line = lines.find((l) => l['requestId'] === 'log-check-1');

@@ -4,7 +4,7 @@ import { ConfigError, parseConfig } from './config.ts';
 describe('parseConfig', () => {
   it('defaults', () => {
     const c = parseConfig(['--policies', 'p'], {});
-    expect(c).toMatchObject({ policies: ['p'], redisUrl: null, grpcPort: 9001, httpPort: 9090, storeTimeoutMs: 50, decisionLog: 'all', checkTransport: 'http2' });
+    expect(c).toMatchObject({ policies: ['p'], redisUrl: null, grpcPort: 9001, httpPort: 9090, storeTimeoutMs: 50, decisionLog: 'deny', checkTransport: 'http2' });
   });
   it('flags win over environment, environment over defaults', () => {
     const env = { PALISADE_REDIS_URL: 'redis://env:6379', PALISADE_GRPC_PORT: '7000', PALISADE_POLICIES: 'a,b' };

@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../lib/process/logging.ts';
 import type { Outcome } from '../pipeline/outcome.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
-import { DecisionLog, decisionFields } from './decision-log.ts';
+import { DECISION_FLUSH_MS, DecisionLog, decisionFields } from './decision-log.ts';
 
 function capture(level = 'info') {
   const writes: string[] = [];
@@ -41,7 +41,7 @@ describe('DecisionLog', () => {
     expect(b['bot']).toEqual({ score: 40, verdict: 'allow', signals: [{ name: 'usage-ip', score: 40, detail: '900 req/min' }] });
   });
 
-  it('writes a deny at once (with the allows before it, in order), and batches allows until the end of the turn', async () => {
+  it('writes a deny at once (with the allows before it, in order), and holds allows back for at most DECISION_FLUSH_MS', async () => {
     const c = capture();
     const log = new DecisionLog(c.logger, 'all');
     log.write(req('a1'), allow, 0.001);
@@ -52,8 +52,9 @@ describe('DecisionLog', () => {
     expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'a2', 'd1']);
     log.write(req('a3'), allow, 0.001);
     log.write(req('a4'), allow, 0.001);
-    expect(c.writes).toHaveLength(1);
     await nextTurn();
+    expect(c.writes).toHaveLength(1);
+    await sleep(DECISION_FLUSH_MS + 20);
     expect(c.writes).toHaveLength(2);
     expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'a2', 'd1', 'a3', 'a4']);
     log.close();
@@ -79,7 +80,7 @@ describe('DecisionLog', () => {
     log.write(req('a1'), allow, 0.001);
     log.write(req('m1'), { ...allow, wouldDeny: { reason: 'rate-limit', detail: 'per-ip' } }, 0.001);
     log.write(req('d1'), deny, 0.001);
-    await nextTurn();
+    await sleep(DECISION_FLUSH_MS + 20);
     expect(c.lines().map((l) => [l['requestId'], l['verdict']])).toEqual([['d1', 'deny']]);
     log.close();
     for (const [mode, level] of [['off', 'info'], ['all', 'warn']] as const) {
@@ -87,7 +88,7 @@ describe('DecisionLog', () => {
       const l = new DecisionLog(quiet.logger, mode);
       l.write(req('x'), deny, 0.001);
       l.write(req('y'), allow, 0.001);
-      await nextTurn();
+      await sleep(DECISION_FLUSH_MS + 20);
       l.close();
       expect(quiet.writes).toEqual([]);
     }

@@ -51,7 +51,7 @@ describe('verdict table over gRPC', () => {
       policyDoc('closed', { hosts: ['closed.example.com'], failurePolicy: 'FailClosed', rateLimits: [{ name: 'any', key: ['clientIP'], requests: 100, period: '1s' }] }),
       policyDoc('open', { hosts: ['open.example.com'], failurePolicy: 'FailOpen', rateLimits: [{ name: 'any', key: ['clientIP'], requests: 1, period: '1m' }] }),
     ]);
-    server = await startTestServer(['--policies', policies.dir], log.logger);
+    server = await startTestServer(['--policies', policies.dir, '--decision-log', 'all'], log.logger);
     client = authzClient(server.grpcPort);
   });
 

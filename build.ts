@@ -66,6 +66,14 @@ export function build(targets: readonly BuildTarget[] = Object.keys(BUILD_TARGET
     done.add(file);
     if (!existsSync(file)) throw new Error(`build: ${relative(root, file)} is imported but does not exist`);
     const text = readFileSync(file, 'utf8');
+    if (!file.endsWith('.ts')) {
+      // A JavaScript module imported by the TypeScript ones (the challenge client): copied as it is, with its imports.
+      const copy = join(distDir(root), relative(root, file));
+      mkdirSync(dirname(copy), { recursive: true });
+      writeFileSync(copy, text);
+      queue.push(...relativeImports(file, text));
+      continue;
+    }
     const out = ts.transpileModule(text, { compilerOptions: options, fileName: file, reportDiagnostics: true });
     const problems = out.diagnostics ?? [];
     if (problems.length > 0) {
@@ -75,7 +83,7 @@ export function build(targets: readonly BuildTarget[] = Object.keys(BUILD_TARGET
     const target = join(distDir(root), relative(root, file).replace(/\.ts$/, '.js'));
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, out.outputText);
-    queue.push(...relativeImports(file, text).filter((f) => f.endsWith('.ts')));
+    queue.push(...relativeImports(file, text));
   }
   for (const asset of new Set(targets.flatMap((t) => BUILD_TARGETS[t].assets))) {
     const from = join(root, asset);

@@ -92,7 +92,7 @@ async function measure(
   const deps: PipelineDeps = { limiter: new RateLimiter({ store, fallback: new MemoryCounterStore() }), clock: Date.now };
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const feed = new BotFeed({ deferred, clock: Date.now, runtime: () => runtime });
-  const inventory = new ApiInventory({ deferred, clock: Date.now, runtime: () => runtime, registry: new Registry() });
+  const inventory = new ApiInventory({ deferred, store, clock: Date.now, runtime: () => runtime, registry: new Registry() });
   const warm = Math.min(2000, reqs.length / 5);
   const times: number[] = [];
   let before = 0;

@@ -2,13 +2,16 @@
  * The policy compiler: `(policies, secrets, now) -> { snapshot, violations }`. Pure and deterministic: no I/O,
  * no clock but `now`, input order does not matter, and the snapshot version is a hash of its content.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { canonicalJson } from './canonical-json.ts';
+import { OpenApiError, compileOpenApi, descriptionDigest, parseDescriptionText, type CompiledApi } from './openapi.ts';
 import { globToRegex, parseDurationMs, pathPatternToRegex } from './patterns.ts';
-import { BOT_SCORES_ORDER, CLAIMS_NEED_JWT, CLAIM_KEY_NEEDS_JWT, type PolicyDocument, type PolicySpec } from './schema.ts';
+import { BOT_SCORES_ORDER, CHALLENGE_DEFAULTS, CHALLENGE_KEY_MIN_BYTES, CLAIMS_NEED_JWT, CLAIM_KEY_NEEDS_JWT, DEFAULT_INSPECTED_BODY_BYTES, OPENAPI_CONFIGMAP_LABEL, type PolicyDocument, type PolicySpec } from './schema.ts';
 import type {
   CompiledApiKey,
+  CompiledChallenge,
   CompiledPattern,
   CompiledPolicy,
   CompiledRateLimit,
@@ -27,6 +30,15 @@ export interface SecretInput {
   data: Record<string, string>;
   /** creationTimestamp: among Secrets claiming one key, the oldest keeps it (then the name decides). */
   createdAt?: string;
+}
+
+/** A ConfigMap as the compiler sees it (OpenAPI descriptions): `binaryData` already base64-decoded. */
+export interface ConfigMapInput {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  data: Record<string, string>;
+  binaryData: Record<string, Uint8Array>;
 }
 
 /** Policy input: a validated document (from a file or the API server). */
@@ -51,6 +63,8 @@ export interface CompileOptions {
   lastAccepted?: ReadonlyMap<string, PolicyInput>;
   /** Policies refused by the schema before compilation. */
   refused?: readonly RefusedPolicy[];
+  /** ConfigMaps holding the OpenAPI descriptions policies reference (`spec.openapi.configMapRef`). */
+  configMaps?: readonly ConfigMapInput[];
 }
 
 /** A Secret left out of a policy's keys, and why. */
@@ -207,14 +221,148 @@ function compileRateLimit(rl: NonNullable<PolicySpec['rateLimits']>[number], i: 
   };
 }
 
+/**
+ * The challenge keys of a policy from its `keySecret`: `data.current`, then `data.previous` when set (surrounding
+ * whitespace trimmed). The snapshot carries keys derived per policy, never the Secret's own data. A missing or
+ * unusable Secret is reported, and the server-wide key signs meanwhile.
+ */
+function challengeKeys(name: string | undefined, namespace: string, policyName: string, secrets: SecretInput[]): { keys: string[] | null; source: string | null; problem: string | null } {
+  if (name === undefined) return { keys: null, source: null, problem: null };
+  const secret = secrets.find((s) => s.namespace === namespace && s.name === name);
+  if (!secret) return { keys: null, source: null, problem: `challenge key Secret ${namespace}/${name} not found; the server-wide key signs` };
+  const keys = ['current', 'previous'].map((k) => secret.data[k]?.trim() ?? '').filter((k, i) => i === 0 || k !== '');
+  const short = keys.findIndex((k) => Buffer.byteLength(k, 'utf8') < CHALLENGE_KEY_MIN_BYTES);
+  if (short >= 0) {
+    const field = short === 0 ? 'data.current' : 'data.previous';
+    return { keys: null, source: null, problem: `challenge key Secret ${namespace}/${name}: ${field} needs at least ${CHALLENGE_KEY_MIN_BYTES} bytes; the server-wide key signs` };
+  }
+  const policyId = `${namespace}/${policyName}`;
+  const derived = [...new Set(keys)].map((k) => createHmac('sha256', k).update(`palisade challenge policy key v1\0${policyId}`).digest('hex'));
+  return { keys: derived, source: `secret:${namespace}/${name}`, problem: null };
+}
+
+function compileChallenge(bot: NonNullable<PolicySpec['bot']>, namespace: string, policyName: string, secrets: SecretInput[]): { challenge: CompiledChallenge; keyProblem: string | null } {
+  const spec = bot.challenge ?? {};
+  const min = spec.difficulty?.min ?? CHALLENGE_DEFAULTS.difficulty.min;
+  const max = spec.difficulty?.max ?? CHALLENGE_DEFAULTS.difficulty.max;
+  if (min > max) throw new SpecError('spec.bot.challenge.difficulty', `difficulty.min (${min}) must not exceed difficulty.max (${max})`);
+  const keys = challengeKeys(spec.keySecret, namespace, policyName, secrets);
+  return {
+    challenge: {
+      action: spec.action ?? CHALLENGE_DEFAULTS.action,
+      difficulty: { min, max },
+      passLifetimeSec: parseDurationMs(spec.passLifetime ?? CHALLENGE_DEFAULTS.passLifetime) / 1000,
+      passScoreCredit: spec.passScoreCredit ?? CHALLENGE_DEFAULTS.passScoreCredit,
+      networkPrefix: { ipv4: spec.networkPrefix?.ipv4 ?? CHALLENGE_DEFAULTS.networkPrefix.ipv4, ipv6: spec.networkPrefix?.ipv6 ?? CHALLENGE_DEFAULTS.networkPrefix.ipv6 },
+      exemptPaths: patterns('spec.bot.challenge.exemptPaths', spec.exemptPaths, pathPatternToRegex) ?? [],
+      exemptMethods: [...new Set(spec.exemptMethods ?? CHALLENGE_DEFAULTS.exemptMethods)].sort(),
+      keys: keys.keys,
+      keySource: keys.source,
+    },
+    keyProblem: keys.problem,
+  };
+}
+
+/** Largest description a ConfigMap may hold once decompressed. */
+const MAX_DESCRIPTION_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Compiled descriptions by content and settings. Compiling is pure, so reusing a result changes nothing but the
+ * time: the operator recompiles every policy on any change, and a multi-megabyte description costs seconds
+ * (YAML parsing most of all). Only compiled results are kept (a fraction of the description's size), at most
+ * MEMO_ENTRIES of them; failures are kept too, so a broken description is not parsed again on every change.
+ */
+const apiMemo = new Map<string, CompiledApi | OpenApiError | SpecError>();
+const MEMO_ENTRIES = 32;
+
+function remember<V>(memo: Map<string, V>, key: string, make: () => V): V {
+  const hit = memo.get(key);
+  if (hit !== undefined) {
+    memo.delete(key);
+    memo.set(key, hit);
+    return hit;
+  }
+  const value = make();
+  memo.set(key, value);
+  if (memo.size > MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
+  return value;
+}
+
+function descriptionText(cm: ConfigMapInput, key: string, field: string): string {
+  const text = cm.data[key];
+  if (text !== undefined) return text;
+  const bin = cm.binaryData[key];
+  if (bin === undefined) {
+    const keys = [...Object.keys(cm.data), ...Object.keys(cm.binaryData)].sort();
+    throw new SpecError(field, `ConfigMap ${cm.namespace}/${cm.name} has no key "${key}" (keys: ${keys.join(', ') || 'none'})`);
+  }
+  if (bin.length >= 2 && bin[0] === 0x1f && bin[1] === 0x8b) {
+    try {
+      return gunzipSync(bin, { maxOutputLength: MAX_DESCRIPTION_BYTES }).toString('utf8');
+    } catch (err) {
+      throw new SpecError(field, `ConfigMap ${cm.namespace}/${cm.name} key "${key}": cannot decompress: ${(err as Error).message}`);
+    }
+  }
+  return Buffer.from(bin).toString('utf8');
+}
+
+function compileApi(spec: NonNullable<PolicySpec['openapi']>, namespace: string, configMaps: readonly ConfigMapInput[]): CompiledApi {
+  const settings = { mode: spec.mode ?? 'Enforce', validateBody: spec.validateBody ?? true, ...(spec.basePath !== undefined ? { basePath: spec.basePath } : {}) } as const;
+  let field: string;
+  let source: string;
+  if ((spec.inline === undefined) === (spec.configMapRef === undefined)) throw new SpecError('spec.openapi', 'set exactly one of inline or configMapRef');
+  let compiled: CompiledApi | OpenApiError | SpecError;
+  const options = canonicalJson(settings);
+  const attempt = (make: () => { doc: unknown; digest: string }) => {
+    try {
+      const { doc, digest } = make();
+      return compileOpenApi(doc, { ...settings, source, digest });
+    } catch (err) {
+      if (err instanceof OpenApiError || err instanceof SpecError) return err;
+      throw err;
+    }
+  };
+  if (spec.configMapRef) {
+    const { name, key = 'openapi.yaml' } = spec.configMapRef;
+    field = 'spec.openapi.configMapRef';
+    source = `configmap:${namespace}/${name}/${key}`;
+    const cm = configMaps.find((c) => c.namespace === namespace && c.name === name);
+    if (!cm) throw new SpecError(field, `ConfigMap ${namespace}/${name} not found (it needs the label ${OPENAPI_CONFIGMAP_LABEL})`);
+    const text = descriptionText(cm, key, field);
+    const hash = createHash('sha256').update(text).digest('hex');
+    compiled = remember(apiMemo, `text ${hash} ${source} ${options}`, () =>
+      attempt(() => {
+        let doc: unknown;
+        try {
+          doc = parseDescriptionText(text);
+        } catch (err) {
+          throw new SpecError(field, `${source}: not JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
+        }
+        return { doc, digest: descriptionDigest(doc) };
+      }),
+    );
+  } else {
+    field = 'spec.openapi.inline';
+    source = 'inline';
+    const doc = spec.inline;
+    const digest = descriptionDigest(doc);
+    compiled = remember(apiMemo, `doc ${digest} ${source} ${options}`, () => attempt(() => ({ doc, digest })));
+  }
+  if (compiled instanceof SpecError) throw compiled;
+  if (compiled instanceof OpenApiError) throw new SpecError(field, `${source === 'inline' ? '' : `${source}: `}at ${compiled.pointer || '/'}: ${compiled.message}`);
+  return compiled;
+}
+
 interface Compiled {
   policy: CompiledPolicy;
   secretMissing: boolean;
   secretProblems: Omit<SecretProblem, 'policy'>[];
+  /** Why the policy's challenge key Secret is not used (the server-wide key signs meanwhile). */
+  challengeKeyProblem: string | null;
 }
 
 /** Compiles one policy; throws SpecError on the first semantic problem. */
-function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): Compiled {
+function compilePolicy(doc: PolicyInput, secrets: SecretInput[], configMaps: readonly ConfigMapInput[]): Compiled {
   const spec = doc.spec;
   const namespace = doc.metadata.namespace ?? DEFAULT_NAMESPACE;
   const name = doc.metadata.name;
@@ -240,6 +388,7 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): Compiled {
     throw new SpecError(`spec.rules[${i}].claims`, CLAIMS_NEED_JWT);
   }
   const { keys: allKeys, missing, problems } = apiKeys(spec, namespace, secrets);
+  const { challenge, keyProblem } = compileChallenge(bot, namespace, name, secrets);
   const apiKeySpec = authn.apiKeys;
 
   const policy: CompiledPolicy = {
@@ -288,6 +437,29 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): Compiled {
       sqlInjection: spec.inspection?.sqlInjection ?? false,
       xss: spec.inspection?.xss ?? false,
       pathTraversal: spec.inspection?.pathTraversal ?? false,
+      commandInjection: spec.inspection?.commandInjection ?? false,
+      paranoia: spec.inspection?.paranoia ?? 'ApiTolerant',
+      exclusions: (spec.inspection?.exclusions ?? []).map((e, i) => {
+        const field = `spec.inspection.exclusions[${i}]`;
+        if (e.rules === undefined && e.paths === undefined && e.locations === undefined) {
+          throw new SpecError(field, 'an exclusion needs rules, paths or locations (an empty one would turn inspection off)');
+        }
+        return {
+          rules: e.rules ? [...new Set(e.rules)].sort() : null,
+          paths: patterns(`${field}.paths`, e.paths, pathPatternToRegex),
+          locations: e.locations ? [...new Set(e.locations)].sort() : null,
+        };
+      }),
+      maxBodyBytes: spec.inspection?.maxBodyBytes ?? DEFAULT_INSPECTED_BODY_BYTES,
+      oversizedBody: spec.inspection?.oversizedBody ?? 'Deny',
+    },
+    pathMatching: {
+      escapedSlashes: spec.pathMatching?.escapedSlashes ?? 'Reject',
+      caseSensitive: spec.pathMatching?.caseSensitive ?? true,
+    },
+    workload: {
+      principals: patterns('spec.destinationPrincipals', spec.destinationPrincipals, globToRegex) ?? [],
+      labels: spec.workloadSelector ? Object.fromEntries(Object.entries(spec.workloadSelector.matchLabels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : null,
     },
     bot: {
       mode: bot.mode ?? 'Off',
@@ -299,8 +471,11 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[]): Compiled {
         cidrs: (bot.allow?.cidrs ?? []).map((c, i) => checkCidr(c, `spec.bot.allow.cidrs[${i}]`)),
       },
     },
+    challenge,
+    api: spec.openapi ? compileApi(spec.openapi, namespace, configMaps) : null,
+    inventory: { zombieAfterMs: parseDurationMs(spec.inventory?.zombieAfter ?? '720h') },
   };
-  return { policy, secretMissing: missing, secretProblems: problems };
+  return { policy, secretMissing: missing, secretProblems: problems, challengeKeyProblem: keyProblem };
 }
 
 function idOf(meta: PolicyInput['metadata']): string {
@@ -327,9 +502,9 @@ interface Candidate {
   fallback: PolicyInput | undefined;
 }
 
-function tryCompile(doc: PolicyInput, secrets: SecretInput[]): Compiled | { field: string; message: string } {
+function tryCompile(doc: PolicyInput, secrets: SecretInput[], configMaps: readonly ConfigMapInput[]): Compiled | { field: string; message: string } {
   try {
-    return compilePolicy(doc, secrets);
+    return compilePolicy(doc, secrets, configMaps);
   } catch (err) {
     if (!(err instanceof SpecError)) throw err;
     return { field: err.field, message: err.message };
@@ -361,7 +536,8 @@ function sentence(s: string): string {
 }
 
 /**
- * Compiles policies and Secrets into a snapshot.
+ * Compiles policies, Secrets and the ConfigMaps holding OpenAPI descriptions (`options.configMaps`) into a
+ * snapshot.
  *
  * - A policy whose current generation is refused (spec error, or a host another policy owns) keeps its last
  *   accepted generation (`options.lastAccepted`) in force, compiled with the current Secrets; without one it is
@@ -379,6 +555,7 @@ export function compile(policies: PolicyInput[], secrets: SecretInput[], now: Da
   const seenIds = new Set<string>();
   const hostOwner = new Map<string, string>();
   const lastAccepted = options.lastAccepted ?? new Map<string, PolicyInput>();
+  const configMaps = options.configMaps ?? [];
 
   const fallbackOf = (id: string, meta: PolicyInput['metadata']): PolicyInput | undefined => {
     const last = lastAccepted.get(id);
@@ -403,7 +580,7 @@ export function compile(policies: PolicyInput[], secrets: SecretInput[], now: Da
     seenIds.add(id);
     const fallback = fallbackOf(id, input.meta);
     if (input.doc) {
-      const current = tryCompile(input.doc, secrets);
+      const current = tryCompile(input.doc, secrets, configMaps);
       const fb = isCompiled(current) ? undefined : fallback;
       const mode = isCompiled(current) ? current.policy.mode : (fb?.spec.mode ?? input.doc.spec.mode ?? 'Enforce');
       candidates.push({ id, meta: input.meta, hosts: normaliseHosts(input.doc.spec.hosts), mode, current, fallback });
@@ -447,7 +624,7 @@ export function compile(policies: PolicyInput[], secrets: SecretInput[], now: Da
     }
     // 2. the last accepted generation, with today's Secrets
     if (c.fallback) {
-      const fb = tryCompile(c.fallback, secrets);
+      const fb = tryCompile(c.fallback, secrets, configMaps);
       if (isCompiled(fb) && takenBy(fb.policy.hosts).taken.length === 0) {
         admit(c, fb, { ...refusal, generation: fb.policy.generation });
         continue;
@@ -488,6 +665,9 @@ export function compile(policies: PolicyInput[], secrets: SecretInput[], now: Da
         message: `no Secret in namespace ${compiled.policy.namespace} with data.key matches the selector; only inline keys are active`,
         included: true,
       });
+    }
+    if (!refusal && compiled.challengeKeyProblem) {
+      violations.push({ policy: c.id, reason: 'SecretNotFound', field: 'spec.bot.challenge.keySecret', message: compiled.challengeKeyProblem, included: true });
     }
   }
 

@@ -20,7 +20,7 @@ export interface FieldError {
 }
 
 /** Turns a JSON pointer (`/spec/rateLimits/0/period`) into `spec.rateLimits[0].period`. */
-export function pointerToPath(pointer: string): string {
+function pointerToPath(pointer: string): string {
   if (pointer === '' || pointer === '/') return '(document)';
   let out = '';
   for (const raw of pointer.split('/').slice(1)) {

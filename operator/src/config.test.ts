@@ -18,6 +18,7 @@ describe('operator config', () => {
       retryPeriodMs: 1_000,
       snapshotConfigMap: 'palisade-snapshot',
       apiKeyLabel: 'palisade.dev/api-key',
+      challengeKeyLabel: 'palisade.dev/challenge-key',
     });
   });
 

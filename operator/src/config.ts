@@ -34,6 +34,8 @@ export interface OperatorConfig {
   acceptedConfigMap: string;
   /** Label every API-key Secret carries (any value); only those Secrets are watched. */
   apiKeyLabel: string;
+  /** Label every challenge-key Secret (`bot.challenge.keySecret`) carries (any value); only those are watched. */
+  challengeKeyLabel: string;
   /** Snapshot bodies above this size are gzip-compressed (stream and ConfigMap). */
   gzipAboveBytes: number;
   /** How often each replica refreshes its distribution report (ACK state of its authz-server streams). */
@@ -60,6 +62,7 @@ export const FLAGS = [
   { name: 'namespace', type: 'string', default: 'palisade-system', env: 'POD_NAMESPACE', arg: '<ns>', group: 'Kubernetes', help: "the operator's namespace: Lease, snapshot ConfigMap, distribution reports" },
   { name: 'identity', type: 'string', default: null, env: 'POD_NAME', arg: '<id>', group: 'Kubernetes', defaultText: 'hostname-pid', help: 'replica identity: Lease holder, Event reporting instance' },
   { name: 'api-key-label', type: 'string', default: 'palisade.dev/api-key', env: 'PALISADE_API_KEY_LABEL', arg: '<label>', group: 'Kubernetes', help: 'label every API-key Secret carries (any value); only those Secrets are read' },
+  { name: 'challenge-key-label', type: 'string', default: 'palisade.dev/challenge-key', env: 'PALISADE_CHALLENGE_KEY_LABEL', arg: '<label>', group: 'Kubernetes', help: 'label every Secret named by a bot.challenge.keySecret carries (any value); only those Secrets are read' },
   { name: 'workers', type: 'int', default: 4, env: 'PALISADE_WORKERS', min: 1, max: 64, group: 'Kubernetes', help: 'parallel reconciles of different keys' },
   { name: 'host', type: 'string', default: '0.0.0.0', env: 'PALISADE_HOST', arg: '<addr>', group: 'Serving', help: 'listen address of both ports' },
   { name: 'grpc-port', type: 'int', default: 9002, env: 'PALISADE_GRPC_PORT', min: 0, max: 65535, group: 'Serving', help: 'snapshot distribution gRPC port' },
@@ -126,6 +129,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     snapshotConfigMap: v['snapshot-configmap'],
     acceptedConfigMap: v['accepted-configmap'],
     apiKeyLabel: v['api-key-label'],
+    challengeKeyLabel: v['challenge-key-label'],
     gzipAboveBytes: v['gzip-above-bytes'],
     reportIntervalMs: v['report-interval'],
     enforcedGraceMs: v['enforced-grace'],

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import type { Snapshot } from '../../lib/policy/snapshot.ts';
 import { ACCEPTED_KEY, CONFIGMAP_KEY, Controller, SNAPSHOT_KEY, compileFromCache, statusKey, type PolicyObject } from './controller.ts';
@@ -87,6 +88,17 @@ describe('compileFromCache', () => {
     const state = compileFromCache([p], [secret], NOW);
     expect(state.violations.size).toBe(0);
     expect(state.snapshot.policies[0]?.authentication.apiKeys?.keys[0]?.source).toBe('secret:shop/s');
+  });
+
+  it('reads OpenAPI descriptions from ConfigMaps as the typed client delivers them (gzip in binaryData)', () => {
+    const description = JSON.stringify({ openapi: '3.1.0', info: { title: 'Orders', version: '1' }, paths: { '/orders': { get: { responses: {} } } } });
+    const cm = { metadata: { name: 'orders-api', namespace: 'shop', labels: { 'palisade.dev/openapi': 'orders' } }, binaryData: { 'openapi.json': gzipSync(description).toString('base64') } };
+    const p = pol('api', { hosts: ['api.example.com'], openapi: { configMapRef: { name: 'orders-api', key: 'openapi.json' } } });
+    const state = compileFromCache([p], [], NOW, new Map(), [cm]);
+    expect(state.violations.size).toBe(0);
+    expect(state.snapshot.policies[0]?.api).toMatchObject({ source: 'configmap:shop/orders-api/openapi.json', title: 'Orders', operations: [{ method: 'GET', path: '/orders' }] });
+    const missing = compileFromCache([p], [], NOW);
+    expect(missing.violations.get('shop/api')).toMatchObject({ reason: 'InvalidSpec', field: 'spec.openapi.configMapRef', included: false });
   });
 });
 

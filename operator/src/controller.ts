@@ -15,7 +15,8 @@
  */
 import type { Logger } from 'pino';
 import { canonicalJson } from '../../lib/policy/canonical-json.ts';
-import { DEFAULT_NAMESPACE, compile, type HostConflict, type PolicyInput, type RefusedPolicy, type SecretInput, type SecretProblem } from '../../lib/policy/compile.ts';
+import { DEFAULT_NAMESPACE, compile, type ConfigMapInput, type HostConflict, type PolicyInput, type RefusedPolicy, type SecretInput, type SecretProblem } from '../../lib/policy/compile.ts';
+import { toConfigMapInput } from '../../lib/policy/configmaps.ts';
 import { API_VERSION, KIND, type PolicyStatus } from '../../lib/policy/schema.ts';
 import { toSecretInput } from '../../lib/policy/secrets.ts';
 import type { Snapshot, Violation } from '../../lib/policy/snapshot.ts';
@@ -84,6 +85,8 @@ export interface CompileState {
 export interface ControllerDeps {
   policies: { list(): readonly PolicyObject[]; get(name: string, namespace?: string): PolicyObject | undefined };
   secrets: { list(): readonly object[] };
+  /** ConfigMaps labelled palisade.dev/openapi (OpenAPI descriptions referenced by policies). */
+  configMaps?: { list(): readonly object[] };
   /** New snapshot versions go out here; `lookup` says which generations a published version holds. */
   publisher: { publish(snapshot: Snapshot): void; lookup: VersionLookup };
   /** authz-server replicas across all operator replicas, with their ACK state. */
@@ -149,6 +152,7 @@ export function compileFromCache(
   secrets: readonly object[],
   now: Date,
   lastAccepted: ReadonlyMap<string, PolicyInput> = new Map(),
+  configMaps: readonly object[] = [],
 ): CompileState {
   const valid: PolicyInput[] = [];
   const refused: RefusedPolicy[] = [];
@@ -176,7 +180,10 @@ export function compileFromCache(
   const secretInputs = secrets
     .map((s) => toSecretInput({ kind: 'Secret', ...(s as Record<string, unknown>) }))
     .filter((s): s is SecretInput => s !== null);
-  const result = compile(valid, secretInputs, now, { lastAccepted, refused });
+  const configMapInputs = configMaps
+    .map((c) => toConfigMapInput({ kind: 'ConfigMap', ...(c as Record<string, unknown>) }))
+    .filter((c): c is ConfigMapInput => c !== null);
+  const result = compile(valid, secretInputs, now, { lastAccepted, refused, configMaps: configMapInputs });
   const acceptedIds = new Set(result.accepted);
   return {
     snapshot: result.snapshot,
@@ -191,7 +198,7 @@ export function compileFromCache(
 }
 
 export class Controller {
-  readonly #d: ControllerDeps;
+  readonly #deps: ControllerDeps;
   readonly #logger: Logger;
   readonly #now: () => Date;
   #state: CompileState | null = null;
@@ -203,7 +210,7 @@ export class Controller {
   readonly #written = new Map<string, { rv: string | undefined; json: string }>();
 
   constructor(deps: ControllerDeps) {
-    this.#d = deps;
+    this.#deps = deps;
     this.#logger = deps.logger.child({ component: 'controller' });
     this.#now = deps.now ?? (() => new Date());
   }
@@ -232,17 +239,21 @@ export class Controller {
    */
   onPolicyEvent(obj: PolicyObject, event: 'add' | 'update' | 'delete' = 'update'): void {
     const compiled = this.#state?.generations.get(idOf(obj));
-    if (event !== 'update' || compiled === undefined || compiled !== (obj.metadata?.generation ?? 1)) this.#d.enqueue(SNAPSHOT_KEY);
-    if (obj.metadata?.name) this.#d.enqueue(statusKey(obj.metadata.namespace ?? DEFAULT_NAMESPACE, obj.metadata.name));
+    if (event !== 'update' || compiled === undefined || compiled !== (obj.metadata?.generation ?? 1)) this.#deps.enqueue(SNAPSHOT_KEY);
+    if (obj.metadata?.name) this.#deps.enqueue(statusKey(obj.metadata.namespace ?? DEFAULT_NAMESPACE, obj.metadata.name));
   }
 
   onSecretEvent(): void {
-    this.#d.enqueue(SNAPSHOT_KEY);
+    this.#deps.enqueue(SNAPSHOT_KEY);
+  }
+
+  onConfigMapEvent(): void {
+    this.#deps.enqueue(SNAPSHOT_KEY);
   }
 
   /** ACK state or the replica set changed: every policy's Enforced may have changed. */
   onDistributionChange(): void {
-    if (!this.#d.isLeader()) return;
+    if (!this.#deps.isLeader()) return;
     this.#enqueueAllStatus();
   }
 
@@ -250,15 +261,15 @@ export class Controller {
   onLeadership(): void {
     this.#written.clear();
     this.#reportedSecretProblems = new Set();
-    this.#d.enqueue(SNAPSHOT_KEY);
-    this.#d.enqueue(CONFIGMAP_KEY);
-    this.#d.enqueue(ACCEPTED_KEY);
+    this.#deps.enqueue(SNAPSHOT_KEY);
+    this.#deps.enqueue(CONFIGMAP_KEY);
+    this.#deps.enqueue(ACCEPTED_KEY);
     this.#enqueueAllStatus();
   }
 
   #enqueueAllStatus(): void {
-    for (const p of this.#d.policies.list()) {
-      if (p.metadata?.name) this.#d.enqueue(statusKey(p.metadata.namespace ?? DEFAULT_NAMESPACE, p.metadata.name));
+    for (const p of this.#deps.policies.list()) {
+      if (p.metadata?.name) this.#deps.enqueue(statusKey(p.metadata.namespace ?? DEFAULT_NAMESPACE, p.metadata.name));
     }
   }
 
@@ -266,7 +277,7 @@ export class Controller {
 
   async handle(key: string): Promise<HandlerResult> {
     const kind = key === SNAPSHOT_KEY ? 'snapshot' : key === CONFIGMAP_KEY ? 'configmap' : key === ACCEPTED_KEY ? 'accepted' : 'status';
-    const end = this.#d.metrics?.reconcileSeconds.startTimer({ kind });
+    const end = this.#deps.metrics?.reconcileSeconds.startTimer({ kind });
     try {
       if (kind === 'snapshot') return await this.#reconcileSnapshot();
       if (kind === 'configmap') return await this.#reconcileConfigMap();
@@ -275,7 +286,7 @@ export class Controller {
       const slash = rest.indexOf('/');
       return await this.#reconcileStatus(rest.slice(0, slash), rest.slice(slash + 1));
     } catch (err) {
-      this.#d.metrics?.reconcileErrors.inc({ kind });
+      this.#deps.metrics?.reconcileErrors.inc({ kind });
       throw err;
     } finally {
       end?.();
@@ -284,32 +295,33 @@ export class Controller {
 
   async #reconcileSnapshot(): Promise<HandlerResult> {
     // gather
-    const policies = this.#d.policies.list();
-    const secrets = this.#d.secrets.list();
+    const policies = this.#deps.policies.list();
+    const secrets = this.#deps.secrets.list();
+    const configMaps = this.#deps.configMaps?.list() ?? [];
     // compile
-    const state = compileFromCache(policies, secrets, this.#now(), this.#lastAccepted);
+    const state = compileFromCache(policies, secrets, this.#now(), this.#lastAccepted, configMaps);
     const previous = this.#state;
     this.#state = state;
     const acceptedChanged = this.#rememberAccepted(state, policies);
     this.#exportPolicyMetrics(policies, state);
     // publish
     if (previous?.snapshot.version !== state.snapshot.version) {
-      this.#d.publisher.publish(state.snapshot);
+      this.#deps.publisher.publish(state.snapshot);
       this.#logger.info(
         { version: state.snapshot.version, previous: previous?.snapshot.version ?? null, policies: state.snapshot.policies.length, rejected: [...state.violations.values()].filter((v) => !v.included).length },
         'snapshot published',
       );
-      if (this.#d.isLeader()) this.#d.enqueue(CONFIGMAP_KEY);
+      if (this.#deps.isLeader()) this.#deps.enqueue(CONFIGMAP_KEY);
     }
-    if (acceptedChanged && this.#d.isLeader()) this.#d.enqueue(ACCEPTED_KEY);
+    if (acceptedChanged && this.#deps.isLeader()) this.#deps.enqueue(ACCEPTED_KEY);
     // status: only for policies whose status is not what it should be
-    if (this.#d.isLeader()) {
+    if (this.#deps.isLeader()) {
       const now = this.#now();
       for (const obj of policies) {
         const name = obj.metadata?.name;
         if (!name) continue;
         const { status } = this.#desired(obj, state, now);
-        if (!statusUpToDate(obj.status, status)) this.#d.enqueue(statusKey(obj.metadata?.namespace ?? DEFAULT_NAMESPACE, name));
+        if (!statusUpToDate(obj.status, status)) this.#deps.enqueue(statusKey(obj.metadata?.namespace ?? DEFAULT_NAMESPACE, name));
       }
       await this.#reportSecretProblems(state.secretProblems);
     }
@@ -347,7 +359,7 @@ export class Controller {
       if (this.#reportedSecretProblems.has(key)) continue;
       this.#logger.warn({ policy: p.policy, secret: p.secret, reason: p.reason }, p.message);
       const [namespace = '', name = ''] = p.secret.split('/');
-      await this.#d.events.record(
+      await this.#deps.events.record(
         { name, namespace, apiVersion: 'v1', kind: 'Secret' },
         { type: 'Warning', reason: p.reason, action: 'Compile', note: `${p.message}; left out of the API keys of policy ${p.policy}` },
       );
@@ -356,7 +368,7 @@ export class Controller {
   }
 
   #exportPolicyMetrics(policies: readonly PolicyObject[], state: CompileState): void {
-    const m = this.#d.metrics;
+    const m = this.#deps.metrics;
     if (!m) return;
     const inConflict = new Set(state.conflicts.flatMap((c) => [c.owner, c.claimant]));
     for (const g of [m.policyAccepted, m.policyGeneration, m.policyEnforcedGeneration, m.policyConflict]) g.reset();
@@ -386,11 +398,11 @@ export class Controller {
     const generation = obj.metadata?.generation ?? 1;
     const accepted = acceptedCondition(state.violations.get(id), generation);
     const inForce = state.enforced.get(id) ?? null;
-    const replicas = this.#d.replicas();
-    let enforced: DesiredCondition = enforcedCondition(id, generation, inForce, replicas, this.#d.publisher.lookup);
+    const replicas = this.#deps.replicas();
+    let enforced: DesiredCondition = enforcedCondition(id, generation, inForce, replicas, this.#deps.publisher.lookup);
     let requeueAfterMs: number | null = null;
-    let counted = enforcingReplicas(inForce, id, replicas, this.#d.publisher.lookup);
-    const graceLeft = this.#d.enforcedGraceUntil() - now.getTime();
+    let counted = enforcingReplicas(inForce, id, replicas, this.#deps.publisher.lookup);
+    const graceLeft = this.#deps.enforcedGraceUntil() - now.getTime();
     if (graceLeft > 0 && (enforced.reason === 'NoReplicas' || enforced.reason === 'Pending')) {
       const prev = obj.status?.conditions?.find((c) => c.type === ENFORCED);
       if (prev && prev.status === 'True' && prev.observedGeneration === generation) {
@@ -404,9 +416,9 @@ export class Controller {
   }
 
   async #reconcileStatus(namespace: string, name: string): Promise<HandlerResult> {
-    if (!this.#d.isLeader()) return undefined;
+    if (!this.#deps.isLeader()) return undefined;
     const state = this.#state;
-    const obj = this.#d.policies.get(name, namespace);
+    const obj = this.#deps.policies.get(name, namespace);
     if (!state || !obj) return undefined;
     const id = `${namespace}/${name}`;
     const generation = obj.metadata?.generation ?? 1;
@@ -415,7 +427,7 @@ export class Controller {
     if (state.generations.get(id) !== generation) return undefined;
     const { status, requeueAfterMs } = this.#desired(obj, state, this.#now());
     const enforcedNow = status.conditions.find((c) => c.type === ENFORCED)?.status === 'True';
-    this.#d.metrics?.policyEnforced.set({ namespace, policy: name }, enforcedNow ? 1 : 0);
+    this.#deps.metrics?.policyEnforced.set({ namespace, policy: name }, enforcedNow ? 1 : 0);
     this.#enforcedSeries.add(id);
     const requeue = requeueAfterMs === null ? undefined : { requeueAfterMs };
     if (statusUpToDate(obj.status, status)) return requeue;
@@ -424,27 +436,27 @@ export class Controller {
     const written = this.#written.get(key);
     if (written && written.rv === obj.metadata?.resourceVersion && written.json === json) return requeue;
     const target = targetOf(obj);
-    const result = await this.#d.statusWriter.write(target, status);
-    this.#d.metrics?.statusPatches.inc({ result });
+    const result = await this.#deps.statusWriter.write(target, status);
+    this.#deps.metrics?.statusPatches.inc({ result });
     if (result === 'gone') return undefined;
     this.#written.set(key, { rv: obj.metadata?.resourceVersion, json });
     this.#logger.info(
       { policy: id, generation, conditions: Object.fromEntries(status.conditions.map((c) => [c.type, `${c.status}/${c.reason}`])) },
       'status updated',
     );
-    for (const ev of transitionEvents(obj.status?.conditions, status.conditions)) await this.#d.events.record(target, ev);
+    for (const ev of transitionEvents(obj.status?.conditions, status.conditions)) await this.#deps.events.record(target, ev);
     return requeue;
   }
 
   async #reconcileAccepted(): Promise<HandlerResult> {
-    if (!this.#d.isLeader() || !this.#state) return undefined;
-    await this.#d.acceptedStore?.write(this.#lastAccepted);
+    if (!this.#deps.isLeader() || !this.#state) return undefined;
+    await this.#deps.acceptedStore?.write(this.#lastAccepted);
     return undefined;
   }
 
   async #reconcileConfigMap(): Promise<HandlerResult> {
-    if (!this.#d.isLeader() || !this.#state) return undefined;
-    await this.#d.configMapWriter.write(this.#state.snapshot);
+    if (!this.#deps.isLeader() || !this.#state) return undefined;
+    await this.#deps.configMapWriter.write(this.#state.snapshot);
     return undefined;
   }
 }

@@ -10,7 +10,7 @@ import { describeApiError } from './kube.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { PolicyEvent } from './status.ts';
 
-export const REPORTING_CONTROLLER = 'palisade.dev/operator';
+const REPORTING_CONTROLLER = 'palisade.dev/operator';
 
 /** The object an Event is about: a policy unless `kind` says otherwise. */
 export interface EventTarget {

@@ -102,7 +102,6 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
  */
 export class ResilientInformer<T extends KubernetesObject> {
   readonly #inf: K8sInformer<T> & ObjectCache<T>;
-  readonly #opts: ResilientInformerOptions<T>;
   readonly #logger: Logger;
   #errors = 0;
   readonly #backoff: Backoff;
@@ -114,7 +113,6 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   constructor(opts: ResilientInformerOptions<T>) {
     this.#backoff = new Backoff({ initialMs: 500, maxMs: opts.maxBackoffMs ?? 30_000 });
-    this.#opts = opts;
     this.#logger = opts.logger.child({ informer: opts.name });
     this.#inf = makeInformer<T>(opts.kc, opts.path, opts.list, opts.labelSelector);
     this.#syncedPromise = new Promise((resolve) => {

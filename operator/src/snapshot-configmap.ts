@@ -11,8 +11,8 @@ import { snapshotBytes } from '../../lib/distribution/codec.ts';
 import type { Snapshot } from '../../lib/policy/snapshot.ts';
 import { APPLY_PATCH, FIELD_MANAGER } from './kube.ts';
 
-export const SNAPSHOT_KEY_NAME = 'snapshot.json';
-export const VERSION_ANNOTATION = 'palisade.dev/snapshot-version';
+const SNAPSHOT_KEY_NAME = 'snapshot.json';
+const VERSION_ANNOTATION = 'palisade.dev/snapshot-version';
 
 /** The API server refuses ConfigMaps above 1 MiB (all keys and metadata together); keep a margin. */
 export const MAX_CONFIGMAP_PAYLOAD_BYTES = 1_000_000;
@@ -46,7 +46,7 @@ export function snapshotConfigMap(name: string, namespace: string, snapshot: Sna
 }
 
 /** Applies the snapshot ConfigMap. */
-export async function writeSnapshotConfigMap(core: CoreV1Api, name: string, namespace: string, snapshot: Snapshot, gzipAboveBytes: number): Promise<void> {
+async function writeSnapshotConfigMap(core: CoreV1Api, name: string, namespace: string, snapshot: Snapshot, gzipAboveBytes: number): Promise<void> {
   const body = snapshotConfigMap(name, namespace, snapshot, gzipAboveBytes);
   await core.patchNamespacedConfigMap({ name, namespace, body, fieldManager: FIELD_MANAGER, force: true }, APPLY_PATCH);
 }

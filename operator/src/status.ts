@@ -8,7 +8,7 @@ import { canonicalJson } from '../../lib/policy/canonical-json.ts';
 import type { Condition, PolicyStatus } from '../../lib/policy/schema.ts';
 import type { Violation } from '../../lib/policy/snapshot.ts';
 
-export const ACCEPTED = 'Accepted';
+const ACCEPTED = 'Accepted';
 export const ENFORCED = 'Enforced';
 
 /** A condition before lastTransitionTime is decided. */
@@ -114,7 +114,7 @@ export function setConditions(existing: readonly Condition[] | undefined, desire
 }
 
 /** metav1.Time has second precision. */
-export function rfc3339(d: Date): string {
+function rfc3339(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
 }
 

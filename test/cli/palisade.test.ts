@@ -1,5 +1,6 @@
 /** The `palisade` CLI as users run it (a real process). */
 import { spawn, spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { captureLogger, policyDoc, startTestServer, writePolicyDir } from '../support/policies.ts';
@@ -29,6 +30,20 @@ describe('palisade validate', () => {
     expect(r.err).toMatch(/policies\.yaml#0 \(bad\): spec\.rateLimits\[0\]\.key\[0\]: "ip" does not match/);
     expect(r.err).toMatch(/spec\.rateLimits\[0\]\.requests: /);
     expect(r.err).toMatch(/spec\.rateLimits\[0\]\.period: "1d" does not match/);
+    await dir.cleanup();
+  });
+
+  it.each([
+    ['an empty file', '', /empty\.yaml#0: \(file\): no documents/],
+    ['a misspelt kind', 'apiVersion: palisade.dev/v1alpha1\nkind: ApiProtectionPolicys\nmetadata: { name: a }\nspec: { hosts: [a.local] }\n', /kind: unknown kind "ApiProtectionPolicys"/],
+    ['a wrong API group', 'apiVersion: palisade.io/v1alpha1\nkind: ApiProtectionPolicy\nmetadata: { name: a }\nspec: { hosts: [a.local] }\n', /apiVersion: "palisade\.io\/v1alpha1" is not palisade\.dev\/v1alpha1/],
+  ])('refuses %s next to a valid policy: exit 1, not "valid"', async (_what, text, message) => {
+    const dir = await writePolicyDir([policyDoc('good', { hosts: ['good.local'] })]);
+    await writeFile(join(dir.dir, 'empty.yaml'), text);
+    const r = palisade('validate', dir.dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+    expect(r.out).not.toMatch(/^valid/m);
     await dir.cleanup();
   });
 });
@@ -141,5 +156,36 @@ describe('palisade check', () => {
     const r = palisade('check', '--policies', 'examples/policies', '--request', '{nope');
     expect(r.code).toBe(2);
     expect(r.err).toContain('--request');
+  });
+});
+
+describe('palisade inventory', () => {
+  it('prints a saved inventory, or OpenAPI 3.1 of one policy as YAML; refuses an unknown policy', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'palisade-inv-'));
+    const endpoint = {
+      policy: 'shop/orders', host: 'api.example.com', method: 'GET', template: '/orders/{id}', count: 4, firstSeen: null, lastSeen: null,
+      responses: { '2xx': 4, '3xx': 0, '4xx': 0, '5xx': 0 }, consumers: 2, coveredByRule: true, declared: true, shadow: false, zombie: false,
+    };
+    const file = join(dir, 'inventory.json');
+    await writeFile(file, JSON.stringify({ generatedAt: '2026-03-01T00:00:00.000Z', shadow: 0, zombie: 0, policies: [], endpoints: [endpoint] }));
+    try {
+      const plain = palisade('inventory', '--file', file);
+      expect(plain.code).toBe(0);
+      expect(JSON.parse(plain.out).endpoints).toEqual([endpoint]);
+      const yaml = palisade('inventory', '--file', file, '--openapi', '--yaml');
+      expect(yaml.code).toBe(0);
+      expect(yaml.out).toContain('openapi: 3.1.0');
+      expect(yaml.out).toContain('/orders/{id}:');
+      expect(yaml.out).toContain('x-palisade-requests: 4');
+      const other = palisade('inventory', '--file', file, '--openapi', '--policy', 'shop/nope');
+      expect(other.code).toBe(2);
+      expect(other.err).toContain('name one of the observed policies: shop/orders');
+      expect(palisade('inventory', '--file', join(dir, 'missing.json')).code).toBe(2);
+      expect(palisade('inventory').code).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -136,7 +136,8 @@ describe('authz-server Node flags', () => {
     expect(pkg.scripts['prestart']).toBe('npm run build');
     expect(pkg.scripts['build']).toBe('node build.ts');
     const envPrefix = Object.entries(AUTHZ_ENV).map(([k, v]) => `${k}=${v} `).join('');
-    expect(pkg.scripts['start']).toBe(`${envPrefix}node ${AUTHZ_NODE_FLAGS.join(' ')} ${compiledPath('authz-server/src/app/main.ts')} --policies examples/policies`);
+    // The example policies come from PALISADE_DEFAULT_POLICIES, so that `npm start -- --policies X` enforces X alone.
+    expect(pkg.scripts['start']).toBe(`${envPrefix}PALISADE_DEFAULT_POLICIES=examples/policies node ${AUTHZ_NODE_FLAGS.join(' ')} ${compiledPath('authz-server/src/app/main.ts')}`);
   });
 });
 

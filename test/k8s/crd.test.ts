@@ -52,6 +52,9 @@ describe('ApiProtectionPolicy CRD', () => {
     ['a bad host', { hosts: ['Not_A_Host'] }, /spec\.hosts\[0\]: Invalid value: "Not_A_Host": spec\.hosts\[0\] in body should match/],
     ['an unknown mode', { hosts: ['a.example.com'], mode: 'Block' }, /spec\.mode: Unsupported value: "Block": supported values: "Enforce", "Monitor"/],
     ['challengeScore above denyScore (CEL)', { hosts: ['a.example.com'], bot: { denyScore: 40, challengeScore: 60 } }, /spec\.bot\.challengeScore: Invalid value: "object": challengeScore must not exceed denyScore \(defaults: challengeScore 50, denyScore 80\)/],
+    ['challenge difficulty.min above max (CEL)', { hosts: ['a.example.com'], bot: { challenge: { difficulty: { min: 20, max: 10 } } } }, /spec\.bot\.challenge\.difficulty: Invalid value: "object": difficulty\.min must not exceed difficulty\.max/],
+    ['a challenge difficulty above 32 bits', { hosts: ['a.example.com'], bot: { challenge: { difficulty: { max: 40 } } } }, /spec\.bot\.challenge\.difficulty\.max: Invalid value: 40: spec\.bot\.challenge\.difficulty\.max in body should be less than or equal to 32/],
+    ['an unknown challenge action', { hosts: ['a.example.com'], bot: { challenge: { action: 'Block' } } }, /spec\.bot\.challenge\.action: Unsupported value: "Block": supported values: "Challenge", "Header"/],
     [
       'both jwks and jwksUri (CEL)',
       { hosts: ['a.example.com'], authentication: { jwt: { issuer: 'https://i', jwks: { keys: [] }, jwksUri: 'https://i/jwks' } } },

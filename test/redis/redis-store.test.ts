@@ -44,6 +44,26 @@ async function until(cond: () => boolean, timeoutMs: number, what: string): Prom
   }
 }
 
+/** A redis-server of the test's own and a store on it (50 ms timeout, captured log, own registry), once ready. */
+async function ownRedisStore() {
+  const own = await startRedis();
+  const log = captureLogger();
+  const registry = new Registry();
+  const timeoutMs = 50;
+  const store = new RedisCounterStore({ url: own.url, timeoutMs, logger: log.logger, registry });
+  const close = async () => {
+    await store.close();
+    await own.stop();
+  };
+  try {
+    await until(() => store.isHealthy(), 5000, 'ready');
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { own, log, registry, timeoutMs, store, close };
+}
+
 function sampleBatch(policy: string, i: number): CounterBatch {
   const now = Date.now();
   const ct = bucketKeys(counterPrefix(policy, 'req', [`c${i % 7}`]), now, 10_000, 3);
@@ -115,13 +135,8 @@ describe('RedisCounterStore: failures', () => {
   afterEach(() => expect(unhandled).toEqual([]));
 
   it('Redis killed mid-load: every call rejects with StoreUnavailableError within the timeout, then it recovers by itself', async () => {
-    const own = await startRedis();
-    const log = captureLogger();
-    const registry = new Registry();
-    const timeoutMs = 50;
-    const store = new RedisCounterStore({ url: own.url, timeoutMs, logger: log.logger, registry });
+    const { own, log, registry, timeoutMs, store, close } = await ownRedisStore();
     try {
-      await until(() => store.isHealthy(), 5000, 'ready');
       const lag = lagMonitor();
       type Outcome = { ok: boolean; ms: number; err?: unknown; at: number };
       const outcomes: Outcome[] = [];
@@ -183,19 +198,13 @@ describe('RedisCounterStore: failures', () => {
         `kill test: ${before.length} ok before kill, ${failures.length} failures (slowest ${slowest.toFixed(1)} ms, event-loop max lag ${maxLagMs.toFixed(1)} ms), recovered ${recoveredAfter} ms after restart`,
       );
     } finally {
-      await store.close();
-      await own.stop();
+      await close();
     }
   });
 
   it('a hung Redis (SIGSTOP): calls time out after timeoutMs, the connection is dropped, and it recovers on SIGCONT', async () => {
-    const own = await startRedis();
-    const log = captureLogger();
-    const registry = new Registry();
-    const timeoutMs = 50;
-    const store = new RedisCounterStore({ url: own.url, timeoutMs, logger: log.logger, registry });
+    const { own, log, registry, timeoutMs, store, close } = await ownRedisStore();
     try {
-      await until(() => store.isHealthy(), 5000, 'ready');
       await store.evaluate(sampleBatch('hung', 0));
       own.pause();
       const lag = lagMonitor();
@@ -218,8 +227,7 @@ describe('RedisCounterStore: failures', () => {
       expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
     } finally {
       own.resume();
-      await store.close();
-      await own.stop();
+      await close();
     }
   });
 

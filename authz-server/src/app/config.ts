@@ -5,6 +5,7 @@
 import { ConfigError } from '../../../lib/process/config-values.ts';
 import { parseFlags, usage, type FlagSpec } from '../../../lib/process/flags.ts';
 import { DEFAULT_TLS_REFRESH_MS, type ClientTlsFiles, type ServerTlsFiles } from '../../../lib/process/tls.ts';
+import { clientAddressTrust } from '../pipeline/client-address.ts';
 
 export { ConfigError };
 
@@ -48,7 +49,21 @@ export interface AuthzConfig {
   /** Processes serving the gRPC and HTTP ports (node:cluster; 1 = no cluster). */
   workers: number;
   checkTransport: CheckTransport;
+  /** File with the server-wide challenge signing key(s), one per line, the first signs; null = a random key. */
+  challengeKeyFile: string | null;
+  /**
+   * A random server-wide key the cluster primary hands to its workers when there is no key file, so that every
+   * worker accepts the others' passes (internal: set through the environment by the primary only).
+   */
+  challengeSharedKey: string | null;
+  /** Whose forwarded client address is believed (client-address.ts). */
+  clientAddress: { trustedProxies: string[]; header: string; hops: number };
+  /** SPIFFE globs of the Envoys allowed to send access logs (empty = any peer; entries still must match a Check). */
+  accessLogPrincipals: string[];
 }
+
+/** Environment variable through which the cluster primary hands its random challenge key to the workers. */
+export const SHARED_CHALLENGE_KEY_ENV = 'PALISADE_INTERNAL_CHALLENGE_KEY';
 
 /** Every authz-server flag: parseArgs options, `--help` and the README's table come from here. */
 export const FLAGS = [
@@ -70,8 +85,13 @@ export const FLAGS = [
   { name: 'tls-key', type: 'string', default: null, env: 'PALISADE_TLS_KEY', arg: '<file>', group: 'TLS', help: 'private key of --tls-cert (PEM)' },
   { name: 'tls-client-ca', type: 'string', default: null, env: 'PALISADE_TLS_CLIENT_CA', arg: '<file>', group: 'TLS', help: 'require client certificates signed by this CA (mTLS)' },
   { name: 'operator-ca', type: 'string', default: null, env: 'PALISADE_OPERATOR_CA', arg: '<file>', group: 'TLS', defaultText: 'plaintext', help: 'connect to the operator over TLS, verified with this CA; presents --tls-cert as client certificate' },
+  { name: 'trusted-proxies', type: 'list', default: [], env: 'PALISADE_TRUSTED_PROXIES', arg: '<cidr|spiffe,...>', group: 'Trust', defaultText: 'none', help: 'peers whose forwarded client address is believed: CIDRs and/or SPIFFE principal globs of gateways; from any other peer the client is the TCP peer' },
+  { name: 'client-ip-header', type: 'string', default: 'x-forwarded-for', env: 'PALISADE_CLIENT_IP_HEADER', arg: '<name>', group: 'Trust', help: 'header a trusted proxy puts the client address in (x-forwarded-for is read right to left)' },
+  { name: 'xff-trusted-hops', type: 'int', default: 0, env: 'PALISADE_XFF_TRUSTED_HOPS', min: 0, max: 16, group: 'Trust', help: 'trusted proxies in front of the trusted peer that appended to x-forwarded-for, as Envoy\'s xff_num_trusted_hops' },
+  { name: 'access-log-principals', type: 'list', default: [], env: 'PALISADE_ACCESS_LOG_PRINCIPALS', arg: '<spiffe,...>', group: 'Trust', defaultText: 'any peer', help: 'accept access logs only from mTLS peers (--tls-client-ca) whose certificate URI SAN matches one of these SPIFFE globs' },
   { name: 'log-level', type: 'string', default: 'info', env: 'PALISADE_LOG_LEVEL', arg: '<level>', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], group: 'Logging', help: 'pino log level' },
   { name: 'decision-log', type: 'string', default: 'deny', env: 'PALISADE_DECISION_LOG', choices: ['all', 'deny', 'off'], group: 'Logging', help: 'one JSON line per decision: every decision (about 5 % more CPU per allowed Check), denials only, or none' },
+  { name: 'challenge-key-file', type: 'string', default: null, env: 'PALISADE_CHALLENGE_KEY_FILE', arg: '<file>', group: 'Challenges', defaultText: 'a random key', help: 'server-wide challenge signing key(s), one per line, the first signs, at least 32 characters each; read at start. Without it each start draws a random key (shared by --workers): passes then do not survive a restart nor hold on other replicas, so give every replica the same file' },
 ] as const satisfies readonly FlagSpec[];
 
 /** The `--help` text. */
@@ -80,8 +100,11 @@ export const USAGE = usage('authz-server', FLAGS);
 /** Parses argv (without node and script) and an environment. Throws ConfigError with a clear message. */
 export function parseConfig(argv: string[], env: Record<string, string | undefined> = process.env): AuthzConfig {
   const v = parseFlags(FLAGS, argv, env);
-  const { policies, operator } = v;
+  const { operator } = v;
   const snapshotFile = v['snapshot-file'];
+  // `npm start` names the example policies this way, so that `npm start -- --policies X` enforces X alone.
+  const fallback = (env['PALISADE_DEFAULT_POLICIES'] ?? '').split(',').filter(Boolean);
+  const policies = v.policies.length === 0 && !operator && !snapshotFile ? fallback : v.policies;
   if (policies.length === 0 && !operator && !snapshotFile) {
     throw new ConfigError('nothing to enforce: give --policies <file|dir>, --operator <addr> or --snapshot-file <path>');
   }
@@ -93,6 +116,18 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if ((tlsCert === '') !== (tlsKey === '')) throw new ConfigError('--tls-cert and --tls-key go together');
   if (clientCa && !tlsCert) throw new ConfigError('--tls-client-ca needs --tls-cert and --tls-key (client certificates are only asked for over TLS)');
   if (operatorCa && !operator) throw new ConfigError('--operator-ca needs --operator');
+  const clientAddress = { trustedProxies: v['trusted-proxies'], header: v['client-ip-header'].toLowerCase(), hops: v['xff-trusted-hops'] };
+  try {
+    clientAddressTrust(clientAddress.trustedProxies, clientAddress.header, clientAddress.hops);
+  } catch (err) {
+    throw new ConfigError(`--trusted-proxies / --client-ip-header: ${(err as Error).message}`);
+  }
+  const accessLogPrincipals = v['access-log-principals'];
+  if (accessLogPrincipals.length > 0 && !clientCa) {
+    throw new ConfigError('--access-log-principals needs --tls-client-ca (the principal is read from the verified client certificate)');
+  }
+  const badPrincipal = accessLogPrincipals.find((p) => !p.startsWith('spiffe://'));
+  if (badPrincipal !== undefined) throw new ConfigError(`--access-log-principals: ${JSON.stringify(badPrincipal)} is not a spiffe:// principal`);
   const cluster = v['redis-cluster'];
   return {
     policies,
@@ -116,5 +151,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     tlsRefreshMs: DEFAULT_TLS_REFRESH_MS,
     workers: v.workers,
     checkTransport: v['check-transport'] as CheckTransport,
+    challengeKeyFile: v['challenge-key-file'],
+    challengeSharedKey: env[SHARED_CHALLENGE_KEY_ENV] ?? null,
+    clientAddress,
+    accessLogPrincipals,
   };
 }

@@ -6,14 +6,15 @@
  *    (those Checks end before the store batch, so their requests are counted here);
  *  - requests that opened a new session (known only after the Check's batch): per client and per route.
  *
- * An access-log entry is tied to its policy and token by the Check that allowed it (x-request-id, remembered for
- * the last `maxCorrelations` requests of this replica), else by its :authority and the `x-palisade-consumer`
- * request header when Envoy logs it. Entries of ext_authz denials (UAEX) are skipped: they were counted when
- * the decision was made.
+ * An access-log entry counts only when it matches a Check this process allowed (by x-request-id; the last
+ * `maxCorrelations` are remembered, each usable once), and then for that Check's policy, client and token:
+ * nothing the entry itself claims (addresses, headers, :authority) is believed, so a forged or replayed entry
+ * can raise no one's score. Entries of ext_authz denials (UAEX) are skipped: they were counted when the decision
+ * was made. Entries for Checks answered by another replica find no match here and are not counted either.
  */
 import type { Outcome } from '../pipeline/outcome.ts';
-import { normalizeHost, type RequestContext } from '../pipeline/request.ts';
-import type { Runtime, RuntimePolicy } from '../pipeline/runtime.ts';
+import type { RequestContext } from '../pipeline/request.ts';
+import type { Runtime } from '../pipeline/runtime.ts';
 import { pathTemplate } from '../discovery/template.ts';
 import { accessLogEvents, type StreamAccessLogsMessage } from './access-log.ts';
 import { botAllowListed } from './assess.ts';
@@ -44,7 +45,8 @@ export interface BotFeedStats {
   errors: number;
   ownDenials: number;
   correlated: number;
-  skipped: number;
+  /** Entries that matched no remembered Check (forged, replayed, or another replica's). */
+  unmatched: number;
 }
 
 export class BotFeed {
@@ -55,7 +57,7 @@ export class BotFeed {
   readonly #maxCorrelations: number;
   readonly #errorCodes: Set<number>;
   readonly #correlations = new Map<string, Correlation>();
-  readonly stats: BotFeedStats = { entries: 0, errors: 0, ownDenials: 0, correlated: 0, skipped: 0 };
+  readonly stats: BotFeedStats = { entries: 0, errors: 0, ownDenials: 0, correlated: 0, unmatched: 0 };
 
   constructor(opts: BotFeedOptions) {
     this.#deferred = opts.deferred;
@@ -91,10 +93,13 @@ export class BotFeed {
   /** Called with every Check's outcome (after the response is built). */
   onDecision(req: RequestContext, outcome: Outcome): void {
     const policy = outcome.policy;
-    if (!policy || policy.bot.mode === 'Off') return;
-    const now = this.#clock();
+    if (!policy) return;
     const client = clientKeyOf(req.clientIp, req.principal);
     const token = outcome.consumer && outcome.consumer !== '' ? outcome.consumer : null;
+    // Every allowed Check is remembered, so that its access log entry is recognised even when bot scoring is off.
+    if (outcome.kind === 'allow' && req.requestId !== '') this.#remember(req.requestId, { policyId: policy.id, client, token });
+    if (policy.bot.mode === 'Off') return;
+    const now = this.#clock();
 
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
       if (botAllowListed(policy, req)) return;
@@ -107,7 +112,6 @@ export class BotFeed {
       this.#bump(policy.id, BOT_KEYS.newSessionsIp, [client], now, true);
       this.#bump(policy.id, BOT_KEYS.newSessionsRoute, routeParts(req.host, req.method, pathTemplate(req.path)), now, false);
     }
-    if (outcome.kind === 'allow' && req.requestId !== '') this.#remember(req.requestId, { policyId: policy.id, client, token });
   }
 
   #remember(requestId: string, c: Correlation): void {
@@ -119,30 +123,29 @@ export class BotFeed {
     }
   }
 
-  #policy(runtime: Runtime | null, corr: Correlation | undefined, authority: string): RuntimePolicy | undefined {
-    if (!runtime) return undefined;
-    if (corr) return runtime.policies.get(corr.policyId);
-    return authority === '' ? undefined : runtime.policyFor(normalizeHost(authority));
-  }
-
-  /** Ingests one StreamAccessLogs message. */
-  ingest(msg: StreamAccessLogsMessage): void {
+  /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */
+  ingest(msg: StreamAccessLogsMessage): { unmatched: number } {
     const runtime = this.#runtime();
     const now = this.#clock();
+    let unmatched = 0;
     for (const ev of accessLogEvents(msg)) {
       this.stats.entries++;
-      if (ev.ownDenial || !this.#errorCodes.has(ev.code)) continue;
+      if (ev.ownDenial) continue;
       const corr = ev.requestId !== '' ? this.#correlations.get(ev.requestId) : undefined;
-      const policy = this.#policy(runtime, corr, ev.authority);
-      if (!policy || policy.bot.mode === 'Off') {
-        this.stats.skipped++;
+      if (!corr) {
+        unmatched++;
         continue;
       }
-      if (corr) this.stats.correlated++;
+      // One entry per Check: a replayed entry finds nothing the second time.
+      this.#correlations.delete(ev.requestId);
+      this.stats.correlated++;
+      if (!this.#errorCodes.has(ev.code)) continue;
+      const policy = runtime?.policies.get(corr.policyId);
+      if (!policy || policy.bot.mode === 'Off') continue;
       this.stats.errors++;
-      const client = corr?.client ?? clientKeyOf(ev.clientIp, ev.principal);
-      const token = ev.consumer !== '' ? ev.consumer : (corr?.token ?? null);
-      this.#countError(policy.id, client, token, now, false);
+      this.#countError(policy.id, corr.client, corr.token, now, false);
     }
+    this.stats.unmatched += unmatched;
+    return { unmatched };
   }
 }

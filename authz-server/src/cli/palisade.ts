@@ -4,20 +4,24 @@
  *   palisade validate <files|dirs...>                      schema + compiler checks, exit 1 on any problem
  *   palisade check --policies <dir> --request <json|@file>  offline verdict with each stage's explanation
  *   palisade check --server <host:port> --request ...       the same request to a live authz-server over gRPC
+ *   palisade inventory (--server <url> | --file <json>) [--openapi [--policy <ns/name>]]
+ *                                                           the cluster-wide API inventory, or OpenAPI 3.1 of it
  * The request is an Envoy CheckRequest in JSON (proto field names), or the short form (see USAGE).
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { stringify as toYaml } from 'yaml';
+import type { InventoryReport } from '../discovery/inventory.ts';
+import { inventoryToOpenApi, observedPolicies } from '../discovery/openapi-out.ts';
 import { toCheckResponse } from '../pipeline/response.ts';
 import * as grpc from '@grpc/grpc-js';
 import { envoyServices, type CheckRequest, type CheckResponse } from '../envoy/protos.ts';
+import type { RequestShapeBase } from '../envoy/request-shape.ts';
 import { loadSnapshotFromFiles } from '../sources/file-source.ts';
 import { evaluateRequest } from '../pipeline/pipeline.ts';
 import { toRequestContext } from '../pipeline/request.ts';
 import { buildRuntime } from '../pipeline/runtime.ts';
-import { compile } from '../../../lib/policy/compile.ts';
-import { formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
-import { secretsFrom } from '../../../lib/policy/secrets.ts';
+import { compileLoaded, formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
 import { lintPolicy } from '../../../lib/policy/lint.ts';
 import { MemoryCounterStore } from '../store/memory-store.ts';
 import { RateLimiter } from '../pipeline/rate-limiter.ts';
@@ -40,15 +44,18 @@ const USAGE = `Usage:
                 (omit for a plaintext caller)
     sourceIp    TCP peer address (default 127.0.0.1)
     body        request body (what Envoy forwards with with_request_body)
+  palisade inventory (--server <http://authz-server:9090> | --file <inventory.json>) [--openapi [--policy <ns/name>]] [--yaml]
+      The API inventory of all replicas (an authz-server's HTTP port, or a saved /inventory document) as JSON, or
+      with --openapi an OpenAPI 3.1 description of what one policy's traffic showed (--yaml: as YAML).
 `;
 
 /** The keys of the short request form (USAGE documents each). */
-export const SHORT_REQUEST_KEYS = ['host', 'method', 'path', 'headers', 'principal', 'sourceIp', 'body'] as const;
+const SHORT_REQUEST_KEYS = ['host', 'method', 'path', 'headers', 'principal', 'sourceIp', 'body'] as const;
 
 type Out = (line: string) => void;
 
 /** `palisade validate`: returns the exit code. */
-export async function validateCommand(paths: string[], out: Out, err: Out): Promise<number> {
+async function validateCommand(paths: string[], out: Out, err: Out): Promise<number> {
   if (paths.length === 0) {
     err(USAGE);
     return 2;
@@ -59,7 +66,7 @@ export async function validateCommand(paths: string[], out: Out, err: Out): Prom
     err(`error: ${line}`);
     problems++;
   }
-  const { snapshot, violations } = compile(loaded.documents, secretsFrom(loaded.others), new Date());
+  const { snapshot, violations } = compileLoaded(loaded, new Date());
   for (const v of violations) {
     const line = `${v.policy}: ${v.reason}${v.field ? ` at ${v.field}` : ''}: ${v.message}`;
     if (v.included) err(`warning: ${line}`);
@@ -78,18 +85,9 @@ export async function validateCommand(paths: string[], out: Out, err: Out): Prom
   return problems === 0 ? 0 : 1;
 }
 
-interface ShortRequest {
-  host?: string;
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  principal?: string;
-  sourceIp?: string;
-  body?: string;
-}
 
 /** Accepts a full CheckRequest or the short form; unknown or mistyped short-form keys are an error. */
-export function toCheckRequest(input: unknown): CheckRequest {
+function toCheckRequest(input: unknown): CheckRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error('request must be a JSON object');
   if ('attributes' in input) return input as CheckRequest;
   const unknown = Object.keys(input).filter((k) => !(SHORT_REQUEST_KEYS as readonly string[]).includes(k));
@@ -98,7 +96,7 @@ export function toCheckRequest(input: unknown): CheckRequest {
     const ok = k === 'headers' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === 'string';
     if (!ok) throw new Error(`${k} must be ${k === 'headers' ? 'an object of header name -> value' : 'a string'}`);
   }
-  const s = input as ShortRequest;
+  const s = input as RequestShapeBase;
   const headers: Record<string, string> = {
     ':authority': s.host ?? '',
     ':method': s.method ?? 'GET',
@@ -130,7 +128,7 @@ function responseHeaders(res: CheckResponse): Record<string, string> {
 }
 
 /** `palisade check --server`: the request to a live authz-server; returns the exit code. */
-export async function checkServerCommand(server: string, requestArg: string, asJson: boolean, out: Out, err: Out, timeoutMs = 5000): Promise<number> {
+async function checkServerCommand(server: string, requestArg: string, asJson: boolean, out: Out, err: Out, timeoutMs = 5000): Promise<number> {
   const request = await readRequest(requestArg, err);
   if (request === null) return 2;
   const { authorization } = envoyServices();
@@ -164,7 +162,7 @@ export async function checkServerCommand(server: string, requestArg: string, asJ
 }
 
 /** `palisade check`: returns the exit code (0 allowed, 1 denied, 2 usage or input error). */
-export async function checkCommand(policies: string[], requestArg: string, asJson: boolean, out: Out, err: Out): Promise<number> {
+async function checkCommand(policies: string[], requestArg: string, asJson: boolean, out: Out, err: Out): Promise<number> {
   const load = await loadSnapshotFromFiles(policies);
   if (!load.ok) {
     for (const p of load.problems) err(`error: ${p}`);
@@ -192,6 +190,48 @@ export async function checkCommand(policies: string[], requestArg: string, asJso
   }
 }
 
+/** Where `palisade inventory` reads the inventory: a live server's HTTP port, or a saved /inventory document. */
+export interface InventorySource {
+  server?: string;
+  file?: string;
+}
+
+async function readInventory(from: InventorySource): Promise<InventoryReport> {
+  if (from.file) return JSON.parse(await readFile(from.file, 'utf8')) as InventoryReport;
+  const url = new URL('/inventory', from.server);
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`${url.href}: HTTP ${res.status} ${(await res.text()).trim()}`);
+  return (await res.json()) as InventoryReport;
+}
+
+/** `palisade inventory`: prints the inventory (JSON) or OpenAPI 3.1 of what was observed; returns the exit code. */
+async function inventoryCommand(from: InventorySource, opts: { openapi: boolean; policy?: string; yaml: boolean }, out: Out, err: Out): Promise<number> {
+  if (!from.server === !from.file) {
+    err(`error: give exactly one of --server and --file\n${USAGE}`);
+    return 2;
+  }
+  let report: InventoryReport;
+  try {
+    report = await readInventory(from);
+    if (!Array.isArray(report.endpoints)) throw new Error('not an inventory document (no endpoints)');
+  } catch (e) {
+    err(`error: inventory: ${(e as Error).message}`);
+    return 2;
+  }
+  let doc: unknown = report;
+  if (opts.openapi) {
+    const observed = observedPolicies(report);
+    const policy = opts.policy ?? (observed.length === 1 ? observed[0] : undefined);
+    if (policy === undefined || !observed.includes(policy)) {
+      err(`error: --policy ${policy ?? '(missing)'}: name one of the observed policies: ${observed.join(', ') || 'none'}`);
+      return 2;
+    }
+    doc = inventoryToOpenApi(report, policy);
+  }
+  out(opts.yaml ? toYaml(doc).trimEnd() : JSON.stringify(doc, null, 2));
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const out: Out = (l) => process.stdout.write(`${l}\n`);
   const err: Out = (l) => process.stderr.write(`${l}\n`);
@@ -215,6 +255,17 @@ async function main(argv: string[]): Promise<number> {
     }
     if (values.server !== undefined) return checkServerCommand(values.server, values.request, values.json ?? false, out, err);
     return checkCommand(values.policies ?? [], values.request, values.json ?? false, out, err);
+  }
+  if (command === 'inventory') {
+    let values;
+    try {
+      ({ values } = parseArgs({ args: rest, options: { server: { type: 'string' }, file: { type: 'string' }, openapi: { type: 'boolean' }, policy: { type: 'string' }, yaml: { type: 'boolean' } } }));
+    } catch (e) {
+      err(`error: ${(e as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    const from = { ...(values.server ? { server: values.server } : {}), ...(values.file ? { file: values.file } : {}) };
+    return inventoryCommand(from, { openapi: values.openapi ?? false, yaml: values.yaml ?? false, ...(values.policy ? { policy: values.policy } : {}) }, out, err);
   }
   if (command === undefined || command === '--help' || command === 'help') {
     out(USAGE);

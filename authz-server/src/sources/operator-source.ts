@@ -1,7 +1,6 @@
 /**
- * In-cluster mode: snapshots from the operator over palisade.v1alpha1.SnapshotDistribution/Stream, and the
- * last known snapshot from a file (the operator's ConfigMap, mounted into the pod) so that a restarted
- * authz-server enforces the last known policy while the operator is away.
+ * In-cluster mode: snapshots from the operator over palisade.v1alpha1.SnapshotDistribution/Stream (the last
+ * known snapshot from a file, the operator's ConfigMap mounted into the pod, is snapshot-file-source.ts).
  *
  * Every snapshot is validated (integrity hash, structure, content-hash version, then the runtime build in
  * SnapshotHolder.apply) before it replaces the one in force; the operator gets an ACK or a NACK with the error,
@@ -9,12 +8,11 @@
  * exponential backoff and jitter.
  */
 import { Backoff } from '../../../lib/process/backoff.ts';
-import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { operatorStreamMetrics, type OperatorStreamMetrics } from '../telemetry/metrics.ts';
-import { decodeSnapshot, parseSnapshotBytes } from '../../../lib/distribution/codec.ts';
+import { decodeSnapshot } from '../../../lib/distribution/codec.ts';
 import {
   MAX_SNAPSHOT_MESSAGE_BYTES,
   snapshotDistribution,
@@ -161,28 +159,4 @@ export class OperatorSource {
       this.#metrics?.snapshots.inc({ result: 'nack' });
     }
   }
-}
-
-/**
- * Loads the snapshot file (plain or gzip JSON, as the operator writes it into its ConfigMap) into the holder.
- * Resolves with what happened; never throws.
- */
-export async function loadSnapshotFile(path: string, holder: SnapshotHolder, logger: Logger): Promise<{ ok: true; version: string } | { ok: false; error: string }> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    const error = `cannot read snapshot file ${path}: ${(err as Error).message}`;
-    logger.warn({ path, err: (err as Error).message }, 'no snapshot file to start from');
-    return { ok: false, error };
-  }
-  const parsed = parseSnapshotBytes(bytes);
-  if (!parsed.ok) {
-    holder.reportLoadError();
-    logger.error({ path, err: parsed.error }, 'snapshot file is invalid; not using it');
-    return { ok: false, error: parsed.error };
-  }
-  const applied = holder.apply(parsed.snapshot, `file:${path}`);
-  if (!applied.ok) return { ok: false, error: applied.error };
-  return { ok: true, version: parsed.snapshot.version };
 }

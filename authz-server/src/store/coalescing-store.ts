@@ -22,25 +22,32 @@ interface Waiting {
 
 /** One batch made of several, ops in order. */
 export function mergeBatches(batches: readonly CounterBatch[]): CounterBatch {
-  return { rateLimits: batches.flatMap((b) => b.rateLimits), counters: batches.flatMap((b) => b.counters), distinct: batches.flatMap((b) => b.distinct) };
+  return {
+    rateLimits: batches.flatMap((b) => b.rateLimits),
+    counters: batches.flatMap((b) => b.counters),
+    distinct: batches.flatMap((b) => b.distinct),
+    sequences: batches.flatMap((b) => b.sequences ?? []),
+    records: batches.flatMap((b) => b.records ?? []),
+    reads: batches.flatMap((b) => b.reads ?? []),
+  };
 }
 
 /** The merged result cut back into one result per batch. */
 export function splitResult(batches: readonly CounterBatch[], merged: CounterBatchResult): CounterBatchResult[] {
-  const at = { r: 0, c: 0, d: 0 };
-  return batches.map((b) => {
-    const out: CounterBatchResult = {
-      rateLimits: merged.rateLimits.slice(at.r, (at.r += b.rateLimits.length)),
-      counters: merged.counters.slice(at.c, (at.c += b.counters.length)),
-      distinct: merged.distinct.slice(at.d, (at.d += b.distinct.length)),
-      nowMs: merged.nowMs,
-    };
-    return out;
-  });
+  const at = { r: 0, c: 0, d: 0, s: 0, w: 0, h: 0 };
+  return batches.map((b) => ({
+    rateLimits: merged.rateLimits.slice(at.r, (at.r += b.rateLimits.length)),
+    counters: merged.counters.slice(at.c, (at.c += b.counters.length)),
+    distinct: merged.distinct.slice(at.d, (at.d += b.distinct.length)),
+    sequences: merged.sequences.slice(at.s, (at.s += (b.sequences ?? []).length)),
+    records: merged.records.slice(at.w, (at.w += (b.records ?? []).length)),
+    reads: merged.reads.slice(at.h, (at.h += (b.reads ?? []).length)),
+    nowMs: merged.nowMs,
+  }));
 }
 
 function tagOf(batch: CounterBatch): string {
-  const first = batch.rateLimits[0]?.key ?? batch.counters[0]?.keys[0] ?? batch.distinct[0]?.key ?? '';
+  const first = batch.rateLimits[0]?.key ?? batch.counters[0]?.keys[0] ?? batch.distinct[0]?.key ?? batch.sequences?.[0]?.key ?? batch.records?.[0]?.key ?? batch.reads?.[0]?.key ?? '';
   return hashTagOf(first);
 }
 

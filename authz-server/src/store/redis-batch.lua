@@ -5,18 +5,26 @@ Every key it touches is in KEYS, and all of them carry the same hash tag, so the
 KEYS, in order:
   one key per rate-limit op;
   for each counter op: its keys (current bucket first);
-  for each distinct op: its HyperLogLog key, then its count keys.
+  for each distinct op: its HyperLogLog key, then its count keys;
+  one key per sequence op, per record op, per hash read.
 ARGV:
   [1] clock override in microseconds, '' = server time (redis TIME). Only tests set it.
-  [2] R = number of rate-limit ops, [3] N = number of counter ops, [4] D = number of distinct ops
+  [2] R = number of rate-limit ops, [3] N = number of counter ops, [4] D = number of distinct ops,
+  [5] S = number of sequence ops, [6] W = number of record ops, [7] H = number of hash reads
   then R x (T, capacity, cost): T = emission interval in µs, capacity = (requests + burst) * T (gcra.ts computes
-    both, the same expressions as before they moved out of this script)
+    both)
   then N x (number of keys, incr, ttlMs)
-  then D x (member, ttlMs, number of count keys)
-Returns a flat array of integers:
-  nowUs; R x the TAT each rate-limit op saw (max(stored TAT, now), before the op); for each counter op its values;
-  for each distinct op its counts. From a TAT, gcraUs() in gcra.ts derives the op's whole result (allowed,
-  remaining, reset, retry-after): this script only decides and stores, gcra.ts explains.
+  then D x (member ('' = only count), ttlMs, number of count keys)
+  then S x (value, length, ttlMs, collapse 1|0)
+  then W x (record, overflow, maxRecords, ttlMs, F = number of fields, F x (name, i|x|n, value))
+Returns a flat array (integers, and the field names of hash reads):
+  nowUs; R x the TAT the rate-limit op saw (max(stored TAT, now), before the op: gcraUs() in gcra.ts derives the
+  op's allowed/remaining/reset/retry-after from it); for each counter op its values; for each distinct op
+  its counts; for each sequence op (pushed 1|0, count, items...); for each record op 1 (own record) | 0 (overflow);
+  for each hash read (P = number of pairs, P x (field, value)).
+
+Records (record ops, hash reads): a hash holds records, each a marker field <record> plus fields <record>\t<name>;
+the field \t# counts the records, so a new record beyond maxRecords goes to the overflow record instead.
 
 The GCRA below must behave exactly as gcraUs() in gcra.ts (tests check that they agree on the same sequences):
 integer microseconds, allowed iff max(TAT, now) + cost*T - now <= capacity; only allowed requests write; TTL =
@@ -25,21 +33,20 @@ resetMs. Ops on the same key apply in order; the key is read once and written on
 
 if redis.replicate_commands then redis.replicate_commands() end -- Redis 3.2-4: TIME before writes
 
-local call = redis.call
 local now
 if ARGV[1] ~= '' then
   now = tonumber(ARGV[1])
 else
-  local t = call('TIME')
-  now = t[1] * 1000000 + t[2]
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 
 local out = { now }
-local n = 1 -- last index of out
 local k = 1 -- next KEYS index
-local a = 5 -- next ARGV index
+local a = 8 -- next ARGV index
 
 local nrate, ncounter, ndistinct = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local nsequence, nrecord, nread = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 
 local tats = {} -- key -> TAT after the ops so far in this call (false = no state)
 local dirty = {} -- key -> true once an op on it was allowed
@@ -52,12 +59,11 @@ for _ = 1, nrate do
   a = a + 3
   local tat = tats[key]
   if tat == nil then
-    tat = tonumber(call('GET', key)) or false
+    tat = tonumber(redis.call('GET', key)) or false
     tats[key] = tat
   end
   if not tat or tat < now then tat = now end
-  n = n + 1
-  out[n] = tat
+  out[#out + 1] = tat
   local new_tat = tat + cost * t
   if new_tat - capacity <= now then
     if not dirty[key] then
@@ -72,7 +78,8 @@ for i = 1, nwritten do
   local key = written[i]
   local new_tat = tats[key]
   local reset_ms = math.ceil((new_tat - now) / 1000)
-  call('SET', key, new_tat, 'PX', math.max(1, reset_ms))
+  -- A number argument: Redis writes it with %.17g, exact for these integers (string.format cost more).
+  redis.call('SET', key, new_tat, 'PX', math.max(1, reset_ms))
 end
 
 for _ = 1, ncounter do
@@ -80,16 +87,13 @@ for _ = 1, ncounter do
   a = a + 3
   local first = KEYS[k]
   if incr ~= 0 then
-    n = n + 1
-    out[n] = call('INCRBY', first, ARGV[a - 2])
-    call('PEXPIRE', first, ttl)
+    out[#out + 1] = redis.call('INCRBY', first, ARGV[a - 2])
+    redis.call('PEXPIRE', first, ttl)
   else
-    n = n + 1
-    out[n] = tonumber(call('GET', first) or '0')
+    out[#out + 1] = tonumber(redis.call('GET', first) or '0')
   end
   for j = 1, nkeys - 1 do
-    n = n + 1
-    out[n] = tonumber(call('GET', KEYS[k + j]) or '0')
+    out[#out + 1] = tonumber(redis.call('GET', KEYS[k + j]) or '0')
   end
   k = k + nkeys
 end
@@ -99,13 +103,78 @@ for _ = 1, ndistinct do
   a = a + 3
   local key = KEYS[k]
   k = k + 1
-  call('PFADD', key, member)
-  call('PEXPIRE', key, ttl)
+  if member ~= '' then
+    redis.call('PFADD', key, member)
+    redis.call('PEXPIRE', key, ttl)
+  end
   for j = 0, ncount - 1 do
-    n = n + 1
-    out[n] = call('PFCOUNT', KEYS[k + j])
+    out[#out + 1] = redis.call('PFCOUNT', KEYS[k + j])
   end
   k = k + ncount
+end
+
+for _ = 1, nsequence do
+  local key = KEYS[k]
+  local value, length, ttl, collapse = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3]
+  k = k + 1
+  a = a + 4
+  local pushed = 1
+  if collapse == '1' and redis.call('LINDEX', key, 0) == value then
+    pushed = 0
+  else
+    redis.call('LPUSH', key, value)
+    redis.call('LTRIM', key, 0, length - 1)
+  end
+  redis.call('PEXPIRE', key, ttl)
+  local behind = redis.call('LRANGE', key, 1, length - 1)
+  out[#out + 1] = pushed
+  out[#out + 1] = #behind
+  for _, item in ipairs(behind) do
+    out[#out + 1] = tonumber(item)
+  end
+end
+
+local COUNT = '\t#'
+for _ = 1, nrecord do
+  local key = KEYS[k]
+  local record, overflow, cap, ttl, nfields = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4])
+  k = k + 1
+  a = a + 5
+  local target = record
+  if redis.call('HEXISTS', key, record) == 0 then
+    if cap > 0 and tonumber(redis.call('HGET', key, COUNT) or '0') >= cap then
+      target = overflow
+      redis.call('HSETNX', key, overflow, 1)
+    else
+      redis.call('HSET', key, record, 1)
+      redis.call('HINCRBY', key, COUNT, 1)
+    end
+  end
+  for j = 0, nfields - 1 do
+    local field = target .. '\t' .. ARGV[a + 3 * j]
+    local op, v = ARGV[a + 3 * j + 1], ARGV[a + 3 * j + 2]
+    if op == 'i' then
+      redis.call('HINCRBY', key, field, v)
+    else
+      local cur = redis.call('HGET', key, field)
+      if not cur or (op == 'x' and tonumber(v) > tonumber(cur)) or (op == 'n' and tonumber(v) < tonumber(cur)) then
+        redis.call('HSET', key, field, v)
+      end
+    end
+  end
+  a = a + 3 * nfields
+  redis.call('PEXPIRE', key, ttl)
+  out[#out + 1] = (target == record) and 1 or 0
+end
+
+for _ = 1, nread do
+  local flat = redis.call('HGETALL', KEYS[k])
+  k = k + 1
+  out[#out + 1] = #flat / 2
+  for j = 1, #flat, 2 do
+    out[#out + 1] = flat[j]
+    out[#out + 1] = tonumber(flat[j + 1])
+  end
 end
 
 return out

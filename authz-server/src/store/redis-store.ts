@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { storeMetrics, type StoreMetrics } from '../telemetry/metrics.ts';
 import { StoreUnavailableError } from './counter-store.ts';
-import type { CounterBatch, CounterBatchResult, CounterStore, RateLimitResult } from './counter-store.ts';
+import type { CounterBatch, CounterBatchResult, CounterStore, FieldUpdate, RateLimitResult } from './counter-store.ts';
 import { emissionIntervalUs, gcraUs } from './gcra.ts';
 import { hashTagOf } from './keys.ts';
 import { validateBatch } from './memory-store.ts';
@@ -52,10 +52,23 @@ function reconnectDelay(times: number, capMs: number): number {
   return backoffDelay(times - 1, { initialMs: 50, maxMs: capMs });
 }
 
+const FIELD_OPCODE: Record<FieldUpdate, string> = { incr: 'i', max: 'x', min: 'n' };
+
 /** Flattens a batch into the script's KEYS and ARGV (layout documented in redis-batch.lua). */
 export function encodeBatch(batch: CounterBatch, clockOverrideUs?: number): { keys: string[]; argv: string[] } {
   const keys: string[] = [];
-  const argv: string[] = [clockOverrideUs === undefined ? '' : String(clockOverrideUs), String(batch.rateLimits.length), String(batch.counters.length), String(batch.distinct.length)];
+  const sequences = batch.sequences ?? [];
+  const records = batch.records ?? [];
+  const reads = batch.reads ?? [];
+  const argv: string[] = [
+    clockOverrideUs === undefined ? '' : String(clockOverrideUs),
+    String(batch.rateLimits.length),
+    String(batch.counters.length),
+    String(batch.distinct.length),
+    String(sequences.length),
+    String(records.length),
+    String(reads.length),
+  ];
   for (const op of batch.rateLimits) {
     keys.push(op.key);
     const t = emissionIntervalUs(op);
@@ -69,6 +82,16 @@ export function encodeBatch(batch: CounterBatch, clockOverrideUs?: number): { ke
     keys.push(op.key, ...op.countKeys);
     argv.push(op.member, String(op.ttlMs), String(op.countKeys.length));
   }
+  for (const op of sequences) {
+    keys.push(op.key);
+    argv.push(String(op.value), String(op.length), String(op.ttlMs), op.collapseRepeats ? '1' : '0');
+  }
+  for (const op of records) {
+    keys.push(op.key);
+    argv.push(op.record, op.overflow, String(op.maxRecords), String(op.ttlMs), String(op.fields.length));
+    for (const f of op.fields) argv.push(f.name, FIELD_OPCODE[f.update], String(f.value));
+  }
+  for (const op of reads) keys.push(op.key);
   return { keys, argv };
 }
 
@@ -86,8 +109,26 @@ export function decodeReply(batch: CounterBatch, reply: unknown): CounterBatchRe
   const rateLimits: RateLimitResult[] = batch.rateLimits.map((op) => gcraUs(next(), nowUs, op).result);
   const counters = batch.counters.map((op) => op.keys.map(() => next()));
   const distinct = batch.distinct.map((op) => op.countKeys.map(() => next()));
+  const sequences = (batch.sequences ?? []).map(() => {
+    const pushed = next() === 1;
+    const n = next();
+    const previous: number[] = [];
+    for (let j = 0; j < n; j++) previous.push(next());
+    return { pushed, previous };
+  });
+  const records = (batch.records ?? []).map(() => next() === 1);
+  const reads = (batch.reads ?? []).map(() => {
+    const n = next();
+    const pairs: Array<[string, number]> = [];
+    for (let j = 0; j < n; j++) {
+      const field = reply[i++];
+      if (typeof field !== 'string' && !Buffer.isBuffer(field)) throw new TypeError(`unexpected script reply at ${i - 1}: ${String(field)}`);
+      pairs.push([String(field), next()]);
+    }
+    return pairs;
+  });
   if (i !== reply.length) throw new TypeError(`script reply has ${reply.length} values, expected ${i}`);
-  return { rateLimits, counters, distinct, nowMs: nowUs / 1000 };
+  return { rateLimits, counters, distinct, sequences, records, reads, nowMs: nowUs / 1000 };
 }
 
 function allKeys(batch: CounterBatch): string[] {

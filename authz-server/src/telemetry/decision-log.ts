@@ -22,10 +22,12 @@ const str = (s: string | null | undefined): string => (s === null || s === undef
 export function decisionFields(req: RequestContext, outcome: Outcome, seconds: number): string {
   const denial = outcome.kind === 'deny' ? outcome.denial : outcome.wouldDeny;
   let out = `"requestId":${str(req.requestId)},"host":${str(req.host)},"method":${str(req.method)},"path":${str(req.path)},"clientIp":${str(req.clientIp)},"principal":${str(req.principal || null)},"consumer":${str(outcome.consumer)},"verdict":"${verdictLabel(outcome)}","reason":${str(denial?.reason)},"detail":${str(denial?.detail)},"policy":${str(outcome.policy?.id)}`;
+  if (denial?.inspection) out += `,"inspection":${JSON.stringify(denial.inspection)}`;
   if (outcome.bot) {
     const signals = outcome.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, detail: s.detail }));
     out += `,"bot":${JSON.stringify({ score: outcome.bot.score, verdict: outcome.bot.verdict, signals })}`;
   }
+  if (outcome.kind === 'allow' && outcome.bodyUninspected) out += `,"bodyUninspected":${str(outcome.bodyUninspected)}`;
   return `${out},"latencyMs":${Math.round(seconds * 1e6) / 1e3}`;
 }
 

@@ -9,7 +9,7 @@ import type { RuntimePolicy } from '../runtime.ts';
 import { pass, deny, type Stage } from '../stage.ts';
 
 /** Clock skew tolerated on exp/nbf/iat, seconds. */
-export const JWT_CLOCK_TOLERANCE_S = 30;
+const JWT_CLOCK_TOLERANCE_S = 30;
 
 function challenges(policy: RuntimePolicy, jwtError?: string): string {
   const out: string[] = [];
@@ -61,7 +61,7 @@ export const authenticationStage: Stage = {
           clockTolerance: JWT_CLOCK_TOLERANCE_S,
         });
         ev.claims = payload;
-        ev.consumer = typeof payload.sub === 'string' ? payload.sub : null;
+        ev.consumer = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : null;
         return pass(ev.consumer ? `consumer ${ev.consumer}` : 'jwt without sub');
       } catch (err) {
         return deny(authFailure(p, `invalid jwt: ${jwtErrorCode(err)}`, 'invalid_token'));

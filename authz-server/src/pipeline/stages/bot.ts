@@ -4,6 +4,9 @@
  */
 import { assessBot, botAllowListed } from '../../bot/assess.ts';
 import { EMPTY_BOT_PLAN, behaviourSignals, planBotCounters, type BotPlan } from '../../bot/behaviour.ts';
+import { endpointOf } from '../../discovery/endpoint.ts';
+import type { JourneyPlan } from '../../journeys/journeys.ts';
+import { sessionOf } from '../rate-limit.ts';
 import { deny, pass, skip, type Evaluation, type Stage } from '../stage.ts';
 
 /** The bot counters this Check contributes to the store round trip; null when bot scoring is off. */
@@ -11,6 +14,15 @@ export function planBotWork(ev: Evaluation): { allowListed: string | null; plan:
   if (ev.policy.bot.mode === 'Off') return null;
   const allowListed = botAllowListed(ev.policy, ev.req);
   return { allowListed, plan: allowListed ? EMPTY_BOT_PLAN : planBotCounters(ev.policy, ev.req, ev.consumer, ev.now) };
+}
+
+/** The journey ops this Check adds to the same round trip: with bot scoring on, for requests with a session. */
+export function planJourneyWork(ev: Evaluation): JourneyPlan | null {
+  if (!ev.journeys) return null;
+  const session = sessionOf(ev.policy, ev.req);
+  if (session === '') return null;
+  const e = endpointOf(ev.policy, ev.req.method, ev.req.path);
+  return ev.journeys.plan(ev.policy.id, session, `${e.method} ${e.template}`);
 }
 
 export const botStage: Stage = {
@@ -23,7 +35,13 @@ export const botStage: Stage = {
       return pass(work.allowListed);
     }
     const results = ev.botWork?.results ?? { counters: [], distinct: [] };
-    const bot = assessBot(ev.policy, ev.req, behaviourSignals(work.plan, results.counters, results.distinct));
+    const signals = behaviourSignals(work.plan, results.counters, results.distinct);
+    // ---- usage journeys (journeys/journeys.ts): one more signal from the same round trip ----
+    const journey = ev.journeyWork ? ev.journeys?.judge(ev.journeyWork.plan, ev.journeyWork.sequence, ev.journeyWork.counts) : null;
+    if (journey?.signal) signals.push(journey.signal);
+    ev.journey = journey?.observation ?? null;
+    // ----
+    const bot = assessBot(ev.policy, ev.req, signals);
     ev.bot = bot;
     const explain = `score ${bot.score} (${bot.signals.map((s) => `${s.name}+${s.score}`).join(', ') || 'no signals'})`;
     if (bot.verdict !== 'deny') return pass(`${bot.verdict}: ${explain}`);

@@ -15,15 +15,22 @@ function list(items: Iterable<string>): string {
   return `[${all.slice(0, 3).join(', ')}${all.length > 3 ? `, +${all.length - 3}` : ''}]`;
 }
 
-/** What keeps a rule from matching this request, field by field (empty: it matches). */
+/**
+ * What keeps a rule from matching this request, field by field (empty: it matches); all fields must match. A
+ * field that names an identity (principals, consumers, claims) never matches a request without that identity,
+ * whatever its pattern: `principals: ["*"]` means "any mTLS peer", not "anyone", and `claims: {}` means "any
+ * verified JWT".
+ */
 function ruleMisses(r: RuntimeRule, ev: Evaluation): string[] {
   const { req } = ev;
   const misses: string[] = [];
   if (r.methods && !r.methods.has(req.method)) misses.push(`method ${req.method} not in ${list(r.methods)}`);
   if (r.paths && !anyMatch(r.paths, req.path)) misses.push(`path ${req.path} matches none of ${list(r.paths.map((m) => m.pattern))}`);
-  if (r.principals && !anyMatch(r.principals, req.principal)) misses.push(`principal ${req.principal || '(none: plaintext)'} matches none of ${list(r.principals.map((m) => m.pattern))}`);
-  if (r.consumers && (ev.consumer === null || !r.consumers.has(ev.consumer))) misses.push(`consumer ${ev.consumer ?? '(none)'} not in ${list(r.consumers)}`);
-  if (r.claims) for (const [k, v] of r.claims) if (!claimMatches(ev.claims, k, v)) misses.push(`claim ${k} is not ${JSON.stringify(v)}`);
+  if (r.principals && req.principal === '') misses.push('principal required, the request has none (plaintext)');
+  else if (r.principals && !anyMatch(r.principals, req.principal)) misses.push(`principal ${req.principal} matches none of ${list(r.principals.map((m) => m.pattern))}`);
+  if (r.consumers && (ev.consumer === null || ev.consumer === '' || !r.consumers.has(ev.consumer))) misses.push(`consumer ${ev.consumer || '(none)'} not in ${list(r.consumers)}`);
+  if (r.claims && ev.claims === null) misses.push('claims required, the request has no verified JWT');
+  else if (r.claims) for (const [k, v] of r.claims) if (!claimMatches(ev.claims, k, v)) misses.push(`claim ${k} is not ${JSON.stringify(v)}`);
   return misses;
 }
 

@@ -28,7 +28,7 @@ import { MemoryCounterStore } from '../authz-server/src/store/memory-store.ts';
 import { OverLimitCache } from '../authz-server/src/store/over-limit-cache.ts';
 import { RedisCounterStore } from '../authz-server/src/store/redis-store.ts';
 import { commandCalls, startRedis } from '../test/support/redis-server.ts';
-import { Rng } from './simulator.ts';
+import { Rng } from './sim-traffic.ts';
 
 function runtimeFor(botMode: 'Off' | 'Enforce'): Runtime {
   const doc = {

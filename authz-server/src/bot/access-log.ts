@@ -18,6 +18,8 @@ export interface HttpAccessLogEntry {
     response_flags?: { unauthorized_details?: { reason?: number } | null };
   };
   request?: {
+    /** envoy.config.core.v3.RequestMethod enum (GET = 1). */
+    request_method?: number | string;
     authority?: string;
     path?: string;
     request_id?: string;
@@ -38,6 +40,10 @@ export interface AccessLogEvent {
   code: number;
   /** :authority as logged (port included when the client sent one). */
   authority: string;
+  /** Request method name ('' when not logged). */
+  method: string;
+  /** :path as logged, query included ('' when not logged). */
+  path: string;
   requestId: string;
   /**
    * The client as the Check saw it: x-envoy-external-address when logged (additional_request_headers_to_log),
@@ -55,6 +61,13 @@ export interface AccessLogEvent {
   ownDenial: boolean;
 }
 
+const METHOD_NAMES = ['', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+
+function methodName(m: number | string | undefined): string {
+  if (typeof m === 'string') return /^\d+$/.test(m) ? (METHOD_NAMES[Number(m)] ?? '') : m === 'METHOD_UNSPECIFIED' ? '' : m;
+  return METHOD_NAMES[m ?? 0] ?? '';
+}
+
 function address(a: Address | undefined): string {
   return a?.socket_address?.address ?? '';
 }
@@ -69,6 +82,8 @@ export function accessLogEvent(entry: HttpAccessLogEntry): AccessLogEvent {
   return {
     code: entry.response?.response_code?.value ?? 0,
     authority: entry.request?.authority ?? '',
+    method: methodName(entry.request?.request_method),
+    path: entry.request?.path ?? '',
     requestId: entry.request?.request_id ?? '',
     clientIp: external || address(common.downstream_direct_remote_address) || address(common.downstream_remote_address),
     principal: sans.find((s) => typeof s.uri === 'string' && s.uri !== '')?.uri ?? '',

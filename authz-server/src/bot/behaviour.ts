@@ -1,20 +1,29 @@
 /**
- * Behavioural bot detectors (SPEC.md "Bot signals"): planning is pure and yields counter/HyperLogLog ops that
- * join the Check's single store batch; judging turns the batch results into signals.
+ * Behavioural bot detectors: planning is pure and yields the counter ops that join the Check's single store
+ * batch; judging turns the batch results (and the policy's learned baselines) into scored signals and the
+ * observations the feed learns from after the decision.
  *
- * Detectors (knobs in knobs.ts, explained in README "Bot detection"):
- *  1. single-request sessions at scale: share of a client's / a route's session-carrying requests that opened a
- *     new session (`fresh-sessions-ip`, `fresh-sessions-route`; only requests that open a new session score);
- *  2. error rate per IP / token: client-error responses (access log, own 401/403 denials) over requests
- *     (`error-rate-ip`, `error-rate-token`);
- *  3. extreme usage per IP / token against a threshold from the population's mean or the policy's own limits
- *     (`usage-ip`, `usage-token`);
- *  4. sudden rise in distinct client IPs on a route against the median of its previous buckets
- *     (`route-ip-surge`; only clients whose traffic goes to that route score);
- *  5. GET/POST-to-HEAD ratio of a client against the population's (`head-ratio`).
+ * Who a request belongs to, on several levels at once:
+ *   address  the client IP (IPv6: its /64)             network  its /24 or /48
+ *   session  the session cookie / header, or (token, address) for token clients without one
+ *   source   (address, client fingerprint) for traffic outside an established session
+ *   route    host + method + path template             cell     (route, fingerprint)      token  the consumer
  *
- * The counts of new sessions and of errors are written off the Check path by feed.ts (they are only known after
- * the batch, or after the response); the Check reads them here. All keys carry the policy's hash tag.
+ * What a request is to its session: a LANDING (browser without the session cookie on a site that sets one), a
+ * RETURN (a session seen for the first time from an address that just landed: the person came back with the
+ * cookie), an ORPHAN (a session seen for the first time with no landing before it: a cookie nobody handed out,
+ * or one from long ago), ESTABLISHED (seen before), a NEW PAIR / ESTABLISHED PAIR (token clients), or ANONYMOUS.
+ *
+ * Evidence families (the strongest signal of each family counts; see knobs.ts):
+ *   volume     requests per address / session / source / network, per tick (seconds) and per long window,
+ *              against learned population quantiles (address thresholds also against the policy's own limits)
+ *   fresh      landings of an address that never returned, orphan sessions of an address
+ *   errors     client errors of the session or address, and of the token, against the learned error rate
+ *   methods    too few HEAD requests against the learned HEAD share
+ *   aggregate  surges of fresh requests on the route / cell (gated by the cookie return deficit), failure
+ *              surges on the route, new-pair surges on the token: they flag what is new, never an established
+ *              session
+ *   tells      what the request's own headers say (tells.ts)
  */
 import type { BotSignal } from '../pipeline/outcome.ts';
 import { sessionOf } from '../pipeline/rate-limit.ts';
@@ -22,52 +31,118 @@ import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter-store.ts';
 import { pathTemplate } from '../discovery/template.ts';
-import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, PrefixCache, bucketCounter, bucketDistinct, clientKeyOf, max, median, pct, poissonCdf, ramp, routeParts, sliding } from './windows.ts';
+import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
+import { binomialSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints } from './evidence.ts';
+import { claimsBrowser, clientAddress, clientFingerprint, clientNetwork } from './fingerprint.ts';
+import { DEFAULT_BOT_KNOBS, type BotKnobs, type VolumeClass } from './knobs.ts';
+import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, decodeLanding, learnedPerMinute, num, routeParts, sliding } from './windows.ts';
 
-/** Zero-score signal: this request opened a new session (the feed counts these per client and route). */
+/** Evidence families; the score sums the strongest signal of each. */
+export type SignalFamily = 'volume' | 'fresh' | 'errors' | 'methods' | 'aggregate' | 'tells';
+
+/** A scored signal with what it measured: BotSignal plus its family, value and threshold. */
+export interface ScoredSignal extends BotSignal {
+  family: SignalFamily;
+  value: number;
+  threshold: number;
+}
+
+/** What a request is to its session (see the module comment). */
+export type SessionState = 'landing' | 'return' | 'orphan' | 'established' | 'new-pair' | 'established-pair' | 'anonymous';
+
+/** Zero-score signal: this request opened a new session (kept for the decision log). */
 export const SESSION_NEW = 'session-new';
 
-/** Counter op indices of one plan (-1: not planned for this request). */
-interface CounterSlots {
-  usageIp: number;
-  requestsIp: number;
-  errorsIp: number;
-  populationRequests: number;
-  routeClientRequests: number;
-  getPostIp: number;
+/** Usage thresholds per minute derived from the policy's own limits (null: none applies). */
+export interface Ceilings {
+  ip: number | null;
+  token: number | null;
+}
+
+const ceilingCache = new WeakMap<RuntimePolicy, Ceilings>();
+
+/**
+ * The tightest policy-wide (no methods, no paths) limit keyed only by clientIP (resp. consumer), as requests per
+ * minute times `policyLimitFraction`: usage close to the policy's own limit is extreme for that policy.
+ */
+export function policyCeilings(policy: RuntimePolicy, knobs: BotKnobs = DEFAULT_BOT_KNOBS): Ceilings {
+  const cached = knobs === DEFAULT_BOT_KNOBS ? ceilingCache.get(policy) : undefined;
+  if (cached) return cached;
+  const of = (kind: 'clientIP' | 'consumer'): number | null => {
+    let best: number | null = null;
+    for (const rl of policy.rateLimits) {
+      if (rl.methods || rl.paths || rl.key.length !== 1 || rl.key[0]?.kind !== kind) continue;
+      const perMinute = (rl.requests / rl.periodMs) * 60_000 * knobs.volume.policyLimitFraction;
+      best = best === null ? perMinute : Math.min(best, perMinute);
+    }
+    return best;
+  };
+  const out = { ip: of('clientIP'), token: of('consumer') };
+  if (knobs === DEFAULT_BOT_KNOBS) ceilingCache.set(policy, out);
+  return out;
+}
+
+/** Counter op indices of one plan (-1: not planned). */
+interface Slots {
+  ipTick: number;
+  ipLong: number;
+  sessTick: number;
+  sessLong: number;
+  srcTick: number;
+  srcLong: number;
+  netTick: number;
+  netLong: number;
+  landLong: number;
+  retLong: number;
+  orphLong: number;
+  landing: number;
+  errAddr: number;
+  errSess: number;
   headIp: number;
-  getPostPopulation: number;
-  headPopulation: number;
-  usageToken: number;
-  requestsToken: number;
-  errorsToken: number;
-  session: number;
-  sessionRequestsIp: number;
-  newSessionsIp: number;
-  sessionRequestsRoute: number;
-  newSessionsRoute: number;
-  browserPopulation: number;
-  browserSessionsPopulation: number;
+  tokLong: number;
+  errTok: number;
+  tokAgg: number;
+  tokBase: number;
+  tokFreshAgg: number;
+  tokFreshBase: number;
+  pairBase: number;
+  routeFresh: number;
+  routeFreshBase: number;
+  routeLand: number;
+  routeRet: number;
+  routeFail: number;
+  routeFailBase: number;
+  cellFresh: number;
+  cellFreshBase: number;
 }
 
-interface DistinctSlots {
-  populationClients: number;
-  routeClients: number;
-  tokenClients: number;
+/** Who and what a request is, as the feed needs it to count and learn after the decision. */
+export interface BotSubject {
+  policyId: string;
+  address: string;
+  network: string;
+  fingerprint: string;
+  /** Session key parts ('' without one): the cookie/header session, or the (token, address) pair. */
+  session: string;
+  token: string | null;
+  route: string[];
+  routeCode: number;
+  method: string;
 }
 
-/** What the judges need besides the results: knobs, slots, and a few request facts for explanations. */
+/** What the judge needs besides the results. */
 export interface BotPlanContext {
   knobs: BotKnobs;
   nowMs: number;
-  route: string;
-  hasToken: boolean;
-  /** A browser request without the session cookie (a new session if the population's browsers keep theirs). */
-  cookieless: boolean;
+  baselines: Baselines;
+  subject: BotSubject;
+  /** Route as shown in explanations. */
+  routeLabel: string;
+  /** Session state as far as it is known before the batch. */
+  planned: 'landing' | 'session' | 'pair' | 'anonymous';
+  browser: boolean;
   ceilings: Ceilings;
-  c: CounterSlots;
-  d: DistinctSlots;
+  s: Slots;
 }
 
 /** The store ops one Check needs for its behavioural detectors, and what to remember to judge them. */
@@ -81,304 +156,355 @@ export interface BotPlan {
 /** No behavioural ops (bot mode Off, or allow-listed). */
 export const EMPTY_BOT_PLAN: BotPlan = { counters: [], distinct: [] };
 
-/** Usage thresholds per minute derived from the policy's own limits (null: none applies). */
-export interface Ceilings {
-  ip: number | null;
-  token: number | null;
-}
-
-const ceilingCache = new WeakMap<RuntimePolicy, Ceilings>();
-
-/**
- * The tightest policy-wide (no methods, no paths) limit keyed only by clientIP (resp. consumer), as requests per
- * minute times `policyLimitFraction`.
- */
-export function policyCeilings(policy: RuntimePolicy, knobs: BotKnobs = DEFAULT_BOT_KNOBS): Ceilings {
-  const cached = knobs === DEFAULT_BOT_KNOBS ? ceilingCache.get(policy) : undefined;
-  if (cached) return cached;
-  const of = (kind: 'clientIP' | 'consumer'): number | null => {
-    let best: number | null = null;
-    for (const rl of policy.rateLimits) {
-      if (rl.methods || rl.paths || rl.key.length !== 1 || rl.key[0]?.kind !== kind) continue;
-      const perMinute = (rl.requests / rl.periodMs) * 60_000 * knobs.usage.policyLimitFraction;
-      best = best === null ? perMinute : Math.min(best, perMinute);
-    }
-    return best;
-  };
-  const out = { ip: of('clientIP'), token: of('consumer') };
-  if (knobs === DEFAULT_BOT_KNOBS) ceilingCache.set(policy, out);
-  return out;
-}
+const PRIORS = priorBaselines();
 
 /** Plans the behavioural counters of one request. */
-export function planBotCounters(policy: RuntimePolicy, req: RequestContext, consumer: string | null, nowMs: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS): BotPlan {
-  const SB = knobs.shortBucketMs;
-  const LB = knobs.longBucketMs;
-  const history = knobs.surge.historyBuckets + 1;
-  const client = clientKeyOf(req.clientIp, req.principal);
+export function planBotCounters(
+  policy: RuntimePolicy,
+  req: RequestContext,
+  consumer: string | null,
+  nowMs: number,
+  knobs: BotKnobs = DEFAULT_BOT_KNOBS,
+  baselines: Baselines = knobs === DEFAULT_BOT_KNOBS ? PRIORS : priorBaselines(knobs),
+): BotPlan {
+  const B = knobs.buckets;
+  const keys = new PrefixCache(policy.id);
+  const address = clientAddress(req.clientIp, req.principal);
+  const network = clientNetwork(req.clientIp);
+  const fingerprint = clientFingerprint(req.headers, knobs.tlsFingerprintHeaders);
   const template = pathTemplate(req.path);
   const route = routeParts(req.host, req.method, template);
-  const session = sessionOf(policy, req);
-  const browser = (req.headers.get('user-agent') ?? '').startsWith('Mozilla/');
-  const cookieSessions = knobs.sessions.cookielessBrowsers && 'cookie' in policy.bot.session;
-  const cookieless = cookieSessions && browser && session === '';
-  const sessionish = session !== '' || cookieless;
+  const routeCode = keys.code(route);
+  const browser = claimsBrowser(req.headers);
   const token = consumer && consumer !== '' ? consumer : null;
-  const getPost = req.method === 'GET' || req.method === 'POST' ? 1 : 0;
-  const head = req.method === 'HEAD' ? 1 : 0;
+  const cookie = sessionOf(policy, req);
+  const cookieSite = 'cookie' in policy.bot.session && baselines.cookiesReturned !== false;
+  let planned: BotPlanContext['planned'];
+  let session = '';
+  if (cookie !== '') {
+    planned = 'session';
+    session = `s\u0000${cookie}`;
+  } else if (token) {
+    planned = 'pair';
+    session = `t\u0000${token}\u0000${address}`;
+  } else planned = cookieSite && browser ? 'landing' : 'anonymous';
+  const outside = planned === 'landing' || planned === 'anonymous' ? 1 : 0;
+  const landing = planned === 'landing' ? 1 : 0;
+  const cookieSessions = planned === 'landing' || planned === 'session';
 
   const counters: CounterOp[] = [];
-  const distinct: DistinctOp[] = [];
-  const keys = new PrefixCache(policy.id);
-  /** A sliding-window counter (2 buckets, or `buckets`), incremented by `incr` (0: read only). */
-  const count = (name: string, parts: readonly string[], bucketMs: number, incr: number, buckets = 2) =>
+  const count = (name: string, parts: readonly string[], bucketMs: number, buckets: number, incr: number) =>
     counters.push(bucketCounter(keys.counter(name, parts), nowMs, bucketMs, buckets, incr)) - 1;
-  const hll = (name: string, parts: readonly string[], buckets: number) => distinct.push(bucketDistinct(keys.distinct(name, parts), client, nowMs, SB, buckets)) - 1;
-
-  const c: CounterSlots = {
-    usageIp: count(BOT_KEYS.usageIp, [client], SB, 1),
-    requestsIp: count(BOT_KEYS.requestsIp, [client], LB, 1),
-    errorsIp: count(BOT_KEYS.errorsIp, [client], LB, 0),
-    // Over the surge history: the rate uses the first two buckets, the warm-up gates the rest.
-    populationRequests: count(BOT_KEYS.populationRequests, [], SB, 1, history),
-    routeClientRequests: count(BOT_KEYS.routeClientRequests, [...route, client], LB, 1),
-    getPostIp: count(BOT_KEYS.getPostIp, [client], LB, getPost),
-    headIp: count(BOT_KEYS.headIp, [client], LB, head),
-    getPostPopulation: count(BOT_KEYS.getPostPopulation, [], LB, getPost),
-    headPopulation: count(BOT_KEYS.headPopulation, [], LB, head),
-    usageToken: token ? count(BOT_KEYS.usageToken, [token], SB, 1) : -1,
-    requestsToken: token ? count(BOT_KEYS.requestsToken, [token], LB, 1) : -1,
-    errorsToken: token ? count(BOT_KEYS.errorsToken, [token], LB, 0) : -1,
-    session: session ? counters.push({ keys: [keys.counter(BOT_KEYS.session, [session])], incr: 1, ttlMs: knobs.sessions.idleMs }) - 1 : -1,
-    sessionRequestsIp: sessionish ? count(BOT_KEYS.sessionRequestsIp, [client], LB, 1) : -1,
-    newSessionsIp: sessionish ? count(BOT_KEYS.newSessionsIp, [client], LB, 0) : -1,
-    sessionRequestsRoute: sessionish ? count(BOT_KEYS.sessionRequestsRoute, route, SB, 1) : -1,
-    newSessionsRoute: sessionish ? count(BOT_KEYS.newSessionsRoute, route, SB, 0) : -1,
-    browserPopulation: cookieSessions ? count(BOT_KEYS.browserPopulation, [], LB, browser ? 1 : 0) : -1,
-    browserSessionsPopulation: cookieSessions ? count(BOT_KEYS.browserSessionsPopulation, [], LB, browser && session !== '' ? 1 : 0) : -1,
-  };
-  const d: DistinctSlots = {
-    populationClients: hll(BOT_KEYS.populationClients, [], 2),
-    routeClients: hll(BOT_KEYS.routeClients, route, history),
-    tokenClients: token ? hll(BOT_KEYS.tokenClients, [token], 2) : -1,
+  const addr = [address];
+  const s: Slots = {
+    ipTick: count(BOT_KEYS.ipTick, addr, B.tickMs, 2, 1),
+    ipLong: count(BOT_KEYS.ipLong, addr, B.longMs, 2, 1),
+    sessTick: session ? count(BOT_KEYS.sessTick, [session], B.tickMs, 2, 1) : -1,
+    sessLong: session ? count(BOT_KEYS.sessLong, [session], B.longMs, 2, 1) : -1,
+    srcTick: planned === 'pair' ? -1 : count(BOT_KEYS.srcTick, [address, fingerprint], B.tickMs, 2, outside),
+    srcLong: planned === 'pair' ? -1 : count(BOT_KEYS.srcLong, [address, fingerprint], B.longMs, 2, outside),
+    netTick: network && planned !== 'pair' ? count(BOT_KEYS.netTick, [network], B.tickMs, 2, outside) : -1,
+    netLong: network && planned !== 'pair' ? count(BOT_KEYS.netLong, [network], B.longMs, 2, outside) : -1,
+    landLong: cookieSessions ? count(BOT_KEYS.landLong, addr, B.longMs, 2, landing) : -1,
+    retLong: cookieSessions ? count(BOT_KEYS.retLong, addr, B.longMs, 2, 0) : -1,
+    orphLong: cookieSessions ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
+    landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode : 0) : -1,
+    errAddr: count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
+    errSess: planned === 'session' ? count(BOT_KEYS.errSess, [session], B.longMs, 2, 0) : -1,
+    headIp: count(BOT_KEYS.headIp, addr, B.longMs, 2, req.method === 'HEAD' ? 1 : 0),
+    tokLong: token ? count(BOT_KEYS.tokLong, [token], B.longMs, 2, 1) : -1,
+    errTok: token ? count(BOT_KEYS.errTok, [token], B.longMs, 2, 0) : -1,
+    tokAgg: token ? count(BOT_KEYS.tokAgg, [token], B.aggregateMs, 3, 1) : -1,
+    tokBase: token ? count(BOT_KEYS.tokBase, [token], B.baselineMs, 2, 0) : -1,
+    tokFreshAgg: token ? count(BOT_KEYS.tokFreshAgg, [token], B.aggregateMs, 3, 0) : -1,
+    tokFreshBase: token ? count(BOT_KEYS.tokFreshBase, [token], B.baselineMs, 2, 0) : -1,
+    pairBase: planned === 'pair' || token ? count(BOT_KEYS.pairBase, [token ?? '', address], B.baselineMs, 2, 0) : -1,
+    routeFresh: count(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, outside),
+    routeFreshBase: count(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
+    routeLand: landing ? count(BOT_KEYS.routeLandAgg, [String(routeCode)], B.aggregateMs, 4, 1) : -1,
+    routeRet: landing ? count(BOT_KEYS.routeRetAgg, [String(routeCode)], B.aggregateMs, 3, 0) : -1,
+    routeFail: count(BOT_KEYS.routeFailAgg, route, B.aggregateMs, 3, 0),
+    routeFailBase: count(BOT_KEYS.routeFailBase, route, B.baselineMs, 2, 0),
+    cellFresh: planned === 'pair' ? -1 : count(BOT_KEYS.cellFreshAgg, [...route, fingerprint], B.aggregateMs, 3, outside),
+    cellFreshBase: planned === 'pair' ? -1 : count(BOT_KEYS.cellFreshBase, [...route, fingerprint], B.baselineMs, 2, 0),
   };
   return {
     counters,
-    distinct,
-    ctx: { knobs, nowMs, route: `${req.method} ${template}`, hasToken: token !== null, cookieless, ceilings: policyCeilings(policy, knobs), c, d },
+    distinct: [],
+    ctx: {
+      knobs,
+      nowMs,
+      baselines,
+      subject: { policyId: policy.id, address, network, fingerprint, session, token, route, routeCode, method: req.method },
+      routeLabel: `${req.method} ${template}`,
+      planned,
+      browser,
+      ceilings: policyCeilings(policy, knobs),
+      s,
+    },
   };
 }
 
-// ---- judges: pure functions of (sliding-window) counts ------------------------------------------------------
+// ---- judging ---------------------------------------------------------------------------------------------------
 
-/** (3) Extreme usage. Rates are requests per minute over the short sliding window. */
-export function judgeUsage(
-  input: {
-    ipRate: number;
-    /** Requests per minute of the whole policy, and its distinct clients over the same window. */
-    populationRate: number;
-    populationClients: number;
-    tokenRate?: number;
-    tokenClients?: number;
-    ceilings: Ceilings;
-  },
-  knobs: BotKnobs = DEFAULT_BOT_KNOBS,
-): BotSignal[] {
-  const u = knobs.usage;
-  const clients = input.populationClients;
-  const mean = input.populationRate / Math.max(1, clients);
-  const trusted = clients >= u.minPopulation;
-  const base = trusted ? Math.min(u.ceilingPerMinute, Math.max(u.floorPerMinute, u.populationFactor * mean)) : u.ceilingPerMinute;
-  const basis = trusted ? `${u.populationFactor}x population mean ${mean.toFixed(1)}/min over ${Math.round(clients)} clients` : 'ceiling';
-  const signals: BotSignal[] = [];
+/** A volume class's count as the feed needs it for the histogram: the current bucket before and after this request. */
+export interface VolumeObservation {
+  cls: VolumeClass;
+  /** The current bucket's value as read (after the in-batch increment, if any). */
+  value: number;
+  /** What the feed still adds to it (orphans are counted after the batch). */
+  pending: number;
+  /** The in-batch increment (0 when read only). */
+  incr: number;
+}
 
-  const ipLimit = input.ceilings.ip !== null && input.ceilings.ip < base ? input.ceilings.ip : base;
-  const ipBasis = ipLimit === base ? basis : 'policy per-IP limit';
-  const ipScore = ramp(input.ipRate / ipLimit, 1, u.fullFactor, u.score, u.maxScore);
-  if (ipScore > 0) {
-    signals.push({ name: 'usage-ip', score: ipScore, detail: `${Math.round(input.ipRate)} requests/min from this client (threshold ${Math.round(ipLimit)}, ${ipBasis})` });
+/** What the feed learns from one judged request (attached to the assessment, never logged). */
+export interface BotObservations {
+  subject: BotSubject;
+  state: SessionState;
+  /** Route code of the landing this return came back from, when known. */
+  returnedTo: number | null;
+  /** The session came back a second time after an orphan start. */
+  orphanContinued: boolean;
+  fresh: boolean;
+  /** Its source's own volume signal fired: its fresh traffic is taken out of the route's and cell's counts. */
+  explained: boolean;
+  head: boolean;
+  volume: VolumeObservation[];
+}
+
+/** The judged behaviour of one request. */
+export interface BehaviourJudgement {
+  signals: ScoredSignal[];
+  observations: BotObservations | null;
+}
+
+/** Sum of the values of the given buckets (indices) of an aggregate counter. */
+function sumOf(values: readonly number[], from: number, to: number): number {
+  let s = 0;
+  for (let i = from; i <= to && i < values.length; i++) s += values[i] ?? 0;
+  return s;
+}
+
+/** A ~one-minute recent count from [current, previous, before] aggregate buckets of aggregateMs (30 s). */
+function recentMinute(values: readonly number[], nowMs: number, bucketMs: number): number {
+  const f = (((nowMs % bucketMs) + bucketMs) % bucketMs) / bucketMs;
+  return (values[0] ?? 0) + (values[1] ?? 0) + (values[2] ?? 0) * (1 - f);
+}
+
+/**
+ * A surge of an aggregate: `recent` in the last minute against `expectedPerMinute` learned (x slack, at least
+ * the floor). Returns the over-normal share of the recent count (0 when it is no significant surge).
+ */
+export function surgeShare(recent: number, expectedPerMinute: number, floorPerMinute: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS): { share: number; expected: number; surprise: number } {
+  const g = knobs.surge;
+  const expected = Math.max(floorPerMinute, expectedPerMinute) * g.slack;
+  if (recent < g.minRecent || recent <= expected) return { share: 0, expected, surprise: 0 };
+  const surprise = poissonSurprise(recent, expected);
+  if (surprise < g.minSurprise) return { share: 0, expected, surprise };
+  return { share: 1 - expected / recent, expected, surprise };
+}
+
+/** Points of an aggregate signal for a bot probability p (base at minShare, perBit per halving of 1 - p). */
+export function aggregatePoints(p: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS): number {
+  const g = knobs.surge;
+  if (!(p >= g.minShare)) return 0;
+  return Math.round(Math.min(g.max, g.base + g.perBit * Math.log2((1 - g.minShare) / Math.max(1e-6, 1 - p))));
+}
+
+/** Keeps the strongest signal of each family at its points and sets the others to 0 (they stay explained). */
+export function strongestPerFamily(signals: ScoredSignal[]): ScoredSignal[] {
+  const best = new Map<SignalFamily, ScoredSignal>();
+  for (const s of signals) {
+    if (s.family === 'tells') continue;
+    const b = best.get(s.family);
+    if (!b || s.score > b.score) best.set(s.family, s);
+  }
+  return signals.map((s) => (s.family === 'tells' || best.get(s.family) === s ? s : { ...s, score: 0 }));
+}
+
+/** Turns the results of the planned ops into signals and observations. */
+export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['counters']): BehaviourJudgement {
+  const ctx = plan.ctx;
+  if (!ctx) return { signals: [], observations: null };
+  const { s, knobs, nowMs, baselines: base, subject } = ctx;
+  const B = knobs.buckets;
+  const C = (i: number): number[] => (i >= 0 ? (counters[i] ?? []) : []);
+  const tick = (i: number) => sliding(C(i), nowMs, B.tickMs);
+  const long = (i: number) => sliding(C(i), nowMs, B.longMs);
+  const signals: ScoredSignal[] = [];
+  const add = (family: SignalFamily, name: string, score: number, value: number, threshold: number, detail: string) => {
+    if (score > 0) signals.push({ name, family, score, value: Math.round(value * 100) / 100, threshold: Math.round(threshold * 100) / 100, detail });
+  };
+
+  // ---- session state
+  let state: SessionState;
+  let returnedTo: number | null = null;
+  let orphanContinued = false;
+  if (ctx.planned === 'session') {
+    const [cur = 0, prev = 0] = C(s.sessLong);
+    const land = decodeLanding(sumOf(C(s.landing), 0, 1));
+    if (cur === 1 && prev === 0) {
+      state = land.landings > 0 ? 'return' : 'orphan';
+      if (state === 'return') returnedTo = land.code;
+    } else {
+      state = 'established';
+      orphanContinued = cur === 2 && prev === 0 && land.landings === 0;
+    }
+  } else if (ctx.planned === 'pair') state = sumOf(C(s.pairBase), 0, 1) > 0 ? 'established-pair' : 'new-pair';
+  else state = ctx.planned;
+  const fresh = state === 'landing' || state === 'orphan' || state === 'anonymous';
+  const outsideSession = fresh || state === 'new-pair';
+  const newToSession = state === 'landing' || state === 'orphan';
+  if (newToSession) signals.push({ name: SESSION_NEW, family: 'fresh', score: 0, value: 1, threshold: 1, detail: state === 'landing' ? 'browser without the session cookie' : 'session seen for the first time, no landing before it' });
+
+  // ---- volume
+  const volume: VolumeObservation[] = [];
+  const vol = (cls: VolumeClass, slot: number, windowValue: number, what: string, cap: number | null, incr: number, pending = 0) => {
+    if (slot < 0) return;
+    volume.push({ cls, value: C(slot)[0] ?? 0, pending, incr });
+    const learned = base.volume[cls];
+    const threshold = cap !== null && cap < learned.value ? cap : learned.value;
+    const v = windowValue + pending;
+    const points = ratioPoints(v, threshold, knobs.volume.curve);
+    const basis = threshold === learned.value ? describeThreshold(learned, knobs, cls) : `${num(threshold)}, 80% of the policy's own limit`;
+    add('volume', `volume-${cls.replace('.', '-')}`, points, v, threshold, `${num(v)} requests ${what} (threshold ${basis})`);
+  };
+  const tickWindow = `in ${B.tickMs / 1000}s`;
+  const longWindow = `in ${B.longMs / 60_000}m`;
+  const ipCap = (perMinute: number | null, windowMs: number) => (perMinute === null ? null : (perMinute * windowMs) / 60_000);
+  vol('ip.tick', s.ipTick, tick(s.ipTick), `from this address ${tickWindow}`, ipCap(ctx.ceilings.ip, B.tickMs), 1);
+  vol('ip.long', s.ipLong, long(s.ipLong), `from this address ${longWindow}`, ipCap(ctx.ceilings.ip, B.longMs), 1);
+  if (s.sessTick >= 0) {
+    vol('sess.tick', s.sessTick, tick(s.sessTick), `in this session ${tickWindow}`, state.endsWith('pair') ? ipCap(ctx.ceilings.token, B.tickMs) : null, 1);
+    vol('sess.long', s.sessLong, long(s.sessLong), `in this session ${longWindow}`, state.endsWith('pair') ? ipCap(ctx.ceilings.token, B.longMs) : null, 1);
+  }
+  if (fresh) {
+    // Orphans are counted after the batch (their state is known only now): judge them as counted.
+    const pending = state === 'orphan' ? 1 : 0;
+    const incr = pending ? 0 : 1;
+    vol('src.tick', s.srcTick, tick(s.srcTick), `outside an established session from this address and client fingerprint ${tickWindow}`, null, incr, pending);
+    vol('src.long', s.srcLong, long(s.srcLong), `outside an established session from this address and client fingerprint ${longWindow}`, null, incr, pending);
+    vol('net.tick', s.netTick, tick(s.netTick), `outside an established session from network ${subject.network} ${tickWindow}`, null, incr, pending);
+    vol('net.long', s.netLong, long(s.netLong), `outside an established session from network ${subject.network} ${longWindow}`, null, incr, pending);
   }
 
-  if (input.tokenRate !== undefined) {
-    const ips = Math.max(1, input.tokenClients ?? 1);
-    const perIp = input.tokenRate / ips;
-    const byPopulation = perIp / base;
-    const byPolicy = input.ceilings.token !== null ? input.tokenRate / input.ceilings.token : 0;
-    const score = ramp(Math.max(byPopulation, byPolicy), 1, u.fullFactor, u.score, u.maxScore);
-    if (score > 0) {
-      const why = byPolicy >= byPopulation ? `policy per-consumer limit ${Math.round(input.ceilings.token ?? 0)}` : `threshold ${Math.round(base)} per client IP, ${basis}`;
-      signals.push({ name: 'usage-token', score, detail: `${Math.round(input.tokenRate)} requests/min with this token from ${Math.round(ips)} IP(s) (${why})` });
+  // ---- fresh sessions of this address (only where browsers return the cookie)
+  if (newToSession && base.cookiesReturned !== false && s.landLong >= 0) {
+    const f = knobs.fresh;
+    // The current landing has had no chance to come back yet.
+    const landed = Math.max(0, long(s.landLong) - (state === 'landing' ? 1 : 0));
+    const returned = Math.min(landed, long(s.retLong));
+    const unreturned = landed - returned;
+    // Against the usual return ratio, or the site's recent one when lower (a campaign's visitors bounce more).
+    const pMiss = Math.min(0.95, (1 - Math.min(base.returnRatio, base.recentReturnRatio ?? 1)) * f.slack);
+    if (unreturned >= 2) {
+      const surprise = binomialSurprise(unreturned, landed, pMiss);
+      add('fresh', 'fresh-unreturned', surprisePoints(surprise, f.unreturnedCurve), unreturned / Math.max(1, landed), pMiss, `${num(unreturned)} of ${num(landed)} landings from this address ${longWindow} never came back with the cookie, at most ${Math.round(pMiss * 100)}% expected (p=10^-${num(surprise)})`);
+    }
+    const orphans = long(s.orphLong) + (state === 'orphan' ? 1 : 0);
+    const firstSeen = orphans + long(s.retLong);
+    const pOrphan = Math.min(0.95, base.orphanShare * f.slack);
+    if (orphans >= 2) {
+      const surprise = binomialSurprise(orphans, firstSeen, pOrphan);
+      add('fresh', 'fresh-orphans', surprisePoints(surprise, f.orphanCurve), orphans / Math.max(1, firstSeen), pOrphan, `${num(orphans)} of ${num(firstSeen)} new sessions from this address ${longWindow} came without a landing, usual ${Math.round(base.orphanShare * 100)}% (p=10^-${num(surprise)})`);
+    }
+    if (ctx.browser && subject.method !== 'GET' && subject.method !== 'HEAD' && subject.method !== 'OPTIONS') {
+      add('fresh', 'first-request-not-get', knobs.tells.postAsFirstRequest, 1, 1, `a browser's first request in its session is a ${subject.method}`);
     }
   }
-  return signals;
-}
 
-/** (2) Error rate of one client or token over the long sliding window. */
-export function judgeErrors(name: 'error-rate-ip' | 'error-rate-token', errors: number, requests: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS): BotSignal | null {
-  const e = knobs.errors;
-  if (errors < e.minErrors) return null;
-  const reqs = Math.max(requests, errors);
-  const ratio = errors / reqs;
-  const score = ramp(ratio, e.ratio, e.fullRatio, e.score, e.maxScore);
-  if (score === 0) return null;
-  return { name, score, detail: `${Math.round(errors)} client errors in ${Math.round(reqs)} requests (${pct(ratio)}) over the last ${Math.round(knobs.longBucketMs / 60_000)}m` };
-}
-
-/** (1) Single-request sessions: only a request that opens a new session (`sessionCount` 1) can score. */
-export function judgeSessions(
-  input: {
-    sessionCount: number;
-    /** Long window (per client). */
-    ipRequests: number;
-    ipNew: number;
-    /** Short window (per route), judged only when `warm`. */
-    routeRequests: number;
-    routeNew: number;
-    warm: boolean;
-    route: string;
-  },
-  knobs: BotKnobs = DEFAULT_BOT_KNOBS,
-): BotSignal[] {
-  if (input.sessionCount !== 1) return [];
-  const s = knobs.sessions;
-  const out: BotSignal[] = [{ name: SESSION_NEW, score: 0, detail: 'first request of a session' }];
-  const judge = (name: string, requests: number, fresh: number, min: number, maxScore: number, what: string) => {
-    if (requests < min) return;
-    // The feed has not counted this request yet: it is new by definition.
-    const share = Math.min(1, (fresh + 1) / requests);
-    const score = ramp(share, s.share, s.fullShare, s.score, maxScore);
-    if (score > 0) out.push({ name, score, detail: `${pct(share)} of ${Math.round(requests)} session requests ${what} opened a new session` });
+  // ---- errors: of an established session, else of the address; and of the token
+  const errors = (name: string, errs: number, reqs: number, what: string) => {
+    if (errs < knobs.errors.minErrors) return;
+    const n = Math.max(reqs, errs);
+    const p = Math.min(0.5, base.errorRate * knobs.errors.slack);
+    const surprise = binomialSurprise(errs, n, p);
+    add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, `${num(errs)} client errors in ${num(n)} requests ${what} ${longWindow} (${Math.round((errs / n) * 100)}%, usual ${num(base.errorRate * 100)}%; p=10^-${num(surprise)})`);
   };
-  judge('fresh-sessions-ip', input.ipRequests, input.ipNew, s.minIpRequests, s.maxScore, 'from this client');
-  if (input.warm) judge('fresh-sessions-route', input.routeRequests, input.routeNew, s.minRouteRequests, s.routeMaxScore, `on ${input.route}`);
-  return out;
-}
+  const sessionErrors = s.errSess >= 0 ? long(s.errSess) : 0;
+  if (state === 'established') errors('errors-session', sessionErrors, long(s.sessLong), 'in this session');
+  else errors('errors-address', long(s.errAddr), long(s.ipLong), 'from this address');
+  if (subject.token) errors('errors-token', long(s.errTok), long(s.tokLong), 'with this token');
 
-/**
- * Do the policy's browsers keep a session cookie? In the current or the previous long bucket, whichever has the
- * higher share among those with enough browser requests: a cookieless attack lowers the share, so the cleaner
- * bucket decides until the attack has filled both.
- */
-export function browsersKeepSessions(browsers: readonly number[], withSession: readonly number[], knobs: BotKnobs = DEFAULT_BOT_KNOBS): boolean {
-  let best = -1;
-  for (let i = 0; i < browsers.length; i++) {
-    const n = browsers[i] ?? 0;
-    if (n >= knobs.sessions.minBrowserRequests) best = Math.max(best, (withSession[i] ?? 0) / n);
+  // ---- methods: too few HEAD requests for this address's volume
+  if (base.headShare >= knobs.methods.minPopulationShare) {
+    const reqs = long(s.ipLong);
+    const heads = long(s.headIp);
+    const others = reqs - heads;
+    if (others >= knobs.methods.minClientRequests) {
+      const expected = (others * base.headShare) / (1 - base.headShare);
+      if (heads < expected) {
+        const surprise = poissonLowSurprise(heads, expected);
+        add('methods', 'few-head', surprisePoints(surprise, knobs.methods.curve), heads, expected, `${num(heads)} HEAD among ${num(reqs)} requests from this address ${longWindow}, ${num(expected)} expected at the population's ${num(base.headShare * 100)}% (p=10^-${num(surprise)})`);
+      }
+    }
   }
-  return best >= knobs.sessions.minBrowserSessionShare;
-}
 
-/** (4) Distinct-IP surge on the request's route; the arrays have historyBuckets + 1 short buckets. */
-export function judgeSurge(
-  input: {
-    routeClients: readonly number[];
-    /** Requests of the whole policy over the same buckets: where it is 0 there is no history. */
-    populationRequests: readonly number[];
-    /** This client's requests to the route, and in all, over the long window. */
-    clientRouteRequests: number;
-    clientRequests: number;
-    route: string;
-  },
-  knobs: BotKnobs = DEFAULT_BOT_KNOBS,
-): BotSignal | null {
-  const g = knobs.surge;
-  const recent = max(input.routeClients.slice(0, g.recentBuckets));
-  if (recent < g.minDistinct) return null;
-  const history: number[] = [];
-  for (let i = g.recentBuckets; i < input.routeClients.length; i++) if ((input.populationRequests[i] ?? 0) > 0) history.push(input.routeClients[i] ?? 0);
-  if (history.length < g.minHistoryBuckets) return null;
-  const baseline = Math.max(g.minBaseline, median(history));
-  const magnitude = recent / baseline;
-  if (magnitude < g.factor) return null;
-  const share = input.clientRouteRequests / Math.max(1, input.clientRequests);
-  if (input.clientRequests < g.minClientRequests || share < g.routeShare) return null;
-  const score = ramp(magnitude, g.factor, g.fullFactor, g.score, g.maxScore);
-  return {
-    name: 'route-ip-surge',
-    score,
-    detail: `${recent} distinct clients/min on ${input.route} vs baseline ${baseline} (${magnitude.toFixed(1)}x); ${pct(share)} of this client's requests go there`,
-  };
-}
-
-/** (5) HEAD share of a client against the population's (Poisson tail of seeing so few HEADs). */
-export function judgeMethods(input: { getPost: number; head: number; populationGetPost: number; populationHead: number }, knobs: BotKnobs = DEFAULT_BOT_KNOBS): BotSignal | null {
-  const m = knobs.methods;
-  const total = input.populationGetPost + input.populationHead;
-  if (total < m.minPopulationRequests) return null;
-  const p = input.populationHead / total;
-  if (p < m.minPopulationHeadShare || p >= 1) return null;
-  const n = input.getPost;
-  const h = Math.round(input.head);
-  if (n < m.minClientRequests) return null;
-  const expected = (n * p) / (1 - p);
-  if (h >= expected) return null;
-  const prob = poissonCdf(h, expected);
-  if (prob >= m.pValue) return null;
-  const score = ramp(-Math.log10(Math.max(prob, Number.MIN_VALUE)), -Math.log10(m.pValue), -Math.log10(m.fullPValue), m.score, m.maxScore);
-  return {
-    name: 'head-ratio',
-    score,
-    detail: `${Math.round(n)} GET/POST and ${h} HEAD from this client; population sends ${pct(p)} HEAD (${expected.toFixed(1)} expected, p=${prob.toExponential(1)})`,
-  };
-}
-
-/**
- * Turns the results of the planned ops into signals. `counters`/`distinct` are the slices of the batch result
- * that belong to this plan (index-aligned with plan.counters / plan.distinct).
- */
-export function behaviourSignals(plan: BotPlan, counters: CounterBatchResult['counters'], distinct: CounterBatchResult['distinct']): BotSignal[] {
-  const ctx = plan.ctx;
-  if (!ctx) return [];
-  const { c, d, knobs, nowMs } = ctx;
-  const C = (i: number): number[] => (i >= 0 ? (counters[i] ?? []) : []);
-  const D = (i: number): number[] => (i >= 0 ? (distinct[i] ?? []) : []);
-  /** Sliding-window value of a short / long counter (or HLL). */
-  const perMinute = 60_000 / knobs.shortBucketMs;
-  const short = (v: readonly number[]) => sliding(v, nowMs, knobs.shortBucketMs);
-  const long = (v: readonly number[]) => sliding(v, nowMs, knobs.longBucketMs);
-  const signals: BotSignal[] = [];
-  const push = (s: BotSignal | null) => {
-    if (s) signals.push(s);
-  };
-
-  signals.push(
-    ...judgeUsage(
-      {
-        ipRate: short(C(c.usageIp)) * perMinute,
-        populationRate: short(C(c.populationRequests)) * perMinute,
-        populationClients: short(D(d.populationClients)),
-        ...(ctx.hasToken ? { tokenRate: short(C(c.usageToken)) * perMinute, tokenClients: short(D(d.tokenClients)) } : {}),
-        ceilings: ctx.ceilings,
-      },
-      knobs,
-    ),
-  );
-  push(judgeErrors('error-rate-ip', long(C(c.errorsIp)), long(C(c.requestsIp)), knobs));
-  if (ctx.hasToken) push(judgeErrors('error-rate-token', long(C(c.errorsToken)), long(C(c.requestsToken)), knobs));
-  if (c.sessionRequestsIp >= 0) {
-    const siteHasSessions = browsersKeepSessions(C(c.browserPopulation), C(c.browserSessionsPopulation), knobs);
-    signals.push(
-      ...judgeSessions(
-        {
-          // A cookieless browser request opens a new session on a site whose browsers keep their cookie.
-          sessionCount: ctx.cookieless ? (siteHasSessions ? 1 : 0) : (C(c.session)[0] ?? 0),
-          ipRequests: long(C(c.sessionRequestsIp)),
-          ipNew: long(C(c.newSessionsIp)),
-          routeRequests: short(C(c.sessionRequestsRoute)),
-          routeNew: short(C(c.newSessionsRoute)),
-          warm: (C(c.populationRequests)[knobs.sessions.warmBuckets] ?? 0) > 0,
-          route: ctx.route,
-        },
-        knobs,
-      ),
-    );
+  // ---- aggregates: surges of what is new to a route, a cell or a token
+  const agg = knobs.surge;
+  const aggElapsed = (((nowMs % B.aggregateMs) + B.aggregateMs) % B.aggregateMs) / B.aggregateMs;
+  const perMinuteLearned = (slot: number) => learnedPerMinute(C(slot), nowMs, B.baselineMs, B.longMs);
+  // A source whose own volume already explains its traffic is judged by that, not as part of a crowd.
+  const explained = signals.some((x) => x.family === 'volume' && x.score > 0 && (x.name.startsWith('volume-src') || x.name.startsWith('volume-net')));
+  if (fresh && !explained && base.warm) {
+    const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
+    let gate: number;
+    let gateWhy: string;
+    if (state === 'anonymous') {
+      gate = 1;
+      gateWhy = 'no session to return';
+    } else if (state === 'orphan') {
+      gate = base.orphanGate ?? 0;
+      gateWhy = base.orphanGate === null ? 'too few recent orphan sessions to judge' : `recent orphan sessions are ${Math.round(gate * 100)}% short of the usual ${Math.round(base.orphanContinuation * 100)}% coming back`;
+    } else {
+      // Returns of the last ~minute against landings of the same length of time ~30 s earlier (they lag).
+      const land = C(s.routeLand);
+      const landed = (land[1] ?? 0) + (land[2] ?? 0) + (land[3] ?? 0) * aggElapsed;
+      if (landed >= agg.minGateLandings) {
+        const returned = sumOf(C(s.routeRet), 0, 2);
+        gate = Math.max(0, Math.min(1, 1 - returned / landed / Math.max(0.01, base.returnRatio)));
+        gateWhy = `${num(returned)} of ${num(landed)} recent landings on this route came back, usual ${Math.round(base.returnRatio * 100)}%`;
+      } else {
+        gate = base.landingGate ?? 0;
+        gateWhy = base.landingGate === null ? 'too few recent landings to judge' : `site-wide, recent landings are ${Math.round(gate * 100)}% short of the usual ${Math.round(base.returnRatio * 100)}% coming back`;
+      }
+    }
+    const surge = (name: string, slot: number, baseSlot: number, floor: number, what: string) => {
+      const recent = recentPlus(slot);
+      const sg = surgeShare(recent, perMinuteLearned(baseSlot), floor, knobs);
+      if (sg.share <= 0) return;
+      const p = Math.min(sg.share, gate);
+      add('aggregate', name, aggregatePoints(p, knobs), recent, sg.expected, `${num(recent)} new-session requests/min ${what} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal; return deficit ${Math.round(gate * 100)}%: ${gateWhy}`);
+    };
+    surge('surge-route', s.routeFresh, s.routeFreshBase, agg.minExpectedPerMinute.route, `on ${ctx.routeLabel}`);
+    surge('surge-cell', s.cellFresh, s.cellFreshBase, agg.minExpectedPerMinute.cell, `on ${ctx.routeLabel} with this client fingerprint`);
   }
-  push(
-    judgeSurge(
-      { routeClients: D(d.routeClients), populationRequests: C(c.populationRequests), clientRouteRequests: long(C(c.routeClientRequests)), clientRequests: long(C(c.requestsIp)), route: ctx.route },
-      knobs,
-    ),
-  );
-  push(judgeMethods({ getPost: long(C(c.getPostIp)), head: long(C(c.headIp)), populationGetPost: long(C(c.getPostPopulation)), populationHead: long(C(c.headPopulation)) }, knobs));
-  return signals;
+  // Failures on the route flag what is new there, and sessions that already failed there repeatedly; never an
+  // established session without failures.
+  if (base.warm && (outsideSession || state === 'return' || (state === 'established' && sessionErrors >= 2) || (state === 'established-pair' && long(s.errAddr) >= 2))) {
+    const recent = recentMinute(C(s.routeFail), nowMs, B.aggregateMs);
+    const sg = surgeShare(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, knobs);
+    if (sg.share > 0) {
+      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, `${num(recent)} client errors/min on ${ctx.routeLabel} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
+    }
+  }
+  if (subject.token && state === 'new-pair' && base.warm) {
+    const fresh = recentMinute(C(s.tokFreshAgg), nowMs, B.aggregateMs) + 1;
+    const a = surgeShare(fresh, perMinuteLearned(s.tokFreshBase), agg.minExpectedPerMinute.token, knobs);
+    if (a.share > 0) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs), fresh, a.expected, `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
+    const all = recentMinute(C(s.tokAgg), nowMs, B.aggregateMs);
+    const b = surgeShare(all, perMinuteLearned(s.tokBase), agg.minExpectedPerMinute.token, knobs);
+    if (b.share > 0) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs), all, b.expected, `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
+  }
+
+  return {
+    signals: strongestPerFamily(signals),
+    observations: { subject, state, returnedTo, orphanContinued, fresh, explained, head: subject.method === 'HEAD', volume },
+  };
+}
+
+/** The behavioural signals alone (compatibility with callers that only need them). */
+export function behaviourSignals(plan: BotPlan, counters: CounterBatchResult['counters'], _distinct?: CounterBatchResult['distinct']): BotSignal[] {
+  return judgeBehaviour(plan, counters).signals;
 }

@@ -1,26 +1,35 @@
 /**
- * The bot detectors' off-path inputs, written through DeferredCounters (never on a Check's round trip):
+ * The bot detectors' off-path writes, through DeferredCounters (never on a Check's round trip):
  *
- *  - response codes from Envoy's access log (StreamAccessLogs): client errors per client IP and per token;
- *  - the server's own authentication (401) and access (403) denials: errors AND requests per client / token
- *    (those Checks end before the store batch, so their requests are counted here);
- *  - requests that opened a new session (known only after the Check's batch): per client and per route.
+ *  - what a judged request was, known only after the batch: an orphan session (counted as traffic outside a
+ *    session for its source, network, route and cell), a return (credited to the route it landed on), an
+ *    orphan session coming back, a token used from a new address;
+ *  - LEARNING, from requests that were not flagged only: histogram bins of the volume classes, the learned
+ *    rates of routes, cells and tokens, the population's requests, HEAD requests, errors, landings and returns;
+ *  - response codes from Envoy's access log (StreamAccessLogs): client errors per session, address, token and
+ *    route;
+ *  - the server's own authentication (401) and access (403) denials: errors AND requests (those Checks end
+ *    before the store batch, so their requests are counted here).
  *
- * An access-log entry is tied to its policy and token by the Check that allowed it (x-request-id, remembered for
- * the last `maxCorrelations` requests of this replica), else by its :authority and the `x-palisade-consumer`
- * request header when Envoy logs it. Entries of ext_authz denials (UAEX) are skipped: they were counted when
- * the decision was made.
+ * An access-log entry is tied to its Check (session, flagged or not) by x-request-id, remembered for the last
+ * `maxCorrelations` requests of this replica, else keyed by its own client address, :authority, method, path and
+ * the `x-palisade-consumer` request header when Envoy logs it. Entries of ext_authz denials (UAEX) are skipped:
+ * they were counted when the decision was made.
  */
-import type { Outcome } from '../pipeline/outcome.ts';
-import { normalizeHost, type RequestContext } from '../pipeline/request.ts';
-import type { Runtime, RuntimePolicy } from '../pipeline/runtime.ts';
 import { pathTemplate } from '../discovery/template.ts';
+import type { BotSignal, Outcome } from '../pipeline/outcome.ts';
+import { sessionOf } from '../pipeline/rate-limit.ts';
+import { normalizeHost, normalizePath, type RequestContext } from '../pipeline/request.ts';
+import type { Runtime, RuntimePolicy } from '../pipeline/runtime.ts';
+import { bucketKeys } from '../store/keys.ts';
 import { accessLogEvents, type StreamAccessLogsMessage } from './access-log.ts';
-import { botAllowListed } from './assess.ts';
-import { SESSION_NEW } from './behaviour.ts';
+import { botAllowListed, type JudgedAssessment } from './assess.ts';
+import { edgesCrossed } from './baseline.ts';
+import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
+import { clientAddress } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, clientKeyOf, currentBucket, routeParts } from './windows.ts';
+import { BOT_KEYS, PrefixCache, bucketTtlMs, histogramKeyName, routeParts } from './windows.ts';
 
 export interface BotFeedOptions {
   deferred: DeferredCounters;
@@ -34,8 +43,11 @@ export interface BotFeedOptions {
 
 interface Correlation {
   policyId: string;
-  client: string;
+  address: string;
+  session: string;
   token: string | null;
+  route: string[];
+  flagged: boolean;
 }
 
 /** Counts of what the feed saw, for metrics and tests. */
@@ -46,6 +58,8 @@ export interface BotFeedStats {
   correlated: number;
   skipped: number;
 }
+
+type Window = 'tick' | 'aggregate' | 'long' | 'baseline';
 
 export class BotFeed {
   readonly #deferred: DeferredCounters;
@@ -66,25 +80,28 @@ export class BotFeed {
     this.#errorCodes = new Set(this.#knobs.errors.codes);
   }
 
-  /** +1 on the current bucket of a two-bucket sliding counter (short or long), as behaviour.ts reads it. */
-  #bump(policyId: string, name: string, parts: readonly string[], now: number, long: boolean): void {
-    const bucketMs = long ? this.#knobs.longBucketMs : this.#knobs.shortBucketMs;
-    const { key, ttlMs } = currentBucket(policyId, name, parts, now, bucketMs, 2);
-    this.#deferred.add(key, 1, ttlMs);
+  /** Adds `delta` to the current bucket of a counter, as behaviour.ts and baseline.ts read it. */
+  #bump(keys: PrefixCache, name: string, parts: readonly string[], window: Window, now: number, delta = 1): void {
+    const B = this.#knobs.buckets;
+    const [bucketMs, buckets] =
+      window === 'tick' ? [B.tickMs, 2] : window === 'aggregate' ? [B.aggregateMs, 3] : window === 'long' ? [B.longMs, 2] : [B.baselineMs, Math.max(2, this.#knobs.learning.buckets)];
+    this.#deferred.add(bucketKeys(keys.counter(name, parts), now, bucketMs, 1)[0]!, delta, bucketTtlMs(bucketMs, buckets));
   }
 
-  #countError(policyId: string, client: string, token: string | null, now: number, alsoRequest: boolean): void {
-    this.#bump(policyId, BOT_KEYS.errorsIp, [client], now, true);
-    if (alsoRequest) {
-      this.#bump(policyId, BOT_KEYS.requestsIp, [client], now, true);
-      this.#bump(policyId, BOT_KEYS.usageIp, [client], now, false);
+  #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId'>, now: number, ownDenial: boolean): void {
+    this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'long', now);
+    if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
+    if (c.token) this.#bump(keys, BOT_KEYS.errTok, [c.token], 'long', now);
+    this.#bump(keys, BOT_KEYS.routeFailAgg, c.route, 'aggregate', now);
+    if (!c.flagged && !ownDenial) {
+      this.#bump(keys, BOT_KEYS.routeFailBase, c.route, 'baseline', now);
+      this.#bump(keys, BOT_KEYS.popErr, [], 'baseline', now);
     }
-    if (token) {
-      this.#bump(policyId, BOT_KEYS.errorsToken, [token], now, true);
-      if (alsoRequest) {
-        this.#bump(policyId, BOT_KEYS.requestsToken, [token], now, true);
-        this.#bump(policyId, BOT_KEYS.usageToken, [token], now, false);
-      }
+    if (ownDenial) {
+      this.#bump(keys, BOT_KEYS.ipTick, [c.address], 'tick', now);
+      this.#bump(keys, BOT_KEYS.ipLong, [c.address], 'long', now);
+      if (c.session) this.#bump(keys, BOT_KEYS.sessLong, [c.session], 'long', now);
+      if (c.token) this.#bump(keys, BOT_KEYS.tokLong, [c.token], 'long', now);
     }
   }
 
@@ -93,21 +110,103 @@ export class BotFeed {
     const policy = outcome.policy;
     if (!policy || policy.bot.mode === 'Off') return;
     const now = this.#clock();
-    const client = clientKeyOf(req.clientIp, req.principal);
-    const token = outcome.consumer && outcome.consumer !== '' ? outcome.consumer : null;
-
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
       if (botAllowListed(policy, req)) return;
       this.stats.ownDenials++;
-      this.#countError(policy.id, client, token, now, true);
+      const cookie = sessionOf(policy, req);
+      const token = outcome.consumer && outcome.consumer !== '' ? outcome.consumer : null;
+      const address = clientAddress(req.clientIp, req.principal);
+      const route = routeParts(req.host, req.method, pathTemplate(req.path));
+      this.#countError(new PrefixCache(policy.id), { address, session: cookie ? `s\u0000${cookie}` : '', token, route, flagged: false }, now, true);
       return;
     }
-    if (!outcome.bot) return;
-    if (outcome.bot.signals.some((s) => s.name === SESSION_NEW)) {
-      this.#bump(policy.id, BOT_KEYS.newSessionsIp, [client], now, true);
-      this.#bump(policy.id, BOT_KEYS.newSessionsRoute, routeParts(req.host, req.method, pathTemplate(req.path)), now, false);
+    const bot = outcome.bot as JudgedAssessment | null;
+    const obs = bot?.observations;
+    if (!bot || !obs) return;
+    // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
+    const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');
+    let crowd = 0;
+    let fresh = 0;
+    let gatedSurge = false;
+    for (const s of bot.signals as Array<BotSignal & { family?: string }>) {
+      if (s.score <= 0) continue;
+      if (s.family === 'fresh') fresh += s.score;
+      if (s.family !== 'aggregate') continue;
+      crowd += s.score;
+      if ((s.name === 'surge-route' || s.name === 'surge-cell') && (obs.state === 'landing' || obs.state === 'orphan')) gatedSurge = true;
     }
-    if (outcome.kind === 'allow' && req.requestId !== '') this.#remember(req.requestId, { policyId: policy.id, client, token });
+    const max = this.#knobs.learning.maxScore;
+    const clean = !flagged && bot.score < max;
+    this.#learn(obs, { clean, individually: bot.score - crowd < max, sessions: bot.score - crowd - fresh < max, gatedSurge }, now);
+    if (outcome.kind === 'allow' && req.requestId !== '') {
+      const { subject } = obs;
+      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean });
+    }
+  }
+
+  #learn(obs: BotObservations, learn: { clean: boolean; individually: boolean; sessions: boolean; gatedSurge: boolean }, now: number): void {
+    const { subject, state } = obs;
+    const keys = new PrefixCache(subject.policyId);
+    const bump = (name: string, parts: readonly string[], window: Window, delta = 1) => this.#bump(keys, name, parts, window, now, delta);
+    const pair = state === 'new-pair' || state === 'established-pair';
+    const cell = [...subject.route, subject.fingerprint];
+
+    // What the batch could not count: orphans are traffic outside a session.
+    if (state === 'orphan') {
+      bump(BOT_KEYS.srcTick, [subject.address, subject.fingerprint], 'tick');
+      bump(BOT_KEYS.srcLong, [subject.address, subject.fingerprint], 'long');
+      if (subject.network) {
+        bump(BOT_KEYS.netTick, [subject.network], 'tick');
+        bump(BOT_KEYS.netLong, [subject.network], 'long');
+      }
+      bump(BOT_KEYS.orphLong, [subject.address], 'long');
+      if (!obs.explained) {
+        bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate');
+        bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate');
+      }
+      bump(BOT_KEYS.popOrphAgg, [], 'aggregate');
+    } else if (obs.explained && obs.fresh) {
+      // Counted in the batch; its source explains it, so it is not part of a crowd.
+      bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate', -1);
+      if (!pair) bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate', -1);
+    }
+    if (state === 'return') {
+      bump(BOT_KEYS.retLong, [subject.address], 'long');
+      if (obs.returnedTo !== null) bump(BOT_KEYS.routeRetAgg, [String(obs.returnedTo)], 'aggregate');
+      bump(BOT_KEYS.popRetAgg, [], 'aggregate');
+    }
+    if (state === 'landing') bump(BOT_KEYS.popLandAgg, [], 'aggregate');
+    if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
+    if (state === 'new-pair' && subject.token) bump(BOT_KEYS.tokFreshAgg, [subject.token], 'aggregate');
+
+    // Learning. Per-client distributions and aggregates' rates: unless the request has evidence of its own (or,
+    // for routes and cells, its crowd does not return the cookie).
+    if (learn.individually) {
+      for (const v of obs.volume) {
+        for (const k of edgesCrossed(v.value - v.incr, v.value + v.pending)) bump(histogramKeyName(v.cls, k), [], 'baseline');
+      }
+      if (obs.fresh && !learn.gatedSurge) {
+        bump(BOT_KEYS.routeFreshBase, subject.route, 'baseline');
+        if (!pair) bump(BOT_KEYS.cellFreshBase, cell, 'baseline');
+      }
+      if (subject.token) {
+        bump(BOT_KEYS.tokBase, [subject.token], 'baseline');
+        if (state === 'new-pair') bump(BOT_KEYS.tokFreshBase, [subject.token], 'baseline');
+      }
+    }
+    // Session ratios (returns per landing, orphans per new session): landings and returns under the same rule,
+    // which leaves out the points that judge those very ratios (else excluding flagged landings biases them).
+    if (learn.sessions) {
+      if (state === 'landing') bump(BOT_KEYS.popLand, [], 'baseline');
+      if (state === 'return') bump(BOT_KEYS.popRet, [], 'baseline');
+      if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
+      if (obs.orphanContinued) bump(BOT_KEYS.popOrphCont, [], 'baseline');
+    }
+    if (!learn.clean) return;
+    // Per-request shares and established token pairs: clean requests only.
+    bump(BOT_KEYS.popReq, [], 'baseline');
+    if (obs.head) bump(BOT_KEYS.popHead, [], 'baseline');
+    if (subject.token) bump(BOT_KEYS.pairBase, [subject.token, subject.address], 'baseline');
   }
 
   #remember(requestId: string, c: Correlation): void {
@@ -140,9 +239,15 @@ export class BotFeed {
       }
       if (corr) this.stats.correlated++;
       this.stats.errors++;
-      const client = corr?.client ?? clientKeyOf(ev.clientIp, ev.principal);
-      const token = ev.consumer !== '' ? ev.consumer : (corr?.token ?? null);
-      this.#countError(policy.id, client, token, now, false);
+      const path = ev.path.split('?')[0] ?? '';
+      const c: Omit<Correlation, 'policyId'> = corr ?? {
+        address: clientAddress(ev.clientIp, ev.principal),
+        session: '',
+        token: null,
+        route: routeParts(normalizeHost(ev.authority), ev.method, pathTemplate(normalizePath(path))),
+        flagged: false,
+      };
+      this.#countError(new PrefixCache(policy.id), { ...c, token: ev.consumer !== '' ? ev.consumer : c.token }, now, false);
     }
   }
 }

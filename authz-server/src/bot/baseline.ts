@@ -113,6 +113,8 @@ export interface Baselines {
    * look new).
    */
   warm: boolean;
+  /** How long the policy has been observed (older baseline buckets with traffic, or this replica's learning). */
+  observedMs: number;
   /** When these were computed (store clock), 0 for priors. */
   refreshedAt: number;
 }
@@ -134,6 +136,7 @@ export function priorBaselines(knobs: BotKnobs = DEFAULT_BOT_KNOBS): Baselines {
     orphanGate: null,
     recentReturnRatio: null,
     warm: false,
+    observedMs: 0,
     refreshedAt: 0,
   };
 }
@@ -227,6 +230,10 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
       };
       const gate = (r: number | null, reference: number): number | null => (r === null ? null : Math.max(0, Math.min(1, 1 - r / Math.max(0.01, reference))));
       const recentReturnRatio = recentRatio(recent.ret, recent.land);
+      const reqs = values[pop.req] ?? [];
+      let oldest = 0;
+      for (let i = 1; i < reqs.length; i++) if ((reqs[i] ?? 0) > 0) oldest = i;
+      const observedMs = Math.max(at - learningSinceMs, oldest > 0 ? (oldest - 1) * baselineMs + (((at % baselineMs) + baselineMs) % baselineMs) : 0);
       const orph = decayed(pop.orph);
       const orphanContinuation = ratio(decayed(pop.orphCont), orph, l.priorOrphanContinuation, l.priorRatioWeight);
       return {
@@ -240,7 +247,8 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         landingGate: gate(recentReturnRatio, returnRatio),
         orphanGate: gate(recentRatio(recent.orphCont, recent.orph), orphanContinuation),
         recentReturnRatio,
-        warm: (values[pop.req] ?? []).slice(1).some((v) => v > 0) || at - learningSinceMs >= l.warmupMs,
+        warm: observedMs >= l.warmupMs,
+        observedMs,
         refreshedAt: at,
       };
     },

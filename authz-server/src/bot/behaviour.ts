@@ -96,6 +96,7 @@ interface Slots {
   retLong: number;
   orphLong: number;
   landing: number;
+  landingLearned: number;
   errAddr: number;
   errSess: number;
   headIp: number;
@@ -209,6 +210,7 @@ export function planBotCounters(
     retLong: cookieSessions ? count(BOT_KEYS.retLong, addr, B.longMs, 2, 0) : -1,
     orphLong: cookieSessions ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
     landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode : 0) : -1,
+    landingLearned: planned === 'session' ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     errAddr: count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
     errSess: planned === 'session' ? count(BOT_KEYS.errSess, [session], B.longMs, 2, 0) : -1,
     headIp: count(BOT_KEYS.headIp, addr, B.longMs, 2, req.method === 'HEAD' ? 1 : 0),
@@ -264,6 +266,8 @@ export interface BotObservations {
   state: SessionState;
   /** Route code of the landing this return came back from, when known. */
   returnedTo: number | null;
+  /** For a return: the share of its address's recent landings that were learned from (the return is learned as often). */
+  landingsLearned: number;
   /** The session came back a second time after an orphan start. */
   orphanContinued: boolean;
   fresh: boolean;
@@ -305,11 +309,11 @@ export function surgeShare(recent: number, expectedPerMinute: number, floorPerMi
   return { share: 1 - expected / recent, expected, surprise };
 }
 
-/** Points of an aggregate signal for a bot probability p (base at minShare, perBit per halving of 1 - p). */
-export function aggregatePoints(p: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS): number {
+/** Points of an aggregate signal for a bot probability p: `base` at minShare, `perBit` more per halving of 1 - p. */
+export function aggregatePoints(p: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS, curve: { base: number; perBit: number; max: number } = knobs.surge): number {
   const g = knobs.surge;
   if (!(p >= g.minShare)) return 0;
-  return Math.round(Math.min(g.max, g.base + g.perBit * Math.log2((1 - g.minShare) / Math.max(1e-6, 1 - p))));
+  return Math.round(Math.min(curve.max, curve.base + curve.perBit * Math.log2((1 - g.minShare) / Math.max(1e-6, 1 - p))));
 }
 
 /** Keeps the strongest signal of each family at its points and sets the others to 0 (they stay explained). */
@@ -340,13 +344,17 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // ---- session state
   let state: SessionState;
   let returnedTo: number | null = null;
+  let landingsLearned = 0;
   let orphanContinued = false;
   if (ctx.planned === 'session') {
     const [cur = 0, prev = 0] = C(s.sessLong);
     const land = decodeLanding(sumOf(C(s.landing), 0, 1));
     if (cur === 1 && prev === 0) {
       state = land.landings > 0 ? 'return' : 'orphan';
-      if (state === 'return') returnedTo = land.code;
+      if (state === 'return') {
+        returnedTo = land.code;
+        landingsLearned = Math.min(1, sumOf(C(s.landingLearned), 0, 1) / land.landings);
+      }
     } else {
       state = 'established';
       orphanContinued = cur === 2 && prev === 0 && land.landings === 0;
@@ -444,7 +452,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // ---- aggregates: surges of what is new to a route, a cell or a token
   const agg = knobs.surge;
   const aggElapsed = (((nowMs % B.aggregateMs) + B.aggregateMs) % B.aggregateMs) / B.aggregateMs;
-  const perMinuteLearned = (slot: number) => learnedPerMinute(C(slot), nowMs, B.baselineMs, B.longMs);
+  const perMinuteLearned = (slot: number) => learnedPerMinute(C(slot), nowMs, B.baselineMs, base.observedMs, B.longMs);
   // A source whose own volume already explains its traffic is judged by that, not as part of a crowd.
   const explained = signals.some((x) => x.family === 'volume' && x.score > 0 && (x.name.startsWith('volume-src') || x.name.startsWith('volume-net')));
   if (fresh && !explained && base.warm) {
@@ -470,19 +478,32 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
         gateWhy = base.landingGate === null ? 'too few recent landings to judge' : `site-wide, recent landings are ${Math.round(gate * 100)}% short of the usual ${Math.round(base.returnRatio * 100)}% coming back`;
       }
     }
-    const surge = (name: string, slot: number, baseSlot: number, floor: number, what: string) => {
-      const recent = recentPlus(slot);
-      const sg = surgeShare(recent, perMinuteLearned(baseSlot), floor, knobs);
-      if (sg.share <= 0) return;
-      const p = Math.min(sg.share, gate);
-      add('aggregate', name, aggregatePoints(p, knobs), recent, sg.expected, `${num(recent)} new-session requests/min ${what} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal; return deficit ${Math.round(gate * 100)}%: ${gateWhy}`);
-    };
-    surge('surge-route', s.routeFresh, s.routeFreshBase, agg.minExpectedPerMinute.route, `on ${ctx.routeLabel}`);
-    surge('surge-cell', s.cellFresh, s.cellFreshBase, agg.minExpectedPerMinute.cell, `on ${ctx.routeLabel} with this client fingerprint`);
+    // The route alone cannot tell a person landing there from the crowd (a weak signal); the cell (route x
+    // client fingerprint) can: its share of the surge, shrunk towards 0 for a cell of a request or two.
+    const fr = recentPlus(s.routeFresh);
+    const route = surgeShare(fr, perMinuteLearned(s.routeFreshBase), agg.minExpectedPerMinute.route, knobs);
+    const fc = s.cellFresh >= 0 ? recentPlus(s.cellFresh) : 0;
+    const cellExpected = s.cellFresh >= 0 ? Math.max(agg.minExpectedPerMinute.cell, perMinuteLearned(s.cellFreshBase)) * agg.slack : 0;
+    const cell = s.cellFresh >= 0 ? surgeShare(fc, perMinuteLearned(s.cellFreshBase), agg.minExpectedPerMinute.cell, knobs) : { share: 0, expected: 0, surprise: 0 };
+    // The deficit vetoes a crowd that comes back (a campaign's visitors, even with many bouncing), and lets
+    // one that does not through.
+    const veto = Math.max(0, Math.min(1, (gate - agg.deficitLow) / (agg.deficitHigh - agg.deficitLow)));
+    const gateNote = `return deficit ${Math.round(gate * 100)}%: ${gateWhy}`;
+    if (route.share > 0) {
+      const p = route.share * veto;
+      add('aggregate', 'surge-route', aggregatePoints(p, knobs, agg.routeCurve), fr, route.expected, `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${gateNote}`);
+    }
+    const crowd = Math.max(route.share, cell.share);
+    if (crowd > 0 && s.cellFresh >= 0) {
+      const shrunk = Math.max(0, fc - cellExpected) / (fc + agg.cellPseudoCount);
+      const p = Math.min(crowd, shrunk) * veto;
+      add('aggregate', 'surge-cell', aggregatePoints(p, knobs), fc, cellExpected, `${num(fc)} new-session requests/min on ${ctx.routeLabel} with this client fingerprint vs ${num(cellExpected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal; ${gateNote}`);
+    }
   }
-  // Failures on the route flag what is new there, and sessions that already failed there repeatedly; never an
-  // established session without failures.
-  if (base.warm && (outsideSession || state === 'return' || (state === 'established' && sessionErrors >= 2) || (state === 'established-pair' && long(s.errAddr) >= 2))) {
+  // Failures on the route flag what is new there, and sessions that mostly failed so far; never an established
+  // session that mostly succeeds.
+  const failing = (errs: number, reqs: number) => errs >= 1 && errs >= reqs / 2;
+  if (base.warm && (outsideSession || state === 'return' || (state === 'established' && failing(sessionErrors, long(s.sessLong))) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     const recent = recentMinute(C(s.routeFail), nowMs, B.aggregateMs);
     const sg = surgeShare(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, knobs);
     if (sg.share > 0) {
@@ -500,7 +521,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
 
   return {
     signals: strongestPerFamily(signals),
-    observations: { subject, state, returnedTo, orphanContinued, fresh, explained, head: subject.method === 'HEAD', volume },
+    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, explained, head: subject.method === 'HEAD', volume },
   };
 }
 

@@ -69,6 +69,9 @@ export class BotFeed {
   readonly #maxCorrelations: number;
   readonly #errorCodes: Set<number>;
   readonly #correlations = new Map<string, Correlation>();
+  /** Deterministic fractional choices: crowd requests that aggregates learn from, returns that are learned. */
+  #crowdTurn = 0;
+  #returnTurn = 0;
   readonly stats: BotFeedStats = { entries: 0, errors: 0, ownDenials: 0, correlated: 0, skipped: 0 };
 
   constructor(opts: BotFeedOptions) {
@@ -126,25 +129,29 @@ export class BotFeed {
     // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
     const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');
     let crowd = 0;
-    let fresh = 0;
     let gatedSurge = false;
     for (const s of bot.signals as Array<BotSignal & { family?: string }>) {
-      if (s.score <= 0) continue;
-      if (s.family === 'fresh') fresh += s.score;
-      if (s.family !== 'aggregate') continue;
+      if (s.score <= 0 || s.family !== 'aggregate') continue;
       crowd += s.score;
       if ((s.name === 'surge-route' || s.name === 'surge-cell') && (obs.state === 'landing' || obs.state === 'orphan')) gatedSurge = true;
     }
     const max = this.#knobs.learning.maxScore;
     const clean = !flagged && bot.score < max;
-    this.#learn(obs, { clean, individually: bot.score - crowd < max, sessions: bot.score - crowd - fresh < max, gatedSurge }, now);
+    // A crowd flagged only as a crowd is learned from, slowly (one request in 1/crowdLearning): a legitimate new
+    // crowd becomes normal within hours, an attack does not within minutes.
+    let aggregates = clean;
+    if (!clean && bot.score - crowd < max && !gatedSurge) {
+      this.#crowdTurn = (this.#crowdTurn + this.#knobs.surge.crowdLearning) % 1;
+      aggregates = this.#crowdTurn < this.#knobs.surge.crowdLearning;
+    }
+    this.#learn(obs, { clean, individually: bot.score - crowd < max, aggregates }, now);
     if (outcome.kind === 'allow' && req.requestId !== '') {
       const { subject } = obs;
       this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean });
     }
   }
 
-  #learn(obs: BotObservations, learn: { clean: boolean; individually: boolean; sessions: boolean; gatedSurge: boolean }, now: number): void {
+  #learn(obs: BotObservations, learn: { clean: boolean; individually: boolean; aggregates: boolean }, now: number): void {
     const { subject, state } = obs;
     const keys = new PrefixCache(subject.policyId);
     const bump = (name: string, parts: readonly string[], window: Window, delta = 1) => this.#bump(keys, name, parts, window, now, delta);
@@ -179,13 +186,15 @@ export class BotFeed {
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
     if (state === 'new-pair' && subject.token) bump(BOT_KEYS.tokFreshAgg, [subject.token], 'aggregate');
 
-    // Learning. Per-client distributions and aggregates' rates: unless the request has evidence of its own (or,
-    // for routes and cells, its crowd does not return the cookie).
+    // Learning. Per-client distributions: unless the request has evidence of its own (a crowd's surge says
+    // nothing about one client's volume).
     if (learn.individually) {
       for (const v of obs.volume) {
         for (const k of edgesCrossed(v.value - v.incr, v.value + v.pending)) bump(histogramKeyName(v.cls, k), [], 'baseline');
       }
-      if (obs.fresh && !learn.gatedSurge) {
+    }
+    if (learn.aggregates) {
+      if (obs.fresh) {
         bump(BOT_KEYS.routeFreshBase, subject.route, 'baseline');
         if (!pair) bump(BOT_KEYS.cellFreshBase, cell, 'baseline');
       }
@@ -194,15 +203,19 @@ export class BotFeed {
         if (state === 'new-pair') bump(BOT_KEYS.tokFreshBase, [subject.token], 'baseline');
       }
     }
-    // Session ratios (returns per landing, orphans per new session): landings and returns under the same rule,
-    // which leaves out the points that judge those very ratios (else excluding flagged landings biases them).
-    if (learn.sessions) {
-      if (state === 'landing') bump(BOT_KEYS.popLand, [], 'baseline');
-      if (state === 'return') bump(BOT_KEYS.popRet, [], 'baseline');
-      if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
-      if (obs.orphanContinued) bump(BOT_KEYS.popOrphCont, [], 'baseline');
+    // Returns per landing: a return is learned as often as its address's recent landings were (excluding a
+    // landing but counting its return would bias the ratio up).
+    if (state === 'return' && obs.landingsLearned > 0) {
+      this.#returnTurn = (this.#returnTurn + obs.landingsLearned) % 1;
+      if (this.#returnTurn < obs.landingsLearned) bump(BOT_KEYS.popRet, [], 'baseline');
     }
     if (!learn.clean) return;
+    if (state === 'landing') {
+      bump(BOT_KEYS.popLand, [], 'baseline');
+      this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, [subject.address]), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, 1, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
+    }
+    if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
+    if (obs.orphanContinued) bump(BOT_KEYS.popOrphCont, [], 'baseline');
     // Per-request shares and established token pairs: clean requests only.
     bump(BOT_KEYS.popReq, [], 'baseline');
     if (obs.head) bump(BOT_KEYS.popHead, [], 'baseline');

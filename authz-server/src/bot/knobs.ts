@@ -93,9 +93,9 @@ export interface BotKnobs {
    * learned rate (times `slack`, at least `minExpectedPerMinute`), judged as a Poisson tail (at least
    * `minSurprise`), attributed to the requests that are new to the aggregate (landings, orphans, new token
    * pairs; for failure surges also addresses that failed there). `share` is the part of the aggregate's recent
-   * traffic that is over its normal rate; for landings and orphans the gate must agree: how far the recent
-   * landings fall short of returning the cookie (a campaign's visitors return it, proxies never do). Fresh
-   * requests of a source that its own volume already explains are taken out of the aggregate's count.
+   * traffic that is over its normal rate, the probability that such a request belongs to the surge; for
+   * landings and orphans the return deficit must agree (a campaign's visitors return the cookie, proxies never
+   * do). Fresh requests of a source that its own volume already explains are taken out of the aggregate's count.
    */
   surge: {
     slack: number;
@@ -104,11 +104,26 @@ export interface BotKnobs {
     minRecent: number;
     /** Landings (lagged window) needed before a return-ratio gate is computed for a route, else the policy's is used. */
     minGateLandings: number;
+    /**
+     * The return deficit (1 - recent return ratio / usual) vetoes a crowd below deficitLow (it comes back: a
+     * campaign, even one where most visitors bounce) and lets it through fully above deficitHigh.
+     */
+    deficitLow: number;
+    deficitHigh: number;
     /** Points: base at p = minShare, perBit per halving of (1 - p), up to max; p = min(share, gate). */
     base: number;
     perBit: number;
     max: number;
+    /**
+     * A route's surge cannot tell a person landing there from the crowd: its curve reaches the challenge score
+     * only when the crowd outnumbers the route's usual newcomers about 20 to 1 (p 0.95).
+     */
+    routeCurve: { base: number; perBit: number; max: number };
+    /** Pseudo-count that shrinks a small cell's over-normal share (a cell of one request says little). */
+    cellPseudoCount: number;
     minShare: number;
+    /** Share of a crowd's requests (flagged only as part of the crowd) that its aggregate still learns from. */
+    crowdLearning: number;
   };
 
   /** Request tells (tells.ts). */
@@ -170,10 +185,15 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     minSurprise: 4,
     minRecent: 8,
     minGateLandings: 8,
+    deficitLow: 0.6,
+    deficitHigh: 0.85,
     base: 25,
     perBit: 13,
     max: 85,
+    routeCurve: Object.freeze({ base: 20, perBit: 9, max: 70 }),
+    cellPseudoCount: 1,
     minShare: 0.5,
+    crowdLearning: 0.1,
   }),
   tells: Object.freeze({ uaMissing: 40, uaAutomation: 45, acceptMissing: 15, browserWithoutAcceptLanguage: 20, postAsFirstRequest: 20 }),
   tlsFingerprintHeaders: Object.freeze(['x-ja4', 'x-ja3', 'x-ja4-fingerprint', 'x-ja3-fingerprint']),

@@ -26,6 +26,8 @@ export const BOT_KEYS = {
   orphLong: 'bot.orph.l',
   /** Landing memory per address: count x LANDING_UNIT + sum of the landed routes' codes. */
   landing: 'bot.land',
+  /** Landings of the landing memory that were learned from (written after the decision). */
+  landingLearned: 'bot.land.ok',
   /** Client errors per address and per session, HEAD requests per address (long buckets). */
   errAddr: 'bot.err.ip',
   errSess: 'bot.err.ss',
@@ -146,15 +148,12 @@ export function sliding(values: readonly number[], nowMs: number, bucketMs: numb
 }
 
 /**
- * Expected count per minute of an aggregate from its learned [current, previous] baseline buckets. With no
- * previous bucket (a new aggregate, or a cold start) the current bucket is spread over the time elapsed in it,
- * at least `minElapsedMs`.
+ * Expected count per minute of an aggregate from its learned [current, previous] baseline buckets: the sliding
+ * window covers one bucket length, or only as long as the policy has been observed (at least `minMs`), so that
+ * a young policy's rates are not diluted by time it was not watched.
  */
-export function learnedPerMinute(values: readonly number[], nowMs: number, bucketMs: number, minElapsedMs: number): number {
-  const elapsedMs = ((nowMs % bucketMs) + bucketMs) % bucketMs;
-  const prev = values[1] ?? 0;
-  if (prev <= 0) return ((values[0] ?? 0) / Math.max(minElapsedMs, elapsedMs)) * 60_000;
-  return (sliding(values, nowMs, bucketMs) / bucketMs) * 60_000;
+export function learnedPerMinute(values: readonly number[], nowMs: number, bucketMs: number, observedMs: number, minMs: number): number {
+  return (sliding(values, nowMs, bucketMs) / Math.max(minMs, Math.min(bucketMs, observedMs))) * 60_000;
 }
 
 /** Formats a number for explanations: integers as such, others with at most two significant decimals. */

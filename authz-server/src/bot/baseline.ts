@@ -92,8 +92,8 @@ export interface Baselines {
    * either way (the configured cookie is trusted then).
    */
   cookiesReturned: boolean | null;
-  /** Share of first-seen sessions that are orphans (no landing before them), learned with a prior. */
-  orphanShare: number;
+  /** Share of requests that open a new session (landings and orphans), learned with a prior. */
+  newSessionShare: number;
   /** Share of orphan sessions that come back a second time, learned with a prior. */
   orphanContinuation: number;
   /** HEAD / all requests, and client errors / all requests, of unflagged traffic. */
@@ -105,8 +105,8 @@ export interface Baselines {
    */
   landingGate: number | null;
   orphanGate: number | null;
-  /** The site's return ratio over the last minute or two (null without enough landings). */
-  recentReturnRatio: number | null;
+  /** The site's share of requests that open a new session over the last minute or two (null without traffic). */
+  recentNewSessionShare: number | null;
   /**
    * The policy has history: traffic in an older baseline bucket, or this replica has been learning it for
    * `learning.warmupMs`. Aggregate surges are judged only then (right after a cold start every aggregate would
@@ -128,13 +128,13 @@ export function priorBaselines(knobs: BotKnobs = DEFAULT_BOT_KNOBS): Baselines {
     volume,
     returnRatio: l.priorReturnRatio,
     cookiesReturned: null,
-    orphanShare: l.priorOrphanShare,
+    newSessionShare: l.priorNewSessionShare,
     orphanContinuation: l.priorOrphanContinuation,
     headShare: l.priorHeadShare,
     errorRate: l.priorErrorRate,
     landingGate: null,
     orphanGate: null,
-    recentReturnRatio: null,
+    recentNewSessionShare: null,
     warm: false,
     observedMs: 0,
     refreshedAt: 0,
@@ -191,6 +191,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
     head: read(BOT_KEYS.popHead, baselineMs, n),
     err: read(BOT_KEYS.popErr, baselineMs, n),
     land: read(BOT_KEYS.popLand, baselineMs, n),
+    fresh: read(BOT_KEYS.popNew, baselineMs, n),
     ret: read(BOT_KEYS.popRet, baselineMs, n),
     orph: read(BOT_KEYS.popOrph, baselineMs, n),
     orphCont: read(BOT_KEYS.popOrphCont, baselineMs, n),
@@ -200,6 +201,8 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
     ret: read(BOT_KEYS.popRetAgg, aggregateMs, 3),
     orph: read(BOT_KEYS.popOrphAgg, aggregateMs, 4),
     orphCont: read(BOT_KEYS.popOrphContAgg, aggregateMs, 3),
+    fresh: read(BOT_KEYS.popNewAgg, aggregateMs, 3),
+    req: read(BOT_KEYS.popReqAgg, aggregateMs, 3),
   };
   const w = decayWeights(n, knobs.learning.halfLifeBuckets);
   return {
@@ -230,6 +233,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
       };
       const gate = (r: number | null, reference: number): number | null => (r === null ? null : Math.max(0, Math.min(1, 1 - r / Math.max(0.01, reference))));
       const recentReturnRatio = recentRatio(recent.ret, recent.land);
+      const sumRecent = (v: number[]) => (v[0] ?? 0) + (v[1] ?? 0) + (v[2] ?? 0) * (1 - elapsed);
       const reqs = values[pop.req] ?? [];
       let oldest = 0;
       for (let i = 1; i < reqs.length; i++) if ((reqs[i] ?? 0) > 0) oldest = i;
@@ -240,13 +244,16 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         volume,
         returnRatio,
         cookiesReturned,
-        orphanShare: ratio(orph, orph + ret, l.priorOrphanShare, l.priorRatioWeight),
+        newSessionShare: ratio(decayed(pop.fresh), req, l.priorNewSessionShare, l.priorRatioWeight * 4),
         orphanContinuation,
         headShare: ratio(decayed(pop.head), req, l.priorHeadShare, l.priorRatioWeight * 4),
         errorRate: ratio(decayed(pop.err), req, l.priorErrorRate, l.priorRatioWeight * 4),
         landingGate: gate(recentReturnRatio, returnRatio),
         orphanGate: gate(recentRatio(recent.orphCont, recent.orph), orphanContinuation),
-        recentReturnRatio,
+        recentNewSessionShare: (() => {
+          const r = sumRecent(win(recent.req));
+          return r >= knobs.surge.minGateLandings * 4 ? sumRecent(win(recent.fresh)) / r : null;
+        })(),
         warm: observedMs >= l.warmupMs,
         observedMs,
         refreshedAt: at,

@@ -35,7 +35,7 @@ import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts
 import { binomialSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints } from './evidence.ts';
 import { claimsBrowser, clientAddress, clientFingerprint, clientNetwork } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, decodeLanding, learnedPerMinute, num, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, decodeLanding, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** Evidence families; the score sums the strongest signal of each. */
 export type SignalFamily = 'volume' | 'fresh' | 'errors' | 'methods' | 'aggregate' | 'tells';
@@ -92,9 +92,7 @@ interface Slots {
   srcLong: number;
   netTick: number;
   netLong: number;
-  landLong: number;
-  retLong: number;
-  orphLong: number;
+  newLong: number;
   landing: number;
   landingLearned: number;
   errAddr: number;
@@ -206,9 +204,7 @@ export function planBotCounters(
     srcLong: planned === 'pair' ? -1 : count(BOT_KEYS.srcLong, [address, fingerprint], B.longMs, 2, outside),
     netTick: network && planned !== 'pair' ? count(BOT_KEYS.netTick, [network], B.tickMs, 2, outside) : -1,
     netLong: network && planned !== 'pair' ? count(BOT_KEYS.netLong, [network], B.longMs, 2, outside) : -1,
-    landLong: cookieSessions ? count(BOT_KEYS.landLong, addr, B.longMs, 2, landing) : -1,
-    retLong: cookieSessions ? count(BOT_KEYS.retLong, addr, B.longMs, 2, 0) : -1,
-    orphLong: cookieSessions ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
+    newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
     landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode : 0) : -1,
     landingLearned: planned === 'session' ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     errAddr: count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
@@ -225,8 +221,8 @@ export function planBotCounters(
     routeFreshBase: count(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
     routeLand: landing ? count(BOT_KEYS.routeLandAgg, [String(routeCode)], B.aggregateMs, 4, 1) : -1,
     routeRet: landing ? count(BOT_KEYS.routeRetAgg, [String(routeCode)], B.aggregateMs, 3, 0) : -1,
-    routeFail: count(BOT_KEYS.routeFailAgg, route, B.aggregateMs, 3, 0),
-    routeFailBase: count(BOT_KEYS.routeFailBase, route, B.baselineMs, 2, 0),
+    routeFail: count(BOT_KEYS.routeFailAgg, pathParts(route), B.aggregateMs, 3, 0),
+    routeFailBase: count(BOT_KEYS.routeFailBase, pathParts(route), B.baselineMs, 2, 0),
     cellFresh: planned === 'pair' ? -1 : count(BOT_KEYS.cellFreshAgg, [...route, fingerprint], B.aggregateMs, 3, outside),
     cellFreshBase: planned === 'pair' ? -1 : count(BOT_KEYS.cellFreshBase, [...route, fingerprint], B.baselineMs, 2, 0),
   };
@@ -398,24 +394,18 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   }
 
   // ---- fresh sessions of this address (only where browsers return the cookie)
-  if (newToSession && base.cookiesReturned !== false && s.landLong >= 0) {
+  if (newToSession && base.cookiesReturned !== false && s.newLong >= 0) {
+    // A person opens a session now and then and keeps it for a while; a client that never keeps one opens a new
+    // one with every request. The address's share of requests that opened a session, against the site's
+    // (usual, or recent when higher: a campaign brings many new visitors), as a binomial tail. Ratios of one
+    // address hold behind a NAT too.
     const f = knobs.fresh;
-    // The current landing has had no chance to come back yet.
-    const landed = Math.max(0, long(s.landLong) - (state === 'landing' ? 1 : 0));
-    const returned = Math.min(landed, long(s.retLong));
-    const unreturned = landed - returned;
-    // Against the usual return ratio, or the site's recent one when lower (a campaign's visitors bounce more).
-    const pMiss = Math.min(0.95, (1 - Math.min(base.returnRatio, base.recentReturnRatio ?? 1)) * f.slack);
-    if (unreturned >= 2) {
-      const surprise = binomialSurprise(unreturned, landed, pMiss);
-      add('fresh', 'fresh-unreturned', surprisePoints(surprise, f.unreturnedCurve), unreturned / Math.max(1, landed), pMiss, `${num(unreturned)} of ${num(landed)} landings from this address ${longWindow} never came back with the cookie, at most ${Math.round(pMiss * 100)}% expected (p=10^-${num(surprise)})`);
-    }
-    const orphans = long(s.orphLong) + (state === 'orphan' ? 1 : 0);
-    const firstSeen = orphans + long(s.retLong);
-    const pOrphan = Math.min(0.95, base.orphanShare * f.slack);
-    if (orphans >= 2) {
-      const surprise = binomialSurprise(orphans, firstSeen, pOrphan);
-      add('fresh', 'fresh-orphans', surprisePoints(surprise, f.orphanCurve), orphans / Math.max(1, firstSeen), pOrphan, `${num(orphans)} of ${num(firstSeen)} new sessions from this address ${longWindow} came without a landing, usual ${Math.round(base.orphanShare * 100)}% (p=10^-${num(surprise)})`);
+    const opened = long(s.newLong) + (state === 'orphan' ? 1 : 0);
+    const requests = Math.max(opened, long(s.ipLong));
+    const share = Math.min(0.95, Math.max(base.newSessionShare, base.recentNewSessionShare ?? 0) * f.slack);
+    if (opened >= 2) {
+      const surprise = binomialSurprise(opened, requests, share);
+      add('fresh', 'fresh-sessions', surprisePoints(surprise, f.curve), opened / requests, share, `${num(opened)} of ${num(requests)} requests from this address ${longWindow} opened a new session (landing without the cookie, or a session never seen), at most ${Math.round(share * 100)}% expected (p=10^-${num(surprise)})`);
     }
     if (ctx.browser && subject.method !== 'GET' && subject.method !== 'HEAD' && subject.method !== 'OPTIONS') {
       add('fresh', 'first-request-not-get', knobs.tells.postAsFirstRequest, 1, 1, `a browser's first request in its session is a ${subject.method}`);
@@ -502,12 +492,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   }
   // Failures on the route flag what is new there, and sessions that mostly failed so far; never an established
   // session that mostly succeeds.
-  const failing = (errs: number, reqs: number) => errs >= 1 && errs >= reqs / 2;
-  if (base.warm && (outsideSession || state === 'return' || (state === 'established' && failing(sessionErrors, long(s.sessLong))) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
+  const failing = (errs: number, reqs: number) => errs >= 1 && errs >= (reqs - 1) / 2;
+  if (base.warm && (outsideSession || (state === 'established' && failing(sessionErrors, long(s.sessLong))) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     const recent = recentMinute(C(s.routeFail), nowMs, B.aggregateMs);
     const sg = surgeShare(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, knobs);
     if (sg.share > 0) {
-      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, `${num(recent)} client errors/min on ${ctx.routeLabel} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
+      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
     }
   }
   if (subject.token && state === 'new-pair' && base.warm) {

@@ -29,7 +29,7 @@ import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import { clientAddress } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, PrefixCache, bucketTtlMs, histogramKeyName, routeParts } from './windows.ts';
+import { BOT_KEYS, PrefixCache, bucketTtlMs, histogramKeyName, pathParts, routeParts } from './windows.ts';
 
 export interface BotFeedOptions {
   deferred: DeferredCounters;
@@ -95,9 +95,9 @@ export class BotFeed {
     this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'long', now);
     if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
     if (c.token) this.#bump(keys, BOT_KEYS.errTok, [c.token], 'long', now);
-    this.#bump(keys, BOT_KEYS.routeFailAgg, c.route, 'aggregate', now);
+    this.#bump(keys, BOT_KEYS.routeFailAgg, pathParts(c.route), 'aggregate', now);
     if (!c.flagged && !ownDenial) {
-      this.#bump(keys, BOT_KEYS.routeFailBase, c.route, 'baseline', now);
+      this.#bump(keys, BOT_KEYS.routeFailBase, pathParts(c.route), 'baseline', now);
       this.#bump(keys, BOT_KEYS.popErr, [], 'baseline', now);
     }
     if (ownDenial) {
@@ -166,7 +166,7 @@ export class BotFeed {
         bump(BOT_KEYS.netTick, [subject.network], 'tick');
         bump(BOT_KEYS.netLong, [subject.network], 'long');
       }
-      bump(BOT_KEYS.orphLong, [subject.address], 'long');
+      bump(BOT_KEYS.newLong, [subject.address], 'long');
       if (!obs.explained) {
         bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate');
         bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate');
@@ -178,11 +178,12 @@ export class BotFeed {
       if (!pair) bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate', -1);
     }
     if (state === 'return') {
-      bump(BOT_KEYS.retLong, [subject.address], 'long');
       if (obs.returnedTo !== null) bump(BOT_KEYS.routeRetAgg, [String(obs.returnedTo)], 'aggregate');
       bump(BOT_KEYS.popRetAgg, [], 'aggregate');
     }
     if (state === 'landing') bump(BOT_KEYS.popLandAgg, [], 'aggregate');
+    if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNewAgg, [], 'aggregate');
+    bump(BOT_KEYS.popReqAgg, [], 'aggregate');
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
     if (state === 'new-pair' && subject.token) bump(BOT_KEYS.tokFreshAgg, [subject.token], 'aggregate');
 
@@ -215,6 +216,7 @@ export class BotFeed {
       this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, [subject.address]), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, 1, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
     }
     if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
+    if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNew, [], 'baseline');
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphCont, [], 'baseline');
     // Per-request shares and established token pairs: clean requests only.
     bump(BOT_KEYS.popReq, [], 'baseline');

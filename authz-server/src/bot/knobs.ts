@@ -66,7 +66,7 @@ export interface BotKnobs {
     warmupMs: number;
     /** Priors of population ratios, and their weights (in landings / requests). */
     priorReturnRatio: number;
-    priorOrphanShare: number;
+    priorNewSessionShare: number;
     priorOrphanContinuation: number;
     priorHeadShare: number;
     priorErrorRate: number;
@@ -76,11 +76,10 @@ export interface BotKnobs {
   volume: { classes: Record<VolumeClass, VolumeClassKnobs>; curve: RatioCurve; policyLimitFraction: number };
 
   /**
-   * Fresh-session behaviour of one address (long window): its landings that never came back with the cookie
-   * (against the learned return ratio), and its first-seen sessions that were orphans (against the learned
-   * orphan share), as binomial tails; `slack` widens the learned rates.
+   * Fresh-session behaviour of one address (long window): the share of its requests that opened a new session
+   * (landings and orphans), against the site's learned share (x slack), as a binomial tail.
    */
-  fresh: { slack: number; unreturnedCurve: PValueCurve; orphanCurve: PValueCurve };
+  fresh: { slack: number; curve: PValueCurve };
 
   /** Client errors of an address / a token over the long window, against the population's learned rate. */
   errors: { codes: readonly number[]; minErrors: number; slack: number; curve: PValueCurve };
@@ -147,7 +146,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     maxScore: 25,
     warmupMs: 15 * 60_000,
     priorReturnRatio: 0.5,
-    priorOrphanShare: 0.3,
+    priorNewSessionShare: 0.2,
     priorOrphanContinuation: 0.5,
     priorHeadShare: 0.02,
     priorErrorRate: 0.04,
@@ -168,9 +167,8 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     policyLimitFraction: 0.8,
   }),
   fresh: Object.freeze({
-    slack: 1.3,
-    unreturnedCurve: Object.freeze({ start: 3, base: 20, perDecade: 8, max: 60 }),
-    orphanCurve: Object.freeze({ start: 3, base: 20, perDecade: 8, max: 70 }),
+    slack: 1.5,
+    curve: Object.freeze({ start: 4, base: 20, perDecade: 8, max: 70 }),
   }),
   errors: Object.freeze({
     codes: Object.freeze([400, 401, 403, 404, 405, 422, 429]),

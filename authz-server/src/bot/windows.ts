@@ -20,10 +20,8 @@ export const BOT_KEYS = {
   srcLong: 'bot.src.l',
   netTick: 'bot.net.t',
   netLong: 'bot.net.l',
-  /** Per address: landings, returns and orphan sessions (long buckets). */
-  landLong: 'bot.land.l',
-  retLong: 'bot.ret.l',
-  orphLong: 'bot.orph.l',
+  /** Per address: requests that opened a new session, landings and orphans (long buckets). */
+  newLong: 'bot.new.l',
   /** Landing memory per address: count x LANDING_UNIT + sum of the landed routes' codes. */
   landing: 'bot.land',
   /** Landings of the landing memory that were learned from (written after the decision). */
@@ -56,6 +54,7 @@ export const BOT_KEYS = {
   popHead: 'bot.pop.head',
   popErr: 'bot.pop.err',
   popLand: 'bot.pop.land',
+  popNew: 'bot.pop.new',
   popRet: 'bot.pop.ret',
   popOrph: 'bot.pop.orph',
   popOrphCont: 'bot.pop.oc',
@@ -64,6 +63,8 @@ export const BOT_KEYS = {
   popRetAgg: 'bot.pop.ret.a',
   popOrphAgg: 'bot.pop.orph.a',
   popOrphContAgg: 'bot.pop.oc.a',
+  popNewAgg: 'bot.pop.new.a',
+  popReqAgg: 'bot.pop.req.a',
 } as const;
 
 /** Histogram bin counter of a volume class (baseline buckets): entity-buckets whose count reached edge k. */
@@ -74,6 +75,11 @@ export function histogramKeyName(volumeClass: string, edge: number): string {
 /** Key parts of a route: host, method and path template. */
 export function routeParts(host: string, method: string, template: string): string[] {
   return [host, method, template];
+}
+
+/** Key parts of a route's path whatever the method (failures of POST /login also concern GET /login). */
+export function pathParts(route: readonly string[]): string[] {
+  return [route[0] ?? '', route[2] ?? ''];
 }
 
 /** Landing memory: each landing adds LANDING_UNIT + its route's code (codes are < LANDING_UNIT). */

@@ -11,7 +11,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['operator/**/*.test.ts', 'authz-server/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['lib/**/*.test.ts', 'operator/**/*.test.ts', 'authz-server/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'test/k8s/**'],
         },
       },

@@ -17,15 +17,15 @@ import { stringify } from 'yaml';
 import { DeferredCounters } from '../authz-server/src/bot/deferred.ts';
 import { BotFeed } from '../authz-server/src/bot/feed.ts';
 import { ApiInventory } from '../authz-server/src/discovery/inventory.ts';
-import { createLogger } from '../authz-server/src/logging.ts';
+import { createLogger } from '../lib/process/logging.ts';
 import { evaluateRequest, type PipelineDeps } from '../authz-server/src/pipeline/pipeline.ts';
 import { toRequestContext, type RequestContext } from '../authz-server/src/pipeline/request.ts';
 import { buildRuntime, type Runtime } from '../authz-server/src/pipeline/runtime.ts';
-import { compile } from '../authz-server/src/policy/compile.ts';
-import { parsePolicyText } from '../authz-server/src/policy/load.ts';
+import { compile } from '../lib/policy/compile.ts';
+import { parsePolicyText } from '../lib/policy/load.ts';
 import type { CounterStore } from '../authz-server/src/store/counter-store.ts';
 import { MemoryCounterStore } from '../authz-server/src/store/memory-store.ts';
-import { OverLimitCache } from '../authz-server/src/store/over-limit-cache.ts';
+import { RateLimiter } from '../authz-server/src/pipeline/rate-limiter.ts';
 import { RedisCounterStore } from '../authz-server/src/store/redis-store.ts';
 import { commandCalls, startRedis } from '../test/support/redis-server.ts';
 import { Rng } from './sim-traffic.ts';
@@ -89,7 +89,7 @@ async function measure(
   usecPerCall: (() => Promise<number>) | null = null,
 ): Promise<Row> {
   const runtime = runtimeFor(botMode);
-  const deps: PipelineDeps = { store, fallback: new MemoryCounterStore(), overLimit: new OverLimitCache(), clock: Date.now };
+  const deps: PipelineDeps = { limiter: new RateLimiter({ store, fallback: new MemoryCounterStore() }), clock: Date.now };
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const feed = new BotFeed({ deferred, clock: Date.now, runtime: () => runtime });
   const inventory = new ApiInventory({ deferred, clock: Date.now, runtime: () => runtime, registry: new Registry() });
@@ -115,7 +115,7 @@ async function measure(
   await deferred.flush();
   const afterFlush = calls ? await calls() : 0;
   deferred.close();
-  await deps.fallback.close();
+  await deps.limiter.close();
   times.sort((a, b) => a - b);
   const measured = reqs.length - warm;
   return {

@@ -26,7 +26,7 @@ import { ensurePeer, startAuthorino, startOpa, type PeerBuild, type PeerName, ty
 import { authzClient } from '../test/support/envoy.ts';
 import type { CheckRequest } from '../authz-server/src/envoy/protos.ts';
 import { loadavg } from 'node:os';
-import { AUTHZ_NODE_FLAGS } from '../authz-server/src/node-flags.ts';
+import { AUTHZ_NODE_FLAGS } from '../authz-server/src/app/node-flags.ts';
 
 const GHZ_MODULE = 'github.com/bojand/ghz/cmd/ghz@v0.121.0';
 const root = join(import.meta.dirname, '..');
@@ -313,7 +313,7 @@ async function main(): Promise<void> {
     const storeArgs = redis ? ['--redis', redis.url] : [];
     const child = spawn(
       process.execPath,
-      [...AUTHZ_NODE_FLAGS, 'authz-server/src/main.ts', '--policies', scenario.policies, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', scenario.decisionLog ?? 'off', ...storeArgs, ...(scenario.serverArgs ?? []), ...extraServerArgs],
+      [...AUTHZ_NODE_FLAGS, 'authz-server/src/app/main.ts', '--policies', scenario.policies, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', scenario.decisionLog ?? 'off', ...storeArgs, ...(scenario.serverArgs ?? []), ...extraServerArgs],
       { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
     );
     try {

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { envoyServices, type CheckRequest, type CheckResponse } from '../authz-server/src/envoy/protos.ts';
 import { freePort, startRedis } from '../test/support/redis-server.ts';
-import { AUTHZ_NODE_FLAGS } from '../authz-server/src/node-flags.ts';
+import { AUTHZ_NODE_FLAGS } from '../authz-server/src/app/node-flags.ts';
 
 const root = join(import.meta.dirname, '..');
 const KEY = 'soak-key-1';
@@ -188,7 +188,7 @@ async function main(): Promise<number> {
   const httpPort = await freePort();
   const child = spawn(
     process.execPath,
-    [...AUTHZ_NODE_FLAGS, 'authz-server/src/main.ts', '--policies', dir, '--redis', redis.url, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', 'deny'],
+    [...AUTHZ_NODE_FLAGS, 'authz-server/src/app/main.ts', '--policies', dir, '--redis', redis.url, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', 'deny'],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let serverErrors = 0;
@@ -200,7 +200,7 @@ async function main(): Promise<number> {
     while ((nl = partial.indexOf('\n')) >= 0) {
       const line = partial.slice(0, nl);
       partial = partial.slice(nl + 1);
-      // The logger prints level labels ("level":"warn"), see authz-server/src/logging.ts.
+      // The logger prints level labels ("level":"warn"), see lib/process/logging.ts.
       const level = /"level":"(\w+)"/.exec(line)?.[1];
       if (level === 'warn') serverWarns += 1;
       else if (level === 'error' || level === 'fatal') serverErrors += 1;

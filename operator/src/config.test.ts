@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, parseDuration } from './config.ts';
+import { ConfigError, FLAGS, USAGE, parseConfig } from './config.ts';
 
 describe('operator config', () => {
   it('has production defaults', () => {
@@ -37,12 +37,12 @@ describe('operator config', () => {
     expect(() => parseConfig(['--bogus'], {})).toThrow(ConfigError);
   });
 
-  it('parses durations', () => {
-    expect(parseDuration('x', '250ms', 0)).toBe(250);
-    expect(parseDuration('x', '1.5s', 0)).toBe(1500);
-    expect(parseDuration('x', '2m', 0)).toBe(120_000);
-    expect(parseDuration('x', '40', 0)).toBe(40);
-    expect(parseDuration('x', undefined, 7)).toBe(7);
-    expect(() => parseDuration('--x', '1h', 0)).toThrow(/--x must be a duration/);
+  it('lists every flag in --help with its environment variable', () => {
+    for (const f of FLAGS) {
+      expect(USAGE).toContain(`--${f.name} `);
+      expect(USAGE).toContain(`env ${f.env}`);
+    }
+    expect(parseConfig([], { PALISADE_HOST: '127.0.0.1', POD_NAME: 'x' }).host).toBe('127.0.0.1');
+    expect(() => parseConfig(['--help'], {})).toThrow(/^help$/);
   });
 });

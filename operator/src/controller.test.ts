@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import type { Snapshot } from '../../authz-server/src/policy/snapshot.ts';
+import type { Snapshot } from '../../lib/policy/snapshot.ts';
 import { CONFIGMAP_KEY, Controller, SNAPSHOT_KEY, compileFromCache, statusKey, type PolicyObject } from './controller.ts';
 import { VersionHistory } from './distribution.ts';
 import type { EventTarget } from './events.ts';

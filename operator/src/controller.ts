@@ -14,12 +14,12 @@
  * keys; a failing key is retried by the queue with backoff.
  */
 import type { Logger } from 'pino';
-import { canonicalJson } from '../../authz-server/src/policy/canonical-json.ts';
-import { DEFAULT_NAMESPACE, compile, type PolicyInput, type SecretInput } from '../../authz-server/src/policy/compile.ts';
-import { API_VERSION, KIND, type PolicyStatus } from '../../authz-server/src/policy/schema.ts';
-import { toSecretInput } from '../../authz-server/src/policy/secrets.ts';
-import type { Snapshot, Violation } from '../../authz-server/src/policy/snapshot.ts';
-import { validateDocument } from '../../authz-server/src/policy/validate.ts';
+import { canonicalJson } from '../../lib/policy/canonical-json.ts';
+import { DEFAULT_NAMESPACE, compile, type PolicyInput, type SecretInput } from '../../lib/policy/compile.ts';
+import { API_VERSION, KIND, type PolicyStatus } from '../../lib/policy/schema.ts';
+import { toSecretInput } from '../../lib/policy/secrets.ts';
+import type { Snapshot, Violation } from '../../lib/policy/snapshot.ts';
+import { validateDocument } from '../../lib/policy/validate.ts';
 import type { EventTarget } from './events.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import {

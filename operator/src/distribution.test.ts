@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../authz-server/src/policy/compile.ts';
+import { compile } from '../../lib/policy/compile.ts';
 import { REPORT_KEY, VersionHistory, mergeReplicas, parseReport, reportName, type DistributionReport } from './distribution.ts';
 import type { ReplicaState } from './status.ts';
 

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Snapshot } from '../../authz-server/src/policy/snapshot.ts';
+import type { Snapshot } from '../../lib/policy/snapshot.ts';
 import { APPLY_PATCH, FIELD_MANAGER, apiErrorCode, describeApiError } from './kube.ts';
 import type { ReplicaState, VersionLookup } from './status.ts';
 

@@ -5,7 +5,7 @@
  */
 import { V1MicroTime, type EventsV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { API_VERSION, KIND } from '../../authz-server/src/policy/schema.ts';
+import { API_VERSION, KIND } from '../../lib/policy/schema.ts';
 import { describeApiError } from './kube.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { PolicyEvent } from './status.ts';

@@ -13,7 +13,7 @@
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { API_VERSION, KIND } from '../../authz-server/src/policy/schema.ts';
+import { API_VERSION, KIND } from '../../lib/policy/schema.ts';
 import { APPLY_PATCH, FIELD_MANAGER, apiErrorCode, describeApiError } from './kube.ts';
 
 export const ISTIO_GROUP = 'security.istio.io';

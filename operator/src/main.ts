@@ -2,8 +2,8 @@
  * operator entry point: `node operator/src/main.ts [--kubeconfig path] [--namespace ns] ...`.
  * SIGTERM/SIGINT release the Lease, close the snapshot streams and exit.
  */
-import { createLogger } from '../../authz-server/src/logging.ts';
-import { runProcess } from '../../authz-server/src/process-lifecycle.ts';
+import { createLogger } from '../../lib/process/logging.ts';
+import { runProcess } from '../../lib/process/process-lifecycle.ts';
 import { USAGE, parseConfig } from './config.ts';
 import { startOperator } from './operator.ts';
 

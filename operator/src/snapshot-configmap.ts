@@ -6,8 +6,8 @@
  * fields removes the other.
  */
 import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
-import { snapshotBytes } from '../../authz-server/src/distribution/codec.ts';
-import type { Snapshot } from '../../authz-server/src/policy/snapshot.ts';
+import { snapshotBytes } from '../../lib/distribution/codec.ts';
+import type { Snapshot } from '../../lib/policy/snapshot.ts';
 import { APPLY_PATCH, FIELD_MANAGER } from './kube.ts';
 
 export const SNAPSHOT_KEY_NAME = 'snapshot.json';

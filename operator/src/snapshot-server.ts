@@ -6,15 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { encodeSnapshot } from '../../authz-server/src/distribution/codec.ts';
+import { encodeSnapshot } from '../../lib/distribution/codec.ts';
 import {
   MAX_SNAPSHOT_MESSAGE_BYTES,
   snapshotDistribution,
   type SnapshotMsg,
   type StreamRequestMsg,
   type StreamResponseMsg,
-} from '../../authz-server/src/distribution/protos.ts';
-import type { Snapshot } from '../../authz-server/src/policy/snapshot.ts';
+} from '../../lib/distribution/protos.ts';
+import type { Snapshot } from '../../lib/policy/snapshot.ts';
 import type { ReplicaState } from './status.ts';
 
 type Call = grpc.ServerDuplexStream<StreamRequestMsg, StreamResponseMsg>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Condition } from '../../authz-server/src/policy/schema.ts';
+import type { Condition } from '../../lib/policy/schema.ts';
 import {
   acceptedCondition,
   desiredStatus,

@@ -4,9 +4,9 @@
  * is needed, and the Events a transition deserves. Messages avoid volatile details (snapshot versions, replica
  * counts) so that a change elsewhere in the cluster does not rewrite every policy's status.
  */
-import { canonicalJson } from '../../authz-server/src/policy/canonical-json.ts';
-import type { Condition, PolicyStatus } from '../../authz-server/src/policy/schema.ts';
-import type { Violation } from '../../authz-server/src/policy/snapshot.ts';
+import { canonicalJson } from '../../lib/policy/canonical-json.ts';
+import type { Condition, PolicyStatus } from '../../lib/policy/schema.ts';
+import type { Violation } from '../../lib/policy/snapshot.ts';
 
 export const ACCEPTED = 'Accepted';
 export const ENFORCED = 'Enforced';

@@ -13,16 +13,16 @@
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toCheckResponse, VERDICT_TABLE } from '../../authz-server/src/check/response.ts';
+import { toCheckResponse, VERDICT_TABLE } from '../../authz-server/src/pipeline/response.ts';
 import { envoyServices, type CheckRequest, type CheckResponse, type HeaderValueOption } from '../../authz-server/src/envoy/protos.ts';
-import { loadSnapshotFromFiles } from '../../authz-server/src/file-source.ts';
+import { loadSnapshotFromFiles } from '../../authz-server/src/sources/file-source.ts';
 import { evaluateRequest } from '../../authz-server/src/pipeline/pipeline.ts';
 import { toRequestContext } from '../../authz-server/src/pipeline/request.ts';
 import { buildRuntime, type Runtime } from '../../authz-server/src/pipeline/runtime.ts';
 import type { DenyReason } from '../../authz-server/src/pipeline/outcome.ts';
-import type { AuthzServer } from '../../authz-server/src/server.ts';
+import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import { MemoryCounterStore } from '../../authz-server/src/store/memory-store.ts';
-import { OverLimitCache } from '../../authz-server/src/store/over-limit-cache.ts';
+import { RateLimiter } from '../../authz-server/src/pipeline/rate-limiter.ts';
 import { authzClient, spiffe, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, policyDoc, sha256, startTestServer, writePolicyDir } from '../support/policies.ts';
 
@@ -283,7 +283,7 @@ describe('fuzz: pipeline in process (toRequestContext -> evaluateRequest -> toCh
     await dir?.cleanup();
   });
 
-  const deps = () => ({ store, fallback: store, overLimit: new OverLimitCache(), clock: Date.now });
+  const deps = () => ({ limiter: new RateLimiter({ store, fallback: store }), clock: Date.now });
 
   it('every shaped request yields a valid CheckResponse, never a throw', async () => {
     const d = deps();

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authzClient, envoyRequest, headerOf, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, policyDoc, startTestServer, writePolicyDir } from '../support/policies.ts';
 import type { CheckResponse } from '../../authz-server/src/envoy/protos.ts';
-import type { AuthzServer } from '../../authz-server/src/server.ts';
+import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import { envoyServices } from '../../authz-server/src/envoy/protos.ts';
 import { freePort } from '../support/ports.ts';
 
@@ -174,7 +174,7 @@ describe('the real process', () => {
   it('npm start equivalent serves the examples, and SIGTERM drains then exits 0', async () => {
     const grpcPort = await freePort();
     const httpPort = await freePort();
-    const child = spawn(process.execPath, ['authz-server/src/main.ts', '--policies', 'examples/policies', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['authz-server/src/app/main.ts', '--policies', 'examples/policies', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -199,7 +199,7 @@ describe('the real process', () => {
   });
 
   it('exits 2 with usage on bad flags', async () => {
-    const child = spawn(process.execPath, ['authz-server/src/main.ts', '--grpc-port', 'abc', '--policies', 'examples/policies'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['authz-server/src/app/main.ts', '--grpc-port', 'abc', '--policies', 'examples/policies'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += String(d)));
     const code = await new Promise((r) => child.once('exit', r));

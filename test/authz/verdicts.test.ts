@@ -1,10 +1,10 @@
 /**
- * Every row of SPEC.md's verdict table, over real gRPC on loopback, with Envoy-shaped CheckRequests.
+ * Every row of the verdict table (docs/contract.md), over real gRPC on loopback, with Envoy-shaped CheckRequests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authzClient, envoyRequest, headerOf, spiffe, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, policyDoc, sha256, startTestServer, testIssuer, writePolicyDir, type TestIssuer } from '../support/policies.ts';
-import type { AuthzServer } from '../../authz-server/src/server.ts';
+import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 
 const FRONTEND = spiffe('shop', 'frontend');
 const API_KEY = 'mobile-key-0123456789';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../authz-server/src/config.ts';
+import { parseConfig } from '../../authz-server/src/app/config.ts';
 import { authzClient, envoyRequest } from '../support/envoy.ts';
 import { freePort } from '../support/redis-server.ts';
 
@@ -23,7 +23,7 @@ describe('--workers', () => {
   it('two workers share the gRPC port, a killed worker is replaced, SIGTERM exits 0', async () => {
     const grpcPort = await freePort();
     const httpPort = await freePort();
-    const child = spawn(process.execPath, ['authz-server/src/main.ts', '--policies', 'examples/policies', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--workers', '2', '--decision-log', 'off'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['authz-server/src/app/main.ts', '--policies', 'examples/policies', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--workers', '2', '--decision-log', 'off'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += String(d)));
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scenarios, type Scenario } from '../../bench/scenarios.ts';
-import type { AuthzServer } from '../../authz-server/src/server.ts';
+import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import type { CheckRequest, CheckResponse } from '../../authz-server/src/envoy/protos.ts';
 import { authzClient, headerOf, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, startTestServer } from '../support/policies.ts';

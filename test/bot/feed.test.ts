@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessLogEntry, sendAccessLogs } from '../support/access-log.ts';
 import { authzClient, envoyRequest, headerOf, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, policyDoc, sha256, startTestServer, writePolicyDir } from '../support/policies.ts';
-import type { AuthzServer } from '../../authz-server/src/server.ts';
+import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 
 const KEY = 'feed-test-key-0001';
 

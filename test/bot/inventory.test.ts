@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authzClient, envoyRequest, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, policyDoc, startTestServer, writePolicyDir } from '../support/policies.ts';
-import type { AuthzServer } from '../../authz-server/src/server.ts';
+import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import type { InventoryEntry } from '../../authz-server/src/discovery/inventory.ts';
 
 describe('API discovery', () => {

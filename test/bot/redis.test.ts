@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authzClient, envoyRequest, headerOf, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, policyDoc, sha256, startTestServer, writePolicyDir } from '../support/policies.ts';
 import { commandCalls, startRedis, type RedisServerHandle } from '../support/redis-server.ts';
-import type { AuthzServer } from '../../authz-server/src/server.ts';
+import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 
 const KEY = 'redis-bot-key-0001';
 

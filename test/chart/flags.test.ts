@@ -4,7 +4,7 @@
  * applied), so a renamed or removed flag fails here rather than in a CrashLoopBackOff.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig as parseAuthzConfig } from '../../authz-server/src/config.ts';
+import { parseConfig as parseAuthzConfig } from '../../authz-server/src/app/config.ts';
 import { parseConfig as parseOperatorConfig } from '../../operator/src/config.ts';
 import { container, helmBin, render, type K8sObject } from './chart.ts';
 import { SCENARIOS } from './scenarios.ts';

@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTHZ_NODE_FLAGS } from '../../authz-server/src/node-flags.ts';
+import { AUTHZ_NODE_FLAGS } from '../../authz-server/src/app/node-flags.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -35,7 +35,7 @@ function parseDockerfile(path: string): Instruction[][] {
 }
 
 const images = [
-  { name: 'authz-server', dockerfile: 'authz-server/Dockerfile', entry: 'authz-server/src/main.ts', ports: '9001 9090', nodeFlags: [...AUTHZ_NODE_FLAGS] },
+  { name: 'authz-server', dockerfile: 'authz-server/Dockerfile', entry: 'authz-server/src/app/main.ts', ports: '9001 9090', nodeFlags: [...AUTHZ_NODE_FLAGS] },
   { name: 'operator', dockerfile: 'operator/Dockerfile', entry: 'operator/src/main.ts', ports: '9002 8080', nodeFlags: [] as string[] },
 ];
 
@@ -101,7 +101,7 @@ describe.each(images)('$dockerfile', ({ dockerfile, entry, ports, nodeFlags }) =
 describe('authz-server Node flags', () => {
   it('npm start runs the authz-server with the same V8 flags as the image', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts['start']).toMatch(new RegExp(`^node ${AUTHZ_NODE_FLAGS.join(' ')} authz-server/src/main\\.ts `));
+    expect(pkg.scripts['start']).toMatch(new RegExp(`^node ${AUTHZ_NODE_FLAGS.join(' ')} authz-server/src/app/main\\.ts `));
   });
 });
 

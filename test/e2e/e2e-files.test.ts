@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { compile } from '../../authz-server/src/policy/compile.ts';
-import { parsePolicyText } from '../../authz-server/src/policy/load.ts';
+import { compile } from '../../lib/policy/compile.ts';
+import { parsePolicyText } from '../../lib/policy/load.ts';
 import { helmBin, render } from '../chart/chart.ts';
 
 const ROOT = join(import.meta.dirname, '../..');

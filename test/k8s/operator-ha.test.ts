@@ -4,7 +4,7 @@
  * its distribution report; when the leader dies, the other takes over within the Lease duration.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { AuthzServer } from '../../authz-server/src/server.ts';
+import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import { authzClient, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, startTestServer } from '../support/policies.ts';
 import {

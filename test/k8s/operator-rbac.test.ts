@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { AuthzServer } from '../../authz-server/src/server.ts';
+import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import type { Operator } from '../../operator/src/operator.ts';
 import { issueUserKubeconfig } from '../controlplane/control-plane.ts';
 import { authzClient, type AuthzClient } from '../support/envoy.ts';

@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import { stringify } from 'yaml';
-import { parseConfig } from '../../authz-server/src/config.ts';
-import { createLogger } from '../../authz-server/src/logging.ts';
-import { startAuthzServer, type AuthzServer, type AuthzServerOverrides } from '../../authz-server/src/server.ts';
+import { parseConfig } from '../../authz-server/src/app/config.ts';
+import { createLogger } from '../../lib/process/logging.ts';
+import { startAuthzServer, type AuthzServer, type AuthzServerOverrides } from '../../authz-server/src/app/server.ts';
 
 /** sha256 hex, as policies store API keys. */
 export function sha256(s: string): string {

@@ -8,17 +8,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { toCheckResponse } from '../check/response.ts';
+import { toCheckResponse } from '../pipeline/response.ts';
 import type { CheckRequest } from '../envoy/protos.ts';
-import { loadSnapshotFromFiles } from '../file-source.ts';
+import { loadSnapshotFromFiles } from '../sources/file-source.ts';
 import { evaluateRequest } from '../pipeline/pipeline.ts';
 import { toRequestContext } from '../pipeline/request.ts';
 import { buildRuntime } from '../pipeline/runtime.ts';
-import { compile } from '../policy/compile.ts';
-import { formatLoadError, loadPolicyFiles } from '../policy/load.ts';
-import { secretsFrom } from '../policy/secrets.ts';
+import { compile } from '../../../lib/policy/compile.ts';
+import { formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
+import { secretsFrom } from '../../../lib/policy/secrets.ts';
 import { MemoryCounterStore } from '../store/memory-store.ts';
-import { OverLimitCache } from '../store/over-limit-cache.ts';
+import { RateLimiter } from '../pipeline/rate-limiter.ts';
 
 const USAGE = `Usage:
   palisade validate <file|dir>...
@@ -105,7 +105,7 @@ export async function checkCommand(policies: string[], requestArg: string, asJso
   try {
     const runtime = buildRuntime(load.snapshot);
     const req = toRequestContext(request);
-    const outcome = await evaluateRequest(runtime, req, { store, fallback: store, overLimit: new OverLimitCache(), clock: Date.now });
+    const outcome = await evaluateRequest(runtime, req, { limiter: new RateLimiter({ store, fallback: store }), clock: Date.now });
     const response = toCheckResponse(outcome, req.requestId);
     if (asJson) {
       out(JSON.stringify({ verdict: outcome.kind, reason: outcome.kind === 'deny' ? outcome.denial.reason : (outcome.wouldDeny?.reason ?? null), policy: outcome.policy?.id ?? null, trace: outcome.trace, response }, null, 2));

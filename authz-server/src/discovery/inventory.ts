@@ -9,7 +9,8 @@
  * claims aside); one that no rule covers is a shadow endpoint: reachable, but never declared. A policy without
  * `rules` covers nothing. Exposed at `/inventory` (JSON) and as metrics with bounded cardinality.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { discoveryMetrics } from '../telemetry/metrics.ts';
 import type { Outcome } from '../pipeline/outcome.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { Runtime, RuntimePolicy } from '../pipeline/runtime.ts';
@@ -87,26 +88,7 @@ export class ApiInventory {
     this.#max = opts.maxEndpoints ?? 2000;
     this.#maxMetric = opts.maxMetricEndpoints ?? 200;
     this.#ttlMs = opts.ttlMs ?? 7 * 24 * 3600_000;
-    if (opts.registry) {
-      const registers = [opts.registry];
-      this.#requests = new Counter({
-        name: 'palisade_api_requests_total',
-        help: `Allowed requests per discovered endpoint (path template); endpoints beyond the first ${this.#maxMetric} are counted as template="${OVERFLOW}".`,
-        labelNames: ['policy', 'host', 'method', 'template'],
-        registers,
-      });
-      const self = this;
-      new Gauge({
-        name: 'palisade_api_endpoints',
-        help: 'Discovered API endpoints per policy; shadow="true" for those no rule covers.',
-        labelNames: ['policy', 'shadow'],
-        registers,
-        collect() {
-          this.reset();
-          for (const e of self.list()) this.inc({ policy: e.policy, shadow: String(e.shadow) });
-        },
-      });
-    }
+    this.#requests = opts.registry ? discoveryMetrics(opts.registry, this.#maxMetric, OVERFLOW, () => this.list()).requests : undefined;
   }
 
   /** Records an allowed Check (denied requests never reach an API). */

@@ -6,12 +6,17 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, type JSONWebKeySet } from 'jose';
-import type { CompiledPattern, CompiledPolicy, KeyPart, Snapshot } from '../policy/snapshot.ts';
+import type { CompiledPattern, CompiledPolicy, KeyPart, Snapshot } from '../../../lib/policy/snapshot.ts';
 
 /** A compiled pattern with its RegExp. */
 export interface Matcher {
   pattern: string;
   re: RegExp;
+}
+
+/** The first matcher that matches `value`. */
+export function anyMatch(list: readonly Matcher[], value: string): Matcher | undefined {
+  return list.find((m) => m.re.test(value));
 }
 
 export interface RuntimeRule {

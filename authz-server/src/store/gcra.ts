@@ -79,26 +79,17 @@ export function gcraUs(tatUs: number | undefined, nowUs: number, p: GcraParams):
   const tat = tatUs === undefined || tatUs < nowUs ? nowUs : tatUs;
   const newTat = tat + cost * t;
   const allowAt = newTat - capacityUs;
-  if (nowUs < allowAt) {
-    return {
-      newTatUs: undefined,
-      result: {
-        allowed: false,
-        limit: p.requests,
-        remaining: Math.max(0, floorDiv(nowUs + capacityUs - tat, t)),
-        resetMs: Math.ceil((tat - nowUs) / 1000),
-        retryAfterMs: Math.ceil((allowAt - nowUs) / 1000),
-      },
-    };
-  }
+  const allowed = nowUs >= allowAt;
+  // A denied request leaves the state as it was; the headers then describe the bucket as it stands.
+  const tatAfter = allowed ? newTat : tat;
   return {
-    newTatUs: newTat,
+    newTatUs: allowed ? newTat : undefined,
     result: {
-      allowed: true,
+      allowed,
       limit: p.requests,
-      remaining: Math.max(0, floorDiv(nowUs + capacityUs - newTat, t)),
-      resetMs: Math.ceil((newTat - nowUs) / 1000),
-      retryAfterMs: 0,
+      remaining: Math.max(0, floorDiv(nowUs + capacityUs - tatAfter, t)),
+      resetMs: Math.ceil((tatAfter - nowUs) / 1000),
+      retryAfterMs: allowed ? 0 : Math.ceil((allowAt - nowUs) / 1000),
     },
   };
 }

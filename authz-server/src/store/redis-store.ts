@@ -15,7 +15,8 @@ import { readFileSync } from 'node:fs';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { storeMetrics, type StoreMetrics } from '../telemetry/metrics.ts';
 import { StoreUnavailableError } from './counter-store.ts';
 import type { CounterBatch, CounterBatchResult, CounterStore, RateLimitResult } from './counter-store.ts';
 import { hashTagOf } from './keys.ts';
@@ -43,40 +44,6 @@ export interface RedisCounterStoreOptions {
 }
 
 type Reason = 'timeout' | 'connection' | 'script';
-
-interface StoreMetrics {
-  up: Gauge<'store'>;
-  errors: Counter<'store' | 'reason'>;
-  roundtrips: Counter<'store'>;
-  latency: Histogram<'store'>;
-}
-
-function metricsOn(registry: Registry): StoreMetrics {
-  // Several stores may share a registry (tests, or a store rebuilt on reload): reuse what is registered.
-  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
-  return {
-    up: reuse('palisade_store_up', () => new Gauge({ name: 'palisade_store_up', help: '1 while the counter store is reachable', labelNames: ['store'], registers: [registry] })),
-    errors: reuse(
-      'palisade_store_errors_total',
-      () => new Counter({ name: 'palisade_store_errors_total', help: 'Failed counter store calls by reason', labelNames: ['store', 'reason'], registers: [registry] }),
-    ),
-    roundtrips: reuse(
-      'palisade_store_roundtrips_total',
-      () => new Counter({ name: 'palisade_store_roundtrips_total', help: 'Counter store round trips (one per evaluated batch)', labelNames: ['store'], registers: [registry] }),
-    ),
-    latency: reuse(
-      'palisade_store_latency_seconds',
-      () =>
-        new Histogram({
-          name: 'palisade_store_latency_seconds',
-          help: 'Latency of one counter store round trip',
-          labelNames: ['store'],
-          buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
-          registers: [registry],
-        }),
-    ),
-  };
-}
 
 /** Capped exponential backoff with jitter ("equal jitter": half fixed, half random). Exported for tests. */
 export function reconnectDelay(attempt: number, capMs = 2000, baseMs = 50): number {
@@ -165,7 +132,7 @@ export class RedisCounterStore implements CounterStore {
     this.timeoutMs = opts.timeoutMs ?? 50;
     if (!(this.timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0, got ${this.timeoutMs}`);
     this.#logger = opts.logger;
-    this.#metrics = metricsOn(opts.registry);
+    this.#metrics = storeMetrics(opts.registry);
     this.#metrics.up.set({ store: this.kind }, 0);
     const cap = opts.maxReconnectDelayMs ?? 2000;
     const common = {

@@ -1,12 +1,12 @@
 /**
- * authz-server entry point: `node authz-server/src/main.ts --policies examples/policies [--redis url]`.
+ * authz-server entry point: `node authz-server/src/app/main.ts --policies examples/policies [--redis url]`.
  * SIGTERM/SIGINT drain in-flight Checks and exit; SIGHUP reloads policy files.
  */
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { USAGE, parseConfig, type AuthzConfig } from './config.ts';
-import { createLogger } from './logging.ts';
-import { runProcess } from './process-lifecycle.ts';
+import { createLogger } from '../../../lib/process/logging.ts';
+import { runProcess } from '../../../lib/process/process-lifecycle.ts';
 import { startAuthzServer } from './server.ts';
 
 /**

@@ -1,22 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RpcCode } from '../envoy/protos.ts';
-import type { DenyReason, Outcome } from '../pipeline/outcome.ts';
+import type { DenyReason, Outcome } from './outcome.ts';
 import { VERDICT_TABLE, toCheckResponse } from './response.ts';
 
 const base = { policy: null, consumer: null, principal: '', trace: [], bot: null, rateLimit: null };
 
 describe('verdict table', () => {
-  it('matches SPEC.md row by row', () => {
-    const expected: Record<DenyReason, [number, number]> = {
-      'no-policy': [RpcCode.PERMISSION_DENIED, 403],
-      identity: [RpcCode.PERMISSION_DENIED, 403],
-      authentication: [RpcCode.UNAUTHENTICATED, 401],
-      access: [RpcCode.PERMISSION_DENIED, 403],
-      inspection: [RpcCode.PERMISSION_DENIED, 403],
-      'rate-limit': [RpcCode.RESOURCE_EXHAUSTED, 429],
-      bot: [RpcCode.PERMISSION_DENIED, 403],
-      unavailable: [RpcCode.UNAVAILABLE, 503],
-    };
+  it('matches the verdict table of docs/contract.md row by row', () => {
+    const contract = readFileSync(new URL('../../../docs/contract.md', import.meta.url), 'utf8');
+    const rows = [...contract.matchAll(/^\| [^|]+ \| ([A-Z_]+) \| (\d{3})[^|]* \| `([a-z-]+)` \|$/gm)];
+    const expected = Object.fromEntries(rows.map(([, grpc = '', http = '', reason = '']) => [reason, [RpcCode[grpc as keyof typeof RpcCode], Number(http)]])) as Record<DenyReason, [number, number]>;
+    expect(Object.keys(expected).sort()).toEqual(Object.keys(VERDICT_TABLE).sort());
     for (const [reason, [grpc, http]] of Object.entries(expected) as Array<[DenyReason, [number, number]]>) {
       expect(VERDICT_TABLE[reason]).toMatchObject({ grpc, http });
       const res = toCheckResponse({ ...base, kind: 'deny', denial: { reason, detail: 'd' } }, 'rid');

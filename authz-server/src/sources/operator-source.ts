@@ -11,14 +11,15 @@
 import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import { decodeSnapshot, parseSnapshotBytes } from './distribution/codec.ts';
+import type { Registry } from 'prom-client';
+import { operatorStreamMetrics, type OperatorStreamMetrics } from '../telemetry/metrics.ts';
+import { decodeSnapshot, parseSnapshotBytes } from '../../../lib/distribution/codec.ts';
 import {
   MAX_SNAPSHOT_MESSAGE_BYTES,
   snapshotDistribution,
   type StreamRequestMsg,
   type StreamResponseMsg,
-} from './distribution/protos.ts';
+} from '../../../lib/distribution/protos.ts';
 import type { SnapshotHolder } from './snapshot-holder.ts';
 
 export interface OperatorSourceOptions {
@@ -43,28 +44,6 @@ export interface OperatorSourceOptions {
 
 type Stream = grpc.ClientDuplexStream<StreamRequestMsg, StreamResponseMsg>;
 
-interface SourceMetrics {
-  connected: Gauge;
-  snapshots: Counter<'result'>;
-}
-
-function sourceMetrics(registry: Registry | undefined): SourceMetrics | null {
-  if (!registry) return null;
-  const existing = registry.getSingleMetric('palisade_operator_stream_connected');
-  if (existing) {
-    return { connected: existing as Gauge, snapshots: registry.getSingleMetric('palisade_operator_snapshots_received_total') as Counter<'result'> };
-  }
-  return {
-    connected: new Gauge({ name: 'palisade_operator_stream_connected', help: '1 while the snapshot stream to the operator is up.', registers: [registry] }),
-    snapshots: new Counter({
-      name: 'palisade_operator_snapshots_received_total',
-      help: 'Snapshots received from the operator, by result (ack, nack).',
-      labelNames: ['result'],
-      registers: [registry],
-    }),
-  };
-}
-
 /** Capped exponential backoff with equal jitter: a delay in [d/2, d], d = min(max, initial * 2^attempt). */
 export function reconnectDelay(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
   const d = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
@@ -74,7 +53,7 @@ export function reconnectDelay(attempt: number, initialMs: number, maxMs: number
 export class OperatorSource {
   readonly #opts: Required<Omit<OperatorSourceOptions, 'registry' | 'onApplied'>> & Pick<OperatorSourceOptions, 'onApplied'>;
   readonly #logger: Logger;
-  readonly #metrics: SourceMetrics | null;
+  readonly #metrics: OperatorStreamMetrics | null;
   #client: grpc.Client | null = null;
   #stream: Stream | null = null;
   #attempt = 0;
@@ -91,7 +70,7 @@ export class OperatorSource {
       ...options,
     };
     this.#logger = options.logger.child({ component: 'operator-source', operator: options.address });
-    this.#metrics = sourceMetrics(options.registry);
+    this.#metrics = options.registry ? operatorStreamMetrics(options.registry) : null;
   }
 
   /** True while a stream is established and has delivered at least one snapshot. */

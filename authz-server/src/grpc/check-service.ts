@@ -6,13 +6,35 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CheckRequest, CheckResponse } from '../envoy/protos.ts';
-import type { AuthzMetrics } from '../metrics.ts';
-import type { DecisionLogMode } from '../config.ts';
+import type { AuthzMetrics } from '../telemetry/metrics.ts';
+import type { DecisionLogMode } from '../app/config.ts';
 import { evaluateRequest, type PipelineDeps } from '../pipeline/pipeline.ts';
 import type { Outcome } from '../pipeline/outcome.ts';
 import { toRequestContext, type RequestContext, type RequestLimits } from '../pipeline/request.ts';
-import type { SnapshotHolder } from '../snapshot-holder.ts';
-import { internalErrorResponse, toCheckResponse } from './response.ts';
+import type { SnapshotHolder } from '../sources/snapshot-holder.ts';
+import { internalErrorResponse, toCheckResponse } from '../pipeline/response.ts';
+
+/**
+ * Wraps Check's request deserializer so that bytes which are not a CheckRequest reach the handler as an empty
+ * request (denied as `no-policy`) instead of failing the RPC, which Envoy would treat as "authz unavailable".
+ */
+export function tolerantDeserializer(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, def] of Object.entries(service)) {
+    const decode = def.requestDeserialize;
+    out[name] = {
+      ...def,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return decode(bytes);
+        } catch {
+          return { malformed: true };
+        }
+      },
+    };
+  }
+  return out as grpc.ServiceDefinition;
+}
 
 /** Everything the Check handler depends on. */
 export interface CheckServiceDeps {
@@ -116,7 +138,7 @@ export interface AccessLogMessage {
 }
 
 /**
- * AccessLogService/StreamAccessLogs: counts response codes (the bot detectors consume them, see issue 4). The
+ * AccessLogService/StreamAccessLogs: counts response codes (the bot detectors consume them). The
  * stream is answered with an empty response when Envoy closes it.
  */
 export function accessLogHandler(deps: { logger: Logger; metrics: AuthzMetrics; onEntry?: (msg: AccessLogMessage) => void }): grpc.handleClientStreamingCall<AccessLogMessage, Record<string, never>> {

@@ -1,6 +1,8 @@
 /**
- * The authz-server's Prometheus metrics, registered on an injected registry (one per process; tests make their
- * own).
+ * Every Prometheus metric the authz-server exports is defined here (the README's metrics table follows this file),
+ * registered on an injected registry (one per process; tests make their own). Parts that can exist more than once
+ * per registry (a store rebuilt in tests, an operator source per test) get their metrics through `registered`,
+ * which returns what is already there instead of registering twice.
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import { DistinctWindow } from './distinct-window.ts';
@@ -92,6 +94,106 @@ export function createAuthzMetrics(registry: Registry, snapshotLoadedAtMs: () =>
       name: 'palisade_access_log_entries_total',
       help: 'HTTP access log entries received from Envoy, by response code class.',
       labelNames: ['code_class'],
+      registers,
+    }),
+  };
+}
+
+/** The metric named `name` on `registry`, created by `make` only when it is not registered yet. */
+function registered<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+/** Counter store health and round trips, labelled by store kind. */
+export interface StoreMetrics {
+  up: Gauge<'store'>;
+  errors: Counter<'store' | 'reason'>;
+  roundtrips: Counter<'store'>;
+  latency: Histogram<'store'>;
+}
+
+/** The counter store's metrics on `registry`. */
+export function storeMetrics(registry: Registry): StoreMetrics {
+  const registers = [registry];
+  return {
+    up: registered(registry, 'palisade_store_up', () => new Gauge({ name: 'palisade_store_up', help: '1 while the counter store is reachable', labelNames: ['store'], registers })),
+    errors: registered(
+      registry,
+      'palisade_store_errors_total',
+      () => new Counter({ name: 'palisade_store_errors_total', help: 'Failed counter store calls by reason', labelNames: ['store', 'reason'], registers }),
+    ),
+    roundtrips: registered(
+      registry,
+      'palisade_store_roundtrips_total',
+      () => new Counter({ name: 'palisade_store_roundtrips_total', help: 'Counter store round trips (one per evaluated batch)', labelNames: ['store'], registers }),
+    ),
+    latency: registered(
+      registry,
+      'palisade_store_latency_seconds',
+      () =>
+        new Histogram({
+          name: 'palisade_store_latency_seconds',
+          help: 'Latency of one counter store round trip',
+          labelNames: ['store'],
+          buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+          registers,
+        }),
+    ),
+  };
+}
+
+/** The snapshot stream from the operator. */
+export interface OperatorStreamMetrics {
+  connected: Gauge;
+  snapshots: Counter<'result'>;
+}
+
+/** The operator stream's metrics on `registry`. */
+export function operatorStreamMetrics(registry: Registry): OperatorStreamMetrics {
+  const registers = [registry];
+  return {
+    connected: registered(
+      registry,
+      'palisade_operator_stream_connected',
+      () => new Gauge({ name: 'palisade_operator_stream_connected', help: '1 while the snapshot stream to the operator is up.', registers }),
+    ),
+    snapshots: registered(
+      registry,
+      'palisade_operator_snapshots_received_total',
+      () =>
+        new Counter({
+          name: 'palisade_operator_snapshots_received_total',
+          help: 'Snapshots received from the operator, by result (ack, nack).',
+          labelNames: ['result'],
+          registers,
+        }),
+    ),
+  };
+}
+
+/** API discovery: allowed requests per endpoint template, and the endpoints known per policy. */
+export interface DiscoveryMetrics {
+  requests: Counter<'policy' | 'host' | 'method' | 'template'>;
+}
+
+/** API discovery's metrics on `registry`; `endpoints` lists the known endpoints at scrape time. */
+export function discoveryMetrics(registry: Registry, maxMetricEndpoints: number, overflow: string, endpoints: () => Iterable<{ policy: string; shadow: boolean }>): DiscoveryMetrics {
+  const registers = [registry];
+  new Gauge({
+    name: 'palisade_api_endpoints',
+    help: 'Discovered API endpoints per policy; shadow="true" for those no rule covers.',
+    labelNames: ['policy', 'shadow'],
+    registers,
+    collect() {
+      this.reset();
+      for (const e of endpoints()) this.inc({ policy: e.policy, shadow: String(e.shadow) });
+    },
+  });
+  return {
+    requests: new Counter({
+      name: 'palisade_api_requests_total',
+      help: `Allowed requests per discovered endpoint (path template); endpoints beyond the first ${maxMetricEndpoints} are counted as template="${overflow}".`,
+      labelNames: ['policy', 'host', 'method', 'template'],
       registers,
     }),
   };

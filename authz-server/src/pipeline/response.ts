@@ -4,9 +4,9 @@
  * message would decode as OK).
  */
 import { RpcCode, type CheckResponse, type HeaderValueOption } from '../envoy/protos.ts';
-import type { DenyReason, Outcome, RateLimitInfo } from '../pipeline/outcome.ts';
+import type { DenyReason, Outcome, RateLimitInfo } from './outcome.ts';
 
-/** gRPC code, HTTP status and message per deny reason: the verdict table of SPEC.md. */
+/** gRPC code, HTTP status and message per deny reason: the verdict table of docs/contract.md. */
 export const VERDICT_TABLE: Readonly<Record<DenyReason, { grpc: number; http: number; message: string }>> = {
   'no-policy': { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'no policy for host' },
   identity: { grpc: RpcCode.PERMISSION_DENIED, http: 403, message: 'peer identity not allowed' },
@@ -19,7 +19,7 @@ export const VERDICT_TABLE: Readonly<Record<DenyReason, { grpc: number; http: nu
 };
 
 /** Upstream/downstream header names Palisade sets. */
-export const H = {
+export const HEADER = {
   reason: 'x-palisade-reason',
   consumer: 'x-palisade-consumer',
   principal: 'x-palisade-principal',
@@ -30,7 +30,7 @@ export const H = {
   wouldDeny: 'x-palisade-would-deny',
 } as const;
 
-const UPSTREAM_HEADERS = [H.consumer, H.principal, H.botScore, H.botVerdict, H.botSignals, H.wouldDeny];
+const UPSTREAM_HEADERS = [HEADER.consumer, HEADER.principal, HEADER.botScore, HEADER.botVerdict, HEADER.botSignals, HEADER.wouldDeny];
 
 function header(key: string, value: string): HeaderValueOption {
   return { header: { key, value }, append: { value: false } };
@@ -50,7 +50,7 @@ function rateLimitHeaders(rl: RateLimitInfo, denied: boolean): HeaderValueOption
 export function toCheckResponse(outcome: Outcome, requestId: string): CheckResponse {
   if (outcome.kind === 'deny') {
     const row = VERDICT_TABLE[outcome.denial.reason];
-    const headers = [header(H.reason, outcome.denial.reason), header('content-type', 'application/json')];
+    const headers = [header(HEADER.reason, outcome.denial.reason), header('content-type', 'application/json')];
     if (outcome.denial.wwwAuthenticate) headers.push(header('www-authenticate', outcome.denial.wwwAuthenticate));
     if (outcome.denial.rateLimit) headers.push(...rateLimitHeaders(outcome.denial.rateLimit, true));
     return {
@@ -63,15 +63,15 @@ export function toCheckResponse(outcome: Outcome, requestId: string): CheckRespo
     };
   }
   const set = new Map<string, string>();
-  if (outcome.consumer) set.set(H.consumer, outcome.consumer);
-  if (outcome.principal) set.set(H.principal, outcome.principal);
+  if (outcome.consumer) set.set(HEADER.consumer, outcome.consumer);
+  if (outcome.principal) set.set(HEADER.principal, outcome.principal);
   if (outcome.bot) {
-    set.set(H.botScore, String(outcome.bot.score));
-    set.set(H.botVerdict, outcome.bot.verdict === 'allow' ? 'allow' : 'challenge');
+    set.set(HEADER.botScore, String(outcome.bot.score));
+    set.set(HEADER.botVerdict, outcome.bot.verdict === 'allow' ? 'allow' : 'challenge');
     const fired = outcome.bot.signals.filter((s) => s.score > 0);
-    if (fired.length > 0) set.set(H.botSignals, fired.map((s) => `${s.name}+${s.score}`).join(','));
+    if (fired.length > 0) set.set(HEADER.botSignals, fired.map((s) => `${s.name}+${s.score}`).join(','));
   }
-  if (outcome.wouldDeny) set.set(H.wouldDeny, outcome.wouldDeny.reason);
+  if (outcome.wouldDeny) set.set(HEADER.wouldDeny, outcome.wouldDeny.reason);
   // Whatever Palisade does not set itself must not arrive from the client either (no forged consumers).
   const forged = UPSTREAM_HEADERS.filter((h) => !set.has(h));
   return {
@@ -90,7 +90,7 @@ export function internalErrorResponse(requestId: string): CheckResponse {
     status: { code: RpcCode.UNAVAILABLE, message: 'internal error' },
     denied_response: {
       status: { code: 503 },
-      headers: [header(H.reason, 'unavailable'), header('content-type', 'application/json')],
+      headers: [header(HEADER.reason, 'unavailable'), header('content-type', 'application/json')],
       body: JSON.stringify({ error: 'unavailable', requestId }),
     },
   };

@@ -13,7 +13,7 @@ describe('parseConfig', () => {
   });
   it('rejects nonsense with clear messages', () => {
     expect(() => parseConfig(['--policies', 'p', '--grpc-port', '99999'], {})).toThrow(ConfigError);
-    expect(() => parseConfig(['--policies', 'p', '--decision-log', 'some'], {})).toThrow(/all, deny or off/);
+    expect(() => parseConfig(['--policies', 'p', '--decision-log', 'some'], {})).toThrow(/one of all, deny, off/);
     expect(() => parseConfig([], {})).toThrow(/nothing to enforce/);
     expect(() => parseConfig(['--bogus'], {})).toThrow(ConfigError);
     expect(() => parseConfig(['--policies', 'p', '--operator', 'x:1'], {})).toThrow(/exclusive/);

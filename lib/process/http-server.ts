@@ -1,5 +1,6 @@
 /** The HTTP side port: /metrics, /healthz (alive), /readyz (a snapshot is in force and not draining). */
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 export interface HttpDeps {
@@ -39,5 +40,13 @@ export function createHttpServer(deps: HttpDeps): Server {
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  });
+}
+
+/** Starts `server` on host:port (0 = any free port) and resolves with the bound port. */
+export function listenHttp(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
 }

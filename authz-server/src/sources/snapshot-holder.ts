@@ -3,9 +3,9 @@
  * reference swap; a snapshot that cannot be built is refused and the last good one stays.
  */
 import type { Logger } from 'pino';
-import type { AuthzMetrics } from './metrics.ts';
-import type { Snapshot } from './policy/snapshot.ts';
-import { buildRuntime, type Runtime, type RuntimeOptions } from './pipeline/runtime.ts';
+import type { AuthzMetrics } from '../telemetry/metrics.ts';
+import type { Snapshot } from '../../../lib/policy/snapshot.ts';
+import { buildRuntime, type Runtime, type RuntimeOptions } from '../pipeline/runtime.ts';
 
 /** Result of offering a snapshot. */
 export type ApplyResult = { ok: true; changed: boolean } | { ok: false; error: string };

@@ -5,10 +5,10 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
-import { compile } from './policy/compile.ts';
-import { formatLoadError, loadPolicyFiles } from './policy/load.ts';
-import { secretsFrom } from './policy/secrets.ts';
-import type { Snapshot, Violation } from './policy/snapshot.ts';
+import { compile } from '../../../lib/policy/compile.ts';
+import { formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
+import { secretsFrom } from '../../../lib/policy/secrets.ts';
+import type { Snapshot, Violation } from '../../../lib/policy/snapshot.ts';
 import type { SnapshotHolder } from './snapshot-holder.ts';
 
 /** Outcome of loading the files once. */

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 /** Directory holding the project's own .proto files. */
-export const PROTOS_DIR = fileURLToPath(new URL('../../../protos', import.meta.url));
+export const PROTOS_DIR = fileURLToPath(new URL('../../protos', import.meta.url));
 
 export type BodyEncoding = 'JSON' | 'JSON_GZIP';
 

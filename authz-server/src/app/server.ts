@@ -8,26 +8,27 @@ import { hostname } from 'node:os';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { DeferredCounters } from './bot/deferred.ts';
-import { BotFeed } from './bot/feed.ts';
-import { accessLogHandler, checkHandler, type AccessLogMessage } from './check/check-service.ts';
-import { ApiInventory } from './discovery/inventory.ts';
+import { DeferredCounters } from '../bot/deferred.ts';
+import { BotFeed } from '../bot/feed.ts';
+import { accessLogHandler, checkHandler, tolerantDeserializer, type AccessLogMessage } from '../grpc/check-service.ts';
+import { ApiInventory } from '../discovery/inventory.ts';
 import type { AuthzConfig } from './config.ts';
-import { envoyServices } from './envoy/protos.ts';
-import { FileSource } from './file-source.ts';
-import { createHttpServer } from './http-server.ts';
-import { redactUrl } from './logging.ts';
-import { createAuthzMetrics } from './metrics.ts';
-import { OperatorSource, loadSnapshotFile } from './operator-source.ts';
-import type { PipelineDeps } from './pipeline/pipeline.ts';
-import { SnapshotHolder } from './snapshot-holder.ts';
-import { channelCredentials, serverCredentials } from './tls.ts';
-import type { CounterStore } from './store/counter-store.ts';
-import { MemoryCounterStore } from './store/memory-store.ts';
-import { OverLimitCache } from './store/over-limit-cache.ts';
-import { RedisCounterStore } from './store/redis-store.ts';
+import { envoyServices } from '../envoy/protos.ts';
+import { FileSource } from '../sources/file-source.ts';
+import { bindGrpc } from '../../../lib/process/grpc-bind.ts';
+import { createHttpServer, listenHttp } from '../../../lib/process/http-server.ts';
+import { createAuthzMetrics } from '../telemetry/metrics.ts';
+import { OperatorSource, loadSnapshotFile } from '../sources/operator-source.ts';
+import type { PipelineDeps } from '../pipeline/pipeline.ts';
+import { RateLimiter } from '../pipeline/rate-limiter.ts';
+import { SnapshotHolder } from '../sources/snapshot-holder.ts';
+import { channelCredentials, serverCredentials } from '../../../lib/process/tls.ts';
+import type { CounterStore } from '../store/counter-store.ts';
+import { MemoryCounterStore } from '../store/memory-store.ts';
+import { createStore, warmUpStore } from '../store/store-factory.ts';
+
+/** The ext_authz service name, for gRPC health. */
+const AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization';
 
 /** A running authz-server. */
 export interface AuthzServer {
@@ -56,81 +57,6 @@ export interface AuthzServerOverrides {
   deferredFlushMs?: number;
 }
 
-/**
- * Wraps Check's request deserializer so that bytes which are not a CheckRequest reach the handler as an empty
- * request (denied as `no-policy`) instead of failing the RPC, which Envoy would treat as "authz unavailable".
- */
-function tolerantDeserializer(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
-  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
-  for (const [name, def] of Object.entries(service)) {
-    const decode = def.requestDeserialize;
-    out[name] = {
-      ...def,
-      requestDeserialize: (bytes: Buffer) => {
-        try {
-          return decode(bytes);
-        } catch {
-          return { malformed: true };
-        }
-      },
-    };
-  }
-  return out as grpc.ServiceDefinition;
-}
-
-function listen(server: HttpServer, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
-function bindGrpc(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
-  });
-}
-
-function createStore(config: AuthzConfig, logger: Logger, registry: Registry): CounterStore {
-  if (config.redisClusterNodes) {
-    logger.info({ nodes: config.redisClusterNodes }, 'counter store: Redis Cluster');
-    const nodes = config.redisClusterNodes.map((n) => {
-      const [host = '127.0.0.1', port = '6379'] = n.split(':');
-      return { host, port: Number(port) };
-    });
-    return new RedisCounterStore({ url: '', cluster: { nodes }, timeoutMs: config.storeTimeoutMs, logger, registry });
-  }
-  if (config.redisUrl) {
-    logger.info({ url: redactUrl(config.redisUrl) }, 'counter store: Redis');
-    return new RedisCounterStore({ url: config.redisUrl, timeoutMs: config.storeTimeoutMs, logger, registry });
-  }
-  logger.info('counter store: in-memory (this process only; pass --redis to share limits between replicas)');
-  return new MemoryCounterStore();
-}
-
-/**
- * One throw-away round trip before the server reports ready: connects, loads the Lua script and warms the JIT,
- * so the first burst of Checks after a deploy does not run into the store timeout. Gives up (with a warning)
- * after `deadlineMs`: an unreachable store is the failurePolicy's business, not a reason to stay unready.
- */
-async function warmUpStore(store: CounterStore, logger: Logger, deadlineMs: number): Promise<void> {
-  if (store.kind === 'memory') return;
-  const batch = { rateLimits: [], counters: [{ keys: ['pal:{warm-up}:ct:start:0'], incr: 0, ttlMs: 1000 }], distinct: [] };
-  const until = Date.now() + deadlineMs;
-  for (let i = 0; ; i++) {
-    try {
-      for (let j = 0; j < 20; j++) await store.evaluate(batch);
-      return;
-    } catch (err) {
-      if (Date.now() >= until) {
-        logger.warn({ err: (err as Error).message }, 'counter store not reachable at start; serving anyway (failurePolicy applies)');
-        return;
-      }
-      await new Promise((r) => setTimeout(r, Math.min(500, 50 * 2 ** i)));
-    }
-  }
-}
-
 /** Starts an authz-server. Rejects (after cleaning up) if the first policy load fails or a port is taken. */
 export async function startAuthzServer(config: AuthzConfig, logger: Logger, overrides: AuthzServerOverrides = {}): Promise<AuthzServer> {
   const registry = overrides.registry ?? new Registry();
@@ -139,16 +65,15 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   holder = new SnapshotHolder(logger.child({ component: 'snapshot' }), metrics);
   const store = overrides.store ?? createStore(config, logger.child({ component: 'store' }), registry);
   const clock = overrides.clock ?? Date.now;
-  const pipeline: PipelineDeps = {
+  const limiter = new RateLimiter({
     store,
     fallback: new MemoryCounterStore(),
-    overLimit: new OverLimitCache(),
-    clock,
     onStoreError: (err, policy, failOpen) => {
       metrics.storeFailures.inc({ policy, failure_policy: failOpen ? 'FailOpen' : 'FailClosed' });
       logger.debug({ err: err.message, policy }, 'counter store unavailable for a check');
     },
-  };
+  });
+  const pipeline: PipelineDeps = { limiter, clock };
 
   let fileSource: FileSource | null = null;
   if (config.policies.length > 0) {
@@ -180,7 +105,10 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
 
   const { authorization, accessLog } = envoyServices();
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
-  const health = new HealthImplementation({ '': 'NOT_SERVING', 'envoy.service.auth.v3.Authorization': 'NOT_SERVING' });
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [AUTHORIZATION_SERVICE]: 'NOT_SERVING' });
+  const setServing = (serving: boolean) => {
+    for (const service of ['', AUTHORIZATION_SERVICE]) health.setStatus(service, serving ? 'SERVING' : 'NOT_SERVING');
+  };
   health.addToServer(grpcServer);
   grpcServer.addService(tolerantDeserializer(authorization.service), {
     Check: checkHandler({
@@ -223,8 +151,8 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   let grpcPort: number;
   let httpPort: number;
   try {
-    grpcPort = await bindGrpc(grpcServer, `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.grpcPort}`, await serverCredentials(config.tls, config.tlsRefreshMs));
-    httpPort = await listen(http, config.host, config.httpPort);
+    grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort, await serverCredentials(config.tls, config.tlsRefreshMs));
+    httpPort = await listenHttp(http, config.host, config.httpPort);
   } catch (err) {
     grpcServer.forceShutdown();
     http.close();
@@ -235,9 +163,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   }
   await warmUpStore(store, logger, 3000);
   warmedUp = true;
-  const serving = holder.current() ? 'SERVING' : 'NOT_SERVING';
-  health.setStatus('', serving);
-  health.setStatus('envoy.service.auth.v3.Authorization', serving);
+  setServing(holder.current() !== null);
   if (inCluster && config.operator) {
     operatorSource = new OperatorSource({
       address: config.operator,
@@ -248,9 +174,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       registry,
       credentials: channelCredentials(config.operatorTls, config.tlsRefreshMs),
       onApplied: () => {
-        if (draining) return;
-        health.setStatus('', 'SERVING');
-        health.setStatus('envoy.service.auth.v3.Authorization', 'SERVING');
+        if (!draining) setServing(true);
       },
     });
     operatorSource.start();
@@ -268,8 +192,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     flushDeferred: () => deferred.flush(),
     async stop() {
       draining = true;
-      health.setStatus('', 'NOT_SERVING');
-      health.setStatus('envoy.service.auth.v3.Authorization', 'NOT_SERVING');
+      setServing(false);
       fileSource?.close();
       operatorSource?.close();
       await new Promise<void>((resolve) => {
@@ -291,7 +214,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       deferred.close();
       await deferred.flush();
       await store.close();
-      await pipeline.fallback.close();
+      await limiter.close();
       logger.info('authz-server stopped');
     },
   };

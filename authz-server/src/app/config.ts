@@ -1,0 +1,110 @@
+/**
+ * Configuration of the authz-server, parsed once at start from flags and environment. This is the only module
+ * that reads `process.env`; everything else receives an AuthzConfig.
+ */
+import { ConfigError } from '../../../lib/process/config-values.ts';
+import { parseFlags, usage, type FlagSpec } from '../../../lib/process/flags.ts';
+import { DEFAULT_TLS_REFRESH_MS, type ClientTlsFiles, type ServerTlsFiles } from '../../../lib/process/tls.ts';
+
+export { ConfigError };
+
+/** How much of the decision stream is logged. */
+export type DecisionLogMode = 'all' | 'deny' | 'off';
+
+export interface AuthzConfig {
+  /** Policy files or directories (standalone mode), hot-reloaded. */
+  policies: string[];
+  /** Redis URL; null = in-memory store. */
+  redisUrl: string | null;
+  /** Redis Cluster seed nodes ("host:port,host:port"); used instead of redisUrl when set. */
+  redisClusterNodes: string[] | null;
+  /** Operator snapshot stream address (in-cluster mode). */
+  operator: string | null;
+  /** Last known snapshot file to start from while the operator is away. */
+  snapshotFile: string | null;
+  host: string;
+  grpcPort: number;
+  httpPort: number;
+  /** Upper bound a Check waits on the store before failurePolicy applies. */
+  storeTimeoutMs: number;
+  logLevel: string;
+  decisionLog: DecisionLogMode;
+  maxHeaderBytes: number;
+  maxHeaderCount: number;
+  /** How long SIGTERM waits for in-flight Checks before forcing shutdown. */
+  shutdownGraceMs: number;
+  reloadDebounceMs: number;
+  /** TLS on the gRPC port (null = plaintext, e.g. under an Istio sidecar). */
+  tls: ServerTlsFiles | null;
+  /** TLS towards the operator (null = plaintext); presents `tls`'s certificate as client certificate. */
+  operatorTls: ClientTlsFiles | null;
+  /** How often TLS files are re-read (renewed certificates are served without a restart). */
+  tlsRefreshMs: number;
+  /** Processes serving the gRPC and HTTP ports (node:cluster; 1 = no cluster). */
+  workers: number;
+}
+
+/** Every authz-server flag: parseArgs options, `--help` and the README's table come from here. */
+export const FLAGS = [
+  { name: 'policies', type: 'list', default: [], env: 'PALISADE_POLICIES', arg: '<file|dir>', group: 'Policies', defaultText: '', help: 'standalone mode: ApiProtectionPolicy YAML files or directories (repeatable or comma-separated); hot reload, a bad file keeps the last good snapshot; SIGHUP reloads' },
+  { name: 'operator', type: 'string', default: null, env: 'PALISADE_OPERATOR', arg: '<host:port>', group: 'Policies', help: "in-cluster mode: receive snapshots from the operator's stream" },
+  { name: 'snapshot-file', type: 'string', default: null, env: 'PALISADE_SNAPSHOT_FILE', arg: '<path>', group: 'Policies', help: 'last known snapshot to start from while the operator is away' },
+  { name: 'redis', type: 'string', default: null, env: 'PALISADE_REDIS_URL', arg: '<url>', group: 'Counter store', defaultText: 'in-memory', help: 'shared counter store, e.g. redis://redis:6379' },
+  { name: 'redis-cluster', type: 'list', default: null, env: 'PALISADE_REDIS_CLUSTER', arg: '<h:p,...>', group: 'Counter store', help: 'Redis Cluster seed nodes (instead of --redis)' },
+  { name: 'store-timeout-ms', type: 'int', default: 50, env: 'PALISADE_STORE_TIMEOUT_MS', min: 1, max: 60_000, group: 'Counter store', help: 'the longest a Check waits on the store before the failurePolicy applies' },
+  { name: 'host', type: 'string', default: '0.0.0.0', env: 'PALISADE_HOST', arg: '<addr>', group: 'Serving', help: 'listen address of both ports' },
+  { name: 'grpc-port', type: 'int', default: 9001, env: 'PALISADE_GRPC_PORT', min: 0, max: 65535, group: 'Serving', help: 'ext_authz, access log and health gRPC port' },
+  { name: 'http-port', type: 'int', default: 9090, env: 'PALISADE_HTTP_PORT', min: 0, max: 65535, group: 'Serving', help: '/metrics /healthz /readyz /inventory' },
+  { name: 'max-header-bytes', type: 'int', default: 96 * 1024, env: 'PALISADE_MAX_HEADER_BYTES', min: 1024, max: 16 * 1024 * 1024, group: 'Serving', help: 'larger header sets are refused (`inspection`)' },
+  { name: 'shutdown-grace-ms', type: 'int', default: 10_000, env: 'PALISADE_SHUTDOWN_GRACE_MS', min: 0, max: 600_000, group: 'Serving', help: 'SIGTERM drains in-flight Checks this long' },
+  { name: 'workers', type: 'int', default: 1, env: 'PALISADE_WORKERS', min: 1, max: 64, group: 'Serving', help: 'node:cluster worker processes sharing the gRPC and HTTP ports; rate-limit counters are shared only with --redis; /metrics answers for one worker' },
+  { name: 'tls-cert', type: 'string', default: null, env: 'PALISADE_TLS_CERT', arg: '<file>', group: 'TLS', defaultText: 'plaintext', help: 'serve gRPC over TLS with this certificate (PEM); files re-read every minute, so renewals need no restart' },
+  { name: 'tls-key', type: 'string', default: null, env: 'PALISADE_TLS_KEY', arg: '<file>', group: 'TLS', help: 'private key of --tls-cert (PEM)' },
+  { name: 'tls-client-ca', type: 'string', default: null, env: 'PALISADE_TLS_CLIENT_CA', arg: '<file>', group: 'TLS', help: 'require client certificates signed by this CA (mTLS)' },
+  { name: 'operator-ca', type: 'string', default: null, env: 'PALISADE_OPERATOR_CA', arg: '<file>', group: 'TLS', defaultText: 'plaintext', help: 'connect to the operator over TLS, verified with this CA; presents --tls-cert as client certificate' },
+  { name: 'log-level', type: 'string', default: 'info', env: 'PALISADE_LOG_LEVEL', arg: '<level>', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], group: 'Logging', help: 'pino log level' },
+  { name: 'decision-log', type: 'string', default: 'all', env: 'PALISADE_DECISION_LOG', choices: ['all', 'deny', 'off'], group: 'Logging', help: 'one JSON line per decision: every decision, denials only, or none' },
+] as const satisfies readonly FlagSpec[];
+
+/** The `--help` text. */
+export const USAGE = usage('authz-server', FLAGS);
+
+/** Parses argv (without node and script) and an environment. Throws ConfigError with a clear message. */
+export function parseConfig(argv: string[], env: Record<string, string | undefined> = process.env): AuthzConfig {
+  const v = parseFlags(FLAGS, argv, env);
+  const { policies, operator } = v;
+  const snapshotFile = v['snapshot-file'];
+  if (policies.length === 0 && !operator && !snapshotFile) {
+    throw new ConfigError('nothing to enforce: give --policies <file|dir>, --operator <addr> or --snapshot-file <path>');
+  }
+  if (policies.length > 0 && operator) throw new ConfigError('--policies and --operator are exclusive (standalone or in-cluster)');
+  const tlsCert = v['tls-cert'] ?? '';
+  const tlsKey = v['tls-key'] ?? '';
+  const clientCa = v['tls-client-ca'] ?? '';
+  const operatorCa = v['operator-ca'] ?? '';
+  if ((tlsCert === '') !== (tlsKey === '')) throw new ConfigError('--tls-cert and --tls-key go together');
+  if (clientCa && !tlsCert) throw new ConfigError('--tls-client-ca needs --tls-cert and --tls-key (client certificates are only asked for over TLS)');
+  if (operatorCa && !operator) throw new ConfigError('--operator-ca needs --operator');
+  const cluster = v['redis-cluster'];
+  return {
+    policies,
+    redisUrl: v.redis,
+    redisClusterNodes: cluster && cluster.length > 0 ? cluster : null,
+    operator,
+    snapshotFile,
+    host: v.host,
+    grpcPort: v['grpc-port'],
+    httpPort: v['http-port'],
+    storeTimeoutMs: v['store-timeout-ms'],
+    logLevel: v['log-level'],
+    decisionLog: v['decision-log'] as DecisionLogMode,
+    maxHeaderBytes: v['max-header-bytes'],
+    maxHeaderCount: 200,
+    shutdownGraceMs: v['shutdown-grace-ms'],
+    reloadDebounceMs: 200,
+    tls: tlsCert ? { cert: tlsCert, key: tlsKey, clientCa: clientCa || null } : null,
+    operatorTls: operatorCa ? { ca: operatorCa, cert: tlsCert || null, key: tlsKey || null } : null,
+    tlsRefreshMs: DEFAULT_TLS_REFRESH_MS,
+    workers: v.workers,
+  };
+}

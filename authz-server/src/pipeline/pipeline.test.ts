@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { compile, type PolicyInput } from '../../../lib/policy/compile.ts';
+import { envoyRequest, spiffe, type RequestShape } from '../../../test/support/envoy.ts';
+import { StoreUnavailableError, type CounterBatch, type CounterBatchResult, type CounterStore } from '../store/counter-store.ts';
+import { MemoryCounterStore } from '../store/memory-store.ts';
+import { evaluateRequest, STAGES, type PipelineDeps } from './pipeline.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { toRequestContext } from './request.ts';
+import { buildRuntime } from './runtime.ts';
+
+const FRONTEND = spiffe('shop', 'frontend');
+
+function policy(spec: Record<string, unknown>, name = 'orders'): PolicyInput {
+  return {
+    metadata: { name, namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { hosts: ['orders.shop'], ...spec },
+  } as PolicyInput;
+}
+
+function runtimeOf(spec: Record<string, unknown>) {
+  const { snapshot, violations } = compile([policy(spec)], [], new Date('2026-01-01T00:00:00Z'));
+  expect(violations).toEqual([]);
+  return buildRuntime(snapshot);
+}
+
+/** A store adapter counting round trips; `down` makes it fail the way an unreachable Redis does. */
+class CountingStore implements CounterStore {
+  readonly kind = 'memory' as const;
+  calls = 0;
+  down = false;
+  readonly #inner = new MemoryCounterStore();
+  async evaluate(batch: CounterBatch): Promise<CounterBatchResult> {
+    this.calls++;
+    if (this.down) throw new StoreUnavailableError('connection refused');
+    return this.#inner.evaluate(batch);
+  }
+  isHealthy(): boolean {
+    return !this.down;
+  }
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
+
+function harness(spec: Record<string, unknown>) {
+  const runtime = runtimeOf(spec);
+  const store = new CountingStore();
+  const storeErrors: string[] = [];
+  const deps: PipelineDeps = {
+    limiter: new RateLimiter({ store, fallback: new MemoryCounterStore(), onStoreError: (e, id, failOpen) => storeErrors.push(`${id} ${failOpen} ${e.message}`) }),
+    clock: () => 1_000_000,
+  };
+  const check = (shape: RequestShape = {}) => evaluateRequest(runtime, toRequestContext(envoyRequest({ host: 'orders.shop', principal: FRONTEND, ...shape })), deps);
+  return { store, storeErrors, check };
+}
+
+const LIMIT = { rateLimits: [{ name: 'per-principal', key: ['principal'], requests: 2, period: '1m' }] };
+
+describe('pipeline chain', () => {
+  it('runs the stages in the documented order, each recording its own trace line', async () => {
+    expect(STAGES.map((s) => s.name)).toEqual(['inspection', 'identity', 'authentication', 'rules', 'inspection', 'rate-limit', 'bot']);
+    const { check } = harness({ ...LIMIT, rules: [{ methods: ['GET'], paths: ['/orders'] }], inspection: { sqlInjection: true } });
+    const o = await check();
+    expect(o.kind).toBe('allow');
+    expect(o.trace.map((t) => `${t.stage}:${t.result}`)).toEqual([
+      'policy:pass', 'inspection:pass', 'identity:pass', 'authentication:pass', 'rules:pass', 'inspection:pass', 'rate-limit:pass', 'bot:skip',
+    ]);
+  });
+
+  it('Enforce stops at the first deny; later stages do not run', async () => {
+    const { check, store } = harness({ ...LIMIT, identity: { requireMTLS: true } });
+    const o = await check({ principal: '' });
+    expect(o.kind === 'deny' && o.denial.reason).toBe('identity');
+    expect(o.trace.at(-1)).toMatchObject({ stage: 'identity', result: 'deny' });
+    expect(store.calls).toBe(0);
+  });
+
+  it('Monitor never denies: every failing stage is a would-deny, the first one is carried upstream', async () => {
+    const { check } = harness({ ...LIMIT, mode: 'Monitor', identity: { requireMTLS: true }, rules: [{ methods: ['POST'] }], inspection: { sqlInjection: true } });
+    const o = await check({ principal: '', path: "/orders?id=1'%20OR%20'1'='1" });
+    expect(o.kind).toBe('allow');
+    if (o.kind !== 'allow') return;
+    expect(o.wouldDeny?.reason).toBe('identity');
+    expect(o.trace.filter((t) => t.result === 'would-deny').map((t) => t.stage)).toEqual(['identity', 'rules', 'inspection']);
+  });
+
+  it('an over-limit key is denied from the local cache without a store round trip', async () => {
+    const { check, store } = harness(LIMIT);
+    expect((await check()).kind).toBe('allow');
+    expect((await check()).kind).toBe('allow');
+    const third = await check();
+    expect(third.kind === 'deny' && third.denial.reason).toBe('rate-limit');
+    expect(store.calls).toBe(3);
+    const fourth = await check();
+    expect(fourth.kind === 'deny' && fourth.denial.detail).toBe('limit per-principal exceeded (cached)');
+    expect(fourth.rateLimit).toMatchObject({ name: 'per-principal', remaining: 0 });
+    expect(store.calls).toBe(3);
+  });
+
+  it('FailClosed answers unavailable while the store is down, and reports the failure once per Check', async () => {
+    const { check, store, storeErrors } = harness(LIMIT);
+    store.down = true;
+    const o = await check();
+    expect(o.kind === 'deny' && o.denial.reason).toBe('unavailable');
+    expect(storeErrors).toEqual(['shop/orders false connection refused']);
+  });
+
+  it('FailOpen falls back to the per-process limiter, which still limits', async () => {
+    const { check, store, storeErrors } = harness({ ...LIMIT, failurePolicy: 'FailOpen' });
+    store.down = true;
+    const verdicts = [];
+    for (let i = 0; i < 3; i++) verdicts.push(await check());
+    expect(verdicts.map((o) => o.kind)).toEqual(['allow', 'allow', 'deny']);
+    expect(verdicts[0]?.trace.find((t) => t.stage === 'rate-limit')?.detail).toContain('store down, FailOpen');
+    expect(storeErrors).toHaveLength(3);
+    const fourth = await check();
+    expect(fourth.kind === 'deny' && fourth.denial.detail).toContain('(cached)');
+    expect(storeErrors).toHaveLength(3);
+  });
+
+  it('rate limits and bot counters share one round trip', async () => {
+    const { check, store } = harness({ ...LIMIT, bot: { mode: 'Monitor' } });
+    const o = await check();
+    expect(o.kind).toBe('allow');
+    expect(o.bot).not.toBeNull();
+    expect(store.calls).toBe(1);
+  });
+});

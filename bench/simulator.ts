@@ -16,15 +16,16 @@ import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { stringify } from 'yaml';
-import { assessBot } from '../authz-server/src/bot/assess.ts';
+import * as grpc from '@grpc/grpc-js';
 import { BaselineBook } from '../authz-server/src/bot/baseline.ts';
-import { judgeBehaviour, planBotCounters } from '../authz-server/src/bot/behaviour.ts';
 import { DeferredCounters } from '../authz-server/src/bot/deferred.ts';
 import { BotFeed } from '../authz-server/src/bot/feed.ts';
-import { DEFAULT_BOT_KNOBS } from '../authz-server/src/bot/knobs.ts';
 import type { HttpAccessLogEntry } from '../authz-server/src/bot/access-log.ts';
+import { envoyServices, type CheckResponse } from '../authz-server/src/envoy/protos.ts';
 import { createLogger } from '../lib/process/logging.ts';
-import type { Outcome } from '../authz-server/src/pipeline/outcome.ts';
+import type { BotAssessment } from '../authz-server/src/pipeline/outcome.ts';
+import { evaluateRequest, type PipelineDeps } from '../authz-server/src/pipeline/pipeline.ts';
+import { RateLimiter } from '../authz-server/src/pipeline/rate-limiter.ts';
 import { toRequestContext } from '../authz-server/src/pipeline/request.ts';
 import { buildRuntime } from '../authz-server/src/pipeline/runtime.ts';
 import { compile } from '../lib/policy/compile.ts';
@@ -33,8 +34,8 @@ import type { CounterStore } from '../authz-server/src/store/counter-store.ts';
 import { MemoryCounterStore } from '../authz-server/src/store/memory-store.ts';
 import { RedisCounterStore } from '../authz-server/src/store/redis-store.ts';
 import { accessLogEntry } from '../test/support/access-log.ts';
-import { envoyRequest } from '../test/support/envoy.ts';
-import { sha256 } from '../test/support/policies.ts';
+import { authzClient, envoyRequest } from '../test/support/envoy.ts';
+import { sha256, startTestServer, writePolicyDir } from '../test/support/policies.ts';
 import { startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
 import { APP_KEY, HOST, MIN, PARTNER_KEY, SCENARIOS, generateScenario, type ScenarioName, type SimEvent } from './sim-traffic.ts';
 
@@ -104,48 +105,110 @@ interface Verdict {
 
 /** Runs the decision on one simulated request; `tick` delivers the access log of the last second. */
 interface Harness {
-  check(e: SimEvent, requestId: string, nowMs: number): Promise<Verdict>;
+  check(e: SimEvent, requestId: string): Promise<Verdict>;
   tick(entries: HttpAccessLogEntry[]): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The bot detectors in process on `store`, fed the way the server feeds them. */
-function inProcessHarness(store: CounterStore, clock: () => number): Harness {
-  const yaml = stringify(simulationPolicy());
-  const { snapshot } = compile(parsePolicyText(yaml, 'sim.yaml').documents, [], new Date(START));
+function verdictOf(bot: BotAssessment | null | undefined, allowed: boolean): Verdict {
+  const fired = (bot?.signals ?? []).filter((s) => s.score > 0);
+  return {
+    flagged: !allowed || (bot?.verdict ?? 'allow') !== 'allow',
+    allowed,
+    signals: fired.map((s) => `${s.name}+${s.score}`),
+    details: fired.map((s) => `${s.name}: ${s.detail}`),
+  };
+}
+
+function requestOf(e: SimEvent, requestId: string) {
+  return envoyRequest({ host: HOST, method: e.method, path: e.path, sourceIp: e.ip, headers: withoutDefaults(e.headers), requestId });
+}
+
+/**
+ * The real authz-server in process on loopback: Envoy-shaped Checks over gRPC, Envoy's access log over its gRPC
+ * stream, the decision log read back for the signals.
+ */
+async function serverHarness(store: CounterStore, clock: () => number): Promise<Harness> {
+  const dir = await writePolicyDir([simulationPolicy()]);
+  const bots = new Map<string, BotAssessment | null>();
+  let partial = '';
+  const decisions = new Writable({
+    write(chunk, _e, cb) {
+      const lines = (partial + String(chunk)).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.includes('"msg":"decision"')) continue;
+        const d = JSON.parse(line) as { requestId: string; bot?: BotAssessment };
+        bots.set(d.requestId, d.bot ?? null);
+      }
+      cb();
+    },
+  });
+  let received = 0;
+  const server = await startTestServer(['--policies', dir.dir, '--decision-log', 'all'], createLogger('info', 'palisade-sim', decisions), {
+    store,
+    clock,
+    deferredFlushMs: 0,
+    onAccessLog: () => {
+      received++;
+    },
+  });
+  const client = authzClient(server.grpcPort);
+  const { accessLog } = envoyServices();
+  const alsClient = new accessLog(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
+  const stream = (alsClient as unknown as { StreamAccessLogs(cb: (err: grpc.ServiceError | null) => void): grpc.ClientWritableStream<unknown> }).StreamAccessLogs(() => {});
+  let sent = 0;
+  return {
+    async check(e, requestId) {
+      const res: CheckResponse = await client.check(requestOf(e, requestId));
+      // The decision log line is written before the response is sent.
+      const bot = bots.get(requestId);
+      bots.delete(requestId);
+      return verdictOf(bot, res.status.code === 0);
+    },
+    async tick(entries) {
+      if (entries.length > 0) {
+        stream.write({ ...(sent === 0 ? { identifier: { node: { id: 'sim-gateway' }, log_name: 'palisade' } } : {}), http_logs: { log_entry: entries } });
+        sent++;
+        while (received < sent) await new Promise((r) => setImmediate(r));
+      }
+      await server.flushDeferred();
+    },
+    async close() {
+      stream.end();
+      alsClient.close();
+      client.close();
+      await server.stop();
+      await dir.cleanup();
+    },
+  };
+}
+
+/** The real decision pipeline in process (no gRPC), wired like the server: quicker, for tuning. */
+function pipelineHarness(store: CounterStore, clock: () => number): Harness {
+  const { snapshot } = compile(parsePolicyText(stringify(simulationPolicy()), 'sim.yaml').documents, [], new Date(START));
   const runtime = buildRuntime(snapshot);
-  const policy = runtime.policies.get('sim/shop')!;
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const feed = new BotFeed({ deferred, clock, runtime: () => runtime });
-  const book = new BaselineBook({ store, clock });
-  const consumers = new Map([
-    [APP_KEY, 'mobile-app'],
-    [PARTNER_KEY, 'partner-acme'],
-  ]);
-  const knobs = DEFAULT_BOT_KNOBS;
+  const botBaselines = new BaselineBook({ store, clock, policies: () => [...runtime.policies.keys()], refreshIntervalMs: 0 });
+  const limiter = new RateLimiter({ store, fallback: new MemoryCounterStore({ sweepIntervalMs: 0 }) });
+  const deps: PipelineDeps = { limiter, clock, botBaselines };
   return {
-    async check(e, requestId, nowMs) {
-      const req = toRequestContext(envoyRequest({ host: HOST, method: e.method, path: e.path, sourceIp: e.ip, headers: withoutDefaults(e.headers), requestId }));
-      const consumer = consumers.get(e.headers['x-api-key'] ?? '') ?? null;
-      const plan = planBotCounters(policy, req, consumer, nowMs, knobs, book.get(policy.id));
-      const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: [] });
-      const judged = judgeBehaviour(plan, result.counters);
-      const bot = assessBot(policy, req, judged.signals, knobs, judged.observations);
-      const denied = bot.verdict === 'deny';
-      const outcome: Outcome = denied
-        ? { kind: 'deny', policy, consumer, principal: '', trace: [], bot, rateLimit: null, denial: { reason: 'bot', detail: '' } }
-        : { kind: 'allow', policy, consumer, principal: '', trace: [], bot, rateLimit: null, wouldDeny: null, stripHeaders: [] };
+    async check(e, requestId) {
+      const req = toRequestContext(requestOf(e, requestId));
+      const outcome = await evaluateRequest(runtime, req, deps);
       feed.onDecision(req, outcome);
-      const fired = bot.signals.filter((s) => s.score > 0);
-      return { flagged: bot.verdict !== 'allow', allowed: !denied, signals: fired.map((s) => `${s.name}+${s.score}`), details: fired.map((s) => `${s.name}: ${s.detail}`) };
+      return verdictOf(outcome.bot, outcome.kind === 'allow');
     },
     async tick(entries) {
       if (entries.length > 0) feed.ingest({ http_logs: { log_entry: entries } });
       await deferred.flush();
-      await book.maybeRefresh([policy.id]);
+      await botBaselines.refresh();
     },
     async close() {
       deferred.close();
+      botBaselines.close();
+      await limiter.close();
     },
   };
 }
@@ -164,6 +227,8 @@ export interface RunOptions {
   /** A running redis-server for store 'redis' (flushed before the run). */
   redis?: RedisServerHandle;
   verbose?: boolean;
+  /** The pipeline in process instead of the server over gRPC (same decisions, quicker). */
+  inProcess?: boolean;
   measuredMs?: number;
   warmupMs?: number;
 }
@@ -180,7 +245,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
     const logger = createLogger('warn', 'sim', new Writable({ write: (_c, _e, cb) => cb() }));
     store = new RedisCounterStore({ url: opts.redis.url, timeoutMs: 2000, logger, registry: new Registry() });
   } else store = new MemoryCounterStore({ clock, sweepIntervalMs: 0, maxKeys: 5_000_000 });
-  const harness = inProcessHarness(store, clock);
+  const harness = opts.inProcess ? pipelineHarness(store, clock) : await serverHarness(store, clock);
 
   const r: ScenarioResult = {
     scenario: name,
@@ -228,7 +293,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
       }
       now = at;
       const requestId = `sim-${seed}-${i}`;
-      const v = await harness.check(e, requestId, now);
+      const v = await harness.check(e, requestId);
       pending.push(accessLogEntry({ host: HOST, method: e.method, path: e.path, code: v.allowed ? e.code : 403, requestId, sourceIp: e.ip, extAuthzDenied: !v.allowed }));
       if (e.at < sc.warmupMs) continue;
       r.requests++;
@@ -334,6 +399,7 @@ async function main(): Promise<void> {
       scenario: { type: 'string' },
       store: { type: 'string', default: 'memory' },
       verbose: { type: 'boolean', default: false },
+      'in-process': { type: 'boolean', default: false },
       json: { type: 'string' },
     },
   });
@@ -347,7 +413,7 @@ async function main(): Promise<void> {
     for (const store of stores) {
       for (const s of selected) {
         for (const seed of seeds) {
-          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose });
+          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'] });
           results.push(r);
           process.stderr.write(
             `${s} ${store} seed ${seed}: recall ${pct(r.requestRecall)} clients ${pct(r.clientRecall)} first ${r.firstFlagSeconds ?? '-'}s precision ${pct(r.precision)} people FP ${pct2(r.peopleFpRate)} (${r.peopleWithFlag}/${r.people}) campaign ${pct2(r.campaignFpRate)} | ${r.requests} checks in ${r.wallMs} ms ${JSON.stringify(r.params)}\n`,

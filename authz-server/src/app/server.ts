@@ -9,6 +9,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { DeferredCounters } from '../bot/deferred.ts';
+import { BaselineBook } from '../bot/baseline.ts';
 import { BotFeed } from '../bot/feed.ts';
 import { accessLogHandler, checkHandler, tolerantDeserializer, type AccessLogMessage } from '../grpc/check-service.ts';
 import { ApiInventory } from '../discovery/inventory.ts';
@@ -43,7 +44,10 @@ export interface AuthzServer {
   stop(): Promise<void>;
   /** API discovery: the endpoints this replica has seen (also at HTTP /inventory). */
   inventory: ApiInventory;
-  /** Writes the off-path counters (access-log errors, new sessions, discovery) to the store now. */
+  /**
+   * Writes the off-path counters (access-log errors, new sessions, learning, discovery) to the store now, then
+   * refreshes the bot baselines if `learning.refreshMs` has passed on the clock (as the timers would).
+   */
   flushDeferred(): Promise<void>;
 }
 
@@ -53,7 +57,10 @@ export interface AuthzServerOverrides {
   store?: CounterStore;
   clock?: () => number;
   onAccessLog?: (msg: AccessLogMessage) => void;
-  /** Period of the off-path counter flush (default 1000 ms); 0 = only flushDeferred() and stop() flush. */
+  /**
+   * Period of the off-path counter flush (default 1000 ms); 0 = only flushDeferred() and stop() flush, and the
+   * bot baselines are refreshed only by flushDeferred().
+   */
   deferredFlushMs?: number;
 }
 
@@ -73,7 +80,15 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       logger.debug({ err: err.message, policy }, 'counter store unavailable for a check');
     },
   });
-  const pipeline: PipelineDeps = { limiter, clock };
+  // What the bot detectors learn about each policy's population, read off the Check path (learning.refreshMs).
+  const botBaselines = new BaselineBook({
+    store,
+    clock,
+    policies: () => [...(holder.current()?.policies.values() ?? [])].filter((p) => p.bot.mode !== 'Off').map((p) => p.id),
+    refreshIntervalMs: overrides.deferredFlushMs === 0 ? 0 : undefined,
+    logger: logger.child({ component: 'bot' }),
+  });
+  const pipeline: PipelineDeps = { limiter, clock, botBaselines };
 
   let fileSource: FileSource | null = null;
   if (config.policies.length > 0) {
@@ -158,6 +173,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     http.close();
     fileSource?.close();
     deferred.close();
+    botBaselines.close();
     await store.close();
     throw err;
   }
@@ -189,7 +205,10 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     store,
     reload: () => (fileSource ? fileSource.reload() : Promise.resolve(false)),
     inventory,
-    flushDeferred: () => deferred.flush(),
+    async flushDeferred() {
+      await deferred.flush();
+      await botBaselines.refresh();
+    },
     async stop() {
       draining = true;
       setServing(false);
@@ -212,6 +231,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
         http.closeAllConnections();
       });
       deferred.close();
+      botBaselines.close();
       await deferred.flush();
       await store.close();
       await limiter.close();

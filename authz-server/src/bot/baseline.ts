@@ -265,19 +265,25 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
 export interface BaselineBookOptions {
   store: CounterStore;
   clock: () => number;
+  /** Ids of the policies to learn (those with bot scoring on). */
+  policies: () => Iterable<string>;
   knobs?: BotKnobs;
+  /** Background refresh period (default knobs.learning.refreshMs); 0 = no timer (refresh() is called instead). */
+  refreshIntervalMs?: number;
   logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
 /**
  * The learned baselines of every policy, refreshed off the Check path. `get` never waits: it answers the last
- * refresh (priors before the first). `refresh` reads the store for the given policies (one call each).
+ * refresh (priors before the first). A refresh reads the store for each policy (one call each).
  */
 export class BaselineBook {
   readonly #store: CounterStore;
   readonly #clock: () => number;
+  readonly #policies: () => Iterable<string>;
   readonly #knobs: BotKnobs;
   readonly #logger: BaselineBookOptions['logger'];
+  #timer: NodeJS.Timeout | undefined;
   readonly #byPolicy = new Map<string, Baselines>();
   /** When this replica first learned each policy. */
   readonly #since = new Map<string, number>();
@@ -289,9 +295,21 @@ export class BaselineBook {
   constructor(opts: BaselineBookOptions) {
     this.#store = opts.store;
     this.#clock = opts.clock;
+    this.#policies = opts.policies;
     this.#knobs = opts.knobs ?? DEFAULT_BOT_KNOBS;
     this.#logger = opts.logger;
     this.#priors = priorBaselines(this.#knobs);
+    const every = opts.refreshIntervalMs ?? this.#knobs.learning.refreshMs;
+    if (every > 0) {
+      this.#timer = setInterval(() => void this.refresh(), every);
+      this.#timer.unref();
+    }
+  }
+
+  /** Stops the background refresh. */
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   get knobs(): BotKnobs {
@@ -303,13 +321,13 @@ export class BaselineBook {
     return this.#byPolicy.get(policyId) ?? this.#priors;
   }
 
-  /** Refreshes when `refreshMs` has passed since the last refresh (or `force`). Never rejects. */
-  maybeRefresh(policyIds: Iterable<string>, force = false): Promise<void> {
+  /** Refreshes when `learning.refreshMs` has passed on the clock since the last refresh (or `force`). Never rejects. */
+  refresh(force = false): Promise<void> {
     const now = this.#clock();
     if (this.#running) return this.#running;
     if (!force && now - this.#lastRefresh < this.#knobs.learning.refreshMs) return Promise.resolve();
     this.#lastRefresh = now;
-    this.#running = this.#refresh([...policyIds], now).finally(() => {
+    this.#running = this.#refresh([...this.#policies()], now).finally(() => {
       this.#running = null;
     });
     return this.#running;

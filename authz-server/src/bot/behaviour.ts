@@ -40,11 +40,9 @@ import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, decodeLanding, lear
 /** Evidence families; the score sums the strongest signal of each. */
 export type SignalFamily = 'volume' | 'fresh' | 'errors' | 'methods' | 'aggregate' | 'tells';
 
-/** A scored signal with what it measured: BotSignal plus its family, value and threshold. */
+/** A scored signal: BotSignal with its family (and, for measured evidence, its value and threshold). */
 export interface ScoredSignal extends BotSignal {
   family: SignalFamily;
-  value: number;
-  threshold: number;
 }
 
 /** What a request is to its session (see the module comment). */
@@ -360,7 +358,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const fresh = state === 'landing' || state === 'orphan' || state === 'anonymous';
   const outsideSession = fresh || state === 'new-pair';
   const newToSession = state === 'landing' || state === 'orphan';
-  if (newToSession) signals.push({ name: SESSION_NEW, family: 'fresh', score: 0, value: 1, threshold: 1, detail: state === 'landing' ? 'browser without the session cookie' : 'session seen for the first time, no landing before it' });
+  if (newToSession) signals.push({ name: SESSION_NEW, family: 'fresh', score: 0, detail: state === 'landing' ? 'browser without the session cookie' : 'session seen for the first time, no landing before it' });
 
   // ---- volume
   const volume: VolumeObservation[] = [];
@@ -408,7 +406,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       add('fresh', 'fresh-sessions', surprisePoints(surprise, f.curve), opened / requests, share, `${num(opened)} of ${num(requests)} requests from this address ${longWindow} opened a new session (landing without the cookie, or a session never seen), at most ${Math.round(share * 100)}% expected (p=10^-${num(surprise)})`);
     }
     if (ctx.browser && subject.method !== 'GET' && subject.method !== 'HEAD' && subject.method !== 'OPTIONS') {
-      add('fresh', 'first-request-not-get', knobs.tells.postAsFirstRequest, 1, 1, `a browser's first request in its session is a ${subject.method}`);
+      signals.push({ name: 'first-request-not-get', family: 'fresh', score: knobs.tells.postAsFirstRequest, detail: `a browser's first request in its session is a ${subject.method}` });
     }
   }
 

@@ -13,7 +13,7 @@ const AUTOMATION_UA =
 export function requestTells(headers: ReadonlyMap<string, string>, knobs: BotKnobs = DEFAULT_BOT_KNOBS): ScoredSignal[] {
   const t = knobs.tells;
   const signals: ScoredSignal[] = [];
-  const tell = (name: string, score: number, detail: string) => signals.push({ name, family: 'tells', score, value: 1, threshold: 1, detail });
+  const tell = (name: string, score: number, detail: string) => signals.push({ name, family: 'tells', score, detail });
   const ua = headers.get('user-agent') ?? '';
   if (ua.trim() === '') tell('ua-missing', t.uaMissing, 'no user-agent');
   else {

@@ -73,7 +73,13 @@ function logDecision(deps: CheckServiceDeps, req: RequestContext, outcome: Outco
       reason,
       detail,
       policy: outcome.policy?.id ?? null,
-      bot: outcome.bot ? { score: outcome.bot.score, verdict: outcome.bot.verdict, signals: outcome.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, detail: s.detail })) } : undefined,
+      bot: outcome.bot
+        ? {
+            score: outcome.bot.score,
+            verdict: outcome.bot.verdict,
+            signals: outcome.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, value: s.value, threshold: s.threshold, detail: s.detail })),
+          }
+        : undefined,
       latencyMs: Math.round(seconds * 1e6) / 1e3,
     },
     'decision',

@@ -4,6 +4,7 @@
  * about the policy's mode.
  */
 import type { JWTPayload } from 'jose';
+import type { BaselineBook } from '../bot/baseline.ts';
 import type { BotPlan } from '../bot/behaviour.ts';
 import type { CounterBatchResult } from '../store/counter-store.ts';
 import type { BotAssessment, Denial, RateLimitInfo, StageName, TraceEntry } from './outcome.ts';
@@ -16,6 +17,8 @@ export interface Evaluation {
   readonly req: RequestContext;
   readonly policy: RuntimePolicy;
   readonly limiter: RateLimiter;
+  /** What the bot detectors learned about each policy's population (priors without one). */
+  readonly botBaselines: BaselineBook | null;
   /** Clock reading taken once per Check (ms). */
   readonly now: number;
   consumer: string | null;

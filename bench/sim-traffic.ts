@@ -204,10 +204,40 @@ interface Builder {
   rng: Rng;
   events: SimEvent[];
   endMs: number;
+  /** The proxy passes the TLS client fingerprint (JA4) as a header. */
+  tls: boolean;
+  /** Bots that send a browser's headers also imitate its TLS handshake. */
+  impersonate: boolean;
+}
+
+/** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
+const JA4 = {
+  chrome: 't13d1516h2_8daaf6152771_02713d6af862',
+  firefox: 't13d1715h2_5b57614c22b0_5c2c66f702b0',
+  safari: 't13d2014h2_a09f3c656075_14788d8d241b',
+  okhttp: 't13d1812h2_e8a523a41297_e5627efa2ab1',
+  java: 't13d3113h2_e8f1e7e78f70_b26ce05bbdd6',
+  python: 't13d1812h1_85036bcba153_b26ce05bbdd6',
+  go: 't13d1310h2_e8a523a41297_45f260be83e2',
+  curl: 't13d3112h2_e8f1e7e78f70_6bebaf5329ac',
+};
+
+function ja4Of(e: Omit<SimEvent, 'seq'>, impersonate: boolean): string {
+  const ua = e.headers['user-agent'] ?? '';
+  if (ua.includes('okhttp')) return JA4.okhttp;
+  if (ua.startsWith('AcmeCatalogSync') || ua.startsWith('Java')) return JA4.java;
+  if (ua.startsWith('Go-http')) return JA4.go;
+  if (ua.startsWith('curl')) return JA4.curl;
+  if (!ua.startsWith('Mozilla/')) return JA4.python;
+  // A browser's own handshake: people, and bots driving a real browser or imitating its handshake.
+  if ((e.kind !== 'bot' || impersonate) && 'sec-fetch-mode' in e.headers) return ua.includes('Firefox') ? JA4.firefox : ua.includes('Chrome') ? JA4.chrome : JA4.safari;
+  return [JA4.python, JA4.go, JA4.curl][e.actor.length % 3]!;
 }
 
 function emit(b: Builder, e: Omit<SimEvent, 'seq'>): void {
-  if (e.at >= 0 && e.at < b.endMs) b.events.push({ ...e, seq: b.events.length });
+  if (!(e.at >= 0 && e.at < b.endMs)) return;
+  const headers = b.tls ? { ...e.headers, 'x-ja4': ja4Of(e, b.impersonate) } : e.headers;
+  b.events.push({ ...e, headers, seq: b.events.length });
 }
 
 function residentialIp(rng: Rng): string {
@@ -581,11 +611,13 @@ export function generateScenario(name: ScenarioName, seed: number, opts: { measu
   const warmupMs = cold ? 0 : (opts.warmupMs ?? 30 * MIN);
   const measuredMs = opts.measuredMs ?? 20 * MIN;
   const endMs = warmupMs + measuredMs;
-  const b: Builder = { rng, events: [], endMs };
+  const b: Builder = { rng, events: [], endMs, tls: false, impersonate: false };
   const pop = drawPopulation(rng);
+  b.tls = rng.chance(0.5);
+  b.impersonate = rng.chance(0.5);
   const partnerIps = Array.from({ length: rng.int(1, 2) }, () => `203.0.113.${rng.int(1, 254)}`);
   people(b, pop, partnerIps);
-  const params: Params = { arrivalsPerMin: Number(pop.arrivalsPerMin.toFixed(1)) };
+  const params: Params = { arrivalsPerMin: Number(pop.arrivalsPerMin.toFixed(1)), ja4: b.tls ? (b.impersonate ? 'passed, imitated by bots' : 'passed') : 'absent' };
   let start: number | null = null;
   let end: number | null = null;
   const window = (minStart: number, maxStart: number, minLen: number, maxLen: number) => {

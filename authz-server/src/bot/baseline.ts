@@ -92,7 +92,7 @@ export interface Baselines {
    * either way (the configured cookie is trusted then).
    */
   cookiesReturned: boolean | null;
-  /** Share of requests that open a new session (landings and orphans), learned with a prior. */
+  /** Share of cookie-session requests (landings, session requests) that open a new session, learned with a prior. */
   newSessionShare: number;
   /** Share of orphan sessions that come back a second time, learned with a prior. */
   orphanContinuation: number;
@@ -144,8 +144,10 @@ export function priorBaselines(knobs: BotKnobs = DEFAULT_BOT_KNOBS): Baselines {
 /** The class whose clients make up the population a class's counts are a share of. */
 const POPULATION_OF: Record<VolumeClass, VolumeClass> = {
   'ip.tick': 'ip.tick',
+  'ip.min': 'ip.min',
   'ip.long': 'ip.long',
   'sess.tick': 'sess.tick',
+  'sess.min': 'sess.min',
   'sess.long': 'sess.long',
   'src.tick': 'ip.tick',
   'src.long': 'ip.long',
@@ -192,6 +194,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
     err: read(BOT_KEYS.popErr, baselineMs, n),
     land: read(BOT_KEYS.popLand, baselineMs, n),
     fresh: read(BOT_KEYS.popNew, baselineMs, n),
+    sessReq: read(BOT_KEYS.popSessReq, baselineMs, n),
     ret: read(BOT_KEYS.popRet, baselineMs, n),
     orph: read(BOT_KEYS.popOrph, baselineMs, n),
     orphCont: read(BOT_KEYS.popOrphCont, baselineMs, n),
@@ -202,7 +205,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
     orph: read(BOT_KEYS.popOrphAgg, aggregateMs, 4),
     orphCont: read(BOT_KEYS.popOrphContAgg, aggregateMs, 3),
     fresh: read(BOT_KEYS.popNewAgg, aggregateMs, 3),
-    req: read(BOT_KEYS.popReqAgg, aggregateMs, 3),
+    req: read(BOT_KEYS.popSessReqAgg, aggregateMs, 3),
   };
   const w = decayWeights(n, knobs.learning.halfLifeBuckets);
   return {
@@ -244,7 +247,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         volume,
         returnRatio,
         cookiesReturned,
-        newSessionShare: ratio(decayed(pop.fresh), req, l.priorNewSessionShare, l.priorRatioWeight * 4),
+        newSessionShare: ratio(decayed(pop.fresh), decayed(pop.sessReq), l.priorNewSessionShare, l.priorRatioWeight * 4),
         orphanContinuation,
         headShare: ratio(decayed(pop.head), req, l.priorHeadShare, l.priorRatioWeight * 4),
         errorRate: ratio(decayed(pop.err), req, l.priorErrorRate, l.priorRatioWeight * 4),

@@ -83,8 +83,10 @@ export function policyCeilings(policy: RuntimePolicy, knobs: BotKnobs = DEFAULT_
 /** Counter op indices of one plan (-1: not planned). */
 interface Slots {
   ipTick: number;
+  ipMin: number;
   ipLong: number;
   sessTick: number;
+  sessMin: number;
   sessLong: number;
   srcTick: number;
   srcLong: number;
@@ -102,6 +104,8 @@ interface Slots {
   tokBase: number;
   tokFreshAgg: number;
   tokFreshBase: number;
+  tokCell: number;
+  tokCellBase: number;
   pairBase: number;
   routeFresh: number;
   routeFreshBase: number;
@@ -195,8 +199,10 @@ export function planBotCounters(
   const addr = [address];
   const s: Slots = {
     ipTick: count(BOT_KEYS.ipTick, addr, B.tickMs, 2, 1),
+    ipMin: count(BOT_KEYS.ipMin, addr, B.minuteMs, 2, 1),
     ipLong: count(BOT_KEYS.ipLong, addr, B.longMs, 2, 1),
     sessTick: session ? count(BOT_KEYS.sessTick, [session], B.tickMs, 2, 1) : -1,
+    sessMin: session ? count(BOT_KEYS.sessMin, [session], B.minuteMs, 2, 1) : -1,
     sessLong: session ? count(BOT_KEYS.sessLong, [session], B.longMs, 2, 1) : -1,
     srcTick: planned === 'pair' ? -1 : count(BOT_KEYS.srcTick, [address, fingerprint], B.tickMs, 2, outside),
     srcLong: planned === 'pair' ? -1 : count(BOT_KEYS.srcLong, [address, fingerprint], B.longMs, 2, outside),
@@ -214,6 +220,8 @@ export function planBotCounters(
     tokBase: token ? count(BOT_KEYS.tokBase, [token], B.baselineMs, 2, 0) : -1,
     tokFreshAgg: token ? count(BOT_KEYS.tokFreshAgg, [token], B.aggregateMs, 3, 0) : -1,
     tokFreshBase: token ? count(BOT_KEYS.tokFreshBase, [token], B.baselineMs, 2, 0) : -1,
+    tokCell: token ? count(BOT_KEYS.tokCellAgg, [token, fingerprint], B.aggregateMs, 3, 0) : -1,
+    tokCellBase: token ? count(BOT_KEYS.tokCellBase, [token, fingerprint], B.baselineMs, 2, 0) : -1,
     pairBase: planned === 'pair' || token ? count(BOT_KEYS.pairBase, [token ?? '', address], B.baselineMs, 2, 0) : -1,
     routeFresh: count(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, outside),
     routeFreshBase: count(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
@@ -329,6 +337,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const B = knobs.buckets;
   const C = (i: number): number[] => (i >= 0 ? (counters[i] ?? []) : []);
   const tick = (i: number) => sliding(C(i), nowMs, B.tickMs);
+  const minute = (i: number) => sliding(C(i), nowMs, B.minuteMs);
   const long = (i: number) => sliding(C(i), nowMs, B.longMs);
   const signals: ScoredSignal[] = [];
   const add = (family: SignalFamily, name: string, score: number, value: number, threshold: number, detail: string) => {
@@ -376,9 +385,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const longWindow = `in ${B.longMs / 60_000}m`;
   const ipCap = (perMinute: number | null, windowMs: number) => (perMinute === null ? null : (perMinute * windowMs) / 60_000);
   vol('ip.tick', s.ipTick, tick(s.ipTick), `from this address ${tickWindow}`, ipCap(ctx.ceilings.ip, B.tickMs), 1);
+  vol('ip.min', s.ipMin, minute(s.ipMin), `from this address in 1m`, ipCap(ctx.ceilings.ip, B.minuteMs), 1);
   vol('ip.long', s.ipLong, long(s.ipLong), `from this address ${longWindow}`, ipCap(ctx.ceilings.ip, B.longMs), 1);
   if (s.sessTick >= 0) {
     vol('sess.tick', s.sessTick, tick(s.sessTick), `in this session ${tickWindow}`, state.endsWith('pair') ? ipCap(ctx.ceilings.token, B.tickMs) : null, 1);
+    vol('sess.min', s.sessMin, minute(s.sessMin), `in this session in 1m`, state.endsWith('pair') ? ipCap(ctx.ceilings.token, B.minuteMs) : null, 1);
     vol('sess.long', s.sessLong, long(s.sessLong), `in this session ${longWindow}`, state.endsWith('pair') ? ipCap(ctx.ceilings.token, B.longMs) : null, 1);
   }
   if (fresh) {
@@ -477,7 +488,13 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // one that does not through.
     const veto = Math.max(0, Math.min(1, (gate - agg.deficitLow) / (agg.deficitHigh - agg.deficitLow)));
     const gateNote = `return deficit ${Math.round(gate * 100)}%: ${gateWhy}`;
-    if (route.share > 0) {
+    // A crowd that spread over fingerprints like the route's people would put about this cell's usual share of
+    // its excess here; far fewer means the crowd avoids this client's kind: the request is not part of it.
+    const routeLearned = perMinuteLearned(s.routeFreshBase);
+    const cellLearned = s.cellFresh >= 0 ? perMinuteLearned(s.cellFreshBase) : 0;
+    const spread = routeLearned > 0 ? Math.max(0, fr - routeLearned * agg.slack) * Math.min(1, cellLearned / routeLearned) : 0;
+    const avoided = s.cellFresh >= 0 && spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
+    if (route.share > 0 && !avoided) {
       const p = route.share * veto;
       add('aggregate', 'surge-route', aggregatePoints(p, knobs, agg.routeCurve), fr, route.expected, `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${gateNote}`);
     }
@@ -498,13 +515,22 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
     }
   }
+  // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving),
+  // its (token, client fingerprint) cell's is strong.
   if (subject.token && state === 'new-pair' && base.warm) {
     const fresh = recentMinute(C(s.tokFreshAgg), nowMs, B.aggregateMs) + 1;
     const a = surgeShare(fresh, perMinuteLearned(s.tokFreshBase), agg.minExpectedPerMinute.token, knobs);
-    if (a.share > 0) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs), fresh, a.expected, `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
+    if (a.share > 0) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
     const all = recentMinute(C(s.tokAgg), nowMs, B.aggregateMs);
     const b = surgeShare(all, perMinuteLearned(s.tokBase), agg.minExpectedPerMinute.token, knobs);
-    if (b.share > 0) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs), all, b.expected, `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
+    if (b.share > 0) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
+    const crowd = Math.max(a.share, b.share);
+    if (crowd > 0) {
+      const fc = recentMinute(C(s.tokCell), nowMs, B.aggregateMs) + 1;
+      const expected = Math.max(agg.minExpectedPerMinute.cell, perMinuteLearned(s.tokCellBase)) * agg.slack;
+      const shrunk = Math.max(0, fc - expected) / (fc + agg.cellPseudoCount);
+      add('aggregate', 'surge-token-cell', aggregatePoints(Math.min(crowd, shrunk), knobs), fc, expected, `${num(fc)} requests/min with this token and client fingerprint from new addresses vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal`);
+    }
   }
 
   return {

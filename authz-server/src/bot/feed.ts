@@ -87,7 +87,7 @@ export class BotFeed {
   #bump(keys: PrefixCache, name: string, parts: readonly string[], window: Window, now: number, delta = 1): void {
     const B = this.#knobs.buckets;
     const [bucketMs, buckets] =
-      window === 'tick' ? [B.tickMs, 2] : window === 'aggregate' ? [B.aggregateMs, 3] : window === 'long' ? [B.longMs, 2] : [B.baselineMs, Math.max(2, this.#knobs.learning.buckets)];
+      window === 'tick' ? [B.tickMs, 2] : window === 'aggregate' ? [B.aggregateMs, 4] : window === 'long' ? [B.longMs, 2] : [B.baselineMs, Math.max(2, this.#knobs.learning.buckets)];
     this.#deferred.add(bucketKeys(keys.counter(name, parts), now, bucketMs, 1)[0]!, delta, bucketTtlMs(bucketMs, buckets));
   }
 
@@ -126,6 +126,11 @@ export class BotFeed {
     const bot = outcome.bot as JudgedAssessment | null;
     const obs = bot?.observations;
     if (!bot || !obs) return;
+    if (outcome.kind === 'deny' && outcome.denial.reason === 'bot' && obs.subject.session) {
+      // The session got a 403: a client error like any other for it (a denied request never reaches the upstream,
+      // so the access log will not count it). Not for the address: behind a NAT that would spread to everyone.
+      this.#bump(new PrefixCache(policy.id), BOT_KEYS.errSess, [obs.subject.session], 'long', now);
+    }
     // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
     const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');
     let crowd = 0;
@@ -183,9 +188,13 @@ export class BotFeed {
     }
     if (state === 'landing') bump(BOT_KEYS.popLandAgg, [], 'aggregate');
     if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNewAgg, [], 'aggregate');
-    bump(BOT_KEYS.popReqAgg, [], 'aggregate');
+    const cookieTraffic = state === 'landing' || state === 'return' || state === 'orphan' || (state === 'established' && !pair);
+    if (cookieTraffic) bump(BOT_KEYS.popSessReqAgg, [], 'aggregate');
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
-    if (state === 'new-pair' && subject.token) bump(BOT_KEYS.tokFreshAgg, [subject.token], 'aggregate');
+    if (state === 'new-pair' && subject.token) {
+      bump(BOT_KEYS.tokFreshAgg, [subject.token], 'aggregate');
+      bump(BOT_KEYS.tokCellAgg, [subject.token, subject.fingerprint], 'aggregate');
+    }
 
     // Learning. Per-client distributions: unless the request has evidence of its own (a crowd's surge says
     // nothing about one client's volume).
@@ -201,7 +210,10 @@ export class BotFeed {
       }
       if (subject.token) {
         bump(BOT_KEYS.tokBase, [subject.token], 'baseline');
-        if (state === 'new-pair') bump(BOT_KEYS.tokFreshBase, [subject.token], 'baseline');
+        if (state === 'new-pair') {
+          bump(BOT_KEYS.tokFreshBase, [subject.token], 'baseline');
+          bump(BOT_KEYS.tokCellBase, [subject.token, subject.fingerprint], 'baseline');
+        }
       }
     }
     // Returns per landing: a return is learned as often as its address's recent landings were (excluding a
@@ -217,6 +229,7 @@ export class BotFeed {
     }
     if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
     if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNew, [], 'baseline');
+    if (cookieTraffic) bump(BOT_KEYS.popSessReq, [], 'baseline');
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphCont, [], 'baseline');
     // Per-request shares and established token pairs: clean requests only.
     bump(BOT_KEYS.popReq, [], 'baseline');

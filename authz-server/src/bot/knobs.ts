@@ -13,7 +13,7 @@
 import type { PValueCurve, RatioCurve } from './evidence.ts';
 
 /** The volume classes: per-client request counts whose population quantiles set the thresholds. */
-export const VOLUME_CLASSES = ['ip.tick', 'ip.long', 'sess.tick', 'sess.long', 'src.tick', 'src.long', 'net.tick', 'net.long'] as const;
+export const VOLUME_CLASSES = ['ip.tick', 'ip.min', 'ip.long', 'sess.tick', 'sess.min', 'sess.long', 'src.tick', 'src.long', 'net.tick', 'net.long'] as const;
 export type VolumeClass = (typeof VOLUME_CLASSES)[number];
 
 /** How one volume class turns into a threshold. */
@@ -28,8 +28,11 @@ export interface VolumeClassKnobs {
 }
 
 export interface BotKnobs {
-  /** Bucket lengths: ticks see bursts within seconds, aggregates see surges within a minute, long windows give per-client totals, baseline buckets hold what is learned. */
-  buckets: { tickMs: number; aggregateMs: number; longMs: number; baselineMs: number };
+  /**
+   * Bucket lengths: ticks see bursts within seconds, minutes a sustained pace, aggregates see surges within a
+   * minute, long windows give per-client totals, baseline buckets hold what is learned.
+   */
+  buckets: { tickMs: number; minuteMs: number; aggregateMs: number; longMs: number; baselineMs: number };
 
   /**
    * Sessions. A session id (cookie, or `bot.sessionHeader`) not seen in the current or previous long bucket is
@@ -120,6 +123,11 @@ export interface BotKnobs {
     routeCurve: { base: number; perBit: number; max: number };
     /** Pseudo-count that shrinks a small cell's over-normal share (a cell of one request says little). */
     cellPseudoCount: number;
+    /**
+     * The route's surge is not held against a request whose cell received far less of it than the cell's usual
+     * share of the route's newcomers (Poisson low tail at least 10^-avoidedSurprise): the crowd avoids its kind.
+     */
+    avoidedSurprise: number;
     minShare: number;
     /** Share of a crowd's requests (flagged only as part of the crowd) that its aggregate still learns from. */
     crowdLearning: number;
@@ -135,7 +143,7 @@ export interface BotKnobs {
 const cls = (prior: number, factor: number, floor: number, cap = 12): VolumeClassKnobs => Object.freeze({ prior, factor, floor, cap });
 
 export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
-  buckets: Object.freeze({ tickMs: 10_000, aggregateMs: 30_000, longMs: 10 * 60_000, baselineMs: 60 * 60_000 }),
+  buckets: Object.freeze({ tickMs: 10_000, minuteMs: 60_000, aggregateMs: 30_000, longMs: 10 * 60_000, baselineMs: 60 * 60_000 }),
   sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, minReturnRatio: 0.05, minLandingsToJudge: 40 }),
   learning: Object.freeze({
     refreshMs: 5000,
@@ -154,9 +162,11 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   }),
   volume: Object.freeze({
     classes: Object.freeze({
-      'ip.tick': cls(4, 4, 10),
-      'ip.long': cls(40, 4, 80),
+      'ip.tick': cls(4, 8, 20),
+      'ip.min': cls(12, 8, 60),
+      'ip.long': cls(40, 8, 200),
       'sess.tick': cls(4, 4, 10),
+      'sess.min': cls(12, 3, 24),
       'sess.long': cls(40, 3, 60),
       'src.tick': cls(2, 4, 6),
       'src.long': cls(4, 4, 12),
@@ -168,7 +178,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   }),
   fresh: Object.freeze({
     slack: 1.5,
-    curve: Object.freeze({ start: 4, base: 20, perDecade: 8, max: 70 }),
+    curve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 70 }),
   }),
   errors: Object.freeze({
     codes: Object.freeze([400, 401, 403, 404, 405, 422, 429]),
@@ -190,6 +200,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     max: 85,
     routeCurve: Object.freeze({ base: 20, perBit: 9, max: 70 }),
     cellPseudoCount: 1,
+    avoidedSurprise: 3,
     minShare: 0.5,
     crowdLearning: 0.1,
   }),

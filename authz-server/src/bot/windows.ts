@@ -9,11 +9,13 @@ import { bucketKeys, hashKeyParts, keySegment, policyPrefix } from '../store/key
 
 /** Names of the detectors' counters (the `<name>` segment of their keys). */
 export const BOT_KEYS = {
-  /** Requests per client address (IPv4, IPv6 /64), all of them: per tick and per long bucket. */
+  /** Requests per client address (IPv4, IPv6 /64), all of them: per tick, minute and long bucket. */
   ipTick: 'bot.ip.t',
+  ipMin: 'bot.ip.m',
   ipLong: 'bot.ip.l',
-  /** Requests per session (cookie / header session, or token x address): per tick and per long bucket. */
+  /** Requests per session (cookie / header session, or token x address): per tick, minute and long bucket. */
   sessTick: 'bot.ss.t',
+  sessMin: 'bot.ss.m',
   sessLong: 'bot.ss.l',
   /** Requests outside an established session per (address, fingerprint) and per network (/24, /48). */
   srcTick: 'bot.src.t',
@@ -37,6 +39,9 @@ export const BOT_KEYS = {
   tokBase: 'bot.tok.b',
   tokFreshAgg: 'bot.tokf.a',
   tokFreshBase: 'bot.tokf.b',
+  /** Per (token, client fingerprint): requests from addresses new to the token, and their learned rate. */
+  tokCellAgg: 'bot.tokc.a',
+  tokCellBase: 'bot.tokc.b',
   /** Requests of a (token, address) pair that were not flagged (baseline buckets): an established pair has some. */
   pairBase: 'bot.pair.b',
   /** Per route: fresh requests, landings and credited returns (by route code), failures; learned rates. */
@@ -64,7 +69,9 @@ export const BOT_KEYS = {
   popOrphAgg: 'bot.pop.orph.a',
   popOrphContAgg: 'bot.pop.oc.a',
   popNewAgg: 'bot.pop.new.a',
-  popReqAgg: 'bot.pop.req.a',
+  /** Requests of cookie-session traffic (landings and session requests): the new-session share's denominator. */
+  popSessReqAgg: 'bot.pop.sreq.a',
+  popSessReq: 'bot.pop.sreq',
 } as const;
 
 /** Histogram bin counter of a volume class (baseline buckets): entity-buckets whose count reached edge k. */

@@ -151,7 +151,6 @@ const POPULATION_OF: Record<VolumeClass, VolumeClass> = {
   'sess.long': 'sess.long',
   'src.tick': 'ip.tick',
   'src.long': 'ip.long',
-  'net.tick': 'ip.tick',
   'net.long': 'ip.long',
 };
 

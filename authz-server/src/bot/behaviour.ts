@@ -32,8 +32,8 @@ import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter-store.ts';
 import { pathTemplate } from '../discovery/template.ts';
 import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
-import { binomialSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints } from './evidence.ts';
-import { claimsBrowser, clientAddress, clientFingerprint, clientNetwork } from './fingerprint.ts';
+import { overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints } from './evidence.ts';
+import { claimsBrowser, clientAddress, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs, type VolumeClass } from './knobs.ts';
 import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, decodeLanding, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
@@ -90,8 +90,9 @@ interface Slots {
   sessLong: number;
   srcTick: number;
   srcLong: number;
-  netTick: number;
   netLong: number;
+  netNew: number;
+  netAll: number;
   newLong: number;
   landing: number;
   landingLearned: number;
@@ -123,6 +124,8 @@ export interface BotSubject {
   address: string;
   network: string;
   fingerprint: string;
+  /** Coarse client kind (user agent product, TLS fingerprint) of token requests ('' without a token). */
+  kind: string;
   /** Session key parts ('' without one): the cookie/header session, or the (token, address) pair. */
   session: string;
   token: string | null;
@@ -173,6 +176,7 @@ export function planBotCounters(
   const address = clientAddress(req.clientIp, req.principal);
   const network = clientNetwork(req.clientIp);
   const fingerprint = clientFingerprint(req.headers, knobs.tlsFingerprintHeaders);
+  const kind = consumer ? clientKind(req.headers, knobs.tlsFingerprintHeaders) : '';
   const template = pathTemplate(req.path);
   const route = routeParts(req.host, req.method, template);
   const routeCode = keys.code(route);
@@ -206,8 +210,9 @@ export function planBotCounters(
     sessLong: session ? count(BOT_KEYS.sessLong, [session], B.longMs, 2, 1) : -1,
     srcTick: planned === 'pair' ? -1 : count(BOT_KEYS.srcTick, [address, fingerprint], B.tickMs, 2, outside),
     srcLong: planned === 'pair' ? -1 : count(BOT_KEYS.srcLong, [address, fingerprint], B.longMs, 2, outside),
-    netTick: network && planned !== 'pair' ? count(BOT_KEYS.netTick, [network], B.tickMs, 2, outside) : -1,
-    netLong: network && planned !== 'pair' ? count(BOT_KEYS.netLong, [network], B.longMs, 2, outside) : -1,
+    netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, [network], B.longMs, 2, 1) : -1,
+    netNew: network && cookieSessions ? count(BOT_KEYS.netNew, [network], B.longMs, 2, landing) : -1,
+    netAll: network ? count(BOT_KEYS.netAll, [network], B.longMs, 2, 1) : -1,
     newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
     landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode : 0) : -1,
     landingLearned: planned === 'session' ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
@@ -220,8 +225,8 @@ export function planBotCounters(
     tokBase: token ? count(BOT_KEYS.tokBase, [token], B.baselineMs, 2, 0) : -1,
     tokFreshAgg: token ? count(BOT_KEYS.tokFreshAgg, [token], B.aggregateMs, 3, 0) : -1,
     tokFreshBase: token ? count(BOT_KEYS.tokFreshBase, [token], B.baselineMs, 2, 0) : -1,
-    tokCell: token ? count(BOT_KEYS.tokCellAgg, [token, fingerprint], B.aggregateMs, 3, 0) : -1,
-    tokCellBase: token ? count(BOT_KEYS.tokCellBase, [token, fingerprint], B.baselineMs, 2, 0) : -1,
+    tokCell: token ? count(BOT_KEYS.tokCellAgg, [token, kind], B.aggregateMs, 3, 0) : -1,
+    tokCellBase: token ? count(BOT_KEYS.tokCellBase, [token, kind], B.baselineMs, 2, 0) : -1,
     pairBase: planned === 'pair' || token ? count(BOT_KEYS.pairBase, [token ?? '', address], B.baselineMs, 2, 0) : -1,
     routeFresh: count(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, outside),
     routeFreshBase: count(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
@@ -239,7 +244,7 @@ export function planBotCounters(
       knobs,
       nowMs,
       baselines,
-      subject: { policyId: policy.id, address, network, fingerprint, session, token, route, routeCode, method: req.method },
+      subject: { policyId: policy.id, address, network, fingerprint, kind, session, token, route, routeCode, method: req.method },
       routeLabel: `${req.method} ${template}`,
       planned,
       browser,
@@ -398,9 +403,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const incr = pending ? 0 : 1;
     vol('src.tick', s.srcTick, tick(s.srcTick), `outside an established session from this address and client fingerprint ${tickWindow}`, null, incr, pending);
     vol('src.long', s.srcLong, long(s.srcLong), `outside an established session from this address and client fingerprint ${longWindow}`, null, incr, pending);
-    vol('net.tick', s.netTick, tick(s.netTick), `outside an established session from network ${subject.network} ${tickWindow}`, null, incr, pending);
-    vol('net.long', s.netLong, long(s.netLong), `outside an established session from network ${subject.network} ${longWindow}`, null, incr, pending);
   }
+  // Anonymous clients (no session to keep, no token) rotating addresses within a network.
+  if (state === 'anonymous') vol('net.long', s.netLong, long(s.netLong), `without session or token from network ${subject.network} ${longWindow}`, null, 1);
 
   // ---- fresh sessions of this address (only where browsers return the cookie)
   if (newToSession && base.cookiesReturned !== false && s.newLong >= 0) {
@@ -409,13 +414,17 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // (usual, or recent when higher: a campaign brings many new visitors), as a binomial tail. Ratios of one
     // address hold behind a NAT too.
     const f = knobs.fresh;
-    const opened = long(s.newLong) + (state === 'orphan' ? 1 : 0);
-    const requests = Math.max(opened, long(s.ipLong));
     const share = Math.min(0.95, Math.max(base.newSessionShare, base.recentNewSessionShare ?? 0) * f.slack);
-    if (opened >= 2) {
-      const surprise = binomialSurprise(opened, requests, share);
-      add('fresh', 'fresh-sessions', surprisePoints(surprise, f.curve), opened / requests, share, `${num(opened)} of ${num(requests)} requests from this address ${longWindow} opened a new session (landing without the cookie, or a session never seen), at most ${Math.round(share * 100)}% expected (p=10^-${num(surprise)})`);
-    }
+    const freshShare = (name: string, newSlot: number, allSlot: number, what: string) => {
+      const opened = long(newSlot) + (state === 'orphan' ? 1 : 0);
+      const requests = Math.max(opened, long(allSlot));
+      if (opened < 2) return;
+      const surprise = overdispersedSurprise(opened, requests, share, f.dispersion);
+      add('fresh', name, surprisePoints(surprise, f.curve), opened / requests, share, `${num(opened)} of ${num(requests)} requests from ${what} ${longWindow} opened a new session (landing without the cookie, or a session never seen), at most ${Math.round(share * 100)}% expected (p=10^-${num(surprise)})`);
+    };
+    freshShare('fresh-sessions', s.newLong, s.ipLong, 'this address');
+    // Addresses rotated within one network (/24, /48) share it.
+    if (s.netNew >= 0) freshShare('fresh-sessions-network', s.netNew, s.netAll, `network ${subject.network}`);
     if (ctx.browser && subject.method !== 'GET' && subject.method !== 'HEAD' && subject.method !== 'OPTIONS') {
       signals.push({ name: 'first-request-not-get', family: 'fresh', score: knobs.tells.postAsFirstRequest, detail: `a browser's first request in its session is a ${subject.method}` });
     }
@@ -426,7 +435,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     if (errs < knobs.errors.minErrors) return;
     const n = Math.max(reqs, errs);
     const p = Math.min(0.5, base.errorRate * knobs.errors.slack);
-    const surprise = binomialSurprise(errs, n, p);
+    const surprise = overdispersedSurprise(errs, n, p, knobs.errors.dispersion);
     add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, `${num(errs)} client errors in ${num(n)} requests ${what} ${longWindow} (${Math.round((errs / n) * 100)}%, usual ${num(base.errorRate * 100)}%; p=10^-${num(surprise)})`);
   };
   const sessionErrors = s.errSess >= 0 ? long(s.errSess) : 0;
@@ -515,21 +524,25 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
     }
   }
-  // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving),
-  // its (token, client fingerprint) cell's is strong.
+  // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving) and
+  // is not held against a kind of client the crowd avoids; the (token, client kind) cell's is strong.
   if (subject.token && state === 'new-pair' && base.warm) {
     const fresh = recentMinute(C(s.tokFreshAgg), nowMs, B.aggregateMs) + 1;
-    const a = surgeShare(fresh, perMinuteLearned(s.tokFreshBase), agg.minExpectedPerMinute.token, knobs);
-    if (a.share > 0) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
+    const freshLearned = perMinuteLearned(s.tokFreshBase);
+    const a = surgeShare(fresh, freshLearned, agg.minExpectedPerMinute.token, knobs);
     const all = recentMinute(C(s.tokAgg), nowMs, B.aggregateMs);
     const b = surgeShare(all, perMinuteLearned(s.tokBase), agg.minExpectedPerMinute.token, knobs);
-    if (b.share > 0) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
     const crowd = Math.max(a.share, b.share);
     if (crowd > 0) {
       const fc = recentMinute(C(s.tokCell), nowMs, B.aggregateMs) + 1;
-      const expected = Math.max(agg.minExpectedPerMinute.cell, perMinuteLearned(s.tokCellBase)) * agg.slack;
+      const cellLearned = perMinuteLearned(s.tokCellBase);
+      const spread = freshLearned > 0 ? Math.max(0, fresh - freshLearned * agg.slack) * Math.min(1, cellLearned / freshLearned) : 0;
+      const avoided = spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
+      if (a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
+      if (b.share > 0 && !avoided) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
+      const expected = Math.max(agg.minExpectedPerMinute.cell, cellLearned) * agg.slack;
       const shrunk = Math.max(0, fc - expected) / (fc + agg.cellPseudoCount);
-      add('aggregate', 'surge-token-cell', aggregatePoints(Math.min(crowd, shrunk), knobs), fc, expected, `${num(fc)} requests/min with this token and client fingerprint from new addresses vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal`);
+      add('aggregate', 'surge-token-cell', aggregatePoints(Math.min(crowd, shrunk), knobs), fc, expected, `${num(fc)} requests/min with this token from new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal`);
     }
   }
 

@@ -86,9 +86,9 @@ export function poissonLowSurprise(k: number, lambda: number): number {
   return Math.max(0, -logSumExp(terms) / Math.LN10);
 }
 
-/** -log10 P(X >= k) for X ~ Binomial(n, p); 0 when k <= 0. */
+/** -log10 P(X >= k) for X ~ Binomial(n, p) (k and n rounded); 0 when k <= 0. */
 export function binomialSurprise(k: number, n: number, p: number): number {
-  k = Math.ceil(k);
+  k = Math.round(k);
   n = Math.max(Math.round(n), k);
   if (k <= 0) return 0;
   if (!(p > 0)) return Infinity;
@@ -107,4 +107,16 @@ export function binomialSurprise(k: number, n: number, p: number): number {
     if (t < terms[0]! - 40) break;
   }
   return -logSumExp(terms) / Math.LN10;
+}
+
+/**
+ * -log10 P(X >= k) for k of n events of rate p when the n come from a mixture of clients that differ (people
+ * behind one NAT, each with their own habits): a beta-binomial approximated by an effective sample size
+ * n / (1 + (n - 1) rho), so that a large count of a mildly unusual mixture is not taken for certainty, while a
+ * few events that are all unusual still are.
+ */
+export function overdispersedSurprise(k: number, n: number, p: number, rho: number): number {
+  if (!(n > 0)) return 0;
+  const nEff = n / (1 + Math.max(0, n - 1) * rho);
+  return binomialSurprise((k * nEff) / n, nEff, p);
 }

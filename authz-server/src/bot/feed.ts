@@ -167,10 +167,7 @@ export class BotFeed {
     if (state === 'orphan') {
       bump(BOT_KEYS.srcTick, [subject.address, subject.fingerprint], 'tick');
       bump(BOT_KEYS.srcLong, [subject.address, subject.fingerprint], 'long');
-      if (subject.network) {
-        bump(BOT_KEYS.netTick, [subject.network], 'tick');
-        bump(BOT_KEYS.netLong, [subject.network], 'long');
-      }
+      if (subject.network) bump(BOT_KEYS.netNew, [subject.network], 'long');
       bump(BOT_KEYS.newLong, [subject.address], 'long');
       if (!obs.explained) {
         bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate');
@@ -193,7 +190,7 @@ export class BotFeed {
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
     if (state === 'new-pair' && subject.token) {
       bump(BOT_KEYS.tokFreshAgg, [subject.token], 'aggregate');
-      bump(BOT_KEYS.tokCellAgg, [subject.token, subject.fingerprint], 'aggregate');
+      bump(BOT_KEYS.tokCellAgg, [subject.token, subject.kind], 'aggregate');
     }
 
     // Learning. Per-client distributions: unless the request has evidence of its own (a crowd's surge says
@@ -212,7 +209,7 @@ export class BotFeed {
         bump(BOT_KEYS.tokBase, [subject.token], 'baseline');
         if (state === 'new-pair') {
           bump(BOT_KEYS.tokFreshBase, [subject.token], 'baseline');
-          bump(BOT_KEYS.tokCellBase, [subject.token, subject.fingerprint], 'baseline');
+          bump(BOT_KEYS.tokCellBase, [subject.token, subject.kind], 'baseline');
         }
       }
     }

@@ -32,6 +32,21 @@ export function clientFingerprint(headers: ReadonlyMap<string, string>, tlsHeade
   return `${headers.get('user-agent') ?? ''}\u0000${headers.get('accept-language') ?? ''}\u0000${headers.get('accept-encoding') ?? ''}\u0000${bits.toString(36)}\u0000${tls}`;
 }
 
+/**
+ * A coarse client kind: the user agent's product name (`ShopApp`, `python-requests`, `Mozilla`) and the TLS
+ * fingerprint headers. An app's users share one kind whatever their app and OS versions.
+ */
+export function clientKind(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[] = DEFAULT_TLS_FINGERPRINT_HEADERS): string {
+  const ua = (headers.get('user-agent') ?? '').trim();
+  const product = /^[^\s/;(]*/.exec(ua)?.[0] ?? '';
+  let tls = '';
+  for (const h of tlsHeaders) {
+    const v = headers.get(h);
+    if (v !== undefined && v !== '') tls += `${h}=${v}\u0001`;
+  }
+  return `${product}\u0000${tls}`;
+}
+
 /** A `Mozilla/` user agent: the client claims to be a browser (and so to keep the site's cookies). */
 export function claimsBrowser(headers: ReadonlyMap<string, string>): boolean {
   return (headers.get('user-agent') ?? '').startsWith('Mozilla/');

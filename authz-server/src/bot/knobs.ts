@@ -13,7 +13,7 @@
 import type { PValueCurve, RatioCurve } from './evidence.ts';
 
 /** The volume classes: per-client request counts whose population quantiles set the thresholds. */
-export const VOLUME_CLASSES = ['ip.tick', 'ip.min', 'ip.long', 'sess.tick', 'sess.min', 'sess.long', 'src.tick', 'src.long', 'net.tick', 'net.long'] as const;
+export const VOLUME_CLASSES = ['ip.tick', 'ip.min', 'ip.long', 'sess.tick', 'sess.min', 'sess.long', 'src.tick', 'src.long', 'net.long'] as const;
 export type VolumeClass = (typeof VOLUME_CLASSES)[number];
 
 /** How one volume class turns into a threshold. */
@@ -79,13 +79,14 @@ export interface BotKnobs {
   volume: { classes: Record<VolumeClass, VolumeClassKnobs>; curve: RatioCurve; policyLimitFraction: number };
 
   /**
-   * Fresh-session behaviour of one address (long window): the share of its requests that opened a new session
-   * (landings and orphans), against the site's learned share (x slack), as a binomial tail.
+   * Fresh-session behaviour of one address and of its network (long window): the share of its requests that
+   * opened a new session (landings and orphans), against the site's learned share (x slack), as an
+   * overdispersed binomial tail (`dispersion`: how much clients behind one address differ).
    */
-  fresh: { slack: number; curve: PValueCurve };
+  fresh: { slack: number; dispersion: number; curve: PValueCurve };
 
   /** Client errors of an address / a token over the long window, against the population's learned rate. */
-  errors: { codes: readonly number[]; minErrors: number; slack: number; curve: PValueCurve };
+  errors: { codes: readonly number[]; minErrors: number; slack: number; dispersion: number; curve: PValueCurve };
 
   /** Too few HEAD requests from an address against the population's learned HEAD share. */
   methods: { minPopulationShare: number; minClientRequests: number; curve: PValueCurve };
@@ -170,7 +171,6 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
       'sess.long': cls(40, 3, 60),
       'src.tick': cls(2, 4, 6),
       'src.long': cls(4, 4, 12),
-      'net.tick': cls(3, 4, 10),
       'net.long': cls(8, 4, 24),
     }) as Record<VolumeClass, VolumeClassKnobs>,
     curve: Object.freeze({ base: 25, perDoubling: 15, max: 100 }),
@@ -178,12 +178,14 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   }),
   fresh: Object.freeze({
     slack: 1.5,
+    dispersion: 0.05,
     curve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 70 }),
   }),
   errors: Object.freeze({
     codes: Object.freeze([400, 401, 403, 404, 405, 422, 429]),
     minErrors: 3,
     slack: 1.5,
+    dispersion: 0.05,
     curve: Object.freeze({ start: 3, base: 20, perDecade: 8, max: 70 }),
   }),
   methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }) }),

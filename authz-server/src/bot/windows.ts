@@ -20,8 +20,10 @@ export const BOT_KEYS = {
   /** Requests outside an established session per (address, fingerprint) and per network (/24, /48). */
   srcTick: 'bot.src.t',
   srcLong: 'bot.src.l',
-  netTick: 'bot.net.t',
   netLong: 'bot.net.l',
+  /** Per network: requests that opened a new session, and all requests (long buckets). */
+  netNew: 'bot.net.new',
+  netAll: 'bot.net.all',
   /** Per address: requests that opened a new session, landings and orphans (long buckets). */
   newLong: 'bot.new.l',
   /** Landing memory per address: count x LANDING_UNIT + sum of the landed routes' codes. */
@@ -39,7 +41,7 @@ export const BOT_KEYS = {
   tokBase: 'bot.tok.b',
   tokFreshAgg: 'bot.tokf.a',
   tokFreshBase: 'bot.tokf.b',
-  /** Per (token, client fingerprint): requests from addresses new to the token, and their learned rate. */
+  /** Per (token, client kind): requests from addresses new to the token, and their learned rate. */
   tokCellAgg: 'bot.tokc.a',
   tokCellBase: 'bot.tokc.b',
   /** Requests of a (token, address) pair that were not flagged (baseline buckets): an established pair has some. */

@@ -17,7 +17,7 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import * as grpc from '@grpc/grpc-js';
-import { BaselineBook } from '../authz-server/src/bot/baseline.ts';
+import { BaselineBook, type Baselines } from '../authz-server/src/bot/baseline.ts';
 import { DeferredCounters } from '../authz-server/src/bot/deferred.ts';
 import { BotFeed } from '../authz-server/src/bot/feed.ts';
 import type { HttpAccessLogEntry } from '../authz-server/src/bot/access-log.ts';
@@ -107,6 +107,8 @@ interface Verdict {
 interface Harness {
   check(e: SimEvent, requestId: string): Promise<Verdict>;
   tick(entries: HttpAccessLogEntry[]): Promise<void>;
+  /** What the detectors learned about the simulated policy so far (in-process harness only). */
+  learned?(): Baselines;
   close(): Promise<void>;
 }
 
@@ -205,6 +207,7 @@ function pipelineHarness(store: CounterStore, clock: () => number): Harness {
       await deferred.flush();
       await botBaselines.refresh();
     },
+    learned: () => botBaselines.get('sim/shop'),
     async close() {
       deferred.close();
       botBaselines.close();
@@ -309,7 +312,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
           if (r.firstFlagSeconds === null) r.firstFlagSeconds = (e.at - firstBotAt) / 1000;
           if (botClients.has(e.actor) || afterMinute) botClients.set(e.actor, true);
           for (const s of v.signals) bump(r.tpSignals, s.replace(/\+\d+$/, ''));
-        } else if (opts.verbose && r.botRequests % 200 === 0) process.stderr.write(`FN ${e.actor} ${e.method} ${e.path} @${Math.round((e.at - sc.warmupMs) / 1000)}s ${v.signals.join(',')}\n${process.env['SIM_DETAILS'] ? `    ${v.details.join('\n    ')}\n` : ''}`);
+        } else if (opts.verbose && (process.env["SIM_ALL_FN"] || r.botRequests % 200 === 0)) process.stderr.write(`FN ${e.actor} ${e.method} ${e.path} @${Math.round((e.at - sc.warmupMs) / 1000)}s ${v.signals.join(',')}\n${process.env['SIM_DETAILS'] ? `    ${v.details.join('\n    ')}\n` : ''}`);
       } else {
         r.peopleRequests++;
         if (e.kind === 'campaign') r.campaignRequests++;
@@ -322,6 +325,11 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
           if (opts.verbose) process.stderr.write(`FP ${e.actor} ${e.method} ${e.path} ${e.ip} @${Math.round((e.at - sc.warmupMs) / 1000)}s ${v.signals.join(',')}\n${process.env['SIM_DETAILS'] ? `    ${v.details.join('\n    ')}\n` : ''}`);
         }
       }
+    }
+    if (opts.verbose && harness.learned) {
+      const b = harness.learned();
+      const t = Object.entries(b.volume).map(([k, v]) => `${k} ${v.value.toFixed(1)} (q ${v.quantile.toFixed(1)})`);
+      process.stderr.write(`  learned: ${t.join(', ')}; return ${b.returnRatio.toFixed(2)} new-session ${b.newSessionShare.toFixed(3)} head ${b.headShare.toFixed(3)} errors ${b.errorRate.toFixed(3)}\n`);
     }
   } finally {
     await harness.close();

@@ -105,8 +105,6 @@ export interface Baselines {
    */
   landingGate: number | null;
   orphanGate: number | null;
-  /** The site's share of requests that open a new session over the last minute or two (null without traffic). */
-  recentNewSessionShare: number | null;
   /**
    * The policy has history: traffic in an older baseline bucket, or this replica has been learning it for
    * `learning.warmupMs`. Aggregate surges are judged only then (right after a cold start every aggregate would
@@ -134,7 +132,6 @@ export function priorBaselines(knobs: BotKnobs = DEFAULT_BOT_KNOBS): Baselines {
     errorRate: l.priorErrorRate,
     landingGate: null,
     orphanGate: null,
-    recentNewSessionShare: null,
     warm: false,
     observedMs: 0,
     refreshedAt: 0,
@@ -203,8 +200,6 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
     ret: read(BOT_KEYS.popRetAgg, aggregateMs, 3),
     orph: read(BOT_KEYS.popOrphAgg, aggregateMs, 4),
     orphCont: read(BOT_KEYS.popOrphContAgg, aggregateMs, 3),
-    fresh: read(BOT_KEYS.popNewAgg, aggregateMs, 3),
-    req: read(BOT_KEYS.popSessReqAgg, aggregateMs, 3),
   };
   const w = decayWeights(n, knobs.learning.halfLifeBuckets);
   return {
@@ -235,7 +230,6 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
       };
       const gate = (r: number | null, reference: number): number | null => (r === null ? null : Math.max(0, Math.min(1, 1 - r / Math.max(0.01, reference))));
       const recentReturnRatio = recentRatio(recent.ret, recent.land);
-      const sumRecent = (v: number[]) => (v[0] ?? 0) + (v[1] ?? 0) + (v[2] ?? 0) * (1 - elapsed);
       const reqs = values[pop.req] ?? [];
       let oldest = 0;
       for (let i = 1; i < reqs.length; i++) if ((reqs[i] ?? 0) > 0) oldest = i;
@@ -252,10 +246,6 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         errorRate: ratio(decayed(pop.err), req, l.priorErrorRate, l.priorRatioWeight * 4),
         landingGate: gate(recentReturnRatio, returnRatio),
         orphanGate: gate(recentRatio(recent.orphCont, recent.orph), orphanContinuation),
-        recentNewSessionShare: (() => {
-          const r = sumRecent(win(recent.req));
-          return r >= knobs.surge.minGateLandings * 4 ? sumRecent(win(recent.fresh)) / r : null;
-        })(),
         warm: observedMs >= l.warmupMs,
         observedMs,
         refreshedAt: at,

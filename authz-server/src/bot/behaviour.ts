@@ -410,16 +410,19 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // ---- fresh sessions of this address (only where browsers return the cookie)
   if (newToSession && base.cookiesReturned !== false && s.newLong >= 0) {
     // A person opens a session now and then and keeps it for a while; a client that never keeps one opens a new
-    // one with every request. The address's share of requests that opened a session, against the site's
-    // (usual, or recent when higher: a campaign brings many new visitors), as a binomial tail. Ratios of one
-    // address hold behind a NAT too.
+    // one with every request. The address's share of requests that opened a session, against the site's usual
+    // share, as an overdispersed binomial tail: behind a NAT the people's mixture (and a campaign's many new
+    // visitors) stays within it.
     const f = knobs.fresh;
-    const share = Math.min(0.95, Math.max(base.newSessionShare, base.recentNewSessionShare ?? 0) * f.slack);
+    const share = Math.min(0.95, base.newSessionShare * f.slack);
     const freshShare = (name: string, newSlot: number, allSlot: number, what: string) => {
       const opened = long(newSlot) + (state === 'orphan' ? 1 : 0);
       const requests = Math.max(opened, long(allSlot));
       if (opened < 2) return;
-      const surprise = overdispersedSurprise(opened, requests, share, f.dispersion);
+      // An address whose every request opened a session is one client that keeps none (or one that bounced):
+      // no mixture of people behind a NAT looks like that, so the dispersion fades as the share nears 100%.
+      const purity = Math.min(1, (1 - opened / requests) / 0.2);
+      const surprise = overdispersedSurprise(opened, requests, share, f.dispersion * purity);
       add('fresh', name, surprisePoints(surprise, f.curve), opened / requests, share, `${num(opened)} of ${num(requests)} requests from ${what} ${longWindow} opened a new session (landing without the cookie, or a session never seen), at most ${Math.round(share * 100)}% expected (p=10^-${num(surprise)})`);
     };
     freshShare('fresh-sessions', s.newLong, s.ipLong, 'this address');

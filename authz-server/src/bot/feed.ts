@@ -184,9 +184,7 @@ export class BotFeed {
       bump(BOT_KEYS.popRetAgg, [], 'aggregate');
     }
     if (state === 'landing') bump(BOT_KEYS.popLandAgg, [], 'aggregate');
-    if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNewAgg, [], 'aggregate');
     const cookieTraffic = state === 'landing' || state === 'return' || state === 'orphan' || (state === 'established' && !pair);
-    if (cookieTraffic) bump(BOT_KEYS.popSessReqAgg, [], 'aggregate');
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
     if (state === 'new-pair' && subject.token) {
       bump(BOT_KEYS.tokFreshAgg, [subject.token], 'aggregate');

@@ -119,7 +119,7 @@ export interface BotKnobs {
     max: number;
     /**
      * A route's surge cannot tell a person landing there from the crowd: its curve reaches the challenge score
-     * only when the crowd outnumbers the route's usual newcomers about 20 to 1 (p 0.95).
+     * only when the crowd outnumbers the route's usual newcomers about 16 to 1 (p 0.94).
      */
     routeCurve: { base: number; perBit: number; max: number };
     /** Pseudo-count that shrinks a small cell's over-normal share (a cell of one request says little). */
@@ -167,10 +167,10 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
       'ip.min': cls(12, 8, 60),
       'ip.long': cls(40, 8, 200),
       'sess.tick': cls(4, 4, 10),
-      'sess.min': cls(12, 3, 24),
-      'sess.long': cls(40, 3, 60),
+      'sess.min': cls(12, 2.5, 24),
+      'sess.long': cls(40, 2.5, 60),
       'src.tick': cls(2, 4, 6),
-      'src.long': cls(4, 4, 12),
+      'src.long': cls(4, 8, 24),
       'net.long': cls(8, 4, 24),
     }) as Record<VolumeClass, VolumeClassKnobs>,
     curve: Object.freeze({ base: 25, perDoubling: 15, max: 100 }),
@@ -179,7 +179,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   fresh: Object.freeze({
     slack: 1.5,
     dispersion: 0.05,
-    curve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 70 }),
+    curve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 45 }),
   }),
   errors: Object.freeze({
     codes: Object.freeze([400, 401, 403, 404, 405, 422, 429]),
@@ -200,7 +200,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     base: 25,
     perBit: 13,
     max: 85,
-    routeCurve: Object.freeze({ base: 20, perBit: 9, max: 70 }),
+    routeCurve: Object.freeze({ base: 20, perBit: 10, max: 70 }),
     cellPseudoCount: 1,
     avoidedSurprise: 3,
     minShare: 0.5,

@@ -70,9 +70,7 @@ export const BOT_KEYS = {
   popRetAgg: 'bot.pop.ret.a',
   popOrphAgg: 'bot.pop.orph.a',
   popOrphContAgg: 'bot.pop.oc.a',
-  popNewAgg: 'bot.pop.new.a',
   /** Requests of cookie-session traffic (landings and session requests): the new-session share's denominator. */
-  popSessReqAgg: 'bot.pop.sreq.a',
   popSessReq: 'bot.pop.sreq',
 } as const;
 

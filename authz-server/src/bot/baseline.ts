@@ -94,6 +94,8 @@ export interface Baselines {
   cookiesReturned: boolean | null;
   /** Share of cookie-session requests (landings, session requests) that open a new session, learned with a prior. */
   newSessionShare: number;
+  /** Share of cookie-session requests that are orphans (a session never seen, no landing before it). */
+  orphanRate: number;
   /** Share of orphan sessions that come back a second time, learned with a prior. */
   orphanContinuation: number;
   /** HEAD / all requests, and client errors / all requests, of unflagged traffic. */
@@ -127,6 +129,7 @@ export function priorBaselines(knobs: BotKnobs = DEFAULT_BOT_KNOBS): Baselines {
     returnRatio: l.priorReturnRatio,
     cookiesReturned: null,
     newSessionShare: l.priorNewSessionShare,
+    orphanRate: l.priorOrphanRate,
     orphanContinuation: l.priorOrphanContinuation,
     headShare: l.priorHeadShare,
     errorRate: l.priorErrorRate,
@@ -241,6 +244,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         returnRatio,
         cookiesReturned,
         newSessionShare: ratio(decayed(pop.fresh), decayed(pop.sessReq), l.priorNewSessionShare, l.priorRatioWeight * 4),
+        orphanRate: ratio(orph, decayed(pop.sessReq), l.priorOrphanRate, l.priorRatioWeight * 4),
         orphanContinuation,
         headShare: ratio(decayed(pop.head), req, l.priorHeadShare, l.priorRatioWeight * 4),
         errorRate: ratio(decayed(pop.err), req, l.priorErrorRate, l.priorRatioWeight * 4),

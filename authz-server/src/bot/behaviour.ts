@@ -94,6 +94,7 @@ interface Slots {
   netNew: number;
   netAll: number;
   newLong: number;
+  orphLong: number;
   landing: number;
   landingLearned: number;
   errAddr: number;
@@ -214,6 +215,7 @@ export function planBotCounters(
     netNew: network && cookieSessions ? count(BOT_KEYS.netNew, [network], B.longMs, 2, landing) : -1,
     netAll: network ? count(BOT_KEYS.netAll, [network], B.longMs, 2, 1) : -1,
     newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
+    orphLong: planned === 'session' ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
     landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode : 0) : -1,
     landingLearned: planned === 'session' ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     errAddr: count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
@@ -407,6 +409,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // Anonymous clients (no session to keep, no token) rotating addresses within a network.
   if (state === 'anonymous') vol('net.long', s.netLong, long(s.netLong), `without session or token from network ${subject.network} ${longWindow}`, null, 1);
 
+  // An address whose every request opened a session is one client that keeps none (or one that bounced): no
+  // mixture of people behind a NAT looks like that, so the dispersion of its tails fades as that share nears 100%.
+  const mixture = (opened: number, requests: number) => Math.max(0, Math.min(1, (1 - opened / Math.max(1, requests)) / 0.2));
+  const addressMixture = s.newLong >= 0 ? mixture(long(s.newLong) + (state === 'orphan' ? 1 : 0), long(s.ipLong)) : 1;
+
   // ---- fresh sessions of this address (only where browsers return the cookie)
   if (newToSession && base.cookiesReturned !== false && s.newLong >= 0) {
     // A person opens a session now and then and keeps it for a while; a client that never keeps one opens a new
@@ -419,32 +426,41 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const opened = long(newSlot) + (state === 'orphan' ? 1 : 0);
       const requests = Math.max(opened, long(allSlot));
       if (opened < 2) return;
-      // An address whose every request opened a session is one client that keeps none (or one that bounced):
-      // no mixture of people behind a NAT looks like that, so the dispersion fades as the share nears 100%.
-      const purity = Math.min(1, (1 - opened / requests) / 0.2);
-      const surprise = overdispersedSurprise(opened, requests, share, f.dispersion * purity);
+      const surprise = overdispersedSurprise(opened, requests, share, f.dispersion * mixture(opened, requests));
       add('fresh', name, surprisePoints(surprise, f.curve), opened / requests, share, `${num(opened)} of ${num(requests)} requests from ${what} ${longWindow} opened a new session (landing without the cookie, or a session never seen), at most ${Math.round(share * 100)}% expected (p=10^-${num(surprise)})`);
     };
     freshShare('fresh-sessions', s.newLong, s.ipLong, 'this address');
     // Addresses rotated within one network (/24, /48) share it.
     if (s.netNew >= 0) freshShare('fresh-sessions-network', s.netNew, s.netAll, `network ${subject.network}`);
+    // A never-seen cookie is a person back from long ago, once; an address presenting them again and again
+    // makes them up. Unlike a missing cookie (a person may block cookies), this may reach the challenge alone.
+    if (state === 'orphan' && s.orphLong >= 0) {
+      const orphans = long(s.orphLong) + 1;
+      const requests = Math.max(orphans, long(s.ipLong));
+      const rate = Math.min(0.95, base.orphanRate * f.slack);
+      if (orphans >= 2) {
+        const surprise = overdispersedSurprise(orphans, requests, rate, f.dispersion * mixture(long(s.newLong) + 1, requests));
+        add('fresh', 'fresh-orphans', surprisePoints(surprise, f.orphanCurve), orphans / requests, rate, `${num(orphans)} of ${num(requests)} requests from this address ${longWindow} came with a session never seen and no landing before it, at most ${Math.round(rate * 100)}% expected (p=10^-${num(surprise)})`);
+      }
+    }
     if (ctx.browser && subject.method !== 'GET' && subject.method !== 'HEAD' && subject.method !== 'OPTIONS') {
       signals.push({ name: 'first-request-not-get', family: 'fresh', score: knobs.tells.postAsFirstRequest, detail: `a browser's first request in its session is a ${subject.method}` });
     }
   }
 
   // ---- errors: of an established session, else of the address; and of the token
-  const errors = (name: string, errs: number, reqs: number, what: string) => {
+  const errors = (name: string, errs: number, reqs: number, what: string, dispersion: number) => {
     if (errs < knobs.errors.minErrors) return;
     const n = Math.max(reqs, errs);
     const p = Math.min(0.5, base.errorRate * knobs.errors.slack);
-    const surprise = overdispersedSurprise(errs, n, p, knobs.errors.dispersion);
+    const surprise = overdispersedSurprise(errs, n, p, dispersion);
     add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, `${num(errs)} client errors in ${num(n)} requests ${what} ${longWindow} (${Math.round((errs / n) * 100)}%, usual ${num(base.errorRate * 100)}%; p=10^-${num(surprise)})`);
   };
   const sessionErrors = s.errSess >= 0 ? long(s.errSess) : 0;
-  if (state === 'established') errors('errors-session', sessionErrors, long(s.sessLong), 'in this session');
-  else errors('errors-address', long(s.errAddr), long(s.ipLong), 'from this address');
-  if (subject.token) errors('errors-token', long(s.errTok), long(s.tokLong), 'with this token');
+  const rho = knobs.errors.dispersion;
+  if (state === 'established') errors('errors-session', sessionErrors, long(s.sessLong), 'in this session', 0);
+  else errors('errors-address', long(s.errAddr), long(s.ipLong), 'from this address', rho * addressMixture);
+  if (subject.token) errors('errors-token', long(s.errTok), long(s.tokLong), 'with this token', rho);
 
   // ---- methods: too few HEAD requests for this address's volume
   if (base.headShare >= knobs.methods.minPopulationShare) {

@@ -169,6 +169,7 @@ export class BotFeed {
       bump(BOT_KEYS.srcLong, [subject.address, subject.fingerprint], 'long');
       if (subject.network) bump(BOT_KEYS.netNew, [subject.network], 'long');
       bump(BOT_KEYS.newLong, [subject.address], 'long');
+      bump(BOT_KEYS.orphLong, [subject.address], 'long');
       if (!obs.explained) {
         bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate');
         bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate');

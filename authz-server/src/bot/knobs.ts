@@ -70,6 +70,7 @@ export interface BotKnobs {
     /** Priors of population ratios, and their weights (in landings / requests). */
     priorReturnRatio: number;
     priorNewSessionShare: number;
+    priorOrphanRate: number;
     priorOrphanContinuation: number;
     priorHeadShare: number;
     priorErrorRate: number;
@@ -83,7 +84,7 @@ export interface BotKnobs {
    * opened a new session (landings and orphans), against the site's learned share (x slack), as an
    * overdispersed binomial tail (`dispersion`: how much clients behind one address differ).
    */
-  fresh: { slack: number; dispersion: number; curve: PValueCurve };
+  fresh: { slack: number; dispersion: number; curve: PValueCurve; orphanCurve: PValueCurve };
 
   /** Client errors of an address / a token over the long window, against the population's learned rate. */
   errors: { codes: readonly number[]; minErrors: number; slack: number; dispersion: number; curve: PValueCurve };
@@ -156,6 +157,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     warmupMs: 15 * 60_000,
     priorReturnRatio: 0.5,
     priorNewSessionShare: 0.2,
+    priorOrphanRate: 0.05,
     priorOrphanContinuation: 0.5,
     priorHeadShare: 0.02,
     priorErrorRate: 0.04,
@@ -180,6 +182,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     slack: 1.5,
     dispersion: 0.05,
     curve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 45 }),
+    orphanCurve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 70 }),
   }),
   errors: Object.freeze({
     codes: Object.freeze([400, 401, 403, 404, 405, 422, 429]),

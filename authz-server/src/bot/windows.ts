@@ -24,8 +24,9 @@ export const BOT_KEYS = {
   /** Per network: requests that opened a new session, and all requests (long buckets). */
   netNew: 'bot.net.new',
   netAll: 'bot.net.all',
-  /** Per address: requests that opened a new session, landings and orphans (long buckets). */
+  /** Per address: requests that opened a new session (landings and orphans), and orphans alone (long buckets). */
   newLong: 'bot.new.l',
+  orphLong: 'bot.orph.l',
   /** Landing memory per address: count x LANDING_UNIT + sum of the landed routes' codes. */
   landing: 'bot.land',
   /** Landings of the landing memory that were learned from (written after the decision). */

@@ -517,11 +517,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const veto = Math.max(0, Math.min(1, (gate - agg.deficitLow) / (agg.deficitHigh - agg.deficitLow)));
     const gateNote = `return deficit ${Math.round(gate * 100)}%: ${gateWhy}`;
     // A crowd that spread over fingerprints like the route's people would put about this cell's usual share of
-    // its excess here; far fewer means the crowd avoids this client's kind: the request is not part of it.
+    // its excess here; far fewer, or hardly any request of this kind at all, means the crowd avoids this
+    // client's kind: the request is not part of it.
     const routeLearned = perMinuteLearned(s.routeFreshBase);
     const cellLearned = s.cellFresh >= 0 ? perMinuteLearned(s.cellFreshBase) : 0;
     const spread = routeLearned > 0 ? Math.max(0, fr - routeLearned * agg.slack) * Math.min(1, cellLearned / routeLearned) : 0;
-    const avoided = s.cellFresh >= 0 && spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
+    const avoided = s.cellFresh >= 0 && ((spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise) || fc < agg.minCellRecent);
     if (route.share > 0 && !avoided) {
       const p = route.share * veto;
       add('aggregate', 'surge-route', aggregatePoints(p, knobs, agg.routeCurve), fr, route.expected, `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${gateNote}`);

@@ -130,6 +130,8 @@ export interface BotKnobs {
      * share of the route's newcomers (Poisson low tail at least 10^-avoidedSurprise): the crowd avoids its kind.
      */
     avoidedSurprise: number;
+    /** ... nor against a request whose cell saw fewer new-session requests than this in the last minute. */
+    minCellRecent: number;
     minShare: number;
     /** Share of a crowd's requests (flagged only as part of the crowd) that its aggregate still learns from. */
     crowdLearning: number;
@@ -206,6 +208,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     routeCurve: Object.freeze({ base: 20, perBit: 10, max: 70 }),
     cellPseudoCount: 1,
     avoidedSurprise: 3,
+    minCellRecent: 2,
     minShare: 0.5,
     crowdLearning: 0.1,
   }),

@@ -118,5 +118,6 @@ export function binomialSurprise(k: number, n: number, p: number): number {
 export function overdispersedSurprise(k: number, n: number, p: number, rho: number): number {
   if (!(n > 0)) return 0;
   const nEff = n / (1 + Math.max(0, n - 1) * rho);
-  return binomialSurprise((k * nEff) / n, nEff, p);
+  // Rounded down: an effective count is never made more surprising than the raw one.
+  return binomialSurprise(Math.floor((k * nEff) / n + 1e-9), nEff, p);
 }

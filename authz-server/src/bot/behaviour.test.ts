@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { compile } from '../../../lib/policy/compile.ts';
+import { parsePolicyText } from '../../../lib/policy/load.ts';
+import type { Outcome } from '../pipeline/outcome.ts';
+import { toRequestContext } from '../pipeline/request.ts';
+import { buildRuntime, type Runtime, type RuntimePolicy } from '../pipeline/runtime.ts';
+import { hashTagOf } from '../store/keys.ts';
+import { MemoryCounterStore } from '../store/memory-store.ts';
+import { assessBot, type JudgedAssessment } from './assess.ts';
+import { BaselineBook } from './baseline.ts';
+import { aggregatePoints, judgeBehaviour, planBotCounters, policyCeilings, strongestPerFamily, surgeShare, type ScoredSignal } from './behaviour.ts';
+import { DeferredCounters } from './deferred.ts';
+import { BotFeed } from './feed.ts';
+import { DEFAULT_BOT_KNOBS } from './knobs.ts';
+
+function policy(spec: Record<string, unknown>): RuntimePolicy {
+  const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
+  const { snapshot } = compile(parsePolicyText(stringify(doc), 'test.yaml').documents, [], new Date('2026-01-01T00:00:00Z'));
+  const p = buildRuntime(snapshot).policies.get('ns/p');
+  if (!p) throw new Error('policy did not compile');
+  return p;
+}
+
+const CHROME = {
+  'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+  accept: 'text/html',
+  'accept-language': 'en-GB,en;q=0.9',
+  'accept-encoding': 'gzip, br',
+};
+
+function request(shape: { ip?: string; method?: string; path?: string; cookie?: string; headers?: Record<string, string> }) {
+  const headers: Record<string, string> = { ':authority': 'api.test', ':method': shape.method ?? 'GET', ':path': shape.path ?? '/products/1', ...(shape.headers ?? CHROME) };
+  if (shape.cookie) headers['cookie'] = `session=${shape.cookie}`;
+  return toRequestContext({ attributes: { source: { address: { socket_address: { address: shape.ip ?? '198.51.100.1', port_value: 1 } } }, request: { http: { headers } } } });
+}
+
+/** The bot detectors on a memory store with a settable clock, fed the way the server feeds them. */
+function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: { mode: 'Enforce' } }) {
+  let now = Date.parse('2026-03-02T09:00:00Z');
+  const clock = () => now;
+  const p = policy(spec);
+  const store = new MemoryCounterStore({ clock, sweepIntervalMs: 0 });
+  const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
+  const runtime = { policies: new Map([[p.id, p]]), policyFor: () => p } as unknown as Runtime;
+  const feed = new BotFeed({ deferred, clock, runtime: () => runtime });
+  const book = new BaselineBook({ store, clock, policies: () => [p.id], refreshIntervalMs: 0 });
+  return {
+    policy: p,
+    store,
+    advance: async (ms: number) => {
+      now += ms;
+      await deferred.flush();
+      await book.refresh();
+    },
+    async check(req: ReturnType<typeof request>, consumer: string | null = null): Promise<JudgedAssessment> {
+      const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id));
+      const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
+      const judged = judgeBehaviour(plan, result.counters);
+      const bot = assessBot(p, req, judged.signals, DEFAULT_BOT_KNOBS, judged.observations);
+      const outcome = { kind: 'allow', policy: p, consumer, principal: '', trace: [], bot, rateLimit: null, wouldDeny: null, stripHeaders: [] } as Outcome;
+      feed.onDecision(req, outcome);
+      return bot;
+    },
+  };
+}
+
+const fired = (b: JudgedAssessment) => b.signals.filter((s) => s.score > 0).map((s) => s.name);
+
+describe('planning', () => {
+  it('every key of a Check is under the policy hash tag; a browser session request reads under 50 keys', () => {
+    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
+    const keysOf = (req: ReturnType<typeof request>, consumer: string | null) => planBotCounters(p, req, consumer, Date.now()).counters.flatMap((c) => c.keys);
+    const session = keysOf(request({ cookie: 'abc' }), null);
+    expect(session.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
+    expect(session.length).toBeLessThan(50);
+    // The most a Check reads: a browser session that also carries an API token.
+    const both = keysOf(request({ cookie: 'abc' }), 'partner');
+    expect(both.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
+    expect(both.length).toBeLessThan(75);
+    expect(planBotCounters(p, request({}), null, Date.now()).distinct).toEqual([]);
+  });
+
+  it('a policy-wide per-IP limit caps the address thresholds at 80% of it', () => {
+    const p = policy({ hosts: ['api.test'], rateLimits: [{ name: 'ip', key: ['clientIP'], requests: 60, period: '1m' }], bot: { mode: 'Enforce' } });
+    expect(policyCeilings(p)).toEqual({ ip: 48, token: null });
+  });
+});
+
+describe('what a request is to its session', () => {
+  it('landing, then return with the cookie, then established; a made-up cookie is an orphan', async () => {
+    const d = detectors();
+    const states: string[] = [];
+    const state = async (r: ReturnType<typeof request>) => {
+      const b = await d.check(r);
+      states.push(b.observations?.state ?? '-');
+    };
+    await state(request({ ip: '203.0.113.5', path: '/' }));
+    await d.advance(3000);
+    await state(request({ ip: '203.0.113.5', path: '/products/2', cookie: 'issued-1' }));
+    await state(request({ ip: '203.0.113.5', path: '/products/3', cookie: 'issued-1' }));
+    await state(request({ ip: '203.0.113.99', cookie: 'never-issued' }));
+    expect(states).toEqual(['landing', 'return', 'established', 'orphan']);
+  });
+});
+
+describe('volume against learned thresholds', () => {
+  it('a cold burst from one address is flagged within a few requests, each signal with its value and threshold', async () => {
+    const d = detectors();
+    const automation = { 'user-agent': 'python-requests/2.32.3', accept: '*/*' };
+    let first = -1;
+    let last: JudgedAssessment | null = null;
+    for (let i = 0; i < 120; i++) {
+      last = await d.check(request({ ip: '192.0.2.66', path: `/products/${i}`, headers: automation }));
+      if (first < 0 && last.verdict !== 'allow') first = i;
+      await d.advance(40);
+    }
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThan(20);
+    expect(last!.verdict).toBe('deny');
+    const volume = last!.signals.find((s) => s.name.startsWith('volume-') && s.score > 0)!;
+    expect(volume.value).toBeGreaterThan(volume.threshold!);
+    expect(volume.detail).toMatch(/threshold/);
+  });
+
+  it('a person browsing with a cookie at a human pace raises nothing', async () => {
+    const d = detectors();
+    await d.check(request({ ip: '203.0.113.8', path: '/' }));
+    for (let i = 0; i < 12; i++) {
+      await d.advance(9000);
+      const b = await d.check(request({ ip: '203.0.113.8', path: `/products/${i}`, cookie: 'person-1' }));
+      expect(fired(b)).toEqual([]);
+    }
+  });
+
+  it('a client that never keeps the cookie is suspected, and a made-up cookie per request flagged', async () => {
+    const d = detectors();
+    let cookieless: JudgedAssessment | null = null;
+    let madeUp: JudgedAssessment | null = null;
+    for (let i = 0; i < 14; i++) {
+      cookieless = await d.check(request({ ip: '203.0.113.20', path: `/products/${i}` }));
+      madeUp = await d.check(request({ ip: '203.0.113.21', path: `/products/${i}`, cookie: `fake-${i}` }));
+      await d.advance(15_000);
+    }
+    expect(fired(cookieless!)).toContain('fresh-sessions');
+    // Without a cookie at all it may be a person who blocks cookies: not a challenge on that alone.
+    expect(cookieless!.score).toBeLessThan(50);
+    expect(fired(madeUp!)).toContain('fresh-orphans');
+    expect(madeUp!.verdict).not.toBe('allow');
+  });
+});
+
+describe('scoring', () => {
+  it('the strongest signal of a family counts, the others stay explained at 0', () => {
+    const s = (name: string, family: ScoredSignal['family'], score: number): ScoredSignal => ({ name, family, score, detail: '' });
+    const out = strongestPerFamily([s('volume-a', 'volume', 30), s('volume-b', 'volume', 55), s('fresh', 'fresh', 20), s('ua', 'tells', 45), s('acc', 'tells', 15)]);
+    expect(out.map((x) => x.score)).toEqual([0, 55, 20, 45, 15]);
+  });
+
+  it('a surge needs a significant excess; its points rise as the crowd outnumbers the usual', () => {
+    expect(surgeShare(6, 1, 1).share).toBe(0);
+    expect(surgeShare(10, 20, 1).share).toBe(0);
+    const big = surgeShare(400, 2, 1);
+    expect(big.share).toBeGreaterThan(0.98);
+    expect(big.surprise).toBeGreaterThan(100);
+    expect(aggregatePoints(0.4)).toBe(0);
+    expect(aggregatePoints(0.9)).toBeLessThan(aggregatePoints(0.99));
+    expect(aggregatePoints(0.999999)).toBe(DEFAULT_BOT_KNOBS.surge.max);
+  });
+});

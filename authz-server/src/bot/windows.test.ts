@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { counterPrefix, hashTagOf } from '../store/keys.ts';
+import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, bucketTtlMs, decodeLanding, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+
+describe('bot window math', () => {
+  it('PrefixCache builds exactly the keys of keys.ts, under the policy hash tag', () => {
+    const cache = new PrefixCache('shop/orders');
+    for (const parts of [[], ['10.0.0.1'], ['a,b'], ['a', 'b'], ['api.test', 'GET', '/x/{id}', '10.0.0.1'], ['{weird}:key']]) {
+      expect(cache.counter(BOT_KEYS.ipTick, parts)).toBe(counterPrefix('shop/orders', BOT_KEYS.ipTick, parts));
+      expect(hashTagOf(cache.counter(BOT_KEYS.ipTick, parts))).toBe('shop/orders');
+    }
+    expect(new PrefixCache('ns/{x}').counter('n', ['1'])).toBe(counterPrefix('ns/{x}', 'n', ['1']));
+  });
+
+  it('bucketed counters: current bucket first, expiry covering the window', () => {
+    const now = 1_700_000_123_456;
+    const op = bucketCounter(new PrefixCache('p').counter(BOT_KEYS.ipLong, ['1.2.3.4']), now, 60_000, 3, 1);
+    expect(op.keys).toHaveLength(3);
+    expect(op.keys[0]!.endsWith(`:${Math.floor(now / 60_000)}`)).toBe(true);
+    expect(op.keys[2]!.endsWith(`:${Math.floor(now / 60_000) - 2}`)).toBe(true);
+    expect(op.ttlMs).toBe(bucketTtlMs(60_000, 3));
+  });
+
+  it('route codes are 30-bit, stable and fit the landing memory', () => {
+    const cache = new PrefixCache('p');
+    const a = cache.code(routeParts('h', 'GET', '/x'));
+    expect(a).toBe(new PrefixCache('other').code(['h', 'GET', '/x']));
+    expect(a).not.toBe(cache.code(['h', 'POST', '/x']));
+    expect(Number.isInteger(a) && a >= 0 && a < LANDING_UNIT).toBe(true);
+    expect(decodeLanding(0)).toEqual({ landings: 0, code: null });
+    expect(decodeLanding(LANDING_UNIT + a)).toEqual({ landings: 1, code: a });
+    expect(decodeLanding(2 * LANDING_UNIT + a + 17)).toEqual({ landings: 2, code: null });
+    expect(pathParts(['h', 'POST', '/login'])).toEqual(pathParts(['h', 'GET', '/login']));
+  });
+
+  it('sliding window: the previous bucket weighs what is left of it inside the window', () => {
+    expect(sliding([10, 100], 120_000, 60_000)).toBe(110);
+    expect(sliding([10, 100], 150_000, 60_000)).toBe(60);
+    expect(sliding([], 0, 60_000)).toBe(0);
+  });
+
+  it('learned rates are spread over the time the policy has been observed, at least a minimum', () => {
+    const hour = 3_600_000;
+    // 600 in the last hour, a policy watched for hours: 10 per minute.
+    expect(learnedPerMinute([600, 0], 5 * hour, hour, 10 * hour, 600_000)).toBeCloseTo(10, 6);
+    // The same 600 seen by a policy watched for 30 minutes: 20 per minute.
+    expect(learnedPerMinute([600, 0], 5 * hour, hour, hour / 2, 600_000)).toBeCloseTo(20, 6);
+    // Never faster than over the minimum.
+    expect(learnedPerMinute([600, 0], 5 * hour, hour, 1000, 600_000)).toBeCloseTo(60, 6);
+  });
+
+  it('num: integers as such, others with two significant digits', () => {
+    expect(num(12)).toBe('12');
+    expect(num(3.14159)).toBe('3.1');
+    expect(num(0.01234)).toBe('0.012');
+    expect(num(1234.5)).toBe('1235');
+  });
+});

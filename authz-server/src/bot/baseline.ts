@@ -144,11 +144,13 @@ export function priorBaselines(knobs: BotKnobs = DEFAULT_BOT_KNOBS): Baselines {
 /** The class whose clients make up the population a class's counts are a share of. */
 const POPULATION_OF: Record<VolumeClass, VolumeClass> = {
   'ip.tick': 'ip.tick',
-  'ip.min': 'ip.min',
   'ip.long': 'ip.long',
   'sess.tick': 'sess.tick',
   'sess.min': 'sess.min',
   'sess.long': 'sess.long',
+  'pair.tick': 'pair.tick',
+  'pair.min': 'pair.min',
+  'pair.long': 'pair.long',
   'src.tick': 'ip.tick',
   'src.long': 'ip.long',
   'net.long': 'ip.long',

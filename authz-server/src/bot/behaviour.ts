@@ -83,7 +83,6 @@ export function policyCeilings(policy: RuntimePolicy, knobs: BotKnobs = DEFAULT_
 /** Counter op indices of one plan (-1: not planned). */
 interface Slots {
   ipTick: number;
-  ipMin: number;
   ipLong: number;
   sessTick: number;
   sessMin: number;
@@ -204,7 +203,6 @@ export function planBotCounters(
   const addr = [address];
   const s: Slots = {
     ipTick: count(BOT_KEYS.ipTick, addr, B.tickMs, 2, 1),
-    ipMin: count(BOT_KEYS.ipMin, addr, B.minuteMs, 2, 1),
     ipLong: count(BOT_KEYS.ipLong, addr, B.longMs, 2, 1),
     sessTick: session ? count(BOT_KEYS.sessTick, [session], B.tickMs, 2, 1) : -1,
     sessMin: session ? count(BOT_KEYS.sessMin, [session], B.minuteMs, 2, 1) : -1,
@@ -378,6 +376,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
 
   // ---- volume
   const volume: VolumeObservation[] = [];
+  const learnOnly = (cls: VolumeClass, slot: number, incr: number) => {
+    if (slot >= 0) volume.push({ cls, value: C(slot)[0] ?? 0, pending: 0, incr });
+  };
   const vol = (cls: VolumeClass, slot: number, windowValue: number, what: string, cap: number | null, incr: number, pending = 0) => {
     if (slot < 0) return;
     volume.push({ cls, value: C(slot)[0] ?? 0, pending, incr });
@@ -385,19 +386,24 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const threshold = cap !== null && cap < learned.value ? cap : learned.value;
     const v = windowValue + pending;
     const points = ratioPoints(v, threshold, knobs.volume.curve);
-    const basis = threshold === learned.value ? describeThreshold(learned, knobs, cls) : `${num(threshold)}, 80% of the policy's own limit`;
+    const basis = threshold === learned.value ? describeThreshold(learned, knobs, cls) : `${num(threshold)}, ${Math.round(knobs.volume.policyLimitFraction * 100)}% of the policy's own limit`;
     add('volume', `volume-${cls.replace('.', '-')}`, points, v, threshold, `${num(v)} requests ${what} (threshold ${basis})`);
   };
   const tickWindow = `in ${B.tickMs / 1000}s`;
   const longWindow = `in ${B.longMs / 60_000}m`;
   const ipCap = (perMinute: number | null, windowMs: number) => (perMinute === null ? null : (perMinute * windowMs) / 60_000);
-  vol('ip.tick', s.ipTick, tick(s.ipTick), `from this address ${tickWindow}`, ipCap(ctx.ceilings.ip, B.tickMs), 1);
-  vol('ip.min', s.ipMin, minute(s.ipMin), `from this address in 1m`, ipCap(ctx.ceilings.ip, B.minuteMs), 1);
-  vol('ip.long', s.ipLong, long(s.ipLong), `from this address ${longWindow}`, ipCap(ctx.ceilings.ip, B.longMs), 1);
+  // All requests of an address are learned (the population of the classes below), never judged: an address
+  // may be a NAT of thousands.
+  learnOnly('ip.tick', s.ipTick, 1);
+  learnOnly('ip.long', s.ipLong, 1);
   if (s.sessTick >= 0) {
-    vol('sess.tick', s.sessTick, tick(s.sessTick), `in this session ${tickWindow}`, state.endsWith('pair') ? ipCap(ctx.ceilings.token, B.tickMs) : null, 1);
-    vol('sess.min', s.sessMin, minute(s.sessMin), `in this session in 1m`, state.endsWith('pair') ? ipCap(ctx.ceilings.token, B.minuteMs) : null, 1);
-    vol('sess.long', s.sessLong, long(s.sessLong), `in this session ${longWindow}`, state.endsWith('pair') ? ipCap(ctx.ceilings.token, B.longMs) : null, 1);
+    // A session at the policy's own per-IP (per-consumer for token clients) limit is extreme for this policy.
+    const pair = ctx.planned === 'pair';
+    const cap = pair ? (ctx.ceilings.token ?? ctx.ceilings.ip) : ctx.ceilings.ip;
+    const what = pair ? 'with this token from this address' : 'in this session';
+    vol(pair ? 'pair.tick' : 'sess.tick', s.sessTick, tick(s.sessTick), `${what} ${tickWindow}`, ipCap(cap, B.tickMs), 1);
+    vol(pair ? 'pair.min' : 'sess.min', s.sessMin, minute(s.sessMin), `${what} in 1m`, ipCap(cap, B.minuteMs), 1);
+    vol(pair ? 'pair.long' : 'sess.long', s.sessLong, long(s.sessLong), `${what} ${longWindow}`, ipCap(cap, B.longMs), 1);
   }
   if (fresh) {
     // Orphans are counted after the batch (their state is known only now): judge them as counted.

@@ -12,8 +12,14 @@
  */
 import type { PValueCurve, RatioCurve } from './evidence.ts';
 
-/** The volume classes: per-client request counts whose population quantiles set the thresholds. */
-export const VOLUME_CLASSES = ['ip.tick', 'ip.min', 'ip.long', 'sess.tick', 'sess.min', 'sess.long', 'src.tick', 'src.long', 'net.long'] as const;
+/**
+ * The volume classes: per-client request counts whose population quantiles set the thresholds. `ip.*` (all
+ * requests of an address) are learned as the population the sparser classes are shares of, never judged: an
+ * address may be a NAT of thousands. `sess.*` are cookie sessions, `pair.*` token clients per address (the app's
+ * users behind one carrier NAT share one), `src.*` traffic outside an established session per (address,
+ * fingerprint), `net.long` anonymous traffic per network.
+ */
+export const VOLUME_CLASSES = ['ip.tick', 'ip.long', 'sess.tick', 'sess.min', 'sess.long', 'pair.tick', 'pair.min', 'pair.long', 'src.tick', 'src.long', 'net.long'] as const;
 export type VolumeClass = (typeof VOLUME_CLASSES)[number];
 
 /** How one volume class turns into a threshold. */
@@ -168,11 +174,13 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   volume: Object.freeze({
     classes: Object.freeze({
       'ip.tick': cls(4, 8, 20),
-      'ip.min': cls(12, 8, 60),
       'ip.long': cls(40, 8, 200),
       'sess.tick': cls(4, 4, 10),
       'sess.min': cls(12, 2.5, 24),
       'sess.long': cls(40, 2.5, 60),
+      'pair.tick': cls(4, 8, 20),
+      'pair.min': cls(12, 6, 60),
+      'pair.long': cls(40, 6, 200),
       'src.tick': cls(2, 4, 6),
       'src.long': cls(4, 8, 24),
       'net.long': cls(8, 4, 24),

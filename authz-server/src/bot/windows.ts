@@ -9,9 +9,8 @@ import { bucketKeys, hashKeyParts, keySegment, policyPrefix } from '../store/key
 
 /** Names of the detectors' counters (the `<name>` segment of their keys). */
 export const BOT_KEYS = {
-  /** Requests per client address (IPv4, IPv6 /64), all of them: per tick, minute and long bucket. */
+  /** Requests per client address (IPv4, IPv6 /64), all of them: per tick and long bucket. */
   ipTick: 'bot.ip.t',
-  ipMin: 'bot.ip.m',
   ipLong: 'bot.ip.l',
   /** Requests per session (cookie / header session, or token x address): per tick, minute and long bucket. */
   sessTick: 'bot.ss.t',

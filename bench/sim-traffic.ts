@@ -538,7 +538,8 @@ function tokenAbuse(b: Builder, start: number, end: number, p: Params): void {
 function crawler(b: Builder, start: number, end: number, p: Params): void {
   const { rng } = b;
   const crawlers = rng.int(1, 3);
-  const perMin = rng.uniform(20, 200);
+  // A crawler fetches pages as fast as it dares; a slow one is the low-and-slow scenario.
+  const perMin = rng.uniform(40, 300);
   const keeps = rng.chance(0.5);
   const dressed = rng.chance(0.5);
   Object.assign(p, { crawlers, perMin: Math.round(perMin), keepsCookie: keeps, headers: dressed ? 'dressed' : 'browser' });

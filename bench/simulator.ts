@@ -69,7 +69,7 @@ export interface ScenarioResult {
   requests: number;
   botRequests: number;
   botFlagged: number;
-  /** Bot requests (flagged) from one minute after the attack started. */
+  /** Bot requests (flagged) from one minute after the attack started (a quarter of its length when shorter than 4 minutes). */
   botAfterMinute: number;
   botFlaggedAfterMinute: number;
   botClients: number;
@@ -282,6 +282,8 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
   const botClients = new Map<string, boolean>();
   const persons = new Map<string, boolean>();
   let firstBotAt: number | null = null;
+  // Recall counts from the attack's first minute on (from its first quarter for an attack shorter than 4 minutes).
+  const grace = sc.attackStartMs !== null && sc.attackEndMs !== null ? Math.min(MIN, (sc.attackEndMs - sc.attackStartMs) / 4) : MIN;
   let pending: HttpAccessLogEntry[] = [];
   const started = performance.now();
   let tick = START;
@@ -303,7 +305,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
       if (e.kind === 'bot') {
         r.botRequests++;
         firstBotAt ??= e.at;
-        const afterMinute = sc.attackStartMs !== null && e.at >= sc.attackStartMs + MIN;
+        const afterMinute = sc.attackStartMs !== null && e.at >= sc.attackStartMs + grace;
         if (afterMinute) r.botAfterMinute++;
         if (afterMinute && !botClients.has(e.actor)) botClients.set(e.actor, false);
         if (v.flagged) {

@@ -49,12 +49,12 @@ describe('bot feed: access log and own denials feed the error-rate detector', ()
       await client.check(envoyRequest({ host: 'api.example.com', path: `/products/${i}`, sourceIp: ip, requestId }));
       entries.push(accessLogEntry({ host: 'api.example.com', path: `/products/${i}`, code: i % 4 === 0 ? 200 : 404, requestId, sourceIp: '10.0.0.99' }));
     }
-    expect(await signals({ host: 'api.example.com', sourceIp: ip })).not.toContain('error-rate-ip');
+    expect(await signals({ host: 'api.example.com', sourceIp: ip })).not.toContain('errors-address');
     await sendAccessLogs(server.grpcPort, entries);
     await server.flushDeferred();
     const s = await signals({ host: 'api.example.com', sourceIp: ip });
-    expect(s).toMatch(/error-rate-ip\+\d+/);
-    expect(s).not.toContain('error-rate-token');
+    expect(s).toMatch(/errors-address\+\d+/);
+    expect(s).not.toContain('errors-token');
   });
 
   it('without a correlated Check, entries are keyed by the downstream address and their token header', async () => {
@@ -64,9 +64,11 @@ describe('bot feed: access log and own denials feed the error-rate detector', ()
     );
     await sendAccessLogs(server.grpcPort, entries);
     await server.flushDeferred();
-    const s = await signals({ host: 'api.example.com', sourceIp: ip, headers: { 'x-api-key': KEY } });
-    expect(s).toContain('error-rate-ip');
-    expect(s).toContain('error-rate-token');
+    // The address's errors (a request without the token), and the token's from an address with none of its own.
+    expect(await signals({ host: 'api.example.com', sourceIp: ip })).toContain('errors-address');
+    const fromElsewhere = await signals({ host: 'api.example.com', sourceIp: '198.51.100.111', headers: { 'x-api-key': KEY } });
+    expect(fromElsewhere).toContain('errors-token');
+    expect(fromElsewhere).not.toContain('errors-address');
   });
 
   it('ext_authz denials (UAEX) in the access log are not counted twice; other hosts and bot Off are ignored', async () => {
@@ -78,7 +80,7 @@ describe('bot feed: access log and own denials feed the error-rate detector', ()
     ];
     await sendAccessLogs(server.grpcPort, entries);
     await server.flushDeferred();
-    expect(await signals({ host: 'api.example.com', sourceIp: ip })).not.toContain('error-rate');
+    expect(await signals({ host: 'api.example.com', sourceIp: ip })).not.toContain('errors-');
   });
 
   it("the server's own authentication denials count as errors of the client", async () => {
@@ -90,6 +92,6 @@ describe('bot feed: access log and own denials feed the error-rate detector', ()
     await server.flushDeferred();
     const res = await client.check(envoyRequest({ host: 'private.example.com', sourceIp: ip, headers: { 'x-api-key': KEY } }));
     expect(res.status.code).toBe(0);
-    expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-signals')).toMatch(/error-rate-ip\+45/);
+    expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-signals')).toMatch(/errors-address\+\d+/);
   });
 });

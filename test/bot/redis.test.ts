@@ -70,6 +70,6 @@ describe('bot scoring on Redis', () => {
     for (let i = 0; i < 8; i++) expect((await client.check(envoyRequest({ host: 'api.example.com', sourceIp: ip, headers: { 'x-api-key': `guess-${i}` } }))).status.code).toBe(16);
     await server.flushDeferred();
     const res = await client.check(envoyRequest({ host: 'api.example.com', sourceIp: ip, headers: { 'x-api-key': KEY } }));
-    expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-signals')).toMatch(/error-rate-ip\+\d+/);
+    expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-signals')).toMatch(/errors-address\+\d+/);
   });
 });

@@ -12,7 +12,9 @@ import { BaselineBook } from './baseline.ts';
 import { aggregatePoints, judgeBehaviour, planBotCounters, policyCeilings, strongestPerFamily, surgeShare, type ScoredSignal } from './behaviour.ts';
 import { DeferredCounters } from './deferred.ts';
 import { BotFeed } from './feed.ts';
-import { DEFAULT_BOT_KNOBS } from './knobs.ts';
+import { readFileSync } from 'node:fs';
+import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
+import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -166,5 +168,34 @@ describe('scoring', () => {
     expect(aggregatePoints(0.4)).toBe(0);
     expect(aggregatePoints(0.9)).toBeLessThan(aggregatePoints(0.99));
     expect(aggregatePoints(0.999999)).toBe(DEFAULT_BOT_KNOBS.surge.max);
+  });
+});
+
+describe('policy knobs', () => {
+  it('every signal the detectors can emit is a name bot.ignoreSignals accepts', () => {
+    const names = new Set<string>(BOT_SIGNAL_NAMES);
+    const source = ['behaviour.ts', 'tells.ts'].map((f) => readFileSync(new URL(`./${f}`, import.meta.url), 'utf8')).join('\n');
+    const emitted = [...source.matchAll(/(?:add\('[a-z]+', |tell\(|name: |freshShare\(|errors\()'([a-z][a-z-]+)'/g)].map((m) => m[1]!);
+    expect(emitted.length).toBeGreaterThan(15);
+    for (const n of emitted) if (n !== 'session-new') expect(names).toContain(n);
+    for (const c of VOLUME_CLASSES) if (!c.startsWith('ip.')) expect(names).toContain(`volume-${c.replace('.', '-')}`);
+  });
+
+  it('ignoreSignals leaves a signal or a whole family out; sessionCookie names the session cookie', async () => {
+    const automation = { 'user-agent': 'python-requests/2.32.3', accept: '*/*' };
+    const d = detectors({ hosts: ['api.test'], bot: { mode: 'Enforce', ignoreSignals: ['tells', 'volume-src-tick'] } });
+    let last: JudgedAssessment | null = null;
+    for (let i = 0; i < 60; i++) {
+      last = await d.check(request({ ip: '192.0.2.70', headers: automation }));
+      await d.advance(50);
+    }
+    expect(fired(last!)).not.toContain('ua-automation');
+    expect(fired(last!)).not.toContain('volume-src-tick');
+    expect(fired(last!).some((n) => n.startsWith('volume-'))).toBe(true);
+
+    const c = detectors({ hosts: ['api.test'], bot: { mode: 'Enforce', sessionCookie: 'sid' } });
+    await c.check(request({ ip: '203.0.113.40' }));
+    const withSid = request({ ip: '203.0.113.40', headers: { ...CHROME, cookie: 'sid=abc' } });
+    expect((await c.check(withSid)).observations?.state).toBe('return');
   });
 });

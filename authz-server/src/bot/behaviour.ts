@@ -145,6 +145,8 @@ export interface BotPlanContext {
   /** Session state as far as it is known before the batch. */
   planned: 'landing' | 'session' | 'pair' | 'anonymous';
   browser: boolean;
+  /** Signal names and families the policy leaves out of the score. */
+  ignore: readonly string[];
   ceilings: Ceilings;
   s: Slots;
 }
@@ -175,8 +177,9 @@ export function planBotCounters(
   const keys = new PrefixCache(policy.id);
   const address = clientAddress(req.clientIp, req.principal);
   const network = clientNetwork(req.clientIp);
-  const fingerprint = clientFingerprint(req.headers, knobs.tlsFingerprintHeaders);
-  const kind = consumer ? clientKind(req.headers, knobs.tlsFingerprintHeaders) : '';
+  const tlsHeaders = policy.bot.fingerprintHeaders ?? knobs.tlsFingerprintHeaders;
+  const fingerprint = clientFingerprint(req.headers, tlsHeaders);
+  const kind = consumer ? clientKind(req.headers, tlsHeaders) : '';
   const template = pathTemplate(req.path);
   const route = routeParts(req.host, req.method, template);
   const routeCode = keys.code(route);
@@ -248,6 +251,7 @@ export function planBotCounters(
       routeLabel: `${req.method} ${template}`,
       planned,
       browser,
+      ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),
       s,
     },
@@ -572,8 +576,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     }
   }
 
+  const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
-    signals: strongestPerFamily(signals),
+    signals: strongestPerFamily(kept),
     observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, explained, head: subject.method === 'HEAD', volume },
   };
 }

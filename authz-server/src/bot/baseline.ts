@@ -16,6 +16,7 @@
  */
 import type { CounterOp, CounterStore } from '../store/counter-store.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
+import { KnownSessions } from './known-sessions.ts';
 import { BOT_KEYS, PrefixCache, bucketCounter, histogramKeyName, num } from './windows.ts';
 
 /** Histogram edges: round(2^(k/2)) without repeats, 1 .. 16384. */
@@ -283,6 +284,8 @@ export class BaselineBook {
   readonly #logger: BaselineBookOptions['logger'];
   #timer: NodeJS.Timeout | undefined;
   readonly #byPolicy = new Map<string, Baselines>();
+  /** Sessions this replica saw established recently (their Checks read fewer counters). */
+  readonly known = new KnownSessions({ ttlMs: 5 * 60_000, maxEntries: 100_000 });
   /** When this replica first learned each policy. */
   readonly #since = new Map<string, number>();
   readonly #priors: Baselines;

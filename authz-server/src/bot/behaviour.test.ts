@@ -11,6 +11,7 @@ import { assessBot, type JudgedAssessment } from './assess.ts';
 import { BaselineBook } from './baseline.ts';
 import { aggregatePoints, judgeBehaviour, planBotCounters, policyCeilings, strongestPerFamily, surgeShare, type ScoredSignal } from './behaviour.ts';
 import { DeferredCounters } from './deferred.ts';
+import { KnownSessions } from './known-sessions.ts';
 import { BotFeed } from './feed.ts';
 import { readFileSync } from 'node:fs';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
@@ -197,5 +198,34 @@ describe('policy knobs', () => {
     await c.check(request({ ip: '203.0.113.40' }));
     const withSid = request({ ip: '203.0.113.40', headers: { ...CHROME, cookie: 'sid=abc' } });
     expect((await c.check(withSid)).observations?.state).toBe('return');
+  });
+});
+
+describe('sessions known established on this replica', () => {
+  it('read fewer counters and are judged as before', async () => {
+    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
+    const store = new MemoryCounterStore({ sweepIntervalMs: 0 });
+    const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 10 });
+    const now = Date.parse('2026-03-02T09:00:00Z');
+    const keysPerCheck: number[] = [];
+    const states: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const plan = planBotCounters(p, request({ cookie: 'k1' }), null, now + i * 1000, DEFAULT_BOT_KNOBS, undefined, known);
+      keysPerCheck.push(plan.counters.flatMap((c) => c.keys).length);
+      states.push(judgeBehaviour(plan, (await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: [] })).counters).observations!.state);
+    }
+    expect(states).toEqual(['orphan', 'established', 'established', 'established']);
+    expect(keysPerCheck[2]).toBeLessThan(keysPerCheck[1]! * 0.7);
+    expect(known.has(`ns/p\u0000s\u0000k1`, now + 5000)).toBe(true);
+    expect(known.has(`ns/p\u0000s\u0000k1`, now + 70_000)).toBe(false);
+  });
+
+  it('the memory is bounded: the oldest entry goes first', () => {
+    const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 2 });
+    known.remember('a', 0);
+    known.remember('b', 0);
+    known.remember('a', 1);
+    known.remember('c', 2);
+    expect([known.has('a', 3), known.has('b', 3), known.has('c', 3), known.size]).toEqual([true, false, true, 2]);
   });
 });

@@ -34,7 +34,8 @@ import { pathTemplate } from '../discovery/template.ts';
 import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
 import { overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints } from './evidence.ts';
 import { claimsBrowser, clientAddress, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
-import { DEFAULT_BOT_KNOBS, type BotKnobs, type VolumeClass } from './knobs.ts';
+import type { KnownSessions } from './known-sessions.ts';
+import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
 import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, decodeLanding, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** Evidence families; the score sums the strongest signal of each. */
@@ -147,6 +148,8 @@ export interface BotPlanContext {
   browser: boolean;
   /** Signal names and families the policy leaves out of the score. */
   ignore: readonly string[];
+  /** true: the session was known established when planned; else where to remember it once it is (or false). */
+  known: true | KnownSessions | false;
   ceilings: Ceilings;
   s: Slots;
 }
@@ -164,6 +167,9 @@ export const EMPTY_BOT_PLAN: BotPlan = { counters: [], distinct: [] };
 
 const PRIORS = priorBaselines();
 
+/** Signal name of each volume class (`volume-sess-tick`). */
+const VOLUME_SIGNAL = Object.fromEntries(VOLUME_CLASSES.map((c) => [c, `volume-${c.replace('.', '-')}`])) as Record<VolumeClass, string>;
+
 /** Plans the behavioural counters of one request. */
 export function planBotCounters(
   policy: RuntimePolicy,
@@ -172,6 +178,7 @@ export function planBotCounters(
   nowMs: number,
   knobs: BotKnobs = DEFAULT_BOT_KNOBS,
   baselines: Baselines = knobs === DEFAULT_BOT_KNOBS ? PRIORS : priorBaselines(knobs),
+  known_?: KnownSessions,
 ): BotPlan {
   const B = knobs.buckets;
   const keys = new PrefixCache(policy.id);
@@ -198,7 +205,10 @@ export function planBotCounters(
   } else planned = cookieSite && browser ? 'landing' : 'anonymous';
   const outside = planned === 'landing' || planned === 'anonymous' ? 1 : 0;
   const landing = planned === 'landing' ? 1 : 0;
-  const cookieSessions = planned === 'landing' || planned === 'session';
+  // A session this replica saw established recently reads none of the counters that judge newcomers.
+  const known = session !== '' && known_?.has(`${policy.id}\u0000${session}`, nowMs) === true;
+  const fresh = !known;
+  const cookieSessions = fresh && (planned === 'landing' || planned === 'session');
 
   const counters: CounterOp[] = [];
   const count = (name: string, parts: readonly string[], bucketMs: number, buckets: number, incr: number) =>
@@ -210,35 +220,35 @@ export function planBotCounters(
     sessTick: session ? count(BOT_KEYS.sessTick, [session], B.tickMs, 2, 1) : -1,
     sessMin: session ? count(BOT_KEYS.sessMin, [session], B.minuteMs, 2, 1) : -1,
     sessLong: session ? count(BOT_KEYS.sessLong, [session], B.longMs, 2, 1) : -1,
-    srcTick: planned === 'pair' ? -1 : count(BOT_KEYS.srcTick, [address, fingerprint], B.tickMs, 2, outside),
-    srcLong: planned === 'pair' ? -1 : count(BOT_KEYS.srcLong, [address, fingerprint], B.longMs, 2, outside),
+    srcTick: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcTick, [address, fingerprint], B.tickMs, 2, outside),
+    srcLong: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcLong, [address, fingerprint], B.longMs, 2, outside),
     netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, [network], B.longMs, 2, 1) : -1,
     netNew: network && cookieSessions ? count(BOT_KEYS.netNew, [network], B.longMs, 2, landing) : -1,
     netAll: network ? count(BOT_KEYS.netAll, [network], B.longMs, 2, 1) : -1,
     newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
-    orphLong: planned === 'session' ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
+    orphLong: planned === 'session' && fresh ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
     landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode : 0) : -1,
-    landingLearned: planned === 'session' ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
-    errAddr: count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
+    landingLearned: planned === 'session' && fresh ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
+    errAddr: planned === 'session' && known ? -1 : count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
     errSess: planned === 'session' ? count(BOT_KEYS.errSess, [session], B.longMs, 2, 0) : -1,
     headIp: count(BOT_KEYS.headIp, addr, B.longMs, 2, req.method === 'HEAD' ? 1 : 0),
     tokLong: token ? count(BOT_KEYS.tokLong, [token], B.longMs, 2, 1) : -1,
     errTok: token ? count(BOT_KEYS.errTok, [token], B.longMs, 2, 0) : -1,
     tokAgg: token ? count(BOT_KEYS.tokAgg, [token], B.aggregateMs, 3, 1) : -1,
-    tokBase: token ? count(BOT_KEYS.tokBase, [token], B.baselineMs, 2, 0) : -1,
-    tokFreshAgg: token ? count(BOT_KEYS.tokFreshAgg, [token], B.aggregateMs, 3, 0) : -1,
-    tokFreshBase: token ? count(BOT_KEYS.tokFreshBase, [token], B.baselineMs, 2, 0) : -1,
-    tokCell: token ? count(BOT_KEYS.tokCellAgg, [token, kind], B.aggregateMs, 3, 0) : -1,
-    tokCellBase: token ? count(BOT_KEYS.tokCellBase, [token, kind], B.baselineMs, 2, 0) : -1,
-    pairBase: planned === 'pair' || token ? count(BOT_KEYS.pairBase, [token ?? '', address], B.baselineMs, 2, 0) : -1,
-    routeFresh: count(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, outside),
-    routeFreshBase: count(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
+    tokBase: token && fresh ? count(BOT_KEYS.tokBase, [token], B.baselineMs, 2, 0) : -1,
+    tokFreshAgg: token && fresh ? count(BOT_KEYS.tokFreshAgg, [token], B.aggregateMs, 3, 0) : -1,
+    tokFreshBase: token && fresh ? count(BOT_KEYS.tokFreshBase, [token], B.baselineMs, 2, 0) : -1,
+    tokCell: token && fresh ? count(BOT_KEYS.tokCellAgg, [token, kind], B.aggregateMs, 3, 0) : -1,
+    tokCellBase: token && fresh ? count(BOT_KEYS.tokCellBase, [token, kind], B.baselineMs, 2, 0) : -1,
+    pairBase: token && fresh ? count(BOT_KEYS.pairBase, [token, address], B.baselineMs, 2, 0) : -1,
+    routeFresh: known ? -1 : count(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, outside),
+    routeFreshBase: known ? -1 : count(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
     routeLand: landing ? count(BOT_KEYS.routeLandAgg, [String(routeCode)], B.aggregateMs, 4, 1) : -1,
     routeRet: landing ? count(BOT_KEYS.routeRetAgg, [String(routeCode)], B.aggregateMs, 3, 0) : -1,
     routeFail: count(BOT_KEYS.routeFailAgg, pathParts(route), B.aggregateMs, 3, 0),
     routeFailBase: count(BOT_KEYS.routeFailBase, pathParts(route), B.baselineMs, 2, 0),
-    cellFresh: planned === 'pair' ? -1 : count(BOT_KEYS.cellFreshAgg, [...route, fingerprint], B.aggregateMs, 3, outside),
-    cellFreshBase: planned === 'pair' ? -1 : count(BOT_KEYS.cellFreshBase, [...route, fingerprint], B.baselineMs, 2, 0),
+    cellFresh: planned === 'pair' || known ? -1 : count(BOT_KEYS.cellFreshAgg, [...route, fingerprint], B.aggregateMs, 3, outside),
+    cellFreshBase: planned === 'pair' || known ? -1 : count(BOT_KEYS.cellFreshBase, [...route, fingerprint], B.baselineMs, 2, 0),
   };
   return {
     counters,
@@ -250,6 +260,7 @@ export function planBotCounters(
       subject: { policyId: policy.id, address, network, fingerprint, kind, session, token, route, routeCode, method: req.method },
       routeLabel: `${req.method} ${template}`,
       planned,
+      known: known ? true : known_ ?? false,
       browser,
       ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),
@@ -349,8 +360,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const minute = (i: number) => sliding(C(i), nowMs, B.minuteMs);
   const long = (i: number) => sliding(C(i), nowMs, B.longMs);
   const signals: ScoredSignal[] = [];
-  const add = (family: SignalFamily, name: string, score: number, value: number, threshold: number, detail: string) => {
-    if (score > 0) signals.push({ name, family, score, value: Math.round(value * 100) / 100, threshold: Math.round(threshold * 100) / 100, detail });
+  /** Adds a signal that scored; its explanation is only written then. */
+  const add = (family: SignalFamily, name: string, score: number, value: number, threshold: number, detail: () => string) => {
+    if (score > 0) signals.push({ name, family, score, value: Math.round(value * 100) / 100, threshold: Math.round(threshold * 100) / 100, detail: detail() });
   };
 
   // ---- session state
@@ -358,7 +370,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   let returnedTo: number | null = null;
   let landingsLearned = 0;
   let orphanContinued = false;
-  if (ctx.planned === 'session') {
+  if (ctx.known === true) state = ctx.planned === 'pair' ? 'established-pair' : 'established';
+  else if (ctx.planned === 'session') {
     const [cur = 0, prev = 0] = C(s.sessLong);
     const land = decodeLanding(sumOf(C(s.landing), 0, 1));
     if (cur === 1 && prev === 0) {
@@ -390,8 +403,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const threshold = cap !== null && cap < learned.value ? cap : learned.value;
     const v = windowValue + pending;
     const points = ratioPoints(v, threshold, knobs.volume.curve);
-    const basis = threshold === learned.value ? describeThreshold(learned, knobs, cls) : `${num(threshold)}, ${Math.round(knobs.volume.policyLimitFraction * 100)}% of the policy's own limit`;
-    add('volume', `volume-${cls.replace('.', '-')}`, points, v, threshold, `${num(v)} requests ${what} (threshold ${basis})`);
+    const basis = () => (threshold === learned.value ? describeThreshold(learned, knobs, cls) : `${num(threshold)}, ${Math.round(knobs.volume.policyLimitFraction * 100)}% of the policy's own limit`);
+    add('volume', VOLUME_SIGNAL[cls], points, v, threshold, () => `${num(v)} requests ${what} (threshold ${basis()})`);
   };
   const tickWindow = `in ${B.tickMs / 1000}s`;
   const longWindow = `in ${B.longMs / 60_000}m`;
@@ -437,7 +450,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const requests = Math.max(opened, long(allSlot));
       if (opened < 2) return;
       const surprise = overdispersedSurprise(opened, requests, share, f.dispersion * mixture(opened, requests));
-      add('fresh', name, surprisePoints(surprise, f.curve), opened / requests, share, `${num(opened)} of ${num(requests)} requests from ${what} ${longWindow} opened a new session (landing without the cookie, or a session never seen), at most ${Math.round(share * 100)}% expected (p=10^-${num(surprise)})`);
+      add('fresh', name, surprisePoints(surprise, f.curve), opened / requests, share, () => `${num(opened)} of ${num(requests)} requests from ${what} ${longWindow} opened a new session (landing without the cookie, or a session never seen), at most ${Math.round(share * 100)}% expected (p=10^-${num(surprise)})`);
     };
     freshShare('fresh-sessions', s.newLong, s.ipLong, 'this address');
     // Addresses rotated within one network (/24, /48) share it.
@@ -450,7 +463,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const rate = Math.min(0.95, base.orphanRate * f.slack);
       if (orphans >= 2) {
         const surprise = overdispersedSurprise(orphans, requests, rate, f.dispersion * mixture(long(s.newLong) + 1, requests));
-        add('fresh', 'fresh-orphans', surprisePoints(surprise, f.orphanCurve), orphans / requests, rate, `${num(orphans)} of ${num(requests)} requests from this address ${longWindow} came with a session never seen and no landing before it, at most ${Math.round(rate * 100)}% expected (p=10^-${num(surprise)})`);
+        add('fresh', 'fresh-orphans', surprisePoints(surprise, f.orphanCurve), orphans / requests, rate, () => `${num(orphans)} of ${num(requests)} requests from this address ${longWindow} came with a session never seen and no landing before it, at most ${Math.round(rate * 100)}% expected (p=10^-${num(surprise)})`);
       }
     }
     if (ctx.browser && subject.method !== 'GET' && subject.method !== 'HEAD' && subject.method !== 'OPTIONS') {
@@ -464,7 +477,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const n = Math.max(reqs, errs);
     const p = Math.min(0.5, base.errorRate * knobs.errors.slack);
     const surprise = overdispersedSurprise(errs, n, p, dispersion);
-    add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, `${num(errs)} client errors in ${num(n)} requests ${what} ${longWindow} (${Math.round((errs / n) * 100)}%, usual ${num(base.errorRate * 100)}%; p=10^-${num(surprise)})`);
+    add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, () => `${num(errs)} client errors in ${num(n)} requests ${what} ${longWindow} (${Math.round((errs / n) * 100)}%, usual ${num(base.errorRate * 100)}%; p=10^-${num(surprise)})`);
   };
   const sessionErrors = s.errSess >= 0 ? long(s.errSess) : 0;
   const rho = knobs.errors.dispersion;
@@ -481,7 +494,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const expected = (others * base.headShare) / (1 - base.headShare);
       if (heads < expected) {
         const surprise = poissonLowSurprise(heads, expected);
-        add('methods', 'few-head', surprisePoints(surprise, knobs.methods.curve), heads, expected, `${num(heads)} HEAD among ${num(reqs)} requests from this address ${longWindow}, ${num(expected)} expected at the population's ${num(base.headShare * 100)}% (p=10^-${num(surprise)})`);
+        add('methods', 'few-head', surprisePoints(surprise, knobs.methods.curve), heads, expected, () => `${num(heads)} HEAD among ${num(reqs)} requests from this address ${longWindow}, ${num(expected)} expected at the population's ${num(base.headShare * 100)}% (p=10^-${num(surprise)})`);
       }
     }
   }
@@ -535,13 +548,13 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const avoided = s.cellFresh >= 0 && ((spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise) || fc < agg.minCellRecent);
     if (route.share > 0 && !avoided) {
       const p = route.share * veto;
-      add('aggregate', 'surge-route', aggregatePoints(p, knobs, agg.routeCurve), fr, route.expected, `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${gateNote}`);
+      add('aggregate', 'surge-route', aggregatePoints(p, knobs, agg.routeCurve), fr, route.expected, () => `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${gateNote}`);
     }
     const crowd = Math.max(route.share, cell.share);
     if (crowd > 0 && s.cellFresh >= 0) {
       const shrunk = Math.max(0, fc - cellExpected) / (fc + agg.cellPseudoCount);
       const p = Math.min(crowd, shrunk) * veto;
-      add('aggregate', 'surge-cell', aggregatePoints(p, knobs), fc, cellExpected, `${num(fc)} new-session requests/min on ${ctx.routeLabel} with this client fingerprint vs ${num(cellExpected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal; ${gateNote}`);
+      add('aggregate', 'surge-cell', aggregatePoints(p, knobs), fc, cellExpected, () => `${num(fc)} new-session requests/min on ${ctx.routeLabel} with this client fingerprint vs ${num(cellExpected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal; ${gateNote}`);
     }
   }
   // Failures on the route flag what is new there, and sessions that mostly failed so far; never an established
@@ -551,7 +564,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const recent = recentMinute(C(s.routeFail), nowMs, B.aggregateMs);
     const sg = surgeShare(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, knobs);
     if (sg.share > 0) {
-      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
+      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
     }
   }
   // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving) and
@@ -568,14 +581,15 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const cellLearned = perMinuteLearned(s.tokCellBase);
       const spread = freshLearned > 0 ? Math.max(0, fresh - freshLearned * agg.slack) * Math.min(1, cellLearned / freshLearned) : 0;
       const avoided = spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
-      if (a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
-      if (b.share > 0 && !avoided) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
+      if (a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, () => `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
+      if (b.share > 0 && !avoided) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, () => `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
       const expected = Math.max(agg.minExpectedPerMinute.cell, cellLearned) * agg.slack;
       const shrunk = Math.max(0, fc - expected) / (fc + agg.cellPseudoCount);
-      add('aggregate', 'surge-token-cell', aggregatePoints(Math.min(crowd, shrunk), knobs), fc, expected, `${num(fc)} requests/min with this token from new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal`);
+      add('aggregate', 'surge-token-cell', aggregatePoints(Math.min(crowd, shrunk), knobs), fc, expected, () => `${num(fc)} requests/min with this token from new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal`);
     }
   }
 
+  if (ctx.known !== true && ctx.known !== false && (state === 'established' || state === 'established-pair')) ctx.known.remember(`${subject.policyId}\u0000${subject.session}`, nowMs);
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),

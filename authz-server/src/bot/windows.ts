@@ -113,6 +113,7 @@ export class PrefixCache {
   static readonly #recent = new Map<string, string>();
   static readonly MAX_RECENT = 50_000;
   static readonly #policies = new Map<string, string>();
+  static readonly #names = new Map<string, string>();
   readonly #policy: string;
   constructor(policyId: string) {
     let prefix = PrefixCache.#policies.get(policyId);
@@ -134,7 +135,12 @@ export class PrefixCache {
     return h;
   }
   counter(name: string, parts: readonly string[]): string {
-    return `${this.#policy}:ct:${keySegment(name)}:${this.#hash(parts)}`;
+    let segment = PrefixCache.#names.get(name);
+    if (segment === undefined) {
+      segment = keySegment(name);
+      if (PrefixCache.#names.size < 10_000) PrefixCache.#names.set(name, segment);
+    }
+    return `${this.#policy}:ct:${segment}:${this.#hash(parts)}`;
   }
   /** A 30-bit code of the parts (for the landing memory), from the same hash as the keys. */
   code(parts: readonly string[]): number {

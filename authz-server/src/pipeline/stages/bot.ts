@@ -13,7 +13,7 @@ export function planBotWork(ev: Evaluation): { allowListed: string | null; plan:
   const allowListed = botAllowListed(ev.policy, ev.req);
   if (allowListed) return { allowListed, plan: EMPTY_BOT_PLAN };
   const book = ev.botBaselines;
-  return { allowListed, plan: planBotCounters(ev.policy, ev.req, ev.consumer, ev.now, book?.knobs ?? DEFAULT_BOT_KNOBS, book?.get(ev.policy.id)) };
+  return { allowListed, plan: planBotCounters(ev.policy, ev.req, ev.consumer, ev.now, book?.knobs ?? DEFAULT_BOT_KNOBS, book?.get(ev.policy.id), book?.known) };
 }
 
 export const botStage: Stage = {

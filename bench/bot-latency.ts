@@ -42,7 +42,7 @@ function runtimeFor(botMode: 'Off' | 'Enforce'): Runtime {
       bot: { mode: botMode, denyScore: 80, challengeScore: 50 },
     },
   };
-  const { snapshot } = compile(parsePolicyText(stringify(doc), 'bench.yaml').documents, [], new Date());
+  const { snapshot } = compile(parsePolicyText(stringify(doc, { version: '1.1' }), 'bench.yaml').documents, [], new Date());
   return buildRuntime(snapshot);
 }
 
@@ -96,7 +96,7 @@ async function measure(
   const deps: PipelineDeps = { limiter: new RateLimiter({ store, fallback: new MemoryCounterStore() }), clock: Date.now, botBaselines };
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const feed = new BotFeed({ deferred, clock: Date.now, runtime: () => runtime });
-  const inventory = new ApiInventory({ deferred, clock: Date.now, runtime: () => runtime, registry: new Registry() });
+  const inventory = new ApiInventory({ deferred, store, clock: Date.now, runtime: () => runtime, registry: new Registry() });
   const warm = Math.min(2000, reqs.length / 5);
   const times: number[] = [];
   let before = 0;

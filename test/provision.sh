@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Provisions everything the test suite runs for real, before vitest starts (so no build runs inside a test
-# timeout): kube-apiserver + etcd built from the Go module proxy, helm, Prometheus/promtool and the third-party
-# CRDs. Each step is a no-op when its result is cached (~/.cache/palisade, keyed by version). Runs as `pretest`.
+# timeout): kube-apiserver + etcd built from the Go module proxy, helm, Prometheus/promtool, the third-party
+# CRDs, and the real upstreams of test/upstreams (nginx, Tomcat, Go net/http, Express). Each step is a no-op when
+# its result is cached (~/.cache/palisade, keyed by version). Runs as `pretest`.
 # Fails loudly when something cannot be provisioned (no Go, no apt-get, no network to the registries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,3 +11,4 @@ for cmd in go kubectl openssl redis-server; do
 done
 bash test/controlplane/build.sh >&2
 bash test/support/tools.sh helm prometheus promtool crds istio-crds >/dev/null
+bash test/upstreams/provision.sh nginx tomcat go express >/dev/null

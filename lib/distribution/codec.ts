@@ -13,10 +13,10 @@ import type { SnapshotMsg } from './protos.ts';
 import { checkSnapshotShape } from './snapshot-schema.ts';
 
 /** Bodies larger than this are gzip-compressed (wire and file). */
-export const DEFAULT_GZIP_ABOVE_BYTES = 256 * 1024;
+const DEFAULT_GZIP_ABOVE_BYTES = 256 * 1024;
 
 /** Upper bound for a decompressed snapshot (protects against gzip bombs). */
-export const MAX_SNAPSHOT_JSON_BYTES = 256 * 1024 * 1024;
+const MAX_SNAPSHOT_JSON_BYTES = 256 * 1024 * 1024;
 
 /** The result of decoding untrusted snapshot bytes. */
 export type DecodeResult = { ok: true; snapshot: Snapshot } | { ok: false; error: string };
@@ -32,7 +32,7 @@ function isGzip(b: Uint8Array): boolean {
 }
 
 /** id -> generation of every policy in a snapshot. */
-export function policyGenerations(snapshot: Snapshot): Array<{ id: string; generation: number }> {
+function policyGenerations(snapshot: Snapshot): Array<{ id: string; generation: number }> {
   return snapshot.policies.map((p) => ({ id: p.id, generation: p.generation }));
 }
 

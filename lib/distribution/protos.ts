@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 /** Directory holding the project's own .proto files. */
-export const PROTOS_DIR = fileURLToPath(new URL('../../protos', import.meta.url));
+const PROTOS_DIR = fileURLToPath(new URL('../../protos', import.meta.url));
 
 export type BodyEncoding = 'JSON' | 'JSON_GZIP';
 
@@ -58,7 +58,7 @@ export interface StreamResponseMsg {
   snapshot: SnapshotMsg | null;
 }
 
-export const SNAPSHOT_SERVICE = 'palisade.v1alpha1.SnapshotDistribution';
+const SNAPSHOT_SERVICE = 'palisade.v1alpha1.SnapshotDistribution';
 
 /** gRPC message size limit on both ends of the stream (snapshots carry every API-key hash). */
 export const MAX_SNAPSHOT_MESSAGE_BYTES = 64 * 1024 * 1024;

@@ -45,6 +45,50 @@ const RateLimit = Type.Object(
     requests: Type.Integer({ minimum: 1 }),
     periodMs: Type.Integer({ minimum: 1 }),
     burst: Type.Integer({ minimum: 0 }),
+    skipWhenKeyPartMissing: Type.Optional(Type.Literal(true)),
+  },
+  strict,
+);
+
+const JsonSchema = Type.Union([Type.Boolean(), Type.Record(Type.String(), Type.Unknown())]);
+
+const ApiParam = Type.Object(
+  {
+    name: Type.String(),
+    in: Type.Union([Type.Literal('path'), Type.Literal('query'), Type.Literal('header')]),
+    required: Type.Boolean(),
+    schema: Nullable(JsonSchema),
+    style: Type.String(),
+    explode: Type.Boolean(),
+    json: Type.Boolean(),
+  },
+  strict,
+);
+
+const ApiOperation = Type.Object(
+  {
+    method: Type.String(),
+    path: Type.String(),
+    operationId: Nullable(Type.String()),
+    params: Type.Array(ApiParam),
+    body: Nullable(Type.Object({ required: Type.Boolean(), content: Type.Array(Type.Object({ mediaType: Type.String(), schema: Nullable(JsonSchema) }, strict)) }, strict)),
+  },
+  strict,
+);
+
+const Api = Type.Object(
+  {
+    source: Type.String(),
+    digest: Type.String(),
+    openapi: Type.String(),
+    title: Type.String(),
+    version: Type.String(),
+    mode: Type.Union([Type.Literal('Enforce'), Type.Literal('Monitor')]),
+    basePath: Type.String(),
+    validateBody: Type.Boolean(),
+    operations: Type.Array(ApiOperation),
+    defs: Type.Record(Type.String(), JsonSchema),
+    unchecked: Type.Array(Type.String()),
   },
   strict,
 );
@@ -80,7 +124,29 @@ const Policy = Type.Object(
     ),
     rules: Nullable(Type.Array(Rule)),
     rateLimits: Type.Array(RateLimit),
-    inspection: Type.Object({ sqlInjection: Type.Boolean(), xss: Type.Boolean(), pathTraversal: Type.Boolean() }, strict),
+    inspection: Type.Object(
+      {
+        sqlInjection: Type.Boolean(),
+        xss: Type.Boolean(),
+        pathTraversal: Type.Boolean(),
+        commandInjection: Type.Boolean(),
+        paranoia: Type.Union([Type.Literal('ApiTolerant'), Type.Literal('Strict')]),
+        exclusions: Type.Array(
+          Type.Object(
+            { rules: Nullable(Type.Array(Type.String())), paths: Nullable(Type.Array(Pattern)), locations: Nullable(Type.Array(Type.String())) },
+            strict,
+          ),
+        ),
+        maxBodyBytes: Type.Integer({ minimum: 0 }),
+        oversizedBody: Type.Union([Type.Literal('Deny'), Type.Literal('Flag')]),
+      },
+      strict,
+    ),
+    pathMatching: Type.Object(
+      { escapedSlashes: Type.Union([Type.Literal('Reject'), Type.Literal('Unescape'), Type.Literal('Keep')]), caseSensitive: Type.Boolean() },
+      strict,
+    ),
+    workload: Type.Object({ principals: Type.Array(Pattern), labels: Nullable(Type.Record(Type.String(), Type.String())) }, strict),
     bot: Type.Object(
       {
         mode: Type.Union([Type.Literal('Enforce'), Type.Literal('Monitor'), Type.Literal('Off')]),
@@ -93,12 +159,28 @@ const Policy = Type.Object(
       },
       strict,
     ),
+    challenge: Type.Object(
+      {
+        action: Type.Union([Type.Literal('Challenge'), Type.Literal('Header')]),
+        difficulty: Type.Object({ min: Type.Integer({ minimum: 1, maximum: 32 }), max: Type.Integer({ minimum: 1, maximum: 32 }) }, strict),
+        passLifetimeSec: Type.Integer({ minimum: 1 }),
+        passScoreCredit: Type.Integer({ minimum: 0, maximum: 100 }),
+        networkPrefix: Type.Object({ ipv4: Type.Integer({ minimum: 0, maximum: 32 }), ipv6: Type.Integer({ minimum: 0, maximum: 128 }) }, strict),
+        exemptPaths: Type.Array(Pattern),
+        exemptMethods: Type.Array(Type.String()),
+        keys: Nullable(Type.Array(Type.String(), { minItems: 1, maxItems: 2 })),
+        keySource: Nullable(Type.String()),
+      },
+      strict,
+    ),
+    api: Nullable(Api),
+    inventory: Type.Object({ zombieAfterMs: Type.Integer({ minimum: 1 }) }, strict),
   },
   strict,
 );
 
 /** The compiled snapshot. */
-export const CompiledSnapshotSchema = Type.Object(
+const CompiledSnapshotSchema = Type.Object(
   {
     version: Type.String({ pattern: '^sha256:[a-f0-9]{32}$' }),
     compiledAt: Type.String(),

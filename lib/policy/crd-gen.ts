@@ -19,7 +19,7 @@ const KEEP = new Set([
 ]);
 
 /** Converts one TypeBox/JSON schema node into a structural OpenAPI v3 schema node. */
-export function toStructural(node: Json): Json {
+function toStructural(node: Json): Json {
   if (Array.isArray(node['anyOf'])) {
     const options = node['anyOf'] as Json[];
     if (options.every((o) => 'const' in o)) {
@@ -57,7 +57,7 @@ export function toStructural(node: Json): Json {
 }
 
 /** The CRD object. */
-export function buildCrd(): Json {
+function buildCrd(): Json {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -104,7 +104,12 @@ export function renderCrdYaml(): string {
 /** Path of the committed CRD file. */
 export const CRD_PATH = fileURLToPath(new URL('../../crds/palisade.dev_apiprotectionpolicies.yaml', import.meta.url));
 
+/** The chart's copy (Helm installs charts/palisade/crds/ before the templates). */
+const CHART_CRD_PATH = fileURLToPath(new URL('../../charts/palisade/crds/palisade.dev_apiprotectionpolicies.yaml', import.meta.url));
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--write')) {
-  writeFileSync(CRD_PATH, renderCrdYaml());
-  process.stdout.write(`wrote ${CRD_PATH}\n`);
+  for (const path of [CRD_PATH, CHART_CRD_PATH]) {
+    writeFileSync(path, renderCrdYaml());
+    process.stdout.write(`wrote ${path}\n`);
+  }
 }

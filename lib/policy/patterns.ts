@@ -14,6 +14,13 @@ export function globToRegex(glob: string): string {
   return `^${glob.split('*').map(escapeRegex).join('[^/]*')}$`;
 }
 
+/** The compiler's refusals of a path pattern; the CRD's CEL rules refuse the same with the same words. */
+export const PATH_MESSAGES = {
+  doubleStarLast: '"**" is only allowed as the last segment',
+  wholeSegment: '"*" must be a whole segment',
+  emptySegment: 'empty segment ("//")',
+} as const;
+
 /**
  * Path pattern: "*" is exactly one non-empty segment, "**" (last segment only) is any rest including nothing.
  * A trailing slash on the request path is tolerated. Throws with a user-facing message on a bad pattern.
@@ -26,12 +33,12 @@ export function pathPatternToRegex(pattern: string): string {
   let out = '^';
   segments.forEach((seg, i) => {
     if (seg === '**') {
-      if (i !== segments.length - 1) throw new Error('"**" is only allowed as the last segment');
+      if (i !== segments.length - 1) throw new Error(PATH_MESSAGES.doubleStarLast);
       out += '(?:/.*)?';
       return;
     }
-    if (seg.includes('*') && seg !== '*') throw new Error(`"*" must be a whole segment (got "${seg}")`);
-    if (seg === '') throw new Error('empty segment ("//")');
+    if (seg.includes('*') && seg !== '*') throw new Error(PATH_MESSAGES.wholeSegment);
+    if (seg === '') throw new Error(PATH_MESSAGES.emptySegment);
     out += seg === '*' ? '/[^/]+' : `/${escapeRegex(seg)}`;
   });
   if (!segments.includes('**')) out += '/?';

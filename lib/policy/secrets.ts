@@ -5,28 +5,38 @@
 import type { SecretInput } from './compile.ts';
 import { DEFAULT_NAMESPACE } from './compile.ts';
 
-function record(v: unknown): Record<string, unknown> {
+/** `v` when it is a plain object, else an empty one (reading untrusted Kubernetes objects). */
+export function record(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** The string entries of a plain object (labels, data). */
+export function stringEntries(v: unknown): Array<[string, string]> {
+  return Object.entries(record(v)).filter((e): e is [string, string] => typeof e[1] === 'string');
+}
+
+/** Namespace, name and labels of a Kubernetes object of `kind`; null when it is not one (or has no name). */
+export function objectMeta(obj: Record<string, unknown>, kind: string): { namespace: string; name: string; labels: Record<string, string> } | null {
+  if (obj['kind'] !== kind) return null;
+  const meta = record(obj['metadata']);
+  if (typeof meta['name'] !== 'string') return null;
+  return {
+    namespace: typeof meta['namespace'] === 'string' ? meta['namespace'] : DEFAULT_NAMESPACE,
+    name: meta['name'],
+    labels: Object.fromEntries(stringEntries(meta['labels'])),
+  };
 }
 
 /** Converts one Secret-shaped object; returns null for anything that is not a Secret. */
 export function toSecretInput(obj: Record<string, unknown>): SecretInput | null {
-  if (obj['kind'] !== 'Secret') return null;
-  const meta = record(obj['metadata']);
-  if (typeof meta['name'] !== 'string') return null;
-  const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(record(meta['labels']))) if (typeof v === 'string') labels[k] = v;
+  const meta = objectMeta(obj, 'Secret');
+  if (!meta) return null;
   const data: Record<string, string> = {};
-  for (const [k, v] of Object.entries(record(obj['data']))) {
-    if (typeof v === 'string') data[k] = Buffer.from(v, 'base64').toString('utf8');
-  }
-  for (const [k, v] of Object.entries(record(obj['stringData']))) if (typeof v === 'string') data[k] = v;
-  return {
-    namespace: typeof meta['namespace'] === 'string' ? meta['namespace'] : DEFAULT_NAMESPACE,
-    name: meta['name'],
-    labels,
-    data,
-  };
+  for (const [k, v] of stringEntries(obj['data'])) data[k] = Buffer.from(v, 'base64').toString('utf8');
+  for (const [k, v] of stringEntries(obj['stringData'])) data[k] = v;
+  const created = record(obj['metadata'])['creationTimestamp'];
+  const createdAt = created instanceof Date ? created.toISOString() : typeof created === 'string' ? created : undefined;
+  return { ...meta, data, ...(createdAt ? { createdAt } : {}) };
 }
 
 /** All Secrets among loaded non-policy documents. */

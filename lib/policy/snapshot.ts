@@ -3,6 +3,9 @@
  * authz-server. Matchers are already translated into anchored regular-expression sources so that the server
  * only instantiates them; credentials appear only as SHA-256 hashes.
  */
+import type { CompiledApi } from './openapi.ts';
+
+export type { CompiledApi } from './openapi.ts';
 
 /** A glob (principal) or path pattern with its compiled, anchored regex source. */
 export interface CompiledPattern {
@@ -46,10 +49,30 @@ export interface CompiledRateLimit {
   requests: number;
   periodMs: number;
   burst: number;
+  /** Set when requests lacking a key part are not limited by this limit (absent: they share one bucket). */
+  skipWhenKeyPartMissing?: true;
 }
 
 /** Where the session id of a request is read from. */
 export type SessionSource = { header: string } | { cookie: string };
+
+/** What a challenge verdict does (from `bot.challenge`, defaults applied). */
+export interface CompiledChallenge {
+  action: 'Challenge' | 'Header';
+  difficulty: { min: number; max: number };
+  passLifetimeSec: number;
+  passScoreCredit: number;
+  networkPrefix: { ipv4: number; ipv6: number };
+  exemptPaths: CompiledPattern[];
+  exemptMethods: string[];
+  /**
+   * Signing keys derived for this policy from `keySecret` (current first, then previous), or null: the server-wide
+   * key signs. Whoever reads them can forge passes for this policy: protect the snapshot like a Secret.
+   */
+  keys: string[] | null;
+  /** `secret:<namespace>/<name>` when keys came from a Secret. */
+  keySource: string | null;
+}
 
 export interface CompiledPolicy {
   /** `<namespace>/<name>`. */
@@ -70,7 +93,15 @@ export interface CompiledPolicy {
   /** null: no rules section, every request passes the access stage. */
   rules: CompiledRule[] | null;
   rateLimits: CompiledRateLimit[];
-  inspection: { sqlInjection: boolean; xss: boolean; pathTraversal: boolean };
+  inspection: CompiledInspection;
+  /** How the upstream reads paths (rules and rate limits match the path as it does). */
+  pathMatching: { escapedSlashes: 'Reject' | 'Unescape' | 'Keep'; caseSensitive: boolean };
+  /**
+   * The workloads this policy is bound to: a request received by one of them is judged by this policy whatever its
+   * Host says. `principals` match Envoy's destination.principal; `labels` (spec.workloadSelector) match
+   * destination.labels of a workload in the policy's namespace. Unbound when both are empty.
+   */
+  workload: { principals: CompiledPattern[]; labels: Record<string, string> | null };
   bot: {
     mode: 'Enforce' | 'Monitor' | 'Off';
     denyScore: number;
@@ -82,6 +113,25 @@ export interface CompiledPolicy {
     ignoreSignals: string[];
     allow: { principals: CompiledPattern[]; cidrs: string[] };
   };
+  challenge: CompiledChallenge;
+  /** The API description requests are validated against; null when the policy references none. */
+  api: CompiledApi | null;
+  /** API inventory settings. */
+  inventory: { zombieAfterMs: number };
+}
+
+/** Request inspection settings; `null` in an exclusion means "every". */
+export interface CompiledInspection {
+  sqlInjection: boolean;
+  xss: boolean;
+  pathTraversal: boolean;
+  commandInjection: boolean;
+  /** Bytes of the decoded body that are inspected. */
+  maxBodyBytes: number;
+  /** What happens to a body that is not inspected whole. */
+  oversizedBody: 'Deny' | 'Flag';
+  paranoia: 'ApiTolerant' | 'Strict';
+  exclusions: Array<{ rules: string[] | null; paths: CompiledPattern[] | null; locations: string[] | null }>;
 }
 
 /** Host -> policy id lookup. Exact hosts win over wildcards; the longest wildcard suffix wins. */
@@ -102,7 +152,7 @@ export interface Snapshot {
 }
 
 /** Why a policy is not (fully) accepted. */
-export type ViolationReason = 'InvalidSpec' | 'Conflict' | 'SecretNotFound';
+export type ViolationReason = 'InvalidSpec' | 'Conflict' | 'SecretRejected' | 'SecretNotFound';
 
 /** A problem with one policy found by the compiler. */
 export interface Violation {
@@ -112,4 +162,6 @@ export interface Violation {
   message: string;
   /** true when the policy is still part of the snapshot (e.g. SecretNotFound keeps inline keys active). */
   included: boolean;
+  /** Set when the current generation is refused and this earlier, accepted generation is enforced instead. */
+  enforcedGeneration?: number;
 }

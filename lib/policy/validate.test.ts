@@ -28,6 +28,13 @@ describe('document validation', () => {
     expect(errorsOf('{ hosts: [a.local], mode: Block }')).toEqual(['spec.mode: must be one of "Enforce", "Monitor"']);
   });
 
+  it('reads YAML 1.1 as kubectl does: an unquoted Off is refused with a hint, a quoted one passes', () => {
+    expect(errorsOf('{ hosts: [a.local], bot: { mode: Off } }')).toEqual([
+      'spec.bot.mode: must be one of "Enforce", "Monitor", "Off" (got false: YAML 1.1, as kubectl reads it, turns an unquoted Off, On, Yes or No into a boolean; quote it)',
+    ]);
+    expect(errorsOf('{ hosts: [a.local], bot: { mode: "Off" } }')).toEqual([]);
+  });
+
   it('rejects plaintext-looking API keys', () => {
     const errs = errorsOf('{ hosts: [a.local], authentication: { apiKeys: { keys: [{ consumer: c, sha256: secret123 }] } } }');
     expect(errs[0]).toMatch(/^spec\.authentication\.apiKeys\.keys\[0\]\.sha256: "secret123" does not match/);
@@ -46,6 +53,22 @@ describe('document validation', () => {
     const r = parsePolicyText(text, 'list.yaml');
     expect(r.documents.map((d) => d.metadata.name)).toEqual(['a']);
     expect(r.others.map((o) => o.value['kind'])).toEqual(['Secret']);
+  });
+
+  it('refuses an empty file, an unknown kind and a wrong apiVersion instead of skipping them', () => {
+    const problems = (text: string) => parsePolicyText(text, 'f.yaml').errors.flatMap((e) => e.errors.map((f) => `${f.path}: ${f.message}`));
+    expect(problems('')).toEqual([expect.stringMatching(/^\(file\): no documents: an empty file is refused/)]);
+    expect(problems('# only a comment\n---\n')).toEqual([expect.stringMatching(/no documents/)]);
+    expect(problems(`${header.replace('ApiProtectionPolicy', 'ApiProtectionPolicys')}spec: { hosts: [a.local] }\n`)).toEqual([
+      'kind: unknown kind "ApiProtectionPolicys": expected ApiProtectionPolicy (palisade.dev/v1alpha1) or Secret (v1) or ConfigMap (v1)',
+    ]);
+    expect(problems(`${header.replace('palisade.dev/', 'palisade.io/')}spec: { hosts: [a.local] }\n`)).toEqual([
+      'apiVersion: "palisade.io/v1alpha1" is not palisade.dev/v1alpha1 (the apiVersion of ApiProtectionPolicy)',
+    ]);
+    expect(problems('apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: c }\n')).toEqual([expect.stringMatching(/^kind: unknown kind "Deployment"/)]);
+    expect(problems('apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n')).toEqual(['metadata.name: a ConfigMap needs a name']);
+    expect(problems('apiVersion: v1\nkind: Secret\nmetadata: {}\n')).toEqual(['metadata.name: a Secret needs a name']);
+    expect(problems('kind: List\napiVersion: v1\n')).toEqual(['items: a List needs an items array']);
   });
 });
 

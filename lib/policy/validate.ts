@@ -20,7 +20,7 @@ export interface FieldError {
 }
 
 /** Turns a JSON pointer (`/spec/rateLimits/0/period`) into `spec.rateLimits[0].period`. */
-export function pointerToPath(pointer: string): string {
+function pointerToPath(pointer: string): string {
   if (pointer === '' || pointer === '/') return '(document)';
   let out = '';
   for (const raw of pointer.split('/').slice(1)) {
@@ -40,7 +40,10 @@ function describe(error: ValueError): string {
     const options = (schema['anyOf'] as Array<Record<string, unknown>>)
       .map((s) => s['const'])
       .filter((c) => c !== undefined);
-    if (options.length > 0) return `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}`;
+    if (options.length > 0) {
+      const hint = typeof error.value === 'boolean' ? ` (got ${String(error.value)}: YAML 1.1, as kubectl reads it, turns an unquoted Off, On, Yes or No into a boolean; quote it)` : '';
+      return `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}${hint}`;
+    }
   }
   if (error.message.startsWith('Unexpected property')) return 'unknown field';
   return error.message.charAt(0).toLowerCase() + error.message.slice(1);

@@ -145,7 +145,7 @@ function placeholder(spec: FlagSpec): string {
 }
 
 /** How the default reads for people ("" when there is none). */
-export function defaultText(spec: FlagSpec): string {
+function defaultText(spec: FlagSpec): string {
   if (spec.defaultText !== undefined) return spec.defaultText;
   const d = spec.default;
   if (d === null) return '';

@@ -3,17 +3,26 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
+/** Thrown by a JSON endpoint to answer with this status and `{ "error": message }`. */
+export class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
 export interface HttpDeps {
   registry: Registry;
   ready: () => { ready: boolean; reason: string };
-  /** Extra JSON endpoints by path (e.g. /inventory). */
-  json?: Record<string, () => unknown>;
+  /** Extra JSON endpoints by path (e.g. /inventory), given the query string; may answer asynchronously. */
+  json?: Record<string, (query: URLSearchParams) => unknown>;
 }
 
 /** Creates (does not start) the HTTP server. */
 export function createHttpServer(deps: HttpDeps): Server {
   return createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query = ''] = (req.url ?? '/').split('?');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -36,7 +45,11 @@ export function createHttpServer(deps: HttpDeps): Server {
     }
     const handler = path ? deps.json?.[path] : undefined;
     if (handler) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(handler())}\n`);
+      const json = { 'content-type': 'application/json' };
+      new Promise((resolve) => resolve(handler(new URLSearchParams(query)))).then(
+        (body) => res.writeHead(200, json).end(`${JSON.stringify(body)}\n`),
+        (err: Error) => res.writeHead(err instanceof HttpError ? err.status : 503, json).end(`${JSON.stringify({ error: err.message })}\n`),
+      );
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -5,7 +5,7 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
 
 /** Paths redacted in every log line. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'authorization',
   'headers.authorization',
   'headers["x-api-key"]',

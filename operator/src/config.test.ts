@@ -3,21 +3,22 @@ import { ConfigError, FLAGS, USAGE, parseConfig } from './config.ts';
 
 describe('operator config', () => {
   it('has production defaults', () => {
-    const c = parseConfig([], { POD_NAME: 'palisade-operator-7d9f', POD_NAMESPACE: 'palisade' });
+    const c = parseConfig([], { POD_NAME: 'palisade-operator-7d9f', POD_NAMESPACE: 'palisade-system' });
     expect(c).toMatchObject({
       kubeconfig: null,
       watchNamespace: null,
-      namespace: 'palisade',
+      namespace: 'palisade-system',
       identity: 'palisade-operator-7d9f',
       grpcPort: 9002,
       httpPort: 8080,
       leaderElect: true,
       leaseName: 'palisade-operator',
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
+      leaseDurationMs: 8_000,
+      renewDeadlineMs: 5_000,
+      retryPeriodMs: 1_000,
       snapshotConfigMap: 'palisade-snapshot',
       apiKeyLabel: 'palisade.dev/api-key',
+      challengeKeyLabel: 'palisade.dev/challenge-key',
     });
   });
 

@@ -30,8 +30,12 @@ export interface OperatorConfig {
   retryPeriodMs: number;
   /** ConfigMap (in `namespace`) that receives the current snapshot; empty string disables it. */
   snapshotConfigMap: string;
+  /** ConfigMap (in `namespace`) keeping each policy's last accepted generation across restarts; "" = memory only. */
+  acceptedConfigMap: string;
   /** Label every API-key Secret carries (any value); only those Secrets are watched. */
   apiKeyLabel: string;
+  /** Label every challenge-key Secret (`bot.challenge.keySecret`) carries (any value); only those are watched. */
+  challengeKeyLabel: string;
   /** Snapshot bodies above this size are gzip-compressed (stream and ConfigMap). */
   gzipAboveBytes: number;
   /** How often each replica refreshes its distribution report (ACK state of its authz-server streams). */
@@ -58,6 +62,7 @@ export const FLAGS = [
   { name: 'namespace', type: 'string', default: 'palisade-system', env: 'POD_NAMESPACE', arg: '<ns>', group: 'Kubernetes', help: "the operator's namespace: Lease, snapshot ConfigMap, distribution reports" },
   { name: 'identity', type: 'string', default: null, env: 'POD_NAME', arg: '<id>', group: 'Kubernetes', defaultText: 'hostname-pid', help: 'replica identity: Lease holder, Event reporting instance' },
   { name: 'api-key-label', type: 'string', default: 'palisade.dev/api-key', env: 'PALISADE_API_KEY_LABEL', arg: '<label>', group: 'Kubernetes', help: 'label every API-key Secret carries (any value); only those Secrets are read' },
+  { name: 'challenge-key-label', type: 'string', default: 'palisade.dev/challenge-key', env: 'PALISADE_CHALLENGE_KEY_LABEL', arg: '<label>', group: 'Kubernetes', help: 'label every Secret named by a bot.challenge.keySecret carries (any value); only those Secrets are read' },
   { name: 'workers', type: 'int', default: 4, env: 'PALISADE_WORKERS', min: 1, max: 64, group: 'Kubernetes', help: 'parallel reconciles of different keys' },
   { name: 'host', type: 'string', default: '0.0.0.0', env: 'PALISADE_HOST', arg: '<addr>', group: 'Serving', help: 'listen address of both ports' },
   { name: 'grpc-port', type: 'int', default: 9002, env: 'PALISADE_GRPC_PORT', min: 0, max: 65535, group: 'Serving', help: 'snapshot distribution gRPC port' },
@@ -67,12 +72,13 @@ export const FLAGS = [
   { name: 'tls-client-ca', type: 'string', default: null, env: 'PALISADE_TLS_CLIENT_CA', arg: '<file>', group: 'Serving', help: 'require authz-server client certificates signed by this CA (mTLS)' },
   { name: 'gzip-above-bytes', type: 'int', default: 256 * 1024, env: 'PALISADE_GZIP_ABOVE_BYTES', min: 0, max: 64 * 1024 * 1024, group: 'Serving', help: 'gzip snapshot bodies above this size (stream and ConfigMap)' },
   { name: 'snapshot-configmap', type: 'string', default: 'palisade-snapshot', env: 'PALISADE_SNAPSHOT_CONFIGMAP', arg: '<name>', group: 'Serving', help: 'ConfigMap the leader writes the current snapshot to ("" = off)' },
+  { name: 'accepted-configmap', type: 'string', default: 'palisade-accepted', env: 'PALISADE_ACCEPTED_CONFIGMAP', arg: '<name>', group: 'Serving', help: 'ConfigMap keeping the last accepted generation of each policy across restarts ("" = memory only)' },
   { name: 'report-interval', type: 'duration', default: 10_000, env: 'PALISADE_REPORT_INTERVAL', min: 100, group: 'Serving', help: "how often each replica publishes its authz-server streams' ACK state" },
   { name: 'leader-elect', type: 'bool', default: true, env: 'PALISADE_LEADER_ELECT', group: 'Leader election', help: 'elect a leader through a Lease (only the leader writes status, Events, the ConfigMap)' },
   { name: 'lease-name', type: 'string', default: 'palisade-operator', env: 'PALISADE_LEASE_NAME', arg: '<name>', group: 'Leader election', help: 'Lease name' },
-  { name: 'lease-duration', type: 'duration', default: 15_000, env: 'PALISADE_LEASE_DURATION', min: 1000, group: 'Leader election', help: 'how long a Lease is valid without renewal' },
-  { name: 'renew-deadline', type: 'duration', default: 10_000, env: 'PALISADE_RENEW_DEADLINE', group: 'Leader election', help: 'the leader steps down when it cannot renew within this' },
-  { name: 'retry-period', type: 'duration', default: 2_000, env: 'PALISADE_RETRY_PERIOD', group: 'Leader election', help: 'interval between Lease renewals and acquisition attempts' },
+  { name: 'lease-duration', type: 'duration', default: 8_000, env: 'PALISADE_LEASE_DURATION', min: 1000, group: 'Leader election', help: 'how long a Lease is valid without renewal' },
+  { name: 'renew-deadline', type: 'duration', default: 5_000, env: 'PALISADE_RENEW_DEADLINE', group: 'Leader election', help: 'the leader steps down when it cannot renew within this' },
+  { name: 'retry-period', type: 'duration', default: 1_000, env: 'PALISADE_RETRY_PERIOD', group: 'Leader election', help: 'interval between Lease renewals and acquisition attempts' },
   { name: 'enforced-grace', type: 'duration', default: 10_000, env: 'PALISADE_ENFORCED_GRACE', group: 'Leader election', help: 'after a leader change, keep Enforced=True this long while authz-servers reconnect' },
   { name: 'istio-provider', type: 'string', default: null, env: 'PALISADE_ISTIO_PROVIDER', arg: '<name>', group: 'Istio', defaultText: 'off', help: 'manage Istio AuthorizationPolicies (action CUSTOM, this MeshConfig provider) for policies with spec.workloadSelector' },
   { name: 'istio-resync', type: 'duration', default: 30_000, env: 'PALISADE_ISTIO_RESYNC', min: 1000, group: 'Istio', help: 'full resync of those AuthorizationPolicies (repairs hand edits)' },
@@ -121,7 +127,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     renewDeadlineMs,
     retryPeriodMs,
     snapshotConfigMap: v['snapshot-configmap'],
+    acceptedConfigMap: v['accepted-configmap'],
     apiKeyLabel: v['api-key-label'],
+    challengeKeyLabel: v['challenge-key-label'],
     gzipAboveBytes: v['gzip-above-bytes'],
     reportIntervalMs: v['report-interval'],
     enforcedGraceMs: v['enforced-grace'],

@@ -1,12 +1,13 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import type { Snapshot } from '../../lib/policy/snapshot.ts';
-import { CONFIGMAP_KEY, Controller, SNAPSHOT_KEY, compileFromCache, statusKey, type PolicyObject } from './controller.ts';
+import { ACCEPTED_KEY, CONFIGMAP_KEY, Controller, SNAPSHOT_KEY, compileFromCache, statusKey, type PolicyObject } from './controller.ts';
 import { VersionHistory } from './distribution.ts';
 import type { EventTarget } from './events.ts';
 import { MAX_CONFIGMAP_PAYLOAD_BYTES, SnapshotTooLargeError, snapshotConfigMap } from './snapshot-configmap.ts';
-import type { OwnedStatus, PolicyEvent, ReplicaState } from './status.ts';
+import { statusView, type OwnedStatus, type PolicyEvent, type ReplicaState } from './status.ts';
 
 const NOW = new Date('2026-05-01T10:00:00Z');
 
@@ -32,23 +33,29 @@ function harness(initial: PolicyObject[], opts: { leader?: boolean; replicas?: R
   const controller = new Controller({
     policies: { list: () => [...policies.values()], get: (name, ns) => policies.get(`${ns}/${name}`) },
     secrets: { list: () => [] },
-    publish: (s) => {
-      published.push(s);
-      history.record(s);
+    publisher: {
+      publish: (s) => {
+        published.push(s);
+        history.record(s);
+      },
+      lookup: history.lookup,
     },
-    lookup: history.lookup,
     replicas: () => state.replicas,
-    writeStatus: async (target, status) => {
-      statusWrites.push({ target, status });
-      // what the informer would then deliver
-      const key = `${target.namespace}/${target.name}`;
-      const cur = policies.get(key);
-      if (cur) policies.set(key, { ...cur, metadata: { ...cur.metadata, resourceVersion: String(Number(cur.metadata?.resourceVersion ?? 0) + 1) }, status });
-      return 'ok';
+    statusWriter: {
+      write: async (target, status) => {
+        statusWrites.push({ target, status });
+        // what the informer would then deliver
+        const key = `${target.namespace}/${target.name}`;
+        const cur = policies.get(key);
+        if (cur) policies.set(key, { ...cur, metadata: { ...cur.metadata, resourceVersion: String(Number(cur.metadata?.resourceVersion ?? 0) + 1) }, status: statusView(status) });
+        return 'ok';
+      },
     },
-    writeConfigMap: async () => {},
-    recordEvent: async (target, ev) => {
-      events.push({ target, ev });
+    configMapWriter: { write: async () => {} },
+    events: {
+      record: async (target, ev) => {
+        events.push({ target, ev });
+      },
     },
     enqueue: (k) => queued.push(k),
     isLeader: () => state.leader,
@@ -82,6 +89,17 @@ describe('compileFromCache', () => {
     expect(state.violations.size).toBe(0);
     expect(state.snapshot.policies[0]?.authentication.apiKeys?.keys[0]?.source).toBe('secret:shop/s');
   });
+
+  it('reads OpenAPI descriptions from ConfigMaps as the typed client delivers them (gzip in binaryData)', () => {
+    const description = JSON.stringify({ openapi: '3.1.0', info: { title: 'Orders', version: '1' }, paths: { '/orders': { get: { responses: {} } } } });
+    const cm = { metadata: { name: 'orders-api', namespace: 'shop', labels: { 'palisade.dev/openapi': 'orders' } }, binaryData: { 'openapi.json': gzipSync(description).toString('base64') } };
+    const p = pol('api', { hosts: ['api.example.com'], openapi: { configMapRef: { name: 'orders-api', key: 'openapi.json' } } });
+    const state = compileFromCache([p], [], NOW, new Map(), [cm]);
+    expect(state.violations.size).toBe(0);
+    expect(state.snapshot.policies[0]?.api).toMatchObject({ source: 'configmap:shop/orders-api/openapi.json', title: 'Orders', operations: [{ method: 'GET', path: '/orders' }] });
+    const missing = compileFromCache([p], [], NOW);
+    expect(missing.violations.get('shop/api')).toMatchObject({ reason: 'InvalidSpec', field: 'spec.openapi.configMapRef', included: false });
+  });
 });
 
 describe('Controller', () => {
@@ -89,7 +107,7 @@ describe('Controller', () => {
     const h = harness([pol('a', { hosts: ['a.example.com'] })]);
     await h.controller.handle(SNAPSHOT_KEY);
     expect(h.published).toHaveLength(1);
-    expect(h.queued).toEqual([CONFIGMAP_KEY, statusKey('shop', 'a')]);
+    expect(h.queued).toEqual([CONFIGMAP_KEY, ACCEPTED_KEY, statusKey('shop', 'a')]);
     h.queued.length = 0;
     await h.controller.handle(SNAPSHOT_KEY);
     expect(h.published).toHaveLength(1);
@@ -137,6 +155,29 @@ describe('Controller', () => {
     expect(h.events.find((e) => e.target.name === 'new')?.ev).toMatchObject({ type: 'Warning', reason: 'Conflict' });
   });
 
+  it('keeps the last accepted generation in force when a new one is refused, and remembers it for the store', async () => {
+    const keys = (second: string) => ({ hosts: ['a.example.com'], authentication: { apiKeys: { keys: [{ consumer: 'x', sha256: 'a'.repeat(64) }, { consumer: second, sha256: 'a'.repeat(64) }] } } });
+    const h = harness([pol('a', keys('x'))]);
+    h.queued.push(SNAPSHOT_KEY);
+    await h.drain();
+    expect(h.controller.lastAccepted.get('shop/a')?.metadata.generation).toBe(1);
+    h.policies.set('shop/a', pol('a', keys('y'), { generation: 2, status: h.policies.get('shop/a')?.status }));
+    h.queued.push(SNAPSHOT_KEY);
+    await h.drain();
+    expect(h.published.at(-1)?.policies.map((p) => [p.id, p.generation])).toEqual([['shop/a', 1]]);
+    expect(h.controller.lastAccepted.get('shop/a')?.metadata.generation).toBe(1);
+    const last = h.statusWrites.at(-1)?.status;
+    expect(last).toMatchObject({ observedGeneration: 2, enforcedGeneration: 1 });
+    expect(last?.conditions[0]).toMatchObject({ type: 'Accepted', status: 'False', reason: 'InvalidSpec', message: expect.stringContaining('Generation 1 stays in force') });
+    expect(h.events.at(-1)?.ev).toMatchObject({ type: 'Warning', reason: 'InvalidSpec' });
+
+    // seeded from the store after a restart: a fresh controller enforces generation 1 from its first compile
+    const fresh = harness([pol('a', keys('y'), { generation: 2 })]);
+    fresh.controller.seedAccepted(h.controller.lastAccepted);
+    await fresh.controller.handle(SNAPSHOT_KEY);
+    expect(fresh.published[0]?.policies.map((p) => p.generation)).toEqual([1]);
+  });
+
   it('leaves status alone while the cache holds a generation the last compile has not seen', async () => {
     const h = harness([pol('a', { hosts: ['a.example.com'] })]);
     await h.controller.handle(SNAPSHOT_KEY);
@@ -160,6 +201,8 @@ describe('Controller', () => {
   it('keeps Enforced=True during the grace period after a leader change while replicas reconnect', async () => {
     const enforced = {
       observedGeneration: 1,
+      enforcedGeneration: 1,
+      enforcingReplicas: '1/1',
       conditions: [
         { type: 'Accepted', status: 'True' as const, reason: 'Compiled', message: 'The policy is valid and compiled into the snapshot.', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' },
         { type: 'Enforced', status: 'True' as const, reason: 'Acknowledged', message: 'Every connected authz-server replica enforces generation 1.', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' },

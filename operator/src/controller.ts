@@ -15,7 +15,8 @@
  */
 import type { Logger } from 'pino';
 import { canonicalJson } from '../../lib/policy/canonical-json.ts';
-import { DEFAULT_NAMESPACE, compile, type PolicyInput, type SecretInput } from '../../lib/policy/compile.ts';
+import { DEFAULT_NAMESPACE, compile, type ConfigMapInput, type HostConflict, type PolicyInput, type RefusedPolicy, type SecretInput, type SecretProblem } from '../../lib/policy/compile.ts';
+import { toConfigMapInput } from '../../lib/policy/configmaps.ts';
 import { API_VERSION, KIND, type PolicyStatus } from '../../lib/policy/schema.ts';
 import { toSecretInput } from '../../lib/policy/secrets.ts';
 import type { Snapshot, Violation } from '../../lib/policy/snapshot.ts';
@@ -27,6 +28,7 @@ import {
   acceptedCondition,
   desiredStatus,
   enforcedCondition,
+  enforcingReplicas,
   statusUpToDate,
   transitionEvents,
   type DesiredCondition,
@@ -39,6 +41,7 @@ import type { HandlerResult } from './work-queue.ts';
 
 export const SNAPSHOT_KEY = 'snapshot';
 export const CONFIGMAP_KEY = 'configmap';
+export const ACCEPTED_KEY = 'accepted';
 const STATUS_PREFIX = 'status/';
 
 export function statusKey(namespace: string, name: string): string {
@@ -71,18 +74,28 @@ export interface CompileState {
   included: Set<string>;
   /** Generation of every gathered policy, by id. */
   generations: Map<string, number>;
+  /** Generation in force (in the snapshot), by id: the current one, or the last accepted one. */
+  enforced: Map<string, number>;
+  /** Policies whose current generation compiled, with the document that did. */
+  accepted: Map<string, PolicyInput>;
+  conflicts: HostConflict[];
+  secretProblems: SecretProblem[];
 }
 
 export interface ControllerDeps {
   policies: { list(): readonly PolicyObject[]; get(name: string, namespace?: string): PolicyObject | undefined };
   secrets: { list(): readonly object[] };
-  publish(snapshot: Snapshot): void;
-  lookup: VersionLookup;
+  /** ConfigMaps labelled palisade.dev/openapi (OpenAPI descriptions referenced by policies). */
+  configMaps?: { list(): readonly object[] };
+  /** New snapshot versions go out here; `lookup` says which generations a published version holds. */
+  publisher: { publish(snapshot: Snapshot): void; lookup: VersionLookup };
   /** authz-server replicas across all operator replicas, with their ACK state. */
   replicas(): ReplicaState[];
-  writeStatus(target: EventTarget, status: OwnedStatus): Promise<'ok' | 'gone'>;
-  writeConfigMap(snapshot: Snapshot): Promise<void>;
-  recordEvent(target: EventTarget, ev: PolicyEvent): Promise<void>;
+  statusWriter: { write(target: EventTarget, status: OwnedStatus): Promise<'ok' | 'gone'> };
+  /** Persists the last accepted generations (leader only), so they survive a restart. */
+  acceptedStore?: { write(accepted: ReadonlyMap<string, PolicyInput>): Promise<void> };
+  configMapWriter: { write(snapshot: Snapshot): Promise<void> };
+  events: { record(target: EventTarget, ev: PolicyEvent): Promise<void> };
   enqueue(key: string): void;
   isLeader(): boolean;
   /** Until when (ms epoch) an Enforced=True condition is kept while authz-servers reconnect after a leader change. */
@@ -111,47 +124,105 @@ function asPolicyDocument(obj: PolicyObject): unknown {
   return { apiVersion: API_VERSION, kind: KIND, metadata: meta, spec: obj.spec, ...(obj.status ? { status: obj.status } : {}) };
 }
 
-/** Gather + compile (pure given its inputs): structural validation, then the compiler. */
-export function compileFromCache(policies: readonly PolicyObject[], secrets: readonly object[], now: Date): CompileState {
+function record(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** Only what a fallback needs of the metadata (no managedFields, labels, annotations). */
+function trimmed(doc: PolicyInput): PolicyInput {
+  const m = doc.metadata;
+  return {
+    metadata: {
+      name: m.name,
+      ...(m.namespace ? { namespace: m.namespace } : {}),
+      ...(m.uid ? { uid: m.uid } : {}),
+      ...(m.generation !== undefined ? { generation: m.generation } : {}),
+      ...(m.creationTimestamp ? { creationTimestamp: m.creationTimestamp } : {}),
+    },
+    spec: doc.spec,
+  };
+}
+
+/**
+ * Gather + compile (pure given its inputs): structural validation, then the compiler. Policies the schema refuses
+ * go to the compiler as refused, so they keep their hosts and their last accepted generation.
+ */
+export function compileFromCache(
+  policies: readonly PolicyObject[],
+  secrets: readonly object[],
+  now: Date,
+  lastAccepted: ReadonlyMap<string, PolicyInput> = new Map(),
+  configMaps: readonly object[] = [],
+): CompileState {
   const valid: PolicyInput[] = [];
-  const structural: Violation[] = [];
+  const refused: RefusedPolicy[] = [];
   const generations = new Map<string, number>();
   for (const obj of policies) {
     const id = idOf(obj);
     generations.set(id, obj.metadata?.generation ?? 1);
-    const checked = validateDocument(asPolicyDocument(obj));
+    const doc = asPolicyDocument(obj);
+    const checked = validateDocument(doc);
     if (checked.ok) {
-      valid.push(checked.value);
+      valid.push(trimmed(checked.value));
     } else {
       const first = checked.errors[0];
-      structural.push({ policy: id, reason: 'InvalidSpec', ...(first ? { field: first.path } : {}), message: first?.message ?? 'invalid', included: false });
+      const spec = record(obj.spec);
+      const meta = (doc as { metadata: PolicyInput['metadata'] }).metadata;
+      refused.push({
+        metadata: { ...meta, name: meta.name ?? '', namespace: meta.namespace ?? DEFAULT_NAMESPACE },
+        hosts: Array.isArray(spec['hosts']) ? spec['hosts'].filter((h): h is string => typeof h === 'string') : [],
+        mode: spec['mode'] === 'Monitor' ? 'Monitor' : 'Enforce',
+        ...(first ? { field: first.path } : {}),
+        message: first?.message ?? 'invalid',
+      });
     }
   }
   const secretInputs = secrets
     .map((s) => toSecretInput({ kind: 'Secret', ...(s as Record<string, unknown>) }))
     .filter((s): s is SecretInput => s !== null);
-  const { snapshot, violations } = compile(valid, secretInputs, now);
-  const all = [...structural, ...violations];
+  const configMapInputs = configMaps
+    .map((c) => toConfigMapInput({ kind: 'ConfigMap', ...(c as Record<string, unknown>) }))
+    .filter((c): c is ConfigMapInput => c !== null);
+  const result = compile(valid, secretInputs, now, { lastAccepted, refused, configMaps: configMapInputs });
+  const acceptedIds = new Set(result.accepted);
   return {
-    snapshot,
-    violations: new Map(all.map((v) => [v.policy, v])),
-    included: new Set(snapshot.policies.map((p) => p.id)),
+    snapshot: result.snapshot,
+    violations: new Map(result.violations.map((v) => [v.policy, v])),
+    included: new Set(result.snapshot.policies.map((p) => p.id)),
     generations,
+    enforced: new Map(result.snapshot.policies.map((p) => [p.id, p.generation])),
+    accepted: new Map(valid.filter((d) => acceptedIds.has(`${d.metadata.namespace ?? DEFAULT_NAMESPACE}/${d.metadata.name}`)).map((d) => [`${d.metadata.namespace ?? DEFAULT_NAMESPACE}/${d.metadata.name}`, d])),
+    conflicts: result.conflicts,
+    secretProblems: result.secretProblems,
   };
 }
 
 export class Controller {
-  readonly #d: ControllerDeps;
+  readonly #deps: ControllerDeps;
   readonly #logger: Logger;
   readonly #now: () => Date;
   #state: CompileState | null = null;
+  /** The last generation of each policy that compiled: enforced while a newer one is refused. */
+  readonly #lastAccepted = new Map<string, PolicyInput>();
+  /** Secret problems already reported with an Event (leader), to report each once. */
+  #reportedSecretProblems = new Set<string>();
   /** Status we wrote, by key, with the resourceVersion it was written over (to ride out informer lag). */
   readonly #written = new Map<string, { rv: string | undefined; json: string }>();
 
   constructor(deps: ControllerDeps) {
-    this.#d = deps;
+    this.#deps = deps;
     this.#logger = deps.logger.child({ component: 'controller' });
     this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** Seeds the last accepted generations (from the store, before the first compile). */
+  seedAccepted(accepted: ReadonlyMap<string, PolicyInput>): void {
+    for (const [id, doc] of accepted) if (!this.#lastAccepted.has(id)) this.#lastAccepted.set(id, doc);
+  }
+
+  /** The last accepted generation of every policy. */
+  get lastAccepted(): ReadonlyMap<string, PolicyInput> {
+    return this.#lastAccepted;
   }
 
   /** The last compile result (null before the first snapshot reconcile). */
@@ -168,106 +239,186 @@ export class Controller {
    */
   onPolicyEvent(obj: PolicyObject, event: 'add' | 'update' | 'delete' = 'update'): void {
     const compiled = this.#state?.generations.get(idOf(obj));
-    if (event !== 'update' || compiled === undefined || compiled !== (obj.metadata?.generation ?? 1)) this.#d.enqueue(SNAPSHOT_KEY);
-    if (obj.metadata?.name) this.#d.enqueue(statusKey(obj.metadata.namespace ?? DEFAULT_NAMESPACE, obj.metadata.name));
+    if (event !== 'update' || compiled === undefined || compiled !== (obj.metadata?.generation ?? 1)) this.#deps.enqueue(SNAPSHOT_KEY);
+    if (obj.metadata?.name) this.#deps.enqueue(statusKey(obj.metadata.namespace ?? DEFAULT_NAMESPACE, obj.metadata.name));
   }
 
   onSecretEvent(): void {
-    this.#d.enqueue(SNAPSHOT_KEY);
+    this.#deps.enqueue(SNAPSHOT_KEY);
+  }
+
+  onConfigMapEvent(): void {
+    this.#deps.enqueue(SNAPSHOT_KEY);
   }
 
   /** ACK state or the replica set changed: every policy's Enforced may have changed. */
   onDistributionChange(): void {
-    if (!this.#d.isLeader()) return;
+    if (!this.#deps.isLeader()) return;
     this.#enqueueAllStatus();
   }
 
   /** Leadership gained: refresh everything this replica now owns. */
   onLeadership(): void {
     this.#written.clear();
-    this.#d.enqueue(SNAPSHOT_KEY);
-    this.#d.enqueue(CONFIGMAP_KEY);
+    this.#reportedSecretProblems = new Set();
+    this.#deps.enqueue(SNAPSHOT_KEY);
+    this.#deps.enqueue(CONFIGMAP_KEY);
+    this.#deps.enqueue(ACCEPTED_KEY);
     this.#enqueueAllStatus();
   }
 
   #enqueueAllStatus(): void {
-    for (const p of this.#d.policies.list()) {
-      if (p.metadata?.name) this.#d.enqueue(statusKey(p.metadata.namespace ?? DEFAULT_NAMESPACE, p.metadata.name));
+    for (const p of this.#deps.policies.list()) {
+      if (p.metadata?.name) this.#deps.enqueue(statusKey(p.metadata.namespace ?? DEFAULT_NAMESPACE, p.metadata.name));
     }
   }
 
   // ---- the work queue handler ----
 
   async handle(key: string): Promise<HandlerResult> {
-    const kind = key === SNAPSHOT_KEY ? 'snapshot' : key === CONFIGMAP_KEY ? 'configmap' : 'status';
-    const end = this.#d.metrics?.reconcileSeconds.startTimer({ kind });
+    const kind = key === SNAPSHOT_KEY ? 'snapshot' : key === CONFIGMAP_KEY ? 'configmap' : key === ACCEPTED_KEY ? 'accepted' : 'status';
+    const end = this.#deps.metrics?.reconcileSeconds.startTimer({ kind });
     try {
-      if (kind === 'snapshot') return this.#reconcileSnapshot();
+      if (kind === 'snapshot') return await this.#reconcileSnapshot();
       if (kind === 'configmap') return await this.#reconcileConfigMap();
+      if (kind === 'accepted') return await this.#reconcileAccepted();
       const rest = key.slice(STATUS_PREFIX.length);
       const slash = rest.indexOf('/');
       return await this.#reconcileStatus(rest.slice(0, slash), rest.slice(slash + 1));
     } catch (err) {
-      this.#d.metrics?.reconcileErrors.inc({ kind });
+      this.#deps.metrics?.reconcileErrors.inc({ kind });
       throw err;
     } finally {
       end?.();
     }
   }
 
-  #reconcileSnapshot(): HandlerResult {
+  async #reconcileSnapshot(): Promise<HandlerResult> {
     // gather
-    const policies = this.#d.policies.list();
-    const secrets = this.#d.secrets.list();
+    const policies = this.#deps.policies.list();
+    const secrets = this.#deps.secrets.list();
+    const configMaps = this.#deps.configMaps?.list() ?? [];
     // compile
-    const state = compileFromCache(policies, secrets, this.#now());
+    const state = compileFromCache(policies, secrets, this.#now(), this.#lastAccepted, configMaps);
     const previous = this.#state;
     this.#state = state;
+    const acceptedChanged = this.#rememberAccepted(state, policies);
+    this.#exportPolicyMetrics(policies, state);
     // publish
     if (previous?.snapshot.version !== state.snapshot.version) {
-      this.#d.publish(state.snapshot);
+      this.#deps.publisher.publish(state.snapshot);
       this.#logger.info(
         { version: state.snapshot.version, previous: previous?.snapshot.version ?? null, policies: state.snapshot.policies.length, rejected: [...state.violations.values()].filter((v) => !v.included).length },
         'snapshot published',
       );
-      if (this.#d.isLeader()) this.#d.enqueue(CONFIGMAP_KEY);
+      if (this.#deps.isLeader()) this.#deps.enqueue(CONFIGMAP_KEY);
     }
+    if (acceptedChanged && this.#deps.isLeader()) this.#deps.enqueue(ACCEPTED_KEY);
     // status: only for policies whose status is not what it should be
-    if (this.#d.isLeader()) {
+    if (this.#deps.isLeader()) {
       const now = this.#now();
       for (const obj of policies) {
         const name = obj.metadata?.name;
         if (!name) continue;
         const { status } = this.#desired(obj, state, now);
-        if (!statusUpToDate(obj.status, status)) this.#d.enqueue(statusKey(obj.metadata?.namespace ?? DEFAULT_NAMESPACE, name));
+        if (!statusUpToDate(obj.status, status)) this.#deps.enqueue(statusKey(obj.metadata?.namespace ?? DEFAULT_NAMESPACE, name));
       }
+      await this.#reportSecretProblems(state.secretProblems);
     }
     const live = new Set(policies.map((p) => statusKey(p.metadata?.namespace ?? DEFAULT_NAMESPACE, p.metadata?.name ?? '')));
     for (const k of this.#written.keys()) if (!live.has(k)) this.#written.delete(k);
     return undefined;
   }
 
+  /** Updates the last accepted generations from a compile; true when they changed. */
+  #rememberAccepted(state: CompileState, policies: readonly PolicyObject[]): boolean {
+    let changed = false;
+    for (const [id, doc] of state.accepted) {
+      const prev = this.#lastAccepted.get(id);
+      if (prev && prev.metadata.generation === doc.metadata.generation && prev.metadata.uid === doc.metadata.uid && canonicalJson(prev.spec) === canonicalJson(doc.spec)) continue;
+      this.#lastAccepted.set(id, doc);
+      changed = true;
+    }
+    const live = new Map(policies.map((p) => [idOf(p), p.metadata?.uid]));
+    for (const [id, doc] of this.#lastAccepted) {
+      const uid = live.get(id);
+      if (!live.has(id) || (uid && doc.metadata.uid && uid !== doc.metadata.uid)) {
+        this.#lastAccepted.delete(id);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** A Warning Event on each Secret newly left out (and its problem logged), once per problem. */
+  async #reportSecretProblems(problems: readonly SecretProblem[]): Promise<void> {
+    const current = new Set<string>();
+    for (const p of problems) {
+      const key = `${p.policy}|${p.secret}|${p.reason}|${p.message}`;
+      current.add(key);
+      if (this.#reportedSecretProblems.has(key)) continue;
+      this.#logger.warn({ policy: p.policy, secret: p.secret, reason: p.reason }, p.message);
+      const [namespace = '', name = ''] = p.secret.split('/');
+      await this.#deps.events.record(
+        { name, namespace, apiVersion: 'v1', kind: 'Secret' },
+        { type: 'Warning', reason: p.reason, action: 'Compile', note: `${p.message}; left out of the API keys of policy ${p.policy}` },
+      );
+    }
+    this.#reportedSecretProblems = current;
+  }
+
+  #exportPolicyMetrics(policies: readonly PolicyObject[], state: CompileState): void {
+    const m = this.#deps.metrics;
+    if (!m) return;
+    const inConflict = new Set(state.conflicts.flatMap((c) => [c.owner, c.claimant]));
+    for (const g of [m.policyAccepted, m.policyGeneration, m.policyEnforcedGeneration, m.policyConflict]) g.reset();
+    for (const obj of policies) {
+      const id = idOf(obj);
+      const labels = { namespace: obj.metadata?.namespace ?? DEFAULT_NAMESPACE, policy: obj.metadata?.name ?? '' };
+      const v = state.violations.get(id);
+      m.policyAccepted.set(labels, v ? 0 : 1);
+      m.policyGeneration.set(labels, obj.metadata?.generation ?? 1);
+      m.policyEnforcedGeneration.set(labels, state.enforced.get(id) ?? 0);
+      m.policyConflict.set(labels, inConflict.has(id) ? 1 : 0);
+    }
+    // Enforced is the leader's view; drop series of policies that are gone
+    const live = new Set(policies.map((p) => `${p.metadata?.namespace ?? DEFAULT_NAMESPACE}/${p.metadata?.name ?? ''}`));
+    for (const key of [...this.#enforcedSeries]) {
+      if (live.has(key)) continue;
+      const [namespace = '', policy = ''] = key.split('/');
+      m.policyEnforced.remove({ namespace, policy });
+      this.#enforcedSeries.delete(key);
+    }
+  }
+
+  readonly #enforcedSeries = new Set<string>();
+
   #desired(obj: PolicyObject, state: CompileState, now: Date): { status: OwnedStatus; requeueAfterMs: number | null } {
     const id = idOf(obj);
     const generation = obj.metadata?.generation ?? 1;
     const accepted = acceptedCondition(state.violations.get(id), generation);
-    let enforced: DesiredCondition = enforcedCondition(id, generation, state.included.has(id), this.#d.replicas(), this.#d.lookup);
+    const inForce = state.enforced.get(id) ?? null;
+    const replicas = this.#deps.replicas();
+    let enforced: DesiredCondition = enforcedCondition(id, generation, inForce, replicas, this.#deps.publisher.lookup);
     let requeueAfterMs: number | null = null;
-    const graceLeft = this.#d.enforcedGraceUntil() - now.getTime();
+    let counted = enforcingReplicas(inForce, id, replicas, this.#deps.publisher.lookup);
+    const graceLeft = this.#deps.enforcedGraceUntil() - now.getTime();
     if (graceLeft > 0 && (enforced.reason === 'NoReplicas' || enforced.reason === 'Pending')) {
       const prev = obj.status?.conditions?.find((c) => c.type === ENFORCED);
       if (prev && prev.status === 'True' && prev.observedGeneration === generation) {
         enforced = { type: ENFORCED, status: 'True', reason: prev.reason, message: prev.message ?? '', observedGeneration: generation };
+        counted = obj.status?.enforcingReplicas ?? counted;
         requeueAfterMs = graceLeft + 50;
       }
     }
-    return { status: desiredStatus(obj.status, generation, [accepted, enforced], now), requeueAfterMs };
+    const extra = { enforcedGeneration: inForce, enforcingReplicas: counted };
+    return { status: desiredStatus(obj.status, generation, [accepted, enforced], now, extra), requeueAfterMs };
   }
 
   async #reconcileStatus(namespace: string, name: string): Promise<HandlerResult> {
-    if (!this.#d.isLeader()) return undefined;
+    if (!this.#deps.isLeader()) return undefined;
     const state = this.#state;
-    const obj = this.#d.policies.get(name, namespace);
+    const obj = this.#deps.policies.get(name, namespace);
     if (!state || !obj) return undefined;
     const id = `${namespace}/${name}`;
     const generation = obj.metadata?.generation ?? 1;
@@ -275,6 +426,9 @@ export class Controller {
     // re-enqueue this one.
     if (state.generations.get(id) !== generation) return undefined;
     const { status, requeueAfterMs } = this.#desired(obj, state, this.#now());
+    const enforcedNow = status.conditions.find((c) => c.type === ENFORCED)?.status === 'True';
+    this.#deps.metrics?.policyEnforced.set({ namespace, policy: name }, enforcedNow ? 1 : 0);
+    this.#enforcedSeries.add(id);
     const requeue = requeueAfterMs === null ? undefined : { requeueAfterMs };
     if (statusUpToDate(obj.status, status)) return requeue;
     const key = statusKey(namespace, name);
@@ -282,21 +436,27 @@ export class Controller {
     const written = this.#written.get(key);
     if (written && written.rv === obj.metadata?.resourceVersion && written.json === json) return requeue;
     const target = targetOf(obj);
-    const result = await this.#d.writeStatus(target, status);
-    this.#d.metrics?.statusPatches.inc({ result });
+    const result = await this.#deps.statusWriter.write(target, status);
+    this.#deps.metrics?.statusPatches.inc({ result });
     if (result === 'gone') return undefined;
     this.#written.set(key, { rv: obj.metadata?.resourceVersion, json });
     this.#logger.info(
       { policy: id, generation, conditions: Object.fromEntries(status.conditions.map((c) => [c.type, `${c.status}/${c.reason}`])) },
       'status updated',
     );
-    for (const ev of transitionEvents(obj.status?.conditions, status.conditions)) await this.#d.recordEvent(target, ev);
+    for (const ev of transitionEvents(obj.status?.conditions, status.conditions)) await this.#deps.events.record(target, ev);
     return requeue;
   }
 
+  async #reconcileAccepted(): Promise<HandlerResult> {
+    if (!this.#deps.isLeader() || !this.#state) return undefined;
+    await this.#deps.acceptedStore?.write(this.#lastAccepted);
+    return undefined;
+  }
+
   async #reconcileConfigMap(): Promise<HandlerResult> {
-    if (!this.#d.isLeader() || !this.#state) return undefined;
-    await this.#d.writeConfigMap(this.#state.snapshot);
+    if (!this.#deps.isLeader() || !this.#state) return undefined;
+    await this.#deps.configMapWriter.write(this.#state.snapshot);
     return undefined;
   }
 }

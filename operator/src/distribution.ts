@@ -6,6 +6,7 @@
  *    on change, deleted on shutdown), and the leader merges those reports with its own streams. This is the
  *    pattern istiod uses for its distribution status.
  */
+import { backgroundTimeout, clearTimers } from './timers.ts';
 import { createHash } from 'node:crypto';
 import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -100,7 +101,7 @@ export interface ReportWriterOptions {
 
 /** Publishes this replica's report: on change (debounced) and every intervalMs. */
 export class ReportWriter {
-  readonly #o: ReportWriterOptions;
+  readonly #options: ReportWriterOptions;
   readonly #logger: Logger;
   readonly #name: string;
   #timer: NodeJS.Timeout | undefined;
@@ -109,7 +110,7 @@ export class ReportWriter {
   #stopped = false;
 
   constructor(options: ReportWriterOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#name = reportName(options.identity);
     this.#logger = options.logger.child({ component: 'distribution-report', configMap: `${options.namespace}/${this.#name}` });
   }
@@ -121,54 +122,51 @@ export class ReportWriter {
   /** Something changed: write soon. */
   changed(): void {
     if (this.#stopped) return;
-    clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => this.#write(), 100);
-    this.#debounce.unref();
+    clearTimers(this.#debounce);
+    this.#debounce = backgroundTimeout(() => this.#write(), 100);
   }
 
   /** Stops refreshing and deletes the report. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
-    clearTimeout(this.#debounce);
+    clearTimers(this.#timer, this.#debounce);
     await this.#writing;
     try {
-      await this.#o.core.deleteNamespacedConfigMap({ name: this.#name, namespace: this.#o.namespace });
+      await this.#options.core.deleteNamespacedConfigMap({ name: this.#name, namespace: this.#options.namespace });
     } catch (err) {
       if (apiErrorCode(err) !== 404) this.#logger.warn({ err: describeApiError(err) }, 'could not delete the distribution report');
     }
   }
 
   #schedule(ms: number): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#write(), ms);
-    this.#timer.unref();
+    clearTimers(this.#timer);
+    this.#timer = backgroundTimeout(() => this.#write(), ms);
   }
 
   #write(): void {
     if (this.#stopped) return;
     this.#writing = this.#writing.then(async () => {
       if (this.#stopped) return;
-      const report: DistributionReport = { identity: this.#o.identity, updatedAt: Date.now(), replicas: this.#o.source() };
+      const report: DistributionReport = { identity: this.#options.identity, updatedAt: Date.now(), replicas: this.#options.source() };
       const body: V1ConfigMap = {
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: {
           name: this.#name,
-          namespace: this.#o.namespace,
+          namespace: this.#options.namespace,
           labels: { [REPORT_LABEL]: 'true', 'app.kubernetes.io/name': 'palisade', 'app.kubernetes.io/component': 'operator' },
         },
         data: { [REPORT_KEY]: JSON.stringify(report) },
       };
       try {
-        await this.#o.core.patchNamespacedConfigMap(
-          { name: this.#name, namespace: this.#o.namespace, body, fieldManager: FIELD_MANAGER, force: true },
+        await this.#options.core.patchNamespacedConfigMap(
+          { name: this.#name, namespace: this.#options.namespace, body, fieldManager: FIELD_MANAGER, force: true },
           APPLY_PATCH,
         );
       } catch (err) {
         this.#logger.warn({ err: describeApiError(err) }, 'could not write the distribution report');
       }
     });
-    this.#schedule(this.#o.intervalMs);
+    this.#schedule(this.#options.intervalMs);
   }
 }

@@ -10,11 +10,14 @@ import { describeApiError } from './kube.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { PolicyEvent } from './status.ts';
 
-export const REPORTING_CONTROLLER = 'palisade.dev/operator';
+const REPORTING_CONTROLLER = 'palisade.dev/operator';
 
+/** The object an Event is about: a policy unless `kind` says otherwise. */
 export interface EventTarget {
   name: string;
   namespace: string;
+  apiVersion?: string;
+  kind?: string;
   uid?: string;
   resourceVersion?: string;
 }
@@ -61,8 +64,8 @@ export class EventRecorder {
           type: ev.type,
           note: ev.note.slice(0, 1000),
           regarding: {
-            apiVersion: API_VERSION,
-            kind: KIND,
+            apiVersion: target.apiVersion ?? API_VERSION,
+            kind: target.kind ?? KIND,
             name: target.name,
             namespace: target.namespace,
             ...(target.uid ? { uid: target.uid } : {}),

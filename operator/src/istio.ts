@@ -10,20 +10,21 @@
  * the informer cache), on gaining leadership and every resync interval (which also repairs hand edits). When Istio's CRDs are not installed the list answers 404: the sync
  * logs that once and tries again at the next resync, so installing Istio later needs no restart.
  */
+import { backgroundInterval, backgroundTimeout, clearTimers } from './timers.ts';
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '../../lib/policy/schema.ts';
 import { APPLY_PATCH, FIELD_MANAGER, apiErrorCode, describeApiError } from './kube.ts';
 
-export const ISTIO_GROUP = 'security.istio.io';
-export const ISTIO_VERSION = 'v1';
-export const ISTIO_PLURAL = 'authorizationpolicies';
+const ISTIO_GROUP = 'security.istio.io';
+const ISTIO_VERSION = 'v1';
+const ISTIO_PLURAL = 'authorizationpolicies';
 /** Label on every AuthorizationPolicy the operator manages (the sync only ever deletes those). */
-export const MANAGED_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_VALUE = 'palisade-operator';
+const MANAGED_LABEL = 'app.kubernetes.io/managed-by';
+const MANAGED_VALUE = 'palisade-operator';
 /** Label naming the ApiProtectionPolicy an AuthorizationPolicy belongs to. */
-export const POLICY_LABEL = 'palisade.dev/policy';
+const POLICY_LABEL = 'palisade.dev/policy';
 
 /** The parts of an ApiProtectionPolicy the sync reads. */
 export interface PolicyLike {
@@ -95,7 +96,7 @@ export interface IstioSyncOptions {
 export type SyncResult = { state: 'not-leader' } | { state: 'no-istio' } | { state: 'synced'; applied: number; deleted: number };
 
 export class IstioSync {
-  readonly #o: Required<Omit<IstioSyncOptions, 'onSynced' | 'onError'>> & Pick<IstioSyncOptions, 'onSynced' | 'onError'>;
+  readonly #options: Required<Omit<IstioSyncOptions, 'onSynced' | 'onError'>> & Pick<IstioSyncOptions, 'onSynced' | 'onError'>;
   readonly #log: Logger;
   #timer: NodeJS.Timeout | undefined;
   #pending: NodeJS.Timeout | undefined;
@@ -106,7 +107,7 @@ export class IstioSync {
   readonly #applied = new Map<string, string>();
 
   constructor(options: IstioSyncOptions) {
-    this.#o = { resyncMs: 30_000, pollMs: 1000, ...options };
+    this.#options = { resyncMs: 30_000, pollMs: 1000, ...options };
     this.#log = options.logger.child({ component: 'istio', provider: options.provider });
   }
 
@@ -119,11 +120,11 @@ export class IstioSync {
     let lastDesired = '';
     let wasLeader = false;
     let sinceResync = 0;
-    this.#timer = setInterval(() => {
-      sinceResync += this.#o.pollMs;
-      const leader = this.#o.isLeader();
-      const desired = leader ? JSON.stringify(desiredAuthorizationPolicies(this.#o.policies(), this.#o.provider)) : '';
-      if (sinceResync >= this.#o.resyncMs) {
+    this.#timer = backgroundInterval(() => {
+      sinceResync += this.#options.pollMs;
+      const leader = this.#options.isLeader();
+      const desired = leader ? JSON.stringify(desiredAuthorizationPolicies(this.#options.policies(), this.#options.provider)) : '';
+      if (sinceResync >= this.#options.resyncMs) {
         sinceResync = 0;
         this.#applied.clear();
         this.trigger(0);
@@ -132,32 +133,29 @@ export class IstioSync {
       }
       wasLeader = leader;
       lastDesired = desired;
-    }, this.#o.pollMs);
-    this.#timer.unref();
+    }, this.#options.pollMs);
   }
 
   /** Schedules a sync soon (coalescing bursts of policy events). */
   trigger(delayMs = 100): void {
     if (this.#closed || this.#pending) return;
-    this.#pending = setTimeout(() => {
+    this.#pending = backgroundTimeout(() => {
       this.#pending = undefined;
       this.#running = this.#running.then(() => this.sync()).catch(() => {});
     }, delayMs);
-    this.#pending.unref();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    clearInterval(this.#timer);
-    clearTimeout(this.#pending);
+    clearTimers(this.#timer, this.#pending);
     await this.#running;
   }
 
   /** One pass: list managed AuthorizationPolicies, apply the desired ones, delete the rest. */
   async sync(): Promise<SyncResult> {
-    if (this.#closed || !this.#o.isLeader()) return { state: 'not-leader' };
+    if (this.#closed || !this.#options.isLeader()) return { state: 'not-leader' };
     const started = performance.now();
-    const { custom, watchNamespace } = this.#o;
+    const { custom, watchNamespace } = this.#options;
     const labelSelector = `${MANAGED_LABEL}=${MANAGED_VALUE}`;
     let existing: Array<{ metadata?: { name?: string; namespace?: string } }>;
     try {
@@ -167,7 +165,7 @@ export class IstioSync {
       existing = list.items ?? [];
     } catch (err) {
       if (apiErrorCode(err) === 404) {
-        if (!this.#istioMissingLogged) this.#log.info(`${ISTIO_GROUP}/${ISTIO_VERSION} AuthorizationPolicy is not served (Istio not installed?); checking again every ${this.#o.resyncMs / 1000} s`);
+        if (!this.#istioMissingLogged) this.#log.info(`${ISTIO_GROUP}/${ISTIO_VERSION} AuthorizationPolicy is not served (Istio not installed?); checking again every ${this.#options.resyncMs / 1000} s`);
         this.#istioMissingLogged = true;
         this.#applied.clear();
         return { state: 'no-istio' };
@@ -178,7 +176,7 @@ export class IstioSync {
     if (this.#istioMissingLogged) this.#log.info('Istio AuthorizationPolicy is served now; syncing');
     this.#istioMissingLogged = false;
 
-    const desired = desiredAuthorizationPolicies(this.#o.policies(), this.#o.provider);
+    const desired = desiredAuthorizationPolicies(this.#options.policies(), this.#options.provider);
     const wanted = new Set(desired.map((d) => `${d.metadata.namespace}/${d.metadata.name}`));
     let applied = 0;
     let deleted = 0;
@@ -213,12 +211,12 @@ export class IstioSync {
       this.trigger(2000);
       throw err;
     }
-    if (applied + deleted > 0) this.#o.onSynced?.((performance.now() - started) / 1000);
+    if (applied + deleted > 0) this.#options.onSynced?.((performance.now() - started) / 1000);
     return { state: 'synced', applied, deleted };
   }
 
   #fail(err: unknown, msg: string): void {
-    this.#o.onError?.(err);
+    this.#options.onError?.(err);
     this.#log.warn({ err: describeApiError(err) }, msg);
   }
 }

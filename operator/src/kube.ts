@@ -2,6 +2,7 @@
  * Kubernetes plumbing for the operator: API clients from a kubeconfig, patch content types, error codes, and
  * informers that restart themselves (client-node's ListWatch stops on a watch or list error).
  */
+import { Backoff } from '../../lib/process/backoff.ts';
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -101,10 +102,9 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
  */
 export class ResilientInformer<T extends KubernetesObject> {
   readonly #inf: K8sInformer<T> & ObjectCache<T>;
-  readonly #opts: ResilientInformerOptions<T>;
   readonly #logger: Logger;
   #errors = 0;
-  #attempt = 0;
+  readonly #backoff: Backoff;
   #stopped = false;
   #synced = false;
   #timer: NodeJS.Timeout | undefined;
@@ -112,7 +112,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   readonly #syncedPromise: Promise<void>;
 
   constructor(opts: ResilientInformerOptions<T>) {
-    this.#opts = opts;
+    this.#backoff = new Backoff({ initialMs: 500, maxMs: opts.maxBackoffMs ?? 30_000 });
     this.#logger = opts.logger.child({ informer: opts.name });
     this.#inf = makeInformer<T>(opts.kc, opts.path, opts.list, opts.labelSelector);
     this.#syncedPromise = new Promise((resolve) => {
@@ -159,7 +159,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       return;
     }
     if (this.#errors !== errorsBefore || this.#stopped) return;
-    this.#attempt = 0;
+    this.#backoff.reset();
     if (!this.#synced) {
       this.#synced = true;
       this.#logger.info({ objects: this.#inf.list().length }, 'informer synced');
@@ -170,9 +170,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   #onError(err: unknown): void {
     this.#errors++;
     if (this.#stopped) return;
-    const cap = this.#opts.maxBackoffMs ?? 30_000;
-    const d = Math.min(cap, 500 * 2 ** Math.min(this.#attempt++, 16));
-    const delay = Math.round(d / 2 + (Math.random() * d) / 2);
+    const delay = this.#backoff.next();
     this.#logger.warn({ err: describeApiError(err), retryInMs: delay }, 'list/watch failed; restarting');
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => void this.#run(), delay);

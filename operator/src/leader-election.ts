@@ -38,7 +38,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 export class LeaderElector {
-  readonly #o: LeaderElectorOptions;
+  readonly #options: LeaderElectorOptions;
   readonly #logger: Logger;
   readonly #now: () => number;
   #leader = false;
@@ -50,7 +50,7 @@ export class LeaderElector {
   #wake: (() => void) | null = null;
 
   constructor(options: LeaderElectorOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#logger = options.logger.child({ component: 'leader-election', lease: `${options.namespace}/${options.name}`, identity: options.identity });
     this.#now = options.now ?? Date.now;
   }
@@ -87,15 +87,15 @@ export class LeaderElector {
         if (result === 'held-by-other') {
           this.#logger.warn('another replica holds the Lease; stepping down');
           this.#setLeader(false);
-        } else if (this.#now() - this.#lastRenew > this.#o.renewDeadlineMs) {
-          this.#logger.error({ renewDeadlineMs: this.#o.renewDeadlineMs }, 'could not renew the Lease in time; stepping down');
+        } else if (this.#now() - this.#lastRenew > this.#options.renewDeadlineMs) {
+          this.#logger.error({ renewDeadlineMs: this.#options.renewDeadlineMs }, 'could not renew the Lease in time; stepping down');
           this.#setLeader(false);
         }
       }
       const jitter = this.#leader ? 1 : 1 + Math.random() * 0.2;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
-        this.#timer = setTimeout(resolve, this.#o.retryPeriodMs * jitter);
+        this.#timer = setTimeout(resolve, this.#options.retryPeriodMs * jitter);
         this.#timer.unref();
       });
       this.#wake = null;
@@ -107,24 +107,24 @@ export class LeaderElector {
     this.#leader = v;
     if (v) {
       this.#logger.info('became leader');
-      this.#o.onStartedLeading();
+      this.#options.onStartedLeading();
     } else {
       this.#logger.info('no longer leader');
-      this.#o.onStoppedLeading();
+      this.#options.onStoppedLeading();
     }
   }
 
   #record(now: number, lease: V1Lease | null): V1Lease {
     const spec = lease?.spec ?? {};
-    const renewing = spec.holderIdentity === this.#o.identity;
+    const renewing = spec.holderIdentity === this.#options.identity;
     const micro = new V1MicroTime(now);
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: this.#o.name, namespace: this.#o.namespace, ...(lease?.metadata?.resourceVersion ? { resourceVersion: lease.metadata.resourceVersion } : {}) },
+      metadata: { name: this.#options.name, namespace: this.#options.namespace, ...(lease?.metadata?.resourceVersion ? { resourceVersion: lease.metadata.resourceVersion } : {}) },
       spec: {
-        holderIdentity: this.#o.identity,
-        leaseDurationSeconds: Math.ceil(this.#o.leaseDurationMs / 1000),
+        holderIdentity: this.#options.identity,
+        leaseDurationSeconds: Math.ceil(this.#options.leaseDurationMs / 1000),
         acquireTime: renewing && spec.acquireTime ? spec.acquireTime : micro,
         renewTime: micro,
         leaseTransitions: renewing ? (spec.leaseTransitions ?? 0) : (spec.leaseTransitions ?? -1) + 1,
@@ -133,13 +133,13 @@ export class LeaderElector {
   }
 
   async #tryAcquireOrRenew(): Promise<Attempt> {
-    const { namespace, name } = this.#o;
-    const ms = Math.max(500, Math.floor(this.#o.renewDeadlineMs / 2));
+    const { namespace, name } = this.#options;
+    const ms = Math.max(500, Math.floor(this.#options.renewDeadlineMs / 2));
     const api = {
-      readNamespacedLease: (p: { name: string; namespace: string }) => withTimeout(this.#o.api.readNamespacedLease(p), ms, 'reading the Lease'),
-      createNamespacedLease: (p: { namespace: string; body: V1Lease }) => withTimeout(this.#o.api.createNamespacedLease(p), ms, 'creating the Lease'),
+      readNamespacedLease: (p: { name: string; namespace: string }) => withTimeout(this.#options.api.readNamespacedLease(p), ms, 'reading the Lease'),
+      createNamespacedLease: (p: { namespace: string; body: V1Lease }) => withTimeout(this.#options.api.createNamespacedLease(p), ms, 'creating the Lease'),
       replaceNamespacedLease: (p: { name: string; namespace: string; body: V1Lease }) =>
-        withTimeout(this.#o.api.replaceNamespacedLease(p), ms, 'updating the Lease'),
+        withTimeout(this.#options.api.replaceNamespacedLease(p), ms, 'updating the Lease'),
     };
     const now = this.#now();
     let lease: V1Lease;
@@ -163,9 +163,9 @@ export class LeaderElector {
     const holder = spec.holderIdentity ?? '';
     const key = `${holder}|${String(spec.renewTime ?? '')}|${spec.leaseTransitions ?? 0}`;
     if (!this.#observed || this.#observed.key !== key) this.#observed = { key, at: now };
-    const durationMs = (spec.leaseDurationSeconds ?? Math.ceil(this.#o.leaseDurationMs / 1000)) * 1000;
-    if (holder !== '' && holder !== this.#o.identity && now < this.#observed.at + durationMs) return 'held-by-other';
-    const renewing = holder === this.#o.identity;
+    const durationMs = (spec.leaseDurationSeconds ?? Math.ceil(this.#options.leaseDurationMs / 1000)) * 1000;
+    if (holder !== '' && holder !== this.#options.identity && now < this.#observed.at + durationMs) return 'held-by-other';
+    const renewing = holder === this.#options.identity;
     try {
       await api.replaceNamespacedLease({ name, namespace, body: this.#record(now, lease) });
     } catch (err) {
@@ -177,10 +177,10 @@ export class LeaderElector {
   }
 
   async #release(): Promise<void> {
-    const { api, namespace, name } = this.#o;
+    const { api, namespace, name } = this.#options;
     try {
       const lease = await api.readNamespacedLease({ name, namespace });
-      if (lease.spec?.holderIdentity !== this.#o.identity) return;
+      if (lease.spec?.holderIdentity !== this.#options.identity) return;
       const body = this.#record(this.#now(), lease);
       body.spec = { ...body.spec, holderIdentity: '', leaseDurationSeconds: 1, leaseTransitions: lease.spec?.leaseTransitions ?? 0 };
       await api.replaceNamespacedLease({ name, namespace, body });

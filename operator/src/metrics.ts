@@ -15,12 +15,18 @@ export interface OperatorMetrics {
   statusPatches: Counter<'result'>;
   events: Counter<'type' | 'reason'>;
   leader: Gauge;
+  policyAccepted: Gauge<'namespace' | 'policy'>;
+  policyEnforced: Gauge<'namespace' | 'policy'>;
+  policyGeneration: Gauge<'namespace' | 'policy'>;
+  policyEnforcedGeneration: Gauge<'namespace' | 'policy'>;
+  policyConflict: Gauge<'namespace' | 'policy'>;
 }
 
 /** Registers the metrics (and Node's default process metrics) on `registry`. */
 export function createOperatorMetrics(registry: Registry, queueDepth: () => number): OperatorMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'palisade_operator_' });
   const registers = [registry];
+  const policyLabels = ['namespace', 'policy'] as const;
   return {
     reconcileSeconds: new Histogram({
       name: 'palisade_operator_reconcile_duration_seconds',
@@ -48,5 +54,10 @@ export function createOperatorMetrics(registry: Registry, queueDepth: () => numb
     statusPatches: new Counter({ name: 'palisade_operator_status_patches_total', help: 'Status PATCHes by result.', labelNames: ['result'], registers }),
     events: new Counter({ name: 'palisade_operator_events_total', help: 'Kubernetes Events emitted.', labelNames: ['type', 'reason'], registers }),
     leader: new Gauge({ name: 'palisade_operator_leader', help: '1 while this replica holds the leader Lease.', registers }),
+    policyAccepted: new Gauge({ name: 'palisade_operator_policy_accepted', help: '1 when the current generation of the policy is accepted as it is (Accepted=True).', labelNames: policyLabels, registers }),
+    policyEnforced: new Gauge({ name: 'palisade_operator_policy_enforced', help: 'Leader only: 1 when every connected authz-server enforces the generation in force (Enforced=True).', labelNames: policyLabels, registers }),
+    policyGeneration: new Gauge({ name: 'palisade_operator_policy_generation', help: 'metadata.generation of the policy.', labelNames: policyLabels, registers }),
+    policyEnforcedGeneration: new Gauge({ name: 'palisade_operator_policy_enforced_generation', help: 'Generation in the served snapshot (0: none; behind the generation: a refused edit).', labelNames: policyLabels, registers }),
+    policyConflict: new Gauge({ name: 'palisade_operator_policy_conflict', help: '1 while the policy claims a host another policy also claims (both are marked).', labelNames: policyLabels, registers }),
   };
 }

@@ -9,18 +9,21 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createHttpServer } from '../../lib/process/http-server.ts';
-import { GROUP, PLURAL, VERSION } from '../../lib/policy/schema.ts';
+import { GROUP, OPENAPI_CONFIGMAP_LABEL, PLURAL, VERSION } from '../../lib/policy/schema.ts';
 import type { OperatorConfig } from './config.ts';
 import { CONFIGMAP_KEY, Controller, SNAPSHOT_KEY, type PolicyObject } from './controller.ts';
-import { REPORT_LABEL, ReportWriter, VersionHistory, mergeReplicas, parseReport, type DistributionReport } from './distribution.ts';
+import { REPORT_LABEL, ReportWriter, mergeReplicas, parseReport, type DistributionReport } from './distribution.ts';
 import { EventRecorder } from './events.ts';
-import { MERGE_PATCH, FIELD_MANAGER, ResilientInformer, apiErrorCode, describeApiError, kubeClients, loadKubeConfig, type KubeClients } from './kube.ts';
+import { ResilientInformer, describeApiError, kubeClients, loadKubeConfig, type KubeClients } from './kube.ts';
 import { LeaderElector } from './leader-election.ts';
 import { createOperatorMetrics } from './metrics.ts';
 import { SnapshotServer } from './snapshot-server.ts';
 import { serverCredentials } from '../../lib/process/tls.ts';
 import { IstioSync, type PolicyLike } from './istio.ts';
-import { SnapshotTooLargeError, writeSnapshotConfigMap } from './snapshot-configmap.ts';
+import { SnapshotConfigMapWriter } from './snapshot-configmap.ts';
+import { SnapshotPublisher } from './publisher.ts';
+import { AcceptedStore } from './accepted-store.ts';
+import { StatusWriter } from './status-writer.ts';
 import type { ReplicaState } from './status.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -62,7 +65,6 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
     onError: (key, err, failures, retryInMs) => log.warn({ key, err: describeApiError(err), failures, retryInMs }, 'reconcile failed; retrying'),
   });
   const metrics = createOperatorMetrics(registry, () => queue.length);
-  const history = new VersionHistory();
   let leader = !config.leaderElect;
   let graceUntil = 0;
   let stopped = false;
@@ -85,6 +87,8 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
     },
     onAck: (result) => metrics.acks.inc({ result }),
   });
+  const publisher = new SnapshotPublisher(server, metrics);
+  const acceptedStore = new AcceptedStore({ core, name: config.acceptedConfigMap, namespace: config.namespace, logger: log });
   reportWriter = new ReportWriter({ core, namespace: config.namespace, identity: config.identity, intervalMs: config.reportIntervalMs, source: () => server.replicas(), logger: log });
 
   // informers (they only enqueue keys)
@@ -100,17 +104,41 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
     logger: log,
     onEvent: (event, obj) => controller?.onPolicyEvent(obj as PolicyObject, event),
   });
-  const secrets = new ResilientInformer<V1Secret>({
-    name: 'api-key-secrets',
+  // Two label-selected Secret informers (a selector cannot say "this label or that one"): API keys, and the
+  // signing keys of bot.challenge.keySecret. Secrets with neither label are never read.
+  const secretInformer = (name: string, labelSelector: string) =>
+    new ResilientInformer<V1Secret>({
+      name,
+      kc,
+      path: `/api/v1${nsPath}/secrets`,
+      labelSelector,
+      list: () =>
+        config.watchNamespace
+          ? core.listNamespacedSecret({ namespace: config.watchNamespace, labelSelector })
+          : core.listSecretForAllNamespaces({ labelSelector }),
+      logger: log,
+      onEvent: () => controller?.onSecretEvent(),
+    });
+  const apiKeySecrets = secretInformer('api-key-secrets', config.apiKeyLabel);
+  const challengeKeySecrets = secretInformer('challenge-key-secrets', config.challengeKeyLabel);
+  const secrets = {
+    list: () => {
+      const byName = new Map<string, V1Secret>();
+      for (const s of [...apiKeySecrets.list(), ...challengeKeySecrets.list()]) byName.set(`${s.metadata?.namespace}/${s.metadata?.name}`, s);
+      return [...byName.values()];
+    },
+  };
+  const openapiConfigMaps = new ResilientInformer<V1ConfigMap>({
+    name: 'openapi-configmaps',
     kc,
-    path: `/api/v1${nsPath}/secrets`,
-    labelSelector: config.apiKeyLabel,
+    path: `/api/v1${nsPath}/configmaps`,
+    labelSelector: OPENAPI_CONFIGMAP_LABEL,
     list: () =>
       config.watchNamespace
-        ? core.listNamespacedSecret({ namespace: config.watchNamespace, labelSelector: config.apiKeyLabel })
-        : core.listSecretForAllNamespaces({ labelSelector: config.apiKeyLabel }),
+        ? core.listNamespacedConfigMap({ namespace: config.watchNamespace, labelSelector: OPENAPI_CONFIGMAP_LABEL })
+        : core.listConfigMapForAllNamespaces({ labelSelector: OPENAPI_CONFIGMAP_LABEL }),
     logger: log,
-    onEvent: () => controller?.onSecretEvent(),
+    onEvent: () => controller?.onConfigMapEvent(),
   });
   const reportInformer = new ResilientInformer<V1ConfigMap>({
     name: 'distribution-reports',
@@ -149,43 +177,13 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
       get: (name, namespace) => policies.get(name, namespace) as unknown as PolicyObject | undefined,
     },
     secrets,
-    publish: (snapshot) => {
-      server.publish(snapshot);
-      history.record(snapshot);
-      metrics.snapshotsPublished.inc();
-      metrics.snapshotInfo.reset();
-      metrics.snapshotInfo.set({ version: snapshot.version }, 1);
-      metrics.snapshotPolicies.set(snapshot.policies.length);
-      metrics.snapshotBytes.set(server.currentBytes);
-    },
-    lookup: history.lookup,
+    configMaps: openapiConfigMaps,
+    publisher,
     replicas,
-    writeStatus: async (target, status) => {
-      try {
-        await custom.patchNamespacedCustomObjectStatus(
-          { group: GROUP, version: VERSION, plural: PLURAL, namespace: target.namespace, name: target.name, body: { status }, fieldManager: FIELD_MANAGER },
-          MERGE_PATCH,
-        );
-        return 'ok';
-      } catch (err) {
-        if (apiErrorCode(err) === 404) return 'gone';
-        throw err;
-      }
-    },
-    writeConfigMap: async (snapshot) => {
-      if (!config.snapshotConfigMap) return;
-      try {
-        await writeSnapshotConfigMap(core, config.snapshotConfigMap, config.namespace, snapshot, config.gzipAboveBytes);
-        log.info({ configMap: `${config.namespace}/${config.snapshotConfigMap}`, version: snapshot.version }, 'snapshot ConfigMap updated');
-      } catch (err) {
-        if (err instanceof SnapshotTooLargeError) {
-          log.error({ err: err.message }, 'snapshot ConfigMap not updated; authz-servers restarted without an operator will use an older snapshot');
-          return;
-        }
-        throw err;
-      }
-    },
-    recordEvent: (target, ev) => events.record(target, ev),
+    statusWriter: new StatusWriter(custom),
+    acceptedStore,
+    configMapWriter: new SnapshotConfigMapWriter({ core, name: config.snapshotConfigMap, namespace: config.namespace, gzipAboveBytes: config.gzipAboveBytes, logger: log }),
+    events,
     enqueue: (key) => queue.add(key),
     isLeader: () => leader,
     enforcedGraceUntil: () => graceUntil,
@@ -221,10 +219,9 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
   const http = createHttpServer({
     registry,
     ready: () => {
-      if (stopped) return { ready: false, reason: 'stopping' };
-      if (!synced) return { ready: false, reason: 'informer caches not synced yet' };
-      const cur = server.current;
-      return cur ? { ready: true, reason: `serving snapshot ${cur.version}${leader ? ' (leader)' : ''}` } : { ready: false, reason: 'no snapshot compiled yet' };
+      const snapshot = server.current;
+      const notReady = stopped ? 'stopping' : !synced ? 'informer caches not synced yet' : !snapshot ? 'no snapshot compiled yet' : null;
+      return notReady !== null || !snapshot ? { ready: false, reason: notReady ?? '' } : { ready: true, reason: `serving snapshot ${snapshot.version}${leader ? ' (leader)' : ''}` };
     },
   });
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -242,7 +239,9 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
 
   // Informers first; the queue starts once the caches hold a full list, so the first snapshot is never partial.
   const readyPromise = (async () => {
-    await Promise.all([policies.start(), secrets.start(), reportInformer.start()]);
+    await Promise.all([policies.start(), apiKeySecrets.start(), challengeKeySecrets.start(), openapiConfigMaps.start(), reportInformer.start()]);
+    // before the first compile: a policy refused right now still has its last accepted generation to fall back on
+    controller.seedAccepted(await acceptedStore.load());
     if (stopped) return;
     synced = true;
     queue.add(SNAPSHOT_KEY);
@@ -276,7 +275,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, over
       await queue.shutdown();
       await elector?.stop();
       await reportWriter.stop();
-      await Promise.all([policies.stop(), secrets.stop(), reportInformer.stop()]);
+      await Promise.all([policies.stop(), apiKeySecrets.stop(), challengeKeySecrets.stop(), openapiConfigMaps.stop(), reportInformer.stop()]);
       await istio?.close();
       await server.close();
       await new Promise<void>((resolve) => {

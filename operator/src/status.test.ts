@@ -4,9 +4,11 @@ import {
   acceptedCondition,
   desiredStatus,
   enforcedCondition,
+  enforcingReplicas,
   setConditions,
   statusMergePatch,
   statusUpToDate,
+  statusView,
   transitionEvents,
   type ReplicaState,
   type VersionLookup,
@@ -48,38 +50,47 @@ describe('Accepted', () => {
 
 describe('Enforced', () => {
   it('NotAccepted when the policy is not in the snapshot', () => {
-    expect(enforcedCondition('shop/orders', 1, false, [replica('a', 'v1')], lookup).reason).toBe('NotAccepted');
+    expect(enforcedCondition('shop/orders', 1, null, [replica('a', 'v1')], lookup).reason).toBe('NotAccepted');
   });
   it('NoReplicas without connected replicas', () => {
-    expect(enforcedCondition('shop/orders', 1, true, [], lookup)).toMatchObject({ status: 'False', reason: 'NoReplicas' });
+    expect(enforcedCondition('shop/orders', 1, 1, [], lookup)).toMatchObject({ status: 'False', reason: 'NoReplicas' });
   });
   it('True when every replica ACKed a version with this generation or newer', () => {
-    expect(enforcedCondition('shop/orders', 1, true, [replica('a', 'v1'), replica('b', 'v2')], lookup)).toMatchObject({ status: 'True', reason: 'Acknowledged' });
+    expect(enforcedCondition('shop/orders', 1, 1, [replica('a', 'v1'), replica('b', 'v2')], lookup)).toMatchObject({ status: 'True', reason: 'Acknowledged' });
   });
   it('Pending while a replica lags, or acked a version without the policy, or an unknown version', () => {
-    expect(enforcedCondition('shop/orders', 2, true, [replica('a', 'v1'), replica('b', 'v2')], lookup).reason).toBe('Pending');
-    expect(enforcedCondition('shop/orders', 1, true, [replica('a', 'v3')], lookup).reason).toBe('Pending');
-    expect(enforcedCondition('shop/orders', 1, true, [replica('a', 'v9')], lookup).reason).toBe('Pending');
-    expect(enforcedCondition('shop/orders', 1, true, [replica('a', null)], lookup).reason).toBe('Pending');
+    expect(enforcedCondition('shop/orders', 2, 2, [replica('a', 'v1'), replica('b', 'v2')], lookup).reason).toBe('Pending');
+    expect(enforcedCondition('shop/orders', 1, 1, [replica('a', 'v3')], lookup).reason).toBe('Pending');
+    expect(enforcedCondition('shop/orders', 1, 1, [replica('a', 'v9')], lookup).reason).toBe('Pending');
+    expect(enforcedCondition('shop/orders', 1, 1, [replica('a', null)], lookup).reason).toBe('Pending');
   });
   it('Rejected when a replica NACKed the version holding this generation', () => {
-    const c = enforcedCondition('shop/orders', 2, true, [replica('b', 'v2'), replica('a', 'v1', { version: 'v2', error: 'bad regex' })], lookup);
+    const c = enforcedCondition('shop/orders', 2, 2, [replica('b', 'v2'), replica('a', 'v1', { version: 'v2', error: 'bad regex' })], lookup);
     expect(c).toMatchObject({ status: 'False', reason: 'Rejected' });
     expect(c.message).toContain('authz-server a rejected');
     expect(c.message).toContain('bad regex');
     // a NACK of a version that does not hold this generation does not matter
-    expect(enforcedCondition('shop/cart', 1, true, [replica('a', 'v3', { version: 'v1', error: 'x' })], lookup).reason).toBe('Acknowledged');
+    expect(enforcedCondition('shop/cart', 1, 1, [replica('a', 'v3', { version: 'v1', error: 'x' })], lookup).reason).toBe('Acknowledged');
+  });
+  it('measures a refused generation against the last accepted one in force', () => {
+    expect(enforcedCondition('shop/orders', 3, 1, [replica('a', 'v1')], lookup)).toMatchObject({
+      status: 'True',
+      reason: 'Acknowledged',
+      message: 'Every connected authz-server replica enforces generation 1 (the last accepted one; generation 3 is refused).',
+    });
+    expect(enforcingReplicas(1, 'shop/orders', [replica('a', 'v1'), replica('b', null)], lookup)).toBe('1/2');
+    expect(enforcingReplicas(null, 'shop/orders', [replica('a', 'v1')], lookup)).toBeNull();
   });
   it('does not mention volatile counts or versions (no status churn on scale-out)', () => {
-    const one = enforcedCondition('shop/orders', 1, true, [replica('a', 'v1')], lookup);
-    const three = enforcedCondition('shop/orders', 1, true, [replica('a', 'v1'), replica('b', 'v2'), replica('c', 'v2')], lookup);
+    const one = enforcedCondition('shop/orders', 1, 1, [replica('a', 'v1')], lookup);
+    const three = enforcedCondition('shop/orders', 1, 1, [replica('a', 'v1'), replica('b', 'v2'), replica('c', 'v2')], lookup);
     expect(three).toEqual(one);
   });
 });
 
 describe('setConditions / status diff', () => {
   const accepted = acceptedCondition(undefined, 1);
-  const enforced = enforcedCondition('shop/orders', 1, true, [replica('a', 'v1')], lookup);
+  const enforced = enforcedCondition('shop/orders', 1, 1, [replica('a', 'v1')], lookup);
 
   it('sets lastTransitionTime on first write (second precision)', () => {
     const cs = setConditions(undefined, [accepted, enforced], T0);
@@ -103,11 +114,11 @@ describe('setConditions / status diff', () => {
   it('reports up to date only when generation and conditions are equal', () => {
     const status = desiredStatus(undefined, 1, [accepted, enforced], T0);
     expect(statusUpToDate(undefined, status)).toBe(false);
-    expect(statusUpToDate(structuredClone(status), status)).toBe(true);
-    const again = desiredStatus(structuredClone(status), 1, [accepted, enforced], T1);
-    expect(statusUpToDate(status, again)).toBe(true);
-    const bumped = desiredStatus(status, 2, [{ ...accepted, observedGeneration: 2 }, { ...enforced, observedGeneration: 2 }], T1);
-    expect(statusUpToDate(status, bumped)).toBe(false);
+    expect(statusUpToDate(statusView(status), status)).toBe(true);
+    const again = desiredStatus(statusView(status), 1, [accepted, enforced], T1);
+    expect(statusUpToDate(statusView(status), again)).toBe(true);
+    const bumped = desiredStatus(statusView(status), 2, [{ ...accepted, observedGeneration: 2 }, { ...enforced, observedGeneration: 2 }], T1);
+    expect(statusUpToDate(statusView(status), bumped)).toBe(false);
     expect(statusMergePatch(bumped)).toEqual({ status: bumped });
   });
 });
@@ -122,11 +133,14 @@ describe('transition events', () => {
     expect(transitionEvents(ok, conflict)).toEqual([expect.objectContaining({ type: 'Warning', reason: 'Conflict', note: 'taken. The policy is not part of the snapshot.' })]);
     expect(transitionEvents(conflict, invalid)).toEqual([expect.objectContaining({ type: 'Warning', reason: 'InvalidSpec' })]);
     expect(transitionEvents(conflict, conflict)).toEqual([]);
+    const otherConflict = at([acceptedCondition({ policy: 'p', reason: 'Conflict', message: 'taken by another', included: false }, 1)]);
+    expect(transitionEvents(conflict, otherConflict)).toEqual([expect.objectContaining({ type: 'Warning', reason: 'Conflict' })]);
+    expect(transitionEvents(invalid, ok)).toEqual([expect.objectContaining({ type: 'Normal', reason: 'Recovered', note: expect.stringContaining('it was InvalidSpec') })]);
   });
   it('emits SnapshotRejected on a NACK and Enforced when enforcement is reached', () => {
-    const pending = at([enforcedCondition('shop/orders', 2, true, [replica('a', 'v1')], lookup)]);
-    const rejected = at([enforcedCondition('shop/orders', 2, true, [replica('a', 'v1', { version: 'v2', error: 'boom' })], lookup)]);
-    const enforced = at([enforcedCondition('shop/orders', 2, true, [replica('a', 'v2')], lookup)]);
+    const pending = at([enforcedCondition('shop/orders', 2, 2, [replica('a', 'v1')], lookup)]);
+    const rejected = at([enforcedCondition('shop/orders', 2, 2, [replica('a', 'v1', { version: 'v2', error: 'boom' })], lookup)]);
+    const enforced = at([enforcedCondition('shop/orders', 2, 2, [replica('a', 'v2')], lookup)]);
     expect(transitionEvents(pending, rejected)).toEqual([expect.objectContaining({ type: 'Warning', reason: 'SnapshotRejected' })]);
     expect(transitionEvents(rejected, rejected)).toEqual([]);
     expect(transitionEvents(rejected, enforced)).toEqual([expect.objectContaining({ type: 'Normal', reason: 'Enforced' })]);

@@ -8,7 +8,7 @@ import { canonicalJson } from '../../lib/policy/canonical-json.ts';
 import type { Condition, PolicyStatus } from '../../lib/policy/schema.ts';
 import type { Violation } from '../../lib/policy/snapshot.ts';
 
-export const ACCEPTED = 'Accepted';
+const ACCEPTED = 'Accepted';
 export const ENFORCED = 'Enforced';
 
 /** A condition before lastTransitionTime is decided. */
@@ -45,29 +45,35 @@ export function acceptedCondition(violation: Violation | undefined, generation: 
   return { type: ACCEPTED, status: 'False', reason: violation.reason, message: `${where}${text}${suffix}`, observedGeneration: generation };
 }
 
+function holdsGeneration(policyId: string, generation: number, lookup: VersionLookup) {
+  return (version: string | null | undefined): boolean => {
+    if (!version) return false;
+    const g = lookup(version)?.get(policyId);
+    return g !== undefined && g >= generation;
+  };
+}
+
 /**
- * The Enforced condition: True once every connected replica has ACKed a snapshot version that holds this
- * generation of the policy (or a newer one).
+ * The Enforced condition: True once every connected replica has ACKed a snapshot version that holds the
+ * generation in force (`inForce`: the current generation, or the last accepted one while the current is
+ * refused; null when the policy is not in the snapshot).
  */
 export function enforcedCondition(
   policyId: string,
   generation: number,
-  included: boolean,
+  inForce: number | null,
   replicas: readonly ReplicaState[],
   lookup: VersionLookup,
 ): DesiredCondition {
   const base = { type: ENFORCED, observedGeneration: generation };
-  if (!included) {
+  if (inForce === null) {
     return { ...base, status: 'False', reason: 'NotAccepted', message: 'The policy is not part of the snapshot (see the Accepted condition).' };
   }
   if (replicas.length === 0) {
     return { ...base, status: 'False', reason: 'NoReplicas', message: 'No authz-server replica is connected to the operator.' };
   }
-  const holds = (version: string | null | undefined) => {
-    if (!version) return false;
-    const g = lookup(version)?.get(policyId);
-    return g !== undefined && g >= generation;
-  };
+  const holds = holdsGeneration(policyId, inForce, lookup);
+  const which = inForce === generation ? `generation ${generation}` : `generation ${inForce} (the last accepted one; generation ${generation} is refused)`;
   const rejected = [...replicas]
     .sort((a, b) => a.pod.localeCompare(b.pod) || a.nodeId.localeCompare(b.nodeId))
     .find((r) => !holds(r.ackedVersion) && r.nack !== null && holds(r.nack.version));
@@ -76,13 +82,20 @@ export function enforcedCondition(
       ...base,
       status: 'False',
       reason: 'Rejected',
-      message: `authz-server ${rejected.pod} rejected the snapshot holding generation ${generation}: ${rejected.nack.error}`,
+      message: `authz-server ${rejected.pod} rejected the snapshot holding ${which}: ${rejected.nack.error}`,
     };
   }
   if (replicas.every((r) => holds(r.ackedVersion))) {
-    return { ...base, status: 'True', reason: 'Acknowledged', message: `Every connected authz-server replica enforces generation ${generation}.` };
+    return { ...base, status: 'True', reason: 'Acknowledged', message: `Every connected authz-server replica enforces ${which}.` };
   }
-  return { ...base, status: 'False', reason: 'Pending', message: `Waiting for every connected authz-server replica to acknowledge generation ${generation}.` };
+  return { ...base, status: 'False', reason: 'Pending', message: `Waiting for every connected authz-server replica to acknowledge ${which}.` };
+}
+
+/** "enforcing/connected" replicas for the generation in force (null when the policy is not in the snapshot). */
+export function enforcingReplicas(inForce: number | null, policyId: string, replicas: readonly ReplicaState[], lookup: VersionLookup): string | null {
+  if (inForce === null) return null;
+  const holds = holdsGeneration(policyId, inForce, lookup);
+  return `${replicas.filter((r) => holds(r.ackedVersion)).length}/${replicas.length}`;
 }
 
 /**
@@ -101,26 +114,46 @@ export function setConditions(existing: readonly Condition[] | undefined, desire
 }
 
 /** metav1.Time has second precision. */
-export function rfc3339(d: Date): string {
+function rfc3339(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
 }
 
-/** The part of the status this operator owns. */
+/** The part of the status this operator owns. null fields are removed by the merge patch. */
 export interface OwnedStatus {
   observedGeneration: number;
+  /** The generation the authz-servers are given (the last accepted one while the current is refused). */
+  enforcedGeneration: number | null;
+  /** "enforcing/connected" authz-server replicas for that generation. */
+  enforcingReplicas: string | null;
   conditions: Condition[];
 }
 
 /** Computes the new status of one policy. */
-export function desiredStatus(existing: PolicyStatus | undefined, generation: number, conditions: readonly DesiredCondition[], now: Date): OwnedStatus {
-  return { observedGeneration: generation, conditions: setConditions(existing?.conditions, conditions, now) };
+export function desiredStatus(
+  existing: PolicyStatus | undefined,
+  generation: number,
+  conditions: readonly DesiredCondition[],
+  now: Date,
+  extra: { enforcedGeneration: number | null; enforcingReplicas: string | null } = { enforcedGeneration: null, enforcingReplicas: null },
+): OwnedStatus {
+  return { observedGeneration: generation, ...extra, conditions: setConditions(existing?.conditions, conditions, now) };
 }
 
 /** True when the status on the server already says what `next` says (no PATCH needed). */
 export function statusUpToDate(existing: PolicyStatus | undefined, next: OwnedStatus): boolean {
   if (!existing) return false;
   const norm = (cs: readonly Condition[] | undefined) => (cs ?? []).map((c) => ({ ...c, message: c.message ?? '' }));
-  return existing.observedGeneration === next.observedGeneration && canonicalJson(norm(existing.conditions)) === canonicalJson(norm(next.conditions));
+  return (
+    existing.observedGeneration === next.observedGeneration &&
+    (existing.enforcedGeneration ?? null) === next.enforcedGeneration &&
+    (existing.enforcingReplicas ?? null) === next.enforcingReplicas &&
+    canonicalJson(norm(existing.conditions)) === canonicalJson(norm(next.conditions))
+  );
+}
+
+/** The status as the API server stores it after the merge patch (null fields removed). */
+export function statusView(next: OwnedStatus): PolicyStatus {
+  return Object.fromEntries(Object.entries(next).filter(([, v]) => v !== null)) as PolicyStatus;
 }
 
 /** JSON merge patch for the /status subresource (conditions are replaced as a whole list). */
@@ -142,10 +175,14 @@ export function transitionEvents(before: readonly Condition[] | undefined, after
   const events: PolicyEvent[] = [];
   const acc = after.find((c) => c.type === ACCEPTED);
   const accPrev = prev.get(ACCEPTED);
-  if (acc && (!accPrev || accPrev.status !== acc.status || accPrev.reason !== acc.reason)) {
+  const refusedAgain = acc?.status === 'False' && accPrev?.status === 'False' && (accPrev.message ?? '') !== (acc.message ?? '');
+  if (acc && (!accPrev || accPrev.status !== acc.status || accPrev.reason !== acc.reason || refusedAgain)) {
+    const generation = acc.observedGeneration ?? '?';
     events.push(
       acc.status === 'True'
-        ? { type: 'Normal', reason: 'Accepted', action: 'Compile', note: `Generation ${acc.observedGeneration ?? '?'} compiled into the snapshot.` }
+        ? accPrev?.status === 'False'
+          ? { type: 'Normal', reason: 'Recovered', action: 'Compile', note: `Generation ${generation} is accepted and enforced again (it was ${accPrev.reason}).` }
+          : { type: 'Normal', reason: 'Accepted', action: 'Compile', note: `Generation ${generation} compiled into the snapshot.` }
         : { type: 'Warning', reason: acc.reason, action: 'Compile', note: acc.message ?? acc.reason },
     );
   }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { WorkQueue, backoffDelay } from './work-queue.ts';
+import { WorkQueue } from './work-queue.ts';
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
   let resolve!: () => void;
@@ -13,21 +13,6 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: 
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
-describe('backoffDelay', () => {
-  it('doubles per failure, caps, and jitters within [d/2, d]', () => {
-    expect(backoffDelay(1, 100, 10_000, () => 0)).toBe(50);
-    expect(backoffDelay(1, 100, 10_000, () => 0.999999)).toBe(100);
-    expect(backoffDelay(2, 100, 10_000, () => 1)).toBe(200);
-    expect(backoffDelay(4, 100, 10_000, () => 1)).toBe(800);
-    expect(backoffDelay(30, 100, 10_000, () => 1)).toBe(10_000);
-    expect(backoffDelay(1000, 100, 10_000, () => 0)).toBe(5_000);
-    for (let i = 0; i < 100; i++) {
-      const d = backoffDelay(3, 100, 10_000, Math.random);
-      expect(d).toBeGreaterThanOrEqual(200);
-      expect(d).toBeLessThanOrEqual(400);
-    }
-  });
-});
 
 describe('WorkQueue', () => {
   it('dedups a key added many times while waiting', async () => {

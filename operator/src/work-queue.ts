@@ -5,6 +5,7 @@
  *  - failed keys come back after a per-key exponential backoff with jitter (capped), reset on success;
  *  - a handler may ask for a delayed re-run (`requeueAfterMs`), e.g. for periodic checks.
  */
+import { backoffDelay } from '../../lib/process/backoff.ts';
 
 /** What a handler may return. */
 export type HandlerResult = void | { requeueAfterMs: number };
@@ -39,12 +40,6 @@ const realTimers: Timers = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-/** Exponential backoff with "equal jitter": a delay in [d/2, d] where d = min(max, base * 2^(failures-1)). */
-export function backoffDelay(failures: number, baseMs: number, maxMs: number, random: () => number): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(failures - 1, 52)));
-  return Math.round(exp / 2 + random() * (exp / 2));
-}
-
 export class WorkQueue<K extends string = string> {
   readonly #queue: K[] = [];
   readonly #dirty = new Set<K>();
@@ -68,6 +63,11 @@ export class WorkQueue<K extends string = string> {
     this.#random = options.random ?? Math.random;
     this.#timers = options.timers ?? realTimers;
     this.#onError = options.onError;
+  }
+
+  /** The backoff before retrying a key that failed `failures` times in a row. */
+  #delayAfter(failures: number): number {
+    return backoffDelay(failures - 1, { initialMs: this.#baseDelayMs, maxMs: this.#maxDelayMs, random: this.#random });
   }
 
   /** Keys ready to run (not counting running or delayed ones). */
@@ -121,7 +121,7 @@ export class WorkQueue<K extends string = string> {
   addRateLimited(key: K): number {
     const n = (this.#failures.get(key) ?? 0) + 1;
     this.#failures.set(key, n);
-    const delay = backoffDelay(n, this.#baseDelayMs, this.#maxDelayMs, this.#random);
+    const delay = this.#delayAfter(n);
     this.addAfter(key, delay);
     return delay;
   }
@@ -172,7 +172,7 @@ export class WorkQueue<K extends string = string> {
       if (result && result.requeueAfterMs >= 0) this.addAfter(key, result.requeueAfterMs);
     } catch (err) {
       const n = (this.#failures.get(key) ?? 0) + 1;
-      const delay = backoffDelay(n, this.#baseDelayMs, this.#maxDelayMs, this.#random);
+      const delay = this.#delayAfter(n);
       this.#failures.set(key, n);
       this.#onError?.(key, err, n, delay);
       this.addAfter(key, delay);

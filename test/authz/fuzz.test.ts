@@ -88,6 +88,7 @@ const weirdPath: fc.Arbitrary<string> = fc.oneof(
     '', '/', '//', '//../%2e%2e/', '/orders/../../admin', '/orders/%2e%2e/%2e%2e/etc/passwd', '/orders/..%2f..%2f', '/%2F%2F', '/orders?', '/orders?#',
     '/orders?q=1&q=2', '/orders/1?x=<script>', '/./././orders', '/orders//1', 'orders', '*', '/orders%00.json', '/orders/\u0000', '/a/' + 'b/'.repeat(2000),
     '/orders/%ZZ', '/orders/%', '/%c0%ae%c0%ae/', '/orders;jsessionid=1', '/ORDERS', '/orders/🙂', '/orders/\uD800', 'http://evil/orders', '?only=query',
+    '/.palisade/challenge/verify', '/.palisade/challenge/verify?t=v1.00000000.e30.x&n=1&to=//evil', '/.palisade/challenge/verify?t=&n=&ms=-1&to=%0d%0a',
   ),
   fc.webPath(),
   fc.tuple(fc.webPath(), fc.webQueryParameters()).map(([p, q]) => `${p}?${q}`),
@@ -107,14 +108,14 @@ const hostArb: fc.Arbitrary<string> = fc.oneof(
 const methodArb = fc.oneof(fc.constantFrom('GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'get', 'CONNECT', ''), nastyString(12));
 
 const headerNameArb = fc.oneof(
-  fc.constantFrom('x-api-key', 'x-key', 'authorization', 'cookie', 'x-session-id', 'x-tenant', 'x-envoy-external-address', 'x-request-id', 'user-agent', 'accept', 'host', 'X-Api-Key', 'x-palisade-consumer', 'content-type', ':authority', ':path', ':method', 'x-forwarded-client-cert'),
+  fc.constantFrom('x-api-key', 'x-key', 'authorization', 'cookie', 'x-session-id', 'x-tenant', 'x-envoy-external-address', 'x-request-id', 'user-agent', 'accept', 'host', 'X-Api-Key', 'x-palisade-consumer', 'content-type', ':authority', ':path', ':method', 'x-forwarded-client-cert', 'x-palisade-solution', 'x-palisade-pass'),
   fc.string({ minLength: 1, maxLength: 24 }),
   nastyString(16),
 );
 
 const headerValueArb = fc.oneof(
   { weight: 3, arbitrary: nastyString(64) },
-  { weight: 1, arbitrary: fc.constantFrom(API_KEY, `Bearer ${'x'.repeat(40)}`, 'Basic Zm9vOmJhcg==', 'session=abc; other=1', 'curl/8.0', 'python-requests/2.31', 'Mozilla/5.0', '10.1.2.3', '2001:db8::1', 'not-an-ip') },
+  { weight: 1, arbitrary: fc.constantFrom(API_KEY, `Bearer ${'x'.repeat(40)}`, 'Basic Zm9vOmJhcg==', 'session=abc; other=1', 'curl/8.0', 'python-requests/2.31', 'Mozilla/5.0', '10.1.2.3', '2001:db8::1', 'not-an-ip', 'text/html', '1:v1.00000000.e30.' + 'A'.repeat(43), 'palisade-pass=v1.x.y.z; palisade-cookie-check=1') },
 );
 
 const principalArb = fc.option(
@@ -236,7 +237,14 @@ export function assertValidCheckResponse(res: CheckResponse | null | undefined, 
       if (!(denied.headers ?? []).some((h) => h.header.key === k)) throw new Error(`429 without ${k}`);
     }
   }
-  if (reason === 'authentication' && !(denied.headers ?? []).some((h) => h.header.key === 'www-authenticate')) throw new Error('401 without www-authenticate');
+  if ((reason === 'authentication' || reason === 'challenge') && !(denied.headers ?? []).some((h) => h.header.key === 'www-authenticate')) throw new Error('401 without www-authenticate');
+  const contentType = (denied.headers ?? []).find((h) => h.header.key === 'content-type')?.header.value ?? '';
+  if (reason === 'challenge-passed' || contentType.startsWith('text/html')) {
+    // The challenge flow's redirect and pages: only those reasons, and HTML bodies are HTML documents.
+    if (!reason.startsWith('challenge')) throw new Error(`reason ${reason} with a ${contentType || 'redirect'} body`);
+    if (contentType.startsWith('text/html') && !String(denied.body).startsWith('<!doctype html>')) throw new Error('HTML challenge reply is not a document');
+    return;
+  }
   let body: unknown;
   try {
     body = JSON.parse(String(denied.body ?? ''));

@@ -5,11 +5,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authzClient, envoyRequest, headerOf, type AuthzClient } from '../support/envoy.ts';
+import { describe, expect, it } from 'vitest';
+import { authzClient, envoyRequest, headerOf } from '../support/envoy.ts';
 import { captureLogger, policyDoc, startTestServer, writePolicyDir } from '../support/policies.ts';
+import { openAuthz, useAuthz } from '../support/authz-fixture.ts';
 import type { CheckResponse } from '../../authz-server/src/envoy/protos.ts';
-import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import { envoyServices } from '../../authz-server/src/envoy/protos.ts';
 import { freePort } from '../support/ports.ts';
 
@@ -36,46 +36,32 @@ function rawCheck(port: number, bytes: Buffer): Promise<CheckResponse> {
 }
 
 describe('bad input never crashes the server and gets a clear deny', () => {
-  let server: AuthzServer;
-  let client: AuthzClient;
-  let dir: Awaited<ReturnType<typeof writePolicyDir>>;
-  const log = captureLogger();
-
-  beforeAll(async () => {
-    dir = await writePolicyDir([policyDoc('open', { hosts: ['orders.shop.svc.cluster.local'], inspection: { pathTraversal: true, sqlInjection: true, xss: true } })]);
-    server = await startTestServer(['--policies', dir.dir], log.logger);
-    client = authzClient(server.grpcPort);
-  });
-  afterAll(async () => {
-    client?.close();
-    await server?.stop();
-    await dir?.cleanup();
-  });
+  const fx = useAuthz(() => [policyDoc('open', { hosts: ['orders.shop.svc.cluster.local'], inspection: { pathTraversal: true, sqlInjection: true, xss: true } })]);
 
   it('garbage bytes -> denied CheckResponse (no RPC error)', async () => {
     for (const bytes of [Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), Buffer.from('this is not protobuf at all \u0000\u0001'), Buffer.alloc(0)]) {
-      const res = await rawCheck(server.grpcPort, bytes);
+      const res = await rawCheck(fx.server.grpcPort, bytes);
       expect(res.status.code).toBe(7);
       expect(headerOf(res.denied_response?.headers, 'x-palisade-reason')).toBe('no-policy');
     }
-    expect((await client.check(envoyRequest())).status.code).toBe(0);
+    expect((await fx.client.check(envoyRequest())).status.code).toBe(0);
   });
 
   it('missing attributes -> 403 no-policy', async () => {
     for (const req of [{}, { attributes: {} }, { attributes: { request: {} } }, { attributes: { request: { http: {} } } }]) {
-      const res = await client.check(req);
+      const res = await fx.client.check(req);
       expect(res.status.code).toBe(7);
       expect(res.denied_response?.status.code).toBe(403);
     }
   });
 
   it('1 MB of headers -> 403 inspection (oversized), server keeps serving', async () => {
-    const res = await client.check(envoyRequest({ headers: { 'x-big': 'a'.repeat(1024 * 1024) } }));
+    const res = await fx.client.check(envoyRequest({ headers: { 'x-big': 'a'.repeat(1024 * 1024) } }));
     expect(res.status.code).toBe(7);
     expect(headerOf(res.denied_response?.headers, 'x-palisade-reason')).toBe('inspection');
     const many = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`x-h-${i}`, 'v']));
-    expect((await client.check(envoyRequest({ headers: many }))).status.code).toBe(7);
-    expect((await client.check(envoyRequest())).status.code).toBe(0);
+    expect((await fx.client.check(envoyRequest({ headers: many }))).status.code).toBe(7);
+    expect((await fx.client.check(envoyRequest())).status.code).toBe(0);
   });
 
   it('invalid UTF-8 in the path (raw header bytes) -> a decision, not a crash', async () => {
@@ -84,18 +70,18 @@ describe('bad input never crashes the server and gets a clear deny', () => {
     const path = list.find((h) => h.key === ':path');
     if (!path) throw new Error('no :path header');
     path.raw_value = Buffer.from([0x2f, 0x6f, 0xc3, 0x28, 0xa0, 0xa1, 0xff, 0x2f, 0x2e, 0x2e, 0x2f]);
-    const res = await client.check(req);
+    const res = await fx.client.check(req);
     expect([0, 7]).toContain(res.status.code);
     expect(res.http_response).toBeDefined();
     // Lone surrogates in a proto string field are encoded by protobufjs as replacement characters.
-    const res2 = await client.check(envoyRequest({ path: '/orders/\uD800\uDFFF\uD800' }));
+    const res2 = await fx.client.check(envoyRequest({ path: '/orders/\uD800\uDFFF\uD800' }));
     expect(res2.http_response).toBeDefined();
   });
 
   it('answers the gRPC health service (SERVING for "" and for Authorization)', async () => {
     const { service } = await import('grpc-health-check');
     const Health = grpc.makeGenericClientConstructor(service, 'Health');
-    const health = new Health(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure()) as unknown as {
+    const health = new Health(`127.0.0.1:${fx.server.grpcPort}`, grpc.credentials.createInsecure()) as unknown as {
       check(req: { service: string }, cb: (err: Error | null, res: { status: string | number }) => void): void;
       close(): void;
     };
@@ -107,9 +93,9 @@ describe('bad input never crashes the server and gets a clear deny', () => {
   });
 
   it('serves /healthz, /readyz and /metrics with decision counters', async () => {
-    expect((await client.check(envoyRequest())).status.code).toBe(0);
-    expect((await client.check(envoyRequest({ host: 'elsewhere.test' }))).status.code).toBe(7);
-    const base = `http://127.0.0.1:${server.httpPort}`;
+    expect((await fx.client.check(envoyRequest())).status.code).toBe(0);
+    expect((await fx.client.check(envoyRequest({ host: 'elsewhere.test' }))).status.code).toBe(7);
+    const base = `http://127.0.0.1:${fx.server.httpPort}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
@@ -117,6 +103,8 @@ describe('bad input never crashes the server and gets a clear deny', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/palisade_decisions_total\{policy="shop\/open",verdict="allow",reason="none"\} [1-9]/);
     expect(metrics).toMatch(/palisade_decisions_total\{policy="",verdict="deny",reason="no-policy"\} [1-9]/);
+    // labelled by host, with a bounded label set: hosts never configured read "other"
+    expect(metrics).toMatch(/palisade_no_policy_denials_total\{host="other"\} [1-9]/);
     expect(metrics).toContain('palisade_decision_duration_seconds_bucket');
     expect(metrics).toMatch(/palisade_snapshot_info\{version="sha256:[0-9a-f]+"\} 1/);
     expect(metrics).toMatch(/palisade_snapshot_age_seconds \d/);
@@ -126,10 +114,7 @@ describe('bad input never crashes the server and gets a clear deny', () => {
 
 describe('hot reload', () => {
   it('applies a changed file, keeps the last good snapshot on a broken one and says why', async () => {
-    const log = captureLogger();
-    const dir = await writePolicyDir([policyDoc('a', { hosts: ['a.example.com'] })]);
-    const server = await startTestServer(['--policies', dir.dir], log.logger);
-    const client = authzClient(server.grpcPort);
+    const { server, client, policies: dir, log, close } = await openAuthz([policyDoc('a', { hosts: ['a.example.com'] })]);
     const waitFor = async (pred: () => Promise<boolean>) => {
       const deadline = Date.now() + 5000;
       while (Date.now() < deadline) {
@@ -155,9 +140,7 @@ describe('hot reload', () => {
       await waitFor(async () => log.lines.filter((l) => String(l['msg']).startsWith('policy files rejected')).length >= 2);
       expect(server.holder.current()?.version).toBe(goodVersion);
     } finally {
-      client.close();
-      await server.stop();
-      await dir.cleanup();
+      await close();
     }
   });
 
@@ -205,5 +188,27 @@ describe('the real process', () => {
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(2);
     expect(stderr).toContain('--grpc-port must be an integer');
+  });
+});
+
+describe('without any snapshot', () => {
+  it('answers 503 unavailable (an outage of Palisade), not 403 no-policy, and is not ready', async () => {
+    const log = captureLogger();
+    // an operator address nobody listens on, and no snapshot file: nothing to enforce yet
+    const server = await startTestServer(['--operator', `127.0.0.1:${await freePort()}`], log.logger);
+    const client = authzClient(server.grpcPort);
+    try {
+      const res = await client.check(envoyRequest({ host: 'orders.shop.svc.cluster.local' }));
+      expect(res.status.code).toBe(14);
+      expect(res.denied_response?.status?.code).toBe(503);
+      expect(headerOf(res.denied_response?.headers, 'x-palisade-reason')).toBe('unavailable');
+      expect((await fetch(`http://127.0.0.1:${server.httpPort}/readyz`)).status).toBe(503);
+      const metrics = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
+      expect(metrics).toMatch(/palisade_decisions_total\{policy="",verdict="deny",reason="unavailable"\} 1/);
+      expect(metrics).not.toContain('palisade_no_policy_denials_total{');
+    } finally {
+      client.close();
+      await server.stop();
+    }
   });
 });

@@ -4,8 +4,7 @@
  * operator's snapshot stream over mutual TLS. Certificates are made with the openssl CLI.
  */
 import * as grpc from '@grpc/grpc-js';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -18,26 +17,15 @@ import { startAuthzServer, type AuthzServer } from '../../authz-server/src/app/s
 import { serverCredentials } from '../../lib/process/tls.ts';
 import { parseConfig as parseOperatorConfig } from '../../operator/src/config.ts';
 import { SnapshotServer } from '../../operator/src/snapshot-server.ts';
+import { makeCa as makeCaIn, makeCert as makeCertIn } from '../support/certs.ts';
 import { envoyRequest } from '../support/envoy.ts';
 import { captureLogger, policyDoc, writePolicyDir } from '../support/policies.ts';
 
 let dir: string;
 const f = (name: string) => join(dir, name);
 
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-/** A CA, and certificates it signs (ECDSA P-256). */
-function makeCa(name: string): void {
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.crt`)]);
-}
-
-function makeCert(ca: string, name: string, ext: string): void {
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${name}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`)]);
-  writeFileSync(f(`${name}.ext`), ext);
-  openssl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${ca}.crt`), '-CAkey', f(`${ca}.key`), '-CAcreateserial', '-days', '2', '-extfile', f(`${name}.ext`), '-out', f(`${name}.crt`)]);
-}
+const makeCa = (name: string) => makeCaIn(dir, name);
+const makeCert = (ca: string, name: string, ext: string) => makeCertIn(dir, ca, name, ext);
 
 const SERVER_EXT = 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n';
 const CLIENT_EXT = 'extendedKeyUsage=clientAuth\n';

@@ -1,10 +1,10 @@
 /**
  * Every row of the verdict table (docs/contract.md), over real gRPC on loopback, with Envoy-shaped CheckRequests.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authzClient, envoyRequest, headerOf, spiffe, type AuthzClient } from '../support/envoy.ts';
-import { captureLogger, policyDoc, sha256, startTestServer, testIssuer, writePolicyDir, type TestIssuer } from '../support/policies.ts';
-import type { AuthzServer } from '../../authz-server/src/app/server.ts';
+import { describe, expect, it } from 'vitest';
+import { authzClient, envoyRequest, headerOf, spiffe } from '../support/envoy.ts';
+import { policyDoc, sha256, startTestServer, testIssuer, type TestIssuer } from '../support/policies.ts';
+import { useAuthz } from '../support/authz-fixture.ts';
 
 const FRONTEND = spiffe('shop', 'frontend');
 const API_KEY = 'mobile-key-0123456789';
@@ -29,35 +29,24 @@ function spec(issuer: TestIssuer, extra: Record<string, unknown> = {}) {
     ],
     rateLimits: [{ name: 'login-per-ip', methods: ['POST'], paths: ['/login'], key: ['clientIP'], requests: 2, period: '1m' }],
     inspection: { sqlInjection: true, xss: true, pathTraversal: true },
-    bot: { mode: 'Enforce', denyScore: 60, challengeScore: 40 },
+    // Header-only challenges keep the other rows about their own stage; the challenge row has its own host.
+    bot: { mode: 'Enforce', denyScore: 60, challengeScore: 40, challenge: { action: 'Header' } },
     ...extra,
   };
 }
 
 describe('verdict table over gRPC', () => {
-  let server: AuthzServer;
-  let client: AuthzClient;
   let issuer: TestIssuer;
-  let policies: Awaited<ReturnType<typeof writePolicyDir>>;
-  const log = captureLogger();
-
-  beforeAll(async () => {
+  const fx = useAuthz(async () => {
     issuer = await testIssuer();
-    policies = await writePolicyDir([
+    return [
       policyDoc('orders', spec(issuer)),
       policyDoc('orders-monitor', { ...spec(issuer), hosts: ['monitor.example.com'], mode: 'Monitor' }),
+      policyDoc('orders-challenge', { ...spec(issuer), hosts: ['challenge.example.com'], bot: { mode: 'Enforce', denyScore: 60, challengeScore: 40 } }),
       // A dead Redis port: a real RedisCounterStore that cannot connect.
       policyDoc('closed', { hosts: ['closed.example.com'], failurePolicy: 'FailClosed', rateLimits: [{ name: 'any', key: ['clientIP'], requests: 100, period: '1s' }] }),
       policyDoc('open', { hosts: ['open.example.com'], failurePolicy: 'FailOpen', rateLimits: [{ name: 'any', key: ['clientIP'], requests: 1, period: '1m' }] }),
-    ]);
-    server = await startTestServer(['--policies', policies.dir], log.logger);
-    client = authzClient(server.grpcPort);
-  });
-
-  afterAll(async () => {
-    client?.close();
-    await server?.stop();
-    await policies?.cleanup();
+    ];
   });
 
   /** A request that passes identity and authentication; tests vary one thing. */
@@ -65,7 +54,7 @@ describe('verdict table over gRPC', () => {
     envoyRequest({ principal: FRONTEND, ...shape, headers: { 'x-api-key': API_KEY, ...shape.headers } });
 
   it('allows a valid request and sets upstream headers, dropping the API key', async () => {
-    const res = await client.check(ok({ path: '/orders/42' }));
+    const res = await fx.client.check(ok({ path: '/orders/42' }));
     expect(res.status.code).toBe(0);
     expect(res.http_response).toBe('ok_response');
     const headers = res.ok_response?.headers;
@@ -79,7 +68,7 @@ describe('verdict table over gRPC', () => {
   });
 
   async function expectDenied(req: ReturnType<typeof envoyRequest>, grpcCode: number, http: number, reason: string) {
-    const res = await client.check(req);
+    const res = await fx.client.check(req);
     expect(res.status.code).toBe(grpcCode);
     expect(res.http_response).toBe('denied_response');
     expect(res.denied_response?.status.code).toBe(http);
@@ -94,7 +83,7 @@ describe('verdict table over gRPC', () => {
   });
 
   it('host matching strips the port and ignores case', async () => {
-    const res = await client.check(ok({ host: 'Orders.Shop.svc.cluster.local:8080', path: '/orders' }));
+    const res = await fx.client.check(ok({ host: 'Orders.Shop.svc.cluster.local:8080', path: '/orders' }));
     expect(res.status.code).toBe(0);
   });
 
@@ -107,7 +96,7 @@ describe('verdict table over gRPC', () => {
     await expectDenied(ok({ principal: spiffe('shop', 'intruder') }), 7, 403, 'identity');
     // checkout in ns shop matches the allow glob AND the deny list: deny wins.
     await expectDenied(ok({ principal: spiffe('shop', 'checkout') }), 7, 403, 'identity');
-    expect((await client.check(ok({ principal: spiffe('billing', 'checkout') }))).status.code).toBe(0);
+    expect((await fx.client.check(ok({ principal: spiffe('billing', 'checkout') }))).status.code).toBe(0);
   });
 
   it('credential missing -> 401 authentication with www-authenticate', async () => {
@@ -128,7 +117,7 @@ describe('verdict table over gRPC', () => {
 
   it('JWT: valid token allows with sub as consumer; expired, wrong audience, wrong issuer, tampered -> 401', async () => {
     const good = await issuer.sign({ sub: 'user-7', role: 'admin' });
-    const res = await client.check(envoyRequest({ principal: FRONTEND, method: 'DELETE', path: '/orders/9', headers: { authorization: `Bearer ${good}` } }));
+    const res = await fx.client.check(envoyRequest({ principal: FRONTEND, method: 'DELETE', path: '/orders/9', headers: { authorization: `Bearer ${good}` } }));
     expect(res.status.code).toBe(0);
     expect(headerOf(res.ok_response?.headers, 'x-palisade-consumer')).toBe('user-7');
 
@@ -158,11 +147,11 @@ describe('verdict table over gRPC', () => {
 
   it('rate limited -> 429 with retry-after and ratelimit headers; allowed responses carry ratelimit headers', async () => {
     const login = () => ok({ method: 'POST', path: '/login', sourceIp: '198.51.100.7' });
-    const first = await client.check(login());
+    const first = await fx.client.check(login());
     expect(first.status.code).toBe(0);
     expect(headerOf(first.ok_response?.response_headers_to_add, 'ratelimit-limit')).toBe('2');
     expect(headerOf(first.ok_response?.response_headers_to_add, 'ratelimit-remaining')).toBe('1');
-    expect((await client.check(login())).status.code).toBe(0);
+    expect((await fx.client.check(login())).status.code).toBe(0);
     const res = await expectDenied(login(), 8, 429, 'rate-limit');
     const h = res.denied_response?.headers;
     expect(Number(headerOf(h, 'retry-after'))).toBeGreaterThanOrEqual(1);
@@ -170,22 +159,34 @@ describe('verdict table over gRPC', () => {
     expect(headerOf(h, 'ratelimit-remaining')).toBe('0');
     expect(Number(headerOf(h, 'ratelimit-reset'))).toBeGreaterThan(0);
     // Another client IP has its own bucket.
-    expect((await client.check(ok({ method: 'POST', path: '/login', sourceIp: '198.51.100.8' }))).status.code).toBe(0);
+    expect((await fx.client.check(ok({ method: 'POST', path: '/login', sourceIp: '198.51.100.8' }))).status.code).toBe(0);
   });
 
-  it('x-envoy-external-address is the client IP when Envoy sets it', async () => {
-    const login = () => ok({ method: 'POST', path: '/login', sourceIp: '10.0.0.1', headers: { 'x-envoy-external-address': '203.0.113.50' } });
-    await client.check(login());
-    await client.check(login());
-    await expectDenied(login(), 8, 429, 'rate-limit');
+  it('the client IP is the TCP peer: forwarded-address headers from an untrusted peer do not open new buckets', async () => {
+    const login = (n: number) => ok({ method: 'POST', path: '/login', sourceIp: '10.0.0.1', headers: { 'x-envoy-external-address': `203.0.113.${n}`, 'x-forwarded-for': `198.51.100.${n}` } });
+    await fx.client.check(login(1));
+    await fx.client.check(login(2));
+    await expectDenied(login(3), 8, 429, 'rate-limit');
   });
 
-  it('bot deny -> 403 bot; a challenge-level score is allowed with verdict challenge', async () => {
+  it('bot deny -> 403 bot; with challenge action Header a challenge-level score is allowed with verdict challenge', async () => {
     const bot = ok({ headers: { 'user-agent': 'python-requests/2.32', accept: '' } });
     await expectDenied(bot, 7, 403, 'bot');
-    const res = await client.check(ok({ headers: { 'user-agent': 'curl/8.5.0' } }));
+    const res = await fx.client.check(ok({ headers: { 'user-agent': 'curl/8.5.0' } }));
     expect(res.status.code).toBe(0);
     expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-verdict')).toBe('challenge');
+  });
+
+  it('challenge -> 401 challenge with a PalisadePoW www-authenticate and the puzzle in the JSON body', async () => {
+    const req = ok({ host: 'challenge.example.com', sourceIp: '198.51.100.20', headers: { 'user-agent': 'curl/8.5.0' } });
+    const res = await fx.client.check(req);
+    expect(res.status.code).toBe(16);
+    expect(res.denied_response?.status.code).toBe(401);
+    expect(headerOf(res.denied_response?.headers, 'x-palisade-reason')).toBe('challenge');
+    expect(headerOf(res.denied_response?.headers, 'www-authenticate')).toMatch(/^PalisadePoW realm="palisade", algorithm="sha256-leading-zero-bits", difficulty="\d+", seed="[0-9a-f]{64}", token="v1\./);
+    const body = JSON.parse(res.denied_response?.body ?? '');
+    expect(body).toMatchObject({ error: 'challenge', requestId: req.attributes?.request?.http?.headers?.['x-request-id'], challenge: { algorithm: 'sha256-leading-zero-bits', solutionHeader: 'x-palisade-solution', passHeader: 'x-palisade-pass' } });
+    for (const h of res.denied_response?.headers ?? []) expect(h.append.value).toBe(false);
   });
 
   it('store down with FailClosed -> 503 unavailable; FailOpen -> allowed by the local limiter', async () => {
@@ -193,8 +194,8 @@ describe('verdict table over gRPC', () => {
     // path is exercised through a server whose store is a Redis that is not there.
     const { RedisCounterStore } = await import('../../authz-server/src/store/redis-store.ts');
     const { Registry } = await import('prom-client');
-    const store = new RedisCounterStore({ url: 'redis://127.0.0.1:1', timeoutMs: 50, logger: log.logger, registry: new Registry() });
-    const down = await startTestServer(['--policies', policies.dir], log.logger, { store });
+    const store = new RedisCounterStore({ url: 'redis://127.0.0.1:1', timeoutMs: 50, logger: fx.log.logger, registry: new Registry() });
+    const down = await startTestServer(['--policies', fx.policies.dir], fx.log.logger, { store });
     const c = authzClient(down.grpcPort);
     try {
       const started = Date.now();
@@ -222,35 +223,35 @@ describe('verdict table over gRPC', () => {
       [envoyRequest({ host: 'monitor.example.com', principal: FRONTEND, path: '/search?q=%27%20or%201=1--', headers: { 'x-api-key': API_KEY } }), 'inspection'],
     ];
     for (const [req, reason] of cases) {
-      const res = await client.check(req);
+      const res = await fx.client.check(req);
       expect(res.status.code).toBe(0);
       expect(headerOf(res.ok_response?.headers, 'x-palisade-would-deny')).toBe(reason);
     }
   });
 
   it('header_map (encode_raw_headers) is read like the headers map', async () => {
-    const res = await client.check(ok({ path: '/orders/1', rawHeaders: true }));
+    const res = await fx.client.check(ok({ path: '/orders/1', rawHeaders: true }));
     expect(res.status.code).toBe(0);
     expect(headerOf(res.ok_response?.headers, 'x-palisade-consumer')).toBe('mobile-app');
   });
 
   it('a forged x-palisade-consumer from the client is removed upstream', async () => {
     const user = await issuer.sign({ role: 'admin' }); // no sub: anonymous consumer
-    const res = await client.check(envoyRequest({ principal: FRONTEND, method: 'DELETE', path: '/orders/1', headers: { authorization: `Bearer ${user}`, 'x-palisade-consumer': 'admin' } }));
+    const res = await fx.client.check(envoyRequest({ principal: FRONTEND, method: 'DELETE', path: '/orders/1', headers: { authorization: `Bearer ${user}`, 'x-palisade-consumer': 'admin' } }));
     expect(res.status.code).toBe(0);
     expect(headerOf(res.ok_response?.headers, 'x-palisade-consumer')).toBeUndefined();
     expect(res.ok_response?.headers_to_remove).toContain('x-palisade-consumer');
   });
 
   it('logs one JSON decision line per Check without credentials', async () => {
-    const before = log.lines.filter((l) => l['msg'] === 'decision').length;
-    await client.check(ok({ path: '/orders/77?token=supersecret', requestId: 'log-check-1' }));
-    const lines = log.lines.filter((l) => l['msg'] === 'decision');
+    const before = fx.log.lines.filter((l) => l['msg'] === 'decision').length;
+    await fx.client.check(ok({ path: '/orders/77?token=supersecret', requestId: 'log-check-1' }));
+    const lines = fx.log.lines.filter((l) => l['msg'] === 'decision');
     expect(lines.length).toBe(before + 1);
     const line = lines.find((l) => l['requestId'] === 'log-check-1');
     expect(line).toMatchObject({ host: 'orders.shop.svc.cluster.local', method: 'GET', path: '/orders/77', verdict: 'allow', policy: 'shop/orders', consumer: 'mobile-app', principal: FRONTEND });
     expect(typeof line?.['latencyMs']).toBe('number');
-    expect(log.text()).not.toContain(API_KEY);
-    expect(log.text()).not.toContain('supersecret');
+    expect(fx.log.text()).not.toContain(API_KEY);
+    expect(fx.log.text()).not.toContain('supersecret');
   });
 });

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../authz-server/src/app/config.ts';
+import { challengeOf, powSolver } from '../../clients/palisade-challenge.js';
 import { authzClient, envoyRequest } from '../support/envoy.ts';
 import { freePort } from '../support/redis-server.ts';
 
@@ -48,6 +49,29 @@ describe('--workers', () => {
       };
       await waitFor(async () => (await check().catch(() => -1)) === 0, 'not answering');
       for (let i = 0; i < 6; i++) expect(await check()).toBe(0);
+
+      // Without a key file the workers share one random challenge key: a pass earned through one connection
+      // (one worker) holds on every other connection (either worker).
+      const curl = { host: 'catalog.example.com', path: '/products/1', sourceIp: '198.51.100.4', headers: { 'user-agent': 'curl/8.5.0', accept: '' } };
+      const c = authzClient(grpcPort);
+      const challenged = await c.check(envoyRequest(curl));
+      c.close();
+      const auth = challenged.denied_response?.headers.find((h) => h.header.key === 'www-authenticate')?.header.value ?? null;
+      const ch = challengeOf({ status: challenged.denied_response?.status.code ?? 0, headers: { get: () => auth } });
+      expect(ch, 'curl without accept should be challenged by the catalog example').not.toBeNull();
+      const nonce = powSolver().solve(ch!.seed, ch!.difficulty, 0, 1, 1 << 26).nonce!;
+      const answer = async (headers: Record<string, string>) => {
+        const conn = authzClient(grpcPort);
+        try {
+          return await conn.check(envoyRequest({ ...curl, headers: { ...curl.headers, ...headers } }));
+        } finally {
+          conn.close();
+        }
+      };
+      const solved = await answer({ 'x-palisade-solution': `${nonce}:${ch!.token}` });
+      expect(solved.status.code).toBe(0);
+      const pass = solved.ok_response?.response_headers_to_add.find((h) => h.header.key === 'x-palisade-pass')?.header.value ?? '';
+      for (let i = 0; i < 6; i++) expect((await answer({ 'x-palisade-pass': pass })).status.code).toBe(0);
       const [first, second] = workerPids();
       process.kill(first as number, 'SIGKILL');
       await waitFor(() => workerPids().length === 2 && !workerPids().includes(first as number), 'killed worker was not replaced');

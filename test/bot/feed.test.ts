@@ -1,6 +1,6 @@
 /**
- * The error-rate detector's inputs over the real gRPC port: Envoy's access log stream (404s, 401/403 from the
- * upstream, keyed by the Check's client and token) and the server's own authentication denials.
+ * The error detectors' inputs over the real gRPC port: Envoy's access log stream (404s, 401/403 from the
+ * upstream, counted for the client and token of the Check they match) and the server's own authentication denials.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessLogEntry, sendAccessLogs } from '../support/access-log.ts';
@@ -10,7 +10,7 @@ import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 
 const KEY = 'feed-test-key-0001';
 
-describe('bot feed: access log and own denials feed the error-rate detector', () => {
+describe('bot feed: access log and own denials feed the error detectors', () => {
   let server: AuthzServer;
   let client: AuthzClient;
   let dir: Awaited<ReturnType<typeof writePolicyDir>>;
@@ -57,18 +57,27 @@ describe('bot feed: access log and own denials feed the error-rate detector', ()
     expect(s).not.toContain('errors-token');
   });
 
-  it('without a correlated Check, entries are keyed by the downstream address and their token header', async () => {
+  it("a correlated entry counts for the Check's client and token, whatever the entry claims, and only once", async () => {
     const ip = '198.51.100.11';
-    const entries = Array.from({ length: 8 }, (_, i) =>
-      accessLogEntry({ host: 'api.example.com:443', path: `/orders/${i}`, code: 403, sourceIp: ip, requestHeaders: { 'x-palisade-consumer': 'partner' } }),
-    );
-    await sendAccessLogs(server.grpcPort, entries);
+    const entries = [];
+    for (let i = 0; i < 8; i++) {
+      const requestId = `r-403-${i}`;
+      await client.check(envoyRequest({ host: 'api.example.com', path: `/orders/${i}`, sourceIp: ip, requestId, headers: { 'x-api-key': KEY } }));
+      // The entry names another client and no token: the Check's word wins.
+      entries.push(accessLogEntry({ host: 'elsewhere.example.com', path: `/orders/${i}`, code: 403, requestId, sourceIp: '203.0.113.99' }));
+    }
+    await sendAccessLogs(server.grpcPort, [...entries, ...entries]);
     await server.flushDeferred();
-    // The address's errors (a request without the token), and the token's from an address with none of its own.
+    // The address's errors (a request without the token), and the token's from an address with none of its own
+    // (one signal per family counts, so each is looked at alone).
     expect(await signals({ host: 'api.example.com', sourceIp: ip })).toContain('errors-address');
     const fromElsewhere = await signals({ host: 'api.example.com', sourceIp: '198.51.100.111', headers: { 'x-api-key': KEY } });
     expect(fromElsewhere).toContain('errors-token');
     expect(fromElsewhere).not.toContain('errors-address');
+    expect(await signals({ host: 'api.example.com', sourceIp: '203.0.113.99' })).not.toContain('errors-');
+    // The replayed half matched nothing: counted as ignored.
+    const metrics = await server.registry.getSingleMetricAsString('palisade_access_log_entries_ignored_total');
+    expect(metrics).toMatch(/reason="unmatched"} ([1-9]\d*)/);
   });
 
   it('ext_authz denials (UAEX) in the access log are not counted twice; other hosts and bot Off are ignored', async () => {

@@ -73,6 +73,13 @@ describe('helm template', () => {
     expect(spec['automountServiceAccountToken']).toBe(false);
     expect(spec['volumes']).toEqual(expect.arrayContaining([{ name: 'snapshot', configMap: { name: 'pal-palisade-snapshot', optional: true } }]));
     expect(ac.volumeMounts).toEqual(expect.arrayContaining([{ name: 'snapshot', mountPath: '/var/run/palisade/snapshot', readOnly: true }]));
+    // One generated challenge key for every replica (a pass earned through one holds on the others), kept on uninstall.
+    const key = r.get('Secret', '-challenge-key');
+    expect(key.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+    expect(Buffer.from(String((key['data'] as Record<string, string>)['keys']), 'base64').toString()).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect(ac.args).toContain('--challenge-key-file=/etc/palisade/challenge/keys');
+    expect(spec['volumes']).toContainEqual({ name: 'challenge-key', secret: { secretName: 'pal-palisade-challenge-key', items: [{ key: 'keys', path: 'keys' }] } });
+    expect(ac.volumeMounts).toContainEqual({ name: 'challenge-key', mountPath: '/etc/palisade/challenge', readOnly: true });
     expect(JSON.stringify(spec['affinity'])).toContain('preferredDuringSchedulingIgnoredDuringExecution');
     expect(r.get('HorizontalPodAutoscaler')['spec']).toMatchObject({ minReplicas: 2, maxReplicas: 10, scaleTargetRef: { kind: 'Deployment', name: 'pal-palisade-authz' } });
     expect(r.all('PodDisruptionBudget').map((p) => p.metadata.name).sort()).toEqual(['pal-palisade-authz', 'pal-palisade-operator']);
@@ -225,6 +232,9 @@ describe('helm template', () => {
     expect(podSpec(authz)['affinity']).toMatchObject({ podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50 }] } });
     expect(authz.metadata.labels?.['example.com/team']).toBe('platform');
     expect(podSpec(authz)['securityContext']).toMatchObject({ runAsUser: 2000, seccompProfile: { type: 'Localhost' } });
+    // The operator's own challenge-key Secret, given: mounted, not rendered.
+    expect(args(authz, 'authz-server')).toContain('--challenge-key-file=/etc/palisade/challenge/signing-keys');
+    expect(podSpec(authz)['volumes']).toContainEqual({ name: 'challenge-key', secret: { secretName: 'edge-guard-challenge', items: [{ key: 'signing-keys', path: 'signing-keys' }] } });
   });
 
   it('internal-redis-tuned: no password, own image and memory; Certificates signed by the given ClusterIssuer', () => {
@@ -287,6 +297,7 @@ describe('values.schema.json refuses bad values with the offending key', () => {
     ['both a URL and a Secret', { redis: { mode: 'external', external: { url: 'redis://r:6379', existingSecret: { name: 's' } } } }, 'redis.external.url and redis.external.existingSecret.name are exclusive'],
     ['two operators without leader election', { operator: { leaderElection: { enabled: false } } }, 'operator.replicas > 1 needs operator.leaderElection.enabled=true'],
     ['min above max replicas', { authz: { autoscaling: { minReplicas: 5, maxReplicas: 3 } } }, 'authz.autoscaling.minReplicas must not exceed authz.autoscaling.maxReplicas'],
+    ['access log principals without client certificates', { authz: { accessLogPrincipals: ['spiffe://cluster.local/ns/a/sa/b'] } }, 'authz.accessLogPrincipals needs tls.enabled=true and tls.requireClientCert=true'],
   ];
   it.each(crossField)('%s (a rule across keys, from the templates)', (_what, values, message) => {
     const r = tryRender(values);

@@ -50,6 +50,10 @@ describe('chart flags = process flags', () => {
     expect(authzConfig.snapshotFile).toBe('/var/run/palisade/snapshot/snapshot.json');
     expect(authzConfig.tls !== null).toBe(opConfig.tls !== null);
     expect(authzConfig.operatorTls !== null).toBe(opConfig.tls !== null);
+    // Whose forwarded client address is believed, and which Envoys may send access logs: as the values say.
+    const authzValues = (s.values['authz'] ?? {}) as { clientAddress?: { trustedProxies?: string[] }; accessLogPrincipals?: string[] };
+    expect(authzConfig.clientAddress.trustedProxies).toEqual(authzValues.clientAddress?.trustedProxies ?? []);
+    expect(authzConfig.accessLogPrincipals).toEqual(authzValues.accessLogPrincipals ?? []);
     // Redis: in-memory only when the chart says so.
     const mode = ((s.values['redis'] as { mode?: string } | undefined)?.mode ?? 'internal');
     expect(authzConfig.redisUrl === null).toBe(mode === 'none');

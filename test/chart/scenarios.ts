@@ -13,6 +13,13 @@ export interface Scenario {
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
+/** Where the hardened scenario schedules both workloads: dedicated Linux platform nodes, at system priority. */
+const PLATFORM_NODES = {
+  nodeSelector: { 'kubernetes.io/os': 'linux' },
+  tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],
+  priorityClassName: 'system-cluster-critical',
+};
+
 export const SCENARIOS: Scenario[] = [
   { name: 'defaults', about: 'values.yaml as shipped', values: {} },
   {
@@ -53,6 +60,8 @@ export const SCENARIOS: Scenario[] = [
         antiAffinity: 'hard',
         topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' }],
         service: { type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/aws-load-balancer-internal': 'true' } },
+        clientAddress: { trustedProxies: ['10.0.0.0/8', 'spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'], header: 'x-envoy-external-address', xffTrustedHops: 1 },
+        accessLogPrincipals: ['spiffe://cluster.local/ns/*/sa/*'],
       },
     },
     namespaces: ['monitoring'],
@@ -101,13 +110,12 @@ export const SCENARIOS: Scenario[] = [
         extraEnv: [{ name: 'PALISADE_REPORT_INTERVAL', value: '5s' }],
         podAnnotations: { 'example.com/scrape': 'true' },
         podLabels: { 'example.com/tier': 'control' },
-        nodeSelector: { 'kubernetes.io/os': 'linux' },
-        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],
         affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64', 'arm64'] }] }] } } },
-        priorityClassName: 'system-cluster-critical',
+        ...PLATFORM_NODES,
       },
       authz: {
         image: { repository: 'palisade/authz', tag: '0.1.0-rc3', digest: DIGEST },
+        challengeKey: { existingSecret: 'edge-guard-challenge', key: 'signing-keys' },
         resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '2', memory: '1Gi' } },
         podDisruptionBudget: { enabled: false },
         antiAffinity: 'none',
@@ -116,10 +124,8 @@ export const SCENARIOS: Scenario[] = [
         extraEnv: [{ name: 'PALISADE_HOST', value: '0.0.0.0' }],
         podAnnotations: { 'sidecar.istio.io/inject': 'false' },
         podLabels: { 'example.com/tier': 'data' },
-        nodeSelector: { 'kubernetes.io/os': 'linux' },
-        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],
         affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { 'app.kubernetes.io/component': 'authz' } } } }] } },
-        priorityClassName: 'system-cluster-critical',
+        ...PLATFORM_NODES,
       },
     },
     namespaces: ['team-a'],
@@ -140,6 +146,7 @@ export const SCENARIOS: Scenario[] = [
         },
       },
       tls: { enabled: true, certManager: { enabled: true, issuerRef: { name: 'corp-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' } } },
+      authz: { challengeKey: { existingSecret: 'corp-challenge-key' } },
     },
   },
 ];

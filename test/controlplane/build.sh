@@ -25,15 +25,12 @@ K8S_VERSION="${PALISADE_K8S_VERSION:-v1.33.13}"
 # Newest v3.6 patch (the Debian etcd 3.4 is too old for kube-apiserver 1.33).
 ETCD_VERSION="${PALISADE_ETCD_VERSION:-v3.6.16}"
 
-CACHE_ROOT="${PALISADE_CACHE:-${HOME:?HOME is not set and PALISADE_CACHE is not set}/.cache/palisade}/controlplane"
+LOG_TAG=controlplane/build
+# shellcheck source=../support/script-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/script-common.sh"
+CACHE_ROOT="$PALISADE_CACHE_ROOT/controlplane"
 APISERVER_BIN="$CACHE_ROOT/$K8S_VERSION/kube-apiserver"
 ETCD_BIN="$CACHE_ROOT/etcd-$ETCD_VERSION/etcd"
-
-log() { printf '[controlplane/build] %s\n' "$*" >&2; }
-die() {
-  printf '\n[controlplane/build] ERROR: %s\n\n' "$*" >&2
-  exit 1
-}
 
 if [[ "${1:-}" == "--print-config" ]]; then
   printf 'k8s-version=%s\netcd-version=%s\nkube-apiserver=%s\netcd=%s\n' \

@@ -101,7 +101,8 @@ describe.each(images)('$dockerfile', ({ dockerfile, entry, ports, nodeFlags }) =
 describe('authz-server Node flags', () => {
   it('npm start runs the authz-server with the same V8 flags as the image', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts['start']).toMatch(new RegExp(`^node ${AUTHZ_NODE_FLAGS.join(' ')} authz-server/src/app/main\\.ts `));
+    // The example policies come from PALISADE_DEFAULT_POLICIES, so that `npm start -- --policies X` enforces X alone.
+    expect(pkg.scripts['start']).toMatch(new RegExp(`^(?:PALISADE_DEFAULT_POLICIES=\\S+ )?node ${AUTHZ_NODE_FLAGS.join(' ')} authz-server/src/app/main\\.ts(?: |$)`));
   });
 });
 

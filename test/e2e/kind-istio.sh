@@ -97,7 +97,29 @@ kubectl -n "$NS" rollout status deploy/palisade-authz --timeout=120s
 log "deploying httpbin and clients"
 kubectl create namespace "$APP" --dry-run=client -o yaml | kubectl apply -f -
 kubectl label namespace "$APP" istio-injection=enabled --overwrite
-kubectl -n "$APP" apply -f - <<'EOF'
+# A curl pod under its own service account: the calling workloads (frontend is allowed, intruder is not).
+curl_client() {
+  cat <<EOF
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: $1 }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: $1 }
+spec:
+  selector: { matchLabels: { app: $1 } }
+  template:
+    metadata: { labels: { app: $1 } }
+    spec:
+      serviceAccountName: $1
+      containers: [{ name: curl, image: docker.io/curlimages/curl:8.10.1, command: ["sleep", "infinity"] }]
+EOF
+}
+
+{
+  cat <<'EOF'
 apiVersion: v1
 kind: ServiceAccount
 metadata: { name: httpbin }
@@ -123,36 +145,10 @@ spec:
         - name: httpbin
           image: docker.io/mccutchen/go-httpbin:v2.15.0
           ports: [{ containerPort: 8080 }]
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: frontend }
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: intruder }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: frontend }
-spec:
-  selector: { matchLabels: { app: frontend } }
-  template:
-    metadata: { labels: { app: frontend } }
-    spec:
-      serviceAccountName: frontend
-      containers: [{ name: curl, image: docker.io/curlimages/curl:8.10.1, command: ["sleep", "infinity"] }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: intruder }
-spec:
-  selector: { matchLabels: { app: intruder } }
-  template:
-    metadata: { labels: { app: intruder } }
-    spec:
-      serviceAccountName: intruder
-      containers: [{ name: curl, image: docker.io/curlimages/curl:8.10.1, command: ["sleep", "infinity"] }]
+EOF
+  curl_client frontend
+  curl_client intruder
+  cat <<'EOF'
 ---
 apiVersion: telemetry.istio.io/v1
 kind: Telemetry
@@ -160,6 +156,7 @@ metadata: { name: palisade-access-logs }
 spec:
   accessLogging: [{ providers: [{ name: palisade-als }] }]
 EOF
+} | kubectl -n "$APP" apply -f -
 kubectl -n "$APP" rollout status deploy/httpbin deploy/frontend deploy/intruder --timeout=180s
 
 # 6. The policy: only the frontend, GETs on /get and /headers, 5 requests a minute on /anything, inspection on

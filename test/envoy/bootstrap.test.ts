@@ -68,8 +68,10 @@ describe('examples/envoy/bootstrap.yaml', () => {
       include_peer_certificate: true,
       failure_mode_allow: false,
       status_on_error: { code: 'ServiceUnavailable' },
-      with_request_body: { max_request_bytes: 16384, allow_partial_message: true },
+      with_request_body: { max_request_bytes: 65536, allow_partial_message: true },
     });
+    // Envoy, Palisade and the upstream read one path: dots resolved and escaped slashes refused before ext_authz.
+    expect(hcm(cfg)).toMatchObject({ normalize_path: true, merge_slashes: true, path_with_escaped_slashes_action: 'REJECT_REQUEST' });
     const als = hcm(cfg).access_log[0].typed_config;
     expect(als.common_config).toMatchObject({ transport_api_version: 'V3', grpc_service: { envoy_grpc: { cluster_name: 'palisade' } } });
     const palisade = cfg.static_resources.clusters[0];

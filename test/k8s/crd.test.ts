@@ -4,6 +4,8 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify as stringify12 } from 'yaml';
+import { compile } from '../../lib/policy/compile.ts';
+import { parsePolicyText } from '../../lib/policy/load.ts';
 import { createNamespace, installCrd, kubectl, kubectlOk, policy } from '../support/kube.ts';
 
 /** kubectl reads YAML 1.1, where an unquoted Off is a boolean: write what kubectl reads. */
@@ -26,7 +28,7 @@ describe('ApiProtectionPolicy CRD', () => {
     };
     expect(crd.spec.names.shortNames).toEqual(['apipol']);
     expect(crd.spec.versions[0]?.subresources).toEqual({ status: {} });
-    expect(crd.spec.versions[0]?.additionalPrinterColumns.map((c) => c.name)).toEqual(['Hosts', 'Mode', 'Accepted', 'Enforced', 'Age']);
+    expect(crd.spec.versions[0]?.additionalPrinterColumns.map((c) => c.name)).toEqual(['Hosts', 'Mode', 'Accepted', 'Reason', 'Enforced', 'Replicas', 'Generation', 'Observed', 'In-Force', 'Age']);
     // applying again is a no-op
     expect(await kubectlOk(KC, ['apply', '-f', 'crds/'])).toMatch(/unchanged|configured/);
   });
@@ -49,7 +51,10 @@ describe('ApiProtectionPolicy CRD', () => {
     ['no hosts', { hosts: [] }, /spec\.hosts: Invalid value: \d+: spec\.hosts in body should have at least 1 items/],
     ['a bad host', { hosts: ['Not_A_Host'] }, /spec\.hosts\[0\]: Invalid value: "Not_A_Host": spec\.hosts\[0\] in body should match/],
     ['an unknown mode', { hosts: ['a.example.com'], mode: 'Block' }, /spec\.mode: Unsupported value: "Block": supported values: "Enforce", "Monitor"/],
-    ['challengeScore above denyScore (CEL)', { hosts: ['a.example.com'], bot: { denyScore: 40, challengeScore: 60 } }, /spec\.bot: Invalid value: "object": challengeScore must not exceed denyScore/],
+    ['challengeScore above denyScore (CEL)', { hosts: ['a.example.com'], bot: { denyScore: 40, challengeScore: 60 } }, /spec\.bot\.challengeScore: Invalid value: "object": challengeScore must not exceed denyScore \(defaults: challengeScore 50, denyScore 80\)/],
+    ['challenge difficulty.min above max (CEL)', { hosts: ['a.example.com'], bot: { challenge: { difficulty: { min: 20, max: 10 } } } }, /spec\.bot\.challenge\.difficulty: Invalid value: "object": difficulty\.min must not exceed difficulty\.max/],
+    ['a challenge difficulty above 32 bits', { hosts: ['a.example.com'], bot: { challenge: { difficulty: { max: 40 } } } }, /spec\.bot\.challenge\.difficulty\.max: Invalid value: 40: spec\.bot\.challenge\.difficulty\.max in body should be less than or equal to 32/],
+    ['an unknown challenge action', { hosts: ['a.example.com'], bot: { challenge: { action: 'Block' } } }, /spec\.bot\.challenge\.action: Unsupported value: "Block": supported values: "Challenge", "Header"/],
     [
       'both jwks and jwksUri (CEL)',
       { hosts: ['a.example.com'], authentication: { jwt: { issuer: 'https://i', jwks: { keys: [] }, jwksUri: 'https://i/jwks' } } },
@@ -79,4 +84,57 @@ describe('ApiProtectionPolicy CRD', () => {
       expect(r.stderr).toMatch(message);
     });
   }
+
+  /**
+   * What `palisade validate` says of a document: the loader's schema errors, else the compiler's refusal, as
+   * `field: message` lines (empty = valid).
+   */
+  function validateVerdict(text: string): string[] {
+    const loaded = parsePolicyText(text, 'p.yaml');
+    const schema = loaded.errors.flatMap((e) => e.errors.map((f) => `${f.path}: ${f.message}`));
+    if (schema.length > 0) return schema;
+    return compile(loaded.documents, [], new Date()).violations.filter((v) => !v.included).map((v) => `${v.field ?? ''}: ${v.message}`);
+  }
+
+  const jwt = { issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks' };
+  const agreement: Array<[string, Record<string, unknown>, string | null]> = [
+    ['"**" in the middle of a rule path', { rules: [{ paths: ['/a/**/b'] }] }, '"**" is only allowed as the last segment'],
+    ['"**" in the middle of a rate-limit path', { rateLimits: [{ name: 'x', key: ['clientIP'], requests: 1, period: '1s', paths: ['/**/x'] }] }, '"**" is only allowed as the last segment'],
+    ['a partial-segment "*"', { rules: [{ paths: ['/orders*'] }] }, '"*" must be a whole segment'],
+    ['"***"', { rules: [{ paths: ['/a/***'] }] }, '"*" must be a whole segment'],
+    ['an empty segment', { rules: [{ paths: ['/a//b'] }] }, 'empty segment ("//")'],
+    ['a bad CIDR', { bot: { allow: { cidrs: ['300.1.2.3/8'] } } }, 'invalid CIDR "300.1.2.3/8"'],
+    ['a CIDR prefix too long', { bot: { allow: { cidrs: ['10.0.0.0/33'] } } }, 'invalid CIDR "10.0.0.0/33"'],
+    ['challengeScore above the default denyScore', { bot: { challengeScore: 90 } }, 'challengeScore must not exceed denyScore (defaults: challengeScore 50, denyScore 80)'],
+    ['claims without jwt', { rules: [{ claims: { scope: 'orders' } }] }, 'claims can only match a verified JWT: set spec.authentication.jwt'],
+    ['a claim: key without jwt', { rateLimits: [{ name: 'x', key: ['claim:sub'], requests: 1, period: '1s' }] }, '"claim:" key parts need spec.authentication.jwt'],
+    ['both jwks and jwksUri', { authentication: { jwt: { ...jwt, jwks: { keys: [] } } } }, 'set exactly one of jwks or jwksUri'],
+    // and what both accept
+    ['valid paths', { rules: [{ paths: ['/', '/a/', '/a/*/b', '/a/**', '/**', '/a/**/'] }] }, null],
+    ['claims with jwt', { authentication: { jwt }, rules: [{ claims: { scope: 'orders' } }], rateLimits: [{ name: 'x', key: ['claim:sub'], requests: 1, period: '1s' }] }, null],
+    ['scores in order', { bot: { challengeScore: 70, denyScore: 90 }, allow: undefined }, null],
+  ];
+
+  for (const [what, extra, message] of agreement) {
+    it(`palisade validate and the API server agree on ${what}${message ? ', with the compiler\'s message' : ''}`, async () => {
+      const spec = Object.fromEntries(Object.entries({ hosts: ['agree.example.com'], ...extra }).filter(([, v]) => v !== undefined));
+      const text = stringify(policy('agree', ns, spec));
+      const local = validateVerdict(text);
+      const r = await kubectl(KC, ['apply', '--dry-run=server', '-f', '-'], text);
+      if (message === null) {
+        expect(local).toEqual([]);
+        expect(r.code, r.stderr).toBe(0);
+        return;
+      }
+      expect(local.join('\n')).toContain(message);
+      expect(r.code, r.stdout).not.toBe(0);
+      expect(r.stderr).toContain(message);
+    });
+  }
+
+  it('palisade validate and the API server agree on an unquoted `mode: Off`: both refuse it', async () => {
+    const text = `apiVersion: palisade.dev/v1alpha1\nkind: ApiProtectionPolicy\nmetadata: { name: unquoted, namespace: ${ns} }\nspec:\n  hosts: [a.example.com]\n  bot:\n    mode: Off\n`;
+    expect(validateVerdict(text).join('\n')).toMatch(/spec\.bot\.mode: must be one of "Enforce", "Monitor", "Off" \(got false: YAML 1\.1/);
+    expect((await kubectl(KC, ['apply', '--dry-run=server', '-f', '-'], text)).code).not.toBe(0);
+  });
 });

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { issueUserKubeconfig } from '../controlplane/control-plane.ts';
 import { CHART_DIR, ROOT, render, run, tool, type K8sObject } from '../chart/chart.ts';
+import { challengeOf, powSolver } from '../../clients/palisade-challenge.js';
 import { authzClient, envoyRequest, spiffe, type AuthzClient, type RequestShape } from '../support/envoy.ts';
 import { freePort } from '../support/ports.ts';
 import { startRedis, type RedisServerHandle } from '../support/redis-server.ts';
@@ -105,7 +106,7 @@ function policies(ns: string): unknown[] {
         rules: [{ methods: ['GET', 'HEAD'], paths: ['/products', '/products/*'] }],
         rateLimits: [{ name: 'per-ip', key: ['clientIP'], requests: 5, period: '1m' }],
         inspection: { sqlInjection: true, xss: true, pathTraversal: true },
-        bot: { mode: 'Enforce', denyScore: 60, challengeScore: 30 },
+        bot: { mode: 'Enforce', denyScore: 60, challengeScore: 30, challenge: { difficulty: { min: 4, max: 6 } } },
       },
     },
     {
@@ -141,6 +142,35 @@ function round(i: number): RequestShape[] {
     { host: 'beta.example.com', method: 'DELETE', path: '/private', sourceIp: ip(9000 + i) }, // monitor (would deny)
     { host: 'unknown.example.com', path: '/', sourceIp: ip(9500 + i) }, // no-policy
   ];
+}
+
+/**
+ * One round of the challenge flow on the storefront (curl scores a challenge there): challenged, solved with the
+ * client helper's solver, the pass presented; every other round the same solution through the browser's
+ * verification path (which reports a solve time), a replay of the pass from another network, a wrong solution.
+ * Each step from its own address in one /24, so the per-IP rate limit stays out of the way.
+ */
+async function challengeRound(client: AuthzClient, i: number): Promise<number> {
+  const at = (n: number) => `10.60.${i % 250}.${n}`;
+  const curl = (ip: string, headers: Record<string, string> = {}, path = '/products/3') =>
+    client.check(envoyRequest({ host: 'shop.example.com', path, sourceIp: ip, headers: { 'user-agent': 'curl/8.5.0', ...headers } }));
+  const first = await curl(at(1));
+  const auth = first.denied_response?.headers.find((h) => h.header.key === 'www-authenticate')?.header.value ?? null;
+  const ch = challengeOf({ status: first.denied_response?.status.code ?? 0, headers: { get: () => auth } });
+  if (!ch) return 1; // e.g. unavailable while Redis is paused
+  const { solve } = powSolver();
+  const nonce = solve(ch.seed, ch.difficulty, 0, 1, 1 << 20).nonce ?? '0';
+  const solved = await curl(at(2), { 'x-palisade-solution': `${nonce}:${ch.token}` });
+  const pass = solved.ok_response?.response_headers_to_add.find((h) => h.header.key === 'x-palisade-pass')?.header.value ?? '';
+  await curl(at(3), { 'x-palisade-pass': pass });
+  if (i % 2 === 1) return 3;
+  const query = new URLSearchParams({ t: ch.token, n: nonce, ms: String(50 + (i % 40) * 10), to: '/products/3' });
+  await curl(at(4), { cookie: 'palisade-cookie-check=1', accept: 'text/html' }, `/.palisade/challenge/verify?${query}`);
+  await curl(`10.61.${i % 250}.1`, { 'x-palisade-pass': pass });
+  let wrong = 0;
+  while (solve(ch.seed, ch.difficulty, wrong, 1, 1).nonce !== null) wrong++;
+  await curl(at(5), { 'x-palisade-solution': `${wrong}:${ch.token}` });
+  return 6;
 }
 
 interface PanelTarget {
@@ -201,7 +231,7 @@ describe('dashboards on a real Prometheus', () => {
     const suffix = randomUUID().slice(0, 6);
     const opNs = `dash-op-${suffix}`;
     const appNs = `dash-app-${suffix}`;
-    kubectl(['apply', '--server-side', '--field-manager=palisade-dashboards-test', '-f', join(CHART_DIR, 'crds/palisade.dev_apiprotectionpolicies.yaml')]);
+    kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=palisade-dashboards-test', '-f', join(CHART_DIR, 'crds/palisade.dev_apiprotectionpolicies.yaml')]);
     kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/apiprotectionpolicies.palisade.dev']);
     kubectl(['create', 'namespace', opNs]);
     kubectl(['create', 'namespace', appNs]);
@@ -227,6 +257,8 @@ describe('dashboards on a real Prometheus', () => {
       '--report-interval', '2s', '--log-level', 'warn',
     ]);
     applyObjects(policies(appNs));
+    // One challenge key for both replicas, as the chart mounts it: a pass earned through one holds on the other.
+    writeFileSync(join(dir, 'challenge-key'), `${randomUUID()}${randomUUID()}\n`);
     const authz = [
       [a1Grpc, a1Http],
       [a2Grpc, a2Http],
@@ -234,6 +266,7 @@ describe('dashboards on a real Prometheus', () => {
       startProc(`authz-${i + 1}`, node, [
         'authz-server/src/app/main.ts', '--operator', `127.0.0.1:${opGrpc}`, '--redis', redis.url, '--host', '127.0.0.1',
         '--grpc-port', String(g), '--http-port', String(h), '--decision-log', 'off', '--log-level', 'warn', '--store-timeout-ms', '50',
+        '--challenge-key-file', join(dir, 'challenge-key'),
       ]),
     );
     const explain = () => procs.map((p) => `--- ${p.name} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'})\n${p.output.join('').slice(-3000)}`).join('\n');
@@ -275,7 +308,10 @@ describe('dashboards on a real Prometheus', () => {
     trafficStart = Date.now();
     const phase = async (rounds: number, from: number) => {
       for (let i = from; i < from + rounds; i++) {
-        await Promise.all(round(i).map((shape, j) => clients[(i + j) % clients.length]!.check(envoyRequest(shape)).then(() => sent++)));
+        await Promise.all([
+          ...round(i).map((shape, j) => clients[(i + j) % clients.length]!.check(envoyRequest(shape)).then(() => sent++)),
+          challengeRound(clients[i % clients.length]!, i).then((n) => (sent += n)),
+        ]);
         await sleep(20);
       }
     };
@@ -359,7 +395,7 @@ describe('dashboards on a real Prometheus', () => {
   it('the traffic produced every verdict, and both replicas enforce the operator\'s snapshot', async () => {
     const reasons = await instant('sum by (reason) (palisade_decisions_total)');
     expect(reasons.data.result.map((s) => s.metric['reason']).sort()).toEqual(
-      expect.arrayContaining(['access', 'authentication', 'bot', 'identity', 'inspection', 'no-policy', 'none', 'rate-limit', 'unavailable']),
+      expect.arrayContaining(['access', 'authentication', 'bot', 'challenge', 'challenge-passed', 'identity', 'inspection', 'no-policy', 'none', 'rate-limit', 'unavailable']),
     );
     const enforcing = await instant('count(palisade_snapshot_info * on (version) group_left () max by (version) (palisade_operator_snapshot_info))');
     expect(enforcing.data.result[0]?.value?.[1]).toBe('2');

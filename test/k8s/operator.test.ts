@@ -11,18 +11,19 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { snapshotDistribution, type StreamRequestMsg, type StreamResponseMsg } from '../../lib/distribution/protos.ts';
 import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import type { Operator } from '../../operator/src/operator.ts';
+import { bindingOf } from '../../authz-server/src/challenge/binding.ts';
+import { issuePass } from '../../authz-server/src/challenge/tokens.ts';
 import { authzClient, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, startTestServer } from '../support/policies.ts';
 import {
   apply,
   condition,
-  createNamespace,
   eventsFor,
   getJson,
   getPolicy,
-  installCrd,
   kubectlOk,
   policy,
+  startOperatorWithAuthz,
   startTestOperator,
   waitForCondition,
 } from '../support/kube.ts';
@@ -75,14 +76,8 @@ describe('operator on a real API server', () => {
   }
 
   beforeAll(async () => {
-    await installCrd(KC);
-    opNs = await createNamespace(KC, 'pal-op');
-    appNs = await createNamespace(KC, 'pal-app');
     dir = await mkdtemp(join(tmpdir(), 'palisade-k8s-'));
-    operator = await startTestOperator({ kubeconfig: KC, namespace: opNs, watchNamespace: appNs, logger: log.logger });
-    authz = await startTestServer(['--operator', `127.0.0.1:${operator.grpcPort}`], log.logger);
-    client = authzClient(authz.grpcPort);
-    await waitFor('authz-server connected', () => operator.replicas().length, (n) => n === 1);
+    ({ opNs, appNs, operator, authz, client } = await startOperatorWithAuthz(KC, 'pal-app', log.logger));
   });
 
   afterAll(async () => {
@@ -153,17 +148,20 @@ describe('operator on a real API server', () => {
     expect(again.status).toEqual(after.status);
   });
 
-  it('marks a spec the compiler refuses as Accepted=False InvalidSpec (with the field), and recovers', async () => {
+  it('marks a new spec the compiler refuses as Accepted=False InvalidSpec (with the field), and recovers', async () => {
+    // admitted by the CRD (no CEL rule can compare list items at this size), refused by the compiler
     const host = 'invalid.example.com';
-    await apply(KC, [policy('broken', appNs, { hosts: [host], bot: { mode: 'Enforce', allow: { cidrs: ['300.1.2.3/8'] } } })]);
+    const keys = (second: string) => [{ consumer: 'a', sha256: 'a'.repeat(64) }, { consumer: second, sha256: 'a'.repeat(64) }];
+    await apply(KC, [policy('broken', appNs, { hosts: [host], authentication: { apiKeys: { keys: keys('b') } } })]);
     const p = await waitForCondition(KC, appNs, 'broken', 'Accepted', 'False', 'InvalidSpec');
-    expect(condition(p, 'Accepted')?.message).toContain('spec.bot.allow.cidrs[0]: invalid CIDR "300.1.2.3/8"');
+    expect(condition(p, 'Accepted')?.message).toContain('spec.authentication.apiKeys.keys[1]: one key is claimed by consumers "a" and "b"');
     expect(condition(p, 'Enforced')).toMatchObject({ status: 'False', reason: 'NotAccepted' });
+    // never accepted, so nothing to fall back on: its host answers no-policy (fail closed)
     expect(await verdictOf(client, { host })).toBe('no-policy');
     const { value: events } = await waitFor('InvalidSpec event', () => eventsFor(KC, appNs, 'broken'), (es) => es.some((e) => e.reason === 'InvalidSpec'));
-    expect(events.find((e) => e.reason === 'InvalidSpec')).toMatchObject({ type: 'Warning', note: expect.stringContaining('invalid CIDR') });
+    expect(events.find((e) => e.reason === 'InvalidSpec')).toMatchObject({ type: 'Warning', note: expect.stringContaining('one key is claimed') });
 
-    await applyAndWait('fix invalid spec', [policy('broken', appNs, { hosts: [host], bot: { mode: 'Enforce', allow: { cidrs: ['10.0.0.0/8'] } } })], () => verdictOf(client, { host }), 'allow');
+    await applyAndWait('fix invalid spec', [policy('broken', appNs, { hosts: [host], authentication: { apiKeys: { keys: keys('a') } } })], () => verdictOf(client, { host }), 'allow');
     await waitForCondition(KC, appNs, 'broken', 'Accepted', 'True', 'Compiled');
     await waitForCondition(KC, appNs, 'broken', 'Enforced', 'True', 'Acknowledged');
   });
@@ -177,7 +175,7 @@ describe('operator on a real API server', () => {
     await waitFor('the next second', () => Date.now(), (now) => now >= created + 1000, 3_000);
     await apply(KC, [policy('newer', appNs, { hosts: [shared, 'newer-only.example.com'] })]);
     const newer = await waitForCondition(KC, appNs, 'newer', 'Accepted', 'False', 'Conflict');
-    expect(condition(newer, 'Accepted')?.message).toContain(`already claimed by older policy ${appNs}/older`);
+    expect(condition(newer, 'Accepted')?.message).toContain(`are owned by ${appNs}/older (Enforce), which keeps them`);
     expect(condition(await getPolicy(KC, appNs, 'older'), 'Accepted')?.status).toBe('True');
     expect(await verdictOf(client, { host: shared, method: 'POST' })).toBe('access');
     expect(await verdictOf(client, { host: 'newer-only.example.com' })).toBe('no-policy');
@@ -216,6 +214,73 @@ describe('operator on a real API server', () => {
     // Secrets without the palisade.dev/api-key label are not even seen
     await apply(KC, [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'unlabelled', namespace: appNs }, stringData: { key: 'key-three' } }]);
     expect(await verdictOf(client, { host, headers: { 'x-api-key': 'key-three' } })).toBe('authentication');
+  });
+
+  it('signs challenges with the labelled key Secret of bot.challenge.keySecret and follows its rotation', async () => {
+    const host = 'challenge.example.com';
+    const id = `${appNs}/site`;
+    await apply(KC, [policy('site', appNs, { hosts: [host], bot: { mode: 'Enforce', challengeScore: 20, denyScore: 90, challenge: { difficulty: { min: 4, max: 4 }, keySecret: 'site-keys' } } })]);
+    const p = await waitForCondition(KC, appNs, 'site', 'Accepted', 'False', 'SecretNotFound');
+    expect(condition(p, 'Accepted')?.message).toContain(`challenge key Secret ${appNs}/site-keys not found`);
+    const curl = (pass?: string) => verdictOf(client, { host, sourceIp: '192.0.2.9', headers: { 'user-agent': 'curl/8.5.0', ...(pass ? { 'x-palisade-pass': pass } : {}) } });
+    expect(await curl()).toBe('challenge');
+
+    const keys = (current: string, previous?: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'site-keys', namespace: appNs, labels: { 'palisade.dev/challenge-key': '' } },
+      // An empty previous (kubectl apply would keep a previous that is merely left out).
+      stringData: { current, previous: previous ?? '' },
+    });
+    const K1 = 'first-challenge-key-0123456789-0123456789';
+    const K2 = 'second-challenge-key-0123456789-0123456789';
+    const keyringOf = () => authz.holder.current()?.policies.get(id)?.challenge?.keyring;
+    const passFrom = (keyring: NonNullable<ReturnType<typeof keyringOf>>) =>
+      issuePass(keyring, bindingOf(id, '192.0.2.9', 'curl/8.5.0', { ipv4: 24, ipv6: 64 }), 4, Math.floor(Date.now() / 1000), 3600);
+    const serverWide = passFrom(keyringOf()!);
+
+    await apply(KC, [keys(K1)]);
+    await waitForCondition(KC, appNs, 'site', 'Accepted', 'True', 'Compiled');
+    await waitFor('the Secret key signs', () => authz.holder.current()?.policies.get(id)?.source.challenge.keySource, (s) => s === `secret:${appNs}/site-keys`);
+    const first = passFrom(keyringOf()!);
+    expect(await curl(first)).toBe('allow');
+    expect(await curl(serverWide)).toBe('challenge');
+
+    // Rotation: the new key signs, passes of the previous one still hold; once it is dropped they do not.
+    await applyAndWait('challenge key rotation', [keys(K2, K1)], async () => (keyringOf()?.keyIds.length === 2 ? 'rotated' : 'waiting'), 'rotated');
+    expect(await curl(first)).toBe('allow');
+    await applyAndWait('previous challenge key dropped', [keys(K2)], async () => (keyringOf()?.keyIds.length === 1 ? 'dropped' : 'waiting'), 'dropped');
+    expect(await curl(first)).toBe('challenge');
+    expect(await curl(passFrom(keyringOf()!))).toBe('allow');
+
+    // A Secret without the label is never read: renaming keySecret to it falls back to the server-wide key.
+    await apply(KC, [{ ...keys(K1), metadata: { name: 'unlabelled-keys', namespace: appNs } }]);
+    await apply(KC, [policy('site', appNs, { hosts: [host], bot: { mode: 'Enforce', challengeScore: 20, denyScore: 90, challenge: { difficulty: { min: 4, max: 4 }, keySecret: 'unlabelled-keys' } } })]);
+    await waitForCondition(KC, appNs, 'site', 'Accepted', 'False', 'SecretNotFound');
+  });
+
+  it('validates against an OpenAPI description from a labelled ConfigMap, follows its edits, and takes one inline', async () => {
+    const host = 'described.example.com';
+    const description = (paths: string[]) => JSON.stringify({ openapi: '3.1.0', info: { title: 'Orders', version: '1' }, paths: Object.fromEntries(paths.map((p) => [p, { get: { responses: {} } }])) });
+    const configMap = (text: string, labels: Record<string, string> = { 'palisade.dev/openapi': 'orders' }) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'orders-api', namespace: appNs, labels },
+      data: { 'openapi.json': text },
+    });
+    // Unlabelled, the ConfigMap is not seen: the policy is refused (fail closed) and says why.
+    await apply(KC, [configMap(description(['/orders']), {}), policy('described', appNs, { hosts: [host], openapi: { configMapRef: { name: 'orders-api', key: 'openapi.json' } } })]);
+    const refused = await waitForCondition(KC, appNs, 'described', 'Accepted', 'False', 'InvalidSpec');
+    expect(condition(refused, 'Accepted')?.message).toContain(`ConfigMap ${appNs}/orders-api not found (it needs the label palisade.dev/openapi)`);
+
+    await applyAndWait('labelled ConfigMap', [configMap(description(['/orders']))], () => verdictOf(client, { host, path: '/orders' }), 'allow');
+    await waitForCondition(KC, appNs, 'described', 'Accepted', 'True', 'Compiled');
+    expect(await verdictOf(client, { host, path: '/admin' })).toBe('validation');
+    await applyAndWait('ConfigMap edit', [configMap(description(['/orders', '/admin']))], () => verdictOf(client, { host, path: '/admin' }), 'allow');
+
+    const inline = JSON.parse(description(['/inline'])) as Record<string, unknown>;
+    await applyAndWait('inline description', [policy('described', appNs, { hosts: [host], openapi: { inline } })], () => verdictOf(client, { host, path: '/inline' }), 'allow');
+    expect(await verdictOf(client, { host, path: '/orders' })).toBe('validation');
   });
 
   it('stops enforcing a deleted policy', async () => {

@@ -84,7 +84,7 @@ describe('two authz-server processes sharing one Redis', () => {
     const limited = results.filter((r) => r.status.code === 8);
     expect(allowed).toBe(50);
     expect(limited).toHaveLength(total - 50);
-    expect(headerOf(limited[0]?.denied_response?.headers, 'ratelimit-limit')).toBe('40');
+    expect(headerOf(limited[0]?.denied_response?.headers, 'ratelimit-limit')).toBe('50'); // requests 40 + burst 10: the bucket's capacity
     // Another tenant is untouched.
     expect((await a.client.check(envoyRequest({ host: 'shared.example.com', headers: { 'x-tenant': 'other' } }))).status.code).toBe(0);
   });

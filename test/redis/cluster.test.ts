@@ -11,7 +11,9 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError, type CounterBatch } from '../../authz-server/src/store/counter-store.ts';
 import { bucketKeys, counterPrefix, rateLimitKey } from '../../authz-server/src/store/keys.ts';
-import { RedisCounterStore } from '../../authz-server/src/store/redis-store.ts';
+import { RedisCounterStore, type RedisCounterStoreOptions } from '../../authz-server/src/store/redis-store.ts';
+
+type StoreSeeds = Pick<RedisCounterStoreOptions, 'url' | 'cluster'>;
 import { counterStoreContract } from '../support/counter-store-contract.ts';
 import { commandCalls, startRedisCluster, type RedisClusterHandle } from '../support/redis-server.ts';
 
@@ -44,29 +46,44 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
+/** A store on the test cluster (all nodes as seeds unless `where` says otherwise), once it is ready. */
+async function clusterStore(where: StoreSeeds = { url: '', cluster: { nodes: cluster.nodes } }, timeoutMs = 1000): Promise<RedisCounterStore> {
+  const store = new RedisCounterStore({ ...where, timeoutMs, logger: quiet, registry: new Registry() });
+  try {
+    await ready(store);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return store;
+}
+
+/** Runs `use` with a ready cluster store and closes the store whatever happens. */
+async function withClusterStore(use: (store: RedisCounterStore) => Promise<void>, where?: StoreSeeds, timeoutMs?: number): Promise<void> {
+  const store = await clusterStore(where, timeoutMs);
+  try {
+    await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
 counterStoreContract('redis cluster', async () => {
-  const store = new RedisCounterStore({ url: '', cluster: { nodes: cluster.nodes }, timeoutMs: 1000, logger: quiet, registry: new Registry() });
-  await ready(store);
+  const store = await clusterStore();
   return { store, pttl: (key) => reader.pttl(key), cleanup: () => store.close() };
 });
 
 describe('RedisCounterStore on Redis Cluster', () => {
   it('cluster: true with one seed url works too', async () => {
     const seed = cluster.nodes[1]!;
-    const store = new RedisCounterStore({ url: `redis://${seed.host}:${seed.port}`, cluster: true, timeoutMs: 1000, logger: quiet, registry: new Registry() });
-    try {
-      await ready(store);
+    await withClusterStore(async (store) => {
       const r = await store.evaluate(batchFor(`seed-${randomUUID().slice(0, 8)}`));
       expect(r.rateLimits[0]?.allowed).toBe(true);
-    } finally {
-      await store.close();
-    }
+    }, { url: `redis://${seed.host}:${seed.port}`, cluster: true });
   });
 
   it('one script call per evaluate(), on the node owning the policy; policies spread over the masters', async () => {
-    const store = new RedisCounterStore({ url: '', cluster: { nodes: cluster.nodes }, timeoutMs: 1000, logger: quiet, registry: new Registry() });
-    try {
-      await ready(store);
+    await withClusterStore(async (store) => {
       const policies = Array.from({ length: 30 }, (_, i) => `spread-${i}`);
       // Warm-up: ioredis opens a node's connection on first use (CLIENT SETNAME etc. once per connection).
       for (const p of policies) await store.evaluate(batchFor(p));
@@ -80,15 +97,11 @@ describe('RedisCounterStore on Redis Cluster', () => {
       // No redirections were needed: every call went straight to the owner.
       for (const c of perNode) expect(Object.keys(c).filter((k) => !['eval', 'evalsha', 'info', 'config|resetstat', 'time', 'get', 'set', 'incrby', 'pexpire'].includes(k))).toEqual([]);
       console.log(`cluster: script calls per master ${scriptCalls.join(' / ')}`);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('a batch spanning two hash tags is refused before it is sent (it could not run as one script call)', async () => {
-    const store = new RedisCounterStore({ url: '', cluster: { nodes: cluster.nodes }, timeoutMs: 1000, logger: quiet, registry: new Registry() });
-    try {
-      await ready(store);
+    await withClusterStore(async (store) => {
       const batch: CounterBatch = {
         rateLimits: [
           { key: rateLimitKey('a', 'l', []), requests: 1, periodMs: 1000, burst: 0 },
@@ -98,16 +111,12 @@ describe('RedisCounterStore on Redis Cluster', () => {
         distinct: [],
       };
       await expect(store.evaluate(batch)).rejects.toBeInstanceOf(RangeError);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('a master killed: calls settle within the timeout (answer or StoreUnavailableError), never hang', async () => {
     const timeoutMs = 50;
-    const store = new RedisCounterStore({ url: '', cluster: { nodes: cluster.nodes }, timeoutMs, logger: quiet, registry: new Registry() });
-    try {
-      await ready(store);
+    await withClusterStore(async (store) => {
       await cluster.servers[2]!.kill();
       const lag = monitorEventLoopDelay({ resolution: 5 });
       lag.enable();
@@ -127,8 +136,6 @@ describe('RedisCounterStore on Redis Cluster', () => {
       expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(timeoutMs + 50 + lag.max / 1e6);
       expect(outcomes.some((o) => !o.ok)).toBe(true);
       console.log(`cluster with a dead master: ${outcomes.filter((o) => o.ok).length}/60 answered, the rest StoreUnavailableError`);
-    } finally {
-      await store.close();
-    }
+    }, undefined, timeoutMs);
   });
 });

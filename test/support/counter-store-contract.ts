@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CounterBatch, CounterStore, RateLimitOp } from '../../authz-server/src/store/counter-store.ts';
-import { bucketKeys, counterPrefix, distinctPrefix, rateLimitKey } from '../../authz-server/src/store/keys.ts';
+import { parseRecords, type CounterBatch, type CounterStore, type RateLimitOp, type RecordOp } from '../../authz-server/src/store/counter-store.ts';
+import { bucketKeys, counterPrefix, distinctPrefix, policyPrefix, rateLimitKey } from '../../authz-server/src/store/keys.ts';
 
 export interface ContractSubject {
   store: CounterStore;
@@ -171,6 +171,55 @@ export function counterStoreContract(name: string, create: () => Promise<Contrac
       expect(ttl).toBeLessThanOrEqual(60_000);
     });
 
+    it('distinct: member "" only counts (adds nothing, leaves the expiry alone)', async () => {
+      const [k] = bucketKeys(distinctPrefix(policy(), 'ro', []), 5_000_000, 60_000, 1) as [string];
+      const count = async (member: string) => (await s.store.evaluate({ ...empty, distinct: [{ key: k, member, ttlMs: 60_000, countKeys: [k] }] })).distinct[0];
+      expect(await count('')).toEqual([0]);
+      expect(await s.pttl(k)).toBe(-2);
+      expect(await count('a')).toEqual([1]);
+      expect(await count('')).toEqual([1]);
+    });
+
+    it('sequences: push, read what is behind, cap the length, collapse repeats, expire', async () => {
+      const key = `${policyPrefix(policy())}:sq:s1`;
+      const push = async (value: number, collapseRepeats = true, length = 3) =>
+        (await s.store.evaluate({ ...empty, sequences: [{ key, value, length, ttlMs: 60_000, collapseRepeats }] })).sequences[0];
+      expect(await push(11)).toEqual({ pushed: true, previous: [] });
+      expect(await push(22)).toEqual({ pushed: true, previous: [11] });
+      expect(await push(22)).toEqual({ pushed: false, previous: [11] });
+      expect(await push(33)).toEqual({ pushed: true, previous: [22, 11] });
+      expect(await push(2 ** 48 + 7)).toEqual({ pushed: true, previous: [33, 22] });
+      expect(await push(2 ** 48 + 7, false)).toEqual({ pushed: true, previous: [2 ** 48 + 7, 33] });
+      const ttl = await s.pttl(key);
+      expect(ttl).toBeGreaterThan(55_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    });
+
+    it('records: fields add, keep the max or the min; the cap sends new records to overflow; read', async () => {
+      const key = `${policyPrefix(policy())}:inv`;
+      const rec = (record: string, fields: RecordOp['fields'], extra: Partial<RecordOp> = {}): RecordOp => ({ key, record, overflow: '{other}', maxRecords: 2, fields, ttlMs: 60_000, ...extra });
+      const write = async (...ops: RecordOp[]) => (await s.store.evaluate({ ...empty, records: ops })).records;
+      const read = async () => parseRecords((await s.store.evaluate({ ...empty, reads: [{ key }] })).reads[0]!);
+      expect((await s.store.evaluate({ ...empty, reads: [{ key }] })).reads).toEqual([[]]);
+      const t = 1_767_000_000_000;
+      expect(await write(rec('GET /a', [{ name: 'n', update: 'incr', value: 2 }, { name: 'f', update: 'min', value: t }, { name: 'l', update: 'max', value: t }]))).toEqual([true]);
+      expect(await write(rec('GET /a', [{ name: 'n', update: 'incr', value: 3 }, { name: 'f', update: 'min', value: t - 5 }, { name: 'l', update: 'max', value: t - 9 }]), rec('GET /b', [{ name: 'n', update: 'incr', value: 1 }]))).toEqual([true, true]);
+      expect(await write(rec('GET /c', [{ name: 'n', update: 'incr', value: 4 }]), rec('GET /d', [{ name: 'n', update: 'incr', value: 1 }]))).toEqual([false, false]);
+      expect(await read()).toEqual(
+        new Map([
+          ['GET /a', { n: 5, f: t - 5, l: t }],
+          ['GET /b', { n: 1 }],
+          ['{other}', { n: 5 }],
+        ]),
+      );
+      // Existing records keep being updated after the cap is reached.
+      expect(await write(rec('GET /a', [{ name: 'n', update: 'incr', value: 1 }]))).toEqual([true]);
+      expect((await read()).get('GET /a')).toEqual({ n: 6, f: t - 5, l: t });
+      const ttl = await s.pttl(key);
+      expect(ttl).toBeGreaterThan(55_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    });
+
     it('rate-limit state expires when the bucket is full again (TTL = resetMs)', async () => {
       const key = rateLimitKey(policy(), 'ttl', []);
       const r = await one(rl(key, 10, 10_000, 0, 4)); // reset after 4 s
@@ -187,6 +236,9 @@ export function counterStoreContract(name: string, create: () => Promise<Contrac
     it('rejects a malformed batch with a RangeError (a caller bug, not an outage)', async () => {
       await expect(s.store.evaluate({ ...empty, rateLimits: [rl('k', 0, 1000, 0)] })).rejects.toBeInstanceOf(RangeError);
       await expect(s.store.evaluate({ ...empty, counters: [{ keys: [], incr: 1, ttlMs: 1000 }] })).rejects.toBeInstanceOf(RangeError);
+      const record: RecordOp = { key: 'k', record: 'a\tb', overflow: 'o', maxRecords: 0, fields: [], ttlMs: 1000 };
+      await expect(s.store.evaluate({ ...empty, records: [record] })).rejects.toBeInstanceOf(RangeError);
+      await expect(s.store.evaluate({ ...empty, sequences: [{ key: 'k', value: 1.5, length: 2, ttlMs: 1000, collapseRepeats: false }] })).rejects.toBeInstanceOf(RangeError);
     });
   });
 }

@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { envoyServices, type CheckRequest, type CheckResponse } from '../../authz-server/src/envoy/protos.ts';
+import type { RequestShapeBase } from '../../authz-server/src/envoy/request-shape.ts';
 
 /** A connected ext_authz client. */
 export interface AuthzClient {
@@ -33,16 +34,13 @@ export function authzClient(port: number): AuthzClient {
 }
 
 /** What a test varies in an Envoy-shaped request. */
-export interface RequestShape {
-  host?: string;
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  /** mTLS peer as Istio reports it; omit for plaintext. */
-  principal?: string;
-  /** TCP peer address. */
-  sourceIp?: string;
-  body?: string;
+export interface RequestShape extends RequestShapeBase {
+  /** The body as bytes (Envoy's with_request_body.pack_as_bytes); wins over `body`. */
+  rawBody?: Uint8Array;
+  /** The receiving workload's principal as Envoy reports it; default the orders workload, "" for none. */
+  destinationPrincipal?: string;
+  /** The receiving workload's labels (Envoy's bootstrap_metadata_labels_key). */
+  destinationLabels?: Record<string, string>;
   /** Send headers in header_map (encode_raw_headers) instead of the headers map. */
   rawHeaders?: boolean;
   requestId?: string;
@@ -83,7 +81,8 @@ export function envoyRequest(shape: RequestShape = {}): CheckRequest {
     host,
     scheme: 'http',
     protocol: 'HTTP/1.1',
-    ...(shape.body !== undefined ? { body: shape.body, size: String(Buffer.byteLength(shape.body)) } : {}),
+    ...(shape.body !== undefined && shape.rawBody === undefined ? { body: shape.body, size: String(Buffer.byteLength(shape.body)) } : {}),
+    ...(shape.rawBody !== undefined ? { raw_body: shape.rawBody, size: String(shape.rawBody.length) } : {}),
   };
   if (shape.rawHeaders) http.header_map = { headers: Object.entries(headers).map(([key, value]) => ({ key, raw_value: Buffer.from(value) })) };
   else http.headers = headers;
@@ -95,7 +94,8 @@ export function envoyRequest(shape: RequestShape = {}): CheckRequest {
       },
       destination: {
         address: { socket_address: { address: '10.9.9.9', port_value: 8080 } },
-        principal: spiffe('shop', 'orders'),
+        ...((shape.destinationPrincipal ?? spiffe('shop', 'orders')) !== '' ? { principal: shape.destinationPrincipal ?? spiffe('shop', 'orders') } : {}),
+        ...(shape.destinationLabels ? { labels: shape.destinationLabels } : {}),
       },
       request: { http },
     },

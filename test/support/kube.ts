@@ -11,6 +11,9 @@ import { Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../operator/src/config.ts';
 import { startOperator, type Operator } from '../../operator/src/operator.ts';
+import type { AuthzServer } from '../../authz-server/src/app/server.ts';
+import { authzClient, type AuthzClient } from './envoy.ts';
+import { startTestServer } from './policies.ts';
 import { waitFor } from './verdict.ts';
 import { killOnExit } from './reap-children.ts';
 
@@ -165,6 +168,27 @@ export async function startTestOperator(o: TestOperatorOptions): Promise<Operato
   const op = await startOperator(config, o.logger, { registry: new Registry() });
   await op.ready();
   return op;
+}
+
+/** An in-process operator watching a fresh namespace, and an in-process authz-server connected to it over gRPC. */
+export interface OperatorWithAuthz {
+  opNs: string;
+  appNs: string;
+  operator: Operator;
+  authz: AuthzServer;
+  client: AuthzClient;
+}
+
+/** Installs the CRD, creates the operator's and the app's namespaces, starts both and waits for the stream. */
+export async function startOperatorWithAuthz(kubeconfig: string, prefix: string, logger: Logger): Promise<OperatorWithAuthz> {
+  await installCrd(kubeconfig);
+  const opNs = await createNamespace(kubeconfig, `${prefix}-op`);
+  const appNs = await createNamespace(kubeconfig, prefix);
+  const operator = await startTestOperator({ kubeconfig, namespace: opNs, watchNamespace: appNs, logger });
+  const authz = await startTestServer(['--operator', `127.0.0.1:${operator.grpcPort}`], logger);
+  const client = authzClient(authz.grpcPort);
+  await waitFor('authz-server connected', () => operator.replicas().length, (n) => n === 1);
+  return { opNs, appNs, operator, authz, client };
 }
 
 /** An operator in a child process (node operator/src/main.ts), with its JSON log lines. */

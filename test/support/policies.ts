@@ -49,7 +49,7 @@ export async function testIssuer(issuer = 'https://issuer.test'): Promise<TestIs
 export async function writePolicyDir(docs: unknown[], name = 'policies.yaml'): Promise<{ dir: string; file: string; rewrite(docs: unknown[] | string): Promise<void>; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'palisade-policies-'));
   const file = join(dir, name);
-  const render = (d: unknown[] | string) => (typeof d === 'string' ? d : d.map((x) => stringify(x)).join('---\n'));
+  const render = (d: unknown[] | string) => (typeof d === 'string' ? d : d.map((x) => stringify(x, { version: '1.1' })).join('---\n'));
   await writeFile(file, render(docs));
   return {
     dir,

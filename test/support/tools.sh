@@ -28,15 +28,12 @@ HELM_VERSION="${PALISADE_HELM_VERSION:-v3.22.0}"
 PROMETHEUS_OPERATOR_VERSION="${PALISADE_PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"
 CERT_MANAGER_VERSION="${PALISADE_CERT_MANAGER_VERSION:-v1.21.2}"
 ISTIO_API_VERSION="${PALISADE_ISTIO_API_VERSION:-v1.31.1}"
-CACHE_ROOT="${PALISADE_CACHE:-${HOME:?HOME is not set and PALISADE_CACHE is not set}/.cache/palisade}"
+LOG_TAG=tools
+# shellcheck source=script-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/script-common.sh"
+CACHE_ROOT="$PALISADE_CACHE_ROOT"
 HELM_DIR="$CACHE_ROOT/bin/helm-$HELM_VERSION"
 HELM_BIN="$HELM_DIR/helm"
-
-log() { printf '[tools] %s\n' "$*" >&2; }
-die() {
-  printf '\n[tools] ERROR: %s\n\n' "$*" >&2
-  exit 1
-}
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 

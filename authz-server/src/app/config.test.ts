@@ -11,6 +11,14 @@ describe('parseConfig', () => {
     expect(parseConfig([], env)).toMatchObject({ redisUrl: 'redis://env:6379', grpcPort: 7000, policies: ['a', 'b'] });
     expect(parseConfig(['--grpc-port', '7001', '--redis', 'redis://flag'], env)).toMatchObject({ redisUrl: 'redis://flag', grpcPort: 7001 });
   });
+  it("npm start's example policies give way to anything that names what to enforce", () => {
+    const env = { PALISADE_DEFAULT_POLICIES: 'examples/policies' };
+    expect(parseConfig([], env).policies).toEqual(['examples/policies']);
+    expect(parseConfig(['--policies', 'x'], env).policies).toEqual(['x']);
+    expect(parseConfig([], { ...env, PALISADE_POLICIES: 'y' }).policies).toEqual(['y']);
+    expect(parseConfig(['--operator', 'op:9002'], env).policies).toEqual([]);
+    expect(parseConfig(['--snapshot-file', '/s.json'], env).policies).toEqual([]);
+  });
   it('rejects nonsense with clear messages', () => {
     expect(() => parseConfig(['--policies', 'p', '--grpc-port', '99999'], {})).toThrow(ConfigError);
     expect(() => parseConfig(['--policies', 'p', '--decision-log', 'some'], {})).toThrow(/one of all, deny, off/);

@@ -5,6 +5,7 @@
 import { ConfigError } from '../../../lib/process/config-values.ts';
 import { parseFlags, usage, type FlagSpec } from '../../../lib/process/flags.ts';
 import { DEFAULT_TLS_REFRESH_MS, type ClientTlsFiles, type ServerTlsFiles } from '../../../lib/process/tls.ts';
+import { clientAddressTrust } from '../pipeline/client-address.ts';
 
 export { ConfigError };
 
@@ -36,18 +37,35 @@ export interface AuthzConfig {
   reloadDebounceMs: number;
   /** TLS on the gRPC port (null = plaintext, e.g. under an Istio sidecar). */
   tls: ServerTlsFiles | null;
+  /** Cap of the reconnect backoff towards the operator. */
+  operatorReconnectMaxMs: number;
   /** TLS towards the operator (null = plaintext); presents `tls`'s certificate as client certificate. */
   operatorTls: ClientTlsFiles | null;
   /** How often TLS files are re-read (renewed certificates are served without a restart). */
   tlsRefreshMs: number;
   /** Processes serving the gRPC and HTTP ports (node:cluster; 1 = no cluster). */
   workers: number;
+  /** File with the server-wide challenge signing key(s), one per line, the first signs; null = a random key. */
+  challengeKeyFile: string | null;
+  /**
+   * A random server-wide key the cluster primary hands to its workers when there is no key file, so that every
+   * worker accepts the others' passes (internal: set through the environment by the primary only).
+   */
+  challengeSharedKey: string | null;
+  /** Whose forwarded client address is believed (client-address.ts). */
+  clientAddress: { trustedProxies: string[]; header: string; hops: number };
+  /** SPIFFE globs of the Envoys allowed to send access logs (empty = any peer; entries still must match a Check). */
+  accessLogPrincipals: string[];
 }
+
+/** Environment variable through which the cluster primary hands its random challenge key to the workers. */
+export const SHARED_CHALLENGE_KEY_ENV = 'PALISADE_INTERNAL_CHALLENGE_KEY';
 
 /** Every authz-server flag: parseArgs options, `--help` and the README's table come from here. */
 export const FLAGS = [
   { name: 'policies', type: 'list', default: [], env: 'PALISADE_POLICIES', arg: '<file|dir>', group: 'Policies', defaultText: '', help: 'standalone mode: ApiProtectionPolicy YAML files or directories (repeatable or comma-separated); hot reload, a bad file keeps the last good snapshot; SIGHUP reloads' },
   { name: 'operator', type: 'string', default: null, env: 'PALISADE_OPERATOR', arg: '<host:port>', group: 'Policies', help: "in-cluster mode: receive snapshots from the operator's stream" },
+  { name: 'operator-reconnect-max', type: 'duration', default: 5_000, env: 'PALISADE_OPERATOR_RECONNECT_MAX', min: 250, max: 300_000, group: 'Policies', help: 'cap of the capped exponential backoff (250ms doubling, with jitter) between reconnects to the operator' },
   { name: 'snapshot-file', type: 'string', default: null, env: 'PALISADE_SNAPSHOT_FILE', arg: '<path>', group: 'Policies', help: 'last known snapshot to start from while the operator is away' },
   { name: 'redis', type: 'string', default: null, env: 'PALISADE_REDIS_URL', arg: '<url>', group: 'Counter store', defaultText: 'in-memory', help: 'shared counter store, e.g. redis://redis:6379' },
   { name: 'redis-cluster', type: 'list', default: null, env: 'PALISADE_REDIS_CLUSTER', arg: '<h:p,...>', group: 'Counter store', help: 'Redis Cluster seed nodes (instead of --redis)' },
@@ -62,8 +80,13 @@ export const FLAGS = [
   { name: 'tls-key', type: 'string', default: null, env: 'PALISADE_TLS_KEY', arg: '<file>', group: 'TLS', help: 'private key of --tls-cert (PEM)' },
   { name: 'tls-client-ca', type: 'string', default: null, env: 'PALISADE_TLS_CLIENT_CA', arg: '<file>', group: 'TLS', help: 'require client certificates signed by this CA (mTLS)' },
   { name: 'operator-ca', type: 'string', default: null, env: 'PALISADE_OPERATOR_CA', arg: '<file>', group: 'TLS', defaultText: 'plaintext', help: 'connect to the operator over TLS, verified with this CA; presents --tls-cert as client certificate' },
+  { name: 'trusted-proxies', type: 'list', default: [], env: 'PALISADE_TRUSTED_PROXIES', arg: '<cidr|spiffe,...>', group: 'Trust', defaultText: 'none', help: 'peers whose forwarded client address is believed: CIDRs and/or SPIFFE principal globs of gateways; from any other peer the client is the TCP peer' },
+  { name: 'client-ip-header', type: 'string', default: 'x-forwarded-for', env: 'PALISADE_CLIENT_IP_HEADER', arg: '<name>', group: 'Trust', help: 'header a trusted proxy puts the client address in (x-forwarded-for is read right to left)' },
+  { name: 'xff-trusted-hops', type: 'int', default: 0, env: 'PALISADE_XFF_TRUSTED_HOPS', min: 0, max: 16, group: 'Trust', help: 'trusted proxies in front of the trusted peer that appended to x-forwarded-for, as Envoy\'s xff_num_trusted_hops' },
+  { name: 'access-log-principals', type: 'list', default: [], env: 'PALISADE_ACCESS_LOG_PRINCIPALS', arg: '<spiffe,...>', group: 'Trust', defaultText: 'any peer', help: 'accept access logs only from mTLS peers (--tls-client-ca) whose certificate URI SAN matches one of these SPIFFE globs' },
   { name: 'log-level', type: 'string', default: 'info', env: 'PALISADE_LOG_LEVEL', arg: '<level>', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], group: 'Logging', help: 'pino log level' },
   { name: 'decision-log', type: 'string', default: 'all', env: 'PALISADE_DECISION_LOG', choices: ['all', 'deny', 'off'], group: 'Logging', help: 'one JSON line per decision: every decision, denials only, or none' },
+  { name: 'challenge-key-file', type: 'string', default: null, env: 'PALISADE_CHALLENGE_KEY_FILE', arg: '<file>', group: 'Challenges', defaultText: 'a random key', help: 'server-wide challenge signing key(s), one per line, the first signs, at least 32 characters each; read at start. Without it each start draws a random key (shared by --workers): passes then do not survive a restart nor hold on other replicas, so give every replica the same file' },
 ] as const satisfies readonly FlagSpec[];
 
 /** The `--help` text. */
@@ -72,8 +95,11 @@ export const USAGE = usage('authz-server', FLAGS);
 /** Parses argv (without node and script) and an environment. Throws ConfigError with a clear message. */
 export function parseConfig(argv: string[], env: Record<string, string | undefined> = process.env): AuthzConfig {
   const v = parseFlags(FLAGS, argv, env);
-  const { policies, operator } = v;
+  const { operator } = v;
   const snapshotFile = v['snapshot-file'];
+  // `npm start` names the example policies this way, so that `npm start -- --policies X` enforces X alone.
+  const fallback = (env['PALISADE_DEFAULT_POLICIES'] ?? '').split(',').filter(Boolean);
+  const policies = v.policies.length === 0 && !operator && !snapshotFile ? fallback : v.policies;
   if (policies.length === 0 && !operator && !snapshotFile) {
     throw new ConfigError('nothing to enforce: give --policies <file|dir>, --operator <addr> or --snapshot-file <path>');
   }
@@ -85,6 +111,18 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if ((tlsCert === '') !== (tlsKey === '')) throw new ConfigError('--tls-cert and --tls-key go together');
   if (clientCa && !tlsCert) throw new ConfigError('--tls-client-ca needs --tls-cert and --tls-key (client certificates are only asked for over TLS)');
   if (operatorCa && !operator) throw new ConfigError('--operator-ca needs --operator');
+  const clientAddress = { trustedProxies: v['trusted-proxies'], header: v['client-ip-header'].toLowerCase(), hops: v['xff-trusted-hops'] };
+  try {
+    clientAddressTrust(clientAddress.trustedProxies, clientAddress.header, clientAddress.hops);
+  } catch (err) {
+    throw new ConfigError(`--trusted-proxies / --client-ip-header: ${(err as Error).message}`);
+  }
+  const accessLogPrincipals = v['access-log-principals'];
+  if (accessLogPrincipals.length > 0 && !clientCa) {
+    throw new ConfigError('--access-log-principals needs --tls-client-ca (the principal is read from the verified client certificate)');
+  }
+  const badPrincipal = accessLogPrincipals.find((p) => !p.startsWith('spiffe://'));
+  if (badPrincipal !== undefined) throw new ConfigError(`--access-log-principals: ${JSON.stringify(badPrincipal)} is not a spiffe:// principal`);
   const cluster = v['redis-cluster'];
   return {
     policies,
@@ -103,8 +141,13 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     shutdownGraceMs: v['shutdown-grace-ms'],
     reloadDebounceMs: 200,
     tls: tlsCert ? { cert: tlsCert, key: tlsKey, clientCa: clientCa || null } : null,
+    operatorReconnectMaxMs: v['operator-reconnect-max'],
     operatorTls: operatorCa ? { ca: operatorCa, cert: tlsCert || null, key: tlsKey || null } : null,
     tlsRefreshMs: DEFAULT_TLS_REFRESH_MS,
     workers: v.workers,
+    challengeKeyFile: v['challenge-key-file'],
+    challengeSharedKey: env[SHARED_CHALLENGE_KEY_ENV] ?? null,
+    clientAddress,
+    accessLogPrincipals,
   };
 }

@@ -3,8 +3,9 @@
  * SIGTERM/SIGINT drain in-flight Checks and exit; SIGHUP reloads policy files.
  */
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { USAGE, parseConfig, type AuthzConfig } from './config.ts';
+import { SHARED_CHALLENGE_KEY_ENV, USAGE, parseConfig, type AuthzConfig } from './config.ts';
 import { createLogger } from '../../../lib/process/logging.ts';
 import { runProcess } from '../../../lib/process/process-lifecycle.ts';
 import { startAuthzServer } from './server.ts';
@@ -21,7 +22,9 @@ function runPrimary(config: AuthzConfig, logger: Logger): void {
     logger.warn({ workers: config.workers }, 'in-memory counters are per worker: rate limits are enforced per process (use --redis to share them)');
   }
   let stopping = false;
-  const fork = () => cluster.fork();
+  // Without a key file, one random challenge key for all workers, so each accepts the passes the others issue.
+  const env = config.challengeKeyFile ? {} : { [SHARED_CHALLENGE_KEY_ENV]: randomBytes(32).toString('hex') };
+  const fork = () => cluster.fork(env);
   for (let i = 0; i < config.workers; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {

@@ -4,6 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
@@ -13,15 +14,21 @@ import { BaselineBook } from '../bot/baseline.ts';
 import { BotFeed } from '../bot/feed.ts';
 import { accessLogHandler, checkHandler, tolerantDeserializer, type AccessLogMessage } from '../grpc/check-service.ts';
 import { ApiInventory } from '../discovery/inventory.ts';
+import { inventoryToOpenApi, observedPolicies } from '../discovery/openapi-out.ts';
+import { JourneyModel } from '../journeys/journeys.ts';
 import type { AuthzConfig } from './config.ts';
+import { ephemeralKeyring, keyringFrom, keyringFromFile, type Keyring } from '../challenge/keyring.ts';
 import { envoyServices } from '../envoy/protos.ts';
 import { FileSource } from '../sources/file-source.ts';
 import { bindGrpc } from '../../../lib/process/grpc-bind.ts';
-import { createHttpServer, listenHttp } from '../../../lib/process/http-server.ts';
+import { HttpError, createHttpServer, listenHttp } from '../../../lib/process/http-server.ts';
 import { createAuthzMetrics } from '../telemetry/metrics.ts';
-import { OperatorSource, loadSnapshotFile } from '../sources/operator-source.ts';
+import { OperatorSource } from '../sources/operator-source.ts';
+import { SnapshotFileSource } from '../sources/snapshot-file-source.ts';
 import type { PipelineDeps } from '../pipeline/pipeline.ts';
 import { RateLimiter } from '../pipeline/rate-limiter.ts';
+import { clientAddressTrust } from '../pipeline/client-address.ts';
+import { globToRegex } from '../../../lib/policy/patterns.ts';
 import { SnapshotHolder } from '../sources/snapshot-holder.ts';
 import { channelCredentials, serverCredentials } from '../../../lib/process/tls.ts';
 import type { CounterStore } from '../store/counter-store.ts';
@@ -38,12 +45,14 @@ export interface AuthzServer {
   holder: SnapshotHolder;
   registry: Registry;
   store: CounterStore;
-  /** Reloads standalone policy files now (tests, SIGHUP). */
+  /** Reloads standalone policy files, or the snapshot file, now (tests, SIGHUP). */
   reload(): Promise<boolean>;
   /** Stops accepting, waits for in-flight Checks up to the grace period, closes everything. */
   stop(): Promise<void>;
-  /** API discovery: the endpoints this replica has seen (also at HTTP /inventory). */
+  /** API discovery: the endpoints of every policy, all replicas (also at HTTP /inventory). */
   inventory: ApiInventory;
+  /** Usage journeys: the shared transition model. */
+  journeys: JourneyModel;
   /**
    * Writes the off-path counters (access-log errors, new sessions, learning, discovery) to the store now, then
    * refreshes the bot baselines if `learning.refreshMs` has passed on the clock (as the timers would).
@@ -59,9 +68,20 @@ export interface AuthzServerOverrides {
   onAccessLog?: (msg: AccessLogMessage) => void;
   /**
    * Period of the off-path counter flush (default 1000 ms); 0 = only flushDeferred() and stop() flush, and the
-   * bot baselines are refreshed only by flushDeferred().
+   * journey model is refreshed only by `journeys.refreshAll()` and the bot baselines only by flushDeferred().
    */
   deferredFlushMs?: number;
+}
+
+/**
+ * The server-wide challenge keyring: from --challenge-key-file, else the key the cluster primary shares with its
+ * workers, else a random key (passes then hold only until a restart, and only on this replica).
+ */
+async function serverKeyring(config: AuthzConfig, logger: Logger): Promise<Keyring> {
+  if (config.challengeKeyFile) return keyringFromFile(await readFile(config.challengeKeyFile, 'utf8'), config.challengeKeyFile);
+  if (config.challengeSharedKey) return keyringFrom([Buffer.from(config.challengeSharedKey, 'hex')], { ephemeral: true });
+  logger.warn('no --challenge-key-file: challenges and passes of policies without bot.challenge.keySecret are signed with a random key; passes do not survive a restart and are not accepted by other replicas');
+  return ephemeralKeyring();
 }
 
 /** Starts an authz-server. Rejects (after cleaning up) if the first policy load fails or a port is taken. */
@@ -69,7 +89,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   const registry = overrides.registry ?? new Registry();
   let holder: SnapshotHolder | undefined;
   const metrics = createAuthzMetrics(registry, () => holder?.current()?.loadedAt ?? null);
-  holder = new SnapshotHolder(logger.child({ component: 'snapshot' }), metrics);
+  holder = new SnapshotHolder(logger.child({ component: 'snapshot' }), metrics, { challengeKeyring: await serverKeyring(config, logger) });
   const store = overrides.store ?? createStore(config, logger.child({ component: 'store' }), registry);
   const clock = overrides.clock ?? Date.now;
   const limiter = new RateLimiter({
@@ -88,11 +108,10 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     refreshIntervalMs: overrides.deferredFlushMs === 0 ? 0 : undefined,
     logger: logger.child({ component: 'bot' }),
   });
-  const pipeline: PipelineDeps = { limiter, clock, botBaselines };
 
   let fileSource: FileSource | null = null;
   if (config.policies.length > 0) {
-    fileSource = new FileSource(config.policies, holder, logger, config.reloadDebounceMs);
+    fileSource = new FileSource(config.policies, holder, logger, { debounceMs: config.reloadDebounceMs });
     if (!(await fileSource.reload())) {
       await store.close();
       throw new Error(`policy files are invalid (see the log above): ${config.policies.join(', ')}`);
@@ -101,22 +120,33 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   }
 
   // In-cluster: start from the last known snapshot (the operator's ConfigMap, mounted into the pod), then follow
-  // the operator's stream. Without a usable file the server starts unready and waits for the operator.
+  // the operator's stream. Without a usable file the server starts unready and waits for the operator. The file
+  // is watched and re-read when the kubelet updates the mount; while the operator stream is up, it is authoritative.
   const inCluster = config.policies.length === 0 && (config.operator !== null || config.snapshotFile !== null);
+  let operatorSource: OperatorSource | null = null;
+  let snapshotFile: SnapshotFileSource | null = null;
+  let markServing = () => {};
   if (inCluster && config.snapshotFile) {
-    const loaded = await loadSnapshotFile(config.snapshotFile, holder, logger);
+    snapshotFile = new SnapshotFileSource(config.snapshotFile, holder, logger, {
+      debounceMs: config.reloadDebounceMs,
+      superseded: () => operatorSource?.connected ?? false,
+      onApplied: () => markServing(),
+    });
+    const loaded = await snapshotFile.load();
     if (!loaded.ok && !config.operator) {
       await store.close();
       throw new Error(`snapshot file is unusable and no --operator is given: ${loaded.error}`);
     }
+    snapshotFile.watch();
   }
-  let operatorSource: OperatorSource | null = null;
 
   // Bot detectors' and API discovery's off-path counters (access-log errors, own denials, new sessions,
   // endpoint counts): batched writes to the same store, never on a Check's round trip.
   const deferred = new DeferredCounters({ store, flushIntervalMs: overrides.deferredFlushMs ?? 1000, logger: logger.child({ component: 'bot' }) });
   const botFeed = new BotFeed({ deferred, clock, runtime: () => holder.current() });
-  const inventory = new ApiInventory({ deferred, clock, runtime: () => holder.current(), registry });
+  const journeys = new JourneyModel({ store, deferred, clock, runtime: () => holder.current(), ...(overrides.deferredFlushMs === 0 ? { refreshIntervalMs: 0 } : {}) });
+  const inventory = new ApiInventory({ deferred, store, clock, runtime: () => holder.current(), registry, journeys: (id) => journeys.journeys(id) });
+  const pipeline: PipelineDeps = { limiter, clock, botBaselines, journeys };
 
   const { authorization, accessLog } = envoyServices();
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
@@ -130,12 +160,14 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       holder,
       pipeline,
       limits: { maxHeaderBytes: config.maxHeaderBytes, maxHeaderCount: config.maxHeaderCount },
+      trust: clientAddressTrust(config.clientAddress.trustedProxies, config.clientAddress.header, config.clientAddress.hops),
       logger,
       metrics,
       decisionLog: config.decisionLog,
       onDecision: (req, outcome) => {
         botFeed.onDecision(req, outcome);
         inventory.onDecision(req, outcome);
+        journeys.onDecision(outcome);
       },
     }),
   });
@@ -143,9 +175,13 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     StreamAccessLogs: accessLogHandler({
       logger,
       metrics,
+      principals: config.accessLogPrincipals.map((p) => new RegExp(globToRegex(p))),
       onEntry: (msg) => {
-        botFeed.ingest(msg);
         overrides.onAccessLog?.(msg);
+        botFeed.ingest(msg);
+        // The inventory ties every allowed Check's entry (the bot feed only those of policies scoring bots):
+        // what it cannot tie to a Check matched nothing.
+        return inventory.ingest(msg);
       },
     }),
   });
@@ -160,7 +196,16 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       const rt = holder.current();
       return rt ? { ready: true, reason: `snapshot ${rt.version}` } : { ready: false, reason: 'no snapshot loaded yet' };
     },
-    json: { '/inventory': () => inventory.report() },
+    json: {
+      '/inventory': () => inventory.report(),
+      '/inventory/openapi': async (query) => {
+        const report = await inventory.report();
+        const observed = observedPolicies(report);
+        const policy = query.get('policy') ?? (observed.length === 1 ? observed[0] : undefined);
+        if (policy === undefined) throw new HttpError(400, `name the policy: ?policy=<namespace/name> (observed: ${observed.join(', ') || 'none'})`);
+        return inventoryToOpenApi(report, policy);
+      },
+    },
   });
 
   let grpcPort: number;
@@ -172,6 +217,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     grpcServer.forceShutdown();
     http.close();
     fileSource?.close();
+    snapshotFile?.close();
     deferred.close();
     botBaselines.close();
     await store.close();
@@ -179,7 +225,10 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   }
   await warmUpStore(store, logger, 3000);
   warmedUp = true;
-  setServing(holder.current() !== null);
+  markServing = () => {
+    if (!draining && holder.current() !== null) setServing(true);
+  };
+  markServing();
   if (inCluster && config.operator) {
     operatorSource = new OperatorSource({
       address: config.operator,
@@ -189,9 +238,8 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       podName: hostname(),
       registry,
       credentials: channelCredentials(config.operatorTls, config.tlsRefreshMs),
-      onApplied: () => {
-        if (!draining) setServing(true);
-      },
+      maxBackoffMs: config.operatorReconnectMaxMs,
+      onApplied: () => markServing(),
     });
     operatorSource.start();
   }
@@ -203,8 +251,13 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     holder,
     registry,
     store,
-    reload: () => (fileSource ? fileSource.reload() : Promise.resolve(false)),
+    async reload() {
+      if (fileSource) return fileSource.reload();
+      if (snapshotFile) return (await snapshotFile.load()).ok;
+      return false;
+    },
     inventory,
+    journeys,
     async flushDeferred() {
       await deferred.flush();
       await botBaselines.refresh();
@@ -213,6 +266,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       draining = true;
       setServing(false);
       fileSource?.close();
+      snapshotFile?.close();
       operatorSource?.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -232,6 +286,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       });
       deferred.close();
       botBaselines.close();
+      journeys.close();
       await deferred.flush();
       await store.close();
       await limiter.close();

@@ -19,7 +19,8 @@ import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
-  const { snapshot } = compile(parsePolicyText(stringify(doc), 'test.yaml').documents, [], new Date('2026-01-01T00:00:00Z'));
+  const loaded = parsePolicyText(stringify(doc, { version: '1.1' }), 'test.yaml');
+  const { snapshot } = compile(loaded.documents, [], new Date('2026-01-01T00:00:00Z'));
   const p = buildRuntime(snapshot).policies.get('ns/p');
   if (!p) throw new Error('policy did not compile');
   return p;

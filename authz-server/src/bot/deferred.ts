@@ -2,13 +2,15 @@
  * Counter increments made OFF the Check path (access-log errors, new sessions, the server's own denials, API
  * discovery): added in memory, summed per key, and written to the CounterStore in batches, one `evaluate()` per
  * policy hash tag per flush (so every batch stays in one Redis Cluster slot). A Check never waits for these.
+ * Record updates (the API inventory's and the journey model's capped hashes) and HyperLogLog members (distinct
+ * consumers) ride in the same batches, merged per record and deduplicated per member until the flush.
  *
  * Bounded: at most `maxPendingKeys` distinct keys wait for a flush; beyond that new keys are dropped (counted in
  * `dropped`). A failed flush drops its increments: these counters feed heuristics, and replaying them later
  * would only blur the time buckets they belong to.
  */
 import type { Logger } from 'pino';
-import type { CounterOp, CounterStore } from '../store/counter-store.ts';
+import type { CounterOp, CounterStore, DistinctOp, RecordOp } from '../store/counter-store.ts';
 import { hashTagOf } from '../store/keys.ts';
 
 export interface DeferredCountersOptions {
@@ -31,12 +33,26 @@ interface Pending {
   onValue: OnValue | undefined;
 }
 
+/** A pending op of the other kinds, keyed so that repeats merge. */
+type PendingOp = { kind: 'record'; op: RecordOp } | { kind: 'distinct'; op: DistinctOp };
+
+function mergeRecord(into: RecordOp, op: RecordOp): void {
+  into.ttlMs = Math.max(into.ttlMs, op.ttlMs);
+  for (const f of op.fields) {
+    const prior = into.fields.find((x) => x.name === f.name && x.update === f.update);
+    if (!prior) into.fields.push({ ...f });
+    else if (f.update === 'incr') prior.value += f.value;
+    else prior.value = f.update === 'max' ? Math.max(prior.value, f.value) : Math.min(prior.value, f.value);
+  }
+}
+
 export class DeferredCounters {
   readonly #store: CounterStore;
   readonly #maxPending: number;
   readonly #maxOps: number;
   readonly #logger: Pick<Logger, 'warn' | 'info'> | undefined;
   #pending = new Map<string, Pending>();
+  #pendingOps = new Map<string, PendingOp>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #failing = false;
@@ -72,9 +88,38 @@ export class DeferredCounters {
     this.#pending.set(key, { delta, ttlMs, onValue });
   }
 
+  /** Updates a record (RecordOp) at the next flush; updates of one record merge (sums, max, min). */
+  record(op: RecordOp): void {
+    const id = `r\u0000${op.key}\u0000${op.record}`;
+    const p = this.#pendingOps.get(id);
+    if (p?.kind === 'record') return mergeRecord(p.op, { ...op, fields: op.fields.map((f) => ({ ...f, value: Math.round(f.value) })), ttlMs: Math.round(op.ttlMs) });
+    if (this.#pending.size + this.#pendingOps.size >= this.#maxPending) {
+      this.dropped++;
+      return;
+    }
+    // Integers only (times from a fractional clock included): one bad value would fail the whole batch.
+    const fields = op.fields.map((f) => ({ ...f, value: Math.round(f.value) }));
+    this.#pendingOps.set(id, { kind: 'record', op: { ...op, fields, ttlMs: Math.max(1, Math.round(op.ttlMs)) } });
+  }
+
+  /** Adds `member` to the HyperLogLog `key` at the next flush (once, however often it is added before). */
+  distinct(key: string, member: string, ttlMs: number): void {
+    const id = `d\u0000${key}\u0000${member}`;
+    const p = this.#pendingOps.get(id);
+    if (p?.kind === 'distinct') {
+      p.op.ttlMs = Math.max(p.op.ttlMs, ttlMs);
+      return;
+    }
+    if (this.#pending.size + this.#pendingOps.size >= this.#maxPending) {
+      this.dropped++;
+      return;
+    }
+    this.#pendingOps.set(id, { kind: 'distinct', op: { key, member, ttlMs: Math.max(1, Math.round(ttlMs)), countKeys: [] } });
+  }
+
   /** Keys waiting for a flush. */
   get pendingKeys(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#pendingOps.size;
   }
 
   /** Writes everything added so far; resolves when written (or dropped on failure). Never rejects. */
@@ -84,27 +129,38 @@ export class DeferredCounters {
   }
 
   async #flushNow(): Promise<void> {
-    if (this.#pending.size === 0) return;
+    if (this.#pending.size === 0 && this.#pendingOps.size === 0) return;
     const batch = this.#pending;
+    const ops = this.#pendingOps;
     this.#pending = new Map();
-    const byTag = new Map<string, Array<[string, Pending]>>();
-    for (const entry of batch) {
-      const tag = hashTagOf(entry[0]);
-      let list = byTag.get(tag);
-      if (!list) byTag.set(tag, (list = []));
-      list.push(entry);
-    }
+    this.#pendingOps = new Map();
+    const byTag = new Map<string, { counters: Array<[string, Pending]>; ops: PendingOp[] }>();
+    const group = (key: string) => {
+      const tag = hashTagOf(key);
+      let g = byTag.get(tag);
+      if (!g) byTag.set(tag, (g = { counters: [], ops: [] }));
+      return g;
+    };
+    for (const entry of batch) group(entry[0]).counters.push(entry);
+    for (const op of ops.values()) group(op.op.key).ops.push(op);
     const calls: Array<Promise<void>> = [];
-    for (const list of byTag.values()) {
-      for (let i = 0; i < list.length; i += this.#maxOps) calls.push(this.#write(list.slice(i, i + this.#maxOps)));
+    for (const g of byTag.values()) {
+      // Counters first, then records and members, at most maxOps of them per store call.
+      for (let i = 0; i < g.counters.length + g.ops.length; i += this.#maxOps) {
+        const end = i + this.#maxOps;
+        calls.push(this.#write(g.counters.slice(i, end), g.ops.slice(Math.max(0, i - g.counters.length), Math.max(0, end - g.counters.length))));
+      }
     }
     await Promise.all(calls);
   }
 
-  async #write(entries: Array<[string, Pending]>): Promise<void> {
+  async #write(entries: Array<[string, Pending]>, ops: PendingOp[]): Promise<void> {
     const counters: CounterOp[] = entries.map(([key, p]) => ({ keys: [key], incr: p.delta, ttlMs: Math.max(1, Math.round(p.ttlMs)) }));
+    const records = ops.flatMap((o) => (o.kind === 'record' ? [o.op] : []));
+    const distinct = ops.flatMap((o) => (o.kind === 'distinct' ? [o.op] : []));
     try {
-      const result = await this.#store.evaluate({ rateLimits: [], counters, distinct: [] });
+      const result = await this.#store.evaluate({ rateLimits: [], counters, distinct, records });
+      this.written += ops.length;
       entries.forEach(([, p], i) => {
         this.written += p.delta;
         const value = result.counters[i]?.[0];
@@ -115,6 +171,7 @@ export class DeferredCounters {
         this.#logger?.info('bot counters: store writes recovered');
       }
     } catch (err) {
+      this.dropped += ops.length;
       for (const [, p] of entries) this.dropped += p.delta;
       if (!this.#failing) {
         this.#failing = true;

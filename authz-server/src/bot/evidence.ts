@@ -20,6 +20,16 @@ export interface PValueCurve {
   max: number;
 }
 
+/**
+ * A linear score ramp: 0 below `start`, `min` at `start`, rising to `maxScore` at `full` and beyond. Integer.
+ */
+export function ramp(x: number, start: number, full: number, min: number, maxScore: number): number {
+  if (!(x >= start)) return 0;
+  if (full <= start) return maxScore;
+  const t = Math.min(1, (x - start) / (full - start));
+  return Math.round(min + (maxScore - min) * t);
+}
+
 /** Points of `value` against `threshold` on a ratio curve; 0 below the threshold. Integer. */
 export function ratioPoints(value: number, threshold: number, c: RatioCurve): number {
   if (!(threshold > 0) || !(value >= threshold)) return 0;

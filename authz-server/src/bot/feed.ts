@@ -7,19 +7,21 @@
  *  - LEARNING, from requests that were not flagged only: histogram bins of the volume classes, the learned
  *    rates of routes, cells and tokens, the population's requests, HEAD requests, errors, landings and returns;
  *  - response codes from Envoy's access log (StreamAccessLogs): client errors per session, address, token and
- *    route;
+ *    path;
  *  - the server's own authentication (401) and access (403) denials: errors AND requests (those Checks end
  *    before the store batch, so their requests are counted here).
  *
- * An access-log entry is tied to its Check (session, flagged or not) by x-request-id, remembered for the last
- * `maxCorrelations` requests of this replica, else keyed by its own client address, :authority, method, path and
- * the `x-palisade-consumer` request header when Envoy logs it. Entries of ext_authz denials (UAEX) are skipped:
- * they were counted when the decision was made.
+ * An access-log entry counts only when it matches a Check this process allowed (by x-request-id; the last
+ * `maxCorrelations` are remembered, each usable once), and then for that Check's policy, client, session, token
+ * and route: nothing the entry itself claims (addresses, headers, :authority) is believed, so a forged or
+ * replayed entry can raise no one's score. Entries of ext_authz denials (UAEX) are skipped: they were counted
+ * when the decision was made. Entries for Checks answered by another replica find no match here and are not
+ * counted either.
  */
 import { pathTemplate } from '../discovery/template.ts';
 import type { BotSignal, Outcome } from '../pipeline/outcome.ts';
 import { sessionOf } from '../pipeline/rate-limit.ts';
-import { normalizeHost, normalizePath, type RequestContext } from '../pipeline/request.ts';
+import type { RequestContext } from '../pipeline/request.ts';
 import type { Runtime, RuntimePolicy } from '../pipeline/runtime.ts';
 import { bucketKeys } from '../store/keys.ts';
 import { accessLogEvents, type StreamAccessLogsMessage } from './access-log.ts';
@@ -56,7 +58,8 @@ export interface BotFeedStats {
   errors: number;
   ownDenials: number;
   correlated: number;
-  skipped: number;
+  /** Entries that matched no remembered Check (forged, replayed, or another replica's). */
+  unmatched: number;
 }
 
 type Window = 'tick' | 'aggregate' | 'long' | 'baseline';
@@ -72,7 +75,7 @@ export class BotFeed {
   /** Deterministic fractional choices: crowd requests that aggregates learn from, returns that are learned. */
   #crowdTurn = 0;
   #returnTurn = 0;
-  readonly stats: BotFeedStats = { entries: 0, errors: 0, ownDenials: 0, correlated: 0, skipped: 0 };
+  readonly stats: BotFeedStats = { entries: 0, errors: 0, ownDenials: 0, correlated: 0, unmatched: 0 };
 
   constructor(opts: BotFeedOptions) {
     this.#deferred = opts.deferred;
@@ -108,23 +111,35 @@ export class BotFeed {
     }
   }
 
+  /** Who a request was, computed from the request (own denials, and Checks of policies not scoring bots). */
+  #subjectOf(policy: RuntimePolicy, req: RequestContext, outcome: Outcome): Omit<Correlation, 'policyId' | 'flagged'> {
+    const cookie = sessionOf(policy, req);
+    return {
+      address: clientAddress(req.clientIp, req.principal),
+      session: cookie ? `s\u0000${cookie}` : '',
+      token: outcome.consumer && outcome.consumer !== '' ? outcome.consumer : null,
+      route: routeParts(req.host, req.method, pathTemplate(req.path)),
+    };
+  }
+
   /** Called with every Check's outcome (after the response is built). */
   onDecision(req: RequestContext, outcome: Outcome): void {
     const policy = outcome.policy;
-    if (!policy || policy.bot.mode === 'Off') return;
+    if (!policy) return;
+    const bot = outcome.bot as JudgedAssessment | null;
+    const obs = bot?.observations;
+    if (policy.bot.mode === 'Off' || !obs) {
+      // Every allowed Check is remembered, so that its access log entry is recognised even when bot scoring is off.
+      if (outcome.kind === 'allow' && req.requestId !== '') this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false });
+      if (policy.bot.mode === 'Off') return;
+    }
     const now = this.#clock();
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
       if (botAllowListed(policy, req)) return;
       this.stats.ownDenials++;
-      const cookie = sessionOf(policy, req);
-      const token = outcome.consumer && outcome.consumer !== '' ? outcome.consumer : null;
-      const address = clientAddress(req.clientIp, req.principal);
-      const route = routeParts(req.host, req.method, pathTemplate(req.path));
-      this.#countError(new PrefixCache(policy.id), { address, session: cookie ? `s\u0000${cookie}` : '', token, route, flagged: false }, now, true);
+      this.#countError(new PrefixCache(policy.id), { ...this.#subjectOf(policy, req, outcome), flagged: false }, now, true);
       return;
     }
-    const bot = outcome.bot as JudgedAssessment | null;
-    const obs = bot?.observations;
     if (!bot || !obs) return;
     if (outcome.kind === 'deny' && outcome.denial.reason === 'bot' && obs.subject.session) {
       // The session got a 403: a client error like any other for it (a denied request never reaches the upstream,
@@ -242,36 +257,29 @@ export class BotFeed {
     }
   }
 
-  #policy(runtime: Runtime | null, corr: Correlation | undefined, authority: string): RuntimePolicy | undefined {
-    if (!runtime) return undefined;
-    if (corr) return runtime.policies.get(corr.policyId);
-    return authority === '' ? undefined : runtime.policyFor(normalizeHost(authority));
-  }
-
-  /** Ingests one StreamAccessLogs message. */
-  ingest(msg: StreamAccessLogsMessage): void {
+  /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */
+  ingest(msg: StreamAccessLogsMessage): { unmatched: number } {
     const runtime = this.#runtime();
     const now = this.#clock();
+    let unmatched = 0;
     for (const ev of accessLogEvents(msg)) {
       this.stats.entries++;
-      if (ev.ownDenial || !this.#errorCodes.has(ev.code)) continue;
+      if (ev.ownDenial) continue;
       const corr = ev.requestId !== '' ? this.#correlations.get(ev.requestId) : undefined;
-      const policy = this.#policy(runtime, corr, ev.authority);
-      if (!policy || policy.bot.mode === 'Off') {
-        this.stats.skipped++;
+      if (!corr) {
+        unmatched++;
         continue;
       }
-      if (corr) this.stats.correlated++;
+      // One entry per Check: a replayed entry finds nothing the second time.
+      this.#correlations.delete(ev.requestId);
+      this.stats.correlated++;
+      if (!this.#errorCodes.has(ev.code)) continue;
+      const policy = runtime?.policies.get(corr.policyId);
+      if (!policy || policy.bot.mode === 'Off') continue;
       this.stats.errors++;
-      const path = ev.path.split('?')[0] ?? '';
-      const c: Omit<Correlation, 'policyId'> = corr ?? {
-        address: clientAddress(ev.clientIp, ev.principal),
-        session: '',
-        token: null,
-        route: routeParts(normalizeHost(ev.authority), ev.method, pathTemplate(normalizePath(path))),
-        flagged: false,
-      };
-      this.#countError(new PrefixCache(policy.id), { ...c, token: ev.consumer !== '' ? ev.consumer : c.token }, now, false);
+      this.#countError(new PrefixCache(policy.id), corr, now, false);
     }
+    this.stats.unmatched += unmatched;
+    return { unmatched };
   }
 }

@@ -175,6 +175,11 @@ export function learnedPerMinute(values: readonly number[], nowMs: number, bucke
   return (sliding(values, nowMs, bucketMs) / Math.max(minMs, Math.min(bucketMs, observedMs))) * 60_000;
 }
 
+/** Formats a ratio as a percentage for explanations. */
+export function pct(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
 /** Formats a number for explanations: integers as such, others with at most two significant decimals. */
 export function num(x: number): string {
   if (!Number.isFinite(x)) return String(x);

@@ -1,13 +1,16 @@
 /**
- * API discovery: every allowed Check (the traffic that reaches an upstream) records its host, method and path
- * template. The count per endpoint lives in the CounterStore (one key per endpoint under the policy's hash tag,
- * written off the Check path through DeferredCounters, so replicas add up and a Check never waits), and this
- * replica keeps a bounded index of the endpoints it has seen (the store key is a hash, the index has the names)
- * with their last-seen time and the cluster-wide count as of the last flush.
+ * API discovery, cluster-wide. Every allowed Check (the traffic that reaches an upstream) is recorded under its
+ * endpoint (host, method and template: endpoint.ts) in the counter store, off the Check path (DeferredCounters,
+ * once a second): one capped hash of records per policy (`pal:{<policy>}:inv`) with each endpoint's request
+ * count, first and last request, and response-code classes from Envoy's access log, plus a HyperLogLog of its
+ * distinct consumers. Every replica writes into the same hash and every replica reads the whole of it, so every
+ * replica serves the same `/inventory`.
  *
- * An endpoint is covered when a rule of its policy matches its method and path (principals, consumers and
- * claims aside); one that no rule covers is a shadow endpoint: reachable, but never declared. A policy without
- * `rules` covers nothing. Exposed at `/inventory` (JSON) and as metrics with bounded cardinality.
+ * Judged against the policy in force when read: an endpoint is covered when a rule matches its method and path
+ * (identity aside), declared when it is an operation of the policy's OpenAPI description (or covered), a shadow
+ * when it is neither; a declared operation without requests for `inventory.zombieAfter` (once the inventory has
+ * observed the policy that long) is a zombie. Metrics: palisade_api_endpoints{policy,state} from the last read,
+ * palisade_api_requests_total per replica for the first endpoints (bounded cardinality).
  */
 import type { Counter, Registry } from 'prom-client';
 import { discoveryMetrics } from '../telemetry/metrics.ts';
@@ -15,153 +18,326 @@ import type { Outcome } from '../pipeline/outcome.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { Runtime, RuntimePolicy } from '../pipeline/runtime.ts';
 import type { DeferredCounters } from '../bot/deferred.ts';
-import { counterPrefix } from '../store/keys.ts';
-import { pathTemplate } from './template.ts';
+import { accessLogEvents, type StreamAccessLogsMessage } from '../bot/access-log.ts';
+import type { CounterStore, DistinctOp } from '../store/counter-store.ts';
+import { parseRecords } from '../store/counter-store.ts';
+import { distinctPrefix, policyPrefix } from '../store/keys.ts';
+import type { Journey, LearningDeps } from '../journeys/journeys.ts';
+import { declaredEndpoints, endpointOf, samplePath } from './endpoint.ts';
+
+/** Response-code classes counted per endpoint. */
+export type CodeClass = '2xx' | '3xx' | '4xx' | '5xx';
+const CLASSES: readonly CodeClass[] = ['2xx', '3xx', '4xx', '5xx'];
 
 /** One endpoint as /inventory reports it. */
 export interface InventoryEntry {
   policy: string;
+  /** `*` for a declared operation never requested (it belongs to every host of the policy). */
   host: string;
   method: string;
   template: string;
-  /** Requests recorded in the store for this endpoint (all replicas), plus this replica's not yet flushed. */
+  /** Allowed requests, all replicas. */
   count: number;
-  /** ISO time of this replica's last request to the endpoint. */
-  lastSeen: string;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  /** Responses by code class, from the access log (entries tied to a Check by x-request-id). */
+  responses: Record<CodeClass, number>;
+  /** Distinct consumers (API-key consumer or JWT subject, else mTLS principal, else client IP); an estimate. */
+  consumers: number;
   coveredByRule: boolean;
+  /** An operation of the policy's OpenAPI description, or covered by a rule. */
+  declared: boolean;
   shadow: boolean;
+  zombie: boolean;
 }
 
-export interface ApiInventoryOptions {
-  deferred: DeferredCounters;
-  clock: () => number;
-  runtime: () => Runtime | null;
-  registry?: Registry;
-  /** Endpoints indexed per replica; beyond that, requests count under `{other}`. Default 2000. */
-  maxEndpoints?: number;
-  /** Endpoints with their own series in palisade_api_requests_total; the rest are `{other}`. Default 200. */
-  maxMetricEndpoints?: number;
-  /** Expiry of an endpoint's store counter after its last request. Default 7 days. */
-  ttlMs?: number;
-}
-
-/** Template used for requests beyond the index bound. */
-export const OVERFLOW = '{other}';
-
-interface Endpoint {
+/** One policy's part of the inventory. */
+export interface PolicyInventory {
   policy: string;
-  host: string;
-  method: string;
-  template: string;
-  /** A concrete path seen, to decide rule coverage against the policy in force. */
-  sample: string;
-  stored: number;
-  unflushed: number;
-  lastSeenMs: number;
-  metric: boolean;
-  /** Store key of the endpoint's counter. */
-  key: string;
-  onValue: (value: number, flushed: number) => void;
+  /** When this policy's inventory started (its first recorded request). */
+  observingSince: string | null;
+  endpoints: number;
+  declared: number;
+  shadow: number;
+  zombie: number;
+  /** The most common journeys (4-step windows of sessions' steps, `(start)` for a session's first steps). */
+  journeys: Journey[];
+}
+
+/** The /inventory document. */
+export interface InventoryReport {
+  generatedAt: string;
+  shadow: number;
+  zombie: number;
+  policies: PolicyInventory[];
+  endpoints: InventoryEntry[];
+}
+
+/** What the inventory needs and its bounds. */
+interface ApiInventoryOptions extends LearningDeps {
+  registry?: Registry;
+  /** The most common journeys of a policy (journeys/journeys.ts); absent: none listed. */
+  journeys?: (policyId: string) => Promise<Journey[]>;
+  /** Endpoint records per policy in the store; beyond that requests count under `{other}`. Default 2000. */
+  maxEndpoints?: number;
+  /** Endpoints with their own series in palisade_api_requests_total per replica; the rest are `{other}`. Default 200. */
+  maxMetricEndpoints?: number;
+  /** A report is reused for this long (every scrape and GET would read the store otherwise). Default 1000 ms. */
+  cacheMs?: number;
+  /** Request ids remembered to tie access-log entries to their endpoint. Default 50000. */
+  maxCorrelations?: number;
+}
+
+/** Template used for requests beyond the endpoint bound. */
+export const OVERFLOW = '{other}';
+const OVERFLOW_RECORD = `* * ${OVERFLOW}`;
+/** The record holding when the policy's inventory started. */
+const META = '~meta';
+const MIN_TTL_MS = 7 * 24 * 3600_000;
+
+/** Store key of a policy's inventory hash. */
+export function inventoryKey(policyId: string): string {
+  return `${policyPrefix(policyId)}:inv`;
+}
+
+/** Store key of an endpoint's distinct-consumer HyperLogLog. */
+function consumersKey(policyId: string, record: string): string {
+  return distinctPrefix(policyId, 'api.consumers', [record]);
 }
 
 /** True when a rule of the policy matches the method and the (concrete) path, identity aside. */
-export function coveredByRule(policy: RuntimePolicy | undefined, method: string, path: string): boolean {
+function coveredByRule(policy: RuntimePolicy | undefined, method: string, path: string): boolean {
   if (!policy?.rules) return false;
   return policy.rules.some((r) => (!r.methods || r.methods.has(method)) && (!r.paths || r.paths.some((m) => m.re.test(path))));
 }
 
+function recordOf(host: string, method: string, template: string): string {
+  return `${host} ${method} ${template}`;
+}
+
+function parseRecord(record: string): { host: string; method: string; template: string } | null {
+  const a = record.indexOf(' ');
+  const b = record.indexOf(' ', a + 1);
+  if (a <= 0 || b <= a) return null;
+  return { host: record.slice(0, a), method: record.slice(a + 1, b), template: record.slice(b + 1) };
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+/** Records allowed requests per endpoint (off the Check path) and reads the cluster-wide inventory back. */
 export class ApiInventory {
   readonly #deferred: DeferredCounters;
+  readonly #store: CounterStore;
   readonly #clock: () => number;
   readonly #runtime: () => Runtime | null;
+  readonly #journeys: ((policyId: string) => Promise<Journey[]>) | undefined;
   readonly #max: number;
   readonly #maxMetric: number;
-  readonly #ttlMs: number;
-  readonly #endpoints = new Map<string, Endpoint>();
-  #metricSeries = 0;
+  readonly #cacheMs: number;
+  readonly #maxCorrelations: number;
   readonly #requests: Counter<'policy' | 'host' | 'method' | 'template'> | undefined;
+  readonly #metricSeries = new Set<string>();
+  /** x-request-id -> the endpoint record of the Check that allowed it. */
+  readonly #correlations = new Map<string, { policy: string; record: string; ttlMs: number }>();
+  #cached: { at: number; report: Promise<InventoryReport> } | null = null;
+  /** The last report read, for the endpoint gauge while the store is down. */
+  #last: InventoryReport | null = null;
 
   constructor(opts: ApiInventoryOptions) {
     this.#deferred = opts.deferred;
+    this.#store = opts.store;
     this.#clock = opts.clock;
     this.#runtime = opts.runtime;
+    this.#journeys = opts.journeys;
     this.#max = opts.maxEndpoints ?? 2000;
     this.#maxMetric = opts.maxMetricEndpoints ?? 200;
-    this.#ttlMs = opts.ttlMs ?? 7 * 24 * 3600_000;
-    this.#requests = opts.registry ? discoveryMetrics(opts.registry, this.#maxMetric, OVERFLOW, () => this.list()).requests : undefined;
+    this.#cacheMs = opts.cacheMs ?? 1000;
+    this.#maxCorrelations = opts.maxCorrelations ?? 50_000;
+    this.#requests = opts.registry ? discoveryMetrics(opts.registry, this.#maxMetric, OVERFLOW, () => this.#states()).requests : undefined;
+  }
+
+  #ttl(policy: RuntimePolicy): number {
+    return Math.max(MIN_TTL_MS, 3 * policy.source.inventory.zombieAfterMs);
   }
 
   /** Records an allowed Check (denied requests never reach an API). */
   onDecision(req: RequestContext, outcome: Outcome): void {
-    if (outcome.kind === 'allow') this.observe(outcome.policy, req);
+    if (outcome.kind === 'allow') this.observe(outcome.policy, req, outcome.consumer);
   }
 
   /** Records one request to the policy's API. */
-  observe(policy: RuntimePolicy, req: RequestContext): void {
-    let host = req.host;
-    let method = req.method;
-    let template = pathTemplate(req.path);
-    let id = `${policy.id} ${host} ${method} ${template}`;
-    let e = this.#endpoints.get(id);
-    if (!e && this.#endpoints.size >= this.#max) {
-      host = '*';
-      method = '*';
-      template = OVERFLOW;
-      id = `${policy.id} * * ${OVERFLOW}`;
-      e = this.#endpoints.get(id);
+  observe(policy: RuntimePolicy, req: RequestContext, consumer: string | null = null): void {
+    const e = endpointOf(policy, req.method, req.path);
+    const record = recordOf(req.host, e.method, e.template);
+    const now = Math.floor(this.#clock());
+    const ttlMs = this.#ttl(policy);
+    const key = inventoryKey(policy.id);
+    this.#deferred.record({ key, record: META, overflow: META, maxRecords: 0, fields: [{ name: 'since', update: 'min', value: now }], ttlMs });
+    this.#deferred.record({
+      key,
+      record,
+      overflow: OVERFLOW_RECORD,
+      maxRecords: this.#max + 1, // the META record counts too
+      fields: [
+        { name: 'n', update: 'incr', value: 1 },
+        { name: 'f', update: 'min', value: now },
+        { name: 'l', update: 'max', value: now },
+      ],
+      ttlMs,
+    });
+    const member = consumer ? `c:${consumer}` : req.principal ? `p:${req.principal}` : `ip:${req.clientIp}`;
+    this.#deferred.distinct(consumersKey(policy.id, record), member, ttlMs);
+    if (req.requestId !== '') {
+      this.#correlations.delete(req.requestId);
+      this.#correlations.set(req.requestId, { policy: policy.id, record, ttlMs });
+      if (this.#correlations.size > this.#maxCorrelations) this.#correlations.delete(this.#correlations.keys().next().value as string);
     }
-    if (!e) {
-      const metric = this.#metricSeries < this.#maxMetric;
-      if (metric) this.#metricSeries++;
-      const ep: Endpoint = {
-        policy: policy.id,
-        host,
-        method,
-        template,
-        sample: req.path,
-        stored: 0,
-        unflushed: 0,
-        lastSeenMs: 0,
-        metric,
-        key: counterPrefix(policy.id, 'api', [host, method, template]),
-        onValue: (value, flushed) => {
-          ep.stored = value;
-          ep.unflushed = Math.max(0, ep.unflushed - flushed);
-        },
-      };
-      e = ep;
-      this.#endpoints.set(id, e);
+    if (this.#requests) {
+      const series = `${policy.id} ${record}`;
+      if (!this.#metricSeries.has(series) && this.#metricSeries.size < this.#maxMetric) this.#metricSeries.add(series);
+      const own = this.#metricSeries.has(series);
+      this.#requests.inc(own ? { policy: policy.id, host: req.host, method: e.method, template: e.template } : { policy: policy.id, host: OVERFLOW, method: OVERFLOW, template: OVERFLOW });
     }
-    e.unflushed++;
-    e.lastSeenMs = this.#clock();
-    this.#requests?.inc(e.metric ? { policy: e.policy, host: e.host, method: e.method, template: e.template } : { policy: e.policy, host: OVERFLOW, method: OVERFLOW, template: OVERFLOW });
-    this.#deferred.add(e.key, 1, this.#ttlMs, e.onValue);
   }
 
-  /** The endpoints this replica knows, with coverage judged against the policies in force. */
-  list(): InventoryEntry[] {
+  /**
+   * Counts response-code classes from Envoy's access log. An entry counts only for the Check it matches by
+   * x-request-id (one this replica answered), once: log entries can neither create an endpoint nor be replayed.
+   * Ext_authz denials (Palisade's own) are skipped. Returns how many entries matched no Check.
+   */
+  ingest(msg: StreamAccessLogsMessage): { unmatched: number } {
+    const events = accessLogEvents(msg).filter((ev) => !ev.ownDenial);
+    const targets = events.map((ev) => this.#takeCorrelation(ev.requestId));
+    events.forEach((ev, i) => {
+      const target = targets[i];
+      if (!target || ev.code < 200 || ev.code > 599) return;
+      const codeClass = CLASSES[Math.floor(ev.code / 100) - 2]!;
+      this.#deferred.record({ key: inventoryKey(target.policy), record: target.record, overflow: OVERFLOW_RECORD, maxRecords: this.#max + 1, fields: [{ name: codeClass, update: 'incr', value: 1 }], ttlMs: target.ttlMs });
+    });
+    return { unmatched: targets.filter((t) => t === undefined).length };
+  }
+
+  /** The Check a log entry's request id ties to, forgotten once taken (a replayed entry finds nothing). */
+  #takeCorrelation(requestId: string) {
+    const target = requestId !== '' ? this.#correlations.get(requestId) : undefined;
+    if (target) this.#correlations.delete(requestId);
+    return target;
+  }
+
+  /** The inventory of every policy in force, read from the store (shared by all replicas). */
+  report(): Promise<InventoryReport> {
+    const now = this.#clock();
+    if (this.#cached && now - this.#cached.at < this.#cacheMs) return this.#cached.report;
+    const report = this.#read(now);
+    this.#cached = { at: now, report };
+    report.then(
+      (r) => (this.#last = r),
+      () => (this.#cached = null),
+    );
+    return report;
+  }
+
+  async #read(now: number): Promise<InventoryReport> {
     const runtime = this.#runtime();
-    const out: InventoryEntry[] = [];
-    for (const e of this.#endpoints.values()) {
-      const policy = runtime?.policies.get(e.policy);
-      const covered = e.template !== OVERFLOW && coveredByRule(policy, e.method, e.sample);
-      out.push({
-        policy: e.policy,
-        host: e.host,
-        method: e.method,
-        template: e.template,
-        count: e.stored + e.unflushed,
-        lastSeen: new Date(e.lastSeenMs).toISOString(),
+    const policies = runtime ? [...runtime.policies.values()].sort((a, b) => (a.id < b.id ? -1 : 1)) : [];
+    const parts = await Promise.all(policies.map((p) => this.#readPolicy(p, now)));
+    const endpoints = parts.flatMap((p) => p.endpoints);
+    return {
+      generatedAt: new Date(now).toISOString(),
+      shadow: endpoints.filter((e) => e.shadow).length,
+      zombie: endpoints.filter((e) => e.zombie).length,
+      policies: parts.map((p) => p.summary),
+      endpoints,
+    };
+  }
+
+  async #readPolicy(policy: RuntimePolicy, now: number): Promise<{ summary: PolicyInventory; endpoints: InventoryEntry[] }> {
+    const read = await this.#store.evaluate({ rateLimits: [], counters: [], distinct: [], reads: [{ key: inventoryKey(policy.id) }] });
+    const records = parseRecords(read.reads[0] ?? []);
+    const since = records.get(META)?.['since'];
+    records.delete(META);
+    const names = [...records.keys()].filter((r) => r !== OVERFLOW_RECORD);
+    const consumers = new Map<string, number>();
+    for (let i = 0; i < names.length; i += 500) {
+      const chunk = names.slice(i, i + 500);
+      const distinct: DistinctOp[] = chunk.map((r) => {
+        const key = consumersKey(policy.id, r);
+        return { key, member: '', ttlMs: 1, countKeys: [key] };
+      });
+      const r = await this.#store.evaluate({ rateLimits: [], counters: [], distinct });
+      chunk.forEach((name, j) => consumers.set(name, r.distinct[j]?.[0] ?? 0));
+    }
+    const zombieAfter = policy.source.inventory.zombieAfterMs;
+    const observedLongEnough = since !== undefined && now - since >= zombieAfter;
+    const declared = new Set(declaredEndpoints(policy).map((e) => `${e.method} ${e.template}`));
+    const used = new Set<string>();
+    const endpoints: InventoryEntry[] = [];
+    for (const [record, f] of records) {
+      const id = record === OVERFLOW_RECORD ? { host: '*', method: '*', template: OVERFLOW } : parseRecord(record);
+      if (!id) continue;
+      const covered = id.template !== OVERFLOW && coveredByRule(policy, id.method, samplePath(id.template));
+      const isDeclared = covered || declared.has(`${id.method} ${id.template}`);
+      const last = f['l'];
+      if (last !== undefined && now - last < zombieAfter) used.add(`${id.method} ${id.template}`);
+      endpoints.push({
+        policy: policy.id,
+        ...id,
+        count: f['n'] ?? 0,
+        firstSeen: iso(f['f']),
+        lastSeen: iso(last),
+        responses: { '2xx': f['2xx'] ?? 0, '3xx': f['3xx'] ?? 0, '4xx': f['4xx'] ?? 0, '5xx': f['5xx'] ?? 0 },
+        consumers: consumers.get(record) ?? 0,
         coveredByRule: covered,
-        shadow: !covered,
+        declared: isDeclared,
+        shadow: !isDeclared,
+        zombie: false,
       });
     }
-    return out.sort((a, b) => a.policy.localeCompare(b.policy) || a.host.localeCompare(b.host) || a.template.localeCompare(b.template) || a.method.localeCompare(b.method));
+    for (const e of endpoints) e.zombie = e.declared && declared.has(`${e.method} ${e.template}`) && observedLongEnough && !used.has(`${e.method} ${e.template}`);
+    const seen = new Set(endpoints.map((e) => `${e.method} ${e.template}`));
+    for (const d of declaredEndpoints(policy)) {
+      if (seen.has(`${d.method} ${d.template}`)) continue;
+      endpoints.push({
+        policy: policy.id,
+        host: '*',
+        method: d.method,
+        template: d.template,
+        count: 0,
+        firstSeen: null,
+        lastSeen: null,
+        responses: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
+        consumers: 0,
+        coveredByRule: coveredByRule(policy, d.method, samplePath(d.template)),
+        declared: true,
+        shadow: false,
+        zombie: observedLongEnough,
+      });
+    }
+    endpoints.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.template < b.template ? -1 : a.template > b.template ? 1 : a.method < b.method ? -1 : a.method > b.method ? 1 : 0));
+    const journeys = this.#journeys && policy.bot.mode !== 'Off' ? await this.#journeys(policy.id).catch(() => []) : [];
+    return {
+      summary: {
+        policy: policy.id,
+        observingSince: iso(since),
+        endpoints: endpoints.length,
+        declared: endpoints.filter((e) => e.declared).length,
+        shadow: endpoints.filter((e) => e.shadow).length,
+        zombie: endpoints.filter((e) => e.zombie).length,
+        journeys,
+      },
+      endpoints,
+    };
   }
 
-  /** The /inventory document. */
-  report(): { generatedAt: string; endpoints: InventoryEntry[]; shadow: number } {
-    const endpoints = this.list();
-    return { generatedAt: new Date(this.#clock()).toISOString(), endpoints, shadow: endpoints.filter((e) => e.shadow).length };
+  /** Endpoint counts by policy and state, for palisade_api_endpoints (the last good report while the store is down). */
+  async #states(): Promise<Array<{ policy: string; state: 'declared' | 'shadow' | 'zombie'; count: number }>> {
+    const report = await this.report().catch(() => this.#last);
+    return (report?.policies ?? []).flatMap((p) => [
+      { policy: p.policy, state: 'declared' as const, count: p.declared },
+      { policy: p.policy, state: 'shadow' as const, count: p.shadow },
+      { policy: p.policy, state: 'zombie' as const, count: p.zombie },
+    ]);
   }
 }

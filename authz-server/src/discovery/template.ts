@@ -5,10 +5,10 @@
  * segment longer than 64 characters. Words (`orders`, `line-items`, `v2`, `me`) stay.
  */
 
-export const ID = '{id}';
+const ID = '{id}';
 
 /** Segments kept verbatim at most; deeper paths end in `/**`. */
-export const MAX_TEMPLATE_SEGMENTS = 12;
+const MAX_TEMPLATE_SEGMENTS = 12;
 
 const NUMERIC = /^\d+$/;
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;

@@ -15,7 +15,7 @@ const xdsRoot = dirname(require.resolve('@grpc/grpc-js-xds/package.json'));
 export const ENVOY_PROTO_INCLUDE_DIRS = ['envoy-api', 'googleapis', 'xds', 'protoc-gen-validate'].map((d) => join(xdsRoot, 'deps', d));
 
 /** Options shared by every loader in the project: proto field names, enums as numbers, longs as strings. */
-export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
+const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
   longs: String,
   enums: Number,
@@ -25,7 +25,7 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
 };
 
 /** Loads the given Envoy proto files into a gRPC package definition. */
-export function loadEnvoyProtos(files: string[]): grpc.GrpcObject {
+function loadEnvoyProtos(files: string[]): grpc.GrpcObject {
   return grpc.loadPackageDefinition(protoLoader.loadSync(files, PROTO_LOADER_OPTIONS));
 }
 
@@ -77,6 +77,8 @@ export interface HeaderValue {
 export interface Peer {
   address?: { socket_address?: SocketAddress; address?: string };
   service?: string;
+  /** Pod labels of the peer (destination: Envoy's bootstrap_metadata_labels_key). */
+  labels?: Record<string, string>;
   principal?: string;
   certificate?: string;
 }

@@ -116,12 +116,54 @@ export function htmlEntityDecode(s: string): string {
 
 const JS_ESCAPE_RE = /\\(?:u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))/g;
 
-/** Decodes JavaScript/JSON style \uXXXX, \u{X}, \xXX escapes. */
-export function jsUnescape(s: string): string {
+const JS_HEX_RUN_RE = /(?:\\x[0-9a-fA-F]{2})+/g;
+
+/**
+ * Decodes JavaScript/JSON style \uXXXX, \u{X}, \xXX escapes. With `utf8`, runs of \xXX are read as UTF-8 bytes
+ * (as a C or Python string literal would be) instead of one character each.
+ */
+export function jsUnescape(s: string, utf8 = false): string {
   if (s.indexOf('\\') === -1) return s;
+  if (utf8) {
+    s = s.replace(JS_HEX_RUN_RE, (m) => {
+      const bytes = new Uint8Array(m.length / 4);
+      for (let j = 0; j < bytes.length; j++) bytes[j] = parseInt(m.slice(j * 4 + 2, j * 4 + 4), 16);
+      return decodeUtf8Lenient(bytes);
+    });
+  }
   return s.replace(JS_ESCAPE_RE, (_m, brace: string | undefined, u4: string | undefined, x2: string | undefined) =>
     codePointToString(parseInt(brace ?? u4 ?? x2 ?? '', 16)),
   );
+}
+
+const UTF7_RE = /\+([A-Za-z0-9+/]{2,64})-?/g;
+const B64_VALUES = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * Decodes UTF-7 shifted sequences (+ADw- is '<'): old browsers sniffed UTF-7 and attackers still try it.
+ * Only sequences that decode to printable ASCII are replaced (base64 is case-sensitive: decode before lowercasing).
+ */
+export function utf7Decode(s: string): string {
+  if (s.indexOf('+') === -1) return s;
+  return s.replace(UTF7_RE, (m, b64: string) => {
+    const decode = (text: string): string | null => {
+      let bits = 0;
+      let acc = 0;
+      let out = '';
+      for (const ch of text) {
+        const v = B64_VALUES.indexOf(ch);
+        if (v === -1) return null;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if (bits >= 16) {
+          bits -= 16;
+          out += String.fromCharCode((acc >> bits) & 0xffff);
+        }
+      }
+      return out.length > 0 && /^[\x09\x0a\x0d\x20-\x7e]+$/.test(out) ? out : null;
+    };
+    return decode(b64) ?? m;
+  });
 }
 
 const NON_ASCII_RE = /[^\x00-\x7f]/;

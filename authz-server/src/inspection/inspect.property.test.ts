@@ -14,10 +14,22 @@ const FRAGMENTS = [
 const tricky = fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 40 }).map((a) => a.join(''));
 const anyString = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ maxLength: 200 }), tricky);
 
+const exclusion = fc.record(
+  {
+    rules: fc.array(fc.constantFrom('sqli', 'xss.*', 'traversal.dotdot', 'cmdi.command', 'sqli.tautology', 'xss.script-tag'), { minLength: 1, maxLength: 3 }),
+    paths: fc.array(fc.constantFrom(/^/, /^\/api(?:\/.*)?$/, /^$/), { minLength: 1, maxLength: 2 }),
+    locations: fc.array(fc.constantFrom('path', 'query:*', 'header:user-agent', 'cookie:*', 'body*', 'query:q'), { minLength: 1, maxLength: 3 }),
+  },
+  { requiredKeys: [] },
+);
+
 const options = fc.record({
   sqlInjection: fc.boolean(),
   xss: fc.boolean(),
   pathTraversal: fc.boolean(),
+  commandInjection: fc.boolean(),
+  paranoia: fc.constantFrom('api', 'strict'),
+  exclusions: fc.array(exclusion, { maxLength: 2 }),
   maxBodyBytes: fc.option(fc.integer({ min: -5, max: 1 << 16 }), { nil: undefined }),
 }) as fc.Arbitrary<InspectionOptions>;
 
@@ -38,12 +50,23 @@ const input: fc.Arbitrary<InspectionInput> = fc.record(
   { requiredKeys: ['path', 'headers'] },
 );
 
+/** An exclusion that applies on every path and covers the finding's location and rule. */
+function excluded(f: InspectionFinding, opts: InspectionOptions): boolean {
+  return (opts.exclusions ?? []).some(
+    (e) =>
+      (e.paths === undefined || e.paths.some((re) => re.source === '^')) &&
+      (e.locations === undefined || e.locations.some((l) => (l.endsWith('*') ? f.location.startsWith(l.slice(0, -1)) : f.location === l))) &&
+      (e.rules === undefined || e.rules.some((r) => r === f.rule || f.rule.startsWith(`${r.replace(/\.\*$/, '')}.`))),
+  );
+}
+
 function wellFormed(f: InspectionFinding | null, opts: InspectionOptions): boolean {
   if (f === null) return true;
   const enabled = opts[f.kind];
   return (
     enabled === true &&
-    /^(sqli|xss|traversal)\.[a-z-]+$/.test(f.rule) &&
+    /^(sqli|xss|traversal|cmdi)\.[a-z-]+$/.test(f.rule) &&
+    !excluded(f, opts) &&
     typeof f.location === 'string' &&
     f.location.length <= 100 &&
     f.sample.length <= 80 &&
@@ -66,7 +89,7 @@ describe('inspectRequest on arbitrary input', () => {
 
   it('finds nothing when every kind is disabled', () => {
     fc.assert(
-      fc.property(input, (i) => inspectRequest(i, { sqlInjection: false, xss: false, pathTraversal: false }) === null),
+      fc.property(input, (i) => inspectRequest(i, { sqlInjection: false, xss: false, pathTraversal: false, commandInjection: false }) === null),
       { numRuns: 200 },
     );
   });

@@ -5,6 +5,7 @@ import type { InspectionInput, InspectionOptions } from './inspect.ts';
 
 const ALL: InspectionOptions = { sqlInjection: true, xss: true, pathTraversal: true };
 const NONE: InspectionOptions = { sqlInjection: false, xss: false, pathTraversal: false };
+const ON: InspectionOptions = { ...ALL, commandInjection: true };
 
 function req(path: string, hdrs: Record<string, string> = {}, body?: string | Uint8Array, contentType?: string): InspectionInput {
   const input: InspectionInput = { path, headers: new Map(Object.entries(hdrs)) };
@@ -230,5 +231,90 @@ describe('false-positive guards', () => {
     '=VLOOKUP(A2,Sheet2!A:B,2,FALSE)',
   ])('passes %j', (s) => {
     expect(inspectRequest(req(`/s?q=${encodeURIComponent(s)}`, {}, JSON.stringify({ s }), 'application/json'), ALL)).toBeNull();
+  });
+});
+
+describe('decoders attackers use', () => {
+  it.each([
+    ['UTF-7', '/s?q=%2BADw-script%2BAD4-alert(1)%2BADw-/script%2BAD4-', 'xss'],
+    ['overlong UTF-8 dot-dot', '/files/%c0%ae%c0%ae%c0%af%c0%ae%c0%ae%c0%afetc%c0%afpasswd', 'pathTraversal'],
+    ['IIS %u escapes', '/files/%u002e%u002e%u2215etc%u2215passwd', 'pathTraversal'],
+    ['double encoding', '/s?q=%2527%2520OR%25201%253D1--', 'sqlInjection'],
+    ['HTML entities in a scheme', '/s?u=%3Ca%20href%3D%22ja%26Tab%3Bvascript%26colon%3Balert(1)%22%3Ex', 'xss'],
+    ['SQL comments as spaces', '/s?q=1%2F**%2FUNION%2F**%2FSELECT%2F**%2Fpassword%2F**%2FFROM%2F**%2Fusers', 'sqlInjection'],
+    ['MySQL versioned comment', '/s?q=1%20%2F*!50000UNION*%2F%20%2F*!50000SELECT*%2F%201%2C2', 'sqlInjection'],
+    ['case and whitespace', '/s?q=%27%09oR%0A%271%27%3D%271', 'sqlInjection'],
+    ['PostgreSQL cast', "/s?id=1%27%20AND%201%3DCAST((SELECT%20version())%3A%3Aint%2C1)--", 'sqlInjection'],
+    ['JSON operator', "/s?q=%27%7B%22a%22%3A1%7D%27%3A%3Ajsonb%20%40%3E%20%27%7B%7D%27", 'sqlInjection'],
+    ['quote-evaded command', '/s?host=x%3Bc%27a%27t%20%2Fe%27t%27c%2Fpa%27s%27swd', 'commandInjection'],
+    ['restricted file in the path', '/.git/config', 'pathTraversal'],
+    ['absolute path to a system file', '/s?file=%2Fproc%2Fself%2Fenviron', 'pathTraversal'],
+    ['PHP stream wrapper', '/s?page=php%3A%2F%2Ffilter%2Fconvert.base64-encode%2Fresource%3Dindex.php', 'pathTraversal'],
+    ['a command alone on a new line', '/s?host=example.com%0Aid', 'commandInjection'],
+  ])('%s', (_name, path, kind) => {
+    expect(inspectRequest(req(path), ON)?.kind).toBe(kind);
+  });
+});
+
+describe('API-tolerant precision', () => {
+  it.each([
+    ["names with apostrophes", "/customers?lastName=O%27Brien&first=D%27Angelo"],
+    ['contractions that spell commands without the apostrophe', "/s?q=I%27d%20like%20it%20%26%20we%27d%20go%3B%20I%27d%20say%20yes"],
+    ['search text with SQL words', '/search?q=select%20a%20union%20representative%20or%20drop%20shipping'],
+    ['a Mongo-style JSON filter', '/products?filter=%7B%22price%22%3A%7B%22%24gte%22%3A10%7D%2C%22%24or%22%3A%5B%7B%22a%22%3A1%7D%5D%7D'],
+    ['an OData filter', "/odata/Products?%24filter=startswith(Name%2C%20%27O%27%27Brien%27)%20or%20Rating%20ge%204"],
+    ['a shell snippet at the start of a value', '/snippets?code=ls%20-la%20%2Fhome%2Fuser'],
+    ['the well-known directory', '/.well-known/openid-configuration'],
+    ['a relative link in rich text', '/c?html=%3Ca%20href%3D%22..%2Fdocs%22%3Edocs%3C%2Fa%3E'],
+  ])('%s passes', (_name, path) => {
+    expect(inspectRequest(req(path), ON)).toBeNull();
+  });
+});
+
+describe('options: paranoia, exclusions, redaction', () => {
+
+  it('strict paranoia adds token rules on top of the API-tolerant ones', () => {
+    const path = '/s?q=concat(a%2Cb)';
+    expect(inspectRequest(req(path), ON)).toBeNull();
+    expect(inspectRequest(req(path), { ...ON, paranoia: 'strict' })?.rule).toBe('sqli.function-call');
+    expect(inspectRequest(req('/s?user[%24ne]=x'), { ...ON, paranoia: 'strict' })?.rule).toBe('sqli.nosql-operator');
+  });
+
+  it('an exclusion skips its rules where its path and location match, and nothing else', () => {
+    const path = '/a/b?q=%27%20or%201%3D1--&r=%27%20or%201%3D1--';
+    const exclusion = { rules: ['sqli.tautology'], paths: [/^\/a\//], locations: ['query:q'] };
+    const f = inspectRequest(req(path), { ...ON, exclusions: [exclusion] });
+    expect(f?.location).toBe('query:r');
+    expect(inspectRequest(req('/a/b?q=%27%20or%201%3D1--'), { ...ON, exclusions: [exclusion] })).toBeNull();
+    expect(inspectRequest(req('/z?q=%27%20or%201%3D1--'), { ...ON, exclusions: [exclusion] })?.rule).toBe('sqli.tautology');
+    // a family, and a prefix location
+    expect(inspectRequest(req('/a/b?q=%27%20or%201%3D1--'), { ...ON, exclusions: [{ rules: ['sqli'], locations: ['query:*'] }] })).toBeNull();
+    // another rule of the same value still fires when only one rule is excluded
+    const other = inspectRequest(req('/a/b?q=1%20union%20select%20password%20from%20users'), { ...ON, exclusions: [{ rules: ['sqli.tautology'] }] });
+    expect(other?.rule).toBe('sqli.union-select');
+    // no rules listed: every rule is off there
+    expect(inspectRequest(req('/a/b?q=%3Cscript%3E'), { ...ON, exclusions: [{ locations: ['query:q'] }] })).toBeNull();
+  });
+
+  it('matches exclusion paths against the normalised path when the caller gives it', () => {
+    const input = { ...req('/a/./b?q=%27%20or%201%3D1--'), normalizedPath: '/a/b' };
+    expect(inspectRequest(input, { ...ON, exclusions: [{ rules: ['sqli'], paths: [/^\/a\/b$/] }] })).toBeNull();
+  });
+
+  it('redacts credentials in samples', () => {
+    expect(inspectRequest(req('/login?password=%27%20or%201%3D1--'), ON)?.sample).toBe('[redacted 10 chars]');
+    const f = inspectRequest(req('/s', {}, '{"note":"<script>alert(1)</script> Bearer abcdefghijklmnop"}', 'application/json'), ON);
+    expect(f?.sample).toContain('[redacted]');
+    expect(f?.sample).not.toContain('abcdefghijklmnop');
+  });
+
+  it('remembers clean header values without changing verdicts', () => {
+    const ua = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0' };
+    expect(inspectRequest(req('/', ua), ON)).toBeNull();
+    expect(inspectRequest(req('/', ua), ON)).toBeNull();
+    // the same value is still scanned under other settings and at excluded locations
+    const evil = { 'user-agent': "x' or 1=1--" };
+    expect(inspectRequest(req('/', evil), { ...ON, exclusions: [{ locations: ['header:user-agent'] }] })).toBeNull();
+    expect(inspectRequest(req('/', evil), ON)?.kind).toBe('sqlInjection');
   });
 });

@@ -1,24 +1,51 @@
-// Request inspection for SQLi, XSS and path traversal. Hand-written detectors:
-// npm has no maintained pure-JS/WASM libinjection port (only native or stale packages),
-// so SQLi uses a libinjection-style tokenizer and XSS/traversal use linear regexes.
+// Request inspection for SQLi, XSS, path traversal / local file inclusion and command injection. Hand-written
+// detectors: npm has no maintained pure-JS/WASM libinjection port (only native or stale packages), so SQLi uses a
+// libinjection-style tokenizer and the others use linear regexes over normalised text. Work per request is bounded:
+// each value is decoded into at most a handful of layers, bodies are cut at maxBodyBytes, and every regex is linear.
 
 import { decodeLayers, percentDecode } from './decode.ts';
+import { detectCmdi } from './cmdi.ts';
+import type { DetectOptions, Match } from './detector.ts';
 import { detectSqli } from './sqli.ts';
 import { detectTraversal } from './traversal.ts';
 import { detectXss } from './xss.ts';
 
-export type InspectionKind = 'sqlInjection' | 'xss' | 'pathTraversal';
+export type InspectionKind = 'sqlInjection' | 'xss' | 'pathTraversal' | 'commandInjection';
+
+/**
+ * How suspicious a value must look. 'api' (the default) reports attack shapes only, so search text, names with
+ * apostrophes, filter DSLs and code snippets pass; 'strict' also reports lone tokens an attack is made of
+ * (SQL function calls, NoSQL operators, a command name after a separator...), as the OWASP CRS does from PL2 on.
+ */
+export type InspectionParanoia = 'api' | 'strict';
+
+/** Turns off rules for some paths and/or request locations (what CRS users do with rule exclusions). */
+export interface InspectionExclusion {
+  /** Rule names ('sqli.tautology'), families ('sqli' or 'sqli.*'); absent: every rule. */
+  rules?: readonly string[];
+  /** Anchored regexes matched against the request path without its query; absent: every path. */
+  paths?: readonly RegExp[];
+  /** Finding locations ('query:q', 'header:user-agent', 'body:json.comment'); a trailing '*' matches a prefix; absent: everywhere. */
+  locations?: readonly string[];
+}
 
 export interface InspectionOptions {
   sqlInjection: boolean;
   xss: boolean;
   pathTraversal: boolean;
+  /** Shell command injection (Unix and Windows); default off. */
+  commandInjection?: boolean;
   /** Body bytes scanned; default 64 KiB. 0 disables body scanning. */
   maxBodyBytes?: number;
+  /** Default 'api'. */
+  paranoia?: InspectionParanoia;
+  exclusions?: readonly InspectionExclusion[];
 }
 
 export interface InspectionInput {
   path: string; // raw :path including query string
+  /** The path as access rules match it (normalised, no query); exclusions' paths match it. Default: `path` decoded. */
+  normalizedPath?: string;
   headers: ReadonlyMap<string, string>; // lowercase names; pseudo-headers included
   body?: string | Uint8Array; // as Envoy forwards it, maybe truncated
   contentType?: string;
@@ -28,10 +55,18 @@ export interface InspectionFinding {
   kind: InspectionKind;
   location: string; // 'path', 'query:q', 'header:referer', 'cookie:sid', 'body', 'body:json.name', ...
   rule: string; // e.g. 'sqli.union-select'
-  sample: string; // decoded offending fragment, <= 80 chars, control characters escaped
+  sample: string; // decoded offending fragment, <= 80 chars, control characters escaped, credentials redacted
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+/** The rule-name prefix of each kind (the family an exclusion can name). */
+export const RULE_FAMILIES: Record<InspectionKind, string> = {
+  sqlInjection: 'sqli',
+  xss: 'xss',
+  pathTraversal: 'traversal',
+  commandInjection: 'cmdi',
+};
+
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const MAX_SAMPLE = 80;
 const MAX_LOCATION = 100;
 
@@ -41,6 +76,18 @@ const SKIP_HEADERS = new Set([
 ]);
 const SKIP_HEADER_PREFIXES = ['x-b3-', 'x-envoy-'];
 const URL_HEADERS = new Set(['referer', 'origin', 'x-original-url', 'x-rewrite-url']);
+// Headers with a fixed grammar: a value made only of the grammar's characters cannot carry a payload.
+const STRUCTURED_HEADERS = new Set([
+  'accept', 'accept-encoding', 'accept-language', 'accept-charset', 'cache-control', 'pragma', 'content-type',
+  'content-encoding', 'if-none-match', 'if-match', 'if-modified-since', 'if-unmodified-since', 'if-range', 'range',
+  'date', 'expect', 'te', 'connection', 'upgrade-insecure-requests', 'dnt', 'priority', 'sec-fetch-site',
+  'sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-user', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-for',
+  'x-real-ip', 'forwarded', 'via', 'keep-alive',
+]);
+const STRUCTURED_VALUE_RE = /^[\w\s,;=.*/+:-]*$/;
+// Entity tags (W/"5e15153d-120f"): quoted, but their grammar has no room for a payload.
+const ETAG_HEADERS = new Set(['if-none-match', 'if-match', 'etag']);
+const ETAG_VALUE_RE = /^\s*(?:(?:W\/)?"[\w.:+/=-]*"\s*(?:,\s*|$))+$/;
 
 const BINARY_CONTENT_RE =
   /^\s*(?:image|audio|video|font)\/|^\s*application\/(?:octet-stream|grpc|(?:x-|vnd\.google\.)?protobuf|zip|gzip|x-gzip|pdf|x-tar|wasm)/i;
@@ -48,8 +95,11 @@ const JSON_CONTENT_RE = /^\s*application\/(?:[\w.+-]*\+)?json\b|^\s*text\/json\b
 const FORM_CONTENT_RE = /^\s*application\/x-www-form-urlencoded\b/i;
 const MULTIPART_CONTENT_RE = /^\s*multipart\/form-data\b/i;
 
-/** A value made only of these characters cannot carry any of the detected payloads. */
-const BORING_RE = /^[\w,@-]*$/;
+/**
+ * Values that cannot carry any of the detected payloads: word characters with `,@-`, JWT-shaped tokens (three
+ * dot-separated runs of at least ten), and dotted numbers (versions, analytics ids).
+ */
+const BORING_RE = /^[\w,@-]*$|^[\w-]{10,}\.[\w-]{10,}\.[\w-]*$|^[\w-]+(?:\.\d+)+$/;
 
 // ---------------------------------------------------------------------------
 
@@ -74,52 +124,132 @@ export function safeForLog(s: string, max: number = MAX_SAMPLE): string {
   return out;
 }
 
+/**
+ * Values found clean, per detector configuration: a bounded set (cleared when full), so repeated header values
+ * cost one lookup. Only values with no exclusion in force are remembered; findings are never cached.
+ */
+const CLEAN_VALUES = new Set<string>();
+const MAX_CACHED_VALUES = 4096;
+const MAX_CACHED_VALUE = 512;
+
 interface Ctx {
+  /** Detector configuration as a cache-key prefix: enabled kinds and paranoia. */
+  cacheKey: string;
   opts: InspectionOptions;
+  strict: boolean;
+  /** Exclusions whose paths match this request. */
+  exclusions: readonly InspectionExclusion[];
 }
 
 type Finding = InspectionFinding | null;
 
-function finding(kind: InspectionKind, location: string, rule: string, fragment: string): InspectionFinding {
-  return { kind, location: safeForLog(location, MAX_LOCATION), rule, sample: safeForLog(fragment.trimStart()) };
+const CREDENTIAL_NAME_RE = /pass|pwd|secret|token|api[-_]?key|auth|session|credential|signature|otp|pin\b/i;
+const BEARER_RE = /\b(?:bearer|basic)\s+[\w\-.~+/]{8,}=*|\beyJ[\w-]{6,}\.[\w-]{6,}\.[\w-]*|\b((?:password|passwd|pwd|secret|token|api[-_]?key|access[-_]?key)\s*[=:]\s*)[^\s&;,'"]{4,}/gi;
+
+/** The sample for the decision log: credential-named locations are withheld, tokens in any sample are masked. */
+function redact(location: string, sample: string): string {
+  const name = location.slice(location.indexOf(':') + 1);
+  if (CREDENTIAL_NAME_RE.test(name)) return `[redacted ${sample.length} chars]`;
+  return sample.replace(BEARER_RE, (m, prefix: string | undefined) => (prefix !== undefined ? `${prefix}[redacted]` : '[redacted]'));
+}
+
+function finding(kind: InspectionKind, location: string, m: Match): InspectionFinding {
+  const loc = safeForLog(location, MAX_LOCATION);
+  return { kind, location: loc, rule: m.rule, sample: safeForLog(redact(loc, m.fragment.trimStart())) };
+}
+
+function locationMatches(patterns: readonly string[] | undefined, location: string): boolean {
+  if (patterns === undefined) return true;
+  return patterns.some((p) => (p.endsWith('*') ? location.startsWith(p.slice(0, -1)) : location === p));
+}
+
+function ruleMatches(rules: readonly string[] | undefined, rule: string): boolean {
+  if (rules === undefined) return true;
+  return rules.some((r) => r === rule || (r.endsWith('.*') ? rule.startsWith(r.slice(0, -1)) : rule.startsWith(`${r}.`)));
+}
+
+/** The skip predicate for one location, 'all' when every rule is excluded there, or null when none is. */
+function skipFor(location: string, ctx: Ctx): ((rule: string) => boolean) | 'all' | null {
+  if (ctx.exclusions.length === 0) return null;
+  const here = ctx.exclusions.filter((e) => locationMatches(e.locations, location));
+  if (here.length === 0) return null;
+  if (here.some((e) => e.rules === undefined)) return 'all';
+  return (rule) => here.some((e) => ruleMatches(e.rules, rule));
 }
 
 /**
- * Scans one value. `plusAsSpace`: form/query semantics. `pathMode`: also try the
- * SQLi context-break analysis at every path segment.
+ * Where a value comes from: a parameter ('value'), the request path ('path') or a URL header ('url'). Paths and
+ * URLs also get the SQLi context-break analysis at every segment; only the request path gets the file-name rules.
  */
-function scanValue(raw: string, location: string, plusAsSpace: boolean, ctx: Ctx, pathMode = false): Finding {
+type ValueMode = 'value' | 'path' | 'url';
+
+/** Scans one value. `plusAsSpace`: form/query semantics. */
+function scanValue(raw: string, location: string, plusAsSpace: boolean, ctx: Ctx, mode: ValueMode = 'value', header = false): Finding {
+  const pathMode = mode !== 'value';
   if (raw.length === 0 || BORING_RE.test(raw)) return null;
+  const skip = skipFor(location, ctx);
+  if (skip === 'all') return null;
+  // Header values repeat from request to request (user agents, cookies, languages): remember the clean ones.
+  const cacheable = header && skip === null && raw.length <= MAX_CACHED_VALUE;
+  const key = cacheable ? `${ctx.cacheKey}${plusAsSpace ? '+' : ' '}${mode}\u0000${raw}` : '';
+  if (cacheable && CLEAN_VALUES.has(key)) return null;
+  const f = scanLayers(raw, location, plusAsSpace, ctx, mode, pathMode, skip);
+  if (f === null && cacheable) {
+    if (CLEAN_VALUES.size >= MAX_CACHED_VALUES) CLEAN_VALUES.clear();
+    CLEAN_VALUES.add(key);
+  }
+  return f;
+}
+
+function scanLayers(
+  raw: string,
+  location: string,
+  plusAsSpace: boolean,
+  ctx: Ctx,
+  mode: ValueMode,
+  pathMode: boolean,
+  skip: ((rule: string) => boolean) | null,
+): Finding {
+  const d: DetectOptions = { strict: ctx.strict, skip };
   // most-decoded first, so the sample shows the payload as the application would see it
   const layers = decodeLayers(raw, plusAsSpace).reverse();
   const { opts } = ctx;
   if (opts.sqlInjection) {
     for (const layer of layers) {
-      const m = sqliLayer(layer, pathMode);
-      if (m !== null) return finding('sqlInjection', location, m.rule, m.fragment);
+      const m = sqliLayer(layer, pathMode, d);
+      if (m !== null) return finding('sqlInjection', location, m);
     }
   }
   if (opts.xss) {
     for (const layer of layers) {
-      const m = detectXss(layer);
-      if (m !== null) return finding('xss', location, m.rule, m.fragment);
+      const m = detectXss(layer, d);
+      if (m !== null) return finding('xss', location, m);
     }
   }
   if (opts.pathTraversal) {
     for (const layer of layers) {
-      const m = detectTraversal(layer);
-      if (m !== null) return finding('pathTraversal', location, m.rule, m.fragment);
+      const m = detectTraversal(layer, d, mode === 'path');
+      if (m !== null) return finding('pathTraversal', location, m);
+    }
+  }
+  if (opts.commandInjection === true) {
+    for (const layer of layers) {
+      const m = detectCmdi(layer, d);
+      if (m !== null) return finding('commandInjection', location, m);
     }
   }
   return null;
 }
 
-function sqliLayer(layer: string, pathMode: boolean): { rule: string; fragment: string } | null {
-  const m = detectSqli(layer);
+// A '+' next to SQL: the only case where reading '+' as a space can change the verdict.
+const PLUS_SQL_RE = /['"()]\+|\+['"(]|\+(?:or|and|xor|union|select|order|group|having|waitfor|exec|drop|insert|update|delete|sleep|benchmark|like|rlike|not|is|in|procedure|limit|into)\b|\+(?:--|#)/i;
+
+function sqliLayer(layer: string, pathMode: boolean, d: DetectOptions): Match | null {
+  const m = detectSqli(layer, d);
   if (m !== null) return m;
   // '+' used as a space where the application would not decode it (paths, %2B)
-  if (layer.indexOf('+') !== -1) {
-    const p = detectSqli(layer.replaceAll('+', ' '));
+  if (layer.indexOf('+') !== -1 && PLUS_SQL_RE.test(layer)) {
+    const p = detectSqli(layer.replaceAll('+', ' '), d);
     if (p !== null) return p;
   }
   if (pathMode) {
@@ -128,7 +258,7 @@ function sqliLayer(layer: string, pathMode: boolean): { rule: string; fragment: 
     for (let i = layer.indexOf('/'); i !== -1 && count < 32; i = layer.indexOf('/', i + 1), count++) {
       const rest = layer.slice(i + 1);
       if (rest.length === 0 || BORING_RE.test(rest)) continue;
-      const s = detectSqli(rest, true) ?? (rest.indexOf('+') !== -1 ? detectSqli(rest.replaceAll('+', ' '), true) : null);
+      const s = detectSqli(rest, d, true) ?? (rest.indexOf('+') !== -1 ? detectSqli(rest.replaceAll('+', ' '), d, true) : null);
       if (s !== null) return s;
     }
   }
@@ -171,7 +301,7 @@ function scanPairs(qs: string, prefix: string, ctx: Ctx, fixedLocation?: string)
 function scanPath(rawPath: string, ctx: Ctx): Finding {
   const q = rawPath.indexOf('?');
   const pathPart = q === -1 ? rawPath : rawPath.slice(0, q);
-  const f = scanValue(pathPart, 'path', false, ctx, true);
+  const f = scanValue(pathPart, 'path', false, ctx, 'path');
   if (f !== null) return f;
   if (q !== -1) return scanPairs(rawPath.slice(q + 1), 'query:', ctx);
   return null;
@@ -188,15 +318,19 @@ function scanHeaders(headers: ReadonlyMap<string, string>, ctx: Ctx): Finding {
         const eq = c.indexOf('=');
         const cname = (eq === -1 ? '' : c.slice(0, eq)).trim();
         const cval = (eq === -1 ? c : c.slice(eq + 1)).trim();
-        const f = scanValue(cval, `cookie:${cname}`, false, ctx);
+        const n = scanValue(cname, 'cookie-name', false, ctx, 'value', true);
+        if (n !== null) return n;
+        const f = scanValue(cval, `cookie:${cname}`, false, ctx, 'value', true);
         if (f !== null) return f;
       }
       continue;
     }
+    if (STRUCTURED_HEADERS.has(name) && STRUCTURED_VALUE_RE.test(value)) continue;
+    if (ETAG_HEADERS.has(name) && ETAG_VALUE_RE.test(value)) continue;
     const loc = `header:${name}`;
     if (URL_HEADERS.has(name)) {
       // a URL: scan it whole, then its query parameters like the request's own
-      const f = scanValue(value, loc, false, ctx, true);
+      const f = scanValue(value, loc, false, ctx, 'url', true);
       if (f !== null) return f;
       const q = value.indexOf('?');
       if (q !== -1) {
@@ -205,7 +339,7 @@ function scanHeaders(headers: ReadonlyMap<string, string>, ctx: Ctx): Finding {
       }
       continue;
     }
-    const f = scanValue(value, loc, false, ctx);
+    const f = scanValue(value, loc, false, ctx, 'value', true);
     if (f !== null) return f;
   }
   return null;
@@ -357,11 +491,25 @@ function scanBody(body: string | Uint8Array, contentType: string | undefined, ct
 
 // ---------------------------------------------------------------------------
 
+/** Forgets the header values remembered as clean (benchmarks start cold with it). */
+export function resetInspectionCache(): void {
+  CLEAN_VALUES.clear();
+}
+
 /** Returns the first finding, or null when the request looks clean. Pure and synchronous; never throws. */
 export function inspectRequest(input: InspectionInput, options: InspectionOptions): InspectionFinding | null {
-  if (!options.sqlInjection && !options.xss && !options.pathTraversal) return null;
-  const ctx: Ctx = { opts: options };
+  if (!options.sqlInjection && !options.xss && !options.pathTraversal && options.commandInjection !== true) return null;
   try {
+    const rawPath = typeof input.path === 'string' ? input.path : '';
+    let exclusions: readonly InspectionExclusion[] = [];
+    if (options.exclusions !== undefined && options.exclusions.length > 0) {
+      const q = rawPath.indexOf('?');
+      const pathOnly = typeof input.normalizedPath === 'string' ? input.normalizedPath : percentDecode(q === -1 ? rawPath : rawPath.slice(0, q), false);
+      exclusions = options.exclusions.filter((e) => e.paths === undefined || e.paths.some((re) => re.test(pathOnly)));
+    }
+    const strict = options.paranoia === 'strict';
+    const cacheKey = `${options.sqlInjection ? 's' : '-'}${options.xss ? 'x' : '-'}${options.pathTraversal ? 't' : '-'}${options.commandInjection === true ? 'c' : '-'}${strict ? 'S' : 'A'}`;
+    const ctx: Ctx = { cacheKey, opts: options, strict, exclusions };
     const p = typeof input.path === 'string' ? scanPath(input.path, ctx) : null;
     if (p !== null) return p;
     if (input.headers !== undefined && input.headers !== null) {

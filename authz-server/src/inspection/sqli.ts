@@ -1,13 +1,11 @@
-// SQL injection detection, in the spirit of libinjection: the value is
-// tokenised as SQL three times (as-is, as if it started inside a '...' string,
-// and inside a "..." string) and the first tokens after the context break are
-// matched against attack shapes. Strong signatures (UNION SELECT, time delays,
-// stacked statements...) are matched anywhere with linear regexes.
+// SQL injection detection, in the spirit of libinjection: the value is tokenised as SQL in the contexts an
+// injection lands in (as-is after a number or a logic operator, and as if it started inside a '...', "..." or
+// `...` string) and the tokens right after the context break are matched against attack shapes. English text
+// breaks a string with a contraction or a word; an injection breaks it with an operator, a keyword, a comment or
+// a terminator. Strong signatures (UNION SELECT, time delays, stacked statements, comment obfuscation, database
+// specific functions and operators...) are matched anywhere with linear regexes.
 
-export interface SqliMatch {
-  rule: string;
-  fragment: string; // the evidence, starting where the attack starts (untruncated)
-}
+import { firstRegexMatch, type DetectOptions, type Match, type RegexRule } from './detector.ts';
 
 type TokType =
   | 's' // string literal
@@ -31,19 +29,24 @@ interface Token {
 }
 
 const LOGIC = new Set(['and', 'or', 'xor']);
-const OPERATOR_WORDS = new Set(['like', 'rlike', 'regexp', 'is', 'in', 'between', 'sounds', 'div', 'mod', 'glob', 'similar']);
-const COMPARISON_WORDS = new Set(['like', 'rlike', 'regexp', 'is', 'in', 'between', 'sounds', 'glob', 'similar']);
-const COMPARISON_OPS = new Set(['=', '==', '!=', '<>', '<=>', '<', '>', '<=', '>=', '^=', '!<', '!>']);
+const OPERATOR_WORDS = new Set(['like', 'ilike', 'rlike', 'regexp', 'is', 'in', 'between', 'sounds', 'div', 'mod', 'glob', 'similar', 'notnull', 'isnull', 'collate', 'escape']);
+const COMPARISON_WORDS = new Set(['like', 'ilike', 'rlike', 'regexp', 'is', 'in', 'between', 'sounds', 'glob', 'similar']);
+const COMPARISON_OPS = new Set(['=', '==', '!=', '<>', '<=>', '<', '>', '<=', '>=', '^=', '!<', '!>', '~', '!~', '~*', '!~*']);
+/** Operators only SQL dialects use (PostgreSQL casts and JSON operators, MySQL null-safe equality). */
+const SQL_ONLY_OPS = new Set(['::', '->>', '#>', '#>>', '#-', '@>', '<@', '@?', '@@', '?|', '?&', '<=>']);
+/** JSON path operators that compare when written between two string literals. */
+const JSON_OPS = new Set(['->', '?']);
+const MULTI_OPS = ['->>', '#>>', '!~*', '<=>', '::', '->', '#>', '#-', '@>', '<@', '@?', '@@', '?|', '?&', '~*', '!~', '<>', '!=', '==', '<=', '>=', '^=', '!<', '!>', ':='];
 const STATEMENTS = new Set([
   'select', 'insert', 'update', 'delete', 'drop', 'create', 'alter', 'truncate', 'exec', 'execute',
-  'declare', 'shutdown', 'waitfor',
+  'declare', 'shutdown', 'waitfor', 'replace', 'rename', 'grant', 'revoke', 'merge', 'call', 'handler',
 ]);
 const KEYWORDS = new Set([
   'from', 'where', 'order', 'group', 'by', 'having', 'limit', 'offset', 'into', 'outfile', 'dumpfile',
   'procedure', 'table', 'values', 'set', 'as', 'case', 'when', 'then', 'else', 'end', 'desc', 'asc',
-  'all', 'distinct', 'top', 'delay', 'fetch', 'rows', 'join', 'on', 'using',
+  'all', 'distinct', 'top', 'delay', 'fetch', 'rows', 'join', 'on', 'using', 'except', 'intersect',
 ]);
-const LITERALS = new Set(['true', 'false', 'null']);
+const LITERALS = new Set(['true', 'false', 'null', 'unknown']);
 // Functions an injection typically calls right after a context break.
 const SQL_FUNCTIONS = new Set([
   'sleep', 'benchmark', 'pg_sleep', 'if', 'ifnull', 'nullif', 'iif', 'char', 'chr', 'nchar', 'concat', 'concat_ws',
@@ -53,8 +56,14 @@ const SQL_FUNCTIONS = new Set([
   'randomblob', 'md5', 'sha1', 'char_length', 'lower', 'upper', 'now', 'dbms_pipe.receive_message',
   'utl_inaddr.get_host_name', 'utl_http.request', 'db_name', 'user_name', 'host_name', 'is_srvrolemember',
   'xp_cmdshell', 'json_keys', 'gtid_subset', 'polygon', 'multipoint', 'name_const', 'row_count', 'instr',
-  'locate', 'position', 'strcmp', 'bin', 'oct', 'conv', 'sqlite_version', 'typeof', 'unicode',
+  'locate', 'position', 'strcmp', 'bin', 'oct', 'conv', 'sqlite_version', 'typeof', 'unicode', 'unistr',
   'string_agg', 'array_agg', 'to_char', 'regexp_substr', 'dbms_lock.sleep', 'pg_read_file', 'current_setting',
+  'json_extract', 'json_search', 'json_array', 'json_object', 'json_valid', 'json', 'jsonb_pretty', 'starts_with',
+  'likely', 'unlikely', 'likelihood', 'lo_get', 'lo_import', 'lo_export', 'overlay', 'encode', 'decode',
+  'sqlite_compileoption_used', 'sqlite_compileoption_get', 'load_extension', 'zeroblob', 'glob', 'soundex',
+  'find_in_set', 'field', 'repeat', 'reverse', 'left', 'right', 'trim', 'ltrim', 'rtrim', 'space', 'quote',
+  'xmltype', 'extract', 'to_number', 'to_date', 'sysdate', 'getdate', 'waitfor', 'suser_name', 'object_id',
+  'pg_ls_dir', 'query_to_xml', 'array_to_string', 'generate_series', 'chr', 'bit_length', 'uuid', 'pi',
 ]);
 
 function isWordStart(c: number): boolean {
@@ -73,8 +82,9 @@ function isSpace(c: number): boolean {
 const MAX_TOKENS = 24;
 
 /**
- * Tokenises lowercased `s`. With `quote` set, the input is read as if it
- * began inside a string delimited by that quote (the injection context).
+ * Tokenises lowercased `s`. With `quote` set, the input is read as if it began inside a string delimited by that
+ * quote (the injection context); a backslash does not escape that first closing quote, since escaping it is what
+ * the attacker's backslash defeats.
  */
 function tokenize(s: string, quote: string | null): Token[] {
   const toks: Token[] = [];
@@ -82,19 +92,19 @@ function tokenize(s: string, quote: string | null): Token[] {
   let i = 0;
   let versioned = false; // inside a MySQL /*! ... */ executable comment
 
-  const readString = (q: string, from: number): number => {
+  const readString = (q: string, from: number, escapes: boolean): number => {
     // returns index after closing quote (or n)
     let j = from;
     let content = '';
     let start = j;
     while (j < n) {
       const ch = s[j];
-      if (ch === '\\') {
+      if (ch === '\\' && escapes) {
         j += 2;
         continue;
       }
       if (ch === q) {
-        if (s[j + 1] === q) {
+        if (s[j + 1] === q && escapes) {
           content += s.slice(start, j + 1);
           j += 2;
           start = j;
@@ -111,7 +121,7 @@ function tokenize(s: string, quote: string | null): Token[] {
     return n;
   };
 
-  if (quote !== null) i = readString(quote, 0);
+  if (quote !== null) i = readString(quote, 0, false);
 
   while (i < n && toks.length < MAX_TOKENS) {
     const c = s.charCodeAt(i);
@@ -149,7 +159,7 @@ function tokenize(s: string, quote: string | null): Token[] {
         return toks;
       }
     }
-    if (ch === '#') {
+    if (ch === '#' && s[i + 1] !== '>' && s[i + 1] !== '-') {
       const after = s.charCodeAt(i + 1);
       if (i + 1 >= n || isSpace(after)) {
         toks.push({ t: 'c', v: '#' });
@@ -160,7 +170,7 @@ function tokenize(s: string, quote: string | null): Token[] {
       continue;
     }
     if (ch === "'" || ch === '"') {
-      i = readString(ch, i + 1);
+      i = readString(ch, i + 1, true);
       continue;
     }
     if (ch === '`') {
@@ -216,11 +226,15 @@ function tokenize(s: string, quote: string | null): Token[] {
       toks.push({ t, v: w });
       continue;
     }
-    if (ch === '@') {
+    if (ch === '@' && s[i + 1] !== '>' && s[i + 1] !== '?') {
       let j = i + 1;
       if (s[j] === '@') j++;
       while (j < n && isWordChar(s.charCodeAt(j))) j++;
-      toks.push({ t: j > i + 1 ? 'v' : 'x', v: s.slice(i, j) });
+      if (j > i + 1 && s[i + 1] === '@' && j === i + 2) {
+        toks.push({ t: 'o', v: '@@' });
+      } else {
+        toks.push({ t: j > i + 1 ? 'v' : 'x', v: s.slice(i, j) });
+      }
       i = j;
       continue;
     }
@@ -234,11 +248,15 @@ function tokenize(s: string, quote: string | null): Token[] {
       i += 2;
       continue;
     }
-    if ('=<>!+-*/%^|&~:'.includes(ch)) {
-      let j = i + 1;
-      while (j < n && j < i + 3 && '=<>!'.includes(s[j] ?? '')) j++;
-      toks.push({ t: 'o', v: s.slice(i, j) });
-      i = j;
+    const multi = MULTI_OPS.find((op) => s.startsWith(op, i));
+    if (multi !== undefined) {
+      toks.push({ t: 'o', v: multi });
+      i += multi.length;
+      continue;
+    }
+    if ('=<>!+-*/%^|&~:?'.includes(ch)) {
+      toks.push({ t: 'o', v: ch });
+      i++;
       continue;
     }
     toks.push({ t: 'x', v: ch });
@@ -249,7 +267,11 @@ function tokenize(s: string, quote: string | null): Token[] {
 
 function isComparison(t: Token | undefined): boolean {
   if (t === undefined || t.t !== 'o') return false;
-  return COMPARISON_OPS.has(t.v) || COMPARISON_WORDS.has(t.v);
+  return COMPARISON_OPS.has(t.v) || COMPARISON_WORDS.has(t.v) || SQL_ONLY_OPS.has(t.v);
+}
+
+function isStringComparison(a: Token | undefined, op: Token | undefined, b: Token | undefined): boolean {
+  return a?.t === 's' && b?.t === 's' && op?.t === 'o' && JSON_OPS.has(op.v);
 }
 
 function isOperand(t: Token | undefined): boolean {
@@ -269,101 +291,224 @@ function endsExpression(t: Token | undefined): boolean {
   return t === undefined || t.t === 'c' || t.t === ';' || t.t === '&' || t.t === 'k' || t.t === 'U';
 }
 
+/** True when the tokens from `from` on end the statement: a comment, a ';', or an unclosed string the query closes. */
+function terminated(toks: Token[], from: number): boolean {
+  const last = toks[toks.length - 1];
+  if (last === undefined || toks.length <= from) return false;
+  if (last.t === 'c' || last.t === ';') return true;
+  return toks.length < MAX_TOKENS && last.t === 's' && last.closed === false;
+}
+
+/** A statement starts at `toks[i]` (the keyword must be followed by what makes it one, not by prose). */
+function statementAt(toks: Token[], i: number): boolean {
+  const t = toks[i];
+  const a = toks[i + 1];
+  if (t === undefined) return false;
+  if (t.t === 'U') return a !== undefined && (a.v === 'select' || a.v === 'all' || a.v === 'distinct');
+  if (t.t !== 'E') return false;
+  const b = toks[i + 2];
+  switch (t.v) {
+    case 'select':
+      if (a === undefined) return false;
+      if (a.t === 'n' || a.t === 'v' || a.t === 'f' || a.t === 's' || a.t === '(' || a.v === '*' || a.v === '@@') return true;
+      if (a.t === 'k' && (a.v === 'distinct' || a.v === 'all' || a.v === 'top' || a.v === 'case')) return true;
+      return a.t === 'b' && b !== undefined && (b.t === ',' || b.v === 'from' || b.t === 'c' || b.t === ';' || b.v === 'into');
+    case 'insert':
+      return a?.v === 'into';
+    case 'delete':
+      return a?.v === 'from';
+    case 'update':
+      return a?.t === 'b' && b?.v === 'set';
+    case 'drop':
+    case 'create':
+    case 'alter':
+    case 'truncate':
+      return a !== undefined && /^(?:table|database|schema|user|view|index|function|procedure|trigger|column|login|role)$/.test(a.v);
+    case 'exec':
+    case 'execute':
+      return a !== undefined && (a.t === 'v' || a.t === 'f' || a.t === 's' || a.t === '(' || /^(?:xp_|sp_|master\.|immediate$)/.test(a.v));
+    case 'declare':
+      return a?.t === 'v';
+    case 'waitfor':
+      return a?.v === 'delay' || a?.v === 'time';
+    case 'shutdown':
+      return a === undefined || a.t === 'c' || a.t === ';' || a.v === 'with';
+    default:
+      return false;
+  }
+}
+
+type Context = 'quoted' | 'numeric' | 'logic';
+
+/** The text before the break is one word (an id, a name, an e-mail), not prose: weak shapes need this. */
+function wordBreak(t0: Token | undefined): boolean {
+  return t0 !== undefined && t0.v.length <= 64 && !/[\s(),]|%20|\+/.test(t0.v.trimStart());
+}
+
+function isSqlOperator(t: Token): boolean {
+  return t.t === 'f' || isComparison(t);
+}
+
 /**
- * Matches attack shapes on the tokens that follow a context break.
- * `toks[0]` is the break: the string before the first quote (quoted
- * contexts) or a leading number (as-is context).
+ * Matches attack shapes on the tokens that follow a context break. `toks[0]` is the break: the string before the
+ * first quote (quoted context), a leading number (numeric), or a placeholder before a leading and/or (logic).
  */
-function matchShape(all: Token[], quoted: boolean): string | null {
-  // parentheses are transparent for shape matching: ') or ('1'='1
-  const toks = all.filter((t) => t.t !== '(' && t.t !== ')');
+function matchShape(all: Token[], ctx: Context): string | null {
+  const quoted = ctx === 'quoted';
+  // parentheses are transparent for shape matching: ') or ('1'='1; so is an empty string right after the break
+  const toks = all.filter((t, i) => t.t !== '(' && t.t !== ')' && !(i === 1 && t.t === 's' && t.v === '' && t.closed === true));
   const t1 = toks[1];
   const t2 = toks[2];
   const t3 = toks[3];
   if (t1 === undefined) return null;
+  const word = quoted && wordBreak(toks[0]);
 
   if (t1.t === '&') {
     if (t2 === undefined) return null;
     // ' or 1=1 / ' or 'a'='a / 1 and 1=2 / ' or x like '%
-    if (isOperand(t2) && isComparison(t3) && isOperand(toks[4])) {
+    if (isOperand(t2) && (isComparison(t3) || isStringComparison(t2, t3, toks[4])) && isOperand(toks[4])) {
       const t4 = toks[4] as Token;
       // a bare word on either side is only suspicious after a quote break, or as a=a
-      if ((t2.t === 'b' || t4.t === 'b') && t2.v !== t4.v && (!quoted || (t2.t === 'b' && t4.t === 'b'))) return null;
+      const sqlOnly = SQL_ONLY_OPS.has((t3 as Token).v);
+      if (!sqlOnly && (t2.t === 'b' || t4.t === 'b') && t2.v !== t4.v && (!quoted || (t2.t === 'b' && t4.t === 'b'))) {
+        if (!(quoted && terminated(toks, 4))) return null;
+      }
       if (t2.t === 'E' && t4.t === 'E') return null;
       return 'sqli.tautology';
     }
     // ' and sleep(5) / ' or exists(...)
     if (isKnownFunction(t2)) return 'sqli.logic-function';
+    if (t2.t === 'f' && quoted && terminated(toks, 3)) return 'sqli.logic-function';
     // ' and (select ...)
-    if (t2.t === 'E' && t2.v === 'select') return 'sqli.subquery';
+    if (t2.t === 'E' && (t2.v === 'select' || statementAt(toks, 2))) return 'sqli.subquery';
     // ' or 1-- / ' or true# / 1 or 1;
     if ((t2.t === 'n' || t2.t === 'v') && t3 !== undefined && endsExpression(t3)) return 'sqli.tautology';
+    if ((t2.t === 'n' || t2.t === 'v') && t3 === undefined && ctx !== 'logic' && (quoted || t2.v === toks[0]?.v || t2.v === 'true' || t2.v === '1')) {
+      return 'sqli.tautology';
+    }
+    if (t2.t === 'n' && isComparison(t3)) return 'sqli.tautology';
     if (quoted && t2.t === 's') {
       // 1' or '1  (the application supplies the closing quote)
-      if (t3 === undefined && t2.closed === false && isTruthyString(t2)) return 'sqli.tautology';
-      if (t3 !== undefined && (t3.t === 'c' || t3.t === ';')) return 'sqli.tautology';
+      if (t3 === undefined && t2.closed === false && (word || isTruthyString(t2))) return 'sqli.tautology';
+      if (t3 !== undefined && (t3.t === 'c' || t3.t === ';' || t3.t === '&' || t3.t === 'o') && (word || isTruthyString(t2))) return 'sqli.tautology';
     }
+    // x' or array[id] is not null--: SQL after the break, then the rest of the query commented away
+    if (word && toks.length > 3 && terminated(toks, 3) && toks.some((t, i) => i > 2 && isSqlOperator(t))) {
+      return 'sqli.comment-terminator';
+    }
+    // a'or?-- / 'or(glob 1)--: a short logic expression, then the rest of the query commented away
+    if (word && toks.length <= 5 && toks[toks.length - 1]?.t === 'c') return 'sqli.comment-terminator';
     return null;
   }
   if (t1.t === 'U' && t2 !== undefined && (t2.v === 'select' || t2.v === 'all' || t2.v === 'distinct')) {
     return 'sqli.union-select';
   }
-  if (t1.t === ';' && t2?.t === 'E' && (t3 !== undefined || t2.v === 'shutdown')) return 'sqli.stacked-query';
-  if (quoted && t1.t === 'c') return 'sqli.comment-terminator';
+  if (t1.t === 'E' && statementAt(toks, 1) && ctx !== 'logic') {
+    if (!quoted) return 'sqli.stacked-query';
+    if (word && t2?.t !== 's') return 'sqli.statement';
+    // x' select password from users / x'; drop table t-- (not a quoted "select * from" in a search string)
+    const last = toks[toks.length - 1] as Token;
+    if (last.t === 'c' || last.t === ';') return 'sqli.statement';
+    const from = toks.findIndex((t) => t.v === 'from');
+    if (from > 1 && toks[from + 1]?.t === 'b') return 'sqli.statement';
+  }
+  if (t1.t === ';') {
+    if (t2?.t === 'E' && (statementAt(toks, 2) || word)) return 'sqli.stacked-query';
+    // admin'; / admin';# / x';print'  (the rest of the query cut off)
+    if (word && (t2 === undefined || t2.t === 'c' || (t2.t === 'b' && t3?.t === 's'))) return 'sqli.query-termination';
+  }
+  if (word && t1.t === 'c') return 'sqli.comment-terminator';
   if (t1.t === 'k' && (t1.v === 'order' || t1.v === 'group') && t2?.v === 'by' && t3 !== undefined) {
     if (t3.t === 'n' && (quoted || endsExpression(toks[4]))) return 'sqli.order-by';
+    if (quoted && (t3.t === 'b' || t3.t === 'f') && terminated(toks, 4)) return 'sqli.order-by';
   }
   if (quoted && t1.t === 'k' && t1.v === 'having' && isOperand(t2)) return 'sqli.having';
+  if (quoted && t1.t === 'k' && (t1.v === 'procedure' || t1.v === 'into') && (t2?.t === 'f' || t2?.v === 'outfile' || t2?.v === 'dumpfile')) return 'sqli.file-access';
+  if (quoted && t1.t === 'f' && isKnownFunction(t1) && t1.v !== 'if') return 'sqli.function-injection';
   if (quoted && t1.t === 'o') {
     // '+(select ...)+' / '-sleep(5)-' / '||(select...)
     if (isKnownFunction(t2) || (t2?.t === 'E' && t2.v === 'select')) return 'sqli.operator-injection';
     // x'='x / '='
     if (COMPARISON_OPS.has(t1.v) && t2?.t === 's' && (t3 === undefined || endsExpression(t3))) return 'sqli.string-comparison';
+    // ' = # / '? --
+    if (word && t2?.t === 'c') return 'sqli.comment-terminator';
+    // '::int / '->>'x' / x'-email-- / id'is not-id-- / 'sounds like rowid--
+    if (SQL_ONLY_OPS.has(t1.v) && t2 !== undefined) return 'sqli.operator-injection';
+    // ' * from = 1 or '9
+    if (word && t2?.t === 'k' && (t2.v === 'from' || t2.v === 'where')) return 'sqli.operator-injection';
+    if (word && t2 !== undefined && (isOperand(t2) || t2.t === 'o') && terminated(toks, 2) && toks[toks.length - 1]?.t !== 's') return 'sqli.operator-injection';
   }
+  if (!quoted && t1.t === 'o' && SQL_ONLY_OPS.has(t1.v) && t2 !== undefined && t2.t !== 'x') return 'sqli.operator-injection';
+  // 1='1' or-- : a comparison, a logic operator, then the rest of the query commented away
+  if (ctx === 'numeric' && isComparison(t1) && isOperand(t2) && t3?.t === '&' && toks[4]?.t === 'c') return 'sqli.tautology';
   return null;
 }
 
 // ---- "anywhere" signatures, run on comment-stripped, whitespace-collapsed text ----
 // Every regex below is linear: no nested quantifiers, and bounded lazy gaps.
 const PREFILTER_RE =
-  /union|sleep|benchmark|waitfor|select|delete|insert|update|drop|exec|xp_|load_file|outfile|dumpfile|extractvalue|updatexml|information_schema|char|chr|pg_|dbms_|randomblob|convert|alter|truncate|declare|shutdown|sysobjects|syscolumns|sqlite_master|mysql\.user/;
+  /union|sleep|benchmark|waitfor|select|delete|insert|update|drop|exec|xp_|load_file|outfile|dumpfile|extractvalue|updatexml|information_schema|cha?r ?\(|pg_|dbms_|utl_|randomblob|convert|alter|truncate|declare|shutdown|sysobjects|syscolumns|sqlite_master|mysql\.user|lo_|::|procedure|json_|\d\.e|\bi?if ?\(|\$where|\$function|\$accumulator|concat|having|except|\bwhen\b|like ?\(|alter table|create |->|#>|@>|<@|\?\||\?&|@\?|@@/;
 
-interface AnyRule {
-  rule: string;
-  re: RegExp;
-}
-
-const ANYWHERE_RULES: AnyRule[] = [
+const ANYWHERE_RULES: readonly RegexRule[] = [
   {
     rule: 'sqli.union-select',
-    re: /\bunion(?: (?:all|distinct))? ?\(* ?select\b ?(?:[\d'"(@*-]|null\b|[\w$.]+ ?(?:,|\(|from\b|--|#|;))/,
+    re: /\bunion(?: (?:all|distinct))? ?\(* ?select\b ?(?:[\d'"(@*-]|null\b|[\w$.]+ ?(?:,|\(|from\b|--|#|;)|$)/,
   },
   {
     rule: 'sqli.time-based',
-    re: /\b(?:sleep|pg_sleep) ?\( ?\d+(?:\.\d+)? ?\)|\bbenchmark ?\( ?\d+ ?,|\bwaitfor (?:delay|time) ?['"]|\bdbms_(?:pipe\.receive_message|lock\.sleep) ?\(|\brandomblob ?\( ?\d{5}/,
+    re: /\b(?:sleep|pg_sleep) ?\( ?(?:[-+'"(]|mod ?\(|\d)[^)a-z]{0,30}(?:(?:div|mod) ?[-+]?\d+ ?)?\)|\bbenchmark ?\( ?\d[^,]{0,20},|\bwaitfor (?:delay|time) ?['"]|\bdbms_(?:pipe\.receive_message|lock\.sleep) ?\(|\brandomblob ?\( ?\d{5}|\bselect (?:pg_sleep|sleep ?\(|benchmark ?\()|\bpg_sleep\b/,
   },
   {
     rule: 'sqli.stacked-query',
-    re: /; ?(?:drop (?:table|database|schema|user|view|index|procedure|function)\b|delete from [\w.`"[\]]+ ?(?:where\b|;|--|#|$)|insert into [\w.`"[\]]+ ?(?:\(|values\b|select\b)|update [\w.`"[\]]+ set [\w.`"[\]]+ ?=|truncate table\b|alter (?:table|user|database)\b|exec(?:ute)? ?(?:\(|xp_|sp_|master\.|@|immediate\b)|shutdown ?(?:--|#|;|$|with\b)|declare @|set @|select (?:\*|@@|\d|null\b|(?:sleep|pg_sleep|benchmark|version|user|database) ?\())/,
+    re: /; ?(?:drop (?:table|database|schema|user|view|index|procedure|function)\b|delete from [\w.`"[\]]+ ?(?:where\b|;|--|#|$)|insert into [\w.`"[\]]+ ?(?:\(|values\b|select\b)|update [\w.`"[\]]+ set [\w.`"[\]]+ ?=|truncate table\b|alter (?:table|user|database)\b|exec(?:ute)? ?(?:\(|xp_|sp_|master\.|@|immediate\b)|shutdown ?(?:--|#|;|$|with\b)|declare @|set @|select (?:\*|@@|\d|null\b|(?:sleep|pg_sleep|benchmark|version|user|database) ?\())|;(?:truncate|drop|create|replace|delete|insert|update|alter|exec|declare|shutdown)\b|\b(?:drop|delete|insert|update|select)\b[^;'"]{0,80}; ?(?:--|#)/,
   },
   {
     rule: 'sqli.exec',
-    re: /\bxp_cmdshell\b|(?<![.\w])exec(?:ute)? ?(?:\( ?['"@]|master\.|xp_\w|sp_(?:executesql|configure|oacreate|makewebtask|addlogin|password)\b|immediate ['"])/,
+    re: /\bxp_cmdshell\b|(?<![.\w])exec(?:ute)? ?(?:\( ?['"@]|master\.|xp_\w|sp_(?:executesql|configure|oacreate|makewebtask|addlogin|password)\b|immediate ['"])|\bdeclare ?@\w/,
   },
-  { rule: 'sqli.file-access', re: /\bload_file ?\(|\binto (?:out|dump)file\b|\bpg_read_file ?\(|\bcopy \w+ (?:from|to) program\b/ },
+  {
+    rule: 'sqli.file-access',
+    re: /\bload_file ?\(|\binto (?:out|dump)file\b|\bpg_read_file ?\(|\bpg_ls_dir ?\(|\blo_(?:import|export|get) ?\(|\bcopy \w+ (?:from|to) program\b|\bprocedure analyse ?\(|\bload_extension ?\(/,
+  },
   { rule: 'sqli.error-based', re: /\b(?:extractvalue|updatexml) ?\(|\bconvert ?\( ?int ?,|\bexp ?\( ?~ ?\(/ },
   {
     rule: 'sqli.schema-probe',
-    re: /\binformation_schema ?\. ?(?:tables|columns|schemata|routines|processlist)\b|\bfrom (?:information_schema|sysobjects|syscolumns|sqlite_master|mysql\.user|pg_shadow|pg_user|all_tables|dba_users|sys\.tables|master\.\.sysdatabases)\b/,
+    re: /\binformation_schema\b|\bfrom (?:sysobjects|syscolumns|sqlite_master|mysql\.user|pg_shadow|pg_user|all_tables|dba_users|sys\.tables|master\.\.sysdatabases)\b|\bselect (?:0x[0-9a-f]{2,}|@@\w+|(?:version|user|database|current_user|schema) ?\( ?\))/,
   },
   {
     rule: 'sqli.char-obfuscation',
-    re: /\b(?:char|chr|nchar) ?\( ?\d+ ?(?:, ?\d+ ?){2,}\)|\b(?:char|chr) ?\( ?\d+ ?\) ?(?:\+|\|\|) ?(?:char|chr) ?\(/,
+    re: /\b(?:char|chr|nchar) ?\( ?\d+ ?(?:, ?\d+ ?){2,}\)|\b(?:char|chr) ?\( ?\d+ ?\) ?(?:\+|\|\|) ?(?:char|chr) ?\(|\b(?:concat|concat_ws|group_concat) ?\([^)]{0,80}\b0x[0-9a-f]{4,}/,
   },
   {
     rule: 'sqli.subquery',
-    re: /(?:\b(?:and|or|xor|in|exists|union)|[=<>,+|&(-]) ?\( ?select\b(?: ?(?:\(|@@|\d+ ?\)|(?:sleep|benchmark|pg_sleep|char|concat|version|user|database) ?\()|[^;]{0,120}?\bfrom\b)/,
+    re: /(?:\b(?:and|or|xor|in|exists|union)|[=<>,+|&(-]) ?\( ?select\b(?: ?(?:\(|@@|\d+ ?\)|(?:sleep|benchmark|pg_sleep|char|concat|version|user|database) ?\()|[^;]{0,120}?\bfrom\b)|\bselect ?\( ?(?:user|database|version|current_user|@@)/,
   },
+  {
+    rule: 'sqli.conditional',
+    re: /\b(?:if|iif) ?\( ?[\d'"]+ ?[=<>!]|\bcase when ?\(? ?[\w'"]+ ?(?:[=<>!]|like\b)[^;]{0,60}?\bthen\b|\belt ?\( ?\d+ ?[=<>,]/,
+  },
+  {
+    rule: 'sqli.pg-cast',
+    re: /(?:['")]|\b\w+) ?:: ?(?:int|int4|int8|integer|text|bool|boolean|bigint|numeric|regclass|oid|bytea|varchar|jsonb?|float|real|double precision|inet|xml)\b/,
+  },
+  { rule: 'sqli.json-operator', re: /['"] ?(?:->>?|#>>?|#-|@>|<@|@\?|@@|\?\||\?&) ?['"\d[]|\bjson_(?:extract|search|keys|contains) ?\(/ },
+  { rule: 'sqli.scientific-notation', re: /\b\d+\.e ?(?:\(|\.\w|,)/ },
+  { rule: 'sqli.nosql-operator', re: /(?:^|["'[]) ?\$(?:where|function|accumulator)\b ?(?:$|["'\]])/ },
+  {
+    rule: 'sqli.statement',
+    re: /\bgroup by\b[^;]{0,80}?\bhaving\b|\balter table\b[^;]{0,120}?\b(?:character set|charset|convert to)\b|\bcreate (?:or replace )?(?:function|procedure|trigger)\b[^;]{0,120}?\breturns?\b|\bexcept ?(?:select|values) ?[\d(.]|\) ?when [\w'"(]+ then\b|\) ?like ?\(|^ ?\(? ?case when\b[^;]{0,60}?\bthen\b|^ ?having (?:count|sum|avg|min|max) ?\(/,
+  },
+];
+
+/** Strict paranoia only: lone tokens that are suspicious in a parameter but common in prose or code. */
+const STRICT_RULES: readonly RegexRule[] = [
+  {
+    rule: 'sqli.function-call',
+    re: /\b(?:sleep|benchmark|pg_sleep|concat|concat_ws|group_concat|char|chr|substring|substr|ascii|hex|unhex|db_name|ifnull|nullif|iif|coalesce|md5|sha1|randomblob|make_set|elt|name_const|floor|rand|cast|convert|extract) ?\(|\b(?:version|database|user|current_user|system_user|schema) ?\( ?\)/,
+  },
+  { rule: 'sqli.nosql-operator', re: /\[ ?\$(?:ne|eq|gt|gte|lt|lte|in|nin|regex|exists|not|nor|or|and|elemmatch|expr|text|type|size|all|mod) ?\]|["'] ?\$(?:ne|nin|regex|not|nor|or|elemmatch|expr|text) ?["'] ?:/ },
+  { rule: 'sqli.tautology', re: /(?:^|[\s(,])(\d+) ?(?:=|<=>|like|is) ?\1\b|(?:^|[\s(,])\d+ ?(?:!=|<>) ?\d+\b/ },
+  { rule: 'sqli.comment-obfuscation', re: /\b(?:union|select|from|where|and|or|drop|insert|delete|update|table) ?\/\*|\*\/ ?(?:union|select|from|where|and|or|drop|insert|delete|update|table)\b/ },
 ];
 
 /** Lowercase, unwrap MySQL versioned comments, drop closed block comments, collapse whitespace. */
@@ -410,44 +555,69 @@ function normaliseForSignatures(lower: string): string {
   return s.replace(/[\s\u00a0\u0000]+/g, ' ');
 }
 
+// Comments standing in for spaces between SQL words, MySQL executable comments and optimizer hints.
+const COMMENT_EVASION_RE =
+  /\/\*!\d{0,6} ?(?:\w|$)|\/\*\+ ?\w|(?:\b(?:union|select|from|where|and|or|not|order|group|by|having|limit|insert|into|update|delete|drop|table|exec|sleep|benchmark|like|null|concat|char|information_schema)|['")]) ?\/\*[^*]{0,64}\*\/ ?(?:[\w@'"(*-]|$)|\b\w{1,12}\/\*[^*]{0,64}\*\/\w{1,12}\b/;
+
 // A leading number (after parentheses, signs, spaces or comments) opens the as-is context.
 const NUMERIC_START_RE = /^[\s\u0000(+\-]*(?:\/\*[^]*?\*\/[\s(+\-]*)?(?:\d|\.\d|true\b|false\b|null\b)/;
+// A leading and/or (the application writes "... WHERE x=1 " before the value).
+const LOGIC_START_RE = /^[\s\u0000(]*(?:or|and|xor|\|\||&&)(?=[\s(+'"]|\/\*)/;
+// Typographic quotes some database collations fold to ASCII ones.
+const FANCY_QUOTES_RE = /[\u2018\u2019\u201b\u02bc\u00b4\uff07]/g;
 
-const QUICK_RE = /['"\s;()#=|&\-+/@*<>!%`]/;
+const QUICK_RE = /['"`\s;()#=|&\-+/@*<>!%:$\u2018\u2019\u00b4]|\d\.e/;
 
-/**
- * Detects SQL injection in one decoded value. With `anchoredOnly`, only the
- * context-break analysis runs (used for path suffixes).
- */
-export function detectSqli(value: string, anchoredOnly = false): SqliMatch | null {
+/** Detects SQL injection in one decoded value. With `anchoredOnly`, only the context-break analysis runs (path suffixes). */
+export function detectSqli(value: string, opts: DetectOptions, anchoredOnly = false): Match | null {
   if (!QUICK_RE.test(value)) return null;
-  const lower = value.toLowerCase();
+  const skip = opts.skip;
+  const ok = (rule: string | null): rule is string => rule !== null && (skip === null || !skip(rule));
+  let lower = value.toLowerCase();
 
-  // as-is context: numeric injection (1 or 1=1, 1; drop table x, 1 union select)
+  // as-is contexts: numeric injection (1 or 1=1, 1; drop table x, 1 union select) and a leading and/or
   if (NUMERIC_START_RE.test(lower)) {
     const toks = tokenize(lower, null);
     let k = 0;
     while (k < toks.length && (toks[k]?.t === '(' || (toks[k]?.t === 'o' && (toks[k]?.v === '-' || toks[k]?.v === '+')))) k++;
     const head = toks[k];
     if (head !== undefined && head.t === 'n') {
-      const rule = matchShape(toks.slice(k), false);
-      if (rule !== null) return { rule, fragment: value };
+      const rule = matchShape(toks.slice(k), 'numeric');
+      if (ok(rule)) return { rule, fragment: value };
     }
   }
+  if (LOGIC_START_RE.test(lower)) {
+    const rule = matchShape([{ t: 'n', v: '' }, ...tokenize(lower, null)], 'logic');
+    if (ok(rule)) return { rule, fragment: value };
+  }
+  if (lower.charCodeAt(0) === 39 || lower.charCodeAt(0) === 34) {
+    // a value that is itself an expression: '{"a":1}'::jsonb @> ..., '1'='1
+    const toks = tokenize(lower, null);
+    const [a, op, b, next] = toks;
+    let rule: string | null = null;
+    if (a?.t === 's' && a.closed === true && op?.t === 'o') {
+      if (SQL_ONLY_OPS.has(op.v)) rule = 'sqli.operator-injection';
+      // '{"a":2}' < '$.c' = 7 / '1'='1
+      else if (isComparison(op) && isOperand(b) && (next === undefined ? b?.t === 's' && b.closed === false : isComparison(next) || next.t === '&' || next.t === 'c')) rule = 'sqli.tautology';
+    }
+    if (ok(rule)) return { rule, fragment: value };
+  }
   // string contexts
-  for (const q of ["'", '"']) {
+  if (FANCY_QUOTES_RE.test(lower)) lower = lower.replace(FANCY_QUOTES_RE, "'");
+  for (const q of ["'", '"', '`']) {
     const at = lower.indexOf(q);
     if (at === -1) continue;
-    const rule = matchShape(tokenize(lower, q), true);
-    if (rule !== null) return { rule, fragment: value.slice(Math.max(0, at - 8)) };
+    const rule = matchShape(tokenize(lower, q), 'quoted');
+    if (ok(rule)) return { rule, fragment: value.slice(Math.max(0, at - 8)) };
   }
   if (anchoredOnly) return null;
-  // signatures anywhere (the prefilter keywords survive normalisation unchanged)
-  if (!PREFILTER_RE.test(lower)) return null;
-  const norm = normaliseForSignatures(lower);
-  for (const r of ANYWHERE_RULES) {
-    const m = r.re.exec(norm);
-    if (m !== null) return { rule: r.rule, fragment: norm.slice(m.index) };
+  // comment obfuscation is read before the comments are stripped
+  if (lower.indexOf('/*') !== -1 && ok('sqli.comment-obfuscation')) {
+    const m = COMMENT_EVASION_RE.exec(lower);
+    if (m !== null) return { rule: 'sqli.comment-obfuscation', fragment: value.slice(Math.max(0, m.index - 8)) };
   }
-  return null;
+  // signatures anywhere (the prefilter keywords survive normalisation unchanged)
+  if (!opts.strict && !PREFILTER_RE.test(lower)) return null;
+  const norm = normaliseForSignatures(lower);
+  return firstRegexMatch(norm, ANYWHERE_RULES, opts) ?? (opts.strict ? firstRegexMatch(norm, STRICT_RULES, opts) : null);
 }

@@ -1,30 +1,76 @@
-// Path traversal detection on a decoded value: dot-dot segments (with '\\',
-// '..;/', '....//' and NUL variants normalised), absolute paths to well-known
-// sensitive files, and NUL bytes used to cut a file name short.
+// Path traversal and local file inclusion on a decoded value: dot-dot segments (with '\\', '..;/', '....//' and
+// NUL variants normalised), absolute paths into the operating system's directories (/etc, /proc, /sys, secrets,
+// logs, Windows system folders), restricted files (hidden files and folders such as .env, .git or .ssh, backups,
+// dumps and logs) and NUL bytes used to cut a file name short. In the request path a hidden segment or a backup
+// file is enough; in a parameter the value must read as a file path.
 
-export interface TraversalMatch {
-  rule: string;
-  fragment: string;
-}
+import { firstRegexMatch, type DetectOptions, type Match } from './detector.ts';
 
 // Linear: one bounded character run per alternative.
-const DOTDOT_RE = /(?:^|[/=:?&;,\s'"(])\.{2,}(?:;[^/]{0,64})?\//;
+const DOTDOT_RE = /(?:^|[/=:?&;,|`<>(])\.{2,}(?:;[^/]{0,64})?\/|[\s'"]\.{2,}\/\.{2,}\//;
 const DOTDOT_END_RE = /(?:^|\/)\.\.(?:;[^/]{0,64})?$/;
-const SENSITIVE_RE =
-  /(?:^|[/=:\s'"])(?:etc\/(?:passwd|shadow|master\.passwd|gshadow|sudoers)\b|proc\/(?:self|\d+)\/(?:environ|cmdline|fd|maps|mem|root|cwd)\b|(?:windows|winnt)\/(?:win\.ini|system\.ini|system32\/)|boot\.ini\b|\.ssh\/(?:id_[a-z0-9]+|authorized_keys)\b|\.aws\/credentials\b)/;
-const QUICK_RE = /[./\\\u0000]/;
 
-/** Detects path traversal in one decoded value. */
-export function detectTraversal(value: string): TraversalMatch | null {
+// Files and folders that only an attacker asks a web API for, by name.
+const OS_FILES =
+  'etc/(?:passwd|shadow|master\\.passwd|gshadow|group|sudoers|hosts|hostname|issue|resolv\\.conf|crontab|fstab|subuid|subgid|security|ssh|ssl|mysql|apache2?|httpd|nginx|php\\d*|os-release|environment|profile|bashrc|motd|aliases|exports|inetd\\.conf|ld\\.so|pam\\.d|cron)|' +
+  'proc/(?:self|\\d+|version|cpuinfo|meminfo|mounts|net|interrupts|sys|kcore|kmsg|partitions|config\\.gz|loadavg|modules|stat)|' +
+  'sys/(?:class|kernel|devices|block|bus|firmware|fs|module|power)\\b|dev/(?:tcp|udp|shm|mem|kmem|fd)/|' +
+  'var/(?:log|run/secrets|lib/(?:mysql|postgresql|docker|kubelet))|run/secrets|root/|usr/local/etc/|' +
+  '(?:windows|winnt)/(?:win\\.ini|system\\.ini|system32|repair|debug|panther|php\\.ini|my\\.ini)|inetpub/|boot\\.ini\\b|autoexec\\.bat\\b';
+const OS_FILE_IN_PATH_RE = new RegExp(`(?:^|/)(?:${OS_FILES})`);
+// In a parameter: an absolute path (after a separator, never inside a URL) into a system directory.
+const OS_FILE_IN_VALUE_RE = new RegExp(
+  `(?:^|[\\s=:'"(;|&\`,<>])(?:[a-z]:)?/(?:${OS_FILES}|(?:etc|proc|sys)/[\\w.-]+)|%(?:systemroot|windir|systemdrive)%|\\bfile:/{2,3}(?:[a-z]:)?/?[\\w.~%-]|\\b(?:php|phar|zip|expect|glob|compress\\.zlib|compress\\.bzip2|zlib|rar|ogg|ssh2\\.\\w+)://\\S|(?:^|[\\s=:'"(;|&\`,])~(?:root)?/\\.`,
+);
+const SECRET_DIRS =
+  '(?:env|git|svn|hg|bzr|cvs|htaccess|htpasswd|htdigest|ssh|aws|azure|gcloud|docker|kube|npmrc|yarnrc|pypirc|netrc|pgpass|my\\.cnf|boto|s3cfg|bash_history|zsh_history|sh_history|mysql_history|psql_history|python_history|viminfo|ds_store|git-credentials|gitconfig|vault-token|terraform|terraformrc|dockercfg|composer|config|idea|vscode)';
+// A hidden segment in the request path (.well-known is the one standard exception), or a backup/dump/log file.
+const HIDDEN_SEGMENT_RE = /(?:^|\/)\.(?!well-known(?:\/|$))[a-z0-9_][\w.-]*(?:\/|$)/;
+const BACKUP_FILE_RE = /[^/]\.(?:bak|backup|old|orig|save|swp|swo|tmp|sql|dump|log|ini|inc|cnf|conf|passwd|sqlite3?|mdb|db)(?:\.(?:gz|zip|bz2|xz|7z|tar|tgz))?(?:\/|$)|[^/~]~(?:\/|$)/;
+// In a parameter: a restricted file name at the start of the value or of a path segment.
+const RESTRICTED_IN_VALUE_RE = new RegExp(
+  `(?:^|[/\\s=:'"])\\.${SECRET_DIRS}(?:$|[/.~_-])|(?:^|/)[\\w.-]{1,64}\\.(?:sql|bak|old|orig|swp|sqlite3?|mdb|dump)(?:\\.(?:gz|zip|bz2|xz|7z|tar))?$|(?:^|/)(?:wp-config|web\\.config|config\\.inc|localsettings|settings\\.local)(?:\\.php)?(?:$|[.~_\\s])`,
+);
+const QUICK_RE = /[./\\\u0000%~]/;
+
+/** Detects path traversal and local file access in one decoded value; `inPath` for the request path itself. */
+export function detectTraversal(value: string, opts: DetectOptions, inPath = false): Match | null {
   if (!QUICK_RE.test(value)) return null;
   const nul = value.indexOf('\u0000');
   let t = nul === -1 ? value : value.replaceAll('\u0000', '');
   if (t.indexOf('\\') !== -1) t = t.replaceAll('\\', '/');
   t = t.toLowerCase();
-  const d = DOTDOT_RE.exec(t) ?? DOTDOT_END_RE.exec(t);
-  if (d !== null) return { rule: 'traversal.dotdot', fragment: t.slice(d.index) };
-  const s = SENSITIVE_RE.exec(t);
-  if (s !== null) return { rule: 'traversal.sensitive-file', fragment: t.slice(s.index) };
-  if (nul !== -1 && /[/.]/.test(t)) return { rule: 'traversal.null-byte', fragment: value.slice(Math.max(0, nul - 40)) };
+  const skip = opts.skip;
+  if (skip === null || !skip('traversal.dotdot')) {
+    const d = DOTDOT_RE.exec(t) ?? DOTDOT_END_RE.exec(t);
+    if (d !== null) return { rule: 'traversal.dotdot', fragment: t.slice(d.index) };
+  }
+  if (inPath) {
+    const q = t.indexOf('?');
+    const p = q === -1 ? t : t.slice(0, q);
+    const m = firstRegexMatch(
+      p,
+      [
+        { rule: 'traversal.sensitive-file', re: OS_FILE_IN_PATH_RE },
+        { rule: 'traversal.restricted-file', re: HIDDEN_SEGMENT_RE },
+        { rule: 'traversal.restricted-file', re: BACKUP_FILE_RE },
+      ],
+      opts,
+    );
+    if (m !== null) return m;
+  } else {
+    const m = firstRegexMatch(
+      t,
+      [
+        { rule: 'traversal.sensitive-file', re: OS_FILE_IN_VALUE_RE },
+        { rule: 'traversal.restricted-file', re: RESTRICTED_IN_VALUE_RE },
+      ],
+      opts,
+    );
+    if (m !== null) return m;
+  }
+  if (nul !== -1 && /[/.]/.test(t) && (skip === null || !skip('traversal.null-byte'))) {
+    return { rule: 'traversal.null-byte', fragment: value.slice(Math.max(0, nul - 40)) };
+  }
   return null;
 }

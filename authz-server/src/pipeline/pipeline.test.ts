@@ -58,12 +58,12 @@ const LIMIT = { rateLimits: [{ name: 'per-principal', key: ['principal'], reques
 
 describe('pipeline chain', () => {
   it('runs the stages in the documented order, each recording its own trace line', async () => {
-    expect(STAGES.map((s) => s.name)).toEqual(['inspection', 'identity', 'authentication', 'rules', 'inspection', 'rate-limit', 'bot']);
+    expect(STAGES.map((s) => s.name)).toEqual(['inspection', 'path', 'challenge', 'identity', 'authentication', 'rules', 'validation', 'inspection', 'rate-limit', 'bot', 'challenge']);
     const { check } = harness({ ...LIMIT, rules: [{ methods: ['GET'], paths: ['/orders'] }], inspection: { sqlInjection: true } });
     const o = await check();
     expect(o.kind).toBe('allow');
     expect(o.trace.map((t) => `${t.stage}:${t.result}`)).toEqual([
-      'policy:pass', 'inspection:pass', 'identity:pass', 'authentication:pass', 'rules:pass', 'inspection:pass', 'rate-limit:pass', 'bot:skip',
+      'policy:pass', 'inspection:pass', 'path:pass', 'challenge:skip', 'identity:pass', 'authentication:pass', 'rules:pass', 'validation:skip', 'inspection:pass', 'rate-limit:pass', 'bot:skip', 'challenge:skip',
     ]);
   });
 
@@ -124,5 +124,50 @@ describe('pipeline chain', () => {
     expect(o.kind).toBe('allow');
     expect(o.bot).not.toBeNull();
     expect(store.calls).toBe(1);
+  });
+});
+
+describe('inspection stage settings from the policy', () => {
+  const SQLI = '/reports/q?q=1%27%20OR%201%3D1--';
+
+  it('denies with the rule, the location and the matched fragment in the decision', async () => {
+    const { check } = harness({ inspection: { sqlInjection: true } });
+    const o = await check({ path: SQLI });
+    expect(o.kind).toBe('deny');
+    if (o.kind !== 'deny') return;
+    expect(o.denial.inspection).toEqual({ kind: 'sqlInjection', rule: 'sqli.tautology', location: 'query:q', sample: "1' OR 1=1--" });
+    expect(o.denial.detail).toBe("sqlInjection in query:q (sqli.tautology): 1' OR 1=1--");
+  });
+
+  it('withholds the matched fragment of a credential-named parameter', async () => {
+    const { check } = harness({ inspection: { sqlInjection: true } });
+    const o = await check({ path: '/login?password=%27%20OR%201%3D1--' });
+    expect(o.kind === 'deny' && o.denial.inspection?.sample).toBe('[redacted 10 chars]');
+  });
+
+  it('applies an exclusion only on its paths, locations and rules', async () => {
+    const { check } = harness({
+      inspection: { sqlInjection: true, xss: true, exclusions: [{ rules: ['sqli'], paths: ['/reports/**'], locations: ['query:q'] }] },
+    });
+    expect((await check({ path: SQLI })).kind).toBe('allow');
+    expect((await check({ path: '/orders?q=1%27%20OR%201%3D1--' })).kind).toBe('deny');
+    expect((await check({ path: '/reports/q?other=1%27%20OR%201%3D1--' })).kind).toBe('deny');
+    const xss = await check({ path: '/reports/q?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E' });
+    expect(xss.kind === 'deny' && xss.denial.inspection?.rule).toBe('xss.script-tag');
+  });
+
+  it('Strict paranoia also reports lone suspicious tokens that ApiTolerant lets through', async () => {
+    const path = '/search?q=concat(first_name%2C%20last_name)';
+    expect((await harness({ inspection: { sqlInjection: true } }).check({ path })).kind).toBe('allow');
+    const strict = await harness({ inspection: { sqlInjection: true, paranoia: 'Strict' } }).check({ path });
+    expect(strict.kind === 'deny' && strict.denial.inspection?.rule).toBe('sqli.function-call');
+  });
+
+  it('command injection is a kind of its own, off unless enabled', async () => {
+    const path = '/ping?host=127.0.0.1%3Bcat%20%2Fetc%2Fpasswd';
+    const withoutCmdi = await harness({ inspection: { sqlInjection: true, xss: true } }).check({ path });
+    expect(withoutCmdi.kind).toBe('allow');
+    const o = await harness({ inspection: { commandInjection: true } }).check({ path });
+    expect(o.kind === 'deny' && o.denial.inspection?.kind).toBe('commandInjection');
   });
 });

@@ -5,6 +5,7 @@
  * counters) costs at most one round trip, zero when a key is already known to be over its limit.
  */
 import type { BaselineBook } from '../bot/baseline.ts';
+import type { JourneyModel } from '../journeys/journeys.ts';
 import type { Denial, Outcome } from './outcome.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { RequestContext } from './request.ts';
@@ -12,10 +13,13 @@ import type { Runtime } from './runtime.ts';
 import type { Evaluation, Stage } from './stage.ts';
 import { authenticationStage } from './stages/authentication.ts';
 import { botStage } from './stages/bot.ts';
+import { challengeStage, challengeVerifyStage } from './stages/challenge.ts';
 import { identityStage } from './stages/identity.ts';
+import { pathStage } from './stages/path.ts';
 import { inspectionStage, requestSizeStage } from './stages/inspection.ts';
 import { rateLimitStage } from './stages/rate-limit.ts';
 import { rulesStage } from './stages/rules.ts';
+import { validationStage } from './stages/validation.ts';
 
 /** What the pipeline needs from the outside world. */
 export interface PipelineDeps {
@@ -23,29 +27,60 @@ export interface PipelineDeps {
   clock: () => number;
   /** The bot detectors' learned baselines (absent: priors only, e.g. `palisade check`). */
   botBaselines?: BaselineBook;
+  /** Usage journeys (shared model); absent: not tracked. */
+  journeys?: JourneyModel;
 }
 
 /** The stages in evaluation order. */
-export const STAGES: readonly Stage[] = [requestSizeStage, identityStage, authenticationStage, rulesStage, inspectionStage, rateLimitStage, botStage];
+export const STAGES: readonly Stage[] = [
+  requestSizeStage,
+  pathStage,
+  challengeVerifyStage,
+  identityStage,
+  authenticationStage,
+  rulesStage,
+  validationStage,
+  inspectionStage,
+  rateLimitStage,
+  botStage,
+  challengeStage,
+];
 
-function noPolicy(runtime: Runtime | null, req: RequestContext): Outcome {
-  const detail = req.malformed ? 'malformed CheckRequest' : req.host === '' ? 'request has no :authority' : `no policy for host ${req.host}`;
+function noPolicy(runtime: Runtime | null, req: RequestContext, why: string): Outcome {
+  const detail = req.malformed ? 'malformed CheckRequest' : req.host === '' ? 'request has no :authority' : why;
+  if (!runtime) {
+    // Nothing to judge by yet (no snapshot since start): that is an outage of Palisade, not a verdict on the request.
+    return {
+      kind: 'deny',
+      policy: null,
+      consumer: null,
+      principal: req.principal,
+      trace: [{ stage: 'policy', result: 'deny', detail: 'no snapshot loaded' }],
+      bot: null,
+      rateLimit: null,
+      denial: { reason: 'unavailable', detail: 'no policy snapshot loaded yet' },
+    };
+  }
   return {
     kind: 'deny',
     policy: null,
     consumer: null,
     principal: req.principal,
-    trace: [{ stage: 'policy', result: 'deny', detail: runtime ? `no policy for host "${req.host}"` : 'no snapshot loaded' }],
+    trace: [{ stage: 'policy', result: 'deny', detail: why }],
     bot: null,
     rateLimit: null,
     denial: { reason: 'no-policy', detail },
   };
 }
 
-/** Evaluates one request against the current runtime through `stages`. Never throws for a request's content. */
+/**
+ * Evaluates one request against the current runtime through `stages`. Never throws for a request's content. The
+ * policy is the one bound to the receiving workload when Envoy reports it, else the Host's (Runtime.select).
+ */
 export async function evaluateRequest(runtime: Runtime | null, req: RequestContext, deps: PipelineDeps, stages: readonly Stage[] = STAGES): Promise<Outcome> {
-  const policy = runtime?.policyFor(req.host);
-  if (!policy) return noPolicy(runtime, req);
+  const selected = runtime ? runtime.select(req.host, req.destination) : { policy: null, detail: 'no snapshot loaded' };
+  const policy = selected.policy;
+  if (!policy) return noPolicy(runtime, req, selected.detail);
   const ev: Evaluation = {
     req,
     policy,
@@ -55,10 +90,14 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     consumer: null,
     claims: null,
     stripHeaders: [],
-    trace: [{ stage: 'policy', result: 'pass', detail: policy.id }],
+    trace: [{ stage: 'policy', result: 'pass', detail: selected.detail }],
     rateLimit: null,
     bot: null,
+    bodyUninspected: null,
     botWork: null,
+    journeys: deps.journeys ?? null,
+    journeyWork: null,
+    journey: null,
   };
   let wouldDeny: Denial | null = null;
   for (const stage of stages) {
@@ -69,12 +108,12 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     }
     if (r.result === 'deny' && !policy.monitor) {
       ev.trace.push({ stage: stage.name, result: 'deny', detail: r.denial.detail });
-      const { consumer, trace, bot, rateLimit } = ev;
-      return { kind: 'deny', policy, consumer, principal: req.principal, trace, bot, rateLimit, denial: r.denial };
+      const { consumer, trace, bot, rateLimit, challenge, journey } = ev;
+      return { kind: 'deny', policy, consumer, principal: req.principal, trace, bot, rateLimit, challenge, journey, denial: r.denial };
     }
     ev.trace.push({ stage: stage.name, result: 'would-deny', detail: r.denial.detail });
     wouldDeny ??= r.denial;
   }
-  const { consumer, trace, bot, rateLimit, stripHeaders } = ev;
-  return { kind: 'allow', policy, consumer, principal: req.principal, trace, bot, rateLimit, wouldDeny, stripHeaders };
+  const { consumer, trace, bot, rateLimit, stripHeaders, bodyUninspected, challenge, journey } = ev;
+  return { kind: 'allow', policy, consumer, principal: req.principal, trace, bot, rateLimit, challenge, journey, wouldDeny, stripHeaders, bodyUninspected };
 }

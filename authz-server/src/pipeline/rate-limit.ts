@@ -9,7 +9,7 @@ import { cookieValue, type RequestContext } from './request.ts';
 import type { RuntimePolicy, RuntimeRateLimit } from './runtime.ts';
 import type { JWTPayload } from 'jose';
 
-/** Placeholder for a key part the request does not carry: such requests share one bucket, never none. */
+/** Placeholder for a key part the request does not carry: such requests share one bucket (unless the limit skips them). */
 export const MISSING_PART = '-';
 
 /** The session id of a request, by the policy's bot/session setting. */
@@ -18,8 +18,8 @@ export function sessionOf(policy: RuntimePolicy, req: RequestContext): string {
   return 'header' in s ? (req.headers.get(s.header) ?? '') : cookieValue(req.headers, s.cookie);
 }
 
-function part(value: string | null | undefined): string {
-  return value === undefined || value === null || value === '' ? MISSING_PART : value;
+function present(value: string | null | undefined): value is string {
+  return value !== undefined && value !== null && value !== '';
 }
 
 function matches(rl: RuntimeRateLimit, req: RequestContext): boolean {
@@ -39,6 +39,12 @@ export function planRateLimits(policy: RuntimePolicy, req: RequestContext, consu
   const planned: PlannedLimit[] = [];
   for (const rl of policy.rateLimits) {
     if (!matches(rl, req)) continue;
+    let missing = false;
+    const part = (value: string | null | undefined): string => {
+      if (present(value)) return value;
+      missing = true;
+      return MISSING_PART;
+    };
     const parts = rl.key.map((k) => {
       switch (k.kind) {
         case 'clientIP':
@@ -57,6 +63,7 @@ export function planRateLimits(policy: RuntimePolicy, req: RequestContext, consu
         }
       }
     });
+    if (missing && rl.skipWhenKeyPartMissing) continue;
     planned.push({
       limit: rl,
       op: { key: rateLimitKey(policy.id, rl.name, parts), requests: rl.requests, periodMs: rl.periodMs, burst: rl.burst },
@@ -65,11 +72,13 @@ export function planRateLimits(policy: RuntimePolicy, req: RequestContext, consu
   return planned;
 }
 
-function info(name: string, r: RateLimitResult): RateLimitInfo {
+/** `limit` is the bucket's capacity (requests + burst), so `remaining` never exceeds it. */
+function info(rl: RuntimeRateLimit, r: RateLimitResult): RateLimitInfo {
+  const capacity = rl.requests + rl.burst;
   return {
-    name,
-    limit: r.limit,
-    remaining: Math.max(0, r.remaining),
+    name: rl.name,
+    limit: capacity,
+    remaining: Math.min(capacity, Math.max(0, r.remaining)),
     resetSeconds: Math.ceil(r.resetMs / 1000),
     retryAfterSeconds: Math.max(1, Math.ceil(r.retryAfterMs / 1000)),
   };
@@ -82,7 +91,7 @@ export function judgeRateLimits(planned: PlannedLimit[], results: RateLimitResul
     const r = results[i];
     const p = planned[i];
     if (!r || !p) continue;
-    const inf = info(p.limit.name, r);
+    const inf = info(p.limit, r);
     if (!r.allowed) return { denial: { reason: 'rate-limit', detail: `limit ${p.limit.name} exceeded`, rateLimit: inf }, info: inf };
     if (tightest === null || inf.remaining < tightest.remaining) tightest = inf;
   }

@@ -27,6 +27,7 @@ export interface LimitRequest {
   limits: PlannedLimit[];
   counters: CounterBatch['counters'];
   distinct: CounterBatch['distinct'];
+  sequences?: CounterBatch['sequences'];
 }
 
 /** What the store work concluded. */
@@ -39,12 +40,13 @@ export type LimitResult =
       info: RateLimitInfo | null;
       counters: CounterBatchResult['counters'];
       distinct: CounterBatchResult['distinct'];
+      sequences: CounterBatchResult['sequences'];
       /** How the result was obtained. */
       via: 'store' | 'over-limit cache' | 'local limiter (store down, FailOpen)' | 'nothing to do';
     }
   | { kind: 'unavailable'; denial: Denial };
 
-const NO_COUNTERS = { counters: [], distinct: [] };
+const NO_COUNTERS = { counters: [], distinct: [], sequences: [] };
 
 /** Runs the counter-store work of Checks. One instance per server; safe for concurrent Checks. */
 export class RateLimiter {
@@ -60,7 +62,7 @@ export class RateLimiter {
   async doLimit(policy: RuntimePolicy, work: LimitRequest, nowMs: number): Promise<LimitResult> {
     const blocked = this.#cachedDenial(work.limits, nowMs);
     if (blocked) return { kind: 'judged', denial: blocked, info: null, ...NO_COUNTERS, via: 'over-limit cache' };
-    const batch: CounterBatch = { rateLimits: work.limits.map((p) => p.op), counters: work.counters, distinct: work.distinct };
+    const batch: CounterBatch = { rateLimits: work.limits.map((p) => p.op), counters: work.counters, distinct: work.distinct, sequences: work.sequences ?? [] };
     if (isEmptyBatch(batch)) return { kind: 'judged', denial: null, info: null, ...NO_COUNTERS, via: 'nothing to do' };
 
     let result: CounterBatchResult;
@@ -81,7 +83,7 @@ export class RateLimiter {
       if (key && !r.allowed && r.retryAfterMs > 0) this.#overLimit.block(key, nowMs + r.retryAfterMs);
     });
     const judged = judgeRateLimits(work.limits, result.rateLimits);
-    return { kind: 'judged', denial: judged.denial, info: judged.info, counters: result.counters, distinct: result.distinct, via };
+    return { kind: 'judged', denial: judged.denial, info: judged.info, counters: result.counters, distinct: result.distinct, sequences: result.sequences, via };
   }
 
   /** Closes the fallback limiter (the shared store belongs to whoever created it). */

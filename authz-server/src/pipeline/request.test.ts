@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cookieValue, normalizeHost, normalizePath, toRequestContext } from './request.ts';
+import { clientAddressTrust } from './client-address.ts';
+import { cookieValue, normalizeHost, toRequestContext } from './request.ts';
 
 describe('normalizeHost', () => {
   it.each([
@@ -12,26 +13,16 @@ describe('normalizeHost', () => {
   ])('%s -> %s', (input, expected) => expect(normalizeHost(input)).toBe(expected));
 });
 
-describe('normalizePath', () => {
-  it.each([
-    ['/orders/42', '/orders/42'],
-    ['//orders///42', '/orders/42'],
-    ['/orders/./42', '/orders/42'],
-    ['/a/b/../../orders', '/orders'],
-    ['/../../orders', '/orders'],
-    ['/%6frders/%34%32', '/orders/42'],
-    ['/orders%2F42', '/orders%2F42'],
-    ['/orders%2f..%2f42', '/orders%2F..%2F42'],
-    ['/orders/', '/orders/'],
-    ['', '/'],
-  ])('%s -> %s', (input, expected) => expect(normalizePath(input)).toBe(expected));
-});
-
 describe('toRequestContext', () => {
   const http = { headers: { ':authority': 'a.test:80', ':method': 'post', ':path': '/x/../login?u=1', 'x-request-id': 'rid', 'x-envoy-external-address': '203.0.113.9' } };
-  it('reads Envoy attributes, preferring x-envoy-external-address for the client IP', () => {
-    const ctx = toRequestContext({ attributes: { source: { address: { socket_address: { address: '10.0.0.5' } }, principal: 'spiffe://td/ns/a/sa/b' }, request: { http } } });
-    expect(ctx).toMatchObject({ requestId: 'rid', host: 'a.test', method: 'POST', path: '/login', query: 'u=1', clientIp: '203.0.113.9', principal: 'spiffe://td/ns/a/sa/b', oversize: null, malformed: false });
+  const source = { address: { socket_address: { address: '10.0.0.5' } }, principal: 'spiffe://td/ns/a/sa/b' };
+  it('reads Envoy attributes; the client is the TCP peer unless the peer is a trusted proxy', () => {
+    const ctx = toRequestContext({ attributes: { source, destination: { principal: 'spiffe://td/ns/a/sa/api', labels: { app: 'api' } }, request: { http } } });
+    expect(ctx).toMatchObject({ requestId: 'rid', host: 'a.test', method: 'POST', path: '/login', query: 'u=1', clientIp: '10.0.0.5', principal: 'spiffe://td/ns/a/sa/b', oversize: null, malformed: false });
+    expect(ctx.pathForms.kept.problem).toMatch(/dot segment/);
+    expect(ctx.destination).toEqual({ principal: 'spiffe://td/ns/a/sa/api', labels: new Map([['app', 'api']]) });
+    const trusted = toRequestContext({ attributes: { source, request: { http } } }, undefined, clientAddressTrust(['10.0.0.0/8'], 'x-envoy-external-address'));
+    expect(trusted.clientIp).toBe('203.0.113.9');
   });
 
   it('joins repeated header_map entries with "," and decodes raw_value', () => {
@@ -43,7 +34,7 @@ describe('toRequestContext', () => {
   });
 
   it('tolerates nothing at all', () => {
-    expect(toRequestContext(undefined)).toMatchObject({ host: '', method: '', path: '/', clientIp: '', principal: '' });
+    expect(toRequestContext(undefined)).toMatchObject({ host: '', method: '', path: '/', clientIp: '', principal: '', destination: { principal: '', labels: new Map() } });
   });
 
   it('flags oversized header sets', () => {

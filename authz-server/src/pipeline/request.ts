@@ -4,6 +4,9 @@
  * (`headers` map, or `header_map` with encode_raw_headers).
  */
 import type { CheckRequest, HeaderValue } from '../envoy/protos.ts';
+import { TRUST_NOBODY, clientAddress, type ClientAddressTrust } from './client-address.ts';
+import { readPath, type PathForms } from './path.ts';
+import type { Destination } from './runtime.ts';
 
 /** Limits on what a single request may carry before it is refused outright. */
 export interface RequestLimits {
@@ -13,7 +16,7 @@ export interface RequestLimits {
 }
 
 /** Default limits: Envoy's own default max_request_headers_kb is 60. */
-export const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxHeaderBytes: 96 * 1024, maxHeaderCount: 200 };
+const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxHeaderBytes: 96 * 1024, maxHeaderCount: 200 };
 
 /** The request as the pipeline sees it. */
 export interface RequestContext {
@@ -24,16 +27,23 @@ export interface RequestContext {
   method: string;
   /** :path exactly as received, query included. */
   rawPath: string;
-  /** Path without query, normalised (dot segments, duplicate slashes, unreserved percent-escapes). */
+  /**
+   * Path without query as the policy in force reads it for matching (path.ts). Before a policy is chosen it is
+   * the "kept" reading; the pipeline's path stage sets the reading of the policy's pathMatching.
+   */
   path: string;
+  /** The readings of the path a policy chooses from, and why a reading must be refused. */
+  pathForms: PathForms;
   /** Query string without the "?". */
   query: string;
   /** Lowercase header names; repeated headers joined by ",". */
   headers: Map<string, string>;
-  /** x-envoy-external-address when Envoy set it (edge), else the TCP peer. */
+  /** The TCP peer, or the address a trusted proxy forwarded (client-address.ts). */
   clientIp: string;
   /** mTLS peer principal (SPIFFE URI under Istio), "" for plaintext peers. */
   principal: string;
+  /** The workload receiving the request, as far as Envoy reports it. */
+  destination: Destination;
   body: string | Uint8Array | undefined;
   /** Set when the request exceeds RequestLimits: the pipeline refuses it before anything else. */
   oversize: string | null;
@@ -52,32 +62,6 @@ export function normalizeHost(authority: string): string {
     if (colon >= 0 && host.indexOf(':') === colon && /^\d*$/.test(host.slice(colon + 1))) host = host.slice(0, colon);
   }
   return host.endsWith('.') ? host.slice(0, -1) : host;
-}
-
-const UNRESERVED_ESCAPE = /%([0-9A-Fa-f]{2})/g;
-
-function decodeUnreserved(segment: string): string {
-  return segment.replace(UNRESERVED_ESCAPE, (all, hex: string) => {
-    const c = String.fromCharCode(parseInt(hex, 16));
-    return /[A-Za-z0-9\-._~]/.test(c) ? c : all.toUpperCase();
-  });
-}
-
-/**
- * Normalises a path the way RFC 3986 allows without changing its meaning: unreserved escapes decoded,
- * reserved ones kept (so "%2F" never becomes a separator), "." and ".." resolved, "//" merged.
- */
-export function normalizePath(path: string): string {
-  if (path === '') return '/';
-  const out: string[] = [];
-  for (const raw of path.split('/')) {
-    const seg = raw.includes('%') ? decodeUnreserved(raw) : raw;
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') out.pop();
-    else out.push(seg);
-  }
-  const trailing = path.length > 1 && path.endsWith('/') && out.length > 0 ? '/' : '';
-  return `/${out.join('/')}${trailing}`;
 }
 
 function headersOf(http: NonNullable<NonNullable<NonNullable<CheckRequest['attributes']>['request']>['http']>): Map<string, string> {
@@ -104,26 +88,42 @@ function measure(headers: Map<string, string>, limits: RequestLimits): string | 
   return bytes > limits.maxHeaderBytes ? `${bytes} header bytes (limit ${limits.maxHeaderBytes})` : null;
 }
 
-/** Builds the RequestContext; never throws. */
-export function toRequestContext(req: CheckRequest | null | undefined, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): RequestContext {
+function labelsOf(labels: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (typeof labels !== 'object' || labels === null) return out;
+  for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out.set(k, v);
+  return out;
+}
+
+/**
+ * Builds the RequestContext; never throws. `trust` says whose forwarded client address is believed (default:
+ * nobody, the TCP peer is the client).
+ */
+export function toRequestContext(
+  req: CheckRequest | null | undefined,
+  limits: RequestLimits = DEFAULT_REQUEST_LIMITS,
+  trust: ClientAddressTrust = TRUST_NOBODY,
+): RequestContext {
   const attrs = req?.attributes ?? {};
   const http = attrs.request?.http ?? {};
   const headers = headersOf(http);
   const rawPath = headers.get(':path') ?? http.path ?? '';
   const q = rawPath.indexOf('?');
-  const pathOnly = q >= 0 ? rawPath.slice(0, q) : rawPath;
-  const external = headers.get('x-envoy-external-address');
+  const pathForms = readPath(q >= 0 ? rawPath.slice(0, q) : rawPath);
   const peer = attrs.source?.address?.socket_address?.address ?? '';
+  const principal = attrs.source?.principal ?? '';
   return {
     requestId: headers.get('x-request-id') ?? '',
     host: normalizeHost(headers.get(':authority') ?? http.host ?? headers.get('host') ?? ''),
     method: (headers.get(':method') ?? http.method ?? '').toUpperCase(),
     rawPath,
-    path: normalizePath(pathOnly),
+    path: pathForms.kept.path,
+    pathForms,
     query: q >= 0 ? rawPath.slice(q + 1) : (http.query ?? ''),
     headers,
-    clientIp: external && external.trim() !== '' ? external.trim() : peer,
-    principal: attrs.source?.principal ?? '',
+    clientIp: clientAddress(trust, peer, principal, headers).ip,
+    principal,
+    destination: { principal: attrs.destination?.principal ?? '', labels: labelsOf(attrs.destination?.labels) },
     body: http.raw_body && http.raw_body.length > 0 ? http.raw_body : http.body || undefined,
     oversize: measure(headers, limits),
     malformed: req !== null && req !== undefined && (req as { malformed?: unknown }).malformed === true,

@@ -29,3 +29,20 @@ describe('verdict table', () => {
     expect(res.ok_response?.headers_to_remove).toEqual(expect.arrayContaining(['x-api-key', 'x-palisade-consumer', 'x-palisade-would-deny']));
   });
 });
+
+describe('bot verdict header', () => {
+  const policy = (monitor: boolean, botMode: 'Enforce' | 'Monitor') => ({ monitor, bot: { mode: botMode } }) as never;
+  const verdictFor = (p: never, verdict: 'allow' | 'challenge' | 'deny') => {
+    const outcome = { ...base, kind: 'allow', policy: p, bot: { score: 60, verdict, signals: [] }, wouldDeny: null, stripHeaders: [] } as unknown as Outcome;
+    return toCheckResponse(outcome, 'rid').ok_response?.headers.find((h) => h.header.key === 'x-palisade-bot-verdict')?.header.value;
+  };
+
+  it('asks the upstream to challenge only when the bot section is enforced', () => {
+    expect(verdictFor(policy(false, 'Enforce'), 'challenge')).toBe('challenge');
+    expect(verdictFor(policy(false, 'Enforce'), 'allow')).toBe('allow');
+    // Monitor (the policy's or the bot section's): scored and logged, never acted on upstream
+    expect(verdictFor(policy(true, 'Enforce'), 'challenge')).toBe('allow');
+    expect(verdictFor(policy(false, 'Monitor'), 'challenge')).toBe('allow');
+    expect(verdictFor(policy(false, 'Monitor'), 'deny')).toBe('allow');
+  });
+});

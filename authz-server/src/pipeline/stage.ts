@@ -6,7 +6,9 @@
 import type { JWTPayload } from 'jose';
 import type { BaselineBook } from '../bot/baseline.ts';
 import type { BotPlan } from '../bot/behaviour.ts';
-import type { CounterBatchResult } from '../store/counter-store.ts';
+import type { ChallengeNote } from '../challenge/flow.ts';
+import type { JourneyModel, JourneyObservation, JourneyPlan } from '../journeys/journeys.ts';
+import type { CounterBatchResult, SequenceResult } from '../store/counter-store.ts';
 import type { BotAssessment, Denial, RateLimitInfo, StageName, TraceEntry } from './outcome.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { RequestContext } from './request.ts';
@@ -28,8 +30,18 @@ export interface Evaluation {
   trace: TraceEntry[];
   rateLimit: RateLimitInfo | null;
   bot: BotAssessment | null;
+  /** Why part of the body was not inspected, when the policy lets it through flagged (oversizedBody: Flag). */
+  bodyUninspected: string | null;
   /** The bot counters planned for the Check's one store round trip, and their results once it ran. */
   botWork: { allowListed: string | null; plan: BotPlan; results: Pick<CounterBatchResult, 'counters' | 'distinct'> } | null;
+  /** What the challenge flow did on this request. */
+  challenge?: ChallengeNote;
+  /** Usage journeys (null: not tracked, as in the offline CLI). */
+  readonly journeys: JourneyModel | null;
+  /** The journey ops planned for the same round trip, and their results once it ran. */
+  journeyWork: { plan: JourneyPlan; sequence: SequenceResult | undefined; counts: number[] | undefined } | null;
+  /** What the bot stage concluded about the session's journey. */
+  journey: JourneyObservation | null;
 }
 
 /**

@@ -1,54 +1,74 @@
 /**
  * Standalone mode: policies (and API-key Secrets) from YAML files, compiled and hot-reloaded. Any error in the
- * files refuses the whole reload, so a typo never silently drops a policy; the last good snapshot stays and the
- * log says why.
+ * files (an empty file, an unknown kind, a wrong apiVersion included) refuses the whole reload, so a typo never
+ * silently drops a policy; the last good snapshot stays and the log says why.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
-import { compile } from '../../../lib/policy/compile.ts';
-import { formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
-import { secretsFrom } from '../../../lib/policy/secrets.ts';
+import { compileLoaded, formatLoadError, loadPolicyFiles } from '../../../lib/policy/load.ts';
 import type { Snapshot, Violation } from '../../../lib/policy/snapshot.ts';
+import { PathWatch, oneAtATime } from './path-watch.ts';
 import type { SnapshotHolder } from './snapshot-holder.ts';
 
-/** Outcome of loading the files once. */
-export type FileLoad = { ok: true; snapshot: Snapshot; warnings: Violation[] } | { ok: false; problems: string[] };
+/** Outcome of loading the files once; `fingerprint` identifies the file contents read. */
+export type FileLoad = ({ ok: true; snapshot: Snapshot; warnings: Violation[] } | { ok: false; problems: string[] }) & { fingerprint: string };
 
 /** Reads, validates and compiles the files. Pure apart from reading them. */
 export async function loadSnapshotFromFiles(paths: string[], now = new Date()): Promise<FileLoad> {
   const loaded = await loadPolicyFiles(paths);
+  const { fingerprint } = loaded;
   const problems = loaded.errors.flatMap(formatLoadError);
   if (problems.length === 0 && loaded.documents.length === 0) problems.push(`no ApiProtectionPolicy documents in ${paths.join(', ')}`);
-  if (problems.length > 0) return { ok: false, problems };
-  const { snapshot, violations } = compile(loaded.documents, secretsFrom(loaded.others), now);
+  if (problems.length > 0) return { ok: false, problems, fingerprint };
+  const { snapshot, violations } = compileLoaded(loaded, now);
   const fatal = violations.filter((v) => !v.included);
-  if (fatal.length > 0) return { ok: false, problems: fatal.map((v) => `${v.policy}: ${v.reason}: ${v.field ?? ''}: ${v.message}`) };
-  return { ok: true, snapshot, warnings: violations };
+  if (fatal.length > 0) return { ok: false, problems: fatal.map((v) => `${v.policy}: ${v.reason}: ${v.field ?? ''}: ${v.message}`), fingerprint };
+  return { ok: true, snapshot, warnings: violations, fingerprint };
 }
 
-/** Loads once and then watches the paths, debounced. */
+/** Options of a FileSource. */
+export interface FileSourceOptions {
+  /** Coalesces a burst of file events into one reload. Default 200 ms. */
+  debounceMs?: number;
+  /** Backstop re-check period (a reload only when the contents changed). Default 30 s; 0 disables it. */
+  resyncMs?: number;
+}
+
+/** Loads once and then watches the paths (their directories: renames and symlink swaps included). */
 export class FileSource {
   readonly #paths: string[];
   readonly #holder: SnapshotHolder;
   readonly #logger: Logger;
-  readonly #debounceMs: number;
-  #watchers: FSWatcher[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> = Promise.resolve();
+  readonly #opts: FileSourceOptions;
+  #watch: PathWatch | null = null;
+  readonly #serial = oneAtATime((onlyIfChanged: boolean) => this.#load(onlyIfChanged));
+  /** Fingerprint of the contents last loaded, good or bad: unchanged files are not compiled (or logged) again. */
+  #lastFingerprint: string | null = null;
 
-  constructor(paths: string[], holder: SnapshotHolder, logger: Logger, debounceMs = 200) {
+  constructor(paths: string[], holder: SnapshotHolder, logger: Logger, opts: FileSourceOptions = {}) {
     this.#paths = paths;
     this.#holder = holder;
     this.#logger = logger.child({ component: 'file-source' });
-    this.#debounceMs = debounceMs;
+    this.#opts = opts;
   }
 
-  /** Loads the files; resolves false (after logging every problem) when they are not valid. */
-  async reload(): Promise<boolean> {
+  /**
+   * Loads the files; resolves false (after logging every problem) when they are not valid, keeping the last good
+   * snapshot. `onlyIfChanged` skips files whose contents were already loaded (watch events, the re-check).
+   */
+  reload(onlyIfChanged = false): Promise<boolean> {
+    return this.#serial(onlyIfChanged);
+  }
+
+  async #load(onlyIfChanged: boolean): Promise<boolean> {
     const result = await loadSnapshotFromFiles(this.#paths);
+    if (onlyIfChanged && result.fingerprint === this.#lastFingerprint) return result.ok;
+    this.#lastFingerprint = result.fingerprint;
     if (!result.ok) {
       this.#holder.reportLoadError();
-      this.#logger.error({ paths: this.#paths, problems: result.problems }, `policy files rejected (${result.problems.length} problem(s)); keeping the last good snapshot`);
+      this.#logger.error(
+        { paths: this.#paths, problems: result.problems, keeping: this.#holder.current()?.version ?? null },
+        `policy files rejected (${result.problems.length} problem(s)); keeping the last good snapshot`,
+      );
       return false;
     }
     for (const w of result.warnings) this.#logger.warn({ policy: w.policy, reason: w.reason, field: w.field }, w.message);
@@ -57,28 +77,12 @@ export class FileSource {
 
   /** Starts watching for changes. */
   watch(): void {
-    for (const p of this.#paths) {
-      try {
-        const w = watch(p, { persistent: false }, () => this.#schedule());
-        w.on('error', (err) => this.#logger.warn({ path: p, err: err.message }, 'watch error'));
-        this.#watchers.push(w);
-      } catch (err) {
-        this.#logger.warn({ path: p, err: (err as Error).message }, 'cannot watch path; hot reload disabled for it');
-      }
-    }
-  }
-
-  #schedule(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#running = this.#running.then(() => this.reload().then(() => undefined));
-    }, this.#debounceMs);
+    this.#watch ??= new PathWatch(this.#paths, () => void this.reload(true), this.#logger, this.#opts);
   }
 
   /** Stops watching. */
   close(): void {
-    clearTimeout(this.#timer);
-    for (const w of this.#watchers) w.close();
-    this.#watchers = [];
+    this.#watch?.close();
+    this.#watch = null;
   }
 }

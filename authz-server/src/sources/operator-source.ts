@@ -1,19 +1,18 @@
 /**
- * In-cluster mode: snapshots from the operator over palisade.v1alpha1.SnapshotDistribution/Stream, and the
- * last known snapshot from a file (the operator's ConfigMap, mounted into the pod) so that a restarted
- * authz-server enforces the last known policy while the operator is away.
+ * In-cluster mode: snapshots from the operator over palisade.v1alpha1.SnapshotDistribution/Stream (the last
+ * known snapshot from a file, the operator's ConfigMap mounted into the pod, is snapshot-file-source.ts).
  *
  * Every snapshot is validated (integrity hash, structure, content-hash version, then the runtime build in
  * SnapshotHolder.apply) before it replaces the one in force; the operator gets an ACK or a NACK with the error,
  * and a refused snapshot never displaces the last good one. Lost streams are re-established with capped
  * exponential backoff and jitter.
  */
-import { readFile } from 'node:fs/promises';
+import { Backoff } from '../../../lib/process/backoff.ts';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { operatorStreamMetrics, type OperatorStreamMetrics } from '../telemetry/metrics.ts';
-import { decodeSnapshot, parseSnapshotBytes } from '../../../lib/distribution/codec.ts';
+import { decodeSnapshot } from '../../../lib/distribution/codec.ts';
 import {
   MAX_SNAPSHOT_MESSAGE_BYTES,
   snapshotDistribution,
@@ -31,7 +30,7 @@ export interface OperatorSourceOptions {
   nodeId: string;
   /** For the operator's status messages and logs. */
   podName: string;
-  /** First reconnect delay (default 250 ms); doubles per failed attempt up to maxBackoffMs (default 30 s). */
+  /** First reconnect delay (default 250 ms); doubles per failed attempt up to maxBackoffMs (default 5 s). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   random?: () => number;
@@ -44,19 +43,13 @@ export interface OperatorSourceOptions {
 
 type Stream = grpc.ClientDuplexStream<StreamRequestMsg, StreamResponseMsg>;
 
-/** Capped exponential backoff with equal jitter: a delay in [d/2, d], d = min(max, initial * 2^attempt). */
-export function reconnectDelay(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
-  const d = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(d / 2 + (random() * d) / 2);
-}
-
 export class OperatorSource {
   readonly #opts: Required<Omit<OperatorSourceOptions, 'registry' | 'onApplied'>> & Pick<OperatorSourceOptions, 'onApplied'>;
   readonly #logger: Logger;
   readonly #metrics: OperatorStreamMetrics | null;
   #client: grpc.Client | null = null;
   #stream: Stream | null = null;
-  #attempt = 0;
+  readonly #backoff: Backoff;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #connected = false;
@@ -64,11 +57,12 @@ export class OperatorSource {
   constructor(options: OperatorSourceOptions) {
     this.#opts = {
       initialBackoffMs: 250,
-      maxBackoffMs: 30_000,
+      maxBackoffMs: 5_000,
       random: Math.random,
       credentials: grpc.credentials.createInsecure(),
       ...options,
     };
+    this.#backoff = new Backoff({ initialMs: this.#opts.initialBackoffMs, maxMs: this.#opts.maxBackoffMs, random: this.#opts.random });
     this.#logger = options.logger.child({ component: 'operator-source', operator: options.address });
     this.#metrics = options.registry ? operatorStreamMetrics(options.registry) : null;
   }
@@ -123,9 +117,9 @@ export class OperatorSource {
       const wasConnected = this.#connected;
       this.#setConnected(false);
       if (this.#closed) return;
-      const delay = reconnectDelay(this.#attempt++, this.#opts.initialBackoffMs, this.#opts.maxBackoffMs, this.#opts.random);
+      const delay = this.#backoff.next();
       const level = wasConnected ? 'warn' : 'info';
-      this.#logger[level]({ why, retryInMs: delay, attempt: this.#attempt, enforcing: this.#opts.holder.current()?.version ?? null }, 'snapshot stream down; keeping the snapshot in force and reconnecting');
+      this.#logger[level]({ why, retryInMs: delay, attempt: this.#backoff.attempt, enforcing: this.#opts.holder.current()?.version ?? null }, 'snapshot stream down; keeping the snapshot in force and reconnecting');
       this.#timer = setTimeout(() => this.#open(), delay);
       this.#timer.unref();
     };
@@ -151,7 +145,7 @@ export class OperatorSource {
       if (!applied.ok) error = applied.error;
     }
     // The stream works: the next outage starts its backoff from the beginning.
-    this.#attempt = 0;
+    this.#backoff.reset();
     if (!this.#connected) {
       this.#setConnected(true);
       this.#logger.info({ version }, 'snapshot stream established');
@@ -165,28 +159,4 @@ export class OperatorSource {
       this.#metrics?.snapshots.inc({ result: 'nack' });
     }
   }
-}
-
-/**
- * Loads the snapshot file (plain or gzip JSON, as the operator writes it into its ConfigMap) into the holder.
- * Resolves with what happened; never throws.
- */
-export async function loadSnapshotFile(path: string, holder: SnapshotHolder, logger: Logger): Promise<{ ok: true; version: string } | { ok: false; error: string }> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    const error = `cannot read snapshot file ${path}: ${(err as Error).message}`;
-    logger.warn({ path, err: (err as Error).message }, 'no snapshot file to start from');
-    return { ok: false, error };
-  }
-  const parsed = parseSnapshotBytes(bytes);
-  if (!parsed.ok) {
-    holder.reportLoadError();
-    logger.error({ path, err: parsed.error }, 'snapshot file is invalid; not using it');
-    return { ok: false, error: parsed.error };
-  }
-  const applied = holder.apply(parsed.snapshot, `file:${path}`);
-  if (!applied.ok) return { ok: false, error: applied.error };
-  return { ok: true, version: parsed.snapshot.version };
 }

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { AuthzMetrics } from '../telemetry/metrics.ts';
 import type { Snapshot } from '../../../lib/policy/snapshot.ts';
-import { buildRuntime, type Runtime, type RuntimeOptions } from '../pipeline/runtime.ts';
+import { buildRuntime, warmUpApis, type Runtime, type RuntimeOptions } from '../pipeline/runtime.ts';
 
 /** Result of offering a snapshot. */
 export type ApplyResult = { ok: true; changed: boolean } | { ok: false; error: string };
@@ -19,7 +19,7 @@ export class SnapshotHolder {
   constructor(logger: Logger, metrics?: AuthzMetrics, options: RuntimeOptions = {}) {
     this.#logger = logger;
     this.#metrics = metrics;
-    this.#options = { jwksCache: new Map(), ...options };
+    this.#options = { jwksCache: new Map(), apiCache: new Map(), ...options };
   }
 
   /** The runtime in force, or null before the first good snapshot. */
@@ -49,6 +49,10 @@ export class SnapshotHolder {
       this.#metrics.policies.set(next.policies.size);
     }
     this.#logger.info({ source, version: next.version, previous, policies: next.policies.size }, 'snapshot in force');
+    const started = performance.now();
+    void warmUpApis(next, () => this.#runtime).then((apis) => {
+      if (apis > 0) this.#logger.info({ version: next.version, apis, ms: Math.round(performance.now() - started) }, 'API validators compiled');
+    });
     return { ok: true, changed: true };
   }
 

@@ -47,10 +47,56 @@ export interface CounterOp {
 export interface DistinctOp {
   /** HyperLogLog key the member is added to. */
   key: string;
+  /** The member to add; '' adds nothing (and leaves the expiry alone): the op only counts. */
   member: string;
   ttlMs: number;
   /** Keys whose cardinalities are returned, in order (each counted on its own). */
   countKeys: string[];
+}
+
+/**
+ * Push a number onto a capped list and read the items behind it (usage journeys: a session's recent endpoints).
+ * With `collapseRepeats`, a value equal to the newest item is not pushed again (only the expiry is refreshed).
+ */
+export interface SequenceOp {
+  key: string;
+  /** A safe integer (an endpoint id). */
+  value: number;
+  /** Items the list keeps, newest first, the pushed value included (>= 1). */
+  length: number;
+  ttlMs: number;
+  collapseRepeats: boolean;
+}
+
+/** What a SequenceOp found: whether it pushed, and the items now behind the newest one (newest first). */
+export interface SequenceResult {
+  pushed: boolean;
+  previous: number[];
+}
+
+/** How a record field is updated: add, keep the larger, keep the smaller. */
+export type FieldUpdate = 'incr' | 'max' | 'min';
+
+/**
+ * Update one record of a capped hash (API inventory, journey model): the hash `key` holds records, each a marker
+ * field `<record>` plus fields `<record>\t<name>` with integer values. A record that does not exist yet is created
+ * only while the hash holds fewer than `maxRecords` records (0: no cap); beyond that the update goes to the record
+ * `overflow`, which does not count against the cap.
+ */
+export interface RecordOp {
+  key: string;
+  /** Record name: non-empty, no tab. */
+  record: string;
+  overflow: string;
+  maxRecords: number;
+  fields: Array<{ name: string; update: FieldUpdate; value: number }>;
+  /** Expiry of the whole hash, refreshed by every update. */
+  ttlMs: number;
+}
+
+/** Read a whole hash of records (see RecordOp); off the Check path only. */
+export interface HashReadOp {
+  key: string;
 }
 
 /** Everything one Check asks of the store. */
@@ -58,6 +104,9 @@ export interface CounterBatch {
   rateLimits: RateLimitOp[];
   counters: CounterOp[];
   distinct: DistinctOp[];
+  sequences?: SequenceOp[];
+  records?: RecordOp[];
+  reads?: HashReadOp[];
 }
 
 /** Results, index-aligned with the batch's arrays. */
@@ -67,6 +116,11 @@ export interface CounterBatchResult {
   counters: number[][];
   /** For each DistinctOp, the cardinalities of its countKeys. */
   distinct: number[][];
+  sequences: SequenceResult[];
+  /** For each RecordOp: true when it updated its own record, false when the cap sent it to `overflow`. */
+  records: boolean[];
+  /** For each HashReadOp, the hash's fields and values (missing hash: empty). */
+  reads: Array<Array<[string, number]>>;
   /** Store time the batch was evaluated at (ms since epoch): Redis server time, or the local clock. */
   nowMs: number;
 }
@@ -92,5 +146,32 @@ export interface CounterStore {
 
 /** An empty batch (nothing to ask): the pipeline skips the store entirely for these. */
 export function isEmptyBatch(batch: CounterBatch): boolean {
-  return batch.rateLimits.length === 0 && batch.counters.length === 0 && batch.distinct.length === 0;
+  return (
+    batch.rateLimits.length === 0 &&
+    batch.counters.length === 0 &&
+    batch.distinct.length === 0 &&
+    (batch.sequences?.length ?? 0) === 0 &&
+    (batch.records?.length ?? 0) === 0 &&
+    (batch.reads?.length ?? 0) === 0
+  );
+}
+
+/** The field that counts a hash's records (see RecordOp); it cannot clash with a record, which has no tab. */
+export const RECORD_COUNT_FIELD = '\t#';
+
+/** The records of a hash read (HashReadOp): record name -> its fields. Markers and the count field are skipped. */
+export function parseRecords(fields: ReadonlyArray<readonly [string, number]>): Map<string, Record<string, number>> {
+  const out = new Map<string, Record<string, number>>();
+  for (const [field, value] of fields) {
+    const tab = field.indexOf('\t');
+    if (tab <= 0) {
+      if (tab < 0 && !out.has(field)) out.set(field, {});
+      continue;
+    }
+    const record = field.slice(0, tab);
+    let r = out.get(record);
+    if (!r) out.set(record, (r = {}));
+    r[field.slice(tab + 1)] = value;
+  }
+  return out;
 }

@@ -8,14 +8,16 @@
  * stay short, printable and free of `{`, `}` or separators. Policy ids and limit names are kept readable when they
  * only use safe characters and are hashed (prefixed `~`) otherwise.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const KEY_PREFIX = 'pal';
 
 const SAFE = /^[A-Za-z0-9._/@-]{1,100}$/;
 
+// One-shot hash: a Hash object per call is a native object with a weak handle that V8 must clear in every
+// mark-compact's atomic pause.
 function sha256b64url(s: string, chars: number): string {
-  return createHash('sha256').update(s).digest('base64url').slice(0, chars);
+  return hash('sha256', s, 'base64url').slice(0, chars);
 }
 
 /** A name as it appears in a key: itself when safe, else `~` + a hash of it (never contains `{`, `}` or `:`). */

@@ -8,7 +8,8 @@
  * A batch is evaluated synchronously, so it is atomic with respect to other batches.
  */
 import { StoreUnavailableError } from './counter-store.ts';
-import type { CounterBatch, CounterBatchResult, CounterStore, RateLimitResult } from './counter-store.ts';
+import { RECORD_COUNT_FIELD } from './counter-store.ts';
+import type { CounterBatch, CounterBatchResult, CounterStore, FieldUpdate, RateLimitResult, RecordOp, SequenceResult } from './counter-store.ts';
 import { gcraUs, validateGcraParams } from './gcra.ts';
 
 export interface MemoryCounterStoreOptions {
@@ -25,7 +26,9 @@ export interface MemoryCounterStoreOptions {
 type Entry =
   | { kind: 'gcra'; tatUs: number; expiresAt: number }
   | { kind: 'counter'; value: number; expiresAt: number }
-  | { kind: 'set'; members: Set<string>; expiresAt: number };
+  | { kind: 'set'; members: Set<string>; expiresAt: number }
+  | { kind: 'list'; items: number[]; expiresAt: number }
+  | { kind: 'hash'; fields: Map<string, number>; expiresAt: number };
 
 /** Throws RangeError on a malformed batch (a caller bug, not a store failure). Shared by both adapters. */
 export function validateBatch(batch: CounterBatch): void {
@@ -42,6 +45,33 @@ export function validateBatch(batch: CounterBatch): void {
     if (typeof op.key !== 'string' || op.key === '') throw new RangeError('distinct: key must be a non-empty string');
     if (!Number.isSafeInteger(op.ttlMs) || op.ttlMs < 1) throw new RangeError(`distinct: ttlMs must be an integer >= 1, got ${op.ttlMs}`);
   }
+  for (const op of batch.sequences ?? []) {
+    if (typeof op.key !== 'string' || op.key === '') throw new RangeError('sequence: key must be a non-empty string');
+    if (!Number.isSafeInteger(op.value)) throw new RangeError(`sequence: value must be a safe integer, got ${op.value}`);
+    if (!Number.isSafeInteger(op.length) || op.length < 1) throw new RangeError(`sequence: length must be an integer >= 1, got ${op.length}`);
+    if (!Number.isSafeInteger(op.ttlMs) || op.ttlMs < 1) throw new RangeError(`sequence: ttlMs must be an integer >= 1, got ${op.ttlMs}`);
+  }
+  for (const op of batch.records ?? []) {
+    if (typeof op.key !== 'string' || op.key === '') throw new RangeError('record: key must be a non-empty string');
+    for (const name of [op.record, op.overflow]) {
+      if (typeof name !== 'string' || name === '' || name.includes('\t')) throw new RangeError(`record: names must be non-empty and without tabs, got ${JSON.stringify(name)}`);
+    }
+    if (!Number.isSafeInteger(op.maxRecords) || op.maxRecords < 0) throw new RangeError(`record: maxRecords must be an integer >= 0, got ${op.maxRecords}`);
+    if (!Number.isSafeInteger(op.ttlMs) || op.ttlMs < 1) throw new RangeError(`record: ttlMs must be an integer >= 1, got ${op.ttlMs}`);
+    for (const f of op.fields) {
+      if (typeof f.name !== 'string' || f.name === '') throw new RangeError('record: field names must be non-empty');
+      if (!Number.isSafeInteger(f.value)) throw new RangeError(`record: field ${f.name} must be a safe integer, got ${f.value}`);
+    }
+  }
+  for (const op of batch.reads ?? []) {
+    if (typeof op.key !== 'string' || op.key === '') throw new RangeError('read: key must be a non-empty string');
+  }
+}
+
+function updateField(fields: Map<string, number>, field: string, update: FieldUpdate, value: number): void {
+  const cur = fields.get(field);
+  if (update === 'incr') fields.set(field, (cur ?? 0) + value);
+  else if (cur === undefined || (update === 'max' ? value > cur : value < cur)) fields.set(field, value);
 }
 
 export class MemoryCounterStore implements CounterStore {
@@ -97,16 +127,53 @@ export class MemoryCounterStore implements CounterStore {
       });
     });
     const distinct = batch.distinct.map((op) => {
-      const e = this.#get(op.key, nowMs);
-      const members = e?.kind === 'set' ? e.members : new Set<string>();
-      if (members.size < this.#maxSetMembers) members.add(op.member);
-      this.#put(op.key, { kind: 'set', members, expiresAt: nowMs + op.ttlMs });
+      if (op.member !== '') {
+        const e = this.#get(op.key, nowMs);
+        const members = e?.kind === 'set' ? e.members : new Set<string>();
+        if (members.size < this.#maxSetMembers) members.add(op.member);
+        this.#put(op.key, { kind: 'set', members, expiresAt: nowMs + op.ttlMs });
+      }
       return op.countKeys.map((k) => {
         const c = this.#get(k, nowMs);
         return c?.kind === 'set' ? c.members.size : 0;
       });
     });
-    return { rateLimits, counters, distinct, nowMs };
+    const sequences = (batch.sequences ?? []).map((op): SequenceResult => {
+      const e = this.#get(op.key, nowMs);
+      const items = e?.kind === 'list' ? e.items : [];
+      const pushed = !(op.collapseRepeats && items[0] === op.value);
+      if (pushed) {
+        items.unshift(op.value);
+        items.length = Math.min(items.length, op.length);
+      }
+      this.#put(op.key, { kind: 'list', items, expiresAt: nowMs + op.ttlMs });
+      return { pushed, previous: items.slice(1) };
+    });
+    const records = (batch.records ?? []).map((op) => this.#record(op, nowMs));
+    const reads = (batch.reads ?? []).map((op) => {
+      const e = this.#get(op.key, nowMs);
+      return e?.kind === 'hash' ? [...e.fields] : [];
+    });
+    return { rateLimits, counters, distinct, sequences, records, reads, nowMs };
+  }
+
+  #record(op: RecordOp, nowMs: number): boolean {
+    const e = this.#get(op.key, nowMs);
+    const fields = e?.kind === 'hash' ? e.fields : new Map<string, number>();
+    const count = fields.get(RECORD_COUNT_FIELD) ?? 0;
+    let target = op.record;
+    if (!fields.has(op.record)) {
+      if (op.maxRecords > 0 && count >= op.maxRecords) {
+        target = op.overflow;
+        if (!fields.has(target)) fields.set(target, 1);
+      } else {
+        fields.set(op.record, 1);
+        fields.set(RECORD_COUNT_FIELD, count + 1);
+      }
+    }
+    for (const f of op.fields) updateField(fields, `${target}\t${f.name}`, f.update, f.value);
+    this.#put(op.key, { kind: 'hash', fields, expiresAt: nowMs + op.ttlMs });
+    return target === op.record;
   }
 
   #get(key: string, nowMs: number): Entry | undefined {

@@ -5,16 +5,24 @@ Every key it touches is in KEYS, and all of them carry the same hash tag, so the
 KEYS, in order:
   one key per rate-limit op;
   for each counter op: its keys (current bucket first);
-  for each distinct op: its HyperLogLog key, then its count keys.
+  for each distinct op: its HyperLogLog key, then its count keys;
+  one key per sequence op, per record op, per hash read.
 ARGV:
   [1] clock override in microseconds, '' = server time (redis TIME). Only tests set it.
-  [2] R = number of rate-limit ops, [3] N = number of counter ops, [4] D = number of distinct ops
+  [2] R = number of rate-limit ops, [3] N = number of counter ops, [4] D = number of distinct ops,
+  [5] S = number of sequence ops, [6] W = number of record ops, [7] H = number of hash reads
   then R x (requests, periodMs, burst, cost)
   then N x (number of keys, incr, ttlMs)
-  then D x (member, ttlMs, number of count keys)
-Returns a flat array of integers:
+  then D x (member ('' = only count), ttlMs, number of count keys)
+  then S x (value, length, ttlMs, collapse 1|0)
+  then W x (record, overflow, maxRecords, ttlMs, F = number of fields, F x (name, i|x|n, value))
+Returns a flat array (integers, and the field names of hash reads):
   nowUs; R x (allowed 1|0, remaining, resetMs, retryAfterMs); for each counter op its values; for each distinct op
-  its counts.
+  its counts; for each sequence op (pushed 1|0, count, items...); for each record op 1 (own record) | 0 (overflow);
+  for each hash read (P = number of pairs, P x (field, value)).
+
+Records (record ops, hash reads): a hash holds records, each a marker field <record> plus fields <record>\t<name>;
+the field \t# counts the records, so a new record beyond maxRecords goes to the overflow record instead.
 
 The GCRA below must behave exactly as gcraUs() in gcra.ts (tests check that they agree on the same sequences):
 integer microseconds, emission interval T = ceil(periodMs*1000/requests) (>= 1), capacity C*T with C = requests +
@@ -33,7 +41,7 @@ end
 
 local out = { now }
 local k = 1 -- next KEYS index
-local a = 5 -- next ARGV index
+local a = 8 -- next ARGV index
 
 local function floor_div(x, y)
   local q = math.floor(x / y)
@@ -46,6 +54,7 @@ local function floor_div(x, y)
 end
 
 local nrate, ncounter, ndistinct = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local nsequence, nrecord, nread = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 
 for _ = 1, nrate do
   local key = KEYS[k]
@@ -98,12 +107,78 @@ for _ = 1, ndistinct do
   a = a + 3
   local key = KEYS[k]
   k = k + 1
-  redis.call('PFADD', key, member)
-  redis.call('PEXPIRE', key, ttl)
+  if member ~= '' then
+    redis.call('PFADD', key, member)
+    redis.call('PEXPIRE', key, ttl)
+  end
   for j = 0, ncount - 1 do
     out[#out + 1] = redis.call('PFCOUNT', KEYS[k + j])
   end
   k = k + ncount
+end
+
+for _ = 1, nsequence do
+  local key = KEYS[k]
+  local value, length, ttl, collapse = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3]
+  k = k + 1
+  a = a + 4
+  local pushed = 1
+  if collapse == '1' and redis.call('LINDEX', key, 0) == value then
+    pushed = 0
+  else
+    redis.call('LPUSH', key, value)
+    redis.call('LTRIM', key, 0, length - 1)
+  end
+  redis.call('PEXPIRE', key, ttl)
+  local behind = redis.call('LRANGE', key, 1, length - 1)
+  out[#out + 1] = pushed
+  out[#out + 1] = #behind
+  for _, item in ipairs(behind) do
+    out[#out + 1] = tonumber(item)
+  end
+end
+
+local COUNT = '\t#'
+for _ = 1, nrecord do
+  local key = KEYS[k]
+  local record, overflow, cap, ttl, nfields = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4])
+  k = k + 1
+  a = a + 5
+  local target = record
+  if redis.call('HEXISTS', key, record) == 0 then
+    if cap > 0 and tonumber(redis.call('HGET', key, COUNT) or '0') >= cap then
+      target = overflow
+      redis.call('HSETNX', key, overflow, 1)
+    else
+      redis.call('HSET', key, record, 1)
+      redis.call('HINCRBY', key, COUNT, 1)
+    end
+  end
+  for j = 0, nfields - 1 do
+    local field = target .. '\t' .. ARGV[a + 3 * j]
+    local op, v = ARGV[a + 3 * j + 1], ARGV[a + 3 * j + 2]
+    if op == 'i' then
+      redis.call('HINCRBY', key, field, v)
+    else
+      local cur = redis.call('HGET', key, field)
+      if not cur or (op == 'x' and tonumber(v) > tonumber(cur)) or (op == 'n' and tonumber(v) < tonumber(cur)) then
+        redis.call('HSET', key, field, v)
+      end
+    end
+  end
+  a = a + 3 * nfields
+  redis.call('PEXPIRE', key, ttl)
+  out[#out + 1] = (target == record) and 1 or 0
+end
+
+for _ = 1, nread do
+  local flat = redis.call('HGETALL', KEYS[k])
+  k = k + 1
+  out[#out + 1] = #flat / 2
+  for j = 1, #flat, 2 do
+    out[#out + 1] = flat[j]
+    out[#out + 1] = tonumber(flat[j + 1])
+  end
 end
 
 return out

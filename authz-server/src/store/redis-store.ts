@@ -11,6 +11,7 @@
  * isHealthy() is the connection state; the store logs one warn line when Redis goes down and one info line when it
  * is back, never one per request. Metrics go to the injected registry.
  */
+import { backoffDelay } from '../../../lib/process/backoff.ts';
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
@@ -18,7 +19,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { storeMetrics, type StoreMetrics } from '../telemetry/metrics.ts';
 import { StoreUnavailableError } from './counter-store.ts';
-import type { CounterBatch, CounterBatchResult, CounterStore, RateLimitResult } from './counter-store.ts';
+import type { CounterBatch, CounterBatchResult, CounterStore, FieldUpdate, RateLimitResult } from './counter-store.ts';
 import { hashTagOf } from './keys.ts';
 import { validateBatch } from './memory-store.ts';
 
@@ -45,16 +46,28 @@ export interface RedisCounterStoreOptions {
 
 type Reason = 'timeout' | 'connection' | 'script';
 
-/** Capped exponential backoff with jitter ("equal jitter": half fixed, half random). Exported for tests. */
-export function reconnectDelay(attempt: number, capMs = 2000, baseMs = 50): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 20));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+/** ioredis counts reconnect attempts from 1. */
+function reconnectDelay(times: number, capMs: number): number {
+  return backoffDelay(times - 1, { initialMs: 50, maxMs: capMs });
 }
+
+const FIELD_OPCODE: Record<FieldUpdate, string> = { incr: 'i', max: 'x', min: 'n' };
 
 /** Flattens a batch into the script's KEYS and ARGV (layout documented in redis-batch.lua). */
 export function encodeBatch(batch: CounterBatch, clockOverrideUs?: number): { keys: string[]; argv: string[] } {
   const keys: string[] = [];
-  const argv: string[] = [clockOverrideUs === undefined ? '' : String(clockOverrideUs), String(batch.rateLimits.length), String(batch.counters.length), String(batch.distinct.length)];
+  const sequences = batch.sequences ?? [];
+  const records = batch.records ?? [];
+  const reads = batch.reads ?? [];
+  const argv: string[] = [
+    clockOverrideUs === undefined ? '' : String(clockOverrideUs),
+    String(batch.rateLimits.length),
+    String(batch.counters.length),
+    String(batch.distinct.length),
+    String(sequences.length),
+    String(records.length),
+    String(reads.length),
+  ];
   for (const op of batch.rateLimits) {
     keys.push(op.key);
     argv.push(String(op.requests), String(op.periodMs), String(op.burst), String(op.cost ?? 1));
@@ -67,6 +80,16 @@ export function encodeBatch(batch: CounterBatch, clockOverrideUs?: number): { ke
     keys.push(op.key, ...op.countKeys);
     argv.push(op.member, String(op.ttlMs), String(op.countKeys.length));
   }
+  for (const op of sequences) {
+    keys.push(op.key);
+    argv.push(String(op.value), String(op.length), String(op.ttlMs), op.collapseRepeats ? '1' : '0');
+  }
+  for (const op of records) {
+    keys.push(op.key);
+    argv.push(op.record, op.overflow, String(op.maxRecords), String(op.ttlMs), String(op.fields.length));
+    for (const f of op.fields) argv.push(f.name, FIELD_OPCODE[f.update], String(f.value));
+  }
+  for (const op of reads) keys.push(op.key);
   return { keys, argv };
 }
 
@@ -89,8 +112,26 @@ export function decodeReply(batch: CounterBatch, reply: unknown): CounterBatchRe
   });
   const counters = batch.counters.map((op) => op.keys.map(() => next()));
   const distinct = batch.distinct.map((op) => op.countKeys.map(() => next()));
+  const sequences = (batch.sequences ?? []).map(() => {
+    const pushed = next() === 1;
+    const n = next();
+    const previous: number[] = [];
+    for (let j = 0; j < n; j++) previous.push(next());
+    return { pushed, previous };
+  });
+  const records = (batch.records ?? []).map(() => next() === 1);
+  const reads = (batch.reads ?? []).map(() => {
+    const n = next();
+    const pairs: Array<[string, number]> = [];
+    for (let j = 0; j < n; j++) {
+      const field = reply[i++];
+      if (typeof field !== 'string' && !Buffer.isBuffer(field)) throw new TypeError(`unexpected script reply at ${i - 1}: ${String(field)}`);
+      pairs.push([String(field), next()]);
+    }
+    return pairs;
+  });
   if (i !== reply.length) throw new TypeError(`script reply has ${reply.length} values, expected ${i}`);
-  return { rateLimits, counters, distinct, nowMs: nowUs / 1000 };
+  return { rateLimits, counters, distinct, sequences, records, reads, nowMs: nowUs / 1000 };
 }
 
 function allKeys(batch: CounterBatch): string[] {

@@ -15,7 +15,7 @@ describe('metrics', () => {
     createAuthzMetrics(registry, () => null);
     storeMetrics(registry);
     operatorStreamMetrics(registry);
-    discoveryMetrics(registry, 200, '(other)', () => []);
+    discoveryMetrics(registry, 200, '(other)', () => Promise.resolve([]));
     const defined = (await registry.getMetricsAsJSON()).map((m) => m.name).filter((n) => !n.startsWith('palisade_authz_'));
     const documented = readmeMetricNames();
     expect(documented.length).toBeGreaterThan(10);

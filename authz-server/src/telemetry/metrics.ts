@@ -6,10 +6,14 @@
  */
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import { DistinctWindow } from './distinct-window.ts';
+import { HostLabels } from './host-labels.ts';
 
 /** Every metric the authz-server exports. */
 export interface AuthzMetrics {
   decisions: Counter<'policy' | 'verdict' | 'reason'>;
+  /** `no-policy` denials by host (label bounded by host-labels.ts). */
+  noPolicyDenials: Counter<'host'>;
+  noPolicyHosts: HostLabels;
   decisionSeconds: Histogram<'verdict'>;
   snapshotInfo: Gauge<'version'>;
   snapshotLoadedAt: Gauge;
@@ -19,12 +23,26 @@ export interface AuthzMetrics {
   storeFailures: Counter<'policy' | 'failure_policy'>;
   inflight: Gauge;
   accessLogEntries: Counter<'code_class'>;
+  /** Access log entries not counted: from an unauthenticated peer, or matching no Check this process answered. */
+  accessLogIgnored: Counter<'reason'>;
+  /** Bodies not inspected whole, by policy and what the policy did (deny, flag). */
+  uninspectedBodies: Counter<'policy' | 'action'>;
   /** Requests denied (or, in Monitor mode, that would be) by a rate limit, by policy and limit name. */
   rateLimited: Counter<'policy' | 'limit'>;
   /** Distinct clients (consumer, else principal, else client IP) rate limited in the last minute, per policy. */
   rateLimitedClients: DistinctWindow;
   /** Bot scores (0..100) of assessed requests, by policy. */
   botScore: Histogram<'policy'>;
+  /** Proof-of-work challenges issued, by policy and kind (html, api). */
+  challengesIssued: Counter<'policy' | 'kind'>;
+  /** Solutions accepted, by policy and kind. */
+  challengesSolved: Counter<'policy' | 'kind'>;
+  /** Solutions refused, by policy, kind and reason. */
+  challengesFailed: Counter<'policy' | 'kind' | 'reason'>;
+  /** Passes presented on challenge verdicts, by policy, result (accepted, refused) and reason. */
+  challengePasses: Counter<'policy' | 'result' | 'reason'>;
+  /** Solve time the interstitial page reports, by policy. */
+  challengeSolveSeconds: Histogram<'policy'>;
 }
 
 /** Registers the metrics (and Node's default process metrics) on `registry`. */
@@ -57,10 +75,48 @@ export function createAuthzMetrics(registry: Registry, snapshotLoadedAtMs: () =>
       buckets: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
       registers,
     }),
+    challengesIssued: new Counter({
+      name: 'palisade_challenges_issued_total',
+      help: 'Proof-of-work challenges issued, by policy and kind (html: interstitial page, api: 401 with www-authenticate).',
+      labelNames: ['policy', 'kind'],
+      registers,
+    }),
+    challengesSolved: new Counter({
+      name: 'palisade_challenges_solved_total',
+      help: 'Proof-of-work solutions accepted (a pass issued), by policy and kind.',
+      labelNames: ['policy', 'kind'],
+      registers,
+    }),
+    challengesFailed: new Counter({
+      name: 'palisade_challenges_failed_total',
+      help: 'Proof-of-work solutions refused, by policy, kind and reason (solution, expired, network, user-agent, signature, malformed, policy, cookies-off).',
+      labelNames: ['policy', 'kind', 'reason'],
+      registers,
+    }),
+    challengePasses: new Counter({
+      name: 'palisade_challenge_passes_total',
+      help: 'Passes presented on challenge verdicts, by policy, result (accepted, refused) and reason (none, expired, network, user-agent, signature, malformed, policy).',
+      labelNames: ['policy', 'result', 'reason'],
+      registers,
+    }),
+    challengeSolveSeconds: new Histogram({
+      name: 'palisade_challenge_solve_seconds',
+      help: 'Time browsers took to solve a challenge, as reported by the interstitial page, by policy.',
+      labelNames: ['policy'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30],
+      registers,
+    }),
     decisions: new Counter({
       name: 'palisade_decisions_total',
       help: 'Check decisions by policy, verdict (allow, deny, monitor) and reason.',
       labelNames: ['policy', 'verdict', 'reason'],
+      registers,
+    }),
+    noPolicyHosts: new HostLabels(),
+    noPolicyDenials: new Counter({
+      name: 'palisade_no_policy_denials_total',
+      help: 'no-policy denials by host: hosts some snapshot covered keep their name (or their wildcard), other hosts read "other".',
+      labelNames: ['host'],
       registers,
     }),
     decisionSeconds: new Histogram({
@@ -92,8 +148,20 @@ export function createAuthzMetrics(registry: Registry, snapshotLoadedAtMs: () =>
     inflight: new Gauge({ name: 'palisade_checks_inflight', help: 'Checks being evaluated.', registers }),
     accessLogEntries: new Counter({
       name: 'palisade_access_log_entries_total',
-      help: 'HTTP access log entries received from Envoy, by response code class.',
+      help: 'HTTP access log entries accepted from authenticated Envoys, by response code class.',
       labelNames: ['code_class'],
+      registers,
+    }),
+    accessLogIgnored: new Counter({
+      name: 'palisade_access_log_entries_ignored_total',
+      help: 'Access log entries that changed no score: from an unauthenticated peer, or matching no Check this process answered (forged, replayed, or answered by another replica).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    uninspectedBodies: new Counter({
+      name: 'palisade_uninspected_bodies_total',
+      help: 'Request bodies not inspected whole (longer than inspected, cut by Envoy, or in an encoding not decoded), by policy and action (deny, flag).',
+      labelNames: ['policy', 'action'],
       registers,
     }),
   };
@@ -176,17 +244,26 @@ export interface DiscoveryMetrics {
   requests: Counter<'policy' | 'host' | 'method' | 'template'>;
 }
 
-/** API discovery's metrics on `registry`; `endpoints` lists the known endpoints at scrape time. */
-export function discoveryMetrics(registry: Registry, maxMetricEndpoints: number, overflow: string, endpoints: () => Iterable<{ policy: string; shadow: boolean }>): DiscoveryMetrics {
+/**
+ * API discovery's metrics on `registry`; `endpoints` gives the cluster-wide endpoint counts per policy and state
+ * at scrape time (read from the store, at most once a second).
+ */
+export function discoveryMetrics(
+  registry: Registry,
+  maxMetricEndpoints: number,
+  overflow: string,
+  endpoints: () => Promise<Iterable<{ policy: string; state: 'declared' | 'shadow' | 'zombie'; count: number }>>,
+): DiscoveryMetrics {
   const registers = [registry];
   new Gauge({
     name: 'palisade_api_endpoints',
-    help: 'Discovered API endpoints per policy; shadow="true" for those no rule covers.',
-    labelNames: ['policy', 'shadow'],
+    help: 'API endpoints per policy (all replicas, from the store) by state: declared (an OpenAPI operation or covered by a rule), shadow (neither), zombie (declared, unused for inventory.zombieAfter).',
+    labelNames: ['policy', 'state'],
     registers,
-    collect() {
+    async collect() {
+      const counts = await endpoints();
       this.reset();
-      for (const e of endpoints()) this.inc({ policy: e.policy, shadow: String(e.shadow) });
+      for (const e of counts) this.set({ policy: e.policy, state: e.state }, e.count);
     },
   });
   return {

@@ -53,6 +53,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "palisade.operator.fullname" -}}{{ include "palisade.fullname" . }}-operator{{- end }}
 {{- define "palisade.authz.fullname" -}}{{ include "palisade.fullname" . }}-authz{{- end }}
 {{- define "palisade.redis.fullname" -}}{{ include "palisade.fullname" . }}-redis{{- end }}
+{{- define "palisade.authz.challengeKeySecret" -}}{{ .Values.authz.challengeKey.existingSecret | default (printf "%s-challenge-key" (include "palisade.fullname" .)) }}{{- end }}
 
 {{- define "palisade.operator.serviceAccountName" -}}
 {{- if .Values.operator.serviceAccount.create }}
@@ -112,5 +113,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- if and .Values.authz.autoscaling.enabled (gt (int .Values.authz.autoscaling.minReplicas) (int .Values.authz.autoscaling.maxReplicas)) }}
 {{- fail "authz.autoscaling.minReplicas must not exceed authz.autoscaling.maxReplicas" }}
+{{- end }}
+{{- if and .Values.authz.accessLogPrincipals (not (and .Values.tls.enabled .Values.tls.requireClientCert)) }}
+{{- fail "authz.accessLogPrincipals needs tls.enabled=true and tls.requireClientCert=true (the principal is read from the Envoy's client certificate)" }}
 {{- end }}
 {{- end }}

@@ -2,14 +2,14 @@
  * API keys (by SHA-256) and JWT (jose). A credential that is present but wrong is always a 401, even when
  * authentication is not required; Basic credentials are refused unless rejectBasicAuth is false.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type { Denial } from '../outcome.ts';
 import type { RuntimePolicy } from '../runtime.ts';
 import { pass, deny, type Stage } from '../stage.ts';
 
 /** Clock skew tolerated on exp/nbf/iat, seconds. */
-export const JWT_CLOCK_TOLERANCE_S = 30;
+const JWT_CLOCK_TOLERANCE_S = 30;
 
 function challenges(policy: RuntimePolicy, jwtError?: string): string {
   const out: string[] = [];
@@ -46,7 +46,7 @@ export const authenticationStage: Stage = {
       const key = ev.req.headers.get(p.apiKeys.header);
       if (key !== undefined) {
         ev.stripHeaders.push(p.apiKeys.header);
-        const consumer = p.apiKeys.byHash.get(createHash('sha256').update(key, 'utf8').digest('hex'));
+        const consumer = p.apiKeys.byHash.get(hash('sha256', key, 'hex'));
         if (consumer === undefined) return deny(authFailure(p, 'invalid api key'));
         ev.consumer = consumer;
         return pass(`consumer ${consumer}`);
@@ -61,7 +61,7 @@ export const authenticationStage: Stage = {
           clockTolerance: JWT_CLOCK_TOLERANCE_S,
         });
         ev.claims = payload;
-        ev.consumer = typeof payload.sub === 'string' ? payload.sub : null;
+        ev.consumer = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : null;
         return pass(ev.consumer ? `consumer ${ev.consumer}` : 'jwt without sub');
       } catch (err) {
         return deny(authFailure(p, `invalid jwt: ${jwtErrorCode(err)}`, 'invalid_token'));

@@ -5,6 +5,10 @@
 import { assessBot, botAllowListed } from '../../bot/assess.ts';
 import { EMPTY_BOT_PLAN, judgeBehaviour, planBotCounters, type BotPlan } from '../../bot/behaviour.ts';
 import { DEFAULT_BOT_KNOBS } from '../../bot/knobs.ts';
+import { endpointOf } from '../../discovery/endpoint.ts';
+import type { JourneyPlan } from '../../journeys/journeys.ts';
+import { sessionOf } from '../rate-limit.ts';
+import type { BotSignal } from '../outcome.ts';
 import { deny, pass, skip, type Evaluation, type Stage } from '../stage.ts';
 
 /** The bot counters this Check contributes to the store round trip; null when bot scoring is off. */
@@ -14,6 +18,15 @@ export function planBotWork(ev: Evaluation): { allowListed: string | null; plan:
   if (allowListed) return { allowListed, plan: EMPTY_BOT_PLAN };
   const book = ev.botBaselines;
   return { allowListed, plan: planBotCounters(ev.policy, ev.req, ev.consumer, ev.now, book?.knobs ?? DEFAULT_BOT_KNOBS, book?.get(ev.policy.id), book?.known) };
+}
+
+/** The journey ops this Check adds to the same round trip: with bot scoring on, for requests with a session. */
+export function planJourneyWork(ev: Evaluation): JourneyPlan | null {
+  if (!ev.journeys) return null;
+  const session = sessionOf(ev.policy, ev.req);
+  if (session === '') return null;
+  const e = endpointOf(ev.policy, ev.req.method, ev.req.path);
+  return ev.journeys.plan(ev.policy.id, session, `${e.method} ${e.template}`);
 }
 
 export const botStage: Stage = {
@@ -27,7 +40,13 @@ export const botStage: Stage = {
     }
     const results = ev.botWork?.results ?? { counters: [], distinct: [] };
     const judged = judgeBehaviour(work.plan, results.counters);
-    const bot = assessBot(ev.policy, ev.req, judged.signals, work.plan.ctx?.knobs ?? DEFAULT_BOT_KNOBS, judged.observations);
+    const signals: BotSignal[] = [...judged.signals];
+    // ---- usage journeys (journeys/journeys.ts): one more signal from the same round trip ----
+    const journey = ev.journeyWork ? ev.journeys?.judge(ev.journeyWork.plan, ev.journeyWork.sequence, ev.journeyWork.counts) : null;
+    if (journey?.signal && !ev.policy.bot.ignoreSignals.includes(journey.signal.name)) signals.push(journey.signal);
+    ev.journey = journey?.observation ?? null;
+    // ----
+    const bot = assessBot(ev.policy, ev.req, signals, work.plan.ctx?.knobs ?? DEFAULT_BOT_KNOBS, judged.observations);
     ev.bot = bot;
     const fired = bot.signals.filter((s) => s.score > 0);
     const explain = `score ${bot.score} (${fired.map((s) => `${s.name}+${s.score}`).join(', ') || 'no signals'})`;

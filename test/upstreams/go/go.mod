@@ -1,0 +1,3 @@
+module palisade.test/upstream
+
+go 1.22

@@ -22,6 +22,7 @@ import { DeferredCounters } from '../authz-server/src/bot/deferred.ts';
 import { BotFeed } from '../authz-server/src/bot/feed.ts';
 import type { HttpAccessLogEntry } from '../authz-server/src/bot/access-log.ts';
 import { envoyServices, type CheckResponse } from '../authz-server/src/envoy/protos.ts';
+import { JOURNEY_KNOBS, JourneyModel } from '../authz-server/src/journeys/journeys.ts';
 import { createLogger } from '../lib/process/logging.ts';
 import type { BotAssessment } from '../authz-server/src/pipeline/outcome.ts';
 import { evaluateRequest, type PipelineDeps } from '../authz-server/src/pipeline/pipeline.ts';
@@ -106,7 +107,8 @@ interface Verdict {
 /** Runs the decision on one simulated request; `tick` delivers the access log of the last second. */
 interface Harness {
   check(e: SimEvent, requestId: string): Promise<Verdict>;
-  tick(entries: HttpAccessLogEntry[]): Promise<void>;
+  /** One simulated second has passed: the access log of that second, then the server's timers. */
+  tick(entries: HttpAccessLogEntry[], nowMs: number): Promise<void>;
   /** What the detectors learned about the simulated policy so far (in-process harness only). */
   learned?(): Baselines;
   close(): Promise<void>;
@@ -120,6 +122,11 @@ function verdictOf(bot: BotAssessment | null | undefined, allowed: boolean): Ver
     signals: fired.map((s) => `${s.name}+${s.score}`),
     details: fired.map((s) => `${s.name}: ${s.detail}`),
   };
+}
+
+/** The journey model's refresh timer (every JOURNEY_KNOBS.refreshMs), on the simulated clock. */
+function journeysDue(nowMs: number): boolean {
+  return nowMs % JOURNEY_KNOBS.refreshMs < 1000;
 }
 
 function requestOf(e: SimEvent, requestId: string) {
@@ -168,13 +175,14 @@ async function serverHarness(store: CounterStore, clock: () => number): Promise<
       bots.delete(requestId);
       return verdictOf(bot, res.status.code === 0);
     },
-    async tick(entries) {
+    async tick(entries, nowMs) {
       if (entries.length > 0) {
         stream.write({ ...(sent === 0 ? { identifier: { node: { id: 'sim-gateway' }, log_name: 'palisade' } } : {}), http_logs: { log_entry: entries } });
         sent++;
         while (received < sent) await new Promise((r) => setImmediate(r));
       }
       await server.flushDeferred();
+      if (journeysDue(nowMs)) await server.journeys.refreshAll();
     },
     async close() {
       stream.end();
@@ -194,23 +202,27 @@ function pipelineHarness(store: CounterStore, clock: () => number): Harness {
   const feed = new BotFeed({ deferred, clock, runtime: () => runtime });
   const botBaselines = new BaselineBook({ store, clock, policies: () => [...runtime.policies.keys()], refreshIntervalMs: 0 });
   const limiter = new RateLimiter({ store, fallback: new MemoryCounterStore({ sweepIntervalMs: 0 }) });
-  const deps: PipelineDeps = { limiter, clock, botBaselines };
+  const journeys = new JourneyModel({ store, deferred, clock, runtime: () => runtime, refreshIntervalMs: 0 });
+  const deps: PipelineDeps = { limiter, clock, botBaselines, journeys };
   return {
     async check(e, requestId) {
       const req = toRequestContext(requestOf(e, requestId));
       const outcome = await evaluateRequest(runtime, req, deps);
       feed.onDecision(req, outcome);
+      journeys.onDecision(outcome);
       return verdictOf(outcome.bot, outcome.kind === 'allow');
     },
-    async tick(entries) {
+    async tick(entries, nowMs) {
       if (entries.length > 0) feed.ingest({ http_logs: { log_entry: entries } });
       await deferred.flush();
       await botBaselines.refresh();
+      if (journeysDue(nowMs)) await journeys.refreshAll();
     },
     learned: () => botBaselines.get('sim/shop'),
     async close() {
       deferred.close();
       botBaselines.close();
+      journeys.close();
       await limiter.close();
     },
   };
@@ -293,7 +305,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
       while (at >= tick + 1000) {
         tick += 1000;
         now = tick;
-        await harness.tick(pending);
+        await harness.tick(pending, now);
         pending = [];
       }
       now = at;

@@ -3,12 +3,15 @@
  * trips a Check costs. Runs the decision pipeline in process (evaluateRequest, no gRPC, so the numbers are the
  * pipeline's own) over the same varied requests (2000 clients, sessions, tokens, 40 routes) against:
  *
- *   store  x  bot mode Off | Enforce      (both policies have one per-IP rate limit, so "Off" already does one
+ *   store  x  bot mode Off | Monitor      (both policies have one per-IP rate limit, so "Off" already does one
  *                                          store round trip and the difference is the bot ops inside it)
  *
- * with the in-memory store and a real redis-server (Debian's, started on a free port). Bot "Enforce" includes
- * the after-decision hooks (bot feed, API discovery) that run on the Check's thread. Redis round trips come from
- * the server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes are counted apart.
+ * with the in-memory store and a real redis-server (Debian's, started on a free port). Bot "Monitor" scores every
+ * request exactly as Enforce does but never answers with a challenge or a denial, so only scoring is measured
+ * (the synthetic clients are fast: some would be challenged); it includes the after-decision hooks (bot feed, API
+ * discovery) that run on the Check's thread and learns from a baseline refresh every 2000 Checks. Redis round
+ * trips come from the server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes and
+ * refreshes are counted apart.
  */
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
@@ -31,7 +34,7 @@ import { RedisCounterStore } from '../authz-server/src/store/redis-store.ts';
 import { commandCalls, startRedis } from '../test/support/redis-server.ts';
 import { Rng } from './sim-traffic.ts';
 
-function runtimeFor(botMode: 'Off' | 'Enforce'): Runtime {
+function runtimeFor(botMode: 'Off' | 'Monitor'): Runtime {
   const doc = {
     apiVersion: 'palisade.dev/v1alpha1',
     kind: 'ApiProtectionPolicy',
@@ -86,7 +89,7 @@ function pct(sorted: number[], p: number): number {
 async function measure(
   storeName: string,
   store: CounterStore,
-  botMode: 'Off' | 'Enforce',
+  botMode: 'Off' | 'Monitor',
   reqs: RequestContext[],
   calls: (() => Promise<number>) | null,
   usecPerCall: (() => Promise<number>) | null = null,
@@ -156,12 +159,12 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { checks: { type: 'string', default: '20000' } } });
   const reqs = requests(Number(values.checks));
   const rows: Row[] = [];
-  for (const mode of ['Off', 'Enforce'] as const) rows.push(await measure('memory', new MemoryCounterStore(), mode, reqs, null));
+  for (const mode of ['Off', 'Monitor'] as const) rows.push(await measure('memory', new MemoryCounterStore(), mode, reqs, null));
 
   const redis = await startRedis();
   const logger = createLogger('warn', 'bench', new Writable({ write: (_c, _e, cb) => cb() }));
   try {
-    for (const mode of ['Off', 'Enforce'] as const) {
+    for (const mode of ['Off', 'Monitor'] as const) {
       const store = new RedisCounterStore({ url: redis.url, timeoutMs: 1000, logger, registry: new Registry() });
       const calls = async () => {
         const c = commandCalls(await redis.info('commandstats'));

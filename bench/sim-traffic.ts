@@ -605,6 +605,16 @@ function lowAndSlow(b: Builder, start: number, end: number, p: Params): void {
   }
 }
 
+/** Scenarios that run between a start and an end: how long they last (minutes), and what they send. */
+const WINDOWED: Partial<Record<ScenarioName, { minutes: [number, number]; run: (b: Builder, start: number, end: number, p: Params, pop: Population) => void }>> = {
+  campaign: { minutes: [8, 14], run: (b, s, e, p, pop) => campaign(b, pop, s, e, p) },
+  'residential-proxy': { minutes: [5, 12], run: residentialProxy },
+  'credential-stuffing': { minutes: [6, 12], run: credentialStuffing },
+  'token-abuse': { minutes: [5, 10], run: tokenAbuse },
+  crawler: { minutes: [8, 15], run: crawler },
+  'distributed-surge': { minutes: [3, 8], run: distributedSurge },
+};
+
 /** All events of a scenario for a seed, in time order, with its timing and drawn parameters. */
 export function generateScenario(name: ScenarioName, seed: number, opts: { measuredMs?: number; warmupMs?: number } = {}): Scenario {
   const rng = new Rng(seed * 7919 + SCENARIOS.indexOf(name));
@@ -621,56 +631,19 @@ export function generateScenario(name: ScenarioName, seed: number, opts: { measu
   const params: Params = { arrivalsPerMin: Number(pop.arrivalsPerMin.toFixed(1)), ja4: b.tls ? (b.impersonate ? 'passed, imitated by bots' : 'passed') : 'absent' };
   let start: number | null = null;
   let end: number | null = null;
-  const window = (minStart: number, maxStart: number, minLen: number, maxLen: number) => {
-    start = warmupMs + rng.uniform(minStart, maxStart);
-    end = Math.min(endMs, start + rng.uniform(minLen, maxLen));
-    return [start, end] as const;
-  };
-  switch (name) {
-    case 'people':
-      break;
-    case 'campaign': {
-      const [s, e] = window(2 * MIN, 5 * MIN, 8 * MIN, 14 * MIN);
-      campaign(b, pop, s, e, params);
-      break;
-    }
-    case 'burst-cold':
-    case 'burst-warm': {
-      start = warmupMs + (cold ? rng.uniform(0.3 * MIN, 2 * MIN) : rng.uniform(2 * MIN, 8 * MIN));
-      end = Math.min(endMs, burst(b, start, params, seed % 2 === 1));
-      break;
-    }
-    case 'residential-proxy': {
-      const [s, e] = window(2 * MIN, 5 * MIN, 5 * MIN, 12 * MIN);
-      residentialProxy(b, s, e, params);
-      break;
-    }
-    case 'credential-stuffing': {
-      const [s, e] = window(2 * MIN, 5 * MIN, 6 * MIN, 12 * MIN);
-      credentialStuffing(b, s, e, params);
-      break;
-    }
-    case 'token-abuse': {
-      const [s, e] = window(2 * MIN, 5 * MIN, 5 * MIN, 10 * MIN);
-      tokenAbuse(b, s, e, params);
-      break;
-    }
-    case 'crawler': {
-      const [s, e] = window(2 * MIN, 5 * MIN, 8 * MIN, 15 * MIN);
-      crawler(b, s, e, params);
-      break;
-    }
-    case 'distributed-surge': {
-      const [s, e] = window(2 * MIN, 5 * MIN, 3 * MIN, 8 * MIN);
-      distributedSurge(b, s, e, params);
-      break;
-    }
-    case 'low-and-slow': {
-      start = warmupMs + rng.uniform(0, 2 * MIN);
-      end = endMs;
-      lowAndSlow(b, start, end, params);
-      break;
-    }
+  const windowed = WINDOWED[name];
+  if (windowed) {
+    // Starts 2-5 minutes into the measured window and lasts as long as its kind does.
+    start = warmupMs + rng.uniform(2 * MIN, 5 * MIN);
+    end = Math.min(endMs, start + rng.uniform(windowed.minutes[0] * MIN, windowed.minutes[1] * MIN));
+    windowed.run(b, start, end, params, pop);
+  } else if (name === 'burst-cold' || name === 'burst-warm') {
+    start = warmupMs + (cold ? rng.uniform(0.3 * MIN, 2 * MIN) : rng.uniform(2 * MIN, 8 * MIN));
+    end = Math.min(endMs, burst(b, start, params, seed % 2 === 1));
+  } else if (name === 'low-and-slow') {
+    start = warmupMs + rng.uniform(0, 2 * MIN);
+    end = endMs;
+    lowAndSlow(b, start, end, params);
   }
   const events = b.events.sort((x, y) => x.at - y.at || x.seq - y.seq);
   return { name, seed, events, warmupMs, endMs, attackStartMs: start, attackEndMs: end, params };

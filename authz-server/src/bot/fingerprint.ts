@@ -4,7 +4,7 @@
  * the TLS JA3/JA4 fingerprints when the proxy adds them as headers), the address a client is counted under
  * (an IPv6 client under its /64, which one household or device gets) and its network (/24, /48).
  */
-import { isIP } from 'node:net';
+import { networkOf } from '../challenge/binding.ts';
 
 /**
  * Headers whose presence (not value) is part of the fingerprint: browsers send these on every request whatever
@@ -52,58 +52,21 @@ export function claimsBrowser(headers: ReadonlyMap<string, string>): boolean {
   return (headers.get('user-agent') ?? '').startsWith('Mozilla/');
 }
 
-/** The 8 hextets of an IPv6 address (embedded IPv4 included), or null when it is not one. */
-export function ipv6Hextets(ip: string): number[] | null {
-  if (isIP(ip) !== 6) return null;
-  let s = ip;
-  const zone = s.indexOf('%');
-  if (zone >= 0) s = s.slice(0, zone);
-  let tail: number[] = [];
-  const lastColon = s.lastIndexOf(':');
-  if (s.includes('.', lastColon)) {
-    const v4 = s.slice(lastColon + 1).split('.').map(Number);
-    tail = [((v4[0] ?? 0) << 8) | (v4[1] ?? 0), ((v4[2] ?? 0) << 8) | (v4[3] ?? 0)];
-    s = `${s.slice(0, lastColon + 1)}0:0`;
-  }
-  const [head, rest] = s.includes('::') ? s.split('::') : [s, undefined];
-  const parse = (part: string | undefined) => (part ? part.split(':').filter((x) => x !== '').map((h) => parseInt(h, 16)) : []);
-  const a = parse(head);
-  const b = parse(rest);
-  const fill = rest === undefined ? [] : new Array<number>(8 - a.length - b.length).fill(0);
-  const all = [...a, ...fill, ...b];
-  if (tail.length === 2) all.splice(6, 2, tail[0]!, tail[1]!);
-  return all.length === 8 ? all : null;
-}
-
-function hexPrefix(hextets: number[], count: number): string {
-  return hextets
-    .slice(0, count)
-    .map((h) => h.toString(16))
-    .join(':');
-}
-
-/** An IPv4 address written as IPv4-mapped IPv6 (`::ffff:1.2.3.4`) is that IPv4 address. */
-function unmapped(ip: string): string {
-  return ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
-}
+/** One client: an IPv4 address, an IPv6 /64 (a client can use any address of its /64). */
+const CLIENT = { ipv4: 32, ipv6: 64 };
+/** One network: an IPv4 /24, an IPv6 /48. */
+const NETWORK = { ipv4: 24, ipv6: 48 };
 
 /**
- * The address a client is counted under: an IPv4 address itself, an IPv6 address's /64 (a client can use any
- * address of its /64), or `spiffe:<principal>` / `-` without an address.
+ * The address a client is counted under (see CLIENT, CIDR notation; IPv4-mapped IPv6 counts as IPv4), or
+ * `spiffe:<principal>` / `-` without an address.
  */
 export function clientAddress(clientIp: string, principal: string): string {
-  const ip = unmapped(clientIp);
-  if (ip !== '') {
-    const h = ipv6Hextets(ip);
-    return h ? `${hexPrefix(h, 4)}::/64` : ip;
-  }
+  if (clientIp !== '') return networkOf(clientIp, CLIENT) || clientIp;
   return principal !== '' ? `spiffe:${principal}` : '-';
 }
 
-/** The network of a client: its IPv4 /24 or IPv6 /48; '' without an address. */
+/** The network of a client (see NETWORK); '' without an address. */
 export function clientNetwork(clientIp: string): string {
-  const ip = unmapped(clientIp);
-  if (isIP(ip) === 4) return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
-  const h = ipv6Hextets(ip);
-  return h ? `${hexPrefix(h, 3)}::/48` : '';
+  return networkOf(clientIp, NETWORK);
 }

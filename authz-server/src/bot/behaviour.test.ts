@@ -179,7 +179,7 @@ describe('policy knobs', () => {
     const source = ['behaviour.ts', 'tells.ts'].map((f) => readFileSync(new URL(`./${f}`, import.meta.url), 'utf8')).join('\n');
     const emitted = [...source.matchAll(/(?:add\('[a-z]+', |tell\(|name: |freshShare\(|errors\()'([a-z][a-z-]+)'/g)].map((m) => m[1]!);
     expect(emitted.length).toBeGreaterThan(15);
-    for (const n of emitted) if (n !== 'session-new') expect(names).toContain(n);
+    for (const n of emitted) expect(names).toContain(n);
     for (const c of VOLUME_CLASSES) if (!c.startsWith('ip.')) expect(names).toContain(`volume-${c.replace('.', '-')}`);
   });
 

@@ -15,14 +15,17 @@
  * or one from long ago), ESTABLISHED (seen before), a NEW PAIR / ESTABLISHED PAIR (token clients), or ANONYMOUS.
  *
  * Evidence families (the strongest signal of each family counts; see knobs.ts):
- *   volume     requests per address / session / source / network, per tick (seconds) and per long window,
- *              against learned population quantiles (address thresholds also against the policy's own limits)
- *   fresh      landings of an address that never returned, orphan sessions of an address
- *   errors     client errors of the session or address, and of the token, against the learned error rate
+ *   volume     requests per session / token pair / source / network, per tick (seconds), minute and long
+ *              window, against learned population quantiles and the policy's own limits (an address's own
+ *              volume is learned, never judged: it may be a NAT)
+ *   fresh      the share of an address's (network's) requests that opened a session, orphan sessions of an
+ *              address, a browser's first request that is not a GET
+ *   errors     client errors of an established session, else of the address, and of the token, against the
+ *              learned error rate
  *   methods    too few HEAD requests against the learned HEAD share
- *   aggregate  surges of fresh requests on the route / cell (gated by the cookie return deficit), failure
- *              surges on the route, new-pair surges on the token: they flag what is new, never an established
- *              session
+ *   aggregate  surges of new-session requests on the cell / route (vetoed when the crowd returns the cookie),
+ *              failure surges on the path, surges of new addresses on a token's (token, client kind) cell: they
+ *              flag what is new, never an established session
  *   tells      what the request's own headers say (tells.ts)
  */
 import type { BotSignal } from '../pipeline/outcome.ts';
@@ -48,9 +51,6 @@ export interface ScoredSignal extends BotSignal {
 
 /** What a request is to its session (see the module comment). */
 export type SessionState = 'landing' | 'return' | 'orphan' | 'established' | 'new-pair' | 'established-pair' | 'anonymous';
-
-/** Zero-score signal: this request opened a new session (kept for the decision log). */
-export const SESSION_NEW = 'session-new';
 
 /** Usage thresholds per minute derived from the policy's own limits (null: none applies). */
 export interface Ceilings {
@@ -389,7 +389,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const fresh = state === 'landing' || state === 'orphan' || state === 'anonymous';
   const outsideSession = fresh || state === 'new-pair';
   const newToSession = state === 'landing' || state === 'orphan';
-  if (newToSession) signals.push({ name: SESSION_NEW, family: 'fresh', score: 0, detail: state === 'landing' ? 'browser without the session cookie' : 'session seen for the first time, no landing before it' });
 
   // ---- volume
   const volume: VolumeObservation[] = [];
@@ -595,9 +594,4 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     signals: strongestPerFamily(kept),
     observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, explained, head: subject.method === 'HEAD', volume },
   };
-}
-
-/** The behavioural signals alone (compatibility with callers that only need them). */
-export function behaviourSignals(plan: BotPlan, counters: CounterBatchResult['counters'], _distinct?: CounterBatchResult['distinct']): BotSignal[] {
-  return judgeBehaviour(plan, counters).signals;
 }

@@ -11,6 +11,7 @@
  * tokens) compare their recent counts with their own learned rates.
  */
 import type { PValueCurve, RatioCurve } from './evidence.ts';
+import { DEFAULT_TLS_FINGERPRINT_HEADERS } from './fingerprint.ts';
 
 /**
  * The volume classes: per-client request counts whose population quantiles set the thresholds. `ip.*` (all
@@ -221,5 +222,5 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     crowdLearning: 0.1,
   }),
   tells: Object.freeze({ uaMissing: 40, uaAutomation: 45, acceptMissing: 15, browserWithoutAcceptLanguage: 20, postAsFirstRequest: 20 }),
-  tlsFingerprintHeaders: Object.freeze(['x-ja4', 'x-ja3', 'x-ja4-fingerprint', 'x-ja3-fingerprint']),
+  tlsFingerprintHeaders: DEFAULT_TLS_FINGERPRINT_HEADERS,
 }) as BotKnobs;

@@ -4,6 +4,7 @@
  * the TLS JA3/JA4 fingerprints when the proxy adds them as headers), the address a client is counted under
  * (an IPv6 client under its /64, which one household or device gets) and its network (/24, /48).
  */
+import { hash } from 'node:crypto';
 import { networkOf } from '../challenge/binding.ts';
 
 /**
@@ -18,8 +19,9 @@ const PRESENCE_HEADERS = ['accept', 'accept-language', 'accept-encoding', 'sec-c
 export const DEFAULT_TLS_FINGERPRINT_HEADERS: readonly string[] = Object.freeze(['x-ja4', 'x-ja3', 'x-ja4-fingerprint', 'x-ja3-fingerprint']);
 
 /**
- * The client fingerprint: a string (hashed into store keys by the caller) that is equal for requests from the
- * same kind of client and differs between a browser and a script wearing the browser's user agent.
+ * The client fingerprint: a short digest (22 base64url characters of SHA-256, part of store keys) that is equal
+ * for requests from the same kind of client and differs between a browser and a script wearing the browser's
+ * user agent.
  */
 export function clientFingerprint(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[] = DEFAULT_TLS_FINGERPRINT_HEADERS): string {
   let bits = 0;
@@ -29,7 +31,7 @@ export function clientFingerprint(headers: ReadonlyMap<string, string>, tlsHeade
     const v = headers.get(h);
     if (v !== undefined && v !== '') tls += `${h}=${v}\u0001`;
   }
-  return `${headers.get('user-agent') ?? ''}\u0000${headers.get('accept-language') ?? ''}\u0000${headers.get('accept-encoding') ?? ''}\u0000${bits.toString(36)}\u0000${tls}`;
+  return hash('sha256', `${headers.get('user-agent') ?? ''}\u0000${headers.get('accept-language') ?? ''}\u0000${headers.get('accept-encoding') ?? ''}\u0000${bits.toString(36)}\u0000${tls}`, 'base64url').slice(0, 22);
 }
 
 /**

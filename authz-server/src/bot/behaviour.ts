@@ -146,6 +146,8 @@ export interface BotPlanContext {
   /** Session state as far as it is known before the batch. */
   planned: 'landing' | 'session' | 'pair' | 'anonymous';
   browser: boolean;
+  /** The policy's sessions are cookies (not a session header). */
+  cookieSite: boolean;
   /** Signal names and families the policy leaves out of the score. */
   ignore: readonly string[];
   /** true: the session was known established when planned; else where to remember it once it is (or false). */
@@ -262,6 +264,7 @@ export function planBotCounters(
       planned,
       known: known ? true : known_ ?? false,
       browser,
+      cookieSite: 'cookie' in policy.bot.session,
       ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),
       s,
@@ -465,7 +468,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
         add('fresh', 'fresh-orphans', surprisePoints(surprise, f.orphanCurve), orphans / requests, rate, () => `${num(orphans)} of ${num(requests)} requests from this address ${longWindow} came with a session never seen and no landing before it, at most ${Math.round(rate * 100)}% expected (p=10^-${num(surprise)})`);
       }
     }
-    if (ctx.browser && subject.method !== 'GET' && subject.method !== 'HEAD' && subject.method !== 'OPTIONS') {
+    // A browser's first page on a cookie site is a GET; an API session (a session header) may well start with a POST.
+    if (ctx.browser && ctx.cookieSite && subject.method !== 'GET' && subject.method !== 'HEAD' && subject.method !== 'OPTIONS') {
       signals.push({ name: 'first-request-not-get', family: 'fresh', score: knobs.tells.postAsFirstRequest, detail: `a browser's first request in its session is a ${subject.method}` });
     }
   }

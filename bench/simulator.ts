@@ -12,6 +12,7 @@
  *   npm run simulate                                       # every scenario, seeds 1-10, memory store
  *   npm run simulate -- --seeds 1-3 --scenario crawler --store redis --verbose
  */
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
@@ -437,6 +438,8 @@ async function main(): Promise<void> {
         for (const seed of seeds) {
           const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'] });
           results.push(r);
+          // Written after every run: a long run that stops half-way keeps what it measured.
+          if (values.json) await writeFile(values.json, JSON.stringify(results, null, 1));
           process.stderr.write(
             `${s} ${store} seed ${seed}: recall ${pct(r.requestRecall)} clients ${pct(r.clientRecall)} first ${r.firstFlagSeconds ?? '-'}s precision ${pct(r.precision)} people FP ${pct2(r.peopleFpRate)} (${r.peopleWithFlag}/${r.people}) campaign ${pct2(r.campaignFpRate)} | ${r.requests} checks in ${r.wallMs} ms ${JSON.stringify(r.params)}\n`,
           );
@@ -447,10 +450,6 @@ async function main(): Promise<void> {
     }
   } finally {
     await redis?.stop();
-  }
-  if (values.json) {
-    const { writeFile } = await import('node:fs/promises');
-    await writeFile(values.json, JSON.stringify(results, null, 1));
   }
   process.stdout.write(`\nPalisade bot detection, simulated traffic (seeds ${values.seeds}; mean / worst seed; flagged = challenge or deny)\n\n${renderTable(results)}\n`);
 }

@@ -141,10 +141,15 @@ export class BotFeed {
       return;
     }
     if (!bot || !obs) return;
-    if (outcome.kind === 'deny' && outcome.denial.reason === 'bot' && obs.subject.session) {
-      // The session got a 403: a client error like any other for it (a denied request never reaches the upstream,
-      // so the access log will not count it). Not for the address: behind a NAT that would spread to everyone.
-      this.#bump(new PrefixCache(policy.id), BOT_KEYS.errSess, [obs.subject.session], 'long', now);
+    if (outcome.kind === 'deny' && (outcome.denial.reason === 'bot' || outcome.denial.reason === 'challenge')) {
+      // Stopped (denied, or answered with a challenge): a client error like any other for the client. The upstream
+      // never sees the request, so the access log will not count it; without this the evidence that stopped a
+      // client would fade while it keeps coming. The address only for requests outside an established session
+      // (the stopped client's own), not to spread over the people behind a NAT; never the path's failures (people
+      // landing there would be stopped for the stops, and stopping them would feed it).
+      const keys = new PrefixCache(policy.id);
+      if (obs.subject.session) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now);
+      if (obs.fresh || obs.state === 'new-pair') this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'long', now);
     }
     // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
     const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');

@@ -10,6 +10,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { DeferredCounters } from '../bot/deferred.ts';
+import { BaselineBook } from '../bot/baseline.ts';
 import { BotFeed } from '../bot/feed.ts';
 import { accessLogHandler, check, checkHandler, tolerantDeserializer, type AccessLogMessage, type CheckServiceDeps } from '../grpc/check-service.ts';
 import { routeCheckStreams } from '../grpc/check-stream.ts';
@@ -54,7 +55,10 @@ export interface AuthzServer {
   inventory: ApiInventory;
   /** Usage journeys: the shared transition model. */
   journeys: JourneyModel;
-  /** Writes the off-path counters (access-log errors, new sessions, discovery) to the store now. */
+  /**
+   * Writes the off-path counters (access-log errors, new sessions, learning, discovery) to the store now, then
+   * refreshes the bot baselines if `learning.refreshMs` has passed on the clock (as the timers would).
+   */
   flushDeferred(): Promise<void>;
 }
 
@@ -66,7 +70,7 @@ export interface AuthzServerOverrides {
   onAccessLog?: (msg: AccessLogMessage) => void;
   /**
    * Period of the off-path counter flush (default 1000 ms); 0 = only flushDeferred() and stop() flush, and the
-   * journey model is refreshed only by `journeys.refreshAll()`.
+   * journey model is refreshed only by `journeys.refreshAll()` and the bot baselines only by flushDeferred().
    */
   deferredFlushMs?: number;
 }
@@ -97,6 +101,14 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       metrics.storeFailures.inc({ policy, failure_policy: failOpen ? 'FailOpen' : 'FailClosed' });
       logger.debug({ err: err.message, policy }, 'counter store unavailable for a check');
     },
+  });
+  // What the bot detectors learn about each policy's population, read off the Check path (learning.refreshMs).
+  const botBaselines = new BaselineBook({
+    store,
+    clock,
+    policies: () => [...(holder.current()?.policies.values() ?? [])].filter((p) => p.bot.mode !== 'Off').map((p) => p.id),
+    refreshIntervalMs: overrides.deferredFlushMs === 0 ? 0 : undefined,
+    logger: logger.child({ component: 'bot' }),
   });
 
   let fileSource: FileSource | null = null;
@@ -136,7 +148,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   const botFeed = new BotFeed({ deferred, clock, runtime: () => holder.current() });
   const journeys = new JourneyModel({ store, deferred, clock, runtime: () => holder.current(), ...(overrides.deferredFlushMs === 0 ? { refreshIntervalMs: 0 } : {}) });
   const inventory = new ApiInventory({ deferred, store, clock, runtime: () => holder.current(), registry, journeys: (id) => journeys.journeys(id) });
-  const pipeline: PipelineDeps = { limiter, clock, journeys };
+  const pipeline: PipelineDeps = { limiter, clock, botBaselines, journeys };
 
   const { authorization, accessLog } = envoyServices();
   const maxReceiveBytes = 8 * 1024 * 1024;
@@ -216,6 +228,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     fileSource?.close();
     snapshotFile?.close();
     deferred.close();
+    botBaselines.close();
     await store.close();
     throw err;
   }
@@ -254,7 +267,10 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     },
     inventory,
     journeys,
-    flushDeferred: () => deferred.flush(),
+    async flushDeferred() {
+      await deferred.flush();
+      await botBaselines.refresh();
+    },
     async stop() {
       draining = true;
       setServing(false);
@@ -278,6 +294,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
         http.closeAllConnections();
       });
       deferred.close();
+      botBaselines.close();
       journeys.close();
       await deferred.flush();
       await store.close();

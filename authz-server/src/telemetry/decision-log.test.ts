@@ -28,7 +28,7 @@ const deny: Outcome = { kind: 'deny', policy, consumer: null, principal: '', tra
 describe('DecisionLog', () => {
   it('writes the line pino would write for the same fields, in the same order', () => {
     const viaPino = capture();
-    const bot = { score: 40, verdict: 'allow' as const, signals: [{ name: 'usage-ip', score: 40, detail: '900 req/min' }, { name: 'ua', score: 0, detail: '' }] };
+    const bot = { score: 40, verdict: 'allow' as const, signals: [{ name: 'usage-ip', score: 40, value: 900, threshold: 120, detail: '900 req/min' }, { name: 'ua', score: 0, detail: '' }] };
     const outcome: Outcome = { ...allow, bot, wouldDeny: { reason: 'bot', detail: 'score 40' } };
     const r = req('r-"quoted"\n\uD800', '/a\\b');
     viaPino.logger.info(JSON.parse(`{${decisionFields(r, outcome, 0.0012345)}}`), 'decision');
@@ -38,7 +38,7 @@ describe('DecisionLog', () => {
     expect(Object.keys(b)).toEqual(Object.keys(a));
     expect({ ...b, time: 0 }).toEqual({ ...a, time: 0 });
     expect(b).toMatchObject({ level: 'info', service: 'palisade-authz', requestId: 'r-"quoted"\n\uFFFD'.replace('\uFFFD', '\uD800'), path: '/a\\b', verdict: 'monitor', reason: 'bot', latencyMs: 1.235, msg: 'decision' });
-    expect(b['bot']).toEqual({ score: 40, verdict: 'allow', signals: [{ name: 'usage-ip', score: 40, detail: '900 req/min' }] });
+    expect(b['bot']).toEqual({ score: 40, verdict: 'allow', signals: [{ name: 'usage-ip', score: 40, value: 900, threshold: 120, detail: '900 req/min' }] });
   });
 
   it('writes a deny at once (with the allows before it, in order), and holds allows back for at most DECISION_FLUSH_MS', async () => {

@@ -24,7 +24,7 @@ export function decisionFields(req: RequestContext, outcome: Outcome, seconds: n
   let out = `"requestId":${str(req.requestId)},"host":${str(req.host)},"method":${str(req.method)},"path":${str(req.path)},"clientIp":${str(req.clientIp)},"principal":${str(req.principal || null)},"consumer":${str(outcome.consumer)},"verdict":"${verdictLabel(outcome)}","reason":${str(denial?.reason)},"detail":${str(denial?.detail)},"policy":${str(outcome.policy?.id)}`;
   if (denial?.inspection) out += `,"inspection":${JSON.stringify(denial.inspection)}`;
   if (outcome.bot) {
-    const signals = outcome.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, detail: s.detail }));
+    const signals = outcome.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, value: s.value, threshold: s.threshold, detail: s.detail }));
     out += `,"bot":${JSON.stringify({ score: outcome.bot.score, verdict: outcome.bot.verdict, signals })}`;
   }
   if (outcome.kind === 'allow' && outcome.bodyUninspected) out += `,"bodyUninspected":${str(outcome.bodyUninspected)}`;

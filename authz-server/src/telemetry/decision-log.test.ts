@@ -1,22 +1,14 @@
-import { Writable } from 'node:stream';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../../lib/process/logging.ts';
+import { captureLogger } from '../../../test/support/policies.ts';
 import type { Outcome } from '../pipeline/outcome.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import { DECISION_FLUSH_MS, DecisionLog, decisionFields } from './decision-log.ts';
 
 function capture(level = 'info') {
-  const writes: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      writes.push(String(chunk));
-      cb();
-    },
-  });
-  const logger = createLogger(level, 'palisade-authz', stream);
-  return { logger, writes, lines: () => writes.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  const c = captureLogger(level);
+  return { logger: c.logger, writes: c.writes, lines: () => c.lines };
 }
 
 const req = (id: string, path = '/orders/1'): RequestContext =>
@@ -37,7 +29,7 @@ describe('DecisionLog', () => {
     const [a, b] = [viaPino.lines()[0] ?? {}, direct.lines()[0] ?? {}];
     expect(Object.keys(b)).toEqual(Object.keys(a));
     expect({ ...b, time: 0 }).toEqual({ ...a, time: 0 });
-    expect(b).toMatchObject({ level: 'info', service: 'palisade-authz', requestId: 'r-"quoted"\n\uFFFD'.replace('\uFFFD', '\uD800'), path: '/a\\b', verdict: 'monitor', reason: 'bot', latencyMs: 1.235, msg: 'decision' });
+    expect(b).toMatchObject({ level: 'info', service: 'palisade-test', requestId: 'r-"quoted"\n\uFFFD'.replace('\uFFFD', '\uD800'), path: '/a\\b', verdict: 'monitor', reason: 'bot', latencyMs: 1.235, msg: 'decision' });
     expect(b['bot']).toEqual({ score: 40, verdict: 'allow', signals: [{ name: 'usage-ip', score: 40, value: 900, threshold: 120, detail: '900 req/min' }] });
   });
 

@@ -3,18 +3,22 @@
  * trips a Check costs. Runs the decision pipeline in process (evaluateRequest, no gRPC, so the numbers are the
  * pipeline's own) over the same varied requests (2000 clients, sessions, tokens, 40 routes) against:
  *
- *   store  x  bot mode Off | Enforce      (both policies have one per-IP rate limit, so "Off" already does one
+ *   store  x  bot mode Off | Monitor      (both policies have one per-IP rate limit, so "Off" already does one
  *                                          store round trip and the difference is the bot ops inside it)
  *
- * with the in-memory store and a real redis-server (Debian's, started on a free port). Bot "Enforce" includes
- * the after-decision hooks (bot feed, API discovery) that run on the Check's thread. Redis round trips come from
- * the server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes are counted apart.
+ * with the in-memory store and a real redis-server (Debian's, started on a free port). Bot "Monitor" scores every
+ * request exactly as Enforce does but never answers with a challenge or a denial, so only scoring is measured
+ * (the synthetic clients are fast: some would be challenged); it includes the after-decision hooks (bot feed, API
+ * discovery) that run on the Check's thread and learns from a baseline refresh every 2000 Checks. Redis round
+ * trips come from the server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes and
+ * refreshes are counted apart.
  */
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import { DeferredCounters } from '../authz-server/src/bot/deferred.ts';
+import { BaselineBook } from '../authz-server/src/bot/baseline.ts';
 import { BotFeed } from '../authz-server/src/bot/feed.ts';
 import { ApiInventory } from '../authz-server/src/discovery/inventory.ts';
 import { createLogger } from '../lib/process/logging.ts';
@@ -28,9 +32,9 @@ import { MemoryCounterStore } from '../authz-server/src/store/memory-store.ts';
 import { RateLimiter } from '../authz-server/src/pipeline/rate-limiter.ts';
 import { RedisCounterStore } from '../authz-server/src/store/redis-store.ts';
 import { commandCalls, startRedis } from '../test/support/redis-server.ts';
-import { Rng } from './simulator.ts';
+import { Rng } from './sim-traffic.ts';
 
-function runtimeFor(botMode: 'Off' | 'Enforce'): Runtime {
+function runtimeFor(botMode: 'Off' | 'Monitor'): Runtime {
   const doc = {
     apiVersion: 'palisade.dev/v1alpha1',
     kind: 'ApiProtectionPolicy',
@@ -72,8 +76,10 @@ interface Row {
   mean: number;
   roundTrips: number | null;
   offPath: number | null;
-  /** Redis CPU per script call (INFO commandstats usec_per_call of evalsha). */
+  /** Redis CPU per Check (INFO commandstats usec of the Checks' script calls, off-path calls excluded). */
   redisUs: number | null;
+  /** Measured Checks the bot verdict flagged (the synthetic clients are fast: some are). */
+  flagged: number;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -83,21 +89,27 @@ function pct(sorted: number[], p: number): number {
 async function measure(
   storeName: string,
   store: CounterStore,
-  botMode: 'Off' | 'Enforce',
+  botMode: 'Off' | 'Monitor',
   reqs: RequestContext[],
   calls: (() => Promise<number>) | null,
   usecPerCall: (() => Promise<number>) | null = null,
 ): Promise<Row> {
   const runtime = runtimeFor(botMode);
-  const deps: PipelineDeps = { limiter: new RateLimiter({ store, fallback: new MemoryCounterStore() }), clock: Date.now };
+  const botBaselines = new BaselineBook({ store, clock: Date.now, policies: () => [...runtime.policies.keys()], refreshIntervalMs: 0 });
+  const deps: PipelineDeps = { limiter: new RateLimiter({ store, fallback: new MemoryCounterStore() }), clock: Date.now, botBaselines };
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const feed = new BotFeed({ deferred, clock: Date.now, runtime: () => runtime });
   const inventory = new ApiInventory({ deferred, store, clock: Date.now, runtime: () => runtime, registry: new Registry() });
   const warm = Math.min(2000, reqs.length / 5);
   const times: number[] = [];
   let before = 0;
+  let offPathCalls = 0;
+  let offPathUsec = 0;
+  let usecBefore = 0;
+  let flagged = 0;
   for (let i = 0; i < reqs.length; i++) {
     if (i === warm && calls) before = await calls();
+    if (i === warm && usecPerCall) usecBefore = await usecPerCall();
     const req = reqs[i]!;
     const t0 = performance.now();
     const outcome = await evaluateRequest(runtime, req, deps);
@@ -107,14 +119,25 @@ async function measure(
     }
     const dt = performance.now() - t0;
     if (i >= warm) times.push(dt * 1000);
-    if (outcome.kind !== 'allow') throw new Error(`unexpected ${outcome.kind}: ${outcome.denial.reason} ${outcome.denial.detail}`);
-    // The server flushes the off-path counters about once a second; here once, after the measured range.
+    if (outcome.kind !== 'allow' && outcome.denial.reason !== 'bot') throw new Error(`unexpected ${outcome.kind}: ${outcome.denial.reason} ${outcome.denial.detail}`);
+    if (i >= warm && outcome.bot && outcome.bot.verdict !== 'allow') flagged++;
+    // The server flushes the off-path counters and refreshes the baselines on its timers, off the Check path;
+    // here every 2000 Checks, outside the measured time (their store calls are not counted as the Checks').
+    if (i % 2000 === 1999 && botMode !== 'Off') {
+      const c0 = calls ? await calls() : 0;
+      const u0 = usecPerCall ? await usecPerCall() : 0;
+      await deferred.flush();
+      await botBaselines.refresh(true);
+      if (calls) offPathCalls += (await calls()) - c0;
+      if (usecPerCall && i >= warm) offPathUsec += (await usecPerCall()) - u0;
+    }
   }
-  const after = calls ? await calls() : 0;
-  const redisUs = usecPerCall ? await usecPerCall() : null;
+  const afterChecks = calls ? await calls() : 0;
+  const redisUs = usecPerCall ? ((await usecPerCall()) - usecBefore - offPathUsec) / (reqs.length - warm) : null;
   await deferred.flush();
   const afterFlush = calls ? await calls() : 0;
   deferred.close();
+  botBaselines.close();
   await deps.limiter.close();
   times.sort((a, b) => a - b);
   const measured = reqs.length - warm;
@@ -125,8 +148,9 @@ async function measure(
     p90: pct(times, 90),
     p99: pct(times, 99),
     mean: times.reduce((s, x) => s + x, 0) / times.length,
-    roundTrips: calls ? (after - before) / measured : null,
-    offPath: calls ? afterFlush - after : null,
+    roundTrips: calls ? (afterChecks - before - offPathCalls) / measured : null,
+    offPath: calls ? offPathCalls + afterFlush - afterChecks : null,
+    flagged,
     redisUs,
   };
 }
@@ -135,19 +159,24 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { checks: { type: 'string', default: '20000' } } });
   const reqs = requests(Number(values.checks));
   const rows: Row[] = [];
-  for (const mode of ['Off', 'Enforce'] as const) rows.push(await measure('memory', new MemoryCounterStore(), mode, reqs, null));
+  for (const mode of ['Off', 'Monitor'] as const) rows.push(await measure('memory', new MemoryCounterStore(), mode, reqs, null));
 
   const redis = await startRedis();
   const logger = createLogger('warn', 'bench', new Writable({ write: (_c, _e, cb) => cb() }));
   try {
-    for (const mode of ['Off', 'Enforce'] as const) {
+    for (const mode of ['Off', 'Monitor'] as const) {
       const store = new RedisCounterStore({ url: redis.url, timeoutMs: 1000, logger, registry: new Registry() });
       const calls = async () => {
         const c = commandCalls(await redis.info('commandstats'));
         return (c['evalsha'] ?? 0) + (c['eval'] ?? 0);
       };
       await redis.command('CONFIG', 'RESETSTAT');
-      const usec = async () => Number(/^cmdstat_evalsha:.*usec_per_call=([\d.]+)/m.exec(await redis.info('commandstats'))?.[1] ?? Number.NaN);
+      // Total Redis CPU of script calls (evalsha + eval), µs.
+      const usec = async () => {
+        const info = await redis.info('commandstats');
+        const total = (cmd: string) => Number(new RegExp(`^cmdstat_${cmd}:.*?usec=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+        return total('evalsha') + total('eval');
+      };
       rows.push(await measure('redis', store, mode, reqs, calls, usec));
       await store.close();
     }

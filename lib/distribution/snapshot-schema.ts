@@ -153,6 +153,8 @@ const Policy = Type.Object(
         denyScore: Type.Integer({ minimum: 0, maximum: 100 }),
         challengeScore: Type.Integer({ minimum: 0, maximum: 100 }),
         session: Type.Union([Type.Object({ header: Type.String() }, strict), Type.Object({ cookie: Type.String() }, strict)]),
+        fingerprintHeaders: Nullable(Type.Array(Type.String())),
+        ignoreSignals: Type.Array(Type.String()),
         allow: Type.Object({ principals: Type.Array(Pattern), cidrs: Type.Array(Type.String()) }, strict),
       },
       strict,

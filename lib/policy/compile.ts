@@ -377,6 +377,7 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[], configMaps: rea
   if (challengeScore > denyScore) {
     throw new SpecError('spec.bot.challengeScore', BOT_SCORES_ORDER);
   }
+  if (bot.sessionHeader && bot.sessionCookie) throw new SpecError('spec.bot.sessionCookie', 'sessionHeader and sessionCookie are exclusive');
   const names = new Set<string>();
   (spec.rateLimits ?? []).forEach((rl, i) => {
     if (names.has(rl.name)) throw new SpecError(`spec.rateLimits[${i}].name`, `duplicate rate limit name "${rl.name}"`);
@@ -465,7 +466,9 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[], configMaps: rea
       mode: bot.mode ?? 'Off',
       denyScore,
       challengeScore,
-      session: bot.sessionHeader ? { header: bot.sessionHeader.toLowerCase() } : { cookie: 'session' },
+      session: bot.sessionHeader ? { header: bot.sessionHeader.toLowerCase() } : { cookie: bot.sessionCookie ?? 'session' },
+      fingerprintHeaders: bot.fingerprintHeaders ? [...new Set(bot.fingerprintHeaders.map((h) => h.toLowerCase()))] : null,
+      ignoreSignals: [...new Set(bot.ignoreSignals ?? [])].sort(),
       allow: {
         principals: patterns('spec.bot.allow.principals', bot.allow?.principals, globToRegex) ?? [],
         cidrs: (bot.allow?.cidrs ?? []).map((c, i) => checkCidr(c, `spec.bot.allow.cidrs[${i}]`)),

@@ -297,12 +297,65 @@ const Challenge = Type.Object(
   { ...strict, description: 'What a challenge verdict does: a proof of work, and the pass that solving it earns.' },
 );
 
+/** Names of the bot signals and of their evidence families, as `bot.ignoreSignals` accepts them. */
+export const BOT_SIGNAL_NAMES = [
+  'volume',
+  'fresh',
+  'errors',
+  'methods',
+  'aggregate',
+  'tells',
+  'volume-sess-tick',
+  'volume-sess-min',
+  'volume-sess-long',
+  'volume-pair-tick',
+  'volume-pair-min',
+  'volume-pair-long',
+  'volume-src-tick',
+  'volume-src-long',
+  'volume-net-long',
+  'fresh-sessions',
+  'fresh-sessions-network',
+  'fresh-orphans',
+  'first-request-not-get',
+  'errors-session',
+  'errors-address',
+  'errors-token',
+  'few-head',
+  'surge-route',
+  'surge-cell',
+  'surge-failures',
+  'surge-token',
+  'surge-token-new-addresses',
+  'surge-token-cell',
+  'ua-missing',
+  'ua-automation',
+  'accept-missing',
+  'browser-without-accept-language',
+  'journey-skip',
+] as const;
+
 const Bot = Type.Object(
   {
     mode: Type.Optional(Type.Union([Type.Literal('Enforce'), Type.Literal('Monitor'), Type.Literal('Off')], { default: 'Off' })),
     denyScore: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: 80 })),
     challengeScore: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: 50 })),
     sessionHeader: Type.Optional(Type.String({ pattern: HEADER_NAME })),
+    sessionCookie: Type.Optional(
+      Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", maxLength: 128, description: 'Cookie that carries the session id (default "session").' }),
+    ),
+    fingerprintHeaders: Type.Optional(
+      Type.Array(Type.String({ pattern: HEADER_NAME, maxLength: 128 }), {
+        maxItems: 8,
+        description: 'Request headers in which the proxy passes TLS client fingerprints (JA3/JA4); default x-ja4, x-ja3, x-ja4-fingerprint, x-ja3-fingerprint.',
+      }),
+    ),
+    ignoreSignals: Type.Optional(
+      Type.Array(Type.Union(BOT_SIGNAL_NAMES.map((n) => Type.Literal(n))), {
+        maxItems: 64,
+        description: 'Bot signals (or whole evidence families) left out of the score.',
+      }),
+    ),
     allow: Type.Optional(
       Type.Object(
         {
@@ -322,6 +375,7 @@ const Bot = Type.Object(
         message: BOT_SCORES_ORDER,
         fieldPath: '.challengeScore',
       },
+      { rule: '!has(self.sessionHeader) || !has(self.sessionCookie)', message: 'sessionHeader and sessionCookie are exclusive' },
     ],
   },
 );

@@ -107,6 +107,10 @@ export interface CompiledPolicy {
     denyScore: number;
     challengeScore: number;
     session: SessionSource;
+    /** Headers carrying TLS client fingerprints; null: the defaults. */
+    fingerprintHeaders: string[] | null;
+    /** Signal names and families left out of the score. */
+    ignoreSignals: string[];
     allow: { principals: CompiledPattern[]; cidrs: string[] };
   };
   challenge: CompiledChallenge;

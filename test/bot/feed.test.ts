@@ -1,5 +1,5 @@
 /**
- * The error-rate detector's inputs over the real gRPC port: Envoy's access log stream (404s, 401/403 from the
+ * The error detectors' inputs over the real gRPC port: Envoy's access log stream (404s, 401/403 from the
  * upstream, counted for the client and token of the Check they match) and the server's own authentication denials.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 
 const KEY = 'feed-test-key-0001';
 
-describe('bot feed: access log and own denials feed the error-rate detector', () => {
+describe('bot feed: access log and own denials feed the error detectors', () => {
   let server: AuthzServer;
   let client: AuthzClient;
   let dir: Awaited<ReturnType<typeof writePolicyDir>>;
@@ -49,12 +49,12 @@ describe('bot feed: access log and own denials feed the error-rate detector', ()
       await client.check(envoyRequest({ host: 'api.example.com', path: `/products/${i}`, sourceIp: ip, requestId }));
       entries.push(accessLogEntry({ host: 'api.example.com', path: `/products/${i}`, code: i % 4 === 0 ? 200 : 404, requestId, sourceIp: '10.0.0.99' }));
     }
-    expect(await signals({ host: 'api.example.com', sourceIp: ip })).not.toContain('error-rate-ip');
+    expect(await signals({ host: 'api.example.com', sourceIp: ip })).not.toContain('errors-address');
     await sendAccessLogs(server.grpcPort, entries);
     await server.flushDeferred();
     const s = await signals({ host: 'api.example.com', sourceIp: ip });
-    expect(s).toMatch(/error-rate-ip\+\d+/);
-    expect(s).not.toContain('error-rate-token');
+    expect(s).toMatch(/errors-address\+\d+/);
+    expect(s).not.toContain('errors-token');
   });
 
   it("a correlated entry counts for the Check's client and token, whatever the entry claims, and only once", async () => {
@@ -68,10 +68,13 @@ describe('bot feed: access log and own denials feed the error-rate detector', ()
     }
     await sendAccessLogs(server.grpcPort, [...entries, ...entries]);
     await server.flushDeferred();
-    const s = await signals({ host: 'api.example.com', sourceIp: ip, headers: { 'x-api-key': KEY } });
-    expect(s).toContain('error-rate-ip');
-    expect(s).toContain('error-rate-token');
-    expect(await signals({ host: 'api.example.com', sourceIp: '203.0.113.99' })).not.toContain('error-rate');
+    // The address's errors (a request without the token), and the token's from an address with none of its own
+    // (one signal per family counts, so each is looked at alone).
+    expect(await signals({ host: 'api.example.com', sourceIp: ip })).toContain('errors-address');
+    const fromElsewhere = await signals({ host: 'api.example.com', sourceIp: '198.51.100.111', headers: { 'x-api-key': KEY } });
+    expect(fromElsewhere).toContain('errors-token');
+    expect(fromElsewhere).not.toContain('errors-address');
+    expect(await signals({ host: 'api.example.com', sourceIp: '203.0.113.99' })).not.toContain('errors-');
     // The replayed half matched nothing: counted as ignored.
     const metrics = await server.registry.getSingleMetricAsString('palisade_access_log_entries_ignored_total');
     expect(metrics).toMatch(/reason="unmatched"} ([1-9]\d*)/);
@@ -86,7 +89,7 @@ describe('bot feed: access log and own denials feed the error-rate detector', ()
     ];
     await sendAccessLogs(server.grpcPort, entries);
     await server.flushDeferred();
-    expect(await signals({ host: 'api.example.com', sourceIp: ip })).not.toContain('error-rate');
+    expect(await signals({ host: 'api.example.com', sourceIp: ip })).not.toContain('errors-');
   });
 
   it("the server's own authentication denials count as errors of the client", async () => {
@@ -98,6 +101,6 @@ describe('bot feed: access log and own denials feed the error-rate detector', ()
     await server.flushDeferred();
     const res = await client.check(envoyRequest({ host: 'private.example.com', sourceIp: ip, headers: { 'x-api-key': KEY } }));
     expect(res.status.code).toBe(0);
-    expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-signals')).toMatch(/error-rate-ip\+45/);
+    expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-signals')).toMatch(/errors-address\+\d+/);
   });
 });

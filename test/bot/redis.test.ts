@@ -8,6 +8,8 @@ import { authzClient, envoyRequest, headerOf, type AuthzClient } from '../suppor
 import { captureLogger, policyDoc, sha256, startTestServer, writePolicyDir } from '../support/policies.ts';
 import { commandCalls, startRedis, type RedisServerHandle } from '../support/redis-server.ts';
 import type { AuthzServer } from '../../authz-server/src/app/server.ts';
+import { MIN } from '../../bench/sim-traffic.ts';
+import { runScenario, type ScenarioResult } from '../../bench/simulator.ts';
 
 const KEY = 'redis-bot-key-0001';
 
@@ -70,6 +72,15 @@ describe('bot scoring on Redis', () => {
     for (let i = 0; i < 8; i++) expect((await client.check(envoyRequest({ host: 'api.example.com', sourceIp: ip, headers: { 'x-api-key': `guess-${i}` } }))).status.code).toBe(16);
     await server.flushDeferred();
     const res = await client.check(envoyRequest({ host: 'api.example.com', sourceIp: ip, headers: { 'x-api-key': KEY } }));
-    expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-signals')).toMatch(/error-rate-ip\+\d+/);
+    expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-signals')).toMatch(/errors-address\+\d+/);
+  });
+
+  it('the detectors decide on Redis exactly as on the memory store (simulated traffic, one scenario)', { timeout: 180_000 }, async () => {
+    const opts = { warmupMs: 10 * MIN, measuredMs: 6 * MIN, inProcess: true };
+    const memory = await runScenario('distributed-surge', 2, opts);
+    const onRedis = await runScenario('distributed-surge', 2, { ...opts, store: 'redis', redis });
+    const decisions = (r: ScenarioResult) => [r.requests, r.botFlagged, r.peopleFlagged, r.firstFlagSeconds, r.tpSignals, r.fpSignals];
+    expect(memory.botRequests).toBeGreaterThan(100);
+    expect(decisions(onRedis)).toEqual(decisions(memory));
   });
 });

@@ -1,12 +1,18 @@
 /**
- * Combines bot signals into a score (0..100) and a verdict by the policy's thresholds. Allow-listed principals
- * and CIDRs score 0.
+ * Combines bot signals into a score (0..100) and a verdict by the policy's thresholds: the sum of the signals'
+ * points (behavioural families already reduced to their strongest signal, tells added up), capped at 100.
+ * Allow-listed principals and CIDRs score 0.
  */
 import { isIP } from 'node:net';
 import type { BotAssessment, BotSignal } from '../pipeline/outcome.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
+import type { BotObservations } from './behaviour.ts';
+import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 import { requestTells } from './tells.ts';
+
+/** An assessment with what the feed learns from it after the decision (never logged or sent). */
+export type JudgedAssessment = BotAssessment & { observations?: BotObservations | null };
 
 /** True when the client is on the policy's bot allow-list. */
 export function botAllowListed(policy: RuntimePolicy, req: RequestContext): string | null {
@@ -17,10 +23,15 @@ export function botAllowListed(policy: RuntimePolicy, req: RequestContext): stri
   return null;
 }
 
-/** Scores a request from its signals; `extra` are behavioural signals computed from store counters. */
-export function assessBot(policy: RuntimePolicy, req: RequestContext, extra: BotSignal[] = []): BotAssessment {
-  const signals = [...requestTells(req.headers), ...extra];
+/** Scores a request from its tells and `extra` (behavioural) signals. */
+export function assessBot(policy: RuntimePolicy, req: RequestContext, extra: BotSignal[] = [], knobs: BotKnobs = DEFAULT_BOT_KNOBS, observations: BotObservations | null = null): JudgedAssessment {
+  const ignore = policy.bot.ignoreSignals;
+  const tells = requestTells(req.headers, knobs).filter((s) => !ignore.includes(s.name) && !ignore.includes(s.family));
+  const signals: BotSignal[] = [...tells, ...extra];
   const score = Math.min(100, signals.reduce((s, x) => s + x.score, 0));
   const verdict = score >= policy.bot.denyScore ? 'deny' : score >= policy.bot.challengeScore ? 'challenge' : 'allow';
-  return { score, verdict, signals };
+  const out: JudgedAssessment = { score, verdict, signals };
+  // Not enumerable: never serialised into logs or responses with the assessment.
+  if (observations) Object.defineProperty(out, 'observations', { value: observations, enumerable: false });
+  return out;
 }

@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildRuntime, type RuntimePolicy } from '../pipeline/runtime.ts';
-import { toRequestContext } from '../pipeline/request.ts';
 import { compile } from '../../../lib/policy/compile.ts';
 import { parsePolicyText } from '../../../lib/policy/load.ts';
-import { MemoryCounterStore } from '../store/memory-store.ts';
+import type { Outcome } from '../pipeline/outcome.ts';
+import { toRequestContext } from '../pipeline/request.ts';
+import { buildRuntime, type Runtime, type RuntimePolicy } from '../pipeline/runtime.ts';
 import { hashTagOf } from '../store/keys.ts';
-import { behaviourSignals, browsersKeepSessions, judgeErrors, judgeMethods, judgeSessions, judgeSurge, judgeUsage, planBotCounters, policyCeilings, SESSION_NEW } from './behaviour.ts';
-import { DEFAULT_BOT_KNOBS } from './knobs.ts';
+import { MemoryCounterStore } from '../store/memory-store.ts';
+import { assessBot, type JudgedAssessment } from './assess.ts';
+import { BaselineBook } from './baseline.ts';
+import { aggregatePoints, judgeBehaviour, planBotCounters, policyCeilings, strongestPerFamily, surgeShare, type ScoredSignal } from './behaviour.ts';
+import { DeferredCounters } from './deferred.ts';
+import { KnownSessions } from './known-sessions.ts';
+import { BotFeed } from './feed.ts';
+import { readFileSync } from 'node:fs';
+import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
+import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -18,136 +26,207 @@ function policy(spec: Record<string, unknown>): RuntimePolicy {
   return p;
 }
 
-function request(shape: { ip?: string; method?: string; path?: string; session?: string }) {
-  const headers: Record<string, string> = { ':authority': 'api.test', ':method': shape.method ?? 'GET', ':path': shape.path ?? '/products/1', 'user-agent': 'Mozilla/5.0', accept: '*/*', 'accept-language': 'en' };
-  if (shape.session) headers['cookie'] = `session=${shape.session}`;
+const CHROME = {
+  'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+  accept: 'text/html',
+  'accept-language': 'en-GB,en;q=0.9',
+  'accept-encoding': 'gzip, br',
+};
+
+function request(shape: { ip?: string; method?: string; path?: string; cookie?: string; headers?: Record<string, string> }) {
+  const headers: Record<string, string> = { ':authority': 'api.test', ':method': shape.method ?? 'GET', ':path': shape.path ?? '/products/1', ...(shape.headers ?? CHROME) };
+  if (shape.cookie) headers['cookie'] = `session=${shape.cookie}`;
   return toRequestContext({ attributes: { source: { address: { socket_address: { address: shape.ip ?? '198.51.100.1', port_value: 1 } } }, request: { http: { headers } } } });
 }
 
-const BASE = { hosts: ['api.test'], bot: { mode: 'Enforce' } };
+/** The bot detectors on a memory store with a settable clock, fed the way the server feeds them. */
+function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: { mode: 'Enforce' } }) {
+  let now = Date.parse('2026-03-02T09:00:00Z');
+  const clock = () => now;
+  const p = policy(spec);
+  const store = new MemoryCounterStore({ clock, sweepIntervalMs: 0 });
+  const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
+  const runtime = { policies: new Map([[p.id, p]]), policyFor: () => p } as unknown as Runtime;
+  const feed = new BotFeed({ deferred, clock, runtime: () => runtime });
+  const book = new BaselineBook({ store, clock, policies: () => [p.id], refreshIntervalMs: 0 });
+  return {
+    policy: p,
+    store,
+    advance: async (ms: number) => {
+      now += ms;
+      await deferred.flush();
+      await book.refresh();
+    },
+    async check(req: ReturnType<typeof request>, consumer: string | null = null): Promise<JudgedAssessment> {
+      const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id));
+      const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
+      const judged = judgeBehaviour(plan, result.counters);
+      const bot = assessBot(p, req, judged.signals, DEFAULT_BOT_KNOBS, judged.observations);
+      const outcome = { kind: 'allow', policy: p, consumer, principal: '', trace: [], bot, rateLimit: null, wouldDeny: null, stripHeaders: [] } as Outcome;
+      feed.onDecision(req, outcome);
+      return bot;
+    },
+  };
+}
 
-describe('judges (pure)', () => {
-  const k = DEFAULT_BOT_KNOBS;
-  const none = { ip: null, token: null };
-  it('usage: population threshold clamped to floor..ceiling; policy limit caps it', () => {
-    const pop = { populationRate: 300, populationClients: 100 };
-    expect(judgeUsage({ ipRate: 100, ...pop, ceilings: none })).toEqual([]);
-    const [s] = judgeUsage({ ipRate: 130, ...pop, ceilings: none });
-    expect(s?.name).toBe('usage-ip');
-    expect(s?.score).toBe(k.usage.score + 1);
-    expect(s?.detail).toContain('threshold 120');
-    // Small population: the ceiling rules.
-    expect(judgeUsage({ ipRate: 500, populationRate: 500, populationClients: 3, ceilings: none })).toEqual([]);
-    expect(judgeUsage({ ipRate: 700, populationRate: 700, populationClients: 3, ceilings: none }).map((x) => x.name)).toEqual(['usage-ip']);
-    // A policy-wide per-IP limit of 60/min caps the threshold at 48.
-    const [p] = judgeUsage({ ipRate: 50, ...pop, ceilings: { ip: 48, token: null } });
-    expect(p?.detail).toContain('policy per-IP limit');
+const fired = (b: JudgedAssessment) => b.signals.filter((s) => s.score > 0).map((s) => s.name);
+
+describe('planning', () => {
+  it('every key of a Check is under the policy hash tag; a browser session request reads under 50 keys', () => {
+    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
+    const keysOf = (req: ReturnType<typeof request>, consumer: string | null) => planBotCounters(p, req, consumer, Date.now()).counters.flatMap((c) => c.keys);
+    const session = keysOf(request({ cookie: 'abc' }), null);
+    expect(session.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
+    expect(session.length).toBeLessThan(50);
+    // The most a Check reads: a browser session that also carries an API token.
+    const both = keysOf(request({ cookie: 'abc' }), 'partner');
+    expect(both.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
+    expect(both.length).toBeLessThan(75);
+    expect(planBotCounters(p, request({}), null, Date.now()).distinct).toEqual([]);
   });
 
-  it('usage per token is normalised by the IPs using it (a shared app key is not extreme)', () => {
-    const pop = { populationRate: 3000, populationClients: 1000, ceilings: none };
-    expect(judgeUsage({ ipRate: 3, ...pop, tokenRate: 5000, tokenClients: 900 })).toEqual([]);
-    expect(judgeUsage({ ipRate: 3, ...pop, tokenRate: 500, tokenClients: 1 }).map((s) => s.name)).toEqual(['usage-token']);
-    // Unless the policy limits the consumer as a whole.
-    expect(judgeUsage({ ipRate: 3, ...pop, tokenRate: 5000, tokenClients: 900, ceilings: { ip: null, token: 4000 } }).map((s) => s.name)).toEqual(['usage-token']);
-  });
-
-  it('errors need minErrors and a ratio', () => {
-    expect(judgeErrors('error-rate-ip', 4, 4)).toBeNull();
-    expect(judgeErrors('error-rate-ip', 5, 200)).toBeNull();
-    const s = judgeErrors('error-rate-ip', 10, 20);
-    expect(s?.score).toBe(Math.round(k.errors.score + ((k.errors.maxScore - k.errors.score) * (0.5 - k.errors.ratio)) / (k.errors.fullRatio - k.errors.ratio)));
-    expect(s?.detail).toContain('10 client errors in 20 requests (50%)');
-    // Errors counted off-path can outrun the requests seen: the ratio is capped at 100%.
-    expect(judgeErrors('error-rate-token', 12, 3)?.score).toBe(k.errors.maxScore);
-  });
-
-  it('sessions: only a new session scores, by the share of new sessions of the client / route', () => {
-    const fresh = { ipRequests: 10, ipNew: 9, routeRequests: 40, routeNew: 39, warm: true, route: 'POST /login' };
-    expect(judgeSessions({ sessionCount: 2, ...fresh })).toEqual([]);
-    const s = judgeSessions({ sessionCount: 1, ...fresh });
-    expect(s.map((x) => x.name)).toEqual([SESSION_NEW, 'fresh-sessions-ip', 'fresh-sessions-route']);
-    expect(s[0]?.score).toBe(0);
-    expect(s.find((x) => x.name === 'fresh-sessions-ip')?.score).toBe(k.sessions.maxScore);
-    expect(s.find((x) => x.name === 'fresh-sessions-route')?.score).toBe(k.sessions.routeMaxScore);
-    expect(judgeSessions({ sessionCount: 1, ipRequests: 30, ipNew: 3, routeRequests: 40, routeNew: 4, warm: true, route: 'GET /' }).map((x) => x.name)).toEqual([SESSION_NEW]);
-    // Cold start: every session is new, the route share is not judged until the policy has history.
-    expect(judgeSessions({ ...fresh, sessionCount: 1, warm: false }).map((x) => x.name)).toEqual([SESSION_NEW, 'fresh-sessions-ip']);
-    // Too few requests to judge.
-    expect(judgeSessions({ sessionCount: 1, ipRequests: 3, ipNew: 2, routeRequests: 5, routeNew: 4, warm: true, route: 'x' }).map((x) => x.name)).toEqual([SESSION_NEW]);
-  });
-
-  it('surge: recent peak against the median of older buckets; only clients concentrated on the route score', () => {
-    const routeClients = [90, 40, 6, 5, 7, 5, 6, 4, 5, 6, 5, 7, 6];
-    const populationRequests = routeClients.map(() => 500);
-    const s = judgeSurge({ routeClients, populationRequests, clientRouteRequests: 3, clientRequests: 3, route: 'GET /search' });
-    expect(s?.name).toBe('route-ip-surge');
-    expect(s?.detail).toContain('90 distinct clients/min on GET /search vs baseline 6 (15.0x)');
-    expect(s?.score).toBe(k.surge.maxScore);
-    expect(judgeSurge({ routeClients, populationRequests, clientRouteRequests: 1, clientRequests: 10, route: 'GET /search' })).toBeNull();
-    expect(judgeSurge({ routeClients, populationRequests, clientRouteRequests: 1, clientRequests: 1, route: 'GET /search' })).toBeNull();
-    expect(judgeSurge({ routeClients: [30, 30, 25, 28, 30, 26, 30, 30, 29, 30, 31, 30, 30], populationRequests, clientRouteRequests: 3, clientRequests: 3, route: 'x' })).toBeNull();
-    expect(judgeSurge({ routeClients: [15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], populationRequests, clientRouteRequests: 3, clientRequests: 3, route: 'x' })).toBeNull();
-    // A route that was quiet while the policy was busy has a real baseline of 0: 40 clients is a surge.
-    expect(judgeSurge({ routeClients: [40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], populationRequests, clientRouteRequests: 3, clientRequests: 3, route: 'x' })?.score).toBe(43); // 8x the floor baseline of 5
-    // Right after a cold start there is no history at all: no judgement.
-    expect(judgeSurge({ routeClients: [90, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], populationRequests: [500, 500, 500, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], clientRouteRequests: 3, clientRequests: 3, route: 'x' })).toBeNull();
-  });
-
-  it('browsers keep sessions: the cleaner of the current and previous long bucket decides', () => {
-    expect(browsersKeepSessions([400, 400], [380, 370])).toBe(true);
-    expect(browsersKeepSessions([900, 400], [100, 380])).toBe(true); // a cookieless burst in the current bucket
-    expect(browsersKeepSessions([900, 400], [100, 60])).toBe(false);
-    expect(browsersKeepSessions([40, 0], [40, 0])).toBe(false); // too few to tell
-  });
-
-  it('HEAD ratio: fires only when so few HEADs are improbable for the population', () => {
-    const pop = { populationGetPost: 9000, populationHead: 1000 };
-    expect(judgeMethods({ getPost: 30, head: 3, ...pop })).toBeNull();
-    expect(judgeMethods({ getPost: 30, head: 0, ...pop })).toBeNull(); // expected 3.3: P(0) = 3.6%
-    const s = judgeMethods({ getPost: 200, head: 0, ...pop });
-    expect(s?.name).toBe('head-ratio');
-    expect(s?.score).toBe(k.methods.maxScore);
-    expect(judgeMethods({ getPost: 200, head: 0, populationGetPost: 10000, populationHead: 10 })).toBeNull();
+  it('a policy-wide per-IP limit caps the address thresholds at 80% of it', () => {
+    const p = policy({ hosts: ['api.test'], rateLimits: [{ name: 'ip', key: ['clientIP'], requests: 60, period: '1m' }], bot: { mode: 'Enforce' } });
+    expect(policyCeilings(p)).toEqual({ ip: 48, token: null });
   });
 });
 
-describe('plan -> store -> judge', () => {
-  it('plans under the policy hash tag and reads back aligned slots', async () => {
-    let now = 1_800_000_000_000;
-    const store = new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 });
-    const p = policy(BASE);
-    const req = request({ session: 's-1' });
-    const plan = planBotCounters(p, req, 'scraper', now);
-    const keys = [...plan.counters.flatMap((c) => c.keys), ...plan.distinct.flatMap((d) => [d.key, ...d.countKeys])];
-    expect(new Set(keys.map(hashTagOf))).toEqual(new Set(['ns/p']));
-    let signals = behaviourSignals(plan, (await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct })).counters, []);
-    expect(signals.map((s) => s.name)).toContain(SESSION_NEW);
-    // The same token hammering from one IP crosses the usage ceiling within the bucket.
-    for (let i = 0; i < 700; i++) {
-      now += 50;
-      const pl = planBotCounters(p, request({ path: `/products/${i}` }), 'scraper', now);
-      const r = await store.evaluate({ rateLimits: [], counters: pl.counters, distinct: pl.distinct });
-      signals = behaviourSignals(pl, r.counters, r.distinct);
+describe('what a request is to its session', () => {
+  it('landing, then return with the cookie, then established; a made-up cookie is an orphan', async () => {
+    const d = detectors();
+    const states: string[] = [];
+    const state = async (r: ReturnType<typeof request>) => {
+      const b = await d.check(r);
+      states.push(b.observations?.state ?? '-');
+    };
+    await state(request({ ip: '203.0.113.5', path: '/' }));
+    await d.advance(3000);
+    await state(request({ ip: '203.0.113.5', path: '/products/2', cookie: 'issued-1' }));
+    await state(request({ ip: '203.0.113.5', path: '/products/3', cookie: 'issued-1' }));
+    await state(request({ ip: '203.0.113.99', cookie: 'never-issued' }));
+    expect(states).toEqual(['landing', 'return', 'established', 'orphan']);
+  });
+});
+
+describe('volume against learned thresholds', () => {
+  it('a cold burst from one address is flagged within a few requests, each signal with its value and threshold', async () => {
+    const d = detectors();
+    const automation = { 'user-agent': 'python-requests/2.32.3', accept: '*/*' };
+    let first = -1;
+    let last: JudgedAssessment | null = null;
+    for (let i = 0; i < 120; i++) {
+      last = await d.check(request({ ip: '192.0.2.66', path: `/products/${i}`, headers: automation }));
+      if (first < 0 && last.verdict !== 'allow') first = i;
+      await d.advance(40);
     }
-    expect(signals.map((s) => s.name)).toEqual(expect.arrayContaining(['usage-ip', 'usage-token']));
-    await store.close();
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThan(20);
+    expect(last!.verdict).toBe('deny');
+    const volume = last!.signals.find((s) => s.name.startsWith('volume-') && s.score > 0)!;
+    expect(volume.value).toBeGreaterThan(volume.threshold!);
+    expect(volume.detail).toMatch(/threshold/);
   });
 
-  it('derives ceilings from policy-wide limits keyed by clientIP / consumer only', () => {
-    const p = policy({ ...BASE, rateLimits: [
-      { name: 'ip', key: ['clientIP'], requests: 60, period: '1m' },
-      { name: 'login', key: ['clientIP'], methods: ['POST'], paths: ['/login'], requests: 5, period: '1m' },
-      { name: 'c', key: ['consumer'], requests: 10, period: '1s' },
-    ] });
-    expect(policyCeilings(p)).toEqual({ ip: 48, token: 480 });
-    expect(policyCeilings(policy(BASE))).toEqual({ ip: null, token: null });
+  it('a person browsing with a cookie at a human pace raises nothing', async () => {
+    const d = detectors();
+    await d.check(request({ ip: '203.0.113.8', path: '/' }));
+    for (let i = 0; i < 12; i++) {
+      await d.advance(9000);
+      const b = await d.check(request({ ip: '203.0.113.8', path: `/products/${i}`, cookie: 'person-1' }));
+      expect(fired(b)).toEqual([]);
+    }
   });
 
-  it('plans no session or token ops for a request without them', () => {
-    const plan = planBotCounters(policy(BASE), request({}), null, 0);
-    expect(plan.ctx?.c.session).toBe(-1);
-    expect(plan.ctx?.c.usageToken).toBe(-1);
-    expect(plan.ctx?.d.tokenClients).toBe(-1);
+  it('a client that never keeps the cookie is suspected, and a made-up cookie per request flagged', async () => {
+    const d = detectors();
+    let cookieless: JudgedAssessment | null = null;
+    let madeUp: JudgedAssessment | null = null;
+    for (let i = 0; i < 14; i++) {
+      cookieless = await d.check(request({ ip: '203.0.113.20', path: `/products/${i}` }));
+      madeUp = await d.check(request({ ip: '203.0.113.21', path: `/products/${i}`, cookie: `fake-${i}` }));
+      await d.advance(15_000);
+    }
+    expect(fired(cookieless!)).toContain('fresh-sessions');
+    // Without a cookie at all it may be a person who blocks cookies: not a challenge on that alone.
+    expect(cookieless!.score).toBeLessThan(50);
+    expect(fired(madeUp!)).toContain('fresh-orphans');
+    expect(madeUp!.verdict).not.toBe('allow');
+  });
+});
+
+describe('scoring', () => {
+  it('the strongest signal of a family counts, the others stay explained at 0', () => {
+    const s = (name: string, family: ScoredSignal['family'], score: number): ScoredSignal => ({ name, family, score, detail: '' });
+    const out = strongestPerFamily([s('volume-a', 'volume', 30), s('volume-b', 'volume', 55), s('fresh', 'fresh', 20), s('ua', 'tells', 45), s('acc', 'tells', 15)]);
+    expect(out.map((x) => x.score)).toEqual([0, 55, 20, 45, 15]);
+  });
+
+  it('a surge needs a significant excess; its points rise as the crowd outnumbers the usual', () => {
+    expect(surgeShare(6, 1, 1).share).toBe(0);
+    expect(surgeShare(10, 20, 1).share).toBe(0);
+    const big = surgeShare(400, 2, 1);
+    expect(big.share).toBeGreaterThan(0.98);
+    expect(big.surprise).toBeGreaterThan(100);
+    expect(aggregatePoints(0.4)).toBe(0);
+    expect(aggregatePoints(0.9)).toBeLessThan(aggregatePoints(0.99));
+    expect(aggregatePoints(0.999999)).toBe(DEFAULT_BOT_KNOBS.surge.max);
+  });
+});
+
+describe('policy knobs', () => {
+  it('every signal the detectors can emit is a name bot.ignoreSignals accepts', () => {
+    const names = new Set<string>(BOT_SIGNAL_NAMES);
+    const source = ['behaviour.ts', 'tells.ts'].map((f) => readFileSync(new URL(`./${f}`, import.meta.url), 'utf8')).join('\n');
+    const emitted = [...source.matchAll(/(?:add\('[a-z]+', |tell\(|name: |freshShare\(|errors\()'([a-z][a-z-]+)'/g)].map((m) => m[1]!);
+    expect(emitted.length).toBeGreaterThan(15);
+    for (const n of emitted) expect(names).toContain(n);
+    for (const c of VOLUME_CLASSES) if (!c.startsWith('ip.')) expect(names).toContain(`volume-${c.replace('.', '-')}`);
+  });
+
+  it('ignoreSignals leaves a signal or a whole family out; sessionCookie names the session cookie', async () => {
+    const automation = { 'user-agent': 'python-requests/2.32.3', accept: '*/*' };
+    const d = detectors({ hosts: ['api.test'], bot: { mode: 'Enforce', ignoreSignals: ['tells', 'volume-src-tick'] } });
+    let last: JudgedAssessment | null = null;
+    for (let i = 0; i < 60; i++) {
+      last = await d.check(request({ ip: '192.0.2.70', headers: automation }));
+      await d.advance(50);
+    }
+    expect(fired(last!)).not.toContain('ua-automation');
+    expect(fired(last!)).not.toContain('volume-src-tick');
+    expect(fired(last!).some((n) => n.startsWith('volume-'))).toBe(true);
+
+    const c = detectors({ hosts: ['api.test'], bot: { mode: 'Enforce', sessionCookie: 'sid' } });
+    await c.check(request({ ip: '203.0.113.40' }));
+    const withSid = request({ ip: '203.0.113.40', headers: { ...CHROME, cookie: 'sid=abc' } });
+    expect((await c.check(withSid)).observations?.state).toBe('return');
+  });
+});
+
+describe('sessions known established on this replica', () => {
+  it('read fewer counters and are judged as before', async () => {
+    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
+    const store = new MemoryCounterStore({ sweepIntervalMs: 0 });
+    const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 10 });
+    const now = Date.parse('2026-03-02T09:00:00Z');
+    const keysPerCheck: number[] = [];
+    const states: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const plan = planBotCounters(p, request({ cookie: 'k1' }), null, now + i * 1000, DEFAULT_BOT_KNOBS, undefined, known);
+      keysPerCheck.push(plan.counters.flatMap((c) => c.keys).length);
+      states.push(judgeBehaviour(plan, (await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: [] })).counters).observations!.state);
+    }
+    expect(states).toEqual(['orphan', 'established', 'established', 'established']);
+    expect(keysPerCheck[2]).toBeLessThan(keysPerCheck[1]! * 0.7);
+    expect(known.has(`ns/p\u0000s\u0000k1`, now + 5000)).toBe(true);
+    expect(known.has(`ns/p\u0000s\u0000k1`, now + 70_000)).toBe(false);
+  });
+
+  it('the memory is bounded: the oldest entry goes first', () => {
+    const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 2 });
+    known.remember('a', 0);
+    known.remember('b', 0);
+    known.remember('a', 1);
+    known.remember('c', 2);
+    expect([known.has('a', 3), known.has('b', 3), known.has('c', 3), known.size]).toEqual([true, false, true, 2]);
   });
 });

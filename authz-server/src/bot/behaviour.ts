@@ -1,20 +1,32 @@
 /**
- * Behavioural bot detectors: planning is pure and yields counter/HyperLogLog ops that
- * join the Check's single store batch; judging turns the batch results into signals.
+ * Behavioural bot detectors: planning is pure and yields the counter ops that join the Check's single store
+ * batch; judging turns the batch results (and the policy's learned baselines) into scored signals and the
+ * observations the feed learns from after the decision.
  *
- * Detectors (knobs in knobs.ts, explained in README "Bot detection"):
- *  1. single-request sessions at scale: share of a client's / a route's session-carrying requests that opened a
- *     new session (`fresh-sessions-ip`, `fresh-sessions-route`; only requests that open a new session score);
- *  2. error rate per IP / token: client-error responses (access log, own 401/403 denials) over requests
- *     (`error-rate-ip`, `error-rate-token`);
- *  3. extreme usage per IP / token against a threshold from the population's mean or the policy's own limits
- *     (`usage-ip`, `usage-token`);
- *  4. sudden rise in distinct client IPs on a route against the median of its previous buckets
- *     (`route-ip-surge`; only clients whose traffic goes to that route score);
- *  5. GET/POST-to-HEAD ratio of a client against the population's (`head-ratio`).
+ * Who a request belongs to, on several levels at once:
+ *   address  the client IP (IPv6: its /64)             network  its /24 or /48
+ *   session  the session cookie / header, or (token, address) for token clients without one
+ *   source   (address, client fingerprint) for traffic outside an established session
+ *   route    host + method + path template             cell     (route, fingerprint)      token  the consumer
  *
- * The counts of new sessions and of errors are written off the Check path by feed.ts (they are only known after
- * the batch, or after the response); the Check reads them here. All keys carry the policy's hash tag.
+ * What a request is to its session: a LANDING (browser without the session cookie on a site that sets one), a
+ * RETURN (a session seen for the first time from an address that just landed: the person came back with the
+ * cookie), an ORPHAN (a session seen for the first time with no landing before it: a cookie nobody handed out,
+ * or one from long ago), ESTABLISHED (seen before), a NEW PAIR / ESTABLISHED PAIR (token clients), or ANONYMOUS.
+ *
+ * Evidence families (the strongest signal of each family counts; see knobs.ts):
+ *   volume     requests per session / token pair / source / network, per tick (seconds), minute and long
+ *              window, against learned population quantiles and the policy's own limits (an address's own
+ *              volume is learned, never judged: it may be a NAT)
+ *   fresh      the share of an address's (network's) requests that opened a session, orphan sessions of an
+ *              address, a browser's first request that is not a GET
+ *   errors     client errors of an established session, else of the address, and of the token, against the
+ *              learned error rate
+ *   methods    too few HEAD requests against the learned HEAD share
+ *   aggregate  surges of new-session requests on the cell / route (vetoed when the crowd returns the cookie),
+ *              failure surges on the path, surges of new addresses on a token's (token, client kind) cell: they
+ *              flag what is new, never an established session
+ *   tells      what the request's own headers say (tells.ts)
  */
 import type { BotSignal } from '../pipeline/outcome.ts';
 import { sessionOf } from '../pipeline/rate-limit.ts';
@@ -22,52 +34,126 @@ import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter-store.ts';
 import { pathTemplate } from '../discovery/template.ts';
-import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, PrefixCache, bucketCounter, bucketDistinct, clientKeyOf, max, median, pct, poissonCdf, ramp, routeParts, sliding } from './windows.ts';
+import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
+import { overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints } from './evidence.ts';
+import { claimsBrowser, clientAddress, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import type { KnownSessions } from './known-sessions.ts';
+import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
+import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, decodeLanding, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
-/** Zero-score signal: this request opened a new session (the feed counts these per client and route). */
-export const SESSION_NEW = 'session-new';
+/** Evidence families; the score sums the strongest signal of each. */
+export type SignalFamily = 'volume' | 'fresh' | 'errors' | 'methods' | 'aggregate' | 'tells';
 
-/** Counter op indices of one plan (-1: not planned for this request). */
-interface CounterSlots {
-  usageIp: number;
-  requestsIp: number;
-  errorsIp: number;
-  populationRequests: number;
-  routeClientRequests: number;
-  getPostIp: number;
+/** A scored signal: BotSignal with its family (and, for measured evidence, its value and threshold). */
+export interface ScoredSignal extends BotSignal {
+  family: SignalFamily;
+}
+
+/** What a request is to its session (see the module comment). */
+export type SessionState = 'landing' | 'return' | 'orphan' | 'established' | 'new-pair' | 'established-pair' | 'anonymous';
+
+/** Usage thresholds per minute derived from the policy's own limits (null: none applies). */
+export interface Ceilings {
+  ip: number | null;
+  token: number | null;
+}
+
+const ceilingCache = new WeakMap<RuntimePolicy, Ceilings>();
+
+/**
+ * The tightest policy-wide (no methods, no paths) limit keyed only by clientIP (resp. consumer), as requests per
+ * minute times `policyLimitFraction`: usage close to the policy's own limit is extreme for that policy.
+ */
+export function policyCeilings(policy: RuntimePolicy, knobs: BotKnobs = DEFAULT_BOT_KNOBS): Ceilings {
+  const cached = knobs === DEFAULT_BOT_KNOBS ? ceilingCache.get(policy) : undefined;
+  if (cached) return cached;
+  const of = (kind: 'clientIP' | 'consumer'): number | null => {
+    let best: number | null = null;
+    for (const rl of policy.rateLimits) {
+      if (rl.methods || rl.paths || rl.key.length !== 1 || rl.key[0]?.kind !== kind) continue;
+      const perMinute = (rl.requests / rl.periodMs) * 60_000 * knobs.volume.policyLimitFraction;
+      best = best === null ? perMinute : Math.min(best, perMinute);
+    }
+    return best;
+  };
+  const out = { ip: of('clientIP'), token: of('consumer') };
+  if (knobs === DEFAULT_BOT_KNOBS) ceilingCache.set(policy, out);
+  return out;
+}
+
+/** Counter op indices of one plan (-1: not planned). */
+interface Slots {
+  ipTick: number;
+  ipLong: number;
+  sessTick: number;
+  sessMin: number;
+  sessLong: number;
+  srcTick: number;
+  srcLong: number;
+  netLong: number;
+  netNew: number;
+  netAll: number;
+  newLong: number;
+  orphLong: number;
+  landing: number;
+  landingLearned: number;
+  errAddr: number;
+  errSess: number;
   headIp: number;
-  getPostPopulation: number;
-  headPopulation: number;
-  usageToken: number;
-  requestsToken: number;
-  errorsToken: number;
-  session: number;
-  sessionRequestsIp: number;
-  newSessionsIp: number;
-  sessionRequestsRoute: number;
-  newSessionsRoute: number;
-  browserPopulation: number;
-  browserSessionsPopulation: number;
+  tokLong: number;
+  errTok: number;
+  tokAgg: number;
+  tokBase: number;
+  tokFreshAgg: number;
+  tokFreshBase: number;
+  tokCell: number;
+  tokCellBase: number;
+  pairBase: number;
+  routeFresh: number;
+  routeFreshBase: number;
+  routeLand: number;
+  routeRet: number;
+  routeFail: number;
+  routeFailBase: number;
+  cellFresh: number;
+  cellFreshBase: number;
 }
 
-interface DistinctSlots {
-  populationClients: number;
-  routeClients: number;
-  tokenClients: number;
+/** Who and what a request is, as the feed needs it to count and learn after the decision. */
+export interface BotSubject {
+  policyId: string;
+  address: string;
+  network: string;
+  fingerprint: string;
+  /** Coarse client kind (user agent product, TLS fingerprint) of token requests ('' without a token). */
+  kind: string;
+  /** Session key parts ('' without one): the cookie/header session, or the (token, address) pair. */
+  session: string;
+  token: string | null;
+  route: string[];
+  routeCode: number;
+  method: string;
 }
 
-/** What the judges need besides the results: knobs, slots, and a few request facts for explanations. */
+/** What the judge needs besides the results. */
 export interface BotPlanContext {
   knobs: BotKnobs;
   nowMs: number;
-  route: string;
-  hasToken: boolean;
-  /** A browser request without the session cookie (a new session if the population's browsers keep theirs). */
-  cookieless: boolean;
+  baselines: Baselines;
+  subject: BotSubject;
+  /** Route as shown in explanations. */
+  routeLabel: string;
+  /** Session state as far as it is known before the batch. */
+  planned: 'landing' | 'session' | 'pair' | 'anonymous';
+  browser: boolean;
+  /** The policy's sessions are cookies (not a session header). */
+  cookieSite: boolean;
+  /** Signal names and families the policy leaves out of the score. */
+  ignore: readonly string[];
+  /** true: the session was known established when planned; else where to remember it once it is (or false). */
+  known: true | KnownSessions | false;
   ceilings: Ceilings;
-  c: CounterSlots;
-  d: DistinctSlots;
+  s: Slots;
 }
 
 /** The store ops one Check needs for its behavioural detectors, and what to remember to judge them. */
@@ -81,304 +167,435 @@ export interface BotPlan {
 /** No behavioural ops (bot mode Off, or allow-listed). */
 export const EMPTY_BOT_PLAN: BotPlan = { counters: [], distinct: [] };
 
-/** Usage thresholds per minute derived from the policy's own limits (null: none applies). */
-export interface Ceilings {
-  ip: number | null;
-  token: number | null;
-}
+const PRIORS = priorBaselines();
 
-const ceilingCache = new WeakMap<RuntimePolicy, Ceilings>();
-
-/**
- * The tightest policy-wide (no methods, no paths) limit keyed only by clientIP (resp. consumer), as requests per
- * minute times `policyLimitFraction`.
- */
-export function policyCeilings(policy: RuntimePolicy, knobs: BotKnobs = DEFAULT_BOT_KNOBS): Ceilings {
-  const cached = knobs === DEFAULT_BOT_KNOBS ? ceilingCache.get(policy) : undefined;
-  if (cached) return cached;
-  const of = (kind: 'clientIP' | 'consumer'): number | null => {
-    let best: number | null = null;
-    for (const rl of policy.rateLimits) {
-      if (rl.methods || rl.paths || rl.key.length !== 1 || rl.key[0]?.kind !== kind) continue;
-      const perMinute = (rl.requests / rl.periodMs) * 60_000 * knobs.usage.policyLimitFraction;
-      best = best === null ? perMinute : Math.min(best, perMinute);
-    }
-    return best;
-  };
-  const out = { ip: of('clientIP'), token: of('consumer') };
-  if (knobs === DEFAULT_BOT_KNOBS) ceilingCache.set(policy, out);
-  return out;
-}
+/** Signal name of each volume class (`volume-sess-tick`). */
+const VOLUME_SIGNAL = Object.fromEntries(VOLUME_CLASSES.map((c) => [c, `volume-${c.replace('.', '-')}`])) as Record<VolumeClass, string>;
 
 /** Plans the behavioural counters of one request. */
-export function planBotCounters(policy: RuntimePolicy, req: RequestContext, consumer: string | null, nowMs: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS): BotPlan {
-  const SB = knobs.shortBucketMs;
-  const LB = knobs.longBucketMs;
-  const history = knobs.surge.historyBuckets + 1;
-  const client = clientKeyOf(req.clientIp, req.principal);
+export function planBotCounters(
+  policy: RuntimePolicy,
+  req: RequestContext,
+  consumer: string | null,
+  nowMs: number,
+  knobs: BotKnobs = DEFAULT_BOT_KNOBS,
+  baselines: Baselines = knobs === DEFAULT_BOT_KNOBS ? PRIORS : priorBaselines(knobs),
+  known_?: KnownSessions,
+): BotPlan {
+  const B = knobs.buckets;
+  const keys = new PrefixCache(policy.id);
+  const address = clientAddress(req.clientIp, req.principal);
+  const network = clientNetwork(req.clientIp);
+  const tlsHeaders = policy.bot.fingerprintHeaders ?? knobs.tlsFingerprintHeaders;
+  const fingerprint = clientFingerprint(req.headers, tlsHeaders);
+  const kind = consumer ? clientKind(req.headers, tlsHeaders) : '';
   const template = pathTemplate(req.path);
   const route = routeParts(req.host, req.method, template);
-  const session = sessionOf(policy, req);
-  const browser = (req.headers.get('user-agent') ?? '').startsWith('Mozilla/');
-  const cookieSessions = knobs.sessions.cookielessBrowsers && 'cookie' in policy.bot.session;
-  const cookieless = cookieSessions && browser && session === '';
-  const sessionish = session !== '' || cookieless;
+  const routeCode = keys.code(route);
+  const browser = claimsBrowser(req.headers);
   const token = consumer && consumer !== '' ? consumer : null;
-  const getPost = req.method === 'GET' || req.method === 'POST' ? 1 : 0;
-  const head = req.method === 'HEAD' ? 1 : 0;
+  const cookie = sessionOf(policy, req);
+  const cookieSite = 'cookie' in policy.bot.session && baselines.cookiesReturned !== false;
+  let planned: BotPlanContext['planned'];
+  let session = '';
+  if (cookie !== '') {
+    planned = 'session';
+    session = `s\u0000${cookie}`;
+  } else if (token) {
+    planned = 'pair';
+    session = `t\u0000${token}\u0000${address}`;
+  } else planned = cookieSite && browser ? 'landing' : 'anonymous';
+  const outside = planned === 'landing' || planned === 'anonymous' ? 1 : 0;
+  const landing = planned === 'landing' ? 1 : 0;
+  // A session this replica saw established recently reads none of the counters that judge newcomers.
+  const known = session !== '' && known_?.has(`${policy.id}\u0000${session}`, nowMs) === true;
+  const fresh = !known;
+  const cookieSessions = fresh && (planned === 'landing' || planned === 'session');
 
   const counters: CounterOp[] = [];
-  const distinct: DistinctOp[] = [];
-  const keys = new PrefixCache(policy.id);
-  /** A sliding-window counter (2 buckets, or `buckets`), incremented by `incr` (0: read only). */
-  const count = (name: string, parts: readonly string[], bucketMs: number, incr: number, buckets = 2) =>
+  const count = (name: string, parts: readonly string[], bucketMs: number, buckets: number, incr: number) =>
     counters.push(bucketCounter(keys.counter(name, parts), nowMs, bucketMs, buckets, incr)) - 1;
-  const hll = (name: string, parts: readonly string[], buckets: number) => distinct.push(bucketDistinct(keys.distinct(name, parts), client, nowMs, SB, buckets)) - 1;
-
-  const c: CounterSlots = {
-    usageIp: count(BOT_KEYS.usageIp, [client], SB, 1),
-    requestsIp: count(BOT_KEYS.requestsIp, [client], LB, 1),
-    errorsIp: count(BOT_KEYS.errorsIp, [client], LB, 0),
-    // Over the surge history: the rate uses the first two buckets, the warm-up gates the rest.
-    populationRequests: count(BOT_KEYS.populationRequests, [], SB, 1, history),
-    routeClientRequests: count(BOT_KEYS.routeClientRequests, [...route, client], LB, 1),
-    getPostIp: count(BOT_KEYS.getPostIp, [client], LB, getPost),
-    headIp: count(BOT_KEYS.headIp, [client], LB, head),
-    getPostPopulation: count(BOT_KEYS.getPostPopulation, [], LB, getPost),
-    headPopulation: count(BOT_KEYS.headPopulation, [], LB, head),
-    usageToken: token ? count(BOT_KEYS.usageToken, [token], SB, 1) : -1,
-    requestsToken: token ? count(BOT_KEYS.requestsToken, [token], LB, 1) : -1,
-    errorsToken: token ? count(BOT_KEYS.errorsToken, [token], LB, 0) : -1,
-    session: session ? counters.push({ keys: [keys.counter(BOT_KEYS.session, [session])], incr: 1, ttlMs: knobs.sessions.idleMs }) - 1 : -1,
-    sessionRequestsIp: sessionish ? count(BOT_KEYS.sessionRequestsIp, [client], LB, 1) : -1,
-    newSessionsIp: sessionish ? count(BOT_KEYS.newSessionsIp, [client], LB, 0) : -1,
-    sessionRequestsRoute: sessionish ? count(BOT_KEYS.sessionRequestsRoute, route, SB, 1) : -1,
-    newSessionsRoute: sessionish ? count(BOT_KEYS.newSessionsRoute, route, SB, 0) : -1,
-    browserPopulation: cookieSessions ? count(BOT_KEYS.browserPopulation, [], LB, browser ? 1 : 0) : -1,
-    browserSessionsPopulation: cookieSessions ? count(BOT_KEYS.browserSessionsPopulation, [], LB, browser && session !== '' ? 1 : 0) : -1,
-  };
-  const d: DistinctSlots = {
-    populationClients: hll(BOT_KEYS.populationClients, [], 2),
-    routeClients: hll(BOT_KEYS.routeClients, route, history),
-    tokenClients: token ? hll(BOT_KEYS.tokenClients, [token], 2) : -1,
+  const addr = [address];
+  const s: Slots = {
+    ipTick: count(BOT_KEYS.ipTick, addr, B.tickMs, 2, 1),
+    ipLong: count(BOT_KEYS.ipLong, addr, B.longMs, 2, 1),
+    sessTick: session ? count(BOT_KEYS.sessTick, [session], B.tickMs, 2, 1) : -1,
+    sessMin: session ? count(BOT_KEYS.sessMin, [session], B.minuteMs, 2, 1) : -1,
+    sessLong: session ? count(BOT_KEYS.sessLong, [session], B.longMs, 2, 1) : -1,
+    srcTick: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcTick, [address, fingerprint], B.tickMs, 2, outside),
+    srcLong: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcLong, [address, fingerprint], B.longMs, 2, outside),
+    netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, [network], B.longMs, 2, 1) : -1,
+    netNew: network && cookieSessions ? count(BOT_KEYS.netNew, [network], B.longMs, 2, landing) : -1,
+    netAll: network ? count(BOT_KEYS.netAll, [network], B.longMs, 2, 1) : -1,
+    newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
+    orphLong: planned === 'session' && fresh ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
+    landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode : 0) : -1,
+    landingLearned: planned === 'session' && fresh ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
+    errAddr: planned === 'session' && known ? -1 : count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
+    errSess: planned === 'session' ? count(BOT_KEYS.errSess, [session], B.longMs, 2, 0) : -1,
+    headIp: count(BOT_KEYS.headIp, addr, B.longMs, 2, req.method === 'HEAD' ? 1 : 0),
+    tokLong: token ? count(BOT_KEYS.tokLong, [token], B.longMs, 2, 1) : -1,
+    errTok: token ? count(BOT_KEYS.errTok, [token], B.longMs, 2, 0) : -1,
+    tokAgg: token ? count(BOT_KEYS.tokAgg, [token], B.aggregateMs, 3, 1) : -1,
+    tokBase: token && fresh ? count(BOT_KEYS.tokBase, [token], B.baselineMs, 2, 0) : -1,
+    tokFreshAgg: token && fresh ? count(BOT_KEYS.tokFreshAgg, [token], B.aggregateMs, 3, 0) : -1,
+    tokFreshBase: token && fresh ? count(BOT_KEYS.tokFreshBase, [token], B.baselineMs, 2, 0) : -1,
+    tokCell: token && fresh ? count(BOT_KEYS.tokCellAgg, [token, kind], B.aggregateMs, 3, 0) : -1,
+    tokCellBase: token && fresh ? count(BOT_KEYS.tokCellBase, [token, kind], B.baselineMs, 2, 0) : -1,
+    pairBase: token && fresh ? count(BOT_KEYS.pairBase, [token, address], B.baselineMs, 2, 0) : -1,
+    routeFresh: known ? -1 : count(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, outside),
+    routeFreshBase: known ? -1 : count(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
+    routeLand: landing ? count(BOT_KEYS.routeLandAgg, [String(routeCode)], B.aggregateMs, 4, 1) : -1,
+    routeRet: landing ? count(BOT_KEYS.routeRetAgg, [String(routeCode)], B.aggregateMs, 3, 0) : -1,
+    routeFail: count(BOT_KEYS.routeFailAgg, pathParts(route), B.aggregateMs, 3, 0),
+    routeFailBase: count(BOT_KEYS.routeFailBase, pathParts(route), B.baselineMs, 2, 0),
+    cellFresh: planned === 'pair' || known ? -1 : count(BOT_KEYS.cellFreshAgg, [...route, fingerprint], B.aggregateMs, 3, outside),
+    cellFreshBase: planned === 'pair' || known ? -1 : count(BOT_KEYS.cellFreshBase, [...route, fingerprint], B.baselineMs, 2, 0),
   };
   return {
     counters,
-    distinct,
-    ctx: { knobs, nowMs, route: `${req.method} ${template}`, hasToken: token !== null, cookieless, ceilings: policyCeilings(policy, knobs), c, d },
+    distinct: [],
+    ctx: {
+      knobs,
+      nowMs,
+      baselines,
+      subject: { policyId: policy.id, address, network, fingerprint, kind, session, token, route, routeCode, method: req.method },
+      routeLabel: `${req.method} ${template}`,
+      planned,
+      known: known ? true : known_ ?? false,
+      browser,
+      cookieSite: 'cookie' in policy.bot.session,
+      ignore: policy.bot.ignoreSignals,
+      ceilings: policyCeilings(policy, knobs),
+      s,
+    },
   };
 }
 
-// ---- judges: pure functions of (sliding-window) counts ------------------------------------------------------
+// ---- judging ---------------------------------------------------------------------------------------------------
 
-/** (3) Extreme usage. Rates are requests per minute over the short sliding window. */
-export function judgeUsage(
-  input: {
-    ipRate: number;
-    /** Requests per minute of the whole policy, and its distinct clients over the same window. */
-    populationRate: number;
-    populationClients: number;
-    tokenRate?: number;
-    tokenClients?: number;
-    ceilings: Ceilings;
-  },
-  knobs: BotKnobs = DEFAULT_BOT_KNOBS,
-): BotSignal[] {
-  const u = knobs.usage;
-  const clients = input.populationClients;
-  const mean = input.populationRate / Math.max(1, clients);
-  const trusted = clients >= u.minPopulation;
-  const base = trusted ? Math.min(u.ceilingPerMinute, Math.max(u.floorPerMinute, u.populationFactor * mean)) : u.ceilingPerMinute;
-  const basis = trusted ? `${u.populationFactor}x population mean ${mean.toFixed(1)}/min over ${Math.round(clients)} clients` : 'ceiling';
-  const signals: BotSignal[] = [];
+/** A volume class's count as the feed needs it for the histogram: the current bucket before and after this request. */
+export interface VolumeObservation {
+  cls: VolumeClass;
+  /** The current bucket's value as read (after the in-batch increment, if any). */
+  value: number;
+  /** What the feed still adds to it (orphans are counted after the batch). */
+  pending: number;
+  /** The in-batch increment (0 when read only). */
+  incr: number;
+}
 
-  const ipLimit = input.ceilings.ip !== null && input.ceilings.ip < base ? input.ceilings.ip : base;
-  const ipBasis = ipLimit === base ? basis : 'policy per-IP limit';
-  const ipScore = ramp(input.ipRate / ipLimit, 1, u.fullFactor, u.score, u.maxScore);
-  if (ipScore > 0) {
-    signals.push({ name: 'usage-ip', score: ipScore, detail: `${Math.round(input.ipRate)} requests/min from this client (threshold ${Math.round(ipLimit)}, ${ipBasis})` });
+/** What the feed learns from one judged request (attached to the assessment, never logged). */
+export interface BotObservations {
+  subject: BotSubject;
+  state: SessionState;
+  /** Route code of the landing this return came back from, when known. */
+  returnedTo: number | null;
+  /** For a return: the share of its address's recent landings that were learned from (the return is learned as often). */
+  landingsLearned: number;
+  /** The session came back a second time after an orphan start. */
+  orphanContinued: boolean;
+  fresh: boolean;
+  /** Its source's own volume signal fired: its fresh traffic is taken out of the route's and cell's counts. */
+  explained: boolean;
+  head: boolean;
+  volume: VolumeObservation[];
+}
+
+/** The judged behaviour of one request. */
+export interface BehaviourJudgement {
+  signals: ScoredSignal[];
+  observations: BotObservations | null;
+}
+
+/** Sum of the values of the given buckets (indices) of an aggregate counter. */
+function sumOf(values: readonly number[], from: number, to: number): number {
+  let s = 0;
+  for (let i = from; i <= to && i < values.length; i++) s += values[i] ?? 0;
+  return s;
+}
+
+/** A ~one-minute recent count from [current, previous, before] aggregate buckets of aggregateMs (30 s). */
+function recentMinute(values: readonly number[], nowMs: number, bucketMs: number): number {
+  const f = (((nowMs % bucketMs) + bucketMs) % bucketMs) / bucketMs;
+  return (values[0] ?? 0) + (values[1] ?? 0) + (values[2] ?? 0) * (1 - f);
+}
+
+/**
+ * A surge of an aggregate: `recent` in the last minute against `expectedPerMinute` learned (x slack, at least
+ * the floor). Returns the over-normal share of the recent count (0 when it is no significant surge).
+ */
+export function surgeShare(recent: number, expectedPerMinute: number, floorPerMinute: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS): { share: number; expected: number; surprise: number } {
+  const g = knobs.surge;
+  const expected = Math.max(floorPerMinute, expectedPerMinute) * g.slack;
+  if (recent < g.minRecent || recent <= expected) return { share: 0, expected, surprise: 0 };
+  const surprise = poissonSurprise(recent, expected);
+  if (surprise < g.minSurprise) return { share: 0, expected, surprise };
+  return { share: 1 - expected / recent, expected, surprise };
+}
+
+/** Points of an aggregate signal for a bot probability p: `base` at minShare, `perBit` more per halving of 1 - p. */
+export function aggregatePoints(p: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS, curve: { base: number; perBit: number; max: number } = knobs.surge): number {
+  const g = knobs.surge;
+  if (!(p >= g.minShare)) return 0;
+  return Math.round(Math.min(curve.max, curve.base + curve.perBit * Math.log2((1 - g.minShare) / Math.max(1e-6, 1 - p))));
+}
+
+/** Keeps the strongest signal of each family at its points and sets the others to 0 (they stay explained). */
+export function strongestPerFamily(signals: ScoredSignal[]): ScoredSignal[] {
+  const best = new Map<SignalFamily, ScoredSignal>();
+  for (const s of signals) {
+    if (s.family === 'tells') continue;
+    const b = best.get(s.family);
+    if (!b || s.score > b.score) best.set(s.family, s);
   }
+  return signals.map((s) => (s.family === 'tells' || best.get(s.family) === s ? s : { ...s, score: 0 }));
+}
 
-  if (input.tokenRate !== undefined) {
-    const ips = Math.max(1, input.tokenClients ?? 1);
-    const perIp = input.tokenRate / ips;
-    const byPopulation = perIp / base;
-    const byPolicy = input.ceilings.token !== null ? input.tokenRate / input.ceilings.token : 0;
-    const score = ramp(Math.max(byPopulation, byPolicy), 1, u.fullFactor, u.score, u.maxScore);
-    if (score > 0) {
-      const why = byPolicy >= byPopulation ? `policy per-consumer limit ${Math.round(input.ceilings.token ?? 0)}` : `threshold ${Math.round(base)} per client IP, ${basis}`;
-      signals.push({ name: 'usage-token', score, detail: `${Math.round(input.tokenRate)} requests/min with this token from ${Math.round(ips)} IP(s) (${why})` });
+/** Turns the results of the planned ops into signals and observations. */
+export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['counters']): BehaviourJudgement {
+  const ctx = plan.ctx;
+  if (!ctx) return { signals: [], observations: null };
+  const { s, knobs, nowMs, baselines: base, subject } = ctx;
+  const B = knobs.buckets;
+  const C = (i: number): number[] => (i >= 0 ? (counters[i] ?? []) : []);
+  const tick = (i: number) => sliding(C(i), nowMs, B.tickMs);
+  const minute = (i: number) => sliding(C(i), nowMs, B.minuteMs);
+  const long = (i: number) => sliding(C(i), nowMs, B.longMs);
+  const signals: ScoredSignal[] = [];
+  /** Adds a signal that scored; its explanation is only written then. */
+  const add = (family: SignalFamily, name: string, score: number, value: number, threshold: number, detail: () => string) => {
+    if (score > 0) signals.push({ name, family, score, value: Math.round(value * 100) / 100, threshold: Math.round(threshold * 100) / 100, detail: detail() });
+  };
+
+  // ---- session state
+  let state: SessionState;
+  let returnedTo: number | null = null;
+  let landingsLearned = 0;
+  let orphanContinued = false;
+  if (ctx.known === true) state = ctx.planned === 'pair' ? 'established-pair' : 'established';
+  else if (ctx.planned === 'session') {
+    const [cur = 0, prev = 0] = C(s.sessLong);
+    const land = decodeLanding(sumOf(C(s.landing), 0, 1));
+    if (cur === 1 && prev === 0) {
+      state = land.landings > 0 ? 'return' : 'orphan';
+      if (state === 'return') {
+        returnedTo = land.code;
+        landingsLearned = Math.min(1, sumOf(C(s.landingLearned), 0, 1) / land.landings);
+      }
+    } else {
+      state = 'established';
+      orphanContinued = cur === 2 && prev === 0 && land.landings === 0;
+    }
+  } else if (ctx.planned === 'pair') state = sumOf(C(s.pairBase), 0, 1) > 0 ? 'established-pair' : 'new-pair';
+  else state = ctx.planned;
+  const fresh = state === 'landing' || state === 'orphan' || state === 'anonymous';
+  const outsideSession = fresh || state === 'new-pair';
+  const newToSession = state === 'landing' || state === 'orphan';
+
+  // ---- volume
+  const volume: VolumeObservation[] = [];
+  const learnOnly = (cls: VolumeClass, slot: number, incr: number) => {
+    if (slot >= 0) volume.push({ cls, value: C(slot)[0] ?? 0, pending: 0, incr });
+  };
+  const vol = (cls: VolumeClass, slot: number, windowValue: number, what: string, cap: number | null, incr: number, pending = 0) => {
+    if (slot < 0) return;
+    volume.push({ cls, value: C(slot)[0] ?? 0, pending, incr });
+    const learned = base.volume[cls];
+    const threshold = cap !== null && cap < learned.value ? cap : learned.value;
+    const v = windowValue + pending;
+    const points = ratioPoints(v, threshold, knobs.volume.curve);
+    const basis = () => (threshold === learned.value ? describeThreshold(learned, knobs, cls) : `${num(threshold)}, ${Math.round(knobs.volume.policyLimitFraction * 100)}% of the policy's own limit`);
+    add('volume', VOLUME_SIGNAL[cls], points, v, threshold, () => `${num(v)} requests ${what} (threshold ${basis()})`);
+  };
+  const tickWindow = `in ${B.tickMs / 1000}s`;
+  const longWindow = `in ${B.longMs / 60_000}m`;
+  const ipCap = (perMinute: number | null, windowMs: number) => (perMinute === null ? null : (perMinute * windowMs) / 60_000);
+  // All requests of an address are learned (the population of the classes below), never judged: an address
+  // may be a NAT of thousands.
+  learnOnly('ip.tick', s.ipTick, 1);
+  learnOnly('ip.long', s.ipLong, 1);
+  if (s.sessTick >= 0) {
+    // A session at the policy's own per-IP (per-consumer for token clients) limit is extreme for this policy.
+    const pair = ctx.planned === 'pair';
+    const cap = pair ? (ctx.ceilings.token ?? ctx.ceilings.ip) : ctx.ceilings.ip;
+    const what = pair ? 'with this token from this address' : 'in this session';
+    vol(pair ? 'pair.tick' : 'sess.tick', s.sessTick, tick(s.sessTick), `${what} ${tickWindow}`, ipCap(cap, B.tickMs), 1);
+    vol(pair ? 'pair.min' : 'sess.min', s.sessMin, minute(s.sessMin), `${what} in 1m`, ipCap(cap, B.minuteMs), 1);
+    vol(pair ? 'pair.long' : 'sess.long', s.sessLong, long(s.sessLong), `${what} ${longWindow}`, ipCap(cap, B.longMs), 1);
+  }
+  if (fresh) {
+    // Orphans are counted after the batch (their state is known only now): judge them as counted.
+    const pending = state === 'orphan' ? 1 : 0;
+    const incr = pending ? 0 : 1;
+    vol('src.tick', s.srcTick, tick(s.srcTick), `outside an established session from this address and client fingerprint ${tickWindow}`, null, incr, pending);
+    vol('src.long', s.srcLong, long(s.srcLong), `outside an established session from this address and client fingerprint ${longWindow}`, null, incr, pending);
+  }
+  // Anonymous clients (no session to keep, no token) rotating addresses within a network.
+  if (state === 'anonymous') vol('net.long', s.netLong, long(s.netLong), `without session or token from network ${subject.network} ${longWindow}`, null, 1);
+
+  // An address whose every request opened a session is one client that keeps none (or one that bounced): no
+  // mixture of people behind a NAT looks like that, so the dispersion of its tails fades as that share nears 100%.
+  const mixture = (opened: number, requests: number) => Math.max(0, Math.min(1, (1 - opened / Math.max(1, requests)) / 0.2));
+  const addressMixture = s.newLong >= 0 ? mixture(long(s.newLong) + (state === 'orphan' ? 1 : 0), long(s.ipLong)) : 1;
+
+  // ---- fresh sessions of this address (only where browsers return the cookie)
+  if (newToSession && base.cookiesReturned !== false && s.newLong >= 0) {
+    // A person opens a session now and then and keeps it for a while; a client that never keeps one opens a new
+    // one with every request. The address's share of requests that opened a session, against the site's usual
+    // share, as an overdispersed binomial tail: behind a NAT the people's mixture (and a campaign's many new
+    // visitors) stays within it.
+    const f = knobs.fresh;
+    const share = Math.min(0.95, base.newSessionShare * f.slack);
+    const freshShare = (name: string, newSlot: number, allSlot: number, what: string) => {
+      const opened = long(newSlot) + (state === 'orphan' ? 1 : 0);
+      const requests = Math.max(opened, long(allSlot));
+      if (opened < 2) return;
+      const surprise = overdispersedSurprise(opened, requests, share, f.dispersion * mixture(opened, requests));
+      add('fresh', name, surprisePoints(surprise, f.curve), opened / requests, share, () => `${num(opened)} of ${num(requests)} requests from ${what} ${longWindow} opened a new session (landing without the cookie, or a session never seen), at most ${Math.round(share * 100)}% expected (p=10^-${num(surprise)})`);
+    };
+    freshShare('fresh-sessions', s.newLong, s.ipLong, 'this address');
+    // Addresses rotated within one network (/24, /48) share it.
+    if (s.netNew >= 0) freshShare('fresh-sessions-network', s.netNew, s.netAll, `network ${subject.network}`);
+    // A never-seen cookie is a person back from long ago, once; an address presenting them again and again
+    // makes them up. Unlike a missing cookie (a person may block cookies), this may reach the challenge alone.
+    if (state === 'orphan' && s.orphLong >= 0) {
+      const orphans = long(s.orphLong) + 1;
+      const requests = Math.max(orphans, long(s.ipLong));
+      const rate = Math.min(0.95, base.orphanRate * f.slack);
+      if (orphans >= 2) {
+        const surprise = overdispersedSurprise(orphans, requests, rate, f.dispersion * mixture(long(s.newLong) + 1, requests));
+        add('fresh', 'fresh-orphans', surprisePoints(surprise, f.orphanCurve), orphans / requests, rate, () => `${num(orphans)} of ${num(requests)} requests from this address ${longWindow} came with a session never seen and no landing before it, at most ${Math.round(rate * 100)}% expected (p=10^-${num(surprise)})`);
+      }
+    }
+    // A browser's first page on a cookie site is a GET; an API session (a session header) may well start with a POST.
+    if (ctx.browser && ctx.cookieSite && subject.method !== 'GET' && subject.method !== 'HEAD' && subject.method !== 'OPTIONS') {
+      signals.push({ name: 'first-request-not-get', family: 'fresh', score: knobs.tells.postAsFirstRequest, detail: `a browser's first request in its session is a ${subject.method}` });
     }
   }
-  return signals;
-}
 
-/** (2) Error rate of one client or token over the long sliding window. */
-export function judgeErrors(name: 'error-rate-ip' | 'error-rate-token', errors: number, requests: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS): BotSignal | null {
-  const e = knobs.errors;
-  if (errors < e.minErrors) return null;
-  const reqs = Math.max(requests, errors);
-  const ratio = errors / reqs;
-  const score = ramp(ratio, e.ratio, e.fullRatio, e.score, e.maxScore);
-  if (score === 0) return null;
-  return { name, score, detail: `${Math.round(errors)} client errors in ${Math.round(reqs)} requests (${pct(ratio)}) over the last ${Math.round(knobs.longBucketMs / 60_000)}m` };
-}
-
-/** (1) Single-request sessions: only a request that opens a new session (`sessionCount` 1) can score. */
-export function judgeSessions(
-  input: {
-    sessionCount: number;
-    /** Long window (per client). */
-    ipRequests: number;
-    ipNew: number;
-    /** Short window (per route), judged only when `warm`. */
-    routeRequests: number;
-    routeNew: number;
-    warm: boolean;
-    route: string;
-  },
-  knobs: BotKnobs = DEFAULT_BOT_KNOBS,
-): BotSignal[] {
-  if (input.sessionCount !== 1) return [];
-  const s = knobs.sessions;
-  const out: BotSignal[] = [{ name: SESSION_NEW, score: 0, detail: 'first request of a session' }];
-  const judge = (name: string, requests: number, fresh: number, min: number, maxScore: number, what: string) => {
-    if (requests < min) return;
-    // The feed has not counted this request yet: it is new by definition.
-    const share = Math.min(1, (fresh + 1) / requests);
-    const score = ramp(share, s.share, s.fullShare, s.score, maxScore);
-    if (score > 0) out.push({ name, score, detail: `${pct(share)} of ${Math.round(requests)} session requests ${what} opened a new session` });
+  // ---- errors: of an established session, else of the address; and of the token
+  const errors = (name: string, errs: number, reqs: number, what: string, dispersion: number) => {
+    if (errs < knobs.errors.minErrors) return;
+    const n = Math.max(reqs, errs);
+    const p = Math.min(0.5, base.errorRate * knobs.errors.slack);
+    const surprise = overdispersedSurprise(errs, n, p, dispersion);
+    add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, () => `${num(errs)} client errors in ${num(n)} requests ${what} ${longWindow} (${Math.round((errs / n) * 100)}%, usual ${num(base.errorRate * 100)}%; p=10^-${num(surprise)})`);
   };
-  judge('fresh-sessions-ip', input.ipRequests, input.ipNew, s.minIpRequests, s.maxScore, 'from this client');
-  if (input.warm) judge('fresh-sessions-route', input.routeRequests, input.routeNew, s.minRouteRequests, s.routeMaxScore, `on ${input.route}`);
-  return out;
-}
+  const sessionErrors = s.errSess >= 0 ? long(s.errSess) : 0;
+  const rho = knobs.errors.dispersion;
+  if (state === 'established') errors('errors-session', sessionErrors, long(s.sessLong), 'in this session', 0);
+  else errors('errors-address', long(s.errAddr), long(s.ipLong), 'from this address', rho * addressMixture);
+  if (subject.token) errors('errors-token', long(s.errTok), long(s.tokLong), 'with this token', rho);
 
-/**
- * Do the policy's browsers keep a session cookie? In the current or the previous long bucket, whichever has the
- * higher share among those with enough browser requests: a cookieless attack lowers the share, so the cleaner
- * bucket decides until the attack has filled both.
- */
-export function browsersKeepSessions(browsers: readonly number[], withSession: readonly number[], knobs: BotKnobs = DEFAULT_BOT_KNOBS): boolean {
-  let best = -1;
-  for (let i = 0; i < browsers.length; i++) {
-    const n = browsers[i] ?? 0;
-    if (n >= knobs.sessions.minBrowserRequests) best = Math.max(best, (withSession[i] ?? 0) / n);
+  // ---- methods: too few HEAD requests for this address's volume
+  if (base.headShare >= knobs.methods.minPopulationShare) {
+    const reqs = long(s.ipLong);
+    const heads = long(s.headIp);
+    const others = reqs - heads;
+    if (others >= knobs.methods.minClientRequests) {
+      const expected = (others * base.headShare) / (1 - base.headShare);
+      if (heads < expected) {
+        const surprise = poissonLowSurprise(heads, expected);
+        add('methods', 'few-head', surprisePoints(surprise, knobs.methods.curve), heads, expected, () => `${num(heads)} HEAD among ${num(reqs)} requests from this address ${longWindow}, ${num(expected)} expected at the population's ${num(base.headShare * 100)}% (p=10^-${num(surprise)})`);
+      }
+    }
   }
-  return best >= knobs.sessions.minBrowserSessionShare;
-}
 
-/** (4) Distinct-IP surge on the request's route; the arrays have historyBuckets + 1 short buckets. */
-export function judgeSurge(
-  input: {
-    routeClients: readonly number[];
-    /** Requests of the whole policy over the same buckets: where it is 0 there is no history. */
-    populationRequests: readonly number[];
-    /** This client's requests to the route, and in all, over the long window. */
-    clientRouteRequests: number;
-    clientRequests: number;
-    route: string;
-  },
-  knobs: BotKnobs = DEFAULT_BOT_KNOBS,
-): BotSignal | null {
-  const g = knobs.surge;
-  const recent = max(input.routeClients.slice(0, g.recentBuckets));
-  if (recent < g.minDistinct) return null;
-  const history: number[] = [];
-  for (let i = g.recentBuckets; i < input.routeClients.length; i++) if ((input.populationRequests[i] ?? 0) > 0) history.push(input.routeClients[i] ?? 0);
-  if (history.length < g.minHistoryBuckets) return null;
-  const baseline = Math.max(g.minBaseline, median(history));
-  const magnitude = recent / baseline;
-  if (magnitude < g.factor) return null;
-  const share = input.clientRouteRequests / Math.max(1, input.clientRequests);
-  if (input.clientRequests < g.minClientRequests || share < g.routeShare) return null;
-  const score = ramp(magnitude, g.factor, g.fullFactor, g.score, g.maxScore);
-  return {
-    name: 'route-ip-surge',
-    score,
-    detail: `${recent} distinct clients/min on ${input.route} vs baseline ${baseline} (${magnitude.toFixed(1)}x); ${pct(share)} of this client's requests go there`,
-  };
-}
-
-/** (5) HEAD share of a client against the population's (Poisson tail of seeing so few HEADs). */
-export function judgeMethods(input: { getPost: number; head: number; populationGetPost: number; populationHead: number }, knobs: BotKnobs = DEFAULT_BOT_KNOBS): BotSignal | null {
-  const m = knobs.methods;
-  const total = input.populationGetPost + input.populationHead;
-  if (total < m.minPopulationRequests) return null;
-  const p = input.populationHead / total;
-  if (p < m.minPopulationHeadShare || p >= 1) return null;
-  const n = input.getPost;
-  const h = Math.round(input.head);
-  if (n < m.minClientRequests) return null;
-  const expected = (n * p) / (1 - p);
-  if (h >= expected) return null;
-  const prob = poissonCdf(h, expected);
-  if (prob >= m.pValue) return null;
-  const score = ramp(-Math.log10(Math.max(prob, Number.MIN_VALUE)), -Math.log10(m.pValue), -Math.log10(m.fullPValue), m.score, m.maxScore);
-  return {
-    name: 'head-ratio',
-    score,
-    detail: `${Math.round(n)} GET/POST and ${h} HEAD from this client; population sends ${pct(p)} HEAD (${expected.toFixed(1)} expected, p=${prob.toExponential(1)})`,
-  };
-}
-
-/**
- * Turns the results of the planned ops into signals. `counters`/`distinct` are the slices of the batch result
- * that belong to this plan (index-aligned with plan.counters / plan.distinct).
- */
-export function behaviourSignals(plan: BotPlan, counters: CounterBatchResult['counters'], distinct: CounterBatchResult['distinct']): BotSignal[] {
-  const ctx = plan.ctx;
-  if (!ctx) return [];
-  const { c, d, knobs, nowMs } = ctx;
-  const C = (i: number): number[] => (i >= 0 ? (counters[i] ?? []) : []);
-  const D = (i: number): number[] => (i >= 0 ? (distinct[i] ?? []) : []);
-  /** Sliding-window value of a short / long counter (or HLL). */
-  const perMinute = 60_000 / knobs.shortBucketMs;
-  const short = (v: readonly number[]) => sliding(v, nowMs, knobs.shortBucketMs);
-  const long = (v: readonly number[]) => sliding(v, nowMs, knobs.longBucketMs);
-  const signals: BotSignal[] = [];
-  const push = (s: BotSignal | null) => {
-    if (s) signals.push(s);
-  };
-
-  signals.push(
-    ...judgeUsage(
-      {
-        ipRate: short(C(c.usageIp)) * perMinute,
-        populationRate: short(C(c.populationRequests)) * perMinute,
-        populationClients: short(D(d.populationClients)),
-        ...(ctx.hasToken ? { tokenRate: short(C(c.usageToken)) * perMinute, tokenClients: short(D(d.tokenClients)) } : {}),
-        ceilings: ctx.ceilings,
-      },
-      knobs,
-    ),
-  );
-  push(judgeErrors('error-rate-ip', long(C(c.errorsIp)), long(C(c.requestsIp)), knobs));
-  if (ctx.hasToken) push(judgeErrors('error-rate-token', long(C(c.errorsToken)), long(C(c.requestsToken)), knobs));
-  if (c.sessionRequestsIp >= 0) {
-    const siteHasSessions = browsersKeepSessions(C(c.browserPopulation), C(c.browserSessionsPopulation), knobs);
-    signals.push(
-      ...judgeSessions(
-        {
-          // A cookieless browser request opens a new session on a site whose browsers keep their cookie.
-          sessionCount: ctx.cookieless ? (siteHasSessions ? 1 : 0) : (C(c.session)[0] ?? 0),
-          ipRequests: long(C(c.sessionRequestsIp)),
-          ipNew: long(C(c.newSessionsIp)),
-          routeRequests: short(C(c.sessionRequestsRoute)),
-          routeNew: short(C(c.newSessionsRoute)),
-          warm: (C(c.populationRequests)[knobs.sessions.warmBuckets] ?? 0) > 0,
-          route: ctx.route,
-        },
-        knobs,
-      ),
-    );
+  // ---- aggregates: surges of what is new to a route, a cell or a token
+  const agg = knobs.surge;
+  const aggElapsed = (((nowMs % B.aggregateMs) + B.aggregateMs) % B.aggregateMs) / B.aggregateMs;
+  const perMinuteLearned = (slot: number) => learnedPerMinute(C(slot), nowMs, B.baselineMs, base.observedMs, B.longMs);
+  // A source whose own volume already explains its traffic is judged by that, not as part of a crowd.
+  const explained = signals.some((x) => x.family === 'volume' && x.score > 0 && (x.name.startsWith('volume-src') || x.name.startsWith('volume-net')));
+  if (fresh && !explained && base.warm) {
+    const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
+    let gate: number;
+    let gateWhy: string;
+    if (state === 'anonymous') {
+      gate = 1;
+      gateWhy = 'no session to return';
+    } else if (state === 'orphan') {
+      gate = base.orphanGate ?? 0;
+      gateWhy = base.orphanGate === null ? 'too few recent orphan sessions to judge' : `recent orphan sessions are ${Math.round(gate * 100)}% short of the usual ${Math.round(base.orphanContinuation * 100)}% coming back`;
+    } else {
+      // Returns of the last ~minute against landings of the same length of time ~30 s earlier (they lag).
+      const land = C(s.routeLand);
+      const landed = (land[1] ?? 0) + (land[2] ?? 0) + (land[3] ?? 0) * aggElapsed;
+      if (landed >= agg.minGateLandings) {
+        const returned = sumOf(C(s.routeRet), 0, 2);
+        gate = Math.max(0, Math.min(1, 1 - returned / landed / Math.max(0.01, base.returnRatio)));
+        gateWhy = `${num(returned)} of ${num(landed)} recent landings on this route came back, usual ${Math.round(base.returnRatio * 100)}%`;
+      } else {
+        gate = base.landingGate ?? 0;
+        gateWhy = base.landingGate === null ? 'too few recent landings to judge' : `site-wide, recent landings are ${Math.round(gate * 100)}% short of the usual ${Math.round(base.returnRatio * 100)}% coming back`;
+      }
+    }
+    // The route alone cannot tell a person landing there from the crowd (a weak signal); the cell (route x
+    // client fingerprint) can: its share of the surge, shrunk towards 0 for a cell of a request or two.
+    const fr = recentPlus(s.routeFresh);
+    const route = surgeShare(fr, perMinuteLearned(s.routeFreshBase), agg.minExpectedPerMinute.route, knobs);
+    const fc = s.cellFresh >= 0 ? recentPlus(s.cellFresh) : 0;
+    const cellExpected = s.cellFresh >= 0 ? Math.max(agg.minExpectedPerMinute.cell, perMinuteLearned(s.cellFreshBase)) * agg.slack : 0;
+    const cell = s.cellFresh >= 0 ? surgeShare(fc, perMinuteLearned(s.cellFreshBase), agg.minExpectedPerMinute.cell, knobs) : { share: 0, expected: 0, surprise: 0 };
+    // The deficit vetoes a crowd that comes back (a campaign's visitors, even with many bouncing), and lets
+    // one that does not through.
+    const veto = Math.max(0, Math.min(1, (gate - agg.deficitLow) / (agg.deficitHigh - agg.deficitLow)));
+    const gateNote = `return deficit ${Math.round(gate * 100)}%: ${gateWhy}`;
+    // A crowd that spread over fingerprints like the route's people would put about this cell's usual share of
+    // its excess here; far fewer, or hardly any request of this kind at all, means the crowd avoids this
+    // client's kind: the request is not part of it.
+    const routeLearned = perMinuteLearned(s.routeFreshBase);
+    const cellLearned = s.cellFresh >= 0 ? perMinuteLearned(s.cellFreshBase) : 0;
+    const spread = routeLearned > 0 ? Math.max(0, fr - routeLearned * agg.slack) * Math.min(1, cellLearned / routeLearned) : 0;
+    const avoided = s.cellFresh >= 0 && ((spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise) || fc < agg.minCellRecent);
+    if (route.share > 0 && !avoided) {
+      const p = route.share * veto;
+      add('aggregate', 'surge-route', aggregatePoints(p, knobs, agg.routeCurve), fr, route.expected, () => `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${gateNote}`);
+    }
+    const crowd = Math.max(route.share, cell.share);
+    if (crowd > 0 && s.cellFresh >= 0) {
+      const shrunk = Math.max(0, fc - cellExpected) / (fc + agg.cellPseudoCount);
+      const p = Math.min(crowd, shrunk) * veto;
+      add('aggregate', 'surge-cell', aggregatePoints(p, knobs), fc, cellExpected, () => `${num(fc)} new-session requests/min on ${ctx.routeLabel} with this client fingerprint vs ${num(cellExpected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal; ${gateNote}`);
+    }
   }
-  push(
-    judgeSurge(
-      { routeClients: D(d.routeClients), populationRequests: C(c.populationRequests), clientRouteRequests: long(C(c.routeClientRequests)), clientRequests: long(C(c.requestsIp)), route: ctx.route },
-      knobs,
-    ),
-  );
-  push(judgeMethods({ getPost: long(C(c.getPostIp)), head: long(C(c.headIp)), populationGetPost: long(C(c.getPostPopulation)), populationHead: long(C(c.headPopulation)) }, knobs));
-  return signals;
+  // Failures on the route flag what is new there, and sessions that mostly failed so far; never an established
+  // session that mostly succeeds.
+  const failing = (errs: number, reqs: number) => errs >= 1 && errs >= (reqs - 1) / 2;
+  if (base.warm && (outsideSession || (state === 'established' && failing(sessionErrors, long(s.sessLong))) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
+    const recent = recentMinute(C(s.routeFail), nowMs, B.aggregateMs);
+    const sg = surgeShare(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, knobs);
+    if (sg.share > 0) {
+      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
+    }
+  }
+  // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving) and
+  // is not held against a kind of client the crowd avoids; the (token, client kind) cell's is strong.
+  if (subject.token && state === 'new-pair' && base.warm) {
+    const fresh = recentMinute(C(s.tokFreshAgg), nowMs, B.aggregateMs) + 1;
+    const freshLearned = perMinuteLearned(s.tokFreshBase);
+    const a = surgeShare(fresh, freshLearned, agg.minExpectedPerMinute.token, knobs);
+    const all = recentMinute(C(s.tokAgg), nowMs, B.aggregateMs);
+    const b = surgeShare(all, perMinuteLearned(s.tokBase), agg.minExpectedPerMinute.token, knobs);
+    const crowd = Math.max(a.share, b.share);
+    if (crowd > 0) {
+      const fc = recentMinute(C(s.tokCell), nowMs, B.aggregateMs) + 1;
+      const cellLearned = perMinuteLearned(s.tokCellBase);
+      const spread = freshLearned > 0 ? Math.max(0, fresh - freshLearned * agg.slack) * Math.min(1, cellLearned / freshLearned) : 0;
+      const avoided = spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
+      if (a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, () => `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
+      if (b.share > 0 && !avoided) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, () => `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
+      const expected = Math.max(agg.minExpectedPerMinute.cell, cellLearned) * agg.slack;
+      const shrunk = Math.max(0, fc - expected) / (fc + agg.cellPseudoCount);
+      add('aggregate', 'surge-token-cell', aggregatePoints(Math.min(crowd, shrunk), knobs), fc, expected, () => `${num(fc)} requests/min with this token from new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal`);
+    }
+  }
+
+  if (ctx.known !== true && ctx.known !== false && (state === 'established' || state === 'established-pair')) ctx.known.remember(`${subject.policyId}\u0000${subject.session}`, nowMs);
+  const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
+  return {
+    signals: strongestPerFamily(kept),
+    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, explained, head: subject.method === 'HEAD', volume },
+  };
 }

@@ -1,27 +1,37 @@
 /**
- * The bot detectors' off-path inputs, written through DeferredCounters (never on a Check's round trip):
+ * The bot detectors' off-path writes, through DeferredCounters (never on a Check's round trip):
  *
- *  - response codes from Envoy's access log (StreamAccessLogs): client errors per client IP and per token;
- *  - the server's own authentication (401) and access (403) denials: errors AND requests per client / token
- *    (those Checks end before the store batch, so their requests are counted here);
- *  - requests that opened a new session (known only after the Check's batch): per client and per route.
+ *  - what a judged request was, known only after the batch: an orphan session (counted as traffic outside a
+ *    session for its source, network, route and cell), a return (credited to the route it landed on), an
+ *    orphan session coming back, a token used from a new address;
+ *  - LEARNING, from requests that were not flagged only: histogram bins of the volume classes, the learned
+ *    rates of routes, cells and tokens, the population's requests, HEAD requests, errors, landings and returns;
+ *  - response codes from Envoy's access log (StreamAccessLogs): client errors per session, address, token and
+ *    path;
+ *  - the server's own authentication (401) and access (403) denials: errors AND requests (those Checks end
+ *    before the store batch, so their requests are counted here).
  *
  * An access-log entry counts only when it matches a Check this process allowed (by x-request-id; the last
- * `maxCorrelations` are remembered, each usable once), and then for that Check's policy, client and token:
- * nothing the entry itself claims (addresses, headers, :authority) is believed, so a forged or replayed entry
- * can raise no one's score. Entries of ext_authz denials (UAEX) are skipped: they were counted when the decision
- * was made. Entries for Checks answered by another replica find no match here and are not counted either.
+ * `maxCorrelations` are remembered, each usable once), and then for that Check's policy, client, session, token
+ * and route: nothing the entry itself claims (addresses, headers, :authority) is believed, so a forged or
+ * replayed entry can raise no one's score. Entries of ext_authz denials (UAEX) are skipped: they were counted
+ * when the decision was made. Entries for Checks answered by another replica find no match here and are not
+ * counted either.
  */
-import type { Outcome } from '../pipeline/outcome.ts';
-import type { RequestContext } from '../pipeline/request.ts';
-import type { Runtime } from '../pipeline/runtime.ts';
 import { pathTemplate } from '../discovery/template.ts';
+import type { BotSignal, Outcome } from '../pipeline/outcome.ts';
+import { sessionOf } from '../pipeline/rate-limit.ts';
+import type { RequestContext } from '../pipeline/request.ts';
+import type { Runtime, RuntimePolicy } from '../pipeline/runtime.ts';
+import { bucketKeys } from '../store/keys.ts';
 import { accessLogEvents, type StreamAccessLogsMessage } from './access-log.ts';
-import { botAllowListed } from './assess.ts';
-import { SESSION_NEW } from './behaviour.ts';
+import { botAllowListed, type JudgedAssessment } from './assess.ts';
+import { edgesCrossed } from './baseline.ts';
+import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
+import { clientAddress } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, clientKeyOf, currentBucket, routeParts } from './windows.ts';
+import { BOT_KEYS, PrefixCache, bucketTtlMs, histogramKeyName, pathParts, routeParts } from './windows.ts';
 
 export interface BotFeedOptions {
   deferred: DeferredCounters;
@@ -35,8 +45,11 @@ export interface BotFeedOptions {
 
 interface Correlation {
   policyId: string;
-  client: string;
+  address: string;
+  session: string;
   token: string | null;
+  route: string[];
+  flagged: boolean;
 }
 
 /** Counts of what the feed saw, for metrics and tests. */
@@ -49,6 +62,8 @@ export interface BotFeedStats {
   unmatched: number;
 }
 
+type Window = 'tick' | 'aggregate' | 'long' | 'baseline';
+
 export class BotFeed {
   readonly #deferred: DeferredCounters;
   readonly #clock: () => number;
@@ -57,6 +72,9 @@ export class BotFeed {
   readonly #maxCorrelations: number;
   readonly #errorCodes: Set<number>;
   readonly #correlations = new Map<string, Correlation>();
+  /** Deterministic fractional choices: crowd requests that aggregates learn from, returns that are learned. */
+  #crowdTurn = 0;
+  #returnTurn = 0;
   readonly stats: BotFeedStats = { entries: 0, errors: 0, ownDenials: 0, correlated: 0, unmatched: 0 };
 
   constructor(opts: BotFeedOptions) {
@@ -68,50 +86,171 @@ export class BotFeed {
     this.#errorCodes = new Set(this.#knobs.errors.codes);
   }
 
-  /** +1 on the current bucket of a two-bucket sliding counter (short or long), as behaviour.ts reads it. */
-  #bump(policyId: string, name: string, parts: readonly string[], now: number, long: boolean): void {
-    const bucketMs = long ? this.#knobs.longBucketMs : this.#knobs.shortBucketMs;
-    const { key, ttlMs } = currentBucket(policyId, name, parts, now, bucketMs, 2);
-    this.#deferred.add(key, 1, ttlMs);
+  /** Adds `delta` to the current bucket of a counter, as behaviour.ts and baseline.ts read it. */
+  #bump(keys: PrefixCache, name: string, parts: readonly string[], window: Window, now: number, delta = 1): void {
+    const B = this.#knobs.buckets;
+    const [bucketMs, buckets] =
+      window === 'tick' ? [B.tickMs, 2] : window === 'aggregate' ? [B.aggregateMs, 4] : window === 'long' ? [B.longMs, 2] : [B.baselineMs, Math.max(2, this.#knobs.learning.buckets)];
+    this.#deferred.add(bucketKeys(keys.counter(name, parts), now, bucketMs, 1)[0]!, delta, bucketTtlMs(bucketMs, buckets));
   }
 
-  #countError(policyId: string, client: string, token: string | null, now: number, alsoRequest: boolean): void {
-    this.#bump(policyId, BOT_KEYS.errorsIp, [client], now, true);
-    if (alsoRequest) {
-      this.#bump(policyId, BOT_KEYS.requestsIp, [client], now, true);
-      this.#bump(policyId, BOT_KEYS.usageIp, [client], now, false);
+  #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId'>, now: number, ownDenial: boolean): void {
+    this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'long', now);
+    if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
+    if (c.token) this.#bump(keys, BOT_KEYS.errTok, [c.token], 'long', now);
+    this.#bump(keys, BOT_KEYS.routeFailAgg, pathParts(c.route), 'aggregate', now);
+    if (!c.flagged && !ownDenial) {
+      this.#bump(keys, BOT_KEYS.routeFailBase, pathParts(c.route), 'baseline', now);
+      this.#bump(keys, BOT_KEYS.popErr, [], 'baseline', now);
     }
-    if (token) {
-      this.#bump(policyId, BOT_KEYS.errorsToken, [token], now, true);
-      if (alsoRequest) {
-        this.#bump(policyId, BOT_KEYS.requestsToken, [token], now, true);
-        this.#bump(policyId, BOT_KEYS.usageToken, [token], now, false);
-      }
+    if (ownDenial) {
+      this.#bump(keys, BOT_KEYS.ipTick, [c.address], 'tick', now);
+      this.#bump(keys, BOT_KEYS.ipLong, [c.address], 'long', now);
+      if (c.session) this.#bump(keys, BOT_KEYS.sessLong, [c.session], 'long', now);
+      if (c.token) this.#bump(keys, BOT_KEYS.tokLong, [c.token], 'long', now);
     }
+  }
+
+  /** Who a request was, computed from the request (own denials, and Checks of policies not scoring bots). */
+  #subjectOf(policy: RuntimePolicy, req: RequestContext, outcome: Outcome): Omit<Correlation, 'policyId' | 'flagged'> {
+    const cookie = sessionOf(policy, req);
+    return {
+      address: clientAddress(req.clientIp, req.principal),
+      session: cookie ? `s\u0000${cookie}` : '',
+      token: outcome.consumer && outcome.consumer !== '' ? outcome.consumer : null,
+      route: routeParts(req.host, req.method, pathTemplate(req.path)),
+    };
   }
 
   /** Called with every Check's outcome (after the response is built). */
   onDecision(req: RequestContext, outcome: Outcome): void {
     const policy = outcome.policy;
     if (!policy) return;
-    const client = clientKeyOf(req.clientIp, req.principal);
-    const token = outcome.consumer && outcome.consumer !== '' ? outcome.consumer : null;
-    // Every allowed Check is remembered, so that its access log entry is recognised even when bot scoring is off.
-    if (outcome.kind === 'allow' && req.requestId !== '') this.#remember(req.requestId, { policyId: policy.id, client, token });
-    if (policy.bot.mode === 'Off') return;
+    const bot = outcome.bot as JudgedAssessment | null;
+    const obs = bot?.observations;
+    if (policy.bot.mode === 'Off' || !obs) {
+      // Every allowed Check is remembered, so that its access log entry is recognised even when bot scoring is off.
+      if (outcome.kind === 'allow' && req.requestId !== '') this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false });
+      if (policy.bot.mode === 'Off') return;
+    }
     const now = this.#clock();
-
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
       if (botAllowListed(policy, req)) return;
       this.stats.ownDenials++;
-      this.#countError(policy.id, client, token, now, true);
+      this.#countError(new PrefixCache(policy.id), { ...this.#subjectOf(policy, req, outcome), flagged: false }, now, true);
       return;
     }
-    if (!outcome.bot) return;
-    if (outcome.bot.signals.some((s) => s.name === SESSION_NEW)) {
-      this.#bump(policy.id, BOT_KEYS.newSessionsIp, [client], now, true);
-      this.#bump(policy.id, BOT_KEYS.newSessionsRoute, routeParts(req.host, req.method, pathTemplate(req.path)), now, false);
+    if (!bot || !obs) return;
+    if (outcome.kind === 'deny' && (outcome.denial.reason === 'bot' || outcome.denial.reason === 'challenge')) {
+      // Stopped (denied, or answered with a challenge): a client error like any other for the client. The upstream
+      // never sees the request, so the access log will not count it; without this the evidence that stopped a
+      // client would fade while it keeps coming. The address only for requests outside an established session
+      // (the stopped client's own), not to spread over the people behind a NAT; never the path's failures (people
+      // landing there would be stopped for the stops, and stopping them would feed it).
+      const keys = new PrefixCache(policy.id);
+      if (obs.subject.session) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now);
+      if (obs.fresh || obs.state === 'new-pair') this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'long', now);
     }
+    // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
+    const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');
+    let crowd = 0;
+    let gatedSurge = false;
+    for (const s of bot.signals as Array<BotSignal & { family?: string }>) {
+      if (s.score <= 0 || s.family !== 'aggregate') continue;
+      crowd += s.score;
+      if ((s.name === 'surge-route' || s.name === 'surge-cell') && (obs.state === 'landing' || obs.state === 'orphan')) gatedSurge = true;
+    }
+    const max = this.#knobs.learning.maxScore;
+    const clean = !flagged && bot.score < max;
+    // A crowd flagged only as a crowd is learned from, slowly (one request in 1/crowdLearning): a legitimate new
+    // crowd becomes normal within hours, an attack does not within minutes.
+    let aggregates = clean;
+    if (!clean && bot.score - crowd < max && !gatedSurge) {
+      this.#crowdTurn = (this.#crowdTurn + this.#knobs.surge.crowdLearning) % 1;
+      aggregates = this.#crowdTurn < this.#knobs.surge.crowdLearning;
+    }
+    this.#learn(obs, { clean, individually: bot.score - crowd < max, aggregates }, now);
+    if (outcome.kind === 'allow' && req.requestId !== '') {
+      const { subject } = obs;
+      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean });
+    }
+  }
+
+  #learn(obs: BotObservations, learn: { clean: boolean; individually: boolean; aggregates: boolean }, now: number): void {
+    const { subject, state } = obs;
+    const keys = new PrefixCache(subject.policyId);
+    const bump = (name: string, parts: readonly string[], window: Window, delta = 1) => this.#bump(keys, name, parts, window, now, delta);
+    const pair = state === 'new-pair' || state === 'established-pair';
+    const cell = [...subject.route, subject.fingerprint];
+
+    // What the batch could not count: orphans are traffic outside a session.
+    if (state === 'orphan') {
+      bump(BOT_KEYS.srcTick, [subject.address, subject.fingerprint], 'tick');
+      bump(BOT_KEYS.srcLong, [subject.address, subject.fingerprint], 'long');
+      if (subject.network) bump(BOT_KEYS.netNew, [subject.network], 'long');
+      bump(BOT_KEYS.newLong, [subject.address], 'long');
+      bump(BOT_KEYS.orphLong, [subject.address], 'long');
+      if (!obs.explained) {
+        bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate');
+        bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate');
+      }
+      bump(BOT_KEYS.popOrphAgg, [], 'aggregate');
+    } else if (obs.explained && obs.fresh) {
+      // Counted in the batch; its source explains it, so it is not part of a crowd.
+      bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate', -1);
+      if (!pair) bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate', -1);
+    }
+    if (state === 'return') {
+      if (obs.returnedTo !== null) bump(BOT_KEYS.routeRetAgg, [String(obs.returnedTo)], 'aggregate');
+      bump(BOT_KEYS.popRetAgg, [], 'aggregate');
+    }
+    if (state === 'landing') bump(BOT_KEYS.popLandAgg, [], 'aggregate');
+    const cookieTraffic = state === 'landing' || state === 'return' || state === 'orphan' || (state === 'established' && !pair);
+    if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
+    if (state === 'new-pair' && subject.token) {
+      bump(BOT_KEYS.tokFreshAgg, [subject.token], 'aggregate');
+      bump(BOT_KEYS.tokCellAgg, [subject.token, subject.kind], 'aggregate');
+    }
+
+    // Learning. Per-client distributions: unless the request has evidence of its own (a crowd's surge says
+    // nothing about one client's volume).
+    if (learn.individually) {
+      for (const v of obs.volume) {
+        for (const k of edgesCrossed(v.value - v.incr, v.value + v.pending)) bump(histogramKeyName(v.cls, k), [], 'baseline');
+      }
+    }
+    if (learn.aggregates) {
+      if (obs.fresh) {
+        bump(BOT_KEYS.routeFreshBase, subject.route, 'baseline');
+        if (!pair) bump(BOT_KEYS.cellFreshBase, cell, 'baseline');
+      }
+      if (subject.token) {
+        bump(BOT_KEYS.tokBase, [subject.token], 'baseline');
+        if (state === 'new-pair') {
+          bump(BOT_KEYS.tokFreshBase, [subject.token], 'baseline');
+          bump(BOT_KEYS.tokCellBase, [subject.token, subject.kind], 'baseline');
+        }
+      }
+    }
+    // Returns per landing: a return is learned as often as its address's recent landings were (excluding a
+    // landing but counting its return would bias the ratio up).
+    if (state === 'return' && obs.landingsLearned > 0) {
+      this.#returnTurn = (this.#returnTurn + obs.landingsLearned) % 1;
+      if (this.#returnTurn < obs.landingsLearned) bump(BOT_KEYS.popRet, [], 'baseline');
+    }
+    if (!learn.clean) return;
+    if (state === 'landing') {
+      bump(BOT_KEYS.popLand, [], 'baseline');
+      this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, [subject.address]), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, 1, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
+    }
+    if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
+    if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNew, [], 'baseline');
+    if (cookieTraffic) bump(BOT_KEYS.popSessReq, [], 'baseline');
+    if (obs.orphanContinued) bump(BOT_KEYS.popOrphCont, [], 'baseline');
+    // Per-request shares and established token pairs: clean requests only.
+    bump(BOT_KEYS.popReq, [], 'baseline');
+    if (obs.head) bump(BOT_KEYS.popHead, [], 'baseline');
+    if (subject.token) bump(BOT_KEYS.pairBase, [subject.token, subject.address], 'baseline');
   }
 
   #remember(requestId: string, c: Correlation): void {
@@ -143,7 +282,7 @@ export class BotFeed {
       const policy = runtime?.policies.get(corr.policyId);
       if (!policy || policy.bot.mode === 'Off') continue;
       this.stats.errors++;
-      this.#countError(policy.id, corr.client, corr.token, now, false);
+      this.#countError(new PrefixCache(policy.id), corr, now, false);
     }
     this.stats.unmatched += unmatched;
     return { unmatched };

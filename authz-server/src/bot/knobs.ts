@@ -1,193 +1,226 @@
 /**
  * Every tuning knob of the behavioural bot detectors, with its default, in one place (README "Bot detection"
- * documents them). Scores are contributions to the 0..100 bot score; a detector that fires contributes between
- * its `score` (just over its threshold) and its `maxScore` (at or beyond its "full" point), linearly.
+ * documents the model). Points are contributions to the 0..100 bot score. The score is the sum over evidence
+ * FAMILIES of the strongest signal in each family (volume, fresh sessions, errors, methods, aggregate surges,
+ * request tells): correlated observations of one fact (a burst seen per address and per session) count once,
+ * independent ones add up.
  *
- * The defaults are set so that no detector alone reaches the default challenge score (50), except two at full
- * strength (a client whose every request opens a new session, and a full-blown distinct-IP surge on a route
- * from clients that only hit that route): one odd statistic never blocks a person, two independent ones usually
- * mean automation, and nothing alone reaches the default deny score (80).
+ * Thresholds are learned: each volume class has a population distribution (a histogram of per-client counts
+ * per bucket, from traffic that was not flagged, over hours with decay) whose quantile times a factor is the
+ * threshold, blended with an absolute prior at a cold start. Aggregates (routes, route x fingerprint cells,
+ * tokens) compare their recent counts with their own learned rates.
  */
+import type { PValueCurve, RatioCurve } from './evidence.ts';
+import { DEFAULT_TLS_FINGERPRINT_HEADERS } from './fingerprint.ts';
+
+/**
+ * The volume classes: per-client request counts whose population quantiles set the thresholds. `ip.*` (all
+ * requests of an address) are learned as the population the sparser classes are shares of, never judged: an
+ * address may be a NAT of thousands. `sess.*` are cookie sessions, `pair.*` token clients per address (the app's
+ * users behind one carrier NAT share one), `src.*` traffic outside an established session per (address,
+ * fingerprint), `net.long` anonymous traffic per network.
+ */
+export const VOLUME_CLASSES = ['ip.tick', 'ip.long', 'sess.tick', 'sess.min', 'sess.long', 'pair.tick', 'pair.min', 'pair.long', 'src.tick', 'src.long', 'net.long'] as const;
+export type VolumeClass = (typeof VOLUME_CLASSES)[number];
+
+/** How one volume class turns into a threshold. */
+export interface VolumeClassKnobs {
+  /** The prior's value at `quantile` (what a cold start assumes the population looks like). */
+  prior: number;
+  /** Threshold = factor x the blended quantile ... */
+  factor: number;
+  /** ... but never below `floor`, and never above `cap` x the prior's threshold (an attacker cannot ratchet it up). */
+  floor: number;
+  cap: number;
+}
 
 export interface BotKnobs {
   /**
-   * Counters are sliding windows of two buckets (the current one and the previous one, weighted by the part of
-   * it still inside the window): two keys per counter, so a Check reads few keys. Short buckets give rates per
-   * minute and the surge history; long buckets give ratios that need many requests of one client.
+   * Bucket lengths: ticks see bursts within seconds, minutes a sustained pace, aggregates see surges within a
+   * minute, long windows give per-client totals, baseline buckets hold what is learned.
    */
-  shortBucketMs: number;
-  longBucketMs: number;
+  buckets: { tickMs: number; minuteMs: number; aggregateMs: number; longMs: number; baselineMs: number };
 
-  /** (3) Extreme usage per IP and per token. */
-  usage: {
-    /** A client below this many requests per minute (short window) is never "extreme". */
-    floorPerMinute: number;
-    /** A client at or above this many requests per minute is always "extreme". */
-    ceilingPerMinute: number;
-    /** Threshold = factor x the population's mean requests per client per minute (clamped to floor..ceiling). */
-    populationFactor: number;
-    /** Distinct clients the population needs in the window before its mean is trusted (else the ceiling rules). */
-    minPopulation: number;
-    /**
-     * A policy-wide rate limit keyed only by clientIP (or consumer) caps the threshold at this fraction of the
-     * limit's rate: usage close to the policy's own limit is extreme for that policy.
-     */
-    policyLimitFraction: number;
-    /** Score ramp: `score` at the threshold, `maxScore` at `fullFactor` x the threshold. */
-    fullFactor: number;
-    score: number;
-    maxScore: number;
-  };
-
-  /** (2) Error rate per IP and per token (access-log response codes and the server's own denials). */
-  errors: {
-    /** Response codes that count as client errors. */
-    codes: readonly number[];
-    /** Errors needed in the (long) window before the rate is judged. */
-    minErrors: number;
-    /** errors / requests in the window at which the detector fires, and where it reaches maxScore. */
-    ratio: number;
-    fullRatio: number;
-    score: number;
-    maxScore: number;
-  };
-
-  /** (1) Single-request sessions at scale, per client IP and per route. */
+  /**
+   * Sessions. A session id (cookie, or `bot.sessionHeader`) not seen in the current or previous long bucket is
+   * FIRST-SEEN: a RETURN when its address received a cookieless page in the landing memory (the person came
+   * back with the cookie the site set), an ORPHAN otherwise. A browser request without the session cookie on a
+   * site whose browsers return it is a LANDING. Requests with an API token and no session are counted under the
+   * (token, address) pair.
+   */
   sessions: {
-    /** A session unseen for this long is forgotten (its next request counts as a new session). */
-    idleMs: number;
-    /** Session-carrying requests a client IP needs in the long window before its share of new sessions is judged. */
-    minIpRequests: number;
-    /** Session-carrying requests a route needs in the short window before its share of new sessions is judged. */
-    minRouteRequests: number;
-    /**
-     * The route share is judged only once the policy has had traffic for this many short buckets: at a cold
-     * start (new replica with the memory store, emptied Redis) every session is new.
-     */
-    warmBuckets: number;
-    /** Share of requests that opened a new session at which the detector fires, and where it reaches maxScore. */
-    share: number;
-    fullShare: number;
-    score: number;
-    /** Per client (`fresh-sessions-ip`). */
-    maxScore: number;
-    /** Per route (`fresh-sessions-route`): below the challenge score, a new visitor can land on a busy route. */
-    routeMaxScore: number;
-    /**
-     * With cookie sessions, a browser (user agent `Mozilla/...`) request without the session cookie opens a new
-     * session too (the site hands it one; a client that never sends it back never returns). Only while most
-     * browser requests of the population carry the cookie: in the current or the previous long bucket (the
-     * better of the two with at least minBrowserRequests browser requests, so that a burst of cookieless attack
-     * traffic does not vote itself normal), at least minBrowserSessionShare. On a site that sets no session
-     * cookie, or only after login, many people have none; set false for such sites if in doubt.
-     */
-    cookielessBrowsers: boolean;
-    minBrowserSessionShare: number;
-    minBrowserRequests: number;
+    landingMemoryMs: number;
+    /** The site counts as returning cookies once the learned return ratio is at least this ... */
+    minReturnRatio: number;
+    /** ... and landings in the learned window reach this (before that, the configured cookie is trusted). */
+    minLandingsToJudge: number;
   };
 
-  /** (4) Sudden rise in distinct client IPs on a route (HyperLogLog per bucket against a moving baseline). */
+  /** Learning of population baselines (read off the Check path every refreshMs, one store call per policy). */
+  learning: {
+    refreshMs: number;
+    /** Baseline buckets read, and the decay half-life over them. */
+    buckets: number;
+    halfLifeBuckets: number;
+    /** The population quantile the volume thresholds start from, and the prior's weight in samples. */
+    quantile: number;
+    priorWeight: number;
+    /**
+     * Only requests scoring below this are learned from: a suspicious request never moves a baseline. For the
+     * aggregates' own rates, points from aggregate surges do not count (a crowd is learned unless its members
+     * have evidence of their own, or it fails to return the cookie); otherwise a legitimate new crowd would be
+     * flagged forever.
+     */
+    maxScore: number;
+    /** A policy without older history is warm after this long on one replica (aggregate surges wait for it). */
+    warmupMs: number;
+    /** Priors of population ratios, and their weights (in landings / requests). */
+    priorReturnRatio: number;
+    priorNewSessionShare: number;
+    priorOrphanRate: number;
+    priorOrphanContinuation: number;
+    priorHeadShare: number;
+    priorErrorRate: number;
+    priorRatioWeight: number;
+  };
+
+  volume: { classes: Record<VolumeClass, VolumeClassKnobs>; curve: RatioCurve; policyLimitFraction: number };
+
+  /**
+   * Fresh-session behaviour of one address and of its network (long window): the share of its requests that
+   * opened a new session (landings and orphans), against the site's learned share (x slack), as an
+   * overdispersed binomial tail (`dispersion`: how much clients behind one address differ).
+   */
+  fresh: { slack: number; dispersion: number; curve: PValueCurve; orphanCurve: PValueCurve };
+
+  /** Client errors of an address / a token over the long window, against the population's learned rate. */
+  errors: { codes: readonly number[]; minErrors: number; slack: number; dispersion: number; curve: PValueCurve };
+
+  /** Too few HEAD requests from an address against the population's learned HEAD share. */
+  methods: { minPopulationShare: number; minClientRequests: number; curve: PValueCurve };
+
+  /**
+   * Surges of an aggregate (route, route x fingerprint cell, token): a recent count far over the aggregate's own
+   * learned rate (times `slack`, at least `minExpectedPerMinute`), judged as a Poisson tail (at least
+   * `minSurprise`), attributed to the requests that are new to the aggregate (landings, orphans, new token
+   * pairs; for failure surges also addresses that failed there). `share` is the part of the aggregate's recent
+   * traffic that is over its normal rate, the probability that such a request belongs to the surge; for
+   * landings and orphans the return deficit must agree (a campaign's visitors return the cookie, proxies never
+   * do). Fresh requests of a source that its own volume already explains are taken out of the aggregate's count.
+   */
   surge: {
-    /** Short buckets of history kept per route (baseline + recent), besides the current one. */
-    historyBuckets: number;
-    /** The most recent buckets (current included) whose peak is compared with the baseline. */
-    recentBuckets: number;
-    /** Baseline = median of the older buckets, at least this. */
-    minBaseline: number;
+    slack: number;
+    minExpectedPerMinute: { route: number; cell: number; token: number; failure: number };
+    minSurprise: number;
+    minRecent: number;
+    /** Landings (lagged window) needed before a return-ratio gate is computed for a route, else the policy's is used. */
+    minGateLandings: number;
     /**
-     * Older buckets in which the policy had traffic at all that the baseline needs: right after a cold start
-     * (a new replica with the memory store, an emptied Redis) there is no history, and everything would look
-     * like a surge. A route that was quiet while the policy was busy has a real baseline of 0.
+     * The return deficit (1 - recent return ratio / usual) vetoes a crowd below deficitLow (it comes back: a
+     * campaign, even one where most visitors bounce) and lets it through fully above deficitHigh.
      */
-    minHistoryBuckets: number;
-    /** Recent peak >= factor x baseline is a surge; fullFactor x baseline gives maxScore. */
-    factor: number;
-    fullFactor: number;
-    /** Distinct IPs the recent peak needs before it can be called a surge. */
-    minDistinct: number;
+    deficitLow: number;
+    deficitHigh: number;
+    /** Points: base at p = minShare, perBit per halving of (1 - p), up to max; p = min(share, gate). */
+    base: number;
+    perBit: number;
+    max: number;
     /**
-     * Only clients that are part of the surge score: at least this share of their requests in the long window
-     * went to the surging route, and at least minClientRequests requests in it.
+     * A route's surge cannot tell a person landing there from the crowd: its curve reaches the challenge score
+     * only when the crowd outnumbers the route's usual newcomers about 16 to 1 (p 0.94).
      */
-    routeShare: number;
-    minClientRequests: number;
-    score: number;
-    maxScore: number;
+    routeCurve: { base: number; perBit: number; max: number };
+    /** Pseudo-count that shrinks a small cell's over-normal share (a cell of one request says little). */
+    cellPseudoCount: number;
+    /**
+     * The route's surge is not held against a request whose cell received far less of it than the cell's usual
+     * share of the route's newcomers (Poisson low tail at least 10^-avoidedSurprise): the crowd avoids its kind.
+     */
+    avoidedSurprise: number;
+    /** ... nor against a request whose cell saw fewer new-session requests than this in the last minute. */
+    minCellRecent: number;
+    minShare: number;
+    /** Share of a crowd's requests (flagged only as part of the crowd) that its aggregate still learns from. */
+    crowdLearning: number;
   };
 
-  /** (5) GET/POST-to-HEAD ratio of a client far from the population's. */
-  methods: {
-    /** Counted in the long window. The population must send at least this share of HEAD requests, over at least minPopulationRequests. */
-    minPopulationHeadShare: number;
-    minPopulationRequests: number;
-    /** GET/POST requests a client needs in the window before it is judged. */
-    minClientRequests: number;
-    /**
-     * Fires when the chance of seeing so few HEADs from a client behaving like the population (Poisson tail)
-     * is below pValue; reaches maxScore at fullPValue.
-     */
-    pValue: number;
-    fullPValue: number;
-    score: number;
-    maxScore: number;
-  };
+  /** Request tells (tells.ts). */
+  tells: { uaMissing: number; uaAutomation: number; acceptMissing: number; browserWithoutAcceptLanguage: number; postAsFirstRequest: number };
+
+  /** Headers carrying TLS fingerprints (JA3/JA4) when the proxy adds them. */
+  tlsFingerprintHeaders: readonly string[];
 }
 
+const cls = (prior: number, factor: number, floor: number, cap = 12): VolumeClassKnobs => Object.freeze({ prior, factor, floor, cap });
+
 export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
-  shortBucketMs: 60_000,
-  longBucketMs: 10 * 60_000,
-  usage: Object.freeze({
-    floorPerMinute: 120,
-    ceilingPerMinute: 600,
-    populationFactor: 20,
-    minPopulation: 20,
+  buckets: Object.freeze({ tickMs: 10_000, minuteMs: 60_000, aggregateMs: 30_000, longMs: 10 * 60_000, baselineMs: 60 * 60_000 }),
+  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, minReturnRatio: 0.05, minLandingsToJudge: 40 }),
+  learning: Object.freeze({
+    refreshMs: 5000,
+    buckets: 8,
+    halfLifeBuckets: 3,
+    quantile: 0.99,
+    priorWeight: 300,
+    maxScore: 25,
+    warmupMs: 15 * 60_000,
+    priorReturnRatio: 0.5,
+    priorNewSessionShare: 0.2,
+    priorOrphanRate: 0.05,
+    priorOrphanContinuation: 0.5,
+    priorHeadShare: 0.02,
+    priorErrorRate: 0.04,
+    priorRatioWeight: 50,
+  }),
+  volume: Object.freeze({
+    classes: Object.freeze({
+      'ip.tick': cls(4, 8, 20),
+      'ip.long': cls(40, 8, 200),
+      'sess.tick': cls(4, 4, 10),
+      'sess.min': cls(12, 2.5, 24),
+      'sess.long': cls(40, 2.5, 60),
+      'pair.tick': cls(4, 8, 20),
+      'pair.min': cls(12, 6, 60),
+      'pair.long': cls(40, 6, 200),
+      'src.tick': cls(2, 4, 6),
+      'src.long': cls(4, 8, 24),
+      'net.long': cls(8, 4, 24),
+    }) as Record<VolumeClass, VolumeClassKnobs>,
+    curve: Object.freeze({ base: 25, perDoubling: 15, max: 100 }),
     policyLimitFraction: 0.8,
-    fullFactor: 3,
-    score: 35,
-    maxScore: 60,
+  }),
+  fresh: Object.freeze({
+    slack: 1.5,
+    dispersion: 0.05,
+    curve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 45 }),
+    orphanCurve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 70 }),
   }),
   errors: Object.freeze({
-    codes: Object.freeze([400, 401, 403, 404, 405, 422]),
-    minErrors: 5,
-    ratio: 0.25,
-    fullRatio: 0.6,
-    score: 25,
-    maxScore: 45,
+    codes: Object.freeze([400, 401, 403, 404, 405, 422, 429]),
+    minErrors: 3,
+    slack: 1.5,
+    dispersion: 0.05,
+    curve: Object.freeze({ start: 3, base: 20, perDecade: 8, max: 70 }),
   }),
-  sessions: Object.freeze({
-    idleMs: 30 * 60_000,
-    minIpRequests: 8,
-    minRouteRequests: 20,
-    warmBuckets: 5,
-    share: 0.5,
-    fullShare: 0.95,
-    score: 30,
-    maxScore: 50,
-    routeMaxScore: 45,
-    cookielessBrowsers: true,
-    minBrowserSessionShare: 0.6,
-    minBrowserRequests: 50,
-  }),
+  methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }) }),
   surge: Object.freeze({
-    historyBuckets: 12,
-    recentBuckets: 2,
-    minBaseline: 5,
-    minHistoryBuckets: 4,
-    factor: 4,
-    fullFactor: 12,
-    minDistinct: 20,
-    routeShare: 0.8,
-    minClientRequests: 2,
-    score: 35,
-    maxScore: 50,
+    slack: 2,
+    minExpectedPerMinute: Object.freeze({ route: 1, cell: 0.5, token: 2, failure: 1 }),
+    minSurprise: 4,
+    minRecent: 8,
+    minGateLandings: 8,
+    deficitLow: 0.6,
+    deficitHigh: 0.85,
+    base: 25,
+    perBit: 13,
+    max: 85,
+    routeCurve: Object.freeze({ base: 20, perBit: 10, max: 70 }),
+    cellPseudoCount: 1,
+    avoidedSurprise: 3,
+    minCellRecent: 2,
+    minShare: 0.5,
+    crowdLearning: 0.1,
   }),
-  methods: Object.freeze({
-    minPopulationHeadShare: 0.01,
-    minPopulationRequests: 200,
-    minClientRequests: 20,
-    pValue: 1e-3,
-    fullPValue: 1e-6,
-    score: 20,
-    maxScore: 30,
-  }),
+  tells: Object.freeze({ uaMissing: 40, uaAutomation: 45, acceptMissing: 15, browserWithoutAcceptLanguage: 20, postAsFirstRequest: 20 }),
+  tlsFingerprintHeaders: DEFAULT_TLS_FINGERPRINT_HEADERS,
 }) as BotKnobs;

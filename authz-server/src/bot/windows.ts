@@ -1,58 +1,101 @@
 /**
  * Pure key and window math of the behavioural bot detectors: which store keys a detector uses (always under the
- * policy's hash tag, built with store/keys.ts), how long they live, and the small statistics the judges use
- * (window sums, medians, score ramps, a Poisson tail). The Check path (behaviour.ts) and the off-path feed
- * (feed.ts) build their keys here, so both always address the same buckets.
+ * policy's hash tag, built with store/keys.ts), how long they live, and the windows read from bucketed counters.
+ * The Check path (behaviour.ts), the off-path feed (feed.ts) and the baseline refresh (baseline.ts) build their
+ * keys here, so all three address the same buckets.
  */
-import type { CounterOp, DistinctOp } from '../store/counter-store.ts';
-import { bucketKeys, counterPrefix, distinctPrefix, hashKeyParts, keySegment, policyPrefix } from '../store/keys.ts';
+import type { CounterOp } from '../store/counter-store.ts';
+import { bucketKeys, hashKeyParts, keySegment, policyPrefix } from '../store/keys.ts';
 
-/** Names of the detectors' counters and HyperLogLogs (the `<name>` segment of their keys). */
+/** Names of the detectors' counters (the `<name>` segment of their keys). */
 export const BOT_KEYS = {
-  /** Requests per client (IP, or SPIFFE principal without an address) per short bucket: the rate. */
-  usageIp: 'bot.use.ip',
-  /** Requests per token (API-key consumer or JWT sub) per short bucket. */
-  usageToken: 'bot.use.tok',
-  /** Requests per client / token per long bucket: the denominators of the ratios. */
-  requestsIp: 'bot.req.ip',
-  requestsToken: 'bot.req.tok',
-  /** Client-error responses per client / token per long bucket (written off the Check path). */
-  errorsIp: 'bot.err.ip',
-  errorsToken: 'bot.err.tok',
-  /** Requests of the whole policy per bucket, and distinct clients (HLL): the population baseline. */
-  populationRequests: 'bot.pop.req',
-  populationClients: 'bot.pop.ip',
-  /** Distinct clients per token per bucket (HLL): a shared app key is used from many IPs, a scraper's from few. */
-  tokenClients: 'bot.tok.ip',
-  /** Requests per session id (one key, idle TTL): 1 means the request opened a new session. */
-  session: 'bot.sess',
-  /** Session-carrying requests and new-session requests per client / route per bucket. */
-  sessionRequestsIp: 'bot.sreq.ip',
-  newSessionsIp: 'bot.snew.ip',
-  sessionRequestsRoute: 'bot.sreq.rt',
-  newSessionsRoute: 'bot.snew.rt',
-  /** Browser requests of the population, and those that carried a session: is this a site with sessions? */
-  browserPopulation: 'bot.brw.pop',
-  browserSessionsPopulation: 'bot.brs.pop',
-  /** Distinct clients per route per bucket (HLL), and requests per (route, client) per bucket. */
-  routeClients: 'bot.rt.ip',
-  routeClientRequests: 'bot.rt.req',
-  /** GET+POST and HEAD requests per client and for the population, in the longer method buckets. */
-  getPostIp: 'bot.gp.ip',
-  headIp: 'bot.hd.ip',
-  getPostPopulation: 'bot.gp.pop',
-  headPopulation: 'bot.hd.pop',
+  /** Requests per client address (IPv4, IPv6 /64), all of them: per tick and long bucket. */
+  ipTick: 'bot.ip.t',
+  ipLong: 'bot.ip.l',
+  /** Requests per session (cookie / header session, or token x address): per tick, minute and long bucket. */
+  sessTick: 'bot.ss.t',
+  sessMin: 'bot.ss.m',
+  sessLong: 'bot.ss.l',
+  /** Requests outside an established session per (address, fingerprint) and per network (/24, /48). */
+  srcTick: 'bot.src.t',
+  srcLong: 'bot.src.l',
+  netLong: 'bot.net.l',
+  /** Per network: requests that opened a new session, and all requests (long buckets). */
+  netNew: 'bot.net.new',
+  netAll: 'bot.net.all',
+  /** Per address: requests that opened a new session (landings and orphans), and orphans alone (long buckets). */
+  newLong: 'bot.new.l',
+  orphLong: 'bot.orph.l',
+  /** Landing memory per address: count x LANDING_UNIT + sum of the landed routes' codes. */
+  landing: 'bot.land',
+  /** Landings of the landing memory that were learned from (written after the decision). */
+  landingLearned: 'bot.land.ok',
+  /** Client errors per address and per session, HEAD requests per address (long buckets). */
+  errAddr: 'bot.err.ip',
+  errSess: 'bot.err.ss',
+  headIp: 'bot.head.ip',
+  /** Per token: requests and client errors (long), requests and new-pair requests (aggregate buckets) and their learned rates. */
+  tokLong: 'bot.tok.l',
+  errTok: 'bot.err.tok',
+  tokAgg: 'bot.tok.a',
+  tokBase: 'bot.tok.b',
+  tokFreshAgg: 'bot.tokf.a',
+  tokFreshBase: 'bot.tokf.b',
+  /** Per (token, client kind): requests from addresses new to the token, and their learned rate. */
+  tokCellAgg: 'bot.tokc.a',
+  tokCellBase: 'bot.tokc.b',
+  /** Requests of a (token, address) pair that were not flagged (baseline buckets): an established pair has some. */
+  pairBase: 'bot.pair.b',
+  /** Per route: fresh requests, landings and credited returns (by route code), failures; learned rates. */
+  routeFreshAgg: 'bot.rt.f.a',
+  routeFreshBase: 'bot.rt.f.b',
+  routeLandAgg: 'bot.rt.l.a',
+  routeRetAgg: 'bot.rt.r.a',
+  routeFailAgg: 'bot.rt.x.a',
+  routeFailBase: 'bot.rt.x.b',
+  /** Per (route, fingerprint): fresh requests and their learned rate. */
+  cellFreshAgg: 'bot.cell.a',
+  cellFreshBase: 'bot.cell.b',
+  /** Whole policy (baseline buckets): requests, HEAD, errors, landings, returns, orphans, orphan continuations. */
+  popReq: 'bot.pop.req',
+  popHead: 'bot.pop.head',
+  popErr: 'bot.pop.err',
+  popLand: 'bot.pop.land',
+  popNew: 'bot.pop.new',
+  popRet: 'bot.pop.ret',
+  popOrph: 'bot.pop.orph',
+  popOrphCont: 'bot.pop.oc',
+  /** Whole policy (aggregate buckets): landings, returns, orphans, orphan continuations (the recent gate). */
+  popLandAgg: 'bot.pop.land.a',
+  popRetAgg: 'bot.pop.ret.a',
+  popOrphAgg: 'bot.pop.orph.a',
+  popOrphContAgg: 'bot.pop.oc.a',
+  /** Requests of cookie-session traffic (landings and session requests): the new-session share's denominator. */
+  popSessReq: 'bot.pop.sreq',
 } as const;
 
-/** The client a per-IP counter is keyed by: the client IP, else the mTLS principal, else "-". */
-export function clientKeyOf(clientIp: string, principal: string): string {
-  if (clientIp !== '') return clientIp;
-  return principal !== '' ? `spiffe:${principal}` : '-';
+/** Histogram bin counter of a volume class (baseline buckets): entity-buckets whose count reached edge k. */
+export function histogramKeyName(volumeClass: string, edge: number): string {
+  return `bot.h.${volumeClass}.${edge}`;
 }
 
 /** Key parts of a route: host, method and path template. */
 export function routeParts(host: string, method: string, template: string): string[] {
   return [host, method, template];
+}
+
+/** Key parts of a route's path whatever the method (failures of POST /login also concern GET /login). */
+export function pathParts(route: readonly string[]): string[] {
+  return [route[0] ?? '', route[2] ?? ''];
+}
+
+/** Landing memory: each landing adds LANDING_UNIT + its route's code (codes are < LANDING_UNIT). */
+export const LANDING_UNIT = 2 ** 30;
+
+/** Landings in a landing memory value, and the landed route's code when there was exactly one. */
+export function decodeLanding(value: number): { landings: number; code: number | null } {
+  const landings = Math.floor(value / LANDING_UNIT);
+  return { landings, code: landings === 1 ? value - LANDING_UNIT : null };
 }
 
 /** How long a bucket must live so that it can be read for the whole window it belongs to. */
@@ -61,15 +104,16 @@ export function bucketTtlMs(bucketMs: number, buckets: number): number {
 }
 
 /**
- * Builds the same keys as keys.ts counterPrefix/distinctPrefix for one policy, hashing each distinct list of key
- * parts once: a Check uses the same client, route or token in several counters, and the same clients, routes and
- * sessions come back Check after Check (a bounded cache of recent hashes is shared).
+ * Builds the same keys as keys.ts counterPrefix for one policy, hashing each distinct list of key parts once: a
+ * Check uses the same client, route or token in several counters, and the same clients, routes and sessions
+ * come back Check after Check (a bounded cache of recent hashes is shared).
  */
 export class PrefixCache {
   /** Hashes of recent key parts, shared by all Checks (clients, routes and sessions repeat); bounded, FIFO. */
   static readonly #recent = new Map<string, string>();
-  static readonly MAX_RECENT = 20_000;
+  static readonly MAX_RECENT = 50_000;
   static readonly #policies = new Map<string, string>();
+  static readonly #names = new Map<string, string>();
   readonly #policy: string;
   constructor(policyId: string) {
     let prefix = PrefixCache.#policies.get(policyId);
@@ -91,92 +135,26 @@ export class PrefixCache {
     return h;
   }
   counter(name: string, parts: readonly string[]): string {
-    return `${this.#policy}:ct:${keySegment(name)}:${this.#hash(parts)}`;
+    let segment = PrefixCache.#names.get(name);
+    if (segment === undefined) {
+      segment = keySegment(name);
+      if (PrefixCache.#names.size < 10_000) PrefixCache.#names.set(name, segment);
+    }
+    return `${this.#policy}:ct:${segment}:${this.#hash(parts)}`;
   }
-  distinct(name: string, parts: readonly string[]): string {
-    return `${this.#policy}:dc:${keySegment(name)}:${this.#hash(parts)}`;
+  /** A 30-bit code of the parts (for the landing memory), from the same hash as the keys. */
+  code(parts: readonly string[]): number {
+    const h = this.#hash(parts);
+    const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let c = 0;
+    for (let i = 0; i < 5; i++) c = c * 64 + B64.indexOf(h[i]!);
+    return c;
   }
 }
 
 /** A bucketed counter op from a prefix: increments the current bucket by `incr` (0 = read only). */
 export function bucketCounter(prefix: string, nowMs: number, bucketMs: number, buckets: number, incr: number): CounterOp {
   return { keys: bucketKeys(prefix, nowMs, bucketMs, buckets), incr, ttlMs: bucketTtlMs(bucketMs, buckets) };
-}
-
-/** A bucketed HyperLogLog op from a prefix. */
-export function bucketDistinct(prefix: string, member: string, nowMs: number, bucketMs: number, buckets: number): DistinctOp {
-  const keys = bucketKeys(prefix, nowMs, bucketMs, buckets);
-  return { key: keys[0]!, member, ttlMs: bucketTtlMs(bucketMs, buckets), countKeys: keys };
-}
-
-/** A bucketed counter op: increments the current bucket by `incr` (0 = read only), reads `buckets` buckets. */
-export function windowCounter(policyId: string, name: string, parts: readonly string[], nowMs: number, bucketMs: number, buckets: number, incr: number): CounterOp {
-  return { keys: bucketKeys(counterPrefix(policyId, name, parts), nowMs, bucketMs, buckets), incr, ttlMs: bucketTtlMs(bucketMs, buckets) };
-}
-
-/** A bucketed HyperLogLog op: adds `member` to the current bucket, counts `buckets` buckets (each on its own). */
-export function windowDistinct(policyId: string, name: string, parts: readonly string[], member: string, nowMs: number, bucketMs: number, buckets: number): DistinctOp {
-  const keys = bucketKeys(distinctPrefix(policyId, name, parts), nowMs, bucketMs, buckets);
-  return { key: keys[0]!, member, ttlMs: bucketTtlMs(bucketMs, buckets), countKeys: keys };
-}
-
-/** The store key and expiry of the current bucket of a windowed counter (for off-path increments). */
-export function currentBucket(policyId: string, name: string, parts: readonly string[], nowMs: number, bucketMs: number, buckets: number): { key: string; ttlMs: number } {
-  return { key: bucketKeys(counterPrefix(policyId, name, parts), nowMs, bucketMs, 1)[0]!, ttlMs: bucketTtlMs(bucketMs, buckets) };
-}
-
-export function sum(values: readonly number[]): number {
-  let s = 0;
-  for (const v of values) s += v;
-  return s;
-}
-
-export function max(values: readonly number[]): number {
-  let m = 0;
-  for (const v of values) if (v > m) m = v;
-  return m;
-}
-
-/** Median (mean of the middle two for even lengths); 0 for an empty list. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/**
- * A score contribution: 0 below `start`, `min` at `start`, rising linearly to `max` at `full` and beyond.
- * Rounded to an integer.
- */
-export function ramp(x: number, start: number, full: number, min: number, maxScore: number): number {
-  if (!(x >= start)) return 0;
-  if (full <= start) return maxScore;
-  const t = Math.min(1, (x - start) / (full - start));
-  return Math.round(min + (maxScore - min) * t);
-}
-
-/** P(X <= k) for X ~ Poisson(lambda), computed in log space (k small against lambda in practice). */
-export function poissonCdf(k: number, lambda: number): number {
-  if (lambda <= 0) return 1;
-  if (k < 0) return 0;
-  let term = Math.exp(-lambda);
-  if (term === 0) {
-    // e^-lambda underflows: sum the terms in log space.
-    let logTerm = -lambda;
-    let total = 0;
-    for (let i = 0; i <= k; i++) {
-      if (i > 0) logTerm += Math.log(lambda / i);
-      total += Math.exp(logTerm);
-    }
-    return Math.min(1, total);
-  }
-  let total = term;
-  for (let i = 1; i <= k; i++) {
-    term *= lambda / i;
-    total += term;
-  }
-  return Math.min(1, total);
 }
 
 /**
@@ -188,7 +166,23 @@ export function sliding(values: readonly number[], nowMs: number, bucketMs: numb
   return (values[0] ?? 0) + (values[1] ?? 0) * (1 - elapsed);
 }
 
+/**
+ * Expected count per minute of an aggregate from its learned [current, previous] baseline buckets: the sliding
+ * window covers one bucket length, or only as long as the policy has been observed (at least `minMs`), so that
+ * a young policy's rates are not diluted by time it was not watched.
+ */
+export function learnedPerMinute(values: readonly number[], nowMs: number, bucketMs: number, observedMs: number, minMs: number): number {
+  return (sliding(values, nowMs, bucketMs) / Math.max(minMs, Math.min(bucketMs, observedMs))) * 60_000;
+}
+
 /** Formats a ratio as a percentage for explanations. */
 export function pct(x: number): string {
   return `${Math.round(x * 100)}%`;
+}
+
+/** Formats a number for explanations: integers as such, others with at most two significant decimals. */
+export function num(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (Number.isInteger(x) || Math.abs(x) >= 100) return String(Math.round(x));
+  return String(Number(x.toPrecision(2)));
 }

@@ -22,7 +22,8 @@ import type { CounterOp, CounterStore, RecordOp, SequenceOp, SequenceResult } fr
 import { parseRecords } from '../store/counter-store.ts';
 import { counterPrefix, hashKeyParts, policyPrefix } from '../store/keys.ts';
 import type { DeferredCounters } from '../bot/deferred.ts';
-import { ramp, pct } from '../bot/windows.ts';
+import { ramp } from '../bot/evidence.ts';
+import { pct } from '../bot/windows.ts';
 
 /** Thresholds of the journey model and signal. */
 export const JOURNEY_KNOBS = {

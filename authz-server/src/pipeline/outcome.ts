@@ -38,6 +38,11 @@ export interface BotSignal {
   name: string;
   score: number;
   detail: string;
+  /** The evidence family (the score counts the strongest signal of each behavioural family). */
+  family?: string;
+  /** What the detector measured, and the threshold it was judged against (same unit). */
+  value?: number;
+  threshold?: number;
 }
 
 export interface BotAssessment {

@@ -4,6 +4,7 @@
  * recorded as the would-be reason and evaluation goes on, so nothing is denied. Store work (rate limits and bot
  * counters) costs at most one round trip, zero when a key is already known to be over its limit.
  */
+import type { BaselineBook } from '../bot/baseline.ts';
 import type { JourneyModel } from '../journeys/journeys.ts';
 import type { Denial, Outcome } from './outcome.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -24,6 +25,8 @@ import { validationStage } from './stages/validation.ts';
 export interface PipelineDeps {
   limiter: RateLimiter;
   clock: () => number;
+  /** The bot detectors' learned baselines (absent: priors only, e.g. `palisade check`). */
+  botBaselines?: BaselineBook;
   /** Usage journeys (shared model); absent: not tracked. */
   journeys?: JourneyModel;
 }
@@ -82,6 +85,7 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     req,
     policy,
     limiter: deps.limiter,
+    botBaselines: deps.botBaselines ?? null,
     now: deps.clock(),
     consumer: null,
     claims: null,

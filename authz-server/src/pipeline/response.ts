@@ -5,7 +5,7 @@
  */
 import { PASS_HEADER, SOLUTION_HEADER } from '../challenge/flow.ts';
 import { RpcCode, type CheckResponse, type HeaderValueOption } from '../envoy/protos.ts';
-import type { DenyReason, Outcome, RateLimitInfo } from './outcome.ts';
+import type { BotSignal, DenyReason, Outcome, RateLimitInfo } from './outcome.ts';
 
 /** gRPC code, HTTP status and message per deny reason: the verdict table of docs/contract.md. */
 export const VERDICT_TABLE: Readonly<Record<DenyReason, { grpc: number; http: number; message: string }>> = {
@@ -30,7 +30,10 @@ const HEADER = {
   principal: 'x-palisade-principal',
   botScore: 'x-palisade-bot-score',
   botVerdict: 'x-palisade-bot-verdict',
-  /** Detectors that contributed to the bot score, `name+score` comma-separated (details in the decision log). */
+  /**
+   * Detectors that contributed to the bot score, comma-separated `name+score`, followed by `(value/threshold)`
+   * when the detector measured one (details in the decision log).
+   */
   botSignals: 'x-palisade-bot-signals',
   wouldDeny: 'x-palisade-would-deny',
   /** `partial` when the policy's oversizedBody is Flag and part of the body was not inspected. */
@@ -41,6 +44,12 @@ const UPSTREAM_HEADERS = [HEADER.consumer, HEADER.principal, HEADER.botScore, HE
 
 /** Challenge credentials: consumed by Palisade, never forwarded. */
 const CHALLENGE_HEADERS = [SOLUTION_HEADER, PASS_HEADER];
+
+/** One signal in `x-palisade-bot-signals`: `name+score`, then `(value/threshold)` when it measured something. */
+export function botSignalHeader(s: BotSignal): string {
+  const fmt = (x: number) => String(Math.round(x * 100) / 100);
+  return s.value !== undefined && s.threshold !== undefined ? `${s.name}+${s.score}(${fmt(s.value)}/${fmt(s.threshold)})` : `${s.name}+${s.score}`;
+}
 
 function header(key: string, value: string): HeaderValueOption {
   return { header: { key, value }, append: { value: false } };
@@ -85,7 +94,7 @@ export function toCheckResponse(outcome: Outcome, requestId: string): CheckRespo
     const enforcing = outcome.policy !== null && !outcome.policy.monitor && outcome.policy.bot.mode === 'Enforce';
     set.set(HEADER.botVerdict, enforcing && outcome.bot.verdict !== 'allow' ? 'challenge' : 'allow');
     const fired = outcome.bot.signals.filter((s) => s.score > 0);
-    if (fired.length > 0) set.set(HEADER.botSignals, fired.map((s) => `${s.name}+${s.score}`).join(','));
+    if (fired.length > 0) set.set(HEADER.botSignals, fired.map(botSignalHeader).join(','));
   }
   if (outcome.wouldDeny) set.set(HEADER.wouldDeny, outcome.wouldDeny.reason);
   if (outcome.bodyUninspected) set.set(HEADER.bodyInspected, 'partial');

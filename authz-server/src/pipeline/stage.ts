@@ -4,6 +4,7 @@
  * about the policy's mode.
  */
 import type { JWTPayload } from 'jose';
+import type { BaselineBook } from '../bot/baseline.ts';
 import type { BotPlan } from '../bot/behaviour.ts';
 import type { ChallengeNote } from '../challenge/flow.ts';
 import type { JourneyModel, JourneyObservation, JourneyPlan } from '../journeys/journeys.ts';
@@ -18,6 +19,8 @@ export interface Evaluation {
   readonly req: RequestContext;
   readonly policy: RuntimePolicy;
   readonly limiter: RateLimiter;
+  /** What the bot detectors learned about each policy's population (priors without one). */
+  readonly botBaselines: BaselineBook | null;
   /** Clock reading taken once per Check (ms). */
   readonly now: number;
   consumer: string | null;

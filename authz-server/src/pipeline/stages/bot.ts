@@ -3,17 +3,21 @@
  * bot section has its own mode: in bot Monitor mode a deny verdict is only a would-deny.
  */
 import { assessBot, botAllowListed } from '../../bot/assess.ts';
-import { EMPTY_BOT_PLAN, behaviourSignals, planBotCounters, type BotPlan } from '../../bot/behaviour.ts';
+import { EMPTY_BOT_PLAN, judgeBehaviour, planBotCounters, type BotPlan } from '../../bot/behaviour.ts';
+import { DEFAULT_BOT_KNOBS } from '../../bot/knobs.ts';
 import { endpointOf } from '../../discovery/endpoint.ts';
 import type { JourneyPlan } from '../../journeys/journeys.ts';
 import { sessionOf } from '../rate-limit.ts';
+import type { BotSignal } from '../outcome.ts';
 import { deny, pass, skip, type Evaluation, type Stage } from '../stage.ts';
 
 /** The bot counters this Check contributes to the store round trip; null when bot scoring is off. */
 export function planBotWork(ev: Evaluation): { allowListed: string | null; plan: BotPlan } | null {
   if (ev.policy.bot.mode === 'Off') return null;
   const allowListed = botAllowListed(ev.policy, ev.req);
-  return { allowListed, plan: allowListed ? EMPTY_BOT_PLAN : planBotCounters(ev.policy, ev.req, ev.consumer, ev.now) };
+  if (allowListed) return { allowListed, plan: EMPTY_BOT_PLAN };
+  const book = ev.botBaselines;
+  return { allowListed, plan: planBotCounters(ev.policy, ev.req, ev.consumer, ev.now, book?.knobs ?? DEFAULT_BOT_KNOBS, book?.get(ev.policy.id), book?.known) };
 }
 
 /** The journey ops this Check adds to the same round trip: with bot scoring on, for requests with a session. */
@@ -35,15 +39,17 @@ export const botStage: Stage = {
       return pass(work.allowListed);
     }
     const results = ev.botWork?.results ?? { counters: [], distinct: [] };
-    const signals = behaviourSignals(work.plan, results.counters, results.distinct);
+    const judged = judgeBehaviour(work.plan, results.counters);
+    const signals: BotSignal[] = [...judged.signals];
     // ---- usage journeys (journeys/journeys.ts): one more signal from the same round trip ----
     const journey = ev.journeyWork ? ev.journeys?.judge(ev.journeyWork.plan, ev.journeyWork.sequence, ev.journeyWork.counts) : null;
-    if (journey?.signal) signals.push(journey.signal);
+    if (journey?.signal && !ev.policy.bot.ignoreSignals.includes(journey.signal.name)) signals.push(journey.signal);
     ev.journey = journey?.observation ?? null;
     // ----
-    const bot = assessBot(ev.policy, ev.req, signals);
+    const bot = assessBot(ev.policy, ev.req, signals, work.plan.ctx?.knobs ?? DEFAULT_BOT_KNOBS, judged.observations);
     ev.bot = bot;
-    const explain = `score ${bot.score} (${bot.signals.map((s) => `${s.name}+${s.score}`).join(', ') || 'no signals'})`;
+    const fired = bot.signals.filter((s) => s.score > 0);
+    const explain = `score ${bot.score} (${fired.map((s) => `${s.name}+${s.score}`).join(', ') || 'no signals'})`;
     if (bot.verdict !== 'deny') return pass(`${bot.verdict}: ${explain}`);
     const denial = { reason: 'bot' as const, detail: explain };
     return ev.policy.bot.mode === 'Enforce' ? deny(denial) : { result: 'would-deny', denial };

@@ -1,0 +1,362 @@
+/**
+ * What the bot detectors learn about a policy's population, and how: robust statistics that the clients being
+ * judged cannot move.
+ *
+ *  - Volume thresholds come from histograms of per-client counts per bucket. When a Check's counter for a
+ *    client (address, session, source, network) reaches one of the histogram edges in the current bucket, and
+ *    the request was NOT flagged, the feed adds one to that edge's bin (off the Check path). Each client adds
+ *    at most one to each bin per bucket, so the population's quantile (99th by default) ignores the top 1% of
+ *    client-buckets, and flagged traffic never enters. The threshold is a factor times that quantile, blended
+ *    with an absolute prior (pseudo-samples) at a cold start and clamped to [floor, cap x prior].
+ *  - Population ratios (cookie return ratio, HEAD share, error rate) are learned from unflagged traffic the
+ *    same way, with a prior.
+ *  - Learning lives in the counter store under the policy's hash tag (baseline buckets of one hour, several of
+ *    them read with exponential decay), so replicas share it and a restart keeps it; it is read OFF the Check
+ *    path, every `refreshMs`, in one store call per policy, and cached here.
+ */
+import type { CounterOp, CounterStore } from '../store/counter-store.ts';
+import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
+import { KnownSessions } from './known-sessions.ts';
+import { BOT_KEYS, PrefixCache, bucketCounter, histogramKeyName, num } from './windows.ts';
+
+/** Histogram edges: round(2^(k/2)) without repeats, 1 .. 16384. */
+export const HISTOGRAM_EDGES: readonly number[] = Object.freeze(
+  [...new Set(Array.from({ length: 29 }, (_, k) => Math.round(2 ** (k / 2))))].sort((a, b) => a - b),
+);
+
+/** Indices of the edges e with before < e <= after (a counter that went from `before` to `after`). */
+export function edgesCrossed(before: number, after: number): number[] {
+  const out: number[] = [];
+  if (!(after > before)) return out;
+  for (let k = 0; k < HISTOGRAM_EDGES.length; k++) {
+    const e = HISTOGRAM_EDGES[k]!;
+    if (e > after) break;
+    if (e > before) out.push(k);
+  }
+  return out;
+}
+
+/**
+ * The `q` quantile of a population from its (decayed) histogram: `counts[k]` client-buckets reached
+ * HISTOGRAM_EDGES[k], out of `population` client-buckets in all (at least counts[0]: a class counted only for
+ * some requests, like traffic outside sessions, is a share of all active clients, so that a few heavy clients
+ * stay in the top 1% however sparse the class is). The prior is a Pareto tail through (1, 1) and (prior, 1 - q),
+ * weighted as `priorWeight` client-buckets; with no data the result is the prior itself. Interpolated
+ * log-linearly between edges.
+ */
+export function blendedQuantile(counts: readonly number[], q: number, prior: number, priorWeight: number, population = 0): number {
+  const tail = 1 - q;
+  const alpha = prior > 1 ? Math.log(1 / tail) / Math.log(prior) : Infinity;
+  const priorSurvival = (x: number) => (x <= 1 ? 1 : alpha === Infinity ? 0 : x ** -alpha);
+  const total = Math.max(population, counts[0] ?? 0) + priorWeight;
+  if (!(total > 0)) return prior;
+  let monotone = counts[0] ?? 0;
+  const survival = (k: number): number => {
+    const c = Math.min(monotone, counts[k] ?? 0);
+    monotone = c;
+    return (c + priorWeight * priorSurvival(HISTOGRAM_EDGES[k]!)) / total;
+  };
+  let prevX = 1;
+  let prevS = 1;
+  for (let k = 1; k < HISTOGRAM_EDGES.length; k++) {
+    const x = HISTOGRAM_EDGES[k]!;
+    const s = survival(k);
+    if (s <= tail) {
+      if (prevS <= tail || s <= 0) return prevX;
+      // log S is linear in log x between edges.
+      const t = Math.log(prevS / tail) / Math.log(prevS / Math.max(s, 1e-300));
+      return Math.exp(Math.log(prevX) + t * (Math.log(x) - Math.log(prevX)));
+    }
+    prevX = x;
+    prevS = s;
+  }
+  return HISTOGRAM_EDGES[HISTOGRAM_EDGES.length - 1]!;
+}
+
+/** A learned volume threshold and how it was formed (for explanations). */
+export interface LearnedThreshold {
+  value: number;
+  /** The blended population quantile it was derived from. */
+  quantile: number;
+  /** Client-buckets of data behind the quantile (0 at a cold start: the prior alone). */
+  samples: number;
+}
+
+/** What the detectors know about one policy's population (priors until the first refresh). */
+export interface Baselines {
+  volume: Record<VolumeClass, LearnedThreshold>;
+  /** Share of landings whose cookie comes back (returns / landings), learned with a prior. */
+  returnRatio: number;
+  /**
+   * Does the site hand out a session cookie that browsers return? true once returns were seen at a ratio of at
+   * least minReturnRatio; false once enough landings came with (almost) none; null before there is evidence
+   * either way (the configured cookie is trusted then).
+   */
+  cookiesReturned: boolean | null;
+  /** Share of cookie-session requests (landings, session requests) that open a new session, learned with a prior. */
+  newSessionShare: number;
+  /** Share of cookie-session requests that are orphans (a session never seen, no landing before it). */
+  orphanRate: number;
+  /** Share of orphan sessions that come back a second time, learned with a prior. */
+  orphanContinuation: number;
+  /** HEAD / all requests, and client errors / all requests, of unflagged traffic. */
+  headShare: number;
+  errorRate: number;
+  /**
+   * The policy-wide gates from the last minute or two: how far landings (resp. orphans) fall short of coming
+   * back, 0 (as usual) .. 1 (never); null without enough landings (orphans) to judge.
+   */
+  landingGate: number | null;
+  orphanGate: number | null;
+  /**
+   * The policy has history: traffic in an older baseline bucket, or this replica has been learning it for
+   * `learning.warmupMs`. Aggregate surges are judged only then (right after a cold start every aggregate would
+   * look new).
+   */
+  warm: boolean;
+  /** How long the policy has been observed (older baseline buckets with traffic, or this replica's learning). */
+  observedMs: number;
+  /** When these were computed (store clock), 0 for priors. */
+  refreshedAt: number;
+}
+
+/** Thresholds from the priors alone. */
+export function priorBaselines(knobs: BotKnobs = DEFAULT_BOT_KNOBS): Baselines {
+  const volume = {} as Record<VolumeClass, LearnedThreshold>;
+  for (const c of VOLUME_CLASSES) volume[c] = threshold(c, [], knobs);
+  const l = knobs.learning;
+  return {
+    volume,
+    returnRatio: l.priorReturnRatio,
+    cookiesReturned: null,
+    newSessionShare: l.priorNewSessionShare,
+    orphanRate: l.priorOrphanRate,
+    orphanContinuation: l.priorOrphanContinuation,
+    headShare: l.priorHeadShare,
+    errorRate: l.priorErrorRate,
+    landingGate: null,
+    orphanGate: null,
+    warm: false,
+    observedMs: 0,
+    refreshedAt: 0,
+  };
+}
+
+/** The class whose clients make up the population a class's counts are a share of. */
+const POPULATION_OF: Record<VolumeClass, VolumeClass> = {
+  'ip.tick': 'ip.tick',
+  'ip.long': 'ip.long',
+  'sess.tick': 'sess.tick',
+  'sess.min': 'sess.min',
+  'sess.long': 'sess.long',
+  'pair.tick': 'pair.tick',
+  'pair.min': 'pair.min',
+  'pair.long': 'pair.long',
+  'src.tick': 'ip.tick',
+  'src.long': 'ip.long',
+  'net.long': 'ip.long',
+};
+
+function threshold(c: VolumeClass, counts: readonly number[], knobs: BotKnobs, population = 0): LearnedThreshold {
+  const k = knobs.volume.classes[c];
+  const quantile = blendedQuantile(counts, knobs.learning.quantile, k.prior, knobs.learning.priorWeight, population);
+  const priorThreshold = Math.max(k.floor, k.factor * k.prior);
+  const value = Math.min(k.cap * priorThreshold, Math.max(k.floor, k.factor * quantile));
+  return { value, quantile, samples: Math.max(population, counts[0] ?? 0) };
+}
+
+/** Explanation of a learned threshold: "12 (4 x p99 3.0 of 5230 samples)". */
+export function describeThreshold(t: LearnedThreshold, knobs: BotKnobs, c: VolumeClass): string {
+  const k = knobs.volume.classes[c];
+  const basis = t.samples > 0 ? `p${Math.round(knobs.learning.quantile * 100)} ${num(t.quantile)} of ${Math.round(t.samples)} client-buckets` : `prior p${Math.round(knobs.learning.quantile * 100)} ${num(t.quantile)}`;
+  return `${num(t.value)} = ${k.factor} x ${basis}${t.value === k.floor ? ', floor' : ''}`;
+}
+
+/** Blended ratio: (sum of weighted hits + prior x weight) / (sum of weighted trials + weight), within [0, 1]. */
+function ratio(hits: number, trials: number, prior: number, weight: number): number {
+  return Math.max(0, Math.min(1, (hits + prior * weight) / (trials + weight)));
+}
+
+/** Weights of baseline buckets (current first): exponential decay with the given half-life in buckets. */
+export function decayWeights(buckets: number, halfLife: number): number[] {
+  return Array.from({ length: buckets }, (_, i) => 0.5 ** (i / halfLife));
+}
+
+/** The read plan of one refresh, and how to turn its results into Baselines. Pure. */
+export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS): { counters: CounterOp[]; judge(values: number[][], nowMs: number, learningSinceMs?: number): Baselines } {
+  const keys = new PrefixCache(policyId);
+  const { baselineMs, aggregateMs } = knobs.buckets;
+  const n = knobs.learning.buckets;
+  const counters: CounterOp[] = [];
+  const read = (name: string, bucketMs: number, buckets: number) => counters.push(bucketCounter(keys.counter(name, []), nowMs, bucketMs, buckets, 0)) - 1;
+  const hist = VOLUME_CLASSES.map((c) => HISTOGRAM_EDGES.map((_, k) => read(histogramKeyName(c, k), baselineMs, n)));
+  const pop = {
+    req: read(BOT_KEYS.popReq, baselineMs, n),
+    head: read(BOT_KEYS.popHead, baselineMs, n),
+    err: read(BOT_KEYS.popErr, baselineMs, n),
+    land: read(BOT_KEYS.popLand, baselineMs, n),
+    fresh: read(BOT_KEYS.popNew, baselineMs, n),
+    sessReq: read(BOT_KEYS.popSessReq, baselineMs, n),
+    ret: read(BOT_KEYS.popRet, baselineMs, n),
+    orph: read(BOT_KEYS.popOrph, baselineMs, n),
+    orphCont: read(BOT_KEYS.popOrphCont, baselineMs, n),
+  };
+  const recent = {
+    land: read(BOT_KEYS.popLandAgg, aggregateMs, 4),
+    ret: read(BOT_KEYS.popRetAgg, aggregateMs, 3),
+    orph: read(BOT_KEYS.popOrphAgg, aggregateMs, 4),
+    orphCont: read(BOT_KEYS.popOrphContAgg, aggregateMs, 3),
+  };
+  const w = decayWeights(n, knobs.learning.halfLifeBuckets);
+  return {
+    counters,
+    judge(values, at, learningSinceMs = at) {
+      const decayed = (i: number) => (values[i] ?? []).reduce((s, v, j) => s + v * (w[j] ?? 0), 0);
+      const volume = {} as Record<VolumeClass, LearnedThreshold>;
+      const counts = hist.map((bins) => bins.map((i) => decayed(i)));
+      VOLUME_CLASSES.forEach((c, ci) => {
+        volume[c] = threshold(c, counts[ci]!, knobs, counts[VOLUME_CLASSES.indexOf(POPULATION_OF[c])]![0] ?? 0);
+      });
+      const l = knobs.learning;
+      const land = decayed(pop.land);
+      const ret = decayed(pop.ret);
+      const returnRatio = ratio(ret, land, l.priorReturnRatio, l.priorRatioWeight);
+      const measured = land > 0 ? ret / land : 0;
+      const cookiesReturned = measured >= knobs.sessions.minReturnRatio && ret >= 3 ? true : land >= knobs.sessions.minLandingsToJudge ? false : null;
+      const req = decayed(pop.req);
+      // Recent gates: what came back in the last ~minute against what arrived in as long a time ~30 s earlier
+      // (people come back after a while).
+      const win = (i: number) => values[i] ?? [];
+      const elapsed = (((at % aggregateMs) + aggregateMs) % aggregateMs) / aggregateMs;
+      const recentRatio = (hitsIdx: number, trialsIdx: number): number | null => {
+        const t = win(trialsIdx);
+        const trials = (t[1] ?? 0) + (t[2] ?? 0) + (t[3] ?? 0) * elapsed;
+        if (trials < knobs.surge.minGateLandings) return null;
+        return ((win(hitsIdx)[0] ?? 0) + (win(hitsIdx)[1] ?? 0) + (win(hitsIdx)[2] ?? 0)) / trials;
+      };
+      const gate = (r: number | null, reference: number): number | null => (r === null ? null : Math.max(0, Math.min(1, 1 - r / Math.max(0.01, reference))));
+      const recentReturnRatio = recentRatio(recent.ret, recent.land);
+      const reqs = values[pop.req] ?? [];
+      let oldest = 0;
+      for (let i = 1; i < reqs.length; i++) if ((reqs[i] ?? 0) > 0) oldest = i;
+      const observedMs = Math.max(at - learningSinceMs, oldest > 0 ? (oldest - 1) * baselineMs + (((at % baselineMs) + baselineMs) % baselineMs) : 0);
+      const orph = decayed(pop.orph);
+      const orphanContinuation = ratio(decayed(pop.orphCont), orph, l.priorOrphanContinuation, l.priorRatioWeight);
+      return {
+        volume,
+        returnRatio,
+        cookiesReturned,
+        newSessionShare: ratio(decayed(pop.fresh), decayed(pop.sessReq), l.priorNewSessionShare, l.priorRatioWeight * 4),
+        orphanRate: ratio(orph, decayed(pop.sessReq), l.priorOrphanRate, l.priorRatioWeight * 4),
+        orphanContinuation,
+        headShare: ratio(decayed(pop.head), req, l.priorHeadShare, l.priorRatioWeight * 4),
+        errorRate: ratio(decayed(pop.err), req, l.priorErrorRate, l.priorRatioWeight * 4),
+        landingGate: gate(recentReturnRatio, returnRatio),
+        orphanGate: gate(recentRatio(recent.orphCont, recent.orph), orphanContinuation),
+        warm: observedMs >= l.warmupMs,
+        observedMs,
+        refreshedAt: at,
+      };
+    },
+  };
+}
+
+export interface BaselineBookOptions {
+  store: CounterStore;
+  clock: () => number;
+  /** Ids of the policies to learn (those with bot scoring on). */
+  policies: () => Iterable<string>;
+  knobs?: BotKnobs;
+  /** Background refresh period (default knobs.learning.refreshMs); 0 = no timer (refresh() is called instead). */
+  refreshIntervalMs?: number;
+  logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+/**
+ * The learned baselines of every policy, refreshed off the Check path. `get` never waits: it answers the last
+ * refresh (priors before the first). A refresh reads the store for each policy (one call each).
+ */
+export class BaselineBook {
+  readonly #store: CounterStore;
+  readonly #clock: () => number;
+  readonly #policies: () => Iterable<string>;
+  readonly #knobs: BotKnobs;
+  readonly #logger: BaselineBookOptions['logger'];
+  #timer: NodeJS.Timeout | undefined;
+  readonly #byPolicy = new Map<string, Baselines>();
+  /** Sessions this replica saw established recently (their Checks read fewer counters). */
+  readonly known = new KnownSessions({ ttlMs: 5 * 60_000, maxEntries: 100_000 });
+  /** When this replica first learned each policy. */
+  readonly #since = new Map<string, number>();
+  readonly #priors: Baselines;
+  #lastRefresh = -Infinity;
+  #running: Promise<void> | null = null;
+  #failing = false;
+
+  constructor(opts: BaselineBookOptions) {
+    this.#store = opts.store;
+    this.#clock = opts.clock;
+    this.#policies = opts.policies;
+    this.#knobs = opts.knobs ?? DEFAULT_BOT_KNOBS;
+    this.#logger = opts.logger;
+    this.#priors = priorBaselines(this.#knobs);
+    const every = opts.refreshIntervalMs ?? this.#knobs.learning.refreshMs;
+    if (every > 0) {
+      this.#timer = setInterval(() => void this.refresh(), every);
+      this.#timer.unref();
+    }
+  }
+
+  /** Stops the background refresh. */
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  get knobs(): BotKnobs {
+    return this.#knobs;
+  }
+
+  /** The policy's baselines as last learned (priors before the first refresh). */
+  get(policyId: string): Baselines {
+    return this.#byPolicy.get(policyId) ?? this.#priors;
+  }
+
+  /** Refreshes when `learning.refreshMs` has passed on the clock since the last refresh (or `force`). Never rejects. */
+  refresh(force = false): Promise<void> {
+    const now = this.#clock();
+    if (this.#running) return this.#running;
+    if (!force && now - this.#lastRefresh < this.#knobs.learning.refreshMs) return Promise.resolve();
+    this.#lastRefresh = now;
+    this.#running = this.#refresh([...this.#policies()], now).finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  async #refresh(ids: string[], now: number): Promise<void> {
+    const seen = new Set(ids);
+    for (const id of this.#byPolicy.keys()) if (!seen.has(id)) this.#byPolicy.delete(id);
+    for (const id of this.#since.keys()) if (!seen.has(id)) this.#since.delete(id);
+    await Promise.all(
+      ids.map(async (id) => {
+        const plan = planRefresh(id, now, this.#knobs);
+        try {
+          const result = await this.#store.evaluate({ rateLimits: [], counters: plan.counters, distinct: [] });
+          if (!this.#since.has(id)) this.#since.set(id, now);
+          this.#byPolicy.set(id, plan.judge(result.counters, now, this.#since.get(id)));
+          if (this.#failing) {
+            this.#failing = false;
+            this.#logger?.info({}, 'bot baselines: store reads recovered');
+          }
+        } catch (err) {
+          // Keep what was learned; the next refresh tries again.
+          if (!this.#failing) {
+            this.#failing = true;
+            this.#logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'bot baselines: store read failed, keeping the last learned values');
+          }
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { claimsBrowser, clientAddress, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+
+const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const browser = (extra: Record<string, string>) =>
+  new Map(
+    Object.entries({
+      'user-agent': CHROME,
+      'accept-language': 'en-GB,en;q=0.9',
+      'accept-encoding': 'gzip, deflate, br, zstd',
+      'sec-ch-ua': '"Chromium";v="131"',
+      'sec-ch-ua-mobile': '?0',
+      'sec-ch-ua-platform': '"Windows"',
+      'sec-fetch-site': 'same-origin',
+      ...extra,
+    }),
+  );
+
+describe('client fingerprint', () => {
+  it('one browser keeps one fingerprint across a navigation and its API calls', () => {
+    const page = browser({ accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'upgrade-insecure-requests': '1', cookie: 'session=a' });
+    const api = browser({ accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', referer: 'https://shop/x' });
+    expect(clientFingerprint(page)).toBe(clientFingerprint(api));
+  });
+
+  it('a script wearing the browser user agent, another language, or another TLS stack differs', () => {
+    const real = browser({ accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' });
+    const dressed = new Map(Object.entries({ 'user-agent': CHROME, accept: 'text/html', 'accept-language': 'en-GB,en;q=0.9' }));
+    expect(clientFingerprint(dressed)).not.toBe(clientFingerprint(real));
+    expect(clientFingerprint(browser({ 'accept-language': 'de-DE' }))).not.toBe(clientFingerprint(browser({})));
+    expect(clientFingerprint(browser({ 'x-ja4': 't13d1516h2_a' }))).not.toBe(clientFingerprint(browser({ 'x-ja4': 't13d1812h1_b' })));
+    // Only the configured TLS headers count.
+    expect(clientFingerprint(browser({ 'x-tls': 'a' }), ['x-tls'])).not.toBe(clientFingerprint(browser({ 'x-tls': 'b' }), ['x-tls']));
+    expect(clientFingerprint(browser({ 'x-tls': 'a' }))).toBe(clientFingerprint(browser({ 'x-tls': 'b' })));
+  });
+
+  it('client kind: the user agent product, whatever its versions', () => {
+    const app = (ua: string) => new Map([['user-agent', ua]]);
+    expect(clientKind(app('ShopApp/4.2.1 (Android 14) okhttp/4.12.0'))).toBe(clientKind(app('ShopApp/4.2.9 (Android 12) okhttp/4.12.0')));
+    expect(clientKind(app('ShopApp/4.2.1'))).not.toBe(clientKind(app('python-requests/2.32.3')));
+    expect(clientKind(app('ShopApp/4.2.1'))).not.toBe(clientKind(new Map([['user-agent', 'ShopApp/4.2.1'], ['x-ja4', 'x']])));
+    expect(claimsBrowser(app(CHROME))).toBe(true);
+    expect(claimsBrowser(app('curl/8.5.0'))).toBe(false);
+  });
+});
+
+describe('addresses and networks', () => {
+  it('IPv4: itself and its /24', () => {
+    expect(clientAddress('203.0.113.7', '')).toBe('203.0.113.7/32');
+    expect(clientNetwork('203.0.113.7')).toBe('203.0.113.0/24');
+    expect(clientAddress('::ffff:203.0.113.7', '')).toBe('203.0.113.7/32');
+    expect(clientNetwork('::ffff:203.0.113.7')).toBe('203.0.113.0/24');
+  });
+
+  it('IPv6: counted under its /64 (any address of it is the same client), network /48', () => {
+    expect(clientAddress('2001:db8:1:2:aaaa::1', '')).toBe('2001:db8:1:2::/64');
+    expect(clientAddress('2001:db8:1:2:ffff:ffff:ffff:ffff', '')).toBe('2001:db8:1:2::/64');
+    expect(clientAddress('2001:db8:1:3::1', '')).not.toBe(clientAddress('2001:db8:1:2::1', ''));
+    expect(clientNetwork('2001:db8:1:2::1')).toBe('2001:db8:1::/48');
+    expect(clientNetwork('2001:db8:1:ffff::1')).toBe('2001:db8:1::/48');
+    expect(clientAddress('fe80::1%eth0', '')).toBe('fe80::/64');
+  });
+
+  it('without an address: the SPIFFE principal, else "-"; no network', () => {
+    expect(clientAddress('', 'spiffe://cluster.local/ns/a/sa/b')).toBe('spiffe:spiffe://cluster.local/ns/a/sa/b');
+    expect(clientAddress('', '')).toBe('-');
+    expect(clientNetwork('')).toBe('');
+  });
+});

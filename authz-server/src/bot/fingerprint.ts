@@ -1,0 +1,74 @@
+/**
+ * What identifies a client beyond its address, from what Envoy passes in the CheckRequest: a client fingerprint
+ * (user agent, language and encoding preferences, which of the headers browsers always send are present, and
+ * the TLS JA3/JA4 fingerprints when the proxy adds them as headers), the address a client is counted under
+ * (an IPv6 client under its /64, which one household or device gets) and its network (/24, /48).
+ */
+import { hash } from 'node:crypto';
+import { networkOf } from '../challenge/binding.ts';
+
+/**
+ * Headers whose presence (not value) is part of the fingerprint: browsers send these on every request whatever
+ * its type, HTTP libraries that put on a browser's user agent usually do not. Headers that change with the
+ * request (referer, origin, content-type, sec-fetch-user, upgrade-insecure-requests) are left out so that one
+ * browser keeps one fingerprint across navigations and API calls.
+ */
+const PRESENCE_HEADERS = ['accept', 'accept-language', 'accept-encoding', 'sec-ch-ua', 'sec-ch-ua-mobile', 'sec-ch-ua-platform', 'sec-fetch-mode', 'sec-fetch-site', 'sec-fetch-dest', 'dnt', 'priority'] as const;
+
+/** Default headers that carry TLS client fingerprints when the proxy adds them (Envoy request_headers_to_add). */
+export const DEFAULT_TLS_FINGERPRINT_HEADERS: readonly string[] = Object.freeze(['x-ja4', 'x-ja3', 'x-ja4-fingerprint', 'x-ja3-fingerprint']);
+
+/**
+ * The client fingerprint: a short digest (22 base64url characters of SHA-256, part of store keys) that is equal
+ * for requests from the same kind of client and differs between a browser and a script wearing the browser's
+ * user agent.
+ */
+export function clientFingerprint(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[] = DEFAULT_TLS_FINGERPRINT_HEADERS): string {
+  let bits = 0;
+  for (let i = 0; i < PRESENCE_HEADERS.length; i++) if (headers.has(PRESENCE_HEADERS[i]!)) bits |= 1 << i;
+  let tls = '';
+  for (const h of tlsHeaders) {
+    const v = headers.get(h);
+    if (v !== undefined && v !== '') tls += `${h}=${v}\u0001`;
+  }
+  return hash('sha256', `${headers.get('user-agent') ?? ''}\u0000${headers.get('accept-language') ?? ''}\u0000${headers.get('accept-encoding') ?? ''}\u0000${bits.toString(36)}\u0000${tls}`, 'base64url').slice(0, 22);
+}
+
+/**
+ * A coarse client kind: the user agent's product name (`ShopApp`, `python-requests`, `Mozilla`) and the TLS
+ * fingerprint headers. An app's users share one kind whatever their app and OS versions.
+ */
+export function clientKind(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[] = DEFAULT_TLS_FINGERPRINT_HEADERS): string {
+  const ua = (headers.get('user-agent') ?? '').trim();
+  const product = /^[^\s/;(]*/.exec(ua)?.[0] ?? '';
+  let tls = '';
+  for (const h of tlsHeaders) {
+    const v = headers.get(h);
+    if (v !== undefined && v !== '') tls += `${h}=${v}\u0001`;
+  }
+  return `${product}\u0000${tls}`;
+}
+
+/** A `Mozilla/` user agent: the client claims to be a browser (and so to keep the site's cookies). */
+export function claimsBrowser(headers: ReadonlyMap<string, string>): boolean {
+  return (headers.get('user-agent') ?? '').startsWith('Mozilla/');
+}
+
+/** One client: an IPv4 address, an IPv6 /64 (a client can use any address of its /64). */
+const CLIENT = { ipv4: 32, ipv6: 64 };
+/** One network: an IPv4 /24, an IPv6 /48. */
+const NETWORK = { ipv4: 24, ipv6: 48 };
+
+/**
+ * The address a client is counted under (see CLIENT, CIDR notation; IPv4-mapped IPv6 counts as IPv4), or
+ * `spiffe:<principal>` / `-` without an address.
+ */
+export function clientAddress(clientIp: string, principal: string): string {
+  if (clientIp !== '') return networkOf(clientIp, CLIENT) || clientIp;
+  return principal !== '' ? `spiffe:${principal}` : '-';
+}
+
+/** The network of a client (see NETWORK); '' without an address. */
+export function clientNetwork(clientIp: string): string {
+  return networkOf(clientIp, NETWORK);
+}

@@ -268,11 +268,7 @@ describe('decoders attackers use', () => {
     ['absolute path to a system file', '/s?file=%2Fproc%2Fself%2Fenviron', 'pathTraversal'],
     ['PHP stream wrapper', '/s?page=php%3A%2F%2Ffilter%2Fconvert.base64-encode%2Fresource%3Dindex.php', 'pathTraversal'],
     ['a command alone on a new line', '/s?host=example.com%0Aid', 'commandInjection'],
-  ])('%s', (_name, path, kind) => {
-    expect(inspectRequest(req(path), ON)?.kind).toBe(kind);
-  });
-
-  it.each([
+    // from here on the rule itself
     ["an encoded separator whose '%' was stripped", '/s?file=..2f..2fetc2fpasswd', 'traversal.dotdot'],
     ['a base64 traversal', '/s?file=Li4vLi4vZXRjL3Bhc3N3ZA%3D%3D', 'traversal.encoded-path'],
     ['a server log file', '/s?file=%2Fusr%2Flocal%2Fapache%2Flogs%2Faccess_log', 'traversal.sensitive-file'],
@@ -288,8 +284,9 @@ describe('decoders attackers use', () => {
     ['MongoDB server-side JavaScript', "/s?q=%24where%3A%20'1%20%3D%3D%201'", 'sqli.nosql-operator'],
     ['a delay in a command substitution', '/s?q=%24(sleep%2050)', 'cmdi.command'],
     ['IE data binding', '/s?q=%3Cspan%20datasrc%3D%23I%20datafld%3DC%20dataformatas%3DHTML%3E', 'xss.dangerous-tag'],
-  ])('%s', (_name, path, rule) => {
-    expect(inspectRequest(req(path), ON)?.rule).toBe(rule);
+  ])('%s', (_name, path, expected) => {
+    const f = inspectRequest(req(path), ON);
+    expect(expected.includes('.') ? f?.rule : f?.kind).toBe(expected);
   });
 });
 

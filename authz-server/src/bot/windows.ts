@@ -56,6 +56,9 @@ export const BOT_KEYS = {
   /** Per (route, fingerprint): fresh requests and their learned rate. */
   cellFreshAgg: 'bot.cell.a',
   cellFreshBase: 'bot.cell.b',
+  /** Per (route, client class): fresh requests and their learned rate. */
+  classFreshAgg: 'bot.cls.a',
+  classFreshBase: 'bot.cls.b',
   /** Whole policy (baseline buckets): requests, HEAD, errors, landings, returns, orphans, orphan continuations. */
   popReq: 'bot.pop.req',
   popHead: 'bot.pop.head',

@@ -256,8 +256,8 @@ export function planBotCounters(
     routeFailBase: count(BOT_KEYS.routeFailBase, pathParts(route), B.baselineMs, 2, 0),
     cellFresh: planned === 'pair' || known ? -1 : count(BOT_KEYS.cellFreshAgg, [...route, fingerprint], B.aggregateMs, 3, outside),
     cellFreshBase: planned === 'pair' || known ? -1 : count(BOT_KEYS.cellFreshBase, [...route, fingerprint], B.baselineMs, 2, 0),
-    classFresh: planned === 'pair' || known ? -1 : count(BOT_KEYS.classFreshAgg, [...route, cls], B.aggregateMs, 3, outside),
-    classFreshBase: planned === 'pair' || known ? -1 : count(BOT_KEYS.classFreshBase, [...route, cls], B.baselineMs, 2, 0),
+    classFresh: planned === 'pair' || known ? -1 : count(BOT_KEYS.classFreshAgg, [cls], B.aggregateMs, 3, outside),
+    classFreshBase: planned === 'pair' || known ? -1 : count(BOT_KEYS.classFreshBase, [cls], B.baselineMs, 2, 0),
   };
   return {
     counters,
@@ -570,17 +570,17 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       add('aggregate', 'surge-cell', aggregatePoints(p, knobs), fc, cellExpected, () => `${num(fc)} new-session requests/min on ${ctx.routeLabel} with this client fingerprint vs ${num(cellExpected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal; ${gateNote}`);
     }
     // The client's class (browser family, header set, TLS fingerprint) tells a crowd of scripts wearing browsers'
-    // user agents from the people landing here, however it spreads over user agents and languages: a surge in a
-    // class that hardly ever brings the route's newcomers is the crowd's own. A class the route's people use is
-    // left to the route and the cell.
+    // user agents from the people landing here, however it spreads over user agents, languages and routes: a
+    // surge of newcomers in a class that hardly ever brings the site's newcomers is the crowd's own. A class
+    // people use is left to the route and the cell.
     if (s.classFresh >= 0) {
       const kc = recentPlus(s.classFresh);
       const classLearned = perMinuteLearned(s.classFreshBase);
-      const usual = routeLearned > 0 ? classLearned / routeLearned : 0;
+      const usual = base.freshPerMinute > 0 ? classLearned / base.freshPerMinute : 0;
       const sg = surgeShare(kc, classLearned, agg.minExpectedPerMinute.cell, knobs);
       if (sg.share > 0 && usual <= agg.rareClassShare) {
         const shrunk = Math.max(0, kc - sg.expected) / (kc + agg.cellPseudoCount);
-        add('aggregate', 'surge-class', aggregatePoints(shrunk * veto, knobs), kc, sg.expected, () => `${num(kc)} new-session requests/min on ${ctx.routeLabel} from this client class (browser family, header set, TLS fingerprint) vs ${num(sg.expected)} expected, ${Math.round(shrunk * 100)}% of them over normal; the class usually brings ${num(usual * 100)}% of the route's newcomers; ${gateNote}`);
+        add('aggregate', 'surge-class', aggregatePoints(shrunk * veto, knobs), kc, sg.expected, () => `${num(kc)} new-session requests/min from this client class (browser family, header set, TLS fingerprint) vs ${num(sg.expected)} expected, ${Math.round(shrunk * 100)}% of them over normal; the class usually brings ${num(usual * 100)}% of the site's newcomers; ${gateNote}`);
       }
     }
   }
@@ -589,9 +589,14 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const failing = (errs: number, reqs: number) => errs >= 1 && errs >= (reqs - 1) / 2;
   if (base.warm && (outsideSession || (state === 'established' && failing(sessionErrors, long(s.sessLong))) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     const recent = recentMinute(C(s.routeFail), nowMs, B.aggregateMs);
-    const sg = surgeShare(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, knobs);
+    const learned = perMinuteLearned(s.routeFailBase);
+    const sg = surgeShare(recent, learned, agg.minExpectedPerMinute.failure, knobs);
     if (sg.share > 0) {
-      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
+      // The slack guards the surge's significance; the share of the failures that are the surge's is measured
+      // against the learned rate itself: the signal is held only against what is new or failing on the path,
+      // where people are few, not against every request there as a route's surge is.
+      const share = 1 - Math.max(agg.minExpectedPerMinute.failure, learned) / recent;
+      add('aggregate', 'surge-failures', aggregatePoints(share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(share * 100)}% over the usual ${num(learned)}/min`);
     }
   }
   // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving) and

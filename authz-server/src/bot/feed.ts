@@ -182,7 +182,7 @@ export class BotFeed {
     const bump = (name: string, parts: readonly string[], window: Window, delta = 1) => this.#bump(keys, name, parts, window, now, delta);
     const pair = state === 'new-pair' || state === 'established-pair';
     const cell = [...subject.route, subject.fingerprint];
-    const classCell = [...subject.route, subject.clientClass];
+    const classCell = [subject.clientClass];
 
     // What the batch could not count: orphans are traffic outside a session.
     if (state === 'orphan') {
@@ -230,6 +230,7 @@ export class BotFeed {
         if (!pair) {
           bump(BOT_KEYS.cellFreshBase, cell, 'baseline');
           bump(BOT_KEYS.classFreshBase, classCell, 'baseline');
+          bump(BOT_KEYS.popFreshBase, [], 'baseline');
         }
       }
       if (subject.token) {

@@ -131,8 +131,8 @@ export interface BotKnobs {
      */
     routeCurve: { base: number; perBit: number; max: number };
     /**
-     * A client class (clientClass) whose usual share of a route's newcomers is at most this is rare there: its
-     * own surge on the route counts at the cell's strength.
+     * A client class (clientClass) whose usual share of the site's newcomers is at most this is rare: its own
+     * surge counts at the cell's strength.
      */
     rareClassShare: number;
     /** Pseudo-count that shrinks a small cell's over-normal share (a cell of one request says little). */

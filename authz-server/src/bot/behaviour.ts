@@ -338,7 +338,9 @@ export function surgeShare(recent: number, expectedPerMinute: number, floorPerMi
   if (recent < g.minRecent || recent <= expected) return { share: 0, expected, surprise: 0 };
   const surprise = poissonSurprise(recent, expected);
   if (surprise < g.minSurprise) return { share: 0, expected, surprise };
-  return { share: 1 - expected / recent, expected, surprise };
+  // The slack guards the surge's significance; the share of the recent count that is the surge's is measured
+  // against the usual rate itself (a crowd 16 times the usual is 94% of what arrives).
+  return { share: 1 - Math.max(floorPerMinute, expectedPerMinute) / recent, expected, surprise };
 }
 
 /** Points of an aggregate signal for a bot probability p: `base` at minShare, `perBit` more per halving of 1 - p. */
@@ -589,14 +591,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const failing = (errs: number, reqs: number) => errs >= 1 && errs >= (reqs - 1) / 2;
   if (base.warm && (outsideSession || (state === 'established' && failing(sessionErrors, long(s.sessLong))) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     const recent = recentMinute(C(s.routeFail), nowMs, B.aggregateMs);
-    const learned = perMinuteLearned(s.routeFailBase);
-    const sg = surgeShare(recent, learned, agg.minExpectedPerMinute.failure, knobs);
+    const sg = surgeShare(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, knobs);
     if (sg.share > 0) {
-      // The slack guards the surge's significance; the share of the failures that are the surge's is measured
-      // against the learned rate itself: the signal is held only against what is new or failing on the path,
-      // where people are few, not against every request there as a route's surge is.
-      const share = 1 - Math.max(agg.minExpectedPerMinute.failure, learned) / recent;
-      add('aggregate', 'surge-failures', aggregatePoints(share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(share * 100)}% over the usual ${num(learned)}/min`);
+      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
     }
   }
   // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving) and

@@ -16,9 +16,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-/** Pinned modules (Coraza 3.8 is refused by the module proxy here; 3.7 is the newest served). */
+/** Pinned modules (the module proxy refuses Coraza v3.8.0 here and serves v3.8.1). */
 export const CRS_MODULES = {
-  coraza: { module: 'github.com/corazawaf/coraza/v3', version: 'v3.7.0' },
+  coraza: { module: 'github.com/corazawaf/coraza/v3', version: 'v3.8.1' },
   crs: { module: 'github.com/corazawaf/coraza-coreruleset/v4', version: 'v4.25.0' },
 } as const;
 

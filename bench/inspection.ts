@@ -9,6 +9,10 @@
  * would block it (Palisade: any finding; CRS: the transaction is interrupted, anomaly threshold 5). Costs are
  * measured in process for each engine (Palisade: inspectRequest; Coraza: the request phases of a transaction).
  *
+ * The rows: the CRS regression tests, SecLists' and libinjection's payload lists and the project's samples (each list
+ * line in a query parameter), the list lines and CRS tests that are no attack on their own (reported, not scored),
+ * and benign traffic (the generator, the project's benign values, libinjection's false positives).
+ *
  * Options: --quick (one warm-up pass instead of two), --extra DIR (also measure payload lists in DIR: files named sqli*, xss*,
  * lfi* or traversal*, rce* or cmdi*, and benign* or false_positives*, one payload per line, '#' lines ignored,
  * each sent as a query parameter), --out FILE (also write the table there).
@@ -20,7 +24,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { benignTraffic, toInspectionInput } from '../authz-server/src/inspection/corpus/benign-traffic.ts';
-import { crsRequests, sampleLines, type AttackClass } from '../authz-server/src/inspection/corpus/load.ts';
+import { crsRequests, listPayloads, queryRequest, sampleLines, type AttackClass, type ListSource } from '../authz-server/src/inspection/corpus/load.ts';
 import { inspectRequest, resetInspectionCache, type InspectionOptions } from '../authz-server/src/inspection/inspect.ts';
 import { CRS_MODULES, goModuleDir, peersDir } from './inspection-crs.ts';
 
@@ -54,19 +58,12 @@ function withDefaults(r: BenchRequest): BenchRequest {
 }
 
 const utf8 = new TextEncoder();
-/** What a non-browser client sends: only characters that cannot appear raw are escaped; existing %XX stay. */
-function looseEncode(s: string): string {
-  let out = '';
-  for (const c of s) {
-    const cp = c.codePointAt(0) ?? 0;
-    out += cp <= 0x20 || cp >= 0x7f || '#&"<>`{}|\\^+'.includes(c) ? Array.from(utf8.encode(c), (b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('') : c;
-  }
-  return out;
-}
 
 function inQuery(payload: string): BenchRequest {
-  return { method: 'GET', uri: `/api/v1/search?q=${looseEncode(payload)}&page=1`, headers: [] };
+  return queryRequest(payload);
 }
+
+const SOURCE_NAMES: Record<ListSource, string> = { seclists: 'SecLists', libinjection: "libinjection's test data" };
 
 const CLASS_NAMES: Record<AttackClass, string> = {
   sqli: 'SQL injection',
@@ -84,10 +81,27 @@ function workloads(extraDir: string | null): Workload[] {
   for (const [cls, file] of hand) {
     w.push({ name: `${CLASS_NAMES[cls]}: project samples (in the query)`, kind: 'attack', cls, requests: sampleLines(file).map(inQuery) });
   }
+  const unscoredLines: BenchRequest[] = [];
+  const listBenign: BenchRequest[] = [];
+  for (const source of ['seclists', 'libinjection'] as ListSource[]) {
+    const rows = listPayloads(source);
+    for (const cls of ['sqli', 'xss', 'lfi', 'rce'] as AttackClass[]) {
+      const scored = rows.filter((r) => r.cls === cls && r.unscored === undefined);
+      if (scored.length > 0) {
+        w.push({ name: `${CLASS_NAMES[cls]}: ${SOURCE_NAMES[source]} (in the query)`, kind: 'attack', cls, requests: scored.map((r) => queryRequest(r.payload, r.urlEncoded)) });
+      }
+    }
+    for (const r of rows) {
+      if (r.cls === 'benign') listBenign.push(queryRequest(r.payload, r.urlEncoded));
+      else if (r.unscored !== undefined) unscoredLines.push(queryRequest(r.payload, r.urlEncoded));
+    }
+  }
   const fragments = (['sqli', 'xss', 'lfi', 'rce'] as AttackClass[]).flatMap((c) => crsRequests(c, false).filter((r) => r.fragment !== undefined));
   w.push({ name: 'CRS tests of token/probe rules (not scored)', kind: 'attack', requests: fragments });
+  w.push({ name: 'list lines that are no attack on their own (not scored)', kind: 'attack', requests: unscoredLines });
   w.push({ name: 'benign API traffic (generator, 1,500 requests)', kind: 'benign', requests: benignTraffic() });
   w.push({ name: 'benign values (project samples, in the query)', kind: 'benign', requests: sampleLines('benign.txt').map(inQuery) });
+  w.push({ name: "benign: libinjection's false positives (in the query)", kind: 'benign', requests: listBenign });
   if (extraDir !== null) {
     const byKind: Array<[RegExp, AttackClass | 'benign']> = [
       [/^sqli/, 'sqli'], [/^xss/, 'xss'], [/^(?:lfi|traversal)/, 'lfi'], [/^(?:rce|cmdi)/, 'rce'], [/^(?:benign|false_positives)/, 'benign'],
@@ -166,13 +180,15 @@ async function runCoraza(pl: number, reqs: BenchRequest[]): Promise<Verdict[]> {
 // ---------------------------------------------------------------------------------------------------------------
 // Palisade
 
-function runPalisade(opts: InspectionOptions, reqs: BenchRequest[], warmups: number): Verdict[] {
+function runPalisade(opts: InspectionOptions, reqs: BenchRequest[], warmups: number, cold = false): Verdict[] {
   const inputs = reqs.map(toInspectionInput);
-  // Warm-up passes let the JIT compile; the clean-header cache is then emptied so the timed pass pays for every
-  // header value the first time it appears, as a freshly started server would.
+  // Warm-up passes let the JIT compile; the clean-value cache is then emptied so the timed pass pays for every
+  // value the first time it appears, as a freshly started server would. `cold` empties it before every request:
+  // the cost when no value ever repeats.
   for (let p = 0; p < warmups; p++) for (const input of inputs) inspectRequest(input, opts);
   resetInspectionCache();
   return inputs.map((input) => {
+    if (cold) resetInspectionCache();
     const t0 = process.hrtime.bigint();
     const f = inspectRequest(input, opts);
     return { blocked: f !== null, ns: Number(process.hrtime.bigint() - t0) };
@@ -204,6 +220,7 @@ async function main(): Promise<void> {
   const loads = workloads(extra);
   const all = loads.flatMap((w) => w.requests);
   const ALL_KINDS = { sqlInjection: true, xss: true, pathTraversal: true, commandInjection: true } as const;
+  const coldRun = runPalisade({ ...ALL_KINDS }, all, quick ? 1 : 2, true);
   const engines: Array<{ name: string; run: () => Promise<Verdict[]> | Verdict[] }> = [
     { name: 'Palisade (api)', run: () => runPalisade({ ...ALL_KINDS }, all, quick ? 1 : 2) },
     { name: 'Palisade (strict)', run: () => runPalisade({ ...ALL_KINDS, paranoia: 'strict' }, all, quick ? 1 : 2) },
@@ -229,12 +246,12 @@ async function main(): Promise<void> {
     rows.push(`| ${label} | ${w.requests.length.toLocaleString('en-US')} | ${cells.join(' | ')} |`);
     offset += w.requests.length;
   }
+  const medianP99 = (res: Verdict[], pick: (i: number) => boolean): string => {
+    const ns = res.filter((_, i) => pick(i)).map((v) => v.ns).sort((a, b) => a - b);
+    return `${fmtUs(quantile(ns, 0.5))} / ${fmtUs(quantile(ns, 0.99))}`;
+  };
   const cost = (pick: (i: number) => boolean, label: string): void => {
-    const cells = results.map((res) => {
-      const ns = res.filter((_, i) => pick(i)).map((v) => v.ns).sort((a, b) => a - b);
-      return `${fmtUs(quantile(ns, 0.5))} / ${fmtUs(quantile(ns, 0.99))}`;
-    });
-    rows.push(`| ${label} | | ${cells.join(' | ')} |`);
+    rows.push(`| ${label} | | ${results.map((res) => medianP99(res, pick)).join(' | ')} |`);
   };
   const benignIdx = new Set<number>();
   offset = 0;
@@ -242,8 +259,12 @@ async function main(): Promise<void> {
     if (w.kind === 'benign') for (let i = 0; i < w.requests.length; i++) benignIdx.add(offset + i);
     offset += w.requests.length;
   }
+  const withBody = (i: number): boolean => benignIdx.has(i) && all[i]?.body !== undefined;
   cost(() => true, 'cost per request, median / p99 (µs), all requests');
   cost((i) => benignIdx.has(i), 'cost per request, median / p99 (µs), benign requests');
+  cost(withBody, 'cost per request, median / p99 (µs), benign requests with a body');
+  const dash = engines.slice(1).map(() => '–').join(' | ');
+  rows.push(`| cost per request, median / p99 (µs), benign requests with a body, clean-value cache emptied before each request | | ${medianP99(coldRun, withBody)} | ${dash} |`);
 
   const header = [
     `Inspection bench: ${all.length.toLocaleString('en-US')} requests; Node ${process.version}, Coraza ${CRS_MODULES.coraza.version} + CRS ${CRS_MODULES.crs.version} (anomaly threshold 5);`,

@@ -4,13 +4,17 @@
  *   - Kuadrant Authorino, with equivalent AuthConfigs. Authorino has no file mode: it reads AuthConfigs (and
  *     API-key Secrets) from a Kubernetes API, so it runs against the project's test kube-apiserver
  *     (test/controlplane), which is what a cluster gives it too.
- * Both are built from their released Go modules into ${PALISADE_CACHE:-~/.cache/palisade}/bin on first use
- * (`go mod download` + `go build` of the module at the pinned version); none of their code is in this repo.
- * Neither has built-in rate limiting (Authorino delegates it to Limitador, OPA to Envoy's rate-limit filter)
- * nor bot scoring, so they run the api-key and mTLS scenarios only.
+ *   - envoyproxy/ratelimit, Envoy's reference rate-limit service (Go, Redis), with the same two limits as the
+ *     Redis-limit scenario (per consumer, per client IP), answering the RateLimitService calls Envoy's
+ *     rate-limit filter would make for those requests.
+ * All are built from their Go modules at pinned versions into ${PALISADE_CACHE:-~/.cache/palisade}/bin on first use
+ * (`go mod download` + `go build` of the module), outside any git checkout; none of their code is in this repo.
+ * OPA and Authorino have no built-in rate limiting (Authorino delegates it to Limitador, OPA to Envoy's
+ * rate-limit filter) nor bot scoring, so they run the api-key and mTLS scenarios; ratelimit runs the Redis-limit
+ * scenario only (it does no authentication or access rules).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +26,8 @@ export const cacheBin = join(process.env['PALISADE_CACHE'] ?? join(homedir(), '.
 export const PEER_MODULES = {
   opa: { module: 'github.com/open-policy-agent/opa-envoy-plugin', version: 'v1.12.0-envoy', pkg: './cmd/opa-envoy-plugin', bin: 'opa-envoy-plugin' },
   authorino: { module: 'github.com/kuadrant/authorino', version: 'v0.25.0', pkg: '.', bin: 'authorino' },
+  // No release since v1.4.0 (2019); the project ships commits. This is the proxy's latest, 2026-01-22.
+  ratelimit: { module: 'github.com/envoyproxy/ratelimit', version: 'v1.4.1-0.20260122083618-3fb702589d36', pkg: './src/service_cmd', bin: 'ratelimit' },
 } as const;
 
 export type PeerName = keyof typeof PEER_MODULES;
@@ -311,4 +317,49 @@ export async function startAuthorino(bin: string, version: string, ports: { grpc
     throw e;
   }
   return { name: `Authorino ${version}`, version, pid: child.pid as number, grpcPort: ports.grpc, stop: cleanup };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// envoyproxy/ratelimit
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The domain and limits of bench/policies' `limits` policy, in ratelimit's configuration format. */
+export const RATELIMIT_CONFIG = `domain: bench
+descriptors:
+  # No value: every consumer / every client IP has its own counter, like Palisade's per-consumer and per-ip keys.
+  - key: consumer
+    rate_limit: { unit: second, requests_per_unit: 1000000 }
+  - key: remote_address
+    rate_limit: { unit: second, requests_per_unit: 1000000 }
+`;
+
+/** Starts ratelimit on Redis (`redisHostPort`, TCP) with RATELIMIT_CONFIG; ready when /healthcheck answers. */
+export async function startRatelimit(bin: string, version: string, ports: { grpc: number; http: number; debug: number }, redisHostPort: string): Promise<RunningPeer> {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-ratelimit-'));
+  mkdirSync(join(dir, 'ratelimit', 'config'), { recursive: true });
+  writeFileSync(join(dir, 'ratelimit', 'config', 'bench.yaml'), RATELIMIT_CONFIG);
+  // Its stats sink logs every flush at debug level whatever LOG_LEVEL says: stderr goes to a file.
+  const stderr = openSync(join(dir, 'stderr.log'), 'a');
+  const child = spawn(bin, [], {
+    stdio: ['ignore', 'ignore', stderr],
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOST: '127.0.0.1', PORT: String(ports.http),
+      GRPC_HOST: '127.0.0.1', GRPC_PORT: String(ports.grpc),
+      DEBUG_HOST: '127.0.0.1', DEBUG_PORT: String(ports.debug),
+      RUNTIME_ROOT: dir, RUNTIME_SUBDIRECTORY: 'ratelimit', RUNTIME_APPDIRECTORY: 'config', RUNTIME_WATCH_ROOT: 'false',
+      USE_STATSD: 'false', LOG_LEVEL: 'warn',
+      BACKEND_TYPE: 'redis', REDIS_SOCKET_TYPE: 'tcp', REDIS_URL: redisHostPort,
+    },
+  });
+  closeSync(stderr);
+  const stop = stopper(child, async () => rmSync(dir, { recursive: true, force: true }));
+  try {
+    await waitFor('ratelimit', child, 30_000, async () => (await fetch(`http://127.0.0.1:${ports.http}/healthcheck`)).ok);
+  } catch (e) {
+    const log = readFileSync(join(dir, 'stderr.log'), 'utf8').split('\n').filter((l) => !l.includes('"level":"debug"')).slice(-20).join('\n');
+    await stop();
+    throw new Error(`${(e as Error).message}\n${log}`);
+  }
+  return { name: `envoyproxy/ratelimit ${version.replace(/^v[0-9.]+-0\.(\d{8})\d+-([0-9a-f]{7}).*$/, '$1-$2')}`, version, pid: child.pid as number, grpcPort: ports.grpc, stop };
 }

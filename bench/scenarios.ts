@@ -13,8 +13,18 @@ export interface Scenario {
   decisionLog?: 'all' | 'deny' | 'off';
   /** Run against a real redis-server started for the scenario (else the in-memory store). */
   redis?: boolean;
-  /** The peers (OPA-Envoy, Authorino; bench/peers.ts) express this scenario too and run it. */
+  /** The ext_authz peers (OPA-Envoy, Authorino; bench/peers.ts) express this scenario too and run it. */
   peers?: boolean;
+  /**
+   * The RateLimitService requests Envoy's rate-limit filter would send to envoyproxy/ratelimit for the same
+   * traffic (one descriptor per limit); set on the scenario ratelimit runs.
+   */
+  ratelimit?: unknown[];
+}
+
+/** The client IP of request `i` (x-forwarded-for and source address). */
+function clientIp(i: number): string {
+  return `10.0.${i % 250}.${(i * 7) % 250}`;
 }
 
 function request(host: string, path: string, i: number, extra: { headers?: Record<string, string>; principal?: string } = {}): unknown {
@@ -24,7 +34,7 @@ function request(host: string, path: string, i: number, extra: { headers?: Recor
     ':path': path,
     ':scheme': 'http',
     'x-request-id': `bench-${i}-0000-0000-000000000000`,
-    'x-forwarded-for': `10.0.${i % 250}.${(i * 7) % 250}`,
+    'x-forwarded-for': clientIp(i),
     'x-forwarded-proto': 'http',
     'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36',
     accept: 'application/json',
@@ -34,7 +44,7 @@ function request(host: string, path: string, i: number, extra: { headers?: Recor
   return {
     attributes: {
       source: {
-        address: { socket_address: { address: `10.0.${i % 250}.${(i * 7) % 250}`, port_value: 40000 + i } },
+        address: { socket_address: { address: clientIp(i), port_value: 40000 + i } },
         ...(extra.principal ? { principal: extra.principal } : {}),
       },
       destination: { address: { socket_address: { address: '10.9.9.9', port_value: 8080 } } },
@@ -70,6 +80,10 @@ export function scenarios(): Scenario[] {
       policies,
       redis: true,
       requests: range(16).map((i) => request('limits.bench.local', `/orders/${i}`, i, { headers: { 'x-api-key': 'bench-key-1' } })),
+      ratelimit: range(16).map((i) => ({
+        domain: 'bench',
+        descriptors: [{ entries: [{ key: 'consumer', value: 'bench-client' }] }, { entries: [{ key: 'remote_address', value: clientIp(i) }] }],
+      })),
     },
     {
       name: 'api-key + rules + 2 limits + bot scoring, Redis',

@@ -18,7 +18,9 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { envoyServices, type CheckRequest, type CheckResponse } from '../authz-server/src/envoy/protos.ts';
 import { freePort, startRedis } from '../test/support/redis-server.ts';
-import { AUTHZ_NODE_FLAGS } from '../authz-server/src/app/node-flags.ts';
+import { AUTHZ_ENV, AUTHZ_NODE_FLAGS } from '../authz-server/src/app/node-flags.ts';
+import { compiledPath } from '../build.ts';
+import { ensureBuilt } from './harness.ts';
 
 const root = join(import.meta.dirname, '..');
 const KEY = 'soak-key-1';
@@ -186,10 +188,12 @@ async function main(): Promise<number> {
   const redis = await startRedis();
   const grpcPort = await freePort();
   const httpPort = await freePort();
+  // The compiled server, as the image runs it.
+  ensureBuilt();
   const child = spawn(
     process.execPath,
-    [...AUTHZ_NODE_FLAGS, 'authz-server/src/app/main.ts', '--policies', dir, '--redis', redis.url, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', 'deny'],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    [...AUTHZ_NODE_FLAGS, compiledPath('authz-server/src/app/main.ts'), '--policies', dir, '--redis', redis.url, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', 'deny'],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...AUTHZ_ENV } },
   );
   let serverErrors = 0;
   let serverWarns = 0;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { authzClient, envoyRequest, headerOf, spiffe } from '../support/envoy.ts';
 import { policyDoc, sha256, startTestServer, testIssuer, type TestIssuer } from '../support/policies.ts';
 import { useAuthz } from '../support/authz-fixture.ts';
+import { DECISION_FLUSH_MS } from '../../authz-server/src/telemetry/decision-log.ts';
 
 const FRONTEND = spiffe('shop', 'frontend');
 const API_KEY = 'mobile-key-0123456789';
@@ -47,7 +48,7 @@ describe('verdict table over gRPC', () => {
       policyDoc('closed', { hosts: ['closed.example.com'], failurePolicy: 'FailClosed', rateLimits: [{ name: 'any', key: ['clientIP'], requests: 100, period: '1s' }] }),
       policyDoc('open', { hosts: ['open.example.com'], failurePolicy: 'FailOpen', rateLimits: [{ name: 'any', key: ['clientIP'], requests: 1, period: '1m' }] }),
     ];
-  });
+  }, ['--decision-log', 'all']);
 
   /** A request that passes identity and authentication; tests vary one thing. */
   const ok = (shape: Parameters<typeof envoyRequest>[0] = {}) =>
@@ -244,8 +245,12 @@ describe('verdict table over gRPC', () => {
   });
 
   it('logs one JSON decision line per Check without credentials', async () => {
+    // Allow lines are held back for up to DECISION_FLUSH_MS: let the earlier tests' lines out first.
+    const settle = () => new Promise((r) => setTimeout(r, DECISION_FLUSH_MS + 50));
+    await settle();
     const before = fx.log.lines.filter((l) => l['msg'] === 'decision').length;
     await fx.client.check(ok({ path: '/orders/77?token=supersecret', requestId: 'log-check-1' }));
+    await settle();
     const lines = fx.log.lines.filter((l) => l['msg'] === 'decision');
     expect(lines.length).toBe(before + 1);
     const line = lines.find((l) => l['requestId'] === 'log-check-1');

@@ -3,7 +3,11 @@
  * authz-server on bench/policies (with a real redis-server where the scenario uses Redis), get the verdict the
  * scenario is named after. A policy or request edit that made the bench time denials would fail here.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { RATELIMIT_CONFIG } from '../../bench/peers.ts';
 import { scenarios, type Scenario } from '../../bench/scenarios.ts';
 import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import type { CheckRequest, CheckResponse } from '../../authz-server/src/envoy/protos.ts';
@@ -79,6 +83,29 @@ describe('bench scenarios against bench/policies', () => {
     const plain = byName('api-key + rules');
     const unscored = await send(plain, plain.requests[0]);
     expect(headerOf(unscored.ok_response?.headers, 'x-palisade-bot-score')).toBeUndefined();
+  });
+
+  it('envoyproxy/ratelimit gets the same two limits and keys as Palisade in the Redis-limit scenario', () => {
+    const s = byName('api-key + rules + 2 limits, Redis');
+    const rl = (s.ratelimit ?? []) as Array<{ domain: string; descriptors: Array<{ entries: Array<{ key: string; value: string }> }> }>;
+    expect(rl).toHaveLength(s.requests.length);
+    s.requests.forEach((r, i) => {
+      const ip = (r as CheckRequest).attributes?.source?.address?.socket_address?.address;
+      expect(rl[i]).toEqual({ domain: 'bench', descriptors: [{ entries: [{ key: 'consumer', value: 'bench-client' }] }, { entries: [{ key: 'remote_address', value: ip }] }] });
+    });
+    const limits = parseAllDocuments(readFileSync(join(s.policies, 'bench.yaml'), 'utf8'))
+      .map((d) => d.toJS() as { metadata: { name: string }; spec: { rateLimits?: Array<{ key: string[]; requests: number; period: string }> } })
+      .find((d) => d.metadata.name === 'limits')?.spec.rateLimits;
+    expect(limits?.map((l) => [l.key, l.requests, l.period])).toEqual([
+      [['consumer'], 1_000_000, '1s'],
+      [['clientIP'], 1_000_000, '1s'],
+    ]);
+    const config = parse(RATELIMIT_CONFIG) as { domain: string; descriptors: Array<{ key: string; value?: string; rate_limit: { unit: string; requests_per_unit: number } }> };
+    expect(config.domain).toBe('bench');
+    expect(config.descriptors).toEqual([
+      { key: 'consumer', rate_limit: { unit: 'second', requests_per_unit: 1_000_000 } },
+      { key: 'remote_address', rate_limit: { unit: 'second', requests_per_unit: 1_000_000 } },
+    ]);
   });
 
   it('over-limit flood: after each tenant\'s first request, 429 rate-limit', async () => {

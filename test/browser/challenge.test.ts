@@ -75,7 +75,10 @@ describe('challenge in a real browser', () => {
         hosts: ['127.0.0.1'],
         // Headless Chromium announces itself (HeadlessChrome in its user-agent): a challenge-level score here.
         // The single-page application's own files are exempt: only its API calls are challenged.
-        bot: { mode: 'Enforce', challengeScore: 30, denyScore: 95, challenge: { difficulty: { min: 12, max: 12 }, passScoreCredit: 60, exemptPaths: ['/static/**'] } },
+        // Every test opens fresh browser contexts from the one loopback address; their new sessions add up across
+        // the tests to a deny-level fresh-session signal, which is behavioural scoring's business, not the
+        // challenge flow's under test here.
+        bot: { mode: 'Enforce', challengeScore: 30, denyScore: 95, ignoreSignals: ['fresh'], challenge: { difficulty: { min: 12, max: 12 }, passScoreCredit: 60, exemptPaths: ['/static/**'] } },
       }),
     ]);
     server = await startTestServer(['--policies', policies.dir], log.logger);

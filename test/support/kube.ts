@@ -185,7 +185,7 @@ export async function startOperatorWithAuthz(kubeconfig: string, prefix: string,
   const opNs = await createNamespace(kubeconfig, `${prefix}-op`);
   const appNs = await createNamespace(kubeconfig, prefix);
   const operator = await startTestOperator({ kubeconfig, namespace: opNs, watchNamespace: appNs, logger });
-  const authz = await startTestServer(['--operator', `127.0.0.1:${operator.grpcPort}`], logger);
+  const authz = await startTestServer(['--operator', `127.0.0.1:${operator.grpcPort}`, '--decision-log', 'all'], logger);
   const client = authzClient(authz.grpcPort);
   await waitFor('authz-server connected', () => operator.replicas().length, (n) => n === 1);
   return { opNs, appNs, operator, authz, client };

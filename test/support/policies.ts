@@ -68,6 +68,8 @@ export function policyDoc(name: string, spec: Record<string, unknown>, namespace
 export interface CapturedLog {
   logger: Logger;
   lines: Array<Record<string, unknown>>;
+  /** What reached the destination, one entry per write (a batch of lines is one write). */
+  writes: readonly string[];
   text(): string;
 }
 
@@ -86,6 +88,7 @@ export function captureLogger(level = 'info'): CapturedLog {
     get lines() {
       return chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     },
+    writes: chunks,
     text: () => chunks.join(''),
   };
 }

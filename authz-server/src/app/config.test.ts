@@ -4,7 +4,7 @@ import { ConfigError, parseConfig } from './config.ts';
 describe('parseConfig', () => {
   it('defaults', () => {
     const c = parseConfig(['--policies', 'p'], {});
-    expect(c).toMatchObject({ policies: ['p'], redisUrl: null, grpcPort: 9001, httpPort: 9090, storeTimeoutMs: 50, decisionLog: 'all' });
+    expect(c).toMatchObject({ policies: ['p'], redisUrl: null, grpcPort: 9001, httpPort: 9090, storeTimeoutMs: 50, decisionLog: 'deny', checkTransport: 'http2' });
   });
   it('flags win over environment, environment over defaults', () => {
     const env = { PALISADE_REDIS_URL: 'redis://env:6379', PALISADE_GRPC_PORT: '7000', PALISADE_POLICIES: 'a,b' };
@@ -25,5 +25,7 @@ describe('parseConfig', () => {
     expect(() => parseConfig([], {})).toThrow(/nothing to enforce/);
     expect(() => parseConfig(['--bogus'], {})).toThrow(ConfigError);
     expect(() => parseConfig(['--policies', 'p', '--operator', 'x:1'], {})).toThrow(/exclusive/);
+    expect(() => parseConfig(['--policies', 'p', '--check-transport', 'udp'], {})).toThrow(/one of http2, grpc-js/);
+    expect(parseConfig(['--policies', 'p'], { PALISADE_CHECK_TRANSPORT: 'grpc-js' }).checkTransport).toBe('grpc-js');
   });
 });

@@ -1,7 +1,15 @@
 /**
- * V8 flags the authz-server runs with (Dockerfile ENTRYPOINT, `npm start`, bench and soak; a test keeps them in
- * step). A Check allocates only short-lived garbage, and with its default young generation (128 MiB of new
- * space on a large machine) V8 spends longer per scavenge and holds ~100 MiB more RSS: measured on 2 cores at
- * 6000 rps, p99 12.6 ms -> 8.7-9.0 ms and peak RSS 338 -> 242-251 MiB with 8 MiB semi-spaces, same CPU.
+ * V8 flags and environment the authz-server runs with (Dockerfile ENTRYPOINT and ENV, `npm start`, bench and soak;
+ * test/docker/images.test.ts keeps them in step). Measured with `npm run bench:profile` (bench/RESULTS.md):
+ * - `--max-semi-space-size=2`: a Check's garbage dies young; a 2 MiB semi-space (4 MiB new space) holds 12 MiB less
+ *   than 8 MiB semi-spaces, idle and under load, with shorter scavenges and no measurable cost.
+ * - `--heap-growing-percent=50`: what reaches the old generation (mostly Node's finished HTTP/2 streams, kept
+ *   until a mark-compact) is garbage; with V8's default the old generation grows to about 4x its live size
+ *   before collecting. Growing it by 50 % instead kept RSS under load at 111-119 MiB (from 151-183 MiB), with
+ *   more frequent but shorter mark-compacts.
+ * - `MALLOC_ARENA_MAX=2`: glibc's per-thread malloc arenas (V8's worker threads) hold memory no one reuses.
  */
-export const AUTHZ_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+export const AUTHZ_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--heap-growing-percent=50'];
+
+/** Environment the authz-server image sets (Dockerfile ENV; npm start, bench and soak set it too). */
+export const AUTHZ_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };

@@ -12,17 +12,19 @@ import { Registry } from 'prom-client';
 import { DeferredCounters } from '../bot/deferred.ts';
 import { BaselineBook } from '../bot/baseline.ts';
 import { BotFeed } from '../bot/feed.ts';
-import { accessLogHandler, checkHandler, tolerantDeserializer, type AccessLogMessage } from '../grpc/check-service.ts';
+import { accessLogHandler, check, checkHandler, tolerantDeserializer, type AccessLogMessage, type CheckServiceDeps } from '../grpc/check-service.ts';
+import { routeCheckStreams } from '../grpc/check-stream.ts';
 import { ApiInventory } from '../discovery/inventory.ts';
 import { inventoryToOpenApi, observedPolicies } from '../discovery/openapi-out.ts';
 import { JourneyModel } from '../journeys/journeys.ts';
 import type { AuthzConfig } from './config.ts';
 import { ephemeralKeyring, keyringFrom, keyringFromFile, type Keyring } from '../challenge/keyring.ts';
-import { envoyServices } from '../envoy/protos.ts';
+import { envoyServices, type CheckRequest, type CheckResponse } from '../envoy/protos.ts';
 import { FileSource } from '../sources/file-source.ts';
 import { bindGrpc } from '../../../lib/process/grpc-bind.ts';
 import { HttpError, createHttpServer, listenHttp } from '../../../lib/process/http-server.ts';
 import { createAuthzMetrics } from '../telemetry/metrics.ts';
+import { DecisionLog } from '../telemetry/decision-log.ts';
 import { OperatorSource } from '../sources/operator-source.ts';
 import { SnapshotFileSource } from '../sources/snapshot-file-source.ts';
 import type { PipelineDeps } from '../pipeline/pipeline.ts';
@@ -90,7 +92,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   let holder: SnapshotHolder | undefined;
   const metrics = createAuthzMetrics(registry, () => holder?.current()?.loadedAt ?? null);
   holder = new SnapshotHolder(logger.child({ component: 'snapshot' }), metrics, { challengeKeyring: await serverKeyring(config, logger) });
-  const store = overrides.store ?? createStore(config, logger.child({ component: 'store' }), registry);
+  const store = overrides.store ?? (await createStore(config, logger.child({ component: 'store' }), registry));
   const clock = overrides.clock ?? Date.now;
   const limiter = new RateLimiter({
     store,
@@ -149,28 +151,30 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   const pipeline: PipelineDeps = { limiter, clock, botBaselines, journeys };
 
   const { authorization, accessLog } = envoyServices();
-  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const maxReceiveBytes = 8 * 1024 * 1024;
+  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': maxReceiveBytes });
   const health = new HealthImplementation({ '': 'NOT_SERVING', [AUTHORIZATION_SERVICE]: 'NOT_SERVING' });
   const setServing = (serving: boolean) => {
     for (const service of ['', AUTHORIZATION_SERVICE]) health.setStatus(service, serving ? 'SERVING' : 'NOT_SERVING');
   };
   health.addToServer(grpcServer);
-  grpcServer.addService(tolerantDeserializer(authorization.service), {
-    Check: checkHandler({
-      holder,
-      pipeline,
-      limits: { maxHeaderBytes: config.maxHeaderBytes, maxHeaderCount: config.maxHeaderCount },
-      trust: clientAddressTrust(config.clientAddress.trustedProxies, config.clientAddress.header, config.clientAddress.hops),
-      logger,
-      metrics,
-      decisionLog: config.decisionLog,
-      onDecision: (req, outcome) => {
-        botFeed.onDecision(req, outcome);
-        inventory.onDecision(req, outcome);
-        journeys.onDecision(outcome);
-      },
-    }),
-  });
+  const decisionLog = new DecisionLog(logger, config.decisionLog);
+  const checkDeps: CheckServiceDeps = {
+    holder,
+    pipeline,
+    limits: { maxHeaderBytes: config.maxHeaderBytes, maxHeaderCount: config.maxHeaderCount },
+    trust: clientAddressTrust(config.clientAddress.trustedProxies, config.clientAddress.header, config.clientAddress.hops),
+    logger,
+    metrics,
+    decisionLog,
+    onDecision: (req, outcome) => {
+      botFeed.onDecision(req, outcome);
+      inventory.onDecision(req, outcome);
+      journeys.onDecision(outcome);
+    },
+  };
+  const checkService = tolerantDeserializer(authorization.service);
+  grpcServer.addService(checkService, { Check: checkHandler(checkDeps) });
   grpcServer.addService(accessLog.service, {
     StreamAccessLogs: accessLogHandler({
       logger,
@@ -212,9 +216,14 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   let httpPort: number;
   try {
     grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort, await serverCredentials(config.tls, config.tlsRefreshMs));
+    if (config.checkTransport === 'http2') {
+      const method = checkService['Check'] as grpc.MethodDefinition<CheckRequest, CheckResponse>;
+      routeCheckStreams(grpcServer, { decode: method.requestDeserialize, encode: method.responseSerialize, answer: (req) => check(checkDeps, req), maxReceiveBytes });
+    }
     httpPort = await listenHttp(http, config.host, config.httpPort);
   } catch (err) {
     grpcServer.forceShutdown();
+    decisionLog.close();
     http.close();
     fileSource?.close();
     snapshotFile?.close();
@@ -290,6 +299,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       await deferred.flush();
       await store.close();
       await limiter.close();
+      decisionLog.close();
       logger.info('authz-server stopped');
     },
   };

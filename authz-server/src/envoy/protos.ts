@@ -25,7 +25,7 @@ const PROTO_LOADER_OPTIONS: protoLoader.Options = {
 };
 
 /** Loads the given Envoy proto files into a gRPC package definition. */
-function loadEnvoyProtos(files: string[]): grpc.GrpcObject {
+export function loadEnvoyProtos(files: string[]): grpc.GrpcObject {
   return grpc.loadPackageDefinition(protoLoader.loadSync(files, PROTO_LOADER_OPTIONS));
 }
 

@@ -6,6 +6,7 @@ import { envoyRequest, headerOf } from '../../../test/support/envoy.ts';
 import { RateLimiter } from '../pipeline/rate-limiter.ts';
 import { SnapshotHolder } from '../sources/snapshot-holder.ts';
 import type { CounterStore } from '../store/counter-store.ts';
+import { DecisionLog } from '../telemetry/decision-log.ts';
 import { createAuthzMetrics } from '../telemetry/metrics.ts';
 import { check, type CheckServiceDeps } from './check-service.ts';
 
@@ -32,7 +33,7 @@ function deps(mode: 'Enforce' | 'Monitor'): CheckServiceDeps {
     limits: { maxHeaderBytes: 65536, maxHeaderCount: 100 },
     logger,
     metrics,
-    decisionLog: 'off',
+    decisionLog: new DecisionLog(logger, 'off'),
   };
 }
 

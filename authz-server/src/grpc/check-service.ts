@@ -8,7 +8,6 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CheckRequest, CheckResponse } from '../envoy/protos.ts';
 import type { AuthzMetrics } from '../telemetry/metrics.ts';
-import type { DecisionLogMode } from '../app/config.ts';
 import { evaluateRequest, type PipelineDeps } from '../pipeline/pipeline.ts';
 import type { Denial, Outcome } from '../pipeline/outcome.ts';
 import type { ClientAddressTrust } from '../pipeline/client-address.ts';
@@ -16,6 +15,7 @@ import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import { toRequestContext, type RequestContext, type RequestLimits } from '../pipeline/request.ts';
 import type { SnapshotHolder } from '../sources/snapshot-holder.ts';
 import { internalErrorResponse, toCheckResponse } from '../pipeline/response.ts';
+import { verdictLabel, type DecisionLog } from '../telemetry/decision-log.ts';
 
 /**
  * Wraps Check's request deserializer so that bytes which are not a CheckRequest reach the handler as an empty
@@ -48,50 +48,12 @@ export interface CheckServiceDeps {
   trust?: ClientAddressTrust;
   logger: Logger;
   metrics: AuthzMetrics;
-  decisionLog: DecisionLogMode;
+  decisionLog: DecisionLog;
   /**
    * Called with every decision after the response is built (bot feed: own denials and new sessions; API
    * discovery). Must not throw or block; errors are logged and ignored.
    */
   onDecision?: (req: RequestContext, outcome: Outcome) => void;
-}
-
-function verdictLabel(o: Outcome): string {
-  if (o.kind === 'deny') return 'deny';
-  return o.wouldDeny ? 'monitor' : 'allow';
-}
-
-function logDecision(deps: CheckServiceDeps, req: RequestContext, outcome: Outcome, seconds: number): void {
-  if (deps.decisionLog === 'off' || (deps.decisionLog === 'deny' && outcome.kind === 'allow')) return;
-  const reason = outcome.kind === 'deny' ? outcome.denial.reason : (outcome.wouldDeny?.reason ?? null);
-  const detail = outcome.kind === 'deny' ? outcome.denial.detail : (outcome.wouldDeny?.detail ?? null);
-  const inspection = outcome.kind === 'deny' ? outcome.denial.inspection : outcome.wouldDeny?.inspection;
-  deps.logger.info(
-    {
-      requestId: req.requestId,
-      host: req.host,
-      method: req.method,
-      path: req.path,
-      clientIp: req.clientIp,
-      principal: req.principal || null,
-      consumer: outcome.consumer,
-      verdict: verdictLabel(outcome),
-      reason,
-      detail,
-      policy: outcome.policy?.id ?? null,
-      inspection,
-      bot: outcome.bot
-        ? {
-            score: outcome.bot.score,
-            verdict: outcome.bot.verdict,
-            signals: outcome.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, value: s.value, threshold: s.threshold, detail: s.detail })),
-          }
-        : undefined,
-      bodyUninspected: outcome.kind === 'allow' && outcome.bodyUninspected ? outcome.bodyUninspected : undefined,
-      latencyMs: Math.round(seconds * 1e6) / 1e3,
-    },
-    'decision',
-  );
 }
 
 /** Challenge metrics of one decision: passes checked, solutions redeemed, challenges issued. */
@@ -141,7 +103,7 @@ export async function check(deps: CheckServiceDeps, request: CheckRequest | null
     }
     deps.metrics.decisionSeconds.observe({ verdict }, seconds);
     recordDetail(deps.metrics, req, outcome);
-    logDecision(deps, req, outcome, seconds);
+    deps.decisionLog.write(req, outcome, seconds);
     if (deps.onDecision) {
       try {
         deps.onDecision(req, outcome);

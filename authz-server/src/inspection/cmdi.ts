@@ -49,10 +49,54 @@ function esc(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+const PREFIX_WORDS = new Set(['sudo', 'time', 'nohup', 'strace', 'env', 'command', 'builtin', 'exec']);
+const WRAPPERS = new Set(['sudo', 'time', 'nohup', 'strace', 'nice', 'timeout', 'flock', 'cpulimit']);
+// The word after each separator (and after a prefix such as sudo), with any path: what STRONG_RE, WEAK_RE and
+// WRAPPED_RE can match a command in. Testing these words against sets is much cheaper than the alternations.
+const SEP_WORDS_RE = /(?:[;|&\n\r`]|\$\(|^)\s*([\w./-]*)(?:\s+([\w./-]*))?/g;
+
+let wordsText: string | null = null;
+let wordsCommand = false;
+let wordsWrapper = false;
+
+/** True when a path segment of `word` is a command the rules name. */
+function namesCommand(word: string | undefined): boolean {
+  if (word === undefined || word === '') return false;
+  if (word.indexOf('/') === -1) return COMMANDS.has(word);
+  for (const part of word.split('/')) if (COMMANDS.has(part)) return true;
+  return false;
+}
+
+/** Reads the words at the start of `text` and after each separator, once per text. */
+function readSeparatorWords(text: string): void {
+  if (wordsText === text) return;
+  wordsText = text;
+  wordsCommand = false;
+  wordsWrapper = false;
+  for (const m of text.matchAll(SEP_WORDS_RE)) {
+    const first = m[1] ?? '';
+    if (WRAPPERS.has(first)) wordsWrapper = true;
+    const c = m[0].charCodeAt(0);
+    const afterSeparator = m[0].length > 0 && (c === 59 || c === 124 || c === 38 || c === 10 || c === 13 || c === 96 || (c === 36 && m[0][1] === '('));
+    if (afterSeparator && (namesCommand(first) || (PREFIX_WORDS.has(first) && namesCommand(m[2])))) wordsCommand = true;
+    if (wordsCommand && wordsWrapper) return;
+  }
+}
+function commandAfterSeparator(text: string): boolean {
+  readSeparatorWords(text);
+  return wordsCommand;
+}
+function wrapperAtCommandStart(text: string): boolean {
+  readSeparatorWords(text);
+  return wordsWrapper;
+}
+
 const RULES: readonly RegexRule[] = [
-  { rule: 'cmdi.command', re: STRONG_RE, any: [';', '|', '&', '\n', '\r', '`', '$('] },
-  { rule: 'cmdi.command', re: WEAK_RE, any: [';', '|', '&', '`', '$('] },
+  { rule: 'cmdi.command', re: STRONG_RE, any: [';', '|', '&', '\n', '\r', '`', '$('], gate: commandAfterSeparator },
+  { rule: 'cmdi.command', re: WEAK_RE, any: [';', '|', '&', '`', '$('], gate: commandAfterSeparator },
   { rule: 'cmdi.shell-construct', re: /\$\{?ifs\b|\$\(\(|\$\[\s*\d|\$\{\w*[#%:/][^}]{0,20}\}/, any: ['$'] },
+  // a time delay in a command substitution: the blind probe of command injection
+  { rule: 'cmdi.command', re: /(?:\$\(|`)\s*(?:sleep|ping\s+-[cn])\s+\d/, any: ['$(', '`'] },
   { rule: 'cmdi.shell-construct', re: /\/dev\/(?:tcp|udp)\/|[<>]\s*\/(?:tmp|dev\/(?:tcp|udp|shm)|var\/www|etc)\//, any: ['/dev/', '<', '>'] },
   { rule: 'cmdi.shell-construct', re: /[<>]\(\s*[a-z]/, any: ['<(', '>('] },
   {
@@ -67,7 +111,7 @@ const RULES: readonly RegexRule[] = [
   { rule: 'cmdi.command', re: /[\n\r]\s*(?:id|ls|pwd|ps|uname|whoami|env|set|w|who)\s*(?:$|[;&|]|\s+-\w)/, any: ['\n', '\r'] },
   // an alias definition, a command wrapper around a real command, an editor escaping to the shell
   { rule: 'cmdi.shell-construct', re: /(?:^|[;&|\n`])\s*alias\s+(?:-\w+\s+)*['"]?[\w.+-]+['"]?=/, any: ['alias'] },
-  { rule: 'cmdi.command', re: WRAPPED_RE, any: ['time', 'nohup', 'sudo', 'strace', 'nice', 'timeout', 'flock', 'cpulimit'] },
+  { rule: 'cmdi.command', re: WRAPPED_RE, any: ['time', 'nohup', 'sudo', 'strace', 'nice', 'timeout', 'flock', 'cpulimit'], gate: wrapperAtCommandStart },
   { rule: 'cmdi.shell-escape', re: /\b(?:vim?|ex|view|nvim)\s+[^;|&\n]{0,60}?(?:-c\s*:?|\+)\s*(?:silent\\*\s*)?\\*!/, any: ['!'] },
   { rule: 'cmdi.command', re: /(?:^|\s)(?:whoami|ifconfig|ipconfig|systeminfo|netstat\s+-\w+|uname\s+-\w+)\s*(?:$|[;|&])/, any: ['whoami', 'config', 'systeminfo', 'netstat', 'uname'] },
   {
@@ -79,6 +123,7 @@ const RULES: readonly RegexRule[] = [
     rule: 'cmdi.windows',
     re: /\bfor\s+(?:\/[dlrf]\s+(?:[a-z]:[\\/]\S*\s+)?)*(?:"[^"]{0,60}"\s+)?%%?[\w~@[\-]{1,20}\s+in\s*\(/,
     any: ['%'],
+    gate: (t) => t.indexOf('for') !== -1,
   },
   { rule: 'cmdi.windows', re: /\bif\s+(?:\/i\s+)?(?:not\s+)?\(?[^\s()]{1,40}\s+(?:equ|neq|lss|leq|gtr|geq)\s/, any: ['if '] },
   {
@@ -122,11 +167,19 @@ function contraction(text: string, word: string, at: number): boolean {
   return quotes % 2 === 1;
 }
 
+// What every rule of RULES needs (a cheap test that lets most text skip them all): a separator, redirection or
+// expansion character, a path to a binary or a device, a Windows variable, a command or keyword the rules name, or a
+// dot command at the start of a line. The wildcard-path rule also needs a '/' and a wildcard (tested in code).
+const RULES_GATE_RE =
+  /[;|&`$\n\r<>{]|bin\/|\/dev\/|%|\b(?:if|for|time|nohup|sudo|strace|nice|timeout|flock|cpulimit|alias|whoami|ifconfig|ipconfig|systeminfo|netstat|uname|sh|bash|zsh|ksh|dash|python[23]?|perl|ruby|php|node|lua|nc|ncat|cmd|powershell|pwsh|iex|iwr|irm|sal|gci|gc|vim?|ex|view|nvim|downloadstring|downloadfile|frombase64string)\b|\b(?:invoke|new-object|start|set-executionpolicy|add-mppreference|get-wmiobject|get-ciminstance|convertto-securestring)\b|(?:^|[;\n])\s*\./;
+const WILDCARD_RE = /[?*[]/;
+
 /** Detects shell command injection in one decoded value. */
 export function detectCmdi(value: string, opts: DetectOptions): Match | null {
   const lower = value.toLowerCase();
   if (!QUICK_RE.test(lower)) return null;
-  const m = firstRegexMatch(lower, RULES, opts) ?? (opts.strict ? firstRegexMatch(lower, STRICT_RULES, opts) : null);
+  const gate = RULES_GATE_RE.test(lower) || (lower.indexOf('/') !== -1 && WILDCARD_RE.test(lower));
+  const m = (gate ? firstRegexMatch(lower, RULES, opts) : null) ?? (opts.strict ? firstRegexMatch(lower, STRICT_RULES, opts) : null);
   if (m !== null) return m;
   if (!/['"\\$`]/.test(lower)) return null;
   if (opts.skip === null || !opts.skip('cmdi.evasion')) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { benignTraffic, toInspectionInput } from './corpus/benign-traffic.ts';
-import { crsRequests, sampleLines, type AttackClass } from './corpus/load.ts';
+import { crsRequests, listPayloads, queryRequest, sampleLines, type AttackClass, type ListPayload, type ListSource } from './corpus/load.ts';
 import { inspectRequest, RULE_FAMILIES } from './inspect.ts';
 import type { InspectionFinding, InspectionInput, InspectionKind, InspectionOptions } from './inspect.ts';
 
@@ -182,6 +182,60 @@ describe('CRS regression corpus', () => {
     const scored = crsRequests('sqli');
     expect(all.length).toBeGreaterThan(scored.length);
     expect(all.filter((r) => r.fragment !== undefined).every((r) => r.fragment!.length > 5)).toBe(true);
+  });
+});
+
+// The public payload lists (SecLists, libinjection's test data), each line sent as a query parameter the way a
+// fuzzer sends it. Lines that are no attack on their own are marked unscored by shape (see corpus/README.md).
+const LIST_FLOORS: Array<[ListSource, AttackClass, number]> = [
+  ['seclists', 'sqli', 0.85],
+  ['seclists', 'xss', 0.95],
+  ['seclists', 'lfi', 0.92],
+  ['libinjection', 'sqli', 0.85],
+  ['libinjection', 'xss', 0.95],
+];
+
+function listRate(rows: ListPayload[]): { rate: number; missed: string[] } {
+  const missed = rows.filter((r) => inspectRequest(toInspectionInput(queryRequest(r.payload, r.urlEncoded)), ALL) === null).map((r) => r.id);
+  return { rate: 1 - missed.length / rows.length, missed };
+}
+
+describe('public payload lists', () => {
+  const lists: Record<ListSource, ListPayload[]> = { seclists: listPayloads('seclists'), libinjection: listPayloads('libinjection') };
+
+  it.each(LIST_FLOORS)('%s %s: detects at least the floor (%s) of the scored lines', (source, cls, floor) => {
+    const rows = lists[source].filter((r) => r.cls === cls && r.unscored === undefined);
+    expect(rows.length).toBeGreaterThan(150);
+    const { rate, missed } = listRate(rows);
+    expect(rate, `missed ${missed.length}/${rows.length}: ${missed.slice(0, 40).join(' ')}`).toBeGreaterThanOrEqual(floor);
+  });
+
+  it("flags at most 0.5% of libinjection's false positives", () => {
+    const rows = lists.libinjection.filter((r) => r.cls === 'benign');
+    expect(rows.length).toBeGreaterThan(400);
+    const flagged = rows.filter((r) => inspectRequest(toInspectionInput(queryRequest(r.payload, r.urlEncoded)), ALL) !== null).map((r) => r.id);
+    expect(flagged.length / rows.length, flagged.join(' ')).toBeLessThanOrEqual(0.005);
+  });
+
+  it('marks only lone tokens, probes and list comments as unscored, never a traversal line', () => {
+    const all = [...lists.seclists, ...lists.libinjection];
+    const unscored = all.filter((r) => r.unscored !== undefined);
+    expect(unscored.length).toBeGreaterThan(0);
+    expect(unscored.length / all.length).toBeLessThan(0.03);
+    expect(unscored.some((r) => r.cls === 'lfi' || r.cls === 'benign')).toBe(false);
+    const byPayload = new Map(all.map((r) => [r.payload, r]));
+    expect(byPayload.get('update')?.unscored).toBe('a lone word or number');
+    expect(byPayload.get(' or 1=1')?.unscored).toBeUndefined();
+    expect(byPayload.get('*(|(objectclass=*))')?.unscored).toMatch(/LDAP/);
+  });
+
+  it('fills in sqlmap placeholders and keeps URL-encoded lines as query input', () => {
+    const sqlmap = lists.seclists.filter((r) => r.id.startsWith('sqlmap-'));
+    expect(sqlmap.length).toBeGreaterThan(40);
+    expect(sqlmap.every((r) => !/\[RANDNUM|\[ORIGVALUE|\[RANDSTR/.test(r.payload))).toBe(true);
+    expect(queryRequest('1 or 1=1+x').uri).toBe('/api/v1/search?q=1%20or%201=1%2Bx&page=1');
+    expect(queryRequest('1+or+1=1&x', true).uri).toBe('/api/v1/search?q=1+or+1=1%26x&page=1');
+    expect(queryRequest('\u00a0', true).uri).toBe('/api/v1/search?q=%A0&page=1');
   });
 });
 

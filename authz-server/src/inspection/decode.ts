@@ -194,6 +194,8 @@ export function foldUnicode(s: string): string {
  * '+' is decoded as a space in the first pass when `plusAsSpace`.
  */
 export function decodeLayers(raw: string, plusAsSpace: boolean): string[] {
+  // most values have nothing to decode: one layer, no work
+  if (raw.indexOf('%') === -1 && (!plusAsSpace || raw.indexOf('+') === -1) && !NON_ASCII_RE.test(raw)) return [raw];
   const layers: string[] = [];
   const add = (v: string): void => {
     const f = foldUnicode(v);

@@ -14,15 +14,61 @@ export interface DetectOptions {
   skip: ((rule: string) => boolean) | null;
 }
 
-/** A regex rule; `any` lists substrings one of which must occur for the regex to be worth running. */
+/**
+ * A regex rule; `any` lists substrings one of which must occur for the regex to be worth running, and `gate`, when
+ * given, is a cheaper test that is true whenever the regex can match.
+ */
 export interface RegexRule {
   rule: string;
   re: RegExp;
   any?: readonly string[];
+  gate?: (text: string) => boolean;
+}
+
+// Which ASCII characters and character pairs the last indexed text contains, marked with that text's generation:
+// a word whose first pair is absent cannot occur, so most `any` words are ruled out without scanning the text.
+const PAIRS = new Uint32Array(128 * 128);
+const CHARS = new Uint32Array(128);
+let generation = 0;
+let indexed: string | null = null;
+
+function indexText(text: string): void {
+  if (indexed === text) return;
+  indexed = text;
+  generation++;
+  if (generation === 0xffffffff) {
+    PAIRS.fill(0);
+    CHARS.fill(0);
+    generation = 1;
+  }
+  const g = generation;
+  let prev = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128) {
+      CHARS[c] = g;
+      if (prev !== -1) PAIRS[prev * 128 + c] = g;
+      prev = c;
+    } else {
+      prev = -1;
+    }
+  }
 }
 
 function containsAny(text: string, words: readonly string[]): boolean {
-  for (let i = 0; i < words.length; i++) if (text.indexOf(words[i] as string) !== -1) return true;
+  indexText(text);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    const c0 = w.charCodeAt(0);
+    if (c0 < 128) {
+      if (CHARS[c0] !== generation) continue;
+      if (w.length > 1) {
+        const c1 = w.charCodeAt(1);
+        if (c1 < 128 && PAIRS[c0 * 128 + c1] !== generation) continue;
+      }
+    }
+    if (text.indexOf(w) !== -1) return true;
+  }
   return false;
 }
 
@@ -32,6 +78,7 @@ export function firstRegexMatch(text: string, rules: readonly RegexRule[], opts:
     const r = rules[i] as RegexRule;
     if (r.any !== undefined && !containsAny(text, r.any)) continue;
     if (opts.skip !== null && opts.skip(r.rule)) continue;
+    if (r.gate !== undefined && !r.gate(text)) continue;
     const m = r.re.exec(text);
     if (m !== null) return { rule: r.rule, fragment: text.slice(m.index) };
   }

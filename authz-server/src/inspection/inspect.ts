@@ -99,7 +99,7 @@ const MULTIPART_CONTENT_RE = /^\s*multipart\/form-data\b/i;
  * Values that cannot carry any of the detected payloads: word characters with `,@-`, JWT-shaped tokens (three
  * dot-separated runs of at least ten), and dotted numbers (versions, analytics ids).
  */
-const BORING_RE = /^[\w,@-]*$|^[\w-]{10,}\.[\w-]{10,}\.[\w-]*$|^[\w-]+(?:\.\d+)+$/;
+const BORING_RE = /^(?:[\w,@-]*|[\w-]{10,}\.[\w-]{10,}\.[\w-]*|[\w-]+(?:\.\d+)+)$/;
 
 // ---------------------------------------------------------------------------
 
@@ -125,16 +125,18 @@ export function safeForLog(s: string, max: number = MAX_SAMPLE): string {
 }
 
 /**
- * Values found clean, per detector configuration: a bounded set (cleared when full), so repeated header values
- * cost one lookup. Only values with no exclusion in force are remembered; findings are never cached.
+ * Values found clean, per detector configuration and decoding: bounded sets (all cleared when 4,096 values are
+ * remembered), so a repeated value costs one lookup. Only values of at most 512 characters with no exclusion in force
+ * are remembered; findings are never cached.
  */
-const CLEAN_VALUES = new Set<string>();
+const CLEAN_VALUES = new Map<string, Array<Set<string>>>();
+let cleanCount = 0;
 const MAX_CACHED_VALUES = 4096;
 const MAX_CACHED_VALUE = 512;
 
 interface Ctx {
-  /** Detector configuration as a cache-key prefix: enabled kinds and paranoia. */
-  cacheKey: string;
+  /** The clean values of this detector configuration, one set per decoding (plus-as-space or not, value mode). */
+  clean: Array<Set<string>>;
   opts: InspectionOptions;
   strict: boolean;
   /** Exclusions whose paths match this request. */
@@ -142,6 +144,35 @@ interface Ctx {
 }
 
 type Finding = InspectionFinding | null;
+
+/** A JSON member or element: its container's location and its key, joined only when needed. */
+interface JsonLoc {
+  parent: Loc;
+  key: string | number;
+}
+
+/** A finding's location, built only when it is needed (a finding, or an exclusion to match). */
+type Loc = string | (() => string) | JsonLoc;
+
+function appendJsonKey(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return /^[A-Za-z_$][\w$-]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
+function resolveLoc(loc: Loc): string {
+  if (typeof loc === 'string') return loc;
+  if (typeof loc === 'function') return loc();
+  // iterative: JSON may nest thousands of levels deep
+  const keys: Array<string | number> = [];
+  let cur: Loc = loc;
+  while (typeof cur === 'object') {
+    keys.push(cur.key);
+    cur = cur.parent;
+  }
+  let out = typeof cur === 'string' ? cur : cur();
+  for (let i = keys.length - 1; i >= 0; i--) out = appendJsonKey(out, keys[i] as string | number);
+  return out;
+}
 
 const CREDENTIAL_NAME_RE = /pass|pwd|secret|token|api[-_]?key|auth|session|credential|signature|otp|pin\b/i;
 const BEARER_RE = /\b(?:bearer|basic)\s+[\w\-.~+/]{8,}=*|\beyJ[\w-]{6,}\.[\w-]{6,}\.[\w-]*|\b((?:password|passwd|pwd|secret|token|api[-_]?key|access[-_]?key)\s*[=:]\s*)[^\s&;,'"]{4,}/gi;
@@ -184,26 +215,33 @@ function skipFor(location: string, ctx: Ctx): ((rule: string) => boolean) | 'all
 type ValueMode = 'value' | 'path' | 'url';
 
 /** Scans one value. `plusAsSpace`: form/query semantics. */
-function scanValue(raw: string, location: string, plusAsSpace: boolean, ctx: Ctx, mode: ValueMode = 'value', header = false): Finding {
+function scanValue(raw: string, location: Loc, plusAsSpace: boolean, ctx: Ctx, mode: ValueMode = 'value'): Finding {
   const pathMode = mode !== 'value';
   if (raw.length === 0 || BORING_RE.test(raw)) return null;
-  const skip = skipFor(location, ctx);
+  const skip = ctx.exclusions.length === 0 ? null : skipFor(resolveLoc(location), ctx);
   if (skip === 'all') return null;
-  // Header values repeat from request to request (user agents, cookies, languages): remember the clean ones.
-  const cacheable = header && skip === null && raw.length <= MAX_CACHED_VALUE;
-  const key = cacheable ? `${ctx.cacheKey}${plusAsSpace ? '+' : ' '}${mode}\u0000${raw}` : '';
-  if (cacheable && CLEAN_VALUES.has(key)) return null;
+  // Values repeat from request to request (user agents, cookies, languages, filters, enumerations, search terms):
+  // remember the clean ones. The verdict depends only on the value, its decoding and the configuration.
+  let clean: Set<string> | undefined;
+  if (skip === null && raw.length <= MAX_CACHED_VALUE) {
+    clean = ctx.clean[(plusAsSpace ? 3 : 0) + (mode === 'value' ? 0 : mode === 'path' ? 1 : 2)] as Set<string>;
+    if (clean.has(raw)) return null;
+  }
   const f = scanLayers(raw, location, plusAsSpace, ctx, mode, pathMode, skip);
-  if (f === null && cacheable) {
-    if (CLEAN_VALUES.size >= MAX_CACHED_VALUES) CLEAN_VALUES.clear();
-    CLEAN_VALUES.add(key);
+  if (f === null && clean !== undefined) {
+    if (cleanCount >= MAX_CACHED_VALUES) {
+      for (const sets of CLEAN_VALUES.values()) for (const set of sets) set.clear();
+      cleanCount = 0;
+    }
+    clean.add(raw);
+    cleanCount++;
   }
   return f;
 }
 
 function scanLayers(
   raw: string,
-  location: string,
+  location: Loc,
   plusAsSpace: boolean,
   ctx: Ctx,
   mode: ValueMode,
@@ -217,25 +255,25 @@ function scanLayers(
   if (opts.sqlInjection) {
     for (const layer of layers) {
       const m = sqliLayer(layer, pathMode, d);
-      if (m !== null) return finding('sqlInjection', location, m);
+      if (m !== null) return finding('sqlInjection', resolveLoc(location), m);
     }
   }
   if (opts.xss) {
     for (const layer of layers) {
       const m = detectXss(layer, d);
-      if (m !== null) return finding('xss', location, m);
+      if (m !== null) return finding('xss', resolveLoc(location), m);
     }
   }
   if (opts.pathTraversal) {
     for (const layer of layers) {
       const m = detectTraversal(layer, d, mode === 'path');
-      if (m !== null) return finding('pathTraversal', location, m);
+      if (m !== null) return finding('pathTraversal', resolveLoc(location), m);
     }
   }
   if (opts.commandInjection === true) {
     for (const layer of layers) {
       const m = detectCmdi(layer, d);
-      if (m !== null) return finding('commandInjection', location, m);
+      if (m !== null) return finding('commandInjection', resolveLoc(location), m);
     }
   }
   return null;
@@ -288,7 +326,7 @@ function scanPairs(qs: string, prefix: string, ctx: Ctx, fixedLocation?: string)
       const f = scanValue(rawName, nameLoc, true, ctx);
       if (f !== null) return f;
       if (eq !== -1) {
-        const loc = fixedLocation ?? prefix + decodeName(rawName, true);
+        const loc: Loc = fixedLocation ?? (() => prefix + decodeName(rawName, true));
         const v = scanValue(part.slice(eq + 1), loc, true, ctx);
         if (v !== null) return v;
       }
@@ -312,15 +350,15 @@ function scanHeaders(headers: ReadonlyMap<string, string>, ctx: Ctx): Finding {
     if (typeof value !== 'string' || typeof rawName !== 'string') continue;
     const name = rawName.toLowerCase();
     if (name.startsWith(':') || SKIP_HEADERS.has(name)) continue;
-    if (SKIP_HEADER_PREFIXES.some((p) => name.startsWith(p))) continue;
+    if (name.startsWith('x-') && SKIP_HEADER_PREFIXES.some((p) => name.startsWith(p))) continue;
     if (name === 'cookie') {
       for (const c of value.split(';')) {
         const eq = c.indexOf('=');
         const cname = (eq === -1 ? '' : c.slice(0, eq)).trim();
         const cval = (eq === -1 ? c : c.slice(eq + 1)).trim();
-        const n = scanValue(cname, 'cookie-name', false, ctx, 'value', true);
+        const n = scanValue(cname, 'cookie-name', false, ctx, 'value');
         if (n !== null) return n;
-        const f = scanValue(cval, `cookie:${cname}`, false, ctx, 'value', true);
+        const f = scanValue(cval, `cookie:${cname}`, false, ctx, 'value');
         if (f !== null) return f;
       }
       continue;
@@ -330,7 +368,7 @@ function scanHeaders(headers: ReadonlyMap<string, string>, ctx: Ctx): Finding {
     const loc = `header:${name}`;
     if (URL_HEADERS.has(name)) {
       // a URL: scan it whole, then its query parameters like the request's own
-      const f = scanValue(value, loc, false, ctx, 'url', true);
+      const f = scanValue(value, loc, false, ctx, 'url');
       if (f !== null) return f;
       const q = value.indexOf('?');
       if (q !== -1) {
@@ -339,7 +377,7 @@ function scanHeaders(headers: ReadonlyMap<string, string>, ctx: Ctx): Finding {
       }
       continue;
     }
-    const f = scanValue(value, loc, false, ctx, 'value', true);
+    const f = scanValue(value, loc, false, ctx, 'value');
     if (f !== null) return f;
   }
   return null;
@@ -361,15 +399,14 @@ function bodyText(body: string | Uint8Array, max: number): string {
   return decoder.decode(body.length > max ? body.subarray(0, max) : body);
 }
 
-function jsonPath(base: string, key: string | number): string {
-  if (typeof key === 'number') return `${base}[${key}]`;
-  return /^[A-Za-z_$][\w$-]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+function jsonPath(parent: Loc, key: string | number): JsonLoc {
+  return { parent, key };
 }
 
 function scanJsonValue(root: unknown, ctx: Ctx): Finding {
-  const stack: Array<{ v: unknown; loc: string }> = [{ v: root, loc: 'body:json' }];
+  const stack: Array<{ v: unknown; loc: Loc }> = [{ v: root, loc: 'body:json' }];
   while (stack.length > 0) {
-    const { v, loc } = stack.pop() as { v: unknown; loc: string };
+    const { v, loc } = stack.pop() as { v: unknown; loc: Loc };
     if (typeof v === 'string') {
       const f = scanValue(v, loc, false, ctx);
       if (f !== null) return f;
@@ -491,9 +528,10 @@ function scanBody(body: string | Uint8Array, contentType: string | undefined, ct
 
 // ---------------------------------------------------------------------------
 
-/** Forgets the header values remembered as clean (benchmarks start cold with it). */
+/** Forgets the values remembered as clean (benchmarks start cold with it). */
 export function resetInspectionCache(): void {
-  CLEAN_VALUES.clear();
+  for (const sets of CLEAN_VALUES.values()) for (const set of sets) set.clear();
+  cleanCount = 0;
 }
 
 /** Returns the first finding, or null when the request looks clean. Pure and synchronous; never throws. */
@@ -509,7 +547,12 @@ export function inspectRequest(input: InspectionInput, options: InspectionOption
     }
     const strict = options.paranoia === 'strict';
     const cacheKey = `${options.sqlInjection ? 's' : '-'}${options.xss ? 'x' : '-'}${options.pathTraversal ? 't' : '-'}${options.commandInjection === true ? 'c' : '-'}${strict ? 'S' : 'A'}`;
-    const ctx: Ctx = { cacheKey, opts: options, strict, exclusions };
+    let clean = CLEAN_VALUES.get(cacheKey);
+    if (clean === undefined) {
+      clean = Array.from({ length: 6 }, () => new Set<string>());
+      CLEAN_VALUES.set(cacheKey, clean);
+    }
+    const ctx: Ctx = { clean, opts: options, strict, exclusions };
     const p = typeof input.path === 'string' ? scanPath(input.path, ctx) : null;
     if (p !== null) return p;
     if (input.headers !== undefined && input.headers !== null) {

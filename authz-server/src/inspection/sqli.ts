@@ -36,6 +36,7 @@ const COMPARISON_OPS = new Set(['=', '==', '!=', '<>', '<=>', '<', '>', '<=', '>
 const SQL_ONLY_OPS = new Set(['::', '->>', '#>', '#>>', '#-', '@>', '<@', '@?', '@@', '?|', '?&', '<=>']);
 /** JSON path operators that compare when written between two string literals. */
 const JSON_OPS = new Set(['->', '?']);
+const UNARY = new Set(['+', '-', '!', '~']);
 const MULTI_OPS = ['->>', '#>>', '!~*', '<=>', '::', '->', '#>', '#-', '@>', '<@', '@?', '@@', '?|', '?&', '~*', '!~', '<>', '!=', '==', '<=', '>=', '^=', '!<', '!>', ':='];
 const STATEMENTS = new Set([
   'select', 'insert', 'update', 'delete', 'drop', 'create', 'alter', 'truncate', 'exec', 'execute',
@@ -63,7 +64,7 @@ const SQL_FUNCTIONS = new Set([
   'sqlite_compileoption_used', 'sqlite_compileoption_get', 'load_extension', 'zeroblob', 'glob', 'soundex',
   'find_in_set', 'field', 'repeat', 'reverse', 'left', 'right', 'trim', 'ltrim', 'rtrim', 'space', 'quote',
   'xmltype', 'extract', 'to_number', 'to_date', 'sysdate', 'getdate', 'waitfor', 'suser_name', 'object_id',
-  'pg_ls_dir', 'query_to_xml', 'array_to_string', 'generate_series', 'chr', 'bit_length', 'uuid', 'pi',
+  'pg_ls_dir', 'query_to_xml', 'isnull', 'array_to_string', 'generate_series', 'chr', 'bit_length', 'uuid', 'pi',
 ]);
 
 function isWordStart(c: number): boolean {
@@ -153,8 +154,8 @@ function tokenize(s: string, quote: string | null): Token[] {
     }
     if (ch === '-' && s[i + 1] === '-') {
       const after = s.charCodeAt(i + 2);
-      // '-- ' / '--+' / '--' at the end; '---' is prose or a PEM/markdown rule
-      if (i + 2 >= n || isSpace(after) || s[i + 2] === '+') {
+      // '-- ' / '--+' / '--' at the end / '--' closing a quote; '---' is prose or a PEM/markdown rule
+      if (i + 2 >= n || isSpace(after) || s[i + 2] === '+' || s[i + 2] === "'" || s[i + 2] === '"') {
         toks.push({ t: 'c', v: '--' });
         return toks;
       }
@@ -218,7 +219,7 @@ function tokenize(s: string, quote: string | null): Token[] {
       else if (w === 'not') continue; // transparent for shape matching
       else if (w === 'union') t = 'U';
       else if (STATEMENTS.has(w)) t = 'E';
-      else if (OPERATOR_WORDS.has(w)) t = 'o';
+      else if (OPERATOR_WORDS.has(w) && !(paren && w === 'isnull')) t = 'o';
       else if (LITERALS.has(w)) t = 'n';
       else if (paren && (SQL_FUNCTIONS.has(w) || k === j)) t = 'f';
       else if (KEYWORDS.has(w)) t = 'k';
@@ -333,6 +334,9 @@ function statementAt(toks: Token[], i: number): boolean {
       return a?.v === 'delay' || a?.v === 'time';
     case 'shutdown':
       return a === undefined || a.t === 'c' || a.t === ';' || a.v === 'with';
+    case 'grant':
+    case 'revoke':
+      return a !== undefined && (a.t === 'b' || a.t === 'k' || a.t === 'E') && (b?.v === 'to' || b?.v === 'on' || b?.v === 'from' || b?.t === ',');
     default:
       return false;
   }
@@ -356,7 +360,15 @@ function isSqlOperator(t: Token): boolean {
 function matchShape(all: Token[], ctx: Context): string | null {
   const quoted = ctx === 'quoted';
   // parentheses are transparent for shape matching: ') or ('1'='1; so is an empty string right after the break
-  const toks = all.filter((t, i) => t.t !== '(' && t.t !== ')' && !(i === 1 && t.t === 's' && t.v === '' && t.closed === true));
+  const toks: Token[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const t = all[i] as Token;
+    if (t.t === '(' || t.t === ')' || (i === 1 && t.t === 's' && t.v === '' && t.closed === true)) continue;
+    // a sign or negation in front of an operand (or +1, =-'1, ^!1) is noise: read the operand
+    const prev = toks[toks.length - 1];
+    if (t.t === 'o' && UNARY.has(t.v) && toks.length >= 2 && prev !== undefined && (prev.t === '&' || prev.t === 'o')) continue;
+    toks.push(t);
+  }
   const t1 = toks[1];
   const t2 = toks[2];
   const t3 = toks[3];
@@ -370,7 +382,8 @@ function matchShape(all: Token[], ctx: Context): string | null {
       const t4 = toks[4] as Token;
       // a bare word on either side is only suspicious after a quote break, or as a=a
       const sqlOnly = SQL_ONLY_OPS.has((t3 as Token).v);
-      if (!sqlOnly && (t2.t === 'b' || t4.t === 'b') && t2.v !== t4.v && (!quoted || (t2.t === 'b' && t4.t === 'b'))) {
+      const withString = !quoted && (t2.t === 's' || t4.t === 's');
+      if (!sqlOnly && !withString && (t2.t === 'b' || t4.t === 'b') && t2.v !== t4.v && (!quoted || (t2.t === 'b' && t4.t === 'b'))) {
         if (!(quoted && terminated(toks, 4))) return null;
       }
       if (t2.t === 'E' && t4.t === 'E') return null;
@@ -387,6 +400,8 @@ function matchShape(all: Token[], ctx: Context): string | null {
       return 'sqli.tautology';
     }
     if (t2.t === 'n' && isComparison(t3)) return 'sqli.tautology';
+    // x' or column^'1 / x' or 1&'1: an arithmetic or bitwise expression is as good as a comparison
+    if (word && isOperand(t2) && t3?.t === 'o' && isOperand(toks[4]) && (toks[4]?.t !== 'b' || terminated(toks, 4))) return 'sqli.tautology';
     if (quoted && t2.t === 's') {
       // 1' or '1  (the application supplies the closing quote)
       if (t3 === undefined && t2.closed === false && (word || isTruthyString(t2))) return 'sqli.tautology';
@@ -414,6 +429,10 @@ function matchShape(all: Token[], ctx: Context): string | null {
   }
   if (t1.t === ';') {
     if (t2?.t === 'E' && (statementAt(toks, 2) || word)) return 'sqli.stacked-query';
+    // x';if 1=1 drop table users-- / x'; begin shutdown end--
+    if (word || !quoted) {
+      for (let k = 3; k < Math.min(toks.length, 9); k++) if (toks[k]?.t === 'E' && statementAt(toks, k)) return 'sqli.stacked-query';
+    }
     // admin'; / admin';# / x';print'  (the rest of the query cut off)
     if (word && (t2 === undefined || t2.t === 'c' || (t2.t === 'b' && t3?.t === 's'))) return 'sqli.query-termination';
   }
@@ -429,7 +448,15 @@ function matchShape(all: Token[], ctx: Context): string | null {
     // '+(select ...)+' / '-sleep(5)-' / '||(select...)
     if (isKnownFunction(t2) || (t2?.t === 'E' && t2.v === 'select')) return 'sqli.operator-injection';
     // x'='x / '='
-    if (COMPARISON_OPS.has(t1.v) && t2?.t === 's' && (t3 === undefined || endsExpression(t3))) return 'sqli.string-comparison';
+    // x'='x / '=' / aa'like'0 (a word operator needs a one-word break: "like" stamp is a search)
+    const wordOp = !COMPARISON_OPS.has(t1.v);
+    if (isComparison(t1) && (!wordOp || (word && /^[\w.@-]+$/.test(toks[0]?.v ?? ''))) && t2?.t === 's' && (t3 === undefined || endsExpression(t3))) return 'sqli.string-comparison';
+    // aa' DIV @1 = 0 or '1 / x' / current_date regexp '0: an expression with a logic or SQL word operator, then a
+    // quote the query closes (a measurement such as 4'+x+4' has neither)
+    const last = toks[toks.length - 1] as Token;
+    if (word && t1.v !== '%' && t1.v !== '+' && toks.length >= 4 && last.t === 's' && last.closed === false && toks.length < MAX_TOKENS) {
+      if (toks.some((t, k) => k > 1 && k < toks.length - 1 && (t.t === '&' || (t.t === 'o' && (OPERATOR_WORDS.has(t.v) || SQL_ONLY_OPS.has(t.v)))))) return 'sqli.operator-injection';
+    }
     // ' = # / '? --
     if (word && t2?.t === 'c') return 'sqli.comment-terminator';
     // '::int / '->>'x' / x'-email-- / id'is not-id-- / 'sounds like rowid--
@@ -447,12 +474,12 @@ function matchShape(all: Token[], ctx: Context): string | null {
 // ---- "anywhere" signatures, run on comment-stripped, whitespace-collapsed text ----
 // Every regex below is linear: no nested quantifiers, and bounded lazy gaps.
 const PREFILTER_RE =
-  /union|sleep|benchmark|waitfor|select|delete|insert|update|drop|exec|xp_|load_file|outfile|dumpfile|extractvalue|updatexml|information_schema|cha?r ?\(|pg_|dbms_|utl_|randomblob|convert|alter|truncate|declare|shutdown|sysobjects|syscolumns|sqlite_master|mysql\.user|lo_|::|procedure|json_|\d\.e|\bi?if ?\(|\$where|\$function|\$accumulator|concat|having|except|\bwhen\b|like ?\(|alter table|create |->|#>|@>|<@|\?\||\?&|@\?|@@/;
+  /union|sleep|benchmark|waitfor|select|delete|insert|update|drop|exec|xp_|load_file|outfile|dumpfile|extractvalue|updatexml|information_schema|cha?r ?\(|pg_|dbms_|utl_|randomblob|convert|alter|truncate|declare|shutdown|sysobjects|syscolumns|sqlite_master|mysql\.user|lo_|::|procedure|json_|\d\.e|\bi?if ?\(|\$where|\$function|\$accumulator|concat|having|except|\bwhen\b|like ?\(|alter table|create |->|#>|@>|<@|\?\||\?&|@\?|@@|\belt ?\(|make_set|ascii|substr|\bmid ?\(|length ?\(|version|\$or\b|\( ?\d+ ?=|\b(?:and|or|xor) [-~(]*\d|\bcase\b|\) ?(?:--|#|\/\*) ?$/;
 
 const ANYWHERE_RULES: readonly RegexRule[] = [
   {
     rule: 'sqli.union-select',
-    re: /\bunion(?: (?:all|distinct))? ?\(* ?select\b ?(?:[\d'"(@*-]|null\b|[\w$.]+ ?(?:,|\(|from\b|--|#|;)|$)/,
+    re: /(?:\b|(?<=\d[a-z]?))union(?: (?:all|distinct))? ?\(* ?select\b ?(?:[\d'"(@*.-]|null\b|[\w$.]+ ?(?:,|\(|from\b|--|#|;)|$)/,
   },
   {
     rule: 'sqli.time-based',
@@ -464,7 +491,7 @@ const ANYWHERE_RULES: readonly RegexRule[] = [
   },
   {
     rule: 'sqli.exec',
-    re: /\bxp_cmdshell\b|(?<![.\w])exec(?:ute)? ?(?:\( ?['"@]|master\.|xp_\w|sp_(?:executesql|configure|oacreate|makewebtask|addlogin|password)\b|immediate ['"])|\bdeclare ?@\w/,
+    re: /\bexec(?:ute)? sp_\w+ ?(?:@\w+ ?=|['";]|$)|\bxp_cmdshell\b|(?<![.\w])exec(?:ute)? ?(?:\( ?['"@]|master\.|xp_\w|sp_(?:executesql|configure|oacreate|makewebtask|addlogin|password)\b|immediate ['"])|\bdeclare ?@\w/,
   },
   {
     rule: 'sqli.file-access',
@@ -481,11 +508,11 @@ const ANYWHERE_RULES: readonly RegexRule[] = [
   },
   {
     rule: 'sqli.subquery',
-    re: /(?:\b(?:and|or|xor|in|exists|union)|[=<>,+|&(-]) ?\( ?select\b(?: ?(?:\(|@@|\d+ ?\)|(?:sleep|benchmark|pg_sleep|char|concat|version|user|database) ?\()|[^;]{0,120}?\bfrom\b)|\bselect ?\( ?(?:user|database|version|current_user|@@)/,
+    re: /^ ?\( ?select\b ?(?:\(|@@|\d|\*|(?:count|substr(?:ing)?|concat|version|user|database|ascii|char|sleep) ?\(|[\w.]+ from [\w.]+ ?(?:limit|where|as|join|group|order|union)\b)|(?:\b(?:and|or|xor|in|exists|union)|[=<>,+|&(-]) ?\( ?select\b(?: ?(?:\(|@@|\d+ ?(?:\)|where\b|from\b)|(?:sleep|benchmark|pg_sleep|char|concat|version|user|database) ?\()|[^;]{0,120}?\bfrom\b)|\bselect ?\( ?(?:user|database|version|current_user|@@)/,
   },
   {
     rule: 'sqli.conditional',
-    re: /\b(?:if|iif) ?\( ?[\d'"]+ ?[=<>!]|\bcase when ?\(? ?[\w'"]+ ?(?:[=<>!]|like\b)[^;]{0,60}?\bthen\b|\belt ?\( ?\d+ ?[=<>,]/,
+    re: /\b[a-z_]{2,16} ?\( ?(\d+) ?= ?\1 ?[,)]|\( ?(\d+) ?= ?\2 ?\) ?[*+\/-]|\b(?:if|iif) ?\( ?[\d'"]+ ?[=<>!]|\bcase when ?\(? ?[\w'"]+ ?(?:[=<>!]|like\b)[^;]{0,60}?\bthen\b|\belt ?\( ?\d+ ?[=<>,]/,
   },
   {
     rule: 'sqli.pg-cast',
@@ -493,10 +520,19 @@ const ANYWHERE_RULES: readonly RegexRule[] = [
   },
   { rule: 'sqli.json-operator', re: /['"] ?(?:->>?|#>>?|#-|@>|<@|@\?|@@|\?\||\?&) ?['"\d[]|\bjson_(?:extract|search|keys|contains) ?\(/ },
   { rule: 'sqli.scientific-notation', re: /\b\d+\.e ?(?:\(|\.\w|,)/ },
-  { rule: 'sqli.nosql-operator', re: /(?:^|["'[]) ?\$(?:where|function|accumulator)\b ?(?:$|["'\]])/ },
+  { rule: 'sqli.nosql-operator', re: /(?:^|["'[]) ?\$(?:where|function|accumulator)\b ?(?:$|["'\]])|\$where\b ?["']? ?:|\$or["']? ?: ?\[ ?\{ ?\}/ },
+  // blind extraction: a character or length of the database's version, user or a query result, one at a time
+  {
+    rule: 'sqli.blind-extraction',
+    re: /\b(?:ascii|ord|hex|unicode|length|char_length) ?\( ?(?:substr(?:ing)?|mid|left|right) ?\(|\b(?:substr(?:ing)?|mid|ascii|ord|length|left|right|hex|conv) ?\( ?(?:(?:version|database|user|current_user|schema|system_user) ?\( ?\)|@@\w+)/,
+  },
+  // and 8=3 / or 1 = ~1: a comparison of two numbers after a logic operator
+  { rule: 'sqli.tautology', re: /\b(?:and|or|xor) [-~(]*\d+\)? ?(?:=|<>|!=|<=>) ?[-~(]*\d+\b/ },
+  // ( 'a' OR 1 ) --: a parenthesised expression closing the query's parenthesis, the rest commented away
+  { rule: 'sqli.comment-terminator', re: /^ ?\((?=[^)]{0,200}?[\d'"@*])[^;]{0,400}\) ?(?:--|#|\/\*) ?$/ },
   {
     rule: 'sqli.statement',
-    re: /\bgroup by\b[^;]{0,80}?\bhaving\b|\balter table\b[^;]{0,120}?\b(?:character set|charset|convert to)\b|\bcreate (?:or replace )?(?:function|procedure|trigger)\b[^;]{0,120}?\breturns?\b|\bexcept ?(?:select|values) ?[\d(.]|\) ?when [\w'"(]+ then\b|\) ?like ?\(|^ ?\(? ?case when\b[^;]{0,60}?\bthen\b|^ ?having (?:count|sum|avg|min|max) ?\(/,
+    re: /\bgroup by\b[^;]{0,80}?\bhaving\b|\balter table\b[^;]{0,120}?\b(?:character set|charset|convert to)\b|\bcreate (?:or replace )?(?:function|procedure|trigger)\b[^;]{0,120}?\breturns?\b|\bexcept ?(?:select|values) ?[\d(.]|\) ?when [\w'"(]+ then\b|\) ?like ?\(|^ ?\(? ?case\b[^;]{0,40}?\bwhen\b[^;]{0,60}?\bthen\b|^ ?having (?:\d+ ?[=<>]|(?:count|sum|avg|min|max) ?\()/,
   },
 ];
 

@@ -33,11 +33,11 @@ const RULES: readonly RegexRule[] = [
   { rule: 'xss.script-tag', re: /<\s*(?:[a-z]{1,10}\s*:\s*)?\/?\s*script(?![\w-])/, any: ['<'] },
   {
     rule: 'xss.dangerous-tag',
-    re: /<\s*(?:[a-z]{1,10}:)?(?:iframe|frame|frameset|object|embed|applet|base|isindex|link|vmlframe|animate|set|handler|listener)[\s/][^<>]*?\b(?:src|srcdoc|data|href|code|codebase|classid|action|formaction|archive|attributename|values|to|from)[\s/]*=|<\s*meta[\s/]|<\s*style[\s>/]|<\s*noscript\b|<\s*(?:input|form|button|textarea|keygen|isindex)\b[^<>]*?\b(?:pattern|action|formaction|autofocus|value|name|type)\s*=|<\s*\??\s*import\s*implementation|<\s*(?:[a-z]{0,10}:)?vmlframe\b/,
+    re: /<\s*(?:[a-z]{1,10}:)?(?:iframe|frame|frameset|object|embed|applet|base|isindex|link|vmlframe|animate|set|handler|listener|layer|ilayer|bgsound|xml)[\s/][^<>]*?\b(?:src|srcdoc|data|href|code|codebase|classid|action|formaction|archive|attributename|values|to|from)[\s/]*=|<\s*meta[\s/]|<\s*style[\s>/]|<\s*noscript\b|<\s*(?:input|form|button|textarea|keygen|isindex)\b[^<>]*?\b(?:pattern|action|formaction|autofocus|value|name|type)\s*=|<\s*\??\s*import(?:\s*|\b[^<>]*?\b)implementation|<\s*[a-z][^<>]*?\bdata(?:src|fld|formatas)\s*=|<\s*(?:[a-z]{0,10}:)?vmlframe\b/,
     any: ['<'],
   },
   // inside a tag: <img src=x onerror=...>, <svg/onload=...>
-  { rule: 'xss.event-handler', re: /<[a-z!?/][^<>]*?[\s/"'`]on[a-z]{3,40}\s*=/, any: ['<'] },
+  { rule: 'xss.event-handler', re: /<(?:[a-z!?/][^<>]*?[\s/"'`]|\/)on[a-z]{3,40}\s*=/, any: ['<'] },
   // outside a tag (attribute break-out or reflection into an attribute): " onfocus=alert(1), "onzoom=
   {
     rule: 'xss.event-handler',
@@ -82,7 +82,7 @@ const RULES: readonly RegexRule[] = [
   { rule: 'xss.js-sink', re: /\bimport\s*\(\s*['"`](?:https?:|data:|\/\/)/, any: ['import'] },
   { rule: 'xss.js-sink', re: /\(?\s*\b(?:top|self|window|parent|globalthis|frames|document)\s*\)?\s*\[\s*['"`]/, any: ['['] },
   { rule: 'xss.js-sink', re: /\.\s*(?:call|apply|bind)\s*`|\$\{\s*(?:alert|prompt|confirm|eval|navigation|location|document|top|self)\b/, any: ['`', '${'] },
-  { rule: 'xss.css-expression', re: /\bstyle\s*=[^<>]{0,200}?(?:expression\s*\(|-moz-binding|behavior\s*:)|-moz-binding\s*:|\bexpression\s*\(\s*(?:alert|eval|document|window)/, any: ['expression', 'binding', 'behavior'] },
+  { rule: 'xss.css-expression', re: /\bstyle\s*=[^<>]{0,200}?(?:expression\s*\(|-moz-binding|behaviou?r\s*:)|-moz-binding\s*:|\bexpression\s*\(\s*(?:alert|eval|document|window|write)/, any: ['expression', 'binding', 'behavio'] },
   { rule: 'xss.xml-injection', re: /<\s*[a-z][\w.-]*(?::[\w.-]+)?[\s/][^<>]*?\b(?:xmlns(?::[\w.-]+)?|xsi:schemalocation)\s*=|<\s*xi:include\b/, any: ['xmlns', 'xsi:', 'xi:'] },
   { rule: 'xss.xml-injection', re: /<?!\s*entity\s+%?\s*[\w.-]+\s+(?:system|public)\b/, any: ['entity'] },
   { rule: 'xss.ssi', re: /<!--\s*#\s*(?:exec|include|echo|set|config|printenv|fsize|flastmod)\b/, any: ['<!--'] },

@@ -1,5 +1,5 @@
 --[[
-Palisade CounterStore batch: everything one Check asks of the store, in one script call (redis-store.ts).
+Palisade CounterStore batch: everything one or more Checks ask of the store, in one script call (redis-store.ts).
 Every key it touches is in KEYS, and all of them carry the same hash tag, so the call works on Redis Cluster.
 
 KEYS, in order:
@@ -11,13 +11,15 @@ ARGV:
   [1] clock override in microseconds, '' = server time (redis TIME). Only tests set it.
   [2] R = number of rate-limit ops, [3] N = number of counter ops, [4] D = number of distinct ops,
   [5] S = number of sequence ops, [6] W = number of record ops, [7] H = number of hash reads
-  then R x (requests, periodMs, burst, cost)
+  then R x (T, capacity, cost): T = emission interval in µs, capacity = (requests + burst) * T (gcra.ts computes
+    both)
   then N x (number of keys, incr, ttlMs)
   then D x (member ('' = only count), ttlMs, number of count keys)
   then S x (value, length, ttlMs, collapse 1|0)
   then W x (record, overflow, maxRecords, ttlMs, F = number of fields, F x (name, i|x|n, value))
 Returns a flat array (integers, and the field names of hash reads):
-  nowUs; R x (allowed 1|0, remaining, resetMs, retryAfterMs); for each counter op its values; for each distinct op
+  nowUs; R x the TAT the rate-limit op saw (max(stored TAT, now), before the op: gcraUs() in gcra.ts derives the
+  op's allowed/remaining/reset/retry-after from it); for each counter op its values; for each distinct op
   its counts; for each sequence op (pushed 1|0, count, items...); for each record op 1 (own record) | 0 (overflow);
   for each hash read (P = number of pairs, P x (field, value)).
 
@@ -25,8 +27,8 @@ Records (record ops, hash reads): a hash holds records, each a marker field <rec
 the field \t# counts the records, so a new record beyond maxRecords goes to the overflow record instead.
 
 The GCRA below must behave exactly as gcraUs() in gcra.ts (tests check that they agree on the same sequences):
-integer microseconds, emission interval T = ceil(periodMs*1000/requests) (>= 1), capacity C*T with C = requests +
-burst, allowed iff max(TAT, now) + cost*T - now <= C*T; only allowed requests write; TTL = resetMs.
+integer microseconds, allowed iff max(TAT, now) + cost*T - now <= capacity; only allowed requests write; TTL =
+resetMs. Ops on the same key apply in order; the key is read once and written once, after its last op.
 ]]
 
 if redis.replicate_commands then redis.replicate_commands() end -- Redis 3.2-4: TIME before writes
@@ -43,47 +45,41 @@ local out = { now }
 local k = 1 -- next KEYS index
 local a = 8 -- next ARGV index
 
-local function floor_div(x, y)
-  local q = math.floor(x / y)
-  if q * y > x then
-    q = q - 1
-  elseif (q + 1) * y <= x then
-    q = q + 1
-  end
-  return q
-end
-
 local nrate, ncounter, ndistinct = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local nsequence, nrecord, nread = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 
+local tats = {} -- key -> TAT after the ops so far in this call (false = no state)
+local dirty = {} -- key -> true once an op on it was allowed
+local written = {} -- those keys, in order
+local nwritten = 0
 for _ = 1, nrate do
   local key = KEYS[k]
-  local requests, period_ms, burst, cost = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local t, capacity, cost = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   k = k + 1
-  a = a + 4
-  local t = math.max(1, math.ceil(period_ms * 1000 / requests))
-  local capacity = (requests + burst) * t
-  local tat = now
-  local stored = redis.call('GET', key)
-  if stored then
-    local v = tonumber(stored)
-    if v and v > now then tat = v end
+  a = a + 3
+  local tat = tats[key]
+  if tat == nil then
+    tat = tonumber(redis.call('GET', key)) or false
+    tats[key] = tat
   end
+  if not tat or tat < now then tat = now end
+  out[#out + 1] = tat
   local new_tat = tat + cost * t
-  local allow_at = new_tat - capacity
-  if now < allow_at then
-    out[#out + 1] = 0
-    out[#out + 1] = math.max(0, floor_div(now + capacity - tat, t))
-    out[#out + 1] = math.ceil((tat - now) / 1000)
-    out[#out + 1] = math.ceil((allow_at - now) / 1000)
-  else
-    local reset_ms = math.ceil((new_tat - now) / 1000)
-    redis.call('SET', key, string.format('%.0f', new_tat), 'PX', math.max(1, reset_ms))
-    out[#out + 1] = 1
-    out[#out + 1] = math.max(0, floor_div(now + capacity - new_tat, t))
-    out[#out + 1] = reset_ms
-    out[#out + 1] = 0
+  if new_tat - capacity <= now then
+    if not dirty[key] then
+      dirty[key] = true
+      nwritten = nwritten + 1
+      written[nwritten] = key
+    end
+    tats[key] = new_tat
   end
+end
+for i = 1, nwritten do
+  local key = written[i]
+  local new_tat = tats[key]
+  local reset_ms = math.ceil((new_tat - now) / 1000)
+  -- A number argument: Redis writes it with %.17g, exact for these integers (string.format cost more).
+  redis.call('SET', key, new_tat, 'PX', math.max(1, reset_ms))
 end
 
 for _ = 1, ncounter do

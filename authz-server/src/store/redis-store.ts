@@ -20,6 +20,7 @@ import type { Registry } from 'prom-client';
 import { storeMetrics, type StoreMetrics } from '../telemetry/metrics.ts';
 import { StoreUnavailableError } from './counter-store.ts';
 import type { CounterBatch, CounterBatchResult, CounterStore, FieldUpdate, RateLimitResult } from './counter-store.ts';
+import { emissionIntervalUs, gcraUs } from './gcra.ts';
 import { hashTagOf } from './keys.ts';
 import { validateBatch } from './memory-store.ts';
 
@@ -70,7 +71,8 @@ export function encodeBatch(batch: CounterBatch, clockOverrideUs?: number): { ke
   ];
   for (const op of batch.rateLimits) {
     keys.push(op.key);
-    argv.push(String(op.requests), String(op.periodMs), String(op.burst), String(op.cost ?? 1));
+    const t = emissionIntervalUs(op);
+    argv.push(String(t), String((op.requests + op.burst) * t), String(op.cost ?? 1));
   }
   for (const op of batch.counters) {
     keys.push(...op.keys);
@@ -103,13 +105,8 @@ export function decodeReply(batch: CounterBatch, reply: unknown): CounterBatchRe
     return v;
   };
   const nowUs = next();
-  const rateLimits: RateLimitResult[] = batch.rateLimits.map((op) => {
-    const allowed = next() === 1;
-    const remaining = next();
-    const resetMs = next();
-    const retryAfterMs = next();
-    return { allowed, limit: op.requests, remaining, resetMs, retryAfterMs };
-  });
+  // The script returns the TAT each op saw; the same GCRA step from it gives the op's full result.
+  const rateLimits: RateLimitResult[] = batch.rateLimits.map((op) => gcraUs(next(), nowUs, op).result);
   const counters = batch.counters.map((op) => op.keys.map(() => next()));
   const distinct = batch.distinct.map((op) => op.countKeys.map(() => next()));
   const sequences = (batch.sequences ?? []).map(() => {

@@ -2,9 +2,9 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { redactUrl } from '../../../lib/process/logging.ts';
+import { CoalescingCounterStore } from './coalescing-store.ts';
 import type { CounterStore } from './counter-store.ts';
 import { MemoryCounterStore } from './memory-store.ts';
-import { RedisCounterStore } from './redis-store.ts';
 
 /** The store settings of the authz-server's configuration. */
 export interface StoreConfig {
@@ -13,22 +13,27 @@ export interface StoreConfig {
   storeTimeoutMs: number;
 }
 
-/** Creates the counter store the configuration names. */
-export function createStore(config: StoreConfig, logger: Logger, registry: Registry): CounterStore {
+/**
+ * Creates the counter store the configuration names; Redis stores merge the store work of concurrent Checks. The
+ * Redis adapter (and ioredis) is loaded only when a Redis store is configured.
+ */
+export async function createStore(config: StoreConfig, logger: Logger, registry: Registry): Promise<CounterStore> {
+  if (!config.redisClusterNodes && !config.redisUrl) {
+    logger.info('counter store: in-memory (this process only; pass --redis to share limits between replicas)');
+    return new MemoryCounterStore();
+  }
+  const { RedisCounterStore } = await import('./redis-store.ts');
   if (config.redisClusterNodes) {
     logger.info({ nodes: config.redisClusterNodes }, 'counter store: Redis Cluster');
     const nodes = config.redisClusterNodes.map((n) => {
       const [host = '127.0.0.1', port = '6379'] = n.split(':');
       return { host, port: Number(port) };
     });
-    return new RedisCounterStore({ url: '', cluster: { nodes }, timeoutMs: config.storeTimeoutMs, logger, registry });
+    return new CoalescingCounterStore(new RedisCounterStore({ url: '', cluster: { nodes }, timeoutMs: config.storeTimeoutMs, logger, registry }));
   }
-  if (config.redisUrl) {
-    logger.info({ url: redactUrl(config.redisUrl) }, 'counter store: Redis');
-    return new RedisCounterStore({ url: config.redisUrl, timeoutMs: config.storeTimeoutMs, logger, registry });
-  }
-  logger.info('counter store: in-memory (this process only; pass --redis to share limits between replicas)');
-  return new MemoryCounterStore();
+  const url = config.redisUrl as string;
+  logger.info({ url: redactUrl(url) }, 'counter store: Redis');
+  return new CoalescingCounterStore(new RedisCounterStore({ url, timeoutMs: config.storeTimeoutMs, logger, registry }));
 }
 
 /**

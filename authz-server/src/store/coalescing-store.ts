@@ -1,0 +1,121 @@
+/**
+ * Store work of concurrent Checks merged into one store call. The Checks that reach the store in the same turn
+ * of the event loop (under load, the several Checks one socket read delivers) and whose keys share a hash tag
+ * (one policy) are sent as ONE batch: one script call, one round trip, that every one of them waits for, exactly
+ * as it would wait for its own. On Redis the script's fixed cost (EVALSHA dispatch, argument tables, TIME, the
+ * network reads and writes) is then paid once per call instead of once per Check, and a key several Checks touch
+ * (a consumer's limit) is read and written once (redis-batch.lua). Results are the ones the same batches would
+ * get one after the other: the script applies the ops in order.
+ */
+import type { CounterBatch, CounterBatchResult, CounterStore } from './counter-store.ts';
+import { hashTagOf } from './keys.ts';
+import { validateBatch } from './memory-store.ts';
+
+/** Most Checks merged into one call (bounds one script's run time and reply size). */
+export const MAX_MERGED = 64;
+
+interface Waiting {
+  batch: CounterBatch;
+  resolve(r: CounterBatchResult): void;
+  reject(e: unknown): void;
+}
+
+/** One batch made of several, ops in order. */
+export function mergeBatches(batches: readonly CounterBatch[]): CounterBatch {
+  return {
+    rateLimits: batches.flatMap((b) => b.rateLimits),
+    counters: batches.flatMap((b) => b.counters),
+    distinct: batches.flatMap((b) => b.distinct),
+    sequences: batches.flatMap((b) => b.sequences ?? []),
+    records: batches.flatMap((b) => b.records ?? []),
+    reads: batches.flatMap((b) => b.reads ?? []),
+  };
+}
+
+/** The merged result cut back into one result per batch. */
+export function splitResult(batches: readonly CounterBatch[], merged: CounterBatchResult): CounterBatchResult[] {
+  const at = { r: 0, c: 0, d: 0, s: 0, w: 0, h: 0 };
+  return batches.map((b) => ({
+    rateLimits: merged.rateLimits.slice(at.r, (at.r += b.rateLimits.length)),
+    counters: merged.counters.slice(at.c, (at.c += b.counters.length)),
+    distinct: merged.distinct.slice(at.d, (at.d += b.distinct.length)),
+    sequences: merged.sequences.slice(at.s, (at.s += (b.sequences ?? []).length)),
+    records: merged.records.slice(at.w, (at.w += (b.records ?? []).length)),
+    reads: merged.reads.slice(at.h, (at.h += (b.reads ?? []).length)),
+    nowMs: merged.nowMs,
+  }));
+}
+
+function tagOf(batch: CounterBatch): string {
+  const first = batch.rateLimits[0]?.key ?? batch.counters[0]?.keys[0] ?? batch.distinct[0]?.key ?? batch.sequences?.[0]?.key ?? batch.records?.[0]?.key ?? batch.reads?.[0]?.key ?? '';
+  return hashTagOf(first);
+}
+
+/** Wraps a store; concurrent evaluate() calls of one turn become one inner evaluate() per hash tag. */
+export class CoalescingCounterStore implements CounterStore {
+  readonly kind: string;
+  readonly #inner: CounterStore;
+  #waiting: Waiting[] = [];
+
+  constructor(inner: CounterStore) {
+    this.#inner = inner;
+    this.kind = inner.kind;
+  }
+
+  evaluate(batch: CounterBatch): Promise<CounterBatchResult> {
+    try {
+      // A bad batch fails alone, before it can be merged with others.
+      validateBatch(batch);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ batch, resolve, reject });
+      // Node runs each HTTP/2 stream's callbacks, with their promise jobs, as a callback of their own: only the
+      // end of the loop's poll phase sees every Check of the socket reads it handled.
+      if (this.#waiting.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    const byTag = new Map<string, Waiting[]>();
+    for (const w of waiting) {
+      const tag = tagOf(w.batch);
+      const group = byTag.get(tag);
+      if (group && group.length < MAX_MERGED) group.push(w);
+      else if (group) {
+        this.#send(group);
+        byTag.set(tag, [w]);
+      } else byTag.set(tag, [w]);
+    }
+    for (const group of byTag.values()) this.#send(group);
+  }
+
+  #send(group: Waiting[]): void {
+    if (group.length === 1) {
+      const w = group[0] as Waiting;
+      this.#inner.evaluate(w.batch).then(w.resolve, w.reject);
+      return;
+    }
+    const batches = group.map((w) => w.batch);
+    this.#inner.evaluate(mergeBatches(batches)).then(
+      (merged) => {
+        const results = splitResult(batches, merged);
+        group.forEach((w, i) => w.resolve(results[i] as CounterBatchResult));
+      },
+      (err: unknown) => {
+        for (const w of group) w.reject(err);
+      },
+    );
+  }
+
+  isHealthy(): boolean {
+    return this.#inner.isHealthy();
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}

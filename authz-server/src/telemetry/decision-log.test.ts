@@ -1,0 +1,88 @@
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { captureLogger } from '../../../test/support/policies.ts';
+import type { Outcome } from '../pipeline/outcome.ts';
+import type { RequestContext } from '../pipeline/request.ts';
+import type { RuntimePolicy } from '../pipeline/runtime.ts';
+import { DECISION_FLUSH_MS, DecisionLog, decisionFields } from './decision-log.ts';
+
+function capture(level = 'info') {
+  const c = captureLogger(level);
+  return { logger: c.logger, writes: c.writes, lines: () => c.lines };
+}
+
+const req = (id: string, path = '/orders/1'): RequestContext =>
+  ({ requestId: id, host: 'orders.test', method: 'GET', path, clientIp: '10.0.0.1', principal: '' }) as unknown as RequestContext;
+const policy = { id: 'shop/orders' } as unknown as RuntimePolicy;
+const allow: Outcome = { kind: 'allow', policy, consumer: 'app', principal: '', trace: [], bot: null, rateLimit: null, wouldDeny: null, stripHeaders: [] };
+const deny: Outcome = { kind: 'deny', policy, consumer: null, principal: '', trace: [], bot: null, rateLimit: null, denial: { reason: 'access', detail: 'no rule matches GET /admin' } };
+
+describe('DecisionLog', () => {
+  it('writes the line pino would write for the same fields, in the same order', () => {
+    const viaPino = capture();
+    const bot = { score: 40, verdict: 'allow' as const, signals: [{ name: 'usage-ip', score: 40, value: 900, threshold: 120, detail: '900 req/min' }, { name: 'ua', score: 0, detail: '' }] };
+    const outcome: Outcome = { ...allow, bot, wouldDeny: { reason: 'bot', detail: 'score 40' } };
+    const r = req('r-"quoted"\n\uD800', '/a\\b');
+    viaPino.logger.info(JSON.parse(`{${decisionFields(r, outcome, 0.0012345)}}`), 'decision');
+    const direct = capture();
+    new DecisionLog(direct.logger, 'all').write(r, outcome, 0.0012345);
+    const [a, b] = [viaPino.lines()[0] ?? {}, direct.lines()[0] ?? {}];
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    expect({ ...b, time: 0 }).toEqual({ ...a, time: 0 });
+    expect(b).toMatchObject({ level: 'info', service: 'palisade-test', requestId: 'r-"quoted"\n\uFFFD'.replace('\uFFFD', '\uD800'), path: '/a\\b', verdict: 'monitor', reason: 'bot', latencyMs: 1.235, msg: 'decision' });
+    expect(b['bot']).toEqual({ score: 40, verdict: 'allow', signals: [{ name: 'usage-ip', score: 40, value: 900, threshold: 120, detail: '900 req/min' }] });
+  });
+
+  it('writes a deny at once (with the allows before it, in order), and holds allows back for at most DECISION_FLUSH_MS', async () => {
+    const c = capture();
+    const log = new DecisionLog(c.logger, 'all');
+    log.write(req('a1'), allow, 0.001);
+    log.write(req('a2'), allow, 0.001);
+    expect(c.writes).toEqual([]);
+    log.write(req('d1'), deny, 0.001);
+    expect(c.writes).toHaveLength(1);
+    expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'a2', 'd1']);
+    log.write(req('a3'), allow, 0.001);
+    log.write(req('a4'), allow, 0.001);
+    await nextTurn();
+    expect(c.writes).toHaveLength(1);
+    await sleep(DECISION_FLUSH_MS + 20);
+    expect(c.writes).toHaveLength(2);
+    expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'a2', 'd1', 'a3', 'a4']);
+    log.close();
+  });
+
+  it('flushes held-back allows at process exit and on close', () => {
+    const c = capture();
+    const before = process.listenerCount('exit');
+    const log = new DecisionLog(c.logger, 'all');
+    expect(process.listenerCount('exit')).toBe(before + 1);
+    log.write(req('a1'), allow, 0.001);
+    process.listeners('exit').at(-1)?.call(process, 0);
+    expect(c.lines().map((l) => l['requestId'])).toEqual(['a1']);
+    log.write(req('a2'), allow, 0.001);
+    log.close();
+    expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'a2']);
+    expect(process.listenerCount('exit')).toBe(before);
+  });
+
+  it('deny mode logs denials only; off and a level above info log nothing', async () => {
+    const c = capture();
+    const log = new DecisionLog(c.logger, 'deny');
+    log.write(req('a1'), allow, 0.001);
+    log.write(req('m1'), { ...allow, wouldDeny: { reason: 'rate-limit', detail: 'per-ip' } }, 0.001);
+    log.write(req('d1'), deny, 0.001);
+    await sleep(DECISION_FLUSH_MS + 20);
+    expect(c.lines().map((l) => [l['requestId'], l['verdict']])).toEqual([['d1', 'deny']]);
+    log.close();
+    for (const [mode, level] of [['off', 'info'], ['all', 'warn']] as const) {
+      const quiet = capture(level);
+      const l = new DecisionLog(quiet.logger, mode);
+      l.write(req('x'), deny, 0.001);
+      l.write(req('y'), allow, 0.001);
+      await sleep(DECISION_FLUSH_MS + 20);
+      l.close();
+      expect(quiet.writes).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * The decision log: one JSON line per logged Check, in the process log's format (pino's level, time and base
+ * fields, `msg: "decision"`), written to the logger's own destination. The line is assembled directly instead of
+ * going through pino's object serialisation and redaction: a decision line only carries fields Palisade chose
+ * (never headers, query strings or credentials, so there is nothing to redact) and that serialisation was most of
+ * the log's cost per Check (bench/RESULTS.md).
+ */
+import { pino, type Logger } from 'pino';
+import type { DecisionLogMode } from '../app/config.ts';
+import type { Outcome } from '../pipeline/outcome.ts';
+import type { RequestContext } from '../pipeline/request.ts';
+
+/** `allow`, `deny`, or `monitor` (allowed, but a Monitor-mode policy would have denied it). */
+export function verdictLabel(o: Outcome): string {
+  if (o.kind === 'deny') return 'deny';
+  return o.wouldDeny ? 'monitor' : 'allow';
+}
+
+const str = (s: string | null | undefined): string => (s === null || s === undefined ? 'null' : JSON.stringify(s));
+
+/** The fields after pino's level/time/base fields, as JSON text without braces (exported for tests). */
+export function decisionFields(req: RequestContext, outcome: Outcome, seconds: number): string {
+  const denial = outcome.kind === 'deny' ? outcome.denial : outcome.wouldDeny;
+  let out = `"requestId":${str(req.requestId)},"host":${str(req.host)},"method":${str(req.method)},"path":${str(req.path)},"clientIp":${str(req.clientIp)},"principal":${str(req.principal || null)},"consumer":${str(outcome.consumer)},"verdict":"${verdictLabel(outcome)}","reason":${str(denial?.reason)},"detail":${str(denial?.detail)},"policy":${str(outcome.policy?.id)}`;
+  if (denial?.inspection) out += `,"inspection":${JSON.stringify(denial.inspection)}`;
+  if (outcome.bot) {
+    const signals = outcome.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, value: s.value, threshold: s.threshold, detail: s.detail }));
+    out += `,"bot":${JSON.stringify({ score: outcome.bot.score, verdict: outcome.bot.verdict, signals })}`;
+  }
+  if (outcome.kind === 'allow' && outcome.bodyUninspected) out += `,"bodyUninspected":${str(outcome.bodyUninspected)}`;
+  return `${out},"latencyMs":${Math.round(seconds * 1e6) / 1e3}`;
+}
+
+interface Destination {
+  write(line: string): unknown;
+}
+
+let isoMs = -1;
+let isoText = '';
+
+/** pino's isoTime, computed once per millisecond (Date#toISOString was 40 % of building a line). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
+/** Largest batch of allow lines held back before it is handed to the destination. */
+const BATCH_BYTES = 16 * 1024;
+
+/** Longest an allow line is held back. */
+export const DECISION_FLUSH_MS = 50;
+
+/**
+ * Writes decision lines for the Checks `mode` selects. Allow lines are batched for up to DECISION_FLUSH_MS (or
+ * 16 KiB): the log destination (pino's, asynchronous) costs a write request, a thread-pool hop and its
+ * completion per hand-over, which at moderate rates cost more than building the lines. A deny (or Monitor-mode
+ * would-deny) line is never held back: it goes to the destination, with the batch before it, before the Check is
+ * answered.
+ */
+export class DecisionLog {
+  readonly mode: DecisionLogMode;
+  readonly #logger: Logger;
+  readonly #prefix: string;
+  readonly #dest: Destination;
+  #pending = '';
+  #timer: NodeJS.Timeout | undefined;
+  readonly #onExit = () => this.flush();
+
+  constructor(logger: Logger, mode: DecisionLogMode) {
+    this.mode = mode;
+    this.#logger = logger;
+    const bindings = JSON.stringify(logger.bindings()).slice(1, -1);
+    this.#prefix = bindings ? `,${bindings},` : ',';
+    this.#dest = (logger as unknown as Record<symbol, Destination>)[pino.symbols.streamSym] as Destination;
+    if (mode !== 'off') process.on('exit', this.#onExit);
+  }
+
+  /** Logs one decision (or not, per mode and log level). Never throws for the request's content. */
+  write(req: RequestContext, outcome: Outcome, seconds: number): void {
+    if (this.mode === 'off' || (this.mode === 'deny' && outcome.kind === 'allow') || !this.#logger.isLevelEnabled('info')) return;
+    this.#pending += `{"level":"info","time":"${isoNow()}"${this.#prefix}${decisionFields(req, outcome, seconds)},"msg":"decision"}\n`;
+    if (outcome.kind === 'deny' || outcome.wouldDeny || this.#pending.length >= BATCH_BYTES) this.flush();
+    else this.#timer ??= setTimeout(() => this.flush(), DECISION_FLUSH_MS).unref();
+  }
+
+  /** Hands the held-back lines to the destination now. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending === '') return;
+    const chunk = this.#pending;
+    this.#pending = '';
+    this.#dest.write(chunk);
+  }
+
+  /** Flushes and stops listening for process exit. */
+  close(): void {
+    this.flush();
+    process.off('exit', this.#onExit);
+  }
+}

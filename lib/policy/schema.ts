@@ -324,6 +324,7 @@ export const BOT_SIGNAL_NAMES = [
   'few-head',
   'surge-route',
   'surge-cell',
+  'surge-class',
   'surge-failures',
   'surge-token',
   'surge-token-new-addresses',

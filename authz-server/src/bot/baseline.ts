@@ -17,7 +17,7 @@
 import type { CounterOp, CounterStore } from '../store/counter-store.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
 import { KnownSessions } from './known-sessions.ts';
-import { BOT_KEYS, PrefixCache, bucketCounter, histogramKeyName, num } from './windows.ts';
+import { BOT_KEYS, PrefixCache, bucketCounter, histogramKeyName, learnedPerMinute, num } from './windows.ts';
 
 /** Histogram edges: round(2^(k/2)) without repeats, 1 .. 16384. */
 export const HISTOGRAM_EDGES: readonly number[] = Object.freeze(
@@ -116,6 +116,8 @@ export interface Baselines {
   warm: boolean;
   /** How long the policy has been observed (older baseline buckets with traffic, or this replica's learning). */
   observedMs: number;
+  /** Learned requests per minute outside established sessions and token pairs, site-wide (client classes are shares of it). */
+  freshPerMinute: number;
   /** When these were computed (store clock), 0 for priors. */
   refreshedAt: number;
 }
@@ -138,6 +140,7 @@ export function priorBaselines(knobs: BotKnobs = DEFAULT_BOT_KNOBS): Baselines {
     orphanGate: null,
     warm: false,
     observedMs: 0,
+    freshPerMinute: 0,
     refreshedAt: 0,
   };
 }
@@ -200,6 +203,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
     ret: read(BOT_KEYS.popRet, baselineMs, n),
     orph: read(BOT_KEYS.popOrph, baselineMs, n),
     orphCont: read(BOT_KEYS.popOrphCont, baselineMs, n),
+    freshBase: read(BOT_KEYS.popFreshBase, baselineMs, 2),
   };
   const recent = {
     land: read(BOT_KEYS.popLandAgg, aggregateMs, 4),
@@ -255,6 +259,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         orphanGate: gate(recentRatio(recent.orphCont, recent.orph), orphanContinuation),
         warm: observedMs >= l.warmupMs,
         observedMs,
+        freshPerMinute: learnedPerMinute(values[pop.freshBase] ?? [], at, baselineMs, observedMs, knobs.buckets.longMs),
         refreshedAt: at,
       };
     },

@@ -36,7 +36,7 @@ import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter
 import { pathTemplate } from '../discovery/template.ts';
 import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
 import { overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints } from './evidence.ts';
-import { claimsBrowser, clientAddress, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import { claimsBrowser, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 import type { KnownSessions } from './known-sessions.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
 import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, decodeLanding, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
@@ -117,6 +117,8 @@ interface Slots {
   routeFailBase: number;
   cellFresh: number;
   cellFreshBase: number;
+  classFresh: number;
+  classFreshBase: number;
 }
 
 /** Who and what a request is, as the feed needs it to count and learn after the decision. */
@@ -125,6 +127,8 @@ export interface BotSubject {
   address: string;
   network: string;
   fingerprint: string;
+  /** The client's class (browser family, header set, TLS fingerprint: see clientClass). */
+  clientClass: string;
   /** Coarse client kind (user agent product, TLS fingerprint) of token requests ('' without a token). */
   kind: string;
   /** Session key parts ('' without one): the cookie/header session, or the (token, address) pair. */
@@ -189,6 +193,7 @@ export function planBotCounters(
   const tlsHeaders = policy.bot.fingerprintHeaders ?? knobs.tlsFingerprintHeaders;
   const fingerprint = clientFingerprint(req.headers, tlsHeaders);
   const kind = consumer ? clientKind(req.headers, tlsHeaders) : '';
+  const cls = clientClass(req.headers, tlsHeaders);
   const template = pathTemplate(req.path);
   const route = routeParts(req.host, req.method, template);
   const routeCode = keys.code(route);
@@ -251,6 +256,8 @@ export function planBotCounters(
     routeFailBase: count(BOT_KEYS.routeFailBase, pathParts(route), B.baselineMs, 2, 0),
     cellFresh: planned === 'pair' || known ? -1 : count(BOT_KEYS.cellFreshAgg, [...route, fingerprint], B.aggregateMs, 3, outside),
     cellFreshBase: planned === 'pair' || known ? -1 : count(BOT_KEYS.cellFreshBase, [...route, fingerprint], B.baselineMs, 2, 0),
+    classFresh: planned === 'pair' || known ? -1 : count(BOT_KEYS.classFreshAgg, [cls], B.aggregateMs, 3, outside),
+    classFreshBase: planned === 'pair' || known ? -1 : count(BOT_KEYS.classFreshBase, [cls], B.baselineMs, 2, 0),
   };
   return {
     counters,
@@ -259,7 +266,7 @@ export function planBotCounters(
       knobs,
       nowMs,
       baselines,
-      subject: { policyId: policy.id, address, network, fingerprint, kind, session, token, route, routeCode, method: req.method },
+      subject: { policyId: policy.id, address, network, fingerprint, clientClass: cls, kind, session, token, route, routeCode, method: req.method },
       routeLabel: `${req.method} ${template}`,
       planned,
       known: known ? true : known_ ?? false,
@@ -331,7 +338,9 @@ export function surgeShare(recent: number, expectedPerMinute: number, floorPerMi
   if (recent < g.minRecent || recent <= expected) return { share: 0, expected, surprise: 0 };
   const surprise = poissonSurprise(recent, expected);
   if (surprise < g.minSurprise) return { share: 0, expected, surprise };
-  return { share: 1 - expected / recent, expected, surprise };
+  // The slack guards the surge's significance; the share of the recent count that is the surge's is measured
+  // against the usual rate itself (a crowd 16 times the usual is 94% of what arrives).
+  return { share: 1 - Math.max(floorPerMinute, expectedPerMinute) / recent, expected, surprise };
 }
 
 /** Points of an aggregate signal for a bot probability p: `base` at minShare, `perBit` more per halving of 1 - p. */
@@ -540,8 +549,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const cell = s.cellFresh >= 0 ? surgeShare(fc, perMinuteLearned(s.cellFreshBase), agg.minExpectedPerMinute.cell, knobs) : { share: 0, expected: 0, surprise: 0 };
     // The deficit vetoes a crowd that comes back (a campaign's visitors, even with many bouncing), and lets
     // one that does not through.
-    const veto = Math.max(0, Math.min(1, (gate - agg.deficitLow) / (agg.deficitHigh - agg.deficitLow)));
-    const gateNote = `return deficit ${Math.round(gate * 100)}%: ${gateWhy}`;
+    // An address where cookies are kept (a share of its recent requests came in established sessions: an office,
+    // a carrier's NAT, a household) is where people are; a crowd of newcomers that never keep one is not.
+    const keeps = s.newLong >= 0 ? addressMixture : 0;
+    const veto = Math.max(0, Math.min(1, (gate - agg.deficitLow) / (agg.deficitHigh - agg.deficitLow))) * (1 - keeps);
+    const gateNote = `return deficit ${Math.round(gate * 100)}%: ${gateWhy}${keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : ''}`;
     // A crowd that spread over fingerprints like the route's people would put about this cell's usual share of
     // its excess here; far fewer, or hardly any request of this kind at all, means the crowd avoids this
     // client's kind: the request is not part of it.
@@ -558,6 +570,20 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const shrunk = Math.max(0, fc - cellExpected) / (fc + agg.cellPseudoCount);
       const p = Math.min(crowd, shrunk) * veto;
       add('aggregate', 'surge-cell', aggregatePoints(p, knobs), fc, cellExpected, () => `${num(fc)} new-session requests/min on ${ctx.routeLabel} with this client fingerprint vs ${num(cellExpected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal; ${gateNote}`);
+    }
+    // The client's class (browser family, header set, TLS fingerprint) tells a crowd of scripts wearing browsers'
+    // user agents from the people landing here, however it spreads over user agents, languages and routes: a
+    // surge of newcomers in a class that hardly ever brings the site's newcomers is the crowd's own. A class
+    // people use is left to the route and the cell.
+    if (s.classFresh >= 0) {
+      const kc = recentPlus(s.classFresh);
+      const classLearned = perMinuteLearned(s.classFreshBase);
+      const usual = base.freshPerMinute > 0 ? classLearned / base.freshPerMinute : 0;
+      const sg = surgeShare(kc, classLearned, agg.minExpectedPerMinute.cell, knobs);
+      if (sg.share > 0 && usual <= agg.rareClassShare) {
+        const shrunk = Math.max(0, kc - sg.expected) / (kc + agg.cellPseudoCount);
+        add('aggregate', 'surge-class', aggregatePoints(shrunk * veto, knobs), kc, sg.expected, () => `${num(kc)} new-session requests/min from this client class (browser family, header set, TLS fingerprint) vs ${num(sg.expected)} expected, ${Math.round(shrunk * 100)}% of them over normal; the class usually brings ${num(usual * 100)}% of the site's newcomers; ${gateNote}`);
+      }
     }
   }
   // Failures on the route flag what is new there, and sessions that mostly failed so far; never an established

@@ -158,7 +158,7 @@ export class BotFeed {
     for (const s of bot.signals as Array<BotSignal & { family?: string }>) {
       if (s.score <= 0 || s.family !== 'aggregate') continue;
       crowd += s.score;
-      if ((s.name === 'surge-route' || s.name === 'surge-cell') && (obs.state === 'landing' || obs.state === 'orphan')) gatedSurge = true;
+      if ((s.name === 'surge-route' || s.name === 'surge-cell' || s.name === 'surge-class') && (obs.state === 'landing' || obs.state === 'orphan')) gatedSurge = true;
     }
     const max = this.#knobs.learning.maxScore;
     const clean = !flagged && bot.score < max;
@@ -182,6 +182,7 @@ export class BotFeed {
     const bump = (name: string, parts: readonly string[], window: Window, delta = 1) => this.#bump(keys, name, parts, window, now, delta);
     const pair = state === 'new-pair' || state === 'established-pair';
     const cell = [...subject.route, subject.fingerprint];
+    const classCell = [subject.clientClass];
 
     // What the batch could not count: orphans are traffic outside a session.
     if (state === 'orphan') {
@@ -193,12 +194,16 @@ export class BotFeed {
       if (!obs.explained) {
         bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate');
         bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate');
+        bump(BOT_KEYS.classFreshAgg, classCell, 'aggregate');
       }
       bump(BOT_KEYS.popOrphAgg, [], 'aggregate');
     } else if (obs.explained && obs.fresh) {
       // Counted in the batch; its source explains it, so it is not part of a crowd.
       bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate', -1);
-      if (!pair) bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate', -1);
+      if (!pair) {
+        bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate', -1);
+        bump(BOT_KEYS.classFreshAgg, classCell, 'aggregate', -1);
+      }
     }
     if (state === 'return') {
       if (obs.returnedTo !== null) bump(BOT_KEYS.routeRetAgg, [String(obs.returnedTo)], 'aggregate');
@@ -222,7 +227,11 @@ export class BotFeed {
     if (learn.aggregates) {
       if (obs.fresh) {
         bump(BOT_KEYS.routeFreshBase, subject.route, 'baseline');
-        if (!pair) bump(BOT_KEYS.cellFreshBase, cell, 'baseline');
+        if (!pair) {
+          bump(BOT_KEYS.cellFreshBase, cell, 'baseline');
+          bump(BOT_KEYS.classFreshBase, classCell, 'baseline');
+          bump(BOT_KEYS.popFreshBase, [], 'baseline');
+        }
       }
       if (subject.token) {
         bump(BOT_KEYS.tokBase, [subject.token], 'baseline');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimsBrowser, clientAddress, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import { claimsBrowser, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const browser = (extra: Record<string, string>) =>
@@ -32,6 +32,15 @@ describe('client fingerprint', () => {
     // Only the configured TLS headers count.
     expect(clientFingerprint(browser({ 'x-tls': 'a' }), ['x-tls'])).not.toBe(clientFingerprint(browser({ 'x-tls': 'b' }), ['x-tls']));
     expect(clientFingerprint(browser({ 'x-tls': 'a' }))).toBe(clientFingerprint(browser({ 'x-tls': 'b' })));
+  });
+
+  it('client class: one for a browser family whatever its version and language; another header set or TLS stack is another class', () => {
+    const real = browser({ accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' });
+    expect(clientClass(real)).toBe(clientClass(browser({ accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'user-agent': CHROME.replace('131', '130'), 'accept-language': 'de-DE' })));
+    expect(clientClass(real)).not.toBe(clientClass(new Map(Object.entries({ 'user-agent': CHROME, accept: 'text/html', 'accept-language': 'en-GB' }))));
+    expect(clientClass(browser({ 'x-ja4': 't13d1516h2_a' }))).not.toBe(clientClass(browser({ 'x-ja4': 't13d1812h1_b' })));
+    const firefox = new Map([...real].map(([k, v]) => [k, k === 'user-agent' ? 'Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0' : v]));
+    expect(clientClass(firefox)).not.toBe(clientClass(real));
   });
 
   it('client kind: the user agent product, whatever its versions', () => {

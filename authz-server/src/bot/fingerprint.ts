@@ -24,14 +24,29 @@ export const DEFAULT_TLS_FINGERPRINT_HEADERS: readonly string[] = Object.freeze(
  * user agent.
  */
 export function clientFingerprint(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[] = DEFAULT_TLS_FINGERPRINT_HEADERS): string {
+  return hash('sha256', `${headers.get('user-agent') ?? ''}\u0000${headers.get('accept-language') ?? ''}\u0000${headers.get('accept-encoding') ?? ''}\u0000${presenceBits(headers)}\u0000${tlsOf(headers, tlsHeaders)}`, 'base64url').slice(0, 22);
+}
+
+/** Which of PRESENCE_HEADERS a request carries, as a short string. */
+function presenceBits(headers: ReadonlyMap<string, string>): string {
   let bits = 0;
   for (let i = 0; i < PRESENCE_HEADERS.length; i++) if (headers.has(PRESENCE_HEADERS[i]!)) bits |= 1 << i;
+  return bits.toString(36);
+}
+
+/** The TLS fingerprint headers' values, in a fixed order. */
+function tlsOf(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[]): string {
   let tls = '';
   for (const h of tlsHeaders) {
     const v = headers.get(h);
     if (v !== undefined && v !== '') tls += `${h}=${v}\u0001`;
   }
-  return hash('sha256', `${headers.get('user-agent') ?? ''}\u0000${headers.get('accept-language') ?? ''}\u0000${headers.get('accept-encoding') ?? ''}\u0000${bits.toString(36)}\u0000${tls}`, 'base64url').slice(0, 22);
+  return tls;
+}
+
+/** The user agent's product name (`ShopApp`, `python-requests`, `Mozilla`). */
+function productOf(headers: ReadonlyMap<string, string>): string {
+  return /^[^\s/;(]*/.exec((headers.get('user-agent') ?? '').trim())?.[0] ?? '';
 }
 
 /**
@@ -39,14 +54,22 @@ export function clientFingerprint(headers: ReadonlyMap<string, string>, tlsHeade
  * fingerprint headers. An app's users share one kind whatever their app and OS versions.
  */
 export function clientKind(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[] = DEFAULT_TLS_FINGERPRINT_HEADERS): string {
-  const ua = (headers.get('user-agent') ?? '').trim();
-  const product = /^[^\s/;(]*/.exec(ua)?.[0] ?? '';
-  let tls = '';
-  for (const h of tlsHeaders) {
-    const v = headers.get(h);
-    if (v !== undefined && v !== '') tls += `${h}=${v}\u0001`;
-  }
-  return `${product}\u0000${tls}`;
+  return `${productOf(headers)}\u0000${tlsOf(headers, tlsHeaders)}`;
+}
+
+/** Browser engines a `Mozilla/` user agent names, most specific first. */
+const BROWSER_FAMILIES = ['Edg/', 'Firefox/', 'Chrome/', 'Safari/'] as const;
+
+/**
+ * The client's class: what a whole population of one kind of client shares, whatever their versions and
+ * languages: the browser family (or the user agent's product), which of the always-sent headers are present, and
+ * the TLS fingerprint. People spread over a handful of classes; a crowd of scripts wearing browsers' user agents
+ * lands in a class of its own as soon as its header set or its TLS handshake gives it away. Short digest.
+ */
+export function clientClass(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[] = DEFAULT_TLS_FINGERPRINT_HEADERS): string {
+  const ua = headers.get('user-agent') ?? '';
+  const family = ua.startsWith('Mozilla/') ? (BROWSER_FAMILIES.find((f) => ua.includes(f)) ?? 'Mozilla') : productOf(headers);
+  return hash('sha256', `${family}\u0000${presenceBits(headers)}\u0000${tlsOf(headers, tlsHeaders)}`, 'base64url').slice(0, 16);
 }
 
 /** A `Mozilla/` user agent: the client claims to be a browser (and so to keep the site's cookies). */

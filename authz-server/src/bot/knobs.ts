@@ -130,6 +130,11 @@ export interface BotKnobs {
      * only when the crowd outnumbers the route's usual newcomers about 16 to 1 (p 0.94).
      */
     routeCurve: { base: number; perBit: number; max: number };
+    /**
+     * A client class (clientClass) whose usual share of the site's newcomers is at most this is rare: its own
+     * surge counts at the cell's strength.
+     */
+    rareClassShare: number;
     /** Pseudo-count that shrinks a small cell's over-normal share (a cell of one request says little). */
     cellPseudoCount: number;
     /**
@@ -215,6 +220,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     perBit: 13,
     max: 85,
     routeCurve: Object.freeze({ base: 20, perBit: 10, max: 70 }),
+    rareClassShare: 0.05,
     cellPseudoCount: 1,
     avoidedSurprise: 3,
     minCellRecent: 2,

@@ -56,6 +56,10 @@ export const BOT_KEYS = {
   /** Per (route, fingerprint): fresh requests and their learned rate. */
   cellFreshAgg: 'bot.cell.a',
   cellFreshBase: 'bot.cell.b',
+  /** Per client class, site-wide: fresh requests and their learned rate; and the learned rate of all fresh requests. */
+  classFreshAgg: 'bot.cls.a',
+  classFreshBase: 'bot.cls.b',
+  popFreshBase: 'bot.pop.fresh.b',
   /** Whole policy (baseline buckets): requests, HEAD, errors, landings, returns, orphans, orphan continuations. */
   popReq: 'bot.pop.req',
   popHead: 'bot.pop.head',

@@ -21,6 +21,7 @@ import type {
   Snapshot,
   Violation,
 } from './snapshot.ts';
+import { compareText } from '../ordering.ts';
 
 /** A Secret as the compiler sees it: `data` already decoded to UTF-8 strings. */
 export interface SecretInput {
@@ -153,7 +154,7 @@ function secretOrder(a: SecretInput, b: SecretInput): number {
   const ta = a.createdAt ? Date.parse(a.createdAt) : Number.POSITIVE_INFINITY;
   const tb = b.createdAt ? Date.parse(b.createdAt) : Number.POSITIVE_INFINITY;
   if (ta !== tb) return ta < tb ? -1 : 1;
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  return compareText(a.name, b.name);
 }
 
 /**
@@ -411,7 +412,7 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[], configMaps: rea
       apiKeys: apiKeySpec
         ? {
             header: (apiKeySpec.header ?? 'x-api-key').toLowerCase(),
-            keys: allKeys.sort((a, b) => a.sha256.localeCompare(b.sha256) || a.source.localeCompare(b.source)),
+            keys: allKeys.sort((a, b) => compareText(a.sha256, b.sha256) || compareText(a.source, b.source)),
           }
         : null,
       jwt: jwtSpec
@@ -460,7 +461,7 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[], configMaps: rea
     },
     workload: {
       principals: patterns('spec.destinationPrincipals', spec.destinationPrincipals, globToRegex) ?? [],
-      labels: spec.workloadSelector ? Object.fromEntries(Object.entries(spec.workloadSelector.matchLabels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : null,
+      labels: spec.workloadSelector ? Object.fromEntries(Object.entries(spec.workloadSelector.matchLabels).sort(([a], [b]) => compareText(a, b))) : null,
     },
     bot: {
       mode: bot.mode ?? 'Off',
@@ -531,7 +532,7 @@ function claimOrder(a: Candidate, b: Candidate): number {
   const ta = timeOf(a.meta);
   const tb = timeOf(b.meta);
   if (ta !== tb) return ta < tb ? -1 : 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return compareText(a.id, b.id);
 }
 
 function sentence(s: string): string {
@@ -674,18 +675,18 @@ export function compile(policies: PolicyInput[], secrets: SecretInput[], now: Da
     }
   }
 
-  included.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  included.sort((a, b) => compareText(a.id, b.id));
   const present = new Set(included.map((p) => p.id));
   const exact: Record<string, string> = {};
   const wildcard: Record<string, string> = {};
-  for (const [host, id] of [...hostOwner.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [host, id] of [...hostOwner.entries()].sort(([a], [b]) => compareText(a, b))) {
     if (!present.has(id)) continue;
     if (host.startsWith('*.')) wildcard[host.slice(1)] = id;
     else exact[host] = id;
   }
   const hosts: HostIndex = { exact, wildcard };
-  violations.sort((a, b) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : a.reason.localeCompare(b.reason)));
-  secretProblems.sort((a, b) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : a.secret < b.secret ? -1 : a.secret > b.secret ? 1 : 0));
+  violations.sort((a, b) => compareText(a.policy, b.policy) || compareText(a.reason, b.reason));
+  secretProblems.sort((a, b) => compareText(a.policy, b.policy) || compareText(a.secret, b.secret));
   conflicts.sort((a, b) => (a.claimant < b.claimant ? -1 : a.claimant > b.claimant ? 1 : a.owner < b.owner ? -1 : 1));
   return {
     snapshot: { version: snapshotVersion(included, hosts), compiledAt: now.toISOString(), policies: included, hosts },

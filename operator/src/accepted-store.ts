@@ -10,6 +10,7 @@ import { API_VERSION, KIND } from '../../lib/policy/schema.ts';
 import type { PolicyInput } from '../../lib/policy/compile.ts';
 import { validateDocument } from '../../lib/policy/validate.ts';
 import { APPLY_PATCH, FIELD_MANAGER, describeApiError } from './kube.ts';
+import { compareText } from '../../lib/ordering.ts';
 
 export const ACCEPTED_KEY_NAME = 'accepted.json.gz';
 
@@ -34,7 +35,7 @@ export function acceptedConfigMap(name: string, namespace: string, accepted: Rea
       ...(d.metadata.creationTimestamp ? { creationTimestamp: d.metadata.creationTimestamp } : {}),
       spec: d.spec,
     }))
-    .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+    .sort((a, b) => compareText(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '../../lib/policy/schema.ts';
 import { APPLY_PATCH, FIELD_MANAGER, apiErrorCode, describeApiError } from './kube.ts';
+import { compareText } from '../../lib/ordering.ts';
 
 const ISTIO_GROUP = 'security.istio.io';
 const ISTIO_VERSION = 'v1';
@@ -73,7 +74,7 @@ export function desiredAuthorizationPolicies(policies: readonly PolicyLike[], pr
       },
     });
   }
-  return out.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+  return out.sort((a, b) => compareText(`${a.metadata.namespace}/${a.metadata.name}`, `${b.metadata.namespace}/${b.metadata.name}`));
 }
 
 export interface IstioSyncOptions {

@@ -7,6 +7,7 @@
 import { canonicalJson } from '../../lib/policy/canonical-json.ts';
 import type { Condition, PolicyStatus } from '../../lib/policy/schema.ts';
 import type { Violation } from '../../lib/policy/snapshot.ts';
+import { compareText } from '../../lib/ordering.ts';
 
 const ACCEPTED = 'Accepted';
 export const ENFORCED = 'Enforced';
@@ -75,7 +76,7 @@ export function enforcedCondition(
   const holds = holdsGeneration(policyId, inForce, lookup);
   const which = inForce === generation ? `generation ${generation}` : `generation ${inForce} (the last accepted one; generation ${generation} is refused)`;
   const rejected = [...replicas]
-    .sort((a, b) => a.pod.localeCompare(b.pod) || a.nodeId.localeCompare(b.nodeId))
+    .sort((a, b) => compareText(a.pod, b.pod) || compareText(a.nodeId, b.nodeId))
     .find((r) => !holds(r.ackedVersion) && r.nack !== null && holds(r.nack.version));
   if (rejected?.nack) {
     return {

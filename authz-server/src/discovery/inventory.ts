@@ -24,6 +24,7 @@ import { parseRecords } from '../store/counter-store.ts';
 import { distinctPrefix, policyPrefix } from '../store/keys.ts';
 import type { Journey, LearningDeps } from '../journeys/journeys.ts';
 import { declaredEndpoints, endpointOf, samplePath } from './endpoint.ts';
+import { compareText } from '../../../lib/ordering.ts';
 
 /** Response-code classes counted per endpoint. */
 export type CodeClass = '2xx' | '3xx' | '4xx' | '5xx';
@@ -315,7 +316,7 @@ export class ApiInventory {
         zombie: observedLongEnough,
       });
     }
-    endpoints.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.template < b.template ? -1 : a.template > b.template ? 1 : a.method < b.method ? -1 : a.method > b.method ? 1 : 0));
+    endpoints.sort((a, b) => compareText(a.host, b.host) || compareText(a.template, b.template) || compareText(a.method, b.method));
     const journeys = this.#journeys && policy.bot.mode !== 'Off' ? await this.#journeys(policy.id).catch(() => []) : [];
     return {
       summary: {

@@ -11,6 +11,7 @@ import type { InspectionExclusion, InspectionOptions } from '../inspection/inspe
 import type { ChallengeConfig } from '../challenge/flow.ts';
 import { ephemeralKeyring, keyringFrom, type Keyring } from '../challenge/keyring.ts';
 import { ApiValidator } from '../openapi/validator.ts';
+import { compareText } from '../../../lib/ordering.ts';
 
 /** A compiled pattern with its RegExp. */
 export interface Matcher {
@@ -353,7 +354,7 @@ export function buildRuntime(snapshot: Snapshot, opts: RuntimeOptions = {}, now 
   const boundCache = new Map<string, RuntimePolicy[]>();
   const boundPolicies = (destination: Destination): RuntimePolicy[] => {
     if (bindable.length === 0 || (destination.principal === '' && destination.labels.size === 0)) return [];
-    const key = `${destination.principal}\u0000${[...destination.labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join('\u0000')}`;
+    const key = `${destination.principal}\u0000${[...destination.labels].sort(([a], [b]) => compareText(a, b)).map(([k, v]) => `${k}=${v}`).join('\u0000')}`;
     let bound = boundCache.get(key);
     if (bound === undefined) {
       bound = bindable.filter((p) => boundTo(p, destination));

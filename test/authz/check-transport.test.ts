@@ -163,6 +163,24 @@ describe('Check over the HTTP/2 stream vs grpc-js', () => {
     expect(a.status).toBe(415);
   });
 
+  it('a client that keeps sending past its declared message is answered at once, not buffered until it ends', async () => {
+    const head = frame(encode(envoyRequest({ headers: { 'x-api-key': 'k1' } })));
+    const session = http2.connect(`http://127.0.0.1:${fast.grpcPort}`);
+    try {
+      const req = session.request({ ':method': 'POST', ':path': CHECK_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+      req.on('error', () => {});
+      const answered = new Promise<string>((resolve) => req.on('response', (h) => resolve(String(h['grpc-status']))));
+      req.write(head);
+      // a megabyte after the message, and the stream never ended
+      for (let i = 0; i < 16; i++) req.write(Buffer.alloc(64 * 1024, 1));
+      const code = await Promise.race([answered, sleep(3000).then(() => 'no answer while the client kept the stream open')]);
+      expect(code).toBe('12');
+      req.close();
+    } finally {
+      session.close();
+    }
+  });
+
   it('a Check slower than its grpc-timeout ends with DEADLINE_EXCEEDED at the deadline, on both', async () => {
     const slow = frame(encode(envoyRequest({ host: 'slow.test' })));
     for (const port of [fast.grpcPort, generic.grpcPort]) {

@@ -66,18 +66,25 @@ interface Call {
   timer: NodeJS.Timeout | undefined;
   chunks: Buffer[];
   received: number;
+  /** Bytes of the one framed message (5 + its declared size), -1 until its header has arrived. */
+  expected: number;
 }
 
 const CALL = Symbol('palisade.check-call');
 type CheckStream = ServerHttp2Stream & { [CALL]?: Call };
 
-/** Marks the call decided; true when the stream can still be answered. */
-function settle(stream: CheckStream, call: Call): boolean {
-  if (call.settled) return false;
+/** Marks the call decided and drops what it held. */
+function release(call: Call): void {
   call.settled = true;
   clearTimeout(call.timer);
   call.timer = undefined;
   call.chunks = [];
+}
+
+/** Marks the call decided; true when the stream can still be answered. */
+function settle(stream: CheckStream, call: Call): boolean {
+  if (call.settled) return false;
+  release(call);
   return !stream.destroyed && !stream.closed;
 }
 
@@ -134,12 +141,7 @@ function onWantTrailers(this: CheckStream): void {
 
 function onClose(this: CheckStream): void {
   const call = this[CALL];
-  if (call) {
-    call.settled = true;
-    clearTimeout(call.timer);
-    call.timer = undefined;
-    call.chunks = [];
-  }
+  if (call) release(call);
 }
 
 function onData(this: CheckStream, chunk: Buffer): void {
@@ -151,8 +153,15 @@ function onData(this: CheckStream, chunk: Buffer): void {
   if (first && call.received >= 5) {
     const head = call.chunks.length === 1 ? chunk : Buffer.concat(call.chunks);
     const size = head.readUInt32BE(1);
-    if (size > call.h.maxReceiveBytes) status(this, Status.RESOURCE_EXHAUSTED, `Received message larger than max (${size} vs ${call.h.maxReceiveBytes})`);
+    if (size > call.h.maxReceiveBytes) {
+      status(this, Status.RESOURCE_EXHAUSTED, `Received message larger than max (${size} vs ${call.h.maxReceiveBytes})`);
+      return;
+    }
+    call.expected = 5 + size;
   }
+  // Bytes past the one message are a second message: answered at once, so a client that keeps sending after a
+  // small declared size is never buffered up to the end of its stream.
+  if (call.expected >= 0 && call.received > call.expected) status(this, Status.UNIMPLEMENTED, `Received a second request message for server streaming method ${CHECK_PATH}`);
 }
 
 function onEnd(this: CheckStream): void {
@@ -163,10 +172,6 @@ function onEnd(this: CheckStream): void {
   const size = buf.length >= 5 ? buf.readUInt32BE(1) : -1;
   if (size < 0 || buf.length < 5 + size) {
     status(this, Status.UNIMPLEMENTED, `Received no request message for server streaming method ${CHECK_PATH}`);
-    return;
-  }
-  if (buf.length > 5 + size) {
-    status(this, Status.UNIMPLEMENTED, `Received a second request message for server streaming method ${CHECK_PATH}`);
     return;
   }
   const message = buf.subarray(5);
@@ -190,7 +195,7 @@ export function serveCheckStream<Req, Res>(stream: ServerHttp2Stream, headers: I
     return;
   }
   const s = stream as CheckStream;
-  const call: Call = { h: h as CheckStreamHandler<unknown, unknown>, encoding: String(headers['grpc-encoding'] ?? 'identity'), settled: false, timer: undefined, chunks: [], received: 0 };
+  const call: Call = { h: h as CheckStreamHandler<unknown, unknown>, encoding: String(headers['grpc-encoding'] ?? 'identity'), settled: false, timer: undefined, chunks: [], received: 0, expected: -1 };
   s[CALL] = call;
   s.on('close', onClose);
   const timeout = headers['grpc-timeout'];

@@ -3,7 +3,7 @@
  * configurable prefix, so a pass survives the address changes inside one network but not a move to another) and a
  * hash of its user-agent.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 
 /** Prefix lengths that define "the same network". */
@@ -94,7 +94,7 @@ export function networkOf(ip: string, prefixes: NetworkPrefixes = DEFAULT_PREFIX
 
 /** Hash of a user-agent string as stored in tokens. */
 export function userAgentHash(userAgent: string): string {
-  return createHash('sha256').update(userAgent, 'utf8').digest().subarray(0, 16).toString('base64url');
+  return hash('sha256', userAgent, 'buffer').subarray(0, 16).toString('base64url');
 }
 
 /** The binding of a request. */

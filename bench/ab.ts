@@ -4,16 +4,36 @@
  * CPU per call of consecutive runs moved by +-20 %; the difference between simultaneous ones is what is left).
  * Repeats alternate which configuration starts its load first.
  *
+ * In a Redis scenario each configuration gets a Redis of its own, so Redis' CPU per call (INFO) is measured per
+ * configuration too. `--a-root`/`--b-root` run another checkout (e.g. the commit a change is measured against,
+ * `git worktree add` or `git archive` of it, with node_modules linked); `--ratelimit` adds envoyproxy/ratelimit
+ * (bench/peers.ts, built into the cache) with the scenario's RateLimitService requests on a Redis of its own;
+ * `--sequential` runs the systems one after another within each repeat (rotating the order) instead of at once,
+ * for rates at which all of them together would saturate the machine.
+ *
  *   npm run bench:ab -- --a="--decision-log off" --b="" --rate 1500 --repeats 5
  *   npm run bench:ab -- --a-flags="--max-semi-space-size=8" --b-flags="" --scenario Redis
+ *   npm run bench:ab -- --scenario "2 limits, Redis" --a-root ../base --ratelimit --sequential --rate 3030
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startRedis } from '../test/support/redis-server.ts';
-import { CHECK_CALL, OUT_DIR, fixedRate, loadLine, runGhz, spread, startBenchServer, type Sample } from './harness.ts';
+import { startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
+import { CHECK_CALL, OUT_DIR, RLS_CALL, fixedRate, freePort, loadLine, runGhz, spread, startBenchServer, type Call, type Sample } from './harness.ts';
+import { ensurePeer, startRatelimit } from './peers.ts';
 import { scenarios } from './scenarios.ts';
 
 const words = (s: string) => s.split(' ').filter(Boolean);
+
+/** One system under test: a running server, the call it answers and its own Redis (if any). */
+interface System {
+  name: string;
+  label: string;
+  port: number;
+  pid: number;
+  call: Call;
+  redis: RedisServerHandle | null;
+  stop(): Promise<void>;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -22,6 +42,10 @@ async function main(): Promise<void> {
       b: { type: 'string', default: '' },
       'a-flags': { type: 'string', default: '' },
       'b-flags': { type: 'string', default: '' },
+      'a-root': { type: 'string' },
+      'b-root': { type: 'string' },
+      ratelimit: { type: 'boolean', default: false },
+      sequential: { type: 'boolean', default: false },
       scenario: { type: 'string', default: 'api-key + rules' },
       rate: { type: 'string', default: '1500' },
       duration: { type: 'string', default: '10' },
@@ -30,49 +54,86 @@ async function main(): Promise<void> {
   });
   const scenario = scenarios().find((s) => s.name === values.scenario) ?? scenarios().find((s) => s.name.includes(values.scenario));
   if (!scenario) throw new Error(`no scenario matches ${values.scenario}`);
-  const redis = scenario.redis ? await startRedis() : null;
-  const variants = (['a', 'b'] as const).map((k) => ({ name: k.toUpperCase(), args: words(values[k]), flags: words(values[`${k}-flags`]) }));
-  const servers = await Promise.all(
-    variants.map((v) =>
-      startBenchServer({ args: ['--policies', scenario.policies, ...(redis ? ['--redis', redis.url] : []), ...v.args], nodeFlags: v.flags, stdoutFile: join(OUT_DIR, `ab-${v.name}.stdout.log`) }),
-    ),
-  );
-  const samples: Sample[][] = [[], []];
-  const call = { ...CHECK_CALL, requests: scenario.requests };
-  const loadBefore = loadLine();
+  if (values.ratelimit && !scenario.ratelimit) throw new Error(`envoyproxy/ratelimit does not run the scenario ${scenario.name}`);
+  const systems: System[] = [];
+  const redisFor = async () => (scenario.redis ? await startRedis() : null);
   try {
-    await Promise.all(servers.map((s, i) => runGhz({ port: s.grpcPort, pid: s.pid, call, load: { name: 'warm-up', args: ['--concurrency', '16', '--total', '3000'] }, redis: null, label: `ab-${i}` })));
+    for (const k of ['a', 'b'] as const) {
+      const redis = await redisFor();
+      const root = values[`${k}-root`];
+      const args = words(values[k]);
+      const flags = words(values[`${k}-flags`]);
+      const server = await startBenchServer({
+        args: ['--policies', scenario.policies, ...(redis ? ['--redis', redis.url] : []), ...args],
+        nodeFlags: flags,
+        stdoutFile: join(OUT_DIR, `ab-${k}.stdout.log`),
+        ...(root ? { root: resolve(root) } : {}),
+      });
+      const label = [...(root ? [`root ${root}`] : []), ...flags, ...args].join(' ') || '(defaults)';
+      systems.push({ name: k.toUpperCase(), label, port: server.grpcPort, pid: server.pid, call: { ...CHECK_CALL, requests: scenario.requests }, redis, stop: server.stop });
+    }
+    if (values.ratelimit) {
+      const redis = await redisFor();
+      if (!redis) throw new Error('ratelimit needs a Redis scenario');
+      const build = ensurePeer('ratelimit');
+      const peer = await startRatelimit(build.bin, build.version, { grpc: await freePort(), http: await freePort(), debug: await freePort() }, `${redis.host}:${redis.port}`);
+      systems.push({ name: 'R', label: peer.name, port: peer.grpcPort, pid: peer.pid, call: { ...RLS_CALL, requests: scenario.ratelimit ?? [] }, redis, stop: peer.stop });
+    }
+  } catch (e) {
+    await Promise.all(systems.flatMap((s) => [s.stop(), s.redis?.stop()]));
+    throw e;
+  }
+
+  const samples: Sample[][] = systems.map(() => []);
+  const loadBefore = loadLine();
+  const run = (i: number, load: Parameters<typeof runGhz>[0]['load']) => {
+    const s = systems[i] as System;
+    return runGhz({ port: s.port, pid: s.pid, call: s.call, load, redis: s.redis, label: `ab-${s.name}` });
+  };
+  try {
+    await Promise.all(systems.map((_, i) => run(i, { name: 'warm-up', args: ['--concurrency', '16', '--total', '3000'] })));
     for (let r = 0; r < Number(values.repeats); r++) {
-      const order = r % 2 === 0 ? [0, 1] : [1, 0];
-      const runs = order.map((i) => runGhz({ port: (servers[i] as (typeof servers)[number]).grpcPort, pid: (servers[i] as (typeof servers)[number]).pid, call, load: fixedRate(Number(values.rate), Number(values.duration)), redis: null, label: `ab-${i}` }));
-      const res = await Promise.all(runs);
+      const order = systems.map((_, i) => (i + r) % systems.length);
+      if (r % 2 === 1) order.reverse();
+      const load = fixedRate(Number(values.rate), Number(values.duration));
+      const res: Sample[] = [];
+      if (values.sequential) for (const i of order) res.push(await run(i, load));
+      else res.push(...(await Promise.all(order.map((i) => run(i, load)))));
       order.forEach((i, j) => samples[i]?.push(res[j] as Sample));
-      process.stderr.write(`repeat ${r + 1}: ${order.map((i, j) => `${variants[i]?.name} ${(res[j] as Sample).cpuUsPerCall.toFixed(1)} µs/call`).join(', ')}\n`);
+      const redisPart = (s: Sample) => (s.redisCpuUsPerCall === null ? '' : `, Redis ${s.redisCpuUsPerCall.toFixed(1)} µs/call`);
+      process.stderr.write(`repeat ${r + 1}: ${order.map((i, j) => `${systems[i]?.name} ${(res[j] as Sample).cpuUsPerCall.toFixed(1)} µs/call${redisPart(res[j] as Sample)} p99 ${(res[j] as Sample).p99.toFixed(2)} ms`).join('; ')}\n`);
     }
   } finally {
-    await Promise.all(servers.map((s) => s.stop()));
-    await redis?.stop();
+    await Promise.all(systems.flatMap((s) => [s.stop(), s.redis?.stop()]));
   }
   const f = (n: number) => n.toFixed(1);
-  const lines = variants.map((v, i) => {
+  const withRedis = scenario.redis === true;
+  const lines = systems.map((v, i) => {
     const s = samples[i] as Sample[];
     const c = spread(s.map((x) => x.cpuUsPerCall));
     const p99 = spread(s.map((x) => x.p99));
     const p999 = spread(s.map((x) => x.p999));
     const rss = Math.max(...s.map((x) => x.rssMiB));
-    return `| ${v.name} | \`${[...v.flags, ...v.args].join(' ') || '(defaults)'}\` | ${f(c.median)} (${f(c.min)}-${f(c.max)}) | ${p99.median.toFixed(2)} | ${p999.median.toFixed(2)} | ${rss.toFixed(0)} |`;
+    const rc = spread(s.map((x) => x.redisCpuUsPerCall ?? Number.NaN));
+    const scripts = spread(s.map((x) => x.redisScriptsPerCall ?? Number.NaN)).median;
+    const cmds = spread(s.map((x) => x.redisCallsPerCall ?? Number.NaN)).median;
+    const redisCells = withRedis ? ` ${f(rc.median)} (${f(rc.min)}-${f(rc.max)}) | ${cmds.toFixed(2)} | ${scripts.toFixed(3)} |` : '';
+    return `| ${v.name} | \`${v.label}\` | ${f(c.median)} (${f(c.min)}-${f(c.max)}) | ${p99.median.toFixed(2)} (${p99.min.toFixed(2)}-${p99.max.toFixed(2)}) | ${p999.median.toFixed(2)} | ${rss.toFixed(0)} |${redisCells}`;
   });
-  const diffs = (samples[0] as Sample[]).map((a, i) => ((samples[1] as Sample[])[i] as Sample).cpuUsPerCall - a.cpuUsPerCall);
-  const d = spread(diffs);
+  const pair = (key: (x: Sample) => number) => spread((samples[0] as Sample[]).map((a, i) => key((samples[1] as Sample[])[i] as Sample) - key(a)));
+  const d = pair((x) => x.cpuUsPerCall);
+  const dr = pair((x) => x.redisCpuUsPerCall ?? Number.NaN);
+  const dp = pair((x) => x.p99);
   process.stdout.write(
     [
-      `${scenario.name}, both at ${values.rate} rps at the same time, ${values.repeats} x ${values.duration} s; load average before ${loadBefore}, after ${loadLine()}`,
+      `${scenario.name}, every system at ${values.rate} rps ${values.sequential ? 'one after another' : 'at the same time'}, ${values.repeats} x ${values.duration} s; load average before ${loadBefore}, after ${loadLine()}`,
       '',
-      '| | configuration | CPU µs/call median (min-max) | p99 ms | p99.9 ms | peak RSS MiB |',
-      '|---|---|---:|---:|---:|---:|',
+      `| | configuration | CPU µs/call median (min-max) | p99 ms | p99.9 ms | peak RSS MiB |${withRedis ? ' Redis CPU µs/call | Redis commands/call | script calls/call |' : ''}`,
+      `|---|---|---:|---:|---:|---:|${withRedis ? '---:|---:|---:|' : ''}`,
       ...lines,
       '',
-      `B - A, CPU per call, per simultaneous repeat: median ${f(d.median)} µs (${f(d.min)} .. ${f(d.max)}) = ${f((d.median / spread((samples[0] as Sample[]).map((x) => x.cpuUsPerCall)).median) * 100)} % of A`,
+      `B - A, CPU per call, per repeat: median ${f(d.median)} µs (${f(d.min)} .. ${f(d.max)}) = ${f((d.median / spread((samples[0] as Sample[]).map((x) => x.cpuUsPerCall)).median) * 100)} % of A`,
+      ...(withRedis ? [`B - A, Redis CPU per call, per repeat: median ${f(dr.median)} µs (${f(dr.min)} .. ${f(dr.max)}); p99 median ${dp.median.toFixed(2)} ms (${dp.min.toFixed(2)} .. ${dp.max.toFixed(2)})`] : []),
       '',
     ].join('\n'),
   );

@@ -179,6 +179,9 @@ export interface Call {
 
 export const CHECK_CALL = { proto: 'envoy/service/auth/v3/external_auth.proto', method: 'envoy.service.auth.v3.Authorization.Check' } as const;
 
+/** envoyproxy/ratelimit's method, called the way Envoy's rate-limit filter calls it. */
+export const RLS_CALL = { proto: 'envoy/service/ratelimit/v3/rls.proto', method: 'envoy.service.ratelimit.v3.RateLimitService.ShouldRateLimit' } as const;
+
 /** Saturation: 32 calls in flight over 4 connections for `seconds`. */
 export function saturation(seconds: number): Load {
   return { name: 'saturation c=32', args: ['--concurrency', '32', '--connections', '4', '--duration', `${seconds}s`] };
@@ -257,29 +260,33 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-let built = false;
+const built = new Set<string>();
 
-/** Compiles the authz-server once per bench invocation (the image runs the compiled JavaScript). */
-export function ensureBuilt(): void {
-  if (built) return;
-  process.stderr.write('building the authz-server (npm run build) ...\n');
-  build(['authz-server']);
-  built = true;
+/**
+ * Compiles the authz-server of the checkout at `root` (default: this one) once per bench invocation (the image
+ * runs the compiled JavaScript).
+ */
+export function ensureBuilt(root = ROOT): void {
+  if (built.has(root)) return;
+  process.stderr.write(`building the authz-server (npm run build)${root === ROOT ? '' : ` in ${root}`} ...\n`);
+  build(['authz-server'], root);
+  built.add(root);
 }
 
 /**
  * Starts the compiled authz-server as the image runs it (same Node flags and environment) with `args` after the
  * port flags, its stdout appended to `stdoutFile` (a file, as a container runtime collects it), and waits until
- * /readyz answers.
+ * /readyz answers. `root`: another checkout to run (e.g. the commit a change is measured against).
  */
-export async function startBenchServer(opts: { args: string[]; stdoutFile: string; nodeFlags?: string[]; env?: Record<string, string> }): Promise<BenchServer> {
-  ensureBuilt();
+export async function startBenchServer(opts: { args: string[]; stdoutFile: string; nodeFlags?: string[]; env?: Record<string, string>; root?: string }): Promise<BenchServer> {
+  const root = opts.root ?? ROOT;
+  ensureBuilt(root);
   const grpcPort = await freePort();
   const httpPort = await freePort();
   mkdirSync(OUT_DIR, { recursive: true });
   const out = openSync(opts.stdoutFile, 'a');
-  const child = spawn(process.execPath, [...AUTHZ_NODE_FLAGS, ...(opts.nodeFlags ?? []), compiledPath('authz-server/src/app/main.ts'), '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), ...opts.args], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [...AUTHZ_NODE_FLAGS, ...(opts.nodeFlags ?? []), join(root, compiledPath('authz-server/src/app/main.ts')), '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), ...opts.args], {
+    cwd: root,
     stdio: ['ignore', out, 'inherit'],
     env: { ...process.env, ...AUTHZ_ENV, ...opts.env },
   });

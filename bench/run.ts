@@ -28,7 +28,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadEnvoyProtos, type CheckRequest } from '../authz-server/src/envoy/protos.ts';
 import { authzClient } from '../test/support/envoy.ts';
 import { startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
-import { CHECK_CALL, OUT_DIR, ROOT, fixedRate, freePort, loadLine, procStats, runGhz, saturation, spread, startBenchServer, type Call, type Load, type Sample } from './harness.ts';
+import { CHECK_CALL, OUT_DIR, RLS_CALL, ROOT, fixedRate, freePort, loadLine, procStats, runGhz, saturation, spread, startBenchServer, type Call, type Load, type Sample } from './harness.ts';
 import { PEER_MODULES, ensurePeer, startAuthorino, startOpa, startRatelimit, type PeerBuild, type PeerName, type RunningPeer } from './peers.ts';
 import { scenarios, type Scenario } from './scenarios.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -43,7 +43,6 @@ export interface Run extends Sample {
   repeat: number;
 }
 
-const RLS_CALL = { proto: 'envoy/service/ratelimit/v3/rls.proto', method: 'envoy.service.ratelimit.v3.RateLimitService.ShouldRateLimit' } as const;
 const SHARES = [0.25, 0.5, 0.75] as const;
 const PALISADE = 'Palisade (defaults)';
 const PALISADE_ALL = 'Palisade --decision-log all';

@@ -29,7 +29,7 @@ afterAll(async () => {
  * 1 ms TTL could end between two steps that are 0 µs apart on the pinned clock. On the server clock the TTL
  * (resetMs, rounded up) never ends before TAT <= now; the contract and the replay test below cover that.
  */
-const PX = "'PX', math.max(1, reset_ms)";
+const PX = "'PX', string.format('%d', math.max(1, reset_ms))";
 const LUA_LONG_TTL = BATCH_LUA.replace(PX, "'PX', 3600000");
 
 async function evalAt(batch: CounterBatch, nowUs: number) {
@@ -95,6 +95,36 @@ describe('Lua GCRA == TypeScript GCRA', () => {
         expect(lua).toEqual(ts);
         await redis.del(key);
       }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a merged batch: ops on several keys with several limits, interleaved, then a counter: as in TypeScript', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(paramsArb, { minLength: 1, maxLength: 3 }),
+        fc.array(fc.record({ key: fc.integer({ min: 0, max: 3 }), limit: fc.nat(), cost: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 24 }),
+        async (limits, picks) => {
+          const id = randomUUID();
+          const keys = [0, 1, 2, 3].map((i) => `pal:{agree}:rl:${id}:${i}`);
+          const ops: RateLimitOp[] = picks.map((o) => ({ key: keys[o.key] as string, ...(limits[o.limit % limits.length] as (typeof limits)[number]), cost: o.cost }));
+          const counter = `pal:{agree}:ct:${id}`;
+          const res = await evalAt({ rateLimits: ops, counters: [{ keys: [counter], incr: 2, ttlMs: 60_000 }], distinct: [] }, NOW_US);
+          const tats = new Map<string, number>();
+          const want = ops.map((op) => {
+            const o = gcraUs(tats.get(op.key), NOW_US, op);
+            if (o.newTatUs !== undefined) tats.set(op.key, o.newTatUs);
+            return o.result;
+          });
+          expect(res.rateLimits).toEqual(want);
+          expect(res.counters).toEqual([[2]]);
+          for (const key of keys) {
+            const stored = await redis.get(key);
+            expect(stored === null ? undefined : Number(stored)).toBe(tats.get(key));
+          }
+          await redis.del(...keys, counter);
+        },
+      ),
       { numRuns: 100 },
     );
   });

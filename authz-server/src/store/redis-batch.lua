@@ -3,16 +3,20 @@ Palisade CounterStore batch: everything one or more Checks ask of the store, in 
 Every key it touches is in KEYS, and all of them carry the same hash tag, so the call works on Redis Cluster.
 
 KEYS, in order:
-  one key per rate-limit op;
+  each rate-limit op's key, once (K distinct keys, in the order of their first op);
   for each counter op: its keys (current bucket first);
   for each distinct op: its HyperLogLog key, then its count keys;
   one key per sequence op, per record op, per hash read.
 ARGV:
   [1] clock override in microseconds, '' = server time (redis TIME). Only tests set it.
-  [2] R = number of rate-limit ops, [3] N = number of counter ops, [4] D = number of distinct ops,
-  [5] S = number of sequence ops, [6] W = number of record ops, [7] H = number of hash reads
-  then R x (T, capacity, cost): T = emission interval in µs, capacity = (requests + burst) * T (gcra.ts computes
+  [2] R = number of rate-limit ops, [3] K = number of their distinct keys, [4] P = number of distinct
+  (T, capacity, cost) triples, [5] N = number of counter ops, [6] D = number of distinct ops,
+  [7] S = number of sequence ops, [8] W = number of record ops, [9] H = number of hash reads
+  then P x (T, capacity, cost): T = emission interval in µs, capacity = (requests + burst) * T (gcra.ts computes
     both)
+  then, when R > 0, one string of R x 6 characters: per rate-limit op, the 1-based index of its key in KEYS and
+    of its triple, 3 characters each, base 64 with digits '0' + 0..63, most significant first. (Merged Checks
+    share keys and limits: one argument for all ops instead of four per op, and no number parsing per op.)
   then N x (number of keys, incr, ttlMs)
   then D x (member ('' = only count), ttlMs, number of count keys)
   then S x (value, length, ttlMs, collapse 1|0)
@@ -43,43 +47,56 @@ end
 
 local out = { now }
 local k = 1 -- next KEYS index
-local a = 8 -- next ARGV index
+local a = 10 -- next ARGV index
 
-local nrate, ncounter, ndistinct = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local nsequence, nrecord, nread = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local nrate, nratekeys, nparams = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local ncounter, ndistinct = tonumber(ARGV[5]), tonumber(ARGV[6])
+local nsequence, nrecord, nread = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+
+local params = {} -- i -> { T, capacity, cost }
+for i = 1, nparams do
+  params[i] = { tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]) }
+  a = a + 3
+end
 
 local tats = {} -- key -> TAT after the ops so far in this call (false = no state)
 local dirty = {} -- key -> true once an op on it was allowed
 local written = {} -- those keys, in order
 local nwritten = 0
-for _ = 1, nrate do
-  local key = KEYS[k]
-  local t, capacity, cost = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  k = k + 1
-  a = a + 3
-  local tat = tats[key]
-  if tat == nil then
-    tat = tonumber(redis.call('GET', key)) or false
-    tats[key] = tat
-  end
-  if not tat or tat < now then tat = now end
-  out[#out + 1] = tat
-  local new_tat = tat + cost * t
-  if new_tat - capacity <= now then
-    if not dirty[key] then
-      dirty[key] = true
-      nwritten = nwritten + 1
-      written[nwritten] = key
+if nrate > 0 then
+  local ops, byte = ARGV[a], string.byte
+  a = a + 1
+  for i = 0, nrate - 1 do
+    local k1, k2, k3, p1, p2, p3 = byte(ops, 6 * i + 1, 6 * i + 6)
+    local key = KEYS[((k1 - 48) * 64 + k2 - 48) * 64 + k3 - 48]
+    local p = params[((p1 - 48) * 64 + p2 - 48) * 64 + p3 - 48]
+    local t, capacity, cost = p[1], p[2], p[3]
+    local tat = tats[key]
+    if tat == nil then
+      tat = tonumber(redis.call('GET', key)) or false
+      tats[key] = tat
     end
-    tats[key] = new_tat
+    if not tat or tat < now then tat = now end
+    out[i + 2] = tat
+    local new_tat = tat + cost * t
+    if new_tat - capacity <= now then
+      if not dirty[key] then
+        dirty[key] = true
+        nwritten = nwritten + 1
+        written[nwritten] = key
+      end
+      tats[key] = new_tat
+    end
   end
+  k = nratekeys + 1
 end
 for i = 1, nwritten do
   local key = written[i]
   local new_tat = tats[key]
   local reset_ms = math.ceil((new_tat - now) / 1000)
-  -- A number argument: Redis writes it with %.17g, exact for these integers (string.format cost more).
-  redis.call('SET', key, new_tat, 'PX', math.max(1, reset_ms))
+  -- Strings: Redis turns a Lua number argument into text with %.17g, which for a 16-digit TAT costs more Redis
+  -- CPU than Lua's integer format (bench:redis-script).
+  redis.call('SET', key, string.format('%d', new_tat), 'PX', string.format('%d', math.max(1, reset_ms)))
 end
 
 for _ = 1, ncounter do

@@ -54,26 +54,58 @@ function reconnectDelay(times: number, capMs: number): number {
 
 const FIELD_OPCODE: Record<FieldUpdate, string> = { incr: 'i', max: 'x', min: 'n' };
 
+/** Largest index the script's rate-limit op string can carry (3 base-64 digits). */
+const MAX_OP_INDEX = 64 ** 3 - 1;
+
+/** `n` (1..MAX_OP_INDEX) as the script's 3 base-64 digits ('0' + 0..63, most significant first). */
+function opIndex(n: number): string {
+  if (n > MAX_OP_INDEX) throw new RangeError(`a batch has more than ${MAX_OP_INDEX} distinct rate-limit keys or limits`);
+  return String.fromCharCode(48 + (n >> 12), 48 + ((n >> 6) & 63), 48 + (n & 63));
+}
+
 /** Flattens a batch into the script's KEYS and ARGV (layout documented in redis-batch.lua). */
 export function encodeBatch(batch: CounterBatch, clockOverrideUs?: number): { keys: string[]; argv: string[] } {
   const keys: string[] = [];
   const sequences = batch.sequences ?? [];
   const records = batch.records ?? [];
   const reads = batch.reads ?? [];
+  // Rate limits: each distinct key and (T, capacity, cost) once, and per op the index of both.
+  const keyIndex = new Map<string, number>();
+  const paramIndex = new Map<string, number>();
+  const params: string[] = [];
+  let ops = '';
+  for (const op of batch.rateLimits) {
+    let ki = keyIndex.get(op.key);
+    if (ki === undefined) {
+      keys.push(op.key);
+      ki = keys.length;
+      keyIndex.set(op.key, ki);
+    }
+    const t = emissionIntervalUs(op);
+    const capacity = (op.requests + op.burst) * t;
+    const cost = op.cost ?? 1;
+    const triple = `${t} ${capacity} ${cost}`;
+    let pi = paramIndex.get(triple);
+    if (pi === undefined) {
+      params.push(String(t), String(capacity), String(cost));
+      pi = params.length / 3;
+      paramIndex.set(triple, pi);
+    }
+    ops += opIndex(ki) + opIndex(pi);
+  }
   const argv: string[] = [
     clockOverrideUs === undefined ? '' : String(clockOverrideUs),
     String(batch.rateLimits.length),
+    String(keys.length),
+    String(params.length / 3),
     String(batch.counters.length),
     String(batch.distinct.length),
     String(sequences.length),
     String(records.length),
     String(reads.length),
+    ...params,
   ];
-  for (const op of batch.rateLimits) {
-    keys.push(op.key);
-    const t = emissionIntervalUs(op);
-    argv.push(String(t), String((op.requests + op.burst) * t), String(op.cost ?? 1));
-  }
+  if (ops) argv.push(ops);
   for (const op of batch.counters) {
     keys.push(...op.keys);
     argv.push(String(op.keys.length), String(op.incr), String(op.ttlMs));

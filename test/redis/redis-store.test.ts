@@ -2,6 +2,7 @@
  * RedisCounterStore against a real redis-server: the shared contract, one round trip per evaluate(), failure
  * behaviour (killed and hung server), recovery, logs and metrics.
  */
+import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -116,7 +117,7 @@ describe('RedisCounterStore: one round trip per evaluate()', () => {
 
     expect((calls['evalsha'] ?? 0) + (calls['eval'] ?? 0)).toBe(N);
     // Everything else in commandstats ran inside the script (or is this test's own CONFIG RESETSTAT / INFO).
-    const inScript = new Set(['time', 'get', 'set', 'incrby', 'pexpire', 'pfadd', 'pfcount']);
+    const inScript = new Set(['time', 'get', 'mget', 'set', 'incrby', 'pexpire', 'pfadd', 'pfcount']);
     const other = Object.keys(calls).filter((c) => !inScript.has(c) && !['eval', 'evalsha', 'info', 'config|resetstat'].includes(c));
     expect(other).toEqual([]);
     // MONITOR shows client commands as `[db ip:port] "cmd"` and script commands as `[db lua] "cmd"`.
@@ -251,14 +252,43 @@ describe('RedisCounterStore: failures', () => {
     await expect(store.evaluate(sampleBatch('never', 0))).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 
+  it('a batch with more rate-limit keys than one MGET slice reads and writes every one', async () => {
+    const store = new RedisCounterStore({ url: server.url, timeoutMs: 5000, logger: captureLogger().logger, registry: new Registry() });
+    try {
+      await until(() => store.isHealthy(), 5000, 'ready');
+      const id = randomUUID().slice(0, 8);
+      const batch = { rateLimits: Array.from({ length: 2500 }, (_, i) => ({ key: rateLimitKey(`many-${id}`, 'l', [String(i)]), requests: 1, periodMs: 60_000, burst: 0 })), counters: [], distinct: [] };
+      expect((await store.evaluate(batch)).rateLimits.every((r) => r.allowed)).toBe(true);
+      expect((await store.evaluate(batch)).rateLimits.some((r) => r.allowed)).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a rate-limit key holding another type counts as no state and is replaced by the limit\'s', async () => {
+    const store = new RedisCounterStore({ url: server.url, timeoutMs: 1000, logger: captureLogger().logger, registry: new Registry() });
+    try {
+      await until(() => store.isHealthy(), 5000, 'ready');
+      const key = rateLimitKey('wrongtype', 'rl', []);
+      await server.command('LPUSH', key, 'x');
+      const r = await store.evaluate({ rateLimits: [{ key, requests: 1, periodMs: 60_000, burst: 0 }], counters: [], distinct: [] });
+      expect(r.rateLimits[0]?.allowed).toBe(true);
+      expect(await server.command('TYPE', key)).toBe('string');
+      const again = await store.evaluate({ rateLimits: [{ key, requests: 1, periodMs: 60_000, burst: 0 }], counters: [], distinct: [] });
+      expect(again.rateLimits[0]?.allowed).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a script error (wrong key type) is a StoreUnavailableError with reason script', async () => {
     const registry = new Registry();
     const store = new RedisCounterStore({ url: server.url, timeoutMs: 1000, logger: captureLogger().logger, registry });
     try {
       await until(() => store.isHealthy(), 5000, 'ready');
-      const key = rateLimitKey('wrongtype', 'l', []);
+      const key = counterPrefix('wrongtype', 'c', []);
       await server.command('LPUSH', key, 'x');
-      await expect(store.evaluate({ rateLimits: [{ key, requests: 1, periodMs: 1000, burst: 0 }], counters: [], distinct: [] })).rejects.toBeInstanceOf(
+      await expect(store.evaluate({ rateLimits: [], counters: [{ keys: [key], incr: 1, ttlMs: 1000 }], distinct: [] })).rejects.toBeInstanceOf(
         StoreUnavailableError,
       );
       const errors = (await registry.getMetricsAsJSON()).find((m) => m.name === 'palisade_store_errors_total');

@@ -32,7 +32,8 @@ the field \t# counts the records, so a new record beyond maxRecords goes to the 
 
 The GCRA below must behave exactly as gcraUs() in gcra.ts (tests check that they agree on the same sequences):
 integer microseconds, allowed iff max(TAT, now) + cost*T - now <= capacity; only allowed requests write; TTL =
-resetMs. Ops on the same key apply in order; the key is read once and written once, after its last op.
+resetMs. Ops on the same key apply in order; the keys are read once (one MGET) and each written once, after its
+last op. A rate-limit key holding another type reads as no state (MGET) and is replaced.
 ]]
 
 if redis.replicate_commands then redis.replicate_commands() end -- Redis 3.2-4: TIME before writes
@@ -59,44 +60,44 @@ for i = 1, nparams do
   a = a + 3
 end
 
-local tats = {} -- key -> TAT after the ops so far in this call (false = no state)
-local dirty = {} -- key -> true once an op on it was allowed
-local written = {} -- those keys, in order
+local tats = {} -- key index -> TAT after the ops so far in this call (false = no state)
+local dirty = {} -- key index -> true once an op on it was allowed
+local written = {} -- those key indexes, in order
 local nwritten = 0
 if nrate > 0 then
+  -- One MGET for every key (in slices: unpack is bounded by Lua's C stack), not one GET each.
+  for first = 1, nratekeys, 1000 do
+    local last = math.min(nratekeys, first + 999)
+    local stored = redis.call('MGET', unpack(KEYS, first, last))
+    for i = first, last do tats[i] = tonumber(stored[i - first + 1]) or false end
+  end
   local ops, byte = ARGV[a], string.byte
   a = a + 1
   for i = 0, nrate - 1 do
     local k1, k2, k3, p1, p2, p3 = byte(ops, 6 * i + 1, 6 * i + 6)
-    local key = KEYS[((k1 - 48) * 64 + k2 - 48) * 64 + k3 - 48]
+    local ki = ((k1 - 48) * 64 + k2 - 48) * 64 + k3 - 48
     local p = params[((p1 - 48) * 64 + p2 - 48) * 64 + p3 - 48]
     local t, capacity, cost = p[1], p[2], p[3]
-    local tat = tats[key]
-    if tat == nil then
-      tat = tonumber(redis.call('GET', key)) or false
-      tats[key] = tat
-    end
+    local tat = tats[ki]
     if not tat or tat < now then tat = now end
     out[i + 2] = tat
     local new_tat = tat + cost * t
     if new_tat - capacity <= now then
-      if not dirty[key] then
-        dirty[key] = true
+      if not dirty[ki] then
+        dirty[ki] = true
         nwritten = nwritten + 1
-        written[nwritten] = key
+        written[nwritten] = ki
       end
-      tats[key] = new_tat
+      tats[ki] = new_tat
     end
   end
   k = nratekeys + 1
 end
 for i = 1, nwritten do
-  local key = written[i]
-  local new_tat = tats[key]
+  local ki = written[i]
+  local new_tat = tats[ki]
   local reset_ms = math.ceil((new_tat - now) / 1000)
-  -- Strings: Redis turns a Lua number argument into text with %.17g, which for a 16-digit TAT costs more Redis
-  -- CPU than Lua's integer format (bench:redis-script).
-  redis.call('SET', key, string.format('%d', new_tat), 'PX', string.format('%d', math.max(1, reset_ms)))
+  redis.call('SET', KEYS[ki], string.format('%d', new_tat), 'PX', string.format('%d', math.max(1, reset_ms)))
 end
 
 for _ = 1, ncounter do

@@ -97,6 +97,8 @@ for i = 1, nwritten do
   local ki = written[i]
   local new_tat = tats[ki]
   local reset_ms = math.ceil((new_tat - now) / 1000)
+  -- Strings: Redis turns a Lua number argument into text with %.17g, which for a 16-digit TAT costs Redis more
+  -- than Lua's integer format (bench/RESULTS.md); the stored text is the same.
   redis.call('SET', KEYS[ki], string.format('%d', new_tat), 'PX', string.format('%d', math.max(1, reset_ms)))
 end
 

@@ -6,11 +6,16 @@
  *
  *   npm run bench:ab -- --a="--decision-log off" --b="" --rate 1500 --repeats 5
  *   npm run bench:ab -- --a-flags="--max-semi-space-size=8" --b-flags="" --scenario Redis
+ *   npm run bench:ab -- --a-root=/tmp/main-checkout --b="" (A runs that checkout's own build: two commits)
+ *
+ * Besides the peak RSS under load it reports each process's RSS 5 s after it answered /readyz (idle, no Check
+ * served yet).
  */
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startRedis } from '../test/support/redis-server.ts';
-import { CHECK_CALL, OUT_DIR, fixedRate, loadLine, runGhz, spread, startBenchServer, type Sample } from './harness.ts';
+import { CHECK_CALL, OUT_DIR, fixedRate, loadLine, procStats, runGhz, spread, startBenchServer, type Sample } from './harness.ts';
 import { scenarios } from './scenarios.ts';
 
 const words = (s: string) => s.split(' ').filter(Boolean);
@@ -22,6 +27,8 @@ async function main(): Promise<void> {
       b: { type: 'string', default: '' },
       'a-flags': { type: 'string', default: '' },
       'b-flags': { type: 'string', default: '' },
+      'a-root': { type: 'string', default: '' },
+      'b-root': { type: 'string', default: '' },
       scenario: { type: 'string', default: 'api-key + rules' },
       rate: { type: 'string', default: '1500' },
       duration: { type: 'string', default: '10' },
@@ -31,12 +38,14 @@ async function main(): Promise<void> {
   const scenario = scenarios().find((s) => s.name === values.scenario) ?? scenarios().find((s) => s.name.includes(values.scenario));
   if (!scenario) throw new Error(`no scenario matches ${values.scenario}`);
   const redis = scenario.redis ? await startRedis() : null;
-  const variants = (['a', 'b'] as const).map((k) => ({ name: k.toUpperCase(), args: words(values[k]), flags: words(values[`${k}-flags`]) }));
+  const variants = (['a', 'b'] as const).map((k) => ({ name: k.toUpperCase(), args: words(values[k]), flags: words(values[`${k}-flags`]), root: values[`${k}-root`] }));
   const servers = await Promise.all(
     variants.map((v) =>
-      startBenchServer({ args: ['--policies', scenario.policies, ...(redis ? ['--redis', redis.url] : []), ...v.args], nodeFlags: v.flags, stdoutFile: join(OUT_DIR, `ab-${v.name}.stdout.log`) }),
+      startBenchServer({ args: ['--policies', scenario.policies, ...(redis ? ['--redis', redis.url] : []), ...v.args], nodeFlags: v.flags, stdoutFile: join(OUT_DIR, `ab-${v.name}.stdout.log`), ...(v.root ? { root: v.root } : {}) }),
     ),
   );
+  await sleep(5000);
+  const idleRss = servers.map((s) => procStats(s.pid).rssMiB);
   const samples: Sample[][] = [[], []];
   const call = { ...CHECK_CALL, requests: scenario.requests };
   const loadBefore = loadLine();
@@ -60,7 +69,7 @@ async function main(): Promise<void> {
     const p99 = spread(s.map((x) => x.p99));
     const p999 = spread(s.map((x) => x.p999));
     const rss = Math.max(...s.map((x) => x.rssMiB));
-    return `| ${v.name} | \`${[...v.flags, ...v.args].join(' ') || '(defaults)'}\` | ${f(c.median)} (${f(c.min)}-${f(c.max)}) | ${p99.median.toFixed(2)} | ${p999.median.toFixed(2)} | ${rss.toFixed(0)} |`;
+    return `| ${v.name} | \`${[...(v.root ? [v.root] : []), ...v.flags, ...v.args].join(' ') || '(defaults)'}\` | ${f(c.median)} (${f(c.min)}-${f(c.max)}) | ${p99.median.toFixed(2)} | ${p999.median.toFixed(2)} | ${(idleRss[i] as number).toFixed(1)} | ${rss.toFixed(1)} |`;
   });
   const diffs = (samples[0] as Sample[]).map((a, i) => ((samples[1] as Sample[])[i] as Sample).cpuUsPerCall - a.cpuUsPerCall);
   const d = spread(diffs);
@@ -68,8 +77,8 @@ async function main(): Promise<void> {
     [
       `${scenario.name}, both at ${values.rate} rps at the same time, ${values.repeats} x ${values.duration} s; load average before ${loadBefore}, after ${loadLine()}`,
       '',
-      '| | configuration | CPU µs/call median (min-max) | p99 ms | p99.9 ms | peak RSS MiB |',
-      '|---|---|---:|---:|---:|---:|',
+      '| | configuration | CPU µs/call median (min-max) | p99 ms | p99.9 ms | idle RSS MiB | peak RSS MiB |',
+      '|---|---|---:|---:|---:|---:|---:|',
       ...lines,
       '',
       `B - A, CPU per call, per simultaneous repeat: median ${f(d.median)} µs (${f(d.min)} .. ${f(d.max)}) = ${f((d.median / spread((samples[0] as Sample[]).map((x) => x.cpuUsPerCall)).median) * 100)} % of A`,

@@ -270,16 +270,17 @@ export function ensureBuilt(): void {
 /**
  * Starts the compiled authz-server as the image runs it (same Node flags and environment) with `args` after the
  * port flags, its stdout appended to `stdoutFile` (a file, as a container runtime collects it), and waits until
- * /readyz answers.
+ * /readyz answers. `root`: another checkout whose own `npm run build` output to run instead of this one's (to
+ * compare two commits side by side).
  */
-export async function startBenchServer(opts: { args: string[]; stdoutFile: string; nodeFlags?: string[]; env?: Record<string, string> }): Promise<BenchServer> {
-  ensureBuilt();
+export async function startBenchServer(opts: { args: string[]; stdoutFile: string; nodeFlags?: string[]; env?: Record<string, string>; root?: string }): Promise<BenchServer> {
+  if (!opts.root) ensureBuilt();
   const grpcPort = await freePort();
   const httpPort = await freePort();
   mkdirSync(OUT_DIR, { recursive: true });
   const out = openSync(opts.stdoutFile, 'a');
   const child = spawn(process.execPath, [...AUTHZ_NODE_FLAGS, ...(opts.nodeFlags ?? []), compiledPath('authz-server/src/app/main.ts'), '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), ...opts.args], {
-    cwd: ROOT,
+    cwd: opts.root ?? ROOT,
     stdio: ['ignore', out, 'inherit'],
     env: { ...process.env, ...AUTHZ_ENV, ...opts.env },
   });

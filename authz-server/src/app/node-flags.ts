@@ -10,7 +10,7 @@
  * - `--no-maglev`: V8's mid-tier compiler held 14-15 MiB more RSS under load (its code and the memory it compiles
  *   in) for no measurable CPU per Check; hot code still reaches TurboFan.
  * - `--expose-gc`: lets the server run one memory-reducing collection before it first reports SERVING
- *   (startup-gc.ts), 5-6 MiB less idle RSS; nothing else calls `gc`.
+ *   (startup-gc.ts), 4-6 MiB less idle RSS; nothing else calls `gc`.
  * - `MALLOC_ARENA_MAX=2`: glibc's per-thread malloc arenas (V8's worker threads) hold memory no one reuses.
  */
 export const AUTHZ_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--heap-growing-percent=50', '--no-maglev', '--expose-gc'];

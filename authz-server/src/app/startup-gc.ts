@@ -2,7 +2,7 @@
  * One memory-reducing full collection (V8's "last resort" GC: several mark-compacts, new space shrunk, free pages
  * returned) when the server first reports SERVING, before it is ready for traffic: what start-up allocated and no
  * longer uses (parsing the protos and policy files, compiling the snapshot) is otherwise held until load makes V8
- * collect. Measured 5-6 MiB of idle RSS (bench/RESULTS.md). `gc` exists only with `--expose-gc`, which
+ * collect. Measured 4-6 MiB of idle RSS (bench/RESULTS.md). `gc` exists only with `--expose-gc`, which
  * AUTHZ_NODE_FLAGS passes; without it (tests running the sources) nothing happens.
  */
 import type { Logger } from 'pino';

@@ -10,15 +10,18 @@
  * (bench/peers.ts, built into the cache) with the scenario's RateLimitService requests on a Redis of its own;
  * `--sequential` runs the systems one after another within each repeat (rotating the order) instead of at once,
  * for rates at which all of them together would saturate the machine.
+ * Besides the peak RSS under load it reports each process's RSS 5 s after it answered /readyz (idle, no Check
+ * served yet).
  *
  *   npm run bench:ab -- --a="--decision-log off" --b="" --rate 1500 --repeats 5
  *   npm run bench:ab -- --a-flags="--max-semi-space-size=8" --b-flags="" --scenario Redis
  *   npm run bench:ab -- --scenario "2 limits, Redis" --a-root ../base --ratelimit --sequential --rate 3030
  */
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
-import { CHECK_CALL, OUT_DIR, RLS_CALL, fixedRate, freePort, loadLine, runGhz, spread, startBenchServer, type Call, type Sample } from './harness.ts';
+import { CHECK_CALL, OUT_DIR, RLS_CALL, fixedRate, freePort, loadLine, procStats, runGhz, spread, startBenchServer, type Call, type Sample } from './harness.ts';
 import { ensurePeer, startRatelimit } from './peers.ts';
 import { scenarios } from './scenarios.ts';
 
@@ -85,6 +88,8 @@ async function main(): Promise<void> {
   }
 
   const samples: Sample[][] = systems.map(() => []);
+  await sleep(5000);
+  const idleRss = systems.map((s) => procStats(s.pid).rssMiB);
   const loadBefore = loadLine();
   const run = (i: number, load: Parameters<typeof runGhz>[0]['load']) => {
     const s = systems[i] as System;
@@ -118,7 +123,7 @@ async function main(): Promise<void> {
     const scripts = spread(s.map((x) => x.redisScriptsPerCall ?? Number.NaN)).median;
     const cmds = spread(s.map((x) => x.redisCallsPerCall ?? Number.NaN)).median;
     const redisCells = withRedis ? ` ${f(rc.median)} (${f(rc.min)}-${f(rc.max)}) | ${cmds.toFixed(2)} | ${scripts.toFixed(3)} |` : '';
-    return `| ${v.name} | \`${v.label}\` | ${f(c.median)} (${f(c.min)}-${f(c.max)}) | ${p99.median.toFixed(2)} (${p99.min.toFixed(2)}-${p99.max.toFixed(2)}) | ${p999.median.toFixed(2)} | ${rss.toFixed(0)} |${redisCells}`;
+    return `| ${v.name} | \`${v.label}\` | ${f(c.median)} (${f(c.min)}-${f(c.max)}) | ${p99.median.toFixed(2)} (${p99.min.toFixed(2)}-${p99.max.toFixed(2)}) | ${p999.median.toFixed(2)} | ${(idleRss[i] as number).toFixed(1)} | ${rss.toFixed(1)} |${redisCells}`;
   });
   const pair = (key: (x: Sample) => number) => spread((samples[0] as Sample[]).map((a, i) => key((samples[1] as Sample[])[i] as Sample) - key(a)));
   const d = pair((x) => x.cpuUsPerCall);
@@ -128,7 +133,7 @@ async function main(): Promise<void> {
     [
       `${scenario.name}, every system at ${values.rate} rps ${values.sequential ? 'one after another' : 'at the same time'}, ${values.repeats} x ${values.duration} s; load average before ${loadBefore}, after ${loadLine()}`,
       '',
-      `| | configuration | CPU µs/call median (min-max) | p99 ms | p99.9 ms | peak RSS MiB |${withRedis ? ' Redis CPU µs/call | Redis commands/call | script calls/call |' : ''}`,
+      `| | configuration | CPU µs/call median (min-max) | p99 ms | p99.9 ms | idle RSS MiB | peak RSS MiB |${withRedis ? ' Redis CPU µs/call | Redis commands/call | script calls/call |' : ''}`,
       `|---|---|---:|---:|---:|---:|${withRedis ? '---:|---:|---:|' : ''}`,
       ...lines,
       '',

@@ -63,8 +63,8 @@ async function verifyChecksAllowed(system: string, port: number, scenario: Scena
 
 /** Sends each RateLimitService request once; throws unless every one is answered OK (not over the limit). */
 async function verifyRateLimitAllowed(system: string, port: number, requests: unknown[]): Promise<void> {
-  const root = loadEnvoyProtos([RLS_CALL.proto]);
-  const Service = (root as unknown as { envoy: { service: { ratelimit: { v3: { RateLimitService: grpc.ServiceClientConstructor } } } } }).envoy.service.ratelimit.v3.RateLimitService;
+  const Service = loadEnvoyProtos([RLS_CALL.proto]).get('envoy.service.ratelimit.v3.RateLimitService');
+  if (!Service) throw new Error(`envoy.service.ratelimit.v3.RateLimitService not found in ${RLS_CALL.proto}`);
   const client = new Service(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
     ShouldRateLimit(req: unknown, opts: grpc.CallOptions, cb: (err: Error | null, res: { overall_code?: number }) => void): void;
   };

@@ -1,11 +1,11 @@
 /**
  * Palisade's snapshot distribution protocol (protos/palisade/v1alpha1/snapshot.proto), loaded at runtime with
- * @grpc/proto-loader, plus the TypeScript shapes of its messages as the loader produces them (proto field names,
+ * protobufjs as @grpc/proto-loader would (lib/process/proto-services.ts), plus the TypeScript shapes of its messages as the loader produces them (proto field names,
  * enums as strings, int64 as strings, defaults filled in).
  */
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
+import { loadProtoServices } from '../process/proto-services.ts';
 
 /** Directory holding the project's own .proto files. */
 const PROTOS_DIR = fileURLToPath(new URL('../../protos', import.meta.url));
@@ -68,17 +68,8 @@ let cached: grpc.ServiceClientConstructor | undefined;
 /** The SnapshotDistribution client constructor; `.service` is the definition servers add. Loaded once. */
 export function snapshotDistribution(): grpc.ServiceClientConstructor {
   if (!cached) {
-    const def = protoLoader.loadSync('palisade/v1alpha1/snapshot.proto', {
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: true,
-      oneofs: true,
-      includeDirs: [PROTOS_DIR],
-    });
-    const root = grpc.loadPackageDefinition(def) as unknown as { palisade: { v1alpha1: { SnapshotDistribution: grpc.ServiceClientConstructor } } };
-    cached = root.palisade.v1alpha1.SnapshotDistribution;
-    if (typeof cached !== 'function') throw new Error(`${SNAPSHOT_SERVICE} not found in ${PROTOS_DIR}`);
+    cached = loadProtoServices(['palisade/v1alpha1/snapshot.proto'], [PROTOS_DIR], { longs: String, enums: String, defaults: true, oneofs: true }).get(SNAPSHOT_SERVICE);
+    if (!cached) throw new Error(`${SNAPSHOT_SERVICE} not found in ${PROTOS_DIR}`);
   }
   return cached;
 }

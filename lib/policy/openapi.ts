@@ -11,9 +11,10 @@
  * validators against it. References to other documents are refused: bundle a multi-file description first.
  */
 import { createHash } from 'node:crypto';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
 import { canonicalJson } from './canonical-json.ts';
+import { ajv2020 } from '../process/lazy-module.ts';
 
 /** `$id` of the schema document that holds an API's `$defs`. */
 export const API_SCHEMA_ID = 'urn:palisade:api';
@@ -408,7 +409,7 @@ let metaChecker: Ajv2020 | undefined;
  * authz-server could not compile is refused here, with its place, rather than when a request needs it.
  */
 function checkSchemas(api: Pick<CompiledApi, 'operations' | 'defs'>): void {
-  metaChecker ??= new Ajv2020({ strict: false, logger: false, validateFormats: false });
+  metaChecker ??= new (ajv2020())({ strict: false, logger: false, validateFormats: false });
   const check = (schema: JsonSchema | null, where: string) => {
     if (schema === null || metaChecker!.validateSchema(schema as object)) return;
     throw new OpenApiError(where, `invalid schema: ${metaChecker!.errorsText(metaChecker!.errors)}`);

@@ -18,6 +18,7 @@ import { ApiInventory } from '../discovery/inventory.ts';
 import { inventoryToOpenApi, observedPolicies } from '../discovery/openapi-out.ts';
 import { JourneyModel } from '../journeys/journeys.ts';
 import type { AuthzConfig } from './config.ts';
+import { collectStartupGarbage } from './startup-gc.ts';
 import { ephemeralKeyring, keyringFrom, keyringFromFile, type Keyring } from '../challenge/keyring.ts';
 import { envoyServices, type CheckRequest, type CheckResponse } from '../envoy/protos.ts';
 import { FileSource } from '../sources/file-source.ts';
@@ -235,7 +236,9 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   await warmUpStore(store, logger, 3000);
   warmedUp = true;
   markServing = () => {
-    if (!draining && holder.current() !== null) setServing(true);
+    if (draining || holder.current() === null) return;
+    collectStartupGarbage(logger);
+    setServing(true);
   };
   markServing();
   if (inCluster && config.operator) {

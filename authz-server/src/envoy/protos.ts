@@ -5,8 +5,8 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
+import { loadProtoServices } from '../../../lib/process/proto-services.ts';
 
 const require = createRequire(import.meta.url);
 const xdsRoot = dirname(require.resolve('@grpc/grpc-js-xds/package.json'));
@@ -14,26 +14,18 @@ const xdsRoot = dirname(require.resolve('@grpc/grpc-js-xds/package.json'));
 /** Include paths for Envoy's protos and their dependencies. */
 export const ENVOY_PROTO_INCLUDE_DIRS = ['envoy-api', 'googleapis', 'xds', 'protoc-gen-validate'].map((d) => join(xdsRoot, 'deps', d));
 
-/** Options shared by every loader in the project: proto field names, enums as numbers, longs as strings. */
-const PROTO_LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
-  longs: String,
-  enums: Number,
-  defaults: false,
-  oneofs: true,
-  includeDirs: ENVOY_PROTO_INCLUDE_DIRS,
-};
-
-/** Loads the given Envoy proto files into a gRPC package definition. */
-export function loadEnvoyProtos(files: string[]): grpc.GrpcObject {
-  return grpc.loadPackageDefinition(protoLoader.loadSync(files, PROTO_LOADER_OPTIONS));
+/**
+ * Loads the given Envoy proto files; returns a client constructor per service they declare, keyed by full name.
+ * Messages decode with proto field names, enums as numbers, longs as strings, no defaults, oneof names set.
+ */
+export function loadEnvoyProtos(files: string[]): Map<string, grpc.ServiceClientConstructor> {
+  return loadProtoServices(files, ENVOY_PROTO_INCLUDE_DIRS, { longs: String, enums: Number, defaults: false, oneofs: true });
 }
 
-function lookup(root: grpc.GrpcObject, path: string): grpc.ServiceClientConstructor {
-  let node: unknown = root;
-  for (const part of path.split('.')) node = (node as Record<string, unknown>)[part];
-  if (typeof node !== 'function' || !('service' in node)) throw new Error(`service ${path} not found in the loaded protos`);
-  return node as grpc.ServiceClientConstructor;
+function lookup(services: Map<string, grpc.ServiceClientConstructor>, name: string): grpc.ServiceClientConstructor {
+  const service = services.get(name);
+  if (!service) throw new Error(`service ${name} not found in the loaded protos`);
+  return service;
 }
 
 let cached: { authorization: grpc.ServiceClientConstructor; accessLog: grpc.ServiceClientConstructor } | undefined;
@@ -41,10 +33,10 @@ let cached: { authorization: grpc.ServiceClientConstructor; accessLog: grpc.Serv
 /** The two Envoy services served on the gRPC port. Loaded once per process. */
 export function envoyServices(): { authorization: grpc.ServiceClientConstructor; accessLog: grpc.ServiceClientConstructor } {
   if (!cached) {
-    const root = loadEnvoyProtos(['envoy/service/auth/v3/external_auth.proto', 'envoy/service/accesslog/v3/als.proto']);
+    const services = loadEnvoyProtos(['envoy/service/auth/v3/external_auth.proto', 'envoy/service/accesslog/v3/als.proto']);
     cached = {
-      authorization: lookup(root, 'envoy.service.auth.v3.Authorization'),
-      accessLog: lookup(root, 'envoy.service.accesslog.v3.AccessLogService'),
+      authorization: lookup(services, 'envoy.service.auth.v3.Authorization'),
+      accessLog: lookup(services, 'envoy.service.accesslog.v3.AccessLogService'),
     };
   }
   return cached;

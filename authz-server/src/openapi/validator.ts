@@ -13,14 +13,12 @@
  * decoded first). A partial body (`x-envoy-auth-partial-body`, or fewer bytes than `content-length`), one in
  * another encoding and a body Envoy does not send are not judged; cookie parameters are not judged.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { API_SCHEMA_ID, validatedMediaType, type CompiledApi, type CompiledOperation, type CompiledParam, type JsonSchema } from '../../../lib/policy/openapi.ts';
 import { decode } from '../pipeline/body.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import { Router } from './router.ts';
-
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+import { ajv2020, ajvFormats } from '../../../lib/process/lazy-module.ts';
 
 /** Formats OpenAPI adds to JSON Schema's. */
 const OPENAPI_FORMATS: Record<string, { type: 'number' | 'string'; validate: (v: never) => boolean }> = {
@@ -34,7 +32,7 @@ const OPENAPI_FORMATS: Record<string, { type: 'number' | 'string'; validate: (v:
 };
 
 function newAjv(coerce: boolean): Ajv2020 {
-  const ajv = new Ajv2020({
+  const ajv = new (ajv2020())({
     strict: false,
     allErrors: false,
     logger: false,
@@ -49,7 +47,7 @@ function newAjv(coerce: boolean): Ajv2020 {
     // Dead-code elimination in generated validators triples compile time and saves little at run time (bench:openapi).
     code: { optimize: false },
   });
-  addFormats(ajv);
+  ajvFormats()(ajv);
   for (const [name, f] of Object.entries(OPENAPI_FORMATS)) ajv.addFormat(name, f as never);
   return ajv;
 }

@@ -5,7 +5,8 @@
  * one stays in force.
  */
 import { BlockList, isIP } from 'node:net';
-import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, type JSONWebKeySet } from 'jose';
+import type { JWTVerifyGetKey, JSONWebKeySet } from 'jose';
+import { jose } from '../../../lib/process/lazy-module.ts';
 import type { CompiledApi, CompiledPattern, CompiledPolicy, KeyPart, Snapshot } from '../../../lib/policy/snapshot.ts';
 import type { InspectionExclusion, InspectionOptions } from '../inspection/inspect.ts';
 import type { ChallengeConfig } from '../challenge/flow.ts';
@@ -259,13 +260,13 @@ function jwtKeys(policy: CompiledPolicy, opts: RuntimeOptions): JWTVerifyGetKey 
   if (!jwt) return null;
   if (jwt.jwks) {
     for (const k of jwt.jwks.keys) if (typeof k.kty !== 'string') throw new Error(`${policy.id}: JWK without kty`);
-    return createLocalJWKSet(jwt.jwks as unknown as JSONWebKeySet);
+    return jose().createLocalJWKSet(jwt.jwks as unknown as JSONWebKeySet);
   }
   if (!jwt.jwksUri) throw new Error(`${policy.id}: jwt needs jwks or jwksUri`);
   const cache = opts.jwksCache;
   const cached = cache?.get(jwt.jwksUri);
   if (cached) return cached;
-  const remote = createRemoteJWKSet(new URL(jwt.jwksUri), {
+  const remote = jose().createRemoteJWKSet(new URL(jwt.jwksUri), {
     cacheMaxAge: opts.jwksCacheMaxAgeMs ?? 10 * 60_000,
     cooldownDuration: 30_000,
     timeoutDuration: opts.jwksTimeoutMs ?? 2_000,

@@ -3,10 +3,10 @@
  * authentication is not required; Basic credentials are refused unless rejectBasicAuth is false.
  */
 import { hash } from 'node:crypto';
-import { errors as joseErrors, jwtVerify } from 'jose';
 import type { Denial } from '../outcome.ts';
 import type { RuntimePolicy } from '../runtime.ts';
 import { pass, deny, type Stage } from '../stage.ts';
+import { jose } from '../../../../lib/process/lazy-module.ts';
 
 /** Clock skew tolerated on exp/nbf/iat, seconds. */
 const JWT_CLOCK_TOLERANCE_S = 30;
@@ -24,6 +24,7 @@ function authFailure(policy: RuntimePolicy, detail: string, jwtError?: string): 
 }
 
 function jwtErrorCode(err: unknown): string {
+  const joseErrors = jose().errors;
   if (err instanceof joseErrors.JWTExpired) return 'expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `claim ${err.claim} ${err.reason}`;
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad signature';
@@ -55,7 +56,7 @@ export const authenticationStage: Stage = {
     if (p.jwt && scheme === 'bearer') {
       const token = authorization.slice(space + 1).trim();
       try {
-        const { payload } = await jwtVerify(token, p.jwt.keys, {
+        const { payload } = await jose().jwtVerify(token, p.jwt.keys, {
           issuer: p.jwt.issuer,
           ...(p.jwt.audiences.length > 0 ? { audience: p.jwt.audiences } : {}),
           clockTolerance: JWT_CLOCK_TOLERANCE_S,

@@ -10,8 +10,9 @@
  * request exactly as Enforce does but never answers with a challenge or a denial, so only scoring is measured
  * (the synthetic clients are fast: some would be challenged); it includes the after-decision hooks (bot feed, API
  * discovery) that run on the Check's thread and learns from a baseline refresh every 2000 Checks. Redis round
- * trips come from the server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes and
- * refreshes are counted apart.
+ * trips come from the server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes,
+ * refreshes and population syncs are counted apart. Keys per Check: the store keys of the Checks' own batches
+ * (rate limits, counter buckets, distinct counts, sequences).
  */
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
@@ -75,6 +76,8 @@ interface Row {
   p99: number;
   mean: number;
   roundTrips: number | null;
+  /** Store keys in the Checks' batches, per Check. */
+  keys: number;
   offPath: number | null;
   /** Redis CPU per Check (INFO commandstats usec of the Checks' script calls, off-path calls excluded). */
   redisUs: number | null;
@@ -95,6 +98,13 @@ async function measure(
   usecPerCall: (() => Promise<number>) | null = null,
 ): Promise<Row> {
   const runtime = runtimeFor(botMode);
+  let keys = 0;
+  let counting = false;
+  const evaluate = store.evaluate.bind(store);
+  store.evaluate = (batch) => {
+    if (counting) keys += batch.rateLimits.length + batch.counters.reduce((s, c) => s + c.keys.length, 0) + batch.distinct.length + (batch.sequences?.length ?? 0);
+    return evaluate(batch);
+  };
   const botBaselines = new BaselineBook({ store, clock: Date.now, policies: () => [...runtime.policies.keys()], refreshIntervalMs: 0 });
   const deps: PipelineDeps = { limiter: new RateLimiter({ store, fallback: new MemoryCounterStore() }), clock: Date.now, botBaselines };
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
@@ -111,6 +121,7 @@ async function measure(
     if (i === warm && calls) before = await calls();
     if (i === warm && usecPerCall) usecBefore = await usecPerCall();
     const req = reqs[i]!;
+    counting = i >= warm;
     const t0 = performance.now();
     const outcome = await evaluateRequest(runtime, req, deps);
     if (botMode !== 'Off') {
@@ -124,6 +135,7 @@ async function measure(
     // The server flushes the off-path counters and refreshes the baselines on its timers, off the Check path;
     // here every 2000 Checks, outside the measured time (their store calls are not counted as the Checks').
     if (i % 2000 === 1999 && botMode !== 'Off') {
+      counting = false;
       const c0 = calls ? await calls() : 0;
       const u0 = usecPerCall ? await usecPerCall() : 0;
       await deferred.flush();
@@ -149,6 +161,7 @@ async function measure(
     p99: pct(times, 99),
     mean: times.reduce((s, x) => s + x, 0) / times.length,
     roundTrips: calls ? (afterChecks - before - offPathCalls) / measured : null,
+    keys: keys / measured,
     offPath: calls ? offPathCalls + afterFlush - afterChecks : null,
     flagged,
     redisUs,
@@ -185,11 +198,11 @@ async function main(): Promise<void> {
   }
   const f = (n: number) => n.toFixed(0);
   const lines = [
-    '| store | bot | p50 µs | p90 µs | p99 µs | mean µs | Redis round trips per Check | Redis CPU per Check µs | off-path flush calls (whole run) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| store | bot | p50 µs | p90 µs | p99 µs | mean µs | store keys per Check | Redis round trips per Check | Redis CPU per Check µs | off-path calls (whole run) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.store} | ${r.bot} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.mean)} | ${r.roundTrips === null ? '-' : r.roundTrips.toFixed(3)} | ${r.redisUs === null ? '-' : r.redisUs.toFixed(1)} | ${r.offPath ?? '-'} |`,
+        `| ${r.store} | ${r.bot} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.mean)} | ${r.keys.toFixed(1)} | ${r.roundTrips === null ? '-' : r.roundTrips.toFixed(3)} | ${r.redisUs === null ? '-' : r.redisUs.toFixed(1)} | ${r.offPath ?? '-'} |`,
     ),
   ];
   const byStore = (s: string) => rows.filter((r) => r.store === s);

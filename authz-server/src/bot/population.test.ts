@@ -12,17 +12,19 @@ import { KnownSessions } from './known-sessions.ts';
 import { PopulationCache } from './population.ts';
 
 const T0 = Date.parse('2026-03-02T09:00:05Z');
-const PREFIX = 'pal:{ns/p}:ct:bot.rt.f.a:abc';
+const NAME = 'bot.rt.f.a';
+const HASH = 'abc';
+const PREFIX = `pal:{ns/p}:ct:${NAME}:${HASH}`;
 const BUCKET_MS = 30_000;
 
 /** A Check's read of PREFIX through the cache: from the copy, or from the store (then kept). */
 async function read(cache: PopulationCache, store: MemoryCounterStore, now: number, incr: number): Promise<{ values: number[]; fromCopy: boolean }> {
   const bucket = Math.floor(now / BUCKET_MS);
-  const copy = cache.take(PREFIX, bucket, incr, now);
+  const copy = cache.take(NAME, HASH, bucket, incr, now);
   if (copy) return { values: copy, fromCopy: true };
   const op = { keys: bucketKeys(PREFIX, now, BUCKET_MS, 3), incr, ttlMs: 4 * BUCKET_MS };
   const r = await store.evaluate({ rateLimits: [], counters: [op], distinct: [] });
-  cache.fill(PREFIX, bucket, op, r.counters[0]!, now);
+  cache.fill(NAME, HASH, bucket, op, r.counters[0]!, now);
   return { values: r.counters[0]!, fromCopy: false };
 }
 

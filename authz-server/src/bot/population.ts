@@ -17,6 +17,8 @@ import { hashTagOf } from '../store/keys.ts';
 
 /** One counter kept locally: the bucket keys it was read with (current first), and what it shows. */
 interface Entry {
+  name: string;
+  partsHash: string;
   /** Bucket index of keys[0] (a different bucket is a different counter). */
   bucket: number;
   keys: string[];
@@ -40,7 +42,9 @@ export interface PopulationCacheOptions {
 
 /** What a Check planned to read through the cache and had to read in its batch instead. */
 export interface PopulationMiss {
-  prefix: string;
+  /** Counter name and the hash of its key parts (see PrefixCache). */
+  name: string;
+  partsHash: string;
   bucket: number;
   /** Index of the op in the Check's counters. */
   index: number;
@@ -51,7 +55,9 @@ export class PopulationCache {
   readonly #maxAgeMs: number;
   readonly #maxEntries: number;
   readonly #maxOps: number;
-  readonly #entries = new Map<string, Entry>();
+  /** Counter name -> hash of its key parts -> entry (no key string is built for a Check served from a copy). */
+  readonly #entries = new Map<string, Map<string, Entry>>();
+  #size = 0;
   /** Increments of entries replaced before their sync (their bucket rolled over): written at the next sync. */
   #leftover: CounterOp[] = [];
   #syncing: Promise<void> | null = null;
@@ -69,15 +75,23 @@ export class PopulationCache {
 
   /** Counters kept. */
   get size(): number {
-    return this.#entries.size;
+    return this.#size;
+  }
+
+  #get(name: string, partsHash: string): Entry | undefined {
+    return this.#entries.get(name)?.get(partsHash);
+  }
+
+  #delete(e: Entry): void {
+    if (this.#entries.get(e.name)?.delete(e.partsHash)) this.#size--;
   }
 
   /**
-   * The counter `prefix` in bucket `bucket` as this Check sees it, after adding `incr` to its current bucket; a
+   * The counter `name` of the parts hashed `partsHash`, in bucket `bucket`, as this Check sees it, after adding `incr` to its current bucket; a
    * copy the caller owns. undefined when the Check must read it in its batch (then call `fill` with the result).
    */
-  take(prefix: string, bucket: number, incr: number, nowMs: number): number[] | undefined {
-    const e = this.#entries.get(prefix);
+  take(name: string, partsHash: string, bucket: number, incr: number, nowMs: number): number[] | undefined {
+    const e = this.#get(name, partsHash);
     if (e === undefined || e.bucket !== bucket || nowMs - e.readAt > this.#maxAgeMs) return undefined;
     e.used = true;
     if (incr !== 0) {
@@ -88,11 +102,11 @@ export class PopulationCache {
   }
 
   /**
-   * Keeps what a Check's batch read for `prefix` (its op `op`, values `values`). Adds to `values`, in place, the
+   * Keeps what a Check's batch read for a counter (its op `op`, values `values`). Adds to `values`, in place, the
    * increments made here that the store does not have yet, so that the Check sees what the copy shows.
    */
-  fill(prefix: string, bucket: number, op: CounterOp, values: number[], nowMs: number): void {
-    const e = this.#entries.get(prefix);
+  fill(name: string, partsHash: string, bucket: number, op: CounterOp, values: number[], nowMs: number): void {
+    const e = this.#get(name, partsHash);
     if (e !== undefined && e.bucket === bucket) {
       values[0] = (values[0] ?? 0) + e.pending;
       e.shown = values.slice();
@@ -107,9 +121,12 @@ export class PopulationCache {
         const older = bucket - e.bucket;
         if (older > 0 && older < values.length) values[older] = (values[older] ?? 0) + e.pending;
       }
-      this.#entries.delete(prefix);
-    } else if (this.#entries.size >= this.#maxEntries) return;
-    this.#entries.set(prefix, { bucket, keys: op.keys, ttlMs: op.ttlMs, shown: values.slice(), pending: 0, readAt: nowMs, used: true });
+      this.#delete(e);
+    } else if (this.#size >= this.#maxEntries) return;
+    let byParts = this.#entries.get(name);
+    if (!byParts) this.#entries.set(name, (byParts = new Map()));
+    byParts.set(partsHash, { name, partsHash, bucket, keys: op.keys, ttlMs: op.ttlMs, shown: values.slice(), pending: 0, readAt: nowMs, used: true });
+    this.#size++;
   }
 
   /**
@@ -126,7 +143,7 @@ export class PopulationCache {
   }
 
   async #sync(store: CounterStore, nowMs: number): Promise<void> {
-    const byTag = new Map<string, Array<{ prefix: string; e: Entry; sent: number; bucket: number } | CounterOp>>();
+    const byTag = new Map<string, Array<{ e: Entry; sent: number; bucket: number } | CounterOp>>();
     const group = (key: string) => {
       const tag = hashTagOf(key);
       let g = byTag.get(tag);
@@ -135,13 +152,15 @@ export class PopulationCache {
     };
     for (const op of this.#leftover) group(op.keys[0]!).push(op);
     this.#leftover = [];
-    for (const [prefix, e] of this.#entries) {
-      if (!e.used && e.pending === 0) {
-        this.#entries.delete(prefix);
-        continue;
+    for (const byParts of this.#entries.values()) {
+      for (const e of byParts.values()) {
+        if (!e.used && e.pending === 0) {
+          this.#delete(e);
+          continue;
+        }
+        e.used = false;
+        group(e.keys[0]!).push({ e, sent: e.pending, bucket: e.bucket });
       }
-      e.used = false;
-      group(e.keys[0]!).push({ prefix, e, sent: e.pending, bucket: e.bucket });
     }
     const calls: Array<Promise<void>> = [];
     for (const items of byTag.values()) {
@@ -150,7 +169,7 @@ export class PopulationCache {
     await Promise.all(calls);
   }
 
-  async #write(store: CounterStore, items: Array<{ prefix: string; e: Entry; sent: number; bucket: number } | CounterOp>, nowMs: number): Promise<void> {
+  async #write(store: CounterStore, items: Array<{ e: Entry; sent: number; bucket: number } | CounterOp>, nowMs: number): Promise<void> {
     const counters = items.map((it): CounterOp => ('e' in it ? { keys: it.e.keys, incr: it.sent, ttlMs: it.e.ttlMs } : it));
     try {
       const result = await store.evaluate({ rateLimits: [], counters, distinct: [] });
@@ -160,7 +179,7 @@ export class PopulationCache {
         e.pending -= it.sent;
         const values = result.counters[i];
         // Replaced meanwhile (its bucket rolled over): the new entry was read after these increments.
-        if (values === undefined || this.#entries.get(it.prefix) !== e || e.bucket !== it.bucket) return;
+        if (values === undefined || this.#get(e.name, e.partsHash) !== e || e.bucket !== it.bucket) return;
         e.shown = values.slice();
         e.shown[0] = (e.shown[0] ?? 0) + e.pending;
         e.readAt = Math.max(e.readAt, nowMs);

@@ -121,7 +121,7 @@ export class PrefixCache {
   static #none: string | undefined;
   readonly #policy: string;
   /** Hashes of the part lists this instance was given (a Check passes the same list to several counters). */
-  readonly #seen = new Map<readonly string[], string>();
+  #seen: Map<readonly string[], string> | undefined;
   constructor(policyId: string) {
     let prefix = PrefixCache.#policies.get(policyId);
     if (prefix === undefined) {
@@ -136,7 +136,7 @@ export class PrefixCache {
    */
   hash(parts: readonly string[]): string {
     if (parts.length === 0) return (PrefixCache.#none ??= hashKeyParts(parts));
-    let h = this.#seen.get(parts);
+    let h = this.#seen?.get(parts);
     if (h !== undefined) return h;
     const id = `${parts.length}\u0000${parts.join('\u0000')}`;
     const recent = PrefixCache.#recent;
@@ -146,7 +146,7 @@ export class PrefixCache {
       recent.set(id, h);
       if (recent.size > PrefixCache.MAX_RECENT) recent.delete(recent.keys().next().value as string);
     }
-    this.#seen.set(parts, h);
+    (this.#seen ??= new Map()).set(parts, h);
     return h;
   }
   counter(name: string, parts: readonly string[]): string {

@@ -77,6 +77,28 @@ describe('population cache', () => {
     expect((await store.evaluate({ rateLimits: [], counters: [old], distinct: [] })).counters[0]).toEqual([3]);
   });
 
+  it('a bucket rolling over while a sync is in flight writes each increment once', async () => {
+    let now = T0;
+    const store = new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 });
+    const cache = new PopulationCache({ maxAgeMs: 60_000 });
+    await read(cache, store, now, 1);
+    await read(cache, store, now, 1);
+    let release = () => {};
+    const slow = { ...store, kind: 'memory', isHealthy: () => true, close: () => store.close(), evaluate: async (b: Parameters<MemoryCounterStore['evaluate']>[0]) => {
+      await new Promise<void>((r) => (release = r));
+      return store.evaluate(b);
+    } };
+    const syncing = cache.sync(slow, now);
+    await read(cache, store, now, 1);
+    now += BUCKET_MS;
+    await read(cache, store, now, 1);
+    release();
+    await syncing;
+    await cache.sync(store, now);
+    const old = { keys: bucketKeys(PREFIX, now - BUCKET_MS, BUCKET_MS, 1), incr: 0, ttlMs: 1 };
+    expect((await store.evaluate({ rateLimits: [], counters: [old], distinct: [] })).counters[0]).toEqual([3]);
+  });
+
   it('a failed sync keeps the increments for the next one', async () => {
     let now = T0;
     const store = new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 });

@@ -25,8 +25,10 @@ interface Entry {
   ttlMs: number;
   /** The values as last read from the store plus the increments made here since (on the current bucket). */
   shown: number[];
-  /** Increments made here and not yet written. */
+  /** Increments made here and not yet written (those of a sync in flight included). */
   pending: number;
+  /** Increments a sync in flight is writing. */
+  inFlight: number;
   readAt: number;
   used: boolean;
 }
@@ -87,8 +89,9 @@ export class PopulationCache {
   }
 
   /**
-   * The counter `name` of the parts hashed `partsHash`, in bucket `bucket`, as this Check sees it, after adding `incr` to its current bucket; a
-   * copy the caller owns. undefined when the Check must read it in its batch (then call `fill` with the result).
+   * The counter `name` of the parts hashed `partsHash`, in bucket `bucket`, as this Check sees it, after adding
+   * `incr` to its current bucket; a copy the caller owns. undefined when the Check must read it in its batch (then
+   * call `fill` with the result).
    */
   take(name: string, partsHash: string, bucket: number, incr: number, nowMs: number): number[] | undefined {
     const e = this.#get(name, partsHash);
@@ -115,17 +118,18 @@ export class PopulationCache {
       return;
     }
     if (e !== undefined) {
-      if (e.pending !== 0) {
+      const unsent = e.pending - e.inFlight;
+      if (unsent !== 0) {
         // The old bucket's increments are written at the next sync; it is an older bucket of this read already.
-        this.#leftover.push({ keys: [e.keys[0]!], incr: e.pending, ttlMs: e.ttlMs });
+        this.#leftover.push({ keys: [e.keys[0]!], incr: unsent, ttlMs: e.ttlMs });
         const older = bucket - e.bucket;
-        if (older > 0 && older < values.length) values[older] = (values[older] ?? 0) + e.pending;
+        if (older > 0 && older < values.length) values[older] = (values[older] ?? 0) + unsent;
       }
       this.#delete(e);
     } else if (this.#size >= this.#maxEntries) return;
     let byParts = this.#entries.get(name);
     if (!byParts) this.#entries.set(name, (byParts = new Map()));
-    byParts.set(partsHash, { name, partsHash, bucket, keys: op.keys, ttlMs: op.ttlMs, shown: values.slice(), pending: 0, readAt: nowMs, used: true });
+    byParts.set(partsHash, { name, partsHash, bucket, keys: op.keys, ttlMs: op.ttlMs, shown: values.slice(), pending: 0, inFlight: 0, readAt: nowMs, used: true });
     this.#size++;
   }
 
@@ -159,6 +163,7 @@ export class PopulationCache {
           continue;
         }
         e.used = false;
+        e.inFlight = e.pending;
         group(e.keys[0]!).push({ e, sent: e.pending, bucket: e.bucket });
       }
     }
@@ -177,6 +182,7 @@ export class PopulationCache {
         if (!('e' in it)) return;
         const { e } = it;
         e.pending -= it.sent;
+        e.inFlight = 0;
         const values = result.counters[i];
         // Replaced meanwhile (its bucket rolled over): the new entry was read after these increments.
         if (values === undefined || this.#get(e.name, e.partsHash) !== e || e.bucket !== it.bucket) return;
@@ -186,7 +192,7 @@ export class PopulationCache {
       });
     } catch {
       // Leftovers are lost with the failed call, like the feed's increments; entries keep theirs pending.
-      return;
+      for (const it of items) if ('e' in it) it.e.inFlight = 0;
     }
   }
 }

@@ -5,6 +5,7 @@ import { parsePolicyText } from '../../../lib/policy/load.ts';
 import { toRequestContext } from '../pipeline/request.ts';
 import { buildRuntime, type RuntimePolicy } from '../pipeline/runtime.ts';
 import { bucketKeys } from '../store/keys.ts';
+import type { CounterStore } from '../store/counter-store.ts';
 import { MemoryCounterStore } from '../store/memory-store.ts';
 import { judgeBehaviour, planBotCounters } from './behaviour.ts';
 import { DEFAULT_BOT_KNOBS } from './knobs.ts';
@@ -28,90 +29,87 @@ async function read(cache: PopulationCache, store: MemoryCounterStore, now: numb
   return { values: r.counters[0]!, fromCopy: false };
 }
 
+/** A store on a settable clock, a cache, and the value of one bucket of PREFIX in the store. */
+function setup(maxAgeMs: number) {
+  const t = { now: T0 };
+  const store = new MemoryCounterStore({ clock: () => t.now, sweepIntervalMs: 0 });
+  const stored = async (at: number) => (await store.evaluate({ rateLimits: [], counters: [{ keys: bucketKeys(PREFIX, at, BUCKET_MS, 1), incr: 0, ttlMs: 1 }], distinct: [] })).counters[0]![0];
+  return { t, store, cache: new PopulationCache({ maxAgeMs }), stored };
+}
+
 describe('population cache', () => {
   it('reads a counter in the batch once, then counts on the copy; a sync writes the increments and brings in other replicas', async () => {
-    let now = T0;
-    const store = new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 });
-    const cache = new PopulationCache({ maxAgeMs: 2000 });
-    expect(await read(cache, store, now, 1)).toEqual({ values: [1, 0, 0], fromCopy: false });
-    expect(await read(cache, store, now, 1)).toEqual({ values: [2, 0, 0], fromCopy: true });
-    const seen = await read(cache, store, now, 0);
+    const { t, store, cache, stored } = setup(2000);
+    expect(await read(cache, store, t.now, 1)).toEqual({ values: [1, 0, 0], fromCopy: false });
+    expect(await read(cache, store, t.now, 1)).toEqual({ values: [2, 0, 0], fromCopy: true });
+    const seen = await read(cache, store, t.now, 0);
     expect(seen).toEqual({ values: [2, 0, 0], fromCopy: true });
     seen.values[0] = 99; // the caller's copy
     // Another replica counts 5 in the same bucket; this one has not written its second increment yet.
-    const other = { keys: bucketKeys(PREFIX, now, BUCKET_MS, 1), incr: 5, ttlMs: 4 * BUCKET_MS };
-    await store.evaluate({ rateLimits: [], counters: [other], distinct: [] });
-    expect((await read(cache, store, now, 0)).values).toEqual([2, 0, 0]);
-    now += 1000;
-    await cache.sync(store, now);
-    expect((await store.evaluate({ rateLimits: [], counters: [{ ...other, incr: 0 }], distinct: [] })).counters[0]).toEqual([7]);
-    expect(await read(cache, store, now, 1)).toEqual({ values: [8, 0, 0], fromCopy: true });
+    await store.evaluate({ rateLimits: [], counters: [{ keys: bucketKeys(PREFIX, t.now, BUCKET_MS, 1), incr: 5, ttlMs: 4 * BUCKET_MS }], distinct: [] });
+    expect((await read(cache, store, t.now, 0)).values).toEqual([2, 0, 0]);
+    t.now += 1000;
+    await cache.sync(store, t.now);
+    expect(await stored(t.now)).toBe(7);
+    expect(await read(cache, store, t.now, 1)).toEqual({ values: [8, 0, 0], fromCopy: true });
   });
 
   it('a copy older than maxAgeMs is read in the batch again; unused counters are dropped at a sync', async () => {
-    let now = T0;
-    const store = new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 });
-    const cache = new PopulationCache({ maxAgeMs: 2000 });
-    await read(cache, store, now, 1);
-    now += 2001;
-    expect((await read(cache, store, now, 1)).fromCopy).toBe(false);
-    await cache.sync(store, now);
+    const { t, store, cache } = setup(2000);
+    await read(cache, store, t.now, 1);
+    t.now += 2001;
+    expect((await read(cache, store, t.now, 1)).fromCopy).toBe(false);
+    await cache.sync(store, t.now);
     expect(cache.size).toBe(1);
-    await cache.sync(store, now);
+    await cache.sync(store, t.now);
     expect(cache.size).toBe(0);
   });
 
   it('when its bucket rolls over, the old bucket keeps the increments not written yet', async () => {
-    let now = T0;
-    const store = new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 });
-    const cache = new PopulationCache({ maxAgeMs: 60_000 });
-    await read(cache, store, now, 1);
-    await read(cache, store, now, 1);
-    await read(cache, store, now, 1);
-    now += BUCKET_MS;
+    const { t, store, cache, stored } = setup(60_000);
+    for (let i = 0; i < 3; i++) await read(cache, store, t.now, 1);
+    t.now += BUCKET_MS;
     // Two of the three are still pending: the previous bucket shows them anyway, and the sync writes them.
-    expect(await read(cache, store, now, 1)).toEqual({ values: [1, 3, 0], fromCopy: false });
-    await cache.sync(store, now);
-    expect(await read(cache, store, now, 0)).toEqual({ values: [1, 3, 0], fromCopy: true });
-    const old = { keys: bucketKeys(PREFIX, now - BUCKET_MS, BUCKET_MS, 1), incr: 0, ttlMs: 1 };
-    expect((await store.evaluate({ rateLimits: [], counters: [old], distinct: [] })).counters[0]).toEqual([3]);
+    expect(await read(cache, store, t.now, 1)).toEqual({ values: [1, 3, 0], fromCopy: false });
+    await cache.sync(store, t.now);
+    expect(await read(cache, store, t.now, 0)).toEqual({ values: [1, 3, 0], fromCopy: true });
+    expect(await stored(t.now - BUCKET_MS)).toBe(3);
   });
 
   it('a bucket rolling over while a sync is in flight writes each increment once', async () => {
-    let now = T0;
-    const store = new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 });
-    const cache = new PopulationCache({ maxAgeMs: 60_000 });
-    await read(cache, store, now, 1);
-    await read(cache, store, now, 1);
+    const { t, store, cache, stored } = setup(60_000);
+    await read(cache, store, t.now, 1);
+    await read(cache, store, t.now, 1);
     let release = () => {};
-    const slow = { ...store, kind: 'memory', isHealthy: () => true, close: () => store.close(), evaluate: async (b: Parameters<MemoryCounterStore['evaluate']>[0]) => {
-      await new Promise<void>((r) => (release = r));
-      return store.evaluate(b);
-    } };
-    const syncing = cache.sync(slow, now);
-    await read(cache, store, now, 1);
-    now += BUCKET_MS;
-    await read(cache, store, now, 1);
+    const slow: CounterStore = {
+      kind: 'memory',
+      isHealthy: () => true,
+      close: () => store.close(),
+      evaluate: async (batch) => {
+        await new Promise<void>((r) => (release = r));
+        return store.evaluate(batch);
+      },
+    };
+    const syncing = cache.sync(slow, t.now);
+    await read(cache, store, t.now, 1);
+    t.now += BUCKET_MS;
+    await read(cache, store, t.now, 1);
     release();
     await syncing;
-    await cache.sync(store, now);
-    const old = { keys: bucketKeys(PREFIX, now - BUCKET_MS, BUCKET_MS, 1), incr: 0, ttlMs: 1 };
-    expect((await store.evaluate({ rateLimits: [], counters: [old], distinct: [] })).counters[0]).toEqual([3]);
+    await cache.sync(store, t.now);
+    expect(await stored(t.now - BUCKET_MS)).toBe(3);
   });
 
   it('a failed sync keeps the increments for the next one', async () => {
-    let now = T0;
-    const store = new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 });
-    const cache = new PopulationCache({ maxAgeMs: 60_000 });
-    await read(cache, store, now, 1);
-    await read(cache, store, now, 1);
+    const { t, store, cache, stored } = setup(60_000);
+    await read(cache, store, t.now, 1);
+    await read(cache, store, t.now, 1);
     const down = new MemoryCounterStore();
     await down.close();
-    await cache.sync(down, now);
-    now += 1000;
-    await cache.sync(store, now);
-    const key = { keys: bucketKeys(PREFIX, now, BUCKET_MS, 1), incr: 0, ttlMs: 1 };
-    expect((await store.evaluate({ rateLimits: [], counters: [key], distinct: [] })).counters[0]).toEqual([2]);
+    await cache.sync(down, t.now);
+    t.now += 1000;
+    await cache.sync(store, t.now);
+    expect(await stored(t.now)).toBe(2);
   });
 });
 

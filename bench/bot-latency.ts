@@ -9,7 +9,8 @@
  * with the in-memory store and a real redis-server (Debian's, started on a free port). Bot "Monitor" scores every
  * request exactly as Enforce does but never answers with a challenge or a denial, so only scoring is measured
  * (the synthetic clients are fast: some would be challenged); it includes the after-decision hooks (bot feed, API
- * discovery) that run on the Check's thread and learns from a baseline refresh every 2000 Checks. Redis round
+ * discovery) that run on the Check's thread; every 2000 Checks, outside the measured time, the off-path counters
+ * are flushed, the population counters synced and the baselines refreshed (the server's timers). Redis round
  * trips come from the server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes,
  * refreshes and population syncs are counted apart. Keys per Check: the store keys of the Checks' own batches
  * (rate limits, counter buckets, distinct counts, sequences).
@@ -132,7 +133,8 @@ async function measure(
     if (i >= warm) times.push(dt * 1000);
     if (outcome.kind !== 'allow' && outcome.denial.reason !== 'bot') throw new Error(`unexpected ${outcome.kind}: ${outcome.denial.reason} ${outcome.denial.detail}`);
     if (i >= warm && outcome.bot && outcome.bot.verdict !== 'allow') flagged++;
-    // The server flushes the off-path counters and refreshes the baselines on its timers, off the Check path;
+    // The server flushes the off-path counters, syncs the population counters and refreshes the baselines on its
+    // timers, off the Check path;
     // here every 2000 Checks, outside the measured time (their store calls are not counted as the Checks').
     if (i % 2000 === 1999 && botMode !== 'Off') {
       counting = false;

@@ -84,6 +84,8 @@ interface Row {
   redisUs: number | null;
   /** Measured Checks the bot verdict flagged (the synthetic clients are fast: some are). */
   flagged: number;
+  /** This process's CPU time (user + system) per measured Check, off-path work excluded: less load-sensitive. */
+  cpuUs: number;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -117,10 +119,17 @@ async function measure(
   let offPathCalls = 0;
   let offPathUsec = 0;
   let usecBefore = 0;
+  let cpuBefore = 0;
+  let offPathCpu = 0;
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
   let flagged = 0;
   for (let i = 0; i < reqs.length; i++) {
     if (i === warm && calls) before = await calls();
     if (i === warm && usecPerCall) usecBefore = await usecPerCall();
+    if (i === warm) cpuBefore = cpu();
     const req = reqs[i]!;
     counting = i >= warm;
     const t0 = performance.now();
@@ -138,14 +147,18 @@ async function measure(
     // here every 2000 Checks, outside the measured time (their store calls are not counted as the Checks').
     if (i % 2000 === 1999 && botMode !== 'Off') {
       counting = false;
+      const cpu0 = cpu();
       const c0 = calls ? await calls() : 0;
       const u0 = usecPerCall ? await usecPerCall() : 0;
       await deferred.flush();
       await botBaselines.refresh(true);
-      if (calls) offPathCalls += (await calls()) - c0;
+      // Only the windows inside the measured Checks are taken out of their counts.
+      if (calls && i >= warm) offPathCalls += (await calls()) - c0;
       if (usecPerCall && i >= warm) offPathUsec += (await usecPerCall()) - u0;
+      if (i >= warm) offPathCpu += cpu() - cpu0;
     }
   }
+  const cpuUs = (cpu() - cpuBefore - offPathCpu) / (reqs.length - warm);
   const afterChecks = calls ? await calls() : 0;
   const redisUs = usecPerCall ? ((await usecPerCall()) - usecBefore - offPathUsec) / (reqs.length - warm) : null;
   await deferred.flush();
@@ -167,6 +180,7 @@ async function measure(
     offPath: calls ? offPathCalls + afterFlush - afterChecks : null,
     flagged,
     redisUs,
+    cpuUs,
   };
 }
 
@@ -200,11 +214,11 @@ async function main(): Promise<void> {
   }
   const f = (n: number) => n.toFixed(0);
   const lines = [
-    '| store | bot | p50 µs | p90 µs | p99 µs | mean µs | store keys per Check | Redis round trips per Check | Redis CPU per Check µs | off-path calls (whole run) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| store | bot | p50 µs | p90 µs | p99 µs | mean µs | CPU µs per Check | store keys per Check | Redis round trips per Check | Redis CPU per Check µs | off-path calls (measured part) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.store} | ${r.bot} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.mean)} | ${r.keys.toFixed(1)} | ${r.roundTrips === null ? '-' : r.roundTrips.toFixed(3)} | ${r.redisUs === null ? '-' : r.redisUs.toFixed(1)} | ${r.offPath ?? '-'} |`,
+        `| ${r.store} | ${r.bot} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.mean)} | ${f(r.cpuUs)} | ${r.keys.toFixed(1)} | ${r.roundTrips === null ? '-' : r.roundTrips.toFixed(3)} | ${r.redisUs === null ? '-' : r.redisUs.toFixed(1)} | ${r.offPath ?? '-'} |`,
     ),
   ];
   const byStore = (s: string) => rows.filter((r) => r.store === s);

@@ -30,6 +30,7 @@ interface Entry {
   /** Increments a sync in flight is writing. */
   inFlight: number;
   readAt: number;
+  /** Served to a Check from the copy since the last sync (a counter only ever read in batches is not synced). */
   used: boolean;
 }
 
@@ -114,7 +115,6 @@ export class PopulationCache {
       values[0] = (values[0] ?? 0) + e.pending;
       e.shown = values.slice();
       e.readAt = Math.max(e.readAt, nowMs);
-      e.used = true;
       return;
     }
     if (e !== undefined) {
@@ -129,12 +129,13 @@ export class PopulationCache {
     } else if (this.#size >= this.#maxEntries) return;
     let byParts = this.#entries.get(name);
     if (!byParts) this.#entries.set(name, (byParts = new Map()));
-    byParts.set(partsHash, { name, partsHash, bucket, keys: op.keys, ttlMs: op.ttlMs, shown: values.slice(), pending: 0, inFlight: 0, readAt: nowMs, used: true });
+    byParts.set(partsHash, { name, partsHash, bucket, keys: op.keys, ttlMs: op.ttlMs, shown: values.slice(), pending: 0, inFlight: 0, readAt: nowMs, used: false });
     this.#size++;
   }
 
   /**
-   * Writes the increments made here and reads back every counter used since the last sync; drops the others.
+   * Writes the increments made here and reads back every counter served from its copy since the last sync; drops
+   * the others (a counter one Check read in its batch and no other needed costs no sync).
    * Never rejects: on a store failure the increments stay pending and the copies age until they are read in a
    * Check's batch again.
    */

@@ -71,11 +71,6 @@ export class PopulationCache {
     this.#maxOps = opts.maxOpsPerCall ?? 500;
   }
 
-  /** Oldest copy a Check may use, ms. */
-  get maxAgeMs(): number {
-    return this.#maxAgeMs;
-  }
-
   /** Counters kept. */
   get size(): number {
     return this.#size;

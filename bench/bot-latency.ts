@@ -9,9 +9,11 @@
  * with the in-memory store and a real redis-server (Debian's, started on a free port). Bot "Monitor" scores every
  * request exactly as Enforce does but never answers with a challenge or a denial, so only scoring is measured
  * (the synthetic clients are fast: some would be challenged); it includes the after-decision hooks (bot feed, API
- * discovery) that run on the Check's thread and learns from a baseline refresh every 2000 Checks. Redis round
- * trips come from the server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes and
- * refreshes are counted apart.
+ * discovery) that run on the Check's thread; every 2000 Checks, outside the measured time, the off-path counters
+ * are flushed, the population counters synced and the baselines refreshed (the server's timers). Redis round
+ * trips come from the server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes,
+ * refreshes and population syncs are counted apart. Keys per Check: the store keys of the Checks' own batches
+ * (rate limits, counter buckets, distinct counts, sequences).
  */
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
@@ -75,11 +77,15 @@ interface Row {
   p99: number;
   mean: number;
   roundTrips: number | null;
+  /** Store keys in the Checks' batches, per Check. */
+  keys: number;
   offPath: number | null;
   /** Redis CPU per Check (INFO commandstats usec of the Checks' script calls, off-path calls excluded). */
   redisUs: number | null;
   /** Measured Checks the bot verdict flagged (the synthetic clients are fast: some are). */
   flagged: number;
+  /** This process's CPU time (user + system) per measured Check, off-path work excluded: less load-sensitive. */
+  cpuUs: number;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -95,6 +101,13 @@ async function measure(
   usecPerCall: (() => Promise<number>) | null = null,
 ): Promise<Row> {
   const runtime = runtimeFor(botMode);
+  let keys = 0;
+  let counting = false;
+  const evaluate = store.evaluate.bind(store);
+  store.evaluate = (batch) => {
+    if (counting) keys += batch.rateLimits.length + batch.counters.reduce((s, c) => s + c.keys.length, 0) + batch.distinct.length + (batch.sequences?.length ?? 0);
+    return evaluate(batch);
+  };
   const botBaselines = new BaselineBook({ store, clock: Date.now, policies: () => [...runtime.policies.keys()], refreshIntervalMs: 0 });
   const deps: PipelineDeps = { limiter: new RateLimiter({ store, fallback: new MemoryCounterStore() }), clock: Date.now, botBaselines };
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
@@ -106,11 +119,19 @@ async function measure(
   let offPathCalls = 0;
   let offPathUsec = 0;
   let usecBefore = 0;
+  let cpuBefore = 0;
+  let offPathCpu = 0;
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
   let flagged = 0;
   for (let i = 0; i < reqs.length; i++) {
     if (i === warm && calls) before = await calls();
     if (i === warm && usecPerCall) usecBefore = await usecPerCall();
+    if (i === warm) cpuBefore = cpu();
     const req = reqs[i]!;
+    counting = i >= warm;
     const t0 = performance.now();
     const outcome = await evaluateRequest(runtime, req, deps);
     if (botMode !== 'Off') {
@@ -121,17 +142,23 @@ async function measure(
     if (i >= warm) times.push(dt * 1000);
     if (outcome.kind !== 'allow' && outcome.denial.reason !== 'bot') throw new Error(`unexpected ${outcome.kind}: ${outcome.denial.reason} ${outcome.denial.detail}`);
     if (i >= warm && outcome.bot && outcome.bot.verdict !== 'allow') flagged++;
-    // The server flushes the off-path counters and refreshes the baselines on its timers, off the Check path;
+    // The server flushes the off-path counters, syncs the population counters and refreshes the baselines on its
+    // timers, off the Check path;
     // here every 2000 Checks, outside the measured time (their store calls are not counted as the Checks').
     if (i % 2000 === 1999 && botMode !== 'Off') {
+      counting = false;
+      const cpu0 = cpu();
       const c0 = calls ? await calls() : 0;
       const u0 = usecPerCall ? await usecPerCall() : 0;
       await deferred.flush();
       await botBaselines.refresh(true);
-      if (calls) offPathCalls += (await calls()) - c0;
+      // Only the windows inside the measured Checks are taken out of their counts.
+      if (calls && i >= warm) offPathCalls += (await calls()) - c0;
       if (usecPerCall && i >= warm) offPathUsec += (await usecPerCall()) - u0;
+      if (i >= warm) offPathCpu += cpu() - cpu0;
     }
   }
+  const cpuUs = (cpu() - cpuBefore - offPathCpu) / (reqs.length - warm);
   const afterChecks = calls ? await calls() : 0;
   const redisUs = usecPerCall ? ((await usecPerCall()) - usecBefore - offPathUsec) / (reqs.length - warm) : null;
   await deferred.flush();
@@ -149,9 +176,11 @@ async function measure(
     p99: pct(times, 99),
     mean: times.reduce((s, x) => s + x, 0) / times.length,
     roundTrips: calls ? (afterChecks - before - offPathCalls) / measured : null,
+    keys: keys / measured,
     offPath: calls ? offPathCalls + afterFlush - afterChecks : null,
     flagged,
     redisUs,
+    cpuUs,
   };
 }
 
@@ -185,11 +214,11 @@ async function main(): Promise<void> {
   }
   const f = (n: number) => n.toFixed(0);
   const lines = [
-    '| store | bot | p50 µs | p90 µs | p99 µs | mean µs | Redis round trips per Check | Redis CPU per Check µs | off-path flush calls (whole run) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| store | bot | p50 µs | p90 µs | p99 µs | mean µs | CPU µs per Check | store keys per Check | Redis round trips per Check | Redis CPU per Check µs | off-path calls (measured part) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.store} | ${r.bot} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.mean)} | ${r.roundTrips === null ? '-' : r.roundTrips.toFixed(3)} | ${r.redisUs === null ? '-' : r.redisUs.toFixed(1)} | ${r.offPath ?? '-'} |`,
+        `| ${r.store} | ${r.bot} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.mean)} | ${f(r.cpuUs)} | ${r.keys.toFixed(1)} | ${r.roundTrips === null ? '-' : r.roundTrips.toFixed(3)} | ${r.redisUs === null ? '-' : r.redisUs.toFixed(1)} | ${r.offPath ?? '-'} |`,
     ),
   ];
   const byStore = (s: string) => rows.filter((r) => r.store === s);

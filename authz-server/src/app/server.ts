@@ -103,7 +103,8 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       logger.debug({ err: err.message, policy }, 'counter store unavailable for a check');
     },
   });
-  // What the bot detectors learn about each policy's population, read off the Check path (learning.refreshMs).
+  // What the bot detectors learn about each policy's population, read off the Check path (learning.refreshMs),
+  // and the crowd counters the Checks read, kept locally and synced with the store every second.
   const botBaselines = new BaselineBook({
     store,
     clock,
@@ -300,6 +301,8 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       botBaselines.close();
       journeys.close();
       await deferred.flush();
+      // The crowd counts this replica made since the last sync (population counters) are written too.
+      await botBaselines.syncPopulation();
       await store.close();
       await limiter.close();
       decisionLog.close();

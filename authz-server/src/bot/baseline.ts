@@ -13,10 +13,13 @@
  *  - Learning lives in the counter store under the policy's hash tag (baseline buckets of one hour, several of
  *    them read with exponential decay), so replicas share it and a restart keeps it; it is read OFF the Check
  *    path, every `refreshMs`, in one store call per policy, and cached here.
+ *  - The crowd counters the Checks read (routes, cells, client classes, tokens) are kept locally too
+ *    (`population`, see population.ts), synced with the store every `populationSyncMs` off the Check path.
  */
 import type { CounterOp, CounterStore } from '../store/counter-store.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
 import { KnownSessions } from './known-sessions.ts';
+import { PopulationCache } from './population.ts';
 import { BOT_KEYS, PrefixCache, bucketCounter, histogramKeyName, learnedPerMinute, num } from './windows.ts';
 
 /** Histogram edges: round(2^(k/2)) without repeats, 1 .. 16384. */
@@ -274,6 +277,11 @@ export interface BaselineBookOptions {
   knobs?: BotKnobs;
   /** Background refresh period (default knobs.learning.refreshMs); 0 = no timer (refresh() is called instead). */
   refreshIntervalMs?: number;
+  /**
+   * Background sync period of the population counters (default 1000 ms; no timer when refreshIntervalMs is 0:
+   * every refresh() call syncs them then).
+   */
+  populationSyncMs?: number;
   logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
@@ -288,9 +296,12 @@ export class BaselineBook {
   readonly #knobs: BotKnobs;
   readonly #logger: BaselineBookOptions['logger'];
   #timer: NodeJS.Timeout | undefined;
+  #syncTimer: NodeJS.Timeout | undefined;
   readonly #byPolicy = new Map<string, Baselines>();
   /** Sessions this replica saw established recently (their Checks read fewer counters). */
   readonly known = new KnownSessions({ ttlMs: 5 * 60_000, maxEntries: 100_000 });
+  /** The crowd counters the Checks read, kept locally and synced with the store off the Check path. */
+  readonly population: PopulationCache;
   /** When this replica first learned each policy. */
   readonly #since = new Map<string, number>();
   readonly #priors: Baselines;
@@ -306,16 +317,27 @@ export class BaselineBook {
     this.#logger = opts.logger;
     this.#priors = priorBaselines(this.#knobs);
     const every = opts.refreshIntervalMs ?? this.#knobs.learning.refreshMs;
+    const syncEvery = opts.populationSyncMs ?? 1000;
+    this.population = new PopulationCache({ maxAgeMs: 2 * syncEvery });
     if (every > 0) {
       this.#timer = setInterval(() => void this.refresh(), every);
       this.#timer.unref();
+      this.#syncTimer = setInterval(() => void this.syncPopulation(), syncEvery);
+      this.#syncTimer.unref();
     }
+  }
+
+  /** Writes the Checks' population increments and reads the counters back (off the Check path). Never rejects. */
+  syncPopulation(): Promise<void> {
+    return this.population.sync(this.#store, this.#clock());
   }
 
   /** Stops the background refresh. */
   close(): void {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#syncTimer) clearInterval(this.#syncTimer);
     this.#timer = undefined;
+    this.#syncTimer = undefined;
   }
 
   get knobs(): BotKnobs {
@@ -327,8 +349,16 @@ export class BaselineBook {
     return this.#byPolicy.get(policyId) ?? this.#priors;
   }
 
-  /** Refreshes when `learning.refreshMs` has passed on the clock since the last refresh (or `force`). Never rejects. */
-  refresh(force = false): Promise<void> {
+  /**
+   * Refreshes when `learning.refreshMs` has passed on the clock since the last refresh (or `force`). Without the
+   * background timers, syncs the population counters first, every call. Never rejects.
+   */
+  async refresh(force = false): Promise<void> {
+    if (!this.#timer) await this.syncPopulation();
+    return this.#refreshBaselines(force);
+  }
+
+  #refreshBaselines(force: boolean): Promise<void> {
     const now = this.#clock();
     if (this.#running) return this.#running;
     if (!force && now - this.#lastRefresh < this.#knobs.learning.refreshMs) return Promise.resolve();

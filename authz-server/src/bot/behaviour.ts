@@ -38,6 +38,7 @@ import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts
 import { overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints } from './evidence.ts';
 import { claimsBrowser, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 import type { KnownSessions } from './known-sessions.ts';
+import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
 import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, decodeLanding, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
@@ -158,6 +159,10 @@ export interface BotPlanContext {
   known: true | KnownSessions | false;
   ceilings: Ceilings;
   s: Slots;
+  /** Population counters taken from the replica's copy (slot CACHED_SLOT + i), and those read in the batch to keep. */
+  cached: number[][];
+  population: PopulationCache | null;
+  misses: PopulationMiss[];
 }
 
 /** The store ops one Check needs for its behavioural detectors, and what to remember to judge them. */
@@ -173,6 +178,9 @@ export const EMPTY_BOT_PLAN: BotPlan = { counters: [], distinct: [] };
 
 const PRIORS = priorBaselines();
 
+/** Slots from CACHED_SLOT on are population counters taken from the replica's copy, not ops of the batch. */
+const CACHED_SLOT = 1 << 24;
+
 /** Signal name of each volume class (`volume-sess-tick`). */
 const VOLUME_SIGNAL = Object.fromEntries(VOLUME_CLASSES.map((c) => [c, `volume-${c.replace('.', '-')}`])) as Record<VolumeClass, string>;
 
@@ -185,6 +193,7 @@ export function planBotCounters(
   knobs: BotKnobs = DEFAULT_BOT_KNOBS,
   baselines: Baselines = knobs === DEFAULT_BOT_KNOBS ? PRIORS : priorBaselines(knobs),
   known_?: KnownSessions,
+  population?: PopulationCache,
 ): BotPlan {
   const B = knobs.buckets;
   const keys = new PrefixCache(policy.id);
@@ -220,44 +229,68 @@ export function planBotCounters(
   const counters: CounterOp[] = [];
   const count = (name: string, parts: readonly string[], bucketMs: number, buckets: number, incr: number) =>
     counters.push(bucketCounter(keys.counter(name, parts), nowMs, bucketMs, buckets, incr)) - 1;
+  // Counters about a crowd (route, cell, class, token), not about this client: from the replica's copy when it has one.
+  const cached: number[][] = [];
+  const misses: PopulationMiss[] = [];
+  const shared = (name: string, parts: readonly string[], bucketMs: number, buckets: number, incr: number) => {
+    if (!population) return count(name, parts, bucketMs, buckets, incr);
+    const partsHash = keys.hash(parts);
+    const bucket = Math.floor(nowMs / bucketMs);
+    const values = population.take(name, partsHash, bucket, incr, nowMs);
+    if (values !== undefined) return CACHED_SLOT + cached.push(values) - 1;
+    const index = counters.push(bucketCounter(keys.counterOf(name, partsHash), nowMs, bucketMs, buckets, incr)) - 1;
+    misses.push({ name, partsHash, bucket, index });
+    return index;
+  };
+  // One list per key, shared by its counters (their hash is computed once per Check).
   const addr = [address];
+  const sess = [session];
+  const src = [address, fingerprint];
+  const net = [network];
+  const path = pathParts(route);
+  const cell = [...route, fingerprint];
+  const klass = [cls];
+  const routeKey = [String(routeCode)];
+  const tok = token ? [token] : [];
+  const tokCell = token ? [token, kind] : [];
+  const pair = token ? [token, address] : [];
   const s: Slots = {
     ipTick: count(BOT_KEYS.ipTick, addr, B.tickMs, 2, 1),
     ipLong: count(BOT_KEYS.ipLong, addr, B.longMs, 2, 1),
-    sessTick: session ? count(BOT_KEYS.sessTick, [session], B.tickMs, 2, 1) : -1,
-    sessMin: session ? count(BOT_KEYS.sessMin, [session], B.minuteMs, 2, 1) : -1,
-    sessLong: session ? count(BOT_KEYS.sessLong, [session], B.longMs, 2, 1) : -1,
-    srcTick: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcTick, [address, fingerprint], B.tickMs, 2, outside),
-    srcLong: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcLong, [address, fingerprint], B.longMs, 2, outside),
-    netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, [network], B.longMs, 2, 1) : -1,
-    netNew: network && cookieSessions ? count(BOT_KEYS.netNew, [network], B.longMs, 2, landing) : -1,
-    netAll: network ? count(BOT_KEYS.netAll, [network], B.longMs, 2, 1) : -1,
+    sessTick: session ? count(BOT_KEYS.sessTick, sess, B.tickMs, 2, 1) : -1,
+    sessMin: session ? count(BOT_KEYS.sessMin, sess, B.minuteMs, 2, 1) : -1,
+    sessLong: session ? count(BOT_KEYS.sessLong, sess, B.longMs, 2, 1) : -1,
+    srcTick: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcTick, src, B.tickMs, 2, outside),
+    srcLong: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcLong, src, B.longMs, 2, outside),
+    netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, net, B.longMs, 2, 1) : -1,
+    netNew: network && cookieSessions ? count(BOT_KEYS.netNew, net, B.longMs, 2, landing) : -1,
+    netAll: network ? count(BOT_KEYS.netAll, net, B.longMs, 2, 1) : -1,
     newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
     orphLong: planned === 'session' && fresh ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
     landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode : 0) : -1,
     landingLearned: planned === 'session' && fresh ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     errAddr: planned === 'session' && known ? -1 : count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
-    errSess: planned === 'session' ? count(BOT_KEYS.errSess, [session], B.longMs, 2, 0) : -1,
+    errSess: planned === 'session' ? count(BOT_KEYS.errSess, sess, B.longMs, 2, 0) : -1,
     headIp: count(BOT_KEYS.headIp, addr, B.longMs, 2, req.method === 'HEAD' ? 1 : 0),
-    tokLong: token ? count(BOT_KEYS.tokLong, [token], B.longMs, 2, 1) : -1,
-    errTok: token ? count(BOT_KEYS.errTok, [token], B.longMs, 2, 0) : -1,
-    tokAgg: token ? count(BOT_KEYS.tokAgg, [token], B.aggregateMs, 3, 1) : -1,
-    tokBase: token && fresh ? count(BOT_KEYS.tokBase, [token], B.baselineMs, 2, 0) : -1,
-    tokFreshAgg: token && fresh ? count(BOT_KEYS.tokFreshAgg, [token], B.aggregateMs, 3, 0) : -1,
-    tokFreshBase: token && fresh ? count(BOT_KEYS.tokFreshBase, [token], B.baselineMs, 2, 0) : -1,
-    tokCell: token && fresh ? count(BOT_KEYS.tokCellAgg, [token, kind], B.aggregateMs, 3, 0) : -1,
-    tokCellBase: token && fresh ? count(BOT_KEYS.tokCellBase, [token, kind], B.baselineMs, 2, 0) : -1,
-    pairBase: token && fresh ? count(BOT_KEYS.pairBase, [token, address], B.baselineMs, 2, 0) : -1,
-    routeFresh: known ? -1 : count(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, outside),
-    routeFreshBase: known ? -1 : count(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
-    routeLand: landing ? count(BOT_KEYS.routeLandAgg, [String(routeCode)], B.aggregateMs, 4, 1) : -1,
-    routeRet: landing ? count(BOT_KEYS.routeRetAgg, [String(routeCode)], B.aggregateMs, 3, 0) : -1,
-    routeFail: count(BOT_KEYS.routeFailAgg, pathParts(route), B.aggregateMs, 3, 0),
-    routeFailBase: count(BOT_KEYS.routeFailBase, pathParts(route), B.baselineMs, 2, 0),
-    cellFresh: planned === 'pair' || known ? -1 : count(BOT_KEYS.cellFreshAgg, [...route, fingerprint], B.aggregateMs, 3, outside),
-    cellFreshBase: planned === 'pair' || known ? -1 : count(BOT_KEYS.cellFreshBase, [...route, fingerprint], B.baselineMs, 2, 0),
-    classFresh: planned === 'pair' || known ? -1 : count(BOT_KEYS.classFreshAgg, [cls], B.aggregateMs, 3, outside),
-    classFreshBase: planned === 'pair' || known ? -1 : count(BOT_KEYS.classFreshBase, [cls], B.baselineMs, 2, 0),
+    tokLong: token ? count(BOT_KEYS.tokLong, tok, B.longMs, 2, 1) : -1,
+    errTok: token ? count(BOT_KEYS.errTok, tok, B.longMs, 2, 0) : -1,
+    tokAgg: token ? shared(BOT_KEYS.tokAgg, tok, B.aggregateMs, 3, 1) : -1,
+    tokBase: token && fresh ? shared(BOT_KEYS.tokBase, tok, B.baselineMs, 2, 0) : -1,
+    tokFreshAgg: token && fresh ? shared(BOT_KEYS.tokFreshAgg, tok, B.aggregateMs, 3, 0) : -1,
+    tokFreshBase: token && fresh ? shared(BOT_KEYS.tokFreshBase, tok, B.baselineMs, 2, 0) : -1,
+    tokCell: token && fresh ? shared(BOT_KEYS.tokCellAgg, tokCell, B.aggregateMs, 3, 0) : -1,
+    tokCellBase: token && fresh ? shared(BOT_KEYS.tokCellBase, tokCell, B.baselineMs, 2, 0) : -1,
+    pairBase: token && fresh ? count(BOT_KEYS.pairBase, pair, B.baselineMs, 2, 0) : -1,
+    routeFresh: known ? -1 : shared(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, outside),
+    routeFreshBase: known ? -1 : shared(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
+    routeLand: landing ? shared(BOT_KEYS.routeLandAgg, routeKey, B.aggregateMs, 4, 1) : -1,
+    routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
+    routeFail: shared(BOT_KEYS.routeFailAgg, path, B.aggregateMs, 3, 0),
+    routeFailBase: shared(BOT_KEYS.routeFailBase, path, B.baselineMs, 2, 0),
+    cellFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshAgg, cell, B.aggregateMs, 3, outside),
+    cellFreshBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshBase, cell, B.baselineMs, 2, 0),
+    classFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.classFreshAgg, klass, B.aggregateMs, 3, outside),
+    classFreshBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.classFreshBase, klass, B.baselineMs, 2, 0),
   };
   return {
     counters,
@@ -275,6 +308,9 @@ export function planBotCounters(
       ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),
       s,
+      cached,
+      population: population ?? null,
+      misses,
     },
   };
 }
@@ -367,7 +403,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   if (!ctx) return { signals: [], observations: null };
   const { s, knobs, nowMs, baselines: base, subject } = ctx;
   const B = knobs.buckets;
-  const C = (i: number): number[] => (i >= 0 ? (counters[i] ?? []) : []);
+  for (const m of ctx.misses) {
+    const values = counters[m.index];
+    const op = plan.counters[m.index];
+    if (values && op) ctx.population?.fill(m.name, m.partsHash, m.bucket, op, values, nowMs);
+  }
+  const C = (i: number): number[] => (i >= CACHED_SLOT ? (ctx.cached[i - CACHED_SLOT] ?? []) : i >= 0 ? (counters[i] ?? []) : []);
   const tick = (i: number) => sliding(C(i), nowMs, B.tickMs);
   const minute = (i: number) => sliding(C(i), nowMs, B.minuteMs);
   const long = (i: number) => sliding(C(i), nowMs, B.longMs);

@@ -118,7 +118,10 @@ export class PrefixCache {
   static readonly MAX_RECENT = 50_000;
   static readonly #policies = new Map<string, string>();
   static readonly #names = new Map<string, string>();
+  static #none: string | undefined;
   readonly #policy: string;
+  /** Hashes of the part lists this instance was given (a Check passes the same list to several counters). */
+  #seen: Map<readonly string[], string> | undefined;
   constructor(policyId: string) {
     let prefix = PrefixCache.#policies.get(policyId);
     if (prefix === undefined) {
@@ -127,28 +130,40 @@ export class PrefixCache {
     }
     this.#policy = prefix;
   }
-  #hash(parts: readonly string[]): string {
+  /**
+   * The hash of a list of key parts as it appears in keys (hashKeyParts). The same string object comes back for
+   * the same parts while they are recent, so that maps keyed by it compare cheaply.
+   */
+  hash(parts: readonly string[]): string {
+    if (parts.length === 0) return (PrefixCache.#none ??= hashKeyParts(parts));
+    let h = this.#seen?.get(parts);
+    if (h !== undefined) return h;
     const id = `${parts.length}\u0000${parts.join('\u0000')}`;
     const recent = PrefixCache.#recent;
-    let h = recent.get(id);
+    h = recent.get(id);
     if (h === undefined) {
       h = hashKeyParts(parts);
       recent.set(id, h);
       if (recent.size > PrefixCache.MAX_RECENT) recent.delete(recent.keys().next().value as string);
     }
+    (this.#seen ??= new Map()).set(parts, h);
     return h;
   }
   counter(name: string, parts: readonly string[]): string {
+    return this.counterOf(name, this.hash(parts));
+  }
+  /** The counter's prefix from the hash of its parts (see hash). */
+  counterOf(name: string, partsHash: string): string {
     let segment = PrefixCache.#names.get(name);
     if (segment === undefined) {
       segment = keySegment(name);
       if (PrefixCache.#names.size < 10_000) PrefixCache.#names.set(name, segment);
     }
-    return `${this.#policy}:ct:${segment}:${this.#hash(parts)}`;
+    return `${this.#policy}:ct:${segment}:${partsHash}`;
   }
   /** A 30-bit code of the parts (for the landing memory), from the same hash as the keys. */
   code(parts: readonly string[]): number {
-    const h = this.#hash(parts);
+    const h = this.hash(parts);
     const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     let c = 0;
     for (let i = 0; i < 5; i++) c = c * 64 + B64.indexOf(h[i]!);

@@ -264,12 +264,17 @@ const built = new Set<string>();
 
 /**
  * Compiles the authz-server of the checkout at `root` (default: this one) once per bench invocation (the image
- * runs the compiled JavaScript).
+ * runs the compiled JavaScript). Another checkout is built by its own build.ts, so that an A/B of a change to the
+ * build compares the two builds.
  */
 export function ensureBuilt(root = ROOT): void {
   if (built.has(root)) return;
   process.stderr.write(`building the authz-server (npm run build)${root === ROOT ? '' : ` in ${root}`} ...\n`);
-  build(['authz-server'], root);
+  if (root === ROOT) build(['authz-server'], root);
+  else {
+    const r = spawnSync(process.execPath, ['build.ts', 'authz-server'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`npm run build failed in ${root} (exit ${r.status})`);
+  }
   built.add(root);
 }
 

@@ -347,7 +347,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
     if (opts.verbose && harness.learned) {
       const b = harness.learned();
       const t = Object.entries(b.volume).map(([k, v]) => `${k} ${v.value.toFixed(1)} (q ${v.quantile.toFixed(1)})`);
-      process.stderr.write(`  learned: ${t.join(', ')}; return ${b.returnRatio.toFixed(2)} new-session ${b.newSessionShare.toFixed(3)} head ${b.headShare.toFixed(3)} errors ${b.errorRate.toFixed(3)} no-return ${b.noReturn.toFixed(3)}\n`);
+      process.stderr.write(`  learned: ${t.join(', ')}; return ${b.returnRatio.toFixed(2)} new-session ${b.newSessionShare.toFixed(3)} head ${b.headShare.toFixed(3)} errors ${b.errorRate.toFixed(3)}\n`);
     }
   } finally {
     await harness.close();

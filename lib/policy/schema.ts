@@ -317,7 +317,6 @@ export const BOT_SIGNAL_NAMES = [
   'fresh-sessions',
   'fresh-sessions-network',
   'fresh-orphans',
-  'fresh-no-return',
   'first-request-not-get',
   'errors-session',
   'errors-address',

@@ -99,8 +99,6 @@ export interface Baselines {
   orphanRate: number;
   /** Share of orphan sessions that come back a second time, learned with a prior. */
   orphanContinuation: number;
-  /** Share of addresses' second requests that land again after a first landing (the cookie not returned). */
-  noReturn: number;
   /** HEAD / all requests, and client errors / all requests, of unflagged traffic. */
   headShare: number;
   errorRate: number;
@@ -136,7 +134,6 @@ export function priorBaselines(knobs: BotKnobs = DEFAULT_BOT_KNOBS): Baselines {
     newSessionShare: l.priorNewSessionShare,
     orphanRate: l.priorOrphanRate,
     orphanContinuation: l.priorOrphanContinuation,
-    noReturn: l.priorNoReturn,
     headShare: l.priorHeadShare,
     errorRate: l.priorErrorRate,
     landingGate: null,
@@ -206,8 +203,6 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
     ret: read(BOT_KEYS.popRet, baselineMs, n),
     orph: read(BOT_KEYS.popOrph, baselineMs, n),
     orphCont: read(BOT_KEYS.popOrphCont, baselineMs, n),
-    second: read(BOT_KEYS.popSecond, baselineMs, n),
-    secondLand: read(BOT_KEYS.popSecondLand, baselineMs, n),
     freshBase: read(BOT_KEYS.popFreshBase, baselineMs, 2),
   };
   const recent = {
@@ -258,7 +253,6 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         newSessionShare: ratio(decayed(pop.fresh), decayed(pop.sessReq), l.priorNewSessionShare, l.priorRatioWeight * 4),
         orphanRate: ratio(orph, decayed(pop.sessReq), l.priorOrphanRate, l.priorRatioWeight * 4),
         orphanContinuation,
-        noReturn: ratio(decayed(pop.secondLand), decayed(pop.second), l.priorNoReturn, l.priorRatioWeight),
         headShare: ratio(decayed(pop.head), req, l.priorHeadShare, l.priorRatioWeight * 4),
         errorRate: ratio(decayed(pop.err), req, l.priorErrorRate, l.priorRatioWeight * 4),
         landingGate: gate(recentReturnRatio, returnRatio),

@@ -152,23 +152,6 @@ describe('volume against learned thresholds', () => {
     }
   });
 
-  it('an address that lands again instead of returning the cookie carries evidence of its own, capped below the challenge', async () => {
-    const d = detectors();
-    const first = await d.check(request({ ip: '203.0.113.30', path: '/products/1' }));
-    expect(fired(first)).not.toContain('fresh-no-return');
-    await d.advance(4000);
-    const again = await d.check(request({ ip: '203.0.113.30', path: '/products/2' }));
-    const signal = again.signals.find((s) => s.name === 'fresh-no-return');
-    expect(signal?.score).toBeGreaterThan(0);
-    expect(signal!.score).toBeLessThanOrEqual(DEFAULT_BOT_KNOBS.fresh.noReturnCurve.max);
-    expect(signal!.detail).toMatch(/without the session cookie/);
-    // A person's browser returns the cookie on its next request: nothing.
-    await d.check(request({ ip: '203.0.113.31', path: '/products/1' }));
-    await d.advance(4000);
-    const person = await d.check(request({ ip: '203.0.113.31', path: '/products/2', cookie: 'issued-31' }));
-    expect(fired(person)).not.toContain('fresh-no-return');
-  });
-
   it('a client that never keeps the cookie is suspected, and a made-up cookie per request flagged', async () => {
     const d = detectors();
     let cookieless: JudgedAssessment | null = null;

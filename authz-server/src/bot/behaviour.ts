@@ -305,8 +305,6 @@ export interface BotObservations {
   fresh: boolean;
   /** A new token pair nothing was learned of yet (what the token's rate of new addresses counts and learns). */
   unlearnedPair: boolean;
-  /** The second request of an address whose first was a landing: whether it landed again (null: not such a request). */
-  secondLanded: boolean | null;
   /** Its source's own volume signal fired: its fresh traffic is taken out of the route's and cell's counts. */
   explained: boolean;
   head: boolean;
@@ -459,15 +457,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // mixture of people behind a NAT looks like that, so the dispersion of its tails fades as that share nears 100%.
   const mixture = (opened: number, requests: number) => Math.max(0, Math.min(1, (1 - opened / Math.max(1, requests)) / 0.2));
   const addressMixture = s.newLong >= 0 ? mixture(long(s.newLong) + (state === 'orphan' ? 1 : 0), long(s.ipLong)) : 1;
-  // Exact counts of the address's requests in the current and previous long buckets, and of those that opened a
-  // session (landings, orphans counted after their batch): every one of them landed, or all but this return.
-  const rawRequests = sumOf(C(s.ipLong), 0, 1);
-  const rawOpened = s.newLong >= 0 ? sumOf(C(s.newLong), 0, 1) : 0;
-  const allLanded = s.newLong >= 0 && rawOpened >= rawRequests;
-  // Learned only while the site's landings come back as usual: a crowd that never returns the cookie (and is not
-  // flagged yet) would teach that second requests land again.
-  const quiet = base.landingGate === null || base.landingGate < knobs.surge.deficitLow;
-  const secondLanded = quiet && rawRequests === 2 && s.newLong >= 0 ? (state === 'landing' && rawOpened === 2 ? true : state === 'return' && rawOpened === 1 ? false : null) : null;
 
   // ---- fresh sessions of this address (only where browsers return the cookie)
   if (newToSession && base.cookiesReturned !== false && s.newLong >= 0) {
@@ -487,14 +476,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     freshShare('fresh-sessions', s.newLong, s.ipLong, 'this address');
     // Addresses rotated within one network (/24, /48) share it.
     if (s.netNew >= 0) freshShare('fresh-sessions-network', s.netNew, s.netAll, `network ${subject.network}`);
-    // A person's browser returns the cookie on the request after its landing (cookie blockers aside); an address
-    // that landed again and never kept a cookie in the long window either blocks cookies or never was a browser.
-    // Its first two requests say this much (a blocker lands every time): later ones add nothing here.
-    if (state === 'landing' && allLanded && rawRequests >= 2) {
-      const rate = Math.min(0.95, base.noReturn * f.slack);
-      const surprise = -Math.log10(rate);
-      add('fresh', 'fresh-no-return', surprisePoints(surprise, f.noReturnCurve), rawRequests, 1, () => `all ${num(rawRequests)} requests from this address ${longWindow} came without the session cookie; the site's browsers land again on their second request at most ${num(rate * 100)}% of the time (p=10^-${num(surprise)})`);
-    }
     // A never-seen cookie is a person back from long ago, once; an address presenting them again and again
     // makes them up. Unlike a missing cookie (a person may block cookies), this may reach the challenge alone.
     if (state === 'orphan' && s.orphLong >= 0) {
@@ -658,6 +639,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, unlearnedPair, secondLanded, explained, head: subject.method === 'HEAD', volume },
+    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, unlearnedPair, explained, head: subject.method === 'HEAD', volume },
   };
 }

@@ -253,10 +253,6 @@ export class BotFeed {
       this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, [subject.address]), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, 1, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
     }
     if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
-    if (obs.secondLanded !== null) {
-      bump(BOT_KEYS.popSecond, [], 'baseline');
-      if (obs.secondLanded) bump(BOT_KEYS.popSecondLand, [], 'baseline');
-    }
     if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNew, [], 'baseline');
     if (cookieTraffic) bump(BOT_KEYS.popSessReq, [], 'baseline');
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphCont, [], 'baseline');

@@ -79,8 +79,6 @@ export interface BotKnobs {
     priorNewSessionShare: number;
     priorOrphanRate: number;
     priorOrphanContinuation: number;
-    /** An address's second request landing again (no cookie returned after its first landing): cookie blockers. */
-    priorNoReturn: number;
     priorHeadShare: number;
     priorErrorRate: number;
     priorRatioWeight: number;
@@ -91,12 +89,9 @@ export interface BotKnobs {
   /**
    * Fresh-session behaviour of one address and of its network (long window): the share of its requests that
    * opened a new session (landings and orphans), against the site's learned share (x slack), as an
-   * overdispersed binomial tail (`dispersion`: how much clients behind one address differ). An address whose
-   * requests in the long window all landed, and that landed again after its first landing (a person's browser
-   * returns the cookie on its very next request, unless it blocks cookies), against the learned share of second
-   * requests that land again (`noReturnCurve`: one client's first two requests say this much and no more).
+   * overdispersed binomial tail (`dispersion`: how much clients behind one address differ).
    */
-  fresh: { slack: number; dispersion: number; curve: PValueCurve; orphanCurve: PValueCurve; noReturnCurve: PValueCurve };
+  fresh: { slack: number; dispersion: number; curve: PValueCurve; orphanCurve: PValueCurve };
 
   /** Client errors of an address / a token over the long window, against the population's learned rate. */
   errors: { codes: readonly number[]; minErrors: number; slack: number; dispersion: number; curve: PValueCurve };
@@ -178,7 +173,6 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     priorNewSessionShare: 0.2,
     priorOrphanRate: 0.05,
     priorOrphanContinuation: 0.5,
-    priorNoReturn: 0.03,
     priorHeadShare: 0.02,
     priorErrorRate: 0.04,
     priorRatioWeight: 50,
@@ -205,7 +199,6 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     dispersion: 0.05,
     curve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 45 }),
     orphanCurve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 70 }),
-    noReturnCurve: Object.freeze({ start: 1, base: 15, perDecade: 12, max: 35 }),
   }),
   errors: Object.freeze({
     codes: Object.freeze([400, 401, 403, 404, 405, 422, 429]),

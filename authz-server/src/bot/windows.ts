@@ -76,9 +76,6 @@ export const BOT_KEYS = {
   popOrphContAgg: 'bot.pop.oc.a',
   /** Requests of cookie-session traffic (landings and session requests): the new-session share's denominator. */
   popSessReq: 'bot.pop.sreq',
-  /** Second requests of addresses whose first was a landing (a landing or the cookie's return), and those that landed again. */
-  popSecond: 'bot.pop.2nd',
-  popSecondLand: 'bot.pop.2nd.l',
 } as const;
 
 /** Histogram bin counter of a volume class (baseline buckets): entity-buckets whose count reached edge k. */

@@ -623,11 +623,13 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // token's own newcomers need not be outnumbered first.
     const rare = freshLearned <= 0 || cellLearned / freshLearned <= agg.rareClassShare;
     const c = rare ? surgeShare(fc, cellLearned, agg.minExpectedPerMinute.cell, knobs) : { share: 0 };
-    const crowd = Math.max(a.share, b.share, c.share);
+    // A young pair (learned, all of it recent) is held to a surge of the token's whole traffic, or of a rare kind's
+    // own: the token's usual newcomers clumping (and flagged ones staying new) move the count of new pairs, not these.
+    const crowd = unlearnedPair ? Math.max(a.share, b.share, c.share) : Math.max(b.share, c.share);
     if (crowd > 0) {
       const spread = freshLearned > 0 ? Math.max(0, fresh - freshLearned * agg.slack) * Math.min(1, cellLearned / freshLearned) : 0;
       const avoided = spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
-      if (a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, () => `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
+      if (unlearnedPair && a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, () => `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
       if (b.share > 0 && !avoided) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, () => `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
       const expected = Math.max(agg.minExpectedPerMinute.cell, cellLearned) * agg.slack;
       const shrunk = Math.max(0, fc - expected) / (fc + agg.cellPseudoCount);

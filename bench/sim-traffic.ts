@@ -208,7 +208,18 @@ interface Builder {
   tls: boolean;
   /** Bots that send a browser's headers also imitate its TLS handshake. */
   impersonate: boolean;
+  /** Traffic variants beyond the drawn parameters (see TRAFFIC_VARIANTS). */
+  variants: ReadonlySet<TrafficVariant>;
 }
+
+/**
+ * Variants of the traffic models, to check that the detectors do not fit the drawn parameters:
+ *   exact-mimicry  token abusers copy the app's whole header set (user agent versions, language, encoding);
+ *                  residential proxies and surges always wear the people's own browsers and languages
+ *   slow-crowds    residential proxies and surges spread over twice the addresses at half the pace each
+ */
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds'] as const;
+export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
 const JA4 = {
@@ -465,8 +476,10 @@ function burst(b: Builder, start: number, p: Params, chrome: boolean): number {
 
 function residentialProxy(b: Builder, start: number, end: number, p: Params): void {
   const { rng } = b;
-  const ips = rng.int(1000, 4000);
-  const mimicry = rng.pick(['people', 'narrow', 'dressed'] as const);
+  const slow = b.variants.has('slow-crowds') ? 2 : 1;
+  const ips = rng.int(1000, 4000) * slow;
+  const drawn = rng.pick(['people', 'narrow', 'dressed'] as const);
+  const mimicry = b.variants.has('exact-mimicry') ? 'people' : drawn;
   Object.assign(p, { addresses: ips, mimicry });
   const narrow = [rng.pick(BROWSERS), rng.pick(BROWSERS)];
   const narrowLang = rng.pick(LANGS);
@@ -481,7 +494,7 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
       const path = r < 0.75 ? `/products/${rng.int(1, CATALOG)}` : r < 0.9 ? `/products?category=${rng.pick(CATEGORIES)}&page=${rng.int(1, 40)}` : `/search?q=${encodeURIComponent(rng.pick(WORDS))}`;
       const headers = mimicry === 'dressed' ? dressedHeaders(rng, browser.ua, 'navigate', lang) : browserHeaders(browser, lang, 'navigate');
       emit(b, { at: t, actor: `proxy-${i}`, kind: 'bot', method: 'GET', path, ip, headers, code: 200 });
-      t += rng.uniform(2000, 60_000);
+      t += rng.uniform(2000, 60_000) * slow;
     }
   }
 }
@@ -523,10 +536,13 @@ function tokenAbuse(b: Builder, start: number, end: number, p: Params): void {
   const ips = rng.int(20, 300);
   const perMin = rng.uniform(2, 30);
   const ua = rng.chance(0.5) ? (ofApp ? `ShopApp/4.2.7 (Android 14) okhttp/4.12.0` : 'AcmeCatalogSync/3.4 (+ops@acme.example)') : rng.pick(AUTOMATION_UAS);
+  const exact = b.variants.has('exact-mimicry') && ua.startsWith('ShopApp');
   Object.assign(p, { token: ofApp ? 'app' : 'partner', addresses: ips, perAddressPerMin: Number(perMin.toFixed(1)), userAgent: ua.split(' ')[0]! });
   for (let i = 0; i < ips; i++) {
     const ip = rng.chance(0.3) ? residentialIp(rng) : `${rng.pick([23, 34, 45, 64, 104, 172])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
-    const headers = { 'user-agent': ua, accept: 'application/json', 'x-api-key': ofApp ? APP_KEY : PARTNER_KEY };
+    const headers: Record<string, string> = exact
+      ? { 'user-agent': `ShopApp/4.2.${i % 10} (Android ${12 + (i % 4)}) okhttp/4.12.0`, accept: 'application/json', 'accept-language': LANGS[i % LANGS.length]!, 'accept-encoding': 'gzip', 'x-api-key': APP_KEY }
+      : { 'user-agent': ua, accept: 'application/json', 'x-api-key': ofApp ? APP_KEY : PARTNER_KEY };
     const from = rng.uniform(start, Math.max(start, end - 2 * MIN));
     const until = rng.uniform(from + MIN, end);
     for (let t = from; t < until; t += rng.exp(MIN / perMin)) {
@@ -563,10 +579,11 @@ function crawler(b: Builder, start: number, end: number, p: Params): void {
 
 function distributedSurge(b: Builder, start: number, end: number, p: Params): void {
   const { rng } = b;
-  const ips = rng.int(200, 1500);
+  const slow = b.variants.has('slow-crowds') ? 2 : 1;
+  const ips = rng.int(200, 1500) * slow;
   const route = rng.pick(['availability', 'search', 'product', 'api-product'] as const);
   const cookies = rng.chance(0.7) ? 'none' : 'random';
-  const noLang = rng.uniform(0, 0.4);
+  const noLang = b.variants.has('exact-mimicry') ? (rng.next(), 0) : rng.uniform(0, 0.4);
   Object.assign(p, { addresses: ips, route, cookies, withoutAcceptLanguage: Number(noLang.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
     const ip = `${rng.pick([24, 49, 73, 98, 177, 187, 190, 201])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
@@ -580,7 +597,7 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
       const headers = lang ? browserHeaders(browser, lang, kind) : dressedHeaders(rng, browser.ua, kind, null);
       if (cookies === 'random') headers['cookie'] = `session=s${rng.hex(24)}`;
       emit(b, { at: t, actor: `surge-${i}`, kind: 'bot', method: 'GET', path, ip, headers, code: 200 });
-      t += rng.uniform(3000, 40_000);
+      t += rng.uniform(3000, 40_000) * slow;
     }
   }
 }
@@ -616,13 +633,13 @@ const WINDOWED: Partial<Record<ScenarioName, { minutes: [number, number]; run: (
 };
 
 /** All events of a scenario for a seed, in time order, with its timing and drawn parameters. */
-export function generateScenario(name: ScenarioName, seed: number, opts: { measuredMs?: number; warmupMs?: number } = {}): Scenario {
+export function generateScenario(name: ScenarioName, seed: number, opts: { measuredMs?: number; warmupMs?: number; variants?: readonly TrafficVariant[] } = {}): Scenario {
   const rng = new Rng(seed * 7919 + SCENARIOS.indexOf(name));
   const cold = name === 'burst-cold';
   const warmupMs = cold ? 0 : (opts.warmupMs ?? 30 * MIN);
   const measuredMs = opts.measuredMs ?? 20 * MIN;
   const endMs = warmupMs + measuredMs;
-  const b: Builder = { rng, events: [], endMs, tls: false, impersonate: false };
+  const b: Builder = { rng, events: [], endMs, tls: false, impersonate: false, variants: new Set(opts.variants ?? []) };
   const pop = drawPopulation(rng);
   b.tls = rng.chance(0.5);
   b.impersonate = rng.chance(0.5);

@@ -11,6 +11,7 @@
  *
  *   npm run simulate                                       # every scenario, seeds 1-10, memory store
  *   npm run simulate -- --seeds 1-3 --scenario crawler --store redis --verbose
+ *   npm run simulate -- --seeds 21-30 --variant exact-mimicry,slow-crowds   # traffic variants nothing was tuned on
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -39,7 +40,7 @@ import { accessLogEntry } from '../test/support/access-log.ts';
 import { authzClient, envoyRequest } from '../test/support/envoy.ts';
 import { sha256, startTestServer, writePolicyDir } from '../test/support/policies.ts';
 import { startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
-import { APP_KEY, HOST, MIN, PARTNER_KEY, SCENARIOS, generateScenario, type ScenarioName, type SimEvent } from './sim-traffic.ts';
+import { APP_KEY, HOST, MIN, PARTNER_KEY, SCENARIOS, TRAFFIC_VARIANTS, generateScenario, type ScenarioName, type SimEvent, type TrafficVariant } from './sim-traffic.ts';
 
 export { SCENARIOS, type ScenarioName } from './sim-traffic.ts';
 
@@ -247,11 +248,13 @@ export interface RunOptions {
   inProcess?: boolean;
   measuredMs?: number;
   warmupMs?: number;
+  /** Traffic variants (sim-traffic.ts TRAFFIC_VARIANTS). */
+  variants?: readonly TrafficVariant[];
 }
 
 /** Runs one scenario for one seed on a fresh store; never sleeps. */
 export async function runScenario(name: ScenarioName, seed: number, opts: RunOptions = {}): Promise<ScenarioResult> {
-  const sc = generateScenario(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs });
+  const sc = generateScenario(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs, variants: opts.variants });
   let now = START;
   const clock = () => now;
   let store: CounterStore;
@@ -424,8 +427,11 @@ async function main(): Promise<void> {
       verbose: { type: 'boolean', default: false },
       'in-process': { type: 'boolean', default: false },
       json: { type: 'string' },
+      variant: { type: 'string' },
     },
   });
+  const variants = (values.variant ?? '').split(',').filter((v) => v !== '') as TrafficVariant[];
+  for (const v of variants) if (!TRAFFIC_VARIANTS.includes(v)) throw new Error(`unknown --variant ${v} (one of ${TRAFFIC_VARIANTS.join(', ')})`);
   const seeds = seedList(values.seeds!);
   const stores = values.store === 'both' ? (['memory', 'redis'] as const) : values.store === 'redis' ? (['redis'] as const) : (['memory'] as const);
   const selected = SCENARIOS.filter((s) => !values.scenario || values.scenario.split(',').some((x) => s === x || s.includes(x)));
@@ -436,7 +442,7 @@ async function main(): Promise<void> {
     for (const store of stores) {
       for (const s of selected) {
         for (const seed of seeds) {
-          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'] });
+          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'], variants });
           results.push(r);
           // Written after every run: a long run that stops half-way keeps what it measured.
           if (values.json) await writeFile(values.json, JSON.stringify(results, null, 1));

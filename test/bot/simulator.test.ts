@@ -45,6 +45,16 @@ describe('bot detection on simulated traffic', () => {
     });
   }
 
+  it('token abuse copying the app\'s whole header set (variant exact-mimicry): the crowd is still caught', { timeout: 120_000 }, async () => {
+    // Seed 2 (shortened) draws the app's key and user agent; the variant copies the app's header set and TLS stack too, so only
+    // the crowd of addresses new to the token (including those learned before the surge was significant) tells it.
+    const r = await runScenario('token-abuse', 2, { ...SHORT, inProcess: true, variants: ['exact-mimicry'] });
+    expect(r.params['userAgent']).toBe('ShopApp/4.2.7');
+    expect(r.botAfterMinute).toBeGreaterThan(100);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.clientRecall).toBeGreaterThanOrEqual(0.9);
+  });
+
   it('the server over gRPC decides as the pipeline in process', { timeout: 180_000 }, async () => {
     const opts = { warmupMs: 0, measuredMs: 6 * MIN };
     const [grpc, inProcess] = [await runScenario('burst-cold', 1, opts), await runScenario('burst-cold', 1, { ...opts, inProcess: true })];

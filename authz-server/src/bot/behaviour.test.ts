@@ -106,6 +106,21 @@ describe('what a request is to its session', () => {
     await state(request({ ip: '203.0.113.99', cookie: 'never-issued' }));
     expect(states).toEqual(['landing', 'return', 'established', 'orphan']);
   });
+
+  it('a token pair is established only by history older than its recent traffic', async () => {
+    const d = detectors();
+    const app = { 'user-agent': 'ShopApp/4.2.1 (Android 14) okhttp/4.12.0', accept: 'application/json' };
+    const state = async () => (await d.check(request({ ip: '198.51.100.7', path: '/api/products/1', headers: app }), 'mobile-app')).observations?.state;
+    // Learned at once, but all of it recent: still new to the token (a crowd's early requests establish nothing).
+    expect(await state()).toBe('new-pair');
+    await d.advance(5000);
+    expect(await state()).toBe('new-pair');
+    await d.advance(5000);
+    expect(await state()).toBe('new-pair');
+    // Twenty minutes later its earlier requests are out of the long window, still in what was learned.
+    await d.advance(21 * 60_000);
+    expect(await state()).toBe('established-pair');
+  });
 });
 
 describe('volume against learned thresholds', () => {

@@ -339,6 +339,8 @@ export interface BotObservations {
   /** The session came back a second time after an orphan start. */
   orphanContinued: boolean;
   fresh: boolean;
+  /** A new token pair nothing was learned of yet (what the token's rate of new addresses counts and learns). */
+  unlearnedPair: boolean;
   /** Its source's own volume signal fired: its fresh traffic is taken out of the route's and cell's counts. */
   explained: boolean;
   head: boolean;
@@ -423,6 +425,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   let returnedTo: number | null = null;
   let landingsLearned = 0;
   let orphanContinued = false;
+  let unlearnedPair = false;
   if (ctx.known === true) state = ctx.planned === 'pair' ? 'established-pair' : 'established';
   else if (ctx.planned === 'session') {
     const [cur = 0, prev = 0] = C(s.sessLong);
@@ -437,7 +440,14 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       state = 'established';
       orphanContinued = cur === 2 && prev === 0 && land.landings === 0;
     }
-  } else if (ctx.planned === 'pair') state = sumOf(C(s.pairBase), 0, 1) > 0 ? 'established-pair' : 'new-pair';
+  } else if (ctx.planned === 'pair') {
+    // A pair is established by what was learned of it before its recent traffic: learned requests that its
+    // requests of the long window cannot account for. A pair whose whole history is recent (a crowd's addresses
+    // that started before their surge was significant, and were learned then) is still new to the token.
+    const learnedPair = sumOf(C(s.pairBase), 0, 1);
+    state = learnedPair >= Math.max(1, sumOf(C(s.sessLong), 0, 1)) ? 'established-pair' : 'new-pair';
+    unlearnedPair = learnedPair === 0;
+  }
   else state = ctx.planned;
   const fresh = state === 'landing' || state === 'orphan' || state === 'anonymous';
   const outsideSession = fresh || state === 'new-pair';
@@ -640,18 +650,27 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving) and
   // is not held against a kind of client the crowd avoids; the (token, client kind) cell's is strong.
   if (subject.token && state === 'new-pair' && base.warm) {
-    const fresh = recentMinute(C(s.tokFreshAgg), nowMs, B.aggregateMs) + 1;
+    // Counted (and learned) are the requests of pairs nothing was learned of; a young pair is judged by them.
+    const pending = unlearnedPair ? 1 : 0;
+    const fresh = recentMinute(C(s.tokFreshAgg), nowMs, B.aggregateMs) + pending;
     const freshLearned = perMinuteLearned(s.tokFreshBase);
     const a = surgeShare(fresh, freshLearned, agg.minExpectedPerMinute.token, knobs);
     const all = recentMinute(C(s.tokAgg), nowMs, B.aggregateMs);
     const b = surgeShare(all, perMinuteLearned(s.tokBase), agg.minExpectedPerMinute.token, knobs);
-    const crowd = Math.max(a.share, b.share);
+    const fc = recentMinute(C(s.tokCell), nowMs, B.aggregateMs) + pending;
+    const cellLearned = perMinuteLearned(s.tokCellBase);
+    // A kind of client that hardly ever brings the token's new addresses (a script copying the app's key and
+    // user agent, not its header set or TLS handshake) is a crowd of its own as soon as its cell surges: the
+    // token's own newcomers need not be outnumbered first.
+    const rare = freshLearned <= 0 || cellLearned / freshLearned <= agg.rareClassShare;
+    const c = rare ? surgeShare(fc, cellLearned, agg.minExpectedPerMinute.cell, knobs) : { share: 0 };
+    // A young pair (learned, all of it recent) is held to a surge of the token's whole traffic, or of a rare kind's
+    // own: the token's usual newcomers clumping (and flagged ones staying new) move the count of new pairs, not these.
+    const crowd = unlearnedPair ? Math.max(a.share, b.share, c.share) : Math.max(b.share, c.share);
     if (crowd > 0) {
-      const fc = recentMinute(C(s.tokCell), nowMs, B.aggregateMs) + 1;
-      const cellLearned = perMinuteLearned(s.tokCellBase);
       const spread = freshLearned > 0 ? Math.max(0, fresh - freshLearned * agg.slack) * Math.min(1, cellLearned / freshLearned) : 0;
       const avoided = spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
-      if (a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, () => `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
+      if (unlearnedPair && a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, () => `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
       if (b.share > 0 && !avoided) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, () => `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
       const expected = Math.max(agg.minExpectedPerMinute.cell, cellLearned) * agg.slack;
       const shrunk = Math.max(0, fc - expected) / (fc + agg.cellPseudoCount);
@@ -663,6 +682,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, explained, head: subject.method === 'HEAD', volume },
+    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, unlearnedPair, explained, head: subject.method === 'HEAD', volume },
   };
 }

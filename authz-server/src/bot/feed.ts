@@ -212,7 +212,7 @@ export class BotFeed {
     if (state === 'landing') bump(BOT_KEYS.popLandAgg, [], 'aggregate');
     const cookieTraffic = state === 'landing' || state === 'return' || state === 'orphan' || (state === 'established' && !pair);
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
-    if (state === 'new-pair' && subject.token) {
+    if (state === 'new-pair' && obs.unlearnedPair && subject.token) {
       bump(BOT_KEYS.tokFreshAgg, [subject.token], 'aggregate');
       bump(BOT_KEYS.tokCellAgg, [subject.token, subject.kind], 'aggregate');
     }
@@ -235,7 +235,7 @@ export class BotFeed {
       }
       if (subject.token) {
         bump(BOT_KEYS.tokBase, [subject.token], 'baseline');
-        if (state === 'new-pair') {
+        if (state === 'new-pair' && obs.unlearnedPair) {
           bump(BOT_KEYS.tokFreshBase, [subject.token], 'baseline');
           bump(BOT_KEYS.tokCellBase, [subject.token, subject.kind], 'baseline');
         }

@@ -43,9 +43,13 @@ describe('client fingerprint', () => {
     expect(clientClass(firefox)).not.toBe(clientClass(real));
   });
 
-  it('client kind: the user agent product, whatever its versions', () => {
+  it('client kind: the user agent product and header set, whatever its versions and header values', () => {
     const app = (ua: string) => new Map([['user-agent', ua]]);
     expect(clientKind(app('ShopApp/4.2.1 (Android 14) okhttp/4.12.0'))).toBe(clientKind(app('ShopApp/4.2.9 (Android 12) okhttp/4.12.0')));
+    const full = (ua: string, lang: string) => new Map([['user-agent', ua], ['accept', 'application/json'], ['accept-language', lang], ['accept-encoding', 'gzip']]);
+    expect(clientKind(full('ShopApp/4.2.1 (Android 14) okhttp/4.12.0', 'en-GB'))).toBe(clientKind(full('ShopApp/4.2.7 (Android 13) okhttp/4.12.0', 'de-DE')));
+    // The app's key and user agent copied, not the headers its HTTP stack always sends.
+    expect(clientKind(new Map([['user-agent', 'ShopApp/4.2.7 (Android 14) okhttp/4.12.0'], ['accept', 'application/json']]))).not.toBe(clientKind(full('ShopApp/4.2.7 (Android 14) okhttp/4.12.0', 'en-GB')));
     expect(clientKind(app('ShopApp/4.2.1'))).not.toBe(clientKind(app('python-requests/2.32.3')));
     expect(clientKind(app('ShopApp/4.2.1'))).not.toBe(clientKind(new Map([['user-agent', 'ShopApp/4.2.1'], ['x-ja4', 'x']])));
     expect(claimsBrowser(app(CHROME))).toBe(true);

@@ -50,11 +50,13 @@ function productOf(headers: ReadonlyMap<string, string>): string {
 }
 
 /**
- * A coarse client kind: the user agent's product name (`ShopApp`, `python-requests`, `Mozilla`) and the TLS
- * fingerprint headers. An app's users share one kind whatever their app and OS versions.
+ * A coarse client kind: the user agent's product name (`ShopApp`, `python-requests`, `Mozilla`), which of the
+ * usual headers are present, and the TLS fingerprint headers. An app's users share one kind whatever their app
+ * and OS versions (one HTTP stack sends one header set); a script that copies the app's key and user agent but
+ * not the exact set of headers its stack sends is a kind of its own.
  */
 export function clientKind(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[] = DEFAULT_TLS_FINGERPRINT_HEADERS): string {
-  return `${productOf(headers)}\u0000${tlsOf(headers, tlsHeaders)}`;
+  return `${productOf(headers)}\u0000${presenceBits(headers)}\u0000${tlsOf(headers, tlsHeaders)}`;
 }
 
 /** Browser engines a `Mozilla/` user agent names, most specific first. */

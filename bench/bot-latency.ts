@@ -1,5 +1,5 @@
 /**
- * `node bench/bot-latency.ts [--checks 20000]`: what bot scoring adds to one Check, and how many Redis round
+ * `node bench/bot-latency.ts [--checks 20000] [--stores memory,redis]`: what bot scoring adds to one Check, and how many Redis round
  * trips a Check costs. Runs the decision pipeline in process (evaluateRequest, no gRPC, so the numbers are the
  * pipeline's own) over the same varied requests (2000 clients, sessions, tokens, 40 routes) against:
  *
@@ -185,10 +185,12 @@ async function measure(
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { checks: { type: 'string', default: '20000' } } });
+  const { values } = parseArgs({ options: { checks: { type: 'string', default: '20000' }, stores: { type: 'string', default: 'memory,redis' } } });
   const reqs = requests(Number(values.checks));
+  const stores = values.stores.split(',');
   const rows: Row[] = [];
-  for (const mode of ['Off', 'Monitor'] as const) rows.push(await measure('memory', new MemoryCounterStore(), mode, reqs, null));
+  if (stores.includes('memory')) for (const mode of ['Off', 'Monitor'] as const) rows.push(await measure('memory', new MemoryCounterStore(), mode, reqs, null));
+  if (!stores.includes('redis')) return report(reqs.length, rows);
 
   const redis = await startRedis();
   const logger = createLogger('warn', 'bench', new Writable({ write: (_c, _e, cb) => cb() }));
@@ -212,6 +214,10 @@ async function main(): Promise<void> {
   } finally {
     await redis.stop();
   }
+  report(reqs.length, rows);
+}
+
+function report(checks: number, rows: Row[]): void {
   const f = (n: number) => n.toFixed(0);
   const lines = [
     '| store | bot | p50 µs | p90 µs | p99 µs | mean µs | CPU µs per Check | store keys per Check | Redis round trips per Check | Redis CPU per Check µs | off-path calls (measured part) |',
@@ -227,7 +233,7 @@ async function main(): Promise<void> {
     return off && on ? `p50 +${f(on.p50 - off.p50)} µs, p99 +${f(on.p99 - off.p99)} µs, mean +${f(on.mean - off.mean)} µs` : '-';
   };
   process.stdout.write(
-    `\nPipeline time per Check (evaluateRequest + decision hooks, in process, ${reqs.length} Checks, sequential), Node ${process.version}\n\n${lines.join('\n')}\n\n` +
+    `\nPipeline time per Check (evaluateRequest + decision hooks, in process, ${checks} Checks, sequential), Node ${process.version}\n\n${lines.join('\n')}\n\n` +
       `added by bot scoring: memory ${added('memory')}; redis ${added('redis')}\n`,
   );
 }

@@ -23,6 +23,7 @@ import type { BotSignal, Outcome } from '../pipeline/outcome.ts';
 import { sessionOf } from '../pipeline/rate-limit.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { Runtime, RuntimePolicy } from '../pipeline/runtime.ts';
+import { bucketKeys } from '../store/keys.ts';
 import { accessLogEvents, type StreamAccessLogsMessage } from './access-log.ts';
 import { botAllowListed, type JudgedAssessment } from './assess.ts';
 import { edgesCrossed } from './baseline.ts';
@@ -30,7 +31,7 @@ import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import { clientAddress } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, PrefixCache, bucketTtlMs, counterBucketKeys, histogramKeyName, pathParts, routeParts } from './windows.ts';
+import { BOT_KEYS, PrefixCache, bucketTtlMs, histogramKeyName, pathParts, routeParts } from './windows.ts';
 
 export interface BotFeedOptions {
   deferred: DeferredCounters;
@@ -90,7 +91,7 @@ export class BotFeed {
     const B = this.#knobs.buckets;
     const [bucketMs, buckets] =
       window === 'tick' ? [B.tickMs, 2] : window === 'aggregate' ? [B.aggregateMs, 4] : window === 'long' ? [B.longMs, 2] : [B.baselineMs, Math.max(2, this.#knobs.learning.buckets)];
-    this.#deferred.add(counterBucketKeys(keys.counter(name, parts), now, bucketMs, 1)[0]!, delta, bucketTtlMs(bucketMs, buckets));
+    this.#deferred.add(bucketKeys(keys.counter(name, parts), now, bucketMs, 1)[0]!, delta, bucketTtlMs(bucketMs, buckets));
   }
 
   #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId'>, now: number, ownDenial: boolean): void {
@@ -249,7 +250,7 @@ export class BotFeed {
     if (!learn.clean) return;
     if (state === 'landing') {
       bump(BOT_KEYS.popLand, [], 'baseline');
-      this.#deferred.add(counterBucketKeys(keys.counter(BOT_KEYS.landingLearned, [subject.address]), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, 1, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
+      this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, [subject.address]), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, 1, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
     }
     if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
     if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNew, [], 'baseline');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bucketKeys, counterPrefix, hashTagOf } from '../store/keys.ts';
-import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, bucketTtlMs, counterBucketKeys, decodeLanding, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { counterPrefix, hashTagOf } from '../store/keys.ts';
+import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, bucketTtlMs, decodeLanding, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 describe('bot window math', () => {
   it('PrefixCache builds exactly the keys of keys.ts, under the policy hash tag', () => {
@@ -19,39 +19,6 @@ describe('bot window math', () => {
     expect(op.keys[0]!.endsWith(`:${Math.floor(now / 60_000)}`)).toBe(true);
     expect(op.keys[2]!.endsWith(`:${Math.floor(now / 60_000) - 2}`)).toBe(true);
     expect(op.ttlMs).toBe(bucketTtlMs(60_000, 3));
-  });
-
-  it('reused keys are the keys of keys.ts whatever the bucket, window, count and order of use', () => {
-    const prefix = new PrefixCache('p').counter(BOT_KEYS.sessLong, ['s\u0000abc']);
-    const t0 = 1_700_000_000_000;
-    for (const [now, bucketMs, buckets] of [
-      [t0, 60_000, 2],
-      [t0 + 1, 60_000, 2],
-      [t0 + 1, 60_000, 1],
-      [t0 + 2, 60_000, 3],
-      [t0 + 60_000, 60_000, 2],
-      [t0 + 60_000, 10_000, 2],
-      [t0 + 60_000, 60_000, 2],
-      [t0, 60_000, 2],
-    ] as const) {
-      const keys = counterBucketKeys(prefix, now, bucketMs, buckets);
-      expect(keys).toEqual(bucketKeys(prefix, now, bucketMs, buckets));
-      // A caller's changes to the array it got stay its own.
-      keys.push('x');
-      keys[0] = 'y';
-    }
-    expect(counterBucketKeys(prefix, t0, 60_000, 2)).toEqual(bucketKeys(prefix, t0, 60_000, 2));
-  });
-
-  it('PrefixCache stays exact past its bound on remembered counters', () => {
-    const cache = new PrefixCache('shop/orders');
-    for (let i = 0; i < PrefixCache.MAX_RECENT + 10; i++) {
-      const parts = [`10.0.${i >> 8}.${i & 255}`];
-      if (i % 997 === 0 || i >= PrefixCache.MAX_RECENT) expect(cache.counter(BOT_KEYS.ipTick, parts)).toBe(counterPrefix('shop/orders', BOT_KEYS.ipTick, parts));
-      else cache.counter(BOT_KEYS.ipTick, parts);
-    }
-    expect(new PrefixCache('other').counter(BOT_KEYS.ipTick, ['1'])).toBe(counterPrefix('other', BOT_KEYS.ipTick, ['1']));
-    expect(cache.counter(BOT_KEYS.ipLong, ['10.0.0.0'])).toBe(counterPrefix('shop/orders', BOT_KEYS.ipLong, ['10.0.0.0']));
   });
 
   it('route codes are 30-bit, stable and fit the landing memory', () => {

@@ -118,12 +118,8 @@ export class PrefixCache {
   static readonly MAX_RECENT = 50_000;
   static readonly #policies = new Map<string, string>();
   static readonly #names = new Map<string, string>();
-  /** Counter prefixes by policy prefix, name and parts hash: the same string object for the same counter. */
-  static readonly #prefixes = new Map<string, Map<string, Map<string, string>>>();
-  static #prefixCount = 0;
   static #none: string | undefined;
   readonly #policy: string;
-  #prefixesOfPolicy: Map<string, Map<string, string>> | undefined;
   /** Hashes of the part lists this instance was given (a Check passes the same list to several counters). */
   #seen: Map<readonly string[], string> | undefined;
   constructor(policyId: string) {
@@ -158,34 +154,12 @@ export class PrefixCache {
   }
   /** The counter's prefix from the hash of its parts (see hash). */
   counterOf(name: string, partsHash: string): string {
-    // The same string object for the same counter while it is recent: a key built afresh on every Check is hashed
-    // afresh by every map it is looked up in (the store's included); a reused one carries its hash.
-    let byName = this.#prefixesOfPolicy;
-    if (byName === undefined) {
-      byName = PrefixCache.#prefixes.get(this.#policy);
-      if (byName === undefined) PrefixCache.#prefixes.set(this.#policy, (byName = new Map()));
-      this.#prefixesOfPolicy = byName;
-    }
-    let byHash = byName.get(name);
-    if (byHash === undefined) byName.set(name, (byHash = new Map()));
-    let prefix = byHash.get(partsHash);
-    if (prefix !== undefined) return prefix;
     let segment = PrefixCache.#names.get(name);
     if (segment === undefined) {
       segment = keySegment(name);
       if (PrefixCache.#names.size < 10_000) PrefixCache.#names.set(name, segment);
     }
-    prefix = `${this.#policy}:ct:${segment}:${partsHash}`;
-    // Bounded: when full, everything is forgotten at once (rebuilding costs what building did before).
-    if (++PrefixCache.#prefixCount > PrefixCache.MAX_RECENT) {
-      PrefixCache.#prefixes.clear();
-      PrefixCache.#prefixCount = 1;
-      PrefixCache.#prefixes.set(this.#policy, (byName = new Map()));
-      this.#prefixesOfPolicy = byName;
-      byName.set(name, (byHash = new Map()));
-    }
-    byHash.set(partsHash, prefix);
-    return prefix;
+    return `${this.#policy}:ct:${segment}:${partsHash}`;
   }
   /** A 30-bit code of the parts (for the landing memory), from the same hash as the keys. */
   code(parts: readonly string[]): number {
@@ -197,34 +171,9 @@ export class PrefixCache {
   }
 }
 
-interface RecentBuckets {
-  bucketMs: number;
-  current: number;
-  keys: string[];
-}
-/** Bucket keys of recent counter prefixes (same strings for the same bucket, see PrefixCache.counterOf); bounded. */
-const recentBuckets = new Map<string, RecentBuckets>();
-
-/**
- * bucketKeys (store/keys.ts) of a counter prefix, current bucket first, as the same string objects Check after
- * Check while the bucket lasts: maps keyed by them (the store's, the deferred writes') then hash nothing anew.
- */
-export function counterBucketKeys(prefix: string, nowMs: number, bucketMs: number, buckets: number): string[] {
-  const current = Math.floor(nowMs / bucketMs);
-  const r = recentBuckets.get(prefix);
-  if (r !== undefined && r.current === current && r.bucketMs === bucketMs && r.keys.length >= buckets) return r.keys.slice(0, buckets);
-  const keys = bucketKeys(prefix, nowMs, bucketMs, buckets);
-  if (r !== undefined) Object.assign(r, { bucketMs, current, keys });
-  else {
-    if (recentBuckets.size >= PrefixCache.MAX_RECENT) recentBuckets.clear();
-    recentBuckets.set(prefix, { bucketMs, current, keys });
-  }
-  return keys.slice();
-}
-
 /** A bucketed counter op from a prefix: increments the current bucket by `incr` (0 = read only). */
 export function bucketCounter(prefix: string, nowMs: number, bucketMs: number, buckets: number, incr: number): CounterOp {
-  return { keys: counterBucketKeys(prefix, nowMs, bucketMs, buckets), incr, ttlMs: bucketTtlMs(bucketMs, buckets) };
+  return { keys: bucketKeys(prefix, nowMs, bucketMs, buckets), incr, ttlMs: bucketTtlMs(bucketMs, buckets) };
 }
 
 /**

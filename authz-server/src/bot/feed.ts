@@ -98,9 +98,10 @@ export class BotFeed {
     this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'long', now);
     if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
     if (c.token) this.#bump(keys, BOT_KEYS.errTok, [c.token], 'long', now);
-    this.#bump(keys, BOT_KEYS.routeFailAgg, pathParts(c.route), 'aggregate', now);
+    const path = pathParts(c.route);
+    this.#bump(keys, BOT_KEYS.routeFailAgg, path, 'aggregate', now);
     if (!c.flagged && !ownDenial) {
-      this.#bump(keys, BOT_KEYS.routeFailBase, pathParts(c.route), 'baseline', now);
+      this.#bump(keys, BOT_KEYS.routeFailBase, path, 'baseline', now);
       this.#bump(keys, BOT_KEYS.popErr, [], 'baseline', now);
     }
     if (ownDenial) {
@@ -183,14 +184,19 @@ export class BotFeed {
     const pair = state === 'new-pair' || state === 'established-pair';
     const cell = [...subject.route, subject.fingerprint];
     const classCell = [subject.clientClass];
+    // One list per distinct parts: PrefixCache hashes a list it was given before without building its id again.
+    const source = [subject.address, subject.fingerprint];
+    const address = [subject.address];
+    const token = [subject.token ?? ''];
+    const tokenKind = [subject.token ?? '', subject.kind];
 
     // What the batch could not count: orphans are traffic outside a session.
     if (state === 'orphan') {
-      bump(BOT_KEYS.srcTick, [subject.address, subject.fingerprint], 'tick');
-      bump(BOT_KEYS.srcLong, [subject.address, subject.fingerprint], 'long');
+      bump(BOT_KEYS.srcTick, source, 'tick');
+      bump(BOT_KEYS.srcLong, source, 'long');
       if (subject.network) bump(BOT_KEYS.netNew, [subject.network], 'long');
-      bump(BOT_KEYS.newLong, [subject.address], 'long');
-      bump(BOT_KEYS.orphLong, [subject.address], 'long');
+      bump(BOT_KEYS.newLong, address, 'long');
+      bump(BOT_KEYS.orphLong, address, 'long');
       if (!obs.explained) {
         bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate');
         bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate');
@@ -213,8 +219,8 @@ export class BotFeed {
     const cookieTraffic = state === 'landing' || state === 'return' || state === 'orphan' || (state === 'established' && !pair);
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
     if (state === 'new-pair' && subject.token) {
-      bump(BOT_KEYS.tokFreshAgg, [subject.token], 'aggregate');
-      bump(BOT_KEYS.tokCellAgg, [subject.token, subject.kind], 'aggregate');
+      bump(BOT_KEYS.tokFreshAgg, token, 'aggregate');
+      bump(BOT_KEYS.tokCellAgg, tokenKind, 'aggregate');
     }
 
     // Learning. Per-client distributions: unless the request has evidence of its own (a crowd's surge says
@@ -234,10 +240,10 @@ export class BotFeed {
         }
       }
       if (subject.token) {
-        bump(BOT_KEYS.tokBase, [subject.token], 'baseline');
+        bump(BOT_KEYS.tokBase, token, 'baseline');
         if (state === 'new-pair') {
-          bump(BOT_KEYS.tokFreshBase, [subject.token], 'baseline');
-          bump(BOT_KEYS.tokCellBase, [subject.token, subject.kind], 'baseline');
+          bump(BOT_KEYS.tokFreshBase, token, 'baseline');
+          bump(BOT_KEYS.tokCellBase, tokenKind, 'baseline');
         }
       }
     }
@@ -250,7 +256,7 @@ export class BotFeed {
     if (!learn.clean) return;
     if (state === 'landing') {
       bump(BOT_KEYS.popLand, [], 'baseline');
-      this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, [subject.address]), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, 1, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
+      this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, address), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, 1, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
     }
     if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
     if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNew, [], 'baseline');

@@ -121,7 +121,13 @@ export class MemoryCounterStore implements CounterStore {
       if (op.incr !== 0) {
         const e = this.#get(first, nowMs);
         written = (e?.kind === 'counter' ? e.value : 0) + op.incr;
-        this.#put(first, { kind: 'counter', value: written, expiresAt: nowMs + op.ttlMs });
+        if (e?.kind === 'counter') {
+          // Updated in place: a new entry per write would be promoted with the map and leave the old one as
+          // old-generation garbage.
+          e.value = written;
+          e.expiresAt = nowMs + op.ttlMs;
+          this.#put(first, e);
+        } else this.#put(first, { kind: 'counter', value: written, expiresAt: nowMs + op.ttlMs });
       }
       return op.keys.map((k, i) => {
         if (i === 0 && written !== undefined) return written;

@@ -71,6 +71,8 @@ export class BotFeed {
   readonly #knobs: BotKnobs;
   readonly #maxCorrelations: number;
   readonly #errorCodes: Set<number>;
+  /** Bucket length and expiry of each window, as behaviour.ts and baseline.ts read them. */
+  readonly #windows: Record<Window, { bucketMs: number; ttlMs: number }>;
   readonly #correlations = new Map<string, Correlation>();
   /** Deterministic fractional choices: crowd requests that aggregates learn from, returns that are learned. */
   #crowdTurn = 0;
@@ -84,14 +86,15 @@ export class BotFeed {
     this.#knobs = opts.knobs ?? DEFAULT_BOT_KNOBS;
     this.#maxCorrelations = opts.maxCorrelations ?? 50_000;
     this.#errorCodes = new Set(this.#knobs.errors.codes);
+    const B = this.#knobs.buckets;
+    const w = (bucketMs: number, buckets: number) => ({ bucketMs, ttlMs: bucketTtlMs(bucketMs, buckets) });
+    this.#windows = { tick: w(B.tickMs, 2), aggregate: w(B.aggregateMs, 4), long: w(B.longMs, 2), baseline: w(B.baselineMs, Math.max(2, this.#knobs.learning.buckets)) };
   }
 
   /** Adds `delta` to the current bucket of a counter, as behaviour.ts and baseline.ts read it. */
   #bump(keys: PrefixCache, name: string, parts: readonly string[], window: Window, now: number, delta = 1): void {
-    const B = this.#knobs.buckets;
-    const [bucketMs, buckets] =
-      window === 'tick' ? [B.tickMs, 2] : window === 'aggregate' ? [B.aggregateMs, 4] : window === 'long' ? [B.longMs, 2] : [B.baselineMs, Math.max(2, this.#knobs.learning.buckets)];
-    this.#deferred.add(bucketKeys(keys.counter(name, parts), now, bucketMs, 1)[0]!, delta, bucketTtlMs(bucketMs, buckets));
+    const w = this.#windows[window];
+    this.#deferred.add(bucketKeys(keys.counter(name, parts), now, w.bucketMs, 1)[0]!, delta, w.ttlMs);
   }
 
   #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId'>, now: number, ownDenial: boolean): void {

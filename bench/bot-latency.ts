@@ -1,5 +1,5 @@
 /**
- * `node bench/bot-latency.ts [--checks 20000]`: what bot scoring adds to one Check, and how many Redis round
+ * `node bench/bot-latency.ts [--checks 20000] [--stores memory,redis]`: what bot scoring adds to one Check, and how many Redis round
  * trips a Check costs. Runs the decision pipeline in process (evaluateRequest, no gRPC, so the numbers are the
  * pipeline's own) over the same varied requests (2000 clients, sessions, tokens, 40 routes) against:
  *
@@ -8,8 +8,9 @@
  *
  * with the in-memory store and a real redis-server (Debian's, started on a free port). Bot "Monitor" scores every
  * request exactly as Enforce does but never answers with a challenge or a denial, so only scoring is measured
- * (the synthetic clients are fast: some would be challenged); it includes the after-decision hooks (bot feed, API
- * discovery) that run on the Check's thread; every 2000 Checks, outside the measured time, the off-path counters
+ * (the synthetic clients are fast: some would be challenged). Both rows run the after-decision hooks the server
+ * runs on the Check's thread whatever the bot mode (bot feed, API discovery), so the difference is what scoring
+ * adds, the feed's learning included; every 2000 Checks, outside the measured time, the off-path counters
  * are flushed, the population counters synced and the baselines refreshed (the server's timers). Redis round
  * trips come from the server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes,
  * refreshes and population syncs are counted apart. Keys per Check: the store keys of the Checks' own batches
@@ -134,10 +135,10 @@ async function measure(
     counting = i >= warm;
     const t0 = performance.now();
     const outcome = await evaluateRequest(runtime, req, deps);
-    if (botMode !== 'Off') {
-      feed.onDecision(req, outcome);
-      inventory.onDecision(req, outcome);
-    }
+    // The server runs both hooks on every Check whatever the bot mode (the feed remembers allowed Checks for the
+    // access log even with bot scoring Off; API discovery is no part of bot scoring).
+    feed.onDecision(req, outcome);
+    inventory.onDecision(req, outcome);
     const dt = performance.now() - t0;
     if (i >= warm) times.push(dt * 1000);
     if (outcome.kind !== 'allow' && outcome.denial.reason !== 'bot') throw new Error(`unexpected ${outcome.kind}: ${outcome.denial.reason} ${outcome.denial.detail}`);
@@ -145,7 +146,7 @@ async function measure(
     // The server flushes the off-path counters, syncs the population counters and refreshes the baselines on its
     // timers, off the Check path;
     // here every 2000 Checks, outside the measured time (their store calls are not counted as the Checks').
-    if (i % 2000 === 1999 && botMode !== 'Off') {
+    if (i % 2000 === 1999) {
       counting = false;
       const cpu0 = cpu();
       const c0 = calls ? await calls() : 0;
@@ -185,10 +186,12 @@ async function measure(
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { checks: { type: 'string', default: '20000' } } });
+  const { values } = parseArgs({ options: { checks: { type: 'string', default: '20000' }, stores: { type: 'string', default: 'memory,redis' } } });
   const reqs = requests(Number(values.checks));
+  const stores = values.stores.split(',');
   const rows: Row[] = [];
-  for (const mode of ['Off', 'Monitor'] as const) rows.push(await measure('memory', new MemoryCounterStore(), mode, reqs, null));
+  if (stores.includes('memory')) for (const mode of ['Off', 'Monitor'] as const) rows.push(await measure('memory', new MemoryCounterStore(), mode, reqs, null));
+  if (!stores.includes('redis')) return report(reqs.length, rows);
 
   const redis = await startRedis();
   const logger = createLogger('warn', 'bench', new Writable({ write: (_c, _e, cb) => cb() }));
@@ -212,6 +215,10 @@ async function main(): Promise<void> {
   } finally {
     await redis.stop();
   }
+  report(reqs.length, rows);
+}
+
+function report(checks: number, rows: Row[]): void {
   const f = (n: number) => n.toFixed(0);
   const lines = [
     '| store | bot | p50 µs | p90 µs | p99 µs | mean µs | CPU µs per Check | store keys per Check | Redis round trips per Check | Redis CPU per Check µs | off-path calls (measured part) |',
@@ -227,7 +234,7 @@ async function main(): Promise<void> {
     return off && on ? `p50 +${f(on.p50 - off.p50)} µs, p99 +${f(on.p99 - off.p99)} µs, mean +${f(on.mean - off.mean)} µs` : '-';
   };
   process.stdout.write(
-    `\nPipeline time per Check (evaluateRequest + decision hooks, in process, ${reqs.length} Checks, sequential), Node ${process.version}\n\n${lines.join('\n')}\n\n` +
+    `\nPipeline time per Check (evaluateRequest + decision hooks, in process, ${checks} Checks, sequential), Node ${process.version}\n\n${lines.join('\n')}\n\n` +
       `added by bot scoring: memory ${added('memory')}; redis ${added('redis')}\n`,
   );
 }

@@ -37,12 +37,14 @@ interface Pending {
 type PendingOp = { kind: 'record'; op: RecordOp } | { kind: 'distinct'; op: DistinctOp };
 
 function mergeRecord(into: RecordOp, op: RecordOp): void {
-  into.ttlMs = Math.max(into.ttlMs, op.ttlMs);
+  // Integers only, as record() keeps them; rounded here so that a merge copies nothing.
+  into.ttlMs = Math.max(into.ttlMs, Math.round(op.ttlMs));
   for (const f of op.fields) {
+    const value = Math.round(f.value);
     const prior = into.fields.find((x) => x.name === f.name && x.update === f.update);
-    if (!prior) into.fields.push({ ...f });
-    else if (f.update === 'incr') prior.value += f.value;
-    else prior.value = f.update === 'max' ? Math.max(prior.value, f.value) : Math.min(prior.value, f.value);
+    if (!prior) into.fields.push({ ...f, value });
+    else if (f.update === 'incr') prior.value += value;
+    else prior.value = f.update === 'max' ? Math.max(prior.value, value) : Math.min(prior.value, value);
   }
 }
 
@@ -92,7 +94,7 @@ export class DeferredCounters {
   record(op: RecordOp): void {
     const id = `r\u0000${op.key}\u0000${op.record}`;
     const p = this.#pendingOps.get(id);
-    if (p?.kind === 'record') return mergeRecord(p.op, { ...op, fields: op.fields.map((f) => ({ ...f, value: Math.round(f.value) })), ttlMs: Math.round(op.ttlMs) });
+    if (p?.kind === 'record') return mergeRecord(p.op, op);
     if (this.#pending.size + this.#pendingOps.size >= this.#maxPending) {
       this.dropped++;
       return;

@@ -71,6 +71,8 @@ export class BotFeed {
   readonly #knobs: BotKnobs;
   readonly #maxCorrelations: number;
   readonly #errorCodes: Set<number>;
+  /** Bucket length and expiry of each window, as behaviour.ts and baseline.ts read them. */
+  readonly #windows: Record<Window, { bucketMs: number; ttlMs: number }>;
   readonly #correlations = new Map<string, Correlation>();
   /** Deterministic fractional choices: crowd requests that aggregates learn from, returns that are learned. */
   #crowdTurn = 0;
@@ -84,23 +86,25 @@ export class BotFeed {
     this.#knobs = opts.knobs ?? DEFAULT_BOT_KNOBS;
     this.#maxCorrelations = opts.maxCorrelations ?? 50_000;
     this.#errorCodes = new Set(this.#knobs.errors.codes);
+    const B = this.#knobs.buckets;
+    const w = (bucketMs: number, buckets: number) => ({ bucketMs, ttlMs: bucketTtlMs(bucketMs, buckets) });
+    this.#windows = { tick: w(B.tickMs, 2), aggregate: w(B.aggregateMs, 4), long: w(B.longMs, 2), baseline: w(B.baselineMs, Math.max(2, this.#knobs.learning.buckets)) };
   }
 
   /** Adds `delta` to the current bucket of a counter, as behaviour.ts and baseline.ts read it. */
   #bump(keys: PrefixCache, name: string, parts: readonly string[], window: Window, now: number, delta = 1): void {
-    const B = this.#knobs.buckets;
-    const [bucketMs, buckets] =
-      window === 'tick' ? [B.tickMs, 2] : window === 'aggregate' ? [B.aggregateMs, 4] : window === 'long' ? [B.longMs, 2] : [B.baselineMs, Math.max(2, this.#knobs.learning.buckets)];
-    this.#deferred.add(bucketKeys(keys.counter(name, parts), now, bucketMs, 1)[0]!, delta, bucketTtlMs(bucketMs, buckets));
+    const w = this.#windows[window];
+    this.#deferred.add(bucketKeys(keys.counter(name, parts), now, w.bucketMs, 1)[0]!, delta, w.ttlMs);
   }
 
   #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId'>, now: number, ownDenial: boolean): void {
     this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'long', now);
     if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
     if (c.token) this.#bump(keys, BOT_KEYS.errTok, [c.token], 'long', now);
-    this.#bump(keys, BOT_KEYS.routeFailAgg, pathParts(c.route), 'aggregate', now);
+    const path = pathParts(c.route);
+    this.#bump(keys, BOT_KEYS.routeFailAgg, path, 'aggregate', now);
     if (!c.flagged && !ownDenial) {
-      this.#bump(keys, BOT_KEYS.routeFailBase, pathParts(c.route), 'baseline', now);
+      this.#bump(keys, BOT_KEYS.routeFailBase, path, 'baseline', now);
       this.#bump(keys, BOT_KEYS.popErr, [], 'baseline', now);
     }
     if (ownDenial) {
@@ -183,14 +187,19 @@ export class BotFeed {
     const pair = state === 'new-pair' || state === 'established-pair';
     const cell = [...subject.route, subject.fingerprint];
     const classCell = [subject.clientClass];
+    // One list per distinct parts: PrefixCache hashes a list it was given before without building its id again.
+    const source = [subject.address, subject.fingerprint];
+    const address = [subject.address];
+    const token = [subject.token ?? ''];
+    const tokenKind = [subject.token ?? '', subject.kind];
 
     // What the batch could not count: orphans are traffic outside a session.
     if (state === 'orphan') {
-      bump(BOT_KEYS.srcTick, [subject.address, subject.fingerprint], 'tick');
-      bump(BOT_KEYS.srcLong, [subject.address, subject.fingerprint], 'long');
+      bump(BOT_KEYS.srcTick, source, 'tick');
+      bump(BOT_KEYS.srcLong, source, 'long');
       if (subject.network) bump(BOT_KEYS.netNew, [subject.network], 'long');
-      bump(BOT_KEYS.newLong, [subject.address], 'long');
-      bump(BOT_KEYS.orphLong, [subject.address], 'long');
+      bump(BOT_KEYS.newLong, address, 'long');
+      bump(BOT_KEYS.orphLong, address, 'long');
       if (!obs.explained) {
         bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate');
         bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate');
@@ -213,8 +222,8 @@ export class BotFeed {
     const cookieTraffic = state === 'landing' || state === 'return' || state === 'orphan' || (state === 'established' && !pair);
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
     if (state === 'new-pair' && obs.unlearnedPair && subject.token) {
-      bump(BOT_KEYS.tokFreshAgg, [subject.token], 'aggregate');
-      bump(BOT_KEYS.tokCellAgg, [subject.token, subject.kind], 'aggregate');
+      bump(BOT_KEYS.tokFreshAgg, token, 'aggregate');
+      bump(BOT_KEYS.tokCellAgg, tokenKind, 'aggregate');
     }
 
     // Learning. Per-client distributions: unless the request has evidence of its own (a crowd's surge says
@@ -234,10 +243,10 @@ export class BotFeed {
         }
       }
       if (subject.token) {
-        bump(BOT_KEYS.tokBase, [subject.token], 'baseline');
+        bump(BOT_KEYS.tokBase, token, 'baseline');
         if (state === 'new-pair' && obs.unlearnedPair) {
-          bump(BOT_KEYS.tokFreshBase, [subject.token], 'baseline');
-          bump(BOT_KEYS.tokCellBase, [subject.token, subject.kind], 'baseline');
+          bump(BOT_KEYS.tokFreshBase, token, 'baseline');
+          bump(BOT_KEYS.tokCellBase, tokenKind, 'baseline');
         }
       }
     }
@@ -250,7 +259,7 @@ export class BotFeed {
     if (!learn.clean) return;
     if (state === 'landing') {
       bump(BOT_KEYS.popLand, [], 'baseline');
-      this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, [subject.address]), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, 1, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
+      this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, address), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, 1, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
     }
     if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
     if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNew, [], 'baseline');

@@ -116,12 +116,21 @@ export class MemoryCounterStore implements CounterStore {
     });
     const counters = batch.counters.map((op) => {
       const first = op.keys[0]!;
+      // The incremented bucket's value is known once written: each key is looked up once (the map is large).
+      let written: number | undefined;
       if (op.incr !== 0) {
         const e = this.#get(first, nowMs);
-        const value = (e?.kind === 'counter' ? e.value : 0) + op.incr;
-        this.#put(first, { kind: 'counter', value, expiresAt: nowMs + op.ttlMs });
+        written = (e?.kind === 'counter' ? e.value : 0) + op.incr;
+        if (e?.kind === 'counter') {
+          // Updated in place: a new entry per write would be promoted with the map and leave the old one as
+          // old-generation garbage.
+          e.value = written;
+          e.expiresAt = nowMs + op.ttlMs;
+          this.#put(first, e);
+        } else this.#put(first, { kind: 'counter', value: written, expiresAt: nowMs + op.ttlMs });
       }
-      return op.keys.map((k) => {
+      return op.keys.map((k, i) => {
+        if (i === 0 && written !== undefined) return written;
         const e = this.#get(k, nowMs);
         return e?.kind === 'counter' ? e.value : 0;
       });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryCounterStore } from '../store/memory-store.ts';
 import { StoreUnavailableError, type CounterStore } from '../store/counter-store.ts';
 import { HISTOGRAM_EDGES, BaselineBook, blendedQuantile, decayWeights, edgesCrossed, planRefresh, priorBaselines } from './baseline.ts';
@@ -139,5 +139,45 @@ describe('learning read back from the store', () => {
     expect(book.get('shop/p').cookiesReturned).toBe(true);
     expect(warns).toHaveLength(1);
     book.close();
+  });
+  it('the background refresh skips its turns while no Check asks for baselines, never before every policy is learned', async () => {
+    vi.useFakeTimers();
+    try {
+      let t = now;
+      let failing = true;
+      let baselineReads = 0;
+      const memory = new MemoryCounterStore({ clock: () => t, sweepIntervalMs: 0 });
+      const store: CounterStore = {
+        kind: 'test',
+        evaluate: (b) => {
+          if (b.counters.length > 100) baselineReads++;
+          return failing ? Promise.reject(new StoreUnavailableError('down')) : memory.evaluate(b);
+        },
+        isHealthy: () => !failing,
+        close: () => memory.close(),
+      };
+      const every = knobs.learning.refreshMs;
+      const book = new BaselineBook({ store, clock: () => t, policies: () => ['shop/p'], refreshIntervalMs: every, populationSyncMs: 100 * every });
+      const turn = async () => {
+        t += every;
+        await vi.advanceTimersByTimeAsync(every);
+      };
+      await turn();
+      await turn();
+      expect(baselineReads).toBe(2); // nothing learned yet: every turn tries, Checks or not
+      failing = false;
+      await turn();
+      expect(baselineReads).toBe(3);
+      for (let i = 0; i < 5; i++) await turn();
+      expect(baselineReads).toBe(3); // idle and learned: no store reads
+      book.get('shop/p');
+      await turn();
+      expect(baselineReads).toBe(4);
+      await turn();
+      expect(baselineReads).toBe(4);
+      book.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

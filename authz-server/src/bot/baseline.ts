@@ -287,7 +287,10 @@ export interface BaselineBookOptions {
 
 /**
  * The learned baselines of every policy, refreshed off the Check path. `get` never waits: it answers the last
- * refresh (priors before the first). A refresh reads the store for each policy (one call each).
+ * refresh (priors before the first). A refresh reads the store for each policy (one call each). The background
+ * refresh skips its turn while no Check asked for baselines since the last one and every policy has been learned:
+ * an idle replica neither reads the store nor allocates for it, and the first Checks after an idle spell are
+ * judged by the baselines of its start (they move over hours) until the next turn, at most `refreshMs` later.
  */
 export class BaselineBook {
   readonly #store: CounterStore;
@@ -306,6 +309,7 @@ export class BaselineBook {
   readonly #since = new Map<string, number>();
   readonly #priors: Baselines;
   #lastRefresh = -Infinity;
+  #askedSinceRefresh = false;
   #running: Promise<void> | null = null;
   #failing = false;
 
@@ -320,7 +324,9 @@ export class BaselineBook {
     const syncEvery = opts.populationSyncMs ?? 1000;
     this.population = new PopulationCache({ maxAgeMs: 2 * syncEvery });
     if (every > 0) {
-      this.#timer = setInterval(() => void this.refresh(), every);
+      this.#timer = setInterval(() => {
+        if (this.#askedSinceRefresh || !this.#learnedAll()) void this.refresh();
+      }, every);
       this.#timer.unref();
       this.#syncTimer = setInterval(() => void this.syncPopulation(), syncEvery);
       this.#syncTimer.unref();
@@ -346,6 +352,7 @@ export class BaselineBook {
 
   /** The policy's baselines as last learned (priors before the first refresh). */
   get(policyId: string): Baselines {
+    this.#askedSinceRefresh = true;
     return this.#byPolicy.get(policyId) ?? this.#priors;
   }
 
@@ -363,10 +370,16 @@ export class BaselineBook {
     if (this.#running) return this.#running;
     if (!force && now - this.#lastRefresh < this.#knobs.learning.refreshMs) return Promise.resolve();
     this.#lastRefresh = now;
+    this.#askedSinceRefresh = false;
     this.#running = this.#refresh([...this.#policies()], now).finally(() => {
       this.#running = null;
     });
     return this.#running;
+  }
+
+  #learnedAll(): boolean {
+    for (const id of this.#policies()) if (!this.#byPolicy.has(id)) return false;
+    return true;
   }
 
   async #refresh(ids: string[], now: number): Promise<void> {

@@ -235,6 +235,9 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     throw err;
   }
   await warmUpStore(store, logger, 3000);
+  // The baselines of the policies loaded at start are read before the first SERVING: the first Checks are judged
+  // by what the replicas learned rather than by priors, and the start-up collection takes what the read allocated.
+  await botBaselines.refresh();
   warmedUp = true;
   markServing = () => {
     if (draining || holder.current() === null) return;

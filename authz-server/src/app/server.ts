@@ -237,7 +237,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   await warmUpStore(store, logger, 3000);
   // The baselines of the policies loaded at start are read before the first SERVING: the first Checks are judged
   // by what the replicas learned rather than by priors, and the start-up collection takes what the read allocated.
-  await botBaselines.refresh();
+  await botBaselines.prime();
   warmedUp = true;
   markServing = () => {
     if (draining || holder.current() === null) return;

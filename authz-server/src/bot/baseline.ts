@@ -365,6 +365,15 @@ export class BaselineBook {
     return this.#refreshBaselines(force);
   }
 
+  /**
+   * The first read of the baselines, before the server reports ready: with the background refresh running, the
+   * same as its turn (the turn after it then finds nothing asked and skips). Without it (refresh() is driven by the
+   * caller, as in tests and the simulator) nothing happens, so the caller's schedule is the only one. Never rejects.
+   */
+  prime(): Promise<void> {
+    return this.#timer ? this.#refreshBaselines(false) : Promise.resolve();
+  }
+
   #refreshBaselines(force: boolean): Promise<void> {
     const now = this.#clock();
     if (this.#running) return this.#running;

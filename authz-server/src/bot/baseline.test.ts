@@ -176,6 +176,16 @@ describe('learning read back from the store', () => {
       await turn();
       expect(baselineReads).toBe(4);
       book.close();
+      // Priming (before the server reports ready) reads once with the background refresh, never without it.
+      const primed = new BaselineBook({ store, clock: () => t, policies: () => ['shop/p'], refreshIntervalMs: every, populationSyncMs: 100 * every });
+      await primed.prime();
+      expect(baselineReads).toBe(5);
+      await turn();
+      expect(baselineReads).toBe(5); // learned, nothing asked: the first turn skips
+      primed.close();
+      const driven = new BaselineBook({ store, clock: () => t, policies: () => ['shop/p'], refreshIntervalMs: 0 });
+      await driven.prime();
+      expect(baselineReads).toBe(5);
     } finally {
       vi.useRealTimers();
     }

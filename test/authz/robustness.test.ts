@@ -4,6 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { authzClient, envoyRequest, headerOf } from '../support/envoy.ts';
@@ -173,6 +174,15 @@ describe('the real process', () => {
       const res = await client.check(envoyRequest({ host: 'catalog.example.com', path: '/products/1' }));
       expect(res.status.code).toBe(0);
       client.close();
+      // The garbage-collection helpers run at the default --gc-thread-nice, the thread answering Checks does not.
+      const threads = readdirSync(`/proc/${child.pid}/task`).map((tid) => {
+        const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8');
+        return { tid: Number(tid), name: readFileSync(`/proc/${child.pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+      });
+      const helpers = threads.filter((t) => t.name === 'V8Worker');
+      expect(helpers.length).toBeGreaterThan(0);
+      expect(helpers.every((t) => t.nice === 19)).toBe(true);
+      expect(threads.find((t) => t.tid === child.pid)?.nice).toBeLessThan(19);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(stdout).toContain('"msg":"authz-server stopped"');

@@ -48,6 +48,8 @@ export interface AuthzConfig {
   tlsRefreshMs: number;
   /** Processes serving the gRPC and HTTP ports (node:cluster; 1 = no cluster). */
   workers: number;
+  /** Nice value for V8's garbage-collection helper threads (gc-threads.ts); 0 leaves them alone. */
+  gcThreadNice: number;
   checkTransport: CheckTransport;
   /** File with the server-wide challenge signing key(s), one per line, the first signs; null = a random key. */
   challengeKeyFile: string | null;
@@ -80,6 +82,7 @@ export const FLAGS = [
   { name: 'max-header-bytes', type: 'int', default: 96 * 1024, env: 'PALISADE_MAX_HEADER_BYTES', min: 1024, max: 16 * 1024 * 1024, group: 'Serving', help: 'larger header sets are refused (`inspection`)' },
   { name: 'shutdown-grace-ms', type: 'int', default: 10_000, env: 'PALISADE_SHUTDOWN_GRACE_MS', min: 0, max: 600_000, group: 'Serving', help: 'SIGTERM drains in-flight Checks this long' },
   { name: 'workers', type: 'int', default: 1, env: 'PALISADE_WORKERS', min: 1, max: 64, group: 'Serving', help: 'node:cluster worker processes sharing the gRPC and HTTP ports; rate-limit counters are shared only with --redis; /metrics answers for one worker' },
+  { name: 'gc-thread-nice', type: 'int', default: 19, env: 'PALISADE_GC_THREAD_NICE', min: 0, max: 19, group: 'Serving', help: "nice value of V8's garbage-collection helper threads (Linux): they use spare CPU instead of competing with the thread that answers Checks; 0 leaves them at the process's priority" },
   { name: 'check-transport', type: 'string', default: 'http2', env: 'PALISADE_CHECK_TRANSPORT', choices: ['http2', 'grpc-js'], group: 'Serving', help: "how Check is served: straight off the HTTP/2 stream, or through grpc-js's generic call path (slower; a fallback). Health and the access log service are grpc-js either way" },
   { name: 'tls-cert', type: 'string', default: null, env: 'PALISADE_TLS_CERT', arg: '<file>', group: 'TLS', defaultText: 'plaintext', help: 'serve gRPC over TLS with this certificate (PEM); files re-read every minute, so renewals need no restart' },
   { name: 'tls-key', type: 'string', default: null, env: 'PALISADE_TLS_KEY', arg: '<file>', group: 'TLS', help: 'private key of --tls-cert (PEM)' },
@@ -150,6 +153,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     operatorTls: operatorCa ? { ca: operatorCa, cert: tlsCert || null, key: tlsKey || null } : null,
     tlsRefreshMs: DEFAULT_TLS_REFRESH_MS,
     workers: v.workers,
+    gcThreadNice: v['gc-thread-nice'],
     checkTransport: v['check-transport'] as CheckTransport,
     challengeKeyFile: v['challenge-key-file'],
     challengeSharedKey: env[SHARED_CHALLENGE_KEY_ENV] ?? null,

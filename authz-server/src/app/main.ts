@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { SHARED_CHALLENGE_KEY_ENV, USAGE, parseConfig, type AuthzConfig } from './config.ts';
 import { createLogger } from '../../../lib/process/logging.ts';
 import { runProcess } from '../../../lib/process/process-lifecycle.ts';
+import { lowerGcThreadPriority } from './gc-threads.ts';
 import { startAuthzServer } from './server.ts';
 
 /**
@@ -66,6 +67,10 @@ await runProcess({
     runPrimary(config, logger);
     return true;
   },
-  start: startAuthzServer,
+  start: (config, logger) => {
+    const gcThreads = lowerGcThreadPriority(config.gcThreadNice);
+    logger.debug({ nice: config.gcThreadNice, threads: gcThreads.reniced.length, skipped: gcThreads.skipped }, 'garbage-collection helper threads');
+    return startAuthzServer(config, logger);
+  },
   onStarted: (server) => process.on('SIGHUP', () => void server.reload()),
 });

@@ -181,8 +181,8 @@ describe('the real process', () => {
       });
       const helpers = threads.filter((t) => t.name === 'V8Worker');
       expect(helpers.length).toBeGreaterThan(0);
-      expect(helpers.every((t) => t.nice === 19)).toBe(true);
-      expect(threads.find((t) => t.tid === child.pid)?.nice).toBeLessThan(19);
+      expect(helpers.every((t) => t.nice === 10)).toBe(true);
+      expect(threads.find((t) => t.tid === child.pid)?.nice).toBeLessThan(10);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(stdout).toContain('"msg":"authz-server stopped"');

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GC_THREAD_NAME, lowerGcThreadPriority } from './gc-threads.ts';
@@ -30,12 +31,30 @@ describe('lowerGcThreadPriority', () => {
     const { r, t, pid } = JSON.parse(out.stdout) as { r: { reniced: number[] }; t: Array<{ tid: number; name: string; nice: number }>; pid: number };
     const workers = t.filter((x) => x.name === GC_THREAD_NAME);
     expect(workers.length).toBeGreaterThan(0);
-    expect(r.reniced.sort()).toEqual(workers.map((x) => x.tid).sort());
+    if (getPriority() < 19) expect(r.reniced.sort()).toEqual(workers.map((x) => x.tid).sort());
     for (const w of workers) expect(w.nice).toBe(19);
-    // Every other thread keeps the process's own priority (the main thread's).
+    // Every other thread keeps the process's own priority (the main thread's, inherited from this one).
     const main = t.find((x) => x.tid === pid) as { nice: number };
-    expect(main.nice).toBeLessThan(19);
+    expect(main.nice).toBe(getPriority());
     for (const other of t.filter((x) => x.name !== GC_THREAD_NAME)) expect(other.nice).toBe(main.nice);
+  });
+
+  it('never raises a priority: threads already at a higher nice value stay there', () => {
+    const script = `
+      const { setPriority } = await import('node:os');
+      const { readFileSync, readdirSync } = await import('node:fs');
+      const { GC_THREAD_NAME, lowerGcThreadPriority } = await import(${JSON.stringify(join(import.meta.dirname, 'gc-threads.ts'))});
+      const workers = readdirSync('/proc/self/task').filter((tid) => readFileSync('/proc/self/task/' + tid + '/comm', 'utf8').trim() === GC_THREAD_NAME);
+      for (const tid of workers) setPriority(Number(tid), 19);
+      const r = lowerGcThreadPriority(10);
+      const nice = workers.map((tid) => { const s = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]); });
+      console.log(JSON.stringify({ r, nice }));`;
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out.stderr).toBe('');
+    const { r, nice } = JSON.parse(out.stdout) as { r: { reniced: number[] }; nice: number[] };
+    expect(nice.length).toBeGreaterThan(0);
+    expect(nice.every((n) => n === 19)).toBe(true);
+    expect(r.reniced).toEqual([]);
   });
 
   it('does nothing when disabled, and reports a missing /proc instead of throwing', () => {

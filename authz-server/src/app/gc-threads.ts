@@ -8,7 +8,7 @@
  * when `/proc` cannot be read, nothing changes and the reason is returned.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 
 /** The name Node gives the V8 platform's worker threads. */
 export const GC_THREAD_NAME = 'V8Worker';
@@ -20,7 +20,8 @@ export interface GcThreadPriorityResult {
 }
 
 /**
- * Sets the nice value of this process's V8 worker threads to `nice` (1-19; 0 does nothing). Raising a thread's
+ * Sets the nice value of this process's V8 worker threads to `nice` (1-19; 0 does nothing), unless a thread's is
+ * already that high. Raising a thread's
  * nice value needs no privilege. Never throws.
  */
 export function lowerGcThreadPriority(nice: number, taskDir = '/proc/self/task'): GcThreadPriorityResult {
@@ -36,6 +37,8 @@ export function lowerGcThreadPriority(nice: number, taskDir = '/proc/self/task')
         continue; // the thread ended meanwhile
       }
       if (name !== GC_THREAD_NAME) continue;
+      // Never raise a priority: a process started at a higher nice value keeps its helpers there.
+      if (getPriority(Number(tid)) >= nice) continue;
       setPriority(Number(tid), nice);
       reniced.push(Number(tid));
     }

@@ -1,7 +1,8 @@
 /**
  * Palisade's snapshot distribution protocol (protos/palisade/v1alpha1/snapshot.proto), loaded at runtime with
- * protobufjs as @grpc/proto-loader would (lib/process/proto-services.ts), plus the TypeScript shapes of its messages as the loader produces them (proto field names,
- * enums as strings, int64 as strings, defaults filled in).
+ * protobufjs as @grpc/proto-loader would (lib/process/proto-services.ts), plus the TypeScript shapes of its
+ * messages as the loader produces them (proto field names, enums as strings, int64 as strings, defaults filled
+ * in).
  */
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';

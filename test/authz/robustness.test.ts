@@ -4,7 +4,6 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { openAuthz, useAuthz } from '../support/authz-fixture.ts';
 import type { CheckResponse } from '../../authz-server/src/envoy/protos.ts';
 import { envoyServices } from '../../authz-server/src/envoy/protos.ts';
 import { freePort } from '../support/ports.ts';
+import { threadsOf } from '../support/threads.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -176,10 +176,7 @@ describe('the real process', () => {
       expect(res.status.code).toBe(0);
       client.close();
       // The garbage-collection helpers run at the default --gc-thread-nice, the thread answering Checks does not.
-      const threads = readdirSync(`/proc/${child.pid}/task`).map((tid) => {
-        const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8');
-        return { tid: Number(tid), name: readFileSync(`/proc/${child.pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
-      });
+      const threads = threadsOf(child.pid as number);
       const helpers = threads.filter((t) => t.name === 'V8Worker');
       expect(helpers.length).toBeGreaterThan(0);
       // (A test run started at a higher nice value leaves every thread there.)

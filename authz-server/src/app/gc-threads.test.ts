@@ -1,34 +1,27 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { threadsOf, type ThreadInfo } from '../../../test/support/threads.ts';
 import { GC_THREAD_NAME, lowerGcThreadPriority } from './gc-threads.ts';
 
-/** Thread name and nice value (field 19 of /proc/<pid>/task/<tid>/stat) of every thread of a process. */
-function threads(pid: number | 'self'): Array<{ tid: number; name: string; nice: number }> {
-  return readdirSync(`/proc/${pid}/task`).map((tid) => {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { tid: Number(tid), name: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) };
-  });
+/** Runs `body` in a Node process of its own (so the threads measured are exactly those it saw); its JSON result. */
+function inChild<T>(body: string): T {
+  const script = `
+    const { lowerGcThreadPriority } = await import(${JSON.stringify(join(import.meta.dirname, 'gc-threads.ts'))});
+    const { threadsOf } = await import(${JSON.stringify(join(import.meta.dirname, '../../../test/support/threads.ts'))});
+    const { setPriority } = await import('node:os');
+    ${body}`;
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  expect(out.stderr).toBe('');
+  return JSON.parse(out.stdout) as T;
 }
 
 describe('lowerGcThreadPriority', () => {
   it('renices the V8 worker threads of a Node process and no other thread', () => {
-    // A process of its own, so the threads measured are exactly those the call saw.
-    const script = `
-      const { lowerGcThreadPriority } = await import(${JSON.stringify(join(import.meta.dirname, 'gc-threads.ts'))});
+    const { r, t, pid } = inChild<{ r: { reniced: number[] }; t: ThreadInfo[]; pid: number }>(`
       const r = lowerGcThreadPriority(19);
-      const { readFileSync, readdirSync } = await import('node:fs');
-      const t = readdirSync('/proc/self/task').map((tid) => {
-        const stat = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
-        return { tid: Number(tid), name: readFileSync('/proc/self/task/' + tid + '/comm', 'utf8').trim(), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
-      });
-      console.log(JSON.stringify({ r, t, pid: process.pid }));`;
-    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-    expect(out.stderr).toBe('');
-    const { r, t, pid } = JSON.parse(out.stdout) as { r: { reniced: number[] }; t: Array<{ tid: number; name: string; nice: number }>; pid: number };
+      console.log(JSON.stringify({ r, t: threadsOf(), pid: process.pid }));`);
     const workers = t.filter((x) => x.name === GC_THREAD_NAME);
     expect(workers.length).toBeGreaterThan(0);
     if (getPriority() < 19) expect(r.reniced.sort()).toEqual(workers.map((x) => x.tid).sort());
@@ -40,27 +33,20 @@ describe('lowerGcThreadPriority', () => {
   });
 
   it('never raises a priority: threads already at a higher nice value stay there', () => {
-    const script = `
-      const { setPriority } = await import('node:os');
-      const { readFileSync, readdirSync } = await import('node:fs');
-      const { GC_THREAD_NAME, lowerGcThreadPriority } = await import(${JSON.stringify(join(import.meta.dirname, 'gc-threads.ts'))});
-      const workers = readdirSync('/proc/self/task').filter((tid) => readFileSync('/proc/self/task/' + tid + '/comm', 'utf8').trim() === GC_THREAD_NAME);
-      for (const tid of workers) setPriority(Number(tid), 19);
+    const { r, nice } = inChild<{ r: { reniced: number[] }; nice: number[] }>(`
+      const workers = () => threadsOf().filter((t) => t.name === ${JSON.stringify(GC_THREAD_NAME)});
+      for (const t of workers()) setPriority(t.tid, 19);
       const r = lowerGcThreadPriority(10);
-      const nice = workers.map((tid) => { const s = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]); });
-      console.log(JSON.stringify({ r, nice }));`;
-    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-    expect(out.stderr).toBe('');
-    const { r, nice } = JSON.parse(out.stdout) as { r: { reniced: number[] }; nice: number[] };
+      console.log(JSON.stringify({ r, nice: workers().map((t) => t.nice) }));`);
     expect(nice.length).toBeGreaterThan(0);
     expect(nice.every((n) => n === 19)).toBe(true);
     expect(r.reniced).toEqual([]);
   });
 
   it('does nothing when disabled, and reports a missing /proc instead of throwing', () => {
-    const before = threads('self').map((t) => t.nice);
+    const before = threadsOf().map((t) => t.nice);
     expect(lowerGcThreadPriority(0)).toEqual({ reniced: [], skipped: 'disabled' });
-    expect(threads('self').map((t) => t.nice)).toEqual(before);
+    expect(threadsOf().map((t) => t.nice)).toEqual(before);
     const missing = lowerGcThreadPriority(19, '/nonexistent/task');
     expect(missing.reniced).toEqual([]);
     expect(missing.skipped).toMatch(/ENOENT/);

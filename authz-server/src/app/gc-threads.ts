@@ -21,8 +21,7 @@ export interface GcThreadPriorityResult {
 
 /**
  * Sets the nice value of this process's V8 worker threads to `nice` (1-19; 0 does nothing), unless a thread's is
- * already that high. Raising a thread's
- * nice value needs no privilege. Never throws.
+ * already that high. Raising a thread's nice value needs no privilege. Never throws.
  */
 export function lowerGcThreadPriority(nice: number, taskDir = '/proc/self/task'): GcThreadPriorityResult {
   if (nice <= 0) return { reniced: [], skipped: 'disabled' };

@@ -217,8 +217,10 @@ interface Builder {
  *   exact-mimicry  token abusers copy the app's whole header set (user agent versions, language, encoding);
  *                  residential proxies and surges always wear the people's own browsers and languages
  *   slow-crowds    residential proxies and surges spread over twice the addresses at half the pace each
+ *   spread-builds  residential proxies and surges wear the people's browsers and languages, each address with a
+ *                  build number of its own in its user agent: every client fingerprint is the crowd's only one
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds'] as const;
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -249,6 +251,11 @@ function emit(b: Builder, e: Omit<SimEvent, 'seq'>): void {
   if (!(e.at >= 0 && e.at < b.endMs)) return;
   const headers = b.tls ? { ...e.headers, 'x-ja4': ja4Of(e, b.impersonate) } : e.headers;
   b.events.push({ ...e, headers, seq: b.events.length });
+}
+
+/** The browser with a build number of its own (variant spread-builds): one client fingerprint per address. */
+function ownBuild(rng: Rng, b: Browser): Browser {
+  return { ...b, ua: b.ua.replace(/(Chrome|Firefox|Version)\/(\d+)\.[\d.]+/, (_m, name: string, major: string) => `${name}/${major}.${rng.int(0, 9)}.${rng.int(1000, 9999)}.${rng.int(10, 250)}`) };
 }
 
 function residentialIp(rng: Rng): string {
@@ -479,7 +486,7 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
   const slow = b.variants.has('slow-crowds') ? 2 : 1;
   const ips = rng.int(1000, 4000) * slow;
   const drawn = rng.pick(['people', 'narrow', 'dressed'] as const);
-  const mimicry = b.variants.has('exact-mimicry') ? 'people' : drawn;
+  const mimicry = b.variants.has('exact-mimicry') || b.variants.has('spread-builds') ? 'people' : drawn;
   Object.assign(p, { addresses: ips, mimicry });
   const narrow = [rng.pick(BROWSERS), rng.pick(BROWSERS)];
   const narrowLang = rng.pick(LANGS);
@@ -487,7 +494,8 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
     const ip = residentialIp(rng);
     let t = rng.uniform(start, end);
     const n = rng.int(1, 3);
-    const browser = mimicry === 'people' ? (rng.chance(0.3) ? rng.pick(MOBILE_BROWSERS) : rng.pick(BROWSERS)) : rng.pick(narrow);
+    const worn = mimicry === 'people' ? (rng.chance(0.3) ? rng.pick(MOBILE_BROWSERS) : rng.pick(BROWSERS)) : rng.pick(narrow);
+    const browser = b.variants.has('spread-builds') ? ownBuild(rng, worn) : worn;
     const lang = mimicry === 'people' ? rng.pick(LANGS) : narrowLang;
     for (let k = 0; k < n; k++) {
       const r = rng.next();
@@ -583,11 +591,12 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
   const ips = rng.int(200, 1500) * slow;
   const route = rng.pick(['availability', 'search', 'product', 'api-product'] as const);
   const cookies = rng.chance(0.7) ? 'none' : 'random';
-  const noLang = b.variants.has('exact-mimicry') ? (rng.next(), 0) : rng.uniform(0, 0.4);
+  const noLang = b.variants.has('exact-mimicry') || b.variants.has('spread-builds') ? (rng.next(), 0) : rng.uniform(0, 0.4);
   Object.assign(p, { addresses: ips, route, cookies, withoutAcceptLanguage: Number(noLang.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
     const ip = `${rng.pick([24, 49, 73, 98, 177, 187, 190, 201])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
-    const browser = rng.chance(0.3) ? rng.pick(MOBILE_BROWSERS) : rng.pick(BROWSERS);
+    const worn = rng.chance(0.3) ? rng.pick(MOBILE_BROWSERS) : rng.pick(BROWSERS);
+    const browser = b.variants.has('spread-builds') ? ownBuild(rng, worn) : worn;
     const lang = rng.chance(noLang) ? null : rng.pick(LANGS);
     let t = rng.uniform(start, end - 30_000);
     const n = rng.int(1, 8);

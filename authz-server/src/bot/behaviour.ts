@@ -611,10 +611,17 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const routeLearned = perMinuteLearned(s.routeFreshBase);
     const cellLearned = s.cellFresh >= 0 ? perMinuteLearned(s.cellFreshBase) : 0;
     const spread = routeLearned > 0 ? Math.max(0, fr - routeLearned * agg.slack) * Math.min(1, cellLearned / routeLearned) : 0;
-    const avoided = s.cellFresh >= 0 && ((spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise) || fc < agg.minCellRecent);
+    const avoided = s.cellFresh >= 0 && spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
+    // A cell the crowd hardly reaches (a crowd spread over the people's own browsers and languages leaves every
+    // cell thin) cannot say whether the request is the crowd's or a person's landing there: the route's surge
+    // counts, but below the challenge, so that only the client's own evidence (its address opening session after
+    // session, a tell) can carry it over.
+    const thin = s.cellFresh >= 0 && fc < agg.minCellRecent;
     if (route.share > 0 && !avoided) {
       const p = route.share * veto;
-      add('aggregate', 'surge-route', aggregatePoints(p, knobs, agg.routeCurve), fr, route.expected, () => `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${gateNote}`);
+      const full = aggregatePoints(p, knobs, agg.routeCurve);
+      const points = thin ? Math.min(full, agg.thinCellMax) : full;
+      add('aggregate', 'surge-route', points, fr, route.expected, () => `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${gateNote}${points < full ? `; ${num(fc)} of them with this client fingerprint: at most ${agg.thinCellMax} points` : ''}`);
     }
     const crowd = Math.max(route.share, cell.share);
     if (crowd > 0 && s.cellFresh >= 0) {

@@ -34,6 +34,14 @@ describe('client fingerprint', () => {
     expect(clientFingerprint(browser({ 'x-tls': 'a' }))).toBe(clientFingerprint(browser({ 'x-tls': 'b' })));
   });
 
+  it('version numbers do not split a fingerprint: a crowd giving each address its own build stays one kind', () => {
+    const build = (ua: string) => browser({ 'user-agent': ua });
+    expect(clientFingerprint(build(CHROME.replace('131.0.0.0', '131.4.6778.85')))).toBe(clientFingerprint(build(CHROME)));
+    expect(clientFingerprint(build(CHROME.replace('131.0.0.0', '129.0.0.0')))).toBe(clientFingerprint(build(CHROME)));
+    expect(clientFingerprint(build(CHROME.replace('Chrome/', 'HeadlessChrome/')))).not.toBe(clientFingerprint(build(CHROME)));
+    expect(clientFingerprint(build(CHROME.replace('Windows NT 10.0; Win64; x64', 'X11; Linux x86_64')))).not.toBe(clientFingerprint(build(CHROME)));
+  });
+
   it('client class: one for a browser family whatever its version and language; another header set or TLS stack is another class', () => {
     const real = browser({ accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' });
     expect(clientClass(real)).toBe(clientClass(browser({ accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'user-agent': CHROME.replace('131', '130'), 'accept-language': 'de-DE' })));

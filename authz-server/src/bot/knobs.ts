@@ -142,8 +142,13 @@ export interface BotKnobs {
      * share of the route's newcomers (Poisson low tail at least 10^-avoidedSurprise): the crowd avoids its kind.
      */
     avoidedSurprise: number;
-    /** ... nor against a request whose cell saw fewer new-session requests than this in the last minute. */
+    /**
+     * A cell that saw fewer new-session requests than this in the last minute is thin: the route's surge counts
+     * against a request there with at most `thinCellMax` points (below the challenge score), so the client's own
+     * evidence must add up with it.
+     */
     minCellRecent: number;
+    thinCellMax: number;
     minShare: number;
     /** Share of a crowd's requests (flagged only as part of the crowd) that its aggregate still learns from. */
     crowdLearning: number;
@@ -224,6 +229,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     cellPseudoCount: 1,
     avoidedSurprise: 3,
     minCellRecent: 2,
+    thinCellMax: 40,
     minShare: 0.5,
     crowdLearning: 0.1,
   }),

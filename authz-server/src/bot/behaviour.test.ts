@@ -179,6 +179,9 @@ describe('scoring', () => {
   it('a surge needs a significant excess; its points rise as the crowd outnumbers the usual', () => {
     expect(surgeShare(6, 1, 1).share).toBe(0);
     expect(surgeShare(10, 20, 1).share).toBe(0);
+    // 11 against 3 expected (1.5 learned x slack 2) is p = 10^-3.5: a surge of failures, not of anything else.
+    expect(surgeShare(11, 1.5, 1).share).toBe(0);
+    expect(surgeShare(11, 1.5, 1, DEFAULT_BOT_KNOBS, DEFAULT_BOT_KNOBS.surge.failureMinSurprise).share).toBeCloseTo(1 - 1.5 / 11, 6);
     const big = surgeShare(400, 2, 1);
     expect(big.share).toBeGreaterThan(0.98);
     expect(big.surprise).toBeGreaterThan(100);

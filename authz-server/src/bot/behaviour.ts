@@ -368,14 +368,15 @@ function recentMinute(values: readonly number[], nowMs: number, bucketMs: number
 
 /**
  * A surge of an aggregate: `recent` in the last minute against `expectedPerMinute` learned (x slack, at least
- * the floor). Returns the over-normal share of the recent count (0 when it is no significant surge).
+ * the floor). Returns the over-normal share of the recent count (0 when it is no significant surge: a Poisson tail
+ * above 10^-minSurprise).
  */
-export function surgeShare(recent: number, expectedPerMinute: number, floorPerMinute: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS): { share: number; expected: number; surprise: number } {
+export function surgeShare(recent: number, expectedPerMinute: number, floorPerMinute: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS, minSurprise = knobs.surge.minSurprise): { share: number; expected: number; surprise: number } {
   const g = knobs.surge;
   const expected = Math.max(floorPerMinute, expectedPerMinute) * g.slack;
   if (recent < g.minRecent || recent <= expected) return { share: 0, expected, surprise: 0 };
   const surprise = poissonSurprise(recent, expected);
-  if (surprise < g.minSurprise) return { share: 0, expected, surprise };
+  if (surprise < minSurprise) return { share: 0, expected, surprise };
   // The slack guards the surge's significance; the share of the recent count that is the surge's is measured
   // against the usual rate itself (a crowd 16 times the usual is 94% of what arrives).
   return { share: 1 - Math.max(floorPerMinute, expectedPerMinute) / recent, expected, surprise };
@@ -649,7 +650,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const failing = (errs: number, reqs: number) => errs >= 1 && errs >= (reqs - 1) / 2;
   if (base.warm && (outsideSession || (state === 'established' && failing(sessionErrors, long(s.sessLong))) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     const recent = recentMinute(C(s.routeFail), nowMs, B.aggregateMs);
-    const sg = surgeShare(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, knobs);
+    const sg = surgeShare(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, knobs, agg.failureMinSurprise);
     if (sg.share > 0) {
       add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
     }

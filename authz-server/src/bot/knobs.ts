@@ -112,6 +112,12 @@ export interface BotKnobs {
     slack: number;
     minExpectedPerMinute: { route: number; cell: number; token: number; failure: number };
     minSurprise: number;
+    /**
+     * The same for a route's client errors: failures already need a session that mostly failed, or a request new
+     * to the route, so a surge of them is held to 10^-3. Credential stuffing at a dozen failures a minute was at
+     * the edge of 10^-4.
+     */
+    failureMinSurprise: number;
     minRecent: number;
     /** Landings (lagged window) needed before a return-ratio gate is computed for a route, else the policy's is used. */
     minGateLandings: number;
@@ -217,6 +223,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     slack: 2,
     minExpectedPerMinute: Object.freeze({ route: 1, cell: 0.5, token: 2, failure: 1 }),
     minSurprise: 4,
+    failureMinSurprise: 3,
     minRecent: 8,
     minGateLandings: 8,
     deficitLow: 0.6,

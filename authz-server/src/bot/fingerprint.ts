@@ -1,8 +1,8 @@
 /**
  * What identifies a client beyond its address, from what Envoy passes in the CheckRequest: a client fingerprint
- * (user agent without its version numbers, language and encoding preferences, which of the headers browsers always send are present, and
- * the TLS JA3/JA4 fingerprints when the proxy adds them as headers), the address a client is counted under
- * (an IPv6 client under its /64, which one household or device gets) and its network (/24, /48).
+ * (user agent without its version numbers, language and encoding preferences, which of the headers browsers always
+ * send are present, and the TLS JA3/JA4 fingerprints when the proxy adds them as headers), the address a client is
+ * counted under (an IPv6 client under its /64, which one household or device gets) and its network (/24, /48).
  */
 import { hash } from 'node:crypto';
 import { networkOf } from '../challenge/binding.ts';
@@ -27,6 +27,9 @@ export function clientFingerprint(headers: ReadonlyMap<string, string>, tlsHeade
   return hash('sha256', `${withoutVersions(headers.get('user-agent') ?? '')}\u0000${headers.get('accept-language') ?? ''}\u0000${headers.get('accept-encoding') ?? ''}\u0000${presenceBits(headers)}\u0000${tlsOf(headers, tlsHeaders)}`, 'base64url').slice(0, 22);
 }
 
+/** A version number in a user agent: 131, 131.0.6778.85, 17_6. */
+const VERSION = /\d+(?:[._]\d+)*/g;
+
 /**
  * A user agent without its version numbers: a crowd that gives each address a build of its own (Chrome/131.0.6778.85,
  * /131.0.6778.86, ...) would otherwise be a fingerprint per address, too thin for any crowd evidence, while people's
@@ -35,7 +38,6 @@ export function clientFingerprint(headers: ReadonlyMap<string, string>, tlsHeade
 function withoutVersions(ua: string): string {
   return ua.replace(VERSION, '#');
 }
-const VERSION = /\d+(?:[._]\d+)*/g;
 
 /** Which of PRESENCE_HEADERS a request carries, as a short string. */
 function presenceBits(headers: ReadonlyMap<string, string>): string {

@@ -1,27 +1,40 @@
 import { describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
-import { collectStartupGarbage } from './startup-gc.ts';
+import { collectStartupGarbage, operatorSetFlushFlags, STARTUP_FLUSH_FLAGS } from './startup-gc.ts';
 
 describe('collectStartupGarbage', () => {
-  it('does nothing without --expose-gc, then runs one memory-reducing major GC once gc exists, and never again', () => {
+  it('does nothing without --expose-gc, then runs one memory-reducing major GC with code flushing once gc exists, and never again', () => {
     const logger = pino({ level: 'debug' }, { write: () => {} });
     const debug = vi.spyOn(logger, 'debug');
     const saved = globalThis.gc;
+    const calls: string[] = [];
+    const setFlags = (flags: string) => calls.push(`flags ${flags}`);
     try {
       globalThis.gc = undefined;
-      collectStartupGarbage(logger);
+      collectStartupGarbage(logger, setFlags, []);
       expect(debug).not.toHaveBeenCalled();
+      expect(calls).toEqual([]);
 
-      const gc = vi.fn();
+      const gc = vi.fn(() => calls.push('gc'));
       globalThis.gc = gc as unknown as NodeJS.GCFunction;
-      collectStartupGarbage(logger);
-      expect(gc).toHaveBeenCalledTimes(1);
+      collectStartupGarbage(logger, setFlags, []);
       expect(gc).toHaveBeenCalledWith({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+      // The flush flags hold for exactly the one collection, then V8's defaults are back.
+      expect(calls).toEqual([`flags ${STARTUP_FLUSH_FLAGS.during.join(' ')}`, 'gc', `flags ${STARTUP_FLUSH_FLAGS.after.join(' ')}`]);
       expect(debug).toHaveBeenCalledTimes(1);
-      collectStartupGarbage(logger);
+      collectStartupGarbage(logger, setFlags, []);
       expect(gc).toHaveBeenCalledTimes(1);
     } finally {
       globalThis.gc = saved;
     }
+  });
+
+  it('recognises an operator flag that the flush would overwrite, in either spelling', () => {
+    expect(operatorSetFlushFlags(['--expose-gc', '--max-semi-space-size=2'])).toBe(false);
+    expect(operatorSetFlushFlags(['--bytecode-old-age=3'])).toBe(true);
+    expect(operatorSetFlushFlags(['--bytecode_old_age=3'])).toBe(true);
+    expect(operatorSetFlushFlags(['--flush-baseline-code'])).toBe(true);
+    expect(operatorSetFlushFlags(['--no-flush-baseline-code'])).toBe(true);
+    expect(operatorSetFlushFlags(['--flush-bytecode'])).toBe(false);
   });
 });

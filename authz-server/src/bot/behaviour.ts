@@ -116,8 +116,6 @@ interface Slots {
   routeRet: number;
   routeFail: number;
   routeFailBase: number;
-  routeReq: number;
-  routeReqBase: number;
   cellFresh: number;
   cellFreshBase: number;
   classFresh: number;
@@ -289,8 +287,6 @@ export function planBotCounters(
     routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
     routeFail: shared(BOT_KEYS.routeFailAgg, path, B.aggregateMs, 3, 0),
     routeFailBase: shared(BOT_KEYS.routeFailBase, path, B.baselineMs, 2, 0),
-    routeReq: shared(BOT_KEYS.routeReqAgg, path, B.aggregateMs, 3, 0),
-    routeReqBase: shared(BOT_KEYS.routeReqBase, path, B.baselineMs, 2, 0),
     cellFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshAgg, cell, B.aggregateMs, 3, outside),
     cellFreshBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshBase, cell, B.baselineMs, 2, 0),
     classFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.classFreshAgg, klass, B.aggregateMs, 3, outside),
@@ -375,9 +371,9 @@ function recentMinute(values: readonly number[], nowMs: number, bucketMs: number
  * the floor). Returns the over-normal share of the recent count (0 when it is no significant surge: a Poisson tail
  * above 10^-minSurprise).
  */
-export function surgeShare(recent: number, expectedPerMinute: number, floorPerMinute: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS, minSurprise = knobs.surge.minSurprise, slack = knobs.surge.slack): { share: number; expected: number; surprise: number } {
+export function surgeShare(recent: number, expectedPerMinute: number, floorPerMinute: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS, minSurprise = knobs.surge.minSurprise): { share: number; expected: number; surprise: number } {
   const g = knobs.surge;
-  const expected = Math.max(floorPerMinute, expectedPerMinute) * slack;
+  const expected = Math.max(floorPerMinute, expectedPerMinute) * g.slack;
   if (recent < g.minRecent || recent <= expected) return { share: 0, expected, surprise: 0 };
   const surprise = poissonSurprise(recent, expected);
   if (surprise < minSurprise) return { share: 0, expected, surprise };
@@ -654,22 +650,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const failing = (errs: number, reqs: number) => errs >= 1 && errs >= (reqs - 1) / 2;
   if (base.warm && (outsideSession || (state === 'established' && failing(sessionErrors, long(s.sessLong))) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     const recent = recentMinute(C(s.routeFail), nowMs, B.aggregateMs);
-    const failLearned = perMinuteLearned(s.routeFailBase);
-    const sg = surgeShare(recent, failLearned, agg.minExpectedPerMinute.failure, knobs, agg.failureMinSurprise);
+    const sg = surgeShare(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, knobs, agg.failureMinSurprise);
     if (sg.share > 0) {
-      // Failures are also held against the route's own traffic at its learned failure rate. A crowd of people (a
-      // campaign's first logins) brings its usual share of failures with it: when its requests explain the
-      // failures, it is no failure surge. A crowd that mostly fails raises the share itself: when that is as
-      // significant as the surge, two tests agree and the failures count for more.
-      const reqLearned = perMinuteLearned(s.routeReqBase);
-      const requests = recentMinute(C(s.routeReq), nowMs, B.aggregateMs);
-      const byShare = reqLearned > 0 ? surgeShare(recent, (requests * failLearned) / reqLearned, agg.minExpectedPerMinute.failure, knobs, 0, agg.failureShareSlack) : null;
-      if (byShare === null || byShare.surprise >= agg.failureExplainedSurprise) {
-        const confirmed = byShare !== null && byShare.surprise >= agg.failureMinSurprise;
-        const points = aggregatePoints(sg.share, knobs, confirmed ? agg.failureCurve : knobs.surge);
-        const shareNote = () => (byShare ? `; ${num(byShare.expected)} expected of its ${num(requests)} requests/min at the usual ${num((failLearned / reqLearned) * 100)}% (p=10^-${num(byShare.surprise)})` : '');
-        add('aggregate', 'surge-failures', points, recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${shareNote()}`);
-      }
+      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
     }
   }
   // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving) and

@@ -141,10 +141,7 @@ export class BotFeed {
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
       if (botAllowListed(policy, req)) return;
       this.stats.ownDenials++;
-      const subject = this.#subjectOf(policy, req, outcome);
-      const keys = new PrefixCache(policy.id);
-      this.#bump(keys, BOT_KEYS.routeReqAgg, pathParts(subject.route), 'aggregate', now);
-      this.#countError(keys, { ...subject, flagged: false }, now, true);
+      this.#countError(new PrefixCache(policy.id), { ...this.#subjectOf(policy, req, outcome), flagged: false }, now, true);
       return;
     }
     if (!bot || !obs) return;
@@ -299,17 +296,11 @@ export class BotFeed {
       // One entry per Check: a replayed entry finds nothing the second time.
       this.#correlations.delete(ev.requestId);
       this.stats.correlated++;
+      if (!this.#errorCodes.has(ev.code)) continue;
       const policy = runtime?.policies.get(corr.policyId);
       if (!policy || policy.bot.mode === 'Off') continue;
-      // Every answer the upstream gave counts towards the path's requests (the failures' denominator), learned as
-      // its failures are: unless the Check was flagged.
-      const keys = new PrefixCache(policy.id);
-      const path = pathParts(corr.route);
-      this.#bump(keys, BOT_KEYS.routeReqAgg, path, 'aggregate', now);
-      if (!corr.flagged) this.#bump(keys, BOT_KEYS.routeReqBase, path, 'baseline', now);
-      if (!this.#errorCodes.has(ev.code)) continue;
       this.stats.errors++;
-      this.#countError(keys, corr, now, false);
+      this.#countError(new PrefixCache(policy.id), corr, now, false);
     }
     this.stats.unmatched += unmatched;
     return { unmatched };

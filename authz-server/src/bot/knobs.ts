@@ -137,20 +137,6 @@ export interface BotKnobs {
      */
     routeCurve: { base: number; perBit: number; max: number };
     /**
-     * A route's failure surge that its own traffic does not explain either (failures above the route's learned
-     * failure rate of its recent requests, 10^-failureMinSurprise): two tests agree that the failures are a crowd's,
-     * so its curve reaches the challenge score when the crowd is about 85 % of the failures (the general curve
-     * needs 87 %). Without a learned request rate the general curve applies.
-     */
-    failureCurve: { base: number; perBit: number; max: number };
-    /**
-     * The slack of that second test: the route's failure rate is learned from its own requests, so the slack that
-     * guards a learned per-minute rate against its spread (slack) would hide a crowd that doubles the failure rate.
-     */
-    failureShareSlack: number;
-    /** Below this surprise (10^-x) of the second test the route's requests explain its failures: no failure surge. */
-    failureExplainedSurprise: number;
-    /**
      * A client class (clientClass) whose usual share of the site's newcomers is at most this is rare: its own
      * surge counts at the cell's strength.
      */
@@ -246,9 +232,6 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     perBit: 13,
     max: 85,
     routeCurve: Object.freeze({ base: 20, perBit: 10, max: 70 }),
-    failureCurve: Object.freeze({ base: 30, perBit: 13, max: 85 }),
-    failureShareSlack: 1.25,
-    failureExplainedSurprise: 1,
     rareClassShare: 0.05,
     cellPseudoCount: 1,
     avoidedSurprise: 3,

@@ -46,19 +46,13 @@ export const BOT_KEYS = {
   tokCellBase: 'bot.tokc.b',
   /** Requests of a (token, address) pair that were not flagged (baseline buckets): an established pair has some. */
   pairBase: 'bot.pair.b',
-  /**
-   * Per route: fresh requests, landings and credited returns (by route code), failures, and the requests whose
-   * outcome could be a failure (the failures' denominator: the upstream's answers and Palisade's own
-   * authentication and access denials); learned rates.
-   */
+  /** Per route: fresh requests, landings and credited returns (by route code), failures; learned rates. */
   routeFreshAgg: 'bot.rt.f.a',
   routeFreshBase: 'bot.rt.f.b',
   routeLandAgg: 'bot.rt.l.a',
   routeRetAgg: 'bot.rt.r.a',
   routeFailAgg: 'bot.rt.x.a',
   routeFailBase: 'bot.rt.x.b',
-  routeReqAgg: 'bot.rt.n.a',
-  routeReqBase: 'bot.rt.n.b',
   /** Per (route, fingerprint): fresh requests and their learned rate. */
   cellFreshAgg: 'bot.cell.a',
   cellFreshBase: 'bot.cell.b',

@@ -219,8 +219,10 @@ interface Builder {
  *   slow-crowds    residential proxies and surges spread over twice the addresses at half the pace each
  *   spread-builds  residential proxies and surges wear the people's browsers and languages, each address with a
  *                  build number of its own in its user agent: every client fingerprint is the crowd's only one
+ *   junk-tokens    the same with a made-up word instead of a build number (`Windows NT 10.0; Win64; x64; qzfhtw`):
+ *                  no version to strip, still one client fingerprint per address
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds'] as const;
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -256,6 +258,17 @@ function emit(b: Builder, e: Omit<SimEvent, 'seq'>): void {
 /** The browser with a build number of its own (variant spread-builds): one client fingerprint per address. */
 function ownBuild(rng: Rng, b: Browser): Browser {
   return { ...b, ua: b.ua.replace(/(Chrome|Firefox|Version)\/(\d+)\.[\d.]+/, (_m, name: string, major: string) => `${name}/${major}.${rng.int(0, 9)}.${rng.int(1000, 9999)}.${rng.int(10, 250)}`) };
+}
+
+/** The browser with a made-up word in its user agent's comment (variant junk-tokens): one fingerprint per address. */
+function ownJunk(rng: Rng, b: Browser): Browser {
+  const word = Array.from({ length: rng.int(4, 9) }, () => String.fromCharCode(97 + rng.int(0, 25))).join('');
+  return { ...b, ua: b.ua.replace(/\(([^)]*)\)/, (_m, inner: string) => `(${inner}; ${word})`) };
+}
+
+/** The user agent a crowd address wears under the spreading variants. */
+function spread(rng: Rng, b: Builder, worn: Browser): Browser {
+  return b.variants.has('spread-builds') ? ownBuild(rng, worn) : b.variants.has('junk-tokens') ? ownJunk(rng, worn) : worn;
 }
 
 function residentialIp(rng: Rng): string {
@@ -486,7 +499,7 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
   const slow = b.variants.has('slow-crowds') ? 2 : 1;
   const ips = rng.int(1000, 4000) * slow;
   const drawn = rng.pick(['people', 'narrow', 'dressed'] as const);
-  const mimicry = b.variants.has('exact-mimicry') || b.variants.has('spread-builds') ? 'people' : drawn;
+  const mimicry = b.variants.has('exact-mimicry') || b.variants.has('spread-builds') || b.variants.has('junk-tokens') ? 'people' : drawn;
   Object.assign(p, { addresses: ips, mimicry });
   const narrow = [rng.pick(BROWSERS), rng.pick(BROWSERS)];
   const narrowLang = rng.pick(LANGS);
@@ -495,7 +508,7 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
     let t = rng.uniform(start, end);
     const n = rng.int(1, 3);
     const worn = mimicry === 'people' ? (rng.chance(0.3) ? rng.pick(MOBILE_BROWSERS) : rng.pick(BROWSERS)) : rng.pick(narrow);
-    const browser = b.variants.has('spread-builds') ? ownBuild(rng, worn) : worn;
+    const browser = spread(rng, b, worn);
     const lang = mimicry === 'people' ? rng.pick(LANGS) : narrowLang;
     for (let k = 0; k < n; k++) {
       const r = rng.next();
@@ -591,12 +604,12 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
   const ips = rng.int(200, 1500) * slow;
   const route = rng.pick(['availability', 'search', 'product', 'api-product'] as const);
   const cookies = rng.chance(0.7) ? 'none' : 'random';
-  const noLang = b.variants.has('exact-mimicry') || b.variants.has('spread-builds') ? (rng.next(), 0) : rng.uniform(0, 0.4);
+  const noLang = b.variants.has('exact-mimicry') || b.variants.has('spread-builds') || b.variants.has('junk-tokens') ? (rng.next(), 0) : rng.uniform(0, 0.4);
   Object.assign(p, { addresses: ips, route, cookies, withoutAcceptLanguage: Number(noLang.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
     const ip = `${rng.pick([24, 49, 73, 98, 177, 187, 190, 201])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
     const worn = rng.chance(0.3) ? rng.pick(MOBILE_BROWSERS) : rng.pick(BROWSERS);
-    const browser = b.variants.has('spread-builds') ? ownBuild(rng, worn) : worn;
+    const browser = spread(rng, b, worn);
     const lang = rng.chance(noLang) ? null : rng.pick(LANGS);
     let t = rng.uniform(start, end - 30_000);
     const n = rng.int(1, 8);

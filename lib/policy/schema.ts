@@ -325,6 +325,7 @@ export const BOT_SIGNAL_NAMES = [
   'surge-route',
   'surge-cell',
   'surge-class',
+  'surge-novel',
   'surge-failures',
   'surge-token',
   'surge-token-new-addresses',

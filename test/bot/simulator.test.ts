@@ -68,6 +68,19 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.01);
   });
 
+  it('residential proxies with a made-up word per address in their user agents (variant junk-tokens) are still a crowd', { timeout: 120_000 }, async () => {
+    // No version number to strip: every address is a fingerprint of its own, every cell new and thin, the route's
+    // surge capped there and the class the people's. What gives the crowd away is how many of the site's newcomers
+    // land in cells never seen before (surge-novel); without it 31-40 % of requests were flagged (seeds 1-10).
+    const r = await runScenario('residential-proxy', SEED, { ...SHORT, inProcess: true, variants: ['junk-tokens'] });
+    expect(r.params['mimicry']).toBe('people');
+    expect(r.botAfterMinute).toBeGreaterThan(1000);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.clientRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.01);
+    expect(r.tpSignals['surge-novel'] ?? 0).toBeGreaterThan(0);
+  });
+
   it('residential proxies spread thin over the people\'s own fingerprints: the route\'s surge still counts in thin cells', { timeout: 120_000 }, async () => {
     // Seed 5 at full length: 1411 addresses drawn like the people, one or two requests a minute per route x
     // fingerprint cell. When a thin cell voided the route's surge, 68.4% of requests were flagged (71.1% with the

@@ -42,6 +42,9 @@ import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
 import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, decodeLanding, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
+/** The parts of a site-wide counter (one per policy). */
+const NO_PARTS: readonly string[] = [];
+
 /** Evidence families; the score sums the strongest signal of each. */
 export type SignalFamily = 'volume' | 'fresh' | 'errors' | 'methods' | 'aggregate' | 'tells';
 
@@ -120,6 +123,8 @@ interface Slots {
   cellFreshBase: number;
   classFresh: number;
   classFreshBase: number;
+  novel: number;
+  novelBase: number;
 }
 
 /** Who and what a request is, as the feed needs it to count and learn after the decision. */
@@ -291,6 +296,8 @@ export function planBotCounters(
     cellFreshBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshBase, cell, B.baselineMs, 2, 0),
     classFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.classFreshAgg, klass, B.aggregateMs, 3, outside),
     classFreshBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.classFreshBase, klass, B.baselineMs, 2, 0),
+    novel: planned === 'pair' || known ? -1 : shared(BOT_KEYS.popNovelAgg, NO_PARTS, B.aggregateMs, 3, 0),
+    novelBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.popNovelBase, NO_PARTS, B.baselineMs, 2, 0),
   };
   return {
     counters,
@@ -343,6 +350,8 @@ export interface BotObservations {
   unlearnedPair: boolean;
   /** Its source's own volume signal fired: its fresh traffic is taken out of the route's and cell's counts. */
   explained: boolean;
+  /** A new-session request in a route x fingerprint cell nothing was learned of, and thin (what surge-novel counts). */
+  novel: boolean;
   head: boolean;
   volume: VolumeObservation[];
 }
@@ -569,6 +578,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const perMinuteLearned = (slot: number) => learnedPerMinute(C(slot), nowMs, B.baselineMs, base.observedMs, B.longMs);
   // A source whose own volume already explains its traffic is judged by that, not as part of a crowd.
   const explained = signals.some((x) => x.family === 'volume' && x.score > 0 && (x.name.startsWith('volume-src') || x.name.startsWith('volume-net')));
+  let novel = false;
   if (fresh && !explained && base.warm) {
     const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
     let gate: number;
@@ -644,6 +654,23 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
         add('aggregate', 'surge-class', aggregatePoints(shrunk * veto, knobs), kc, sg.expected, () => `${num(kc)} new-session requests/min from this client class (browser family, header set, TLS fingerprint) vs ${num(sg.expected)} expected, ${Math.round(shrunk * 100)}% of them over normal; the class usually brings ${num(usual * 100)}% of the site's newcomers; ${gateNote}`);
       }
     }
+    // A crowd that gives each address a fingerprint of its own (a build, a made-up word in the user agent, a
+    // language list or header set of its own) leaves every cell thin and new: anything that goes into the
+    // fingerprint can be varied to split it. How many of the site's newcomers land in a cell never learned is
+    // itself learned; a surge of them is a crowd however it varies its fingerprints. Like the route's surge it
+    // cannot tell a person with a rare browser from the crowd, so it counts on the route's curve (a challenge, never
+    // a denial on its own), and only once the crowd outnumbers the usual newcomers in new cells (people's rare
+    // browsers on rarely visited routes) by novelMinShare: a crowd that copies the people's own browsers also lands
+    // in some new cells, and those are left to the route and the cell.
+    novel = s.cellFresh >= 0 && thin && sumOf(C(s.cellFreshBase), 0, 1) === 0;
+    if (novel && s.novel >= 0) {
+      const kn = recentMinute(C(s.novel), nowMs, B.aggregateMs) + 1;
+      const sg = surgeShare(kn, perMinuteLearned(s.novelBase), agg.minExpectedPerMinute.cell, knobs);
+      const shrunk = Math.max(0, kn - sg.expected) / (kn + agg.cellPseudoCount);
+      if (sg.share > 0 && Math.min(sg.share, shrunk) >= agg.novelMinShare) {
+        add('aggregate', 'surge-novel', aggregatePoints(Math.min(sg.share, shrunk) * veto, knobs, agg.routeCurve), kn, sg.expected, () => `${num(kn)} new-session requests/min site-wide in route x fingerprint cells never seen before vs ${num(sg.expected)} expected, ${Math.round(shrunk * 100)}% of them over normal; this request's cell is one; ${gateNote}`);
+      }
+    }
   }
   // Failures on the route flag what is new there, and sessions that mostly failed so far; never an established
   // session that mostly succeeds.
@@ -690,6 +717,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, unlearnedPair, explained, head: subject.method === 'HEAD', volume },
+    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, unlearnedPair, explained, novel, head: subject.method === 'HEAD', volume },
   };
 }

@@ -162,7 +162,7 @@ export class BotFeed {
     for (const s of bot.signals as Array<BotSignal & { family?: string }>) {
       if (s.score <= 0 || s.family !== 'aggregate') continue;
       crowd += s.score;
-      if ((s.name === 'surge-route' || s.name === 'surge-cell' || s.name === 'surge-class') && (obs.state === 'landing' || obs.state === 'orphan')) gatedSurge = true;
+      if ((s.name === 'surge-route' || s.name === 'surge-cell' || s.name === 'surge-class' || s.name === 'surge-novel') && (obs.state === 'landing' || obs.state === 'orphan')) gatedSurge = true;
     }
     const max = this.#knobs.learning.maxScore;
     const clean = !flagged && bot.score < max;
@@ -214,6 +214,8 @@ export class BotFeed {
         bump(BOT_KEYS.classFreshAgg, classCell, 'aggregate', -1);
       }
     }
+    // Novelty is known only once the cell's counters are read: counted after the decision, for every state.
+    if (obs.novel && !obs.explained) bump(BOT_KEYS.popNovelAgg, [], 'aggregate');
     if (state === 'return') {
       if (obs.returnedTo !== null) bump(BOT_KEYS.routeRetAgg, [String(obs.returnedTo)], 'aggregate');
       bump(BOT_KEYS.popRetAgg, [], 'aggregate');
@@ -240,6 +242,7 @@ export class BotFeed {
           bump(BOT_KEYS.cellFreshBase, cell, 'baseline');
           bump(BOT_KEYS.classFreshBase, classCell, 'baseline');
           bump(BOT_KEYS.popFreshBase, [], 'baseline');
+          if (obs.novel) bump(BOT_KEYS.popNovelBase, [], 'baseline');
         }
       }
       if (subject.token) {

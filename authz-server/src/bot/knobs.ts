@@ -118,6 +118,12 @@ export interface BotKnobs {
      * the edge of 10^-4.
      */
     failureMinSurprise: number;
+    /**
+     * surge-novel (new-session requests in route x fingerprint cells never learned, site-wide) counts only when
+     * the crowd is at least this share of them (0.9: ten to one); below it such cells are mostly people's rare
+     * browsers and a crowd wearing the people's own.
+     */
+    novelMinShare: number;
     minRecent: number;
     /** Landings (lagged window) needed before a return-ratio gate is computed for a route, else the policy's is used. */
     minGateLandings: number;
@@ -224,6 +230,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     minExpectedPerMinute: Object.freeze({ route: 1, cell: 0.5, token: 2, failure: 1 }),
     minSurprise: 4,
     failureMinSurprise: 3,
+    novelMinShare: 0.9,
     minRecent: 8,
     minGateLandings: 8,
     deficitLow: 0.6,

@@ -60,6 +60,9 @@ export const BOT_KEYS = {
   classFreshAgg: 'bot.cls.a',
   classFreshBase: 'bot.cls.b',
   popFreshBase: 'bot.pop.fresh.b',
+  /** Site-wide new-session requests in a route x fingerprint cell never learned (aggregate buckets), and their learned rate. */
+  popNovelAgg: 'bot.pop.nov.a',
+  popNovelBase: 'bot.pop.nov.b',
   /** Whole policy (baseline buckets): requests, HEAD, errors, landings, returns, orphans, orphan continuations. */
   popReq: 'bot.pop.req',
   popHead: 'bot.pop.head',

@@ -15,6 +15,7 @@
  *
  *   npm run bench:ab -- --a="--decision-log off" --b="" --rate 1500 --repeats 5
  *   npm run bench:ab -- --a-flags="--max-semi-space-size=8" --b-flags="" --scenario Redis
+ *   npm run bench:ab -- --b-env="MALLOC_MMAP_THRESHOLD_=65536" --scenario mTLS --rate 1950
  *   npm run bench:ab -- --scenario "2 limits, Redis" --a-root ../base --ratelimit --sequential --rate 3030
  */
 import { join, resolve } from 'node:path';
@@ -45,6 +46,8 @@ async function main(): Promise<void> {
       b: { type: 'string', default: '' },
       'a-flags': { type: 'string', default: '' },
       'b-flags': { type: 'string', default: '' },
+      'a-env': { type: 'string', default: '' },
+      'b-env': { type: 'string', default: '' },
       'a-root': { type: 'string' },
       'b-root': { type: 'string' },
       ratelimit: { type: 'boolean', default: false },
@@ -66,13 +69,15 @@ async function main(): Promise<void> {
       const root = values[`${k}-root`];
       const args = words(values[k]);
       const flags = words(values[`${k}-flags`]);
+      const env = Object.fromEntries(words(values[`${k}-env`]).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
       const server = await startBenchServer({
         args: ['--policies', scenario.policies, ...(redis ? ['--redis', redis.url] : []), ...args],
         nodeFlags: flags,
+        env,
         stdoutFile: join(OUT_DIR, `ab-${k}.stdout.log`),
         ...(root ? { root: resolve(root) } : {}),
       });
-      const label = [...(root ? [`root ${root}`] : []), ...flags, ...args].join(' ') || '(defaults)';
+      const label = [...(root ? [`root ${root}`] : []), ...words(values[`${k}-env`]), ...flags, ...args].join(' ') || '(defaults)';
       systems.push({ name: k.toUpperCase(), label, port: server.grpcPort, pid: server.pid, call: { ...CHECK_CALL, requests: scenario.requests }, redis, stop: server.stop });
     }
     if (values.ratelimit) {

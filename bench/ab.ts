@@ -69,7 +69,13 @@ async function main(): Promise<void> {
       const root = values[`${k}-root`];
       const args = words(values[k]);
       const flags = words(values[`${k}-flags`]);
-      const env = Object.fromEntries(words(values[`${k}-env`]).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+      const env = Object.fromEntries(
+        words(values[`${k}-env`]).map((w) => {
+          const eq = w.indexOf('=');
+          if (eq <= 0) throw new Error(`--${k}-env takes NAME=value words, got ${w}`);
+          return [w.slice(0, eq), w.slice(eq + 1)];
+        }),
+      );
       const server = await startBenchServer({
         args: ['--policies', scenario.policies, ...(redis ? ['--redis', redis.url] : []), ...args],
         nodeFlags: flags,

@@ -266,6 +266,11 @@ function ownJunk(rng: Rng, b: Browser): Browser {
   return { ...b, ua: b.ua.replace(/\(([^)]*)\)/, (_m, inner: string) => `(${inner}; ${word})`) };
 }
 
+/** Variants under which residential proxies and surges wear the people's own browsers and languages. */
+function wearsPeoples(b: Builder): boolean {
+  return b.variants.has('exact-mimicry') || b.variants.has('spread-builds') || b.variants.has('junk-tokens');
+}
+
 /** The user agent a crowd address wears under the spreading variants. */
 function spread(rng: Rng, b: Builder, worn: Browser): Browser {
   return b.variants.has('spread-builds') ? ownBuild(rng, worn) : b.variants.has('junk-tokens') ? ownJunk(rng, worn) : worn;
@@ -499,7 +504,7 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
   const slow = b.variants.has('slow-crowds') ? 2 : 1;
   const ips = rng.int(1000, 4000) * slow;
   const drawn = rng.pick(['people', 'narrow', 'dressed'] as const);
-  const mimicry = b.variants.has('exact-mimicry') || b.variants.has('spread-builds') || b.variants.has('junk-tokens') ? 'people' : drawn;
+  const mimicry = wearsPeoples(b) ? 'people' : drawn;
   Object.assign(p, { addresses: ips, mimicry });
   const narrow = [rng.pick(BROWSERS), rng.pick(BROWSERS)];
   const narrowLang = rng.pick(LANGS);
@@ -604,7 +609,7 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
   const ips = rng.int(200, 1500) * slow;
   const route = rng.pick(['availability', 'search', 'product', 'api-product'] as const);
   const cookies = rng.chance(0.7) ? 'none' : 'random';
-  const noLang = b.variants.has('exact-mimicry') || b.variants.has('spread-builds') || b.variants.has('junk-tokens') ? (rng.next(), 0) : rng.uniform(0, 0.4);
+  const noLang = wearsPeoples(b) ? (rng.next(), 0) : rng.uniform(0, 0.4);
   Object.assign(p, { addresses: ips, route, cookies, withoutAcceptLanguage: Number(noLang.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
     const ip = `${rng.pick([24, 49, 73, 98, 177, 187, 190, 201])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;

@@ -662,13 +662,15 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // a denial on its own), and only once the crowd outnumbers the usual newcomers in new cells (people's rare
     // browsers on rarely visited routes) by novelMinShare: a crowd that copies the people's own browsers also lands
     // in some new cells, and those are left to the route and the cell.
-    novel = s.cellFresh >= 0 && thin && sumOf(C(s.cellFreshBase), 0, 1) === 0;
-    if (novel && s.novel >= 0) {
+    // (Planned with the cell's counters: a thin cell has its novelty counters too.)
+    novel = thin && sumOf(C(s.cellFreshBase), 0, 1) === 0;
+    if (novel) {
       const kn = recentMinute(C(s.novel), nowMs, B.aggregateMs) + 1;
       const sg = surgeShare(kn, perMinuteLearned(s.novelBase), agg.minExpectedPerMinute.cell, knobs);
       const shrunk = Math.max(0, kn - sg.expected) / (kn + agg.cellPseudoCount);
-      if (sg.share > 0 && Math.min(sg.share, shrunk) >= agg.novelMinShare) {
-        add('aggregate', 'surge-novel', aggregatePoints(Math.min(sg.share, shrunk) * veto, knobs, agg.routeCurve), kn, sg.expected, () => `${num(kn)} new-session requests/min site-wide in route x fingerprint cells never seen before vs ${num(sg.expected)} expected, ${Math.round(shrunk * 100)}% of them over normal; this request's cell is one; ${gateNote}`);
+      const p = Math.min(sg.share, shrunk);
+      if (sg.share > 0 && p >= agg.novelMinShare) {
+        add('aggregate', 'surge-novel', aggregatePoints(p * veto, knobs, agg.routeCurve), kn, sg.expected, () => `${num(kn)} new-session requests/min site-wide in route x fingerprint cells never seen before vs ${num(sg.expected)} expected, ${Math.round(shrunk * 100)}% of them over normal; this request's cell is one; ${gateNote}`);
       }
     }
   }

@@ -214,8 +214,9 @@ export class BotFeed {
         bump(BOT_KEYS.classFreshAgg, classCell, 'aggregate', -1);
       }
     }
-    // Novelty is known only once the cell's counters are read: counted after the decision, for every state.
-    if (obs.novel && !obs.explained) bump(BOT_KEYS.popNovelAgg, [], 'aggregate');
+    // Novelty is known only once the cell's counters are read, so it is counted after the decision (only requests
+    // no volume signal explained are ever novel).
+    if (obs.novel) bump(BOT_KEYS.popNovelAgg, [], 'aggregate');
     if (state === 'return') {
       if (obs.returnedTo !== null) bump(BOT_KEYS.routeRetAgg, [String(obs.returnedTo)], 'aggregate');
       bump(BOT_KEYS.popRetAgg, [], 'aggregate');

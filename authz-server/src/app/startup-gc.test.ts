@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
 import { collectStartupGarbage, operatorSetFlushFlags, STARTUP_FLUSH_FLAGS } from './startup-gc.ts';
@@ -36,5 +37,11 @@ describe('collectStartupGarbage', () => {
     expect(operatorSetFlushFlags(['--flush-baseline-code'])).toBe(true);
     expect(operatorSetFlushFlags(['--no-flush-baseline-code'])).toBe(true);
     expect(operatorSetFlushFlags(['--flush-bytecode'])).toBe(false);
+  });
+
+  it('returns to exactly the defaults of the V8 this Node carries (an upgrade that changes them fails here)', () => {
+    const options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
+    const defaultOf = (flag: string) => new RegExp(`^\\s+--${flag}\\b[^\\n]*\\n\\s+type: \\S+\\s+default: (\\S+)`, 'm').exec(options)?.[1];
+    expect([defaultOf('bytecode-old-age'), defaultOf('flush-baseline-code')]).toEqual([...STARTUP_FLUSH_FLAGS.after]);
   });
 });

@@ -167,6 +167,32 @@ describe('volume against learned thresholds', () => {
     expect(fired(madeUp!)).toContain('fresh-orphans');
     expect(madeUp!.verdict).not.toBe('allow');
   });
+
+  it('a person who blocks cookies loads pages with their API calls unchallenged; a cookieless burst is not', async () => {
+    const d = detectors();
+    const api = { ...CHROME, accept: 'application/json' };
+    let worst: JudgedAssessment | null = null;
+    // Two pages in 10 s, each with its four API calls, then a pause to read: six pages in a minute.
+    for (let page = 0; page < 6; page++) {
+      const calls = [request({ ip: '203.0.113.30', path: `/products/${page}` })];
+      for (let c = 0; c < 4; c++) calls.push(request({ ip: '203.0.113.30', path: `/api/availability?sku=${page * 4 + c}`, headers: api }));
+      for (const req of calls) {
+        const b = await d.check(req);
+        if (!worst || b.score > worst.score) worst = b;
+        await d.advance(150);
+      }
+      await d.advance(page % 2 === 0 ? 4000 : 15_000);
+    }
+    expect(worst!.verdict).toBe('allow');
+    expect(fired(worst!)).not.toContain('volume-src-tick');
+
+    let burst: JudgedAssessment | null = null;
+    for (let i = 0; i < 20; i++) {
+      burst = await d.check(request({ ip: '203.0.113.31', path: `/products/${i}` }));
+      await d.advance(400);
+    }
+    expect(fired(burst!)).toContain('volume-src-tick');
+  });
 });
 
 describe('scoring', () => {

@@ -204,7 +204,10 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
       'pair.tick': cls(4, 8, 20),
       'pair.min': cls(12, 6, 60),
       'pair.long': cls(40, 6, 200),
-      'src.tick': cls(2, 4, 6),
+      // A browser that keeps no cookie loads every page and its API calls outside a session: two such pages in
+      // 10 s are not a burst. A floor of 6 challenged about one cookie blocker in three seeds; bursts of 100
+      // requests a minute and more still cross 12 within seconds.
+      'src.tick': cls(2, 4, 12),
       'src.long': cls(4, 8, 24),
       'net.long': cls(8, 4, 24),
     }) as Record<VolumeClass, VolumeClassKnobs>,

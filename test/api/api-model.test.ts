@@ -70,6 +70,8 @@ describe('API model on two replicas sharing one Redis', () => {
       const log = captureLogger();
       const server = await startTestServer(['--policies', dir.dir, '--redis', redis.url, '--store-timeout-ms', '200'], log.logger, { deferredFlushMs: 0, clock });
       replicas.push({ server, client: authzClient(server.grpcPort), log });
+      // Envoy's access log already streams: Checks are remembered for their entries only once it is heard.
+      await sendAccessLogs(server.grpcPort, []);
     }
   });
 

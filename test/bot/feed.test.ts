@@ -28,6 +28,8 @@ describe('bot feed: access log and own denials feed the error detectors', () => 
     ]);
     server = await startTestServer(['--policies', dir.dir, '--decision-log', 'off'], log.logger, { deferredFlushMs: 0 });
     client = authzClient(server.grpcPort);
+    // Envoy's access log already streams: Checks are remembered for their entries only once it is heard.
+    await sendAccessLogs(server.grpcPort, []);
   });
   afterAll(async () => {
     client?.close();
@@ -55,6 +57,32 @@ describe('bot feed: access log and own denials feed the error detectors', () => 
     const s = await signals({ host: 'api.example.com', sourceIp: ip });
     expect(s).toMatch(/errors-address\+\d+/);
     expect(s).not.toContain('errors-token');
+  });
+
+  it('a process that has not heard an access log remembers no Check: entries of the first flush match nothing, later ones do', async () => {
+    const quiet = captureLogger();
+    const fresh = await startTestServer(['--policies', dir.dir, '--decision-log', 'off'], quiet.logger, { deferredFlushMs: 0 });
+    const c = authzClient(fresh.grpcPort);
+    try {
+      const ignored = async () => Number((await fresh.registry.getSingleMetricAsString('palisade_access_log_entries_ignored_total')).match(/reason="unmatched"} (\d+)/)?.[1] ?? 0);
+      const round = async (tag: string) => {
+        const entries = [];
+        for (let i = 0; i < 5; i++) {
+          const requestId = `r-${tag}-${i}`;
+          await c.check(envoyRequest({ host: 'api.example.com', path: `/p/${i}`, sourceIp: '198.51.100.20', requestId }));
+          entries.push(accessLogEntry({ host: 'api.example.com', path: `/p/${i}`, code: 404, requestId, sourceIp: '198.51.100.20' }));
+        }
+        return entries;
+      };
+      await sendAccessLogs(fresh.grpcPort, await round('before'));
+      expect(await ignored()).toBe(5);
+      expect(quiet.lines.some((l) => String(l['msg']).startsWith('access log heard'))).toBe(true);
+      await sendAccessLogs(fresh.grpcPort, await round('after'));
+      expect(await ignored()).toBe(5);
+    } finally {
+      c.close();
+      await fresh.stop();
+    }
   });
 
   it("a correlated entry counts for the Check's client and token, whatever the entry claims, and only once", async () => {

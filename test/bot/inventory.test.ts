@@ -42,6 +42,8 @@ describe('API discovery', () => {
     ]);
     server = await startTestServer(['--policies', dir.dir, '--decision-log', 'off'], log.logger, { deferredFlushMs: 0, clock: () => now });
     client = authzClient(server.grpcPort);
+    // Envoy's access log already streams: Checks are remembered for their entries only once it is heard.
+    await sendAccessLogs(server.grpcPort, []);
   });
   afterAll(async () => {
     client?.close();

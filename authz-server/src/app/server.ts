@@ -26,6 +26,7 @@ import { bindGrpc } from '../../../lib/process/grpc-bind.ts';
 import { HttpError, createHttpServer, listenHttp } from '../../../lib/process/http-server.ts';
 import { createAuthzMetrics } from '../telemetry/metrics.ts';
 import { DecisionLog } from '../telemetry/decision-log.ts';
+import { AccessLogPresence } from '../telemetry/access-log-presence.ts';
 import { OperatorSource } from '../sources/operator-source.ts';
 import { SnapshotFileSource } from '../sources/snapshot-file-source.ts';
 import type { PipelineDeps } from '../pipeline/pipeline.ts';
@@ -147,9 +148,12 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   // Bot detectors' and API discovery's off-path counters (access-log errors, own denials, new sessions,
   // endpoint counts): batched writes to the same store, never on a Check's round trip.
   const deferred = new DeferredCounters({ store, flushIntervalMs: overrides.deferredFlushMs ?? 1000, logger: logger.child({ component: 'bot' }) });
-  const botFeed = new BotFeed({ deferred, clock, runtime: () => holder.current() });
+  // Checks are remembered for their access-log entries only while an access log arrives.
+  const accessLogPresence = new AccessLogPresence({ clock });
+  const remembering = () => accessLogPresence.active();
+  const botFeed = new BotFeed({ deferred, clock, runtime: () => holder.current(), remembering });
   const journeys = new JourneyModel({ store, deferred, clock, runtime: () => holder.current(), ...(overrides.deferredFlushMs === 0 ? { refreshIntervalMs: 0 } : {}) });
-  const inventory = new ApiInventory({ deferred, store, clock, runtime: () => holder.current(), registry, journeys: (id) => journeys.journeys(id) });
+  const inventory = new ApiInventory({ deferred, store, clock, runtime: () => holder.current(), registry, journeys: (id) => journeys.journeys(id), remembering });
   const pipeline: PipelineDeps = { limiter, clock, botBaselines, journeys };
 
   const { authorization, accessLog } = envoyServices();
@@ -183,6 +187,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       metrics,
       principals: config.accessLogPrincipals.map((p) => new RegExp(globToRegex(p))),
       onEntry: (msg) => {
+        if (accessLogPresence.heard()) logger.info('access log heard: allowed Checks are remembered for their entries from now on (until 10 minutes after the last)');
         overrides.onAccessLog?.(msg);
         botFeed.ingest(msg);
         // The inventory ties every allowed Check's entry (the bot feed only those of policies scoring bots):

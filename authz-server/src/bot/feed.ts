@@ -41,6 +41,8 @@ export interface BotFeedOptions {
   knobs?: BotKnobs;
   /** Request ids remembered to tie access-log entries to their Check. Default 50000. */
   maxCorrelations?: number;
+  /** Whether Checks are remembered for access-log entries now (telemetry/access-log-presence.ts). Default: always. */
+  remembering?: () => boolean;
 }
 
 interface Correlation {
@@ -70,6 +72,7 @@ export class BotFeed {
   readonly #runtime: () => Runtime | null;
   readonly #knobs: BotKnobs;
   readonly #maxCorrelations: number;
+  readonly #remembering: () => boolean;
   readonly #errorCodes: Set<number>;
   /** Bucket length and expiry of each window, as behaviour.ts and baseline.ts read them. */
   readonly #windows: Record<Window, { bucketMs: number; ttlMs: number }>;
@@ -85,6 +88,7 @@ export class BotFeed {
     this.#runtime = opts.runtime;
     this.#knobs = opts.knobs ?? DEFAULT_BOT_KNOBS;
     this.#maxCorrelations = opts.maxCorrelations ?? 50_000;
+    this.#remembering = opts.remembering ?? (() => true);
     this.#errorCodes = new Set(this.#knobs.errors.codes);
     const B = this.#knobs.buckets;
     const w = (bucketMs: number, buckets: number) => ({ bucketMs, ttlMs: bucketTtlMs(bucketMs, buckets) });
@@ -134,7 +138,7 @@ export class BotFeed {
     const obs = bot?.observations;
     if (policy.bot.mode === 'Off' || !obs) {
       // Every allowed Check is remembered, so that its access log entry is recognised even when bot scoring is off.
-      if (outcome.kind === 'allow' && req.requestId !== '') this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false });
+      if (outcome.kind === 'allow' && this.#remembers(req)) this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false });
       if (policy.bot.mode === 'Off') return;
     }
     const now = this.#clock();
@@ -174,7 +178,7 @@ export class BotFeed {
       aggregates = this.#crowdTurn < this.#knobs.surge.crowdLearning;
     }
     this.#learn(obs, { clean, individually: bot.score - crowd < max, aggregates }, now);
-    if (outcome.kind === 'allow' && req.requestId !== '') {
+    if (outcome.kind === 'allow' && this.#remembers(req)) {
       const { subject } = obs;
       this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean });
     }
@@ -273,6 +277,14 @@ export class BotFeed {
     bump(BOT_KEYS.popReq, [], 'baseline');
     if (obs.head) bump(BOT_KEYS.popHead, [], 'baseline');
     if (subject.token) bump(BOT_KEYS.pairBase, [subject.token, subject.address], 'baseline');
+  }
+
+  /** Whether an allowed Check is remembered; what was remembered goes once the access log has gone quiet. */
+  #remembers(req: RequestContext): boolean {
+    if (req.requestId === '') return false;
+    if (this.#remembering()) return true;
+    if (this.#correlations.size > 0) this.#correlations.clear();
+    return false;
   }
 
   #remember(requestId: string, c: Correlation): void {

@@ -87,6 +87,8 @@ interface ApiInventoryOptions extends LearningDeps {
   cacheMs?: number;
   /** Request ids remembered to tie access-log entries to their endpoint. Default 50000. */
   maxCorrelations?: number;
+  /** Whether Checks are remembered for access-log entries now (telemetry/access-log-presence.ts). Default: always. */
+  remembering?: () => boolean;
 }
 
 /** Template used for requests beyond the endpoint bound. */
@@ -138,6 +140,7 @@ export class ApiInventory {
   readonly #maxMetric: number;
   readonly #cacheMs: number;
   readonly #maxCorrelations: number;
+  readonly #remembering: () => boolean;
   readonly #requests: Counter<'policy' | 'host' | 'method' | 'template'> | undefined;
   readonly #metricSeries = new Set<string>();
   /** x-request-id -> the endpoint record of the Check that allowed it. */
@@ -156,6 +159,7 @@ export class ApiInventory {
     this.#maxMetric = opts.maxMetricEndpoints ?? 200;
     this.#cacheMs = opts.cacheMs ?? 1000;
     this.#maxCorrelations = opts.maxCorrelations ?? 50_000;
+    this.#remembering = opts.remembering ?? (() => true);
     this.#requests = opts.registry ? discoveryMetrics(opts.registry, this.#maxMetric, OVERFLOW, () => this.#states()).requests : undefined;
   }
 
@@ -190,7 +194,9 @@ export class ApiInventory {
     });
     const member = consumer ? `c:${consumer}` : req.principal ? `p:${req.principal}` : `ip:${req.clientIp}`;
     this.#deferred.distinct(consumersKey(policy.id, record), member, ttlMs);
-    if (req.requestId !== '') {
+    if (!this.#remembering()) {
+      if (this.#correlations.size > 0) this.#correlations.clear();
+    } else if (req.requestId !== '') {
       this.#correlations.delete(req.requestId);
       this.#correlations.set(req.requestId, { policy: policy.id, record, ttlMs });
       if (this.#correlations.size > this.#maxCorrelations) this.#correlations.delete(this.#correlations.keys().next().value as string);

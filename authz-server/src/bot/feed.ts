@@ -136,11 +136,11 @@ export class BotFeed {
     if (!policy) return;
     const bot = outcome.bot as JudgedAssessment | null;
     const obs = bot?.observations;
-    if (policy.bot.mode === 'Off' || !obs) {
-      // Every allowed Check is remembered, so that its access log entry is recognised even when bot scoring is off.
-      if (outcome.kind === 'allow' && this.#remembers(req)) this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false });
-      if (policy.bot.mode === 'Off') return;
-    }
+    // Without bot scoring the policy's access-log entries count for nothing here (the inventory ties them to their
+    // Checks), so its Checks are not remembered.
+    if (policy.bot.mode === 'Off') return;
+    // A Check the detectors did not judge (an exempt path) is remembered all the same: its errors count.
+    if (!obs && outcome.kind === 'allow' && this.#remembers(req)) this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false });
     const now = this.#clock();
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
       if (botAllowListed(policy, req)) return;

@@ -91,6 +91,13 @@ interface ApiInventoryOptions extends LearningDeps {
   remembering?: () => boolean;
 }
 
+/** What an access-log entry of a remembered Check counts for. */
+interface CorrelationTarget {
+  readonly policy: string;
+  readonly record: string;
+  readonly ttlMs: number;
+}
+
 /** Template used for requests beyond the endpoint bound. */
 export const OVERFLOW = '{other}';
 const OVERFLOW_RECORD = `* * ${OVERFLOW}`;
@@ -144,7 +151,12 @@ export class ApiInventory {
   readonly #requests: Counter<'policy' | 'host' | 'method' | 'template'> | undefined;
   readonly #metricSeries = new Set<string>();
   /** x-request-id -> the endpoint record of the Check that allowed it. */
-  readonly #correlations = new Map<string, { policy: string; record: string; ttlMs: number }>();
+  readonly #correlations = new Map<string, CorrelationTarget>();
+  /**
+   * One target per policy and endpoint record, shared by every remembered Check of it: at thousands of Checks a
+   * second each remembered Check then costs its map slot and its id, not an object and a string of its own.
+   */
+  readonly #targets = new Map<string, CorrelationTarget>();
   #cached: { at: number; report: Promise<InventoryReport> } | null = null;
   /** The last report read, for the endpoint gauge while the store is down. */
   #last: InventoryReport | null = null;
@@ -165,6 +177,18 @@ export class ApiInventory {
 
   #ttl(policy: RuntimePolicy): number {
     return Math.max(MIN_TTL_MS, 3 * policy.source.inventory.zombieAfterMs);
+  }
+
+  #targetOf(policy: string, record: string, ttlMs: number): CorrelationTarget {
+    const id = `${policy}\u0000${record}`;
+    const known = this.#targets.get(id);
+    if (known && known.ttlMs === ttlMs) return known;
+    // Endpoint records are bounded per policy (maxEndpoints, then {other}); the bound here only keeps a flood of
+    // policies or a changed TTL from growing it.
+    if (this.#targets.size >= 4 * (this.#max + 1)) this.#targets.clear();
+    const target = { policy, record, ttlMs };
+    this.#targets.set(id, target);
+    return target;
   }
 
   /** Records an allowed Check (denied requests never reach an API). */
@@ -198,7 +222,7 @@ export class ApiInventory {
       if (this.#correlations.size > 0) this.#correlations.clear();
     } else if (req.requestId !== '') {
       this.#correlations.delete(req.requestId);
-      this.#correlations.set(req.requestId, { policy: policy.id, record, ttlMs });
+      this.#correlations.set(req.requestId, this.#targetOf(policy.id, record, ttlMs));
       if (this.#correlations.size > this.#maxCorrelations) this.#correlations.delete(this.#correlations.keys().next().value as string);
     }
     if (this.#requests) {

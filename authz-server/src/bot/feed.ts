@@ -66,6 +66,9 @@ export interface BotFeedStats {
 
 type Window = 'tick' | 'aggregate' | 'long' | 'baseline';
 
+/** Bound of each canonical-copy map (cleared when full: a cache, not a record). */
+const CANONICAL_MAX = 16_384;
+
 export class BotFeed {
   readonly #deferred: DeferredCounters;
   readonly #clock: () => number;
@@ -77,6 +80,13 @@ export class BotFeed {
   /** Bucket length and expiry of each window, as behaviour.ts and baseline.ts read them. */
   readonly #windows: Record<Window, { bucketMs: number; ttlMs: number }>;
   readonly #correlations = new Map<string, Correlation>();
+  /**
+   * Canonical copies of what remembered Checks hold (addresses, sessions, tokens, routes): a client makes many
+   * Checks within the remembered window, and each would otherwise keep strings (and the headers they were cut
+   * from) of its own for as long as it is remembered.
+   */
+  readonly #canonical = new Map<string, string>();
+  readonly #routes = new Map<string, string[]>();
   /** Deterministic fractional choices: crowd requests that aggregates learn from, returns that are learned. */
   #crowdTurn = 0;
   #returnTurn = 0;
@@ -287,7 +297,25 @@ export class BotFeed {
     return false;
   }
 
-  #remember(requestId: string, c: Correlation): void {
+  #same(s: string): string {
+    const known = this.#canonical.get(s);
+    if (known !== undefined) return known;
+    if (this.#canonical.size >= CANONICAL_MAX) this.#canonical.clear();
+    this.#canonical.set(s, s);
+    return s;
+  }
+
+  #sameRoute(route: string[]): string[] {
+    const key = route.join('\u0000');
+    const known = this.#routes.get(key);
+    if (known !== undefined) return known;
+    if (this.#routes.size >= CANONICAL_MAX) this.#routes.clear();
+    this.#routes.set(key, route);
+    return route;
+  }
+
+  #remember(requestId: string, full: Correlation): void {
+    const c: Correlation = { policyId: full.policyId, address: this.#same(full.address), session: full.session === '' ? '' : this.#same(full.session), token: full.token === null ? null : this.#same(full.token), route: this.#sameRoute(full.route), flagged: full.flagged };
     this.#correlations.delete(requestId);
     this.#correlations.set(requestId, c);
     if (this.#correlations.size > this.#maxCorrelations) {

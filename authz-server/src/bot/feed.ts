@@ -32,6 +32,7 @@ import type { DeferredCounters } from './deferred.ts';
 import { clientAddress } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 import { BOT_KEYS, PrefixCache, bucketTtlMs, histogramKeyName, pathParts, routeParts } from './windows.ts';
+import { Canonical, RememberedChecks } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
   deferred: DeferredCounters;
@@ -66,27 +67,18 @@ export interface BotFeedStats {
 
 type Window = 'tick' | 'aggregate' | 'long' | 'baseline';
 
-/** Bound of each canonical-copy map (cleared when full: a cache, not a record). */
-const CANONICAL_MAX = 16_384;
-
 export class BotFeed {
   readonly #deferred: DeferredCounters;
   readonly #clock: () => number;
   readonly #runtime: () => Runtime | null;
   readonly #knobs: BotKnobs;
-  readonly #maxCorrelations: number;
-  readonly #remembering: () => boolean;
   readonly #errorCodes: Set<number>;
   /** Bucket length and expiry of each window, as behaviour.ts and baseline.ts read them. */
   readonly #windows: Record<Window, { bucketMs: number; ttlMs: number }>;
-  readonly #correlations = new Map<string, Correlation>();
-  /**
-   * Canonical copies of what remembered Checks hold (addresses, sessions, tokens, routes): a client makes many
-   * Checks within the remembered window, and each would otherwise keep strings (and the headers they were cut
-   * from) of its own for as long as it is remembered.
-   */
-  readonly #canonical = new Map<string, string>();
-  readonly #routes = new Map<string, string[]>();
+  readonly #remembered: RememberedChecks<Correlation>;
+  /** What remembered Checks hold (addresses, sessions, tokens; routes), shared by a client's many Checks. */
+  readonly #strings = new Canonical<string>();
+  readonly #routes = new Canonical<string[]>();
   /** Deterministic fractional choices: crowd requests that aggregates learn from, returns that are learned. */
   #crowdTurn = 0;
   #returnTurn = 0;
@@ -97,8 +89,7 @@ export class BotFeed {
     this.#clock = opts.clock;
     this.#runtime = opts.runtime;
     this.#knobs = opts.knobs ?? DEFAULT_BOT_KNOBS;
-    this.#maxCorrelations = opts.maxCorrelations ?? 50_000;
-    this.#remembering = opts.remembering ?? (() => true);
+    this.#remembered = new RememberedChecks({ max: opts.maxCorrelations ?? 50_000, ...(opts.remembering ? { remembering: opts.remembering } : {}) });
     this.#errorCodes = new Set(this.#knobs.errors.codes);
     const B = this.#knobs.buckets;
     const w = (bucketMs: number, buckets: number) => ({ bucketMs, ttlMs: bucketTtlMs(bucketMs, buckets) });
@@ -150,7 +141,7 @@ export class BotFeed {
     // Checks), so its Checks are not remembered.
     if (policy.bot.mode === 'Off') return;
     // A Check the detectors did not judge (an exempt path) is remembered all the same: its errors count.
-    if (!obs && outcome.kind === 'allow' && this.#remembers(req)) this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false });
+    if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false });
     const now = this.#clock();
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
       if (botAllowListed(policy, req)) return;
@@ -188,7 +179,7 @@ export class BotFeed {
       aggregates = this.#crowdTurn < this.#knobs.surge.crowdLearning;
     }
     this.#learn(obs, { clean, individually: bot.score - crowd < max, aggregates }, now);
-    if (outcome.kind === 'allow' && this.#remembers(req)) {
+    if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;
       this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean });
     }
@@ -289,39 +280,9 @@ export class BotFeed {
     if (subject.token) bump(BOT_KEYS.pairBase, [subject.token, subject.address], 'baseline');
   }
 
-  /** Whether an allowed Check is remembered; what was remembered goes once the access log has gone quiet. */
-  #remembers(req: RequestContext): boolean {
-    if (req.requestId === '') return false;
-    if (this.#remembering()) return true;
-    if (this.#correlations.size > 0) this.#correlations.clear();
-    return false;
-  }
-
-  #same(s: string): string {
-    const known = this.#canonical.get(s);
-    if (known !== undefined) return known;
-    if (this.#canonical.size >= CANONICAL_MAX) this.#canonical.clear();
-    this.#canonical.set(s, s);
-    return s;
-  }
-
-  #sameRoute(route: string[]): string[] {
-    const key = route.join('\u0000');
-    const known = this.#routes.get(key);
-    if (known !== undefined) return known;
-    if (this.#routes.size >= CANONICAL_MAX) this.#routes.clear();
-    this.#routes.set(key, route);
-    return route;
-  }
-
-  #remember(requestId: string, full: Correlation): void {
-    const c: Correlation = { policyId: full.policyId, address: this.#same(full.address), session: full.session === '' ? '' : this.#same(full.session), token: full.token === null ? null : this.#same(full.token), route: this.#sameRoute(full.route), flagged: full.flagged };
-    this.#correlations.delete(requestId);
-    this.#correlations.set(requestId, c);
-    if (this.#correlations.size > this.#maxCorrelations) {
-      const oldest = this.#correlations.keys().next();
-      if (!oldest.done) this.#correlations.delete(oldest.value);
-    }
+  #remember(requestId: string, c: Correlation): void {
+    const same = (s: string) => this.#strings.of(s, s);
+    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(c.route.join('\u0000'), c.route), flagged: c.flagged });
   }
 
   /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */
@@ -332,13 +293,12 @@ export class BotFeed {
     for (const ev of accessLogEvents(msg)) {
       this.stats.entries++;
       if (ev.ownDenial) continue;
-      const corr = ev.requestId !== '' ? this.#correlations.get(ev.requestId) : undefined;
+      // One entry per Check: a replayed entry finds nothing the second time.
+      const corr = this.#remembered.take(ev.requestId);
       if (!corr) {
         unmatched++;
         continue;
       }
-      // One entry per Check: a replayed entry finds nothing the second time.
-      this.#correlations.delete(ev.requestId);
       this.stats.correlated++;
       if (!this.#errorCodes.has(ev.code)) continue;
       const policy = runtime?.policies.get(corr.policyId);

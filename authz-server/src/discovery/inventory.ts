@@ -25,6 +25,7 @@ import { distinctPrefix, policyPrefix } from '../store/keys.ts';
 import type { Journey, LearningDeps } from '../journeys/journeys.ts';
 import { declaredEndpoints, endpointOf, samplePath } from './endpoint.ts';
 import { compareText } from '../../../lib/ordering.ts';
+import { Canonical, RememberedChecks } from '../telemetry/remembered-checks.ts';
 
 /** Response-code classes counted per endpoint. */
 export type CodeClass = '2xx' | '3xx' | '4xx' | '5xx';
@@ -146,17 +147,15 @@ export class ApiInventory {
   readonly #max: number;
   readonly #maxMetric: number;
   readonly #cacheMs: number;
-  readonly #maxCorrelations: number;
-  readonly #remembering: () => boolean;
   readonly #requests: Counter<'policy' | 'host' | 'method' | 'template'> | undefined;
   readonly #metricSeries = new Set<string>();
   /** x-request-id -> the endpoint record of the Check that allowed it. */
-  readonly #correlations = new Map<string, CorrelationTarget>();
+  readonly #remembered: RememberedChecks<CorrelationTarget>;
   /**
    * One target per policy and endpoint record, shared by every remembered Check of it: at thousands of Checks a
    * second each remembered Check then costs its map slot and its id, not an object and a string of its own.
    */
-  readonly #targets = new Map<string, CorrelationTarget>();
+  readonly #targets: Canonical<CorrelationTarget>;
   #cached: { at: number; report: Promise<InventoryReport> } | null = null;
   /** The last report read, for the endpoint gauge while the store is down. */
   #last: InventoryReport | null = null;
@@ -170,25 +169,15 @@ export class ApiInventory {
     this.#max = opts.maxEndpoints ?? 2000;
     this.#maxMetric = opts.maxMetricEndpoints ?? 200;
     this.#cacheMs = opts.cacheMs ?? 1000;
-    this.#maxCorrelations = opts.maxCorrelations ?? 50_000;
-    this.#remembering = opts.remembering ?? (() => true);
+    // Endpoint records are bounded per policy (maxEndpoints, then {other}); this bound only keeps a flood of
+    // policies or changed TTLs from growing it.
+    this.#targets = new Canonical(4 * (this.#max + 1));
+    this.#remembered = new RememberedChecks({ max: opts.maxCorrelations ?? 50_000, ...(opts.remembering ? { remembering: opts.remembering } : {}) });
     this.#requests = opts.registry ? discoveryMetrics(opts.registry, this.#maxMetric, OVERFLOW, () => this.#states()).requests : undefined;
   }
 
   #ttl(policy: RuntimePolicy): number {
     return Math.max(MIN_TTL_MS, 3 * policy.source.inventory.zombieAfterMs);
-  }
-
-  #targetOf(policy: string, record: string, ttlMs: number): CorrelationTarget {
-    const id = `${policy}\u0000${record}`;
-    const known = this.#targets.get(id);
-    if (known && known.ttlMs === ttlMs) return known;
-    // Endpoint records are bounded per policy (maxEndpoints, then {other}); the bound here only keeps a flood of
-    // policies or a changed TTL from growing it.
-    if (this.#targets.size >= 4 * (this.#max + 1)) this.#targets.clear();
-    const target = { policy, record, ttlMs };
-    this.#targets.set(id, target);
-    return target;
   }
 
   /** Records an allowed Check (denied requests never reach an API). */
@@ -218,13 +207,7 @@ export class ApiInventory {
     });
     const member = consumer ? `c:${consumer}` : req.principal ? `p:${req.principal}` : `ip:${req.clientIp}`;
     this.#deferred.distinct(consumersKey(policy.id, record), member, ttlMs);
-    if (!this.#remembering()) {
-      if (this.#correlations.size > 0) this.#correlations.clear();
-    } else if (req.requestId !== '') {
-      this.#correlations.delete(req.requestId);
-      this.#correlations.set(req.requestId, this.#targetOf(policy.id, record, ttlMs));
-      if (this.#correlations.size > this.#maxCorrelations) this.#correlations.delete(this.#correlations.keys().next().value as string);
-    }
+    if (this.#remembered.accepts(req.requestId)) this.#remembered.remember(req.requestId, this.#targets.of(`${policy.id}\u0000${ttlMs}\u0000${record}`, { policy: policy.id, record, ttlMs }));
     if (this.#requests) {
       const series = `${policy.id} ${record}`;
       if (!this.#metricSeries.has(series) && this.#metricSeries.size < this.#maxMetric) this.#metricSeries.add(series);
@@ -240,7 +223,7 @@ export class ApiInventory {
    */
   ingest(msg: StreamAccessLogsMessage): { unmatched: number } {
     const events = accessLogEvents(msg).filter((ev) => !ev.ownDenial);
-    const targets = events.map((ev) => this.#takeCorrelation(ev.requestId));
+    const targets = events.map((ev) => this.#remembered.take(ev.requestId));
     events.forEach((ev, i) => {
       const target = targets[i];
       if (!target || ev.code < 200 || ev.code > 599) return;
@@ -248,13 +231,6 @@ export class ApiInventory {
       this.#deferred.record({ key: inventoryKey(target.policy), record: target.record, overflow: OVERFLOW_RECORD, maxRecords: this.#max + 1, fields: [{ name: codeClass, update: 'incr', value: 1 }], ttlMs: target.ttlMs });
     });
     return { unmatched: targets.filter((t) => t === undefined).length };
-  }
-
-  /** The Check a log entry's request id ties to, forgotten once taken (a replayed entry finds nothing). */
-  #takeCorrelation(requestId: string) {
-    const target = requestId !== '' ? this.#correlations.get(requestId) : undefined;
-    if (target) this.#correlations.delete(requestId);
-    return target;
   }
 
   /** The inventory of every policy in force, read from the store (shared by all replicas). */

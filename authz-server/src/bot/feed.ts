@@ -32,7 +32,7 @@ import type { DeferredCounters } from './deferred.ts';
 import { clientAddress } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 import { BOT_KEYS, PrefixCache, bucketTtlMs, histogramKeyName, pathParts, routeParts } from './windows.ts';
-import { Canonical, RememberedChecks } from '../telemetry/remembered-checks.ts';
+import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
   deferred: DeferredCounters;
@@ -282,7 +282,7 @@ export class BotFeed {
 
   #remember(requestId: string, c: Correlation): void {
     const same = (s: string) => this.#strings.of(s, s);
-    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(c.route.join('\u0000'), c.route), flagged: c.flagged });
+    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged });
   }
 
   /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */

@@ -25,7 +25,7 @@ import { distinctPrefix, policyPrefix } from '../store/keys.ts';
 import type { Journey, LearningDeps } from '../journeys/journeys.ts';
 import { declaredEndpoints, endpointOf, samplePath } from './endpoint.ts';
 import { compareText } from '../../../lib/ordering.ts';
-import { Canonical, RememberedChecks } from '../telemetry/remembered-checks.ts';
+import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 /** Response-code classes counted per endpoint. */
 export type CodeClass = '2xx' | '3xx' | '4xx' | '5xx';
@@ -207,7 +207,7 @@ export class ApiInventory {
     });
     const member = consumer ? `c:${consumer}` : req.principal ? `p:${req.principal}` : `ip:${req.clientIp}`;
     this.#deferred.distinct(consumersKey(policy.id, record), member, ttlMs);
-    if (this.#remembered.accepts(req.requestId)) this.#remembered.remember(req.requestId, this.#targets.of(`${policy.id}\u0000${ttlMs}\u0000${record}`, { policy: policy.id, record, ttlMs }));
+    if (this.#remembered.accepts(req.requestId)) this.#remembered.remember(req.requestId, this.#targets.of(partsKey([policy.id, String(ttlMs), record]), { policy: policy.id, record, ttlMs }));
     if (this.#requests) {
       const series = `${policy.id} ${record}`;
       if (!this.#metricSeries.has(series) && this.#metricSeries.size < this.#maxMetric) this.#metricSeries.add(series);

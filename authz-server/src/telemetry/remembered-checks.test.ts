@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Canonical, RememberedChecks } from './remembered-checks.ts';
+import { Canonical, RememberedChecks, partsKey } from './remembered-checks.ts';
 
 describe('remembered Checks', () => {
   it('are taken once, the oldest go first beyond the bound, and a repeated id counts as the newest', () => {
@@ -35,5 +35,12 @@ describe('canonical copies', () => {
     expect(c.of('k', after)).toBe(first);
     c.of('m', ['c']);
     expect(c.of('k', after)).toBe(after);
+  });
+});
+
+describe('parts keys', () => {
+  it('no two lists share one, whatever their parts hold', () => {
+    const lists = [['a\u0000b', 'c'], ['a', 'b\u0000c'], ['a', 'b', 'c'], ['ab', 'c'], ['a', 'bc'], ['1:a', ''], ['', '1:a'], ['a:b'], []];
+    expect(new Set(lists.map(partsKey)).size).toBe(lists.length);
   });
 });

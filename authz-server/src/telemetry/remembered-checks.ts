@@ -43,6 +43,16 @@ export class RememberedChecks<T> {
 }
 
 /**
+ * A key for a list of parts that no other list shares: each part prefixed with its length, so a part holding any
+ * separator (a NUL in a path) cannot make two lists one key and one Check's route another's.
+ */
+export function partsKey(parts: readonly string[]): string {
+  let key = '';
+  for (const p of parts) key += `${p.length}:${p}`;
+  return key;
+}
+
+/**
  * Canonical copies: the first value given for a key is returned for it from then on, so that the many remembered
  * Checks of one client or endpoint share it instead of each keeping its own (strings cut from a request keep what
  * they were cut from). Bounded: cleared when full, a cache and not a record.

@@ -192,6 +192,19 @@ describe('volume against learned thresholds', () => {
       await d.advance(400);
     }
     expect(fired(burst!)).toContain('volume-src-tick');
+
+    // A client that paces itself evenly under the floor (one request every 1.1 s, 55 a minute) is still a
+    // cookieless flood: the 10-minute count and its fresh sessions stop it within two minutes.
+    let paced: JudgedAssessment | null = null;
+    let stoppedAt = -1;
+    for (let i = 0; i < 110 && stoppedAt < 0; i++) {
+      paced = await d.check(request({ ip: '203.0.113.32', path: `/products/${i}` }));
+      if (paced.verdict !== 'allow') stoppedAt = i;
+      await d.advance(1100);
+    }
+    expect(stoppedAt).toBeGreaterThanOrEqual(0);
+    expect(fired(paced!)).not.toContain('volume-src-tick');
+    expect(fired(paced!)).toContain('volume-src-long');
   });
 });
 

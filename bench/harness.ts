@@ -5,7 +5,7 @@
  * image starts it (compiled JavaScript, the image's Node flags and environment, stdout to a file).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -308,6 +308,49 @@ export async function startBenchServer(opts: { args: string[]; stdoutFile: strin
     throw e;
   }
   return { pid: child.pid as number, grpcPort, httpPort, stdoutFile: opts.stdoutFile, stop };
+}
+
+/**
+ * Starts bench/bare-server.ts (a constant gRPC OK after `spinUs` of CPU per call) with the authz-server's Node flags
+ * and environment, and waits until it listens: the transport's floor, measured like the server.
+ */
+export async function startBareServer(opts: { spinUs: number; stdoutFile: string; nodeFlags?: string[] }): Promise<BenchServer> {
+  const grpcPort = await freePort();
+  const child = spawn(process.execPath, [...AUTHZ_NODE_FLAGS, ...(opts.nodeFlags ?? []), join(ROOT, 'bench/bare-server.ts'), String(grpcPort), String(opts.spinUs)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...AUTHZ_ENV },
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await Promise.race([new Promise((r) => child.once('exit', r)), sleep(15_000).then(() => child.kill('SIGKILL'))]);
+  };
+  const listening = new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      appendFileSync(opts.stdoutFile, d);
+      if (d.toString().includes('listening')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`bare-server exited (${code}) before listening`)));
+  });
+  await Promise.race([listening, sleep(15_000).then(() => Promise.reject(new Error('bare-server did not listen within 15 s')))]).catch(async (e: unknown) => {
+    await stop();
+    throw e;
+  });
+  return { pid: child.pid as number, grpcPort, httpPort: 0, stdoutFile: opts.stdoutFile, stop };
+}
+
+/**
+ * CPU time the process's main (JavaScript) thread ran, and waited runnable for a CPU, in ns (Linux
+ * /proc/<pid>/task/<pid>/schedstat); null elsewhere.
+ */
+export function mainThreadSchedstat(pid: number): { runNs: number; waitNs: number } | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return { runNs: run as number, waitNs: wait as number };
+  } catch {
+    return null;
+  }
 }
 
 /** Median, min and max of a list of numbers (NaN-free). */

@@ -6,12 +6,17 @@
  *
  *   npm run bench:profile -- --scenario api-key --rate 3200 --duration 15
  *   npm run bench:profile -- --cpu-prof --node-flags="--max-semi-space-size=4" --server-args="--decision-log deny"
+ *   npm run bench:profile -- --scenario Redis --rate 3370 --bare 100   # the transport's floor, 100 µs spun per call
+ *
+ * Each run line also gives the CPU time of the server's JavaScript thread per Check, and how long per Check it
+ * waited runnable for a CPU (Linux schedstat): on a machine whose cores the load generator shares, the second is part
+ * of the tail. `--bare <µs>` measures bench/bare-server.ts instead of the authz-server (same flags, same calls).
  */
-import { readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { scenarios } from './scenarios.ts';
-import { CHECK_CALL, OUT_DIR, ROOT, fixedRate, loadLine, runGhz, spread, startBenchServer, type Sample } from './harness.ts';
+import { CHECK_CALL, OUT_DIR, ROOT, fixedRate, loadLine, mainThreadSchedstat, runGhz, spread, startBareServer, startBenchServer, type Sample } from './harness.ts';
 import { startRedis } from '../test/support/redis-server.ts';
 
 /** One GC event from `--trace-gc-nvp`. */
@@ -131,6 +136,7 @@ async function main(): Promise<void> {
       'cpu-prof': { type: 'boolean', default: false },
       'node-flags': { type: 'string', default: '' },
       'server-args': { type: 'string', default: '' },
+      bare: { type: 'string' },
     },
   });
   const scenario = scenarios().find((s) => s.name === values.scenario) ?? scenarios().find((s) => s.name.includes(values.scenario));
@@ -141,11 +147,15 @@ async function main(): Promise<void> {
   rmSync(profDir, { recursive: true, force: true });
   mkdirSync(profDir, { recursive: true });
   const nodeFlags = ['--trace-gc-nvp', ...values['node-flags'].split(' ').filter(Boolean), ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
-  const redis = scenario.redis ? await startRedis() : null;
+  const bare = values.bare === undefined ? null : Number(values.bare);
+  if (bare !== null && !(bare >= 0)) throw new Error(`--bare takes the µs to spin per call, got ${values.bare}`);
+  const redis = scenario.redis && bare === null ? await startRedis() : null;
   const stdoutFile = join(OUT_DIR, 'profile.stdout.log');
   rmSync(stdoutFile, { force: true });
-  const server = await startBenchServer({ env: Object.fromEntries((process.env.SERVER_ENV ?? "").split(" ").filter(Boolean).map((kv) => kv.split("="))), args: ['--policies', scenario.policies, ...(redis ? ['--redis', redis.url] : []), ...values['server-args'].split(' ').filter(Boolean)], stdoutFile, nodeFlags });
+  writeFileSync(stdoutFile, '');
+  const server = bare !== null ? await startBareServer({ spinUs: bare, stdoutFile, nodeFlags }) : await startBenchServer({ env: Object.fromEntries((process.env.SERVER_ENV ?? "").split(" ").filter(Boolean).map((kv) => kv.split("="))), args: ['--policies', scenario.policies, ...(redis ? ['--redis', redis.url] : []), ...values['server-args'].split(' ').filter(Boolean)], stdoutFile, nodeFlags });
   const samples: Sample[] = [];
+  const threads: string[] = [];
   const loadBefore = loadLine();
   let gcText = '';
   try {
@@ -153,7 +163,12 @@ async function main(): Promise<void> {
     await runGhz({ port: server.grpcPort, pid: server.pid, call, load: { name: 'warm-up', args: ['--concurrency', '16', '--total', '3000'] }, redis, label: 'profile' });
     for (let i = 0; i < Number(values.repeats); i++) {
       const offset = readFileSync(stdoutFile, 'utf8').length;
-      samples.push(await runGhz({ port: server.grpcPort, pid: server.pid, call, load: fixedRate(rate, seconds), redis, label: 'profile' }));
+      const before = mainThreadSchedstat(server.pid);
+      const sample = await runGhz({ port: server.grpcPort, pid: server.pid, call, load: fixedRate(rate, seconds), redis, label: 'profile' });
+      const after = mainThreadSchedstat(server.pid);
+      samples.push(sample);
+      const calls = sample.rps * seconds;
+      threads.push(before && after && calls > 0 ? `JavaScript thread per Check: ran ${((after.runNs - before.runNs) / calls / 1000).toFixed(0)} µs, waited for a CPU ${((after.waitNs - before.waitNs) / calls / 1000).toFixed(0)} µs` : 'JavaScript thread: no schedstat');
       gcText += readFileSync(stdoutFile, 'utf8').slice(offset);
     }
   } finally {
@@ -162,11 +177,11 @@ async function main(): Promise<void> {
   }
   const f = (n: number | null, d = 2) => (n === null || Number.isNaN(n) ? '-' : n.toFixed(d));
   const out = [
-    `${scenario.name}, fixed ${rate} rps x ${seconds} s x ${samples.length}, node flags: ${nodeFlags.filter((x) => !x.startsWith('--cpu-prof')).join(' ')}, server args: ${values['server-args'] || '(defaults)'}`,
+    `${bare !== null ? `bare node:http2 server, ${bare} µs spun per call, the calls of ` : ''}${scenario.name}, fixed ${rate} rps x ${seconds} s x ${samples.length}, node flags: ${nodeFlags.filter((x) => !x.startsWith('--cpu-prof')).join(' ')}, server args: ${values['server-args'] || '(defaults)'}`,
     `load average before ${loadBefore}, after ${loadLine()}`,
     ...samples.map(
-      (s) =>
-        `run: ${s.rps} rps, p50 ${f(s.p50)} p99 ${f(s.p99)} p99.9 ${f(s.p999)} max ${f(s.max)} ms, CPU ${f(s.cpuUsPerCall, 1)} µs/Check (${f(s.cpuPct, 0)} %), RSS ${f(s.rssMiB, 0)} MiB, Redis ${f(s.redisCpuUsPerCall, 1)} µs/Check, others' CPU ${f(s.otherCpuPct, 0)} %, ghz ${f(s.ghzCpuPct, 0)} %, errors ${s.errors}`,
+      (s, i) =>
+        `run: ${s.rps} rps, p50 ${f(s.p50)} p99 ${f(s.p99)} p99.9 ${f(s.p999)} max ${f(s.max)} ms, CPU ${f(s.cpuUsPerCall, 1)} µs/Check (${f(s.cpuPct, 0)} %), RSS ${f(s.rssMiB, 0)} MiB, Redis ${f(s.redisCpuUsPerCall, 1)} µs/Check, others' CPU ${f(s.otherCpuPct, 0)} %, ghz ${f(s.ghzCpuPct, 0)} %, errors ${s.errors}; ${threads[i]}`,
     ),
     summariseGc(parseGcTrace(gcText), seconds * samples.length),
   ];

@@ -117,7 +117,7 @@ async function main(): Promise<void> {
       else res.push(...(await Promise.all(order.map((i) => run(i, load)))));
       order.forEach((i, j) => samples[i]?.push(res[j] as Sample));
       const redisPart = (s: Sample) => (s.redisCpuUsPerCall === null ? '' : `, Redis ${s.redisCpuUsPerCall.toFixed(1)} µs/call`);
-      process.stderr.write(`repeat ${r + 1}: ${order.map((i, j) => `${systems[i]?.name} ${(res[j] as Sample).cpuUsPerCall.toFixed(1)} µs/call${redisPart(res[j] as Sample)} p99 ${(res[j] as Sample).p99.toFixed(2)} ms`).join('; ')}\n`);
+      process.stderr.write(`repeat ${r + 1}: ${order.map((i, j) => `${systems[i]?.name} ${(res[j] as Sample).cpuUsPerCall.toFixed(1)} µs/call (JavaScript thread ${(res[j] as Sample).jsThreadUsPerCall.toFixed(1)})${redisPart(res[j] as Sample)} p99 ${(res[j] as Sample).p99.toFixed(2)} ms`).join('; ')}\n`);
     }
   } finally {
     await Promise.all(systems.flatMap((s) => [s.stop(), s.redis?.stop()]));
@@ -127,6 +127,7 @@ async function main(): Promise<void> {
   const lines = systems.map((v, i) => {
     const s = samples[i] as Sample[];
     const c = spread(s.map((x) => x.cpuUsPerCall));
+    const js = spread(s.map((x) => x.jsThreadUsPerCall));
     const p99 = spread(s.map((x) => x.p99));
     const p999 = spread(s.map((x) => x.p999));
     const rss = Math.max(...s.map((x) => x.rssMiB));
@@ -134,21 +135,23 @@ async function main(): Promise<void> {
     const scripts = spread(s.map((x) => x.redisScriptsPerCall ?? Number.NaN)).median;
     const cmds = spread(s.map((x) => x.redisCallsPerCall ?? Number.NaN)).median;
     const redisCells = withRedis ? ` ${f(rc.median)} (${f(rc.min)}-${f(rc.max)}) | ${cmds.toFixed(2)} | ${scripts.toFixed(3)} |` : '';
-    return `| ${v.name} | \`${v.label}\` | ${f(c.median)} (${f(c.min)}-${f(c.max)}) | ${p99.median.toFixed(2)} (${p99.min.toFixed(2)}-${p99.max.toFixed(2)}) | ${p999.median.toFixed(2)} | ${(idleRss[i] as number).toFixed(1)} | ${rss.toFixed(1)} |${redisCells}`;
+    return `| ${v.name} | \`${v.label}\` | ${f(c.median)} (${f(c.min)}-${f(c.max)}) | ${f(js.median)} (${f(js.min)}-${f(js.max)}) | ${p99.median.toFixed(2)} (${p99.min.toFixed(2)}-${p99.max.toFixed(2)}) | ${p999.median.toFixed(2)} | ${(idleRss[i] as number).toFixed(1)} | ${rss.toFixed(1)} |${redisCells}`;
   });
   const pair = (key: (x: Sample) => number) => spread((samples[0] as Sample[]).map((a, i) => key((samples[1] as Sample[])[i] as Sample) - key(a)));
   const d = pair((x) => x.cpuUsPerCall);
+  const dj = pair((x) => x.jsThreadUsPerCall);
   const dr = pair((x) => x.redisCpuUsPerCall ?? Number.NaN);
   const dp = pair((x) => x.p99);
   process.stdout.write(
     [
       `${scenario.name}, every system at ${values.rate} rps ${values.sequential ? 'one after another' : 'at the same time'}, ${values.repeats} x ${values.duration} s; load average before ${loadBefore}, after ${loadLine()}`,
       '',
-      `| | configuration | CPU µs/call median (min-max) | p99 ms | p99.9 ms | idle RSS MiB | peak RSS MiB |${withRedis ? ' Redis CPU µs/call | Redis commands/call | script calls/call |' : ''}`,
-      `|---|---|---:|---:|---:|---:|${withRedis ? '---:|---:|---:|' : ''}`,
+      `| | configuration | CPU µs/call median (min-max) | JavaScript thread µs/call | p99 ms | p99.9 ms | idle RSS MiB | peak RSS MiB |${withRedis ? ' Redis CPU µs/call | Redis commands/call | script calls/call |' : ''}`,
+      `|---|---|---:|---:|---:|---:|---:|---:|${withRedis ? '---:|---:|---:|' : ''}`,
       ...lines,
       '',
       `B - A, CPU per call, per repeat: median ${f(d.median)} µs (${f(d.min)} .. ${f(d.max)}) = ${f((d.median / spread((samples[0] as Sample[]).map((x) => x.cpuUsPerCall)).median) * 100)} % of A`,
+      `B - A, JavaScript thread per call, per repeat: median ${f(dj.median)} µs (${f(dj.min)} .. ${f(dj.max)}) = ${f((dj.median / spread((samples[0] as Sample[]).map((x) => x.jsThreadUsPerCall)).median) * 100)} % of A`,
       ...(withRedis ? [`B - A, Redis CPU per call, per repeat: median ${f(dr.median)} µs (${f(dr.min)} .. ${f(dr.max)}); p99 median ${dp.median.toFixed(2)} ms (${dp.min.toFixed(2)} .. ${dp.max.toFixed(2)})`] : []),
       '',
     ].join('\n'),

@@ -147,6 +147,13 @@ export interface Sample {
   cpuPct: number;
   /** Server CPU per answered request. */
   cpuUsPerCall: number;
+  /**
+   * CPU of the server's JavaScript (main) thread per answered request, the thread every Check waits for: steadier
+   * than the process's CPU, which GC helpers and other threads add to (Linux schedstat; NaN elsewhere).
+   */
+  jsThreadUsPerCall: number;
+  /** Time that thread waited runnable for a CPU, per answered request (NaN where schedstat is missing). */
+  jsThreadWaitUsPerCall: number;
   /** Peak server RSS while ghz ran (sampled every 250 ms) or at the end. */
   rssMiB: number;
   /** Redis CPU (user + sys) per answered request; null without Redis. */
@@ -205,6 +212,7 @@ export async function runGhz(opts: { port: number; pid: number; call: Call; load
   const args = ['--insecure', '--import-paths', ENVOY_PROTO_INCLUDE_DIRS.join(','), '--proto', opts.call.proto, '--call', opts.call.method, '--data-file', dataFile, '--format', 'json', ...opts.load.args, `127.0.0.1:${opts.port}`];
   const redisBefore = opts.redis ? await redisUsage(opts.redis) : null;
   const before = procStats(opts.pid);
+  const threadBefore = mainThreadSchedstat(opts.pid);
   const machineBefore = machineBusySeconds();
   const ghzBefore = reapedChildrenCpu();
   let peakRss = before.rssMiB;
@@ -217,6 +225,7 @@ export async function runGhz(opts: { port: number; pid: number; call: Call; load
   const wall = (performance.now() - started) / 1000;
   clearInterval(sampler);
   const after = procStats(opts.pid);
+  const threadAfter = mainThreadSchedstat(opts.pid);
   const machineAfter = machineBusySeconds();
   const ghzCpu = reapedChildrenCpu() - ghzBefore;
   const redisAfter = opts.redis ? await redisUsage(opts.redis) : null;
@@ -240,6 +249,8 @@ export async function runGhz(opts: { port: number; pid: number; call: Call; load
     errors,
     cpuPct: (serverCpu / wall) * 100,
     cpuUsPerCall: (serverCpu / answered) * 1e6,
+    jsThreadUsPerCall: threadBefore && threadAfter ? (threadAfter.runNs - threadBefore.runNs) / answered / 1000 : Number.NaN,
+    jsThreadWaitUsPerCall: threadBefore && threadAfter ? (threadAfter.waitNs - threadBefore.waitNs) / answered / 1000 : Number.NaN,
     rssMiB: Math.max(peakRss, after.rssMiB),
     redisCpuUsPerCall: redisBefore && redisAfter ? (redisCpu / answered) * 1e6 : null,
     redisCallsPerCall: redisBefore && redisAfter ? (redisAfter.calls - redisBefore.calls) / answered : null,

@@ -16,7 +16,7 @@ import { readFileSync, readdirSync, rmSync, mkdirSync, writeFileSync } from 'nod
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { scenarios } from './scenarios.ts';
-import { CHECK_CALL, OUT_DIR, ROOT, fixedRate, loadLine, mainThreadSchedstat, runGhz, spread, startBareServer, startBenchServer, type Sample } from './harness.ts';
+import { CHECK_CALL, OUT_DIR, ROOT, fixedRate, loadLine, runGhz, spread, startBareServer, startBenchServer, type Sample } from './harness.ts';
 import { startRedis } from '../test/support/redis-server.ts';
 
 /** One GC event from `--trace-gc-nvp`. */
@@ -163,12 +163,9 @@ async function main(): Promise<void> {
     await runGhz({ port: server.grpcPort, pid: server.pid, call, load: { name: 'warm-up', args: ['--concurrency', '16', '--total', '3000'] }, redis, label: 'profile' });
     for (let i = 0; i < Number(values.repeats); i++) {
       const offset = readFileSync(stdoutFile, 'utf8').length;
-      const before = mainThreadSchedstat(server.pid);
       const sample = await runGhz({ port: server.grpcPort, pid: server.pid, call, load: fixedRate(rate, seconds), redis, label: 'profile' });
-      const after = mainThreadSchedstat(server.pid);
       samples.push(sample);
-      const calls = sample.rps * seconds;
-      threads.push(before && after && calls > 0 ? `JavaScript thread per Check: ran ${((after.runNs - before.runNs) / calls / 1000).toFixed(0)} µs, waited for a CPU ${((after.waitNs - before.waitNs) / calls / 1000).toFixed(0)} µs` : 'JavaScript thread: no schedstat');
+      threads.push(Number.isFinite(sample.jsThreadUsPerCall) ? `JavaScript thread per Check: ran ${sample.jsThreadUsPerCall.toFixed(0)} µs, waited for a CPU ${sample.jsThreadWaitUsPerCall.toFixed(0)} µs` : 'JavaScript thread: no schedstat');
       gcText += readFileSync(stdoutFile, 'utf8').slice(offset);
     }
   } finally {

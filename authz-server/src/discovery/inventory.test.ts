@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { DeferredCounters } from '../bot/deferred.ts';
 import { toRequestContext } from '../pipeline/request.ts';
@@ -47,6 +48,33 @@ describe('ApiInventory', () => {
       ['/b', 1],
       ['/c', 1],
     ]);
+  });
+
+  it('counts allowed requests per series exactly, beyond maxMetricEndpoints under {other}, across scrapes and policy versions', async () => {
+    const registry = new Registry();
+    const doc = { metadata: { name: 'p', namespace: 'ns' }, spec: { hosts: ['a.example.com'] } };
+    let runtime = buildRuntime(compile([doc], [], new Date()).snapshot);
+    const store = new MemoryCounterStore({ sweepIntervalMs: 0 });
+    const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
+    const inventory = new ApiInventory({ deferred, store, clock: Date.now, runtime: () => runtime, maxMetricEndpoints: 1, cacheMs: 0, registry });
+    const req = (path: string) => toRequestContext({ attributes: { request: { http: { headers: { ':authority': 'a.example.com', ':method': 'GET', ':path': path } } } } });
+    const series = async () => {
+      const text = await registry.metrics();
+      return [...text.matchAll(/^palisade_api_requests_total\{.*template="([^"]+)"\} (\d+)$/gm)].map(([, t, n]) => `${t} ${n}`).sort();
+    };
+    for (const path of ['/a', '/a', '/b']) inventory.observe(runtime.policies.get('ns/p')!, req(path));
+    expect(await series()).toEqual(['/a 2', '{other} 1']);
+    // A scrape takes what was counted: a second one adds nothing.
+    expect(await series()).toEqual(['/a 2', '{other} 1']);
+    // A new snapshot (new policy objects) keeps counting in the same series.
+    runtime = buildRuntime(compile([doc], [], new Date()).snapshot);
+    for (const path of ['/a', '/b', '/c']) inventory.observe(runtime.policies.get('ns/p')!, req(path));
+    expect(await series()).toEqual(['/a 3', '{other} 3']);
+    // The inventory itself still records every request, and when it started.
+    await deferred.flush();
+    const report = await inventory.report();
+    expect(report.endpoints.map((e) => [e.template, e.count]).sort()).toEqual([['/a', 3], ['/b', 2], ['/c', 1]]);
+    expect(report.policies[0]?.observingSince).not.toBeNull();
   });
 });
 

@@ -92,6 +92,28 @@ interface ApiInventoryOptions extends LearningDeps {
   remembering?: () => boolean;
 }
 
+/** Allowed requests of one palisade_api_requests_total series counted since the last scrape. */
+interface SeriesTally {
+  readonly labels: Record<'policy' | 'host' | 'method' | 'template', string>;
+  pending: number;
+}
+
+/** What one endpoint of a policy costs to record, worked out once. */
+interface EndpointMemo {
+  readonly consumersKey: string;
+  readonly target: CorrelationTarget;
+  readonly tally: SeriesTally | null;
+}
+
+/** What recording a policy's requests needs, worked out once per policy version. */
+interface PolicyMemo {
+  readonly key: string;
+  readonly ttlMs: number;
+  /** The second of the last `since` update: later requests of that second cannot lower it. */
+  metaSecond: number;
+  readonly endpoints: Map<string, EndpointMemo>;
+}
+
 /** What an access-log entry of a remembered Check counts for. */
 interface CorrelationTarget {
   readonly policy: string;
@@ -156,6 +178,12 @@ export class ApiInventory {
    * second each remembered Check then costs its map slot and its id, not an object and a string of its own.
    */
   readonly #targets: Canonical<CorrelationTarget>;
+  /** Per policy version (a new snapshot's policies start afresh). */
+  readonly #memos = new WeakMap<RuntimePolicy, PolicyMemo>();
+  /** One tally per series (`#metricSeries`, and each policy's overflow series), shared by policy versions. */
+  readonly #tallies = new Map<string, SeriesTally>();
+  /** Series with requests not yet added to palisade_api_requests_total. */
+  readonly #dirty = new Set<SeriesTally>();
   #cached: { at: number; report: Promise<InventoryReport> } | null = null;
   /** The last report read, for the endpoint gauge while the store is down. */
   #last: InventoryReport | null = null;
@@ -173,7 +201,7 @@ export class ApiInventory {
     // policies or changed TTLs from growing it.
     this.#targets = new Canonical(4 * (this.#max + 1));
     this.#remembered = new RememberedChecks({ max: opts.maxCorrelations ?? 50_000, ...(opts.remembering ? { remembering: opts.remembering } : {}) });
-    this.#requests = opts.registry ? discoveryMetrics(opts.registry, this.#maxMetric, OVERFLOW, () => this.#states()).requests : undefined;
+    this.#requests = opts.registry ? discoveryMetrics(opts.registry, this.#maxMetric, OVERFLOW, () => this.#states(), () => this.#takeTallies()).requests : undefined;
   }
 
   #ttl(policy: RuntimePolicy): number {
@@ -185,14 +213,58 @@ export class ApiInventory {
     if (outcome.kind === 'allow') this.observe(outcome.policy, req, outcome.consumer);
   }
 
+  #policyMemo(policy: RuntimePolicy): PolicyMemo {
+    let m = this.#memos.get(policy);
+    if (!m) {
+      m = { key: inventoryKey(policy.id), ttlMs: this.#ttl(policy), metaSecond: -1, endpoints: new Map() };
+      this.#memos.set(policy, m);
+    }
+    return m;
+  }
+
+  #endpointMemo(policy: RuntimePolicy, m: PolicyMemo, host: string, method: string, template: string, record: string): EndpointMemo {
+    let e = m.endpoints.get(record);
+    if (e) return e;
+    let tally: SeriesTally | null = null;
+    if (this.#requests) {
+      const series = `${policy.id} ${record}`;
+      if (!this.#metricSeries.has(series) && this.#metricSeries.size < this.#maxMetric) this.#metricSeries.add(series);
+      const own = this.#metricSeries.has(series);
+      const id = own ? series : `${policy.id} ${OVERFLOW_RECORD}`;
+      tally = this.#tallies.get(id) ?? null;
+      if (!tally) {
+        tally = { labels: own ? { policy: policy.id, host, method, template } : { policy: policy.id, host: OVERFLOW, method: OVERFLOW, template: OVERFLOW }, pending: 0 };
+        this.#tallies.set(id, tally);
+      }
+    }
+    const target = this.#targets.of(partsKey([policy.id, String(m.ttlMs), record]), { policy: policy.id, record, ttlMs: m.ttlMs });
+    e = { consumersKey: consumersKey(policy.id, record), target, tally };
+    // Records are bounded by what clients send (one per template); past the store's bound they are cheap to redo.
+    if (m.endpoints.size > this.#max) m.endpoints.clear();
+    m.endpoints.set(record, e);
+    return e;
+  }
+
+  #takeTallies(): Array<{ labels: SeriesTally['labels']; count: number }> {
+    const out = [...this.#dirty].map((t) => ({ labels: t.labels, count: t.pending }));
+    for (const t of this.#dirty) t.pending = 0;
+    this.#dirty.clear();
+    return out;
+  }
+
   /** Records one request to the policy's API. */
   observe(policy: RuntimePolicy, req: RequestContext, consumer: string | null = null): void {
     const e = endpointOf(policy, req.method, req.path);
     const record = recordOf(req.host, e.method, e.template);
     const now = Math.floor(this.#clock());
-    const ttlMs = this.#ttl(policy);
-    const key = inventoryKey(policy.id);
-    this.#deferred.record({ key, record: META, overflow: META, maxRecords: 0, fields: [{ name: 'since', update: 'min', value: now }], ttlMs });
+    const m = this.#policyMemo(policy);
+    const { key, ttlMs } = m;
+    const memo = this.#endpointMemo(policy, m, req.host, e.method, e.template, record);
+    const second = Math.floor(now / 1000);
+    if (second !== m.metaSecond) {
+      m.metaSecond = second;
+      this.#deferred.record({ key, record: META, overflow: META, maxRecords: 0, fields: [{ name: 'since', update: 'min', value: now }], ttlMs });
+    }
     this.#deferred.record({
       key,
       record,
@@ -206,13 +278,11 @@ export class ApiInventory {
       ttlMs,
     });
     const member = consumer ? `c:${consumer}` : req.principal ? `p:${req.principal}` : `ip:${req.clientIp}`;
-    this.#deferred.distinct(consumersKey(policy.id, record), member, ttlMs);
-    if (this.#remembered.accepts(req.requestId)) this.#remembered.remember(req.requestId, this.#targets.of(partsKey([policy.id, String(ttlMs), record]), { policy: policy.id, record, ttlMs }));
-    if (this.#requests) {
-      const series = `${policy.id} ${record}`;
-      if (!this.#metricSeries.has(series) && this.#metricSeries.size < this.#maxMetric) this.#metricSeries.add(series);
-      const own = this.#metricSeries.has(series);
-      this.#requests.inc(own ? { policy: policy.id, host: req.host, method: e.method, template: e.template } : { policy: policy.id, host: OVERFLOW, method: OVERFLOW, template: OVERFLOW });
+    this.#deferred.distinct(memo.consumersKey, member, ttlMs);
+    if (this.#remembered.accepts(req.requestId)) this.#remembered.remember(req.requestId, memo.target);
+    if (memo.tally) {
+      memo.tally.pending++;
+      this.#dirty.add(memo.tally);
     }
   }
 

@@ -246,13 +246,15 @@ export interface DiscoveryMetrics {
 
 /**
  * API discovery's metrics on `registry`; `endpoints` gives the cluster-wide endpoint counts per policy and state
- * at scrape time (read from the store, at most once a second).
+ * at scrape time (read from the store, at most once a second); `pendingRequests` the allowed requests per series
+ * counted since the last scrape (taken: each count is added once).
  */
 export function discoveryMetrics(
   registry: Registry,
   maxMetricEndpoints: number,
   overflow: string,
   endpoints: () => Promise<Iterable<{ policy: string; state: 'declared' | 'shadow' | 'zombie'; count: number }>>,
+  pendingRequests?: () => Iterable<{ labels: Record<'policy' | 'host' | 'method' | 'template', string>; count: number }>,
 ): DiscoveryMetrics {
   const registers = [registry];
   new Gauge({
@@ -272,6 +274,11 @@ export function discoveryMetrics(
       help: `Allowed requests per discovered endpoint (path template); endpoints beyond the first ${maxMetricEndpoints} are counted as template="${overflow}".`,
       labelNames: ['policy', 'host', 'method', 'template'],
       registers,
+      // Counted by the caller per endpoint and added when scraped: one increment per series and scrape instead of a
+      // label lookup per allowed Check.
+      collect() {
+        if (pendingRequests) for (const p of pendingRequests()) this.inc(p.labels, p.count);
+      },
     }),
   };
 }

@@ -36,6 +36,39 @@ function deserializer(type: protobuf.Type, options: protobuf.IConversionOptions)
   return (bytes) => type.toObject(type.decode(bytes), options);
 }
 
+/** A method's messages as protobufjs decodes and encodes them, without the plain-object conversions. */
+export interface MessageCodec {
+  /**
+   * Bytes -> the decoded message (a protobufjs message: unset scalars, repeated fields and maps read as their
+   * defaults from its prototype, unset messages as null, 64-bit integers as Longs, enums as numbers). Throws on bytes
+   * that are not the message.
+   */
+  decode(bytes: Buffer): object;
+  /**
+   * Object -> bytes, without `fromObject`: the object must already hold each field in its wire type (numbers for
+   * enums, nested plain objects, strings, booleans, Buffers); anything else is not written.
+   */
+  encode(message: object): Buffer;
+}
+
+const codecs = new WeakMap<grpc.MethodDefinition<object, object>, { request: MessageCodec; response: MessageCodec }>();
+
+function messageCodec(type: protobuf.Type): MessageCodec {
+  return {
+    decode: (bytes) => type.decode(bytes),
+    // protobufjs's writer in Node is a BufferWriter: finish() already returns a Buffer.
+    encode: (message) => type.encode(message as protobuf.Message).finish() as Buffer,
+  };
+}
+
+/**
+ * The raw codecs of a method of a service `loadProtoServices` built (its `.service[name]`), for a path that reads
+ * only the fields it knows and builds only well-typed responses; undefined for any other definition.
+ */
+export function rawCodecs(def: grpc.MethodDefinition<object, object> | undefined): { request: MessageCodec; response: MessageCodec } | undefined {
+  return def ? codecs.get(def) : undefined;
+}
+
 function serviceDefinition(service: protobuf.Service, name: string, options: protobuf.IConversionOptions): grpc.ServiceDefinition {
   const def: Record<string, grpc.MethodDefinition<object, object>> = {};
   for (const method of service.methodsArray) {
@@ -52,6 +85,7 @@ function serviceDefinition(service: protobuf.Service, name: string, options: pro
       // The loader's camelCase of a PascalCase rpc name (clients also get this alias).
       originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
     };
+    codecs.set(def[method.name] as grpc.MethodDefinition<object, object>, { request: messageCodec(req), response: messageCodec(res) });
   }
   return def as grpc.ServiceDefinition;
 }

@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { DeferredCounters } from '../bot/deferred.ts';
 import { BaselineBook } from '../bot/baseline.ts';
 import { BotFeed } from '../bot/feed.ts';
-import { accessLogHandler, check, checkHandler, tolerantDeserializer, type AccessLogMessage, type CheckServiceDeps } from '../grpc/check-service.ts';
+import { accessLogHandler, check, checkHandler, checkStreamCodec, tolerantDeserializer, type AccessLogMessage, type CheckServiceDeps } from '../grpc/check-service.ts';
 import { routeCheckStreams } from '../grpc/check-stream.ts';
 import { ApiInventory } from '../discovery/inventory.ts';
 import { inventoryToOpenApi, observedPolicies } from '../discovery/openapi-out.ts';
@@ -20,7 +20,7 @@ import { JourneyModel } from '../journeys/journeys.ts';
 import type { AuthzConfig } from './config.ts';
 import { collectStartupGarbage } from './startup-gc.ts';
 import { ephemeralKeyring, keyringFrom, keyringFromFile, type Keyring } from '../challenge/keyring.ts';
-import { envoyServices, type CheckRequest, type CheckResponse } from '../envoy/protos.ts';
+import { envoyServices } from '../envoy/protos.ts';
 import { FileSource } from '../sources/file-source.ts';
 import { bindGrpc } from '../../../lib/process/grpc-bind.ts';
 import { HttpError, createHttpServer, listenHttp } from '../../../lib/process/http-server.ts';
@@ -224,8 +224,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   try {
     grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort, await serverCredentials(config.tls, config.tlsRefreshMs));
     if (config.checkTransport === 'http2') {
-      const method = checkService['Check'] as grpc.MethodDefinition<CheckRequest, CheckResponse>;
-      routeCheckStreams(grpcServer, { decode: method.requestDeserialize, encode: method.responseSerialize, answer: (req) => check(checkDeps, req), maxReceiveBytes });
+      routeCheckStreams(grpcServer, { ...checkStreamCodec(authorization.service), answer: (req) => check(checkDeps, req), maxReceiveBytes });
     }
     httpPort = await listenHttp(http, config.host, config.httpPort);
   } catch (err) {

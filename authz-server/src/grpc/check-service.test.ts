@@ -1,14 +1,19 @@
+import type * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { compile, type PolicyInput } from '../../../lib/policy/compile.ts';
 import { createLogger } from '../../../lib/process/logging.ts';
-import { envoyRequest, headerOf } from '../../../test/support/envoy.ts';
+import { envoyRequest, headerOf, type RequestShape } from '../../../test/support/envoy.ts';
 import { RateLimiter } from '../pipeline/rate-limiter.ts';
 import { SnapshotHolder } from '../sources/snapshot-holder.ts';
 import type { CounterStore } from '../store/counter-store.ts';
 import { DecisionLog } from '../telemetry/decision-log.ts';
 import { createAuthzMetrics } from '../telemetry/metrics.ts';
-import { check, type CheckServiceDeps } from './check-service.ts';
+import { envoyServices, type CheckRequest, type CheckResponse } from '../envoy/protos.ts';
+import type { DenyReason, Outcome } from '../pipeline/outcome.ts';
+import { toRequestContext } from '../pipeline/request.ts';
+import { VERDICT_TABLE, internalErrorResponse, toCheckResponse } from '../pipeline/response.ts';
+import { check, checkStreamCodec, tolerantDeserializer, type CheckServiceDeps } from './check-service.ts';
 
 /** A store whose every call fails with something that is not a store outage: evaluation itself breaks. */
 const broken: CounterStore = {
@@ -48,5 +53,59 @@ describe('a Check whose evaluation fails internally', () => {
     expect(res.status.code).toBe(0);
     expect(headerOf(res.ok_response?.headers, 'x-palisade-would-deny')).toBe('unavailable');
     expect(res.ok_response?.headers_to_remove).toContain('x-api-key');
+  });
+});
+
+describe('the HTTP/2 path codecs (checkStreamCodec)', () => {
+  const { authorization } = envoyServices();
+  const method = authorization.service['Check'] as grpc.MethodDefinition<CheckRequest, CheckResponse>;
+  const codec = checkStreamCodec(authorization.service);
+  const policy = { monitor: false, bot: { mode: 'Enforce' } } as never;
+  const base = { policy: null, consumer: null, principal: '', trace: [], bot: null, rateLimit: null };
+  const rateLimit = { name: 'l', limit: 10, remaining: 0, resetSeconds: 3, retryAfterSeconds: 2 };
+
+  it("encodes every kind of response exactly as grpc-js's serializer does", () => {
+    const responses: CheckResponse[] = [
+      ...(Object.keys(VERDICT_TABLE) as DenyReason[]).map((reason) => toCheckResponse({ ...base, kind: 'deny', rateLimit, denial: { reason, detail: 'd', ...(reason === 'rate-limit' ? { rateLimit } : {}), ...(reason === 'authentication' ? { wwwAuthenticate: 'Bearer' } : {}) } } as Outcome, 'rid')),
+      toCheckResponse({ ...base, kind: 'deny', denial: { reason: 'challenge', detail: 'd', reply: { headers: [['content-type', 'text/html'], ['cache-control', 'no-store']], body: '<html>é</html>' } } } as Outcome, 'rid'),
+      toCheckResponse({ ...base, kind: 'allow', wouldDeny: null, stripHeaders: [] } as unknown as Outcome, 'rid'),
+      toCheckResponse(
+        {
+          ...base,
+          kind: 'allow',
+          policy,
+          consumer: 'shop/app',
+          principal: 'spiffe://cluster.local/ns/a/sa/b',
+          bot: { score: 55, verdict: 'challenge', signals: [{ name: 'few-head', score: 30, value: 0, threshold: 1.5 }] },
+          rateLimit: { ...rateLimit, remaining: 7 },
+          wouldDeny: { reason: 'inspection', detail: 'd' },
+          bodyUninspected: true,
+          stripHeaders: ['x-api-key', 'authorization'],
+          challenge: { newPass: 'pass-token' },
+        } as unknown as Outcome,
+        'rid',
+      ),
+      internalErrorResponse('rid'),
+    ];
+    for (const res of responses) expect(Buffer.from(codec.encode(res)).equals(method.responseSerialize(res))).toBe(true);
+  });
+
+  it("decodes requests to the same RequestContext as grpc-js's deserializer", () => {
+    const shapes: RequestShape[] = [
+      {},
+      { rawHeaders: true, headers: { cookie: 'a=1; b=2', 'x-api-key': 'k' } },
+      { method: 'POST', path: '/orders?x=1%2F', body: '{"a":1}', principal: 'spiffe://cluster.local/ns/a/sa/b' },
+      { rawBody: Buffer.from([0, 1, 2, 255]), destinationLabels: { app: 'orders', version: 'v2' }, destinationPrincipal: '' },
+      { host: 'Orders.Example.COM:8443', headers: { ':authority': '' } },
+    ];
+    const bytes = [...shapes.map((s) => method.requestSerialize(envoyRequest({ ...s, requestId: 'rid' }))), method.requestSerialize({} as CheckRequest)];
+    for (const b of bytes) expect(toRequestContext(codec.decode(b))).toEqual(toRequestContext(method.requestDeserialize(b)));
+  });
+
+  it('turns bytes that are not a CheckRequest into the malformed marker, as the tolerant deserializer does', () => {
+    const junk = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+    const tolerant = tolerantDeserializer(authorization.service)['Check'] as grpc.MethodDefinition<CheckRequest, CheckResponse>;
+    expect(toRequestContext(codec.decode(junk))).toEqual(toRequestContext(tolerant.requestDeserialize(junk)));
+    expect(toRequestContext(codec.decode(junk)).malformed).toBe(true);
   });
 });

@@ -16,6 +16,7 @@ import { toRequestContext, type RequestContext, type RequestLimits } from '../pi
 import type { SnapshotHolder } from '../sources/snapshot-holder.ts';
 import { internalErrorResponse, toCheckResponse } from '../pipeline/response.ts';
 import { verdictLabel, type DecisionLog } from '../telemetry/decision-log.ts';
+import { rawCodecs } from '../../../lib/process/proto-services.ts';
 
 /**
  * Wraps Check's request deserializer so that bytes which are not a CheckRequest reach the handler as an empty
@@ -37,6 +38,28 @@ export function tolerantDeserializer(service: grpc.ServiceDefinition): grpc.Serv
     };
   }
   return out as grpc.ServiceDefinition;
+}
+
+/**
+ * Check's codecs for the HTTP/2 path (check-stream.ts): protobufjs's own decode and encode, without the plain-object
+ * copies grpc-js's path makes (`toObject` of every decoded field, `fromObject` before encoding). toRequestContext
+ * reads only the fields it knows and takes unset ones either way; response.ts builds every field in its wire type.
+ * Bytes that are not a CheckRequest decode to the tolerant deserializer's malformed marker.
+ */
+export function checkStreamCodec(service: grpc.ServiceDefinition): { decode(bytes: Buffer): CheckRequest; encode(response: CheckResponse): Buffer } {
+  const codecs = rawCodecs(service['Check'] as grpc.MethodDefinition<object, object> | undefined);
+  if (!codecs) throw new Error('no codecs for Check: the service was not built by loadProtoServices');
+  const { request, response } = codecs;
+  return {
+    decode(bytes) {
+      try {
+        return request.decode(bytes) as CheckRequest;
+      } catch {
+        return { malformed: true } as CheckRequest;
+      }
+    },
+    encode: (res) => response.encode(res),
+  };
 }
 
 /** Everything the Check handler depends on. */

@@ -9,8 +9,9 @@
  * What this path keeps from grpc-js, byte for byte where a client can see it: the content-type check (415), the
  * 5-byte gRPC message framing, compressed messages (gzip, deflate), the receive size limit (RESOURCE_EXHAUSTED),
  * `grpc-timeout` deadlines (DEADLINE_EXCEEDED), the unary one-message rule (UNIMPLEMENTED), the response headers
- * and trailers, and trailers-only error responses. Message bytes are decoded and encoded by the same
- * proto-loader functions grpc-js would call (Envoy's official protos), through the tolerant deserializer.
+ * and trailers, and trailers-only error responses. Message bytes are decoded and encoded from Envoy's official
+ * protos by the handler's codecs (check-service.ts: protobufjs's own, equivalent to grpc-js's for what is read and
+ * built; bytes that are not a message become the tolerant deserializer's malformed marker).
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';

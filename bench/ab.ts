@@ -128,6 +128,7 @@ async function main(): Promise<void> {
     const s = samples[i] as Sample[];
     const c = spread(s.map((x) => x.cpuUsPerCall));
     const js = spread(s.map((x) => x.jsThreadUsPerCall));
+    const p50 = spread(s.map((x) => x.p50));
     const p99 = spread(s.map((x) => x.p99));
     const p999 = spread(s.map((x) => x.p999));
     const rss = Math.max(...s.map((x) => x.rssMiB));
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
     const scripts = spread(s.map((x) => x.redisScriptsPerCall ?? Number.NaN)).median;
     const cmds = spread(s.map((x) => x.redisCallsPerCall ?? Number.NaN)).median;
     const redisCells = withRedis ? ` ${f(rc.median)} (${f(rc.min)}-${f(rc.max)}) | ${cmds.toFixed(2)} | ${scripts.toFixed(3)} |` : '';
-    return `| ${v.name} | \`${v.label}\` | ${f(c.median)} (${f(c.min)}-${f(c.max)}) | ${f(js.median)} (${f(js.min)}-${f(js.max)}) | ${p99.median.toFixed(2)} (${p99.min.toFixed(2)}-${p99.max.toFixed(2)}) | ${p999.median.toFixed(2)} | ${(idleRss[i] as number).toFixed(1)} | ${rss.toFixed(1)} |${redisCells}`;
+    return `| ${v.name} | \`${v.label}\` | ${f(c.median)} (${f(c.min)}-${f(c.max)}) | ${f(js.median)} (${f(js.min)}-${f(js.max)}) | ${p50.median.toFixed(2)} | ${p99.median.toFixed(2)} (${p99.min.toFixed(2)}-${p99.max.toFixed(2)}) | ${p999.median.toFixed(2)} | ${(idleRss[i] as number).toFixed(1)} | ${rss.toFixed(1)} |${redisCells}`;
   });
   const pair = (key: (x: Sample) => number) => spread((samples[0] as Sample[]).map((a, i) => key((samples[1] as Sample[])[i] as Sample) - key(a)));
   const d = pair((x) => x.cpuUsPerCall);
@@ -146,8 +147,8 @@ async function main(): Promise<void> {
     [
       `${scenario.name}, every system at ${values.rate} rps ${values.sequential ? 'one after another' : 'at the same time'}, ${values.repeats} x ${values.duration} s; load average before ${loadBefore}, after ${loadLine()}`,
       '',
-      `| | configuration | CPU µs/call median (min-max) | JavaScript thread µs/call | p99 ms | p99.9 ms | idle RSS MiB | peak RSS MiB |${withRedis ? ' Redis CPU µs/call | Redis commands/call | script calls/call |' : ''}`,
-      `|---|---|---:|---:|---:|---:|---:|---:|${withRedis ? '---:|---:|---:|' : ''}`,
+      `| | configuration | CPU µs/call median (min-max) | JavaScript thread µs/call | p50 ms | p99 ms | p99.9 ms | idle RSS MiB | peak RSS MiB |${withRedis ? ' Redis CPU µs/call | Redis commands/call | script calls/call |' : ''}`,
+      `|---|---|---:|---:|---:|---:|---:|---:|---:|${withRedis ? '---:|---:|---:|' : ''}`,
       ...lines,
       '',
       `B - A, CPU per call, per repeat: median ${f(d.median)} µs (${f(d.min)} .. ${f(d.max)}) = ${f((d.median / spread((samples[0] as Sample[]).map((x) => x.cpuUsPerCall)).median) * 100)} % of A`,

@@ -88,6 +88,51 @@ describe('CoalescingCounterStore on Redis', () => {
     }
   });
 
+  it('under load, Checks arriving within the merge window after a busy call share the next call', async () => {
+    const windowed = new CoalescingCounterStore(redisStore(), { windowMs: 50 });
+    const turnOnly = new CoalescingCounterStore(redisStore(), { windowMs: 0 });
+    const nextTurn = () => new Promise((r) => setImmediate(r));
+    // Two Checks in one turn (a busy call), then three arriving in three later turns.
+    const run = async (store: CoalescingCounterStore, policy: string) => {
+      await Promise.all([0, 1].map((i) => store.evaluate(checkBatch(policy, i))));
+      const before = await scriptCalls();
+      const later: Promise<unknown>[] = [];
+      for (let i = 2; i < 5; i++) {
+        later.push(store.evaluate(checkBatch(policy, i)));
+        await nextTurn();
+      }
+      await Promise.all(later);
+      return (await scriptCalls()) - before;
+    };
+    try {
+      expect(await run(windowed, `win-${randomUUID().slice(0, 8)}`)).toBe(1);
+      expect(await run(turnOnly, `turn-${randomUUID().slice(0, 8)}`)).toBe(3);
+    } finally {
+      await windowed.close();
+      await turnOnly.close();
+    }
+  });
+
+  it('a quiet server never waits: after a call that served one Check, the next goes at once', async () => {
+    const store = new CoalescingCounterStore(redisStore(), { windowMs: 50 });
+    try {
+      const policy = `quiet-${randomUUID().slice(0, 8)}`;
+      await store.evaluate(checkBatch(policy, 0));
+      const started = performance.now();
+      await store.evaluate(checkBatch(policy, 1));
+      const single = performance.now() - started;
+      await Promise.all([2, 3].map((i) => store.evaluate(checkBatch(policy, i))));
+      const busyStarted = performance.now();
+      await store.evaluate(checkBatch(policy, 4));
+      const afterBusy = performance.now() - busyStarted;
+      // The one after a busy call waited out the window; the one after a single call did not.
+      expect(afterBusy).toBeGreaterThanOrEqual(49);
+      expect(single).toBeLessThan(40);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('never merges two policies (two hash tags): one call each', async () => {
     const store = new CoalescingCounterStore(redisStore());
     try {

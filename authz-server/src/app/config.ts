@@ -31,6 +31,7 @@ export interface AuthzConfig {
   httpPort: number;
   /** Upper bound a Check waits on the store before failurePolicy applies. */
   storeTimeoutMs: number;
+  storeMergeWindowMs: number;
   logLevel: string;
   decisionLog: DecisionLogMode;
   maxHeaderBytes: number;
@@ -76,6 +77,7 @@ export const FLAGS = [
   { name: 'redis', type: 'string', default: null, env: 'PALISADE_REDIS_URL', arg: '<url>', group: 'Counter store', defaultText: 'in-memory', help: 'shared counter store, e.g. redis://redis:6379' },
   { name: 'redis-cluster', type: 'list', default: null, env: 'PALISADE_REDIS_CLUSTER', arg: '<h:p,...>', group: 'Counter store', help: 'Redis Cluster seed nodes (instead of --redis)' },
   { name: 'store-timeout-ms', type: 'int', default: 50, env: 'PALISADE_STORE_TIMEOUT_MS', min: 1, max: 60_000, group: 'Counter store', help: 'the longest a Check waits on the store before the failurePolicy applies' },
+  { name: 'store-merge-window-ms', type: 'int', default: 1, env: 'PALISADE_STORE_MERGE_WINDOW_MS', min: 0, max: 10, group: 'Counter store', help: 'under load (the last Redis call served two Checks or more), how long the next call waits for more Checks to merge; 0 merges only the Checks of one event-loop turn' },
   { name: 'host', type: 'string', default: '0.0.0.0', env: 'PALISADE_HOST', arg: '<addr>', group: 'Serving', help: 'listen address of both ports' },
   { name: 'grpc-port', type: 'int', default: 9001, env: 'PALISADE_GRPC_PORT', min: 0, max: 65535, group: 'Serving', help: 'ext_authz, access log and health gRPC port' },
   { name: 'http-port', type: 'int', default: 9090, env: 'PALISADE_HTTP_PORT', min: 0, max: 65535, group: 'Serving', help: '/metrics /healthz /readyz /inventory' },
@@ -142,6 +144,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     grpcPort: v['grpc-port'],
     httpPort: v['http-port'],
     storeTimeoutMs: v['store-timeout-ms'],
+    storeMergeWindowMs: v['store-merge-window-ms'],
     logLevel: v['log-level'],
     decisionLog: v['decision-log'] as DecisionLogMode,
     maxHeaderBytes: v['max-header-bytes'],

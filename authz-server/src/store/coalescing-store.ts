@@ -6,6 +6,11 @@
  * network reads and writes) is then paid once per call instead of once per Check, and a key several Checks touch
  * (a consumer's limit) is read and written once (redis-batch.lua). Results are the ones the same batches would
  * get one after the other: the script applies the ops in order.
+ *
+ * Under load the turn is widened: after a call that merged two Checks or more, the next call waits up to
+ * `windowMs` for the Checks still arriving, so each script call, socket write and reply serves more of them (on
+ * Redis, a call's fixed cost outweighs what one more Check adds to it). A call that merged one Check is followed
+ * by an immediate one, so a quiet server never waits.
  */
 import type { CounterBatch, CounterBatchResult, CounterStore } from './counter-store.ts';
 import { hashTagOf } from './keys.ts';
@@ -51,15 +56,25 @@ function tagOf(batch: CounterBatch): string {
   return hashTagOf(first);
 }
 
-/** Wraps a store; concurrent evaluate() calls of one turn become one inner evaluate() per hash tag. */
+/** How long merged calls may wait for more Checks under load. */
+export interface CoalescingOptions {
+  /** Upper bound of the wait after a call that merged two Checks or more; 0: merge within one turn only. Default 1. */
+  windowMs?: number;
+}
+
+/** Wraps a store; concurrent evaluate() calls of one turn (or window, under load) become one inner evaluate() per hash tag. */
 export class CoalescingCounterStore implements CounterStore {
   readonly kind: string;
   readonly #inner: CounterStore;
+  readonly #windowMs: number;
   #waiting: Waiting[] = [];
+  /** Checks in the last flush: two or more means Checks keep arriving, and the next flush may wait for them. */
+  #lastFlushed = 0;
 
-  constructor(inner: CounterStore) {
+  constructor(inner: CounterStore, opts: CoalescingOptions = {}) {
     this.#inner = inner;
     this.kind = inner.kind;
+    this.#windowMs = opts.windowMs ?? 1;
   }
 
   evaluate(batch: CounterBatch): Promise<CounterBatchResult> {
@@ -71,15 +86,18 @@ export class CoalescingCounterStore implements CounterStore {
     }
     return new Promise((resolve, reject) => {
       this.#waiting.push({ batch, resolve, reject });
+      if (this.#waiting.length !== 1) return;
       // Node runs each HTTP/2 stream's callbacks, with their promise jobs, as a callback of their own: only the
       // end of the loop's poll phase sees every Check of the socket reads it handled.
-      if (this.#waiting.length === 1) setImmediate(() => this.#flush());
+      if (this.#windowMs > 0 && this.#lastFlushed >= 2) setTimeout(() => this.#flush(), this.#windowMs);
+      else setImmediate(() => this.#flush());
     });
   }
 
   #flush(): void {
     const waiting = this.#waiting;
     this.#waiting = [];
+    this.#lastFlushed = waiting.length;
     const byTag = new Map<string, Waiting[]>();
     for (const w of waiting) {
       const tag = tagOf(w.batch);

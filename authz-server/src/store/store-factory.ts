@@ -11,6 +11,8 @@ export interface StoreConfig {
   redisUrl: string | null;
   redisClusterNodes: string[] | null;
   storeTimeoutMs: number;
+  /** How long merged Redis calls may wait for more Checks under load (CoalescingCounterStore). */
+  storeMergeWindowMs?: number;
 }
 
 /**
@@ -29,11 +31,11 @@ export async function createStore(config: StoreConfig, logger: Logger, registry:
       const [host = '127.0.0.1', port = '6379'] = n.split(':');
       return { host, port: Number(port) };
     });
-    return new CoalescingCounterStore(new RedisCounterStore({ url: '', cluster: { nodes }, timeoutMs: config.storeTimeoutMs, logger, registry }));
+    return new CoalescingCounterStore(new RedisCounterStore({ url: '', cluster: { nodes }, timeoutMs: config.storeTimeoutMs, logger, registry }), { windowMs: config.storeMergeWindowMs ?? 1 });
   }
   const url = config.redisUrl as string;
   logger.info({ url: redactUrl(url) }, 'counter store: Redis');
-  return new CoalescingCounterStore(new RedisCounterStore({ url, timeoutMs: config.storeTimeoutMs, logger, registry }));
+  return new CoalescingCounterStore(new RedisCounterStore({ url, timeoutMs: config.storeTimeoutMs, logger, registry }), { windowMs: config.storeMergeWindowMs ?? 1 });
 }
 
 /**

@@ -25,7 +25,7 @@ import { distinctPrefix, policyPrefix } from '../store/keys.ts';
 import type { Journey, LearningDeps } from '../journeys/journeys.ts';
 import { declaredEndpoints, endpointOf, samplePath } from './endpoint.ts';
 import { compareText } from '../../../lib/ordering.ts';
-import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
+import { RememberedChecks } from '../telemetry/remembered-checks.ts';
 
 /** Response-code classes counted per endpoint. */
 export type CodeClass = '2xx' | '3xx' | '4xx' | '5xx';
@@ -170,18 +170,21 @@ export class ApiInventory {
   readonly #maxMetric: number;
   readonly #cacheMs: number;
   readonly #requests: Counter<'policy' | 'host' | 'method' | 'template'> | undefined;
-  readonly #metricSeries = new Set<string>();
   /** x-request-id -> the endpoint record of the Check that allowed it. */
   readonly #remembered: RememberedChecks<CorrelationTarget>;
   /**
-   * One target per policy and endpoint record, shared by every remembered Check of it: at thousands of Checks a
-   * second each remembered Check then costs its map slot and its id, not an object and a string of its own.
+   * Per policy version (a new snapshot's policies start afresh). Its endpoints' targets are shared by every
+   * remembered Check of them: at thousands of Checks a second each remembered Check then costs its map slot and its
+   * id, not an object and a string of its own.
    */
-  readonly #targets: Canonical<CorrelationTarget>;
-  /** Per policy version (a new snapshot's policies start afresh). */
   readonly #memos = new WeakMap<RuntimePolicy, PolicyMemo>();
-  /** One tally per series (`#metricSeries`, and each policy's overflow series), shared by policy versions. */
+  /**
+   * One tally per palisade_api_requests_total series, shared by policy versions: the first maxMetricEndpoints
+   * endpoints' own, then each policy's overflow series.
+   */
   readonly #tallies = new Map<string, SeriesTally>();
+  /** Endpoints with a series of their own (at most maxMetricEndpoints). */
+  #ownSeries = 0;
   /** Series with requests not yet added to palisade_api_requests_total. */
   readonly #dirty = new Set<SeriesTally>();
   #cached: { at: number; report: Promise<InventoryReport> } | null = null;
@@ -197,9 +200,6 @@ export class ApiInventory {
     this.#max = opts.maxEndpoints ?? 2000;
     this.#maxMetric = opts.maxMetricEndpoints ?? 200;
     this.#cacheMs = opts.cacheMs ?? 1000;
-    // Endpoint records are bounded per policy (maxEndpoints, then {other}); this bound only keeps a flood of
-    // policies or changed TTLs from growing it.
-    this.#targets = new Canonical(4 * (this.#max + 1));
     this.#remembered = new RememberedChecks({ max: opts.maxCorrelations ?? 50_000, ...(opts.remembering ? { remembering: opts.remembering } : {}) });
     this.#requests = opts.registry ? discoveryMetrics(opts.registry, this.#maxMetric, OVERFLOW, () => this.#states(), () => this.#takeTallies()).requests : undefined;
   }
@@ -228,17 +228,20 @@ export class ApiInventory {
     let tally: SeriesTally | null = null;
     if (this.#requests) {
       const series = `${policy.id} ${record}`;
-      if (!this.#metricSeries.has(series) && this.#metricSeries.size < this.#maxMetric) this.#metricSeries.add(series);
-      const own = this.#metricSeries.has(series);
-      const id = own ? series : `${policy.id} ${OVERFLOW_RECORD}`;
-      tally = this.#tallies.get(id) ?? null;
+      tally = this.#tallies.get(series) ?? null;
+      if (!tally && this.#ownSeries < this.#maxMetric) {
+        this.#ownSeries++;
+        tally = { labels: { policy: policy.id, host, method, template }, pending: 0 };
+        this.#tallies.set(series, tally);
+      }
       if (!tally) {
-        tally = { labels: own ? { policy: policy.id, host, method, template } : { policy: policy.id, host: OVERFLOW, method: OVERFLOW, template: OVERFLOW }, pending: 0 };
-        this.#tallies.set(id, tally);
+        // An endpoint seen once the bound was reached stays in the overflow series (its template can never be {other}).
+        const overflow = `${policy.id} ${OVERFLOW_RECORD}`;
+        tally = this.#tallies.get(overflow) ?? { labels: { policy: policy.id, host: OVERFLOW, method: OVERFLOW, template: OVERFLOW }, pending: 0 };
+        this.#tallies.set(overflow, tally);
       }
     }
-    const target = this.#targets.of(partsKey([policy.id, String(m.ttlMs), record]), { policy: policy.id, record, ttlMs: m.ttlMs });
-    e = { consumersKey: consumersKey(policy.id, record), target, tally };
+    e = { consumersKey: consumersKey(policy.id, record), target: { policy: policy.id, record, ttlMs: m.ttlMs }, tally };
     // Records are bounded by what clients send (one per template); past the store's bound they are cheap to redo.
     if (m.endpoints.size > this.#max) m.endpoints.clear();
     m.endpoints.set(record, e);

@@ -24,20 +24,19 @@ import { rawCodecs } from '../../../lib/process/proto-services.ts';
  */
 export function tolerantDeserializer(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
-  for (const [name, def] of Object.entries(service)) {
-    const decode = def.requestDeserialize;
-    out[name] = {
-      ...def,
-      requestDeserialize: (bytes: Buffer) => {
-        try {
-          return decode(bytes);
-        } catch {
-          return { malformed: true };
-        }
-      },
-    };
-  }
+  for (const [name, def] of Object.entries(service)) out[name] = { ...def, requestDeserialize: tolerant(def.requestDeserialize) };
   return out as grpc.ServiceDefinition;
+}
+
+/** `decode`, with bytes it cannot decode turned into the malformed marker instead of an exception. */
+function tolerant<T>(decode: (bytes: Buffer) => T): (bytes: Buffer) => T {
+  return (bytes) => {
+    try {
+      return decode(bytes);
+    } catch {
+      return { malformed: true } as T;
+    }
+  };
 }
 
 /**
@@ -50,16 +49,7 @@ export function checkStreamCodec(service: grpc.ServiceDefinition): { decode(byte
   const codecs = rawCodecs(service['Check'] as grpc.MethodDefinition<object, object> | undefined);
   if (!codecs) throw new Error('no codecs for Check: the service was not built by loadProtoServices');
   const { request, response } = codecs;
-  return {
-    decode(bytes) {
-      try {
-        return request.decode(bytes) as CheckRequest;
-      } catch {
-        return { malformed: true } as CheckRequest;
-      }
-    },
-    encode: (res) => response.encode(res),
-  };
+  return { decode: tolerant((bytes) => request.decode(bytes) as CheckRequest), encode: (res) => response.encode(res) };
 }
 
 /** Everything the Check handler depends on. */

@@ -25,17 +25,18 @@ export async function createStore(config: StoreConfig, logger: Logger, registry:
     return new MemoryCounterStore();
   }
   const { RedisCounterStore } = await import('./redis-store.ts');
+  const coalescing = (inner: CounterStore) => new CoalescingCounterStore(inner, config.storeMergeWindowMs === undefined ? {} : { windowMs: config.storeMergeWindowMs });
   if (config.redisClusterNodes) {
     logger.info({ nodes: config.redisClusterNodes }, 'counter store: Redis Cluster');
     const nodes = config.redisClusterNodes.map((n) => {
       const [host = '127.0.0.1', port = '6379'] = n.split(':');
       return { host, port: Number(port) };
     });
-    return new CoalescingCounterStore(new RedisCounterStore({ url: '', cluster: { nodes }, timeoutMs: config.storeTimeoutMs, logger, registry }), { windowMs: config.storeMergeWindowMs ?? 1 });
+    return coalescing(new RedisCounterStore({ url: '', cluster: { nodes }, timeoutMs: config.storeTimeoutMs, logger, registry }));
   }
   const url = config.redisUrl as string;
   logger.info({ url: redactUrl(url) }, 'counter store: Redis');
-  return new CoalescingCounterStore(new RedisCounterStore({ url, timeoutMs: config.storeTimeoutMs, logger, registry }), { windowMs: config.storeMergeWindowMs ?? 1 });
+  return coalescing(new RedisCounterStore({ url, timeoutMs: config.storeTimeoutMs, logger, registry }));
 }
 
 /**

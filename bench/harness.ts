@@ -289,6 +289,13 @@ export function ensureBuilt(root = ROOT): void {
   built.add(root);
 }
 
+/** SIGTERM, then SIGKILL when the process is still there 15 s later; nothing when it has already exited. */
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await Promise.race([new Promise((r) => child.once('exit', r)), sleep(15_000).then(() => child.kill('SIGKILL'))]);
+}
+
 /**
  * Starts the compiled authz-server as the image runs it (same Node flags and environment) with `args` after the
  * port flags, its stdout appended to `stdoutFile` (a file, as a container runtime collects it), and waits until
@@ -307,11 +314,7 @@ export async function startBenchServer(opts: { args: string[]; stdoutFile: strin
     env: { ...process.env, ...AUTHZ_ENV, ...opts.env },
   });
   closeSync(out);
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    await Promise.race([new Promise((r) => child.once('exit', r)), sleep(15_000).then(() => child.kill('SIGKILL'))]);
-  };
+  const stop = () => terminate(child);
   try {
     await waitHttpOk(`http://127.0.0.1:${httpPort}/readyz`, child, 'authz-server');
   } catch (e) {
@@ -332,11 +335,7 @@ export async function startBareServer(opts: { spinUs: number; stdoutFile: string
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...AUTHZ_ENV },
   });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    await Promise.race([new Promise((r) => child.once('exit', r)), sleep(15_000).then(() => child.kill('SIGKILL'))]);
-  };
+  const stop = () => terminate(child);
   const listening = new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
       appendFileSync(opts.stdoutFile, d);

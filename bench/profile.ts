@@ -12,7 +12,7 @@
  * waited runnable for a CPU (Linux schedstat): on a machine whose cores the load generator shares, the second is part
  * of the tail. `--bare <µs>` measures bench/bare-server.ts instead of the authz-server (same flags, same calls).
  */
-import { readFileSync, readdirSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { scenarios } from './scenarios.ts';
@@ -152,10 +152,8 @@ async function main(): Promise<void> {
   const redis = scenario.redis && bare === null ? await startRedis() : null;
   const stdoutFile = join(OUT_DIR, 'profile.stdout.log');
   rmSync(stdoutFile, { force: true });
-  writeFileSync(stdoutFile, '');
   const server = bare !== null ? await startBareServer({ spinUs: bare, stdoutFile, nodeFlags }) : await startBenchServer({ env: Object.fromEntries((process.env.SERVER_ENV ?? "").split(" ").filter(Boolean).map((kv) => kv.split("="))), args: ['--policies', scenario.policies, ...(redis ? ['--redis', redis.url] : []), ...values['server-args'].split(' ').filter(Boolean)], stdoutFile, nodeFlags });
   const samples: Sample[] = [];
-  const threads: string[] = [];
   const loadBefore = loadLine();
   let gcText = '';
   try {
@@ -163,9 +161,7 @@ async function main(): Promise<void> {
     await runGhz({ port: server.grpcPort, pid: server.pid, call, load: { name: 'warm-up', args: ['--concurrency', '16', '--total', '3000'] }, redis, label: 'profile' });
     for (let i = 0; i < Number(values.repeats); i++) {
       const offset = readFileSync(stdoutFile, 'utf8').length;
-      const sample = await runGhz({ port: server.grpcPort, pid: server.pid, call, load: fixedRate(rate, seconds), redis, label: 'profile' });
-      samples.push(sample);
-      threads.push(Number.isFinite(sample.jsThreadUsPerCall) ? `JavaScript thread per Check: ran ${sample.jsThreadUsPerCall.toFixed(0)} µs, waited for a CPU ${sample.jsThreadWaitUsPerCall.toFixed(0)} µs` : 'JavaScript thread: no schedstat');
+      samples.push(await runGhz({ port: server.grpcPort, pid: server.pid, call, load: fixedRate(rate, seconds), redis, label: 'profile' }));
       gcText += readFileSync(stdoutFile, 'utf8').slice(offset);
     }
   } finally {
@@ -177,8 +173,8 @@ async function main(): Promise<void> {
     `${bare !== null ? `bare node:http2 server, ${bare} µs spun per call, the calls of ` : ''}${scenario.name}, fixed ${rate} rps x ${seconds} s x ${samples.length}, node flags: ${nodeFlags.filter((x) => !x.startsWith('--cpu-prof')).join(' ')}, server args: ${values['server-args'] || '(defaults)'}`,
     `load average before ${loadBefore}, after ${loadLine()}`,
     ...samples.map(
-      (s, i) =>
-        `run: ${s.rps} rps, p50 ${f(s.p50)} p99 ${f(s.p99)} p99.9 ${f(s.p999)} max ${f(s.max)} ms, CPU ${f(s.cpuUsPerCall, 1)} µs/Check (${f(s.cpuPct, 0)} %), RSS ${f(s.rssMiB, 0)} MiB, Redis ${f(s.redisCpuUsPerCall, 1)} µs/Check, others' CPU ${f(s.otherCpuPct, 0)} %, ghz ${f(s.ghzCpuPct, 0)} %, errors ${s.errors}; ${threads[i]}`,
+      (s) =>
+        `run: ${s.rps} rps, p50 ${f(s.p50)} p99 ${f(s.p99)} p99.9 ${f(s.p999)} max ${f(s.max)} ms, CPU ${f(s.cpuUsPerCall, 1)} µs/Check (${f(s.cpuPct, 0)} %), RSS ${f(s.rssMiB, 0)} MiB, Redis ${f(s.redisCpuUsPerCall, 1)} µs/Check, others' CPU ${f(s.otherCpuPct, 0)} %, ghz ${f(s.ghzCpuPct, 0)} %, errors ${s.errors}; ${Number.isFinite(s.jsThreadUsPerCall) ? `JavaScript thread per Check: ran ${s.jsThreadUsPerCall.toFixed(0)} µs, waited for a CPU ${s.jsThreadWaitUsPerCall.toFixed(0)} µs` : 'JavaScript thread: no schedstat'}`,
     ),
     summariseGc(parseGcTrace(gcText), seconds * samples.length),
   ];

@@ -102,6 +102,45 @@ describe('the HTTP/2 path codecs (checkStreamCodec)', () => {
     for (const b of bytes) expect(toRequestContext(codec.decode(b))).toEqual(toRequestContext(method.requestDeserialize(b)));
   });
 
+  it('reads hostile header names and values exactly as the grpc-js path does (nothing gained by choosing the path)', () => {
+    const hostile: CheckRequest[] = [
+      // The headers map with names that are Object.prototype's own (JSON.parse makes `__proto__` an own key).
+      envoyRequest({ requestId: 'rid', headers: JSON.parse('{"__proto__":"x","constructor":"c","hasOwnProperty":"h","toString":"t"}') as Record<string, string> }),
+      // header_map with repeated names, an empty name, a value only in raw_value (invalid UTF-8), both value and raw_value.
+      {
+        attributes: {
+          request: {
+            http: {
+              header_map: {
+                headers: [
+                  { key: ':authority', value: 'orders.example' },
+                  { key: ':path', raw_value: Buffer.from('/a%2e%2e/\xff') },
+                  { key: 'x-dup', value: 'one' },
+                  { key: 'X-Dup', value: 'two' },
+                  { key: '', value: 'nameless' },
+                  { key: 'x-bin', raw_value: Buffer.from([0xff, 0xfe, 0x3c]) },
+                  { key: 'x-both', value: 'v', raw_value: Buffer.from('raw') },
+                  { key: '__proto__', value: 'p' },
+                ],
+              },
+            },
+          },
+        },
+      } as CheckRequest,
+    ];
+    const seen = hostile.map((r) => {
+      const b = method.requestSerialize(r);
+      const ctx = toRequestContext(codec.decode(b));
+      expect(ctx).toEqual(toRequestContext(method.requestDeserialize(b)));
+      return ctx.headers;
+    });
+    // No name hides a header from the stages: `__proto__` is a header like any other, in both encodings.
+    expect(seen[0]?.get('__proto__')).toBe('x');
+    expect(seen[0]?.get('constructor')).toBe('c');
+    expect(seen[1]?.get('__proto__')).toBe('p');
+    expect(seen[1]?.get('x-dup')).toBe('one,two');
+  });
+
   it('turns bytes that are not a CheckRequest into the malformed marker, as the tolerant deserializer does', () => {
     const junk = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]);
     const tolerant = tolerantDeserializer(authorization.service)['Check'] as grpc.MethodDefinition<CheckRequest, CheckResponse>;

@@ -1,5 +1,6 @@
 /** The operator's Prometheus metrics, registered on an injected registry (one per process; tests make their own). */
-import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { registerProcessMetrics } from '../../lib/process/process-metrics.ts';
 
 export interface OperatorMetrics {
   reconcileSeconds: Histogram<'kind'>;
@@ -24,7 +25,7 @@ export interface OperatorMetrics {
 
 /** Registers the metrics (and Node's default process metrics) on `registry`. */
 export function createOperatorMetrics(registry: Registry, queueDepth: () => number): OperatorMetrics {
-  collectDefaultMetrics({ register: registry, prefix: 'palisade_operator_' });
+  registerProcessMetrics(registry, 'palisade_operator_');
   const registers = [registry];
   const policyLabels = ['namespace', 'policy'] as const;
   return {

@@ -4,7 +4,8 @@
  * per registry (a store rebuilt in tests, an operator source per test) get their metrics through `registered`,
  * which returns what is already there instead of registering twice.
  */
-import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { registerProcessMetrics } from '../../../lib/process/process-metrics.ts';
 import { DistinctWindow } from './distinct-window.ts';
 import { HostLabels } from './host-labels.ts';
 
@@ -43,11 +44,13 @@ export interface AuthzMetrics {
   challengePasses: Counter<'policy' | 'result' | 'reason'>;
   /** Solve time the interstitial page reports, by policy. */
   challengeSolveSeconds: Histogram<'policy'>;
+  /** Stops what the process metrics run in the background (the GC profiler's reader). */
+  close(): void;
 }
 
 /** Registers the metrics (and Node's default process metrics) on `registry`. */
 export function createAuthzMetrics(registry: Registry, snapshotLoadedAtMs: () => number | null): AuthzMetrics {
-  collectDefaultMetrics({ register: registry, prefix: 'palisade_authz_' });
+  const stopProcessMetrics = registerProcessMetrics(registry, 'palisade_authz_');
   const registers = [registry];
   const rateLimitedClients = new DistinctWindow({ windowMs: 60_000, maxPerGroup: 100_000 });
   new Gauge({
@@ -61,6 +64,7 @@ export function createAuthzMetrics(registry: Registry, snapshotLoadedAtMs: () =>
     },
   });
   return {
+    close: stopProcessMetrics,
     rateLimitedClients,
     rateLimited: new Counter({
       name: 'palisade_rate_limited_total',

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
         ...(root ? { root: resolve(root) } : {}),
       });
       const label = [...(root ? [`root ${root}`] : []), ...words(values[`${k}-env`]), ...flags, ...args].join(' ') || '(defaults)';
-      systems.push({ name: k.toUpperCase(), label, port: server.grpcPort, pid: server.pid, call: { ...CHECK_CALL, requests: scenario.requests }, redis, stop: server.stop });
+      systems.push({ name: k.toUpperCase(), label, port: server.checkPort, pid: server.pid, call: { ...CHECK_CALL, requests: scenario.requests }, redis, stop: server.stop });
     }
     if (values.ratelimit) {
       const redis = await redisFor();

@@ -47,7 +47,7 @@ const policies = await writePolicyDir(
   all.map((d) => policyDoc(`d${d}`, { hosts: [`d${d}.bench.test`], bot: { mode: 'Enforce', challengeScore: 30, denyScore: 95, challenge: { difficulty: { min: d, max: d }, passScoreCredit: 60 } } })),
 );
 const server = await startTestServer(['--policies', policies.dir, '--decision-log', 'off'], captureLogger('warn').logger);
-const front = await startEnvoyFront({ authzPort: server.grpcPort, upstream: { host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }, timeoutMs: 5000 });
+const front = await startEnvoyFront({ authzPort: server.checkPort ?? server.grpcPort, upstream: { host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }, timeoutMs: 5000 });
 const browser = await launchChromium(['--host-resolver-rules=MAP *.bench.test 127.0.0.1']);
 
 const rows: string[] = [];

@@ -265,6 +265,11 @@ export async function runGhz(opts: { port: number; pid: number; call: Call; load
 export interface BenchServer {
   pid: number;
   grpcPort: number;
+  /**
+   * Where the bench sends Check: the Check port (what the chart points Envoy at), or the gRPC port for a build
+   * that has none or with BENCH_CHECK_VIA=grpc-port.
+   */
+  checkPort: number;
   httpPort: number;
   /** Where its stdout (the decision log) goes. */
   stdoutFile: string;
@@ -306,9 +311,13 @@ export async function startBenchServer(opts: { args: string[]; stdoutFile: strin
   ensureBuilt(root);
   const grpcPort = await freePort();
   const httpPort = await freePort();
+  // A build from before the Check port (an A/B against an older commit) is measured on its gRPC port.
+  const hasCheckPort = readFileSync(join(root, 'authz-server/src/app/config.ts'), 'utf8').includes("name: 'check-port'");
+  const checkPort = hasCheckPort && process.env.BENCH_CHECK_VIA !== 'grpc-port' ? await freePort() : null;
   mkdirSync(OUT_DIR, { recursive: true });
   const out = openSync(opts.stdoutFile, 'a');
-  const child = spawn(process.execPath, [...AUTHZ_NODE_FLAGS, ...(opts.nodeFlags ?? []), join(root, compiledPath('authz-server/src/app/main.ts')), '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), ...opts.args], {
+  const portArgs = ['--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), ...(hasCheckPort ? ['--check-port', String(checkPort ?? -1)] : [])];
+  const child = spawn(process.execPath, [...AUTHZ_NODE_FLAGS, ...(opts.nodeFlags ?? []), join(root, compiledPath('authz-server/src/app/main.ts')), ...portArgs, ...opts.args], {
     cwd: root,
     stdio: ['ignore', out, 'inherit'],
     env: { ...process.env, ...AUTHZ_ENV, ...opts.env },
@@ -321,7 +330,7 @@ export async function startBenchServer(opts: { args: string[]; stdoutFile: strin
     await stop();
     throw e;
   }
-  return { pid: child.pid as number, grpcPort, httpPort, stdoutFile: opts.stdoutFile, stop };
+  return { pid: child.pid as number, grpcPort, checkPort: checkPort ?? grpcPort, httpPort, stdoutFile: opts.stdoutFile, stop };
 }
 
 /**
@@ -347,7 +356,7 @@ export async function startBareServer(opts: { spinUs: number; stdoutFile: string
     await stop();
     throw e;
   });
-  return { pid: child.pid as number, grpcPort, httpPort: 0, stdoutFile: opts.stdoutFile, stop };
+  return { pid: child.pid as number, grpcPort, checkPort: grpcPort, httpPort: 0, stdoutFile: opts.stdoutFile, stop };
 }
 
 /**

@@ -158,10 +158,10 @@ async function main(): Promise<void> {
   let gcText = '';
   try {
     const call = { ...CHECK_CALL, requests: scenario.requests };
-    await runGhz({ port: server.grpcPort, pid: server.pid, call, load: { name: 'warm-up', args: ['--concurrency', '16', '--total', '3000'] }, redis, label: 'profile' });
+    await runGhz({ port: server.checkPort, pid: server.pid, call, load: { name: 'warm-up', args: ['--concurrency', '16', '--total', '3000'] }, redis, label: 'profile' });
     for (let i = 0; i < Number(values.repeats); i++) {
       const offset = readFileSync(stdoutFile, 'utf8').length;
-      samples.push(await runGhz({ port: server.grpcPort, pid: server.pid, call, load: fixedRate(rate, seconds), redis, label: 'profile' }));
+      samples.push(await runGhz({ port: server.checkPort, pid: server.pid, call, load: fixedRate(rate, seconds), redis, label: 'profile' }));
       gcText += readFileSync(stdoutFile, 'utf8').slice(offset);
     }
   } finally {

@@ -303,8 +303,8 @@ async function main(): Promise<void> {
             await sleep(5000);
             idleRss.set(scenario.name, procStats(server.pid).rssMiB);
           }
-          if (!scenario.name.includes('flood')) await verifyChecksAllowed(label, server.grpcPort, scenario);
-          await measure(label, scenario, { port: server.grpcPort, pid: server.pid }, checkCall, [{ load: saturation(seconds), share: null }, ...fixedLoads], redis);
+          if (!scenario.name.includes('flood')) await verifyChecksAllowed(label, server.checkPort, scenario);
+          await measure(label, scenario, { port: server.checkPort, pid: server.pid }, checkCall, [{ load: saturation(seconds), share: null }, ...fixedLoads], redis);
         } finally {
           await server.stop();
         }

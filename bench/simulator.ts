@@ -164,7 +164,7 @@ async function serverHarness(store: CounterStore, clock: () => number): Promise<
       received++;
     },
   });
-  const client = authzClient(server.grpcPort);
+  const client = authzClient(server.checkPort ?? server.grpcPort);
   const { accessLog } = envoyServices();
   const alsClient = new accessLog(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
   const stream = (alsClient as unknown as { StreamAccessLogs(cb: (err: grpc.ServiceError | null) => void): grpc.ClientWritableStream<unknown> }).StreamAccessLogs(() => {});

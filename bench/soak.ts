@@ -192,7 +192,7 @@ async function main(): Promise<number> {
   ensureBuilt();
   const child = spawn(
     process.execPath,
-    [...AUTHZ_NODE_FLAGS, compiledPath('authz-server/src/app/main.ts'), '--policies', dir, '--redis', redis.url, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', 'deny'],
+    [...AUTHZ_NODE_FLAGS, compiledPath('authz-server/src/app/main.ts'), '--policies', dir, '--redis', redis.url, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--check-port', '-1', '--http-port', String(httpPort), '--decision-log', 'deny'],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...AUTHZ_ENV } },
   );
   let serverErrors = 0;

@@ -1,9 +1,10 @@
 /**
- * Check served off the HTTP/2 stream (the default) answers exactly as grpc-js's generic path does
- * (`--check-transport grpc-js`), seen from a raw HTTP/2 client: same response headers, message bytes and
- * trailers for allowed, denied and garbage requests, and the same gRPC errors for the protocol's edge cases
- * (content type, compression, size limit, message count, deadlines). Health and the access log service keep
- * being served by grpc-js on the same port.
+ * Check served off the HTTP/2 stream (the gRPC port's default) and on the Check port (Palisade's own HTTP/2 server)
+ * answers exactly as grpc-js's generic path does (`--check-transport grpc-js`), seen from node's HTTP/2 client:
+ * same response headers, message bytes and trailers for allowed, denied and garbage requests, and the same gRPC
+ * errors for the protocol's edge cases (content type, compression, size limit, message count, deadlines). Health
+ * and the access log service keep being served by grpc-js on the gRPC port; the Check port answers Health/Check
+ * and UNIMPLEMENTED for everything else.
  */
 import * as grpc from '@grpc/grpc-js';
 import http2 from 'node:http2';
@@ -13,8 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import { CHECK_PATH } from '../../authz-server/src/grpc/check-stream.ts';
 import { envoyServices, type CheckRequest, type CheckResponse } from '../../authz-server/src/envoy/protos.ts';
-import { MemoryCounterStore } from '../../authz-server/src/store/memory-store.ts';
-import type { CounterBatch, CounterStore } from '../../authz-server/src/store/counter-store.ts';
+import { SlowStore } from '../support/slow-store.ts';
 import { envoyRequest } from '../support/envoy.ts';
 import { captureLogger, policyDoc, sha256, startTestServer, writePolicyDir } from '../support/policies.ts';
 
@@ -64,23 +64,6 @@ function frame(message: Buffer, compressed = false): Buffer {
 
 const encode = (req: CheckRequest): Buffer => (method.requestSerialize as (r: CheckRequest) => Buffer)(req);
 
-/** A counter store that answers after `delayMs` (a slow Redis), for deadlines. */
-class SlowStore implements CounterStore {
-  readonly kind = 'memory';
-  readonly #inner = new MemoryCounterStore();
-  readonly delayMs: number;
-  constructor(delayMs: number) {
-    this.delayMs = delayMs;
-  }
-  isHealthy(): boolean {
-    return true;
-  }
-  async evaluate(batch: CounterBatch) {
-    await sleep(this.delayMs);
-    return this.#inner.evaluate(batch);
-  }
-  async close(): Promise<void> {}
-}
 
 describe('Check over the HTTP/2 stream vs grpc-js', () => {
   const log = captureLogger('warn');
@@ -108,7 +91,15 @@ describe('Check over the HTTP/2 stream vs grpc-js', () => {
     await dir?.cleanup();
   });
 
-  const both = async (headers: Record<string, string>, chunks: Buffer[]): Promise<[RawAnswer, RawAnswer]> => [await rawCall(fast.grpcPort, headers, chunks), await rawCall(generic.grpcPort, headers, chunks)];
+  /** The stream path's and grpc-js's answers; the Check port's must equal the stream path's. */
+  const both = async (headers: Record<string, string>, chunks: Buffer[]): Promise<[RawAnswer, RawAnswer]> => {
+    const viaStream = await rawCall(fast.grpcPort, headers, chunks);
+    const viaCheckPort = await rawCall(fast.checkPort as number, headers, chunks);
+    // Not gRPC: an HTTP 415 on both; the Check port says why in a short text body.
+    if (viaStream.status === 415) expect([viaCheckPort.status, viaCheckPort.body.toString()]).toEqual([415, 'This port speaks gRPC only (application/grpc).\n']);
+    else expect(viaCheckPort, `Check port, ${JSON.stringify(headers)}`).toEqual(viaStream);
+    return [viaStream, await rawCall(generic.grpcPort, headers, chunks)];
+  };
 
   it('same headers, bytes and trailers for allowed, denied, unauthenticated and undecodable requests', async () => {
     const requests = [
@@ -165,7 +156,8 @@ describe('Check over the HTTP/2 stream vs grpc-js', () => {
 
   it('a client that keeps sending past its declared message is answered at once, not buffered until it ends', async () => {
     const head = frame(encode(envoyRequest({ headers: { 'x-api-key': 'k1' } })));
-    const session = http2.connect(`http://127.0.0.1:${fast.grpcPort}`);
+    for (const port of [fast.grpcPort, fast.checkPort as number]) {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
     try {
       const req = session.request({ ':method': 'POST', ':path': CHECK_PATH, 'content-type': 'application/grpc', te: 'trailers' });
       req.on('error', () => {});
@@ -174,16 +166,17 @@ describe('Check over the HTTP/2 stream vs grpc-js', () => {
       // a megabyte after the message, and the stream never ended
       for (let i = 0; i < 16; i++) req.write(Buffer.alloc(64 * 1024, 1));
       const code = await Promise.race([answered, sleep(3000).then(() => 'no answer while the client kept the stream open')]);
-      expect(code).toBe('12');
+      expect(code, `port ${port}`).toBe('12');
       req.close();
     } finally {
       session.close();
+    }
     }
   });
 
   it('a Check slower than its grpc-timeout ends with DEADLINE_EXCEEDED at the deadline, on both', async () => {
     const slow = frame(encode(envoyRequest({ host: 'slow.test' })));
-    for (const port of [fast.grpcPort, generic.grpcPort]) {
+    for (const port of [fast.grpcPort, fast.checkPort as number, generic.grpcPort]) {
       const t0 = performance.now();
       const a = await rawCall(port, { 'grpc-timeout': '100m' }, [slow]);
       const took = performance.now() - t0;
@@ -207,6 +200,14 @@ describe('Check over the HTTP/2 stream vs grpc-js', () => {
     const res = await new Promise<{ status: string | number }>((resolve, reject) => health.check({ service: 'envoy.service.auth.v3.Authorization' }, (e, r) => (e ? reject(e) : resolve(r))));
     expect([1, 'SERVING']).toContain(res.status);
     health.close();
+    const checkPortHealth = new Health(`127.0.0.1:${fast.checkPort}`, grpc.credentials.createInsecure()) as unknown as typeof health;
+    for (const name of ['', 'envoy.service.auth.v3.Authorization']) {
+      const r = await new Promise<{ status: string | number }>((resolve, reject) => checkPortHealth.check({ service: name }, (e, x) => (e ? reject(e) : resolve(x))));
+      expect([1, 'SERVING']).toContain(r.status);
+    }
+    const missing = await new Promise<Error & { code?: number }>((resolve) => checkPortHealth.check({ service: 'no.such.Service' }, (e) => resolve(e as Error)));
+    expect(missing.code).toBe(grpc.status.NOT_FOUND);
+    checkPortHealth.close();
     const { accessLog } = envoyServices();
     const als = new accessLog(`127.0.0.1:${fast.grpcPort}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
       StreamAccessLogs(cb: (err: Error | null) => void): grpc.ClientWritableStream<unknown>;
@@ -218,7 +219,11 @@ describe('Check over the HTTP/2 stream vs grpc-js', () => {
     });
     als.close();
     expect(accessLogs).toHaveLength(1);
-    const unknown = await rawCall(fast.grpcPort, { ':path': '/no.Such/Method' }, []);
-    expect(unknown.headers['grpc-status']).toBe('12');
+    for (const port of [fast.grpcPort, fast.checkPort as number]) {
+      const unknown = await rawCall(port, { ':path': '/no.Such/Method' }, []);
+      expect(unknown.headers['grpc-status']).toBe('12');
+    }
+    const alsOnCheckPort = await rawCall(fast.checkPort as number, { ':path': '/envoy.service.accesslog.v3.AccessLogService/StreamAccessLogs' }, []);
+    expect(alsOnCheckPort.headers['grpc-status']).toBe('12');
   });
 });

@@ -178,7 +178,7 @@ describe('npm start', () => {
       const grpcPort = await freePort();
       const httpPort = await freePort();
       const child = killOnExit(
-        spawn('npm', ['start', '--silent', '--', ...extra, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort)], {
+        spawn('npm', ['start', '--silent', '--', ...extra, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--check-port', '0', '--http-port', String(httpPort)], {
           cwd: root,
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { ...process.env, PALISADE_POLICIES: '' },

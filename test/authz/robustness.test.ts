@@ -160,7 +160,7 @@ describe('the real process', () => {
   it('npm start equivalent serves the examples, and SIGTERM drains then exits 0', async () => {
     const grpcPort = await freePort();
     const httpPort = await freePort();
-    const child = spawn(process.execPath, ['authz-server/src/app/main.ts', '--policies', 'examples/policies', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['authz-server/src/app/main.ts', '--policies', 'examples/policies', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--check-port', '0', '--http-port', String(httpPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -195,7 +195,7 @@ describe('the real process', () => {
   it('with the image\'s flags, drops the code only start-up ran before it first reports SERVING, then answers Checks', async () => {
     const grpcPort = await freePort();
     const httpPort = await freePort();
-    const child = spawn(process.execPath, [...AUTHZ_NODE_FLAGS, 'authz-server/src/app/main.ts', '--policies', 'examples/policies', '--log-level', 'debug', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...AUTHZ_ENV } });
+    const child = spawn(process.execPath, [...AUTHZ_NODE_FLAGS, 'authz-server/src/app/main.ts', '--policies', 'examples/policies', '--log-level', 'debug', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--check-port', '0', '--http-port', String(httpPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...AUTHZ_ENV } });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
     try {

@@ -1,5 +1,6 @@
 /**
- * TLS on the gRPC ports, as the chart configures it (tls.enabled): the authz-server serves ext_authz over TLS,
+ * TLS on the gRPC ports, as the chart configures it (tls.enabled): the authz-server serves ext_authz over TLS
+ * (on the gRPC port through grpc-js and on the Check port through its own HTTP/2 server, from the same files),
  * optionally requiring client certificates, picks up a renewed certificate without a restart, and reaches the
  * operator's snapshot stream over mutual TLS. Certificates are made with the openssl CLI.
  */
@@ -59,7 +60,7 @@ afterEach(async () => {
 
 async function start(args: string[], refreshMs = 60_000): Promise<AuthzServer> {
   policies = await writePolicyDir([policyDoc('open', { hosts: ['open.example.com'] })]);
-  const config = parseConfig(['--host', '127.0.0.1', '--grpc-port', '0', '--http-port', '0', '--shutdown-grace-ms', '1000', '--policies', policies.dir, ...args], {});
+  const config = parseConfig(['--host', '127.0.0.1', '--grpc-port', '0', '--check-port', '0', '--http-port', '0', '--shutdown-grace-ms', '1000', '--policies', policies.dir, ...args], {});
   server = await startAuthzServer({ ...config, tlsRefreshMs: refreshMs }, log.logger);
   return server;
 }
@@ -78,6 +79,8 @@ function check(port: number, creds: grpc.ChannelCredentials): Promise<CheckRespo
 }
 
 const ca = () => readFileSync(f('ca.crt'));
+/** The gRPC port and the Check port, which take the same TLS flags. */
+const ports = (s: AuthzServer): number[] => [s.grpcPort, s.checkPort as number];
 const pem = (name: string) => readFileSync(f(name));
 
 /** CN of the certificate the port serves on a fresh TLS connection. */
@@ -95,9 +98,11 @@ function servedCn(port: number): Promise<string> {
 describe('authz-server gRPC over TLS', () => {
   it('serves Check over TLS; a plaintext client gets no answer', async () => {
     const s = await start(['--tls-cert', f('tls.crt'), '--tls-key', f('tls.key')]);
-    const res = await check(s.grpcPort, grpc.credentials.createSsl(ca()));
-    expect(res.status?.code ?? 0).toBe(0);
-    await expect(check(s.grpcPort, grpc.credentials.createInsecure())).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    for (const port of ports(s)) {
+      const res = await check(port, grpc.credentials.createSsl(ca()));
+      expect(res.status?.code ?? 0).toBe(0);
+      await expect(check(port, grpc.credentials.createInsecure())).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    }
   });
 
   it('refuses to start when a certificate file cannot be read, naming it', async () => {
@@ -106,22 +111,26 @@ describe('authz-server gRPC over TLS', () => {
 
   it('with --tls-client-ca, requires a client certificate signed by that CA', async () => {
     const s = await start(['--tls-cert', f('tls.crt'), '--tls-key', f('tls.key'), '--tls-client-ca', f('ca.crt')]);
-    const ok = await check(s.grpcPort, grpc.credentials.createSsl(ca(), pem('envoy.key'), pem('envoy.crt')));
-    expect(ok.status?.code ?? 0).toBe(0);
-    await expect(check(s.grpcPort, grpc.credentials.createSsl(ca()))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
-    await expect(check(s.grpcPort, grpc.credentials.createSsl(ca(), pem('intruder.key'), pem('intruder.crt')))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    for (const port of ports(s)) {
+      const ok = await check(port, grpc.credentials.createSsl(ca(), pem('envoy.key'), pem('envoy.crt')));
+      expect(ok.status?.code ?? 0).toBe(0);
+      await expect(check(port, grpc.credentials.createSsl(ca()))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+      await expect(check(port, grpc.credentials.createSsl(ca(), pem('intruder.key'), pem('intruder.crt')))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    }
   });
 
   it('serves a renewed certificate (files replaced, as kubelet does with a mounted Secret) without a restart', async () => {
     const s = await start(['--tls-cert', f('tls.crt'), '--tls-key', f('tls.key')], 200);
-    expect(await servedCn(s.grpcPort)).toBe('server-a');
+    for (const port of ports(s)) expect(await servedCn(port)).toBe('server-a');
     copyFileSync(f('server-b.key'), f('tls.key'));
     copyFileSync(f('server-b.crt'), f('tls.crt'));
-    const deadline = Date.now() + 10_000;
-    let cn = '';
-    while (Date.now() < deadline && (cn = await servedCn(s.grpcPort)) !== 'server-b') await sleep(100);
-    expect(cn).toBe('server-b');
-    expect((await check(s.grpcPort, grpc.credentials.createSsl(ca()))).status?.code ?? 0).toBe(0);
+    for (const port of ports(s)) {
+      const deadline = Date.now() + 10_000;
+      let cn = '';
+      while (Date.now() < deadline && (cn = await servedCn(port)) !== 'server-b') await sleep(100);
+      expect(cn, `port ${port}`).toBe('server-b');
+      expect((await check(port, grpc.credentials.createSsl(ca()))).status?.code ?? 0).toBe(0);
+    }
     copyFileSync(f('server-a.crt'), f('tls.crt'));
     copyFileSync(f('server-a.key'), f('tls.key'));
   });
@@ -134,7 +143,7 @@ describe('authz-server gRPC over TLS', () => {
       doc.metadata['generation'] = 1;
       op.publish(compile([doc as never], [], new Date()).snapshot);
       const config = parseConfig(
-        ['--host', '127.0.0.1', '--grpc-port', '0', '--http-port', '0', '--shutdown-grace-ms', '1000', '--operator', `localhost:${opPort}`, '--operator-ca', f('ca.crt'), '--tls-cert', f('envoy.crt'), '--tls-key', f('envoy.key')],
+        ['--host', '127.0.0.1', '--grpc-port', '0', '--check-port', '0', '--http-port', '0', '--shutdown-grace-ms', '1000', '--operator', `localhost:${opPort}`, '--operator-ca', f('ca.crt'), '--tls-cert', f('envoy.crt'), '--tls-key', f('envoy.key')],
         {},
       );
       server = await startAuthzServer(config, log.logger);

@@ -24,7 +24,7 @@ describe('--workers', () => {
   it('two workers share the gRPC port, a killed worker is replaced, SIGTERM exits 0', async () => {
     const grpcPort = await freePort();
     const httpPort = await freePort();
-    const child = spawn(process.execPath, ['authz-server/src/app/main.ts', '--policies', 'examples/policies', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--workers', '2', '--decision-log', 'off'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['authz-server/src/app/main.ts', '--policies', 'examples/policies', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--check-port', '0', '--http-port', String(httpPort), '--workers', '2', '--decision-log', 'off'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += String(d)));
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));

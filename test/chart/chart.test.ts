@@ -68,7 +68,8 @@ describe('helm template', () => {
     expect(ac.args).toEqual(expect.arrayContaining(['--operator=pal-palisade-operator.palisade-system.svc:9002', '--snapshot-file=/var/run/palisade/snapshot/snapshot.json']));
     expect(ac['livenessProbe']).toMatchObject({ httpGet: { path: '/healthz', port: 'http-metrics' } });
     expect(ac['readinessProbe']).toMatchObject({ httpGet: { path: '/readyz', port: 'http-metrics' } });
-    expect(ac['ports']).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'http-metrics', containerPort: 9090 }), expect.objectContaining({ name: 'grpc', containerPort: 9001 })]));
+    expect(ac['ports']).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'http-metrics', containerPort: 9090 }), expect.objectContaining({ name: 'grpc', containerPort: 9001 }), expect.objectContaining({ name: 'grpc-check', containerPort: 9003 })]));
+    expect(ac.args).toContain('--check-port=9003');
     const spec = podSpec(authz);
     expect(spec['automountServiceAccountToken']).toBe(false);
     expect(spec['volumes']).toEqual(expect.arrayContaining([{ name: 'snapshot', configMap: { name: 'pal-palisade-snapshot', optional: true } }]));
@@ -94,10 +95,11 @@ describe('helm template', () => {
     }
   });
 
-  it('defaults: Services with appProtocol grpc on 9001 (authz) and 9002 (operator)', () => {
+  it('defaults: Services with appProtocol grpc on 9001 and 9003 (authz) and 9002 (operator)', () => {
     const r = render();
     const port = (svc: K8sObject, name: string) => (svc['spec'] as { ports: Array<Record<string, unknown>> }).ports.find((p) => p['name'] === name);
     expect(port(r.get('Service', '-authz'), 'grpc')).toMatchObject({ port: 9001, appProtocol: 'grpc', targetPort: 'grpc' });
+    expect(port(r.get('Service', '-authz'), 'grpc-check')).toMatchObject({ port: 9003, appProtocol: 'grpc', targetPort: 'grpc-check' });
     expect(port(r.get('Service', '-authz'), 'http-metrics')).toMatchObject({ port: 9090 });
     expect(port(r.get('Service', '-operator'), 'grpc')).toMatchObject({ port: 9002, appProtocol: 'grpc' });
     expect(port(r.get('Service', '-operator'), 'http-metrics')).toMatchObject({ port: 8080 });
@@ -165,7 +167,7 @@ describe('helm template', () => {
     });
     const authz = r.get('Deployment', '-authz');
     expect(args(authz, 'authz-server')).toEqual(
-      expect.arrayContaining(['--tls-cert=/etc/palisade/tls/tls.crt', '--tls-key=/etc/palisade/tls/tls.key', '--tls-client-ca=/etc/palisade/tls/ca.crt', '--operator-ca=/etc/palisade/tls/ca.crt', '--operator=pal-palisade-operator.palisade-system.svc:19002', '--grpc-port=19001', '--http-port=19090', '--decision-log=all', '--store-timeout-ms=25', '--shutdown-grace-ms=20000']),
+      expect.arrayContaining(['--tls-cert=/etc/palisade/tls/tls.crt', '--tls-key=/etc/palisade/tls/tls.key', '--tls-client-ca=/etc/palisade/tls/ca.crt', '--operator-ca=/etc/palisade/tls/ca.crt', '--operator=pal-palisade-operator.palisade-system.svc:19002', '--grpc-port=19001', '--check-port=19003', '--http-port=19090', '--decision-log=all', '--store-timeout-ms=25', '--shutdown-grace-ms=20000']),
     );
     expect(podSpec(authz)['volumes']).toEqual(expect.arrayContaining([{ name: 'tls', secret: { secretName: 'pal-palisade-authz-tls' } }]));
     expect(podSpec(authz)['terminationGracePeriodSeconds']).toBe(45);
@@ -206,6 +208,11 @@ describe('helm template', () => {
     expect(container(r.get('Deployment', '-authz'), 'authz-server').env).toEqual(expect.arrayContaining([{ name: 'PALISADE_REDIS_URL', value: 'rediss://redis.example.com:6380/1' }]));
     const np = r.get('NetworkPolicy', '-authz')['spec'] as { ingress: Array<{ from?: unknown[] }> };
     expect(np.ingress[0]?.from).toEqual([{ namespaceSelector: { matchLabels: { 'istio-injection': 'enabled' } } }]);
+    // Both ports Envoy calls (Check on grpc-check, access logs on grpc) take the same sources.
+    expect((np.ingress[0] as { ports?: unknown[] }).ports).toEqual([
+      { port: 'grpc', protocol: 'TCP' },
+      { port: 'grpc-check', protocol: 'TCP' },
+    ]);
   });
 
   it('single-namespace-minimal: a Role in the watched namespace, no leader election, no Redis, no optional objects, overrides everywhere', () => {

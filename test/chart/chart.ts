@@ -16,7 +16,7 @@ const TOOLS = join(ROOT, 'test/support/tools.sh');
 const toolCache = new Map<string, string[]>();
 
 /** Absolute path(s) printed by test/support/tools.sh for `name` (provisioning it first when missing). */
-export function tool(name: 'helm' | 'prometheus' | 'promtool' | 'crds' | 'istio-crds'): string[] {
+export function tool(name: 'helm' | 'prometheus' | 'promtool' | 'crds' | 'istio-crds' | 'h2spec'): string[] {
   let paths = toolCache.get(name);
   if (!paths) {
     const started = Date.now();

@@ -49,6 +49,7 @@ export const SCENARIOS: Scenario[] = [
         shutdownGraceMs: 20000,
         terminationGracePeriodSeconds: 45,
         grpcPort: 19001,
+        checkPort: 19003,
         httpPort: 19090,
         autoscaling: {
           minReplicas: 3,

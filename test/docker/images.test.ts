@@ -37,7 +37,7 @@ function parseDockerfile(path: string): Instruction[][] {
 }
 
 const images = [
-  { name: 'authz-server', dockerfile: 'authz-server/Dockerfile', entry: compiledPath('authz-server/src/app/main.ts'), ports: '9001 9090', nodeFlags: [...AUTHZ_NODE_FLAGS], env: { ...AUTHZ_ENV } },
+  { name: 'authz-server', dockerfile: 'authz-server/Dockerfile', entry: compiledPath('authz-server/src/app/main.ts'), ports: '9001 9003 9090', nodeFlags: [...AUTHZ_NODE_FLAGS], env: { ...AUTHZ_ENV } },
   { name: 'operator', dockerfile: 'operator/Dockerfile', entry: compiledPath('operator/src/main.ts'), ports: '9002 8080', nodeFlags: [] as string[], env: {} as Record<string, string> },
 ];
 

@@ -72,7 +72,7 @@ spec:
       - name: palisade
         envoyExtAuthzGrpc:
           service: palisade-authz.$NS.svc.cluster.local
-          port: 9001
+          port: 9003
           timeout: 0.5s
           failOpen: false
           statusOnError: "503"

@@ -43,7 +43,7 @@ describe('examples/envoy/bootstrap.yaml', () => {
   it('parses into envoy.config.bootstrap.v3.Bootstrap, every @type resolved', { timeout: 60_000 }, () => {
     const { message, bytes, types } = parseEnvoyConfig(protos, BOOTSTRAP, parse(source));
     expect(bytes).toBeGreaterThan(500);
-    expect(types.sort()).toEqual([
+    expect([...new Set(types)].sort()).toEqual([
       'envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig',
       'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz',
       'envoy.extensions.filters.http.router.v3.Router',
@@ -53,7 +53,7 @@ describe('examples/envoy/bootstrap.yaml', () => {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
     ]);
     const clusters = (message['static_resources'] as { clusters: Array<{ name: string }> }).clusters;
-    expect(clusters.map((c) => c.name)).toEqual(['palisade', 'httpbin']);
+    expect(clusters.map((c) => c.name)).toEqual(['palisade', 'palisade-access-log', 'httpbin']);
   });
 
   it('configures ext_authz as Palisade needs it: gRPC to Palisade, peer certificate, fail closed with 503, request body', () => {
@@ -73,10 +73,16 @@ describe('examples/envoy/bootstrap.yaml', () => {
     // Envoy, Palisade and the upstream read one path: dots resolved and escaped slashes refused before ext_authz.
     expect(hcm(cfg)).toMatchObject({ normalize_path: true, merge_slashes: true, path_with_escaped_slashes_action: 'REJECT_REQUEST' });
     const als = hcm(cfg).access_log[0].typed_config;
-    expect(als.common_config).toMatchObject({ transport_api_version: 'V3', grpc_service: { envoy_grpc: { cluster_name: 'palisade' } } });
-    const palisade = cfg.static_resources.clusters[0];
-    expect(palisade.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value).toBe(9001);
-    expect(palisade.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toHaveProperty('http2_protocol_options');
+    expect(als.common_config).toMatchObject({ transport_api_version: 'V3', grpc_service: { envoy_grpc: { cluster_name: 'palisade-access-log' } } });
+    // Check on the Check port, access logs on the gRPC port: two clusters, so that their streams never share a connection.
+    const [palisade, accessLog] = cfg.static_resources.clusters;
+    expect([palisade.name, accessLog.name]).toEqual(['palisade', 'palisade-access-log']);
+    expect(palisade.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value).toBe(9003);
+    expect(accessLog.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value).toBe(9001);
+    for (const c of [palisade, accessLog]) {
+      expect(c.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toHaveProperty('http2_protocol_options');
+      expect(c.transport_socket.typed_config.common_tls_context.tls_certificates).toHaveLength(1);
+    }
   });
 
   const refusals: Array<[string, (cfg: any) => void, string]> = [

@@ -86,7 +86,8 @@ describe('chart on the real API server', () => {
     expect(install.code).toBe(0);
     expect(install.stdout).toContain('STATUS: deployed');
     // NOTES.txt
-    expect(install.stdout).toContain(`${release}-palisade-authz.${ns}.svc.cluster.local:9001`);
+    expect(install.stdout).toContain(`${release}-palisade-authz.${ns}.svc.cluster.local:9003   (envoy.service.auth.v3.Authorization/Check)`);
+    expect(install.stdout).toContain(`${release}-palisade-authz.${ns}.svc.cluster.local:9001   (envoy.service.accesslog.v3.AccessLogService`);
     expect(install.stdout).toContain('Palisade / Overview');
 
     const objects = await kubectlOk(['-n', ns, 'get', 'deploy,svc,sa,role,rolebinding,hpa,pdb,networkpolicy,configmap,secret,servicemonitor,prometheusrule', '-o', 'name']);

@@ -265,7 +265,7 @@ describe('dashboards on a real Prometheus', () => {
     ].map(([g, h], i) =>
       startProc(`authz-${i + 1}`, node, [
         'authz-server/src/app/main.ts', '--operator', `127.0.0.1:${opGrpc}`, '--redis', redis.url, '--host', '127.0.0.1',
-        '--grpc-port', String(g), '--http-port', String(h), '--decision-log', 'off', '--log-level', 'warn', '--store-timeout-ms', '50',
+        '--grpc-port', String(g), '--check-port', '0', '--http-port', String(h), '--decision-log', 'off', '--log-level', 'warn', '--store-timeout-ms', '50',
         '--challenge-key-file', join(dir, 'challenge-key'),
       ]),
     );

@@ -23,7 +23,7 @@ async function startProcess(policies: string, redisUrl: string): Promise<Proc> {
   const httpPort = await freePort();
   const child = spawn(
     process.execPath,
-    ['authz-server/src/app/main.ts', '--policies', policies, '--redis', redisUrl, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), '--decision-log', 'off', '--store-timeout-ms', '50'],
+    ['authz-server/src/app/main.ts', '--policies', policies, '--redis', redisUrl, '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--check-port', '0', '--http-port', String(httpPort), '--decision-log', 'off', '--store-timeout-ms', '50'],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

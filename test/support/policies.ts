@@ -95,6 +95,6 @@ export function captureLogger(level = 'info'): CapturedLog {
 
 /** Starts an in-process authz-server on free loopback ports. */
 export async function startTestServer(args: string[], logger: Logger, overrides: AuthzServerOverrides = {}): Promise<AuthzServer> {
-  const config = parseConfig(['--host', '127.0.0.1', '--grpc-port', '0', '--http-port', '0', '--shutdown-grace-ms', '3000', ...args], {});
+  const config = parseConfig(['--host', '127.0.0.1', '--grpc-port', '0', '--check-port', '0', '--http-port', '0', '--shutdown-grace-ms', '3000', ...args], {});
   return startAuthzServer({ ...config, reloadDebounceMs: 50 }, logger, overrides);
 }

@@ -10,10 +10,12 @@
 #   crds        the third-party CRDs the chart's optional resources need (Prometheus Operator's ServiceMonitor and
 #               PrometheusRule, cert-manager's Certificate/Issuer/ClusterIssuer), exactly as released, from the
 #               Go module proxy's copies of those repositories (go mod download); prints one file path per line
+#   h2spec      the HTTP/2 conformance tester, built from the Go module proxy (go install
+#               github.com/summerwind/h2spec/cmd/h2spec@$PALISADE_H2SPEC_VERSION) into .../bin/h2spec-<version>/h2spec
 #   istio-crds  Istio's CRDs (istio.io/api's kubernetes/customresourcedefinitions.gen.yaml, all in one file), kept
 #               apart because the Istio tests install and remove them
 #
-# Usage: test/support/tools.sh helm|prometheus|promtool|crds|istio-crds [...]   prints absolute paths, in order.
+# Usage: test/support/tools.sh helm|prometheus|promtool|crds|istio-crds|h2spec [...]   prints absolute paths, in order.
 #
 # Environment:
 #   PALISADE_HELM_VERSION  Helm release to build (default below)
@@ -28,6 +30,7 @@ HELM_VERSION="${PALISADE_HELM_VERSION:-v3.22.0}"
 PROMETHEUS_OPERATOR_VERSION="${PALISADE_PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"
 CERT_MANAGER_VERSION="${PALISADE_CERT_MANAGER_VERSION:-v1.21.2}"
 ISTIO_API_VERSION="${PALISADE_ISTIO_API_VERSION:-v1.31.1}"
+H2SPEC_VERSION="${PALISADE_H2SPEC_VERSION:-v2.2.1+incompatible}"
 LOG_TAG=tools
 # shellcheck source=script-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/script-common.sh"
@@ -85,6 +88,28 @@ Install the Go toolchain (https://go.dev/dl/), or put a helm $HELM_VERSION binar
   mv "$HELM_DIR.tmp" "$HELM_DIR"
   log "helm $("$HELM_BIN" version --short) built in $(elapsed "$t0") -> $HELM_BIN"
   echo "$HELM_BIN"
+}
+
+ensure_h2spec() {
+  local dir="$CACHE_ROOT/bin/h2spec-$H2SPEC_VERSION"
+  if [[ -x "$dir/h2spec" ]]; then
+    echo "$dir/h2spec"
+    return
+  fi
+  command -v go >/dev/null 2>&1 || die "'go' was not found on PATH; the Check port's conformance test builds h2spec $H2SPEC_VERSION with go install"
+  lock h2spec
+  if [[ ! -x "$dir/h2spec" ]]; then
+    local t0
+    t0="$(now)"
+    log "building h2spec $H2SPEC_VERSION from the Go module proxy (first run only)"
+    mkdir -p "$dir.tmp"
+    GOBIN="$dir.tmp" CGO_ENABLED=0 GOFLAGS=-mod=mod go install -trimpath "github.com/summerwind/h2spec/cmd/h2spec@$H2SPEC_VERSION" >&2 ||
+      die "go install github.com/summerwind/h2spec/cmd/h2spec@$H2SPEC_VERSION failed (see above)"
+    rm -rf "$dir"
+    mv "$dir.tmp" "$dir"
+    log "h2spec built in $(elapsed "$t0") -> $dir/h2spec"
+  fi
+  echo "$dir/h2spec"
 }
 
 ensure_prometheus() {
@@ -165,6 +190,7 @@ for tool in "$@"; do
     prometheus | promtool) ensure_prometheus "$tool" ;;
     crds) ensure_crds ;;
     istio-crds) ensure_istio_crds ;;
-    *) die "unknown tool '$tool' (helm, prometheus, promtool, crds, istio-crds)" ;;
+    h2spec) ensure_h2spec ;;
+    *) die "unknown tool '$tool' (helm, prometheus, promtool, crds, istio-crds, h2spec)" ;;
   esac
 done

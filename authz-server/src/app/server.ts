@@ -14,6 +14,7 @@ import { BaselineBook } from '../bot/baseline.ts';
 import { BotFeed } from '../bot/feed.ts';
 import { accessLogHandler, check, checkHandler, checkStreamCodec, tolerantDeserializer, type AccessLogMessage, type CheckServiceDeps } from '../grpc/check-service.ts';
 import { routeCheckStreams } from '../grpc/check-stream.ts';
+import { listenCheckPort, type CheckPort } from '../grpc/check-port.ts';
 import { ApiInventory } from '../discovery/inventory.ts';
 import { inventoryToOpenApi, observedPolicies } from '../discovery/openapi-out.ts';
 import { JourneyModel } from '../journeys/journeys.ts';
@@ -45,6 +46,8 @@ const AUTHORIZATION_SERVICE = 'envoy.service.auth.v3.Authorization';
 /** A running authz-server. */
 export interface AuthzServer {
   grpcPort: number;
+  /** The Check port's bound port; null when off. */
+  checkPort: number | null;
   httpPort: number;
   holder: SnapshotHolder;
   registry: Registry;
@@ -160,8 +163,10 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   const maxReceiveBytes = 8 * 1024 * 1024;
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': maxReceiveBytes });
   const health = new HealthImplementation({ '': 'NOT_SERVING', [AUTHORIZATION_SERVICE]: 'NOT_SERVING' });
-  const setServing = (serving: boolean) => {
-    for (const service of ['', AUTHORIZATION_SERVICE]) health.setStatus(service, serving ? 'SERVING' : 'NOT_SERVING');
+  let serving = false;
+  const setServing = (on: boolean) => {
+    serving = on;
+    for (const service of ['', AUTHORIZATION_SERVICE]) health.setStatus(service, on ? 'SERVING' : 'NOT_SERVING');
   };
   health.addToServer(grpcServer);
   const decisionLog = new DecisionLog(logger, config.decisionLog);
@@ -221,14 +226,27 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
 
   let grpcPort: number;
   let httpPort: number;
+  let checkPort: CheckPort | null = null;
   try {
     grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort, await serverCredentials(config.tls, config.tlsRefreshMs));
     if (config.checkTransport === 'http2') {
       routeCheckStreams(grpcServer, { ...checkStreamCodec(authorization.service), answer: (req) => check(checkDeps, req), maxReceiveBytes });
     }
+    if (config.checkPort !== null) {
+      checkPort = await listenCheckPort({
+        host: config.host,
+        port: config.checkPort,
+        tls: config.tls,
+        tlsRefreshMs: config.tlsRefreshMs,
+        handler: { ...checkStreamCodec(authorization.service), answer: (req) => check(checkDeps, req), maxReceiveBytes },
+        health: (service) => (service === '' || service === AUTHORIZATION_SERVICE ? (serving ? 1 : 2) : null),
+        logger,
+      });
+    }
     httpPort = await listenHttp(http, config.host, config.httpPort);
   } catch (err) {
     grpcServer.forceShutdown();
+    void checkPort?.close(0);
     decisionLog.close();
     http.close();
     fileSource?.close();
@@ -263,10 +281,11 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     });
     operatorSource.start();
   }
-  logger.info({ grpcPort, httpPort, policies: config.policies, store: store.kind }, 'authz-server listening');
+  logger.info({ grpcPort, checkPort: checkPort?.port ?? null, httpPort, policies: config.policies, store: store.kind }, 'authz-server listening');
 
   return {
     grpcPort,
+    checkPort: checkPort?.port ?? null,
     httpPort,
     holder,
     registry,
@@ -288,7 +307,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       fileSource?.close();
       snapshotFile?.close();
       operatorSource?.close();
-      await new Promise<void>((resolve) => {
+      const grpcDrained = new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           logger.warn({ graceMs: config.shutdownGraceMs }, 'grace period over; cancelling remaining calls');
           grpcServer.forceShutdown();
@@ -300,6 +319,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
           resolve();
         });
       });
+      await Promise.all([grpcDrained, checkPort?.close(config.shutdownGraceMs)]);
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();
@@ -313,6 +333,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       await store.close();
       await limiter.close();
       decisionLog.close();
+      metrics.close();
       logger.info('authz-server stopped');
     },
   };

@@ -15,44 +15,13 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import { gunzip, inflate } from 'node:zlib';
+import { CHECK_PATH, inflateMessage, NO_MESSAGE, SECOND_MESSAGE, Status, timeoutMs, type CheckStreamHandler } from './unary.ts';
 
-/** The Check method's HTTP/2 path. */
-export const CHECK_PATH = '/envoy.service.auth.v3.Authorization/Check';
-
-/** gRPC status codes this path answers with. */
-const Status = { INTERNAL: 13, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12 } as const;
-
-const DEADLINE = /(\d{1,8})\s*([HMSmun])/;
-const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+export { CHECK_PATH, type CheckStreamHandler } from './unary.ts';
 
 const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': 'OK' } as const;
 const WAIT_FOR_TRAILERS = { waitForTrailers: true } as const;
 const END_STREAM = { endStream: true } as const;
-
-/** How one Check is decoded, answered and encoded. */
-export interface CheckStreamHandler<Req, Res> {
-  /** Bytes -> request; must not throw (the tolerant deserializer). */
-  decode(bytes: Buffer): Req;
-  /** Resolves with the response; must not reject (check() never does). */
-  answer(request: Req): Promise<Res>;
-  encode(response: Res): Buffer;
-  /** Largest accepted message (grpc.max_receive_message_length). */
-  maxReceiveBytes: number;
-}
-
-function inflateMessage(encoding: string, bytes: Buffer, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const done = (err: Error | null, out: Buffer) => {
-      if (err) reject(Object.assign(new Error('Failed to decompress message'), { code: Status.INTERNAL }));
-      else if (out.length > max) reject(Object.assign(new Error(`Received message that decompresses to a size larger than ${max}`), { code: Status.RESOURCE_EXHAUSTED }));
-      else resolve(out);
-    };
-    // maxOutputLength stops zlib early (with an error) instead of inflating a bomb to the end.
-    if (encoding === 'gzip') gunzip(bytes, { maxOutputLength: max + 1 }, done);
-    else inflate(bytes, { maxOutputLength: max + 1 }, done);
-  });
-}
 
 /**
  * The state of one Check call. Node keeps a finished HTTP/2 stream, and everything it references, alive until the
@@ -162,7 +131,7 @@ function onData(this: CheckStream, chunk: Buffer): void {
   }
   // Bytes past the one message are a second message: answered at once, so a client that keeps sending after a
   // small declared size is never buffered up to the end of its stream.
-  if (call.expected >= 0 && call.received > call.expected) status(this, Status.UNIMPLEMENTED, `Received a second request message for server streaming method ${CHECK_PATH}`);
+  if (call.expected >= 0 && call.received > call.expected) status(this, Status.UNIMPLEMENTED, SECOND_MESSAGE);
 }
 
 function onEnd(this: CheckStream): void {
@@ -172,7 +141,7 @@ function onEnd(this: CheckStream): void {
   call.chunks = [];
   const size = buf.length >= 5 ? buf.readUInt32BE(1) : -1;
   if (size < 0 || buf.length < 5 + size) {
-    status(this, Status.UNIMPLEMENTED, `Received no request message for server streaming method ${CHECK_PATH}`);
+    status(this, Status.UNIMPLEMENTED, NO_MESSAGE);
     return;
   }
   const message = buf.subarray(5);
@@ -201,12 +170,12 @@ export function serveCheckStream<Req, Res>(stream: ServerHttp2Stream, headers: I
   s.on('close', onClose);
   const timeout = headers['grpc-timeout'];
   if (typeof timeout === 'string') {
-    const m = DEADLINE.exec(timeout);
-    if (!m) {
+    const ms = timeoutMs(timeout);
+    if (ms === null) {
       process.nextTick(() => status(s, Status.INTERNAL, `Invalid grpc-timeout value "${timeout}"`));
       return;
     }
-    call.timer = setTimeout(status, (Number(m[1]) * (UNIT_MS[m[2] as string] as number)) | 0, s, Status.DEADLINE_EXCEEDED, 'Deadline exceeded');
+    call.timer = setTimeout(status, ms, s, Status.DEADLINE_EXCEEDED, 'Deadline exceeded');
   }
   // A Check is one small message, normally one DATA frame: kept as is, concatenated only when split.
   s.on('data', onData);

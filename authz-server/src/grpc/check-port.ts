@@ -1,0 +1,312 @@
+/**
+ * The Check port: Authorization/Check (and grpc.health.v1.Health/Check) served by Palisade's own HTTP/2 server
+ * (h2/connection.ts) instead of node:http2 and grpc-js. A Check then costs one small stream object and the bytes it
+ * needs, not node's per-stream objects, which live until a mark-compact (bench/RESULTS.md has the measurements).
+ * The gRPC port keeps serving everything, Check included, through grpc-js.
+ *
+ * What a client sees is what grpc-js answers on the gRPC port, byte for byte in the message and the status: the
+ * content-type check (415), 5-byte message framing, gzip and deflate messages, the receive size limit
+ * (RESOURCE_EXHAUSTED), `grpc-timeout` deadlines (DEADLINE_EXCEEDED), the unary one-message rule (UNIMPLEMENTED),
+ * trailers-only errors, and UNIMPLEMENTED for every other method.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { ServerTlsFiles } from '../../../lib/process/tls.ts';
+import { DEFAULT_H2_LIMITS, H2Connection, type H2App, type H2Limits, type H2Stream } from './h2/connection.ts';
+import { encodeFields } from './h2/hpack.ts';
+import { CHECK_PATH, inflateMessage, NO_MESSAGE, SECOND_MESSAGE, Status, timeoutMs, type CheckStreamHandler } from './unary.ts';
+
+/** The health method answered on the Check port. */
+export const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
+
+const OK_HEADERS = encodeFields([
+  [':status', '200'],
+  ['content-type', 'application/grpc+proto'],
+  ['grpc-accept-encoding', 'identity,deflate,gzip'],
+  ['grpc-encoding', 'identity'],
+]);
+const OK_TRAILERS = encodeFields([
+  ['grpc-status', '0'],
+  ['grpc-message', 'OK'],
+]);
+const UNSUPPORTED_MEDIA_TYPE = encodeFields([
+  [':status', '415'],
+  ['content-type', 'text/plain'],
+]);
+const UNSUPPORTED_MEDIA_TYPE_BODY = Buffer.from('This port speaks gRPC only (application/grpc).\n');
+
+/** A trailers-only gRPC error (details as grpc-js sends them: percent-encoded, bounded). */
+function errorBlock(code: number, details: string): Buffer {
+  return encodeFields([
+    [':status', '200'],
+    ['content-type', 'application/grpc+proto'],
+    ['grpc-status', String(code)],
+    ['grpc-message', encodeURI(details.slice(0, 1024))],
+  ]);
+}
+
+/** One call's state, kept in its stream's `app` slot. */
+interface Call {
+  /** What to answer, or why the call is refused once its request has ended. */
+  kind: 'check' | 'health' | 'not-grpc' | 'unimplemented';
+  encoding: string;
+  timer: NodeJS.Timeout | undefined;
+  /** The framed message: its 5-byte prefix, then the declared bytes, filled as DATA arrives. */
+  message: Buffer | null;
+  /** Bytes received so far (prefix included); the prefix is collected in `prefix` until complete. */
+  received: number;
+  prefix: Buffer | null;
+  /** Handed to the handler (or to decompression): its answer will finish the stream. */
+  dispatched: boolean;
+}
+
+/** Health's answer per service: SERVING (1), NOT_SERVING (2), or null for a service this port does not know. */
+export type HealthOf = (service: string) => 1 | 2 | null;
+
+/** The gRPC application on one Check-port connection. */
+class GrpcApp<Req, Res> implements H2App {
+  readonly #h: CheckStreamHandler<Req, Res>;
+  readonly #health: HealthOf;
+
+  constructor(handler: CheckStreamHandler<Req, Res>, health: HealthOf) {
+    this.#h = handler;
+    this.#health = health;
+  }
+
+  open(s: H2Stream): void {
+    const headers = s.headers;
+    const contentType = headers['content-type'];
+    const path = headers[':path'];
+    // Refusals are answered when the request ends, as an HTTP/2 server answers any request; a refused stream's
+    // body is dropped as it arrives.
+    const kind = contentType === undefined || !contentType.startsWith('application/grpc') ? 'not-grpc' : path === CHECK_PATH ? 'check' : path === HEALTH_CHECK_PATH ? 'health' : 'unimplemented';
+    const call: Call = { kind, encoding: headers['grpc-encoding'] ?? 'identity', timer: undefined, message: null, received: 0, prefix: null, dispatched: false };
+    s.app = call;
+    const timeout = headers['grpc-timeout'];
+    if (timeout !== undefined) {
+      const ms = timeoutMs(timeout);
+      if (ms === null) return fail(s, Status.INTERNAL, `Invalid grpc-timeout value "${timeout}"`);
+      call.timer = setTimeout(fail, ms, s, Status.DEADLINE_EXCEEDED, 'Deadline exceeded');
+    }
+  }
+
+  data(s: H2Stream, chunk: Buffer): void {
+    const call = s.app as Call | undefined;
+    if (!call || s.finished) return;
+    if (call.kind === 'not-grpc' || call.kind === 'unimplemented') {
+      call.received += chunk.length;
+      if (call.received > this.#h.maxReceiveBytes) this.#refuse(s, call);
+      return;
+    }
+    let at = 0;
+    if (call.message === null) {
+      const need = 5 - call.received;
+      const take = Math.min(need, chunk.length);
+      call.prefix = call.prefix ? Buffer.concat([call.prefix, chunk.subarray(0, take)]) : Buffer.from(chunk.subarray(0, take));
+      call.received += take;
+      at = take;
+      if (call.received < 5) return;
+      const size = call.prefix.readUInt32BE(1);
+      if (size > this.#h.maxReceiveBytes) return fail(s, Status.RESOURCE_EXHAUSTED, `Received message larger than max (${size} vs ${this.#h.maxReceiveBytes})`);
+      call.message = Buffer.allocUnsafe(5 + size);
+      call.prefix.copy(call.message, 0);
+      call.prefix = null;
+    }
+    const rest = chunk.length - at;
+    if (rest === 0) return;
+    // Bytes past the one message are a second message, answered at once as grpc-js does.
+    if (call.received + rest > call.message.length) return fail(s, Status.UNIMPLEMENTED, SECOND_MESSAGE);
+    chunk.copy(call.message, call.received, at);
+    call.received += rest;
+  }
+
+  end(s: H2Stream): void {
+    const call = s.app as Call | undefined;
+    if (!call || s.finished || call.dispatched) return;
+    if (call.kind === 'not-grpc' || call.kind === 'unimplemented') return this.#refuse(s, call);
+    const message = call.message;
+    if (message === null || call.received < message.length) return fail(s, Status.UNIMPLEMENTED, NO_MESSAGE);
+    call.dispatched = true;
+    const body = message.subarray(5);
+    const encoding = message[0] === 1 ? call.encoding : 'identity';
+    if (encoding === 'identity') return this.#answer(s, call, body);
+    if (encoding !== 'gzip' && encoding !== 'deflate') return fail(s, Status.UNIMPLEMENTED, `Received message compressed with unsupported encoding "${encoding}"`);
+    inflateMessage(encoding, body, this.#h.maxReceiveBytes).then(
+      (plain) => this.#answer(s, call, plain),
+      (err: Error & { code: number }) => fail(s, err.code, err.message),
+    );
+  }
+
+  closed(s: H2Stream): void {
+    const call = s.app as Call | undefined;
+    if (call) clearTimeout(call.timer);
+    // A dispatched call finishes the stream when its answer comes; anything else is given up now.
+    if (!call?.dispatched) s.done();
+  }
+
+  #refuse(s: H2Stream, call: Call): void {
+    if (call.kind === 'not-grpc') {
+      clearTimeout(call.timer);
+      s.answer(UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_BODY, null);
+    } else fail(s, Status.UNIMPLEMENTED, `The server does not implement the method ${s.headers[':path']}`);
+  }
+
+  #answer(s: H2Stream, call: Call, body: Buffer): void {
+    if (s.finished) return;
+    if (call.kind === 'health') return this.#answerHealth(s, call, body);
+    const h = this.#h;
+    void h.answer(h.decode(body)).then((res) => {
+      clearTimeout(call.timer);
+      if (s.finished) return;
+      if (s.closed) return s.done();
+      let encoded: Buffer;
+      try {
+        encoded = h.encode(res);
+      } catch {
+        return fail(s, Status.INTERNAL, 'Error serializing response');
+      }
+      s.answerMessage(OK_HEADERS, encoded, OK_TRAILERS);
+    });
+  }
+
+  #answerHealth(s: H2Stream, call: Call, body: Buffer): void {
+    clearTimeout(call.timer);
+    const service = healthService(body);
+    const status = service === null ? null : this.#health(service);
+    if (status === null) return fail(s, Status.NOT_FOUND, 'NOT_FOUND');
+    s.answerMessage(OK_HEADERS, Buffer.from([0x08, status]), OK_TRAILERS);
+  }
+}
+
+/** Answers a call with a trailers-only gRPC error (no-op once the stream is finished). */
+function fail(s: H2Stream, code: number, details: string): void {
+  const call = s.app as Call | undefined;
+  if (call) clearTimeout(call.timer);
+  if (s.finished) return;
+  if (s.closed) return s.done();
+  s.answer(errorBlock(code, details), null, null);
+}
+
+/** The `service` of a grpc.health.v1.HealthCheckRequest, or null when the bytes are not one. */
+function healthService(bytes: Buffer): string | null {
+  let service = '';
+  let p = 0;
+  while (p < bytes.length) {
+    const tag = bytes[p++] as number;
+    if (tag !== 0x0a) return null;
+    let len = 0;
+    let shift = 0;
+    for (;;) {
+      if (p >= bytes.length || shift > 21) return null;
+      const b = bytes[p++] as number;
+      len |= (b & 0x7f) << shift;
+      shift += 7;
+      if (!(b & 0x80)) break;
+    }
+    if (p + len > bytes.length) return null;
+    service = bytes.toString('utf8', p, p + len);
+    p += len;
+  }
+  return service;
+}
+
+/** How the Check port listens. */
+export interface CheckPortOptions<Req, Res> {
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  /** Plaintext when null; else TLS (mutual with `clientCa`), files re-read every `tlsRefreshMs`. */
+  tls: ServerTlsFiles | null;
+  tlsRefreshMs: number;
+  handler: CheckStreamHandler<Req, Res>;
+  health: HealthOf;
+  logger: Logger;
+  limits?: Partial<H2Limits>;
+}
+
+/** A listening Check port. */
+export interface CheckPort {
+  port: number;
+  /** Stops accepting, sends GOAWAY and waits for answered streams, dropping what is left after `graceMs`. */
+  close(graceMs: number): Promise<void>;
+}
+
+async function secureContextOptions(files: ServerTlsFiles): Promise<tls.SecureContextOptions> {
+  const read = async (flag: string, path: string) => {
+    try {
+      return await readFile(path);
+    } catch (err) {
+      throw new Error(`${flag} ${path}: ${(err as Error).message}`);
+    }
+  };
+  return {
+    cert: await read('--tls-cert', files.cert),
+    key: await read('--tls-key', files.key),
+    ...(files.clientCa ? { ca: await read('--tls-client-ca', files.clientCa) } : {}),
+  };
+}
+
+/** Listens on the Check port; rejects when the port cannot be bound or a TLS file cannot be read. */
+export async function listenCheckPort<Req, Res>(opts: CheckPortOptions<Req, Res>): Promise<CheckPort> {
+  const limits: H2Limits = { ...DEFAULT_H2_LIMITS, ...opts.limits };
+  const app = new GrpcApp(opts.handler, opts.health);
+  const connections = new Set<H2Connection>();
+  const accept = (socket: net.Socket) => {
+    socket.setNoDelay(true);
+    const c = new H2Connection(socket, app, limits);
+    connections.add(c);
+    socket.on('close', () => connections.delete(c));
+  };
+  let server: net.Server;
+  let refresh: NodeJS.Timeout | undefined;
+  if (opts.tls) {
+    const files = opts.tls;
+    const context = await secureContextOptions(files);
+    const requireClientCert = files.clientCa !== null;
+    const tlsServer = tls.createServer({ ...context, ALPNProtocols: ['h2'], requestCert: requireClientCert, rejectUnauthorized: requireClientCert }, accept);
+    // A failed handshake is the client's problem; it must not take the server down.
+    tlsServer.on('tlsClientError', () => {});
+    let current = JSON.stringify(Object.values(context).map((b) => (b as Buffer).toString('base64')));
+    refresh = setInterval(() => {
+      secureContextOptions(files).then(
+        (next) => {
+          const key = JSON.stringify(Object.values(next).map((b) => (b as Buffer).toString('base64')));
+          if (key === current) return;
+          try {
+            tlsServer.setSecureContext(next);
+            current = key;
+            opts.logger.info('Check port: TLS certificate files changed; new connections use them');
+          } catch (err) {
+            opts.logger.warn({ err: (err as Error).message }, 'Check port: new TLS files rejected; keeping the previous certificate');
+          }
+        },
+        (err: Error) => opts.logger.warn({ err: err.message }, 'Check port: TLS files unreadable; keeping the previous certificate'),
+      );
+    }, opts.tlsRefreshMs);
+    refresh.unref();
+    server = tlsServer;
+  } else server = net.createServer(accept);
+  server.on('error', (err) => opts.logger.error({ err: err.message }, 'Check port server error'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    async close(graceMs) {
+      clearInterval(refresh);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const c of connections) c.goAway();
+      const deadline = Date.now() + graceMs;
+      while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const c of connections) c.destroy();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * The Check port's own HTTP/2 server against what a hostile or merely unusual peer does: h2spec (the HTTP/2 and
+ * HPACK conformance suite, built from the Go module proxy) in strict mode over plaintext and TLS, and the limits
+ * that keep one connection from taking the server down (concurrent streams held by rapid resets, a CONTINUATION
+ * flood, a peer that never reads, a peer that stalls its window).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as grpc from '@grpc/grpc-js';
+import type { AuthzServer } from '../../authz-server/src/app/server.ts';
+import { encodeFields } from '../../authz-server/src/grpc/h2/hpack.ts';
+import { CHECK_PATH } from '../../authz-server/src/grpc/unary.ts';
+import { envoyServices, type CheckRequest, type CheckResponse } from '../../authz-server/src/envoy/protos.ts';
+import { SlowStore } from '../support/slow-store.ts';
+import { tool } from '../chart/chart.ts';
+import { makeCa, makeCert } from '../support/certs.ts';
+import { envoyRequest } from '../support/envoy.ts';
+import { captureLogger, policyDoc, startTestServer, writePolicyDir } from '../support/policies.ts';
+
+const run = promisify(execFile);
+
+const log = captureLogger('warn');
+
+/** h2spec's summary: "N tests, P passed, S skipped, F failed". */
+async function h2spec(port: number, extra: string[]): Promise<{ tests: number; passed: number; failed: number; output: string }> {
+  const [bin] = tool('h2spec');
+  if (!bin) throw new Error('tools.sh printed no h2spec path');
+  const { stdout } = await run(bin, ['-h', '127.0.0.1', '-p', String(port), '-o', '5', '-S', ...extra], { timeout: 120_000, maxBuffer: 16 << 20 }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+  const m = /(\d+) tests, (\d+) passed, (\d+) skipped, (\d+) failed/.exec(stdout);
+  if (!m) throw new Error(`h2spec printed no summary:\n${stdout}`);
+  return { tests: Number(m[1]), passed: Number(m[2]), failed: Number(m[4]), output: stdout };
+}
+
+function frame(type: number, flags: number, id: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+  const head = Buffer.alloc(9);
+  head.writeUIntBE(payload.length, 0, 3);
+  head[3] = type;
+  head[4] = flags;
+  head.writeUInt32BE(id, 5);
+  return Buffer.concat([head, payload]);
+}
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+const { authorization } = envoyServices();
+const method = authorization.service['Check'] as grpc.MethodDefinition<CheckRequest, CheckResponse>;
+const checkBody = (host: string) => {
+  const msg = (method.requestSerialize as (r: CheckRequest) => Buffer)(envoyRequest({ host }));
+  const out = Buffer.alloc(5 + msg.length);
+  out.writeUInt32BE(msg.length, 1);
+  msg.copy(out, 5);
+  return out;
+};
+const REQUEST_HEADERS = encodeFields([
+  [':method', 'POST'],
+  [':scheme', 'http'],
+  [':path', CHECK_PATH],
+  [':authority', 'authz'],
+  ['content-type', 'application/grpc'],
+  ['te', 'trailers'],
+]);
+
+/** A raw HTTP/2 client connection: what it receives, frame by frame. */
+class RawPeer {
+  readonly socket: net.Socket;
+  readonly frames: Array<{ type: number; flags: number; id: number; payload: Buffer }> = [];
+  closed = false;
+  #buf = Buffer.alloc(0);
+  constructor(port: number, opts: { read?: boolean } = {}) {
+    this.socket = net.connect(port, '127.0.0.1');
+    this.socket.on('data', (d: Buffer) => {
+      this.#buf = Buffer.concat([this.#buf, d]);
+      while (this.#buf.length >= 9) {
+        const len = this.#buf.readUIntBE(0, 3);
+        if (this.#buf.length < 9 + len) break;
+        this.frames.push({ type: this.#buf[3]!, flags: this.#buf[4]!, id: this.#buf.readUInt32BE(5), payload: this.#buf.subarray(9, 9 + len) });
+        this.#buf = this.#buf.subarray(9 + len);
+      }
+    });
+    if (opts.read === false) this.socket.pause();
+    this.socket.on('close', () => (this.closed = true));
+    this.socket.on('error', () => {});
+    this.socket.write(Buffer.concat([PREFACE, frame(4, 0, 0)]));
+  }
+  send(...frames: Buffer[]): void {
+    this.socket.write(Buffer.concat(frames));
+  }
+  goaway(): { code: number } | null {
+    const g = this.frames.find((f) => f.type === 7);
+    return g ? { code: g.payload.readUInt32BE(4) } : null;
+  }
+  resets(code: number): number {
+    return this.frames.filter((f) => f.type === 3 && f.payload.readUInt32BE(0) === code).length;
+  }
+  /** Streams answered with a complete gRPC response (trailers with END_STREAM). */
+  answered(): number {
+    return this.frames.filter((f) => f.type === 1 && f.flags & 1).length;
+  }
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await sleep(10);
+  return cond();
+}
+
+describe('the Check port as an HTTP/2 server', () => {
+  let dir: Awaited<ReturnType<typeof writePolicyDir>>;
+  let plain: AuthzServer;
+  let secure: AuthzServer;
+  let certs: string;
+
+  beforeAll(async () => {
+    certs = mkdtempSync(join(tmpdir(), 'palisade-h2-'));
+    makeCa(certs, 'ca');
+    makeCert(certs, 'ca', 'server', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+    dir = await writePolicyDir([
+      policyDoc('open', { hosts: ['open.test'] }),
+      policyDoc('limited', { hosts: ['limited.test'], failurePolicy: 'FailClosed', rateLimits: [{ name: 'per-ip', key: ['clientIP'], requests: 100_000, period: '1s' }] }),
+    ]);
+    plain = await startTestServer(['--policies', dir.dir, '--decision-log', 'off'], log.logger);
+    secure = await startTestServer(['--policies', dir.dir, '--decision-log', 'off', '--tls-cert', join(certs, 'server.crt'), '--tls-key', join(certs, 'server.key')], log.logger);
+  });
+  afterAll(async () => {
+    await plain?.stop();
+    await secure?.stop();
+    await dir?.cleanup();
+    rmSync(certs, { recursive: true, force: true });
+  });
+
+  it('passes h2spec (HTTP/2, HPACK and generic suites, strict) over plaintext', async () => {
+    const r = await h2spec(plain.checkPort as number, []);
+    expect(r.failed, r.output.split('\n').filter((l) => l.includes('×')).join('\n')).toBe(0);
+    expect(r.tests).toBeGreaterThanOrEqual(140);
+    expect(r.passed).toBe(r.tests);
+  });
+
+  it('passes h2spec over TLS (ALPN h2)', async () => {
+    const r = await h2spec(secure.checkPort as number, ['-t', '-k']);
+    expect(r.failed, r.output.split('\n').filter((l) => l.includes('×')).join('\n')).toBe(0);
+    expect(r.passed).toBe(r.tests);
+    expect(r.tests).toBeGreaterThanOrEqual(140);
+  });
+
+  it('rapid resets cannot hold more than the stream limit: streams reset while answering keep their slot', async () => {
+    // A store that answers after 300 ms: every Check is still being answered when its stream is reset.
+    const slow = await startTestServer(['--policies', dir.dir, '--decision-log', 'off', '--store-timeout-ms', '5000'], log.logger, { store: new SlowStore(300) });
+    const peer = new RawPeer(slow.checkPort as number);
+    // 1200 streams opened and reset at once, past the advertised limit of 1000.
+    const burst: Buffer[] = [];
+    for (let i = 0; i < 1200; i++) {
+      const id = 1 + 2 * i;
+      burst.push(frame(1, 4, id, REQUEST_HEADERS), frame(0, 1, id, checkBody('limited.test')), frame(3, 0, id, Buffer.from([0, 0, 0, 8])));
+    }
+    peer.send(...burst);
+    expect(await until(() => peer.resets(7) >= 200)).toBe(true);
+    expect(peer.resets(7)).toBe(200);
+    // The connection stays usable: once the reset work is done a new stream is answered.
+    await sleep(400);
+    const id = 1 + 2 * 1200;
+    const before = peer.answered();
+    peer.send(frame(1, 4, id, REQUEST_HEADERS), frame(0, 1, id, checkBody('limited.test')));
+    expect(await until(() => peer.answered() > before)).toBe(true);
+    expect(peer.goaway()).toBeNull();
+    peer.close();
+    await slow.stop();
+  });
+
+  it('a CONTINUATION flood ends the connection once the block passes the header list limit', async () => {
+    const peer = new RawPeer(plain.checkPort as number);
+    const junk = Buffer.alloc(16_000, 0x61);
+    peer.send(frame(1, 0, 1, REQUEST_HEADERS));
+    for (let i = 0; i < 10 && !peer.closed; i++) {
+      peer.send(frame(9, 0, 1, junk));
+      await sleep(5);
+    }
+    expect(await until(() => peer.goaway() !== null)).toBe(true);
+    expect(peer.goaway()?.code).toBe(11);
+    expect(await until(() => peer.closed)).toBe(true);
+  });
+
+  it('a peer that never reads is dropped once its unread answers pass the limit', async () => {
+    const peer = new RawPeer(plain.checkPort as number, { read: false });
+    // PINGs cost the server a write each; a peer that reads none of them is cut off, not buffered forever.
+    const ping = frame(6, 0, 0, Buffer.alloc(8));
+    const batch = Buffer.concat(Array.from({ length: 4096 }, () => ping));
+    let sent = 0;
+    while (!peer.closed && sent < 64 << 20) {
+      if (!peer.socket.write(batch)) await new Promise((r) => setTimeout(r, 5));
+      sent += batch.length;
+    }
+    expect(await until(() => peer.closed, 10_000)).toBe(true);
+  });
+
+  it('an answer larger than the peer\'s window waits for WINDOW_UPDATE instead of overrunning it', async () => {
+    const peer = new RawPeer(plain.checkPort as number);
+    // A 10-byte initial window: the Check response (tens of bytes) cannot be sent whole.
+    const settings = Buffer.alloc(6);
+    settings.writeUInt16BE(4, 0);
+    settings.writeUInt32BE(10, 2);
+    peer.send(frame(4, 0, 0, settings), frame(1, 4, 1, REQUEST_HEADERS), frame(0, 1, 1, checkBody('open.test')));
+    await until(() => peer.frames.some((f) => f.type === 0 && f.id === 1));
+    await sleep(100);
+    const data = () => peer.frames.filter((f) => f.type === 0 && f.id === 1).reduce((n, f) => n + f.payload.length, 0);
+    expect(data()).toBe(10);
+    expect(peer.answered()).toBe(0);
+    const inc = Buffer.alloc(4);
+    inc.writeUInt32BE(1 << 16, 0);
+    peer.send(frame(8, 0, 1, inc));
+    expect(await until(() => peer.answered() === 1)).toBe(true);
+    expect(data()).toBeGreaterThan(10);
+    peer.close();
+  });
+});

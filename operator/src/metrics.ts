@@ -25,7 +25,7 @@ export interface OperatorMetrics {
 
 /** Registers the metrics (and Node's default process metrics) on `registry`. */
 export function createOperatorMetrics(registry: Registry, queueDepth: () => number): OperatorMetrics {
-  registerProcessMetrics(registry, 'palisade_operator_');
+  registerProcessMetrics(registry, 'palisade_operator_', { gcDurations: true });
   const registers = [registry];
   const policyLabels = ['namespace', 'policy'] as const;
   return {

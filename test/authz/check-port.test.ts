@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import { encodeFields } from '../../authz-server/src/grpc/h2/hpack.ts';
+import { listenCheckPort } from '../../authz-server/src/grpc/check-port.ts';
 import { CHECK_PATH } from '../../authz-server/src/grpc/unary.ts';
 import { envoyServices, type CheckRequest, type CheckResponse } from '../../authz-server/src/envoy/protos.ts';
 import { SlowStore } from '../support/slow-store.ts';
@@ -218,5 +219,52 @@ describe('the Check port as an HTTP/2 server', () => {
     expect(await until(() => peer.answered() === 1)).toBe(true);
     expect(data()).toBeGreaterThan(10);
     peer.close();
+  });
+
+  it('memory follows the bytes received, not the sizes declared, and all calls together stay within a bound', async () => {
+    const port = await listenCheckPort({
+      host: '127.0.0.1',
+      port: 0,
+      tls: null,
+      tlsRefreshMs: 60_000,
+      handler: { decode: (b) => b, answer: async (b) => b, encode: (b) => b, maxReceiveBytes: 8 << 20 },
+      health: () => 1,
+      logger: log.logger,
+      maxBufferedBytes: 256 * 1024,
+    });
+    try {
+      const peer = new RawPeer(port.port);
+      // 900 streams each declaring an 8 MiB message and sending only its 5-byte prefix.
+      const before = process.memoryUsage().arrayBuffers;
+      const declared = Buffer.from([0, 0, 0x80, 0, 0]);
+      const opens: Buffer[] = [];
+      for (let i = 0; i < 900; i++) opens.push(frame(1, 4, 1 + 2 * i, REQUEST_HEADERS), frame(0, 0, 1 + 2 * i, declared));
+      peer.send(...opens);
+      await sleep(300);
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(32 << 20);
+      expect(peer.goaway()).toBeNull();
+      // Real bytes count: two streams sending 200 KiB each pass the 256 KiB bound; the second is refused with
+      // RESOURCE_EXHAUSTED, the first completes once its stream ends.
+      const a = 1 + 2 * 900;
+      const b = a + 2;
+      const chunk = Buffer.alloc(16_000, 1);
+      const message = (id: number, n: number, end: boolean) => {
+        const frames = [frame(0, 0, id, Buffer.from([0, 0, 0x03, 0x20, 0x00]))];
+        for (let i = 0; i < n; i++) frames.push(frame(0, end && i === n - 1 ? 1 : 0, id, i === n - 1 ? chunk.subarray(0, 204_800 - 16_000 * (n - 1)) : chunk));
+        return frames;
+      };
+      peer.send(frame(1, 4, a, REQUEST_HEADERS), ...message(a, 13, false));
+      await sleep(100);
+      peer.send(frame(1, 4, b, REQUEST_HEADERS), ...message(b, 13, true));
+      const status = (id: number) => peer.frames.find((f) => f.type === 1 && f.id === id && f.flags & 1);
+      expect(await until(() => status(b) !== undefined)).toBe(true);
+      expect(status(b)?.payload.toString('latin1')).toContain('grpc-status');
+      expect(status(b)?.payload.includes(Buffer.from([0x01, 0x38]))).toBe(true); // "8": RESOURCE_EXHAUSTED
+      peer.send(frame(0, 1, a, Buffer.alloc(0)));
+      expect(await until(() => peer.frames.some((f) => f.type === 0 && f.id === a))).toBe(true);
+      peer.close();
+    } finally {
+      await port.close(1000);
+    }
   });
 });

@@ -30,6 +30,8 @@ export interface AuthzConfig {
   grpcPort: number;
   /** The Check port (check-port.ts); null = off. */
   checkPort: number | null;
+  /** Export the GC duration histogram (costs garbage per collection). */
+  gcMetrics: boolean;
   httpPort: number;
   /** Upper bound a Check waits on the store before failurePolicy applies. */
   storeTimeoutMs: number;
@@ -87,6 +89,7 @@ export const FLAGS = [
   { name: 'max-header-bytes', type: 'int', default: 96 * 1024, env: 'PALISADE_MAX_HEADER_BYTES', min: 1024, max: 16 * 1024 * 1024, group: 'Serving', help: 'larger header sets are refused (`inspection`)' },
   { name: 'shutdown-grace-ms', type: 'int', default: 10_000, env: 'PALISADE_SHUTDOWN_GRACE_MS', min: 0, max: 600_000, group: 'Serving', help: 'SIGTERM drains in-flight Checks this long' },
   { name: 'workers', type: 'int', default: 1, env: 'PALISADE_WORKERS', min: 1, max: 64, group: 'Serving', help: 'node:cluster worker processes sharing the gRPC and HTTP ports; rate-limit counters are shared only with --redis; /metrics answers for one worker' },
+  { name: 'gc-metrics', type: 'bool', default: false, env: 'PALISADE_GC_METRICS', group: 'Serving', help: "export palisade_authz_nodejs_gc_duration_seconds; its gc PerformanceObserver leaves garbage per collection that doubled the mark-compacts under load (bench/RESULTS.md)" },
   { name: 'gc-thread-nice', type: 'int', default: 10, env: 'PALISADE_GC_THREAD_NICE', min: 0, max: 19, group: 'Serving', help: "nice value of V8's garbage-collection helper threads (Linux): they use spare CPU instead of competing with the thread that answers Checks; 0 leaves them at the process's priority" },
   { name: 'check-transport', type: 'string', default: 'http2', env: 'PALISADE_CHECK_TRANSPORT', choices: ['http2', 'grpc-js'], group: 'Serving', help: "how Check is served: straight off the HTTP/2 stream, or through grpc-js's generic call path (slower; a fallback). Health and the access log service are grpc-js either way" },
   { name: 'tls-cert', type: 'string', default: null, env: 'PALISADE_TLS_CERT', arg: '<file>', group: 'TLS', defaultText: 'plaintext', help: 'serve gRPC over TLS with this certificate (PEM); files re-read every minute, so renewals need no restart' },
@@ -146,6 +149,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     host: v.host,
     grpcPort: v['grpc-port'],
     checkPort: v['check-port'] < 0 ? null : v['check-port'],
+    gcMetrics: v['gc-metrics'],
     httpPort: v['http-port'],
     storeTimeoutMs: v['store-timeout-ms'],
     storeMergeWindowMs: v['store-merge-window-ms'],

@@ -95,7 +95,7 @@ async function serverKeyring(config: AuthzConfig, logger: Logger): Promise<Keyri
 export async function startAuthzServer(config: AuthzConfig, logger: Logger, overrides: AuthzServerOverrides = {}): Promise<AuthzServer> {
   const registry = overrides.registry ?? new Registry();
   let holder: SnapshotHolder | undefined;
-  const metrics = createAuthzMetrics(registry, () => holder?.current()?.loadedAt ?? null);
+  const metrics = createAuthzMetrics(registry, () => holder?.current()?.loadedAt ?? null, { gcMetrics: config.gcMetrics });
   holder = new SnapshotHolder(logger.child({ component: 'snapshot' }), metrics, { challengeKeyring: await serverKeyring(config, logger) });
   const store = overrides.store ?? (await createStore(config, logger.child({ component: 'store' }), registry));
   const clock = overrides.clock ?? Date.now;
@@ -333,7 +333,6 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
       await store.close();
       await limiter.close();
       decisionLog.close();
-      metrics.close();
       logger.info('authz-server stopped');
     },
   };

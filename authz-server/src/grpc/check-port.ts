@@ -47,19 +47,36 @@ function errorBlock(code: number, details: string): Buffer {
   ]);
 }
 
+/** Request bytes held by the calls of one Check port, against a bound. */
+interface Budget {
+  held: number;
+  readonly max: number;
+}
+
 /** One call's state, kept in its stream's `app` slot. */
 interface Call {
   /** What to answer, or why the call is refused once its request has ended. */
   kind: 'check' | 'health' | 'not-grpc' | 'unimplemented';
   encoding: string;
   timer: NodeJS.Timeout | undefined;
-  /** The framed message: its 5-byte prefix, then the declared bytes, filled as DATA arrives. */
-  message: Buffer | null;
-  /** Bytes received so far (prefix included); the prefix is collected in `prefix` until complete. */
+  /** Copies of the request's DATA, in order; concatenated once the request ends. */
+  chunks: Buffer[];
+  /** Bytes received so far (the 5-byte prefix included). */
   received: number;
-  prefix: Buffer | null;
+  /** 5 + the declared message size, once the prefix has arrived; -1 before. */
+  expected: number;
+  /** Bytes of `chunks` counted in the budget. */
+  held: number;
+  budget: Budget;
   /** Handed to the handler (or to decompression): its answer will finish the stream. */
   dispatched: boolean;
+}
+
+/** Gives the call's buffered bytes back to the budget and drops them. */
+function releaseBytes(call: Call): void {
+  call.budget.held -= call.held;
+  call.held = 0;
+  call.chunks = [];
 }
 
 /** Health's answer per service: SERVING (1), NOT_SERVING (2), or null for a service this port does not know. */
@@ -69,10 +86,12 @@ export type HealthOf = (service: string) => 1 | 2 | null;
 class GrpcApp<Req, Res> implements H2App {
   readonly #h: CheckStreamHandler<Req, Res>;
   readonly #health: HealthOf;
+  readonly #budget: Budget;
 
-  constructor(handler: CheckStreamHandler<Req, Res>, health: HealthOf) {
+  constructor(handler: CheckStreamHandler<Req, Res>, health: HealthOf, maxBufferedBytes: number) {
     this.#h = handler;
     this.#health = health;
+    this.#budget = { held: 0, max: maxBufferedBytes };
   }
 
   open(s: H2Stream): void {
@@ -82,7 +101,7 @@ class GrpcApp<Req, Res> implements H2App {
     // Refusals are answered when the request ends, as an HTTP/2 server answers any request; a refused stream's
     // body is dropped as it arrives.
     const kind = contentType === undefined || !contentType.startsWith('application/grpc') ? 'not-grpc' : path === CHECK_PATH ? 'check' : path === HEALTH_CHECK_PATH ? 'health' : 'unimplemented';
-    const call: Call = { kind, encoding: headers['grpc-encoding'] ?? 'identity', timer: undefined, message: null, received: 0, prefix: null, dispatched: false };
+    const call: Call = { kind, encoding: headers['grpc-encoding'] ?? 'identity', timer: undefined, chunks: [], received: 0, expected: -1, held: 0, budget: this.#budget, dispatched: false };
     s.app = call;
     const timeout = headers['grpc-timeout'];
     if (timeout !== undefined) {
@@ -100,34 +119,30 @@ class GrpcApp<Req, Res> implements H2App {
       if (call.received > this.#h.maxReceiveBytes) this.#refuse(s, call);
       return;
     }
-    let at = 0;
-    if (call.message === null) {
-      const need = 5 - call.received;
-      const take = Math.min(need, chunk.length);
-      call.prefix = call.prefix ? Buffer.concat([call.prefix, chunk.subarray(0, take)]) : Buffer.from(chunk.subarray(0, take));
-      call.received += take;
-      at = take;
-      if (call.received < 5) return;
-      const size = call.prefix.readUInt32BE(1);
+    // Memory is bounded by what is held, not by what a client declares: a declared size is only checked.
+    if (this.#budget.held + chunk.length > this.#budget.max) return fail(s, Status.RESOURCE_EXHAUSTED, 'Too many request bytes in flight on this server');
+    const copy = Buffer.from(chunk);
+    call.chunks.push(copy);
+    call.received += copy.length;
+    call.held += copy.length;
+    this.#budget.held += copy.length;
+    if (call.expected < 0 && call.received >= 5) {
+      const head = call.chunks.length === 1 ? copy : Buffer.concat(call.chunks);
+      const size = head.readUInt32BE(1);
       if (size > this.#h.maxReceiveBytes) return fail(s, Status.RESOURCE_EXHAUSTED, `Received message larger than max (${size} vs ${this.#h.maxReceiveBytes})`);
-      call.message = Buffer.allocUnsafe(5 + size);
-      call.prefix.copy(call.message, 0);
-      call.prefix = null;
+      call.expected = 5 + size;
     }
-    const rest = chunk.length - at;
-    if (rest === 0) return;
     // Bytes past the one message are a second message, answered at once as grpc-js does.
-    if (call.received + rest > call.message.length) return fail(s, Status.UNIMPLEMENTED, SECOND_MESSAGE);
-    chunk.copy(call.message, call.received, at);
-    call.received += rest;
+    if (call.expected >= 0 && call.received > call.expected) fail(s, Status.UNIMPLEMENTED, SECOND_MESSAGE);
   }
 
   end(s: H2Stream): void {
     const call = s.app as Call | undefined;
     if (!call || s.finished || call.dispatched) return;
     if (call.kind === 'not-grpc' || call.kind === 'unimplemented') return this.#refuse(s, call);
-    const message = call.message;
-    if (message === null || call.received < message.length) return fail(s, Status.UNIMPLEMENTED, NO_MESSAGE);
+    if (call.expected < 0 || call.received < call.expected) return fail(s, Status.UNIMPLEMENTED, NO_MESSAGE);
+    const message = call.chunks.length === 1 ? (call.chunks[0] as Buffer) : Buffer.concat(call.chunks);
+    releaseBytes(call);
     call.dispatched = true;
     const body = message.subarray(5);
     const encoding = message[0] === 1 ? call.encoding : 'identity';
@@ -141,7 +156,10 @@ class GrpcApp<Req, Res> implements H2App {
 
   closed(s: H2Stream): void {
     const call = s.app as Call | undefined;
-    if (call) clearTimeout(call.timer);
+    if (call) {
+      clearTimeout(call.timer);
+      releaseBytes(call);
+    }
     // A dispatched call finishes the stream when its answer comes; anything else is given up now.
     if (!call?.dispatched) s.done();
   }
@@ -183,7 +201,10 @@ class GrpcApp<Req, Res> implements H2App {
 /** Answers a call with a trailers-only gRPC error (no-op once the stream is finished). */
 function fail(s: H2Stream, code: number, details: string): void {
   const call = s.app as Call | undefined;
-  if (call) clearTimeout(call.timer);
+  if (call) {
+    clearTimeout(call.timer);
+    releaseBytes(call);
+  }
   if (s.finished) return;
   if (s.closed) return s.done();
   s.answer(errorBlock(code, details), null, null);
@@ -224,7 +245,12 @@ export interface CheckPortOptions<Req, Res> {
   health: HealthOf;
   logger: Logger;
   limits?: Partial<H2Limits>;
+  /** Request bytes all calls may hold at once; a call that would pass it is answered RESOURCE_EXHAUSTED. */
+  maxBufferedBytes?: number;
 }
+
+/** Default bound on request bytes held at once: a thousand Checks with Envoy's default 64 KiB body each. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 << 20;
 
 /** A listening Check port. */
 export interface CheckPort {
@@ -251,7 +277,7 @@ async function secureContextOptions(files: ServerTlsFiles): Promise<tls.SecureCo
 /** Listens on the Check port; rejects when the port cannot be bound or a TLS file cannot be read. */
 export async function listenCheckPort<Req, Res>(opts: CheckPortOptions<Req, Res>): Promise<CheckPort> {
   const limits: H2Limits = { ...DEFAULT_H2_LIMITS, ...opts.limits };
-  const app = new GrpcApp(opts.handler, opts.health);
+  const app = new GrpcApp(opts.handler, opts.health, opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
   const connections = new Set<H2Connection>();
   const accept = (socket: net.Socket) => {
     socket.setNoDelay(true);

@@ -44,13 +44,11 @@ export interface AuthzMetrics {
   challengePasses: Counter<'policy' | 'result' | 'reason'>;
   /** Solve time the interstitial page reports, by policy. */
   challengeSolveSeconds: Histogram<'policy'>;
-  /** Stops what the process metrics run in the background (the GC profiler's reader). */
-  close(): void;
 }
 
 /** Registers the metrics (and Node's default process metrics) on `registry`. */
-export function createAuthzMetrics(registry: Registry, snapshotLoadedAtMs: () => number | null): AuthzMetrics {
-  const stopProcessMetrics = registerProcessMetrics(registry, 'palisade_authz_');
+export function createAuthzMetrics(registry: Registry, snapshotLoadedAtMs: () => number | null, opts: { gcMetrics: boolean } = { gcMetrics: false }): AuthzMetrics {
+  registerProcessMetrics(registry, 'palisade_authz_', { gcDurations: opts.gcMetrics });
   const registers = [registry];
   const rateLimitedClients = new DistinctWindow({ windowMs: 60_000, maxPerGroup: 100_000 });
   new Gauge({
@@ -64,7 +62,6 @@ export function createAuthzMetrics(registry: Registry, snapshotLoadedAtMs: () =>
     },
   });
   return {
-    close: stopProcessMetrics,
     rateLimitedClients,
     rateLimited: new Counter({
       name: 'palisade_rate_limited_total',

@@ -2,9 +2,8 @@
  * Node's process metrics, as prom-client's collectDefaultMetrics registers them, with its garbage-collection
  * histogram (`<prefix>nodejs_gc_duration_seconds`) optional. That histogram is fed by a `gc` PerformanceObserver,
  * which makes Node build a PerformanceEntry (with deprecation wrappers) for every collection, about 70 a second
- * under load; in the authz-server that garbage outlived young-generation collections: at 3370 Checks a second it
- * was half of what reached the old generation and doubled the mark-compacts (bench/RESULTS.md). V8's GCProfiler is
- * no substitute: it keeps about 6 KiB of native memory per collection, and more on every stop and start.
+ * under load: in the authz-server, 2.7 % more CPU per Check at 3540 Checks a second (bench/RESULTS.md). V8's
+ * GCProfiler is no substitute: it keeps about 6 KiB of native memory per collection, and more on every restart.
  */
 import { createRequire } from 'node:module';
 import { collectDefaultMetrics, type Registry } from 'prom-client';

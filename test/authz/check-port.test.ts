@@ -1,11 +1,12 @@
 /**
  * The Check port's own HTTP/2 server against what a hostile or merely unusual peer does: h2spec (the HTTP/2 and
- * HPACK conformance suite, built from the Go module proxy) in strict mode over plaintext and TLS, and the limits
+ * HPACK conformance suite, built from the Go module proxy) in strict mode over plaintext and TLS, nghttp2's h2load
+ * (Debian's nghttp2-client; nghttp2 was Envoy's HTTP/2 codec for years) with many streams per connection, and the limits
  * that keep one connection from taking the server down (concurrent streams held by rapid resets, a CONTINUATION
  * flood, a peer that never reads, a peer that stalls its window).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,6 +150,20 @@ describe('the Check port as an HTTP/2 server', () => {
     expect(r.failed, r.output.split('\n').filter((l) => l.includes('×')).join('\n')).toBe(0);
     expect(r.passed).toBe(r.tests);
     expect(r.tests).toBeGreaterThanOrEqual(140);
+  });
+
+  it("nghttp2's client (h2load): 4000 Checks over 4 connections, 32 streams in flight on each, all answered OK", async () => {
+    const h2load = 'h2load';
+    const body = join(certs, 'check.bin');
+    writeFileSync(body, checkBody('open.test'));
+    const { stdout } = await run(h2load, ['-n', '4000', '-c', '4', '-m', '32', '-H', 'content-type: application/grpc', '-H', 'te: trailers', '-H', 'grpc-timeout: 5S', '-d', body, `http://127.0.0.1:${plain.checkPort}${CHECK_PATH}`], { timeout: 60_000 }).catch((err: Error & { code?: string }) => {
+      throw new Error(err.code === 'ENOENT' ? 'h2load not found: install Debian\'s nghttp2-client (.ci/run does)' : err.message);
+    });
+    expect(stdout).toMatch(/requests: 4000 total, 4000 started, 4000 done, 4000 succeeded, 0 failed, 0 errored, 0 timeout/);
+    expect(stdout).toMatch(/status codes: 4000 2xx/);
+    // A gRPC error is an HTTP 200 too, but without a message: every answer carried one (DATA bytes received).
+    const data = Number(/\((\d+)\) data/.exec(stdout)?.[1] ?? 0);
+    expect(data).toBeGreaterThanOrEqual(4000 * 10);
   });
 
   it('rapid resets cannot hold more than the stream limit: streams reset while answering keep their slot', async () => {

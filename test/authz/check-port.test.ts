@@ -190,6 +190,22 @@ describe('the Check port as an HTTP/2 server', () => {
     await slow.stop();
   });
 
+  it('a stream depending on itself is refused, also when its header block continues in CONTINUATION frames', async () => {
+    const peer = new RawPeer(plain.checkPort as number);
+    const priority = (id: number) => Buffer.from([0, 0, 0, id, 16]);
+    const half = Math.floor(REQUEST_HEADERS.length / 2);
+    // HEADERS with PRIORITY (0x20) naming the stream itself: whole, and split over a CONTINUATION.
+    peer.send(frame(1, 0x20 | 0x4 | 0x1, 1, Buffer.concat([priority(1), REQUEST_HEADERS])));
+    peer.send(frame(1, 0x20 | 0x1, 3, Buffer.concat([priority(3), REQUEST_HEADERS.subarray(0, half)])), frame(9, 0x4, 3, REQUEST_HEADERS.subarray(half)));
+    const reset = (id: number) => peer.frames.find((f) => f.type === 3 && f.id === id);
+    expect(await until(() => reset(1) !== undefined && reset(3) !== undefined)).toBe(true);
+    expect([reset(1)?.payload.readUInt32BE(0), reset(3)?.payload.readUInt32BE(0)]).toEqual([1, 1]);
+    // The connection and its HPACK state survive: the next stream is answered.
+    peer.send(frame(1, 4, 5, REQUEST_HEADERS), frame(0, 1, 5, checkBody('open.test')));
+    expect(await until(() => peer.answered() === 1)).toBe(true);
+    peer.close();
+  });
+
   it('a CONTINUATION flood ends the connection once the block passes the header list limit', async () => {
     const peer = new RawPeer(plain.checkPort as number);
     const junk = Buffer.alloc(16_000, 0x61);

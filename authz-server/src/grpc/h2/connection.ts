@@ -168,11 +168,6 @@ export class H2Stream {
   done(): void {
     this.connection.resetStream(this, H2Error.CANCEL);
   }
-
-  /** Resets the stream with `code` and marks it finished. */
-  reset(code: number): void {
-    this.connection.resetStream(this, code);
-  }
 }
 
 /** The server side of one HTTP/2 connection over `socket` (plaintext, or TLS that negotiated h2). */
@@ -190,7 +185,7 @@ export class H2Connection {
   #lastStreamId = 0;
   /** Streams counted against the concurrency cap: open, or closed while the application is still busy. */
   #busy = 0;
-  #headerBlock: { id: number; endStream: boolean; fragments: Buffer[]; size: number } | null = null;
+  #headerBlock: { id: number; endStream: boolean; selfDependent: boolean; fragments: Buffer[]; size: number } | null = null;
   #peerInitialWindow = DEFAULT_WINDOW;
   #peerMaxFrame = MAX_FRAME;
   #sendWindow = DEFAULT_WINDOW;
@@ -218,16 +213,6 @@ export class H2Connection {
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('close', () => this.#lost());
     socket.on('error', () => this.#lost());
-  }
-
-  /** Streams open or still being answered. */
-  get busy(): number {
-    return this.#busy;
-  }
-
-  /** True once the connection can carry nothing more. */
-  get dead(): boolean {
-    return this.#dead;
   }
 
   /** Starts a graceful close: GOAWAY(NO_ERROR), no new streams; the socket ends once every stream is answered. */
@@ -299,7 +284,7 @@ export class H2Connection {
         if ((buf.readUInt32BE(p) & MAX_WINDOW) === id) return this.#streamError(id, H2Error.PROTOCOL_ERROR);
         return;
       case Frame.RST_STREAM:
-        return this.#onReset(id, buf, p, length);
+        return this.#onReset(id, length);
       case Frame.SETTINGS:
         return this.#onSettings(flags, id, buf, p, length);
       case Frame.PUSH_PROMISE:
@@ -384,14 +369,13 @@ export class H2Connection {
   #onHeaders(flags: number, id: number, buf: Buffer, p: number, length: number): void {
     if (id === 0 || id % 2 === 0) throw new ConnectionError(H2Error.PROTOCOL_ERROR, `HEADERS on stream ${id}`);
     this.#unpad(flags, buf, p, length, flags & Flag.PRIORITY ? 5 : 0);
-    const start = this.#start;
-    const end = this.#end;
-    if (flags & Flag.PRIORITY && (buf.readUInt32BE(start - 5) & MAX_WINDOW) === id) {
-      // A stream depending on itself: a stream error, but the block must still be decoded.
-      this.#collect(id, !!(flags & Flag.END_STREAM), buf.subarray(start, end), !!(flags & Flag.END_HEADERS), true);
-      return;
-    }
-    this.#collect(id, !!(flags & Flag.END_STREAM), buf.subarray(start, end), !!(flags & Flag.END_HEADERS), false);
+    const fragment = buf.subarray(this.#start, this.#end);
+    // A stream depending on itself is a stream error, but its block must still be decoded.
+    const selfDependent = (flags & Flag.PRIORITY) !== 0 && (buf.readUInt32BE(this.#start - 5) & MAX_WINDOW) === id;
+    const endStream = (flags & Flag.END_STREAM) !== 0;
+    if (flags & Flag.END_HEADERS) this.#headersDone(id, endStream, fragment, selfDependent);
+    // Copied: the socket's buffer is not kept across reads.
+    else this.#headerBlock = { id, endStream, selfDependent, fragments: [Buffer.from(fragment)], size: fragment.length };
   }
 
   #onContinuation(flags: number, id: number, buf: Buffer, p: number, length: number): void {
@@ -401,14 +385,8 @@ export class H2Connection {
     block.fragments.push(Buffer.from(buf.subarray(p, p + length)));
     block.size += length;
     if (block.size > this.#limits.maxHeaderListSize + MAX_FRAME) throw new ConnectionError(H2Error.ENHANCE_YOUR_CALM, 'header block too large');
-    if (flags & Flag.END_HEADERS) this.#headersDone(id, block.endStream, Buffer.concat(block.fragments), false);
+    if (flags & Flag.END_HEADERS) this.#headersDone(id, block.endStream, Buffer.concat(block.fragments), block.selfDependent);
     else this.#headerBlock = block;
-  }
-
-  #collect(id: number, endStream: boolean, fragment: Buffer, complete: boolean, selfDependent: boolean): void {
-    if (complete) return this.#headersDone(id, endStream, fragment, selfDependent);
-    // Copied: the socket's buffer is not kept across reads.
-    this.#headerBlock = { id, endStream, fragments: [Buffer.from(fragment)], size: fragment.length };
   }
 
   // What the header block being decoded has shown so far (reset per block; read by #field).
@@ -478,22 +456,12 @@ export class H2Connection {
     this.#closeIfDone(s);
   }
 
-  #onReset(id: number, buf: Buffer, p: number, length: number): void {
+  #onReset(id: number, length: number): void {
     if (id === 0) throw new ConnectionError(H2Error.PROTOCOL_ERROR, 'RST_STREAM on stream 0');
     if (length !== 4) throw new ConnectionError(H2Error.FRAME_SIZE_ERROR, 'RST_STREAM of the wrong size');
     if (id > this.#lastStreamId) throw new ConnectionError(H2Error.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
-    void buf;
-    void p;
     const s = this.#streams.get(id);
-    if (!s) return;
-    this.#streams.delete(id);
-    s.remoteClosed = true;
-    this.#unblock(s);
-    if (!s.closed) {
-      s.closed = true;
-      this.#app.closed(s);
-    }
-    this.#release(s);
+    if (s) this.#drop(s);
   }
 
   #onSettings(flags: number, id: number, buf: Buffer, p: number, length: number): void {
@@ -666,17 +634,20 @@ export class H2Connection {
     }
   }
 
+  /** Forgets a stream that ends without an answer from us (reset, stream error, lost connection). */
+  #drop(s: H2Stream): void {
+    this.#streams.delete(s.id);
+    this.#unblock(s);
+    if (!s.closed) {
+      s.closed = true;
+      this.#app.closed(s);
+    }
+    this.#release(s);
+  }
+
   #streamError(id: number, code: number): void {
     const s = this.#streams.get(id);
-    if (s) {
-      this.#streams.delete(id);
-      this.#unblock(s);
-      if (!s.closed) {
-        s.closed = true;
-        this.#app.closed(s);
-      }
-      this.#release(s);
-    }
+    if (s) this.#drop(s);
     this.#write(frame(Frame.RST_STREAM, 0, id, u32(code)));
     this.#rememberReset(id);
   }
@@ -694,8 +665,12 @@ export class H2Connection {
     this.#sendGoAway(code, message);
     this.#doFlush();
     this.#lost();
+    this.#endSocket();
+  }
+
+  /** Ends our side of the socket; a peer that never closes its side is not waited for. */
+  #endSocket(): void {
     this.#socket.end();
-    // A peer that never closes its side is not waited for.
     setTimeout(() => this.#socket.destroy(), 1000).unref();
   }
 
@@ -703,8 +678,7 @@ export class H2Connection {
     if (this.#goingAway && this.#busy === 0 && !this.#dead) {
       this.#doFlush();
       this.#dead = true;
-      this.#socket.end();
-      setTimeout(() => this.#socket.destroy(), 1000).unref();
+      this.#endSocket();
     }
   }
 
@@ -712,18 +686,7 @@ export class H2Connection {
   #lost(): void {
     if (this.#dead && this.#streams.size === 0) return;
     this.#dead = true;
-    const streams = [...this.#streams.values()];
-    this.#streams.clear();
-    this.#blocked = [];
-    for (const s of streams) {
-      s.pendingBody = null;
-      s.pendingTrailers = null;
-      if (!s.closed) {
-        s.closed = true;
-        this.#app.closed(s);
-      }
-      this.#release(s);
-    }
+    for (const s of [...this.#streams.values()]) this.#drop(s);
   }
 
   #write(b: Buffer): void {

@@ -25,16 +25,28 @@ export const DEFAULT_TLS_REFRESH_MS = 60_000;
 
 const { FileWatcherCertificateProvider, createCertificateProviderServerCredentials, createCertificateProviderChannelCredentials } = grpc.experimental;
 
-/** Reads each file once so that a missing or unreadable one fails the start with its name. */
-async function readable(files: Array<[flag: string, path: string | null]>): Promise<void> {
-  for (const [flag, path] of files) {
-    if (path === null) continue;
-    try {
-      await readFile(path);
-    } catch (err) {
-      throw new Error(`${flag} ${path}: ${(err as Error).message}`);
-    }
+/** The contents of a serving certificate's files. */
+export interface ServerTlsContents {
+  cert: Buffer;
+  key: Buffer;
+  clientCa: Buffer | null;
+}
+
+async function readNamed(flag: string, path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new Error(`${flag} ${path}: ${(err as Error).message}`);
   }
+}
+
+/** Reads a serving certificate's files; rejects naming the flag and file that cannot be read. */
+export async function readServerTlsFiles(files: ServerTlsFiles): Promise<ServerTlsContents> {
+  return {
+    cert: await readNamed('--tls-cert', files.cert),
+    key: await readNamed('--tls-key', files.key),
+    clientCa: files.clientCa === null ? null : await readNamed('--tls-client-ca', files.clientCa),
+  };
 }
 
 /**
@@ -64,7 +76,8 @@ function loaded(provider: grpc.experimental.CertificateProvider, kind: 'identity
  */
 export async function serverCredentials(files: ServerTlsFiles | null, refreshIntervalMs = DEFAULT_TLS_REFRESH_MS): Promise<grpc.ServerCredentials> {
   if (!files) return grpc.ServerCredentials.createInsecure();
-  await readable([['--tls-cert', files.cert], ['--tls-key', files.key], ['--tls-client-ca', files.clientCa]]);
+  // Read once so that a missing or unreadable file fails the start with its name.
+  await readServerTlsFiles(files);
   const identity = new FileWatcherCertificateProvider({ certificateFile: files.cert, privateKeyFile: files.key, refreshIntervalMs });
   const ca = files.clientCa ? new FileWatcherCertificateProvider({ caCertificateFile: files.clientCa, refreshIntervalMs }) : null;
   await Promise.all([loaded(identity, 'identity'), ...(ca ? [loaded(ca, 'ca')] : [])]);

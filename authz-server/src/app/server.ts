@@ -21,7 +21,7 @@ import { JourneyModel } from '../journeys/journeys.ts';
 import type { AuthzConfig } from './config.ts';
 import { collectStartupGarbage } from './startup-gc.ts';
 import { ephemeralKeyring, keyringFrom, keyringFromFile, type Keyring } from '../challenge/keyring.ts';
-import { envoyServices } from '../envoy/protos.ts';
+import { envoyServices, type CheckRequest } from '../envoy/protos.ts';
 import { FileSource } from '../sources/file-source.ts';
 import { bindGrpc } from '../../../lib/process/grpc-bind.ts';
 import { HttpError, createHttpServer, listenHttp } from '../../../lib/process/http-server.ts';
@@ -229,16 +229,16 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   let checkPort: CheckPort | null = null;
   try {
     grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort, await serverCredentials(config.tls, config.tlsRefreshMs));
-    if (config.checkTransport === 'http2') {
-      routeCheckStreams(grpcServer, { ...checkStreamCodec(authorization.service), answer: (req) => check(checkDeps, req), maxReceiveBytes });
-    }
+    // One handler for Check off grpc-js's streams and on the Check port: the same codecs, the same pipeline.
+    const checkStreamHandler = { ...checkStreamCodec(authorization.service), answer: (req: CheckRequest) => check(checkDeps, req), maxReceiveBytes };
+    if (config.checkTransport === 'http2') routeCheckStreams(grpcServer, checkStreamHandler);
     if (config.checkPort !== null) {
       checkPort = await listenCheckPort({
         host: config.host,
         port: config.checkPort,
         tls: config.tls,
         tlsRefreshMs: config.tlsRefreshMs,
-        handler: { ...checkStreamCodec(authorization.service), answer: (req) => check(checkDeps, req), maxReceiveBytes },
+        handler: checkStreamHandler,
         health: (service) => (service === '' || service === AUTHORIZATION_SERVICE ? (serving ? 1 : 2) : null),
         logger,
       });

@@ -11,9 +11,8 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { ServerTlsFiles } from '../../../lib/process/tls.ts';
+import { readServerTlsFiles, type ServerTlsContents, type ServerTlsFiles } from '../../../lib/process/tls.ts';
 import { DEFAULT_H2_LIMITS, H2Connection, type H2App, type H2Limits, type H2Stream } from './h2/connection.ts';
 import { encodeFields } from './h2/hpack.ts';
 import { CHECK_PATH, inflateMessage, NO_MESSAGE, SECOND_MESSAGE, Status, timeoutMs, type CheckStreamHandler } from './unary.ts';
@@ -259,19 +258,13 @@ export interface CheckPort {
   close(graceMs: number): Promise<void>;
 }
 
-async function secureContextOptions(files: ServerTlsFiles): Promise<tls.SecureContextOptions> {
-  const read = async (flag: string, path: string) => {
-    try {
-      return await readFile(path);
-    } catch (err) {
-      throw new Error(`${flag} ${path}: ${(err as Error).message}`);
-    }
-  };
-  return {
-    cert: await read('--tls-cert', files.cert),
-    key: await read('--tls-key', files.key),
-    ...(files.clientCa ? { ca: await read('--tls-client-ca', files.clientCa) } : {}),
-  };
+/** Node's TLS context options from the files' contents. */
+function secureContext(c: ServerTlsContents): tls.SecureContextOptions {
+  return { cert: c.cert, key: c.key, ...(c.clientCa ? { ca: c.clientCa } : {}) };
+}
+
+function sameContents(a: ServerTlsContents, b: ServerTlsContents): boolean {
+  return a.cert.equals(b.cert) && a.key.equals(b.key) && (a.clientCa === null ? b.clientCa === null : b.clientCa !== null && a.clientCa.equals(b.clientCa));
 }
 
 /** Listens on the Check port; rejects when the port cannot be bound or a TLS file cannot be read. */
@@ -289,20 +282,18 @@ export async function listenCheckPort<Req, Res>(opts: CheckPortOptions<Req, Res>
   let refresh: NodeJS.Timeout | undefined;
   if (opts.tls) {
     const files = opts.tls;
-    const context = await secureContextOptions(files);
+    let current = await readServerTlsFiles(files);
     const requireClientCert = files.clientCa !== null;
-    const tlsServer = tls.createServer({ ...context, ALPNProtocols: ['h2'], requestCert: requireClientCert, rejectUnauthorized: requireClientCert }, accept);
+    const tlsServer = tls.createServer({ ...secureContext(current), ALPNProtocols: ['h2'], requestCert: requireClientCert, rejectUnauthorized: requireClientCert }, accept);
     // A failed handshake is the client's problem; it must not take the server down.
     tlsServer.on('tlsClientError', () => {});
-    let current = JSON.stringify(Object.values(context).map((b) => (b as Buffer).toString('base64')));
     refresh = setInterval(() => {
-      secureContextOptions(files).then(
+      readServerTlsFiles(files).then(
         (next) => {
-          const key = JSON.stringify(Object.values(next).map((b) => (b as Buffer).toString('base64')));
-          if (key === current) return;
+          if (sameContents(next, current)) return;
           try {
-            tlsServer.setSecureContext(next);
-            current = key;
+            tlsServer.setSecureContext(secureContext(next));
+            current = next;
             opts.logger.info('Check port: TLS certificate files changed; new connections use them');
           } catch (err) {
             opts.logger.warn({ err: (err as Error).message }, 'Check port: new TLS files rejected; keeping the previous certificate');

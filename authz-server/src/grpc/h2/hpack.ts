@@ -214,16 +214,20 @@ export class HpackDecoder {
       sink(name, value, true);
       return;
     }
-    const i = this.#names.length - 1 - (index - STATIC_TABLE.length);
-    if (i < this.#first) throw new HpackError(`index ${index} beyond the dynamic table`);
+    const i = this.#dynamic(index);
     sink(this.#names[i] as string, this.#values[i] as string, this.#valid[i] as boolean);
   }
 
   #nameAt(index: number): string {
     if (index < STATIC_TABLE.length) return (STATIC_TABLE[index] as readonly [string, string])[0];
+    return this.#names[this.#dynamic(index)] as string;
+  }
+
+  /** The array position of dynamic-table `index` (62 = newest). */
+  #dynamic(index: number): number {
     const i = this.#names.length - 1 - (index - STATIC_TABLE.length);
     if (i < this.#first) throw new HpackError(`index ${index} beyond the dynamic table`);
-    return this.#names[i] as string;
+    return i;
   }
 
   #literal(block: Buffer, prefixBits: number, index: boolean, sink: FieldSink): void {

@@ -105,6 +105,8 @@ export interface Baselines {
   /** HEAD / all requests, and client errors / all requests, of unflagged traffic. */
   headShare: number;
   errorRate: number;
+  /** Page loads / all requests of cookie-session traffic that was not flagged. */
+  pageShare: number;
   /**
    * The policy-wide gates from the last minute or two: how far landings (resp. orphans) fall short of coming
    * back, 0 (as usual) .. 1 (never); null without enough landings (orphans) to judge.
@@ -138,6 +140,7 @@ export function priorBaselines(knobs: BotKnobs = DEFAULT_BOT_KNOBS): Baselines {
     orphanRate: l.priorOrphanRate,
     orphanContinuation: l.priorOrphanContinuation,
     headShare: l.priorHeadShare,
+    pageShare: l.priorPageShare,
     errorRate: l.priorErrorRate,
     landingGate: null,
     orphanGate: null,
@@ -155,6 +158,7 @@ const POPULATION_OF: Record<VolumeClass, VolumeClass> = {
   'sess.tick': 'sess.tick',
   'sess.min': 'sess.min',
   'sess.long': 'sess.long',
+  'sess.pages': 'sess.min',
   'pair.tick': 'pair.tick',
   'pair.min': 'pair.min',
   'pair.long': 'pair.long',
@@ -203,6 +207,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
     land: read(BOT_KEYS.popLand, baselineMs, n),
     fresh: read(BOT_KEYS.popNew, baselineMs, n),
     sessReq: read(BOT_KEYS.popSessReq, baselineMs, n),
+    sessPages: read(BOT_KEYS.popSessPages, baselineMs, n),
     ret: read(BOT_KEYS.popRet, baselineMs, n),
     orph: read(BOT_KEYS.popOrph, baselineMs, n),
     orphCont: read(BOT_KEYS.popOrphCont, baselineMs, n),
@@ -258,6 +263,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         orphanContinuation,
         headShare: ratio(decayed(pop.head), req, l.priorHeadShare, l.priorRatioWeight * 4),
         errorRate: ratio(decayed(pop.err), req, l.priorErrorRate, l.priorRatioWeight * 4),
+        pageShare: ratio(decayed(pop.sessPages), decayed(pop.sessReq), l.priorPageShare, l.priorRatioWeight * 4),
         landingGate: gate(recentReturnRatio, returnRatio),
         orphanGate: gate(recentRatio(recent.orphCont, recent.orph), orphanContinuation),
         warm: observedMs >= l.warmupMs,

@@ -208,6 +208,75 @@ describe('volume against learned thresholds', () => {
   });
 });
 
+describe('page loads per session', () => {
+  const NAVIGATE = { ...CHROME, accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': 'same-origin' };
+  const XHR = { ...CHROME, accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'same-origin' };
+
+  it('a crawler that keeps its cookie is challenged within a minute by its pace in pages; a person sending as many requests is not', async () => {
+    const d = detectors();
+    // A person: ten pages a minute, each with its four API calls (50 requests a minute) for three minutes.
+    let person: JudgedAssessment | null = null;
+    for (let page = 0; page < 30; page++) {
+      for (const [i, headers] of [NAVIGATE, XHR, XHR, XHR, XHR].entries()) {
+        const b = await d.check(request({ ip: '203.0.113.40', path: i === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + i === 0 ? undefined : 'person-40', headers }));
+        expect(b.verdict).toBe('allow');
+        person = b;
+        await d.advance(i === 4 ? 5400 : 150);
+      }
+      expect(fired(person!)).not.toContain('volume-sess-pages');
+    }
+    // A crawler: the same 50 requests a minute, every one a page, in one cookie session; and one without fetch
+    // metadata that asks for HTML (each on a server of its own: a crawler's first pages are learned from).
+    for (const [ip, headers] of [['203.0.113.41', NAVIGATE], ['203.0.113.42', { 'user-agent': CHROME['user-agent'], accept: 'text/html,*/*;q=0.8', 'accept-language': 'en' }]] as const) {
+      const d = detectors();
+      let stoppedAt = -1;
+      let last: JudgedAssessment | null = null;
+      for (let i = 0; i < 60 && stoppedAt < 0; i++) {
+        last = await d.check(request({ ip, path: `/products/${i}`, cookie: i === 0 ? undefined : `crawl-${ip}`, headers }));
+        if (last.verdict !== 'allow') stoppedAt = i;
+        await d.advance(1200);
+      }
+      expect(stoppedAt).toBeGreaterThan(0);
+      expect(fired(last!)).toContain('volume-sess-pages');
+      expect(last!.signals.find((x) => x.name === 'volume-sess-pages')!.detail).toMatch(/page loads in this session in 1m/);
+    }
+  });
+
+  it('pages-only: a session whose pages come without the requests the site\'s pages bring is flagged; where pages come alone it is not', async () => {
+    const crawl = async (d: ReturnType<typeof detectors>, ip: string) => {
+      let stoppedAt = -1;
+      let last: JudgedAssessment | null = null;
+      // 30 pages a minute: under what volume-sess-pages challenges alone.
+      for (let i = 0; i < 40 && stoppedAt < 0; i++) {
+        last = await d.check(request({ ip, path: `/products/${i}`, cookie: i === 0 ? undefined : `crawl-${ip}`, headers: NAVIGATE }));
+        if (last.verdict !== 'allow') stoppedAt = i;
+        await d.advance(2000);
+      }
+      return { stoppedAt, last: last! };
+    };
+    // A site whose pages bring their API calls: 40 people, each three pages with three calls.
+    const app = detectors();
+    for (let p = 0; p < 40; p++) {
+      for (let page = 0; page < 3; page++) {
+        for (const [i, headers] of [NAVIGATE, XHR, XHR, XHR].entries()) {
+          await app.check(request({ ip: `198.51.100.${p + 1}`, path: i === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + i === 0 ? undefined : `person-${p}`, headers }));
+          await app.advance(i === 3 ? 3000 : 100);
+        }
+      }
+    }
+    const onApp = await crawl(app, '203.0.113.50');
+    expect(onApp.stoppedAt).toBeGreaterThan(0);
+    expect(onApp.stoppedAt).toBeLessThan(30);
+    const pagesOnly = onApp.last.signals.find((x) => x.name === 'pages-only')!;
+    expect(pagesOnly.score).toBeGreaterThan(0);
+    expect(pagesOnly.detail).toMatch(/0 requests besides \d+ page loads/);
+    // The same crawler where nothing says pages bring other requests (the prior: a server-rendered site).
+    const plain = await crawl(detectors(), '203.0.113.51');
+    expect(plain.stoppedAt).toBe(-1);
+    expect(fired(plain.last)).not.toContain('pages-only');
+  });
+});
+
 describe('scoring', () => {
   it('the strongest signal of a family counts, the others stay explained at 0', () => {
     const s = (name: string, family: ScoredSignal['family'], score: number): ScoredSignal => ({ name, family, score, detail: '' });

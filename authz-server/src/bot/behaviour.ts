@@ -36,7 +36,7 @@ import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter
 import { pathTemplate } from '../discovery/template.ts';
 import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
 import { overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints } from './evidence.ts';
-import { claimsBrowser, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
@@ -92,6 +92,7 @@ interface Slots {
   sessTick: number;
   sessMin: number;
   sessLong: number;
+  sessPages: number;
   srcTick: number;
   srcLong: number;
   netLong: number;
@@ -156,6 +157,8 @@ export interface BotPlanContext {
   /** Session state as far as it is known before the batch. */
   planned: 'landing' | 'session' | 'pair' | 'anonymous';
   browser: boolean;
+  /** The request is a page load (isPageLoad). */
+  pageLoad: boolean;
   /** The policy's sessions are cookies (not a session header). */
   cookieSite: boolean;
   /** Signal names and families the policy leaves out of the score. */
@@ -212,6 +215,7 @@ export function planBotCounters(
   const route = routeParts(req.host, req.method, template);
   const routeCode = keys.code(route);
   const browser = claimsBrowser(req.headers);
+  const pageLoad = isPageLoad(req.method, req.headers);
   const token = consumer && consumer !== '' ? consumer : null;
   const cookie = sessionOf(policy, req);
   const cookieSite = 'cookie' in policy.bot.session && baselines.cookiesReturned !== false;
@@ -265,6 +269,7 @@ export function planBotCounters(
     sessTick: session ? count(BOT_KEYS.sessTick, sess, B.tickMs, 2, 1) : -1,
     sessMin: session ? count(BOT_KEYS.sessMin, sess, B.minuteMs, 2, 1) : -1,
     sessLong: session ? count(BOT_KEYS.sessLong, sess, B.longMs, 2, 1) : -1,
+    sessPages: planned === 'session' ? count(BOT_KEYS.sessPages, sess, B.minuteMs, 2, pageLoad ? 1 : 0) : -1,
     srcTick: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcTick, src, B.tickMs, 2, outside),
     srcLong: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcLong, src, B.longMs, 2, outside),
     netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, net, B.longMs, 2, 1) : -1,
@@ -311,6 +316,7 @@ export function planBotCounters(
       planned,
       known: known ? true : known_ ?? false,
       browser,
+      pageLoad,
       cookieSite: 'cookie' in policy.bot.session,
       ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),
@@ -353,6 +359,8 @@ export interface BotObservations {
   /** A new-session request in a route x fingerprint cell nothing was learned of, and thin (what surge-novel counts). */
   novel: boolean;
   head: boolean;
+  /** A page load (see isPageLoad). */
+  page: boolean;
   volume: VolumeObservation[];
 }
 
@@ -468,7 +476,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const learnOnly = (cls: VolumeClass, slot: number, incr: number) => {
     if (slot >= 0) volume.push({ cls, value: C(slot)[0] ?? 0, pending: 0, incr });
   };
-  const vol = (cls: VolumeClass, slot: number, windowValue: number, what: string, cap: number | null, incr: number, pending = 0) => {
+  const vol = (cls: VolumeClass, slot: number, windowValue: number, what: string, cap: number | null, incr: number, pending = 0, noun = 'requests') => {
     if (slot < 0) return;
     volume.push({ cls, value: C(slot)[0] ?? 0, pending, incr });
     const learned = base.volume[cls];
@@ -476,7 +484,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const v = windowValue + pending;
     const points = ratioPoints(v, threshold, knobs.volume.curve);
     const basis = () => (threshold === learned.value ? describeThreshold(learned, knobs, cls) : `${num(threshold)}, ${Math.round(knobs.volume.policyLimitFraction * 100)}% of the policy's own limit`);
-    add('volume', VOLUME_SIGNAL[cls], points, v, threshold, () => `${num(v)} requests ${what} (threshold ${basis()})`);
+    add('volume', VOLUME_SIGNAL[cls], points, v, threshold, () => `${num(v)} ${noun} ${what} (threshold ${basis()})`);
   };
   const tickWindow = `in ${B.tickMs / 1000}s`;
   const longWindow = `in ${B.longMs / 60_000}m`;
@@ -493,6 +501,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     vol(pair ? 'pair.tick' : 'sess.tick', s.sessTick, tick(s.sessTick), `${what} ${tickWindow}`, ipCap(cap, B.tickMs), 1);
     vol(pair ? 'pair.min' : 'sess.min', s.sessMin, minute(s.sessMin), `${what} in 1m`, ipCap(cap, B.minuteMs), 1);
     vol(pair ? 'pair.long' : 'sess.long', s.sessLong, long(s.sessLong), `${what} ${longWindow}`, ipCap(cap, B.longMs), 1);
+    // Judged on every request of the session (a crawler's own API calls too), counted on its page loads.
+    vol('sess.pages', s.sessPages, minute(s.sessPages), `${what} in 1m`, ipCap(cap, B.minuteMs), ctx.pageLoad ? 1 : 0, 0, 'page loads');
   }
   if (fresh) {
     // Orphans are counted after the batch (their state is known only now): judge them as counted.
@@ -568,6 +578,21 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       if (heads < expected) {
         const surprise = poissonLowSurprise(heads, expected);
         add('methods', 'few-head', surprisePoints(surprise, knobs.methods.curve), heads, expected, () => `${num(heads)} HEAD among ${num(reqs)} requests from this address ${longWindow}, ${num(expected)} expected at the population's ${num(base.headShare * 100)}% (p=10^-${num(surprise)})`);
+      }
+    }
+  }
+
+  // ---- methods: a session whose page loads come alone (people's pages bring their API calls and subresources)
+  if (s.sessPages >= 0 && 1 - base.pageShare >= knobs.methods.minPopulationShare) {
+    // Both counters over the same one or two minute buckets: what the session sent lately.
+    const pages = sumOf(C(s.sessPages), 0, 1);
+    const reqs = Math.max(pages, sumOf(C(s.sessMin), 0, 1));
+    if (pages >= knobs.methods.minSessionPages) {
+      const others = reqs - pages;
+      const expected = (pages * (1 - base.pageShare)) / base.pageShare;
+      if (others < expected) {
+        const surprise = poissonLowSurprise(others, expected);
+        add('methods', 'pages-only', surprisePoints(surprise, knobs.methods.curve), others, expected, () => `${num(others)} requests besides ${num(pages)} page loads in this session in the last minutes, ${num(expected)} expected at the population's ${num((1 - base.pageShare) * 100)}% (p=10^-${num(surprise)})`);
       }
     }
   }
@@ -719,6 +744,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, unlearnedPair, explained, novel, head: subject.method === 'HEAD', volume },
+    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, unlearnedPair, explained, novel, head: subject.method === 'HEAD', page: ctx.pageLoad, volume },
   };
 }

@@ -273,6 +273,7 @@ export class BotFeed {
     if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
     if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNew, [], 'baseline');
     if (cookieTraffic) bump(BOT_KEYS.popSessReq, [], 'baseline');
+    if (cookieTraffic && obs.page) bump(BOT_KEYS.popSessPages, [], 'baseline');
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphCont, [], 'baseline');
     // Per-request shares and established token pairs: clean requests only.
     bump(BOT_KEYS.popReq, [], 'baseline');

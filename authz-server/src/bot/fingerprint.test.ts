@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimsBrowser, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import { claimsBrowser, isPageLoad, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const browser = (extra: Record<string, string>) =>
@@ -86,5 +86,20 @@ describe('addresses and networks', () => {
     expect(clientAddress('', 'spiffe://cluster.local/ns/a/sa/b')).toBe('spiffe:spiffe://cluster.local/ns/a/sa/b');
     expect(clientAddress('', '')).toBe('-');
     expect(clientNetwork('')).toBe('');
+  });
+});
+
+describe('isPageLoad', () => {
+  const h = (o: Record<string, string>) => new Map(Object.entries(o));
+  it('is a GET for a document, by fetch metadata first, else by asking for HTML', () => {
+    expect(isPageLoad('GET', h({ 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate', accept: 'text/html' }))).toBe(true);
+    expect(isPageLoad('GET', h({ 'sec-fetch-mode': 'navigate' }))).toBe(true);
+    expect(isPageLoad('GET', h({ accept: 'text/html,application/xhtml+xml,*/*;q=0.8' }))).toBe(true);
+    // A page's API call and its images are not page loads, whatever they accept.
+    expect(isPageLoad('GET', h({ 'sec-fetch-dest': 'empty', 'sec-fetch-mode': 'cors', accept: 'text/html' }))).toBe(false);
+    expect(isPageLoad('GET', h({ 'sec-fetch-dest': 'image', accept: 'image/avif,*/*' }))).toBe(false);
+    expect(isPageLoad('GET', h({ accept: 'application/json' }))).toBe(false);
+    expect(isPageLoad('POST', h({ 'sec-fetch-dest': 'document' }))).toBe(false);
+    expect(isPageLoad('HEAD', h({ accept: 'text/html' }))).toBe(false);
   });
 });

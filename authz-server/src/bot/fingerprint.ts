@@ -91,6 +91,20 @@ export function claimsBrowser(headers: ReadonlyMap<string, string>): boolean {
   return (headers.get('user-agent') ?? '').startsWith('Mozilla/');
 }
 
+/**
+ * A page load: a GET for a document. Browsers say so in their fetch metadata (`sec-fetch-dest: document`, or
+ * `sec-fetch-mode: navigate`); a client without fetch metadata, by asking for HTML. A page's own API calls and
+ * subresources are not page loads.
+ */
+export function isPageLoad(method: string, headers: ReadonlyMap<string, string>): boolean {
+  if (method !== 'GET') return false;
+  const dest = headers.get('sec-fetch-dest');
+  if (dest !== undefined) return dest === 'document';
+  const mode = headers.get('sec-fetch-mode');
+  if (mode !== undefined) return mode === 'navigate';
+  return (headers.get('accept') ?? '').includes('text/html');
+}
+
 /** One client: an IPv4 address, an IPv6 /64 (a client can use any address of its /64). */
 const CLIENT = { ipv4: 32, ipv6: 64 };
 /** One network: an IPv4 /24, an IPv6 /48. */

@@ -16,11 +16,12 @@ import { DEFAULT_TLS_FINGERPRINT_HEADERS } from './fingerprint.ts';
 /**
  * The volume classes: per-client request counts whose population quantiles set the thresholds. `ip.*` (all
  * requests of an address) are learned as the population the sparser classes are shares of, never judged: an
- * address may be a NAT of thousands. `sess.*` are cookie sessions, `pair.*` token clients per address (the app's
+ * address may be a NAT of thousands. `sess.*` are cookie sessions (`sess.pages` counts only their page loads:
+ * a person's pages bring API calls, so a crawler's pace shows in pages long before it shows in requests), `pair.*` token clients per address (the app's
  * users behind one carrier NAT share one), `src.*` traffic outside an established session per (address,
  * fingerprint), `net.long` anonymous traffic per network.
  */
-export const VOLUME_CLASSES = ['ip.tick', 'ip.long', 'sess.tick', 'sess.min', 'sess.long', 'pair.tick', 'pair.min', 'pair.long', 'src.tick', 'src.long', 'net.long'] as const;
+export const VOLUME_CLASSES = ['ip.tick', 'ip.long', 'sess.tick', 'sess.min', 'sess.long', 'sess.pages', 'pair.tick', 'pair.min', 'pair.long', 'src.tick', 'src.long', 'net.long'] as const;
 export type VolumeClass = (typeof VOLUME_CLASSES)[number];
 
 /** How one volume class turns into a threshold. */
@@ -80,6 +81,8 @@ export interface BotKnobs {
     priorOrphanRate: number;
     priorOrphanContinuation: number;
     priorHeadShare: number;
+    /** Share of cookie-session requests that are page loads (the rest: their API calls and subresources). */
+    priorPageShare: number;
     priorErrorRate: number;
     priorRatioWeight: number;
   };
@@ -96,8 +99,14 @@ export interface BotKnobs {
   /** Client errors of an address / a token over the long window, against the population's learned rate. */
   errors: { codes: readonly number[]; minErrors: number; slack: number; dispersion: number; curve: PValueCurve };
 
-  /** Too few HEAD requests from an address against the population's learned HEAD share. */
-  methods: { minPopulationShare: number; minClientRequests: number; curve: PValueCurve };
+  /**
+   * What a client's requests are made of, against the population: too few HEAD requests from an address
+   * (`few-head`), or a session whose page loads bring improbably few other requests (`pages-only`: people's pages
+   * bring their API calls and subresources, a crawler fetches pages alone). A site whose sessions hardly make any
+   * other request (less than `minPopulationShare`) turns `pages-only` off by itself; `minSessionPages` page loads
+   * in the session's last minute or two are needed before it is judged.
+   */
+  methods: { minPopulationShare: number; minClientRequests: number; minSessionPages: number; curve: PValueCurve };
 
   /**
    * Surges of an aggregate (route, route x fingerprint cell, token): a recent count far over the aggregate's own
@@ -191,6 +200,9 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     priorOrphanRate: 0.05,
     priorOrphanContinuation: 0.5,
     priorHeadShare: 0.02,
+    // High: until the site's own share is learned, a session reading page after page (a server-rendered site's
+    // visitor) is not held against the share of an app whose pages call APIs.
+    priorPageShare: 0.9,
     priorErrorRate: 0.04,
     priorRatioWeight: 50,
   }),
@@ -201,6 +213,9 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
       'sess.tick': cls(4, 4, 10),
       'sess.min': cls(12, 2.5, 24),
       'sess.long': cls(40, 2.5, 60),
+      // People read what they load: the simulator's people load at most 12 pages in a minute (p99 6-9), a
+      // crawler 40 and more.
+      'sess.pages': cls(6, 2, 12),
       'pair.tick': cls(4, 8, 20),
       'pair.min': cls(12, 6, 60),
       'pair.long': cls(40, 6, 200),
@@ -227,7 +242,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     dispersion: 0.05,
     curve: Object.freeze({ start: 3, base: 20, perDecade: 8, max: 70 }),
   }),
-  methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }) }),
+  methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, minSessionPages: 12, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }) }),
   surge: Object.freeze({
     slack: 2,
     minExpectedPerMinute: Object.freeze({ route: 1, cell: 0.5, token: 2, failure: 1 }),

@@ -16,6 +16,8 @@ export const BOT_KEYS = {
   sessTick: 'bot.ss.t',
   sessMin: 'bot.ss.m',
   sessLong: 'bot.ss.l',
+  /** Page loads (navigations) per cookie session: per minute bucket. */
+  sessPages: 'bot.ss.p',
   /** Requests outside an established session per (address, fingerprint) and per network (/24, /48). */
   srcTick: 'bot.src.t',
   srcLong: 'bot.src.l',
@@ -79,6 +81,8 @@ export const BOT_KEYS = {
   popOrphContAgg: 'bot.pop.oc.a',
   /** Requests of cookie-session traffic (landings and session requests): the new-session share's denominator. */
   popSessReq: 'bot.pop.sreq',
+  /** Page loads among them. */
+  popSessPages: 'bot.pop.spg',
 } as const;
 
 /** Histogram bin counter of a volume class (baseline buckets): entity-buckets whose count reached edge k. */

@@ -18,7 +18,7 @@ const allow: Outcome = { kind: 'allow', policy, consumer: 'app', principal: '', 
 const deny: Outcome = { kind: 'deny', policy, consumer: null, principal: '', trace: [], bot: null, rateLimit: null, denial: { reason: 'access', detail: 'no rule matches GET /admin' } };
 
 describe('DecisionLog', () => {
-  it('writes the line pino would write for the same fields, in the same order', () => {
+  it('writes the line pino would write for the same fields, in the same order', async () => {
     const viaPino = capture();
     const bot = { score: 40, verdict: 'allow' as const, signals: [{ name: 'usage-ip', score: 40, value: 900, threshold: 120, detail: '900 req/min' }, { name: 'ua', score: 0, detail: '' }] };
     const outcome: Outcome = { ...allow, bot, wouldDeny: { reason: 'bot', detail: 'score 40' } };
@@ -26,6 +26,7 @@ describe('DecisionLog', () => {
     viaPino.logger.info(JSON.parse(`{${decisionFields(r, outcome, 0.0012345)}}`), 'decision');
     const direct = capture();
     new DecisionLog(direct.logger, 'all').write(r, outcome, 0.0012345);
+    await nextTurn();
     const [a, b] = [viaPino.lines()[0] ?? {}, direct.lines()[0] ?? {}];
     expect(Object.keys(b)).toEqual(Object.keys(a));
     expect({ ...b, time: 0 }).toEqual({ ...a, time: 0 });
@@ -33,36 +34,39 @@ describe('DecisionLog', () => {
     expect(b['bot']).toEqual({ score: 40, verdict: 'allow', signals: [{ name: 'usage-ip', score: 40, value: 900, threshold: 120, detail: '900 req/min' }] });
   });
 
-  it('writes a deny at once (with the allows before it, in order), and holds allows back for at most DECISION_FLUSH_MS', async () => {
+  it('writes denies at the end of their turn, all of the turn in one hand-over (with the allows before them, in order), and holds allows back for at most DECISION_FLUSH_MS', async () => {
     const c = capture();
     const log = new DecisionLog(c.logger, 'all');
     log.write(req('a1'), allow, 0.001);
     log.write(req('a2'), allow, 0.001);
     expect(c.writes).toEqual([]);
     log.write(req('d1'), deny, 0.001);
+    log.write(req('d2'), deny, 0.001);
+    await nextTurn();
     expect(c.writes).toHaveLength(1);
-    expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'a2', 'd1']);
+    expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'a2', 'd1', 'd2']);
     log.write(req('a3'), allow, 0.001);
     log.write(req('a4'), allow, 0.001);
     await nextTurn();
     expect(c.writes).toHaveLength(1);
     await sleep(DECISION_FLUSH_MS + 20);
     expect(c.writes).toHaveLength(2);
-    expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'a2', 'd1', 'a3', 'a4']);
+    expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'a2', 'd1', 'd2', 'a3', 'a4']);
     log.close();
   });
 
-  it('flushes held-back allows at process exit and on close', () => {
+  it('flushes held-back lines at process exit and on close', () => {
     const c = capture();
     const before = process.listenerCount('exit');
     const log = new DecisionLog(c.logger, 'all');
     expect(process.listenerCount('exit')).toBe(before + 1);
     log.write(req('a1'), allow, 0.001);
+    log.write(req('d1'), deny, 0.001);
     process.listeners('exit').at(-1)?.call(process, 0);
-    expect(c.lines().map((l) => l['requestId'])).toEqual(['a1']);
+    expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'd1']);
     log.write(req('a2'), allow, 0.001);
     log.close();
-    expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'a2']);
+    expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'd1', 'a2']);
     expect(process.listenerCount('exit')).toBe(before);
   });
 

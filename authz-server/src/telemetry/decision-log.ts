@@ -58,8 +58,10 @@ export const DECISION_FLUSH_MS = 50;
  * Writes decision lines for the Checks `mode` selects. Allow lines are batched for up to DECISION_FLUSH_MS (or
  * 16 KiB): the log destination (pino's, asynchronous) costs a write request, a thread-pool hop and its
  * completion per hand-over, which at moderate rates cost more than building the lines. A deny (or Monitor-mode
- * would-deny) line is never held back: it goes to the destination, with the batch before it, before the Check is
- * answered.
+ * would-deny) line is held back only to the end of the event-loop turn it was decided in: it goes to the
+ * destination with every other line of that turn (a flood of denials decided together is one hand-over, not one
+ * per line), and at process exit whatever is held back is flushed. The destination buffers in memory until its
+ * own write completes, so a deny line held for the rest of a turn is no less safe than one handed over at once.
  */
 export class DecisionLog {
   readonly mode: DecisionLogMode;
@@ -68,6 +70,11 @@ export class DecisionLog {
   readonly #dest: Destination;
   #pending = '';
   #timer: NodeJS.Timeout | undefined;
+  #turn: NodeJS.Immediate | undefined;
+  readonly #endOfTurn = () => {
+    this.#turn = undefined;
+    this.flush();
+  };
   readonly #onExit = () => this.flush();
 
   constructor(logger: Logger, mode: DecisionLogMode) {
@@ -83,7 +90,8 @@ export class DecisionLog {
   write(req: RequestContext, outcome: Outcome, seconds: number): void {
     if (this.mode === 'off' || (this.mode === 'deny' && outcome.kind === 'allow') || !this.#logger.isLevelEnabled('info')) return;
     this.#pending += `{"level":"info","time":"${isoNow()}"${this.#prefix}${decisionFields(req, outcome, seconds)},"msg":"decision"}\n`;
-    if (outcome.kind === 'deny' || outcome.wouldDeny || this.#pending.length >= BATCH_BYTES) this.flush();
+    if (this.#pending.length >= BATCH_BYTES) this.flush();
+    else if (outcome.kind === 'deny' || outcome.wouldDeny) this.#turn ??= setImmediate(this.#endOfTurn);
     else this.#timer ??= setTimeout(() => this.flush(), DECISION_FLUSH_MS).unref();
   }
 
@@ -91,6 +99,8 @@ export class DecisionLog {
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearImmediate(this.#turn);
+    this.#turn = undefined;
     if (this.#pending === '') return;
     const chunk = this.#pending;
     this.#pending = '';

@@ -252,6 +252,51 @@ describe('the Check port as an HTTP/2 server', () => {
     peer.close();
   });
 
+  it('a call that does not finish sending its request in time is answered DEADLINE_EXCEEDED and gives its bytes back', async () => {
+    const port = await listenCheckPort({
+      host: '127.0.0.1',
+      port: 0,
+      tls: null,
+      tlsRefreshMs: 60_000,
+      handler: { decode: (b) => b, answer: async (b) => b, encode: (b) => b, maxReceiveBytes: 8 << 20 },
+      health: () => 1,
+      logger: log.logger,
+      maxBufferedBytes: 256 * 1024,
+      receiveLimitMs: 400,
+    });
+    try {
+      const peer = new RawPeer(port.port);
+      const status = (id: number) => peer.frames.find((f) => f.type === 1 && f.id === id && f.flags & 1);
+      // A trickler holding 200 KiB of a 200 KiB + 1 message, claiming a deadline of a day; and a non-gRPC request
+      // that never ends.
+      const chunk = Buffer.alloc(16_000, 1);
+      const held = [frame(0, 0, 1, Buffer.from([0, 0, 0x03, 0x20, 0x01]))];
+      for (let i = 0; i < 12; i++) held.push(frame(0, 0, 1, chunk));
+      const dayLong = encodeFields([[':method', 'POST'], [':scheme', 'http'], [':path', CHECK_PATH], [':authority', 'authz'], ['content-type', 'application/grpc'], ['te', 'trailers'], ['grpc-timeout', '24H']]);
+      const notGrpc = encodeFields([[':method', 'POST'], [':scheme', 'http'], [':path', '/upload'], [':authority', 'authz'], ['content-type', 'text/plain']]);
+      peer.send(frame(1, 4, 1, dayLong), ...held, frame(1, 4, 3, notGrpc), frame(0, 0, 3, Buffer.from('partial')));
+      await sleep(150);
+      // Within the limit nothing is answered, and the budget is taken: a second call of 96 000 bytes is refused.
+      expect(status(1)).toBeUndefined();
+      const message = (id: number) => [frame(0, 0, id, Buffer.from([0, 0, 0x01, 0x77, 0x00])), ...Array.from({ length: 6 }, (_, i) => frame(0, i === 5 ? 1 : 0, id, chunk))];
+      peer.send(frame(1, 4, 5, REQUEST_HEADERS), ...message(5));
+      expect(await until(() => status(5) !== undefined)).toBe(true);
+      expect(status(5)!.payload.includes(Buffer.from([0x01, 0x38]))).toBe(true); // "8": RESOURCE_EXHAUSTED
+      // Past the limit the trickler is answered DEADLINE_EXCEEDED (its day-long deadline notwithstanding), the
+      // non-gRPC request 415, and the bytes are back: the same call now goes through.
+      expect(await until(() => status(1) !== undefined, 2000)).toBe(true);
+      expect(status(1)!.payload.includes(Buffer.from([0x01, 0x34]))).toBe(true); // "4": DEADLINE_EXCEEDED
+      expect(await until(() => peer.frames.some((f) => f.type === 1 && f.id === 3), 2000)).toBe(true);
+      expect(peer.frames.find((f) => f.type === 1 && f.id === 3)!.payload.includes(Buffer.from('415'))).toBe(true);
+      peer.send(frame(1, 4, 7, REQUEST_HEADERS), ...message(7));
+      expect(await until(() => peer.frames.some((f) => f.type === 0 && f.id === 7))).toBe(true);
+      expect(peer.goaway()).toBeNull();
+      peer.close();
+    } finally {
+      await port.close(1000);
+    }
+  });
+
   it('memory follows the bytes received, not the sizes declared, and all calls together stay within a bound', async () => {
     const port = await listenCheckPort({
       host: '127.0.0.1',

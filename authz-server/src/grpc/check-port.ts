@@ -7,7 +7,10 @@
  * What a client sees is what grpc-js answers on the gRPC port, byte for byte in the message and the status: the
  * content-type check (415), 5-byte message framing, gzip and deflate messages, the receive size limit
  * (RESOURCE_EXHAUSTED), `grpc-timeout` deadlines (DEADLINE_EXCEEDED), the unary one-message rule (UNIMPLEMENTED),
- * trailers-only errors, and UNIMPLEMENTED for every other method.
+ * trailers-only errors, and UNIMPLEMENTED for every other method. Beyond grpc-js: a call whose request has not
+ * ended within `receiveLimitMs` of its HEADERS (default 10 s, whatever `grpc-timeout` it claims) is answered
+ * DEADLINE_EXCEEDED and its bytes go back to the budget, so that a client trickling requests cannot hold the
+ * budget shared by every call (Envoy sends a CheckRequest whole, in the frames that open its stream).
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -69,6 +72,8 @@ interface Call {
   budget: Budget;
   /** Handed to the handler (or to decompression): its answer will finish the stream. */
   dispatched: boolean;
+  /** Receive sweeps this call has been seen in before its request ended. */
+  sweeps: number;
 }
 
 /** Gives the call's buffered bytes back to the budget and drops them. */
@@ -100,7 +105,7 @@ class GrpcApp<Req, Res> implements H2App {
     // Refusals are answered when the request ends, as an HTTP/2 server answers any request; a refused stream's
     // body is dropped as it arrives.
     const kind = contentType === undefined || !contentType.startsWith('application/grpc') ? 'not-grpc' : path === CHECK_PATH ? 'check' : path === HEALTH_CHECK_PATH ? 'health' : 'unimplemented';
-    const call: Call = { kind, encoding: headers['grpc-encoding'] ?? 'identity', timer: undefined, chunks: [], received: 0, expected: -1, held: 0, budget: this.#budget, dispatched: false };
+    const call: Call = { kind, encoding: headers['grpc-encoding'] ?? 'identity', timer: undefined, chunks: [], received: 0, expected: -1, held: 0, budget: this.#budget, dispatched: false, sweeps: 0 };
     s.app = call;
     const timeout = headers['grpc-timeout'];
     if (timeout !== undefined) {
@@ -151,6 +156,17 @@ class GrpcApp<Req, Res> implements H2App {
       (plain) => this.#answer(s, call, plain),
       (err: Error & { code: number }) => fail(s, err.code, err.message),
     );
+  }
+
+  /**
+   * One receive sweep over a stream: a call still receiving its request after `limit` sweeps is answered
+   * DEADLINE_EXCEEDED (a refused one, as it would be at its end). No clock is read per call.
+   */
+  sweep(s: H2Stream, limit: number): void {
+    const call = s.app as Call | undefined;
+    if (!call || call.dispatched || s.finished || ++call.sweeps <= limit) return;
+    if (call.kind === 'not-grpc' || call.kind === 'unimplemented') return this.#refuse(s, call);
+    fail(s, Status.DEADLINE_EXCEEDED, 'Request message not received in time');
   }
 
   closed(s: H2Stream): void {
@@ -246,7 +262,15 @@ export interface CheckPortOptions<Req, Res> {
   limits?: Partial<H2Limits>;
   /** Request bytes all calls may hold at once; a call that would pass it is answered RESOURCE_EXHAUSTED. */
   maxBufferedBytes?: number;
+  /** How long a call may take to send its request (default 10 s); checked by a sweep every quarter of it. */
+  receiveLimitMs?: number;
 }
+
+/** Default time a call may take to send its request. */
+export const DEFAULT_RECEIVE_LIMIT_MS = 10_000;
+
+/** Receive sweeps per receive limit: a slow call is answered between 1 and 1.25 limits after it opened. */
+const RECEIVE_SWEEPS = 4;
 
 /** Default bound on request bytes held at once: a thousand Checks with Envoy's default 64 KiB body each. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 64 << 20;
@@ -314,10 +338,15 @@ export async function listenCheckPort<Req, Res>(opts: CheckPortOptions<Req, Res>
     });
   });
   const port = (server.address() as net.AddressInfo).port;
+  const receiveSweep = setInterval(() => {
+    for (const c of connections) for (const s of c.streams()) app.sweep(s, RECEIVE_SWEEPS);
+  }, (opts.receiveLimitMs ?? DEFAULT_RECEIVE_LIMIT_MS) / RECEIVE_SWEEPS);
+  receiveSweep.unref();
   return {
     port,
     async close(graceMs) {
       clearInterval(refresh);
+      clearInterval(receiveSweep);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const c of connections) c.goAway();
       const deadline = Date.now() + graceMs;

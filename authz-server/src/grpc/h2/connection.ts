@@ -197,6 +197,11 @@ export class H2Connection {
   #dead = false;
   readonly #flush = () => this.#doFlush();
 
+  /** The streams this connection still tracks (open, or closed with an answer still to send). */
+  streams(): IterableIterator<H2Stream> {
+    return this.#streams.values();
+  }
+
   constructor(socket: Duplex, app: H2App, limits: H2Limits = DEFAULT_H2_LIMITS) {
     this.#socket = socket;
     this.#app = app;

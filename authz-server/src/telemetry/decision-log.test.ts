@@ -1,10 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { captureLogger } from '../../../test/support/policies.ts';
 import type { Outcome } from '../pipeline/outcome.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
-import { DECISION_FLUSH_MS, DecisionLog, decisionFields } from './decision-log.ts';
+import { DECISION_FLUSH_MS, DENY_FLUSH_MS, DecisionLog, decisionFields } from './decision-log.ts';
 
 function capture(level = 'info') {
   const c = captureLogger(level);
@@ -26,7 +27,7 @@ describe('DecisionLog', () => {
     viaPino.logger.info(JSON.parse(`{${decisionFields(r, outcome, 0.0012345)}}`), 'decision');
     const direct = capture();
     new DecisionLog(direct.logger, 'all').write(r, outcome, 0.0012345);
-    await nextTurn();
+    await sleep(DENY_FLUSH_MS + 10);
     const [a, b] = [viaPino.lines()[0] ?? {}, direct.lines()[0] ?? {}];
     expect(Object.keys(b)).toEqual(Object.keys(a));
     expect({ ...b, time: 0 }).toEqual({ ...a, time: 0 });
@@ -34,7 +35,7 @@ describe('DecisionLog', () => {
     expect(b['bot']).toEqual({ score: 40, verdict: 'allow', signals: [{ name: 'usage-ip', score: 40, value: 900, threshold: 120, detail: '900 req/min' }] });
   });
 
-  it('writes denies at the end of their turn, all of the turn in one hand-over (with the allows before them, in order), and holds allows back for at most DECISION_FLUSH_MS', async () => {
+  it('holds denies back for at most DENY_FLUSH_MS, in one hand-over with the allows before them (in order), and allows for at most DECISION_FLUSH_MS', async () => {
     const c = capture();
     const log = new DecisionLog(c.logger, 'all');
     log.write(req('a1'), allow, 0.001);
@@ -43,6 +44,8 @@ describe('DecisionLog', () => {
     log.write(req('d1'), deny, 0.001);
     log.write(req('d2'), deny, 0.001);
     await nextTurn();
+    expect(c.writes).toEqual([]);
+    await sleep(DENY_FLUSH_MS + 10);
     expect(c.writes).toHaveLength(1);
     expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'a2', 'd1', 'd2']);
     log.write(req('a3'), allow, 0.001);
@@ -62,12 +65,30 @@ describe('DecisionLog', () => {
     expect(process.listenerCount('exit')).toBe(before + 1);
     log.write(req('a1'), allow, 0.001);
     log.write(req('d1'), deny, 0.001);
-    process.listeners('exit').at(-1)?.call(process, 0);
+    expect(process.listeners('exit')[0]).toBeDefined();
+    process.listeners('exit')[0]?.call(process, 0);
     expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'd1']);
     log.write(req('a2'), allow, 0.001);
     log.close();
     expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'd1', 'a2']);
     expect(process.listenerCount('exit')).toBe(before);
+  });
+
+  it('a process that exits with lines held back still writes them to its log destination', () => {
+    // The real destination (pino's asynchronous stdout), not a capture: held lines must reach it before pino's own
+    // exit handler writes out and ends it.
+    const script = `
+      import { DecisionLog } from ${JSON.stringify(new URL('./decision-log.ts', import.meta.url).pathname)};
+      import { createLogger } from ${JSON.stringify(new URL('../../../lib/process/logging.ts', import.meta.url).pathname)};
+      const logger = createLogger('info', 'exit-test');
+      const log = new DecisionLog(logger, 'all');
+      logger.info('started');
+      const req = { requestId: 'a1', host: 'h', method: 'GET', path: '/', clientIp: '10.0.0.1', principal: '' };
+      log.write(req, { kind: 'allow', policy: { id: 'p' }, consumer: null, bot: null, wouldDeny: null }, 0.001);
+      log.write({ ...req, requestId: 'd1' }, { kind: 'deny', policy: { id: 'p' }, consumer: null, bot: null, denial: { reason: 'access', detail: 'x' } }, 0.001);
+      process.exit(0);`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out.trim().split('\n').map((l) => JSON.parse(l).requestId ?? JSON.parse(l).msg)).toEqual(['started', 'a1', 'd1']);
   });
 
   it('deny mode logs denials only; off and a level above info log nothing', async () => {

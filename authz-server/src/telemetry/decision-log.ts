@@ -54,14 +54,16 @@ const BATCH_BYTES = 16 * 1024;
 /** Longest an allow line is held back. */
 export const DECISION_FLUSH_MS = 50;
 
+/** Longest a deny (or Monitor would-deny) line is held back. */
+export const DENY_FLUSH_MS = 5;
+
 /**
- * Writes decision lines for the Checks `mode` selects. Allow lines are batched for up to DECISION_FLUSH_MS (or
- * 16 KiB): the log destination (pino's, asynchronous) costs a write request, a thread-pool hop and its
- * completion per hand-over, which at moderate rates cost more than building the lines. A deny (or Monitor-mode
- * would-deny) line is held back only to the end of the event-loop turn it was decided in: it goes to the
- * destination with every other line of that turn (a flood of denials decided together is one hand-over, not one
- * per line), and at process exit whatever is held back is flushed. The destination buffers in memory until its
- * own write completes, so a deny line held for the rest of a turn is no less safe than one handed over at once.
+ * Writes decision lines for the Checks `mode` selects. Lines are batched: allow lines for up to DECISION_FLUSH_MS,
+ * deny (and Monitor-mode would-deny) lines for up to DENY_FLUSH_MS, both up to 16 KiB. The log destination (pino's,
+ * asynchronous) costs a write request, a thread-pool hop and its completion per hand-over; handed over one by one,
+ * a flood of denials cost twice as much CPU per line as building them. No line is sampled or dropped: what is held
+ * goes out at process exit (before pino's own exit handler writes out and ends its destination) and on close. Only
+ * a SIGKILL loses what is held, as it loses what the destination holds.
  */
 export class DecisionLog {
   readonly mode: DecisionLogMode;
@@ -70,11 +72,7 @@ export class DecisionLog {
   readonly #dest: Destination;
   #pending = '';
   #timer: NodeJS.Timeout | undefined;
-  #turn: NodeJS.Immediate | undefined;
-  readonly #endOfTurn = () => {
-    this.#turn = undefined;
-    this.flush();
-  };
+  #soon: NodeJS.Timeout | undefined;
   readonly #onExit = () => this.flush();
 
   constructor(logger: Logger, mode: DecisionLogMode) {
@@ -83,7 +81,8 @@ export class DecisionLog {
     const bindings = JSON.stringify(logger.bindings()).slice(1, -1);
     this.#prefix = bindings ? `,${bindings},` : ',';
     this.#dest = (logger as unknown as Record<symbol, Destination>)[pino.symbols.streamSym] as Destination;
-    if (mode !== 'off') process.on('exit', this.#onExit);
+    // Before pino's own exit handler, which writes out what its destination holds and ends it.
+    if (mode !== 'off') process.prependListener('exit', this.#onExit);
   }
 
   /** Logs one decision (or not, per mode and log level). Never throws for the request's content. */
@@ -91,7 +90,7 @@ export class DecisionLog {
     if (this.mode === 'off' || (this.mode === 'deny' && outcome.kind === 'allow') || !this.#logger.isLevelEnabled('info')) return;
     this.#pending += `{"level":"info","time":"${isoNow()}"${this.#prefix}${decisionFields(req, outcome, seconds)},"msg":"decision"}\n`;
     if (this.#pending.length >= BATCH_BYTES) this.flush();
-    else if (outcome.kind === 'deny' || outcome.wouldDeny) this.#turn ??= setImmediate(this.#endOfTurn);
+    else if (outcome.kind === 'deny' || outcome.wouldDeny) this.#soon ??= setTimeout(() => this.flush(), DENY_FLUSH_MS).unref();
     else this.#timer ??= setTimeout(() => this.flush(), DECISION_FLUSH_MS).unref();
   }
 
@@ -99,8 +98,8 @@ export class DecisionLog {
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    clearImmediate(this.#turn);
-    this.#turn = undefined;
+    clearTimeout(this.#soon);
+    this.#soon = undefined;
     if (this.#pending === '') return;
     const chunk = this.#pending;
     this.#pending = '';

@@ -172,7 +172,8 @@ async function serverHarness(store: CounterStore, clock: () => number): Promise<
   return {
     async check(e, requestId) {
       const res: CheckResponse = await client.check(requestOf(e, requestId));
-      // The decision log line is written before the response is sent.
+      // The line is decided with the answer, and held back briefly (batched): hand it over now.
+      server.flushDecisionLog();
       const bot = bots.get(requestId);
       bots.delete(requestId);
       return verdictOf(bot, res.status.code === 0);

@@ -15,6 +15,7 @@ import { authzClient, envoyRequest, headerOf, spiffe, type AuthzClient, type Req
 import { accessLogEntry, sendAccessLogs } from '../support/access-log.ts';
 import { captureLogger, policyDoc, sha256, startTestServer, writePolicyDir, type CapturedLog } from '../support/policies.ts';
 import { startRedis, type RedisServerHandle } from '../support/redis-server.ts';
+import { waitFor } from '../support/verdict.ts';
 import type { AuthzServer } from '../../authz-server/src/app/server.ts';
 import type { InventoryReport } from '../../authz-server/src/discovery/inventory.ts';
 
@@ -107,7 +108,8 @@ describe('API model on two replicas sharing one Redis', () => {
     const denied = await check({ path: '/api/products/abc' });
     expect(denied.status.code).toBe(3); // INVALID_ARGUMENT
     expect(JSON.parse(denied.denied_response?.body ?? '')).toMatchObject({ error: 'validation' });
-    const line = [...replicas[0]!.log.lines, ...replicas[1]!.log.lines].find((l) => l['msg'] === 'decision' && l['reason'] === 'validation' && l['path'] === '/api/products/abc');
+    // Deny lines reach the log within a few milliseconds of the answer.
+    const { value: line } = await waitFor('the validation decision line', () => [...replicas[0]!.log.lines, ...replicas[1]!.log.lines].find((l) => l['msg'] === 'decision' && l['reason'] === 'validation' && l['path'] === '/api/products/abc'), (l) => l !== undefined, 2000, 2);
     expect(line?.['detail']).toBe('GET /products/{productId}: path parameter "productId": must be integer');
 
     // Monitor mode: reported upstream, never denied.
@@ -138,7 +140,7 @@ describe('API model on two replicas sharing one Redis', () => {
     // curl skipping the cart: two kinds of evidence, denied.
     const bot = await check({ ...order(), sourceIp: '198.51.100.8', headers: { 'x-session-id': 'script', 'user-agent': 'curl/8.5.0', ...order().headers } });
     expect(headerOf(bot.denied_response?.headers, 'x-palisade-reason')).toBe('bot');
-    const line = [...replicas[0]!.log.lines, ...replicas[1]!.log.lines].find((l) => l['msg'] === 'decision' && l['reason'] === 'bot');
+    const { value: line } = await waitFor('the bot decision line', () => [...replicas[0]!.log.lines, ...replicas[1]!.log.lines].find((l) => l['msg'] === 'decision' && l['reason'] === 'bot'), (l) => l !== undefined, 2000, 2);
     const signals = (line?.['bot'] as { signals: Array<{ name: string; detail: string }> }).signals;
     expect(signals.find((s) => s.name === 'journey-skip')?.detail).toBe('POST /api/orders without GET /api/cart before it in this session (100% of 34 sessions took it first)');
 

@@ -114,6 +114,21 @@ async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
   return cond();
 }
 
+/** A Check port whose handler echoes the request message, with 256 KiB for all calls' request bytes. */
+function echoPort(opts: { receiveLimitMs?: number }) {
+  return listenCheckPort<Buffer, Buffer>({
+    host: '127.0.0.1',
+    port: 0,
+    tls: null,
+    tlsRefreshMs: 60_000,
+    handler: { decode: (b) => b, answer: async (b) => b, encode: (b) => b, maxReceiveBytes: 8 << 20 },
+    health: () => 1,
+    logger: log.logger,
+    maxBufferedBytes: 256 * 1024,
+    ...opts,
+  });
+}
+
 describe('the Check port as an HTTP/2 server', () => {
   let dir: Awaited<ReturnType<typeof writePolicyDir>>;
   let plain: AuthzServer;
@@ -253,17 +268,7 @@ describe('the Check port as an HTTP/2 server', () => {
   });
 
   it('a call that does not finish sending its request in time is answered DEADLINE_EXCEEDED and gives its bytes back', async () => {
-    const port = await listenCheckPort({
-      host: '127.0.0.1',
-      port: 0,
-      tls: null,
-      tlsRefreshMs: 60_000,
-      handler: { decode: (b) => b, answer: async (b) => b, encode: (b) => b, maxReceiveBytes: 8 << 20 },
-      health: () => 1,
-      logger: log.logger,
-      maxBufferedBytes: 256 * 1024,
-      receiveLimitMs: 400,
-    });
+    const port = await echoPort({ receiveLimitMs: 400 });
     try {
       const peer = new RawPeer(port.port);
       const status = (id: number) => peer.frames.find((f) => f.type === 1 && f.id === id && f.flags & 1);
@@ -298,16 +303,7 @@ describe('the Check port as an HTTP/2 server', () => {
   });
 
   it('memory follows the bytes received, not the sizes declared, and all calls together stay within a bound', async () => {
-    const port = await listenCheckPort({
-      host: '127.0.0.1',
-      port: 0,
-      tls: null,
-      tlsRefreshMs: 60_000,
-      handler: { decode: (b) => b, answer: async (b) => b, encode: (b) => b, maxReceiveBytes: 8 << 20 },
-      health: () => 1,
-      logger: log.logger,
-      maxBufferedBytes: 256 * 1024,
-    });
+    const port = await echoPort({});
     try {
       const peer = new RawPeer(port.port);
       // 900 streams each declaring an 8 MiB message and sending only its 5-byte prefix.

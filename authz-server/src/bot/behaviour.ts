@@ -40,7 +40,7 @@ import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprin
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, decodeLanding, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, decodeLanding, decodeSessionMinute, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -92,7 +92,6 @@ interface Slots {
   sessTick: number;
   sessMin: number;
   sessLong: number;
-  sessPages: number;
   srcTick: number;
   srcLong: number;
   netLong: number;
@@ -267,9 +266,8 @@ export function planBotCounters(
     ipTick: count(BOT_KEYS.ipTick, addr, B.tickMs, 2, 1),
     ipLong: count(BOT_KEYS.ipLong, addr, B.longMs, 2, 1),
     sessTick: session ? count(BOT_KEYS.sessTick, sess, B.tickMs, 2, 1) : -1,
-    sessMin: session ? count(BOT_KEYS.sessMin, sess, B.minuteMs, 2, 1) : -1,
+    sessMin: session ? count(BOT_KEYS.sessMin, sess, B.minuteMs, 2, planned === 'session' && pageLoad ? PAGE_UNIT + 1 : 1) : -1,
     sessLong: session ? count(BOT_KEYS.sessLong, sess, B.longMs, 2, 1) : -1,
-    sessPages: planned === 'session' ? count(BOT_KEYS.sessPages, sess, B.minuteMs, 2, pageLoad ? 1 : 0) : -1,
     srcTick: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcTick, src, B.tickMs, 2, outside),
     srcLong: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcLong, src, B.longMs, 2, outside),
     netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, net, B.longMs, 2, 1) : -1,
@@ -430,7 +428,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   }
   const C = (i: number): number[] => (i >= CACHED_SLOT ? (ctx.cached[i - CACHED_SLOT] ?? []) : i >= 0 ? (counters[i] ?? []) : []);
   const tick = (i: number) => sliding(C(i), nowMs, B.tickMs);
-  const minute = (i: number) => sliding(C(i), nowMs, B.minuteMs);
+  // A cookie session's minute counter holds its page loads too (PAGE_UNIT); a token pair's only requests.
+  const sessionMinute = decodeSessionMinute(C(s.sessMin));
   const long = (i: number) => sliding(C(i), nowMs, B.longMs);
   const signals: ScoredSignal[] = [];
   /** Adds a signal that scored; its explanation is only written then. */
@@ -476,9 +475,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const learnOnly = (cls: VolumeClass, slot: number, incr: number) => {
     if (slot >= 0) volume.push({ cls, value: C(slot)[0] ?? 0, pending: 0, incr });
   };
-  const vol = (cls: VolumeClass, slot: number, windowValue: number, what: string, cap: number | null, incr: number, pending = 0, noun = 'requests') => {
+  const vol = (cls: VolumeClass, slot: number, windowValue: number, what: string, cap: number | null, incr: number, pending = 0, noun = 'requests', current = C(slot)[0] ?? 0) => {
     if (slot < 0) return;
-    volume.push({ cls, value: C(slot)[0] ?? 0, pending, incr });
+    volume.push({ cls, value: current, pending, incr });
     const learned = base.volume[cls];
     const threshold = cap !== null && cap < learned.value ? cap : learned.value;
     const v = windowValue + pending;
@@ -499,10 +498,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const cap = pair ? (ctx.ceilings.token ?? ctx.ceilings.ip) : ctx.ceilings.ip;
     const what = pair ? 'with this token from this address' : 'in this session';
     vol(pair ? 'pair.tick' : 'sess.tick', s.sessTick, tick(s.sessTick), `${what} ${tickWindow}`, ipCap(cap, B.tickMs), 1);
-    vol(pair ? 'pair.min' : 'sess.min', s.sessMin, minute(s.sessMin), `${what} in 1m`, ipCap(cap, B.minuteMs), 1);
+    vol(pair ? 'pair.min' : 'sess.min', s.sessMin, sliding(sessionMinute.requests, nowMs, B.minuteMs), `${what} in 1m`, ipCap(cap, B.minuteMs), 1, 0, 'requests', sessionMinute.requests[0] ?? 0);
     vol(pair ? 'pair.long' : 'sess.long', s.sessLong, long(s.sessLong), `${what} ${longWindow}`, ipCap(cap, B.longMs), 1);
     // Judged on every request of the session (a crawler's own API calls too), counted on its page loads.
-    vol('sess.pages', s.sessPages, minute(s.sessPages), `${what} in 1m`, ipCap(cap, B.minuteMs), ctx.pageLoad ? 1 : 0, 0, 'page loads');
+    if (!pair) vol('sess.pages', s.sessMin, sliding(sessionMinute.pages, nowMs, B.minuteMs), `${what} in 1m`, ipCap(cap, B.minuteMs), ctx.pageLoad ? 1 : 0, 0, 'page loads', sessionMinute.pages[0] ?? 0);
   }
   if (fresh) {
     // Orphans are counted after the batch (their state is known only now): judge them as counted.
@@ -583,10 +582,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   }
 
   // ---- methods: a session whose page loads come alone (people's pages bring their API calls and subresources)
-  if (s.sessPages >= 0 && 1 - base.pageShare >= knobs.methods.minPopulationShare) {
-    // Both counters over the same one or two minute buckets: what the session sent lately.
-    const pages = sumOf(C(s.sessPages), 0, 1);
-    const reqs = Math.max(pages, sumOf(C(s.sessMin), 0, 1));
+  if (ctx.planned === 'session' && 1 - base.pageShare >= knobs.methods.minPopulationShare) {
+    // Both over the same one or two minute buckets: what the session sent lately.
+    const pages = sumOf(sessionMinute.pages, 0, 1);
+    const reqs = Math.max(pages, sumOf(sessionMinute.requests, 0, 1));
     if (pages >= knobs.methods.minSessionPages) {
       const others = reqs - pages;
       const expected = (pages * (1 - base.pageShare)) / base.pageShare;

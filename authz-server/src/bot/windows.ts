@@ -16,8 +16,6 @@ export const BOT_KEYS = {
   sessTick: 'bot.ss.t',
   sessMin: 'bot.ss.m',
   sessLong: 'bot.ss.l',
-  /** Page loads (navigations) per cookie session: per minute bucket. */
-  sessPages: 'bot.ss.p',
   /** Requests outside an established session per (address, fingerprint) and per network (/24, /48). */
   srcTick: 'bot.src.t',
   srcLong: 'bot.src.l',
@@ -98,6 +96,17 @@ export function routeParts(host: string, method: string, template: string): stri
 /** Key parts of a route's path whatever the method (failures of POST /login also concern GET /login). */
 export function pathParts(route: readonly string[]): string[] {
   return [route[0] ?? '', route[2] ?? ''];
+}
+
+/**
+ * A cookie session's minute counter counts its requests and its page loads in one number: a request adds 1, a page
+ * load PAGE_UNIT + 1 (a session sends fewer than PAGE_UNIT requests a minute), so page loads cost no key of their own.
+ */
+export const PAGE_UNIT = 2 ** 20;
+
+/** Requests and page loads of each bucket of a session's minute counter. */
+export function decodeSessionMinute(values: readonly number[]): { requests: number[]; pages: number[] } {
+  return { requests: values.map((v) => v % PAGE_UNIT), pages: values.map((v) => Math.floor(v / PAGE_UNIT)) };
 }
 
 /** Landing memory: each landing adds LANDING_UNIT + its route's code (codes are < LANDING_UNIT). */

@@ -221,8 +221,10 @@ interface Builder {
  *                  build number of its own in its user agent: every client fingerprint is the crowd's only one
  *   junk-tokens    the same with a made-up word instead of a build number (`Windows NT 10.0; Win64; x64; qzfhtw`):
  *                  no version to strip, still one client fingerprint per address
+ *   static-pages   the people's pages bring no API calls (a server-rendered site): only their own API steps, HEADs
+ *                  and form posts are not page loads (changes the people, not the attacks)
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens'] as const;
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -352,7 +354,11 @@ function browserVisitor(b: Builder, pop: Population, actor: string, kind: ActorK
   let cookie = !blocksCookies && !landing && rng.chance(pop.revisitShare);
   let t = arrival;
   let loggedIn = false;
+  // Variant static-pages: the pages' own API calls are drawn as usual (the rest of the run stays the same) but not sent.
+  const staticPages = b.variants.has('static-pages');
+  let pageCall = false;
   const req = (method: string, path: string, code: number, reqKind: RequestKind, extra: Record<string, string> = {}) => {
+    if (pageCall && staticPages) return;
     const headers = { ...browserHeaders(browser, lang, reqKind), ...extra };
     if (cookie) headers['cookie'] = `session=${session}; consent=1`;
     emit(b, { at: t, actor, kind, method, path, ip, headers, code });
@@ -367,6 +373,7 @@ function browserVisitor(b: Builder, pop: Population, actor: string, kind: ActorK
     if (!rng.chance(pop.spaShare)) return;
     const n = rng.int(1, 4);
     const base = t;
+    pageCall = true;
     for (let i = 0; i < n; i++) {
       t = base + rng.int(80, 900);
       const r = rng.next();
@@ -374,6 +381,7 @@ function browserVisitor(b: Builder, pop: Population, actor: string, kind: ActorK
       else if (r < 0.8) req('GET', `/api/recommendations?for=${productId(rng)}`, 200, 'api');
       else req('GET', '/api/cart', 200, 'api');
     }
+    pageCall = false;
     t = base;
   };
   const page = (path: string, code = 200) => {

@@ -115,17 +115,18 @@ async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
 }
 
 /** A Check port whose handler echoes the request message, with 256 KiB for all calls' request bytes. */
-function echoPort(opts: { receiveLimitMs?: number }) {
+function echoPort(opts: { receiveLimitMs?: number; answerAfterMs?: number }) {
+  const { answerAfterMs = 0, ...rest } = opts;
   return listenCheckPort<Buffer, Buffer>({
     host: '127.0.0.1',
     port: 0,
     tls: null,
     tlsRefreshMs: 60_000,
-    handler: { decode: (b) => b, answer: async (b) => b, encode: (b) => b, maxReceiveBytes: 8 << 20 },
+    handler: { decode: (b) => b, answer: async (b) => (answerAfterMs > 0 ? sleep(answerAfterMs).then(() => b) : b), encode: (b) => b, maxReceiveBytes: 8 << 20 },
     health: () => 1,
     logger: log.logger,
     maxBufferedBytes: 256 * 1024,
-    ...opts,
+    ...rest,
   });
 }
 
@@ -296,6 +297,21 @@ describe('the Check port as an HTTP/2 server', () => {
       peer.send(frame(1, 4, 7, REQUEST_HEADERS), ...message(7));
       expect(await until(() => peer.frames.some((f) => f.type === 0 && f.id === 7))).toBe(true);
       expect(peer.goaway()).toBeNull();
+      peer.close();
+    } finally {
+      await port.close(1000);
+    }
+  });
+
+  it('the receive limit leaves alone a call whose request arrived and whose answer takes longer (a slow store)', async () => {
+    const port = await echoPort({ receiveLimitMs: 200, answerAfterMs: 900 });
+    try {
+      const peer = new RawPeer(port.port);
+      const message = Buffer.concat([Buffer.from([0, 0, 0, 0, 3]), Buffer.from('abc')]);
+      peer.send(frame(1, 4, 1, REQUEST_HEADERS), frame(0, 1, 1, message));
+      expect(await until(() => peer.frames.some((f) => f.type === 1 && f.id === 1 && f.flags & 1), 3000)).toBe(true);
+      expect(peer.frames.find((f) => f.type === 0 && f.id === 1)?.payload.subarray(5).toString()).toBe('abc');
+      expect(peer.frames.find((f) => f.type === 1 && f.id === 1 && f.flags & 1)!.payload.includes(Buffer.from([0x01, 0x30]))).toBe(true); // "0": OK
       peer.close();
     } finally {
       await port.close(1000);

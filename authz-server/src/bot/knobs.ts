@@ -17,9 +17,9 @@ import { DEFAULT_TLS_FINGERPRINT_HEADERS } from './fingerprint.ts';
  * The volume classes: per-client request counts whose population quantiles set the thresholds. `ip.*` (all
  * requests of an address) are learned as the population the sparser classes are shares of, never judged: an
  * address may be a NAT of thousands. `sess.*` are cookie sessions (`sess.pages` counts only their page loads:
- * a person's pages bring API calls, so a crawler's pace shows in pages long before it shows in requests), `pair.*` token clients per address (the app's
- * users behind one carrier NAT share one), `src.*` traffic outside an established session per (address,
- * fingerprint), `net.long` anonymous traffic per network.
+ * a person's pages bring API calls, so a crawler's pace shows in pages long before it shows in requests),
+ * `pair.*` token clients per address (the app's users behind one carrier NAT share one), `src.*` traffic outside
+ * an established session per (address, fingerprint), `net.long` anonymous traffic per network.
  */
 export const VOLUME_CLASSES = ['ip.tick', 'ip.long', 'sess.tick', 'sess.min', 'sess.long', 'sess.pages', 'pair.tick', 'pair.min', 'pair.long', 'src.tick', 'src.long', 'net.long'] as const;
 export type VolumeClass = (typeof VOLUME_CLASSES)[number];

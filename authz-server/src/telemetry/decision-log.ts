@@ -73,7 +73,7 @@ export class DecisionLog {
   #pending = '';
   #timer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Timeout | undefined;
-  readonly #onExit = () => this.flush();
+  readonly #flushNow = () => this.flush();
 
   constructor(logger: Logger, mode: DecisionLogMode) {
     this.mode = mode;
@@ -82,7 +82,7 @@ export class DecisionLog {
     this.#prefix = bindings ? `,${bindings},` : ',';
     this.#dest = (logger as unknown as Record<symbol, Destination>)[pino.symbols.streamSym] as Destination;
     // Before pino's own exit handler, which writes out what its destination holds and ends it.
-    if (mode !== 'off') process.prependListener('exit', this.#onExit);
+    if (mode !== 'off') process.prependListener('exit', this.#flushNow);
   }
 
   /** Logs one decision (or not, per mode and log level). Never throws for the request's content. */
@@ -90,8 +90,8 @@ export class DecisionLog {
     if (this.mode === 'off' || (this.mode === 'deny' && outcome.kind === 'allow') || !this.#logger.isLevelEnabled('info')) return;
     this.#pending += `{"level":"info","time":"${isoNow()}"${this.#prefix}${decisionFields(req, outcome, seconds)},"msg":"decision"}\n`;
     if (this.#pending.length >= BATCH_BYTES) this.flush();
-    else if (outcome.kind === 'deny' || outcome.wouldDeny) this.#soon ??= setTimeout(() => this.flush(), DENY_FLUSH_MS).unref();
-    else this.#timer ??= setTimeout(() => this.flush(), DECISION_FLUSH_MS).unref();
+    else if (outcome.kind === 'deny' || outcome.wouldDeny) this.#soon ??= setTimeout(this.#flushNow, DENY_FLUSH_MS).unref();
+    else this.#timer ??= setTimeout(this.#flushNow, DECISION_FLUSH_MS).unref();
   }
 
   /** Hands the held-back lines to the destination now. */
@@ -109,6 +109,6 @@ export class DecisionLog {
   /** Flushes and stops listening for process exit. */
   close(): void {
     this.flush();
-    process.off('exit', this.#onExit);
+    process.off('exit', this.#flushNow);
   }
 }

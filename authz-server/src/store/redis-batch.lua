@@ -9,14 +9,14 @@ KEYS, in order:
   one key per sequence op, per record op, per hash read.
 ARGV:
   [1] clock override in microseconds, '' = server time (redis TIME). Only tests set it.
-  [2] R = number of rate-limit ops, [3] K = number of their distinct keys, [4] P = number of distinct
-  (T, capacity, cost) triples, [5] N = number of counter ops, [6] D = number of distinct ops,
-  [7] S = number of sequence ops, [8] W = number of record ops, [9] H = number of hash reads
-  then P x (T, capacity, cost): T = emission interval in µs, capacity = (requests + burst) * T (gcra.ts computes
-    both)
-  then, when R > 0, one string of R x 6 characters: per rate-limit op, the 1-based index of its key in KEYS and
-    of its triple, 3 characters each, base 64 with digits '0' + 0..63, most significant first. (Merged Checks
-    share keys and limits: one argument for all ops instead of four per op, and no number parsing per op.)
+  [2] one string, read with string.byte (no tonumber, whose strtod costs more than the rest of a small call):
+    eight counts of 3 base-64 digits each ('0' + 0..63, most significant first): R = rate-limit ops, K = their
+      distinct keys, P = distinct (T, capacity, cost) triples, N = counter ops, D = distinct ops, S = sequence
+      ops, W = record ops, H = hash reads;
+    then P x (T, capacity, cost), 9 base-64 digits each: T = emission interval in µs, capacity = (requests +
+      burst) * T (gcra.ts computes both);
+    then R x 6 digits: per rate-limit op, the 1-based index of its key in KEYS and of its triple, 3 each.
+    (Merged Checks share keys and limits: each once, and no number parsing per op.)
   then N x (number of keys, incr, ttlMs)
   then D x (member ('' = only count), ttlMs, number of count keys)
   then S x (value, length, ttlMs, collapse 1|0)
@@ -33,7 +33,7 @@ the field \t# counts the records, so a new record beyond maxRecords goes to the 
 The GCRA below must behave exactly as gcraUs() in gcra.ts (tests check that they agree on the same sequences):
 integer microseconds, allowed iff max(TAT, now) + cost*T - now <= capacity; only allowed requests write; TTL =
 resetMs. Ops on the same key apply in order; the keys are read once (one MGET) and each written once, after its
-last op. A rate-limit key holding another type reads as no state (MGET) and is replaced.
+last op (keys in KEYS order). A rate-limit key holding another type reads as no state (MGET) and is replaced.
 ]]
 
 if redis.replicate_commands then redis.replicate_commands() end -- Redis 3.2-4: TIME before writes
@@ -48,58 +48,79 @@ end
 
 local out = { now }
 local k = 1 -- next KEYS index
-local a = 10 -- next ARGV index
+local a = 3 -- next ARGV index
 
-local nrate, nratekeys, nparams = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local ncounter, ndistinct = tonumber(ARGV[5]), tonumber(ARGV[6])
-local nsequence, nrecord, nread = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local head, byte = ARGV[2], string.byte
+-- The eight counts, 3 digits each, in one string.byte call (a Lua function per count costs more than this).
+local c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20, c21, c22, c23, c24 = byte(head, 1, 24)
+local nrate = ((c1 - 48) * 64 + c2 - 48) * 64 + c3 - 48
+local nratekeys = ((c4 - 48) * 64 + c5 - 48) * 64 + c6 - 48
+local nparams = ((c7 - 48) * 64 + c8 - 48) * 64 + c9 - 48
+local ncounter = ((c10 - 48) * 64 + c11 - 48) * 64 + c12 - 48
+local ndistinct = ((c13 - 48) * 64 + c14 - 48) * 64 + c15 - 48
+local nsequence = ((c16 - 48) * 64 + c17 - 48) * 64 + c18 - 48
+local nrecord = ((c19 - 48) * 64 + c20 - 48) * 64 + c21 - 48
+local nread = ((c22 - 48) * 64 + c23 - 48) * 64 + c24 - 48
 
-local params = {} -- i -> { T, capacity, cost }
-for i = 1, nparams do
-  params[i] = { tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]) }
-  a = a + 3
-end
-
-local tats = {} -- key index -> TAT after the ops so far in this call (false = no state)
-local dirty = {} -- key index -> true once an op on it was allowed
-local written = {} -- those key indexes, in order
-local nwritten = 0
 if nrate > 0 then
-  -- One MGET for every key (in slices: unpack is bounded by Lua's C stack), not one GET each.
-  for first = 1, nratekeys, 1000 do
-    local last = math.min(nratekeys, first + 999)
-    local stored = redis.call('MGET', unpack(KEYS, first, last))
-    for i = first, last do tats[i] = tonumber(stored[i - first + 1]) or false end
+  -- Triple i is params[3i-2..3i] = T, capacity, cost. Each value is below 2^53, so every partial sum is exact.
+  local params = {}
+  local at = 25
+  for j = 1, 3 * nparams do
+    local d1, d2, d3, d4, d5, d6, d7, d8, d9 = byte(head, at, at + 8)
+    params[j] = ((((((((d1 - 48) * 64 + d2 - 48) * 64 + d3 - 48) * 64 + d4 - 48) * 64 + d5 - 48) * 64 + d6 - 48) * 64 + d7 - 48) * 64 + d8 - 48) * 64 + d9 - 48
+    at = at + 9
   end
-  local ops, byte = ARGV[a], string.byte
-  a = a + 1
-  for i = 0, nrate - 1 do
-    local k1, k2, k3, p1, p2, p3 = byte(ops, 6 * i + 1, 6 * i + 6)
-    local ki = ((k1 - 48) * 64 + k2 - 48) * 64 + k3 - 48
-    local p = params[((p1 - 48) * 64 + p2 - 48) * 64 + p3 - 48]
-    local t, capacity, cost = p[1], p[2], p[3]
-    local tat = tats[ki]
-    if not tat or tat < now then tat = now end
-    out[i + 2] = tat
-    local new_tat = tat + cost * t
-    if new_tat - capacity <= now then
-      if not dirty[ki] then
-        dirty[ki] = true
-        nwritten = nwritten + 1
-        written[nwritten] = ki
+  -- state[i]: the TAT key i held (false = no state, or not a TAT); once an op on it was allowed, minus its TAT
+  -- after the ops so far (a TAT is never negative, so the sign marks the keys to write without a table of its
+  -- own). One MGET for every key, not one GET each, its reply table reused; in slices beyond 1000 keys (unpack is
+  -- bounded by Lua's C stack).
+  local state
+  if nratekeys <= 1000 then
+    state = redis.call('MGET', unpack(KEYS, 1, nratekeys))
+    for i = 1, nratekeys do
+      local v = tonumber(state[i])
+      state[i] = v and v >= 0 and v
+    end
+  else
+    state = {}
+    for first = 1, nratekeys, 1000 do
+      local last = math.min(nratekeys, first + 999)
+      local slice = redis.call('MGET', unpack(KEYS, first, last))
+      for i = first, last do
+        local v = tonumber(slice[i - first + 1])
+        state[i] = v and v >= 0 and v
       end
-      tats[ki] = new_tat
+    end
+  end
+  for i = 0, nrate - 1 do
+    local k1, k2, k3, p1, p2, p3 = byte(head, at + 6 * i, at + 6 * i + 5)
+    local ki = ((k1 - 48) * 64 + k2 - 48) * 64 + k3 - 48
+    local pi = 3 * (((p1 - 48) * 64 + p2 - 48) * 64 + p3 - 48)
+    local tat = state[ki]
+    if not tat then
+      tat = now
+    elseif tat < 0 then
+      tat = -tat
+      if tat < now then tat = now end
+    elseif tat < now then
+      tat = now
+    end
+    out[i + 2] = tat
+    local new_tat = tat + params[pi] * params[pi - 2]
+    if new_tat - params[pi - 1] <= now then state[ki] = -new_tat end
+  end
+  for ki = 1, nratekeys do
+    local new_tat = state[ki]
+    if new_tat and new_tat < 0 then
+      new_tat = -new_tat
+      local reset_ms = math.ceil((new_tat - now) / 1000)
+      -- Strings: Redis turns a Lua number argument into text with %.17g, which for a 16-digit TAT costs Redis
+      -- more than Lua's integer format (bench/RESULTS.md); the stored text is the same.
+      redis.call('SET', KEYS[ki], string.format('%d', new_tat), 'PX', string.format('%d', math.max(1, reset_ms)))
     end
   end
   k = nratekeys + 1
-end
-for i = 1, nwritten do
-  local ki = written[i]
-  local new_tat = tats[ki]
-  local reset_ms = math.ceil((new_tat - now) / 1000)
-  -- Strings: Redis turns a Lua number argument into text with %.17g, which for a 16-digit TAT costs Redis more
-  -- than Lua's integer format (bench/RESULTS.md); the stored text is the same.
-  redis.call('SET', KEYS[ki], string.format('%d', new_tat), 'PX', string.format('%d', math.max(1, reset_ms)))
 end
 
 for _ = 1, ncounter do

@@ -54,13 +54,27 @@ function reconnectDelay(times: number, capMs: number): number {
 
 const FIELD_OPCODE: Record<FieldUpdate, string> = { incr: 'i', max: 'x', min: 'n' };
 
-/** Largest index the script's rate-limit op string can carry (3 base-64 digits). */
+/** Largest count or index the script's 3-digit base-64 fields carry. */
 const MAX_OP_INDEX = 64 ** 3 - 1;
 
-/** `n` (1..MAX_OP_INDEX) as the script's 3 base-64 digits ('0' + 0..63, most significant first). */
-function opIndex(n: number): string {
-  if (n > MAX_OP_INDEX) throw new RangeError(`a batch has more than ${MAX_OP_INDEX} distinct rate-limit keys or limits`);
+/** `n` (0..MAX_OP_INDEX) as the script's 3 base-64 digits ('0' + 0..63, most significant first). */
+function digits3(n: number, what: string): string {
+  if (n > MAX_OP_INDEX) throw new RangeError(`a batch has more than ${MAX_OP_INDEX} ${what}`);
   return String.fromCharCode(48 + (n >> 12), 48 + ((n >> 6) & 63), 48 + (n & 63));
+}
+
+/**
+ * `n` (an integer >= 0) as 9 base-64 digits, most significant first. Above 2^53 (a Lua number is a double) it is
+ * cut to 2^53 - 1 µs, 285 years: a limit that lets that much build up behaves the same either way.
+ */
+function digits9(n: number): string {
+  n = Math.min(n, Number.MAX_SAFE_INTEGER);
+  let out = '';
+  for (let i = 0; i < 9; i++) {
+    out = String.fromCharCode(48 + (n % 64)) + out;
+    n = Math.floor(n / 64);
+  }
+  return out;
 }
 
 /** Flattens a batch into the script's KEYS and ARGV (layout documented in redis-batch.lua). */
@@ -72,7 +86,8 @@ export function encodeBatch(batch: CounterBatch, clockOverrideUs?: number): { ke
   // Rate limits: each distinct key and (T, capacity, cost) once, and per op the index of both.
   const keyIndex = new Map<string, number>();
   const paramIndex = new Map<string, number>();
-  const params: string[] = [];
+  let params = '';
+  let nparams = 0;
   let ops = '';
   for (const op of batch.rateLimits) {
     let ki = keyIndex.get(op.key);
@@ -87,25 +102,24 @@ export function encodeBatch(batch: CounterBatch, clockOverrideUs?: number): { ke
     const triple = `${t} ${capacity} ${cost}`;
     let pi = paramIndex.get(triple);
     if (pi === undefined) {
-      params.push(String(t), String(capacity), String(cost));
-      pi = params.length / 3;
+      params += digits9(t) + digits9(capacity) + digits9(cost);
+      pi = ++nparams;
       paramIndex.set(triple, pi);
     }
-    ops += opIndex(ki) + opIndex(pi);
+    ops += digits3(ki, 'distinct rate-limit keys') + digits3(pi, 'distinct limits');
   }
-  const argv: string[] = [
-    clockOverrideUs === undefined ? '' : String(clockOverrideUs),
-    String(batch.rateLimits.length),
-    String(keys.length),
-    String(params.length / 3),
-    String(batch.counters.length),
-    String(batch.distinct.length),
-    String(sequences.length),
-    String(records.length),
-    String(reads.length),
-    ...params,
-  ];
-  if (ops) argv.push(ops);
+  const head =
+    digits3(batch.rateLimits.length, 'rate-limit ops') +
+    digits3(keys.length, 'distinct rate-limit keys') +
+    digits3(nparams, 'distinct limits') +
+    digits3(batch.counters.length, 'counter ops') +
+    digits3(batch.distinct.length, 'distinct ops') +
+    digits3(sequences.length, 'sequence ops') +
+    digits3(records.length, 'record ops') +
+    digits3(reads.length, 'hash reads') +
+    params +
+    ops;
+  const argv: string[] = [clockOverrideUs === undefined ? '' : String(clockOverrideUs), head];
   for (const op of batch.counters) {
     keys.push(...op.keys);
     argv.push(String(op.keys.length), String(op.incr), String(op.ttlMs));

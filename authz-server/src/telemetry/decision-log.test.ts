@@ -5,7 +5,7 @@ import { captureLogger } from '../../../test/support/policies.ts';
 import type { Outcome } from '../pipeline/outcome.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
-import { DECISION_FLUSH_MS, DENY_FLUSH_MS, DecisionLog, decisionFields } from './decision-log.ts';
+import { DECISION_FLUSH_MS, DENY_FLUSH_MS, DecisionLog, decisionFields, isoTime } from './decision-log.ts';
 
 function capture(level = 'info') {
   const c = captureLogger(level);
@@ -17,6 +17,16 @@ const req = (id: string, path = '/orders/1'): RequestContext =>
 const policy = { id: 'shop/orders' } as unknown as RuntimePolicy;
 const allow: Outcome = { kind: 'allow', policy, consumer: 'app', principal: '', trace: [], bot: null, rateLimit: null, wouldDeny: null, stripHeaders: [] };
 const deny: Outcome = { kind: 'deny', policy, consumer: null, principal: '', trace: [], bot: null, rateLimit: null, denial: { reason: 'access', detail: 'no rule matches GET /admin' } };
+
+describe('isoTime', () => {
+  it('is Date#toISOString for every millisecond, across seconds and days, and when the clock steps back', () => {
+    const base = Date.parse('2026-12-31T23:59:58.000Z');
+    const times = [];
+    for (let t = base; t < base + 3000; t++) times.push(t);
+    times.push(base + 1500, base - 86_400_000 + 7, 0, 1, 999, 1000, Date.parse('2100-02-28T23:59:59.999Z'), Date.parse('2100-03-01T00:00:00.000Z'));
+    for (const t of times) expect(isoTime(t)).toBe(new Date(t).toISOString());
+  });
+});
 
 describe('DecisionLog', () => {
   it('writes the line pino would write for the same fields, in the same order', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bucketKeys, counterPrefix, distinctPrefix, hashKeyParts, hashTagOf, keySegment, rateLimitKey } from './keys.ts';
+import { RATE_LIMIT_KEY_CACHE, bucketKeys, counterPrefix, distinctPrefix, hashKeyParts, hashTagOf, keySegment, policyPrefix, rateLimitKey } from './keys.ts';
 
 describe('keys', () => {
   it('rate-limit keys have the documented layout', () => {
@@ -48,6 +48,23 @@ describe('keys', () => {
     expect(rateLimitKey('p', 'l', ['1'])).not.toBe(rateLimitKey('p', 'm', ['1']));
     expect(rateLimitKey('p', 'l', ['1'])).not.toBe(rateLimitKey('q', 'l', ['1']));
     expect(counterPrefix('p', 'l', ['1'])).not.toBe(distinctPrefix('p', 'l', ['1']));
+  });
+
+  it('remembered rate-limit keys are the computed ones, for look-alike inputs and past the cache size', () => {
+    const computed = (p: string, l: string, parts: string[]) => `${policyPrefix(p)}:rl:${keySegment(l)}:${hashKeyParts(parts)}`;
+    const input = fc.tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }));
+    fc.assert(
+      fc.property(fc.array(input, { minLength: 1, maxLength: 40 }), (inputs) => {
+        for (const [p, l, parts] of [...inputs, ...inputs]) expect(rateLimitKey(p, l, parts)).toBe(computed(p, l, parts));
+      }),
+    );
+    // Inputs whose plain concatenations agree get keys of their own.
+    const alike: Array<[string, string, string[]]> = [['a', 'b1', []], ['a', 'b', ['1']], ['ab', '', ['1']], ['a', 'b', ['', '1']], ['a1', 'b', []], ['a', '1b', []]];
+    for (const [p, l, parts] of alike) expect(rateLimitKey(p, l, parts)).toBe(computed(p, l, parts));
+    expect(new Set(alike.map(([p, l, parts]) => rateLimitKey(p, l, parts))).size).toBe(alike.length);
+    // Past the bound the oldest are forgotten and computed again, still right.
+    for (let i = 0; i < RATE_LIMIT_KEY_CACHE + 10; i++) rateLimitKey('pol', 'per-ip', [`10.0.${i >> 8}.${i & 255}`]);
+    for (const i of [0, 5, RATE_LIMIT_KEY_CACHE + 9]) expect(rateLimitKey('pol', 'per-ip', [`10.0.${i >> 8}.${i & 255}`])).toBe(computed('pol', 'per-ip', [`10.0.${i >> 8}.${i & 255}`]));
   });
 
   it('bucketKeys: current bucket first, then older ones', () => {

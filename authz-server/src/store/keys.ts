@@ -37,9 +37,25 @@ export function policyPrefix(policyId: string): string {
   return `${KEY_PREFIX}:{${keySegment(policyId)}}`;
 }
 
-/** Key of one GCRA rate limit: `pal:{<policy>}:rl:<limit>:<hash of parts>`. */
+/** Most rate-limit keys remembered by rateLimitKey (oldest forgotten first). */
+export const RATE_LIMIT_KEY_CACHE = 4096;
+
+const rateLimitKeys = new Map<string, string>();
+
+/**
+ * Key of one GCRA rate limit: `pal:{<policy>}:rl:<limit>:<hash of parts>`. The keys of recent (policy, limit, parts)
+ * are remembered: a consumer's or an address's next Check finds its key without hashing again.
+ */
 export function rateLimitKey(policyId: string, limitName: string, keyParts: readonly string[]): string {
-  return `${policyPrefix(policyId)}:rl:${keySegment(limitName)}:${hashKeyParts(keyParts)}`;
+  let id = `${policyId.length}:${policyId}${limitName.length}:${limitName}${keyParts.length}`;
+  for (const p of keyParts) id += `|${p.length}:${p}`;
+  let key = rateLimitKeys.get(id);
+  if (key === undefined) {
+    key = `${policyPrefix(policyId)}:rl:${keySegment(limitName)}:${hashKeyParts(keyParts)}`;
+    if (rateLimitKeys.size >= RATE_LIMIT_KEY_CACHE) rateLimitKeys.delete(rateLimitKeys.keys().next().value as string);
+    rateLimitKeys.set(id, key);
+  }
+  return key;
 }
 
 /** Prefix of a bucketed counter (bot detectors), to be passed to bucketKeys. */

@@ -12,6 +12,14 @@ describe('bot window math', () => {
     expect(new PrefixCache('ns/{x}').counter('n', ['1'])).toBe(counterPrefix('ns/{x}', 'n', ['1']));
   });
 
+  it('PrefixCache keeps part lists apart whose parts join alike (a decoded path or a claim can hold NUL)', () => {
+    const first = new PrefixCache('p').counter(BOT_KEYS.ipTick, ['x\u0000', 'y']);
+    const second = new PrefixCache('p').counter(BOT_KEYS.ipTick, ['x', '\u0000y']);
+    expect(first).toBe(counterPrefix('p', BOT_KEYS.ipTick, ['x\u0000', 'y']));
+    expect(second).toBe(counterPrefix('p', BOT_KEYS.ipTick, ['x', '\u0000y']));
+    expect(second).not.toBe(first);
+  });
+
   it('bucketed counters: current bucket first, expiry covering the window', () => {
     const now = 1_700_000_123_456;
     const op = bucketCounter(new PrefixCache('p').counter(BOT_KEYS.ipLong, ['1.2.3.4']), now, 60_000, 3, 1);

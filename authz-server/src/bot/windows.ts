@@ -127,12 +127,9 @@ export function bucketTtlMs(bucketMs: number, buckets: number): number {
 /**
  * Builds the same keys as keys.ts counterPrefix for one policy, hashing each distinct list of key parts once: a
  * Check uses the same client, route or token in several counters, and the same clients, routes and sessions
- * come back Check after Check (a bounded cache of recent hashes is shared).
+ * come back Check after Check (hashKeyParts remembers recent hashes).
  */
 export class PrefixCache {
-  /** Hashes of recent key parts, shared by all Checks (clients, routes and sessions repeat); bounded, FIFO. */
-  static readonly #recent = new Map<string, string>();
-  static readonly MAX_RECENT = 50_000;
   static readonly #policies = new Map<string, string>();
   static readonly #names = new Map<string, string>();
   static #none: string | undefined;
@@ -155,14 +152,8 @@ export class PrefixCache {
     if (parts.length === 0) return (PrefixCache.#none ??= hashKeyParts(parts));
     let h = this.#seen?.get(parts);
     if (h !== undefined) return h;
-    const id = `${parts.length}\u0000${parts.join('\u0000')}`;
-    const recent = PrefixCache.#recent;
-    h = recent.get(id);
-    if (h === undefined) {
-      h = hashKeyParts(parts);
-      recent.set(id, h);
-      if (recent.size > PrefixCache.MAX_RECENT) recent.delete(recent.keys().next().value as string);
-    }
+    // hashKeyParts remembers recent lists (shared by all Checks); this instance remembers the list objects.
+    h = hashKeyParts(parts);
     (this.#seen ??= new Map()).set(parts, h);
     return h;
   }

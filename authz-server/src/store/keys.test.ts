@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RATE_LIMIT_KEY_CACHE, bucketKeys, counterPrefix, distinctPrefix, hashKeyParts, hashTagOf, keySegment, policyPrefix, rateLimitKey } from './keys.ts';
+import { KEY_PARTS_MEMO, KEY_PARTS_MEMO_ENTRY_CHARS, KEY_PARTS_MEMO_TOTAL_CHARS, bucketKeys, keyPartsMemoSize, counterPrefix, distinctPrefix, hashKeyParts, hashTagOf, keySegment, policyPrefix, rateLimitKey } from './keys.ts';
 
 describe('keys', () => {
   it('rate-limit keys have the documented layout', () => {
@@ -50,21 +51,36 @@ describe('keys', () => {
     expect(counterPrefix('p', 'l', ['1'])).not.toBe(distinctPrefix('p', 'l', ['1']));
   });
 
-  it('remembered rate-limit keys are the computed ones, for look-alike inputs and past the cache size', () => {
-    const computed = (p: string, l: string, parts: string[]) => `${policyPrefix(p)}:rl:${keySegment(l)}:${hashKeyParts(parts)}`;
+  it('remembered hashes of key parts are the computed ones, for look-alike inputs and past the memo size', () => {
+    const computed = (p: string, l: string, parts: string[]) => {
+      let enc = `${parts.length}`;
+      for (const x of parts) enc += `|${x.length}:${x}`;
+      return `${policyPrefix(p)}:rl:${keySegment(l)}:${createHash('sha256').update(enc).digest('base64url').slice(0, 22)}`;
+    };
     const input = fc.tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }));
     fc.assert(
       fc.property(fc.array(input, { minLength: 1, maxLength: 40 }), (inputs) => {
         for (const [p, l, parts] of [...inputs, ...inputs]) expect(rateLimitKey(p, l, parts)).toBe(computed(p, l, parts));
       }),
     );
-    // Inputs whose plain concatenations agree get keys of their own.
-    const alike: Array<[string, string, string[]]> = [['a', 'b1', []], ['a', 'b', ['1']], ['ab', '', ['1']], ['a', 'b', ['', '1']], ['a1', 'b', []], ['a', '1b', []]];
+    // Inputs whose plain or separator-joined concatenations agree get keys of their own.
+    const alike: Array<[string, string, string[]]> = [['a', 'b1', []], ['a', 'b', ['1']], ['ab', '', ['1']], ['a', 'b', ['', '1']], ['a1', 'b', []], ['a', '1b', []], ['a', 'b', ['x\u0000', 'y']], ['a', 'b', ['x', '\u0000y']], ['a', 'b', ['z'.repeat(10_000)]], ['a', 'b', ['z'.repeat(10_001)]]];
     for (const [p, l, parts] of alike) expect(rateLimitKey(p, l, parts)).toBe(computed(p, l, parts));
     expect(new Set(alike.map(([p, l, parts]) => rateLimitKey(p, l, parts))).size).toBe(alike.length);
     // Past the bound the oldest are forgotten and computed again, still right.
-    for (let i = 0; i < RATE_LIMIT_KEY_CACHE + 10; i++) rateLimitKey('pol', 'per-ip', [`10.0.${i >> 8}.${i & 255}`]);
-    for (const i of [0, 5, RATE_LIMIT_KEY_CACHE + 9]) expect(rateLimitKey('pol', 'per-ip', [`10.0.${i >> 8}.${i & 255}`])).toBe(computed('pol', 'per-ip', [`10.0.${i >> 8}.${i & 255}`]));
+    for (let i = 0; i < KEY_PARTS_MEMO + 10; i++) rateLimitKey('pol', 'per-ip', [`10.0.${i >> 8}.${i & 255}`]);
+    for (const i of [0, 5, KEY_PARTS_MEMO + 9]) expect(rateLimitKey('pol', 'per-ip', [`10.0.${i >> 8}.${i & 255}`])).toBe(computed('pol', 'per-ip', [`10.0.${i >> 8}.${i & 255}`]));
+  });
+
+  it('the memo of key-part hashes stays bounded in characters against a flood of long distinct parts', () => {
+    for (let i = 0; i < 6000; i++) hashKeyParts([`${i}`.padEnd(KEY_PARTS_MEMO_ENTRY_CHARS - 12, 'x')]);
+    const after = keyPartsMemoSize();
+    expect(after.chars).toBeLessThanOrEqual(KEY_PARTS_MEMO_TOTAL_CHARS);
+    expect(after.chars).toBeGreaterThan(KEY_PARTS_MEMO_TOTAL_CHARS - KEY_PARTS_MEMO_ENTRY_CHARS);
+    expect(after.entries).toBeLessThanOrEqual(KEY_PARTS_MEMO);
+    // Longer than an entry may be: hashed, never remembered.
+    hashKeyParts(['y'.repeat(KEY_PARTS_MEMO_ENTRY_CHARS)]);
+    expect(keyPartsMemoSize()).toEqual(after);
   });
 
   it('bucketKeys: current bucket first, then older ones', () => {

@@ -25,11 +25,47 @@ export function keySegment(name: string): string {
   return SAFE.test(name) ? name : `~${sha256b64url(name, 22)}`;
 }
 
-/** Hash of the key parts; unambiguous (length-prefixed), so ['a,b'] and ['a', 'b'] differ. */
+/** Most hashes of key parts hashKeyParts remembers (oldest forgotten first). */
+export const KEY_PARTS_MEMO = 50_000;
+
+/**
+ * Bounds on what the memo holds besides the count: the longest encoding remembered and all encodings together, in
+ * characters. Parts are request data a client can make as long as the proxy allows (a cookie, a path); a flood of
+ * long distinct ones must not grow the process, so they push out the oldest, and a part list longer than a long
+ * session cookie is hashed every time.
+ */
+export const KEY_PARTS_MEMO_ENTRY_CHARS = 1024;
+export const KEY_PARTS_MEMO_TOTAL_CHARS = 4_000_000;
+
+const partsHashes = new Map<string, string>();
+let partsHashesChars = 0;
+
+/**
+ * Hash of the key parts; unambiguous (length-prefixed), so ['a,b'] and ['a', 'b'] differ. The hashes of recent
+ * lists are remembered by that same encoding: clients, consumers, routes and sessions come back Check after Check,
+ * and find their hash (the same string object) without hashing again.
+ */
 export function hashKeyParts(parts: readonly string[]): string {
   let enc = `${parts.length}`;
   for (const p of parts) enc += `|${p.length}:${p}`;
-  return sha256b64url(enc, 22);
+  if (enc.length > KEY_PARTS_MEMO_ENTRY_CHARS) return sha256b64url(enc, 22);
+  let h = partsHashes.get(enc);
+  if (h === undefined) {
+    h = sha256b64url(enc, 22);
+    partsHashes.set(enc, h);
+    partsHashesChars += enc.length;
+    while (partsHashes.size > KEY_PARTS_MEMO || partsHashesChars > KEY_PARTS_MEMO_TOTAL_CHARS) {
+      const oldest = partsHashes.keys().next().value as string;
+      partsHashes.delete(oldest);
+      partsHashesChars -= oldest.length;
+    }
+  }
+  return h;
+}
+
+/** What hashKeyParts remembers now: entries and their encodings' characters (tests). */
+export function keyPartsMemoSize(): { entries: number; chars: number } {
+  return { entries: partsHashes.size, chars: partsHashesChars };
 }
 
 /** The hash-tagged prefix shared by all keys of one policy: `pal:{<policy>}`. */
@@ -37,25 +73,9 @@ export function policyPrefix(policyId: string): string {
   return `${KEY_PREFIX}:{${keySegment(policyId)}}`;
 }
 
-/** Most rate-limit keys remembered by rateLimitKey (oldest forgotten first). */
-export const RATE_LIMIT_KEY_CACHE = 4096;
-
-const rateLimitKeys = new Map<string, string>();
-
-/**
- * Key of one GCRA rate limit: `pal:{<policy>}:rl:<limit>:<hash of parts>`. The keys of recent (policy, limit, parts)
- * are remembered: a consumer's or an address's next Check finds its key without hashing again.
- */
+/** Key of one GCRA rate limit: `pal:{<policy>}:rl:<limit>:<hash of parts>`. */
 export function rateLimitKey(policyId: string, limitName: string, keyParts: readonly string[]): string {
-  let id = `${policyId.length}:${policyId}${limitName.length}:${limitName}${keyParts.length}`;
-  for (const p of keyParts) id += `|${p.length}:${p}`;
-  let key = rateLimitKeys.get(id);
-  if (key === undefined) {
-    key = `${policyPrefix(policyId)}:rl:${keySegment(limitName)}:${hashKeyParts(keyParts)}`;
-    if (rateLimitKeys.size >= RATE_LIMIT_KEY_CACHE) rateLimitKeys.delete(rateLimitKeys.keys().next().value as string);
-    rateLimitKeys.set(id, key);
-  }
-  return key;
+  return `${policyPrefix(policyId)}:rl:${keySegment(limitName)}:${hashKeyParts(keyParts)}`;
 }
 
 /** Prefix of a bucketed counter (bot detectors), to be passed to bucketKeys. */

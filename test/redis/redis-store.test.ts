@@ -281,19 +281,19 @@ describe('RedisCounterStore: failures', () => {
     }
   });
 
-  it('a rate-limit key holding a string that is not a TAT (text, negative, NaN) counts as no state, in a batch with valid keys', async () => {
+  it('a rate-limit key holding a string that is not a TAT (text, negative, NaN, infinite) counts as no state, in a batch with valid keys', async () => {
     const store = new RedisCounterStore({ url: server.url, timeoutMs: 1000, logger: captureLogger().logger, registry: new Registry() });
     try {
       await until(() => store.isHealthy(), 5000, 'ready');
       const id = randomUUID().slice(0, 8);
-      const bad = ['not-a-number', '-5', '-1e300', 'nan'].map((v, i) => ({ key: rateLimitKey(`garbage-${id}`, 'rl', [String(i)]), v }));
+      const bad = ['not-a-number', '-5', '-1e300', 'nan', 'inf', '1e999'].map((v, i) => ({ key: rateLimitKey(`garbage-${id}`, 'rl', [String(i)]), v }));
       for (const b of bad) await server.command('SET', b.key, b.v);
       const good = rateLimitKey(`garbage-${id}`, 'rl', ['good']);
       const op = (key: string) => ({ key, requests: 1, periodMs: 60_000, burst: 0 });
       const batch = { rateLimits: [op(good), ...bad.map((b) => op(b.key)), op(good)], counters: [], distinct: [] };
       const first = await store.evaluate(batch);
       // Each garbage key is a fresh bucket (allowed once); the valid key's second op in the same call is over.
-      expect(first.rateLimits.map((r) => r.allowed)).toEqual([true, true, true, true, true, false]);
+      expect(first.rateLimits.map((r) => r.allowed)).toEqual([true, ...bad.map(() => true), false]);
       for (const b of bad) expect(Number(await server.command('GET', b.key))).toBeGreaterThan(Date.now() * 1000);
       expect((await store.evaluate(batch)).rateLimits.some((r) => r.allowed)).toBe(false);
     } finally {

@@ -71,8 +71,8 @@ if nrate > 0 then
     params[j] = ((((((((d1 - 48) * 64 + d2 - 48) * 64 + d3 - 48) * 64 + d4 - 48) * 64 + d5 - 48) * 64 + d6 - 48) * 64 + d7 - 48) * 64 + d8 - 48) * 64 + d9 - 48
     at = at + 9
   end
-  -- state[i]: the TAT key i held (false = no state, or not a TAT); once an op on it was allowed, minus its TAT
-  -- after the ops so far (a TAT is never negative, so the sign marks the keys to write without a table of its
+  -- state[i]: the TAT key i held (false = no state, or not a finite TAT); once an op on it was allowed, minus its
+  -- TAT after the ops so far (a TAT is never negative, so the sign marks the keys to write without a table of its
   -- own). One MGET for every key, not one GET each, its reply table reused; in slices beyond 1000 keys (unpack is
   -- bounded by Lua's C stack).
   local state
@@ -80,7 +80,7 @@ if nrate > 0 then
     state = redis.call('MGET', unpack(KEYS, 1, nratekeys))
     for i = 1, nratekeys do
       local v = tonumber(state[i])
-      state[i] = v and v >= 0 and v
+      state[i] = v and v >= 0 and v < math.huge and v
     end
   else
     state = {}
@@ -89,7 +89,7 @@ if nrate > 0 then
       local slice = redis.call('MGET', unpack(KEYS, first, last))
       for i = first, last do
         local v = tonumber(slice[i - first + 1])
-        state[i] = v and v >= 0 and v
+        state[i] = v and v >= 0 and v < math.huge and v
       end
     end
   end

@@ -123,6 +123,45 @@ describe('what a request is to its session', () => {
   });
 });
 
+describe('baselines a crowd cannot move', () => {
+  // The app's users: ten of them calling all along, and a new one every 30 s, all of one kind (the app's HTTP stack).
+  const APP = { 'user-agent': 'ShopApp/4.2.1 (Android 14) okhttp/4.12.0', accept: 'application/json', 'accept-language': 'en-GB', 'accept-encoding': 'gzip' };
+  // A script with the app's key and user agent, not its header set: a kind the token's newcomers never were.
+  const COPY = { 'user-agent': 'ShopApp/4.2.1 (Android 14) okhttp/4.12.0', accept: 'application/json' };
+  const at = (i: number, block: number) => `${block}.${(i >> 8) & 255}.${i & 255}.${1 + (i % 200)}`;
+
+  it("a kind the token's newcomers seldom bring stays rare when a few of its requests were learned", async () => {
+    const d = detectors();
+    const app = (ip: string, k: number, headers: Record<string, string> = APP) => d.check(request({ ip, path: `/api/products/${(k % 40) + 1}`, headers }), 'mobile-app');
+    // 20 minutes: ten users calling all along, a new one every 30 s (two calls), and a new address of the copy every
+    // 4 minutes (one call, learned): a quarter of a request a minute, 6% of the token's newcomers. A twentieth made a
+    // kind usual, so a handful of a crowd's first requests, learned before its surge was significant, made its kind
+    // usual and the crowd was judged only against the token's own newcomers.
+    let users = 0;
+    let copies = 0;
+    for (let s = 0; s < 20 * 60; s += 5) {
+      for (let u = 0; u < 10; u++) await app(at(u, 100), s);
+      if (s % 30 === 0) {
+        users++;
+        await app(at(users, 101), 1);
+        await app(at(users, 101), 2);
+      }
+      if (s % 240 === 0) await app(at(copies++, 7), 1, COPY);
+      await d.advance(5000);
+    }
+    // Thirty new addresses of the copy, one a second: a crowd of its own kind.
+    const verdicts: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      verdicts.push((await app(at(100 + i, 7), i, COPY)).verdict);
+      await d.advance(1000);
+    }
+    expect(verdicts.slice(15).every((v) => v !== 'allow'), verdicts.join(' ')).toBe(true);
+    // The app's own users, old and new, are not part of it.
+    expect((await app(at(3, 100), 1)).verdict).toBe('allow');
+    expect((await app(at(users + 1, 101), 1)).verdict).toBe('allow');
+  });
+});
+
 describe('volume against learned thresholds', () => {
   it('a cold burst from one address is flagged within a few requests, each signal with its value and threshold', async () => {
     const d = detectors();

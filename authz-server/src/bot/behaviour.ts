@@ -360,6 +360,15 @@ export interface BotObservations {
   /** A page load (see isPageLoad). */
   page: boolean;
   volume: VolumeObservation[];
+  /** How much of this request a token's rates may learn (knobs.surge.learningCap): 1, or less in their surge. */
+  learnShares: TokenLearnShares;
+}
+
+/** Per token rate (all its requests, from new addresses, per client kind), the share of a request it learns. */
+export interface TokenLearnShares {
+  token: number;
+  tokenFresh: number;
+  tokenCell: number;
 }
 
 /** The judged behaviour of one request. */
@@ -600,6 +609,23 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const agg = knobs.surge;
   const aggElapsed = (((nowMs % B.aggregateMs) + B.aggregateMs) % B.aggregateMs) / B.aggregateMs;
   const perMinuteLearned = (slot: number) => learnedPerMinute(C(slot), nowMs, B.baselineMs, base.observedMs, B.longMs);
+  // What a token's rates held in the last minute up to learningCap times their usual rate is learned in full; beyond
+  // that as a crowd's requests are (crowdLearning), spread so that a sustained surge adds about crowdLearning x cap a
+  // minute: a crowd whose surge is not yet significant cannot make its kind a usual one of the token, nor raise the
+  // rates it is judged against, and an honest one still becomes usual in hours. Before the policy is warm every
+  // baseline is still being built, and learns in full.
+  const learnable = (aggSlot: number, baseSlot: number, floor: number, pending: number): number => {
+    if (!base.warm || aggSlot < 0 || baseSlot < 0) return 1;
+    const recent = recentMinute(C(aggSlot), nowMs, B.aggregateMs) + pending;
+    const cap = agg.learningCap * Math.max(floor, perMinuteLearned(baseSlot));
+    return recent <= cap ? 1 : (agg.crowdLearning * cap) / recent;
+  };
+  const pairPending = unlearnedPair ? 1 : 0;
+  const learnShares: TokenLearnShares = {
+    token: learnable(s.tokAgg, s.tokBase, agg.minExpectedPerMinute.token, 0),
+    tokenFresh: learnable(s.tokFreshAgg, s.tokFreshBase, agg.minExpectedPerMinute.token, pairPending),
+    tokenCell: learnable(s.tokCell, s.tokCellBase, agg.minExpectedPerMinute.cell, pairPending),
+  };
   // A source whose own volume already explains its traffic is judged by that, not as part of a crowd.
   const explained = signals.some((x) => x.family === 'volume' && x.score > 0 && (x.name.startsWith('volume-src') || x.name.startsWith('volume-net')));
   let novel = false;
@@ -723,7 +749,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // A kind of client that hardly ever brings the token's new addresses (a script copying the app's key and
     // user agent, not its header set or TLS handshake) is a crowd of its own as soon as its cell surges: the
     // token's own newcomers need not be outnumbered first.
-    const rare = freshLearned <= 0 || cellLearned / freshLearned <= agg.rareClassShare;
+    // Below the cell's floor a kind is rare whatever the token's own rate: a token with few newcomers would
+    // otherwise have a kind made usual by a handful of learned requests.
+    const rare = freshLearned <= 0 || cellLearned <= Math.max(agg.rareClassShare * freshLearned, agg.minExpectedPerMinute.cell);
     const c = rare ? surgeShare(fc, cellLearned, agg.minExpectedPerMinute.cell, knobs) : { share: 0 };
     // A young pair (learned, all of it recent) is held to a surge of the token's whole traffic, or of a rare kind's
     // own: the token's usual newcomers clumping (and flagged ones staying new) move the count of new pairs, not these.
@@ -743,6 +771,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, unlearnedPair, explained, novel, head: subject.method === 'HEAD', page: ctx.pageLoad, volume },
+    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, unlearnedPair, explained, novel, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares },
   };
 }

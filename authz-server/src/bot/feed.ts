@@ -79,8 +79,11 @@ export class BotFeed {
   /** What remembered Checks hold (addresses, sessions, tokens; routes), shared by a client's many Checks. */
   readonly #strings = new Canonical<string>();
   readonly #routes = new Canonical<string[]>();
-  /** Deterministic fractional choices: crowd requests that aggregates learn from, returns that are learned. */
-  #crowdTurn = 0;
+  /**
+   * Deterministic fractional choices: per aggregate baseline, the running remainder of the share of requests it
+   * learns from (a crowd's, a surge's); and the returns that are learned.
+   */
+  readonly #learnTurns = new Map<string, number>();
   #returnTurn = 0;
   readonly stats: BotFeedStats = { entries: 0, errors: 0, ownDenials: 0, correlated: 0, unmatched: 0 };
 
@@ -150,6 +153,13 @@ export class BotFeed {
       return;
     }
     if (!bot || !obs) return;
+    let crowd = 0;
+    let gatedSurge = false;
+    for (const s of bot.signals as Array<BotSignal & { family?: string }>) {
+      if (s.score <= 0 || s.family !== 'aggregate') continue;
+      crowd += s.score;
+      if ((s.name === 'surge-route' || s.name === 'surge-cell' || s.name === 'surge-class' || s.name === 'surge-novel') && (obs.state === 'landing' || obs.state === 'orphan')) gatedSurge = true;
+    }
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'bot' || outcome.denial.reason === 'challenge')) {
       // Stopped (denied, or answered with a challenge): a client error like any other for the client. The upstream
       // never sees the request, so the access log will not count it; without this the evidence that stopped a
@@ -162,22 +172,11 @@ export class BotFeed {
     }
     // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
     const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');
-    let crowd = 0;
-    let gatedSurge = false;
-    for (const s of bot.signals as Array<BotSignal & { family?: string }>) {
-      if (s.score <= 0 || s.family !== 'aggregate') continue;
-      crowd += s.score;
-      if ((s.name === 'surge-route' || s.name === 'surge-cell' || s.name === 'surge-class' || s.name === 'surge-novel') && (obs.state === 'landing' || obs.state === 'orphan')) gatedSurge = true;
-    }
     const max = this.#knobs.learning.maxScore;
     const clean = !flagged && bot.score < max;
     // A crowd flagged only as a crowd is learned from, slowly (one request in 1/crowdLearning): a legitimate new
     // crowd becomes normal within hours, an attack does not within minutes.
-    let aggregates = clean;
-    if (!clean && bot.score - crowd < max && !gatedSurge) {
-      this.#crowdTurn = (this.#crowdTurn + this.#knobs.surge.crowdLearning) % 1;
-      aggregates = this.#crowdTurn < this.#knobs.surge.crowdLearning;
-    }
+    const aggregates = clean ? 1 : bot.score - crowd < max && !gatedSurge ? this.#knobs.surge.crowdLearning : 0;
     this.#learn(obs, { clean, individually: bot.score - crowd < max, aggregates }, now);
     if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;
@@ -185,7 +184,16 @@ export class BotFeed {
     }
   }
 
-  #learn(obs: BotObservations, learn: { clean: boolean; individually: boolean; aggregates: boolean }, now: number): void {
+  /** Whether to learn this time at `share` (0..1) for the baseline `name`, spread evenly over the requests. */
+  #sampled(name: string, share: number): boolean {
+    if (share >= 1) return true;
+    if (!(share > 0)) return false;
+    const turn = ((this.#learnTurns.get(name) ?? 0) + share) % 1;
+    this.#learnTurns.set(name, turn);
+    return turn < share;
+  }
+
+  #learn(obs: BotObservations, learn: { clean: boolean; individually: boolean; aggregates: number }, now: number): void {
     const { subject, state } = obs;
     const keys = new PrefixCache(subject.policyId);
     const bump = (name: string, parts: readonly string[], window: Window, delta = 1) => this.#bump(keys, name, parts, window, now, delta);
@@ -241,21 +249,27 @@ export class BotFeed {
         for (const k of edgesCrossed(v.value - v.incr, v.value + v.pending)) bump(histogramKeyName(v.cls, k), [], 'baseline');
       }
     }
-    if (learn.aggregates) {
+    if (learn.aggregates > 0) {
+      // Each aggregate at the request's learning rate; a token's rates also capped by their own surge
+      // (knobs.surge.learningCap).
+      const shares = obs.learnShares;
+      const aggregate = (name: string, parts: readonly string[], share = 1) => {
+        if (this.#sampled(name, Math.min(learn.aggregates, share))) bump(name, parts, 'baseline');
+      };
       if (obs.fresh) {
-        bump(BOT_KEYS.routeFreshBase, subject.route, 'baseline');
+        aggregate(BOT_KEYS.routeFreshBase, subject.route);
         if (!pair) {
-          bump(BOT_KEYS.cellFreshBase, cell, 'baseline');
-          bump(BOT_KEYS.classFreshBase, classCell, 'baseline');
-          bump(BOT_KEYS.popFreshBase, [], 'baseline');
-          if (obs.novel) bump(BOT_KEYS.popNovelBase, [], 'baseline');
+          aggregate(BOT_KEYS.cellFreshBase, cell);
+          aggregate(BOT_KEYS.classFreshBase, classCell);
+          aggregate(BOT_KEYS.popFreshBase, []);
+          if (obs.novel) aggregate(BOT_KEYS.popNovelBase, []);
         }
       }
       if (subject.token) {
-        bump(BOT_KEYS.tokBase, token, 'baseline');
+        aggregate(BOT_KEYS.tokBase, token, shares.token);
         if (state === 'new-pair' && obs.unlearnedPair) {
-          bump(BOT_KEYS.tokFreshBase, token, 'baseline');
-          bump(BOT_KEYS.tokCellBase, tokenKind, 'baseline');
+          aggregate(BOT_KEYS.tokFreshBase, token, shares.tokenFresh);
+          aggregate(BOT_KEYS.tokCellBase, tokenKind, shares.tokenCell);
         }
       }
     }

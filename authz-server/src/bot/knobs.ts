@@ -173,6 +173,15 @@ export interface BotKnobs {
     minShare: number;
     /** Share of a crowd's requests (flagged only as part of the crowd) that its aggregate still learns from. */
     crowdLearning: number;
+    /**
+     * A token's rates (all its requests, those from new addresses, per client kind) learn in full only what their
+     * last minute holds up to this many times their usual rate (the learned rate per minute, or the floor in
+     * minExpectedPerMinute); beyond that at most crowdLearning x cap a minute. A crowd's first requests score
+     * nothing until its surge is significant; learned in full, a handful of them made a token's rare kind a usual one
+     * within a minute or two. (Routes, cells and classes learn as before: capped, their crowds' surges lasted longer
+     * and the people landing in them were challenged with them; bench/RESULTS.md.)
+     */
+    learningCap: number;
   };
 
   /** Request tells (tells.ts). */
@@ -264,6 +273,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     thinCellMax: 40,
     minShare: 0.5,
     crowdLearning: 0.1,
+    learningCap: 4,
   }),
   tells: Object.freeze({ uaMissing: 40, uaAutomation: 45, acceptMissing: 15, browserWithoutAcceptLanguage: 20, postAsFirstRequest: 20 }),
   tlsFingerprintHeaders: DEFAULT_TLS_FINGERPRINT_HEADERS,

@@ -87,6 +87,18 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
   });
 
+  it('credential stuffing stays a failure surge while its tries are challenged', { timeout: 120_000 }, async () => {
+    // Seed 5 at full length: about a hundred addresses, a dozen failed logins a minute. A challenged try never reaches
+    // the upstream and adds no 401, so the more of the crowd was challenged the smaller its surge looked, and 87.5%
+    // of its requests were flagged; its stops now count at the failing rate of what still reaches /login.
+    const r = await runScenario('credential-stuffing', 5, { inProcess: true });
+    expect(r.params['addresses']).toBe(122);
+    expect(r.botAfterMinute).toBeGreaterThan(300);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.95);
+    expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
   it('crawlers that keep their cookie at 40 pages a minute are caught within their first minute', { timeout: 120_000 }, async () => {
     // Seed 34 (shortened): three crawlers in one cookie session each, browser headers, 41 pages a minute, no HEAD, no
     // API calls. Requests per session (volume-sess-min) were under the people's own and 16% of their requests were

@@ -72,16 +72,18 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
 const fired = (b: JudgedAssessment) => b.signals.filter((s) => s.score > 0).map((s) => s.name);
 
 describe('planning', () => {
-  it('every key of a Check is under the policy hash tag; a browser session request reads under 60 keys', () => {
+  it('every key of a Check is under the policy hash tag; a browser session request reads at most 60 keys', () => {
+    // Planned cold, without the replica's copies of the crowd counters (route, cell, class, token), which a warm
+    // replica reads from memory: about 20 keys a Check then (bench/bot-latency.ts).
     const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
     const keysOf = (req: ReturnType<typeof request>, consumer: string | null) => planBotCounters(p, req, consumer, Date.now()).counters.flatMap((c) => c.keys);
     const session = keysOf(request({ cookie: 'abc' }), null);
     expect(session.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(session.length).toBeLessThan(60);
+    expect(session.length, `${session.length}`).toBeLessThanOrEqual(60);
     // The most a Check reads: a browser session that also carries an API token.
     const both = keysOf(request({ cookie: 'abc' }), 'partner');
     expect(both.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(both.length).toBeLessThan(85);
+    expect(both.length, `${both.length}`).toBeLessThanOrEqual(81);
     expect(planBotCounters(p, request({}), null, Date.now()).distinct).toEqual([]);
   });
 

@@ -40,7 +40,7 @@ import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprin
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, decodeLanding, decodeSessionMinute, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, decodeLanding, decodePathFailures, decodeSessionMinute, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -119,6 +119,7 @@ interface Slots {
   routeRet: number;
   routeFail: number;
   routeFailBase: number;
+  routeReq: number;
   cellFresh: number;
   cellFreshBase: number;
   classFresh: number;
@@ -295,6 +296,7 @@ export function planBotCounters(
     routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
     routeFail: shared(BOT_KEYS.routeFailAgg, path, B.aggregateMs, 3, 0),
     routeFailBase: shared(BOT_KEYS.routeFailBase, path, B.baselineMs, 2, 0),
+    routeReq: shared(BOT_KEYS.routeReqAgg, path, B.aggregateMs, 3, 0),
     cellFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshAgg, cell, B.aggregateMs, 3, outside),
     cellFreshBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshBase, cell, B.baselineMs, 2, 0),
     classFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.classFreshAgg, klass, B.aggregateMs, 3, outside),
@@ -728,10 +730,17 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // session that mostly succeeds.
   const failing = (errs: number, reqs: number) => errs >= 1 && errs >= (reqs - 1) / 2;
   if (base.warm && (outsideSession || (state === 'established' && failing(sessionErrors, long(s.sessLong))) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
-    const recent = recentMinute(C(s.routeFail), nowMs, B.aggregateMs);
+    // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the
+    // smaller its surge would look. The stopped count as failing at the rate of what reached the upstream on the
+    // path in the same minute; once the crowd is gone that rate is the people's again, and so is the surge.
+    const path = decodePathFailures(C(s.routeFail));
+    const failed = recentMinute(path.failed, nowMs, B.aggregateMs);
+    const stopped = recentMinute(path.stopped, nowMs, B.aggregateMs);
+    const reached = recentMinute(C(s.routeReq), nowMs, B.aggregateMs);
+    const recent = failed + (stopped > 0 && reached > 0 ? stopped * Math.min(1, failed / reached) : 0);
     const sg = surgeShare(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, knobs, agg.failureMinSurprise);
     if (sg.share > 0) {
-      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal`);
+      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${stopped > 0 ? ` (${num(failed)} seen, and ${num(stopped)} stopped at the ${Math.round(Math.min(1, failed / Math.max(1, reached)) * 100)}% failing of the ${num(reached)} that reached the upstream)` : ''}`);
     }
   }
   // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving) and

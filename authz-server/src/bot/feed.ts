@@ -31,7 +31,7 @@ import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import { clientAddress } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, PrefixCache, bucketTtlMs, histogramKeyName, pathParts, routeParts } from './windows.ts';
+import { BOT_KEYS, PrefixCache, STOP_UNIT, bucketTtlMs, histogramKeyName, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -160,16 +160,23 @@ export class BotFeed {
       crowd += s.score;
       if ((s.name === 'surge-route' || s.name === 'surge-cell' || s.name === 'surge-class' || s.name === 'surge-novel') && (obs.state === 'landing' || obs.state === 'orphan')) gatedSurge = true;
     }
+    // Listed when it fired, with 0 points when a stronger aggregate signal counted instead.
+    const failureSurge = bot.signals.some((s) => s.name === 'surge-failures');
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'bot' || outcome.denial.reason === 'challenge')) {
       // Stopped (denied, or answered with a challenge): a client error like any other for the client. The upstream
       // never sees the request, so the access log will not count it; without this the evidence that stopped a
       // client would fade while it keeps coming. The address only for requests outside an established session
       // (the stopped client's own), not to spread over the people behind a NAT; never the path's failures (people
-      // landing there would be stopped for the stops, and stopping them would feed it).
+      // landing there would be stopped for the stops, and stopping them would feed it): the path counts a crowd's
+      // stops apart (STOP_UNIT), and surge-failures weighs them by the failing share of what reached the upstream.
       const keys = new PrefixCache(policy.id);
       if (obs.subject.session) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now);
       if (obs.fresh || obs.state === 'new-pair') this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'long', now);
-    }
+      // Only a failure surge's own: a client stopped by its own evidence (a burst) would have failed at its own rate,
+      // and a crowd stopped for its numbers alone (a scrape, 2% of it 404s) would have made a failure surge of the
+      // people's own few errors.
+      if (failureSurge && bot.score - crowd < policy.bot.challengeScore) this.#bump(keys, BOT_KEYS.routeFailAgg, pathParts(obs.subject.route), 'aggregate', now, STOP_UNIT);
+    } else if (outcome.kind === 'allow') this.#bump(new PrefixCache(policy.id), BOT_KEYS.routeReqAgg, pathParts(obs.subject.route), 'aggregate', now);
     // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
     const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');
     const max = this.#knobs.learning.maxScore;

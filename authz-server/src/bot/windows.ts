@@ -53,6 +53,8 @@ export const BOT_KEYS = {
   routeRetAgg: 'bot.rt.r.a',
   routeFailAgg: 'bot.rt.x.a',
   routeFailBase: 'bot.rt.x.b',
+  /** Per path: judged requests that reached the upstream (a crowd's stopped ones are in routeFailAgg: STOP_UNIT). */
+  routeReqAgg: 'bot.rt.q.a',
   /** Per (route, fingerprint): fresh requests and their learned rate. */
   cellFreshAgg: 'bot.cell.a',
   cellFreshBase: 'bot.cell.b',
@@ -104,6 +106,18 @@ export function pathParts(route: readonly string[]): string[] {
  * second) would be needed to wrap the request count, and the value stays an exact integer (pages x 2^26 < 2^53).
  */
 export const PAGE_UNIT = 2 ** 26;
+
+/**
+ * A path's failure counter also counts a crowd's requests stopped there (challenged or denied, so never seen failing
+ * by the upstream): a failure adds 1, a stop STOP_UNIT. Exact while a path sees fewer than 2^26 failures in a bucket
+ * (30 s) and fewer than 2^27 stops.
+ */
+export const STOP_UNIT = 2 ** 26;
+
+/** Failures and stops of each bucket of a path's failure counter. */
+export function decodePathFailures(values: readonly number[]): { failed: number[]; stopped: number[] } {
+  return { failed: values.map((v) => v % STOP_UNIT), stopped: values.map((v) => Math.floor(v / STOP_UNIT)) };
+}
 
 /** Requests and page loads of each bucket of a session's minute counter. */
 export function decodeSessionMinute(values: readonly number[]): { requests: number[]; pages: number[] } {

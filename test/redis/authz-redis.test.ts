@@ -18,7 +18,21 @@ interface Proc {
   stdout: () => string;
 }
 
+/**
+ * Starts one authz-server; again on other ports when one it was given was taken before it could listen (a free port
+ * is only free until someone else's socket, a connection's source port too, takes it).
+ */
 async function startProcess(policies: string, redisUrl: string): Promise<Proc> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(policies, redisUrl);
+    } catch (err) {
+      if (attempt >= 3 || !String(err).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function startOnce(policies: string, redisUrl: string): Promise<Proc> {
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const child = spawn(

@@ -153,6 +153,7 @@ export class BotFeed {
       return;
     }
     if (!bot || !obs) return;
+    const keys = new PrefixCache(policy.id);
     let crowd = 0;
     let gatedSurge = false;
     for (const s of bot.signals as Array<BotSignal & { family?: string }>) {
@@ -169,14 +170,13 @@ export class BotFeed {
       // (the stopped client's own), not to spread over the people behind a NAT; never the path's failures (people
       // landing there would be stopped for the stops, and stopping them would feed it): the path counts a crowd's
       // stops apart (STOP_UNIT), and surge-failures weighs them by the failing share of what reached the upstream.
-      const keys = new PrefixCache(policy.id);
       if (obs.subject.session) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now);
       if (obs.fresh || obs.state === 'new-pair') this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'long', now);
       // Only a failure surge's own: a client stopped by its own evidence (a burst) would have failed at its own rate,
       // and a crowd stopped for its numbers alone (a scrape, 2% of it 404s) would have made a failure surge of the
       // people's own few errors.
       if (failureSurge && bot.score - crowd < policy.bot.challengeScore) this.#bump(keys, BOT_KEYS.routeFailAgg, pathParts(obs.subject.route), 'aggregate', now, STOP_UNIT);
-    } else if (outcome.kind === 'allow') this.#bump(new PrefixCache(policy.id), BOT_KEYS.routeReqAgg, pathParts(obs.subject.route), 'aggregate', now);
+    } else if (outcome.kind === 'allow') this.#bump(keys, BOT_KEYS.routeReqAgg, pathParts(obs.subject.route), 'aggregate', now);
     // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
     const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');
     const max = this.#knobs.learning.maxScore;
@@ -184,7 +184,7 @@ export class BotFeed {
     // A crowd flagged only as a crowd is learned from, slowly (one request in 1/crowdLearning): a legitimate new
     // crowd becomes normal within hours, an attack does not within minutes.
     const aggregates = clean ? 1 : bot.score - crowd < max && !gatedSurge ? this.#knobs.surge.crowdLearning : 0;
-    this.#learn(obs, { clean, individually: bot.score - crowd < max, aggregates }, now);
+    this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, aggregates }, now);
     if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;
       this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean });
@@ -200,9 +200,8 @@ export class BotFeed {
     return turn < share;
   }
 
-  #learn(obs: BotObservations, learn: { clean: boolean; individually: boolean; aggregates: number }, now: number): void {
+  #learn(obs: BotObservations, keys: PrefixCache, learn: { clean: boolean; individually: boolean; aggregates: number }, now: number): void {
     const { subject, state } = obs;
-    const keys = new PrefixCache(subject.policyId);
     const bump = (name: string, parts: readonly string[], window: Window, delta = 1) => this.#bump(keys, name, parts, window, now, delta);
     const pair = state === 'new-pair' || state === 'established-pair';
     const cell = [...subject.route, subject.fingerprint];

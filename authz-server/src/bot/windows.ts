@@ -114,14 +114,21 @@ export const PAGE_UNIT = 2 ** 26;
  */
 export const STOP_UNIT = 2 ** 26;
 
+/** Bucket values that pack two counts as low + high x unit: the low counts, and the high ones. */
+function unpack(values: readonly number[], unit: number): [number[], number[]] {
+  return [values.map((v) => v % unit), values.map((v) => Math.floor(v / unit))];
+}
+
 /** Failures and stops of each bucket of a path's failure counter. */
 export function decodePathFailures(values: readonly number[]): { failed: number[]; stopped: number[] } {
-  return { failed: values.map((v) => v % STOP_UNIT), stopped: values.map((v) => Math.floor(v / STOP_UNIT)) };
+  const [failed, stopped] = unpack(values, STOP_UNIT);
+  return { failed, stopped };
 }
 
 /** Requests and page loads of each bucket of a session's minute counter. */
 export function decodeSessionMinute(values: readonly number[]): { requests: number[]; pages: number[] } {
-  return { requests: values.map((v) => v % PAGE_UNIT), pages: values.map((v) => Math.floor(v / PAGE_UNIT)) };
+  const [requests, pages] = unpack(values, PAGE_UNIT);
+  return { requests, pages };
 }
 
 /** Landing memory: each landing adds LANDING_UNIT + its route's code (codes are < LANDING_UNIT). */

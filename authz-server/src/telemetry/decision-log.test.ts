@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { captureLogger } from '../../../test/support/policies.ts';
 import type { Outcome } from '../pipeline/outcome.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
-import { DECISION_FLUSH_MS, DENY_FLUSH_MS, DecisionLog, decisionFields, isoTime } from './decision-log.ts';
+import { DECISION_FLUSH_MS, DENY_FLUSH_MS, DecisionLog, MAX_HELD, decisionFields, isoTime } from './decision-log.ts';
 
 function capture(level = 'info') {
   const c = captureLogger(level);
@@ -66,6 +66,37 @@ describe('DecisionLog', () => {
     expect(c.writes).toHaveLength(2);
     expect(c.lines().map((l) => l['requestId'])).toEqual(['a1', 'a2', 'd1', 'd2', 'a3', 'a4']);
     log.close();
+  });
+
+  it('a held line says what was true when the Check was decided: its time and the request as it was', () => {
+    const c = capture();
+    const log = new DecisionLog(c.logger, 'deny');
+    const r = req('d1', '/orders/1');
+    const decided = Date.parse('2026-11-30T12:00:00.123Z');
+    const now = vi.spyOn(Date, 'now').mockReturnValue(decided);
+    try {
+      log.write(r, deny, 0.001);
+      now.mockReturnValue(decided + 1500);
+      (r as { path: string }).path = '/changed';
+      log.flush();
+    } finally {
+      now.mockRestore();
+    }
+    expect(c.lines()).toMatchObject([{ requestId: 'd1', path: '/orders/1', time: '2026-11-30T12:00:00.123Z' }]);
+    log.close();
+  });
+
+  it('hands over at once, in one write, when MAX_HELD decisions are held', () => {
+    const c = capture();
+    const log = new DecisionLog(c.logger, 'deny');
+    for (let i = 0; i < MAX_HELD - 1; i++) log.write(req(`d${i}`), deny, 0.001);
+    expect(c.writes).toEqual([]);
+    log.write(req('last'), deny, 0.001);
+    expect(c.writes).toHaveLength(1);
+    expect(c.lines()).toHaveLength(MAX_HELD);
+    expect(c.lines().at(-1)).toMatchObject({ requestId: 'last' });
+    log.close();
+    expect(c.writes).toHaveLength(1);
   });
 
   it('flushes held-back lines at process exit and on close', () => {

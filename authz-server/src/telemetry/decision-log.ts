@@ -18,8 +18,11 @@ export function verdictLabel(o: Outcome): string {
 
 const str = (s: string | null | undefined): string => (s === null || s === undefined ? 'null' : JSON.stringify(s));
 
+/** What a decision line says about the request. */
+export type DecisionRequest = Pick<RequestContext, 'requestId' | 'host' | 'method' | 'path' | 'clientIp' | 'principal'>;
+
 /** The fields after pino's level/time/base fields, as JSON text without braces (exported for tests). */
-export function decisionFields(req: RequestContext, outcome: Outcome, seconds: number): string {
+export function decisionFields(req: DecisionRequest, outcome: Outcome, seconds: number): string {
   const denial = outcome.kind === 'deny' ? outcome.denial : outcome.wouldDeny;
   let out = `"requestId":${str(req.requestId)},"host":${str(req.host)},"method":${str(req.method)},"path":${str(req.path)},"clientIp":${str(req.clientIp)},"principal":${str(req.principal || null)},"consumer":${str(outcome.consumer)},"verdict":"${verdictLabel(outcome)}","reason":${str(denial?.reason)},"detail":${str(denial?.detail)},"policy":${str(outcome.policy?.id)}`;
   if (denial?.inspection) out += `,"inspection":${JSON.stringify(denial.inspection)}`;
@@ -53,29 +56,38 @@ export function isoTime(now: number): string {
   return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
-/** Largest batch of allow lines held back before it is handed to the destination. */
-const BATCH_BYTES = 16 * 1024;
+/** Most decisions held back before their lines are built and handed to the destination (about 50 KiB of lines). */
+export const MAX_HELD = 128;
 
 /** Longest an allow line is held back. */
 export const DECISION_FLUSH_MS = 50;
 
 /** Longest a deny (or Monitor would-deny) line is held back. */
-export const DENY_FLUSH_MS = 5;
+export const DENY_FLUSH_MS = 20;
+
+/** A decision waiting for its line: what the line needs, nothing more of the request. */
+interface Held extends DecisionRequest {
+  outcome: Outcome;
+  seconds: number;
+  time: number;
+}
 
 /**
- * Writes decision lines for the Checks `mode` selects. Lines are batched: allow lines for up to DECISION_FLUSH_MS,
- * deny (and Monitor-mode would-deny) lines for up to DENY_FLUSH_MS, both up to 16 KiB. The log destination (pino's,
- * asynchronous) costs a write request, a thread-pool hop and its completion per hand-over; handed over one by one,
- * a flood of denials cost twice as much CPU per line as building them. No line is sampled or dropped: what is held
- * goes out at process exit (before pino's own exit handler writes out and ends its destination) and on close. Only
- * a SIGKILL loses what is held, as it loses what the destination holds.
+ * Writes decision lines for the Checks `mode` selects. Decisions are held back, allows for up to
+ * DECISION_FLUSH_MS, denies (and Monitor-mode would-denies) for up to DENY_FLUSH_MS, at most MAX_HELD of them; their
+ * lines are then built together and handed to the destination in one write. Why both: each hand-over to pino's
+ * asynchronous destination costs a write request, a thread-pool hop and its completion, and a line built while a
+ * Check is answered runs with the caches that Check left cold, while lines built back to back run warm (in a flood
+ * of denials each cost about twice as much CPU as the line itself; bench/RESULTS.md). No line is sampled or
+ * dropped: what is held goes out at process exit (before pino's own exit handler writes out and ends its
+ * destination) and on close. Only a SIGKILL loses what is held, as it loses what the destination holds.
  */
 export class DecisionLog {
   readonly mode: DecisionLogMode;
   readonly #logger: Logger;
   readonly #prefix: string;
   readonly #dest: Destination;
-  #pending = '';
+  #held: Held[] = [];
   #timer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Timeout | undefined;
   readonly #flushNow = () => this.flush();
@@ -91,23 +103,26 @@ export class DecisionLog {
   }
 
   /** Logs one decision (or not, per mode and log level). Never throws for the request's content. */
-  write(req: RequestContext, outcome: Outcome, seconds: number): void {
+  write(req: DecisionRequest, outcome: Outcome, seconds: number): void {
     if (this.mode === 'off' || (this.mode === 'deny' && outcome.kind === 'allow') || !this.#logger.isLevelEnabled('info')) return;
-    this.#pending += `{"level":"info","time":"${isoTime(Date.now())}"${this.#prefix}${decisionFields(req, outcome, seconds)},"msg":"decision"}\n`;
-    if (this.#pending.length >= BATCH_BYTES) this.flush();
+    const { requestId, host, method, path, clientIp, principal } = req;
+    const n = this.#held.push({ requestId, host, method, path, clientIp, principal, outcome, seconds, time: Date.now() });
+    if (n >= MAX_HELD) this.flush();
     else if (outcome.kind === 'deny' || outcome.wouldDeny) this.#soon ??= setTimeout(this.#flushNow, DENY_FLUSH_MS).unref();
     else this.#timer ??= setTimeout(this.#flushNow, DECISION_FLUSH_MS).unref();
   }
 
-  /** Hands the held-back lines to the destination now. */
+  /** Builds the held-back lines and hands them to the destination now. */
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     clearTimeout(this.#soon);
     this.#soon = undefined;
-    if (this.#pending === '') return;
-    const chunk = this.#pending;
-    this.#pending = '';
+    const held = this.#held;
+    if (held.length === 0) return;
+    this.#held = [];
+    let chunk = '';
+    for (const h of held) chunk += `{"level":"info","time":"${isoTime(h.time)}"${this.#prefix}${decisionFields(h, h.outcome, h.seconds)},"msg":"decision"}\n`;
     this.#dest.write(chunk);
   }
 

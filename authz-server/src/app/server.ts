@@ -65,7 +65,7 @@ export interface AuthzServer {
    * refreshes the bot baselines if `learning.refreshMs` has passed on the clock (as the timers would).
    */
   flushDeferred(): Promise<void>;
-  /** Hands the decision lines held back (up to 5 ms for denials, 50 ms for allows) to the log destination now. */
+  /** Hands the decision lines held back (up to 20 ms for denials, 50 ms for allows) to the log destination now. */
   flushDecisionLog(): void;
 }
 

@@ -375,6 +375,42 @@ describe('newcomers in fingerprint cells never seen before', () => {
   });
 });
 
+describe("the route's return deficit against its surge", () => {
+  // A Chrome landing on /products/7 judged with its counters set directly: the route's newcomers learned at 10 a
+  // minute and 45 in the last minute (a surge 78 % over normal), 20 of them with this client fingerprint, which
+  // brings 1 a minute; 45 landings on the route ~30 s earlier, of which `returned` came back, where 45 % usually
+  // do. People's 10 landings bring back about 4.5.
+  const judgeLanding = (returned: number) => {
+    const now = Date.parse('2026-03-02T10:00:00Z');
+    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
+    const baselines = { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0 };
+    const plan = planBotCounters(p, request({ path: '/products/7', ip: '203.0.113.90' }), null, now, DEFAULT_BOT_KNOBS, baselines);
+    const counters = plan.counters.map((c) => c.keys.map(() => 0));
+    const s = plan.ctx!.s;
+    counters[s.ipLong] = [1, 0];
+    counters[s.newLong] = [1, 0];
+    counters[s.routeFresh] = [1, 22, 22];
+    counters[s.routeFreshBase] = [0, 600];
+    counters[s.cellFresh] = [1, 10, 9];
+    counters[s.cellFreshBase] = [0, 60];
+    counters[s.routeLand] = [1, 22, 23, 0];
+    counters[s.routeRet] = [0, returned, 0];
+    return judgeBehaviour(plan, counters).signals.find((x) => x.name === 'surge-cell');
+  };
+
+  it('a crowd that never comes back counts in full: a deficit of 80 % in a surge 78 % over normal is all of it', () => {
+    // Read alone, a deficit of 80 % let 80 % of the points through (34 points).
+    const cell = judgeLanding(4);
+    expect(cell?.score ?? 0).toBeGreaterThanOrEqual(45);
+    expect(cell!.detail).toMatch(/return deficit 80% \(100% of the surge\): 4 of 45 recent landings on this route came back, usual 45%/);
+  });
+
+  it("a campaign's visitors who come back at half the usual rate are not taken for a crowd", () => {
+    // 35 visitors over the people's 10, coming back at 22 % (half the usual): 4.5 + 7.9.
+    expect(judgeLanding(12)?.score ?? 0).toBe(0);
+  });
+});
+
 describe('policy knobs', () => {
   it('every signal the detectors can emit is a name bot.ignoreSignals accepts', () => {
     const names = new Set<string>(BOT_SIGNAL_NAMES);

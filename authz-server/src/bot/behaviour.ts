@@ -635,6 +635,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
     let gate: number;
     let gateWhy: string;
+    let routeGate = false;
     if (state === 'anonymous') {
       gate = 1;
       gateWhy = 'no session to return';
@@ -648,6 +649,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       if (landed >= agg.minGateLandings) {
         const returned = sumOf(C(s.routeRet), 0, 2);
         gate = Math.max(0, Math.min(1, 1 - returned / landed / Math.max(0.01, base.returnRatio)));
+        routeGate = true;
         gateWhy = `${num(returned)} of ${num(landed)} recent landings on this route came back, usual ${Math.round(base.returnRatio * 100)}%`;
       } else {
         gate = base.landingGate ?? 0;
@@ -666,8 +668,14 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // An address where cookies are kept (a share of its recent requests came in established sessions: an office,
     // a carrier's NAT, a household) is where people are; a crowd of newcomers that never keep one is not.
     const keeps = s.newLong >= 0 ? addressMixture : 0;
-    const veto = Math.max(0, Math.min(1, (gate - agg.deficitLow) / (agg.deficitHigh - agg.deficitLow))) * (1 - keeps);
-    const gateNote = `return deficit ${Math.round(gate * 100)}%: ${gateWhy}${keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : ''}`;
+    // A crowd that never comes back makes the route's deficit about its own share of the landings, however large
+    // or small the surge; a campaign's visitors come back, if less often than usual. Read against the route's
+    // surge share, the deficit says how much of the surge itself does not come back, so a crowd that only doubles
+    // a route's landings (a deficit of 50 %) is not taken for a campaign, nor one of 80 % discounted as 20 % people.
+    const own = routeGate && route.share >= agg.minShare ? Math.min(1, gate / route.share) : 0;
+    const lets = (d: number, low: number, high: number) => Math.max(0, Math.min(1, (d - low) / (high - low)));
+    const veto = Math.max(lets(gate, agg.deficitLow, agg.deficitHigh), lets(own, agg.ownDeficitLow, agg.ownDeficitHigh)) * (1 - keeps);
+    const gateNote = `return deficit ${Math.round(gate * 100)}%${own > 0 ? ` (${Math.round(own * 100)}% of the surge)` : ''}: ${gateWhy}${keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : ''}`;
     // A crowd that spread over fingerprints like the route's people would put about this cell's usual share of
     // its excess here; far fewer, or hardly any request of this kind at all, means the crowd avoids this
     // client's kind: the request is not part of it.

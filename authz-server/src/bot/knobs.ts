@@ -142,6 +142,13 @@ export interface BotKnobs {
      */
     deficitLow: number;
     deficitHigh: number;
+    /**
+     * The same read against the route's surge share (the deficit over the share, which a crowd that never comes
+     * back keeps near 1 at any size and a campaign's visitors keep at 1 - their return ratio / the usual): the
+     * larger of the two readings counts.
+     */
+    ownDeficitLow: number;
+    ownDeficitHigh: number;
     /** Points: base at p = minShare, perBit per halving of (1 - p), up to max; p = min(share, gate). */
     base: number;
     perBit: number;
@@ -262,6 +269,8 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     minGateLandings: 8,
     deficitLow: 0.6,
     deficitHigh: 0.85,
+    ownDeficitLow: 0.75,
+    ownDeficitHigh: 0.95,
     base: 25,
     perBit: 13,
     max: 85,

@@ -340,24 +340,35 @@ describe('scoring', () => {
   });
 });
 
+type Slots = NonNullable<ReturnType<typeof planBotCounters>['ctx']>['s'];
+
+/**
+ * A Chrome landing on /products/7 from an address seen for the first time (its request counted in the batch: it
+ * keeps no cookies yet), judged by a policy with six hours of history and `baselines` over the priors, with the
+ * counters its batch read set by `set` and all others 0.
+ */
+function judgeFreshLanding(baselines: Partial<ReturnType<typeof priorBaselines>>, set: (counters: number[][], s: Slots) => void) {
+  const now = Date.parse('2026-03-02T10:00:00Z');
+  const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
+  const plan = planBotCounters(p, request({ path: '/products/7', ip: '203.0.113.90' }), null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, ...baselines });
+  const counters = plan.counters.map((c) => c.keys.map(() => 0));
+  const s = plan.ctx!.s;
+  counters[s.ipLong] = [1, 0];
+  counters[s.newLong] = [1, 0];
+  set(counters, s);
+  return judgeBehaviour(plan, counters);
+}
+
 describe('newcomers in fingerprint cells never seen before', () => {
   // A landing judged with its counters set directly: site-wide, `novelPerHalfMinute` new-session requests in the
   // last two 30 s buckets landed in route x fingerprint cells never learned, where 2 a minute were learned.
   const judgeLanding = (novelPerHalfMinute: number, cellLearned: number) => {
-    const now = Date.parse('2026-03-02T10:00:00Z');
-    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
-    const baselines = { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, landingGate: 1 };
-    const plan = planBotCounters(p, request({ path: '/products/7', ip: '203.0.113.90' }), null, now, DEFAULT_BOT_KNOBS, baselines);
-    const counters = plan.counters.map((c) => c.keys.map(() => 0));
-    const s = plan.ctx!.s;
-    // The address's first request (counted in the batch): it keeps no cookies yet.
-    counters[s.ipLong] = [1, 0];
-    counters[s.newLong] = [1, 0];
-    counters[s.cellFresh] = [1, 0, 0];
-    counters[s.cellFreshBase] = [cellLearned, 0];
-    counters[s.novel] = [novelPerHalfMinute, novelPerHalfMinute, 0];
-    counters[s.novelBase] = [60, 60];
-    const judged = judgeBehaviour(plan, counters);
+    const judged = judgeFreshLanding({ landingGate: 1 }, (counters, s) => {
+      counters[s.cellFresh] = [1, 0, 0];
+      counters[s.cellFreshBase] = [cellLearned, 0];
+      counters[s.novel] = [novelPerHalfMinute, novelPerHalfMinute, 0];
+      counters[s.novelBase] = [60, 60];
+    });
     return { signal: judged.signals.find((x) => x.name === 'surge-novel'), novel: judged.observations?.novel };
   };
 
@@ -380,23 +391,15 @@ describe("the route's return deficit against its surge", () => {
   // minute and 45 in the last minute (a surge 78 % over normal), 20 of them with this client fingerprint, which
   // brings 1 a minute; 45 landings on the route ~30 s earlier, of which `returned` came back, where 45 % usually
   // do. People's 10 landings bring back about 4.5.
-  const judgeLanding = (returned: number) => {
-    const now = Date.parse('2026-03-02T10:00:00Z');
-    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
-    const baselines = { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0 };
-    const plan = planBotCounters(p, request({ path: '/products/7', ip: '203.0.113.90' }), null, now, DEFAULT_BOT_KNOBS, baselines);
-    const counters = plan.counters.map((c) => c.keys.map(() => 0));
-    const s = plan.ctx!.s;
-    counters[s.ipLong] = [1, 0];
-    counters[s.newLong] = [1, 0];
-    counters[s.routeFresh] = [1, 22, 22];
-    counters[s.routeFreshBase] = [0, 600];
-    counters[s.cellFresh] = [1, 10, 9];
-    counters[s.cellFreshBase] = [0, 60];
-    counters[s.routeLand] = [1, 22, 23, 0];
-    counters[s.routeRet] = [0, returned, 0];
-    return judgeBehaviour(plan, counters).signals.find((x) => x.name === 'surge-cell');
-  };
+  const judgeLanding = (returned: number) =>
+    judgeFreshLanding({ returnRatio: 0.45, landingGate: 0 }, (counters, s) => {
+      counters[s.routeFresh] = [1, 22, 22];
+      counters[s.routeFreshBase] = [0, 600];
+      counters[s.cellFresh] = [1, 10, 9];
+      counters[s.cellFreshBase] = [0, 60];
+      counters[s.routeLand] = [1, 22, 23, 0];
+      counters[s.routeRet] = [0, returned, 0];
+    }).signals.find((x) => x.name === 'surge-cell');
 
   it('a crowd that never comes back counts in full: a deficit of 80 % in a surge 78 % over normal is all of it', () => {
     // Read alone, a deficit of 80 % let 80 % of the points through (34 points).

@@ -408,6 +408,11 @@ export function surgeShare(recent: number, expectedPerMinute: number, floorPerMi
   return { share: 1 - Math.max(floorPerMinute, expectedPerMinute) / recent, expected, surprise };
 }
 
+/** Where `d` lies in the band low..high, 0 below it and 1 above. */
+function within(d: number, low: number, high: number): number {
+  return Math.max(0, Math.min(1, (d - low) / (high - low)));
+}
+
 /** Points of an aggregate signal for a bot probability p: `base` at minShare, `perBit` more per halving of 1 - p. */
 export function aggregatePoints(p: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS, curve: { base: number; perBit: number; max: number } = knobs.surge): number {
   const g = knobs.surge;
@@ -673,8 +678,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // surge share, the deficit says how much of the surge itself does not come back, so a crowd that only doubles
     // a route's landings (a deficit of 50 %) is not taken for a campaign, nor one of 80 % discounted as 20 % people.
     const own = routeGate && route.share >= agg.minShare ? Math.min(1, gate / route.share) : 0;
-    const lets = (d: number, low: number, high: number) => Math.max(0, Math.min(1, (d - low) / (high - low)));
-    const veto = Math.max(lets(gate, agg.deficitLow, agg.deficitHigh), lets(own, agg.ownDeficitLow, agg.ownDeficitHigh)) * (1 - keeps);
+    const veto = Math.max(within(gate, agg.deficitLow, agg.deficitHigh), within(own, agg.ownDeficitLow, agg.ownDeficitHigh)) * (1 - keeps);
     const gateNote = `return deficit ${Math.round(gate * 100)}%${own > 0 ? ` (${Math.round(own * 100)}% of the surge)` : ''}: ${gateWhy}${keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : ''}`;
     // A crowd that spread over fingerprints like the route's people would put about this cell's usual share of
     // its excess here; far fewer, or hardly any request of this kind at all, means the crowd avoids this

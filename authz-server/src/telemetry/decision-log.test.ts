@@ -5,7 +5,7 @@ import { captureLogger } from '../../../test/support/policies.ts';
 import type { Outcome } from '../pipeline/outcome.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
-import { DECISION_FLUSH_MS, DENY_FLUSH_MS, DecisionLog, MAX_HELD, decisionFields, isoTime } from './decision-log.ts';
+import { DECISION_FLUSH_MS, DENY_FLUSH_MS, DecisionLog, MAX_HELD, MAX_HELD_CHARS, decisionFields, isoTime } from './decision-log.ts';
 
 function capture(level = 'info') {
   const c = captureLogger(level);
@@ -97,6 +97,18 @@ describe('DecisionLog', () => {
     expect(c.lines().at(-1)).toMatchObject({ requestId: 'last' });
     log.close();
     expect(c.writes).toHaveLength(1);
+  });
+
+  it('hands over at once when the held request data reaches MAX_HELD_CHARS: a client cannot make a batch of megabytes', () => {
+    const c = capture();
+    const log = new DecisionLog(c.logger, 'deny');
+    const long = `/${'a'.repeat(MAX_HELD_CHARS / 3.2)}`;
+    for (let i = 0; i < 3; i++) log.write(req(`d${i}`, long), deny, 0.001);
+    expect(c.writes).toEqual([]);
+    log.write(req('d3', long), deny, 0.001);
+    expect(c.writes).toHaveLength(1);
+    expect(c.lines().map((l) => [l['requestId'], l['path']])).toEqual([0, 1, 2, 3].map((i) => [`d${i}`, long]));
+    log.close();
   });
 
   it('flushes held-back lines at process exit and on close', () => {

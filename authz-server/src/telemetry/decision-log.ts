@@ -59,6 +59,15 @@ export function isoTime(now: number): string {
 /** Most decisions held back before their lines are built and handed to the destination (about 50 KiB of lines). */
 export const MAX_HELD = 128;
 
+/**
+ * Most characters of request data (request id, host, method, path, address, principal) held back: a client chooses their
+ * length (a path or an x-request-id of tens of KiB), and 128 such decisions must not become a line batch of megabytes.
+ */
+export const MAX_HELD_CHARS = 64 * 1024;
+
+/** What a line adds besides the request data it quotes, about (level, time, verdict, reason, policy...). */
+const LINE_OVERHEAD_CHARS = 300;
+
 /** Longest an allow line is held back. */
 export const DECISION_FLUSH_MS = 50;
 
@@ -74,7 +83,8 @@ interface Held extends DecisionRequest {
 
 /**
  * Writes decision lines for the Checks `mode` selects. Decisions are held back, allows for up to
- * DECISION_FLUSH_MS, denies (and Monitor-mode would-denies) for up to DENY_FLUSH_MS, at most MAX_HELD of them; their
+ * DECISION_FLUSH_MS, denies (and Monitor-mode would-denies) for up to DENY_FLUSH_MS, at most MAX_HELD of them and
+ * MAX_HELD_CHARS of their request data; their
  * lines are then built together and handed to the destination in one write. Why both: each hand-over to pino's
  * asynchronous destination costs a write request, a thread-pool hop and its completion, and a line built while a
  * Check is answered runs with the caches that Check left cold, while lines built back to back run warm (in a flood
@@ -88,6 +98,7 @@ export class DecisionLog {
   readonly #prefix: string;
   readonly #dest: Destination;
   #held: Held[] = [];
+  #heldChars = 0;
   #timer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Timeout | undefined;
   readonly #flushNow = () => this.flush();
@@ -107,7 +118,8 @@ export class DecisionLog {
     if (this.mode === 'off' || (this.mode === 'deny' && outcome.kind === 'allow') || !this.#logger.isLevelEnabled('info')) return;
     const { requestId, host, method, path, clientIp, principal } = req;
     const n = this.#held.push({ requestId, host, method, path, clientIp, principal, outcome, seconds, time: Date.now() });
-    if (n >= MAX_HELD) this.flush();
+    this.#heldChars += LINE_OVERHEAD_CHARS + requestId.length + host.length + method.length + path.length + clientIp.length + principal.length;
+    if (n >= MAX_HELD || this.#heldChars >= MAX_HELD_CHARS) this.flush();
     else if (outcome.kind === 'deny' || outcome.wouldDeny) this.#soon ??= setTimeout(this.#flushNow, DENY_FLUSH_MS).unref();
     else this.#timer ??= setTimeout(this.#flushNow, DECISION_FLUSH_MS).unref();
   }
@@ -121,6 +133,7 @@ export class DecisionLog {
     const held = this.#held;
     if (held.length === 0) return;
     this.#held = [];
+    this.#heldChars = 0;
     let chunk = '';
     for (const h of held) chunk += `{"level":"info","time":"${isoTime(h.time)}"${this.#prefix}${decisionFields(h, h.outcome, h.seconds)},"msg":"decision"}\n`;
     this.#dest.write(chunk);

@@ -223,8 +223,12 @@ interface Builder {
  *                  no version to strip, still one client fingerprint per address
  *   static-pages   the people's pages bring no API calls (a server-rendered site): only their own API steps, HEADs
  *                  and form posts are not page loads (changes the people, not the attacks)
+ *   diluted-failures  credential stuffers load the login page 1-4 times (200) before every try, so that the
+ *                  path's failing share falls while their tries fail as before
+ *   ramped-crowds  token abusers' addresses join ever faster instead of at an even pace (the crowd grows
+ *                  steadily from one address), so that what the token learns early could carry what comes later
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages'] as const;
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'ramped-crowds'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -538,6 +542,7 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
   const ips = rng.int(100, 600);
   const cookies = rng.pick(['none', 'fresh-each-try', 'kept-per-address'] as const);
   const getFirst = rng.uniform(0, 0.6);
+  const diluted = b.variants.has('diluted-failures');
   Object.assign(p, { addresses: ips, cookies, getLoginFirst: Number(getFirst.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
     const ip = `${rng.pick([45, 91, 185, 193, 194])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
@@ -558,6 +563,12 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
       t += rng.uniform(500, 3000);
     }
     for (let k = 0; k < tries && t < end; k++) {
+      if (diluted) {
+        for (let d = rng.int(1, 4); d > 0 && t < end; d--) {
+          emit(b, { at: t, actor: `stuffer-${i}`, kind: 'bot', method: 'GET', path: '/login', ip, headers: headers(), code: 200 });
+          t += rng.uniform(300, 2000);
+        }
+      }
       emit(b, { at: t, actor: `stuffer-${i}`, kind: 'bot', method: 'POST', path: '/login', ip, headers: { ...headers(), 'content-type': 'application/x-www-form-urlencoded' }, code: rng.chance(0.02) ? 200 : 401 });
       t += rng.uniform(3000, 60_000);
     }
@@ -571,13 +582,16 @@ function tokenAbuse(b: Builder, start: number, end: number, p: Params): void {
   const perMin = rng.uniform(2, 30);
   const ua = rng.chance(0.5) ? (ofApp ? `ShopApp/4.2.7 (Android 14) okhttp/4.12.0` : 'AcmeCatalogSync/3.4 (+ops@acme.example)') : rng.pick(AUTOMATION_UAS);
   const exact = b.variants.has('exact-mimicry') && ua.startsWith('ShopApp');
+  const ramped = b.variants.has('ramped-crowds');
   Object.assign(p, { token: ofApp ? 'app' : 'partner', addresses: ips, perAddressPerMin: Number(perMin.toFixed(1)), userAgent: ua.split(' ')[0]! });
   for (let i = 0; i < ips; i++) {
     const ip = rng.chance(0.3) ? residentialIp(rng) : `${rng.pick([23, 34, 45, 64, 104, 172])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
     const headers: Record<string, string> = exact
       ? { 'user-agent': `ShopApp/4.2.${i % 10} (Android ${12 + (i % 4)}) okhttp/4.12.0`, accept: 'application/json', 'accept-language': LANGS[i % LANGS.length]!, 'accept-encoding': 'gzip', 'x-api-key': APP_KEY }
       : { 'user-agent': ua, accept: 'application/json', 'x-api-key': ofApp ? APP_KEY : PARTNER_KEY };
-    const from = rng.uniform(start, Math.max(start, end - 2 * MIN));
+    const drawn = rng.uniform(start, Math.max(start, end - 2 * MIN));
+    // A density rising linearly from the start: the first addresses alone for a while, most of them at the end.
+    const from = ramped ? start + Math.sqrt((drawn - start) / Math.max(1, end - 2 * MIN - start)) * Math.max(0, end - 2 * MIN - start) : drawn;
     const until = rng.uniform(from + MIN, end);
     for (let t = from; t < until; t += rng.exp(MIN / perMin)) {
       emit(b, { at: t, actor: `token-${i}`, kind: 'bot', method: 'GET', path: `/api/products/${rng.int(1, CATALOG)}`, ip, headers, code: 200 });

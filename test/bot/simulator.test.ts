@@ -99,6 +99,51 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
   });
 
+  it('the evasion variants change only their own attack: decoy page loads before each try, a crowd that grows', () => {
+    // Other scenarios draw exactly the same traffic under these variants.
+    for (const variant of ['diluted-failures', 'ramped-crowds'] as const) {
+      expect(generateScenario('residential-proxy', SEED, { ...SHORT, variants: [variant] }).events).toEqual(generateScenario('residential-proxy', SEED, SHORT).events);
+    }
+    const diluted = generateScenario('credential-stuffing', SEED, { ...SHORT, variants: ['diluted-failures'] }).events.filter((e) => e.kind === 'bot');
+    const byActor = Map.groupBy(diluted, (e) => e.actor);
+    for (const events of byActor.values()) {
+      // Every try (POST) comes after a page load (GET, 200) of the same address.
+      events.forEach((e, i) => {
+        if (e.method === 'POST') expect(events[i - 1]).toMatchObject({ method: 'GET', path: '/login', code: 200, ip: e.ip });
+      });
+    }
+    expect(diluted.filter((e) => e.method === 'GET').length).toBeGreaterThan(diluted.filter((e) => e.method === 'POST').length);
+    // A ramp: few addresses join in the crowd's first minute, most of them late.
+    const joinedInFirstMinute = (variants: 'ramped-crowds'[]) => {
+      const sc = generateScenario('token-abuse', 13, { variants });
+      const first = new Map<string, number>();
+      for (const e of sc.events) if (e.kind === 'bot' && !first.has(e.actor)) first.set(e.actor, e.at);
+      expect(first.size).toBe(45);
+      return [...first.values()].filter((t) => t - sc.attackStartMs! < MIN).length;
+    };
+    expect(joinedInFirstMinute(['ramped-crowds'])).toBeLessThan(joinedInFirstMinute([]) / 2);
+  });
+
+  it('credential stuffers loading the login page before every try (variant diluted-failures) are still caught', { timeout: 120_000 }, async () => {
+    const r = await runScenario('credential-stuffing', SEED, { ...SHORT, inProcess: true, variants: ['diluted-failures'] });
+    expect(r.botAfterMinute).toBeGreaterThan(1000);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.clientRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
+  it('a token crowd that grows steadily from one address (variant ramped-crowds) is caught once it is a crowd', { timeout: 120_000 }, async () => {
+    // Seed 13 at full length, the worst of seeds 1-40: the app's key and user agent from 45 addresses, 22.8 requests a
+    // minute each. Its misses are its first two minutes (two to seven addresses); what the token learned from them
+    // must not carry the rest (the learning cap).
+    const r = await runScenario('token-abuse', 13, { inProcess: true, variants: ['ramped-crowds'] });
+    expect(r.params['userAgent']).toBe('ShopApp/4.2.7');
+    expect(r.botAfterMinute).toBeGreaterThan(1000);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.clientRecall).toBeGreaterThanOrEqual(0.9);
+  });
+
   it('crawlers that keep their cookie at 40 pages a minute are caught within their first minute', { timeout: 120_000 }, async () => {
     // Seed 34 (shortened): three crawlers in one cookie session each, browser headers, 41 pages a minute, no HEAD, no
     // API calls. Requests per session (volume-sess-min) were under the people's own and 16% of their requests were

@@ -7,7 +7,10 @@
  *   2. Palisade runs with its shipped defaults (compiled JavaScript, the image's Node flags and environment, the
  *      decision log at its default, stdout appended to a file), then again with `--decision-log off`: saturation
  *      and the fixed rates, each `--repeats` times, interleaved (repeat 1 of every load, then repeat 2, ...);
- *   3. each peer runs the fixed rates the same way.
+ *   3. each peer runs the fixed rates the same way;
+ *   4. the decision log's cost: the default against `--decision-log off` side by side (both servers at once, as
+ *      `npm run bench:ab` does) in the over-limit flood at its 50 % rate, where the default writes a line per Check,
+ *      `--log-ab-repeats` x 15 s (default 5): consecutive rows differ by more than that cost.
  * Every system must first answer every benchmark request with an allow (a system that denies would look fast for
  * the wrong reason). A row reports the median of its repeats with min-max for the tail and CPU columns. The
  * headline is CPU per call (server CPU seconds per answered call); Redis CPU per call comes from Redis' own
@@ -30,6 +33,7 @@ import { authzClient } from '../test/support/envoy.ts';
 import { startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
 import { CHECK_CALL, OUT_DIR, RLS_CALL, ROOT, fixedRate, freePort, loadLine, procStats, runGhz, saturation, spread, startBenchServer, type Call, type Load, type Sample } from './harness.ts';
 import { PEER_MODULES, ensurePeer, startAuthorino, startOpa, startRatelimit, type PeerBuild, type PeerName, type RunningPeer } from './peers.ts';
+import { abDifference, renderAb, runAb, type AbResult } from './ab.ts';
 import { scenarios, type Scenario } from './scenarios.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -145,7 +149,7 @@ export function renderTable(runs: Run[]): string {
 }
 
 /** For each scenario: Palisade's defaults against its peers at 50 % of the best peer's maximum, and the targets. */
-export function renderHeadline(runs: Run[], idleRss: Map<string, number>): string {
+export function renderHeadline(runs: Run[], idleRss: Map<string, number>, logAb: AbResult | null = null): string {
   const out: string[] = ['| scenario | system | CPU µs/call at max | p99 ms at 50 % | p99.9 ms at 50 % | RSS MiB under load | Redis CPU µs/call at 50 % |', '|---|---|---:|---:|---:|---:|---:|'];
   const verdicts: string[] = [];
   const med = (rs: Run[], k: keyof Sample) => spread(rs.map((r) => r[k] as number)).median;
@@ -182,8 +186,15 @@ export function renderHeadline(runs: Run[], idleRss: Map<string, number>): strin
       const rs = runs.filter((r) => r.system === system && r.share === 0.5 && r.scenario === scenario);
       if (rs.length === 0) continue;
       const on = spread(rs.map((r) => r.cpuUsPerCall)).median;
-      verdicts.push(`- ${scenario}: ${what} costs ${f1(on - without)} µs per call at 50 % = ${f1(((on - without) / without) * 100)} % of CPU per call (consecutive runs; target <= 5 % for the default)`);
+      verdicts.push(`- ${scenario}: ${what} costs ${f1(on - without)} µs per call at 50 % = ${f1(((on - without) / without) * 100)} % of CPU per call (consecutive rows, so within the spread between runs: indicative only)`);
     }
+  }
+  if (logAb) {
+    const d = abDifference(logAb, (x) => x.cpuUsPerCall);
+    const mark = d.shareOfA <= 0.05 ? 'met' : 'NOT met';
+    verdicts.push(
+      `- ${logAb.scenario.name}: the default decision log (every denial written) costs ${f1(d.median)} µs per call (${f1(d.min)} .. ${f1(d.max)}) = ${f1(d.shareOfA * 100)} % of CPU per call against \`--decision-log off\`, side by side at ${logAb.rate} rps, per-repeat median of ${logAb.repeats} x ${logAb.duration} s (${mark} for <= 5 %)`,
+    );
   }
   for (const [scenario, mib] of idleRss) verdicts.push(`- ${scenario}: Palisade (defaults) idle RSS after start ${f0(mib)} MiB (target <= 80 MiB)`);
   return `${out.join('\n')}\n\n${verdicts.join('\n')}`;
@@ -198,6 +209,8 @@ async function main(): Promise<void> {
       rates: { type: 'string' },
       peers: { type: 'string', default: 'opa,authorino,ratelimit' },
       'server-args': { type: 'string', default: '' },
+      // The decision log's cost, side by side (bench:ab): repeats of 15 s; 0 = not measured.
+      'log-ab-repeats': { type: 'string', default: '5' },
       'no-off': { type: 'boolean', default: false },
     },
   });
@@ -231,6 +244,7 @@ async function main(): Promise<void> {
   const loadStart = loadLine();
   const loads1: number[] = [];
   let referenceRates: number[] | null = null;
+  let floodHalfRate: number | null = null;
 
   const measure = async (system: string, scenario: Scenario, target: { port: number; pid: number }, call: Call, loads: Array<{ load: Load; share: number | null }>, redis: RedisServerHandle | null) => {
     await runGhz({ port: target.port, pid: target.pid, call, load: { name: 'warm-up', args: ['--concurrency', '16', '--total', '3000'] }, redis, label: `${system} ${scenario.name}` });
@@ -285,6 +299,7 @@ async function main(): Promise<void> {
         rates = referenceRates;
         notes.push(`${scenario.name}: no peer runs it; fixed rates ${rates.join(' / ')} rps from the first peer scenario`);
       } else throw new Error(`${scenario.name}: no peer measured to derive fixed rates from; pass --rates`);
+      if (scenario.name.includes('flood')) floodHalfRate = rates[1] ?? rates[0] ?? null;
       const fixedLoads = rates.map((r, i) => ({ load: fixedRate(r, seconds, `${fixedRates ? '' : `${SHARES[i]! * 100} % = `}${r} rps`), share: fixedRates ? null : (SHARES[i] ?? null) }));
 
       // 2. Palisade, shipped defaults and decision log off.
@@ -323,6 +338,19 @@ async function main(): Promise<void> {
     }
   }
 
+  // 4. The default decision log against none, both servers at once at the flood's 50 % rate (a denial per Check, so
+  // the default writes a line per Check): consecutive rows differ by more than the cost measured.
+  const logAbRepeats = Number(values['log-ab-repeats']);
+  if (!Number.isInteger(logAbRepeats) || logAbRepeats < 0) throw new Error('--log-ab-repeats must be an integer >= 0');
+  let logAb: AbResult | null = null;
+  const flood = selected.find((s) => s.name.includes('flood'));
+  if (flood && floodHalfRate !== null && logAbRepeats > 0 && !values['no-off']) {
+    process.stderr.write(`decision log side by side: ${flood.name} at ${floodHalfRate} rps, ${logAbRepeats} x 15 s\n`);
+    logAb = await runAb({ scenario: flood, a: { args: ['--decision-log', 'off', ...extraArgs] }, b: { args: extraArgs, label: extraArgs.join(' ') || '(defaults)' }, rate: floodHalfRate, duration: 15, repeats: logAbRepeats });
+    const written = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"msg":"decision"')).length;
+    notes.push(`decision log side by side: \`--decision-log off\` wrote ${written(logAb.stdoutFiles[0]!)} decision lines, the default ${written(logAb.stdoutFiles[1]!)}`);
+  }
+
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
   const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() ? ' (uncommitted changes)' : '';
@@ -340,8 +368,9 @@ async function main(): Promise<void> {
       '',
       renderTable(runs),
       '',
-      renderHeadline(runs, idleRss),
+      renderHeadline(runs, idleRss, logAb),
       '',
+      ...(logAb ? ['The decision log side by side (A: `--decision-log off`, B: the default):', '', renderAb(logAb)] : []),
     ].join('\n'),
   );
 }

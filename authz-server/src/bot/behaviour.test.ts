@@ -386,6 +386,45 @@ describe('newcomers in fingerprint cells never seen before', () => {
   });
 });
 
+describe('a failure surge and the established sessions on its path', () => {
+  // A POST /login from an established cookie session (`requests` in the long window, `errors` of them failed),
+  // judged with its counters set directly: the path's failures learned at 1 a minute (2 expected with the slack),
+  // 40 in the last minute.
+  const judgeTry = (errors: number, requests = 10) => {
+    const now = Date.parse('2026-03-02T10:00:00Z');
+    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
+    const req = request({ method: 'POST', path: '/login', cookie: 'kept-by-a-stuffer', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });
+    const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000 });
+    const counters = plan.counters.map((c) => c.keys.map(() => 0));
+    const s = plan.ctx!.s;
+    counters[s.sessLong] = [requests, 0];
+    counters[s.ipLong] = [requests, 0];
+    counters[s.errSess] = [errors, 0];
+    counters[s.errAddr] = [errors, 0];
+    counters[s.routeFail] = [20, 20, 0];
+    counters[s.routeFailBase] = [0, 60];
+    counters[s.routeReq] = [25, 25, 0];
+    const judged = judgeBehaviour(plan, counters);
+    return { state: judged.observations?.state, signal: judged.signals.find((x) => x.name === 'surge-failures') };
+  };
+
+  it('holds it against a session with as many failures as an address needs to be judged, however many pages it loaded', () => {
+    // A stuffer keeping its cookie loads the login form before each try: 3 failed tries among 10 requests is a
+    // session that mostly succeeds, which the surge used to leave alone.
+    const { state, signal } = judgeTry(DEFAULT_BOT_KNOBS.errors.minErrors);
+    expect(state).toBe('established');
+    expect(signal?.score ?? 0).toBeGreaterThan(0);
+    expect(signal!.detail).toMatch(/40 client errors\/min on \/login vs 2 expected/);
+  });
+
+  it('leaves alone an established session with fewer failures, or failures in a long visit, that mostly succeeds', () => {
+    // A person who mistyped a password once or twice in a session of ten requests.
+    expect(judgeTry(DEFAULT_BOT_KNOBS.errors.minErrors - 1).signal).toBeUndefined();
+    // Three 404s in a visit of twenty requests.
+    expect(judgeTry(DEFAULT_BOT_KNOBS.errors.minErrors, 20).signal).toBeUndefined();
+  });
+});
+
 describe("the route's return deficit against its surge", () => {
   // A Chrome landing on /products/7 judged with its counters set directly: the route's newcomers learned at 10 a
   // minute and 45 in the last minute (a surge 78 % over normal), 20 of them with this client fingerprint, which

@@ -738,9 +738,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       }
     }
   }
-  // Failures on the route flag what is new there, and sessions that mostly failed so far; never an established
-  // session that mostly succeeds.
-  const failing = (errs: number, reqs: number) => errs >= 1 && errs >= (reqs - 1) / 2;
+  // Failures on the route flag what is new there, and sessions that mostly failed so far, or failed at least one
+  // request in five and as often as an address must to be judged for its errors (minErrors): successes are cheap,
+  // a stuffer keeping its cookie loads the login form before every try. Never an established session that mostly
+  // succeeds otherwise: a person with a few errors in a long visit.
+  const failing = (errs: number, reqs: number) => errs >= 1 && (errs >= (reqs - 1) / 2 || (errs >= knobs.errors.minErrors && errs >= reqs / 5));
   if (base.warm && (outsideSession || (state === 'established' && failing(sessionErrors, long(s.sessLong))) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the
     // smaller its surge would look. The stopped count as failing at the rate of what reached the upstream on the

@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
 import { CHECK_CALL, OUT_DIR, RLS_CALL, fixedRate, freePort, loadLine, procStats, runGhz, spread, startBenchServer, type Call, type Sample } from './harness.ts';
 import { ensurePeer, startRatelimit } from './peers.ts';
-import { scenarios, type Scenario } from './scenarios.ts';
+import { scenarioNamed, type Scenario } from './scenarios.ts';
 
 const words = (s: string) => s.split(' ').filter(Boolean);
 
@@ -197,8 +197,7 @@ async function main(): Promise<void> {
       repeats: { type: 'string', default: '5' },
     },
   });
-  const scenario = scenarios().find((s) => s.name === values.scenario) ?? scenarios().find((s) => s.name.includes(values.scenario));
-  if (!scenario) throw new Error(`no scenario matches ${values.scenario}`);
+  const scenario = scenarioNamed(values.scenario);
   const config = (k: 'a' | 'b'): AbConfig => {
     const root = values[`${k}-root`];
     const env = Object.fromEntries(

@@ -15,7 +15,7 @@
 import { readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { scenarios } from './scenarios.ts';
+import { scenarioNamed } from './scenarios.ts';
 import { CHECK_CALL, OUT_DIR, ROOT, fixedRate, loadLine, runGhz, spread, startBareServer, startBenchServer, type Sample } from './harness.ts';
 import { startRedis } from '../test/support/redis-server.ts';
 
@@ -139,8 +139,7 @@ async function main(): Promise<void> {
       bare: { type: 'string' },
     },
   });
-  const scenario = scenarios().find((s) => s.name === values.scenario) ?? scenarios().find((s) => s.name.includes(values.scenario));
-  if (!scenario) throw new Error(`no scenario matches ${values.scenario}`);
+  const scenario = scenarioNamed(values.scenario);
   const rate = Number(values.rate);
   const seconds = Number(values.duration);
   const profDir = join(OUT_DIR, 'cpuprofile');

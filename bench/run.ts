@@ -148,6 +148,11 @@ export function renderTable(runs: Run[]): string {
   return lines.join('\n');
 }
 
+/** Decision lines a server wrote to its stdout file. */
+function decisionLines(stdoutFile: string): number {
+  return readFileSync(stdoutFile, 'utf8').split('\n').filter((l) => l.includes('"msg":"decision"')).length;
+}
+
 /** For each scenario: Palisade's defaults against its peers at 50 % of the best peer's maximum, and the targets. */
 export function renderHeadline(runs: Run[], idleRss: Map<string, number>, logAb: AbResult | null = null): string {
   const out: string[] = ['| scenario | system | CPU µs/call at max | p99 ms at 50 % | p99.9 ms at 50 % | RSS MiB under load | Redis CPU µs/call at 50 % |', '|---|---|---:|---:|---:|---:|---:|'];
@@ -244,7 +249,8 @@ async function main(): Promise<void> {
   const loadStart = loadLine();
   const loads1: number[] = [];
   let referenceRates: number[] | null = null;
-  let floodHalfRate: number | null = null;
+  // Where the decision log's cost is measured side by side: the flood at its 50 % rate.
+  let logAbAt: { scenario: Scenario; rate: number } | null = null;
 
   const measure = async (system: string, scenario: Scenario, target: { port: number; pid: number }, call: Call, loads: Array<{ load: Load; share: number | null }>, redis: RedisServerHandle | null) => {
     await runGhz({ port: target.port, pid: target.pid, call, load: { name: 'warm-up', args: ['--concurrency', '16', '--total', '3000'] }, redis, label: `${system} ${scenario.name}` });
@@ -299,7 +305,8 @@ async function main(): Promise<void> {
         rates = referenceRates;
         notes.push(`${scenario.name}: no peer runs it; fixed rates ${rates.join(' / ')} rps from the first peer scenario`);
       } else throw new Error(`${scenario.name}: no peer measured to derive fixed rates from; pass --rates`);
-      if (scenario.name.includes('flood')) floodHalfRate = rates[1] ?? rates[0] ?? null;
+      const half = rates[1] ?? rates[0];
+      if (scenario.name.includes('flood') && half !== undefined) logAbAt = { scenario, rate: half };
       const fixedLoads = rates.map((r, i) => ({ load: fixedRate(r, seconds, `${fixedRates ? '' : `${SHARES[i]! * 100} % = `}${r} rps`), share: fixedRates ? null : (SHARES[i] ?? null) }));
 
       // 2. Palisade, shipped defaults and decision log off.
@@ -324,7 +331,7 @@ async function main(): Promise<void> {
           await server.stop();
         }
         if (v.system !== PALISADE_OFF) {
-          const lines = readFileSync(stdoutFile, 'utf8').split('\n').filter((l) => l.includes('"msg":"decision"')).length;
+          const lines = decisionLines(stdoutFile);
           notes.push(`${scenario.name}: ${v.system} wrote ${lines} decision lines to its stdout file`);
         }
       }
@@ -343,12 +350,10 @@ async function main(): Promise<void> {
   const logAbRepeats = Number(values['log-ab-repeats']);
   if (!Number.isInteger(logAbRepeats) || logAbRepeats < 0) throw new Error('--log-ab-repeats must be an integer >= 0');
   let logAb: AbResult | null = null;
-  const flood = selected.find((s) => s.name.includes('flood'));
-  if (flood && floodHalfRate !== null && logAbRepeats > 0 && !values['no-off']) {
-    process.stderr.write(`decision log side by side: ${flood.name} at ${floodHalfRate} rps, ${logAbRepeats} x 15 s\n`);
-    logAb = await runAb({ scenario: flood, a: { args: ['--decision-log', 'off', ...extraArgs] }, b: { args: extraArgs, label: extraArgs.join(' ') || '(defaults)' }, rate: floodHalfRate, duration: 15, repeats: logAbRepeats });
-    const written = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"msg":"decision"')).length;
-    notes.push(`decision log side by side: \`--decision-log off\` wrote ${written(logAb.stdoutFiles[0]!)} decision lines, the default ${written(logAb.stdoutFiles[1]!)}`);
+  if (logAbAt && logAbRepeats > 0 && !values['no-off']) {
+    process.stderr.write(`decision log side by side: ${logAbAt.scenario.name} at ${logAbAt.rate} rps, ${logAbRepeats} x 15 s\n`);
+    logAb = await runAb({ scenario: logAbAt.scenario, a: { args: ['--decision-log', 'off', ...extraArgs] }, b: { args: extraArgs, label: extraArgs.join(' ') || '(defaults)' }, rate: logAbAt.rate, duration: 15, repeats: logAbRepeats });
+    notes.push(`decision log side by side: \`--decision-log off\` wrote ${decisionLines(logAb.stdoutFiles[0]!)} decision lines, the default ${decisionLines(logAb.stdoutFiles[1]!)}`);
   }
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';

@@ -53,6 +53,14 @@ function request(host: string, path: string, i: number, extra: { headers?: Recor
   };
 }
 
+/** The scenario named `name`, or else the first whose name contains it; throws when none does. */
+export function scenarioNamed(name: string): Scenario {
+  const all = scenarios();
+  const scenario = all.find((s) => s.name === name) ?? all.find((s) => s.name.includes(name));
+  if (!scenario) throw new Error(`no scenario matches ${name}`);
+  return scenario;
+}
+
 /** All scenarios, in table order. */
 export function scenarios(): Scenario[] {
   const policies = join(import.meta.dirname, 'policies');

@@ -589,9 +589,10 @@ function tokenAbuse(b: Builder, start: number, end: number, p: Params): void {
     const headers: Record<string, string> = exact
       ? { 'user-agent': `ShopApp/4.2.${i % 10} (Android ${12 + (i % 4)}) okhttp/4.12.0`, accept: 'application/json', 'accept-language': LANGS[i % LANGS.length]!, 'accept-encoding': 'gzip', 'x-api-key': APP_KEY }
       : { 'user-agent': ua, accept: 'application/json', 'x-api-key': ofApp ? APP_KEY : PARTNER_KEY };
+    const span = Math.max(0, end - 2 * MIN - start);
     const drawn = rng.uniform(start, Math.max(start, end - 2 * MIN));
     // A density rising linearly from the start: the first addresses alone for a while, most of them at the end.
-    const from = ramped ? start + Math.sqrt((drawn - start) / Math.max(1, end - 2 * MIN - start)) * Math.max(0, end - 2 * MIN - start) : drawn;
+    const from = ramped ? start + Math.sqrt((drawn - start) / Math.max(1, span)) * span : drawn;
     const until = rng.uniform(from + MIN, end);
     for (let t = from; t < until; t += rng.exp(MIN / perMin)) {
       emit(b, { at: t, actor: `token-${i}`, kind: 'bot', method: 'GET', path: `/api/products/${rng.int(1, CATALOG)}`, ip, headers, code: 200 });

@@ -343,20 +343,28 @@ describe('scoring', () => {
 type Slots = NonNullable<ReturnType<typeof planBotCounters>['ctx']>['s'];
 
 /**
- * A Chrome landing on /products/7 from an address seen for the first time (its request counted in the batch: it
- * keeps no cookies yet), judged by a policy with six hours of history and `baselines` over the priors, with the
- * counters its batch read set by `set` and all others 0.
+ * `req` judged by a policy with six hours of history and `baselines` over the priors, with the counters its batch
+ * read set by `set` and all others 0.
  */
-function judgeFreshLanding(baselines: Partial<ReturnType<typeof priorBaselines>>, set: (counters: number[][], s: Slots) => void) {
+function judgeWithCounters(req: ReturnType<typeof request>, baselines: Partial<ReturnType<typeof priorBaselines>>, set: (counters: number[][], s: Slots) => void) {
   const now = Date.parse('2026-03-02T10:00:00Z');
   const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
-  const plan = planBotCounters(p, request({ path: '/products/7', ip: '203.0.113.90' }), null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, ...baselines });
+  const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, ...baselines });
   const counters = plan.counters.map((c) => c.keys.map(() => 0));
-  const s = plan.ctx!.s;
-  counters[s.ipLong] = [1, 0];
-  counters[s.newLong] = [1, 0];
-  set(counters, s);
+  set(counters, plan.ctx!.s);
   return judgeBehaviour(plan, counters);
+}
+
+/**
+ * A Chrome landing on /products/7 from an address seen for the first time (its request counted in the batch: it
+ * keeps no cookies yet), judged as judgeWithCounters does.
+ */
+function judgeFreshLanding(baselines: Partial<ReturnType<typeof priorBaselines>>, set: (counters: number[][], s: Slots) => void) {
+  return judgeWithCounters(request({ path: '/products/7', ip: '203.0.113.90' }), baselines, (counters, s) => {
+    counters[s.ipLong] = [1, 0];
+    counters[s.newLong] = [1, 0];
+    set(counters, s);
+  });
 }
 
 describe('newcomers in fingerprint cells never seen before', () => {
@@ -391,20 +399,16 @@ describe('a failure surge and the established sessions on its path', () => {
   // judged with its counters set directly: the path's failures learned at 1 a minute (2 expected with the slack),
   // 40 in the last minute.
   const judgeTry = (errors: number, requests = 10) => {
-    const now = Date.parse('2026-03-02T10:00:00Z');
-    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
     const req = request({ method: 'POST', path: '/login', cookie: 'kept-by-a-stuffer', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });
-    const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000 });
-    const counters = plan.counters.map((c) => c.keys.map(() => 0));
-    const s = plan.ctx!.s;
-    counters[s.sessLong] = [requests, 0];
-    counters[s.ipLong] = [requests, 0];
-    counters[s.errSess] = [errors, 0];
-    counters[s.errAddr] = [errors, 0];
-    counters[s.routeFail] = [20, 20, 0];
-    counters[s.routeFailBase] = [0, 60];
-    counters[s.routeReq] = [25, 25, 0];
-    const judged = judgeBehaviour(plan, counters);
+    const judged = judgeWithCounters(req, {}, (counters, s) => {
+      counters[s.sessLong] = [requests, 0];
+      counters[s.ipLong] = [requests, 0];
+      counters[s.errSess] = [errors, 0];
+      counters[s.errAddr] = [errors, 0];
+      counters[s.routeFail] = [20, 20, 0];
+      counters[s.routeFailBase] = [0, 60];
+      counters[s.routeReq] = [25, 25, 0];
+    });
     return { state: judged.observations?.state, signal: judged.signals.find((x) => x.name === 'surge-failures') };
   };
 

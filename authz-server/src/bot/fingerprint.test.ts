@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { claimsBrowser, isPageLoad, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import { networkOf } from '../challenge/binding.ts';
+import { DIGEST_MEMO, claimsBrowser, isPageLoad, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const browser = (extra: Record<string, string>) =>
@@ -34,6 +35,20 @@ describe('client fingerprint', () => {
     expect(clientFingerprint(browser({ 'x-tls': 'a' }))).toBe(clientFingerprint(browser({ 'x-tls': 'b' })));
   });
 
+  it('remembered fingerprints and classes are those computed; only the user agent loses its version numbers', () => {
+    const ja3 = (v: string) => browser({ 'x-ja3': v });
+    // Twice each (the second from memory), and TLS fingerprints made of digits stay apart.
+    for (let i = 0; i < 2; i++) {
+      expect(clientFingerprint(ja3('771,4865-4866,0-23'))).not.toBe(clientFingerprint(ja3('771,4865-4867,0-23')));
+      expect(clientClass(ja3('771,4865-4866,0-23'))).not.toBe(clientClass(ja3('771,4865-4867,0-23')));
+      expect(clientFingerprint(browser({ 'accept-language': 'en;q=0.9' }))).not.toBe(clientFingerprint(browser({ 'accept-language': 'en;q=0.8' })));
+    }
+    // Past the memo: forgotten and computed again, the same.
+    const first = clientFingerprint(ja3('1'));
+    for (let i = 0; i <= DIGEST_MEMO; i++) clientFingerprint(ja3(`x${i}`));
+    expect(clientFingerprint(ja3('1'))).toBe(first);
+  });
+
   it('version numbers do not split a fingerprint: a crowd giving each address its own build stays one kind', () => {
     const build = (ua: string) => browser({ 'user-agent': ua });
     expect(clientFingerprint(build(CHROME.replace('131.0.0.0', '131.4.6778.85')))).toBe(clientFingerprint(build(CHROME)));
@@ -66,6 +81,16 @@ describe('client fingerprint', () => {
 });
 
 describe('addresses and networks', () => {
+  it('remembered addresses and networks are those computed, also once forgotten; a non-IP has no network', () => {
+    const ips = ['203.0.113.7', '::ffff:203.0.113.7', '2001:db8:1:2:aaaa::1', 'not-an-ip', '10.0.0.256'];
+    const expected = ips.map((ip) => [networkOf(ip, { ipv4: 32, ipv6: 64 }) || ip, networkOf(ip, { ipv4: 24, ipv6: 48 })]);
+    for (let round = 0; round < 3; round++) {
+      expect(ips.map((ip) => [clientAddress(ip, ''), clientNetwork(ip)])).toEqual(expected);
+      for (let i = 0; i <= DIGEST_MEMO; i++) clientAddress(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, '');
+    }
+    expect(clientNetwork('')).toBe('');
+  });
+
   it('IPv4: itself and its /24', () => {
     expect(clientAddress('203.0.113.7', '')).toBe('203.0.113.7/32');
     expect(clientNetwork('203.0.113.7')).toBe('203.0.113.0/24');

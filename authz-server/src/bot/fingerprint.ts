@@ -24,7 +24,31 @@ export const DEFAULT_TLS_FINGERPRINT_HEADERS: readonly string[] = Object.freeze(
  * user agent.
  */
 export function clientFingerprint(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[] = DEFAULT_TLS_FINGERPRINT_HEADERS): string {
-  return hash('sha256', `${withoutVersions(headers.get('user-agent') ?? '')}\u0000${headers.get('accept-language') ?? ''}\u0000${headers.get('accept-encoding') ?? ''}\u0000${presenceBits(headers)}\u0000${tlsOf(headers, tlsHeaders)}`, 'base64url').slice(0, 22);
+  const ua = headers.get('user-agent') ?? '';
+  const rest = `${headers.get('accept-language') ?? ''}\u0000${headers.get('accept-encoding') ?? ''}\u0000${presenceBits(headers)}\u0000${tlsOf(headers, tlsHeaders)}`;
+  return digest(fingerprints, `${ua}\u0000${rest}`, () => `${withoutVersions(ua)}\u0000${rest}`, 22);
+}
+
+/** Digests most recently computed from each input, per digest kind (clients of one kind send the same headers). */
+const fingerprints = new Map<string, string>();
+const classes = new Map<string, string>();
+/** Most inputs remembered per kind, and the longest remembered (a longer one is digested every time). */
+export const DIGEST_MEMO = 4096;
+export const DIGEST_MEMO_INPUT_CHARS = 512;
+
+/**
+ * The first `chars` base64url characters of the SHA-256 of `digested()`, remembered by `input` (what it is computed
+ * from): the digest, and for fingerprints a regular expression over the user agent, cost several times a lookup.
+ */
+function digest(memo: Map<string, string>, input: string, digested: () => string, chars: number): string {
+  let d = memo.get(input);
+  if (d !== undefined) return d;
+  d = hash('sha256', digested(), 'base64url').slice(0, chars);
+  if (input.length <= DIGEST_MEMO_INPUT_CHARS) {
+    if (memo.size >= DIGEST_MEMO) memo.delete(memo.keys().next().value as string);
+    memo.set(input, d);
+  }
+  return d;
 }
 
 /** A version number in a user agent: 131, 131.0.6778.85, 17_6. */
@@ -83,7 +107,8 @@ const BROWSER_FAMILIES = ['Edg/', 'Firefox/', 'Chrome/', 'Safari/'] as const;
 export function clientClass(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[] = DEFAULT_TLS_FINGERPRINT_HEADERS): string {
   const ua = headers.get('user-agent') ?? '';
   const family = ua.startsWith('Mozilla/') ? (BROWSER_FAMILIES.find((f) => ua.includes(f)) ?? 'Mozilla') : productOf(headers);
-  return hash('sha256', `${family}\u0000${presenceBits(headers)}\u0000${tlsOf(headers, tlsHeaders)}`, 'base64url').slice(0, 16);
+  const input = `${family}\u0000${presenceBits(headers)}\u0000${tlsOf(headers, tlsHeaders)}`;
+  return digest(classes, input, () => input, 16);
 }
 
 /** A `Mozilla/` user agent: the client claims to be a browser (and so to keep the site's cookies). */
@@ -115,11 +140,29 @@ const NETWORK = { ipv4: 24, ipv6: 48 };
  * `spiffe:<principal>` / `-` without an address.
  */
 export function clientAddress(clientIp: string, principal: string): string {
-  if (clientIp !== '') return networkOf(clientIp, CLIENT) || clientIp;
+  if (clientIp !== '') return addressing(clientIp).address;
   return principal !== '' ? `spiffe:${principal}` : '-';
 }
 
 /** The network of a client (see NETWORK); '' without an address. */
 export function clientNetwork(clientIp: string): string {
-  return networkOf(clientIp, NETWORK);
+  return clientIp === '' ? '' : addressing(clientIp).network;
+}
+
+/** Address and network of recent client IPs (DIGEST_MEMO at most, oldest forgotten first). */
+const addressings = new Map<string, { address: string; network: string }>();
+
+/**
+ * A client IP's address and network, parsed once while the client is recent: both are parts of several keys per
+ * Check, and the same string objects each time make the maps keyed by them cheap.
+ */
+function addressing(clientIp: string): { address: string; network: string } {
+  let a = addressings.get(clientIp);
+  if (a !== undefined) return a;
+  a = { address: networkOf(clientIp, CLIENT) || clientIp, network: networkOf(clientIp, NETWORK) };
+  if (clientIp.length <= 64) {
+    if (addressings.size >= DIGEST_MEMO) addressings.delete(addressings.keys().next().value as string);
+    addressings.set(clientIp, a);
+  }
+  return a;
 }

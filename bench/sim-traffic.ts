@@ -225,10 +225,12 @@ interface Builder {
  *                  and form posts are not page loads (changes the people, not the attacks)
  *   diluted-failures  credential stuffers load the login page 1-4 times (200) before every try, so that the
  *                  path's failing share falls while their tries fail as before
+ *   heavy-decoys   the same with 5-8 page loads before every try: each stuffer's session then fails less often than
+ *                  one request in five, where a session stops counting as a failing one (a person's line)
  *   ramped-crowds  token abusers' addresses join ever faster instead of at an even pace (the crowd grows
  *                  steadily from one address), so that what the token learns early could carry what comes later
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'ramped-crowds'] as const;
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'ramped-crowds'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -542,7 +544,7 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
   const ips = rng.int(100, 600);
   const cookies = rng.pick(['none', 'fresh-each-try', 'kept-per-address'] as const);
   const getFirst = rng.uniform(0, 0.6);
-  const diluted = b.variants.has('diluted-failures');
+  const decoys = b.variants.has('heavy-decoys') ? [5, 8] : b.variants.has('diluted-failures') ? [1, 4] : null;
   Object.assign(p, { addresses: ips, cookies, getLoginFirst: Number(getFirst.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
     const ip = `${rng.pick([45, 91, 185, 193, 194])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
@@ -563,8 +565,8 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
       t += rng.uniform(500, 3000);
     }
     for (let k = 0; k < tries && t < end; k++) {
-      if (diluted) {
-        for (let d = rng.int(1, 4); d > 0 && t < end; d--) {
+      if (decoys) {
+        for (let d = rng.int(decoys[0]!, decoys[1]!); d > 0 && t < end; d--) {
           emit(b, { at: t, actor: `stuffer-${i}`, kind: 'bot', method: 'GET', path: '/login', ip, headers: headers(), code: 200 });
           t += rng.uniform(300, 2000);
         }

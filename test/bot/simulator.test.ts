@@ -101,7 +101,7 @@ describe('bot detection on simulated traffic', () => {
 
   it('the evasion variants change only their own attack: decoy page loads before each try, a crowd that grows', () => {
     // Other scenarios draw exactly the same traffic under these variants.
-    for (const variant of ['diluted-failures', 'ramped-crowds'] as const) {
+    for (const variant of ['diluted-failures', 'heavy-decoys', 'ramped-crowds'] as const) {
       expect(generateScenario('residential-proxy', SEED, { ...SHORT, variants: [variant] }).events).toEqual(generateScenario('residential-proxy', SEED, SHORT).events);
     }
     const diluted = generateScenario('credential-stuffing', SEED, { ...SHORT, variants: ['diluted-failures'] }).events.filter((e) => e.kind === 'bot');
@@ -113,6 +113,19 @@ describe('bot detection on simulated traffic', () => {
       });
     }
     expect(diluted.filter((e) => e.method === 'GET').length).toBeGreaterThan(diluted.filter((e) => e.method === 'POST').length);
+    // Heavy decoys: five page loads or more before a try (fewer only when the attack's end cut them short).
+    const heavy = generateScenario('credential-stuffing', SEED, { ...SHORT, variants: ['heavy-decoys'] });
+    let tries = 0;
+    let behindFive = 0;
+    for (const events of Map.groupBy(heavy.events.filter((e) => e.kind === 'bot'), (e) => e.actor).values()) {
+      events.forEach((e, i) => {
+        if (e.method !== 'POST') return;
+        tries++;
+        if (i >= 5 && events.slice(i - 5, i).every((d) => d.method === 'GET' && d.path === '/login' && d.code === 200 && d.ip === e.ip)) behindFive++;
+      });
+    }
+    expect(tries).toBeGreaterThan(100);
+    expect(behindFive / tries).toBeGreaterThan(0.95);
     // A ramp: few addresses join in the crowd's first minute, most of them late.
     const joinedInFirstMinute = (variants: 'ramped-crowds'[]) => {
       const sc = generateScenario('token-abuse', 13, { variants });
@@ -126,6 +139,17 @@ describe('bot detection on simulated traffic', () => {
 
   it('credential stuffers loading the login page before every try (variant diluted-failures) are still caught', { timeout: 120_000 }, async () => {
     const r = await runScenario('credential-stuffing', SEED, { ...SHORT, inProcess: true, variants: ['diluted-failures'] });
+    expect(r.botAfterMinute).toBeGreaterThan(1000);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.clientRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
+  it('credential stuffers hiding each try behind five to eight page loads (variant heavy-decoys) are still caught', { timeout: 120_000 }, async () => {
+    // Seed 5 at full length, the worst of seeds 1-10 under this variant: each stuffer's session fails less often than
+    // one request in five, so its tries are held to the path's failure surge only by the other signals.
+    const r = await runScenario('credential-stuffing', 5, { inProcess: true, variants: ['heavy-decoys'] });
     expect(r.botAfterMinute).toBeGreaterThan(1000);
     expect(r.requestRecall).toBeGreaterThanOrEqual(0.9);
     expect(r.clientRecall).toBeGreaterThanOrEqual(0.9);

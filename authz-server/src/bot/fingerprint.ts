@@ -32,9 +32,10 @@ export function clientFingerprint(headers: ReadonlyMap<string, string>, tlsHeade
 /** Digests most recently computed from each input, per digest kind (clients of one kind send the same headers). */
 const fingerprints = new Map<string, string>();
 const classes = new Map<string, string>();
-/** Most inputs remembered per kind, and the longest remembered (a longer one is digested every time). */
+/** Most inputs remembered per kind (and client IPs, see addressing). */
 export const DIGEST_MEMO = 4096;
-export const DIGEST_MEMO_INPUT_CHARS = 512;
+/** The longest input remembered: a longer one (headers a client can make as long as the proxy allows) is digested every time. */
+const DIGEST_MEMO_INPUT_CHARS = 512;
 
 /**
  * The first `chars` base64url characters of the SHA-256 of `digested()`, remembered by `input` (what it is computed
@@ -160,6 +161,7 @@ function addressing(clientIp: string): { address: string; network: string } {
   let a = addressings.get(clientIp);
   if (a !== undefined) return a;
   a = { address: networkOf(clientIp, CLIENT) || clientIp, network: networkOf(clientIp, NETWORK) };
+  // A textual IP is at most 45 characters (plus an IPv6 zone); anything longer is not remembered.
   if (clientIp.length <= 64) {
     if (addressings.size >= DIGEST_MEMO) addressings.delete(addressings.keys().next().value as string);
     addressings.set(clientIp, a);

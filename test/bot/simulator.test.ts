@@ -148,7 +148,7 @@ describe('bot detection on simulated traffic', () => {
 
   it('credential stuffers hiding each try behind five to eight page loads (variant heavy-decoys) are still caught', { timeout: 120_000 }, async () => {
     // Seed 5 at full length, the worst of seeds 1-10 under this variant: each stuffer's session fails less often than
-    // one request in five, so its tries are held to the path's failure surge only by the other signals.
+    // one request in five; its writes, though, mostly fail, which holds its tries to the failure surge from the third.
     const r = await runScenario('credential-stuffing', 5, { inProcess: true, variants: ['heavy-decoys'] });
     expect(r.botAfterMinute).toBeGreaterThan(1000);
     expect(r.requestRecall).toBeGreaterThanOrEqual(0.9);

@@ -16,6 +16,7 @@ import { BotFeed } from './feed.ts';
 import { readFileSync } from 'node:fs';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
+import { WRITE_FAIL_UNIT } from './windows.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -398,13 +399,16 @@ describe('a failure surge and the established sessions on its path', () => {
   // A POST /login from an established cookie session (`requests` in the long window, `errors` of them failed),
   // judged with its counters set directly: the path's failures learned at 1 a minute (2 expected with the slack),
   // 40 in the last minute.
-  const judgeTry = (errors: number, requests = 10) => {
+  // `writes` (this one included) and `failedWrites` set the session's writes counter; by default its writes are its
+  // failures and this try.
+  const judgeTry = (errors: number, requests = 10, writes = errors + 1, failedWrites = errors) => {
     const req = request({ method: 'POST', path: '/login', cookie: 'kept-by-a-stuffer', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });
     const judged = judgeWithCounters(req, {}, (counters, s) => {
       counters[s.sessLong] = [requests, 0];
       counters[s.ipLong] = [requests, 0];
       counters[s.errSess] = [errors, 0];
       counters[s.errAddr] = [errors, 0];
+      counters[s.sessWrites] = [writes + failedWrites * WRITE_FAIL_UNIT, 0];
       counters[s.routeFail] = [20, 20, 0];
       counters[s.routeFailBase] = [0, 60];
       counters[s.routeReq] = [25, 25, 0];
@@ -424,8 +428,19 @@ describe('a failure surge and the established sessions on its path', () => {
   it('leaves alone an established session with fewer failures, or failures in a long visit, that mostly succeeds', () => {
     // A person who mistyped a password once or twice in a session of ten requests.
     expect(judgeTry(DEFAULT_BOT_KNOBS.errors.minErrors - 1).signal).toBeUndefined();
-    // Three 404s in a visit of twenty requests.
-    expect(judgeTry(DEFAULT_BOT_KNOBS.errors.minErrors, 20).signal).toBeUndefined();
+    // Three 404s in a visit of twenty requests, none of them a write.
+    expect(judgeTry(DEFAULT_BOT_KNOBS.errors.minErrors, 20, 1, 0).signal).toBeUndefined();
+    // A person who got the password wrong three times, then right, in a visit of twenty requests, posting again.
+    expect(judgeTry(DEFAULT_BOT_KNOBS.errors.minErrors, 20, 5, 3).signal).toBeUndefined();
+  });
+
+  it('holds it against a session whose tries mostly failed, however many pages it loaded between them', () => {
+    // Three failed tries, each behind six page loads of the login form: one request in seven failed.
+    const { state, signal } = judgeTry(DEFAULT_BOT_KNOBS.errors.minErrors, 21);
+    expect(state).toBe('established');
+    expect(signal?.score ?? 0).toBeGreaterThan(0);
+    // Eight failed and one that got through.
+    expect(judgeTry(8, 60, 10, 8).signal?.score ?? 0).toBeGreaterThan(0);
   });
 });
 

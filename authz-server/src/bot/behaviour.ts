@@ -40,7 +40,7 @@ import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprin
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, decodeLanding, decodePathFailures, decodeSessionMinute, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -103,6 +103,7 @@ interface Slots {
   landingLearned: number;
   errAddr: number;
   errSess: number;
+  sessWrites: number;
   headIp: number;
   tokLong: number;
   errTok: number;
@@ -280,6 +281,8 @@ export function planBotCounters(
     landingLearned: planned === 'session' && fresh ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     errAddr: planned === 'session' && known ? -1 : count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
     errSess: planned === 'session' ? count(BOT_KEYS.errSess, sess, B.longMs, 2, 0) : -1,
+    // Only a write reads its session's writes (a failure surge is held against the tries on its path).
+    sessWrites: planned === 'session' && isWrite(req.method) ? count(BOT_KEYS.sessWrites, sess, B.longMs, 2, 1) : -1,
     headIp: count(BOT_KEYS.headIp, addr, B.longMs, 2, req.method === 'HEAD' ? 1 : 0),
     tokLong: token ? count(BOT_KEYS.tokLong, tok, B.longMs, 2, 1) : -1,
     errTok: token ? count(BOT_KEYS.errTok, tok, B.longMs, 2, 0) : -1,
@@ -743,7 +746,17 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // a stuffer keeping its cookie loads the login form before every try. Never an established session that mostly
   // succeeds otherwise: a person with a few errors in a long visit.
   const failing = (errs: number, reqs: number) => errs >= 1 && (errs >= (reqs - 1) / 2 || (errs >= knobs.errors.minErrors && errs >= reqs / 5));
-  if (base.warm && (outsideSession || (state === 'established' && failing(sessionErrors, long(s.sessLong))) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
+  // A write of a session whose writes mostly failed: page loads between the tries lower a stuffer's failing share of
+  // requests, not of its tries. This one's outcome is not known yet, so it is left out; a person who got a password
+  // wrong three times and then right has one success in four and is left alone after that.
+  let writesFailing = false;
+  if (s.sessWrites >= 0) {
+    const { writes, failed } = decodeSessionWrites(C(s.sessWrites));
+    const tried = sliding(writes, nowMs, B.longMs) - 1;
+    const wf = sliding(failed, nowMs, B.longMs);
+    writesFailing = wf >= knobs.errors.minErrors && (tried - wf) * 4 <= wf;
+  }
+  if (base.warm && (outsideSession || (state === 'established' && (failing(sessionErrors, long(s.sessLong)) || writesFailing)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the
     // smaller its surge would look. The stopped count as failing at the rate of what reached the upstream on the
     // path in the same minute; once the crowd is gone that rate is the people's again, and so is the surge.

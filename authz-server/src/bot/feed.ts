@@ -31,7 +31,7 @@ import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import { clientAddress } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, PrefixCache, STOP_UNIT, bucketTtlMs, histogramKeyName, pathParts, routeParts } from './windows.ts';
+import { BOT_KEYS, PrefixCache, STOP_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, histogramKeyName, isWrite, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -108,6 +108,8 @@ export class BotFeed {
   #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId'>, now: number, ownDenial: boolean): void {
     this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'long', now);
     if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
+    // Cookie sessions only (behaviour.ts reads no writes counter for a token's pair).
+    if (c.session.startsWith('s\u0000') && isWrite(c.route[1] ?? '')) this.#bump(keys, BOT_KEYS.sessWrites, [c.session], 'long', now, WRITE_FAIL_UNIT);
     if (c.token) this.#bump(keys, BOT_KEYS.errTok, [c.token], 'long', now);
     const path = pathParts(c.route);
     this.#bump(keys, BOT_KEYS.routeFailAgg, path, 'aggregate', now);

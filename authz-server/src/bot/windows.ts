@@ -33,6 +33,8 @@ export const BOT_KEYS = {
   /** Client errors per address and per session, HEAD requests per address (long buckets). */
   errAddr: 'bot.err.ip',
   errSess: 'bot.err.ss',
+  /** Per cookie session: its writes (POST, PUT, PATCH, DELETE) and, x WRITE_FAIL_UNIT, those that failed (long buckets). */
+  sessWrites: 'bot.ss.w',
   headIp: 'bot.head.ip',
   /** Per token: requests and client errors (long), requests and new-pair requests (aggregate buckets) and their learned rates. */
   tokLong: 'bot.tok.l',
@@ -117,6 +119,23 @@ export const STOP_UNIT = 2 ** 26;
 /** Bucket values that pack two counts as low + high x unit: the low counts, and the high ones. */
 function unpack(values: readonly number[], unit: number): [number[], number[]] {
   return [values.map((v) => v % unit), values.map((v) => Math.floor(v / unit))];
+}
+
+/**
+ * A session's writes counter also counts the writes that failed: a write adds 1 when it is decided, a failed one
+ * WRITE_FAIL_UNIT more when its response is known. Exact while a session sends fewer than 2^26 writes in a bucket.
+ */
+export const WRITE_FAIL_UNIT = 2 ** 26;
+
+/** Writes and failed writes of each bucket of a session's writes counter. */
+export function decodeSessionWrites(values: readonly number[]): { writes: number[]; failed: number[] } {
+  const [writes, failed] = unpack(values, WRITE_FAIL_UNIT);
+  return { writes, failed };
+}
+
+/** A request that changes something (what a login, a sign-up or a checkout sends), as opposed to a read. */
+export function isWrite(method: string): boolean {
+  return method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE';
 }
 
 /** Failures and stops of each bucket of a path's failure counter. */

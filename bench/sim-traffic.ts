@@ -544,7 +544,7 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
   const ips = rng.int(100, 600);
   const cookies = rng.pick(['none', 'fresh-each-try', 'kept-per-address'] as const);
   const getFirst = rng.uniform(0, 0.6);
-  const decoys = b.variants.has('heavy-decoys') ? [5, 8] : b.variants.has('diluted-failures') ? [1, 4] : null;
+  const decoys: readonly [number, number] | null = b.variants.has('heavy-decoys') ? [5, 8] : b.variants.has('diluted-failures') ? [1, 4] : null;
   Object.assign(p, { addresses: ips, cookies, getLoginFirst: Number(getFirst.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
     const ip = `${rng.pick([45, 91, 185, 193, 194])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
@@ -566,7 +566,7 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
     }
     for (let k = 0; k < tries && t < end; k++) {
       if (decoys) {
-        for (let d = rng.int(decoys[0]!, decoys[1]!); d > 0 && t < end; d--) {
+        for (let d = rng.int(decoys[0], decoys[1]); d > 0 && t < end; d--) {
           emit(b, { at: t, actor: `stuffer-${i}`, kind: 'bot', method: 'GET', path: '/login', ip, headers: headers(), code: 200 });
           t += rng.uniform(300, 2000);
         }

@@ -37,19 +37,25 @@ export const DIGEST_MEMO = 4096;
 /** The longest input remembered: a longer one (headers a client can make as long as the proxy allows) is digested every time. */
 const DIGEST_MEMO_INPUT_CHARS = 512;
 
-/**
- * The first `chars` base64url characters of the SHA-256 of `digested()`, remembered by `input` (what it is computed
- * from): the digest, and for fingerprints a regular expression over the user agent, cost several times a lookup.
- */
+/** The first `chars` base64url characters of the SHA-256 of `digested()`, remembered by `input` (what it is computed from). */
 function digest(memo: Map<string, string>, input: string, digested: () => string, chars: number): string {
-  let d = memo.get(input);
-  if (d !== undefined) return d;
-  d = hash('sha256', digested(), 'base64url').slice(0, chars);
-  if (input.length <= DIGEST_MEMO_INPUT_CHARS) {
+  return memoised(memo, input, DIGEST_MEMO_INPUT_CHARS, () => hash('sha256', digested(), 'base64url').slice(0, chars));
+}
+
+/**
+ * `make()` remembered by `key`, at most DIGEST_MEMO values per memo (oldest forgotten first); a key longer than
+ * `maxKey` is computed every time. What is remembered here (digests, a regular expression over the user agent, an IP
+ * parsed twice) costs several times a lookup, and the same string objects each time make the maps keyed by them cheap.
+ */
+function memoised<V>(memo: Map<string, V>, key: string, maxKey: number, make: () => V): V {
+  let v = memo.get(key);
+  if (v !== undefined) return v;
+  v = make();
+  if (key.length <= maxKey) {
     if (memo.size >= DIGEST_MEMO) memo.delete(memo.keys().next().value as string);
-    memo.set(input, d);
+    memo.set(key, v);
   }
-  return d;
+  return v;
 }
 
 /** A version number in a user agent: 131, 131.0.6778.85, 17_6. */
@@ -153,18 +159,8 @@ export function clientNetwork(clientIp: string): string {
 /** Address and network of recent client IPs (DIGEST_MEMO at most, oldest forgotten first). */
 const addressings = new Map<string, { address: string; network: string }>();
 
-/**
- * A client IP's address and network, parsed once while the client is recent: both are parts of several keys per
- * Check, and the same string objects each time make the maps keyed by them cheap.
- */
+/** A client IP's address and network, parsed once while the client is recent (both are parts of several keys per Check). */
 function addressing(clientIp: string): { address: string; network: string } {
-  let a = addressings.get(clientIp);
-  if (a !== undefined) return a;
-  a = { address: networkOf(clientIp, CLIENT) || clientIp, network: networkOf(clientIp, NETWORK) };
   // A textual IP is at most 45 characters (plus an IPv6 zone); anything longer is not remembered.
-  if (clientIp.length <= 64) {
-    if (addressings.size >= DIGEST_MEMO) addressings.delete(addressings.keys().next().value as string);
-    addressings.set(clientIp, a);
-  }
-  return a;
+  return memoised(addressings, clientIp, 64, () => ({ address: networkOf(clientIp, CLIENT) || clientIp, network: networkOf(clientIp, NETWORK) }));
 }

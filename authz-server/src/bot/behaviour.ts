@@ -567,7 +567,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       }
     }
     // A browser's first page on a cookie site is a GET; an API session (a session header) may well start with a POST.
-    if (ctx.browser && ctx.cookieSite && subject.method !== 'GET' && subject.method !== 'HEAD' && subject.method !== 'OPTIONS') {
+    if (ctx.browser && ctx.cookieSite && isWrite(subject.method)) {
       signals.push({ name: 'first-request-not-get', family: 'fresh', score: knobs.tells.postAsFirstRequest, detail: `a browser's first request in its session is a ${subject.method}` });
     }
   }

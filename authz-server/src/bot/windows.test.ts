@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { counterPrefix, hashTagOf } from '../store/keys.ts';
-import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, bucketTtlMs, PAGE_UNIT, decodeLanding, decodeSessionMinute, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, isWrite, bucketTtlMs, PAGE_UNIT, decodeLanding, decodeSessionMinute, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 describe('bot window math', () => {
   it('PrefixCache builds exactly the keys of keys.ts, under the policy hash tag', () => {
@@ -18,6 +18,11 @@ describe('bot window math', () => {
     expect(first).toBe(counterPrefix('p', BOT_KEYS.ipTick, ['x\u0000', 'y']));
     expect(second).toBe(counterPrefix('p', BOT_KEYS.ipTick, ['x', '\u0000y']));
     expect(second).not.toBe(first);
+  });
+
+  it('a write is any method but a read: an upstream may take a method of its own as one', () => {
+    for (const m of ['POST', 'PUT', 'PATCH', 'DELETE', 'PROPFIND', 'CONNECT']) expect(isWrite(m)).toBe(true);
+    for (const m of ['GET', 'HEAD', 'OPTIONS']) expect(isWrite(m)).toBe(false);
   });
 
   it('bucketed counters: current bucket first, expiry covering the window', () => {

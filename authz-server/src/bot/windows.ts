@@ -33,7 +33,7 @@ export const BOT_KEYS = {
   /** Client errors per address and per session, HEAD requests per address (long buckets). */
   errAddr: 'bot.err.ip',
   errSess: 'bot.err.ss',
-  /** Per cookie session: its writes (POST, PUT, PATCH, DELETE) and, x WRITE_FAIL_UNIT, those that failed (long buckets). */
+  /** Per cookie session: its writes (isWrite) and, x WRITE_FAIL_UNIT, those that failed (long buckets). */
   sessWrites: 'bot.ss.w',
   headIp: 'bot.head.ip',
   /** Per token: requests and client errors (long), requests and new-pair requests (aggregate buckets) and their learned rates. */
@@ -133,9 +133,12 @@ export function decodeSessionWrites(values: readonly number[]): { writes: number
   return { writes, failed };
 }
 
-/** A request that changes something (what a login, a sign-up or a checkout sends), as opposed to a read. */
+/**
+ * A request that is not a read (GET, HEAD, OPTIONS): what a login, a sign-up or a checkout sends, and any method an
+ * upstream may take as one (POST, PUT, PATCH, DELETE, or one of its own).
+ */
 export function isWrite(method: string): boolean {
-  return method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE';
+  return method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
 }
 
 /** Failures and stops of each bucket of a path's failure counter. */

@@ -227,10 +227,12 @@ interface Builder {
  *                  path's failing share falls while their tries fail as before
  *   heavy-decoys   the same with 5-8 page loads before every try: each stuffer's session then fails less often than
  *                  one request in five, where a session stops counting as a failing one (a person's line)
+ *   decoy-logins   credential stuffers log into an account of their own (a success, 200) after every one to three
+ *                  failed tries, so that no session's writes mostly fail (combine with heavy-decoys for page loads too)
  *   ramped-crowds  token abusers' addresses join ever faster instead of at an even pace (the crowd grows
  *                  steadily from one address), so that what the token learns early could carry what comes later
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'ramped-crowds'] as const;
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -545,6 +547,7 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
   const cookies = rng.pick(['none', 'fresh-each-try', 'kept-per-address'] as const);
   const getFirst = rng.uniform(0, 0.6);
   const decoys: readonly [number, number] | null = b.variants.has('heavy-decoys') ? [5, 8] : b.variants.has('diluted-failures') ? [1, 4] : null;
+  const ownLogins = b.variants.has('decoy-logins');
   Object.assign(p, { addresses: ips, cookies, getLoginFirst: Number(getFirst.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
     const ip = `${rng.pick([45, 91, 185, 193, 194])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
@@ -564,6 +567,8 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
       emit(b, { at: t, actor: `stuffer-${i}`, kind: 'bot', method: 'GET', path: '/login', ip, headers: headers(), code: 200 });
       t += rng.uniform(500, 3000);
     }
+    // Drawn only under decoy-logins, so that the other variants draw the same traffic as before.
+    let failuresLeft = ownLogins ? rng.int(1, 3) : 0;
     for (let k = 0; k < tries && t < end; k++) {
       if (decoys) {
         for (let d = rng.int(decoys[0], decoys[1]); d > 0 && t < end; d--) {
@@ -571,8 +576,15 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
           t += rng.uniform(300, 2000);
         }
       }
-      emit(b, { at: t, actor: `stuffer-${i}`, kind: 'bot', method: 'POST', path: '/login', ip, headers: { ...headers(), 'content-type': 'application/x-www-form-urlencoded' }, code: rng.chance(0.02) ? 200 : 401 });
+      const tryHeaders = { ...headers(), 'content-type': 'application/x-www-form-urlencoded' };
+      const code = rng.chance(0.02) ? 200 : 401;
+      emit(b, { at: t, actor: `stuffer-${i}`, kind: 'bot', method: 'POST', path: '/login', ip, headers: tryHeaders, code });
       t += rng.uniform(3000, 60_000);
+      if (ownLogins && code === 401 && --failuresLeft <= 0 && t < end) {
+        emit(b, { at: t, actor: `stuffer-${i}`, kind: 'bot', method: 'POST', path: '/login', ip, headers: { ...headers(), 'content-type': 'application/x-www-form-urlencoded' }, code: 200 });
+        t += rng.uniform(1000, 10_000);
+        failuresLeft = rng.int(1, 3);
+      }
     }
   }
 }

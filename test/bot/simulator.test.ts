@@ -101,7 +101,7 @@ describe('bot detection on simulated traffic', () => {
 
   it('the evasion variants change only their own attack: decoy page loads before each try, a crowd that grows', () => {
     // Other scenarios draw exactly the same traffic under these variants.
-    for (const variant of ['diluted-failures', 'heavy-decoys', 'ramped-crowds'] as const) {
+    for (const variant of ['diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds'] as const) {
       expect(generateScenario('residential-proxy', SEED, { ...SHORT, variants: [variant] }).events).toEqual(generateScenario('residential-proxy', SEED, SHORT).events);
     }
     const diluted = generateScenario('credential-stuffing', SEED, { ...SHORT, variants: ['diluted-failures'] }).events.filter((e) => e.kind === 'bot');
@@ -126,6 +126,20 @@ describe('bot detection on simulated traffic', () => {
     }
     expect(tries).toBeGreaterThan(100);
     expect(behindFive / tries).toBeGreaterThan(0.95);
+    // Decoy logins: a success of the stuffer's own after at most three failed tries in a row.
+    const logins = generateScenario('credential-stuffing', SEED, { ...SHORT, variants: ['decoy-logins'] });
+    let longest = 0;
+    let own = 0;
+    for (const events of Map.groupBy(logins.events.filter((e) => e.kind === 'bot' && e.method === 'POST'), (e) => e.actor).values()) {
+      let run = 0;
+      for (const e of events) {
+        run = e.code === 401 ? run + 1 : 0;
+        if (e.code === 200) own++;
+        longest = Math.max(longest, run);
+      }
+    }
+    expect(longest).toBeLessThanOrEqual(3);
+    expect(own).toBeGreaterThan(50);
     // A ramp: few addresses join in the crowd's first minute, most of them late.
     const joinedInFirstMinute = (variants: 'ramped-crowds'[]) => {
       const sc = generateScenario('token-abuse', 13, { variants });

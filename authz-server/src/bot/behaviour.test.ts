@@ -442,6 +442,17 @@ describe('a failure surge and the established sessions on its path', () => {
     // Eight failed and one that got through.
     expect(judgeTry(8, 60, 10, 8).signal?.score ?? 0).toBeGreaterThan(0);
   });
+
+  it('holds it against a session that logs into an account of its own between tries, once its failures add up', () => {
+    const enough = DEFAULT_BOT_KNOBS.errors.sessionFailedWrites;
+    // One success after every two failures: a third of its writes succeed, far above one in five.
+    const { state, signal } = judgeTry(enough, 60, enough + enough / 2 + 1, enough);
+    expect(state).toBe('established');
+    expect(signal?.score ?? 0).toBeGreaterThan(0);
+    // One failure fewer, with the same share of successes: left alone (a person who mistyped a password a few times).
+    const fewer = enough - 1;
+    expect(judgeTry(fewer, 60, fewer + Math.ceil(fewer / 2) + 1, fewer).signal).toBeUndefined();
+  });
 });
 
 describe("the route's return deficit against its surge", () => {

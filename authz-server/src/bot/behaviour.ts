@@ -748,13 +748,14 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const failing = (errs: number, reqs: number) => errs >= 1 && (errs >= (reqs - 1) / 2 || (errs >= knobs.errors.minErrors && errs >= reqs / 5));
   // A write of a session whose writes mostly failed: page loads between the tries lower a stuffer's failing share of
   // requests, not of its tries. This one's outcome is not known yet, so it is left out; a person who got a password
-  // wrong three times and then right has one success in four and is left alone after that.
+  // wrong three times and then right has one success in four and is left alone after that. Successes are cheap too (an
+  // account of the stuffer's own, a cart): past sessionFailedWrites failures the share no longer matters.
   let writesFailing = false;
   if (s.sessWrites >= 0) {
     const { writes, failed } = decodeSessionWrites(C(s.sessWrites));
     const tried = sliding(writes, nowMs, B.longMs) - 1;
     const wf = sliding(failed, nowMs, B.longMs);
-    writesFailing = wf >= knobs.errors.minErrors && (tried - wf) * 4 <= wf;
+    writesFailing = wf >= knobs.errors.minErrors && ((tried - wf) * 4 <= wf || wf >= knobs.errors.sessionFailedWrites);
   }
   if (base.warm && (outsideSession || (state === 'established' && (failing(sessionErrors, long(s.sessLong)) || writesFailing)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the

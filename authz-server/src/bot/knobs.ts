@@ -96,8 +96,13 @@ export interface BotKnobs {
    */
   fresh: { slack: number; dispersion: number; curve: PValueCurve; orphanCurve: PValueCurve };
 
-  /** Client errors of an address / a token over the long window, against the population's learned rate. */
-  errors: { codes: readonly number[]; minErrors: number; slack: number; dispersion: number; curve: PValueCurve };
+  /**
+   * Client errors of an address / a token over the long window, against the population's learned rate.
+   * `sessionFailedWrites`: failed writes of one cookie session over the long window that hold its writes to a failure
+   * surge on their path however many of its writes succeeded (a stuffer logging into an account of its own between
+   * tries); fewer are held only while at most one write in five succeeded.
+   */
+  errors: { codes: readonly number[]; minErrors: number; sessionFailedWrites: number; slack: number; dispersion: number; curve: PValueCurve };
 
   /**
    * What a client's requests are made of, against the population: too few HEAD requests from an address
@@ -254,6 +259,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   errors: Object.freeze({
     codes: Object.freeze([400, 401, 403, 404, 405, 422, 429]),
     minErrors: 3,
+    sessionFailedWrites: 6,
     slack: 1.5,
     dispersion: 0.05,
     curve: Object.freeze({ start: 3, base: 20, perDecade: 8, max: 70 }),

@@ -1,6 +1,7 @@
 /**
- * `node bench/bot-latency.ts [--checks 20000] [--stores memory,redis]`: what bot scoring adds to one Check, and how many Redis round
- * trips a Check costs. Runs the decision pipeline in process (evaluateRequest, no gRPC, so the numbers are the
+ * `node bench/bot-latency.ts [--checks 20000] [--stores memory,redis] [--node-defaults]`: what bot scoring adds to one
+ * Check, and how many Redis round trips a Check costs. It runs under the authz-server's V8 flags and environment
+ * (node-flags.ts; it starts itself again with them), as the server does; `--node-defaults` keeps Node's own. Runs the decision pipeline in process (evaluateRequest, no gRPC, so the numbers are the
  * pipeline's own) over the same varied requests (2000 clients, sessions, tokens, 40 routes) against:
  *
  *   store  x  bot mode Off | Monitor      (both policies have one per-IP rate limit, so "Off" already does one
@@ -16,10 +17,13 @@
  * refreshes and population syncs are counted apart. Keys per Check: the store keys of the Checks' own batches
  * (rate limits, counter buckets, distinct counts, sequences).
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { stringify } from 'yaml';
+import { AUTHZ_ENV, AUTHZ_NODE_FLAGS } from '../authz-server/src/app/node-flags.ts';
 import { DeferredCounters } from '../authz-server/src/bot/deferred.ts';
 import { BaselineBook } from '../authz-server/src/bot/baseline.ts';
 import { BotFeed } from '../authz-server/src/bot/feed.ts';
@@ -52,9 +56,22 @@ function runtimeFor(botMode: 'Off' | 'Monitor'): Runtime {
   return buildRuntime(snapshot);
 }
 
-function requests(n: number): RequestContext[] {
+/** Size of the chunks requests are built in: the bench holds one chunk at a time, not all its Checks' requests. */
+const CHUNK = 2000;
+
+/**
+ * The bench's requests, in chunks of CHUNK, the same sequence for every row (seeded). Built a chunk at a time so
+ * that the process's heap is what a server's is (tens of MiB), not tens of thousands of requests held at once,
+ * which under the server's small young generation made every scavenge and mark-compact the bench's own.
+ */
+function* requestChunks(n: number): Generator<RequestContext[]> {
   const rng = new Rng(42);
-  return Array.from({ length: n }, (_, i) => {
+  for (let from = 0; from < n; from += CHUNK) yield requests(rng, from, Math.min(n, from + CHUNK));
+}
+
+function requests(rng: Rng, from: number, to: number): RequestContext[] {
+  return Array.from({ length: to - from }, (_, k) => {
+    const i = from + k;
     const client = rng.int(1, 2000);
     const headers: Record<string, string> = {
       ':authority': 'shop.example.com',
@@ -97,7 +114,7 @@ async function measure(
   storeName: string,
   store: CounterStore,
   botMode: 'Off' | 'Monitor',
-  reqs: RequestContext[],
+  checks: number,
   calls: (() => Promise<number>) | null,
   usecPerCall: (() => Promise<number>) | null = null,
 ): Promise<Row> {
@@ -114,7 +131,7 @@ async function measure(
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const feed = new BotFeed({ deferred, clock: Date.now, runtime: () => runtime });
   const inventory = new ApiInventory({ deferred, store, clock: Date.now, runtime: () => runtime, registry: new Registry() });
-  const warm = Math.min(2000, reqs.length / 5);
+  const warm = Math.min(2000, checks / 5);
   const times: number[] = [];
   let before = 0;
   let offPathCalls = 0;
@@ -127,11 +144,19 @@ async function measure(
     return u.user + u.system;
   };
   let flagged = 0;
-  for (let i = 0; i < reqs.length; i++) {
+  const chunks = requestChunks(checks);
+  let chunk: RequestContext[] = [];
+  for (let i = 0; i < checks; i++) {
+    if (i % CHUNK === 0) {
+      // Built outside the measured time and CPU, like the off-path work below.
+      const cpu0 = cpu();
+      chunk = chunks.next().value ?? [];
+      if (i >= warm) offPathCpu += cpu() - cpu0;
+    }
     if (i === warm && calls) before = await calls();
     if (i === warm && usecPerCall) usecBefore = await usecPerCall();
     if (i === warm) cpuBefore = cpu();
-    const req = reqs[i]!;
+    const req = chunk[i % CHUNK]!;
     counting = i >= warm;
     const t0 = performance.now();
     const outcome = await evaluateRequest(runtime, req, deps);
@@ -159,16 +184,16 @@ async function measure(
       if (i >= warm) offPathCpu += cpu() - cpu0;
     }
   }
-  const cpuUs = (cpu() - cpuBefore - offPathCpu) / (reqs.length - warm);
+  const cpuUs = (cpu() - cpuBefore - offPathCpu) / (checks - warm);
   const afterChecks = calls ? await calls() : 0;
-  const redisUs = usecPerCall ? ((await usecPerCall()) - usecBefore - offPathUsec) / (reqs.length - warm) : null;
+  const redisUs = usecPerCall ? ((await usecPerCall()) - usecBefore - offPathUsec) / (checks - warm) : null;
   await deferred.flush();
   const afterFlush = calls ? await calls() : 0;
   deferred.close();
   botBaselines.close();
   await deps.limiter.close();
   times.sort((a, b) => a - b);
-  const measured = reqs.length - warm;
+  const measured = checks - warm;
   return {
     store: storeName,
     bot: botMode,
@@ -185,13 +210,23 @@ async function measure(
   };
 }
 
+/** Whether this process runs with the authz-server's V8 flags (AUTHZ_NODE_FLAGS), as the server does. */
+function hasServerFlags(): boolean {
+  return AUTHZ_NODE_FLAGS.every((f) => process.execArgv.includes(f));
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { checks: { type: 'string', default: '20000' }, stores: { type: 'string', default: 'memory,redis' } } });
-  const reqs = requests(Number(values.checks));
+  const { values } = parseArgs({ options: { checks: { type: 'string', default: '20000' }, stores: { type: 'string', default: 'memory,redis' }, 'node-defaults': { type: 'boolean', default: false } } });
+  if (!values['node-defaults'] && !hasServerFlags()) {
+    // Measured as the server runs: its young generation and heap growth set how often a Check meets a collection.
+    const r = spawnSync(process.execPath, [...AUTHZ_NODE_FLAGS, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, ...AUTHZ_ENV } });
+    process.exit(r.status ?? 1);
+  }
+  const checks = Number(values.checks);
   const stores = values.stores.split(',');
   const rows: Row[] = [];
-  if (stores.includes('memory')) for (const mode of ['Off', 'Monitor'] as const) rows.push(await measure('memory', new MemoryCounterStore(), mode, reqs, null));
-  if (!stores.includes('redis')) return report(reqs.length, rows);
+  if (stores.includes('memory')) for (const mode of ['Off', 'Monitor'] as const) rows.push(await measure('memory', new MemoryCounterStore(), mode, checks, null));
+  if (!stores.includes('redis')) return report(checks, rows);
 
   const redis = await startRedis();
   const logger = createLogger('warn', 'bench', new Writable({ write: (_c, _e, cb) => cb() }));
@@ -209,13 +244,13 @@ async function main(): Promise<void> {
         const total = (cmd: string) => Number(new RegExp(`^cmdstat_${cmd}:.*?usec=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
         return total('evalsha') + total('eval');
       };
-      rows.push(await measure('redis', store, mode, reqs, calls, usec));
+      rows.push(await measure('redis', store, mode, checks, calls, usec));
       await store.close();
     }
   } finally {
     await redis.stop();
   }
-  report(reqs.length, rows);
+  report(checks, rows);
 }
 
 function report(checks: number, rows: Row[]): void {
@@ -231,10 +266,11 @@ function report(checks: number, rows: Row[]): void {
   const byStore = (s: string) => rows.filter((r) => r.store === s);
   const added = (s: string) => {
     const [off, on] = byStore(s);
-    return off && on ? `p50 +${f(on.p50 - off.p50)} µs, p99 +${f(on.p99 - off.p99)} µs, mean +${f(on.mean - off.mean)} µs` : '-';
+    const d = (x: number) => (x >= 0 ? `+${f(x)}` : f(x));
+    return off && on ? `p50 ${d(on.p50 - off.p50)} µs, p99 ${d(on.p99 - off.p99)} µs, mean ${d(on.mean - off.mean)} µs` : '-';
   };
   process.stdout.write(
-    `\nPipeline time per Check (evaluateRequest + decision hooks, in process, ${checks} Checks, sequential), Node ${process.version}\n\n${lines.join('\n')}\n\n` +
+    `\nPipeline time per Check (evaluateRequest + decision hooks, in process, ${checks} Checks, sequential), Node ${process.version}, ${hasServerFlags() ? `the server's V8 flags (${AUTHZ_NODE_FLAGS.join(' ')})` : "Node's default V8 flags (--node-defaults)"}\n\n${lines.join('\n')}\n\n` +
       `added by bot scoring: memory ${added('memory')}; redis ${added('redis')}\n`,
   );
 }

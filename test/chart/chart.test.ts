@@ -52,6 +52,15 @@ describe('helm template', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
+  it("authz.semiSpaceMiB runs the image's entrypoint with that semi-space; unset, the image's entrypoint runs", () => {
+    const dockerfile = readFileSync(join(ROOT, 'authz-server/Dockerfile'), 'utf8');
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    expect(entrypoint).toContain('--max-semi-space-size=2');
+    expect(container(render().get('Deployment', '-authz'), 'authz-server')['command']).toBeUndefined();
+    const command = container(render({ authz: { semiSpaceMiB: 8 } }).get('Deployment', '-authz'), 'authz-server')['command'];
+    expect(command).toEqual(entrypoint.map((a) => (a === '--max-semi-space-size=2' ? '--max-semi-space-size=8' : a)));
+  });
+
   it('defaults: 2 operator replicas with leader election and probes on :8080; authz with HPA, PDB, anti-affinity, probes on :9090, snapshot ConfigMap, --operator', () => {
     const r = render();
     const op = r.get('Deployment', '-operator');
@@ -281,6 +290,7 @@ describe('values.schema.json refuses bad values with the offending key', () => {
     ['a port out of range', { authz: { grpcPort: 70000 } }, ["at '/authz/grpcPort': maximum: got 70,000, want 65,535"]],
     ['credentials in the external Redis URL', { redis: { mode: 'external', external: { url: 'redis://:hunter2@redis:6379' } } }, ["at '/redis/external/url'", 'does not match pattern']],
     ['a bad anti-affinity', { authz: { antiAffinity: 'strict' } }, ["at '/authz/antiAffinity': value must be one of 'soft', 'hard', 'none'"]],
+    ['a semi-space of 0 MiB', { authz: { semiSpaceMiB: 0 } }, ["at '/authz/semiSpaceMiB': minimum: got 0, want 1"]],
     ['a bad decision log mode', { authz: { decisionLog: 'verbose' } }, ["at '/authz/decisionLog': value must be one of 'all', 'deny', 'off'"]],
     ['a bad lease duration', { operator: { leaderElection: { leaseDuration: '15 seconds' } } }, ["at '/operator/leaderElection/leaseDuration'", 'does not match pattern']],
     ['a bad digest', { authz: { image: { digest: 'latest' } } }, ["at '/authz/image/digest'"]],

@@ -123,6 +123,7 @@ export const SCENARIOS: Scenario[] = [
         serviceAccount: { create: false, name: 'team-a-authz', annotations: { 'example.com/owner': 'platform' } },
         extraArgs: ['--max-header-bytes=65536'],
         extraEnv: [{ name: 'PALISADE_HOST', value: '0.0.0.0' }],
+        semiSpaceMiB: 8,
         podAnnotations: { 'sidecar.istio.io/inject': 'false' },
         podLabels: { 'example.com/tier': 'data' },
         affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { 'app.kubernetes.io/component': 'authz' } } } }] } },

@@ -1,8 +1,9 @@
 /**
  * `node bench/bot-latency.ts [--checks 20000] [--stores memory,redis] [--node-defaults]`: what bot scoring adds to one
  * Check, and how many Redis round trips a Check costs. It runs under the authz-server's V8 flags and environment
- * (node-flags.ts; it starts itself again with them), as the server does; `--node-defaults` keeps Node's own. Runs the decision pipeline in process (evaluateRequest, no gRPC, so the numbers are the
- * pipeline's own) over the same varied requests (2000 clients, sessions, tokens, 40 routes) against:
+ * (node-flags.ts; it starts itself again with them), as the server does; `--node-defaults` keeps Node's own. Runs the
+ * decision pipeline in process (evaluateRequest, no gRPC, so the numbers are the pipeline's own) over the same varied
+ * requests (2000 clients, sessions, tokens, 40 routes) against:
  *
  *   store  x  bot mode Off | Monitor      (both policies have one per-IP rate limit, so "Off" already does one
  *                                          store round trip and the difference is the bot ops inside it)

@@ -134,16 +134,23 @@ function waitExit(p: ChildProcess): Promise<void> {
 }
 
 /** Starts a redis-server on 127.0.0.1 and waits until it answers PING. */
+/** The process id of the redis-server answering on `port` (INFO server). */
+async function serverPid(port: number): Promise<number | undefined> {
+  const info = await rawCommand(port, ['INFO', 'server'], 500);
+  const m = typeof info === 'string' ? /^process_id:(\d+)/m.exec(info) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
 export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisServerHandle> {
   assertRedisInstalled();
   const host = '127.0.0.1';
-  const port = opts.port ?? (await freePort());
+  let port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'palisade-redis-'));
   const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
   let proc: ChildProcess | undefined;
   let lines: string[] = [];
 
-  const args = [
+  const args = () => [
     '--port', String(port),
     '--bind', host,
     '--save', '',
@@ -155,11 +162,15 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     ...(opts.args ?? []),
   ];
 
-  const launch = async (): Promise<void> => {
+  /**
+   * Starts the server and waits until it answers. `mayMove`: on the first start of a server without a fixed port,
+   * a port that another process's server holds is given up for another free one.
+   */
+  const launch = async (mayMove: boolean): Promise<void> => {
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
       lines = [];
-      const p = killOnExit(spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+      const p = killOnExit(spawn('redis-server', args(), { stdio: ['ignore', 'pipe', 'pipe'] }));
       proc = p;
       const collect = (d: Buffer) => {
         lines.push(...d.toString().split('\n').filter(Boolean));
@@ -167,10 +178,19 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
       };
       p.stdout?.on('data', collect);
       p.stderr?.on('data', collect);
+      let foreign = false;
       for (;;) {
         if (p.exitCode !== null || p.signalCode !== null) break;
         try {
-          if ((await rawCommand(port, ['PING'], 500)) === 'PONG') return;
+          if ((await rawCommand(port, ['PING'], 500)) === 'PONG') {
+            // The answer must come from this process: a free port can be handed to two harnesses at once, and a
+            // server that cannot bind exits only after another one on the port has answered for it.
+            if ((await serverPid(port)) === p.pid) return;
+            foreign = true;
+            p.kill('SIGKILL');
+            await waitExit(p);
+            break;
+          }
         } catch {
           // not up yet
         }
@@ -180,9 +200,14 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
         }
         await sleep(20);
       }
+      const held = foreign || lines.some((l) => /Address already in use/i.test(l));
+      if (held && mayMove) {
+        port = await freePort();
+        continue;
+      }
       // Exited during startup: retry while the port is still held (e.g. right after a kill), else give up.
-      if (Date.now() > deadline || !lines.some((l) => /Address already in use/i.test(l))) {
-        throw new Error(`redis-server on port ${port} exited during startup:\n${lines.join('\n')}`);
+      if (Date.now() > deadline || !held) {
+        throw new Error(`redis-server on port ${port} ${foreign ? 'is held by another redis-server' : 'exited during startup'}:\n${lines.join('\n')}`);
       }
       await sleep(100);
     }
@@ -196,7 +221,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     await waitExit(p);
   };
 
-  await launch();
+  await launch(opts.port === undefined);
 
   return {
     host,
@@ -209,7 +234,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
     kill: () => stopWith('SIGKILL'),
     restart: async () => {
       await stopWith('SIGTERM');
-      await launch();
+      await launch(false);
     },
     pause: () => void proc?.kill('SIGSTOP'),
     resume: () => void proc?.kill('SIGCONT'),

@@ -40,7 +40,7 @@ import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprin
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, cookieSession, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -224,7 +224,7 @@ export function planBotCounters(
   let session = '';
   if (cookie !== '') {
     planned = 'session';
-    session = `s\u0000${cookie}`;
+    session = cookieSession(cookie);
   } else if (token) {
     planned = 'pair';
     session = `t\u0000${token}\u0000${address}`;

@@ -31,7 +31,7 @@ import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import { clientAddress } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, PrefixCache, STOP_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, histogramKeyName, isWrite, pathParts, routeParts } from './windows.ts';
+import { BOT_KEYS, PrefixCache, STOP_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -109,7 +109,7 @@ export class BotFeed {
     this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'long', now);
     if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
     // Cookie sessions only (behaviour.ts reads no writes counter for a token's pair).
-    if (c.session.startsWith('s\u0000') && isWrite(c.route[1] ?? '')) this.#bump(keys, BOT_KEYS.sessWrites, [c.session], 'long', now, WRITE_FAIL_UNIT);
+    if (isCookieSession(c.session) && isWrite(c.route[1] ?? '')) this.#bump(keys, BOT_KEYS.sessWrites, [c.session], 'long', now, WRITE_FAIL_UNIT);
     if (c.token) this.#bump(keys, BOT_KEYS.errTok, [c.token], 'long', now);
     const path = pathParts(c.route);
     this.#bump(keys, BOT_KEYS.routeFailAgg, path, 'aggregate', now);
@@ -130,7 +130,7 @@ export class BotFeed {
     const cookie = sessionOf(policy, req);
     return {
       address: clientAddress(req.clientIp, req.principal),
-      session: cookie ? `s\u0000${cookie}` : '',
+      session: cookie ? cookieSession(cookie) : '',
       token: outcome.consumer && outcome.consumer !== '' ? outcome.consumer : null,
       route: routeParts(req.host, req.method, pathTemplate(req.path)),
     };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { counterPrefix, hashTagOf } from '../store/keys.ts';
-import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, isWrite, bucketTtlMs, PAGE_UNIT, decodeLanding, decodeSessionMinute, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, cookieSession, isCookieSession, isWrite, bucketTtlMs, PAGE_UNIT, decodeLanding, decodeSessionMinute, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 describe('bot window math', () => {
   it('PrefixCache builds exactly the keys of keys.ts, under the policy hash tag', () => {
@@ -18,6 +18,12 @@ describe('bot window math', () => {
     expect(first).toBe(counterPrefix('p', BOT_KEYS.ipTick, ['x\u0000', 'y']));
     expect(second).toBe(counterPrefix('p', BOT_KEYS.ipTick, ['x', '\u0000y']));
     expect(second).not.toBe(first);
+  });
+
+  it('a cookie session id is told from a token pair, whatever the cookie holds', () => {
+    for (const cookie of ['abc', '', 't\u0000tok', 's\u0000x']) expect(isCookieSession(cookieSession(cookie))).toBe(true);
+    expect(isCookieSession('t\u0000token\u000010.0.0.1/32')).toBe(false);
+    expect(isCookieSession('')).toBe(false);
   });
 
   it('a write is any method but a read: an upstream may take a method of its own as one', () => {

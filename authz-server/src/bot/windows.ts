@@ -133,6 +133,16 @@ export function decodeSessionWrites(values: readonly number[]): { writes: number
   return { writes, failed };
 }
 
+/** The session id of a session cookie's value, as the detectors key it (a token's pair is `t\0<token>\0<address>`). */
+export function cookieSession(cookie: string): string {
+  return `s\u0000${cookie}`;
+}
+
+/** Whether a session id (cookieSession, or a token's pair) is a cookie session. */
+export function isCookieSession(session: string): boolean {
+  return session.startsWith('s\u0000');
+}
+
 /**
  * A request that is not a read (GET, HEAD, OPTIONS): what a login, a sign-up or a checkout sends, and any method an
  * upstream may take as one (POST, PUT, PATCH, DELETE, or one of its own).

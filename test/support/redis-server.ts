@@ -133,7 +133,6 @@ function waitExit(p: ChildProcess): Promise<void> {
   return new Promise((resolve) => p.once('exit', () => resolve()));
 }
 
-/** Starts a redis-server on 127.0.0.1 and waits until it answers PING. */
 /** The process id of the redis-server answering on `port` (INFO server). */
 async function serverPid(port: number): Promise<number | undefined> {
   const info = await rawCommand(port, ['INFO', 'server'], 500);
@@ -141,6 +140,7 @@ async function serverPid(port: number): Promise<number | undefined> {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Starts a redis-server on 127.0.0.1 and waits until this process answers PING. */
 export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisServerHandle> {
   assertRedisInstalled();
   const host = '127.0.0.1';
@@ -201,7 +201,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
         await sleep(20);
       }
       const held = foreign || lines.some((l) => /Address already in use/i.test(l));
-      if (held && mayMove) {
+      if (held && mayMove && Date.now() <= deadline) {
         port = await freePort();
         continue;
       }

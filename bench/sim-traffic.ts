@@ -563,6 +563,7 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
       if (cookies === 'kept-per-address') h['cookie'] = `session=${kept}`;
       return h as Record<string, string>;
     };
+    const form = () => ({ ...headers(), 'content-type': 'application/x-www-form-urlencoded' });
     if (rng.chance(getFirst)) {
       emit(b, { at: t, actor: `stuffer-${i}`, kind: 'bot', method: 'GET', path: '/login', ip, headers: headers(), code: 200 });
       t += rng.uniform(500, 3000);
@@ -576,12 +577,13 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
           t += rng.uniform(300, 2000);
         }
       }
-      const tryHeaders = { ...headers(), 'content-type': 'application/x-www-form-urlencoded' };
+      // Headers before the outcome: the order of draws that all variants share.
+      const tryHeaders = form();
       const code = rng.chance(0.02) ? 200 : 401;
       emit(b, { at: t, actor: `stuffer-${i}`, kind: 'bot', method: 'POST', path: '/login', ip, headers: tryHeaders, code });
       t += rng.uniform(3000, 60_000);
       if (ownLogins && code === 401 && --failuresLeft <= 0 && t < end) {
-        emit(b, { at: t, actor: `stuffer-${i}`, kind: 'bot', method: 'POST', path: '/login', ip, headers: { ...headers(), 'content-type': 'application/x-www-form-urlencoded' }, code: 200 });
+        emit(b, { at: t, actor: `stuffer-${i}`, kind: 'bot', method: 'POST', path: '/login', ip, headers: form(), code: 200 });
         t += rng.uniform(1000, 10_000);
         failuresLeft = rng.int(1, 3);
       }

@@ -5,6 +5,7 @@
  * (no client-side normalisation) tells which route a path reaches.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,7 @@ function provision(what: string): string {
   return execFileSync('bash', [join(here, 'provision.sh'), what], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
-function nginxConf(dir: string, port: number): string {
+function nginxConf(dir: string, port: number, token: string): string {
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${join(dir, t)};`).join(' ');
   const route = (name: string, status = 200) => `return ${status} "route ${name}";`;
   return `daemon off;
@@ -49,6 +50,7 @@ http {
   default_type text/plain;
   server {
     listen 127.0.0.1:${port};
+    add_header X-Upstream-Start ${token} always;
     location = /admin { ${route('admin')} }
     location /admin/ { ${route('admin')} }
     location /public/ { ${route('public')} }
@@ -82,18 +84,28 @@ function firstLine(child: ChildProcess, what: string, timeoutMs = 60_000): Promi
   });
 }
 
-/** Resolves once something accepts connections on the port. */
-async function listening(port: number, what: string, timeoutMs = 15_000): Promise<void> {
+/**
+ * Resolves once the server answering on the port is the one started with `token` (its X-Upstream-Start header);
+ * rejects when the child exits first, or when another process answers there (a port taken between freePort and
+ * the child's bind: its answers would be some other server's).
+ */
+export async function answering(port: number, token: string, child: ChildProcess, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it answered on ${port}`);
+    const head = await new Promise<string | null>((resolve) => {
+      let got = '';
+      const s = connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: upstream.test\r\nConnection: close\r\n\r\n'));
+      s.setTimeout(2000, () => s.destroy());
+      s.on('data', (d) => (got += String(d)));
+      s.once('close', () => resolve(got === '' ? null : got));
+      s.once('error', () => resolve(null));
     });
-    if (ok) return;
+    if (head !== null) {
+      const started = /^x-upstream-start:\s*(\S+)/im.exec(head)?.[1];
+      if (started === token) return;
+      throw new Error(`another server answers on ${port} instead of ${what}`);
+    }
     if (Date.now() > deadline) throw new Error(`${what} is not listening on ${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -116,12 +128,23 @@ export async function startUpstream(kind: UpstreamKind): Promise<Upstream> {
   switch (kind) {
     case 'nginx': {
       const bin = provision('nginx');
-      const dir = await mkdtemp(join(tmpdir(), 'palisade-nginx-'));
-      const port = await freePort();
-      await writeFile(join(dir, 'nginx.conf'), nginxConf(dir, port));
-      const child = killOnExit(spawn(bin, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] }));
-      await listening(port, 'nginx');
-      return { kind, port, stop: stopper(child, dir) };
+      // A free port can be taken by another process before nginx binds it: then nginx exits, or another server
+      // answers there; either way nginx is started again on another port.
+      for (let attempt = 1; ; attempt++) {
+        const dir = await mkdtemp(join(tmpdir(), 'palisade-nginx-'));
+        const port = await freePort();
+        const token = randomBytes(12).toString('hex');
+        await writeFile(join(dir, 'nginx.conf'), nginxConf(dir, port, token));
+        const child = killOnExit(spawn(bin, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] }));
+        const stop = stopper(child, dir);
+        try {
+          await answering(port, token, child, 'nginx');
+          return { kind, port, stop };
+        } catch (err) {
+          await stop();
+          if (attempt === 3) throw err;
+        }
+      }
     }
     case 'tomcat': {
       const home = provision('tomcat');

@@ -232,7 +232,7 @@ interface Builder {
  *   ramped-crowds  token abusers' addresses join ever faster instead of at an even pace (the crowd grows
  *                  steadily from one address), so that what the token learns early could carry what comes later
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds'] as const;
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -494,8 +494,9 @@ function campaign(b: Builder, pop: Population, start: number, end: number, p: Pa
 function burst(b: Builder, start: number, p: Params, chrome: boolean): number {
   const { rng } = b;
   const ip = rng.chance(0.5) ? residentialIp(rng) : `${rng.pick([34, 35, 52, 104, 138, 167])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
-  const perMin = rng.uniform(150, 3000);
-  const total = rng.int(300, 4000);
+  const gentle = b.variants.has('gentle-rates');
+  const perMin = gentle ? rng.uniform(60, 150) : rng.uniform(150, 3000);
+  const total = gentle ? rng.int(300, 1500) : rng.int(300, 4000);
   const keeps = chrome && rng.chance(0.5);
   Object.assign(p, { userAgent: chrome ? 'Chrome' : 'automation', perMin: Math.round(perMin), requests: total, keepsCookie: keeps });
   const browser = BROWSERS[0]!;
@@ -524,6 +525,7 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
   Object.assign(p, { addresses: ips, mimicry });
   const narrow = [rng.pick(BROWSERS), rng.pick(BROWSERS)];
   const narrowLang = rng.pick(LANGS);
+  const returning = b.variants.has('returning-proxies');
   for (let i = 0; i < ips; i++) {
     const ip = residentialIp(rng);
     let t = rng.uniform(start, end);
@@ -535,6 +537,7 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
       const r = rng.next();
       const path = r < 0.75 ? `/products/${rng.int(1, CATALOG)}` : r < 0.9 ? `/products?category=${rng.pick(CATEGORIES)}&page=${rng.int(1, 40)}` : `/search?q=${encodeURIComponent(rng.pick(WORDS))}`;
       const headers = mimicry === 'dressed' ? dressedHeaders(rng, browser.ua, 'navigate', lang) : browserHeaders(browser, lang, 'navigate');
+      if (returning && k > 0) headers['cookie'] = `session=s${((i + 1) * 2654435761 >>> 0).toString(16).padStart(24, '0')}`;
       emit(b, { at: t, actor: `proxy-${i}`, kind: 'bot', method: 'GET', path, ip, headers, code: 200 });
       t += rng.uniform(2000, 60_000) * slow;
     }
@@ -543,7 +546,8 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
 
 function credentialStuffing(b: Builder, start: number, end: number, p: Params): void {
   const { rng } = b;
-  const ips = rng.int(100, 600);
+  const thin = b.variants.has('thin-stuffing');
+  const ips = rng.int(100, 600) * (thin ? 4 : 1);
   const cookies = rng.pick(['none', 'fresh-each-try', 'kept-per-address'] as const);
   const getFirst = rng.uniform(0, 0.6);
   const decoys: readonly [number, number] | null = b.variants.has('heavy-decoys') ? [5, 8] : b.variants.has('diluted-failures') ? [1, 4] : null;
@@ -555,7 +559,8 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
     const lang = rng.pick(LANGS);
     const automation = rng.chance(0.1);
     let t = rng.uniform(start, end - MIN);
-    const tries = rng.int(2, 12);
+    const drawnTries = rng.int(2, 12);
+    const tries = thin ? 1 + (drawnTries % 2) : drawnTries;
     const kept = `s${rng.hex(24)}`;
     const headers = () => {
       const h = automation ? { 'user-agent': rng.pick(AUTOMATION_UAS), accept: '*/*' } : browserHeaders(browser, lang, 'navigate');
@@ -594,8 +599,9 @@ function credentialStuffing(b: Builder, start: number, end: number, p: Params): 
 function tokenAbuse(b: Builder, start: number, end: number, p: Params): void {
   const { rng } = b;
   const ofApp = rng.chance(0.4);
-  const ips = rng.int(20, 300);
-  const perMin = rng.uniform(2, 30);
+  const thin = b.variants.has('thin-token-crowds');
+  const ips = rng.int(20, 300) * (thin ? 4 : 1);
+  const perMin = rng.uniform(2, 30) / (thin ? 10 : 1);
   const ua = rng.chance(0.5) ? (ofApp ? `ShopApp/4.2.7 (Android 14) okhttp/4.12.0` : 'AcmeCatalogSync/3.4 (+ops@acme.example)') : rng.pick(AUTOMATION_UAS);
   const exact = b.variants.has('exact-mimicry') && ua.startsWith('ShopApp');
   const ramped = b.variants.has('ramped-crowds');
@@ -620,7 +626,7 @@ function crawler(b: Builder, start: number, end: number, p: Params): void {
   const { rng } = b;
   const crawlers = rng.int(1, 3);
   // A crawler fetches pages as fast as it dares; a slow one is the low-and-slow scenario.
-  const perMin = rng.uniform(40, 300);
+  const perMin = b.variants.has('gentle-rates') ? rng.uniform(15, 40) : rng.uniform(40, 300);
   const keeps = rng.chance(0.5);
   const dressed = rng.chance(0.5);
   Object.assign(p, { crawlers, perMin: Math.round(perMin), keepsCookie: keeps, headers: dressed ? 'dressed' : 'browser' });

@@ -192,6 +192,17 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
   });
 
+  it('residential proxies that return the cookie but come back only for pages (variant returning-proxies) are caught by their returns', { timeout: 120_000 }, async () => {
+    // Seed 4 at full length: 3643 addresses in two browsers' clothes, each landing and coming back once or twice with
+    // the cookie. The return deficit takes such a crowd for a campaign; its returns, all page loads, give it away.
+    const r = await runScenario('residential-proxy', 4, { inProcess: true, variants: ['returning-proxies'] });
+    expect(r.params['mimicry']).toBe('narrow');
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.clientRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.tpSignals['surge-cell'] ?? 0).toBeGreaterThan(1000);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
   it('credential stuffers loading the login page before every try (variant diluted-failures) are still caught', { timeout: 120_000 }, async () => {
     const r = await runScenario('credential-stuffing', SEED, { ...SHORT, inProcess: true, variants: ['diluted-failures'] });
     expect(r.botAfterMinute).toBeGreaterThan(1000);

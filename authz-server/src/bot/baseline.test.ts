@@ -112,6 +112,32 @@ describe('learning read back from the store', () => {
     expect(await gateWith(0)).toBe(1);
   });
 
+  it('recent returns that only fetch pages open the engagement gate, when the shortfall is significant', async () => {
+    const agg = knobs.buckets.aggregateMs;
+    const at = Math.floor(now / agg) * agg + agg / 2;
+    const gateWith = async (returns: number, engaged: number) => {
+      const store = new MemoryCounterStore({ clock: () => at, sweepIntervalMs: 0 });
+      // Learned: 40% of returns (of landings outside any surge) are the page's API calls and subresources.
+      await write(store, BOT_KEYS.popRetCalm, 1000);
+      await write(store, BOT_KEYS.popRetEngaged, 400);
+      for (const back of [0, 1, 2]) {
+        await write(store, BOT_KEYS.popRetAgg, returns / 3, at - back * agg, agg);
+        if (engaged > 0) await write(store, BOT_KEYS.popRetEngagedAgg, engaged / 3, at - back * agg, agg);
+      }
+      const plan = planRefresh('shop/p', at, knobs);
+      return plan.judge((await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: [] })).counters, at, at);
+    };
+    const usual = await gateWith(60, 24);
+    expect(usual.engagedReturnShare).toBeCloseTo(0.4, 1);
+    expect(usual.engagementGate).toBe(0);
+    // A crowd's returns: 3 of 90 engaged, where 36 are usual.
+    expect((await gateWith(90, 3)).engagementGate).toBeGreaterThan(0.9);
+    // The same shortfall in a handful of returns is no evidence: 0 of 9, where 3.6 are usual (p = 0.01).
+    expect((await gateWith(9, 0)).engagementGate).toBe(0);
+    // Too few returns to judge at all.
+    expect((await gateWith(6, 0)).engagementGate).toBeNull();
+  });
+
   it('the book answers priors until refreshed, refreshes at most every refreshMs, keeps values when the store fails', async () => {
     let t = now;
     let failing = false;

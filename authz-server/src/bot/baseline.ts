@@ -18,6 +18,7 @@
  */
 import type { CounterOp, CounterStore } from '../store/counter-store.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
+import { binomialSurprise } from './evidence.ts';
 import { KnownSessions } from './known-sessions.ts';
 import { PopulationCache } from './population.ts';
 import { BOT_KEYS, PrefixCache, bucketCounter, histogramKeyName, learnedPerMinute, num } from './windows.ts';
@@ -102,6 +103,8 @@ export interface Baselines {
   orphanRate: number;
   /** Share of orphan sessions that come back a second time, learned with a prior. */
   orphanContinuation: number;
+  /** Share of returns that are not page loads (the page's API calls, subresources), learned with a prior. */
+  engagedReturnShare: number;
   /** HEAD / all requests, and client errors / all requests, of unflagged traffic. */
   headShare: number;
   errorRate: number;
@@ -113,6 +116,11 @@ export interface Baselines {
    */
   landingGate: number | null;
   orphanGate: number | null;
+  /**
+   * How far the last minute's returns fall short of the usual engaged share, 0 .. 1, where the shortfall is
+   * significant (knobs.surge.minSurprise); 0 where it is not, null without enough returns to judge.
+   */
+  engagementGate: number | null;
   /**
    * The policy has history: traffic in an older baseline bucket, or this replica has been learning it for
    * `learning.warmupMs`. Aggregate surges are judged only then (right after a cold start every aggregate would
@@ -139,11 +147,13 @@ export function priorBaselines(knobs: BotKnobs = DEFAULT_BOT_KNOBS): Baselines {
     newSessionShare: l.priorNewSessionShare,
     orphanRate: l.priorOrphanRate,
     orphanContinuation: l.priorOrphanContinuation,
+    engagedReturnShare: l.priorEngagedReturnShare,
     headShare: l.priorHeadShare,
     pageShare: l.priorPageShare,
     errorRate: l.priorErrorRate,
     landingGate: null,
     orphanGate: null,
+    engagementGate: null,
     warm: false,
     observedMs: 0,
     freshPerMinute: 0,
@@ -211,6 +221,8 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
     ret: read(BOT_KEYS.popRet, baselineMs, n),
     orph: read(BOT_KEYS.popOrph, baselineMs, n),
     orphCont: read(BOT_KEYS.popOrphCont, baselineMs, n),
+    retCalm: read(BOT_KEYS.popRetCalm, baselineMs, n),
+    retEngaged: read(BOT_KEYS.popRetEngaged, baselineMs, n),
     freshBase: read(BOT_KEYS.popFreshBase, baselineMs, 2),
   };
   const recent = {
@@ -218,6 +230,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
     ret: read(BOT_KEYS.popRetAgg, aggregateMs, 3),
     orph: read(BOT_KEYS.popOrphAgg, aggregateMs, 4),
     orphCont: read(BOT_KEYS.popOrphContAgg, aggregateMs, 3),
+    retEngaged: read(BOT_KEYS.popRetEngagedAgg, aggregateMs, 3),
   };
   const w = decayWeights(n, knobs.learning.halfLifeBuckets);
   return {
@@ -254,6 +267,16 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
       const observedMs = Math.max(at - learningSinceMs, oldest > 0 ? (oldest - 1) * baselineMs + (((at % baselineMs) + baselineMs) % baselineMs) : 0);
       const orph = decayed(pop.orph);
       const orphanContinuation = ratio(decayed(pop.orphCont), orph, l.priorOrphanContinuation, l.priorRatioWeight);
+      const engagedReturnShare = ratio(decayed(pop.retEngaged), decayed(pop.retCalm), l.priorEngagedReturnShare, l.priorRatioWeight);
+      // Returns and their engaged ones over the same minute: both are counted when the return arrives.
+      const sum3 = (i: number) => (win(i)[0] ?? 0) + (win(i)[1] ?? 0) + (win(i)[2] ?? 0);
+      const returns = sum3(recent.ret);
+      const engaged = Math.min(returns, sum3(recent.retEngaged));
+      let engagementGate: number | null = null;
+      if (returns >= knobs.surge.minGateLandings) {
+        const short = binomialSurprise(returns - engaged, returns, 1 - engagedReturnShare) >= knobs.surge.minSurprise;
+        engagementGate = short ? Math.max(0, Math.min(1, 1 - engaged / returns / Math.max(0.01, engagedReturnShare))) : 0;
+      }
       return {
         volume,
         returnRatio,
@@ -261,11 +284,13 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         newSessionShare: ratio(decayed(pop.fresh), decayed(pop.sessReq), l.priorNewSessionShare, l.priorRatioWeight * 4),
         orphanRate: ratio(orph, decayed(pop.sessReq), l.priorOrphanRate, l.priorRatioWeight * 4),
         orphanContinuation,
+        engagedReturnShare,
         headShare: ratio(decayed(pop.head), req, l.priorHeadShare, l.priorRatioWeight * 4),
         errorRate: ratio(decayed(pop.err), req, l.priorErrorRate, l.priorRatioWeight * 4),
         pageShare: ratio(decayed(pop.sessPages), decayed(pop.sessReq), l.priorPageShare, l.priorRatioWeight * 4),
         landingGate: gate(recentReturnRatio, returnRatio),
         orphanGate: gate(recentRatio(recent.orphCont, recent.orph), orphanContinuation),
+        engagementGate,
         warm: observedMs >= l.warmupMs,
         observedMs,
         freshPerMinute: learnedPerMinute(values[pop.freshBase] ?? [], at, baselineMs, observedMs, knobs.buckets.longMs),

@@ -16,7 +16,7 @@ import { BotFeed } from './feed.ts';
 import { readFileSync } from 'node:fs';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
-import { WRITE_FAIL_UNIT } from './windows.ts';
+import { LANDING_UNIT, WRITE_FAIL_UNIT } from './windows.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -53,6 +53,7 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
   return {
     policy: p,
     store,
+    baselines: () => book.get(p.id),
     advance: async (ms: number) => {
       now += ms;
       await deferred.flush();
@@ -480,6 +481,69 @@ describe("the route's return deficit against its surge", () => {
   it("a campaign's visitors who come back at half the usual rate are not taken for a crowd", () => {
     // 35 visitors over the people's 10, coming back at 22 % (half the usual): 4.5 + 7.9.
     expect(judgeLanding(12)?.score ?? 0).toBe(0);
+  });
+});
+
+describe('a crowd that comes back only to fetch pages (the engagement gate)', () => {
+  // The surge of the block above (45 newcomers a minute on the route, 20 of them in this cell), where the crowd comes
+  // back as often as a campaign's visitors do (12 of 45), so the return deficit alone vetoes it.
+  const surge = (counters: number[][], s: Slots) => {
+    counters[s.routeFresh] = [1, 22, 22];
+    counters[s.routeFreshBase] = [0, 600];
+    counters[s.cellFresh] = [1, 10, 9];
+    counters[s.cellFreshBase] = [0, 60];
+  };
+  const landing = (engagementGate: number) =>
+    judgeFreshLanding({ returnRatio: 0.45, landingGate: 0, engagementGate }, (counters, s) => {
+      surge(counters, s);
+      counters[s.routeLand] = [1, 22, 23, 0];
+      counters[s.routeRet] = [0, 12, 0];
+    }).signals.find((x) => x.name === 'surge-cell');
+  // The same address back with the cookie it was given on landing here: its first request in the session.
+  const comeBack = (engagementGate: number, headers: Record<string, string> = CHROME) =>
+    judgeWithCounters(request({ path: '/products/9', ip: '203.0.113.90', cookie: 'given-on-landing', headers }), { returnRatio: 0.45, landingGate: 0, engagementGate }, (counters, s) => {
+      counters[s.ipLong] = [2, 0];
+      counters[s.newLong] = [1, 0];
+      counters[s.sessLong] = [1, 0];
+      counters[s.landing] = [LANDING_UNIT + 5, 0];
+      surge(counters, s);
+    });
+
+  it("lets the landings' surge through when the recent returns are page loads far more often than usual", () => {
+    expect(landing(0)?.score ?? 0).toBe(0);
+    const cell = landing(0.95);
+    expect(cell?.score ?? 0).toBeGreaterThanOrEqual(45);
+    expect(cell!.detail).toMatch(/engagement deficit 95%/);
+  });
+
+  it("judges a page-load return of a session landed in the surge with it; an API call of the same session, or returns as engaged as usual, are left alone", () => {
+    const back = comeBack(0.95);
+    expect(back.observations?.state).toBe('return');
+    const cell = back.signals.find((x) => x.name === 'surge-cell');
+    expect(cell?.score ?? 0).toBeGreaterThanOrEqual(45);
+    expect(cell!.detail).toMatch(/a page load of a session that just came back; engagement deficit 95%/);
+    expect(comeBack(0.95, { ...CHROME, accept: 'application/json', 'sec-fetch-dest': 'empty' }).signals.filter((x) => x.family === 'aggregate')).toEqual([]);
+    expect(comeBack(0).signals.filter((x) => x.family === 'aggregate')).toEqual([]);
+    expect(comeBack(0.5).signals.filter((x) => x.family === 'aggregate')).toEqual([]);
+  });
+});
+
+describe('how engaged returns usually are', () => {
+  it("is learned from people's returns: their pages' API calls raise it, returns that only fetch pages lower it", async () => {
+    const learnedShare = async (returnHeaders: Record<string, string>) => {
+      const d = detectors();
+      for (let i = 0; i < 60; i++) {
+        const ip = `203.0.113.${i + 1}`;
+        await d.check(request({ ip, path: '/products/1' }));
+        await d.advance(2000);
+        await d.check(request({ ip, path: '/products/2', cookie: `issued-${i}`, headers: returnHeaders }));
+        await d.advance(20_000);
+      }
+      return d.baselines().engagedReturnShare;
+    };
+    const prior = DEFAULT_BOT_KNOBS.learning.priorEngagedReturnShare;
+    expect(await learnedShare({ ...CHROME, accept: 'application/json', 'sec-fetch-dest': 'empty' })).toBeGreaterThan(prior + 0.2);
+    expect(await learnedShare(CHROME)).toBeLessThan(prior - 0.1);
   });
 });
 

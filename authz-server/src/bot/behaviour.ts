@@ -40,7 +40,7 @@ import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprin
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, cookieSession, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, cookieSession, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -352,6 +352,8 @@ export interface BotObservations {
   returnedTo: number | null;
   /** For a return: the share of its address's recent landings that were learned from (the return is learned as often). */
   landingsLearned: number;
+  /** For a return: the share of its address's recent landings that were learned from and made outside any surge. */
+  calmLearned: number;
   /** The session came back a second time after an orphan start. */
   orphanContinued: boolean;
   fresh: boolean;
@@ -361,6 +363,11 @@ export interface BotObservations {
   explained: boolean;
   /** A new-session request in a route x fingerprint cell nothing was learned of, and thin (what surge-novel counts). */
   novel: boolean;
+  /**
+   * A landing in a significant surge of newcomers on its route or cell, whatever the gates made of it: how what
+   * comes back from it is engaged is a crowd's or a campaign's, not the people's usual.
+   */
+  surged: boolean;
   head: boolean;
   /** A page load (see isPageLoad). */
   page: boolean;
@@ -460,7 +467,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   let state: SessionState;
   let returnedTo: number | null = null;
   let landingsLearned = 0;
+  let calmLearned = 0;
   let orphanContinued = false;
+  // The first or second request with the cookie of a session that landed from this address.
+  let youngReturn = false;
   let unlearnedPair = false;
   if (ctx.known === true) state = ctx.planned === 'pair' ? 'established-pair' : 'established';
   else if (ctx.planned === 'session') {
@@ -469,12 +479,16 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     if (cur === 1 && prev === 0) {
       state = land.landings > 0 ? 'return' : 'orphan';
       if (state === 'return') {
+        youngReturn = true;
         returnedTo = land.code;
-        landingsLearned = Math.min(1, sumOf(C(s.landingLearned), 0, 1) / land.landings);
+        const learned = sumOf(C(s.landingLearned), 0, 1);
+        landingsLearned = Math.min(1, (learned % CALM_UNIT) / land.landings);
+        calmLearned = Math.min(1, Math.floor(learned / CALM_UNIT) / land.landings);
       }
     } else {
       state = 'established';
       orphanContinued = cur === 2 && prev === 0 && land.landings === 0;
+      youngReturn = cur === 2 && prev === 0 && land.landings > 0;
     }
   } else if (ctx.planned === 'pair') {
     // A pair is established by what was learned of it before its recent traffic: learned requests that its
@@ -639,7 +653,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // A source whose own volume already explains its traffic is judged by that, not as part of a crowd.
   const explained = signals.some((x) => x.family === 'volume' && x.score > 0 && (x.name.startsWith('volume-src') || x.name.startsWith('volume-net')));
   let novel = false;
-  if (fresh && !explained && base.warm) {
+  let surged = false;
+  // A page fetched by a session that just landed and came back is judged with its landing's crowd when the recent
+  // returns are short of engaged ones (API calls, subresources): a crowd that comes back only to fetch pages.
+  const young = youngReturn && ctx.pageLoad;
+  const engagement = within(base.engagementGate ?? 0, agg.engagementLow, agg.engagementHigh);
+  if ((fresh || (young && engagement > 0)) && !explained && base.warm) {
     const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
     let gate: number;
     let gateWhy: string;
@@ -681,8 +700,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // surge share, the deficit says how much of the surge itself does not come back, so a crowd that only doubles
     // a route's landings (a deficit of 50 %) is not taken for a campaign, nor one of 80 % discounted as 20 % people.
     const own = routeGate && route.share >= agg.minShare ? Math.min(1, gate / route.share) : 0;
-    const veto = Math.max(within(gate, agg.deficitLow, agg.deficitHigh), within(own, agg.ownDeficitLow, agg.ownDeficitHigh)) * (1 - keeps);
-    const gateNote = `return deficit ${Math.round(gate * 100)}%${own > 0 ? ` (${Math.round(own * 100)}% of the surge)` : ''}: ${gateWhy}${keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : ''}`;
+    // A young session's own address keeps its cookie by definition: that is no sign of people behind it.
+    const veto = fresh ? Math.max(within(gate, agg.deficitLow, agg.deficitHigh), within(own, agg.ownDeficitLow, agg.ownDeficitHigh), engagement) * (1 - keeps) : engagement;
+    const engagementNote = engagement > 0 ? `; engagement deficit ${Math.round((base.engagementGate ?? 0) * 100)}%: recent returns are page loads far more often than usual (${Math.round((1 - base.engagedReturnShare) * 100)}%)` : '';
+    const gateNote = fresh
+      ? `return deficit ${Math.round(gate * 100)}%${own > 0 ? ` (${Math.round(own * 100)}% of the surge)` : ''}: ${gateWhy}${engagementNote}${keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : ''}`
+      : `a page load of a session that just came back${engagementNote}`;
     // A crowd that spread over fingerprints like the route's people would put about this cell's usual share of
     // its excess here; far fewer, or hardly any request of this kind at all, means the crowd avoids this
     // client's kind: the request is not part of it.
@@ -702,6 +725,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       add('aggregate', 'surge-route', points, fr, route.expected, () => `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${gateNote}${points < full ? `; ${num(fc)} of them with this client fingerprint: at most ${agg.thinCellMax} points` : ''}`);
     }
     const crowd = Math.max(route.share, cell.share);
+    surged = state === 'landing' && crowd > 0;
     if (crowd > 0 && s.cellFresh >= 0) {
       const shrunk = Math.max(0, fc - cellExpected) / (fc + agg.cellPseudoCount);
       const p = Math.min(crowd, shrunk) * veto;
@@ -730,7 +754,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // browsers on rarely visited routes) by novelMinShare: a crowd that copies the people's own browsers also lands
     // in some new cells, and those are left to the route and the cell.
     // (Planned with the cell's counters: a thin cell has its novelty counters too.)
-    novel = thin && sumOf(C(s.cellFreshBase), 0, 1) === 0;
+    novel = fresh && thin && sumOf(C(s.cellFreshBase), 0, 1) === 0;
     if (novel) {
       const kn = recentMinute(C(s.novel), nowMs, B.aggregateMs) + 1;
       const sg = surgeShare(kn, perMinuteLearned(s.novelBase), agg.minExpectedPerMinute.cell, knobs);
@@ -808,6 +832,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, orphanContinued, fresh, unlearnedPair, explained, novel, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, fresh, unlearnedPair, explained, novel, surged, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares },
   };
 }

@@ -31,7 +31,7 @@ import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import { clientAddress } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, PrefixCache, STOP_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, PrefixCache, STOP_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -85,6 +85,7 @@ export class BotFeed {
    */
   readonly #learnTurns = new Map<string, number>();
   #returnTurn = 0;
+  #calmTurn = 0;
   readonly stats: BotFeedStats = { entries: 0, errors: 0, ownDenials: 0, correlated: 0, unmatched: 0 };
 
   constructor(opts: BotFeedOptions) {
@@ -241,6 +242,7 @@ export class BotFeed {
     if (state === 'return') {
       if (obs.returnedTo !== null) bump(BOT_KEYS.routeRetAgg, [String(obs.returnedTo)], 'aggregate');
       bump(BOT_KEYS.popRetAgg, [], 'aggregate');
+      if (!obs.page) bump(BOT_KEYS.popRetEngagedAgg, [], 'aggregate');
     }
     if (state === 'landing') bump(BOT_KEYS.popLandAgg, [], 'aggregate');
     const cookieTraffic = state === 'landing' || state === 'return' || state === 'orphan' || (state === 'established' && !pair);
@@ -287,10 +289,19 @@ export class BotFeed {
       this.#returnTurn = (this.#returnTurn + obs.landingsLearned) % 1;
       if (this.#returnTurn < obs.landingsLearned) bump(BOT_KEYS.popRet, [], 'baseline');
     }
+    // How engaged returns usually are: from landings made outside any surge only (a crowd's returns would teach it
+    // that returns are page loads).
+    if (state === 'return' && obs.calmLearned > 0) {
+      this.#calmTurn = (this.#calmTurn + obs.calmLearned) % 1;
+      if (this.#calmTurn < obs.calmLearned) {
+        bump(BOT_KEYS.popRetCalm, [], 'baseline');
+        if (!obs.page) bump(BOT_KEYS.popRetEngaged, [], 'baseline');
+      }
+    }
     if (!learn.clean) return;
     if (state === 'landing') {
       bump(BOT_KEYS.popLand, [], 'baseline');
-      this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, address), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, 1, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
+      this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, address), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, obs.surged ? 1 : 1 + CALM_UNIT, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
     }
     if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
     if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNew, [], 'baseline');

@@ -80,6 +80,8 @@ export interface BotKnobs {
     priorNewSessionShare: number;
     priorOrphanRate: number;
     priorOrphanContinuation: number;
+    /** Share of returns (a landed session's first request with its cookie) that are not page loads: API calls, subresources. */
+    priorEngagedReturnShare: number;
     priorHeadShare: number;
     /** Share of cookie-session requests that are page loads (the rest: their API calls and subresources). */
     priorPageShare: number;
@@ -154,6 +156,14 @@ export interface BotKnobs {
      */
     ownDeficitLow: number;
     ownDeficitHigh: number;
+    /**
+     * The engagement deficit (1 - the recent share of returns that are not page loads / the usual share), when the
+     * recent returns are significantly short of engaged ones (a Poisson tail of at least minSurprise): a crowd that
+     * comes back only to fetch pages. It lets a crowd's surge through like the return deficit (from engagementLow,
+     * fully at engagementHigh), and a page-load return of a session landed in the surge is judged with it.
+     */
+    engagementLow: number;
+    engagementHigh: number;
     /** Points: base at p = minShare, perBit per halving of (1 - p), up to max; p = min(share, gate). */
     base: number;
     perBit: number;
@@ -220,6 +230,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     priorNewSessionShare: 0.2,
     priorOrphanRate: 0.05,
     priorOrphanContinuation: 0.5,
+    priorEngagedReturnShare: 0.3,
     priorHeadShare: 0.02,
     // High: until the site's own share is learned, a session reading page after page (a server-rendered site's
     // visitor) is not held against the share of an app whose pages call APIs.
@@ -277,6 +288,8 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     deficitHigh: 0.85,
     ownDeficitLow: 0.75,
     ownDeficitHigh: 0.95,
+    engagementLow: 0.6,
+    engagementHigh: 0.85,
     base: 25,
     perBit: 13,
     max: 85,

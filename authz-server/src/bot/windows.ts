@@ -28,7 +28,7 @@ export const BOT_KEYS = {
   orphLong: 'bot.orph.l',
   /** Landing memory per address: count x LANDING_UNIT + sum of the landed routes' codes. */
   landing: 'bot.land',
-  /** Landings of the landing memory that were learned from (written after the decision). */
+  /** Landings of the landing memory that were learned from (written after the decision), + CALM_UNIT x those outside a surge. */
   landingLearned: 'bot.land.ok',
   /** Client errors per address and per session, HEAD requests per address (long buckets). */
   errAddr: 'bot.err.ip',
@@ -76,9 +76,14 @@ export const BOT_KEYS = {
   popRet: 'bot.pop.ret',
   popOrph: 'bot.pop.orph',
   popOrphCont: 'bot.pop.oc',
+  /** Returns of landings made outside any surge (baseline buckets), and those of them that were not page loads. */
+  popRetCalm: 'bot.pop.rcalm',
+  popRetEngaged: 'bot.pop.reng',
   /** Whole policy (aggregate buckets): landings, returns, orphans, orphan continuations (the recent gate). */
   popLandAgg: 'bot.pop.land.a',
   popRetAgg: 'bot.pop.ret.a',
+  /** Returns that were not page loads (aggregate buckets): the engagement gate. */
+  popRetEngagedAgg: 'bot.pop.reng.a',
   popOrphAgg: 'bot.pop.orph.a',
   popOrphContAgg: 'bot.pop.oc.a',
   /** Requests of cookie-session traffic (landings and session requests): the new-session share's denominator. */
@@ -162,6 +167,9 @@ export function decodeSessionMinute(values: readonly number[]): { requests: numb
   const [requests, pages] = unpack(values, PAGE_UNIT);
   return { requests, pages };
 }
+
+/** Learned-landings memory: each learned landing adds 1, and CALM_UNIT more when it was made outside any surge. */
+export const CALM_UNIT = 2 ** 20;
 
 /** Landing memory: each landing adds LANDING_UNIT + its route's code (codes are < LANDING_UNIT). */
 export const LANDING_UNIT = 2 ** 30;

@@ -232,7 +232,7 @@ interface Builder {
  *   ramped-crowds  token abusers' addresses join ever faster instead of at an even pace (the crowd grows
  *                  steadily from one address), so that what the token learns early could carry what comes later
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds'] as const;
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -653,7 +653,8 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
   const slow = b.variants.has('slow-crowds') ? 2 : 1;
   const ips = rng.int(200, 1500) * slow;
   const route = rng.pick(['availability', 'search', 'product', 'api-product'] as const);
-  const cookies = rng.chance(0.7) ? 'none' : 'random';
+  const drawnCookies = rng.chance(0.7) ? 'none' : 'random';
+  const cookies = b.variants.has('returning-surges') ? 'kept' : drawnCookies;
   const noLang = wearsPeoples(b) ? (rng.next(), 0) : rng.uniform(0, 0.4);
   Object.assign(p, { addresses: ips, route, cookies, withoutAcceptLanguage: Number(noLang.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
@@ -668,6 +669,7 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
       const kind: RequestKind = route === 'availability' || route === 'api-product' ? 'api' : 'navigate';
       const headers = lang ? browserHeaders(browser, lang, kind) : dressedHeaders(rng, browser.ua, kind, null);
       if (cookies === 'random') headers['cookie'] = `session=s${rng.hex(24)}`;
+      if (cookies === 'kept' && k > 0) headers['cookie'] = `session=s${((i + 1) * 2246822519 >>> 0).toString(16).padStart(24, '0')}`;
       emit(b, { at: t, actor: `surge-${i}`, kind: 'bot', method: 'GET', path, ip, headers, code: 200 });
       t += rng.uniform(3000, 40_000) * slow;
     }

@@ -152,7 +152,7 @@ describe('bot detection on simulated traffic', () => {
   });
 
   it('the outer-edge variants: gentler bursts and crawlers, one or two tries per stuffing address, thin token crowds, proxies that return the cookie', () => {
-    for (const variant of ['gentle-rates', 'thin-stuffing', 'thin-token-crowds', 'returning-proxies'] as const) {
+    for (const variant of ['gentle-rates', 'thin-stuffing', 'thin-token-crowds', 'returning-proxies', 'returning-surges'] as const) {
       expect(generateScenario('people', SEED, { ...SHORT, variants: [variant] }).events).toEqual(generateScenario('people', SEED, SHORT).events);
     }
     const bots = (scenario: ScenarioName, seed: number, variants: TrafficVariant[]) => generateScenario(scenario, seed, { ...SHORT, variants }).events.filter((e) => e.kind === 'bot');
@@ -170,10 +170,14 @@ describe('bot detection on simulated traffic', () => {
     expect(thin.size).toBeGreaterThan(3 * Map.groupBy(bots('credential-stuffing', SEED, []), (e) => e.actor).size);
     // Thin token crowds: four times the addresses, each at a tenth of the rate.
     expect(Map.groupBy(bots('token-abuse', SEED, ['thin-token-crowds']), (e) => e.actor).size).toBe(4 * Map.groupBy(bots('token-abuse', SEED, []), (e) => e.actor).size);
-    // Returning proxies: every request after an address's first carries the cookie, one per address.
-    for (const events of Map.groupBy(bots('residential-proxy', SEED, ['returning-proxies']), (e) => e.actor).values()) {
-      expect(events[0]!.headers['cookie']).toBeUndefined();
-      for (const e of events.slice(1)) expect(e.headers['cookie']).toBe(events[1]!.headers['cookie']);
+    // Returning proxies and surges: every request after an address's first carries the cookie, one per address.
+    for (const [scenario, variant] of [['residential-proxy', 'returning-proxies'], ['distributed-surge', 'returning-surges']] as const) {
+      const byActor = Map.groupBy(bots(scenario, SEED, [variant]), (e) => e.actor);
+      expect([...byActor.values()].some((events) => events.length > 1)).toBe(true);
+      for (const events of byActor.values()) {
+        expect(events[0]!.headers['cookie']).toBeUndefined();
+        for (const e of events.slice(1)) expect(e.headers['cookie']).toBe(events[1]!.headers['cookie']);
+      }
     }
   });
 

@@ -115,11 +115,12 @@ describe('learning read back from the store', () => {
   it('recent returns that only fetch pages open the engagement gate, when the shortfall is significant', async () => {
     const agg = knobs.buckets.aggregateMs;
     const at = Math.floor(now / agg) * agg + agg / 2;
-    const gateWith = async (returns: number, engaged: number) => {
+    const gateWith = async (returns: number, engaged: number, learned = 1000) => {
       const store = new MemoryCounterStore({ clock: () => at, sweepIntervalMs: 0 });
-      // Learned: 40% of returns (of landings outside any surge) are the page's API calls and subresources.
-      await write(store, BOT_KEYS.popRetCalm, 1000);
-      await write(store, BOT_KEYS.popRetEngaged, 400);
+      // Learned: 40% of returns (of landings outside any surge) are the page's API calls and subresources; `learned`
+      // of them this hour (over the 10-minute minimum, 100 a minute for 1000).
+      await write(store, BOT_KEYS.popRetCalm, learned);
+      await write(store, BOT_KEYS.popRetEngaged, learned * 0.4);
       for (const back of [0, 1, 2]) {
         await write(store, BOT_KEYS.popRetAgg, returns / 3, at - back * agg, agg);
         if (engaged > 0) await write(store, BOT_KEYS.popRetEngagedAgg, engaged / 3, at - back * agg, agg);
@@ -136,6 +137,11 @@ describe('learning read back from the store', () => {
     expect((await gateWith(9, 0)).engagementGate).toBe(0);
     // Too few returns to judge at all.
     expect((await gateWith(6, 0)).engagementGate).toBeNull();
+    // 120 returns, 24 engaged: half the usual share, where people alone bring 60 returns in that time (24 of them
+    // engaged). Read against the surplus, none of the 60 over the usual is engaged.
+    expect((await gateWith(120, 24, 480)).engagementGate).toBeGreaterThan(0.95);
+    // Where the people bring more returns than that, the same half is only half the usual.
+    expect((await gateWith(120, 24)).engagementGate).toBeCloseTo(0.5, 1);
   });
 
   it('the book answers priors until refreshed, refreshes at most every refreshMs, keeps values when the store fails', async () => {

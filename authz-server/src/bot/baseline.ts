@@ -275,7 +275,14 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
       let engagementGate: number | null = null;
       if (returns >= knobs.surge.minGateLandings) {
         const short = binomialSurprise(returns - engaged, returns, 1 - engagedReturnShare) >= knobs.surge.minSurprise;
-        engagementGate = short ? Math.max(0, Math.min(1, 1 - engaged / returns / Math.max(0.01, engagedReturnShare))) : 0;
+        const deficit = Math.max(0, Math.min(1, 1 - engaged / returns / Math.max(0.01, engagedReturnShare)));
+        // People keep coming back at their usual rate, as engaged as usual, whatever a crowd does: read against the
+        // share of the returns that is over the usual rate, the deficit says how little of the surplus is engaged, so a
+        // crowd that only doubles the returns is not diluted to half its deficit by the people's own.
+        const usual = (learnedPerMinute(values[pop.retCalm] ?? [], at, baselineMs, observedMs, knobs.buckets.longMs) * (2 + elapsed) * aggregateMs) / 60_000;
+        const surplus = 1 - usual / returns;
+        const own = surplus >= knobs.surge.minShare ? Math.min(1, deficit / surplus) : 0;
+        engagementGate = short ? Math.max(deficit, own) : 0;
       }
       return {
         volume,

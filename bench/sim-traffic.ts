@@ -231,6 +231,11 @@ interface Builder {
  *                  failed tries, so that no session's writes mostly fail (combine with heavy-decoys for page loads too)
  *   ramped-crowds  token abusers' addresses join ever faster instead of at an even pace (the crowd grows
  *                  steadily from one address), so that what the token learns early could carry what comes later
+ *   gentle-rates   bursts at 60-150 requests a minute (300-1500 of them), crawlers at 15-40 pages a minute each
+ *   returning-proxies  each residential-proxy address returns one session cookie on its requests after the first
+ *   thin-stuffing  four times the stuffing addresses, one or two tries each
+ *   thin-token-crowds  four times the token's addresses, each at a tenth of the rate
+ *   returning-surges  each address of a distributed surge returns one session cookie after its first request
  */
 export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];

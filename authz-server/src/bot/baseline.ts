@@ -117,8 +117,9 @@ export interface Baselines {
   landingGate: number | null;
   orphanGate: number | null;
   /**
-   * How far the last minute's returns fall short of the usual engaged share, 0 .. 1, where the shortfall is
-   * significant (knobs.surge.minSurprise); 0 where it is not, null without enough returns to judge.
+   * How far the last minute's returns fall short of the usual engaged share, 0 .. 1 (read as it is, and against the
+   * share of the returns over the people's usual rate; the larger counts), where the shortfall is significant
+   * (knobs.surge.minSurprise); 0 where it is not, null without enough returns to judge.
    */
   engagementGate: number | null;
   /**
@@ -253,11 +254,13 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
       // (people come back after a while).
       const win = (i: number) => values[i] ?? [];
       const elapsed = (((at % aggregateMs) + aggregateMs) % aggregateMs) / aggregateMs;
+      // The last ~minute of an aggregate counter (its last three buckets).
+      const sum3 = (i: number) => (win(i)[0] ?? 0) + (win(i)[1] ?? 0) + (win(i)[2] ?? 0);
       const recentRatio = (hitsIdx: number, trialsIdx: number): number | null => {
         const t = win(trialsIdx);
         const trials = (t[1] ?? 0) + (t[2] ?? 0) + (t[3] ?? 0) * elapsed;
         if (trials < knobs.surge.minGateLandings) return null;
-        return ((win(hitsIdx)[0] ?? 0) + (win(hitsIdx)[1] ?? 0) + (win(hitsIdx)[2] ?? 0)) / trials;
+        return sum3(hitsIdx) / trials;
       };
       const gate = (r: number | null, reference: number): number | null => (r === null ? null : Math.max(0, Math.min(1, 1 - r / Math.max(0.01, reference))));
       const recentReturnRatio = recentRatio(recent.ret, recent.land);
@@ -269,7 +272,6 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
       const orphanContinuation = ratio(decayed(pop.orphCont), orph, l.priorOrphanContinuation, l.priorRatioWeight);
       const engagedReturnShare = ratio(decayed(pop.retEngaged), decayed(pop.retCalm), l.priorEngagedReturnShare, l.priorRatioWeight);
       // Returns and their engaged ones over the same minute: both are counted when the return arrives.
-      const sum3 = (i: number) => (win(i)[0] ?? 0) + (win(i)[1] ?? 0) + (win(i)[2] ?? 0);
       const returns = sum3(recent.ret);
       const engaged = Math.min(returns, sum3(recent.retEngaged));
       let engagementGate: number | null = null;

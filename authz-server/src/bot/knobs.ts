@@ -157,8 +157,9 @@ export interface BotKnobs {
     ownDeficitLow: number;
     ownDeficitHigh: number;
     /**
-     * The engagement deficit (1 - the recent share of returns that are not page loads / the usual share), when the
-     * recent returns are significantly short of engaged ones (a Poisson tail of at least minSurprise): a crowd that
+     * The engagement deficit (1 - the recent share of returns that are not page loads / the usual share; also read
+     * against the share of the returns over the people's usual rate), when the recent returns are significantly short
+     * of engaged ones (a binomial tail of at least minSurprise): a crowd that
      * comes back only to fetch pages. It lets a crowd's surge through like the return deficit (from engagementLow,
      * fully at engagementHigh), and a page-load return of a session landed in the surge is judged with it.
      */

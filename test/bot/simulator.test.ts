@@ -205,6 +205,18 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
   });
 
+  it('a distributed surge on an API route whose addresses keep their cookie (variant returning-surges) is caught: its sessions began without a page load', { timeout: 120_000 }, async () => {
+    // Seed 1 at full length: hundreds of addresses on GET /api/products/{id}, each landing with an API call and
+    // coming back with the cookie it was given. They come back, and their returns are API calls, as people's are:
+    // neither deficit tells them from a campaign; that no page was ever loaded does.
+    const r = await runScenario('distributed-surge', 1, { inProcess: true, variants: ['returning-surges'] });
+    expect(r.params['route']).toBe('api-product');
+    expect(r.params['cookies']).toBe('kept');
+    expectCaught(r, 1000);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+    expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
+  });
+
   it('credential stuffers loading the login page before every try (variant diluted-failures) are still caught', { timeout: 120_000 }, async () => {
     const r = await runScenario('credential-stuffing', SEED, { ...SHORT, inProcess: true, variants: ['diluted-failures'] });
     expectCaught(r, 1000);

@@ -471,6 +471,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   let orphanContinued = false;
   // The first or second request with the cookie of a session that landed from this address.
   let youngReturn = false;
+  // A session that landed once from this address, nothing of it older than the long window, calling the route it
+  // landed on without a page load: one of its first knobs.sessions.pagelessRequests requests with the cookie.
+  let pagelessCalls = false;
   let unlearnedPair = false;
   if (ctx.known === true) state = ctx.planned === 'pair' ? 'established-pair' : 'established';
   else if (ctx.planned === 'session') {
@@ -490,6 +493,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       orphanContinued = cur === 2 && prev === 0 && land.landings === 0;
       youngReturn = cur === 2 && prev === 0 && land.landings > 0;
     }
+    pagelessCalls = !ctx.pageLoad && prev === 0 && cur <= knobs.sessions.pagelessRequests && land.code !== null && land.code === subject.routeCode;
   } else if (ctx.planned === 'pair') {
     // A pair is established by what was learned of it before its recent traffic: learned requests that its
     // requests of the long window cannot account for. A pair whose whole history is recent (a crowd's addresses
@@ -658,7 +662,14 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // returns are short of engaged ones (API calls, subresources): a crowd that comes back only to fetch pages.
   const young = youngReturn && ctx.pageLoad;
   const engagement = within(base.engagementGate ?? 0, agg.engagementLow, agg.engagementHigh);
-  if ((fresh || (young && engagement > 0)) && !explained && base.warm) {
+  // A browser's visit begins with a page load: a session that began with an API call, a subresource or a POST,
+  // without a cookie, from an address that landed nowhere else lately, did not come from a page of the site. Its
+  // coming back (or its calls counting as engaged) is no sign of people, so neither deficit vetoes it, nor its calls
+  // to that route with the cookie (pagelessCalls): a crowd calling an API route that keeps the cookie it was given.
+  // (A person blocking cookies lands with every request: the page's own calls follow a page load from the same
+  // address, and are judged as landings like it.)
+  const pagelessLanding = state === 'landing' && !ctx.pageLoad && decodeLanding(sumOf(C(s.landing), 0, 1)).landings === 1;
+  if ((fresh || (young && engagement > 0) || pagelessCalls) && !explained && base.warm) {
     const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
     let gate: number;
     let gateWhy: string;
@@ -701,11 +712,15 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // a route's landings (a deficit of 50 %) is not taken for a campaign, nor one of 80 % discounted as 20 % people.
     const own = routeGate && route.share >= agg.minShare ? Math.min(1, gate / route.share) : 0;
     // A young session's own address keeps its cookie by definition: that is no sign of people behind it.
-    const veto = fresh ? Math.max(within(gate, agg.deficitLow, agg.deficitHigh), within(own, agg.ownDeficitLow, agg.ownDeficitHigh), engagement) * (1 - keeps) : engagement;
+    const deficits = Math.max(within(gate, agg.deficitLow, agg.deficitHigh), within(own, agg.ownDeficitLow, agg.ownDeficitHigh), engagement);
+    const veto = pagelessLanding ? 1 - keeps : fresh ? deficits * (1 - keeps) : pagelessCalls ? 1 : engagement;
     const engagementNote = engagement > 0 ? `; engagement deficit ${Math.round((base.engagementGate ?? 0) * 100)}%: recent returns are page loads far more often than usual (${Math.round((1 - base.engagedReturnShare) * 100)}%)` : '';
-    const gateNote = fresh
-      ? `return deficit ${Math.round(gate * 100)}%${own > 0 ? ` (${Math.round(own * 100)}% of the surge)` : ''}: ${gateWhy}${engagementNote}${keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : ''}`
-      : `a page load of a session that just came back${engagementNote}`;
+    const keepsNote = keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : '';
+    let gateNote: string;
+    if (pagelessLanding) gateNote = `a new session that did not begin with a page load${keepsNote}`;
+    else if (fresh) gateNote = `return deficit ${Math.round(gate * 100)}%${own > 0 ? ` (${Math.round(own * 100)}% of the surge)` : ''}: ${gateWhy}${engagementNote}${keepsNote}`;
+    else if (pagelessCalls) gateNote = 'a session that began with this call without a page load, just come back';
+    else gateNote = `a page load of a session that just came back${engagementNote}`;
     // A crowd that spread over fingerprints like the route's people would put about this cell's usual share of
     // its excess here; far fewer, or hardly any request of this kind at all, means the crowd avoids this
     // client's kind: the request is not part of it.
@@ -721,7 +736,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     if (route.share > 0 && !avoided) {
       const p = route.share * veto;
       const full = aggregatePoints(p, knobs, agg.routeCurve);
-      const points = thin ? Math.min(full, agg.thinCellMax) : full;
+      // A session without a page load is not a person landing here: the route's surge is its crowd's.
+      const points = thin && !pagelessLanding && !pagelessCalls ? Math.min(full, agg.thinCellMax) : full;
       add('aggregate', 'surge-route', points, fr, route.expected, () => `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${gateNote}${points < full ? `; ${num(fc)} of them with this client fingerprint: at most ${agg.thinCellMax} points` : ''}`);
     }
     const crowd = Math.max(route.share, cell.share);
@@ -828,7 +844,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     }
   }
 
-  if (ctx.known !== true && ctx.known !== false && (state === 'established' || state === 'established-pair')) ctx.known.remember(`${subject.policyId}\u0000${subject.session}`, nowMs);
+  if (ctx.known !== true && ctx.known !== false && (state === 'established' || state === 'established-pair') && !pagelessCalls) ctx.known.remember(`${subject.policyId}\u0000${subject.session}`, nowMs);
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),

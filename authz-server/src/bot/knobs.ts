@@ -55,6 +55,11 @@ export interface BotKnobs {
     minReturnRatio: number;
     /** ... and landings in the learned window reach this (before that, the configured cookie is trusted). */
     minLandingsToJudge: number;
+    /**
+     * A session that began without a page load (an API call, a subresource or a POST, no cookie) and keeps calling the
+     * route it landed on is judged with the route's newcomers for this many of its requests with the cookie.
+     */
+    pagelessRequests: number;
   };
 
   /** Learning of population baselines (read off the Check path every refreshMs, one store call per policy). */
@@ -218,7 +223,7 @@ const cls = (prior: number, factor: number, floor: number, cap = 12): VolumeClas
 
 export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   buckets: Object.freeze({ tickMs: 10_000, minuteMs: 60_000, aggregateMs: 30_000, longMs: 10 * 60_000, baselineMs: 60 * 60_000 }),
-  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, minReturnRatio: 0.05, minLandingsToJudge: 40 }),
+  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, minReturnRatio: 0.05, minLandingsToJudge: 40, pagelessRequests: 8 }),
   learning: Object.freeze({
     refreshMs: 5000,
     buckets: 8,

@@ -236,8 +236,10 @@ interface Builder {
  *   thin-stuffing  four times the stuffing addresses, one or two tries each
  *   thin-token-crowds  four times the token's addresses, each at a tenth of the rate
  *   returning-surges  each address of a distributed surge returns one session cookie after its first request
+ *   plain-headers  every request, people's and bots', without fetch metadata or client hints and with `accept: *\/*`
+ *                  (nothing tells a page load from an API call; changes the people too)
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges'] as const;
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -266,8 +268,20 @@ function ja4Of(e: Omit<SimEvent, 'seq'>, impersonate: boolean): string {
 
 function emit(b: Builder, e: Omit<SimEvent, 'seq'>): void {
   if (!(e.at >= 0 && e.at < b.endMs)) return;
-  const headers = b.tls ? { ...e.headers, 'x-ja4': ja4Of(e, b.impersonate) } : e.headers;
+  let headers = b.tls ? { ...e.headers, 'x-ja4': ja4Of(e, b.impersonate) } : e.headers;
+  if (b.variants.has('plain-headers')) headers = plainHeaders(headers);
   b.events.push({ ...e, headers, seq: b.events.length });
+}
+
+/**
+ * A request's headers without fetch metadata or client hints, and with `accept: *\/*` where a browser would send one
+ * (variant plain-headers): what a traffic model written with an HTTP library and a browser's user agent sends.
+ */
+function plainHeaders(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (!k.startsWith('sec-fetch-') && !k.startsWith('sec-ch-ua') && k !== 'upgrade-insecure-requests') out[k] = v;
+  if ('accept' in out) out['accept'] = '*/*';
+  return out;
 }
 
 /** The browser with a build number of its own (variant spread-builds): one client fingerprint per address. */

@@ -105,6 +105,8 @@ export interface Baselines {
   orphanContinuation: number;
   /** Share of returns that are not page loads (the page's API calls, subresources), learned with a prior. */
   engagedReturnShare: number;
+  /** Share of landings made outside any surge that began a visit without a page load, learned with a prior. */
+  pagelessLandingShare: number;
   /** HEAD / all requests, and client errors / all requests, of unflagged traffic. */
   headShare: number;
   errorRate: number;
@@ -149,6 +151,7 @@ export function priorBaselines(knobs: BotKnobs = DEFAULT_BOT_KNOBS): Baselines {
     orphanRate: l.priorOrphanRate,
     orphanContinuation: l.priorOrphanContinuation,
     engagedReturnShare: l.priorEngagedReturnShare,
+    pagelessLandingShare: l.priorPagelessLandingShare,
     headShare: l.priorHeadShare,
     pageShare: l.priorPageShare,
     errorRate: l.priorErrorRate,
@@ -224,6 +227,8 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
     orphCont: read(BOT_KEYS.popOrphCont, baselineMs, n),
     retCalm: read(BOT_KEYS.popRetCalm, baselineMs, n),
     retEngaged: read(BOT_KEYS.popRetEngaged, baselineMs, n),
+    landCalm: read(BOT_KEYS.popLandCalm, baselineMs, n),
+    landPageless: read(BOT_KEYS.popLandPageless, baselineMs, n),
     freshBase: read(BOT_KEYS.popFreshBase, baselineMs, 2),
   };
   const recent = {
@@ -294,6 +299,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         orphanRate: ratio(orph, decayed(pop.sessReq), l.priorOrphanRate, l.priorRatioWeight * 4),
         orphanContinuation,
         engagedReturnShare,
+        pagelessLandingShare: ratio(decayed(pop.landPageless), decayed(pop.landCalm), l.priorPagelessLandingShare, l.priorRatioWeight),
         headShare: ratio(decayed(pop.head), req, l.priorHeadShare, l.priorRatioWeight * 4),
         errorRate: ratio(decayed(pop.err), req, l.priorErrorRate, l.priorRatioWeight * 4),
         pageShare: ratio(decayed(pop.sessPages), decayed(pop.sessReq), l.priorPageShare, l.priorRatioWeight * 4),

@@ -632,6 +632,52 @@ describe('how engaged returns usually are', () => {
   });
 });
 
+describe('how often a visit begins without a page load', () => {
+  const PLAIN = { 'user-agent': CHROME['user-agent'], accept: '*/*', 'accept-language': 'en-GB,en;q=0.9' };
+  const learnedShare = async (landingHeaders: Record<string, string>) => {
+    const d = detectors();
+    for (let i = 0; i < 120; i++) {
+      await d.check(request({ ip: `203.0.113.${i + 1}`, path: '/products/1', headers: landingHeaders }));
+      await d.advance(5000);
+    }
+    return d.baselines().pagelessLandingShare;
+  };
+
+  it("is learned from the people's landings: near the prior where pages say they are pages, high where nothing tells a page load", async () => {
+    const max = DEFAULT_BOT_KNOBS.sessions.pagelessMaxShare;
+    expect(await learnedShare(CHROME)).toBeLessThan(DEFAULT_BOT_KNOBS.learning.priorPagelessLandingShare + 0.001);
+    expect(await learnedShare(PLAIN)).toBeGreaterThan(max);
+  });
+
+  it('turns the rule off above pagelessMaxShare: a landing without a page load is then vetoed like any other', () => {
+    const now = Date.parse('2026-03-02T10:00:00Z');
+    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
+    const judge = (pagelessLandingShare: number) => {
+      const req = request({ ip: '203.0.113.90', path: '/api/products/7', headers: { ...CHROME, accept: 'application/json', 'sec-fetch-dest': 'empty' } });
+      const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0, engagementGate: 0, pagelessLandingShare });
+      const counters = plan.counters.map((c) => c.keys.map(() => 0));
+      const s = plan.ctx!.s;
+      counters[s.routeFresh] = [1, 80, 80];
+      counters[s.routeFreshBase] = [0, 600];
+      counters[s.cellFresh] = [1, 39, 0];
+      counters[s.cellFreshBase] = [0, 60];
+      counters[s.routeLand] = [1, 80, 80, 0];
+      counters[s.routeRet] = [0, 36, 0];
+      counters[s.ipLong] = [1, 0];
+      counters[s.newLong] = [1, 0];
+      counters[s.landing] = [LANDING_UNIT + plan.ctx!.subject.routeCode, 0];
+      const judged = judgeBehaviour(plan, counters);
+      return { score: Math.max(0, ...judged.signals.filter((x) => x.family === 'aggregate').map((x) => x.score)), pageless: judged.observations!.pagelessLanding };
+    };
+    const max = DEFAULT_BOT_KNOBS.sessions.pagelessMaxShare;
+    expect(judge(max).score).toBeGreaterThanOrEqual(p.bot.challengeScore);
+    const off = judge(max + 0.01);
+    expect(off.score).toBe(0);
+    // Still observed as one, so that the share goes on being learned.
+    expect(off.pageless).toBe(true);
+  });
+});
+
 describe('policy knobs', () => {
   it('every signal the detectors can emit is a name bot.ignoreSignals accepts', () => {
     const names = new Set<string>(BOT_SIGNAL_NAMES);

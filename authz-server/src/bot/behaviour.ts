@@ -356,6 +356,8 @@ export interface BotObservations {
   calmLearned: number;
   /** The session came back a second time after an orphan start. */
   orphanContinued: boolean;
+  /** A landing that is not a page load, from an address with no other landing in the landing memory. */
+  pagelessLanding: boolean;
   fresh: boolean;
   /** A new token pair nothing was learned of yet (what the token's rate of new addresses counts and learns). */
   unlearnedPair: boolean;
@@ -474,6 +476,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // A session that landed once from this address, nothing of it older than the long window, calling the route it
   // landed on without a page load: one of its first knobs.sessions.pagelessRequests requests with the cookie.
   let pagelessCalls = false;
+  // Both only where people rarely begin a visit without a page load (headers that tell one, learned).
+  const pagelessRule = base.pagelessLandingShare <= knobs.sessions.pagelessMaxShare;
   let unlearnedPair = false;
   if (ctx.known === true) state = ctx.planned === 'pair' ? 'established-pair' : 'established';
   else if (ctx.planned === 'session') {
@@ -493,7 +497,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       orphanContinued = cur === 2 && prev === 0 && land.landings === 0;
       youngReturn = cur === 2 && prev === 0 && land.landings > 0;
     }
-    pagelessCalls = !ctx.pageLoad && prev === 0 && cur <= knobs.sessions.pagelessRequests && land.code !== null && land.code === subject.routeCode;
+    pagelessCalls = pagelessRule && !ctx.pageLoad && prev === 0 && cur <= knobs.sessions.pagelessRequests && land.code !== null && land.code === subject.routeCode;
   } else if (ctx.planned === 'pair') {
     // A pair is established by what was learned of it before its recent traffic: learned requests that its
     // requests of the long window cannot account for. A pair whose whole history is recent (a crowd's addresses
@@ -668,7 +672,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // to that route with the cookie (pagelessCalls): a crowd calling an API route that keeps the cookie it was given.
   // (A person blocking cookies lands with every request: the page's own calls follow a page load from the same
   // address, and are judged as landings like it.)
-  const pagelessLanding = state === 'landing' && !ctx.pageLoad && decodeLanding(sumOf(C(s.landing), 0, 1)).landings === 1;
+  const firstPageless = state === 'landing' && !ctx.pageLoad && decodeLanding(sumOf(C(s.landing), 0, 1)).landings === 1;
+  const pagelessLanding = pagelessRule && firstPageless;
   if ((fresh || (young && engagement > 0) || pagelessCalls) && !explained && base.warm) {
     const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
     let gate: number;
@@ -848,6 +853,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, fresh, unlearnedPair, explained, novel, surged, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, fresh, unlearnedPair, explained, novel, surged, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares },
   };
 }

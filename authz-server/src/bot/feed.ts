@@ -301,6 +301,10 @@ export class BotFeed {
     if (!learn.clean) return;
     if (state === 'landing') {
       bump(BOT_KEYS.popLand, [], 'baseline');
+      if (!obs.surged) {
+        bump(BOT_KEYS.popLandCalm, [], 'baseline');
+        if (obs.pagelessLanding) bump(BOT_KEYS.popLandPageless, [], 'baseline');
+      }
       this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, address), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, obs.surged ? 1 : 1 + CALM_UNIT, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
     }
     if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');

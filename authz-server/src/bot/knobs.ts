@@ -60,6 +60,11 @@ export interface BotKnobs {
      * route it landed on is judged with the route's newcomers for this many of its requests with the cookie.
      */
     pagelessRequests: number;
+    /**
+     * ... only while the site's people rarely begin a visit that way: at most this share of the landings learned
+     * (where no request carries fetch metadata or asks for HTML, nothing tells a page load, and the rule is off).
+     */
+    pagelessMaxShare: number;
   };
 
   /** Learning of population baselines (read off the Check path every refreshMs, one store call per policy). */
@@ -87,6 +92,8 @@ export interface BotKnobs {
     priorOrphanContinuation: number;
     /** Share of returns (a landed session's first request with its cookie) that are not page loads: API calls, subresources. */
     priorEngagedReturnShare: number;
+    /** Share of landings (made outside any surge) that begin a visit without a page load: see sessions.pagelessMaxShare. */
+    priorPagelessLandingShare: number;
     priorHeadShare: number;
     /** Share of cookie-session requests that are page loads (the rest: their API calls and subresources). */
     priorPageShare: number;
@@ -223,7 +230,7 @@ const cls = (prior: number, factor: number, floor: number, cap = 12): VolumeClas
 
 export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   buckets: Object.freeze({ tickMs: 10_000, minuteMs: 60_000, aggregateMs: 30_000, longMs: 10 * 60_000, baselineMs: 60 * 60_000 }),
-  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, minReturnRatio: 0.05, minLandingsToJudge: 40, pagelessRequests: 8 }),
+  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, minReturnRatio: 0.05, minLandingsToJudge: 40, pagelessRequests: 8, pagelessMaxShare: 0.1 }),
   learning: Object.freeze({
     refreshMs: 5000,
     buckets: 8,
@@ -237,6 +244,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     priorOrphanRate: 0.05,
     priorOrphanContinuation: 0.5,
     priorEngagedReturnShare: 0.3,
+    priorPagelessLandingShare: 0.02,
     priorHeadShare: 0.02,
     // High: until the site's own share is learned, a session reading page after page (a server-rendered site's
     // visitor) is not held against the share of an app whose pages call APIs.

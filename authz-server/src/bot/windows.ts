@@ -79,6 +79,12 @@ export const BOT_KEYS = {
   /** Returns of landings made outside any surge (baseline buckets), and those of them that were not page loads. */
   popRetCalm: 'bot.pop.rcalm',
   popRetEngaged: 'bot.pop.reng',
+  /**
+   * Landings made outside any surge (baseline buckets), and those of them that were not page loads from an address with
+   * no other recent landing: how often a visit of this site's people begins without a page load.
+   */
+  popLandCalm: 'bot.pop.lcalm',
+  popLandPageless: 'bot.pop.lpl',
   /** Whole policy (aggregate buckets): landings, returns, orphans, orphan continuations (the recent gate). */
   popLandAgg: 'bot.pop.land.a',
   popRetAgg: 'bot.pop.ret.a',

@@ -528,67 +528,68 @@ describe('a crowd that comes back only to fetch pages (the engagement gate)', ()
   });
 });
 
+const API_CALL = { ...CHROME, accept: 'application/json', 'sec-fetch-dest': 'empty' };
+const API_CROWD_NOW = Date.parse('2026-03-02T10:00:00Z');
+const API_CROWD_POLICY = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
+// A crowd on GET /api/products/{id}: 160 newcomers in the last minute where 10 are usual, coming back as often as
+// people do (the return deficit vetoes it), their returns API calls as usual (so does the engagement gate).
+// `cellRecent` of the newcomers were in this request's fingerprint cell (below minCellRecent: thin), which brings
+// `cellLearned` of the route's 600 learned.
+function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number; pagelessLandingShare?: number } = {}) {
+  const req = request({ ip: '203.0.113.90', path: shape.path ?? '/api/products/7', cookie: shape.cookie, headers: shape.headers ?? API_CALL });
+  const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 10 });
+  const plan = planBotCounters(API_CROWD_POLICY, req, null, API_CROWD_NOW, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0, engagementGate: 0, ...(opts.pagelessLandingShare === undefined ? {} : { pagelessLandingShare: opts.pagelessLandingShare }) }, known);
+  const landed = planBotCounters(API_CROWD_POLICY, request({ ip: '203.0.113.90', path: '/api/products/1', headers: API_CALL }), null, API_CROWD_NOW).ctx!.subject.routeCode;
+  const counters = plan.counters.map((c) => c.keys.map(() => 0));
+  const s = plan.ctx!.s;
+  const cell = opts.cellRecent ?? 40;
+  counters[s.routeFresh] = [1, 80, 80];
+  counters[s.routeFreshBase] = [0, 600];
+  counters[s.cellFresh] = [1, Math.max(0, cell - 1), 0];
+  counters[s.cellFreshBase] = [0, opts.cellLearned ?? 60];
+  counters[s.routeLand] = [1, 80, 80, 0];
+  counters[s.routeRet] = [0, opts.returned ?? 36, 0];
+  if (shape.cookie) {
+    counters[s.ipLong] = [1 + (opts.sessionRequests ?? 1), 0];
+    counters[s.newLong] = [1, 0];
+    counters[s.sessLong] = [opts.sessionRequests ?? 1, 0];
+    counters[s.landing] = [LANDING_UNIT + (opts.landedOnThisRoute === false ? (landed + 1) % LANDING_UNIT : landed), 0];
+  } else {
+    // This landing, counted in the batch, after `landedBefore` others from the address (a page load, say).
+    const before = opts.landedBefore ?? 0;
+    counters[s.ipLong] = [1 + before, 0];
+    counters[s.newLong] = [1 + before, 0];
+    counters[s.landing] = [(1 + before) * LANDING_UNIT + landed, 0];
+  }
+  const judged = judgeBehaviour(plan, counters);
+  const aggregate = judged.signals.filter((x) => x.family === 'aggregate');
+  return { state: judged.observations?.state, pageless: judged.observations?.pagelessLanding, score: Math.max(0, ...aggregate.map((x) => x.score)), aggregate, known: known.has(`${API_CROWD_POLICY.id}\u0000${plan.ctx!.subject.session}`, API_CROWD_NOW) };
+}
+
 describe('a crowd calling an API route, keeping the cookie it was given (sessions that began without a page load)', () => {
-  const API = { ...CHROME, accept: 'application/json', 'sec-fetch-dest': 'empty' };
-  const now = Date.parse('2026-03-02T10:00:00Z');
-  const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
-  // A crowd on GET /api/products/{id}: 160 newcomers in the last minute where 10 are usual, coming back as often as
-  // people do (the return deficit vetoes it), their returns API calls as usual (so does the engagement gate).
-  // `cellRecent` of the newcomers were in this request's fingerprint cell (below minCellRecent: thin), which brings
-  // `cellLearned` of the route's 600 learned.
-  const judge = (shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number } = {}) => {
-    const req = request({ ip: '203.0.113.90', path: shape.path ?? '/api/products/7', cookie: shape.cookie, headers: shape.headers ?? API });
-    const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 10 });
-    const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0, engagementGate: 0 }, known);
-    const landed = planBotCounters(p, request({ ip: '203.0.113.90', path: '/api/products/1', headers: API }), null, now).ctx!.subject.routeCode;
-    const counters = plan.counters.map((c) => c.keys.map(() => 0));
-    const s = plan.ctx!.s;
-    const cell = opts.cellRecent ?? 40;
-    counters[s.routeFresh] = [1, 80, 80];
-    counters[s.routeFreshBase] = [0, 600];
-    counters[s.cellFresh] = [1, Math.max(0, cell - 1), 0];
-    counters[s.cellFreshBase] = [0, opts.cellLearned ?? 60];
-    counters[s.routeLand] = [1, 80, 80, 0];
-    counters[s.routeRet] = [0, opts.returned ?? 36, 0];
-    if (shape.cookie) {
-      counters[s.ipLong] = [1 + (opts.sessionRequests ?? 1), 0];
-      counters[s.newLong] = [1, 0];
-      counters[s.sessLong] = [opts.sessionRequests ?? 1, 0];
-      counters[s.landing] = [LANDING_UNIT + (opts.landedOnThisRoute === false ? (landed + 1) % LANDING_UNIT : landed), 0];
-    } else {
-      // This landing, counted in the batch, after `landedBefore` others from the address (a page load, say).
-      const before = opts.landedBefore ?? 0;
-      counters[s.ipLong] = [1 + before, 0];
-      counters[s.newLong] = [1 + before, 0];
-      counters[s.landing] = [(1 + before) * LANDING_UNIT + landed, 0];
-    }
-    const judged = judgeBehaviour(plan, counters);
-    const aggregate = judged.signals.filter((x) => x.family === 'aggregate');
-    return { state: judged.observations?.state, score: Math.max(0, ...aggregate.map((x) => x.score)), aggregate, known: known.has(`${p.id}\u0000${plan.ctx!.subject.session}`, now) };
-  };
-  const challenge = p.bot.challengeScore;
+  const challenge = API_CROWD_POLICY.bot.challengeScore;
 
   it('flags the landing: a browser visit begins with a page load, so neither deficit vetoes one that did not', () => {
-    const call = judge({});
+    const call = judgeApiCrowd({});
     expect(call.state).toBe('landing');
     expect(call.score).toBeGreaterThanOrEqual(challenge);
     expect(call.aggregate.find((x) => x.name === 'surge-cell')!.detail).toMatch(/a new session that did not begin with a page load/);
     // A page load landing in the same surge is a person's as likely as the crowd's returns say: vetoed.
-    expect(judge({ path: '/api/products/7', headers: CHROME }).score).toBe(0);
+    expect(judgeApiCrowd({ path: '/api/products/7', headers: CHROME }).score).toBe(0);
   });
 
   it("leaves the page's own calls of a person who blocks cookies to the deficits: the address landed with a page load just before", () => {
-    expect(judge({}, { landedBefore: 1 }).score).toBe(0);
+    expect(judgeApiCrowd({}, { landedBefore: 1 }).score).toBe(0);
   });
 
   it("is not held below the challenge in a thin cell: people do not land on an API route, so the route's surge is the crowd's", () => {
     // A cell the crowd hardly reaches, and rarely seen (so the crowd does not avoid it).
-    const thin = judge({}, { cellRecent: 1, cellLearned: 1 });
+    const thin = judgeApiCrowd({}, { cellRecent: 1, cellLearned: 1 });
     const route = thin.aggregate.find((x) => x.name === 'surge-route')!;
     expect(route.score).toBeGreaterThan(DEFAULT_BOT_KNOBS.surge.thinCellMax);
     expect(route.detail).not.toMatch(/at most/);
     // A page load landing there, where none of the landings came back (the deficit lets it through), stays at the cap.
-    const page = judge({ headers: CHROME }, { cellRecent: 1, cellLearned: 1, returned: 0 }).aggregate.find((x) => x.name === 'surge-route')!;
+    const page = judgeApiCrowd({ headers: CHROME }, { cellRecent: 1, cellLearned: 1, returned: 0 }).aggregate.find((x) => x.name === 'surge-route')!;
     expect(page.score).toBe(DEFAULT_BOT_KNOBS.surge.thinCellMax);
     expect(page.detail).toMatch(/at most/);
   });
@@ -596,20 +597,20 @@ describe('a crowd calling an API route, keeping the cookie it was given (session
   it('judges its calls with the cookie on the route it landed on, for the first pagelessRequests of them, and remembers it only after', () => {
     const limit = DEFAULT_BOT_KNOBS.sessions.pagelessRequests;
     for (const n of [1, 2, limit]) {
-      const back = judge({ cookie: 'given-on-landing' }, { sessionRequests: n });
+      const back = judgeApiCrowd({ cookie: 'given-on-landing' }, { sessionRequests: n });
       expect(back.state).toBe(n === 1 ? 'return' : 'established');
       expect(back.score).toBeGreaterThanOrEqual(challenge);
       expect(back.aggregate[0]!.detail).toMatch(/a session that began with this call without a page load, just come back/);
       expect(back.known).toBe(false);
     }
-    const later = judge({ cookie: 'given-on-landing' }, { sessionRequests: limit + 1 });
+    const later = judgeApiCrowd({ cookie: 'given-on-landing' }, { sessionRequests: limit + 1 });
     expect(later.score).toBe(0);
     expect(later.known).toBe(true);
   });
 
   it("leaves alone a session's calls on another route than it landed on (a page's API calls), and its page loads", () => {
-    expect(judge({ cookie: 'given-on-landing' }, { landedOnThisRoute: false }).score).toBe(0);
-    expect(judge({ cookie: 'given-on-landing', headers: CHROME }).score).toBe(0);
+    expect(judgeApiCrowd({ cookie: 'given-on-landing' }, { landedOnThisRoute: false }).score).toBe(0);
+    expect(judgeApiCrowd({ cookie: 'given-on-landing', headers: CHROME }).score).toBe(0);
   });
 });
 
@@ -650,28 +651,9 @@ describe('how often a visit begins without a page load', () => {
   });
 
   it('turns the rule off above pagelessMaxShare: a landing without a page load is then vetoed like any other', () => {
-    const now = Date.parse('2026-03-02T10:00:00Z');
-    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
-    const judge = (pagelessLandingShare: number) => {
-      const req = request({ ip: '203.0.113.90', path: '/api/products/7', headers: { ...CHROME, accept: 'application/json', 'sec-fetch-dest': 'empty' } });
-      const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0, engagementGate: 0, pagelessLandingShare });
-      const counters = plan.counters.map((c) => c.keys.map(() => 0));
-      const s = plan.ctx!.s;
-      counters[s.routeFresh] = [1, 80, 80];
-      counters[s.routeFreshBase] = [0, 600];
-      counters[s.cellFresh] = [1, 39, 0];
-      counters[s.cellFreshBase] = [0, 60];
-      counters[s.routeLand] = [1, 80, 80, 0];
-      counters[s.routeRet] = [0, 36, 0];
-      counters[s.ipLong] = [1, 0];
-      counters[s.newLong] = [1, 0];
-      counters[s.landing] = [LANDING_UNIT + plan.ctx!.subject.routeCode, 0];
-      const judged = judgeBehaviour(plan, counters);
-      return { score: Math.max(0, ...judged.signals.filter((x) => x.family === 'aggregate').map((x) => x.score)), pageless: judged.observations!.pagelessLanding };
-    };
     const max = DEFAULT_BOT_KNOBS.sessions.pagelessMaxShare;
-    expect(judge(max).score).toBeGreaterThanOrEqual(p.bot.challengeScore);
-    const off = judge(max + 0.01);
+    expect(judgeApiCrowd({}, { pagelessLandingShare: max }).score).toBeGreaterThanOrEqual(API_CROWD_POLICY.bot.challengeScore);
+    const off = judgeApiCrowd({}, { pagelessLandingShare: max + 0.01 });
     expect(off.score).toBe(0);
     // Still observed as one, so that the share goes on being learned.
     expect(off.pageless).toBe(true);

@@ -497,7 +497,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       orphanContinued = cur === 2 && prev === 0 && land.landings === 0;
       youngReturn = cur === 2 && prev === 0 && land.landings > 0;
     }
-    pagelessCalls = pagelessRule && !ctx.pageLoad && prev === 0 && cur <= knobs.sessions.pagelessRequests && land.code !== null && land.code === subject.routeCode;
+    pagelessCalls = pagelessRule && !ctx.pageLoad && prev === 0 && cur <= knobs.sessions.pagelessRequests && land.code === subject.routeCode;
   } else if (ctx.planned === 'pair') {
     // A pair is established by what was learned of it before its recent traffic: learned requests that its
     // requests of the long window cannot account for. A pair whose whole history is recent (a crowd's addresses

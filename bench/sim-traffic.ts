@@ -238,8 +238,11 @@ interface Builder {
  *   returning-surges  each address of a distributed surge returns one session cookie after its first request
  *   plain-headers  every request, people's and bots', without fetch metadata or client hints and with `accept: *\/*`
  *                  (nothing tells a page load from an API call; changes the people too)
+ *   navigate-landings  each address of a distributed surge sends its first request with a page load's headers
+ *                  (fetch metadata of a navigation, `accept: text/html...`), whatever the route (with returning-surges:
+ *                  a crowd that keeps its cookie and dresses its landing as a browser's visit)
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers'] as const;
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -674,6 +677,7 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
   const route = rng.pick(['availability', 'search', 'product', 'api-product'] as const);
   const drawnCookies = rng.chance(0.7) ? 'none' : 'random';
   const cookies = b.variants.has('returning-surges') ? 'kept' : drawnCookies;
+  const navigateLandings = b.variants.has('navigate-landings');
   const noLang = wearsPeoples(b) ? (rng.next(), 0) : rng.uniform(0, 0.4);
   Object.assign(p, { addresses: ips, route, cookies, withoutAcceptLanguage: Number(noLang.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
@@ -685,7 +689,7 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
     const n = rng.int(1, 8);
     for (let k = 0; k < n && t < end; k++) {
       const path = route === 'availability' ? `/api/availability?sku=${rng.int(1, CATALOG)}` : route === 'search' ? `/search?q=${encodeURIComponent(rng.pick(WORDS))}` : route === 'product' ? `/products/${rng.int(1, CATALOG)}` : `/api/products/${rng.int(1, CATALOG)}`;
-      const kind: RequestKind = route === 'availability' || route === 'api-product' ? 'api' : 'navigate';
+      const kind: RequestKind = (route === 'availability' || route === 'api-product') && !(navigateLandings && k === 0) ? 'api' : 'navigate';
       const headers = lang ? browserHeaders(browser, lang, kind) : dressedHeaders(rng, browser.ua, kind, null);
       if (cookies === 'random') headers['cookie'] = `session=s${rng.hex(24)}`;
       if (cookies === 'kept' && k > 0) headers['cookie'] = `session=s${((i + 1) * 2246822519 >>> 0).toString(16).padStart(24, '0')}`;

@@ -153,7 +153,7 @@ describe('bot detection on simulated traffic', () => {
   });
 
   it('the outer-edge variants: gentler bursts and crawlers, one or two tries per stuffing address, thin token crowds, proxies that return the cookie', () => {
-    for (const variant of ['gentle-rates', 'thin-stuffing', 'thin-token-crowds', 'returning-proxies', 'returning-surges'] as const) {
+    for (const variant of ['gentle-rates', 'thin-stuffing', 'thin-token-crowds', 'returning-proxies', 'returning-surges', 'navigate-landings'] as const) {
       expect(generateScenario('people', SEED, { ...SHORT, variants: [variant] }).events).toEqual(generateScenario('people', SEED, SHORT).events);
     }
     const bots = (scenario: ScenarioName, seed: number, variants: TrafficVariant[]) => generateScenario(scenario, seed, { ...SHORT, variants }).events.filter((e) => e.kind === 'bot');
@@ -180,6 +180,27 @@ describe('bot detection on simulated traffic', () => {
         for (const e of events.slice(1)) expect(e.headers['cookie']).toBe(events[1]!.headers['cookie']);
       }
     }
+  });
+
+  it("navigate landings: each surge address's first request carries a navigation's headers, nothing else changed", () => {
+    // Shortened seed 4's surge is on GET /api/availability: its requests are API calls but for each address's first.
+    const usual = generateScenario('distributed-surge', 4, { ...SHORT, variants: ['returning-surges'] }).events;
+    const dressed = generateScenario('distributed-surge', 4, { ...SHORT, variants: ['returning-surges', 'navigate-landings'] }).events;
+    expect(dressed.map((e) => [e.at, e.actor, e.path, e.headers['user-agent'], e.headers['cookie']])).toEqual(usual.map((e) => [e.at, e.actor, e.path, e.headers['user-agent'], e.headers['cookie']]));
+    // Fetch metadata, or for a client that sends none the page it asks for.
+    const mode = (h: Record<string, string>) => h['sec-fetch-mode'] ?? (h['accept']?.includes('text/html') ? 'navigate' : 'cors');
+    const firsts = new Set<string>();
+    for (const [i, e] of dressed.entries()) {
+      if (e.kind !== 'bot') {
+        expect(e.headers).toEqual(usual[i]!.headers);
+        continue;
+      }
+      const first = !firsts.has(e.actor);
+      firsts.add(e.actor);
+      expect(mode(e.headers)).toBe(first ? 'navigate' : 'cors');
+      expect(mode(usual[i]!.headers)).toBe('cors');
+    }
+    expect(firsts.size).toBeGreaterThan(100);
   });
 
   it('plain headers: every request without fetch metadata or client hints and asking for */*, nothing else changed', () => {
@@ -234,6 +255,18 @@ describe('bot detection on simulated traffic', () => {
     expect(r.params['route']).toBe('api-product');
     expect(r.params['cookies']).toBe('kept');
     expectCaught(r, 1000);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+    expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
+  });
+
+  it("a surge that dresses each address's first API call as a page load (variant navigate-landings) is still caught where people only call that route", { timeout: 120_000 }, async () => {
+    // Seed 7 at full length: GET /api/availability, which people's pages call (never load); the crowd's first request
+    // from each address claims to be a navigation, so that its session does not seem to begin without a page load.
+    // On this route the people's sessions taught that nobody loads pages there (recall 41.8% without it).
+    const r = await runScenario('distributed-surge', 7, { inProcess: true, variants: ['returning-surges', 'navigate-landings'] });
+    expect(r.params['route']).toBe('availability');
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.85);
+    expect(r.clientRecall).toBeGreaterThanOrEqual(0.85);
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
     expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
   });

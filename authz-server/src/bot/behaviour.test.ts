@@ -59,6 +59,12 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
       await deferred.flush();
       await book.refresh();
     },
+    /** What the detectors observe of a request (counted, judged, not learned from). */
+    async observe(req: ReturnType<typeof request>) {
+      const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, book.get(p.id));
+      const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
+      return judgeBehaviour(plan, result.counters).observations!;
+    },
     async check(req: ReturnType<typeof request>, consumer: string | null = null): Promise<JudgedAssessment> {
       const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id));
       const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
@@ -535,7 +541,7 @@ const API_CROWD_POLICY = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } 
 // people do (the return deficit vetoes it), their returns API calls as usual (so does the engagement gate).
 // `cellRecent` of the newcomers were in this request's fingerprint cell (below minCellRecent: thin), which brings
 // `cellLearned` of the route's 600 learned.
-function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number; pagelessLandingShare?: number } = {}) {
+function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number; pagelessLandingShare?: number; routeSessions?: number; routePages?: number } = {}) {
   const req = request({ ip: '203.0.113.90', path: shape.path ?? '/api/products/7', cookie: shape.cookie, headers: shape.headers ?? API_CALL });
   const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 10 });
   const plan = planBotCounters(API_CROWD_POLICY, req, null, API_CROWD_NOW, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0, engagementGate: 0, ...(opts.pagelessLandingShare === undefined ? {} : { pagelessLandingShare: opts.pagelessLandingShare }) }, known);
@@ -549,6 +555,10 @@ function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record
   counters[s.cellFreshBase] = [0, opts.cellLearned ?? 60];
   counters[s.routeLand] = [1, 80, 80, 0];
   counters[s.routeRet] = [0, opts.returned ?? 36, 0];
+  if (s.routeSess >= 0) {
+    counters[s.routeSess] = [0, opts.routeSessions ?? 0];
+    counters[s.routePage] = [0, opts.routePages ?? 0];
+  }
   if (shape.cookie) {
     counters[s.ipLong] = [1 + (opts.sessionRequests ?? 1), 0];
     counters[s.newLong] = [1, 0];
@@ -563,7 +573,7 @@ function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record
   }
   const judged = judgeBehaviour(plan, counters);
   const aggregate = judged.signals.filter((x) => x.family === 'aggregate');
-  return { state: judged.observations?.state, pageless: judged.observations?.pagelessLanding, score: Math.max(0, ...aggregate.map((x) => x.score)), aggregate, known: known.has(`${API_CROWD_POLICY.id}\u0000${plan.ctx!.subject.session}`, API_CROWD_NOW) };
+  return { state: judged.observations?.state, pageless: judged.observations?.pagelessLanding, learnFresh: judged.observations?.learnShares.fresh, score: Math.max(0, ...aggregate.map((x) => x.score)), aggregate, known: known.has(`${API_CROWD_POLICY.id}\u0000${plan.ctx!.subject.session}`, API_CROWD_NOW) };
 }
 
 describe('a crowd calling an API route, keeping the cookie it was given (sessions that began without a page load)', () => {
@@ -600,7 +610,7 @@ describe('a crowd calling an API route, keeping the cookie it was given (session
       const back = judgeApiCrowd({ cookie: 'given-on-landing' }, { sessionRequests: n });
       expect(back.state).toBe(n === 1 ? 'return' : 'established');
       expect(back.score).toBeGreaterThanOrEqual(challenge);
-      expect(back.aggregate[0]!.detail).toMatch(/a session that began with this call without a page load, just come back/);
+      expect(back.aggregate[0]!.detail).toMatch(/a session that landed on this route, just come back to call it without a page load/);
       expect(back.known).toBe(false);
     }
     const later = judgeApiCrowd({ cookie: 'given-on-landing' }, { sessionRequests: limit + 1 });
@@ -611,6 +621,55 @@ describe('a crowd calling an API route, keeping the cookie it was given (session
   it("leaves alone a session's calls on another route than it landed on (a page's API calls), and its page loads", () => {
     expect(judgeApiCrowd({ cookie: 'given-on-landing' }, { landedOnThisRoute: false }).score).toBe(0);
     expect(judgeApiCrowd({ cookie: 'given-on-landing', headers: CHROME }).score).toBe(0);
+  });
+});
+
+describe('a crowd that dresses its first API call as a page load', () => {
+  const challenge = API_CROWD_POLICY.bot.challengeScore;
+  const { pageRouteMinShare, pageRouteMinRequests } = DEFAULT_BOT_KNOBS.sessions;
+
+  it("is judged as a landing without a page load on a route where people's sessions hardly ever load pages", () => {
+    const dressed = judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: Math.ceil(400 * pageRouteMinShare) - 1 });
+    expect(dressed.pageless).toBe(true);
+    expect(dressed.score).toBeGreaterThanOrEqual(challenge);
+    expect(dressed.aggregate.find((x) => x.score > 0)!.detail).toMatch(/a navigation to a route where people's sessions loaded pages 7 times in 400 requests/);
+  });
+
+  it("leaves a navigation alone where people load pages, or where too few of their requests were learned to tell", () => {
+    const page = judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: Math.ceil(400 * pageRouteMinShare) });
+    expect(page.pageless).toBe(false);
+    expect(page.score).toBe(0);
+    const unknown = judgeApiCrowd({ headers: CHROME }, { routeSessions: pageRouteMinRequests - 1, routePages: 0 });
+    expect(unknown.pageless).toBe(false);
+    expect(unknown.score).toBe(0);
+  });
+
+  it("lets a surge of navigations to a route people's sessions never use raise the route's newcomer rate only as a token's crowd may", () => {
+    // About 80 newcomers in the last minute against 5 a minute learned: beyond learningCap times that, a crowd's share.
+    const quiet = judgeApiCrowd({ headers: CHROME }, { routeSessions: 0 });
+    expect(quiet.pageless).toBe(false);
+    expect(quiet.learnFresh).toBeGreaterThan(0);
+    expect(quiet.learnFresh).toBeLessThan(DEFAULT_BOT_KNOBS.surge.crowdLearning);
+    // Where people's sessions load pages, people land there by navigating: the route learns as before.
+    expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 200 }).learnFresh).toBe(1);
+  });
+
+  it("learns where people load pages from the sessions that came back, never from landings", async () => {
+    const d = detectors();
+    for (let i = 0; i < pageRouteMinRequests + 10; i++) {
+      const ip = `203.0.113.${i + 1}`;
+      await d.check(request({ ip, path: '/products/1' }));
+      await d.advance(1000);
+      await d.check(request({ ip, path: '/products/2', cookie: `issued-${i}` }));
+      await d.check(request({ ip, path: '/api/products/3', cookie: `issued-${i}`, headers: API_CALL }));
+      // A crowd's navigations to the API route, landings all: not learned as people's page loads there.
+      await d.check(request({ ip: `198.18.0.${i + 1}`, path: '/api/products/4' }));
+      await d.advance(20_000);
+    }
+    expect((await d.observe(request({ ip: '198.51.100.7', path: '/api/products/9' }))).pagelessLanding).toBe(true);
+    expect((await d.observe(request({ ip: '198.51.100.8', path: '/products/9' }))).pagelessLanding).toBe(false);
+    // A route nothing was learned of: a navigation there is a page load.
+    expect((await d.observe(request({ ip: '198.51.100.9', path: '/help/shipping' }))).pagelessLanding).toBe(false);
   });
 });
 

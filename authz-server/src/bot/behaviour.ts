@@ -118,6 +118,8 @@ interface Slots {
   routeFreshBase: number;
   routeLand: number;
   routeRet: number;
+  routeSess: number;
+  routePage: number;
   routeFail: number;
   routeFailBase: number;
   routeReq: number;
@@ -297,6 +299,8 @@ export function planBotCounters(
     routeFreshBase: known ? -1 : shared(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
     routeLand: landing ? shared(BOT_KEYS.routeLandAgg, routeKey, B.aggregateMs, 4, 1) : -1,
     routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
+    routeSess: landing && pageLoad ? shared(BOT_KEYS.routeSessBase, routeKey, B.baselineMs, 2, 0) : -1,
+    routePage: landing && pageLoad ? shared(BOT_KEYS.routePageBase, routeKey, B.baselineMs, 2, 0) : -1,
     routeFail: shared(BOT_KEYS.routeFailAgg, path, B.aggregateMs, 3, 0),
     routeFailBase: shared(BOT_KEYS.routeFailBase, path, B.baselineMs, 2, 0),
     routeReq: shared(BOT_KEYS.routeReqAgg, path, B.aggregateMs, 3, 0),
@@ -374,15 +378,20 @@ export interface BotObservations {
   /** A page load (see isPageLoad). */
   page: boolean;
   volume: VolumeObservation[];
-  /** How much of this request a token's rates may learn (knobs.surge.learningCap): 1, or less in their surge. */
-  learnShares: TokenLearnShares;
+  /** How much of this request a token's rates and its route's newcomers may learn (knobs.surge.learningCap): 1, or less in their surge. */
+  learnShares: LearnShares;
 }
 
-/** Per token rate (all its requests, from new addresses, per client kind), the share of a request it learns. */
-export interface TokenLearnShares {
+/**
+ * Per learned crowd rate, the share of a request it learns: a token's (all its requests, from new addresses, per client
+ * kind), and the newcomers' (the route's, the cell's, the client class's and the site's, all at one share so that
+ * their ratios hold).
+ */
+export interface LearnShares {
   token: number;
   tokenFresh: number;
   tokenCell: number;
+  fresh: number;
 }
 
 /** The judged behaviour of one request. */
@@ -652,11 +661,22 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const cap = agg.learningCap * Math.max(floor, perMinuteLearned(baseSlot));
     return recent <= cap ? 1 : (agg.crowdLearning * cap) / recent;
   };
+  // A navigation to a route where people's sessions hardly ever load pages (an API route) is no page load either: a
+  // crowd that dresses its first call as a browser's visit. Until enough of people's requests there were learned,
+  // a navigation counts as one; but as nothing there says that people land by navigating, the newcomer rates learn
+  // such landings only up to learningCap times the route's usual rate (see learnable), as a token's rates do: a crowd
+  // whose navigations there go unflagged (spread over cells too thin to hold against it) cannot raise the rate its
+  // calls with the cookie are judged against, nor make its cells look like the route's usual ones.
+  const routeSessions = s.routeSess >= 0 ? sliding(C(s.routeSess), nowMs, B.baselineMs) : 0;
+  const routePages = s.routePage >= 0 ? sliding(C(s.routePage), nowMs, B.baselineMs) : 0;
+  const notAPage = routeSessions >= knobs.sessions.pageRouteMinRequests && routePages < knobs.sessions.pageRouteMinShare * routeSessions;
+  const quietRoute = s.routeSess >= 0 && routeSessions < knobs.sessions.pageRouteMinRequests;
   const pairPending = unlearnedPair ? 1 : 0;
-  const learnShares: TokenLearnShares = {
+  const learnShares: LearnShares = {
     token: learnable(s.tokAgg, s.tokBase, agg.minExpectedPerMinute.token, 0),
     tokenFresh: learnable(s.tokFreshAgg, s.tokFreshBase, agg.minExpectedPerMinute.token, pairPending),
     tokenCell: learnable(s.tokCell, s.tokCellBase, agg.minExpectedPerMinute.cell, pairPending),
+    fresh: quietRoute ? learnable(s.routeFresh, s.routeFreshBase, agg.minExpectedPerMinute.route, 0) : 1,
   };
   // A source whose own volume already explains its traffic is judged by that, not as part of a crowd.
   const explained = signals.some((x) => x.family === 'volume' && x.score > 0 && (x.name.startsWith('volume-src') || x.name.startsWith('volume-net')));
@@ -672,7 +692,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // to that route with the cookie (pagelessCalls): a crowd calling an API route that keeps the cookie it was given.
   // (A person blocking cookies lands with every request: the page's own calls follow a page load from the same
   // address, and are judged as landings like it.)
-  const firstPageless = state === 'landing' && !ctx.pageLoad && decodeLanding(sumOf(C(s.landing), 0, 1)).landings === 1;
+  const firstPageless = state === 'landing' && (!ctx.pageLoad || notAPage) && decodeLanding(sumOf(C(s.landing), 0, 1)).landings === 1;
   const pagelessLanding = pagelessRule && firstPageless;
   if ((fresh || (young && engagement > 0) || pagelessCalls) && !explained && base.warm) {
     const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
@@ -722,9 +742,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const engagementNote = engagement > 0 ? `; engagement deficit ${Math.round((base.engagementGate ?? 0) * 100)}%: recent returns are page loads far more often than usual (${Math.round((1 - base.engagedReturnShare) * 100)}%)` : '';
     const keepsNote = keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : '';
     let gateNote: string;
-    if (pagelessLanding) gateNote = `a new session that did not begin with a page load${keepsNote}`;
+    if (pagelessLanding) gateNote = `a new session that did not begin with a page load${ctx.pageLoad ? ` (a navigation to a route where people's sessions loaded pages ${num(routePages)} times in ${num(routeSessions)} requests)` : ''}${keepsNote}`;
     else if (fresh) gateNote = `return deficit ${Math.round(gate * 100)}%${own > 0 ? ` (${Math.round(own * 100)}% of the surge)` : ''}: ${gateWhy}${engagementNote}${keepsNote}`;
-    else if (pagelessCalls) gateNote = 'a session that began with this call without a page load, just come back';
+    else if (pagelessCalls) gateNote = 'a session that landed on this route, just come back to call it without a page load';
     else gateNote = `a page load of a session that just came back${engagementNote}`;
     // A crowd that spread over fingerprints like the route's people would put about this cell's usual share of
     // its excess here; far fewer, or hardly any request of this kind at all, means the crowd avoids this

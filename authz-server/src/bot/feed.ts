@@ -187,7 +187,7 @@ export class BotFeed {
     // A crowd flagged only as a crowd is learned from, slowly (one request in 1/crowdLearning): a legitimate new
     // crowd becomes normal within hours, an attack does not within minutes.
     const aggregates = clean ? 1 : bot.score - crowd < max && !gatedSurge ? this.#knobs.surge.crowdLearning : 0;
-    this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, aggregates }, now);
+    this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
     if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;
       this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean });
@@ -203,7 +203,7 @@ export class BotFeed {
     return turn < share;
   }
 
-  #learn(obs: BotObservations, keys: PrefixCache, learn: { clean: boolean; individually: boolean; aggregates: number }, now: number): void {
+  #learn(obs: BotObservations, keys: PrefixCache, learn: { clean: boolean; individually: boolean; aggregates: number; cookieSite: boolean }, now: number): void {
     const { subject, state } = obs;
     const bump = (name: string, parts: readonly string[], window: Window, delta = 1) => this.#bump(keys, name, parts, window, now, delta);
     const pair = state === 'new-pair' || state === 'established-pair';
@@ -267,12 +267,12 @@ export class BotFeed {
         if (this.#sampled(name, Math.min(learn.aggregates, share))) bump(name, parts, 'baseline');
       };
       if (obs.fresh) {
-        aggregate(BOT_KEYS.routeFreshBase, subject.route);
+        aggregate(BOT_KEYS.routeFreshBase, subject.route, shares.fresh);
         if (!pair) {
-          aggregate(BOT_KEYS.cellFreshBase, cell);
-          aggregate(BOT_KEYS.classFreshBase, classCell);
-          aggregate(BOT_KEYS.popFreshBase, []);
-          if (obs.novel) aggregate(BOT_KEYS.popNovelBase, []);
+          aggregate(BOT_KEYS.cellFreshBase, cell, shares.fresh);
+          aggregate(BOT_KEYS.classFreshBase, classCell, shares.fresh);
+          aggregate(BOT_KEYS.popFreshBase, [], shares.fresh);
+          if (obs.novel) aggregate(BOT_KEYS.popNovelBase, [], shares.fresh);
         }
       }
       if (subject.token) {
@@ -306,6 +306,13 @@ export class BotFeed {
         if (obs.pagelessLanding) bump(BOT_KEYS.popLandPageless, [], 'baseline');
       }
       this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, address), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, obs.surged ? 1 : 1 + CALM_UNIT, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
+    }
+    // Whether people load pages on the route: from the sessions that came back only (a crowd's landings are never
+    // learned as people's page loads, however dressed; its calls with the cookie only make the route less of a page).
+    if (learn.cookieSite && (state === 'return' || state === 'established')) {
+      const route = [String(subject.routeCode)];
+      bump(BOT_KEYS.routeSessBase, route, 'baseline');
+      if (obs.page) bump(BOT_KEYS.routePageBase, route, 'baseline');
     }
     if (state === 'orphan') bump(BOT_KEYS.popOrph, [], 'baseline');
     if (state === 'landing' || state === 'orphan') bump(BOT_KEYS.popNew, [], 'baseline');

@@ -65,6 +65,13 @@ export interface BotKnobs {
      * (where no request carries fetch metadata or asks for HTML, nothing tells a page load, and the rule is off).
      */
     pagelessMaxShare: number;
+    /**
+     * A landing that claims to be a page load on a route where people's sessions (pageRouteMinRequests or more of
+     * their learned requests there) loaded pages less often than this share is not taken for one: it is judged as a
+     * landing without a page load (a crowd dressing its first API call as a browser's navigation).
+     */
+    pageRouteMinShare: number;
+    pageRouteMinRequests: number;
   };
 
   /** Learning of population baselines (read off the Check path every refreshMs, one store call per policy). */
@@ -213,8 +220,11 @@ export interface BotKnobs {
      * last minute holds up to this many times their usual rate (the learned rate per minute, or the floor in
      * minExpectedPerMinute); beyond that at most crowdLearning x cap a minute. A crowd's first requests score
      * nothing until its surge is significant; learned in full, a handful of them made a token's rare kind a usual one
-     * within a minute or two. (Routes, cells and classes learn as before: capped, their crowds' surges lasted longer
-     * and the people landing in them were challenged with them; bench/RESULTS.md.)
+     * within a minute or two. So do the newcomer rates (the route's, its cells', the client classes', the site's) for
+     * navigations to a route where people's sessions were not seen (sessions.pageRouteMinRequests), against the
+     * route's usual rate: nothing there says that people land by navigating. (Otherwise
+     * routes, cells and classes learn as before: capped, their crowds' surges lasted longer and the people landing
+     * in them were challenged with them; bench/RESULTS.md.)
      */
     learningCap: number;
   };
@@ -230,7 +240,7 @@ const cls = (prior: number, factor: number, floor: number, cap = 12): VolumeClas
 
 export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   buckets: Object.freeze({ tickMs: 10_000, minuteMs: 60_000, aggregateMs: 30_000, longMs: 10 * 60_000, baselineMs: 60 * 60_000 }),
-  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, minReturnRatio: 0.05, minLandingsToJudge: 40, pagelessRequests: 8, pagelessMaxShare: 0.1 }),
+  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, minReturnRatio: 0.05, minLandingsToJudge: 40, pagelessRequests: 8, pagelessMaxShare: 0.1, pageRouteMinShare: 0.02, pageRouteMinRequests: 30 }),
   learning: Object.freeze({
     refreshMs: 5000,
     buckets: 8,

@@ -55,6 +55,12 @@ export const BOT_KEYS = {
   routeRetAgg: 'bot.rt.r.a',
   routeFailAgg: 'bot.rt.x.a',
   routeFailBase: 'bot.rt.x.b',
+  /**
+   * Per route (by route code, baseline buckets): clean requests of cookie sessions that came back (not landings), and
+   * those of them that were page loads: whether people load pages there (a page) or only call it (an API route).
+   */
+  routeSessBase: 'bot.rt.s.b',
+  routePageBase: 'bot.rt.p.b',
   /** Per path: judged requests that reached the upstream (a crowd's stopped ones are in routeFailAgg: STOP_UNIT). */
   routeReqAgg: 'bot.rt.q.a',
   /** Per (route, fingerprint): fresh requests and their learned rate. */

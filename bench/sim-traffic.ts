@@ -241,8 +241,11 @@ interface Builder {
  *   navigate-landings  each address of a distributed surge sends its first request with a page load's headers
  *                  (fetch metadata of a navigation, `accept: text/html...`), whatever the route (with returning-surges:
  *                  a crowd that keeps its cookie and dresses its landing as a browser's visit)
+ *   double-landings  each address of a distributed surge sends its first two requests without the cookie (with
+ *                  returning-surges: a crowd that lands twice before it keeps the cookie, as a person who blocks
+ *                  cookies lands with every request)
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings'] as const;
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -678,6 +681,7 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
   const drawnCookies = rng.chance(0.7) ? 'none' : 'random';
   const cookies = b.variants.has('returning-surges') ? 'kept' : drawnCookies;
   const navigateLandings = b.variants.has('navigate-landings');
+  const doubleLandings = b.variants.has('double-landings');
   const noLang = wearsPeoples(b) ? (rng.next(), 0) : rng.uniform(0, 0.4);
   Object.assign(p, { addresses: ips, route, cookies, withoutAcceptLanguage: Number(noLang.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
@@ -692,7 +696,7 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
       const kind: RequestKind = (route === 'availability' || route === 'api-product') && !(navigateLandings && k === 0) ? 'api' : 'navigate';
       const headers = lang ? browserHeaders(browser, lang, kind) : dressedHeaders(rng, browser.ua, kind, null);
       if (cookies === 'random') headers['cookie'] = `session=s${rng.hex(24)}`;
-      if (cookies === 'kept' && k > 0) headers['cookie'] = `session=s${((i + 1) * 2246822519 >>> 0).toString(16).padStart(24, '0')}`;
+      if (cookies === 'kept' && k > (doubleLandings ? 1 : 0)) headers['cookie'] = `session=s${((i + 1) * 2246822519 >>> 0).toString(16).padStart(24, '0')}`;
       emit(b, { at: t, actor: `surge-${i}`, kind: 'bot', method: 'GET', path, ip, headers, code: 200 });
       t += rng.uniform(3000, 40_000) * slow;
     }

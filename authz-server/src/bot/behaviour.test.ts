@@ -16,7 +16,7 @@ import { BotFeed } from './feed.ts';
 import { readFileSync } from 'node:fs';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
-import { LANDING_UNIT, WRITE_FAIL_UNIT } from './windows.ts';
+import { LANDING_UNIT, PAGE_LANDING_UNIT, WRITE_FAIL_UNIT } from './windows.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -541,7 +541,7 @@ const API_CROWD_POLICY = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } 
 // people do (the return deficit vetoes it), their returns API calls as usual (so does the engagement gate).
 // `cellRecent` of the newcomers were in this request's fingerprint cell (below minCellRecent: thin), which brings
 // `cellLearned` of the route's 600 learned.
-function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number; pagelessLandingShare?: number; routeSessions?: number; routePages?: number } = {}) {
+function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number; landedBeforePages?: number; landedTwiceWithoutPages?: boolean; pagelessLandingShare?: number; routeSessions?: number; routePages?: number } = {}) {
   const req = request({ ip: '203.0.113.90', path: shape.path ?? '/api/products/7', cookie: shape.cookie, headers: shape.headers ?? API_CALL });
   const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 10 });
   const plan = planBotCounters(API_CROWD_POLICY, req, null, API_CROWD_NOW, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0, engagementGate: 0, ...(opts.pagelessLandingShare === undefined ? {} : { pagelessLandingShare: opts.pagelessLandingShare }) }, known);
@@ -564,12 +564,15 @@ function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record
     counters[s.newLong] = [1, 0];
     counters[s.sessLong] = [opts.sessionRequests ?? 1, 0];
     counters[s.landing] = [LANDING_UNIT + (opts.landedOnThisRoute === false ? (landed + 1) % LANDING_UNIT : landed), 0];
+    // Two landings from the address on other routes, with (false) or without (true) a page load among them.
+    if (opts.landedTwiceWithoutPages !== undefined) counters[s.landing] = [2 * LANDING_UNIT + 2 * ((landed + 1) % LANDING_UNIT) + (opts.landedTwiceWithoutPages ? 0 : PAGE_LANDING_UNIT), 0];
   } else {
-    // This landing, counted in the batch, after `landedBefore` others from the address (a page load, say).
+    // This landing, counted in the batch, after `landedBefore` others from the address (page loads, unless
+    // `landedBeforePages` says how many of them were).
     const before = opts.landedBefore ?? 0;
     counters[s.ipLong] = [1 + before, 0];
     counters[s.newLong] = [1 + before, 0];
-    counters[s.landing] = [(1 + before) * LANDING_UNIT + landed, 0];
+    counters[s.landing] = [(1 + before) * LANDING_UNIT + landed + (opts.landedBeforePages ?? before) * PAGE_LANDING_UNIT, 0];
   }
   const judged = judgeBehaviour(plan, counters);
   const aggregate = judged.signals.filter((x) => x.family === 'aggregate');
@@ -590,6 +593,17 @@ describe('a crowd calling an API route, keeping the cookie it was given (session
 
   it("leaves the page's own calls of a person who blocks cookies to the deficits: the address landed with a page load just before", () => {
     expect(judgeApiCrowd({}, { landedBefore: 1 }).score).toBe(0);
+    expect(judgeApiCrowd({}, { landedBefore: 3, landedBeforePages: 1 }).score).toBe(0);
+  });
+
+  it('flags a crowd that lands twice or more before it keeps the cookie: none of its landings was a page load', () => {
+    const again = judgeApiCrowd({}, { landedBefore: 1, landedBeforePages: 0 });
+    expect(again.pageless).toBe(true);
+    expect(again.score).toBeGreaterThanOrEqual(challenge);
+    // Its calls with the cookie then, whatever route the landings' codes add up to.
+    const back = judgeApiCrowd({ cookie: 'given-after-two-landings' }, { landedTwiceWithoutPages: true });
+    expect(back.score).toBeGreaterThanOrEqual(challenge);
+    expect(judgeApiCrowd({ cookie: 'given-after-two-landings' }, { landedTwiceWithoutPages: false }).score).toBe(0);
   });
 
   it("is not held below the challenge in a thin cell: people do not land on an API route, so the route's surge is the crowd's", () => {
@@ -670,6 +684,14 @@ describe('a crowd that dresses its first API call as a page load', () => {
     expect((await d.observe(request({ ip: '198.51.100.8', path: '/products/9' }))).pagelessLanding).toBe(false);
     // A route nothing was learned of: a navigation there is a page load.
     expect((await d.observe(request({ ip: '198.51.100.9', path: '/help/shipping' }))).pagelessLanding).toBe(false);
+    // A dressed navigation spares none of its address's later landings without a page load (the landing memory
+    // counted it as a page load; the feed takes that back), as a page load would.
+    await d.check(request({ ip: '198.51.100.10', path: '/api/products/4' }));
+    await d.advance(2000);
+    expect((await d.observe(request({ ip: '198.51.100.10', path: '/api/products/5', headers: API_CALL }))).pagelessLanding).toBe(true);
+    await d.check(request({ ip: '198.51.100.11', path: '/products/4' }));
+    await d.advance(2000);
+    expect((await d.observe(request({ ip: '198.51.100.11', path: '/api/products/5', headers: API_CALL }))).pagelessLanding).toBe(false);
   });
 });
 

@@ -40,7 +40,7 @@ import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprin
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, cookieSession, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, cookieSession, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -279,7 +279,7 @@ export function planBotCounters(
     netAll: network ? count(BOT_KEYS.netAll, net, B.longMs, 2, 1) : -1,
     newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
     orphLong: planned === 'session' && fresh ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
-    landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode : 0) : -1,
+    landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode + (pageLoad ? PAGE_LANDING_UNIT : 0) : 0) : -1,
     landingLearned: planned === 'session' && fresh ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     errAddr: planned === 'session' && known ? -1 : count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
     errSess: planned === 'session' ? count(BOT_KEYS.errSess, sess, B.longMs, 2, 0) : -1,
@@ -360,8 +360,10 @@ export interface BotObservations {
   calmLearned: number;
   /** The session came back a second time after an orphan start. */
   orphanContinued: boolean;
-  /** A landing that is not a page load, from an address with no other landing in the landing memory. */
+  /** A landing that is not a page load, from an address with no other landing in the landing memory, or none that was a page load. */
   pagelessLanding: boolean;
+  /** A landing whose headers claim a page load on a route where people's sessions hardly ever load pages (counted as one in the landing memory; the feed takes that back). */
+  dressedLanding: boolean;
   fresh: boolean;
   /** A new token pair nothing was learned of yet (what the token's rate of new addresses counts and learns). */
   unlearnedPair: boolean;
@@ -506,7 +508,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       orphanContinued = cur === 2 && prev === 0 && land.landings === 0;
       youngReturn = cur === 2 && prev === 0 && land.landings > 0;
     }
-    pagelessCalls = pagelessRule && !ctx.pageLoad && prev === 0 && cur <= knobs.sessions.pagelessRequests && land.code === subject.routeCode;
+    // The route it landed on, or any route when every landing from the address lately was without a page load (a
+    // crowd landing twice or more before it keeps the cookie, as a person blocking cookies lands every time).
+    pagelessCalls = pagelessRule && !ctx.pageLoad && prev === 0 && cur <= knobs.sessions.pagelessRequests && (land.code === subject.routeCode || (land.landings > 1 && land.pages <= 0));
   } else if (ctx.planned === 'pair') {
     // A pair is established by what was learned of it before its recent traffic: learned requests that its
     // requests of the long window cannot account for. A pair whose whole history is recent (a crowd's addresses
@@ -692,7 +696,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // to that route with the cookie (pagelessCalls): a crowd calling an API route that keeps the cookie it was given.
   // (A person blocking cookies lands with every request: the page's own calls follow a page load from the same
   // address, and are judged as landings like it.)
-  const firstPageless = state === 'landing' && (!ctx.pageLoad || notAPage) && decodeLanding(sumOf(C(s.landing), 0, 1)).landings === 1;
+  // (An address's other landings of the last minutes count against it only when one of them was a page load: a
+  // crowd that lands twice before keeping its cookie is still one whose visits never began with a page.)
+  const fromAddress = state === 'landing' ? decodeLanding(sumOf(C(s.landing), 0, 1)) : null;
+  const firstPageless = fromAddress !== null && (!ctx.pageLoad || notAPage) && (fromAddress.landings === 1 || fromAddress.pages - (ctx.pageLoad ? 1 : 0) <= 0);
   const pagelessLanding = pagelessRule && firstPageless;
   if ((fresh || (young && engagement > 0) || pagelessCalls) && !explained && base.warm) {
     const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
@@ -873,6 +880,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, fresh, unlearnedPair, explained, novel, surged, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, unlearnedPair, explained, novel, surged, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares },
   };
 }

@@ -31,7 +31,7 @@ import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import { clientAddress } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, PrefixCache, STOP_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, PAGE_LANDING_UNIT, PrefixCache, STOP_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -157,6 +157,9 @@ export class BotFeed {
     }
     if (!bot || !obs) return;
     const keys = new PrefixCache(policy.id);
+    // The landing memory counted a dressed navigation as a page load (written with the Check's batch, before its route
+    // was read): taken back, so that it spares none of the address's later landings without one.
+    if (obs.dressedLanding) this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landing, [obs.subject.address]), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, -PAGE_LANDING_UNIT, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
     let crowd = 0;
     let gatedSurge = false;
     for (const s of bot.signals as Array<BotSignal & { family?: string }>) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { counterPrefix, hashTagOf } from '../store/keys.ts';
-import { BOT_KEYS, LANDING_UNIT, PrefixCache, bucketCounter, cookieSession, isCookieSession, isWrite, bucketTtlMs, PAGE_UNIT, decodeLanding, decodeSessionMinute, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, bucketCounter, cookieSession, isCookieSession, isWrite, bucketTtlMs, PAGE_UNIT, decodeLanding, decodeSessionMinute, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 describe('bot window math', () => {
   it('PrefixCache builds exactly the keys of keys.ts, under the policy hash tag', () => {
@@ -46,9 +46,13 @@ describe('bot window math', () => {
     expect(a).toBe(new PrefixCache('other').code(['h', 'GET', '/x']));
     expect(a).not.toBe(cache.code(['h', 'POST', '/x']));
     expect(Number.isInteger(a) && a >= 0 && a < LANDING_UNIT).toBe(true);
-    expect(decodeLanding(0)).toEqual({ landings: 0, code: null });
-    expect(decodeLanding(LANDING_UNIT + a)).toEqual({ landings: 1, code: a });
-    expect(decodeLanding(2 * LANDING_UNIT + a + 17)).toEqual({ landings: 2, code: null });
+    expect(decodeLanding(0)).toEqual({ landings: 0, pages: 0, code: null });
+    expect(decodeLanding(LANDING_UNIT + a)).toEqual({ landings: 1, pages: 0, code: a });
+    expect(decodeLanding(2 * LANDING_UNIT + a + 17)).toEqual({ landings: 2, pages: 0, code: null });
+    // A page load's landing adds PAGE_LANDING_UNIT: counted apart, the code still read when it is the only one.
+    expect(decodeLanding(PAGE_LANDING_UNIT + LANDING_UNIT + a)).toEqual({ landings: 1, pages: 1, code: a });
+    const max = LANDING_UNIT - 1;
+    expect(decodeLanding(2 * PAGE_LANDING_UNIT + 3 * LANDING_UNIT + 3 * max)).toEqual({ landings: 5, pages: 2, code: null });
     expect(pathParts(['h', 'POST', '/login'])).toEqual(pathParts(['h', 'GET', '/login']));
   });
 

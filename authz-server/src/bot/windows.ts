@@ -26,7 +26,7 @@ export const BOT_KEYS = {
   /** Per address: requests that opened a new session (landings and orphans), and orphans alone (long buckets). */
   newLong: 'bot.new.l',
   orphLong: 'bot.orph.l',
-  /** Landing memory per address: count x LANDING_UNIT + sum of the landed routes' codes. */
+  /** Landing memory per address: count x LANDING_UNIT + sum of the landed routes' codes + page loads x PAGE_LANDING_UNIT. */
   landing: 'bot.land',
   /** Landings of the landing memory that were learned from (written after the decision), + CALM_UNIT x those outside a surge. */
   landingLearned: 'bot.land.ok',
@@ -183,13 +183,20 @@ export function decodeSessionMinute(values: readonly number[]): { requests: numb
 /** Learned-landings memory: each learned landing adds 1, and CALM_UNIT more when it was made outside any surge. */
 export const CALM_UNIT = 2 ** 20;
 
-/** Landing memory: each landing adds LANDING_UNIT + its route's code (codes are < LANDING_UNIT). */
+/**
+ * Landing memory: each landing adds LANDING_UNIT + its route's code (codes are < LANDING_UNIT), and a landing that was
+ * a page load PAGE_LANDING_UNIT more. The count of landings holds below 2^12 per value (an address landing over 2000
+ * times in the memory's minutes, its routes' codes carried into the count, runs into the page loads' count).
+ */
 export const LANDING_UNIT = 2 ** 30;
+export const PAGE_LANDING_UNIT = 2 ** 42;
 
-/** Landings in a landing memory value, and the landed route's code when there was exactly one. */
-export function decodeLanding(value: number): { landings: number; code: number | null } {
-  const landings = Math.floor(value / LANDING_UNIT);
-  return { landings, code: landings === 1 ? value - LANDING_UNIT : null };
+/** Landings in a landing memory value, those that were page loads, and the landed route's code when there was exactly one. */
+export function decodeLanding(value: number): { landings: number; pages: number; code: number | null } {
+  const pages = Math.floor(value / PAGE_LANDING_UNIT);
+  const rest = value - pages * PAGE_LANDING_UNIT;
+  const landings = Math.floor(rest / LANDING_UNIT);
+  return { landings, pages, code: landings === 1 ? rest - LANDING_UNIT : null };
 }
 
 /** How long a bucket must live so that it can be read for the whole window it belongs to. */

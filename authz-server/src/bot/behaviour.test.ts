@@ -50,6 +50,12 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
   const runtime = { policies: new Map([[p.id, p]]), policyFor: () => p } as unknown as Runtime;
   const feed = new BotFeed({ deferred, clock, runtime: () => runtime });
   const book = new BaselineBook({ store, clock, policies: () => [p.id], refreshIntervalMs: 0 });
+  // Planned, counted in the store and judged, as the server does before it decides.
+  const judge = async (req: ReturnType<typeof request>, consumer: string | null) => {
+    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id));
+    const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
+    return judgeBehaviour(plan, result.counters);
+  };
   return {
     policy: p,
     store,
@@ -61,14 +67,10 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
     },
     /** What the detectors observe of a request (counted, judged, not learned from). */
     async observe(req: ReturnType<typeof request>) {
-      const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, book.get(p.id));
-      const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
-      return judgeBehaviour(plan, result.counters).observations!;
+      return (await judge(req, null)).observations!;
     },
     async check(req: ReturnType<typeof request>, consumer: string | null = null): Promise<JudgedAssessment> {
-      const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id));
-      const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
-      const judged = judgeBehaviour(plan, result.counters);
+      const judged = await judge(req, consumer);
       const bot = assessBot(p, req, judged.signals, DEFAULT_BOT_KNOBS, judged.observations);
       const outcome = { kind: 'allow', policy: p, consumer, principal: '', trace: [], bot, rateLimit: null, wouldDeny: null, stripHeaders: [] } as Outcome;
       feed.onDecision(req, outcome);

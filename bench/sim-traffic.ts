@@ -244,8 +244,13 @@ interface Builder {
  *   double-landings  each address of a distributed surge sends its first two requests without the cookie (with
  *                  returning-surges: a crowd that lands twice before it keeps the cookie, as a person who blocks
  *                  cookies lands with every request)
+ *   untyped-responses  the proxy logs no response content type (no additional_response_headers_to_log), so that
+ *                  whether a route serves pages is learned from people's requests alone (changes no request)
+ *   navigate-all   each address of a distributed surge sends every request with a page load's headers, its returns
+ *                  with the cookie included (with returning-surges: a crowd that teaches an API route that people's
+ *                  sessions load pages there, so that its dressed landings pass as page loads)
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings'] as const;
+export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -682,6 +687,7 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
   const cookies = b.variants.has('returning-surges') ? 'kept' : drawnCookies;
   const navigateLandings = b.variants.has('navigate-landings');
   const doubleLandings = b.variants.has('double-landings');
+  const navigateAll = b.variants.has('navigate-all');
   const noLang = wearsPeoples(b) ? (rng.next(), 0) : rng.uniform(0, 0.4);
   Object.assign(p, { addresses: ips, route, cookies, withoutAcceptLanguage: Number(noLang.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
@@ -693,7 +699,7 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
     const n = rng.int(1, 8);
     for (let k = 0; k < n && t < end; k++) {
       const path = route === 'availability' ? `/api/availability?sku=${rng.int(1, CATALOG)}` : route === 'search' ? `/search?q=${encodeURIComponent(rng.pick(WORDS))}` : route === 'product' ? `/products/${rng.int(1, CATALOG)}` : `/api/products/${rng.int(1, CATALOG)}`;
-      const kind: RequestKind = (route === 'availability' || route === 'api-product') && !(navigateLandings && k === 0) ? 'api' : 'navigate';
+      const kind: RequestKind = (route === 'availability' || route === 'api-product') && !(navigateLandings && k === 0) && !navigateAll ? 'api' : 'navigate';
       const headers = lang ? browserHeaders(browser, lang, kind) : dressedHeaders(rng, browser.ua, kind, null);
       if (cookies === 'random') headers['cookie'] = `session=s${rng.hex(24)}`;
       if (cookies === 'kept' && k > (doubleLandings ? 1 : 0)) headers['cookie'] = `session=s${((i + 1) * 2246822519 >>> 0).toString(16).padStart(24, '0')}`;

@@ -254,8 +254,15 @@ export interface RunOptions {
 }
 
 /** Runs one scenario for one seed on a fresh store; never sleeps. */
+/** The content type the simulated site's upstream answers a path with: its API serves JSON, the rest pages. */
+function servedType(path: string): string {
+  return path.startsWith('/api/') ? 'application/json' : 'text/html; charset=utf-8';
+}
+
 export async function runScenario(name: ScenarioName, seed: number, opts: RunOptions = {}): Promise<ScenarioResult> {
   const sc = generateScenario(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs, variants: opts.variants });
+  // The gateway logs the response's content type (additional_response_headers_to_log), as the README configures it.
+  const typed = !(opts.variants ?? []).includes('untyped-responses');
   let now = START;
   const clock = () => now;
   let store: CounterStore;
@@ -316,7 +323,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
       now = at;
       const requestId = `sim-${seed}-${i}`;
       const v = await harness.check(e, requestId);
-      pending.push(accessLogEntry({ host: HOST, method: e.method, path: e.path, code: v.allowed ? e.code : 403, requestId, sourceIp: e.ip, extAuthzDenied: !v.allowed }));
+      pending.push(accessLogEntry({ host: HOST, method: e.method, path: e.path, code: v.allowed ? e.code : 403, requestId, sourceIp: e.ip, extAuthzDenied: !v.allowed, ...(v.allowed && typed ? { responseHeaders: { 'content-type': servedType(e.path) } } : {}) }));
       if (e.at < sc.warmupMs) continue;
       r.requests++;
       if (e.kind === 'bot') {

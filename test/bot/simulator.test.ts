@@ -159,7 +159,7 @@ describe('bot detection on simulated traffic', () => {
   });
 
   it('the outer-edge variants: gentler bursts and crawlers, one or two tries per stuffing address, thin token crowds, proxies that return the cookie', () => {
-    for (const variant of ['gentle-rates', 'thin-stuffing', 'thin-token-crowds', 'returning-proxies', 'returning-surges', 'navigate-landings', 'double-landings'] as const) {
+    for (const variant of ['gentle-rates', 'thin-stuffing', 'thin-token-crowds', 'returning-proxies', 'returning-surges', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses'] as const) {
       expect(generateScenario('people', SEED, { ...SHORT, variants: [variant] }).events).toEqual(generateScenario('people', SEED, SHORT).events);
     }
     const bots = (scenario: ScenarioName, seed: number, variants: TrafficVariant[]) => generateScenario(scenario, seed, { ...SHORT, variants }).events.filter((e) => e.kind === 'bot');
@@ -215,6 +215,18 @@ describe('bot detection on simulated traffic', () => {
       expect(mode(usual[i]!.headers)).toBe('cors');
     }
     expect(firsts.size).toBeGreaterThan(100);
+  });
+
+  it('navigate all: every request of a surge carries a navigation\'s headers; untyped responses change no request', () => {
+    const mode = (h: Record<string, string>) => h['sec-fetch-mode'] ?? (h['accept']?.includes('text/html') ? 'navigate' : 'cors');
+    const usual = generateScenario('distributed-surge', 4, { ...SHORT, variants: ['returning-surges'] }).events;
+    const dressed = generateScenario('distributed-surge', 4, { ...SHORT, variants: ['returning-surges', 'navigate-all'] }).events;
+    expect(dressed.map((e) => [e.at, e.actor, e.path, e.headers['cookie']])).toEqual(usual.map((e) => [e.at, e.actor, e.path, e.headers['cookie']]));
+    const bots = dressed.filter((e) => e.kind === 'bot');
+    expect(bots.length).toBeGreaterThan(100);
+    for (const e of bots) expect(mode(e.headers)).toBe('navigate');
+    expect(usual.filter((e) => e.kind === 'bot').some((e) => mode(e.headers) === 'cors')).toBe(true);
+    expect(generateScenario('distributed-surge', 4, { ...SHORT, variants: ['returning-surges', 'untyped-responses'] }).events).toEqual(usual);
   });
 
   it('plain headers: every request without fetch metadata or client hints and asking for */*, nothing else changed', () => {
@@ -289,6 +301,16 @@ describe('bot detection on simulated traffic', () => {
     expect(r.params['route']).toBe('availability');
     expect(r.requestRecall).toBeGreaterThanOrEqual(0.85);
     expect(r.clientRecall).toBeGreaterThanOrEqual(0.85);
+    expectPeopleSpared(r);
+  });
+
+  it("a surge that dresses every request as a page load, its returns included (variant navigate-all), is caught where the upstream's answers are data", { timeout: 120_000 }, async () => {
+    // Seed 16 at full length: GET /api/products/{id}, which people never use. The crowd's dressed returns teach the
+    // route that sessions load pages there; the access log's content types say it answers JSON. Without them
+    // (untyped-responses), 1.2% of its requests after the first minute are flagged.
+    const r = await runScenario('distributed-surge', 16, { inProcess: true, variants: ['returning-surges', 'navigate-all'] });
+    expect(r.params['route']).toBe('api-product');
+    expectCaught(r, 1000);
     expectPeopleSpared(r);
   });
 

@@ -81,6 +81,7 @@ spec:
           service: palisade-authz.$NS.svc.cluster.local
           port: 9001
           logName: istio
+          additionalResponseHeadersToLog: [content-type]
 EOF
 
 # 4. Palisade

@@ -23,6 +23,8 @@ export interface EntryShape {
   requestHeaders?: Record<string, string>;
   /** The response was an ext_authz denial (response flag UAEX). */
   extAuthzDenied?: boolean;
+  /** Response headers logged through additional_response_headers_to_log. */
+  responseHeaders?: Record<string, string>;
 }
 
 /** One HTTPAccessLogEntry (proto field names, as Envoy sends them). */
@@ -44,7 +46,7 @@ export function accessLogEntry(s: EntryShape): HttpAccessLogEntry & Record<strin
       ...(s.requestId ? { request_id: s.requestId } : {}),
       ...(s.requestHeaders ? { request_headers: s.requestHeaders } : {}),
     },
-    response: { response_code: { value: s.code }, ...(s.extAuthzDenied ? { response_code_details: 'ext_authz_denied' } : {}) },
+    response: { response_code: { value: s.code }, ...(s.extAuthzDenied ? { response_code_details: 'ext_authz_denied' } : {}), ...(s.responseHeaders ? { response_headers: s.responseHeaders } : {}) },
   } as HttpAccessLogEntry & Record<string, unknown>;
 }
 

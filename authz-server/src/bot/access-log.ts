@@ -1,8 +1,11 @@
 /**
  * Reading Envoy's gRPC access log (`envoy.service.accesslog.v3.StreamAccessLogsMessage`), pure: what the bot
  * detectors take from each HTTP entry. Only the response code, the request id that ties the entry to the Check
- * Palisade answered, and whether the response was Palisade's own denial are read: everything else in an entry
- * (addresses, headers, :authority) is the sender's word, and the Check already knows who the client was.
+ * Palisade answered, whether the response was Palisade's own denial, and the response's content type when the
+ * proxy logs it (`additional_response_headers_to_log: [content-type]`) are read: everything else in an entry
+ * (addresses, request headers, :authority) is the sender's word, and the Check already knows who the client was.
+ * The content type is the upstream's word about its route, which a client cannot choose for a route that serves
+ * one type (it can only for a route that negotiates by the request's accept header).
  * Field names are the proto names (the loader keeps case); wrappers arrive as `{ value }`.
  */
 
@@ -12,7 +15,7 @@ export interface HttpAccessLogEntry {
     response_flags?: { unauthorized_details?: { reason?: number } | null };
   };
   request?: { request_id?: string };
-  response?: { response_code?: { value?: number }; response_code_details?: string };
+  response?: { response_code?: { value?: number }; response_code_details?: string; response_headers?: Record<string, string> };
 }
 
 /** envoy.service.accesslog.v3.StreamAccessLogsMessage (the subset read here). */
@@ -32,6 +35,31 @@ export interface AccessLogEvent {
    * access log entry must not count it again.
    */
   ownDenial: boolean;
+  /**
+   * What the response carried, by its content type: `data` (JSON, protobuf, gRPC, an event stream: what an API
+   * answers), `document` (anything else: a page, a file a link opens), or null when the entry logs no content type.
+   */
+  served: 'data' | 'document' | null;
+}
+
+/** Media types an API answers with; a navigation never shows one as a page (`application/*+json` too). */
+const DATA_TYPES = new Set(['application/json', 'application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-protobuf', 'application/protobuf', 'application/x-google-protobuf', 'application/grpc', 'application/grpc-web', 'application/grpc-web-text', 'text/event-stream']);
+
+/** Classifies a Content-Type header value (see AccessLogEvent.served); null for an empty one. */
+export function servedKind(contentType: string): 'data' | 'document' | null {
+  const semi = contentType.indexOf(';');
+  const type = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  if (type === '') return null;
+  if (DATA_TYPES.has(type) || type.endsWith('+json') || type.startsWith('application/grpc+') || type.startsWith('application/grpc-web+')) return 'data';
+  return 'document';
+}
+
+function contentTypeOf(headers: Record<string, string> | undefined): string {
+  if (!headers) return '';
+  const exact = headers['content-type'];
+  if (exact !== undefined) return exact;
+  for (const k of Object.keys(headers)) if (k.toLowerCase() === 'content-type') return headers[k] ?? '';
+  return '';
 }
 
 /** Reads one entry. */
@@ -42,6 +70,7 @@ export function accessLogEvent(entry: HttpAccessLogEntry): AccessLogEvent {
     code: entry.response?.response_code?.value ?? 0,
     requestId: entry.request?.request_id ?? '',
     ownDenial: (flags?.unauthorized_details !== undefined && flags.unauthorized_details !== null) || details.startsWith('ext_authz'),
+    served: servedKind(contentTypeOf(entry.response?.response_headers)),
   };
 }
 

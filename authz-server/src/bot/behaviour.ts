@@ -120,6 +120,8 @@ interface Slots {
   routeRet: number;
   routeSess: number;
   routePage: number;
+  routeResp: number;
+  routeDoc: number;
   routeFail: number;
   routeFailBase: number;
   routeReq: number;
@@ -265,6 +267,9 @@ export function planBotCounters(
   const routeKey = [String(routeCode)];
   const tok = token ? [token] : [];
   const tokCell = token ? [token, kind] : [];
+  // Whether the route is one people load pages on is read for the navigations that rules about new sessions judge:
+  // landings, and requests of sessions this replica has not seen established.
+  const navigated = pageLoad && (landing === 1 || (planned === 'session' && fresh));
   const pair = token ? [token, address] : [];
   const s: Slots = {
     ipTick: count(BOT_KEYS.ipTick, addr, B.tickMs, 2, 1),
@@ -299,8 +304,10 @@ export function planBotCounters(
     routeFreshBase: known ? -1 : shared(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
     routeLand: landing ? shared(BOT_KEYS.routeLandAgg, routeKey, B.aggregateMs, 4, 1) : -1,
     routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
-    routeSess: landing && pageLoad ? shared(BOT_KEYS.routeSessBase, routeKey, B.baselineMs, 2, 0) : -1,
-    routePage: landing && pageLoad ? shared(BOT_KEYS.routePageBase, routeKey, B.baselineMs, 2, 0) : -1,
+    routeSess: navigated ? shared(BOT_KEYS.routeSessBase, routeKey, B.baselineMs, 2, 0) : -1,
+    routePage: navigated ? shared(BOT_KEYS.routePageBase, routeKey, B.baselineMs, 2, 0) : -1,
+    routeResp: navigated ? shared(BOT_KEYS.routeRespBase, routeKey, B.baselineMs, 2, 0) : -1,
+    routeDoc: navigated ? shared(BOT_KEYS.routeDocBase, routeKey, B.baselineMs, 2, 0) : -1,
     routeFail: shared(BOT_KEYS.routeFailAgg, path, B.aggregateMs, 3, 0),
     routeFailBase: shared(BOT_KEYS.routeFailBase, path, B.baselineMs, 2, 0),
     routeReq: shared(BOT_KEYS.routeReqAgg, path, B.aggregateMs, 3, 0),
@@ -476,6 +483,25 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     if (score > 0) signals.push({ name, family, score, value: Math.round(value * 100) / 100, threshold: Math.round(threshold * 100) / 100, detail: detail() });
   };
 
+  // A navigation to a route where people's sessions hardly ever load pages (an API route) is no page load either: a
+  // crowd that dresses its first call as a browser's visit. Until enough of people's requests there were learned,
+  // a navigation counts as one; but as nothing there says that people land by navigating, the newcomer rates learn
+  // such landings only up to learningCap times the route's usual rate (see learnable), as a token's rates do: a crowd
+  // whose navigations there go unflagged (spread over cells too thin to hold against it) cannot raise the rate its
+  // calls with the cookie are judged against, nor make its cells look like the route's usual ones.
+  // What people's sessions do there is learned from requests, which a crowd can dress too (its returns, as
+  // navigations, would teach an API route that people load pages there); what the upstream answers there (the
+  // access log's content types, when the proxy logs them) is not the client's to choose: a route that serves data
+  // is no page, however its requests were dressed.
+  const routeSessions = s.routeSess >= 0 ? sliding(C(s.routeSess), nowMs, B.baselineMs) : 0;
+  const routePages = s.routePage >= 0 ? sliding(C(s.routePage), nowMs, B.baselineMs) : 0;
+  const routeResponses = s.routeResp >= 0 ? sliding(C(s.routeResp), nowMs, B.baselineMs) : 0;
+  const routeDocuments = s.routeDoc >= 0 ? sliding(C(s.routeDoc), nowMs, B.baselineMs) : 0;
+  const servesData = routeResponses >= knobs.sessions.pageRouteMinRequests && routeDocuments < knobs.sessions.pageRouteMinShare * routeResponses;
+  const notAPage = servesData || (routeSessions >= knobs.sessions.pageRouteMinRequests && routePages < knobs.sessions.pageRouteMinShare * routeSessions);
+  // A navigation there counts as no page load, for a landing and for a session's calls alike.
+  const pageHere = ctx.pageLoad && !notAPage;
+
   // ---- session state
   let state: SessionState;
   let returnedTo: number | null = null;
@@ -510,7 +536,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     }
     // The route it landed on, or any route when every landing from the address lately was without a page load (a
     // crowd landing twice or more before it keeps the cookie, as a person blocking cookies lands every time).
-    pagelessCalls = pagelessRule && !ctx.pageLoad && prev === 0 && cur <= knobs.sessions.pagelessRequests && (land.code === subject.routeCode || (land.landings > 1 && land.pages <= 0));
+    pagelessCalls = pagelessRule && !pageHere && prev === 0 && cur <= knobs.sessions.pagelessRequests && (land.code === subject.routeCode || (land.landings > 1 && land.pages <= 0));
   } else if (ctx.planned === 'pair') {
     // A pair is established by what was learned of it before its recent traffic: learned requests that its
     // requests of the long window cannot account for. A pair whose whole history is recent (a crowd's addresses
@@ -665,16 +691,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const cap = agg.learningCap * Math.max(floor, perMinuteLearned(baseSlot));
     return recent <= cap ? 1 : (agg.crowdLearning * cap) / recent;
   };
-  // A navigation to a route where people's sessions hardly ever load pages (an API route) is no page load either: a
-  // crowd that dresses its first call as a browser's visit. Until enough of people's requests there were learned,
-  // a navigation counts as one; but as nothing there says that people land by navigating, the newcomer rates learn
-  // such landings only up to learningCap times the route's usual rate (see learnable), as a token's rates do: a crowd
-  // whose navigations there go unflagged (spread over cells too thin to hold against it) cannot raise the rate its
-  // calls with the cookie are judged against, nor make its cells look like the route's usual ones.
-  const routeSessions = s.routeSess >= 0 ? sliding(C(s.routeSess), nowMs, B.baselineMs) : 0;
-  const routePages = s.routePage >= 0 ? sliding(C(s.routePage), nowMs, B.baselineMs) : 0;
-  const notAPage = routeSessions >= knobs.sessions.pageRouteMinRequests && routePages < knobs.sessions.pageRouteMinShare * routeSessions;
-  const quietRoute = s.routeSess >= 0 && routeSessions < knobs.sessions.pageRouteMinRequests;
+  const quietRoute = state === 'landing' && s.routeSess >= 0 && routeSessions < knobs.sessions.pageRouteMinRequests;
   const pairPending = unlearnedPair ? 1 : 0;
   const learnShares: LearnShares = {
     token: learnable(s.tokAgg, s.tokBase, agg.minExpectedPerMinute.token, 0),
@@ -688,7 +705,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   let surged = false;
   // A page fetched by a session that just landed and came back is judged with its landing's crowd when the recent
   // returns are short of engaged ones (API calls, subresources): a crowd that comes back only to fetch pages.
-  const young = youngReturn && ctx.pageLoad;
+  const young = youngReturn && pageHere;
   const engagement = within(base.engagementGate ?? 0, agg.engagementLow, agg.engagementHigh);
   // A browser's visit begins with a page load: a session that began with an API call, a subresource or a POST,
   // without a cookie, from an address that landed nowhere else lately, did not come from a page of the site. Its
@@ -699,7 +716,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // (An address's other landings of the last minutes count against it only when one of them was a page load: a
   // crowd that lands twice before keeping its cookie is still one whose visits never began with a page.)
   const fromAddress = state === 'landing' ? decodeLanding(sumOf(C(s.landing), 0, 1)) : null;
-  const firstPageless = fromAddress !== null && (!ctx.pageLoad || notAPage) && (fromAddress.landings === 1 || fromAddress.pages - (ctx.pageLoad ? 1 : 0) <= 0);
+  const firstPageless = fromAddress !== null && !pageHere && (fromAddress.landings === 1 || fromAddress.pages - (ctx.pageLoad ? 1 : 0) <= 0);
   const pagelessLanding = pagelessRule && firstPageless;
   if ((fresh || (young && engagement > 0) || pagelessCalls) && !explained && base.warm) {
     const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
@@ -749,7 +766,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const engagementNote = engagement > 0 ? `; engagement deficit ${Math.round((base.engagementGate ?? 0) * 100)}%: recent returns are page loads far more often than usual (${Math.round((1 - base.engagedReturnShare) * 100)}%)` : '';
     const keepsNote = keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : '';
     let gateNote: string;
-    if (pagelessLanding) gateNote = `a new session that did not begin with a page load${ctx.pageLoad ? ` (a navigation to a route where people's sessions loaded pages ${num(routePages)} times in ${num(routeSessions)} requests)` : ''}${keepsNote}`;
+    if (pagelessLanding) gateNote = `a new session that did not begin with a page load${ctx.pageLoad ? ` (a navigation to ${servesData ? `a route whose upstream served documents ${num(routeDocuments)} times in ${num(routeResponses)} successful responses` : `a route where people's sessions loaded pages ${num(routePages)} times in ${num(routeSessions)} requests`})` : ''}${keepsNote}`;
     else if (fresh) gateNote = `return deficit ${Math.round(gate * 100)}%${own > 0 ? ` (${Math.round(own * 100)}% of the surge)` : ''}: ${gateWhy}${engagementNote}${keepsNote}`;
     else if (pagelessCalls) gateNote = 'a session that landed on this route, just come back to call it without a page load';
     else gateNote = `a page load of a session that just came back${engagementNote}`;

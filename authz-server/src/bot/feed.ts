@@ -7,13 +7,13 @@
  *  - LEARNING, from requests that were not flagged only: histogram bins of the volume classes, the learned
  *    rates of routes, cells and tokens, the population's requests, HEAD requests, errors, landings and returns;
  *  - response codes from Envoy's access log (StreamAccessLogs): client errors per session, address, token and
- *    path;
+ *    path; and, when the entry carries the response's content type, whether the route serves documents or data;
  *  - the server's own authentication (401) and access (403) denials: errors AND requests (those Checks end
  *    before the store batch, so their requests are counted here).
  *
  * An access-log entry counts only when it matches a Check this process allowed (by x-request-id; the last
  * `maxCorrelations` are remembered, each usable once), and then for that Check's policy, client, session, token
- * and route: nothing the entry itself claims (addresses, headers, :authority) is believed, so a forged or
+ * and route: nothing the entry itself claims (addresses, request headers, :authority) is believed, so a forged or
  * replayed entry can raise no one's score. Entries of ext_authz denials (UAEX) are skipped: they were counted
  * when the decision was made. Entries for Checks answered by another replica find no match here and are not
  * counted either.
@@ -348,11 +348,21 @@ export class BotFeed {
         continue;
       }
       this.stats.correlated++;
-      if (!this.#errorCodes.has(ev.code)) continue;
+      const error = this.#errorCodes.has(ev.code);
+      // What the upstream serves on the route, from its successful answers to clients not flagged.
+      const served = ev.served !== null && ev.code >= 200 && ev.code < 300 && !corr.flagged;
+      if (!error && !served) continue;
       const policy = runtime?.policies.get(corr.policyId);
       if (!policy || policy.bot.mode === 'Off') continue;
+      const keys = new PrefixCache(policy.id);
+      if (served) {
+        const route = [String(keys.code(corr.route))];
+        this.#bump(keys, BOT_KEYS.routeRespBase, route, 'baseline', now);
+        if (ev.served === 'document') this.#bump(keys, BOT_KEYS.routeDocBase, route, 'baseline', now);
+      }
+      if (!error) continue;
       this.stats.errors++;
-      this.#countError(new PrefixCache(policy.id), corr, now, false);
+      this.#countError(keys, corr, now, false);
     }
     this.stats.unmatched += unmatched;
     return { unmatched };

@@ -61,6 +61,12 @@ export const BOT_KEYS = {
    */
   routeSessBase: 'bot.rt.s.b',
   routePageBase: 'bot.rt.p.b',
+  /**
+   * Per route (by route code, baseline buckets): successful responses to unflagged Checks whose content type the
+   * access log carried, and those of them that were documents (not data): whether the upstream serves pages there.
+   */
+  routeRespBase: 'bot.rt.o.b',
+  routeDocBase: 'bot.rt.d.b',
   /** Per path: judged requests that reached the upstream (a crowd's stopped ones are in routeFailAgg: STOP_UNIT). */
   routeReqAgg: 'bot.rt.q.a',
   /** Per (route, fingerprint): fresh requests and their learned rate. */

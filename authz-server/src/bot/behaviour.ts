@@ -485,11 +485,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
 
   // A navigation to a route where people's sessions hardly ever load pages (an API route) is no page load either: a
   // crowd that dresses its first call as a browser's visit. Until enough of people's requests there were learned,
-  // a navigation counts as one; but as nothing there says that people land by navigating, the newcomer rates learn
-  // such landings only up to learningCap times the route's usual rate (see learnable), as a token's rates do: a crowd
-  // whose navigations there go unflagged (spread over cells too thin to hold against it) cannot raise the rate its
-  // calls with the cookie are judged against, nor make its cells look like the route's usual ones.
-  // What people's sessions do there is learned from requests, which a crowd can dress too (its returns, as
+  // a navigation counts as one (see quietRoute below). What people's sessions do there is learned from requests, which a crowd can dress too (its returns, as
   // navigations, would teach an API route that people load pages there); what the upstream answers there (the
   // access log's content types, when the proxy logs them) is not the client's to choose: a route that serves data
   // is no page, however its requests were dressed.
@@ -691,6 +687,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const cap = agg.learningCap * Math.max(floor, perMinuteLearned(baseSlot));
     return recent <= cap ? 1 : (agg.crowdLearning * cap) / recent;
   };
+  // Where too few of people's requests were learned to tell, nothing says that people land there by navigating: the
+  // newcomer rates learn such landings only up to learningCap times the route's usual rate (see learnable), as a
+  // token's rates do, so a crowd whose navigations there go unflagged (spread over cells too thin to hold against
+  // it) cannot raise the rate its calls with the cookie are judged against, nor make its cells look like the route's.
   const quietRoute = state === 'landing' && s.routeSess >= 0 && routeSessions < knobs.sessions.pageRouteMinRequests;
   const pairPending = unlearnedPair ? 1 : 0;
   const learnShares: LearnShares = {

@@ -712,14 +712,16 @@ describe("a crowd that teaches an API route that people load pages there (its re
     const dressed = judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 200, routeResponses: 400, routeDocuments: Math.ceil(400 * pageRouteMinShare) - 1 });
     expect(dressed.pageless).toBe(true);
     expect(dressed.score).toBeGreaterThanOrEqual(challenge);
-    expect(dressed.aggregate.find((x) => x.score > 0)!.detail).toMatch(/a navigation to a route whose upstream served documents 7 times in 400 successful responses/);
+    expect(dressed.aggregate.find((x) => x.score > 0)!.detail).toMatch(/a navigation to a route whose upstream answered navigations with documents 7 times in 400/);
   });
 
-  it("leaves a navigation alone where the upstream serves documents, and reads the sessions where too few answers were learned", () => {
+  it("leaves a navigation alone where the upstream answers navigations with documents, and reads the sessions where too few answers were learned", () => {
     expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 200, routeResponses: 400, routeDocuments: 380 }).pageless).toBe(false);
+    // The answers' word over the sessions': a page whose own calls for data fill the route (a page that polls itself).
+    expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 4000, routePages: 40, routeResponses: 40, routeDocuments: 40 }).pageless).toBe(false);
+    // Too few answers learned: the sessions' word stands, either way.
     expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 200, routeResponses: pageRouteMinRequests - 1, routeDocuments: 0 }).pageless).toBe(false);
-    // Either word suffices: sessions that never load pages there, whatever few answers were logged.
-    expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 0, routeResponses: 400, routeDocuments: 400 }).pageless).toBe(true);
+    expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 0, routeResponses: pageRouteMinRequests - 1, routeDocuments: pageRouteMinRequests - 1 }).pageless).toBe(true);
   });
 
   it("learns what the upstream serves on a route from the access log's content types: successful answers to clients not flagged", async () => {
@@ -743,6 +745,25 @@ describe("a crowd that teaches an API route that people load pages there (its re
     expect(await taught({ code: 200, type: null })).toBe(false);
     expect(await taught({ code: 404, type: 'application/json' })).toBe(false);
     expect(await taught({ code: 200, type: 'text/html' })).toBe(false);
+  });
+
+  it("learns from the answers to navigations only: a page's own calls for data on its route do not make it less of a page", async () => {
+    // People land on /live/1, come back to it by navigating (answered HTML) and their page polls it for data (JSON):
+    // far under 2% of the sessions' requests there are page loads, but every navigation was answered with a page.
+    const d = detectors();
+    for (let i = 0; i < pageRouteMinRequests + 10; i++) {
+      const ip = `203.0.113.${i + 1}`;
+      await d.check(request({ ip, path: '/products/1' }));
+      await d.advance(1000);
+      await d.check(request({ ip, path: '/live/1', cookie: `issued-${i}`, headers: { ...CHROME, 'x-request-id': `nav-${i}` } }));
+      d.log(`nav-${i}`, 200, 'text/html; charset=utf-8');
+      for (let k = 0; k < 60; k++) {
+        await d.check(request({ ip, path: '/live/1', cookie: `issued-${i}`, headers: { ...API_CALL, 'x-request-id': `poll-${i}-${k}` } }));
+        d.log(`poll-${i}-${k}`, 200, 'application/json');
+      }
+      await d.advance(20_000);
+    }
+    expect((await d.observe(request({ ip: '198.51.100.7', path: '/live/2' }))).pagelessLanding).toBe(false);
   });
 });
 

@@ -485,16 +485,19 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
 
   // A navigation to a route where people's sessions hardly ever load pages (an API route) is no page load either: a
   // crowd that dresses its first call as a browser's visit. Until enough of people's requests there were learned,
-  // a navigation counts as one (see quietRoute below). What people's sessions do there is learned from requests, which a crowd can dress too (its returns, as
-  // navigations, would teach an API route that people load pages there); what the upstream answers there (the
-  // access log's content types, when the proxy logs them) is not the client's to choose: a route that serves data
-  // is no page, however its requests were dressed.
+  // a navigation counts as one (see quietRoute below). What people's sessions do there is learned from requests, which
+  // a crowd can dress too (its returns, as navigations, would teach an API route that people load pages there); what
+  // the upstream answers a navigation there with (the access log's content types, when the proxy logs them) is not
+  // the client's to choose: once enough such answers were learned, they alone say whether the route is a page (a
+  // route that answers navigations with data is none, however its requests were dressed; one that answers them with
+  // documents is one, however many of its requests are a page's own calls for data).
   const routeSessions = s.routeSess >= 0 ? sliding(C(s.routeSess), nowMs, B.baselineMs) : 0;
   const routePages = s.routePage >= 0 ? sliding(C(s.routePage), nowMs, B.baselineMs) : 0;
   const routeResponses = s.routeResp >= 0 ? sliding(C(s.routeResp), nowMs, B.baselineMs) : 0;
   const routeDocuments = s.routeDoc >= 0 ? sliding(C(s.routeDoc), nowMs, B.baselineMs) : 0;
-  const servesData = routeResponses >= knobs.sessions.pageRouteMinRequests && routeDocuments < knobs.sessions.pageRouteMinShare * routeResponses;
-  const notAPage = servesData || (routeSessions >= knobs.sessions.pageRouteMinRequests && routePages < knobs.sessions.pageRouteMinShare * routeSessions);
+  const answered = routeResponses >= knobs.sessions.pageRouteMinRequests;
+  const servesData = answered && routeDocuments < knobs.sessions.pageRouteMinShare * routeResponses;
+  const notAPage = answered ? servesData : routeSessions >= knobs.sessions.pageRouteMinRequests && routePages < knobs.sessions.pageRouteMinShare * routeSessions;
   // A navigation there counts as no page load, for a landing and for a session's calls alike.
   const pageHere = ctx.pageLoad && !notAPage;
 
@@ -766,7 +769,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const engagementNote = engagement > 0 ? `; engagement deficit ${Math.round((base.engagementGate ?? 0) * 100)}%: recent returns are page loads far more often than usual (${Math.round((1 - base.engagedReturnShare) * 100)}%)` : '';
     const keepsNote = keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : '';
     let gateNote: string;
-    if (pagelessLanding) gateNote = `a new session that did not begin with a page load${ctx.pageLoad ? ` (a navigation to ${servesData ? `a route whose upstream served documents ${num(routeDocuments)} times in ${num(routeResponses)} successful responses` : `a route where people's sessions loaded pages ${num(routePages)} times in ${num(routeSessions)} requests`})` : ''}${keepsNote}`;
+    if (pagelessLanding) gateNote = `a new session that did not begin with a page load${ctx.pageLoad ? ` (a navigation to ${servesData ? `a route whose upstream answered navigations with documents ${num(routeDocuments)} times in ${num(routeResponses)}` : `a route where people's sessions loaded pages ${num(routePages)} times in ${num(routeSessions)} requests`})` : ''}${keepsNote}`;
     else if (fresh) gateNote = `return deficit ${Math.round(gate * 100)}%${own > 0 ? ` (${Math.round(own * 100)}% of the surge)` : ''}: ${gateWhy}${engagementNote}${keepsNote}`;
     else if (pagelessCalls) gateNote = 'a session that landed on this route, just come back to call it without a page load';
     else gateNote = `a page load of a session that just came back${engagementNote}`;

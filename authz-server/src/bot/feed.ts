@@ -7,7 +7,8 @@
  *  - LEARNING, from requests that were not flagged only: histogram bins of the volume classes, the learned
  *    rates of routes, cells and tokens, the population's requests, HEAD requests, errors, landings and returns;
  *  - response codes from Envoy's access log (StreamAccessLogs): client errors per session, address, token and
- *    path; and, when the entry carries the response's content type, whether the route serves documents or data;
+ *    path; and, when the entry carries the response's content type, whether the route answers navigations with
+ *    documents or data;
  *  - the server's own authentication (401) and access (403) denials: errors AND requests (those Checks end
  *    before the store batch, so their requests are counted here).
  *
@@ -29,7 +30,7 @@ import { botAllowListed, type JudgedAssessment } from './assess.ts';
 import { edgesCrossed } from './baseline.ts';
 import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
-import { clientAddress } from './fingerprint.ts';
+import { clientAddress, isPageLoad } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 import { BOT_KEYS, CALM_UNIT, PAGE_LANDING_UNIT, PrefixCache, STOP_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
@@ -53,6 +54,8 @@ interface Correlation {
   token: string | null;
   route: string[];
   flagged: boolean;
+  /** The request claimed a page load (isPageLoad): its answer tells what the route serves to navigations. */
+  page: boolean;
 }
 
 /** Counts of what the feed saw, for metrics and tests. */
@@ -106,7 +109,7 @@ export class BotFeed {
     this.#deferred.add(bucketKeys(keys.counter(name, parts), now, w.bucketMs, 1)[0]!, delta, w.ttlMs);
   }
 
-  #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId'>, now: number, ownDenial: boolean): void {
+  #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId' | 'page'>, now: number, ownDenial: boolean): void {
     this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'long', now);
     if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
     // Cookie sessions only (behaviour.ts reads no writes counter for a token's pair).
@@ -127,7 +130,7 @@ export class BotFeed {
   }
 
   /** Who a request was, computed from the request (own denials, and Checks of policies not scoring bots). */
-  #subjectOf(policy: RuntimePolicy, req: RequestContext, outcome: Outcome): Omit<Correlation, 'policyId' | 'flagged'> {
+  #subjectOf(policy: RuntimePolicy, req: RequestContext, outcome: Outcome): Omit<Correlation, 'policyId' | 'flagged' | 'page'> {
     const cookie = sessionOf(policy, req);
     return {
       address: clientAddress(req.clientIp, req.principal),
@@ -147,7 +150,7 @@ export class BotFeed {
     // Checks), so its Checks are not remembered.
     if (policy.bot.mode === 'Off') return;
     // A Check the detectors did not judge (an exempt path) is remembered all the same: its errors count.
-    if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false });
+    if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false, page: isPageLoad(req.method, req.headers) });
     const now = this.#clock();
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
       if (botAllowListed(policy, req)) return;
@@ -193,7 +196,7 @@ export class BotFeed {
     this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
     if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;
-      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean });
+      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page });
     }
   }
 
@@ -330,7 +333,7 @@ export class BotFeed {
 
   #remember(requestId: string, c: Correlation): void {
     const same = (s: string) => this.#strings.of(s, s);
-    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged });
+    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page });
   }
 
   /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */
@@ -349,8 +352,9 @@ export class BotFeed {
       }
       this.stats.correlated++;
       const error = this.#errorCodes.has(ev.code);
-      // What the upstream serves on the route, from its successful answers to clients not flagged.
-      const served = ev.served !== null && ev.code >= 200 && ev.code < 300 && !corr.flagged;
+      // What the upstream serves on the route to a navigation, from its successful answers to navigations of clients
+      // not flagged (a page's own calls to the same route, answered with data, do not make it less of a page).
+      const served = corr.page && ev.served !== null && ev.code >= 200 && ev.code < 300 && !corr.flagged;
       if (!error && !served) continue;
       const policy = runtime?.policies.get(corr.policyId);
       if (!policy || policy.bot.mode === 'Off') continue;

@@ -68,9 +68,9 @@ export interface BotKnobs {
     /**
      * A landing that claims to be a page load on a route where people's sessions (pageRouteMinRequests or more of
      * their learned requests there) loaded pages less often than this share is not taken for one: it is judged as a
-     * landing without a page load (a crowd dressing its first API call as a browser's navigation). Nor is it on a
-     * route where the upstream's successful answers (pageRouteMinRequests or more learned from the access log's
-     * content types) were documents less often than this share: a route that serves data.
+     * landing without a page load (a crowd dressing its first API call as a browser's navigation). Where the
+     * upstream's successful answers to navigations were learned (pageRouteMinRequests or more, from the access log's
+     * content types), they decide instead: documents less often than this share make a route that serves data.
      */
     pageRouteMinShare: number;
     pageRouteMinRequests: number;

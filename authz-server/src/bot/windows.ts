@@ -62,8 +62,9 @@ export const BOT_KEYS = {
   routeSessBase: 'bot.rt.s.b',
   routePageBase: 'bot.rt.p.b',
   /**
-   * Per route (by route code, baseline buckets): successful responses to unflagged Checks whose content type the
-   * access log carried, and those of them that were documents (not data): whether the upstream serves pages there.
+   * Per route (by route code, baseline buckets): successful answers to navigations (unflagged Checks that claimed a
+   * page load) whose content type the access log carried, and those of them that were documents (not data): whether
+   * the upstream serves pages there.
    */
   routeRespBase: 'bot.rt.o.b',
   routeDocBase: 'bot.rt.d.b',

@@ -83,6 +83,20 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
   };
 }
 
+/**
+ * pageRouteMinRequests + 10 people, 20 s apart, each landing on a page and coming back a second later with the cookie
+ * it was given to do `back`.
+ */
+async function peopleComeBack(d: ReturnType<typeof detectors>, back: (ip: string, cookie: string, i: number) => Promise<void>): Promise<void> {
+  for (let i = 0; i < DEFAULT_BOT_KNOBS.sessions.pageRouteMinRequests + 10; i++) {
+    const ip = `203.0.113.${i + 1}`;
+    await d.check(request({ ip, path: '/products/1' }));
+    await d.advance(1000);
+    await back(ip, `issued-${i}`, i);
+    await d.advance(20_000);
+  }
+}
+
 const fired = (b: JudgedAssessment) => b.signals.filter((s) => s.score > 0).map((s) => s.name);
 
 describe('planning', () => {
@@ -678,16 +692,12 @@ describe('a crowd that dresses its first API call as a page load', () => {
 
   it("learns where people load pages from the sessions that came back, never from landings", async () => {
     const d = detectors();
-    for (let i = 0; i < pageRouteMinRequests + 10; i++) {
-      const ip = `203.0.113.${i + 1}`;
-      await d.check(request({ ip, path: '/products/1' }));
-      await d.advance(1000);
-      await d.check(request({ ip, path: '/products/2', cookie: `issued-${i}` }));
-      await d.check(request({ ip, path: '/api/products/3', cookie: `issued-${i}`, headers: API_CALL }));
+    await peopleComeBack(d, async (ip, cookie, i) => {
+      await d.check(request({ ip, path: '/products/2', cookie }));
+      await d.check(request({ ip, path: '/api/products/3', cookie, headers: API_CALL }));
       // A crowd's navigations to the API route, landings all: not learned as people's page loads there.
       await d.check(request({ ip: `198.18.0.${i + 1}`, path: '/api/products/4' }));
-      await d.advance(20_000);
-    }
+    });
     expect((await d.observe(request({ ip: '198.51.100.7', path: '/api/products/9' }))).pagelessLanding).toBe(true);
     expect((await d.observe(request({ ip: '198.51.100.8', path: '/products/9' }))).pagelessLanding).toBe(false);
     // A route nothing was learned of: a navigation there is a page load.
@@ -729,14 +739,10 @@ describe("a crowd that teaches an API route that people load pages there (its re
     // as their requests tell; the access log tells what the route answered.
     const taught = async (answer: { code: number; type: string | null }) => {
       const d = detectors();
-      for (let i = 0; i < pageRouteMinRequests + 10; i++) {
-        const ip = `203.0.113.${i + 1}`;
-        await d.check(request({ ip, path: '/products/1' }));
-        await d.advance(1000);
-        await d.check(request({ ip, path: '/api/products/3', cookie: `issued-${i}`, headers: { ...CHROME, 'x-request-id': `dressed-${i}` } }));
+      await peopleComeBack(d, async (ip, cookie, i) => {
+        await d.check(request({ ip, path: '/api/products/3', cookie, headers: { ...CHROME, 'x-request-id': `dressed-${i}` } }));
         d.log(`dressed-${i}`, answer.code, answer.type);
-        await d.advance(20_000);
-      }
+      });
       return (await d.observe(request({ ip: '198.51.100.7', path: '/api/products/9' }))).pagelessLanding;
     };
     expect(await taught({ code: 200, type: 'application/json; charset=utf-8' })).toBe(true);
@@ -751,18 +757,14 @@ describe("a crowd that teaches an API route that people load pages there (its re
     // People land on /live/1, come back to it by navigating (answered HTML) and their page polls it for data (JSON):
     // far under 2% of the sessions' requests there are page loads, but every navigation was answered with a page.
     const d = detectors();
-    for (let i = 0; i < pageRouteMinRequests + 10; i++) {
-      const ip = `203.0.113.${i + 1}`;
-      await d.check(request({ ip, path: '/products/1' }));
-      await d.advance(1000);
-      await d.check(request({ ip, path: '/live/1', cookie: `issued-${i}`, headers: { ...CHROME, 'x-request-id': `nav-${i}` } }));
+    await peopleComeBack(d, async (ip, cookie, i) => {
+      await d.check(request({ ip, path: '/live/1', cookie, headers: { ...CHROME, 'x-request-id': `nav-${i}` } }));
       d.log(`nav-${i}`, 200, 'text/html; charset=utf-8');
       for (let k = 0; k < 60; k++) {
-        await d.check(request({ ip, path: '/live/1', cookie: `issued-${i}`, headers: { ...API_CALL, 'x-request-id': `poll-${i}-${k}` } }));
+        await d.check(request({ ip, path: '/live/1', cookie, headers: { ...API_CALL, 'x-request-id': `poll-${i}-${k}` } }));
         d.log(`poll-${i}-${k}`, 200, 'application/json');
       }
-      await d.advance(20_000);
-    }
+    });
     expect((await d.observe(request({ ip: '198.51.100.7', path: '/live/2' }))).pagelessLanding).toBe(false);
   });
 });

@@ -10,9 +10,10 @@ describe('what a response served, by its content type', () => {
     }
   });
 
-  it('is a document for anything a navigation can show or save: pages, files, and types it does not know', () => {
-    for (const t of ['text/html; charset=utf-8', 'application/xhtml+xml', 'application/pdf', 'text/csv', 'image/png', 'application/xml', 'text/plain', 'application/octet-stream', 'application/jsonp', 'x/unknown']) {
-      expect(servedKind(t), t).toBe('document');
+  it('is a page for HTML, other for what a link may open or an API may answer alike', () => {
+    for (const t of ['text/html; charset=utf-8', 'TEXT/HTML', 'application/xhtml+xml']) expect(servedKind(t), t).toBe('page');
+    for (const t of ['application/pdf', 'text/csv', 'image/png', 'application/xml', 'text/plain', 'application/octet-stream', 'application/jsonp', 'x/unknown']) {
+      expect(servedKind(t), t).toBe('other');
     }
   });
 
@@ -24,7 +25,7 @@ describe('what a response served, by its content type', () => {
   it("is read from the entry's logged response headers, whatever case the proxy kept", () => {
     const entry = (headers?: Record<string, string>) => accessLogEntry({ host: 'shop.test', path: '/api/x', code: 200, requestId: 'r1', sourceIp: '192.0.2.1', ...(headers ? { responseHeaders: headers } : {}) });
     expect(accessLogEvent(entry({ 'content-type': 'application/json' }))).toMatchObject({ code: 200, requestId: 'r1', ownDenial: false, served: 'data' });
-    expect(accessLogEvent(entry({ 'Content-Type': 'text/html' })).served).toBe('document');
+    expect(accessLogEvent(entry({ 'Content-Type': 'text/html' })).served).toBe('page');
     expect(accessLogEvent(entry({ 'x-other': 'a' })).served).toBeNull();
     expect(accessLogEvent(entry()).served).toBeNull();
   });

@@ -36,22 +36,30 @@ export interface AccessLogEvent {
    */
   ownDenial: boolean;
   /**
-   * What the response carried, by its content type: `data` (JSON, protobuf, gRPC, an event stream: what an API
-   * answers), `document` (anything else: a page, a file a link opens), or null when the entry logs no content type.
+   * What the response carried, by its content type: `page` (HTML), `data` (JSON, protobuf, gRPC, an event stream: what
+   * an API answers), `other` (a file a link opens, plain text, XML: either), or null when the entry logs no content
+   * type.
    */
-  served: 'data' | 'document' | null;
+  served: ServedKind | null;
 }
+
+/** What a response carried (see AccessLogEvent.served). */
+export type ServedKind = 'page' | 'data' | 'other';
+
+/** Media types a browser shows as a page. */
+const PAGE_TYPES = new Set(['text/html', 'application/xhtml+xml']);
 
 /** Media types an API answers with; a navigation never shows one as a page (`application/*+json` too). */
 const DATA_TYPES = new Set(['application/json', 'application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-protobuf', 'application/protobuf', 'application/x-google-protobuf', 'application/grpc', 'application/grpc-web', 'application/grpc-web-text', 'text/event-stream']);
 
 /** Classifies a Content-Type header value (see AccessLogEvent.served); null for an empty one. */
-export function servedKind(contentType: string): 'data' | 'document' | null {
+export function servedKind(contentType: string): ServedKind | null {
   const semi = contentType.indexOf(';');
   const type = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
   if (type === '') return null;
+  if (PAGE_TYPES.has(type)) return 'page';
   if (DATA_TYPES.has(type) || type.endsWith('+json') || type.startsWith('application/grpc+') || type.startsWith('application/grpc-web+')) return 'data';
-  return 'document';
+  return 'other';
 }
 
 function contentTypeOf(headers: Record<string, string> | undefined): string {

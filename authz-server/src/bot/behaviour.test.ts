@@ -722,7 +722,7 @@ describe("a crowd that teaches an API route that people load pages there (its re
     const dressed = judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 200, routeResponses: 400, routeDocuments: Math.ceil(400 * pageRouteMinShare) - 1 });
     expect(dressed.pageless).toBe(true);
     expect(dressed.score).toBeGreaterThanOrEqual(challenge);
-    expect(dressed.aggregate.find((x) => x.score > 0)!.detail).toMatch(/a navigation to a route whose upstream answered navigations with documents 7 times in 400/);
+    expect(dressed.aggregate.find((x) => x.score > 0)!.detail).toMatch(/a navigation to a route whose upstream answered navigations with a page 7 times in 400/);
   });
 
   it("leaves a navigation alone where the upstream answers navigations with documents, and reads the sessions where too few answers were learned", () => {
@@ -766,6 +766,18 @@ describe("a crowd that teaches an API route that people load pages there (its re
       }
     });
     expect((await d.observe(request({ ip: '198.51.100.7', path: '/live/2' }))).pagelessLanding).toBe(false);
+  });
+
+  it("learns nothing from answers that are neither a page nor data: a route answering plain text is judged by its sessions", async () => {
+    // /api/report/{id} answers plain text: its sessions call it (60 calls for each navigation there), and the
+    // navigations' answers must not make a page of it.
+    const d = detectors();
+    await peopleComeBack(d, async (ip, cookie, i) => {
+      await d.check(request({ ip, path: '/api/report/1', cookie, headers: { ...CHROME, 'x-request-id': `text-${i}` } }));
+      d.log(`text-${i}`, 200, 'text/plain; charset=utf-8');
+      for (let k = 0; k < 60; k++) await d.check(request({ ip, path: '/api/report/1', cookie, headers: API_CALL }));
+    });
+    expect((await d.observe(request({ ip: '198.51.100.7', path: '/api/report/2' }))).pagelessLanding).toBe(true);
   });
 
   it("learns from navigations that asked for HTML only: a client cannot teach a page route that negotiates that it serves data", async () => {

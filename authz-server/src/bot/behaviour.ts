@@ -490,7 +490,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // the upstream answers a navigation there with (the access log's content types, when the proxy logs them) is not
   // the client's to choose: once enough such answers were learned, they alone say whether the route is a page (a
   // route that answers navigations with data is none, however its requests were dressed; one that answers them with
-  // documents is one, however many of its requests are a page's own calls for data).
+  // pages is one, however many of its requests are a page's own calls for data).
   const routeSessions = s.routeSess >= 0 ? sliding(C(s.routeSess), nowMs, B.baselineMs) : 0;
   const routePages = s.routePage >= 0 ? sliding(C(s.routePage), nowMs, B.baselineMs) : 0;
   const routeResponses = s.routeResp >= 0 ? sliding(C(s.routeResp), nowMs, B.baselineMs) : 0;
@@ -769,7 +769,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const engagementNote = engagement > 0 ? `; engagement deficit ${Math.round((base.engagementGate ?? 0) * 100)}%: recent returns are page loads far more often than usual (${Math.round((1 - base.engagedReturnShare) * 100)}%)` : '';
     const keepsNote = keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : '';
     let gateNote: string;
-    if (pagelessLanding) gateNote = `a new session that did not begin with a page load${ctx.pageLoad ? ` (a navigation to ${servesData ? `a route whose upstream answered navigations with documents ${num(routeDocuments)} times in ${num(routeResponses)}` : `a route where people's sessions loaded pages ${num(routePages)} times in ${num(routeSessions)} requests`})` : ''}${keepsNote}`;
+    if (pagelessLanding) gateNote = `a new session that did not begin with a page load${ctx.pageLoad ? ` (a navigation to ${servesData ? `a route whose upstream answered navigations with a page ${num(routeDocuments)} times in ${num(routeResponses)}` : `a route where people's sessions loaded pages ${num(routePages)} times in ${num(routeSessions)} requests`})` : ''}${keepsNote}`;
     else if (fresh) gateNote = `return deficit ${Math.round(gate * 100)}%${own > 0 ? ` (${Math.round(own * 100)}% of the surge)` : ''}: ${gateWhy}${engagementNote}${keepsNote}`;
     else if (pagelessCalls) gateNote = 'a session that landed on this route, just come back to call it without a page load';
     else gateNote = `a page load of a session that just came back${engagementNote}`;

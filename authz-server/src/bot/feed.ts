@@ -8,7 +8,7 @@
  *    rates of routes, cells and tokens, the population's requests, HEAD requests, errors, landings and returns;
  *  - response codes from Envoy's access log (StreamAccessLogs): client errors per session, address, token and
  *    path; and, when the entry carries the response's content type, whether the route answers navigations with
- *    documents or data;
+ *    pages or data;
  *  - the server's own authentication (401) and access (403) denials: errors AND requests (those Checks end
  *    before the store batch, so their requests are counted here).
  *
@@ -365,8 +365,9 @@ export class BotFeed {
       this.stats.correlated++;
       const error = this.#errorCodes.has(ev.code);
       // What the upstream serves on the route to a navigation, from its successful answers to navigations of clients
-      // not flagged (a page's own calls to the same route, answered with data, do not make it less of a page).
-      const served = corr.page && ev.served !== null && ev.code >= 200 && ev.code < 300 && !corr.flagged;
+      // not flagged (a page's own calls to the same route, answered with data, do not make it less of a page): pages
+      // and data only. A file, plain text or XML may be what a link opens or what an API answers, and tells neither.
+      const served = corr.page && (ev.served === 'page' || ev.served === 'data') && ev.code >= 200 && ev.code < 300 && !corr.flagged;
       if (!error && !served) continue;
       const policy = runtime?.policies.get(corr.policyId);
       if (!policy || policy.bot.mode === 'Off') continue;
@@ -374,7 +375,7 @@ export class BotFeed {
       if (served) {
         const route = [String(keys.code(corr.route))];
         this.#bump(keys, BOT_KEYS.routeRespBase, route, 'baseline', now);
-        if (ev.served === 'document') this.#bump(keys, BOT_KEYS.routeDocBase, route, 'baseline', now);
+        if (ev.served === 'page') this.#bump(keys, BOT_KEYS.routeDocBase, route, 'baseline', now);
       }
       if (!error) continue;
       this.stats.errors++;

@@ -70,7 +70,7 @@ export interface BotKnobs {
      * their learned requests there) loaded pages less often than this share is not taken for one: it is judged as a
      * landing without a page load (a crowd dressing its first API call as a browser's navigation). Where the
      * upstream's successful answers to navigations were learned (pageRouteMinRequests or more, from the access log's
-     * content types), they decide instead: documents less often than this share make a route that serves data.
+     * content types, pages or data), they decide instead: pages less often than this share make a route that serves data.
      */
     pageRouteMinShare: number;
     pageRouteMinRequests: number;

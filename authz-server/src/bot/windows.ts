@@ -63,8 +63,8 @@ export const BOT_KEYS = {
   routePageBase: 'bot.rt.p.b',
   /**
    * Per route (by route code, baseline buckets): successful answers to navigations (unflagged Checks that claimed a
-   * page load) whose content type the access log carried, and those of them that were documents (not data): whether
-   * the upstream serves pages there.
+   * page load and asked for HTML) that the access log's content type shows as a page or as data, and those of them
+   * that were pages: whether the upstream serves pages there.
    */
   routeRespBase: 'bot.rt.o.b',
   routeDocBase: 'bot.rt.d.b',

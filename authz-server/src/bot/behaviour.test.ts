@@ -779,23 +779,6 @@ describe("a crowd that teaches an API route that people load pages there (its re
     });
     expect((await d.observe(request({ ip: '198.51.100.7', path: '/api/report/2' }))).pagelessLanding).toBe(true);
   });
-
-  it("learns from navigations that asked for HTML only: a client cannot teach a page route that negotiates that it serves data", async () => {
-    // /products/{id} answers by the accept header: a navigation that asks for JSON gets JSON. Sessions send such
-    // navigations, two each, and one person a real one (HTML): people's landings there must stay page loads.
-    const d = detectors();
-    await peopleComeBack(d, async (ip, cookie, i) => {
-      if (i === 0) {
-        await d.check(request({ ip, path: '/products/2', cookie, headers: { ...CHROME, 'x-request-id': 'page' } }));
-        d.log('page', 200, 'text/html');
-      }
-      for (const k of [1, 2]) {
-        await d.check(request({ ip, path: '/products/3', cookie, headers: { ...CHROME, accept: 'application/json', 'sec-fetch-dest': 'document', 'x-request-id': `json-${i}-${k}` } }));
-        d.log(`json-${i}-${k}`, 200, 'application/json');
-      }
-    });
-    expect((await d.observe(request({ ip: '198.51.100.7', path: '/products/9' }))).pagelessLanding).toBe(false);
-  });
 });
 
 describe('how engaged returns usually are', () => {

@@ -55,8 +55,8 @@ interface Correlation {
   route: string[];
   flagged: boolean;
   /**
-   * The request claimed a page load (isPageLoad) and asked for HTML, as every browser's navigation does: its answer
-   * tells what the route serves to navigations.
+   * The request was a page load (isPageLoad: a navigation that asked for HTML, which a route that negotiates answers
+   * with a page): its answer tells what the route serves to navigations.
    */
   page: boolean;
 }
@@ -72,15 +72,6 @@ export interface BotFeedStats {
 }
 
 type Window = 'tick' | 'aggregate' | 'long' | 'baseline';
-
-/**
- * A navigation that asked for HTML. A route that negotiates (HTML or JSON by the accept header) would answer a
- * navigation that asks for JSON with data: a crowd sending those could teach a page route that it serves data, and
- * have people's navigations there judged as no page loads.
- */
-function asksForPage(req: RequestContext): boolean {
-  return isPageLoad(req.method, req.headers) && (req.headers.get('accept') ?? '').includes('text/html');
-}
 
 export class BotFeed {
   readonly #deferred: DeferredCounters;
@@ -162,7 +153,7 @@ export class BotFeed {
     // Checks), so its Checks are not remembered.
     if (policy.bot.mode === 'Off') return;
     // A Check the detectors did not judge (an exempt path) is remembered all the same: its errors count.
-    if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false, page: asksForPage(req) });
+    if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false, page: isPageLoad(req.method, req.headers) });
     const now = this.#clock();
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
       if (botAllowListed(policy, req)) return;
@@ -208,7 +199,7 @@ export class BotFeed {
     this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
     if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;
-      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page && asksForPage(req) });
+      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page });
     }
   }
 

@@ -116,9 +116,14 @@ describe('addresses and networks', () => {
 
 describe('isPageLoad', () => {
   const h = (o: Record<string, string>) => new Map(Object.entries(o));
-  it('is a GET for a document, by fetch metadata first, else by asking for HTML', () => {
+  it('is a GET for a document that asks for HTML, by fetch metadata first, else by asking for HTML', () => {
     expect(isPageLoad('GET', h({ 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate', accept: 'text/html' }))).toBe(true);
-    expect(isPageLoad('GET', h({ 'sec-fetch-mode': 'navigate' }))).toBe(true);
+    expect(isPageLoad('GET', h({ 'sec-fetch-mode': 'navigate', accept: 'text/html,*/*;q=0.8' }))).toBe(true);
+    // Every browser's navigation asks for HTML: a claimed one that asks for JSON (or for nothing) is no page load, and
+    // its answer teaches the route nothing (the feed learns from page loads' answers only): a route that negotiates
+    // answers it with data, which would teach a page route that it serves data.
+    expect(isPageLoad('GET', h({ 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate', accept: 'application/json' }))).toBe(false);
+    expect(isPageLoad('GET', h({ 'sec-fetch-mode': 'navigate' }))).toBe(false);
     expect(isPageLoad('GET', h({ accept: 'text/html,application/xhtml+xml,*/*;q=0.8' }))).toBe(true);
     // A page's API call and its images are not page loads, whatever they accept.
     expect(isPageLoad('GET', h({ 'sec-fetch-dest': 'empty', 'sec-fetch-mode': 'cors', accept: 'text/html' }))).toBe(false);

@@ -124,17 +124,19 @@ export function claimsBrowser(headers: ReadonlyMap<string, string>): boolean {
 }
 
 /**
- * A page load: a GET for a document. Browsers say so in their fetch metadata (`sec-fetch-dest: document`, or
- * `sec-fetch-mode: navigate`); a client without fetch metadata, by asking for HTML. A page's own API calls and
- * subresources are not page loads.
+ * A page load: a GET for a document that asks for HTML. Browsers say so in their fetch metadata
+ * (`sec-fetch-dest: document`, or `sec-fetch-mode: navigate`), and every browser's navigation asks for HTML; a client
+ * without fetch metadata, by asking for HTML alone. A page's own API calls and subresources are not page loads, nor is
+ * a claimed navigation that asks for something else: on a route that negotiates it would be answered with data, so a
+ * crowd could claim page loads there while teaching the route (bot feed) that its navigations are answered with data.
  */
 export function isPageLoad(method: string, headers: ReadonlyMap<string, string>): boolean {
-  if (method !== 'GET') return false;
+  if (method !== 'GET' || !(headers.get('accept') ?? '').includes('text/html')) return false;
   const dest = headers.get('sec-fetch-dest');
   if (dest !== undefined) return dest === 'document';
   const mode = headers.get('sec-fetch-mode');
   if (mode !== undefined) return mode === 'navigate';
-  return (headers.get('accept') ?? '').includes('text/html');
+  return true;
 }
 
 /** One client: an IPv4 address, an IPv6 /64 (a client can use any address of its /64). */

@@ -26,6 +26,15 @@ function expectPeopleSpared(r: ScenarioResult): void {
   expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
 }
 
+/** A distributed surge at full length, on `route`: caught within the targets, people within theirs. */
+async function expectSurgeCaught(seed: number, variants: TrafficVariant[], route: string): Promise<ScenarioResult> {
+  const r = await runScenario('distributed-surge', seed, { inProcess: true, variants });
+  expect(r.params['route']).toBe(route);
+  expectCaught(r, 1000);
+  expectPeopleSpared(r);
+  return r;
+}
+
 describe('bot detection on simulated traffic', () => {
   it('generates the same traffic for the same seed, other traffic for another, attacks inside the run', () => {
     const a = generateScenario('residential-proxy', 1, SHORT);
@@ -277,20 +286,14 @@ describe('bot detection on simulated traffic', () => {
     // Seed 1 at full length: hundreds of addresses on GET /api/products/{id}, each landing with an API call and
     // coming back with the cookie it was given. They come back, and their returns are API calls, as people's are:
     // neither deficit tells them from a campaign; that no page was ever loaded does.
-    const r = await runScenario('distributed-surge', 1, { inProcess: true, variants: ['returning-surges'] });
-    expect(r.params['route']).toBe('api-product');
+    const r = await expectSurgeCaught(1, ['returning-surges'], 'api-product');
     expect(r.params['cookies']).toBe('kept');
-    expectCaught(r, 1000);
-    expectPeopleSpared(r);
   });
 
   it('a surge on an API route that lands twice from each address before keeping the cookie (variant double-landings) is caught', { timeout: 120_000 }, async () => {
     // Seed 1 at full length (GET /api/products/{id}): a person who blocks cookies lands with every request, but one of
     // those landings is the page load; none of this crowd's is (42.2% before landings were told apart by that).
-    const r = await runScenario('distributed-surge', 1, { inProcess: true, variants: ['returning-surges', 'double-landings'] });
-    expect(r.params['route']).toBe('api-product');
-    expectCaught(r, 1000);
-    expectPeopleSpared(r);
+    await expectSurgeCaught(1, ['returning-surges', 'double-landings'], 'api-product');
   });
 
   it("a surge that dresses each address's first API call as a page load (variant navigate-landings) is still caught where people only call that route", { timeout: 120_000 }, async () => {
@@ -308,10 +311,7 @@ describe('bot detection on simulated traffic', () => {
     // Seed 16 at full length: GET /api/products/{id}, which people never use. The crowd's dressed returns teach the
     // route that sessions load pages there; the access log's content types say it answers JSON. Without them
     // (untyped-responses), 1.2% of its requests after the first minute are flagged.
-    const r = await runScenario('distributed-surge', 16, { inProcess: true, variants: ['returning-surges', 'navigate-all'] });
-    expect(r.params['route']).toBe('api-product');
-    expectCaught(r, 1000);
-    expectPeopleSpared(r);
+    await expectSurgeCaught(16, ['returning-surges', 'navigate-all'], 'api-product');
   });
 
   it('credential stuffers loading the login page before every try (variant diluted-failures) are still caught', { timeout: 120_000 }, async () => {

@@ -14,6 +14,7 @@ import { DeferredCounters } from './deferred.ts';
 import { KnownSessions } from './known-sessions.ts';
 import { BotFeed } from './feed.ts';
 import { readFileSync } from 'node:fs';
+import { accessLogEntry } from '../../../test/support/access-log.ts';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
 import { LANDING_UNIT, PAGE_LANDING_UNIT, WRITE_FAIL_UNIT } from './windows.ts';
@@ -71,7 +72,8 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
     },
     /** Envoy's access log entry for an earlier checked request (by its x-request-id). */
     log(requestId: string, code: number, contentType: string | null) {
-      feed.ingest({ http_logs: { log_entry: [{ request: { request_id: requestId }, response: { response_code: { value: code }, ...(contentType === null ? {} : { response_headers: { 'content-type': contentType } }) } }] } });
+      const entry = accessLogEntry({ host: 'api.test', path: '/', code, requestId, sourceIp: '192.0.2.1', ...(contentType === null ? {} : { responseHeaders: { 'content-type': contentType } }) });
+      feed.ingest({ http_logs: { log_entry: [entry] } });
     },
     async check(req: ReturnType<typeof request>, consumer: string | null = null): Promise<JudgedAssessment> {
       const judged = await judge(req, consumer);

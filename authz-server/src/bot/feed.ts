@@ -71,7 +71,7 @@ export interface BotFeedStats {
   unmatched: number;
 }
 
-type Window = 'tick' | 'aggregate' | 'long' | 'baseline';
+type Window = 'tick' | 'aggregate' | 'long' | 'baseline' | 'landing';
 
 export class BotFeed {
   readonly #deferred: DeferredCounters;
@@ -103,7 +103,7 @@ export class BotFeed {
     this.#errorCodes = new Set(this.#knobs.errors.codes);
     const B = this.#knobs.buckets;
     const w = (bucketMs: number, buckets: number) => ({ bucketMs, ttlMs: bucketTtlMs(bucketMs, buckets) });
-    this.#windows = { tick: w(B.tickMs, 2), aggregate: w(B.aggregateMs, 4), long: w(B.longMs, 2), baseline: w(B.baselineMs, Math.max(2, this.#knobs.learning.buckets)) };
+    this.#windows = { tick: w(B.tickMs, 2), aggregate: w(B.aggregateMs, 4), long: w(B.longMs, 2), baseline: w(B.baselineMs, Math.max(2, this.#knobs.learning.buckets)), landing: w(this.#knobs.sessions.landingMemoryMs, 2) };
   }
 
   /** Adds `delta` to the current bucket of a counter, as behaviour.ts and baseline.ts read it. */
@@ -165,7 +165,7 @@ export class BotFeed {
     const keys = new PrefixCache(policy.id);
     // The landing memory counted a dressed navigation as a page load (written with the Check's batch, before its route
     // was read): taken back, so that it spares none of the address's later landings without one.
-    if (obs.dressedLanding) this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landing, [obs.subject.address]), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, -PAGE_LANDING_UNIT, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
+    if (obs.dressedLanding) this.#bump(keys, BOT_KEYS.landing, [obs.subject.address], 'landing', now, -PAGE_LANDING_UNIT);
     let crowd = 0;
     let gatedSurge = false;
     for (const s of bot.signals as Array<BotSignal & { family?: string }>) {
@@ -314,7 +314,7 @@ export class BotFeed {
         bump(BOT_KEYS.popLandCalm, [], 'baseline');
         if (obs.pagelessLanding) bump(BOT_KEYS.popLandPageless, [], 'baseline');
       }
-      this.#deferred.add(bucketKeys(keys.counter(BOT_KEYS.landingLearned, address), now, this.#knobs.sessions.landingMemoryMs, 1)[0]!, obs.surged ? 1 : 1 + CALM_UNIT, bucketTtlMs(this.#knobs.sessions.landingMemoryMs, 2));
+      bump(BOT_KEYS.landingLearned, address, 'landing', obs.surged ? 1 : 1 + CALM_UNIT);
     }
     // Whether people load pages on the route: from the sessions that came back only (a crowd's landings are never
     // learned as people's page loads, however dressed; its calls with the cookie only make the route less of a page).

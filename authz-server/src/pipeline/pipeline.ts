@@ -100,8 +100,11 @@ export async function evaluateRequest(runtime: Runtime | null, req: RequestConte
     journey: null,
   };
   let wouldDeny: Denial | null = null;
-  for (const stage of stages) {
-    const r = await stage.run(ev);
+  for (let i = 0; i < stages.length; i++) {
+    const stage = stages[i]!;
+    // Most stages answer at once: awaiting only a promise spares the others a microtask turn and its allocations.
+    const ran = stage.run(ev);
+    const r = ran instanceof Promise ? await ran : ran;
     if (r.result === 'pass' || r.result === 'skip') {
       ev.trace.push({ stage: stage.name, result: r.result, detail: r.detail });
       continue;

@@ -10,9 +10,12 @@
  *
  * with the in-memory store and a real redis-server (Debian's, started on a free port). Bot "Monitor" scores every
  * request exactly as Enforce does but never answers with a challenge or a denial, so only scoring is measured
- * (the synthetic clients are fast: some would be challenged). Both rows run the after-decision hooks the server
- * runs on the Check's thread whatever the bot mode (bot feed, API discovery), so the difference is what scoring
- * adds, the feed's learning included; every 2000 Checks, outside the measured time, the off-path counters
+ * (the synthetic clients are fast: some would be challenged). The measured time is the Check's decision
+ * (evaluateRequest). Both rows then run the decision hooks the server runs whatever the bot mode (bot feed, API
+ * discovery) outside the measured time, as the server runs them after the Checks' answers are written
+ * (app/after-answers.ts); their CPU is in the CPU per Check, their time in a column of its own, so the difference
+ * is what scoring adds to an answer and to the CPU, the feed's learning included; every 2000 Checks, outside the
+ * measured time, the off-path counters
  * are flushed, the population counters synced and the baselines refreshed (the server's timers). Redis round
  * trips come from the server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes,
  * refreshes and population syncs are counted apart. Keys per Check: the store keys of the Checks' own batches
@@ -110,6 +113,8 @@ interface Row {
   redisUs: number | null;
   /** Measured Checks the bot verdict flagged (the synthetic clients are fast: some are). */
   flagged: number;
+  /** Mean time of the decision hooks (after the answer, outside the measured time), µs. */
+  hooksMean: number;
   /** This process's CPU time (user + system) per measured Check, off-path work excluded: less load-sensitive. */
   cpuUs: number;
 }
@@ -142,6 +147,7 @@ async function measure(
   const inventory = new ApiInventory({ deferred, store, clock: Date.now, runtime: () => runtime, registry: new Registry() });
   const warm = Math.min(2000, checks / 5);
   const times: number[] = [];
+  let hooksTotal = 0;
   let before = 0;
   let offPathCalls = 0;
   let offPathUsec = 0;
@@ -169,12 +175,15 @@ async function measure(
     counting = i >= warm;
     const t0 = performance.now();
     const outcome = await evaluateRequest(runtime, req, deps);
+    const t1 = performance.now();
     // The server runs both hooks on every Check whatever the bot mode (the feed remembers allowed Checks for the
-    // access log even with bot scoring Off; API discovery is no part of bot scoring).
+    // access log even with bot scoring Off; API discovery is no part of bot scoring), after the answer.
     feed.onDecision(req, outcome);
     inventory.onDecision(req, outcome);
-    const dt = performance.now() - t0;
-    if (i >= warm) times.push(dt * 1000);
+    if (i >= warm) {
+      times.push((t1 - t0) * 1000);
+      hooksTotal += (performance.now() - t1) * 1000;
+    }
     if (outcome.kind !== 'allow' && outcome.denial.reason !== 'bot') throw new Error(`unexpected ${outcome.kind}: ${outcome.denial.reason} ${outcome.denial.detail}`);
     if (i >= warm && outcome.bot && outcome.bot.verdict !== 'allow') flagged++;
     if (!backToBack) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -211,6 +220,7 @@ async function measure(
     p90: pct(times, 90),
     p99: pct(times, 99),
     mean: times.reduce((s, x) => s + x, 0) / times.length,
+    hooksMean: hooksTotal / times.length,
     roundTrips: calls ? (afterChecks - before - offPathCalls) / measured : null,
     keys: keys / measured,
     offPath: calls ? offPathCalls + afterFlush - afterChecks : null,
@@ -267,11 +277,11 @@ async function main(): Promise<void> {
 function report(checks: number, rows: Row[], backToBack: boolean): void {
   const f = (n: number) => n.toFixed(0);
   const lines = [
-    '| store | bot | p50 µs | p90 µs | p99 µs | mean µs | CPU µs per Check | store keys per Check | Redis round trips per Check | Redis CPU per Check µs | off-path calls (measured part) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| store | bot | p50 µs | p90 µs | p99 µs | mean µs | hooks after the answer, mean µs | CPU µs per Check | store keys per Check | Redis round trips per Check | Redis CPU per Check µs | off-path calls (measured part) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.store} | ${r.bot} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.mean)} | ${f(r.cpuUs)} | ${r.keys.toFixed(1)} | ${r.roundTrips === null ? '-' : r.roundTrips.toFixed(3)} | ${r.redisUs === null ? '-' : r.redisUs.toFixed(1)} | ${r.offPath ?? '-'} |`,
+        `| ${r.store} | ${r.bot} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.mean)} | ${f(r.hooksMean)} | ${f(r.cpuUs)} | ${r.keys.toFixed(1)} | ${r.roundTrips === null ? '-' : r.roundTrips.toFixed(3)} | ${r.redisUs === null ? '-' : r.redisUs.toFixed(1)} | ${r.offPath ?? '-'} |`,
     ),
   ];
   const byStore = (s: string) => rows.filter((r) => r.store === s);
@@ -281,7 +291,7 @@ function report(checks: number, rows: Row[], backToBack: boolean): void {
     return off && on ? `p50 ${d(on.p50 - off.p50)} µs, p99 ${d(on.p99 - off.p99)} µs, mean ${d(on.mean - off.mean)} µs` : '-';
   };
   process.stdout.write(
-    `\nPipeline time per Check (evaluateRequest + decision hooks, in process, ${checks} Checks, sequential, ${backToBack ? 'back to back in one event-loop turn' : 'each in an event-loop turn of its own'}), Node ${process.version}, ${hasServerFlags() ? `the server's V8 flags (${AUTHZ_NODE_FLAGS.join(' ')})` : "Node's default V8 flags (--node-defaults)"}\n\n${lines.join('\n')}\n\n` +
+    `\nDecision time per Check (evaluateRequest, the decision hooks after it timed apart; in process, ${checks} Checks, sequential, ${backToBack ? 'back to back in one event-loop turn' : 'each in an event-loop turn of its own'}), Node ${process.version}, ${hasServerFlags() ? `the server's V8 flags (${AUTHZ_NODE_FLAGS.join(' ')})` : "Node's default V8 flags (--node-defaults)"}\n\n${lines.join('\n')}\n\n` +
       `added by bot scoring: memory ${added('memory')}; redis ${added('redis')}\n`,
   );
 }

@@ -20,6 +20,7 @@ import { inventoryToOpenApi, observedPolicies } from '../discovery/openapi-out.t
 import { JourneyModel } from '../journeys/journeys.ts';
 import type { AuthzConfig } from './config.ts';
 import { collectStartupGarbage } from './startup-gc.ts';
+import { afterAnswers } from './after-answers.ts';
 import { ephemeralKeyring, keyringFrom, keyringFromFile, type Keyring } from '../challenge/keyring.ts';
 import { envoyServices, type CheckRequest } from '../envoy/protos.ts';
 import { FileSource } from '../sources/file-source.ts';
@@ -172,6 +173,14 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   };
   health.addToServer(grpcServer);
   const decisionLog = new DecisionLog(logger, config.decisionLog);
+  const hooks = afterAnswers(
+    (req, outcome) => {
+      botFeed.onDecision(req, outcome);
+      inventory.onDecision(req, outcome);
+      journeys.onDecision(outcome);
+    },
+    (err, req) => logger.warn({ err, requestId: req.requestId }, 'decision hook failed'),
+  );
   const checkDeps: CheckServiceDeps = {
     holder,
     pipeline,
@@ -180,11 +189,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     logger,
     metrics,
     decisionLog,
-    onDecision: (req, outcome) => {
-      botFeed.onDecision(req, outcome);
-      inventory.onDecision(req, outcome);
-      journeys.onDecision(outcome);
-    },
+    onDecision: hooks,
   };
   const checkService = tolerantDeserializer(authorization.service);
   grpcServer.addService(checkService, { Check: checkHandler(checkDeps) });
@@ -329,6 +334,8 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
         http.close(() => resolve());
         http.closeAllConnections();
       });
+      // What the last Checks taught goes out with the off-path counters' last flush.
+      hooks.flush();
       deferred.close();
       botBaselines.close();
       journeys.close();

@@ -64,7 +64,8 @@ export interface CheckServiceDeps {
   decisionLog: DecisionLog;
   /**
    * Called with every decision after the response is built (bot feed: own denials and new sessions; API
-   * discovery). Must not throw or block; errors are logged and ignored.
+   * discovery). Must not throw or block; errors are logged and ignored. The server passes one that queues its
+   * calls until the turn's answers are written (app/after-answers.ts).
    */
   onDecision?: (req: RequestContext, outcome: Outcome) => void;
 }

@@ -145,6 +145,22 @@ export function counterStoreContract(name: string, create: () => Promise<Contrac
       expect(ttl).toBeLessThanOrEqual(60_000);
     });
 
+    it('counters: ops of one batch on the same keys apply in order (merged Checks share buckets)', async () => {
+      const [a, b] = bucketKeys(counterPrefix(policy(), 'shared', ['x']), 5_000_000, 1000, 2);
+      const r = await s.store.evaluate({
+        ...empty,
+        counters: [
+          { keys: [a!, b!], incr: 1, ttlMs: 60_000 },
+          { keys: [a!], incr: 2, ttlMs: 60_000 },
+          { keys: [b!, a!], incr: 0, ttlMs: 60_000 },
+          { keys: [b!], incr: -1, ttlMs: 60_000 },
+          { keys: [a!, b!], incr: 2 ** 40, ttlMs: 60_000 },
+        ],
+      });
+      expect(r.counters).toEqual([[1, 0], [3], [0, 3], [-1], [2 ** 40 + 3, -1]]);
+      expect((await s.store.evaluate({ ...empty, counters: [{ keys: [a!, b!], incr: 0, ttlMs: 60_000 }] })).counters).toEqual([[2 ** 40 + 3, -1]]);
+    });
+
     it('counters expire after ttlMs', async () => {
       const keys = bucketKeys(counterPrefix(policy(), 'exp', []), Date.now(), 1000, 1);
       expect((await s.store.evaluate({ ...empty, counters: [{ keys, incr: 1, ttlMs: 150 }] })).counters).toEqual([[1]]);

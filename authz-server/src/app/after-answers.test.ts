@@ -38,6 +38,19 @@ describe('afterAnswers', () => {
     expect(errors).toEqual(['bad: boom']);
   });
 
+  it('works off the held calls at once when a turn holds maxHeld of them (a saturated process)', async () => {
+    const seen: string[] = [];
+    const hook = afterAnswers((req) => seen.push(req.requestId), () => {}, 2);
+    hook(request('a'), outcome);
+    expect(seen).toEqual([]);
+    hook(request('b'), outcome);
+    expect(seen).toEqual(['a', 'b']);
+    hook(request('c'), outcome);
+    expect(hook.pending).toBe(1);
+    await nextTurn();
+    expect(seen).toEqual(['a', 'b', 'c']);
+  });
+
   it('flush runs what is queued at once, and nothing twice', async () => {
     const seen: string[] = [];
     const hook = afterAnswers((req) => seen.push(req.requestId), () => {});

@@ -18,10 +18,10 @@ export interface AfterAnswers {
 }
 
 /**
- * Wraps `hook` so that calling it queues the call for a later turn. A call that throws is reported to `onError`
- * and does not stop the others.
+ * Wraps `hook` so that calling it queues the call for a later turn; once `maxHeld` calls are queued they run at
+ * once. A call that throws is reported to `onError` and does not stop the others.
  */
-export function afterAnswers(hook: (req: RequestContext, outcome: Outcome) => void, onError: (err: unknown, req: RequestContext) => void): AfterAnswers {
+export function afterAnswers(hook: (req: RequestContext, outcome: Outcome) => void, onError: (err: unknown, req: RequestContext) => void, maxHeld = 8): AfterAnswers {
   // Flat pairs (request, outcome): one array per turn, not an object per Check.
   let queue: Array<RequestContext | Outcome> = [];
   let scheduled = false;
@@ -40,6 +40,9 @@ export function afterAnswers(hook: (req: RequestContext, outcome: Outcome) => vo
   };
   const queued = ((req: RequestContext, outcome: Outcome) => {
     queue.push(req, outcome);
+    // A saturated process decides many Checks in a turn; the outcomes it holds would survive every young-generation
+    // collection until the turn ends. Past maxHeld they are worked off at once.
+    if (queue.length >= 2 * maxHeld) return run();
     if (!scheduled) {
       scheduled = true;
       setImmediate(run);

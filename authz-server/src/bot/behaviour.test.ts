@@ -563,7 +563,7 @@ const API_CROWD_POLICY = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } 
 // people do (the return deficit vetoes it), their returns API calls as usual (so does the engagement gate).
 // `cellRecent` of the newcomers were in this request's fingerprint cell (below minCellRecent: thin), which brings
 // `cellLearned` of the route's 600 learned.
-function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number; landedBeforePages?: number; landedTwiceWithoutPages?: boolean; pagelessLandingShare?: number; routeSessions?: number; routePages?: number; routeResponses?: number; routeDocuments?: number } = {}) {
+function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number; landedBeforePages?: number; landedTwiceWithoutPages?: boolean; pagelessLandingShare?: number; routeSessions?: number; routePages?: number; routeAnswers?: number; routeAnswerPages?: number } = {}) {
   const req = request({ ip: '203.0.113.90', path: shape.path ?? '/api/products/7', cookie: shape.cookie, headers: shape.headers ?? API_CALL });
   const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 10 });
   const plan = planBotCounters(API_CROWD_POLICY, req, null, API_CROWD_NOW, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0, engagementGate: 0, ...(opts.pagelessLandingShare === undefined ? {} : { pagelessLandingShare: opts.pagelessLandingShare }) }, known);
@@ -580,8 +580,8 @@ function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record
   if (s.routeSess >= 0) {
     counters[s.routeSess] = [0, opts.routeSessions ?? 0];
     counters[s.routePage] = [0, opts.routePages ?? 0];
-    counters[s.routeResp] = [0, opts.routeResponses ?? 0];
-    counters[s.routeDoc] = [0, opts.routeDocuments ?? 0];
+    counters[s.routeAnswers] = [0, opts.routeAnswers ?? 0];
+    counters[s.routeAnswerPages] = [0, opts.routeAnswerPages ?? 0];
   }
   if (shape.cookie) {
     counters[s.ipLong] = [1 + (opts.sessionRequests ?? 1), 0];
@@ -721,19 +721,19 @@ describe("a crowd that teaches an API route that people load pages there (its re
 
   it("cannot make a dressed landing a page load where the upstream's answers were data", () => {
     // Half of the route's learned session requests claimed page loads; its upstream served 7 documents in 400 answers.
-    const dressed = judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 200, routeResponses: 400, routeDocuments: Math.ceil(400 * pageRouteMinShare) - 1 });
+    const dressed = judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 200, routeAnswers: 400, routeAnswerPages: Math.ceil(400 * pageRouteMinShare) - 1 });
     expect(dressed.pageless).toBe(true);
     expect(dressed.score).toBeGreaterThanOrEqual(challenge);
     expect(dressed.aggregate.find((x) => x.score > 0)!.detail).toMatch(/a navigation to a route whose upstream answered navigations with a page 7 times in 400/);
   });
 
   it("leaves a navigation alone where the upstream answers navigations with documents, and reads the sessions where too few answers were learned", () => {
-    expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 200, routeResponses: 400, routeDocuments: 380 }).pageless).toBe(false);
+    expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 200, routeAnswers: 400, routeAnswerPages: 380 }).pageless).toBe(false);
     // The answers' word over the sessions': a page whose own calls for data fill the route (a page that polls itself).
-    expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 4000, routePages: 40, routeResponses: 40, routeDocuments: 40 }).pageless).toBe(false);
+    expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 4000, routePages: 40, routeAnswers: 40, routeAnswerPages: 40 }).pageless).toBe(false);
     // Too few answers learned: the sessions' word stands, either way.
-    expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 200, routeResponses: pageRouteMinRequests - 1, routeDocuments: 0 }).pageless).toBe(false);
-    expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 0, routeResponses: pageRouteMinRequests - 1, routeDocuments: pageRouteMinRequests - 1 }).pageless).toBe(true);
+    expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 200, routeAnswers: pageRouteMinRequests - 1, routeAnswerPages: 0 }).pageless).toBe(false);
+    expect(judgeApiCrowd({ headers: CHROME }, { routeSessions: 400, routePages: 0, routeAnswers: pageRouteMinRequests - 1, routeAnswerPages: pageRouteMinRequests - 1 }).pageless).toBe(true);
   });
 
   it("learns what the upstream serves on a route from the access log's content types: successful answers to clients not flagged", async () => {

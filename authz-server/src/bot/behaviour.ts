@@ -120,8 +120,8 @@ interface Slots {
   routeRet: number;
   routeSess: number;
   routePage: number;
-  routeResp: number;
-  routeDoc: number;
+  routeAnswers: number;
+  routeAnswerPages: number;
   routeFail: number;
   routeFailBase: number;
   routeReq: number;
@@ -306,8 +306,8 @@ export function planBotCounters(
     routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
     routeSess: navigated ? shared(BOT_KEYS.routeSessBase, routeKey, B.baselineMs, 2, 0) : -1,
     routePage: navigated ? shared(BOT_KEYS.routePageBase, routeKey, B.baselineMs, 2, 0) : -1,
-    routeResp: navigated ? shared(BOT_KEYS.routeRespBase, routeKey, B.baselineMs, 2, 0) : -1,
-    routeDoc: navigated ? shared(BOT_KEYS.routeDocBase, routeKey, B.baselineMs, 2, 0) : -1,
+    routeAnswers: navigated ? shared(BOT_KEYS.routeAnswerBase, routeKey, B.baselineMs, 2, 0) : -1,
+    routeAnswerPages: navigated ? shared(BOT_KEYS.routeAnswerPageBase, routeKey, B.baselineMs, 2, 0) : -1,
     routeFail: shared(BOT_KEYS.routeFailAgg, path, B.aggregateMs, 3, 0),
     routeFailBase: shared(BOT_KEYS.routeFailBase, path, B.baselineMs, 2, 0),
     routeReq: shared(BOT_KEYS.routeReqAgg, path, B.aggregateMs, 3, 0),
@@ -493,10 +493,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // pages is one, however many of its requests are a page's own calls for data).
   const routeSessions = s.routeSess >= 0 ? sliding(C(s.routeSess), nowMs, B.baselineMs) : 0;
   const routePages = s.routePage >= 0 ? sliding(C(s.routePage), nowMs, B.baselineMs) : 0;
-  const routeResponses = s.routeResp >= 0 ? sliding(C(s.routeResp), nowMs, B.baselineMs) : 0;
-  const routeDocuments = s.routeDoc >= 0 ? sliding(C(s.routeDoc), nowMs, B.baselineMs) : 0;
-  const answered = routeResponses >= knobs.sessions.pageRouteMinRequests;
-  const servesData = answered && routeDocuments < knobs.sessions.pageRouteMinShare * routeResponses;
+  const routeAnswers = s.routeAnswers >= 0 ? sliding(C(s.routeAnswers), nowMs, B.baselineMs) : 0;
+  const routeAnswerPages = s.routeAnswerPages >= 0 ? sliding(C(s.routeAnswerPages), nowMs, B.baselineMs) : 0;
+  const answered = routeAnswers >= knobs.sessions.pageRouteMinRequests;
+  const servesData = answered && routeAnswerPages < knobs.sessions.pageRouteMinShare * routeAnswers;
   const notAPage = answered ? servesData : routeSessions >= knobs.sessions.pageRouteMinRequests && routePages < knobs.sessions.pageRouteMinShare * routeSessions;
   // A navigation there counts as no page load, for a landing and for a session's calls alike.
   const pageHere = ctx.pageLoad && !notAPage;
@@ -769,7 +769,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const engagementNote = engagement > 0 ? `; engagement deficit ${Math.round((base.engagementGate ?? 0) * 100)}%: recent returns are page loads far more often than usual (${Math.round((1 - base.engagedReturnShare) * 100)}%)` : '';
     const keepsNote = keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : '';
     let gateNote: string;
-    if (pagelessLanding) gateNote = `a new session that did not begin with a page load${ctx.pageLoad ? ` (a navigation to ${servesData ? `a route whose upstream answered navigations with a page ${num(routeDocuments)} times in ${num(routeResponses)}` : `a route where people's sessions loaded pages ${num(routePages)} times in ${num(routeSessions)} requests`})` : ''}${keepsNote}`;
+    if (pagelessLanding) gateNote = `a new session that did not begin with a page load${ctx.pageLoad ? ` (a navigation to ${servesData ? `a route whose upstream answered navigations with a page ${num(routeAnswerPages)} times in ${num(routeAnswers)}` : `a route where people's sessions loaded pages ${num(routePages)} times in ${num(routeSessions)} requests`})` : ''}${keepsNote}`;
     else if (fresh) gateNote = `return deficit ${Math.round(gate * 100)}%${own > 0 ? ` (${Math.round(own * 100)}% of the surge)` : ''}: ${gateWhy}${engagementNote}${keepsNote}`;
     else if (pagelessCalls) gateNote = 'a session that landed on this route, just come back to call it without a page load';
     else gateNote = `a page load of a session that just came back${engagementNote}`;

@@ -365,8 +365,8 @@ export class BotFeed {
       const keys = new PrefixCache(policy.id);
       if (served) {
         const route = [String(keys.code(corr.route))];
-        this.#bump(keys, BOT_KEYS.routeRespBase, route, 'baseline', now);
-        if (ev.served === 'page') this.#bump(keys, BOT_KEYS.routeDocBase, route, 'baseline', now);
+        this.#bump(keys, BOT_KEYS.routeAnswerBase, route, 'baseline', now);
+        if (ev.served === 'page') this.#bump(keys, BOT_KEYS.routeAnswerPageBase, route, 'baseline', now);
       }
       if (!error) continue;
       this.stats.errors++;

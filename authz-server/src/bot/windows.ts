@@ -66,8 +66,8 @@ export const BOT_KEYS = {
    * page load and asked for HTML) that the access log's content type shows as a page or as data, and those of them
    * that were pages: whether the upstream serves pages there.
    */
-  routeRespBase: 'bot.rt.o.b',
-  routeDocBase: 'bot.rt.d.b',
+  routeAnswerBase: 'bot.rt.o.b',
+  routeAnswerPageBase: 'bot.rt.d.b',
   /** Per path: judged requests that reached the upstream (a crowd's stopped ones are in routeFailAgg: STOP_UNIT). */
   routeReqAgg: 'bot.rt.q.a',
   /** Per (route, fingerprint): fresh requests and their learned rate. */

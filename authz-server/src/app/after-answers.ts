@@ -26,7 +26,6 @@ export function afterAnswers(hook: (req: RequestContext, outcome: Outcome) => vo
   let queue: Array<RequestContext | Outcome> = [];
   let scheduled = false;
   const run = () => {
-    scheduled = false;
     const calls = queue;
     queue = [];
     for (let i = 0; i < calls.length; i += 2) {
@@ -38,14 +37,19 @@ export function afterAnswers(hook: (req: RequestContext, outcome: Outcome) => vo
       }
     }
   };
+  const later = () => {
+    scheduled = false;
+    run();
+  };
   const queued = ((req: RequestContext, outcome: Outcome) => {
     queue.push(req, outcome);
     // A saturated process decides many Checks in a turn; the outcomes it holds would survive every young-generation
     // collection until the turn ends. Past maxHeld they are worked off at once.
     if (queue.length >= 2 * maxHeld) return run();
+    // One turn's callback at most: what the cap or flush ran leaves it pending for what is queued after.
     if (!scheduled) {
       scheduled = true;
-      setImmediate(run);
+      setImmediate(later);
     }
   }) as AfterAnswers;
   Object.defineProperties(queued, {

@@ -1,25 +1,24 @@
 /**
- * `node bench/bot-latency.ts [--checks 20000] [--stores memory,redis] [--node-defaults] [--back-to-back]`: what bot scoring adds to one
- * Check, and how many Redis round trips a Check costs. It runs under the authz-server's V8 flags and environment
- * (node-flags.ts; it starts itself again with them), as the server does; `--node-defaults` keeps Node's own. Runs the
- * decision pipeline in process (evaluateRequest, no gRPC, so the numbers are the pipeline's own) over the same varied
- * requests (2000 clients, sessions, tokens, 40 routes) against:
+ * `node bench/bot-latency.ts [--checks 20000] [--stores memory,redis] [--node-defaults] [--back-to-back]`: what bot
+ * scoring adds to one Check, and how many Redis round trips a Check costs. It runs under the authz-server's V8 flags
+ * and environment (node-flags.ts; it starts itself again with them), as the server does; `--node-defaults` keeps Node's
+ * own. Runs the decision pipeline in process (evaluateRequest, no gRPC, so the numbers are the pipeline's own) over the
+ * same varied requests (2000 clients, sessions, tokens, 40 routes) against:
  *
  *   store  x  bot mode Off | Monitor      (both policies have one per-IP rate limit, so "Off" already does one
  *                                          store round trip and the difference is the bot ops inside it)
  *
  * with the in-memory store and a real redis-server (Debian's, started on a free port). Bot "Monitor" scores every
- * request exactly as Enforce does but never answers with a challenge or a denial, so only scoring is measured
- * (the synthetic clients are fast: some would be challenged). The measured time is the Check's decision
- * (evaluateRequest). Both rows then run the decision hooks the server runs whatever the bot mode (bot feed, API
- * discovery) outside the measured time, as the server runs them after the Checks' answers are written
- * (app/after-answers.ts); their CPU is in the CPU per Check, their time in a column of its own, so the difference
- * is what scoring adds to an answer and to the CPU, the feed's learning included; every 2000 Checks, outside the
- * measured time, the off-path counters
- * are flushed, the population counters synced and the baselines refreshed (the server's timers). Redis round
- * trips come from the server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes,
- * refreshes and population syncs are counted apart. Keys per Check: the store keys of the Checks' own batches
- * (rate limits, counter buckets, distinct counts, sequences).
+ * request exactly as Enforce does but never answers with a challenge or a denial, so only scoring is measured (the
+ * synthetic clients are fast: some would be challenged). The measured time is the Check's decision (evaluateRequest).
+ * Both rows then run the decision hooks the server runs whatever the bot mode (bot feed, API discovery) outside the
+ * measured time, as the server runs them after the Checks' answers are written (app/after-answers.ts); their CPU is in
+ * the CPU per Check, their time in a column of its own, so the difference is what scoring adds to an answer and to the
+ * CPU, the feed's learning included. Every 2000 Checks, outside the measured time, the off-path counters are flushed,
+ * the population counters synced and the baselines refreshed (the server's timers). Redis round trips come from the
+ * server's own INFO commandstats (evalsha + eval calls), per Check; the off-path flushes, refreshes and population
+ * syncs are counted apart. Keys per Check: the store keys of the Checks' own batches (rate limits, counter buckets,
+ * distinct counts, sequences).
  *
  * Each Check starts in an event-loop turn of its own (a setImmediate between Checks, outside the measured time), as
  * Checks reach the server: each arrives with an I/O event of its socket. V8 then runs most young-generation

@@ -67,6 +67,23 @@ describe('pipeline chain', () => {
     ]);
   });
 
+  it('stages that answer at once and stages that await mix in order; a stage that throws rejects the evaluation, never throws out of it', async () => {
+    const runtime = runtimeOf({});
+    const deps: PipelineDeps = { limiter: new RateLimiter({ store: new MemoryCounterStore(), fallback: new MemoryCounterStore() }), clock: () => 1_000_000 };
+    const req = toRequestContext(envoyRequest({ host: 'orders.shop', principal: FRONTEND }));
+    const o = await evaluateRequest(runtime, req, deps, [
+      { name: 'path', run: () => ({ result: 'pass', detail: 'at once' }) },
+      { name: 'rules', run: async () => ({ result: 'pass', detail: 'awaited' }) },
+      { name: 'bot', run: () => ({ result: 'skip', detail: 'at once again' }) },
+    ]);
+    expect(o.trace.map((t) => `${t.stage}:${t.detail}`)).toEqual(['policy:' + o.trace[0]!.detail, 'path:at once', 'rules:awaited', 'bot:at once again']);
+    let evaluation: Promise<unknown> | undefined;
+    expect(() => {
+      evaluation = evaluateRequest(runtime, req, deps, [{ name: 'rules', run: () => { throw new TypeError('a bug'); } }]);
+    }).not.toThrow();
+    await expect(evaluation).rejects.toThrow('a bug');
+  });
+
   it('Enforce stops at the first deny; later stages do not run', async () => {
     const { check, store } = harness({ ...LIMIT, identity: { requireMTLS: true } });
     const o = await check({ principal: '' });

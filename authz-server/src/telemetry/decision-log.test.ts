@@ -5,7 +5,7 @@ import { captureLogger } from '../../../test/support/policies.ts';
 import type { Outcome } from '../pipeline/outcome.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
-import { DECISION_FLUSH_MS, DENY_FLUSH_MS, DecisionLog, MAX_HELD, MAX_HELD_CHARS, decisionFields, isoTime } from './decision-log.ts';
+import { DECISION_FLUSH_MS, DENY_FLUSH_MS, DecisionLog, MAX_HELD, MAX_HELD_CHARS, MAX_PENDING_CHARS, decisionFields, isoTime } from './decision-log.ts';
 
 function capture(level = 'info') {
   const c = captureLogger(level);
@@ -86,15 +86,24 @@ describe('DecisionLog', () => {
     log.close();
   });
 
-  it('hands over at once, in one write, when MAX_HELD decisions are held', () => {
+  it('builds the lines of every MAX_HELD decisions, and hands the built lines over in one write once MAX_PENDING_CHARS are pending', () => {
     const c = capture();
     const log = new DecisionLog(c.logger, 'deny');
     for (let i = 0; i < MAX_HELD - 1; i++) log.write(req(`d${i}`), deny, 0.001);
+    expect(log.heldDecisions).toBe(MAX_HELD - 1);
+    log.write(req(`d${MAX_HELD - 1}`), deny, 0.001);
+    expect(log.heldDecisions).toBe(0);
     expect(c.writes).toEqual([]);
-    log.write(req('last'), deny, 0.001);
+    let n = MAX_HELD;
+    while (c.writes.length === 0 && n < 100 * MAX_HELD) {
+      log.write(req(`d${n++}`), deny, 0.001);
+      expect(log.heldDecisions).toBeLessThan(MAX_HELD);
+    }
     expect(c.writes).toHaveLength(1);
-    expect(c.lines()).toHaveLength(MAX_HELD);
-    expect(c.lines().at(-1)).toMatchObject({ requestId: 'last' });
+    expect(n % MAX_HELD).toBe(0);
+    expect(c.writes[0]?.length).toBeGreaterThanOrEqual(MAX_PENDING_CHARS);
+    expect(c.writes[0]?.length).toBeLessThan(MAX_PENDING_CHARS + MAX_HELD * 400);
+    expect(c.lines().map((l) => l['requestId'])).toEqual(Array.from({ length: n }, (_, i) => `d${i}`));
     log.close();
     expect(c.writes).toHaveLength(1);
   });

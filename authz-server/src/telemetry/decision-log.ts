@@ -7,7 +7,7 @@
  */
 import { pino, type Logger } from 'pino';
 import type { DecisionLogMode } from '../app/config.ts';
-import type { Outcome } from '../pipeline/outcome.ts';
+import type { BotAssessment, Denial, Outcome } from '../pipeline/outcome.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 
 /** `allow`, `deny`, or `monitor` (allowed, but a Monitor-mode policy would have denied it). */
@@ -21,17 +21,46 @@ const str = (s: string | null | undefined): string => (s === null || s === undef
 /** What a decision line says about the request. */
 export type DecisionRequest = Pick<RequestContext, 'requestId' | 'host' | 'method' | 'path' | 'clientIp' | 'principal'>;
 
+/** What a decision line says about the outcome: plain values, so that a held decision keeps nothing else of it alive. */
+interface DecisionFacts {
+  consumer: string | null;
+  verdict: string;
+  reason: string | undefined;
+  detail: string | undefined;
+  policy: string | undefined;
+  inspection: Denial['inspection'];
+  bot: BotAssessment | undefined;
+  bodyUninspected: string | undefined;
+}
+
+function factsOf(outcome: Outcome): DecisionFacts {
+  const denial = outcome.kind === 'deny' ? outcome.denial : outcome.wouldDeny;
+  return {
+    consumer: outcome.consumer,
+    verdict: verdictLabel(outcome),
+    reason: denial?.reason,
+    detail: denial?.detail,
+    policy: outcome.policy?.id,
+    inspection: denial?.inspection,
+    bot: outcome.bot ?? undefined,
+    bodyUninspected: (outcome.kind === 'allow' && outcome.bodyUninspected) || undefined,
+  };
+}
+
+function fieldsOf(req: DecisionRequest, f: DecisionFacts, seconds: number): string {
+  let out = `"requestId":${str(req.requestId)},"host":${str(req.host)},"method":${str(req.method)},"path":${str(req.path)},"clientIp":${str(req.clientIp)},"principal":${str(req.principal || null)},"consumer":${str(f.consumer)},"verdict":"${f.verdict}","reason":${str(f.reason)},"detail":${str(f.detail)},"policy":${str(f.policy)}`;
+  if (f.inspection) out += `,"inspection":${JSON.stringify(f.inspection)}`;
+  if (f.bot) {
+    const signals = f.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, value: s.value, threshold: s.threshold, detail: s.detail }));
+    out += `,"bot":${JSON.stringify({ score: f.bot.score, verdict: f.bot.verdict, signals })}`;
+  }
+  if (f.bodyUninspected) out += `,"bodyUninspected":${str(f.bodyUninspected)}`;
+  return `${out},"latencyMs":${Math.round(seconds * 1e6) / 1e3}`;
+}
+
 /** The fields after pino's level/time/base fields, as JSON text without braces (exported for tests). */
 export function decisionFields(req: DecisionRequest, outcome: Outcome, seconds: number): string {
-  const denial = outcome.kind === 'deny' ? outcome.denial : outcome.wouldDeny;
-  let out = `"requestId":${str(req.requestId)},"host":${str(req.host)},"method":${str(req.method)},"path":${str(req.path)},"clientIp":${str(req.clientIp)},"principal":${str(req.principal || null)},"consumer":${str(outcome.consumer)},"verdict":"${verdictLabel(outcome)}","reason":${str(denial?.reason)},"detail":${str(denial?.detail)},"policy":${str(outcome.policy?.id)}`;
-  if (denial?.inspection) out += `,"inspection":${JSON.stringify(denial.inspection)}`;
-  if (outcome.bot) {
-    const signals = outcome.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, value: s.value, threshold: s.threshold, detail: s.detail }));
-    out += `,"bot":${JSON.stringify({ score: outcome.bot.score, verdict: outcome.bot.verdict, signals })}`;
-  }
-  if (outcome.kind === 'allow' && outcome.bodyUninspected) out += `,"bodyUninspected":${str(outcome.bodyUninspected)}`;
-  return `${out},"latencyMs":${Math.round(seconds * 1e6) / 1e3}`;
+  return fieldsOf(req, factsOf(outcome), seconds);
 }
 
 interface Destination {
@@ -56,12 +85,22 @@ export function isoTime(now: number): string {
   return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
-/** Most decisions held back before their lines are built and handed to the destination (about 50 KiB of lines). */
-export const MAX_HELD = 128;
+/**
+ * Most decisions held as objects before their lines are built. Few enough that a held decision rarely lives
+ * through two young-generation collections (a Check allocates about 10 KB, a semi-space holds 2 MiB): held 128 at
+ * a time, a flood of denials promoted 0.7 MiB/s of them to the old generation (bench/RESULTS.md).
+ */
+export const MAX_HELD = 32;
+
+/**
+ * Most characters of built lines held before they are handed to the destination in one write: each write is a
+ * write request, a thread-pool hop and its completion, so lines go out in batches.
+ */
+export const MAX_PENDING_CHARS = 32 * 1024;
 
 /**
  * Most characters of request data (request id, host, method, path, address, principal) held back: a client chooses their
- * length (a path or an x-request-id of tens of KiB), and 128 such decisions must not become a line batch of megabytes.
+ * length (a path or an x-request-id of tens of KiB), and held decisions must not become a line batch of megabytes.
  */
 export const MAX_HELD_CHARS = 64 * 1024;
 
@@ -74,23 +113,24 @@ export const DECISION_FLUSH_MS = 50;
 /** Longest a deny (or Monitor would-deny) line is held back. */
 export const DENY_FLUSH_MS = 20;
 
-/** A decision waiting for its line: what the line needs, nothing more of the request. */
+/** A decision waiting for its line: what the line needs, nothing more of the request or the outcome. */
 interface Held extends DecisionRequest {
-  outcome: Outcome;
+  facts: DecisionFacts;
   seconds: number;
   time: number;
 }
 
 /**
  * Writes decision lines for the Checks `mode` selects. Decisions are held back, allows for up to
- * DECISION_FLUSH_MS, denies (and Monitor-mode would-denies) for up to DENY_FLUSH_MS, at most MAX_HELD of them and
- * MAX_HELD_CHARS of their request data; their
- * lines are then built together and handed to the destination in one write. Why both: each hand-over to pino's
- * asynchronous destination costs a write request, a thread-pool hop and its completion, and a line built while a
- * Check is answered runs with the caches that Check left cold, while lines built back to back run warm (in a flood
- * of denials each cost about twice as much CPU as the line itself; bench/RESULTS.md). No line is sampled or
- * dropped: what is held goes out at process exit (before pino's own exit handler writes out and ends its
- * destination) and on close. Only a SIGKILL loses what is held, as it loses what the destination holds.
+ * DECISION_FLUSH_MS, denies (and Monitor-mode would-denies) for up to DENY_FLUSH_MS. Every MAX_HELD decisions (or
+ * MAX_HELD_CHARS of their request data) their lines are built together, and the built lines are handed to the
+ * destination in one write when the time is up or MAX_PENDING_CHARS are pending. Why: each hand-over to pino's
+ * asynchronous destination costs a write request, a thread-pool hop and its completion; a line built while a Check
+ * is answered runs with the caches that Check left cold, while lines built back to back run warm (in a flood of
+ * denials each cost about twice as much CPU as the line itself); and decisions held as objects for long are
+ * promoted to the old generation (bench/RESULTS.md). No line is sampled or dropped: what is held goes out at process
+ * exit (before pino's own exit handler writes out and ends its destination) and on close. Only a SIGKILL loses what
+ * is held, as it loses what the destination holds.
  */
 export class DecisionLog {
   readonly mode: DecisionLogMode;
@@ -99,6 +139,7 @@ export class DecisionLog {
   readonly #dest: Destination;
   #held: Held[] = [];
   #heldChars = 0;
+  #pending = '';
   #timer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Timeout | undefined;
   readonly #flushNow = () => this.flush();
@@ -113,29 +154,45 @@ export class DecisionLog {
     if (mode !== 'off') process.prependListener('exit', this.#flushNow);
   }
 
+  /** Decisions held as objects, their lines not built yet (at most MAX_HELD). */
+  get heldDecisions(): number {
+    return this.#held.length;
+  }
+
   /** Logs one decision (or not, per mode and log level). Never throws for the request's content. */
   write(req: DecisionRequest, outcome: Outcome, seconds: number): void {
     if (this.mode === 'off' || (this.mode === 'deny' && outcome.kind === 'allow') || !this.#logger.isLevelEnabled('info')) return;
     const { requestId, host, method, path, clientIp, principal } = req;
-    const n = this.#held.push({ requestId, host, method, path, clientIp, principal, outcome, seconds, time: Date.now() });
+    const n = this.#held.push({ requestId, host, method, path, clientIp, principal, facts: factsOf(outcome), seconds, time: Date.now() });
     this.#heldChars += LINE_OVERHEAD_CHARS + requestId.length + host.length + method.length + path.length + clientIp.length + principal.length;
-    if (n >= MAX_HELD || this.#heldChars >= MAX_HELD_CHARS) this.flush();
-    else if (outcome.kind === 'deny' || outcome.wouldDeny) this.#soon ??= setTimeout(this.#flushNow, DENY_FLUSH_MS).unref();
+    if (n >= MAX_HELD || this.#heldChars >= MAX_HELD_CHARS) {
+      this.#build();
+      if (this.#pending.length >= MAX_PENDING_CHARS) return this.flush();
+    }
+    if (outcome.kind === 'deny' || outcome.wouldDeny) this.#soon ??= setTimeout(this.#flushNow, DENY_FLUSH_MS).unref();
     else this.#timer ??= setTimeout(this.#flushNow, DECISION_FLUSH_MS).unref();
   }
 
-  /** Builds the held-back lines and hands them to the destination now. */
+  /** Builds the held decisions' lines onto the pending text. */
+  #build(): void {
+    const held = this.#held;
+    this.#held = [];
+    this.#heldChars = 0;
+    let chunk = this.#pending;
+    for (const h of held) chunk += `{"level":"info","time":"${isoTime(h.time)}"${this.#prefix}${fieldsOf(h, h.facts, h.seconds)},"msg":"decision"}\n`;
+    this.#pending = chunk;
+  }
+
+  /** Builds the held-back lines and hands them, with those built before, to the destination now. */
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     clearTimeout(this.#soon);
     this.#soon = undefined;
-    const held = this.#held;
-    if (held.length === 0) return;
-    this.#held = [];
-    this.#heldChars = 0;
-    let chunk = '';
-    for (const h of held) chunk += `{"level":"info","time":"${isoTime(h.time)}"${this.#prefix}${decisionFields(h, h.outcome, h.seconds)},"msg":"decision"}\n`;
+    if (this.#held.length > 0) this.#build();
+    const chunk = this.#pending;
+    if (chunk === '') return;
+    this.#pending = '';
     this.#dest.write(chunk);
   }
 

@@ -353,6 +353,16 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
   });
 
+  it('a low-and-slow scraper that keeps no cookie and fetches pages alone is caught by its addresses\' pages', { timeout: 120_000 }, async () => {
+    // Seed 25 at full length, the worst of seeds 21-30: three addresses, a product page every 15-21 s each, no cookie,
+    // no API call. Its addresses sat at fresh-sessions' cap (45 points) for minutes: 85.2% of its requests flagged.
+    const r = await runScenario('low-and-slow', 25, { inProcess: true });
+    expect(r.params).toMatchObject({ addresses: 3, cookies: 'none' });
+    expectCaught(r, 50);
+    expect(r.tpSignals['pages-only'] ?? 0).toBeGreaterThan(0);
+    expectPeopleSpared(r);
+  });
+
   it('the server over gRPC decides as the pipeline in process', { timeout: 180_000 }, async () => {
     const opts = { warmupMs: 0, measuredMs: 6 * MIN };
     const [grpc, inProcess] = [await runScenario('burst-cold', 1, opts), await runScenario('burst-cold', 1, { ...opts, inProcess: true })];

@@ -346,6 +346,45 @@ describe('page loads per session', () => {
     expect(plain.stoppedAt).toBe(-1);
     expect(fired(plain.last)).not.toContain('pages-only');
   });
+
+  it('pages-only from an address: a client that keeps no cookie and fetches pages alone, slowly, is flagged where pages bring calls; a person who blocks cookies is not', async () => {
+    const app = detectors();
+    for (let p = 0; p < 40; p++) {
+      for (let page = 0; page < 3; page++) {
+        for (const [i, headers] of [NAVIGATE, XHR, XHR, XHR].entries()) {
+          await app.check(request({ ip: `198.51.100.${p + 1}`, path: i === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + i === 0 ? undefined : `person-${p}`, headers }));
+          await app.advance(i === 3 ? 3000 : 100);
+        }
+      }
+    }
+    const slow = async (d: ReturnType<typeof detectors>, ip: string, callsOf: number | ((page: number) => number)) => {
+      let last: JudgedAssessment | null = null;
+      let firstPagesOnly = -1;
+      // A page every 15 s for ten minutes (four a minute: no volume signal), no cookie ever returned.
+      for (let page = 0; page < 40; page++) {
+        const calls = typeof callsOf === 'number' ? callsOf : callsOf(page);
+        for (let c = 0; c <= calls; c++) {
+          const b = await d.check(request({ ip, path: c === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, headers: c === 0 ? NAVIGATE : XHR }));
+          if (c === 0) last = b;
+          if (firstPagesOnly < 0 && fired(b).includes('pages-only')) firstPagesOnly = page;
+          await d.advance(c === calls ? 15_000 - calls * 150 : 150);
+        }
+      }
+      return { last: last!, firstPagesOnly };
+    };
+    const scraper = await slow(app, '203.0.113.60', 0);
+    expect(scraper.firstPagesOnly).toBeGreaterThanOrEqual(DEFAULT_BOT_KNOBS.methods.minAddressPages - 1);
+    expect(scraper.firstPagesOnly).toBeLessThan(12);
+    expect(scraper.last.verdict).not.toBe('allow');
+    expect(scraper.last.signals.find((x) => x.name === 'pages-only')!.detail).toMatch(/0 requests besides \d+ page loads from this address in 10m/);
+    const person = await slow(app, '203.0.113.61', 3);
+    expect(person.firstPagesOnly).toBe(-1);
+    // A reader whose pages seldom make their calls (one call every fifth page): improbable, but not pages alone.
+    const reader = await slow(app, '203.0.113.63', (page) => (page % 5 === 4 ? 1 : 0));
+    expect(reader.firstPagesOnly).toBe(-1);
+    // Where nothing says pages bring other requests (the prior), the scraper's pages alone say nothing.
+    expect((await slow(detectors(), '203.0.113.62', 0)).firstPagesOnly).toBe(-1);
+  });
 });
 
 describe('scoring', () => {

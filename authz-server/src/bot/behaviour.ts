@@ -40,7 +40,7 @@ import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprin
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, cookieSession, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, cookieSession, decodeAddressMethods, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -104,7 +104,7 @@ interface Slots {
   errAddr: number;
   errSess: number;
   sessWrites: number;
-  headIp: number;
+  methodsIp: number;
   tokLong: number;
   errTok: number;
   tokAgg: number;
@@ -290,7 +290,7 @@ export function planBotCounters(
     errSess: planned === 'session' ? count(BOT_KEYS.errSess, sess, B.longMs, 2, 0) : -1,
     // Only a write reads its session's writes (a failure surge is held against the tries on its path).
     sessWrites: planned === 'session' && isWrite(req.method) ? count(BOT_KEYS.sessWrites, sess, B.longMs, 2, 1) : -1,
-    headIp: count(BOT_KEYS.headIp, addr, B.longMs, 2, req.method === 'HEAD' ? 1 : 0),
+    methodsIp: count(BOT_KEYS.methodsIp, addr, B.longMs, 2, (req.method === 'HEAD' ? 1 : 0) + (pageLoad ? PAGE_UNIT : 0)),
     tokLong: token ? count(BOT_KEYS.tokLong, tok, B.longMs, 2, 1) : -1,
     errTok: token ? count(BOT_KEYS.errTok, tok, B.longMs, 2, 0) : -1,
     tokAgg: token ? shared(BOT_KEYS.tokAgg, tok, B.aggregateMs, 3, 1) : -1,
@@ -646,10 +646,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   else errors('errors-address', long(s.errAddr), long(s.ipLong), 'from this address', rho * addressMixture);
   if (subject.token) errors('errors-token', long(s.errTok), long(s.tokLong), 'with this token', rho);
 
+  const addressMethods = decodeAddressMethods(C(s.methodsIp));
   // ---- methods: too few HEAD requests for this address's volume
   if (base.headShare >= knobs.methods.minPopulationShare) {
     const reqs = long(s.ipLong);
-    const heads = long(s.headIp);
+    const heads = sliding(addressMethods.heads, nowMs, B.longMs);
     const others = reqs - heads;
     if (others >= knobs.methods.minClientRequests) {
       const expected = (others * base.headShare) / (1 - base.headShare);
@@ -671,6 +672,21 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       if (others < expected) {
         const surprise = poissonLowSurprise(others, expected);
         add('methods', 'pages-only', surprisePoints(surprise, knobs.methods.curve), others, expected, () => `${num(others)} requests besides ${num(pages)} page loads in this session in the last minutes, ${num(expected)} expected at the population's ${num((1 - base.pageShare) * 100)}% (p=10^-${num(surprise)})`);
+      }
+    }
+  }
+
+  // ---- methods: an address whose page loads come alone, outside any established session (a client that keeps no
+  // cookie and fetches pages without what they bring: what a person's browser does not do where pages bring calls)
+  if (!signals.some((x) => x.name === 'pages-only') && state !== 'established' && state !== 'established-pair' && state !== 'new-pair' && 1 - base.pageShare >= knobs.methods.minPopulationShare) {
+    const pages = sliding(addressMethods.pages, nowMs, B.longMs);
+    const reqs = Math.max(pages, long(s.ipLong));
+    if (pages >= knobs.methods.minAddressPages) {
+      const others = reqs - pages;
+      const expected = (pages * (1 - base.pageShare)) / base.pageShare;
+      if (others <= expected * knobs.methods.addressMaxShare) {
+        const surprise = poissonLowSurprise(others, expected);
+        add('methods', 'pages-only', surprisePoints(surprise, knobs.methods.addressCurve), others, expected, () => `${num(others)} requests besides ${num(pages)} page loads from this address ${longWindow}, outside any session it kept, ${num(expected)} expected at the population's ${num((1 - base.pageShare) * 100)}% (p=10^-${num(surprise)})`);
       }
     }
   }

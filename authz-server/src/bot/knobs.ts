@@ -132,9 +132,14 @@ export interface BotKnobs {
    * (`few-head`), or a session whose page loads bring improbably few other requests (`pages-only`: people's pages
    * bring their API calls and subresources, a crawler fetches pages alone). A site whose sessions hardly make any
    * other request (less than `minPopulationShare`) turns `pages-only` off by itself; `minSessionPages` page loads
-   * in the session's last minute or two are needed before it is judged.
+   * in the session's last minute or two are needed before it is judged. A request outside any session its client
+   * kept (no cookie, or one never seen) is judged by its address's page loads and other requests in the long
+   * window instead, from `minAddressPages` page loads: a client that keeps no cookie and fetches pages alone. That
+   * one counts from 10^-4 (`addressCurve`), and only when the other requests are at most `addressMaxShare` of what
+   * the pages would bring: it judges people who block cookies too, and their reading of a few pages with a call or
+   * two among them (a page left open, pages that make none) reached 10^-4 in the simulator.
    */
-  methods: { minPopulationShare: number; minClientRequests: number; minSessionPages: number; curve: PValueCurve };
+  methods: { minPopulationShare: number; minClientRequests: number; minSessionPages: number; minAddressPages: number; addressMaxShare: number; curve: PValueCurve; addressCurve: PValueCurve };
 
   /**
    * Surges of an aggregate (route, route x fingerprint cell, token): a recent count far over the aggregate's own
@@ -301,7 +306,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     dispersion: 0.05,
     curve: Object.freeze({ start: 3, base: 20, perDecade: 8, max: 70 }),
   }),
-  methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, minSessionPages: 12, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }) }),
+  methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, minSessionPages: 12, minAddressPages: 6, addressMaxShare: 0.05, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }), addressCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 45 }) }),
   surge: Object.freeze({
     slack: 2,
     minExpectedPerMinute: Object.freeze({ route: 1, cell: 0.5, token: 2, failure: 1 }),

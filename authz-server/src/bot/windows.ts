@@ -35,7 +35,7 @@ export const BOT_KEYS = {
   errSess: 'bot.err.ss',
   /** Per cookie session: its writes (isWrite) and, x WRITE_FAIL_UNIT, those that failed (long buckets). */
   sessWrites: 'bot.ss.w',
-  headIp: 'bot.head.ip',
+  methodsIp: 'bot.meth.ip',
   /** Per token: requests and client errors (long), requests and new-pair requests (aggregate buckets) and their learned rates. */
   tokLong: 'bot.tok.l',
   errTok: 'bot.err.tok',
@@ -179,6 +179,12 @@ export function isWrite(method: string): boolean {
 export function decodePathFailures(values: readonly number[]): { failed: number[]; stopped: number[] } {
   const [failed, stopped] = unpack(values, STOP_UNIT);
   return { failed, stopped };
+}
+
+/** HEAD requests and page loads of each bucket of an address's methods counter (a HEAD adds 1, a page load PAGE_UNIT). */
+export function decodeAddressMethods(values: readonly number[]): { heads: number[]; pages: number[] } {
+  const [heads, pages] = unpack(values, PAGE_UNIT);
+  return { heads, pages };
 }
 
 /** Requests and page loads of each bucket of a session's minute counter. */

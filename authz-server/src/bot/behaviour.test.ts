@@ -279,9 +279,24 @@ describe('volume against learned thresholds', () => {
   });
 });
 
+const NAVIGATE = { ...CHROME, accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': 'same-origin' };
+const XHR = { ...CHROME, accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'same-origin' };
+
+/** Detectors that learned a site whose pages bring their API calls: 40 people, each three pages with three calls. */
+async function siteWherePagesBringCalls(): Promise<ReturnType<typeof detectors>> {
+  const app = detectors();
+  for (let p = 0; p < 40; p++) {
+    for (let page = 0; page < 3; page++) {
+      for (const [i, headers] of [NAVIGATE, XHR, XHR, XHR].entries()) {
+        await app.check(request({ ip: `198.51.100.${p + 1}`, path: i === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + i === 0 ? undefined : `person-${p}`, headers }));
+        await app.advance(i === 3 ? 3000 : 100);
+      }
+    }
+  }
+  return app;
+}
+
 describe('page loads per session', () => {
-  const NAVIGATE = { ...CHROME, accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': 'same-origin' };
-  const XHR = { ...CHROME, accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'same-origin' };
 
   it('a crawler that keeps its cookie is challenged within a minute by its pace in pages; a person sending as many requests is not', async () => {
     const d = detectors();
@@ -325,16 +340,7 @@ describe('page loads per session', () => {
       }
       return { stoppedAt, last: last! };
     };
-    // A site whose pages bring their API calls: 40 people, each three pages with three calls.
-    const app = detectors();
-    for (let p = 0; p < 40; p++) {
-      for (let page = 0; page < 3; page++) {
-        for (const [i, headers] of [NAVIGATE, XHR, XHR, XHR].entries()) {
-          await app.check(request({ ip: `198.51.100.${p + 1}`, path: i === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + i === 0 ? undefined : `person-${p}`, headers }));
-          await app.advance(i === 3 ? 3000 : 100);
-        }
-      }
-    }
+    const app = await siteWherePagesBringCalls();
     const onApp = await crawl(app, '203.0.113.50');
     expect(onApp.stoppedAt).toBeGreaterThan(0);
     expect(onApp.stoppedAt).toBeLessThan(30);
@@ -348,15 +354,7 @@ describe('page loads per session', () => {
   });
 
   it('pages-only from an address: a client that keeps no cookie and fetches pages alone, slowly, is flagged where pages bring calls; a person who blocks cookies is not', async () => {
-    const app = detectors();
-    for (let p = 0; p < 40; p++) {
-      for (let page = 0; page < 3; page++) {
-        for (const [i, headers] of [NAVIGATE, XHR, XHR, XHR].entries()) {
-          await app.check(request({ ip: `198.51.100.${p + 1}`, path: i === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + i === 0 ? undefined : `person-${p}`, headers }));
-          await app.advance(i === 3 ? 3000 : 100);
-        }
-      }
-    }
+    const app = await siteWherePagesBringCalls();
     const slow = async (d: ReturnType<typeof detectors>, ip: string, callsOf: number | ((page: number) => number)) => {
       let last: JudgedAssessment | null = null;
       let firstPagesOnly = -1;

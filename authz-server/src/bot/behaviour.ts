@@ -35,7 +35,7 @@ import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter-store.ts';
 import { pathTemplate } from '../discovery/template.ts';
 import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
-import { overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints } from './evidence.ts';
+import { overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
 import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
@@ -661,34 +661,26 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     }
   }
 
-  // ---- methods: a session whose page loads come alone (people's pages bring their API calls and subresources)
-  if (ctx.planned === 'session' && 1 - base.pageShare >= knobs.methods.minPopulationShare) {
-    // Both over the same one or two minute buckets: what the session sent lately.
-    const pages = sumOf(sessionMinute.pages, 0, 1);
-    const reqs = Math.max(pages, sumOf(sessionMinute.requests, 0, 1));
-    if (pages >= knobs.methods.minSessionPages) {
-      const others = reqs - pages;
-      const expected = (pages * (1 - base.pageShare)) / base.pageShare;
-      if (others < expected) {
-        const surprise = poissonLowSurprise(others, expected);
-        add('methods', 'pages-only', surprisePoints(surprise, knobs.methods.curve), others, expected, () => `${num(others)} requests besides ${num(pages)} page loads in this session in the last minutes, ${num(expected)} expected at the population's ${num((1 - base.pageShare) * 100)}% (p=10^-${num(surprise)})`);
-      }
-    }
-  }
-
-  // ---- methods: an address whose page loads come alone, outside any established session (a client that keeps no
-  // cookie and fetches pages without what they bring: what a person's browser does not do where pages bring calls)
-  if (!signals.some((x) => x.name === 'pages-only') && state !== 'established' && state !== 'established-pair' && state !== 'new-pair' && 1 - base.pageShare >= knobs.methods.minPopulationShare) {
-    const pages = sliding(addressMethods.pages, nowMs, B.longMs);
-    const reqs = Math.max(pages, long(s.ipLong));
-    if (pages >= knobs.methods.minAddressPages) {
-      const others = reqs - pages;
-      const expected = (pages * (1 - base.pageShare)) / base.pageShare;
-      if (others <= expected * knobs.methods.addressMaxShare) {
-        const surprise = poissonLowSurprise(others, expected);
-        add('methods', 'pages-only', surprisePoints(surprise, knobs.methods.addressCurve), others, expected, () => `${num(others)} requests besides ${num(pages)} page loads from this address ${longWindow}, outside any session it kept, ${num(expected)} expected at the population's ${num((1 - base.pageShare) * 100)}% (p=10^-${num(surprise)})`);
-      }
-    }
+  // ---- methods: page loads that come alone (people's pages bring their API calls and subresources), judged against
+  // the share of people's session requests that are not page loads; true when it scored.
+  const pagesAlone = (pages: number, requests: number, minPages: number, maxShare: number, curve: PValueCurve, where: string): boolean => {
+    if (pages < minPages) return false;
+    const others = Math.max(pages, requests) - pages;
+    const expected = (pages * (1 - base.pageShare)) / base.pageShare;
+    // At others = expected the probability is about one half, which scores nothing on any curve.
+    if (others > expected * maxShare) return false;
+    const surprise = poissonLowSurprise(others, expected);
+    const points = surprisePoints(surprise, curve);
+    add('methods', 'pages-only', points, others, expected, () => `${num(others)} requests besides ${num(pages)} page loads ${where}, ${num(expected)} expected at the population's ${num((1 - base.pageShare) * 100)}% (p=10^-${num(surprise)})`);
+    return points > 0;
+  };
+  const pagesMatter = 1 - base.pageShare >= knobs.methods.minPopulationShare;
+  // A session: both counts over the same one or two minute buckets, what the session sent lately.
+  const sessionPagesAlone = pagesMatter && ctx.planned === 'session' && pagesAlone(sumOf(sessionMinute.pages, 0, 1), sumOf(sessionMinute.requests, 0, 1), knobs.methods.minSessionPages, 1, knobs.methods.curve, 'in this session in the last minutes');
+  // An address, for a request outside any session its client kept (a client that keeps no cookie and fetches pages
+  // without what they bring): only when almost nothing else came, since it judges people who block cookies too.
+  if (pagesMatter && !sessionPagesAlone && state !== 'established' && state !== 'established-pair' && state !== 'new-pair') {
+    pagesAlone(sliding(addressMethods.pages, nowMs, B.longMs), long(s.ipLong), knobs.methods.minAddressPages, knobs.methods.addressMaxShare, knobs.methods.addressCurve, `from this address ${longWindow}, outside any session it kept`);
   }
 
   // ---- aggregates: surges of what is new to a route, a cell or a token

@@ -45,6 +45,33 @@ describe('DecisionLog', () => {
     expect(b['bot']).toEqual({ score: 40, verdict: 'allow', signals: [{ name: 'usage-ip', score: 40, value: 900, threshold: 120, detail: '900 req/min' }] });
   });
 
+  it('gives every line its own request and outcome while fields repeat and change from line to line', async () => {
+    const c = capture();
+    const log = new DecisionLog(c.logger, 'all');
+    const hosts = ['orders.test', 'orders.test', 'pay.test', 'orders.test', ''];
+    const methods = ['GET', 'GET', 'GET', 'POST', 'GET'];
+    const principals = ['', '', 'spiffe://mesh/ns/a/sa/b', 'spiffe://mesh/ns/a/sa/b', ''];
+    const outcomes: Outcome[] = [deny, deny, { ...deny, consumer: 'app' }, { ...deny, denial: { reason: 'access', detail: 'no rule matches POST /x' } }, allow, { ...deny, policy: null, denial: { reason: 'no-policy', detail: 'no policy for this host' } } as unknown as Outcome, { ...allow, consumer: null, wouldDeny: deny.denial }, { ...deny, denial: { ...deny.denial, reason: 'rate-limit' } }, { ...deny, policy: { id: 'shop/other' } as unknown as RuntimePolicy }];
+    const want: Record<string, unknown>[] = [];
+    let seed = 7;
+    // A few fields change at a time, in every combination, as consecutive Checks' do.
+    const pick = <T,>(xs: T[], i: number): T => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % 3 === 0 ? xs[(seed >> 8) % xs.length]! : xs[i % 2 === 0 ? 0 : Math.min(1, xs.length - 1)]!;
+    };
+    for (let i = 0; i < 400; i++) {
+      const o = pick(outcomes, i);
+      const r = { ...req(`r${i}`, `/p/${i}`), host: pick(hosts, i), method: pick(methods, i), principal: pick(principals, i) } as RequestContext;
+      const seconds = [0.0012345, 0.002, 1.5, 0, 12.0004][i % 5]!;
+      log.write(r, o, seconds);
+      want.push({ requestId: r.requestId, host: r.host, method: r.method, path: r.path, principal: r.principal || null, consumer: o.consumer, verdict: o.kind === 'deny' ? 'deny' : o.wouldDeny ? 'monitor' : 'allow', reason: (o.kind === 'deny' ? o.denial : o.wouldDeny)?.reason ?? null, detail: (o.kind === 'deny' ? o.denial : o.wouldDeny)?.detail ?? null, policy: o.policy?.id ?? null, latencyMs: Math.round(seconds * 1e6) / 1e3 });
+    }
+    log.flush();
+    await sleep(10);
+    const got = c.lines().map((l) => Object.fromEntries(Object.keys(want[0]!).map((k) => [k, l[k] ?? null])));
+    expect(got).toEqual(want);
+  });
+
   it('holds denies back for at most DENY_FLUSH_MS, in one hand-over with the allows before them (in order), and allows for at most DECISION_FLUSH_MS', async () => {
     const c = capture();
     const log = new DecisionLog(c.logger, 'all');

@@ -47,15 +47,67 @@ function factsOf(outcome: Outcome): DecisionFacts {
   };
 }
 
+/** Milliseconds to three decimals from a count of microseconds, as `${us / 1000}` prints it, without a double. */
+const FRACTIONS = Array.from({ length: 1000 }, (_, f) => (f === 0 ? '' : `.${String(f).padStart(3, '0').replace(/0+$/, '')}`));
+function milliseconds(seconds: number): string {
+  const us = Math.round(seconds * 1e6);
+  if (!(us >= 0 && us < 2 ** 31)) return `${us / 1e3}`;
+  const whole = Math.floor(us / 1000);
+  return `${whole}${FRACTIONS[us - whole * 1000]}`;
+}
+
+/**
+ * A one-entry memo of a line's fields that repeat from line to line (in a flood of denials, all but the request id,
+ * path, address and latency): the last inputs and their JSON.
+ */
+class Repeated {
+  #host = '';
+  #method = '';
+  #hostMethod = '"host":"","method":""';
+  #principal: string | null = null;
+  #consumer: string | null = null;
+  #verdict = '';
+  #reason: string | undefined;
+  #detail: string | undefined;
+  #policy: string | undefined;
+  #outcomeFields = '';
+  #valid = false;
+
+  hostMethod(host: string, method: string): string {
+    if (host !== this.#host || method !== this.#method) {
+      this.#host = host;
+      this.#method = method;
+      this.#hostMethod = `"host":${str(host)},"method":${str(method)}`;
+    }
+    return this.#hostMethod;
+  }
+
+  outcome(principal: string | null, f: DecisionFacts): string {
+    if (!this.#valid || principal !== this.#principal || f.consumer !== this.#consumer || f.verdict !== this.#verdict || f.reason !== this.#reason || f.detail !== this.#detail || f.policy !== this.#policy) {
+      this.#valid = true;
+      this.#principal = principal;
+      this.#consumer = f.consumer;
+      this.#verdict = f.verdict;
+      this.#reason = f.reason;
+      this.#detail = f.detail;
+      this.#policy = f.policy;
+      this.#outcomeFields = `"principal":${str(principal)},"consumer":${str(f.consumer)},"verdict":"${f.verdict}","reason":${str(f.reason)},"detail":${str(f.detail)},"policy":${str(f.policy)}`;
+    }
+    return this.#outcomeFields;
+  }
+}
+
+const repeated = new Repeated();
+
 function fieldsOf(req: DecisionRequest, f: DecisionFacts, seconds: number): string {
-  let out = `"requestId":${str(req.requestId)},"host":${str(req.host)},"method":${str(req.method)},"path":${str(req.path)},"clientIp":${str(req.clientIp)},"principal":${str(req.principal || null)},"consumer":${str(f.consumer)},"verdict":"${f.verdict}","reason":${str(f.reason)},"detail":${str(f.detail)},"policy":${str(f.policy)}`;
+  let out = `"requestId":${str(req.requestId)},${repeated.hostMethod(req.host, req.method)},"path":${str(req.path)},"clientIp":${str(req.clientIp)},${repeated.outcome(req.principal || null, f)}`;
   if (f.inspection) out += `,"inspection":${JSON.stringify(f.inspection)}`;
   if (f.bot) {
     const signals = f.bot.signals.filter((s) => s.score > 0).map((s) => ({ name: s.name, score: s.score, value: s.value, threshold: s.threshold, detail: s.detail }));
     out += `,"bot":${JSON.stringify({ score: f.bot.score, verdict: f.bot.verdict, signals })}`;
   }
   if (f.bodyUninspected) out += `,"bodyUninspected":${str(f.bodyUninspected)}`;
-  return `${out},"latencyMs":${Math.round(seconds * 1e6) / 1e3}`;
+  return `${out},"latencyMs":${milliseconds(seconds)}`;
 }
 
 /** The fields after pino's level/time/base fields, as JSON text without braces (exported for tests). */

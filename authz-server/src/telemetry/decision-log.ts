@@ -47,7 +47,7 @@ function factsOf(outcome: Outcome): DecisionFacts {
   };
 }
 
-/** Milliseconds to three decimals from a count of microseconds, as `${us / 1000}` prints it, without a double. */
+/** A latency in seconds as the milliseconds `${Math.round(seconds * 1e6) / 1e3}` prints, without formatting a double. */
 const FRACTIONS = Array.from({ length: 1000 }, (_, f) => (f === 0 ? '' : `.${String(f).padStart(3, '0').replace(/0+$/, '')}`));
 function milliseconds(seconds: number): string {
   const us = Math.round(seconds * 1e6);
@@ -70,8 +70,7 @@ class Repeated {
   #reason: string | undefined;
   #detail: string | undefined;
   #policy: string | undefined;
-  #outcomeFields = '';
-  #valid = false;
+  #outcomeFields = '"principal":null,"consumer":null,"verdict":"","reason":null,"detail":null,"policy":null';
 
   hostMethod(host: string, method: string): string {
     if (host !== this.#host || method !== this.#method) {
@@ -83,8 +82,7 @@ class Repeated {
   }
 
   outcome(principal: string | null, f: DecisionFacts): string {
-    if (!this.#valid || principal !== this.#principal || f.consumer !== this.#consumer || f.verdict !== this.#verdict || f.reason !== this.#reason || f.detail !== this.#detail || f.policy !== this.#policy) {
-      this.#valid = true;
+    if (principal !== this.#principal || f.consumer !== this.#consumer || f.verdict !== this.#verdict || f.reason !== this.#reason || f.detail !== this.#detail || f.policy !== this.#policy) {
       this.#principal = principal;
       this.#consumer = f.consumer;
       this.#verdict = f.verdict;

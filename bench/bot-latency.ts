@@ -136,7 +136,7 @@ async function measure(
   let counting = false;
   const evaluate = store.evaluate.bind(store);
   store.evaluate = (batch) => {
-    if (counting) keys += batch.rateLimits.length + batch.counters.reduce((s, c) => s + c.keys.length, 0) + batch.distinct.length + (batch.sequences?.length ?? 0);
+    if (counting) keys += batch.rateLimits.length + batch.counters.reduce((s, c) => s + (c.buckets ?? c.keys.length), 0) + batch.distinct.length + (batch.sequences?.length ?? 0);
     return evaluate(batch);
   };
   const botBaselines = new BaselineBook({ store, clock: Date.now, policies: () => [...runtime.policies.keys()], refreshIntervalMs: 0 });

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecords, type CounterBatch, type CounterStore, type RateLimitOp, type RecordOp } from '../../authz-server/src/store/counter-store.ts';
-import { bucketKeys, counterPrefix, distinctPrefix, policyPrefix, rateLimitKey } from '../../authz-server/src/store/keys.ts';
+import { BucketCounterOp, bucketKeys, counterKeyName, counterPrefix, distinctPrefix, policyPrefix, rateLimitKey } from '../../authz-server/src/store/keys.ts';
 
 export interface ContractSubject {
   store: CounterStore;
@@ -159,6 +159,25 @@ export function counterStoreContract(name: string, create: () => Promise<Contrac
       });
       expect(r.counters).toEqual([[1, 0], [3], [0, 3], [-1], [2 ** 40 + 3, -1]]);
       expect((await s.store.evaluate({ ...empty, counters: [{ keys: [a!, b!], incr: 0, ttlMs: 60_000 }] })).counters).toEqual([[2 ** 40 + 3, -1]]);
+    });
+
+    it('counters: a bucket op addresses exactly the keys it names, in one batch with ops on those keys', async () => {
+      const p = policy();
+      const name = counterKeyName(p, 'b');
+      const parts = counterPrefix(p, 'b', ['client']).slice(name.length + 1);
+      const op = (bucket: number, buckets: number, incr: number) => new BucketCounterOp(name, parts, bucket, buckets, incr, 60_000);
+      expect(op(7, 3, 0).keys).toEqual(bucketKeys(`${name}:${parts}`, 7_500, 1000, 3));
+      const r = await s.store.evaluate({
+        ...empty,
+        counters: [op(7, 2, 4), { keys: [`${name}:${parts}:6`], incr: 3, ttlMs: 60_000 }, op(7, 3, 1), { keys: op(8, 3, 0).keys, incr: 0, ttlMs: 60_000 }, op(6, 1, -1)],
+      });
+      expect(r.counters).toEqual([[4, 0], [3], [5, 3, 0], [0, 5, 3], [2]]);
+      // Another counter of the same parts and the same counter of other parts are other keys.
+      const other = await s.store.evaluate({ ...empty, counters: [new BucketCounterOp(counterKeyName(p, 'c'), parts, 7, 1, 0, 60_000), new BucketCounterOp(name, `${parts}x`, 7, 1, 0, 60_000)] });
+      expect(other.counters).toEqual([[0], [0]]);
+      const ttl = await s.pttl(`${name}:${parts}:7`);
+      expect(ttl).toBeGreaterThan(55_000);
+      expect(await s.pttl(`${name}:${parts}:5`)).toBe(-2);
     });
 
     it('counters expire after ttlMs', async () => {

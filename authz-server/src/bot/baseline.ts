@@ -21,7 +21,7 @@ import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } fr
 import { binomialSurprise } from './evidence.ts';
 import { KnownSessions } from './known-sessions.ts';
 import { PopulationCache } from './population.ts';
-import { BOT_KEYS, PrefixCache, bucketCounter, histogramKeyName, learnedPerMinute, num } from './windows.ts';
+import { BOT_KEYS, PrefixCache, histogramKeyName, learnedPerMinute, num } from './windows.ts';
 
 /** Histogram edges: round(2^(k/2)) without repeats, 1 .. 16384. */
 export const HISTOGRAM_EDGES: readonly number[] = Object.freeze(
@@ -212,7 +212,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
   const { baselineMs, aggregateMs } = knobs.buckets;
   const n = knobs.learning.buckets;
   const counters: CounterOp[] = [];
-  const read = (name: string, bucketMs: number, buckets: number) => counters.push(bucketCounter(keys.counter(name, []), nowMs, bucketMs, buckets, 0)) - 1;
+  const read = (name: string, bucketMs: number, buckets: number) => counters.push(keys.bucketOp(name, keys.hash([]), nowMs, bucketMs, buckets, 0)) - 1;
   const hist = VOLUME_CLASSES.map((c) => HISTOGRAM_EDGES.map((_, k) => read(histogramKeyName(c, k), baselineMs, n)));
   const pop = {
     req: read(BOT_KEYS.popReq, baselineMs, n),

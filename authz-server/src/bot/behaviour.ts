@@ -40,7 +40,7 @@ import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprin
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, bucketCounter, cookieSession, decodeAddressMethods, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressMethods, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -242,7 +242,7 @@ export function planBotCounters(
 
   const counters: CounterOp[] = [];
   const count = (name: string, parts: readonly string[], bucketMs: number, buckets: number, incr: number) =>
-    counters.push(bucketCounter(keys.counter(name, parts), nowMs, bucketMs, buckets, incr)) - 1;
+    counters.push(keys.bucketOp(name, keys.hash(parts), nowMs, bucketMs, buckets, incr)) - 1;
   // Counters about a crowd (route, cell, class, token), not about this client: from the replica's copy when it has one.
   const cached: number[][] = [];
   const misses: PopulationMiss[] = [];
@@ -252,7 +252,7 @@ export function planBotCounters(
     const bucket = Math.floor(nowMs / bucketMs);
     const values = population.take(name, partsHash, bucket, incr, nowMs);
     if (values !== undefined) return CACHED_SLOT + cached.push(values) - 1;
-    const index = counters.push(bucketCounter(keys.counterOf(name, partsHash), nowMs, bucketMs, buckets, incr)) - 1;
+    const index = counters.push(keys.bucketOp(name, partsHash, nowMs, bucketMs, buckets, incr)) - 1;
     misses.push({ name, partsHash, bucket, index });
     return index;
   };

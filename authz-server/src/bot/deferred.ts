@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { CounterOp, CounterStore, DistinctOp, RecordOp } from '../store/counter-store.ts';
-import { hashTagOf } from '../store/keys.ts';
+import { BucketCounterOp, hashTagOf } from '../store/keys.ts';
 
 export interface DeferredCountersOptions {
   store: CounterStore;
@@ -31,6 +31,10 @@ interface Pending {
   delta: number;
   ttlMs: number;
   onValue: OnValue | undefined;
+  /** Set when the key is a counter's bucket (addBucket): written as a BucketCounterOp. */
+  counter: string | undefined;
+  parts: string | undefined;
+  bucket: number | undefined;
 }
 
 /** A pending op of the other kinds, keyed so that repeats merge. */
@@ -76,18 +80,38 @@ export class DeferredCounters {
 
   /** Adds `delta` to `key` at the next flush; the key's expiry is set to `ttlMs` then. */
   add(key: string, delta: number, ttlMs: number, onValue?: OnValue): void {
+    const p = this.#pendingFor(key, delta, ttlMs);
+    if (p && onValue) p.onValue = onValue;
+  }
+
+  /**
+   * Adds `delta` to the bucket `bucket` of a bucketed counter (keys.ts BucketCounterOp: key
+   * `<counter>:<parts>:<bucket>`) at the next flush, as add() does to that key.
+   */
+  addBucket(counter: string, parts: string, bucket: number, delta: number, ttlMs: number): void {
+    const p = this.#pendingFor(`${counter}:${parts}:${bucket}`, delta, ttlMs);
+    if (p && p.counter === undefined) {
+      p.counter = counter;
+      p.parts = parts;
+      p.bucket = bucket;
+    }
+  }
+
+  /** The pending increment of `key` with `delta` added, or undefined when it was dropped (too many keys). */
+  #pendingFor(key: string, delta: number, ttlMs: number): Pending | undefined {
     const p = this.#pending.get(key);
     if (p) {
       p.delta += delta;
       p.ttlMs = Math.max(p.ttlMs, ttlMs);
-      if (onValue) p.onValue = onValue;
-      return;
+      return p;
     }
     if (this.#pending.size >= this.#maxPending) {
       this.dropped += delta;
-      return;
+      return undefined;
     }
-    this.#pending.set(key, { delta, ttlMs, onValue });
+    const fresh: Pending = { delta, ttlMs, onValue: undefined, counter: undefined, parts: undefined, bucket: undefined };
+    this.#pending.set(key, fresh);
+    return fresh;
   }
 
   /** Updates a record (RecordOp) at the next flush; updates of one record merge (sums, max, min). */
@@ -157,7 +181,10 @@ export class DeferredCounters {
   }
 
   async #write(entries: Array<[string, Pending]>, ops: PendingOp[]): Promise<void> {
-    const counters: CounterOp[] = entries.map(([key, p]) => ({ keys: [key], incr: p.delta, ttlMs: Math.max(1, Math.round(p.ttlMs)) }));
+    const counters: CounterOp[] = entries.map(([key, p]) => {
+      const ttlMs = Math.max(1, Math.round(p.ttlMs));
+      return p.counter !== undefined ? new BucketCounterOp(p.counter, p.parts!, p.bucket!, 1, p.delta, ttlMs, [key]) : { keys: [key], incr: p.delta, ttlMs };
+    });
     const records = ops.flatMap((o) => (o.kind === 'record' ? [o.op] : []));
     const distinct = ops.flatMap((o) => (o.kind === 'distinct' ? [o.op] : []));
     try {

@@ -24,7 +24,6 @@ import type { BotSignal, Outcome } from '../pipeline/outcome.ts';
 import { sessionOf } from '../pipeline/rate-limit.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { Runtime, RuntimePolicy } from '../pipeline/runtime.ts';
-import { bucketKeys } from '../store/keys.ts';
 import { accessLogEvents, type StreamAccessLogsMessage } from './access-log.ts';
 import { botAllowListed, type JudgedAssessment } from './assess.ts';
 import { edgesCrossed } from './baseline.ts';
@@ -109,7 +108,7 @@ export class BotFeed {
   /** Adds `delta` to the current bucket of a counter, as behaviour.ts and baseline.ts read it. */
   #bump(keys: PrefixCache, name: string, parts: readonly string[], window: Window, now: number, delta = 1): void {
     const w = this.#windows[window];
-    this.#deferred.add(bucketKeys(keys.counter(name, parts), now, w.bucketMs, 1)[0]!, delta, w.ttlMs);
+    this.#deferred.addBucket(keys.counterName(name), keys.hash(parts), Math.floor(now / w.bucketMs), delta, w.ttlMs);
   }
 
   #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId' | 'page'>, now: number, ownDenial: boolean): void {

@@ -13,16 +13,27 @@
  * the batch too (its key changed). Entries not used between two syncs are dropped.
  */
 import type { CounterOp, CounterStore } from '../store/counter-store.ts';
-import { hashTagOf } from '../store/keys.ts';
+import { BucketCounterOp, hashTagOf } from '../store/keys.ts';
+
+/** The op `op` with the increment `incr`, on its first bucket only when `first`. */
+function withIncr(op: CounterOp, incr: number, first = false): CounterOp {
+  if (op.counter !== undefined) return new BucketCounterOp(op.counter, op.parts!, op.bucket!, first ? 1 : op.buckets!, incr, op.ttlMs);
+  return { keys: first ? [op.keys[0]!] : op.keys, incr, ttlMs: op.ttlMs };
+}
+
+/** A string carrying the op's hash tag (its counter's name, or its first key). */
+function tagged(op: CounterOp): string {
+  return op.counter ?? op.keys[0]!;
+}
 
 /** One counter kept locally: the bucket keys it was read with (current first), and what it shows. */
 interface Entry {
   name: string;
   partsHash: string;
-  /** Bucket index of keys[0] (a different bucket is a different counter). */
+  /** Bucket index of the op's first key (a different bucket is a different counter). */
   bucket: number;
-  keys: string[];
-  ttlMs: number;
+  /** The op it was read with (its keys, or its counter, parts and buckets). */
+  op: CounterOp;
   /** The values as last read from the store plus the increments made here since (on the current bucket). */
   shown: number[];
   /** Increments made here and not yet written (those of a sync in flight included). */
@@ -116,7 +127,7 @@ export class PopulationCache {
       const unsent = e.pending - e.inFlight;
       if (unsent !== 0) {
         // The old bucket's increments are written at the next sync; it is an older bucket of this read already.
-        this.#leftover.push({ keys: [e.keys[0]!], incr: unsent, ttlMs: e.ttlMs });
+        this.#leftover.push(withIncr(e.op, unsent, true));
         const older = bucket - e.bucket;
         if (older > 0 && older < values.length) values[older] = (values[older] ?? 0) + unsent;
       }
@@ -124,7 +135,7 @@ export class PopulationCache {
     } else if (this.#size >= this.#maxEntries) return;
     let byParts = this.#entries.get(name);
     if (!byParts) this.#entries.set(name, (byParts = new Map()));
-    byParts.set(partsHash, { name, partsHash, bucket, keys: op.keys, ttlMs: op.ttlMs, shown: values.slice(), pending: 0, inFlight: 0, readAt: nowMs, used: false });
+    byParts.set(partsHash, { name, partsHash, bucket, op, shown: values.slice(), pending: 0, inFlight: 0, readAt: nowMs, used: false });
     this.#size++;
   }
 
@@ -150,7 +161,7 @@ export class PopulationCache {
       if (!g) byTag.set(tag, (g = []));
       return g;
     };
-    for (const op of this.#leftover) group(op.keys[0]!).push(op);
+    for (const op of this.#leftover) group(tagged(op)).push(op);
     this.#leftover = [];
     for (const byParts of this.#entries.values()) {
       for (const e of byParts.values()) {
@@ -160,7 +171,7 @@ export class PopulationCache {
         }
         e.used = false;
         e.inFlight = e.pending;
-        group(e.keys[0]!).push({ e, sent: e.pending, bucket: e.bucket });
+        group(tagged(e.op)).push({ e, sent: e.pending, bucket: e.bucket });
       }
     }
     const calls: Array<Promise<void>> = [];
@@ -171,7 +182,7 @@ export class PopulationCache {
   }
 
   async #write(store: CounterStore, items: Array<{ e: Entry; sent: number; bucket: number } | CounterOp>, nowMs: number): Promise<void> {
-    const counters = items.map((it): CounterOp => ('e' in it ? { keys: it.e.keys, incr: it.sent, ttlMs: it.e.ttlMs } : it));
+    const counters = items.map((it): CounterOp => ('e' in it ? withIncr(it.e.op, it.sent) : it));
     try {
       const result = await store.evaluate({ rateLimits: [], counters, distinct: [] });
       items.forEach((it, i) => {

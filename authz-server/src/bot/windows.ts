@@ -5,7 +5,7 @@
  * keys here, so all three address the same buckets.
  */
 import type { CounterOp } from '../store/counter-store.ts';
-import { bucketKeys, hashKeyParts, keySegment, policyPrefix } from '../store/keys.ts';
+import { BucketCounterOp, hashKeyParts, keySegment, policyPrefix } from '../store/keys.ts';
 
 /** Names of the detectors' counters (the `<name>` segment of their keys). */
 export const BOT_KEYS = {
@@ -223,19 +223,21 @@ export function bucketTtlMs(bucketMs: number, buckets: number): number {
  * come back Check after Check (hashKeyParts remembers recent hashes).
  */
 export class PrefixCache {
-  static readonly #policies = new Map<string, string>();
-  static readonly #names = new Map<string, string>();
+  static readonly #policies = new Map<string, { prefix: string; names: Map<string, string> }>();
   static #none: string | undefined;
   readonly #policy: string;
+  /** Counter names as keys carry them (counterName), shared by the instances of one policy. */
+  readonly #names: Map<string, string>;
   /** Hashes of the part lists this instance was given (a Check passes the same list to several counters). */
   #seen: Map<readonly string[], string> | undefined;
   constructor(policyId: string) {
-    let prefix = PrefixCache.#policies.get(policyId);
-    if (prefix === undefined) {
-      prefix = policyPrefix(policyId);
-      if (PrefixCache.#policies.size < 10_000) PrefixCache.#policies.set(policyId, prefix);
+    let policy = PrefixCache.#policies.get(policyId);
+    if (policy === undefined) {
+      policy = { prefix: policyPrefix(policyId), names: new Map() };
+      if (PrefixCache.#policies.size < 10_000) PrefixCache.#policies.set(policyId, policy);
     }
-    this.#policy = prefix;
+    this.#policy = policy.prefix;
+    this.#names = policy.names;
   }
   /**
    * The hash of a list of key parts as it appears in keys (hashKeyParts). The same string object comes back for
@@ -251,16 +253,25 @@ export class PrefixCache {
     return h;
   }
   counter(name: string, parts: readonly string[]): string {
-    return this.counterOf(name, this.hash(parts));
+    return `${this.counterName(name)}:${this.hash(parts)}`;
   }
   /** The counter's prefix from the hash of its parts (see hash). */
   counterOf(name: string, partsHash: string): string {
-    let segment = PrefixCache.#names.get(name);
-    if (segment === undefined) {
-      segment = keySegment(name);
-      if (PrefixCache.#names.size < 10_000) PrefixCache.#names.set(name, segment);
+    return `${this.counterName(name)}:${partsHash}`;
+  }
+  /** The counter's name as keys carry it (keys.ts counterKeyName); the same string object for one policy and name. */
+  counterName(name: string): string {
+    let n = this.#names.get(name);
+    if (n === undefined) {
+      n = `${this.#policy}:ct:${keySegment(name)}`;
+      if (this.#names.size < 10_000) this.#names.set(name, n);
     }
-    return `${this.#policy}:ct:${segment}:${partsHash}`;
+    return n;
+  }
+  /** A bucketed counter op on the counter `name` of the parts whose hash is `partsHash` (see bucketCounter). */
+  bucketOp(name: string, partsHash: string, nowMs: number, bucketMs: number, buckets: number, incr: number): CounterOp {
+    checkBuckets(bucketMs, buckets);
+    return new BucketCounterOp(this.counterName(name), partsHash, Math.floor(nowMs / bucketMs), buckets, incr, bucketTtlMs(bucketMs, buckets));
   }
   /** A 30-bit code of the parts (for the landing memory), from the same hash as the keys. */
   code(parts: readonly string[]): number {
@@ -272,9 +283,20 @@ export class PrefixCache {
   }
 }
 
-/** A bucketed counter op from a prefix: increments the current bucket by `incr` (0 = read only). */
+function checkBuckets(bucketMs: number, buckets: number): void {
+  if (!(bucketMs > 0) || !Number.isFinite(bucketMs)) throw new RangeError(`bucketMs must be > 0, got ${bucketMs}`);
+  if (!Number.isSafeInteger(buckets) || buckets < 1) throw new RangeError(`buckets must be an integer >= 1, got ${buckets}`);
+}
+
+/**
+ * A bucketed counter op from a counter's prefix (keys.ts counterPrefix): increments the current bucket by `incr`
+ * (0 = read only) and reads `buckets` buckets, the current one first.
+ */
 export function bucketCounter(prefix: string, nowMs: number, bucketMs: number, buckets: number, incr: number): CounterOp {
-  return { keys: bucketKeys(prefix, nowMs, bucketMs, buckets), incr, ttlMs: bucketTtlMs(bucketMs, buckets) };
+  checkBuckets(bucketMs, buckets);
+  const at = prefix.lastIndexOf(':');
+  if (at <= 0) throw new RangeError(`not a counter prefix: ${prefix}`);
+  return new BucketCounterOp(prefix.slice(0, at), prefix.slice(at + 1), Math.floor(nowMs / bucketMs), buckets, incr, bucketTtlMs(bucketMs, buckets));
 }
 
 /**

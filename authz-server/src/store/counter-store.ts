@@ -36,11 +36,20 @@ export interface RateLimitResult {
 /** Increment the counter in the current time bucket and read back the neighbouring buckets (bot detectors). */
 export interface CounterOp {
   /** Bucket keys, current bucket first, then older buckets to read. Only keys[0] is incremented. */
-  keys: string[];
+  readonly keys: string[];
   /** Amount added to keys[0]; 0 only reads. */
-  incr: number;
+  readonly incr: number;
   /** Expiry applied to keys[0] after the increment. */
-  ttlMs: number;
+  readonly ttlMs: number;
+  /**
+   * Set when the keys are consecutive time buckets of one counter (keys.ts BucketCounterOp): keys[i] is
+   * `<counter>:<parts>:<bucket - i>` for i < buckets, `parts` (the hash of the key parts) without `:`. An adapter
+   * may address them by these without building the keys.
+   */
+  readonly counter?: string;
+  readonly parts?: string;
+  readonly bucket?: number;
+  readonly buckets?: number;
 }
 
 /** Add a member to a HyperLogLog bucket and count distinct members of some buckets (distinct client IPs). */

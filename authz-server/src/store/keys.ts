@@ -9,6 +9,7 @@
  * only use safe characters and are hashed (prefixed `~`) otherwise.
  */
 import { hash } from 'node:crypto';
+import type { CounterOp } from './counter-store.ts';
 
 export const KEY_PREFIX = 'pal';
 
@@ -78,9 +79,14 @@ export function rateLimitKey(policyId: string, limitName: string, keyParts: read
   return `${policyPrefix(policyId)}:rl:${keySegment(limitName)}:${hashKeyParts(keyParts)}`;
 }
 
-/** Prefix of a bucketed counter (bot detectors), to be passed to bucketKeys. */
+/** Prefix of a bucketed counter (bot detectors), to be passed to bucketKeys: `<counterName(...)>:<hash of parts>`. */
 export function counterPrefix(policyId: string, counterName: string, keyParts: readonly string[]): string {
-  return `${policyPrefix(policyId)}:ct:${keySegment(counterName)}:${hashKeyParts(keyParts)}`;
+  return `${counterKeyName(policyId, counterName)}:${hashKeyParts(keyParts)}`;
+}
+
+/** A bucketed counter's name as keys carry it, before the hash of its parts: `pal:{<policy>}:ct:<counter>`. */
+export function counterKeyName(policyId: string, counterName: string): string {
+  return `${policyPrefix(policyId)}:ct:${keySegment(counterName)}`;
 }
 
 /** Prefix of a bucketed distinct counter (HyperLogLog), to be passed to bucketKeys. */
@@ -99,6 +105,41 @@ export function bucketKeys(prefix: string, nowMs: number, bucketMs: number, coun
   const keys: string[] = [];
   for (let i = 0; i < count; i++) keys.push(`${prefix}:${current - i}`);
   return keys;
+}
+
+/**
+ * A counter op on `buckets` consecutive time buckets of one counter, the current one (`bucket`) first and
+ * incremented by `incr`: keys `<counter>:<parts>:<bucket>` (`counter` names the policy and the counter, `parts` is
+ * the hash of its key parts, as in counterPrefix). Its keys are built only when an adapter asks for them: the
+ * in-memory store addresses a counter's buckets by these fields.
+ */
+export class BucketCounterOp implements CounterOp {
+  readonly counter: string;
+  readonly parts: string;
+  readonly bucket: number;
+  readonly buckets: number;
+  readonly incr: number;
+  readonly ttlMs: number;
+  #keys: string[] | undefined;
+  /** `keys`, when given, are the op's keys already built (as the getter would build them). */
+  constructor(counter: string, parts: string, bucket: number, buckets: number, incr: number, ttlMs: number, keys?: string[]) {
+    this.#keys = keys;
+    this.counter = counter;
+    this.parts = parts;
+    this.bucket = bucket;
+    this.buckets = buckets;
+    this.incr = incr;
+    this.ttlMs = ttlMs;
+  }
+  /** `<counter>:<parts>:<bucket - i>` for i < buckets (the same keys as bucketKeys of the prefix). */
+  get keys(): string[] {
+    if (this.#keys === undefined) {
+      const keys: string[] = [];
+      for (let i = 0; i < this.buckets; i++) keys.push(`${this.counter}:${this.parts}:${this.bucket - i}`);
+      this.#keys = keys;
+    }
+    return this.#keys;
+  }
 }
 
 /**

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { counterStoreContract } from '../../../test/support/counter-store-contract.ts';
 import { StoreUnavailableError, type CounterBatch } from './counter-store.ts';
 import { gcra } from './gcra.ts';
+import { Rng } from '../../../bench/sim-traffic.ts';
+import { BucketCounterOp } from './keys.ts';
 import { MemoryCounterStore } from './memory-store.ts';
 
 counterStoreContract('memory', async () => {
@@ -80,6 +82,84 @@ describe('MemoryCounterStore', () => {
     expect(store.pttl('a')).toBeGreaterThan(0);
     for (let i = 0; i < 10_000; i++) await incr(`flood${i}`);
     expect(store.size).toBe(3);
+  });
+
+  it('bucket ops and plain keys read and write the same counters, each bucket with its own expiry (against a map of keys)', async () => {
+    const { clock, opts } = clocked();
+    const store = new MemoryCounterStore(opts);
+    // The reference: one value and one expiry per key, as Redis keeps them.
+    const model = new Map<string, { value: number; expiresAt: number }>();
+    const live = (k: string) => {
+      const e = model.get(k);
+      return e !== undefined && e.expiresAt > clock.now ? e : undefined;
+    };
+    const r = new Rng(7);
+    const rng = () => r.next();
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+    // More counters of one parts than a group searches in order (it is indexed then), three of them busy.
+    const busy = ['pal:{p}:ct:a', 'pal:{p}:ct:b', 'pal:{q}:ct:a'];
+    const all = [...busy, ...Array.from({ length: 20 }, (_, i) => `pal:{p}:ct:n${i}`)];
+    const counter = () => (rng() < 0.7 ? pick(busy) : pick(all));
+    const parts = ['h1', 'h2', 'h3'];
+    // Keys that are no bucket of any counter: a counter's prefix itself, a key with one segment before the number.
+    const others = ['pal:{p}:ct:a:h1', 'a:5', 'pal:{p}:ct:a:h1:07', 'x'];
+    let checked = 0;
+    for (let step = 0; step < 5000; step++) {
+      clock.now += Math.floor(rng() * 300);
+      const ttlMs = 200 + Math.floor(rng() * 1500);
+      const incr = pick([0, 0, 1, 2, -1, 2 ** 40]);
+      let op: CounterBatch['counters'][number];
+      if (rng() < 0.5) op = new BucketCounterOp(counter(), pick(parts), Math.floor(rng() * 6), 1 + Math.floor(rng() * 3), incr, ttlMs);
+      else op = { keys: Array.from({ length: 1 + Math.floor(rng() * 3) }, () => (rng() < 0.8 ? `${counter()}:${pick(parts)}:${Math.floor(rng() * 6)}` : pick(others))), incr, ttlMs };
+      const keys = op.keys;
+      const want = keys.map((k, i) => {
+        if (i === 0 && incr !== 0) {
+          const e = { value: (live(k)?.value ?? 0) + incr, expiresAt: clock.now + ttlMs };
+          model.set(k, e);
+          return e.value;
+        }
+        return live(k)?.value ?? 0;
+      });
+      const got = (await store.evaluate({ ...empty, counters: [op] })).counters[0];
+      expect(got, `step ${step}: ${keys.join(' ')} incr ${incr}`).toEqual(want);
+      const probe = rng() < 0.5 ? `${counter()}:${pick(parts)}:${Math.floor(rng() * 6)}` : pick(others);
+      const e = live(probe);
+      expect(store.pttl(probe), `step ${step}: pttl ${probe}`).toBe(e ? e.expiresAt - clock.now : -2);
+      if (want.some((v) => v !== 0)) checked++;
+    }
+    expect(checked).toBeGreaterThan(500);
+  });
+
+  it('evicts a counter\'s buckets together, least recently written first among plain keys and counters', async () => {
+    const { opts } = clocked();
+    const store = new MemoryCounterStore({ ...opts, maxKeys: 5 });
+    const bump = (counter: string, parts: string, bucket: number) => store.evaluate({ ...empty, counters: [new BucketCounterOp(counter, parts, bucket, 1, 1, 60_000)] });
+    const incr = (k: string) => store.evaluate({ ...empty, counters: [{ keys: [k], incr: 1, ttlMs: 60_000 }] });
+    await bump('pal:{p}:ct:a', 'h1', 1);
+    await bump('pal:{p}:ct:a', 'h1', 2); // h1: two buckets
+    await incr('plain');
+    await bump('pal:{p}:ct:b', 'h2', 1);
+    await bump('pal:{p}:ct:a', 'h1', 2); // h1 written again: now the most recent
+    expect(store.size).toBe(4);
+    await incr('plain2');
+    await incr('plain3'); // 6 keys: the least recently written goes, `plain`
+    expect(store.size).toBe(5);
+    expect(store.pttl('plain')).toBe(-2);
+    expect(store.pttl('pal:{p}:ct:a:h1:1')).toBeGreaterThan(0);
+    await bump('pal:{p}:ct:c', 'h3', 1); // then h2's counter
+    expect(store.pttl('pal:{p}:ct:b:h2:1')).toBe(-2);
+    await incr('plain4');
+    await incr('plain5'); // then h1's two buckets together
+    expect(store.pttl('pal:{p}:ct:a:h1:2')).toBe(-2);
+    expect(store.pttl('pal:{p}:ct:a:h1:1')).toBe(-2);
+    expect(store.size).toBe(5);
+    for (let i = 0; i < 1000; i++) await bump('pal:{p}:ct:a', `f${i}`, i);
+    expect(store.size).toBe(5);
+  });
+
+  it('refuses a bucket op whose parts hold the separator', async () => {
+    const store = new MemoryCounterStore({ sweepIntervalMs: 0 });
+    await expect(store.evaluate({ ...empty, counters: [new BucketCounterOp('pal:{p}:ct:a', 'h:1', 1, 1, 1, 1000)] })).rejects.toBeInstanceOf(RangeError);
   });
 
   it('caps the members remembered per distinct key', async () => {

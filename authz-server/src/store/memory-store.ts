@@ -3,8 +3,13 @@
  * semantics as the Redis adapter (same GCRA from gcra.ts, counters with TTL, distinct counts) except that distinct
  * counts are exact (a Set per key, capped) instead of HyperLogLog estimates.
  *
+ * Bucketed counters (keys `<counter>:<parts>:<bucket>`) are kept grouped by their parts: a Check's counters of one
+ * client, session or route cost one lookup in a large map instead of one per bucket key, whether an op names the
+ * keys or the counter, parts and buckets (BucketCounterOp).
+ *
  * Memory is bounded: expired entries are dropped when touched and by a periodic sweep (unref'd timer), and at most
- * `maxKeys` keys are kept; beyond that the least recently written key is evicted (Map insertion order, O(1)).
+ * `maxKeys` keys are kept; beyond that the least recently written key is evicted (Map insertion order, O(1)), the
+ * buckets of the counters of one parts together.
  * A batch is evaluated synchronously, so it is atomic with respect to other batches.
  */
 import { StoreUnavailableError } from './counter-store.ts';
@@ -23,12 +28,50 @@ export interface MemoryCounterStoreOptions {
   sweepIntervalMs?: number;
 }
 
-type Entry =
+type Entry = (
   | { kind: 'gcra'; tatUs: number; expiresAt: number }
   | { kind: 'counter'; value: number; expiresAt: number }
   | { kind: 'set'; members: Set<string>; expiresAt: number }
   | { kind: 'list'; items: number[]; expiresAt: number }
-  | { kind: 'hash'; fields: Map<string, number>; expiresAt: number };
+  | { kind: 'hash'; fields: Map<string, number>; expiresAt: number }
+) & { seq: number };
+
+/**
+ * The live buckets of one bucketed counter (keys `<counter>:<parts>:<bucket>`), each with its own expiry as each key
+ * would have: one array of unboxed numbers, [bucket, value, expiry] per live bucket. A counter has a few live
+ * buckets (its window's, plus one), so they are searched in order.
+ */
+type Series = number[];
+const STRIDE = 3;
+
+/**
+ * The counters of one list of key parts (a client, a session, a route: keys sharing `<parts>`), kept together so that
+ * a Check's counters of one client cost one lookup in the large map: [write order, index, then counter name and its
+ * Series for each counter]. Written, read and evicted together. A client has a few counters, searched in order; the
+ * parts every policy shares (the empty list: population counters) can have many, which a Map then indexes.
+ */
+type Group = Array<number | string | Series | Map<string, Series>>;
+const GROUP_SEQ = 0;
+const GROUP_INDEX = 1;
+const GROUP_FIRST = 2;
+/** Counters of one group searched in order; beyond, the group is indexed. */
+const GROUP_SCAN = 16;
+
+/**
+ * A counter key's counter, parts and bucket when it is `<counter>:<parts>:<integer>` (keys.ts BucketCounterOp),
+ * else undefined.
+ */
+function splitBucketKey(key: string): { counter: string; parts: string; bucket: number } | undefined {
+  const at = key.lastIndexOf(':');
+  if (at <= 0 || at === key.length - 1) return undefined;
+  const digits = key.slice(at + 1);
+  // Only the integer's own spelling, so that `p:07` and `p:7` stay two keys, as they are in Redis.
+  if (!/^(0|-?[1-9][0-9]{0,15})$/.test(digits)) return undefined;
+  const bucket = Number(digits);
+  const partsAt = key.lastIndexOf(':', at - 1);
+  if (partsAt < 0 || !Number.isSafeInteger(bucket)) return undefined;
+  return { counter: key.slice(0, partsAt), parts: key.slice(partsAt + 1, at), bucket };
+}
 
 /** Throws RangeError on a malformed batch (a caller bug, not a store failure). Shared by both adapters. */
 export function validateBatch(batch: CounterBatch): void {
@@ -37,7 +80,10 @@ export function validateBatch(batch: CounterBatch): void {
     validateGcraParams(op);
   }
   for (const op of batch.counters) {
-    if (op.keys.length === 0) throw new RangeError('counter: keys must not be empty');
+    if (op.counter !== undefined) {
+      if (typeof op.counter !== 'string' || typeof op.parts !== 'string' || op.parts.includes(':')) throw new RangeError('counter: counter and parts must be strings, parts without ":"');
+      if (!Number.isSafeInteger(op.bucket) || !Number.isSafeInteger(op.buckets) || op.buckets! < 1) throw new RangeError(`counter: bucket and buckets must be integers (buckets >= 1), got ${op.bucket}, ${op.buckets}`);
+    } else if (op.keys.length === 0) throw new RangeError('counter: keys must not be empty');
     if (!Number.isSafeInteger(op.incr)) throw new RangeError(`counter: incr must be an integer, got ${op.incr}`);
     if (!Number.isSafeInteger(op.ttlMs) || op.ttlMs < 1) throw new RangeError(`counter: ttlMs must be an integer >= 1, got ${op.ttlMs}`);
   }
@@ -80,6 +126,11 @@ export class MemoryCounterStore implements CounterStore {
   readonly #maxKeys: number;
   readonly #maxSetMembers: number;
   readonly #entries = new Map<string, Entry>();
+  /** Bucketed counters grouped by the hash of their key parts; their buckets count as keys towards maxKeys. */
+  readonly #groups = new Map<string, Group>();
+  #seriesBuckets = 0;
+  /** Write order across both maps (least recently written evicted first). */
+  #seq = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -111,36 +162,16 @@ export class MemoryCounterStore implements CounterStore {
     const rateLimits: RateLimitResult[] = batch.rateLimits.map((op) => {
       const e = this.#get(op.key, nowMs);
       const out = gcraUs(e?.kind === 'gcra' ? e.tatUs : undefined, nowUs, op);
-      if (out.newTatUs !== undefined) this.#put(op.key, { kind: 'gcra', tatUs: out.newTatUs, expiresAt: nowMs + Math.max(1, out.result.resetMs) });
+      if (out.newTatUs !== undefined) this.#put(op.key, { kind: 'gcra', tatUs: out.newTatUs, expiresAt: nowMs + Math.max(1, out.result.resetMs), seq: 0 });
       return out.result;
     });
-    const counters = batch.counters.map((op) => {
-      const first = op.keys[0]!;
-      // The incremented bucket's value is known once written: each key is looked up once (the map is large).
-      let written: number | undefined;
-      if (op.incr !== 0) {
-        const e = this.#get(first, nowMs);
-        written = (e?.kind === 'counter' ? e.value : 0) + op.incr;
-        if (e?.kind === 'counter') {
-          // Updated in place: a new entry per write would be promoted with the map and leave the old one as
-          // old-generation garbage.
-          e.value = written;
-          e.expiresAt = nowMs + op.ttlMs;
-          this.#put(first, e);
-        } else this.#put(first, { kind: 'counter', value: written, expiresAt: nowMs + op.ttlMs });
-      }
-      return op.keys.map((k, i) => {
-        if (i === 0 && written !== undefined) return written;
-        const e = this.#get(k, nowMs);
-        return e?.kind === 'counter' ? e.value : 0;
-      });
-    });
+    const counters = batch.counters.map((op) => (op.counter !== undefined ? this.#seriesOp(op.counter, op.parts!, op.bucket!, op.buckets!, op.incr, op.ttlMs, nowMs) : this.#counterOp(op, nowMs)));
     const distinct = batch.distinct.map((op) => {
       if (op.member !== '') {
         const e = this.#get(op.key, nowMs);
         const members = e?.kind === 'set' ? e.members : new Set<string>();
         if (members.size < this.#maxSetMembers) members.add(op.member);
-        this.#put(op.key, { kind: 'set', members, expiresAt: nowMs + op.ttlMs });
+        this.#put(op.key, { kind: 'set', members, expiresAt: nowMs + op.ttlMs, seq: 0 });
       }
       return op.countKeys.map((k) => {
         const c = this.#get(k, nowMs);
@@ -155,7 +186,7 @@ export class MemoryCounterStore implements CounterStore {
         items.unshift(op.value);
         items.length = Math.min(items.length, op.length);
       }
-      this.#put(op.key, { kind: 'list', items, expiresAt: nowMs + op.ttlMs });
+      this.#put(op.key, { kind: 'list', items, expiresAt: nowMs + op.ttlMs, seq: 0 });
       return { pushed, previous: items.slice(1) };
     });
     const records = (batch.records ?? []).map((op) => this.#record(op, nowMs));
@@ -164,6 +195,122 @@ export class MemoryCounterStore implements CounterStore {
       return e?.kind === 'hash' ? [...e.fields] : [];
     });
     return { rateLimits, counters, distinct, sequences, records, reads, nowMs };
+  }
+
+  /** A counter op on consecutive buckets of one counter: one lookup of its group, its buckets read in place. */
+  #seriesOp(counter: string, parts: string, bucket: number, buckets: number, incr: number, ttlMs: number, nowMs: number): number[] {
+    const out: number[] = new Array<number>(buckets);
+    let g = this.#groups.get(parts);
+    let s = g === undefined ? undefined : MemoryCounterStore.#seriesIn(g, counter);
+    if (incr !== 0) {
+      if (g === undefined) this.#groups.set(parts, (g = [0, 0]));
+      if (s === undefined) MemoryCounterStore.#addSeries(g, counter, (s = []));
+      out[0] = this.#add(s, bucket, incr, nowMs + ttlMs, nowMs);
+      this.#touch(parts, g);
+    } else out[0] = s === undefined ? 0 : this.#bucketValue(s, bucket, nowMs);
+    for (let i = 1; i < buckets; i++) out[i] = s === undefined ? 0 : this.#bucketValue(s, bucket - i, nowMs);
+    return out;
+  }
+
+  static #seriesIn(g: Group, counter: string): Series | undefined {
+    const index = g[GROUP_INDEX];
+    if (index !== 0) return (index as Map<string, Series>).get(counter);
+    for (let j = GROUP_FIRST; j < g.length; j += 2) if (g[j] === counter) return g[j + 1] as Series;
+    return undefined;
+  }
+
+  static #addSeries(g: Group, counter: string, s: Series): void {
+    g.push(counter, s);
+    const index = g[GROUP_INDEX];
+    if (index !== 0) (index as Map<string, Series>).set(counter, s);
+    else if (g.length > GROUP_FIRST + 2 * GROUP_SCAN) {
+      const map = new Map<string, Series>();
+      for (let j = GROUP_FIRST; j < g.length; j += 2) map.set(g[j] as string, g[j + 1] as Series);
+      g[GROUP_INDEX] = map;
+    }
+  }
+
+  /** A counter op given by its keys: keys that are buckets (`<prefix>:<n>`) live in their counter's series. */
+  #counterOp(op: CounterBatch['counters'][number], nowMs: number): number[] {
+    return op.keys.map((k, i) => {
+      const split = splitBucketKey(k);
+      if (split) return this.#seriesOp(split.counter, split.parts, split.bucket, 1, i === 0 ? op.incr : 0, op.ttlMs, nowMs)[0]!;
+      if (i === 0 && op.incr !== 0) {
+        const e = this.#get(k, nowMs);
+        const written = (e?.kind === 'counter' ? e.value : 0) + op.incr;
+        if (e?.kind === 'counter') {
+          // Updated in place: a new entry per write would be promoted with the map and leave the old one as
+          // old-generation garbage.
+          e.value = written;
+          e.expiresAt = nowMs + op.ttlMs;
+          this.#put(k, e);
+        } else this.#put(k, { kind: 'counter', value: written, expiresAt: nowMs + op.ttlMs, seq: 0 });
+        return written;
+      }
+      const e = this.#get(k, nowMs);
+      return e?.kind === 'counter' ? e.value : 0;
+    });
+  }
+
+  /** Where a bucket's triple starts in a series, or -1. */
+  static #find(s: Series, bucket: number): number {
+    for (let j = 0; j < s.length; j += STRIDE) if (s[j] === bucket) return j;
+    return -1;
+  }
+
+  /** A bucket's value, 0 when absent or expired (an expired bucket is dropped). */
+  #bucketValue(s: Series, bucket: number, nowMs: number): number {
+    const j = MemoryCounterStore.#find(s, bucket);
+    if (j < 0) return 0;
+    if (s[j + 2]! <= nowMs) {
+      this.#dropBucket(s, j);
+      return 0;
+    }
+    return s[j + 1]!;
+  }
+
+  /** Adds to a bucket (created, or restarted from 0 when expired) and sets its expiry; returns its value. */
+  #add(s: Series, bucket: number, incr: number, expiresAt: number, nowMs: number): number {
+    let j = MemoryCounterStore.#find(s, bucket);
+    if (j >= 0 && s[j + 2]! <= nowMs) s[j + 1] = 0;
+    if (j < 0) {
+      // Expired buckets go when a new one comes, so that a counter keeps only its live ones.
+      for (let k = s.length - STRIDE; k >= 0; k -= STRIDE) if (s[k + 2]! <= nowMs) this.#dropBucket(s, k);
+      j = s.length;
+      s.push(bucket, 0, 0);
+      this.#seriesBuckets++;
+    }
+    const value = s[j + 1]! + incr;
+    s[j + 1] = value;
+    s[j + 2] = expiresAt;
+    return value;
+  }
+
+  #dropBucket(s: Series, j: number): void {
+    s.splice(j, STRIDE);
+    this.#seriesBuckets--;
+  }
+
+  /** Marks a group as written now (last in write order) and evicts beyond maxKeys. */
+  #touch(parts: string, g: Group): void {
+    g[GROUP_SEQ] = ++this.#seq;
+    this.#groups.delete(parts);
+    this.#groups.set(parts, g);
+    this.#evict();
+  }
+
+  /** Keys held beyond maxKeys go, least recently written first, across plain keys and groups of counters. */
+  #evict(): void {
+    while (this.#entries.size + this.#seriesBuckets > this.#maxKeys) {
+      const plain = this.#entries.entries().next();
+      const group = this.#groups.entries().next();
+      if (plain.done && group.done) break;
+      if (!group.done && (plain.done || (group.value[1][GROUP_SEQ] as number) < plain.value[1].seq)) {
+        this.#groups.delete(group.value[0]);
+        const g = group.value[1];
+        for (let j = GROUP_FIRST + 1; j < g.length; j += 2) this.#seriesBuckets -= (g[j] as Series).length / STRIDE;
+      } else if (!plain.done) this.#entries.delete(plain.value[0]);
+    }
   }
 
   #record(op: RecordOp, nowMs: number): boolean {
@@ -181,7 +328,7 @@ export class MemoryCounterStore implements CounterStore {
       }
     }
     for (const f of op.fields) updateField(fields, `${target}\t${f.name}`, f.update, f.value);
-    this.#put(op.key, { kind: 'hash', fields, expiresAt: nowMs + op.ttlMs });
+    this.#put(op.key, { kind: 'hash', fields, expiresAt: nowMs + op.ttlMs, seq: 0 });
     return target === op.record;
   }
 
@@ -195,13 +342,10 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   #put(key: string, e: Entry): void {
+    e.seq = ++this.#seq;
     this.#entries.delete(key); // re-insert: most recently written goes last
     this.#entries.set(key, e);
-    while (this.#entries.size > this.#maxKeys) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done) break;
-      this.#entries.delete(oldest.value);
-    }
+    this.#evict();
   }
 
   /** Drops expired entries now (also runs periodically). Returns how many were dropped. */
@@ -214,17 +358,39 @@ export class MemoryCounterStore implements CounterStore {
         dropped++;
       }
     }
+    for (const [parts, g] of this.#groups) {
+      let live = 0;
+      for (let i = GROUP_FIRST + 1; i < g.length; i += 2) {
+        const s = g[i] as Series;
+        for (let j = s.length - STRIDE; j >= 0; j -= STRIDE) {
+          if (s[j + 2]! <= now) {
+            this.#dropBucket(s, j);
+            dropped++;
+          }
+        }
+        live += s.length;
+      }
+      if (live === 0) this.#groups.delete(parts);
+    }
     return dropped;
   }
 
-  /** Keys held, expired ones included until swept or touched. */
+  /** Keys held (a counter's live buckets each count as one), expired ones included until swept or touched. */
   get size(): number {
-    return this.#entries.size;
+    return this.#entries.size + this.#seriesBuckets;
   }
 
   /** Remaining time to live of a key in ms, or -2 when absent (like PTTL), for tests. */
   pttl(key: string): number {
     const now = this.#clock();
+    const split = splitBucketKey(key);
+    const g = split && this.#groups.get(split.parts);
+    const s = split && g && MemoryCounterStore.#seriesIn(g, split.counter);
+    if (split && s) {
+      const j = MemoryCounterStore.#find(s, split.bucket);
+      if (j < 0 || s[j + 2]! <= now) return -2;
+      return s[j + 2]! - now;
+    }
     const e = this.#get(key, now);
     return e === undefined ? -2 : e.expiresAt - now;
   }
@@ -238,6 +404,8 @@ export class MemoryCounterStore implements CounterStore {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     this.#entries.clear();
+    this.#groups.clear();
+    this.#seriesBuckets = 0;
     return Promise.resolve();
   }
 }

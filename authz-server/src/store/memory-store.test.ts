@@ -126,6 +126,10 @@ describe('MemoryCounterStore', () => {
       const e = live(probe);
       expect(store.pttl(probe), `step ${step}: pttl ${probe}`).toBe(e ? e.expiresAt - clock.now : -2);
       if (want.some((v) => v !== 0)) checked++;
+      if (step % 50 === 49) {
+        store.sweep();
+        expect(store.size, `step ${step}: keys held after a sweep`).toBe([...model.keys()].filter((k) => live(k)).length);
+      }
     }
     expect(checked).toBeGreaterThan(500);
   });
@@ -155,6 +159,19 @@ describe('MemoryCounterStore', () => {
     expect(store.size).toBe(5);
     for (let i = 0; i < 1000; i++) await bump('pal:{p}:ct:a', `f${i}`, i);
     expect(store.size).toBe(5);
+  });
+
+  it('tells apart the many counters of one parts (the population counters every policy shares)', async () => {
+    const { opts } = clocked();
+    const store = new MemoryCounterStore(opts);
+    const names = Array.from({ length: 40 }, (_, i) => `pal:{p${i % 4}}:ct:pop.${i}`);
+    const op = (name: string, incr: number) => new BucketCounterOp(name, 'h0', 9, 2, incr, 60_000);
+    for (let round = 1; round <= 3; round++) {
+      for (const [i, name] of names.entries()) expect((await store.evaluate({ ...empty, counters: [op(name, i + 1)] })).counters[0]).toEqual([round * (i + 1), 0]);
+    }
+    const read = await store.evaluate({ ...empty, counters: names.map((n) => ({ keys: [`${n}:h0:9`, `${n}:h0:8`], incr: 0, ttlMs: 60_000 })) });
+    expect(read.counters).toEqual(names.map((_, i) => [3 * (i + 1), 0]));
+    expect(store.size).toBe(40);
   });
 
   it('refuses a bucket op whose parts hold the separator', async () => {

@@ -48,9 +48,10 @@ const STRIDE = 3;
  * The counters of one list of key parts (a client, a session, a route: keys sharing `<parts>`), kept together so that
  * a Check's counters of one client cost one lookup in the large map: [write order, index, then counter name and its
  * Series for each counter]. Written, read and evicted together. A client has a few counters, searched in order; the
- * parts every policy shares (the empty list: population counters) can have many, which a Map then indexes.
+ * parts every policy shares (the empty list: population counters) can have many, which a Map of their places then
+ * indexes.
  */
-type Group = Array<number | string | Series | Map<string, Series>>;
+type Group = Array<number | string | Series | Map<string, number>>;
 const GROUP_SEQ = 0;
 const GROUP_INDEX = 1;
 const GROUP_FIRST = 2;
@@ -201,33 +202,46 @@ export class MemoryCounterStore implements CounterStore {
   #seriesOp(counter: string, parts: string, bucket: number, buckets: number, incr: number, ttlMs: number, nowMs: number): number[] {
     const out: number[] = new Array<number>(buckets);
     let g = this.#groups.get(parts);
-    let s = g === undefined ? undefined : MemoryCounterStore.#seriesIn(g, counter);
+    let at = g === undefined ? -1 : MemoryCounterStore.#seriesAt(g, counter);
     if (incr !== 0) {
-      if (g === undefined) this.#groups.set(parts, (g = [0, 0]));
-      if (s === undefined) MemoryCounterStore.#addSeries(g, counter, (s = []));
-      out[0] = this.#add(s, bucket, incr, nowMs + ttlMs, nowMs);
+      if (g === undefined) g = [0, 0];
+      if (at < 0) {
+        g = MemoryCounterStore.#withSeries(g, counter);
+        at = g.length - 1;
+      }
+      out[0] = this.#add(g, at, bucket, incr, nowMs + ttlMs, nowMs);
       this.#touch(parts, g);
-    } else out[0] = s === undefined ? 0 : this.#bucketValue(s, bucket, nowMs);
+    } else out[0] = at < 0 ? 0 : this.#bucketValue(g![at] as Series, bucket, nowMs);
+    const s = at < 0 ? undefined : (g![at] as Series);
     for (let i = 1; i < buckets; i++) out[i] = s === undefined ? 0 : this.#bucketValue(s, bucket - i, nowMs);
     return out;
   }
 
-  static #seriesIn(g: Group, counter: string): Series | undefined {
+  /** Where a counter's series is in its group, or -1. */
+  static #seriesAt(g: Group, counter: string): number {
     const index = g[GROUP_INDEX];
-    if (index !== 0) return (index as Map<string, Series>).get(counter);
-    for (let j = GROUP_FIRST; j < g.length; j += 2) if (g[j] === counter) return g[j + 1] as Series;
-    return undefined;
+    if (index !== 0) return (index as Map<string, number>).get(counter) ?? -1;
+    for (let j = GROUP_FIRST; j < g.length; j += 2) if (g[j] === counter) return j + 1;
+    return -1;
   }
 
-  static #addSeries(g: Group, counter: string, s: Series): void {
-    g.push(counter, s);
+  /**
+   * The group with a counter more, its series empty. A new array of exactly its size: one grown by push keeps room
+   * for 16 more elements, and a store holds tens of thousands of groups.
+   */
+  static #withSeries(g: Group, counter: string): Group {
+    const next: Group = new Array(g.length + 2);
+    for (let j = 0; j < g.length; j++) next[j] = g[j]!;
+    next[g.length] = counter;
+    next[g.length + 1] = [];
     const index = g[GROUP_INDEX];
-    if (index !== 0) (index as Map<string, Series>).set(counter, s);
-    else if (g.length > GROUP_FIRST + 2 * GROUP_SCAN) {
-      const map = new Map<string, Series>();
-      for (let j = GROUP_FIRST; j < g.length; j += 2) map.set(g[j] as string, g[j + 1] as Series);
-      g[GROUP_INDEX] = map;
+    if (index !== 0) (index as Map<string, number>).set(counter, g.length + 1);
+    else if (next.length > GROUP_FIRST + 2 * GROUP_SCAN) {
+      const map = new Map<string, number>();
+      for (let j = GROUP_FIRST; j < next.length; j += 2) map.set(next[j] as string, j + 1);
+      next[GROUP_INDEX] = map;
     }
+    return next;
   }
 
   /** A counter op given by its keys: keys that are buckets (`<prefix>:<n>`) live in their counter's series. */
@@ -269,16 +283,30 @@ export class MemoryCounterStore implements CounterStore {
     return s[j + 1]!;
   }
 
-  /** Adds to a bucket (created, or restarted from 0 when expired) and sets its expiry; returns its value. */
-  #add(s: Series, bucket: number, incr: number, expiresAt: number, nowMs: number): number {
+  /**
+   * Adds to a bucket of the series at `g[at]` (created, or restarted from 0 when expired) and sets its expiry;
+   * returns its value. A bucket is created in a new series of exactly the live buckets and it, as a group is.
+   */
+  #add(g: Group, at: number, bucket: number, incr: number, expiresAt: number, nowMs: number): number {
+    let s = g[at] as Series;
     let j = MemoryCounterStore.#find(s, bucket);
     if (j >= 0 && s[j + 2]! <= nowMs) s[j + 1] = 0;
     if (j < 0) {
-      // Expired buckets go when a new one comes, so that a counter keeps only its live ones.
-      for (let k = s.length - STRIDE; k >= 0; k -= STRIDE) if (s[k + 2]! <= nowMs) this.#dropBucket(s, k);
-      j = s.length;
-      s.push(bucket, 0, 0);
-      this.#seriesBuckets++;
+      let live = 0;
+      for (let k = 0; k < s.length; k += STRIDE) if (s[k + 2]! > nowMs) live++;
+      const next: Series = new Array<number>((live + 1) * STRIDE);
+      j = 0;
+      for (let k = 0; k < s.length; k += STRIDE) {
+        if (s[k + 2]! <= nowMs) continue;
+        next[j] = s[k]!;
+        next[j + 1] = s[k + 1]!;
+        next[j + 2] = s[k + 2]!;
+        j += STRIDE;
+      }
+      next[j] = bucket;
+      next[j + 1] = 0;
+      this.#seriesBuckets += live + 1 - s.length / STRIDE;
+      g[at] = s = next;
     }
     const value = s[j + 1]! + incr;
     s[j + 1] = value;
@@ -385,7 +413,8 @@ export class MemoryCounterStore implements CounterStore {
     const now = this.#clock();
     const split = splitBucketKey(key);
     const g = split && this.#groups.get(split.parts);
-    const s = split && g && MemoryCounterStore.#seriesIn(g, split.counter);
+    const at = split && g ? MemoryCounterStore.#seriesAt(g, split.counter) : -1;
+    const s = at < 0 ? undefined : (g![at] as Series);
     if (split && s) {
       const j = MemoryCounterStore.#find(s, split.bucket);
       if (j < 0 || s[j + 2]! <= now) return -2;

@@ -194,6 +194,36 @@ describe('baselines a crowd cannot move', () => {
   });
 });
 
+describe("a token's own users", () => {
+  const APP = { 'user-agent': 'ShopApp/4.2.1 (Android 14) okhttp/4.12.0', accept: 'application/json', 'accept-language': 'en-GB', 'accept-encoding': 'gzip' };
+
+  it('opening the app together are not a crowd of new addresses: those let through become known to the token', async () => {
+    const d = detectors();
+    // Users of the app, each from an address of its own, calling every 5 s for a minute after it opens the app.
+    const users: Array<{ ip: string; from: number; calls: number }> = [];
+    const verdicts: Array<{ user: number; verdict: string; signals: string[] }> = [];
+    const run = async (fromS: number, toS: number) => {
+      for (let s = fromS; s < toS; s += 5) {
+        for (const [i, u] of users.entries()) {
+          if (s < u.from || s >= u.from + 5 * u.calls) continue;
+          const bot = await d.check(request({ ip: u.ip, path: `/api/products/${(s + i) % 40}`, headers: APP }), 'mobile-app');
+          if (s >= 1800) verdicts.push({ user: i, verdict: bot.verdict, signals: fired(bot) });
+        }
+        await d.advance(5000);
+      }
+    };
+    // Half an hour of one new user every 15 s, then twenty opening the app within a minute (a push notification),
+    // each for three minutes, while the others keep arriving.
+    for (let s = 0; s < 2400; s += 15) users.push({ ip: `198.51.${100 + ((s / 15) >> 8)}.${(s / 15) & 255}`, from: s, calls: 12 });
+    for (let i = 0; i < 20; i++) users.push({ ip: `192.0.2.${i + 1}`, from: 1800 + 3 * i, calls: 36 });
+    await run(0, 2400);
+    const flagged = verdicts.filter((v) => v.verdict !== 'allow');
+    // The clump did move the token's traffic (its surge fired), and flagged none of them.
+    expect(verdicts.some((v) => v.signals.includes('surge-token'))).toBe(true);
+    expect(flagged.map((v) => `${v.user}: ${v.signals.join(',')}`)).toEqual([]);
+  });
+});
+
 describe('volume against learned thresholds', () => {
   it('a cold burst from one address is flagged within a few requests, each signal with its value and threshold', async () => {
     const d = detectors();

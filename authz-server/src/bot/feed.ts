@@ -195,7 +195,13 @@ export class BotFeed {
     // A crowd flagged only as a crowd is learned from, slowly (one request in 1/crowdLearning): a legitimate new
     // crowd becomes normal within hours, an attack does not within minutes.
     const aggregates = clean ? 1 : bot.score - crowd < max && !gatedSurge ? this.#knobs.surge.crowdLearning : 0;
-    this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, flagged, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
+    // A token's pair is known once one of its requests passed clean but for the surge of the token's whole traffic:
+    // that surge (its own users clumping) must not keep the pairs of those it let through new, or each of their
+    // requests would count as one from a new address and feed the newcomers' surge until it flags them. The
+    // newcomers' own surges (surge-token-new-addresses, surge-token-cell) still keep a pair new.
+    const tokenSurge = bot.signals.find((s) => s.name === 'surge-token')?.score ?? 0;
+    const pairClean = !flagged && bot.score - tokenSurge < max;
+    this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, pairClean, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
     if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;
       this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page });
@@ -211,7 +217,7 @@ export class BotFeed {
     return turn < share;
   }
 
-  #learn(obs: BotObservations, keys: PrefixCache, learn: { clean: boolean; individually: boolean; flagged: boolean; aggregates: number; cookieSite: boolean }, now: number): void {
+  #learn(obs: BotObservations, keys: PrefixCache, learn: { clean: boolean; individually: boolean; pairClean: boolean; aggregates: number; cookieSite: boolean }, now: number): void {
     const { subject, state } = obs;
     const bump = (name: string, parts: readonly string[], window: Window, delta = 1) => this.#bump(keys, name, parts, window, now, delta);
     const pair = state === 'new-pair' || state === 'established-pair';
@@ -306,10 +312,7 @@ export class BotFeed {
         if (!obs.page) bump(BOT_KEYS.popRetEngaged, [], 'baseline');
       }
     }
-    // A token's pair is known once one of its requests passed on its own evidence: a surge of the token's traffic
-    // (its own users clumping) must not keep the pairs of those it let through new, or each of their requests would
-    // count as one from a new address and feed the newcomers' surge until it flags them.
-    if (subject.token && learn.individually && !learn.flagged) bump(BOT_KEYS.pairBase, [subject.token, subject.address], 'baseline');
+    if (subject.token && learn.pairClean) bump(BOT_KEYS.pairBase, [subject.token, subject.address], 'baseline');
     if (!learn.clean) return;
     if (state === 'landing') {
       bump(BOT_KEYS.popLand, [], 'baseline');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { counterPrefix, hashTagOf } from '../store/keys.ts';
+import { bucketKeys, counterPrefix, hashTagOf } from '../store/keys.ts';
 import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, bucketCounter, cookieSession, isCookieSession, isWrite, bucketTtlMs, PAGE_UNIT, decodeLanding, decodeSessionMinute, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 describe('bot window math', () => {
@@ -10,6 +10,15 @@ describe('bot window math', () => {
       expect(hashTagOf(cache.counter(BOT_KEYS.ipTick, parts))).toBe('shop/orders');
     }
     expect(new PrefixCache('ns/{x}').counter('n', ['1'])).toBe(counterPrefix('ns/{x}', 'n', ['1']));
+    // Its ops name the same keys as bucketKeys of that prefix, and carry its counter and parts apart.
+    const now = 1_700_000_123_456;
+    for (const parts of [[], ['10.0.0.1'], ['{weird}:key']]) {
+      const op = cache.bucketOp(BOT_KEYS.ipLong, cache.hash(parts), now, 60_000, 3, 1);
+      expect(op.keys).toEqual(bucketKeys(counterPrefix('shop/orders', BOT_KEYS.ipLong, parts), now, 60_000, 3));
+      expect(`${op.counter}:${op.parts}`).toBe(counterPrefix('shop/orders', BOT_KEYS.ipLong, parts));
+      expect(op.parts).not.toContain(':');
+      expect(bucketCounter(counterPrefix('shop/orders', BOT_KEYS.ipLong, parts), now, 60_000, 3, 1).keys).toEqual(op.keys);
+    }
   });
 
   it('PrefixCache keeps part lists apart whose parts join alike (a decoded path or a claim can hold NUL)', () => {

@@ -255,10 +255,6 @@ export class PrefixCache {
   counter(name: string, parts: readonly string[]): string {
     return `${this.counterName(name)}:${this.hash(parts)}`;
   }
-  /** The counter's prefix from the hash of its parts (see hash). */
-  counterOf(name: string, partsHash: string): string {
-    return `${this.counterName(name)}:${partsHash}`;
-  }
   /** The counter's name as keys carry it (keys.ts counterKeyName); the same string object for one policy and name. */
   counterName(name: string): string {
     let n = this.#names.get(name);

@@ -3,7 +3,7 @@ import { MemoryCounterStore } from '../store/memory-store.ts';
 import { StoreUnavailableError, type CounterStore } from '../store/counter-store.ts';
 import { HISTOGRAM_EDGES, BaselineBook, blendedQuantile, decayWeights, edgesCrossed, planRefresh, priorBaselines } from './baseline.ts';
 import { DEFAULT_BOT_KNOBS } from './knobs.ts';
-import { BOT_KEYS, PrefixCache, bucketCounter, histogramKeyName } from './windows.ts';
+import { BOT_KEYS, PrefixCache, histogramKeyName } from './windows.ts';
 
 /** Counts per edge for a population whose client-bucket counts are `values`. */
 function histogram(values: number[]): number[] {
@@ -49,7 +49,7 @@ describe('learning read back from the store', () => {
 
   async function write(store: CounterStore, name: string, value: number, at = now, bucketMs = hour) {
     const keys = new PrefixCache('shop/p');
-    await store.evaluate({ rateLimits: [], counters: [bucketCounter(keys.counter(name, []), at, bucketMs, 2, value)], distinct: [] });
+    await store.evaluate({ rateLimits: [], counters: [keys.bucketOp(name, keys.hash([]), at, bucketMs, 2, value)], distinct: [] });
   }
 
   it('priors before anything is learned: cold, cookies not judged, thresholds from the priors', () => {

@@ -5,7 +5,7 @@
  * keys here, so all three address the same buckets.
  */
 import type { CounterOp } from '../store/counter-store.ts';
-import { BucketCounterOp, hashKeyParts, keySegment, policyPrefix } from '../store/keys.ts';
+import { BucketCounterOp, bucketIndex, counterKeyName, hashKeyParts } from '../store/keys.ts';
 
 /** Names of the detectors' counters (the `<name>` segment of their keys). */
 export const BOT_KEYS = {
@@ -223,21 +223,22 @@ export function bucketTtlMs(bucketMs: number, buckets: number): number {
  * come back Check after Check (hashKeyParts remembers recent hashes).
  */
 export class PrefixCache {
-  static readonly #policies = new Map<string, { prefix: string; names: Map<string, string> }>();
+  /** Counter names as keys carry them (counterName), per policy. */
+  static readonly #policies = new Map<string, Map<string, string>>();
   static #none: string | undefined;
-  readonly #policy: string;
-  /** Counter names as keys carry them (counterName), shared by the instances of one policy. */
+  readonly #policyId: string;
+  /** This policy's counter names as keys carry them, shared by its instances. */
   readonly #names: Map<string, string>;
   /** Hashes of the part lists this instance was given (a Check passes the same list to several counters). */
   #seen: Map<readonly string[], string> | undefined;
   constructor(policyId: string) {
-    let policy = PrefixCache.#policies.get(policyId);
-    if (policy === undefined) {
-      policy = { prefix: policyPrefix(policyId), names: new Map() };
-      if (PrefixCache.#policies.size < 10_000) PrefixCache.#policies.set(policyId, policy);
+    let names = PrefixCache.#policies.get(policyId);
+    if (names === undefined) {
+      names = new Map();
+      if (PrefixCache.#policies.size < 10_000) PrefixCache.#policies.set(policyId, names);
     }
-    this.#policy = policy.prefix;
-    this.#names = policy.names;
+    this.#policyId = policyId;
+    this.#names = names;
   }
   /**
    * The hash of a list of key parts as it appears in keys (hashKeyParts). The same string object comes back for
@@ -259,15 +260,17 @@ export class PrefixCache {
   counterName(name: string): string {
     let n = this.#names.get(name);
     if (n === undefined) {
-      n = `${this.#policy}:ct:${keySegment(name)}`;
+      n = counterKeyName(this.#policyId, name);
       if (this.#names.size < 10_000) this.#names.set(name, n);
     }
     return n;
   }
-  /** A bucketed counter op on the counter `name` of the parts whose hash is `partsHash` (see bucketCounter). */
+  /**
+   * A bucketed counter op on the counter `name` of the parts whose hash is `partsHash` (see hash): increments the
+   * current bucket by `incr` (0 = read only) and reads `buckets` buckets, the current one first.
+   */
   bucketOp(name: string, partsHash: string, nowMs: number, bucketMs: number, buckets: number, incr: number): CounterOp {
-    checkBuckets(bucketMs, buckets);
-    return new BucketCounterOp(this.counterName(name), partsHash, Math.floor(nowMs / bucketMs), buckets, incr, bucketTtlMs(bucketMs, buckets));
+    return new BucketCounterOp(this.counterName(name), partsHash, bucketIndex(nowMs, bucketMs, buckets), buckets, incr, bucketTtlMs(bucketMs, buckets));
   }
   /** A 30-bit code of the parts (for the landing memory), from the same hash as the keys. */
   code(parts: readonly string[]): number {
@@ -277,22 +280,6 @@ export class PrefixCache {
     for (let i = 0; i < 5; i++) c = c * 64 + B64.indexOf(h[i]!);
     return c;
   }
-}
-
-function checkBuckets(bucketMs: number, buckets: number): void {
-  if (!(bucketMs > 0) || !Number.isFinite(bucketMs)) throw new RangeError(`bucketMs must be > 0, got ${bucketMs}`);
-  if (!Number.isSafeInteger(buckets) || buckets < 1) throw new RangeError(`buckets must be an integer >= 1, got ${buckets}`);
-}
-
-/**
- * A bucketed counter op from a counter's prefix (keys.ts counterPrefix): increments the current bucket by `incr`
- * (0 = read only) and reads `buckets` buckets, the current one first.
- */
-export function bucketCounter(prefix: string, nowMs: number, bucketMs: number, buckets: number, incr: number): CounterOp {
-  checkBuckets(bucketMs, buckets);
-  const at = prefix.lastIndexOf(':');
-  if (at <= 0) throw new RangeError(`not a counter prefix: ${prefix}`);
-  return new BucketCounterOp(prefix.slice(0, at), prefix.slice(at + 1), Math.floor(nowMs / bucketMs), buckets, incr, bucketTtlMs(bucketMs, buckets));
 }
 
 /**

@@ -99,9 +99,20 @@ export function distinctPrefix(policyId: string, counterName: string, keyParts: 
  * older ones: `<prefix>:<bucket index>` with index = floor(nowMs / bucketMs).
  */
 export function bucketKeys(prefix: string, nowMs: number, bucketMs: number, count: number): string[] {
+  return keysOfBuckets(prefix, bucketIndex(nowMs, bucketMs, count), count);
+}
+
+/**
+ * The index of the time bucket of `bucketMs` that holds nowMs (floor(nowMs / bucketMs)), for `count` buckets read
+ * from it: a RangeError unless bucketMs > 0 and count is an integer >= 1.
+ */
+export function bucketIndex(nowMs: number, bucketMs: number, count: number): number {
   if (!(bucketMs > 0) || !Number.isFinite(bucketMs)) throw new RangeError(`bucketMs must be > 0, got ${bucketMs}`);
   if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`count must be an integer >= 1, got ${count}`);
-  const current = Math.floor(nowMs / bucketMs);
+  return Math.floor(nowMs / bucketMs);
+}
+
+function keysOfBuckets(prefix: string, current: number, count: number): string[] {
   const keys: string[] = [];
   for (let i = 0; i < count; i++) keys.push(`${prefix}:${current - i}`);
   return keys;
@@ -133,12 +144,7 @@ export class BucketCounterOp implements CounterOp {
   }
   /** `<counter>:<parts>:<bucket - i>` for i < buckets (the same keys as bucketKeys of the prefix). */
   get keys(): string[] {
-    if (this.#keys === undefined) {
-      const keys: string[] = [];
-      for (let i = 0; i < this.buckets; i++) keys.push(`${this.counter}:${this.parts}:${this.bucket - i}`);
-      this.#keys = keys;
-    }
-    return this.#keys;
+    return (this.#keys ??= keysOfBuckets(`${this.counter}:${this.parts}`, this.bucket, this.buckets));
   }
 }
 

@@ -7,6 +7,7 @@
  * Two loads: `--mode rate` (default) sends `--rate` calls per second to every variant at once for `--seconds`
  * (each Redis wakes up per call, as at a fixed request rate); `--mode closed` keeps `--inflight` calls in flight
  * on one variant after the other (`--calls` each; Redis stays busy, its cost per call without the wake-ups).
+ * `--bot-counters N` adds bot scoring's counter ops to each Check (N counters of its address, 3-4 buckets each).
  * Repeats alternate the order. Variants: `current` (store/redis-batch.lua), `base` (the script and its encoding
  * in the checkout at `--base`, e.g. the commit a change is measured against), `ratelimit` (envoyproxy/ratelimit's
  * pipelined INCRBY + EXPIRE per limit, one pipeline per call), or the path of a Lua file with the same KEYS/ARGV
@@ -21,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { BATCH_LUA, encodeBatch } from '../authz-server/src/store/redis-store.ts';
-import { rateLimitKey } from '../authz-server/src/store/keys.ts';
+import { BucketCounterOp, counterKeyName, hashKeyParts, rateLimitKey } from '../authz-server/src/store/keys.ts';
 import type { CounterBatch } from '../authz-server/src/store/counter-store.ts';
 import { startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
 import { loadLine, spread } from './harness.ts';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
       inflight: { type: 'string', default: '8' },
       checks: { type: 'string', default: '1' },
       ips: { type: 'string', default: '256' },
+      'bot-counters': { type: 'string', default: '0' },
       repeats: { type: 'string', default: '3' },
       base: { type: 'string' },
     },
@@ -62,12 +64,20 @@ async function main(): Promise<void> {
   // The bench policy's two limits (1 000 000 per second each), keyed as the server keys them.
   const consumer = rateLimitKey('limits', 'per-consumer', ['bench-client']);
   const ip = (n: number) => rateLimitKey('limits', 'per-ip', [`10.0.${n % 250}.${Math.floor(n / 250) % 250}`]);
+  // Bot scoring's counter ops per Check (`--bot-counters N`): N counters of the client's address, 3-4 buckets each
+  // (current first, incremented), as the feed plans them.
+  const botCounterCount = Number(values['bot-counters']);
+  const botCounters = (n: number): BucketCounterOp[] => {
+    const parts = hashKeyParts([`10.0.${n % 250}.${Math.floor(n / 250) % 250}`]);
+    const bucket = Math.floor(Date.now() / 10_000);
+    return Array.from({ length: botCounterCount }, (_, c) => new BucketCounterOp(counterKeyName('limits', `bot-${c}`), parts, bucket, c < 2 ? 4 : 3, 1, 60_000));
+  };
   const batch = (i: number): CounterBatch => ({
     rateLimits: Array.from({ length: checks }, (_, j) => [
       { key: consumer, requests: 1_000_000, periodMs: 1000, burst: 0 },
       { key: ip((i * checks + j) % ips), requests: 1_000_000, periodMs: 1000, burst: 0 },
     ]).flat(),
-    counters: [],
+    counters: Array.from({ length: checks }, (_, j) => botCounters(i * checks + j)).flat(),
     distinct: [],
   });
 
@@ -152,7 +162,7 @@ async function main(): Promise<void> {
   const f = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
   const load = values.mode === 'closed' ? `closed loop, ${values.inflight} calls in flight, ${values.calls} calls` : `${values.rate} calls/s for ${values.seconds} s, all variants at once`;
   const out = [
-    `Batch script variants, ${checks} Check(s) of two limits per call, ${ips} client IPs; ${load}; ${values.repeats} repeats; load average ${loadLine()}`,
+    `Batch script variants, ${checks} Check(s) of two limits${botCounterCount ? ` and ${botCounterCount} bot counters` : ''} per call, ${ips} client IPs; ${load}; ${values.repeats} repeats; load average ${loadLine()}`,
     '',
     '| variant | Redis CPU µs/call median (min-max) | per Check | evalsha µs/call |',
     '|---|---:|---:|---:|',

@@ -246,11 +246,14 @@ interface Builder {
  *                  cookies lands with every request)
  *   untyped-responses  the proxy logs no response content type (no additional_response_headers_to_log), so that
  *                  whether a route serves pages is learned from people's requests alone (changes no request)
+ *   shifting-fingerprints  bursts send every request with a language list of their own, and an x-ja4 header of their
+ *                  own where the proxy passes none (automation bursts also pick their user agent per request): a
+ *                  source (address + fingerprint) never holds more than a request or two, whatever the burst's size
  *   navigate-all   each address of a distributed surge sends every request with a page load's headers, its returns
  *                  with the cookie included (with returning-surges: a crowd that teaches an API route that people's
  *                  sessions load pages there, so that its dressed landings pass as page loads)
  */
-export const TRAFFIC_VARIANTS = ['exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses'] as const;
+export const TRAFFIC_VARIANTS = ['shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -279,6 +282,8 @@ function ja4Of(e: Omit<SimEvent, 'seq'>, impersonate: boolean): string {
 
 function emit(b: Builder, e: Omit<SimEvent, 'seq'>): void {
   if (!(e.at >= 0 && e.at < b.endMs)) return;
+  // Where the proxy passes the handshake's JA4 it replaces any the client sent; elsewhere a client's own reaches the
+  // detectors (shifting-fingerprints).
   let headers = b.tls ? { ...e.headers, 'x-ja4': ja4Of(e, b.impersonate) } : e.headers;
   if (b.variants.has('plain-headers')) headers = plainHeaders(headers);
   b.events.push({ ...e, headers, seq: b.events.length });
@@ -533,12 +538,18 @@ function burst(b: Builder, start: number, p: Params, chrome: boolean): number {
   const ua = rng.pick(AUTOMATION_UAS);
   const lang = rng.pick(LANGS);
   const session = `s${rng.hex(24)}`;
+  const shifting = b.variants.has('shifting-fingerprints');
   let t = start;
   for (let i = 0; i < total; i++) {
     const r = rng.next();
     const kind: RequestKind = r < 0.6 ? 'navigate' : 'api';
     const path = r < 0.45 ? `/products/${rng.int(1, CATALOG)}` : r < 0.6 ? `/products?category=${rng.pick(CATEGORIES)}&page=${rng.int(1, 40)}` : `/api/products/${rng.int(1, CATALOG)}`;
-    const headers = chrome ? browserHeaders(browser, lang, kind) : { 'user-agent': ua, accept: rng.chance(0.5) ? '*/*' : 'application/json', 'accept-encoding': 'gzip, deflate' };
+    const headers = chrome ? browserHeaders(browser, lang, kind) : { 'user-agent': shifting ? rng.pick(AUTOMATION_UAS) : ua, accept: rng.chance(0.5) ? '*/*' : 'application/json', 'accept-encoding': 'gzip, deflate' };
+    if (shifting) {
+      // A language list and a TLS fingerprint of its own with every request: no two requests share a source.
+      headers['accept-language'] = `${rng.pick(['en', 'de', 'fr', 'es', 'it', 'nl', 'pt', 'pl', 'sv', 'ja'])}-${rng.hex(2).toUpperCase()},${rng.pick(['en', 'de', 'fr'])};q=0.${rng.int(1, 9)}`;
+      headers['x-ja4'] = `t13d${rng.int(10, 40)}${rng.int(10, 20)}h2_${rng.hex(12)}_${rng.hex(12)}`;
+    }
     if (keeps && i > 0) headers['cookie'] = `session=${session}`;
     emit(b, { at: t, actor: 'burst', kind: 'bot', method: 'GET', path, ip, headers, code: 200 });
     t += rng.exp(MIN / perMin);

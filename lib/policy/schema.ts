@@ -314,6 +314,8 @@ export const BOT_SIGNAL_NAMES = [
   'volume-pair-long',
   'volume-src-tick',
   'volume-src-long',
+  'volume-addr-tick',
+  'volume-addr-long',
   'volume-net-long',
   'fresh-sessions',
   'fresh-sessions-network',

@@ -168,7 +168,7 @@ describe('bot detection on simulated traffic', () => {
   });
 
   it('the outer-edge variants: gentler bursts and crawlers, one or two tries per stuffing address, thin token crowds, proxies that return the cookie', () => {
-    for (const variant of ['gentle-rates', 'thin-stuffing', 'thin-token-crowds', 'returning-proxies', 'returning-surges', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses'] as const) {
+    for (const variant of ['gentle-rates', 'thin-stuffing', 'thin-token-crowds', 'returning-proxies', 'returning-surges', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'shifting-fingerprints'] as const) {
       expect(generateScenario('people', SEED, { ...SHORT, variants: [variant] }).events).toEqual(generateScenario('people', SEED, SHORT).events);
     }
     const bots = (scenario: ScenarioName, seed: number, variants: TrafficVariant[]) => generateScenario(scenario, seed, { ...SHORT, variants }).events.filter((e) => e.kind === 'bot');
@@ -186,6 +186,10 @@ describe('bot detection on simulated traffic', () => {
     expect(thin.size).toBeGreaterThan(3 * Map.groupBy(bots('credential-stuffing', SEED, []), (e) => e.actor).size);
     // Thin token crowds: four times the addresses, each at a tenth of the rate.
     expect(Map.groupBy(bots('token-abuse', SEED, ['thin-token-crowds']), (e) => e.actor).size).toBe(4 * Map.groupBy(bots('token-abuse', SEED, []), (e) => e.actor).size);
+    // Shifting fingerprints: nearly every request of a burst with a language list of its own.
+    const shifting = bots('burst-cold', 9, ['shifting-fingerprints']);
+    expect(new Set(shifting.map((e) => e.headers['accept-language'])).size).toBeGreaterThan(0.95 * shifting.length);
+    expect(shifting.length).toBe(bots('burst-cold', 9, []).length);
     // Returning proxies and surges: every request after an address's first carries the cookie, one per address.
     for (const [scenario, variant] of [['residential-proxy', 'returning-proxies'], ['distributed-surge', 'returning-surges']] as const) {
       const byActor = Map.groupBy(bots(scenario, SEED, [variant]), (e) => e.actor);
@@ -270,6 +274,20 @@ describe('bot detection on simulated traffic', () => {
     // People are held to their request floor on the scenarios' own traffic above; here to the share of them flagged
     // (shortened seed 1 of the gentle crawler flags one cookie blocker, 11 of 2029 requests, during the crawl's surge).
     expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
+  });
+
+  it.each(['burst-cold', 'burst-warm'] as const)('%s: a Chrome burst that changes its fingerprint with every request (variant shifting-fingerprints) is stopped in its first second', { timeout: 120_000 }, async (scenario) => {
+    // Seed 9 draws a Chrome burst that keeps no cookie, about 1000-1900 requests a minute: no source (address +
+    // fingerprint) of it holds more than a request, so only its address adds up (volume-addr-*); before that signal
+    // 180 (cold) and 91 (warm) of its requests passed, and on the warm server its landings in never-seen cells
+    // made people landing in theirs a crowd (20 people flagged).
+    const r = await runScenario(scenario, 9, { ...SHORT, inProcess: true, variants: ['shifting-fingerprints'] });
+    expect(r.params['userAgent']).toBe('Chrome');
+    expect(r.params['keepsCookie']).toBe(false);
+    expectCaught(r, 1000);
+    expect(r.botRequests - r.botFlagged).toBeLessThanOrEqual(30);
+    expect(r.firstFlagSeconds).toBeLessThan(1);
+    expectPeopleSpared(r);
   });
 
   it('residential proxies that return the cookie but come back only for pages (variant returning-proxies) are caught by their returns', { timeout: 120_000 }, async () => {

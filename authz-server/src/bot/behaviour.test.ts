@@ -244,6 +244,53 @@ describe('volume against learned thresholds', () => {
     expect(volume.detail).toMatch(/threshold/);
   });
 
+  it('one address that changes its fingerprint with every request is one client: its burst is stopped as fast as one that does not', async () => {
+    const d = detectors();
+    const api = { ...CHROME, accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' };
+    let first = -1;
+    let last: JudgedAssessment | null = null;
+    for (let i = 0; i < 120; i++) {
+      // A language list and a JA4 of its own per request (headers a client sets where the proxy passes no JA4):
+      // no source of the address holds two requests.
+      const headers = { ...api, 'accept-language': `x${i}-${i % 7},en;q=0.${(i % 9) + 1}`, 'x-ja4': `t13d1516h2_${(i * 7919).toString(16).padStart(12, '0')}_02713d6af862` };
+      last = await d.check(request({ ip: '192.0.2.77', path: `/api/items/${i}`, headers }));
+      if (first < 0 && last.verdict !== 'allow') first = i;
+      await d.advance(10);
+    }
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThan(20);
+    expect(last!.verdict).toBe('deny');
+    expect(fired(last!)).not.toContain('volume-src-tick');
+    const own = last!.signals.find((s) => s.name === 'volume-addr-tick')!;
+    expect(own.score).toBeGreaterThanOrEqual(50); // a challenge on its own
+    expect(own.value).toBeGreaterThan(own.threshold!);
+    expect(own.detail).toMatch(/requests from this address in 10s, 100% of its requests in 10m opening a session: one client/);
+  });
+
+  it('an address where people keep their cookies is not one client: many of them landing at once, each with a fingerprint of their own, are left to their sources', async () => {
+    const d = detectors();
+    const ip = '203.0.113.50';
+    // Eight people behind one NAT land and browse on with their cookies for a minute...
+    for (let p = 0; p < 8; p++) {
+      await d.check(request({ ip, path: '/products/1', headers: { ...CHROME, 'accept-language': `l${p}` } }));
+      await d.advance(500);
+      for (let i = 0; i < 4; i++) {
+        await d.check(request({ ip, path: `/products/${i + 2}`, cookie: `nat-${p}`, headers: { ...CHROME, 'accept-language': `l${p}` } }));
+        await d.advance(1500);
+      }
+    }
+    // ...then sixteen more land within two seconds.
+    const landings: JudgedAssessment[] = [];
+    for (let p = 0; p < 16; p++) {
+      landings.push(await d.check(request({ ip, path: '/products/1', headers: { ...CHROME, 'accept-language': `m${p}` } })));
+      await d.advance(120);
+    }
+    for (const b of landings) {
+      expect(fired(b)).not.toContain('volume-addr-tick');
+      expect(b.verdict).toBe('allow');
+    }
+  });
+
   it('a person browsing with a cookie at a human pace raises nothing', async () => {
     const d = detectors();
     await d.check(request({ ip: '203.0.113.8', path: '/' }));

@@ -597,6 +597,25 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const mixture = (opened: number, requests: number) => Math.max(0, Math.min(1, (1 - opened / Math.max(1, requests)) / 0.2));
   const addressMixture = s.newLong >= 0 ? mixture(long(s.newLong) + (state === 'orphan' ? 1 : 0), long(s.ipLong)) : 1;
 
+  // ---- an address that is one client: its own traffic against a client's thresholds
+  // A client that varies its fingerprint from request to request (its languages, a made-up JA4) spreads its traffic
+  // over sources of a request or two each, which volume-src-* never sees add up. An address whose requests all
+  // opened a session is one client, not a NAT of people who keep theirs: its traffic is judged against the sources'
+  // thresholds, as far as no mixture of people shows (fully where every request opened one, not at all where a
+  // fifth of them came in kept sessions). One person who blocks cookies is one source there: nothing changes for them.
+  if (fresh && s.newLong >= 0 && addressMixture < 1) {
+    const one = 1 - addressMixture;
+    const opened = long(s.newLong) + (state === 'orphan' ? 1 : 0);
+    const requests = Math.max(1, long(s.ipLong));
+    const addressVolume = (name: string, cls: 'src.tick' | 'src.long', v: number, window: string) => {
+      const learned = base.volume[cls];
+      const points = Math.round(ratioPoints(v, learned.value, knobs.volume.curve) * one);
+      add('volume', name, points, v, learned.value, () => `${num(v)} requests from this address ${window}, ${Math.round(Math.min(1, opened / requests) * 100)}% of its requests in ${B.longMs / 60_000}m opening a session: one client (threshold ${describeThreshold(learned, knobs, cls)}, a source's)`);
+    };
+    addressVolume('volume-addr-tick', 'src.tick', tick(s.ipTick), tickWindow);
+    addressVolume('volume-addr-long', 'src.long', long(s.ipLong), longWindow);
+  }
+
   // ---- fresh sessions of this address (only where browsers return the cookie)
   if (newToSession && base.cookiesReturned !== false && s.newLong >= 0) {
     // A person opens a session now and then and keeps it for a while; a client that never keeps one opens a new
@@ -710,8 +729,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     tokenCell: learnable(s.tokCell, s.tokCellBase, agg.minExpectedPerMinute.cell, pairPending),
     fresh: quietRoute ? learnable(s.routeFresh, s.routeFreshBase, agg.minExpectedPerMinute.route, 0) : 1,
   };
-  // A source whose own volume already explains its traffic is judged by that, not as part of a crowd.
-  const explained = signals.some((x) => x.family === 'volume' && x.score > 0 && (x.name.startsWith('volume-src') || x.name.startsWith('volume-net')));
+  // A source (or an address that is one client) whose own volume already explains its traffic is judged by that, not
+  // as part of a crowd, and is taken out of the crowd counts (feed.ts).
+  const explained = signals.some((x) => x.family === 'volume' && x.score > 0 && (x.name.startsWith('volume-src') || x.name.startsWith('volume-addr') || x.name.startsWith('volume-net')));
   let novel = false;
   let surged = false;
   // A page fetched by a session that just landed and came back is judged with its landing's crowd when the recent

@@ -102,18 +102,18 @@ async function peopleComeBack(d: ReturnType<typeof detectors>, back: (ip: string
 const fired = (b: JudgedAssessment) => b.signals.filter((s) => s.score > 0).map((s) => s.name);
 
 describe('planning', () => {
-  it('every key of a Check is under the policy hash tag; a browser session request reads at most 68 keys', () => {
+  it('every key of a Check is under the policy hash tag; a browser session request reads at most 70 keys', () => {
     // Planned cold, without the replica's copies of the crowd counters (route, cell, class, token), which a warm
     // replica reads from memory: about 20 keys a Check then (bench/bot-latency.ts).
     const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
     const keysOf = (req: ReturnType<typeof request>, consumer: string | null) => planBotCounters(p, req, consumer, Date.now()).counters.flatMap((c) => c.keys);
     const session = keysOf(request({ cookie: 'abc' }), null);
     expect(session.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(session.length, `${session.length}`).toBeLessThanOrEqual(68);
+    expect(session.length, `${session.length}`).toBeLessThanOrEqual(70);
     // The most a Check reads: a browser session that also carries an API token.
     const both = keysOf(request({ cookie: 'abc' }), 'partner');
     expect(both.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(both.length, `${both.length}`).toBeLessThanOrEqual(89);
+    expect(both.length, `${both.length}`).toBeLessThanOrEqual(91);
     expect(planBotCounters(p, request({}), null, Date.now()).distinct).toEqual([]);
   });
 
@@ -137,6 +137,40 @@ describe('what a request is to its session', () => {
     await state(request({ ip: '203.0.113.5', path: '/products/3', cookie: 'issued-1' }));
     await state(request({ ip: '203.0.113.99', cookie: 'never-issued' }));
     expect(states).toEqual(['landing', 'return', 'established', 'orphan']);
+  });
+
+  it('a landing is given one cookie: cookies never seen beyond a few per landing are made up (orphans)', async () => {
+    const d = detectors();
+    const ip = '198.51.100.40';
+    await d.check(request({ ip, path: '/' }));
+    await d.advance(1000);
+    // A person comes back with the cookie the site set, and a site may renew it at a login: the first ones are returns.
+    const states: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      states.push((await d.check(request({ ip, path: `/products/${i}`, cookie: `issued-${i}` }))).observations!.state);
+      await d.advance(500);
+    }
+    expect(states).toEqual(['return', 'return', 'return', 'return', 'orphan', 'orphan']);
+    // Another address that landed is not charged with these.
+    await d.check(request({ ip: '198.51.100.41', path: '/' }));
+    await d.advance(1000);
+    expect((await d.check(request({ ip: '198.51.100.41', path: '/products/1', cookie: 'other-1' }))).observations!.state).toBe('return');
+  });
+
+  it('a client that lands once, then makes up a cookie for every request, is stopped as one that presents no cookie', async () => {
+    const d = detectors();
+    const api = { ...CHROME, accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' };
+    let first = -1;
+    let last: JudgedAssessment | null = null;
+    for (let i = 0; i < 120; i++) {
+      last = await d.check(request({ ip: '192.0.2.79', path: `/api/items/${i}`, headers: api, cookie: i === 0 ? undefined : `made-up-${i}` }));
+      if (first < 0 && last.verdict !== 'allow') first = i;
+      await d.advance(10);
+    }
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThan(20);
+    expect(last!.verdict).toBe('deny');
+    expect(fired(last!)).toContain('fresh-orphans');
   });
 
   it('a token pair is established only by history older than its recent traffic', async () => {

@@ -101,6 +101,7 @@ interface Slots {
   orphLong: number;
   landing: number;
   landingLearned: number;
+  returned: number;
   errAddr: number;
   errSess: number;
   sessWrites: number;
@@ -286,6 +287,7 @@ export function planBotCounters(
     orphLong: planned === 'session' && fresh ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
     landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode + (pageLoad ? PAGE_LANDING_UNIT : 0) : 0) : -1,
     landingLearned: planned === 'session' && fresh ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
+    returned: planned === 'session' && fresh ? count(BOT_KEYS.returned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     errAddr: planned === 'session' && known ? -1 : count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
     errSess: planned === 'session' ? count(BOT_KEYS.errSess, sess, B.longMs, 2, 0) : -1,
     // Only a write reads its session's writes (a failure surge is held against the tries on its path).
@@ -520,7 +522,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const [cur = 0, prev = 0] = C(s.sessLong);
     const land = decodeLanding(sumOf(C(s.landing), 0, 1));
     if (cur === 1 && prev === 0) {
-      state = land.landings > 0 ? 'return' : 'orphan';
+      // A landing is given one cookie (two, where the site renews it at a login): cookies never seen beyond that, from
+      // an address that landed once, are made up, one per request, so that no session ever adds up.
+      const returned = s.returned >= 0 ? sumOf(C(s.returned), 0, 1) : 0;
+      state = land.landings > 0 && returned < knobs.sessions.returnsPerLanding * land.landings + knobs.sessions.returnsPerLanding ? 'return' : 'orphan';
       if (state === 'return') {
         youngReturn = true;
         returnedTo = land.code;

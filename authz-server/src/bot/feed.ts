@@ -254,6 +254,7 @@ export class BotFeed {
     // no volume signal explained are ever novel).
     if (obs.novel) bump(BOT_KEYS.popNovelAgg, [], 'aggregate');
     if (state === 'return') {
+      bump(BOT_KEYS.returned, address, 'landing');
       if (obs.returnedTo !== null) bump(BOT_KEYS.routeRetAgg, [String(obs.returnedTo)], 'aggregate');
       bump(BOT_KEYS.popRetAgg, [], 'aggregate');
       if (!obs.page) bump(BOT_KEYS.popRetEngagedAgg, [], 'aggregate');

@@ -51,6 +51,12 @@ export interface BotKnobs {
    */
   sessions: {
     landingMemoryMs: number;
+    /**
+     * Cookies never seen that an address may present as returns per landing it made in the landing memory (and as
+     * many more): a person comes back with the cookie the site set, and a site may renew it at a login; beyond that
+     * a new cookie is an orphan.
+     */
+    returnsPerLanding: number;
     /** The site counts as returning cookies once the learned return ratio is at least this ... */
     minReturnRatio: number;
     /** ... and landings in the learned window reach this (before that, the configured cookie is trusted). */
@@ -247,7 +253,7 @@ const cls = (prior: number, factor: number, floor: number, cap = 12): VolumeClas
 
 export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   buckets: Object.freeze({ tickMs: 10_000, minuteMs: 60_000, aggregateMs: 30_000, longMs: 10 * 60_000, baselineMs: 60 * 60_000 }),
-  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, minReturnRatio: 0.05, minLandingsToJudge: 40, pagelessRequests: 8, pagelessMaxShare: 0.1, pageRouteMinShare: 0.02, pageRouteMinRequests: 30 }),
+  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, returnsPerLanding: 2, minReturnRatio: 0.05, minLandingsToJudge: 40, pagelessRequests: 8, pagelessMaxShare: 0.1, pageRouteMinShare: 0.02, pageRouteMinRequests: 30 }),
   learning: Object.freeze({
     refreshMs: 5000,
     buckets: 8,

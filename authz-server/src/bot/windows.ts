@@ -30,6 +30,8 @@ export const BOT_KEYS = {
   landing: 'bot.land',
   /** Landings of the landing memory that were learned from (written after the decision), + CALM_UNIT x those outside a surge. */
   landingLearned: 'bot.land.ok',
+  /** Returns per address in the landing memory (written after the decision): a landing is given one cookie. */
+  returned: 'bot.land.ret',
   /** Client errors per address and per session, HEAD requests per address (long buckets). */
   errAddr: 'bot.err.ip',
   errSess: 'bot.err.ss',

@@ -101,6 +101,18 @@ async function peopleComeBack(d: ReturnType<typeof detectors>, back: (ip: string
 
 const fired = (b: JudgedAssessment) => b.signals.filter((s) => s.score > 0).map((s) => s.name);
 
+/** Checks `count` requests `gapMs` apart: the index of the first one not allowed (-1 if none) and the last verdict. */
+async function burst(d: ReturnType<typeof detectors>, count: number, gapMs: number, make: (i: number) => ReturnType<typeof request>): Promise<{ first: number; last: JudgedAssessment }> {
+  let first = -1;
+  let last: JudgedAssessment | null = null;
+  for (let i = 0; i < count; i++) {
+    last = await d.check(make(i));
+    if (first < 0 && last.verdict !== 'allow') first = i;
+    await d.advance(gapMs);
+  }
+  return { first, last: last! };
+}
+
 describe('planning', () => {
   it('every key of a Check is under the policy hash tag; a browser session request reads at most 70 keys', () => {
     // Planned cold, without the replica's copies of the crowd counters (route, cell, class, token), which a warm
@@ -158,19 +170,11 @@ describe('what a request is to its session', () => {
   });
 
   it('a client that lands once, then makes up a cookie for every request, is stopped as one that presents no cookie', async () => {
-    const d = detectors();
-    const api = { ...CHROME, accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' };
-    let first = -1;
-    let last: JudgedAssessment | null = null;
-    for (let i = 0; i < 120; i++) {
-      last = await d.check(request({ ip: '192.0.2.79', path: `/api/items/${i}`, headers: api, cookie: i === 0 ? undefined : `made-up-${i}` }));
-      if (first < 0 && last.verdict !== 'allow') first = i;
-      await d.advance(10);
-    }
+    const { first, last } = await burst(detectors(), 120, 10, (i) => request({ ip: '192.0.2.79', path: `/api/items/${i}`, headers: XHR, cookie: i === 0 ? undefined : `made-up-${i}` }));
     expect(first).toBeGreaterThanOrEqual(0);
     expect(first).toBeLessThan(20);
-    expect(last!.verdict).toBe('deny');
-    expect(fired(last!)).toContain('fresh-orphans');
+    expect(last.verdict).toBe('deny');
+    expect(fired(last)).toContain('fresh-orphans');
   });
 
   it('a token pair is established only by history older than its recent traffic', async () => {
@@ -261,41 +265,26 @@ describe("a token's own users", () => {
 
 describe('volume against learned thresholds', () => {
   it('a cold burst from one address is flagged within a few requests, each signal with its value and threshold', async () => {
-    const d = detectors();
     const automation = { 'user-agent': 'python-requests/2.32.3', accept: '*/*' };
-    let first = -1;
-    let last: JudgedAssessment | null = null;
-    for (let i = 0; i < 120; i++) {
-      last = await d.check(request({ ip: '192.0.2.66', path: `/products/${i}`, headers: automation }));
-      if (first < 0 && last.verdict !== 'allow') first = i;
-      await d.advance(40);
-    }
+    const { first, last } = await burst(detectors(), 120, 40, (i) => request({ ip: '192.0.2.66', path: `/products/${i}`, headers: automation }));
     expect(first).toBeGreaterThanOrEqual(0);
     expect(first).toBeLessThan(20);
-    expect(last!.verdict).toBe('deny');
-    const volume = last!.signals.find((s) => s.name.startsWith('volume-') && s.score > 0)!;
+    expect(last.verdict).toBe('deny');
+    const volume = last.signals.find((s) => s.name.startsWith('volume-') && s.score > 0)!;
     expect(volume.value).toBeGreaterThan(volume.threshold!);
     expect(volume.detail).toMatch(/threshold/);
   });
 
   it('one address that changes its fingerprint with every request is one client: its burst is stopped as fast as one that does not', async () => {
-    const d = detectors();
-    const api = { ...CHROME, accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' };
-    let first = -1;
-    let last: JudgedAssessment | null = null;
-    for (let i = 0; i < 120; i++) {
-      // A language list and a JA4 of its own per request (headers a client sets where the proxy passes no JA4):
-      // no source of the address holds two requests.
-      const headers = { ...api, 'accept-language': `x${i}-${i % 7},en;q=0.${(i % 9) + 1}`, 'x-ja4': `t13d1516h2_${(i * 7919).toString(16).padStart(12, '0')}_02713d6af862` };
-      last = await d.check(request({ ip: '192.0.2.77', path: `/api/items/${i}`, headers }));
-      if (first < 0 && last.verdict !== 'allow') first = i;
-      await d.advance(10);
-    }
+    // A language list and a JA4 of its own per request (headers a client sets where the proxy passes no JA4): no
+    // source of the address holds two requests.
+    const headers = (i: number) => ({ ...XHR, 'accept-language': `x${i}-${i % 7},en;q=0.${(i % 9) + 1}`, 'x-ja4': `t13d1516h2_${(i * 7919).toString(16).padStart(12, '0')}_02713d6af862` });
+    const { first, last } = await burst(detectors(), 120, 10, (i) => request({ ip: '192.0.2.77', path: `/api/items/${i}`, headers: headers(i) }));
     expect(first).toBeGreaterThanOrEqual(0);
     expect(first).toBeLessThan(20);
-    expect(last!.verdict).toBe('deny');
-    expect(fired(last!)).not.toContain('volume-src-tick');
-    const own = last!.signals.find((s) => s.name === 'volume-addr-tick')!;
+    expect(last.verdict).toBe('deny');
+    expect(fired(last)).not.toContain('volume-src-tick');
+    const own = last.signals.find((s) => s.name === 'volume-addr-tick')!;
     expect(own.score).toBeGreaterThanOrEqual(50); // a challenge on its own
     expect(own.value).toBeGreaterThan(own.threshold!);
     expect(own.detail).toMatch(/requests from this address in 10s, 100% of its requests in 10m opening a session: one client/);

@@ -99,6 +99,7 @@ interface Slots {
   netAll: number;
   newLong: number;
   orphLong: number;
+  keptLong: number;
   landing: number;
   landingLearned: number;
   returned: number;
@@ -284,6 +285,7 @@ export function planBotCounters(
     netNew: network && cookieSessions ? count(BOT_KEYS.netNew, net, B.longMs, 2, landing) : -1,
     netAll: network ? count(BOT_KEYS.netAll, net, B.longMs, 2, 1) : -1,
     newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
+    keptLong: cookieSessions ? count(BOT_KEYS.keptLong, addr, B.longMs, 2, 0) : -1,
     orphLong: planned === 'session' && fresh ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
     landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode + (pageLoad ? PAGE_LANDING_UNIT : 0) : 0) : -1,
     landingLearned: planned === 'session' && fresh ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
@@ -604,18 +606,22 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
 
   // ---- an address that is one client: its own traffic against a client's thresholds
   // A client that varies its fingerprint from request to request (its languages, a made-up JA4) spreads its traffic
-  // over sources of a request or two each, which volume-src-* never sees add up. An address whose requests all
-  // opened a session is one client, not a NAT of people who keep theirs: its traffic is judged against the sources'
-  // thresholds, as far as no mixture of people shows (fully where every request opened one, not at all where a
-  // fifth of them came in kept sessions). One person who blocks cookies is one source there: nothing changes for them.
-  if (fresh && s.newLong >= 0 && addressMixture < 1) {
-    const one = 1 - addressMixture;
+  // over sources of a request or two each, which volume-src-* never sees add up. An address whose requests do not
+  // come in kept sessions is one client, not a NAT of people who keep theirs: its traffic is judged against the
+  // sources' thresholds, as far as no mixture of people shows (fully where none came in kept sessions, not at all
+  // where a fifth did). Only requests of kept sessions that passed clean count as people's: a client keeping one
+  // session of its own for part of its traffic has that session's volume flagged, and hides nothing. One person who
+  // blocks cookies is one source there: nothing changes for them.
+  const requests = Math.max(1, long(s.ipLong));
+  const keptClean = s.keptLong >= 0 ? Math.min(requests, long(s.keptLong)) : 0;
+  const oneClient = 1 - mixture(requests - keptClean, requests);
+  if (fresh && s.newLong >= 0 && oneClient > 0) {
+    const one = oneClient;
     const opened = long(s.newLong) + (state === 'orphan' ? 1 : 0);
-    const requests = Math.max(1, long(s.ipLong));
     const addressVolume = (name: string, cls: 'src.tick' | 'src.long', v: number, window: string) => {
       const learned = base.volume[cls];
       const points = Math.round(ratioPoints(v, learned.value, knobs.volume.curve) * one);
-      add('volume', name, points, v, learned.value, () => `${num(v)} requests from this address ${window}, ${Math.round(Math.min(1, opened / requests) * 100)}% of its requests in ${B.longMs / 60_000}m opening a session: one client (threshold ${describeThreshold(learned, knobs, cls)}, a source's)`);
+      add('volume', name, points, v, learned.value, () => `${num(v)} requests from this address ${window}, ${Math.round(Math.min(1, opened / requests) * 100)}% of its requests in ${B.longMs / 60_000}m opening a session and ${Math.round((keptClean / requests) * 100)}% in kept sessions that passed: one client (threshold ${describeThreshold(learned, knobs, cls)}, a source's)`);
     };
     addressVolume('volume-addr-tick', 'src.tick', tick(s.ipTick), tickWindow);
     addressVolume('volume-addr-long', 'src.long', long(s.ipLong), longWindow);

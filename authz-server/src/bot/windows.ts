@@ -26,6 +26,8 @@ export const BOT_KEYS = {
   /** Per address: requests that opened a new session (landings and orphans), and orphans alone (long buckets). */
   newLong: 'bot.new.l',
   orphLong: 'bot.orph.l',
+  /** Per address: requests in kept sessions (returns, established) that passed clean, written after the decision (long buckets). */
+  keptLong: 'bot.kept.l',
   /** Landing memory per address: count x LANDING_UNIT + sum of the landed routes' codes + page loads x PAGE_LANDING_UNIT. */
   landing: 'bot.land',
   /** Landings of the landing memory that were learned from (written after the decision), + CALM_UNIT x those outside a surge. */

@@ -287,7 +287,7 @@ describe('volume against learned thresholds', () => {
     const own = last.signals.find((s) => s.name === 'volume-addr-tick')!;
     expect(own.score).toBeGreaterThanOrEqual(50); // a challenge on its own
     expect(own.value).toBeGreaterThan(own.threshold!);
-    expect(own.detail).toMatch(/requests from this address in 10s, 100% of its requests in 10m opening a session and 0% in kept sessions that passed: one client/);
+    expect(own.detail).toMatch(/requests from this address in 10s, 100% of its requests in 10m opening a session and 0% in kept sessions or with tokens that passed: one client/);
   });
 
   it('a client that keeps one session of its own for a fifth of its traffic: the session is flagged, the rest mostly judged as one client', async () => {
@@ -310,6 +310,18 @@ describe('volume against learned thresholds', () => {
     // The session's first requests pass clean and count as kept for ten minutes, so a third of the rest still passes
     // (78 of 240 here); counted by the share of all requests in kept sessions, every one of them passed.
     expect(freshPassed).toBeLessThan(0.4 * fresh);
+  });
+
+  it('an address whose API clients call with their tokens is not one client: a browser landing there is judged as itself', async () => {
+    const d = detectors();
+    const ip = '203.0.113.60';
+    for (let i = 0; i < 40; i++) {
+      await d.check(request({ ip, path: `/api/items/${i}`, headers: { 'user-agent': 'okhttp/4.12.0', accept: 'application/json' } }), 'partner-app');
+      await d.advance(120);
+    }
+    const landing = await d.check(request({ ip, path: '/products/1' }));
+    expect(fired(landing)).not.toContain('volume-addr-tick');
+    expect(landing.verdict).toBe('allow');
   });
 
   it('an address where people keep their cookies is not one client: many of them landing at once, each with a fingerprint of their own, are left to their sources', async () => {

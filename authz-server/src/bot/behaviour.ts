@@ -607,11 +607,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // ---- an address that is one client: its own traffic against a client's thresholds
   // A client that varies its fingerprint from request to request (its languages, a made-up JA4) spreads its traffic
   // over sources of a request or two each, which volume-src-* never sees add up. An address whose requests do not
-  // come in kept sessions is one client, not a NAT of people who keep theirs: its traffic is judged against the
-  // sources' thresholds, as far as no mixture of people shows (fully where none came in kept sessions, not at all
-  // where a fifth did). Only requests of kept sessions that passed clean count as people's: a client keeping one
-  // session of its own for part of its traffic has that session's volume flagged, and hides nothing. One person who
-  // blocks cookies is one source there: nothing changes for them.
+  // come in kept sessions (or with tokens) is one client, not a NAT of people who keep theirs: its traffic is judged
+  // against the sources' thresholds, as far as no mixture shows (fully where none came in kept sessions, not at all
+  // where a fifth did). Only such requests that passed clean count: a client keeping one session of its own for part
+  // of its traffic has that session's volume flagged, and hides little. One person who blocks cookies is one source
+  // there: nothing changes for them.
   const requests = Math.max(1, long(s.ipLong));
   const keptClean = s.keptLong >= 0 ? Math.min(requests, long(s.keptLong)) : 0;
   const oneClient = 1 - mixture(requests - keptClean, requests);
@@ -621,7 +621,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const addressVolume = (name: string, cls: 'src.tick' | 'src.long', v: number, window: string) => {
       const learned = base.volume[cls];
       const points = Math.round(ratioPoints(v, learned.value, knobs.volume.curve) * one);
-      add('volume', name, points, v, learned.value, () => `${num(v)} requests from this address ${window}, ${Math.round(Math.min(1, opened / requests) * 100)}% of its requests in ${B.longMs / 60_000}m opening a session and ${Math.round((keptClean / requests) * 100)}% in kept sessions that passed: one client (threshold ${describeThreshold(learned, knobs, cls)}, a source's)`);
+      add('volume', name, points, v, learned.value, () => `${num(v)} requests from this address ${window}, ${Math.round(Math.min(1, opened / requests) * 100)}% of its requests in ${B.longMs / 60_000}m opening a session and ${Math.round((keptClean / requests) * 100)}% in kept sessions or with tokens that passed: one client (threshold ${describeThreshold(learned, knobs, cls)}, a source's)`);
     };
     addressVolume('volume-addr-tick', 'src.tick', tick(s.ipTick), tickWindow);
     addressVolume('volume-addr-long', 'src.long', long(s.ipLong), longWindow);

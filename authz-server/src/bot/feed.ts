@@ -201,8 +201,9 @@ export class BotFeed {
     // newcomers' own surges (surge-token-new-addresses, surge-token-cell) still keep a pair new.
     const tokenSurge = bot.signals.find((s) => s.name === 'surge-token')?.score ?? 0;
     const pairClean = !flagged && bot.score - tokenSurge < max;
-    // People behind an address keep their sessions and pass: what tells a NAT from one client (volume-addr-*).
-    if (clean && (obs.state === 'return' || obs.state === 'established')) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now);
+    // People behind an address keep their sessions (and API clients their tokens) and pass: what tells a NAT from one
+    // client (volume-addr-*).
+    if (clean && !obs.fresh) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now);
     this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, pairClean, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
     if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;

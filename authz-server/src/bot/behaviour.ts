@@ -612,19 +612,20 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // where a fifth did). Only such requests that passed clean count: a client keeping one session of its own for part
   // of its traffic has that session's volume flagged, and hides little. One person who blocks cookies is one source
   // there: nothing changes for them.
-  const requests = Math.max(1, long(s.ipLong));
-  const keptClean = s.keptLong >= 0 ? Math.min(requests, long(s.keptLong)) : 0;
-  const oneClient = 1 - mixture(requests - keptClean, requests);
-  if (fresh && s.newLong >= 0 && oneClient > 0) {
-    const one = oneClient;
+  if (fresh && s.newLong >= 0) {
+    const requests = Math.max(1, long(s.ipLong));
+    const keptClean = s.keptLong >= 0 ? Math.min(requests, long(s.keptLong)) : 0;
+    const oneClient = 1 - mixture(requests - keptClean, requests);
     const opened = long(s.newLong) + (state === 'orphan' ? 1 : 0);
     const addressVolume = (name: string, cls: 'src.tick' | 'src.long', v: number, window: string) => {
       const learned = base.volume[cls];
-      const points = Math.round(ratioPoints(v, learned.value, knobs.volume.curve) * one);
+      const points = Math.round(ratioPoints(v, learned.value, knobs.volume.curve) * oneClient);
       add('volume', name, points, v, learned.value, () => `${num(v)} requests from this address ${window}, ${Math.round(Math.min(1, opened / requests) * 100)}% of its requests in ${B.longMs / 60_000}m opening a session and ${Math.round((keptClean / requests) * 100)}% in kept sessions or with tokens that passed: one client (threshold ${describeThreshold(learned, knobs, cls)}, a source's)`);
     };
-    addressVolume('volume-addr-tick', 'src.tick', tick(s.ipTick), tickWindow);
-    addressVolume('volume-addr-long', 'src.long', long(s.ipLong), longWindow);
+    if (oneClient > 0) {
+      addressVolume('volume-addr-tick', 'src.tick', tick(s.ipTick), tickWindow);
+      addressVolume('volume-addr-long', 'src.long', long(s.ipLong), longWindow);
+    }
   }
 
   // ---- fresh sessions of this address (only where browsers return the cookie)

@@ -12,6 +12,7 @@
  *   npm run simulate                                       # every scenario, seeds 1-10, memory store
  *   npm run simulate -- --seeds 1-3 --scenario crawler --store redis --verbose
  *   npm run simulate -- --seeds 21-30 --variant exact-mimicry,slow-crowds   # traffic variants nothing was tuned on
+ *   npm run simulate -- --warmup-min 0                     # no people-only history before the attack (default 30)
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -436,8 +437,11 @@ async function main(): Promise<void> {
       'in-process': { type: 'boolean', default: false },
       json: { type: 'string' },
       variant: { type: 'string' },
+      'warmup-min': { type: 'string' },
     },
   });
+  const warmupMs = values['warmup-min'] === undefined ? undefined : Number(values['warmup-min']) * 60_000;
+  if (warmupMs !== undefined && !(warmupMs >= 0)) throw new Error(`bad --warmup-min ${values['warmup-min']}`);
   const variants = (values.variant ?? '').split(',').filter((v) => v !== '') as TrafficVariant[];
   for (const v of variants) if (!TRAFFIC_VARIANTS.includes(v)) throw new Error(`unknown --variant ${v} (one of ${TRAFFIC_VARIANTS.join(', ')})`);
   const seeds = seedList(values.seeds!);
@@ -450,7 +454,7 @@ async function main(): Promise<void> {
     for (const store of stores) {
       for (const s of selected) {
         for (const seed of seeds) {
-          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'], variants });
+          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'], variants, warmupMs });
           results.push(r);
           // Written after every run: a long run that stops half-way keeps what it measured.
           if (values.json) await writeFile(values.json, JSON.stringify(results, null, 1));

@@ -126,8 +126,8 @@ export interface Baselines {
   engagementGate: number | null;
   /**
    * The policy has history: traffic in an older baseline bucket, or this replica has been learning it for
-   * `learning.warmupMs`. Aggregate surges are judged only then (right after a cold start every aggregate would
-   * look new).
+   * `learning.warmupMs`. Until then aggregate surges are judged against the short history there is, from
+   * `learning.youngFromMs` of it on (right after a cold start every aggregate would look new).
    */
   warm: boolean;
   /** How long the policy has been observed (older baseline buckets with traffic, or this replica's learning). */
@@ -286,7 +286,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         // People keep coming back at their usual rate, as engaged as usual, whatever a crowd does: read against the
         // share of the returns that is over the usual rate, the deficit says how little of the surplus is engaged, so a
         // crowd that only doubles the returns is not diluted to half its deficit by the people's own.
-        const usual = (learnedPerMinute(values[pop.retCalm] ?? [], at, baselineMs, observedMs, knobs.buckets.longMs) * (2 + elapsed) * aggregateMs) / 60_000;
+        const usual = (learnedPerMinute(values[pop.retCalm] ?? [], at, baselineMs, observedMs, knobs.learning.youngFromMs) * (2 + elapsed) * aggregateMs) / 60_000;
         const surplus = 1 - usual / returns;
         const own = surplus >= knobs.surge.minShare ? Math.min(1, deficit / surplus) : 0;
         engagementGate = short ? Math.max(deficit, own) : 0;
@@ -308,7 +308,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         engagementGate,
         warm: observedMs >= l.warmupMs,
         observedMs,
-        freshPerMinute: learnedPerMinute(values[pop.freshBase] ?? [], at, baselineMs, observedMs, knobs.buckets.longMs),
+        freshPerMinute: learnedPerMinute(values[pop.freshBase] ?? [], at, baselineMs, observedMs, knobs.learning.youngFromMs),
         refreshedAt: at,
       };
     },

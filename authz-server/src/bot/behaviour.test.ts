@@ -542,6 +542,81 @@ describe('scoring', () => {
   });
 });
 
+describe('a policy not yet warm', () => {
+  it('judges a surge against the short history it has: the longer the history, the smaller the surge that stands out', () => {
+    // 24 a minute where 4 were learned (8 expected with the slack): a surge against hours of history (p = 10^-5.4), not
+    // against one, two or five minutes of it.
+    expect(surgeShare(24, 4, 1).share).toBeCloseTo(1 - 4 / 24, 6);
+    for (const minutes of [1, 2, 5]) expect(surgeShare(24, 4, 1, DEFAULT_BOT_KNOBS, undefined, minutes).share).toBe(0);
+    expect(surgeShare(24, 4, 1, DEFAULT_BOT_KNOBS, undefined, 10).share).toBeCloseTo(1 - 4 / 24, 6);
+    // A crowd ten times the usual stands out after two minutes, not after one.
+    expect(surgeShare(40, 4, 1, DEFAULT_BOT_KNOBS, undefined, 1).share).toBe(0);
+    expect(surgeShare(40, 4, 1, DEFAULT_BOT_KNOBS, undefined, 2).share).toBeCloseTo(1 - 4 / 40, 6);
+    const young = (h: number) => surgeShare(40, 4, 1, DEFAULT_BOT_KNOBS, undefined, h).surprise;
+    expect(young(2)).toBeLessThan(young(5));
+    expect(young(5)).toBeLessThan(young(60));
+    expect(young(60)).toBeLessThan(surgeShare(40, 4, 1).surprise);
+  });
+
+  it('a crowd that starts minutes after a cold start is flagged as a crowd; the people before it are not', async () => {
+    const d = detectors();
+    // Five minutes of people: one lands every 10 s and comes back 2 s later with the cookie it was given.
+    let person = 0;
+    const people: JudgedAssessment[] = [];
+    const personArrives = async () => {
+      const i = person++;
+      const ip = `203.0.${113 + (i >> 8)}.${i & 255}`;
+      people.push(await d.check(request({ ip, path: `/products/${i % 30}` })));
+      await d.advance(2000);
+      people.push(await d.check(request({ ip, path: '/api/cart', cookie: `p-${i}`, headers: { ...CHROME, accept: 'application/json' } })));
+    };
+    for (let s = 0; s < 300; s += 10) {
+      await personArrives();
+      await d.advance(8000);
+    }
+    expect(d.baselines().warm).toBe(false);
+    expect(people.filter((b) => b.verdict !== 'allow')).toEqual([]);
+    // A crowd of newcomers in people's browsers: two a second, each from an address of its own, never coming back.
+    const crowd: JudgedAssessment[] = [];
+    for (let i = 0; i < 360; i++) {
+      crowd.push(await d.check(request({ ip: `100.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, path: `/products/${(i * 7) % 30}` })));
+      if (i % 20 === 0) await personArrives();
+      await d.advance(500);
+    }
+    expect(d.baselines().warm).toBe(false);
+    // After its first minute, most of it is flagged, by the route's surge (a challenge, never a denial on its own).
+    const late = crowd.slice(120);
+    const flagged = late.filter((b) => b.verdict !== 'allow');
+    expect(flagged.length / late.length).toBeGreaterThan(0.8);
+    expect(fired(flagged[0]!)).toContain('surge-route');
+  });
+
+  it("a token's own clients, learned since the cold start, are not taken for the crowd that copies its key", async () => {
+    const d = detectors();
+    const APP = { 'user-agent': 'ShopApp/4.2.1 (Android 14) okhttp/4.12.0', accept: 'application/json', 'accept-language': 'en-GB', 'accept-encoding': 'gzip' };
+    const call = (ip: string, k: number) => d.check(request({ ip, path: `/api/products/${k % 40}`, headers: APP }), 'mobile-app');
+    // Four minutes of ten users calling every 5 s.
+    const own: JudgedAssessment[] = [];
+    for (let s = 0; s < 240; s += 5) {
+      for (let u = 0; u < 10; u++) own.push(await call(`198.51.100.${u + 1}`, s + u));
+      await d.advance(5000);
+    }
+    // Then a script copying the key and the app's user agent (not its other headers) calls from a new address every
+    // half second, a few times each, while the users go on.
+    const SCRIPT = { 'user-agent': APP['user-agent'], accept: '*/*' };
+    const crowd: JudgedAssessment[] = [];
+    for (let t = 0; t < 240; t++) {
+      for (let c = 0; c < 3; c++) crowd.push(await d.check(request({ ip: `100.64.${t >> 8}.${t & 255}`, path: `/api/products/${(t + c) % 40}`, headers: SCRIPT }), 'mobile-app'));
+      if (t % 10 === 0) for (let u = 0; u < 10; u++) own.push(await call(`198.51.100.${u + 1}`, t + u));
+      await d.advance(500);
+    }
+    expect(d.baselines().warm).toBe(false);
+    expect(own.filter((b) => b.verdict !== 'allow').map(fired)).toEqual([]);
+    const late = crowd.slice(crowd.length / 2);
+    expect(late.filter((b) => b.verdict !== 'allow').length / late.length).toBeGreaterThan(0.8);
+  });
+});
+
 type Slots = NonNullable<ReturnType<typeof planBotCounters>['ctx']>['s'];
 
 /**

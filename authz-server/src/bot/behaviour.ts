@@ -35,7 +35,7 @@ import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter-store.ts';
 import { pathTemplate } from '../discovery/template.ts';
 import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
-import { overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
+import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
 import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
@@ -430,16 +430,23 @@ function recentMinute(values: readonly number[], nowMs: number, bucketMs: number
  * A surge of an aggregate: `recent` in the last minute against `expectedPerMinute` learned (x slack, at least
  * the floor). Returns the over-normal share of the recent count (0 when it is no significant surge: a Poisson tail
  * above 10^-minSurprise).
+ *
+ * With `historyMinutes` (a policy not yet warm: the rate was learned from that many minutes only) the rate itself is
+ * uncertain, so the test is the conditional one of two Poisson counts: given the minute's count and the history's,
+ * the minute's share of them is binomial, at most slack / (slack + historyMinutes) when the minute's rate is at most
+ * slack times the history's. A few minutes of history then tell a crowd tens of times the usual rate, not a
+ * person's ordinary clumping; as the history grows the test tends to the Poisson one.
  */
-export function surgeShare(recent: number, expectedPerMinute: number, floorPerMinute: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS, minSurprise = knobs.surge.minSurprise): { share: number; expected: number; surprise: number } {
+export function surgeShare(recent: number, expectedPerMinute: number, floorPerMinute: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS, minSurprise = knobs.surge.minSurprise, historyMinutes?: number): { share: number; expected: number; surprise: number } {
   const g = knobs.surge;
-  const expected = Math.max(floorPerMinute, expectedPerMinute) * g.slack;
+  const rate = Math.max(floorPerMinute, expectedPerMinute);
+  const expected = rate * g.slack;
   if (recent < g.minRecent || recent <= expected) return { share: 0, expected, surprise: 0 };
-  const surprise = poissonSurprise(recent, expected);
+  const surprise = historyMinutes === undefined ? poissonSurprise(recent, expected) : binomialSurprise(recent, recent + rate * historyMinutes, g.slack / (g.slack + historyMinutes));
   if (surprise < minSurprise) return { share: 0, expected, surprise };
   // The slack guards the surge's significance; the share of the recent count that is the surge's is measured
   // against the usual rate itself (a crowd 16 times the usual is 94% of what arrives).
-  return { share: 1 - Math.max(floorPerMinute, expectedPerMinute) / recent, expected, surprise };
+  return { share: 1 - rate / recent, expected, surprise };
 }
 
 /** Where `d` lies in the band low..high, 0 below it and 1 above. */
@@ -717,7 +724,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // ---- aggregates: surges of what is new to a route, a cell or a token
   const agg = knobs.surge;
   const aggElapsed = (((nowMs % B.aggregateMs) + B.aggregateMs) % B.aggregateMs) / B.aggregateMs;
-  const perMinuteLearned = (slot: number) => learnedPerMinute(C(slot), nowMs, B.baselineMs, base.observedMs, B.longMs);
+  const perMinuteLearned = (slot: number) => learnedPerMinute(C(slot), nowMs, B.baselineMs, base.observedMs, knobs.learning.youngFromMs);
+  // A policy not yet warm is judged from youngFromMs of history on, with the uncertainty of so short a history
+  // (surgeShare): a crowd that starts minutes after a cold start must not become the baseline it is judged by.
+  const judged = base.warm || base.observedMs >= knobs.learning.youngFromMs;
+  const history = base.warm ? undefined : Math.max(knobs.learning.youngFromMs, base.observedMs) / 60_000;
+  const surge = (recent: number, learned: number, floor: number, minSurprise = agg.minSurprise) => surgeShare(recent, learned, floor, knobs, minSurprise, history);
   // What a token's rates held in the last minute up to learningCap times their usual rate is learned in full; beyond
   // that as a crowd's requests are (crowdLearning), spread so that a sustained surge adds about crowdLearning x cap a
   // minute: a crowd whose surge is not yet significant cannot make its kind a usual one of the token, nor raise the
@@ -761,7 +773,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const fromAddress = state === 'landing' ? decodeLanding(sumOf(C(s.landing), 0, 1)) : null;
   const firstPageless = fromAddress !== null && !pageHere && (fromAddress.landings === 1 || fromAddress.pages - (ctx.pageLoad ? 1 : 0) <= 0);
   const pagelessLanding = pagelessRule && firstPageless;
-  if ((fresh || (young && engagement > 0) || pagelessCalls) && !explained && base.warm) {
+  if ((fresh || (young && engagement > 0) || pagelessCalls) && !explained && judged) {
     const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
     let gate: number;
     let gateWhy: string;
@@ -789,10 +801,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // The route alone cannot tell a person landing there from the crowd (a weak signal); the cell (route x
     // client fingerprint) can: its share of the surge, shrunk towards 0 for a cell of a request or two.
     const fr = recentPlus(s.routeFresh);
-    const route = surgeShare(fr, perMinuteLearned(s.routeFreshBase), agg.minExpectedPerMinute.route, knobs);
+    const route = surge(fr, perMinuteLearned(s.routeFreshBase), agg.minExpectedPerMinute.route);
     const fc = s.cellFresh >= 0 ? recentPlus(s.cellFresh) : 0;
     const cellExpected = s.cellFresh >= 0 ? Math.max(agg.minExpectedPerMinute.cell, perMinuteLearned(s.cellFreshBase)) * agg.slack : 0;
-    const cell = s.cellFresh >= 0 ? surgeShare(fc, perMinuteLearned(s.cellFreshBase), agg.minExpectedPerMinute.cell, knobs) : { share: 0, expected: 0, surprise: 0 };
+    const cell = s.cellFresh >= 0 ? surge(fc, perMinuteLearned(s.cellFreshBase), agg.minExpectedPerMinute.cell) : { share: 0, expected: 0, surprise: 0 };
     // The deficit vetoes a crowd that comes back (a campaign's visitors, even with many bouncing), and lets
     // one that does not through.
     // An address where cookies are kept (a share of its recent requests came in established sessions: an office,
@@ -847,7 +859,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const kc = recentPlus(s.classFresh);
       const classLearned = perMinuteLearned(s.classFreshBase);
       const usual = base.freshPerMinute > 0 ? classLearned / base.freshPerMinute : 0;
-      const sg = surgeShare(kc, classLearned, agg.minExpectedPerMinute.cell, knobs);
+      const sg = surge(kc, classLearned, agg.minExpectedPerMinute.cell);
       if (sg.share > 0 && usual <= agg.rareClassShare) {
         const shrunk = Math.max(0, kc - sg.expected) / (kc + agg.cellPseudoCount);
         add('aggregate', 'surge-class', aggregatePoints(shrunk * veto, knobs), kc, sg.expected, () => `${num(kc)} new-session requests/min from this client class (browser family, header set, TLS fingerprint) vs ${num(sg.expected)} expected, ${Math.round(shrunk * 100)}% of them over normal; the class usually brings ${num(usual * 100)}% of the site's newcomers; ${gateNote}`);
@@ -865,7 +877,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     novel = fresh && thin && sumOf(C(s.cellFreshBase), 0, 1) === 0;
     if (novel) {
       const kn = recentMinute(C(s.novel), nowMs, B.aggregateMs) + 1;
-      const sg = surgeShare(kn, perMinuteLearned(s.novelBase), agg.minExpectedPerMinute.cell, knobs);
+      const sg = surge(kn, perMinuteLearned(s.novelBase), agg.minExpectedPerMinute.cell);
       const shrunk = Math.max(0, kn - sg.expected) / (kn + agg.cellPseudoCount);
       const p = Math.min(sg.share, shrunk);
       if (sg.share > 0 && p >= agg.novelMinShare) {
@@ -889,7 +901,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const wf = sliding(failed, nowMs, B.longMs);
     writesFailing = wf >= knobs.errors.minErrors && ((tried - wf) * 4 <= wf || wf >= knobs.errors.sessionFailedWrites);
   }
-  if (base.warm && (outsideSession || (state === 'established' && (failing(sessionErrors, long(s.sessLong)) || writesFailing)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
+  if (judged && (outsideSession || (state === 'established' && (failing(sessionErrors, long(s.sessLong)) || writesFailing)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the
     // smaller its surge would look. The stopped count as failing at the rate of what reached the upstream on the
     // path in the same minute; once the crowd is gone that rate is the people's again, and so is the surge.
@@ -898,21 +910,25 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const stopped = recentMinute(path.stopped, nowMs, B.aggregateMs);
     const reached = recentMinute(C(s.routeReq), nowMs, B.aggregateMs);
     const recent = failed + (stopped > 0 && reached > 0 ? stopped * Math.min(1, failed / reached) : 0);
-    const sg = surgeShare(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, knobs, agg.failureMinSurprise);
+    const sg = surge(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, agg.failureMinSurprise);
     if (sg.share > 0) {
       add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${stopped > 0 ? ` (${num(failed)} seen, and ${num(stopped)} stopped at the ${Math.round(Math.min(1, failed / Math.max(1, reached)) * 100)}% failing of the ${num(reached)} that reached the upstream)` : ''}`);
     }
   }
   // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving) and
   // is not held against a kind of client the crowd avoids; the (token, client kind) cell's is strong.
-  if (subject.token && state === 'new-pair' && base.warm) {
+  // Before the policy is warm every pair's history is recent, so a young pair is the token's own client as often as
+  // a crowd's early address (both were learned: the client's from the start, the crowd's until its surge became
+  // significant): only pairs nothing was learned of are judged then.
+  const judgedPair = base.warm || unlearnedPair;
+  if (subject.token && state === 'new-pair' && judged && judgedPair) {
     // Counted (and learned) are the requests of pairs nothing was learned of; a young pair is judged by them.
     const pending = unlearnedPair ? 1 : 0;
     const fresh = recentMinute(C(s.tokFreshAgg), nowMs, B.aggregateMs) + pending;
     const freshLearned = perMinuteLearned(s.tokFreshBase);
-    const a = surgeShare(fresh, freshLearned, agg.minExpectedPerMinute.token, knobs);
+    const a = surge(fresh, freshLearned, agg.minExpectedPerMinute.token);
     const all = recentMinute(C(s.tokAgg), nowMs, B.aggregateMs);
-    const b = surgeShare(all, perMinuteLearned(s.tokBase), agg.minExpectedPerMinute.token, knobs);
+    const b = surge(all, perMinuteLearned(s.tokBase), agg.minExpectedPerMinute.token);
     const fc = recentMinute(C(s.tokCell), nowMs, B.aggregateMs) + pending;
     const cellLearned = perMinuteLearned(s.tokCellBase);
     // A kind of client that hardly ever brings the token's new addresses (a script copying the app's key and
@@ -921,7 +937,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // Below the cell's floor a kind is rare whatever the token's own rate: a token with few newcomers would
     // otherwise have a kind made usual by a handful of learned requests.
     const rare = freshLearned <= 0 || cellLearned <= Math.max(agg.rareClassShare * freshLearned, agg.minExpectedPerMinute.cell);
-    const c = rare ? surgeShare(fc, cellLearned, agg.minExpectedPerMinute.cell, knobs) : { share: 0 };
+    const c = rare ? surge(fc, cellLearned, agg.minExpectedPerMinute.cell) : { share: 0 };
     // A young pair (learned, all of it recent) is held to a surge of the token's whole traffic, or of a rare kind's
     // own: the token's usual newcomers clumping (and flagged ones staying new) move the count of new pairs, not these.
     const crowd = unlearnedPair ? Math.max(a.share, b.share, c.share) : Math.max(b.share, c.share);

@@ -98,8 +98,12 @@ export interface BotKnobs {
      * flagged forever.
      */
     maxScore: number;
-    /** A policy without older history is warm after this long on one replica (aggregate surges wait for it). */
+    /**
+     * A policy without older history is warm after this long on one replica. Before that its aggregates' surges are
+     * judged from `youngFromMs` of history on, with that history's uncertainty (behaviour.ts surgeShare).
+     */
     warmupMs: number;
+    youngFromMs: number;
     /** Priors of population ratios, and their weights (in landings / requests). */
     priorReturnRatio: number;
     priorNewSessionShare: number;
@@ -262,6 +266,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     priorWeight: 300,
     maxScore: 25,
     warmupMs: 15 * 60_000,
+    youngFromMs: 60_000,
     priorReturnRatio: 0.5,
     priorNewSessionShare: 0.2,
     priorOrphanRate: 0.05,

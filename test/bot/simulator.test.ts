@@ -395,15 +395,23 @@ describe('bot detection on simulated traffic', () => {
     });
   }
 
-  it('a residential-proxy crowd five minutes after a cold start: most of it flagged (the targets are not met)', { timeout: 120_000 }, async () => {
-    // Seed 1: 86.5% of requests, 94.1% of clients; 3 of 149 people challenged once (0.2% of their requests). The
-    // cells' usual shares are not learned yet, so a crowd spread over the people's own browsers is told from them only
-    // by the route's surge and the cells it fills, and people landing in its minutes are challenged with it.
+  it('a residential-proxy crowd five minutes after a cold start: caught; people challenged once where it lands', { timeout: 120_000 }, async () => {
+    // Seed 1: 99.4% of requests (86.5% before the young policy's newcomer learning was held back a minute); 3 of 149
+    // people challenged once each (0.2% of their requests). The cells' usual shares are not learned yet, so a crowd
+    // spread over the people's own browsers is told from them only by the route's surge and the cells it fills, and
+    // people landing in its minutes are challenged with it.
     const r = await runScenario('residential-proxy', 1, { ...YOUNG, inProcess: true });
-    expect(r.requestRecall).toBeGreaterThanOrEqual(0.8);
-    expect(r.clientRecall).toBeGreaterThanOrEqual(0.9);
+    expectCaught(r, 100);
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
     expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.03);
+  });
+
+  it('a residential-proxy crowd 2-5 minutes after a cold start (no warm-up): targets on seed 4', { timeout: 120_000 }, async () => {
+    // 96.5% of requests; 76.0% while a crowd's first requests, before its surge was significant, were learned at once
+    // (they became a large part of the few minutes the route's rate was learned from).
+    const r = await runScenario('residential-proxy', 4, { warmupMs: 0, measuredMs: 10 * MIN, inProcess: true });
+    expectCaught(r, 100);
+    expectPeopleSpared(r);
   });
 
   it('the server over gRPC decides as the pipeline in process', { timeout: 180_000 }, async () => {

@@ -286,7 +286,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         // People keep coming back at their usual rate, as engaged as usual, whatever a crowd does: read against the
         // share of the returns that is over the usual rate, the deficit says how little of the surplus is engaged, so a
         // crowd that only doubles the returns is not diluted to half its deficit by the people's own.
-        const usual = (learnedPerMinute(values[pop.retCalm] ?? [], at, baselineMs, observedMs, knobs.learning.youngFromMs) * (2 + elapsed) * aggregateMs) / 60_000;
+        const usual = (learnedPerMinute(values[pop.retCalm] ?? [], at, baselineMs, observedMs, knobs.buckets.longMs) * (2 + elapsed) * aggregateMs) / 60_000;
         const surplus = 1 - usual / returns;
         const own = surplus >= knobs.surge.minShare ? Math.min(1, deficit / surplus) : 0;
         engagementGate = short ? Math.max(deficit, own) : 0;
@@ -308,6 +308,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         engagementGate,
         warm: observedMs >= l.warmupMs,
         observedMs,
+        // Over the same time as the aggregates' learned rates in behaviour.ts (client classes are shares of it).
         freshPerMinute: learnedPerMinute(values[pop.freshBase] ?? [], at, baselineMs, observedMs, knobs.learning.youngFromMs),
         refreshedAt: at,
       };

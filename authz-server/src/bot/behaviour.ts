@@ -393,6 +393,8 @@ export interface BotObservations {
   volume: VolumeObservation[];
   /** How much of this request a token's rates and its route's newcomers may learn (knobs.surge.learningCap): 1, or less in their surge. */
   learnShares: LearnShares;
+  /** The policy is not warm yet (Baselines.warm): what its route's newcomers teach is held back a while (feed.ts). */
+  young: boolean;
 }
 
 /**
@@ -956,6 +958,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, unlearnedPair, explained, novel, surged, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, unlearnedPair, explained, novel, surged, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
   };
 }

@@ -72,6 +72,11 @@ export interface BotFeedStats {
 
 type Window = 'tick' | 'aggregate' | 'long' | 'baseline' | 'landing';
 
+/** Most newcomer learning held for young policies at once; beyond it, learned at once as on a warm policy. */
+const MAX_YOUNG_HELD = 100_000;
+
+const youngScope = (policyId: string, route: readonly string[]) => `${policyId}\u0000${route.join('\u0000')}`;
+
 export class BotFeed {
   readonly #deferred: DeferredCounters;
   readonly #clock: () => number;
@@ -91,6 +96,16 @@ export class BotFeed {
   readonly #learnTurns = new Map<string, number>();
   #returnTurn = 0;
   #calmTurn = 0;
+  /**
+   * A young policy's learning of newcomers (route, cell, class and site-wide rates), held for `learning.youngHoldMs`
+   * and dropped when a crowd's surge scored on the route meanwhile: a crowd's first requests, before its surge was
+   * significant, would otherwise make a large part of a short history. Oldest first, at most MAX_YOUNG_HELD. (A
+   * token's rates held the same way kept the token's own clients flagged as a crowd: bench/RESULTS.md.)
+   */
+  readonly #youngHeld: Array<{ at: number; scope: string; counter: string; parts: string }> = [];
+  #youngHeldFirst = 0;
+  /** When a crowd's surge last scored on a route (youngScope), while its policy was young. */
+  readonly #surgedAt = new Map<string, number>();
   readonly stats: BotFeedStats = { entries: 0, errors: 0, ownDenials: 0, correlated: 0, unmatched: 0 };
 
   constructor(opts: BotFeedOptions) {
@@ -172,6 +187,8 @@ export class BotFeed {
       crowd += s.score;
       if ((s.name === 'surge-route' || s.name === 'surge-cell' || s.name === 'surge-class' || s.name === 'surge-novel') && (obs.state === 'landing' || obs.state === 'orphan')) gatedSurge = true;
     }
+    if (obs.young && gatedSurge) this.#surgedAt.set(youngScope(policy.id, obs.subject.route), now);
+    this.#releaseYoung(now);
     // Listed when it fired, with 0 points when a stronger aggregate signal counted instead.
     const failureSurge = bot.signals.some((s) => s.name === 'surge-failures');
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'bot' || outcome.denial.reason === 'challenge')) {
@@ -211,6 +228,28 @@ export class BotFeed {
     }
   }
 
+  /** Learns what a young policy's newcomers taught `youngHoldMs` ago, unless a crowd's surge scored on its route since. */
+  #releaseYoung(now: number): void {
+    const held = this.#youngHeld;
+    if (held.length === 0) return;
+    const due = now - this.#knobs.learning.youngHoldMs;
+    const w = this.#windows.baseline;
+    let i = this.#youngHeldFirst;
+    for (; i < held.length && held[i]!.at <= due; i++) {
+      const h = held[i]!;
+      if ((this.#surgedAt.get(h.scope) ?? -Infinity) >= h.at) continue;
+      this.#deferred.addBucket(h.counter, h.parts, Math.floor(h.at / w.bucketMs), 1, w.ttlMs);
+    }
+    if (i === held.length) {
+      held.length = 0;
+      this.#youngHeldFirst = 0;
+      this.#surgedAt.clear();
+    } else if (i > 1024 && i * 2 > held.length) {
+      held.splice(0, i);
+      this.#youngHeldFirst = 0;
+    } else this.#youngHeldFirst = i;
+  }
+
   /** Whether to learn this time at `share` (0..1) for the baseline `name`, spread evenly over the requests. */
   #sampled(name: string, share: number): boolean {
     if (share >= 1) return true;
@@ -223,6 +262,12 @@ export class BotFeed {
   #learn(obs: BotObservations, keys: PrefixCache, learn: { clean: boolean; individually: boolean; pairClean: boolean; aggregates: number; cookieSite: boolean }, now: number): void {
     const { subject, state } = obs;
     const bump = (name: string, parts: readonly string[], window: Window, delta = 1) => this.#bump(keys, name, parts, window, now, delta);
+    // A young policy's baseline learning waits (see #youngHeld); a warm one's is written at once.
+    const routeScope = obs.young ? youngScope(subject.policyId, subject.route) : '';
+    const hold = (name: string, parts: readonly string[], scope: string) => {
+      if (scope === '' || this.#youngHeld.length - this.#youngHeldFirst >= MAX_YOUNG_HELD) bump(name, parts, 'baseline');
+      else this.#youngHeld.push({ at: now, scope, counter: keys.counterName(name), parts: keys.hash(parts) });
+    };
     const pair = state === 'new-pair' || state === 'established-pair';
     const cell = [...subject.route, subject.fingerprint];
     const classCell = [subject.clientClass];
@@ -284,13 +329,16 @@ export class BotFeed {
       const aggregate = (name: string, parts: readonly string[], share = 1) => {
         if (this.#sampled(name, Math.min(learn.aggregates, share))) bump(name, parts, 'baseline');
       };
+      const newcomers = (name: string, parts: readonly string[], share = 1) => {
+        if (this.#sampled(name, Math.min(learn.aggregates, share))) hold(name, parts, routeScope);
+      };
       if (obs.fresh) {
-        aggregate(BOT_KEYS.routeFreshBase, subject.route, shares.fresh);
+        newcomers(BOT_KEYS.routeFreshBase, subject.route, shares.fresh);
         if (!pair) {
-          aggregate(BOT_KEYS.cellFreshBase, cell, shares.fresh);
-          aggregate(BOT_KEYS.classFreshBase, classCell, shares.fresh);
-          aggregate(BOT_KEYS.popFreshBase, [], shares.fresh);
-          if (obs.novel) aggregate(BOT_KEYS.popNovelBase, [], shares.fresh);
+          newcomers(BOT_KEYS.cellFreshBase, cell, shares.fresh);
+          newcomers(BOT_KEYS.classFreshBase, classCell, shares.fresh);
+          newcomers(BOT_KEYS.popFreshBase, [], shares.fresh);
+          if (obs.novel) newcomers(BOT_KEYS.popNovelBase, [], shares.fresh);
         }
       }
       if (subject.token) {

@@ -104,6 +104,12 @@ export interface BotKnobs {
      */
     warmupMs: number;
     youngFromMs: number;
+    /**
+     * Until then, what newcomers teach their route's, cells' and classes' rates is held this long and dropped when a
+     * crowd's surge scored on the route meanwhile (feed.ts): a crowd's first requests, learned before its surge was
+     * significant, would make a large part of a short history.
+     */
+    youngHoldMs: number;
     /** Priors of population ratios, and their weights (in landings / requests). */
     priorReturnRatio: number;
     priorNewSessionShare: number;
@@ -267,6 +273,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     maxScore: 25,
     warmupMs: 15 * 60_000,
     youngFromMs: 60_000,
+    youngHoldMs: 60_000,
     priorReturnRatio: 0.5,
     priorNewSessionShare: 0.2,
     priorOrphanRate: 0.05,

@@ -604,11 +604,14 @@ describe('a policy not yet warm', () => {
       await d.advance(5000);
     }
     // Then a script copying the key and the app's user agent (not its other headers) calls from a new address every
-    // half second, a few times each, while the users go on.
+    // half second, six times each, while the users go on.
     const SCRIPT = { 'user-agent': APP['user-agent'], accept: '*/*' };
     const crowd: JudgedAssessment[] = [];
     for (let t = 0; t < 240; t++) {
-      for (let c = 0; c < 3; c++) crowd.push(await d.check(request({ ip: `100.64.${t >> 8}.${t & 255}`, path: `/api/products/${(t + c) % 40}`, headers: SCRIPT }), 'mobile-app'));
+      // Each address calls every 5 s for 30 s.
+      for (let a = Math.max(0, t - 59); a <= t; a++) {
+        if ((t - a) % 10 === 0) crowd.push(await d.check(request({ ip: `100.64.${a >> 8}.${a & 255}`, path: `/api/products/${(t + a) % 40}`, headers: SCRIPT }), 'mobile-app'));
+      }
       if (t % 10 === 0) for (let u = 0; u < 10; u++) own.push(await call(`198.51.100.${u + 1}`, t + u));
       await d.advance(500);
     }

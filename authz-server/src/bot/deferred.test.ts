@@ -30,6 +30,23 @@ describe('DeferredCounters', () => {
     expect(deferred.written).toBe(6);
   });
 
+  it('a writer that holds increments back adds those due at the start of a flush, written with it', async () => {
+    const store = new MemoryCounterStore({ sweepIntervalMs: 0 });
+    const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
+    let due = 0;
+    deferred.beforeFlush(() => {
+      if (due > 0) deferred.addBucket('pal:{p}:ct:held', 'h1', 1, due, 1000);
+      due = 0;
+    });
+    await deferred.flush();
+    expect(deferred.written).toBe(0);
+    due = 3;
+    await deferred.flush();
+    expect(deferred.written).toBe(3);
+    const read = await store.evaluate({ rateLimits: [], counters: [{ keys: ['pal:{p}:ct:held:h1:1'], incr: 0, ttlMs: 1000 }], distinct: [] });
+    expect(read.counters).toEqual([[3]]);
+  });
+
   it('drops what comes beyond maxPendingKeys, counted', async () => {
     const store = new MemoryCounterStore({ sweepIntervalMs: 0 });
     const deferred = new DeferredCounters({ store, flushIntervalMs: 0, maxPendingKeys: 2 });

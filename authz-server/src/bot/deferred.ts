@@ -60,6 +60,7 @@ export class DeferredCounters {
   #pending = new Map<string, Pending>();
   #pendingOps = new Map<string, PendingOp>();
   #timer: NodeJS.Timeout | undefined;
+  readonly #beforeFlush: Array<() => void> = [];
   #flushing: Promise<void> = Promise.resolve();
   #failing = false;
   /** Increments written / dropped (full, or store failure), for metrics and tests. */
@@ -150,8 +151,15 @@ export class DeferredCounters {
 
   /** Writes everything added so far; resolves when written (or dropped on failure). Never rejects. */
   flush(): Promise<void> {
+    // What became due since the last flush is added first, so that it is written with this one.
+    for (const due of this.#beforeFlush) due();
     this.#flushing = this.#flushing.then(() => this.#flushNow());
     return this.#flushing;
+  }
+
+  /** Calls `due` at the start of every flush (a writer that holds increments back adds those that are due). */
+  beforeFlush(due: () => void): void {
+    this.#beforeFlush.push(due);
   }
 
   async #flushNow(): Promise<void> {

@@ -118,6 +118,8 @@ export class BotFeed {
     const B = this.#knobs.buckets;
     const w = (bucketMs: number, buckets: number) => ({ bucketMs, ttlMs: bucketTtlMs(bucketMs, buckets) });
     this.#windows = { tick: w(B.tickMs, 2), aggregate: w(B.aggregateMs, 4), long: w(B.longMs, 2), baseline: w(B.baselineMs, Math.max(2, this.#knobs.learning.buckets)), landing: w(this.#knobs.sessions.landingMemoryMs, 2) };
+    // Held learning is written when due even while no Check comes.
+    this.#deferred.beforeFlush(() => this.#releaseYoung(this.#clock()));
   }
 
   /** Adds `delta` to the current bucket of a counter, as behaviour.ts and baseline.ts read it. */

@@ -142,6 +142,7 @@ async function measure(
   const botBaselines = new BaselineBook({ store, clock: Date.now, policies: () => [...runtime.policies.keys()], refreshIntervalMs: 0 });
   const deps: PipelineDeps = { limiter: new RateLimiter({ store, fallback: new MemoryCounterStore() }), clock: Date.now, botBaselines };
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
+  botBaselines.pending = (counter, parts, bucket) => deferred.pendingOf(counter, parts, bucket);
   const feed = new BotFeed({ deferred, clock: Date.now, runtime: () => runtime });
   const inventory = new ApiInventory({ deferred, store, clock: Date.now, runtime: () => runtime, registry: new Registry() });
   const warm = Math.min(2000, checks / 5);

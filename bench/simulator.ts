@@ -205,6 +205,8 @@ function pipelineHarness(store: CounterStore, clock: () => number): Harness {
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const feed = new BotFeed({ deferred, clock, runtime: () => runtime });
   const botBaselines = new BaselineBook({ store, clock, policies: () => [...runtime.policies.keys()], refreshIntervalMs: 0 });
+  // As the server wires it: a Check reads this replica's counts not yet written.
+  botBaselines.pending = (counter, parts, bucket) => deferred.pendingOf(counter, parts, bucket);
   const limiter = new RateLimiter({ store, fallback: new MemoryCounterStore({ sweepIntervalMs: 0 }) });
   const journeys = new JourneyModel({ store, deferred, clock, runtime: () => runtime, refreshIntervalMs: 0 });
   const deps: PipelineDeps = { limiter, clock, botBaselines, journeys };

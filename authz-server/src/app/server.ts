@@ -154,6 +154,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   // Bot detectors' and API discovery's off-path counters (access-log errors, own denials, new sessions,
   // endpoint counts): batched writes to the same store, never on a Check's round trip.
   const deferred = new DeferredCounters({ store, flushIntervalMs: overrides.deferredFlushMs ?? 1000, logger: logger.child({ component: 'bot' }) });
+  botBaselines.pending = (counter, parts, bucket) => deferred.pendingOf(counter, parts, bucket);
   // Checks are remembered for their access-log entries only while an access log arrives.
   const accessLogPresence = new AccessLogPresence({ clock });
   const remembering = () => accessLogPresence.active();

@@ -352,6 +352,11 @@ export class BaselineBook {
   readonly known = new KnownSessions({ ttlMs: 5 * 60_000, maxEntries: 100_000 });
   /** The crowd counters the Checks read, kept locally and synced with the store off the Check path. */
   readonly population: PopulationCache;
+  /**
+   * This replica's increments of a counter's bucket not yet written (DeferredCounters.pendingOf), when the server
+   * wires it: the counters the feed writes after decisions are read with them (addPendingCounts).
+   */
+  pending: ((counter: string, parts: string, bucket: number) => number) | null = null;
   /** When this replica first learned each policy. */
   readonly #since = new Map<string, number>();
   readonly #priors: Baselines;

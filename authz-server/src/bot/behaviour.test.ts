@@ -9,7 +9,7 @@ import { hashTagOf } from '../store/keys.ts';
 import { MemoryCounterStore } from '../store/memory-store.ts';
 import { assessBot, type JudgedAssessment } from './assess.ts';
 import { BaselineBook, priorBaselines } from './baseline.ts';
-import { aggregatePoints, judgeBehaviour, planBotCounters, policyCeilings, strongestPerFamily, surgeShare, type ScoredSignal } from './behaviour.ts';
+import { addPendingCounts, aggregatePoints, judgeBehaviour, planBotCounters, policyCeilings, strongestPerFamily, surgeShare, type ScoredSignal } from './behaviour.ts';
 import { DeferredCounters } from './deferred.ts';
 import { KnownSessions } from './known-sessions.ts';
 import { BotFeed } from './feed.ts';
@@ -41,8 +41,11 @@ function request(shape: { ip?: string; method?: string; path?: string; cookie?: 
   return toRequestContext({ attributes: { source: { address: { socket_address: { address: shape.ip ?? '198.51.100.1', port_value: 1 } } }, request: { http: { headers } } } });
 }
 
-/** The bot detectors on a memory store with a settable clock, fed the way the server feeds them. */
-function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: { mode: 'Enforce' } }) {
+/**
+ * The bot detectors on a memory store with a settable clock, fed the way the server feeds them. The feed's counters
+ * are written at every step, or with `flushEveryMs` only when the clock crosses a multiple of it (the server's 1 s).
+ */
+function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: { mode: 'Enforce' } }, opts: { flushEveryMs?: number; pending?: boolean } = {}) {
   let now = Date.parse('2026-03-02T09:00:00Z');
   const clock = () => now;
   const p = policy(spec);
@@ -55,6 +58,7 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
   const judge = async (req: ReturnType<typeof request>, consumer: string | null) => {
     const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id));
     const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
+    if (opts.pending !== false) addPendingCounts(plan, result.counters, (c, parts, b) => deferred.pendingOf(c, parts, b));
     return judgeBehaviour(plan, result.counters);
   };
   return {
@@ -62,7 +66,9 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
     store,
     baselines: () => book.get(p.id),
     advance: async (ms: number) => {
+      const before = now;
       now += ms;
+      if (opts.flushEveryMs !== undefined && Math.floor(now / opts.flushEveryMs) === Math.floor(before / opts.flushEveryMs)) return;
       await deferred.flush();
       await book.refresh();
     },
@@ -175,6 +181,23 @@ describe('what a request is to its session', () => {
     expect(first).toBeLessThan(20);
     expect(last.verdict).toBe('deny');
     expect(fired(last)).toContain('fresh-orphans');
+  });
+
+  it("within the second before the feed's counters are written, the made-up cookies are orphans already", async () => {
+    // The server writes what the feed counts once a second; a Check reads this replica's unwritten increments with
+    // what the store holds. Without them, every made-up cookie of the burst's first second was a return.
+    const made = (i: number) => request({ ip: '192.0.2.80', path: `/api/items/${i}`, headers: XHR, cookie: i === 0 ? undefined : `made-up-${i}` });
+    const states = async (pending: boolean) => {
+      const d = detectors(undefined, { flushEveryMs: 1000, pending });
+      const out: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        out.push((await d.check(made(i))).observations!.state);
+        await d.advance(50);
+      }
+      return out;
+    };
+    expect(await states(true)).toEqual(['landing', 'return', 'return', 'return', 'return', 'orphan', 'orphan', 'orphan']);
+    expect(await states(false)).toEqual(['landing', 'return', 'return', 'return', 'return', 'return', 'return', 'return']);
   });
 
   it('a token pair is established only by history older than its recent traffic', async () => {

@@ -33,6 +33,7 @@ import { sessionOf } from '../pipeline/rate-limit.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter-store.ts';
+import { BucketCounterOp } from '../store/keys.ts';
 import { pathTemplate } from '../discovery/template.ts';
 import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
@@ -472,6 +473,23 @@ export function strongestPerFamily(signals: ScoredSignal[]): ScoredSignal[] {
     if (!b || s.score > b.score) best.set(s.family, s);
   }
   return signals.map((s) => (s.family === 'tells' || best.get(s.family) === s ? s : { ...s, score: 0 }));
+}
+
+/**
+ * Adds this replica's increments not yet written to the counters the feed writes after a decision that a Check reads
+ * back (an address's returns and its clean kept traffic): written once a second, they would let a burst's first
+ * second be judged without them.
+ */
+export function addPendingCounts(plan: BotPlan, counters: CounterBatchResult['counters'], pending: (counter: string, parts: string, bucket: number) => number): void {
+  const s = plan.ctx?.s;
+  if (!s) return;
+  for (const slot of [s.returned, s.keptLong]) {
+    const op = slot >= 0 ? plan.counters[slot] : undefined;
+    const values = slot >= 0 ? counters[slot] : undefined;
+    if (!(op instanceof BucketCounterOp) || !values) continue;
+    const extra = pending(op.counter, op.parts, op.bucket);
+    if (extra !== 0) values[0] = (values[0] ?? 0) + extra;
+  }
 }
 
 /** Turns the results of the planned ops into signals and observations. */

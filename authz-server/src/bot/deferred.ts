@@ -98,6 +98,14 @@ export class DeferredCounters {
     }
   }
 
+  /**
+   * What this process added to a counter's bucket since the last flush (0 when nothing): the increments the next
+   * flush writes, for a reader that must not wait for them.
+   */
+  pendingOf(counter: string, parts: string, bucket: number): number {
+    return this.#pending.size === 0 ? 0 : (this.#pending.get(`${counter}:${parts}:${bucket}`)?.delta ?? 0);
+  }
+
   /** The pending increment of `key` with `delta` added, or undefined when it was dropped (too many keys). */
   #pendingFor(key: string, delta: number, ttlMs: number): Pending | undefined {
     const p = this.#pending.get(key);

@@ -3,7 +3,7 @@
  * bot section has its own mode: in bot Monitor mode a deny verdict is only a would-deny.
  */
 import { assessBot, botAllowListed } from '../../bot/assess.ts';
-import { EMPTY_BOT_PLAN, judgeBehaviour, planBotCounters, type BotPlan } from '../../bot/behaviour.ts';
+import { EMPTY_BOT_PLAN, addPendingCounts, judgeBehaviour, planBotCounters, type BotPlan } from '../../bot/behaviour.ts';
 import { DEFAULT_BOT_KNOBS } from '../../bot/knobs.ts';
 import { endpointOf } from '../../discovery/endpoint.ts';
 import type { JourneyPlan } from '../../journeys/journeys.ts';
@@ -39,6 +39,8 @@ export const botStage: Stage = {
       return pass(work.allowListed);
     }
     const results = ev.botWork?.results ?? { counters: [], distinct: [] };
+    const pending = ev.botBaselines?.pending;
+    if (pending) addPendingCounts(work.plan, results.counters, pending);
     const judged = judgeBehaviour(work.plan, results.counters);
     const signals: BotSignal[] = [...judged.signals];
     // ---- usage journeys (journeys/journeys.ts): one more signal from the same round trip ----

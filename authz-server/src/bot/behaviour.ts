@@ -798,6 +798,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     let gate: number;
     let gateWhy: string;
     let routeGate = false;
+    // Landings on the route read by the return deficit (~30 s old and older); -1 where it reads none.
+    let gateLandings = -1;
     if (state === 'anonymous') {
       gate = 1;
       gateWhy = 'no session to return';
@@ -808,6 +810,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       // Returns of the last ~minute against landings of the same length of time ~30 s earlier (they lag).
       const land = C(s.routeLand);
       const landed = (land[1] ?? 0) + (land[2] ?? 0) + (land[3] ?? 0) * aggElapsed;
+      gateLandings = landed;
       if (landed >= agg.minGateLandings) {
         const returned = sumOf(C(s.routeRet), 0, 2);
         gate = Math.max(0, Math.min(1, 1 - returned / landed / Math.max(0.01, base.returnRatio)));
@@ -857,12 +860,19 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // counts, but below the challenge, so that only the client's own evidence (its address opening session after
     // session, a tell) can carry it over.
     const thin = s.cellFresh >= 0 && fc < agg.minCellRecent;
+    // The deficit reads landings 30 s old and older: a surge of landings that began since (its minute's newcomers many
+    // times the landings the deficit reads) is not in it yet, and a burst of a few seconds never will be. Until then
+    // the route's surge counts without the deficit, but at most staleMax points (below the challenge): the client's
+    // own evidence (its network opening session after session) must add up with it.
+    const stale = state === 'landing' && gateLandings >= 0 && fr >= agg.minRecent && fr > agg.staleFactor * Math.max(gateLandings, agg.minGateLandings);
     if (route.share > 0 && !avoided) {
       const p = route.share * veto;
       const full = aggregatePoints(p, knobs, agg.routeCurve);
       // A session without a page load is not a person landing here: the route's surge is its crowd's.
-      const points = thin && !pagelessLanding && !pagelessCalls ? Math.min(full, agg.thinCellMax) : full;
-      add('aggregate', 'surge-route', points, fr, route.expected, () => `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${gateNote}${points < full ? `; ${num(fc)} of them with this client fingerprint: at most ${agg.thinCellMax} points` : ''}`);
+      const gated = thin && !pagelessLanding && !pagelessCalls ? Math.min(full, agg.thinCellMax) : full;
+      const early = stale ? Math.min(agg.staleMax, aggregatePoints(route.share, knobs, agg.routeCurve)) : 0;
+      const points = Math.max(gated, early);
+      add('aggregate', 'surge-route', points, fr, route.expected, () => `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${points > gated ? `too recent for the return deficit (${num(gateLandings)} landings to read): at most ${agg.staleMax} points` : `${gateNote}${gated < full ? `; ${num(fc)} of them with this client fingerprint: at most ${agg.thinCellMax} points` : ''}`}`);
     }
     const crowd = Math.max(route.share, cell.share);
     surged = state === 'landing' && crowd > 0;

@@ -235,6 +235,12 @@ export interface BotKnobs {
      */
     minCellRecent: number;
     thinCellMax: number;
+    /**
+     * A route's surge of landings that began too recently for the return deficit (its last minute's newcomers more
+     * than staleFactor times the landings the deficit reads) counts without it, at most staleMax points.
+     */
+    staleFactor: number;
+    staleMax: number;
     minShare: number;
     /** Share of a crowd's requests (flagged only as part of the crowd) that its aggregate still learns from. */
     crowdLearning: number;
@@ -348,6 +354,8 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     avoidedSurprise: 3,
     minCellRecent: 2,
     thinCellMax: 40,
+    staleFactor: 4,
+    staleMax: 20,
     minShare: 0.5,
     crowdLearning: 0.1,
     learningCap: 4,

@@ -41,7 +41,7 @@ import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprin
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressMethods, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressMethods, decodeKept, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -638,20 +638,27 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // against the sources' thresholds, as far as no mixture shows (fully where none came in kept sessions, not at all
   // where a fifth did). Only such requests that passed clean count: a client keeping one session of its own for part
   // of its traffic has that session's volume flagged, and hides little. One person who blocks cookies is one source
-  // there: nothing changes for them.
+  // there: nothing changes for them. A token's calls are left out of the address's traffic (their pair's own volume
+  // judges them), so a client holding a key cannot dress a burst as a NAT's by sending some of it with the key; and
+  // the rest counts as one client's as far as it opens sessions (requests that neither opened one nor came in a kept
+  // one, such as those denied before a session was known, say nothing of one client).
   if (fresh && s.newLong >= 0) {
     const requests = Math.max(1, long(s.ipLong));
-    const keptClean = s.keptLong >= 0 ? Math.min(requests, long(s.keptLong)) : 0;
-    const oneClient = 1 - mixture(requests - keptClean, requests);
+    const kept = s.keptLong >= 0 ? decodeKept(C(s.keptLong)) : null;
+    const tokenCalls = kept ? Math.min(requests - 1, sliding(kept.tokens, nowMs, B.longMs)) : 0;
+    const own = requests - tokenCalls;
+    const keptClean = kept ? Math.min(own, sliding(kept.sessions, nowMs, B.longMs)) : 0;
     const opened = long(s.newLong) + (state === 'orphan' ? 1 : 0);
+    const oneClient = (1 - mixture(own - keptClean, own)) * Math.min(1, opened / own);
     const addressVolume = (name: string, cls: 'src.tick' | 'src.long', v: number, window: string) => {
       const learned = base.volume[cls];
       const points = Math.round(ratioPoints(v, learned.value, knobs.volume.curve) * oneClient);
-      add('volume', name, points, v, learned.value, () => `${num(v)} requests from this address ${window}, ${Math.round(Math.min(1, opened / requests) * 100)}% of its requests in ${B.longMs / 60_000}m opening a session and ${Math.round((keptClean / requests) * 100)}% in kept sessions or with tokens that passed: one client (threshold ${describeThreshold(learned, knobs, cls)}, a source's)`);
+      add('volume', name, points, v, learned.value, () => `${num(v)} requests from this address ${window}${tokenCalls > 0 ? ' besides its token calls' : ''}, ${Math.round(Math.min(1, opened / own) * 100)}% of them in ${B.longMs / 60_000}m opening a session and ${Math.round((keptClean / own) * 100)}% in kept sessions that passed: one client (threshold ${describeThreshold(learned, knobs, cls)}, a source's)`);
     };
     if (oneClient > 0) {
-      addressVolume('volume-addr-tick', 'src.tick', tick(s.ipTick), tickWindow);
-      addressVolume('volume-addr-long', 'src.long', long(s.ipLong), longWindow);
+      // Token calls in the tick window are not counted apart: taken out at the long window's share.
+      addressVolume('volume-addr-tick', 'src.tick', tick(s.ipTick) * (own / requests), tickWindow);
+      addressVolume('volume-addr-long', 'src.long', own, longWindow);
     }
   }
 

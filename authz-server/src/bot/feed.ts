@@ -31,7 +31,7 @@ import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import { clientAddress, isPageLoad } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, PAGE_LANDING_UNIT, PrefixCache, STOP_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, PAGE_LANDING_UNIT, PrefixCache, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -222,7 +222,9 @@ export class BotFeed {
     const pairClean = !flagged && bot.score - tokenSurge < max;
     // People behind an address keep their sessions (and API clients their tokens) and pass: what tells a NAT from one
     // client (volume-addr-*).
-    if (clean && !obs.fresh) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now);
+    // A token's calls, clean or not, are counted apart: they are left out of the address's traffic (behaviour.ts).
+    if (obs.subject.token) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now, TOKEN_KEPT_UNIT);
+    else if (clean && !obs.fresh) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now);
     this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, pairClean, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
     if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;

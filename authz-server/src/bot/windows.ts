@@ -150,6 +150,19 @@ function unpack(values: readonly number[], unit: number): [number[], number[]] {
 }
 
 /**
+ * An address's kept-traffic counter counts a clean request in a kept session as 1 and any request with a token as
+ * TOKEN_KEPT_UNIT: a token's calls are judged by their pair's own volume, and are left out of the address's traffic
+ * when it is judged as one client. Exact while an address makes fewer than 2^26 requests in a bucket (10 minutes).
+ */
+export const TOKEN_KEPT_UNIT = 2 ** 26;
+
+/** Clean requests in kept sessions and token requests of each bucket of an address's kept-traffic counter. */
+export function decodeKept(values: readonly number[]): { sessions: number[]; tokens: number[] } {
+  const [sessions, tokens] = unpack(values, TOKEN_KEPT_UNIT);
+  return { sessions, tokens };
+}
+
+/**
  * A session's writes counter also counts the writes that failed: a write adds 1 when it is decided, a failed one
  * WRITE_FAIL_UNIT more when its response is known. Exact while a session sends fewer than 2^26 writes in a bucket.
  */

@@ -805,8 +805,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     let gate: number;
     let gateWhy: string;
     let routeGate = false;
-    // Landings on the route read by the return deficit (~30 s old and older); -1 where it reads none.
-    let gateLandings = -1;
+    // Landings on the route read by the return deficit (~30 s old and older), for a landing.
+    let gateLandings = 0;
     if (state === 'anonymous') {
       gate = 1;
       gateWhy = 'no session to return';
@@ -871,7 +871,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // times the landings the deficit reads) is not in it yet, and a burst of a few seconds never will be. Until then
     // the route's surge counts without the deficit, but at most staleMax points (below the challenge): the client's
     // own evidence (its network opening session after session) must add up with it.
-    const stale = state === 'landing' && gateLandings >= 0 && fr >= agg.minRecent && fr > agg.staleFactor * Math.max(gateLandings, agg.minGateLandings);
+    const stale = state === 'landing' && fr >= agg.minRecent && fr > agg.staleFactor * Math.max(gateLandings, agg.minGateLandings);
     if (route.share > 0 && !avoided) {
       const p = route.share * veto;
       const full = aggregatePoints(p, knobs, agg.routeCurve);

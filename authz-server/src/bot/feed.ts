@@ -220,9 +220,8 @@ export class BotFeed {
     // newcomers' own surges (surge-token-new-addresses, surge-token-cell) still keep a pair new.
     const tokenSurge = bot.signals.find((s) => s.name === 'surge-token')?.score ?? 0;
     const pairClean = !flagged && bot.score - tokenSurge < max;
-    // People behind an address keep their sessions (and API clients their tokens) and pass: what tells a NAT from one
-    // client (volume-addr-*).
-    // A token's calls, clean or not, are counted apart: they are left out of the address's traffic (behaviour.ts).
+    // People behind an address keep their sessions and pass: what tells a NAT from one client (volume-addr-*). A token's
+    // calls, clean or not, are counted apart: they are left out of the address's traffic there.
     if (obs.subject.token) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now, TOKEN_KEPT_UNIT);
     else if (clean && !obs.fresh) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now);
     this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, pairClean, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
@@ -266,11 +265,11 @@ export class BotFeed {
   #learn(obs: BotObservations, keys: PrefixCache, learn: { clean: boolean; individually: boolean; pairClean: boolean; aggregates: number; cookieSite: boolean }, now: number): void {
     const { subject, state } = obs;
     const bump = (name: string, parts: readonly string[], window: Window, delta = 1) => this.#bump(keys, name, parts, window, now, delta);
-    // A young policy's baseline learning waits (see #youngHeld); a warm one's is written at once.
+    // A young policy's newcomer learning waits (see #youngHeld); a warm one's is written at once.
     const routeScope = obs.young ? youngScope(subject.policyId, subject.route) : '';
-    const hold = (name: string, parts: readonly string[], scope: string) => {
-      if (scope === '' || this.#youngHeld.length - this.#youngHeldFirst >= MAX_YOUNG_HELD) bump(name, parts, 'baseline');
-      else this.#youngHeld.push({ at: now, scope, counter: keys.counterName(name), parts: keys.hash(parts) });
+    const hold = (name: string, parts: readonly string[]) => {
+      if (routeScope === '' || this.#youngHeld.length - this.#youngHeldFirst >= MAX_YOUNG_HELD) bump(name, parts, 'baseline');
+      else this.#youngHeld.push({ at: now, scope: routeScope, counter: keys.counterName(name), parts: keys.hash(parts) });
     };
     const pair = state === 'new-pair' || state === 'established-pair';
     const cell = [...subject.route, subject.fingerprint];
@@ -334,7 +333,7 @@ export class BotFeed {
         if (this.#sampled(name, Math.min(learn.aggregates, share))) bump(name, parts, 'baseline');
       };
       const newcomers = (name: string, parts: readonly string[], share = 1) => {
-        if (this.#sampled(name, Math.min(learn.aggregates, share))) hold(name, parts, routeScope);
+        if (this.#sampled(name, Math.min(learn.aggregates, share))) hold(name, parts);
       };
       if (obs.fresh) {
         newcomers(BOT_KEYS.routeFreshBase, subject.route, shares.fresh);

@@ -26,7 +26,7 @@ export const BOT_KEYS = {
   /** Per address: requests that opened a new session (landings and orphans), and orphans alone (long buckets). */
   newLong: 'bot.new.l',
   orphLong: 'bot.orph.l',
-  /** Per address: requests in kept sessions or of tokens that passed clean, written after the decision (long buckets). */
+  /** Per address, written after the decision (long buckets): requests in kept sessions that passed clean, + TOKEN_KEPT_UNIT x token requests. */
   keptLong: 'bot.kept.l',
   /** Landing memory per address: count x LANDING_UNIT + sum of the landed routes' codes + page loads x PAGE_LANDING_UNIT. */
   landing: 'bot.land',

@@ -126,6 +126,29 @@ describe('RedisCounterStore: one round trip per evaluate()', () => {
     expect(fromStore).toHaveLength(N);
     expect(clientCmds.filter((c) => !['eval', 'evalsha', 'config', 'info'].includes(c))).toEqual([]);
   });
+
+  it('sends the script once per connection, then its hash; after SCRIPT FLUSH a NOSCRIPT is answered by sending it again', async () => {
+    const { own, store, close } = await ownRedisStore();
+    try {
+      for (let i = 0; i < 20; i++) await store.evaluate(sampleBatch('sf', i));
+      let calls = commandCalls(await own.info('commandstats'));
+      expect(calls['eval']).toBe(1);
+      expect(calls['evalsha']).toBe(19);
+      expect(await own.command('SCRIPT', 'FLUSH')).toBe('OK');
+      const results = await Promise.all([1, 2, 3].map((i) => store.evaluate(sampleBatch('sf', i))));
+      expect(results.map((r) => r.counters[0]!.length)).toEqual([3, 3, 3]);
+      calls = commandCalls(await own.info('commandstats'));
+      // The three hashes refused, each call sent once more: the first of them with the script, the others with
+      // the script or its hash, depending on whether their refusal came before the script was sent.
+      expect(calls['evalsha']! + calls['eval']!).toBe(20 + 6);
+      expect(calls['eval']).toBeGreaterThanOrEqual(2);
+      const before = calls['evalsha']!;
+      await store.evaluate(sampleBatch('sf', 4));
+      expect(commandCalls(await own.info('commandstats'))['evalsha']).toBe(before + 1);
+    } finally {
+      await close();
+    }
+  });
 });
 
 describe('RedisCounterStore: failures', () => {

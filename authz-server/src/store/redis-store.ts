@@ -1,7 +1,8 @@
 /**
  * Redis CounterStore: one round trip per evaluate(). The whole batch runs in one Lua script (redis-batch.lua),
- * registered with ioredis defineCommand (EVALSHA, falling back to EVAL when the server does not have it), with
- * every key in KEYS and the server's TIME as the clock, so replicas with skewed clocks agree.
+ * sent as EVALSHA (EVAL on a connection that has not run it yet, and again after a NOSCRIPT reply) with every
+ * key in KEYS and the server's TIME as the clock, so replicas with skewed clocks agree. The command's bytes are
+ * written by redis-command.ts.
  *
  * Failure behaviour: nothing ever waits for Redis longer than `timeoutMs`. There is no offline queue (a call while
  * disconnected fails at once), unanswered commands are not resent after a reconnect, and each call has its own
@@ -12,6 +13,7 @@
  * is back, never one per request. Metrics go to the injected registry.
  */
 import { backoffDelay } from '../../../lib/process/backoff.ts';
+import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
@@ -19,13 +21,19 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { storeMetrics, type StoreMetrics } from '../telemetry/metrics.ts';
 import { StoreUnavailableError } from './counter-store.ts';
-import type { CounterBatch, CounterBatchResult, CounterStore, FieldUpdate, RateLimitResult } from './counter-store.ts';
-import { emissionIntervalUs, gcraUs } from './gcra.ts';
+import type { CounterBatch, CounterBatchResult, CounterStore, RateLimitResult } from './counter-store.ts';
+import { gcraUs } from './gcra.ts';
 import { hashTagOf } from './keys.ts';
 import { validateBatch } from './memory-store.ts';
+import { BatchCall, encodeBatch, encodeCall, type EncodedCall } from './redis-command.ts';
+
+export { encodeBatch };
 
 /** The batch script (see the layout at its top). */
 export const BATCH_LUA: string = readFileSync(new URL('./redis-batch.lua', import.meta.url), 'utf8');
+
+/** The script's SHA-1, as EVALSHA names it. */
+const BATCH_SHA = hash('sha1', BATCH_LUA, 'hex');
 
 export interface RedisClusterNode {
   host: string;
@@ -50,95 +58,6 @@ type Reason = 'timeout' | 'connection' | 'script';
 /** ioredis counts reconnect attempts from 1. */
 function reconnectDelay(times: number, capMs: number): number {
   return backoffDelay(times - 1, { initialMs: 50, maxMs: capMs });
-}
-
-const FIELD_OPCODE: Record<FieldUpdate, string> = { incr: 'i', max: 'x', min: 'n' };
-
-/** Largest count or index the script's 3-digit base-64 fields carry. */
-const MAX_OP_INDEX = 64 ** 3 - 1;
-
-/** `n` (0..MAX_OP_INDEX) as the script's 3 base-64 digits ('0' + 0..63, most significant first). */
-function digits3(n: number, what: string): string {
-  if (n > MAX_OP_INDEX) throw new RangeError(`a batch has more than ${MAX_OP_INDEX} ${what}`);
-  return String.fromCharCode(48 + (n >> 12), 48 + ((n >> 6) & 63), 48 + (n & 63));
-}
-
-/**
- * `n` (an integer >= 0) as 9 base-64 digits, most significant first. Above 2^53 (a Lua number is a double) it is
- * cut to 2^53 - 1 µs, 285 years: a limit that lets that much build up behaves the same either way.
- */
-function digits9(n: number): string {
-  n = Math.min(n, Number.MAX_SAFE_INTEGER);
-  let out = '';
-  for (let i = 0; i < 9; i++) {
-    out = String.fromCharCode(48 + (n % 64)) + out;
-    n = Math.floor(n / 64);
-  }
-  return out;
-}
-
-/** Flattens a batch into the script's KEYS and ARGV (layout documented in redis-batch.lua). */
-export function encodeBatch(batch: CounterBatch, clockOverrideUs?: number): { keys: string[]; argv: string[] } {
-  const keys: string[] = [];
-  const sequences = batch.sequences ?? [];
-  const records = batch.records ?? [];
-  const reads = batch.reads ?? [];
-  // Rate limits: each distinct key and (T, capacity, cost) once, and per op the index of both.
-  const keyIndex = new Map<string, number>();
-  const paramIndex = new Map<string, number>();
-  let params = '';
-  let nparams = 0;
-  let ops = '';
-  for (const op of batch.rateLimits) {
-    let ki = keyIndex.get(op.key);
-    if (ki === undefined) {
-      keys.push(op.key);
-      ki = keys.length;
-      keyIndex.set(op.key, ki);
-    }
-    const t = emissionIntervalUs(op);
-    const capacity = (op.requests + op.burst) * t;
-    const cost = op.cost ?? 1;
-    const triple = `${t} ${capacity} ${cost}`;
-    let pi = paramIndex.get(triple);
-    if (pi === undefined) {
-      params += digits9(t) + digits9(capacity) + digits9(cost);
-      pi = ++nparams;
-      paramIndex.set(triple, pi);
-    }
-    ops += digits3(ki, 'distinct rate-limit keys') + digits3(pi, 'distinct limits');
-  }
-  const head =
-    digits3(batch.rateLimits.length, 'rate-limit ops') +
-    digits3(keys.length, 'distinct rate-limit keys') +
-    digits3(nparams, 'distinct limits') +
-    digits3(batch.counters.length, 'counter ops') +
-    digits3(batch.distinct.length, 'distinct ops') +
-    digits3(sequences.length, 'sequence ops') +
-    digits3(records.length, 'record ops') +
-    digits3(reads.length, 'hash reads') +
-    params +
-    ops;
-  const argv: string[] = [clockOverrideUs === undefined ? '' : String(clockOverrideUs), head];
-  for (const op of batch.counters) {
-    keys.push(...op.keys);
-    argv.push(String(op.keys.length), String(op.incr), String(op.ttlMs));
-  }
-  for (const op of batch.distinct) {
-    keys.push(op.key, ...op.countKeys);
-    argv.push(op.member, String(op.ttlMs), String(op.countKeys.length));
-  }
-  for (const op of sequences) {
-    keys.push(op.key);
-    argv.push(String(op.value), String(op.length), String(op.ttlMs), op.collapseRepeats ? '1' : '0');
-  }
-  for (const op of records) {
-    keys.push(op.key);
-    argv.push(op.record, op.overflow, String(op.maxRecords), String(op.ttlMs), String(op.fields.length));
-    for (const f of op.fields) argv.push(f.name, FIELD_OPCODE[f.update], String(f.value));
-  }
-  for (const op of reads) keys.push(op.key);
-  return { keys, argv };
 }
 
 /** Turns the script's flat integer reply back into a CounterBatchResult. */
@@ -177,10 +96,6 @@ export function decodeReply(batch: CounterBatch, reply: unknown): CounterBatchRe
   return { rateLimits, counters, distinct, sequences, records, reads, nowMs: nowUs / 1000 };
 }
 
-function allKeys(batch: CounterBatch): string[] {
-  return encodeBatch(batch).keys;
-}
-
 class DeadlineError extends Error {
   override name = 'DeadlineError';
 }
@@ -195,9 +110,6 @@ function classify(err: unknown): Reason {
 /** Client states in which a connection is being set up (ioredis Redis and Cluster). */
 const CONNECTING = new Set(['wait', 'connecting', 'connect']);
 
-interface BatchCommand {
-  palisadeBatch(numKeys: number, ...args: string[]): Promise<unknown>;
-}
 
 export class RedisCounterStore implements CounterStore {
   readonly kind = 'redis';
@@ -211,6 +123,8 @@ export class RedisCounterStore implements CounterStore {
   #lastError: string | undefined;
   #closed = false;
   #readyWaiter: PromiseWithResolvers<void> | undefined;
+  /** Connections that have run the script (its EVALSHA is known there). */
+  readonly #loaded = new WeakSet<object>();
 
   constructor(opts: RedisCounterStoreOptions) {
     this.timeoutMs = opts.timeoutMs ?? 50;
@@ -270,7 +184,6 @@ export class RedisCounterStore implements CounterStore {
         retryStrategy: (times) => reconnectDelay(times, cap),
       });
     }
-    this.#client.defineCommand('palisadeBatch', { lua: BATCH_LUA });
 
     this.#client.on('ready', () => {
       this.#readyWaiter?.resolve();
@@ -319,9 +232,12 @@ export class RedisCounterStore implements CounterStore {
   async evaluate(batch: CounterBatch): Promise<CounterBatchResult> {
     validateBatch(batch);
     if (this.#closed) throw new StoreUnavailableError('redis store closed');
-    const { keys, argv } = encodeBatch(batch);
-    if (this.#clusterMode && keys.length > 1) {
-      const tag = hashTagOf(keys[0]!);
+    const call = encodeCall(batch, BATCH_SHA);
+    let slotKey: string | undefined;
+    if (this.#clusterMode) {
+      const { keys } = encodeBatch(batch);
+      slotKey = keys[0];
+      const tag = slotKey === undefined ? '' : hashTagOf(slotKey);
       if (keys.some((k) => hashTagOf(k) !== tag)) throw new RangeError('redis cluster: all keys of one batch must share one hash tag (see keys.ts)');
     }
     const started = performance.now();
@@ -338,8 +254,7 @@ export class RedisCounterStore implements CounterStore {
       // deadline; a client known to be down fails at once (no offline queue).
       if (CONNECTING.has(this.#client.status)) await Promise.race([this.#whenReady(), deadline]);
       this.#metrics.roundtrips.inc({ store: this.kind });
-      const call = (this.#client as unknown as BatchCommand).palisadeBatch(keys.length, ...keys, ...argv);
-      const reply = await Promise.race([call, deadline]);
+      const reply = await Promise.race([this.#send(call, slotKey), deadline]);
       this.#metrics.latency.observe({ store: this.kind }, (performance.now() - started) / 1000);
       return decodeReply(batch, reply);
     } catch (err) {
@@ -350,6 +265,16 @@ export class RedisCounterStore implements CounterStore {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Sends the call; once more (as EVAL, with the script) when the server answers that it does not have it. */
+  #send(call: EncodedCall, slotKey: string | undefined): Promise<unknown> {
+    const first = new BatchCall(call, BATCH_LUA, this.#loaded, slotKey);
+    return (this.#client.sendCommand(first) as Promise<unknown>).catch((err: Error) => {
+      if (!err.message.includes('NOSCRIPT')) throw err;
+      const again = new BatchCall(call, BATCH_LUA, this.#loaded, slotKey);
+      return this.#client.sendCommand(again) as Promise<unknown>;
+    });
   }
 
   async close(): Promise<void> {

@@ -303,8 +303,8 @@ async function terminate(child: ChildProcess): Promise<void> {
 
 /**
  * Starts the compiled authz-server as the image runs it (same Node flags and environment) with `args` after the
- * port flags, its stdout appended to `stdoutFile` (a file, as a container runtime collects it), and waits until
- * /readyz answers. `root`: another checkout to run (e.g. the commit a change is measured against).
+ * port flags, its stdout appended to `stdoutFile` (a file, or with BENCH_STDOUT_PIPE=1 a pipe read by a process
+ * that appends to it, as a container runtime collects it), and waits until /readyz answers. `root`: another checkout to run (e.g. the commit a change is measured against).
  */
 export async function startBenchServer(opts: { args: string[]; stdoutFile: string; nodeFlags?: string[]; env?: Record<string, string>; root?: string }): Promise<BenchServer> {
   const root = opts.root ?? ROOT;
@@ -315,15 +315,22 @@ export async function startBenchServer(opts: { args: string[]; stdoutFile: strin
   const hasCheckPort = readFileSync(join(root, 'authz-server/src/app/config.ts'), 'utf8').includes("name: 'check-port'");
   const checkPort = hasCheckPort && process.env.BENCH_CHECK_VIA !== 'grpc-port' ? await freePort() : null;
   mkdirSync(OUT_DIR, { recursive: true });
-  const out = openSync(opts.stdoutFile, 'a');
+  // BENCH_STDOUT_PIPE=1: stdout is a pipe that a process of its own (cat) reads and appends to the file, as a
+  // container runtime's shim reads a container's stdout; otherwise the file itself.
+  const cat = process.env.BENCH_STDOUT_PIPE === '1' ? spawn('sh', ['-c', 'exec cat >> "$0"', opts.stdoutFile], { stdio: ['pipe', 'ignore', 'inherit'] }) : null;
+  const out = cat ? null : openSync(opts.stdoutFile, 'a');
   const portArgs = ['--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--http-port', String(httpPort), ...(hasCheckPort ? ['--check-port', String(checkPort ?? -1)] : [])];
   const child = spawn(process.execPath, [...AUTHZ_NODE_FLAGS, ...(opts.nodeFlags ?? []), join(root, compiledPath('authz-server/src/app/main.ts')), ...portArgs, ...opts.args], {
     cwd: root,
-    stdio: ['ignore', out, 'inherit'],
+    stdio: ['ignore', cat ? cat.stdin! : out!, 'inherit'],
     env: { ...process.env, ...AUTHZ_ENV, ...opts.env },
   });
-  closeSync(out);
-  const stop = () => terminate(child);
+  if (out !== null) closeSync(out);
+  cat?.stdin?.destroy();
+  const stop = async () => {
+    await terminate(child);
+    await new Promise((r) => (cat && cat.exitCode === null ? cat.once('exit', r) : r(null)));
+  };
   try {
     await waitHttpOk(`http://127.0.0.1:${httpPort}/readyz`, child, 'authz-server');
   } catch (e) {

@@ -3,6 +3,7 @@
  * headers or query strings in the first place.
  */
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { stdoutWriter } from './stdout-writer.ts';
 
 /** Paths redacted in every log line. */
 const REDACT_PATHS = [
@@ -19,7 +20,7 @@ const REDACT_PATHS = [
   'redisUrl',
 ];
 
-/** Creates the process logger (JSON to stdout, or to `destination` in tests). */
+/** Creates the process logger (JSON to stdout through the process's one writer of it, or to `destination` in tests). */
 export function createLogger(level: string, name: string, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -30,7 +31,7 @@ export function createLogger(level: string, name: string, destination?: Destinat
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    destination ?? stdoutWriter(),
   );
 }
 

@@ -164,8 +164,8 @@ describe('DecisionLog', () => {
   });
 
   it('a process that exits with lines held back still writes them to its log destination', () => {
-    // The real destination (pino's asynchronous stdout), not a capture: held lines must reach it before pino's own
-    // exit handler writes out and ends it.
+    // The real destination (the process's stdout writer, here a pipe), not a capture: held lines must reach it
+    // before its own exit handler writes out what it holds.
     const script = `
       import { DecisionLog } from ${JSON.stringify(new URL('./decision-log.ts', import.meta.url).pathname)};
       import { createLogger } from ${JSON.stringify(new URL('../../../lib/process/logging.ts', import.meta.url).pathname)};
@@ -177,9 +177,8 @@ describe('DecisionLog', () => {
       log.write({ ...req, requestId: 'd1' }, { kind: 'deny', policy: { id: 'p' }, consumer: null, bot: null, denial: { reason: 'access', detail: 'x' } }, 0.001);
       process.exit(0);`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-    // Every line arrives. In which order is not fixed: 'started' may still be in the destination's asynchronous
-    // write when the exit handlers write the held lines synchronously.
-    expect(out.trim().split('\n').map((l) => JSON.parse(l).requestId ?? JSON.parse(l).msg).sort()).toEqual(['a1', 'd1', 'started']);
+    // Every line arrives, in the order it was logged: one writer takes both the logger's lines and the held ones.
+    expect(out.trim().split('\n').map((l) => JSON.parse(l).requestId ?? JSON.parse(l).msg)).toEqual(['started', 'a1', 'd1']);
   });
 
   it('deny mode logs denials only; off and a level above info log nothing', async () => {

@@ -144,7 +144,8 @@ export const MAX_HELD = 32;
 
 /**
  * Most characters of built lines held before they are handed to the destination in one write: each write is a
- * write request, a thread-pool hop and its completion, so lines go out in batches.
+ * system call (and, to a destination other than the process's own stdout writer, a thread-pool hop), so lines go out
+ * in batches.
  */
 export const MAX_PENDING_CHARS = 32 * 1024;
 
@@ -174,13 +175,13 @@ interface Held extends DecisionRequest {
  * Writes decision lines for the Checks `mode` selects. Decisions are held back, allows for up to
  * DECISION_FLUSH_MS, denies (and Monitor-mode would-denies) for up to DENY_FLUSH_MS. Every MAX_HELD decisions (or
  * MAX_HELD_CHARS of their request data) their lines are built together, and the built lines are handed to the
- * destination in one write when the time is up or MAX_PENDING_CHARS are pending. Why: each hand-over to pino's
- * asynchronous destination costs a write request, a thread-pool hop and its completion; a line built while a Check
+ * destination in one write when the time is up or MAX_PENDING_CHARS are pending. Why: each hand-over costs a write
+ * (lib/process/stdout-writer.ts); a line built while a Check
  * is answered runs with the caches that Check left cold, while lines built back to back run warm (in a flood of
  * denials each cost about twice as much CPU as the line itself); and decisions held as objects for long are
  * promoted to the old generation (bench/RESULTS.md). No line is sampled or dropped: what is held goes out at process
- * exit (before pino's own exit handler writes out and ends its destination) and on close. Only a SIGKILL loses what
- * is held, as it loses what the destination holds.
+ * exit (before the destination's own exit handler writes out what a full pipe has not taken) and on close. Only a
+ * SIGKILL loses what is held, as it loses what the destination holds.
  */
 export class DecisionLog {
   readonly mode: DecisionLogMode;
@@ -200,7 +201,7 @@ export class DecisionLog {
     const bindings = JSON.stringify(logger.bindings()).slice(1, -1);
     this.#prefix = bindings ? `,${bindings},` : ',';
     this.#dest = (logger as unknown as Record<symbol, Destination>)[pino.symbols.streamSym] as Destination;
-    // Before pino's own exit handler, which writes out what its destination holds and ends it.
+    // Before the destination's own exit handler, which writes out what it holds.
     if (mode !== 'off') process.prependListener('exit', this.#flushNow);
   }
 

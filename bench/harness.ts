@@ -304,7 +304,8 @@ async function terminate(child: ChildProcess): Promise<void> {
 /**
  * Starts the compiled authz-server as the image runs it (same Node flags and environment) with `args` after the
  * port flags, its stdout appended to `stdoutFile` (a file, or with BENCH_STDOUT_PIPE=1 a pipe read by a process
- * that appends to it, as a container runtime collects it), and waits until /readyz answers. `root`: another checkout to run (e.g. the commit a change is measured against).
+ * that appends to it, as a container runtime collects it), and waits until /readyz answers. `root`: another
+ * checkout to run (e.g. the commit a change is measured against).
  */
 export async function startBenchServer(opts: { args: string[]; stdoutFile: string; nodeFlags?: string[]; env?: Record<string, string>; root?: string }): Promise<BenchServer> {
   const root = opts.root ?? ROOT;

@@ -62,22 +62,17 @@ export class StdoutWriter {
     cb?.();
   }
 
-  /** Writes out everything kept, waiting up to EXIT_FLUSH_MS for a full pipe; used at exit. */
+  /**
+   * Writes out everything kept, waiting up to EXIT_FLUSH_MS for a full pipe; used at exit. What a pipe still did not
+   * take then stays kept and is tried again as before.
+   */
   flushSync(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
     const deadline = Date.now() + EXIT_FLUSH_MS;
     while (this.#queue.length > 0 && !this.#broken) {
       this.#drain();
       if (this.#queue.length === 0 || Date.now() > deadline) break;
       Atomics.wait(sleeper, 0, 0, 1);
     }
-  }
-
-  /** Stops listening for process exit (tests). */
-  close(): void {
-    this.flushSync();
-    process.off('exit', this.#onExit);
   }
 
   #keep(buf: Buffer): void {

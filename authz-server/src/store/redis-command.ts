@@ -1,8 +1,8 @@
 /**
  * The batch script's call as Redis reads it: KEYS and ARGV (layout documented in redis-batch.lua), emitted once
  * for two sinks. `encodeBatch` collects them as strings (tests, the cluster's hash-tag check, the bench);
- * `BatchCall` writes the whole EVALSHA command as RESP bytes into one buffer, so a Check builds no key string
- * and no command string: a bot-scoring Check's 25-28 bucket keys and the command text made of them were most of
+ * `encodeCall` writes the whole EVALSHA command as RESP bytes into one buffer, which `BatchCall` hands to ioredis,
+ * so a Check builds no key string and no command string: a bot-scoring Check's 25-28 bucket keys and the command text made of them were most of
  * what its Checks left to the old generation (bench/RESULTS.md).
  */
 import { Command } from 'ioredis';
@@ -169,8 +169,8 @@ function decimalDigits(n: number): number {
 }
 
 /**
- * Writes RESP bulk strings into a scratch buffer that grows as needed; `take` copies what was written out after
- * the command's header. One scratch per process: a Check's command is written and copied out in one go.
+ * Writes RESP bulk strings into a scratch buffer that grows as needed (encodeCall copies a command out of it). One
+ * scratch per process: a Check's command is written and copied out in one go.
  */
 class RespWriter implements Sink {
   buf = Buffer.allocUnsafe(16 * 1024);

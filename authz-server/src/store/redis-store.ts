@@ -110,7 +110,6 @@ function classify(err: unknown): Reason {
 /** Client states in which a connection is being set up (ioredis Redis and Cluster). */
 const CONNECTING = new Set(['wait', 'connecting', 'connect']);
 
-
 export class RedisCounterStore implements CounterStore {
   readonly kind = 'redis';
   readonly timeoutMs: number;

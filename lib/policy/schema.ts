@@ -320,6 +320,7 @@ export const BOT_SIGNAL_NAMES = [
   'fresh-sessions',
   'fresh-sessions-network',
   'fresh-orphans',
+  'fresh-relanding',
   'first-request-not-get',
   'errors-session',
   'errors-address',

@@ -887,7 +887,7 @@ const API_CROWD_POLICY = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } 
 // people do (the return deficit vetoes it), their returns API calls as usual (so does the engagement gate).
 // `cellRecent` of the newcomers were in this request's fingerprint cell (below minCellRecent: thin), which brings
 // `cellLearned` of the route's 600 learned.
-function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number; landedBeforePages?: number; landedTwiceWithoutPages?: boolean; pagelessLandingShare?: number; routeSessions?: number; routePages?: number; routeAnswers?: number; routeAnswerPages?: number } = {}) {
+function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number; landedBeforePages?: number; landedTwiceWithoutPages?: boolean; pagelessLandingShare?: number; routeSessions?: number; routePages?: number; routeAnswers?: number; routeAnswerPages?: number; keptRequests?: number } = {}) {
   const req = request({ ip: '203.0.113.90', path: shape.path ?? '/api/products/7', cookie: shape.cookie, headers: shape.headers ?? API_CALL });
   const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 10 });
   const plan = planBotCounters(API_CROWD_POLICY, req, null, API_CROWD_NOW, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0, engagementGate: 0, ...(opts.pagelessLandingShare === undefined ? {} : { pagelessLandingShare: opts.pagelessLandingShare }) }, known);
@@ -918,13 +918,13 @@ function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record
     // This landing, counted in the batch, after `landedBefore` others from the address (page loads, unless
     // `landedBeforePages` says how many of them were).
     const before = opts.landedBefore ?? 0;
-    counters[s.ipLong] = [1 + before, 0];
+    counters[s.ipLong] = [1 + before + (opts.keptRequests ?? 0), 0];
     counters[s.newLong] = [1 + before, 0];
     counters[s.landing] = [(1 + before) * LANDING_UNIT + landed + (opts.landedBeforePages ?? before) * PAGE_LANDING_UNIT, 0];
   }
   const judged = judgeBehaviour(plan, counters);
   const aggregate = judged.signals.filter((x) => x.family === 'aggregate');
-  return { state: judged.observations?.state, pageless: judged.observations?.pagelessLanding, learnFresh: judged.observations?.learnShares.fresh, score: Math.max(0, ...aggregate.map((x) => x.score)), aggregate, known: known.has(`${API_CROWD_POLICY.id}\u0000${plan.ctx!.subject.session}`, API_CROWD_NOW) };
+  return { state: judged.observations?.state, pageless: judged.observations?.pagelessLanding, learnFresh: judged.observations?.learnShares.fresh, score: Math.max(0, ...aggregate.map((x) => x.score)), aggregate, signals: judged.signals, known: known.has(`${API_CROWD_POLICY.id}\u0000${plan.ctx!.subject.session}`, API_CROWD_NOW) };
 }
 
 describe('a crowd calling an API route, keeping the cookie it was given (sessions that began without a page load)', () => {
@@ -964,6 +964,29 @@ describe('a crowd calling an API route, keeping the cookie it was given (session
     const page = judgeApiCrowd({ headers: CHROME }, { cellRecent: 1, cellLearned: 1, returned: 0 }).aggregate.find((x) => x.name === 'surge-route')!;
     expect(page.score).toBe(DEFAULT_BOT_KNOBS.surge.thinCellMax);
     expect(page.detail).toMatch(/at most/);
+  });
+
+  it("adds an address's landing again, without having kept a cookie, to the route's surge: together past the challenge in a thin cell", () => {
+    const thinCell = { cellRecent: 1, cellLearned: 1, returned: 0 };
+    const total = (r: { signals: Array<{ score: number }> }) => r.signals.reduce((sum, x) => sum + x.score, 0);
+    const first = judgeApiCrowd({ headers: CHROME }, thinCell);
+    expect(first.aggregate.find((x) => x.name === 'surge-route')!.score).toBe(DEFAULT_BOT_KNOBS.surge.thinCellMax);
+    expect(first.signals.find((x) => x.name === 'fresh-relanding')).toBeUndefined();
+    expect(total(first)).toBeLessThan(challenge);
+    // Its second landing: the address's first one never came back with the cookie.
+    const again = judgeApiCrowd({ headers: CHROME }, { ...thinCell, landedBefore: 1, landedBeforePages: 1 });
+    const relanding = again.signals.find((x) => x.name === 'fresh-relanding')!;
+    expect(relanding.score).toBe(DEFAULT_BOT_KNOBS.fresh.relanding.base);
+    expect(relanding.detail).toMatch(/this address landed 2 times in 10m and never came back with the cookie, in a surge/);
+    expect(total(again)).toBeGreaterThanOrEqual(challenge);
+    const third = judgeApiCrowd({ headers: CHROME }, { ...thinCell, landedBefore: 2, landedBeforePages: 2 });
+    expect(third.signals.find((x) => x.name === 'fresh-relanding')!.score).toBe(DEFAULT_BOT_KNOBS.fresh.relanding.base + DEFAULT_BOT_KNOBS.fresh.relanding.perLanding);
+    // An address where cookies are kept (an office, a carrier's NAT): its people land again and again.
+    const shared = judgeApiCrowd({ headers: CHROME }, { ...thinCell, landedBefore: 1, landedBeforePages: 1, keptRequests: 6 });
+    expect(shared.signals.find((x) => x.name === 'fresh-relanding')).toBeUndefined();
+    // Nor without a surge that does not come back: landings that come back as usual veto the route, and this with it.
+    const campaign = judgeApiCrowd({ headers: CHROME }, { cellRecent: 1, cellLearned: 1, landedBefore: 1, landedBeforePages: 1 });
+    expect(campaign.signals.find((x) => x.name === 'fresh-relanding')).toBeUndefined();
   });
 
   it('judges its calls with the cookie on the route it landed on, for the first pagelessRequests of them, and remembers it only after', () => {

@@ -880,6 +880,16 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const early = stale ? Math.min(agg.staleMax, aggregatePoints(route.share, knobs, agg.routeCurve)) : 0;
       const points = Math.max(gated, early);
       add('aggregate', 'surge-route', points, fr, route.expected, () => `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${points > gated ? `too recent for the return deficit (${num(gateLandings)} landings to read): at most ${agg.staleMax} points` : `${gateNote}${gated < full ? `; ${num(fc)} of them with this client fingerprint: at most ${agg.thinCellMax} points` : ''}`}`);
+      // The address's own evidence that the route's surge waits for: it landed before, in the last minutes, and did
+      // not come back with the cookie it was given (none of its requests came in a kept session). A person keeps the
+      // cookie from the second request on; those who block cookies land every time, and are challenged once in a
+      // surge that does not come back. A crowd of addresses sending two or three requests each is judged from the
+      // second on, however thin the cells it spreads over.
+      const landings = s.newLong >= 0 ? long(s.newLong) : 0;
+      if (state === 'landing' && points > 0 && landings >= 2 && addressMixture === 0) {
+        const r = knobs.fresh.relanding;
+        add('fresh', 'fresh-relanding', Math.min(r.max, r.base + r.perLanding * (landings - 2)), landings, 1, () => `this address landed ${num(landings)} times ${longWindow} and never came back with the cookie, in a surge of ${num(fr)} new-session requests/min on ${ctx.routeLabel}`);
+      }
     }
     const crowd = Math.max(route.share, cell.share);
     surged = state === 'landing' && crowd > 0;

@@ -131,9 +131,11 @@ export interface BotKnobs {
   /**
    * Fresh-session behaviour of one address and of its network (long window): the share of its requests that
    * opened a new session (landings and orphans), against the site's learned share (x slack), as an
-   * overdispersed binomial tail (`dispersion`: how much clients behind one address differ).
+   * overdispersed binomial tail (`dispersion`: how much clients behind one address differ). `relanding`: points for
+   * an address landing again in a route's surge without having kept the cookie of its earlier landings (none of its
+   * requests in a kept session): `base` at its second landing, `perLanding` more for each one after, up to `max`.
    */
-  fresh: { slack: number; dispersion: number; curve: PValueCurve; orphanCurve: PValueCurve };
+  fresh: { slack: number; dispersion: number; curve: PValueCurve; orphanCurve: PValueCurve; relanding: { base: number; perLanding: number; max: number } };
 
   /**
    * Client errors of an address / a token over the long window, against the population's learned rate.
@@ -321,6 +323,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     dispersion: 0.05,
     curve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 45 }),
     orphanCurve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 70 }),
+    relanding: Object.freeze({ base: 20, perLanding: 5, max: 30 }),
   }),
   errors: Object.freeze({
     codes: Object.freeze([400, 401, 403, 404, 405, 422, 429]),

@@ -64,4 +64,15 @@ describe('StdoutWriter', () => {
     expect(err).toContain('still here');
     expect(code).toBe(0);
   });
+
+  it('a reader that goes away while lines are kept: what was kept is dropped, and none of it counted as kept', async () => {
+    // The pipe fills while nobody reads; the reader then takes one chunk and leaves, so the retry meets EPIPE.
+    const script = `
+      const w = stdoutWriter();
+      const t = setInterval(() => w.write('q'.repeat(10000) + '\\n'), 1);
+      setTimeout(() => { clearInterval(t); process.stderr.write(\`kept \${w.queuedBytes}\\n\`); }, 900);`;
+    const { code, err } = await run(script, 300, 1);
+    expect(code).toBe(0);
+    expect(err).toContain('kept 0\n');
+  });
 });

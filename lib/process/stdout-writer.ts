@@ -92,6 +92,8 @@ export class StdoutWriter {
     while (this.#queue.length > 0) {
       const head = this.#queue[0]!;
       const rest = this.#tryWrite(head);
+      // A broken descriptor has dropped the whole queue already.
+      if (this.#broken) return;
       if (rest === null) {
         this.#queue.shift();
         this.#queuedBytes -= head.length;

@@ -887,11 +887,13 @@ const API_CROWD_POLICY = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } 
 // people do (the return deficit vetoes it), their returns API calls as usual (so does the engagement gate).
 // `cellRecent` of the newcomers were in this request's fingerprint cell (below minCellRecent: thin), which brings
 // `cellLearned` of the route's 600 learned.
-function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number; landedBeforePages?: number; landedTwiceWithoutPages?: boolean; pagelessLandingShare?: number; routeSessions?: number; routePages?: number; routeAnswers?: number; routeAnswerPages?: number; keptRequests?: number } = {}) {
+function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number; landedBeforePages?: number; landedTwiceWithoutPages?: boolean; pagelessLandingShare?: number; routeSessions?: number; routePages?: number; routeAnswers?: number; routeAnswerPages?: number; keptRequests?: number; /** the `landedBefore` landings in the previous long bucket, judged three minutes into this one */ landedBeforeEarlier?: boolean } = {}) {
   const req = request({ ip: '203.0.113.90', path: shape.path ?? '/api/products/7', cookie: shape.cookie, headers: shape.headers ?? API_CALL });
   const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 10 });
-  const plan = planBotCounters(API_CROWD_POLICY, req, null, API_CROWD_NOW, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0, engagementGate: 0, ...(opts.pagelessLandingShare === undefined ? {} : { pagelessLandingShare: opts.pagelessLandingShare }) }, known);
-  const landed = planBotCounters(API_CROWD_POLICY, request({ ip: '203.0.113.90', path: '/api/products/1', headers: API_CALL }), null, API_CROWD_NOW).ctx!.subject.routeCode;
+  // 20 s into the long window's bucket: the previous bucket's landings count for 97 % of their number.
+  const now = API_CROWD_NOW + (opts.landedBeforeEarlier ? 20_000 : 0);
+  const plan = planBotCounters(API_CROWD_POLICY, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0, engagementGate: 0, ...(opts.pagelessLandingShare === undefined ? {} : { pagelessLandingShare: opts.pagelessLandingShare }) }, known);
+  const landed = planBotCounters(API_CROWD_POLICY, request({ ip: '203.0.113.90', path: '/api/products/1', headers: API_CALL }), null, now).ctx!.subject.routeCode;
   const counters = plan.counters.map((c) => c.keys.map(() => 0));
   const s = plan.ctx!.s;
   const cell = opts.cellRecent ?? 40;
@@ -918,13 +920,13 @@ function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record
     // This landing, counted in the batch, after `landedBefore` others from the address (page loads, unless
     // `landedBeforePages` says how many of them were).
     const before = opts.landedBefore ?? 0;
-    counters[s.ipLong] = [1 + before + (opts.keptRequests ?? 0), 0];
-    counters[s.newLong] = [1 + before, 0];
+    counters[s.ipLong] = opts.landedBeforeEarlier ? [1 + (opts.keptRequests ?? 0), before] : [1 + before + (opts.keptRequests ?? 0), 0];
+    counters[s.newLong] = opts.landedBeforeEarlier ? [1, before] : [1 + before, 0];
     counters[s.landing] = [(1 + before) * LANDING_UNIT + landed + (opts.landedBeforePages ?? before) * PAGE_LANDING_UNIT, 0];
   }
   const judged = judgeBehaviour(plan, counters);
   const aggregate = judged.signals.filter((x) => x.family === 'aggregate');
-  return { state: judged.observations?.state, pageless: judged.observations?.pagelessLanding, learnFresh: judged.observations?.learnShares.fresh, score: Math.max(0, ...aggregate.map((x) => x.score)), aggregate, signals: judged.signals, known: known.has(`${API_CROWD_POLICY.id}\u0000${plan.ctx!.subject.session}`, API_CROWD_NOW) };
+  return { state: judged.observations?.state, pageless: judged.observations?.pagelessLanding, learnFresh: judged.observations?.learnShares.fresh, score: Math.max(0, ...aggregate.map((x) => x.score)), aggregate, signals: judged.signals, known: known.has(`${API_CROWD_POLICY.id}\u0000${plan.ctx!.subject.session}`, now) };
 }
 
 describe('a crowd calling an API route, keeping the cookie it was given (sessions that began without a page load)', () => {
@@ -981,6 +983,10 @@ describe('a crowd calling an API route, keeping the cookie it was given (session
     expect(total(again)).toBeGreaterThanOrEqual(challenge);
     const third = judgeApiCrowd({ headers: CHROME }, { ...thinCell, landedBefore: 2, landedBeforePages: 2 });
     expect(third.signals.find((x) => x.name === 'fresh-relanding')!.score).toBe(DEFAULT_BOT_KNOBS.fresh.relanding.base + DEFAULT_BOT_KNOBS.fresh.relanding.perLanding);
+    // Landings of the previous bucket count in part (the long window slides): still whole points.
+    const sliding = judgeApiCrowd({ headers: CHROME }, { ...thinCell, landedBefore: 3, landedBeforePages: 3, landedBeforeEarlier: true }).signals.find((x) => x.name === 'fresh-relanding')!;
+    expect(Number(sliding.value)).not.toBe(Math.round(Number(sliding.value)));
+    expect(Number.isInteger(sliding.score)).toBe(true);
     // An address where cookies are kept (an office, a carrier's NAT): its people land again and again.
     const shared = judgeApiCrowd({ headers: CHROME }, { ...thinCell, landedBefore: 1, landedBeforePages: 1, keptRequests: 6 });
     expect(shared.signals.find((x) => x.name === 'fresh-relanding')).toBeUndefined();

@@ -888,7 +888,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const landings = s.newLong >= 0 ? long(s.newLong) : 0;
       if (state === 'landing' && points > 0 && landings >= 2 && addressMixture === 0) {
         const r = knobs.fresh.relanding;
-        add('fresh', 'fresh-relanding', Math.min(r.max, r.base + r.perLanding * (landings - 2)), landings, 1, () => `this address landed ${num(landings)} times ${longWindow} and never came back with the cookie, in a surge of ${num(fr)} new-session requests/min on ${ctx.routeLabel}`);
+        add('fresh', 'fresh-relanding', Math.round(Math.min(r.max, r.base + r.perLanding * (landings - 2))), landings, 1, () => `this address landed ${num(landings)} times ${longWindow} and never came back with the cookie, in a surge of ${num(fr)} new-session requests/min on ${ctx.routeLabel}`);
       }
     }
     const crowd = Math.max(route.share, cell.share);

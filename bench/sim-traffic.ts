@@ -246,6 +246,8 @@ interface Builder {
  *                  cookies lands with every request)
  *   untyped-responses  the proxy logs no response content type (no additional_response_headers_to_log), so that
  *                  whether a route serves pages is learned from people's requests alone (changes no request)
+ *   no-access-log  the proxy sends no access log at all (changes no request): no response code or content type
+ *                  reaches the detectors, only the Checks
  *   shifting-fingerprints  bursts send every request with a language list of their own, and an x-ja4 header of their
  *                  own where the proxy passes none (automation bursts also pick their user agent per request): a
  *                  source (address + fingerprint) never holds more than a request or two, whatever the burst's size
@@ -253,7 +255,7 @@ interface Builder {
  *                  with the cookie included (with returning-surges: a crowd that teaches an API route that people's
  *                  sessions load pages there, so that its dressed landings pass as page loads)
  */
-export const TRAFFIC_VARIANTS = ['shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses'] as const;
+export const TRAFFIC_VARIANTS = ['shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */

@@ -266,6 +266,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
   const sc = generateScenario(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs, variants: opts.variants });
   // The gateway logs the response's content type (additional_response_headers_to_log), as the README configures it.
   const typed = !(opts.variants ?? []).includes('untyped-responses');
+  const logged = !(opts.variants ?? []).includes('no-access-log');
   let now = START;
   const clock = () => now;
   let store: CounterStore;
@@ -326,7 +327,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
       now = at;
       const requestId = `sim-${seed}-${i}`;
       const v = await harness.check(e, requestId);
-      pending.push(accessLogEntry({ host: HOST, method: e.method, path: e.path, code: v.allowed ? e.code : 403, requestId, sourceIp: e.ip, extAuthzDenied: !v.allowed, ...(v.allowed && typed ? { responseHeaders: { 'content-type': servedType(e.path) } } : {}) }));
+      if (logged) pending.push(accessLogEntry({ host: HOST, method: e.method, path: e.path, code: v.allowed ? e.code : 403, requestId, sourceIp: e.ip, extAuthzDenied: !v.allowed, ...(v.allowed && typed ? { responseHeaders: { 'content-type': servedType(e.path) } } : {}) }));
       if (e.at < sc.warmupMs) continue;
       r.requests++;
       if (e.kind === 'bot') {

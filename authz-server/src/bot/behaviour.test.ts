@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { accessLogEntry } from '../../../test/support/access-log.ts';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
-import { LANDING_UNIT, PAGE_LANDING_UNIT, WRITE_FAIL_UNIT } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, WRITE_FAIL_UNIT } from './windows.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -87,6 +87,18 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
       const outcome = { kind: 'allow', policy: p, consumer, principal: '', trace: [], bot, rateLimit: null, wouldDeny: null, stripHeaders: [] } as Outcome;
       feed.onDecision(req, outcome);
       return bot;
+    },
+    /** Hands the feed `bot` as the verdict of a request the server stopped (answered with a challenge). */
+    stop(req: ReturnType<typeof request>, bot: JudgedAssessment, consumer: string | null = null): void {
+      const outcome = { kind: 'deny', denial: { reason: 'challenge', detail: 'stopped' }, policy: p, consumer, principal: '', trace: [], bot, rateLimit: null, wouldDeny: null, stripHeaders: [] } as unknown as Outcome;
+      feed.onDecision(req, outcome);
+    },
+    /** Client errors counted for the address of a judged request, in the long window's current bucket (after the feed's flush). */
+    async addressErrors(bot: JudgedAssessment): Promise<number> {
+      await deferred.flush();
+      const keys = new PrefixCache(p.id);
+      const op = keys.bucketOp(BOT_KEYS.errAddr, keys.hash([bot.observations!.subject.address]), now, DEFAULT_BOT_KNOBS.buckets.longMs, 2, 0);
+      return (await store.evaluate({ rateLimits: [], counters: [op], distinct: [] })).counters[0]![0]!;
     },
   };
 }
@@ -1237,5 +1249,36 @@ describe('sessions known established on this replica', () => {
     known.remember('a', 1);
     known.remember('c', 2);
     expect([known.has('a', 3), known.has('b', 3), known.has('c', 3), known.size]).toEqual([true, false, true, 2]);
+  });
+});
+
+describe('a stopped request as the client\'s error', () => {
+  // Stopped requests never reach the upstream, so the feed counts each as a client error: the evidence that stopped a
+  // client does not fade while it keeps coming. Not where only the crowd it came with stopped a browser's read.
+  // The observations stay as assessBot attached them (not enumerable: never in a decision log line).
+  const stopped = (bot: JudgedAssessment, signals: Array<{ name: string; family: string; score: number }>): JudgedAssessment =>
+    Object.assign(bot, { verdict: 'challenge', score: signals.reduce((sum, x) => sum + x.score, 0), signals: signals.map((x) => ({ ...x, detail: 'test' })) });
+
+  it("counts a stop by the client's own evidence, a write's and a token's; not a page load stopped for its crowd alone", async () => {
+    const d = detectors();
+    const crowdOnly = [{ name: 'surge-route', family: 'aggregate', score: 60 }];
+    const stop = async (req: ReturnType<typeof request>, signals: Array<{ name: string; family: string; score: number }>, consumer: string | null = null) => {
+      const bot = await d.check(req, consumer);
+      d.stop(req, stopped(bot, signals), consumer);
+      return d.addressErrors(bot);
+    };
+    // A person who lands in a surge (and cannot keep the pass, blocking cookies) is not held by the stops themselves.
+    const landing = request({ ip: '203.0.113.7', path: '/products/3' });
+    await stop(landing, crowdOnly);
+    expect(await stop(landing, crowdOnly)).toBe(0);
+    // Its own evidence with the crowd's, past the challenge on its own: counted.
+    expect(await stop(request({ ip: '203.0.113.8', path: '/products/3' }), [...crowdOnly, { name: 'volume-src-tick', family: 'volume', score: 55 }])).toBe(1);
+    // Short of the challenge on its own: as the crowd's.
+    expect(await stop(request({ ip: '203.0.113.9', path: '/products/3' }), [...crowdOnly, { name: 'fresh-relanding', family: 'fresh', score: 20 }])).toBe(0);
+    // A write stopped with a crowd is a try (a login's): counted, so that a stuffer's stopped tries add up.
+    expect(await stop(request({ ip: '203.0.113.10', method: 'POST', path: '/login' }), crowdOnly)).toBe(1);
+    // A token's call stopped with its crowd: counted (its pair is new to the token).
+    const call = request({ ip: '203.0.113.11', path: '/api/products/3', headers: { 'user-agent': 'curl/8.5.0', accept: '*/*' } });
+    expect(await stop(call, [{ name: 'surge-token-cell', family: 'aggregate', score: 60 }], 'partner')).toBe(1);
   });
 });

@@ -200,8 +200,12 @@ export class BotFeed {
       // (the stopped client's own), not to spread over the people behind a NAT; never the path's failures (people
       // landing there would be stopped for the stops, and stopping them would feed it): the path counts a crowd's
       // stops apart (STOP_UNIT), and surge-failures weighs them by the failing share of what reached the upstream.
-      if (obs.subject.session) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now);
-      if (obs.fresh || obs.state === 'new-pair') this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'long', now);
+      // Not a read stopped for the crowd it came with, short of the challenge on its own evidence: a person landing
+      // in a surge who cannot keep the pass (blocking cookies) would be held by the stops alone once the surge is
+      // over. A write (a stuffer's try), a failure surge's request and a token's call count whatever stopped them.
+      const own = bot.score - crowd >= policy.bot.challengeScore || failureSurge || isWrite(obs.subject.method) || obs.subject.token !== null;
+      if (own && obs.subject.session) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now);
+      if (own && (obs.fresh || obs.state === 'new-pair')) this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'long', now);
       // Only a failure surge's own: a client stopped by its own evidence (a burst) would have failed at its own rate,
       // and a crowd stopped for its numbers alone (a scrape, 2% of it 404s) would have made a failure surge of the
       // people's own few errors.

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { MIN, generateScenario, type TrafficVariant } from '../../bench/sim-traffic.ts';
 import { SCENARIOS, renderTable, runScenario, type ScenarioName, type ScenarioResult } from '../../bench/simulator.ts';
+import { BOT_SIGNAL_NAMES } from '../../lib/policy/schema.ts';
 
 const SHORT = { warmupMs: 15 * MIN, measuredMs: 10 * MIN };
 const SEED = 1;
@@ -18,6 +19,16 @@ function expectCaught(r: ScenarioResult, minBotRequests: number): void {
   expect(r.botAfterMinute).toBeGreaterThan(minBotRequests);
   expect(r.requestRecall).toBeGreaterThanOrEqual(0.9);
   expect(r.clientRecall).toBeGreaterThanOrEqual(0.9);
+  expectNamedSignals(r);
+}
+
+/**
+ * Every signal that fired is one a policy can name (`ignoreSignals`), with whole points: the runs count signals by
+ * their `name+points` label, so a fractional score (once fresh-relanding's) leaves a label that is no name.
+ */
+function expectNamedSignals(r: ScenarioResult): void {
+  const named = new Set<string>(BOT_SIGNAL_NAMES);
+  expect([...Object.keys(r.tpSignals), ...Object.keys(r.fpSignals)].filter((name) => !named.has(name))).toEqual([]);
 }
 
 /** People within the targets: at most 0.5% of their requests flagged, and 1% of them. */
@@ -49,6 +60,7 @@ describe('bot detection on simulated traffic', () => {
     it(`${scenario}: targets on seed ${SEED}`, { timeout: 120_000 }, async () => {
       const r = await runScenario(scenario, SEED, { ...SHORT, inProcess: true });
       results.push(r);
+      expectNamedSignals(r);
       expect(r.people).toBeGreaterThan(50);
       expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
       expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);

@@ -203,13 +203,14 @@ export class BotFeed {
       // Not a read stopped for the crowd it came with, short of the challenge on its own evidence: a person landing
       // in a surge who cannot keep the pass (blocking cookies) would be held by the stops alone once the surge is
       // over. A write (a stuffer's try), a failure surge's request and a token's call count whatever stopped them.
-      const own = bot.score - crowd >= policy.bot.challengeScore || failureSurge || isWrite(obs.subject.method) || obs.subject.token !== null;
-      if (own && obs.subject.session) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now);
-      if (own && (obs.fresh || obs.state === 'new-pair')) this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'long', now);
+      const ownEvidence = bot.score - crowd >= policy.bot.challengeScore;
+      const clientsError = ownEvidence || failureSurge || isWrite(obs.subject.method) || obs.subject.token !== null;
+      if (clientsError && obs.subject.session) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now);
+      if (clientsError && (obs.fresh || obs.state === 'new-pair')) this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'long', now);
       // Only a failure surge's own: a client stopped by its own evidence (a burst) would have failed at its own rate,
       // and a crowd stopped for its numbers alone (a scrape, 2% of it 404s) would have made a failure surge of the
       // people's own few errors.
-      if (failureSurge && bot.score - crowd < policy.bot.challengeScore) this.#bump(keys, BOT_KEYS.routeFailAgg, pathParts(obs.subject.route), 'aggregate', now, STOP_UNIT);
+      if (failureSurge && !ownEvidence) this.#bump(keys, BOT_KEYS.routeFailAgg, pathParts(obs.subject.route), 'aggregate', now, STOP_UNIT);
     } else if (outcome.kind === 'allow') this.#bump(keys, BOT_KEYS.routeReqAgg, pathParts(obs.subject.route), 'aggregate', now);
     // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
     const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');

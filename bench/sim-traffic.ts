@@ -248,6 +248,9 @@ interface Builder {
  *                  whether a route serves pages is learned from people's requests alone (changes no request)
  *   no-access-log  the proxy sends no access log at all (changes no request): no response code or content type
  *                  reaches the detectors, only the Checks
+ *   rotating-network  bursts send every request from an address of their own block, drawn at random: an IPv4 /24 or
+ *                  an IPv6 /48 (a /64 of it per request, as a host given a /48 can): no address holds more than a few
+ *                  requests, whatever the burst's size
  *   shifting-fingerprints  bursts send every request with a language list of their own, and an x-ja4 header of their
  *                  own where the proxy passes none (automation bursts also pick their user agent per request): a
  *                  source (address + fingerprint) never holds more than a request or two, whatever the burst's size
@@ -255,7 +258,7 @@ interface Builder {
  *                  with the cookie included (with returning-surges: a crowd that teaches an API route that people's
  *                  sessions load pages there, so that its dressed landings pass as page loads)
  */
-export const TRAFFIC_VARIANTS = ['shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log'] as const;
+export const TRAFFIC_VARIANTS = ['rotating-network', 'shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -541,6 +544,11 @@ function burst(b: Builder, start: number, p: Params, chrome: boolean): number {
   const lang = rng.pick(LANGS);
   const session = `s${rng.hex(24)}`;
   const shifting = b.variants.has('shifting-fingerprints');
+  const rotating = b.variants.has('rotating-network');
+  // Drawn only with the variant, so that the other runs' draws stay as they were.
+  const v6 = rotating && rng.chance(0.5);
+  const block = v6 ? `2001:db8:${rng.hex(4)}` : ip.slice(0, ip.lastIndexOf('.'));
+  if (rotating) Object.assign(p, { rotating: v6 ? '/48' : '/24' });
   let t = start;
   for (let i = 0; i < total; i++) {
     const r = rng.next();
@@ -553,7 +561,8 @@ function burst(b: Builder, start: number, p: Params, chrome: boolean): number {
       headers['x-ja4'] = `t13d${rng.int(10, 40)}${rng.int(10, 20)}h2_${rng.hex(12)}_${rng.hex(12)}`;
     }
     if (keeps && i > 0) headers['cookie'] = `session=${session}`;
-    emit(b, { at: t, actor: 'burst', kind: 'bot', method: 'GET', path, ip, headers, code: 200 });
+    const from = !rotating ? ip : v6 ? `${block}:${rng.hex(4)}::${rng.hex(4)}` : `${block}.${rng.int(1, 254)}`;
+    emit(b, { at: t, actor: 'burst', kind: 'bot', method: 'GET', path, ip: from, headers, code: 200 });
     t += rng.exp(MIN / perMin);
   }
   return t;

@@ -317,6 +317,7 @@ export const BOT_SIGNAL_NAMES = [
   'volume-addr-tick',
   'volume-addr-long',
   'volume-net-long',
+  'volume-net-addresses',
   'fresh-sessions',
   'fresh-sessions-network',
   'fresh-orphans',

@@ -180,7 +180,7 @@ describe('bot detection on simulated traffic', () => {
   });
 
   it('the outer-edge variants: gentler bursts and crawlers, one or two tries per stuffing address, thin token crowds, proxies that return the cookie', () => {
-    for (const variant of ['gentle-rates', 'thin-stuffing', 'thin-token-crowds', 'returning-proxies', 'returning-surges', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'shifting-fingerprints'] as const) {
+    for (const variant of ['gentle-rates', 'thin-stuffing', 'thin-token-crowds', 'returning-proxies', 'returning-surges', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'shifting-fingerprints', 'rotating-network'] as const) {
       expect(generateScenario('people', SEED, { ...SHORT, variants: [variant] }).events).toEqual(generateScenario('people', SEED, SHORT).events);
     }
     const bots = (scenario: ScenarioName, seed: number, variants: TrafficVariant[]) => generateScenario(scenario, seed, { ...SHORT, variants }).events.filter((e) => e.kind === 'bot');
@@ -202,6 +202,11 @@ describe('bot detection on simulated traffic', () => {
     const shifting = bots('burst-cold', 9, ['shifting-fingerprints']);
     expect(new Set(shifting.map((e) => e.headers['accept-language'])).size).toBeGreaterThan(0.95 * shifting.length);
     expect(shifting.length).toBe(bots('burst-cold', 9, []).length);
+    // Rotating network: one block's addresses, nearly every request from an address not used for many before.
+    const rotating = bots('burst-cold', 9, ['rotating-network']);
+    expect(new Set(rotating.map((e) => e.ip.slice(0, e.ip.lastIndexOf('.')))).size).toBe(1);
+    expect(new Set(rotating.map((e) => e.ip)).size).toBeGreaterThan(200);
+    expect(rotating.length).toBe(bots('burst-cold', 9, []).length);
     // Returning proxies and surges: every request after an address's first carries the cookie, one per address.
     for (const [scenario, variant] of [['residential-proxy', 'returning-proxies'], ['distributed-surge', 'returning-surges']] as const) {
       const byActor = Map.groupBy(bots(scenario, SEED, [variant]), (e) => e.actor);
@@ -299,6 +304,20 @@ describe('bot detection on simulated traffic', () => {
     expectCaught(r, 1000);
     expect(r.botRequests - r.botFlagged).toBeLessThanOrEqual(30);
     expect(r.firstFlagSeconds).toBeLessThan(1);
+    expectPeopleSpared(r);
+  });
+
+  it.each([['burst-cold', 1], ['burst-cold', 9], ['burst-warm', 1], ['burst-warm', 7]] as const)('%s seed %i: a Chrome burst sending each request from an address of its own /24 (variant rotating-network) is stopped in its first second', { timeout: 120_000 }, async (scenario, seed) => {
+    // Cookieless Chrome bursts of 1400-2800 requests a minute, every request from an address of one /24 drawn at
+    // random: no address, source or session adds up, only the network's count of addresses (volume-net-addresses).
+    const r = await runScenario(scenario, seed, { ...SHORT, inProcess: true, variants: ['rotating-network'] });
+    expect(r.params['userAgent']).toBe('Chrome');
+    expect(r.params['keepsCookie']).toBe(false);
+    expect(r.params['rotating']).toBe('/24');
+    expectCaught(r, 1000);
+    expect(r.botRequests - r.botFlagged).toBeLessThanOrEqual(20);
+    expect(r.firstFlagSeconds).toBeLessThan(1);
+    expect(r.tpSignals['volume-net-addresses'] ?? 0).toBeGreaterThan(1000);
     expectPeopleSpared(r);
   });
 

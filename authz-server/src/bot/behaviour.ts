@@ -41,7 +41,7 @@ import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprin
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressMethods, decodeKept, decodeLanding, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressMethods, decodeKept, decodeLanding, decodeNetworkNew, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -98,6 +98,7 @@ interface Slots {
   netLong: number;
   netNew: number;
   netAll: number;
+  netFreshAddrs: number;
   newLong: number;
   orphLong: number;
   keptLong: number;
@@ -285,6 +286,7 @@ export function planBotCounters(
     netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, net, B.longMs, 2, 1) : -1,
     netNew: network && cookieSessions ? count(BOT_KEYS.netNew, net, B.longMs, 2, landing) : -1,
     netAll: network ? count(BOT_KEYS.netAll, net, B.longMs, 2, 1) : -1,
+    netFreshAddrs: network && cookieSessions ? count(BOT_KEYS.netFreshAddrs, net, B.tickMs, 2, 0) : -1,
     newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
     keptLong: cookieSessions ? count(BOT_KEYS.keptLong, addr, B.longMs, 2, 0) : -1,
     orphLong: planned === 'session' && fresh ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
@@ -377,6 +379,8 @@ export interface BotObservations {
   /** A landing whose headers claim a page load on a route where people's sessions hardly ever load pages (counted as one in the landing memory; the feed takes that back). */
   dressedLanding: boolean;
   fresh: boolean;
+  /** A new-session request that is its address's first request in the current tick bucket (counted per network, feed.ts). */
+  addressFirst: boolean;
   /** A new token pair nothing was learned of yet (what the token's rate of new addresses counts and learns). */
   unlearnedPair: boolean;
   /** Its source's own volume signal fired: its fresh traffic is taken out of the route's and cell's counts. */
@@ -477,13 +481,13 @@ export function strongestPerFamily(signals: ScoredSignal[]): ScoredSignal[] {
 
 /**
  * Adds this replica's increments not yet written to the counters the feed writes after a decision that a Check reads
- * back (an address's returns and its clean kept traffic): written once a second, they would let a burst's first
+ * back (an address's returns, its clean kept traffic, and its network's): written once a second, they would let a burst's first
  * second be judged without them.
  */
 export function addPendingCounts(plan: BotPlan, counters: CounterBatchResult['counters'], pending: (counter: string, parts: string, bucket: number) => number): void {
   const s = plan.ctx?.s;
   if (!s) return;
-  for (const slot of [s.returned, s.keptLong]) {
+  for (const slot of [s.returned, s.keptLong, s.netNew, s.netFreshAddrs]) {
     const op = slot >= 0 ? plan.counters[slot] : undefined;
     const values = slot >= 0 ? counters[slot] : undefined;
     if (!(op instanceof BucketCounterOp) || !values) continue;
@@ -546,6 +550,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // Both only where people rarely begin a visit without a page load (headers that tell one, learned).
   const pagelessRule = base.pagelessLandingShare <= knobs.sessions.pagelessMaxShare;
   let unlearnedPair = false;
+  /** A new-session request that is its address's first request in the current tick bucket (what the network's count of addresses counts). */
+  let addressFirst = false;
   if (ctx.known === true) state = ctx.planned === 'pair' ? 'established-pair' : 'established';
   else if (ctx.planned === 'session') {
     const [cur = 0, prev = 0] = C(s.sessLong);
@@ -662,6 +668,29 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     }
   }
 
+  // ---- a network that is one client: addresses rotated per request
+  // A client with a block of addresses (a /24, a /48) can send each request from an address of its own, so that no
+  // address, source or session adds up. The addresses of the network that sent new-session requests in the tick
+  // window are then one client's requests, as far as nobody in the network keeps a session: fully where none of its
+  // recent requests came in kept sessions that passed (or with tokens), not at all where a fifth did (people behind a
+  // carrier's or an office's addresses keep their cookies). Counted per address (once per tick bucket), not per
+  // request, so a neighbour who blocks cookies adds one however much they read; a client cycling through its block
+  // keeps the count up as long as it sends.
+  const networkNew = s.netNew >= 0 ? decodeNetworkNew(C(s.netNew)) : null;
+  if (fresh && s.netFreshAddrs >= 0 && networkNew) {
+    addressFirst = (C(s.ipTick)[0] ?? 0) === 1;
+    const all = Math.max(1, long(s.netAll));
+    const keptNet = Math.min(all, sliding(networkNew.kept, nowMs, B.longMs));
+    const opened = Math.min(all, sliding(networkNew.opened, nowMs, B.longMs) + (state === 'orphan' ? 1 : 0));
+    const oneClient = (1 - mixture(all - keptNet, all)) * Math.min(1, opened / all);
+    const addresses = tick(s.netFreshAddrs) + (addressFirst ? 1 : 0);
+    if (oneClient > 0) {
+      const learned = base.volume['src.tick'];
+      const points = Math.round(ratioPoints(addresses, learned.value, knobs.volume.curve) * oneClient);
+      add('volume', 'volume-net-addresses', points, addresses, learned.value, () => `${num(addresses)} addresses of network ${subject.network} sent new-session requests ${tickWindow}, ${Math.round((opened / all) * 100)}% of the network's requests opening a session and ${Math.round((keptNet / all) * 100)}% in kept sessions that passed: one client rotating its address (threshold ${describeThreshold(learned, knobs, 'src.tick')}, a source's)`);
+    }
+  }
+
   // ---- fresh sessions of this address (only where browsers return the cookie)
   if (newToSession && base.cookiesReturned !== false && s.newLong >= 0) {
     // A person opens a session now and then and keeps it for a while; a client that never keeps one opens a new
@@ -670,16 +699,16 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // visitors) stays within it.
     const f = knobs.fresh;
     const share = Math.min(0.95, base.newSessionShare * f.slack);
-    const freshShare = (name: string, newSlot: number, allSlot: number, what: string) => {
-      const opened = long(newSlot) + (state === 'orphan' ? 1 : 0);
+    const freshShare = (name: string, openedLong: number, allSlot: number, what: string) => {
+      const opened = openedLong + (state === 'orphan' ? 1 : 0);
       const requests = Math.max(opened, long(allSlot));
       if (opened < 2) return;
       const surprise = overdispersedSurprise(opened, requests, share, f.dispersion * mixture(opened, requests));
       add('fresh', name, surprisePoints(surprise, f.curve), opened / requests, share, () => `${num(opened)} of ${num(requests)} requests from ${what} ${longWindow} opened a new session (landing without the cookie, or a session never seen), at most ${Math.round(share * 100)}% expected (p=10^-${num(surprise)})`);
     };
-    freshShare('fresh-sessions', s.newLong, s.ipLong, 'this address');
+    freshShare('fresh-sessions', long(s.newLong), s.ipLong, 'this address');
     // Addresses rotated within one network (/24, /48) share it.
-    if (s.netNew >= 0) freshShare('fresh-sessions-network', s.netNew, s.netAll, `network ${subject.network}`);
+    if (networkNew) freshShare('fresh-sessions-network', sliding(networkNew.opened, nowMs, B.longMs), s.netAll, `network ${subject.network}`);
     // A never-seen cookie is a person back from long ago, once; an address presenting them again and again
     // makes them up. Unlike a missing cookie (a person may block cookies), this may reach the challenge alone.
     if (state === 'orphan' && s.orphLong >= 0) {
@@ -782,7 +811,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   };
   // A source (or an address that is one client) whose own volume already explains its traffic is judged by that, not
   // as part of a crowd, and is taken out of the crowd counts (feed.ts).
-  const explained = signals.some((x) => x.family === 'volume' && x.score > 0 && (x.name.startsWith('volume-src') || x.name.startsWith('volume-addr') || x.name.startsWith('volume-net')));
+  // The network's count explains a request only at its threshold: below it (people keeping some cookies there) the
+  // request is still one of the crowd's.
+  const explained = signals.some((x) => x.family === 'volume' && (x.name === 'volume-net-addresses' ? x.score >= knobs.volume.curve.base : x.score > 0) && (x.name.startsWith('volume-src') || x.name.startsWith('volume-addr') || x.name.startsWith('volume-net')));
   let novel = false;
   let surged = false;
   // A page fetched by a session that just landed and came back is judged with its landing's crowd when the recent
@@ -1003,6 +1034,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, unlearnedPair, explained, novel, surged, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, addressFirst, unlearnedPair, explained, novel, surged, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
   };
 }

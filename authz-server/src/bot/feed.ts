@@ -31,7 +31,7 @@ import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import { clientAddress, isPageLoad } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, PAGE_LANDING_UNIT, PrefixCache, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, PAGE_LANDING_UNIT, PrefixCache, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -229,6 +229,11 @@ export class BotFeed {
     // calls, clean or not, are counted apart: they are left out of the address's traffic there.
     if (obs.subject.token) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now, TOKEN_KEPT_UNIT);
     else if (clean && !obs.fresh) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now);
+    // The same for a network (volume-net-addresses): its clean kept traffic and clean token calls, and its addresses
+    // that sent new-session requests (each once per tick bucket).
+    const network = 'cookie' in policy.bot.session ? obs.subject.network : '';
+    if (network && clean && (obs.subject.token !== null || !obs.fresh)) this.#bump(keys, BOT_KEYS.netNew, [network], 'long', now, NET_KEPT_UNIT);
+    if (network && obs.addressFirst) this.#bump(keys, BOT_KEYS.netFreshAddrs, [network], 'tick', now);
     this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, pairClean, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
     if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;

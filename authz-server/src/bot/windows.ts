@@ -20,9 +20,14 @@ export const BOT_KEYS = {
   srcTick: 'bot.src.t',
   srcLong: 'bot.src.l',
   netLong: 'bot.net.l',
-  /** Per network: requests that opened a new session, and all requests (long buckets). */
+  /**
+   * Per network: requests that opened a new session, + NET_KEPT_UNIT x requests in kept sessions that passed clean and
+   * clean token calls (written after the decision); and all requests (long buckets).
+   */
   netNew: 'bot.net.new',
   netAll: 'bot.net.all',
+  /** Per network, written after the decision: addresses that sent new-session requests, each once per tick bucket (tick buckets). */
+  netFreshAddrs: 'bot.net.na',
   /** Per address: requests that opened a new session (landings and orphans), and orphans alone (long buckets). */
   newLong: 'bot.new.l',
   orphLong: 'bot.orph.l',
@@ -160,6 +165,19 @@ export const TOKEN_KEPT_UNIT = 2 ** 26;
 export function decodeKept(values: readonly number[]): { sessions: number[]; tokens: number[] } {
   const [sessions, tokens] = unpack(values, TOKEN_KEPT_UNIT);
   return { sessions, tokens };
+}
+
+/**
+ * A network's new-session counter also counts its clean requests in kept sessions (and clean token calls), NET_KEPT_UNIT
+ * each: what tells a network of people from one client rotating its addresses there (volume-net-addresses). Exact
+ * while a network opens fewer than 2^26 sessions in a bucket (10 minutes).
+ */
+export const NET_KEPT_UNIT = 2 ** 26;
+
+/** Requests that opened a session, and clean kept requests, of each bucket of a network's new-session counter. */
+export function decodeNetworkNew(values: readonly number[]): { opened: number[]; kept: number[] } {
+  const [opened, kept] = unpack(values, NET_KEPT_UNIT);
+  return { opened, kept };
 }
 
 /**

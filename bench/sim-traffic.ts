@@ -257,8 +257,10 @@ interface Builder {
  *   navigate-all   each address of a distributed surge sends every request with a page load's headers, its returns
  *                  with the cookie included (with returning-surges: a crowd that teaches an API route that people's
  *                  sessions load pages there, so that its dressed landings pass as page loads)
+ *   early-attack   the attack starts in the first 30 s of the measured window instead of minutes into it (with
+ *                  `--warmup-min 0`: an attack that is there from the server's first seconds, with the people)
  */
-export const TRAFFIC_VARIANTS = ['rotating-network', 'shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log'] as const;
+export const TRAFFIC_VARIANTS = ['rotating-network', 'shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log', 'early-attack'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -780,14 +782,14 @@ export function generateScenario(name: ScenarioName, seed: number, opts: { measu
   const windowed = WINDOWED[name];
   if (windowed) {
     // Starts 2-5 minutes into the measured window and lasts as long as its kind does.
-    start = warmupMs + rng.uniform(2 * MIN, 5 * MIN);
+    start = warmupMs + (b.variants.has('early-attack') ? rng.uniform(0, 0.5 * MIN) : rng.uniform(2 * MIN, 5 * MIN));
     end = Math.min(endMs, start + rng.uniform(windowed.minutes[0] * MIN, windowed.minutes[1] * MIN));
     windowed.run(b, start, end, params, pop);
   } else if (name === 'burst-cold' || name === 'burst-warm') {
-    start = warmupMs + (cold ? rng.uniform(0.3 * MIN, 2 * MIN) : rng.uniform(2 * MIN, 8 * MIN));
+    start = warmupMs + (b.variants.has('early-attack') ? rng.uniform(0, 0.5 * MIN) : cold ? rng.uniform(0.3 * MIN, 2 * MIN) : rng.uniform(2 * MIN, 8 * MIN));
     end = Math.min(endMs, burst(b, start, params, seed % 2 === 1));
   } else if (name === 'low-and-slow') {
-    start = warmupMs + rng.uniform(0, 2 * MIN);
+    start = warmupMs + (b.variants.has('early-attack') ? rng.uniform(0, 0.5 * MIN) : rng.uniform(0, 2 * MIN));
     end = endMs;
     lowAndSlow(b, start, end, params);
   }

@@ -179,6 +179,21 @@ describe('bot detection on simulated traffic', () => {
     expect(joinedInFirstMinute(['ramped-crowds'])).toBeLessThan(joinedInFirstMinute([]) / 2);
   });
 
+  it('early attacks: the attack starts in the first 30 s of the measured window, the people as without the variant', () => {
+    const cold = { warmupMs: 0, measuredMs: 10 * MIN };
+    expect(generateScenario('people', SEED, { ...cold, variants: ['early-attack'] }).events).toEqual(generateScenario('people', SEED, cold).events);
+    for (const scenario of ['residential-proxy', 'credential-stuffing', 'token-abuse', 'distributed-surge', 'burst-warm', 'low-and-slow'] as const) {
+      for (const seed of [1, 2, 3]) {
+        const early = generateScenario(scenario, seed, { ...cold, variants: ['early-attack'] });
+        const usual = generateScenario(scenario, seed, cold);
+        expect(early.attackStartMs).toBeLessThanOrEqual(0.5 * MIN);
+        expect(usual.attackStartMs).toBeGreaterThan(early.attackStartMs!);
+        expect(early.events.filter((e) => e.kind === 'person')).toEqual(usual.events.filter((e) => e.kind === 'person'));
+        expect(early.events.find((e) => e.kind === 'bot')!.at).toBeLessThan(MIN);
+      }
+    }
+  });
+
   it('the outer-edge variants: gentler bursts and crawlers, one or two tries per stuffing address, thin token crowds, proxies that return the cookie', () => {
     for (const variant of ['gentle-rates', 'thin-stuffing', 'thin-token-crowds', 'returning-proxies', 'returning-surges', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'shifting-fingerprints', 'rotating-network'] as const) {
       expect(generateScenario('people', SEED, { ...SHORT, variants: [variant] }).events).toEqual(generateScenario('people', SEED, SHORT).events);

@@ -69,6 +69,7 @@ describe('learning read back from the store', () => {
     // ip.long: an absurd learned quantile is capped at cap x the prior's threshold.
     for (let k = 0; k < HISTOGRAM_EDGES.length; k++) await write(store, histogramKeyName('ip.long', k), 1000);
     await write(store, BOT_KEYS.popLand, 200);
+    await write(store, BOT_KEYS.popLandCalm, 200);
     await write(store, BOT_KEYS.popRet, 120);
     await write(store, BOT_KEYS.popReq, 5000);
     await write(store, BOT_KEYS.popHead, 250);
@@ -87,13 +88,39 @@ describe('learning read back from the store', () => {
     expect(b.warm).toBe(true);
   });
 
-  it('a site whose landings never come back does not count on cookies', async () => {
+  it('a site whose landings never come back does not count on cookies, once they had the time to', async () => {
     const store = new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 });
     await write(store, BOT_KEYS.popLand, 500);
+    await write(store, BOT_KEYS.popLandCalm, 500);
     const plan = planRefresh('shop/p', now, knobs);
-    const b = plan.judge((await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: [] })).counters, now, now);
+    const counters = (await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: [] })).counters;
+    // Thirty seconds after a cold start the landings have not had the time to come back.
+    expect(plan.judge(counters, now, now - 30_000).cookiesReturned).toBeNull();
+    const b = plan.judge(counters, now, now - knobs.sessions.landingMemoryMs);
     expect(b.cookiesReturned).toBe(false);
     expect(b.warm).toBe(false);
+  });
+
+  it('a crowd of landings that never come back does not make a cookie site one without cookies', async () => {
+    // Right after a cold start: a crowd's 2000 landings, the people's 60 with 25 returns. Nothing was judged a surge
+    // yet, so every landing counts as calm; the policy stays undecided (the configured cookie is trusted).
+    const young = new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 });
+    await write(young, BOT_KEYS.popLand, 2060);
+    await write(young, BOT_KEYS.popLandCalm, 2060);
+    await write(young, BOT_KEYS.popRet, 25);
+    const plan = planRefresh('shop/p', now, knobs);
+    const judged = (since: number, store: MemoryCounterStore) => store.evaluate({ rateLimits: [], counters: plan.counters, distinct: [] }).then((r) => plan.judge(r.counters, now, since));
+    for (const age of [30_000, 5 * 60_000, 14 * 60_000]) expect((await judged(now - age, young)).cookiesReturned).toBeNull();
+    // Warm: the crowd's landings were judged part of a surge (not calm); the people's return as usual.
+    const warm = new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 });
+    await write(warm, BOT_KEYS.popLand, 2060);
+    await write(warm, BOT_KEYS.popLandCalm, 60);
+    await write(warm, BOT_KEYS.popRet, 25);
+    await write(warm, BOT_KEYS.popReq, 100, now - 2 * hour);
+    expect((await judged(now, warm)).cookiesReturned).toBe(true);
+    // Warm, and the calm landings themselves hardly ever come back: a site without cookies after all.
+    await write(warm, BOT_KEYS.popLandCalm, 2000);
+    expect((await judged(now, warm)).cookiesReturned).toBe(false);
   });
 
   it('recent landings that do not come back open the gate; a return ratio as usual keeps it shut', async () => {
@@ -158,6 +185,7 @@ describe('learning read back from the store', () => {
     const book = new BaselineBook({ store, clock: () => t, policies: () => ['shop/p'], refreshIntervalMs: 0, logger: { warn: (_o, m) => warns.push(m), info: () => {} } });
     expect(book.get('shop/p')).toEqual(priorBaselines(knobs));
     await write(memory, BOT_KEYS.popLand, 100);
+    await write(memory, BOT_KEYS.popLandCalm, 100);
     await write(memory, BOT_KEYS.popRet, 90);
     await book.refresh();
     expect(book.get('shop/p').refreshedAt).toBe(now);

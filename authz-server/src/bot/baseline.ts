@@ -252,8 +252,6 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
       const land = decayed(pop.land);
       const ret = decayed(pop.ret);
       const returnRatio = ratio(ret, land, l.priorReturnRatio, l.priorRatioWeight);
-      const measured = land > 0 ? ret / land : 0;
-      const cookiesReturned = measured >= knobs.sessions.minReturnRatio && ret >= 3 ? true : land >= knobs.sessions.minLandingsToJudge ? false : null;
       const req = decayed(pop.req);
       // Recent gates: what came back in the last ~minute against what arrived in as long a time ~30 s earlier
       // (people come back after a while).
@@ -273,6 +271,17 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
       let oldest = 0;
       for (let i = 1; i < reqs.length; i++) if ((reqs[i] ?? 0) > 0) oldest = i;
       const observedMs = Math.max(at - learningSinceMs, oldest > 0 ? (oldest - 1) * baselineMs + (((at % baselineMs) + baselineMs) % baselineMs) : 0);
+      // Whether the site's cookie comes back, from the landings made outside any surge (a crowd of landings that never
+      // come back must not turn a cookie site into one without cookies: its people would lose the returns that vouch
+      // for them, and once the site is taken for one without cookies no landing is remembered for a return to match).
+      // A young policy has judged no surge yet, so its landings may be a crowd's: it decides "no cookies" only once
+      // its landings have had the landing memory's time to come back and none did; with returns seen it stays
+      // undecided (the configured cookie is trusted) until warm.
+      const landCalm = decayed(pop.landCalm);
+      const measured = landCalm > 0 ? ret / landCalm : 0;
+      const warm = observedMs >= l.warmupMs;
+      const none = ret < 3 && (warm || observedMs >= knobs.sessions.landingMemoryMs);
+      const cookiesReturned = ret >= 3 && measured >= knobs.sessions.minReturnRatio ? true : land >= knobs.sessions.minLandingsToJudge && (none || (warm && landCalm >= knobs.sessions.minLandingsToJudge)) ? false : null;
       const orph = decayed(pop.orph);
       const orphanContinuation = ratio(decayed(pop.orphCont), orph, l.priorOrphanContinuation, l.priorRatioWeight);
       const engagedReturnShare = ratio(decayed(pop.retEngaged), decayed(pop.retCalm), l.priorEngagedReturnShare, l.priorRatioWeight);
@@ -306,7 +315,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         landingGate: gate(recentReturnRatio, returnRatio),
         orphanGate: gate(recentRatio(recent.orphCont, recent.orph), orphanContinuation),
         engagementGate,
-        warm: observedMs >= l.warmupMs,
+        warm,
         observedMs,
         // Over the same time as the aggregates' learned rates in behaviour.ts (client classes are shares of it).
         freshPerMinute: learnedPerMinute(values[pop.freshBase] ?? [], at, baselineMs, observedMs, knobs.learning.youngFromMs),

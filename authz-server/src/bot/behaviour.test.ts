@@ -788,8 +788,8 @@ function judgeFreshLanding(baselines: Partial<ReturnType<typeof priorBaselines>>
 describe('newcomers in fingerprint cells never seen before', () => {
   // A landing judged with its counters set directly: site-wide, `novelPerHalfMinute` new-session requests in the
   // last two 30 s buckets landed in route x fingerprint cells never learned, where 2 a minute were learned.
-  const judgeLanding = (novelPerHalfMinute: number, cellLearned: number) => {
-    const judged = judgeFreshLanding({ landingGate: 1 }, (counters, s) => {
+  const judgeLanding = (novelPerHalfMinute: number, cellLearned: number, baselines: Partial<ReturnType<typeof priorBaselines>> = {}) => {
+    const judged = judgeFreshLanding({ landingGate: 1, ...baselines }, (counters, s) => {
       counters[s.cellFresh] = [1, 0, 0];
       counters[s.cellFreshBase] = [cellLearned, 0];
       counters[s.novel] = [novelPerHalfMinute, novelPerHalfMinute, 0];
@@ -809,6 +809,10 @@ describe('newcomers in fingerprint cells never seen before', () => {
   it('is not held against a cell that was learned, nor below ten to one', () => {
     expect(judgeLanding(40, 1)).toEqual({ signal: undefined, novel: false });
     expect(judgeLanding(6, 0).signal).toBeUndefined();
+  });
+
+  it('is not held against a landing on a young policy, where the people land in new cells too (still counted as novel)', () => {
+    expect(judgeLanding(40, 0, { warm: false, observedMs: 4 * 60_000 })).toEqual({ signal: undefined, novel: true });
   });
 });
 
@@ -858,6 +862,25 @@ describe('a failure surge and the established sessions on its path', () => {
     expect(signal?.score ?? 0).toBeGreaterThan(0);
     // Eight failed and one that got through.
     expect(judgeTry(8, 60, 10, 8).signal?.score ?? 0).toBeGreaterThan(0);
+  });
+
+  it("cannot be hidden by a failure rate learned from the crowd's own tries: at most maxFailingShare of the path's requests is usual", () => {
+    // A new session's try on /login where 90 of the last minute's 100 requests failed, and 90 failures a minute were
+    // learned (a crowd there since a cold start, unflagged while it was learned).
+    const judgeNewTry = (failedPerMinute: number, learnedPerMinute: number) => {
+      const req = request({ method: 'POST', path: '/login', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });
+      const judged = judgeWithCounters(req, {}, (counters, s) => {
+        counters[s.routeFail] = [failedPerMinute / 2, failedPerMinute / 2, 0];
+        counters[s.routeFailBase] = [0, learnedPerMinute * 60];
+        counters[s.routeReq] = [50, 50, 0];
+      });
+      return judged.signals.find((x) => x.name === 'surge-failures');
+    };
+    const crowd = judgeNewTry(90, 90);
+    expect(crowd?.score ?? 0).toBeGreaterThanOrEqual(50);
+    expect(crowd!.detail).toMatch(/90 client errors\/min on \/login vs 20 expected/);
+    // People failing 15 % of their tries there, learned as such, are no surge.
+    expect(judgeNewTry(15, 15)).toBeUndefined();
   });
 
   it('holds it against a session that logs into an account of its own between tries, once its failures add up', () => {

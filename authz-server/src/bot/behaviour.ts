@@ -953,7 +953,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // in some new cells, and those are left to the route and the cell.
     // (Planned with the cell's counters: a thin cell has its novelty counters too.)
     novel = fresh && thin && sumOf(C(s.cellFreshBase), 0, 1) === 0;
-    if (novel) {
+    // A young policy has learned few cells: the people landing in its first minutes are mostly in new ones too, so a
+    // crowd's new cells say nothing of theirs (learned all the same, to be judged once warm).
+    if (novel && base.warm) {
       const kn = recentMinute(C(s.novel), nowMs, B.aggregateMs) + 1;
       const sg = surge(kn, perMinuteLearned(s.novelBase), agg.minExpectedPerMinute.cell);
       const shrunk = Math.max(0, kn - sg.expected) / (kn + agg.cellPseudoCount);
@@ -988,7 +990,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const stopped = recentMinute(path.stopped, nowMs, B.aggregateMs);
     const reached = recentMinute(C(s.routeReq), nowMs, B.aggregateMs);
     const recent = failed + (stopped > 0 && reached > 0 ? stopped * Math.min(1, failed / reached) : 0);
-    const sg = surge(recent, perMinuteLearned(s.routeFailBase), agg.minExpectedPerMinute.failure, agg.failureMinSurprise);
+    // What the path usually fails is learned from what failed there unflagged, and a crowd there from a cold start,
+    // or one that grew slowly, is unflagged while it is learned: the expected failures are never more than
+    // maxFailingShare of what reached the path (and was stopped) in the same minute, a share of failing tries people
+    // do not reach.
+    const usualFailures = Math.min(perMinuteLearned(s.routeFailBase), agg.maxFailingShare * (reached + stopped));
+    const sg = surge(recent, usualFailures, agg.minExpectedPerMinute.failure, agg.failureMinSurprise);
     if (sg.share > 0) {
       add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${stopped > 0 ? ` (${num(failed)} seen, and ${num(stopped)} stopped at the ${Math.round(Math.min(1, failed / Math.max(1, reached)) * 100)}% failing of the ${num(reached)} that reached the upstream)` : ''}`);
     }

@@ -179,6 +179,12 @@ export interface BotKnobs {
      */
     failureMinSurprise: number;
     /**
+     * The failures a path is expected to see are at most this share of its requests of the same minute (reached or
+     * stopped), whatever was learned: a failure rate learned from a crowd's tries (there since a cold start, or grown
+     * slowly) cannot hide its surge.
+     */
+    maxFailingShare: number;
+    /**
      * surge-novel (new-session requests in route x fingerprint cells never learned, site-wide) counts only when
      * the crowd is at least this share of them (0.9: ten to one); below it such cells are mostly people's rare
      * browsers and a crowd wearing the people's own.
@@ -339,6 +345,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     minExpectedPerMinute: Object.freeze({ route: 1, cell: 0.5, token: 2, failure: 1 }),
     minSurprise: 4,
     failureMinSurprise: 3,
+    maxFailingShare: 0.1,
     novelMinShare: 0.9,
     minRecent: 8,
     minGateLandings: 8,

@@ -169,6 +169,33 @@ describe('what a request is to its session', () => {
     expect(states).toEqual(['landing', 'return', 'established', 'orphan']);
   });
 
+  it('a site taken for one without cookies learns again that its people return theirs', async () => {
+    const d = detectors();
+    const PAGES = ['about', 'blog', 'news', 'help', 'shop', 'faq', 'team', 'jobs', 'press', 'legal'];
+    // Fifty landings from as many addresses over eleven minutes, none coming back: the young policy decides the site
+    // hands out no cookie, and a browser without one is anonymous.
+    for (let i = 0; i < 50; i++) {
+      await d.check(request({ ip: `${20 + i}.${i + 1}.7.9`, path: `/${PAGES[i % PAGES.length]}` }));
+      await d.advance(13_000);
+    }
+    expect(d.baselines().cookiesReturned).toBe(false);
+    // People then land (anonymous) and come back with the cookie the site set: still remembered as landings, so
+    // their cookies are returns, not made up, and the site is one whose cookies come back again.
+    const landings: string[] = [];
+    const states: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const ip = `${100 + i}.${i + 3}.8.4`;
+      landings.push((await d.check(request({ ip, path: `/${PAGES[i % PAGES.length]}` }))).observations!.state);
+      await d.advance(2000);
+      states.push((await d.check(request({ ip, path: '/products/1', cookie: `issued-${i}` }))).observations!.state);
+      await d.advance(2000);
+    }
+    expect(landings[0]).toBe('anonymous');
+    expect(states).toEqual(Array(12).fill('return'));
+    expect(landings.at(-1)).toBe('landing');
+    expect(d.baselines().cookiesReturned).toBe(true);
+  });
+
   it('a landing is given one cookie: cookies never seen beyond a few per landing are made up (orphans)', async () => {
     const d = detectors();
     const ip = '198.51.100.40';

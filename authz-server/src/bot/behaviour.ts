@@ -170,6 +170,8 @@ export interface BotPlanContext {
   pageLoad: boolean;
   /** The policy's sessions are cookies (not a session header). */
   cookieSite: boolean;
+  /** An anonymous browser on a cookie policy whose browsers were found not to return it: remembered as a landing. */
+  unreturnedLanding: boolean;
   /** Signal names and families the policy leaves out of the score. */
   ignore: readonly string[];
   /** true: the session was known established when planned; else where to remember it once it is (or false). */
@@ -243,6 +245,9 @@ export function planBotCounters(
   const known = session !== '' && known_?.has(`${policy.id}\u0000${session}`, nowMs) === true;
   const fresh = !known;
   const cookieSessions = fresh && (planned === 'landing' || planned === 'session');
+  // A browser without the cookie on a site taken for one whose browsers do not return it: judged as anonymous, but
+  // remembered as a landing, so that a cookie coming back from its address is a return and the verdict can change.
+  const unreturnedLanding = planned === 'anonymous' && browser && 'cookie' in policy.bot.session;
 
   const counters: CounterOp[] = [];
   const count = (name: string, parts: readonly string[], bucketMs: number, buckets: number, incr: number) =>
@@ -290,7 +295,7 @@ export function planBotCounters(
     newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
     keptLong: cookieSessions ? count(BOT_KEYS.keptLong, addr, B.longMs, 2, 0) : -1,
     orphLong: planned === 'session' && fresh ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
-    landing: cookieSessions ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing ? LANDING_UNIT + routeCode + (pageLoad ? PAGE_LANDING_UNIT : 0) : 0) : -1,
+    landing: cookieSessions || unreturnedLanding ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing || unreturnedLanding ? LANDING_UNIT + routeCode + (pageLoad ? PAGE_LANDING_UNIT : 0) : 0) : -1,
     landingLearned: planned === 'session' && fresh ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     returned: planned === 'session' && fresh ? count(BOT_KEYS.returned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     errAddr: planned === 'session' && known ? -1 : count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
@@ -339,6 +344,7 @@ export function planBotCounters(
       browser,
       pageLoad,
       cookieSite: 'cookie' in policy.bot.session,
+      unreturnedLanding,
       ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),
       s,
@@ -392,6 +398,8 @@ export interface BotObservations {
    * comes back from it is engaged is a crowd's or a campaign's, not the people's usual.
    */
   surged: boolean;
+  /** An anonymous browser's request remembered as a landing (BotPlanContext.unreturnedLanding): learned as one. */
+  unreturnedLanding: boolean;
   head: boolean;
   /** A page load (see isPageLoad). */
   page: boolean;
@@ -923,7 +931,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       }
     }
     const crowd = Math.max(route.share, cell.share);
-    surged = state === 'landing' && crowd > 0;
+    surged = (state === 'landing' || ctx.unreturnedLanding) && crowd > 0;
     if (crowd > 0 && s.cellFresh >= 0) {
       const shrunk = Math.max(0, fc - cellExpected) / (fc + agg.cellPseudoCount);
       const p = Math.min(crowd, shrunk) * veto;
@@ -1041,6 +1049,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, addressFirst, unlearnedPair, explained, novel, surged, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, addressFirst, unlearnedPair, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
   };
 }

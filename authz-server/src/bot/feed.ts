@@ -379,7 +379,7 @@ export class BotFeed {
     }
     if (subject.token && learn.pairClean) bump(BOT_KEYS.pairBase, [subject.token, subject.address], 'baseline');
     if (!learn.clean) return;
-    if (state === 'landing') {
+    if (state === 'landing' || obs.unreturnedLanding) {
       bump(BOT_KEYS.popLand, [], 'baseline');
       if (!obs.surged) {
         bump(BOT_KEYS.popLandCalm, [], 'baseline');

@@ -891,23 +891,25 @@ describe('a failure surge and the established sessions on its path', () => {
     expect(judgeTry(8, 60, 10, 8).signal?.score ?? 0).toBeGreaterThan(0);
   });
 
-  it("cannot be hidden by a failure rate learned from the crowd's own tries: at most maxFailingShare of the path's requests is usual", () => {
+  it("on a young policy, cannot be hidden by a failure rate learned from the crowd's own tries: at most maxFailingShare of the path's requests is usual", () => {
     // A new session's try on /login where 90 of the last minute's 100 requests failed, and 90 failures a minute were
-    // learned (a crowd there since a cold start, unflagged while it was learned).
-    const judgeNewTry = (failedPerMinute: number, learnedPerMinute: number) => {
+    // learned: on a policy five minutes old, a crowd there since the cold start, unflagged while it was learned.
+    const judgeNewTry = (failedPerMinute: number, learnedPerMinute: number, warm: boolean) => {
       const req = request({ method: 'POST', path: '/login', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });
-      const judged = judgeWithCounters(req, {}, (counters, s) => {
+      const judged = judgeWithCounters(req, warm ? {} : { warm: false, observedMs: 5 * 60_000 }, (counters, s) => {
         counters[s.routeFail] = [failedPerMinute / 2, failedPerMinute / 2, 0];
-        counters[s.routeFailBase] = [0, learnedPerMinute * 60];
+        counters[s.routeFailBase] = warm ? [0, learnedPerMinute * 60] : [learnedPerMinute * 5, 0];
         counters[s.routeReq] = [50, 50, 0];
       });
       return judged.signals.find((x) => x.name === 'surge-failures');
     };
-    const crowd = judgeNewTry(90, 90);
+    const crowd = judgeNewTry(90, 90, false);
     expect(crowd?.score ?? 0).toBeGreaterThanOrEqual(50);
     expect(crowd!.detail).toMatch(/90 client errors\/min on \/login vs 20 expected/);
     // People failing 15 % of their tries there, learned as such, are no surge.
-    expect(judgeNewTry(15, 15)).toBeUndefined();
+    expect(judgeNewTry(15, 15, false)).toBeUndefined();
+    // A warm policy keeps what it learned over hours: a path of its own that fails often (a token refresh) is no surge.
+    expect(judgeNewTry(90, 90, true)).toBeUndefined();
   });
 
   it('holds it against a session that logs into an account of its own between tries, once its failures add up', () => {

@@ -998,11 +998,13 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const stopped = recentMinute(path.stopped, nowMs, B.aggregateMs);
     const reached = recentMinute(C(s.routeReq), nowMs, B.aggregateMs);
     const recent = failed + (stopped > 0 && reached > 0 ? stopped * Math.min(1, failed / reached) : 0);
-    // What the path usually fails is learned from what failed there unflagged, and a crowd there from a cold start,
-    // or one that grew slowly, is unflagged while it is learned: the expected failures are never more than
+    // What the path usually fails is learned from what failed there unflagged, and a crowd there since a cold start is
+    // unflagged while the young policy learns it: until warm, the expected failures are never more than
     // maxFailingShare of what reached the path (and was stopped) in the same minute, a share of failing tries people
-    // do not reach.
-    const usualFailures = Math.min(perMinuteLearned(s.routeFailBase), agg.maxFailingShare * (reached + stopped));
+    // seldom reach. (Once warm, what the crowd taught is a few minutes of an hour's history; and a warm site's own
+    // paths that fail often, an API's token refresh, keep their learned rate.)
+    const learnedFailures = perMinuteLearned(s.routeFailBase);
+    const usualFailures = base.warm ? learnedFailures : Math.min(learnedFailures, agg.maxFailingShare * (reached + stopped));
     const sg = surge(recent, usualFailures, agg.minExpectedPerMinute.failure, agg.failureMinSurprise);
     if (sg.share > 0) {
       add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${stopped > 0 ? ` (${num(failed)} seen, and ${num(stopped)} stopped at the ${Math.round(Math.min(1, failed / Math.max(1, reached)) * 100)}% failing of the ${num(reached)} that reached the upstream)` : ''}`);

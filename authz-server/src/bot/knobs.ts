@@ -179,9 +179,9 @@ export interface BotKnobs {
      */
     failureMinSurprise: number;
     /**
-     * The failures a path is expected to see are at most this share of its requests of the same minute (reached or
-     * stopped), whatever was learned: a failure rate learned from a crowd's tries (there since a cold start, or grown
-     * slowly) cannot hide its surge.
+     * Until the policy is warm, the failures a path is expected to see are at most this share of its requests of the
+     * same minute (reached or stopped), whatever was learned: a failure rate learned from the tries of a crowd there
+     * since the cold start cannot hide its surge.
      */
     maxFailingShare: number;
     /**

@@ -780,16 +780,18 @@ export function generateScenario(name: ScenarioName, seed: number, opts: { measu
   let start: number | null = null;
   let end: number | null = null;
   const windowed = WINDOWED[name];
+  // When the attack starts, between `from` and `to` into the measured window (one draw either way).
+  const startAt = (from: number, to: number) => warmupMs + (b.variants.has('early-attack') ? rng.uniform(0, 0.5 * MIN) : rng.uniform(from, to));
   if (windowed) {
     // Starts 2-5 minutes into the measured window and lasts as long as its kind does.
-    start = warmupMs + (b.variants.has('early-attack') ? rng.uniform(0, 0.5 * MIN) : rng.uniform(2 * MIN, 5 * MIN));
+    start = startAt(2 * MIN, 5 * MIN);
     end = Math.min(endMs, start + rng.uniform(windowed.minutes[0] * MIN, windowed.minutes[1] * MIN));
     windowed.run(b, start, end, params, pop);
   } else if (name === 'burst-cold' || name === 'burst-warm') {
-    start = warmupMs + (b.variants.has('early-attack') ? rng.uniform(0, 0.5 * MIN) : cold ? rng.uniform(0.3 * MIN, 2 * MIN) : rng.uniform(2 * MIN, 8 * MIN));
+    start = cold ? startAt(0.3 * MIN, 2 * MIN) : startAt(2 * MIN, 8 * MIN);
     end = Math.min(endMs, burst(b, start, params, seed % 2 === 1));
   } else if (name === 'low-and-slow') {
-    start = warmupMs + (b.variants.has('early-attack') ? rng.uniform(0, 0.5 * MIN) : rng.uniform(0, 2 * MIN));
+    start = startAt(0, 2 * MIN);
     end = endMs;
     lowAndSlow(b, start, end, params);
   }

@@ -229,7 +229,8 @@ export function planBotCounters(
   const pageLoad = isPageLoad(req.method, req.headers);
   const token = consumer && consumer !== '' ? consumer : null;
   const cookie = sessionOf(policy, req);
-  const cookieSite = 'cookie' in policy.bot.session && baselines.cookiesReturned !== false;
+  const cookiePolicy = 'cookie' in policy.bot.session;
+  const cookieSite = cookiePolicy && baselines.cookiesReturned !== false;
   let planned: BotPlanContext['planned'];
   let session = '';
   if (cookie !== '') {
@@ -247,7 +248,7 @@ export function planBotCounters(
   const cookieSessions = fresh && (planned === 'landing' || planned === 'session');
   // A browser without the cookie on a site taken for one whose browsers do not return it: judged as anonymous, but
   // remembered as a landing, so that a cookie coming back from its address is a return and the verdict can change.
-  const unreturnedLanding = planned === 'anonymous' && browser && 'cookie' in policy.bot.session;
+  const unreturnedLanding = planned === 'anonymous' && browser && cookiePolicy;
 
   const counters: CounterOp[] = [];
   const count = (name: string, parts: readonly string[], bucketMs: number, buckets: number, incr: number) =>
@@ -343,7 +344,7 @@ export function planBotCounters(
       known: known ? true : known_ ?? false,
       browser,
       pageLoad,
-      cookieSite: 'cookie' in policy.bot.session,
+      cookieSite: cookiePolicy,
       unreturnedLanding,
       ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),

@@ -41,7 +41,7 @@ import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprin
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressMethods, decodeKept, decodeLanding, decodeNetworkNew, decodePathFailures, decodeSessionMinute, decodeSessionWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressMethods, decodeKept, decodeLanding, decodeNetworkNew, decodePathFailures, decodeSessionMinute, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -129,6 +129,7 @@ interface Slots {
   routeFail: number;
   routeFailBase: number;
   routeReq: number;
+  routeWrite: number;
   cellFresh: number;
   cellFreshBase: number;
   classFresh: number;
@@ -324,6 +325,8 @@ export function planBotCounters(
     routeFail: shared(BOT_KEYS.routeFailAgg, path, B.aggregateMs, 3, 0),
     routeFailBase: shared(BOT_KEYS.routeFailBase, path, B.baselineMs, 2, 0),
     routeReq: shared(BOT_KEYS.routeReqAgg, path, B.aggregateMs, 3, 0),
+    // Read only for the young policy's failure cap.
+    routeWrite: baselines.warm ? -1 : shared(BOT_KEYS.routeWriteAgg, path, B.aggregateMs, 3, 0),
     cellFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshAgg, cell, B.aggregateMs, 3, outside),
     cellFreshBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshBase, cell, B.baselineMs, 2, 0),
     classFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.classFreshAgg, klass, B.aggregateMs, 3, outside),
@@ -985,7 +988,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // account of the stuffer's own, a cart): past sessionFailedWrites failures the share no longer matters.
   let writesFailing = false;
   if (s.sessWrites >= 0) {
-    const { writes, failed } = decodeSessionWrites(C(s.sessWrites));
+    const { writes, failed } = decodeWrites(C(s.sessWrites));
     const tried = sliding(writes, nowMs, B.longMs) - 1;
     const wf = sliding(failed, nowMs, B.longMs);
     writesFailing = wf >= knobs.errors.minErrors && ((tried - wf) * 4 <= wf || wf >= knobs.errors.sessionFailedWrites);
@@ -1004,8 +1007,19 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // maxFailingShare of what reached the path (and was stopped) in the same minute, a share of failing tries people
     // seldom reach. (Once warm, what the crowd taught is a few minutes of an hour's history; and a warm site's own
     // paths that fail often, an API's token refresh, keep their learned rate.)
+    // Writes and reads are capped apart too: a stuffer's page loads between its tries (reads that succeed) would
+    // otherwise raise the cap on its failing tries. A class under its cap expects what it failed, so only the class
+    // over it can surge; the stopped count at the rate of the path's capped failures.
     const learnedFailures = perMinuteLearned(s.routeFailBase);
-    const usualFailures = base.warm ? learnedFailures : Math.min(learnedFailures, agg.maxFailingShare * (reached + stopped));
+    let capped = agg.maxFailingShare * (reached + stopped);
+    if (!base.warm && s.routeWrite >= 0 && reached > 0) {
+      const w = decodeWrites(C(s.routeWrite));
+      const writes = Math.min(reached, recentMinute(w.writes, nowMs, B.aggregateMs));
+      const failedWrites = Math.min(failed, recentMinute(w.failed, nowMs, B.aggregateMs));
+      const byClass = Math.min(failed - failedWrites, agg.maxFailingShare * (reached - writes)) + Math.min(failedWrites, agg.maxFailingShare * writes);
+      capped = byClass * (1 + stopped / reached);
+    }
+    const usualFailures = base.warm ? learnedFailures : Math.min(learnedFailures, capped);
     const sg = surge(recent, usualFailures, agg.minExpectedPerMinute.failure, agg.failureMinSurprise);
     if (sg.share > 0) {
       add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${stopped > 0 ? ` (${num(failed)} seen, and ${num(stopped)} stopped at the ${Math.round(Math.min(1, failed / Math.max(1, reached)) * 100)}% failing of the ${num(reached)} that reached the upstream)` : ''}`);

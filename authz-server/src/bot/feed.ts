@@ -136,6 +136,7 @@ export class BotFeed {
     if (c.token) this.#bump(keys, BOT_KEYS.errTok, [c.token], 'long', now);
     const path = pathParts(c.route);
     this.#bump(keys, BOT_KEYS.routeFailAgg, path, 'aggregate', now);
+    if (isWrite(c.route[1] ?? '')) this.#bump(keys, BOT_KEYS.routeWriteAgg, path, 'aggregate', now, WRITE_FAIL_UNIT);
     if (!c.flagged && !ownDenial) {
       this.#bump(keys, BOT_KEYS.routeFailBase, path, 'baseline', now);
       this.#bump(keys, BOT_KEYS.popErr, [], 'baseline', now);
@@ -211,7 +212,10 @@ export class BotFeed {
       // and a crowd stopped for its numbers alone (a scrape, 2% of it 404s) would have made a failure surge of the
       // people's own few errors.
       if (failureSurge && !ownEvidence) this.#bump(keys, BOT_KEYS.routeFailAgg, pathParts(obs.subject.route), 'aggregate', now, STOP_UNIT);
-    } else if (outcome.kind === 'allow') this.#bump(keys, BOT_KEYS.routeReqAgg, pathParts(obs.subject.route), 'aggregate', now);
+    } else if (outcome.kind === 'allow') {
+      this.#bump(keys, BOT_KEYS.routeReqAgg, pathParts(obs.subject.route), 'aggregate', now);
+      if (isWrite(obs.subject.method)) this.#bump(keys, BOT_KEYS.routeWriteAgg, pathParts(obs.subject.route), 'aggregate', now);
+    }
     // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
     const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');
     const max = this.#knobs.learning.maxScore;

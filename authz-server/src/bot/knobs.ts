@@ -181,7 +181,8 @@ export interface BotKnobs {
     /**
      * Until the policy is warm, the failures a path is expected to see are at most this share of its requests of the
      * same minute (reached or stopped), whatever was learned: a failure rate learned from the tries of a crowd there
-     * since the cold start cannot hide its surge.
+     * since the cold start cannot hide its surge. The share also holds for its writes and its reads apart, so that a
+     * crowd's page loads between its tries (reads that succeed) do not raise the cap on its tries.
      */
     maxFailingShare: number;
     /**

@@ -79,6 +79,8 @@ export const BOT_KEYS = {
   routeAnswerPageBase: 'bot.rt.d.b',
   /** Per path: judged requests that reached the upstream (a crowd's stopped ones are in routeFailAgg: STOP_UNIT). */
   routeReqAgg: 'bot.rt.q.a',
+  /** Per path: the writes (isWrite) among them and, x WRITE_FAIL_UNIT, the writes that failed (aggregate buckets). */
+  routeWriteAgg: 'bot.rt.w.a',
   /** Per (route, fingerprint): fresh requests and their learned rate. */
   cellFreshAgg: 'bot.cell.a',
   cellFreshBase: 'bot.cell.b',
@@ -183,11 +185,12 @@ export function decodeNetworkNew(values: readonly number[]): { opened: number[];
 /**
  * A session's writes counter also counts the writes that failed: a write adds 1 when it is decided, a failed one
  * WRITE_FAIL_UNIT more when its response is known. Exact while a session sends fewer than 2^26 writes in a bucket.
+ * A path's writes counter the same, a write adding 1 when it is allowed to the upstream.
  */
 export const WRITE_FAIL_UNIT = 2 ** 26;
 
-/** Writes and failed writes of each bucket of a session's writes counter. */
-export function decodeSessionWrites(values: readonly number[]): { writes: number[]; failed: number[] } {
+/** Writes and failed writes of each bucket of a session's or a path's writes counter. */
+export function decodeWrites(values: readonly number[]): { writes: number[]; failed: number[] } {
   const [writes, failed] = unpack(values, WRITE_FAIL_UNIT);
   return { writes, failed };
 }

@@ -498,7 +498,7 @@ describe('bot detection on simulated traffic', () => {
 
   // Stuffers keeping a cookie per address that load the login page before every try, from the first seconds: the
   // young policy's cap on the path's failures was a share of all its requests, which their page loads raised. With the
-  // writes capped apart: seed 10 diluted (1-4 loads a try) 6.6% -> 94.1%, seed 8 with 5-8 loads a try 0.0% -> 87.0%.
+  // writes capped apart: seed 10 diluted (1-4 loads a try) 6.6% -> 94.1%, seed 8 with 5-8 loads a try 0.0% -> 86.5%.
   it("credential stuffers diluting their failures with page loads from the server's first seconds", { timeout: 120_000 }, async () => {
     const diluted = await runScenario('credential-stuffing', 10, { ...COLD, variants: ['early-attack', 'diluted-failures'] });
     expect(diluted.params['cookies']).toBe('kept-per-address');

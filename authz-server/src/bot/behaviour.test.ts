@@ -93,6 +93,13 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
       const outcome = { kind: 'deny', denial: { reason: 'challenge', detail: 'stopped' }, policy: p, consumer, principal: '', trace: [], bot, rateLimit: null, wouldDeny: null, stripHeaders: [] } as unknown as Outcome;
       feed.onDecision(req, outcome);
     },
+    /** A cookie session's writes counter (writes + failed x WRITE_FAIL_UNIT), the long window's current bucket, after the feed's flush. */
+    async sessionWrites(bot: JudgedAssessment): Promise<number> {
+      await deferred.flush();
+      const keys = new PrefixCache(p.id);
+      const op = keys.bucketOp(BOT_KEYS.sessWrites, keys.hash([bot.observations!.subject.session]), now, DEFAULT_BOT_KNOBS.buckets.longMs, 2, 0);
+      return (await store.evaluate({ rateLimits: [], counters: [op], distinct: [] })).counters[0]![0]!;
+    },
     /** Client errors counted for the address of a judged request, in the long window's current bucket (after the feed's flush). */
     async addressErrors(bot: JudgedAssessment): Promise<number> {
       await deferred.flush();
@@ -911,6 +918,17 @@ describe('a failure surge and the established sessions on its path', () => {
     expect(judgeNewTry(15, 15, false)).toBeUndefined();
     // A warm policy keeps what it learned over hours: a path of its own that fails often (a token refresh) is no surge.
     expect(judgeNewTry(90, 90, true)).toBeUndefined();
+  });
+
+  it("counts a session's stopped try as a failed one, so that stopping its tries does not make them look successful", async () => {
+    const d = detectors();
+    const tryLogin = () => request({ method: 'POST', path: '/login', cookie: 'kept-by-a-stuffer', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });
+    const passed = await d.check(tryLogin());
+    await d.advance(1000);
+    const stopped = tryLogin();
+    d.stop(stopped, await d.check(stopped));
+    // Two writes decided, the stopped one failed (the access log never reports it).
+    expect(await d.sessionWrites(passed)).toBe(2 + WRITE_FAIL_UNIT);
   });
 
   it("on a young policy, cannot be diluted by page loads between the tries: the path's writes are capped apart", () => {

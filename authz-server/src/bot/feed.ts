@@ -207,6 +207,9 @@ export class BotFeed {
       const ownEvidence = bot.score - crowd >= policy.bot.challengeScore;
       const clientsError = ownEvidence || failureSurge || isWrite(obs.subject.method) || obs.subject.token !== null;
       if (clientsError && obs.subject.session) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now);
+      // A stopped write was counted as one of its session's writes when it was decided; unless it counts as failed too,
+      // each try stopped would read as one that succeeded, and the session's tries as mostly succeeding.
+      if (isCookieSession(obs.subject.session) && isWrite(obs.subject.method)) this.#bump(keys, BOT_KEYS.sessWrites, [obs.subject.session], 'long', now, WRITE_FAIL_UNIT);
       if (clientsError && (obs.fresh || obs.state === 'new-pair')) this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'long', now);
       // Only a failure surge's own: a client stopped by its own evidence (a burst) would have failed at its own rate,
       // and a crowd stopped for its numbers alone (a scrape, 2% of it 404s) would have made a failure surge of the

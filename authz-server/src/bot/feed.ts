@@ -128,11 +128,16 @@ export class BotFeed {
     this.#deferred.addBucket(keys.counterName(name), keys.hash(parts), Math.floor(now / w.bucketMs), delta, w.ttlMs);
   }
 
+  /** A cookie session's write that failed (answered with a client error, or stopped): the session's writes counter. */
+  #countFailedWrite(keys: PrefixCache, session: string, method: string, now: number): void {
+    if (isCookieSession(session) && isWrite(method)) this.#bump(keys, BOT_KEYS.sessWrites, [session], 'long', now, WRITE_FAIL_UNIT);
+  }
+
   #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId' | 'page'>, now: number, ownDenial: boolean): void {
     this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'long', now);
     if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
     // Cookie sessions only (behaviour.ts reads no writes counter for a token's pair).
-    if (isCookieSession(c.session) && isWrite(c.route[1] ?? '')) this.#bump(keys, BOT_KEYS.sessWrites, [c.session], 'long', now, WRITE_FAIL_UNIT);
+    this.#countFailedWrite(keys, c.session, c.route[1] ?? '', now);
     if (c.token) this.#bump(keys, BOT_KEYS.errTok, [c.token], 'long', now);
     const path = pathParts(c.route);
     this.#bump(keys, BOT_KEYS.routeFailAgg, path, 'aggregate', now);
@@ -209,7 +214,7 @@ export class BotFeed {
       if (clientsError && obs.subject.session) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now);
       // A stopped write was counted as one of its session's writes when it was decided; unless it counts as failed too,
       // each try stopped would read as one that succeeded, and the session's tries as mostly succeeding.
-      if (isCookieSession(obs.subject.session) && isWrite(obs.subject.method)) this.#bump(keys, BOT_KEYS.sessWrites, [obs.subject.session], 'long', now, WRITE_FAIL_UNIT);
+      this.#countFailedWrite(keys, obs.subject.session, obs.subject.method, now);
       if (clientsError && (obs.fresh || obs.state === 'new-pair')) this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'long', now);
       // Only a failure surge's own: a client stopped by its own evidence (a burst) would have failed at its own rate,
       // and a crowd stopped for its numbers alone (a scrape, 2% of it 404s) would have made a failure surge of the
@@ -217,7 +222,9 @@ export class BotFeed {
       if (failureSurge && !ownEvidence) this.#bump(keys, BOT_KEYS.routeFailAgg, pathParts(obs.subject.route), 'aggregate', now, STOP_UNIT);
     } else if (outcome.kind === 'allow') {
       this.#bump(keys, BOT_KEYS.routeReqAgg, pathParts(obs.subject.route), 'aggregate', now);
-      if (isWrite(obs.subject.method)) this.#bump(keys, BOT_KEYS.routeWriteAgg, pathParts(obs.subject.route), 'aggregate', now);
+      // Read only by a young policy's failure cap (its failed writes are counted with the access log's errors, which do
+      // not say whether the policy is young; a Check does).
+      if (obs.young && isWrite(obs.subject.method)) this.#bump(keys, BOT_KEYS.routeWriteAgg, pathParts(obs.subject.route), 'aggregate', now);
     }
     // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
     const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');

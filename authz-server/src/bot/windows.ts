@@ -79,7 +79,10 @@ export const BOT_KEYS = {
   routeAnswerPageBase: 'bot.rt.d.b',
   /** Per path: judged requests that reached the upstream (a crowd's stopped ones are in routeFailAgg: STOP_UNIT). */
   routeReqAgg: 'bot.rt.q.a',
-  /** Per path: the writes (isWrite) among them and, x WRITE_FAIL_UNIT, the writes that failed (aggregate buckets). */
+  /**
+   * Per path: the writes (isWrite) among them while the policy is young (only its failure cap reads them) and, x
+   * WRITE_FAIL_UNIT, the writes that failed (aggregate buckets).
+   */
   routeWriteAgg: 'bot.rt.w.a',
   /** Per (route, fingerprint): fresh requests and their learned rate. */
   cellFreshAgg: 'bot.cell.a',

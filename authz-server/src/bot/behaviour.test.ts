@@ -1404,13 +1404,13 @@ describe('sessions known established on this replica', () => {
 });
 
 describe('a stopped request as the client\'s error', () => {
-  // Stopped requests never reach the upstream, so the feed counts each as a client error: the evidence that stopped a
-  // client does not fade while it keeps coming. Not where only the crowd it came with stopped a browser's read.
+  // Stopped requests never reach the upstream: the feed counts a stopped try (a write, a failure surge's request, a
+  // token's call) as a client error, never a stopped read, whatever stopped it: a stop is no evidence for the next.
   // The observations stay as assessBot attached them (not enumerable: never in a decision log line).
   const stopped = (bot: JudgedAssessment, signals: Array<{ name: string; family: string; score: number }>): JudgedAssessment =>
     Object.assign(bot, { verdict: 'challenge', score: signals.reduce((sum, x) => sum + x.score, 0), signals: signals.map((x) => ({ ...x, detail: 'test' })) });
 
-  it("counts a stop by the client's own evidence, a write's and a token's; not a page load stopped for its crowd alone", async () => {
+  it("counts a stopped write's and a token's; not a read, stopped for its crowd or for its own evidence", async () => {
     const d = detectors();
     const crowdOnly = [{ name: 'surge-route', family: 'aggregate', score: 60 }];
     const stop = async (req: ReturnType<typeof request>, signals: Array<{ name: string; family: string; score: number }>, consumer: string | null = null) => {
@@ -1422,12 +1422,15 @@ describe('a stopped request as the client\'s error', () => {
     const landing = request({ ip: '203.0.113.7', path: '/products/3' });
     await stop(landing, crowdOnly);
     expect(await stop(landing, crowdOnly)).toBe(0);
-    // Its own evidence with the crowd's, past the challenge on its own: counted.
-    expect(await stop(request({ ip: '203.0.113.8', path: '/products/3' }), [...crowdOnly, { name: 'volume-src-tick', family: 'volume', score: 55 }])).toBe(1);
-    // Short of the challenge on its own: as the crowd's.
-    expect(await stop(request({ ip: '203.0.113.9', path: '/products/3' }), [...crowdOnly, { name: 'fresh-relanding', family: 'fresh', score: 20 }])).toBe(0);
+    // Nor one stopped by its own evidence (a page's burst of requests from an address that blocks cookies): its
+    // volume is counted whatever the verdict; the stops would hold it once the burst is over.
+    const burst = request({ ip: '203.0.113.8', path: '/products/3' });
+    await stop(burst, [{ name: 'volume-src-tick', family: 'volume', score: 25 }, { name: 'fresh-sessions', family: 'fresh', score: 45 }]);
+    expect(await stop(burst, [...crowdOnly, { name: 'volume-src-tick', family: 'volume', score: 55 }])).toBe(0);
     // A write stopped with a crowd is a try (a login's): counted, so that a stuffer's stopped tries add up.
     expect(await stop(request({ ip: '203.0.113.10', method: 'POST', path: '/login' }), crowdOnly)).toBe(1);
+    // So is a write stopped by its own evidence.
+    expect(await stop(request({ ip: '203.0.113.12', method: 'POST', path: '/login' }), [{ name: 'volume-src-tick', family: 'volume', score: 55 }])).toBe(1);
     // A token's call stopped with its crowd: counted (its pair is new to the token).
     const call = request({ ip: '203.0.113.11', path: '/api/products/3', headers: { 'user-agent': 'curl/8.5.0', accept: '*/*' } });
     expect(await stop(call, [{ name: 'surge-token-cell', family: 'aggregate', score: 60 }], 'partner')).toBe(1);

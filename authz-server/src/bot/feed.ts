@@ -200,17 +200,19 @@ export class BotFeed {
     // Listed when it fired, with 0 points when a stronger aggregate signal counted instead.
     const failureSurge = bot.signals.some((s) => s.name === 'surge-failures');
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'bot' || outcome.denial.reason === 'challenge')) {
-      // Stopped (denied, or answered with a challenge): a client error like any other for the client. The upstream
-      // never sees the request, so the access log will not count it; without this the evidence that stopped a
-      // client would fade while it keeps coming. The address only for requests outside an established session
-      // (the stopped client's own), not to spread over the people behind a NAT; never the path's failures (people
-      // landing there would be stopped for the stops, and stopping them would feed it): the path counts a crowd's
-      // stops apart (STOP_UNIT), and surge-failures weighs them by the failing share of what reached the upstream.
-      // Not a read stopped for the crowd it came with, short of the challenge on its own evidence: a person landing
-      // in a surge who cannot keep the pass (blocking cookies) would be held by the stops alone once the surge is
-      // over. A write (a stuffer's try), a failure surge's request and a token's call count whatever stopped them.
+      // Stopped (denied, or answered with a challenge): the upstream never sees the request, so the access log will
+      // not count it. A try is a client error whatever stopped it: a write (a stuffer's), a failure surge's request
+      // and a token's call, so that tries stopped add up as the failures they would have been. Not a read stopped for
+      // anything else, by the crowd it came with or by its own evidence: its volume, its sessions and its tells are
+      // counted whatever the verdict, and its real errors stay for their window, so the evidence does not fade while
+      // the client keeps coming; counted as an error too, a stop would be evidence for the next stop, and a person who cannot keep the
+      // pass (blocking cookies) stopped once by a page's burst of requests would be held by the stops alone.
+      // The address only for requests outside an established session (the stopped client's own), not to spread over
+      // the people behind a NAT; never the path's failures (people landing there would be stopped for the stops, and
+      // stopping them would feed it): the path counts a crowd's stops apart (STOP_UNIT), and surge-failures weighs
+      // them by the failing share of what reached the upstream.
       const ownEvidence = bot.score - crowd >= policy.bot.challengeScore;
-      const clientsError = ownEvidence || failureSurge || isWrite(obs.subject.method) || obs.subject.token !== null;
+      const clientsError = failureSurge || isWrite(obs.subject.method) || obs.subject.token !== null;
       if (clientsError && obs.subject.session) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now);
       // A stopped write was counted as one of its session's writes when it was decided; unless it counts as failed too,
       // each try stopped would read as one that succeeded, and the session's tries as mostly succeeding.

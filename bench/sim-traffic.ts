@@ -259,8 +259,11 @@ interface Builder {
  *                  sessions load pages there, so that its dressed landings pass as page loads)
  *   early-attack   the attack starts in the first 30 s of the measured window instead of minutes into it (with
  *                  `--warmup-min 0`: an attack that is there from the server's first seconds, with the people)
+ *   headless-crawlers  crawlers render each page in a real browser: every page brings what a person's page brings
+ *                  (its API calls, drawn as the people's are, and now and then an image's HEAD), with the page's
+ *                  own fetch metadata
  */
-export const TRAFFIC_VARIANTS = ['rotating-network', 'shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log', 'early-attack'] as const;
+export const TRAFFIC_VARIANTS = ['rotating-network', 'shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log', 'early-attack', 'headless-crawlers'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -676,8 +679,9 @@ function tokenAbuse(b: Builder, start: number, end: number, p: Params): void {
   }
 }
 
-function crawler(b: Builder, start: number, end: number, p: Params): void {
+function crawler(b: Builder, start: number, end: number, p: Params, pop: Population): void {
   const { rng } = b;
+  const headless = b.variants.has('headless-crawlers');
   const crawlers = rng.int(1, 3);
   // A crawler fetches pages as fast as it dares; a slow one is the low-and-slow scenario.
   const perMin = b.variants.has('gentle-rates') ? rng.uniform(15, 40) : rng.uniform(40, 300);
@@ -698,6 +702,21 @@ function crawler(b: Builder, start: number, end: number, p: Params): void {
       if (keeps && !first) headers['cookie'] = `session=${session}`;
       first = false;
       emit(b, { at: t, actor: `crawler-${c}`, kind: 'bot', method: 'GET', path, ip, headers, code: !listing && id > CATALOG ? 404 : 200 });
+      if (headless) {
+        // What the page loads once rendered, right after it, as a person's page does (browserVisitor's page()).
+        const call = (method: string, callPath: string, kind: RequestKind) => {
+          const h = dressed ? dressedHeaders(rng, browser.ua, kind, lang) : browserHeaders(browser, lang, kind);
+          if (keeps) h['cookie'] = `session=${session}`;
+          emit(b, { at: t + rng.int(80, 900), actor: `crawler-${c}`, kind: 'bot', method, path: callPath, ip, headers: h, code: 200 });
+        };
+        if (rng.chance(pop.spaShare)) {
+          for (let i = rng.int(1, 4); i > 0; i--) {
+            const r = rng.next();
+            call('GET', r < 0.5 ? `/api/availability?sku=${productId(rng)}` : r < 0.8 ? `/api/recommendations?for=${productId(rng)}` : '/api/cart', 'api');
+          }
+        }
+        if (rng.chance(pop.headShare * 3)) call('HEAD', `/products/${productId(rng)}/image`, 'head');
+      }
     }
   }
 }

@@ -309,6 +309,7 @@ export const BOT_SIGNAL_NAMES = [
   'volume-sess-min',
   'volume-sess-long',
   'volume-sess-pages',
+  'volume-sess-pages-long',
   'volume-pair-tick',
   'volume-pair-min',
   'volume-pair-long',

@@ -308,6 +308,31 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
   });
 
+  it("headless crawlers: each crawler page brings a person's calls and images, the rest of the traffic unchanged", () => {
+    expect(generateScenario('people', SEED, { ...SHORT, variants: ['headless-crawlers'] }).events).toEqual(generateScenario('people', SEED, SHORT).events);
+    const plain = generateScenario('crawler', 5, { variants: ['gentle-rates'] }).events.filter((e) => e.kind === 'bot');
+    const rendered = generateScenario('crawler', 5, { variants: ['gentle-rates', 'headless-crawlers'] }).events.filter((e) => e.kind === 'bot');
+    expect(plain.every((e) => e.path.startsWith('/products'))).toBe(true);
+    const calls = rendered.filter((e) => e.path.startsWith('/api/')).length;
+    const pages = rendered.filter((e) => e.method === 'GET' && e.path.startsWith('/products')).length;
+    expect(calls).toBeGreaterThan(pages / 3);
+    expect(rendered.some((e) => e.method === 'HEAD')).toBe(true);
+  });
+
+  it('headless crawlers at a gentle pace that keep their cookie are caught by their pages over ten minutes', { timeout: 120_000 }, async () => {
+    // Seed 5 draws three crawlers at 21 pages a minute each, keeping the cookie, dressed as the people's browsers;
+    // every page brings its calls, so neither pages alone, nor its minute, nor its requests tell it. Its first
+    // minutes pass: the long window needs about four of them.
+    const r = await runScenario('crawler', 5, { inProcess: true, variants: ['gentle-rates', 'headless-crawlers'] });
+    expect(r.params['keepsCookie']).toBe(true);
+    expect(r.botAfterMinute).toBeGreaterThan(1000);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.6);
+    expect(r.clientRecall).toBe(1);
+    expect(Object.keys(r.tpSignals)).toContain('volume-sess-pages-long');
+    expectNamedSignals(r);
+    expectPeopleSpared(r);
+  });
+
   it.each(['burst-cold', 'burst-warm'] as const)('%s: a Chrome burst that changes its fingerprint with every request (variant shifting-fingerprints) is stopped in its first second', { timeout: 120_000 }, async (scenario) => {
     // Seed 9 draws a Chrome burst that keeps no cookie, about 1000-1900 requests a minute: no source (address +
     // fingerprint) of it holds more than a request, so only its address adds up (volume-addr-*); before that signal

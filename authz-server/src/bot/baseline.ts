@@ -173,6 +173,7 @@ const POPULATION_OF: Record<VolumeClass, VolumeClass> = {
   'sess.min': 'sess.min',
   'sess.long': 'sess.long',
   'sess.pages': 'sess.min',
+  'sess.pages-long': 'sess.long',
   'pair.tick': 'pair.tick',
   'pair.min': 'pair.min',
   'pair.long': 'pair.long',

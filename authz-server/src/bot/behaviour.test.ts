@@ -599,6 +599,38 @@ describe('page loads per session', () => {
     }
   });
 
+  it('a crawler that renders every page as a browser does is challenged by its pages over the long window, at a pace no minute shows; a person sending more requests is not', async () => {
+    // Each page with its calls, one every `gapMs`, for twelve minutes, in one kept session (a server of its own each).
+    const browse = async (ip: string, gapMs: number, calls: number) => {
+      const d = detectors();
+      let stoppedAt = -1;
+      let last: JudgedAssessment | null = null;
+      const pages = Math.floor((12 * 60_000) / gapMs);
+      for (let page = 0; page < pages && stoppedAt < 0; page++) {
+        for (let c = 0; c <= calls; c++) {
+          const b = await d.check(request({ ip, path: c === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + c === 0 ? undefined : `browse-${ip}`, headers: c === 0 ? NAVIGATE : XHR }));
+          if (c === 0) last = b;
+          if (b.verdict !== 'allow' && stoppedAt < 0) stoppedAt = page;
+          await d.advance(c === calls ? gapMs - calls * 200 : 200);
+        }
+      }
+      return { stoppedAt, last: last! };
+    };
+    // A crawler: twelve pages a minute (no more than a person's busiest minute), one API call each.
+    const crawler = await browse('203.0.113.45', 5000, 1);
+    expect(crawler.stoppedAt).toBeGreaterThan(60);
+    expect(crawler.stoppedAt).toBeLessThan(120);
+    const long = crawler.last.signals.find((x) => x.name === 'volume-sess-pages-long')!;
+    expect(long.score).toBeGreaterThanOrEqual(50);
+    expect(long.detail).toMatch(/page loads in this session in 10m/);
+    // Its minute and its requests alone stay under the challenge.
+    for (const name of ['volume-sess-pages', 'volume-sess-long']) expect(crawler.last.signals.find((x) => x.name === name)?.score ?? 0).toBeLessThan(50);
+    // A person reading four pages a minute, each bringing four calls: more requests than the crawler, never challenged.
+    const person = await browse('203.0.113.46', 15_000, 4);
+    expect(person.stoppedAt).toBe(-1);
+    expect(person.last.signals.find((x) => x.name === 'volume-sess-pages-long')?.score ?? 0).toBeLessThan(50);
+  });
+
   it('pages-only: a session whose pages come without the requests the site\'s pages bring is flagged; where pages come alone it is not', async () => {
     const crawl = async (d: ReturnType<typeof detectors>, ip: string) => {
       let stoppedAt = -1;

@@ -41,7 +41,7 @@ import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprin
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressMethods, decodeKept, decodeLanding, decodeNetworkNew, decodePathFailures, decodeSessionMinute, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressMethods, decodeKept, decodeLanding, decodeNetworkNew, decodePathFailures, decodeSessionCounts, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -287,7 +287,7 @@ export function planBotCounters(
     ipLong: count(BOT_KEYS.ipLong, addr, B.longMs, 2, 1),
     sessTick: session ? count(BOT_KEYS.sessTick, sess, B.tickMs, 2, 1) : -1,
     sessMin: session ? count(BOT_KEYS.sessMin, sess, B.minuteMs, 2, planned === 'session' && pageLoad ? PAGE_UNIT + 1 : 1) : -1,
-    sessLong: session ? count(BOT_KEYS.sessLong, sess, B.longMs, 2, 1) : -1,
+    sessLong: session ? count(BOT_KEYS.sessLong, sess, B.longMs, 2, planned === 'session' && pageLoad ? PAGE_UNIT + 1 : 1) : -1,
     srcTick: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcTick, src, B.tickMs, 2, outside),
     srcLong: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcLong, src, B.longMs, 2, outside),
     netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, net, B.longMs, 2, 1) : -1,
@@ -521,8 +521,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   }
   const C = (i: number): number[] => (i >= CACHED_SLOT ? (ctx.cached[i - CACHED_SLOT] ?? []) : i >= 0 ? (counters[i] ?? []) : []);
   const tick = (i: number) => sliding(C(i), nowMs, B.tickMs);
-  // A cookie session's minute counter holds its page loads too (PAGE_UNIT); a token pair's only requests.
-  const sessionMinute = decodeSessionMinute(C(s.sessMin));
+  // A cookie session's counters hold its page loads too (PAGE_UNIT); a token pair's only requests.
+  const sessionMinute = decodeSessionCounts(C(s.sessMin));
+  const sessionLong = decodeSessionCounts(C(s.sessLong));
+  const sessionRequests = sliding(sessionLong.requests, nowMs, B.longMs);
   const long = (i: number) => sliding(C(i), nowMs, B.longMs);
   const signals: ScoredSignal[] = [];
   /** Adds a signal that scored; its explanation is only written then. */
@@ -566,7 +568,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   let addressFirst = false;
   if (ctx.known === true) state = ctx.planned === 'pair' ? 'established-pair' : 'established';
   else if (ctx.planned === 'session') {
-    const [cur = 0, prev = 0] = C(s.sessLong);
+    const [cur = 0, prev = 0] = sessionLong.requests;
     const land = decodeLanding(sumOf(C(s.landing), 0, 1));
     if (cur === 1 && prev === 0) {
       // A landing is given one cookie (two, where the site renews it at a login): cookies never seen beyond that, from
@@ -593,7 +595,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // requests of the long window cannot account for. A pair whose whole history is recent (a crowd's addresses
     // that started before their surge was significant, and were learned then) is still new to the token.
     const learnedPair = sumOf(C(s.pairBase), 0, 1);
-    state = learnedPair >= Math.max(1, sumOf(C(s.sessLong), 0, 1)) ? 'established-pair' : 'new-pair';
+    state = learnedPair >= Math.max(1, (sessionLong.requests[0] ?? 0) + (sessionLong.requests[1] ?? 0)) ? 'established-pair' : 'new-pair';
     unlearnedPair = learnedPair === 0;
   }
   else state = ctx.planned;
@@ -630,9 +632,15 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const what = pair ? 'with this token from this address' : 'in this session';
     vol(pair ? 'pair.tick' : 'sess.tick', s.sessTick, tick(s.sessTick), `${what} ${tickWindow}`, ipCap(cap, B.tickMs), 1);
     vol(pair ? 'pair.min' : 'sess.min', s.sessMin, sliding(sessionMinute.requests, nowMs, B.minuteMs), `${what} in 1m`, ipCap(cap, B.minuteMs), 1, 0, 'requests', sessionMinute.requests[0] ?? 0);
-    vol(pair ? 'pair.long' : 'sess.long', s.sessLong, long(s.sessLong), `${what} ${longWindow}`, ipCap(cap, B.longMs), 1);
+    vol(pair ? 'pair.long' : 'sess.long', s.sessLong, sessionRequests, `${what} ${longWindow}`, ipCap(cap, B.longMs), 1, 0, 'requests', sessionLong.requests[0] ?? 0);
     // Judged on every request of the session (a crawler's own API calls too), counted on its page loads.
-    if (!pair) vol('sess.pages', s.sessMin, sliding(sessionMinute.pages, nowMs, B.minuteMs), `${what} in 1m`, ipCap(cap, B.minuteMs), ctx.pageLoad ? 1 : 0, 0, 'page loads', sessionMinute.pages[0] ?? 0);
+    if (!pair) {
+      vol('sess.pages', s.sessMin, sliding(sessionMinute.pages, nowMs, B.minuteMs), `${what} in 1m`, ipCap(cap, B.minuteMs), ctx.pageLoad ? 1 : 0, 0, 'page loads', sessionMinute.pages[0] ?? 0);
+      // A person may click through a dozen pages in a minute, not keep it up: a crawler that renders every page (its
+      // API calls and images too, as a person's) at a pace under that minute's threshold shows in its pages over
+      // the long window, where a person's reading adds up to far fewer.
+      vol('sess.pages-long', s.sessLong, sliding(sessionLong.pages, nowMs, B.longMs), `${what} ${longWindow}`, ipCap(cap, B.longMs), ctx.pageLoad ? 1 : 0, 0, 'page loads', sessionLong.pages[0] ?? 0);
+    }
   }
   if (fresh) {
     // Orphans are counted after the batch (their state is known only now): judge them as counted.
@@ -748,7 +756,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   };
   const sessionErrors = s.errSess >= 0 ? long(s.errSess) : 0;
   const rho = knobs.errors.dispersion;
-  if (state === 'established') errors('errors-session', sessionErrors, long(s.sessLong), 'in this session', 0);
+  if (state === 'established') errors('errors-session', sessionErrors, sessionRequests, 'in this session', 0);
   else errors('errors-address', long(s.errAddr), long(s.ipLong), 'from this address', rho * addressMixture);
   if (subject.token) errors('errors-token', long(s.errTok), long(s.tokLong), 'with this token', rho);
 
@@ -993,7 +1001,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const wf = sliding(failed, nowMs, B.longMs);
     writesFailing = wf >= knobs.errors.minErrors && ((tried - wf) * 4 <= wf || wf >= knobs.errors.sessionFailedWrites);
   }
-  if (judged && (outsideSession || (state === 'established' && (failing(sessionErrors, long(s.sessLong)) || writesFailing)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
+  if (judged && (outsideSession || (state === 'established' && (failing(sessionErrors, sessionRequests) || writesFailing)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the
     // smaller its surge would look. The stopped count as failing at the rate of what reached the upstream on the
     // path in the same minute; once the crowd is gone that rate is the people's again, and so is the surge.

@@ -16,12 +16,13 @@ import { DEFAULT_TLS_FINGERPRINT_HEADERS } from './fingerprint.ts';
 /**
  * The volume classes: per-client request counts whose population quantiles set the thresholds. `ip.*` (all
  * requests of an address) are learned as the population the sparser classes are shares of, never judged: an
- * address may be a NAT of thousands. `sess.*` are cookie sessions (`sess.pages` counts only their page loads:
- * a person's pages bring API calls, so a crawler's pace shows in pages long before it shows in requests),
+ * address may be a NAT of thousands. `sess.*` are cookie sessions (`sess.pages` and `sess.pages-long` count only
+ * their page loads in a minute and in the long window: a person's pages bring API calls, so a crawler's pace shows in
+ * pages long before it shows in requests),
  * `pair.*` token clients per address (the app's users behind one carrier NAT share one), `src.*` traffic outside
  * an established session per (address, fingerprint), `net.long` anonymous traffic per network.
  */
-export const VOLUME_CLASSES = ['ip.tick', 'ip.long', 'sess.tick', 'sess.min', 'sess.long', 'sess.pages', 'pair.tick', 'pair.min', 'pair.long', 'src.tick', 'src.long', 'net.long'] as const;
+export const VOLUME_CLASSES = ['ip.tick', 'ip.long', 'sess.tick', 'sess.min', 'sess.long', 'sess.pages', 'sess.pages-long', 'pair.tick', 'pair.min', 'pair.long', 'src.tick', 'src.long', 'net.long'] as const;
 export type VolumeClass = (typeof VOLUME_CLASSES)[number];
 
 /** How one volume class turns into a threshold. */
@@ -312,6 +313,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
       // People read what they load: the simulator's people load at most 12 pages in a minute (p99 6-9), a
       // crawler 40 and more.
       'sess.pages': cls(6, 2, 12),
+      'sess.pages-long': cls(15, 2, 30),
       'pair.tick': cls(4, 8, 20),
       'pair.min': cls(12, 6, 60),
       'pair.long': cls(40, 6, 200),

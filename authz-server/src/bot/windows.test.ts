@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketKeys, counterPrefix, hashTagOf } from '../store/keys.ts';
-import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, cookieSession, isCookieSession, isWrite, bucketTtlMs, PAGE_UNIT, decodeLanding, decodeSessionMinute, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, cookieSession, isCookieSession, isWrite, bucketTtlMs, PAGE_UNIT, decodeLanding, decodeSessionCounts, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 describe('bot window math', () => {
   it('PrefixCache builds exactly the keys of keys.ts, under the policy hash tag', () => {
@@ -92,9 +92,9 @@ describe('bot window math', () => {
 describe('a session minute counter', () => {
   it('holds requests and page loads in one exact integer', () => {
     // Three page loads and two other requests, then a bucket with one page load; then a session far beyond any pace.
-    expect(decodeSessionMinute([3 * (PAGE_UNIT + 1) + 2, PAGE_UNIT + 1, 0])).toEqual({ requests: [5, 1, 0], pages: [3, 1, 0] });
+    expect(decodeSessionCounts([3 * (PAGE_UNIT + 1) + 2, PAGE_UNIT + 1, 0])).toEqual({ requests: [5, 1, 0], pages: [3, 1, 0] });
     const huge = 1_000_000 * (PAGE_UNIT + 1) + 5_000_000;
     expect(Number.isSafeInteger(huge)).toBe(true);
-    expect(decodeSessionMinute([huge])).toEqual({ requests: [6_000_000], pages: [1_000_000] });
+    expect(decodeSessionCounts([huge])).toEqual({ requests: [6_000_000], pages: [1_000_000] });
   });
 });

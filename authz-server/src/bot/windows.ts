@@ -141,9 +141,10 @@ export function pathParts(route: readonly string[]): string[] {
 }
 
 /**
- * A cookie session's minute counter counts its requests and its page loads in one number: a request adds 1, a page
- * load PAGE_UNIT + 1, so page loads cost no key of their own. 2^26 requests a minute in one session (a million a
- * second) would be needed to wrap the request count, and the value stays an exact integer (pages x 2^26 < 2^53).
+ * A cookie session's minute and long counters count its requests and its page loads in one number: a request adds
+ * 1, a page load PAGE_UNIT + 1, so page loads cost no key of their own. 2^26 requests in a bucket of one session (a
+ * million a second over a minute) would be needed to wrap the request count, and the value stays an exact integer
+ * (pages x 2^26 < 2^53).
  */
 export const PAGE_UNIT = 2 ** 26;
 
@@ -228,8 +229,8 @@ export function decodeAddressMethods(values: readonly number[]): { heads: number
   return { heads, pages };
 }
 
-/** Requests and page loads of each bucket of a session's minute counter. */
-export function decodeSessionMinute(values: readonly number[]): { requests: number[]; pages: number[] } {
+/** Requests and page loads of each bucket of a session's minute or long counter. */
+export function decodeSessionCounts(values: readonly number[]): { requests: number[]; pages: number[] } {
   const [requests, pages] = unpack(values, PAGE_UNIT);
   return { requests, pages };
 }

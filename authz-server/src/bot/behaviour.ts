@@ -282,12 +282,14 @@ export function planBotCounters(
   // landings, and requests of sessions this replica has not seen established.
   const navigated = pageLoad && (landing === 1 || (planned === 'session' && fresh));
   const pair = token ? [token, address] : [];
+  // A cookie session's counters hold its page loads too (PAGE_UNIT on top of the request); a token pair's only requests.
+  const sessionIncrement = planned === 'session' && pageLoad ? PAGE_UNIT + 1 : 1;
   const s: Slots = {
     ipTick: count(BOT_KEYS.ipTick, addr, B.tickMs, 2, 1),
     ipLong: count(BOT_KEYS.ipLong, addr, B.longMs, 2, 1),
     sessTick: session ? count(BOT_KEYS.sessTick, sess, B.tickMs, 2, 1) : -1,
-    sessMin: session ? count(BOT_KEYS.sessMin, sess, B.minuteMs, 2, planned === 'session' && pageLoad ? PAGE_UNIT + 1 : 1) : -1,
-    sessLong: session ? count(BOT_KEYS.sessLong, sess, B.longMs, 2, planned === 'session' && pageLoad ? PAGE_UNIT + 1 : 1) : -1,
+    sessMin: session ? count(BOT_KEYS.sessMin, sess, B.minuteMs, 2, sessionIncrement) : -1,
+    sessLong: session ? count(BOT_KEYS.sessLong, sess, B.longMs, 2, sessionIncrement) : -1,
     srcTick: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcTick, src, B.tickMs, 2, outside),
     srcLong: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcLong, src, B.longMs, 2, outside),
     netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, net, B.longMs, 2, 1) : -1,
@@ -595,7 +597,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // requests of the long window cannot account for. A pair whose whole history is recent (a crowd's addresses
     // that started before their surge was significant, and were learned then) is still new to the token.
     const learnedPair = sumOf(C(s.pairBase), 0, 1);
-    state = learnedPair >= Math.max(1, (sessionLong.requests[0] ?? 0) + (sessionLong.requests[1] ?? 0)) ? 'established-pair' : 'new-pair';
+    state = learnedPair >= Math.max(1, sumOf(sessionLong.requests, 0, 1)) ? 'established-pair' : 'new-pair';
     unlearnedPair = learnedPair === 0;
   }
   else state = ctx.planned;

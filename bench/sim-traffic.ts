@@ -382,6 +382,26 @@ function drawPopulation(rng: Rng): Population {
 }
 
 /** A person in a browser: a journey of pages (and their API calls), sometimes a login, sometimes a later visit. */
+/**
+ * What a rendered page loads right after it, drawn as the people's pages do: its API calls (on the share of pages
+ * that make them), and now and then an image's HEAD, each with its delay after the page.
+ */
+function pageSubrequests(rng: Rng, pop: Population): { afterMs: number; method: string; path: string; kind: RequestKind }[] {
+  const subs: { afterMs: number; method: string; path: string; kind: RequestKind }[] = [];
+  if (rng.chance(pop.spaShare)) {
+    for (let n = rng.int(1, 4); n > 0; n--) {
+      const afterMs = rng.int(80, 900);
+      const r = rng.next();
+      subs.push({ afterMs, method: 'GET', path: r < 0.5 ? `/api/availability?sku=${productId(rng)}` : r < 0.8 ? `/api/recommendations?for=${productId(rng)}` : '/api/cart', kind: 'api' });
+    }
+  }
+  if (rng.chance(pop.headShare * 3)) {
+    const afterMs = rng.int(50, 400);
+    subs.push({ afterMs, method: 'HEAD', path: `/products/${productId(rng)}/image`, kind: 'head' });
+  }
+  return subs;
+}
+
 function browserVisitor(b: Builder, pop: Population, actor: string, kind: ActorKind, arrival: number, landing?: { path: string; bounce: number }): void {
   const { rng } = b;
   let ip: string;
@@ -421,29 +441,19 @@ function browserVisitor(b: Builder, pop: Population, actor: string, kind: ActorK
     t += Math.max(700, rng.exp(pop.thinkMs));
     if (mobileCarrier && rng.chance(0.05)) ip = rng.pick(pop.carrier);
   };
-  const api = () => {
-    // The page's own API calls, right after it.
-    if (!rng.chance(pop.spaShare)) return;
-    const n = rng.int(1, 4);
-    const base = t;
-    pageCall = true;
-    for (let i = 0; i < n; i++) {
-      t = base + rng.int(80, 900);
-      const r = rng.next();
-      if (r < 0.5) req('GET', `/api/availability?sku=${productId(rng)}`, 200, 'api');
-      else if (r < 0.8) req('GET', `/api/recommendations?for=${productId(rng)}`, 200, 'api');
-      else req('GET', '/api/cart', 200, 'api');
-    }
-    pageCall = false;
-    t = base;
-  };
   const page = (path: string, code = 200) => {
     req('GET', path, code, 'navigate');
-    api();
-    if (rng.chance(pop.headShare * 3)) {
-      t += rng.int(50, 400);
-      req('HEAD', `/products/${productId(rng)}/image`, 200, 'head');
+    const base = t;
+    let after = 0;
+    for (const sub of pageSubrequests(rng, pop)) {
+      t = base + sub.afterMs;
+      pageCall = sub.kind === 'api';
+      req(sub.method, sub.path, 200, sub.kind);
+      // The image's HEAD moves the visit's clock on; the calls do not.
+      if (sub.kind === 'head') after = sub.afterMs;
     }
+    pageCall = false;
+    t = base + after;
   };
   const step = () => {
     const r = rng.next();
@@ -703,19 +713,12 @@ function crawler(b: Builder, start: number, end: number, p: Params, pop: Populat
       first = false;
       emit(b, { at: t, actor: `crawler-${c}`, kind: 'bot', method: 'GET', path, ip, headers, code: !listing && id > CATALOG ? 404 : 200 });
       if (headless) {
-        // What the page loads once rendered, right after it, as a person's page does (browserVisitor's page()).
-        const call = (method: string, callPath: string, kind: RequestKind) => {
-          const h = dressed ? dressedHeaders(rng, browser.ua, kind, lang) : browserHeaders(browser, lang, kind);
+        // What the page loads once rendered, as a person's page does.
+        for (const sub of pageSubrequests(rng, pop)) {
+          const h = dressed ? dressedHeaders(rng, browser.ua, sub.kind, lang) : browserHeaders(browser, lang, sub.kind);
           if (keeps) h['cookie'] = `session=${session}`;
-          emit(b, { at: t + rng.int(80, 900), actor: `crawler-${c}`, kind: 'bot', method, path: callPath, ip, headers: h, code: 200 });
-        };
-        if (rng.chance(pop.spaShare)) {
-          for (let i = rng.int(1, 4); i > 0; i--) {
-            const r = rng.next();
-            call('GET', r < 0.5 ? `/api/availability?sku=${productId(rng)}` : r < 0.8 ? `/api/recommendations?for=${productId(rng)}` : '/api/cart', 'api');
-          }
+          emit(b, { at: t + sub.afterMs, actor: `crawler-${c}`, kind: 'bot', method: sub.method, path: sub.path, ip, headers: h, code: 200 });
         }
-        if (rng.chance(pop.headShare * 3)) call('HEAD', `/products/${productId(rng)}/image`, 'head');
       }
     }
   }

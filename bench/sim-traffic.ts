@@ -182,6 +182,8 @@ export interface SimEvent {
   headers: Record<string, string>;
   /** What the upstream answers when Palisade allows the request. */
   code: number;
+  /** The content type of that answer, where the model says (else JSON under /api/, pages elsewhere). */
+  contentType?: string;
 }
 
 /** A generated run: its events and when each part happens. */

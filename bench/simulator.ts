@@ -13,6 +13,7 @@
  *   npm run simulate -- --seeds 1-3 --scenario crawler --store redis --verbose
  *   npm run simulate -- --seeds 21-30 --variant exact-mimicry,slow-crowds   # traffic variants nothing was tuned on
  *   npm run simulate -- --warmup-min 0                     # no people-only history before the attack (default 30)
+ *   npm run simulate -- --model b                          # the second traffic model (sim-traffic-b.ts)
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -41,6 +42,7 @@ import { accessLogEntry } from '../test/support/access-log.ts';
 import { authzClient, envoyRequest } from '../test/support/envoy.ts';
 import { sha256, startTestServer, writePolicyDir } from '../test/support/policies.ts';
 import { startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
+import { SESSION_COOKIE_B, generateScenarioB } from './sim-traffic-b.ts';
 import { APP_KEY, HOST, MIN, PARTNER_KEY, SCENARIOS, TRAFFIC_VARIANTS, generateScenario, type ScenarioName, type SimEvent, type TrafficVariant } from './sim-traffic.ts';
 
 export { SCENARIOS, type ScenarioName } from './sim-traffic.ts';
@@ -48,7 +50,7 @@ export { SCENARIOS, type ScenarioName } from './sim-traffic.ts';
 const START = Date.parse('2026-03-02T08:00:00Z');
 
 /** The policy the simulation runs against: a public shop with a mobile-app key and a partner key. */
-export function simulationPolicy(): Record<string, unknown> {
+export function simulationPolicy(sessionCookie?: string): Record<string, unknown> {
   return {
     apiVersion: 'palisade.dev/v1alpha1',
     kind: 'ApiProtectionPolicy',
@@ -59,7 +61,7 @@ export function simulationPolicy(): Record<string, unknown> {
         required: false,
         apiKeys: { keys: [{ consumer: 'mobile-app', sha256: sha256(APP_KEY) }, { consumer: 'partner-acme', sha256: sha256(PARTNER_KEY) }] },
       },
-      bot: { mode: 'Enforce', denyScore: 80, challengeScore: 50 },
+      bot: { mode: 'Enforce', denyScore: 80, challengeScore: 50, ...(sessionCookie ? { sessionCookie } : {}) },
     },
   };
 }
@@ -140,8 +142,8 @@ function requestOf(e: SimEvent, requestId: string) {
  * The real authz-server in process on loopback: Envoy-shaped Checks over gRPC, Envoy's access log over its gRPC
  * stream, the decision log read back for the signals.
  */
-async function serverHarness(store: CounterStore, clock: () => number): Promise<Harness> {
-  const dir = await writePolicyDir([simulationPolicy()]);
+async function serverHarness(store: CounterStore, clock: () => number, sessionCookie?: string): Promise<Harness> {
+  const dir = await writePolicyDir([simulationPolicy(sessionCookie)]);
   const bots = new Map<string, BotAssessment | null>();
   let partial = '';
   const decisions = new Writable({
@@ -199,8 +201,8 @@ async function serverHarness(store: CounterStore, clock: () => number): Promise<
 }
 
 /** The real decision pipeline in process (no gRPC), wired like the server: quicker, for tuning. */
-function pipelineHarness(store: CounterStore, clock: () => number): Harness {
-  const { snapshot } = compile(parsePolicyText(stringify(simulationPolicy()), 'sim.yaml').documents, [], new Date(START));
+function pipelineHarness(store: CounterStore, clock: () => number, sessionCookie?: string): Harness {
+  const { snapshot } = compile(parsePolicyText(stringify(simulationPolicy(sessionCookie)), 'sim.yaml').documents, [], new Date(START));
   const runtime = buildRuntime(snapshot);
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const feed = new BotFeed({ deferred, clock, runtime: () => runtime });
@@ -254,6 +256,10 @@ export interface RunOptions {
   warmupMs?: number;
   /** Traffic variants (sim-traffic.ts TRAFFIC_VARIANTS). */
   variants?: readonly TrafficVariant[];
+  /** The traffic model: `a` (sim-traffic.ts, the default) or `b` (sim-traffic-b.ts, written without the detectors in view). */
+  model?: 'a' | 'b';
+  /** Model b with the policy's default session cookie name (`session`), as a policy that does not name the site's. */
+  defaultCookie?: boolean;
 }
 
 /** Runs one scenario for one seed on a fresh store; never sleeps. */
@@ -263,7 +269,7 @@ function servedType(path: string): string {
 }
 
 export async function runScenario(name: ScenarioName, seed: number, opts: RunOptions = {}): Promise<ScenarioResult> {
-  const sc = generateScenario(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs, variants: opts.variants });
+  const sc = opts.model === 'b' ? generateScenarioB(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs }) : generateScenario(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs, variants: opts.variants });
   // The gateway logs the response's content type (additional_response_headers_to_log), as the README configures it.
   const typed = !(opts.variants ?? []).includes('untyped-responses');
   const logged = !(opts.variants ?? []).includes('no-access-log');
@@ -276,7 +282,9 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
     const logger = createLogger('warn', 'sim', new Writable({ write: (_c, _e, cb) => cb() }));
     store = new RedisCounterStore({ url: opts.redis.url, timeoutMs: 2000, logger, registry: new Registry() });
   } else store = new MemoryCounterStore({ clock, sweepIntervalMs: 0, maxKeys: 5_000_000 });
-  const harness = opts.inProcess ? pipelineHarness(store, clock) : await serverHarness(store, clock);
+  // Model b's site has a session cookie of its own name, which its policy names (as an operator would).
+  const cookie = opts.model === 'b' && !opts.defaultCookie ? SESSION_COOKIE_B : undefined;
+  const harness = opts.inProcess ? pipelineHarness(store, clock, cookie) : await serverHarness(store, clock, cookie);
 
   const r: ScenarioResult = {
     scenario: name,
@@ -327,7 +335,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
       now = at;
       const requestId = `sim-${seed}-${i}`;
       const v = await harness.check(e, requestId);
-      if (logged) pending.push(accessLogEntry({ host: HOST, method: e.method, path: e.path, code: v.allowed ? e.code : 403, requestId, sourceIp: e.ip, extAuthzDenied: !v.allowed, ...(v.allowed && typed ? { responseHeaders: { 'content-type': servedType(e.path) } } : {}) }));
+      if (logged) pending.push(accessLogEntry({ host: HOST, method: e.method, path: e.path, code: v.allowed ? e.code : 403, requestId, sourceIp: e.ip, extAuthzDenied: !v.allowed, ...(v.allowed && typed ? { responseHeaders: { 'content-type': e.contentType ?? servedType(e.path) } } : {}) }));
       if (e.at < sc.warmupMs) continue;
       r.requests++;
       if (e.kind === 'bot') {
@@ -441,11 +449,15 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       variant: { type: 'string' },
       'warmup-min': { type: 'string' },
+      model: { type: 'string', default: 'a' },
+      'default-cookie': { type: 'boolean', default: false },
     },
   });
   const warmupMs = values['warmup-min'] === undefined ? undefined : Number(values['warmup-min']) * 60_000;
   if (warmupMs !== undefined && !(warmupMs >= 0)) throw new Error(`bad --warmup-min ${values['warmup-min']}`);
   const variants = (values.variant ?? '').split(',').filter((v) => v !== '') as TrafficVariant[];
+  if (values.model !== 'a' && values.model !== 'b') throw new Error(`--model is a or b, got ${values.model}`);
+  if (values.model === 'b' && variants.length > 0) throw new Error('--variant applies to model a only');
   for (const v of variants) if (!TRAFFIC_VARIANTS.includes(v)) throw new Error(`unknown --variant ${v} (one of ${TRAFFIC_VARIANTS.join(', ')})`);
   const seeds = seedList(values.seeds!);
   const stores = values.store === 'both' ? (['memory', 'redis'] as const) : values.store === 'redis' ? (['redis'] as const) : (['memory'] as const);
@@ -457,7 +469,7 @@ async function main(): Promise<void> {
     for (const store of stores) {
       for (const s of selected) {
         for (const seed of seeds) {
-          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'], variants, warmupMs });
+          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'], variants, warmupMs, model: values.model, defaultCookie: values['default-cookie'] });
           results.push(r);
           // Written after every run: a long run that stops half-way keeps what it measured.
           if (values.json) await writeFile(values.json, JSON.stringify(results, null, 1));
@@ -472,7 +484,7 @@ async function main(): Promise<void> {
   } finally {
     await redis?.stop();
   }
-  process.stdout.write(`\nPalisade bot detection, simulated traffic (seeds ${values.seeds}; mean / worst seed; flagged = challenge or deny)\n\n${renderTable(results)}\n`);
+  process.stdout.write(`\nPalisade bot detection, simulated traffic (${values.model === 'b' ? 'model b, ' : ''}seeds ${values.seeds}; mean / worst seed; flagged = challenge or deny)\n\n${renderTable(results)}\n`);
 }
 
 if (import.meta.main) await main();

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MIN, generateScenario, type TrafficVariant } from '../../bench/sim-traffic.ts';
+import { generateScenarioB } from '../../bench/sim-traffic-b.ts';
 import { SCENARIOS, renderTable, runScenario, type ScenarioName, type ScenarioResult } from '../../bench/simulator.ts';
 import { BOT_SIGNAL_NAMES } from '../../lib/policy/schema.ts';
 
@@ -125,6 +126,25 @@ describe('bot detection on simulated traffic', () => {
     expect(r.requestRecall).toBeGreaterThanOrEqual(0.95);
     expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
+  it('the second traffic model: the same traffic for the same seed, time order, people in every scenario, attacks inside the run', () => {
+    const a = generateScenarioB('residential-proxy', 1, SHORT);
+    expect(generateScenarioB('residential-proxy', 1, SHORT).events).toEqual(a.events);
+    expect(generateScenarioB('residential-proxy', 2, SHORT).events).not.toEqual(a.events);
+    for (const scenario of SCENARIOS) {
+      const sc = generateScenarioB(scenario, 3, SHORT);
+      expect(sc.events.every((e, i) => i === 0 || sc.events[i - 1]!.at <= e.at)).toBe(true);
+      expect(sc.events.every((e) => e.at >= 0 && e.at < sc.endMs)).toBe(true);
+      expect(sc.events.some((e) => e.kind === 'person' && e.at >= sc.warmupMs)).toBe(true);
+      const bots = sc.events.filter((e) => e.kind === 'bot');
+      if (scenario === 'people' || scenario === 'campaign') expect(bots).toEqual([]);
+      else {
+        expect(bots.length).toBeGreaterThan(0);
+        expect(bots.every((e) => e.at >= sc.attackStartMs! && e.at < sc.endMs)).toBe(true);
+      }
+    }
+    expect(generateScenarioB('burst-cold', 1, SHORT).warmupMs).toBe(0);
   });
 
   it('the evasion variants change only their own attack: decoy page loads before each try, a crowd that grows', () => {

@@ -16,6 +16,7 @@
  *  - The crowd counters the Checks read (routes, cells, client classes, tokens) are kept locally too
  *    (`population`, see population.ts), synced with the store every `populationSyncMs` off the Check path.
  */
+import { SessionCookieWatch } from './session-cookie-watch.ts';
 import type { CounterOp, CounterStore } from '../store/counter-store.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
 import { binomialSurprise } from './evidence.ts';
@@ -367,6 +368,8 @@ export class BaselineBook {
    * wires it: the counters the feed writes after decisions are read with them (addPendingCounts).
    */
   pending: ((counter: string, parts: string, bucket: number) => number) | null = null;
+  /** Whether each policy's session cookie arrives (warns when requests carry cookies but never that one). */
+  readonly cookieWatch: SessionCookieWatch;
   /** When this replica first learned each policy. */
   readonly #since = new Map<string, number>();
   readonly #priors: Baselines;
@@ -381,6 +384,14 @@ export class BaselineBook {
     this.#policies = opts.policies;
     this.#knobs = opts.knobs ?? DEFAULT_BOT_KNOBS;
     this.#logger = opts.logger;
+    this.cookieWatch = new SessionCookieWatch({
+      clock: opts.clock,
+      report: (m) =>
+        this.#logger?.warn(
+          { policy: m.policy, sessionCookie: m.cookie, checks: m.checks, cookiesSeen: m.seen },
+          `bot: ${m.checks} requests in 5 minutes carried cookies, none the session cookie "${m.cookie}": browsers are judged as visits without a session; name the site's session cookie in bot.sessionCookie`,
+        ),
+    });
     this.#priors = priorBaselines(this.#knobs);
     const every = opts.refreshIntervalMs ?? this.#knobs.learning.refreshMs;
     const syncEvery = opts.populationSyncMs ?? 1000;

@@ -38,6 +38,8 @@ export const botStage: Stage = {
       ev.bot = { score: 0, verdict: 'allow', signals: [] };
       return pass(work.allowListed);
     }
+    const session = ev.policy.bot.session;
+    if ('cookie' in session) ev.botBaselines?.cookieWatch.observe(ev.policy.id, session.cookie, ev.req.headers.get('cookie') ?? '', sessionOf(ev.policy, ev.req) !== '');
     const results = ev.botWork?.results ?? { counters: [], distinct: [] };
     const pending = ev.botBaselines?.pending;
     if (pending) addPendingCounts(work.plan, results.counters, pending);

@@ -43,4 +43,12 @@ describe('SessionCookieWatch', () => {
     expect(reports.map((r) => r.checks)).toEqual([MIN_COOKIE_CHECKS, MIN_COOKIE_CHECKS]);
     expect(reports[0]!.seen).toHaveLength(8);
   });
+
+  it('reads cookie names as the session cookie is read: pairs joined with commas, no pair without a value, no long name', () => {
+    const { w, reports, at } = watch();
+    for (let i = 0; i < MIN_COOKIE_CHECKS; i++) w.observe('p', 'session', `enc_sid=a, _ga=b; flag; ${'x'.repeat(65)}=1`, false);
+    at(5 * 60_000);
+    w.observe('p', 'session', OTHER, false);
+    expect(reports[0]!.seen).toEqual(['_ga', 'enc_sid']);
+  });
 });

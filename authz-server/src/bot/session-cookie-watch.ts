@@ -5,6 +5,7 @@
  * each window of Checks is counted per policy, and a window in which many requests carried cookies but none the
  * policy's is reported once (a warning naming the cookies that did arrive, names only), and again at most hourly.
  */
+import { cookieNames } from '../pipeline/request.ts';
 
 /** Checks with cookies in one window below which nothing is concluded. */
 export const MIN_COOKIE_CHECKS = 200;
@@ -61,10 +62,7 @@ export class SessionCookieWatch {
     w.withCookies++;
     if (hasSession) w.withSession++;
     else if (w.withSession === 0 && w.names.size < MAX_NAMES) {
-      for (const pair of header.split(';')) {
-        const name = pair.split('=', 1)[0]!.trim();
-        if (name !== '' && name.length <= 64 && w.names.size < MAX_NAMES) w.names.add(name);
-      }
+      for (const name of cookieNames(header)) if (name.length <= 64 && w.names.size < MAX_NAMES) w.names.add(name);
     }
   }
 

@@ -130,13 +130,26 @@ export function toRequestContext(
   };
 }
 
+/** Cookie pairs are split on `;` and on the `,` some proxies join repeated cookie headers with. */
+const COOKIE_SEPARATORS = /[;,]/;
+
 /** Reads a cookie value from the cookie header ("" when absent). */
 export function cookieValue(headers: Map<string, string>, name: string): string {
   const cookie = headers.get('cookie');
   if (!cookie) return '';
-  for (const part of cookie.split(/[;,]/)) {
+  for (const part of cookie.split(COOKIE_SEPARATORS)) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return '';
+}
+
+/** The names of the cookies in a cookie header, in order (split as cookieValue splits it). */
+export function cookieNames(header: string): string[] {
+  const names: string[] = [];
+  for (const part of header.split(COOKIE_SEPARATORS)) {
+    const eq = part.indexOf('=');
+    if (eq > 0) names.push(part.slice(0, eq).trim());
+  }
+  return names;
 }

@@ -39,7 +39,11 @@ export const botStage: Stage = {
       return pass(work.allowListed);
     }
     const session = ev.policy.bot.session;
-    if ('cookie' in session) ev.botBaselines?.cookieWatch.observe(ev.policy.id, session.cookie, ev.req.headers.get('cookie') ?? '', sessionOf(ev.policy, ev.req) !== '');
+    if ('cookie' in session && ev.botBaselines) {
+      // The plan read the session cookie already: on a cookie policy it plans a 'session' exactly when one came.
+      const hasSession = work.plan.ctx ? work.plan.ctx.planned === 'session' : sessionOf(ev.policy, ev.req) !== '';
+      ev.botBaselines.cookieWatch.observe(ev.policy.id, session.cookie, ev.req.headers.get('cookie') ?? '', hasSession);
+    }
     const results = ev.botWork?.results ?? { counters: [], distinct: [] };
     const pending = ev.botBaselines?.pending;
     if (pending) addPendingCounts(work.plan, results.counters, pending);

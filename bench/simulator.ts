@@ -14,6 +14,7 @@
  *   npm run simulate -- --seeds 21-30 --variant exact-mimicry,slow-crowds   # traffic variants nothing was tuned on
  *   npm run simulate -- --warmup-min 0                     # no people-only history before the attack (default 30)
  *   npm run simulate -- --model b                          # the second traffic model (sim-traffic-b.ts)
+ *   npm run simulate -- --model c                          # the third (sim-traffic-c.ts)
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -43,6 +44,7 @@ import { authzClient, envoyRequest } from '../test/support/envoy.ts';
 import { sha256, startTestServer, writePolicyDir } from '../test/support/policies.ts';
 import { startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
 import { SESSION_COOKIE_B, generateScenarioB } from './sim-traffic-b.ts';
+import { SESSION_COOKIE_C, generateScenarioC } from './sim-traffic-c.ts';
 import { APP_KEY, HOST, MIN, PARTNER_KEY, SCENARIOS, TRAFFIC_VARIANTS, generateScenario, type ScenarioName, type SimEvent, type TrafficVariant } from './sim-traffic.ts';
 
 export { SCENARIOS, type ScenarioName } from './sim-traffic.ts';
@@ -256,9 +258,12 @@ export interface RunOptions {
   warmupMs?: number;
   /** Traffic variants (sim-traffic.ts TRAFFIC_VARIANTS). */
   variants?: readonly TrafficVariant[];
-  /** The traffic model: `a` (sim-traffic.ts, the default) or `b` (sim-traffic-b.ts, written without the detectors in view). */
-  model?: 'a' | 'b';
-  /** Model b with the policy's default session cookie name (`session`), as a policy that does not name the site's. */
+  /**
+   * The traffic model: `a` (sim-traffic.ts, the default), `b` (sim-traffic-b.ts) or `c` (sim-traffic-c.ts); b and c
+   * were each written by someone who had read neither the detectors nor the other models.
+   */
+  model?: 'a' | 'b' | 'c';
+  /** Model b or c with the policy's default session cookie name (`session`), as a policy that does not name the site's. */
   defaultCookie?: boolean;
 }
 
@@ -269,7 +274,7 @@ function servedType(path: string): string {
 }
 
 export async function runScenario(name: ScenarioName, seed: number, opts: RunOptions = {}): Promise<ScenarioResult> {
-  const sc = opts.model === 'b' ? generateScenarioB(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs }) : generateScenario(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs, variants: opts.variants });
+  const sc = opts.model === 'b' ? generateScenarioB(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs }) : opts.model === 'c' ? generateScenarioC(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs }) : generateScenario(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs, variants: opts.variants });
   // The gateway logs the response's content type (additional_response_headers_to_log), as the README configures it.
   const typed = !(opts.variants ?? []).includes('untyped-responses');
   const logged = !(opts.variants ?? []).includes('no-access-log');
@@ -282,8 +287,8 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
     const logger = createLogger('warn', 'sim', new Writable({ write: (_c, _e, cb) => cb() }));
     store = new RedisCounterStore({ url: opts.redis.url, timeoutMs: 2000, logger, registry: new Registry() });
   } else store = new MemoryCounterStore({ clock, sweepIntervalMs: 0, maxKeys: 5_000_000 });
-  // Model b's site has a session cookie of its own name, which its policy names (as an operator would).
-  const cookie = opts.model === 'b' && !opts.defaultCookie ? SESSION_COOKIE_B : undefined;
+  // Models b and c have session cookies of their own names, which their policies name (as an operator would).
+  const cookie = opts.defaultCookie ? undefined : opts.model === 'b' ? SESSION_COOKIE_B : opts.model === 'c' ? SESSION_COOKIE_C : undefined;
   const harness = opts.inProcess ? pipelineHarness(store, clock, cookie) : await serverHarness(store, clock, cookie);
 
   const r: ScenarioResult = {
@@ -456,8 +461,8 @@ async function main(): Promise<void> {
   const warmupMs = values['warmup-min'] === undefined ? undefined : Number(values['warmup-min']) * 60_000;
   if (warmupMs !== undefined && !(warmupMs >= 0)) throw new Error(`bad --warmup-min ${values['warmup-min']}`);
   const variants = (values.variant ?? '').split(',').filter((v) => v !== '') as TrafficVariant[];
-  if (values.model !== 'a' && values.model !== 'b') throw new Error(`--model is a or b, got ${values.model}`);
-  if (values.model === 'b' && variants.length > 0) throw new Error('--variant applies to model a only');
+  if (values.model !== 'a' && values.model !== 'b' && values.model !== 'c') throw new Error(`--model is a, b or c, got ${values.model}`);
+  if (values.model !== 'a' && variants.length > 0) throw new Error('--variant applies to model a only');
   for (const v of variants) if (!TRAFFIC_VARIANTS.includes(v)) throw new Error(`unknown --variant ${v} (one of ${TRAFFIC_VARIANTS.join(', ')})`);
   const seeds = seedList(values.seeds!);
   const stores = values.store === 'both' ? (['memory', 'redis'] as const) : values.store === 'redis' ? (['redis'] as const) : (['memory'] as const);
@@ -469,7 +474,7 @@ async function main(): Promise<void> {
     for (const store of stores) {
       for (const s of selected) {
         for (const seed of seeds) {
-          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'], variants, warmupMs, model: values.model, defaultCookie: values['default-cookie'] });
+          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'], variants, warmupMs, model: values.model as 'a' | 'b' | 'c', defaultCookie: values['default-cookie'] });
           results.push(r);
           // Written after every run: a long run that stops half-way keeps what it measured.
           if (values.json) await writeFile(values.json, JSON.stringify(results, null, 1));
@@ -484,7 +489,7 @@ async function main(): Promise<void> {
   } finally {
     await redis?.stop();
   }
-  process.stdout.write(`\nPalisade bot detection, simulated traffic (${values.model === 'b' ? 'model b, ' : ''}seeds ${values.seeds}; mean / worst seed; flagged = challenge or deny)\n\n${renderTable(results)}\n`);
+  process.stdout.write(`\nPalisade bot detection, simulated traffic (${values.model !== 'a' ? `model ${values.model}, ` : ''}seeds ${values.seeds}; mean / worst seed; flagged = challenge or deny)\n\n${renderTable(results)}\n`);
 }
 
 if (import.meta.main) await main();

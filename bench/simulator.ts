@@ -203,12 +203,13 @@ async function serverHarness(store: CounterStore, clock: () => number, sessionCo
 }
 
 /** The real decision pipeline in process (no gRPC), wired like the server: quicker, for tuning. */
-function pipelineHarness(store: CounterStore, clock: () => number, sessionCookie?: string): Harness {
+function pipelineHarness(store: CounterStore, clock: () => number, sessionCookie?: string, accessLog = true): Harness {
   const { snapshot } = compile(parsePolicyText(stringify(simulationPolicy(sessionCookie)), 'sim.yaml').documents, [], new Date(START));
   const runtime = buildRuntime(snapshot);
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
-  const feed = new BotFeed({ deferred, clock, runtime: () => runtime });
   const botBaselines = new BaselineBook({ store, clock, policies: () => [...runtime.policies.keys()], refreshIntervalMs: 0 });
+  // Checks are remembered for their access-log entries while those arrive (the server: AccessLogPresence).
+  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, routes: botBaselines.routes, remembering: () => accessLog });
   // As the server wires it: a Check reads this replica's counts not yet written.
   botBaselines.pending = (counter, parts, bucket) => deferred.pendingOf(counter, parts, bucket);
   const limiter = new RateLimiter({ store, fallback: new MemoryCounterStore({ sweepIntervalMs: 0 }) });
@@ -289,7 +290,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
   } else store = new MemoryCounterStore({ clock, sweepIntervalMs: 0, maxKeys: 5_000_000 });
   // Models b and c have session cookies of their own names, which their policies name (as an operator would).
   const cookie = opts.defaultCookie ? undefined : opts.model === 'b' ? SESSION_COOKIE_B : opts.model === 'c' ? SESSION_COOKIE_C : undefined;
-  const harness = opts.inProcess ? pipelineHarness(store, clock, cookie) : await serverHarness(store, clock, cookie);
+  const harness = opts.inProcess ? pipelineHarness(store, clock, cookie, logged) : await serverHarness(store, clock, cookie);
 
   const r: ScenarioResult = {
     scenario: name,

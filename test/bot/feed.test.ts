@@ -120,6 +120,29 @@ describe('bot feed: access log and own denials feed the error detectors', () => 
     expect(await signals({ host: 'api.example.com', sourceIp: ip })).not.toContain('errors-');
   });
 
+  it('route shapes learn a slug position from paths the upstream answered, never from made-up words it answered with 404', async () => {
+    const policyId = [...server.holder.current()!.policies.keys()].find((id) => id.endsWith('api'))!;
+    const browser = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0', accept: 'text/html,application/xhtml+xml', 'accept-language': 'en-GB,en;q=0.5', 'accept-encoding': 'gzip, deflate, br' };
+    const round = async (parent: string, code: number) => {
+      const entries = [];
+      for (let i = 0; i < 40; i++) {
+        const requestId = `r-shape-${parent}-${i}`;
+        const path = `/${parent}/show-${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`;
+        const res = await client.check(envoyRequest({ host: 'api.example.com', path, sourceIp: `${code === 404 ? 45 : 46}.${i + 1}.7.9`, requestId, headers: browser }));
+        // People, one on each network: no crowd of this test's own making.
+        expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-score')).toBe('0');
+        entries.push(accessLogEntry({ host: 'api.example.com', path, code, requestId, sourceIp: '10.0.0.99' }));
+      }
+      await sendAccessLogs(server.grpcPort, entries);
+    };
+    await round('made-up', 404);
+    expect(server.botRoutes.wideParents(policyId)).toEqual([]);
+    await round('shows', 200);
+    expect(server.botRoutes.wideParents(policyId)).toEqual(['api.example.com\u0000/shows']);
+    expect(server.botRoutes.template(policyId, 'api.example.com', '/shows/never-seen')).toBe('/shows/{slug}');
+    expect(server.botRoutes.template(policyId, 'api.example.com', '/made-up/never-seen')).toBe('/made-up/never-seen');
+  });
+
   it("the server's own authentication denials count as errors of the client", async () => {
     const ip = '198.51.100.13';
     for (let i = 0; i < 6; i++) {

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { MIN, generateScenario, type TrafficVariant } from '../../bench/sim-traffic.ts';
 import { generateScenarioB } from '../../bench/sim-traffic-b.ts';
+import { generateScenarioC } from '../../bench/sim-traffic-c.ts';
 import { SCENARIOS, renderTable, runScenario, type ScenarioName, type ScenarioResult } from '../../bench/simulator.ts';
 import { BOT_SIGNAL_NAMES } from '../../lib/policy/schema.ts';
 
@@ -128,23 +129,35 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
   });
 
-  it('the second traffic model: the same traffic for the same seed, time order, people in every scenario, attacks inside the run', () => {
-    const a = generateScenarioB('residential-proxy', 1, SHORT);
-    expect(generateScenarioB('residential-proxy', 1, SHORT).events).toEqual(a.events);
-    expect(generateScenarioB('residential-proxy', 2, SHORT).events).not.toEqual(a.events);
-    for (const scenario of SCENARIOS) {
-      const sc = generateScenarioB(scenario, 3, SHORT);
-      expect(sc.events.every((e, i) => i === 0 || sc.events[i - 1]!.at <= e.at)).toBe(true);
-      expect(sc.events.every((e) => e.at >= 0 && e.at < sc.endMs)).toBe(true);
-      expect(sc.events.some((e) => e.kind === 'person' && e.at >= sc.warmupMs)).toBe(true);
-      const bots = sc.events.filter((e) => e.kind === 'bot');
-      if (scenario === 'people' || scenario === 'campaign') expect(bots).toEqual([]);
-      else {
-        expect(bots.length).toBeGreaterThan(0);
-        expect(bots.every((e) => e.at >= sc.attackStartMs! && e.at < sc.endMs)).toBe(true);
+  it('the second and third traffic models: the same traffic for the same seed, time order, people in every scenario, attacks inside the run', () => {
+    for (const generate of [generateScenarioB, generateScenarioC]) {
+      const a = generate('residential-proxy', 1, SHORT);
+      expect(generate('residential-proxy', 1, SHORT).events).toEqual(a.events);
+      expect(generate('residential-proxy', 2, SHORT).events).not.toEqual(a.events);
+      for (const scenario of SCENARIOS) {
+        const sc = generate(scenario, 3, SHORT);
+        expect(sc.events.every((e, i) => i === 0 || sc.events[i - 1]!.at <= e.at)).toBe(true);
+        expect(sc.events.every((e) => e.at >= 0 && e.at < sc.endMs)).toBe(true);
+        expect(sc.events.some((e) => e.kind === 'person' && e.at >= sc.warmupMs)).toBe(true);
+        const bots = sc.events.filter((e) => e.kind === 'bot');
+        if (scenario === 'people' || scenario === 'campaign') expect(bots).toEqual([]);
+        else {
+          expect(bots.length).toBeGreaterThan(0);
+          expect(bots.every((e) => e.at >= sc.attackStartMs! && e.at < sc.endMs)).toBe(true);
+        }
       }
+      expect(generate('burst-cold', 1, SHORT).warmupMs).toBe(0);
     }
-    expect(generateScenarioB('burst-cold', 1, SHORT).warmupMs).toBe(0);
+  });
+
+  it("residential proxies spread over a site's slug pages, one to three requests each (model c, seed 2), are caught once the slugs are learned as one route", { timeout: 120_000 }, async () => {
+    // Each of its thousands of journey pages was a route of its own, none of them surging: 0 % caught before
+    // route-shapes.ts.
+    const r = await runScenario('residential-proxy', 2, { inProcess: true, model: 'c' });
+    expect(r.params['target']).toBe('journey-pages');
+    expectCaught(r, 1000);
+    // The crowd's surge on the journeys' one route, in its cells (route x fingerprint).
+    expect((r.tpSignals['surge-route'] ?? 0) + (r.tpSignals['surge-cell'] ?? 0)).toBeGreaterThan(r.botFlagged / 2);
   });
 
   it('the evasion variants change only their own attack: decoy page loads before each try, a crowd that grows', () => {

@@ -2,6 +2,7 @@
  * Composition root of the authz-server: builds the store, snapshot holder, policy source, gRPC services and
  * HTTP port from an AuthzConfig, and knows how to drain and stop them.
  */
+import type { RouteShapes } from '../bot/route-shapes.ts';
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -61,6 +62,8 @@ export interface AuthzServer {
   inventory: ApiInventory;
   /** Usage journeys: the shared transition model. */
   journeys: JourneyModel;
+  /** The route shapes (slug positions) the bot detectors learned on this replica. */
+  botRoutes: RouteShapes;
   /**
    * Writes the off-path counters (access-log errors, new sessions, learning, discovery) to the store now, then
    * refreshes the bot baselines if `learning.refreshMs` has passed on the clock (as the timers would).
@@ -158,7 +161,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   // Checks are remembered for their access-log entries only while an access log arrives.
   const accessLogPresence = new AccessLogPresence({ clock });
   const remembering = () => accessLogPresence.active();
-  const botFeed = new BotFeed({ deferred, clock, runtime: () => holder.current(), remembering });
+  const botFeed = new BotFeed({ deferred, clock, runtime: () => holder.current(), remembering, routes: botBaselines.routes });
   const journeys = new JourneyModel({ store, deferred, clock, runtime: () => holder.current(), ...(overrides.deferredFlushMs === 0 ? { refreshIntervalMs: 0 } : {}) });
   const inventory = new ApiInventory({ deferred, store, clock, runtime: () => holder.current(), registry, journeys: (id) => journeys.journeys(id), remembering });
   const pipeline: PipelineDeps = { limiter, clock, botBaselines, journeys };
@@ -305,6 +308,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     },
     inventory,
     journeys,
+    botRoutes: botBaselines.routes,
     async flushDeferred() {
       await deferred.flush();
       await botBaselines.refresh();

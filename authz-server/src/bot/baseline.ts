@@ -16,6 +16,7 @@
  *  - The crowd counters the Checks read (routes, cells, client classes, tokens) are kept locally too
  *    (`population`, see population.ts), synced with the store every `populationSyncMs` off the Check path.
  */
+import { RouteShapes } from './route-shapes.ts';
 import { SessionCookieWatch } from './session-cookie-watch.ts';
 import type { CounterOp, CounterStore } from '../store/counter-store.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
@@ -370,6 +371,8 @@ export class BaselineBook {
   pending: ((counter: string, parts: string, bucket: number) => number) | null = null;
   /** Whether each policy's session cookie arrives (warns when requests carry cookies but never that one). */
   readonly cookieWatch: SessionCookieWatch;
+  /** Each policy's route shapes (slug positions), learned from the requests the feed sees pass clean. */
+  readonly routes: RouteShapes;
   /** When this replica first learned each policy. */
   readonly #since = new Map<string, number>();
   readonly #priors: Baselines;
@@ -393,6 +396,7 @@ export class BaselineBook {
         ),
     });
     this.#priors = priorBaselines(this.#knobs);
+    this.routes = new RouteShapes(this.#knobs.routes);
     const every = opts.refreshIntervalMs ?? this.#knobs.learning.refreshMs;
     const syncEvery = opts.populationSyncMs ?? 1000;
     this.population = new PopulationCache({ maxAgeMs: 2 * syncEvery });
@@ -468,6 +472,7 @@ export class BaselineBook {
     const seen = new Set(ids);
     for (const id of this.#byPolicy.keys()) if (!seen.has(id)) this.#byPolicy.delete(id);
     for (const id of this.#since.keys()) if (!seen.has(id)) this.#since.delete(id);
+    this.routes.retain(seen);
     await Promise.all(
       ids.map(async (id) => {
         const plan = planRefresh(id, now, this.#knobs);

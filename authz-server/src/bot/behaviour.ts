@@ -34,6 +34,7 @@ import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter-store.ts';
 import { BucketCounterOp } from '../store/keys.ts';
+import type { RouteShapes } from './route-shapes.ts';
 import { pathTemplate } from '../discovery/template.ts';
 import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
@@ -214,6 +215,7 @@ export function planBotCounters(
   baselines: Baselines = knobs === DEFAULT_BOT_KNOBS ? PRIORS : priorBaselines(knobs),
   known_?: KnownSessions,
   population?: PopulationCache,
+  routes?: RouteShapes,
 ): BotPlan {
   const B = knobs.buckets;
   const keys = new PrefixCache(policy.id);
@@ -223,7 +225,7 @@ export function planBotCounters(
   const fingerprint = clientFingerprint(req.headers, tlsHeaders);
   const kind = consumer ? clientKind(req.headers, tlsHeaders) : '';
   const cls = clientClass(req.headers, tlsHeaders);
-  const template = pathTemplate(req.path);
+  const template = routes ? routes.template(policy.id, req.host, req.path) : pathTemplate(req.path);
   const route = routeParts(req.host, req.method, template);
   const routeCode = keys.code(route);
   const browser = claimsBrowser(req.headers);

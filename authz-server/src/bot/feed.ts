@@ -19,6 +19,7 @@
  * when the decision was made. Entries for Checks answered by another replica find no match here and are not
  * counted either.
  */
+import type { RouteShapes } from './route-shapes.ts';
 import { pathTemplate } from '../discovery/template.ts';
 import type { BotSignal, Outcome } from '../pipeline/outcome.ts';
 import { sessionOf } from '../pipeline/rate-limit.ts';
@@ -44,6 +45,8 @@ export interface BotFeedOptions {
   maxCorrelations?: number;
   /** Whether Checks are remembered for access-log entries now (telemetry/access-log-presence.ts). Default: always. */
   remembering?: () => boolean;
+  /** Route shapes the Checks use (BaselineBook.routes): learned here from the requests passed clean. */
+  routes?: RouteShapes;
 }
 
 interface Correlation {
@@ -58,6 +61,8 @@ interface Correlation {
    * with a page): its answer tells what the route serves to navigations.
    */
   page: boolean;
+  /** Host and path of a request passed clean, learned by the route shapes once the upstream answered it (2xx, 3xx). */
+  shape?: { host: string; path: string };
 }
 
 /** Counts of what the feed saw, for metrics and tests. */
@@ -82,6 +87,7 @@ export class BotFeed {
   readonly #clock: () => number;
   readonly #runtime: () => Runtime | null;
   readonly #knobs: BotKnobs;
+  readonly #routeShapes: RouteShapes | undefined;
   readonly #errorCodes: Set<number>;
   /** Bucket length and expiry of each window, as behaviour.ts and baseline.ts read them. */
   readonly #windows: Record<Window, { bucketMs: number; ttlMs: number }>;
@@ -113,6 +119,7 @@ export class BotFeed {
     this.#clock = opts.clock;
     this.#runtime = opts.runtime;
     this.#knobs = opts.knobs ?? DEFAULT_BOT_KNOBS;
+    this.#routeShapes = opts.routes;
     this.#remembered = new RememberedChecks({ max: opts.maxCorrelations ?? 50_000, ...(opts.remembering ? { remembering: opts.remembering } : {}) });
     this.#errorCodes = new Set(this.#knobs.errors.codes);
     const B = this.#knobs.buckets;
@@ -161,7 +168,7 @@ export class BotFeed {
       address: clientAddress(req.clientIp, req.principal),
       session: cookie ? cookieSession(cookie) : '',
       token: outcome.consumer && outcome.consumer !== '' ? outcome.consumer : null,
-      route: routeParts(req.host, req.method, pathTemplate(req.path)),
+      route: routeParts(req.host, req.method, this.#routeShapes ? this.#routeShapes.template(policy.id, req.host, req.path) : pathTemplate(req.path)),
     };
   }
 
@@ -251,10 +258,13 @@ export class BotFeed {
     if (network && clean && (obs.subject.token !== null || !obs.fresh)) this.#bump(keys, BOT_KEYS.netNew, [network], 'long', now, NET_KEPT_UNIT);
     if (network && obs.addressFirst) this.#bump(keys, BOT_KEYS.netFreshAddrs, [network], 'tick', now);
     this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, pairClean, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
+    // Route shapes learn a path once its upstream answered it, where an access log arrives: made-up words a client sends
+    // (404s) must not widen a shape and merge the site's routes. Without an access log, from the Check.
+    const shape = clean && this.#routeShapes !== undefined && req.path.indexOf('/', 1) > 0;
     if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;
-      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page });
-    }
+      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}) });
+    } else if (shape) this.#routeShapes!.learn(policy.id, req.host, req.path);
   }
 
   /** Learns what a young policy's newcomers taught `youngHoldMs` ago, unless a crowd's surge scored on its route since. */
@@ -422,7 +432,7 @@ export class BotFeed {
 
   #remember(requestId: string, c: Correlation): void {
     const same = (s: string) => this.#strings.of(s, s);
-    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page });
+    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}) });
   }
 
   /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */
@@ -440,6 +450,7 @@ export class BotFeed {
         continue;
       }
       this.stats.correlated++;
+      if (corr.shape && ev.code >= 200 && ev.code < 400) this.#routeShapes?.learn(corr.policyId, corr.shape.host, corr.shape.path);
       const error = this.#errorCodes.has(ev.code);
       // What the upstream serves on the route to a navigation, from its successful answers to navigations of clients
       // not flagged (a page's own calls to the same route, answered with data, do not make it less of a page): pages

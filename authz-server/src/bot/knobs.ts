@@ -273,6 +273,13 @@ export interface BotKnobs {
 
   /** Headers carrying TLS fingerprints (JA3/JA4) when the proxy adds them. */
   tlsFingerprintHeaders: readonly string[];
+
+  /**
+   * Route shapes (route-shapes.ts): a path position after the first whose parent had `minDistinct` different words
+   * collapses them to `{slug}`, except a word with at least `heavyShare` of the parent's requests. At most
+   * `maxChildren` words and `maxParents` parents per policy are counted; a parent's counts halve every `decayAt`.
+   */
+  routes: { minDistinct: number; heavyShare: number; maxChildren: number; maxParents: number; decayAt: number };
 }
 
 const cls = (prior: number, factor: number, floor: number, cap = 12): VolumeClassKnobs => Object.freeze({ prior, factor, floor, cap });
@@ -375,4 +382,5 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   }),
   tells: Object.freeze({ uaMissing: 40, uaAutomation: 45, acceptMissing: 15, browserWithoutAcceptLanguage: 20, postAsFirstRequest: 20 }),
   tlsFingerprintHeaders: DEFAULT_TLS_FINGERPRINT_HEADERS,
+  routes: Object.freeze({ minDistinct: 32, heavyShare: 0.05, maxChildren: 256, maxParents: 2048, decayAt: 50_000 }),
 }) as BotKnobs;

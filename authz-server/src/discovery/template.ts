@@ -31,8 +31,20 @@ function isIdentifier(seg: string): boolean {
   return false;
 }
 
-/** The template of a normalised path (no query string). */
-export function pathTemplate(path: string): string {
+/**
+ * Decides whether a word segment is one of many values its position takes (a slug), given the template of the
+ * path before it: route-shapes.ts learns that per site.
+ */
+export type SlugTest = (parent: string, segment: string) => boolean;
+
+/** A segment a SlugTest collapsed. */
+export const SLUG = '{slug}';
+
+/**
+ * The template of a normalised path (no query string). With `slug`, word segments after the first that it names
+ * collapse to `{slug}` (`/journeys/leeds-york` and `/journeys/york-leeds` are one route where the site has many).
+ */
+export function pathTemplate(path: string, slug?: SlugTest): string {
   if (path === '' || path === '/') return '/';
   const trailing = path.length > 1 && path.endsWith('/');
   const segments = path.split('/').filter((s) => s !== '');
@@ -43,7 +55,12 @@ export function pathTemplate(path: string): string {
       break;
     }
     const seg = segments[i]!;
-    out.push(isIdentifier(seg) ? ID : seg);
+    out.push(isIdentifier(seg) ? ID : i > 0 && slug !== undefined && slug(`/${out.join('/')}`, seg) ? SLUG : seg);
   }
   return `/${out.join('/')}${trailing && out.length <= MAX_TEMPLATE_SEGMENTS && out[out.length - 1] !== '**' ? '/' : ''}`;
+}
+
+/** Whether a segment collapses to `{id}` whatever the site (numbers, UUIDs, tokens, dates...). */
+export function isIdentifierSegment(seg: string): boolean {
+  return isIdentifier(seg);
 }

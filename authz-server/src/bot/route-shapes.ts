@@ -1,0 +1,129 @@
+/**
+ * Route shapes learned from a site's own traffic: which path positions take many values (slugs), so that the
+ * detectors' routes collapse them. Path templates collapse what looks like an identifier (numbers, UUIDs, tokens);
+ * a slug is a word (`/journeys/leeds-york`, `/e/winter-jazz-night`) and stays, so a site with thousands of slug
+ * pages has thousands of routes, each too quiet to surge: a crowd spread over them (one to three requests per
+ * address, as residential proxies send) raised no route's surge at all. A position whose parent has had at least
+ * `minDistinct` different words collapses them to `{slug}`, except the ones that carry a large share of the parent's
+ * traffic (`/api/v1/fares` among many rarely called endpoints stays a route of its own).
+ *
+ * Learned per replica from requests the detectors passed clean (never from flagged or suspicious ones, like every
+ * baseline), bounded per policy, kept across snapshots while the policy exists. A replica that has not learned a
+ * shape yet (just started) keeps slugs apart, as path templates alone do.
+ */
+import type { BotKnobs } from './knobs.ts';
+import { SLUG, isIdentifierSegment, pathTemplate, type SlugTest } from '../discovery/template.ts';
+
+/** What is learned of one parent path: how often each word came after it. */
+interface Parent {
+  total: number;
+  children: Map<string, number>;
+  /** Has had minDistinct different words (kept when decay forgets rare ones). */
+  wide: boolean;
+}
+
+interface PolicyShapes {
+  parents: Map<string, Parent>;
+  /** Parents that are wide: none means every template is the plain one (the common, quick case). */
+  wide: number;
+  tests: Map<string, SlugTest>;
+}
+
+/** Templates for the highest position learned: deeper positions stay as path templates make them. */
+const MAX_DEPTH = 6;
+
+/** Learns and applies route shapes (see the module comment). */
+export class RouteShapes {
+  readonly #knobs: BotKnobs['routes'];
+  readonly #byPolicy = new Map<string, PolicyShapes>();
+
+  constructor(knobs: BotKnobs['routes']) {
+    this.#knobs = knobs;
+  }
+
+  #shapes(policyId: string): PolicyShapes {
+    let s = this.#byPolicy.get(policyId);
+    if (!s) {
+      s = { parents: new Map(), wide: 0, tests: new Map() };
+      this.#byPolicy.set(policyId, s);
+    }
+    return s;
+  }
+
+  #test(s: PolicyShapes, host: string): SlugTest {
+    let t = s.tests.get(host);
+    if (!t) {
+      const heavy = this.#knobs.heavyShare;
+      t = (parent, segment) => {
+        const p = s.parents.get(`${host}\u0000${parent}`);
+        return p !== undefined && p.wide && (p.children.get(segment) ?? 0) < heavy * p.total;
+      };
+      // Hosts are the sender's word: a bounded number of them get a test kept.
+      if (s.tests.size < this.#knobs.maxParents) s.tests.set(host, t);
+    }
+    return t;
+  }
+
+  /** The route template of a request's path: its identifiers as `{id}`, its learned slugs as `{slug}`. */
+  template(policyId: string, host: string, path: string): string {
+    const s = this.#byPolicy.get(policyId);
+    if (!s || s.wide === 0) return pathTemplate(path);
+    return pathTemplate(path, this.#test(s, host));
+  }
+
+  /** Learns one request's path (one the detectors passed clean). */
+  learn(policyId: string, host: string, path: string): void {
+    if (path.length < 4) return;
+    const k = this.#knobs;
+    const s = this.#shapes(policyId);
+    const segments = path.split('/').filter((x) => x !== '');
+    if (segments.length < 2) return;
+    const test = s.wide > 0 ? this.#test(s, host) : null;
+    let prefix = `/${isIdentifierSegment(segments[0]!) ? '{id}' : segments[0]!}`;
+    const depth = Math.min(segments.length, MAX_DEPTH);
+    for (let i = 1; i < depth; i++) {
+      const seg = segments[i]!;
+      if (isIdentifierSegment(seg)) {
+        prefix += '/{id}';
+        continue;
+      }
+      const key = `${host}\u0000${prefix}`;
+      let p = s.parents.get(key);
+      if (!p) {
+        if (s.parents.size >= k.maxParents) return;
+        p = { total: 0, children: new Map(), wide: false };
+        s.parents.set(key, p);
+      }
+      p.total++;
+      const n = p.children.get(seg);
+      if (n !== undefined) p.children.set(seg, n + 1);
+      else if (p.children.size < k.maxChildren) p.children.set(seg, 1);
+      if (!p.wide && p.children.size >= k.minDistinct) {
+        p.wide = true;
+        s.wide++;
+      }
+      if (p.total >= k.decayAt) decay(p);
+      prefix += `/${test !== null && test(prefix, seg) ? SLUG : seg}`;
+    }
+  }
+
+  /** Forgets policies no longer served. */
+  retain(policyIds: ReadonlySet<string>): void {
+    for (const id of this.#byPolicy.keys()) if (!policyIds.has(id)) this.#byPolicy.delete(id);
+  }
+
+  /** The parents learned as wide for a policy (`host` NUL `path`), for tests and the decision log's readers. */
+  wideParents(policyId: string): string[] {
+    const s = this.#byPolicy.get(policyId);
+    return s ? [...s.parents].filter(([, p]) => p.wide).map(([key]) => key) : [];
+  }
+}
+
+/** Halves a parent's counts so that what it carries now outweighs what it carried long ago. */
+function decay(p: Parent): void {
+  for (const [child, n] of p.children) {
+    if (n >> 1 === 0) p.children.delete(child);
+    else p.children.set(child, n >> 1);
+  }
+  p.total = p.total >> 1;
+}

@@ -160,6 +160,14 @@ describe('bot detection on simulated traffic', () => {
     expect((r.tpSignals['surge-route'] ?? 0) + (r.tpSignals['surge-cell'] ?? 0)).toBeGreaterThan(r.botFlagged / 2);
   });
 
+  it('an uptime monitor naming itself in the crawlers\' way, once a minute without cookies (model c, seed 1), is left alone', { timeout: 120_000 }, async () => {
+    const sc = generateScenarioC('people', 1, SHORT);
+    expect(sc.events.filter((e) => e.actor.startsWith('monitor-')).length).toBeGreaterThan(40);
+    const r = await runScenario('people', 1, { ...SHORT, inProcess: true, model: 'c' });
+    expect(r.fpSignals['browser-without-accept-language'] ?? 0).toBe(0);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
   it('the evasion variants change only their own attack: decoy page loads before each try, a crowd that grows', () => {
     // Other scenarios draw exactly the same traffic under these variants.
     for (const variant of ['diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds'] as const) {

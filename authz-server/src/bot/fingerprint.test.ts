@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { networkOf } from '../challenge/binding.ts';
-import { DIGEST_MEMO, claimsBrowser, isPageLoad, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import { DIGEST_MEMO, browserUserAgent, claimsBrowser, isPageLoad, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const browser = (extra: Record<string, string>) =>
@@ -77,6 +77,18 @@ describe('client fingerprint', () => {
     expect(clientKind(app('ShopApp/4.2.1'))).not.toBe(clientKind(new Map([['user-agent', 'ShopApp/4.2.1'], ['x-ja4', 'x']])));
     expect(claimsBrowser(app(CHROME))).toBe(true);
     expect(claimsBrowser(app('curl/8.5.0'))).toBe(false);
+  });
+
+  it('takes a user agent that names itself in the crawlers\' way for no browser, Internet Explorer and Konqueror for browsers', () => {
+    const ua = (s: string) => new Map([['user-agent', s]]);
+    expect(claimsBrowser(ua('Mozilla/5.0 (compatible; SiteStatusMonitor/2.0)'))).toBe(false);
+    expect(claimsBrowser(ua('Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)'))).toBe(false);
+    expect(claimsBrowser(ua('Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.2; Trident/6.0)'))).toBe(true);
+    expect(claimsBrowser(ua('Mozilla/5.0 (compatible; Konqueror/4.5; Linux) KHTML/4.5.4 (like Gecko)'))).toBe(true);
+    // Anything after the parenthesis is a browser's product list: no declared agent.
+    expect(claimsBrowser(ua('Mozilla/5.0 (compatible; X/1.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'))).toBe(true);
+    expect(browserUserAgent('Mozilla/5.0 (compatible; SiteStatusMonitor/2.0)')).toBe(false);
+    expect(browserUserAgent(CHROME)).toBe(true);
   });
 });
 

@@ -118,9 +118,24 @@ export function clientClass(headers: ReadonlyMap<string, string>, tlsHeaders: re
   return digest(classes, input, () => input, 16);
 }
 
-/** A `Mozilla/` user agent: the client claims to be a browser (and so to keep the site's cookies). */
+/**
+ * `Mozilla/5.0 (compatible; Name/2.0; +https://...)` and nothing after it: the convention by which crawlers, monitors
+ * and link checkers name themselves. Internet Explorer wrote its own user agent that way too, naming MSIE or Trident.
+ */
+const DECLARED_AGENT = /^Mozilla\/[\d.]+[ +]\(compatible;(?![^)]*\b(?:MSIE|Trident)\b)[^)]*\)$/;
+
+/**
+ * A user agent that claims to be a browser: a `Mozilla/` one, unless it is a declared agent's (see DECLARED_AGENT).
+ * A client that names itself is no browser that was expected to keep the site's cookies or send a language; saying
+ * so gains it nothing it could not have by any other non-browser user agent.
+ */
+export function browserUserAgent(ua: string): boolean {
+  return ua.startsWith('Mozilla/') && !DECLARED_AGENT.test(ua);
+}
+
+/** A browser user agent (browserUserAgent): the client claims to be a browser (and so to keep the site's cookies). */
 export function claimsBrowser(headers: ReadonlyMap<string, string>): boolean {
-  return (headers.get('user-agent') ?? '').startsWith('Mozilla/');
+  return browserUserAgent(headers.get('user-agent') ?? '');
 }
 
 /**

@@ -3,6 +3,7 @@
  * signal of the `tells` family (their points add up).
  */
 import type { ScoredSignal } from './behaviour.ts';
+import { browserUserAgent } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 
 /** User agents of automation tools and crawlers (SDK names used by real apps, like okhttp, are not here). */
@@ -19,7 +20,7 @@ export function requestTells(headers: ReadonlyMap<string, string>, knobs: BotKno
   else {
     const m = AUTOMATION_UA.exec(ua);
     if (m) tell('ua-automation', t.uaAutomation, `user-agent names ${m[1]}`);
-    else if (ua.startsWith('Mozilla/') && !headers.has('accept-language')) tell('browser-without-accept-language', t.browserWithoutAcceptLanguage, 'browser user-agent without accept-language');
+    else if (browserUserAgent(ua) && !headers.has('accept-language')) tell('browser-without-accept-language', t.browserWithoutAcceptLanguage, 'browser user-agent without accept-language');
   }
   if (!headers.has('accept')) tell('accept-missing', t.acceptMissing, 'no accept header');
   return signals;

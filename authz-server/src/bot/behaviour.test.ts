@@ -151,7 +151,7 @@ describe('planning', () => {
     // The most a Check reads: a browser session that also carries an API token.
     const both = keysOf(request({ cookie: 'abc' }), 'partner');
     expect(both.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(both.length, `${both.length}`).toBeLessThanOrEqual(98);
+    expect(both.length, `${both.length}`).toBeLessThanOrEqual(101);
     expect(planBotCounters(p, request({}), null, Date.now()).distinct).toEqual([]);
   });
 
@@ -315,12 +315,19 @@ describe("a token's own users", () => {
       if (s % 15 === 0) await call(`198.51.${101 + (n >> 8)}.${n++ & 255}`, s);
       await d.advance(5000);
     }
-    // The ten call four times as often (the token's traffic surges, its newcomers do not), and a new user arrives
-    // while they do: its first call carries the surge's points, and it is let through.
+    // The ten call four times as often (the token's traffic surges, its newcomers do not), and new users arrive
+    // while they do (as many as make a crowd, knobs.surge.minTokenCrowdAddresses): the last one's first call carries
+    // the surge's points, and it is let through.
     let first: JudgedAssessment | undefined;
     for (let s = 0; s < 120; s += 5) {
       for (let u = 0; u < 10; u++) for (let c = 0; c < 4; c++) await call(`198.51.100.${u + 1}`, s + u + c);
-      if (s === 90) first = await call('192.0.2.77', 1);
+      if (s === 90) {
+        for (let u = 1; u < DEFAULT_BOT_KNOBS.surge.minTokenCrowdAddresses; u++) {
+          await call(`192.0.2.${100 + u}`, 1);
+          await d.advance(1000);
+        }
+        first = await call('192.0.2.77', 1);
+      }
       await d.advance(5000);
     }
     expect(first!.verdict).toBe('allow');
@@ -786,6 +793,41 @@ describe('a policy not yet warm', () => {
     expect(own.filter((b) => b.verdict !== 'allow').map(fired)).toEqual([]);
     const late = crowd.slice(crowd.length / 2);
     expect(late.filter((b) => b.verdict !== 'allow').length / late.length).toBeGreaterThan(0.8);
+  });
+});
+
+describe("a token's crowd is addresses", () => {
+  const PARTNER = { 'user-agent': 'Apache-HttpClient/4.5.14 (Java/17.0.10)', accept: 'application/json', 'accept-encoding': 'gzip,deflate' };
+  // Half an hour of the partner's integration calling every 30 s from its server, learned.
+  const warm = async () => {
+    const d = detectors();
+    for (let s = 0; s < 1800; s += 30) {
+      await d.check(request({ ip: '198.51.100.9', path: `/api/partner/fares/${s % 40}`, headers: PARTNER }), 'partner');
+      await d.advance(30_000);
+    }
+    return d;
+  };
+  const batch = async (d: Awaited<ReturnType<typeof warm>>, ipOf: (i: number) => string) => {
+    const out: JudgedAssessment[] = [];
+    for (let i = 0; i < 60; i++) {
+      out.push(await d.check(request({ ip: ipOf(i), path: `/api/partner/timetable?page=${i}`, headers: PARTNER }), 'partner'));
+      await d.advance(250);
+    }
+    return out;
+  };
+  const crowdSignals = (b: JudgedAssessment) => b.signals.filter((x) => x.name.startsWith('surge-token') && x.score > 0);
+
+  it('a batch of 60 calls in 15 s from two servers new to the token is judged by their own volume, not as a crowd', async () => {
+    const d = await warm();
+    const out = await batch(d, (i) => `203.0.113.${1 + (i % 2)}`);
+    expect(out.flatMap(crowdSignals)).toEqual([]);
+  });
+
+  it('the same calls from sixty addresses new to the token are a crowd', async () => {
+    const d = await warm();
+    const out = await batch(d, (i) => `100.64.${i}.7`);
+    const late = out.slice(20);
+    expect(late.filter((b) => crowdSignals(b).length > 0).length / late.length).toBeGreaterThan(0.8);
   });
 });
 

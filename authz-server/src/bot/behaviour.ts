@@ -118,6 +118,7 @@ interface Slots {
   tokFreshBase: number;
   tokCell: number;
   tokCellBase: number;
+  tokCellAddrs: number;
   pairBase: number;
   routeFresh: number;
   routeFreshBase: number;
@@ -317,6 +318,7 @@ export function planBotCounters(
     tokFreshBase: token && fresh ? shared(BOT_KEYS.tokFreshBase, tok, B.baselineMs, 2, 0) : -1,
     tokCell: token && fresh ? shared(BOT_KEYS.tokCellAgg, tokCell, B.aggregateMs, 3, 0) : -1,
     tokCellBase: token && fresh ? shared(BOT_KEYS.tokCellBase, tokCell, B.baselineMs, 2, 0) : -1,
+    tokCellAddrs: token && fresh ? shared(BOT_KEYS.tokCellAddrAgg, tokCell, B.aggregateMs, 3, 0) : -1,
     pairBase: token && fresh ? count(BOT_KEYS.pairBase, pair, B.baselineMs, 2, 0) : -1,
     routeFresh: known ? -1 : shared(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, outside),
     routeFreshBase: known ? -1 : shared(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
@@ -397,6 +399,8 @@ export interface BotObservations {
   addressFirst: boolean;
   /** A new token pair nothing was learned of yet (what the token's rate of new addresses counts and learns). */
   unlearnedPair: boolean;
+  /** Such a pair's first request in its current minute bucket: one more address of the token's crowd (feed.ts). */
+  pairFirst: boolean;
   /** Its source's own volume signal fired: its fresh traffic is taken out of the route's and cell's counts. */
   explained: boolean;
   /** A new-session request in a route x fingerprint cell nothing was learned of, and thin (what surge-novel counts). */
@@ -1043,7 +1047,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // a crowd's early address (both were learned: the client's from the start, the crowd's until its surge became
   // significant): only pairs nothing was learned of are judged then.
   const judgedPair = base.warm || unlearnedPair;
-  if (subject.token && state === 'new-pair' && judged && judgedPair) {
+  // Addresses of the (token, kind) cell's crowd in the last minute, this one included when it is one.
+  const pairFirst = unlearnedPair && (sessionMinute.requests[0] ?? 0) === 1;
+  const crowdAddresses = s.tokCellAddrs >= 0 ? recentMinute(C(s.tokCellAddrs), nowMs, B.aggregateMs) + (pairFirst ? 1 : 0) : 0;
+  if (subject.token && state === 'new-pair' && judged && judgedPair && crowdAddresses >= agg.minTokenCrowdAddresses) {
     // Counted (and learned) are the requests of pairs nothing was learned of; a young pair is judged by them.
     const pending = unlearnedPair ? 1 : 0;
     const fresh = recentMinute(C(s.tokFreshAgg), nowMs, B.aggregateMs) + pending;
@@ -1070,7 +1077,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       if (b.share > 0 && !avoided) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, () => `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
       const expected = Math.max(agg.minExpectedPerMinute.cell, cellLearned) * agg.slack;
       const shrunk = Math.max(0, fc - expected) / (fc + agg.cellPseudoCount);
-      add('aggregate', 'surge-token-cell', aggregatePoints(Math.min(crowd, shrunk), knobs), fc, expected, () => `${num(fc)} requests/min with this token from new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal`);
+      add('aggregate', 'surge-token-cell', aggregatePoints(Math.min(crowd, shrunk), knobs), fc, expected, () => `${num(fc)} requests/min with this token from ${num(crowdAddresses)} new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal`);
     }
   }
 
@@ -1078,6 +1085,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, addressFirst, unlearnedPair, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
   };
 }

@@ -172,6 +172,12 @@ export interface BotKnobs {
   surge: {
     slack: number;
     minExpectedPerMinute: { route: number; cell: number; token: number; failure: number };
+    /**
+     * A token's crowd is addresses: a surge of its requests from addresses new to it is a crowd's only once at least
+     * this many of them (of this kind of client) sent requests in the last minute. Fewer (a partner's integration
+     * syncing a batch from its two servers) are judged by their own volume, as any single client is.
+     */
+    minTokenCrowdAddresses: number;
     minSurprise: number;
     /**
      * The same for a route's client errors: failures already need a session that mostly failed, or a request new
@@ -353,6 +359,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   surge: Object.freeze({
     slack: 2,
     minExpectedPerMinute: Object.freeze({ route: 1, cell: 0.5, token: 2, failure: 1 }),
+    minTokenCrowdAddresses: 5,
     minSurprise: 4,
     failureMinSurprise: 3,
     maxFailingShare: 0.1,

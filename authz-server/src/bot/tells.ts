@@ -6,9 +6,13 @@ import type { ScoredSignal } from './behaviour.ts';
 import { browserUserAgent } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 
-/** User agents of automation tools and crawlers (SDK names used by real apps, like okhttp, are not here). */
+/**
+ * User agents of automation tools and crawlers: HTTP libraries' own defaults (a JDK's `Java-http-client`, Node's `node`
+ * from its built-in fetch, axios, node-fetch, undici) and scanners. SDK names used by real apps, like okhttp, are not
+ * here: an app that sets no user agent of its own sends its HTTP stack's.
+ */
 const AUTOMATION_UA =
-  /\b(curl|wget|python-requests|python-urllib|python-httpx|aiohttp|httpx|go-http-client|scrapy|libwww-perl|java\/|apache-httpclient|headlesschrome|phantomjs|selenium|puppeteer|playwright|httpclient|masscan|nikto|sqlmap|zgrab|nuclei|[a-z]*bot|crawler|spider)\b/i;
+  /\b(curl|wget|python-requests|python-urllib|python-httpx|aiohttp|httpx|go-http-client|scrapy|libwww-perl|java\/|java-http-client|apache-httpclient|axios|node-fetch|undici|^node$|headlesschrome|phantomjs|selenium|puppeteer|playwright|httpclient|masscan|nikto|sqlmap|zgrab|nuclei|[a-z]*bot|crawler|spider)\b/i;
 
 /** Scores the request's own headers. */
 export function requestTells(headers: ReadonlyMap<string, string>, knobs: BotKnobs = DEFAULT_BOT_KNOBS): ScoredSignal[] {

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { requestTells } from './tells.ts';
+
+const tells = (headers: Record<string, string>) => requestTells(new Map(Object.entries(headers))).map((t) => t.name);
+
+describe('request tells', () => {
+  it("names HTTP libraries' default user agents as automation, not an app's own or its HTTP stack's", () => {
+    for (const ua of ['python-requests/2.32.3', 'Java-http-client/21.0.5', 'Java/17.0.9', 'axios/1.7.9', 'node', 'node-fetch/1.0 (+https://github.com/bitinn/node-fetch)', 'undici', 'Go-http-client/2.0', 'Apache-HttpClient/4.5.14 (Java/17.0.10)']) {
+      expect(tells({ 'user-agent': ua, accept: '*/*' }), ua).toContain('ua-automation');
+    }
+    for (const ua of ['ShopApp/4.2.1 (Android 14) okhttp/4.12.0', 'okhttp/4.12.0', 'Railline/5.12.0 (iPhone; iOS 18.1; Scale/3.00)', 'nodejs-app/2.0', 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0']) {
+      expect(tells({ 'user-agent': ua, accept: '*/*', 'accept-language': 'en' }), ua).toEqual([]);
+    }
+  });
+
+  it('holds a missing language against a browser, not against a client that names itself the crawlers\' way', () => {
+    expect(tells({ 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', accept: 'text/html' })).toEqual(['browser-without-accept-language']);
+    expect(tells({ 'user-agent': 'Mozilla/5.0 (compatible; SiteStatusMonitor/2.0)', accept: '*/*' })).toEqual([]);
+    expect(tells({ 'user-agent': 'Mozilla/5.0 (compatible; SiteStatusMonitor/2.0)' })).toEqual(['accept-missing']);
+  });
+});

@@ -796,6 +796,36 @@ describe('a policy not yet warm', () => {
   });
 });
 
+describe('errors of one client at an address', () => {
+  const PROBE = { 'user-agent': 'probe/1.0', accept: '*/*' };
+  // A client that is no browser, probing from one address: two of every three requests answered 404.
+  const probe = async (d: ReturnType<typeof detectors>, ip: string, tag: string) => {
+    let last: JudgedAssessment | undefined;
+    for (let i = 0; i < 15; i++) {
+      const requestId = `${tag}-${i}`;
+      last = await d.check(request({ ip, path: `/files/backup-${String.fromCharCode(97 + i)}.zip`, headers: { ...PROBE, 'x-request-id': requestId } }));
+      d.log(requestId, i % 3 === 0 ? 200 : 404, 'text/html');
+      await d.advance(20_000);
+    }
+    return last!;
+  };
+  const errorPoints = (b: JudgedAssessment) => b.signals.find((x) => x.name === 'errors-address')?.score ?? 0;
+
+  it("is judged as one client's where nothing at the address kept a session, and with a NAT's doubt where people did", async () => {
+    const alone = detectors();
+    const one = errorPoints(await probe(alone, '203.0.113.50', 'alone'));
+    // The same probe behind an address where people browse in their sessions.
+    const shared = detectors();
+    for (let i = 0; i < 40; i++) {
+      await shared.check(request({ ip: '203.0.113.60', path: `/products/${i}`, cookie: `p-${i % 4}` }));
+      await shared.advance(1000);
+    }
+    const nat = errorPoints(await probe(shared, '203.0.113.60', 'nat'));
+    expect(one).toBeGreaterThanOrEqual(DEFAULT_BOT_KNOBS.learning.maxScore);
+    expect(one).toBeGreaterThan(nat + 15);
+  });
+});
+
 describe("a token's crowd is addresses", () => {
   const PARTNER = { 'user-agent': 'Apache-HttpClient/4.5.14 (Java/17.0.10)', accept: 'application/json', 'accept-encoding': 'gzip,deflate' };
   // Half an hour of the partner's integration calling every 30 s from its server, learned.
@@ -1160,6 +1190,8 @@ function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record
     counters[s.ipLong] = opts.landedBeforeEarlier ? [1 + (opts.keptRequests ?? 0), before] : [1 + before + (opts.keptRequests ?? 0), 0];
     counters[s.newLong] = opts.landedBeforeEarlier ? [1, before] : [1 + before, 0];
     counters[s.landing] = [(1 + before) * LANDING_UNIT + landed + (opts.landedBeforePages ?? before) * PAGE_LANDING_UNIT, 0];
+    // The address's requests in kept sessions that passed clean (the feed counts them there too).
+    if (opts.keptRequests) counters[s.keptLong] = [opts.keptRequests, 0];
   }
   const judged = judgeBehaviour(plan, counters);
   const aggregate = judged.signals.filter((x) => x.family === 'aggregate');

@@ -300,7 +300,8 @@ export function planBotCounters(
     netAll: network ? count(BOT_KEYS.netAll, net, B.longMs, 2, 1) : -1,
     netFreshAddrs: network && cookieSessions ? count(BOT_KEYS.netFreshAddrs, net, B.tickMs, 2, 0) : -1,
     newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
-    keptLong: cookieSessions ? count(BOT_KEYS.keptLong, addr, B.longMs, 2, 0) : -1,
+    // Also read for a client that is no browser and has no session: what its address kept says whether it is one client.
+    keptLong: cookieSessions || (planned === 'anonymous' && !browser) ? count(BOT_KEYS.keptLong, addr, B.longMs, 2, 0) : -1,
     orphLong: planned === 'session' && fresh ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
     landing: cookieSessions || unreturnedLanding ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing || unreturnedLanding ? LANDING_UNIT + routeCode + (pageLoad ? PAGE_LANDING_UNIT : 0) : 0) : -1,
     landingLearned: planned === 'session' && fresh ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
@@ -663,7 +664,18 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // An address whose every request opened a session is one client that keeps none (or one that bounced): no
   // mixture of people behind a NAT looks like that, so the dispersion of its tails fades as that share nears 100%.
   const mixture = (opened: number, requests: number) => Math.max(0, Math.min(1, (1 - opened / Math.max(1, requests)) / 0.2));
-  const addressMixture = s.newLong >= 0 ? mixture(long(s.newLong) + (state === 'orphan' ? 1 : 0), long(s.ipLong)) : 1;
+  const landingMixture = s.newLong >= 0 ? mixture(long(s.newLong) + (state === 'orphan' ? 1 : 0), long(s.ipLong)) : 1;
+  // What the address kept says it too: requests in sessions that passed clean and token calls (anyone's) show people or
+  // API clients behind it, and an address where under a fifth of the requests were either is one client as far as the
+  // rest goes. Landings alone miss a client that never lands (no browser) or sends made-up cookies between its
+  // landings (orphans): a scanner probing from a server is judged on its errors as a browser that keeps no cookie is.
+  const keptMixture = () => {
+    const kept = decodeKept(C(s.keptLong));
+    const requests = Math.max(1, long(s.ipLong));
+    const keptRequests = Math.min(requests, sliding(kept.sessions, nowMs, B.longMs) + sliding(kept.tokens, nowMs, B.longMs));
+    return Math.min(1, keptRequests / requests / 0.2);
+  };
+  const addressMixture = s.keptLong >= 0 ? Math.min(landingMixture, keptMixture()) : landingMixture;
 
   // ---- an address that is one client: its own traffic against a client's thresholds
   // A client that varies its fingerprint from request to request (its languages, a made-up JA4) spreads its traffic

@@ -8,8 +8,10 @@
  * traffic (`/api/v1/fares` among many rarely called endpoints stays a route of its own).
  *
  * Learned per replica from requests the detectors passed clean (never from flagged or suspicious ones, like every
- * baseline), bounded per policy, kept across snapshots while the policy exists. A replica that has not learned a
- * shape yet (just started) keeps slugs apart, as path templates alone do.
+ * baseline) once the upstream answered them with a success or a redirect, where an access log arrives (feed.ts), so
+ * that made-up words a client sends (answered 404) cannot widen a shape; bounded per policy, kept across snapshots
+ * while the policy exists. A replica that has not learned a shape yet (just started) keeps slugs apart, as path
+ * templates alone do.
  */
 import type { BotKnobs } from './knobs.ts';
 import { SLUG, isIdentifierSegment, pathTemplate, type SlugTest } from '../discovery/template.ts';

@@ -853,6 +853,19 @@ describe("a token's crowd is addresses", () => {
     expect(out.flatMap(crowdSignals)).toEqual([]);
   });
 
+  it('a stolen key rotated over three new addresses a minute, fifteen calls each, is a crowd within minutes', async () => {
+    const d = await warm();
+    const out: JudgedAssessment[] = [];
+    for (let minute = 0; minute < 10; minute++) {
+      for (let i = 0; i < 45; i++) {
+        out.push(await d.check(request({ ip: `100.65.${minute}.${i % 3}`, path: `/api/partner/fares/${i}`, headers: PARTNER }), 'partner'));
+        await d.advance(60_000 / 45);
+      }
+    }
+    const late = out.slice(out.length / 2);
+    expect(late.filter((b) => b.verdict !== 'allow').length / late.length).toBeGreaterThan(0.8);
+  });
+
   it('the same calls from sixty addresses new to the token are a crowd', async () => {
     const d = await warm();
     const out = await batch(d, (i) => `100.64.${i}.7`);

@@ -319,7 +319,7 @@ export function planBotCounters(
     tokFreshBase: token && fresh ? shared(BOT_KEYS.tokFreshBase, tok, B.baselineMs, 2, 0) : -1,
     tokCell: token && fresh ? shared(BOT_KEYS.tokCellAgg, tokCell, B.aggregateMs, 3, 0) : -1,
     tokCellBase: token && fresh ? shared(BOT_KEYS.tokCellBase, tokCell, B.baselineMs, 2, 0) : -1,
-    tokCellAddrs: token && fresh ? shared(BOT_KEYS.tokCellAddrAgg, tokCell, B.aggregateMs, 3, 0) : -1,
+    tokCellAddrs: token && fresh ? shared(BOT_KEYS.tokCellAddrs, tokCell, B.longMs, 2, 0) : -1,
     pairBase: token && fresh ? count(BOT_KEYS.pairBase, pair, B.baselineMs, 2, 0) : -1,
     routeFresh: known ? -1 : shared(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, outside),
     routeFreshBase: known ? -1 : shared(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
@@ -400,7 +400,7 @@ export interface BotObservations {
   addressFirst: boolean;
   /** A new token pair nothing was learned of yet (what the token's rate of new addresses counts and learns). */
   unlearnedPair: boolean;
-  /** Such a pair's first request in its current minute bucket: one more address of the token's crowd (feed.ts). */
+  /** Such a pair's first request in its current long bucket: one more address of the token's crowd (feed.ts). */
   pairFirst: boolean;
   /** Its source's own volume signal fired: its fresh traffic is taken out of the route's and cell's counts. */
   explained: boolean;
@@ -1059,9 +1059,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // a crowd's early address (both were learned: the client's from the start, the crowd's until its surge became
   // significant): only pairs nothing was learned of are judged then.
   const judgedPair = base.warm || unlearnedPair;
-  // Addresses of the (token, kind) cell's crowd in the last minute, this one included when it is one.
-  const pairFirst = unlearnedPair && (sessionMinute.requests[0] ?? 0) === 1;
-  const crowdAddresses = s.tokCellAddrs >= 0 ? recentMinute(C(s.tokCellAddrs), nowMs, B.aggregateMs) + (pairFirst ? 1 : 0) : 0;
+  // Addresses of the (token, kind) cell's crowd in the long window, this one included when it is one: over minutes, so
+  // that a crowd rotating a few addresses a minute adds up as one sending from many at once does.
+  const pairFirst = unlearnedPair && (sessionLong.requests[0] ?? 0) === 1;
+  const crowdAddresses = s.tokCellAddrs >= 0 ? long(s.tokCellAddrs) + (pairFirst ? 1 : 0) : 0;
   if (subject.token && state === 'new-pair' && judged && judgedPair && crowdAddresses >= agg.minTokenCrowdAddresses) {
     // Counted (and learned) are the requests of pairs nothing was learned of; a young pair is judged by them.
     const pending = unlearnedPair ? 1 : 0;

@@ -352,7 +352,7 @@ export class BotFeed {
     if (state === 'new-pair' && obs.unlearnedPair && subject.token) {
       bump(BOT_KEYS.tokFreshAgg, token, 'aggregate');
       bump(BOT_KEYS.tokCellAgg, tokenKind, 'aggregate');
-      if (obs.pairFirst) bump(BOT_KEYS.tokCellAddrAgg, tokenKind, 'aggregate');
+      if (obs.pairFirst) bump(BOT_KEYS.tokCellAddrs, tokenKind, 'long');
     }
 
     // Learning. Per-client distributions: unless the request has evidence of its own (a crowd's surge says

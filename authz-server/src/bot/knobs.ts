@@ -174,8 +174,9 @@ export interface BotKnobs {
     minExpectedPerMinute: { route: number; cell: number; token: number; failure: number };
     /**
      * A token's crowd is addresses: a surge of its requests from addresses new to it is a crowd's only once at least
-     * this many of them (of this kind of client) sent requests in the last minute. Fewer (a partner's integration
-     * syncing a batch from its two servers) are judged by their own volume, as any single client is.
+     * this many of them (of this kind of client) sent requests in the long window (10-20 minutes, so that a crowd
+     * rotating a few addresses a minute adds up). Fewer (a partner's integration syncing a batch from its two
+     * servers) are judged by their own volume, as any single client is.
      */
     minTokenCrowdAddresses: number;
     minSurprise: number;
@@ -359,7 +360,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   surge: Object.freeze({
     slack: 2,
     minExpectedPerMinute: Object.freeze({ route: 1, cell: 0.5, token: 2, failure: 1 }),
-    minTokenCrowdAddresses: 5,
+    minTokenCrowdAddresses: 4,
     minSurprise: 4,
     failureMinSurprise: 3,
     maxFailingShare: 0.1,

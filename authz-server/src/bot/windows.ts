@@ -55,8 +55,8 @@ export const BOT_KEYS = {
   /** Per (token, client kind): requests from addresses new to the token, and their learned rate. */
   tokCellAgg: 'bot.tokc.a',
   tokCellBase: 'bot.tokc.b',
-  /** Per (token, client kind): addresses new to the token, each once per minute bucket of its own (aggregate buckets). */
-  tokCellAddrAgg: 'bot.tokc.n',
+  /** Per (token, client kind): addresses new to the token, each once per long bucket (long buckets). */
+  tokCellAddrs: 'bot.tokc.n',
   /** Requests of a (token, address) pair that were not flagged (baseline buckets): an established pair has some. */
   pairBase: 'bot.pair.b',
   /** Per route: fresh requests, landings and credited returns (by route code), failures; learned rates. */

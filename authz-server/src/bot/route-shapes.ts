@@ -14,7 +14,7 @@
  * templates alone do.
  */
 import type { BotKnobs } from './knobs.ts';
-import { SLUG, isIdentifierSegment, pathTemplate, type SlugTest } from '../discovery/template.ts';
+import { pathTemplate, type SlugTest } from '../discovery/template.ts';
 
 /** What is learned of one parent path: how often each word came after it. */
 interface Parent {
@@ -75,38 +75,35 @@ export class RouteShapes {
 
   /** Learns one request's path (one the detectors passed clean). */
   learn(policyId: string, host: string, path: string): void {
-    if (path.length < 4) return;
-    const k = this.#knobs;
     const s = this.#shapes(policyId);
-    const segments = path.split('/').filter((x) => x !== '');
-    if (segments.length < 2) return;
+    // The positions are walked as templates are made, so that each word is learned under the parent a Check reads.
     const test = s.wide > 0 ? this.#test(s, host) : null;
-    let prefix = `/${isIdentifierSegment(segments[0]!) ? '{id}' : segments[0]!}`;
-    const depth = Math.min(segments.length, MAX_DEPTH);
-    for (let i = 1; i < depth; i++) {
-      const seg = segments[i]!;
-      if (isIdentifierSegment(seg)) {
-        prefix += '/{id}';
-        continue;
-      }
-      const key = `${host}\u0000${prefix}`;
-      let p = s.parents.get(key);
-      if (!p) {
-        if (s.parents.size >= k.maxParents) return;
-        p = { total: 0, children: new Map(), wide: false };
-        s.parents.set(key, p);
-      }
-      p.total++;
-      const n = p.children.get(seg);
-      if (n !== undefined) p.children.set(seg, n + 1);
-      else if (p.children.size < k.maxChildren) p.children.set(seg, 1);
-      if (!p.wide && p.children.size >= k.minDistinct) {
-        p.wide = true;
-        s.wide++;
-      }
-      if (p.total >= k.decayAt) decay(p);
-      prefix += `/${test !== null && test(prefix, seg) ? SLUG : seg}`;
+    let full = false;
+    pathTemplate(path, (parent, segment) => {
+      if (!full && depthOf(parent) < MAX_DEPTH) full = !this.#count(s, `${host}\u0000${parent}`, segment);
+      return test !== null && test(parent, segment);
+    });
+  }
+
+  /** Counts a word after its parent; false when the parent is new and the policy holds maxParents already. */
+  #count(s: PolicyShapes, key: string, segment: string): boolean {
+    const k = this.#knobs;
+    let p = s.parents.get(key);
+    if (!p) {
+      if (s.parents.size >= k.maxParents) return false;
+      p = { total: 0, children: new Map(), wide: false };
+      s.parents.set(key, p);
     }
+    p.total++;
+    const n = p.children.get(segment);
+    if (n !== undefined) p.children.set(segment, n + 1);
+    else if (p.children.size < k.maxChildren) p.children.set(segment, 1);
+    if (!p.wide && p.children.size >= k.minDistinct) {
+      p.wide = true;
+      s.wide++;
+    }
+    if (p.total >= k.decayAt) decay(p);
+    return true;
   }
 
   /** Forgets policies no longer served. */
@@ -119,6 +116,13 @@ export class RouteShapes {
     const s = this.#byPolicy.get(policyId);
     return s ? [...s.parents].filter(([, p]) => p.wide).map(([key]) => key) : [];
   }
+}
+
+/** The number of segments of a template (`/journeys` is 1). */
+function depthOf(template: string): number {
+  let n = 0;
+  for (let i = 0; i < template.length; i++) if (template.charCodeAt(i) === 47) n++;
+  return n;
 }
 
 /** Halves a parent's counts so that what it carries now outweighs what it carried long ago. */

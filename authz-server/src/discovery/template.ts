@@ -38,7 +38,7 @@ function isIdentifier(seg: string): boolean {
 export type SlugTest = (parent: string, segment: string) => boolean;
 
 /** A segment a SlugTest collapsed. */
-export const SLUG = '{slug}';
+const SLUG = '{slug}';
 
 /**
  * The template of a normalised path (no query string). With `slug`, word segments after the first that it names
@@ -58,9 +58,4 @@ export function pathTemplate(path: string, slug?: SlugTest): string {
     out.push(isIdentifier(seg) ? ID : i > 0 && slug !== undefined && slug(`/${out.join('/')}`, seg) ? SLUG : seg);
   }
   return `/${out.join('/')}${trailing && out.length <= MAX_TEMPLATE_SEGMENTS && out[out.length - 1] !== '**' ? '/' : ''}`;
-}
-
-/** Whether a segment collapses to `{id}` whatever the site (numbers, UUIDs, tokens, dates...). */
-export function isIdentifierSegment(seg: string): boolean {
-  return isIdentifier(seg);
 }

@@ -45,7 +45,7 @@ function request(shape: { ip?: string; method?: string; path?: string; cookie?: 
  * The bot detectors on a memory store with a settable clock, fed the way the server feeds them. The feed's counters
  * are written at every step, or with `flushEveryMs` only when the clock crosses a multiple of it (the server's 1 s).
  */
-function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: { mode: 'Enforce' } }, opts: { flushEveryMs?: number; pending?: boolean } = {}) {
+function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: { mode: 'Enforce' } }, opts: { flushEveryMs?: number; pending?: boolean; known?: KnownSessions } = {}) {
   let now = Date.parse('2026-03-02T09:00:00Z');
   const clock = () => now;
   const p = policy(spec);
@@ -56,7 +56,7 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
   const book = new BaselineBook({ store, clock, policies: () => [p.id], refreshIntervalMs: 0 });
   // Planned, counted in the store and judged, as the server does before it decides.
   const judge = async (req: ReturnType<typeof request>, consumer: string | null) => {
-    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id));
+    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known);
     const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
     if (opts.pending !== false) addPendingCounts(plan, result.counters, (c, parts, b) => deferred.pendingOf(c, parts, b));
     return judgeBehaviour(plan, result.counters);
@@ -823,6 +823,43 @@ describe('errors of one client at an address', () => {
     const nat = errorPoints(await probe(shared, '203.0.113.60', 'nat'));
     expect(one).toBeGreaterThanOrEqual(DEFAULT_BOT_KNOBS.learning.maxScore);
     expect(one).toBeGreaterThan(nat + 15);
+  });
+});
+
+describe('a scanner that keeps a made-up cookie for a few requests', () => {
+  // One request every 15 s from one address with a browser's headers: a landing without a cookie, then three with a
+  // cookie of its own making, then another landing; two of every three answered 404. Sessions remembered as known
+  // the way the server remembers them.
+  const scan = async (d: ReturnType<typeof detectors>, ip: string) => {
+    const out: Array<{ established: boolean; judged: JudgedAssessment }> = [];
+    for (let i = 0; i < 48; i++) {
+      const requestId = `scan-${i}`;
+      const cookie = i % 4 === 0 ? undefined : `made-up-${Math.floor(i / 4)}`;
+      out.push({ established: i % 4 >= 2, judged: await d.check(request({ ip, path: `/files/backup-${i}.zip`, ...(cookie ? { cookie } : {}), headers: { ...CHROME, 'x-request-id': requestId } })) });
+      d.log(requestId, i % 3 === 0 ? 200 : 404, 'text/html');
+      await d.advance(15_000);
+    }
+    return out;
+  };
+  const errorPoints = (b: JudgedAssessment) => b.signals.find((x) => x.name === 'errors-address')?.score ?? 0;
+
+  it("is judged on its address's errors in its sessions too: none of them is what the address kept", async () => {
+    const d = detectors(undefined, { known: new KnownSessions({ ttlMs: 60_000, maxEntries: 100 }) });
+    const late = (await scan(d, '203.0.113.70')).slice(24).filter((x) => x.established);
+    // Before, each session was judged on its own errors (two at most), and its requests counted as kept: nothing.
+    expect(late.filter((x) => errorPoints(x.judged) >= 25).length / late.length).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('a person whose session meets a 404 now and then is not judged on the address', async () => {
+    const d = detectors(undefined, { known: new KnownSessions({ ttlMs: 60_000, maxEntries: 100 }) });
+    const judged: JudgedAssessment[] = [];
+    for (let i = 0; i < 48; i++) {
+      const requestId = `person-${i}`;
+      judged.push(await d.check(request({ ip: '203.0.113.71', path: `/products/${i}`, ...(i === 0 ? {} : { cookie: 'p-1' }), headers: { ...CHROME, 'x-request-id': requestId } })));
+      d.log(requestId, i % 8 === 5 ? 404 : 200, 'text/html');
+      await d.advance(15_000);
+    }
+    expect(judged.filter((b) => errorPoints(b) > 0)).toEqual([]);
   });
 });
 

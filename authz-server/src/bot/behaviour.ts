@@ -396,6 +396,8 @@ export interface BotObservations {
   /** A landing whose headers claim a page load on a route where people's sessions hardly ever load pages (counted as one in the landing memory; the feed takes that back). */
   dressedLanding: boolean;
   fresh: boolean;
+  /** An established session that failed at least half of its requests so far (or one in five, and minErrors): none of it is what the address kept (feed.ts). */
+  failing: boolean;
   /** A new-session request that is its address's first request in the current tick bucket (counted per network, feed.ts). */
   addressFirst: boolean;
   /** A new token pair nothing was learned of yet (what the token's rate of new addresses counts and learns). */
@@ -776,8 +778,20 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   };
   const sessionErrors = s.errSess >= 0 ? long(s.errSess) : 0;
   const rho = knobs.errors.dispersion;
+  // Failures on the route flag what is new there, and sessions that mostly failed so far, or failed at least one
+  // request in five and as often as an address must to be judged for its errors (minErrors): successes are cheap,
+  // a stuffer keeping its cookie loads the login form before every try. Never an established session that mostly
+  // succeeds otherwise: a person with a few errors in a long visit.
+  const failing = (errs: number, reqs: number) => errs >= 1 && (errs >= (reqs - 1) / 2 || (errs >= knobs.errors.minErrors && errs >= reqs / 5));
+  const sessionFailing = state === 'established' && failing(sessionErrors, sessionRequests);
   if (state === 'established') errors('errors-session', sessionErrors, sessionRequests, 'in this session', 0);
-  else errors('errors-address', long(s.errAddr), long(s.ipLong), 'from this address', rho * addressMixture);
+  // An established session is judged with its address too where the address shows no people (under a fifth of its
+  // requests kept): a scanner that keeps a made-up cookie for a few requests and then begins another never has
+  // enough errors in one session, and what it sends in them is not what the address kept (only requests answered
+  // without a client error count as kept, and none of a session that mostly failed: feed.ts). A person's session is
+  // what their address kept.
+  const addressJudged = state === 'established' && s.errAddr >= 0 && addressMixture < 1;
+  if (state !== 'established' || addressJudged) errors('errors-address', long(s.errAddr), long(s.ipLong), 'from this address', rho * addressMixture);
   if (subject.token) errors('errors-token', long(s.errTok), long(s.tokLong), 'with this token', rho);
 
   const addressMethods = decodeAddressMethods(C(s.methodsIp));
@@ -1005,11 +1019,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       }
     }
   }
-  // Failures on the route flag what is new there, and sessions that mostly failed so far, or failed at least one
-  // request in five and as often as an address must to be judged for its errors (minErrors): successes are cheap,
-  // a stuffer keeping its cookie loads the login form before every try. Never an established session that mostly
-  // succeeds otherwise: a person with a few errors in a long visit.
-  const failing = (errs: number, reqs: number) => errs >= 1 && (errs >= (reqs - 1) / 2 || (errs >= knobs.errors.minErrors && errs >= reqs / 5));
+  // Failures on the route flag what is new there, and sessions that are failing (above).
   // A write of a session whose writes mostly failed: page loads between the tries lower a stuffer's failing share of
   // requests, not of its tries. This one's outcome is not known yet, so it is left out; a person who got a password
   // wrong three times and then right has one success in four and is left alone after that. Successes are cheap too (an
@@ -1021,7 +1031,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const wf = sliding(failed, nowMs, B.longMs);
     writesFailing = wf >= knobs.errors.minErrors && ((tried - wf) * 4 <= wf || wf >= knobs.errors.sessionFailedWrites);
   }
-  if (judged && (outsideSession || (state === 'established' && (failing(sessionErrors, sessionRequests) || writesFailing)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
+  if (judged && (outsideSession || (state === 'established' && (sessionFailing || writesFailing)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the
     // smaller its surge would look. The stopped count as failing at the rate of what reached the upstream on the
     // path in the same minute; once the crowd is gone that rate is the people's again, and so is the surge.
@@ -1094,10 +1104,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     }
   }
 
-  if (ctx.known !== true && ctx.known !== false && (state === 'established' || state === 'established-pair') && !pagelessCalls) ctx.known.remember(`${subject.policyId}\u0000${subject.session}`, nowMs);
+  // A session judged with its address's errors is not remembered as known: its next Check reads them and what the
+  // address kept, which a known session's skips.
+  if (ctx.known !== true && ctx.known !== false && (state === 'established' || state === 'established-pair') && !pagelessCalls && !(addressJudged && long(s.errAddr) > 0)) ctx.known.remember(`${subject.policyId}\u0000${subject.session}`, nowMs);
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
   };
 }

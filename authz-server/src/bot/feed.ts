@@ -63,6 +63,11 @@ interface Correlation {
   page: boolean;
   /** Host and path of a request passed clean, learned by the route shapes once the upstream answered it (2xx, 3xx). */
   shape?: { host: string; path: string };
+  /**
+   * A request of a kept session passed clean, counted as kept (its address's, and its network's when it has one)
+   * once the upstream answered it without a client error.
+   */
+  kept?: { network: string };
 }
 
 /** Counts of what the feed saw, for metrics and tests. */
@@ -76,6 +81,9 @@ export interface BotFeedStats {
 }
 
 type Window = 'tick' | 'aggregate' | 'long' | 'baseline' | 'landing';
+
+/** The `kept` of a Correlation whose request came from no network of its own (one object for all of them). */
+const NOT_IN_NETWORK = Object.freeze({ network: '' });
 
 /** Most newcomer learning held for young policies at once; beyond it, learned at once as on a warm policy. */
 const MAX_YOUNG_HELD = 100_000;
@@ -250,12 +258,17 @@ export class BotFeed {
     const pairClean = !flagged && bot.score - tokenSurge < max;
     // People behind an address keep their sessions and pass: what tells a NAT from one client (volume-addr-*). A token's
     // calls, clean or not, are counted apart: they are left out of the address's traffic there.
-    if (obs.subject.token) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now, TOKEN_KEPT_UNIT);
-    else if (clean && !obs.fresh) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now);
     // The same for a network (volume-net-addresses): its clean kept traffic and clean token calls, and its addresses
     // that sent new-session requests (each once per tick bucket).
+    // Where an access log arrives, a kept session's request counts once the upstream answered it without a client
+    // error, and none of a session that mostly fails: a scanner keeping made-up cookies for a few probes each (404s)
+    // keeps next to nothing, however clean its headers.
     const network = 'cookie' in policy.bot.session ? obs.subject.network : '';
-    if (network && clean && (obs.subject.token !== null || !obs.fresh)) this.#bump(keys, BOT_KEYS.netNew, [network], 'long', now, NET_KEPT_UNIT);
+    const keptSession = clean && !obs.fresh && !obs.failing && obs.subject.token === null;
+    const keptLater = keptSession && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId);
+    if (obs.subject.token) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now, TOKEN_KEPT_UNIT);
+    else if (keptSession && !keptLater) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now);
+    if (network && ((clean && obs.subject.token !== null) || (keptSession && !keptLater))) this.#bump(keys, BOT_KEYS.netNew, [network], 'long', now, NET_KEPT_UNIT);
     if (network && obs.addressFirst) this.#bump(keys, BOT_KEYS.netFreshAddrs, [network], 'tick', now);
     this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, pairClean, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
     // Route shapes learn a path once its upstream answered it, where an access log arrives: made-up words a client sends
@@ -263,7 +276,7 @@ export class BotFeed {
     const shape = clean && this.#routeShapes !== undefined && req.path.indexOf('/', 1) > 0;
     if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;
-      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}) });
+      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}) });
     } else if (shape) this.#routeShapes!.learn(policy.id, req.host, req.path);
   }
 
@@ -433,7 +446,7 @@ export class BotFeed {
 
   #remember(requestId: string, c: Correlation): void {
     const same = (s: string) => this.#strings.of(s, s);
-    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}) });
+    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}) });
   }
 
   /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */
@@ -457,10 +470,14 @@ export class BotFeed {
       // not flagged (a page's own calls to the same route, answered with data, do not make it less of a page): pages
       // and data only. A file, plain text or XML may be what a link opens or what an API answers, and tells neither.
       const served = corr.page && (ev.served === 'page' || ev.served === 'data') && ev.code >= 200 && ev.code < 300 && !corr.flagged;
-      if (!error && !served) continue;
+      if (!error && !served && !corr.kept) continue;
       const policy = runtime?.policies.get(corr.policyId);
       if (!policy || policy.bot.mode === 'Off') continue;
       const keys = new PrefixCache(policy.id);
+      if (corr.kept && !error) {
+        this.#bump(keys, BOT_KEYS.keptLong, [corr.address], 'long', now);
+        if (corr.kept.network !== '') this.#bump(keys, BOT_KEYS.netNew, [corr.kept.network], 'long', now, NET_KEPT_UNIT);
+      }
       if (served) {
         const route = [String(keys.code(corr.route))];
         this.#bump(keys, BOT_KEYS.routeAnswerBase, route, 'baseline', now);

@@ -1035,6 +1035,28 @@ describe('a failure surge and the established sessions on its path', () => {
     expect(signal!.detail).toMatch(/40 client errors\/min on \/login vs 2 expected/);
   });
 
+  it("holds it against a session's first request with the cookie when it is a try: a stuffer loads the form, keeps the cookie and posts", () => {
+    // Its address landed once (the form); this is the session's first request. Before, only new sessions and failing
+    // ones were judged: a stuffer trying once per cookie it was given never was.
+    const judgeReturn = (method: string) => {
+      const req = request({ method, path: '/login', cookie: 'given-on-landing', headers: { ...CHROME, ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) } });
+      const judged = judgeWithCounters(req, {}, (counters, s) => {
+        counters[s.sessLong] = [1, 0];
+        counters[s.ipLong] = [2, 0];
+        counters[s.landing] = [LANDING_UNIT, 0];
+        counters[s.routeFail] = [20, 20, 0];
+        counters[s.routeFailBase] = [0, 60];
+        counters[s.routeReq] = [25, 25, 0];
+      });
+      return { state: judged.observations?.state, signal: judged.signals.find((x) => x.name === 'surge-failures') };
+    };
+    const tryLogin = judgeReturn('POST');
+    expect(tryLogin.state).toBe('return');
+    expect(tryLogin.signal?.score ?? 0).toBeGreaterThan(0);
+    // A read with the cookie (the form again, a page after it) is not a try.
+    expect(judgeReturn('GET')).toEqual({ state: 'return', signal: undefined });
+  });
+
   it('leaves alone an established session with fewer failures, or failures in a long visit, that mostly succeeds', () => {
     // A person who mistyped a password once or twice in a session of ten requests.
     expect(judgeTry(DEFAULT_BOT_KNOBS.errors.minErrors - 1).signal).toBeUndefined();

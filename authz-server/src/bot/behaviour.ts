@@ -1019,7 +1019,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       }
     }
   }
-  // Failures on the route flag what is new there, and sessions that are failing (above).
+  // Failures on the route flag what is new there, a session's first request with the cookie when it is a try (a
+  // stuffer loads the form, keeps the cookie it was given and posts once), and sessions that are failing (above).
   // A write of a session whose writes mostly failed: page loads between the tries lower a stuffer's failing share of
   // requests, not of its tries. This one's outcome is not known yet, so it is left out; a person who got a password
   // wrong three times and then right has one success in four and is left alone after that. Successes are cheap too (an
@@ -1031,7 +1032,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const wf = sliding(failed, nowMs, B.longMs);
     writesFailing = wf >= knobs.errors.minErrors && ((tried - wf) * 4 <= wf || wf >= knobs.errors.sessionFailedWrites);
   }
-  if (judged && (outsideSession || (state === 'established' && (sessionFailing || writesFailing)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
+  if (judged && (outsideSession || (state === 'return' && isWrite(subject.method)) || (state === 'established' && (sessionFailing || writesFailing)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the
     // smaller its surge would look. The stopped count as failing at the rate of what reached the upstream on the
     // path in the same minute; once the crowd is gone that rate is the people's again, and so is the surge.

@@ -1336,6 +1336,18 @@ describe('a crowd calling an API route, keeping the cookie it was given (session
     expect(campaign.signals.find((x) => x.name === 'fresh-relanding')).toBeUndefined();
   });
 
+  it("a page's subresource fetched without the cookie after a page load from the address is judged with the page, not as a crowd on its route", () => {
+    // A person who blocks cookies: every image of the page is a landing that never comes back.
+    const IMAGE = { ...CHROME, accept: 'image/avif,image/webp,*/*', 'sec-fetch-dest': 'image', 'sec-fetch-mode': 'no-cors' };
+    // (The route's landings never came back: a crowd's surge there, which a blocker's images make during a campaign.)
+    expect(judgeApiCrowd({ path: '/img/products/7.webp', headers: IMAGE }, { landedBefore: 1, landedBeforePages: 1, returned: 0 }).aggregate).toEqual([]);
+    // Not one without a page load before it (a crowd's first request dressed as an image), nor the page's API call.
+    expect(judgeApiCrowd({ path: '/img/products/7.webp', headers: IMAGE }, { returned: 0 }).score).toBeGreaterThanOrEqual(challenge);
+    expect(judgeApiCrowd({ headers: API_CALL }, { landedBefore: 1, landedBeforePages: 1, returned: 0 }).aggregate.length).toBeGreaterThan(0);
+    // Nor the crowd's calls to the API route dressed as images after its page load: no file of that kind.
+    expect(judgeApiCrowd({ headers: IMAGE }, { landedBefore: 1, landedBeforePages: 1, returned: 0 }).aggregate.length).toBeGreaterThan(0);
+  });
+
   it('judges its calls with the cookie on the route it landed on, for the first pagelessRequests of them, and remembers it only after', () => {
     const limit = DEFAULT_BOT_KNOBS.sessions.pagelessRequests;
     for (const n of [1, 2, limit]) {

@@ -38,7 +38,7 @@ import type { RouteShapes } from './route-shapes.ts';
 import { pathTemplate } from '../discovery/template.ts';
 import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
-import { claimsBrowser, clientAddress, isPageLoad, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import { claimsBrowser, clientAddress, isPageLoad, isSubresource, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
@@ -171,6 +171,8 @@ export interface BotPlanContext {
   browser: boolean;
   /** The request is a page load (isPageLoad). */
   pageLoad: boolean;
+  /** A page's subresource by its fetch metadata and its file (isSubresource): an image, a script, a style sheet, a font. */
+  subresource: boolean;
   /** The policy's sessions are cookies (not a session header). */
   cookieSite: boolean;
   /** An anonymous browser on a cookie policy whose browsers were found not to return it: remembered as a landing. */
@@ -354,6 +356,7 @@ export function planBotCounters(
       known: known ? true : known_ ?? false,
       browser,
       pageLoad,
+      subresource: isSubresource(req.headers, req.path),
       cookieSite: cookiePolicy,
       unreturnedLanding,
       ignore: policy.bot.ignoreSignals,
@@ -885,7 +888,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const fromAddress = state === 'landing' ? decodeLanding(sumOf(C(s.landing), 0, 1)) : null;
   const firstPageless = fromAddress !== null && !pageHere && (fromAddress.landings === 1 || fromAddress.pages - (ctx.pageLoad ? 1 : 0) <= 0);
   const pagelessLanding = pagelessRule && firstPageless;
-  if ((fresh || (young && engagement > 0) || pagelessCalls) && !explained && judged) {
+  // A page's subresource fetched without the cookie, after a page load from the same address, is a person's who blocks
+  // cookies (or a crowd's that fetches what it does not want): judged with the page, not as a crowd on the
+  // subresource's route, where such a person's every image is a landing that never comes back.
+  const pageSubresource = ctx.subresource && fromAddress !== null && !firstPageless;
+  if ((fresh || (young && engagement > 0) || pagelessCalls) && !explained && judged && !pageSubresource) {
     const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
     let gate: number;
     let gateWhy: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { networkOf } from '../challenge/binding.ts';
-import { DIGEST_MEMO, browserUserAgent, claimsBrowser, isPageLoad, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import { DIGEST_MEMO, browserUserAgent, claimsBrowser, isPageLoad, isSubresource, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const browser = (extra: Record<string, string>) =>
@@ -143,5 +143,21 @@ describe('isPageLoad', () => {
     expect(isPageLoad('GET', h({ accept: 'application/json' }))).toBe(false);
     expect(isPageLoad('POST', h({ 'sec-fetch-dest': 'document' }))).toBe(false);
     expect(isPageLoad('HEAD', h({ accept: 'text/html' }))).toBe(false);
+  });
+});
+
+describe('isSubresource', () => {
+  const h = (o: Record<string, string>) => new Map(Object.entries(o));
+  it("is a file of the kind a browser's fetch metadata names: a page's image, script, style sheet, font or media", () => {
+    const files = { image: '/img/dest/york-480.webp?v=2', script: '/static/app.7328.js', style: '/static/main.css', font: '/static/fonts/inter-var.woff2', video: '/media/intro.mp4' };
+    for (const [dest, path] of Object.entries(files)) expect(isSubresource(h({ 'sec-fetch-dest': dest }), path)).toBe(true);
+    // A client sets the header: an API route or a page claimed as an image is none, nor a file of another kind.
+    expect(isSubresource(h({ 'sec-fetch-dest': 'image' }), '/api/v1/fares?from=york')).toBe(false);
+    expect(isSubresource(h({ 'sec-fetch-dest': 'image' }), '/journeys/york.leeds')).toBe(false);
+    expect(isSubresource(h({ 'sec-fetch-dest': 'image' }), '/static/app.js')).toBe(false);
+    expect(isSubresource(h({ 'sec-fetch-dest': 'image' }), '/img.png/fares')).toBe(false);
+    // A page's API call, a document, a worker, or no fetch metadata: none.
+    for (const dest of ['empty', 'document', 'iframe', 'worker']) expect(isSubresource(h({ 'sec-fetch-dest': dest }), '/img/a.png')).toBe(false);
+    expect(isSubresource(h({ accept: 'image/webp,*/*' }), '/img/a.png')).toBe(false);
   });
 });

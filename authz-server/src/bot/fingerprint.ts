@@ -154,6 +154,33 @@ export function isPageLoad(method: string, headers: ReadonlyMap<string, string>)
   return true;
 }
 
+const MEDIA = ['mp3', 'mp4', 'm4a', 'ogg', 'webm', 'vtt'];
+/** File extensions a page's subresource of each fetch destination has. */
+const SUBRESOURCE_FILES: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['image', new Set(['png', 'jpg', 'jpeg', 'gif', 'webp', 'avif', 'svg', 'ico', 'bmp'])],
+  ['script', new Set(['js', 'mjs'])],
+  ['style', new Set(['css'])],
+  ['font', new Set(['woff', 'woff2', 'ttf', 'otf', 'eot'])],
+  ['audio', new Set(MEDIA)],
+  ['video', new Set(MEDIA)],
+  ['track', new Set(MEDIA)],
+]);
+
+/**
+ * A page's subresource: the browser's fetch metadata (`sec-fetch-dest`) names an image, a script, a style sheet, a
+ * font or media, and the path is a file of that kind (`/img/a.webp`, `/static/app.js`). Both, because a client sets
+ * the header: an API route claimed as an image does not serve a file named like one.
+ */
+export function isSubresource(headers: ReadonlyMap<string, string>, path: string): boolean {
+  const dest = headers.get('sec-fetch-dest');
+  const files = dest === undefined ? undefined : SUBRESOURCE_FILES.get(dest);
+  if (!files) return false;
+  const end = path.search(/[?#]/);
+  const file = end < 0 ? path : path.slice(0, end);
+  const dot = file.lastIndexOf('.');
+  return dot > file.lastIndexOf('/') && files.has(file.slice(dot + 1).toLowerCase());
+}
+
 /** One client: an IPv4 address, an IPv6 /64 (a client can use any address of its /64). */
 const CLIENT = { ipv4: 32, ipv6: 64 };
 /** One network: an IPv4 /24, an IPv6 /48. */

@@ -168,6 +168,31 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
   });
 
+  it("credential stuffers that load the sign-in form, keep the cookie it set and post with it (model b, seed 6) are caught", { timeout: 120_000 }, async () => {
+    // Each address's first try is its session's first request with the cookie: judged with the path's failure surge
+    // only since that request is (76.5 % of requests caught before).
+    const r = await runScenario('credential-stuffing', 6, { inProcess: true, model: 'b' });
+    expect(r.params['stuffingKeepsCookie']).toBe(true);
+    expectCaught(r, 1000);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
+  it("a scanner keeping a made-up cookie for a few probes, then another (model b, seed 10), is judged on its address's errors", { timeout: 120_000 }, async () => {
+    // Its sessions never had enough errors of their own and counted as what the address kept: 49.3 % caught before.
+    const r = await runScenario('low-and-slow', 10, { inProcess: true, model: 'b' });
+    expect(r.params['slowSession']).toBe('throwaway');
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.75);
+    expect(r.clientRecall).toBe(1);
+    expect(r.tpSignals['errors-address'] ?? 0).toBeGreaterThan(r.botFlagged / 2);
+  });
+
+  it("a campaign's visitors who block cookies (model c, seed 5) are not taken for a crowd on the routes of their pages' images and scripts", { timeout: 120_000 }, async () => {
+    // Each image of a page they load is a landing that never comes back: 1.10 % of the campaign's requests flagged before.
+    const r = await runScenario('campaign', 5, { inProcess: true, model: 'c' });
+    expect(r.campaignFpRate).toBeLessThanOrEqual(0.005);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
   it('the evasion variants change only their own attack: decoy page loads before each try, a crowd that grows', () => {
     // Other scenarios draw exactly the same traffic under these variants.
     for (const variant of ['diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds'] as const) {

@@ -132,6 +132,7 @@ interface Slots {
   routeFailBase: number;
   routeReq: number;
   routeWrite: number;
+  routeSettled: number;
   cellFresh: number;
   cellFreshBase: number;
   classFresh: number;
@@ -336,6 +337,7 @@ export function planBotCounters(
     routeReq: shared(BOT_KEYS.routeReqAgg, path, B.aggregateMs, 3, 0),
     // Read only for the young policy's failure cap.
     routeWrite: baselines.warm ? -1 : shared(BOT_KEYS.routeWriteAgg, path, B.aggregateMs, 3, 0),
+    routeSettled: baselines.warm ? -1 : shared(BOT_KEYS.routeSettledAgg, path, B.aggregateMs, 3, 0),
     cellFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshAgg, cell, B.aggregateMs, 3, outside),
     cellFreshBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshBase, cell, B.baselineMs, 2, 0),
     classFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.classFreshAgg, klass, B.aggregateMs, 3, outside),
@@ -401,6 +403,8 @@ export interface BotObservations {
   fresh: boolean;
   /** An established session that failed at least half of its requests so far (or one in five, and minErrors): none of it is what the address kept (feed.ts). */
   failing: boolean;
+  /** A read of a settled session on a young policy (knobs.surge.maxFailingShare): counted with its path's failures (feed.ts). */
+  settled: boolean;
   /** A new-session request that is its address's first request in the current tick bucket (counted per network, feed.ts). */
   addressFirst: boolean;
   /** A new token pair nothing was learned of yet (what the token's rate of new addresses counts and learns). */
@@ -1062,7 +1066,13 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const w = decodeWrites(C(s.routeWrite));
       const writes = Math.min(reached, recentMinute(w.writes, nowMs, B.aggregateMs));
       const failedWrites = Math.min(failed, recentMinute(w.failed, nowMs, B.aggregateMs));
-      const byClass = Math.min(failed - failedWrites, agg.maxFailingShare * (reached - writes)) + Math.min(failedWrites, agg.maxFailingShare * writes);
+      let readShare = agg.maxFailingShare;
+      if (s.routeSettled >= 0) {
+        const k = decodeWrites(C(s.routeSettled));
+        const reads = recentMinute(k.writes, nowMs, B.aggregateMs);
+        if (reads >= agg.settledMinReads) readShare = Math.max(readShare, Math.min(1, recentMinute(k.failed, nowMs, B.aggregateMs) / reads));
+      }
+      const byClass = Math.min(failed - failedWrites, readShare * (reached - writes)) + Math.min(failedWrites, agg.maxFailingShare * writes);
       capped = byClass * (1 + stopped / reached);
     }
     const usualFailures = base.warm ? learnedFailures : Math.min(learnedFailures, capped);
@@ -1118,6 +1128,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled: !base.warm && state === 'established' && !sessionFailing && !isWrite(subject.method) && sessionRequests >= agg.settledMinRequests, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
   };
 }

@@ -68,6 +68,8 @@ interface Correlation {
    * once the upstream answered it without a client error.
    */
   kept?: { network: string };
+  /** A settled session's read on a young policy: its failure counts in its path's settled failures too. */
+  settled?: boolean;
 }
 
 /** Counts of what the feed saw, for metrics and tests. */
@@ -157,6 +159,7 @@ export class BotFeed {
     const path = pathParts(c.route);
     this.#bump(keys, BOT_KEYS.routeFailAgg, path, 'aggregate', now);
     if (isWrite(c.route[1] ?? '')) this.#bump(keys, BOT_KEYS.routeWriteAgg, path, 'aggregate', now, WRITE_FAIL_UNIT);
+    if (c.settled) this.#bump(keys, BOT_KEYS.routeSettledAgg, path, 'aggregate', now, WRITE_FAIL_UNIT);
     if (!c.flagged && !ownDenial) {
       this.#bump(keys, BOT_KEYS.routeFailBase, path, 'baseline', now);
       this.#bump(keys, BOT_KEYS.popErr, [], 'baseline', now);
@@ -242,6 +245,7 @@ export class BotFeed {
       // Read only by a young policy's failure cap (its failed writes are counted with the access log's errors, which do
       // not say whether the policy is young; a Check does).
       if (obs.young && isWrite(obs.subject.method)) this.#bump(keys, BOT_KEYS.routeWriteAgg, pathParts(obs.subject.route), 'aggregate', now);
+      if (obs.settled) this.#bump(keys, BOT_KEYS.routeSettledAgg, pathParts(obs.subject.route), 'aggregate', now);
     }
     // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
     const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');
@@ -276,7 +280,7 @@ export class BotFeed {
     const shape = clean && this.#routeShapes !== undefined && req.path.indexOf('/', 1) > 0;
     if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
       const { subject } = obs;
-      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}) });
+      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}), ...(obs.settled ? { settled: true } : {}) });
     } else if (shape) this.#routeShapes!.learn(policy.id, req.host, req.path);
   }
 
@@ -446,7 +450,7 @@ export class BotFeed {
 
   #remember(requestId: string, c: Correlation): void {
     const same = (s: string) => this.#strings.of(s, s);
-    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}) });
+    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}) });
   }
 
   /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */

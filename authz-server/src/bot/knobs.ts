@@ -191,8 +191,14 @@ export interface BotKnobs {
      * same minute (reached or stopped), whatever was learned: a failure rate learned from the tries of a crowd there
      * since the cold start cannot hide its surge. The share also holds for its writes and its reads apart, so that a
      * crowd's page loads between its tries (reads that succeed) do not raise the cap on its tries.
+     * Reads are capped at the failing share of settled sessions' reads of the path instead where that is higher, once
+     * `settledMinReads` of them came in the same minute: reads of established sessions that are not failing, from
+     * their `settledMinRequests`th request on (people's; a crowd's sessions are new, or fail). A path that answers
+     * every signed-out visitor with a 401 ("am I signed in?") fails most of the people's reads.
      */
     maxFailingShare: number;
+    settledMinReads: number;
+    settledMinRequests: number;
     /**
      * surge-novel (new-session requests in route x fingerprint cells never learned, site-wide) counts only when
      * the crowd is at least this share of them (0.9: ten to one); below it such cells are mostly people's rare
@@ -364,6 +370,8 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     minSurprise: 4,
     failureMinSurprise: 3,
     maxFailingShare: 0.1,
+    settledMinReads: 10,
+    settledMinRequests: 3,
     novelMinShare: 0.9,
     minRecent: 8,
     minGateLandings: 8,

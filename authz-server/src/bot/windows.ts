@@ -86,6 +86,11 @@ export const BOT_KEYS = {
    * WRITE_FAIL_UNIT, the writes that failed (aggregate buckets).
    */
   routeWriteAgg: 'bot.rt.w.a',
+  /**
+   * Per path, while the policy is young: reads of settled sessions (knobs.surge.maxFailingShare) that reached the
+   * upstream and, x WRITE_FAIL_UNIT, those that failed (aggregate buckets).
+   */
+  routeSettledAgg: 'bot.rt.k.a',
   /** Per (route, fingerprint): fresh requests and their learned rate. */
   cellFreshAgg: 'bot.cell.a',
   cellFreshBase: 'bot.cell.b',

@@ -785,10 +785,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   };
   const sessionErrors = s.errSess >= 0 ? long(s.errSess) : 0;
   const rho = knobs.errors.dispersion;
-  // Failures on the route flag what is new there, and sessions that mostly failed so far, or failed at least one
-  // request in five and as often as an address must to be judged for its errors (minErrors): successes are cheap,
-  // a stuffer keeping its cookie loads the login form before every try. Never an established session that mostly
-  // succeeds otherwise: a person with a few errors in a long visit.
+  // A session is failing when it mostly failed so far, or failed at least one request in five and as often as an
+  // address must to be judged for its errors (minErrors): successes are cheap, a stuffer keeping its cookie loads the
+  // login form before every try. Never one that mostly succeeds otherwise: a person with a few errors in a long visit.
   const failing = (errs: number, reqs: number) => errs >= 1 && (errs >= (reqs - 1) / 2 || (errs >= knobs.errors.minErrors && errs >= reqs / 5));
   const sessionFailing = state === 'established' && failing(sessionErrors, sessionRequests);
   if (state === 'established') errors('errors-session', sessionErrors, sessionRequests, 'in this session', 0);

@@ -790,6 +790,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // login form before every try. Never one that mostly succeeds otherwise: a person with a few errors in a long visit.
   const failing = (errs: number, reqs: number) => errs >= 1 && (errs >= (reqs - 1) / 2 || (errs >= knobs.errors.minErrors && errs >= reqs / 5));
   const sessionFailing = state === 'established' && failing(sessionErrors, sessionRequests);
+  // A young policy's settled read (knobs.surge.maxFailingShare): the feed counts it, and its failure, for the path.
+  const settled = !base.warm && state === 'established' && !sessionFailing && !isWrite(subject.method) && sessionRequests >= knobs.surge.settledMinRequests;
   if (state === 'established') errors('errors-session', sessionErrors, sessionRequests, 'in this session', 0);
   // An established session is judged with its address too where the address shows no people (under a fifth of its
   // requests kept): a scanner that keeps a made-up cookie for a few requests and then begins another never has
@@ -1127,6 +1129,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled: !base.warm && state === 'established' && !sessionFailing && !isWrite(subject.method) && sessionRequests >= agg.settledMinRequests, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
   };
 }

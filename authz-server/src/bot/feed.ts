@@ -268,8 +268,10 @@ export class BotFeed {
     // error, and none of a session that mostly fails: a scanner keeping made-up cookies for a few probes each (404s)
     // keeps next to nothing, however clean its headers.
     const network = 'cookie' in policy.bot.session ? obs.subject.network : '';
+    // Remembered until its access-log entry arrives (only while entries arrive): what is counted once it is answered.
+    const remembered = outcome.kind === 'allow' && this.#remembered.accepts(req.requestId);
     const keptSession = clean && !obs.fresh && !obs.failing && obs.subject.token === null;
-    const keptLater = keptSession && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId);
+    const keptLater = keptSession && remembered;
     if (obs.subject.token) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now, TOKEN_KEPT_UNIT);
     else if (keptSession && !keptLater) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now);
     if (network && ((clean && obs.subject.token !== null) || (keptSession && !keptLater))) this.#bump(keys, BOT_KEYS.netNew, [network], 'long', now, NET_KEPT_UNIT);
@@ -278,7 +280,7 @@ export class BotFeed {
     // Route shapes learn a path once its upstream answered it, where an access log arrives: made-up words a client sends
     // (404s) must not widen a shape and merge the site's routes. Without an access log, from the Check.
     const shape = clean && this.#routeShapes !== undefined && req.path.indexOf('/', 1) > 0;
-    if (outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) {
+    if (remembered) {
       const { subject } = obs;
       this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}), ...(obs.settled ? { settled: true } : {}) });
     } else if (shape) this.#routeShapes!.learn(policy.id, req.host, req.path);

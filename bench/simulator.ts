@@ -15,6 +15,10 @@
  *   npm run simulate -- --warmup-min 0                     # no people-only history before the attack (default 30)
  *   npm run simulate -- --model b                          # the second traffic model (sim-traffic-b.ts)
  *   npm run simulate -- --model c                          # the third (sim-traffic-c.ts)
+ *
+ * With --verbose, each person's flagged request and (with SIM_ALL_FN=1) each bot request let through is printed with
+ * its signals (SIM_DETAILS=1: their explanations); SIM_TRACE_ACTOR=<actor> prints every decision on one actor's
+ * requests, the people-only warm-up included.
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -342,6 +346,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
       const requestId = `sim-${seed}-${i}`;
       const v = await harness.check(e, requestId);
       if (logged) pending.push(accessLogEntry({ host: HOST, method: e.method, path: e.path, code: v.allowed ? e.code : 403, requestId, sourceIp: e.ip, extAuthzDenied: !v.allowed, ...(v.allowed && typed ? { responseHeaders: { 'content-type': e.contentType ?? servedType(e.path) } } : {}) }));
+      if (process.env['SIM_TRACE_ACTOR'] === e.actor) process.stderr.write(`T ${e.actor} ${e.method} ${e.path} ${e.ip} ${e.code} @${Math.round((e.at - sc.warmupMs) / 1000)}s ${v.flagged ? 'FLAG' : 'ok'} ${v.signals.join(',')}\n${process.env['SIM_DETAILS'] ? `    ${v.details.join('\n    ')}\n` : ''}`);
       if (e.at < sc.warmupMs) continue;
       r.requests++;
       if (e.kind === 'bot') {

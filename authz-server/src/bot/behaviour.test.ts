@@ -1620,13 +1620,13 @@ describe('sessions known established on this replica', () => {
 });
 
 describe('a stopped request as the client\'s error', () => {
-  // Stopped requests never reach the upstream: the feed counts a stopped try (a write, a failure surge's request, a
-  // token's call) as a client error, never a stopped read, whatever stopped it: a stop is no evidence for the next.
+  // Stopped requests never reach the upstream: the feed counts a stopped try (a write, a failure surge's request) as a
+  // client error, never a stopped read, whatever stopped it, a token's included: a stop is no evidence for the next.
   // The observations stay as assessBot attached them (not enumerable: never in a decision log line).
   const stopped = (bot: JudgedAssessment, signals: Array<{ name: string; family: string; score: number }>): JudgedAssessment =>
     Object.assign(bot, { verdict: 'challenge', score: signals.reduce((sum, x) => sum + x.score, 0), signals: signals.map((x) => ({ ...x, detail: 'test' })) });
 
-  it("counts a stopped write's and a token's; not a read, stopped for its crowd or for its own evidence", async () => {
+  it("counts a stopped write's; not a read, a token's included, stopped for its crowd or for its own evidence", async () => {
     const d = detectors();
     const crowdOnly = [{ name: 'surge-route', family: 'aggregate', score: 60 }];
     const stop = async (req: ReturnType<typeof request>, signals: Array<{ name: string; family: string; score: number }>, consumer: string | null = null) => {
@@ -1647,8 +1647,14 @@ describe('a stopped request as the client\'s error', () => {
     expect(await stop(request({ ip: '203.0.113.10', method: 'POST', path: '/login' }), crowdOnly)).toBe(1);
     // So is a write stopped by its own evidence.
     expect(await stop(request({ ip: '203.0.113.12', method: 'POST', path: '/login' }), [{ name: 'volume-src-tick', family: 'volume', score: 55 }])).toBe(1);
-    // A token's call stopped with its crowd: counted (its pair is new to the token).
+    // A token's read stopped with its crowd, or by its own volume: not counted. A partner's batch on a valid key,
+    // challenged for its pace (it cannot solve a challenge), would otherwise read as a client failing every call, and
+    // be held by its stops for as long as it keeps calling.
     const call = request({ ip: '203.0.113.11', path: '/api/products/3', headers: { 'user-agent': 'curl/8.5.0', accept: '*/*' } });
-    expect(await stop(call, [{ name: 'surge-token-cell', family: 'aggregate', score: 60 }], 'partner')).toBe(1);
+    await stop(call, [{ name: 'surge-token-cell', family: 'aggregate', score: 60 }], 'partner');
+    expect(await stop(call, [{ name: 'volume-pair-tick', family: 'volume', score: 25 }], 'partner')).toBe(0);
+    // A token's write is a try like any other.
+    const order = request({ ip: '203.0.113.13', method: 'POST', path: '/api/orders', headers: { 'user-agent': 'curl/8.5.0', accept: '*/*' } });
+    expect(await stop(order, [{ name: 'surge-token-cell', family: 'aggregate', score: 60 }], 'partner')).toBe(1);
   });
 });

@@ -219,9 +219,9 @@ export class BotFeed {
     const failureSurge = bot.signals.some((s) => s.name === 'surge-failures');
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'bot' || outcome.denial.reason === 'challenge')) {
       // Stopped (denied, or answered with a challenge): the upstream never sees the request, so the access log will
-      // not count it. A try is a client error whatever stopped it: a write (a stuffer's), a failure surge's request
-      // and a token's call, so that tries stopped add up as the failures they would have been. Not a read stopped for
-      // anything else, by the crowd it came with or by its own evidence: its volume, its sessions and its tells are
+      // not count it. A try is a client error whatever stopped it: a write (a stuffer's) and a failure surge's request,
+      // so that tries stopped add up as the failures they would have been. Not a read stopped for anything else, a
+      // token's included, by the crowd it came with or by its own evidence: its volume, its sessions and its tells are
       // counted whatever the verdict, and its real errors stay for their window, so the evidence does not fade while
       // the client keeps coming; counted as an error too, a stop would be evidence for the next stop, and a person who cannot keep the
       // pass (blocking cookies) stopped once by a page's burst of requests would be held by the stops alone.
@@ -230,7 +230,7 @@ export class BotFeed {
       // stopping them would feed it): the path counts a crowd's stops apart (STOP_UNIT), and surge-failures weighs
       // them by the failing share of what reached the upstream.
       const ownEvidence = bot.score - crowd >= policy.bot.challengeScore;
-      const clientsError = failureSurge || isWrite(obs.subject.method) || obs.subject.token !== null;
+      const clientsError = failureSurge || isWrite(obs.subject.method);
       if (clientsError && obs.subject.session) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now);
       // A stopped write was counted as one of its session's writes when it was decided; unless it counts as failed too,
       // each try stopped would read as one that succeeded, and the session's tries as mostly succeeding.

@@ -15,6 +15,7 @@
  *   npm run simulate -- --warmup-min 0                     # no people-only history before the attack (default 30)
  *   npm run simulate -- --model b                          # the second traffic model (sim-traffic-b.ts)
  *   npm run simulate -- --model c                          # the third (sim-traffic-c.ts)
+ *   npm run simulate -- --model d                          # the fourth (sim-traffic-d.ts)
  *
  * With --verbose, each person's flagged request and (with SIM_ALL_FN=1) each bot request let through is printed with
  * its signals (SIM_DETAILS=1: their explanations); SIM_TRACE_ACTOR=<actor> prints every decision on one actor's
@@ -49,6 +50,7 @@ import { sha256, startTestServer, writePolicyDir } from '../test/support/policie
 import { startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
 import { SESSION_COOKIE_B, generateScenarioB } from './sim-traffic-b.ts';
 import { SESSION_COOKIE_C, generateScenarioC } from './sim-traffic-c.ts';
+import { SESSION_COOKIE_D, generateScenarioD } from './sim-traffic-d.ts';
 import { APP_KEY, HOST, MIN, PARTNER_KEY, SCENARIOS, TRAFFIC_VARIANTS, generateScenario, type ScenarioName, type SimEvent, type TrafficVariant } from './sim-traffic.ts';
 
 export { SCENARIOS, type ScenarioName } from './sim-traffic.ts';
@@ -264,10 +266,10 @@ export interface RunOptions {
   /** Traffic variants (sim-traffic.ts TRAFFIC_VARIANTS). */
   variants?: readonly TrafficVariant[];
   /**
-   * The traffic model: `a` (sim-traffic.ts, the default), `b` (sim-traffic-b.ts) or `c` (sim-traffic-c.ts); b and c
-   * were each written by someone who had read neither the detectors nor the other models.
+   * The traffic model: `a` (sim-traffic.ts, the default), `b` (sim-traffic-b.ts), `c` (sim-traffic-c.ts) or `d`
+   * (sim-traffic-d.ts); b, c and d were each written by someone who had read neither the detectors nor the other models.
    */
-  model?: 'a' | 'b' | 'c';
+  model?: 'a' | 'b' | 'c' | 'd';
   /** Model b or c with the policy's default session cookie name (`session`), as a policy that does not name the site's. */
   defaultCookie?: boolean;
 }
@@ -279,7 +281,7 @@ function servedType(path: string): string {
 }
 
 export async function runScenario(name: ScenarioName, seed: number, opts: RunOptions = {}): Promise<ScenarioResult> {
-  const sc = opts.model === 'b' ? generateScenarioB(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs }) : opts.model === 'c' ? generateScenarioC(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs }) : generateScenario(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs, variants: opts.variants });
+  const sc = opts.model === 'b' ? generateScenarioB(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs }) : opts.model === 'c' ? generateScenarioC(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs }) : opts.model === 'd' ? generateScenarioD(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs }) : generateScenario(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs, variants: opts.variants });
   // The gateway logs the response's content type (additional_response_headers_to_log), as the README configures it.
   const typed = !(opts.variants ?? []).includes('untyped-responses');
   const logged = !(opts.variants ?? []).includes('no-access-log');
@@ -293,7 +295,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
     store = new RedisCounterStore({ url: opts.redis.url, timeoutMs: 2000, logger, registry: new Registry() });
   } else store = new MemoryCounterStore({ clock, sweepIntervalMs: 0, maxKeys: 5_000_000 });
   // Models b and c have session cookies of their own names, which their policies name (as an operator would).
-  const cookie = opts.defaultCookie ? undefined : opts.model === 'b' ? SESSION_COOKIE_B : opts.model === 'c' ? SESSION_COOKIE_C : undefined;
+  const cookie = opts.defaultCookie ? undefined : opts.model === 'b' ? SESSION_COOKIE_B : opts.model === 'c' ? SESSION_COOKIE_C : opts.model === 'd' ? SESSION_COOKIE_D : undefined;
   const harness = opts.inProcess ? pipelineHarness(store, clock, cookie, logged) : await serverHarness(store, clock, cookie);
 
   const r: ScenarioResult = {
@@ -346,7 +348,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
       const requestId = `sim-${seed}-${i}`;
       const v = await harness.check(e, requestId);
       if (logged) pending.push(accessLogEntry({ host: HOST, method: e.method, path: e.path, code: v.allowed ? e.code : 403, requestId, sourceIp: e.ip, extAuthzDenied: !v.allowed, ...(v.allowed && typed ? { responseHeaders: { 'content-type': e.contentType ?? servedType(e.path) } } : {}) }));
-      if (process.env['SIM_TRACE_ACTOR'] === e.actor) process.stderr.write(`T ${e.actor} ${e.method} ${e.path} ${e.ip} ${e.code} @${Math.round((e.at - sc.warmupMs) / 1000)}s ${v.flagged ? 'FLAG' : 'ok'} ${v.signals.join(',')}\n${process.env['SIM_DETAILS'] ? `    ${v.details.join('\n    ')}\n` : ''}`);
+      if (process.env['SIM_TRACE_ACTOR'] === e.actor || (process.env['SIM_TRACE_PATH'] !== undefined && e.path.startsWith(process.env['SIM_TRACE_PATH']))) process.stderr.write(`T ${e.actor} ${e.method} ${e.path} ${e.ip} ${e.code} @${Math.round((e.at - sc.warmupMs) / 1000)}s ${v.flagged ? 'FLAG' : 'ok'} ${v.signals.join(',')}\n${process.env['SIM_DETAILS'] ? `    ${v.details.join('\n    ')}\n` : ''}`);
       if (e.at < sc.warmupMs) continue;
       r.requests++;
       if (e.kind === 'bot') {
@@ -467,7 +469,7 @@ async function main(): Promise<void> {
   const warmupMs = values['warmup-min'] === undefined ? undefined : Number(values['warmup-min']) * 60_000;
   if (warmupMs !== undefined && !(warmupMs >= 0)) throw new Error(`bad --warmup-min ${values['warmup-min']}`);
   const variants = (values.variant ?? '').split(',').filter((v) => v !== '') as TrafficVariant[];
-  if (values.model !== 'a' && values.model !== 'b' && values.model !== 'c') throw new Error(`--model is a, b or c, got ${values.model}`);
+  if (!['a', 'b', 'c', 'd'].includes(values.model!)) throw new Error(`--model is a, b, c or d, got ${values.model}`);
   if (values.model !== 'a' && variants.length > 0) throw new Error('--variant applies to model a only');
   for (const v of variants) if (!TRAFFIC_VARIANTS.includes(v)) throw new Error(`unknown --variant ${v} (one of ${TRAFFIC_VARIANTS.join(', ')})`);
   const seeds = seedList(values.seeds!);
@@ -480,7 +482,7 @@ async function main(): Promise<void> {
     for (const store of stores) {
       for (const s of selected) {
         for (const seed of seeds) {
-          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'], variants, warmupMs, model: values.model as 'a' | 'b' | 'c', defaultCookie: values['default-cookie'] });
+          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'], variants, warmupMs, model: values.model as 'a' | 'b' | 'c' | 'd', defaultCookie: values['default-cookie'] });
           results.push(r);
           // Written after every run: a long run that stops half-way keeps what it measured.
           if (values.json) await writeFile(values.json, JSON.stringify(results, null, 1));

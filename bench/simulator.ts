@@ -19,7 +19,7 @@
  *
  * With --verbose, each person's flagged request and (with SIM_ALL_FN=1) each bot request let through is printed with
  * its signals (SIM_DETAILS=1: their explanations); SIM_TRACE_ACTOR=<actor> prints every decision on one actor's
- * requests, the people-only warm-up included.
+ * requests, the people-only warm-up included, and SIM_TRACE_PATH=<prefix> every decision on the paths it begins.
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';

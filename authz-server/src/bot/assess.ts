@@ -26,7 +26,7 @@ export function botAllowListed(policy: RuntimePolicy, req: RequestContext): stri
 /** Scores a request from its tells and `extra` (behavioural) signals. */
 export function assessBot(policy: RuntimePolicy, req: RequestContext, extra: BotSignal[] = [], knobs: BotKnobs = DEFAULT_BOT_KNOBS, observations: BotObservations | null = null): JudgedAssessment {
   const ignore = policy.bot.ignoreSignals;
-  const tells = requestTells(req.headers, knobs).filter((s) => !ignore.includes(s.name) && !ignore.includes(s.family));
+  const tells = requestTells(req.headers, knobs, observations?.subject.token != null).filter((s) => !ignore.includes(s.name) && !ignore.includes(s.family));
   const signals: BotSignal[] = [...tells, ...extra];
   const score = Math.min(100, signals.reduce((s, x) => s + x.score, 0));
   const verdict = score >= policy.bot.denyScore ? 'deny' : score >= policy.bot.challengeScore ? 'challenge' : 'allow';

@@ -338,6 +338,21 @@ describe("a token's own users", () => {
     expect(next.observations?.state).toBe('new-pair');
     expect(next.observations?.unlearnedPair).toBe(false);
   });
+
+  it("a partner's integration on its own key, with an HTTP library's user agent, is learned like any other client of the key", async () => {
+    const d = detectors();
+    const PARTNER = { 'user-agent': 'python-requests/2.32.3', accept: '*/*', 'accept-encoding': 'gzip, deflate' };
+    const sync = (k: number, consumer: string | null) => d.check(request({ ip: '203.0.113.40', path: `/api/partner/orders/${k}`, headers: PARTNER }), consumer);
+    // With the key: nothing held against the library, so its calls are learned and its pair becomes the key's own.
+    const keyed = await sync(1, 'partner');
+    expect(keyed.signals.map((x) => x.name)).not.toContain('ua-automation');
+    expect(keyed.score).toBeLessThan(DEFAULT_BOT_KNOBS.learning.maxScore);
+    for (let k = 2; k <= 20; k++) await sync(k, 'partner');
+    await d.advance(15 * 60_000);
+    expect((await sync(21, 'partner')).observations?.unlearnedPair).toBe(false);
+    // The same library without a key is an automation tool as before.
+    expect((await d.check(request({ ip: '203.0.113.41', path: '/api/partner/orders/1', headers: PARTNER }))).signals.map((x) => x.name)).toContain('ua-automation');
+  });
 });
 
 describe('volume against learned thresholds', () => {

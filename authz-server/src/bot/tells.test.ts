@@ -18,4 +18,12 @@ describe('request tells', () => {
     expect(tells({ 'user-agent': 'Mozilla/5.0 (compatible; SiteStatusMonitor/2.0)', accept: '*/*' })).toEqual([]);
     expect(tells({ 'user-agent': 'Mozilla/5.0 (compatible; SiteStatusMonitor/2.0)' })).toEqual(['accept-missing']);
   });
+
+  it('does not hold an HTTP library against a request with a valid credential: an API key is issued to a program', () => {
+    const h = new Map(Object.entries({ 'user-agent': 'python-requests/2.32.3', accept: '*/*' }));
+    expect(requestTells(h, undefined, false).map((t) => t.name)).toEqual(['ua-automation']);
+    expect(requestTells(h, undefined, true).map((t) => t.name)).toEqual([]);
+    // The other tells stay: a client with a key still says what it accepts.
+    expect(requestTells(new Map([['user-agent', 'curl/8.5.0']]), undefined, true).map((t) => t.name)).toEqual(['accept-missing']);
+  });
 });

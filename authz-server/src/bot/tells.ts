@@ -14,8 +14,12 @@ import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 const AUTOMATION_UA =
   /\b(curl|wget|python-requests|python-urllib|python-httpx|aiohttp|httpx|go-http-client|scrapy|libwww-perl|java\/|java-http-client|apache-httpclient|axios|node-fetch|undici|^node$|headlesschrome|phantomjs|selenium|puppeteer|playwright|httpclient|masscan|nikto|sqlmap|zgrab|nuclei|[a-z]*bot|crawler|spider)\b/i;
 
-/** Scores the request's own headers. */
-export function requestTells(headers: ReadonlyMap<string, string>, knobs: BotKnobs = DEFAULT_BOT_KNOBS): ScoredSignal[] {
+/**
+ * Scores the request's own headers. `authenticated`: the request carries a valid credential (an API key, a JWT): its
+ * client being a program is what the credential was issued for, so an automation user agent tells nothing there;
+ * whether the key is abused is for the token's own signals (its new addresses, its pairs' volume, its errors).
+ */
+export function requestTells(headers: ReadonlyMap<string, string>, knobs: BotKnobs = DEFAULT_BOT_KNOBS, authenticated = false): ScoredSignal[] {
   const t = knobs.tells;
   const signals: ScoredSignal[] = [];
   const tell = (name: string, score: number, detail: string) => signals.push({ name, family: 'tells', score, detail });
@@ -23,7 +27,9 @@ export function requestTells(headers: ReadonlyMap<string, string>, knobs: BotKno
   if (ua.trim() === '') tell('ua-missing', t.uaMissing, 'no user-agent');
   else {
     const m = AUTOMATION_UA.exec(ua);
-    if (m) tell('ua-automation', t.uaAutomation, `user-agent names ${m[1]}`);
+    if (m) {
+      if (!authenticated) tell('ua-automation', t.uaAutomation, `user-agent names ${m[1]}`);
+    }
     else if (browserUserAgent(ua) && !headers.has('accept-language')) tell('browser-without-accept-language', t.browserWithoutAcceptLanguage, 'browser user-agent without accept-language');
   }
   if (!headers.has('accept')) tell('accept-missing', t.acceptMissing, 'no accept header');

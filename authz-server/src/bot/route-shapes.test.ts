@@ -47,6 +47,26 @@ describe('route shapes', () => {
     expect(r.template('p', 'h', '/e/some-show/another-thing')).toBe('/e/{slug}/{slug}');
   });
 
+  it("collapses a tree's pages counted across its sections, keeping the sections and a heavy page", () => {
+    const r = new RouteShapes(K);
+    // Docs: 11 sections of 9 pages each, every page read a few times; no section alone has minDistinct pages.
+    const sections = Array.from({ length: 11 }, (_, i) => `section-${word(i)}`);
+    for (let round = 0; round < 3; round++) for (const [i, sec] of sections.entries()) for (let j = 0; j < 9; j++) r.learn('p', 'h', `/docs/${sec}/page-${word(i * 9 + j)}`);
+    for (let i = 0; i < 400; i++) r.learn('p', 'h', `/docs/${sections[0]}/quick-start`);
+    expect(r.template('p', 'h', `/docs/${sections[3]}/another-page`)).toBe(`/docs/${sections[3]}/{slug}`);
+    expect(r.template('p', 'h', `/docs/${sections[0]}/quick-start`)).toBe(`/docs/${sections[0]}/quick-start`);
+    // The sections themselves are few: they stay routes.
+    expect(r.template('p', 'h', `/docs/${sections[3]}`)).toBe(`/docs/${sections[3]}`);
+    // First-level parents are not counted together: an API's versions and a site's top pages stay.
+    const r2 = new RouteShapes(K);
+    for (let i = 0; i < 100; i++) r2.learn('p', 'h', `/top-${word(i)}/v1`);
+    expect(r2.template('p', 'h', '/api/v1')).toBe('/api/v1');
+    // Nor under only a few sections' words: an API's handful of actions per resource stays apart.
+    const r3 = new RouteShapes(K);
+    for (const res of ['users', 'orders', 'invoices', 'teams']) for (const act of ['list', 'search', 'export', 'count', 'summary']) r3.learn('p', 'h', `/api/${res}/${act}`);
+    expect(r3.template('p', 'h', '/api/orders/export')).toBe('/api/orders/export');
+  });
+
   it('bounds what it keeps: words per parent and parents per policy', () => {
     const r = new RouteShapes({ ...K, maxParents: 3, maxChildren: K.minDistinct });
     for (let i = 0; i < 10; i++) for (let j = 0; j < 50; j++) r.learn('p', 'h', `/s${String.fromCharCode(97 + i)}/w${String.fromCharCode(97 + (j % 26))}${String.fromCharCode(97 + Math.floor(j / 26))}`);

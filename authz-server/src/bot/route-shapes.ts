@@ -5,7 +5,8 @@
  * pages has thousands of routes, each too quiet to surge: a crowd spread over them (one to three requests per
  * address, as residential proxies send) raised no route's surge at all. A position whose parent has had at least
  * `minDistinct` different words collapses them to `{slug}`, except the ones that carry a large share of the parent's
- * traffic (`/api/v1/fares` among many rarely called endpoints stays a route of its own).
+ * traffic (`/api/v1/fares` among many rarely called endpoints stays a route of its own); so does one whose parent's
+ * siblings have had that many together (`/docs/{section}/{page}`: a few pages per section, many in all).
  *
  * Learned per replica from requests the detectors passed clean (never from flagged or suspicious ones, like every
  * baseline) once the upstream answered them with a success or a redirect, where an access log arrives (feed.ts), so
@@ -56,9 +57,14 @@ export class RouteShapes {
     let t = s.tests.get(host);
     if (!t) {
       const heavy = this.#knobs.heavyShare;
-      t = (parent, segment) => {
-        const p = s.parents.get(`${host}\u0000${parent}`);
+      const slugIn = (key: string, segment: string): boolean => {
+        const p = s.parents.get(key);
         return p !== undefined && p.wide && (p.children.get(segment) ?? 0) < heavy * p.total;
+      };
+      t = (parent, segment) => {
+        if (slugIn(`${host}\u0000${parent}`, segment)) return true;
+        const siblings = siblingsOf(parent);
+        return siblings !== null && slugIn(`${host}\u0000${siblings}`, segment);
       };
       // Hosts are the sender's word: a bounded number of them get a test kept.
       if (s.tests.size < this.#knobs.maxParents) s.tests.set(host, t);
@@ -80,7 +86,11 @@ export class RouteShapes {
     const test = s.wide > 0 ? this.#test(s, host) : null;
     let full = false;
     pathTemplate(path, (parent, segment) => {
-      if (!full && depthOf(parent) < MAX_DEPTH) full = !this.#count(s, `${host}\u0000${parent}`, segment);
+      if (!full && depthOf(parent) < MAX_DEPTH) {
+        full = !this.#count(s, `${host}\u0000${parent}`, segment);
+        const siblings = siblingsOf(parent);
+        if (!full && siblings !== null) full = !this.#count(s, `${host}\u0000${siblings}`, segment);
+      }
       return test !== null && test(parent, segment);
     });
   }
@@ -116,6 +126,18 @@ export class RouteShapes {
     const s = this.#byPolicy.get(policyId);
     return s ? [...s.parents].filter(([, p]) => p.wide).map(([key]) => key) : [];
   }
+}
+
+/**
+ * The parent's siblings taken together (`/docs/alerts` -> `/docs/*`), for parents two segments deep or deeper: a tree
+ * of a few sections, each with a few pages (`/docs/{section}/{page}`), has many words at the page's position but
+ * fewer than minDistinct under any one section, so each page would stay a route of its own; counted across the
+ * sections, the pages collapse (`/docs/alerts/{slug}`) and the sections stay. A first-level parent has none (its
+ * siblings would be the whole site's first segments: `/api/v1` among them).
+ */
+function siblingsOf(parent: string): string | null {
+  const cut = parent.lastIndexOf('/');
+  return cut > 0 ? `${parent.slice(0, cut)}/*` : null;
 }
 
 /** The number of segments of a template (`/journeys` is 1). */

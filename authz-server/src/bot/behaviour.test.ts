@@ -708,6 +708,34 @@ describe('page loads per session', () => {
     // Where nothing says pages bring other requests (the prior), the scraper's pages alone say nothing.
     expect((await slow(detectors(), '203.0.113.62', 0)).firstPagesOnly).toBe(-1);
   });
+
+  it('pages-only over ten minutes: a crawler that keeps its cookie and fetches a page every 15 s, alone, is challenged; a person is not', async () => {
+    const app = await siteWherePagesBringCalls();
+    const slow = async (ip: string, callsOf: (page: number) => number) => {
+      let stoppedAt = -1;
+      let last: JudgedAssessment | null = null;
+      // Four pages a minute in one kept session: never a dozen in two minutes (the minute's pages-only), no volume.
+      for (let page = 0; page < 40 && stoppedAt < 0; page++) {
+        const calls = callsOf(page);
+        for (let c = 0; c <= calls; c++) {
+          const b = await app.check(request({ ip, path: c === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + c === 0 ? undefined : `slow-${ip}`, headers: c === 0 ? NAVIGATE : XHR }));
+          if (c === 0) last = b;
+          if (b.verdict !== 'allow' && stoppedAt < 0) stoppedAt = page;
+          await app.advance(c === calls ? 15_000 - calls * 150 : 150);
+        }
+      }
+      return { stoppedAt, last: last! };
+    };
+    const crawler = await slow('203.0.113.70', () => 0);
+    expect(crawler.stoppedAt).toBeGreaterThanOrEqual(DEFAULT_BOT_KNOBS.methods.minSessionPagesLong - 1);
+    expect(crawler.stoppedAt).toBeLessThan(30);
+    const signal = crawler.last.signals.find((x) => x.name === 'pages-only')!;
+    expect(signal.score).toBeGreaterThanOrEqual(50);
+    expect(signal.detail).toMatch(/0 requests besides \d+ page loads in this session in 10m/);
+    // A person whose pages bring their calls, and a reader whose pages seldom do (one call every fifth page).
+    expect((await slow('203.0.113.71', () => 3)).stoppedAt).toBe(-1);
+    expect((await slow('203.0.113.72', (page) => (page % 5 === 4 ? 1 : 0))).stoppedAt).toBe(-1);
+  });
 });
 
 describe('scoring', () => {

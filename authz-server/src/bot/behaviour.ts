@@ -833,6 +833,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const pagesMatter = 1 - base.pageShare >= knobs.methods.minPopulationShare;
   // A session: both counts over the same one or two minute buckets, what the session sent lately.
   const sessionPagesAlone = pagesMatter && ctx.planned === 'session' && pagesAlone(sumOf(sessionMinute.pages, 0, 1), sumOf(sessionMinute.requests, 0, 1), knobs.methods.minSessionPages, 1, knobs.methods.curve, 'in this session in the last minutes');
+  // The same over the long window, when almost nothing else came: a crawler that keeps its cookie and fetches a page
+  // every ten or twenty seconds never has a dozen in two minutes, but forty in ten, alone, where people's pages bring
+  // their calls and files; the evidence grows past the challenge as the pages add up.
+  if (pagesMatter && ctx.planned === 'session' && !sessionPagesAlone) pagesAlone(sliding(sessionLong.pages, nowMs, B.longMs), sliding(sessionLong.requests, nowMs, B.longMs), knobs.methods.minSessionPagesLong, knobs.methods.sessionLongMaxShare, knobs.methods.sessionLongCurve, `in this session ${longWindow}`);
   // An address, for a request outside any session its client kept (a client that keeps no cookie and fetches pages
   // without what they bring): only when almost nothing else came, since it judges people who block cookies too.
   if (pagesMatter && !sessionPagesAlone && state !== 'established' && state !== 'established-pair' && state !== 'new-pair') {

@@ -156,9 +156,14 @@ export interface BotKnobs {
    * window instead, from `minAddressPages` page loads: a client that keeps no cookie and fetches pages alone. That
    * one counts from 10^-4 (`addressCurve`), and only when the other requests are at most `addressMaxShare` of what
    * the pages would bring: it judges people who block cookies too, and their reading of a few pages with a call or
-   * two among them (a page left open, pages that make none) reached 10^-4 in the simulator.
+   * two among them (a page left open, pages that make none) reached 10^-4 in the simulator. A session is judged over
+   * the long window too, from `minSessionPagesLong` page loads, when the other requests are at most
+   * `sessionLongMaxShare` of what the pages would bring (`sessionLongCurve`, past the challenge): a crawler that keeps
+   * its cookie and fetches a page every ten or twenty seconds. The share is the site's, and a site's sections differ
+   * (an app's sessions make twenty calls a page, its docs' readers one or two): a docs reader with a call every
+   * page reached 5 % of the app's share in the simulator, so the long window asks for under 2 %.
    */
-  methods: { minPopulationShare: number; minClientRequests: number; minSessionPages: number; minAddressPages: number; addressMaxShare: number; curve: PValueCurve; addressCurve: PValueCurve };
+  methods: { minPopulationShare: number; minClientRequests: number; minSessionPages: number; minSessionPagesLong: number; sessionLongMaxShare: number; minAddressPages: number; addressMaxShare: number; curve: PValueCurve; addressCurve: PValueCurve; sessionLongCurve: PValueCurve };
 
   /**
    * Surges of an aggregate (route, route x fingerprint cell, token): a recent count far over the aggregate's own
@@ -362,7 +367,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     dispersion: 0.05,
     curve: Object.freeze({ start: 3, base: 20, perDecade: 8, max: 70 }),
   }),
-  methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, minSessionPages: 12, minAddressPages: 6, addressMaxShare: 0.05, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }), addressCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 45 }) }),
+  methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, minSessionPages: 12, minSessionPagesLong: 12, sessionLongMaxShare: 0.02, minAddressPages: 6, addressMaxShare: 0.05, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }), addressCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 45 }), sessionLongCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 70 }) }),
   surge: Object.freeze({
     slack: 2,
     minExpectedPerMinute: Object.freeze({ route: 1, cell: 0.5, token: 2, failure: 1 }),

@@ -203,6 +203,34 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
   });
 
+  it("a partner's daily batch on its own API key with an HTTP library's user agent (model d, seed 2) is not challenged", { timeout: 120_000 }, async () => {
+    // 600 calls in about a minute from two servers, python-requests: ua-automation (45) + volume-pair-min (25) challenged
+    // 406 of them, and none was ever learned (each scored over the learning cap).
+    const r = await runScenario('people', 2, { inProcess: true, model: 'd' });
+    expect(r.params['partnerBatchReqs']).toBeGreaterThan(500);
+    expect(r.fpSignals['volume-pair-min'] ?? 0).toBe(0);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
+  it("residential proxies spread over a docs tree's pages, a few per section (model d, seed 3), are caught once the pages are counted across sections", { timeout: 120_000 }, async () => {
+    // Eleven sections of 6-14 pages each: no section had 32 pages, so every page stayed a route of its own (16.7 %
+    // of the crowd's requests caught before; 90.3 % with the siblings counted).
+    const r = await runScenario('residential-proxy', 3, { inProcess: true, model: 'd' });
+    expect(r.params['target']).toBe('docs');
+    expect(r.botAfterMinute).toBeGreaterThan(1000);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.85);
+    expect(r.clientRecall).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('crawlers that keep their cookie and fetch documents alone, a page every 10-60 s per address (model d, seed 7), are caught by their pages over ten minutes', { timeout: 120_000 }, async () => {
+    // Never a dozen pages in two minutes (the minute's pages-only), and no more pages than a fast reader: 0.5 % of
+    // their requests caught before; 47.8 % now, from each address's twelfth page on.
+    const r = await runScenario('crawler', 7, { inProcess: true, model: 'd' });
+    expect(r.params['freshContextPerPage']).toBe(false);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.4);
+    expect(r.tpSignals['pages-only'] ?? 0).toBeGreaterThan(r.botFlagged / 2);
+  });
+
   it('the evasion variants change only their own attack: decoy page loads before each try, a crowd that grows', () => {
     // Other scenarios draw exactly the same traffic under these variants.
     for (const variant of ['diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds'] as const) {

@@ -103,7 +103,7 @@ describe('API model on two replicas sharing one Redis', () => {
     expect(await reasonOf({ path: '/api/products/featured', sourceIp: '192.0.2.50' })).toBe('allow');
     expect(await reasonOf({ path: '/api/products/featured', sourceIp: '192.0.2.50' })).toBe('allow');
     expect(await reasonOf({ path: '/api/products/featured', sourceIp: '192.0.2.50' })).toBe('rate-limit 429');
-    // bot: an automation client scores its user agent; together with a skipped journey step it is denied (below)
+    // bot: a client without a user agent scores it; together with a skipped journey step it is denied (below)
 
     const denied = await check({ path: '/api/products/abc' });
     expect(denied.status.code).toBe(3); // INVALID_ARGUMENT
@@ -137,8 +137,9 @@ describe('API model on two replicas sharing one Redis', () => {
     const skipper = await check({ ...order(), sourceIp: '198.51.100.7', headers: { 'x-session-id': 'skipper', ...order().headers } });
     expect(skipper.status.code).toBe(0);
     expect(headerOf(skipper.ok_response?.headers, 'x-palisade-bot-signals')).toMatch(/journey-skip\+40/);
-    // curl skipping the cart: two kinds of evidence, denied.
-    const bot = await check({ ...order(), sourceIp: '198.51.100.8', headers: { 'x-session-id': 'script', 'user-agent': 'curl/8.5.0', ...order().headers } });
+    // A client without a user agent skipping the cart: two kinds of evidence, denied. (With the key it carries, an HTTP
+    // library's user agent would be none: the key is issued to a program.)
+    const bot = await check({ ...order(), sourceIp: '198.51.100.8', headers: { 'x-session-id': 'script', 'user-agent': '', ...order().headers } });
     expect(headerOf(bot.denied_response?.headers, 'x-palisade-reason')).toBe('bot');
     const { value: line } = await waitFor('the bot decision line', () => [...replicas[0]!.log.lines, ...replicas[1]!.log.lines].find((l) => l['msg'] === 'decision' && l['reason'] === 'bot'), (l) => l !== undefined, 2000, 2);
     const signals = (line?.['bot'] as { signals: Array<{ name: string; detail: string }> }).signals;

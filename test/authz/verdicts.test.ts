@@ -171,15 +171,18 @@ describe('verdict table over gRPC', () => {
   });
 
   it('bot deny -> 403 bot; with challenge action Header a challenge-level score is allowed with verdict challenge', async () => {
-    const bot = ok({ headers: { 'user-agent': 'python-requests/2.32', accept: '' } });
+    // With the app's key an HTTP library's user agent tells nothing (a key is issued to a program); with a JWT that
+    // names no subject (no consumer) it does: 45 + 15 for no accept header. No user agent alone reaches the challenge.
+    const anonymous = await issuer.sign({ role: 'reader' });
+    const bot = envoyRequest({ principal: FRONTEND, headers: { authorization: `Bearer ${anonymous}`, 'user-agent': 'python-requests/2.32', accept: '' } });
     await expectDenied(bot, 7, 403, 'bot');
-    const res = await fx.client.check(ok({ headers: { 'user-agent': 'curl/8.5.0' } }));
+    const res = await fx.client.check(ok({ headers: { 'user-agent': '' } }));
     expect(res.status.code).toBe(0);
     expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-verdict')).toBe('challenge');
   });
 
   it('challenge -> 401 challenge with a PalisadePoW www-authenticate and the puzzle in the JSON body', async () => {
-    const req = ok({ host: 'challenge.example.com', sourceIp: '198.51.100.20', headers: { 'user-agent': 'curl/8.5.0' } });
+    const req = ok({ host: 'challenge.example.com', sourceIp: '198.51.100.20', headers: { 'user-agent': '' } });
     const res = await fx.client.check(req);
     expect(res.status.code).toBe(16);
     expect(res.denied_response?.status.code).toBe(401);

@@ -55,6 +55,19 @@ import { APP_KEY, HOST, MIN, PARTNER_KEY, SCENARIOS, TRAFFIC_VARIANTS, generateS
 
 export { SCENARIOS, type ScenarioName } from './sim-traffic.ts';
 
+/**
+ * The traffic models besides the first (sim-traffic.ts), each written by someone who had read neither the detectors
+ * nor the other models: its generator, and the session cookie its site sets (which the simulated policy names, as an
+ * operator would).
+ */
+const MODELS = {
+  b: { generate: generateScenarioB, cookie: SESSION_COOKIE_B },
+  c: { generate: generateScenarioC, cookie: SESSION_COOKIE_C },
+  d: { generate: generateScenarioD, cookie: SESSION_COOKIE_D },
+} as const;
+/** `a` is sim-traffic.ts, the default; the others are MODELS. */
+export type TrafficModel = 'a' | keyof typeof MODELS;
+
 const START = Date.parse('2026-03-02T08:00:00Z');
 
 /** The policy the simulation runs against: a public shop with a mobile-app key and a partner key. */
@@ -265,12 +278,9 @@ export interface RunOptions {
   warmupMs?: number;
   /** Traffic variants (sim-traffic.ts TRAFFIC_VARIANTS). */
   variants?: readonly TrafficVariant[];
-  /**
-   * The traffic model: `a` (sim-traffic.ts, the default), `b` (sim-traffic-b.ts), `c` (sim-traffic-c.ts) or `d`
-   * (sim-traffic-d.ts); b, c and d were each written by someone who had read neither the detectors nor the other models.
-   */
-  model?: 'a' | 'b' | 'c' | 'd';
-  /** Model b or c with the policy's default session cookie name (`session`), as a policy that does not name the site's. */
+  /** The traffic model: `a` (sim-traffic.ts, the default), `b` (sim-traffic-b.ts), `c` (sim-traffic-c.ts) or `d` (sim-traffic-d.ts). */
+  model?: TrafficModel;
+  /** Model b, c or d with the policy's default session cookie name (`session`), as a policy that does not name the site's. */
   defaultCookie?: boolean;
 }
 
@@ -281,7 +291,9 @@ function servedType(path: string): string {
 }
 
 export async function runScenario(name: ScenarioName, seed: number, opts: RunOptions = {}): Promise<ScenarioResult> {
-  const sc = opts.model === 'b' ? generateScenarioB(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs }) : opts.model === 'c' ? generateScenarioC(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs }) : opts.model === 'd' ? generateScenarioD(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs }) : generateScenario(name, seed, { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs, variants: opts.variants });
+  const other = opts.model === undefined || opts.model === 'a' ? null : MODELS[opts.model];
+  const span = { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs };
+  const sc = other ? other.generate(name, seed, span) : generateScenario(name, seed, { ...span, variants: opts.variants });
   // The gateway logs the response's content type (additional_response_headers_to_log), as the README configures it.
   const typed = !(opts.variants ?? []).includes('untyped-responses');
   const logged = !(opts.variants ?? []).includes('no-access-log');
@@ -294,8 +306,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
     const logger = createLogger('warn', 'sim', new Writable({ write: (_c, _e, cb) => cb() }));
     store = new RedisCounterStore({ url: opts.redis.url, timeoutMs: 2000, logger, registry: new Registry() });
   } else store = new MemoryCounterStore({ clock, sweepIntervalMs: 0, maxKeys: 5_000_000 });
-  // Models b and c have session cookies of their own names, which their policies name (as an operator would).
-  const cookie = opts.defaultCookie ? undefined : opts.model === 'b' ? SESSION_COOKIE_B : opts.model === 'c' ? SESSION_COOKIE_C : opts.model === 'd' ? SESSION_COOKIE_D : undefined;
+  const cookie = opts.defaultCookie || !other ? undefined : other.cookie;
   const harness = opts.inProcess ? pipelineHarness(store, clock, cookie, logged) : await serverHarness(store, clock, cookie);
 
   const r: ScenarioResult = {
@@ -469,8 +480,9 @@ async function main(): Promise<void> {
   const warmupMs = values['warmup-min'] === undefined ? undefined : Number(values['warmup-min']) * 60_000;
   if (warmupMs !== undefined && !(warmupMs >= 0)) throw new Error(`bad --warmup-min ${values['warmup-min']}`);
   const variants = (values.variant ?? '').split(',').filter((v) => v !== '') as TrafficVariant[];
-  if (!['a', 'b', 'c', 'd'].includes(values.model!)) throw new Error(`--model is a, b, c or d, got ${values.model}`);
-  if (values.model !== 'a' && variants.length > 0) throw new Error('--variant applies to model a only');
+  const model = values.model as TrafficModel;
+  if (model !== 'a' && !Object.hasOwn(MODELS, model)) throw new Error(`--model is a or one of ${Object.keys(MODELS).join(', ')}, got ${values.model}`);
+  if (model !== 'a' && variants.length > 0) throw new Error('--variant applies to model a only');
   for (const v of variants) if (!TRAFFIC_VARIANTS.includes(v)) throw new Error(`unknown --variant ${v} (one of ${TRAFFIC_VARIANTS.join(', ')})`);
   const seeds = seedList(values.seeds!);
   const stores = values.store === 'both' ? (['memory', 'redis'] as const) : values.store === 'redis' ? (['redis'] as const) : (['memory'] as const);
@@ -482,7 +494,7 @@ async function main(): Promise<void> {
     for (const store of stores) {
       for (const s of selected) {
         for (const seed of seeds) {
-          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'], variants, warmupMs, model: values.model as 'a' | 'b' | 'c' | 'd', defaultCookie: values['default-cookie'] });
+          const r = await runScenario(s, seed, { store, redis, verbose: values.verbose, inProcess: values['in-process'], variants, warmupMs, model, defaultCookie: values['default-cookie'] });
           results.push(r);
           // Written after every run: a long run that stops half-way keeps what it measured.
           if (values.json) await writeFile(values.json, JSON.stringify(results, null, 1));
@@ -497,7 +509,7 @@ async function main(): Promise<void> {
   } finally {
     await redis?.stop();
   }
-  process.stdout.write(`\nPalisade bot detection, simulated traffic (${values.model !== 'a' ? `model ${values.model}, ` : ''}seeds ${values.seeds}; mean / worst seed; flagged = challenge or deny)\n\n${renderTable(results)}\n`);
+  process.stdout.write(`\nPalisade bot detection, simulated traffic (${model !== 'a' ? `model ${model}, ` : ''}seeds ${values.seeds}; mean / worst seed; flagged = challenge or deny)\n\n${renderTable(results)}\n`);
 }
 
 if (import.meta.main) await main();

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { accessLogEntry } from '../../../test/support/access-log.ts';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
-import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, WRITE_FAIL_UNIT } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, WRITE_FAIL_UNIT } from './windows.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -1213,6 +1213,43 @@ describe('a failure surge and the established sessions on its path', () => {
     // One failure fewer, with the same share of successes: left alone (a person who mistyped a password a few times).
     const fewer = enough - 1;
     expect(judgeTry(fewer, 60, fewer + Math.ceil(fewer / 2) + 1, fewer).signal).toBeUndefined();
+  });
+  it("holds it against a session's first try after loading only the form, while most of the path's writes fail: a challenge, never a denial", () => {
+    // A careful stuffer: lands on the form (the address's one request outside the session), loads its eight files with
+    // the cookie and posts once. People signing in straight away look the same; only the path's writes tell a stuffing
+    // attack (most of them fail) from a campaign's many visitors (more typos, the same share).
+    // `pages`: the session's page loads; `others`: the address's requests outside the session; `writes` / `failed`:
+    // the path's writes in each of the last two half-minutes; `priorWrites` / `priorFailed`: the session's earlier writes.
+    const judgeFirstTry = (o: { pages?: number; others?: number; writes?: number; failed?: number; priorWrites?: number; priorFailed?: number } = {}) => {
+      const { pages = 0, others = 1, writes = 20, failed = 18, priorWrites = 0, priorFailed = 0 } = o;
+      const req = request({ method: 'POST', path: '/login', cookie: 'given-on-landing', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });
+      const judged = judgeWithCounters(req, {}, (counters, s) => {
+        const requests = 9 + pages;
+        counters[s.sessLong] = [requests + pages * PAGE_UNIT, 0];
+        counters[s.ipLong] = [requests + others, 0];
+        counters[s.sessWrites] = [1 + priorWrites + priorFailed * WRITE_FAIL_UNIT, 0];
+        counters[s.routeFail] = [20, 20, 0];
+        counters[s.routeFailBase] = [0, 60];
+        counters[s.routeReq] = [25, 25, 0];
+        counters[s.routeWrite] = [writes + failed * WRITE_FAIL_UNIT, writes + failed * WRITE_FAIL_UNIT, 0];
+      });
+      return { state: judged.observations?.state, signal: judged.signals.find((x) => x.name === 'surge-failures') };
+    };
+    const stuffer = judgeFirstTry();
+    expect(stuffer.state).toBe('established');
+    expect(stuffer.signal?.score ?? 0).toBeGreaterThanOrEqual(50);
+    expect(stuffer.signal!.score).toBeLessThanOrEqual(DEFAULT_BOT_KNOBS.surge.routeCurve.max);
+    expect(stuffer.signal!.detail).toMatch(/this session loaded only the form before its first try, and most of the path's writes fail/);
+    // Its session loaded the form as a page (its address sent nothing else), or it tried once already and failed.
+    expect(judgeFirstTry({ pages: 1, others: 0 }).signal?.score ?? 0).toBeGreaterThanOrEqual(50);
+    expect(judgeFirstTry({ priorWrites: 1, priorFailed: 1 }).signal?.score ?? 0).toBeGreaterThanOrEqual(50);
+    // The same surge of failures with most of the path's writes succeeding: a campaign's visitors signing in.
+    expect(judgeFirstTry({ writes: 40, failed: 10 }).signal).toBeUndefined();
+    // A person who read another page first (the landing, then the form), or whose address others use too.
+    expect(judgeFirstTry({ pages: 1 }).signal).toBeUndefined();
+    expect(judgeFirstTry({ others: 30 }).signal).toBeUndefined();
+    // A session that signed in before (a write that succeeded) is not on its first try.
+    expect(judgeFirstTry({ priorWrites: 1 }).signal).toBeUndefined();
   });
 });
 

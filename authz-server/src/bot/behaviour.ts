@@ -335,8 +335,8 @@ export function planBotCounters(
     routeFail: shared(BOT_KEYS.routeFailAgg, path, B.aggregateMs, 3, 0),
     routeFailBase: shared(BOT_KEYS.routeFailBase, path, B.baselineMs, 2, 0),
     routeReq: shared(BOT_KEYS.routeReqAgg, path, B.aggregateMs, 3, 0),
-    // Read only for the young policy's failure cap.
-    routeWrite: baselines.warm ? -1 : shared(BOT_KEYS.routeWriteAgg, path, B.aggregateMs, 3, 0),
+    // Read for the young policy's failure cap, and by a write for its path's failing share of writes.
+    routeWrite: baselines.warm && !isWrite(req.method) ? -1 : shared(BOT_KEYS.routeWriteAgg, path, B.aggregateMs, 3, 0),
     routeSettled: baselines.warm ? -1 : shared(BOT_KEYS.routeSettledAgg, path, B.aggregateMs, 3, 0),
     cellFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshAgg, cell, B.aggregateMs, 3, outside),
     cellFreshBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshBase, cell, B.baselineMs, 2, 0),
@@ -1042,13 +1042,33 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // wrong three times and then right has one success in four and is left alone after that. Successes are cheap too (an
   // account of the stuffer's own, a cart): past sessionFailedWrites failures the share no longer matters.
   let writesFailing = false;
+  let untriedSession = false;
   if (s.sessWrites >= 0) {
     const { writes, failed } = decodeWrites(C(s.sessWrites));
     const tried = sliding(writes, nowMs, B.longMs) - 1;
     const wf = sliding(failed, nowMs, B.longMs);
     writesFailing = wf >= knobs.errors.minErrors && ((tried - wf) * 4 <= wf || wf >= knobs.errors.sessionFailedWrites);
+    // No write of the session succeeded yet: its first try, or one after tries that all failed.
+    untriedSession = tried === wf;
   }
-  if (judged && (outsideSession || (state === 'return' && isWrite(subject.method)) || (state === 'established' && (sessionFailing || writesFailing)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
+  // A session that loads the form and its files with the cookie it was given, then posts once (a careful stuffer's
+  // session, one per try), is established by its requests before its try. Its try is held to the path's failure surge
+  // when the session loaded no other page and its address sent nothing else lately (a person who browsed first, or
+  // whose address others share, is left to the rules above), and only while most of the path's writes fail: a
+  // campaign's visitors make a surge of failures on a sign-in by their numbers (more people, more typos), not a
+  // failing share of the path's writes.
+  let stuffedPath = false;
+  // One page in all: the session's own, or the landing that gave it the cookie (the address's one request outside it).
+  const formOnly = sliding(sessionLong.pages, nowMs, B.longMs) + Math.max(0, long(s.ipLong) - sessionRequests) <= 1;
+  if (state === 'established' && untriedSession && formOnly && s.routeWrite >= 0) {
+    const w = decodeWrites(C(s.routeWrite));
+    const stops = decodePathFailures(C(s.routeFail)).stopped;
+    const stopped = recentMinute(stops, nowMs, B.aggregateMs);
+    const failedWrites = recentMinute(w.failed, nowMs, B.aggregateMs) + stopped;
+    const writes = recentMinute(w.writes, nowMs, B.aggregateMs) + stopped;
+    stuffedPath = failedWrites >= knobs.errors.minErrors && failedWrites >= agg.stuffedWriteShare * writes;
+  }
+  if (judged && (outsideSession || (state === 'return' && isWrite(subject.method)) || (state === 'established' && (sessionFailing || writesFailing || stuffedPath)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
     // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the
     // smaller its surge would look. The stopped count as failing at the rate of what reached the upstream on the
     // path in the same minute; once the crowd is gone that rate is the people's again, and so is the surge.
@@ -1083,7 +1103,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const usualFailures = base.warm ? learnedFailures : Math.min(learnedFailures, capped);
     const sg = surge(recent, usualFailures, agg.minExpectedPerMinute.failure, agg.failureMinSurprise);
     if (sg.share > 0) {
-      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${stopped > 0 ? ` (${num(failed)} seen, and ${num(stopped)} stopped at the ${Math.round(Math.min(1, failed / Math.max(1, reached)) * 100)}% failing of the ${num(reached)} that reached the upstream)` : ''}`);
+      // Judged only for its path's failing writes, a session that cannot be told from a person signing in straight
+      // away: a challenge (the route's curve), never a denial on that alone.
+      const pathOnly = !outsideSession && state === 'established' && !sessionFailing && !writesFailing;
+      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs, pathOnly ? agg.routeCurve : agg), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${pathOnly ? '; this session loaded only the form before its first try, and most of the path\'s writes fail' : ''}${stopped > 0 ? ` (${num(failed)} seen, and ${num(stopped)} stopped at the ${Math.round(Math.min(1, failed / Math.max(1, reached)) * 100)}% failing of the ${num(reached)} that reached the upstream)` : ''}`);
     }
   }
   // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving) and

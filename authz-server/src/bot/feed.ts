@@ -242,9 +242,9 @@ export class BotFeed {
       if (failureSurge && !ownEvidence) this.#bump(keys, BOT_KEYS.routeFailAgg, pathParts(obs.subject.route), 'aggregate', now, STOP_UNIT);
     } else if (outcome.kind === 'allow') {
       this.#bump(keys, BOT_KEYS.routeReqAgg, pathParts(obs.subject.route), 'aggregate', now);
-      // Read only by a young policy's failure cap (its failed writes are counted with the access log's errors, which do
-      // not say whether the policy is young; a Check does).
-      if (obs.young && isWrite(obs.subject.method)) this.#bump(keys, BOT_KEYS.routeWriteAgg, pathParts(obs.subject.route), 'aggregate', now);
+      // Read by a young policy's failure cap and by a write for its path's failing share of writes (failed writes are
+      // counted with the access log's errors).
+      if (isWrite(obs.subject.method)) this.#bump(keys, BOT_KEYS.routeWriteAgg, pathParts(obs.subject.route), 'aggregate', now);
       if (obs.settled) this.#bump(keys, BOT_KEYS.routeSettledAgg, pathParts(obs.subject.route), 'aggregate', now);
     }
     // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.

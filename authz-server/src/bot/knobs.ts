@@ -202,6 +202,12 @@ export interface BotKnobs {
      * every signed-out visitor with a 401 ("am I signed in?") fails most of the people's reads.
      */
     maxFailingShare: number;
+    /**
+     * A session none of whose writes succeeded yet, established by its page loads, has its write judged by the path's
+     * failure surge while at least this share of the path's writes in the minute failed (stopped ones counted as
+     * failing): a stuffer that loads the form with each new cookie before its one try. People's sign-ins fail far less.
+     */
+    stuffedWriteShare: number;
     settledMinReads: number;
     settledMinRequests: number;
     /**
@@ -375,6 +381,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     minSurprise: 4,
     failureMinSurprise: 3,
     maxFailingShare: 0.1,
+    stuffedWriteShare: 0.5,
     settledMinReads: 10,
     settledMinRequests: 3,
     novelMinShare: 0.9,

@@ -323,6 +323,7 @@ export const BOT_SIGNAL_NAMES = [
   'fresh-sessions-network',
   'fresh-orphans',
   'fresh-relanding',
+  'one-shot-sessions',
   'first-request-not-get',
   'errors-session',
   'errors-address',

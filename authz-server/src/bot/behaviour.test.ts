@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { accessLogEntry } from '../../../test/support/access-log.ts';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
-import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, WRITE_FAIL_UNIT } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, WRITE_FAIL_UNIT } from './windows.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -139,19 +139,20 @@ async function burst(d: ReturnType<typeof detectors>, count: number, gapMs: numb
 }
 
 describe('planning', () => {
-  it('every key of a Check is under the policy hash tag; a browser session request reads at most 80 keys', () => {
+  it('every key of a Check is under the policy hash tag; a browser session request reads at most 84 keys', () => {
     // Planned cold, without the replica's copies of the crowd counters (route, cell, class, token), which a warm
     // replica reads from memory: about 20 keys a Check then (bench/bot-latency.ts). Cold is young: the path's writes
-    // and its settled sessions' reads are read too (3 keys each, the young failure cap).
+    // and its settled sessions' reads are read too (3 keys each, the young failure cap). A session not known to the
+    // replica reads its source's recent landings and how its sessions lived too (4 keys, one-shot-sessions).
     const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
     const keysOf = (req: ReturnType<typeof request>, consumer: string | null) => planBotCounters(p, req, consumer, Date.now()).counters.flatMap((c) => c.keys);
     const session = keysOf(request({ cookie: 'abc' }), null);
     expect(session.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(session.length, `${session.length}`).toBeLessThanOrEqual(80);
+    expect(session.length, `${session.length}`).toBeLessThanOrEqual(84);
     // The most a Check reads: a browser session that also carries an API token.
     const both = keysOf(request({ cookie: 'abc' }), 'partner');
     expect(both.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(both.length, `${both.length}`).toBeLessThanOrEqual(104);
+    expect(both.length, `${both.length}`).toBeLessThanOrEqual(108);
     expect(planBotCounters(p, request({}), null, Date.now()).distinct).toEqual([]);
   });
 
@@ -1016,6 +1017,75 @@ function judgeFreshLanding(baselines: Partial<ReturnType<typeof priorBaselines>>
     set(counters, s);
   });
 }
+
+describe('a source whose sessions never live past their first minute', () => {
+  // A landing (or a request of a session in its first minute) from one address and browser: `opened` sessions opened
+  // in its last 10-20 minutes (`recent` of them in the last minute or two), `returned` of them came back with the
+  // cookie, and `lived` minutes of its sessions went on past their first.
+  const judgeSource = (o: { opened: number; recent?: number; returned?: number; lived?: number }, cookie?: string) => {
+    const { opened, recent = 2, returned = opened + recent, lived = 0 } = o;
+    const judged = judgeWithCounters(request({ path: '/docs/alerts', ip: '203.0.113.90', ...(cookie ? { cookie } : {}) }), {}, (counters, s) => {
+      counters[s.ipLong] = [opened + recent, 0];
+      if (s.newLong >= 0) counters[s.newLong] = [opened + recent, 0];
+      counters[s.srcLong] = [opened + recent, 0];
+      counters[s.srcMin] = [recent, 0];
+      counters[s.srcLife] = [returned + lived * LIVED_UNIT, 0];
+      if (cookie) {
+        counters[s.sessLong] = [3, 0];
+        counters[s.sessMin] = [3, 0];
+      }
+    });
+    return judged.signals.find((x) => x.name === 'one-shot-sessions');
+  };
+
+  it('is one client opening a session per page (a crawler rendering each page in a fresh browser context): a challenge', () => {
+    const landing = judgeSource({ opened: 40 });
+    expect(landing?.score ?? 0).toBeGreaterThanOrEqual(50);
+    expect(landing!.score).toBeLessThanOrEqual(DEFAULT_BOT_KNOBS.fresh.oneShot.curve.max);
+    expect(landing!.detail).toMatch(/40 sessions opened from this address and client fingerprint a minute ago or more .*, and 0 minutes of its sessions lived past their first/);
+    // The page's files and calls in that session's first minute are judged with it.
+    expect(judgeSource({ opened: 40 }, 'session=page-7')?.score ?? 0).toBeGreaterThanOrEqual(50);
+  });
+
+  it('is counted by the feed from what the sessions do: each page in a session of its own, against sessions that live on', async () => {
+    // One address and browser, a page every 10 s for ten minutes: a landing, then three requests with the cookie it
+    // was given within a second, and (`livesOn`) one more request 70 s later, as a person reading the page would.
+    const run = async (livesOn: boolean) => {
+      const d = detectors();
+      const events: Array<{ at: number; req: ReturnType<typeof request> }> = [];
+      for (let k = 0; k < 60; k++) {
+        const t = k * 10_000;
+        events.push({ at: t, req: request({ path: `/docs/page-${k}`, ip: '203.0.113.90' }) });
+        for (let j = 1; j <= 3; j++) events.push({ at: t + j * 100, req: request({ path: `/static/file-${j}.js`, ip: '203.0.113.90', cookie: `session=page-${k}` }) });
+        if (livesOn) events.push({ at: t + 70_000, req: request({ path: '/api/notes', ip: '203.0.113.90', cookie: `session=page-${k}` }) });
+      }
+      events.sort((a, b) => a.at - b.at);
+      let at = 0;
+      for (const e of events) {
+        if (e.at > at) await d.advance(e.at - at);
+        at = e.at;
+        await d.check(e.req);
+      }
+      await d.advance(1000);
+      return (await d.check(request({ path: '/docs/page-60', ip: '203.0.113.90' }))).signals.find((x) => x.name === 'one-shot-sessions') ?? null;
+    };
+    expect((await run(false))?.score ?? 0).toBeGreaterThanOrEqual(50);
+    expect(await run(true)).toBeNull();
+  });
+
+  it("leaves alone a source whose sessions live on, one with fewer sessions, and one whose sessions never came back", () => {
+    // People behind one egress on one browser build: their sessions make the app's calls for minutes.
+    expect(judgeSource({ opened: 40, lived: 30 })).toBeUndefined();
+    // Twenty visits that each read one page, or sixteen visitors of a campaign behind a carrier's address, on one phone
+    // model, all but one bouncing.
+    expect(judgeSource({ opened: 20 })).toBeUndefined();
+    expect(judgeSource({ opened: 16, lived: 1 })).toBeUndefined();
+    // A burst of new sessions in the last minute or two, which have had no time to live.
+    expect(judgeSource({ opened: 3, recent: 40 })).toBeUndefined();
+    // A person who blocks cookies: every request is a landing, none comes back.
+    expect(judgeSource({ opened: 40, returned: 0 })).toBeUndefined();
+  });
+});
 
 describe('newcomers in fingerprint cells never seen before', () => {
   // A landing judged with its counters set directly: site-wide, `novelPerHalfMinute` new-session requests in the

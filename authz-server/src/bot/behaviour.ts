@@ -42,7 +42,7 @@ import { claimsBrowser, clientAddress, isPageLoad, isSubresource, clientClass, c
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressMethods, decodeKept, decodeLanding, decodeNetworkNew, decodePathFailures, decodeSessionCounts, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeSessionCounts, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -96,6 +96,8 @@ interface Slots {
   sessLong: number;
   srcTick: number;
   srcLong: number;
+  srcMin: number;
+  srcLife: number;
   netLong: number;
   netNew: number;
   netAll: number;
@@ -298,6 +300,9 @@ export function planBotCounters(
     sessLong: session ? count(BOT_KEYS.sessLong, sess, B.longMs, 2, sessionIncrement) : -1,
     srcTick: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcTick, src, B.tickMs, 2, outside),
     srcLong: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcLong, src, B.longMs, 2, outside),
+    // Whether the source's sessions live past their first minute (knobs.fresh.oneShot): landings and new sessions.
+    srcMin: cookieSessions ? count(BOT_KEYS.srcMin, src, B.minuteMs, 2, outside) : -1,
+    srcLife: cookieSessions ? count(BOT_KEYS.srcLife, src, B.longMs, 2, 0) : -1,
     netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, net, B.longMs, 2, 1) : -1,
     netNew: network && cookieSessions ? count(BOT_KEYS.netNew, net, B.longMs, 2, landing) : -1,
     netAll: network ? count(BOT_KEYS.netAll, net, B.longMs, 2, 1) : -1,
@@ -430,6 +435,8 @@ export interface BotObservations {
   learnShares: LearnShares;
   /** The policy is not warm yet (Baselines.warm): what its route's newcomers teach is held back a while (feed.ts). */
   young: boolean;
+  /** A cookie session's first request in a minute bucket once it is a minute old or more (its source's srcLife, feed.ts). */
+  agedMinute: boolean;
 }
 
 /**
@@ -772,6 +779,40 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // A browser's first page on a cookie site is a GET; an API session (a session header) may well start with a POST.
     if (ctx.browser && ctx.cookieSite && isWrite(subject.method)) {
       signals.push({ name: 'first-request-not-get', family: 'fresh', score: knobs.tells.postAsFirstRequest, detail: `a browser's first request in its session is a ${subject.method}` });
+    }
+  }
+
+  // ---- one-shot sessions of this source
+  // A crawler that renders every page in a fresh browser context opens a session per page: the page's files and calls
+  // come with the cookie (it is kept), then nothing. People's sessions live on (a page read, the app's calls), and a
+  // person who blocks cookies keeps none. So a source (address and client fingerprint: a NAT's people differ in their
+  // browsers) whose sessions opened a minute ago or more came back but hardly any lived past their first minute is
+  // one client opening a session per page. Judged on its landings and on its sessions' requests in their first minute
+  // (such a session is not remembered as known, so that all of its requests are).
+  const sessionAll = sumOf(sessionLong.requests, 0, 1);
+  // Requests of the session older than its current and previous minute buckets: it is a minute old or more.
+  const sessionAged = ctx.planned === 'session' && sessionAll > sumOf(sessionMinute.requests, 0, 1);
+  // The session's first request in this minute bucket once it is that old: one minute of a session that lived on.
+  const agedMinute = sessionAged && (sessionMinute.requests[0] ?? 0) === 1;
+  let oneShot = false;
+  if (s.srcLife >= 0 && s.srcMin >= 0 && s.srcLong >= 0 && (state === 'landing' || (ctx.planned === 'session' && !sessionAged))) {
+    const o = knobs.fresh.oneShot;
+    // Opened before the current and previous minute buckets (the landings' sessions have had a minute to live).
+    const opened = sumOf(C(s.srcLong), 0, 1) - sumOf(C(s.srcMin), 0, 1);
+    const life = decodeLife(C(s.srcLife));
+    const lived = sumOf(life.lived, 0, 1);
+    // Sessions that came back with the cookie (a person who blocks cookies lands with every request and returns none).
+    const returned = sumOf(life.returns, 0, 1);
+    if (opened >= o.minSessions && returned >= opened) {
+      // Minutes lived count once per session-minute: a session that lived on for ten minutes counts ten times, which
+      // only makes a source of people look less one-shot.
+      const oneShots = Math.max(0, opened - lived);
+      const surprise = binomialSurprise(oneShots, opened, 1 - o.peopleLiveShare);
+      const points = surprisePoints(surprise, o.curve);
+      if (points > 0) {
+        oneShot = true;
+        add('fresh', 'one-shot-sessions', points, oneShots / opened, 1 - o.peopleLiveShare, () => `${num(opened)} sessions opened from this address and client fingerprint a minute ago or more (in 20m) came back with the cookie, and ${num(lived)} minutes of its sessions lived past their first, where at least ${Math.round(o.peopleLiveShare * 100)}% of people's sessions live on (p=10^-${num(surprise)}): a session per page`);
+      }
     }
   }
 
@@ -1152,10 +1193,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
 
   // A session judged with its address's errors is not remembered as known: its next Check reads them and what the
   // address kept, which a known session's skips.
-  if (ctx.known !== true && ctx.known !== false && (state === 'established' || state === 'established-pair') && !pagelessCalls && !(addressJudged && long(s.errAddr) > 0)) ctx.known.remember(`${subject.policyId}\u0000${subject.session}`, nowMs);
+  if (ctx.known !== true && ctx.known !== false && (state === 'established' || state === 'established-pair') && !pagelessCalls && !oneShot && !(addressJudged && long(s.errAddr) > 0)) ctx.known.remember(`${subject.policyId}\u0000${subject.session}`, nowMs);
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm, agedMinute },
   };
 }

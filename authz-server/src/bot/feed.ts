@@ -32,7 +32,7 @@ import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import { clientAddress, isPageLoad } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, PAGE_LANDING_UNIT, PrefixCache, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PrefixCache, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -82,7 +82,7 @@ export interface BotFeedStats {
   unmatched: number;
 }
 
-type Window = 'tick' | 'aggregate' | 'long' | 'baseline' | 'landing';
+type Window = 'tick' | 'minute' | 'aggregate' | 'long' | 'baseline' | 'landing';
 
 /** The `kept` of a Correlation whose request came from no network of its own (one object for all of them). */
 const NOT_IN_NETWORK = Object.freeze({ network: '' });
@@ -134,7 +134,7 @@ export class BotFeed {
     this.#errorCodes = new Set(this.#knobs.errors.codes);
     const B = this.#knobs.buckets;
     const w = (bucketMs: number, buckets: number) => ({ bucketMs, ttlMs: bucketTtlMs(bucketMs, buckets) });
-    this.#windows = { tick: w(B.tickMs, 2), aggregate: w(B.aggregateMs, 4), long: w(B.longMs, 2), baseline: w(B.baselineMs, Math.max(2, this.#knobs.learning.buckets)), landing: w(this.#knobs.sessions.landingMemoryMs, 2) };
+    this.#windows = { tick: w(B.tickMs, 2), minute: w(B.minuteMs, 2), aggregate: w(B.aggregateMs, 4), long: w(B.longMs, 2), baseline: w(B.baselineMs, Math.max(2, this.#knobs.learning.buckets)), landing: w(this.#knobs.sessions.landingMemoryMs, 2) };
     // Held learning is written when due even while no Check comes.
     this.#deferred.beforeFlush(() => this.#releaseYoung(this.#clock()));
   }
@@ -203,6 +203,9 @@ export class BotFeed {
     }
     if (!bot || !obs) return;
     const keys = new PrefixCache(policy.id);
+    // Whatever the verdict: how long a source's sessions live is what it does, not what it was let through to do.
+    const life = (obs.agedMinute ? LIVED_UNIT : 0) + (obs.state === 'return' ? 1 : 0);
+    if (life > 0) this.#bump(keys, BOT_KEYS.srcLife, [obs.subject.address, obs.subject.fingerprint], 'long', now, life);
     // The landing memory counted a dressed navigation as a page load (written with the Check's batch, before its route
     // was read): taken back, so that it spares none of the address's later landings without one.
     if (obs.dressedLanding) this.#bump(keys, BOT_KEYS.landing, [obs.subject.address], 'landing', now, -PAGE_LANDING_UNIT);
@@ -339,6 +342,7 @@ export class BotFeed {
     if (state === 'orphan') {
       bump(BOT_KEYS.srcTick, source, 'tick');
       bump(BOT_KEYS.srcLong, source, 'long');
+      bump(BOT_KEYS.srcMin, source, 'minute');
       if (subject.network) bump(BOT_KEYS.netNew, [subject.network], 'long');
       bump(BOT_KEYS.newLong, address, 'long');
       bump(BOT_KEYS.orphLong, address, 'long');

@@ -36,6 +36,20 @@ export interface VolumeClassKnobs {
   cap: number;
 }
 
+/**
+ * `one-shot-sessions`: a source (address and client fingerprint) whose sessions opened a minute ago or more (at least
+ * `minSessions` in its two long buckets, none fewer than came back with the cookie) hardly ever lived past their first
+ * minute: a crawler rendering each page in a fresh browser context. Judged as a binomial tail of the sessions that did
+ * not live on, where at least `peopleLiveShare` of people's do (a bounce rate of 75 %: a campaign's visitors behind a
+ * carrier's address, on one phone model, bounced at 72 % in the simulator), by `curve` (from 10^-3: 24 sessions of
+ * which none lived on).
+ */
+export interface OneShotKnobs {
+  minSessions: number;
+  peopleLiveShare: number;
+  curve: PValueCurve;
+}
+
 export interface BotKnobs {
   /**
    * Bucket lengths: ticks see bursts within seconds, minutes a sustained pace, aggregates see surges within a
@@ -136,7 +150,7 @@ export interface BotKnobs {
    * an address landing again in a route's surge without having kept the cookie of its earlier landings (none of its
    * requests in a kept session): `base` at its second landing, `perLanding` more for each one after, up to `max`.
    */
-  fresh: { slack: number; dispersion: number; curve: PValueCurve; orphanCurve: PValueCurve; relanding: { base: number; perLanding: number; max: number } };
+  fresh: { slack: number; dispersion: number; curve: PValueCurve; orphanCurve: PValueCurve; relanding: { base: number; perLanding: number; max: number }; oneShot: OneShotKnobs };
 
   /**
    * Client errors of an address / a token over the long window, against the population's learned rate.
@@ -364,6 +378,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     curve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 45 }),
     orphanCurve: Object.freeze({ start: 2, base: 15, perDecade: 8, max: 70 }),
     relanding: Object.freeze({ base: 20, perLanding: 5, max: 30 }),
+    oneShot: Object.freeze({ minSessions: 15, peopleLiveShare: 0.25, curve: Object.freeze({ start: 3, base: 50, perDecade: 5, max: 70 }) }),
   }),
   errors: Object.freeze({
     codes: Object.freeze([400, 401, 403, 404, 405, 422, 429]),

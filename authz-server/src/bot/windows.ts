@@ -19,6 +19,14 @@ export const BOT_KEYS = {
   /** Requests outside an established session per (address, fingerprint) and per network (/24, /48). */
   srcTick: 'bot.src.t',
   srcLong: 'bot.src.l',
+  /** Per (address, client fingerprint): requests outside an established session (minute buckets). */
+  srcMin: 'bot.src.m',
+  /**
+   * Per (address, client fingerprint), long buckets: its sessions' first requests with the cookie of a landing (returns)
+   * and, x LIVED_UNIT, its cookie sessions' first request in a minute bucket once the session is older than its minute
+   * (minutes of sessions that lived on).
+   */
+  srcLife: 'bot.src.g',
   netLong: 'bot.net.l',
   /**
    * Per network: requests that opened a new session, + NET_KEPT_UNIT x requests in kept sessions that passed clean and
@@ -173,6 +181,15 @@ function unpack(values: readonly number[], unit: number): [number[], number[]] {
  * when it is judged as one client. Exact while an address makes fewer than 2^26 requests in a bucket (10 minutes).
  */
 export const TOKEN_KEPT_UNIT = 2 ** 26;
+
+/** A minute lived on in a source's sessions counter (srcLife); a return adds 1. Exact below 2^26 returns per bucket. */
+export const LIVED_UNIT = 2 ** 26;
+
+/** Returns and minutes lived on of each bucket of a source's sessions counter. */
+export function decodeLife(values: readonly number[]): { returns: number[]; lived: number[] } {
+  const [returns, lived] = unpack(values, LIVED_UNIT);
+  return { returns, lived };
+}
 
 /** Clean requests in kept sessions and token requests of each bucket of an address's kept-traffic counter. */
 export function decodeKept(values: readonly number[]): { sessions: number[]; tokens: number[] } {

@@ -997,8 +997,8 @@ type Slots = NonNullable<ReturnType<typeof planBotCounters>['ctx']>['s'];
  * `req` judged by a policy with six hours of history and `baselines` over the priors, with the counters its batch
  * read set by `set` and all others 0.
  */
-function judgeWithCounters(req: ReturnType<typeof request>, baselines: Partial<ReturnType<typeof priorBaselines>>, set: (counters: number[][], s: Slots) => void) {
-  const now = Date.parse('2026-03-02T10:00:00Z');
+function judgeWithCounters(req: ReturnType<typeof request>, baselines: Partial<ReturnType<typeof priorBaselines>>, set: (counters: number[][], s: Slots) => void, afterMs = 0) {
+  const now = Date.parse('2026-03-02T10:00:00Z') + afterMs;
   const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
   const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, ...baselines });
   const counters = plan.counters.map((c) => c.keys.map(() => 0));
@@ -1290,19 +1290,20 @@ describe('a failure surge and the established sessions on its path', () => {
     // attack (most of them fail) from a campaign's many visitors (more typos, the same share).
     // `pages`: the session's page loads; `others`: the address's requests outside the session; `writes` / `failed`:
     // the path's writes in each of the last two half-minutes; `priorWrites` / `priorFailed`: the session's earlier writes.
-    const judgeFirstTry = (o: { pages?: number; others?: number; writes?: number; failed?: number; priorWrites?: number; priorFailed?: number } = {}) => {
-      const { pages = 0, others = 1, writes = 20, failed = 18, priorWrites = 0, priorFailed = 0 } = o;
+    const judgeFirstTry = (o: { pages?: number; others?: number; writes?: number; failed?: number; priorWrites?: number; priorFailed?: number; priorInLastBucket?: boolean } = {}) => {
+      const { pages = 0, others = 1, writes = 20, failed = 18, priorWrites = 0, priorFailed = 0, priorInLastBucket = false } = o;
       const req = request({ method: 'POST', path: '/login', cookie: 'given-on-landing', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });
       const judged = judgeWithCounters(req, {}, (counters, s) => {
         const requests = 9 + pages;
         counters[s.sessLong] = [requests + pages * PAGE_UNIT, 0];
         counters[s.ipLong] = [requests + others, 0];
-        counters[s.sessWrites] = [1 + priorWrites + priorFailed * WRITE_FAIL_UNIT, 0];
+        const prior = priorWrites + priorFailed * WRITE_FAIL_UNIT;
+        counters[s.sessWrites] = priorInLastBucket ? [1, prior] : [1 + prior, 0];
         counters[s.routeFail] = [20, 20, 0];
         counters[s.routeFailBase] = [0, 60];
         counters[s.routeReq] = [25, 25, 0];
         counters[s.routeWrite] = [writes + failed * WRITE_FAIL_UNIT, writes + failed * WRITE_FAIL_UNIT, 0];
-      });
+      }, priorInLastBucket ? 60_000 : 0);
       return { state: judged.observations?.state, signal: judged.signals.find((x) => x.name === 'surge-failures') };
     };
     const stuffer = judgeFirstTry();
@@ -1313,6 +1314,9 @@ describe('a failure surge and the established sessions on its path', () => {
     // Its session loaded the form as a page (its address sent nothing else), or it tried once already and failed.
     expect(judgeFirstTry({ pages: 1, others: 0 }).signal?.score ?? 0).toBeGreaterThanOrEqual(50);
     expect(judgeFirstTry({ priorWrites: 1, priorFailed: 1 }).signal?.score ?? 0).toBeGreaterThanOrEqual(50);
+    // The failed tries in the long window's previous bucket, weighed by a fraction of it: still none succeeded.
+    expect(judgeFirstTry({ priorWrites: 2, priorFailed: 2, priorInLastBucket: true }).signal?.score ?? 0).toBeGreaterThanOrEqual(50);
+    expect(judgeFirstTry({ priorWrites: 2, priorFailed: 1, priorInLastBucket: true }).signal).toBeUndefined();
     // The same surge of failures with most of the path's writes succeeding: a campaign's visitors signing in.
     expect(judgeFirstTry({ writes: 40, failed: 10 }).signal).toBeUndefined();
     // A person who read another page first (the landing, then the form), or whose address others use too.

@@ -877,7 +877,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // The same over the long window, when almost nothing else came: a crawler that keeps its cookie and fetches a page
   // every ten or twenty seconds never has a dozen in two minutes, but forty in ten, alone, where people's pages bring
   // their calls and files; the evidence grows past the challenge as the pages add up.
-  if (pagesMatter && ctx.planned === 'session' && !sessionPagesAlone) pagesAlone(sliding(sessionLong.pages, nowMs, B.longMs), sliding(sessionLong.requests, nowMs, B.longMs), knobs.methods.minSessionPagesLong, knobs.methods.sessionLongMaxShare, knobs.methods.sessionLongCurve, `in this session ${longWindow}`);
+  if (pagesMatter && ctx.planned === 'session' && !sessionPagesAlone) pagesAlone(sliding(sessionLong.pages, nowMs, B.longMs), sessionRequests, knobs.methods.minSessionPagesLong, knobs.methods.sessionLongMaxShare, knobs.methods.sessionLongCurve, `in this session ${longWindow}`);
   // An address, for a request outside any session its client kept (a client that keeps no cookie and fetches pages
   // without what they bring): only when almost nothing else came, since it judges people who block cookies too.
   if (pagesMatter && !sessionPagesAlone && state !== 'established' && state !== 'established-pair' && state !== 'new-pair') {
@@ -1089,8 +1089,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const tried = sliding(writes, nowMs, B.longMs) - 1;
     const wf = sliding(failed, nowMs, B.longMs);
     writesFailing = wf >= knobs.errors.minErrors && ((tried - wf) * 4 <= wf || wf >= knobs.errors.sessionFailedWrites);
-    // No write of the session succeeded yet: its first try, or one after tries that all failed.
-    untriedSession = tried === wf;
+    // No write of the session succeeded yet: its first try, or one after tries that all failed. Whole buckets: the
+    // sliding counts weigh the previous bucket by a fraction, and an equality of fractions fails on rounding.
+    untriedSession = sumOf(writes, 0, 1) - 1 === sumOf(failed, 0, 1);
   }
   // A session that loads the form and its files with the cookie it was given, then posts once (a careful stuffer's
   // session, one per try), is established by its requests before its try. Its try is held to the path's failure surge
@@ -1100,8 +1101,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // failing share of the path's writes.
   let stuffedPath = false;
   // One page in all: the session's own, or the landing that gave it the cookie (the address's one request outside it).
-  const formOnly = sliding(sessionLong.pages, nowMs, B.longMs) + Math.max(0, long(s.ipLong) - sessionRequests) <= 1;
-  if (state === 'established' && untriedSession && formOnly && s.routeWrite >= 0) {
+  const formOnly = () => sliding(sessionLong.pages, nowMs, B.longMs) + Math.max(0, long(s.ipLong) - sessionRequests) <= 1;
+  if (state === 'established' && untriedSession && s.routeWrite >= 0 && formOnly()) {
     const w = decodeWrites(C(s.routeWrite));
     const stops = decodePathFailures(C(s.routeFail)).stopped;
     const stopped = recentMinute(stops, nowMs, B.aggregateMs);

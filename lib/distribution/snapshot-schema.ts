@@ -107,7 +107,7 @@ const Policy = Type.Object(
       {
         required: Type.Boolean(),
         rejectBasicAuth: Type.Boolean(),
-        apiKeys: Nullable(Type.Object({ header: Type.String(), keys: Type.Array(ApiKey) }, strict)),
+        apiKeys: Nullable(Type.Object({ header: Type.String(), scheme: Type.Optional(Type.String({ minLength: 1 })), keys: Type.Array(ApiKey) }, strict)),
         jwt: Nullable(
           Type.Object(
             {

@@ -147,6 +147,13 @@ describe('a refused generation never turns protection off', () => {
     expect(none.snapshot.hosts.exact['orders.example.com']).toBeUndefined();
   });
 
+  it('refuses an API-key scheme of Basic, in any case', () => {
+    for (const scheme of ['Basic', 'basic', 'BASIC']) {
+      const r = compile([orders(1, { authentication: { apiKeys: { scheme, keys: [] } } })], [], NOW);
+      expect(r.violations).toEqual([expect.objectContaining({ reason: 'InvalidSpec', field: 'spec.authentication.apiKeys.scheme', message: expect.stringMatching(/not an API key/) })]);
+    }
+  });
+
   it('refuses claims without a JWT to verify them', () => {
     const r = compile([orders(1, { rules: [{ claims: { scope: 'read' } }] })], [], NOW);
     expect(r.violations).toEqual([expect.objectContaining({ reason: 'InvalidSpec', field: 'spec.rules[0].claims', message: expect.stringMatching(/spec.authentication.jwt/) })]);

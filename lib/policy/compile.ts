@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { canonicalJson } from './canonical-json.ts';
 import { OpenApiError, compileOpenApi, descriptionDigest, parseDescriptionText, type CompiledApi } from './openapi.ts';
 import { globToRegex, parseDurationMs, pathPatternToRegex } from './patterns.ts';
-import { BOT_SCORES_ORDER, CHALLENGE_DEFAULTS, CHALLENGE_KEY_MIN_BYTES, CLAIMS_NEED_JWT, CLAIM_KEY_NEEDS_JWT, DEFAULT_INSPECTED_BODY_BYTES, OPENAPI_CONFIGMAP_LABEL, type PolicyDocument, type PolicySpec } from './schema.ts';
+import { API_KEY_SCHEME_NOT_BASIC, BOT_SCORES_ORDER, CHALLENGE_DEFAULTS, CHALLENGE_KEY_MIN_BYTES, CLAIMS_NEED_JWT, CLAIM_KEY_NEEDS_JWT, DEFAULT_INSPECTED_BODY_BYTES, OPENAPI_CONFIGMAP_LABEL, type PolicyDocument, type PolicySpec } from './schema.ts';
 import type {
   CompiledApiKey,
   CompiledChallenge,
@@ -385,6 +385,7 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[], configMaps: rea
     names.add(rl.name);
   });
 
+  if (authn.apiKeys?.scheme?.toLowerCase() === 'basic') throw new SpecError('spec.authentication.apiKeys.scheme', API_KEY_SCHEME_NOT_BASIC);
   if (spec.rules?.some((r) => r.claims !== undefined) && !jwtSpec) {
     const i = spec.rules.findIndex((r) => r.claims !== undefined);
     throw new SpecError(`spec.rules[${i}].claims`, CLAIMS_NEED_JWT);
@@ -411,7 +412,8 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[], configMaps: rea
       rejectBasicAuth: authn.rejectBasicAuth ?? true,
       apiKeys: apiKeySpec
         ? {
-            header: (apiKeySpec.header ?? 'x-api-key').toLowerCase(),
+            header: (apiKeySpec.header ?? (apiKeySpec.scheme ? 'authorization' : 'x-api-key')).toLowerCase(),
+            ...(apiKeySpec.scheme ? { scheme: apiKeySpec.scheme.toLowerCase() } : {}),
             keys: allKeys.sort((a, b) => compareText(a.sha256, b.sha256) || compareText(a.source, b.source)),
           }
         : null,

@@ -21,3 +21,13 @@ describe('lintPolicy: rate-limit key parts that can be absent', () => {
     expect(lintPolicy(doc({ ...limit(['consumer']), rules: [{ consumers: ['a'] }, { methods: ['GET'] }] }))).toHaveLength(1);
   });
 });
+
+describe('lintPolicy: API keys in the authorization header', () => {
+  it('warns when the whole authorization value would be the key, and not once a scheme is set', () => {
+    const w = lintPolicy(doc({ authentication: { apiKeys: { header: 'Authorization' } } }));
+    expect(w).toEqual([expect.objectContaining({ field: 'spec.authentication.apiKeys.header', message: expect.stringMatching(/set scheme: Bearer/) })]);
+    expect(lintPolicy(doc({ authentication: { apiKeys: { header: 'authorization', scheme: 'Bearer' } } }))).toEqual([]);
+    expect(lintPolicy(doc({ authentication: { apiKeys: { scheme: 'Bearer' } } }))).toEqual([]);
+    expect(lintPolicy(doc({ authentication: { apiKeys: { header: 'x-api-key' } } }))).toEqual([]);
+  });
+});

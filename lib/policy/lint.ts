@@ -1,7 +1,8 @@
 /**
  * Warnings about policies that compile but may not do what their author expects. Today: a rate-limit key part
  * that can be absent for requests the policy admits, while the limit does not say what happens then (absent
- * parts share one bucket: every anonymous caller, or every caller without the header, draws from one budget).
+ * parts share one bucket: every anonymous caller, or every caller without the header, draws from one budget);
+ * API keys read from the authorization header without a scheme (the key would have to include "Bearer ").
  */
 import type { PolicyInput } from './compile.ts';
 import type { PolicySpec } from './schema.ts';
@@ -43,5 +44,13 @@ export function lintPolicy(doc: PolicyInput): LintWarning[] {
       });
     });
   });
+  const keys = doc.spec.authentication?.apiKeys;
+  if (keys && keys.scheme === undefined && keys.header?.toLowerCase() === 'authorization') {
+    out.push({
+      policy: id,
+      field: 'spec.authentication.apiKeys.header',
+      message: 'the key is the whole authorization value, scheme included ("Bearer <key>" hashes as such); if clients send "Bearer <key>", set scheme: Bearer',
+    });
+  }
   return out;
 }

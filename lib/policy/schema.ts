@@ -83,9 +83,22 @@ const LabelSelector = Type.Object(
   strict,
 );
 
+/** The compiler's refusal of an API-key scheme of Basic (the CRD refuses the same, in the same words). */
+export const API_KEY_SCHEME_NOT_BASIC = 'Basic credentials are a user and a password, not an API key: choose another scheme';
+
 const ApiKeys = Type.Object(
   {
-    header: Type.Optional(Type.String({ pattern: HEADER_NAME, default: 'x-api-key' })),
+    header: Type.Optional(
+      Type.String({ pattern: HEADER_NAME, description: 'The header that carries the key. Default: x-api-key, or authorization when a scheme is set.' }),
+    ),
+    scheme: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z][-A-Za-z0-9!#$%&'*+.^_`|~]*$",
+        maxLength: 32,
+        description: 'The key comes as "<scheme> <key>" (e.g. Bearer), the scheme matched case-insensitively.',
+        'x-kubernetes-validations': [{ rule: "self.lowerAscii() != 'basic'", message: API_KEY_SCHEME_NOT_BASIC }],
+      }),
+    ),
     keys: Type.Optional(Type.Array(InlineApiKey, { maxItems: 10000 })),
     secretSelector: Type.Optional(LabelSelector),
   },

@@ -87,7 +87,8 @@ export interface CompiledPolicy {
   authentication: {
     required: boolean;
     rejectBasicAuth: boolean;
-    apiKeys: { header: string; keys: CompiledApiKey[] } | null;
+    /** scheme: present only when set (the key comes as "<scheme> <key>"), in lower case. */
+    apiKeys: { header: string; scheme?: string; keys: CompiledApiKey[] } | null;
     jwt: { issuer: string; audiences: string[]; jwks: { keys: Jwk[] } | null; jwksUri: string | null } | null;
   };
   /** null: no rules section, every request passes the access stage. */

@@ -9,6 +9,7 @@ import { DECISION_FLUSH_MS } from '../../authz-server/src/telemetry/decision-log
 
 const FRONTEND = spiffe('shop', 'frontend');
 const API_KEY = 'mobile-key-0123456789';
+const PARTNER_KEY = 'pk_live_7Hq2xVbN4mT9sLr3';
 
 function spec(issuer: TestIssuer, extra: Record<string, unknown> = {}) {
   return {
@@ -44,6 +45,12 @@ describe('verdict table over gRPC', () => {
       policyDoc('orders', spec(issuer)),
       policyDoc('orders-monitor', { ...spec(issuer), hosts: ['monitor.example.com'], mode: 'Monitor' }),
       policyDoc('orders-challenge', { ...spec(issuer), hosts: ['challenge.example.com'], bot: { mode: 'Enforce', denyScore: 60, challengeScore: 40 } }),
+      // API keys sent as "Authorization: Bearer <key>", alone and beside the JWT on the same header.
+      policyDoc('bearer-keys', { hosts: ['bearer.example.com'], authentication: { required: true, apiKeys: { scheme: 'Bearer', keys: [{ consumer: 'partner', sha256: sha256(PARTNER_KEY) }] } } }),
+      policyDoc('bearer-both', {
+        hosts: ['both.example.com'],
+        authentication: { required: true, apiKeys: { scheme: 'Bearer', keys: [{ consumer: 'partner', sha256: sha256(PARTNER_KEY) }] }, jwt: { issuer: issuer.issuer, audiences: ['orders'], jwks: issuer.jwks } },
+      }),
       // A dead Redis port: a real RedisCounterStore that cannot connect.
       policyDoc('closed', { hosts: ['closed.example.com'], failurePolicy: 'FailClosed', rateLimits: [{ name: 'any', key: ['clientIP'], requests: 100, period: '1s' }] }),
       policyDoc('open', { hosts: ['open.example.com'], failurePolicy: 'FailOpen', rateLimits: [{ name: 'any', key: ['clientIP'], requests: 1, period: '1m' }] }),
@@ -129,6 +136,48 @@ describe('verdict table over gRPC', () => {
     for (const token of [expired, wrongAud, wrongIss, tampered, 'not-a-jwt']) {
       await expectDenied(envoyRequest({ principal: FRONTEND, headers: { authorization: `Bearer ${token}` } }), 16, 401, 'authentication');
     }
+  });
+
+  describe('API keys after a scheme (apiKeys.scheme: Bearer)', () => {
+    const bearer = (host: string, authorization: string) => envoyRequest({ host, headers: { authorization } });
+
+    it('reads the key after the scheme, in any case and spacing, and removes the header upstream', async () => {
+      for (const value of [`Bearer ${PARTNER_KEY}`, `bearer ${PARTNER_KEY}`, `BEARER   ${PARTNER_KEY}  `, `Bearer\t${PARTNER_KEY}`]) {
+        const res = await fx.client.check(bearer('bearer.example.com', value));
+        expect(res.status.code, value).toBe(0);
+        expect(headerOf(res.ok_response?.headers, 'x-palisade-consumer')).toBe('partner');
+        expect(res.ok_response?.headers_to_remove).toContain('authorization');
+      }
+    });
+
+    it('a wrong or empty key is a 401 with a Bearer challenge; another scheme or header is no credential; Basic is refused', async () => {
+      for (const value of ['Bearer wrong-key', 'Bearer ', 'Bearer', `Bearer ${PARTNER_KEY}x`, `Bearer x${PARTNER_KEY}`]) {
+        const res = await expectDenied(bearer('bearer.example.com', value), 16, 401, 'authentication');
+        expect(headerOf(res.denied_response?.headers, 'www-authenticate')).toBe('Bearer realm="bearer.example.com"');
+      }
+      // the whole value is not the key, nor is the key in the default header
+      await expectDenied(bearer('bearer.example.com', PARTNER_KEY), 16, 401, 'authentication');
+      await expectDenied(bearer('bearer.example.com', `Token ${PARTNER_KEY}`), 16, 401, 'authentication');
+      await expectDenied(envoyRequest({ host: 'bearer.example.com', headers: { 'x-api-key': PARTNER_KEY } }), 16, 401, 'authentication');
+      await expectDenied(bearer('bearer.example.com', `Basic ${Buffer.from(`partner:${PARTNER_KEY}`).toString('base64')}`), 16, 401, 'authentication');
+    });
+
+    it('beside a JWT on the same header: a known key is the key, a JWT is verified as one, anything else is refused', async () => {
+      const byKey = await fx.client.check(bearer('both.example.com', `Bearer ${PARTNER_KEY}`));
+      expect(headerOf(byKey.ok_response?.headers, 'x-palisade-consumer')).toBe('partner');
+      expect(byKey.ok_response?.headers_to_remove).toContain('authorization');
+
+      const token = await issuer.sign({ sub: 'user-3' });
+      const byJwt = await fx.client.check(bearer('both.example.com', `Bearer ${token}`));
+      expect(headerOf(byJwt.ok_response?.headers, 'x-palisade-consumer')).toBe('user-3');
+      // the JWT goes on to the upstream, as on a policy without API keys
+      expect(byJwt.ok_response?.headers_to_remove ?? []).not.toContain('authorization');
+
+      const tampered = await expectDenied(bearer('both.example.com', `Bearer ${token.slice(0, -4)}AAAA`), 16, 401, 'authentication');
+      expect(headerOf(tampered.denied_response?.headers, 'www-authenticate')).toBe('Bearer realm="both.example.com", error="invalid_token"');
+      const wrongKey = await expectDenied(bearer('both.example.com', 'Bearer wrong-key'), 16, 401, 'authentication');
+      expect(headerOf(wrongKey.denied_response?.headers, 'www-authenticate')).toBe('Bearer realm="both.example.com"');
+    });
   });
 
   it('no rule matches -> 403 access (method, path, consumer and claim conditions)', async () => {

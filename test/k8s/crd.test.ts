@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify as stringify12 } from 'yaml';
 import { compile } from '../../lib/policy/compile.ts';
+import { API_KEY_SCHEME_NOT_BASIC } from '../../lib/policy/schema.ts';
 import { parsePolicyText } from '../../lib/policy/load.ts';
 import { createNamespace, installCrd, kubectl, kubectlOk, policy } from '../support/kube.ts';
 
@@ -109,10 +110,12 @@ describe('ApiProtectionPolicy CRD', () => {
     ['claims without jwt', { rules: [{ claims: { scope: 'orders' } }] }, 'claims can only match a verified JWT: set spec.authentication.jwt'],
     ['a claim: key without jwt', { rateLimits: [{ name: 'x', key: ['claim:sub'], requests: 1, period: '1s' }] }, '"claim:" key parts need spec.authentication.jwt'],
     ['both jwks and jwksUri', { authentication: { jwt: { ...jwt, jwks: { keys: [] } } } }, 'set exactly one of jwks or jwksUri'],
+    ['an API-key scheme of Basic', { authentication: { apiKeys: { scheme: 'BASIC' } } }, API_KEY_SCHEME_NOT_BASIC],
     // and what both accept
     ['valid paths', { rules: [{ paths: ['/', '/a/', '/a/*/b', '/a/**', '/**', '/a/**/'] }] }, null],
     ['claims with jwt', { authentication: { jwt }, rules: [{ claims: { scope: 'orders' } }], rateLimits: [{ name: 'x', key: ['claim:sub'], requests: 1, period: '1s' }] }, null],
     ['scores in order', { bot: { challengeScore: 70, denyScore: 90 }, allow: undefined }, null],
+    ['API keys after a Bearer scheme', { authentication: { apiKeys: { scheme: 'Bearer' } } }, null],
   ];
 
   for (const [what, extra, message] of agreement) {

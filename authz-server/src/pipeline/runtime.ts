@@ -52,7 +52,8 @@ export interface RuntimePolicy {
   monitor: boolean;
   failOpen: boolean;
   identity: { requireMTLS: boolean; allowed: Matcher[]; denied: Matcher[] };
-  apiKeys: { header: string; byHash: Map<string, string> } | null;
+  /** scheme: the lower-case scheme the key comes after ("bearer"), null when the header's whole value is the key. */
+  apiKeys: { header: string; scheme: string | null; byHash: Map<string, string> } | null;
   jwt: { issuer: string; audiences: string[]; keys: JWTVerifyGetKey; realm: string } | null;
   required: boolean;
   rejectBasicAuth: boolean;
@@ -289,7 +290,7 @@ function runtimePolicy(p: CompiledPolicy, opts: RuntimeOptions, apis: Map<string
       denied: matchers(p.identity.denied, `${p.id} identity`) ?? [],
     },
     apiKeys: p.authentication.apiKeys
-      ? { header: p.authentication.apiKeys.header, byHash: new Map(p.authentication.apiKeys.keys.map((k) => [k.sha256, k.consumer])) }
+      ? { header: p.authentication.apiKeys.header, scheme: p.authentication.apiKeys.scheme ?? null, byHash: new Map(p.authentication.apiKeys.keys.map((k) => [k.sha256, k.consumer])) }
       : null,
     jwt:
       p.authentication.jwt && keys

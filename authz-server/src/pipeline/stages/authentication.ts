@@ -1,6 +1,8 @@
 /**
  * API keys (by SHA-256) and JWT (jose). A credential that is present but wrong is always a 401, even when
- * authentication is not required; Basic credentials are refused unless rejectBasicAuth is false.
+ * authentication is not required; Basic credentials are refused unless rejectBasicAuth is false. An API key comes
+ * as a header's whole value, or after a scheme (`authorization: Bearer <key>`); with a JWT on the same bearer
+ * header, a token that is no known key and has a JWT's shape is verified as the JWT.
  */
 import { hash } from 'node:crypto';
 import type { Denial } from '../outcome.ts';
@@ -11,12 +13,35 @@ import { jose } from '../../../../lib/process/lazy-module.ts';
 /** Clock skew tolerated on exp/nbf/iat, seconds. */
 const JWT_CLOCK_TOLERANCE_S = 30;
 
+/** A compact JWS: three base64url segments (a bearer credential that is no API key may be the policy's JWT). */
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+
+/**
+ * The credential of an `<scheme> <credential>` header value (RFC 9110 section 11.4: the scheme is
+ * case-insensitive, one or more spaces or tabs follow it), '' when it is empty, undefined for another scheme.
+ * `scheme` is lower case.
+ */
+export function credentialOf(value: string, scheme: string): string | undefined {
+  const v = value.trim();
+  if (v.slice(0, scheme.length).toLowerCase() !== scheme) return undefined;
+  if (v.length === scheme.length) return '';
+  const sep = v.charCodeAt(scheme.length);
+  return sep === 32 || sep === 9 ? v.slice(scheme.length + 1).trim() : undefined;
+}
+
 function challenges(policy: RuntimePolicy, jwtError?: string): string {
   const out: string[] = [];
   if (policy.jwt) out.push(`Bearer realm="${policy.jwt.realm}"${jwtError ? `, error="invalid_token"` : ''}`);
-  if (policy.apiKeys) out.push(`ApiKey header="${policy.apiKeys.header}"`);
+  const keys = policy.apiKeys;
+  if (keys?.scheme != null) {
+    if (!(policy.jwt && keys.scheme === 'bearer')) out.push(`${schemeName(keys.scheme)} realm="${policy.source.hosts[0] ?? policy.id}"`);
+  } else if (keys) out.push(`ApiKey header="${keys.header}"`);
   if (out.length === 0) out.push(`Bearer realm="${policy.source.hosts[0] ?? policy.id}"`);
   return out.join(', ');
+}
+
+function schemeName(lower: string): string {
+  return lower.charAt(0).toUpperCase() + lower.slice(1);
 }
 
 function authFailure(policy: RuntimePolicy, detail: string, jwtError?: string): Denial {
@@ -38,19 +63,23 @@ export const authenticationStage: Stage = {
   name: 'authentication',
   async run(ev) {
     const p = ev.policy;
-    const authorization = ev.req.headers.get('authorization') ?? '';
-    const space = authorization.indexOf(' ');
+    const authorization = (ev.req.headers.get('authorization') ?? '').trim();
+    const space = authorization.search(/[ \t]/);
     const scheme = (space > 0 ? authorization.slice(0, space) : authorization).toLowerCase();
     if (scheme === 'basic' && p.rejectBasicAuth) return deny(authFailure(p, 'basic auth rejected'));
 
     if (p.apiKeys) {
-      const key = ev.req.headers.get(p.apiKeys.header);
+      const raw = ev.req.headers.get(p.apiKeys.header);
+      const key = raw === undefined || p.apiKeys.scheme === null ? raw : credentialOf(raw, p.apiKeys.scheme);
       if (key !== undefined) {
-        ev.stripHeaders.push(p.apiKeys.header);
         const consumer = p.apiKeys.byHash.get(hash('sha256', key, 'hex'));
-        if (consumer === undefined) return deny(authFailure(p, 'invalid api key'));
-        ev.consumer = consumer;
-        return pass(`consumer ${consumer}`);
+        const maybeJwt = consumer === undefined && p.jwt !== null && p.apiKeys.header === 'authorization' && scheme === 'bearer' && COMPACT_JWS.test(key);
+        if (!maybeJwt) {
+          ev.stripHeaders.push(p.apiKeys.header);
+          if (consumer === undefined) return deny(authFailure(p, 'invalid api key'));
+          ev.consumer = consumer;
+          return pass(`consumer ${consumer}`);
+        }
       }
     }
     if (p.jwt && scheme === 'bearer') {

@@ -186,6 +186,16 @@ describe('bot detection on simulated traffic', () => {
     expect(r.tpSignals['errors-address'] ?? 0).toBeGreaterThan(r.botFlagged / 2);
   });
 
+  it("slow probers whose errors add up over twenty minutes, and whose stops do not dilute them (model b, seed 6), are held", { timeout: 120_000 }, async () => {
+    // Two addresses, a request every 5-30 s, a quarter to a half of them 404s: over ten minutes their errors stayed
+    // just under the challenge, and each stop counted as a request answered lowered them (65.1 % caught before).
+    const r = await runScenario('low-and-slow', 6, { inProcess: true, model: 'b' });
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.8);
+    expect(r.clientRecall).toBe(1);
+    expect(r.tpSignals['errors-address'] ?? 0).toBeGreaterThan(r.botFlagged / 2);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
   it("people calling a path that answers every signed-out visitor with a 401, on a policy started with them (model b burst-cold, seed 5), are no failure surge", { timeout: 120_000 }, async () => {
     // GET /api/v2/me fails for 80-90 % of its calls; a young policy expected at most 10 %: 95 of 635 people (15 %)
     // were challenged on it before its settled sessions' share was read.

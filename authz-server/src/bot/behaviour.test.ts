@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { accessLogEntry } from '../../../test/support/access-log.ts';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
-import { BOT_KEYS, LANDING_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, WRITE_FAIL_UNIT } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, LANDING_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, WRITE_FAIL_UNIT } from './windows.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -88,6 +88,16 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
       feed.onDecision(req, outcome);
       return bot;
     },
+    /** Checked as the server decides: let through (as check) below the challenge score, else stopped (as stop). */
+    async decide(req: ReturnType<typeof request>, consumer: string | null = null): Promise<JudgedAssessment> {
+      const judged = await judge(req, consumer);
+      const bot = assessBot(p, req, judged.signals, DEFAULT_BOT_KNOBS, judged.observations);
+      const outcome = bot.verdict === 'allow'
+        ? { kind: 'allow', policy: p, consumer, principal: '', trace: [], bot, rateLimit: null, wouldDeny: null, stripHeaders: [] }
+        : { kind: 'deny', denial: { reason: 'challenge', detail: 'stopped' }, policy: p, consumer, principal: '', trace: [], bot, rateLimit: null, wouldDeny: null, stripHeaders: [] };
+      feed.onDecision(req, outcome as unknown as Outcome);
+      return bot;
+    },
     /** Hands the feed `bot` as the verdict of a request the server stopped (answered with a challenge). */
     stop(req: ReturnType<typeof request>, bot: JudgedAssessment, consumer: string | null = null): void {
       const outcome = { kind: 'deny', denial: { reason: 'challenge', detail: 'stopped' }, policy: p, consumer, principal: '', trace: [], bot, rateLimit: null, wouldDeny: null, stripHeaders: [] } as unknown as Outcome;
@@ -100,12 +110,12 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
       const op = keys.bucketOp(BOT_KEYS.sessWrites, keys.hash([bot.observations!.subject.session]), now, DEFAULT_BOT_KNOBS.buckets.longMs, 2, 0);
       return (await store.evaluate({ rateLimits: [], counters: [op], distinct: [] })).counters[0]![0]!;
     },
-    /** Client errors counted for the address of a judged request, in the long window's current bucket (after the feed's flush). */
+    /** Client errors counted for the address of a judged request, in its errors window's current bucket (after the feed's flush). */
     async addressErrors(bot: JudgedAssessment): Promise<number> {
       await deferred.flush();
       const keys = new PrefixCache(p.id);
-      const op = keys.bucketOp(BOT_KEYS.errAddr, keys.hash([bot.observations!.subject.address]), now, DEFAULT_BOT_KNOBS.buckets.longMs, 2, 0);
-      return (await store.evaluate({ rateLimits: [], counters: [op], distinct: [] })).counters[0]![0]!;
+      const op = keys.bucketOp(BOT_KEYS.errAddr, keys.hash([bot.observations!.subject.address]), now, DEFAULT_BOT_KNOBS.buckets.errorsMs, 2, 0);
+      return Math.floor((await store.evaluate({ rateLimits: [], counters: [op], distinct: [] })).counters[0]![0]! / ADDR_ERROR_UNIT);
     },
   };
 }
@@ -870,6 +880,49 @@ describe('errors of one client at an address', () => {
   });
 });
 
+describe('a slow prober', () => {
+  const PROBE = { 'user-agent': 'probe/1.0', accept: '*/*' };
+  // A client that is no browser, one request every 20 s from one address for 40 minutes; one in four answered 404
+  // while it is let through (what it asks for when stopped is never answered). Decided as the server decides.
+  const run = async (d: ReturnType<typeof detectors>, ip: string) => {
+    const out: JudgedAssessment[] = [];
+    for (let i = 0; i < 120; i++) {
+      const requestId = `slow-${ip}-${i}`;
+      const b = await d.decide(request({ ip, path: `/config/${i % 4 === 1 ? `backup-${i}` : `page-${i % 9}`}`, headers: { ...PROBE, 'x-request-id': requestId } }));
+      out.push(b);
+      if (b.verdict === 'allow') d.log(requestId, i % 4 === 1 ? 404 : 200, 'text/html');
+      // People elsewhere, answered 200: the site's usual error rate.
+      for (let k = 0; k < 8; k++) {
+        const id = `person-${ip}-${i}-${k}`;
+        await d.check(request({ ip: `198.51.100.${10 + k}`, path: `/products/${(i + k) % 30}`, cookie: `p-${k}`, headers: { ...CHROME, 'x-request-id': id } }));
+        d.log(id, 200, 'text/html');
+      }
+      await d.advance(20_000);
+    }
+    return out;
+  };
+
+  it('is held once its errors add up over the long buckets, and its own stops do not let it through again', async () => {
+    const out = await run(detectors(), '203.0.113.80');
+    const first = out.findIndex((b) => b.verdict !== 'allow');
+    expect(first).toBeGreaterThan(0);
+    expect(out[first]!.signals.find((x) => x.name === 'errors-address')?.detail).toMatch(/client errors in \d+ requests answered from this address in 20m/);
+    const after = out.slice(first);
+    // Most of it from then on: its evidence ages while it is stopped (a stop is none), and a request let through now
+    // and then brings more.
+    expect(after.filter((b) => b.verdict !== 'allow').length / after.length).toBeGreaterThanOrEqual(0.65);
+  });
+
+  it('its stops are not counted as its errors', async () => {
+    const d = detectors();
+    const out = await run(d, '203.0.113.81');
+    expect(out.filter((b) => b.verdict !== 'allow').length).toBeGreaterThan(10);
+    // The bucket's errors are the 404s it was answered (60 requests a bucket, 15 of them 404s when let through), never
+    // its stops.
+    expect(await d.addressErrors(out.at(-1)!)).toBeLessThanOrEqual(15);
+  });
+});
+
 describe('a scanner that keeps a made-up cookie for a few requests', () => {
   // One request every 15 s from one address with a browser's headers: a landing without a cookie, then three with a
   // cookie of its own making, then another landing; two of every three answered 404. Sessions remembered as known
@@ -1130,7 +1183,7 @@ describe('a failure surge and the established sessions on its path', () => {
       counters[s.sessLong] = [requests, 0];
       counters[s.ipLong] = [requests, 0];
       counters[s.errSess] = [errors, 0];
-      counters[s.errAddr] = [errors, 0];
+      counters[s.errAddr] = [requests - 1 + errors * ADDR_ERROR_UNIT, 0];
       counters[s.sessWrites] = [writes + failedWrites * WRITE_FAIL_UNIT, 0];
       counters[s.routeFail] = [20, 20, 0];
       counters[s.routeFailBase] = [0, 60];
@@ -1775,12 +1828,13 @@ describe('sessions known established on this replica', () => {
 
 describe('a stopped request as the client\'s error', () => {
   // Stopped requests never reach the upstream: the feed counts a stopped try (a write, a failure surge's request) as a
-  // client error, never a stopped read, whatever stopped it, a token's included: a stop is no evidence for the next.
+  // client error of its session, and a failure surge's as its address's too; never a stopped read, whatever stopped
+  // it, a token's included: a stop is no evidence for the next.
   // The observations stay as assessBot attached them (not enumerable: never in a decision log line).
   const stopped = (bot: JudgedAssessment, signals: Array<{ name: string; family: string; score: number }>): JudgedAssessment =>
     Object.assign(bot, { verdict: 'challenge', score: signals.reduce((sum, x) => sum + x.score, 0), signals: signals.map((x) => ({ ...x, detail: 'test' })) });
 
-  it("counts a stopped write's; not a read, a token's included, stopped for its crowd or for its own evidence", async () => {
+  it("counts a stopped try of a failure surge's; not a read, a token's included, stopped for its crowd or for its own evidence", async () => {
     const d = detectors();
     const crowdOnly = [{ name: 'surge-route', family: 'aggregate', score: 60 }];
     const stop = async (req: ReturnType<typeof request>, signals: Array<{ name: string; family: string; score: number }>, consumer: string | null = null) => {
@@ -1797,18 +1851,21 @@ describe('a stopped request as the client\'s error', () => {
     const burst = request({ ip: '203.0.113.8', path: '/products/3' });
     await stop(burst, [{ name: 'volume-src-tick', family: 'volume', score: 25 }, { name: 'fresh-sessions', family: 'fresh', score: 45 }]);
     expect(await stop(burst, [...crowdOnly, { name: 'volume-src-tick', family: 'volume', score: 55 }])).toBe(0);
-    // A write stopped with a crowd is a try (a login's): counted, so that a stuffer's stopped tries add up.
-    expect(await stop(request({ ip: '203.0.113.10', method: 'POST', path: '/login' }), crowdOnly)).toBe(1);
-    // So is a write stopped by its own evidence.
-    expect(await stop(request({ ip: '203.0.113.12', method: 'POST', path: '/login' }), [{ name: 'volume-src-tick', family: 'volume', score: 55 }])).toBe(1);
+    // A write stopped with a failure surge is a try (a login's): counted, so that a stuffer's stopped tries add up.
+    const failures = [{ name: 'surge-failures', family: 'aggregate', score: 60 }];
+    expect(await stop(request({ ip: '203.0.113.10', method: 'POST', path: '/login' }), failures)).toBe(1);
+    // Its address counts no other stopped write, whatever stopped it (its session does): a person who blocks cookies,
+    // stopped on the app's beacons, would make the people behind their address fail.
+    expect(await stop(request({ ip: '203.0.113.12', method: 'POST', path: '/api/beacon' }), [{ name: 'volume-src-tick', family: 'volume', score: 55 }])).toBe(0);
+    expect(await stop(request({ ip: '203.0.113.14', method: 'POST', path: '/api/beacon' }), crowdOnly)).toBe(0);
     // A token's read stopped with its crowd, or by its own volume: not counted. A partner's batch on a valid key,
     // challenged for its pace (it cannot solve a challenge), would otherwise read as a client failing every call, and
     // be held by its stops for as long as it keeps calling.
     const call = request({ ip: '203.0.113.11', path: '/api/products/3', headers: { 'user-agent': 'curl/8.5.0', accept: '*/*' } });
     await stop(call, [{ name: 'surge-token-cell', family: 'aggregate', score: 60 }], 'partner');
     expect(await stop(call, [{ name: 'volume-pair-tick', family: 'volume', score: 25 }], 'partner')).toBe(0);
-    // A token's write is a try like any other.
+    // A token's write in a failure surge is a try like any other.
     const order = request({ ip: '203.0.113.13', method: 'POST', path: '/api/orders', headers: { 'user-agent': 'curl/8.5.0', accept: '*/*' } });
-    expect(await stop(order, [{ name: 'surge-token-cell', family: 'aggregate', score: 60 }], 'partner')).toBe(1);
+    expect(await stop(order, [{ name: 'surge-token-cell', family: 'aggregate', score: 60 }, ...failures], 'partner')).toBe(1);
   });
 });

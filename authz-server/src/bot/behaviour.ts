@@ -42,7 +42,7 @@ import { claimsBrowser, clientAddress, isPageLoad, isSubresource, clientClass, c
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeSessionCounts, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeSessionCounts, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -314,7 +314,7 @@ export function planBotCounters(
     landing: cookieSessions || unreturnedLanding ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing || unreturnedLanding ? LANDING_UNIT + routeCode + (pageLoad ? PAGE_LANDING_UNIT : 0) : 0) : -1,
     landingLearned: planned === 'session' && fresh ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     returned: planned === 'session' && fresh ? count(BOT_KEYS.returned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
-    errAddr: planned === 'session' && known ? -1 : count(BOT_KEYS.errAddr, addr, B.longMs, 2, 0),
+    errAddr: planned === 'session' && known ? -1 : count(BOT_KEYS.errAddr, addr, B.errorsMs, 2, 0),
     errSess: planned === 'session' ? count(BOT_KEYS.errSess, sess, B.longMs, 2, 0) : -1,
     // Only a write reads its session's writes (a failure surge is held against the tries on its path).
     sessWrites: planned === 'session' && isWrite(req.method) ? count(BOT_KEYS.sessWrites, sess, B.longMs, 2, 1) : -1,
@@ -817,14 +817,18 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   }
 
   // ---- errors: of an established session, else of the address; and of the token
-  const errors = (name: string, errs: number, reqs: number, what: string, dispersion: number) => {
+  const errors = (name: string, errs: number, reqs: number, what: string, dispersion: number, window = longWindow) => {
     if (errs < knobs.errors.minErrors) return;
     const n = Math.max(reqs, errs);
     const p = Math.min(0.5, base.errorRate * knobs.errors.slack);
     const surprise = overdispersedSurprise(errs, n, p, dispersion);
-    add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, () => `${num(errs)} client errors in ${num(n)} requests ${what} ${longWindow} (${Math.round((errs / n) * 100)}%, usual ${num(base.errorRate * 100)}%; p=10^-${num(surprise)})`);
+    add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, () => `${num(errs)} client errors in ${num(n)} requests ${what} ${window} (${Math.round((errs / n) * 100)}%, usual ${num(base.errorRate * 100)}%; p=10^-${num(surprise)})`);
   };
   const sessionErrors = s.errSess >= 0 ? long(s.errSess) : 0;
+  // The address's requests answered and their client errors, over 20 minutes.
+  const answers = decodeAddressAnswers(s.errAddr >= 0 ? C(s.errAddr) : []);
+  const addressErrors = sliding(answers.errors, nowMs, B.errorsMs);
+  const addressAnswered = sliding(answers.requests, nowMs, B.errorsMs);
   const rho = knobs.errors.dispersion;
   // A session is failing when it mostly failed so far, or failed at least one request in five and as often as an
   // address must to be judged for its errors (minErrors): successes are cheap, a stuffer keeping its cookie loads the
@@ -840,7 +844,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // without a client error count as kept, and none of a session that mostly failed: feed.ts). A person's session is
   // what their address kept.
   const addressJudged = state === 'established' && s.errAddr >= 0 && addressMixture < 1;
-  if (state !== 'established' || addressJudged) errors('errors-address', long(s.errAddr), long(s.ipLong), 'from this address', rho * addressMixture);
+  if (state !== 'established' || addressJudged) errors('errors-address', addressErrors, addressAnswered, 'answered from this address', rho * addressMixture, `in ${B.errorsMs / 60_000}m`);
   if (subject.token) errors('errors-token', long(s.errTok), long(s.tokLong), 'with this token', rho);
 
   const addressMethods = decodeAddressMethods(C(s.methodsIp));
@@ -1110,7 +1114,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const writes = recentMinute(w.writes, nowMs, B.aggregateMs) + stopped;
     stuffedPath = failedWrites >= knobs.errors.minErrors && failedWrites >= agg.stuffedWriteShare * writes;
   }
-  if (judged && (outsideSession || (state === 'return' && isWrite(subject.method)) || (state === 'established' && (sessionFailing || writesFailing || stuffedPath)) || (state === 'established-pair' && failing(long(s.errAddr), long(s.ipLong))))) {
+  if (judged && (outsideSession || (state === 'return' && isWrite(subject.method)) || (state === 'established' && (sessionFailing || writesFailing || stuffedPath)) || (state === 'established-pair' && failing(addressErrors, addressAnswered)))) {
     // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the
     // smaller its surge would look. The stopped count as failing at the rate of what reached the upstream on the
     // path in the same minute; once the crowd is gone that rate is the people's again, and so is the surge.
@@ -1194,7 +1198,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
 
   // A session judged with its address's errors is not remembered as known: its next Check reads them and what the
   // address kept, which a known session's skips.
-  if (ctx.known !== true && ctx.known !== false && (state === 'established' || state === 'established-pair') && !pagelessCalls && !oneShot && !(addressJudged && long(s.errAddr) > 0)) ctx.known.remember(`${subject.policyId}\u0000${subject.session}`, nowMs);
+  if (ctx.known !== true && ctx.known !== false && (state === 'established' || state === 'established-pair') && !pagelessCalls && !oneShot && !(addressJudged && addressErrors > 0)) ctx.known.remember(`${subject.policyId}\u0000${subject.session}`, nowMs);
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),

@@ -32,7 +32,7 @@ import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import { clientAddress, isPageLoad } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PrefixCache, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PrefixCache, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -82,7 +82,7 @@ export interface BotFeedStats {
   unmatched: number;
 }
 
-type Window = 'tick' | 'minute' | 'aggregate' | 'long' | 'baseline' | 'landing';
+type Window = 'tick' | 'minute' | 'aggregate' | 'long' | 'errors' | 'baseline' | 'landing';
 
 /** The `kept` of a Correlation whose request came from no network of its own (one object for all of them). */
 const NOT_IN_NETWORK = Object.freeze({ network: '' });
@@ -134,7 +134,7 @@ export class BotFeed {
     this.#errorCodes = new Set(this.#knobs.errors.codes);
     const B = this.#knobs.buckets;
     const w = (bucketMs: number, buckets: number) => ({ bucketMs, ttlMs: bucketTtlMs(bucketMs, buckets) });
-    this.#windows = { tick: w(B.tickMs, 2), minute: w(B.minuteMs, 2), aggregate: w(B.aggregateMs, 4), long: w(B.longMs, 2), baseline: w(B.baselineMs, Math.max(2, this.#knobs.learning.buckets)), landing: w(this.#knobs.sessions.landingMemoryMs, 2) };
+    this.#windows = { tick: w(B.tickMs, 2), minute: w(B.minuteMs, 2), aggregate: w(B.aggregateMs, 4), long: w(B.longMs, 2), errors: w(B.errorsMs, 2), baseline: w(B.baselineMs, Math.max(2, this.#knobs.learning.buckets)), landing: w(this.#knobs.sessions.landingMemoryMs, 2) };
     // Held learning is written when due even while no Check comes.
     this.#deferred.beforeFlush(() => this.#releaseYoung(this.#clock()));
   }
@@ -151,7 +151,8 @@ export class BotFeed {
   }
 
   #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId' | 'page'>, now: number, ownDenial: boolean): void {
-    this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'long', now);
+    // A request the policy refused was answered here, not counted when it was decided: one answered, and its error.
+    this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'errors', now, ADDR_ERROR_UNIT + (ownDenial ? 1 : 0));
     if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
     // Cookie sessions only (behaviour.ts reads no writes counter for a token's pair).
     this.#countFailedWrite(keys, c.session, c.route[1] ?? '', now);
@@ -195,6 +196,8 @@ export class BotFeed {
     // A Check the detectors did not judge (an exempt path) is remembered all the same: its errors count.
     if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false, page: isPageLoad(req.method, req.headers) });
     const now = this.#clock();
+    // Answered by the upstream: what the address's client errors are weighed against.
+    if (outcome.kind === 'allow') this.#bump(new PrefixCache(policy.id), BOT_KEYS.errAddr, [obs?.subject.address ?? this.#subjectOf(policy, req, outcome).address], 'errors', now);
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
       if (botAllowListed(policy, req)) return;
       this.stats.ownDenials++;
@@ -238,7 +241,9 @@ export class BotFeed {
       // A stopped write was counted as one of its session's writes when it was decided; unless it counts as failed too,
       // each try stopped would read as one that succeeded, and the session's tries as mostly succeeding.
       this.#countFailedWrite(keys, obs.subject.session, obs.subject.method, now);
-      if (clientsError && (obs.fresh || obs.state === 'new-pair')) this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'long', now);
+      // The address's: only a failure surge's tries. A write stopped elsewhere is no evidence of its address's errors (a
+      // person who blocks cookies, stopped on the app's beacons, would make the people behind their address fail).
+      if (failureSurge && (obs.fresh || obs.state === 'new-pair')) this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'errors', now, ADDR_ERROR_UNIT + 1);
       // Only a failure surge's own: a client stopped by its own evidence (a burst) would have failed at its own rate,
       // and a crowd stopped for its numbers alone (a scrape, 2% of it 404s) would have made a failure surge of the
       // people's own few errors.

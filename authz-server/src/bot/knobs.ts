@@ -53,9 +53,11 @@ export interface OneShotKnobs {
 export interface BotKnobs {
   /**
    * Bucket lengths: ticks see bursts within seconds, minutes a sustained pace, aggregates see surges within a
-   * minute, long windows give per-client totals, baseline buckets hold what is learned.
+   * minute, long windows give per-client totals, an address's answered requests and client errors are weighed over
+   * `errorsMs` (a prober sending a request every half minute shows its errors only over time), baseline buckets hold
+   * what is learned.
    */
-  buckets: { tickMs: number; minuteMs: number; aggregateMs: number; longMs: number; baselineMs: number };
+  buckets: { tickMs: number; minuteMs: number; aggregateMs: number; longMs: number; errorsMs: number; baselineMs: number };
 
   /**
    * Sessions. A session id (cookie, or `bot.sessionHeader`) not seen in the current or previous long bucket is
@@ -323,7 +325,7 @@ export interface BotKnobs {
 const cls = (prior: number, factor: number, floor: number, cap = 12): VolumeClassKnobs => Object.freeze({ prior, factor, floor, cap });
 
 export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
-  buckets: Object.freeze({ tickMs: 10_000, minuteMs: 60_000, aggregateMs: 30_000, longMs: 10 * 60_000, baselineMs: 60 * 60_000 }),
+  buckets: Object.freeze({ tickMs: 10_000, minuteMs: 60_000, aggregateMs: 30_000, longMs: 10 * 60_000, errorsMs: 20 * 60_000, baselineMs: 60 * 60_000 }),
   sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, returnsPerLanding: 2, minReturnRatio: 0.05, minLandingsToJudge: 40, pagelessRequests: 8, pagelessMaxShare: 0.1, pageRouteMinShare: 0.02, pageRouteMinRequests: 30 }),
   learning: Object.freeze({
     refreshMs: 5000,

@@ -47,8 +47,12 @@ export const BOT_KEYS = {
   landingLearned: 'bot.land.ok',
   /** Returns per address in the landing memory (written after the decision): a landing is given one cookie. */
   returned: 'bot.land.ret',
-  /** Client errors per address and per session, HEAD requests per address (long buckets). */
+  /**
+   * Per address (errors buckets): its requests answered (by the upstream, or refused by the policy's authentication
+   * and access rules) and, x ADDR_ERROR_UNIT, their client errors; written by the feed.
+   */
   errAddr: 'bot.err.ip',
+  /** Client errors per session, HEAD requests per address (long buckets). */
   errSess: 'bot.err.ss',
   /** Per cookie session: its writes (isWrite) and, x WRITE_FAIL_UNIT, those that failed (long buckets). */
   sessWrites: 'bot.ss.w',
@@ -181,6 +185,20 @@ function unpack(values: readonly number[], unit: number): [number[], number[]] {
  * when it is judged as one client. Exact while an address makes fewer than 2^26 requests in a bucket (10 minutes).
  */
 export const TOKEN_KEPT_UNIT = 2 ** 26;
+
+/**
+ * An address's answers counter counts a request answered as 1 and a client error ADDR_ERROR_UNIT: a request stopped
+ * by the bot stage is neither (a stop is no evidence either way, and counted as a request it would dilute the errors
+ * of the client it stopped, which would then be let through again), unless it counts as the client's error (a try).
+ * Exact below 2^26 answered requests of an address in a bucket (20 minutes).
+ */
+export const ADDR_ERROR_UNIT = 2 ** 26;
+
+/** Requests answered and client errors of each bucket of an address's answers counter. */
+export function decodeAddressAnswers(values: readonly number[]): { requests: number[]; errors: number[] } {
+  const [requests, errors] = unpack(values, ADDR_ERROR_UNIT);
+  return { requests, errors };
+}
 
 /** A minute lived on in a source's sessions counter (srcLife); a return adds 1. Exact below 2^26 returns per bucket. */
 export const LIVED_UNIT = 2 ** 26;

@@ -906,6 +906,8 @@ describe('a slow prober', () => {
     const out = await run(detectors(), '203.0.113.80');
     const first = out.findIndex((b) => b.verdict !== 'allow');
     expect(first).toBeGreaterThan(0);
+    // Within 16 minutes (48 requests).
+    expect(first).toBeLessThanOrEqual(48);
     expect(out[first]!.signals.find((x) => x.name === 'errors-address')?.detail).toMatch(/client errors in \d+ requests answered from this address in 20m/);
     const after = out.slice(first);
     // Most of it from then on: its evidence ages while it is stopped (a stop is none), and a request let through now

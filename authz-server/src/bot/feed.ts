@@ -196,8 +196,12 @@ export class BotFeed {
     // A Check the detectors did not judge (an exempt path) is remembered all the same: its errors count.
     if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false, page: isPageLoad(req.method, req.headers) });
     const now = this.#clock();
-    // Answered by the upstream: what the address's client errors are weighed against.
-    if (outcome.kind === 'allow') this.#bump(new PrefixCache(policy.id), BOT_KEYS.errAddr, [obs?.subject.address ?? this.#subjectOf(policy, req, outcome).address], 'errors', now);
+    // Answered (by the upstream, or refused by the policy for anything but the bot stage): what the address's client
+    // errors are weighed against. Authentication and access refusals are counted with their error (#countError).
+    const reason = outcome.kind === 'deny' ? outcome.denial.reason : null;
+    if (reason !== 'bot' && reason !== 'challenge' && reason !== 'authentication' && reason !== 'access') {
+      this.#bump(new PrefixCache(policy.id), BOT_KEYS.errAddr, [obs?.subject.address ?? this.#subjectOf(policy, req, outcome).address], 'errors', now);
+    }
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
       if (botAllowListed(policy, req)) return;
       this.stats.ownDenials++;

@@ -48,8 +48,8 @@ export const BOT_KEYS = {
   /** Returns per address in the landing memory (written after the decision): a landing is given one cookie. */
   returned: 'bot.land.ret',
   /**
-   * Per address (errors buckets): its requests answered (by the upstream, or refused by the policy's authentication
-   * and access rules) and, x ADDR_ERROR_UNIT, their client errors; written by the feed.
+   * Per address (errors buckets): its requests answered (by the upstream, or refused by the policy for anything but
+   * the bot stage) and, x ADDR_ERROR_UNIT, their client errors; written by the feed.
    */
   errAddr: 'bot.err.ip',
   /** Client errors per session, HEAD requests per address (long buckets). */
@@ -189,7 +189,8 @@ export const TOKEN_KEPT_UNIT = 2 ** 26;
 /**
  * An address's answers counter counts a request answered as 1 and a client error ADDR_ERROR_UNIT: a request stopped
  * by the bot stage is neither (a stop is no evidence either way, and counted as a request it would dilute the errors
- * of the client it stopped, which would then be let through again), unless it counts as the client's error (a try).
+ * of the client it stopped, which would then be let through again), unless it counts as the client's error (a failure
+ * surge's try).
  * Exact below 2^26 answered requests of an address in a bucket (20 minutes).
  */
 export const ADDR_ERROR_UNIT = 2 ** 26;

@@ -158,6 +158,8 @@ describe('verdict table over gRPC', () => {
       // the whole value is not the key, nor is the key in the default header
       await expectDenied(bearer('bearer.example.com', PARTNER_KEY), 16, 401, 'authentication');
       await expectDenied(bearer('bearer.example.com', `Token ${PARTNER_KEY}`), 16, 401, 'authentication');
+      // the scheme is a whole word: the key glued to it is no credential
+      await expectDenied(bearer('bearer.example.com', `Bearer${PARTNER_KEY}`), 16, 401, 'authentication');
       await expectDenied(envoyRequest({ host: 'bearer.example.com', headers: { 'x-api-key': PARTNER_KEY } }), 16, 401, 'authentication');
       await expectDenied(bearer('bearer.example.com', `Basic ${Buffer.from(`partner:${PARTNER_KEY}`).toString('base64')}`), 16, 401, 'authentication');
     });

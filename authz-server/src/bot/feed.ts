@@ -151,8 +151,7 @@ export class BotFeed {
   }
 
   #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId' | 'page'>, now: number, ownDenial: boolean): void {
-    // A request the policy refused was answered here, not counted when it was decided: one answered, and its error.
-    this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'errors', now, ADDR_ERROR_UNIT + (ownDenial ? 1 : 0));
+    this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'errors', now, ADDR_ERROR_UNIT);
     if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
     // Cookie sessions only (behaviour.ts reads no writes counter for a token's pair).
     this.#countFailedWrite(keys, c.session, c.route[1] ?? '', now);
@@ -193,23 +192,25 @@ export class BotFeed {
     // Without bot scoring the policy's access-log entries count for nothing here (the inventory ties them to their
     // Checks), so its Checks are not remembered.
     if (policy.bot.mode === 'Off') return;
+    // What the detectors did not observe of a Check (one they did not judge, or a refusal before them): once, if needed.
+    let unobserved: Omit<Correlation, 'policyId' | 'flagged' | 'page'> | undefined;
+    const subjectOf = () => (unobserved ??= this.#subjectOf(policy, req, outcome));
     // A Check the detectors did not judge (an exempt path) is remembered all the same: its errors count.
-    if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...this.#subjectOf(policy, req, outcome), flagged: false, page: isPageLoad(req.method, req.headers) });
+    if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...subjectOf(), flagged: false, page: isPageLoad(req.method, req.headers) });
     const now = this.#clock();
+    const keys = new PrefixCache(policy.id);
     // Answered (by the upstream, or refused by the policy for anything but the bot stage): what the address's client
-    // errors are weighed against. Authentication and access refusals are counted with their error (#countError).
+    // errors are weighed against (#countError adds them).
     const reason = outcome.kind === 'deny' ? outcome.denial.reason : null;
-    if (reason !== 'bot' && reason !== 'challenge' && reason !== 'authentication' && reason !== 'access') {
-      this.#bump(new PrefixCache(policy.id), BOT_KEYS.errAddr, [obs?.subject.address ?? this.#subjectOf(policy, req, outcome).address], 'errors', now);
-    }
-    if (outcome.kind === 'deny' && (outcome.denial.reason === 'authentication' || outcome.denial.reason === 'access')) {
-      if (botAllowListed(policy, req)) return;
+    const ownDenial = reason === 'authentication' || reason === 'access';
+    if (ownDenial && botAllowListed(policy, req)) return;
+    if (reason !== 'bot' && reason !== 'challenge') this.#bump(keys, BOT_KEYS.errAddr, [obs?.subject.address ?? subjectOf().address], 'errors', now);
+    if (ownDenial) {
       this.stats.ownDenials++;
-      this.#countError(new PrefixCache(policy.id), { ...this.#subjectOf(policy, req, outcome), flagged: false }, now, true);
+      this.#countError(keys, { ...subjectOf(), flagged: false }, now, true);
       return;
     }
     if (!bot || !obs) return;
-    const keys = new PrefixCache(policy.id);
     // Whatever the verdict: how long a source's sessions live is what it does, not what it was let through to do.
     const life = (obs.agedMinute ? LIVED_UNIT : 0) + (obs.state === 'return' ? 1 : 0);
     if (life > 0) this.#bump(keys, BOT_KEYS.srcLife, [obs.subject.address, obs.subject.fingerprint], 'long', now, life);

@@ -31,12 +31,13 @@ export function credentialOf(value: string, scheme: string): string | undefined 
 
 function challenges(policy: RuntimePolicy, jwtError?: string): string {
   const out: string[] = [];
+  const realm = policy.source.hosts[0] ?? policy.id;
   if (policy.jwt) out.push(`Bearer realm="${policy.jwt.realm}"${jwtError ? `, error="invalid_token"` : ''}`);
   const keys = policy.apiKeys;
   if (keys?.scheme != null) {
-    if (!(policy.jwt && keys.scheme === 'bearer')) out.push(`${schemeName(keys.scheme)} realm="${policy.source.hosts[0] ?? policy.id}"`);
+    if (!(policy.jwt && keys.scheme === 'bearer')) out.push(`${schemeName(keys.scheme)} realm="${realm}"`);
   } else if (keys) out.push(`ApiKey header="${keys.header}"`);
-  if (out.length === 0) out.push(`Bearer realm="${policy.source.hosts[0] ?? policy.id}"`);
+  if (out.length === 0) out.push(`Bearer realm="${realm}"`);
   return out.join(', ');
 }
 
@@ -83,7 +84,7 @@ export const authenticationStage: Stage = {
       }
     }
     if (p.jwt && scheme === 'bearer') {
-      const token = authorization.slice(space + 1).trim();
+      const token = credentialOf(authorization, 'bearer') ?? '';
       try {
         const { payload } = await jose().jwtVerify(token, p.jwt.keys, {
           issuer: p.jwt.issuer,

@@ -121,6 +121,8 @@ interface Slots {
   tokCell: number;
   tokCellBase: number;
   tokCellAddrs: number;
+  tokRoute: number;
+  tokRouteBase: number;
   pairBase: number;
   routeFresh: number;
   routeFreshBase: number;
@@ -286,6 +288,7 @@ export function planBotCounters(
   const routeKey = [String(routeCode)];
   const tok = token ? [token] : [];
   const tokCell = token ? [token, kind] : [];
+  const tokRoute = token ? [token, kind, ...route] : [];
   // Whether the route is one people load pages on is read for the navigations that rules about new sessions judge:
   // landings, and requests of sessions this replica has not seen established.
   const navigated = pageLoad && (landing === 1 || (planned === 'session' && fresh));
@@ -328,6 +331,8 @@ export function planBotCounters(
     tokCell: token && fresh ? shared(BOT_KEYS.tokCellAgg, tokCell, B.aggregateMs, 3, 0) : -1,
     tokCellBase: token && fresh ? shared(BOT_KEYS.tokCellBase, tokCell, B.baselineMs, 2, 0) : -1,
     tokCellAddrs: token && fresh ? shared(BOT_KEYS.tokCellAddrs, tokCell, B.longMs, 2, 0) : -1,
+    tokRoute: token && fresh ? shared(BOT_KEYS.tokRouteAgg, tokRoute, B.aggregateMs, 3, 0) : -1,
+    tokRouteBase: token && fresh ? shared(BOT_KEYS.tokRouteBase, tokRoute, B.baselineMs, 2, 0) : -1,
     pairBase: token && fresh ? count(BOT_KEYS.pairBase, pair, B.baselineMs, 2, 0) : -1,
     routeFresh: known ? -1 : shared(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, outside),
     routeFreshBase: known ? -1 : shared(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
@@ -448,6 +453,7 @@ export interface LearnShares {
   token: number;
   tokenFresh: number;
   tokenCell: number;
+  tokenRoute: number;
   fresh: number;
 }
 
@@ -918,6 +924,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     token: learnable(s.tokAgg, s.tokBase, agg.minExpectedPerMinute.token, 0),
     tokenFresh: learnable(s.tokFreshAgg, s.tokFreshBase, agg.minExpectedPerMinute.token, pairPending),
     tokenCell: learnable(s.tokCell, s.tokCellBase, agg.minExpectedPerMinute.cell, pairPending),
+    tokenRoute: learnable(s.tokRoute, s.tokRouteBase, agg.minExpectedPerMinute.cell, pairPending),
     fresh: quietRoute ? learnable(s.routeFresh, s.routeFreshBase, agg.minExpectedPerMinute.route, 0) : 1,
   };
   // A source (or an address that is one client) whose own volume already explains its traffic is judged by that, not
@@ -1114,7 +1121,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const writes = recentMinute(w.writes, nowMs, B.aggregateMs) + stopped;
     stuffedPath = failedWrites >= knobs.errors.minErrors && failedWrites >= agg.stuffedWriteShare * writes;
   }
-  if (judged && (outsideSession || (state === 'return' && isWrite(subject.method)) || (state === 'established' && (sessionFailing || writesFailing || stuffedPath)) || (state === 'established-pair' && failing(addressErrors, addressAnswered)))) {
+  // A new pair's read is held to its path's failures only once its address failed lately itself: an app user of a
+  // shared key reading what an enumerating crowd fails on (availability of an event that exists) has not, and a
+  // crowd's address fails soon enough. Its writes are, as a stuffer's tries with the key are one to a few per address.
+  const pathSuspect = state !== 'new-pair' || isWrite(subject.method) || addressErrors > 0;
+  if (judged && ((outsideSession && pathSuspect) || (state === 'return' && isWrite(subject.method)) || (state === 'established' && (sessionFailing || writesFailing || stuffedPath)) || (state === 'established-pair' && failing(addressErrors, addressAnswered)))) {
     // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the
     // smaller its surge would look. The stopped count as failing at the rate of what reached the upstream on the
     // path in the same minute; once the crowd is gone that rate is the people's again, and so is the surge.
@@ -1185,14 +1196,25 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // A young pair (learned, all of it recent) is held to a surge of the token's whole traffic, or of a rare kind's
     // own: the token's usual newcomers clumping (and flagged ones staying new) move the count of new pairs, not these.
     const crowd = unlearnedPair ? Math.max(a.share, b.share, c.share) : Math.max(b.share, c.share);
-    if (crowd > 0) {
+    // Held to the crowd only where it falls: a request on a route where the newcomers of its kind are usual (learned
+    // at least at the cell's floor) must find them over their usual rate there too. An app's users arriving during a
+    // crowd that sweeps a few of its routes start on, and mostly use, others; a crowd spread over the app's every
+    // route surges each of them in turn, and one spread over routes of its own making (a path's letters in another
+    // case, which some upstreams route alike) finds none of them usual.
+    const rc = recentMinute(C(s.tokRoute), nowMs, B.aggregateMs) + pending;
+    const routeLearned = perMinuteLearned(s.tokRouteBase);
+    const routeExpected = Math.max(agg.minExpectedPerMinute.cell, routeLearned) * agg.slack;
+    const routeShrunk = Math.max(0, rc - routeExpected) / (rc + agg.cellPseudoCount);
+    const spared = routeLearned >= agg.minExpectedPerMinute.cell && routeShrunk === 0;
+    if (crowd > 0 && !spared) {
       const spread = freshLearned > 0 ? Math.max(0, fresh - freshLearned * agg.slack) * Math.min(1, cellLearned / freshLearned) : 0;
       const avoided = spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
       if (unlearnedPair && a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, () => `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
       if (b.share > 0 && !avoided) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, () => `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
       const expected = Math.max(agg.minExpectedPerMinute.cell, cellLearned) * agg.slack;
       const shrunk = Math.max(0, fc - expected) / (fc + agg.cellPseudoCount);
-      add('aggregate', 'surge-token-cell', aggregatePoints(Math.min(crowd, shrunk), knobs), fc, expected, () => `${num(fc)} requests/min with this token from ${num(crowdAddresses)} new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, in a surge ${Math.round(crowd * 100)}% over normal`);
+      const held = Math.min(crowd, shrunk, routeLearned >= agg.minExpectedPerMinute.cell ? routeShrunk : 1);
+      add('aggregate', 'surge-token-cell', aggregatePoints(held, knobs), fc, expected, () => `${num(fc)} requests/min with this token from ${num(crowdAddresses)} new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, ${num(rc)} on this route vs ${num(routeExpected)} expected, in a surge ${Math.round(crowd * 100)}% over normal`);
     }
   }
 

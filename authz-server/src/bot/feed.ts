@@ -347,6 +347,7 @@ export class BotFeed {
     const address = [subject.address];
     const token = [subject.token ?? ''];
     const tokenKind = [subject.token ?? '', subject.kind];
+    const tokenRoute = [...tokenKind, ...subject.route];
 
     // What the batch could not count: orphans are traffic outside a session.
     if (state === 'orphan') {
@@ -385,6 +386,7 @@ export class BotFeed {
     if (state === 'new-pair' && obs.unlearnedPair && subject.token) {
       bump(BOT_KEYS.tokFreshAgg, token, 'aggregate');
       bump(BOT_KEYS.tokCellAgg, tokenKind, 'aggregate');
+      bump(BOT_KEYS.tokRouteAgg, tokenRoute, 'aggregate');
       if (obs.pairFirst) bump(BOT_KEYS.tokCellAddrs, tokenKind, 'long');
     }
 
@@ -419,6 +421,7 @@ export class BotFeed {
         if (state === 'new-pair' && obs.unlearnedPair) {
           aggregate(BOT_KEYS.tokFreshBase, token, shares.tokenFresh);
           aggregate(BOT_KEYS.tokCellBase, tokenKind, shares.tokenCell);
+          aggregate(BOT_KEYS.tokRouteBase, tokenRoute, shares.tokenRoute);
         }
       }
     }

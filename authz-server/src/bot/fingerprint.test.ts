@@ -75,6 +75,11 @@ describe('client fingerprint', () => {
     expect(clientKind(new Map([['user-agent', 'ShopApp/4.2.7 (Android 14) okhttp/4.12.0'], ['accept', 'application/json']]))).not.toBe(clientKind(full('ShopApp/4.2.7 (Android 14) okhttp/4.12.0', 'en-GB')));
     expect(clientKind(app('ShopApp/4.2.1'))).not.toBe(clientKind(app('python-requests/2.32.3')));
     expect(clientKind(app('ShopApp/4.2.1'))).not.toBe(clientKind(new Map([['user-agent', 'ShopApp/4.2.1'], ['x-ja4', 'x']])));
+    // A signed-in user's own credential beside the shared key: another kind (whoever the user), the same fingerprint.
+    const signedIn = (user: string) => new Map([...full('ShopApp/4.2.1', 'en-GB'), ['authorization', `Bearer ${user}`]]);
+    expect(clientKind(signedIn('a'))).toBe(clientKind(signedIn('b')));
+    expect(clientKind(signedIn('a'))).not.toBe(clientKind(full('ShopApp/4.2.1', 'en-GB')));
+    expect(clientFingerprint(signedIn('a'))).toBe(clientFingerprint(full('ShopApp/4.2.1', 'en-GB')));
     expect(claimsBrowser(app(CHROME))).toBe(true);
     expect(claimsBrowser(app('curl/8.5.0'))).toBe(false);
   });

@@ -94,12 +94,15 @@ function productOf(headers: ReadonlyMap<string, string>): string {
 
 /**
  * A coarse client kind: the user agent's product name (`ShopApp`, `python-requests`, `Mozilla`), which of the
- * usual headers are present, and the TLS fingerprint headers. An app's users share one kind whatever their app
- * and OS versions (one HTTP stack sends one header set); a script that copies the app's key and user agent but
- * not the exact set of headers its stack sends is a kind of its own.
+ * usual headers are present, whether the request carries an `authorization` header, and the TLS fingerprint
+ * headers. An app's users share one kind whatever their app and OS versions (one HTTP stack sends one header set);
+ * a script that copies the app's key and user agent but not the exact set of headers its stack sends is a kind of
+ * its own. Signed-in users of an app that shares one key send their own credential beside it, which a crowd
+ * copying the key has not got: a crowd of either kind surges its own cell and leaves the other's users alone (one
+ * forging a credential meets the upstream's refusals).
  */
 export function clientKind(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[] = DEFAULT_TLS_FINGERPRINT_HEADERS): string {
-  return `${productOf(headers)}\u0000${presenceBits(headers)}\u0000${tlsOf(headers, tlsHeaders)}`;
+  return `${productOf(headers)}\u0000${presenceBits(headers)}${headers.has('authorization') ? '+a' : ''}\u0000${tlsOf(headers, tlsHeaders)}`;
 }
 
 /** Browser engines a `Mozilla/` user agent names, most specific first. */

@@ -67,6 +67,9 @@ export const BOT_KEYS = {
   /** Per (token, client kind): requests from addresses new to the token, and their learned rate. */
   tokCellAgg: 'bot.tokc.a',
   tokCellBase: 'bot.tokc.b',
+  /** Per (token, client kind, route): requests from addresses new to the token, and their learned rate. */
+  tokRouteAgg: 'bot.tokr.a',
+  tokRouteBase: 'bot.tokr.b',
   /** Per (token, client kind): addresses new to the token, each once per long bucket (long buckets). */
   tokCellAddrs: 'bot.tokc.n',
   /** Requests of a (token, address) pair that were not flagged (baseline buckets): an established pair has some. */

@@ -1358,6 +1358,34 @@ describe('a failure surge and the established sessions on its path', () => {
     expect(judgeNewCall('POST', [40, 36])?.score ?? 0).toBeGreaterThanOrEqual(50);
   });
 
+  it("once warm, expects a path's reads to fail at settled sessions' share of the reads that reached it; its writes at their learned rate, however many reads come with them", () => {
+    // An hour's history of the path: `reads` reads a minute of settled sessions reached it clean, `readFailures` of
+    // them failed, and `failures` a minute failed in all. The last minute: `reached` requests reached it (`writes` of them writes) and
+    // `failed` failed.
+    const judgeNew = (method: string, learned: { reads: number; readFailures: number; failures: number }, last: { reached: number; writes: number; failed: number }) => {
+      const req = request({ method, path: method === 'GET' ? '/api/me' : '/login', headers: { ...CHROME, accept: 'application/json' } });
+      const judged = judgeWithCounters(req, {}, (counters, s) => {
+        counters[s.routeRead] = [learned.reads * 60, learned.reads * 60];
+        counters[s.routeReadFail] = [learned.readFailures * 60, learned.readFailures * 60];
+        counters[s.routeFailBase] = [learned.failures * 60, learned.failures * 60];
+        counters[s.routeFail] = [last.failed / 2, last.failed / 2, 0];
+        counters[s.routeReq] = [last.reached / 2, last.reached / 2, 0];
+        counters[s.routeWrite] = [last.writes / 2, last.writes / 2, 0];
+      });
+      return judged.signals.find((x) => x.name === 'surge-failures')?.score ?? 0;
+    };
+    // An "am I signed in?" call that answers every signed-out visitor with a 401 (90 % of its reads fail), and a
+    // campaign that brings five times the usual visitors: five times the failures, at the usual share. No surge;
+    // weighed by the learned rate alone it was one.
+    const signedOut = { reads: 100, readFailures: 90, failures: 90 };
+    expect(judgeNew('GET', signedOut, { reached: 500, writes: 0, failed: 450 })).toBe(0);
+    // A crowd probing a path whose reads seldom fail: a surge, however many of its probes succeed.
+    expect(judgeNew('GET', { reads: 100, readFailures: 2, failures: 2 }, { reached: 500, writes: 0, failed: 150 })).toBeGreaterThanOrEqual(50);
+    // A crowd of 300 tries a minute on a sign-in form (10 failed tries a minute usual, its page loads never fail),
+    // loading the form four times per try: the page loads raise nothing the tries are weighed against.
+    expect(judgeNew('POST', { reads: 100, readFailures: 0, failures: 10 }, { reached: 1500, writes: 300, failed: 285 })).toBeGreaterThanOrEqual(50);
+  });
+
   it("counts a session's stopped try as a failed one, so that stopping its tries does not make them look successful", async () => {
     const d = detectors();
     const tryLogin = () => request({ method: 'POST', path: '/login', cookie: 'kept-by-a-stuffer', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });

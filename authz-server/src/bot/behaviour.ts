@@ -135,6 +135,8 @@ interface Slots {
   routeFail: number;
   routeFailBase: number;
   routeReq: number;
+  routeRead: number;
+  routeReadFail: number;
   routeWrite: number;
   routeSettled: number;
   cellFresh: number;
@@ -345,8 +347,12 @@ export function planBotCounters(
     routeFail: shared(BOT_KEYS.routeFailAgg, path, B.aggregateMs, 3, 0),
     routeFailBase: shared(BOT_KEYS.routeFailBase, path, B.baselineMs, 2, 0),
     routeReq: shared(BOT_KEYS.routeReqAgg, path, B.aggregateMs, 3, 0),
-    // Read for the young policy's failure cap, and by a write for its path's failing share of writes.
-    routeWrite: baselines.warm && !isWrite(req.method) ? -1 : shared(BOT_KEYS.routeWriteAgg, path, B.aggregateMs, 3, 0),
+    // Read once warm: a read's failures expected at the failing share of settled sessions' reads of the path.
+    routeRead: baselines.warm ? shared(BOT_KEYS.routeReadBase, path, B.baselineMs, 2, 0) : -1,
+    routeReadFail: baselines.warm ? shared(BOT_KEYS.routeReadFailBase, path, B.baselineMs, 2, 0) : -1,
+    // Read for the young policy's failure cap, by a write for its path's failing share of writes, and once warm for
+    // the reads among what reached the path.
+    routeWrite: shared(BOT_KEYS.routeWriteAgg, path, B.aggregateMs, 3, 0),
     routeSettled: baselines.warm ? -1 : shared(BOT_KEYS.routeSettledAgg, path, B.aggregateMs, 3, 0),
     cellFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshAgg, cell, B.aggregateMs, 3, outside),
     cellFreshBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshBase, cell, B.baselineMs, 2, 0),
@@ -413,7 +419,10 @@ export interface BotObservations {
   fresh: boolean;
   /** An established session that failed at least half of its requests so far (or one in five, and minErrors): none of it is what the address kept (feed.ts). */
   failing: boolean;
-  /** A read of a settled session on a young policy (knobs.surge.maxFailingShare): counted with its path's failures (feed.ts). */
+  /**
+   * A read of a settled session: on a young policy counted with its path's failures (knobs.surge.maxFailingShare),
+   * and learned with them into the path's usual failing share of people's reads (feed.ts).
+   */
   settled: boolean;
   /** A new-session request that is its address's first request in the current tick bucket (counted per network, feed.ts). */
   addressFirst: boolean;
@@ -841,8 +850,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // login form before every try. Never one that mostly succeeds otherwise: a person with a few errors in a long visit.
   const failing = (errs: number, reqs: number) => errs >= 1 && (errs >= (reqs - 1) / 2 || (errs >= knobs.errors.minErrors && errs >= reqs / 5));
   const sessionFailing = state === 'established' && failing(sessionErrors, sessionRequests);
-  // A young policy's settled read (knobs.surge.maxFailingShare): the feed counts it, and its failure, for the path.
-  const settled = !base.warm && state === 'established' && !sessionFailing && !isWrite(subject.method) && sessionRequests >= knobs.surge.settledMinRequests;
+  // A settled read: the feed counts it, and its failure, for the path (the young policy's cap, the learned share).
+  const settled = state === 'established' && !sessionFailing && !isWrite(subject.method) && sessionRequests >= knobs.surge.settledMinRequests;
   if (state === 'established') errors('errors-session', sessionErrors, sessionRequests, 'in this session', 0);
   // An established session is judged with its address too where the address shows no people (under a fifth of its
   // requests kept): a scanner that keeps a made-up cookie for a few requests and then begins another never has
@@ -1157,7 +1166,23 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const byClass = Math.min(failed - failedWrites, readShare * (reached - writes)) + Math.min(failedWrites, agg.maxFailingShare * writes);
       capped = byClass * (1 + stopped / reached);
     }
-    const usualFailures = base.warm ? learnedFailures : Math.min(learnedFailures, capped);
+    // A path whose reads fail a share of the time fails more of them when more people come: a campaign's visitors call
+    // an "am I signed in?" path that answers every signed-out visitor with a 401. Once warm, the reads' usual failures
+    // are also the failing share of settled sessions' reads there (learned: established sessions that are not failing,
+    // from their third request on, the people's; a crowd of new sessions teaches it nothing, however many of its
+    // requests pass) times the reads that reached the path in the same minute: more people do not raise the share, a
+    // crowd's probes do. Under settledMinReads learned a minute the share counts as that many reads (a path people
+    // seldom read tells little). The writes' failures are expected at their learned rate alone: a crowd of tries is
+    // numbers, and its page loads of the form raise nothing its tries are weighed against. Not scaled by what was
+    // stopped: that counts at the failing share of what reached the path, the people's once the crowd is stopped.
+    let usualFailures = base.warm ? learnedFailures : Math.min(learnedFailures, capped);
+    if (base.warm && s.routeRead >= 0 && reached > 0) {
+      const learnedReads = perMinuteLearned(s.routeRead);
+      const learnedReadFailures = Math.min(learnedFailures, perMinuteLearned(s.routeReadFail));
+      const reads = Math.max(0, reached - recentMinute(decodeWrites(C(s.routeWrite)).writes, nowMs, B.aggregateMs));
+      const share = Math.min(1, learnedReadFailures / Math.max(learnedReads, agg.settledMinReads));
+      usualFailures = Math.max(usualFailures, learnedFailures - learnedReadFailures + share * reads);
+    }
     const sg = surge(recent, usualFailures, agg.minExpectedPerMinute.failure, agg.failureMinSurprise);
     if (sg.share > 0) {
       // Judged only for its path's failing writes, a session that cannot be told from a person signing in straight
@@ -1205,15 +1230,15 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const routeLearned = perMinuteLearned(s.tokRouteBase);
     const routeExpected = Math.max(agg.minExpectedPerMinute.cell, routeLearned) * agg.slack;
     const routeShrunk = Math.max(0, rc - routeExpected) / (rc + agg.cellPseudoCount);
-    const spared = routeLearned >= agg.minExpectedPerMinute.cell && routeShrunk === 0;
-    if (crowd > 0 && !spared) {
+    const usualRoute = routeLearned >= agg.minExpectedPerMinute.cell;
+    if (crowd > 0 && !(usualRoute && routeShrunk === 0)) {
       const spread = freshLearned > 0 ? Math.max(0, fresh - freshLearned * agg.slack) * Math.min(1, cellLearned / freshLearned) : 0;
       const avoided = spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
       if (unlearnedPair && a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, () => `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
       if (b.share > 0 && !avoided) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, () => `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
       const expected = Math.max(agg.minExpectedPerMinute.cell, cellLearned) * agg.slack;
       const shrunk = Math.max(0, fc - expected) / (fc + agg.cellPseudoCount);
-      const held = Math.min(crowd, shrunk, routeLearned >= agg.minExpectedPerMinute.cell ? routeShrunk : 1);
+      const held = Math.min(crowd, shrunk, usualRoute ? routeShrunk : 1);
       add('aggregate', 'surge-token-cell', aggregatePoints(held, knobs), fc, expected, () => `${num(fc)} requests/min with this token from ${num(crowdAddresses)} new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, ${num(rc)} on this route vs ${num(routeExpected)} expected, in a surge ${Math.round(crowd * 100)}% over normal`);
     }
   }

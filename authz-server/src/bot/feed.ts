@@ -162,6 +162,7 @@ export class BotFeed {
     if (c.settled) this.#bump(keys, BOT_KEYS.routeSettledAgg, path, 'aggregate', now, WRITE_FAIL_UNIT);
     if (!c.flagged && !ownDenial) {
       this.#bump(keys, BOT_KEYS.routeFailBase, path, 'baseline', now);
+      if (c.settled) this.#bump(keys, BOT_KEYS.routeReadFailBase, path, 'baseline', now);
       this.#bump(keys, BOT_KEYS.popErr, [], 'baseline', now);
     }
     if (ownDenial) {
@@ -258,12 +259,14 @@ export class BotFeed {
       // Read by a young policy's failure cap and by a write for its path's failing share of writes (failed writes are
       // counted with the access log's errors).
       if (isWrite(obs.subject.method)) this.#bump(keys, BOT_KEYS.routeWriteAgg, pathParts(obs.subject.route), 'aggregate', now);
-      if (obs.settled) this.#bump(keys, BOT_KEYS.routeSettledAgg, pathParts(obs.subject.route), 'aggregate', now);
+      if (obs.settled && obs.young) this.#bump(keys, BOT_KEYS.routeSettledAgg, pathParts(obs.subject.route), 'aggregate', now);
     }
     // Suspicious requests (not only flagged ones) never enter what is learned; see knobs.learning.maxScore.
     const flagged = bot.verdict !== 'allow' || (outcome.kind === 'deny' && outcome.denial.reason === 'bot');
     const max = this.#knobs.learning.maxScore;
     const clean = !flagged && bot.score < max;
+    // The usual failing share of people's reads of the path: settled sessions' that reached it clean, and their failures (#countError).
+    if (clean && outcome.kind === 'allow' && obs.settled) this.#bump(keys, BOT_KEYS.routeReadBase, pathParts(obs.subject.route), 'baseline', now);
     // A crowd flagged only as a crowd is learned from, slowly (one request in 1/crowdLearning): a legitimate new
     // crowd becomes normal within hours, an attack does not within minutes.
     const aggregates = clean ? 1 : bot.score - crowd < max && !gatedSurge ? this.#knobs.surge.crowdLearning : 0;

@@ -97,6 +97,12 @@ export const BOT_KEYS = {
   /** Per path: judged requests that reached the upstream (a crowd's stopped ones are in routeFailAgg: STOP_UNIT). */
   routeReqAgg: 'bot.rt.q.a',
   /**
+   * Per path (baseline buckets): settled sessions' reads that passed clean and reached the upstream, and the client
+   * errors of those: the share of people's reads there that usually fails.
+   */
+  routeReadBase: 'bot.rt.r.b',
+  routeReadFailBase: 'bot.rt.e.b',
+  /**
    * Per path: the writes (isWrite) among them while the policy is young (only its failure cap reads them) and, x
    * WRITE_FAIL_UNIT, the writes that failed (aggregate buckets).
    */

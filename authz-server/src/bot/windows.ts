@@ -100,7 +100,7 @@ export const BOT_KEYS = {
    * Per path (baseline buckets): settled sessions' reads that passed clean and reached the upstream, and the client
    * errors of those: the share of people's reads there that usually fails.
    */
-  routeReadBase: 'bot.rt.r.b',
+  routeReadBase: 'bot.rt.k.b',
   routeReadFailBase: 'bot.rt.e.b',
   /**
    * Per path: the writes (isWrite) among them while the policy is young (only its failure cap reads them) and, x

@@ -1020,7 +1020,7 @@ describe("an app's users while a crowd copying its key exactly sweeps a few of i
    * events' availability from a new address every half second, six calls each, 1 in 3 answered 404. `signedIn`: the
    * users send their own bearer token beside the shared key. Decided as the server decides.
    */
-  const run = async (signedIn: boolean, crowdRoute = (_k: number) => 'availability') => {
+  const run = async (signedIn: boolean, crowdRoute = (_k: number) => 'availability', crowdHeaders: Record<string, string> = APP) => {
     const d = detectors();
     let id = 0;
     const call = async (ip: string, path: string, headers: Record<string, string>, code = 200) => {
@@ -1048,7 +1048,7 @@ describe("an app's users while a crowd copying its key exactly sweeps a few of i
         for (let a = Math.max(0, t - 480 - 59); a <= t - 480; a++) {
           if ((t - 480 - a) % 10 === 0) {
             const event = 1000 + a * 6 + (t - 480 - a) / 10;
-            crowd.push(await call(`100.64.${a >> 8}.${a & 255}`, `/api/events/${event}/${crowdRoute(crowd.length)}`, APP, event % 3 === 0 ? 404 : 200));
+            crowd.push(await call(`100.64.${a >> 8}.${a & 255}`, `/api/events/${event}/${crowdRoute(crowd.length)}`, crowdHeaders, event % 3 === 0 ? 404 : 200));
           }
         }
       }
@@ -1068,6 +1068,11 @@ describe("an app's users while a crowd copying its key exactly sweeps a few of i
 
   it('the crowd is held when it spreads over routes of its own making (a path in letters of any case)', async () => {
     const { crowd } = await run(false, (k) => [...'availability'].map((c, i) => ((k * 2654435761) >>> i) & 1 ? c.toUpperCase() : c).join(''));
+    expect(crowd.filter(held).length / crowd.length).toBeGreaterThan(0.8);
+  });
+
+  it('the crowd is held when it forges a credential to pass for signed-in users', async () => {
+    const { crowd } = await run(true, undefined, { ...APP, authorization: 'Bearer forged' });
     expect(crowd.filter(held).length / crowd.length).toBeGreaterThan(0.8);
   });
 

@@ -350,7 +350,7 @@ export class BotFeed {
     const address = [subject.address];
     const token = [subject.token ?? ''];
     const tokenKind = [subject.token ?? '', subject.kind];
-    const tokenRoute = [...tokenKind, ...subject.route];
+    const tokenRoute = subject.token ? [...tokenKind, ...subject.route] : [];
 
     // What the batch could not count: orphans are traffic outside a session.
     if (state === 'orphan') {

@@ -353,6 +353,7 @@ export const BOT_SIGNAL_NAMES = [
   'surge-token-cell',
   'ua-missing',
   'ua-automation',
+  'headless-hidden',
   'accept-missing',
   'browser-without-accept-language',
   'journey-skip',

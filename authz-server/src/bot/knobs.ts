@@ -309,7 +309,7 @@ export interface BotKnobs {
   };
 
   /** Request tells (tells.ts). */
-  tells: { uaMissing: number; uaAutomation: number; acceptMissing: number; browserWithoutAcceptLanguage: number; postAsFirstRequest: number };
+  tells: { uaMissing: number; uaAutomation: number; headlessHidden: number; acceptMissing: number; browserWithoutAcceptLanguage: number; postAsFirstRequest: number };
 
   /** Headers carrying TLS fingerprints (JA3/JA4) when the proxy adds them. */
   tlsFingerprintHeaders: readonly string[];
@@ -425,7 +425,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     crowdLearning: 0.1,
     learningCap: 4,
   }),
-  tells: Object.freeze({ uaMissing: 40, uaAutomation: 45, acceptMissing: 15, browserWithoutAcceptLanguage: 20, postAsFirstRequest: 20 }),
+  tells: Object.freeze({ uaMissing: 40, uaAutomation: 45, headlessHidden: 55, acceptMissing: 15, browserWithoutAcceptLanguage: 20, postAsFirstRequest: 20 }),
   tlsFingerprintHeaders: DEFAULT_TLS_FINGERPRINT_HEADERS,
   routes: Object.freeze({ minDistinct: 32, heavyShare: 0.05, maxChildren: 256, maxParents: 2048, decayAt: 50_000 }),
 }) as BotKnobs;

@@ -13,6 +13,18 @@ describe('request tells', () => {
     }
   });
 
+  it('names a headless Chromium by its client hints when its user agent was set to a desktop Chrome\'s', () => {
+    const chrome = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36';
+    const base = { 'user-agent': chrome, accept: 'text/html', 'accept-language': 'en-US' };
+    expect(tells({ ...base, 'sec-ch-ua': '"HeadlessChrome";v="128", "Chromium";v="128", "Not;A=Brand";v="24"' })).toEqual(['headless-hidden']);
+    expect(requestTells(new Map(Object.entries({ ...base, 'sec-ch-ua': '"HeadlessChrome";v="128"' })))[0]?.score).toBeGreaterThanOrEqual(50);
+    // A person's Chrome, Edge or Brave names no headless brand.
+    for (const ch of ['"Chromium";v="131", "Not_A Brand";v="24", "Google Chrome";v="131"', '"Microsoft Edge";v="131", "Chromium";v="131", "Not_A Brand";v="24"', '"Brave";v="131", "Chromium";v="131", "Not_A Brand";v="24"']) {
+      expect(tells({ ...base, 'sec-ch-ua': ch }), ch).toEqual([]);
+    }
+    expect(requestTells(new Map(Object.entries({ ...base, 'sec-ch-ua': '"HeadlessChrome";v="128"' })), undefined, true).map((t) => t.name)).toEqual([]);
+  });
+
   it('holds a missing language against a browser, not against a client that names itself the crawlers\' way', () => {
     expect(tells({ 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', accept: 'text/html' })).toEqual(['browser-without-accept-language']);
     expect(tells({ 'user-agent': 'Mozilla/5.0 (compatible; SiteStatusMonitor/2.0)', accept: '*/*' })).toEqual([]);

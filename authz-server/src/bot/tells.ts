@@ -15,6 +15,13 @@ const AUTOMATION_UA =
   /\b(curl|wget|python-requests|python-urllib|python-httpx|aiohttp|httpx|go-http-client|scrapy|libwww-perl|java\/|java-http-client|apache-httpclient|axios|node-fetch|undici|^node$|headlesschrome|phantomjs|selenium|puppeteer|playwright|httpclient|masscan|nikto|sqlmap|zgrab|nuclei|[a-z]*bot|crawler|spider)\b/i;
 
 /**
+ * A headless Chromium names itself in its client hints' brand list (`"HeadlessChrome";v="131"`) even when its user
+ * agent was set to a desktop Chrome's: no browser a person runs sends that brand, and a client that hides what its
+ * user agent would have said is no honest script (`headless-hidden`, worth a challenge on its own).
+ */
+const HEADLESS_BRAND = /"headlesschrome"/i;
+
+/**
  * Scores the request's own headers. `authenticated`: the request carries a valid credential (an API key, a JWT): its
  * client being a program is what the credential was issued for, so an automation user agent tells nothing there;
  * whether the key is abused is for the token's own signals (its new addresses, its pairs' volume, its errors).
@@ -29,6 +36,8 @@ export function requestTells(headers: ReadonlyMap<string, string>, knobs: BotKno
     const m = AUTOMATION_UA.exec(ua);
     if (m) {
       if (!authenticated) tell('ua-automation', t.uaAutomation, `user-agent names ${m[1]}`);
+    } else if (HEADLESS_BRAND.test(headers.get('sec-ch-ua') ?? '')) {
+      if (!authenticated) tell('headless-hidden', t.headlessHidden, 'sec-ch-ua names HeadlessChrome, the user-agent a browser: a headless browser made to pass for one');
     }
     else if (browserUserAgent(ua) && !headers.has('accept-language')) tell('browser-without-accept-language', t.browserWithoutAcceptLanguage, 'browser user-agent without accept-language');
   }

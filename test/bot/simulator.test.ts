@@ -226,6 +226,14 @@ describe('bot detection on simulated traffic', () => {
     expectCaught(r, 1000);
   });
 
+  it("an app's users on a carrier's IPv6 /48, a /64 each, loading its images with neither the session nor the key (model b people, seed 5), are not one client rotating its addresses", { timeout: 120_000 }, async () => {
+    // 60 anonymous requests in 10 minutes from one /48 reached the network's threshold: 16 of their requests, 4 people,
+    // were challenged (accept-missing + volume-net-long) before the network's calls with the app's key counted.
+    const r = await runScenario('people', 5, { inProcess: true, model: 'b' });
+    expect(r.fpSignals['volume-net-long'] ?? 0).toBe(0);
+    expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.005);
+  });
+
   it("a campaign's visitors who block cookies (model c, seed 5) are not taken for a crowd on the routes of their pages' images and scripts", { timeout: 120_000 }, async () => {
     // Each image of a page they load is a landing that never comes back: 1.10 % of the campaign's requests flagged before.
     const r = await runScenario('campaign', 5, { inProcess: true, model: 'c' });

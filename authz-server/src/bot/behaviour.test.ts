@@ -516,6 +516,38 @@ describe('volume against learned thresholds', () => {
       for (const b of verdicts) expect(fired(b)).not.toContain('volume-net-addresses');
       for (const b of verdicts) expect(b.verdict).toBe('allow');
     });
+
+    // An app's image loader: its HTTP stack's user agent, no accept header, neither the session nor the key.
+    const APP_IMAGES = { 'user-agent': 'Encore/7.3 (Android 14) okhttp/4.12.0', 'accept-encoding': 'gzip' };
+    const APP_API = { ...APP_IMAGES, accept: 'application/json' };
+    const phone = (i: number) => `2a02:c7f:ac4d:${(0x1000 + i * 37).toString(16)}:b419:8faa:5db9:682d`;
+    const appTraffic = async (d: ReturnType<typeof detectors>, withKey: boolean) => {
+      const images: JudgedAssessment[] = [];
+      // Ten minutes: a phone of the carrier's /48 (a /64 each) opens the app every 20 s, calls its API twice with the
+      // app's key and loads four images without it.
+      for (let i = 0; i < 30; i++) {
+        if (withKey) for (let k = 0; k < 2; k++) await d.check(request({ ip: phone(i), path: `/api/v2/events/${i * 3 + k}`, headers: APP_API }), 'mobile-app');
+        for (let k = 0; k < 4; k++) images.push(await d.check(request({ ip: phone(i), path: `/img/ev/${i * 7 + k}/720.webp`, headers: APP_IMAGES })));
+        await d.advance(20_000);
+      }
+      return images;
+    };
+
+    it("an app's users on a carrier's /48, each phone on a /64 of its own, loading its images without the session or the key, are not one client: the network's calls with the key show them", async () => {
+      const d = detectors();
+      const images = await appTraffic(d, true);
+      for (const b of images) expect(b.signals.find((s) => s.name === 'volume-net-long')?.score ?? 0).toBe(0);
+      for (const b of images) expect(b.verdict).toBe('allow');
+      // Past the network's threshold all the same: the same requests without the key's calls are flagged (below).
+    });
+
+    it('the same requests from a /48 where nothing comes with a key or a kept session are one client rotating its addresses', async () => {
+      const d = detectors();
+      const images = await appTraffic(d, false);
+      const net = images.at(-1)!.signals.find((s) => s.name === 'volume-net-long');
+      expect(net?.score ?? 0).toBeGreaterThan(0);
+      expect(net?.detail).not.toMatch(/discounted/);
+    });
   });
 
   it('a person browsing with a cookie at a human pace raises nothing', async () => {

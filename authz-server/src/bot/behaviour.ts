@@ -309,7 +309,8 @@ export function planBotCounters(
     srcMin: cookieSessions ? count(BOT_KEYS.srcMin, src, B.minuteMs, 2, outside) : -1,
     srcLife: cookieSessions ? count(BOT_KEYS.srcLife, src, B.longMs, 2, 0) : -1,
     netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, net, B.longMs, 2, 1) : -1,
-    netNew: network && cookieSessions ? count(BOT_KEYS.netNew, net, B.longMs, 2, landing) : -1,
+    // Also read for an anonymous request: what its network kept says whether its anonymous volume is one client's.
+    netNew: network && (cookieSessions || planned === 'anonymous') ? count(BOT_KEYS.netNew, net, B.longMs, 2, landing) : -1,
     netAll: network ? count(BOT_KEYS.netAll, net, B.longMs, 2, 1) : -1,
     netFreshAddrs: network && cookieSessions ? count(BOT_KEYS.netFreshAddrs, net, B.tickMs, 2, 0) : -1,
     newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
@@ -648,15 +649,15 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const learnOnly = (cls: VolumeClass, slot: number, incr: number) => {
     if (slot >= 0) volume.push({ cls, value: C(slot)[0] ?? 0, pending: 0, incr });
   };
-  const vol = (cls: VolumeClass, slot: number, windowValue: number, what: string, cap: number | null, incr: number, pending = 0, noun = 'requests', current = C(slot)[0] ?? 0) => {
+  const vol = (cls: VolumeClass, slot: number, windowValue: number, what: string, cap: number | null, incr: number, pending = 0, noun = 'requests', current = C(slot)[0] ?? 0, scale = 1, scaleNote = '') => {
     if (slot < 0) return;
     volume.push({ cls, value: current, pending, incr });
     const learned = base.volume[cls];
     const threshold = cap !== null && cap < learned.value ? cap : learned.value;
     const v = windowValue + pending;
-    const points = ratioPoints(v, threshold, knobs.volume.curve);
+    const points = Math.round(ratioPoints(v, threshold, knobs.volume.curve) * scale);
     const basis = () => (threshold === learned.value ? describeThreshold(learned, knobs, cls) : `${num(threshold)}, ${Math.round(knobs.volume.policyLimitFraction * 100)}% of the policy's own limit`);
-    add('volume', VOLUME_SIGNAL[cls], points, v, threshold, () => `${num(v)} ${noun} ${what} (threshold ${basis()})`);
+    add('volume', VOLUME_SIGNAL[cls], points, v, threshold, () => `${num(v)} ${noun} ${what} (threshold ${basis()})${scaleNote}`);
   };
   const tickWindow = `in ${B.tickMs / 1000}s`;
   const longWindow = `in ${B.longMs / 60_000}m`;
@@ -689,8 +690,19 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     vol('src.tick', s.srcTick, tick(s.srcTick), `outside an established session from this address and client fingerprint ${tickWindow}`, null, incr, pending);
     vol('src.long', s.srcLong, long(s.srcLong), `outside an established session from this address and client fingerprint ${longWindow}`, null, incr, pending);
   }
-  // Anonymous clients (no session to keep, no token) rotating addresses within a network.
-  if (state === 'anonymous') vol('net.long', s.netLong, long(s.netLong), `without session or token from network ${subject.network} ${longWindow}`, null, 1);
+  // Anonymous clients (no session to keep, no token) rotating addresses within a network: as far as nobody in the
+  // network keeps a session or calls with a token (fully where none of its recent requests did, not at all where a
+  // fifth did). A carrier's /48 holds many phones, each on a /64 of its own: an app's users there fetch its images
+  // without a session or the key, and call its API with the key; one client rotating through its block does not.
+  if (state === 'anonymous') {
+    const nn = s.netNew >= 0 ? decodeNetworkNew(C(s.netNew)) : null;
+    const all = Math.max(1, long(s.netAll));
+    const keptNet = nn ? Math.min(all, sliding(nn.kept, nowMs, B.longMs)) : 0;
+    const keptShare = keptNet / all;
+    const rotating = nn ? 1 - Math.min(1, keptShare / 0.2) : 1;
+    const note = keptNet > 0 ? `, ${Math.round(keptShare * 100)}% of the network's requests in kept sessions or with tokens (${Math.round((1 - rotating) * 100)}% discounted)` : '';
+    vol('net.long', s.netLong, long(s.netLong), `without session or token from network ${subject.network} ${longWindow}`, null, 1, 0, 'requests', C(s.netLong)[0] ?? 0, rotating, note);
+  }
 
   // An address whose every request opened a session is one client that keeps none (or one that bounced): no
   // mixture of people behind a NAT looks like that, so the dispersion of its tails fades as that share nears 100%.

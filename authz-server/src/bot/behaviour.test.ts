@@ -855,6 +855,39 @@ describe('a policy not yet warm', () => {
     expect(fired(flagged.at(-1)!).filter((n) => n === 'surge-route' || n === 'surge-cell')).not.toEqual([]);
   });
 
+  // An app's phones, each calling its API with the app's key and loading images with neither the key nor a session.
+  const phones = async (d: ReturnType<typeof detectors>, withKey: boolean, imagesAgent = 'Encore/7.3 (Android 14) okhttp/4.12.0') => {
+    const APP_API = { 'user-agent': 'Encore/7.3 (Android 14) okhttp/4.12.0', accept: 'application/json', 'accept-encoding': 'gzip' };
+    const APP_IMAGES = { 'user-agent': imagesAgent, 'accept-encoding': 'gzip' };
+    const images: JudgedAssessment[] = [];
+    // Two minutes from a cold start: a phone opens the app every 1.5 s (a push): 80 phones, 320 images.
+    for (let i = 0; i < 80; i++) {
+      const ip = `${31 + (i % 50)}.${i}.17.${i + 2}`;
+      if (withKey) for (let k = 0; k < 2; k++) await d.check(request({ ip, path: `/api/v2/events/${i * 2 + k}`, headers: APP_API }), 'mobile-app');
+      for (let k = 0; k < 4; k++) images.push(await d.check(request({ ip, path: `/img/ev/${i * 4 + k}/480.webp`, headers: APP_IMAGES })));
+      await d.advance(1500);
+    }
+    return images;
+  };
+
+  it("an app's phones loading its images with neither the session nor the key, after a cold start, are no crowd on the images' route: their addresses call with the key", async () => {
+    const images = await phones(detectors(), true);
+    expect(images.filter((b) => b.verdict !== 'allow').map((b) => fired(b))).toEqual([]);
+  });
+
+  it('the same image loads from addresses that never call with a key are a crowd on that route', async () => {
+    const images = await phones(detectors(), false);
+    const flagged = images.filter((b) => b.verdict !== 'allow');
+    expect(flagged.length).toBeGreaterThanOrEqual(20);
+    expect(fired(flagged.at(-1)!).some((n) => n.startsWith('surge-'))).toBe(true);
+  });
+
+  it("a script that names its HTTP library is no app, whatever its address's other calls carry (a carrier's NAT where an app's users call with its key)", async () => {
+    const images = await phones(detectors(), true, 'python-requests/2.32.3');
+    const surged = images.filter((b) => fired(b).some((n) => n.startsWith('surge-')));
+    expect(surged.length).toBeGreaterThanOrEqual(20);
+  });
+
   it("a token's own clients, learned since the cold start, are not taken for the crowd that copies its key", async () => {
     const d = detectors();
     const APP = { 'user-agent': 'ShopApp/4.2.1 (Android 14) okhttp/4.12.0', accept: 'application/json', 'accept-language': 'en-GB', 'accept-encoding': 'gzip' };

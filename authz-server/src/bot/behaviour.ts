@@ -39,6 +39,7 @@ import { pathTemplate } from '../discovery/template.ts';
 import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
 import { claimsBrowser, clientAddress, isPageLoad, isSubresource, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import { automationUserAgent } from './tells.ts';
 import type { KnownSessions } from './known-sessions.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
@@ -176,6 +177,8 @@ export interface BotPlanContext {
   /** Session state as far as it is known before the batch. */
   planned: 'landing' | 'session' | 'pair' | 'anonymous';
   browser: boolean;
+  /** The user agent names an HTTP library, a tool or a crawler, or is missing (automationUserAgent). */
+  toolAgent: boolean;
   /** The request is a page load (isPageLoad). */
   pageLoad: boolean;
   /** A page's subresource by its fetch metadata and its file (isSubresource): an image, a script, a style sheet, a font. */
@@ -374,6 +377,7 @@ export function planBotCounters(
       planned,
       known: known ? true : known_ ?? false,
       browser,
+      toolAgent: automationUserAgent(req.headers.get('user-agent') ?? ''),
       pageLoad,
       subresource: isSubresource(req.headers, req.path),
       cookieSite: cookiePolicy,
@@ -719,6 +723,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     return Math.min(1, keptRequests / requests / 0.2);
   };
   const addressMixture = s.keptLong >= 0 ? Math.min(landingMixture, keptMixture()) : landingMixture;
+  const tokenMixture = () => Math.min(1, sliding(decodeKept(C(s.keptLong)).tokens, nowMs, B.longMs) / Math.max(1, long(s.ipLong)) / 0.2);
 
   // ---- an address that is one client: its own traffic against a client's thresholds
   // A client that varies its fingerprint from request to request (its languages, a made-up JA4) spreads its traffic
@@ -1012,8 +1017,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // The deficit vetoes a crowd that comes back (a campaign's visitors, even with many bouncing), and lets
     // one that does not through.
     // An address where cookies are kept (a share of its recent requests came in established sessions: an office,
-    // a carrier's NAT, a household) is where people are; a crowd of newcomers that never keep one is not.
-    const keeps = s.newLong >= 0 ? addressMixture : 0;
+    // a carrier's NAT, a household) is where people are; a crowd of newcomers that never keep one is not. A client
+    // that is no browser and sends neither is judged by its address's token calls alone, and only when it does not
+    // name itself a tool: an app's phone calls its API with the key and loads its images without; a script behind a
+    // NAT where people keep their cookies, or an app's users call with its key, is no app.
+    const keeps = s.newLong >= 0 ? addressMixture : s.keptLong >= 0 && !ctx.toolAgent ? tokenMixture() : 0;
     // A crowd that never comes back makes the route's deficit about its own share of the landings, however large
     // or small the surge; a campaign's visitors come back, if less often than usual. Read against the route's
     // surge share, the deficit says how much of the surge itself does not come back, so a crowd that only doubles

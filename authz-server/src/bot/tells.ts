@@ -14,6 +14,11 @@ import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 const AUTOMATION_UA =
   /\b(curl|wget|python-requests|python-urllib|python-httpx|aiohttp|httpx|go-http-client|scrapy|libwww-perl|java\/|java-http-client|apache-httpclient|axios|node-fetch|undici|^node$|headlesschrome|phantomjs|selenium|puppeteer|playwright|httpclient|masscan|nikto|sqlmap|zgrab|nuclei|[a-z]*bot|crawler|spider)\b/i;
 
+/** The user agent names an HTTP library, an automation tool or a crawler (or there is none): a program that says so. */
+export function automationUserAgent(ua: string): boolean {
+  return ua.trim() === '' || AUTOMATION_UA.test(ua);
+}
+
 /**
  * A headless Chromium names itself in its client hints' brand list (`"HeadlessChrome";v="131"`) even when its user
  * agent was set to a desktop Chrome's: no browser a person runs sends that brand, and a client that hides what its

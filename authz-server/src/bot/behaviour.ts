@@ -177,7 +177,7 @@ export interface BotPlanContext {
   /** Session state as far as it is known before the batch. */
   planned: 'landing' | 'session' | 'pair' | 'anonymous';
   browser: boolean;
-  /** The user agent names an HTTP library, a tool or a crawler, or is missing (automationUserAgent). */
+  /** An anonymous client that is no browser whose user agent names an HTTP library, a tool or a crawler, or is missing (automationUserAgent). */
   toolAgent: boolean;
   /** The request is a page load (isPageLoad). */
   pageLoad: boolean;
@@ -377,7 +377,8 @@ export function planBotCounters(
       planned,
       known: known ? true : known_ ?? false,
       browser,
-      toolAgent: automationUserAgent(req.headers.get('user-agent') ?? ''),
+      // Read only where it decides (an anonymous client that is no browser): the user agent's pattern is long.
+      toolAgent: planned === 'anonymous' && !browser && automationUserAgent(req.headers.get('user-agent') ?? ''),
       pageLoad,
       subresource: isSubresource(req.headers, req.path),
       cookieSite: cookiePolicy,

@@ -695,23 +695,28 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     vol('src.tick', s.srcTick, tick(s.srcTick), `outside an established session from this address and client fingerprint ${tickWindow}`, null, incr, pending);
     vol('src.long', s.srcLong, long(s.srcLong), `outside an established session from this address and client fingerprint ${longWindow}`, null, incr, pending);
   }
+  // The share of a client's requests that came in kept sessions (or with tokens), read as people behind its address or
+  // network: none at 0, fully from a fifth on. `opened`: the requests that did not.
+  const mixture = (opened: number, requests: number) => Math.max(0, Math.min(1, (1 - opened / Math.max(1, requests)) / 0.2));
+  const networkNew = s.netNew >= 0 ? decodeNetworkNew(C(s.netNew)) : null;
+  /** The network's requests in the long window, and those of them in kept sessions that passed or with tokens. */
+  const networkKept = () => {
+    const all = Math.max(1, long(s.netAll));
+    return { all, kept: networkNew ? Math.min(all, sliding(networkNew.kept, nowMs, B.longMs)) : 0 };
+  };
   // Anonymous clients (no session to keep, no token) rotating addresses within a network: as far as nobody in the
   // network keeps a session or calls with a token (fully where none of its recent requests did, not at all where a
   // fifth did). A carrier's /48 holds many phones, each on a /64 of its own: an app's users there fetch its images
   // without a session or the key, and call its API with the key; one client rotating through its block does not.
   if (state === 'anonymous') {
-    const nn = s.netNew >= 0 ? decodeNetworkNew(C(s.netNew)) : null;
-    const all = Math.max(1, long(s.netAll));
-    const keptNet = nn ? Math.min(all, sliding(nn.kept, nowMs, B.longMs)) : 0;
-    const keptShare = keptNet / all;
-    const rotating = nn ? 1 - Math.min(1, keptShare / 0.2) : 1;
-    const note = keptNet > 0 ? `, ${Math.round(keptShare * 100)}% of the network's requests in kept sessions or with tokens (${Math.round((1 - rotating) * 100)}% discounted)` : '';
+    const { all, kept } = networkKept();
+    const rotating = 1 - mixture(all - kept, all);
+    const note = kept > 0 ? `, ${Math.round((kept / all) * 100)}% of the network's requests in kept sessions or with tokens (${Math.round((1 - rotating) * 100)}% discounted)` : '';
     vol('net.long', s.netLong, long(s.netLong), `without session or token from network ${subject.network} ${longWindow}`, null, 1, 0, 'requests', C(s.netLong)[0] ?? 0, rotating, note);
   }
 
   // An address whose every request opened a session is one client that keeps none (or one that bounced): no
   // mixture of people behind a NAT looks like that, so the dispersion of its tails fades as that share nears 100%.
-  const mixture = (opened: number, requests: number) => Math.max(0, Math.min(1, (1 - opened / Math.max(1, requests)) / 0.2));
   const landingMixture = s.newLong >= 0 ? mixture(long(s.newLong) + (state === 'orphan' ? 1 : 0), long(s.ipLong)) : 1;
   // What the address kept says it too: requests in sessions that passed clean and token calls (anyone's) show people or
   // API clients behind it, and an address where under a fifth of the requests were either is one client as far as the
@@ -724,7 +729,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     return Math.min(1, keptRequests / requests / 0.2);
   };
   const addressMixture = s.keptLong >= 0 ? Math.min(landingMixture, keptMixture()) : landingMixture;
-  const tokenMixture = () => Math.min(1, sliding(decodeKept(C(s.keptLong)).tokens, nowMs, B.longMs) / Math.max(1, long(s.ipLong)) / 0.2);
+  const tokenMixture = () => {
+    const requests = Math.max(1, long(s.ipLong));
+    return mixture(requests - Math.min(requests, sliding(decodeKept(C(s.keptLong)).tokens, nowMs, B.longMs)), requests);
+  };
 
   // ---- an address that is one client: its own traffic against a client's thresholds
   // A client that varies its fingerprint from request to request (its languages, a made-up JA4) spreads its traffic
@@ -765,11 +773,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // carrier's or an office's addresses keep their cookies). Counted per address (once per tick bucket), not per
   // request, so a neighbour who blocks cookies adds one however much they read; a client cycling through its block
   // keeps the count up as long as it sends.
-  const networkNew = s.netNew >= 0 ? decodeNetworkNew(C(s.netNew)) : null;
   if (fresh && s.netFreshAddrs >= 0 && networkNew) {
     addressFirst = (C(s.ipTick)[0] ?? 0) === 1;
-    const all = Math.max(1, long(s.netAll));
-    const keptNet = Math.min(all, sliding(networkNew.kept, nowMs, B.longMs));
+    const { all, kept: keptNet } = networkKept();
     const opened = Math.min(all, sliding(networkNew.opened, nowMs, B.longMs) + (state === 'orphan' ? 1 : 0));
     const oneClient = (1 - mixture(all - keptNet, all)) * Math.min(1, opened / all);
     const addresses = tick(s.netFreshAddrs) + (addressFirst ? 1 : 0);

@@ -521,12 +521,13 @@ describe('volume against learned thresholds', () => {
     const APP_IMAGES = { 'user-agent': 'Encore/7.3 (Android 14) okhttp/4.12.0', 'accept-encoding': 'gzip' };
     const APP_API = { ...APP_IMAGES, accept: 'application/json' };
     const phone = (i: number) => `2a02:c7f:ac4d:${(0x1000 + i * 37).toString(16)}:b419:8faa:5db9:682d`;
-    const appTraffic = async (d: ReturnType<typeof detectors>, withKey: boolean) => {
+    // keyEvery: one phone in that many calls the API with the key (0: none does).
+    const appTraffic = async (d: ReturnType<typeof detectors>, keyEvery: number) => {
       const images: JudgedAssessment[] = [];
       // Ten minutes: a phone of the carrier's /48 (a /64 each) opens the app every 20 s, calls its API twice with the
       // app's key and loads four images without it.
       for (let i = 0; i < 30; i++) {
-        if (withKey) for (let k = 0; k < 2; k++) await d.check(request({ ip: phone(i), path: `/api/v2/events/${i * 3 + k}`, headers: APP_API }), 'mobile-app');
+        if (keyEvery > 0 && i % keyEvery === 0) for (let k = 0; k < 2; k++) await d.check(request({ ip: phone(i), path: `/api/v2/events/${i * 3 + k}`, headers: APP_API }), 'mobile-app');
         for (let k = 0; k < 4; k++) images.push(await d.check(request({ ip: phone(i), path: `/img/ev/${i * 7 + k}/720.webp`, headers: APP_IMAGES })));
         await d.advance(20_000);
       }
@@ -535,7 +536,7 @@ describe('volume against learned thresholds', () => {
 
     it("an app's users on a carrier's /48, each phone on a /64 of its own, loading its images without the session or the key, are not one client: the network's calls with the key show them", async () => {
       const d = detectors();
-      const images = await appTraffic(d, true);
+      const images = await appTraffic(d, 1);
       for (const b of images) expect(b.signals.find((s) => s.name === 'volume-net-long')?.score ?? 0).toBe(0);
       for (const b of images) expect(b.verdict).toBe('allow');
       // Past the network's threshold all the same: the same requests without the key's calls are flagged (below).
@@ -543,10 +544,19 @@ describe('volume against learned thresholds', () => {
 
     it('the same requests from a /48 where nothing comes with a key or a kept session are one client rotating its addresses', async () => {
       const d = detectors();
-      const images = await appTraffic(d, false);
+      const images = await appTraffic(d, 0);
       const net = images.at(-1)!.signals.find((s) => s.name === 'volume-net-long');
       expect(net?.score ?? 0).toBeGreaterThan(0);
       expect(net?.detail).not.toMatch(/discounted/);
+    });
+
+    it('a client rotating through its /48 that sends a few calls with a key buys a discount of their share only', async () => {
+      // One phone in ten calls with the key: 6 of the network's 126 requests in the last 10 minutes.
+      const rotating = (await appTraffic(detectors(), 0)).at(-1)!.signals.find((s) => s.name === 'volume-net-long')!;
+      const net = (await appTraffic(detectors(), 10)).at(-1)!.signals.find((s) => s.name === 'volume-net-long');
+      expect(net?.score ?? 0).toBeGreaterThan(0);
+      expect(net!.score).toBeLessThan(rotating.score);
+      expect(net!.detail).toMatch(/, 5% of the network's requests in kept sessions or with tokens \(24% discounted\)$/);
     });
   });
 

@@ -21,7 +21,7 @@ import { SessionCookieWatch } from './session-cookie-watch.ts';
 import type { CounterOp, CounterStore } from '../store/counter-store.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
 import { binomialSurprise } from './evidence.ts';
-import { KnownSessions } from './known-sessions.ts';
+import { RecentKeys } from './recent-keys.ts';
 import { PopulationCache } from './population.ts';
 import { BOT_KEYS, PrefixCache, histogramKeyName, learnedPerMinute, num } from './windows.ts';
 
@@ -361,7 +361,12 @@ export class BaselineBook {
   #syncTimer: NodeJS.Timeout | undefined;
   readonly #byPolicy = new Map<string, Baselines>();
   /** Sessions this replica saw established recently (their Checks read fewer counters). */
-  readonly known = new KnownSessions({ ttlMs: 5 * 60_000, maxEntries: 100_000 });
+  readonly known = new RecentKeys({ ttlMs: 5 * 60_000, maxEntries: 100_000 });
+  /**
+   * Landings this replica let through that the upstream did not answer (knobs.sessions.retryMs), by policy, address
+   * and route: written by the feed from the access log, taken by the address's next landing there (its retry).
+   */
+  readonly unanswered: RecentKeys;
   /** The crowd counters the Checks read, kept locally and synced with the store off the Check path. */
   readonly population: PopulationCache;
   /**
@@ -397,6 +402,7 @@ export class BaselineBook {
     });
     this.#priors = priorBaselines(this.#knobs);
     this.routes = new RouteShapes(this.#knobs.routes);
+    this.unanswered = new RecentKeys({ ttlMs: this.#knobs.sessions.retryMs, maxEntries: 100_000 });
     const every = opts.refreshIntervalMs ?? this.#knobs.learning.refreshMs;
     const syncEvery = opts.populationSyncMs ?? 1000;
     this.population = new PopulationCache({ maxAgeMs: 2 * syncEvery });

@@ -11,13 +11,14 @@ import { assessBot, type JudgedAssessment } from './assess.ts';
 import { BaselineBook, priorBaselines } from './baseline.ts';
 import { addPendingCounts, aggregatePoints, judgeBehaviour, planBotCounters, policyCeilings, strongestPerFamily, surgeShare, type ScoredSignal } from './behaviour.ts';
 import { DeferredCounters } from './deferred.ts';
-import { KnownSessions } from './known-sessions.ts';
+import { clientAddress } from './fingerprint.ts';
+import { RecentKeys } from './recent-keys.ts';
 import { BotFeed } from './feed.ts';
 import { readFileSync } from 'node:fs';
 import { accessLogEntry } from '../../../test/support/access-log.ts';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
-import { ADDR_ERROR_UNIT, BOT_KEYS, LANDING_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, WRITE_FAIL_UNIT } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, LANDING_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, WRITE_FAIL_UNIT, decodeAddressMethods, routeParts, unansweredKey } from './windows.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -45,18 +46,18 @@ function request(shape: { ip?: string; method?: string; path?: string; cookie?: 
  * The bot detectors on a memory store with a settable clock, fed the way the server feeds them. The feed's counters
  * are written at every step, or with `flushEveryMs` only when the clock crosses a multiple of it (the server's 1 s).
  */
-function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: { mode: 'Enforce' } }, opts: { flushEveryMs?: number; pending?: boolean; known?: KnownSessions } = {}) {
+function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: { mode: 'Enforce' } }, opts: { flushEveryMs?: number; pending?: boolean; known?: RecentKeys } = {}) {
   let now = Date.parse('2026-03-02T09:00:00Z');
   const clock = () => now;
   const p = policy(spec);
   const store = new MemoryCounterStore({ clock, sweepIntervalMs: 0 });
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const runtime = { policies: new Map([[p.id, p]]), policyFor: () => p } as unknown as Runtime;
-  const feed = new BotFeed({ deferred, clock, runtime: () => runtime });
   const book = new BaselineBook({ store, clock, policies: () => [p.id], refreshIntervalMs: 0 });
+  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, unanswered: book.unanswered });
   // Planned, counted in the store and judged, as the server does before it decides.
   const judge = async (req: ReturnType<typeof request>, consumer: string | null) => {
-    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known);
+    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known, undefined, undefined, book.unanswered);
     const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
     if (opts.pending !== false) addPendingCounts(plan, result.counters, (c, parts, b) => deferred.pendingOf(c, parts, b));
     return judgeBehaviour(plan, result.counters);
@@ -65,6 +66,7 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
     policy: p,
     store,
     baselines: () => book.get(p.id),
+    unanswered: book.unanswered,
     advance: async (ms: number) => {
       const before = now;
       now += ms;
@@ -927,6 +929,110 @@ describe('a policy not yet warm', () => {
   });
 });
 
+describe('landings the upstream did not answer (the site down)', () => {
+  const points = (b: JudgedAssessment, name: string) => b.signals.find((x) => x.name === name)?.score ?? 0;
+  // A person on a cookie site reloading /pricing every 3 s while the upstream answers 502 (no cookie set), `reloads`
+  // times, then the page loads and they come back with the cookie it set.
+  const reload = async (d: ReturnType<typeof detectors>, ip: string, reloads: number, code: number | null) => {
+    const seen: JudgedAssessment[] = [];
+    for (let i = 0; i <= reloads; i++) {
+      const requestId = `${ip}-${i}`;
+      seen.push(await d.check(request({ ip, path: '/pricing', headers: { ...CHROME, 'x-request-id': requestId } })));
+      if (code !== null) d.log(requestId, i < reloads ? code : 200, 'text/html');
+      await d.advance(3000);
+    }
+    seen.push(await d.check(request({ ip, path: '/pricing/plans', cookie: `set-after-${ip}` })));
+    return seen;
+  };
+
+  it("a person's reloads of a page answered 502 are one visit: no new sessions, no pages that came alone", async () => {
+    const d = detectors();
+    const seen = await reload(d, '203.0.113.40', 8, 502);
+    expect(seen.every((b) => b.verdict === 'allow')).toBe(true);
+    expect(Math.max(...seen.map((b) => points(b, 'fresh-sessions')))).toBe(0);
+    expect(Math.max(...seen.map((b) => points(b, 'pages-only')))).toBe(0);
+    expect(seen.at(-1)!.observations!.state).toBe('return');
+  });
+
+  it('the same page loads answered (or with no access log) open a session each, as before', async () => {
+    for (const code of [200, 404, null]) {
+      const seen = await reload(detectors(), '203.0.113.41', 8, code);
+      expect(points(seen[8]!, 'fresh-sessions'), `answered ${code}`).toBeGreaterThanOrEqual(30);
+    }
+  });
+
+  it("the access log's 502, 503 and 504 to a newcomer's request (a landing, a script's) are remembered for its retry; no other answer, nor one to a session", async () => {
+    const remembered = async (code: number, shape: { headers?: Record<string, string>; cookie?: string }) => {
+      const d = detectors();
+      await d.check(request({ ip: '203.0.113.80', path: '/pricing', ...shape, headers: { ...(shape.headers ?? CHROME), 'x-request-id': 'r-1' } }));
+      d.log('r-1', code, 'text/html');
+      return d.unanswered.size;
+    };
+    const SCRIPT = { 'user-agent': 'python-requests/2.31.0', accept: '*/*' };
+    for (const code of [502, 503, 504]) {
+      expect(await remembered(code, {}), `landing ${code}`).toBe(1);
+      expect(await remembered(code, { headers: SCRIPT }), `script ${code}`).toBe(1);
+    }
+    for (const code of [200, 404, 500, 429]) expect(await remembered(code, {}), `landing ${code}`).toBe(0);
+    expect(await remembered(503, { cookie: 'kept' }), 'a session').toBe(0);
+  });
+
+  it("a page load the upstream did not answer counts as none of the address's page loads (any code else as one)", async () => {
+    const pagesOf = async (code: number) => {
+      const d = detectors();
+      const ip = '203.0.113.60';
+      for (let i = 0; i < 3; i++) {
+        await d.check(request({ ip, path: '/pricing', headers: { ...CHROME, 'x-request-id': `p-${i}` } }));
+        d.log(`p-${i}`, code, 'text/html');
+        await d.advance(2000);
+      }
+      const keys = new PrefixCache(d.policy.id);
+      const op = keys.bucketOp(BOT_KEYS.methodsIp, keys.hash([clientAddress(ip, '')]), Date.parse('2026-03-02T09:00:06Z'), DEFAULT_BOT_KNOBS.buckets.longMs, 2, 0);
+      return decodeAddressMethods((await d.store.evaluate({ rateLimits: [], counters: [op], distinct: [] })).counters[0]!).pages[0];
+    };
+    expect(await pagesOf(503)).toBe(0);
+    expect(await pagesOf(504)).toBe(0);
+    expect(await pagesOf(200)).toBe(3);
+    expect(await pagesOf(500)).toBe(3);
+  });
+
+  it("an unanswered newcomer's request excuses one retry, from the same address and on the same route, as no newcomer", () => {
+    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
+    const unanswered = new RecentKeys({ ttlMs: DEFAULT_BOT_KNOBS.sessions.retryMs, maxEntries: 10 });
+    const now = Date.parse('2026-03-02T09:00:00Z');
+    // What a landing adds to the counters that count newcomers, and to the address's requests outside a session.
+    const added = (ip: string, path: string, at = now) => {
+      const plan = planBotCounters(p, request({ ip, path }), null, at, DEFAULT_BOT_KNOBS, undefined, undefined, undefined, undefined, unanswered);
+      const { s } = plan.ctx!;
+      const incr = (slot: number) => plan.counters[slot]!.incr;
+      return { newcomer: [incr(s.newLong), incr(s.routeFresh), incr(s.routeLand), incr(s.cellFresh), incr(s.classFresh), incr(s.srcMin), incr(s.landing) > 0 ? 1 : 0], outside: [incr(s.srcTick), incr(s.srcLong), incr(s.ipLong)] };
+    };
+    const NEW = [1, 1, 1, 1, 1, 1, 1];
+    const ALWAYS = [1, 1, 1];
+    const pricing = new PrefixCache(p.id).code(routeParts('api.test', 'GET', '/pricing'));
+    unanswered.remember(unansweredKey(p.id, clientAddress('203.0.113.50', ''), pricing), now);
+    // Another address, or another route of the same address, is a landing of its own.
+    expect(added('203.0.113.51', '/pricing')).toEqual({ newcomer: NEW, outside: ALWAYS });
+    expect(added('203.0.113.50', '/about')).toEqual({ newcomer: NEW, outside: ALWAYS });
+    // The retry: still the address's request, no newcomer; once only.
+    expect(added('203.0.113.50', '/pricing')).toEqual({ newcomer: [0, 0, 0, 0, 0, 0, 0], outside: ALWAYS });
+    expect(added('203.0.113.50', '/pricing')).toEqual({ newcomer: NEW, outside: ALWAYS });
+    // Not after retryMs.
+    unanswered.remember(unansweredKey(p.id, clientAddress('203.0.113.50', ''), pricing), now);
+    expect(added('203.0.113.50', '/pricing', now + DEFAULT_BOT_KNOBS.sessions.retryMs + 1)).toEqual({ newcomer: NEW, outside: ALWAYS });
+    // A script's retry after a 503 (neither a session nor a token): no newcomer of the route, its cell or class.
+    const script = (ip: string) => {
+      const plan = planBotCounters(p, request({ ip, path: '/pricing', headers: { 'user-agent': 'python-requests/2.31.0', accept: '*/*' } }), null, now, DEFAULT_BOT_KNOBS, undefined, undefined, undefined, undefined, unanswered);
+      const { s } = plan.ctx!;
+      expect(plan.ctx!.planned).toBe('anonymous');
+      return [s.routeFresh, s.cellFresh, s.classFresh, s.srcTick, s.srcLong].map((slot) => plan.counters[slot]!.incr);
+    };
+    unanswered.remember(unansweredKey(p.id, clientAddress('203.0.113.70', ''), pricing), now);
+    expect(script('203.0.113.70')).toEqual([0, 0, 0, 1, 1]);
+    expect(script('203.0.113.70')).toEqual([1, 1, 1, 1, 1]);
+  });
+});
+
 describe('errors of one client at an address', () => {
   const PROBE = { 'user-agent': 'probe/1.0', accept: '*/*' };
   // A client that is no browser, probing from one address: two of every three requests answered 404.
@@ -1020,14 +1126,14 @@ describe('a scanner that keeps a made-up cookie for a few requests', () => {
   const errorPoints = (b: JudgedAssessment) => b.signals.find((x) => x.name === 'errors-address')?.score ?? 0;
 
   it("is judged on its address's errors in its sessions too: none of them is what the address kept", async () => {
-    const d = detectors(undefined, { known: new KnownSessions({ ttlMs: 60_000, maxEntries: 100 }) });
+    const d = detectors(undefined, { known: new RecentKeys({ ttlMs: 60_000, maxEntries: 100 }) });
     const late = (await scan(d, '203.0.113.70')).slice(24).filter((x) => x.established);
     // Before, each session was judged on its own errors (two at most), and its requests counted as kept: nothing.
     expect(late.filter((x) => errorPoints(x.judged) >= 25).length / late.length).toBeGreaterThanOrEqual(0.8);
   });
 
   it('a person whose session meets a 404 now and then is not judged on the address', async () => {
-    const d = detectors(undefined, { known: new KnownSessions({ ttlMs: 60_000, maxEntries: 100 }) });
+    const d = detectors(undefined, { known: new RecentKeys({ ttlMs: 60_000, maxEntries: 100 }) });
     const judged: JudgedAssessment[] = [];
     for (let i = 0; i < 48; i++) {
       const requestId = `person-${i}`;
@@ -1639,7 +1745,7 @@ const API_CROWD_POLICY = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } 
 // `cellLearned` of the route's 600 learned.
 function judgeApiCrowd(shape: { path?: string; cookie?: string; headers?: Record<string, string> }, opts: { sessionRequests?: number; landedOnThisRoute?: boolean; cellRecent?: number; cellLearned?: number; returned?: number; landedBefore?: number; landedBeforePages?: number; landedTwiceWithoutPages?: boolean; pagelessLandingShare?: number; routeSessions?: number; routePages?: number; routeAnswers?: number; routeAnswerPages?: number; keptRequests?: number; /** the `landedBefore` landings in the previous long bucket, judged 20 s into this one */ landedBeforeEarlier?: boolean } = {}) {
   const req = request({ ip: '203.0.113.90', path: shape.path ?? '/api/products/7', cookie: shape.cookie, headers: shape.headers ?? API_CALL });
-  const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 10 });
+  const known = new RecentKeys({ ttlMs: 60_000, maxEntries: 10 });
   // 20 s into the long window's bucket: the previous bucket's landings count for 97 % of their number.
   const now = API_CROWD_NOW + (opts.landedBeforeEarlier ? 20_000 : 0);
   const plan = planBotCounters(API_CROWD_POLICY, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, returnRatio: 0.45, landingGate: 0, engagementGate: 0, ...(opts.pagelessLandingShare === undefined ? {} : { pagelessLandingShare: opts.pagelessLandingShare }) }, known);
@@ -1979,7 +2085,7 @@ describe('sessions known established on this replica', () => {
   it('read fewer counters and are judged as before', async () => {
     const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
     const store = new MemoryCounterStore({ sweepIntervalMs: 0 });
-    const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 10 });
+    const known = new RecentKeys({ ttlMs: 60_000, maxEntries: 10 });
     const now = Date.parse('2026-03-02T09:00:00Z');
     const keysPerCheck: number[] = [];
     const states: string[] = [];
@@ -1995,7 +2101,7 @@ describe('sessions known established on this replica', () => {
   });
 
   it('the memory is bounded: the oldest entry goes first', () => {
-    const known = new KnownSessions({ ttlMs: 60_000, maxEntries: 2 });
+    const known = new RecentKeys({ ttlMs: 60_000, maxEntries: 2 });
     known.remember('a', 0);
     known.remember('b', 0);
     known.remember('a', 1);

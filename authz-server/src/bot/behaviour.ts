@@ -40,10 +40,10 @@ import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
 import { claimsBrowser, clientAddress, isPageLoad, isSubresource, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 import { automationUserAgent } from './tells.ts';
-import type { KnownSessions } from './known-sessions.ts';
+import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeSessionCounts, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeSessionCounts, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -190,7 +190,7 @@ export interface BotPlanContext {
   /** Signal names and families the policy leaves out of the score. */
   ignore: readonly string[];
   /** true: the session was known established when planned; else where to remember it once it is (or false). */
-  known: true | KnownSessions | false;
+  known: true | RecentKeys | false;
   ceilings: Ceilings;
   s: Slots;
   /** Population counters taken from the replica's copy (slot CACHED_SLOT + i), and those read in the batch to keep. */
@@ -226,9 +226,10 @@ export function planBotCounters(
   nowMs: number,
   knobs: BotKnobs = DEFAULT_BOT_KNOBS,
   baselines: Baselines = knobs === DEFAULT_BOT_KNOBS ? PRIORS : priorBaselines(knobs),
-  known_?: KnownSessions,
+  known_?: RecentKeys,
   population?: PopulationCache,
   routes?: RouteShapes,
+  unanswered?: RecentKeys,
 ): BotPlan {
   const B = knobs.buckets;
   const keys = new PrefixCache(policy.id);
@@ -258,6 +259,12 @@ export function planBotCounters(
   } else planned = cookieSite && browser ? 'landing' : 'anonymous';
   const outside = planned === 'landing' || planned === 'anonymous' ? 1 : 0;
   const landing = planned === 'landing' ? 1 : 0;
+  // The retry of a newcomer's request the upstream did not answer (a reload while the site is down, a script's retry
+  // after a 503) is the same visit: counted as the address's request, not as a new landing of its own or one of the
+  // route's newcomers.
+  const retry = outside === 1 && unanswered !== undefined && unanswered.size > 0 && unanswered.take(unansweredKey(policy.id, address, routeCode), nowMs);
+  const newLanding = retry ? 0 : landing;
+  const newcomer = retry ? 0 : outside;
   // A session this replica saw established recently reads none of the counters that judge newcomers.
   const known = session !== '' && known_?.has(`${policy.id}\u0000${session}`, nowMs) === true;
   const fresh = !known;
@@ -309,18 +316,18 @@ export function planBotCounters(
     srcTick: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcTick, src, B.tickMs, 2, outside),
     srcLong: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcLong, src, B.longMs, 2, outside),
     // Whether the source's sessions live past their first minute (knobs.fresh.oneShot): landings and new sessions.
-    srcMin: cookieSessions ? count(BOT_KEYS.srcMin, src, B.minuteMs, 2, outside) : -1,
+    srcMin: cookieSessions ? count(BOT_KEYS.srcMin, src, B.minuteMs, 2, newcomer) : -1,
     srcLife: cookieSessions ? count(BOT_KEYS.srcLife, src, B.longMs, 2, 0) : -1,
     netLong: network && planned === 'anonymous' ? count(BOT_KEYS.netLong, net, B.longMs, 2, 1) : -1,
     // Also read for an anonymous request: what its network kept says whether its anonymous volume is one client's.
-    netNew: network && (cookieSessions || planned === 'anonymous') ? count(BOT_KEYS.netNew, net, B.longMs, 2, landing) : -1,
+    netNew: network && (cookieSessions || planned === 'anonymous') ? count(BOT_KEYS.netNew, net, B.longMs, 2, newLanding) : -1,
     netAll: network ? count(BOT_KEYS.netAll, net, B.longMs, 2, 1) : -1,
     netFreshAddrs: network && cookieSessions ? count(BOT_KEYS.netFreshAddrs, net, B.tickMs, 2, 0) : -1,
-    newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, landing) : -1,
+    newLong: cookieSessions ? count(BOT_KEYS.newLong, addr, B.longMs, 2, newLanding) : -1,
     // Also read for a client that is no browser and has no session: what its address kept says whether it is one client.
     keptLong: cookieSessions || (planned === 'anonymous' && !browser) ? count(BOT_KEYS.keptLong, addr, B.longMs, 2, 0) : -1,
     orphLong: planned === 'session' && fresh ? count(BOT_KEYS.orphLong, addr, B.longMs, 2, 0) : -1,
-    landing: cookieSessions || unreturnedLanding ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, landing || unreturnedLanding ? LANDING_UNIT + routeCode + (pageLoad ? PAGE_LANDING_UNIT : 0) : 0) : -1,
+    landing: cookieSessions || unreturnedLanding ? count(BOT_KEYS.landing, addr, knobs.sessions.landingMemoryMs, 2, newLanding || (unreturnedLanding && !retry) ? LANDING_UNIT + routeCode + (pageLoad ? PAGE_LANDING_UNIT : 0) : 0) : -1,
     landingLearned: planned === 'session' && fresh ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     returned: planned === 'session' && fresh ? count(BOT_KEYS.returned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     errAddr: planned === 'session' && known ? -1 : count(BOT_KEYS.errAddr, addr, B.errorsMs, 2, 0),
@@ -340,9 +347,9 @@ export function planBotCounters(
     tokRoute: token && fresh ? shared(BOT_KEYS.tokRouteAgg, tokRoute, B.aggregateMs, 3, 0) : -1,
     tokRouteBase: token && fresh ? shared(BOT_KEYS.tokRouteBase, tokRoute, B.baselineMs, 2, 0) : -1,
     pairBase: token && fresh ? count(BOT_KEYS.pairBase, pair, B.baselineMs, 2, 0) : -1,
-    routeFresh: known ? -1 : shared(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, outside),
+    routeFresh: known ? -1 : shared(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, newcomer),
     routeFreshBase: known ? -1 : shared(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
-    routeLand: landing ? shared(BOT_KEYS.routeLandAgg, routeKey, B.aggregateMs, 4, 1) : -1,
+    routeLand: landing ? shared(BOT_KEYS.routeLandAgg, routeKey, B.aggregateMs, 4, newLanding) : -1,
     routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
     routeSess: navigated ? shared(BOT_KEYS.routeSessBase, routeKey, B.baselineMs, 2, 0) : -1,
     routePage: navigated ? shared(BOT_KEYS.routePageBase, routeKey, B.baselineMs, 2, 0) : -1,
@@ -358,9 +365,9 @@ export function planBotCounters(
     // the reads among what reached the path.
     routeWrite: shared(BOT_KEYS.routeWriteAgg, path, B.aggregateMs, 3, 0),
     routeSettled: baselines.warm ? -1 : shared(BOT_KEYS.routeSettledAgg, path, B.aggregateMs, 3, 0),
-    cellFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshAgg, cell, B.aggregateMs, 3, outside),
+    cellFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshAgg, cell, B.aggregateMs, 3, newcomer),
     cellFreshBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.cellFreshBase, cell, B.baselineMs, 2, 0),
-    classFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.classFreshAgg, klass, B.aggregateMs, 3, outside),
+    classFresh: planned === 'pair' || known ? -1 : shared(BOT_KEYS.classFreshAgg, klass, B.aggregateMs, 3, newcomer),
     classFreshBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.classFreshBase, klass, B.baselineMs, 2, 0),
     novel: planned === 'pair' || known ? -1 : shared(BOT_KEYS.popNovelAgg, NO_PARTS, B.aggregateMs, 3, 0),
     novelBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.popNovelBase, NO_PARTS, B.baselineMs, 2, 0),

@@ -30,9 +30,10 @@ import { botAllowListed, type JudgedAssessment } from './assess.ts';
 import { edgesCrossed } from './baseline.ts';
 import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
+import type { RecentKeys } from './recent-keys.ts';
 import { clientAddress, isPageLoad } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { ADDR_ERROR_UNIT, BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PrefixCache, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -47,6 +48,8 @@ export interface BotFeedOptions {
   remembering?: () => boolean;
   /** Route shapes the Checks use (BaselineBook.routes): learned here from the requests passed clean. */
   routes?: RouteShapes;
+  /** Landings the upstream did not answer, for their retries (BaselineBook.unanswered). */
+  unanswered?: RecentKeys;
 }
 
 interface Correlation {
@@ -70,6 +73,11 @@ interface Correlation {
   kept?: { network: string };
   /** A settled session's read on a young policy: its failure counts in its path's settled failures too. */
   settled?: boolean;
+  /**
+   * A newcomer's request (a landing: a browser without the cookie; or one with neither a session nor a token): unanswered
+   * by the upstream, its address's next such request on the route is its retry.
+   */
+  newcomer?: { routeCode: number };
 }
 
 /** Counts of what the feed saw, for metrics and tests. */
@@ -98,6 +106,7 @@ export class BotFeed {
   readonly #runtime: () => Runtime | null;
   readonly #knobs: BotKnobs;
   readonly #routeShapes: RouteShapes | undefined;
+  readonly #unanswered: RecentKeys | undefined;
   readonly #errorCodes: Set<number>;
   /** Bucket length and expiry of each window, as behaviour.ts and baseline.ts read them. */
   readonly #windows: Record<Window, { bucketMs: number; ttlMs: number }>;
@@ -130,6 +139,7 @@ export class BotFeed {
     this.#runtime = opts.runtime;
     this.#knobs = opts.knobs ?? DEFAULT_BOT_KNOBS;
     this.#routeShapes = opts.routes;
+    this.#unanswered = this.#knobs.sessions.retryMs > 0 ? opts.unanswered : undefined;
     this.#remembered = new RememberedChecks({ max: opts.maxCorrelations ?? 50_000, ...(opts.remembering ? { remembering: opts.remembering } : {}) });
     this.#errorCodes = new Set(this.#knobs.errors.codes);
     const B = this.#knobs.buckets;
@@ -298,7 +308,7 @@ export class BotFeed {
     const shape = clean && this.#routeShapes !== undefined && req.path.indexOf('/', 1) > 0;
     if (remembered) {
       const { subject } = obs;
-      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}), ...(obs.settled ? { settled: true } : {}) });
+      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}), ...(obs.settled ? { settled: true } : {}), ...((obs.state === 'landing' || obs.state === 'anonymous') && this.#unanswered ? { newcomer: { routeCode: subject.routeCode } } : {}) });
     } else if (shape) this.#routeShapes!.learn(policy.id, req.host, req.path);
   }
 
@@ -472,7 +482,7 @@ export class BotFeed {
 
   #remember(requestId: string, c: Correlation): void {
     const same = (s: string) => this.#strings.of(s, s);
-    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}) });
+    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}), ...(c.newcomer ? { newcomer: c.newcomer } : {}) });
   }
 
   /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */
@@ -492,6 +502,12 @@ export class BotFeed {
       this.stats.correlated++;
       if (corr.shape && ev.code >= 200 && ev.code < 400) this.#routeShapes?.learn(corr.policyId, corr.shape.host, corr.shape.path);
       const error = this.#errorCodes.has(ev.code);
+      // Not answered by the upstream (the site down or overloaded): a landing set no cookie, and the address's next
+      // newcomer's request there is its retry; a page load so answered brought none of a page's files or calls, so it
+      // counts as none of the address's page loads (people reloading a failing page are not pages that come alone).
+      const unanswered = UNANSWERED_CODES.has(ev.code) && this.#unanswered !== undefined;
+      if (unanswered && corr.newcomer) this.#unanswered!.remember(unansweredKey(corr.policyId, corr.address, corr.newcomer.routeCode), now);
+      if (unanswered && corr.page) this.#bump(new PrefixCache(corr.policyId), BOT_KEYS.methodsIp, [corr.address], 'long', now, -PAGE_UNIT);
       // What the upstream serves on the route to a navigation, from its successful answers to navigations of clients
       // not flagged (a page's own calls to the same route, answered with data, do not make it less of a page): pages
       // and data only. A file, plain text or XML may be what a link opens or what an API answers, and tells neither.

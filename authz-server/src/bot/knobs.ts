@@ -97,6 +97,16 @@ export interface BotKnobs {
      */
     pageRouteMinShare: number;
     pageRouteMinRequests: number;
+    /**
+     * A newcomer's request (a landing, or one with neither a session nor a token) that the upstream did not answer
+     * (the access log's 502, 503 or 504: the site is down or overloaded, no cookie was set) makes the same address's
+     * next such request on the same route within this time its retry, counted as no newcomer (not in the address's
+     * new sessions, its landing memory, the route's, cell's and class's newcomers, nor its one-shot sessions; its
+     * requests still count). A page load so answered counts as none of the address's page loads. An outage's reloads
+     * and retries are then one visit each, not a crowd of landings that never come back. Remembered by the replica
+     * that let the request through; 0 turns it off.
+     */
+    retryMs: number;
   };
 
   /** Learning of population baselines (read off the Check path every refreshMs, one store call per policy). */
@@ -326,7 +336,7 @@ const cls = (prior: number, factor: number, floor: number, cap = 12): VolumeClas
 
 export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   buckets: Object.freeze({ tickMs: 10_000, minuteMs: 60_000, aggregateMs: 30_000, longMs: 10 * 60_000, errorsMs: 20 * 60_000, baselineMs: 60 * 60_000 }),
-  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, returnsPerLanding: 2, minReturnRatio: 0.05, minLandingsToJudge: 40, pagelessRequests: 8, pagelessMaxShare: 0.1, pageRouteMinShare: 0.02, pageRouteMinRequests: 30 }),
+  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, returnsPerLanding: 2, minReturnRatio: 0.05, minLandingsToJudge: 40, pagelessRequests: 8, pagelessMaxShare: 0.1, pageRouteMinShare: 0.02, pageRouteMinRequests: 30, retryMs: 2 * 60_000 }),
   learning: Object.freeze({
     refreshMs: 5000,
     buckets: 8,

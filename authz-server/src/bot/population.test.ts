@@ -9,7 +9,7 @@ import type { CounterStore } from '../store/counter-store.ts';
 import { MemoryCounterStore } from '../store/memory-store.ts';
 import { judgeBehaviour, planBotCounters } from './behaviour.ts';
 import { DEFAULT_BOT_KNOBS } from './knobs.ts';
-import { KnownSessions } from './known-sessions.ts';
+import { RecentKeys } from './recent-keys.ts';
 import { PopulationCache } from './population.ts';
 
 const T0 = Date.parse('2026-03-02T09:00:05Z');
@@ -135,8 +135,8 @@ describe('planning with the population cache', () => {
   it("a Check's batch holds only its own client's counters once the crowd's are kept, and judges them alike", async () => {
     const now = T0;
     const p = policy();
-    const cached = { store: new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 }), cache: new PopulationCache(), known: new KnownSessions({ ttlMs: 60_000, maxEntries: 100 }) };
-    const plain = { store: new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 }), known: new KnownSessions({ ttlMs: 60_000, maxEntries: 100 }) };
+    const cached = { store: new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 }), cache: new PopulationCache(), known: new RecentKeys({ ttlMs: 60_000, maxEntries: 100 }) };
+    const plain = { store: new MemoryCounterStore({ clock: () => now, sweepIntervalMs: 0 }), known: new RecentKeys({ ttlMs: 60_000, maxEntries: 100 }) };
     const keys: number[] = [];
     for (let i = 0; i < 6; i++) {
       const req = request(`198.51.100.${i}`, i % 2 === 0 ? null : `s${i}`);

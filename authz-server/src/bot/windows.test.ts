@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketKeys, counterPrefix, hashTagOf } from '../store/keys.ts';
-import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, cookieSession, isCookieSession, isWrite, bucketTtlMs, PAGE_UNIT, decodeLanding, decodeSessionCounts, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, cookieSession, isCookieSession, isWrite, bucketTtlMs, PAGE_UNIT, decodeAddressMethods, decodeLanding, decodeSessionCounts, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 describe('bot window math', () => {
   it('PrefixCache builds exactly the keys of keys.ts, under the policy hash tag', () => {
@@ -96,5 +96,15 @@ describe('a session minute counter', () => {
     const huge = 1_000_000 * (PAGE_UNIT + 1) + 5_000_000;
     expect(Number.isSafeInteger(huge)).toBe(true);
     expect(decodeSessionCounts([huge])).toEqual({ requests: [6_000_000], pages: [1_000_000] });
+  });
+});
+
+describe('a packed counter with a unit taken back in a later bucket', () => {
+  it("keeps each bucket's low count and nets the high count over the window", () => {
+    // Three page loads and a HEAD in the previous bucket; one page load taken back (the feed) in the current one, with a HEAD.
+    const { heads, pages } = decodeAddressMethods([1 - PAGE_UNIT, 3 * PAGE_UNIT + 1]);
+    expect(heads).toEqual([1, 1]);
+    expect(pages).toEqual([-1, 3]);
+    expect(sliding(pages, 0, 60_000)).toBe(2);
   });
 });

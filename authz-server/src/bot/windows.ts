@@ -185,7 +185,9 @@ export const STOP_UNIT = 2 ** 26;
 
 /** Bucket values that pack two counts as low + high x unit: the low counts, and the high ones. */
 function unpack(values: readonly number[], unit: number): [number[], number[]] {
-  return [values.map((v) => v % unit), values.map((v) => Math.floor(v / unit))];
+  // A unit taken back in a later bucket than it was added (the feed's, after the access log) leaves that bucket's high
+  // part negative; the low part stays the bucket's own count.
+  return [values.map((v) => v - Math.floor(v / unit) * unit), values.map((v) => Math.floor(v / unit))];
 }
 
 /**
@@ -254,6 +256,14 @@ export function decodeWrites(values: readonly number[]): { writes: number[]; fai
 /** The session id of a session cookie's value, as the detectors key it (a token's pair is `t\0<token>\0<address>`). */
 export function cookieSession(cookie: string): string {
   return `s\u0000${cookie}`;
+}
+
+/** The upstream's answers that say it did not answer (down, overloaded, timed out): no cookie was set by them. */
+export const UNANSWERED_CODES: ReadonlySet<number> = new Set([502, 503, 504]);
+
+/** The key of a landing the upstream did not answer, for its address's retry (BaselineBook.unanswered). */
+export function unansweredKey(policyId: string, address: string, routeCode: number): string {
+  return `${policyId}\u0000${address}\u0000${routeCode}`;
 }
 
 /** Whether a session id (cookieSession, or a token's pair) is a cookie session. */

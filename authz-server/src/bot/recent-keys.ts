@@ -1,10 +1,11 @@
 /**
- * Sessions this replica saw established recently: their next Checks skip the counters that only judge requests
- * new to their session (landing memory, new-session shares, route and cell crowds), most of a Check's keys. A
- * miss (another replica saw the session, or it was forgotten) only costs those reads; the store still decides.
- * Entries last `ttlMs` (less than the long window in which the store itself calls a session established).
+ * Keys this replica remembered for a while, each until `ttlMs` after it was remembered, the oldest dropped beyond
+ * `maxEntries`. Used for sessions seen established recently (their next Checks skip the counters that only judge
+ * requests new to their session: landing memory, new-session shares, route and cell crowds, most of a Check's keys)
+ * and for landings the upstream did not answer (their retry is no new landing). A miss (another replica saw it, or
+ * it was forgotten) only costs what the key would have saved; the store still decides.
  */
-export class KnownSessions {
+export class RecentKeys {
   readonly #ttlMs: number;
   readonly #max: number;
   /** key -> expiry (ms); a Map iterates in insertion order, a refreshed key is re-inserted last. */
@@ -26,7 +27,14 @@ export class KnownSessions {
     return true;
   }
 
-  /** Remembers `key` as established at `nowMs`; the oldest entry goes when full. */
+  /** Like `has`, and forgets `key`: a remembered key answers true once. */
+  take(key: string, nowMs: number): boolean {
+    const found = this.has(key, nowMs);
+    if (found) this.#seen.delete(key);
+    return found;
+  }
+
+  /** Remembers `key` at `nowMs`; the oldest entry goes when full. */
   remember(key: string, nowMs: number): void {
     this.#seen.delete(key);
     this.#seen.set(key, nowMs + this.#ttlMs);

@@ -292,6 +292,14 @@ describe('bot detection on simulated traffic', () => {
     expect(r.fpSignals['one-shot-sessions'] ?? 0).toBe(0);
   });
 
+  it("people who block cookies fetching a page's files within seconds (model c people, seed 4) are no burst", { timeout: 120_000 }, async () => {
+    // A page and its fonts, favicon, calls and images, then the next page's images, outside any session: 12-14 requests
+    // in 10 s crossed the source's burst floor, with fresh-sessions a challenge (3 of 276 people before).
+    const r = await runScenario('people', 4, { inProcess: true, model: 'c' });
+    expect(r.fpSignals['volume-src-tick'] ?? 0).toBe(0);
+    expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.005);
+  });
+
   it("people reloading pages through the site's own outage (model d people, seed 10: 502s and 503s for 147 s) are not taken for a crowd", { timeout: 120_000 }, async () => {
     // Every reload of a page answered 502 was a landing that never came back (no cookie set): a surge on the pages
     // people were reading, and addresses opening session after session. 20 of 895 people were flagged before, 12 of them

@@ -627,6 +627,33 @@ describe('volume against learned thresholds', () => {
     expect(fired(paced!)).not.toContain('volume-src-tick');
     expect(fired(paced!)).toContain('volume-src-long');
   });
+
+  it("a person who blocks cookies fetching two pages' files within seconds is no burst; requests dressed as files but not named as one are counted", async () => {
+    const d = detectors();
+    const file = (dest: string) => ({ ...CHROME, accept: '*/*', 'sec-fetch-dest': dest, 'sec-fetch-mode': 'no-cors' });
+    const fetched: JudgedAssessment[] = [];
+    // Two pages within 3 s, each with its style sheet, script, font, favicon and images: 18 requests outside a session.
+    for (let page = 0; page < 2; page++) {
+      fetched.push(await d.check(request({ ip: '203.0.113.33', path: `/deals/${page}` })));
+      const files: Array<[string, string]> = [['/static/site.css', 'style'], ['/static/app.js', 'script'], ['/static/inter.woff2', 'font'], ['/favicon.ico', 'image']];
+      for (let i = 0; i < 5; i++) files.push([`/img/dest/${page}-${i}-960.webp`, 'image']);
+      for (const [path, dest] of files) {
+        fetched.push(await d.check(request({ ip: '203.0.113.33', path, headers: file(dest) })));
+        await d.advance(100);
+      }
+      await d.advance(1500);
+    }
+    // Neither the source's nor the address's (one client where nothing is kept) 10 s count.
+    const tick = (b: JudgedAssessment) => Math.max(0, ...b.signals.filter((x) => x.name === 'volume-src-tick' || x.name === 'volume-addr-tick').map((x) => x.score));
+    expect(fetched.map(tick)).toEqual(fetched.map(() => 0));
+    // The same count of requests with an image's fetch metadata on paths that name no file: a burst.
+    let dressed: JudgedAssessment | null = null;
+    for (let i = 0; i < 20; i++) {
+      dressed = await d.check(request({ ip: '203.0.113.34', path: `/api/deals?page=${i}`, headers: file('image') }));
+      await d.advance(150);
+    }
+    expect(tick(dressed!)).toBeGreaterThan(0);
+  });
 });
 
 const NAVIGATE = { ...CHROME, accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': 'same-origin' };

@@ -244,6 +244,7 @@ export function planBotCounters(
   const routeCode = keys.code(route);
   const browser = claimsBrowser(req.headers);
   const pageLoad = isPageLoad(req.method, req.headers);
+  const subresource = isSubresource(req.headers, req.path);
   const token = consumer && consumer !== '' ? consumer : null;
   const cookie = sessionOf(policy, req);
   const cookiePolicy = 'cookie' in policy.bot.session;
@@ -308,12 +309,15 @@ export function planBotCounters(
   // A cookie session's counters hold its page loads too (PAGE_UNIT on top of the request); a token pair's only requests.
   const sessionIncrement = planned === 'session' && pageLoad ? PAGE_UNIT + 1 : 1;
   const s: Slots = {
-    ipTick: count(BOT_KEYS.ipTick, addr, B.tickMs, 2, 1),
+    // A page's files (by fetch metadata and file name) are not what a burst is counted in, by its address or its source:
+    // a person who blocks cookies fetches a page's dozen within seconds, each outside a session. They count over the
+    // long window.
+    ipTick: count(BOT_KEYS.ipTick, addr, B.tickMs, 2, subresource ? 0 : 1),
     ipLong: count(BOT_KEYS.ipLong, addr, B.longMs, 2, 1),
     sessTick: session ? count(BOT_KEYS.sessTick, sess, B.tickMs, 2, 1) : -1,
     sessMin: session ? count(BOT_KEYS.sessMin, sess, B.minuteMs, 2, sessionIncrement) : -1,
     sessLong: session ? count(BOT_KEYS.sessLong, sess, B.longMs, 2, sessionIncrement) : -1,
-    srcTick: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcTick, src, B.tickMs, 2, outside),
+    srcTick: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcTick, src, B.tickMs, 2, subresource ? 0 : outside),
     srcLong: planned === 'pair' || known ? -1 : count(BOT_KEYS.srcLong, src, B.longMs, 2, outside),
     // Whether the source's sessions live past their first minute (knobs.fresh.oneShot): landings and new sessions.
     srcMin: cookieSessions ? count(BOT_KEYS.srcMin, src, B.minuteMs, 2, newcomer) : -1,
@@ -387,7 +391,7 @@ export function planBotCounters(
       // Read only where it decides (an anonymous client that is no browser): the user agent's pattern is long.
       toolAgent: planned === 'anonymous' && !browser && automationUserAgent(req.headers.get('user-agent') ?? ''),
       pageLoad,
-      subresource: isSubresource(req.headers, req.path),
+      subresource,
       cookieSite: cookiePolicy,
       unreturnedLanding,
       ignore: policy.bot.ignoreSignals,
@@ -457,6 +461,8 @@ export interface BotObservations {
   head: boolean;
   /** A page load (see isPageLoad). */
   page: boolean;
+  /** A page's file (see isSubresource): not counted in its source's burst window. */
+  subresource: boolean;
   volume: VolumeObservation[];
   /** How much of this request a token's rates and its route's newcomers may learn (knobs.surge.learningCap): 1, or less in their surge. */
   learnShares: LearnShares;
@@ -676,7 +682,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const ipCap = (perMinute: number | null, windowMs: number) => (perMinute === null ? null : (perMinute * windowMs) / 60_000);
   // All requests of an address are learned (the population of the classes below), never judged: an address
   // may be a NAT of thousands.
-  learnOnly('ip.tick', s.ipTick, 1);
+  learnOnly('ip.tick', s.ipTick, ctx.subresource ? 0 : 1);
   learnOnly('ip.long', s.ipLong, 1);
   if (s.sessTick >= 0) {
     // A session at the policy's own per-IP (per-consumer for token clients) limit is extreme for this policy.
@@ -699,7 +705,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // Orphans are counted after the batch (their state is known only now): judge them as counted.
     const pending = state === 'orphan' ? 1 : 0;
     const incr = pending ? 0 : 1;
-    vol('src.tick', s.srcTick, tick(s.srcTick), `outside an established session from this address and client fingerprint ${tickWindow}`, null, incr, pending);
+    // A page's files are not counted in the tick window (see ipTick).
+    const tickPending = ctx.subresource ? 0 : pending;
+    vol('src.tick', s.srcTick, tick(s.srcTick), `outside an established session from this address and client fingerprint ${tickWindow}`, null, ctx.subresource ? 0 : incr, tickPending);
     vol('src.long', s.srcLong, long(s.srcLong), `outside an established session from this address and client fingerprint ${longWindow}`, null, incr, pending);
   }
   // The share of a client's requests that came in kept sessions (or with tokens), read as people behind its address or
@@ -1283,6 +1291,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, volume, learnShares, young: !base.warm, agedMinute },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute },
   };
 }

@@ -364,7 +364,7 @@ export class BotFeed {
 
     // What the batch could not count: orphans are traffic outside a session.
     if (state === 'orphan') {
-      bump(BOT_KEYS.srcTick, source, 'tick');
+      if (!obs.subresource) bump(BOT_KEYS.srcTick, source, 'tick');
       bump(BOT_KEYS.srcLong, source, 'long');
       bump(BOT_KEYS.srcMin, source, 'minute');
       if (subject.network) bump(BOT_KEYS.netNew, [subject.network], 'long');

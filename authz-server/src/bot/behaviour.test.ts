@@ -653,6 +653,13 @@ describe('volume against learned thresholds', () => {
       await d.advance(150);
     }
     expect(tick(dressed!)).toBeGreaterThan(0);
+    // A file's name in a `;` parameter the upstream drops (as the policy reads the path) names no file either.
+    let parameter: JudgedAssessment | null = null;
+    for (let i = 0; i < 20; i++) {
+      parameter = await d.check(request({ ip: '203.0.113.35', path: `/api/deals;x.webp?page=${i}`, headers: file('image') }));
+      await d.advance(150);
+    }
+    expect(tick(parameter!)).toBeGreaterThan(0);
   });
 });
 

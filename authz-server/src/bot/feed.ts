@@ -77,7 +77,7 @@ interface Correlation {
    * A newcomer's request (a landing: a browser without the cookie; or one with neither a session nor a token): unanswered
    * by the upstream, its address's next such request on the route is its retry.
    */
-  newcomer?: { routeCode: number };
+  newcomer?: boolean;
 }
 
 /** Counts of what the feed saw, for metrics and tests. */
@@ -308,7 +308,7 @@ export class BotFeed {
     const shape = clean && this.#routeShapes !== undefined && req.path.indexOf('/', 1) > 0;
     if (remembered) {
       const { subject } = obs;
-      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}), ...(obs.settled ? { settled: true } : {}), ...((obs.state === 'landing' || obs.state === 'anonymous') && this.#unanswered ? { newcomer: { routeCode: subject.routeCode } } : {}) });
+      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}), ...(obs.settled ? { settled: true } : {}), ...((obs.state === 'landing' || obs.state === 'anonymous') && this.#unanswered ? { newcomer: true } : {}) });
     } else if (shape) this.#routeShapes!.learn(policy.id, req.host, req.path);
   }
 
@@ -482,7 +482,7 @@ export class BotFeed {
 
   #remember(requestId: string, c: Correlation): void {
     const same = (s: string) => this.#strings.of(s, s);
-    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}), ...(c.newcomer ? { newcomer: c.newcomer } : {}) });
+    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}), ...(c.newcomer ? { newcomer: true } : {}) });
   }
 
   /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */
@@ -505,9 +505,11 @@ export class BotFeed {
       // Not answered by the upstream (the site down or overloaded): a landing set no cookie, and the address's next
       // newcomer's request there is its retry; a page load so answered brought none of a page's files or calls, so it
       // counts as none of the address's page loads (people reloading a failing page are not pages that come alone).
-      const unanswered = UNANSWERED_CODES.has(ev.code) && this.#unanswered !== undefined;
-      if (unanswered && corr.newcomer) this.#unanswered!.remember(unansweredKey(corr.policyId, corr.address, corr.newcomer.routeCode), now);
-      if (unanswered && corr.page) this.#bump(new PrefixCache(corr.policyId), BOT_KEYS.methodsIp, [corr.address], 'long', now, -PAGE_UNIT);
+      if (UNANSWERED_CODES.has(ev.code) && this.#unanswered !== undefined && (corr.newcomer || corr.page)) {
+        const keys = new PrefixCache(corr.policyId);
+        if (corr.newcomer) this.#unanswered.remember(unansweredKey(corr.policyId, corr.address, keys.code(corr.route)), now);
+        if (corr.page) this.#bump(keys, BOT_KEYS.methodsIp, [corr.address], 'long', now, -PAGE_UNIT);
+      }
       // What the upstream serves on the route to a navigation, from its successful answers to navigations of clients
       // not flagged (a page's own calls to the same route, answered with data, do not make it less of a page): pages
       // and data only. A file, plain text or XML may be what a link opens or what an API answers, and tells neither.

@@ -1393,12 +1393,16 @@ describe('a source whose sessions never live past their first minute', () => {
   it('is counted by the feed from what the sessions do: each page in a session of its own, against sessions that live on', async () => {
     // One address and browser, a page every 10 s for ten minutes: a landing, then three requests with the cookie it
     // was given within a second, and (`livesOn`) one more request 70 s later, as a person reading the page would.
-    const run = async (livesOn: boolean) => {
+    // `strays`: it fetched robots.txt first, and every fourth page was answered with a redirect it fetched nothing after:
+    // landings that never came back.
+    const run = async (livesOn: boolean, strays = false) => {
       const d = detectors();
       const events: Array<{ at: number; req: ReturnType<typeof request> }> = [];
+      if (strays) events.push({ at: 0, req: request({ path: '/robots.txt', ip: '203.0.113.90' }) });
       for (let k = 0; k < 60; k++) {
-        const t = k * 10_000;
+        const t = k * 10_000 + (strays ? 50 : 0);
         events.push({ at: t, req: request({ path: `/docs/page-${k}`, ip: '203.0.113.90' }) });
+        if (strays && k % 4 === 1) continue;
         for (let j = 1; j <= 3; j++) events.push({ at: t + j * 100, req: request({ path: `/static/file-${j}.js`, ip: '203.0.113.90', cookie: `session=page-${k}` }) });
         if (livesOn) events.push({ at: t + 70_000, req: request({ path: '/api/notes', ip: '203.0.113.90', cookie: `session=page-${k}` }) });
       }
@@ -1414,6 +1418,18 @@ describe('a source whose sessions never live past their first minute', () => {
     };
     expect((await run(false))?.score ?? 0).toBeGreaterThanOrEqual(50);
     expect(await run(true)).toBeNull();
+    expect((await run(false, true))?.score ?? 0).toBeGreaterThanOrEqual(50);
+    expect(await run(true, true)).toBeNull();
+  });
+
+  it('is judged among the sessions that came back: landings that fetched nothing after them hide none of the rest', () => {
+    // Four of 40 landings (robots.txt, pages answered with a redirect) never came back with the cookie.
+    expect(judgeSource({ opened: 40, returned: 36 })?.score ?? 0).toBeGreaterThanOrEqual(50);
+    // Cookie blockers behind the same address and browser add landings that never come back: the sessions of the
+    // rest are judged as they would be alone, one way or the other.
+    expect(judgeSource({ opened: 80, returned: 40 })?.score ?? 0).toBeGreaterThanOrEqual(50);
+    expect(judgeSource({ opened: 80, returned: 40, lived: 30 })).toBeUndefined();
+    expect(judgeSource({ opened: 80, returned: 20 })).toBeUndefined();
   });
 
   it("leaves alone a source whose sessions live on, one with fewer sessions, and one whose sessions never came back", () => {

@@ -855,17 +855,19 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const opened = sumOf(C(s.srcLong), 0, 1) - sumOf(C(s.srcMin), 0, 1);
     const life = decodeLife(C(s.srcLife));
     const lived = sumOf(life.lived, 0, 1);
-    // Sessions that came back with the cookie (a person who blocks cookies lands with every request and returns none).
-    const returned = sumOf(life.returns, 0, 1);
-    if (opened >= o.minSessions && returned >= opened) {
+    // Judged among the sessions that came back with the cookie: a person who blocks cookies lands with every request
+    // and returns none, and a landing that fetched nothing after it (robots.txt, a page answered with a redirect) is no
+    // session that could have lived; neither may hide the sessions that did come back and died in their first minute.
+    const judged = Math.min(opened, sumOf(life.returns, 0, 1));
+    if (judged >= o.minSessions) {
       // Minutes lived count once per session-minute: a session that lived on for ten minutes counts ten times, which
       // only makes a source of people look less one-shot.
-      const oneShots = Math.max(0, opened - lived);
-      const surprise = binomialSurprise(oneShots, opened, 1 - o.peopleLiveShare);
+      const oneShots = Math.max(0, judged - lived);
+      const surprise = binomialSurprise(oneShots, judged, 1 - o.peopleLiveShare);
       const points = surprisePoints(surprise, o.curve);
       if (points > 0) {
         oneShot = true;
-        add('fresh', 'one-shot-sessions', points, oneShots / opened, 1 - o.peopleLiveShare, () => `${num(opened)} sessions opened from this address and client fingerprint a minute ago or more (in 20m) came back with the cookie, and ${num(lived)} minutes of its sessions lived past their first, where at least ${Math.round(o.peopleLiveShare * 100)}% of people's sessions live on (p=10^-${num(surprise)}): a session per page`);
+        add('fresh', 'one-shot-sessions', points, oneShots / judged, 1 - o.peopleLiveShare, () => `${num(judged)} sessions opened from this address and client fingerprint a minute ago or more (in 20m) came back with the cookie, and ${num(lived)} minutes of its sessions lived past their first, where at least ${Math.round(o.peopleLiveShare * 100)}% of people's sessions live on (p=10^-${num(surprise)}): a session per page`);
       }
     }
   }

@@ -1364,7 +1364,7 @@ function judgeFreshLanding(baselines: Partial<ReturnType<typeof priorBaselines>>
 describe('a source whose sessions never live past their first minute', () => {
   // A landing (or a request of a session in its first minute) from one address and browser: `opened` sessions opened
   // in its last 10-20 minutes (`recent` of them in the last minute or two), `returned` of them came back with the
-  // cookie, and `lived` minutes of its sessions went on past their first.
+  // cookie, and `lived` of its sessions went on past their first minute.
   const judgeSource = (o: { opened: number; recent?: number; returned?: number; lived?: number }, cookie?: string) => {
     const { opened, recent = 2, returned = opened + recent, lived = 0 } = o;
     const judged = judgeWithCounters(request({ path: '/docs/alerts', ip: '203.0.113.90', ...(cookie ? { cookie } : {}) }), {}, (counters, s) => {
@@ -1385,7 +1385,7 @@ describe('a source whose sessions never live past their first minute', () => {
     const landing = judgeSource({ opened: 40 });
     expect(landing?.score ?? 0).toBeGreaterThanOrEqual(50);
     expect(landing!.score).toBeLessThanOrEqual(DEFAULT_BOT_KNOBS.fresh.oneShot.curve.max);
-    expect(landing!.detail).toMatch(/40 sessions opened from this address and client fingerprint a minute ago or more .*, and 0 minutes of its sessions lived past their first/);
+    expect(landing!.detail).toMatch(/40 sessions opened from this address and client fingerprint a minute ago or more .*, and 0 of its sessions lived past their first minute/);
     // The page's files and calls in that session's first minute are judged with it.
     expect(judgeSource({ opened: 40 }, 'session=page-7')?.score ?? 0).toBeGreaterThanOrEqual(50);
   });
@@ -1420,6 +1420,49 @@ describe('a source whose sessions never live past their first minute', () => {
     expect(await run(true)).toBeNull();
     expect((await run(false, true))?.score ?? 0).toBeGreaterThanOrEqual(50);
     expect(await run(true, true)).toBeNull();
+  });
+
+  it('counts a session kept alive once, not once a minute: one session beside the crawler hides none of its one-shot ones', async () => {
+    // A page every 20 s for 20 minutes, each in a fresh context (a landing, then two files with its cookie), and beside
+    // it `kept` sessions that make a request every 20 s from the start, as a client hiding the crawl behind sessions
+    // that live on would. Counted per minute, one kept session added as many lived sessions as the crawler opened
+    // one-shot ones. `people` sessions that each live on (a request 150 s later) are a source of people: never flagged.
+    const run = async (kept: number, people = false) => {
+      const d = detectors();
+      const ip = '203.0.113.91';
+      const events: Array<{ at: number; req: ReturnType<typeof request> }> = [];
+      for (let k = 0; k < 60; k++) {
+        const t = k * 20_000;
+        events.push({ at: t, req: request({ path: `/docs/page-${k}`, ip }) });
+        for (let j = 1; j <= 2; j++) events.push({ at: t + j * 100, req: request({ path: `/static/file-${j}.js`, ip, cookie: `session=page-${k}` }) });
+        if (people) events.push({ at: t + 150_000, req: request({ path: '/api/notes', ip, cookie: `session=page-${k}` }) });
+        for (let c = 0; c < kept; c++) events.push({ at: t + 500 + c, req: request({ path: '/api/notes', ip, cookie: `session=kept-${c}` }) });
+      }
+      events.sort((a, b) => a.at - b.at);
+      let at = 0;
+      let flagged = 0;
+      for (const e of events) {
+        if (e.at > at) await d.advance(e.at - at);
+        at = e.at;
+        const r = await d.check(e.req);
+        if (e.at >= 10 * 60_000 && r.signals.some((x) => x.name === 'one-shot-sessions')) flagged++;
+      }
+      await d.advance(1000);
+      const last = (await d.check(request({ path: '/docs/page-60', ip }))).signals.find((x) => x.name === 'one-shot-sessions');
+      return { flagged, last: last ?? null };
+    };
+    const alone = await run(0);
+    const beside = await run(1);
+    const three = await run(3);
+    expect(alone.last?.score ?? 0).toBeGreaterThanOrEqual(50);
+    expect(beside.last?.score ?? 0).toBeGreaterThanOrEqual(50);
+    expect(beside.last!.detail).toMatch(/, and 1 of its sessions lived past their first minute/);
+    expect(three.last?.score ?? 0).toBeGreaterThanOrEqual(50);
+    // The pages' requests in the second ten minutes are judged with the signal (90 of them alone, none beside one kept
+    // session when it was counted per minute); three kept sessions of 60 are more evidence of people, so later.
+    expect(beside.flagged).toBeGreaterThanOrEqual(alone.flagged * 0.75);
+    expect(three.flagged).toBeGreaterThanOrEqual(alone.flagged / 4);
+    expect((await run(0, true)).last).toBeNull();
   });
 
   it('is judged among the sessions that came back: landings that fetched nothing after them hide none of the rest', () => {

@@ -43,7 +43,7 @@ import { automationUserAgent } from './tells.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeSessionCounts, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeSessionCounts, decodeSessionErrors, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -468,7 +468,10 @@ export interface BotObservations {
   learnShares: LearnShares;
   /** The policy is not warm yet (Baselines.warm): what its route's newcomers teach is held back a while (feed.ts). */
   young: boolean;
-  /** A cookie session's first request in a minute bucket once it is a minute old or more (its source's srcLife, feed.ts). */
+  /**
+   * A cookie session's first request in a minute bucket once it is a minute old or more, where no such minute of it was
+   * counted in the long window: the session lived on (counted once in its source's srcLife, feed.ts).
+   */
   agedMinute: boolean;
 }
 
@@ -846,8 +849,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const sessionAll = sumOf(sessionLong.requests, 0, 1);
   // Requests of the session older than its current and previous minute buckets: it is a minute old or more.
   const sessionAged = ctx.planned === 'session' && sessionAll > sumOf(sessionMinute.requests, 0, 1);
-  // The session's first request in this minute bucket once it is that old: one minute of a session that lived on.
-  const agedMinute = sessionAged && (sessionMinute.requests[0] ?? 0) === 1;
+  // The session's first request in this minute bucket once it is that old, unless one was counted in the long window
+  // (feed.ts marks it): a session that lived on counts once, however long it is kept alive. Counted per minute, one
+  // session kept alive by a request a minute beside a crawler's page-per-session would add as many lived sessions as
+  // the crawler opens one-shot ones in that time.
+  const livedCounted = s.errSess >= 0 && sumOf(decodeSessionErrors(C(s.errSess)).lived, 0, 1) > 0;
+  const agedMinute = sessionAged && (sessionMinute.requests[0] ?? 0) === 1 && !livedCounted;
   let oneShot = false;
   if (s.srcLife >= 0 && s.srcMin >= 0 && s.srcLong >= 0 && (state === 'landing' || (ctx.planned === 'session' && !sessionAged))) {
     const o = knobs.fresh.oneShot;
@@ -860,14 +867,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // session that could have lived; neither may hide the sessions that did come back and died in their first minute.
     const judged = Math.min(opened, sumOf(life.returns, 0, 1));
     if (judged >= o.minSessions) {
-      // Minutes lived count once per session-minute: a session that lived on for ten minutes counts ten times, which
-      // only makes a source of people look less one-shot.
       const oneShots = Math.max(0, judged - lived);
       const surprise = binomialSurprise(oneShots, judged, 1 - o.peopleLiveShare);
       const points = surprisePoints(surprise, o.curve);
       if (points > 0) {
         oneShot = true;
-        add('fresh', 'one-shot-sessions', points, oneShots / judged, 1 - o.peopleLiveShare, () => `${num(judged)} sessions opened from this address and client fingerprint a minute ago or more (in 20m) came back with the cookie, and ${num(lived)} minutes of its sessions lived past their first, where at least ${Math.round(o.peopleLiveShare * 100)}% of people's sessions live on (p=10^-${num(surprise)}): a session per page`);
+        add('fresh', 'one-shot-sessions', points, oneShots / judged, 1 - o.peopleLiveShare, () => `${num(judged)} sessions opened from this address and client fingerprint a minute ago or more (in 20m) came back with the cookie, and ${num(lived)} of its sessions lived past their first minute, where at least ${Math.round(o.peopleLiveShare * 100)}% of people's sessions live on (p=10^-${num(surprise)}): a session per page`);
       }
     }
   }
@@ -880,7 +885,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const surprise = overdispersedSurprise(errs, n, p, dispersion);
     add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, () => `${num(errs)} client errors in ${num(n)} requests ${what} ${window} (${Math.round((errs / n) * 100)}%, usual ${num(base.errorRate * 100)}%; p=10^-${num(surprise)})`);
   };
-  const sessionErrors = s.errSess >= 0 ? long(s.errSess) : 0;
+  const sessionErrors = s.errSess >= 0 ? sliding(decodeSessionErrors(C(s.errSess)).errors, nowMs, B.longMs) : 0;
   // The address's requests answered and their client errors, over 20 minutes.
   const answers = decodeAddressAnswers(s.errAddr >= 0 ? C(s.errAddr) : []);
   const addressErrors = sliding(answers.errors, nowMs, B.errorsMs);

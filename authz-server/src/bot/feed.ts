@@ -33,7 +33,7 @@ import type { DeferredCounters } from './deferred.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import { clientAddress, isPageLoad } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { ADDR_ERROR_UNIT, BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -225,6 +225,7 @@ export class BotFeed {
     // Whatever the verdict: how long a source's sessions live is what it does, not what it was let through to do.
     const life = (obs.agedMinute ? LIVED_UNIT : 0) + (obs.state === 'return' ? 1 : 0);
     if (life > 0) this.#bump(keys, BOT_KEYS.srcLife, [obs.subject.address, obs.subject.fingerprint], 'long', now, life);
+    if (obs.agedMinute) this.#bump(keys, BOT_KEYS.errSess, [obs.subject.session], 'long', now, SESSION_LIVED_UNIT);
     // The landing memory counted a dressed navigation as a page load (written with the Check's batch, before its route
     // was read): taken back, so that it spares none of the address's later landings without one.
     if (obs.dressedLanding) this.#bump(keys, BOT_KEYS.landing, [obs.subject.address], 'landing', now, -PAGE_LANDING_UNIT);

@@ -40,7 +40,8 @@ export interface VolumeClassKnobs {
  * `one-shot-sessions`: a source (address and client fingerprint) whose sessions opened a minute ago or more and came
  * back with the cookie (at least `minSessions` in its two long buckets; landings that never came back, a cookie
  * blocker's or a robots.txt fetch, are left out) hardly ever lived past their first minute: a crawler rendering each
- * page in a fresh browser context. Judged as a binomial tail of those sessions that did not live on, where at least `peopleLiveShare` of people's do (a bounce rate of 75 %: a campaign's visitors behind a
+ * page in a fresh browser context. A session that lived on counts once in its source's window, not once a minute, so
+ * that one session kept alive beside the crawl does not outweigh its one-shot ones. Judged as a binomial tail of those sessions that did not live on, where at least `peopleLiveShare` of people's do (a bounce rate of 75 %: a campaign's visitors behind a
  * carrier's address, on one phone model, bounced at 72 % in the simulator), by `curve` (from 10^-3: 24 sessions of
  * which none lived on).
  */

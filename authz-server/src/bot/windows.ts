@@ -52,7 +52,10 @@ export const BOT_KEYS = {
    * the bot stage) and, x ADDR_ERROR_UNIT, their client errors; written by the feed.
    */
   errAddr: 'bot.err.ip',
-  /** Client errors per session, HEAD requests per address (long buckets). */
+  /**
+   * Per cookie session (long buckets): its client errors and, x SESSION_LIVED_UNIT, the minute it was first seen to
+   * live past its first (counted once in its source's srcLife).
+   */
   errSess: 'bot.err.ss',
   /** Per cookie session: its writes (isWrite) and, x WRITE_FAIL_UNIT, those that failed (long buckets). */
   sessWrites: 'bot.ss.w',
@@ -212,13 +215,29 @@ export function decodeAddressAnswers(values: readonly number[]): { requests: num
   return { requests, errors };
 }
 
-/** A minute lived on in a source's sessions counter (srcLife); a return adds 1. Exact below 2^26 returns per bucket. */
+/**
+ * A session that lived past its first minute, in its source's sessions counter (srcLife); a return adds 1. Exact below
+ * 2^26 returns per bucket.
+ */
 export const LIVED_UNIT = 2 ** 26;
 
-/** Returns and minutes lived on of each bucket of a source's sessions counter. */
+/** Returns and sessions that lived on of each bucket of a source's sessions counter. */
 export function decodeLife(values: readonly number[]): { returns: number[]; lived: number[] } {
   const [returns, lived] = unpack(values, LIVED_UNIT);
   return { returns, lived };
+}
+
+/**
+ * A session's errors counter counts a client error as 1 and the session's lived minute, once counted in its source's
+ * srcLife, as SESSION_LIVED_UNIT: the session is counted again only once the mark has left the long window. Exact below
+ * 2^26 errors of a session in a bucket.
+ */
+export const SESSION_LIVED_UNIT = 2 ** 26;
+
+/** Client errors, and marks of a lived minute counted, of each bucket of a session's errors counter. */
+export function decodeSessionErrors(values: readonly number[]): { errors: number[]; lived: number[] } {
+  const [errors, lived] = unpack(values, SESSION_LIVED_UNIT);
+  return { errors, lived };
 }
 
 /** Clean requests in kept sessions and token requests of each bucket of an address's kept-traffic counter. */

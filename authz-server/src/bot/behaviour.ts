@@ -853,7 +853,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // (feed.ts marks it): a session that lived on counts once, however long it is kept alive. Counted per minute, one
   // session kept alive by a request a minute beside a crawler's page-per-session would add as many lived sessions as
   // the crawler opens one-shot ones in that time.
-  const livedCounted = s.errSess >= 0 && sumOf(decodeSessionErrors(C(s.errSess)).lived, 0, 1) > 0;
+  const sessionErrorCounts = s.errSess >= 0 ? decodeSessionErrors(C(s.errSess)) : null;
+  const livedCounted = sessionErrorCounts !== null && sumOf(sessionErrorCounts.lived, 0, 1) > 0;
   const agedMinute = sessionAged && (sessionMinute.requests[0] ?? 0) === 1 && !livedCounted;
   let oneShot = false;
   if (s.srcLife >= 0 && s.srcMin >= 0 && s.srcLong >= 0 && (state === 'landing' || (ctx.planned === 'session' && !sessionAged))) {
@@ -885,7 +886,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const surprise = overdispersedSurprise(errs, n, p, dispersion);
     add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, () => `${num(errs)} client errors in ${num(n)} requests ${what} ${window} (${Math.round((errs / n) * 100)}%, usual ${num(base.errorRate * 100)}%; p=10^-${num(surprise)})`);
   };
-  const sessionErrors = s.errSess >= 0 ? sliding(decodeSessionErrors(C(s.errSess)).errors, nowMs, B.longMs) : 0;
+  const sessionErrors = sessionErrorCounts ? sliding(sessionErrorCounts.errors, nowMs, B.longMs) : 0;
   // The address's requests answered and their client errors, over 20 minutes.
   const answers = decodeAddressAnswers(s.errAddr >= 0 ? C(s.errAddr) : []);
   const addressErrors = sliding(answers.errors, nowMs, B.errorsMs);

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { accessLogEntry } from '../../../test/support/access-log.ts';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
-import { ADDR_ERROR_UNIT, BOT_KEYS, LANDING_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, WRITE_FAIL_UNIT, decodeAddressMethods, routeParts, unansweredKey } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, LANDING_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, WRITE_FAIL_UNIT, decodeAddressMethods, routeParts, unansweredKey } from './windows.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -188,6 +188,38 @@ describe('what a request is to its session', () => {
     await state(request({ ip: '203.0.113.5', path: '/products/3', cookie: 'issued-1' }));
     await state(request({ ip: '203.0.113.99', cookie: 'never-issued' }));
     expect(states).toEqual(['landing', 'return', 'established', 'orphan']);
+  });
+
+  const HOUR_START = Date.parse('2026-03-02T09:00:00Z');
+  it("learns how often people come back, from the site's landings and each route's, returns within the feed's second included", async () => {
+    // The feed writes its counters once a second (the server's interval): a page's first call with the cookie, a few
+    // hundred ms after the page load, reads the address's learned landings before they are written.
+    const d = detectors(undefined, { flushEveryMs: 1000 });
+    const read = async (name: string, parts: string[]) => {
+      const keys = new PrefixCache(d.policy.id);
+      // The detectors' clock is still within the hour it started in (their first baseline bucket).
+      const op = keys.bucketOp(name, keys.hash(parts), HOUR_START, DEFAULT_BOT_KNOBS.buckets.baselineMs, 2, 0);
+      return (await d.store.evaluate({ rateLimits: [], counters: [op], distinct: [] })).counters[0]![0]!;
+    };
+    const route = async (path: string) => {
+      const v = await read(BOT_KEYS.routeReturnBase, [String(planBotCounters(d.policy, request({ path }), null, HOUR_START).ctx!.subject.routeCode)]);
+      return { landings: v % ROUTE_RETURN_UNIT, returns: Math.floor(v / ROUTE_RETURN_UNIT) };
+    };
+    // Twelve people land on a product page, eight of them come back with their cookie 300 ms later (within the
+    // second); four land on the home page.
+    for (let i = 0; i < 12; i++) {
+      await d.check(request({ ip: `203.0.113.${i + 1}`, path: `/products/${i}` }));
+      await d.advance(300);
+      if (i < 8) await d.check(request({ ip: `203.0.113.${i + 1}`, path: '/api/cart', cookie: `p-${i}`, headers: { ...CHROME, accept: 'application/json' } }));
+      await d.advance(9700);
+    }
+    for (let i = 0; i < 4; i++) await d.check(request({ ip: `203.0.113.${50 + i}`, path: '/' }));
+    await d.advance(1000);
+    expect(await route('/products/1')).toEqual({ landings: 12, returns: 8 });
+    expect(await route('/')).toEqual({ landings: 4, returns: 0 });
+    // The site's: every landing, and every return of one.
+    expect(await read(BOT_KEYS.popLand, [])).toBe(16);
+    expect(await read(BOT_KEYS.popRet, [])).toBe(8);
   });
 
   it('a site taken for one without cookies learns again that its people return theirs', async () => {
@@ -1782,6 +1814,45 @@ describe("the route's return deficit against its surge", () => {
   it("a campaign's visitors who come back at half the usual rate are not taken for a crowd", () => {
     // 35 visitors over the people's 10, coming back at 22 % (half the usual): 4.5 + 7.9.
     expect(judgeLanding(12)?.score ?? 0).toBe(0);
+  });
+});
+
+describe("the return deficit on a route whose people come back more often than the site's", () => {
+  // The surge of the block above (45 newcomers a minute on /products/{id}, 10 usual; 20 in this cell) on a site whose
+  // landings come back 20 % of the time, where people landing on this route came back 320 times in 400 (80 %) over
+  // the last hours. People's 10 landings bring back about 8: a crowd that never comes back leaves 8 of 45.
+  const judgeLanding = (returned: number, learned: [landings: number, returns: number] | null) =>
+    judgeFreshLanding({ returnRatio: 0.2, landingGate: 0 }, (counters, s) => {
+      counters[s.routeFresh] = [1, 22, 22];
+      counters[s.routeFreshBase] = [0, 600];
+      counters[s.cellFresh] = [1, 10, 9];
+      counters[s.cellFreshBase] = [0, 60];
+      counters[s.routeLand] = [1, 22, 23, 0];
+      counters[s.routeRet] = [0, returned, 0];
+      if (learned) counters[s.routeReturnBase] = [0, learned[0] + learned[1] * ROUTE_RETURN_UNIT];
+    }).signals.find((x) => x.name === 'surge-cell');
+
+  it("a crowd that never comes back is read against the route's own ratio, not hidden by its people's returns", () => {
+    // Against the site's 20 %, 8 of 45 coming back (18 %) is no deficit at all.
+    expect(judgeLanding(8, null)?.score ?? 0).toBe(0);
+    const cell = judgeLanding(8, [400, 320]);
+    expect(cell?.score ?? 0).toBeGreaterThanOrEqual(45);
+    // 80 % learned over 400 landings, shrunk towards the site's 20 % by the prior's weight of 50 landings: 73 %.
+    expect(cell!.detail).toMatch(/8 of 45 recent landings on this route came back, usual 73% here/);
+  });
+
+  it("a campaign's visitors who come back at half the route's rate are not taken for a crowd", () => {
+    // 35 visitors over the people's 10, coming back at 40 %: 8 + 14.
+    expect(judgeLanding(22, [400, 320])?.score ?? 0).toBe(0);
+  });
+
+  it('a route whose landings seldom came back is held to the site\'s ratio: a crowd landing calmly without coming back cannot lower it', () => {
+    // 2 of 45 came back (4 %): against the site's 20 %, a deficit of 78 %, whatever the route learned.
+    const site = judgeLanding(2, null);
+    const lowered = judgeLanding(2, [4000, 40]);
+    expect(site?.score ?? 0).toBeGreaterThanOrEqual(45);
+    expect(lowered?.score).toBe(site?.score);
+    expect(lowered!.detail).toMatch(/usual 20%$/);
   });
 });
 

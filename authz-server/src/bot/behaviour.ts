@@ -43,7 +43,7 @@ import { automationUserAgent } from './tells.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeSessionCounts, decodeSessionErrors, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -129,6 +129,7 @@ interface Slots {
   routeFreshBase: number;
   routeLand: number;
   routeRet: number;
+  routeReturnBase: number;
   routeSess: number;
   routePage: number;
   routeAnswers: number;
@@ -355,6 +356,7 @@ export function planBotCounters(
     routeFreshBase: known ? -1 : shared(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
     routeLand: landing ? shared(BOT_KEYS.routeLandAgg, routeKey, B.aggregateMs, 4, newLanding) : -1,
     routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
+    routeReturnBase: landing ? shared(BOT_KEYS.routeReturnBase, routeKey, B.baselineMs, 2, 0) : -1,
     routeSess: navigated ? shared(BOT_KEYS.routeSessBase, routeKey, B.baselineMs, 2, 0) : -1,
     routePage: navigated ? shared(BOT_KEYS.routePageBase, routeKey, B.baselineMs, 2, 0) : -1,
     routeAnswers: navigated ? shared(BOT_KEYS.routeAnswerBase, routeKey, B.baselineMs, 2, 0) : -1,
@@ -556,12 +558,14 @@ export function strongestPerFamily(signals: ScoredSignal[]): ScoredSignal[] {
 /**
  * Adds this replica's increments not yet written to the counters the feed writes after a decision that a Check reads
  * back (an address's returns, its clean kept traffic, and its network's): written once a second, they would let a burst's first
- * second be judged without them.
+ * second be judged without them. Also its learned landings: a page's first call with the cookie comes within that
+ * second, and a return that finds its landing not yet learned is not learned either (the usual return ratios, the
+ * site's and each route's, read a fraction of people's returns, and a crowd that never comes back hid behind them).
  */
 export function addPendingCounts(plan: BotPlan, counters: CounterBatchResult['counters'], pending: (counter: string, parts: string, bucket: number) => number): void {
   const s = plan.ctx?.s;
   if (!s) return;
-  for (const slot of [s.returned, s.keptLong, s.netNew, s.netFreshAddrs]) {
+  for (const slot of [s.returned, s.landingLearned, s.keptLong, s.netNew, s.netFreshAddrs]) {
     const op = slot >= 0 ? plan.counters[slot] : undefined;
     const values = slot >= 0 ? counters[slot] : undefined;
     if (!(op instanceof BucketCounterOp) || !values) continue;
@@ -1029,9 +1033,18 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       gateLandings = landed;
       if (landed >= agg.minGateLandings) {
         const returned = sumOf(C(s.routeRet), 0, 2);
-        gate = Math.max(0, Math.min(1, 1 - returned / landed / Math.max(0.01, base.returnRatio)));
+        // People landing on some routes come back far more often than the site's landings do (an event's page against
+        // the home page): held to the site's ratio, a crowd there looks like it comes back through the people's own
+        // returns. The route's learned ratio, shrunk towards the site's, only ever raises what is expected: a crowd
+        // landing calmly without coming back cannot lower it below the site's.
+        const learned = decodeRouteReturns(C(s.routeReturnBase));
+        const routeLandings = sliding(learned.landings, nowMs, B.baselineMs);
+        const routeReturns = sliding(learned.returns, nowMs, B.baselineMs);
+        const w = knobs.learning.priorRatioWeight;
+        const usual = Math.min(1, Math.max(base.returnRatio, (routeReturns + w * base.returnRatio) / (routeLandings + w)));
+        gate = Math.max(0, Math.min(1, 1 - returned / landed / Math.max(0.01, usual)));
         routeGate = true;
-        gateWhy = `${num(returned)} of ${num(landed)} recent landings on this route came back, usual ${Math.round(base.returnRatio * 100)}%`;
+        gateWhy = `${num(returned)} of ${num(landed)} recent landings on this route came back, usual ${Math.round(usual * 100)}%${usual > base.returnRatio ? ' here' : ''}`;
       } else {
         gate = base.landingGate ?? 0;
         gateWhy = base.landingGate === null ? 'too few recent landings to judge' : `site-wide, recent landings are ${Math.round(gate * 100)}% short of the usual ${Math.round(base.returnRatio * 100)}% coming back`;

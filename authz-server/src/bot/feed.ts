@@ -33,7 +33,7 @@ import type { DeferredCounters } from './deferred.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import { clientAddress, isPageLoad } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { ADDR_ERROR_UNIT, BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -452,6 +452,7 @@ export class BotFeed {
       if (this.#calmTurn < obs.calmLearned) {
         bump(BOT_KEYS.popRetCalm, [], 'baseline');
         if (!obs.page) bump(BOT_KEYS.popRetEngaged, [], 'baseline');
+        if (obs.returnedTo !== null) bump(BOT_KEYS.routeReturnBase, [String(obs.returnedTo)], 'baseline', ROUTE_RETURN_UNIT);
       }
     }
     if (subject.token && learn.pairClean) bump(BOT_KEYS.pairBase, [subject.token, subject.address], 'baseline');
@@ -460,6 +461,7 @@ export class BotFeed {
       bump(BOT_KEYS.popLand, [], 'baseline');
       if (!obs.surged) {
         bump(BOT_KEYS.popLandCalm, [], 'baseline');
+        bump(BOT_KEYS.routeReturnBase, [String(subject.routeCode)], 'baseline');
         if (obs.pagelessLanding) bump(BOT_KEYS.popLandPageless, [], 'baseline');
       }
       bump(BOT_KEYS.landingLearned, address, 'landing', obs.surged ? 1 : 1 + CALM_UNIT);

@@ -89,6 +89,11 @@ export const BOT_KEYS = {
    * those of them that were page loads: whether people load pages there (a page) or only call it (an API route).
    */
   routeSessBase: 'bot.rt.s.b',
+  /**
+   * Per route (by route code, baseline buckets): clean landings made outside any surge, and ROUTE_RETURN_UNIT for each
+   * of their returns (learned as often as their landings were): how often the people landing there come back.
+   */
+  routeReturnBase: 'bot.rt.rr.b',
   routePageBase: 'bot.rt.p.b',
   /**
    * Per route (by route code, baseline buckets): successful answers to navigations (unflagged Checks that claimed a
@@ -238,6 +243,18 @@ export const SESSION_LIVED_UNIT = 2 ** 26;
 export function decodeSessionErrors(values: readonly number[]): { errors: number[]; lived: number[] } {
   const [errors, lived] = unpack(values, SESSION_LIVED_UNIT);
   return { errors, lived };
+}
+
+/**
+ * A route's learned landings counter counts a calm landing as 1 and a return to one as ROUTE_RETURN_UNIT. Exact below
+ * 2^26 landings on a route in a bucket (an hour).
+ */
+export const ROUTE_RETURN_UNIT = 2 ** 26;
+
+/** Calm landings on a route and their returns, of each bucket of its learned landings counter. */
+export function decodeRouteReturns(values: readonly number[]): { landings: number[]; returns: number[] } {
+  const [landings, returns] = unpack(values, ROUTE_RETURN_UNIT);
+  return { landings, returns };
 }
 
 /** Clean requests in kept sessions and token requests of each bucket of an address's kept-traffic counter. */

@@ -1823,20 +1823,26 @@ describe('a failure surge and the established sessions on its path', () => {
   });
 });
 
+/**
+ * A Chrome landing on /products/7 judged with its counters set directly: the route's newcomers learned at 10 a minute
+ * and 45 in the last minute (a surge 78 % over normal), 20 of them with this client fingerprint, which brings 1 a
+ * minute; 45 landings on the route ~30 s earlier, of which `returned` came back, on a site whose landings come back
+ * at `returnRatio`, and where the route learned `learned` (landings, returns) if given. Its surge-cell signal.
+ */
+const judgeSurgeLanding = (returnRatio: number, returned: number, learned: [landings: number, returns: number] | null = null) =>
+  judgeFreshLanding({ returnRatio, landingGate: 0 }, (counters, s) => {
+    counters[s.routeFresh] = [1, 22, 22];
+    counters[s.routeFreshBase] = [0, 600];
+    counters[s.cellFresh] = [1, 10, 9];
+    counters[s.cellFreshBase] = [0, 60];
+    counters[s.routeLand] = [1, 22, 23, 0];
+    counters[s.routeRet] = [0, returned, 0];
+    if (learned) counters[s.routeReturnBase] = [0, learned[0] + learned[1] * ROUTE_RETURN_UNIT];
+  }).signals.find((x) => x.name === 'surge-cell');
+
 describe("the route's return deficit against its surge", () => {
-  // A Chrome landing on /products/7 judged with its counters set directly: the route's newcomers learned at 10 a
-  // minute and 45 in the last minute (a surge 78 % over normal), 20 of them with this client fingerprint, which
-  // brings 1 a minute; 45 landings on the route ~30 s earlier, of which `returned` came back, where 45 % usually
-  // do. People's 10 landings bring back about 4.5.
-  const judgeLanding = (returned: number) =>
-    judgeFreshLanding({ returnRatio: 0.45, landingGate: 0 }, (counters, s) => {
-      counters[s.routeFresh] = [1, 22, 22];
-      counters[s.routeFreshBase] = [0, 600];
-      counters[s.cellFresh] = [1, 10, 9];
-      counters[s.cellFreshBase] = [0, 60];
-      counters[s.routeLand] = [1, 22, 23, 0];
-      counters[s.routeRet] = [0, returned, 0];
-    }).signals.find((x) => x.name === 'surge-cell');
+  // Where 45 % of landings usually come back, people's 10 landings bring back about 4.5.
+  const judgeLanding = (returned: number) => judgeSurgeLanding(0.45, returned);
 
   it('a crowd that never comes back counts in full: a deficit of 80 % in a surge 78 % over normal is all of it', () => {
     // Read alone, a deficit of 80 % let 80 % of the points through (34 points).
@@ -1855,16 +1861,7 @@ describe("the return deficit on a route whose people come back more often than t
   // The surge of the block above (45 newcomers a minute on /products/{id}, 10 usual; 20 in this cell) on a site whose
   // landings come back 20 % of the time, where people landing on this route came back 320 times in 400 (80 %) over
   // the last hours. People's 10 landings bring back about 8: a crowd that never comes back leaves 8 of 45.
-  const judgeLanding = (returned: number, learned: [landings: number, returns: number] | null) =>
-    judgeFreshLanding({ returnRatio: 0.2, landingGate: 0 }, (counters, s) => {
-      counters[s.routeFresh] = [1, 22, 22];
-      counters[s.routeFreshBase] = [0, 600];
-      counters[s.cellFresh] = [1, 10, 9];
-      counters[s.cellFreshBase] = [0, 60];
-      counters[s.routeLand] = [1, 22, 23, 0];
-      counters[s.routeRet] = [0, returned, 0];
-      if (learned) counters[s.routeReturnBase] = [0, learned[0] + learned[1] * ROUTE_RETURN_UNIT];
-    }).signals.find((x) => x.name === 'surge-cell');
+  const judgeLanding = (returned: number, learned: [landings: number, returns: number] | null) => judgeSurgeLanding(0.2, returned, learned);
 
   it("a crowd that never comes back is read against the route's own ratio, not hidden by its people's returns", () => {
     // Against the site's 20 %, 8 of 45 coming back (18 %) is no deficit at all.

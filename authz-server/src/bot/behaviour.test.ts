@@ -222,40 +222,6 @@ describe('what a request is to its session', () => {
     expect(await read(BOT_KEYS.popRet, [])).toBe(8);
   });
 
-  it("counts an address's first landing only, in the return ratios live and learned: a person who blocks cookies lands with every request", async () => {
-    const d = detectors(undefined, { flushEveryMs: 1000 });
-    const read = async (name: string, parts: string[], bucketMs: number, at: number) => {
-      const keys = new PrefixCache(d.policy.id);
-      const op = keys.bucketOp(name, keys.hash(parts), at, bucketMs, 2, 0);
-      return (await d.store.evaluate({ rateLimits: [], counters: [op], distinct: [] })).counters[0]![0]!;
-    };
-    // Within 20 s: a person who blocks cookies loads ten product pages; five people land there and come back.
-    for (let i = 0; i < 10; i++) {
-      await d.check(request({ ip: '198.51.100.77', path: `/products/${i}` }));
-      if (i < 5) {
-        await d.check(request({ ip: `203.0.113.${i + 1}`, path: `/products/${i}` }));
-        await d.check(request({ ip: `203.0.113.${i + 1}`, path: '/api/cart', cookie: `p-${i}`, headers: { ...CHROME, accept: 'application/json' } }));
-      }
-      await d.advance(2000);
-    }
-    await d.advance(1000);
-    const code = String(planBotCounters(d.policy, request({ path: '/products/1' }), null, HOUR_START).ctx!.subject.routeCode);
-    const B = DEFAULT_BOT_KNOBS.buckets;
-    // The route's landings of the last aggregate buckets and the site's: six addresses landed, not fifteen.
-    const at = HOUR_START + 21_000;
-    let routeLandings = 0;
-    let siteLandings = 0;
-    for (const back of [0, B.aggregateMs]) {
-      routeLandings += await read(BOT_KEYS.routeLandAgg, [code], B.aggregateMs, at - back);
-      siteLandings += await read(BOT_KEYS.popLandAgg, [], B.aggregateMs, at - back);
-    }
-    expect(routeLandings).toBe(6);
-    expect(siteLandings).toBe(6);
-    expect(await read(BOT_KEYS.popLand, [], B.baselineMs, HOUR_START)).toBe(6);
-    const learned = await read(BOT_KEYS.routeReturnBase, [code], B.baselineMs, HOUR_START);
-    expect({ landings: learned % ROUTE_RETURN_UNIT, returns: Math.floor(learned / ROUTE_RETURN_UNIT) }).toEqual({ landings: 6, returns: 5 });
-  });
-
   it('a site taken for one without cookies learns again that its people return theirs', async () => {
     const d = detectors();
     const PAGES = ['about', 'blog', 'news', 'help', 'shop', 'faq', 'team', 'jobs', 'press', 'legal'];

@@ -394,8 +394,7 @@ export class BotFeed {
       bump(BOT_KEYS.popRetAgg, [], 'aggregate');
       if (!obs.page) bump(BOT_KEYS.popRetEngagedAgg, [], 'aggregate');
     }
-    if (state === 'landing' && !obs.repeatLanding) bump(BOT_KEYS.popLandAgg, [], 'aggregate');
-    if (obs.repeatLanding) bump(BOT_KEYS.routeLandAgg, [String(subject.routeCode)], 'aggregate', -1);
+    if (state === 'landing') bump(BOT_KEYS.popLandAgg, [], 'aggregate');
     const cookieTraffic = state === 'landing' || state === 'return' || state === 'orphan' || (state === 'established' && !pair);
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
     if (state === 'new-pair' && obs.unlearnedPair && subject.token) {
@@ -458,15 +457,15 @@ export class BotFeed {
     }
     if (subject.token && learn.pairClean) bump(BOT_KEYS.pairBase, [subject.token, subject.address], 'baseline');
     if (!learn.clean) return;
-    if ((state === 'landing' || obs.unreturnedLanding) && !obs.repeatLanding) {
+    if (state === 'landing' || obs.unreturnedLanding) {
       bump(BOT_KEYS.popLand, [], 'baseline');
       if (!obs.surged) {
         bump(BOT_KEYS.popLandCalm, [], 'baseline');
         bump(BOT_KEYS.routeReturnBase, [String(subject.routeCode)], 'baseline');
         if (obs.pagelessLanding) bump(BOT_KEYS.popLandPageless, [], 'baseline');
       }
+      bump(BOT_KEYS.landingLearned, address, 'landing', obs.surged ? 1 : 1 + CALM_UNIT);
     }
-    if (state === 'landing' || obs.unreturnedLanding) bump(BOT_KEYS.landingLearned, address, 'landing', obs.surged ? 1 : 1 + CALM_UNIT);
     // Whether people load pages on the route: from the sessions that came back only (a crowd's landings are never
     // learned as people's page loads, however dressed; its calls with the cookie only make the route less of a page).
     if (learn.cookieSite && (state === 'return' || state === 'established')) {

@@ -200,7 +200,7 @@ export function describeThreshold(t: LearnedThreshold, knobs: BotKnobs, c: Volum
 }
 
 /** Blended ratio: (sum of weighted hits + prior x weight) / (sum of weighted trials + weight), within [0, 1]. */
-function ratio(hits: number, trials: number, prior: number, weight: number): number {
+export function ratio(hits: number, trials: number, prior: number, weight: number): number {
   return Math.max(0, Math.min(1, (hits + prior * weight) / (trials + weight)));
 }
 

@@ -36,7 +36,7 @@ import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter
 import { BucketCounterOp } from '../store/keys.ts';
 import type { RouteShapes } from './route-shapes.ts';
 import { pathTemplate } from '../discovery/template.ts';
-import { describeThreshold, priorBaselines, type Baselines } from './baseline.ts';
+import { describeThreshold, priorBaselines, ratio, type Baselines } from './baseline.ts';
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
 import { claimsBrowser, clientAddress, isPageLoad, isSubresource, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 import { automationUserAgent } from './tells.ts';
@@ -1038,10 +1038,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
         // returns. The route's learned ratio, shrunk towards the site's, only ever raises what is expected: a crowd
         // landing calmly without coming back cannot lower it below the site's.
         const learned = decodeRouteReturns(C(s.routeReturnBase));
-        const routeLandings = sliding(learned.landings, nowMs, B.baselineMs);
-        const routeReturns = sliding(learned.returns, nowMs, B.baselineMs);
-        const w = knobs.learning.priorRatioWeight;
-        const usual = Math.min(1, Math.max(base.returnRatio, (routeReturns + w * base.returnRatio) / (routeLandings + w)));
+        const routeRatio = ratio(sliding(learned.returns, nowMs, B.baselineMs), sliding(learned.landings, nowMs, B.baselineMs), base.returnRatio, knobs.learning.priorRatioWeight);
+        const usual = Math.max(base.returnRatio, routeRatio);
         gate = Math.max(0, Math.min(1, 1 - returned / landed / Math.max(0.01, usual)));
         routeGate = true;
         gateWhy = `${num(returned)} of ${num(landed)} recent landings on this route came back, usual ${Math.round(usual * 100)}%${usual > base.returnRatio ? ' here' : ''}`;

@@ -89,12 +89,12 @@ export const BOT_KEYS = {
    * those of them that were page loads: whether people load pages there (a page) or only call it (an API route).
    */
   routeSessBase: 'bot.rt.s.b',
+  routePageBase: 'bot.rt.p.b',
   /**
    * Per route (by route code, baseline buckets): clean landings made outside any surge, and ROUTE_RETURN_UNIT for each
    * of their returns (learned as often as their landings were): how often the people landing there come back.
    */
   routeReturnBase: 'bot.rt.rr.b',
-  routePageBase: 'bot.rt.p.b',
   /**
    * Per route (by route code, baseline buckets): successful answers to navigations (unflagged Checks that claimed a
    * page load and asked for HTML) that the access log's content type shows as a page or as data, and those of them

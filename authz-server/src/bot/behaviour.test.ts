@@ -222,6 +222,69 @@ describe('what a request is to its session', () => {
     expect(await read(BOT_KEYS.popRet, [])).toBe(8);
   });
 
+  it("counts an address's first landing only in the site's recent landings: a person who blocks cookies lands with every request", async () => {
+    const d = detectors(undefined, { flushEveryMs: 1000 });
+    const read = async (name: string, parts: string[], bucketMs: number, at: number) => {
+      const keys = new PrefixCache(d.policy.id);
+      const op = keys.bucketOp(name, keys.hash(parts), at, bucketMs, 2, 0);
+      return (await d.store.evaluate({ rateLimits: [], counters: [op], distinct: [] })).counters[0]![0]!;
+    };
+    // Within 20 s: a person who blocks cookies loads ten product pages; five people land there and come back.
+    for (let i = 0; i < 10; i++) {
+      await d.check(request({ ip: '198.51.100.77', path: `/products/${i}` }));
+      if (i < 5) {
+        await d.check(request({ ip: `203.0.113.${i + 1}`, path: `/products/${i}` }));
+        await d.check(request({ ip: `203.0.113.${i + 1}`, path: '/api/cart', cookie: `p-${i}`, headers: { ...CHROME, accept: 'application/json' } }));
+      }
+      await d.advance(2000);
+    }
+    await d.advance(1000);
+    const code = String(planBotCounters(d.policy, request({ path: '/products/1' }), null, HOUR_START).ctx!.subject.routeCode);
+    const B = DEFAULT_BOT_KNOBS.buckets;
+    // The site's recent landings: six addresses landed, not fifteen. The route's and the learned ones count every
+    // landing (the route's deficit is read against a ratio learned the same way).
+    const at = HOUR_START + 21_000;
+    let routeLandings = 0;
+    let siteLandings = 0;
+    for (const back of [0, B.aggregateMs]) {
+      routeLandings += await read(BOT_KEYS.routeLandAgg, [code], B.aggregateMs, at - back);
+      siteLandings += await read(BOT_KEYS.popLandAgg, [], B.aggregateMs, at - back);
+    }
+    expect(siteLandings).toBe(6);
+    expect(routeLandings).toBe(15);
+    // Learned: every landing that passed clean (the people's five and his first six, before his landings scored).
+    expect(await read(BOT_KEYS.popLand, [], B.baselineMs, HOUR_START)).toBe(11);
+    const learned = await read(BOT_KEYS.routeReturnBase, [code], B.baselineMs, HOUR_START);
+    expect({ landings: learned % ROUTE_RETURN_UNIT, returns: Math.floor(learned / ROUTE_RETURN_UNIT) }).toEqual({ landings: 11, returns: 5 });
+  });
+
+  it("counts neither in the route's recent landings the calls of a page whose address blocks cookies, but counts a crowd's calls without a page", async () => {
+    const d = detectors(undefined, { flushEveryMs: 1000 });
+    const keys = new PrefixCache(d.policy.id);
+    const B = DEFAULT_BOT_KNOBS.buckets;
+    const landings = async (name: string, parts: string[], at: number) => {
+      let n = 0;
+      for (const back of [0, B.aggregateMs]) n += (await d.store.evaluate({ rateLimits: [], counters: [keys.bucketOp(name, keys.hash(parts), at - back, B.aggregateMs, 2, 0)], distinct: [] })).counters[0]![0]!;
+      return n;
+    };
+    const JSON_CALL = { ...CHROME, accept: 'application/json', 'sec-fetch-dest': 'empty', 'sec-fetch-mode': 'cors' };
+    // A person who blocks cookies loads the search page and types a station's name: a call per key.
+    await d.check(request({ ip: '198.51.100.77', path: '/search' }));
+    for (const q of ['l', 'lo', 'lon', 'lond', 'londo', 'london']) {
+      await d.advance(300);
+      await d.check(request({ ip: '198.51.100.77', path: `/api/stations/suggest?q=${q}`, headers: JSON_CALL }));
+    }
+    // A client calling the same API twice without having loaded a page.
+    await d.check(request({ ip: '203.0.113.9', path: '/api/stations/suggest?q=a', headers: JSON_CALL }));
+    await d.check(request({ ip: '203.0.113.9', path: '/api/stations/suggest?q=b', headers: JSON_CALL }));
+    await d.advance(1500);
+    const code = String(planBotCounters(d.policy, request({ path: '/api/stations/suggest?q=x', headers: JSON_CALL }), null, HOUR_START).ctx!.subject.routeCode);
+    const at = HOUR_START + 5000;
+    expect(await landings(BOT_KEYS.routeLandAgg, [code], at)).toBe(2);
+    // The site's: each address's first landing.
+    expect(await landings(BOT_KEYS.popLandAgg, [], at)).toBe(2);
+  });
+
   it('a site taken for one without cookies learns again that its people return theirs', async () => {
     const d = detectors();
     const PAGES = ['about', 'blog', 'news', 'help', 'shop', 'faq', 'team', 'jobs', 'press', 'legal'];

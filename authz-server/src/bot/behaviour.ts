@@ -188,6 +188,8 @@ export interface BotPlanContext {
   cookieSite: boolean;
   /** An anonymous browser on a cookie policy whose browsers were found not to return it: remembered as a landing. */
   unreturnedLanding: boolean;
+  /** A landing counted as one (not the retry of a newcomer's request the upstream did not answer). */
+  newLanding: boolean;
   /** Signal names and families the policy leaves out of the score. */
   ignore: readonly string[];
   /** true: the session was known established when planned; else where to remember it once it is (or false). */
@@ -396,6 +398,7 @@ export function planBotCounters(
       subresource,
       cookieSite: cookiePolicy,
       unreturnedLanding,
+      newLanding: newLanding === 1,
       ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),
       s,
@@ -460,6 +463,15 @@ export interface BotObservations {
   surged: boolean;
   /** An anonymous browser's request remembered as a landing (BotPlanContext.unreturnedLanding): learned as one. */
   unreturnedLanding: boolean;
+  /**
+   * A landing from an address that landed before in the landing memory (a person blocking cookies lands with every
+   * request, people behind one NAT land in turn): the site's recent landings count an address's first one only, as
+   * its learned ratio nearly does (such a person's landings soon stop passing clean). A route's landings count every
+   * one: a crowd of a few addresses loading pages without ever keeping the cookie is caught by them.
+   */
+  repeatLanding: boolean;
+  /** A repeat landing that is no page load, from an address that loaded a page in its landing memory: the page's own call. */
+  pageCallLanding: boolean;
   head: boolean;
   /** A page load (see isPageLoad). */
   page: boolean;
@@ -1310,6 +1322,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, repeatLanding: ctx.newLanding && fromAddress !== null && fromAddress.landings > 1, pageCallLanding: ctx.newLanding && !ctx.pageLoad && fromAddress !== null && fromAddress.landings > 1 && fromAddress.pages > 0, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute },
   };
 }

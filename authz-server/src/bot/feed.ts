@@ -394,7 +394,8 @@ export class BotFeed {
       bump(BOT_KEYS.popRetAgg, [], 'aggregate');
       if (!obs.page) bump(BOT_KEYS.popRetEngagedAgg, [], 'aggregate');
     }
-    if (state === 'landing') bump(BOT_KEYS.popLandAgg, [], 'aggregate');
+    if (state === 'landing' && !obs.repeatLanding) bump(BOT_KEYS.popLandAgg, [], 'aggregate');
+    if (obs.pageCallLanding) bump(BOT_KEYS.routeLandAgg, [String(subject.routeCode)], 'aggregate', -1);
     const cookieTraffic = state === 'landing' || state === 'return' || state === 'orphan' || (state === 'established' && !pair);
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
     if (state === 'new-pair' && obs.unlearnedPair && subject.token) {

@@ -241,8 +241,8 @@ describe('what a request is to its session', () => {
     await d.advance(1000);
     const code = String(planBotCounters(d.policy, request({ path: '/products/1' }), null, HOUR_START).ctx!.subject.routeCode);
     const B = DEFAULT_BOT_KNOBS.buckets;
-    // The site's recent landings: six addresses landed, not fifteen. The route's and the learned ones count every
-    // landing (the route's deficit is read against a ratio learned the same way).
+    // The site's recent landings: six addresses landed, not fifteen. The route's count every page load (its deficit is
+    // read against a ratio learned from every landing that passed clean, below).
     const at = HOUR_START + 21_000;
     let routeLandings = 0;
     let siteLandings = 0;

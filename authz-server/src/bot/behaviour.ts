@@ -467,7 +467,8 @@ export interface BotObservations {
    * A landing from an address that landed before in the landing memory (a person blocking cookies lands with every
    * request, people behind one NAT land in turn): the site's recent landings count an address's first one only, as
    * its learned ratio nearly does (such a person's landings soon stop passing clean). A route's landings count every
-   * one: a crowd of a few addresses loading pages without ever keeping the cookie is caught by them.
+   * page load: a crowd of a few addresses loading pages without ever keeping the cookie is caught by them (its
+   * page's own calls do not count there: pageCallLanding).
    */
   repeatLanding: boolean;
   /** A repeat landing that is no page load, from an address that loaded a page in its landing memory: the page's own call. */
@@ -1319,9 +1320,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // A session judged with its address's errors is not remembered as known: its next Check reads them and what the
   // address kept, which a known session's skips.
   if (ctx.known !== true && ctx.known !== false && (state === 'established' || state === 'established-pair') && !pagelessCalls && !oneShot && !(addressJudged && addressErrors > 0)) ctx.known.remember(`${subject.policyId}\u0000${subject.session}`, nowMs);
+  const repeatLanding = ctx.newLanding && fromAddress !== null && fromAddress.landings > 1;
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, repeatLanding: ctx.newLanding && fromAddress !== null && fromAddress.landings > 1, pageCallLanding: ctx.newLanding && !ctx.pageLoad && fromAddress !== null && fromAddress.landings > 1 && fromAddress.pages > 0, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, repeatLanding, pageCallLanding: repeatLanding && !ctx.pageLoad && fromAddress!.pages > 0, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute },
   };
 }

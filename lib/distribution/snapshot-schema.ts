@@ -155,7 +155,7 @@ const Policy = Type.Object(
         session: Type.Union([Type.Object({ header: Type.String() }, strict), Type.Object({ cookie: Type.String() }, strict)]),
         fingerprintHeaders: Nullable(Type.Array(Type.String())),
         ignoreSignals: Type.Array(Type.String()),
-        allow: Type.Object({ principals: Type.Array(Pattern), cidrs: Type.Array(Type.String()) }, strict),
+        allow: Type.Object({ principals: Type.Array(Pattern), cidrs: Type.Array(Type.String()), searchCrawlers: Type.Boolean() }, strict),
       },
       strict,
     ),

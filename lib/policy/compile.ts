@@ -475,6 +475,7 @@ function compilePolicy(doc: PolicyInput, secrets: SecretInput[], configMaps: rea
       allow: {
         principals: patterns('spec.bot.allow.principals', bot.allow?.principals, globToRegex) ?? [],
         cidrs: (bot.allow?.cidrs ?? []).map((c, i) => checkCidr(c, `spec.bot.allow.cidrs[${i}]`)),
+        searchCrawlers: bot.allow?.searchCrawlers ?? true,
       },
     },
     challenge,

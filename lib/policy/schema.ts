@@ -385,6 +385,13 @@ const Bot = Type.Object(
         {
           principals: Type.Optional(Type.Array(PrincipalGlob, { maxItems: 256 })),
           cidrs: Type.Optional(Type.Array(Cidr, { maxItems: 256 })),
+          searchCrawlers: Type.Optional(
+            Type.Boolean({
+              default: true,
+              description:
+                "Search engines' crawlers (Googlebot, bingbot) are not scored when their user agent comes from the address ranges their owners publish for them; the same user agent from anywhere else is scored as any client's.",
+            }),
+          ),
         },
         strict,
       ),

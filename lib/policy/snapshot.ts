@@ -112,7 +112,7 @@ export interface CompiledPolicy {
     fingerprintHeaders: string[] | null;
     /** Signal names and families left out of the score. */
     ignoreSignals: string[];
-    allow: { principals: CompiledPattern[]; cidrs: string[] };
+    allow: { principals: CompiledPattern[]; cidrs: string[]; searchCrawlers: boolean };
   };
   challenge: CompiledChallenge;
   /** The API description requests are validated against; null when the policy references none. */

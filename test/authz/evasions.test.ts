@@ -139,6 +139,32 @@ describe('3. the client address comes from the TCP peer unless a trusted proxy f
     }
   });
 
+  it("a search engine's user agent spares it bot scoring only from the ranges its owner publishes", async () => {
+    const googlebot = { 'user-agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', accept: '' };
+    const bingbot = { 'user-agent': 'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm) Chrome/116.0.1938.76 Safari/537.36', accept: '' };
+    const off = policyDoc('ip-off', {
+      hosts: ['off.example'],
+      bot: { mode: 'Enforce', denyScore: 60, challengeScore: 40, allow: { searchCrawlers: false } },
+    });
+    const s = await serverWith([limited(), off]);
+    try {
+      expect(await s.verdict({ host: 'ip.example', sourceIp: '66.249.66.1', headers: googlebot })).toBe('allow');
+      expect(await s.verdict({ host: 'ip.example', sourceIp: '2001:4860:4801:10::1', headers: googlebot })).toBe('allow');
+      expect(await s.verdict({ host: 'ip.example', sourceIp: '157.55.39.77', headers: bingbot })).toBe('allow');
+      // The name from anywhere else, from the other owner's ranges, or forwarded by a peer nobody trusts: scored.
+      expect(await s.verdict({ host: 'ip.example', sourceIp: '198.51.100.30', headers: googlebot })).toBe('bot');
+      expect(await s.verdict({ host: 'ip.example', sourceIp: '157.55.39.78', headers: googlebot })).toBe('bot');
+      expect(await s.verdict({ host: 'ip.example', sourceIp: '10.9.8.6', headers: { ...googlebot, 'x-envoy-external-address': '66.249.66.2', 'x-forwarded-for': '66.249.66.2' } })).toBe('bot');
+      // A verified crawler is spared the bot score, not the rate limits.
+      expect(await s.verdict({ host: 'ip.example', sourceIp: '66.249.66.1', headers: googlebot })).toBe('allow');
+      expect(await s.verdict({ host: 'ip.example', sourceIp: '66.249.66.1', headers: googlebot })).toBe('rate-limit');
+      // searchCrawlers: false scores it as any client.
+      expect(await s.verdict({ host: 'off.example', sourceIp: '66.249.66.3', headers: googlebot })).toBe('bot');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('from a trusted gateway (CIDR or SPIFFE principal) the forwarded address counts, with trusted hops', async () => {
     const gateway = spiffe('istio-system', 'istio-ingressgateway-service-account');
     const s = await serverWith([limited()], ['--trusted-proxies', '10.0.0.0/8,spiffe://cluster.local/ns/istio-system/sa/*', '--xff-trusted-hops', '1']);

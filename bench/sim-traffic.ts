@@ -261,11 +261,14 @@ interface Builder {
  *                  sessions load pages there, so that its dressed landings pass as page loads)
  *   early-attack   the attack starts in the first 30 s of the measured window instead of minutes into it (with
  *                  `--warmup-min 0`: an attack that is there from the server's first seconds, with the people)
+ *   page-first-proxies  each residential-proxy address loads a page first, then makes its other requests as that
+ *                  page's API calls (availability, recommendations) within seconds, never with a cookie: a person who
+ *                  blocks cookies does the same, so that the calls count as repeat landings of one address
  *   headless-crawlers  crawlers render each page in a real browser: every page brings what a person's page brings
  *                  (its API calls, drawn as the people's are, and now and then an image's HEAD), with the page's
  *                  own fetch metadata
  */
-export const TRAFFIC_VARIANTS = ['rotating-network', 'shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log', 'early-attack', 'headless-crawlers'] as const;
+export const TRAFFIC_VARIANTS = ['rotating-network', 'shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log', 'early-attack', 'headless-crawlers', 'page-first-proxies'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -595,6 +598,7 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
   const narrow = [rng.pick(BROWSERS), rng.pick(BROWSERS)];
   const narrowLang = rng.pick(LANGS);
   const returning = b.variants.has('returning-proxies');
+  const pageFirst = b.variants.has('page-first-proxies');
   for (let i = 0; i < ips; i++) {
     const ip = residentialIp(rng);
     let t = rng.uniform(start, end);
@@ -604,11 +608,13 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
     const lang = mimicry === 'people' ? rng.pick(LANGS) : narrowLang;
     for (let k = 0; k < n; k++) {
       const r = rng.next();
-      const path = r < 0.75 ? `/products/${rng.int(1, CATALOG)}` : r < 0.9 ? `/products?category=${rng.pick(CATEGORIES)}&page=${rng.int(1, 40)}` : `/search?q=${encodeURIComponent(rng.pick(WORDS))}`;
-      const headers = mimicry === 'dressed' ? dressedHeaders(rng, browser.ua, 'navigate', lang) : browserHeaders(browser, lang, 'navigate');
+      const api = pageFirst && k > 0;
+      const path = api ? (r < 0.6 ? `/api/availability?sku=${productId(rng)}` : `/api/recommendations?for=${productId(rng)}`) : r < 0.75 ? `/products/${rng.int(1, CATALOG)}` : r < 0.9 ? `/products?category=${rng.pick(CATEGORIES)}&page=${rng.int(1, 40)}` : `/search?q=${encodeURIComponent(rng.pick(WORDS))}`;
+      const kind = api ? 'api' : 'navigate';
+      const headers = mimicry === 'dressed' ? dressedHeaders(rng, browser.ua, kind, lang) : browserHeaders(browser, lang, kind);
       if (returning && k > 0) headers['cookie'] = `session=s${((i + 1) * 2654435761 >>> 0).toString(16).padStart(24, '0')}`;
       emit(b, { at: t, actor: `proxy-${i}`, kind: 'bot', method: 'GET', path, ip, headers, code: 200 });
-      t += rng.uniform(2000, 60_000) * slow;
+      t += api ? rng.uniform(300, 3000) : rng.uniform(2000, 60_000) * slow;
     }
   }
 }

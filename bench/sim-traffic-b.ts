@@ -92,7 +92,9 @@ type Params = Record<string, string | number | boolean>;
 
 const SEC = 1000;
 const MIN = 60 * SEC;
-const ORIGIN = 'https://www.encore-tickets.example';
+/** The site's own origin, in its pages' Referer and Origin headers. */
+export const SITE_ORIGIN_B = 'https://www.encore-tickets.example';
+const ORIGIN = SITE_ORIGIN_B;
 const APP_KEY = 'sim-mobile-app-key-0001';
 const PARTNER_KEY = 'sim-partner-key-0002';
 /** The site's session cookie (a policy for this site names it in `bot.sessionCookie`). */

@@ -97,7 +97,9 @@ function browser(r: Rng, want?: { fam?: Browser['fam']; mobile?: boolean }): Bro
 }
 
 type Dest = 'document' | 'form' | 'empty' | 'beacon' | 'script' | 'style' | 'image' | 'font';
-const ORIGIN = 'https://www.railline.example';
+/** The site's own origin, in its pages' Referer and Origin headers. */
+export const SITE_ORIGIN_C = 'https://www.railline.example';
+const ORIGIN = SITE_ORIGIN_C;
 function bHeaders(b: Browser, dest: Dest, site: string, ref: string | null, cookie: string | null): Record<string, string> {
   const chromium = b.ch !== null, ff = b.fam === 'firefox';
   const h: Record<string, string> = {};

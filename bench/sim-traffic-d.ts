@@ -54,7 +54,9 @@ import type { Scenario, ScenarioName, SimEvent } from './sim-traffic.ts';
 export const SESSION_COOKIE_D = '__Host-tb_sid';
 
 const SEC = 1000, MIN = 60_000;
-const ORIGIN = 'https://tallyboard.io';
+/** The site's own origin, in its pages' Referer and Origin headers. */
+export const SITE_ORIGIN_D = 'https://tallyboard.io';
+const ORIGIN = SITE_ORIGIN_D;
 const APP_KEY = 'sim-mobile-app-key-0001', PARTNER_KEY = 'sim-partner-key-0002';
 type Kind = SimEvent['kind'];
 type H = Record<string, string>;

@@ -48,9 +48,9 @@ import { accessLogEntry } from '../test/support/access-log.ts';
 import { authzClient, envoyRequest } from '../test/support/envoy.ts';
 import { sha256, startTestServer, writePolicyDir } from '../test/support/policies.ts';
 import { startRedis, type RedisServerHandle } from '../test/support/redis-server.ts';
-import { SESSION_COOKIE_B, generateScenarioB } from './sim-traffic-b.ts';
-import { SESSION_COOKIE_C, generateScenarioC } from './sim-traffic-c.ts';
-import { SESSION_COOKIE_D, generateScenarioD } from './sim-traffic-d.ts';
+import { SESSION_COOKIE_B, SITE_ORIGIN_B, generateScenarioB } from './sim-traffic-b.ts';
+import { SESSION_COOKIE_C, SITE_ORIGIN_C, generateScenarioC } from './sim-traffic-c.ts';
+import { SESSION_COOKIE_D, SITE_ORIGIN_D, generateScenarioD } from './sim-traffic-d.ts';
 import { APP_KEY, HOST, MIN, PARTNER_KEY, SCENARIOS, TRAFFIC_VARIANTS, generateScenario, type ScenarioName, type SimEvent, type TrafficVariant } from './sim-traffic.ts';
 
 export { SCENARIOS, type ScenarioName } from './sim-traffic.ts';
@@ -61,10 +61,28 @@ export { SCENARIOS, type ScenarioName } from './sim-traffic.ts';
  * operator would).
  */
 const MODELS = {
-  b: { generate: generateScenarioB, cookie: SESSION_COOKIE_B },
-  c: { generate: generateScenarioC, cookie: SESSION_COOKIE_C },
-  d: { generate: generateScenarioD, cookie: SESSION_COOKIE_D },
+  b: { generate: generateScenarioB, cookie: SESSION_COOKIE_B, origin: SITE_ORIGIN_B },
+  c: { generate: generateScenarioC, cookie: SESSION_COOKIE_C, origin: SITE_ORIGIN_C },
+  d: { generate: generateScenarioD, cookie: SESSION_COOKIE_D, origin: SITE_ORIGIN_D },
 } as const;
+
+/**
+ * A model's events with its site's own origin in their Referer and Origin headers made the simulated host's: every
+ * model's site is served as HOST, and a page's own requests name the host they are sent to.
+ */
+function servedAsHost(events: SimEvent[], origin: string): SimEvent[] {
+  const own = (v: string | undefined) => v !== undefined && (v === origin || v.startsWith(`${origin}/`));
+  const ours = `https://${HOST}`;
+  return events.map((e) => {
+    const referer = e.headers['referer'];
+    const from = e.headers['origin'];
+    if (!own(referer) && !own(from)) return e;
+    const headers = { ...e.headers };
+    if (own(referer)) headers['referer'] = ours + referer!.slice(origin.length);
+    if (own(from)) headers['origin'] = ours + from!.slice(origin.length);
+    return { ...e, headers };
+  });
+}
 /** `a` is sim-traffic.ts, the default; the others are MODELS. */
 export type TrafficModel = 'a' | keyof typeof MODELS;
 
@@ -228,7 +246,7 @@ function pipelineHarness(store: CounterStore, clock: () => number, sessionCookie
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const botBaselines = new BaselineBook({ store, clock, policies: () => [...runtime.policies.keys()], refreshIntervalMs: 0 });
   // Checks are remembered for their access-log entries while those arrive (the server: AccessLogPresence).
-  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, routes: botBaselines.routes, unanswered: botBaselines.unanswered, remembering: () => accessLog });
+  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, routes: botBaselines.routes, unanswered: botBaselines.unanswered, attackedForms: botBaselines.attackedForms, remembering: () => accessLog });
   // As the server wires it: a Check reads this replica's counts not yet written.
   botBaselines.pending = (counter, parts, bucket) => deferred.pendingOf(counter, parts, bucket);
   const limiter = new RateLimiter({ store, fallback: new MemoryCounterStore({ sweepIntervalMs: 0 }) });
@@ -293,7 +311,8 @@ function servedType(path: string): string {
 export async function runScenario(name: ScenarioName, seed: number, opts: RunOptions = {}): Promise<ScenarioResult> {
   const other = opts.model === undefined || opts.model === 'a' ? null : MODELS[opts.model];
   const span = { measuredMs: opts.measuredMs, warmupMs: opts.warmupMs };
-  const sc = other ? other.generate(name, seed, span) : generateScenario(name, seed, { ...span, variants: opts.variants });
+  const generated = other ? other.generate(name, seed, span) : generateScenario(name, seed, { ...span, variants: opts.variants });
+  const sc = other ? { ...generated, events: servedAsHost(generated.events, other.origin) } : generated;
   // The gateway logs the response's content type (additional_response_headers_to_log), as the README configures it.
   const typed = !(opts.variants ?? []).includes('untyped-responses');
   const logged = !(opts.variants ?? []).includes('no-access-log');

@@ -367,6 +367,12 @@ export class BaselineBook {
    * and route: written by the feed from the access log, taken by the address's next landing there (its retry).
    */
   readonly unanswered: RecentKeys;
+  /**
+   * The form pages of paths whose tries are flagged for a failure surge (knobs.surge.formHoldMs), by policy and route,
+   * with the points the tries were held to, and the addresses that loaded one as newcomers meanwhile (formKey,
+   * formLanderKey): written by the feed and the judge, read when a Check is planned.
+   */
+  readonly attackedForms: RecentKeys;
   /** The crowd counters the Checks read, kept locally and synced with the store off the Check path. */
   readonly population: PopulationCache;
   /**
@@ -403,6 +409,7 @@ export class BaselineBook {
     this.#priors = priorBaselines(this.#knobs);
     this.routes = new RouteShapes(this.#knobs.routes);
     this.unanswered = new RecentKeys({ ttlMs: this.#knobs.sessions.retryMs, maxEntries: 100_000 });
+    this.attackedForms = new RecentKeys({ ttlMs: this.#knobs.surge.formHoldMs, maxEntries: 100_000 });
     const every = opts.refreshIntervalMs ?? this.#knobs.learning.refreshMs;
     const syncEvery = opts.populationSyncMs ?? 1000;
     this.population = new PopulationCache({ maxAgeMs: 2 * syncEvery });

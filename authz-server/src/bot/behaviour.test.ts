@@ -54,10 +54,10 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const runtime = { policies: new Map([[p.id, p]]), policyFor: () => p } as unknown as Runtime;
   const book = new BaselineBook({ store, clock, policies: () => [p.id], refreshIntervalMs: 0 });
-  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, unanswered: book.unanswered });
+  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, unanswered: book.unanswered, attackedForms: book.attackedForms });
   // Planned, counted in the store and judged, as the server does before it decides.
   const judge = async (req: ReturnType<typeof request>, consumer: string | null) => {
-    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known, undefined, undefined, book.unanswered);
+    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known, undefined, undefined, book.unanswered, book.attackedForms);
     const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
     if (opts.pending !== false) addPendingCounts(plan, result.counters, (c, parts, b) => deferred.pendingOf(c, parts, b));
     return judgeBehaviour(plan, result.counters);
@@ -1581,6 +1581,57 @@ describe('a source whose sessions never live past their first minute', () => {
     expect(judgeSource({ opened: 3, recent: 40 })).toBeUndefined();
     // A person who blocks cookies: every request is a landing, none comes back.
     expect(judgeSource({ opened: 40, returned: 0 })).toBeUndefined();
+  });
+});
+
+describe('the form of a path whose tries fail in a surge', () => {
+  const FORM_FILE = { ...CHROME, accept: 'text/css,*/*;q=0.1', 'sec-fetch-dest': 'style', 'sec-fetch-mode': 'no-cors', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/login' };
+  const TRY = { ...CHROME, accept: '*/*', 'content-type': 'application/json', 'sec-fetch-dest': 'empty', 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin' };
+  /** A try on POST /api/login from `ip`, handed to the feed as stopped for the path's failure surge at `score`. */
+  const flaggedTry = async (d: ReturnType<typeof detectors>, ip: string, referer: string | null, score = 90) => {
+    const req = request({ ip, method: 'POST', path: '/api/login', headers: referer === null ? TRY : { ...TRY, referer } });
+    const judged = await d.check(req);
+    const surge = { name: 'surge-failures', family: 'aggregate' as const, score, value: 40, threshold: 2, detail: '40 client errors/min on /api/login vs 2 expected' };
+    // The observations are not enumerable (never logged): carried over by hand.
+    const stopped = Object.defineProperty({ ...judged, score, verdict: score >= 50 ? ('challenge' as const) : ('allow' as const), signals: [...judged.signals, surge] }, 'observations', { value: judged.observations, enumerable: false });
+    d.stop(req, stopped);
+  };
+  const formSignal = (bot: JudgedAssessment) => bot.signals.find((x) => x.name === 'surge-failures' && /form/.test(x.detail));
+
+  it("holds newcomers loading the form the flagged tries were posted from, and that page's files from their addresses: a challenge, never a denial", async () => {
+    const d = detectors();
+    // Tries stopped for the surge, posted from the sign-in page: it is the path's form, held at the route curve's top.
+    await flaggedTry(d, '192.0.2.10', 'https://api.test/login?next=%2Fapp');
+    const stuffer = await d.check(request({ ip: '203.0.113.5', path: '/login' }));
+    expect(formSignal(stuffer)?.score).toBe(DEFAULT_BOT_KNOBS.surge.routeCurve.max);
+    expect(stuffer.verdict).toBe('challenge');
+    expect(formSignal(stuffer)!.detail).toMatch(/a newcomer loading the form of a path whose tries fail in a surge/);
+    // Its page's files from its address, with or without the cookie it was given; not another address's.
+    const file = await d.check(request({ ip: '203.0.113.5', path: '/_app/main.css', headers: FORM_FILE }));
+    expect(formSignal(file)?.score).toBe(DEFAULT_BOT_KNOBS.surge.routeCurve.max);
+    expect(formSignal(await d.check(request({ ip: '203.0.113.5', path: '/_app/site.js', cookie: 'given-on-landing', headers: { ...FORM_FILE, 'sec-fetch-dest': 'script' } })))).toBeDefined();
+    expect(formSignal(await d.check(request({ ip: '203.0.113.6', path: '/_app/main.css', headers: FORM_FILE })))).toBeUndefined();
+    // A visitor with a cookie, even one never seen (a person signing in again with a visit's cookie of days ago).
+    expect(formSignal(await d.check(request({ ip: '203.0.113.7', path: '/login', cookie: 'kept-for-days' })))).toBeUndefined();
+    // Other pages are not the form.
+    expect(formSignal(await d.check(request({ ip: '203.0.113.8', path: '/pricing' })))).toBeUndefined();
+    // Held while tries keep being flagged: formHoldMs after the last one, nothing.
+    await d.advance(DEFAULT_BOT_KNOBS.surge.formHoldMs);
+    expect(formSignal(await d.check(request({ ip: '203.0.113.9', path: '/login' })))).toBeUndefined();
+    expect(formSignal(await d.check(request({ ip: '203.0.113.5', path: '/_app/main.css', headers: FORM_FILE })))).toBeUndefined();
+  });
+
+  it('takes no page for a form from tries let through, posted from another site or without a Referer, and holds at most their points', async () => {
+    const d = detectors();
+    await flaggedTry(d, '192.0.2.11', 'https://elsewhere.example/login');
+    await flaggedTry(d, '192.0.2.12', null);
+    // Scored, but under the challenge: let through, no form.
+    await flaggedTry(d, '192.0.2.13', 'https://api.test/login', 40);
+    // Its own path's read is no page load of a form.
+    expect(formSignal(await d.check(request({ ip: '203.0.113.20', path: '/login' })))).toBeUndefined();
+    const lowered = detectors();
+    await flaggedTry(lowered, '192.0.2.14', 'https://api.test/login', 55);
+    expect(formSignal(await lowered.check(request({ ip: '203.0.113.21', path: '/login' })))?.score).toBe(55);
   });
 });
 

@@ -43,7 +43,7 @@ import { automationUserAgent } from './tells.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -190,6 +190,12 @@ export interface BotPlanContext {
   unreturnedLanding: boolean;
   /** A landing counted as one (not the retry of a newcomer's request the upstream did not answer). */
   newLanding: boolean;
+  /**
+   * The request loads the form of a path whose tries are flagged for a failure surge, with the tries' points and the
+   * form's route code (lander: a file of that page from an address that loaded it as a newcomer); where to remember
+   * a newcomer's address that loads it. Null otherwise.
+   */
+  form: { points: number; code: number; lander: boolean; remember: RecentKeys } | null;
   /** Signal names and families the policy leaves out of the score. */
   ignore: readonly string[];
   /** true: the session was known established when planned; else where to remember it once it is (or false). */
@@ -233,6 +239,7 @@ export function planBotCounters(
   population?: PopulationCache,
   routes?: RouteShapes,
   unanswered?: RecentKeys,
+  attackedForms?: RecentKeys,
 ): BotPlan {
   const B = knobs.buckets;
   const keys = new PrefixCache(policy.id);
@@ -269,6 +276,20 @@ export function planBotCounters(
   const retry = outside === 1 && unanswered !== undefined && unanswered.size > 0 && unanswered.take(unansweredKey(policy.id, address, routeCode), nowMs);
   const newLanding = retry ? 0 : landing;
   const newcomer = retry ? 0 : outside;
+  // The form of a path whose tries are flagged for a failure surge (the feed's attackedForms): a page load of it, or a
+  // file of the page (its Referer) from an address that loaded it as a newcomer.
+  let form: BotPlanContext['form'] = null;
+  if (attackedForms !== undefined && attackedForms.size > 0 && (req.method === 'GET' || req.method === 'HEAD')) {
+    if (pageLoad) {
+      const points = attackedForms.valueOf(formKey(policy.id, routeCode), nowMs);
+      if (points !== undefined) form = { points, code: routeCode, lander: false, remember: attackedForms };
+    } else if (subresource) {
+      const page = refererRoute(req.host, req.headers.get('referer'), (path) => (routes ? routes.template(policy.id, req.host, path) : pathTemplate(path)));
+      const code = page === null ? 0 : keys.code(page);
+      const points = page === null ? undefined : attackedForms.valueOf(formLanderKey(policy.id, address, code), nowMs);
+      if (points !== undefined) form = { points, code, lander: true, remember: attackedForms };
+    }
+  }
   // A session this replica saw established recently reads none of the counters that judge newcomers.
   const known = session !== '' && known_?.has(`${policy.id}\u0000${session}`, nowMs) === true;
   const fresh = !known;
@@ -399,6 +420,7 @@ export function planBotCounters(
       cookieSite: cookiePolicy,
       unreturnedLanding,
       newLanding: newLanding === 1,
+      form,
       ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),
       s,
@@ -1263,6 +1285,19 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       // away: a challenge (the route's curve), never a denial on that alone.
       const pathOnly = !outsideSession && state === 'established' && !sessionFailing && !writesFailing;
       add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs, pathOnly ? agg.routeCurve : agg), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${pathOnly ? '; this session loaded only the form before its first try, and most of the path\'s writes fail' : ''}${stopped > 0 ? ` (${num(failed)} seen, and ${num(stopped)} stopped at the ${Math.round(Math.min(1, failed / Math.max(1, reached)) * 100)}% failing of the ${num(reached)} that reached the upstream)` : ''}`);
+    }
+  }
+  // The form of a path whose tries are flagged for a failure surge: a newcomer loading it (no session: a careful stuffer
+  // loads the form before each try, with a new client each time) is held to the tries' points, a challenge at most, and
+  // so are the files of that page from its address for as long as the form is held. A request with a cookie is not
+  // held for loading it, not even one never seen (an orphan): a person signing in again brings the cookie of a visit
+  // days ago.
+  if (ctx.form !== null) {
+    const f = ctx.form;
+    const newcomer = state === 'landing' || state === 'anonymous';
+    if (f.lander || newcomer) {
+      add('aggregate', 'surge-failures', f.points, f.points, 0, () => (f.lander ? `a file of the form of a path whose tries fail in a surge (${f.points} points), its page loaded from this address as a newcomer's` : `a newcomer loading the form of a path whose tries fail in a surge (${f.points} points)`));
+      if (!f.lander) f.remember.remember(formLanderKey(subject.policyId, subject.address, f.code), nowMs, f.points);
     }
   }
   // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving) and

@@ -33,7 +33,7 @@ import type { DeferredCounters } from './deferred.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import { clientAddress, isPageLoad } from './fingerprint.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { ADDR_ERROR_UNIT, BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, histogramKeyName, isCookieSession, isWrite, pathParts, routeParts } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -50,6 +50,8 @@ export interface BotFeedOptions {
   routes?: RouteShapes;
   /** Landings the upstream did not answer, for their retries (BaselineBook.unanswered). */
   unanswered?: RecentKeys;
+  /** The form pages of paths whose tries are flagged for a failure surge (BaselineBook.attackedForms). */
+  attackedForms?: RecentKeys;
 }
 
 interface Correlation {
@@ -107,6 +109,7 @@ export class BotFeed {
   readonly #knobs: BotKnobs;
   readonly #routeShapes: RouteShapes | undefined;
   readonly #unanswered: RecentKeys | undefined;
+  readonly #attackedForms: RecentKeys | undefined;
   readonly #errorCodes: Set<number>;
   /** Bucket length and expiry of each window, as behaviour.ts and baseline.ts read them. */
   readonly #windows: Record<Window, { bucketMs: number; ttlMs: number }>;
@@ -140,6 +143,7 @@ export class BotFeed {
     this.#knobs = opts.knobs ?? DEFAULT_BOT_KNOBS;
     this.#routeShapes = opts.routes;
     this.#unanswered = this.#knobs.sessions.retryMs > 0 ? opts.unanswered : undefined;
+    this.#attackedForms = this.#knobs.surge.formHoldMs > 0 ? opts.attackedForms : undefined;
     this.#remembered = new RememberedChecks({ max: opts.maxCorrelations ?? 50_000, ...(opts.remembering ? { remembering: opts.remembering } : {}) });
     this.#errorCodes = new Set(this.#knobs.errors.codes);
     const B = this.#knobs.buckets;
@@ -240,6 +244,12 @@ export class BotFeed {
     this.#releaseYoung(now);
     // Listed when it fired, with 0 points when a stronger aggregate signal counted instead.
     const failureSurge = bot.signals.some((s) => s.name === 'surge-failures');
+    // The page a try flagged for its path's failure surge was posted from is the path's form while its tries are
+    // flagged: newcomers loading it are held to the tries' points, a challenge at most (the route's curve).
+    if (failureSurge && bot.verdict !== 'allow' && this.#attackedForms !== undefined && isWrite(obs.subject.method)) {
+      const form = refererRoute(req.host, req.headers.get('referer'), (path) => (this.#routeShapes ? this.#routeShapes.template(policy.id, req.host, path) : pathTemplate(path)));
+      if (form !== null) this.#attackedForms.remember(formKey(policy.id, keys.code(form)), now, Math.min(bot.score, this.#knobs.surge.routeCurve.max));
+    }
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'bot' || outcome.denial.reason === 'challenge')) {
       // Stopped (denied, or answered with a challenge): the upstream never sees the request, so the access log will
       // not count it. A try is a client error whatever stopped it: a write (a stuffer's) and a failure surge's request,

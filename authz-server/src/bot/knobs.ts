@@ -235,6 +235,13 @@ export interface BotKnobs {
      * failing): a stuffer that loads the form with each new cookie before its one try. People's sign-ins fail far less.
      */
     stuffedWriteShare: number;
+    /**
+     * While the tries on a path are flagged for its failure surge, the page they were posted from (their same-site
+     * Referer) is that path's form for this long after the last: a newcomer loading it, and the files of the page an
+     * address so loaded, are held to the tries' points (a careful stuffer loads the form and its files before each
+     * try). 0 turns it off.
+     */
+    formHoldMs: number;
     settledMinReads: number;
     settledMinRequests: number;
     /**
@@ -410,6 +417,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     failureMinSurprise: 3,
     maxFailingShare: 0.1,
     stuffedWriteShare: 0.5,
+    formHoldMs: 60_000,
     settledMinReads: 10,
     settledMinRequests: 3,
     novelMinShare: 0.9,

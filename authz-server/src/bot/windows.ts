@@ -302,6 +302,27 @@ export function unansweredKey(policyId: string, address: string, routeCode: numb
   return `${policyId}\u0000${address}\u0000${routeCode}`;
 }
 
+/** The key of the form page of a path whose tries are flagged for a failure surge (BaselineBook.attackedForms). */
+export function formKey(policyId: string, routeCode: number): string {
+  return `f\u0000${policyId}\u0000${routeCode}`;
+}
+
+/** The key of an address that loaded such a form as a newcomer: the files of its page are held with it. */
+export function formLanderKey(policyId: string, address: string, routeCode: number): string {
+  return `a\u0000${policyId}\u0000${address}\u0000${routeCode}`;
+}
+
+/**
+ * The route of the page a request came from, by its Referer, as a GET of that page (routeParts, the path through
+ * `template`): null without a Referer, or with one from another host (only the site's own pages are its forms).
+ */
+export function refererRoute(host: string, referer: string | undefined, template: (path: string) => string): string[] | null {
+  if (referer === undefined || referer === '') return null;
+  const url = URL.parse(referer);
+  if (url === null || url.hostname.toLowerCase() !== host) return null;
+  return routeParts(host, 'GET', template(url.pathname));
+}
+
 /** Whether a session id (cookieSession, or a token's pair) is a cookie session. */
 export function isCookieSession(session: string): boolean {
   return session.startsWith('s\u0000');

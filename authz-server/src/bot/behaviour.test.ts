@@ -1597,11 +1597,19 @@ describe('the form of a path whose tries fail in a surge', () => {
     d.stop(req, stopped);
   };
   const formSignal = (bot: JudgedAssessment) => bot.signals.find((x) => x.name === 'surge-failures' && /form/.test(x.detail));
+  /** A crowd's tries: `n` flagged tries from as many addresses. */
+  const crowdTries = async (d: ReturnType<typeof detectors>, n: number, referer: string | null, score = 90) => {
+    for (let i = 0; i < n; i++) await flaggedTry(d, `192.0.2.${100 + i}`, referer, score);
+  };
+  const TRIES = DEFAULT_BOT_KNOBS.surge.formMinTries;
 
   it("holds newcomers loading the form the flagged tries were posted from, and that page's files from their addresses: a challenge, never a denial", async () => {
     const d = detectors();
-    // Tries stopped for the surge, posted from the sign-in page: it is the path's form, held at the route curve's top.
+    // Tries stopped for the surge, posted from the sign-in page: one is no crowd's, formMinTries are. The page is then
+    // the path's form, held at the route curve's top.
     await flaggedTry(d, '192.0.2.10', 'https://api.test/login?next=%2Fapp');
+    expect(formSignal(await d.check(request({ ip: '203.0.113.4', path: '/login' })))).toBeUndefined();
+    await crowdTries(d, TRIES - 1, 'https://api.test/login');
     const stuffer = await d.check(request({ ip: '203.0.113.5', path: '/login' }));
     expect(formSignal(stuffer)?.score).toBe(DEFAULT_BOT_KNOBS.surge.routeCurve.max);
     expect(stuffer.verdict).toBe('challenge');
@@ -1623,15 +1631,26 @@ describe('the form of a path whose tries fail in a surge', () => {
 
   it('takes no page for a form from tries let through, posted from another site or without a Referer, and holds at most their points', async () => {
     const d = detectors();
-    await flaggedTry(d, '192.0.2.11', 'https://elsewhere.example/login');
-    await flaggedTry(d, '192.0.2.12', null);
+    await crowdTries(d, TRIES, 'https://elsewhere.example/login');
+    await crowdTries(d, TRIES, null);
     // Scored, but under the challenge: let through, no form.
-    await flaggedTry(d, '192.0.2.13', 'https://api.test/login', 40);
+    await crowdTries(d, TRIES, 'https://api.test/login', 40);
     // Its own path's read is no page load of a form.
     expect(formSignal(await d.check(request({ ip: '203.0.113.20', path: '/login' })))).toBeUndefined();
     const lowered = detectors();
-    await flaggedTry(lowered, '192.0.2.14', 'https://api.test/login', 55);
+    await crowdTries(lowered, TRIES, 'https://api.test/login', 55);
     expect(formSignal(await lowered.check(request({ ip: '203.0.113.21', path: '/login' })))?.score).toBe(55);
+  });
+
+  it("takes no campaign's landing page for a form when a few of its many newcomers' tries are flagged", async () => {
+    const d = detectors();
+    // Forty newcomers land on the event page; seven of them fail a write flagged for its path's surge.
+    for (let i = 0; i < 40; i++) await d.check(request({ ip: `198.18.0.${i + 1}`, path: '/e/midnight-tides' }));
+    await crowdTries(d, TRIES + 2, 'https://api.test/e/midnight-tides');
+    expect(formSignal(await d.check(request({ ip: '203.0.113.30', path: '/e/midnight-tides' })))).toBeUndefined();
+    // As many tries as newcomers' loads: a crowd's form.
+    await crowdTries(d, 40, 'https://api.test/e/midnight-tides');
+    expect(formSignal(await d.check(request({ ip: '203.0.113.31', path: '/e/midnight-tides' })))).toBeDefined();
   });
 });
 

@@ -32,6 +32,7 @@ import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import { clientAddress, isPageLoad } from './fingerprint.ts';
+import { FormWatch } from './form-watch.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 import { ADDR_ERROR_UNIT, BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
@@ -110,6 +111,7 @@ export class BotFeed {
   readonly #routeShapes: RouteShapes | undefined;
   readonly #unanswered: RecentKeys | undefined;
   readonly #attackedForms: RecentKeys | undefined;
+  readonly #formWatch: FormWatch | undefined;
   readonly #errorCodes: Set<number>;
   /** Bucket length and expiry of each window, as behaviour.ts and baseline.ts read them. */
   readonly #windows: Record<Window, { bucketMs: number; ttlMs: number }>;
@@ -144,6 +146,8 @@ export class BotFeed {
     this.#routeShapes = opts.routes;
     this.#unanswered = this.#knobs.sessions.retryMs > 0 ? opts.unanswered : undefined;
     this.#attackedForms = this.#knobs.surge.formHoldMs > 0 ? opts.attackedForms : undefined;
+    const g = this.#knobs.surge;
+    this.#formWatch = this.#attackedForms ? new FormWatch({ windowMs: g.formHoldMs, minTries: g.formMinTries, minShare: g.formMinShare, maxPages: 10_000 }) : undefined;
     this.#remembered = new RememberedChecks({ max: opts.maxCorrelations ?? 50_000, ...(opts.remembering ? { remembering: opts.remembering } : {}) });
     this.#errorCodes = new Set(this.#knobs.errors.codes);
     const B = this.#knobs.buckets;
@@ -245,10 +249,15 @@ export class BotFeed {
     // Listed when it fired, with 0 points when a stronger aggregate signal counted instead.
     const failureSurge = bot.signals.some((s) => s.name === 'surge-failures');
     // The page a try flagged for its path's failure surge was posted from is the path's form while its tries are
-    // flagged: newcomers loading it are held to the tries' points, a challenge at most (the route's curve).
-    if (failureSurge && bot.verdict !== 'allow' && this.#attackedForms !== undefined && isWrite(obs.subject.method)) {
-      const form = refererRoute(req.host, req.headers.get('referer'), (path) => (this.#routeShapes ? this.#routeShapes.template(policy.id, req.host, path) : pathTemplate(path)));
-      if (form !== null) this.#attackedForms.remember(formKey(policy.id, keys.code(form)), now, Math.min(bot.score, this.#knobs.surge.routeCurve.max));
+    // flagged, once they are a crowd's (FormWatch): newcomers loading it are held to the tries' points, a challenge at
+    // most (the route's curve).
+    if (this.#formWatch !== undefined && this.#attackedForms !== undefined) {
+      if ((obs.state === 'landing' || obs.state === 'anonymous') && obs.page) this.#formWatch.landed(formKey(policy.id, obs.subject.routeCode), now);
+      else if (failureSurge && bot.verdict !== 'allow' && isWrite(obs.subject.method)) {
+        const form = refererRoute(req.host, req.headers.get('referer'), (path) => (this.#routeShapes ? this.#routeShapes.template(policy.id, req.host, path) : pathTemplate(path)));
+        const key = form === null ? '' : formKey(policy.id, keys.code(form));
+        if (form !== null && this.#formWatch.tried(key, now)) this.#attackedForms.remember(key, now, Math.min(bot.score, this.#knobs.surge.routeCurve.max));
+      }
     }
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'bot' || outcome.denial.reason === 'challenge')) {
       // Stopped (denied, or answered with a challenge): the upstream never sees the request, so the access log will

@@ -239,9 +239,13 @@ export interface BotKnobs {
      * While the tries on a path are flagged for its failure surge, the page they were posted from (their same-site
      * Referer) is that path's form for this long after the last: a newcomer loading it, and the files of the page an
      * address so loaded, are held to the tries' points (a careful stuffer loads the form and its files before each
-     * try). 0 turns it off.
+     * try). 0 turns it off. A page is a form only once at least formMinTries flagged tries were posted from it in this
+     * and the previous formHoldMs, and at least formMinShare as many as newcomers loaded it then (form-watch.ts): a
+     * campaign's landing page, a few of whose many visitors fail a write, is none.
      */
     formHoldMs: number;
+    formMinTries: number;
+    formMinShare: number;
     settledMinReads: number;
     settledMinRequests: number;
     /**
@@ -418,6 +422,8 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     maxFailingShare: 0.1,
     stuffedWriteShare: 0.5,
     formHoldMs: 60_000,
+    formMinTries: 5,
+    formMinShare: 0.5,
     settledMinReads: 10,
     settledMinRequests: 3,
     novelMinShare: 0.9,

@@ -28,4 +28,13 @@ describe('FormWatch', () => {
     w.landed('c', 0);
     expect(w.size).toBe(2);
   });
+
+  it('keeps a page tries were posted from when newcomers flood pages of their own making', () => {
+    const w = watch();
+    w.tried('login', 0);
+    for (let i = 0; i < 50; i++) w.landed(`/made-up/${i}`, 1);
+    expect(w.size).toBe(2);
+    w.tried('login', 2);
+    expect(w.tried('login', 3)).toBe(true);
+  });
 });

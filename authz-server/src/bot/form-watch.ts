@@ -13,7 +13,7 @@ export interface FormWatchOptions {
   minTries: number;
   /** ... and at least this share of the newcomers' loads of the page in the same windows. */
   minShare: number;
-  /** Pages counted at most (the oldest forgotten first). */
+  /** Pages counted at most (the oldest forgotten first, those tries were posted from last). */
   maxPages: number;
 }
 
@@ -51,13 +51,26 @@ export class FormWatch {
     return this.#pages.size;
   }
 
+  /**
+   * Forgets the oldest page no try was posted from (among the oldest few): a flood of newcomers' loads on pages of a
+   * crowd's own making must not push out the form its tries come from.
+   */
+  #forgetOne(): void {
+    for (let i = 0; i < 16; i++) {
+      const [key, c] = this.#pages.entries().next().value as [string, PageCounts];
+      this.#pages.delete(key);
+      if (c.tries + c.prevTries === 0 || i === 15) return;
+      this.#pages.set(key, c);
+    }
+  }
+
   #counts(key: string, nowMs: number): PageCounts {
     const window = Math.floor(nowMs / this.#opts.windowMs);
     let c = this.#pages.get(key);
     if (c === undefined) {
       c = { window, landings: 0, tries: 0, prevLandings: 0, prevTries: 0 };
       this.#pages.set(key, c);
-      if (this.#pages.size > this.#opts.maxPages) this.#pages.delete(this.#pages.keys().next().value as string);
+      if (this.#pages.size > this.#opts.maxPages) this.#forgetOne();
     } else if (c.window !== window) {
       const next = c.window + 1 === window;
       c.prevLandings = next ? c.landings : 0;

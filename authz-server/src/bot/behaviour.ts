@@ -34,8 +34,7 @@ import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter-store.ts';
 import { BucketCounterOp } from '../store/keys.ts';
-import type { RouteShapes } from './route-shapes.ts';
-import { pathTemplate } from '../discovery/template.ts';
+import { routeTemplate, type RouteShapes } from './route-shapes.ts';
 import { describeThreshold, priorBaselines, ratio, type Baselines } from './baseline.ts';
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
 import { claimsBrowser, clientAddress, isPageLoad, isSubresource, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
@@ -249,7 +248,7 @@ export function planBotCounters(
   const fingerprint = clientFingerprint(req.headers, tlsHeaders);
   const kind = consumer ? clientKind(req.headers, tlsHeaders) : '';
   const cls = clientClass(req.headers, tlsHeaders);
-  const template = routes ? routes.template(policy.id, req.host, req.path) : pathTemplate(req.path);
+  const template = routeTemplate(routes, policy.id, req.host, req.path);
   const route = routeParts(req.host, req.method, template);
   const routeCode = keys.code(route);
   const browser = claimsBrowser(req.headers);
@@ -284,10 +283,12 @@ export function planBotCounters(
       const points = attackedForms.valueOf(formKey(policy.id, routeCode), nowMs);
       if (points !== undefined) form = { points, code: routeCode, lander: false, remember: attackedForms };
     } else if (subresource) {
-      const page = refererRoute(req.host, req.headers.get('referer'), (path) => (routes ? routes.template(policy.id, req.host, path) : pathTemplate(path)));
-      const code = page === null ? 0 : keys.code(page);
-      const points = page === null ? undefined : attackedForms.valueOf(formLanderKey(policy.id, address, code), nowMs);
-      if (points !== undefined) form = { points, code, lander: true, remember: attackedForms };
+      const page = refererRoute(req.host, req.headers.get('referer'), (path) => routeTemplate(routes, policy.id, req.host, path));
+      if (page !== null) {
+        const code = keys.code(page);
+        const points = attackedForms.valueOf(formLanderKey(policy.id, address, code), nowMs);
+        if (points !== undefined) form = { points, code, lander: true, remember: attackedForms };
+      }
     }
   }
   // A session this replica saw established recently reads none of the counters that judge newcomers.

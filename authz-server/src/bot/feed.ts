@@ -19,8 +19,7 @@
  * when the decision was made. Entries for Checks answered by another replica find no match here and are not
  * counted either.
  */
-import type { RouteShapes } from './route-shapes.ts';
-import { pathTemplate } from '../discovery/template.ts';
+import { routeTemplate, type RouteShapes } from './route-shapes.ts';
 import type { BotSignal, Outcome } from '../pipeline/outcome.ts';
 import { sessionOf } from '../pipeline/rate-limit.ts';
 import type { RequestContext } from '../pipeline/request.ts';
@@ -198,7 +197,7 @@ export class BotFeed {
       address: clientAddress(req.clientIp, req.principal),
       session: cookie ? cookieSession(cookie) : '',
       token: outcome.consumer && outcome.consumer !== '' ? outcome.consumer : null,
-      route: routeParts(req.host, req.method, this.#routeShapes ? this.#routeShapes.template(policy.id, req.host, req.path) : pathTemplate(req.path)),
+      route: routeParts(req.host, req.method, routeTemplate(this.#routeShapes, policy.id, req.host, req.path)),
     };
   }
 
@@ -254,9 +253,9 @@ export class BotFeed {
     if (this.#formWatch !== undefined && this.#attackedForms !== undefined) {
       if ((obs.state === 'landing' || obs.state === 'anonymous') && obs.page) this.#formWatch.landed(formKey(policy.id, obs.subject.routeCode), now);
       else if (failureSurge && bot.verdict !== 'allow' && isWrite(obs.subject.method)) {
-        const form = refererRoute(req.host, req.headers.get('referer'), (path) => (this.#routeShapes ? this.#routeShapes.template(policy.id, req.host, path) : pathTemplate(path)));
-        const key = form === null ? '' : formKey(policy.id, keys.code(form));
-        if (form !== null && this.#formWatch.tried(key, now)) this.#attackedForms.remember(key, now, Math.min(bot.score, this.#knobs.surge.routeCurve.max));
+        const form = refererRoute(req.host, req.headers.get('referer'), (path) => routeTemplate(this.#routeShapes, policy.id, req.host, path));
+        const key = form === null ? null : formKey(policy.id, keys.code(form));
+        if (key !== null && this.#formWatch.tried(key, now)) this.#attackedForms.remember(key, now, Math.min(bot.score, this.#knobs.surge.routeCurve.max));
       }
     }
     if (outcome.kind === 'deny' && (outcome.denial.reason === 'bot' || outcome.denial.reason === 'challenge')) {

@@ -36,6 +36,11 @@ interface PolicyShapes {
 const MAX_DEPTH = 6;
 
 /** Learns and applies route shapes (see the module comment). */
+/** A path's route template: by the policy's learned route shapes where there are some, else by the path alone. */
+export function routeTemplate(routes: RouteShapes | undefined, policyId: string, host: string, path: string): string {
+  return routes ? routes.template(policyId, host, path) : pathTemplate(path);
+}
+
 export class RouteShapes {
   readonly #knobs: BotKnobs['routes'];
   readonly #byPolicy = new Map<string, PolicyShapes>();

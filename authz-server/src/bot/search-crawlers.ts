@@ -10,7 +10,8 @@
  * later is scored as any client naming an automation (ua-automation), as it was before this list existed, until
  * the next release; `bot.allow.cidrs` admits such a range meanwhile.
  */
-import { BlockList, isIP } from 'node:net';
+import { isIP, type BlockList } from 'node:net';
+import { blockList } from '../pipeline/runtime.ts';
 
 /** One crawler: its owner's name for it, what its user agent says, and the ranges it is published to crawl from. */
 export interface SearchCrawler {
@@ -64,18 +65,7 @@ interface Compiled {
   ranges: BlockList;
 }
 
-function compileCrawler(c: SearchCrawler): Compiled {
-  const ranges = new BlockList();
-  for (const [cidrs, family] of [[c.ipv4, 'ipv4'], [c.ipv6, 'ipv6']] as const) {
-    for (const cidr of cidrs) {
-      const [addr = '', bits = ''] = cidr.split('/');
-      ranges.addSubnet(addr, Number(bits), family);
-    }
-  }
-  return { name: c.name, userAgent: c.userAgent, ranges };
-}
-
-const COMPILED = SEARCH_CRAWLERS.map(compileCrawler);
+const COMPILED: readonly Compiled[] = SEARCH_CRAWLERS.map((c) => ({ name: c.name, userAgent: c.userAgent, ranges: blockList([...c.ipv4, ...c.ipv6], `${c.name} ranges`) }));
 
 /**
  * The crawler a request is, when its user agent names one and its client address is in that crawler's published

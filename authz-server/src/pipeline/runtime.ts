@@ -245,7 +245,8 @@ function inspectionOptions(p: CompiledPolicy): RuntimePolicy['inspection'] {
   };
 }
 
-function blockList(cidrs: string[], where: string): BlockList {
+/** A BlockList of CIDRs already validated (by the compiler, or carried by the release); `where` names them in the error of a bad one. */
+export function blockList(cidrs: readonly string[], where: string): BlockList {
   const list = new BlockList();
   for (const cidr of cidrs) {
     const [addr = '', bits = ''] = cidr.split('/');

@@ -341,6 +341,7 @@ export const BOT_SIGNAL_NAMES = [
   'errors-session',
   'errors-address',
   'errors-token',
+  'probes',
   'few-head',
   'pages-only',
   'surge-route',

@@ -154,4 +154,17 @@ describe('bot feed: access log and own denials feed the error detectors', () => 
     expect(res.status.code).toBe(0);
     expect(headerOf(res.ok_response?.headers, 'x-palisade-bot-signals')).toMatch(/errors-address\+\d+/);
   });
+
+  it("a scanner's target answered 404 makes a probe of its address's next requests, and of the next request for it from anywhere, however it is spelled", async () => {
+    const scanner = '198.51.100.14';
+    await client.check(envoyRequest({ host: 'api.example.com', path: '/.git/config', sourceIp: scanner, requestId: 'r-probe-1' }));
+    expect(await signals({ host: 'api.example.com', path: '/products/1', sourceIp: scanner })).not.toContain('probes');
+    // The entry names another client and path: only the Check it is tied to counts.
+    await sendAccessLogs(server.grpcPort, [accessLogEntry({ host: 'api.example.com', path: '/robots.txt', code: 404, requestId: 'r-probe-1', sourceIp: '10.0.0.99' })]);
+    await server.flushDeferred();
+    expect(await signals({ host: 'api.example.com', path: '/products/1', sourceIp: scanner })).toMatch(/probes\+55/);
+    expect(await signals({ host: 'api.example.com', path: '/products/1', sourceIp: '198.51.100.15' })).not.toContain('probes');
+    // Escaped, with a path parameter, an empty segment: the file the upstream would serve.
+    expect(await signals({ host: 'api.example.com', path: '//%2Egit;v=1/config', sourceIp: '198.51.100.16' })).toMatch(/probes\+55/);
+  });
 });

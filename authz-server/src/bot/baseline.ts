@@ -373,6 +373,12 @@ export class BaselineBook {
    * formLanderKey): written by the feed and the judge, read when a Check is planned.
    */
   readonly attackedForms: RecentKeys;
+  /**
+   * Scanners' targets the upstream answered as missing (404, 410) in the last half hour, by policy, host and path
+   * (missingTargetKey): written by the feed, forgotten when one is served; a request for one is a probe before its
+   * answer.
+   */
+  readonly missingTargets = new RecentKeys({ ttlMs: 30 * 60_000, maxEntries: 10_000 });
   /** The crowd counters the Checks read, kept locally and synced with the store off the Check path. */
   readonly population: PopulationCache;
   /**

@@ -54,10 +54,10 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const runtime = { policies: new Map([[p.id, p]]), policyFor: () => p } as unknown as Runtime;
   const book = new BaselineBook({ store, clock, policies: () => [p.id], refreshIntervalMs: 0 });
-  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, unanswered: book.unanswered, attackedForms: book.attackedForms });
+  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, unanswered: book.unanswered, attackedForms: book.attackedForms, missingTargets: book.missingTargets });
   // Planned, counted in the store and judged, as the server does before it decides.
   const judge = async (req: ReturnType<typeof request>, consumer: string | null) => {
-    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known, undefined, undefined, book.unanswered, book.attackedForms);
+    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known, undefined, undefined, book.unanswered, book.attackedForms, book.missingTargets);
     const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
     if (opts.pending !== false) addPendingCounts(plan, result.counters, (c, parts, b) => deferred.pendingOf(c, parts, b));
     return judgeBehaviour(plan, result.counters);
@@ -99,6 +99,11 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
         : { kind: 'deny', denial: { reason: 'challenge', detail: 'stopped' }, policy: p, consumer, principal: '', trace: [], bot, rateLimit: null, wouldDeny: null, stripHeaders: [] };
       feed.onDecision(req, outcome as unknown as Outcome);
       return bot;
+    },
+    /** Hands the feed a request the policy refused before the bot stage (`reason`: authentication, access, inspection...). */
+    refuse(req: ReturnType<typeof request>, reason: string): void {
+      const outcome = { kind: 'deny', denial: { reason, detail: 'refused' }, policy: p, consumer: null, principal: '', trace: [], bot: null, rateLimit: null, wouldDeny: null, stripHeaders: [] } as unknown as Outcome;
+      feed.onDecision(req, outcome);
     },
     /** Hands the feed `bot` as the verdict of a request the server stopped (answered with a challenge). */
     stop(req: ReturnType<typeof request>, bot: JudgedAssessment, consumer: string | null = null): void {
@@ -151,7 +156,7 @@ async function burst(d: ReturnType<typeof detectors>, count: number, gapMs: numb
 }
 
 describe('planning', () => {
-  it('every key of a Check is under the policy hash tag; a browser session request reads at most 84 keys', () => {
+  it('every key of a Check is under the policy hash tag; a browser session request reads at most 86 keys', () => {
     // Planned cold, without the replica's copies of the crowd counters (route, cell, class, token), which a warm
     // replica reads from memory: about 20 keys a Check then (bench/bot-latency.ts). Cold is young: the path's writes
     // and its settled sessions' reads are read too (3 keys each, the young failure cap). A session not known to the
@@ -160,11 +165,11 @@ describe('planning', () => {
     const keysOf = (req: ReturnType<typeof request>, consumer: string | null) => planBotCounters(p, req, consumer, Date.now()).counters.flatMap((c) => c.keys);
     const session = keysOf(request({ cookie: 'abc' }), null);
     expect(session.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(session.length, `${session.length}`).toBeLessThanOrEqual(84);
+    expect(session.length, `${session.length}`).toBeLessThanOrEqual(86);
     // The most a Check reads: a browser session that also carries an API token.
     const both = keysOf(request({ cookie: 'abc' }), 'partner');
     expect(both.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(both.length, `${both.length}`).toBeLessThanOrEqual(112);
+    expect(both.length, `${both.length}`).toBeLessThanOrEqual(114);
     expect(planBotCounters(p, request({}), null, Date.now()).distinct).toEqual([]);
   });
 
@@ -1189,6 +1194,109 @@ describe('errors of one client at an address', () => {
     const nat = errorPoints(await probe(shared, '203.0.113.60', 'nat'));
     expect(one).toBeGreaterThanOrEqual(DEFAULT_BOT_KNOBS.learning.maxScore);
     expect(one).toBeGreaterThan(nat + 15);
+  });
+});
+
+describe("scanners' targets (probes)", () => {
+  const SCANNER = { ...CHROME, accept: '*/*' };
+  let n = 0;
+  /** Checks `path` from `ip` as the server would let it through, and logs the upstream's answer when `code` is given. */
+  const ask = async (d: ReturnType<typeof detectors>, ip: string, path: string, code: number | null, headers: Record<string, string> = SCANNER) => {
+    const requestId = `probe-${n++}`;
+    const b = await d.check(request({ ip, path, headers: { ...headers, 'x-request-id': requestId } }));
+    if (code !== null) d.log(requestId, code, 'text/html');
+    return b;
+  };
+  const probes = (b: JudgedAssessment) => b.signals.find((x) => x.name === 'probes');
+
+  it('challenges the address whose request for one was answered as missing, on whatever it asks next; not its neighbours', async () => {
+    const d = detectors();
+    // Not before the upstream answered.
+    await ask(d, '203.0.113.90', '/.env', null);
+    expect(probes(await ask(d, '203.0.113.90', '/api/items/3', null))).toBeUndefined();
+    await ask(d, '203.0.113.90', '/.git/config', 404);
+    await d.advance(30_000);
+    const next = await ask(d, '203.0.113.90', '/api/items/4', 200);
+    expect(probes(next)!.score).toBe(DEFAULT_BOT_KNOBS.probes.curve.base);
+    expect(next.verdict).toBe('challenge');
+    expect(probes(next)!.detail).toMatch(/^1 requests for what scanners probe .* answered with a client error from this address in 20m$/);
+    expect(probes(await ask(d, '203.0.113.91', '/api/items/4', 200))).toBeUndefined();
+    // More probes, more points: the second doubles the count.
+    await ask(d, '203.0.113.90', '/wp-login.php', 404);
+    expect(probes(await ask(d, '203.0.113.90', '/api/items/5', null))!.score).toBe(DEFAULT_BOT_KNOBS.probes.curve.base + DEFAULT_BOT_KNOBS.probes.curve.perDoubling);
+    // Held over the errors window, then forgotten.
+    await d.advance(2 * DEFAULT_BOT_KNOBS.buckets.errorsMs);
+    expect(probes(await ask(d, '203.0.113.90', '/api/items/6', null))).toBeUndefined();
+  });
+
+  it('takes a later request for a target answered as missing for a probe before its answer, from any address; never one the site serves', async () => {
+    const d = detectors();
+    await ask(d, '203.0.113.92', '/.env', 404);
+    const second = await ask(d, '198.51.100.77', '/.env', null);
+    expect(probes(second)!.detail).toMatch(/this one included/);
+    expect(second.verdict).toBe('challenge');
+    // Served (a WordPress site's own login): the site's route, for the address that asked and anyone after it.
+    await ask(d, '203.0.113.93', '/wp-login.php', 200);
+    expect(probes(await ask(d, '203.0.113.94', '/wp-login.php', 200))).toBeUndefined();
+    expect(probes(await ask(d, '203.0.113.93', '/products/1', null))).toBeUndefined();
+    // A missing target the site serves later is forgotten.
+    await ask(d, '203.0.113.95', '/.env', 200);
+    expect(probes(await ask(d, '198.51.100.78', '/.env', null))).toBeUndefined();
+  });
+
+  it("takes no script for missing by its extension alone, nor judges a person's session before its answer: no one can make the site's routes probes", async () => {
+    const d = detectors();
+    // A PHP site answers 404 for a record it has not got: the address that asked counts it, the script stays the site's.
+    await ask(d, '203.0.113.88', '/user.php', 404);
+    expect(probes(await ask(d, '203.0.113.88', '/products/1', null))).toBeDefined();
+    expect(probes(await ask(d, '198.51.100.81', '/user.php', null))).toBeUndefined();
+    // A target answered as missing, asked for in a session the person kept: judged once answered, not before.
+    await ask(d, '203.0.113.89', '/.env', 404);
+    await d.check(request({ ip: '198.51.100.82', path: '/products/1', cookie: 'kept' }));
+    await d.advance(1000);
+    expect(probes(await d.check(request({ ip: '198.51.100.82', path: '/.env', cookie: 'kept' })))).toBeUndefined();
+    expect(probes(await d.check(request({ ip: '198.51.100.83', path: '/.env' })))).toBeDefined();
+  });
+
+  it('counts a refusal (401, 403) for the address but takes no target for missing on it, so that no one can make a route of the site a probe', async () => {
+    const d = detectors();
+    await ask(d, '203.0.113.96', '/actuator/env', 403);
+    expect(probes(await ask(d, '203.0.113.96', '/products/1', null))).toBeDefined();
+    expect(probes(await ask(d, '198.51.100.79', '/actuator/env', null))).toBeUndefined();
+  });
+
+  it("is no probe when the site's own page links to it, nor a standard location; the answer of anything else is no probe either", async () => {
+    const d = detectors();
+    await ask(d, '203.0.113.97', '/old/report.php', 404, { ...SCANNER, referer: 'https://api.test/docs' });
+    await ask(d, '203.0.113.97', '/.well-known/security.txt', 404);
+    await ask(d, '203.0.113.97', '/api/items/999', 404);
+    expect(probes(await ask(d, '203.0.113.97', '/products/1', null))).toBeUndefined();
+  });
+
+  it('holds a scanner behind an address where people keep their sessions to part of the points', async () => {
+    const d = detectors();
+    for (let i = 0; i < 40; i++) {
+      await ask(d, '203.0.113.98', `/products/${i}`, 200, CHROME);
+      await d.check(request({ ip: '203.0.113.98', path: `/products/${i}`, cookie: `p-${i % 4}` }));
+      await d.advance(1000);
+    }
+    await ask(d, '203.0.113.98', '/.env', 404);
+    const person = await d.check(request({ ip: '203.0.113.98', path: '/products/2', cookie: 'p-1' }));
+    expect(probes(person)!.score).toBeLessThan(DEFAULT_BOT_KNOBS.learning.maxScore);
+    expect(probes(person)!.detail).toMatch(/people behind the address/);
+  });
+
+  it('counts a target the policy refused, and a stopped request for a target answered as missing; no other stop', async () => {
+    const d = detectors();
+    d.refuse(request({ ip: '203.0.113.99', path: '/phpmyadmin/', headers: SCANNER }), 'access');
+    expect(probes(await ask(d, '203.0.113.99', '/products/1', null))).toBeDefined();
+    d.refuse(request({ ip: '203.0.113.100', path: '/products/1', headers: SCANNER }), 'access');
+    expect(probes(await ask(d, '203.0.113.100', '/products/1', null))).toBeUndefined();
+    await ask(d, '203.0.113.101', '/backup.zip', 404);
+    // Stopped before its answer: it counts as the answer the target had.
+    expect((await d.decide(request({ ip: '198.51.100.80', path: '/backup.zip', headers: SCANNER }))).verdict).toBe('challenge');
+    const after = await d.check(request({ ip: '198.51.100.80', path: '/products/1', headers: SCANNER }));
+    expect(probes(after)!.value).toBe(1);
   });
 });
 

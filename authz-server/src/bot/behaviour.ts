@@ -39,6 +39,7 @@ import { describeThreshold, priorBaselines, ratio, type Baselines } from './base
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
 import { claimsBrowser, clientAddress, isPageLoad, isSubresource, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 import { automationUserAgent } from './tells.ts';
+import { missingTargetKey, probeOf } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
@@ -109,6 +110,7 @@ interface Slots {
   landingLearned: number;
   returned: number;
   errAddr: number;
+  probeAddr: number;
   errSess: number;
   sessWrites: number;
   methodsIp: number;
@@ -195,6 +197,8 @@ export interface BotPlanContext {
    * a newcomer's address that loads it. Null otherwise.
    */
   form: { points: number; code: number; lander: boolean; remember: RecentKeys } | null;
+  /** The request asks for a scanner's target the upstream answered as missing (BaselineBook.missingTargets): a probe. */
+  missingTarget: boolean;
   /** Signal names and families the policy leaves out of the score. */
   ignore: readonly string[];
   /** true: the session was known established when planned; else where to remember it once it is (or false). */
@@ -239,6 +243,7 @@ export function planBotCounters(
   routes?: RouteShapes,
   unanswered?: RecentKeys,
   attackedForms?: RecentKeys,
+  missingTargets?: RecentKeys,
 ): BotPlan {
   const B = knobs.buckets;
   const keys = new PrefixCache(policy.id);
@@ -291,6 +296,8 @@ export function planBotCounters(
       }
     }
   }
+  // A scanner's target this site answered as missing: a probe before its answer (read only while one is remembered).
+  const missingTarget = missingTargets !== undefined && missingTargets.size > 0 && probeOf(req) !== null && missingTargets.has(missingTargetKey(policy.id, req.host, req.path), nowMs);
   // A session this replica saw established recently reads none of the counters that judge newcomers.
   const known = session !== '' && known_?.has(`${policy.id}\u0000${session}`, nowMs) === true;
   const fresh = !known;
@@ -360,6 +367,7 @@ export function planBotCounters(
     landingLearned: planned === 'session' && fresh ? count(BOT_KEYS.landingLearned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     returned: planned === 'session' && fresh ? count(BOT_KEYS.returned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     errAddr: planned === 'session' && known ? -1 : count(BOT_KEYS.errAddr, addr, B.errorsMs, 2, 0),
+    probeAddr: planned === 'session' && known && !missingTarget ? -1 : count(BOT_KEYS.probeAddr, addr, B.errorsMs, 2, 0),
     errSess: planned === 'session' ? count(BOT_KEYS.errSess, sess, B.longMs, 2, 0) : -1,
     // Only a write reads its session's writes (a failure surge is held against the tries on its path).
     sessWrites: planned === 'session' && isWrite(req.method) ? count(BOT_KEYS.sessWrites, sess, B.longMs, 2, 1) : -1,
@@ -422,6 +430,7 @@ export function planBotCounters(
       unreturnedLanding,
       newLanding: newLanding === 1,
       form,
+      missingTarget,
       ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),
       s,
@@ -511,6 +520,8 @@ export interface BotObservations {
    * counted in the long window: the session lived on (counted once in its source's srcLife, feed.ts).
    */
   agedMinute: boolean;
+  /** The request was judged a probe before its answer (BotPlanContext.missingTarget): counted for its address if stopped. */
+  missingTarget: boolean;
 }
 
 /**
@@ -601,7 +612,7 @@ export function strongestPerFamily(signals: ScoredSignal[]): ScoredSignal[] {
 export function addPendingCounts(plan: BotPlan, counters: CounterBatchResult['counters'], pending: (counter: string, parts: string, bucket: number) => number): void {
   const s = plan.ctx?.s;
   if (!s) return;
-  for (const slot of [s.returned, s.landingLearned, s.keptLong, s.netNew, s.netFreshAddrs]) {
+  for (const slot of [s.returned, s.landingLearned, s.keptLong, s.netNew, s.netFreshAddrs, s.probeAddr]) {
     const op = slot >= 0 ? plan.counters[slot] : undefined;
     const values = slot >= 0 ? counters[slot] : undefined;
     if (!(op instanceof BucketCounterOp) || !values) continue;
@@ -948,6 +959,18 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const addressJudged = state === 'established' && s.errAddr >= 0 && addressMixture < 1;
   if (state !== 'established' || addressJudged) errors('errors-address', addressErrors, addressAnswered, 'answered from this address', rho * addressMixture, `in ${B.errorsMs / 60_000}m`);
   if (subject.token) errors('errors-token', long(s.errTok), long(s.tokLong), 'with this token', rho);
+  // ---- probes: scanners' targets the site answered with a client error (probes.ts; counted by the feed)
+  // Before its answer only outside an established session: a person's session is judged on what was answered.
+  const missingTarget = ctx.missingTarget && state !== 'established' && state !== 'established-pair';
+  const probes = (s.probeAddr >= 0 ? sliding(C(s.probeAddr), nowMs, B.errorsMs) : 0) + (missingTarget ? 1 : 0);
+  if (probes >= 1) {
+    const pk = knobs.probes;
+    // An address that shows people (its requests in kept sessions) is held to part of it: the scanner is one client
+    // among them. A scanner's own cookie keeps nothing: its requests fail.
+    const people = addressMixture;
+    const points = Math.round(ratioPoints(probes, 1, pk.curve) * (1 - pk.peopleDiscount * people));
+    add('errors', 'probes', points, probes, 1, () => `${num(probes)} requests for what scanners probe (hidden files, backups, admin tools, software the site does not run) answered with a client error from this address ${`in ${B.errorsMs / 60_000}m`}${missingTarget ? `, this one included (${subject.method} of a target answered as missing here)` : ''}${people > 0 ? ` (${Math.round(pk.peopleDiscount * people * 100)}% off: people behind the address)` : ''}`);
+  }
 
   const addressMethods = decodeAddressMethods(C(s.methodsIp));
   // ---- methods: too few HEAD requests for this address's volume
@@ -1360,6 +1383,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, repeatLanding, pageCallLanding: repeatLanding && !ctx.pageLoad && fromAddress!.pages > 0, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, repeatLanding, pageCallLanding: repeatLanding && !ctx.pageLoad && fromAddress!.pages > 0, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute, missingTarget },
   };
 }

@@ -174,6 +174,16 @@ export interface BotKnobs {
   errors: { codes: readonly number[]; minErrors: number; sessionFailedWrites: number; slack: number; dispersion: number; curve: PValueCurve };
 
   /**
+   * An address's requests for scanners' targets (probes.ts: hidden files, backups, admin tools and CMSs the site does
+   * not run) answered with a client error or refused by the policy, over the errors window (`probes`, of the errors
+   * family): `curve.base` at the first, `curve.perDoubling` more per doubling. People never ask for them; a link of the
+   * site's own (a same-site Referer) is no probe. `peopleDiscount`: the share of the points taken off where the address
+   * shows people (its requests in kept sessions, as errors-address weighs them) and off a session of its own that is
+   * not failing: a scanner behind an office's NAT must not challenge the office.
+   */
+  probes: { curve: RatioCurve; peopleDiscount: number };
+
+  /**
    * What a client's requests are made of, against the population: too few HEAD requests from an address
    * (`few-head`), or a session whose page loads bring improbably few other requests (`pages-only`: people's pages
    * bring their API calls and subresources, a crawler fetches pages alone). A site whose sessions hardly make any
@@ -412,6 +422,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     dispersion: 0.05,
     curve: Object.freeze({ start: 3, base: 20, perDecade: 8, max: 70 }),
   }),
+  probes: Object.freeze({ curve: Object.freeze({ base: 55, perDoubling: 15, max: 90 }), peopleDiscount: 0.6 }),
   methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, minSessionPages: 12, minSessionPagesLong: 12, sessionLongMaxShare: 0.02, minAddressPages: 6, addressMaxShare: 0.05, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }), addressCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 45 }), sessionLongCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 70 }) }),
   surge: Object.freeze({
     slack: 2,

@@ -53,6 +53,11 @@ export const BOT_KEYS = {
    */
   errAddr: 'bot.err.ip',
   /**
+   * Per address (errors buckets): its requests for scanners' targets (probes.ts) answered with a client error, or
+   * refused by the policy; written by the feed.
+   */
+  probeAddr: 'bot.probe.ip',
+  /**
    * Per cookie session (long buckets): its client errors and, x SESSION_LIVED_UNIT, the minute it was first seen to
    * live past its first (counted once in its source's srcLife).
    */

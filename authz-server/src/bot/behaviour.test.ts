@@ -1297,6 +1297,16 @@ describe("scanners' targets (probes)", () => {
     expect((await d.decide(request({ ip: '198.51.100.80', path: '/backup.zip', headers: SCANNER }))).verdict).toBe('challenge');
     const after = await d.check(request({ ip: '198.51.100.80', path: '/products/1', headers: SCANNER }));
     expect(probes(after)!.value).toBe(1);
+    // Stopped for its probes, it keeps asking for targets never answered here: each counts, its reads do not.
+    for (const path of ['/server-status', '/.DS_Store', '/products/2']) expect((await d.decide(request({ ip: '198.51.100.80', path, headers: SCANNER }))).verdict).not.toBe('allow');
+    expect(probes(await d.check(request({ ip: '198.51.100.80', path: '/products/3', headers: SCANNER })))!.value).toBe(3);
+  });
+
+  it('holds a probe for as long as any of it is in the window, not as the sliding count fades', async () => {
+    const d = detectors();
+    await ask(d, '203.0.113.87', '/.env', 404);
+    await d.advance(DEFAULT_BOT_KNOBS.buckets.errorsMs * 1.5);
+    expect(probes(await ask(d, '203.0.113.87', '/products/1', null))!.value).toBe(1);
   });
 });
 

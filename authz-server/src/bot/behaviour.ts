@@ -522,6 +522,11 @@ export interface BotObservations {
   agedMinute: boolean;
   /** The request was judged a probe before its answer (BotPlanContext.missingTarget): counted for its address if stopped. */
   missingTarget: boolean;
+  /**
+   * The address's probes were answered in the errors window: a scanner's target it asks for next, if stopped, counts as
+   * one (a scanner stopped for its probes keeps probing; its stops must not let its count fade).
+   */
+  addressProbed: boolean;
 }
 
 /**
@@ -962,7 +967,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // ---- probes: scanners' targets the site answered with a client error (probes.ts; counted by the feed)
   // Before its answer only outside an established session: a person's session is judged on what was answered.
   const missingTarget = ctx.missingTarget && state !== 'established' && state !== 'established-pair';
-  const probes = (s.probeAddr >= 0 ? sliding(C(s.probeAddr), nowMs, B.errorsMs) : 0) + (missingTarget ? 1 : 0);
+  // A probe counts as one for as long as any of it is in the window (a sliding count fades within the bucket).
+  const probesAnswered = s.probeAddr >= 0 ? sliding(C(s.probeAddr), nowMs, B.errorsMs) : 0;
+  const addressProbed = probesAnswered > 0;
+  const probes = (addressProbed ? Math.max(1, probesAnswered) : 0) + (missingTarget ? 1 : 0);
   if (probes >= 1) {
     const pk = knobs.probes;
     // An address that shows people (its requests in kept sessions) is held to part of it: the scanner is one client
@@ -1383,6 +1391,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, repeatLanding, pageCallLanding: repeatLanding && !ctx.pageLoad && fromAddress!.pages > 0, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute, missingTarget },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, repeatLanding, pageCallLanding: repeatLanding && !ctx.pageLoad && fromAddress!.pages > 0, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute, missingTarget, addressProbed },
   };
 }

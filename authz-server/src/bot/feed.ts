@@ -305,8 +305,9 @@ export class BotFeed {
       // people's own few errors.
       if (failureSurge && !ownEvidence) this.#bump(keys, BOT_KEYS.routeFailAgg, pathParts(obs.subject.route), 'aggregate', now, STOP_UNIT);
       // A probe for a target the upstream answered as missing (the judge counted it before its answer): the answer it
-      // would have had. Only those: a stop is no evidence of the next stop.
-      if (obs.missingTarget) this.#bump(keys, BOT_KEYS.probeAddr, [obs.subject.address], 'errors', now);
+      // would have had. And a scanner's target asked for by an address whose probes were answered: a scanner stopped for
+      // its probes keeps probing. Only those: a stop is no evidence of the next stop.
+      if (obs.missingTarget || (obs.addressProbed && probeOf(req) !== null)) this.#bump(keys, BOT_KEYS.probeAddr, [obs.subject.address], 'errors', now);
     } else if (outcome.kind === 'allow') {
       this.#bump(keys, BOT_KEYS.routeReqAgg, pathParts(obs.subject.route), 'aggregate', now);
       // Read by a young policy's failure cap and by a write for its path's failing share of writes (failed writes are

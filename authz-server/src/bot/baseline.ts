@@ -22,6 +22,7 @@ import type { CounterOp, CounterStore } from '../store/counter-store.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
 import { binomialSurprise } from './evidence.ts';
 import { RecentKeys } from './recent-keys.ts';
+import { ProbeMemory } from './probes.ts';
 import { PopulationCache } from './population.ts';
 import { BOT_KEYS, PrefixCache, histogramKeyName, learnedPerMinute, num } from './windows.ts';
 
@@ -373,12 +374,8 @@ export class BaselineBook {
    * formLanderKey): written by the feed and the judge, read when a Check is planned.
    */
   readonly attackedForms: RecentKeys;
-  /**
-   * Scanners' targets the upstream answered as missing (404, 410) in the last half hour, by policy, host and path
-   * (missingTargetKey): written by the feed, forgotten when one is served; a request for one is a probe before its
-   * answer.
-   */
-  readonly missingTargets = new RecentKeys({ ttlMs: 30 * 60_000, maxEntries: 10_000 });
+  /** What the upstream's answers to scanners' targets taught this replica (probes.ts): written by the feed, read by the plan. */
+  readonly probes = new ProbeMemory();
   /** The crowd counters the Checks read, kept locally and synced with the store off the Check path. */
   readonly population: PopulationCache;
   /**

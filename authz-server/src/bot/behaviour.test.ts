@@ -54,10 +54,10 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const runtime = { policies: new Map([[p.id, p]]), policyFor: () => p } as unknown as Runtime;
   const book = new BaselineBook({ store, clock, policies: () => [p.id], refreshIntervalMs: 0 });
-  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, unanswered: book.unanswered, attackedForms: book.attackedForms, missingTargets: book.missingTargets });
+  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, unanswered: book.unanswered, attackedForms: book.attackedForms, probes: book.probes });
   // Planned, counted in the store and judged, as the server does before it decides.
   const judge = async (req: ReturnType<typeof request>, consumer: string | null) => {
-    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known, undefined, undefined, book.unanswered, book.attackedForms, book.missingTargets);
+    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known, undefined, undefined, book.unanswered, book.attackedForms, book.probes);
     const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
     if (opts.pending !== false) addPendingCounts(plan, result.counters, (c, parts, b) => deferred.pendingOf(c, parts, b));
     return judgeBehaviour(plan, result.counters);
@@ -1256,6 +1256,18 @@ describe("scanners' targets (probes)", () => {
     await d.advance(1000);
     expect(probes(await d.check(request({ ip: '198.51.100.82', path: '/.env', cookie: 'kept' })))).toBeUndefined();
     expect(probes(await d.check(request({ ip: '198.51.100.83', path: '/.env' })))).toBeDefined();
+  });
+
+  it('counts nothing of a family the site serves: a PHP site\'s 404 for a page it has not got, a WordPress site\'s broken image', async () => {
+    const d = detectors();
+    await ask(d, '203.0.113.85', '/index.php', 200);
+    await ask(d, '203.0.113.85', '/wp-content/uploads/a.jpg', 200);
+    await ask(d, '203.0.113.86', '/item.php', 404);
+    await ask(d, '203.0.113.86', '/wp-content/uploads/gone.jpg', 404);
+    expect(probes(await ask(d, '203.0.113.86', '/products/1', null))).toBeUndefined();
+    // What the site does not run still counts.
+    await ask(d, '203.0.113.86', '/login.aspx', 404);
+    expect(probes(await ask(d, '203.0.113.86', '/products/1', null))).toBeDefined();
   });
 
   it('counts a refusal (401, 403) for the address but takes no target for missing on it, so that no one can make a route of the site a probe', async () => {

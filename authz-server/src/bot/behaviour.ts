@@ -39,7 +39,7 @@ import { describeThreshold, priorBaselines, ratio, type Baselines } from './base
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
 import { claimsBrowser, clientAddress, isPageLoad, isSubresource, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 import { automationUserAgent } from './tells.ts';
-import { missingTargetKey, probeOf } from './probes.ts';
+import { probeOf, type ProbeMemory } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
@@ -197,7 +197,7 @@ export interface BotPlanContext {
    * a newcomer's address that loads it. Null otherwise.
    */
   form: { points: number; code: number; lander: boolean; remember: RecentKeys } | null;
-  /** The request asks for a scanner's target the upstream answered as missing (BaselineBook.missingTargets): a probe. */
+  /** The request asks for a scanner's target the upstream answered as missing (ProbeMemory.missing): a probe. */
   missingTarget: boolean;
   /** Signal names and families the policy leaves out of the score. */
   ignore: readonly string[];
@@ -243,7 +243,7 @@ export function planBotCounters(
   routes?: RouteShapes,
   unanswered?: RecentKeys,
   attackedForms?: RecentKeys,
-  missingTargets?: RecentKeys,
+  probes?: ProbeMemory,
 ): BotPlan {
   const B = knobs.buckets;
   const keys = new PrefixCache(policy.id);
@@ -297,7 +297,8 @@ export function planBotCounters(
     }
   }
   // A scanner's target this site answered as missing: a probe before its answer (read only while one is remembered).
-  const missingTarget = missingTargets !== undefined && missingTargets.size > 0 && probeOf(req) !== null && missingTargets.has(missingTargetKey(policy.id, req.host, req.path), nowMs);
+  const target = probes === undefined || probes.empty ? null : probeOf(req);
+  const missingTarget = target !== null && probes!.missing(policy.id, req.host, req.path, target, nowMs);
   // A session this replica saw established recently reads none of the counters that judge newcomers.
   const known = session !== '' && known_?.has(`${policy.id}\u0000${session}`, nowMs) === true;
   const fresh = !known;

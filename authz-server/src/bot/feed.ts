@@ -32,7 +32,7 @@ import type { DeferredCounters } from './deferred.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import { clientAddress, isPageLoad } from './fingerprint.ts';
 import { FormWatch } from './form-watch.ts';
-import { MISSING_CODES, missingTargetKey, probeOf, rememberedMissing } from './probes.ts';
+import { probeOf, type ProbeMemory, type ProbeTarget } from './probes.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 import { ADDR_ERROR_UNIT, BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
@@ -53,8 +53,8 @@ export interface BotFeedOptions {
   unanswered?: RecentKeys;
   /** The form pages of paths whose tries are flagged for a failure surge (BaselineBook.attackedForms). */
   attackedForms?: RecentKeys;
-  /** Scanners' targets the upstream answered as missing (BaselineBook.missingTargets). */
-  missingTargets?: RecentKeys;
+  /** What the upstream's answers to scanners' targets taught (BaselineBook.probes). */
+  probes?: ProbeMemory;
 }
 
 interface Correlation {
@@ -84,10 +84,10 @@ interface Correlation {
    */
   newcomer?: boolean;
   /**
-   * The request asked for a scanner's target (probeOf): answered with a client error, it counts as its address's probe.
-   * Its missingTargetKey when the target is remembered as missing once answered so (rememberedMissing), else ''.
+   * The request asked for a scanner's target (probeOf): answered with a client error, of a family the site does not
+   * serve, it counts as its address's probe (ProbeMemory.answered).
    */
-  probe?: string;
+  probe?: { target: ProbeTarget; host: string; path: string };
 }
 
 /** Counts of what the feed saw, for metrics and tests. */
@@ -109,9 +109,9 @@ const NOT_IN_NETWORK = Object.freeze({ network: '' });
 const PROBE_REFUSALS: ReadonlySet<string> = new Set(['authentication', 'access', 'validation', 'inspection']);
 
 /** The `probe` of a remembered Check (Correlation.probe). */
-function probeField(policyId: string, req: RequestContext): { probe?: string } {
-  const kind = probeOf(req);
-  return kind === null ? {} : { probe: rememberedMissing(kind) ? missingTargetKey(policyId, req.host, req.path) : '' };
+function probeField(req: RequestContext): { probe?: Correlation['probe'] } {
+  const target = probeOf(req);
+  return target === null ? {} : { probe: { target, host: req.host, path: req.path } };
 }
 
 /** Most newcomer learning held for young policies at once; beyond it, learned at once as on a warm policy. */
@@ -127,7 +127,7 @@ export class BotFeed {
   readonly #routeShapes: RouteShapes | undefined;
   readonly #unanswered: RecentKeys | undefined;
   readonly #attackedForms: RecentKeys | undefined;
-  readonly #missingTargets: RecentKeys | undefined;
+  readonly #probes: ProbeMemory | undefined;
   readonly #formWatch: FormWatch | undefined;
   readonly #errorCodes: Set<number>;
   /** Bucket length and expiry of each window, as behaviour.ts and baseline.ts read them. */
@@ -163,7 +163,7 @@ export class BotFeed {
     this.#routeShapes = opts.routes;
     this.#unanswered = this.#knobs.sessions.retryMs > 0 ? opts.unanswered : undefined;
     this.#attackedForms = this.#knobs.surge.formHoldMs > 0 ? opts.attackedForms : undefined;
-    this.#missingTargets = opts.missingTargets;
+    this.#probes = opts.probes;
     const g = this.#knobs.surge;
     this.#formWatch = this.#attackedForms ? new FormWatch({ windowMs: g.formHoldMs, minTries: g.formMinTries, minShare: g.formMinShare, maxPages: 10_000 }) : undefined;
     this.#remembered = new RememberedChecks({ max: opts.maxCorrelations ?? 50_000, ...(opts.remembering ? { remembering: opts.remembering } : {}) });
@@ -233,7 +233,7 @@ export class BotFeed {
     let unobserved: Omit<Correlation, 'policyId' | 'flagged' | 'page'> | undefined;
     const subjectOf = () => (unobserved ??= this.#subjectOf(policy, req, outcome));
     // A Check the detectors did not judge (an exempt path) is remembered all the same: its errors count.
-    if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...subjectOf(), flagged: false, page: isPageLoad(req.method, req.headers), ...probeField(policy.id, req) });
+    if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...subjectOf(), flagged: false, page: isPageLoad(req.method, req.headers), ...probeField(req) });
     const now = this.#clock();
     const keys = new PrefixCache(policy.id);
     // Answered (by the upstream, or refused by the policy for anything but the bot stage): what the address's client
@@ -243,7 +243,7 @@ export class BotFeed {
     if (ownDenial && botAllowListed(policy, req)) return;
     if (reason !== 'bot' && reason !== 'challenge') this.#bump(keys, BOT_KEYS.errAddr, [obs?.subject.address ?? subjectOf().address], 'errors', now);
     // A scanner's target the policy refused is a probe answered, as the upstream's 404 would be.
-    if (reason !== null && PROBE_REFUSALS.has(reason) && probeOf(req) !== null && !botAllowListed(policy, req)) this.#bump(keys, BOT_KEYS.probeAddr, [obs?.subject.address ?? subjectOf().address], 'errors', now);
+    if (reason !== null && PROBE_REFUSALS.has(reason) && this.#probeNow(policy.id, req, now) && !botAllowListed(policy, req)) this.#bump(keys, BOT_KEYS.probeAddr, [obs?.subject.address ?? subjectOf().address], 'errors', now);
     if (ownDenial) {
       this.stats.ownDenials++;
       this.#countError(keys, { ...subjectOf(), flagged: false }, now, true);
@@ -307,7 +307,7 @@ export class BotFeed {
       // A probe for a target the upstream answered as missing (the judge counted it before its answer): the answer it
       // would have had. And a scanner's target asked for by an address whose probes were answered: a scanner stopped for
       // its probes keeps probing. Only those: a stop is no evidence of the next stop.
-      if (obs.missingTarget || (obs.addressProbed && probeOf(req) !== null)) this.#bump(keys, BOT_KEYS.probeAddr, [obs.subject.address], 'errors', now);
+      if (obs.missingTarget || (obs.addressProbed && this.#probeNow(policy.id, req, now))) this.#bump(keys, BOT_KEYS.probeAddr, [obs.subject.address], 'errors', now);
     } else if (outcome.kind === 'allow') {
       this.#bump(keys, BOT_KEYS.routeReqAgg, pathParts(obs.subject.route), 'aggregate', now);
       // Read by a young policy's failure cap and by a write for its path's failing share of writes (failed writes are
@@ -352,7 +352,7 @@ export class BotFeed {
     const shape = clean && this.#routeShapes !== undefined && req.path.indexOf('/', 1) > 0;
     if (remembered) {
       const { subject } = obs;
-      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}), ...(obs.settled ? { settled: true } : {}), ...((obs.state === 'landing' || obs.state === 'anonymous') && this.#unanswered ? { newcomer: true } : {}), ...probeField(policy.id, req) });
+      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}), ...(obs.settled ? { settled: true } : {}), ...((obs.state === 'landing' || obs.state === 'anonymous') && this.#unanswered ? { newcomer: true } : {}), ...probeField(req) });
     } else if (shape) this.#routeShapes!.learn(policy.id, req.host, req.path);
   }
 
@@ -527,9 +527,15 @@ export class BotFeed {
     if (obs.head) bump(BOT_KEYS.popHead, [], 'baseline');
   }
 
+  /** The request asks for a scanner's target of a family the site does not serve (probeOf, ProbeMemory.serves). */
+  #probeNow(policyId: string, req: RequestContext, now: number): boolean {
+    const target = probeOf(req);
+    return target !== null && this.#probes?.serves(policyId, req.host, target, now) !== true;
+  }
+
   #remember(requestId: string, c: Correlation): void {
     const same = (s: string) => this.#strings.of(s, s);
-    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}), ...(c.newcomer ? { newcomer: true } : {}), ...(c.probe !== undefined ? { probe: c.probe } : {}) });
+    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}), ...(c.newcomer ? { newcomer: true } : {}), ...(c.probe !== undefined ? { probe: { target: c.probe.target, host: same(c.probe.host), path: c.probe.path } } : {}) });
   }
 
   /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */
@@ -548,13 +554,10 @@ export class BotFeed {
       }
       this.stats.correlated++;
       if (corr.shape && ev.code >= 200 && ev.code < 400) this.#routeShapes?.learn(corr.policyId, corr.shape.host, corr.shape.path);
-      // A scanner's target the upstream has not: its next requests are probes before their answers. One it served is the
-      // site's own (a 401 or a 403 says neither).
-      if (corr.probe && this.#missingTargets !== undefined) {
-        if (MISSING_CODES.has(ev.code)) this.#missingTargets.remember(corr.probe, now);
-        else if (ev.code >= 200 && ev.code < 400) this.#missingTargets.take(corr.probe, now);
-      }
       const error = this.#errorCodes.has(ev.code);
+      // What the site serves and what it has not (ProbeMemory), and whether this was a probe answered.
+      const p = corr.probe;
+      const probeAnswered = p !== undefined && (this.#probes === undefined ? error : this.#probes.answered(corr.policyId, p.host, p.path, p.target, ev.code, error, now));
       // Not answered by the upstream (the site down or overloaded): a landing set no cookie, and the address's next
       // newcomer's request there is its retry; a page load so answered brought none of a page's files or calls, so it
       // counts as none of the address's page loads (people reloading a failing page are not pages that come alone).
@@ -583,7 +586,7 @@ export class BotFeed {
       if (!error) continue;
       this.stats.errors++;
       this.#countError(keys, corr, now, false);
-      if (corr.probe !== undefined) this.#bump(keys, BOT_KEYS.probeAddr, [corr.address], 'errors', now);
+      if (probeAnswered) this.#bump(keys, BOT_KEYS.probeAddr, [corr.address], 'errors', now);
     }
     this.stats.unmatched += unmatched;
     return { unmatched };

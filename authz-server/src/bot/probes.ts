@@ -5,12 +5,17 @@
  * login, a Netlify site's `/.netlify/` functions) is the site's route, and only one answered with a client error (the
  * site has no such thing, or refused it) counts as a probe (feed.ts, behaviour.ts `probes`).
  *
- * Pure; the path is the one the policy matches (request.ts: escapes decoded, `;` parameters stripped, empty segments
+ * A target belongs to a family (the software it is part of, a script's extension, a hidden folder): once the upstream
+ * served anything of a family (2xx, 3xx), the site runs it, and none of it counts (a PHP site's 404 for a page it has
+ * not got, a WordPress site's broken image under `/wp-content/`).
+ *
+ * The path is the one the policy matches (request.ts: escapes decoded, `;` parameters stripped, empty segments
  * merged, dot segments refused), so `/%2Eenv` and `/.git;x/config` read as the files they reach.
  */
 import type { DetectOptions } from '../inspection/detector.ts';
 import { detectTraversal } from '../inspection/traversal.ts';
 import type { RequestContext } from '../pipeline/request.ts';
+import { RecentKeys } from './recent-keys.ts';
 
 const ALL_RULES: DetectOptions = { strict: false, skip: null };
 
@@ -34,52 +39,105 @@ const SOFTWARE_RE = new RegExp(
   'i',
 );
 /** A server-side script by its extension: what a PHP site serves, and what scanners ask every other site for. */
-const SCRIPT_RE = /[^/]\.(?:php\d?|phtml|asp|aspx|ashx|asmx|jsp|jspx|cgi|pl|cfm|action)(?:\/|$)/i;
+const SCRIPT_RE = /[^/]\.(php\d?|phtml|asp|aspx|ashx|asmx|jsp|jspx|cgi|pl|cfm|action)(?:\/|$)/i;
 
 /** What a path can be a probe for only if it has one of these: a dot, a system directory or a name from SOFTWARE_RE's list. */
 const QUICK_RE = /[.]|\/(?:etc|proc|sys|dev|var|run|root|usr|windows|winnt|inetpub)\/|wp-|admin|cgi-bin|server-|actuator|jolokia|pprof|_profiler|telescope|_ignition|phpunit|manager|console|invoker|axis2|solr|hnap1|boaform|owa|ecp|remote|dana-na|protect|vpn/i;
 
+/** A scanner's target: what kind of thing it is, and the family the site runs it with when it serves it. */
+export interface ProbeTarget {
+  kind: 'hidden file' | 'system file' | 'backup file' | 'software' | 'script';
+  /** The software (`wordpress`, `phpmyadmin`, `actuator`...), the script's or backup's extension, the hidden segment. */
+  family: string;
+}
+
+const WORDPRESS_RE = /^(?:wp-|xmlrpc\.php$|wlwmanifest\.xml$)/;
+
 /**
- * What a request path asks for when it is a scanner's target (`hidden file`, `system file`, `backup file`, `software`,
- * `script`), else null. A hidden segment is any but `.well-known`; see traversal.ts for the files, SOFTWARE_RE for the
- * software and SCRIPT_RE for the scripts.
+ * What a request path asks for when it is a scanner's target, else null. A hidden segment is any but `.well-known`; see
+ * traversal.ts for the files, SOFTWARE_RE for the software and SCRIPT_RE for the scripts.
  */
-export function probeTarget(path: string): string | null {
+export function probeTarget(path: string): ProbeTarget | null {
   const q = path.indexOf('?');
   const p = q < 0 ? path : path.slice(0, q);
   if (!QUICK_RE.test(p)) return null;
   const m = detectTraversal(p, ALL_RULES, true);
-  if (m !== null) return m.rule === 'traversal.sensitive-file' || m.rule === 'traversal.dotdot' ? 'system file' : m.fragment.includes('/.') || m.fragment.startsWith('.') ? 'hidden file' : 'backup file';
-  return SOFTWARE_RE.test(p) ? 'software' : SCRIPT_RE.test(p) ? 'script' : null;
+  if (m !== null) {
+    if (m.rule === 'traversal.sensitive-file' || m.rule === 'traversal.dotdot') return { kind: 'system file', family: 'system' };
+    const hidden = /(?:^|\/)(\.[^/]+)/.exec(m.fragment);
+    if (hidden !== null && (m.fragment.startsWith('/.') || m.fragment.startsWith('.'))) return { kind: 'hidden file', family: hidden[1]!.toLowerCase() };
+    return { kind: 'backup file', family: extension(p) };
+  }
+  const sw = SOFTWARE_RE.exec(p);
+  if (sw !== null) {
+    const name = sw[0].replace(/^\//, '').toLowerCase();
+    return { kind: 'software', family: WORDPRESS_RE.test(name) ? 'wordpress' : name.replace(/\/$/, '') };
+  }
+  const sc = SCRIPT_RE.exec(p);
+  return sc === null ? null : { kind: 'script', family: sc[1]!.toLowerCase() };
+}
+
+/** The last extension of a path's last segment ('' without one). */
+function extension(p: string): string {
+  const end = p.endsWith('/') ? p.length - 1 : p.length;
+  const seg = p.slice(p.lastIndexOf('/', end - 1) + 1, end);
+  const dot = seg.lastIndexOf('.');
+  return dot < 0 ? '' : seg.slice(dot + 1).toLowerCase();
 }
 
 /**
- * The scanner's target the request asks for (probeTarget's kind), not by a link of the site's own: a page that links to
- * a file the upstream no longer has (a same-site Referer) makes its visitors no scanners. Null otherwise.
+ * The scanner's target the request asks for, not by a link of the site's own: a page that links to a file the upstream
+ * no longer has (a same-site Referer) makes its visitors no scanners. Null otherwise.
  */
-export function probeOf(req: Pick<RequestContext, 'path' | 'host' | 'headers'>): string | null {
-  const kind = probeTarget(req.path);
-  if (kind === null) return null;
+export function probeOf(req: Pick<RequestContext, 'path' | 'host' | 'headers'>): ProbeTarget | null {
+  const target = probeTarget(req.path);
+  if (target === null) return null;
   const referer = req.headers.get('referer');
-  return referer === undefined || URL.parse(referer)?.hostname.toLowerCase() !== req.host ? kind : null;
-}
-
-/**
- * Whether a target answered as missing is remembered as such (BaselineBook.missingTargets): not a script by its extension
- * alone, which a site that runs them may answer with a 404 for a record it has not got (`/user.php?id=9`): anyone
- * could then make its people's requests probes.
- */
-export function rememberedMissing(kind: string): boolean {
-  return kind !== 'script';
-}
-
-/**
- * The key of a scanner's target the upstream answered as missing (404, 410) in BaselineBook.missingTargets: a later
- * request for it is a probe before its answer.
- */
-export function missingTargetKey(policyId: string, host: string, path: string): string {
-  return `${policyId}\u0000${host}${path}`;
+  return referer === undefined || URL.parse(referer)?.hostname.toLowerCase() !== req.host ? target : null;
 }
 
 /** The answers that say a target does not exist (an answer that refuses it, 401 or 403, says it may). */
-export const MISSING_CODES: ReadonlySet<number> = new Set([404, 410]);
+const MISSING_CODES: ReadonlySet<number> = new Set([404, 410]);
+
+/**
+ * What this replica learned from the upstream's answers to scanners' targets, per policy and host: the families the
+ * site serves (for a day: a 2xx or 3xx under one), and the targets it answered as missing (404, 410; for half an hour,
+ * until one is served): a later request for one is a probe before its answer. Not a script by its extension alone: a
+ * site that runs them answers 404 for a record it has not got (`/user.php?id=9`), and its first such answer may come
+ * before any it served, so that anyone could make its people's calls probes.
+ */
+export class ProbeMemory {
+  readonly #missing = new RecentKeys({ ttlMs: 30 * 60_000, maxEntries: 10_000 });
+  readonly #served = new RecentKeys({ ttlMs: 24 * 3_600_000, maxEntries: 10_000 });
+
+  /** Whether a target is remembered as missing (none is: skip looking the request's target up). */
+  get empty(): boolean {
+    return this.#missing.size === 0;
+  }
+
+  /** The site served something of the target's family lately: none of it is a probe. */
+  serves(policyId: string, host: string, t: ProbeTarget, nowMs: number): boolean {
+    return this.#served.size > 0 && this.#served.has(`${policyId}\u0000${host}\u0000${t.family}`, nowMs);
+  }
+
+  /** The target was answered as missing lately, and its family is not served: a request for it is a probe before its answer. */
+  missing(policyId: string, host: string, path: string, t: ProbeTarget, nowMs: number): boolean {
+    return this.#missing.has(`${policyId}\u0000${host}${path}`, nowMs) && !this.serves(policyId, host, t, nowMs);
+  }
+
+  /**
+   * Learns the upstream's answer `code` to a request for the target; true when it is a probe answered (a client error,
+   * `failed`, of a family the site does not serve).
+   */
+  answered(policyId: string, host: string, path: string, t: ProbeTarget, code: number, failed: boolean, nowMs: number): boolean {
+    const target = `${policyId}\u0000${host}${path}`;
+    if (code >= 200 && code < 400) {
+      this.#served.remember(`${policyId}\u0000${host}\u0000${t.family}`, nowMs);
+      this.#missing.take(target, nowMs);
+      return false;
+    }
+    if (this.serves(policyId, host, t, nowMs)) return false;
+    if (MISSING_CODES.has(code) && t.kind !== 'script') this.#missing.remember(target, nowMs);
+    return failed;
+  }
+}

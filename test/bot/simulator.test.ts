@@ -219,10 +219,12 @@ describe('bot detection on simulated traffic', () => {
   it("slow probers whose errors add up over twenty minutes, and whose stops do not dilute them (model b, seed 6), are held", { timeout: 120_000 }, async () => {
     // Two addresses, a request every 5-30 s, a quarter to a half of them 404s: over ten minutes their errors stayed
     // just under the challenge, and each stop counted as a request answered lowered them (65.1 % caught before).
+    // Since scanners' targets count as probes, 93.8 %: the address's errors, or of them its probes (one signal of the
+    // errors family counts).
     const r = await runScenario('low-and-slow', 6, { inProcess: true, model: 'b' });
-    expect(r.requestRecall).toBeGreaterThanOrEqual(0.8);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.9);
     expect(r.clientRecall).toBe(1);
-    expect(r.tpSignals['errors-address'] ?? 0).toBeGreaterThan(r.botFlagged / 2);
+    expect((r.tpSignals['errors-address'] ?? 0) + (r.tpSignals['probes'] ?? 0)).toBeGreaterThan(r.botFlagged / 2);
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
   });
 

@@ -978,7 +978,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // among them. A scanner's own cookie keeps nothing: its requests fail.
     const people = addressMixture;
     const points = Math.round(ratioPoints(probes, 1, pk.curve) * (1 - pk.peopleDiscount * people));
-    add('errors', 'probes', points, probes, 1, () => `${num(probes)} requests for what scanners probe (hidden files, backups, admin tools, software the site does not run) answered with a client error from this address ${`in ${B.errorsMs / 60_000}m`}${missingTarget ? `, this one included (${subject.method} of a target answered as missing here)` : ''}${people > 0 ? ` (${Math.round(pk.peopleDiscount * people * 100)}% off: people behind the address)` : ''}`);
+    add('errors', 'probes', points, probes, 1, () => `${num(probes)} requests for what scanners probe (hidden files, backups, admin tools, software the site does not run) answered with a client error from this address in ${B.errorsMs / 60_000}m${missingTarget ? `, this one included (${subject.method} of a target answered as missing here)` : ''}${people > 0 ? ` (${Math.round(pk.peopleDiscount * people * 100)}% off: people behind the address)` : ''}`);
   }
 
   const addressMethods = decodeAddressMethods(C(s.methodsIp));

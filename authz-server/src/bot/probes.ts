@@ -16,13 +16,13 @@ import type { DetectOptions } from '../inspection/detector.ts';
 import { detectTraversal } from '../inspection/traversal.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import { RecentKeys } from './recent-keys.ts';
+import { sameSiteReferer } from './windows.ts';
 
 const ALL_RULES: DetectOptions = { strict: false, skip: null };
 
 /**
  * Software a scanner probes for by its well-known paths, as path segments: CMSs' and admin tools' entry points, servers'
  * status pages, frameworks' debug and management endpoints, and backup archives by their usual names.
- * Server-side scripts (`.php`, `.asp(x)`, `.jsp`, `.cgi`, `.cfm`) are probed by the hundred on sites that run none.
  */
 const SOFTWARE_RE = new RegExp(
   '(?:^|/)(?:' +
@@ -38,7 +38,10 @@ const SOFTWARE_RE = new RegExp(
     ')(?:/|$)',
   'i',
 );
-/** A server-side script by its extension: what a PHP site serves, and what scanners ask every other site for. */
+/**
+ * A server-side script by its extension (`.php`, `.asp(x)`, `.jsp`, `.cgi`, `.cfm`...): what a PHP site serves, and what
+ * scanners ask every other site for by the hundred.
+ */
 const SCRIPT_RE = /[^/]\.(php\d?|phtml|asp|aspx|ashx|asmx|jsp|jspx|cgi|pl|cfm|action)(?:\/|$)/i;
 
 /** What a path can be a probe for only if it has one of these: a dot, a system directory or a name from SOFTWARE_RE's list. */
@@ -64,8 +67,9 @@ export function probeTarget(path: string): ProbeTarget | null {
   const m = detectTraversal(p, ALL_RULES, true);
   if (m !== null) {
     if (m.rule === 'traversal.sensitive-file' || m.rule === 'traversal.dotdot') return { kind: 'system file', family: 'system' };
-    const hidden = /(?:^|\/)(\.[^/]+)/.exec(m.fragment);
-    if (hidden !== null && (m.fragment.startsWith('/.') || m.fragment.startsWith('.'))) return { kind: 'hidden file', family: hidden[1]!.toLowerCase() };
+    // A hidden segment's match begins with it; a backup file's with the character before its extension.
+    const hidden = /^\/?(\.[^/]+)/.exec(m.fragment);
+    if (hidden !== null) return { kind: 'hidden file', family: hidden[1]!.toLowerCase() };
     return { kind: 'backup file', family: extension(p) };
   }
   const sw = SOFTWARE_RE.exec(p);
@@ -92,8 +96,7 @@ function extension(p: string): string {
 export function probeOf(req: Pick<RequestContext, 'path' | 'host' | 'headers'>): ProbeTarget | null {
   const target = probeTarget(req.path);
   if (target === null) return null;
-  const referer = req.headers.get('referer');
-  return referer === undefined || URL.parse(referer)?.hostname.toLowerCase() !== req.host ? target : null;
+  return sameSiteReferer(req.host, req.headers.get('referer')) === null ? target : null;
 }
 
 /** The answers that say a target does not exist (an answer that refuses it, 401 or 403, says it may). */
@@ -109,6 +112,8 @@ const MISSING_CODES: ReadonlySet<number> = new Set([404, 410]);
 export class ProbeMemory {
   readonly #missing = new RecentKeys({ ttlMs: 30 * 60_000, maxEntries: 10_000 });
   readonly #served = new RecentKeys({ ttlMs: 24 * 3_600_000, maxEntries: 10_000 });
+  static #targetKey = (policyId: string, host: string, path: string) => `${policyId}\u0000${host}${path}`;
+  static #familyKey = (policyId: string, host: string, t: ProbeTarget) => `${policyId}\u0000${host}\u0000${t.family}`;
 
   /** Whether a target is remembered as missing (none is: skip looking the request's target up). */
   get empty(): boolean {
@@ -117,12 +122,12 @@ export class ProbeMemory {
 
   /** The site served something of the target's family lately: none of it is a probe. */
   serves(policyId: string, host: string, t: ProbeTarget, nowMs: number): boolean {
-    return this.#served.size > 0 && this.#served.has(`${policyId}\u0000${host}\u0000${t.family}`, nowMs);
+    return this.#served.size > 0 && this.#served.has(ProbeMemory.#familyKey(policyId, host, t), nowMs);
   }
 
   /** The target was answered as missing lately, and its family is not served: a request for it is a probe before its answer. */
   missing(policyId: string, host: string, path: string, t: ProbeTarget, nowMs: number): boolean {
-    return this.#missing.has(`${policyId}\u0000${host}${path}`, nowMs) && !this.serves(policyId, host, t, nowMs);
+    return this.#missing.has(ProbeMemory.#targetKey(policyId, host, path), nowMs) && !this.serves(policyId, host, t, nowMs);
   }
 
   /**
@@ -130,9 +135,9 @@ export class ProbeMemory {
    * `failed`, of a family the site does not serve).
    */
   answered(policyId: string, host: string, path: string, t: ProbeTarget, code: number, failed: boolean, nowMs: number): boolean {
-    const target = `${policyId}\u0000${host}${path}`;
+    const target = ProbeMemory.#targetKey(policyId, host, path);
     if (code >= 200 && code < 400) {
-      this.#served.remember(`${policyId}\u0000${host}\u0000${t.family}`, nowMs);
+      this.#served.remember(ProbeMemory.#familyKey(policyId, host, t), nowMs);
       this.#missing.take(target, nowMs);
       return false;
     }

@@ -317,15 +317,20 @@ export function formLanderKey(policyId: string, address: string, routeCode: numb
   return `a\u0000${policyId}\u0000${address}\u0000${routeCode}`;
 }
 
+/** The Referer as a URL when it names a page of `host` (the site's own), else null (none, unparsable, another host). */
+export function sameSiteReferer(host: string, referer: string | undefined): URL | null {
+  if (referer === undefined || referer === '') return null;
+  const url = URL.parse(referer);
+  return url === null || url.hostname.toLowerCase() !== host ? null : url;
+}
+
 /**
  * The route of the page a request came from, by its Referer, as a GET of that page (routeParts, the path through
  * `template`): null without a Referer, or with one from another host (only the site's own pages are its forms).
  */
 export function refererRoute(host: string, referer: string | undefined, template: (path: string) => string): string[] | null {
-  if (referer === undefined || referer === '') return null;
-  const url = URL.parse(referer);
-  if (url === null || url.hostname.toLowerCase() !== host) return null;
-  return routeParts(host, 'GET', template(url.pathname));
+  const url = sameSiteReferer(host, referer);
+  return url === null ? null : routeParts(host, 'GET', template(url.pathname));
 }
 
 /** Whether a session id (cookieSession, or a token's pair) is a cookie session. */

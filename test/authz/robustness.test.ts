@@ -13,6 +13,7 @@ import { openAuthz, useAuthz } from '../support/authz-fixture.ts';
 import type { CheckResponse } from '../../authz-server/src/envoy/protos.ts';
 import { envoyServices } from '../../authz-server/src/envoy/protos.ts';
 import { freePort } from '../support/ports.ts';
+import { spawnAuthzServer } from '../support/authz-process.ts';
 import { threadsOf } from '../support/threads.ts';
 import { AUTHZ_ENV, AUTHZ_NODE_FLAGS } from '../../authz-server/src/app/node-flags.ts';
 
@@ -158,16 +159,12 @@ describe('hot reload', () => {
 
 describe('the real process', () => {
   it('npm start equivalent serves the examples, and SIGTERM drains then exits 0', async () => {
-    const grpcPort = await freePort();
-    const httpPort = await freePort();
-    const child = spawn(process.execPath, ['authz-server/src/app/main.ts', '--policies', 'examples/policies', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--check-port', '0', '--http-port', String(httpPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const proc = await spawnAuthzServer(['--policies', 'examples/policies']);
+    const { child, grpcPort, httpPort, exited } = proc;
     try {
       const deadline = Date.now() + 15_000;
       for (;;) {
-        if (Date.now() > deadline) throw new Error(`not ready: ${stdout}`);
+        if (Date.now() > deadline) throw new Error(`not ready: ${proc.stdout()}`);
         const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false);
         if (ok) break;
         await new Promise((r) => setTimeout(r, 100));
@@ -186,25 +183,22 @@ describe('the real process', () => {
       expect(threads.find((t) => t.tid === child.pid)?.nice).toBe(inherited);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(stdout).toContain('"msg":"authz-server stopped"');
+      expect(proc.stdout()).toContain('"msg":"authz-server stopped"');
     } finally {
       child.kill('SIGKILL');
     }
   });
 
   it('with the image\'s flags, drops the code only start-up ran before it first reports SERVING, then answers Checks', async () => {
-    const grpcPort = await freePort();
-    const httpPort = await freePort();
-    const child = spawn(process.execPath, [...AUTHZ_NODE_FLAGS, 'authz-server/src/app/main.ts', '--policies', 'examples/policies', '--log-level', 'debug', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--check-port', '0', '--http-port', String(httpPort)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...AUTHZ_ENV } });
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
+    const proc = await spawnAuthzServer(['--policies', 'examples/policies', '--log-level', 'debug'], { nodeFlags: AUTHZ_NODE_FLAGS, env: { ...process.env, ...AUTHZ_ENV } });
+    const { child, grpcPort, httpPort } = proc;
     try {
       const deadline = Date.now() + 15_000;
       while (!(await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false))) {
-        if (Date.now() > deadline) throw new Error(`not ready: ${stdout}`);
+        if (Date.now() > deadline) throw new Error(`not ready: ${proc.stdout()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      const line = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'start-up garbage collected');
+      const line = proc.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'start-up garbage collected');
       expect(line?.['flushedStartupCode']).toBe(true);
       const [before, after] = line?.['bytecode'] as [number, number];
       // Loading the protos, the policy files and the schemas leaves over a MiB of bytecode that no Check runs.

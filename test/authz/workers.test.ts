@@ -2,14 +2,13 @@
  * `--workers N` (node:cluster): N processes answer Check on one port, SIGTERM drains them all and exits 0, a
  * dead worker is replaced.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../authz-server/src/app/config.ts';
 import { challengeOf, powSolver } from '../../clients/palisade-challenge.js';
 import { authzClient, envoyRequest } from '../support/envoy.ts';
-import { freePort } from '../support/redis-server.ts';
+import { spawnAuthzServer } from '../support/authz-process.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -22,18 +21,14 @@ describe('--workers', () => {
   });
 
   it('two workers share the gRPC port, a killed worker is replaced, SIGTERM exits 0', async () => {
-    const grpcPort = await freePort();
-    const httpPort = await freePort();
-    const child = spawn(process.execPath, ['authz-server/src/app/main.ts', '--policies', 'examples/policies', '--host', '127.0.0.1', '--grpc-port', String(grpcPort), '--check-port', '0', '--http-port', String(httpPort), '--workers', '2', '--decision-log', 'off'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += String(d)));
-    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const proc = await spawnAuthzServer(['--policies', 'examples/policies', '--workers', '2', '--decision-log', 'off']);
+    const { child, grpcPort, exited } = proc;
     // Worker pids from /proc (pino buffers stdout, so log lines arrive late).
     const workerPids = () => readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
     const waitFor = async (pred: () => boolean | Promise<boolean>, what: string) => {
       const deadline = Date.now() + 20_000;
       while (!(await pred())) {
-        if (Date.now() > deadline) throw new Error(`${what}: ${out.slice(-2000)}`);
+        if (Date.now() > deadline) throw new Error(`${what}: ${proc.stdout().slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     };

@@ -2577,3 +2577,58 @@ describe('a stopped request as the client\'s error', () => {
     expect(await stop(order, [{ name: 'surge-token-cell', family: 'aggregate', score: 60 }, ...failures], 'partner')).toBe(1);
   });
 });
+
+describe("an app's few signed-in users while a crowd tries logins with the app's key", () => {
+  const APP = { 'user-agent': 'ShopApp/5.13.2 (Pixel 8; Android 15) okhttp/4.12.0', accept: 'application/json', 'accept-encoding': 'gzip', 'x-device': 'd' };
+  /**
+   * Ten minutes of the app (a user every minute from an address of their own: bootstrap, feed, then dashboards and
+   * their images, routes where newcomers are rare), then eight more while a crowd copying the app's key, user agent
+   * and header set tries two logins from each of two new addresses a second, answered 401. The users send their own
+   * session beside the shared key in `credential` (a header name), or nothing.
+   */
+  const run = async (credential: string | null) => {
+    const d = detectors();
+    let id = 0;
+    const call = async (ip: string, method: string, path: string, headers: Record<string, string>, code: number) => {
+      const requestId = `r-${id++}`;
+      const b = await d.decide(request({ ip, method, path, headers: { ...headers, 'x-request-id': requestId } }), 'mobile-app');
+      if (b.verdict === 'allow') d.log(requestId, code, 'application/json');
+      return b;
+    };
+    const users: Array<{ path: string; bot: JudgedAssessment }> = [];
+    const crowd: JudgedAssessment[] = [];
+    let a = 0;
+    for (let t = 0; t < 1080; t++) {
+      const attack = t >= 600;
+      const u = Math.floor(t / 60), age = t % 60;
+      const headers = credential === null ? APP : { ...APP, [credential]: credential === 'authorization' ? `Bearer u-${u}` : credential === 'cookie' ? `sid=u-${u}` : `u-${u}` };
+      const step = [0, 2, 9, 10, 11, 25, 26, 27].indexOf(age);
+      if (step >= 0) {
+        const path = ['/api/mobile/bootstrap', '/api/mobile/feed', `/api/mobile/dashboards/${u}`, `/api/mobile/widgets/${u * 20 + 1}/snapshot.png`, `/api/mobile/widgets/${u * 20 + 2}/snapshot.png`, `/api/mobile/dashboards/${u + 100}`, `/api/mobile/widgets/${u * 20 + 3}/snapshot.png`, `/api/mobile/widgets/${u * 20 + 4}/snapshot.png`][step]!;
+        const bot = await call(`198.51.${u >> 8}.${u & 255}`, 'GET', path, headers, 200);
+        if (attack) users.push({ path, bot });
+      }
+      if (attack) {
+        for (let k = 0; k < 2; k++, a++) for (let j = 0; j < 2; j++) crowd.push(await call(`100.64.${a >> 8}.${a & 255}`, 'POST', '/api/mobile/auth/login', APP, 401));
+      }
+      await d.advance(1000);
+    }
+    return { users, crowd: crowd.slice(crowd.length / 2) };
+  };
+  const held = (b: JudgedAssessment) => b.verdict !== 'allow';
+
+  it('users without a credential of their own are the crowd\'s kind: held on routes newcomers seldom use', async () => {
+    const { users, crowd } = await run(null);
+    expect(crowd.filter(held).length / crowd.length).toBeGreaterThan(0.8);
+    expect(users.filter((x) => held(x.bot)).length).toBeGreaterThan(0);
+  });
+
+  it('users with a session of their own beside the key, in whatever header the app chose, are another kind: none held', async () => {
+    for (const header of ['authorization', 'x-shop-session', 'x-auth-token', 'cookie']) {
+      const { users, crowd } = await run(header);
+      expect(crowd.filter(held).length / crowd.length, header).toBeGreaterThan(0.8);
+      expect(users.length).toBeGreaterThan(50);
+      expect(users.filter((x) => held(x.bot)).map((x) => `${header} ${x.path} ${fired(x.bot).join(',')}`)).toEqual([]);
+    }
+  });
+});

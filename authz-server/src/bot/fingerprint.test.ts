@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { networkOf } from '../challenge/binding.ts';
-import { DIGEST_MEMO, browserUserAgent, claimsBrowser, isPageLoad, isSubresource, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import { DIGEST_MEMO, browserUserAgent, claimsBrowser, isPageLoad, isSubresource, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork, carriesOwnCredential } from './fingerprint.ts';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const browser = (extra: Record<string, string>) =>
@@ -80,6 +80,20 @@ describe('client fingerprint', () => {
     expect(clientKind(signedIn('a'))).toBe(clientKind(signedIn('b')));
     expect(clientKind(signedIn('a'))).not.toBe(clientKind(full('ShopApp/4.2.1', 'en-GB')));
     expect(clientFingerprint(signedIn('a'))).toBe(clientFingerprint(full('ShopApp/4.2.1', 'en-GB')));
+    // Whichever header the app keeps its users' sessions in: a custom one, a cookie.
+    const withHeader = (name: string) => new Map([...full('ShopApp/4.2.1', 'en-GB'), ['x-api-key', 'shared'], [name, 'own-value']]);
+    for (const name of ['x-shop-session', 'x-session-id', 'x-auth-token', 'x-access-token', 'x-csrf-token', 'cookie', 'x-user-jwt', 'x_sid']) {
+      expect(carriesOwnCredential(withHeader(name)), name).toBe(true);
+      expect(clientKind(withHeader(name)), name).toBe(clientKind(signedIn('a')));
+    }
+    // Names that only contain the words are no credentials; nor is the shared key or a device id.
+    for (const name of ['x-tokenizer', 'x-authority-zone', 'x-device-id', 'x-request-id', 'x-sessionless']) {
+      expect(carriesOwnCredential(withHeader(name)), name).toBe(false);
+      expect(clientKind(withHeader(name)), name).toBe(clientKind(new Map([...full('ShopApp/4.2.1', 'en-GB'), ['x-api-key', 'other']])));
+    }
+    // A crowd naming extra headers at random stays in one cell: names other than credentials' make no kind.
+    const kinds = new Set(Array.from({ length: 50 }, (_, i) => clientKind(withHeader(`x-r${i.toString(36)}q${(i * 7919).toString(36)}`))));
+    expect(kinds.size).toBe(1);
     expect(claimsBrowser(app(CHROME))).toBe(true);
     expect(claimsBrowser(app('curl/8.5.0'))).toBe(false);
   });

@@ -93,16 +93,32 @@ function productOf(headers: ReadonlyMap<string, string>): string {
 }
 
 /**
+ * A header by whose name a client carries a credential of its own: `authorization`, `cookie`, or a name with a
+ * session, token, auth, JWT or SID part (`x-session-token`, `x-auth-token`, `x-myapp-session`, `x-csrf-token`).
+ */
+const CREDENTIAL_HEADER = /^(?:authorization|cookie)$|(?:^|[-_])(?:session|sess|sid|token|auth|jwt|bearer)(?:[-_]|$)/;
+
+/** Whether a request carries a credential of its own beside whatever key it shares (see CREDENTIAL_HEADER). */
+export function carriesOwnCredential(headers: ReadonlyMap<string, string>): boolean {
+  if (headers.has('authorization') || headers.has('cookie')) return true;
+  for (const name of headers.keys()) if (CREDENTIAL_HEADER.test(name)) return true;
+  return false;
+}
+
+/**
  * A coarse client kind: the user agent's product name (`ShopApp`, `python-requests`, `Mozilla`), which of the
- * usual headers are present, whether the request carries an `authorization` header, and the TLS fingerprint
- * headers. An app's users share one kind whatever their app and OS versions (one HTTP stack sends one header set);
- * a script that copies the app's key and user agent but not the exact set of headers its stack sends is a kind of
- * its own. Signed-in users of an app that shares one key send their own credential beside it, which a crowd
- * copying the key has not got: a crowd of either kind surges its own cell and leaves the other's users alone (one
- * forging a credential meets the upstream's refusals).
+ * usual headers are present, whether the request carries a credential of its own (an `authorization` header, a
+ * cookie, or a header named as a session or token: see carriesOwnCredential), and the TLS fingerprint headers. An
+ * app's users share one kind whatever their app and OS versions (one HTTP stack sends one header set); a script that
+ * copies the app's key and user agent but not the exact set of headers its stack sends is a kind of its own.
+ * Signed-in users of an app that shares one key send their own credential beside it, in whatever header the app
+ * chose, which a crowd copying the key has not got: a crowd of either kind surges its own cell and leaves the
+ * other's users alone. Only one bit is taken from the header names, so a crowd naming headers at random cannot
+ * spread itself over cells; one that forges a credential joins the signed-in users' cell, as it would without the
+ * bit, and meets the upstream's refusals.
  */
 export function clientKind(headers: ReadonlyMap<string, string>, tlsHeaders: readonly string[] = DEFAULT_TLS_FINGERPRINT_HEADERS): string {
-  return `${productOf(headers)}\u0000${presenceBits(headers)}${headers.has('authorization') ? '+a' : ''}\u0000${tlsOf(headers, tlsHeaders)}`;
+  return `${productOf(headers)}\u0000${presenceBits(headers)}${carriesOwnCredential(headers) ? '+a' : ''}\u0000${tlsOf(headers, tlsHeaders)}`;
 }
 
 /** Browser engines a `Mozilla/` user agent names, most specific first. */

@@ -142,6 +142,8 @@ async function peopleComeBack(d: ReturnType<typeof detectors>, back: (ip: string
 }
 
 const fired = (b: JudgedAssessment) => b.signals.filter((s) => s.score > 0).map((s) => s.name);
+/** Challenged or denied. */
+const held = (b: JudgedAssessment) => b.verdict !== 'allow';
 
 /** Checks `count` requests `gapMs` apart: the index of the first one not allowed (-1 if none) and the last verdict. */
 async function burst(d: ReturnType<typeof detectors>, count: number, gapMs: number, make: (i: number) => ReturnType<typeof request>): Promise<{ first: number; last: JudgedAssessment }> {
@@ -767,12 +769,12 @@ const NAVIGATE = { ...CHROME, accept: 'text/html,application/xhtml+xml', 'sec-fe
 const XHR = { ...CHROME, accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'same-origin' };
 
 /** Detectors that learned a site whose pages bring their API calls: 40 people, each three pages with three calls. */
-async function siteWherePagesBringCalls(): Promise<ReturnType<typeof detectors>> {
+async function siteWherePagesBringCalls(people = 40): Promise<ReturnType<typeof detectors>> {
   const app = detectors();
-  for (let p = 0; p < 40; p++) {
+  for (let p = 0; p < people; p++) {
     for (let page = 0; page < 3; page++) {
       for (const [i, headers] of [NAVIGATE, XHR, XHR, XHR].entries()) {
-        await app.check(request({ ip: `198.51.100.${p + 1}`, path: i === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + i === 0 ? undefined : `person-${p}`, headers }));
+        await app.check(request({ ip: `198.51.${100 + (p >> 8)}.${(p & 255) + 1}`, path: i === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + i === 0 ? undefined : `person-${p}`, headers }));
         await app.advance(i === 3 ? 3000 : 100);
       }
     }
@@ -926,6 +928,40 @@ describe('page loads per session', () => {
     // A person whose pages bring their calls, and a reader whose pages seldom do (one call every fifth page).
     expect((await slow('203.0.113.71', () => 3)).stoppedAt).toBe(-1);
     expect((await slow('203.0.113.72', (page) => (page % 5 === 4 ? 1 : 0))).stoppedAt).toBe(-1);
+  });
+});
+
+describe('pages-only with a page volume people seldom reach', () => {
+  /** One kept session loading `pages` pages every `everyMs`, each followed by `callsOf(page)` calls; the verdicts. */
+  const session = async (app: Awaited<ReturnType<typeof siteWherePagesBringCalls>>, ip: string, pages: number, everyMs: number, callsOf: (page: number) => number) => {
+    const out: JudgedAssessment[] = [];
+    for (let page = 0; page < pages; page++) {
+      const calls = callsOf(page);
+      for (let c = 0; c <= calls; c++) {
+        out.push(await app.check(request({ ip, path: c === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + c === 0 ? undefined : `s-${ip}`, headers: c === 0 ? NAVIGATE : XHR })));
+        await app.advance(c === calls ? everyMs - calls * 150 : 150);
+      }
+    }
+    return out;
+  };
+
+  it("a crawler rendering pages at a reader's pace, a call every other page where people's pages make three, is held once its pages reach people's threshold", async () => {
+    // Enough people that their pages' share of session requests is learned near their own (a quarter), the crawler's
+    // pages notwithstanding.
+    const app = await siteWherePagesBringCalls(200);
+    // Four pages a minute: never a dozen in two minutes, and a call every other page is no page alone over ten minutes.
+    const crawler = await session(app, '203.0.113.80', 45, 15_000, (page) => page % 2);
+    const first = crawler.findIndex((b) => b.verdict !== 'allow');
+    expect(first).toBeGreaterThan(0);
+    const at = crawler[first]!;
+    expect(fired(at)).toEqual(expect.arrayContaining(['pages-only', 'volume-sess-pages-long']));
+    expect(at.signals.find((x) => x.name === 'pages-only')!.detail).toMatch(/as many pages as people's sessions seldom load there \(30\)/);
+    // Held from then on.
+    expect(crawler.slice(first).filter((b) => b.verdict === 'allow').length).toBeLessThan(crawler.slice(first).length / 10);
+    // A reader as fast whose pages make their calls is not; nor is one who reads fewer pages than people's threshold.
+    expect((await session(app, '203.0.113.81', 45, 15_000, () => 3)).filter((b) => b.verdict !== 'allow')).toEqual([]);
+    const few = await session(app, '203.0.113.82', 25, 15_000, (page) => page % 2);
+    expect(few.flatMap((b) => fired(b)).filter((n) => n === 'pages-only')).toEqual([]);
   });
 });
 
@@ -1496,7 +1532,6 @@ describe("an app's users while a crowd copying its key exactly sweeps a few of i
     }
     return { users, crowd: crowd.slice(crowd.length / 2) };
   };
-  const held = (b: JudgedAssessment) => b.verdict !== 'allow';
 
   it('the crowd is held; the users it finds on routes it does not sweep are not', async () => {
     const { users, crowd } = await run(false);
@@ -2615,7 +2650,6 @@ describe("an app's few signed-in users while a crowd tries logins with the app's
     }
     return { users, crowd: crowd.slice(crowd.length / 2) };
   };
-  const held = (b: JudgedAssessment) => b.verdict !== 'allow';
 
   it('users without a credential of their own are the crowd\'s kind: held on routes newcomers seldom use', async () => {
     const { users, crowd } = await run(null);

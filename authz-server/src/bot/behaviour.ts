@@ -1015,7 +1015,18 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // The same over the long window, when almost nothing else came: a crawler that keeps its cookie and fetches a page
   // every ten or twenty seconds never has a dozen in two minutes, but forty in ten, alone, where people's pages bring
   // their calls and files; the evidence grows past the challenge as the pages add up.
-  if (pagesMatter && ctx.planned === 'session' && !sessionPagesAlone) pagesAlone(sliding(sessionLong.pages, nowMs, B.longMs), sessionRequests, knobs.methods.minSessionPagesLong, knobs.methods.sessionLongMaxShare, knobs.methods.sessionLongCurve, `in this session ${longWindow}`);
+  // A session of as many pages as people's sessions seldom load in ten minutes (volume-sess-pages-long's learned
+  // threshold, never under its floor) whose pages brought a fraction of what people's bring is held to the short
+  // window's evidence too: a crawler rendering pages in a browser at a reader's pace fetches their images, not the
+  // calls people's pages make.
+  if (pagesMatter && ctx.planned === 'session' && !sessionPagesAlone) {
+    const m = knobs.methods;
+    const pagesLong = sliding(sessionLong.pages, nowMs, B.longMs);
+    const many = Math.max(m.minSessionPagesManyLong, base.volume['sess.pages-long'].value);
+    if (!pagesAlone(pagesLong, sessionRequests, m.minSessionPagesLong, m.sessionLongMaxShare, m.sessionLongCurve, `in this session ${longWindow}`) && pagesLong >= many) {
+      pagesAlone(pagesLong, sessionRequests, many, m.sessionManyLongMaxShare, m.curve, `in this session ${longWindow}, as many pages as people's sessions seldom load there (${num(many)})`);
+    }
+  }
   // An address, for a request outside any session its client kept (a client that keeps no cookie and fetches pages
   // without what they bring): only when almost nothing else came, since it judges people who block cookies too.
   if (pagesMatter && !sessionPagesAlone && state !== 'established' && state !== 'established-pair' && state !== 'new-pair') {

@@ -198,9 +198,13 @@ export interface BotKnobs {
    * `sessionLongMaxShare` of what the pages would bring (`sessionLongCurve`, past the challenge): a crawler that keeps
    * its cookie and fetches a page every ten or twenty seconds. The share is the site's, and a site's sections differ
    * (an app's sessions make twenty calls a page, its docs' readers one or two): a docs reader with a call every
-   * page reached 5 % of the app's share in the simulator, so the long window asks for under 2 %.
+   * page reached 5 % of the app's share in the simulator, so the long window asks for under 2 %. From
+   * `minSessionPagesManyLong` page loads in the long window (the floor of `volume-sess-pages-long`'s threshold, as many
+   * as people's sessions seldom load), other requests under `sessionManyLongMaxShare` of what the pages would bring
+   * score on `curve` (at most 45, under the challenge alone): a crawler rendering pages at a reader's pace, their images
+   * and not the calls people's pages make, with its page volume.
    */
-  methods: { minPopulationShare: number; minClientRequests: number; minSessionPages: number; minSessionPagesLong: number; sessionLongMaxShare: number; minAddressPages: number; addressMaxShare: number; curve: PValueCurve; addressCurve: PValueCurve; sessionLongCurve: PValueCurve };
+  methods: { minPopulationShare: number; minClientRequests: number; minSessionPages: number; minSessionPagesLong: number; sessionLongMaxShare: number; minSessionPagesManyLong: number; sessionManyLongMaxShare: number; minAddressPages: number; addressMaxShare: number; curve: PValueCurve; addressCurve: PValueCurve; sessionLongCurve: PValueCurve };
 
   /**
    * Surges of an aggregate (route, route x fingerprint cell, token): a recent count far over the aggregate's own
@@ -341,7 +345,7 @@ export interface BotKnobs {
   };
 
   /** Request tells (tells.ts). */
-  tells: { uaMissing: number; uaAutomation: number; headlessHidden: number; acceptMissing: number; browserWithoutAcceptLanguage: number; postAsFirstRequest: number };
+  tells: { uaMissing: number; uaAutomation: number; uaHeadless: number; headlessHidden: number; acceptMissing: number; browserWithoutAcceptLanguage: number; postAsFirstRequest: number };
 
   /** Headers carrying TLS fingerprints (JA3/JA4) when the proxy adds them. */
   tlsFingerprintHeaders: readonly string[];
@@ -423,7 +427,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     curve: Object.freeze({ start: 3, base: 20, perDecade: 8, max: 70 }),
   }),
   probes: Object.freeze({ curve: Object.freeze({ base: 55, perDoubling: 15, max: 90 }), peopleDiscount: 0.6 }),
-  methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, minSessionPages: 12, minSessionPagesLong: 12, sessionLongMaxShare: 0.02, minAddressPages: 6, addressMaxShare: 0.05, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }), addressCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 45 }), sessionLongCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 70 }) }),
+  methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, minSessionPages: 12, minSessionPagesLong: 12, sessionLongMaxShare: 0.02, minSessionPagesManyLong: 30, sessionManyLongMaxShare: 0.25, minAddressPages: 6, addressMaxShare: 0.05, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }), addressCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 45 }), sessionLongCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 70 }) }),
   surge: Object.freeze({
     slack: 2,
     minExpectedPerMinute: Object.freeze({ route: 1, cell: 0.5, token: 2, failure: 1 }),
@@ -461,7 +465,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     crowdLearning: 0.1,
     learningCap: 4,
   }),
-  tells: Object.freeze({ uaMissing: 40, uaAutomation: 45, headlessHidden: 55, acceptMissing: 15, browserWithoutAcceptLanguage: 20, postAsFirstRequest: 20 }),
+  tells: Object.freeze({ uaMissing: 40, uaAutomation: 45, uaHeadless: 55, headlessHidden: 55, acceptMissing: 15, browserWithoutAcceptLanguage: 20, postAsFirstRequest: 20 }),
   tlsFingerprintHeaders: DEFAULT_TLS_FINGERPRINT_HEADERS,
   routes: Object.freeze({ minDistinct: 32, heavyShare: 0.05, maxChildren: 256, maxParents: 2048, decayAt: 50_000 }),
 }) as BotKnobs;

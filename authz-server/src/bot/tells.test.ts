@@ -25,6 +25,18 @@ describe('request tells', () => {
     expect(requestTells(new Map(Object.entries({ ...base, 'sec-ch-ua': '"HeadlessChrome";v="128"' })), undefined, true).map((t) => t.name)).toEqual([]);
   });
 
+  it('holds a headless browser that says so at the challenge (it can answer one), an HTTP library under it', () => {
+    const score = (ua: string, authenticated = false) => requestTells(new Map(Object.entries({ 'user-agent': ua, accept: 'text/html', 'accept-language': 'en-US' })), undefined, authenticated).reduce((s, t) => s + t.score, 0);
+    const challenge = 50;
+    for (const ua of ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36', 'Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1']) {
+      expect(score(ua), ua).toBeGreaterThanOrEqual(challenge);
+      expect(requestTells(new Map([['user-agent', ua]]))[0]?.name).toBe('ua-automation');
+      // A key's program is not held for its user agent, a headless one neither.
+      expect(score(ua, true), ua).toBe(0);
+    }
+    for (const ua of ['python-requests/2.32.3', 'curl/8.5.0', 'Go-http-client/2.0']) expect(score(ua), ua).toBeLessThan(challenge);
+  });
+
   it('holds a missing language against a browser, not against a client that names itself the crawlers\' way', () => {
     expect(tells({ 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', accept: 'text/html' })).toEqual(['browser-without-accept-language']);
     expect(tells({ 'user-agent': 'Mozilla/5.0 (compatible; SiteStatusMonitor/2.0)', accept: '*/*' })).toEqual([]);

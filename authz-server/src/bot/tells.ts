@@ -14,6 +14,13 @@ import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 const AUTOMATION_UA =
   /\b(curl|wget|python-requests|python-urllib|python-httpx|aiohttp|httpx|go-http-client|scrapy|libwww-perl|java\/|java-http-client|apache-httpclient|axios|node-fetch|undici|^node$|headlesschrome|phantomjs|selenium|puppeteer|playwright|httpclient|masscan|nikto|sqlmap|zgrab|nuclei|[a-z]*bot|crawler|spider)\b/i;
 
+/**
+ * Of AUTOMATION_UA, the browsers run by programs: they render pages and run their scripts, so a challenge costs them
+ * a proof of work where it would stop an HTTP library outright (`ua-automation` at `tells.uaHeadless`, worth a
+ * challenge on its own, where other automation names score `tells.uaAutomation`, under it).
+ */
+const HEADLESS_BROWSER = /^(?:headlesschrome|phantomjs)$/i;
+
 /** The user agent names an HTTP library, an automation tool or a crawler (or there is none): a program that says so. */
 export function automationUserAgent(ua: string): boolean {
   return ua.trim() === '' || AUTOMATION_UA.test(ua);
@@ -40,7 +47,10 @@ export function requestTells(headers: ReadonlyMap<string, string>, knobs: BotKno
   else {
     const m = AUTOMATION_UA.exec(ua);
     if (m) {
-      if (!authenticated) tell('ua-automation', t.uaAutomation, `user-agent names ${m[1]}`);
+      if (authenticated) {
+        // a key's program: see above
+      } else if (HEADLESS_BROWSER.test(m[1]!)) tell('ua-automation', t.uaHeadless, `user-agent names ${m[1]}: a headless browser, which can answer a challenge`);
+      else tell('ua-automation', t.uaAutomation, `user-agent names ${m[1]}`);
     } else if (HEADLESS_BRAND.test(headers.get('sec-ch-ua') ?? '')) {
       if (!authenticated) tell('headless-hidden', t.headlessHidden, 'sec-ch-ua names HeadlessChrome, the user-agent a browser: a headless browser made to pass for one');
     }

@@ -1023,7 +1023,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const m = knobs.methods;
     const pagesLong = sliding(sessionLong.pages, nowMs, B.longMs);
     const many = Math.max(m.minSessionPagesManyLong, base.volume['sess.pages-long'].value);
-    if (!pagesAlone(pagesLong, sessionRequests, m.minSessionPagesLong, m.sessionLongMaxShare, m.sessionLongCurve, `in this session ${longWindow}`) && pagesLong >= many) {
+    if (!pagesAlone(pagesLong, sessionRequests, m.minSessionPagesLong, m.sessionLongMaxShare, m.sessionLongCurve, `in this session ${longWindow}`)) {
       pagesAlone(pagesLong, sessionRequests, many, m.sessionManyLongMaxShare, m.curve, `in this session ${longWindow}, as many pages as people's sessions seldom load there (${num(many)})`);
     }
   }

@@ -93,12 +93,15 @@ function productOf(headers: ReadonlyMap<string, string>): string {
 }
 
 /**
- * A header by whose name a client carries a credential of its own: `authorization`, `cookie`, or a name with a
- * session, token, auth, JWT or SID part (`x-session-token`, `x-auth-token`, `x-myapp-session`, `x-csrf-token`).
+ * A header name with a session, token, auth, JWT or SID part (`x-session-token`, `x-auth-token`, `x-myapp-session`,
+ * `x-csrf-token`): a credential of the client's own, as `authorization` and `cookie` are.
  */
-const CREDENTIAL_HEADER = /^(?:authorization|cookie)$|(?:^|[-_])(?:session|sess|sid|token|auth|jwt|bearer)(?:[-_]|$)/;
+const CREDENTIAL_HEADER = /(?:^|[-_])(?:session|sess|sid|token|auth|jwt|bearer)(?:[-_]|$)/;
 
-/** Whether a request carries a credential of its own beside whatever key it shares (see CREDENTIAL_HEADER). */
+/**
+ * Whether a request carries a credential of its own beside whatever key it shares: an `authorization` header, a
+ * cookie, or a header named as one (CREDENTIAL_HEADER).
+ */
 export function carriesOwnCredential(headers: ReadonlyMap<string, string>): boolean {
   if (headers.has('authorization') || headers.has('cookie')) return true;
   for (const name of headers.keys()) if (CREDENTIAL_HEADER.test(name)) return true;

@@ -199,8 +199,8 @@ export interface BotKnobs {
    * its cookie and fetches a page every ten or twenty seconds. The share is the site's, and a site's sections differ
    * (an app's sessions make twenty calls a page, its docs' readers one or two): a docs reader with a call every
    * page reached 5 % of the app's share in the simulator, so the long window asks for under 2 %. From
-   * `minSessionPagesManyLong` page loads in the long window (the floor of `volume-sess-pages-long`'s threshold, as many
-   * as people's sessions seldom load), other requests under `sessionManyLongMaxShare` of what the pages would bring
+   * `minSessionPagesManyLong` page loads in the long window, or `volume-sess-pages-long`'s learned threshold where
+   * higher (as many as people's sessions seldom load), other requests under `sessionManyLongMaxShare` of what the pages would bring
    * score on `curve` (at most 45, under the challenge alone): a crawler rendering pages at a reader's pace, their images
    * and not the calls people's pages make, with its page volume.
    */

@@ -47,10 +47,8 @@ export function requestTells(headers: ReadonlyMap<string, string>, knobs: BotKno
   else {
     const m = AUTOMATION_UA.exec(ua);
     if (m) {
-      if (authenticated) {
-        // a key's program: see above
-      } else if (HEADLESS_BROWSER.test(m[1]!)) tell('ua-automation', t.uaHeadless, `user-agent names ${m[1]}: a headless browser, which can answer a challenge`);
-      else tell('ua-automation', t.uaAutomation, `user-agent names ${m[1]}`);
+      const headless = HEADLESS_BROWSER.test(m[1]!);
+      if (!authenticated) tell('ua-automation', headless ? t.uaHeadless : t.uaAutomation, `user-agent names ${m[1]}${headless ? ': a headless browser, which can answer a challenge' : ''}`);
     } else if (HEADLESS_BRAND.test(headers.get('sec-ch-ua') ?? '')) {
       if (!authenticated) tell('headless-hidden', t.headlessHidden, 'sec-ch-ua names HeadlessChrome, the user-agent a browser: a headless browser made to pass for one');
     }

@@ -768,14 +768,14 @@ describe('volume against learned thresholds', () => {
 const NAVIGATE = { ...CHROME, accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': 'same-origin' };
 const XHR = { ...CHROME, accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'same-origin' };
 
-/** Detectors that learned a site whose pages bring their API calls: 40 people, each three pages with three calls. */
-async function siteWherePagesBringCalls(people = 40): Promise<ReturnType<typeof detectors>> {
+/** Detectors that learned a site whose pages bring their API calls: 40 people, each three pages with three calls (`calls`). */
+async function siteWherePagesBringCalls(people = 40, calls = 3): Promise<ReturnType<typeof detectors>> {
   const app = detectors();
   for (let p = 0; p < people; p++) {
     for (let page = 0; page < 3; page++) {
-      for (const [i, headers] of [NAVIGATE, XHR, XHR, XHR].entries()) {
+      for (const [i, headers] of [NAVIGATE, ...Array.from({ length: calls }, () => XHR)].entries()) {
         await app.check(request({ ip: `198.51.${100 + (p >> 8)}.${(p & 255) + 1}`, path: i === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + i === 0 ? undefined : `person-${p}`, headers }));
-        await app.advance(i === 3 ? 3000 : 100);
+        await app.advance(i === calls ? 3000 : 100);
       }
     }
   }
@@ -962,6 +962,44 @@ describe('pages-only with a page volume people seldom reach', () => {
     expect((await session(app, '203.0.113.81', 45, 15_000, () => 3)).filter((b) => b.verdict !== 'allow')).toEqual([]);
     const few = await session(app, '203.0.113.82', 25, 15_000, (page) => page % 2);
     expect(few.flatMap((b) => fired(b)).filter((n) => n === 'pages-only')).toEqual([]);
+  });
+});
+
+describe('pages typed in', () => {
+  /** One kept session loading `pages` pages every 20 s with `headers`, each followed by `calls` calls; the verdicts. */
+  const session = async (app: Awaited<ReturnType<typeof siteWherePagesBringCalls>>, ip: string, pages: number, headers: Record<string, string>, calls = 0) => {
+    const out: JudgedAssessment[] = [];
+    for (let page = 0; page < pages; page++) {
+      for (let c = 0; c <= calls; c++) {
+        out.push(await app.check(request({ ip, path: c === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: page + c === 0 ? undefined : `s-${ip}`, headers: c === 0 ? headers : XHR })));
+        await app.advance(c === calls ? 20_000 - calls * 150 : 150);
+      }
+    }
+    return out;
+  };
+  const TYPED = { ...NAVIGATE, 'sec-fetch-site': 'none' };
+
+  it('a crawler that keeps its cookie and types in every page, fetching nothing else, is held within its first seven pages', async () => {
+    // A single-page app's site: people's pages make nine calls each.
+    const app = await siteWherePagesBringCalls(100, 9);
+    const crawler = await session(app, '203.0.113.90', 12, TYPED);
+    const first = crawler.findIndex(held);
+    // Five in the session besides its landing, counted over sliding buckets.
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(6);
+    expect(fired(crawler[first]!)).toContain('pages-only');
+    expect(crawler[first]!.signals.find((x) => x.name === 'pages-only')!.detail).toMatch(/this one typed in/);
+    expect(crawler.slice(first).every(held)).toBe(true);
+    // The same pages reached from the site's own: twelve page loads before the long window judges them.
+    const clicked = await session(app, '203.0.113.91', 12, NAVIGATE);
+    expect(clicked.slice(0, 11).filter(held)).toEqual([]);
+  });
+
+  it('a person typing in pages that bring their calls, or reloading a page, is not held', async () => {
+    const app = await siteWherePagesBringCalls(100, 9);
+    expect((await session(app, '203.0.113.92', 12, TYPED, 3)).filter(held)).toEqual([]);
+    // Reloads of one page: the browser asks caches to revalidate.
+    expect((await session(app, '203.0.113.93', 8, { ...TYPED, 'cache-control': 'max-age=0' })).filter(held)).toEqual([]);
   });
 });
 

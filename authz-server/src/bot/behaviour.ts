@@ -37,7 +37,7 @@ import { BucketCounterOp } from '../store/keys.ts';
 import { routeTemplate, type RouteShapes } from './route-shapes.ts';
 import { describeThreshold, priorBaselines, ratio, type Baselines } from './baseline.ts';
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
-import { claimsBrowser, clientAddress, isPageLoad, isSubresource, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import { claimsBrowser, clientAddress, isPageLoad, isSubresource, typedPageLoad, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
 import { automationUserAgent } from './tells.ts';
 import { probeOf, type ProbeMemory } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
@@ -183,6 +183,8 @@ export interface BotPlanContext {
   toolAgent: boolean;
   /** The request is a page load (isPageLoad). */
   pageLoad: boolean;
+  /** A page load typed in (typedPageLoad): reached by its address, not from a page. */
+  typedPageLoad: boolean;
   /** A page's subresource by its fetch metadata and its file (isSubresource): an image, a script, a style sheet, a font. */
   subresource: boolean;
   /** The policy's sessions are cookies (not a session header). */
@@ -426,6 +428,7 @@ export function planBotCounters(
       // Read only where it decides (an anonymous client that is no browser): the user agent's pattern is long.
       toolAgent: planned === 'anonymous' && !browser && automationUserAgent(req.headers.get('user-agent') ?? ''),
       pageLoad,
+      typedPageLoad: pageLoad && typedPageLoad(req.headers),
       subresource,
       cookieSite: cookiePolicy,
       unreturnedLanding,
@@ -1023,7 +1026,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const m = knobs.methods;
     const pagesLong = sliding(sessionLong.pages, nowMs, B.longMs);
     const many = Math.max(m.minSessionPagesManyLong, base.volume['sess.pages-long'].value);
-    if (!pagesAlone(pagesLong, sessionRequests, m.minSessionPagesLong, m.sessionLongMaxShare, m.sessionLongCurve, `in this session ${longWindow}`)) {
+    // A page typed in is judged from fewer pages: a person's pages after the first are reached from the site's own.
+    const minLong = ctx.typedPageLoad ? m.minSessionPagesTyped : m.minSessionPagesLong;
+    if (!pagesAlone(pagesLong, sessionRequests, minLong, m.sessionLongMaxShare, m.sessionLongCurve, `in this session ${longWindow}${ctx.typedPageLoad ? ', this one typed in' : ''}`)) {
       pagesAlone(pagesLong, sessionRequests, many, m.sessionManyLongMaxShare, m.curve, `in this session ${longWindow}, as many pages as people's sessions seldom load there (${num(many)})`);
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { networkOf } from '../challenge/binding.ts';
-import { DIGEST_MEMO, browserUserAgent, claimsBrowser, isPageLoad, isSubresource, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork, carriesOwnCredential } from './fingerprint.ts';
+import { DIGEST_MEMO, browserUserAgent, claimsBrowser, isPageLoad, isSubresource, typedPageLoad, clientAddress, clientClass, clientFingerprint, clientKind, clientNetwork, carriesOwnCredential } from './fingerprint.ts';
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const browser = (extra: Record<string, string>) =>
@@ -142,6 +142,18 @@ describe('addresses and networks', () => {
     expect(clientAddress('', 'spiffe://cluster.local/ns/a/sa/b')).toBe('spiffe:spiffe://cluster.local/ns/a/sa/b');
     expect(clientAddress('', '')).toBe('-');
     expect(clientNetwork('')).toBe('');
+  });
+});
+
+describe('typedPageLoad', () => {
+  const h = (o: Record<string, string>) => new Map(Object.entries(o));
+  it('is a navigation no page sent, unless it is a reload; without fetch metadata it is not', () => {
+    expect(typedPageLoad(h({ 'sec-fetch-site': 'none' }))).toBe(true);
+    expect(typedPageLoad(h({ 'sec-fetch-site': 'none', 'cache-control': 'max-age=0' }))).toBe(false);
+    expect(typedPageLoad(h({ 'sec-fetch-site': 'none', 'cache-control': 'no-cache' }))).toBe(false);
+    expect(typedPageLoad(h({ 'sec-fetch-site': 'same-origin' }))).toBe(false);
+    expect(typedPageLoad(h({ 'sec-fetch-site': 'cross-site' }))).toBe(false);
+    expect(typedPageLoad(h({}))).toBe(false);
   });
 });
 

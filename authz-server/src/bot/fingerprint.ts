@@ -176,6 +176,17 @@ export function isPageLoad(method: string, headers: ReadonlyMap<string, string>)
   return true;
 }
 
+/**
+ * A page load typed in: the browser says no page sent it (`sec-fetch-site: none`: an address typed, a bookmark, a
+ * link from another application) and it is no reload (a reload asks caches to revalidate: `cache-control: max-age=0`
+ * or `no-cache`). A client without fetch metadata says nothing either way: false.
+ */
+export function typedPageLoad(headers: ReadonlyMap<string, string>): boolean {
+  if (headers.get('sec-fetch-site') !== 'none') return false;
+  const cache = headers.get('cache-control');
+  return cache === undefined || !/max-age=0|no-cache/i.test(cache);
+}
+
 const MEDIA = ['mp3', 'mp4', 'm4a', 'ogg', 'webm', 'vtt'];
 /** File extensions a page's subresource of each fetch destination has. */
 const SUBRESOURCE_FILES: ReadonlyMap<string, ReadonlySet<string>> = new Map([

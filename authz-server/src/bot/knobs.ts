@@ -202,9 +202,11 @@ export interface BotKnobs {
    * `minSessionPagesManyLong` page loads in the long window, or `volume-sess-pages-long`'s learned threshold where
    * higher (as many as people's sessions seldom load), other requests under `sessionManyLongMaxShare` of what the pages would bring
    * score on `curve` (at most 45, under the challenge alone): a crawler rendering pages at a reader's pace, their images
-   * and not the calls people's pages make, with its page volume.
+   * and not the calls people's pages make, with its page volume. A page load typed in (`sec-fetch-site: none`, no
+   * reload) is judged over the long window from `minSessionPagesTyped` page loads: a crawler that keeps its cookie and
+   * fetches every page by its address, where a person's pages after the first are reached from the site's own.
    */
-  methods: { minPopulationShare: number; minClientRequests: number; minSessionPages: number; minSessionPagesLong: number; sessionLongMaxShare: number; minSessionPagesManyLong: number; sessionManyLongMaxShare: number; minAddressPages: number; addressMaxShare: number; curve: PValueCurve; addressCurve: PValueCurve; sessionLongCurve: PValueCurve };
+  methods: { minPopulationShare: number; minClientRequests: number; minSessionPages: number; minSessionPagesLong: number; minSessionPagesTyped: number; sessionLongMaxShare: number; minSessionPagesManyLong: number; sessionManyLongMaxShare: number; minAddressPages: number; addressMaxShare: number; curve: PValueCurve; addressCurve: PValueCurve; sessionLongCurve: PValueCurve };
 
   /**
    * Surges of an aggregate (route, route x fingerprint cell, token): a recent count far over the aggregate's own
@@ -427,7 +429,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     curve: Object.freeze({ start: 3, base: 20, perDecade: 8, max: 70 }),
   }),
   probes: Object.freeze({ curve: Object.freeze({ base: 55, perDoubling: 15, max: 90 }), peopleDiscount: 0.6 }),
-  methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, minSessionPages: 12, minSessionPagesLong: 12, sessionLongMaxShare: 0.02, minSessionPagesManyLong: 30, sessionManyLongMaxShare: 0.25, minAddressPages: 6, addressMaxShare: 0.05, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }), addressCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 45 }), sessionLongCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 70 }) }),
+  methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, minSessionPages: 12, minSessionPagesLong: 12, minSessionPagesTyped: 5, sessionLongMaxShare: 0.02, minSessionPagesManyLong: 30, sessionManyLongMaxShare: 0.25, minAddressPages: 6, addressMaxShare: 0.05, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }), addressCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 45 }), sessionLongCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 70 }) }),
   surge: Object.freeze({
     slack: 2,
     minExpectedPerMinute: Object.freeze({ route: 1, cell: 0.5, token: 2, failure: 1 }),

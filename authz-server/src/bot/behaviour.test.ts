@@ -965,6 +965,26 @@ describe('pages-only with a page volume people seldom reach', () => {
   });
 });
 
+describe('a write as a session\'s first request', () => {
+  it('counts where the address shows no people, not after a person\'s kept session whose cookie the site replaced', async () => {
+    const app = await siteWherePagesBringCalls(40);
+    const POST = { ...XHR, 'content-type': 'application/json' };
+    // A person back with the cookie of an earlier visit: pages and calls; the site replaces the expired cookie in an
+    // answer, and the next request is the cart.
+    for (let page = 0; page < 3; page++) {
+      for (const [i, headers] of [NAVIGATE, XHR, XHR, XHR].entries()) {
+        await app.check(request({ ip: '203.0.113.70', path: i === 0 ? `/products/${page}` : `/api/availability?sku=${page}`, cookie: 'old-70', headers }));
+        await app.advance(i === 3 ? 20_000 : 150);
+      }
+    }
+    const person = await app.check(request({ ip: '203.0.113.70', method: 'POST', path: '/api/cart/items', cookie: 'new-70', headers: POST }));
+    expect(fired(person)).not.toContain('first-request-not-get');
+    // From an address that kept nothing, the same write is a tell.
+    const stranger = await app.check(request({ ip: '203.0.113.71', method: 'POST', path: '/api/cart/items', cookie: 'new-71', headers: POST }));
+    expect(fired(stranger)).toContain('first-request-not-get');
+  });
+});
+
 describe('pages typed in', () => {
   /** One kept session loading `pages` pages every 20 s with `headers`, each followed by `calls` calls; the verdicts. */
   const session = async (app: Awaited<ReturnType<typeof siteWherePagesBringCalls>>, ip: string, pages: number, headers: Record<string, string>, calls = 0) => {

@@ -16,6 +16,7 @@
  *   npm run simulate -- --model b                          # the second traffic model (sim-traffic-b.ts)
  *   npm run simulate -- --model c                          # the third (sim-traffic-c.ts)
  *   npm run simulate -- --model d                          # the fourth (sim-traffic-d.ts)
+ *   npm run simulate -- --model e                          # the fifth (sim-traffic-e.ts)
  *
  * With --verbose, each person's flagged request and (with SIM_ALL_FN=1) each bot request let through is printed with
  * its signals (SIM_DETAILS=1: their explanations); SIM_TRACE_ACTOR=<actor> prints every decision on one actor's
@@ -51,6 +52,7 @@ import { startRedis, type RedisServerHandle } from '../test/support/redis-server
 import { SESSION_COOKIE_B, SITE_ORIGIN_B, generateScenarioB } from './sim-traffic-b.ts';
 import { SESSION_COOKIE_C, SITE_ORIGIN_C, generateScenarioC } from './sim-traffic-c.ts';
 import { SESSION_COOKIE_D, SITE_ORIGIN_D, generateScenarioD } from './sim-traffic-d.ts';
+import { SESSION_COOKIE_E, SITE_ORIGIN_E, generateScenarioE } from './sim-traffic-e.ts';
 import { APP_KEY, HOST, MIN, PARTNER_KEY, SCENARIOS, TRAFFIC_VARIANTS, generateScenario, type ScenarioName, type SimEvent, type TrafficVariant } from './sim-traffic.ts';
 
 export { SCENARIOS, type ScenarioName } from './sim-traffic.ts';
@@ -64,6 +66,7 @@ const MODELS = {
   b: { generate: generateScenarioB, cookie: SESSION_COOKIE_B, origin: SITE_ORIGIN_B },
   c: { generate: generateScenarioC, cookie: SESSION_COOKIE_C, origin: SITE_ORIGIN_C },
   d: { generate: generateScenarioD, cookie: SESSION_COOKIE_D, origin: SITE_ORIGIN_D },
+  e: { generate: generateScenarioE, cookie: SESSION_COOKIE_E, origin: SITE_ORIGIN_E },
 } as const;
 
 /**
@@ -296,7 +299,7 @@ export interface RunOptions {
   warmupMs?: number;
   /** Traffic variants (sim-traffic.ts TRAFFIC_VARIANTS). */
   variants?: readonly TrafficVariant[];
-  /** The traffic model: `a` (sim-traffic.ts, the default), `b` (sim-traffic-b.ts), `c` (sim-traffic-c.ts) or `d` (sim-traffic-d.ts). */
+  /** The traffic model: `a` (sim-traffic.ts, the default), `b` (sim-traffic-b.ts), `c` (sim-traffic-c.ts), `d` (sim-traffic-d.ts) or `e` (sim-traffic-e.ts). */
   model?: TrafficModel;
   /** Model b, c or d with the policy's default session cookie name (`session`), as a policy that does not name the site's. */
   defaultCookie?: boolean;

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { MIN, generateScenario, type TrafficVariant } from '../../bench/sim-traffic.ts';
 import { generateScenarioB } from '../../bench/sim-traffic-b.ts';
 import { generateScenarioC } from '../../bench/sim-traffic-c.ts';
+import { generateScenarioE } from '../../bench/sim-traffic-e.ts';
 import { SCENARIOS, renderTable, runScenario, type ScenarioName, type ScenarioResult } from '../../bench/simulator.ts';
 import { BOT_SIGNAL_NAMES } from '../../lib/policy/schema.ts';
 
@@ -139,8 +140,8 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
   });
 
-  it('the second and third traffic models: the same traffic for the same seed, time order, people in every scenario, attacks inside the run', () => {
-    for (const generate of [generateScenarioB, generateScenarioC]) {
+  it('the second, third and fifth traffic models: the same traffic for the same seed, time order, people in every scenario, attacks inside the run', () => {
+    for (const generate of [generateScenarioB, generateScenarioC, generateScenarioE]) {
       const a = generate('residential-proxy', 1, SHORT);
       expect(generate('residential-proxy', 1, SHORT).events).toEqual(a.events);
       expect(generate('residential-proxy', 2, SHORT).events).not.toEqual(a.events);

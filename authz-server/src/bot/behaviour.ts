@@ -896,9 +896,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // A browser's first page on a cookie site is a GET; an API session (a session header) may well start with a POST.
     // Not where the address shows people (its requests in kept sessions): a site that replaces an expired session's
     // cookie in its answer sees the person's next request, an add-to-cart as well as a page, open a new session.
-    const firstWrite = Math.round(knobs.tells.postAsFirstRequest * (1 - addressMixture));
-    if (ctx.browser && ctx.cookieSite && isWrite(subject.method) && firstWrite > 0) {
-      signals.push({ name: 'first-request-not-get', family: 'fresh', score: firstWrite, detail: `a browser's first request in its session is a ${subject.method}${firstWrite < knobs.tells.postAsFirstRequest ? ` (${Math.round(addressMixture * 100)}% off: the address's requests in kept sessions)` : ''}` });
+    if (ctx.browser && ctx.cookieSite && isWrite(subject.method)) {
+      const points = Math.round(knobs.tells.postAsFirstRequest * (1 - addressMixture));
+      if (points > 0) signals.push({ name: 'first-request-not-get', family: 'fresh', score: points, detail: `a browser's first request in its session is a ${subject.method}${points < knobs.tells.postAsFirstRequest ? ` (${Math.round(addressMixture * 100)}% off: the address's requests in kept sessions)` : ''}` });
     }
   }
 

@@ -352,6 +352,7 @@ export const BOT_SIGNAL_NAMES = [
   'surge-token',
   'surge-token-new-addresses',
   'surge-token-cell',
+  'credential-spread',
   'ua-missing',
   'ua-automation',
   'headless-hidden',

@@ -261,6 +261,29 @@ describe('bot detection on simulated traffic', () => {
     expect(r.tpSignals['surge-token-cell'] ?? 0).toBeGreaterThan(r.botFlagged / 2);
   });
 
+  it("a push notification bringing the app's signed-in users back at once to a promotion new to the app (model e campaign, seed 5) holds none of them", { timeout: 120_000 }, async () => {
+    // Twelve times the usual newcomers of the app's signed-in kind, on every route they use and on the promotion's two
+    // new routes: the (token, kind) cell's surge held 40 % of the campaign's requests and 33 % of all people's before
+    // its routes' shares were weighed and a new route could be carried by the usual routes' surge.
+    const r = await runScenario('campaign', 5, { inProcess: true, model: 'e' });
+    expect(r.params['channel']).toBe('push');
+    expect(r.campaignRequests).toBeGreaterThan(5000);
+    expect(r.campaignFpRate).toBeLessThanOrEqual(0.005);
+    expectPeopleSpared(r);
+  });
+
+  it("a crowd sharing a few stolen bearer tokens over 133 addresses, two calls a minute each with the app's exact headers (model e token-abuse, seed 3), is held for each token's spread", { timeout: 120_000 }, async () => {
+    // Nothing held it before (0 %): each address sends at the app's pace, its kind is the signed-in users', and the
+    // token's crowd was learned as it grew. Each token turns up on a new network with every address it is copied to;
+    // the first minutes go by while each token reaches seven networks (85 % of requests after the first minute).
+    const r = await runScenario('token-abuse', 3, { inProcess: true, model: 'e' });
+    expect(r.params['tokens']).toBe('few');
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.8);
+    expect(r.clientRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.tpSignals['credential-spread'] ?? 0).toBeGreaterThan(r.botFlagged / 2);
+    expectPeopleSpared(r);
+  });
+
   it("a campaign's visitors calling a path that answers every signed-out visitor with a 401, on a warm policy (model b campaign, seed 4), are no failure surge", { timeout: 120_000 }, async () => {
     // Five to twenty times the usual visitors call GET /api/v2/me, 401 to all of them signed out: more failures, at the
     // people's share. Weighed by the learned rate alone, 62 of their requests were held for it (0.62 % of the

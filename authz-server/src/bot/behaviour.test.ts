@@ -60,7 +60,7 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
     const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known, undefined, undefined, book.unanswered, book.attackedForms, book.probes);
     const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
     if (opts.pending !== false) addPendingCounts(plan, result.counters, (c, parts, b) => deferred.pendingOf(c, parts, b));
-    return judgeBehaviour(plan, result.counters);
+    return judgeBehaviour(plan, result.counters, result.distinct);
   };
   return {
     policy: p,
@@ -171,8 +171,11 @@ describe('planning', () => {
     // The most a Check reads: a browser session that also carries an API token.
     const both = keysOf(request({ cookie: 'abc' }), 'partner');
     expect(both.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(both.length, `${both.length}`).toBeLessThanOrEqual(114);
+    expect(both.length, `${both.length}`).toBeLessThanOrEqual(119);
     expect(planBotCounters(p, request({}), null, Date.now()).distinct).toEqual([]);
+    // A user's own credential adds one HyperLogLog, read over two buckets, under the same tag.
+    const credential = planBotCounters(p, request({ cookie: 'abc', headers: { ...CHROME, authorization: 'Bearer eyJ.u' } }), 'partner', Date.now()).distinct;
+    expect(credential.flatMap((d) => [d.key, ...d.countKeys]).map(hashTagOf)).toEqual(['ns/p', 'ns/p', 'ns/p']);
   });
 
   it('a policy-wide per-IP limit caps the address thresholds at 80% of it', () => {
@@ -1547,6 +1550,44 @@ describe("a token's crowd is addresses", () => {
   });
 });
 
+describe("one user's own credential from many networks (credential-spread)", () => {
+  const APP = { 'user-agent': 'okhttp/4.12.0', accept: 'application/json', 'accept-language': 'en-GB', 'accept-encoding': 'gzip' };
+  const spread = (b: JudgedAssessment) => b.signals.find((x) => x.name === 'credential-spread');
+
+  it("a phone moving between home, two carriers and the office keeps its token unflagged; a fifth network is 35 points, the seventh a challenge on that alone", async () => {
+    const d = detectors();
+    const call = (ip: string) => d.check(request({ ip, path: '/api/feed', headers: { ...APP, authorization: 'Bearer eyJ.me' } }));
+    const own = ['203.0.113.7', '198.51.100.20', '192.0.2.33', '2001:db8:1:2::9'];
+    for (let i = 0; i < 40; i++) {
+      expect(spread(await call(own[i % own.length]!))).toBeUndefined();
+      await d.advance(10_000);
+    }
+    // Addresses of the same networks are no new networks; an IPv6 /64's neighbour in its /48 neither.
+    expect(spread(await call('203.0.113.99'))).toBeUndefined();
+    expect(spread(await call('2001:db8:1:7::1'))).toBeUndefined();
+    expect(spread(await call('100.70.1.2'))).toMatchObject({ score: 35, value: 5, threshold: 5 });
+    expect(spread(await call('100.71.1.2'))!.score).toBeLessThan(50);
+    const seventh = await call('100.72.1.2');
+    expect(spread(seventh)!.score).toBeGreaterThanOrEqual(d.policy.bot.challengeScore);
+    expect(seventh.verdict).not.toBe('allow');
+    expect(spread(seventh)!.detail).toMatch(/own credential \(authorization\) came from 7 networks/);
+    // The user's own next call carries the copied token too: held with it until the user signs in again.
+    expect(spread(await call(own[0]!))!.score).toBeGreaterThanOrEqual(50);
+    expect(spread(await d.check(request({ ip: own[0]!, path: '/api/feed', headers: { ...APP, authorization: 'Bearer eyJ.me-again' } })))).toBeUndefined();
+  });
+
+  it("is not counted for a workload (an mTLS principal), for the policy's own key header, or without an address", () => {
+    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
+    const now = Date.parse('2026-03-02T09:00:00Z');
+    const req = request({ headers: { ...APP, authorization: 'Bearer eyJ.me' } });
+    expect(planBotCounters(p, req, null, now).distinct).toHaveLength(1);
+    expect(planBotCounters(p, { ...req, principal: 'spiffe://cluster.local/ns/shop/sa/orders' }, null, now).distinct).toEqual([]);
+    expect(planBotCounters(p, { ...req, clientIp: '' }, null, now).distinct).toEqual([]);
+    const keyed = { ...p, apiKeys: { header: 'authorization', scheme: 'bearer', byHash: new Map<string, string>() } };
+    expect(planBotCounters(keyed, req, 'mobile-app', now).distinct).toEqual([]);
+  });
+});
+
 describe("an app's users while a crowd copying its key exactly sweeps a few of its routes", () => {
   const APP = { 'user-agent': 'okhttp/4.12.0', accept: 'application/json', 'accept-language': 'en-GB', 'accept-encoding': 'gzip' };
   /**
@@ -1555,7 +1596,18 @@ describe("an app's users while a crowd copying its key exactly sweeps a few of i
    * events' availability from a new address every half second, six calls each, 1 in 3 answered 404. `signedIn`: the
    * users send their own bearer token beside the shared key. Decided as the server decides.
    */
-  const run = async (signedIn: boolean, crowdRoute = (_k: number) => 'availability', crowdHeaders: Record<string, string> = APP) => {
+  interface Run {
+    /** The users send their own bearer token beside the shared key. */
+    signedIn: boolean;
+    crowdRoute?: (k: number) => string;
+    crowdHeaders?: Record<string, string> | ((a: number) => Record<string, string>);
+    crowdAddress?: (a: number) => string;
+    /** The users open the app on an event's availability (a notification's link). */
+    deepLink?: boolean;
+    /** Instead of the crowd, this many more users arrive in the second half (a push notification). */
+    push?: number;
+  }
+  const run = async ({ signedIn, crowdRoute = () => 'availability', crowdHeaders = APP, crowdAddress = (a) => `100.64.${a >> 8}.${a & 255}`, deepLink = false, push = 0 }: Run) => {
     const d = detectors();
     let id = 0;
     const call = async (ip: string, path: string, headers: Record<string, string>, code = 200) => {
@@ -1568,8 +1620,8 @@ describe("an app's users while a crowd copying its key exactly sweeps a few of i
     const crowd: JudgedAssessment[] = [];
     const user = (u: number, step: number, attack: boolean) => {
       const headers = signedIn ? { ...APP, authorization: `Bearer user-${u}` } : APP;
-      const path = ['/api/app/config', '/api/me', '/api/feed'][step] ?? (step % 2 === 0 ? `/api/events/${(u * 7 + step) % 300}` : `/api/events/${(u * 7 + step - 1) % 300}/availability`);
-      return call(`198.51.${u >> 8}.${u & 255}`, path, headers).then((bot) => (attack ? users.push({ path, bot }) : 0));
+      const path = (deepLink ? [`/api/events/${u % 300}/availability`, '/api/me', '/api/feed'] : ['/api/app/config', '/api/me', '/api/feed'])[step] ?? (step % 2 === 0 ? `/api/events/${(u * 7 + step) % 300}` : `/api/events/${(u * 7 + step - 1) % 300}/availability`);
+      return call(`${u >= 10_000 ? 203 : 198}.${51 + ((u >> 16) & 63)}.${(u >> 8) & 255}.${u & 255}`, path, headers).then((bot) => (attack ? users.push({ path, bot }) : 0));
     };
     for (let t = 0; t < 960; t++) {
       const attack = t >= 480;
@@ -1579,11 +1631,19 @@ describe("an app's users while a crowd copying its key exactly sweeps a few of i
         if (age < 6 && age % 2 === 0) await user(u, age / 2, attack);
         else if (age >= 6 && age <= 126 && (age - 6) % 10 === 0) await user(u, 3 + (age - 6) / 10, attack);
       }
-      if (attack) {
+      for (let k = 0; k < push && t >= 480; k++) {
+        for (let u = Math.max(0, Math.floor((t - 480 - 65) / 20)); u <= (t - 480) / 20; u++) {
+          const age = t - 480 - u * 20;
+          const id = 10_000 + u * push + k;
+          if (age < 6 && age % 2 === 0) await user(id, age / 2, true);
+          else if (age >= 6 && age <= 126 && (age - 6) % 10 === 0) await user(id, 3 + (age - 6) / 10, true);
+        }
+      }
+      if (attack && push === 0) {
         for (let a = Math.max(0, t - 480 - 59); a <= t - 480; a++) {
           if ((t - 480 - a) % 10 === 0) {
             const event = 1000 + a * 6 + (t - 480 - a) / 10;
-            crowd.push(await call(`100.64.${a >> 8}.${a & 255}`, `/api/events/${event}/${crowdRoute(crowd.length)}`, crowdHeaders, event % 3 === 0 ? 404 : 200));
+            crowd.push(await call(crowdAddress(a), `/api/events/${event}/${crowdRoute(crowd.length)}`, typeof crowdHeaders === 'function' ? crowdHeaders(a) : crowdHeaders, event % 3 === 0 ? 404 : 200));
           }
         }
       }
@@ -1593,7 +1653,7 @@ describe("an app's users while a crowd copying its key exactly sweeps a few of i
   };
 
   it('the crowd is held; the users it finds on routes it does not sweep are not', async () => {
-    const { users, crowd } = await run(false);
+    const { users, crowd } = await run({ signedIn: false });
     expect(crowd.filter(held).length / crowd.length).toBeGreaterThan(0.8);
     const elsewhere = users.filter((x) => !x.path.endsWith('/availability'));
     expect(elsewhere.length).toBeGreaterThan(150);
@@ -1601,17 +1661,39 @@ describe("an app's users while a crowd copying its key exactly sweeps a few of i
   });
 
   it('the crowd is held when it spreads over routes of its own making (a path in letters of any case)', async () => {
-    const { crowd } = await run(false, (k) => [...'availability'].map((c, i) => ((k * 2654435761) >>> i) & 1 ? c.toUpperCase() : c).join(''));
+    const { crowd } = await run({ signedIn: false, crowdRoute: (k) => [...'availability'].map((c, i) => ((k * 2654435761) >>> i) & 1 ? c.toUpperCase() : c).join('') });
     expect(crowd.filter(held).length / crowd.length).toBeGreaterThan(0.8);
   });
 
   it('the crowd is held when it forges a credential to pass for signed-in users', async () => {
-    const { crowd } = await run(true, undefined, { ...APP, authorization: 'Bearer forged' });
+    const { crowd } = await run({ signedIn: true, crowdHeaders: { ...APP, authorization: 'Bearer forged' } });
     expect(crowd.filter(held).length / crowd.length).toBeGreaterThan(0.8);
   });
 
+  it('a crowd sharing a few stolen bearer tokens from addresses of many networks is held for the spread of each token; the signed-in users on its route are not', async () => {
+    // Four tokens taken from four users, each sent from a new address of another /24 every half second: every address
+    // of the crowd calls at the app's pace and is the signed-in users' kind of client. The users open the app on the
+    // route the crowd sweeps (a notification's link): the crowd's requests, held for their tokens, are not counted in
+    // the surge of new addresses that would hold the users with them.
+    const { users, crowd } = await run({ signedIn: true, crowdHeaders: (a) => ({ ...APP, authorization: `Bearer user-stolen-${a % 4}` }), crowdAddress: (a) => `100.${64 + (a % 50)}.${a >> 4}.9`, deepLink: true });
+    expect(crowd.filter(held).length / crowd.length).toBeGreaterThan(0.9);
+    expect(crowd.filter((b) => !b.signals.some((x) => x.name === 'credential-spread' && (x.value ?? 0) >= 5)).length).toBe(0);
+    expect(crowd[0]!.signals.find((x) => x.name === 'credential-spread')!.detail).toMatch(/own credential \(authorization\) came from \d+ networks/);
+    const onItsRoute = users.filter((x) => x.path.endsWith('/availability'));
+    expect(onItsRoute.length).toBeGreaterThan(50);
+    expect(users.filter((x) => held(x.bot)).map((x) => `${x.path} ${fired(x.bot).join(',')}`)).toEqual([]);
+  });
+
+  it("a push notification bringing nine times the app's users at once holds none of them: every route they use surges alike", async () => {
+    for (const signedIn of [true, false]) {
+      const { users } = await run({ signedIn, push: 9 });
+      expect(users.length).toBeGreaterThan(2000);
+      expect(users.filter((x) => held(x.bot)).map((x) => `${x.path} ${fired(x.bot).join(',')}`).slice(0, 5), `signed in: ${signedIn}`).toEqual([]);
+    }
+  });
+
   it("signed-in users are another kind of client: not held on the crowd's route either, nor for its failures there", async () => {
-    const { users, crowd } = await run(true);
+    const { users, crowd } = await run({ signedIn: true });
     expect(crowd.filter(held).length / crowd.length).toBeGreaterThan(0.8);
     expect(users.filter((x) => held(x.bot)).map((x) => `${x.path} ${fired(x.bot).join(',')}`)).toEqual([]);
   });

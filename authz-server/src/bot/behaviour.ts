@@ -33,11 +33,11 @@ import { sessionOf } from '../pipeline/rate-limit.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import type { RuntimePolicy } from '../pipeline/runtime.ts';
 import type { CounterBatchResult, CounterOp, DistinctOp } from '../store/counter-store.ts';
-import { BucketCounterOp } from '../store/keys.ts';
+import { BucketCounterOp, bucketKeys, distinctPrefix } from '../store/keys.ts';
 import { routeTemplate, type RouteShapes } from './route-shapes.ts';
 import { describeThreshold, priorBaselines, ratio, type Baselines } from './baseline.ts';
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
-import { claimsBrowser, clientAddress, isPageLoad, isSubresource, typedPageLoad, clientClass, clientFingerprint, clientKind, clientNetwork } from './fingerprint.ts';
+import { claimsBrowser, clientAddress, isPageLoad, isSubresource, typedPageLoad, clientClass, clientFingerprint, clientKind, clientNetwork, ownCredential } from './fingerprint.ts';
 import { automationUserAgent } from './tells.ts';
 import { probeOf, type ProbeMemory } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
@@ -123,6 +123,8 @@ interface Slots {
   tokCell: number;
   tokCellBase: number;
   tokCellAddrs: number;
+  tokCellUsual: number;
+  tokCellUsualBase: number;
   tokRoute: number;
   tokRouteBase: number;
   pairBase: number;
@@ -201,6 +203,8 @@ export interface BotPlanContext {
   form: { points: number; code: number; lander: boolean; remember: RecentKeys } | null;
   /** The request asks for a scanner's target the upstream answered as missing (ProbeMemory.missing): a probe. */
   missingTarget: boolean;
+  /** The distinct op counting the networks of the request's own credential (ownCredential), and its header's name. */
+  credential: { slot: number; header: string } | null;
   /** Signal names and families the policy leaves out of the score. */
   ignore: readonly string[];
   /** true: the session was known established when planned; else where to remember it once it is (or false). */
@@ -384,6 +388,8 @@ export function planBotCounters(
     tokCell: token && fresh ? shared(BOT_KEYS.tokCellAgg, tokCell, B.aggregateMs, 3, 0) : -1,
     tokCellBase: token && fresh ? shared(BOT_KEYS.tokCellBase, tokCell, B.baselineMs, 2, 0) : -1,
     tokCellAddrs: token && fresh ? shared(BOT_KEYS.tokCellAddrs, tokCell, B.longMs, 2, 0) : -1,
+    tokCellUsual: token && fresh ? shared(BOT_KEYS.tokCellUsualAgg, tokCell, B.aggregateMs, 3, 0) : -1,
+    tokCellUsualBase: token && fresh ? shared(BOT_KEYS.tokCellUsualBase, tokCell, B.baselineMs, 2, 0) : -1,
     tokRoute: token && fresh ? shared(BOT_KEYS.tokRouteAgg, tokRoute, B.aggregateMs, 3, 0) : -1,
     tokRouteBase: token && fresh ? shared(BOT_KEYS.tokRouteBase, tokRoute, B.baselineMs, 2, 0) : -1,
     pairBase: token && fresh ? count(BOT_KEYS.pairBase, pair, B.baselineMs, 2, 0) : -1,
@@ -413,9 +419,18 @@ export function planBotCounters(
     novel: planned === 'pair' || known ? -1 : shared(BOT_KEYS.popNovelAgg, NO_PARTS, B.aggregateMs, 3, 0),
     novelBase: planned === 'pair' || known ? -1 : shared(BOT_KEYS.popNovelBase, NO_PARTS, B.baselineMs, 2, 0),
   };
+  // One user's own credential is counted by the networks it comes from. Not a workload's (an mTLS principal: a
+  // service's replicas share one token across the cluster's node networks), and not without a network to count.
+  const distinct: DistinctOp[] = [];
+  let credential: BotPlanContext['credential'] = null;
+  const own = req.principal === '' && network !== '' ? ownCredential(req.headers, policy.apiKeys?.header ?? null) : '';
+  if (own !== '') {
+    const credentialKeys = bucketKeys(distinctPrefix(policy.id, BOT_KEYS.credNets, [own]), nowMs, B.longMs, 2);
+    credential = { slot: distinct.push({ key: credentialKeys[0]!, member: network, ttlMs: 2 * B.longMs, countKeys: credentialKeys }) - 1, header: own.slice(0, own.indexOf('\u0000')) };
+  }
   return {
     counters,
-    distinct: [],
+    distinct,
     ctx: {
       knobs,
       nowMs,
@@ -435,6 +450,7 @@ export function planBotCounters(
       newLanding: newLanding === 1,
       form,
       missingTarget,
+      credential,
       ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),
       s,
@@ -488,6 +504,10 @@ export interface BotObservations {
   unlearnedPair: boolean;
   /** Such a pair's first request in its current long bucket: one more address of the token's crowd (feed.ts). */
   pairFirst: boolean;
+  /** Its route is one where newcomers of its (token, kind) cell are usual (what the cell's usual-route count holds). */
+  usualTokenRoute: boolean;
+  /** Its own credential came from minNetworks networks or more (credential-spread): held, left out of the token's crowd counts. */
+  credentialSpread: boolean;
   /** Its source's own volume signal fired: its fresh traffic is taken out of the route's and cell's counts. */
   explained: boolean;
   /** A new-session request in a route x fingerprint cell nothing was learned of, and thin (what surge-novel counts). */
@@ -631,7 +651,7 @@ export function addPendingCounts(plan: BotPlan, counters: CounterBatchResult['co
 }
 
 /** Turns the results of the planned ops into signals and observations. */
-export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['counters']): BehaviourJudgement {
+export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['counters'], distinct: CounterBatchResult['distinct'] = []): BehaviourJudgement {
   const ctx = plan.ctx;
   if (!ctx) return { signals: [], observations: null };
   const { s, knobs, nowMs, baselines: base, subject } = ctx;
@@ -1352,6 +1372,19 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       if (!f.lander) f.remember.remember(formLanderKey(subject.policyId, subject.address, f.code), nowMs, f.points);
     }
   }
+  // One user's own credential from many networks at once: a token copied to a crowd. Each address of the crowd can stay
+  // under every volume, and its kind be the app's users' own; the token cannot be everywhere for one user.
+  // Those it holds are not counted in the token's crowds (the feed skips them): the bearers a crowd shares are what
+  // tells it from the app's users of its kind, who would otherwise be held for its surge.
+  let credentialSpread = false;
+  if (ctx.credential !== null) {
+    const d = distinct[ctx.credential.slot] ?? [];
+    const networks = Math.max(d[0] ?? 0, d[1] ?? 0);
+    const ck = knobs.credentials;
+    credentialSpread = networks >= ck.minNetworks;
+    add('aggregate', 'credential-spread', ratioPoints(networks, ck.minNetworks, ck.curve), networks, ck.minNetworks, () => `this request's own credential (${ctx.credential!.header}) came from ${num(networks)} networks (IPv4 /24, IPv6 /48) in ${B.longMs / 60_000}m; one user's comes from a few`);
+  }
+
   // A token used from many new addresses: the token's surge alone is weak (its own clients keep arriving) and
   // is not held against a kind of client the crowd avoids; the (token, client kind) cell's is strong.
   // Before the policy is warm every pair's history is recent, so a young pair is the token's own client as often as
@@ -1361,10 +1394,13 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // Addresses of the (token, kind) cell's crowd in the long window, this one included when it is one: over minutes, so
   // that a crowd rotating a few addresses a minute adds up as one sending from many at once does.
   const pairFirst = unlearnedPair && (sessionLong.requests[0] ?? 0) === 1;
-  const crowdAddresses = s.tokCellAddrs >= 0 ? long(s.tokCellAddrs) + (pairFirst ? 1 : 0) : 0;
+  const crowdAddresses = s.tokCellAddrs >= 0 ? long(s.tokCellAddrs) + (pairFirst && !credentialSpread ? 1 : 0) : 0;
+  // A route where the newcomers of the request's (token, kind) cell are usual (learned at the cell's floor or more).
+  const routeLearned = s.tokRouteBase >= 0 ? perMinuteLearned(s.tokRouteBase) : 0;
+  const usualRoute = routeLearned >= agg.minExpectedPerMinute.cell;
   if (subject.token && state === 'new-pair' && judged && judgedPair && crowdAddresses >= agg.minTokenCrowdAddresses) {
     // Counted (and learned) are the requests of pairs nothing was learned of; a young pair is judged by them.
-    const pending = unlearnedPair ? 1 : 0;
+    const pending = unlearnedPair && !credentialSpread ? 1 : 0;
     const fresh = recentMinute(C(s.tokFreshAgg), nowMs, B.aggregateMs) + pending;
     const freshLearned = perMinuteLearned(s.tokFreshBase);
     const a = surge(fresh, freshLearned, agg.minExpectedPerMinute.token);
@@ -1388,11 +1424,22 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // route surges each of them in turn, and one spread over routes of its own making (a path's letters in another
     // case, which some upstreams route alike) finds none of them usual.
     const rc = recentMinute(C(s.tokRoute), nowMs, B.aggregateMs) + pending;
-    const routeLearned = perMinuteLearned(s.tokRouteBase);
     const routeExpected = Math.max(agg.minExpectedPerMinute.cell, routeLearned) * agg.slack;
     const routeShrunk = Math.max(0, rc - routeExpected) / (rc + agg.cellPseudoCount);
-    const usualRoute = routeLearned >= agg.minExpectedPerMinute.cell;
-    if (crowd > 0 && !(usualRoute && routeShrunk === 0)) {
+    // ... and over its usual share of the kind's newcomers: people's own spike (a push notification bringing the
+    // app's users back at once) raises every route they use about alike, a crowd the few it sweeps. A route people
+    // use most of the time (over half of the kind's newcomers' requests) cannot double its share, and is judged by
+    // its own surge alone.
+    const usualShare = Math.min(1, Math.max(agg.minExpectedPerMinute.cell, routeLearned) / Math.max(agg.minExpectedPerMinute.cell, cellLearned));
+    const overShare = usualShare * agg.slack >= 1 || rc > agg.slack * usualShare * fc;
+    // A route the kind's newcomers hardly use is carried by such a spike while the newcomers on their usual routes
+    // surge by more than its own: the app's users led by a notification to a page new to the app (a promotion) open
+    // the app on its usual routes first. A crowd on a route of its own (or on routes of its own making) moves none of
+    // the usual routes, and one that sends as much to them as to its target is held on them for their share.
+    const usualFresh = recentMinute(C(s.tokCellUsual), nowMs, B.aggregateMs);
+    const usualExcess = usualFresh - Math.max(agg.minExpectedPerMinute.cell, perMinuteLearned(s.tokCellUsualBase)) * agg.slack;
+    const carried = !usualRoute && usualExcess >= agg.minRecent && rc <= usualExcess;
+    if (crowd > 0 && !(usualRoute && (routeShrunk === 0 || !overShare)) && !carried) {
       const spread = freshLearned > 0 ? Math.max(0, fresh - freshLearned * agg.slack) * Math.min(1, cellLearned / freshLearned) : 0;
       const avoided = spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
       if (unlearnedPair && a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, () => `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
@@ -1411,6 +1458,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, repeatLanding, pageCallLanding: repeatLanding && !ctx.pageLoad && fromAddress!.pages > 0, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute, missingTarget, addressProbed },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, credentialSpread, usualTokenRoute: usualRoute, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, repeatLanding, pageCallLanding: repeatLanding && !ctx.pageLoad && fromAddress!.pages > 0, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute, missingTarget, addressProbed },
   };
 }

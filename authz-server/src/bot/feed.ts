@@ -346,7 +346,7 @@ export class BotFeed {
     else if (keptSession && !keptLater) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now);
     if (network && ((clean && obs.subject.token !== null) || (keptSession && !keptLater))) this.#bump(keys, BOT_KEYS.netNew, [network], 'long', now, NET_KEPT_UNIT);
     if (network && obs.addressFirst) this.#bump(keys, BOT_KEYS.netFreshAddrs, [network], 'tick', now);
-    this.#learn(obs, keys, { clean, individually: bot.score - crowd < max, pairClean, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
+    this.#learn(obs, keys, { clean, flagged, individually: bot.score - crowd < max, pairClean, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
     // Route shapes learn a path once its upstream answered it, where an access log arrives: made-up words a client sends
     // (404s) must not widen a shape and merge the site's routes. Without an access log, from the Check.
     const shape = clean && this.#routeShapes !== undefined && req.path.indexOf('/', 1) > 0;
@@ -387,7 +387,7 @@ export class BotFeed {
     return turn < share;
   }
 
-  #learn(obs: BotObservations, keys: PrefixCache, learn: { clean: boolean; individually: boolean; pairClean: boolean; aggregates: number; cookieSite: boolean }, now: number): void {
+  #learn(obs: BotObservations, keys: PrefixCache, learn: { clean: boolean; flagged: boolean; individually: boolean; pairClean: boolean; aggregates: number; cookieSite: boolean }, now: number): void {
     const { subject, state } = obs;
     const bump = (name: string, parts: readonly string[], window: Window, delta = 1) => this.#bump(keys, name, parts, window, now, delta);
     // A young policy's newcomer learning waits (see #youngHeld); a warm one's is written at once.
@@ -441,9 +441,14 @@ export class BotFeed {
     if (obs.pageCallLanding) bump(BOT_KEYS.routeLandAgg, [String(subject.routeCode)], 'aggregate', -1);
     const cookieTraffic = state === 'landing' || state === 'return' || state === 'orphan' || (state === 'established' && !pair);
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
-    if (state === 'new-pair' && obs.unlearnedPair && subject.token) {
+    // A request held for its credential's spread is the crowd sharing that token, not one of the token's newcomers:
+    // left out of their counts. One let through (a token on five or six networks) still counts.
+    if (state === 'new-pair' && obs.unlearnedPair && subject.token && !(obs.credentialSpread && learn.flagged)) {
       bump(BOT_KEYS.tokFreshAgg, token, 'aggregate');
       bump(BOT_KEYS.tokCellAgg, tokenKind, 'aggregate');
+      // Only what was let through: a crowd's decoy calls on the usual routes, held there for their share, must not
+      // carry its calls on a route of its own.
+      if (obs.usualTokenRoute && !learn.flagged) bump(BOT_KEYS.tokCellUsualAgg, tokenKind, 'aggregate');
       bump(BOT_KEYS.tokRouteAgg, tokenRoute, 'aggregate');
       if (obs.pairFirst) bump(BOT_KEYS.tokCellAddrs, tokenKind, 'long');
     }
@@ -476,9 +481,10 @@ export class BotFeed {
       }
       if (subject.token) {
         aggregate(BOT_KEYS.tokBase, token, shares.token);
-        if (state === 'new-pair' && obs.unlearnedPair) {
+        if (state === 'new-pair' && obs.unlearnedPair && !obs.credentialSpread) {
           aggregate(BOT_KEYS.tokFreshBase, token, shares.tokenFresh);
           aggregate(BOT_KEYS.tokCellBase, tokenKind, shares.tokenCell);
+          if (obs.usualTokenRoute) aggregate(BOT_KEYS.tokCellUsualBase, tokenKind, shares.tokenCell);
           aggregate(BOT_KEYS.tokRouteBase, tokenRoute, shares.tokenRoute);
         }
       }

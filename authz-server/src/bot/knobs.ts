@@ -182,6 +182,11 @@ export interface BotKnobs {
    * not failing: a scanner behind an office's NAT must not challenge the office.
    */
   probes: { curve: RatioCurve; peopleDiscount: number };
+  /**
+   * One user's own credential (a bearer token, a session header) from many networks in the long window
+   * (`credential-spread`): a token copied to a crowd. Points from `minNetworks` networks on `curve`.
+   */
+  credentials: { minNetworks: number; curve: RatioCurve };
 
   /**
    * What a client's requests are made of, against the population: too few HEAD requests from an address
@@ -429,6 +434,9 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     curve: Object.freeze({ start: 3, base: 20, perDecade: 8, max: 70 }),
   }),
   probes: Object.freeze({ curve: Object.freeze({ base: 55, perDoubling: 15, max: 90 }), peopleDiscount: 0.6 }),
+  // A person's phone moves between home Wi-Fi and a carrier or two in ten minutes; a token copied to a crowd turns up
+  // on a new network with every address of it. 5 networks: 35 points; 7 reach the challenge score alone, 14 deny.
+  credentials: Object.freeze({ minNetworks: 5, curve: Object.freeze({ base: 35, perDoubling: 31, max: 90 }) }),
   methods: Object.freeze({ minPopulationShare: 0.005, minClientRequests: 20, minSessionPages: 12, minSessionPagesLong: 12, minSessionPagesTyped: 5, sessionLongMaxShare: 0.02, minSessionPagesManyLong: 30, sessionManyLongMaxShare: 0.25, minAddressPages: 6, addressMaxShare: 0.05, curve: Object.freeze({ start: 3, base: 15, perDecade: 6, max: 45 }), addressCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 45 }), sessionLongCurve: Object.freeze({ start: 4, base: 15, perDecade: 6, max: 70 }) }),
   surge: Object.freeze({
     slack: 2,

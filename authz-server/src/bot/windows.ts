@@ -78,10 +78,18 @@ export const BOT_KEYS = {
   /** Per (token, client kind, route): requests from addresses new to the token, and their learned rate. */
   tokRouteAgg: 'bot.tokr.a',
   tokRouteBase: 'bot.tokr.b',
+  /**
+   * Per (token, client kind): requests from addresses new to the token on routes where such requests are usual
+   * (learned at the cell's floor), and their learned rate.
+   */
+  tokCellUsualAgg: 'bot.tokc.u.a',
+  tokCellUsualBase: 'bot.tokc.u.b',
   /** Per (token, client kind): addresses new to the token, each once per long bucket (long buckets). */
   tokCellAddrs: 'bot.tokc.n',
   /** Requests of a (token, address) pair that were not flagged (baseline buckets): an established pair has some. */
   pairBase: 'bot.pair.b',
+  /** Per own credential (fingerprint.ts ownCredential, hashed): the networks it came from (HyperLogLog, long buckets). */
+  credNets: 'bot.cred.n',
   /** Per route: fresh requests, landings and credited returns (by route code), failures; learned rates. */
   routeFreshAgg: 'bot.rt.f.a',
   routeFreshBase: 'bot.rt.f.b',

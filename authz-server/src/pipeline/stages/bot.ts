@@ -47,7 +47,7 @@ export const botStage: Stage = {
     const results = ev.botWork?.results ?? { counters: [], distinct: [] };
     const pending = ev.botBaselines?.pending;
     if (pending) addPendingCounts(work.plan, results.counters, pending);
-    const judged = judgeBehaviour(work.plan, results.counters);
+    const judged = judgeBehaviour(work.plan, results.counters, results.distinct);
     const signals: BotSignal[] = [...judged.signals];
     // ---- usage journeys (journeys/journeys.ts): one more signal from the same round trip ----
     const journey = ev.journeyWork ? ev.journeys?.judge(ev.journeyWork.plan, ev.journeyWork.sequence, ev.journeyWork.counts) : null;

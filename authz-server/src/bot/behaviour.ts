@@ -43,7 +43,7 @@ import { probeOf, type ProbeMemory } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -423,10 +423,10 @@ export function planBotCounters(
   // service's replicas share one token across the cluster's node networks), and not without a network to count.
   const distinct: DistinctOp[] = [];
   let credential: BotPlanContext['credential'] = null;
-  const own = req.principal === '' && network !== '' ? ownCredential(req.headers, policy.apiKeys?.header ?? null) : '';
-  if (own !== '') {
-    const credentialKeys = bucketKeys(distinctPrefix(policy.id, BOT_KEYS.credNets, [own]), nowMs, B.longMs, 2);
-    credential = { slot: distinct.push({ key: credentialKeys[0]!, member: network, ttlMs: 2 * B.longMs, countKeys: credentialKeys }) - 1, header: own.slice(0, own.indexOf('\u0000')) };
+  const own = req.principal === '' && network !== '' ? ownCredential(req.headers, policy.apiKeys?.header ?? null) : null;
+  if (own !== null) {
+    const credentialKeys = bucketKeys(distinctPrefix(policy.id, BOT_KEYS.credNets, [own.header, own.value]), nowMs, B.longMs, 2);
+    credential = { slot: distinct.push({ key: credentialKeys[0]!, member: network, ttlMs: bucketTtlMs(B.longMs, 2), countKeys: credentialKeys }) - 1, header: own.header };
   }
   return {
     counters,

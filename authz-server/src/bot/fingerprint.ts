@@ -112,16 +112,16 @@ export function carriesOwnCredential(headers: ReadonlyMap<string, string>): bool
 const SESSION_HEADER = /(?:^|[-_])(?:session|sess|sid)(?:[-_]|$)/;
 
 /**
- * The credential a request carries as one user's own, as `<header>\u0000<value>`, or '' without one: its
+ * The credential a request carries as one user's own (the header it came in and its value), or null without one: its
  * `authorization` (unless that is where the policy reads its API keys, `keyHeader`), else the first header named as
  * a session (SESSION_HEADER). Cookies are the session detectors' concern, and a header named only as a token or
  * auth (`x-app-token`) is as often a constant an app ships to every install as a user's.
  */
-export function ownCredential(headers: ReadonlyMap<string, string>, keyHeader: string | null): string {
+export function ownCredential(headers: ReadonlyMap<string, string>, keyHeader: string | null): { header: string; value: string } | null {
   const auth = headers.get('authorization');
-  if (auth !== undefined && auth !== '' && keyHeader !== 'authorization') return `authorization\u0000${auth}`;
-  for (const [name, value] of headers) if (value !== '' && name !== keyHeader && SESSION_HEADER.test(name)) return `${name}\u0000${value}`;
-  return '';
+  if (auth !== undefined && auth !== '' && keyHeader !== 'authorization') return { header: 'authorization', value: auth };
+  for (const [name, value] of headers) if (value !== '' && name !== keyHeader && SESSION_HEADER.test(name)) return { header: name, value };
+  return null;
 }
 
 /**

@@ -1576,6 +1576,21 @@ describe("one user's own credential from many networks (credential-spread)", () 
     expect(spread(await d.check(request({ ip: own[0]!, path: '/api/feed', headers: { ...APP, authorization: 'Bearer eyJ.me-again' } })))).toBeUndefined();
   });
 
+  it('a copied token spelled in the ways its upstream reads alike (the scheme in any case, spaces, a JWT signature in another base64url spelling) is one credential', async () => {
+    // An HS256 signature is 43 base64url characters: the last one's two low bits carry nothing, so A, B, C and D
+    // decode to the same bytes and verify alike; so do the scheme in any case and spaces or a tab after it.
+    const jwt = (last: string) => `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.${'s'.repeat(42)}${last}`;
+    const spellings = [`Bearer ${jwt('A')}`, `bearer ${jwt('B')}`, `BEARER  ${jwt('C')}`, `Bearer\t${jwt('D')}`, ` bEaReR ${jwt('A')} `, `Bearer ${jwt('B')}`, `bearer   ${jwt('C')}`];
+    const d = detectors();
+    let last: JudgedAssessment | undefined;
+    for (const [i, authorization] of spellings.entries()) {
+      last = await d.check(request({ ip: `100.${80 + i}.1.2`, path: '/api/feed', headers: { ...APP, authorization } }));
+      await d.advance(5_000);
+    }
+    expect(spread(last!)).toMatchObject({ value: 7 });
+    expect(last!.verdict).not.toBe('allow');
+  });
+
   it("is not counted for a workload (an mTLS principal), for the policy's own key header, or without an address", () => {
     const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
     const now = Date.parse('2026-03-02T09:00:00Z');

@@ -100,18 +100,25 @@ describe('client fingerprint', () => {
 
   it("a user's own credential: the authorization, else a header named as a session; never the policy's key header, a cookie or a token-named header", () => {
     const h = (o: Record<string, string>) => new Map(Object.entries({ 'user-agent': 'ShopApp/4.2.1', 'x-api-key': 'k-1', ...o }));
-    expect(ownCredential(h({ authorization: 'Bearer eyJ.user-1' }), 'x-api-key')).toEqual({ header: 'authorization', value: 'Bearer eyJ.user-1' });
+    expect(ownCredential(h({ authorization: 'Bearer eyJ.user-1' }), 'x-api-key')).toEqual({ header: 'authorization', value: 'bearer eyJ.user-1' });
     expect(ownCredential(h({ 'x-session-token': 's-9' }), 'x-api-key')).toEqual({ header: 'x-session-token', value: 's-9' });
     expect(ownCredential(h({ 'x-myapp-sid': 'abc' }), null)).toEqual({ header: 'x-myapp-sid', value: 'abc' });
     // Both: the authorization is the one counted.
-    expect(ownCredential(h({ 'x-session-token': 's-9', authorization: 'Bearer b' }), null)).toEqual({ header: 'authorization', value: 'Bearer b' });
+    expect(ownCredential(h({ 'x-session-token': 's-9', authorization: 'Bearer b' }), null)).toEqual({ header: 'authorization', value: 'bearer b' });
+    // As the upstream reads it: the scheme in any case, spaces or a tab after it; a JWT by its signed part (its
+    // signature's last base64url character has unused bits); a bare token as it is.
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJlLW9mLXRoaXJ0eS10d28tYnl0ZXMtLS0tLS0tLS0';
+    for (const v of [`Bearer ${jwt}`, `BEARER\t${jwt}`, `  bearer   ${jwt.slice(0, -1)}B `]) expect(ownCredential(h({ authorization: v }), null)!.value, v).toBe('bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0');
+    expect(ownCredential(h({ authorization: `Token ${jwt}x.y` }), null)!.value).toBe(`token ${jwt}x.y`);
+    expect(ownCredential(h({ authorization: 'opaque-token-1' }), null)!.value).toBe('opaque-token-1');
+    expect(ownCredential(h({ 'x-session-token': ' s-9 ' }), null)!.value).toBe('s-9');
     // The policy reads its API keys from the authorization: that is the app's key, shared by every install.
     expect(ownCredential(h({ authorization: 'Bearer shared-key' }), 'authorization')).toBeNull();
     expect(ownCredential(h({ authorization: 'Bearer shared-key', 'x-session-id': 'u-1' }), 'authorization')).toEqual({ header: 'x-session-id', value: 'u-1' });
     // A session header the policy reads keys from is the key.
     expect(ownCredential(h({ 'x-session-key': 'k' }), 'x-session-key')).toBeNull();
     // Constants an app may ship to every install, cookies, empty values: none.
-    for (const o of [{ 'x-app-token': 'c' }, { 'x-auth-token': 'c' }, { cookie: 'session=1' }, { authorization: '' }, { 'x-sessionless': '1' }, {}] as Array<Record<string, string>>) expect(ownCredential(h(o), 'x-api-key'), JSON.stringify(o)).toBeNull();
+    for (const o of [{ 'x-app-token': 'c' }, { 'x-auth-token': 'c' }, { cookie: 'session=1' }, { authorization: '' }, { authorization: '  ' }, { 'x-session-id': ' ' }, { 'x-sessionless': '1' }, {}] as Array<Record<string, string>>) expect(ownCredential(h(o), 'x-api-key'), JSON.stringify(o)).toBeNull();
   });
 
   it('takes a user agent that names itself in the crawlers\' way for no browser, Internet Explorer and Konqueror for browsers', () => {

@@ -6,6 +6,7 @@
  */
 import { hash } from 'node:crypto';
 import { networkOf } from '../challenge/binding.ts';
+import { COMPACT_JWS, credentialOf } from '../pipeline/stages/authentication.ts';
 
 /**
  * Headers whose presence (not value) is part of the fingerprint: browsers send these on every request whatever
@@ -112,15 +113,30 @@ export function carriesOwnCredential(headers: ReadonlyMap<string, string>): bool
 const SESSION_HEADER = /(?:^|[-_])(?:session|sess|sid)(?:[-_]|$)/;
 
 /**
- * The credential a request carries as one user's own (the header it came in and its value), or null without one: its
+ * An `authorization` value as its upstream reads it: the scheme in lower case, then the credential (RFC 9110: the scheme
+ * is case-insensitive, spaces or a tab may follow it); of a compact JWS only its signed part, since its signature
+ * spelled otherwise in base64url (the last character's unused bits) decodes to the same bytes and verifies alike.
+ */
+function readAuthorization(value: string): string {
+  const v = value.trim();
+  const space = v.search(/[ \t]/);
+  const scheme = space > 0 ? v.slice(0, space).toLowerCase() : '';
+  const credential = scheme === '' ? v : credentialOf(v, scheme)!;
+  const signed = COMPACT_JWS.test(credential) ? credential.slice(0, credential.lastIndexOf('.')) : credential;
+  return scheme === '' ? signed : `${scheme} ${signed}`;
+}
+
+/**
+ * The credential a request carries as one user's own (the header it came in and its value as the upstream reads it:
+ * readAuthorization, a session header's trimmed), or null without one: its
  * `authorization` (unless that is where the policy reads its API keys, `keyHeader`), else the first header named as
  * a session (SESSION_HEADER). Cookies are the session detectors' concern, and a header named only as a token or
  * auth (`x-app-token`) is as often a constant an app ships to every install as a user's.
  */
 export function ownCredential(headers: ReadonlyMap<string, string>, keyHeader: string | null): { header: string; value: string } | null {
   const auth = headers.get('authorization');
-  if (auth !== undefined && auth !== '' && keyHeader !== 'authorization') return { header: 'authorization', value: auth };
-  for (const [name, value] of headers) if (value !== '' && name !== keyHeader && SESSION_HEADER.test(name)) return { header: name, value };
+  if (auth !== undefined && auth.trim() !== '' && keyHeader !== 'authorization') return { header: 'authorization', value: readAuthorization(auth) };
+  for (const [name, value] of headers) if (value.trim() !== '' && name !== keyHeader && SESSION_HEADER.test(name)) return { header: name, value: value.trim() };
   return null;
 }
 

@@ -14,7 +14,7 @@ import { jose } from '../../../../lib/process/lazy-module.ts';
 const JWT_CLOCK_TOLERANCE_S = 30;
 
 /** A compact JWS: three base64url segments (a bearer credential that is no API key may be the policy's JWT). */
-const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+export const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 
 /**
  * The credential of an `<scheme> <credential>` header value (RFC 9110 section 11.4: the scheme is

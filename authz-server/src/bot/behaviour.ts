@@ -1435,7 +1435,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // A route the kind's newcomers hardly use is carried by such a spike while the newcomers on their usual routes
     // surge by more than its own: the app's users led by a notification to a page new to the app (a promotion) open
     // the app on its usual routes first. A crowd on a route of its own (or on routes of its own making) moves none of
-    // the usual routes, and one that sends as much to them as to its target is held on them for their share.
+    // the usual routes; its calls held there count for nothing. What this lets through: a crowd that also sends at
+    // least as many calls to the usual routes, in their usual shares, as to its target, which is a push's shape.
     const usualFresh = recentMinute(C(s.tokCellUsual), nowMs, B.aggregateMs);
     const usualExcess = usualFresh - Math.max(agg.minExpectedPerMinute.cell, perMinuteLearned(s.tokCellUsualBase)) * agg.slack;
     const carried = !usualRoute && usualExcess >= agg.minRecent && rc <= usualExcess;

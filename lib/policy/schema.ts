@@ -340,6 +340,7 @@ export const BOT_SIGNAL_NAMES = [
   'first-request-not-get',
   'errors-session',
   'errors-address',
+  'errors-source',
   'errors-token',
   'probes',
   'few-head',

@@ -284,6 +284,28 @@ describe('bot detection on simulated traffic', () => {
     expectPeopleSpared(r);
   });
 
+  it("an order-id enumeration by curl from a carrier's address, one call every 34 s (model e low-and-slow, seed 5), is held on its own errors", { timeout: 120_000 }, async () => {
+    // The carrier's people answered thousands of requests there: the address's errors were theirs as much as the
+    // script's, and its 403s and 404s were never enough (66.7 % of the clients, 49.3 % of requests after the first minute).
+    const r = await runScenario('low-and-slow', 5, { inProcess: true, model: 'e' });
+    expect(r.params['task']).toBe('order-enum');
+    expect(r.clientRecall).toBe(1);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.8);
+    expect(r.tpSignals['errors-source'] ?? 0).toBeGreaterThan(0);
+    expectPeopleSpared(r);
+  });
+
+  it("scanners probing from carriers' addresses (model e low-and-slow, seed 1) are held on their own probes, and the app's users there for none of them", { timeout: 120_000 }, async () => {
+    // With the address's probes 60 % off for the people behind it, two of five scanners kept on (63.9 % of requests
+    // after the first minute), and an app user on one of the addresses was held for a scanner's probes (0.92 % of
+    // people's requests).
+    const r = await runScenario('low-and-slow', 1, { inProcess: true, model: 'e' });
+    expect(r.params['task']).toBe('probe');
+    expect(r.clientRecall).toBe(1);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.8);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
   it("a campaign's visitors calling a path that answers every signed-out visitor with a 401, on a warm policy (model b campaign, seed 4), are no failure surge", { timeout: 120_000 }, async () => {
     // Five to twenty times the usual visitors call GET /api/v2/me, 401 to all of them signed out: more failures, at the
     // people's share. Weighed by the learned rate alone, 62 of their requests were held for it (0.62 % of the

@@ -158,20 +158,21 @@ async function burst(d: ReturnType<typeof detectors>, count: number, gapMs: numb
 }
 
 describe('planning', () => {
-  it('every key of a Check is under the policy hash tag; a browser session request reads at most 86 keys', () => {
+  it('every key of a Check is under the policy hash tag; a browser session request reads at most 88 keys', () => {
     // Planned cold, without the replica's copies of the crowd counters (route, cell, class, token), which a warm
     // replica reads from memory: about 20 keys a Check then (bench/bot-latency.ts). Cold is young: the path's writes
     // and its settled sessions' reads are read too (3 keys each, the young failure cap). A session not known to the
-    // replica reads its source's recent landings and how its sessions lived too (4 keys, one-shot-sessions).
+    // replica reads its source's recent landings and how its sessions lived too (4 keys, one-shot-sessions), and its
+    // source's errors and probes (2 keys, errors-source).
     const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
     const keysOf = (req: ReturnType<typeof request>, consumer: string | null) => planBotCounters(p, req, consumer, Date.now()).counters.flatMap((c) => c.keys);
     const session = keysOf(request({ cookie: 'abc' }), null);
     expect(session.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(session.length, `${session.length}`).toBeLessThanOrEqual(86);
+    expect(session.length, `${session.length}`).toBeLessThanOrEqual(88);
     // The most a Check reads: a browser session that also carries an API token.
     const both = keysOf(request({ cookie: 'abc' }), 'partner');
     expect(both.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(both.length, `${both.length}`).toBeLessThanOrEqual(119);
+    expect(both.length, `${both.length}`).toBeLessThanOrEqual(121);
     expect(planBotCounters(p, request({}), null, Date.now()).distinct).toEqual([]);
     // A user's own credential adds one HyperLogLog, read over two buckets, under the same tag.
     const credential = planBotCounters(p, request({ cookie: 'abc', headers: { ...CHROME, authorization: 'Bearer eyJ.u' } }), 'partner', Date.now()).distinct;
@@ -1394,6 +1395,53 @@ describe("scanners' targets (probes)", () => {
     const person = await d.check(request({ ip: '203.0.113.98', path: '/products/2', cookie: 'p-1' }));
     expect(probes(person)!.score).toBeLessThan(DEFAULT_BOT_KNOBS.learning.maxScore);
     expect(probes(person)!.detail).toMatch(/people behind the address/);
+  });
+
+  it("finds the scanner among the people behind an address by its fingerprint, and holds the people there for none of its probes", async () => {
+    const d = detectors();
+    const nat = '203.0.113.102';
+    const FIREFOX = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', accept: '*/*', 'accept-language': 'de-DE' };
+    for (let i = 0; i < 40; i++) {
+      await ask(d, nat, `/products/${i}`, 200, CHROME);
+      await d.check(request({ ip: nat, path: `/products/${i}`, cookie: `p-${i % 4}` }));
+      await d.advance(1000);
+    }
+    for (const path of ['/.env', '/.git/config', '/wp-login.php', '/backup.zip']) await ask(d, nat, path, 404, FIREFOX);
+    const scanner = await ask(d, nat, '/products/3', null, FIREFOX);
+    expect(probes(scanner)!.detail).toMatch(/^4 requests for what scanners probe .* from this address and client fingerprint in 20m$/);
+    expect(probes(scanner)!.score).toBe(DEFAULT_BOT_KNOBS.probes.curve.base + 2 * DEFAULT_BOT_KNOBS.probes.curve.perDoubling);
+    expect(scanner.verdict).not.toBe('allow');
+    // The people behind the address, signed in or landing, and another client there: none of the scanner's probes.
+    expect(probes(await d.check(request({ ip: nat, path: '/products/2', cookie: 'p-1' })))).toBeUndefined();
+    const landing = await ask(d, nat, '/products/5', null, CHROME);
+    expect(probes(landing)?.score ?? 0).toBe(0);
+    expect(landing.verdict).toBe('allow');
+  });
+
+  it("judges the errors of a client among the people behind an address by its own answers (an enumeration from a carrier's NAT)", async () => {
+    const d = detectors();
+    const nat = '203.0.113.103';
+    const TOOL = { 'user-agent': 'curl/8.5.0', accept: '*/*' };
+    const errorsOf = (b: JudgedAssessment) => b.signals.find((x) => x.name === 'errors-source');
+    for (let i = 0; i < 60; i++) {
+      await ask(d, nat, `/products/${i}`, 200, CHROME);
+      await d.check(request({ ip: nat, path: `/products/${i}`, cookie: `p-${i % 6}` }));
+      await d.advance(1000);
+    }
+    // One order id after another, each refused: the people's many answers dilute them at the address.
+    let last: JudgedAssessment | undefined;
+    for (let id = 100; id < 112; id++) {
+      last = await ask(d, nat, `/api/orders/${id}/status`, 403, TOOL);
+      await d.advance(30_000);
+      await d.check(request({ ip: nat, path: `/products/${id}`, cookie: `p-${id % 6}` }));
+    }
+    expect(errorsOf(last!)!.detail).toMatch(/client errors in \d+ requests answered from this address and client fingerprint in 20m/);
+    expect(errorsOf(last!)!.score).toBeGreaterThan(last!.signals.find((x) => x.name === 'errors-address')?.score ?? 0);
+    expect(last!.verdict).not.toBe('allow');
+    // The people's own requests there are judged as before: their source answered without errors.
+    const person = await ask(d, nat, '/products/7', null, CHROME);
+    expect(errorsOf(person)).toBeUndefined();
+    expect(person.verdict).toBe('allow');
   });
 
   it('counts a target the policy refused, and a stopped request for a target answered as missing; no other stop', async () => {

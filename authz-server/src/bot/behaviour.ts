@@ -43,7 +43,7 @@ import { probeOf, type ProbeMemory } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeSourceAnswers, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -111,6 +111,7 @@ interface Slots {
   returned: number;
   errAddr: number;
   probeAddr: number;
+  errSrc: number;
   errSess: number;
   sessWrites: number;
   methodsIp: number;
@@ -375,6 +376,7 @@ export function planBotCounters(
     returned: planned === 'session' && fresh ? count(BOT_KEYS.returned, addr, knobs.sessions.landingMemoryMs, 2, 0) : -1,
     errAddr: planned === 'session' && known ? -1 : count(BOT_KEYS.errAddr, addr, B.errorsMs, 2, 0),
     probeAddr: planned === 'session' && known && !missingTarget ? -1 : count(BOT_KEYS.probeAddr, addr, B.errorsMs, 2, 0),
+    errSrc: planned === 'session' && known && !missingTarget ? -1 : count(BOT_KEYS.errSrc, src, B.errorsMs, 2, 0),
     errSess: planned === 'session' ? count(BOT_KEYS.errSess, sess, B.longMs, 2, 0) : -1,
     // Only a write reads its session's writes (a failure surge is held against the tries on its path).
     sessWrites: planned === 'session' && isWrite(req.method) ? count(BOT_KEYS.sessWrites, sess, B.longMs, 2, 1) : -1,
@@ -641,7 +643,7 @@ export function strongestPerFamily(signals: ScoredSignal[]): ScoredSignal[] {
 export function addPendingCounts(plan: BotPlan, counters: CounterBatchResult['counters'], pending: (counter: string, parts: string, bucket: number) => number): void {
   const s = plan.ctx?.s;
   if (!s) return;
-  for (const slot of [s.returned, s.landingLearned, s.keptLong, s.netNew, s.netFreshAddrs, s.probeAddr]) {
+  for (const slot of [s.returned, s.landingLearned, s.keptLong, s.netNew, s.netFreshAddrs, s.probeAddr, s.errSrc]) {
     const op = slot >= 0 ? plan.counters[slot] : undefined;
     const values = slot >= 0 ? counters[slot] : undefined;
     if (!(op instanceof BucketCounterOp) || !values) continue;
@@ -990,6 +992,15 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // what their address kept.
   const addressJudged = state === 'established' && s.errAddr >= 0 && addressMixture < 1;
   if (state !== 'established' || addressJudged) errors('errors-address', addressErrors, addressAnswered, 'answered from this address', rho * addressMixture, `in ${B.errorsMs / 60_000}m`);
+  // Behind an address where people keep their cookies (an office, a carrier's NAT) the address's errors are the people's
+  // as much as a scanner's among them, and its client is found by its fingerprint too: the source's own answers are
+  // judged as a lone address's would be, with the people's dispersion (a NAT's people of one browser build share it).
+  // Not a token's calls: an app's users behind a carrier's NAT are one source (the app's fingerprint), whose errors
+  // are the app's own (an order's status polled until it exists), judged with the token (errors-token).
+  const source = s.errSrc >= 0 ? decodeSourceAnswers(C(s.errSrc)) : null;
+  if (source !== null && addressMixture > 0 && state !== 'established' && subject.token === null) {
+    errors('errors-source', sliding(source.errors, nowMs, B.errorsMs), sliding(source.requests, nowMs, B.errorsMs), 'answered from this address and client fingerprint', rho * addressMixture, `in ${B.errorsMs / 60_000}m`);
+  }
   if (subject.token) errors('errors-token', long(s.errTok), long(s.tokLong), 'with this token', rho);
   // ---- probes: scanners' targets the site answered with a client error (probes.ts; counted by the feed)
   // Before its answer only outside an established session: a person's session is judged on what was answered.
@@ -998,13 +1009,23 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const probesAnswered = s.probeAddr >= 0 ? sliding(C(s.probeAddr), nowMs, B.errorsMs) : 0;
   const addressProbed = probesAnswered > 0;
   const probes = (addressProbed ? Math.max(1, probesAnswered) : 0) + (missingTarget ? 1 : 0);
+  const sourceProbesAnswered = source !== null ? sliding(source.probes, nowMs, B.errorsMs) : 0;
+  const sourceProbes = (sourceProbesAnswered > 0 ? Math.max(1, sourceProbesAnswered) : 0) + (missingTarget ? 1 : 0);
   if (probes >= 1) {
     const pk = knobs.probes;
     // An address that shows people (its requests in kept sessions) is held to part of it: the scanner is one client
-    // among them. A scanner's own cookie keeps nothing: its requests fail.
+    // among them. A scanner's own cookie keeps nothing: its requests fail. Its source (address and fingerprint) is the
+    // scanner itself: its own probes count whole, and the address's count against the people's other clients only as
+    // far as the address shows none (a NAT's people are not held for the scanner beside them).
     const people = addressMixture;
-    const points = Math.round(ratioPoints(probes, 1, pk.curve) * (1 - pk.peopleDiscount * people));
-    add('errors', 'probes', points, probes, 1, () => `${num(probes)} requests for what scanners probe (hidden files, backups, admin tools, software the site does not run) answered with a client error from this address in ${B.errorsMs / 60_000}m${missingTarget ? `, this one included (${subject.method} of a target answered as missing here)` : ''}${people > 0 ? ` (${Math.round(pk.peopleDiscount * people * 100)}% off: people behind the address)` : ''}`);
+    const discount = 1 - pk.peopleDiscount * people;
+    // One probe of its own keeps the discount (a person behind an office's NAT who once typed /admin).
+    const own = sourceProbes >= 1 && people > 0 ? ratioPoints(sourceProbes, 1, pk.curve) * (sourceProbes >= 2 ? 1 : discount) : 0;
+    const shared = ratioPoints(probes, 1, pk.curve) * discount * (source !== null ? 1 - people : 1);
+    const byOwn = own > 0 && own >= shared;
+    const counted = byOwn ? sourceProbes : probes;
+    const off = byOwn ? (sourceProbes >= 2 ? 0 : 1 - discount) : 1 - shared / ratioPoints(probes, 1, pk.curve);
+    add('errors', 'probes', Math.round(Math.max(own, shared)), counted, 1, () => `${num(counted)} requests for what scanners probe (hidden files, backups, admin tools, software the site does not run) answered with a client error from this address${byOwn ? ' and client fingerprint' : ''} in ${B.errorsMs / 60_000}m${missingTarget ? `, this one included (${subject.method} of a target answered as missing here)` : ''}${off > 0.005 ? ` (${Math.round(off * 100)}% off: people behind the address)` : ''}`);
   }
 
   const addressMethods = decodeAddressMethods(C(s.methodsIp));

@@ -30,11 +30,11 @@ import { edgesCrossed } from './baseline.ts';
 import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import type { RecentKeys } from './recent-keys.ts';
-import { clientAddress, isPageLoad } from './fingerprint.ts';
+import { clientAddress, clientFingerprint, isPageLoad } from './fingerprint.ts';
 import { FormWatch } from './form-watch.ts';
 import { probeOf, type ProbeMemory, type ProbeTarget } from './probes.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { ADDR_ERROR_UNIT, BOT_KEYS, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, SRC_ERROR_UNIT, SRC_PROBE_UNIT, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -60,6 +60,8 @@ export interface BotFeedOptions {
 interface Correlation {
   policyId: string;
   address: string;
+  /** The client fingerprint: with the address, the source whose errors and probes count apart (errSrc). */
+  fingerprint: string;
   session: string;
   token: string | null;
   route: string[];
@@ -188,6 +190,7 @@ export class BotFeed {
 
   #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId' | 'page'>, now: number, ownDenial: boolean): void {
     this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'errors', now, ADDR_ERROR_UNIT);
+    this.#bump(keys, BOT_KEYS.errSrc, [c.address, c.fingerprint], 'errors', now, SRC_ERROR_UNIT);
     if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
     // Cookie sessions only (behaviour.ts reads no writes counter for a token's pair).
     this.#countFailedWrite(keys, c.session, c.route[1] ?? '', now);
@@ -214,6 +217,7 @@ export class BotFeed {
     const cookie = sessionOf(policy, req);
     return {
       address: clientAddress(req.clientIp, req.principal),
+      fingerprint: clientFingerprint(req.headers, policy.bot.fingerprintHeaders ?? this.#knobs.tlsFingerprintHeaders),
       session: cookie ? cookieSession(cookie) : '',
       token: outcome.consumer && outcome.consumer !== '' ? outcome.consumer : null,
       route: routeParts(req.host, req.method, routeTemplate(this.#routeShapes, policy.id, req.host, req.path)),
@@ -241,9 +245,17 @@ export class BotFeed {
     const reason = outcome.kind === 'deny' ? outcome.denial.reason : null;
     const ownDenial = reason === 'authentication' || reason === 'access';
     if (ownDenial && botAllowListed(policy, req)) return;
-    if (reason !== 'bot' && reason !== 'challenge') this.#bump(keys, BOT_KEYS.errAddr, [obs?.subject.address ?? subjectOf().address], 'errors', now);
+    const who = obs?.subject ?? subjectOf();
+    const source = [who.address, who.fingerprint];
+    if (reason !== 'bot' && reason !== 'challenge') {
+      this.#bump(keys, BOT_KEYS.errAddr, [who.address], 'errors', now);
+      this.#bump(keys, BOT_KEYS.errSrc, source, 'errors', now);
+    }
     // A scanner's target the policy refused is a probe answered, as the upstream's 404 would be.
-    if (reason !== null && PROBE_REFUSALS.has(reason) && this.#probeNow(policy.id, req, now) && !botAllowListed(policy, req)) this.#bump(keys, BOT_KEYS.probeAddr, [obs?.subject.address ?? subjectOf().address], 'errors', now);
+    if (reason !== null && PROBE_REFUSALS.has(reason) && this.#probeNow(policy.id, req, now) && !botAllowListed(policy, req)) {
+      this.#bump(keys, BOT_KEYS.probeAddr, [who.address], 'errors', now);
+      this.#bump(keys, BOT_KEYS.errSrc, source, 'errors', now, SRC_PROBE_UNIT);
+    }
     if (ownDenial) {
       this.stats.ownDenials++;
       this.#countError(keys, { ...subjectOf(), flagged: false }, now, true);
@@ -299,7 +311,10 @@ export class BotFeed {
       this.#countFailedWrite(keys, obs.subject.session, obs.subject.method, now);
       // The address's: only a failure surge's tries. A write stopped elsewhere is no evidence of its address's errors (a
       // person who blocks cookies, stopped on the app's beacons, would make the people behind their address fail).
-      if (failureSurge && (obs.fresh || obs.state === 'new-pair')) this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'errors', now, ADDR_ERROR_UNIT + 1);
+      if (failureSurge && (obs.fresh || obs.state === 'new-pair')) {
+        this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'errors', now, ADDR_ERROR_UNIT + 1);
+        this.#bump(keys, BOT_KEYS.errSrc, source, 'errors', now, SRC_ERROR_UNIT + 1);
+      }
       // Only a failure surge's own: a client stopped by its own evidence (a burst) would have failed at its own rate,
       // and a crowd stopped for its numbers alone (a scrape, 2% of it 404s) would have made a failure surge of the
       // people's own few errors.
@@ -307,7 +322,10 @@ export class BotFeed {
       // A probe for a target the upstream answered as missing (the judge counted it before its answer): the answer it
       // would have had. And a scanner's target asked for by an address whose probes were answered: a scanner stopped for
       // its probes keeps probing. Only those: a stop is no evidence of the next stop.
-      if (obs.missingTarget || (obs.addressProbed && this.#probeNow(policy.id, req, now))) this.#bump(keys, BOT_KEYS.probeAddr, [obs.subject.address], 'errors', now);
+      if (obs.missingTarget || (obs.addressProbed && this.#probeNow(policy.id, req, now))) {
+        this.#bump(keys, BOT_KEYS.probeAddr, [obs.subject.address], 'errors', now);
+        this.#bump(keys, BOT_KEYS.errSrc, source, 'errors', now, SRC_PROBE_UNIT);
+      }
     } else if (outcome.kind === 'allow') {
       this.#bump(keys, BOT_KEYS.routeReqAgg, pathParts(obs.subject.route), 'aggregate', now);
       // Read by a young policy's failure cap and by a write for its path's failing share of writes (failed writes are
@@ -352,7 +370,7 @@ export class BotFeed {
     const shape = clean && this.#routeShapes !== undefined && req.path.indexOf('/', 1) > 0;
     if (remembered) {
       const { subject } = obs;
-      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}), ...(obs.settled ? { settled: true } : {}), ...((obs.state === 'landing' || obs.state === 'anonymous') && this.#unanswered ? { newcomer: true } : {}), ...probeField(req) });
+      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, fingerprint: subject.fingerprint, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}), ...(obs.settled ? { settled: true } : {}), ...((obs.state === 'landing' || obs.state === 'anonymous') && this.#unanswered ? { newcomer: true } : {}), ...probeField(req) });
     } else if (shape) this.#routeShapes!.learn(policy.id, req.host, req.path);
   }
 
@@ -541,7 +559,7 @@ export class BotFeed {
 
   #remember(requestId: string, c: Correlation): void {
     const same = (s: string) => this.#strings.of(s, s);
-    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}), ...(c.newcomer ? { newcomer: true } : {}), ...(c.probe !== undefined ? { probe: { target: c.probe.target, host: same(c.probe.host), path: c.probe.path } } : {}) });
+    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), fingerprint: same(c.fingerprint), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}), ...(c.newcomer ? { newcomer: true } : {}), ...(c.probe !== undefined ? { probe: { target: c.probe.target, host: same(c.probe.host), path: c.probe.path } } : {}) });
   }
 
   /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */
@@ -592,7 +610,10 @@ export class BotFeed {
       if (!error) continue;
       this.stats.errors++;
       this.#countError(keys, corr, now, false);
-      if (probeAnswered) this.#bump(keys, BOT_KEYS.probeAddr, [corr.address], 'errors', now);
+      if (probeAnswered) {
+        this.#bump(keys, BOT_KEYS.probeAddr, [corr.address], 'errors', now);
+        this.#bump(keys, BOT_KEYS.errSrc, [corr.address, corr.fingerprint], 'errors', now, SRC_PROBE_UNIT);
+      }
     }
     this.stats.unmatched += unmatched;
     return { unmatched };

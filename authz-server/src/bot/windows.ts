@@ -58,6 +58,12 @@ export const BOT_KEYS = {
    */
   probeAddr: 'bot.probe.ip',
   /**
+   * Per source (address, client fingerprint; errors buckets): what errAddr and probeAddr count for its address, the
+   * source's own part of it: requests answered, x SRC_ERROR_UNIT their client errors, x SRC_PROBE_UNIT its probes.
+   * Written by the feed.
+   */
+  errSrc: 'bot.err.src',
+  /**
    * Per cookie session (long buckets): its client errors and, x SESSION_LIVED_UNIT, the minute it was first seen to
    * live past its first (counted once in its source's srcLife).
    */
@@ -231,6 +237,24 @@ export const ADDR_ERROR_UNIT = 2 ** 26;
 export function decodeAddressAnswers(values: readonly number[]): { requests: number[]; errors: number[] } {
   const [requests, errors] = unpack(values, ADDR_ERROR_UNIT);
   return { requests, errors };
+}
+
+/**
+ * A source's answers counter (errSrc) counts a request answered as 1, a client error SRC_ERROR_UNIT and a probe
+ * SRC_PROBE_UNIT, in one key so that a Check reads its source's part of the address's errors and probes in one
+ * more key. Exact below 2^17 answered requests and errors, and 2^19 probes, of a source in a bucket (10 minutes); a
+ * source answered more often than that (over 200 a second) is a flood the volume signals hold, and its excess only
+ * adds to its own errors.
+ */
+export const SRC_ERROR_UNIT = 2 ** 17;
+/** See SRC_ERROR_UNIT. */
+export const SRC_PROBE_UNIT = 2 ** 34;
+
+/** Requests answered, client errors and probes of each bucket of a source's answers counter. */
+export function decodeSourceAnswers(values: readonly number[]): { requests: number[]; errors: number[]; probes: number[] } {
+  const [rest, probes] = unpack(values, SRC_PROBE_UNIT);
+  const [requests, errors] = unpack(rest, SRC_ERROR_UNIT);
+  return { requests, errors, probes };
 }
 
 /**

@@ -1444,6 +1444,39 @@ describe("scanners' targets (probes)", () => {
     expect(person.verdict).toBe('allow');
   });
 
+  it("holds a token's calls from such a source to the token's own error rate: an app user polling an order is not held, an enumerator with the app's key is judged by how far it fails beyond it", async () => {
+    const d = detectors();
+    const nat = '203.0.113.104';
+    const errorsOf = (b: JudgedAssessment) => b.signals.find((x) => x.name === 'errors-source');
+    const phone = (model: string) => ({ 'user-agent': `Forkly/5.12.1 (${model}; Android 14)`, accept: 'application/json', 'x-device-id': model });
+    let id = 0;
+    const call = async (ip: string, path: string, code: number, headers: Record<string, string>) => {
+      const requestId = `app-${id++}`;
+      const b = await d.check(request({ ip, path, headers: { ...headers, 'x-request-id': requestId } }), 'app');
+      d.log(requestId, code, 'application/json');
+      return b;
+    };
+    // The app's users elsewhere: one call in ten is an order's status polled before it exists (404).
+    for (let i = 0; i < 240; i++) {
+      await call(`198.51.100.${10 + (i % 40)}`, i % 10 === 0 ? `/api/orders/${i}/status` : '/api/menu', i % 10 === 0 ? 404 : 200, phone(`Pixel ${i % 40}`));
+      if (i % 3 === 0) await d.check(request({ ip: nat, path: `/products/${i}`, cookie: `p-${i % 6}` }));
+      await d.advance(1000);
+    }
+    // Behind the NAT, one user polls their order: six of ten calls fail (site-wide, one request in eight fails).
+    for (let i = 0; i < 10; i++) await call(nat, i < 6 ? '/api/orders/77/status' : '/api/menu', i < 6 ? 404 : 200, phone('Galaxy S24'));
+    const user = await call(nat, '/api/menu', 200, phone('Galaxy S24'));
+    expect(errorsOf(user)?.score ?? 0).toBe(0);
+    expect(user.verdict).toBe('allow');
+    // An enumerator with the app's key from the same address: every call refused, far more than the key's calls fail.
+    let last: JudgedAssessment | undefined;
+    for (let o = 500; o < 514; o++) {
+      last = await call(nat, `/api/orders/${o}/status`, 403, phone('SM-A515F'));
+      await d.advance(20_000);
+    }
+    expect(errorsOf(last!)!.detail).toMatch(/^13 client errors in 13 requests answered from this address and client fingerprint in 20m \(100%, usual \d+(\.\d+)?% with this token/);
+    expect(errorsOf(last!)!.score).toBeGreaterThan(0);
+  });
+
   it('counts a target the policy refused, and a stopped request for a target answered as missing; no other stop', async () => {
     const d = detectors();
     d.refuse(request({ ip: '203.0.113.99', path: '/phpmyadmin/', headers: SCANNER }), 'access');

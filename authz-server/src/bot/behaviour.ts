@@ -964,12 +964,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   }
 
   // ---- errors: of an established session, else of the address; and of the token
-  const errors = (name: string, errs: number, reqs: number, what: string, dispersion: number, window = longWindow) => {
+  const errors = (name: string, errs: number, reqs: number, what: string, dispersion: number, window = longWindow, usual = base.errorRate) => {
     if (errs < knobs.errors.minErrors) return;
     const n = Math.max(reqs, errs);
-    const p = Math.min(0.5, base.errorRate * knobs.errors.slack);
+    const p = Math.min(0.5, Math.max(base.errorRate, usual) * knobs.errors.slack);
     const surprise = overdispersedSurprise(errs, n, p, dispersion);
-    add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, () => `${num(errs)} client errors in ${num(n)} requests ${what} ${window} (${Math.round((errs / n) * 100)}%, usual ${num(base.errorRate * 100)}%; p=10^-${num(surprise)})`);
+    add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, () => `${num(errs)} client errors in ${num(n)} requests ${what} ${window} (${Math.round((errs / n) * 100)}%, usual ${num(Math.max(base.errorRate, usual) * 100)}%${usual > base.errorRate ? ' with this token' : ''}; p=10^-${num(surprise)})`);
   };
   const sessionErrors = sessionErrorCounts ? sliding(sessionErrorCounts.errors, nowMs, B.longMs) : 0;
   // The address's requests answered and their client errors, over 20 minutes.
@@ -995,11 +995,14 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // Behind an address where people keep their cookies (an office, a carrier's NAT) the address's errors are the people's
   // as much as a scanner's among them, and its client is found by its fingerprint too: the source's own answers are
   // judged as a lone address's would be, with the people's dispersion (a NAT's people of one browser build share it).
-  // Not a token's calls: an app's users behind a carrier's NAT are one source (the app's fingerprint), whose errors
-  // are the app's own (an order's status polled until it exists), judged with the token (errors-token).
+  // A token's calls are held to the token's own error rate: an app's users behind a carrier's NAT are one source (the
+  // app's fingerprint), whose errors are the app's own (an order's status polled until it exists). A crowd failing
+  // with the token raises that rate by its share of the token's calls: then it is the token's failures (errors-token,
+  // surge-failures) that hold it.
   const source = s.errSrc >= 0 ? decodeSourceAnswers(C(s.errSrc)) : null;
-  if (source !== null && addressMixture > 0 && state !== 'established' && subject.token === null) {
-    errors('errors-source', sliding(source.errors, nowMs, B.errorsMs), sliding(source.requests, nowMs, B.errorsMs), 'answered from this address and client fingerprint', rho * addressMixture, `in ${B.errorsMs / 60_000}m`);
+  if (source !== null && addressMixture > 0 && state !== 'established') {
+    const tokenRate = subject.token ? long(s.errTok) / Math.max(1, long(s.tokLong)) : 0;
+    errors('errors-source', sliding(source.errors, nowMs, B.errorsMs), sliding(source.requests, nowMs, B.errorsMs), 'answered from this address and client fingerprint', rho * addressMixture, `in ${B.errorsMs / 60_000}m`, subject.token ? tokenRate : base.errorRate);
   }
   if (subject.token) errors('errors-token', long(s.errTok), long(s.tokLong), 'with this token', rho);
   // ---- probes: scanners' targets the site answered with a client error (probes.ts; counted by the feed)

@@ -995,10 +995,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // Behind an address where people keep their cookies (an office, a carrier's NAT) the address's errors are the people's
   // as much as a scanner's among them, and its client is found by its fingerprint too: the source's own answers are
   // judged as a lone address's would be, with the people's dispersion (a NAT's people of one browser build share it).
-  // A token's calls are held to the token's own error rate: an app's users behind a carrier's NAT are one source (the
-  // app's fingerprint), whose errors are the app's own (an order's status polled until it exists). A crowd failing
-  // with the token raises that rate by its share of the token's calls: then it is the token's failures (errors-token,
-  // surge-failures) that hold it.
+  // A token's calls are held to the token's own error rate: an app's users behind a carrier's NAT share the app's
+  // fingerprint (build by build), and their errors are the app's own (an order's status polled until it exists). A
+  // crowd failing with the token raises that rate by its share of the token's calls: then it is the token's failures
+  // (errors-token, surge-failures) that hold it.
   const source = s.errSrc >= 0 ? decodeSourceAnswers(C(s.errSrc)) : null;
   if (source !== null && addressMixture > 0 && state !== 'established') {
     const tokenRate = subject.token ? long(s.errTok) / Math.max(1, long(s.tokLong)) : 0;

@@ -967,9 +967,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const errors = (name: string, errs: number, reqs: number, what: string, dispersion: number, window = longWindow, usual = base.errorRate) => {
     if (errs < knobs.errors.minErrors) return;
     const n = Math.max(reqs, errs);
-    const p = Math.min(0.5, Math.max(base.errorRate, usual) * knobs.errors.slack);
+    const expected = Math.max(base.errorRate, usual);
+    const p = Math.min(0.5, expected * knobs.errors.slack);
     const surprise = overdispersedSurprise(errs, n, p, dispersion);
-    add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, () => `${num(errs)} client errors in ${num(n)} requests ${what} ${window} (${Math.round((errs / n) * 100)}%, usual ${num(Math.max(base.errorRate, usual) * 100)}%${usual > base.errorRate ? ' with this token' : ''}; p=10^-${num(surprise)})`);
+    add('errors', name, surprisePoints(surprise, knobs.errors.curve), errs / n, p, () => `${num(errs)} client errors in ${num(n)} requests ${what} ${window} (${Math.round((errs / n) * 100)}%, usual ${num(expected * 100)}%${usual > base.errorRate ? ' with this token' : ''}; p=10^-${num(surprise)})`);
   };
   const sessionErrors = sessionErrorCounts ? sliding(sessionErrorCounts.errors, nowMs, B.longMs) : 0;
   // The address's requests answered and their client errors, over 20 minutes.
@@ -999,12 +1000,13 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // fingerprint (build by build), and their errors are the app's own (an order's status polled until it exists). A
   // crowd failing with the token raises that rate by its share of the token's calls: then it is the token's failures
   // (errors-token, surge-failures) that hold it.
+  const tokenErrors = subject.token ? long(s.errTok) : 0;
+  const tokenRequests = subject.token ? long(s.tokLong) : 0;
   const source = s.errSrc >= 0 ? decodeSourceAnswers(C(s.errSrc)) : null;
   if (source !== null && addressMixture > 0 && state !== 'established') {
-    const tokenRate = subject.token ? long(s.errTok) / Math.max(1, long(s.tokLong)) : 0;
-    errors('errors-source', sliding(source.errors, nowMs, B.errorsMs), sliding(source.requests, nowMs, B.errorsMs), 'answered from this address and client fingerprint', rho * addressMixture, `in ${B.errorsMs / 60_000}m`, subject.token ? tokenRate : base.errorRate);
+    errors('errors-source', sliding(source.errors, nowMs, B.errorsMs), sliding(source.requests, nowMs, B.errorsMs), 'answered from this address and client fingerprint', rho * addressMixture, `in ${B.errorsMs / 60_000}m`, subject.token ? tokenErrors / Math.max(1, tokenRequests) : base.errorRate);
   }
-  if (subject.token) errors('errors-token', long(s.errTok), long(s.tokLong), 'with this token', rho);
+  if (subject.token) errors('errors-token', tokenErrors, tokenRequests, 'with this token', rho);
   // ---- probes: scanners' targets the site answered with a client error (probes.ts; counted by the feed)
   // Before its answer only outside an established session: a person's session is judged on what was answered.
   const missingTarget = ctx.missingTarget && state !== 'established' && state !== 'established-pair';
@@ -1024,10 +1026,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const discount = 1 - pk.peopleDiscount * people;
     // One probe of its own keeps the discount (a person behind an office's NAT who once typed /admin).
     const own = sourceProbes >= 1 && people > 0 ? ratioPoints(sourceProbes, 1, pk.curve) * (sourceProbes >= 2 ? 1 : discount) : 0;
-    const shared = ratioPoints(probes, 1, pk.curve) * discount * (source !== null ? 1 - people : 1);
+    // The source is read wherever the address's probes are (the same plan condition).
+    const full = ratioPoints(probes, 1, pk.curve);
+    const shared = full * discount * (1 - people);
     const byOwn = own > 0 && own >= shared;
     const counted = byOwn ? sourceProbes : probes;
-    const off = byOwn ? (sourceProbes >= 2 ? 0 : 1 - discount) : 1 - shared / ratioPoints(probes, 1, pk.curve);
+    const off = byOwn ? (sourceProbes >= 2 ? 0 : 1 - discount) : 1 - shared / full;
     add('errors', 'probes', Math.round(Math.max(own, shared)), counted, 1, () => `${num(counted)} requests for what scanners probe (hidden files, backups, admin tools, software the site does not run) answered with a client error from this address${byOwn ? ' and client fingerprint' : ''} in ${B.errorsMs / 60_000}m${missingTarget ? `, this one included (${subject.method} of a target answered as missing here)` : ''}${off > 0.005 ? ` (${Math.round(off * 100)}% off: people behind the address)` : ''}`);
   }
 

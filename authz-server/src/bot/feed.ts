@@ -188,9 +188,20 @@ export class BotFeed {
     if (isCookieSession(session) && isWrite(method)) this.#bump(keys, BOT_KEYS.sessWrites, [session], 'long', now, WRITE_FAIL_UNIT);
   }
 
+  /** A request answered (`answered`) and/or a client error (`errors`), for its address and its source. */
+  #countAnswer(keys: PrefixCache, address: string, fingerprint: string, now: number, answered: 0 | 1, errors: 0 | 1): void {
+    this.#bump(keys, BOT_KEYS.errAddr, [address], 'errors', now, answered + errors * ADDR_ERROR_UNIT);
+    this.#bump(keys, BOT_KEYS.errSrc, [address, fingerprint], 'errors', now, answered + errors * SRC_ERROR_UNIT);
+  }
+
+  /** A probe answered (or refused, or stopped as its answer would have been), for its address and its source. */
+  #countProbe(keys: PrefixCache, address: string, fingerprint: string, now: number): void {
+    this.#bump(keys, BOT_KEYS.probeAddr, [address], 'errors', now);
+    this.#bump(keys, BOT_KEYS.errSrc, [address, fingerprint], 'errors', now, SRC_PROBE_UNIT);
+  }
+
   #countError(keys: PrefixCache, c: Omit<Correlation, 'policyId' | 'page'>, now: number, ownDenial: boolean): void {
-    this.#bump(keys, BOT_KEYS.errAddr, [c.address], 'errors', now, ADDR_ERROR_UNIT);
-    this.#bump(keys, BOT_KEYS.errSrc, [c.address, c.fingerprint], 'errors', now, SRC_ERROR_UNIT);
+    this.#countAnswer(keys, c.address, c.fingerprint, now, 0, 1);
     if (c.session) this.#bump(keys, BOT_KEYS.errSess, [c.session], 'long', now);
     // Cookie sessions only (behaviour.ts reads no writes counter for a token's pair).
     this.#countFailedWrite(keys, c.session, c.route[1] ?? '', now);
@@ -246,16 +257,9 @@ export class BotFeed {
     const ownDenial = reason === 'authentication' || reason === 'access';
     if (ownDenial && botAllowListed(policy, req)) return;
     const who = obs?.subject ?? subjectOf();
-    const source = [who.address, who.fingerprint];
-    if (reason !== 'bot' && reason !== 'challenge') {
-      this.#bump(keys, BOT_KEYS.errAddr, [who.address], 'errors', now);
-      this.#bump(keys, BOT_KEYS.errSrc, source, 'errors', now);
-    }
+    if (reason !== 'bot' && reason !== 'challenge') this.#countAnswer(keys, who.address, who.fingerprint, now, 1, 0);
     // A scanner's target the policy refused is a probe answered, as the upstream's 404 would be.
-    if (reason !== null && PROBE_REFUSALS.has(reason) && this.#probeNow(policy.id, req, now) && !botAllowListed(policy, req)) {
-      this.#bump(keys, BOT_KEYS.probeAddr, [who.address], 'errors', now);
-      this.#bump(keys, BOT_KEYS.errSrc, source, 'errors', now, SRC_PROBE_UNIT);
-    }
+    if (reason !== null && PROBE_REFUSALS.has(reason) && this.#probeNow(policy.id, req, now) && !botAllowListed(policy, req)) this.#countProbe(keys, who.address, who.fingerprint, now);
     if (ownDenial) {
       this.stats.ownDenials++;
       this.#countError(keys, { ...subjectOf(), flagged: false }, now, true);
@@ -311,10 +315,7 @@ export class BotFeed {
       this.#countFailedWrite(keys, obs.subject.session, obs.subject.method, now);
       // The address's: only a failure surge's tries. A write stopped elsewhere is no evidence of its address's errors (a
       // person who blocks cookies, stopped on the app's beacons, would make the people behind their address fail).
-      if (failureSurge && (obs.fresh || obs.state === 'new-pair')) {
-        this.#bump(keys, BOT_KEYS.errAddr, [obs.subject.address], 'errors', now, ADDR_ERROR_UNIT + 1);
-        this.#bump(keys, BOT_KEYS.errSrc, source, 'errors', now, SRC_ERROR_UNIT + 1);
-      }
+      if (failureSurge && (obs.fresh || obs.state === 'new-pair')) this.#countAnswer(keys, obs.subject.address, obs.subject.fingerprint, now, 1, 1);
       // Only a failure surge's own: a client stopped by its own evidence (a burst) would have failed at its own rate,
       // and a crowd stopped for its numbers alone (a scrape, 2% of it 404s) would have made a failure surge of the
       // people's own few errors.
@@ -322,10 +323,7 @@ export class BotFeed {
       // A probe for a target the upstream answered as missing (the judge counted it before its answer): the answer it
       // would have had. And a scanner's target asked for by an address whose probes were answered: a scanner stopped for
       // its probes keeps probing. Only those: a stop is no evidence of the next stop.
-      if (obs.missingTarget || (obs.addressProbed && this.#probeNow(policy.id, req, now))) {
-        this.#bump(keys, BOT_KEYS.probeAddr, [obs.subject.address], 'errors', now);
-        this.#bump(keys, BOT_KEYS.errSrc, source, 'errors', now, SRC_PROBE_UNIT);
-      }
+      if (obs.missingTarget || (obs.addressProbed && this.#probeNow(policy.id, req, now))) this.#countProbe(keys, obs.subject.address, obs.subject.fingerprint, now);
     } else if (outcome.kind === 'allow') {
       this.#bump(keys, BOT_KEYS.routeReqAgg, pathParts(obs.subject.route), 'aggregate', now);
       // Read by a young policy's failure cap and by a write for its path's failing share of writes (failed writes are
@@ -610,10 +608,7 @@ export class BotFeed {
       if (!error) continue;
       this.stats.errors++;
       this.#countError(keys, corr, now, false);
-      if (probeAnswered) {
-        this.#bump(keys, BOT_KEYS.probeAddr, [corr.address], 'errors', now);
-        this.#bump(keys, BOT_KEYS.errSrc, [corr.address, corr.fingerprint], 'errors', now, SRC_PROBE_UNIT);
-      }
+      if (probeAnswered) this.#countProbe(keys, corr.address, corr.fingerprint, now);
     }
     this.stats.unmatched += unmatched;
     return { unmatched };

@@ -43,7 +43,7 @@ import { probeOf, type ProbeMemory } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeSourceAnswers, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeSourceAnswers, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -341,7 +341,7 @@ export function planBotCounters(
   const routeKey = [String(routeCode)];
   const tok = token ? [token] : [];
   const tokCell = token ? [token, kind] : [];
-  const tokRoute = token ? [token, kind, ...route] : [];
+  const tokRoute = token ? tokenRouteParts(token, kind, route) : [];
   // Whether the route is one people load pages on is read for the navigations that rules about new sessions judge:
   // landings, and requests of sessions this replica has not seen established.
   const navigated = pageLoad && (landing === 1 || (planned === 'session' && fresh));
@@ -983,8 +983,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // login form before every try. Never one that mostly succeeds otherwise: a person with a few errors in a long visit.
   const failing = (errs: number, reqs: number) => errs >= 1 && (errs >= (reqs - 1) / 2 || (errs >= knobs.errors.minErrors && errs >= reqs / 5));
   const sessionFailing = state === 'established' && failing(sessionErrors, sessionRequests);
-  // A settled read: the feed counts it, and its failure, for the path (the young policy's cap, the learned share).
-  const settled = state === 'established' && !sessionFailing && !isWrite(subject.method) && sessionRequests >= knobs.surge.settledMinRequests;
+  // A settled read: the feed counts it, and its failure, for the path (the young policy's cap, the learned share). A
+  // token's established address whose answers are not failing is settled too: an app's users keep no cookie, and their
+  // reads' failing share (a search's 429s, an expired token's 401s) is what a push bringing many more of them fails at.
+  const settled = ((state === 'established' && !sessionFailing) || (state === 'established-pair' && !failing(addressErrors, addressAnswered))) && !isWrite(subject.method) && sessionRequests >= knobs.surge.settledMinRequests;
   if (state === 'established') errors('errors-session', sessionErrors, sessionRequests, 'in this session', 0);
   // An established session is judged with its address too where the address shows no people (under a fifth of its
   // requests kept): a scanner that keeps a made-up cookie for a few requests and then begins another never has
@@ -1328,8 +1330,13 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   }
   // A new pair's read is held to its path's failures only once its address failed lately itself: an app user of a
   // shared key reading what an enumerating crowd fails on (availability of an event that exists) has not, and a
-  // crowd's address fails soon enough. Its writes are, as a stuffer's tries with the key are one to a few per address.
-  const pathSuspect = state !== 'new-pair' || isWrite(subject.method) || addressErrors > 0;
+  // crowd's address fails soon enough. Its writes are, as a stuffer's tries with the key are one to a few per address;
+  // not those of a pair that sent the token settledMinRequests requests or more before, none of its address's failing
+  // lately: an app's user signing in after browsing while a crowd tries the sign-in with the app's key. A stuffer's
+  // address is held from its first failure (a try stopped for the surge counts as one); one behind a carrier's
+  // address the app's users share, where nothing failed lately, gets its first try through.
+  const pairSettled = state === 'new-pair' && addressErrors === 0 && sumOf(sessionLong.requests, 0, 1) - 1 >= knobs.surge.settledMinRequests;
+  const pathSuspect = state !== 'new-pair' || (isWrite(subject.method) && !pairSettled) || addressErrors > 0;
   if (judged && ((outsideSession && pathSuspect) || (state === 'return' && isWrite(subject.method)) || (state === 'established' && (sessionFailing || writesFailing || stuffedPath)) || (state === 'established-pair' && failing(addressErrors, addressAnswered)))) {
     // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the
     // smaller its surge would look. The stopped count as failing at the rate of what reached the upstream on the
@@ -1449,8 +1456,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // Held to the crowd only where it falls: a request on a route where the newcomers of its kind are usual (learned
     // at least at the cell's floor) must find them over their usual rate there too. An app's users arriving during a
     // crowd that sweeps a few of its routes start on, and mostly use, others; a crowd spread over the app's every
-    // route surges each of them in turn, and one spread over routes of its own making (a path's letters in another
-    // case, which some upstreams route alike) finds none of them usual.
+    // route surges each of them in turn. A route the newcomers hardly use is held only where the crowd is: one of
+    // their calls there in the last minute (this one, from an address new to the token, included) beyond what they
+    // usually bring, so a user arriving during the crowd is not held on a route of theirs it never touches (an
+    // order's status). Routes are counted in lower case without a trailing slash (tokenRouteParts): a crowd spelling
+    // its route a thousand ways, which some upstreams route alike, is on one route.
     const rc = recentMinute(C(s.tokRoute), nowMs, B.aggregateMs) + pending;
     const routeExpected = Math.max(agg.minExpectedPerMinute.cell, routeLearned) * agg.slack;
     const routeShrunk = Math.max(0, rc - routeExpected) / (rc + agg.cellPseudoCount);
@@ -1468,7 +1478,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const usualFresh = recentMinute(C(s.tokCellUsual), nowMs, B.aggregateMs);
     const usualExcess = usualFresh - Math.max(agg.minExpectedPerMinute.cell, perMinuteLearned(s.tokCellUsualBase)) * agg.slack;
     const carried = !usualRoute && usualExcess >= agg.minRecent && rc <= usualExcess;
-    if (crowd > 0 && !(usualRoute && (routeShrunk === 0 || !overShare)) && !carried) {
+    const present = rc >= 1 && rc > routeLearned * agg.slack;
+    if (crowd > 0 && !(usualRoute ? routeShrunk === 0 || !overShare : !present) && !carried) {
       const spread = freshLearned > 0 ? Math.max(0, fresh - freshLearned * agg.slack) * Math.min(1, cellLearned / freshLearned) : 0;
       const avoided = spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
       if (unlearnedPair && a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, () => `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketKeys, counterPrefix, hashTagOf } from '../store/keys.ts';
-import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, cookieSession, isCookieSession, isWrite, bucketTtlMs, PAGE_UNIT, decodeAddressMethods, decodeLanding, decodeSessionCounts, learnedPerMinute, num, pathParts, routeParts, sliding } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, cookieSession, isCookieSession, isWrite, bucketTtlMs, PAGE_UNIT, decodeAddressMethods, decodeLanding, decodeSessionCounts, learnedPerMinute, num, pathParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
 
 describe('bot window math', () => {
   it('PrefixCache builds exactly the keys of keys.ts, under the policy hash tag', () => {
@@ -106,5 +106,21 @@ describe('a packed counter with a unit taken back in a later bucket', () => {
     expect(heads).toEqual([1, 1]);
     expect(pages).toEqual([-1, 3]);
     expect(sliding(pages, 0, 60_000)).toBe(2);
+  });
+});
+
+describe('tokenRouteParts', () => {
+  const key = (template: string) => tokenRouteParts('app', 'kind', routeParts('api.test', 'GET', template)).join('|');
+  it('counts the spellings some upstreams route alike as one route: any case, a trailing slash or none', () => {
+    expect(key('/api/events/{id}/AvAiLaBiLiTy/')).toBe(key('/api/events/{id}/availability'));
+  });
+  it('counts a segment of words joined by hyphens, underscores or dots as one slug: a fare between any two stations', () => {
+    expect(key('/api/partner/v1/fares/leeds-york')).toBe(key('/api/partner/v1/fares/derby_crewe'));
+    expect(key('/api/partner/v1/fares/leeds-york')).toBe('app|kind|api.test|GET|/api/partner/v1/fares/{slug}');
+  });
+  it('keeps routes apart that differ otherwise', () => {
+    expect(key('/api/orders/{id}/status')).not.toBe(key('/api/orders/{id}'));
+    expect(key('/api/orders/{id}/status')).not.toBe(key('/api/events/{id}/status'));
+    expect(tokenRouteParts('app', 'kind', routeParts('api.test', 'POST', '/api/orders'))).not.toEqual(tokenRouteParts('app', 'kind', routeParts('api.test', 'GET', '/api/orders')));
   });
 });

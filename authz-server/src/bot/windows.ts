@@ -190,6 +190,21 @@ export function routeParts(host: string, method: string, template: string): stri
   return [host, method, template];
 }
 
+/**
+ * Key parts of a token's route for its newcomers' counts: the path template in lower case and without a trailing
+ * slash, because upstreams that route those alike (Express by default, IIS) let a crowd spread one route over
+ * thousands of spellings, each too quiet to surge; and a segment of words joined by `-`, `_`, `.` or `~` as one
+ * slug (`/fares/leeds-york`), because a crowd fetching a page per pair of words finds each of them quiet too, before
+ * the route shapes learned from people's traffic collapse them (route-shapes.ts).
+ */
+export function tokenRouteParts(token: string, kind: string, route: readonly string[]): string[] {
+  const t = route[2] ?? '';
+  const folded = (t.length > 1 && t.endsWith('/') ? t.slice(0, -1) : t).toLowerCase();
+  return [token, kind, route[0] ?? '', route[1] ?? '', SLUGGISH.test(folded) ? folded.split('/').map((x) => (/[-_.~]/.test(x) ? '{slug}' : x)).join('/') : folded];
+}
+
+const SLUGGISH = /[-_.~]/;
+
 /** Key parts of a route's path whatever the method (failures of POST /login also concern GET /login). */
 export function pathParts(route: readonly string[]): string[] {
   return [route[0] ?? '', route[2] ?? ''];

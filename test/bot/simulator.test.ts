@@ -292,6 +292,25 @@ describe('bot detection on simulated traffic', () => {
     expectPeopleSpared(r);
   });
 
+  it("the app's users who arrive while a crowd copying the app, a bearer token per address, scrapes its menus (model e token-abuse, seed 8) are not held on the routes the crowd is not on", { timeout: 120_000 }, async () => {
+    // Every route of the app was one its newcomers hardly use, and the crowd's surge held a new address of the app's
+    // kind on any of them: 8.6 % of people's requests, a fifth of the people, before the crowd had to be on the route.
+    const r = await runScenario('token-abuse', 8, { inProcess: true, model: 'e' });
+    expect(r.params['tokens']).toBe('per-address');
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.01);
+  });
+
+  it("a push notification whose users fail the app's searches and expired sessions at their usual share (model e campaign, seed 8) is no failure surge", { timeout: 120_000 }, async () => {
+    // The usual failing share of a path's reads was learned from cookie sessions only: 3 % of people were held for the
+    // push's 401s on /api/v2/me and 429s on /api/v2/search.
+    const r = await runScenario('campaign', 8, { inProcess: true, model: 'e' });
+    expect(r.params['channel']).toBe('push');
+    expect(r.campaignFpRate).toBeLessThanOrEqual(0.005);
+    expect(r.tpSignals['surge-failures'] ?? 0).toBe(0);
+    expectPeopleSpared(r);
+  });
+
   it("an order-id enumeration by curl from a carrier's address, one call every 34 s (model e low-and-slow, seed 5), is held on its own errors", { timeout: 120_000 }, async () => {
     // The carrier's people answered thousands of requests there: the address's errors were theirs as much as the
     // script's, and its 403s and 404s were never enough (66.7 % of the clients, 49.3 % of requests after the first minute).

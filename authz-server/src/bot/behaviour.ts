@@ -1334,7 +1334,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // not those of a pair that sent the token settledMinRequests requests or more before, none of its address's failing
   // lately: an app's user signing in after browsing while a crowd tries the sign-in with the app's key. A stuffer's
   // address is held from its first failure (a try stopped for the surge counts as one); one behind a carrier's
-  // address the app's users share, where nothing failed lately, gets its first try through.
+  // address the app's users share, where nothing failed lately, gets its tries through until one fails: the first,
+  // or every one answered with a code that is no client error here (a 409).
   const pairSettled = state === 'new-pair' && addressErrors === 0 && sumOf(sessionLong.requests, 0, 1) - 1 >= knobs.surge.settledMinRequests;
   const pathSuspect = state !== 'new-pair' || (isWrite(subject.method) && !pairSettled) || addressErrors > 0;
   if (judged && ((outsideSession && pathSuspect) || (state === 'return' && isWrite(subject.method)) || (state === 'established' && (sessionFailing || writesFailing || stuffedPath)) || (state === 'established-pair' && failing(addressErrors, addressAnswered)))) {
@@ -1459,8 +1460,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // route surges each of them in turn. A route the newcomers hardly use is held only where the crowd is: one of
     // their calls there in the last minute (this one, from an address new to the token, included) beyond what they
     // usually bring, so a user arriving during the crowd is not held on a route of theirs it never touches (an
-    // order's status). Routes are counted in lower case without a trailing slash (tokenRouteParts): a crowd spelling
-    // its route a thousand ways, which some upstreams route alike, is on one route.
+    // order's status). Routes are counted in lower case without a trailing slash, a segment of joined words as one
+    // slug (tokenRouteParts): a crowd spelling its route a thousand ways, which some upstreams route alike, or fetching
+    // a page per pair of words, is on one route.
     const rc = recentMinute(C(s.tokRoute), nowMs, B.aggregateMs) + pending;
     const routeExpected = Math.max(agg.minExpectedPerMinute.cell, routeLearned) * agg.slack;
     const routeShrunk = Math.max(0, rc - routeExpected) / (rc + agg.cellPseudoCount);

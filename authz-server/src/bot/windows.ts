@@ -190,6 +190,9 @@ export function routeParts(host: string, method: string, template: string): stri
   return [host, method, template];
 }
 
+/** What joins the words of a slug (tokenRouteParts). */
+const WORD_JOINER = /[-_.~]/;
+
 /**
  * Key parts of a token's route for its newcomers' counts: the path template in lower case and without a trailing
  * slash, because upstreams that route those alike (Express by default, IIS) let a crowd spread one route over
@@ -200,10 +203,8 @@ export function routeParts(host: string, method: string, template: string): stri
 export function tokenRouteParts(token: string, kind: string, route: readonly string[]): string[] {
   const t = route[2] ?? '';
   const folded = (t.length > 1 && t.endsWith('/') ? t.slice(0, -1) : t).toLowerCase();
-  return [token, kind, route[0] ?? '', route[1] ?? '', SLUGGISH.test(folded) ? folded.split('/').map((x) => (/[-_.~]/.test(x) ? '{slug}' : x)).join('/') : folded];
+  return [token, kind, route[0] ?? '', route[1] ?? '', WORD_JOINER.test(folded) ? folded.split('/').map((x) => (WORD_JOINER.test(x) ? '{slug}' : x)).join('/') : folded];
 }
-
-const SLUGGISH = /[-_.~]/;
 
 /** Key parts of a route's path whatever the method (failures of POST /login also concern GET /login). */
 export function pathParts(route: readonly string[]): string[] {

@@ -167,6 +167,8 @@ export interface BotSubject {
   session: string;
   token: string | null;
   route: string[];
+  /** Key parts of the token's route for its newcomers' counts (tokenRouteParts); [] without a token. */
+  tokenRoute: string[];
   routeCode: number;
   method: string;
 }
@@ -437,7 +439,7 @@ export function planBotCounters(
       knobs,
       nowMs,
       baselines,
-      subject: { policyId: policy.id, address, network, fingerprint, clientClass: cls, kind, session, token, route, routeCode, method: req.method },
+      subject: { policyId: policy.id, address, network, fingerprint, clientClass: cls, kind, session, token, route, tokenRoute: tokRoute, routeCode, method: req.method },
       routeLabel: `${req.method} ${template}`,
       planned,
       known: known ? true : known_ ?? false,
@@ -983,10 +985,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // login form before every try. Never one that mostly succeeds otherwise: a person with a few errors in a long visit.
   const failing = (errs: number, reqs: number) => errs >= 1 && (errs >= (reqs - 1) / 2 || (errs >= knobs.errors.minErrors && errs >= reqs / 5));
   const sessionFailing = state === 'established' && failing(sessionErrors, sessionRequests);
+  // A token's established address is judged by its answers (a pair keeps no errors of its own).
+  const pairFailing = state === 'established-pair' && failing(addressErrors, addressAnswered);
   // A settled read: the feed counts it, and its failure, for the path (the young policy's cap, the learned share). A
   // token's established address whose answers are not failing is settled too: an app's users keep no cookie, and their
   // reads' failing share (a search's 429s, an expired token's 401s) is what a push bringing many more of them fails at.
-  const settled = ((state === 'established' && !sessionFailing) || (state === 'established-pair' && !failing(addressErrors, addressAnswered))) && !isWrite(subject.method) && sessionRequests >= knobs.surge.settledMinRequests;
+  const settled = ((state === 'established' && !sessionFailing) || (state === 'established-pair' && !pairFailing)) && !isWrite(subject.method) && sessionRequests >= knobs.surge.settledMinRequests;
   if (state === 'established') errors('errors-session', sessionErrors, sessionRequests, 'in this session', 0);
   // An established session is judged with its address too where the address shows no people (under a fifth of its
   // requests kept): a scanner that keeps a made-up cookie for a few requests and then begins another never has
@@ -1338,7 +1342,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // or every one answered with a code that is no client error here (a 409).
   const pairSettled = state === 'new-pair' && addressErrors === 0 && sumOf(sessionLong.requests, 0, 1) - 1 >= knobs.surge.settledMinRequests;
   const pathSuspect = state !== 'new-pair' || (isWrite(subject.method) && !pairSettled) || addressErrors > 0;
-  if (judged && ((outsideSession && pathSuspect) || (state === 'return' && isWrite(subject.method)) || (state === 'established' && (sessionFailing || writesFailing || stuffedPath)) || (state === 'established-pair' && failing(addressErrors, addressAnswered)))) {
+  if (judged && ((outsideSession && pathSuspect) || (state === 'return' && isWrite(subject.method)) || (state === 'established' && (sessionFailing || writesFailing || stuffedPath)) || pairFailing)) {
     // A stopped request never reaches the upstream, so it adds no failure: the more of a crowd is challenged, the
     // smaller its surge would look. The stopped count as failing at the rate of what reached the upstream on the
     // path in the same minute; once the crowd is gone that rate is the people's again, and so is the surge.

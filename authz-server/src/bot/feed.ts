@@ -34,7 +34,7 @@ import { clientAddress, clientFingerprint, isPageLoad } from './fingerprint.ts';
 import { FormWatch } from './form-watch.ts';
 import { probeOf, type ProbeMemory, type ProbeTarget } from './probes.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { ADDR_ERROR_UNIT, BOT_KEYS, SRC_ERROR_UNIT, SRC_PROBE_UNIT, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts, tokenRouteParts } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, SRC_ERROR_UNIT, SRC_PROBE_UNIT, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -420,7 +420,7 @@ export class BotFeed {
     const address = [subject.address];
     const token = [subject.token ?? ''];
     const tokenKind = [subject.token ?? '', subject.kind];
-    const tokenRoute = subject.token ? tokenRouteParts(subject.token, subject.kind, subject.route) : [];
+    const tokenRoute = subject.tokenRoute;
 
     // What the batch could not count: orphans are traffic outside a session.
     if (state === 'orphan') {

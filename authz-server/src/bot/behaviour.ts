@@ -129,6 +129,7 @@ interface Slots {
   tokRoute: number;
   tokRouteBase: number;
   pairBase: number;
+  pairRoute: number;
   routeFresh: number;
   routeFreshBase: number;
   routeLand: number;
@@ -397,6 +398,7 @@ export function planBotCounters(
     tokRoute: token && fresh ? shared(BOT_KEYS.tokRouteAgg, tokRoute, B.aggregateMs, 3, 0) : -1,
     tokRouteBase: token && fresh ? shared(BOT_KEYS.tokRouteBase, tokRoute, B.baselineMs, 2, 0) : -1,
     pairBase: token && fresh ? count(BOT_KEYS.pairBase, pair, B.baselineMs, 2, 0) : -1,
+    pairRoute: token && fresh && planned === 'pair' ? count(BOT_KEYS.pairRoute, [address, ...tokRoute], B.longMs, 2, 1) : -1,
     routeFresh: known ? -1 : shared(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, newcomer),
     routeFreshBase: known ? -1 : shared(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
     routeLand: landing ? shared(BOT_KEYS.routeLandAgg, routeKey, B.aggregateMs, 4, newLanding) : -1,
@@ -1492,8 +1494,15 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       if (b.share > 0 && !avoided) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, () => `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
       const expected = Math.max(agg.minExpectedPerMinute.cell, cellLearned) * agg.slack;
       const shrunk = Math.max(0, fc - expected) / (fc + agg.cellPseudoCount);
-      const held = Math.min(crowd, shrunk, usualRoute ? routeShrunk : 1);
-      add('aggregate', 'surge-token-cell', aggregatePoints(held, knobs), fc, expected, () => `${num(fc)} requests/min with this token from ${num(crowdAddresses)} new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, ${num(rc)} on this route vs ${num(routeExpected)} expected, in a surge ${Math.round(crowd * 100)}% over normal`);
+      // On a route the newcomers hardly use, the crowd's own surge there is its evidence when this pair's calls are
+      // on it as a crowd address's are: a crowd copying an app exactly is a small part of the app's traffic (the
+      // token's surge stays weak), while a user reaches the route among the app's other calls.
+      const pairOnRoute = s.pairRoute >= 0 ? sliding(C(s.pairRoute), nowMs, B.longMs) : 0;
+      const userLike = sessionRequests >= agg.pairRouteMinRequests && pairOnRoute <= Math.max(1, agg.pairRouteMaxShare * sessionRequests);
+      const onRoute = s.pairRoute >= 0 && !usualRoute && !userLike ? surge(rc, routeLearned, agg.minExpectedPerMinute.cell) : null;
+      const onRouteAlone = onRoute !== null && onRoute.share > 0;
+      const held = onRouteAlone ? Math.max(Math.min(crowd, shrunk), Math.min(onRoute.share, routeShrunk)) : Math.min(crowd, shrunk, usualRoute ? routeShrunk : 1);
+      add('aggregate', 'surge-token-cell', aggregatePoints(held, knobs), fc, expected, () => `${num(fc)} requests/min with this token from ${num(crowdAddresses)} new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, ${num(rc)} on this route vs ${num(routeExpected)} expected, in a surge ${Math.round(crowd * 100)}% over normal${onRouteAlone ? `; ${num(pairOnRoute)} of this address's ${num(sessionRequests)} calls with the token ${longWindow} on this route` : ''}`);
     }
   }
 

@@ -232,6 +232,15 @@ export interface BotKnobs {
      * servers) are judged by their own volume, as any single client is.
      */
     minTokenCrowdAddresses: number;
+    /**
+     * A pair new to the token on a route its kind's newcomers hardly use, where their calls surge, is held to that
+     * route's surge alone (not only the token's) unless its calls spread like a user's: at least
+     * `pairRouteMinRequests` in the long window, at most `pairRouteMaxShare` of them (or its first) on the route. A
+     * crowd that copies an app exactly is a small part of the app's traffic, so the token's surge stays weak; to be
+     * taken for a user each address must spend as many calls elsewhere as on its target.
+     */
+    pairRouteMinRequests: number;
+    pairRouteMaxShare: number;
     minSurprise: number;
     /**
      * The same for a route's client errors: failures already need a session that mostly failed, or a request new
@@ -442,6 +451,8 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     slack: 2,
     minExpectedPerMinute: Object.freeze({ route: 1, cell: 0.5, token: 2, failure: 1 }),
     minTokenCrowdAddresses: 4,
+    pairRouteMinRequests: 3,
+    pairRouteMaxShare: 0.5,
     minSurprise: 4,
     failureMinSurprise: 3,
     maxFailingShare: 0.1,

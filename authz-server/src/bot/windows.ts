@@ -94,6 +94,8 @@ export const BOT_KEYS = {
   tokCellAddrs: 'bot.tokc.n',
   /** Requests of a (token, address) pair that were not flagged (baseline buckets): an established pair has some. */
   pairBase: 'bot.pair.b',
+  /** Per (address, token route): the requests of a pair new to the token on the route (long buckets). */
+  pairRoute: 'bot.pair.r',
   /** Per own credential (fingerprint.ts ownCredential, hashed): the networks it came from (HyperLogLog, long buckets). */
   credNets: 'bot.cred.n',
   /** Per route: fresh requests, landings and credited returns (by route code), failures; learned rates. */

@@ -1499,9 +1499,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       // token's surge stays weak), while a user reaches the route among the app's other calls.
       const pairOnRoute = s.pairRoute >= 0 ? sliding(C(s.pairRoute), nowMs, B.longMs) : 0;
       const userLike = sessionRequests >= agg.pairRouteMinRequests && pairOnRoute <= Math.max(1, agg.pairRouteMaxShare * sessionRequests);
-      const onRoute = s.pairRoute >= 0 && !usualRoute && !userLike ? surge(rc, routeLearned, agg.minExpectedPerMinute.cell) : null;
-      const onRouteAlone = onRoute !== null && onRoute.share > 0;
-      const held = onRouteAlone ? Math.max(Math.min(crowd, shrunk), Math.min(onRoute.share, routeShrunk)) : Math.min(crowd, shrunk, usualRoute ? routeShrunk : 1);
+      // Where the route's own surge is significant its shrunk share (routeShrunk, always under the surge's) is held.
+      const onRouteAlone = s.pairRoute >= 0 && !usualRoute && !userLike && surge(rc, routeLearned, agg.minExpectedPerMinute.cell).share > 0;
+      const held = onRouteAlone ? Math.max(Math.min(crowd, shrunk), routeShrunk) : Math.min(crowd, shrunk, usualRoute ? routeShrunk : 1);
       add('aggregate', 'surge-token-cell', aggregatePoints(held, knobs), fc, expected, () => `${num(fc)} requests/min with this token from ${num(crowdAddresses)} new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, ${num(rc)} on this route vs ${num(routeExpected)} expected, in a surge ${Math.round(crowd * 100)}% over normal${onRouteAlone ? `; ${num(pairOnRoute)} of this address's ${num(sessionRequests)} calls with the token ${longWindow} on this route` : ''}`);
     }
   }

@@ -17,11 +17,19 @@ describe('verifiedSearchCrawler', () => {
     expect(verifiedSearchCrawler(GOOGLEBOT, '::ffff:66.249.66.1')).toBe('Googlebot');
     expect(verifiedSearchCrawler(BINGBOT, '157.55.39.77')).toBe('bingbot');
     expect(verifiedSearchCrawler(BINGBOT, '40.77.167.3')).toBe('bingbot');
+    // The published list leaves gaps inside the block registered to Google for its crawlers (66.249.66.224/27,
+    // 66.249.67.0/24): the block is admitted whole.
+    expect(verifiedSearchCrawler(GOOGLEBOT, '66.249.66.230')).toBe('Googlebot');
+    expect(verifiedSearchCrawler(GOOGLEBOT, '66.249.67.17')).toBe('Googlebot');
+    expect(verifiedSearchCrawler(GOOGLEBOT, '34.22.85.5')).toBe('Googlebot');
   });
 
   it('does not believe the name from anywhere else, nor another owner’s ranges, nor the ranges without the name', () => {
-    // The published ranges leave gaps inside the same /24: 66.249.66.224/27 is not in them.
-    expect(verifiedSearchCrawler(GOOGLEBOT, '66.249.66.230')).toBeNull();
+    // The block registered to Google for its crawlers ends at 66.249.79.255; the published list's Google Cloud ranges
+    // are /28s of blocks any cloud customer sends from.
+    expect(verifiedSearchCrawler(GOOGLEBOT, '66.249.80.1')).toBeNull();
+    expect(verifiedSearchCrawler(GOOGLEBOT, '66.249.63.255')).toBeNull();
+    expect(verifiedSearchCrawler(GOOGLEBOT, '34.22.85.32')).toBeNull();
     expect(verifiedSearchCrawler(GOOGLEBOT, '198.51.100.7')).toBeNull();
     expect(verifiedSearchCrawler(GOOGLEBOT, '2001:4860:4802::1')).toBeNull();
     expect(verifiedSearchCrawler(GOOGLEBOT, '157.55.39.77')).toBeNull();
@@ -37,7 +45,7 @@ describe('verifiedSearchCrawler', () => {
   it('carries only well-formed ranges of the right family', () => {
     for (const c of SEARCH_CRAWLERS) {
       expect(c.ipv4.length + c.ipv6.length).toBeGreaterThan(0);
-      for (const [list, family, max] of [[c.ipv4, 4, 32], [c.ipv6, 6, 128]] as const) {
+      for (const [list, family, max] of [[c.ipv4, 4, 32], [c.ipv6, 6, 128], [(c.registered ?? []).filter((x) => x.includes('.')), 4, 32]] as const) {
         for (const cidr of list) {
           const [addr = '', bits = ''] = cidr.split('/');
           expect(isIP(addr), cidr).toBe(family);

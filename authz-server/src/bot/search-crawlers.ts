@@ -9,6 +9,11 @@
  * crawlers that share its ranges) and Microsoft's for bingbot, copied on 2026-12-05. A crawler from a range added
  * later is scored as any client naming an automation (ua-automation), as it was before this list existed, until
  * the next release; `bot.allow.cidrs` admits such a range meanwhile.
+ *
+ * Google's list names parts of 66.249.64.0/20 and leaves gaps that move from one copy to the next, while the whole
+ * block is registered to Google and its addresses are named as Googlebot's in reverse DNS (crawl-66-249-*.googlebot
+ * .com): it is admitted whole (`registered`), since nobody else can send from it either. The list's ranges in Google
+ * Cloud (34.x, 35.x) stay exact: the rest of those blocks is any cloud customer's.
  */
 import { isIP, type BlockList } from 'node:net';
 import { blockList } from '../pipeline/runtime.ts';
@@ -19,6 +24,8 @@ export interface SearchCrawler {
   userAgent: RegExp;
   ipv4: readonly string[];
   ipv6: readonly string[];
+  /** Whole blocks registered to the owner that only its crawlers send from, beside the published list (both families). */
+  registered?: readonly string[];
 }
 
 /** The crawlers verified (their owners publish ranges used by these crawlers only). */
@@ -37,6 +44,7 @@ export const SEARCH_CRAWLERS: readonly SearchCrawler[] = [
       '66.249.74.0/25', '66.249.74.128/27', '66.249.75.0/24', '66.249.76.0/23', '66.249.78.0/26', '66.249.79.0/24',
       '192.178.5.0/27',
     ],
+    registered: ['66.249.64.0/20'],
     ipv6: [
       '2001:4860:4801:2::/63', '2001:4860:4801:c::/64', '2001:4860:4801:f::/64', '2001:4860:4801:10::/61', '2001:4860:4801:18::/62',
       '2001:4860:4801:1c::/63', '2001:4860:4801:1e::/64', '2001:4860:4801:20::/60', '2001:4860:4801:31::/64', '2001:4860:4801:32::/63',
@@ -65,7 +73,7 @@ interface Compiled {
   ranges: BlockList;
 }
 
-const COMPILED: readonly Compiled[] = SEARCH_CRAWLERS.map((c) => ({ name: c.name, userAgent: c.userAgent, ranges: blockList([...c.ipv4, ...c.ipv6], `${c.name} ranges`) }));
+const COMPILED: readonly Compiled[] = SEARCH_CRAWLERS.map((c) => ({ name: c.name, userAgent: c.userAgent, ranges: blockList([...c.ipv4, ...c.ipv6, ...(c.registered ?? [])], `${c.name} ranges`) }));
 
 /**
  * The crawler a request is, when its user agent names one and its client address is in that crawler's published

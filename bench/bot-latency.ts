@@ -3,7 +3,7 @@
  * scoring adds to one Check, and how many Redis round trips a Check costs. It runs under the authz-server's V8 flags
  * and environment (node-flags.ts; it starts itself again with them), as the server does; `--node-defaults` keeps Node's
  * own. Runs the decision pipeline in process (evaluateRequest, no gRPC, so the numbers are the pipeline's own) over the
- * same varied requests (2000 clients, sessions, bearer tokens, 40 routes) against:
+ * same varied requests (2000 clients, sessions whose calls name a page in their Referer, bearer tokens, 40 routes) against:
  *
  *   store  x  bot mode Off | Monitor      (both policies have one per-IP rate limit, so "Off" already does one
  *                                          store round trip and the difference is the bot ops inside it)
@@ -97,7 +97,12 @@ function requests(rng: Rng, from: number, to: number): RequestContext[] {
       accept: 'application/json',
       'accept-language': 'en-GB,en;q=0.9',
     };
-    if (rng.chance(0.8)) headers['cookie'] = `session=s${client}-${rng.int(1, 3)}`;
+    if (rng.chance(0.8)) {
+      headers['cookie'] = `session=s${client}-${rng.int(1, 3)}`;
+      // A browser's call names the page it came from: the session's first calls read where landers' first calls from
+      // that page go (surge-first-call). Chosen by the client, so that the seeded sequence stays that of earlier runs.
+      headers['referer'] = `https://shop.example.com/${['products', 'search'][client % 2]}/${client % 10}`;
+    }
     // Three clients in ten are signed in with a bearer token of their own (a JWT's length), which credential-spread
     // hashes and counts by network; chosen by the client so that the seeded sequence stays that of earlier runs.
     if (client % 10 < 3) headers['authorization'] = `Bearer ${bearerOf(client)}`;

@@ -349,6 +349,7 @@ export const BOT_SIGNAL_NAMES = [
   'surge-cell',
   'surge-class',
   'surge-novel',
+  'surge-first-call',
   'surge-failures',
   'surge-token',
   'surge-token-new-addresses',

@@ -311,6 +311,16 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFlaggedShare).toBeLessThanOrEqual(0.01);
   });
 
+  it("a crowd loading the checkout page for its cookie, then looking up addresses from it (model e distributed-surge, seed 13), is held on its first lookup and after", { timeout: 120_000 }, async () => {
+    // It comes back with the cookie like people and is dressed like them: no surge of newcomers or return deficit held
+    // it (44.2 % of its requests before where a lander's first call goes from its page was judged).
+    const r = await runScenario('distributed-surge', 13, { inProcess: true, model: 'e' });
+    expect(r.params['target']).toBe('autocomplete');
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.75);
+    expect(r.clientRecall).toBeGreaterThanOrEqual(0.9);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
   it("a partner key's crowd fetching a fare per pair of stations (model c token-abuse, seed 8) is held on every one of those pages", { timeout: 120_000 }, async () => {
     // Each pair of stations is a route of its own until the route shapes collapse them; counted apart, the crowd's
     // addresses learned before its surge were let through on the pairs no other address had asked for in the last

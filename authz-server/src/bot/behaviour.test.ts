@@ -169,6 +169,13 @@ describe('planning', () => {
     const session = keysOf(request({ cookie: 'abc' }), null);
     expect(session.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
     expect(session.length, `${session.length}`).toBeLessThanOrEqual(88);
+    // A call from one of the site's pages (its Referer) by a session not known yet also reads where landers' first
+    // calls from that page go (8 counters over 2-3 buckets: surge-first-call).
+    const call = keysOf(request({ cookie: 'abc', path: '/api/cart', headers: { ...XHR, referer: 'https://api.test/checkout' } }), null);
+    const alone = keysOf(request({ cookie: 'abc', path: '/api/cart', headers: XHR }), null);
+    expect(call.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
+    expect(call.length - alone.length).toBe(18);
+    expect(call.length, `${call.length}`).toBeLessThanOrEqual(100);
     // The most a Check reads: a browser session that also carries an API token.
     const both = keysOf(request({ cookie: 'abc' }), 'partner');
     expect(both.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
@@ -3006,5 +3013,73 @@ describe("an app's read that fails for a share of its users, when a push brings 
     const pushed = await run();
     expect(pushed.length).toBeGreaterThan(8000);
     expect(pushed.filter(held).map((b) => fired(b).join(',')).slice(0, 5)).toEqual([]);
+  });
+});
+
+describe("a lander's first call from its page", () => {
+  // People arrive every 10 s, each from an address of its own: they land on the home page, whose first call is the
+  // feed, go on to the checkout page, whose first call is the cart, and type an address there (three lookups). The
+  // crowd (or the campaign) arrives every second after six minutes, for four minutes, landing on the checkout page
+  // by its address.
+  const from = (page: string) => ({ ...XHR, referer: `https://api.test${page}` });
+  const run = async (opts: { crowd: 'lookup' | 'campaign' }) => {
+    const known = new RecentKeys({ ttlMs: 5 * 60_000, maxEntries: 10_000 });
+    const d = detectors(undefined, { known });
+    const people: JudgedAssessment[] = [];
+    const crowd: JudgedAssessment[] = [];
+    const person = (u: number, step: number) => {
+      const ip = `198.51.${100 + (u >> 8)}.${(u & 255) + 1}`;
+      const cookie = step === 0 ? undefined : `person-${u}`;
+      const [path, headers] = ([['/', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/feed', from('/')], ['/checkout', { ...NAVIGATE, referer: 'https://api.test/' }], ['/api/cart', from('/checkout')], ['/api/addresses?q=hi', from('/checkout')], ['/api/addresses?q=high', from('/checkout')], ['/api/addresses?q=high+st', from('/checkout')]] as const)[step]!;
+      return d.decide(request({ ip, path, cookie, headers }));
+    };
+    const newcomer = (a: number, step: number) => {
+      const ip = `100.64.${a >> 8}.${(a & 255) + 1}`;
+      const cookie = step === 0 ? undefined : `crowd-${a}`;
+      const steps = opts.crowd === 'lookup'
+        ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/addresses?q=main', from('/checkout')], ['/api/addresses?q=mill', from('/checkout')], ['/api/addresses?q=park', from('/checkout')]] as const)
+        : ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/cart', from('/checkout')], ['/api/addresses?q=ha', from('/checkout')], ['/api/addresses?q=hay', from('/checkout')]] as const);
+      const [path, headers] = steps[step]!;
+      return d.decide(request({ ip, path, cookie, headers }));
+    };
+    const before = 960;
+    for (let t = 0; t < before + 240; t++) {
+      // A person's steps 0-6 at seconds 0, 1, 5, 6, 10, 12, 14 of its visit.
+      for (let u = Math.max(0, Math.floor((t - 14) / 10)); u <= t / 10; u++) {
+        const step = [0, 1, 5, 6, 10, 12, 14].indexOf(t - u * 10);
+        if (step >= 0) {
+          const b = await person(u, step);
+          if (t >= before) people.push(b);
+        }
+      }
+      // A newcomer's steps at seconds 0, 2, 4, 6 of its visit.
+      for (let a = Math.max(0, t - before - 6); a <= t - before; a++) {
+        const step = [0, 2, 4, 6].indexOf(t - before - a);
+        if (step >= 0) crowd.push(await newcomer(a, step));
+      }
+      await d.advance(1000);
+    }
+    return { people, crowd };
+  };
+
+  it("a crowd that loads the page for its cookie and then calls the route it is after is held, its later calls too; people are not", async () => {
+    const { people, crowd } = await run({ crowd: 'lookup' });
+    // Past its first two minutes: the calls (three of each four requests) are held, the page loads are not.
+    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    console.log(JSON.stringify(calls.slice(0, 3).map((b) => [b.observations!.state, b.observations!.fromPage, b.observations!.firstCall, b.signals])));
+    expect(calls.length).toBeGreaterThan(300);
+    expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
+    const first = calls.find((b) => b.observations!.state === 'return' && held(b))!;
+    expect(first.signals.find((x) => x.name === 'surge-first-call')!.detail).toMatch(/^\d+ of the \d+ first calls\/min of sessions that landed here from their page went to GET \/api\/addresses/);
+    const later = calls.find((b) => b.observations!.state !== 'return' && held(b))!;
+    expect(later.signals.find((x) => x.name === 'surge-first-call')!.detail).toMatch(/this session's first call was held/);
+    expect(people.length).toBeGreaterThan(100);
+    expect(people.filter(held).map((b) => fired(b).join(','))).toEqual([]);
+  });
+
+  it("people landing on the page in numbers, calling first what its people call first, are not held", async () => {
+    const { people, crowd } = await run({ crowd: 'campaign' });
+    expect(crowd.filter(held).map((b) => fired(b).join(',')).slice(0, 5)).toEqual([]);
+    expect(people.filter(held).map((b) => fired(b).join(','))).toEqual([]);
   });
 });

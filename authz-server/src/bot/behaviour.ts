@@ -133,6 +133,15 @@ interface Slots {
   routeFresh: number;
   routeFreshBase: number;
   routeLand: number;
+  /** A call's page (Referer) and route: landers' first calls recent and learned, and sessions' first calls after loading the page. */
+  fcAgg: number;
+  fcAggPage: number;
+  fcBase: number;
+  fcBasePage: number;
+  fcBaseRoute: number;
+  fcBaseAll: number;
+  pcBase: number;
+  pcBasePage: number;
   routeRet: number;
   routeReturnBase: number;
   routeSess: number;
@@ -207,6 +216,10 @@ export interface BotPlanContext {
   form: { points: number; code: number; lander: boolean; remember: RecentKeys } | null;
   /** The request asks for a scanner's target the upstream answered as missing (ProbeMemory.missing): a probe. */
   missingTarget: boolean;
+  /** A cookie session's call (no page load, no page's file): the route code of the site's page it came from (Referer), else -1. */
+  fromPage: number;
+  /** Points the session's first call was held to for where it went (surge-first-call), while remembered; else 0. */
+  heldFirstCall: number;
   /** The distinct op counting the networks of the request's own credential (ownCredential), and its header's name. */
   credential: { slot: number; header: string } | null;
   /** Signal names and families the policy leaves out of the score. */
@@ -236,6 +249,14 @@ const PRIORS = priorBaselines();
 
 /** Slots from CACHED_SLOT on are population counters taken from the replica's copy, not ops of the batch. */
 const CACHED_SLOT = 1 << 24;
+
+/** The key under which BaselineBook.known remembers a session whose first call was held (surge-first-call), with its points. */
+function heldSessionKey(policyId: string, session: string): string {
+  return `${policyId}\u0001${session}`;
+}
+
+/** Key parts of all landers' first calls (firstCallBase). */
+const FIRST_CALLS_ALL: readonly string[] = ['', '*'];
 
 /** Signal name of each volume class (`volume-sess-tick`). */
 const VOLUME_SIGNAL = Object.fromEntries(VOLUME_CLASSES.map((c) => [c, `volume-${c.replace('.', '-')}`])) as Record<VolumeClass, string>;
@@ -311,6 +332,8 @@ export function planBotCounters(
   const missingTarget = target !== null && probes!.missing(policy.id, req.host, req.path, target, nowMs);
   // A session this replica saw established recently reads none of the counters that judge newcomers.
   const known = session !== '' && known_?.has(`${policy.id}\u0000${session}`, nowMs) === true;
+  // A session whose first call was held for where it went (surge-first-call): its later requests carry those points.
+  const heldFirstCall = session !== '' && known_ !== undefined && known_.size > 0 ? known_.valueOf(heldSessionKey(policy.id, session), nowMs) ?? 0 : 0;
   const fresh = !known;
   const cookieSessions = fresh && (planned === 'landing' || planned === 'session');
   // A browser without the cookie on a site taken for one whose browsers do not return it: judged as anonymous, but
@@ -349,6 +372,14 @@ export function planBotCounters(
   // landings, and requests of sessions this replica has not seen established.
   const navigated = pageLoad && (landing === 1 || (planned === 'session' && fresh));
   const pair = token ? [token, address] : [];
+  // A cookie session's call from a page of the site (its Referer): the page's code, for what its first calls are.
+  const call = planned === 'session' && cookieSite && !pageLoad && !subresource;
+  const callPage = call ? refererRoute(req.host, req.headers.get('referer'), (p) => routeTemplate(routes, policy.id, req.host, p)) : null;
+  const fromPage = callPage === null ? -1 : keys.code(callPage);
+  // Read by a session's first call (not known yet): where landers' first calls from that page usually go.
+  const firstCall = fromPage >= 0 && fresh;
+  const pageRoute = firstCall ? [String(fromPage), String(routeCode)] : [];
+  const pageAll = firstCall ? [String(fromPage), '*'] : [];
   // A cookie session's counters hold its page loads too (PAGE_UNIT on top of the request); a token pair's only requests.
   const sessionIncrement = planned === 'session' && pageLoad ? PAGE_UNIT + 1 : 1;
   const s: Slots = {
@@ -401,6 +432,14 @@ export function planBotCounters(
     pairRoute: token && fresh && planned === 'pair' ? count(BOT_KEYS.pairRoute, [address, ...tokRoute], B.longMs, 2, 1) : -1,
     routeFresh: known ? -1 : shared(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, newcomer),
     routeFreshBase: known ? -1 : shared(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
+    fcAgg: firstCall ? shared(BOT_KEYS.firstCallAgg, pageRoute, B.aggregateMs, 3, 0) : -1,
+    fcAggPage: firstCall ? shared(BOT_KEYS.firstCallAgg, pageAll, B.aggregateMs, 3, 0) : -1,
+    fcBase: firstCall ? shared(BOT_KEYS.firstCallBase, pageRoute, B.baselineMs, 2, 0) : -1,
+    fcBasePage: firstCall ? shared(BOT_KEYS.firstCallBase, pageAll, B.baselineMs, 2, 0) : -1,
+    fcBaseRoute: firstCall ? shared(BOT_KEYS.firstCallBase, ['', String(routeCode)], B.baselineMs, 2, 0) : -1,
+    fcBaseAll: firstCall ? shared(BOT_KEYS.firstCallBase, FIRST_CALLS_ALL, B.baselineMs, 2, 0) : -1,
+    pcBase: firstCall ? shared(BOT_KEYS.pageCallBase, pageRoute, B.baselineMs, 2, 0) : -1,
+    pcBasePage: firstCall ? shared(BOT_KEYS.pageCallBase, pageAll, B.baselineMs, 2, 0) : -1,
     routeLand: landing ? shared(BOT_KEYS.routeLandAgg, routeKey, B.aggregateMs, 4, newLanding) : -1,
     routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
     routeReturnBase: landing ? shared(BOT_KEYS.routeReturnBase, routeKey, B.baselineMs, 2, 0) : -1,
@@ -456,6 +495,8 @@ export function planBotCounters(
       newLanding: newLanding === 1,
       form,
       missingTarget,
+      fromPage,
+      heldFirstCall,
       credential,
       ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),
@@ -557,6 +598,10 @@ export interface BotObservations {
    * one (a scanner stopped for its probes keeps probing; its stops must not let its count fade).
    */
   addressProbed: boolean;
+  /** A lander's first call from a page of the site (its Referer; BotPlanContext.fromPage): counted per page and route. */
+  firstCall: boolean;
+  /** A cookie session's call from a page of the site: that page's route code (BotPlanContext.fromPage), else -1. */
+  fromPage: number;
 }
 
 /**
@@ -570,6 +615,8 @@ export interface LearnShares {
   tokenCell: number;
   tokenRoute: number;
   fresh: number;
+  /** A lander's first call from its page (firstCallBase): learned in full up to learningCap times the usual rate. */
+  firstCall: number;
 }
 
 /** The judged behaviour of one request. */
@@ -1129,6 +1176,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     tokenCell: learnable(s.tokCell, s.tokCellBase, agg.minExpectedPerMinute.cell, pairPending),
     tokenRoute: learnable(s.tokRoute, s.tokRouteBase, agg.minExpectedPerMinute.cell, pairPending),
     fresh: quietRoute ? learnable(s.routeFresh, s.routeFreshBase, agg.minExpectedPerMinute.route, 0) : 1,
+    firstCall: state === 'return' && s.fcAgg >= 0 ? learnable(s.fcAgg, s.fcBase, agg.minExpectedPerMinute.cell, 1) : 1,
   };
   // A source (or an address that is one client) whose own volume already explains its traffic is judged by that, not
   // as part of a crowd, and is taken out of the crowd counts (feed.ts).
@@ -1300,6 +1348,42 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       }
     }
   }
+  // ---- a lander's first call: where it goes from the page it came from, against where people's go
+  // A crowd that loads a page for its cookie and then calls the route it is after, with the page as its Referer, comes
+  // back like people and is dressed like them; what people's first call from that page is, it is not. A page's own
+  // calls are learned from every session loading it and from the landers' calm returns, per page and site-wide (a
+  // site whose newcomers all pass a consent call first): the largest of those shares is the usual one, and a share of
+  // the page's first calls far over it, significantly, is a crowd's. A page nobody was seen loading and calling from
+  // is not judged (a page just released, a campaign's new page): nothing says what its calls are.
+  const firstCall = state === 'return' && s.fcAgg >= 0;
+  if (firstCall && judged && !explained) {
+    const g = agg.firstCalls;
+    const learnedOf = (slot: number) => sliding(C(slot), nowMs, B.baselineMs);
+    const loads = learnedOf(s.pcBasePage);
+    if (loads >= g.minLearned) {
+      const landers = learnedOf(s.fcBasePage);
+      const all = learnedOf(s.fcBaseAll);
+      const fromLoads = learnedOf(s.pcBase) / loads;
+      const fromLanders = landers >= g.minLearned ? learnedOf(s.fcBase) / landers : 0;
+      const anyPage = all >= g.minLearned ? learnedOf(s.fcBaseRoute) / all : 0;
+      const usual = Math.min(1, Math.max(g.minShare, fromLoads, fromLanders, anyPage) * agg.slack);
+      const k = recentMinute(C(s.fcAgg), nowMs, B.aggregateMs) + 1;
+      const n = Math.max(k, recentMinute(C(s.fcAggPage), nowMs, B.aggregateMs) + 1);
+      const expected = n * usual;
+      if (k >= agg.minRecent && k > expected) {
+        const surprise = binomialSurprise(k, n, usual);
+        if (surprise >= agg.minSurprise) {
+          const share = 1 - expected / k;
+          const points = aggregatePoints(share, knobs, agg.routeCurve);
+          if (points > 0 && ctx.known !== true && ctx.known !== false) ctx.known.remember(heldSessionKey(subject.policyId, subject.session), nowMs, points);
+          add('aggregate', 'surge-first-call', points, k, expected, () => `${num(k)} of the ${num(n)} first calls/min of sessions that landed here from their page went to ${ctx.routeLabel}, ${num(expected)} expected at the usual ${num(usual * 100)}% (p=10^-${num(surprise)}): ${Math.round(share * 100)}% over normal`);
+        }
+      }
+    }
+  }
+
+  if (!firstCall && ctx.heldFirstCall > 0) add('aggregate', 'surge-first-call', ctx.heldFirstCall, 1, 0, () => `this session's first call was held for where it went from its page (${ctx.heldFirstCall} points)`);
+
   // Failures on the route flag what is new there, a session's first request with the cookie when it is a try (a
   // stuffer loads the form, keeps the cookie it was given and posts once), and sessions that are failing (above).
   // A write of a session whose writes mostly failed: page loads between the tries lower a stuffer's failing share of
@@ -1513,6 +1597,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {
     signals: strongestPerFamily(kept),
-    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, credentialSpread, usualTokenRoute: usualRoute, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, repeatLanding, pageCallLanding: repeatLanding && !ctx.pageLoad && fromAddress!.pages > 0, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute, missingTarget, addressProbed },
+    observations: { subject, state, returnedTo, landingsLearned, calmLearned, orphanContinued, pagelessLanding: firstPageless, dressedLanding: state === 'landing' && ctx.pageLoad && notAPage, fresh, failing: sessionFailing, settled, addressFirst, unlearnedPair, pairFirst, credentialSpread, usualTokenRoute: usualRoute, explained, novel, surged, unreturnedLanding: ctx.unreturnedLanding, repeatLanding, pageCallLanding: repeatLanding && !ctx.pageLoad && fromAddress!.pages > 0, head: subject.method === 'HEAD', page: ctx.pageLoad, subresource: ctx.subresource, volume, learnShares, young: !base.warm, agedMinute, missingTarget, addressProbed, firstCall, fromPage: ctx.fromPage },
   };
 }

@@ -29,7 +29,7 @@ import { botAllowListed, type JudgedAssessment } from './assess.ts';
 import { edgesCrossed } from './baseline.ts';
 import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
-import type { RecentKeys } from './recent-keys.ts';
+import { RecentKeys } from './recent-keys.ts';
 import { clientAddress, clientFingerprint, isPageLoad } from './fingerprint.ts';
 import { FormWatch } from './form-watch.ts';
 import { probeOf, type ProbeMemory, type ProbeTarget } from './probes.ts';
@@ -155,6 +155,8 @@ export class BotFeed {
   #youngHeldFirst = 0;
   /** When a crowd's surge last scored on a route (youngScope), while its policy was young. */
   readonly #surgedAt = new Map<string, number>();
+  /** Per cookie session (policy and session): the route code of the page it loaded last, until its first call from it. */
+  readonly #pageLoads = new RecentKeys({ ttlMs: 60_000, maxEntries: 20_000 });
   readonly stats: BotFeedStats = { entries: 0, errors: 0, ownDenials: 0, correlated: 0, unmatched: 0 };
 
   constructor(opts: BotFeedOptions) {
@@ -362,6 +364,23 @@ export class BotFeed {
     else if (keptSession && !keptLater) this.#bump(keys, BOT_KEYS.keptLong, [obs.subject.address], 'long', now);
     if (network && ((clean && obs.subject.token !== null) || (keptSession && !keptLater))) this.#bump(keys, BOT_KEYS.netNew, [network], 'long', now, NET_KEPT_UNIT);
     if (network && obs.addressFirst) this.#bump(keys, BOT_KEYS.netFreshAddrs, [network], 'tick', now);
+    // What a page's own calls are: a session's first call from a page (its Referer) after loading it, clean ones only.
+    if (isCookieSession(obs.subject.session)) {
+      const key = `${policy.id}\u0000${obs.subject.session}`;
+      if (obs.page) {
+        if (clean) this.#pageLoads.remember(key, now, obs.subject.routeCode);
+        else this.#pageLoads.take(key, now);
+      } else if (obs.fromPage >= 0) {
+        const loaded = this.#pageLoads.valueOf(key, now);
+        if (loaded !== undefined) {
+          this.#pageLoads.take(key, now);
+          if (loaded === obs.fromPage && clean) {
+            this.#bump(keys, BOT_KEYS.pageCallBase, [String(obs.fromPage), String(obs.subject.routeCode)], 'baseline', now);
+            this.#bump(keys, BOT_KEYS.pageCallBase, [String(obs.fromPage), '*'], 'baseline', now);
+          }
+        }
+      }
+    }
     this.#learn(obs, keys, { clean, flagged, individually: bot.score - crowd < max, pairClean, aggregates, cookieSite: 'cookie' in policy.bot.session }, now);
     // Route shapes learn a path once its upstream answered it, where an access log arrives: made-up words a client sends
     // (404s) must not widen a shape and merge the site's routes. Without an access log, from the Check.
@@ -511,11 +530,25 @@ export class BotFeed {
       this.#returnTurn = (this.#returnTurn + obs.landingsLearned) % 1;
       if (this.#returnTurn < obs.landingsLearned) bump(BOT_KEYS.popRet, [], 'baseline');
     }
+    // A lander's first call from its page, whatever the verdict (a crowd's are what its surge is counted in).
+    if (obs.firstCall) {
+      bump(BOT_KEYS.firstCallAgg, [String(obs.fromPage), String(subject.routeCode)], 'aggregate');
+      bump(BOT_KEYS.firstCallAgg, [String(obs.fromPage), '*'], 'aggregate');
+    }
     // How engaged returns usually are: from landings made outside any surge only (a crowd's returns would teach it
     // that returns are page loads).
     if (state === 'return' && obs.calmLearned > 0) {
       this.#calmTurn = (this.#calmTurn + obs.calmLearned) % 1;
       if (this.#calmTurn < obs.calmLearned) {
+        // Landers' first calls: from clean returns of calm landings, per page and route, and per route from any page.
+        if (obs.firstCall && learn.clean && this.#sampled(BOT_KEYS.firstCallBase, obs.learnShares.firstCall)) {
+          const page = String(obs.fromPage);
+          const route = String(subject.routeCode);
+          bump(BOT_KEYS.firstCallBase, [page, route], 'baseline');
+          bump(BOT_KEYS.firstCallBase, [page, '*'], 'baseline');
+          bump(BOT_KEYS.firstCallBase, ['', route], 'baseline');
+          bump(BOT_KEYS.firstCallBase, ['', '*'], 'baseline');
+        }
         bump(BOT_KEYS.popRetCalm, [], 'baseline');
         if (!obs.page) bump(BOT_KEYS.popRetEngaged, [], 'baseline');
         if (obs.returnedTo !== null) bump(BOT_KEYS.routeReturnBase, [String(obs.returnedTo)], 'baseline', ROUTE_RETURN_UNIT);

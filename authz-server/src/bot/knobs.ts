@@ -317,6 +317,11 @@ export interface BotKnobs {
      * A route's surge cannot tell a person landing there from the crowd: its curve reaches the challenge score
      * only when the crowd outnumbers the route's usual newcomers about 16 to 1 (p 0.94).
      */
+    /**
+     * A lander's first call from a page (surge-first-call): judged once the page's first calls were learned from at
+     * least `minLearned` sessions loading it; the usual share of a route among them is at least `minShare`.
+     */
+    firstCalls: { minLearned: number; minShare: number };
     routeCurve: { base: number; perBit: number; max: number };
     /**
      * A client class (clientClass) whose usual share of the site's newcomers is at most this is rare: its own
@@ -475,6 +480,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     perBit: 13,
     max: 85,
     routeCurve: Object.freeze({ base: 20, perBit: 10, max: 70 }),
+    firstCalls: Object.freeze({ minLearned: 20, minShare: 0.02 }),
     rareClassShare: 0.05,
     cellPseudoCount: 1,
     avoidedSurprise: 3,

@@ -98,6 +98,21 @@ export const BOT_KEYS = {
   pairRoute: 'bot.pair.r',
   /** Per own credential (fingerprint.ts ownCredential, hashed): the networks it came from (HyperLogLog, long buckets). */
   credNets: 'bot.cred.n',
+  /**
+   * Per (page, route), by route codes: a lander's first request with the cookie when it is a call (not a page load,
+   * not a page's file) made from a page of the site (its Referer), and per page alone (route '*'): aggregate buckets.
+   */
+  firstCallAgg: 'bot.fc.a',
+  /**
+   * The same, learned from clean returns of landings made outside any surge (baseline buckets); also per route from
+   * any page (page '') and in all ('', '*').
+   */
+  firstCallBase: 'bot.fc.b',
+  /**
+   * Per (page, route): the first call (not a page load, not a file) a cookie session made from a page after loading
+   * it, any session's, clean, and per page alone (route '*'): baseline buckets. What a page's own calls are.
+   */
+  pageCallBase: 'bot.pc.b',
   /** Per route: fresh requests, landings and credited returns (by route code), failures; learned rates. */
   routeFreshAgg: 'bot.rt.f.a',
   routeFreshBase: 'bot.rt.f.b',

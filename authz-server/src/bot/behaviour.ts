@@ -43,7 +43,7 @@ import { probeOf, type ProbeMemory } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeSourceAnswers, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
+import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeSourceAnswers, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, firstCallParts, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -255,9 +255,6 @@ function heldSessionKey(policyId: string, session: string): string {
   return `${policyId}\u0001${session}`;
 }
 
-/** Key parts of all landers' first calls (firstCallBase). */
-const FIRST_CALLS_ALL: readonly string[] = ['', '*'];
-
 /** Signal name of each volume class (`volume-sess-tick`). */
 const VOLUME_SIGNAL = Object.fromEntries(VOLUME_CLASSES.map((c) => [c, `volume-${c.replace('.', '-')}`])) as Record<VolumeClass, string>;
 
@@ -378,8 +375,7 @@ export function planBotCounters(
   const fromPage = callPage === null ? -1 : keys.code(callPage);
   // Read by a session's first call (not known yet): where landers' first calls from that page usually go.
   const firstCall = fromPage >= 0 && fresh;
-  const pageRoute = firstCall ? [String(fromPage), String(routeCode)] : [];
-  const pageAll = firstCall ? [String(fromPage), '*'] : [];
+  const fcParts = firstCall ? firstCallParts(fromPage, routeCode) : null;
   // A cookie session's counters hold its page loads too (PAGE_UNIT on top of the request); a token pair's only requests.
   const sessionIncrement = planned === 'session' && pageLoad ? PAGE_UNIT + 1 : 1;
   const s: Slots = {
@@ -432,14 +428,14 @@ export function planBotCounters(
     pairRoute: token && fresh && planned === 'pair' ? count(BOT_KEYS.pairRoute, [address, ...tokRoute], B.longMs, 2, 1) : -1,
     routeFresh: known ? -1 : shared(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, newcomer),
     routeFreshBase: known ? -1 : shared(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
-    fcAgg: firstCall ? shared(BOT_KEYS.firstCallAgg, pageRoute, B.aggregateMs, 3, 0) : -1,
-    fcAggPage: firstCall ? shared(BOT_KEYS.firstCallAgg, pageAll, B.aggregateMs, 3, 0) : -1,
-    fcBase: firstCall ? shared(BOT_KEYS.firstCallBase, pageRoute, B.baselineMs, 2, 0) : -1,
-    fcBasePage: firstCall ? shared(BOT_KEYS.firstCallBase, pageAll, B.baselineMs, 2, 0) : -1,
-    fcBaseRoute: firstCall ? shared(BOT_KEYS.firstCallBase, ['', String(routeCode)], B.baselineMs, 2, 0) : -1,
-    fcBaseAll: firstCall ? shared(BOT_KEYS.firstCallBase, FIRST_CALLS_ALL, B.baselineMs, 2, 0) : -1,
-    pcBase: firstCall ? shared(BOT_KEYS.pageCallBase, pageRoute, B.baselineMs, 2, 0) : -1,
-    pcBasePage: firstCall ? shared(BOT_KEYS.pageCallBase, pageAll, B.baselineMs, 2, 0) : -1,
+    fcAgg: fcParts ? shared(BOT_KEYS.firstCallAgg, fcParts.pageRoute, B.aggregateMs, 3, 0) : -1,
+    fcAggPage: fcParts ? shared(BOT_KEYS.firstCallAgg, fcParts.page, B.aggregateMs, 3, 0) : -1,
+    fcBase: fcParts ? shared(BOT_KEYS.firstCallBase, fcParts.pageRoute, B.baselineMs, 2, 0) : -1,
+    fcBasePage: fcParts ? shared(BOT_KEYS.firstCallBase, fcParts.page, B.baselineMs, 2, 0) : -1,
+    fcBaseRoute: fcParts ? shared(BOT_KEYS.firstCallBase, fcParts.route, B.baselineMs, 2, 0) : -1,
+    fcBaseAll: fcParts ? shared(BOT_KEYS.firstCallBase, fcParts.all, B.baselineMs, 2, 0) : -1,
+    pcBase: fcParts ? shared(BOT_KEYS.pageCallBase, fcParts.pageRoute, B.baselineMs, 2, 0) : -1,
+    pcBasePage: fcParts ? shared(BOT_KEYS.pageCallBase, fcParts.page, B.baselineMs, 2, 0) : -1,
     routeLand: landing ? shared(BOT_KEYS.routeLandAgg, routeKey, B.aggregateMs, 4, newLanding) : -1,
     routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
     routeReturnBase: landing ? shared(BOT_KEYS.routeReturnBase, routeKey, B.baselineMs, 2, 0) : -1,
@@ -1170,13 +1166,15 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // it) cannot raise the rate its calls with the cookie are judged against, nor make its cells look like the route's.
   const quietRoute = state === 'landing' && s.routeSess >= 0 && routeSessions < knobs.sessions.pageRouteMinRequests;
   const pairPending = unlearnedPair ? 1 : 0;
+  // A lander's first request with the cookie that is a call from a page of the site (surge-first-call, below).
+  const firstCall = state === 'return' && s.fcAgg >= 0;
   const learnShares: LearnShares = {
     token: learnable(s.tokAgg, s.tokBase, agg.minExpectedPerMinute.token, 0),
     tokenFresh: learnable(s.tokFreshAgg, s.tokFreshBase, agg.minExpectedPerMinute.token, pairPending),
     tokenCell: learnable(s.tokCell, s.tokCellBase, agg.minExpectedPerMinute.cell, pairPending),
     tokenRoute: learnable(s.tokRoute, s.tokRouteBase, agg.minExpectedPerMinute.cell, pairPending),
     fresh: quietRoute ? learnable(s.routeFresh, s.routeFreshBase, agg.minExpectedPerMinute.route, 0) : 1,
-    firstCall: state === 'return' && s.fcAgg >= 0 ? learnable(s.fcAgg, s.fcBase, agg.minExpectedPerMinute.cell, 1) : 1,
+    firstCall: firstCall ? learnable(s.fcAgg, s.fcBase, agg.minExpectedPerMinute.cell, 1) : 1,
   };
   // A source (or an address that is one client) whose own volume already explains its traffic is judged by that, not
   // as part of a crowd, and is taken out of the crowd counts (feed.ts).
@@ -1355,7 +1353,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // site whose newcomers all pass a consent call first): the largest of those shares is the usual one, and a share of
   // the page's first calls far over it, significantly, is a crowd's. A page nobody was seen loading and calling from
   // is not judged (a page just released, a campaign's new page): nothing says what its calls are.
-  const firstCall = state === 'return' && s.fcAgg >= 0;
   if (firstCall && judged && !explained) {
     const g = agg.firstCalls;
     const learnedOf = (slot: number) => sliding(C(slot), nowMs, B.baselineMs);

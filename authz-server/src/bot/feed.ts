@@ -34,7 +34,7 @@ import { clientAddress, clientFingerprint, isPageLoad } from './fingerprint.ts';
 import { FormWatch } from './form-watch.ts';
 import { probeOf, type ProbeMemory, type ProbeTarget } from './probes.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { ADDR_ERROR_UNIT, BOT_KEYS, SRC_ERROR_UNIT, SRC_PROBE_UNIT, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, SRC_ERROR_UNIT, SRC_PROBE_UNIT, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, firstCallParts, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -375,8 +375,9 @@ export class BotFeed {
         if (loaded !== undefined) {
           this.#pageLoads.take(key, now);
           if (loaded === obs.fromPage && clean) {
-            this.#bump(keys, BOT_KEYS.pageCallBase, [String(obs.fromPage), String(obs.subject.routeCode)], 'baseline', now);
-            this.#bump(keys, BOT_KEYS.pageCallBase, [String(obs.fromPage), '*'], 'baseline', now);
+            const parts = firstCallParts(obs.fromPage, obs.subject.routeCode);
+            this.#bump(keys, BOT_KEYS.pageCallBase, parts.pageRoute, 'baseline', now);
+            this.#bump(keys, BOT_KEYS.pageCallBase, parts.page, 'baseline', now);
           }
         }
       }
@@ -531,9 +532,10 @@ export class BotFeed {
       if (this.#returnTurn < obs.landingsLearned) bump(BOT_KEYS.popRet, [], 'baseline');
     }
     // A lander's first call from its page, whatever the verdict (a crowd's are what its surge is counted in).
-    if (obs.firstCall) {
-      bump(BOT_KEYS.firstCallAgg, [String(obs.fromPage), String(subject.routeCode)], 'aggregate');
-      bump(BOT_KEYS.firstCallAgg, [String(obs.fromPage), '*'], 'aggregate');
+    const firstCall = obs.firstCall ? firstCallParts(obs.fromPage, subject.routeCode) : null;
+    if (firstCall) {
+      bump(BOT_KEYS.firstCallAgg, firstCall.pageRoute, 'aggregate');
+      bump(BOT_KEYS.firstCallAgg, firstCall.page, 'aggregate');
     }
     // How engaged returns usually are: from landings made outside any surge only (a crowd's returns would teach it
     // that returns are page loads).
@@ -541,13 +543,8 @@ export class BotFeed {
       this.#calmTurn = (this.#calmTurn + obs.calmLearned) % 1;
       if (this.#calmTurn < obs.calmLearned) {
         // Landers' first calls: from clean returns of calm landings, per page and route, and per route from any page.
-        if (obs.firstCall && learn.clean && this.#sampled(BOT_KEYS.firstCallBase, obs.learnShares.firstCall)) {
-          const page = String(obs.fromPage);
-          const route = String(subject.routeCode);
-          bump(BOT_KEYS.firstCallBase, [page, route], 'baseline');
-          bump(BOT_KEYS.firstCallBase, [page, '*'], 'baseline');
-          bump(BOT_KEYS.firstCallBase, ['', route], 'baseline');
-          bump(BOT_KEYS.firstCallBase, ['', '*'], 'baseline');
+        if (firstCall && learn.clean && this.#sampled(BOT_KEYS.firstCallBase, obs.learnShares.firstCall)) {
+          for (const parts of [firstCall.pageRoute, firstCall.page, firstCall.route, firstCall.all]) bump(BOT_KEYS.firstCallBase, parts, 'baseline');
         }
         bump(BOT_KEYS.popRetCalm, [], 'baseline');
         if (!obs.page) bump(BOT_KEYS.popRetEngaged, [], 'baseline');

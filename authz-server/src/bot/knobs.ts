@@ -314,14 +314,14 @@ export interface BotKnobs {
     perBit: number;
     max: number;
     /**
-     * A route's surge cannot tell a person landing there from the crowd: its curve reaches the challenge score
-     * only when the crowd outnumbers the route's usual newcomers about 16 to 1 (p 0.94).
-     */
-    /**
      * A lander's first call from a page (surge-first-call): judged once the page's first calls were learned from at
      * least `minLearned` sessions loading it; the usual share of a route among them is at least `minShare`.
      */
     firstCalls: { minLearned: number; minShare: number };
+    /**
+     * A route's surge cannot tell a person landing there from the crowd: its curve reaches the challenge score
+     * only when the crowd outnumbers the route's usual newcomers about 16 to 1 (p 0.94).
+     */
     routeCurve: { base: number; perBit: number; max: number };
     /**
      * A client class (clientClass) whose usual share of the site's newcomers is at most this is rare: its own

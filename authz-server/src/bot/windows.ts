@@ -223,6 +223,16 @@ export function tokenRouteParts(token: string, kind: string, route: readonly str
   return [token, kind, route[0] ?? '', route[1] ?? '', WORD_JOINER.test(folded) ? folded.split('/').map((x) => (WORD_JOINER.test(x) ? '{slug}' : x)).join('/') : folded];
 }
 
+/**
+ * Key parts of the first-call counters (firstCallAgg, firstCallBase, pageCallBase) for a call to route code `route`
+ * from page code `page`: the pair, the page alone (route '*'), the route from any page (page ''), and all.
+ */
+export function firstCallParts(page: number, route: number): { pageRoute: string[]; page: string[]; route: string[]; all: string[] } {
+  const p = String(page);
+  const r = String(route);
+  return { pageRoute: [p, r], page: [p, '*'], route: ['', r], all: ['', '*'] };
+}
+
 /** Key parts of a route's path whatever the method (failures of POST /login also concern GET /login). */
 export function pathParts(route: readonly string[]): string[] {
   return [route[0] ?? '', route[2] ?? ''];

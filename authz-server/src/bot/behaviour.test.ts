@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { accessLogEntry } from '../../../test/support/access-log.ts';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
-import { ADDR_ERROR_UNIT, BOT_KEYS, LANDING_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, WRITE_FAIL_UNIT, decodeAddressMethods, routeParts, unansweredKey } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, LANDING_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, WRITE_FAIL_UNIT, decodeAddressMethods, routeParts, unansweredKey } from './windows.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -169,12 +169,15 @@ describe('planning', () => {
     const session = keysOf(request({ cookie: 'abc' }), null);
     expect(session.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
     expect(session.length, `${session.length}`).toBeLessThanOrEqual(88);
-    // A call from one of the site's pages (its Referer) by a session not known yet also reads where landers' first
-    // calls from that page go (8 counters over 2-3 buckets: surge-first-call).
+    // A call from one of the site's pages (its Referer) by a session not known yet also reads where sessions' first
+    // calls from that page go (8 counters over 2-3 buckets: surge-first-call); one naming no page all but the two of
+    // sessions loading the page (4 keys).
     const call = keysOf(request({ cookie: 'abc', path: '/api/cart', headers: { ...XHR, referer: 'https://api.test/checkout' } }), null);
-    const alone = keysOf(request({ cookie: 'abc', path: '/api/cart', headers: XHR }), null);
+    const noPage = keysOf(request({ cookie: 'abc', path: '/api/cart', headers: XHR }), null);
+    const file = keysOf(request({ cookie: 'abc', path: '/api/cart.js', headers: { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin' } }), null);
     expect(call.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(call.length - alone.length).toBe(18);
+    expect(call.length - noPage.length).toBe(4);
+    expect(noPage.length - file.length).toBe(14);
     expect(call.length, `${call.length}`).toBeLessThanOrEqual(100);
     // The most a Check reads: a browser session that also carries an API token.
     const both = keysOf(request({ cookie: 'abc' }), 'partner');
@@ -2349,7 +2352,7 @@ describe('a failure surge and the established sessions on its path', () => {
       const req = request({ method: 'POST', path: '/login', cookie: 'given-on-landing', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });
       const judged = judgeWithCounters(req, {}, (counters, s) => {
         const requests = 9 + pages;
-        counters[s.sessLong] = [requests + pages * PAGE_UNIT, 0];
+        counters[s.sessLong] = [requests + pages * SESSION_PAGE_UNIT, 0];
         counters[s.ipLong] = [requests + others, 0];
         const prior = priorWrites + priorFailed * WRITE_FAIL_UNIT;
         counters[s.sessWrites] = priorInLastBucket ? [1, prior] : [1 + prior, 0];
@@ -3019,10 +3022,13 @@ describe("an app's read that fails for a share of its users, when a push brings 
 describe("a lander's first call from its page", () => {
   // People arrive every 10 s, each from an address of its own: they land on the home page, whose first call is the
   // feed, go on to the checkout page, whose first call is the cart, and type an address there (three lookups). The
-  // crowd (or the campaign) arrives every second after six minutes, for four minutes, landing on the checkout page
-  // by its address.
-  const from = (page: string) => ({ ...XHR, referer: `https://api.test${page}` });
-  const run = async (opts: { crowd: 'lookup' | 'campaign' }) => {
+  // crowd (or the campaign) arrives every second after sixteen minutes, for four minutes, landing on the checkout page
+  // by its address (a crowd that `reload`s loads it again with the cookie, and a file of it, before its call; a
+  // `release` brings users back with the cookies they had, to a new version of the page); a crowd that `creeps` sends one newcomer every 10 s for ten minutes first (too few a minute to be
+  // significant), once the policy is warm, and arrives every second ten minutes later.
+  const run = async (opts: { crowd: 'lookup' | 'campaign' | 'reload' | 'release'; creeps?: boolean; crowdReferer?: false; referers?: false }) => {
+    const from = (page: string) => (opts.referers === false ? XHR : { ...XHR, referer: `https://api.test${page}` });
+    const crowdFrom = (page: string) => (opts.crowdReferer === false ? XHR : from(page));
     const known = new RecentKeys({ ttlMs: 5 * 60_000, maxEntries: 10_000 });
     const d = detectors(undefined, { known });
     const people: JudgedAssessment[] = [];
@@ -3035,14 +3041,19 @@ describe("a lander's first call from its page", () => {
     };
     const newcomer = (a: number, step: number) => {
       const ip = `100.64.${a >> 8}.${(a & 255) + 1}`;
-      const cookie = step === 0 ? undefined : `crowd-${a}`;
-      const steps = opts.crowd === 'lookup'
-        ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/addresses?q=main', from('/checkout')], ['/api/addresses?q=mill', from('/checkout')], ['/api/addresses?q=park', from('/checkout')]] as const)
-        : ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/cart', from('/checkout')], ['/api/addresses?q=ha', from('/checkout')], ['/api/addresses?q=hay', from('/checkout')]] as const);
+      const cookie = step === 0 && opts.crowd !== 'release' ? undefined : `crowd-${a}`;
+      const steps = opts.crowd === 'release' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/checkout/v2', crowdFrom('/checkout')], ['/api/addresses?q=ha', crowdFrom('/checkout')], ['/api/addresses?q=hay', crowdFrom('/checkout')]] as const) : opts.crowd === 'reload' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/static/checkout.js', { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/api/addresses?q=park', crowdFrom('/checkout')]] as const) : opts.crowd === 'lookup'
+        ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/addresses?q=main', crowdFrom('/checkout')], ['/api/addresses?q=mill', crowdFrom('/checkout')], ['/api/addresses?q=park', crowdFrom('/checkout')]] as const)
+        : ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/cart', crowdFrom('/checkout')], ['/api/addresses?q=ha', crowdFrom('/checkout')], ['/api/addresses?q=hay', crowdFrom('/checkout')]] as const);
       const [path, headers] = steps[step]!;
       return d.decide(request({ ip, path, cookie, headers }));
     };
-    const before = 960;
+    // Past warm-up (15 minutes) before a crowd that creeps begins.
+    const before = opts.creeps ? 1560 : 960;
+    const starts: number[] = [];
+    if (opts.creeps) for (let t = before - 600; t < before; t += 10) starts.push(t);
+    const crept = starts.length;
+    for (let t = before; t < before + 240; t++) starts.push(t);
     for (let t = 0; t < before + 240; t++) {
       // A person's steps 0-6 at seconds 0, 1, 5, 6, 10, 12, 14 of its visit.
       for (let u = Math.max(0, Math.floor((t - 14) / 10)); u <= t / 10; u++) {
@@ -3053,9 +3064,12 @@ describe("a lander's first call from its page", () => {
         }
       }
       // A newcomer's steps at seconds 0, 2, 4, 6 of its visit.
-      for (let a = Math.max(0, t - before - 6); a <= t - before; a++) {
-        const step = [0, 2, 4, 6].indexOf(t - before - a);
-        if (step >= 0) crowd.push(await newcomer(a, step));
+      for (let a = 0; a < starts.length && starts[a]! <= t; a++) {
+        const step = [0, 2, 4, 6].indexOf(t - starts[a]!);
+        if (step >= 0) {
+          const b = await newcomer(a, step);
+          if (a >= crept) crowd.push(b);
+        }
       }
       await d.advance(1000);
     }
@@ -3066,15 +3080,62 @@ describe("a lander's first call from its page", () => {
     const { people, crowd } = await run({ crowd: 'lookup' });
     // Past its first two minutes: the calls (three of each four requests) are held, the page loads are not.
     const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
-    console.log(JSON.stringify(calls.slice(0, 3).map((b) => [b.observations!.state, b.observations!.fromPage, b.observations!.firstCall, b.signals])));
     expect(calls.length).toBeGreaterThan(300);
     expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
     const first = calls.find((b) => b.observations!.state === 'return' && held(b))!;
-    expect(first.signals.find((x) => x.name === 'surge-first-call')!.detail).toMatch(/^\d+ of the \d+ first calls\/min of sessions that landed here from their page went to GET \/api\/addresses/);
+    expect(first.signals.find((x) => x.name === 'surge-first-call')!.detail).toMatch(/^\d+ of the \d+ first calls\/min of sessions from their page went to GET \/api\/addresses/);
     const later = calls.find((b) => b.observations!.state !== 'return' && held(b))!;
     expect(later.signals.find((x) => x.name === 'surge-first-call')!.detail).toMatch(/this session's first call was held/);
     expect(people.length).toBeGreaterThan(100);
     expect(people.filter(held).map((b) => fired(b).join(','))).toEqual([]);
+  });
+
+  it("a crowd that crept in first, too slowly to be significant, has not made its route the page's usual first call", async () => {
+    const { people, crowd } = await run({ crowd: 'lookup', creeps: true });
+    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    expect(calls.length).toBeGreaterThan(300);
+    expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
+    expect(people.filter(held).map((b) => fired(b).join(','))).toEqual([]);
+  });
+
+  it("a crowd that loads the page again with its cookie before it calls is held the same", async () => {
+    const { people, crowd } = await run({ crowd: 'reload' });
+    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    expect(calls.length).toBeGreaterThan(100);
+    expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
+    const first = calls.find((b) => b.observations!.firstCall && held(b))!;
+    expect(first.observations!.state).toBe('established');
+    expect(first.signals.find((x) => x.name === 'surge-first-call')!.detail).toMatch(/first calls\/min of sessions from their page went to GET \/api\/addresses/);
+    // People's calls pass. (Their second request with the cookie, the checkout page, still new to their session, is in
+    // the crowd's surge of new-session page loads there: surge-route, as before first calls were judged.)
+    const peopleCalls = people.filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    expect(peopleCalls.length).toBeGreaterThan(50);
+    expect(peopleCalls.filter(held).map((b) => fired(b).join(','))).toEqual([]);
+    expect(people.filter((b) => fired(b).includes('surge-first-call'))).toEqual([]);
+  });
+
+  it("a crowd that drops the Referer is judged against where landers' first calls from any page go", async () => {
+    const { people, crowd } = await run({ crowd: 'lookup', crowdReferer: false });
+    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    expect(calls.length).toBeGreaterThan(300);
+    expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
+    const first = calls.find((b) => b.observations!.firstCall && held(b))!;
+    expect(first.signals.find((x) => x.name === 'surge-first-call')!.detail).toMatch(/first calls\/min of sessions naming no page of the site went to GET \/api\/addresses/);
+    expect(people.filter(held).map((b) => fired(b).join(','))).toEqual([]);
+  });
+
+  it("on a site whose pages send no Referer, first calls are not judged by it: a campaign landing elsewhere would look like a crowd", async () => {
+    const campaign = await run({ crowd: 'campaign', referers: false });
+    expect(campaign.crowd.filter(held).map((b) => fired(b).join(',')).slice(0, 5)).toEqual([]);
+    expect(campaign.people.filter(held).map((b) => fired(b).join(','))).toEqual([]);
+    const lookup = await run({ crowd: 'lookup', referers: false });
+    expect([...lookup.crowd, ...lookup.people].filter((b) => fired(b).includes('surge-first-call'))).toEqual([]);
+  });
+
+  it("users coming back with their cookies to a new version of the page, calling a new route first, are not judged by it", async () => {
+    const { crowd, people } = await run({ crowd: 'release' });
+    expect(crowd.filter((b) => b.observations!.subject.route.some((x) => x === '/api/checkout/v2')).length).toBeGreaterThan(200);
+    expect([...crowd, ...people].filter((b) => fired(b).includes('surge-first-call'))).toEqual([]);
   });
 
   it("people landing on the page in numbers, calling first what its people call first, are not held", async () => {

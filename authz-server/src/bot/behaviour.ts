@@ -43,7 +43,7 @@ import { probeOf, type ProbeMemory } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeSourceAnswers, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, firstCallParts, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
+import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, NO_PAGE, PAGE_LANDING_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, CALL_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeSourceAnswers, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, firstCallParts, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -216,10 +216,20 @@ export interface BotPlanContext {
   form: { points: number; code: number; lander: boolean; remember: RecentKeys } | null;
   /** The request asks for a scanner's target the upstream answered as missing (ProbeMemory.missing): a probe. */
   missingTarget: boolean;
-  /** A cookie session's call (no page load, no page's file): the route code of the site's page it came from (Referer), else -1. */
+  /**
+   * A cookie session's call (no page load, no page's file): the route code of the site's page it came from (Referer),
+   * NO_PAGE when it names none; -1 for any other request.
+   */
   fromPage: number;
   /** Points the session's first call was held to for where it went (surge-first-call), while remembered; else 0. */
   heldFirstCall: number;
+  /**
+   * A session known established that this replica saw make no call yet since it began from an address that landed
+   * recently: its first call's counters are planned.
+   */
+  uncalled: boolean;
+  /** This replica's memory of sessions (BaselineBook.known): known ones, held first calls, sessions yet to call. */
+  sessions: RecentKeys | undefined;
   /** The distinct op counting the networks of the request's own credential (ownCredential), and its header's name. */
   credential: { slot: number; header: string } | null;
   /** Signal names and families the policy leaves out of the score. */
@@ -253,6 +263,11 @@ const CACHED_SLOT = 1 << 24;
 /** The key under which BaselineBook.known remembers a session whose first call was held (surge-first-call), with its points. */
 function heldSessionKey(policyId: string, session: string): string {
   return `${policyId}\u0001${session}`;
+}
+
+/** The key under which BaselineBook.known remembers a known session, begun lately, that has made no call yet. */
+function uncalledSessionKey(policyId: string, session: string): string {
+  return `${policyId}\u0002${session}`;
 }
 
 /** Signal name of each volume class (`volume-sess-tick`). */
@@ -372,12 +387,15 @@ export function planBotCounters(
   // A cookie session's call from a page of the site (its Referer): the page's code, for what its first calls are.
   const call = planned === 'session' && cookieSite && !pageLoad && !subresource;
   const callPage = call ? refererRoute(req.host, req.headers.get('referer'), (p) => routeTemplate(routes, policy.id, req.host, p)) : null;
-  const fromPage = callPage === null ? -1 : keys.code(callPage);
-  // Read by a session's first call (not known yet): where landers' first calls from that page usually go.
-  const firstCall = fromPage >= 0 && fresh;
+  const fromPage = callPage !== null ? keys.code(callPage) : call ? NO_PAGE : -1;
+  // Read by a session's first call from a page (a session not known yet, or one this replica knows has made none):
+  // where sessions' first calls from that page usually go.
+  const uncalled = known && planned === 'session' && known_!.has(uncalledSessionKey(policy.id, session), nowMs);
+  const firstCall = fromPage >= 0 && (fresh || uncalled);
   const fcParts = firstCall ? firstCallParts(fromPage, routeCode) : null;
-  // A cookie session's counters hold its page loads too (PAGE_UNIT on top of the request); a token pair's only requests.
-  const sessionIncrement = planned === 'session' && pageLoad ? PAGE_UNIT + 1 : 1;
+  // A cookie session's counters hold its page loads and its calls from a page too (SESSION_PAGE_UNIT, CALL_UNIT on top
+  // of the request); a token pair's only requests.
+  const sessionIncrement = planned === 'session' && pageLoad ? SESSION_PAGE_UNIT + 1 : fromPage >= 0 ? CALL_UNIT + 1 : 1;
   const s: Slots = {
     // A page's files (by fetch metadata and file name) are not what a burst is counted in, by its address or its source:
     // a person who blocks cookies fetches a page's dozen within seconds, each outside a session. They count over the
@@ -434,8 +452,9 @@ export function planBotCounters(
     fcBasePage: fcParts ? shared(BOT_KEYS.firstCallBase, fcParts.page, B.baselineMs, 2, 0) : -1,
     fcBaseRoute: fcParts ? shared(BOT_KEYS.firstCallBase, fcParts.route, B.baselineMs, 2, 0) : -1,
     fcBaseAll: fcParts ? shared(BOT_KEYS.firstCallBase, fcParts.all, B.baselineMs, 2, 0) : -1,
-    pcBase: fcParts ? shared(BOT_KEYS.pageCallBase, fcParts.pageRoute, B.baselineMs, 2, 0) : -1,
-    pcBasePage: fcParts ? shared(BOT_KEYS.pageCallBase, fcParts.page, B.baselineMs, 2, 0) : -1,
+    // What sessions call first after loading a page: no page is loaded as NO_PAGE.
+    pcBase: fcParts && fromPage !== NO_PAGE ? shared(BOT_KEYS.pageCallBase, fcParts.pageRoute, B.baselineMs, 2, 0) : -1,
+    pcBasePage: fcParts && fromPage !== NO_PAGE ? shared(BOT_KEYS.pageCallBase, fcParts.page, B.baselineMs, 2, 0) : -1,
     routeLand: landing ? shared(BOT_KEYS.routeLandAgg, routeKey, B.aggregateMs, 4, newLanding) : -1,
     routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
     routeReturnBase: landing ? shared(BOT_KEYS.routeReturnBase, routeKey, B.baselineMs, 2, 0) : -1,
@@ -493,6 +512,8 @@ export function planBotCounters(
       missingTarget,
       fromPage,
       heldFirstCall,
+      uncalled,
+      sessions: known_,
       credential,
       ignore: policy.bot.ignoreSignals,
       ceilings: policyCeilings(policy, knobs),
@@ -594,9 +615,9 @@ export interface BotObservations {
    * one (a scanner stopped for its probes keeps probing; its stops must not let its count fade).
    */
   addressProbed: boolean;
-  /** A lander's first call from a page of the site (its Referer; BotPlanContext.fromPage): counted per page and route. */
+  /** A session's first call (BotPlanContext.fromPage: the page it came from, or none): counted per page and route. */
   firstCall: boolean;
-  /** A cookie session's call from a page of the site: that page's route code (BotPlanContext.fromPage), else -1. */
+  /** A cookie session's call: the route code of the page it came from, NO_PAGE (BotPlanContext.fromPage); else -1. */
   fromPage: number;
 }
 
@@ -712,7 +733,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   }
   const C = (i: number): number[] => (i >= CACHED_SLOT ? (ctx.cached[i - CACHED_SLOT] ?? []) : i >= 0 ? (counters[i] ?? []) : []);
   const tick = (i: number) => sliding(C(i), nowMs, B.tickMs);
-  // A cookie session's counters hold its page loads too (PAGE_UNIT); a token pair's only requests.
+  // A cookie session's counters hold its page loads and calls from a page too (SESSION_PAGE_UNIT); a token pair's only requests.
   const sessionMinute = decodeSessionCounts(C(s.sessMin));
   const sessionLong = decodeSessionCounts(C(s.sessLong));
   const sessionRequests = sliding(sessionLong.requests, nowMs, B.longMs);
@@ -752,6 +773,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // A session that landed once from this address, nothing of it older than the long window, calling the route it
   // landed on without a page load: one of its first knobs.sessions.pagelessRequests requests with the cookie.
   let pagelessCalls = false;
+  // A session not known to the replica from an address that landed lately (the landing memory): one begun lately, or
+  // one of a NAT's where others landed.
+  let landedHere = false;
   // Both only where people rarely begin a visit without a page load (headers that tell one, learned).
   const pagelessRule = base.pagelessLandingShare <= knobs.sessions.pagelessMaxShare;
   let unlearnedPair = false;
@@ -775,6 +799,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       }
     } else {
       state = 'established';
+      landedHere = land.landings > 0;
       orphanContinued = cur === 2 && prev === 0 && land.landings === 0;
       youngReturn = cur === 2 && prev === 0 && land.landings > 0;
     }
@@ -1166,8 +1191,14 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // it) cannot raise the rate its calls with the cookie are judged against, nor make its cells look like the route's.
   const quietRoute = state === 'landing' && s.routeSess >= 0 && routeSessions < knobs.sessions.pageRouteMinRequests;
   const pairPending = unlearnedPair ? 1 : 0;
-  // A lander's first request with the cookie that is a call from a page of the site (surge-first-call, below).
-  const firstCall = state === 'return' && s.fcAgg >= 0;
+  // A session's first call (surge-first-call, below): a lander's first request with the cookie, or the first call of a
+  // session begun lately (from an address that landed lately, or marked so while known) whose requests in the long
+  // window were page loads and their files so far: a crowd reloading the page with its cookie before it calls is
+  // judged the same. A returning user's session (no landing lately) is not: a new version of a page calling a new
+  // route first would hold all of them at once.
+  const sessionCalls = sumOf(sessionLong.calls, 0, 1);
+  const begunLately = state === 'established' && (ctx.known === true ? ctx.uncalled : landedHere);
+  const firstCall = s.fcAgg >= 0 && (state === 'return' || (begunLately && sessionCalls === 1 && sumOf(sessionLong.pages, 0, 1) >= 1));
   const learnShares: LearnShares = {
     token: learnable(s.tokAgg, s.tokBase, agg.minExpectedPerMinute.token, 0),
     tokenFresh: learnable(s.tokFreshAgg, s.tokFreshBase, agg.minExpectedPerMinute.token, pairPending),
@@ -1346,21 +1377,26 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       }
     }
   }
-  // ---- a lander's first call: where it goes from the page it came from, against where people's go
+  // ---- a session's first call: where it goes from the page it came from, against where people's go
   // A crowd that loads a page for its cookie and then calls the route it is after, with the page as its Referer, comes
   // back like people and is dressed like them; what people's first call from that page is, it is not. A page's own
   // calls are learned from every session loading it and from the landers' calm returns, per page and site-wide (a
   // site whose newcomers all pass a consent call first): the largest of those shares is the usual one, and a share of
   // the page's first calls far over it, significantly, is a crowd's. A page nobody was seen loading and calling from
-  // is not judged (a page just released, a campaign's new page): nothing says what its calls are.
+  // is not judged (a page just released, a campaign's new page): nothing says what its calls are. First calls that
+  // name no page of the site (no Referer, another site's) are counted as from a page of their own, judged once landers'
+  // first calls from any page were learned, and only where few of them name no page: against where those go, so that a
+  // crowd dropping its Referer is judged as one keeping it. (On a site whose pages send no Referer, a campaign landing
+  // on another page than people's would look like a crowd.)
   if (firstCall && judged && !explained) {
     const g = agg.firstCalls;
-    const learnedOf = (slot: number) => sliding(C(slot), nowMs, B.baselineMs);
+    const learnedOf = (slot: number) => (slot >= 0 ? sliding(C(slot), nowMs, B.baselineMs) : 0);
+    const noPage = ctx.fromPage === NO_PAGE;
     const loads = learnedOf(s.pcBasePage);
-    if (loads >= g.minLearned) {
-      const landers = learnedOf(s.fcBasePage);
-      const all = learnedOf(s.fcBaseAll);
-      const fromLoads = learnedOf(s.pcBase) / loads;
+    const all = learnedOf(s.fcBaseAll);
+    const landers = learnedOf(s.fcBasePage);
+    if (noPage ? all >= g.minLearned && landers <= g.noPageMaxShare * all : loads >= g.minLearned) {
+      const fromLoads = loads > 0 ? learnedOf(s.pcBase) / loads : 0;
       const fromLanders = landers >= g.minLearned ? learnedOf(s.fcBase) / landers : 0;
       const anyPage = all >= g.minLearned ? learnedOf(s.fcBaseRoute) / all : 0;
       const usual = Math.min(1, Math.max(g.minShare, fromLoads, fromLanders, anyPage) * agg.slack);
@@ -1372,8 +1408,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
         if (surprise >= agg.minSurprise) {
           const share = 1 - expected / k;
           const points = aggregatePoints(share, knobs, agg.routeCurve);
-          if (points > 0 && ctx.known !== true && ctx.known !== false) ctx.known.remember(heldSessionKey(subject.policyId, subject.session), nowMs, points);
-          add('aggregate', 'surge-first-call', points, k, expected, () => `${num(k)} of the ${num(n)} first calls/min of sessions that landed here from their page went to ${ctx.routeLabel}, ${num(expected)} expected at the usual ${num(usual * 100)}% (p=10^-${num(surprise)}): ${Math.round(share * 100)}% over normal`);
+          if (points > 0) ctx.sessions?.remember(heldSessionKey(subject.policyId, subject.session), nowMs, points);
+          const from = noPage ? 'naming no page of the site' : 'from their page';
+          add('aggregate', 'surge-first-call', points, k, expected, () => `${num(k)} of the ${num(n)} first calls/min of sessions ${from} went to ${ctx.routeLabel}, ${num(expected)} expected at the usual ${num(usual * 100)}% (p=10^-${num(surprise)}): ${Math.round(share * 100)}% over normal`);
         }
       }
     }
@@ -1590,6 +1627,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // A session judged with its address's errors is not remembered as known: its next Check reads them and what the
   // address kept, which a known session's skips.
   if (ctx.known !== true && ctx.known !== false && (state === 'established' || state === 'established-pair') && !pagelessCalls && !oneShot && !(addressJudged && addressErrors > 0)) ctx.known.remember(`${subject.policyId}\u0000${subject.session}`, nowMs);
+  // Whether a known session's call is planned as its first: while one begun lately has made none (its page loads).
+  if (ctx.sessions !== undefined && ctx.planned === 'session') {
+    if (begunLately && sessionCalls === 0) ctx.sessions.remember(uncalledSessionKey(subject.policyId, subject.session), nowMs);
+    else if (ctx.uncalled) ctx.sessions.take(uncalledSessionKey(subject.policyId, subject.session), nowMs);
+  }
   const repeatLanding = ctx.newLanding && fromAddress !== null && fromAddress.landings > 1;
   const kept = ctx.ignore.length === 0 ? signals : signals.filter((x) => !ctx.ignore.includes(x.name) && !ctx.ignore.includes(x.family));
   return {

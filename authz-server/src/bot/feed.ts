@@ -374,7 +374,9 @@ export class BotFeed {
         const loaded = this.#pageLoads.valueOf(key, now);
         if (loaded !== undefined) {
           this.#pageLoads.take(key, now);
-          if (loaded === obs.fromPage && clean) {
+          // A session's first call from a page is learned here as in the landers' own share (learnShares.firstCall): a
+          // crowd whose calls are not yet significant cannot make its target the page's usual first call meanwhile.
+          if (loaded === obs.fromPage && clean && (!obs.firstCall || this.#sampled(BOT_KEYS.pageCallBase, obs.learnShares.firstCall))) {
             const parts = firstCallParts(obs.fromPage, obs.subject.routeCode);
             this.#bump(keys, BOT_KEYS.pageCallBase, parts.pageRoute, 'baseline', now);
             this.#bump(keys, BOT_KEYS.pageCallBase, parts.page, 'baseline', now);

@@ -314,10 +314,12 @@ export interface BotKnobs {
     perBit: number;
     max: number;
     /**
-     * A lander's first call from a page (surge-first-call): judged once the page's first calls were learned from at
-     * least `minLearned` sessions loading it; the usual share of a route among them is at least `minShare`.
+     * A session's first call from a page (surge-first-call): judged once the page's first calls were learned from at
+     * least `minLearned` sessions loading it; the usual share of a route among them is at least `minShare`. First
+     * calls naming no page are judged only while at most `noPageMaxShare` of landers' first calls name none (a site
+     * whose pages send no Referer has nothing to tell a campaign landing on another page from a crowd by).
      */
-    firstCalls: { minLearned: number; minShare: number };
+    firstCalls: { minLearned: number; minShare: number; noPageMaxShare: number };
     /**
      * A route's surge cannot tell a person landing there from the crowd: its curve reaches the challenge score
      * only when the crowd outnumbers the route's usual newcomers about 16 to 1 (p 0.94).
@@ -480,7 +482,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     perBit: 13,
     max: 85,
     routeCurve: Object.freeze({ base: 20, perBit: 10, max: 70 }),
-    firstCalls: Object.freeze({ minLearned: 20, minShare: 0.02 }),
+    firstCalls: Object.freeze({ minLearned: 20, minShare: 0.02, noPageMaxShare: 0.1 }),
     rareClassShare: 0.05,
     cellPseudoCount: 1,
     avoidedSurprise: 3,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketKeys, counterPrefix, hashTagOf } from '../store/keys.ts';
-import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, cookieSession, isCookieSession, isWrite, bucketTtlMs, PAGE_UNIT, decodeAddressMethods, decodeLanding, decodeSessionCounts, learnedPerMinute, num, pathParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, cookieSession, isCookieSession, isWrite, bucketTtlMs, CALL_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, decodeAddressMethods, decodeLanding, decodeSessionCounts, learnedPerMinute, num, pathParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
 
 describe('bot window math', () => {
   it('PrefixCache builds exactly the keys of keys.ts, under the policy hash tag', () => {
@@ -90,12 +90,19 @@ describe('bot window math', () => {
 });
 
 describe('a session minute counter', () => {
-  it('holds requests and page loads in one exact integer', () => {
-    // Three page loads and two other requests, then a bucket with one page load; then a session far beyond any pace.
-    expect(decodeSessionCounts([3 * (PAGE_UNIT + 1) + 2, PAGE_UNIT + 1, 0])).toEqual({ requests: [5, 1, 0], pages: [3, 1, 0] });
-    const huge = 1_000_000 * (PAGE_UNIT + 1) + 5_000_000;
+  it('holds requests, calls from a page and page loads in one exact integer', () => {
+    // Three page loads, a call from a page and a file, then a bucket with one page load; then a session far beyond any pace.
+    expect(decodeSessionCounts([3 * (SESSION_PAGE_UNIT + 1) + (CALL_UNIT + 1) + 1, SESSION_PAGE_UNIT + 1, 0])).toEqual({ requests: [5, 1, 0], pages: [3, 1, 0], calls: [1, 0, 0] });
+    const huge = 16_000 * (SESSION_PAGE_UNIT + 1) + 8_000 * (CALL_UNIT + 1) + 5_000_000;
     expect(Number.isSafeInteger(huge)).toBe(true);
-    expect(decodeSessionCounts([huge])).toEqual({ requests: [6_000_000], pages: [1_000_000] });
+    expect(decodeSessionCounts([huge])).toEqual({ requests: [5_024_000], pages: [16_000], calls: [8_000] });
+  });
+
+  it('keeps the page loads of a session beyond any pace, whatever its calls do', () => {
+    // Calls beyond 2^13 in a bucket wrap into the page loads; page loads beyond 2^14 round the request count only.
+    const pages = decodeSessionCounts([1_000_000 * (SESSION_PAGE_UNIT + 1) + 3]);
+    expect(pages.pages).toEqual([1_000_000]);
+    expect(Math.abs(pages.requests[0]! - 1_000_003)).toBeLessThan(1024);
   });
 });
 

@@ -224,6 +224,12 @@ export function tokenRouteParts(token: string, kind: string, route: readonly str
 }
 
 /**
+ * The page code of a cookie session's call that names no page of the site (no Referer, another site's, or one that
+ * is no URL): outside PrefixCache.code's range, so that such calls are counted as from a page of their own.
+ */
+export const NO_PAGE = 2 ** 30;
+
+/**
  * Key parts of the first-call counters (firstCallAgg, firstCallBase, pageCallBase) for a call to route code `route`
  * from page code `page`: the pair, the page alone (route '*'), the route from any page (page ''), and all.
  */
@@ -238,13 +244,20 @@ export function pathParts(route: readonly string[]): string[] {
   return [route[0] ?? '', route[2] ?? ''];
 }
 
-/**
- * A cookie session's minute and long counters count its requests and its page loads in one number: a request adds
- * 1, a page load PAGE_UNIT + 1, so page loads cost no key of their own. 2^26 requests in a bucket of one session (a
- * million a second over a minute) would be needed to wrap the request count, and the value stays an exact integer
- * (pages x 2^26 < 2^53).
- */
+/** An address's methods counter: a HEAD adds 1, a page load PAGE_UNIT (decodeAddressMethods). */
 export const PAGE_UNIT = 2 ** 26;
+
+/**
+ * A cookie session's minute and long counters count its requests, its calls from a page of the site (a Referer naming
+ * one) and its page loads in one number: a request adds 1, such a call CALL_UNIT + 1, a page load SESSION_PAGE_UNIT +
+ * 1, so neither costs a key of its own. 2^26 requests in a bucket of one session (a million a second over a minute)
+ * would be needed to wrap the request count; 2^13 calls wrap theirs into the page loads (where only whether a call
+ * is the session's first is read from them); the page loads are the top part, never wrapped, and the value stays an
+ * exact integer below 2^14 of them in a bucket.
+ */
+export const SESSION_PAGE_UNIT = 2 ** 39;
+/** See SESSION_PAGE_UNIT. */
+export const CALL_UNIT = 2 ** 26;
 
 /**
  * A path's failure counter also counts a crowd's requests stopped there (challenged or denied, so never seen failing
@@ -433,10 +446,11 @@ export function decodeAddressMethods(values: readonly number[]): { heads: number
   return { heads, pages };
 }
 
-/** Requests and page loads of each bucket of a session's minute or long counter. */
-export function decodeSessionCounts(values: readonly number[]): { requests: number[]; pages: number[] } {
-  const [requests, pages] = unpack(values, PAGE_UNIT);
-  return { requests, pages };
+/** Requests, page loads and calls from a page of each bucket of a session's minute or long counter (SESSION_PAGE_UNIT). */
+export function decodeSessionCounts(values: readonly number[]): { requests: number[]; pages: number[]; calls: number[] } {
+  const [rest, pages] = unpack(values, SESSION_PAGE_UNIT);
+  const [requests, calls] = unpack(rest, CALL_UNIT);
+  return { requests, pages, calls };
 }
 
 /** Learned-landings memory: each learned landing adds 1, and CALM_UNIT more when it was made outside any surge. */

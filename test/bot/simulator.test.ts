@@ -321,6 +321,16 @@ describe('bot detection on simulated traffic', () => {
     expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
   });
 
+  it("a browser crowd searching templates with the cookie, its calls sent without a Referer (model d distributed-surge, seed 9), is held on its first call", { timeout: 180_000 }, async () => {
+    // Its calls name no page of the site, where people's name theirs: 90.1 % of its requests before a first call naming
+    // no page was judged against where landers' first calls go.
+    const r = await runScenario('distributed-surge', 9, { inProcess: true, model: 'd' });
+    expect(r.params['style']).toBe('browser');
+    expect(r.tpSignals['surge-first-call'] ?? 0).toBeGreaterThan(200);
+    expect(r.requestRecall).toBeGreaterThanOrEqual(0.94);
+    expect(r.peopleFpRate).toBeLessThanOrEqual(0.005);
+  });
+
   it("a partner key's crowd fetching a fare per pair of stations (model c token-abuse, seed 8) is held on every one of those pages", { timeout: 120_000 }, async () => {
     // Each pair of stations is a route of its own until the route shapes collapse them; counted apart, the crowd's
     // addresses learned before its surge were let through on the pairs no other address had asked for in the last

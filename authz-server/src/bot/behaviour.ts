@@ -133,7 +133,7 @@ interface Slots {
   routeFresh: number;
   routeFreshBase: number;
   routeLand: number;
-  /** A call's page (Referer) and route: landers' first calls recent and learned, and sessions' first calls after loading the page. */
+  /** A first call's page (Referer, or NO_PAGE) and route: sessions' first calls recent, landers' learned, and sessions' first calls after loading the page. */
   fcAgg: number;
   fcAggPage: number;
   fcBase: number;
@@ -384,7 +384,8 @@ export function planBotCounters(
   // landings, and requests of sessions this replica has not seen established.
   const navigated = pageLoad && (landing === 1 || (planned === 'session' && fresh));
   const pair = token ? [token, address] : [];
-  // A cookie session's call from a page of the site (its Referer): the page's code, for what its first calls are.
+  // A cookie session's call: the code of the page of the site it came from (its Referer), or NO_PAGE, for what its
+  // first calls are.
   const call = planned === 'session' && cookieSite && !pageLoad && !subresource;
   const callPage = call ? refererRoute(req.host, req.headers.get('referer'), (p) => routeTemplate(routes, policy.id, req.host, p)) : null;
   const fromPage = callPage !== null ? keys.code(callPage) : call ? NO_PAGE : -1;
@@ -393,8 +394,8 @@ export function planBotCounters(
   const uncalled = known && planned === 'session' && known_!.has(uncalledSessionKey(policy.id, session), nowMs);
   const firstCall = fromPage >= 0 && (fresh || uncalled);
   const fcParts = firstCall ? firstCallParts(fromPage, routeCode) : null;
-  // A cookie session's counters hold its page loads and its calls from a page too (SESSION_PAGE_UNIT, CALL_UNIT on top
-  // of the request); a token pair's only requests.
+  // A cookie session's counters hold its page loads and its calls too (SESSION_PAGE_UNIT, CALL_UNIT on top of the
+  // request); a token pair's only requests.
   const sessionIncrement = planned === 'session' && pageLoad ? SESSION_PAGE_UNIT + 1 : fromPage >= 0 ? CALL_UNIT + 1 : 1;
   const s: Slots = {
     // A page's files (by fetch metadata and file name) are not what a burst is counted in, by its address or its source:
@@ -632,7 +633,7 @@ export interface LearnShares {
   tokenCell: number;
   tokenRoute: number;
   fresh: number;
-  /** A lander's first call from its page (firstCallBase): learned in full up to learningCap times the usual rate. */
+  /** A session's first call (firstCallBase, pageCallBase): learned in full up to learningCap times the usual rate. */
   firstCall: number;
 }
 
@@ -733,7 +734,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   }
   const C = (i: number): number[] => (i >= CACHED_SLOT ? (ctx.cached[i - CACHED_SLOT] ?? []) : i >= 0 ? (counters[i] ?? []) : []);
   const tick = (i: number) => sliding(C(i), nowMs, B.tickMs);
-  // A cookie session's counters hold its page loads and calls from a page too (SESSION_PAGE_UNIT); a token pair's only requests.
+  // A cookie session's counters hold its page loads and calls too (SESSION_PAGE_UNIT); a token pair's only requests.
   const sessionMinute = decodeSessionCounts(C(s.sessMin));
   const sessionLong = decodeSessionCounts(C(s.sessLong));
   const sessionRequests = sliding(sessionLong.requests, nowMs, B.longMs);
@@ -1390,7 +1391,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // on another page than people's would look like a crowd.)
   if (firstCall && judged && !explained) {
     const g = agg.firstCalls;
-    const learnedOf = (slot: number) => (slot >= 0 ? sliding(C(slot), nowMs, B.baselineMs) : 0);
+    const learnedOf = (slot: number) => sliding(C(slot), nowMs, B.baselineMs);
     const noPage = ctx.fromPage === NO_PAGE;
     const loads = learnedOf(s.pcBasePage);
     const all = learnedOf(s.fcBaseAll);

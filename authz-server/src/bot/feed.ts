@@ -533,7 +533,7 @@ export class BotFeed {
       this.#returnTurn = (this.#returnTurn + obs.landingsLearned) % 1;
       if (this.#returnTurn < obs.landingsLearned) bump(BOT_KEYS.popRet, [], 'baseline');
     }
-    // A lander's first call from its page, whatever the verdict (a crowd's are what its surge is counted in).
+    // A session's first call, by its page, whatever the verdict (a crowd's are what its surge is counted in).
     const firstCall = obs.firstCall ? firstCallParts(obs.fromPage, subject.routeCode) : null;
     if (firstCall) {
       bump(BOT_KEYS.firstCallAgg, firstCall.pageRoute, 'aggregate');

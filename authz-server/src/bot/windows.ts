@@ -99,13 +99,14 @@ export const BOT_KEYS = {
   /** Per own credential (fingerprint.ts ownCredential, hashed): the networks it came from (HyperLogLog, long buckets). */
   credNets: 'bot.cred.n',
   /**
-   * Per (page, route), by route codes: a lander's first request with the cookie when it is a call (not a page load,
-   * not a page's file) made from a page of the site (its Referer), and per page alone (route '*'): aggregate buckets.
+   * Per (page, route), by route codes: a session's first call (not a page load, not a page's file; behaviour.ts
+   * BotObservations.firstCall) by the page of the site it was made from (its Referer, or NO_PAGE), and per page alone
+   * (route '*'): aggregate buckets.
    */
   firstCallAgg: 'bot.fc.a',
   /**
-   * The same, learned from clean returns of landings made outside any surge (baseline buckets); also per route from
-   * any page (page '') and in all ('', '*').
+   * The same, learned from the first calls of clean returns of landings made outside any surge (baseline buckets);
+   * also per route from any page (page '') and in all ('', '*').
    */
   firstCallBase: 'bot.fc.b',
   /**
@@ -248,8 +249,8 @@ export function pathParts(route: readonly string[]): string[] {
 export const PAGE_UNIT = 2 ** 26;
 
 /**
- * A cookie session's minute and long counters count its requests, its calls from a page of the site (a Referer naming
- * one) and its page loads in one number: a request adds 1, such a call CALL_UNIT + 1, a page load SESSION_PAGE_UNIT +
+ * A cookie session's minute and long counters count its requests, its calls (neither a page load nor a page's file,
+ * whatever page their Referer names, if any) and its page loads in one number: a request adds 1, such a call CALL_UNIT + 1, a page load SESSION_PAGE_UNIT +
  * 1, so neither costs a key of its own. 2^26 requests in a bucket of one session (a million a second over a minute)
  * would be needed to wrap the request count; 2^13 calls wrap theirs into the page loads (where only whether a call
  * is the session's first is read from them); the page loads are the top part, never wrapped, and the value stays an
@@ -446,7 +447,7 @@ export function decodeAddressMethods(values: readonly number[]): { heads: number
   return { heads, pages };
 }
 
-/** Requests, page loads and calls from a page of each bucket of a session's minute or long counter (SESSION_PAGE_UNIT). */
+/** Requests, page loads and calls of each bucket of a session's minute or long counter (SESSION_PAGE_UNIT). */
 export function decodeSessionCounts(values: readonly number[]): { requests: number[]; pages: number[]; calls: number[] } {
   const [rest, pages] = unpack(values, SESSION_PAGE_UNIT);
   const [requests, calls] = unpack(rest, CALL_UNIT);

@@ -264,11 +264,16 @@ interface Builder {
  *   page-first-proxies  each residential-proxy address loads a page first, then makes its other requests as that
  *                  page's API calls (availability, recommendations) within seconds, never with a cookie: a person who
  *                  blocks cookies does the same, so that the calls count as repeat landings of one address
+ *   dressed-calls  each address of a distributed surge on an API route, and each residential-proxy address's calls
+ *                  after its page (page-first-proxies), sends its calls as a page's images (an image's fetch metadata, a
+ *                  `.png` file name: `/api/availability.png?sku=`, `/api/products/17.png`), which its upstream routes to
+ *                  the resource and answers with data, as one that routes a file extension to the resource without it,
+ *                  or a path parameter that takes any word, does (other routes: unchanged)
  *   headless-crawlers  crawlers render each page in a real browser: every page brings what a person's page brings
  *                  (its API calls, drawn as the people's are, and now and then an image's HEAD), with the page's
  *                  own fetch metadata
  */
-export const TRAFFIC_VARIANTS = ['rotating-network', 'shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log', 'early-attack', 'headless-crawlers', 'page-first-proxies'] as const;
+export const TRAFFIC_VARIANTS = ['rotating-network', 'shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log', 'early-attack', 'headless-crawlers', 'page-first-proxies', 'dressed-calls'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -599,6 +604,7 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
   const narrowLang = rng.pick(LANGS);
   const returning = b.variants.has('returning-proxies');
   const pageFirst = b.variants.has('page-first-proxies');
+  const dressedCalls = b.variants.has('dressed-calls');
   for (let i = 0; i < ips; i++) {
     const ip = residentialIp(rng);
     let t = rng.uniform(start, end);
@@ -609,9 +615,10 @@ function residentialProxy(b: Builder, start: number, end: number, p: Params): vo
     for (let k = 0; k < n; k++) {
       const r = rng.next();
       const api = pageFirst && k > 0;
-      const path = api ? (r < 0.6 ? `/api/availability?sku=${productId(rng)}` : `/api/recommendations?for=${productId(rng)}`) : r < 0.75 ? `/products/${rng.int(1, CATALOG)}` : r < 0.9 ? `/products?category=${rng.pick(CATEGORIES)}&page=${rng.int(1, 40)}` : `/search?q=${encodeURIComponent(rng.pick(WORDS))}`;
+      const path = api ? (r < 0.6 ? `/api/availability${dressedCalls ? '.png' : ''}?sku=${productId(rng)}` : `/api/recommendations${dressedCalls ? '.png' : ''}?for=${productId(rng)}`) : r < 0.75 ? `/products/${rng.int(1, CATALOG)}` : r < 0.9 ? `/products?category=${rng.pick(CATEGORIES)}&page=${rng.int(1, 40)}` : `/search?q=${encodeURIComponent(rng.pick(WORDS))}`;
       const kind = api ? 'api' : 'navigate';
-      const headers = mimicry === 'dressed' ? dressedHeaders(rng, browser.ua, kind, lang) : browserHeaders(browser, lang, kind);
+      let headers = mimicry === 'dressed' ? dressedHeaders(rng, browser.ua, kind, lang) : browserHeaders(browser, lang, kind);
+      if (api && dressedCalls) headers = browserHeaders(browser, lang, 'head');
       if (returning && k > 0) headers['cookie'] = `session=s${((i + 1) * 2654435761 >>> 0).toString(16).padStart(24, '0')}`;
       emit(b, { at: t, actor: `proxy-${i}`, kind: 'bot', method: 'GET', path, ip, headers, code: 200 });
       t += api ? rng.uniform(300, 3000) : rng.uniform(2000, 60_000) * slow;
@@ -742,6 +749,7 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
   const navigateLandings = b.variants.has('navigate-landings');
   const doubleLandings = b.variants.has('double-landings');
   const navigateAll = b.variants.has('navigate-all');
+  const dressedCalls = b.variants.has('dressed-calls') && (route === 'availability' || route === 'api-product');
   const noLang = wearsPeoples(b) ? (rng.next(), 0) : rng.uniform(0, 0.4);
   Object.assign(p, { addresses: ips, route, cookies, withoutAcceptLanguage: Number(noLang.toFixed(2)) });
   for (let i = 0; i < ips; i++) {
@@ -752,9 +760,14 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
     let t = rng.uniform(start, end - 30_000);
     const n = rng.int(1, 8);
     for (let k = 0; k < n && t < end; k++) {
-      const path = route === 'availability' ? `/api/availability?sku=${rng.int(1, CATALOG)}` : route === 'search' ? `/search?q=${encodeURIComponent(rng.pick(WORDS))}` : route === 'product' ? `/products/${rng.int(1, CATALOG)}` : `/api/products/${rng.int(1, CATALOG)}`;
+      let path = route === 'availability' ? `/api/availability?sku=${rng.int(1, CATALOG)}` : route === 'search' ? `/search?q=${encodeURIComponent(rng.pick(WORDS))}` : route === 'product' ? `/products/${rng.int(1, CATALOG)}` : `/api/products/${rng.int(1, CATALOG)}`;
       const kind: RequestKind = (route === 'availability' || route === 'api-product') && !(navigateLandings && k === 0) && !navigateAll ? 'api' : 'navigate';
-      const headers = lang ? browserHeaders(browser, lang, kind) : dressedHeaders(rng, browser.ua, kind, null);
+      let headers = lang ? browserHeaders(browser, lang, kind) : dressedHeaders(rng, browser.ua, kind, null);
+      if (dressedCalls) {
+        // An image's fetch metadata, and the file name the upstream routes to the resource without it.
+        headers = browserHeaders(browser, lang ?? LANGS[0]!, 'head');
+        path = path.replace(/^\/api\/availability\?/, '/api/availability.png?').replace(/^(\/api\/products\/\d+)$/, '$1.png');
+      }
       if (cookies === 'random') headers['cookie'] = `session=s${rng.hex(24)}`;
       if (cookies === 'kept' && k > (doubleLandings ? 1 : 0)) headers['cookie'] = `session=s${((i + 1) * 2246822519 >>> 0).toString(16).padStart(24, '0')}`;
       emit(b, { at: t, actor: `surge-${i}`, kind: 'bot', method: 'GET', path, ip, headers, code: 200 });

@@ -161,7 +161,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   // Checks are remembered for their access-log entries only while an access log arrives.
   const accessLogPresence = new AccessLogPresence({ clock });
   const remembering = () => accessLogPresence.active();
-  const botFeed = new BotFeed({ deferred, clock, runtime: () => holder.current(), remembering, routes: botBaselines.routes, unanswered: botBaselines.unanswered, attackedForms: botBaselines.attackedForms, probes: botBaselines.probes });
+  const botFeed = new BotFeed({ deferred, clock, runtime: () => holder.current(), remembering, routes: botBaselines.routes, unanswered: botBaselines.unanswered, attackedForms: botBaselines.attackedForms, probes: botBaselines.probes, fileClaims: botBaselines.fileClaims });
   const journeys = new JourneyModel({ store, deferred, clock, runtime: () => holder.current(), ...(overrides.deferredFlushMs === 0 ? { refreshIntervalMs: 0 } : {}) });
   const inventory = new ApiInventory({ deferred, store, clock, runtime: () => holder.current(), registry, journeys: (id) => journeys.journeys(id), remembering });
   const pipeline: PipelineDeps = { limiter, clock, botBaselines, journeys };

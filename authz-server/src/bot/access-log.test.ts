@@ -10,9 +10,12 @@ describe('what a response served, by its content type', () => {
     }
   });
 
-  it('is a page for HTML, other for what a link may open or an API may answer alike', () => {
+  it("is a page for HTML, a file for a page's files, other for what a link may open or an API may answer alike", () => {
     for (const t of ['text/html; charset=utf-8', 'TEXT/HTML', 'application/xhtml+xml']) expect(servedKind(t), t).toBe('page');
-    for (const t of ['application/pdf', 'text/csv', 'image/png', 'application/xml', 'text/plain', 'application/octet-stream', 'application/jsonp', 'x/unknown']) {
+    for (const t of ['image/png', 'image/svg+xml', 'text/javascript; charset=utf-8', 'application/javascript', 'text/css', 'font/woff2', 'video/mp4', 'text/vtt']) {
+      expect(servedKind(t), t).toBe('file');
+    }
+    for (const t of ['application/pdf', 'text/csv', 'application/xml', 'text/plain', 'application/octet-stream', 'application/jsonp', 'x/unknown']) {
       expect(servedKind(t), t).toBe('other');
     }
   });

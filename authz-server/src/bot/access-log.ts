@@ -37,20 +37,23 @@ export interface AccessLogEvent {
   ownDenial: boolean;
   /**
    * What the response carried, by its content type: `page` (HTML), `data` (JSON, protobuf, gRPC, an event stream: what
-   * an API answers), `other` (a file a link opens, plain text, XML: either), or null when the entry logs no content
-   * type.
+   * an API answers), `file` (an image, a script, a style sheet, a font, media: a page's files), `other` (a file a link
+   * opens, plain text, XML: either), or null when the entry logs no content type.
    */
   served: ServedKind | null;
 }
 
 /** What a response carried (see AccessLogEvent.served). */
-export type ServedKind = 'page' | 'data' | 'other';
+export type ServedKind = 'page' | 'data' | 'file' | 'other';
 
 /** Media types a browser shows as a page. */
 const PAGE_TYPES = new Set(['text/html', 'application/xhtml+xml']);
 
 /** Media types an API answers with; a navigation never shows one as a page (`application/*+json` too). */
 const DATA_TYPES = new Set(['application/json', 'application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-protobuf', 'application/protobuf', 'application/x-google-protobuf', 'application/grpc', 'application/grpc-web', 'application/grpc-web-text', 'text/event-stream']);
+
+/** Media types of a page's files that are not under image/, font/, audio/ or video/. */
+const FILE_TYPES = new Set(['text/css', 'text/javascript', 'application/javascript', 'application/x-javascript', 'application/ecmascript', 'text/ecmascript', 'text/vtt', 'application/font-woff', 'application/font-woff2', 'application/x-font-ttf', 'application/x-font-otf', 'application/vnd.ms-fontobject']);
 
 /** Classifies a Content-Type header value (see AccessLogEvent.served); null for an empty one. */
 export function servedKind(contentType: string): ServedKind | null {
@@ -59,6 +62,7 @@ export function servedKind(contentType: string): ServedKind | null {
   if (type === '') return null;
   if (PAGE_TYPES.has(type)) return 'page';
   if (DATA_TYPES.has(type) || type.endsWith('+json') || type.startsWith('application/grpc+') || type.startsWith('application/grpc-web+')) return 'data';
+  if (FILE_TYPES.has(type) || type.startsWith('image/') || type.startsWith('font/') || type.startsWith('audio/') || type.startsWith('video/')) return 'file';
   return 'other';
 }
 

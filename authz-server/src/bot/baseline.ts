@@ -22,6 +22,7 @@ import type { CounterOp, CounterStore } from '../store/counter-store.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
 import { binomialSurprise } from './evidence.ts';
 import { RecentKeys } from './recent-keys.ts';
+import { FileClaims } from './file-claims.ts';
 import { ProbeMemory } from './probes.ts';
 import { PopulationCache } from './population.ts';
 import { BOT_KEYS, PrefixCache, histogramKeyName, learnedPerMinute, num } from './windows.ts';
@@ -376,6 +377,8 @@ export class BaselineBook {
   readonly attackedForms: RecentKeys;
   /** What the upstream's answers to scanners' targets taught this replica (probes.ts): written by the feed, read by the plan. */
   readonly probes = new ProbeMemory();
+  /** Routes whose file claims the upstream answered with data (file-claims.ts): written by the feed, read by the plan. */
+  readonly fileClaims: FileClaims;
   /** The crowd counters the Checks read, kept locally and synced with the store off the Check path. */
   readonly population: PopulationCache;
   /**
@@ -413,6 +416,7 @@ export class BaselineBook {
     this.routes = new RouteShapes(this.#knobs.routes);
     this.unanswered = new RecentKeys({ ttlMs: this.#knobs.sessions.retryMs, maxEntries: 100_000 });
     this.attackedForms = new RecentKeys({ ttlMs: this.#knobs.surge.formHoldMs, maxEntries: 100_000 });
+    this.fileClaims = new FileClaims({ ttlMs: this.#knobs.sessions.fileClaimMemoryMs, minAnswers: this.#knobs.sessions.fileClaimMinAnswers });
     const every = opts.refreshIntervalMs ?? this.#knobs.learning.refreshMs;
     const syncEvery = opts.populationSyncMs ?? 1000;
     this.population = new PopulationCache({ maxAgeMs: 2 * syncEvery });

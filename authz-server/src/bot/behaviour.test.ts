@@ -54,10 +54,10 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const runtime = { policies: new Map([[p.id, p]]), policyFor: () => p } as unknown as Runtime;
   const book = new BaselineBook({ store, clock, policies: () => [p.id], refreshIntervalMs: 0 });
-  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, unanswered: book.unanswered, attackedForms: book.attackedForms, probes: book.probes });
+  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, unanswered: book.unanswered, attackedForms: book.attackedForms, probes: book.probes, fileClaims: book.fileClaims });
   // Planned, counted in the store and judged, as the server does before it decides.
   const judge = async (req: ReturnType<typeof request>, consumer: string | null) => {
-    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known, undefined, undefined, book.unanswered, book.attackedForms, book.probes);
+    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known, undefined, undefined, book.unanswered, book.attackedForms, book.probes, book.fileClaims);
     const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
     if (opts.pending !== false) addPendingCounts(plan, result.counters, (c, parts, b) => deferred.pendingOf(c, parts, b));
     return judgeBehaviour(plan, result.counters, result.distinct);
@@ -1303,6 +1303,40 @@ describe('errors of one client at an address', () => {
     const nat = errorPoints(await probe(shared, '203.0.113.60', 'nat'));
     expect(one).toBeGreaterThanOrEqual(DEFAULT_BOT_KNOBS.learning.maxScore);
     expect(one).toBeGreaterThan(nat + 15);
+  });
+});
+
+describe("a route's file claims, by what its upstream answered them with", () => {
+  const SCRIPT = { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/' };
+  let n = 0;
+  /** Whether a claim of a script at `path` counted as a file; its answer `code` and `type` logged when given. */
+  const claim = async (d: ReturnType<typeof detectors>, path: string, answer?: [number, string], headers: Record<string, string> = SCRIPT) => {
+    const requestId = `file-${n++}`;
+    const b = await d.check(request({ ip: '198.51.100.7', path, cookie: 'person-1', headers: { ...headers, 'x-request-id': requestId } }));
+    if (answer) d.log(requestId, answer[0], answer[1]);
+    return b.observations!.subresource;
+  };
+
+  it('are files until the route answered them with data twice; a route answering files keeps them', async () => {
+    const d = detectors();
+    for (let i = 0; i < 3; i++) expect(await claim(d, '/static/app.js', [200, 'text/javascript'])).toBe(true);
+    expect(await claim(d, '/api/search.js?q=a', [200, 'application/json'])).toBe(true);
+    expect(await claim(d, '/api/search.js?q=b', [200, 'application/json; charset=utf-8'])).toBe(true);
+    expect(await claim(d, '/api/search.js?q=c')).toBe(false);
+    // As many answers with data as with files: still a route of files.
+    for (let i = 0; i < 3; i++) expect(await claim(d, '/static/app.js', [200, 'application/json'])).toBe(true);
+    expect(await claim(d, '/static/app.js', [200, 'application/json'])).toBe(true);
+    expect(await claim(d, '/static/app.js')).toBe(false);
+  });
+
+  it('count only successful answers, with data or files, to requests that made the claim', async () => {
+    const d = detectors();
+    // Refused, missing, or a page: no answer about files.
+    for (const [code, type] of [[404, 'application/json'], [500, 'application/json'], [200, 'text/html'], [200, 'text/plain']] as const) await claim(d, '/api/search.js', [code, type]);
+    expect(await claim(d, '/api/search.js')).toBe(true);
+    // A page's own calls to the route, answered with data, make no claim.
+    for (let i = 0; i < 3; i++) await claim(d, '/api/search.js', [200, 'application/json'], { ...CHROME, accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'same-origin' });
+    expect(await claim(d, '/api/search.js')).toBe(true);
   });
 });
 
@@ -3023,10 +3057,12 @@ describe("a lander's first call from its page", () => {
   // People arrive every 10 s, each from an address of its own: they land on the home page, whose first call is the
   // feed, go on to the checkout page, whose first call is the cart, and type an address there (three lookups). The
   // crowd (or the campaign) arrives every second after sixteen minutes, for four minutes, landing on the checkout page
-  // by its address (a crowd that `reload`s loads it again with the cookie, and a file of it, before its call; a
-  // `release` brings users back with the cookies they had, to a new version of the page); a crowd that `creeps` sends one newcomer every 10 s for ten minutes first (too few a minute to be
-  // significant), once the policy is warm, and arrives every second ten minutes later.
-  const run = async (opts: { crowd: 'lookup' | 'campaign' | 'reload' | 'release'; creeps?: boolean; crowdReferer?: false; referers?: false }) => {
+  // by its address (a crowd that `reload`s loads it again with the cookie, and a file of it, before its call; one
+  // `dressed` sends its calls as the page's scripts, to the route by a script's name, which its upstream answers with
+  // data; a `release` brings users back with the cookies they had, to a new version of the page); a crowd that
+  // `creeps` sends one newcomer every 10 s for ten minutes first (too few a minute to be significant), once the policy
+  // is warm, and arrives every second ten minutes later.
+  const run = async (opts: { crowd: 'lookup' | 'campaign' | 'reload' | 'release' | 'dressed'; creeps?: boolean; crowdReferer?: false; referers?: false }) => {
     const from = (page: string) => (opts.referers === false ? XHR : { ...XHR, referer: `https://api.test${page}` });
     const crowdFrom = (page: string) => (opts.crowdReferer === false ? XHR : from(page));
     const known = new RecentKeys({ ttlMs: 5 * 60_000, maxEntries: 10_000 });
@@ -3039,14 +3075,18 @@ describe("a lander's first call from its page", () => {
       const [path, headers] = ([['/', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/feed', from('/')], ['/checkout', { ...NAVIGATE, referer: 'https://api.test/' }], ['/api/cart', from('/checkout')], ['/api/addresses?q=hi', from('/checkout')], ['/api/addresses?q=high', from('/checkout')], ['/api/addresses?q=high+st', from('/checkout')]] as const)[step]!;
       return d.decide(request({ ip, path, cookie, headers }));
     };
-    const newcomer = (a: number, step: number) => {
+    const newcomer = async (a: number, step: number) => {
       const ip = `100.64.${a >> 8}.${(a & 255) + 1}`;
       const cookie = step === 0 && opts.crowd !== 'release' ? undefined : `crowd-${a}`;
-      const steps = opts.crowd === 'release' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/checkout/v2', crowdFrom('/checkout')], ['/api/addresses?q=ha', crowdFrom('/checkout')], ['/api/addresses?q=hay', crowdFrom('/checkout')]] as const) : opts.crowd === 'reload' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/static/checkout.js', { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/api/addresses?q=park', crowdFrom('/checkout')]] as const) : opts.crowd === 'lookup'
+      const script = (q: string) => [`/api/addresses.js?q=${q}`, { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout', 'x-request-id': `c-${a}-${step}` }] as const;
+      const steps = opts.crowd === 'dressed' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], script('park'), script('mill'), script('main')] as const) : opts.crowd === 'release' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/checkout/v2', crowdFrom('/checkout')], ['/api/addresses?q=ha', crowdFrom('/checkout')], ['/api/addresses?q=hay', crowdFrom('/checkout')]] as const) : opts.crowd === 'reload' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/static/checkout.js', { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/api/addresses?q=park', crowdFrom('/checkout')]] as const) : opts.crowd === 'lookup'
         ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/addresses?q=main', crowdFrom('/checkout')], ['/api/addresses?q=mill', crowdFrom('/checkout')], ['/api/addresses?q=park', crowdFrom('/checkout')]] as const)
         : ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/cart', crowdFrom('/checkout')], ['/api/addresses?q=ha', crowdFrom('/checkout')], ['/api/addresses?q=hay', crowdFrom('/checkout')]] as const);
       const [path, headers] = steps[step]!;
-      return d.decide(request({ ip, path, cookie, headers }));
+      const b = await d.decide(request({ ip, path, cookie, headers }));
+      // What the upstream answered the calls let through with: data.
+      if (opts.crowd === 'dressed' && step > 0 && b.verdict === 'allow') d.log(`c-${a}-${step}`, 200, 'application/json');
+      return b;
     };
     // Past warm-up (15 minutes) before a crowd that creeps begins.
     const before = opts.creeps ? 1560 : 960;
@@ -3112,6 +3152,17 @@ describe("a lander's first call from its page", () => {
     expect(peopleCalls.length).toBeGreaterThan(50);
     expect(peopleCalls.filter(held).map((b) => fired(b).join(','))).toEqual([]);
     expect(people.filter((b) => fired(b).includes('surge-first-call'))).toEqual([]);
+  });
+
+  it("a crowd that sends its calls as the page's scripts, to a route whose upstream answers them with data, is held the same", async () => {
+    const { people, crowd } = await run({ crowd: 'dressed' });
+    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    expect(calls.length).toBeGreaterThan(300);
+    expect(calls.filter((b) => b.observations!.subresource)).toEqual([]);
+    expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
+    const first = calls.find((b) => b.observations!.firstCall && held(b))!;
+    expect(first.signals.find((x) => x.name === 'surge-first-call')!.detail).toMatch(/first calls\/min of sessions from their page went to GET \/api\/addresses\.js/);
+    expect(people.filter(held).map((b) => fired(b).join(','))).toEqual([]);
   });
 
   it("a crowd that drops the Referer is judged against where landers' first calls from any page go", async () => {

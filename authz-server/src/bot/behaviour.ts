@@ -39,6 +39,7 @@ import { describeThreshold, priorBaselines, ratio, type Baselines } from './base
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
 import { claimsBrowser, clientAddress, isPageLoad, isSubresource, typedPageLoad, clientClass, clientFingerprint, clientKind, clientNetwork, ownCredential } from './fingerprint.ts';
 import { automationUserAgent } from './tells.ts';
+import type { FileClaims } from './file-claims.ts';
 import { probeOf, type ProbeMemory } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
@@ -200,7 +201,10 @@ export interface BotPlanContext {
   pageLoad: boolean;
   /** A page load typed in (typedPageLoad): reached by its address, not from a page. */
   typedPageLoad: boolean;
-  /** A page's subresource by its fetch metadata and its file (isSubresource): an image, a script, a style sheet, a font. */
+  /**
+   * A page's subresource by its fetch metadata and its file (isSubresource): an image, a script, a style sheet, a font;
+   * on a route whose upstream answers such claims with files (FileClaims).
+   */
   subresource: boolean;
   /** The policy's sessions are cookies (not a session header). */
   cookieSite: boolean;
@@ -287,6 +291,7 @@ export function planBotCounters(
   unanswered?: RecentKeys,
   attackedForms?: RecentKeys,
   probes?: ProbeMemory,
+  fileClaims?: FileClaims,
 ): BotPlan {
   const B = knobs.buckets;
   const keys = new PrefixCache(policy.id);
@@ -301,7 +306,8 @@ export function planBotCounters(
   const routeCode = keys.code(route);
   const browser = claimsBrowser(req.headers);
   const pageLoad = isPageLoad(req.method, req.headers);
-  const subresource = isSubresource(req.headers, req.path);
+  // A file claim on a route whose claims the upstream answered with data is a call (file-claims.ts).
+  const subresource = isSubresource(req.headers, req.path) && (fileClaims === undefined || fileClaims.empty || fileClaims.honoured(policy.id, routeCode, nowMs));
   const token = consumer && consumer !== '' ? consumer : null;
   const cookie = sessionOf(policy, req);
   const cookiePolicy = 'cookie' in policy.bot.session;

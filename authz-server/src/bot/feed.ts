@@ -30,8 +30,9 @@ import { edgesCrossed } from './baseline.ts';
 import type { BotObservations } from './behaviour.ts';
 import type { DeferredCounters } from './deferred.ts';
 import { RecentKeys } from './recent-keys.ts';
-import { clientAddress, clientFingerprint, isPageLoad } from './fingerprint.ts';
+import { clientAddress, clientFingerprint, isPageLoad, isSubresource } from './fingerprint.ts';
 import { FormWatch } from './form-watch.ts';
+import type { FileClaims } from './file-claims.ts';
 import { probeOf, type ProbeMemory, type ProbeTarget } from './probes.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 import { ADDR_ERROR_UNIT, BOT_KEYS, SRC_ERROR_UNIT, SRC_PROBE_UNIT, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, firstCallParts, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts } from './windows.ts';
@@ -55,6 +56,8 @@ export interface BotFeedOptions {
   attackedForms?: RecentKeys;
   /** What the upstream's answers to scanners' targets taught (BaselineBook.probes). */
   probes?: ProbeMemory;
+  /** Routes whose file claims the upstream answered with data (BaselineBook.fileClaims). */
+  fileClaims?: FileClaims;
 }
 
 interface Correlation {
@@ -90,6 +93,11 @@ interface Correlation {
    * serve, it counts as its address's probe (ProbeMemory.answered).
    */
   probe?: { target: ProbeTarget; host: string; path: string };
+  /**
+   * The request claimed to be a page's file (isSubresource): what its answer carried tells whether the route serves
+   * files (FileClaims).
+   */
+  fileClaim?: boolean;
 }
 
 /** Counts of what the feed saw, for metrics and tests. */
@@ -110,10 +118,11 @@ const NOT_IN_NETWORK = Object.freeze({ network: '' });
 /** Denials by the policy that answer a probe as the upstream's client error would. */
 const PROBE_REFUSALS: ReadonlySet<string> = new Set(['authentication', 'access', 'validation', 'inspection']);
 
-/** The `probe` of a remembered Check (Correlation.probe). */
-function probeField(req: RequestContext): { probe?: Correlation['probe'] } {
+/** The `probe` and `fileClaim` of a remembered Check (Correlation). */
+function requestFields(req: RequestContext): { probe?: Correlation['probe']; fileClaim?: boolean } {
   const target = probeOf(req);
-  return target === null ? {} : { probe: { target, host: req.host, path: req.path } };
+  const probe = target === null ? {} : { probe: { target, host: req.host, path: req.path } };
+  return isSubresource(req.headers, req.path) ? { ...probe, fileClaim: true } : probe;
 }
 
 /** Most newcomer learning held for young policies at once; beyond it, learned at once as on a warm policy. */
@@ -130,6 +139,7 @@ export class BotFeed {
   readonly #unanswered: RecentKeys | undefined;
   readonly #attackedForms: RecentKeys | undefined;
   readonly #probes: ProbeMemory | undefined;
+  readonly #fileClaims: FileClaims | undefined;
   readonly #formWatch: FormWatch | undefined;
   readonly #errorCodes: Set<number>;
   /** Bucket length and expiry of each window, as behaviour.ts and baseline.ts read them. */
@@ -168,6 +178,7 @@ export class BotFeed {
     this.#unanswered = this.#knobs.sessions.retryMs > 0 ? opts.unanswered : undefined;
     this.#attackedForms = this.#knobs.surge.formHoldMs > 0 ? opts.attackedForms : undefined;
     this.#probes = opts.probes;
+    this.#fileClaims = opts.fileClaims;
     const g = this.#knobs.surge;
     this.#formWatch = this.#attackedForms ? new FormWatch({ windowMs: g.formHoldMs, minTries: g.formMinTries, minShare: g.formMinShare, maxPages: 10_000 }) : undefined;
     this.#remembered = new RememberedChecks({ max: opts.maxCorrelations ?? 50_000, ...(opts.remembering ? { remembering: opts.remembering } : {}) });
@@ -250,7 +261,7 @@ export class BotFeed {
     let unobserved: Omit<Correlation, 'policyId' | 'flagged' | 'page'> | undefined;
     const subjectOf = () => (unobserved ??= this.#subjectOf(policy, req, outcome));
     // A Check the detectors did not judge (an exempt path) is remembered all the same: its errors count.
-    if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...subjectOf(), flagged: false, page: isPageLoad(req.method, req.headers), ...probeField(req) });
+    if (!obs && outcome.kind === 'allow' && this.#remembered.accepts(req.requestId)) this.#remember(req.requestId, { policyId: policy.id, ...subjectOf(), flagged: false, page: isPageLoad(req.method, req.headers), ...requestFields(req) });
     const now = this.#clock();
     const keys = new PrefixCache(policy.id);
     // Answered (by the upstream, or refused by the policy for anything but the bot stage): what the address's client
@@ -390,7 +401,7 @@ export class BotFeed {
     const shape = clean && this.#routeShapes !== undefined && req.path.indexOf('/', 1) > 0;
     if (remembered) {
       const { subject } = obs;
-      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, fingerprint: subject.fingerprint, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}), ...(obs.settled ? { settled: true } : {}), ...((obs.state === 'landing' || obs.state === 'anonymous') && this.#unanswered ? { newcomer: true } : {}), ...probeField(req) });
+      this.#remember(req.requestId, { policyId: subject.policyId, address: subject.address, fingerprint: subject.fingerprint, session: subject.session, token: subject.token, route: subject.route, flagged: !clean, page: obs.page, ...(shape ? { shape: { host: req.host, path: req.path } } : {}), ...(keptLater ? { kept: { network } } : {}), ...(obs.settled ? { settled: true } : {}), ...((obs.state === 'landing' || obs.state === 'anonymous') && this.#unanswered ? { newcomer: true } : {}), ...requestFields(req) });
     } else if (shape) this.#routeShapes!.learn(policy.id, req.host, req.path);
   }
 
@@ -589,7 +600,7 @@ export class BotFeed {
 
   #remember(requestId: string, c: Correlation): void {
     const same = (s: string) => this.#strings.of(s, s);
-    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), fingerprint: same(c.fingerprint), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}), ...(c.newcomer ? { newcomer: true } : {}), ...(c.probe !== undefined ? { probe: { target: c.probe.target, host: same(c.probe.host), path: c.probe.path } } : {}) });
+    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), fingerprint: same(c.fingerprint), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}), ...(c.newcomer ? { newcomer: true } : {}), ...(c.probe !== undefined ? { probe: { target: c.probe.target, host: same(c.probe.host), path: c.probe.path } } : {}), ...(c.fileClaim ? { fileClaim: true } : {}) });
   }
 
   /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */
@@ -623,6 +634,9 @@ export class BotFeed {
       // What the upstream serves on the route to a navigation, from its successful answers to navigations of clients
       // not flagged (a page's own calls to the same route, answered with data, do not make it less of a page): pages
       // and data only. A file, plain text or XML may be what a link opens or what an API answers, and tells neither.
+      if (corr.fileClaim && this.#fileClaims !== undefined && (ev.served === 'data' || ev.served === 'file') && ev.code >= 200 && ev.code < 300) {
+        this.#fileClaims.answered(corr.policyId, new PrefixCache(corr.policyId).code(corr.route), ev.served, now);
+      }
       const served = corr.page && (ev.served === 'page' || ev.served === 'data') && ev.code >= 200 && ev.code < 300 && !corr.flagged;
       if (!error && !served && !corr.kept) continue;
       const policy = runtime?.policies.get(corr.policyId);

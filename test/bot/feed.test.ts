@@ -7,6 +7,7 @@ import { accessLogEntry, sendAccessLogs } from '../support/access-log.ts';
 import { authzClient, envoyRequest, headerOf, type AuthzClient } from '../support/envoy.ts';
 import { captureLogger, policyDoc, sha256, startTestServer, writePolicyDir } from '../support/policies.ts';
 import type { AuthzServer } from '../../authz-server/src/app/server.ts';
+import { PrefixCache, routeParts } from '../../authz-server/src/bot/windows.ts';
 
 const KEY = 'feed-test-key-0001';
 
@@ -141,6 +142,29 @@ describe('bot feed: access log and own denials feed the error detectors', () => 
     expect(server.botRoutes.wideParents(policyId)).toEqual(['api.example.com\u0000/shows']);
     expect(server.botRoutes.template(policyId, 'api.example.com', '/shows/never-seen')).toBe('/shows/{slug}');
     expect(server.botRoutes.template(policyId, 'api.example.com', '/made-up/never-seen')).toBe('/made-up/never-seen');
+  });
+
+  it("a route whose file claims the upstream answered with data (the stream's content types) takes no more claims for files", async () => {
+    const policyId = [...server.holder.current()!.policies.keys()].find((id) => id.endsWith('api'))!;
+    const script = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0', accept: '*/*', 'sec-fetch-dest': 'script', 'sec-fetch-mode': 'no-cors', 'sec-fetch-site': 'same-origin', referer: 'https://api.example.com/' };
+    const code = (path: string) => new PrefixCache(policyId).code(routeParts('api.example.com', 'GET', server.botRoutes.template(policyId, 'api.example.com', path)));
+    const honoured = (path: string) => server.botFileClaims.honoured(policyId, code(path), Date.now());
+    const answer = async (path: string, answers: [number, string][]) => {
+      const entries = [];
+      for (const [i, [status, type]] of answers.entries()) {
+        const requestId = `r-file-${path}-${i}-${status}`;
+        await client.check(envoyRequest({ host: 'api.example.com', path, sourceIp: '198.51.100.60', requestId, headers: script }));
+        entries.push(accessLogEntry({ host: 'api.example.com', path, code: status, requestId, sourceIp: '10.0.0.99', responseHeaders: { 'content-type': type } }));
+      }
+      await sendAccessLogs(server.grpcPort, entries);
+    };
+    // Refused and missing answers teach nothing; a script answered as one keeps its route's claims.
+    await answer('/api/search.js?q=a', [[404, 'application/json'], [403, 'application/json']]);
+    await answer('/static/app.js', [[200, 'text/javascript'], [200, 'text/javascript']]);
+    expect(honoured('/api/search.js')).toBe(true);
+    await answer('/api/search.js?q=b', [[200, 'application/json'], [200, 'application/json; charset=utf-8']]);
+    await expect.poll(() => honoured('/api/search.js')).toBe(false);
+    expect(honoured('/static/app.js')).toBe(true);
   });
 
   it("the server's own authentication denials count as errors of the client", async () => {

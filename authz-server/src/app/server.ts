@@ -3,6 +3,7 @@
  * HTTP port from an AuthzConfig, and knows how to drain and stop them.
  */
 import type { RouteShapes } from '../bot/route-shapes.ts';
+import type { FileClaims } from '../bot/file-claims.ts';
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -64,6 +65,8 @@ export interface AuthzServer {
   journeys: JourneyModel;
   /** The route shapes (slug positions) the bot detectors learned on this replica. */
   botRoutes: RouteShapes;
+  /** The routes whose file claims the upstream answered with data, as this replica learned them (file-claims.ts). */
+  botFileClaims: FileClaims;
   /**
    * Writes the off-path counters (access-log errors, new sessions, learning, discovery) to the store now, then
    * refreshes the bot baselines if `learning.refreshMs` has passed on the clock (as the timers would).
@@ -309,6 +312,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     inventory,
     journeys,
     botRoutes: botBaselines.routes,
+    botFileClaims: botBaselines.fileClaims,
     async flushDeferred() {
       await deferred.flush();
       await botBaselines.refresh();

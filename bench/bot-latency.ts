@@ -156,7 +156,7 @@ async function measure(
   const deps: PipelineDeps = { limiter: new RateLimiter({ store, fallback: new MemoryCounterStore() }), clock: Date.now, botBaselines };
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   botBaselines.pending = (counter, parts, bucket) => deferred.pendingOf(counter, parts, bucket);
-  const feed = new BotFeed({ deferred, clock: Date.now, runtime: () => runtime, routes: botBaselines.routes, unanswered: botBaselines.unanswered, attackedForms: botBaselines.attackedForms, probes: botBaselines.probes, fileClaims: botBaselines.fileClaims });
+  const feed = new BotFeed({ deferred, clock: Date.now, runtime: () => runtime, routes: botBaselines.routes, unanswered: botBaselines.unanswered, attackedForms: botBaselines.attackedForms, probes: botBaselines.probes, fileClaims: botBaselines.fileClaims, navigationClaims: botBaselines.navigationClaims });
   const inventory = new ApiInventory({ deferred, store, clock: Date.now, runtime: () => runtime, registry: new Registry() });
   const warm = Math.min(2000, checks / 5);
   const times: number[] = [];

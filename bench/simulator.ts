@@ -249,7 +249,7 @@ function pipelineHarness(store: CounterStore, clock: () => number, sessionCookie
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const botBaselines = new BaselineBook({ store, clock, policies: () => [...runtime.policies.keys()], refreshIntervalMs: 0 });
   // Checks are remembered for their access-log entries while those arrive (the server: AccessLogPresence).
-  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, routes: botBaselines.routes, unanswered: botBaselines.unanswered, attackedForms: botBaselines.attackedForms, probes: botBaselines.probes, fileClaims: botBaselines.fileClaims, remembering: () => accessLog });
+  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, routes: botBaselines.routes, unanswered: botBaselines.unanswered, attackedForms: botBaselines.attackedForms, probes: botBaselines.probes, fileClaims: botBaselines.fileClaims, navigationClaims: botBaselines.navigationClaims, remembering: () => accessLog });
   // As the server wires it: a Check reads this replica's counts not yet written.
   botBaselines.pending = (counter, parts, bucket) => deferred.pendingOf(counter, parts, bucket);
   const limiter = new RateLimiter({ store, fallback: new MemoryCounterStore({ sweepIntervalMs: 0 }) });

@@ -144,7 +144,7 @@ describe('bot feed: access log and own denials feed the error detectors', () => 
     expect(server.botRoutes.template(policyId, 'api.example.com', '/made-up/never-seen')).toBe('/made-up/never-seen');
   });
 
-  it("a route whose file claims the upstream answered with data (the stream's content types) takes no more claims for files", async () => {
+  it("a route whose file claims or navigations the upstream answered with data (the stream's content types) takes no more such claims", async () => {
     const policyId = [...server.holder.current()!.policies.keys()].find((id) => id.endsWith('api'))!;
     const script = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0', accept: '*/*', 'sec-fetch-dest': 'script', 'sec-fetch-mode': 'no-cors', 'sec-fetch-site': 'same-origin', referer: 'https://api.example.com/' };
     const code = (path: string) => new PrefixCache(policyId).code(routeParts('api.example.com', 'GET', server.botRoutes.template(policyId, 'api.example.com', path)));
@@ -165,6 +165,16 @@ describe('bot feed: access log and own denials feed the error detectors', () => 
     await answer('/api/search.js?q=b', [[200, 'application/json'], [200, 'application/json; charset=utf-8']]);
     await expect.poll(() => honoured('/api/search.js')).toBe(false);
     expect(honoured('/static/app.js')).toBe(true);
+    // Navigations likewise, by pages against data.
+    const navigate = { ...script, accept: 'text/html,application/xhtml+xml', 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' };
+    const entries = [];
+    for (let i = 0; i < 2; i++) {
+      const requestId = `r-nav-${i}`;
+      await client.check(envoyRequest({ host: 'api.example.com', path: '/api/orders', sourceIp: '198.51.100.61', requestId, headers: navigate }));
+      entries.push(accessLogEntry({ host: 'api.example.com', path: '/api/orders', code: 200, requestId, sourceIp: '10.0.0.99', responseHeaders: { 'content-type': 'application/json' } }));
+    }
+    await sendAccessLogs(server.grpcPort, entries);
+    await expect.poll(() => server.botNavigationClaims.honoured(policyId, code('/api/orders'), Date.now())).toBe(false);
   });
 
   it("the server's own authentication denials count as errors of the client", async () => {

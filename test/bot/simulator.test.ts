@@ -120,7 +120,7 @@ describe('bot detection on simulated traffic', () => {
     // the site's deficit and their addresses' own signals instead. Seeds 1-10 at full length: 78.3-100 % of requests
     // (mean 95.6), the same as before the calls were left out (78.3-99.8, mean 95.6). Calls named and dressed as the
     // page's images (dressed-calls), which a page's files are not judged as a crowd: 28.2-47.7 % (mean 43.2) while
-    // their claims were taken; 78.3-100 % (mean 96.0) once the upstream's data for them makes them calls (FileClaims).
+    // their claims were taken; 78.3-100 % (mean 96.0) once the upstream's data for them makes them calls (ClaimAnswers).
     const r = await runScenario('residential-proxy', SEED, { ...SHORT, inProcess: true, variants: [...variants] });
     expectCaught(r, 1000);
     expectPeopleSpared(r);

@@ -3,7 +3,7 @@
  * HTTP port from an AuthzConfig, and knows how to drain and stop them.
  */
 import type { RouteShapes } from '../bot/route-shapes.ts';
-import type { FileClaims } from '../bot/file-claims.ts';
+import type { ClaimAnswers } from '../bot/claim-answers.ts';
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -65,8 +65,10 @@ export interface AuthzServer {
   journeys: JourneyModel;
   /** The route shapes (slug positions) the bot detectors learned on this replica. */
   botRoutes: RouteShapes;
-  /** The routes whose file claims the upstream answered with data, as this replica learned them (file-claims.ts). */
-  botFileClaims: FileClaims;
+  /** The routes whose file claims the upstream answered with data, as this replica learned them (claim-answers.ts). */
+  botFileClaims: ClaimAnswers;
+  /** The routes whose navigations the upstream answered with data, as this replica learned them (claim-answers.ts). */
+  botNavigationClaims: ClaimAnswers;
   /**
    * Writes the off-path counters (access-log errors, new sessions, learning, discovery) to the store now, then
    * refreshes the bot baselines if `learning.refreshMs` has passed on the clock (as the timers would).
@@ -164,7 +166,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
   // Checks are remembered for their access-log entries only while an access log arrives.
   const accessLogPresence = new AccessLogPresence({ clock });
   const remembering = () => accessLogPresence.active();
-  const botFeed = new BotFeed({ deferred, clock, runtime: () => holder.current(), remembering, routes: botBaselines.routes, unanswered: botBaselines.unanswered, attackedForms: botBaselines.attackedForms, probes: botBaselines.probes, fileClaims: botBaselines.fileClaims });
+  const botFeed = new BotFeed({ deferred, clock, runtime: () => holder.current(), remembering, routes: botBaselines.routes, unanswered: botBaselines.unanswered, attackedForms: botBaselines.attackedForms, probes: botBaselines.probes, fileClaims: botBaselines.fileClaims, navigationClaims: botBaselines.navigationClaims });
   const journeys = new JourneyModel({ store, deferred, clock, runtime: () => holder.current(), ...(overrides.deferredFlushMs === 0 ? { refreshIntervalMs: 0 } : {}) });
   const inventory = new ApiInventory({ deferred, store, clock, runtime: () => holder.current(), registry, journeys: (id) => journeys.journeys(id), remembering });
   const pipeline: PipelineDeps = { limiter, clock, botBaselines, journeys };
@@ -313,6 +315,7 @@ export async function startAuthzServer(config: AuthzConfig, logger: Logger, over
     journeys,
     botRoutes: botBaselines.routes,
     botFileClaims: botBaselines.fileClaims,
+    botNavigationClaims: botBaselines.navigationClaims,
     async flushDeferred() {
       await deferred.flush();
       await botBaselines.refresh();

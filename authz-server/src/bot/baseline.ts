@@ -22,7 +22,7 @@ import type { CounterOp, CounterStore } from '../store/counter-store.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
 import { binomialSurprise } from './evidence.ts';
 import { RecentKeys } from './recent-keys.ts';
-import { FileClaims } from './file-claims.ts';
+import { ClaimAnswers } from './claim-answers.ts';
 import { ProbeMemory } from './probes.ts';
 import { PopulationCache } from './population.ts';
 import { BOT_KEYS, PrefixCache, histogramKeyName, learnedPerMinute, num } from './windows.ts';
@@ -377,8 +377,10 @@ export class BaselineBook {
   readonly attackedForms: RecentKeys;
   /** What the upstream's answers to scanners' targets taught this replica (probes.ts): written by the feed, read by the plan. */
   readonly probes = new ProbeMemory();
-  /** Routes whose file claims the upstream answered with data (file-claims.ts): written by the feed, read by the plan. */
-  readonly fileClaims: FileClaims;
+  /** Routes whose file claims the upstream answered with data (claim-answers.ts): written by the feed, read by the plan. */
+  readonly fileClaims: ClaimAnswers;
+  /** Routes whose navigations the upstream answered with data (claim-answers.ts): written by the feed, read by the plan. */
+  readonly navigationClaims: ClaimAnswers;
   /** The crowd counters the Checks read, kept locally and synced with the store off the Check path. */
   readonly population: PopulationCache;
   /**
@@ -416,7 +418,9 @@ export class BaselineBook {
     this.routes = new RouteShapes(this.#knobs.routes);
     this.unanswered = new RecentKeys({ ttlMs: this.#knobs.sessions.retryMs, maxEntries: 100_000 });
     this.attackedForms = new RecentKeys({ ttlMs: this.#knobs.surge.formHoldMs, maxEntries: 100_000 });
-    this.fileClaims = new FileClaims({ ttlMs: this.#knobs.sessions.fileClaimMemoryMs, minAnswers: this.#knobs.sessions.fileClaimMinAnswers });
+    const claims = { ttlMs: this.#knobs.sessions.claimMemoryMs, minAnswers: this.#knobs.sessions.claimMinAnswers };
+    this.fileClaims = new ClaimAnswers(claims);
+    this.navigationClaims = new ClaimAnswers(claims);
     const every = opts.refreshIntervalMs ?? this.#knobs.learning.refreshMs;
     const syncEvery = opts.populationSyncMs ?? 1000;
     this.population = new PopulationCache({ maxAgeMs: 2 * syncEvery });

@@ -54,10 +54,10 @@ function detectors(spec: Record<string, unknown> = { hosts: ['api.test'], bot: {
   const deferred = new DeferredCounters({ store, flushIntervalMs: 0 });
   const runtime = { policies: new Map([[p.id, p]]), policyFor: () => p } as unknown as Runtime;
   const book = new BaselineBook({ store, clock, policies: () => [p.id], refreshIntervalMs: 0 });
-  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, unanswered: book.unanswered, attackedForms: book.attackedForms, probes: book.probes, fileClaims: book.fileClaims });
+  const feed = new BotFeed({ deferred, clock, runtime: () => runtime, unanswered: book.unanswered, attackedForms: book.attackedForms, probes: book.probes, fileClaims: book.fileClaims, navigationClaims: book.navigationClaims });
   // Planned, counted in the store and judged, as the server does before it decides.
   const judge = async (req: ReturnType<typeof request>, consumer: string | null) => {
-    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known, undefined, undefined, book.unanswered, book.attackedForms, book.probes, book.fileClaims);
+    const plan = planBotCounters(p, req, consumer, now, DEFAULT_BOT_KNOBS, book.get(p.id), opts.known, undefined, undefined, book.unanswered, book.attackedForms, book.probes, book.fileClaims, book.navigationClaims);
     const result = await store.evaluate({ rateLimits: [], counters: plan.counters, distinct: plan.distinct });
     if (opts.pending !== false) addPendingCounts(plan, result.counters, (c, parts, b) => deferred.pendingOf(c, parts, b));
     return judgeBehaviour(plan, result.counters, result.distinct);
@@ -1306,7 +1306,7 @@ describe('errors of one client at an address', () => {
   });
 });
 
-describe("a route's file claims, by what its upstream answered them with", () => {
+describe("a route's file claims and navigations, by what its upstream answered them with", () => {
   const SCRIPT = { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/' };
   let n = 0;
   /** Whether a claim of a script at `path` counted as a file; its answer `code` and `type` logged when given. */
@@ -1327,6 +1327,23 @@ describe("a route's file claims, by what its upstream answered them with", () =>
     for (let i = 0; i < 3; i++) expect(await claim(d, '/static/app.js', [200, 'application/json'])).toBe(true);
     expect(await claim(d, '/static/app.js', [200, 'application/json'])).toBe(true);
     expect(await claim(d, '/static/app.js')).toBe(false);
+  });
+
+  it('a navigation to a route whose navigations were answered with data twice is no page load; asking for data first teaches nothing', async () => {
+    const d = detectors();
+    const navigate = async (path: string, answer?: [number, string], headers: Record<string, string> = NAVIGATE) => {
+      const requestId = `nav-${n++}`;
+      const b = await d.check(request({ ip: '198.51.100.8', path, cookie: 'person-2', headers: { ...headers, 'x-request-id': requestId } }));
+      if (answer) d.log(requestId, answer[0], answer[1]);
+      return b.observations!.page;
+    };
+    // A client that prefers data gets it where the route negotiates: not held against the route's pages.
+    for (let i = 0; i < 3; i++) expect(await navigate('/products/7', [200, 'application/json'], { ...NAVIGATE, accept: 'application/json, text/html;q=0.1' })).toBe(true);
+    expect(await navigate('/products/7', [200, 'text/html'])).toBe(true);
+    expect(await navigate('/products/7')).toBe(true);
+    expect(await navigate('/api/orders', [200, 'application/json'])).toBe(true);
+    expect(await navigate('/api/orders', [200, 'application/json'])).toBe(true);
+    expect(await navigate('/api/orders')).toBe(false);
   });
 
   it('count only successful answers, with data or files, to requests that made the claim', async () => {
@@ -3059,10 +3076,10 @@ describe("a lander's first call from its page", () => {
   // crowd (or the campaign) arrives every second after sixteen minutes, for four minutes, landing on the checkout page
   // by its address (a crowd that `reload`s loads it again with the cookie, and a file of it, before its call; one
   // `dressed` sends its calls as the page's scripts, to the route by a script's name, which its upstream answers with
-  // data; a `release` brings users back with the cookies they had, to a new version of the page); a crowd that
+  // data; one `navigating` sends them as navigations, which the API answers with data all the same; a `release` brings users back with the cookies they had, to a new version of the page); a crowd that
   // `creeps` sends one newcomer every 10 s for ten minutes first (too few a minute to be significant), once the policy
   // is warm, and arrives every second ten minutes later.
-  const run = async (opts: { crowd: 'lookup' | 'campaign' | 'reload' | 'release' | 'dressed'; creeps?: boolean; crowdReferer?: false; referers?: false }) => {
+  const run = async (opts: { crowd: 'lookup' | 'campaign' | 'reload' | 'release' | 'dressed' | 'navigating'; creeps?: boolean; crowdReferer?: false; referers?: false }) => {
     const from = (page: string) => (opts.referers === false ? XHR : { ...XHR, referer: `https://api.test${page}` });
     const crowdFrom = (page: string) => (opts.crowdReferer === false ? XHR : from(page));
     const known = new RecentKeys({ ttlMs: 5 * 60_000, maxEntries: 10_000 });
@@ -3079,13 +3096,14 @@ describe("a lander's first call from its page", () => {
       const ip = `100.64.${a >> 8}.${(a & 255) + 1}`;
       const cookie = step === 0 && opts.crowd !== 'release' ? undefined : `crowd-${a}`;
       const script = (q: string) => [`/api/addresses.js?q=${q}`, { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout', 'x-request-id': `c-${a}-${step}` }] as const;
-      const steps = opts.crowd === 'dressed' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], script('park'), script('mill'), script('main')] as const) : opts.crowd === 'release' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/checkout/v2', crowdFrom('/checkout')], ['/api/addresses?q=ha', crowdFrom('/checkout')], ['/api/addresses?q=hay', crowdFrom('/checkout')]] as const) : opts.crowd === 'reload' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/static/checkout.js', { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/api/addresses?q=park', crowdFrom('/checkout')]] as const) : opts.crowd === 'lookup'
+      const navigation = (q: string) => [`/api/addresses?q=${q}`, { ...NAVIGATE, referer: 'https://api.test/checkout', 'x-request-id': `c-${a}-${step}` }] as const;
+      const steps = opts.crowd === 'navigating' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], navigation('park'), navigation('mill'), navigation('main')] as const) : opts.crowd === 'dressed' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], script('park'), script('mill'), script('main')] as const) : opts.crowd === 'release' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/checkout/v2', crowdFrom('/checkout')], ['/api/addresses?q=ha', crowdFrom('/checkout')], ['/api/addresses?q=hay', crowdFrom('/checkout')]] as const) : opts.crowd === 'reload' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/static/checkout.js', { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/api/addresses?q=park', crowdFrom('/checkout')]] as const) : opts.crowd === 'lookup'
         ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/addresses?q=main', crowdFrom('/checkout')], ['/api/addresses?q=mill', crowdFrom('/checkout')], ['/api/addresses?q=park', crowdFrom('/checkout')]] as const)
         : ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/cart', crowdFrom('/checkout')], ['/api/addresses?q=ha', crowdFrom('/checkout')], ['/api/addresses?q=hay', crowdFrom('/checkout')]] as const);
       const [path, headers] = steps[step]!;
       const b = await d.decide(request({ ip, path, cookie, headers }));
       // What the upstream answered the calls let through with: data.
-      if (opts.crowd === 'dressed' && step > 0 && b.verdict === 'allow') d.log(`c-${a}-${step}`, 200, 'application/json');
+      if ((opts.crowd === 'dressed' || opts.crowd === 'navigating') && step > 0 && b.verdict === 'allow') d.log(`c-${a}-${step}`, 200, 'application/json');
       return b;
     };
     // Past warm-up (15 minutes) before a crowd that creeps begins.
@@ -3162,6 +3180,16 @@ describe("a lander's first call from its page", () => {
     expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
     const first = calls.find((b) => b.observations!.firstCall && held(b))!;
     expect(first.signals.find((x) => x.name === 'surge-first-call')!.detail).toMatch(/first calls\/min of sessions from their page went to GET \/api\/addresses\.js/);
+    expect(people.filter(held).map((b) => fired(b).join(','))).toEqual([]);
+  });
+
+  it("a crowd that sends its calls as navigations, to a route whose upstream answers them with data, is held the same", async () => {
+    const { people, crowd } = await run({ crowd: 'navigating' });
+    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    expect(calls.length).toBeGreaterThan(300);
+    expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
+    const first = calls.find((b) => b.observations!.firstCall && held(b))!;
+    expect(first.signals.find((x) => x.name === 'surge-first-call')!.detail).toMatch(/first calls\/min of sessions from their page went to GET \/api\/addresses/);
     expect(people.filter(held).map((b) => fired(b).join(','))).toEqual([]);
   });
 

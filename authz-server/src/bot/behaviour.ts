@@ -39,7 +39,7 @@ import { describeThreshold, priorBaselines, ratio, type Baselines } from './base
 import { binomialSurprise, overdispersedSurprise, poissonLowSurprise, poissonSurprise, ratioPoints, surprisePoints, type PValueCurve } from './evidence.ts';
 import { claimsBrowser, clientAddress, isPageLoad, isSubresource, typedPageLoad, clientClass, clientFingerprint, clientKind, clientNetwork, ownCredential } from './fingerprint.ts';
 import { automationUserAgent } from './tells.ts';
-import type { FileClaims } from './file-claims.ts';
+import type { ClaimAnswers } from './claim-answers.ts';
 import { probeOf, type ProbeMemory } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
@@ -203,7 +203,7 @@ export interface BotPlanContext {
   typedPageLoad: boolean;
   /**
    * A page's subresource by its fetch metadata and its file (isSubresource): an image, a script, a style sheet, a font;
-   * on a route whose upstream answers such claims with files (FileClaims).
+   * on a route whose upstream answers such claims with files (ClaimAnswers).
    */
   subresource: boolean;
   /** The policy's sessions are cookies (not a session header). */
@@ -291,7 +291,8 @@ export function planBotCounters(
   unanswered?: RecentKeys,
   attackedForms?: RecentKeys,
   probes?: ProbeMemory,
-  fileClaims?: FileClaims,
+  fileClaims?: ClaimAnswers,
+  navigationClaims?: ClaimAnswers,
 ): BotPlan {
   const B = knobs.buckets;
   const keys = new PrefixCache(policy.id);
@@ -305,11 +306,14 @@ export function planBotCounters(
   const route = routeParts(req.host, req.method, template);
   const routeCode = keys.code(route);
   const browser = claimsBrowser(req.headers);
-  const pageLoad = isPageLoad(req.method, req.headers);
-  // A file claim on a route whose claims the upstream answered with data is a call (file-claims.ts).
+  // A file claim on a route whose claims the upstream answered with data is a call (claim-answers.ts).
   const subresource = isSubresource(req.headers, req.path) && (fileClaims === undefined || fileClaims.empty || fileClaims.honoured(policy.id, routeCode, nowMs));
   const token = consumer && consumer !== '' ? consumer : null;
   const cookie = sessionOf(policy, req);
+  // A session's navigation to a route whose navigations the upstream answered with data is no page load
+  // (claim-answers.ts): the judge's notAPage, known here before the counters are planned, so that it counts as the call
+  // it is. A newcomer's stays a claimed one, for the rules on landings that read what the route serves.
+  const pageLoad = isPageLoad(req.method, req.headers) && (cookie === '' || navigationClaims === undefined || navigationClaims.empty || navigationClaims.honoured(policy.id, routeCode, nowMs));
   const cookiePolicy = 'cookie' in policy.bot.session;
   const cookieSite = cookiePolicy && baselines.cookiesReturned !== false;
   let planned: BotPlanContext['planned'];

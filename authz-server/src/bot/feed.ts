@@ -32,7 +32,7 @@ import type { DeferredCounters } from './deferred.ts';
 import { RecentKeys } from './recent-keys.ts';
 import { clientAddress, clientFingerprint, isPageLoad, isSubresource } from './fingerprint.ts';
 import { FormWatch } from './form-watch.ts';
-import type { FileClaims } from './file-claims.ts';
+import type { ClaimAnswers } from './claim-answers.ts';
 import { probeOf, type ProbeMemory, type ProbeTarget } from './probes.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
 import { ADDR_ERROR_UNIT, BOT_KEYS, SRC_ERROR_UNIT, SRC_PROBE_UNIT, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, firstCallParts, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts } from './windows.ts';
@@ -57,7 +57,9 @@ export interface BotFeedOptions {
   /** What the upstream's answers to scanners' targets taught (BaselineBook.probes). */
   probes?: ProbeMemory;
   /** Routes whose file claims the upstream answered with data (BaselineBook.fileClaims). */
-  fileClaims?: FileClaims;
+  fileClaims?: ClaimAnswers;
+  /** Routes whose navigations the upstream answered with data (BaselineBook.navigationClaims). */
+  navigationClaims?: ClaimAnswers;
 }
 
 interface Correlation {
@@ -94,10 +96,10 @@ interface Correlation {
    */
   probe?: { target: ProbeTarget; host: string; path: string };
   /**
-   * The request claimed to be a page's file (isSubresource): what its answer carried tells whether the route serves
-   * files (FileClaims).
+   * The request claimed to be a page's file (isSubresource), or a page load (isPageLoad), asking for that kind first as
+   * a browser does (claimOf): what its answer carried tells whether the route serves files, or pages (ClaimAnswers).
    */
-  fileClaim?: boolean;
+  claim?: 'file' | 'page';
 }
 
 /** Counts of what the feed saw, for metrics and tests. */
@@ -118,11 +120,24 @@ const NOT_IN_NETWORK = Object.freeze({ network: '' });
 /** Denials by the policy that answer a probe as the upstream's client error would. */
 const PROBE_REFUSALS: ReadonlySet<string> = new Set(['authentication', 'access', 'validation', 'inspection']);
 
-/** The `probe` and `fileClaim` of a remembered Check (Correlation). */
-function requestFields(req: RequestContext): { probe?: Correlation['probe']; fileClaim?: boolean } {
+/**
+ * What a request claims to be for ClaimAnswers: a page's file, or a page load, asking for that kind first as browsers
+ * do (a file's request names no data type, a navigation asks for HTML first). A request that prefers data gets data
+ * from a route that negotiates, which says nothing against the route's files or pages: only a route that answers
+ * data whatever is asked for teaches that its claims are calls.
+ */
+function claimOf(req: RequestContext): Correlation['claim'] {
+  const accept = req.headers.get('accept') ?? '';
+  if (isSubresource(req.headers, req.path)) return /json|protobuf/i.test(accept) ? undefined : 'file';
+  return isPageLoad(req.method, req.headers) && accept.trimStart().toLowerCase().startsWith('text/html') ? 'page' : undefined;
+}
+
+/** The `probe` and `claim` of a remembered Check (Correlation). */
+function requestFields(req: RequestContext): { probe?: Correlation['probe']; claim?: Correlation['claim'] } {
   const target = probeOf(req);
   const probe = target === null ? {} : { probe: { target, host: req.host, path: req.path } };
-  return isSubresource(req.headers, req.path) ? { ...probe, fileClaim: true } : probe;
+  const claim = claimOf(req);
+  return claim === undefined ? probe : { ...probe, claim };
 }
 
 /** Most newcomer learning held for young policies at once; beyond it, learned at once as on a warm policy. */
@@ -139,7 +154,8 @@ export class BotFeed {
   readonly #unanswered: RecentKeys | undefined;
   readonly #attackedForms: RecentKeys | undefined;
   readonly #probes: ProbeMemory | undefined;
-  readonly #fileClaims: FileClaims | undefined;
+  readonly #fileClaims: ClaimAnswers | undefined;
+  readonly #navigationClaims: ClaimAnswers | undefined;
   readonly #formWatch: FormWatch | undefined;
   readonly #errorCodes: Set<number>;
   /** Bucket length and expiry of each window, as behaviour.ts and baseline.ts read them. */
@@ -179,6 +195,7 @@ export class BotFeed {
     this.#attackedForms = this.#knobs.surge.formHoldMs > 0 ? opts.attackedForms : undefined;
     this.#probes = opts.probes;
     this.#fileClaims = opts.fileClaims;
+    this.#navigationClaims = opts.navigationClaims;
     const g = this.#knobs.surge;
     this.#formWatch = this.#attackedForms ? new FormWatch({ windowMs: g.formHoldMs, minTries: g.formMinTries, minShare: g.formMinShare, maxPages: 10_000 }) : undefined;
     this.#remembered = new RememberedChecks({ max: opts.maxCorrelations ?? 50_000, ...(opts.remembering ? { remembering: opts.remembering } : {}) });
@@ -600,7 +617,7 @@ export class BotFeed {
 
   #remember(requestId: string, c: Correlation): void {
     const same = (s: string) => this.#strings.of(s, s);
-    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), fingerprint: same(c.fingerprint), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}), ...(c.newcomer ? { newcomer: true } : {}), ...(c.probe !== undefined ? { probe: { target: c.probe.target, host: same(c.probe.host), path: c.probe.path } } : {}), ...(c.fileClaim ? { fileClaim: true } : {}) });
+    this.#remembered.remember(requestId, { policyId: c.policyId, address: same(c.address), fingerprint: same(c.fingerprint), session: c.session === '' ? '' : same(c.session), token: c.token === null ? null : same(c.token), route: this.#routes.of(partsKey(c.route), c.route), flagged: c.flagged, page: c.page, ...(c.shape ? { shape: { host: same(c.shape.host), path: c.shape.path } } : {}), ...(c.kept ? { kept: c.kept.network === '' ? NOT_IN_NETWORK : { network: same(c.kept.network) } } : {}), ...(c.settled ? { settled: true } : {}), ...(c.newcomer ? { newcomer: true } : {}), ...(c.probe !== undefined ? { probe: { target: c.probe.target, host: same(c.probe.host), path: c.probe.path } } : {}), ...(c.claim !== undefined ? { claim: c.claim } : {}) });
   }
 
   /** Ingests one StreamAccessLogs message; returns how many of its entries matched no remembered Check. */
@@ -634,10 +651,13 @@ export class BotFeed {
       // What the upstream serves on the route to a navigation, from its successful answers to navigations of clients
       // not flagged (a page's own calls to the same route, answered with data, do not make it less of a page): pages
       // and data only. A file, plain text or XML may be what a link opens or what an API answers, and tells neither.
-      if (corr.fileClaim && this.#fileClaims !== undefined && (ev.served === 'data' || ev.served === 'file') && ev.code >= 200 && ev.code < 300) {
-        this.#fileClaims.answered(corr.policyId, new PrefixCache(corr.policyId).code(corr.route), ev.served, now);
+      // What a claim of a page's file or of a page load was answered with: data, or what was claimed (ClaimAnswers).
+      if (corr.claim !== undefined && ev.code >= 200 && ev.code < 300 && (ev.served === 'data' || ev.served === corr.claim)) {
+        const claims = corr.claim === 'file' ? this.#fileClaims : this.#navigationClaims;
+        claims?.answered(corr.policyId, new PrefixCache(corr.policyId).code(corr.route), ev.served !== 'data', now);
       }
-      const served = corr.page && (ev.served === 'page' || ev.served === 'data') && ev.code >= 200 && ev.code < 300 && !corr.flagged;
+      // (A session's navigation to a route this replica takes for data is no page load to the plan, but still one here.)
+      const served = (corr.page || corr.claim === 'page') && (ev.served === 'page' || ev.served === 'data') && ev.code >= 200 && ev.code < 300 && !corr.flagged;
       if (!error && !served && !corr.kept) continue;
       const policy = runtime?.policies.get(corr.policyId);
       if (!policy || policy.bot.mode === 'Off') continue;

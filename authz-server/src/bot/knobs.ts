@@ -109,12 +109,13 @@ export interface BotKnobs {
      */
     retryMs: number;
     /**
-     * A route whose requests that claim to be a page's files (fetch metadata and a file name) were answered with data
-     * (the access log's content types: JSON, protobuf) this many times or more, and more often than with files, within
-     * fileClaimMemoryMs of each other, serves no files: its file claims count as calls (file-claims.ts). 0 turns it off.
+     * A route whose requests that claim to be a page's files (fetch metadata and a file name), or page loads
+     * (navigations that ask for HTML), were answered with data (the access log's content types: JSON, protobuf) this
+     * many times or more, and more often than as claimed (files; pages), within claimMemoryMs of each other, serves
+     * nothing of the kind: such claims there count as calls (claim-answers.ts). 0 turns it off.
      */
-    fileClaimMinAnswers: number;
-    fileClaimMemoryMs: number;
+    claimMinAnswers: number;
+    claimMemoryMs: number;
   };
 
   /** Learning of population baselines (read off the Check path every refreshMs, one store call per policy). */
@@ -392,7 +393,7 @@ const cls = (prior: number, factor: number, floor: number, cap = 12): VolumeClas
 
 export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
   buckets: Object.freeze({ tickMs: 10_000, minuteMs: 60_000, aggregateMs: 30_000, longMs: 10 * 60_000, errorsMs: 20 * 60_000, baselineMs: 60 * 60_000 }),
-  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, returnsPerLanding: 2, minReturnRatio: 0.05, minLandingsToJudge: 40, pagelessRequests: 8, pagelessMaxShare: 0.1, pageRouteMinShare: 0.02, pageRouteMinRequests: 30, retryMs: 2 * 60_000, fileClaimMinAnswers: 2, fileClaimMemoryMs: 60 * 60_000 }),
+  sessions: Object.freeze({ landingMemoryMs: 2 * 60_000, returnsPerLanding: 2, minReturnRatio: 0.05, minLandingsToJudge: 40, pagelessRequests: 8, pagelessMaxShare: 0.1, pageRouteMinShare: 0.02, pageRouteMinRequests: 30, retryMs: 2 * 60_000, claimMinAnswers: 2, claimMemoryMs: 60 * 60_000 }),
   learning: Object.freeze({
     refreshMs: 5000,
     buckets: 8,

@@ -17,7 +17,7 @@ export function planBotWork(ev: Evaluation): { allowListed: string | null; plan:
   const allowListed = botAllowListed(ev.policy, ev.req);
   if (allowListed) return { allowListed, plan: EMPTY_BOT_PLAN };
   const book = ev.botBaselines;
-  return { allowListed, plan: planBotCounters(ev.policy, ev.req, ev.consumer, ev.now, book?.knobs ?? DEFAULT_BOT_KNOBS, book?.get(ev.policy.id), book?.known, book?.population, book?.routes, book?.unanswered, book?.attackedForms, book?.probes, book?.fileClaims) };
+  return { allowListed, plan: planBotCounters(ev.policy, ev.req, ev.consumer, ev.now, book?.knobs ?? DEFAULT_BOT_KNOBS, book?.get(ev.policy.id), book?.known, book?.population, book?.routes, book?.unanswered, book?.attackedForms, book?.probes, book?.fileClaims, book?.navigationClaims) };
 }
 
 /** The journey ops this Check adds to the same round trip: with bot scoring on, for requests with a session. */

@@ -1323,6 +1323,9 @@ describe("a route's file claims and navigations, by what its upstream answered t
     expect(await claim(d, '/api/search.js?q=a', [200, 'application/json'])).toBe(true);
     expect(await claim(d, '/api/search.js?q=b', [200, 'application/json; charset=utf-8'])).toBe(true);
     expect(await claim(d, '/api/search.js?q=c')).toBe(false);
+    // A claim asking for data first gets data where a route negotiates: it teaches nothing.
+    for (let i = 0; i < 3; i++) expect(await claim(d, '/avatars/7.png', [200, 'application/json'], { ...SCRIPT, 'sec-fetch-dest': 'image', accept: 'application/json' })).toBe(true);
+    expect(await claim(d, '/avatars/7.png', undefined, { ...SCRIPT, 'sec-fetch-dest': 'image', accept: 'image/avif,image/webp,*/*' })).toBe(true);
     // As many answers with data as with files: still a route of files.
     for (let i = 0; i < 3; i++) expect(await claim(d, '/static/app.js', [200, 'application/json'])).toBe(true);
     expect(await claim(d, '/static/app.js', [200, 'application/json'])).toBe(true);

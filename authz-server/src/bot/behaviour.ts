@@ -307,13 +307,13 @@ export function planBotCounters(
   const routeCode = keys.code(route);
   const browser = claimsBrowser(req.headers);
   // A file claim on a route whose claims the upstream answered with data is a call (claim-answers.ts).
-  const subresource = isSubresource(req.headers, req.path) && (fileClaims === undefined || fileClaims.empty || fileClaims.honoured(policy.id, routeCode, nowMs));
+  const subresource = isSubresource(req.headers, req.path) && fileClaims?.honoured(policy.id, routeCode, nowMs) !== false;
   const token = consumer && consumer !== '' ? consumer : null;
   const cookie = sessionOf(policy, req);
   // A session's navigation to a route whose navigations the upstream answered with data is no page load
   // (claim-answers.ts): the judge's notAPage, known here before the counters are planned, so that it counts as the call
   // it is. A newcomer's stays a claimed one, for the rules on landings that read what the route serves.
-  const pageLoad = isPageLoad(req.method, req.headers) && (cookie === '' || navigationClaims === undefined || navigationClaims.empty || navigationClaims.honoured(policy.id, routeCode, nowMs));
+  const pageLoad = isPageLoad(req.method, req.headers) && (cookie === '' || navigationClaims?.honoured(policy.id, routeCode, nowMs) !== false);
   const cookiePolicy = 'cookie' in policy.bot.session;
   const cookieSite = cookiePolicy && baselines.cookiesReturned !== false;
   let planned: BotPlanContext['planned'];

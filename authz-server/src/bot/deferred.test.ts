@@ -4,7 +4,7 @@ import { MemoryCounterStore } from '../store/memory-store.ts';
 import { DeferredCounters } from './deferred.ts';
 
 describe('DeferredCounters', () => {
-  it("a counter's bucket added by counter, parts and bucket is the key those name, merged with add() of that key", async () => {
+  it("a counter's bucket added by counter, parts and bucket is the key those name, increments of one bucket merged (the longest expiry kept)", async () => {
     const store = new MemoryCounterStore({ sweepIntervalMs: 0 });
     const batches: CounterBatch[] = [];
     const spy: CounterStore = {
@@ -15,7 +15,7 @@ describe('DeferredCounters', () => {
     };
     const deferred = new DeferredCounters({ store: spy, flushIntervalMs: 0 });
     deferred.addBucket('pal:{ns/p}:ct:bot.ip.l', 'h1', 42, 2, 1000);
-    deferred.add('pal:{ns/p}:ct:bot.ip.l:h1:42', 3, 5000);
+    deferred.addBucket('pal:{ns/p}:ct:bot.ip.l', 'h1', 42, 3, 5000);
     deferred.addBucket('pal:{ns/p}:ct:bot.ip.l', 'h1', 41, 1, 1000);
     expect(deferred.pendingKeys).toBe(2);
     await deferred.flush();

@@ -58,6 +58,12 @@ export class DeferredCounters {
   readonly #maxOps: number;
   readonly #logger: Pick<Logger, 'warn' | 'info'> | undefined;
   #pending = new Map<string, Pending>();
+  /**
+   * Pending bucket increments by counter, then parts (the same string objects Check after Check: PrefixCache), one
+   * entry per bucket: found without building their keys, which are built once, at the flush.
+   */
+  #buckets = new Map<string, Map<string, Pending[]>>();
+  #bucketCount = 0;
   #pendingOps = new Map<string, PendingOp>();
   #timer: NodeJS.Timeout | undefined;
   readonly #beforeFlush: Array<() => void> = [];
@@ -90,12 +96,28 @@ export class DeferredCounters {
    * `<counter>:<parts>:<bucket>`) at the next flush, as add() does to that key.
    */
   addBucket(counter: string, parts: string, bucket: number, delta: number, ttlMs: number): void {
-    const p = this.#pendingFor(`${counter}:${parts}:${bucket}`, delta, ttlMs);
-    if (p && p.counter === undefined) {
-      p.counter = counter;
-      p.parts = parts;
-      p.bucket = bucket;
+    let byParts = this.#buckets.get(counter);
+    const list = byParts?.get(parts);
+    if (list) {
+      for (const p of list) {
+        if (p.bucket === bucket) {
+          p.delta += delta;
+          p.ttlMs = Math.max(p.ttlMs, ttlMs);
+          return;
+        }
+      }
     }
+    if (this.pendingKeys >= this.#maxPending) {
+      this.dropped += delta;
+      return;
+    }
+    const fresh: Pending = { delta, ttlMs, onValue: undefined, counter, parts, bucket };
+    if (list) list.push(fresh);
+    else {
+      if (!byParts) this.#buckets.set(counter, (byParts = new Map()));
+      byParts.set(parts, [fresh]);
+    }
+    this.#bucketCount++;
   }
 
   /**
@@ -103,7 +125,9 @@ export class DeferredCounters {
    * flush writes, for a reader that must not wait for them.
    */
   pendingOf(counter: string, parts: string, bucket: number): number {
-    return this.#pending.size === 0 ? 0 : (this.#pending.get(`${counter}:${parts}:${bucket}`)?.delta ?? 0);
+    const list = this.#bucketCount === 0 ? undefined : this.#buckets.get(counter)?.get(parts);
+    if (list) for (const p of list) if (p.bucket === bucket) return p.delta;
+    return 0;
   }
 
   /** The pending increment of `key` with `delta` added, or undefined when it was dropped (too many keys). */
@@ -114,7 +138,7 @@ export class DeferredCounters {
       p.ttlMs = Math.max(p.ttlMs, ttlMs);
       return p;
     }
-    if (this.#pending.size >= this.#maxPending) {
+    if (this.pendingKeys >= this.#maxPending) {
       this.dropped += delta;
       return undefined;
     }
@@ -128,7 +152,7 @@ export class DeferredCounters {
     const id = `r\u0000${op.key}\u0000${op.record}`;
     const p = this.#pendingOps.get(id);
     if (p?.kind === 'record') return mergeRecord(p.op, op);
-    if (this.#pending.size + this.#pendingOps.size >= this.#maxPending) {
+    if (this.pendingKeys >= this.#maxPending) {
       this.dropped++;
       return;
     }
@@ -145,7 +169,7 @@ export class DeferredCounters {
       p.op.ttlMs = Math.max(p.op.ttlMs, ttlMs);
       return;
     }
-    if (this.#pending.size + this.#pendingOps.size >= this.#maxPending) {
+    if (this.pendingKeys >= this.#maxPending) {
       this.dropped++;
       return;
     }
@@ -154,7 +178,7 @@ export class DeferredCounters {
 
   /** Keys waiting for a flush. */
   get pendingKeys(): number {
-    return this.#pending.size + this.#pendingOps.size;
+    return this.#pending.size + this.#bucketCount + this.#pendingOps.size;
   }
 
   /** Writes everything added so far; resolves when written (or dropped on failure). Never rejects. */
@@ -171,10 +195,13 @@ export class DeferredCounters {
   }
 
   async #flushNow(): Promise<void> {
-    if (this.#pending.size === 0 && this.#pendingOps.size === 0) return;
-    const batch = this.#pending;
+    if (this.pendingKeys === 0) return;
+    const batch: Array<[string, Pending]> = [...this.#pending];
+    for (const byParts of this.#buckets.values()) for (const list of byParts.values()) for (const p of list) batch.push([`${p.counter}:${p.parts}:${p.bucket}`, p]);
     const ops = this.#pendingOps;
     this.#pending = new Map();
+    this.#buckets = new Map();
+    this.#bucketCount = 0;
     this.#pendingOps = new Map();
     const byTag = new Map<string, { counters: Array<[string, Pending]>; ops: PendingOp[] }>();
     const group = (key: string) => {

@@ -479,19 +479,15 @@ export function bucketTtlMs(bucketMs: number, buckets: number): number {
 }
 
 /**
- * Builds the same keys as keys.ts counterPrefix for one policy, hashing each distinct list of key parts once: a
- * Check uses the same client, route or token in several counters, and the same clients, routes and sessions
- * come back Check after Check (hashKeyParts remembers recent hashes).
+ * Builds the same keys as keys.ts counterPrefix for one policy: counter names are kept per policy, and the same
+ * clients, routes and sessions come back Check after Check (hashKeyParts remembers recent hashes).
  */
 export class PrefixCache {
   /** Counter names as keys carry them (counterName), per policy. */
   static readonly #policies = new Map<string, Map<string, string>>();
-  static #none: string | undefined;
   readonly #policyId: string;
   /** This policy's counter names as keys carry them, shared by its instances. */
   readonly #names: Map<string, string>;
-  /** Hashes of the part lists this instance was given (a Check passes the same list to several counters). */
-  #seen: Map<readonly string[], string> | undefined;
   constructor(policyId: string) {
     let names = PrefixCache.#policies.get(policyId);
     if (names === undefined) {
@@ -506,13 +502,7 @@ export class PrefixCache {
    * the same parts while they are recent, so that maps keyed by it compare cheaply.
    */
   hash(parts: readonly string[]): string {
-    if (parts.length === 0) return (PrefixCache.#none ??= hashKeyParts(parts));
-    let h = this.#seen?.get(parts);
-    if (h !== undefined) return h;
-    // hashKeyParts remembers recent lists (shared by all Checks); this instance remembers the list objects.
-    h = hashKeyParts(parts);
-    (this.#seen ??= new Map()).set(parts, h);
-    return h;
+    return hashKeyParts(parts);
   }
   counter(name: string, parts: readonly string[]): string {
     return `${this.counterName(name)}:${this.hash(parts)}`;

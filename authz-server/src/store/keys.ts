@@ -26,47 +26,90 @@ export function keySegment(name: string): string {
   return SAFE.test(name) ? name : `~${sha256b64url(name, 22)}`;
 }
 
-/** Most hashes of key parts hashKeyParts remembers (oldest forgotten first). */
+/** Most hashes of key parts hashKeyParts remembers (in two generations; the older is forgotten whole). */
 export const KEY_PARTS_MEMO = 50_000;
 
 /**
- * Bounds on what the memo holds besides the count: the longest encoding remembered and all encodings together, in
- * characters. Parts are request data a client can make as long as the proxy allows (a cookie, a path); a flood of
- * long distinct ones must not grow the process, so they push out the oldest, and a part list longer than a long
- * session cookie is hashed every time.
+ * Bounds on what the memo holds besides the count: the longest list remembered and all lists together, in
+ * characters (of their parts, one more per part). Parts are request data a client can make as long as the proxy
+ * allows (a cookie, a path); a flood of long distinct ones must not grow the process, so they push out the oldest,
+ * and a part list longer than a long session cookie is hashed every time.
  */
 export const KEY_PARTS_MEMO_ENTRY_CHARS = 1024;
 export const KEY_PARTS_MEMO_TOTAL_CHARS = 4_000_000;
 
-const partsHashes = new Map<string, string>();
-let partsHashesChars = 0;
+/** A list of parts, reached from the root by its parts in order: its hash once hashed, and the longer lists it begins. */
+interface PartsNode {
+  hash: string | undefined;
+  next: Map<string, PartsNode> | undefined;
+}
+
+/**
+ * One generation of remembered hashes, as a trie by parts: a list is found by looking up the parts it holds (the
+ * header values, routes and hashes a Check already has), without building its encoding.
+ */
+class PartsGeneration {
+  readonly #root = new Map<string, PartsNode>();
+  entries = 0;
+  chars = 0;
+
+  find(parts: readonly string[]): string | undefined {
+    let node = this.#root.get(parts[0]!);
+    for (let i = 1; i < parts.length && node !== undefined; i++) node = node.next?.get(parts[i]!);
+    return node?.hash;
+  }
+
+  add(parts: readonly string[], hash: string, chars: number): void {
+    let map = this.#root;
+    let node: PartsNode | undefined;
+    for (let i = 0; i < parts.length; i++) {
+      if (i > 0) map = node!.next ??= new Map();
+      node = map.get(parts[i]!);
+      if (node === undefined) map.set(parts[i]!, (node = { hash: undefined, next: undefined }));
+    }
+    if (node!.hash !== undefined) return;
+    node!.hash = hash;
+    this.entries++;
+    this.chars += chars;
+  }
+}
+
+// Two generations: lists hashed lately are in the young one, or found in the old one and moved up; when the young
+// one is full it becomes the old one and the old one is dropped whole (no per-entry order to keep).
+let young = new PartsGeneration();
+let old = new PartsGeneration();
+let noParts: string | undefined;
+
+function encodeParts(parts: readonly string[]): string {
+  let enc = `${parts.length}`;
+  for (const p of parts) enc += `|${p.length}:${p}`;
+  return enc;
+}
 
 /**
  * Hash of the key parts; unambiguous (length-prefixed), so ['a,b'] and ['a', 'b'] differ. The hashes of recent
- * lists are remembered by that same encoding: clients, consumers, routes and sessions come back Check after Check,
- * and find their hash (the same string object) without hashing again.
+ * lists are remembered: clients, consumers, routes and sessions come back Check after Check, and find their hash
+ * (the same string object) without hashing again or building the encoding.
  */
 export function hashKeyParts(parts: readonly string[]): string {
-  let enc = `${parts.length}`;
-  for (const p of parts) enc += `|${p.length}:${p}`;
-  if (enc.length > KEY_PARTS_MEMO_ENTRY_CHARS) return sha256b64url(enc, 22);
-  let h = partsHashes.get(enc);
-  if (h === undefined) {
-    h = sha256b64url(enc, 22);
-    partsHashes.set(enc, h);
-    partsHashesChars += enc.length;
-    while (partsHashes.size > KEY_PARTS_MEMO || partsHashesChars > KEY_PARTS_MEMO_TOTAL_CHARS) {
-      const oldest = partsHashes.keys().next().value as string;
-      partsHashes.delete(oldest);
-      partsHashesChars -= oldest.length;
-    }
+  if (parts.length === 0) return (noParts ??= sha256b64url(encodeParts(parts), 22));
+  const recent = young.find(parts);
+  if (recent !== undefined) return recent;
+  let chars = parts.length;
+  for (const p of parts) chars += p.length;
+  if (chars > KEY_PARTS_MEMO_ENTRY_CHARS) return sha256b64url(encodeParts(parts), 22);
+  const h = old.find(parts) ?? sha256b64url(encodeParts(parts), 22);
+  if (young.entries >= KEY_PARTS_MEMO / 2 || young.chars + chars > KEY_PARTS_MEMO_TOTAL_CHARS / 2) {
+    old = young;
+    young = new PartsGeneration();
   }
+  young.add(parts, h, chars);
   return h;
 }
 
-/** What hashKeyParts remembers now: entries and their encodings' characters (tests). */
+/** What hashKeyParts remembers now: entries and their parts' characters, both generations (tests). */
 export function keyPartsMemoSize(): { entries: number; chars: number } {
-  return { entries: partsHashes.size, chars: partsHashesChars };
+  return { entries: young.entries + old.entries, chars: young.chars + old.chars };
 }
 
 /** The hash-tagged prefix shared by all keys of one policy: `pal:{<policy>}`. */

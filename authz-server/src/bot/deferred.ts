@@ -27,14 +27,21 @@ export interface DeferredCountersOptions {
 /** Called with the key's value after the flushed increment, and the increment that was flushed. */
 export type OnValue = (value: number, flushed: number) => void;
 
+/** A pending increment of a plain key (add). */
 interface Pending {
+  key: string;
   delta: number;
   ttlMs: number;
   onValue: OnValue | undefined;
-  /** Set when the key is a counter's bucket (addBucket): written as a BucketCounterOp. */
-  counter: string | undefined;
-  parts: string | undefined;
-  bucket: number | undefined;
+}
+
+/** A pending increment of a counter's bucket (addBucket): written as a BucketCounterOp, its key never built here. */
+interface PendingBucket {
+  counter: string;
+  parts: string;
+  bucket: number;
+  delta: number;
+  ttlMs: number;
 }
 
 /** A pending op of the other kinds, keyed so that repeats merge. */
@@ -62,7 +69,7 @@ export class DeferredCounters {
    * Pending bucket increments by counter, then parts (the same string objects Check after Check: PrefixCache), one
    * entry per bucket: found without building their keys, which are built once, at the flush.
    */
-  #buckets = new Map<string, Map<string, Pending[]>>();
+  #buckets = new Map<string, Map<string, PendingBucket[]>>();
   #bucketCount = 0;
   #pendingOps = new Map<string, PendingOp>();
   #timer: NodeJS.Timeout | undefined;
@@ -111,7 +118,7 @@ export class DeferredCounters {
       this.dropped += delta;
       return;
     }
-    const fresh: Pending = { delta, ttlMs, onValue: undefined, counter, parts, bucket };
+    const fresh: PendingBucket = { counter, parts, bucket, delta, ttlMs };
     if (list) list.push(fresh);
     else {
       if (!byParts) this.#buckets.set(counter, (byParts = new Map()));
@@ -142,7 +149,7 @@ export class DeferredCounters {
       this.dropped += delta;
       return undefined;
     }
-    const fresh: Pending = { delta, ttlMs, onValue: undefined, counter: undefined, parts: undefined, bucket: undefined };
+    const fresh: Pending = { key, delta, ttlMs, onValue: undefined };
     this.#pending.set(key, fresh);
     return fresh;
   }
@@ -196,21 +203,26 @@ export class DeferredCounters {
 
   async #flushNow(): Promise<void> {
     if (this.pendingKeys === 0) return;
-    const batch: Array<[string, Pending]> = [...this.#pending];
-    for (const byParts of this.#buckets.values()) for (const list of byParts.values()) for (const p of list) batch.push([`${p.counter}:${p.parts}:${p.bucket}`, p]);
+    const plain = this.#pending;
+    const buckets = this.#buckets;
     const ops = this.#pendingOps;
     this.#pending = new Map();
     this.#buckets = new Map();
     this.#bucketCount = 0;
     this.#pendingOps = new Map();
-    const byTag = new Map<string, { counters: Array<[string, Pending]>; ops: PendingOp[] }>();
+    const byTag = new Map<string, { counters: Array<Pending | PendingBucket>; ops: PendingOp[] }>();
     const group = (key: string) => {
       const tag = hashTagOf(key);
       let g = byTag.get(tag);
       if (!g) byTag.set(tag, (g = { counters: [], ops: [] }));
       return g;
     };
-    for (const entry of batch) group(entry[0]).counters.push(entry);
+    for (const p of plain.values()) group(p.key).counters.push(p);
+    for (const [counter, byParts] of buckets) {
+      // One counter's keys share its hash tag.
+      const g = group(counter).counters;
+      for (const list of byParts.values()) for (const p of list) g.push(p);
+    }
     for (const op of ops.values()) group(op.op.key).ops.push(op);
     const calls: Array<Promise<void>> = [];
     for (const g of byTag.values()) {
@@ -223,20 +235,20 @@ export class DeferredCounters {
     await Promise.all(calls);
   }
 
-  async #write(entries: Array<[string, Pending]>, ops: PendingOp[]): Promise<void> {
-    const counters: CounterOp[] = entries.map(([key, p]) => {
+  async #write(entries: Array<Pending | PendingBucket>, ops: PendingOp[]): Promise<void> {
+    const counters: CounterOp[] = entries.map((p) => {
       const ttlMs = Math.max(1, Math.round(p.ttlMs));
-      return p.counter !== undefined ? new BucketCounterOp(p.counter, p.parts!, p.bucket!, 1, p.delta, ttlMs, [key]) : { keys: [key], incr: p.delta, ttlMs };
+      return 'counter' in p ? new BucketCounterOp(p.counter, p.parts, p.bucket, 1, p.delta, ttlMs) : { keys: [p.key], incr: p.delta, ttlMs };
     });
     const records = ops.flatMap((o) => (o.kind === 'record' ? [o.op] : []));
     const distinct = ops.flatMap((o) => (o.kind === 'distinct' ? [o.op] : []));
     try {
       const result = await this.#store.evaluate({ rateLimits: [], counters, distinct, records });
       this.written += ops.length;
-      entries.forEach(([, p], i) => {
+      entries.forEach((p, i) => {
         this.written += p.delta;
         const value = result.counters[i]?.[0];
-        if (value !== undefined && p.onValue) p.onValue(value, p.delta);
+        if (value !== undefined && 'onValue' in p && p.onValue) p.onValue(value, p.delta);
       });
       if (this.#failing) {
         this.#failing = false;
@@ -244,7 +256,7 @@ export class DeferredCounters {
       }
     } catch (err) {
       this.dropped += ops.length;
-      for (const [, p] of entries) this.dropped += p.delta;
+      for (const p of entries) this.dropped += p.delta;
       if (!this.#failing) {
         this.#failing = true;
         this.#logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'bot counters: store write failed, increments dropped until it recovers');

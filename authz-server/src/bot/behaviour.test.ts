@@ -170,13 +170,13 @@ describe('planning', () => {
     expect(session.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
     expect(session.length, `${session.length}`).toBeLessThanOrEqual(88);
     // A call from one of the site's pages (its Referer) by a session not known yet also reads where sessions' first
-    // calls from that page go (8 counters over 2-3 buckets: surge-first-call); one naming no page all but the two of
-    // sessions loading the page (4 keys).
+    // calls from that page go (9 counters over 2-3 buckets: surge-first-call); one naming no page all but the three of
+    // sessions loading the page (6 keys: their first calls from it, and its page loads).
     const call = keysOf(request({ cookie: 'abc', path: '/api/cart', headers: { ...XHR, referer: 'https://api.test/checkout' } }), null);
     const noPage = keysOf(request({ cookie: 'abc', path: '/api/cart', headers: XHR }), null);
     const file = keysOf(request({ cookie: 'abc', path: '/api/cart.js', headers: { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin' } }), null);
     expect(call.every((k) => hashTagOf(k) === 'ns/p')).toBe(true);
-    expect(call.length - noPage.length).toBe(4);
+    expect(call.length - noPage.length).toBe(6);
     expect(noPage.length - file.length).toBe(14);
     expect(call.length, `${call.length}`).toBeLessThanOrEqual(100);
     // The most a Check reads: a browser session that also carries an API token.
@@ -3082,7 +3082,7 @@ describe("a lander's first call from its page", () => {
   // data; one `navigating` sends them as navigations, which the API answers with data all the same; a `release` brings users back with the cookies they had, to a new version of the page); a crowd that
   // `creeps` sends one newcomer every 10 s for ten minutes first (too few a minute to be significant), once the policy
   // is warm, and arrives every second ten minutes later.
-  const run = async (opts: { crowd: 'lookup' | 'campaign' | 'reload' | 'release' | 'dressed' | 'navigating'; creeps?: boolean; crowdReferer?: false; referers?: false }) => {
+  const run = async (opts: { crowd: 'lookup' | 'campaign' | 'reload' | 'release' | 'dressed' | 'navigating' | 'quiet'; creeps?: boolean; crowdReferer?: false; referers?: false }) => {
     const from = (page: string) => (opts.referers === false ? XHR : { ...XHR, referer: `https://api.test${page}` });
     const crowdFrom = (page: string) => (opts.crowdReferer === false ? XHR : from(page));
     const known = new RecentKeys({ ttlMs: 5 * 60_000, maxEntries: 10_000 });
@@ -3092,7 +3092,7 @@ describe("a lander's first call from its page", () => {
     const person = (u: number, step: number) => {
       const ip = `198.51.${100 + (u >> 8)}.${(u & 255) + 1}`;
       const cookie = step === 0 ? undefined : `person-${u}`;
-      const [path, headers] = ([['/', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/feed', from('/')], ['/checkout', { ...NAVIGATE, referer: 'https://api.test/' }], ['/api/cart', from('/checkout')], ['/api/addresses?q=hi', from('/checkout')], ['/api/addresses?q=high', from('/checkout')], ['/api/addresses?q=high+st', from('/checkout')]] as const)[step]!;
+      const [path, headers] = ([['/', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/feed', from('/')], ['/checkout', { ...NAVIGATE, referer: 'https://api.test/' }], ['/api/cart', from('/checkout')], ['/api/addresses?q=hi', from('/checkout')], ['/api/addresses?q=high', from('/checkout')], ['/api/addresses?q=high+st', from('/checkout')], ['/terms', { ...NAVIGATE, referer: 'https://api.test/checkout' }]] as const)[step]!;
       return d.decide(request({ ip, path, cookie, headers }));
     };
     const newcomer = async (a: number, step: number) => {
@@ -3100,7 +3100,7 @@ describe("a lander's first call from its page", () => {
       const cookie = step === 0 && opts.crowd !== 'release' ? undefined : `crowd-${a}`;
       const script = (q: string) => [`/api/addresses.js?q=${q}`, { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout', 'x-request-id': `c-${a}-${step}` }] as const;
       const navigation = (q: string) => [`/api/addresses?q=${q}`, { ...NAVIGATE, referer: 'https://api.test/checkout', 'x-request-id': `c-${a}-${step}` }] as const;
-      const steps = opts.crowd === 'navigating' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], navigation('park'), navigation('mill'), navigation('main')] as const) : opts.crowd === 'dressed' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], script('park'), script('mill'), script('main')] as const) : opts.crowd === 'release' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/checkout/v2', crowdFrom('/checkout')], ['/api/addresses?q=ha', crowdFrom('/checkout')], ['/api/addresses?q=hay', crowdFrom('/checkout')]] as const) : opts.crowd === 'reload' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/static/checkout.js', { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/api/addresses?q=park', crowdFrom('/checkout')]] as const) : opts.crowd === 'lookup'
+      const steps = opts.crowd === 'quiet' ? ([['/terms', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/addresses?q=main', crowdFrom('/terms')], ['/api/addresses?q=mill', crowdFrom('/terms')], ['/api/addresses?q=park', crowdFrom('/terms')]] as const) : opts.crowd === 'navigating' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], navigation('park'), navigation('mill'), navigation('main')] as const) : opts.crowd === 'dressed' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], script('park'), script('mill'), script('main')] as const) : opts.crowd === 'release' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/checkout/v2', crowdFrom('/checkout')], ['/api/addresses?q=ha', crowdFrom('/checkout')], ['/api/addresses?q=hay', crowdFrom('/checkout')]] as const) : opts.crowd === 'reload' ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/static/checkout.js', { ...CHROME, accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script', 'sec-fetch-site': 'same-origin', referer: 'https://api.test/checkout' }], ['/api/addresses?q=park', crowdFrom('/checkout')]] as const) : opts.crowd === 'lookup'
         ? ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/addresses?q=main', crowdFrom('/checkout')], ['/api/addresses?q=mill', crowdFrom('/checkout')], ['/api/addresses?q=park', crowdFrom('/checkout')]] as const)
         : ([['/checkout', { ...NAVIGATE, 'sec-fetch-site': 'none' }], ['/api/cart', crowdFrom('/checkout')], ['/api/addresses?q=ha', crowdFrom('/checkout')], ['/api/addresses?q=hay', crowdFrom('/checkout')]] as const);
       const [path, headers] = steps[step]!;
@@ -3116,9 +3116,11 @@ describe("a lander's first call from its page", () => {
     const crept = starts.length;
     for (let t = before; t < before + 240; t++) starts.push(t);
     for (let t = 0; t < before + 240; t++) {
-      // A person's steps 0-6 at seconds 0, 1, 5, 6, 10, 12, 14 of its visit.
-      for (let u = Math.max(0, Math.floor((t - 14) / 10)); u <= t / 10; u++) {
-        const step = [0, 1, 5, 6, 10, 12, 14].indexOf(t - u * 10);
+      // A person's steps 0-6 at seconds 0, 1, 5, 6, 10, 12, 14 of its visit; where the terms page is read (a page
+      // that makes no call), at second 16 too.
+      const times = opts.crowd === 'quiet' ? [0, 1, 5, 6, 10, 12, 14, 16] : [0, 1, 5, 6, 10, 12, 14];
+      for (let u = Math.max(0, Math.floor((t - times.at(-1)!) / 10)); u <= t / 10; u++) {
+        const step = times.indexOf(t - u * 10);
         if (step >= 0) {
           const b = await person(u, step);
           if (t >= before) people.push(b);
@@ -3186,6 +3188,17 @@ describe("a lander's first call from its page", () => {
     expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
     const first = calls.find((b) => b.observations!.firstCall && held(b))!;
     expect(first.signals.find((x) => x.name === 'surge-first-call')!.detail).toMatch(detail);
+    expect(people.filter(held).map((b) => fired(b).join(','))).toEqual([]);
+  });
+
+  it("a crowd that lands on a page people read and never call from, and calls from it, is judged against where first calls from any page go", async () => {
+    const { people, crowd } = await run({ crowd: 'quiet' });
+    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    expect(calls.length).toBeGreaterThan(300);
+    expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
+    const first = calls.find((b) => b.observations!.firstCall && held(b))!;
+    expect(first.signals.find((x) => x.name === 'surge-first-call')!.detail).toMatch(/first calls\/min of sessions from their page, one people load and hardly call from, went to GET \/api\/addresses/);
+    expect(people.filter((b) => b.observations!.subject.route.includes('/terms')).length).toBeGreaterThan(20);
     expect(people.filter(held).map((b) => fired(b).join(','))).toEqual([]);
   });
 

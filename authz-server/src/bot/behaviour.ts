@@ -143,6 +143,8 @@ interface Slots {
   fcBaseAll: number;
   pcBase: number;
   pcBasePage: number;
+  /** People's sessions' page loads of the page a first call came from (routePageBase of its route). */
+  pcPageLoads: number;
   routeRet: number;
   routeReturnBase: number;
   routeSess: number;
@@ -466,6 +468,8 @@ export function planBotCounters(
     // What sessions call first after loading a page: no page is loaded as NO_PAGE.
     pcBase: fcParts && fromPage !== NO_PAGE ? shared(BOT_KEYS.pageCallBase, fcParts.pageRoute, B.baselineMs, 2, 0) : -1,
     pcBasePage: fcParts && fromPage !== NO_PAGE ? shared(BOT_KEYS.pageCallBase, fcParts.page, B.baselineMs, 2, 0) : -1,
+    // How often people's sessions load that page: one they load and hardly call from is learned as such.
+    pcPageLoads: fcParts && fromPage !== NO_PAGE ? shared(BOT_KEYS.routePageBase, [String(fromPage)], B.baselineMs, 2, 0) : -1,
     routeLand: landing ? shared(BOT_KEYS.routeLandAgg, routeKey, B.aggregateMs, 4, newLanding) : -1,
     routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
     routeReturnBase: landing ? shared(BOT_KEYS.routeReturnBase, routeKey, B.baselineMs, 2, 0) : -1,
@@ -1393,8 +1397,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   // back like people and is dressed like them; what people's first call from that page is, it is not. A page's own
   // calls are learned from every session loading it and from the landers' calm returns, per page and site-wide (a
   // site whose newcomers all pass a consent call first): the largest of those shares is the usual one, and a share of
-  // the page's first calls far over it, significantly, is a crowd's. A page nobody was seen loading and calling from
-  // is not judged (a page just released, a campaign's new page): nothing says what its calls are. First calls that
+  // the page's first calls far over it, significantly, is a crowd's. A page nobody was seen loading is not judged (a
+  // page just released, a campaign's new page): nothing says what its calls are. One people's sessions load often and
+  // hardly ever call from (its calls not yet learned) is: its first calls are judged against where first calls from
+  // any page go, so that a page without calls is no cover for a crowd's (a release that makes such a page call a
+  // new route first holds its newcomers' calls there until returning users' calls teach it, as on any page). First calls that
   // name no page of the site (no Referer, another site's) are counted as from a page of their own, judged once landers'
   // first calls from any page were learned, and only where few of them name no page: against where those go, so that a
   // crowd dropping its Referer is judged as one keeping it. (On a site whose pages send no Referer, a campaign landing
@@ -1406,7 +1413,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const loads = learnedOf(s.pcBasePage);
     const all = learnedOf(s.fcBaseAll);
     const landers = learnedOf(s.fcBasePage);
-    if (noPage ? all >= g.minLearned && landers <= g.noPageMaxShare * all : loads >= g.minLearned) {
+    // A page people load often and hardly call from (terms, an article) is learned too: a crowd naming it, or landing on
+    // it, for its calls is judged against where first calls from any page go.
+    const quietPage = !noPage && loads < g.minLearned && s.pcPageLoads >= 0 && learnedOf(s.pcPageLoads) >= g.minLearned && all >= g.minLearned;
+    if (noPage ? all >= g.minLearned && landers <= g.noPageMaxShare * all : loads >= g.minLearned || quietPage) {
       const fromLoads = loads > 0 ? learnedOf(s.pcBase) / loads : 0;
       const fromLanders = landers >= g.minLearned ? learnedOf(s.fcBase) / landers : 0;
       const anyPage = all >= g.minLearned ? learnedOf(s.fcBaseRoute) / all : 0;
@@ -1420,7 +1430,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
           const share = 1 - expected / k;
           const points = aggregatePoints(share, knobs, agg.routeCurve);
           if (points > 0) ctx.sessions?.remember(heldSessionKey(subject.policyId, subject.session), nowMs, points);
-          const from = noPage ? 'naming no page of the site' : 'from their page';
+          const from = noPage ? 'naming no page of the site' : quietPage ? 'from their page, one people load and hardly call from,' : 'from their page';
           add('aggregate', 'surge-first-call', points, k, expected, () => `${num(k)} of the ${num(n)} first calls/min of sessions ${from} went to ${ctx.routeLabel}, ${num(expected)} expected at the usual ${num(usual * 100)}% (p=10^-${num(surprise)}): ${Math.round(share * 100)}% over normal`);
         }
       }

@@ -100,7 +100,7 @@ export class DeferredCounters {
 
   /**
    * Adds `delta` to the bucket `bucket` of a bucketed counter (keys.ts BucketCounterOp: key
-   * `<counter>:<parts>:<bucket>`) at the next flush, as add() does to that key.
+   * `<counter>:<parts>:<bucket>`) at the next flush. Kept apart from add()'s keys: a bucket is added to this way only.
    */
   addBucket(counter: string, parts: string, bucket: number, delta: number, ttlMs: number): void {
     let byParts = this.#buckets.get(counter);

@@ -38,10 +38,39 @@ export const KEY_PARTS_MEMO = 50_000;
 export const KEY_PARTS_MEMO_ENTRY_CHARS = 1024;
 export const KEY_PARTS_MEMO_TOTAL_CHARS = 4_000_000;
 
-/** A list of parts, reached from the root by its parts in order: its hash once hashed, and the longer lists it begins. */
+/**
+ * A list of parts, reached from the root by its parts in order: its hash once hashed, and the longer lists it begins.
+ * Most lists begin no other list or only one (an address, then its client's fingerprint): that one is kept in the node
+ * itself, and a map is made only for a second (a host, then its routes), so that a memo full of two-part lists costs
+ * about what it cost as encodings.
+ */
 interface PartsNode {
   hash: string | undefined;
+  onlyKey: string | undefined;
+  only: PartsNode | undefined;
   next: Map<string, PartsNode> | undefined;
+}
+
+function childOf(node: PartsNode, part: string): PartsNode | undefined {
+  return node.next !== undefined ? node.next.get(part) : node.onlyKey === part ? node.only : undefined;
+}
+
+function newNode(): PartsNode {
+  return { hash: undefined, onlyKey: undefined, only: undefined, next: undefined };
+}
+
+function addChild(node: PartsNode, part: string): PartsNode {
+  const child = newNode();
+  if (node.next !== undefined) node.next.set(part, child);
+  else if (node.only === undefined) {
+    node.onlyKey = part;
+    node.only = child;
+  } else {
+    node.next = new Map([[node.onlyKey!, node.only], [part, child]]);
+    node.onlyKey = undefined;
+    node.only = undefined;
+  }
+  return child;
 }
 
 /**
@@ -55,20 +84,16 @@ class PartsGeneration {
 
   find(parts: readonly string[]): string | undefined {
     let node = this.#root.get(parts[0]!);
-    for (let i = 1; i < parts.length && node !== undefined; i++) node = node.next?.get(parts[i]!);
+    for (let i = 1; i < parts.length && node !== undefined; i++) node = childOf(node, parts[i]!);
     return node?.hash;
   }
 
   add(parts: readonly string[], hash: string, chars: number): void {
-    let map = this.#root;
-    let node: PartsNode | undefined;
-    for (let i = 0; i < parts.length; i++) {
-      if (i > 0) map = node!.next ??= new Map();
-      node = map.get(parts[i]!);
-      if (node === undefined) map.set(parts[i]!, (node = { hash: undefined, next: undefined }));
-    }
-    if (node!.hash !== undefined) return;
-    node!.hash = hash;
+    let node = this.#root.get(parts[0]!);
+    if (node === undefined) this.#root.set(parts[0]!, (node = newNode()));
+    for (let i = 1; i < parts.length; i++) node = childOf(node, parts[i]!) ?? addChild(node, parts[i]!);
+    if (node.hash !== undefined) return;
+    node.hash = hash;
     this.entries++;
     this.chars += chars;
   }

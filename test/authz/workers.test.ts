@@ -67,6 +67,11 @@ describe('--workers', () => {
       expect(solved.status.code).toBe(0);
       const pass = solved.ok_response?.response_headers_to_add.find((h) => h.header.key === 'x-palisade-pass')?.header.value ?? '';
       for (let i = 0; i < 6; i++) expect((await answer({ 'x-palisade-pass': pass })).status.code).toBe(0);
+      // Both workers listening before one is killed: with port 0 the primary hands out the port of the first worker's
+      // listen, and a worker still starting when the only one listening dies would be given a new port.
+      const listening = () => proc.stdout().split('\n').filter((l) => l.includes('"authz-server listening"')).map((l) => (JSON.parse(l) as { grpcPort: number }).grpcPort);
+      await waitFor(() => listening().length >= 2, 'the second worker is not listening');
+      expect(listening()).toEqual([grpcPort, grpcPort]);
       const [first, second] = workerPids();
       process.kill(first as number, 'SIGKILL');
       await waitFor(() => workerPids().length === 2 && !workerPids().includes(first as number), 'killed worker was not replaced');

@@ -648,14 +648,14 @@ export class BotFeed {
         if (corr.newcomer) this.#unanswered.remember(unansweredKey(corr.policyId, corr.address, keys.code(corr.route)), now);
         if (corr.page) this.#bump(keys, BOT_KEYS.methodsIp, [corr.address], 'long', now, -PAGE_UNIT);
       }
-      // What the upstream serves on the route to a navigation, from its successful answers to navigations of clients
-      // not flagged (a page's own calls to the same route, answered with data, do not make it less of a page): pages
-      // and data only. A file, plain text or XML may be what a link opens or what an API answers, and tells neither.
       // What a claim of a page's file or of a page load was answered with: data, or what was claimed (ClaimAnswers).
       if (corr.claim !== undefined && ev.code >= 200 && ev.code < 300 && (ev.served === 'data' || ev.served === corr.claim)) {
         const claims = corr.claim === 'file' ? this.#fileClaims : this.#navigationClaims;
         claims?.answered(corr.policyId, new PrefixCache(corr.policyId).code(corr.route), ev.served !== 'data', now);
       }
+      // What the upstream serves on the route to a navigation, from its successful answers to navigations of clients
+      // not flagged (a page's own calls to the same route, answered with data, do not make it less of a page): pages
+      // and data only. A file, plain text or XML may be what a link opens or what an API answers, and tells neither.
       // (A session's navigation to a route this replica takes for data is no page load to the plan, but still one here.)
       const served = (corr.page || corr.claim === 'page') && (ev.served === 'page' || ev.served === 'data') && ev.code >= 200 && ev.code < 300 && !corr.flagged;
       if (!error && !served && !corr.kept) continue;

@@ -1,5 +1,5 @@
 /**
- * `node bench/bot-latency.ts [--checks 20000] [--stores memory,redis] [--node-defaults] [--back-to-back]`: what bot
+ * `node bench/bot-latency.ts [--checks 20000] [--stores memory,redis] [--node-defaults] [--back-to-back] [--times FILE]`: what bot
  * scoring adds to one Check, and how many Redis round trips a Check costs. It runs under the authz-server's V8 flags
  * and environment (node-flags.ts; it starts itself again with them), as the server does; `--node-defaults` keeps Node's
  * own. Runs the decision pipeline in process (evaluateRequest, no gRPC, so the numbers are the pipeline's own) over the
@@ -26,8 +26,13 @@
  * under the bot scenario were tasks), instead of inside whichever Check filled the young generation.
  * `--back-to-back` runs the Checks one after another in one turn, as a burst read from a socket at once would: then
  * every collection lands inside a Check.
+ *
+ * `--times FILE` writes each measured Check as a line `store bot index µs start`, its start in ms of
+ * performance.now(), which is close to the isolate's clock that `--trace-gc` prints: the slow Checks can be matched
+ * with the collections and marking phases around them.
  */
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
@@ -66,17 +71,15 @@ function runtimeFor(botMode: 'Off' | 'Monitor'): Runtime {
   return buildRuntime(snapshot);
 }
 
-/** Size of the chunks requests are built in: the bench holds one chunk at a time, not all its Checks' requests. */
-const CHUNK = 2000;
-
 /**
- * The bench's requests, in chunks of CHUNK, the same sequence for every row (seeded). Built a chunk at a time so
- * that the process's heap is what a server's is (tens of MiB), not tens of thousands of requests held at once,
- * which under the server's small young generation made every scavenge and mark-compact the bench's own.
+ * The bench's requests, the same sequence for every row (seeded), each built just before its Check (outside the
+ * measured time), as a server decodes a request off the wire just before it decides on it. Built in chunks before
+ * 2026-12-07: the chunk's 2000 fresh requests filled the young generation at once, and the scavenges that promoted
+ * them landed in the next few hundred Checks (their p99 was twice the others'), a cost no server has.
  */
-function* requestChunks(n: number): Generator<RequestContext[]> {
+function* requestStream(n: number): Generator<RequestContext> {
   const rng = new Rng(42);
-  for (let from = 0; from < n; from += CHUNK) yield requests(rng, from, Math.min(n, from + CHUNK));
+  for (let i = 0; i < n; i++) yield requestAt(rng, i);
 }
 
 /** A JWT-sized bearer token of the client's own (about 700 characters). */
@@ -84,9 +87,8 @@ function bearerOf(client: number): string {
   return `eyJhbGciOiJSUzI1NiJ9.${`${client}`.padStart(8, '0').repeat(60)}.${'s'.repeat(180)}`;
 }
 
-function requests(rng: Rng, from: number, to: number): RequestContext[] {
-  return Array.from({ length: to - from }, (_, k) => {
-    const i = from + k;
+function requestAt(rng: Rng, i: number): RequestContext {
+  {
     const client = rng.int(1, 2000);
     const headers: Record<string, string> = {
       ':authority': 'shop.example.com',
@@ -107,7 +109,7 @@ function requests(rng: Rng, from: number, to: number): RequestContext[] {
     // hashes and counts by network; chosen by the client so that the seeded sequence stays that of earlier runs.
     if (client % 10 < 3) headers['authorization'] = `Bearer ${bearerOf(client)}`;
     return toRequestContext({ attributes: { source: { address: { socket_address: { address: `10.${client >> 8}.${client & 255}.7`, port_value: 40000 } } }, request: { http: { headers } } } });
-  });
+  }
 }
 
 interface Row {
@@ -130,6 +132,10 @@ interface Row {
   /** This process's CPU time (user + system) per measured Check, off-path work excluded: less load-sensitive. */
   cpuUs: number;
 }
+
+/** Lines of `--times`, when asked for. */
+let timesOut: string[] | null = null;
+let timesFile = '';
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
@@ -172,19 +178,15 @@ async function measure(
     return u.user + u.system;
   };
   let flagged = 0;
-  const chunks = requestChunks(checks);
-  let chunk: RequestContext[] = [];
+  const stream = requestStream(checks);
   for (let i = 0; i < checks; i++) {
-    if (i % CHUNK === 0) {
-      // Built outside the measured time and CPU, like the off-path work below.
-      const cpu0 = cpu();
-      chunk = chunks.next().value ?? [];
-      if (i >= warm) offPathCpu += cpu() - cpu0;
-    }
+    // Built outside the measured time and CPU, like the off-path work below.
+    const cpu0 = i >= warm ? cpu() : 0;
+    const req = stream.next().value as RequestContext;
+    if (i >= warm) offPathCpu += cpu() - cpu0;
     if (i === warm && calls) before = await calls();
     if (i === warm && usecPerCall) usecBefore = await usecPerCall();
     if (i === warm) cpuBefore = cpu();
-    const req = chunk[i % CHUNK]!;
     counting = i >= warm;
     const t0 = performance.now();
     const outcome = await evaluateRequest(runtime, req, deps);
@@ -195,6 +197,7 @@ async function measure(
     inventory.onDecision(req, outcome);
     if (i >= warm) {
       times.push((t1 - t0) * 1000);
+      timesOut?.push(`${storeName} ${botMode} ${i} ${((t1 - t0) * 1000).toFixed(1)} ${t0.toFixed(2)}`);
       hooksTotal += (performance.now() - t1) * 1000;
     }
     if (outcome.kind !== 'allow' && outcome.denial.reason !== 'bot') throw new Error(`unexpected ${outcome.kind}: ${outcome.denial.reason} ${outcome.denial.detail}`);
@@ -249,7 +252,11 @@ function hasServerFlags(): boolean {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { checks: { type: 'string', default: '20000' }, stores: { type: 'string', default: 'memory,redis' }, 'node-defaults': { type: 'boolean', default: false }, 'back-to-back': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { checks: { type: 'string', default: '20000' }, stores: { type: 'string', default: 'memory,redis' }, 'node-defaults': { type: 'boolean', default: false }, 'back-to-back': { type: 'boolean', default: false }, times: { type: 'string' } } });
+  if (values.times) {
+    timesOut = [];
+    timesFile = values.times;
+  }
   const backToBack = values['back-to-back'];
   if (!values['node-defaults'] && !hasServerFlags()) {
     // Measured as the server runs: its young generation and heap growth set how often a Check meets a collection.
@@ -288,6 +295,7 @@ async function main(): Promise<void> {
 }
 
 function report(checks: number, rows: Row[], backToBack: boolean): void {
+  if (timesOut) writeFileSync(timesFile, `${timesOut.join('\n')}\n`);
   const f = (n: number) => n.toFixed(0);
   const lines = [
     '| store | bot | p50 µs | p90 µs | p99 µs | mean µs | hooks after the answer, mean µs | CPU µs per Check | store keys per Check | Redis round trips per Check | Redis CPU per Check µs | off-path calls (measured part) |',

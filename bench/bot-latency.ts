@@ -219,6 +219,7 @@ async function measure(
       if (i >= warm) offPathCpu += cpu() - cpu0;
     }
   }
+  counting = false;
   const cpuUs = (cpu() - cpuBefore - offPathCpu) / (checks - warm);
   const afterChecks = calls ? await calls() : 0;
   const redisUs = usecPerCall ? ((await usecPerCall()) - usecBefore - offPathUsec) / (checks - warm) : null;

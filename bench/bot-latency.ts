@@ -71,45 +71,38 @@ function runtimeFor(botMode: 'Off' | 'Monitor'): Runtime {
   return buildRuntime(snapshot);
 }
 
-/**
- * The bench's requests, the same sequence for every row (seeded), each built just before its Check (outside the
- * measured time), as a server decodes a request off the wire just before it decides on it. Built in chunks before
- * 2026-12-07: the chunk's 2000 fresh requests filled the young generation at once, and the scavenges that promoted
- * them landed in the next few hundred Checks (their p99 was twice the others'), a cost no server has.
- */
-function* requestStream(n: number): Generator<RequestContext> {
-  const rng = new Rng(42);
-  for (let i = 0; i < n; i++) yield requestAt(rng, i);
-}
-
 /** A JWT-sized bearer token of the client's own (about 700 characters). */
 function bearerOf(client: number): string {
   return `eyJhbGciOiJSUzI1NiJ9.${`${client}`.padStart(8, '0').repeat(60)}.${'s'.repeat(180)}`;
 }
 
+/**
+ * The bench's i-th request, the same sequence for every row (drawn from one seeded Rng per row), built just before its
+ * Check (outside the measured time), as a server decodes a request off the wire just before it decides on it. Built in
+ * chunks of 2000 before 2026-12-07: a chunk's fresh requests filled the young generation at once, and the scavenges
+ * that promoted them landed in the next few hundred Checks (their p99 was twice the others'), a cost no server has.
+ */
 function requestAt(rng: Rng, i: number): RequestContext {
-  {
-    const client = rng.int(1, 2000);
-    const headers: Record<string, string> = {
-      ':authority': 'shop.example.com',
-      ':method': rng.chance(0.05) ? 'HEAD' : rng.chance(0.1) ? 'POST' : 'GET',
-      ':path': `/${['products', 'orders', 'search', 'api/items'][client % 4]}/${rng.int(1, 10)}/${rng.pick(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'])}`,
-      'x-request-id': `bench-${i}`,
-      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36',
-      accept: 'application/json',
-      'accept-language': 'en-GB,en;q=0.9',
-    };
-    if (rng.chance(0.8)) {
-      headers['cookie'] = `session=s${client}-${rng.int(1, 3)}`;
-      // A browser's call names the page it came from: the session's first calls read where landers' first calls from
-      // that page go (surge-first-call). Chosen by the client, so that the seeded sequence stays that of earlier runs.
-      headers['referer'] = `https://shop.example.com/${['products', 'search'][client % 2]}/${client % 10}`;
-    }
-    // Three clients in ten are signed in with a bearer token of their own (a JWT's length), which credential-spread
-    // hashes and counts by network; chosen by the client so that the seeded sequence stays that of earlier runs.
-    if (client % 10 < 3) headers['authorization'] = `Bearer ${bearerOf(client)}`;
-    return toRequestContext({ attributes: { source: { address: { socket_address: { address: `10.${client >> 8}.${client & 255}.7`, port_value: 40000 } } }, request: { http: { headers } } } });
+  const client = rng.int(1, 2000);
+  const headers: Record<string, string> = {
+    ':authority': 'shop.example.com',
+    ':method': rng.chance(0.05) ? 'HEAD' : rng.chance(0.1) ? 'POST' : 'GET',
+    ':path': `/${['products', 'orders', 'search', 'api/items'][client % 4]}/${rng.int(1, 10)}/${rng.pick(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'])}`,
+    'x-request-id': `bench-${i}`,
+    'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36',
+    accept: 'application/json',
+    'accept-language': 'en-GB,en;q=0.9',
+  };
+  if (rng.chance(0.8)) {
+    headers['cookie'] = `session=s${client}-${rng.int(1, 3)}`;
+    // A browser's call names the page it came from: the session's first calls read where landers' first calls from
+    // that page go (surge-first-call). Chosen by the client, so that the seeded sequence stays that of earlier runs.
+    headers['referer'] = `https://shop.example.com/${['products', 'search'][client % 2]}/${client % 10}`;
   }
+  // Three clients in ten are signed in with a bearer token of their own (a JWT's length), which credential-spread
+  // hashes and counts by network; chosen by the client so that the seeded sequence stays that of earlier runs.
+  if (client % 10 < 3) headers['authorization'] = `Bearer ${bearerOf(client)}`;
+  return toRequestContext({ attributes: { source: { address: { socket_address: { address: `10.${client >> 8}.${client & 255}.7`, port_value: 40000 } } }, request: { http: { headers } } } });
 }
 
 interface Row {
@@ -133,9 +126,8 @@ interface Row {
   cpuUs: number;
 }
 
-/** Lines of `--times`, when asked for. */
-let timesOut: string[] | null = null;
-let timesFile = '';
+/** `--times`: the file asked for and its lines. */
+let timeLog: { file: string; lines: string[] } | null = null;
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
@@ -178,11 +170,11 @@ async function measure(
     return u.user + u.system;
   };
   let flagged = 0;
-  const stream = requestStream(checks);
+  const rng = new Rng(42);
   for (let i = 0; i < checks; i++) {
     // Built outside the measured time and CPU, like the off-path work below.
     const cpu0 = i >= warm ? cpu() : 0;
-    const req = stream.next().value as RequestContext;
+    const req = requestAt(rng, i);
     if (i >= warm) offPathCpu += cpu() - cpu0;
     if (i === warm && calls) before = await calls();
     if (i === warm && usecPerCall) usecBefore = await usecPerCall();
@@ -197,7 +189,7 @@ async function measure(
     inventory.onDecision(req, outcome);
     if (i >= warm) {
       times.push((t1 - t0) * 1000);
-      timesOut?.push(`${storeName} ${botMode} ${i} ${((t1 - t0) * 1000).toFixed(1)} ${t0.toFixed(2)}`);
+      timeLog?.lines.push(`${storeName} ${botMode} ${i} ${((t1 - t0) * 1000).toFixed(1)} ${t0.toFixed(2)}`);
       hooksTotal += (performance.now() - t1) * 1000;
     }
     if (outcome.kind !== 'allow' && outcome.denial.reason !== 'bot') throw new Error(`unexpected ${outcome.kind}: ${outcome.denial.reason} ${outcome.denial.detail}`);
@@ -254,10 +246,7 @@ function hasServerFlags(): boolean {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { checks: { type: 'string', default: '20000' }, stores: { type: 'string', default: 'memory,redis' }, 'node-defaults': { type: 'boolean', default: false }, 'back-to-back': { type: 'boolean', default: false }, times: { type: 'string' } } });
-  if (values.times) {
-    timesOut = [];
-    timesFile = values.times;
-  }
+  if (values.times) timeLog = { file: values.times, lines: [] };
   const backToBack = values['back-to-back'];
   if (!values['node-defaults'] && !hasServerFlags()) {
     // Measured as the server runs: its young generation and heap growth set how often a Check meets a collection.
@@ -296,7 +285,7 @@ async function main(): Promise<void> {
 }
 
 function report(checks: number, rows: Row[], backToBack: boolean): void {
-  if (timesOut) writeFileSync(timesFile, `${timesOut.join('\n')}\n`);
+  if (timeLog) writeFileSync(timeLog.file, `${timeLog.lines.join('\n')}\n`);
   const f = (n: number) => n.toFixed(0);
   const lines = [
     '| store | bot | p50 µs | p90 µs | p99 µs | mean µs | hooks after the answer, mean µs | CPU µs per Check | store keys per Check | Redis round trips per Check | Redis CPU per Check µs | off-path calls (measured part) |',

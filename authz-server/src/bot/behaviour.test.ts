@@ -3138,11 +3138,13 @@ describe("a lander's first call from its page", () => {
     }
     return { people, crowd };
   };
+  /** The crowd's calls (its API requests) past its first two minutes. */
+  const laterCalls = (crowd: Awaited<ReturnType<typeof run>>['crowd']) => crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
 
   it("a crowd that loads the page for its cookie and then calls the route it is after is held, its later calls too; people are not", async () => {
     const { people, crowd } = await run({ crowd: 'lookup' });
     // Past its first two minutes: the calls (three of each four requests) are held, the page loads are not.
-    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    const calls = laterCalls(crowd);
     expect(calls.length).toBeGreaterThan(300);
     expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
     const first = calls.find((b) => b.observations!.state === 'return' && held(b))!;
@@ -3155,7 +3157,7 @@ describe("a lander's first call from its page", () => {
 
   it("a crowd that crept in first, too slowly to be significant, has not made its route the page's usual first call", async () => {
     const { people, crowd } = await run({ crowd: 'lookup', creeps: true });
-    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    const calls = laterCalls(crowd);
     expect(calls.length).toBeGreaterThan(300);
     expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
     expect(people.filter(held).map((b) => fired(b).join(','))).toEqual([]);
@@ -3163,7 +3165,7 @@ describe("a lander's first call from its page", () => {
 
   it("a crowd that loads the page again with its cookie before it calls is held the same", async () => {
     const { people, crowd } = await run({ crowd: 'reload' });
-    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    const calls = laterCalls(crowd);
     expect(calls.length).toBeGreaterThan(100);
     expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
     const first = calls.find((b) => b.observations!.firstCall && held(b))!;
@@ -3182,7 +3184,7 @@ describe("a lander's first call from its page", () => {
     ['navigating', 'navigations', /first calls\/min of sessions from their page went to GET \/api\/addresses/],
   ] as const)('a crowd that sends its calls (%s) as %s, to a route whose upstream answers them with data, is held the same', async (kind, _as, detail) => {
     const { people, crowd } = await run({ crowd: kind });
-    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    const calls = laterCalls(crowd);
     expect(calls.length).toBeGreaterThan(300);
     expect(calls.filter((b) => b.observations!.subresource || b.observations!.page)).toEqual([]);
     expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
@@ -3193,7 +3195,7 @@ describe("a lander's first call from its page", () => {
 
   it("a crowd that lands on a page people read and never call from, and calls from it, is judged against where first calls from any page go", async () => {
     const { people, crowd } = await run({ crowd: 'quiet' });
-    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    const calls = laterCalls(crowd);
     expect(calls.length).toBeGreaterThan(300);
     expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
     const first = calls.find((b) => b.observations!.firstCall && held(b))!;
@@ -3204,7 +3206,7 @@ describe("a lander's first call from its page", () => {
 
   it("a crowd that drops the Referer is judged against where landers' first calls from any page go", async () => {
     const { people, crowd } = await run({ crowd: 'lookup', crowdReferer: false });
-    const calls = crowd.slice(crowd.length / 2).filter((b) => b.observations!.subject.route.some((x) => x.startsWith('/api/')));
+    const calls = laterCalls(crowd);
     expect(calls.length).toBeGreaterThan(300);
     expect(calls.filter(held).length / calls.length).toBeGreaterThan(0.95);
     const first = calls.find((b) => b.observations!.firstCall && held(b))!;

@@ -1972,6 +1972,45 @@ function judgeFreshLanding(baselines: Partial<ReturnType<typeof priorBaselines>>
   });
 }
 
+describe('few HEAD requests for an address', () => {
+  // A Chrome landing from an address with 300 requests in the long window, none of them HEAD, where the site's requests
+  // are 7.5 % HEAD: `landings` of them opened a session, `kept` came in kept sessions.
+  const judgeAddress = (landings: number, kept: number) =>
+    judgeWithCounters(request({ path: '/products/7', ip: '203.0.113.91' }), { headShare: 0.075 }, (counters, s) => {
+      counters[s.ipLong] = [300, 0];
+      counters[s.newLong] = [landings, 0];
+      counters[s.keptLong] = [kept, 0];
+    }).signals.find((x) => x.name === 'few-head');
+
+  it('holds them against an address that is one client', () => {
+    expect(judgeAddress(300, 0)?.score ?? 0).toBeGreaterThanOrEqual(40);
+  });
+
+  it("not against an office's address full of people in kept sessions, where HEAD comes from other software", () => {
+    expect(judgeAddress(12, 280)).toBeUndefined();
+    // Half of it kept: a client beside a few sessions is held to part of it.
+    const half = judgeAddress(150, 40);
+    expect(half?.score ?? 0).toBeGreaterThan(0);
+    expect(half!.score).toBeLessThan(judgeAddress(300, 0)!.score);
+    expect(half!.detail).toContain('off: people behind the address');
+  });
+
+  it("holds them against a session as far as the address's requests are the session's own", () => {
+    // The same address, the request in a cookie session with `own` of its 300 requests.
+    const judgeSession = (own: number, landings: number, kept: number) =>
+      judgeWithCounters(request({ path: '/products/7', ip: '203.0.113.91', cookie: 'kept' }), { headShare: 0.075 }, (counters, s) => {
+        counters[s.ipLong] = [300, 0];
+        counters[s.sessLong] = [own, 0];
+        if (s.newLong >= 0) counters[s.newLong] = [landings, 0];
+        if (s.keptLong >= 0) counters[s.keptLong] = [kept, 0];
+      }).signals.find((x) => x.name === 'few-head');
+    // A crawler that keeps its cookie: nearly every request of the address is its session's.
+    expect(judgeSession(295, 1, 295)?.score ?? 0).toBeGreaterThanOrEqual(40);
+    // One of an office's people: a tenth of them.
+    expect(judgeSession(30, 12, 280)?.score ?? 0).toBeLessThanOrEqual(5);
+  });
+});
+
 describe('a source whose sessions never live past their first minute', () => {
   // A landing (or a request of a session in its first minute) from one address and browser: `opened` sessions opened
   // in its last 10-20 minutes (`recent` of them in the last minute or two), `returned` of them came back with the

@@ -1127,7 +1127,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   }
 
   const addressMethods = decodeAddressMethods(C(s.methodsIp));
-  // ---- methods: too few HEAD requests for this address's volume
+  // ---- methods: too few HEAD requests for this address's volume, held against a request only as far as the address's
+  // requests are its client's: where the address shows people (requests in kept sessions: a NAT's, an office's) the
+  // site's HEADs come from particular software (a monitor's, an app's, a tablet's pings), not from each person's pages,
+  // and people in browsers send none. A session's own share of the address's requests is its own, whatever else the
+  // address shows (a crawler that keeps its cookie has nearly all of them; one person in an office's NAT, a tenth).
   if (base.headShare >= knobs.methods.minPopulationShare) {
     const reqs = long(s.ipLong);
     const heads = sliding(addressMethods.heads, nowMs, B.longMs);
@@ -1136,7 +1140,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const expected = (others * base.headShare) / (1 - base.headShare);
       if (heads < expected) {
         const surprise = poissonLowSurprise(heads, expected);
-        add('methods', 'few-head', surprisePoints(surprise, knobs.methods.curve), heads, expected, () => `${num(heads)} HEAD among ${num(reqs)} requests from this address ${longWindow}, ${num(expected)} expected at the population's ${num(base.headShare * 100)}% (p=10^-${num(surprise)})`);
+        const sessionShare = s.sessLong >= 0 ? Math.min(1, sliding(sessionLong.requests, nowMs, B.longMs) / Math.max(1, reqs)) : 0;
+        const off = Math.min(addressMixture, 1 - sessionShare);
+        add('methods', 'few-head', Math.round(surprisePoints(surprise, knobs.methods.curve) * (1 - off)), heads, expected, () => `${num(heads)} HEAD among ${num(reqs)} requests from this address ${longWindow}, ${num(expected)} expected at the population's ${num(base.headShare * 100)}% (p=10^-${num(surprise)})${off > 0.005 ? ` (${Math.round(off * 100)}% off: people behind the address)` : ''}`);
       }
     }
   }

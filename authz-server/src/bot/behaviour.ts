@@ -1140,7 +1140,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const expected = (others * base.headShare) / (1 - base.headShare);
       if (heads < expected) {
         const surprise = poissonLowSurprise(heads, expected);
-        const sessionShare = s.sessLong >= 0 ? Math.min(1, sliding(sessionLong.requests, nowMs, B.longMs) / Math.max(1, reqs)) : 0;
+        // A request outside any session has none of its own (sessionRequests is 0).
+        const sessionShare = Math.min(1, sessionRequests / Math.max(1, reqs));
         const off = Math.min(addressMixture, 1 - sessionShare);
         add('methods', 'few-head', Math.round(surprisePoints(surprise, knobs.methods.curve) * (1 - off)), heads, expected, () => `${num(heads)} HEAD among ${num(reqs)} requests from this address ${longWindow}, ${num(expected)} expected at the population's ${num(base.headShare * 100)}% (p=10^-${num(surprise)})${off > 0.005 ? ` (${Math.round(off * 100)}% off: people behind the address)` : ''}`);
       }

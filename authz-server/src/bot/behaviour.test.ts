@@ -1973,13 +1973,15 @@ function judgeFreshLanding(baselines: Partial<ReturnType<typeof priorBaselines>>
 }
 
 describe('few HEAD requests for an address', () => {
-  // A Chrome landing from an address with 300 requests in the long window, none of them HEAD, where the site's requests
-  // are 7.5 % HEAD: `landings` of them opened a session, `kept` came in kept sessions.
-  const judgeAddress = (landings: number, kept: number) =>
-    judgeWithCounters(request({ path: '/products/7', ip: '203.0.113.91' }), { headShare: 0.075 }, (counters, s) => {
+  // A Chrome request from an address with 300 requests in the long window, none of them HEAD, where the site's requests
+  // are 7.5 % HEAD: `landings` of them opened a session, `kept` came in kept sessions; with `own`, the request is in a
+  // cookie session that made `own` of them, else it is a landing.
+  const judgeAddress = (landings: number, kept: number, own?: number) =>
+    judgeWithCounters(request({ path: '/products/7', ip: '203.0.113.91', ...(own === undefined ? {} : { cookie: 'kept' }) }), { headShare: 0.075 }, (counters, s) => {
       counters[s.ipLong] = [300, 0];
-      counters[s.newLong] = [landings, 0];
-      counters[s.keptLong] = [kept, 0];
+      if (own !== undefined) counters[s.sessLong] = [own, 0];
+      if (s.newLong >= 0) counters[s.newLong] = [landings, 0];
+      if (s.keptLong >= 0) counters[s.keptLong] = [kept, 0];
     }).signals.find((x) => x.name === 'few-head');
 
   it('holds them against an address that is one client', () => {
@@ -1996,18 +1998,10 @@ describe('few HEAD requests for an address', () => {
   });
 
   it("holds them against a session as far as the address's requests are the session's own", () => {
-    // The same address, the request in a cookie session with `own` of its 300 requests.
-    const judgeSession = (own: number, landings: number, kept: number) =>
-      judgeWithCounters(request({ path: '/products/7', ip: '203.0.113.91', cookie: 'kept' }), { headShare: 0.075 }, (counters, s) => {
-        counters[s.ipLong] = [300, 0];
-        counters[s.sessLong] = [own, 0];
-        if (s.newLong >= 0) counters[s.newLong] = [landings, 0];
-        if (s.keptLong >= 0) counters[s.keptLong] = [kept, 0];
-      }).signals.find((x) => x.name === 'few-head');
     // A crawler that keeps its cookie: nearly every request of the address is its session's.
-    expect(judgeSession(295, 1, 295)?.score ?? 0).toBeGreaterThanOrEqual(40);
+    expect(judgeAddress(1, 295, 295)?.score ?? 0).toBeGreaterThanOrEqual(40);
     // One of an office's people: a tenth of them.
-    expect(judgeSession(30, 12, 280)?.score ?? 0).toBeLessThanOrEqual(5);
+    expect(judgeAddress(12, 280, 30)?.score ?? 0).toBeLessThanOrEqual(5);
   });
 });
 

@@ -9,7 +9,7 @@ import { hashTagOf } from '../store/keys.ts';
 import { MemoryCounterStore } from '../store/memory-store.ts';
 import { assessBot, type JudgedAssessment } from './assess.ts';
 import { BaselineBook, priorBaselines } from './baseline.ts';
-import { addPendingCounts, aggregatePoints, judgeBehaviour, planBotCounters, policyCeilings, strongestPerFamily, surgeShare, type ScoredSignal } from './behaviour.ts';
+import { addPendingCounts, aggregatePoints, discountShare, judgeBehaviour, pairMixRatio, planBotCounters, policyCeilings, strongestPerFamily, surgeShare, type ScoredSignal } from './behaviour.ts';
 import { DeferredCounters } from './deferred.ts';
 import { clientAddress } from './fingerprint.ts';
 import { RecentKeys } from './recent-keys.ts';
@@ -156,6 +156,23 @@ async function burst(d: ReturnType<typeof detectors>, count: number, gapMs: numb
   }
   return { first, last: last! };
 }
+
+describe("a token pair's calls against its cell's crowd", () => {
+  it('discounts a pair whose calls spread as the newcomers do, never one that calls as the crowd does', () => {
+    // The crowd sends 90 % of the cell's recent calls to the route, the newcomers 30 % of theirs.
+    expect(pairMixRatio(1, 6, 0.9, 0.3)).toBeLessThan(0.01);
+    expect(pairMixRatio(10, 11, 0.9, 0.3)).toBe(1);
+    // A crowd that spreads its calls about as the newcomers do is held as its cell is, however its calls fall.
+    expect(pairMixRatio(3, 10, 0.3, 0.3)).toBe(1);
+    expect(pairMixRatio(10, 50, 0.3, 0.25)).toBe(1);
+    // Shares at the edges are clamped: one call cannot decide alone, and less than 20 to 1 is no evidence.
+    expect(pairMixRatio(0, 1, 1, 0, 1)).toBeCloseTo(0.05 / 0.95, 6);
+    expect(pairMixRatio(0, 1, 1, 0)).toBe(1);
+    expect(discountShare(0.9, 1)).toBe(0.9);
+    expect(discountShare(0.9, 1 / 9)).toBeCloseTo(0.5, 6);
+    expect(discountShare(1, 0.001)).toBeLessThan(0.5);
+  });
+});
 
 describe('planning', () => {
   it('every key of a Check is under the policy hash tag; a browser session request reads at most 88 keys', () => {
@@ -1770,8 +1787,8 @@ describe("an app's users while a crowd copying its key exactly sweeps a few of i
     rare?: boolean;
     /** Half-seconds of the app before the crowd (or the push) comes; 480 (four minutes) unless set. */
     before?: number;
-    /** The crowd's whole path for its k-th call, instead of an event's `crowdRoute`. */
-    crowdPath?: (k: number) => string;
+    /** The crowd's whole path for its k-th call (the i-th of its address), instead of an event's `crowdRoute`. */
+    crowdPath?: (k: number, i: number) => string;
     /** Half-seconds between the crowd's new addresses (1 unless set). */
     crowdEvery?: number;
     /** Every crowd call answered 200 (1 in 3 answered 404 unless set). */
@@ -1815,7 +1832,7 @@ describe("an app's users while a crowd copying its key exactly sweeps a few of i
         for (let a = Math.max(0, t - before - (10 * crowdCalls - 1)); a <= t - before; a++) {
           if ((t - before - a) % 10 === 0 && a % crowdEvery === 0) {
             const event = 1000 + a * 6 + (t - before - a) / 10;
-            const path = crowdPath ? crowdPath(event) : `/api/events/${event}/${crowdRoute(crowd.length)}`;
+            const path = crowdPath ? crowdPath(event, (t - before - a) / 10) : `/api/events/${event}/${crowdRoute(crowd.length)}`;
             crowd.push(await call(crowdAddress(a), path, typeof crowdHeaders === 'function' ? crowdHeaders(a) : crowdHeaders, event % 3 === 0 && !crowdFound ? 404 : 200));
           }
         }
@@ -1831,6 +1848,26 @@ describe("an app's users while a crowd copying its key exactly sweeps a few of i
     const elsewhere = users.filter((x) => !x.path.endsWith('/availability'));
     expect(elsewhere.length).toBeGreaterThan(150);
     expect(elsewhere.filter((x) => held(x.bot)).map((x) => `${x.path} ${fired(x.bot).join(',')}`)).toEqual([]);
+  });
+
+  it("the users the crowd finds on its own route are not held once their calls spread as the app's do; the crowd is", async () => {
+    // A user's calls past its first three alternate an event and its availability, the route the crowd sweeps with
+    // nearly all of its calls. Before, every one of those availability calls was held with the crowd (its cell's
+    // surge, on a route the app's newcomers use, once the policy is warm and every call of a user is judged): 76 of
+    // them here.
+    const { users, crowd } = await run({ signedIn: false, before: 2040 });
+    expect(crowd.filter(held).length / crowd.length).toBeGreaterThan(0.8);
+    const later = users.filter((x) => x.path.endsWith('/availability'));
+    expect(later.length).toBeGreaterThan(80);
+    expect(later.filter((x) => held(x.bot)).map((x) => `${x.path} ${fired(x.bot).join(',')}`)).toEqual([]);
+  });
+
+  it("the crowd is held when each of its addresses first makes the calls the app opens with, then sweeps its route", async () => {
+    // Config, me and feed, as a user opening the app, then six availability calls: a third of each address's calls off
+    // its route, where the users keep more than half of theirs.
+    const { crowd } = await run({ signedIn: false, before: 2040, crowdCalls: 9, crowdPath: (k, i) => ['/api/app/config', '/api/me', '/api/feed'][i] ?? `/api/events/${k}/availability` });
+    // Two in three of its calls are on its route.
+    expect(crowd.filter(held).length / crowd.length).toBeGreaterThan(0.6);
   });
 
   it("the users on a route too rare to be their kind's usual, which the crowd does not touch, are not held", async () => {

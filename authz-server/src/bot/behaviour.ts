@@ -705,6 +705,33 @@ export function aggregatePoints(p: number, knobs: BotKnobs = DEFAULT_BOT_KNOBS, 
   return Math.round(Math.min(curve.max, curve.base + curve.perBit * Math.log2((1 - g.minShare) / Math.max(1e-6, 1 - p))));
 }
 
+/**
+ * How much likelier a token pair's calls are from the app's newcomers of its kind than from the crowd surging in its
+ * cell, as the ratio P(calls | crowd) / P(calls | newcomers), capped at 1: each of the pair's `onRoute` calls (of its
+ * `calls` in the long window) on the judged route is drawn with the crowd's share of the cell's recent calls there
+ * (`crowdShare`) or the newcomers' learned share (`usualShare`), each of its other calls with the rest; the ratio is
+ * counted from `minEvidence` to 1 on. A crowd whose calls spread as the newcomers' do gets 1 (held as the cell); one
+ * that copies that spread pays with calls off its target, which a crowd on its route alone does not make.
+ */
+export function pairMixRatio(onRoute: number, calls: number, crowdShare: number, usualShare: number, minEvidence = 20): number {
+  const clamp = (x: number) => Math.min(0.95, Math.max(0.05, x));
+  const q = clamp(crowdShare);
+  const u = clamp(usualShare);
+  const on = Math.min(onRoute, calls);
+  // Only evidence beyond `minEvidence` to 1 counts: a crowd whose calls spread about as the newcomers' do draws ratios
+  // either side of 1 by chance, the more calls the wider.
+  const log = on * Math.log(q / u) + (calls - on) * Math.log((1 - q) / (1 - u)) + Math.log(minEvidence);
+  return log >= 0 ? 1 : Math.exp(log);
+}
+
+/** A share held for a crowd, as odds, times a likelihood ratio (Bayes' rule). */
+export function discountShare(share: number, ratio: number): number {
+  if (ratio >= 1) return share;
+  const p = Math.min(share, 0.999);
+  const odds = (p / (1 - p)) * ratio;
+  return odds / (1 + odds);
+}
+
 /** Keeps the strongest signal of each family at its points and sets the others to 0 (they stay explained). */
 export function strongestPerFamily(signals: ScoredSignal[]): ScoredSignal[] {
   const best = new Map<SignalFamily, ScoredSignal>();
@@ -1636,19 +1663,24 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     if (crowd > 0 && !(usualRoute ? routeShrunk === 0 || !overShare : !present) && !carried) {
       const spread = freshLearned > 0 ? Math.max(0, fresh - freshLearned * agg.slack) * Math.min(1, cellLearned / freshLearned) : 0;
       const avoided = spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
-      if (unlearnedPair && a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(a.share, knobs, agg.routeCurve), fresh, a.expected, () => `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})`);
-      if (b.share > 0 && !avoided) add('aggregate', 'surge-token', aggregatePoints(b.share, knobs, agg.routeCurve), all, b.expected, () => `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it`);
+      // The pair's own calls weigh against it only as far as they spread as the kind's newcomers' do and the crowd's
+      // do not: an app's user arriving during a crowd on a route of theirs has called the app's other routes too.
+      const pairOnRoute = s.pairRoute >= 0 ? sliding(C(s.pairRoute), nowMs, B.longMs) : 0;
+      const mix = s.pairRoute >= 0 && sessionRequests >= agg.pairRouteMinRequests ? pairMixRatio(pairOnRoute, sessionRequests, fc > 0 ? rc / fc : 1, usualShare, agg.pairMixMinEvidence) : 1;
+      const mixDetail = mix < 1 ? `; held ${mix < 0.01 ? 'over 100' : num(1 / mix)} times less for this address's spread: ${num(pairOnRoute)} of its ${num(sessionRequests)} calls with the token ${longWindow} on this route` : '';
+      if (unlearnedPair && a.share > 0 && !avoided) add('aggregate', 'surge-token-new-addresses', aggregatePoints(discountShare(a.share, mix), knobs, agg.routeCurve), fresh, a.expected, () => `${num(fresh)} requests/min with this token from addresses new to it vs ${num(a.expected)} expected (p=10^-${num(a.surprise)})${mixDetail}`);
+      if (b.share > 0 && !avoided) add('aggregate', 'surge-token', aggregatePoints(discountShare(b.share, mix), knobs, agg.routeCurve), all, b.expected, () => `${num(all)} requests/min with this token vs ${num(b.expected)} expected (p=10^-${num(b.surprise)}); this address is new to it${mixDetail}`);
       const expected = Math.max(agg.minExpectedPerMinute.cell, cellLearned) * agg.slack;
       const shrunk = Math.max(0, fc - expected) / (fc + agg.cellPseudoCount);
       // On a route the newcomers hardly use, the crowd's own surge there is its evidence when this pair's calls are
       // on it as a crowd address's are: a crowd copying an app exactly is a small part of the app's traffic (the
       // token's surge stays weak), while a user reaches the route among the app's other calls.
-      const pairOnRoute = s.pairRoute >= 0 ? sliding(C(s.pairRoute), nowMs, B.longMs) : 0;
       const userLike = sessionRequests >= agg.pairRouteMinRequests && pairOnRoute <= Math.max(1, agg.pairRouteMaxShare * sessionRequests);
       // Where the route's own surge is significant its shrunk share (routeShrunk, always under the surge's) is held.
       const onRouteAlone = s.pairRoute >= 0 && !usualRoute && !userLike && surge(rc, routeLearned, agg.minExpectedPerMinute.cell).share > 0;
-      const held = onRouteAlone ? Math.max(Math.min(crowd, shrunk), routeShrunk) : Math.min(crowd, shrunk, usualRoute ? routeShrunk : 1);
-      add('aggregate', 'surge-token-cell', aggregatePoints(held, knobs), fc, expected, () => `${num(fc)} requests/min with this token from ${num(crowdAddresses)} new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, ${num(rc)} on this route vs ${num(routeExpected)} expected, in a surge ${Math.round(crowd * 100)}% over normal${onRouteAlone ? `; ${num(pairOnRoute)} of this address's ${num(sessionRequests)} calls with the token ${longWindow} on this route` : ''}`);
+      const cellHeld = onRouteAlone ? Math.max(Math.min(crowd, shrunk), routeShrunk) : Math.min(crowd, shrunk, usualRoute ? routeShrunk : 1);
+      const held = mix < 1 ? discountShare(cellHeld, mix) : cellHeld;
+      add('aggregate', 'surge-token-cell', aggregatePoints(held, knobs), fc, expected, () => `${num(fc)} requests/min with this token from ${num(crowdAddresses)} new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, ${num(rc)} on this route vs ${num(routeExpected)} expected, in a surge ${Math.round(crowd * 100)}% over normal${onRouteAlone || mix < 1 ? `; ${num(pairOnRoute)} of this address's ${num(sessionRequests)} calls with the token ${longWindow} on this route` : ''}${mix < 1 ? ` (${Math.round(cellHeld * 100)}% held for the cell, ${Math.round(held * 100)}% for this address's spread)` : ''}`);
     }
   }
 

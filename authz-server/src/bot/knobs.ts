@@ -249,6 +249,12 @@ export interface BotKnobs {
      */
     pairRouteMinRequests: number;
     pairRouteMaxShare: number;
+    /**
+     * A pair new to the token (with `pairRouteMinRequests` calls or more) is held less for its cell's crowd once its
+     * calls are this many times likelier from the kind's newcomers than from the crowd, by how they fall on the judged
+     * route and off it: an app's user met by a crowd on a route of theirs has called the app's other routes too.
+     */
+    pairMixMinEvidence: number;
     minSurprise: number;
     /**
      * The same for a route's client errors: failures already need a session that mostly failed, or a request new
@@ -468,6 +474,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     minTokenCrowdAddresses: 4,
     pairRouteMinRequests: 3,
     pairRouteMaxShare: 0.5,
+    pairMixMinEvidence: 20,
     minSurprise: 4,
     failureMinSurprise: 3,
     maxFailingShare: 0.1,

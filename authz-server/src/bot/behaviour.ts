@@ -1679,7 +1679,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       // Where the route's own surge is significant its shrunk share (routeShrunk, always under the surge's) is held.
       const onRouteAlone = s.pairRoute >= 0 && !usualRoute && !userLike && surge(rc, routeLearned, agg.minExpectedPerMinute.cell).share > 0;
       const cellHeld = onRouteAlone ? Math.max(Math.min(crowd, shrunk), routeShrunk) : Math.min(crowd, shrunk, usualRoute ? routeShrunk : 1);
-      const held = mix < 1 ? discountShare(cellHeld, mix) : cellHeld;
+      const held = discountShare(cellHeld, mix);
       add('aggregate', 'surge-token-cell', aggregatePoints(held, knobs), fc, expected, () => `${num(fc)} requests/min with this token from ${num(crowdAddresses)} new addresses by this kind of client vs ${num(expected)} expected, ${Math.round(shrunk * 100)}% of them over normal, ${num(rc)} on this route vs ${num(routeExpected)} expected, in a surge ${Math.round(crowd * 100)}% over normal${onRouteAlone || mix < 1 ? `; ${num(pairOnRoute)} of this address's ${num(sessionRequests)} calls with the token ${longWindow} on this route` : ''}${mix < 1 ? ` (${Math.round(cellHeld * 100)}% held for the cell, ${Math.round(held * 100)}% for this address's spread)` : ''}`);
     }
   }

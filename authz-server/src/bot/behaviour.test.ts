@@ -165,6 +165,10 @@ describe("a token pair's calls against its cell's crowd", () => {
     // A crowd that spreads its calls about as the newcomers do is held as its cell is, however its calls fall.
     expect(pairMixRatio(3, 10, 0.3, 0.3)).toBe(1);
     expect(pairMixRatio(10, 50, 0.3, 0.25)).toBe(1);
+    // Nor one whose calls keep to the route where the newcomers are learned to keep to it more than the cell does now:
+    // that share is what a crowd can teach beforehand, and the users' own calls elsewhere dilute the cell's.
+    expect(pairMixRatio(20, 20, 0.75, 0.95)).toBe(1);
+    expect(pairMixRatio(40, 40, 0.5, 0.6)).toBe(1);
     // Shares at the edges are clamped: one call cannot decide alone, and less than 20 to 1 is no evidence.
     expect(pairMixRatio(0, 1, 1, 0, 1)).toBeCloseTo(0.05 / 0.95, 6);
     expect(pairMixRatio(0, 1, 1, 0)).toBe(1);

@@ -717,6 +717,11 @@ export function pairMixRatio(onRoute: number, calls: number, crowdShare: number,
   const clamp = (x: number) => Math.min(0.95, Math.max(0.05, x));
   const q = clamp(crowdShare);
   const u = clamp(usualShare);
+  // A crowd no more concentrated on the route than the newcomers are learned to be: a pair whose calls keep to the
+  // route would read as a user, and the newcomers' share is what a crowd can teach beforehand (calls from new
+  // addresses that scored nothing yet), which the crowd's share now cannot undo. A user reaches the route among the
+  // app's other calls, so there is nothing to tell them by.
+  if (q <= u) return 1;
   const on = Math.min(onRoute, calls);
   // Only evidence beyond `minEvidence` to 1 counts: a crowd whose calls spread about as the newcomers' do draws ratios
   // either side of 1 by chance, the more calls the wider.

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { accessLogEntry } from '../../../test/support/access-log.ts';
 import { BOT_SIGNAL_NAMES } from '../../../lib/policy/schema.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES } from './knobs.ts';
-import { ADDR_ERROR_UNIT, BOT_KEYS, LANDING_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, WRITE_FAIL_UNIT, decodeAddressMethods, routeParts, unansweredKey } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, LANDING_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, STOP_UNIT, WRITE_FAIL_UNIT, decodeAddressMethods, routeParts, unansweredKey } from './windows.ts';
 
 function policy(spec: Record<string, unknown>): RuntimePolicy {
   const doc = { apiVersion: 'palisade.dev/v1alpha1', kind: 'ApiProtectionPolicy', metadata: { name: 'p', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
@@ -1029,6 +1029,33 @@ describe('a write as a session\'s first request', () => {
     }
     expect(held(last!)).toBe(true);
     expect(fired(last!)).toContain('fresh-orphans');
+  });
+});
+
+describe("a crowd's write that opens a session, behind an address where people keep cookies", () => {
+  // A carrier's NAT: 300 requests in 10 minutes, 200 of them in sessions kept clean, 20 landings. The route's newcomers
+  // surge (45 in the last minute, 10 usual) and none of its 45 recent landings came back.
+  const judgeAtNat = (method: string, path: string, headers: Record<string, string>, people = true) =>
+    judgeWithCounters(request({ method, path, ip: '203.0.113.120', headers }), { returnRatio: 0.45, landingGate: 0 }, (counters, s) => {
+      counters[s.ipLong] = [people ? 300 : 3, 0];
+      counters[s.newLong] = [people ? 20 : 3, 0];
+      counters[s.keptLong] = [people ? 200 : 0, 0];
+      counters[s.routeFresh] = [1, 22, 22];
+      counters[s.routeFreshBase] = [0, 600];
+      counters[s.routeLand] = [1, 22, 23, 0];
+      counters[s.routeRet] = [0, 0, 0];
+    }).signals.find((x) => x.name === 'surge-route')?.score ?? 0;
+
+  it("is held with the route's crowd; a page landing there, a person's, is spared for the people behind the address", () => {
+    // Before, the people's kept sessions took the crowd's evidence off both: a fifth of a promotion crowd's addresses on
+    // carriers' NATs redeemed unheld (model e's distributed surge, bench/RESULTS.md).
+    const page = { ...CHROME, ...NAVIGATE };
+    const redeem = { ...CHROME, ...XHR, 'content-type': 'application/json' };
+    expect(judgeAtNat('GET', '/promo/spring', page, false)).toBeGreaterThan(25);
+    expect(judgeAtNat('GET', '/promo/spring', page)).toBe(0);
+    // The write keeps what it would score from an address of its own.
+    expect(judgeAtNat('POST', '/api/promo/redeem', redeem)).toBeGreaterThan(25);
+    expect(judgeAtNat('POST', '/api/promo/redeem', redeem)).toBe(judgeAtNat('POST', '/api/promo/redeem', redeem, false));
   });
 });
 
@@ -2272,6 +2299,38 @@ describe('newcomers in fingerprint cells never seen before', () => {
 
   it('is not held against a landing on a young policy, where the people land in new cells too (still counted as novel)', () => {
     expect(judgeLanding(40, 0, { warm: false, observedMs: 4 * 60_000 })).toEqual({ signal: undefined, novel: true });
+  });
+});
+
+describe("a failure surge whose crowd is stopped by other signals", () => {
+  // A try on POST /login from a browser without the cookie, judged with the path's last-minute counts set directly
+  // (failures learned at 1 a minute), on this replica's memory `known` (undefined: none, as a test without one).
+  const judgeTry = (known: RecentKeys | undefined, failed: number, stopped: number, reached: number, atMs: number) => {
+    const now = Date.parse('2026-03-02T10:00:00Z') + atMs;
+    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
+    const req = request({ method: 'POST', path: '/login', ip: '203.0.113.77', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });
+    const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000 }, known);
+    const counters = plan.counters.map((c) => c.keys.map(() => 0));
+    const s = plan.ctx!.s;
+    counters[s.routeFail] = [failed / 2 + (stopped / 2) * STOP_UNIT, failed / 2 + (stopped / 2) * STOP_UNIT, 0];
+    counters[s.routeFailBase] = [0, 60];
+    counters[s.routeReq] = [reached / 2, reached / 2, 0];
+    return judgeBehaviour(plan, counters).signals.find((x) => x.name === 'surge-failures');
+  };
+
+  it("counts the stopped tries at the failing share seen while they reached the path, not at the people's that reach it since", () => {
+    // First 36 of 40 tries fail; a minute later most tries are stopped (40) and what reaches the path is mostly the
+    // people's sign-ins (2 of 10 fail). Before, the stopped counted at 20 %: 10 failures a minute against 2 expected.
+    const memory = new RecentKeys({ ttlMs: 5 * 60_000, maxEntries: 1000 });
+    expect(judgeTry(memory, 36, 0, 40, 0)?.score ?? 0).toBeGreaterThanOrEqual(50);
+    const held = judgeTry(memory, 2, 40, 10, 60_000);
+    const forgotten = judgeTry(undefined, 2, 40, 10, 60_000);
+    expect(held!.detail).toMatch(/38 client errors\/min on \/login/);
+    expect(held!.detail).toMatch(/stopped at the 90% failing seen before they were stopped/);
+    expect(held!.score).toBeGreaterThan(forgotten?.score ?? 0);
+    // Held while more tries are stopped than fail; 5 minutes after the last such minute it lapses.
+    expect(judgeTry(memory, 2, 40, 10, 4 * 60_000)!.detail).toMatch(/seen before they were stopped/);
+    expect(judgeTry(memory, 2, 1, 10, 10 * 60_000)?.detail ?? '').not.toMatch(/seen before they were stopped/);
   });
 });
 

@@ -271,6 +271,11 @@ function heldSessionKey(policyId: string, session: string): string {
   return `${policyId}\u0001${session}`;
 }
 
+/** The key under which BaselineBook.known remembers the failing share of a path's tries while they are stopped. */
+function failingShareKey(policyId: string, routeCode: number): string {
+  return `${policyId}\u0003${routeCode}`;
+}
+
 /** The key under which BaselineBook.known remembers a known session, begun lately, that has made no call yet. */
 function uncalledSessionKey(policyId: string, session: string): string {
   return `${policyId}\u0002${session}`;
@@ -1344,7 +1349,9 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const own = routeGate && route.share >= agg.minShare ? Math.min(1, gate / route.share) : 0;
     // A young session's own address keeps its cookie by definition: that is no sign of people behind it.
     const deficits = Math.max(within(gate, agg.deficitLow, agg.deficitHigh), within(own, agg.ownDeficitLow, agg.ownDeficitHigh), engagement);
-    const veto = pagelessLanding ? 1 - keeps : fresh ? deficits * (1 - keeps) : pagelessCalls ? 1 : engagement;
+    // A session does not begin with a write of a person's: an address's people keep nothing off such a landing.
+    const keepsHere = state === 'landing' && isWrite(subject.method) && !ctx.pageLoad ? 0 : keeps;
+    const veto = pagelessLanding ? 1 - keepsHere : fresh ? deficits * (1 - keepsHere) : pagelessCalls ? 1 : engagement;
     const engagementNote = engagement > 0 ? `; engagement deficit ${Math.round((base.engagementGate ?? 0) * 100)}%: recent returns are page loads far more often than usual (${Math.round((1 - base.engagedReturnShare) * 100)}%)` : '';
     const keepsNote = keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : '';
     let gateNote: string;
@@ -1530,7 +1537,20 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const failed = recentMinute(path.failed, nowMs, B.aggregateMs);
     const stopped = recentMinute(path.stopped, nowMs, B.aggregateMs);
     const reached = recentMinute(C(s.routeReq), nowMs, B.aggregateMs);
-    const recent = failed + (stopped > 0 && reached > 0 ? stopped * Math.min(1, failed / reached) : 0);
+    // Once most of a crowd's tries are stopped, what still reaches the path is mostly the people's sign-ins, and the
+    // stopped would count at their failing share: the more of the crowd other signals stop, the smaller its failure
+    // surge. So the share seen while tries reached the path is remembered by the replica, and held while more tries are
+    // stopped than fail (the crowd still there); it lapses 5 minutes after that.
+    let failingShare = reached > 0 ? Math.min(1, failed / reached) : 0;
+    if (ctx.known !== true && ctx.known !== false) {
+      const key = failingShareKey(subject.policyId, subject.routeCode);
+      const held = ctx.known.valueOf(key, nowMs) ?? 0;
+      const seen = failed >= knobs.errors.minErrors ? failingShare : 0;
+      if (seen >= held && seen > 0) ctx.known.remember(key, nowMs, seen);
+      else if (held > 0 && stopped > failed) ctx.known.remember(key, nowMs, held);
+      failingShare = Math.max(failingShare, held);
+    }
+    const recent = failed + stopped * failingShare;
     // What the path usually fails is learned from what failed there unflagged, and a crowd there since a cold start is
     // unflagged while the young policy learns it: until warm, the expected failures are never more than
     // maxFailingShare of what reached the path (and was stopped) in the same minute, a share of failing tries people
@@ -1576,7 +1596,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       // Judged only for its path's failing writes, a session that cannot be told from a person signing in straight
       // away: a challenge (the route's curve), never a denial on that alone.
       const pathOnly = !outsideSession && state === 'established' && !sessionFailing && !writesFailing;
-      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs, pathOnly ? agg.routeCurve : agg), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${pathOnly ? '; this session loaded only the form before its first try, and most of the path\'s writes fail' : ''}${stopped > 0 ? ` (${num(failed)} seen, and ${num(stopped)} stopped at the ${Math.round(Math.min(1, failed / Math.max(1, reached)) * 100)}% failing of the ${num(reached)} that reached the upstream)` : ''}`);
+      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs, pathOnly ? agg.routeCurve : agg), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${pathOnly ? '; this session loaded only the form before its first try, and most of the path\'s writes fail' : ''}${stopped > 0 ? ` (${num(failed)} seen, and ${num(stopped)} stopped at the ${Math.round(failingShare * 100)}% failing${failingShare > Math.min(1, failed / Math.max(1, reached)) ? ' seen before they were stopped' : ''} of the ${num(reached)} that reached the upstream)` : ''}`);
     }
   }
   // The form of a path whose tries are flagged for a failure surge: a newcomer loading it (no session: a careful stuffer

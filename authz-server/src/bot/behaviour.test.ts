@@ -2019,10 +2019,10 @@ type Slots = NonNullable<ReturnType<typeof planBotCounters>['ctx']>['s'];
  * `req` judged by a policy with six hours of history and `baselines` over the priors, with the counters its batch
  * read set by `set` and all others 0.
  */
-function judgeWithCounters(req: ReturnType<typeof request>, baselines: Partial<ReturnType<typeof priorBaselines>>, set: (counters: number[][], s: Slots) => void, afterMs = 0) {
+function judgeWithCounters(req: ReturnType<typeof request>, baselines: Partial<ReturnType<typeof priorBaselines>>, set: (counters: number[][], s: Slots) => void, afterMs = 0, known?: RecentKeys) {
   const now = Date.parse('2026-03-02T10:00:00Z') + afterMs;
   const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
-  const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, ...baselines });
+  const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000, ...baselines }, known);
   const counters = plan.counters.map((c) => c.keys.map(() => 0));
   set(counters, plan.ctx!.s);
   return judgeBehaviour(plan, counters);
@@ -2306,16 +2306,13 @@ describe("a failure surge whose crowd is stopped by other signals", () => {
   // A try on POST /login from a browser without the cookie, judged with the path's last-minute counts set directly
   // (failures learned at 1 a minute), on this replica's memory `known` (undefined: none, as a test without one).
   const judgeTry = (known: RecentKeys | undefined, failed: number, stopped: number, reached: number, atMs: number) => {
-    const now = Date.parse('2026-03-02T10:00:00Z') + atMs;
-    const p = policy({ hosts: ['api.test'], bot: { mode: 'Enforce' } });
     const req = request({ method: 'POST', path: '/login', ip: '203.0.113.77', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });
-    const plan = planBotCounters(p, req, null, now, DEFAULT_BOT_KNOBS, { ...priorBaselines(), warm: true, observedMs: 6 * 3_600_000 }, known);
-    const counters = plan.counters.map((c) => c.keys.map(() => 0));
-    const s = plan.ctx!.s;
-    counters[s.routeFail] = [failed / 2 + (stopped / 2) * STOP_UNIT, failed / 2 + (stopped / 2) * STOP_UNIT, 0];
-    counters[s.routeFailBase] = [0, 60];
-    counters[s.routeReq] = [reached / 2, reached / 2, 0];
-    return judgeBehaviour(plan, counters).signals.find((x) => x.name === 'surge-failures');
+    const judged = judgeWithCounters(req, {}, (counters, s) => {
+      counters[s.routeFail] = [failed / 2 + (stopped / 2) * STOP_UNIT, failed / 2 + (stopped / 2) * STOP_UNIT, 0];
+      counters[s.routeFailBase] = [0, 60];
+      counters[s.routeReq] = [reached / 2, reached / 2, 0];
+    }, atMs, known);
+    return judged.signals.find((x) => x.name === 'surge-failures');
   };
 
   it("counts the stopped tries at the failing share seen while they reached the path, not at the people's that reach it since", () => {

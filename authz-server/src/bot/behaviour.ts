@@ -1350,10 +1350,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // A young session's own address keeps its cookie by definition: that is no sign of people behind it.
     const deficits = Math.max(within(gate, agg.deficitLow, agg.deficitHigh), within(own, agg.ownDeficitLow, agg.ownDeficitHigh), engagement);
     // A session does not begin with a write of a person's: an address's people keep nothing off such a landing.
-    const keepsHere = state === 'landing' && isWrite(subject.method) && !ctx.pageLoad ? 0 : keeps;
+    const keepsHere = state === 'landing' && isWrite(subject.method) ? 0 : keeps;
     const veto = pagelessLanding ? 1 - keepsHere : fresh ? deficits * (1 - keepsHere) : pagelessCalls ? 1 : engagement;
     const engagementNote = engagement > 0 ? `; engagement deficit ${Math.round((base.engagementGate ?? 0) * 100)}%: recent returns are page loads far more often than usual (${Math.round((1 - base.engagedReturnShare) * 100)}%)` : '';
-    const keepsNote = keeps > 0 ? `; this address keeps cookies (${Math.round(keeps * 100)}% discounted)` : '';
+    const keepsNote = keepsHere > 0 ? `; this address keeps cookies (${Math.round(keepsHere * 100)}% discounted)` : '';
     let gateNote: string;
     if (pagelessLanding) gateNote = `a new session that did not begin with a page load${ctx.pageLoad ? ` (a navigation to ${servesData ? `a route whose upstream answered navigations with a page ${num(routeAnswerPages)} times in ${num(routeAnswers)}` : `a route where people's sessions loaded pages ${num(routePages)} times in ${num(routeSessions)} requests`})` : ''}${keepsNote}`;
     else if (fresh) gateNote = `return deficit ${Math.round(gate * 100)}%${own > 0 ? ` (${Math.round(own * 100)}% of the surge)` : ''}: ${gateWhy}${engagementNote}${keepsNote}`;
@@ -1541,11 +1541,12 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // stopped would count at their failing share: the more of the crowd other signals stop, the smaller its failure
     // surge. So the share seen while tries reached the path is remembered by the replica, and held while more tries are
     // stopped than fail (the crowd still there); it lapses 5 minutes after that.
-    let failingShare = reached > 0 ? Math.min(1, failed / reached) : 0;
+    const reachedShare = reached > 0 ? Math.min(1, failed / reached) : 0;
+    let failingShare = reachedShare;
     if (ctx.known !== true && ctx.known !== false) {
       const key = failingShareKey(subject.policyId, subject.routeCode);
       const held = ctx.known.valueOf(key, nowMs) ?? 0;
-      const seen = failed >= knobs.errors.minErrors ? failingShare : 0;
+      const seen = failed >= knobs.errors.minErrors ? reachedShare : 0;
       if (seen >= held && seen > 0) ctx.known.remember(key, nowMs, seen);
       else if (held > 0 && stopped > failed) ctx.known.remember(key, nowMs, held);
       failingShare = Math.max(failingShare, held);
@@ -1596,7 +1597,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       // Judged only for its path's failing writes, a session that cannot be told from a person signing in straight
       // away: a challenge (the route's curve), never a denial on that alone.
       const pathOnly = !outsideSession && state === 'established' && !sessionFailing && !writesFailing;
-      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs, pathOnly ? agg.routeCurve : agg), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${pathOnly ? '; this session loaded only the form before its first try, and most of the path\'s writes fail' : ''}${stopped > 0 ? ` (${num(failed)} seen, and ${num(stopped)} stopped at the ${Math.round(failingShare * 100)}% failing${failingShare > Math.min(1, failed / Math.max(1, reached)) ? ' seen before they were stopped' : ''} of the ${num(reached)} that reached the upstream)` : ''}`);
+      add('aggregate', 'surge-failures', aggregatePoints(sg.share, knobs, pathOnly ? agg.routeCurve : agg), recent, sg.expected, () => `${num(recent)} client errors/min on ${subject.route[2]} vs ${num(sg.expected)} expected (p=10^-${num(sg.surprise)}), ${Math.round(sg.share * 100)}% over normal${pathOnly ? '; this session loaded only the form before its first try, and most of the path\'s writes fail' : ''}${stopped > 0 ? ` (${num(failed)} seen, and ${num(stopped)} stopped at the ${Math.round(failingShare * 100)}% failing${failingShare > reachedShare ? ' seen before they were stopped' : ''} of the ${num(reached)} that reached the upstream)` : ''}`);
     }
   }
   // The form of a path whose tries are flagged for a failure surge: a newcomer loading it (no session: a careful stuffer

@@ -113,6 +113,34 @@ describe('CoalescingCounterStore on Redis', () => {
     }
   });
 
+  it('under load, the wait ends as soon as enough Checks are waiting, in one call', async () => {
+    const early = new CoalescingCounterStore(redisStore(), { windowMs: 200, fullAt: 3 });
+    const nextTurn = () => new Promise((r) => setImmediate(r));
+    try {
+      const policy = `full-${randomUUID().slice(0, 8)}`;
+      await Promise.all([0, 1].map((i) => early.evaluate(checkBatch(policy, i))));
+      const before = await scriptCalls();
+      const started = performance.now();
+      const later: Promise<unknown>[] = [];
+      for (let i = 2; i < 5; i++) {
+        later.push(early.evaluate(checkBatch(policy, i)));
+        await nextTurn();
+      }
+      await Promise.all(later);
+      const waited = performance.now() - started;
+      expect((await scriptCalls()) - before).toBe(1);
+      // The third Check ended the wait: far under the window.
+      expect(waited).toBeLessThan(100);
+      // Two Checks alone wait the window out.
+      await Promise.all([5, 6].map((i) => early.evaluate(checkBatch(policy, i))));
+      const pairStarted = performance.now();
+      await Promise.all([7, 8].map((i) => early.evaluate(checkBatch(policy, i))));
+      expect(performance.now() - pairStarted).toBeGreaterThanOrEqual(199);
+    } finally {
+      await early.close();
+    }
+  });
+
   it('a quiet server never waits: after a call that served one Check, the next goes at once', async () => {
     const store = new CoalescingCounterStore(redisStore(), { windowMs: 50 });
     try {

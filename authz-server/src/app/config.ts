@@ -36,6 +36,7 @@ export interface AuthzConfig {
   /** Upper bound a Check waits on the store before failurePolicy applies. */
   storeTimeoutMs: number;
   storeMergeWindowMs: number;
+  storeMergeFullAt: number;
   logLevel: string;
   decisionLog: DecisionLogMode;
   maxHeaderBytes: number;
@@ -82,6 +83,7 @@ export const FLAGS = [
   { name: 'redis-cluster', type: 'list', default: null, env: 'PALISADE_REDIS_CLUSTER', arg: '<h:p,...>', group: 'Counter store', help: 'Redis Cluster seed nodes (instead of --redis)' },
   { name: 'store-timeout-ms', type: 'int', default: 50, env: 'PALISADE_STORE_TIMEOUT_MS', min: 1, max: 60_000, group: 'Counter store', help: 'the longest a Check waits on the store before the failurePolicy applies' },
   { name: 'store-merge-window-ms', type: 'int', default: 1, env: 'PALISADE_STORE_MERGE_WINDOW_MS', min: 0, max: 10, group: 'Counter store', help: 'under load (the last Redis call served two Checks or more), how long the next call waits for more Checks to merge; 0 merges only the Checks of one event-loop turn' },
+  { name: 'store-merge-full-at', type: 'int', default: 6, env: 'PALISADE_STORE_MERGE_FULL_AT', min: 2, max: 64, group: 'Counter store', help: 'how many Checks waiting for a merged Redis call end its wait at once, before the merge window is out' },
   { name: 'host', type: 'string', default: '0.0.0.0', env: 'PALISADE_HOST', arg: '<addr>', group: 'Serving', help: 'listen address of both ports' },
   { name: 'grpc-port', type: 'int', default: 9001, env: 'PALISADE_GRPC_PORT', min: 0, max: 65535, group: 'Serving', help: 'ext_authz, access log and health gRPC port' },
   { name: 'check-port', type: 'int', default: 9003, env: 'PALISADE_CHECK_PORT', min: -1, max: 65535, group: 'Serving', help: "Authorization/Check (and Health/Check) on Palisade's own HTTP/2 server: less CPU and a shorter tail than the gRPC port; 0 = a free port, -1 = off" },
@@ -153,6 +155,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     httpPort: v['http-port'],
     storeTimeoutMs: v['store-timeout-ms'],
     storeMergeWindowMs: v['store-merge-window-ms'],
+    storeMergeFullAt: v['store-merge-full-at'],
     logLevel: v['log-level'],
     decisionLog: v['decision-log'] as DecisionLogMode,
     maxHeaderBytes: v['max-header-bytes'],

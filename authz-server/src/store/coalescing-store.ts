@@ -10,7 +10,8 @@
  * Under load the turn is widened: after a call that merged two Checks or more, the next call waits up to
  * `windowMs` for the Checks still arriving, so each script call, socket write and reply serves more of them (on
  * Redis, a call's fixed cost outweighs what one more Check adds to it). A call that merged one Check is followed
- * by an immediate one, so a quiet server never waits.
+ * by an immediate one, so a quiet server never waits. The wait ends early once `fullAt` Checks are waiting: past a
+ * handful, one more Check takes little off a call's cost per Check, and the rest of the window is latency only.
  */
 import type { CounterBatch, CounterBatchResult, CounterStore } from './counter-store.ts';
 import { hashTagOf } from './keys.ts';
@@ -59,7 +60,9 @@ function tagOf(batch: CounterBatch): string {
 /** How long merged calls may wait for more Checks under load. */
 export interface CoalescingOptions {
   /** Upper bound of the wait after a call that merged two Checks or more; 0: merge within one turn only. Default 1. */
-  windowMs?: number;
+  windowMs?: number | undefined;
+  /** Checks waiting that end the wait at once (at the end of the turn); default 6. */
+  fullAt?: number | undefined;
 }
 
 /** Wraps a store; concurrent evaluate() calls of one turn (or window, under load) become one inner evaluate() per hash tag. */
@@ -67,7 +70,10 @@ export class CoalescingCounterStore implements CounterStore {
   readonly kind: string;
   readonly #inner: CounterStore;
   readonly #windowMs: number;
+  readonly #fullAt: number;
   #waiting: Waiting[] = [];
+  /** The window's timer while one runs. */
+  #timer: NodeJS.Timeout | undefined;
   /** Checks in the last flush: two or more means Checks keep arriving, and the next flush may wait for them. */
   #lastFlushed = 0;
 
@@ -75,6 +81,7 @@ export class CoalescingCounterStore implements CounterStore {
     this.#inner = inner;
     this.kind = inner.kind;
     this.#windowMs = opts.windowMs ?? 1;
+    this.#fullAt = Math.max(2, opts.fullAt ?? 6);
   }
 
   evaluate(batch: CounterBatch): Promise<CounterBatchResult> {
@@ -85,14 +92,25 @@ export class CoalescingCounterStore implements CounterStore {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ batch, resolve, reject });
-      if (this.#waiting.length !== 1) return;
+      const waiting = this.#waiting.push({ batch, resolve, reject });
+      if (waiting === this.#fullAt && this.#timer !== undefined) {
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+        setImmediate(this.#flushNow);
+        return;
+      }
+      if (waiting !== 1) return;
       // Node runs each HTTP/2 stream's callbacks, with their promise jobs, as a callback of their own: only the
       // end of the loop's poll phase sees every Check of the socket reads it handled.
-      if (this.#windowMs > 0 && this.#lastFlushed >= 2) setTimeout(() => this.#flush(), this.#windowMs);
-      else setImmediate(() => this.#flush());
+      if (this.#windowMs > 0 && this.#lastFlushed >= 2) this.#timer = setTimeout(this.#flushNow, this.#windowMs);
+      else setImmediate(this.#flushNow);
     });
   }
+
+  readonly #flushNow = (): void => {
+    this.#timer = undefined;
+    this.#flush();
+  };
 
   #flush(): void {
     const waiting = this.#waiting;

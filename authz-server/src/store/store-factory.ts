@@ -13,6 +13,8 @@ export interface StoreConfig {
   storeTimeoutMs: number;
   /** How long merged Redis calls may wait for more Checks under load (CoalescingCounterStore). */
   storeMergeWindowMs?: number;
+  /** How many waiting Checks end that wait at once. */
+  storeMergeFullAt?: number;
 }
 
 /**
@@ -25,7 +27,7 @@ export async function createStore(config: StoreConfig, logger: Logger, registry:
     return new MemoryCounterStore();
   }
   const { RedisCounterStore } = await import('./redis-store.ts');
-  const coalescing = (inner: CounterStore) => new CoalescingCounterStore(inner, config.storeMergeWindowMs === undefined ? {} : { windowMs: config.storeMergeWindowMs });
+  const coalescing = (inner: CounterStore) => new CoalescingCounterStore(inner, { windowMs: config.storeMergeWindowMs, fullAt: config.storeMergeFullAt });
   if (config.redisClusterNodes) {
     logger.info({ nodes: config.redisClusterNodes }, 'counter store: Redis Cluster');
     const nodes = config.redisClusterNodes.map((n) => {

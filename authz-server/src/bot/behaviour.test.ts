@@ -2329,6 +2329,29 @@ describe("a failure surge whose crowd is stopped by other signals", () => {
     expect(judgeTry(memory, 2, 40, 10, 4 * 60_000)!.detail).toMatch(/seen before they were stopped/);
     expect(judgeTry(memory, 2, 1, 10, 10 * 60_000)?.detail ?? '').not.toMatch(/seen before they were stopped/);
   });
+
+  it('holds that share for a try from a session this replica already knows established', () => {
+    const memory = new RecentKeys({ ttlMs: 5 * 60_000, maxEntries: 1000 });
+    judgeTry(memory, 36, 0, 40, 0);
+    // A stuffer that kept its cookie and has failed as often as a session must to be judged for the path's surge.
+    const req = request({ method: 'POST', path: '/login', ip: '203.0.113.78', cookie: 'kept-by-a-stuffer', headers: { ...CHROME, 'content-type': 'application/x-www-form-urlencoded' } });
+    const errors = DEFAULT_BOT_KNOBS.errors.minErrors;
+    const set = (counters: number[][], s: Slots) => {
+      counters[s.sessLong] = [10, 0];
+      counters[s.ipLong] = [10, 0];
+      counters[s.errSess] = [errors, 0];
+      counters[s.errAddr] = [9 + errors * ADDR_ERROR_UNIT, 0];
+      counters[s.sessWrites] = [errors + 1 + errors * WRITE_FAIL_UNIT, 0];
+      counters[s.routeFail] = [1 + 20 * STOP_UNIT, 1 + 20 * STOP_UNIT, 0];
+      counters[s.routeFailBase] = [0, 60];
+      counters[s.routeReq] = [5, 5, 0];
+    };
+    const { policyId, session } = judgeWithCounters(req, {}, () => {}, 60_000).observations!.subject;
+    memory.remember(`${policyId}\u0000${session}`, Date.parse('2026-03-02T10:00:00Z') + 60_000);
+    const judged = judgeWithCounters(req, {}, set, 60_000, memory);
+    expect(judged.observations?.state).toBe('established');
+    expect(judged.signals.find((x) => x.name === 'surge-failures')!.detail).toMatch(/stopped at the 90% failing seen before they were stopped/);
+  });
 });
 
 describe('a failure surge and the established sessions on its path', () => {

@@ -1543,12 +1543,15 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // stopped than fail (the crowd still there); it lapses 5 minutes after that.
     const reachedShare = reached > 0 ? Math.min(1, failed / reached) : 0;
     let failingShare = reachedShare;
-    if (ctx.known !== true && ctx.known !== false) {
+    // The replica's memory whatever this request's session is: a try from a session known established reads and
+    // refreshes the path's share as a newcomer's does.
+    const memory = ctx.sessions;
+    if (memory !== undefined) {
       const key = failingShareKey(subject.policyId, subject.routeCode);
-      const held = ctx.known.valueOf(key, nowMs) ?? 0;
+      const held = memory.valueOf(key, nowMs) ?? 0;
       const seen = failed >= knobs.errors.minErrors ? reachedShare : 0;
-      if (seen >= held && seen > 0) ctx.known.remember(key, nowMs, seen);
-      else if (held > 0 && stopped > failed) ctx.known.remember(key, nowMs, held);
+      if (seen >= held && seen > 0) memory.remember(key, nowMs, seen);
+      else if (held > 0 && stopped > failed) memory.remember(key, nowMs, held);
       failingShare = Math.max(failingShare, held);
     }
     const recent = failed + stopped * failingShare;

@@ -396,7 +396,7 @@ export async function runScenario(name: ScenarioName, seed: number, opts: RunOpt
           if (r.firstFlagSeconds === null) r.firstFlagSeconds = (e.at - firstBotAt) / 1000;
           if (botClients.has(e.actor) || afterMinute) botClients.set(e.actor, true);
           for (const s of v.signals) bump(r.tpSignals, s.replace(/\+\d+$/, ''));
-        } else if (opts.verbose && (process.env["SIM_ALL_FN"] || r.botRequests % 200 === 0)) process.stderr.write(`FN ${e.actor} ${e.method} ${e.path} @${Math.round((e.at - sc.warmupMs) / 1000)}s ${v.signals.join(',')}\n${process.env['SIM_DETAILS'] ? `    ${v.details.join('\n    ')}\n` : ''}`);
+        } else if (opts.verbose && (process.env["SIM_ALL_FN"] || r.botRequests % 200 === 0)) process.stderr.write(`FN ${e.actor} ${e.method} ${e.path} ${e.ip} @${Math.round((e.at - sc.warmupMs) / 1000)}s ${v.signals.join(',')}\n${process.env['SIM_DETAILS'] ? `    ${v.details.join('\n    ')}\n` : ''}`);
       } else {
         r.peopleRequests++;
         if (e.kind === 'campaign') r.campaignRequests++;

@@ -44,7 +44,7 @@ import { probeOf, type ProbeMemory } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, NO_PAGE, PAGE_LANDING_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, CALL_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeSourceAnswers, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, firstCallParts, isWrite, learnedPerMinute, num, pathParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
+import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, NO_PAGE, PAGE_LANDING_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, CALL_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeSourceAnswers, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, firstCallParts, isWrite, learnedPerMinute, num, pathParts, rememberFamily, routeFamilyParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -133,6 +133,12 @@ interface Slots {
   pairRoute: number;
   routeFresh: number;
   routeFreshBase: number;
+  /** The route's family (routeFamilyParts): fresh requests recent and learned; -1 where it is the route itself. */
+  familyFresh: number;
+  familyFreshBase: number;
+  /** The family's landings and their returns, for a landing: the return deficit where the route has too few. */
+  familyLand: number;
+  familyRet: number;
   routeLand: number;
   /** A first call's page (Referer, or NO_PAGE) and route: sessions' first calls recent, landers' learned, and sessions' first calls after loading the page. */
   fcAgg: number;
@@ -180,6 +186,8 @@ export interface BotSubject {
   session: string;
   token: string | null;
   route: string[];
+  /** Key parts of the route's family (routeFamilyParts), counted with the route's newcomers; null where none is counted. */
+  family: string[] | null;
   /** Key parts of the token's route for its newcomers' counts (tokenRouteParts); [] without a token. */
   tokenRoute: string[];
   routeCode: number;
@@ -391,6 +399,8 @@ export function planBotCounters(
   const src = [address, fingerprint];
   const net = [network];
   const path = pathParts(route);
+  const family = known ? null : routeFamilyParts(route);
+  if (family !== null) rememberFamily(routeCode, family);
   const cell = [...route, fingerprint];
   const klass = [cls];
   const routeKey = [String(routeCode)];
@@ -464,6 +474,10 @@ export function planBotCounters(
     pairRoute: token && fresh && planned === 'pair' ? count(BOT_KEYS.pairRoute, [address, ...tokRoute], B.longMs, 2, 1) : -1,
     routeFresh: known ? -1 : shared(BOT_KEYS.routeFreshAgg, route, B.aggregateMs, 3, newcomer),
     routeFreshBase: known ? -1 : shared(BOT_KEYS.routeFreshBase, route, B.baselineMs, 2, 0),
+    familyFresh: family ? shared(BOT_KEYS.familyFreshAgg, family, B.aggregateMs, 3, newcomer) : -1,
+    familyFreshBase: family ? shared(BOT_KEYS.familyFreshBase, family, B.baselineMs, 2, 0) : -1,
+    familyLand: landing && family ? shared(BOT_KEYS.familyLandAgg, family, B.aggregateMs, 4, newLanding) : -1,
+    familyRet: landing && family ? shared(BOT_KEYS.familyRetAgg, family, B.aggregateMs, 3, 0) : -1,
     fcAgg: fcParts ? shared(BOT_KEYS.firstCallAgg, fcParts.pageRoute, B.aggregateMs, 3, 0) : -1,
     fcAggPage: fcParts ? shared(BOT_KEYS.firstCallAgg, fcParts.page, B.aggregateMs, 3, 0) : -1,
     fcBase: fcParts ? shared(BOT_KEYS.firstCallBase, fcParts.pageRoute, B.baselineMs, 2, 0) : -1,
@@ -515,7 +529,7 @@ export function planBotCounters(
       knobs,
       nowMs,
       baselines,
-      subject: { policyId: policy.id, address, network, fingerprint, clientClass: cls, kind, session, token, route, tokenRoute: tokRoute, routeCode, method: req.method },
+      subject: { policyId: policy.id, address, network, fingerprint, clientClass: cls, kind, session, token, route, family, tokenRoute: tokRoute, routeCode, method: req.method },
       routeLabel: `${req.method} ${template}`,
       planned,
       known: known ? true : known_ ?? false,
@@ -652,6 +666,8 @@ export interface LearnShares {
   tokenCell: number;
   tokenRoute: number;
   fresh: number;
+  /** The route family's newcomers (familyFreshBase), as `fresh`. */
+  familyFresh: number;
   /** A session's first call (firstCallBase, pageCallBase): learned in full up to learningCap times the usual rate. */
   firstCall: number;
 }
@@ -1264,6 +1280,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     tokenCell: learnable(s.tokCell, s.tokCellBase, agg.minExpectedPerMinute.cell, pairPending),
     tokenRoute: learnable(s.tokRoute, s.tokRouteBase, agg.minExpectedPerMinute.cell, pairPending),
     fresh: quietRoute ? learnable(s.routeFresh, s.routeFreshBase, agg.minExpectedPerMinute.route, 0) : 1,
+    familyFresh: quietRoute ? learnable(s.familyFresh, s.familyFreshBase, agg.minExpectedPerMinute.route, 0) : 1,
     firstCall: firstCall ? learnable(s.fcAgg, s.fcBase, agg.minExpectedPerMinute.cell, 1) : 1,
   };
   // A source (or an address that is one client) whose own volume already explains its traffic is judged by that, not
@@ -1330,7 +1347,26 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // The route alone cannot tell a person landing there from the crowd (a weak signal); the cell (route x
     // client fingerprint) can: its share of the surge, shrunk towards 0 for a cell of a request or two.
     const fr = recentPlus(s.routeFresh);
-    const route = surge(fr, perMinuteLearned(s.routeFreshBase), agg.minExpectedPerMinute.route);
+    const ownRoute = surge(fr, perMinuteLearned(s.routeFreshBase), agg.minExpectedPerMinute.route);
+    // A crowd spread over the routes of one family (a page per city) is held by the family's surge where the route's
+    // own is weaker.
+    const ff = s.familyFresh >= 0 ? recentPlus(s.familyFresh) : 0;
+    const familySurge = s.familyFresh >= 0 ? surge(ff, perMinuteLearned(s.familyFreshBase), agg.minExpectedPerMinute.route) : null;
+    const byFamily = familySurge !== null && familySurge.share > ownRoute.share;
+    const route = byFamily ? familySurge : ownRoute;
+    // The family's return deficit, where the route has too few landings of its own to read one.
+    if (byFamily && !routeGate && s.familyLand >= 0) {
+      const land = C(s.familyLand);
+      const landed = (land[1] ?? 0) + (land[2] ?? 0) + (land[3] ?? 0) * aggElapsed;
+      if (landed >= agg.minGateLandings) {
+        const returned = sumOf(C(s.familyRet), 0, 2);
+        gate = Math.max(0, Math.min(1, 1 - returned / landed / Math.max(0.01, base.returnRatio)));
+        routeGate = true;
+        gateLandings = landed;
+        gateWhy = `${num(returned)} of ${num(landed)} recent landings on these routes came back, usual ${Math.round(base.returnRatio * 100)}%`;
+      }
+    }
+    const surgeLabel = byFamily ? `${num(ff)} new-session requests/min on the routes of ${ctx.subject.method} ${ctx.subject.family![2]}` : `${num(fr)} new-session requests/min on ${ctx.routeLabel}`;
     const fc = s.cellFresh >= 0 ? recentPlus(s.cellFresh) : 0;
     const cellExpected = s.cellFresh >= 0 ? Math.max(agg.minExpectedPerMinute.cell, perMinuteLearned(s.cellFreshBase)) * agg.slack : 0;
     const cell = s.cellFresh >= 0 ? surge(fc, perMinuteLearned(s.cellFreshBase), agg.minExpectedPerMinute.cell) : { share: 0, expected: 0, surprise: 0 };
@@ -1383,7 +1419,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const gated = thin && !pagelessLanding && !pagelessCalls ? Math.min(full, agg.thinCellMax) : full;
       const early = stale ? Math.min(agg.staleMax, aggregatePoints(route.share, knobs, agg.routeCurve)) : 0;
       const points = Math.max(gated, early);
-      add('aggregate', 'surge-route', points, fr, route.expected, () => `${num(fr)} new-session requests/min on ${ctx.routeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${points > gated ? `too recent for the return deficit (${num(gateLandings)} landings to read): at most ${agg.staleMax} points` : `${gateNote}${gated < full ? `; ${num(fc)} of them with this client fingerprint: at most ${agg.thinCellMax} points` : ''}`}`);
+      add('aggregate', 'surge-route', points, byFamily ? ff : fr, route.expected, () => `${surgeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${points > gated ? `too recent for the return deficit (${num(gateLandings)} landings to read): at most ${agg.staleMax} points` : `${gateNote}${gated < full ? `; ${num(fc)} of them with this client fingerprint: at most ${agg.thinCellMax} points` : ''}`}`);
       // The address's own evidence that the route's surge waits for: it landed before, in the last minutes, and did
       // not come back with the cookie it was given (none of its requests came in a kept session). A person keeps the
       // cookie from the second request on; those who block cookies land every time, and are challenged once in a
@@ -1392,7 +1428,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const landings = s.newLong >= 0 ? long(s.newLong) : 0;
       if (state === 'landing' && points > 0 && landings >= 2 && addressMixture === 0) {
         const r = knobs.fresh.relanding;
-        add('fresh', 'fresh-relanding', Math.round(Math.min(r.max, r.base + r.perLanding * (landings - 2))), landings, 1, () => `this address landed ${num(landings)} times ${longWindow} and never came back with the cookie, in a surge of ${num(fr)} new-session requests/min on ${ctx.routeLabel}`);
+        add('fresh', 'fresh-relanding', Math.round(Math.min(r.max, r.base + r.perLanding * (landings - 2))), landings, 1, () => `this address landed ${num(landings)} times ${longWindow} and never came back with the cookie, in a surge of ${surgeLabel}`);
       }
     }
     const crowd = Math.max(route.share, cell.share);

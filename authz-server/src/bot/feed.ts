@@ -35,7 +35,7 @@ import { FormWatch } from './form-watch.ts';
 import type { ClaimAnswers } from './claim-answers.ts';
 import { probeOf, type ProbeMemory, type ProbeTarget } from './probes.ts';
 import { DEFAULT_BOT_KNOBS, type BotKnobs } from './knobs.ts';
-import { ADDR_ERROR_UNIT, BOT_KEYS, SRC_ERROR_UNIT, SRC_PROBE_UNIT, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, firstCallParts, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts } from './windows.ts';
+import { ADDR_ERROR_UNIT, BOT_KEYS, familyOfRoute, SRC_ERROR_UNIT, SRC_PROBE_UNIT, CALM_UNIT, LIVED_UNIT, PAGE_LANDING_UNIT, PAGE_UNIT, PrefixCache, ROUTE_RETURN_UNIT, SESSION_LIVED_UNIT, UNANSWERED_CODES, unansweredKey, NET_KEPT_UNIT, STOP_UNIT, TOKEN_KEPT_UNIT, WRITE_FAIL_UNIT, bucketTtlMs, cookieSession, firstCallParts, formKey, histogramKeyName, isCookieSession, isWrite, pathParts, refererRoute, routeParts } from './windows.ts';
 import { Canonical, RememberedChecks, partsKey } from '../telemetry/remembered-checks.ts';
 
 export interface BotFeedOptions {
@@ -482,6 +482,7 @@ export class BotFeed {
       bump(BOT_KEYS.orphLong, address, 'long');
       if (!obs.explained) {
         bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate');
+        if (subject.family) bump(BOT_KEYS.familyFreshAgg, subject.family, 'aggregate');
         bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate');
         bump(BOT_KEYS.classFreshAgg, classCell, 'aggregate');
       }
@@ -489,6 +490,7 @@ export class BotFeed {
     } else if (obs.explained && obs.fresh) {
       // Counted in the batch; its source explains it, so it is not part of a crowd.
       bump(BOT_KEYS.routeFreshAgg, subject.route, 'aggregate', -1);
+      if (subject.family) bump(BOT_KEYS.familyFreshAgg, subject.family, 'aggregate', -1);
       if (!pair) {
         bump(BOT_KEYS.cellFreshAgg, cell, 'aggregate', -1);
         bump(BOT_KEYS.classFreshAgg, classCell, 'aggregate', -1);
@@ -499,12 +501,19 @@ export class BotFeed {
     if (obs.novel) bump(BOT_KEYS.popNovelAgg, [], 'aggregate');
     if (state === 'return') {
       bump(BOT_KEYS.returned, address, 'landing');
-      if (obs.returnedTo !== null) bump(BOT_KEYS.routeRetAgg, [String(obs.returnedTo)], 'aggregate');
+      if (obs.returnedTo !== null) {
+        bump(BOT_KEYS.routeRetAgg, [String(obs.returnedTo)], 'aggregate');
+        const family = familyOfRoute(obs.returnedTo);
+        if (family !== undefined) bump(BOT_KEYS.familyRetAgg, family, 'aggregate');
+      }
       bump(BOT_KEYS.popRetAgg, [], 'aggregate');
       if (!obs.page) bump(BOT_KEYS.popRetEngagedAgg, [], 'aggregate');
     }
     if (state === 'landing' && !obs.repeatLanding) bump(BOT_KEYS.popLandAgg, [], 'aggregate');
-    if (obs.pageCallLanding) bump(BOT_KEYS.routeLandAgg, [String(subject.routeCode)], 'aggregate', -1);
+    if (obs.pageCallLanding) {
+      bump(BOT_KEYS.routeLandAgg, [String(subject.routeCode)], 'aggregate', -1);
+      if (subject.family) bump(BOT_KEYS.familyLandAgg, subject.family, 'aggregate', -1);
+    }
     const cookieTraffic = state === 'landing' || state === 'return' || state === 'orphan' || (state === 'established' && !pair);
     if (obs.orphanContinued) bump(BOT_KEYS.popOrphContAgg, [], 'aggregate');
     // A request held for its credential's spread is the crowd sharing that token, not one of the token's newcomers:
@@ -538,6 +547,7 @@ export class BotFeed {
       };
       if (obs.fresh) {
         newcomers(BOT_KEYS.routeFreshBase, subject.route, shares.fresh);
+        if (subject.family) newcomers(BOT_KEYS.familyFreshBase, subject.family, shares.familyFresh);
         if (!pair) {
           newcomers(BOT_KEYS.cellFreshBase, cell, shares.fresh);
           newcomers(BOT_KEYS.classFreshBase, classCell, shares.fresh);

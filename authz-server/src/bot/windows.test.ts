@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketKeys, counterPrefix, hashTagOf } from '../store/keys.ts';
-import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, cookieSession, isCookieSession, isWrite, bucketTtlMs, CALL_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, decodeAddressMethods, decodeLanding, decodeSessionCounts, learnedPerMinute, num, pathParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, cookieSession, isCookieSession, isWrite, bucketTtlMs, CALL_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, decodeAddressMethods, decodeLanding, decodeSessionCounts, learnedPerMinute, num, pathParts, routeFamilyParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
 
 describe('bot window math', () => {
   it('PrefixCache builds exactly the keys of keys.ts, under the policy hash tag', () => {
@@ -63,6 +63,20 @@ describe('bot window math', () => {
     const max = LANDING_UNIT - 1;
     expect(decodeLanding(2 * PAGE_LANDING_UNIT + 3 * LANDING_UNIT + 3 * max)).toEqual({ landings: 5, pages: 2, code: null });
     expect(pathParts(['h', 'POST', '/login'])).toEqual(pathParts(['h', 'GET', '/login']));
+  });
+
+  it('a route family: the first segment (two on a deep path) and a * for each after it; none where that is the route', () => {
+    expect(routeFamilyParts(routeParts('h', 'GET', '/r/london/{slug}'))).toEqual(['h', 'GET', '/r/*/*']);
+    expect(routeFamilyParts(routeParts('h', 'GET', '/r/leeds/{slug}'))).toEqual(routeFamilyParts(routeParts('h', 'GET', '/r/london/{slug}')));
+    expect(routeFamilyParts(routeParts('h', 'GET', '/products/shoes'))).toEqual(['h', 'GET', '/products/*']);
+    expect(routeFamilyParts(routeParts('h', 'GET', '/api/web/restaurants/{id}/menu'))).toEqual(['h', 'GET', '/api/web/*/*/*']);
+    expect(routeFamilyParts(routeParts('h', 'POST', '/r/london/{slug}'))).toEqual(['h', 'POST', '/r/*/*']);
+    expect(routeFamilyParts(routeParts('h', 'GET', '/docs/guide?page=2'))).toEqual(['h', 'GET', '/docs/*']);
+    // Nothing a route does not already count: one segment, or only variables after the kept ones.
+    expect(routeFamilyParts(routeParts('h', 'GET', '/'))).toBeNull();
+    expect(routeFamilyParts(routeParts('h', 'GET', '/pricing'))).toBeNull();
+    expect(routeFamilyParts(routeParts('h', 'GET', '/orders/{id}'))).toBeNull();
+    expect(routeFamilyParts(routeParts('h', 'GET', '/api/v2/{id}/{slug}'))).toBeNull();
   });
 
   it('sliding window: the previous bucket weighs what is left of it inside the window', () => {

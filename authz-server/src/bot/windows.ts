@@ -117,6 +117,12 @@ export const BOT_KEYS = {
   /** Per route: fresh requests, landings and credited returns (by route code), failures; learned rates. */
   routeFreshAgg: 'bot.rt.f.a',
   routeFreshBase: 'bot.rt.f.b',
+  /** Per route family (routeFamilyParts): fresh requests and their learned rate, as for a route. */
+  familyFreshAgg: 'bot.rf.f.a',
+  familyFreshBase: 'bot.rf.f.b',
+  /** Per route family: landings and the returns credited to them, as routeLandAgg and routeRetAgg. */
+  familyLandAgg: 'bot.rf.l.a',
+  familyRetAgg: 'bot.rf.r.a',
   routeLandAgg: 'bot.rt.l.a',
   routeRetAgg: 'bot.rt.r.a',
   routeFailAgg: 'bot.rt.x.a',
@@ -206,6 +212,55 @@ export function histogramKeyName(volumeClass: string, edge: number): string {
 /** Key parts of a route: host, method and path template. */
 export function routeParts(host: string, method: string, template: string): string[] {
   return [host, method, template];
+}
+
+/**
+ * Key parts of a route's family, or null where it is the route itself: the template's first segment (its first two
+ * on a path of four segments or more) and a `*` for each segment after it. A site's pages of one kind are often split
+ * by a segment of few values (a city, a category, a language) that the route shapes keep, so a crowd spread over all
+ * of them finds each route quiet; the family is where it adds up. Null too where every segment after those is already
+ * a variable of the template.
+ */
+export function routeFamilyParts(route: readonly string[]): string[] | null {
+  const template = route[2] ?? '';
+  const q = template.indexOf('?');
+  const path = q < 0 ? template : template.slice(0, q);
+  const segments = path.split('/').filter((x) => x !== '');
+  if (segments.length < 2) return null;
+  const keep = segments.length >= 4 ? 2 : 1;
+  let family = '';
+  let literal = false;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (i < keep) family += `/${seg}`;
+    else {
+      family += '/*';
+      // A segment the shapes already made a variable adds nothing the route does not count.
+      if (!seg.startsWith('{') && seg !== '**') literal = true;
+    }
+  }
+  return literal ? [route[0] ?? '', route[1] ?? '', family] : null;
+}
+
+/** Route families by route code (routeFamilyParts), so that a return, which knows its landing's route code only, can be credited to the family. */
+const familiesByCode = new Map<number, readonly string[]>();
+
+/** Remembers a route code's family (bounded: the oldest half is forgotten when full). */
+export function rememberFamily(routeCode: number, family: readonly string[]): void {
+  if (familiesByCode.has(routeCode)) return;
+  if (familiesByCode.size >= 20_000) {
+    let n = 0;
+    for (const k of familiesByCode.keys()) {
+      if (n++ >= 10_000) break;
+      familiesByCode.delete(k);
+    }
+  }
+  familiesByCode.set(routeCode, family);
+}
+
+/** The family remembered for a route code, if any. */
+export function familyOfRoute(routeCode: number): readonly string[] | undefined {
+  return familiesByCode.get(routeCode);
 }
 
 /** What joins the words of a slug (tokenRouteParts). */

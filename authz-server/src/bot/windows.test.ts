@@ -65,18 +65,19 @@ describe('bot window math', () => {
     expect(pathParts(['h', 'POST', '/login'])).toEqual(pathParts(['h', 'GET', '/login']));
   });
 
-  it('a route family: the first segment (two on a deep path) and a * for each after it; none where that is the route', () => {
-    expect(routeFamilyParts(routeParts('h', 'GET', '/r/london/{slug}'))).toEqual(['h', 'GET', '/r/*/*']);
+  it('a route family: the last literal segment a variable follows made a wildcard; none where a route ends in literals', () => {
+    expect(routeFamilyParts(routeParts('h', 'GET', '/r/london/{slug}'))).toEqual(['h', 'GET', '/r/*/{slug}']);
     expect(routeFamilyParts(routeParts('h', 'GET', '/r/leeds/{slug}'))).toEqual(routeFamilyParts(routeParts('h', 'GET', '/r/london/{slug}')));
-    expect(routeFamilyParts(routeParts('h', 'GET', '/products/shoes'))).toEqual(['h', 'GET', '/products/*']);
-    expect(routeFamilyParts(routeParts('h', 'GET', '/api/web/restaurants/{id}/menu'))).toEqual(['h', 'GET', '/api/web/*/*/*']);
-    expect(routeFamilyParts(routeParts('h', 'POST', '/r/london/{slug}'))).toEqual(['h', 'POST', '/r/*/*']);
-    expect(routeFamilyParts(routeParts('h', 'GET', '/docs/guide?page=2'))).toEqual(['h', 'GET', '/docs/*']);
-    // Nothing a route does not already count: one segment, or only variables after the kept ones.
+    expect(routeFamilyParts(routeParts('h', 'GET', '/products/shoes/{id}'))).toEqual(['h', 'GET', '/products/*/{id}']);
+    expect(routeFamilyParts(routeParts('h', 'GET', '/api/web/restaurants/{id}/menu'))).toEqual(['h', 'GET', '/api/web/*/{id}/menu']);
+    expect(routeFamilyParts(routeParts('h', 'POST', '/r/london/{slug}'))).toEqual(['h', 'POST', '/r/*/{slug}']);
+    expect(routeFamilyParts(routeParts('h', 'GET', '/en/blog/{slug}?page=2'))).toEqual(['h', 'GET', '/en/*/{slug}']);
+    // None: one segment, a variable right after the first, or endpoints side by side.
     expect(routeFamilyParts(routeParts('h', 'GET', '/'))).toBeNull();
     expect(routeFamilyParts(routeParts('h', 'GET', '/pricing'))).toBeNull();
     expect(routeFamilyParts(routeParts('h', 'GET', '/orders/{id}'))).toBeNull();
-    expect(routeFamilyParts(routeParts('h', 'GET', '/api/v2/{id}/{slug}'))).toBeNull();
+    expect(routeFamilyParts(routeParts('h', 'GET', '/api/v2/me'))).toBeNull();
+    expect(routeFamilyParts(routeParts('h', 'GET', '/api/v2/suggest'))).toBeNull();
   });
 
   it('sliding window: the previous bucket weighs what is left of it inside the window', () => {

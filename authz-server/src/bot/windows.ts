@@ -215,31 +215,26 @@ export function routeParts(host: string, method: string, template: string): stri
 }
 
 /**
- * Key parts of a route's family, or null where it is the route itself: the template's first segment (its first two
- * on a path of four segments or more) and a `*` for each segment after it. A site's pages of one kind are often split
- * by a segment of few values (a city, a category, a language) that the route shapes keep, so a crowd spread over all
- * of them finds each route quiet; the family is where it adds up. Null too where every segment after those is already
- * a variable of the template.
+ * Key parts of a route's family, or null where it has none: the template with the last literal segment that a variable
+ * follows (not the first segment) made a wildcard: `/r/london/{slug}` and `/r/leeds/{slug}` are one family, the city a
+ * wildcard.
+ * A site's pages of one kind are often split by a segment of few values (a city, a category, a language) that the route
+ * shapes keep, so a crowd spread over all of them finds each route quiet; the family is where it adds up. A route that
+ * ends in literals (`/api/v2/me`, `/api/v2/suggest`) has none: endpoints side by side are not pages of one kind.
  */
 export function routeFamilyParts(route: readonly string[]): string[] | null {
   const template = route[2] ?? '';
   const q = template.indexOf('?');
   const path = q < 0 ? template : template.slice(0, q);
   const segments = path.split('/').filter((x) => x !== '');
-  if (segments.length < 2) return null;
-  const keep = segments.length >= 4 ? 2 : 1;
-  let family = '';
-  let literal = false;
-  for (let i = 0; i < segments.length; i++) {
-    const seg = segments[i]!;
-    if (i < keep) family += `/${seg}`;
-    else {
-      family += '/*';
-      // A segment the shapes already made a variable adds nothing the route does not count.
-      if (!seg.startsWith('{') && seg !== '**') literal = true;
-    }
+  const variable = (seg: string) => seg.startsWith('{') || seg === '**';
+  for (let i = segments.length - 2; i >= 1; i--) {
+    if (variable(segments[i]!) || !variable(segments[i + 1]!)) continue;
+    let family = '';
+    for (let j = 0; j < segments.length; j++) family += j === i ? '/*' : `/${segments[j]}`;
+    return [route[0] ?? '', route[1] ?? '', family];
   }
-  return literal ? [route[0] ?? '', route[1] ?? '', family] : null;
+  return null;
 }
 
 /** Route families by route code (routeFamilyParts), so that a return, which knows its landing's route code only, can be credited to the family. */

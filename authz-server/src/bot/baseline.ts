@@ -25,7 +25,7 @@ import { RecentKeys } from './recent-keys.ts';
 import { ClaimAnswers } from './claim-answers.ts';
 import { ProbeMemory } from './probes.ts';
 import { PopulationCache } from './population.ts';
-import { BOT_KEYS, PrefixCache, histogramKeyName, learnedPerMinute, num } from './windows.ts';
+import { BOT_KEYS, PrefixCache, histogramKeyName, learnedPerMinute, num, shortfall } from './windows.ts';
 
 /** Histogram edges: round(2^(k/2)) without repeats, 1 .. 16384. */
 export const HISTOGRAM_EDGES: readonly number[] = Object.freeze(
@@ -270,7 +270,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
         if (trials < knobs.surge.minGateLandings) return null;
         return sum3(hitsIdx) / trials;
       };
-      const gate = (r: number | null, reference: number): number | null => (r === null ? null : Math.max(0, Math.min(1, 1 - r / Math.max(0.01, reference))));
+      const gate = (r: number | null, reference: number): number | null => (r === null ? null : shortfall(r, reference));
       const recentReturnRatio = recentRatio(recent.ret, recent.land);
       const reqs = values[pop.req] ?? [];
       let oldest = 0;
@@ -296,7 +296,7 @@ export function planRefresh(policyId: string, nowMs: number, knobs: BotKnobs = D
       let engagementGate: number | null = null;
       if (returns >= knobs.surge.minGateLandings) {
         const short = binomialSurprise(returns - engaged, returns, 1 - engagedReturnShare) >= knobs.surge.minSurprise;
-        const deficit = Math.max(0, Math.min(1, 1 - engaged / returns / Math.max(0.01, engagedReturnShare)));
+        const deficit = shortfall(engaged / returns, engagedReturnShare);
         // People keep coming back at their usual rate, as engaged as usual, whatever a crowd does: read against the
         // share of the returns that is over the usual rate, the deficit says how little of the surplus is engaged, so a
         // crowd that only doubles the returns is not diluted to half its deficit by the people's own.

@@ -44,7 +44,7 @@ import { probeOf, type ProbeMemory } from './probes.ts';
 import type { RecentKeys } from './recent-keys.ts';
 import type { PopulationCache, PopulationMiss } from './population.ts';
 import { DEFAULT_BOT_KNOBS, VOLUME_CLASSES, type BotKnobs, type VolumeClass } from './knobs.ts';
-import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, NO_PAGE, PAGE_LANDING_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, CALL_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeSourceAnswers, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, firstCallParts, isWrite, learnedPerMinute, num, pathParts, rememberFamily, routeFamilyParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
+import { BOT_KEYS, bucketTtlMs, formKey, formLanderKey, refererRoute, unansweredKey, CALM_UNIT, LANDING_UNIT, NO_PAGE, PAGE_LANDING_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, CALL_UNIT, PrefixCache, cookieSession, decodeAddressAnswers, decodeAddressMethods, decodeSourceAnswers, decodeKept, decodeLanding, decodeLife, decodeNetworkNew, decodePathFailures, decodeRouteReturns, decodeSessionCounts, decodeSessionErrors, decodeWrites, firstCallParts, isWrite, learnedPerMinute, num, pathParts, rememberFamily, routeFamilyParts, routeParts, shortfall, sliding, tokenRouteParts } from './windows.ts';
 
 /** The parts of a site-wide counter (one per policy). */
 const NO_PARTS: readonly string[] = [];
@@ -1311,6 +1311,11 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   const pageSubresource = ctx.subresource && fromAddress !== null && !firstPageless;
   if ((fresh || (young && engagement > 0) || pagelessCalls) && !explained && judged && !pageSubresource) {
     const recentPlus = (slot: number) => recentMinute(C(slot), nowMs, B.aggregateMs) + (state === 'orphan' ? 1 : 0);
+    // Landings of the same length of time as the last ~minute's returns, ~30 s earlier (returns lag their landings).
+    const recentLandings = (slot: number) => {
+      const land = C(slot);
+      return (land[1] ?? 0) + (land[2] ?? 0) + (land[3] ?? 0) * aggElapsed;
+    };
     let gate: number;
     let gateWhy: string;
     let routeGate = false;
@@ -1323,9 +1328,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       gate = base.orphanGate ?? 0;
       gateWhy = base.orphanGate === null ? 'too few recent orphan sessions to judge' : `recent orphan sessions are ${Math.round(gate * 100)}% short of the usual ${Math.round(base.orphanContinuation * 100)}% coming back`;
     } else {
-      // Returns of the last ~minute against landings of the same length of time ~30 s earlier (they lag).
-      const land = C(s.routeLand);
-      const landed = (land[1] ?? 0) + (land[2] ?? 0) + (land[3] ?? 0) * aggElapsed;
+      const landed = recentLandings(s.routeLand);
       gateLandings = landed;
       if (landed >= agg.minGateLandings) {
         const returned = sumOf(C(s.routeRet), 0, 2);
@@ -1336,7 +1339,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
         const learned = decodeRouteReturns(C(s.routeReturnBase));
         const routeRatio = ratio(sliding(learned.returns, nowMs, B.baselineMs), sliding(learned.landings, nowMs, B.baselineMs), base.returnRatio, knobs.learning.priorRatioWeight);
         const usual = Math.max(base.returnRatio, routeRatio);
-        gate = Math.max(0, Math.min(1, 1 - returned / landed / Math.max(0.01, usual)));
+        gate = shortfall(returned / landed, usual);
         routeGate = true;
         gateWhy = `${num(returned)} of ${num(landed)} recent landings on this route came back, usual ${Math.round(usual * 100)}%${usual > base.returnRatio ? ' here' : ''}`;
       } else {
@@ -1356,11 +1359,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     const route = byFamily ? familySurge : ownRoute;
     // The family's return deficit, where the route has too few landings of its own to read one.
     if (byFamily && !routeGate && s.familyLand >= 0) {
-      const land = C(s.familyLand);
-      const landed = (land[1] ?? 0) + (land[2] ?? 0) + (land[3] ?? 0) * aggElapsed;
+      const landed = recentLandings(s.familyLand);
       if (landed >= agg.minGateLandings) {
         const returned = sumOf(C(s.familyRet), 0, 2);
-        gate = Math.max(0, Math.min(1, 1 - returned / landed / Math.max(0.01, base.returnRatio)));
+        gate = shortfall(returned / landed, base.returnRatio);
         routeGate = true;
         gateLandings = landed;
         gateWhy = `${num(returned)} of ${num(landed)} recent landings on these routes came back, usual ${Math.round(base.returnRatio * 100)}%`;

@@ -224,6 +224,18 @@ export function routeParts(host: string, method: string, template: string): stri
  */
 export function routeFamilyParts(route: readonly string[]): string[] | null {
   const template = route[2] ?? '';
+  let family = familyPaths.get(template);
+  if (family === undefined) {
+    family = familyPath(template);
+    if (familyPaths.size < 10_000) familyPaths.set(template, family);
+  }
+  return family === null ? null : [route[0] ?? '', route[1] ?? '', family];
+}
+
+/** Family paths by template (routeFamilyParts): templates are few (the route shapes bound them), Checks many. */
+const familyPaths = new Map<string, string | null>();
+
+function familyPath(template: string): string | null {
   const q = template.indexOf('?');
   const path = q < 0 ? template : template.slice(0, q);
   const segments = path.split('/').filter((x) => x !== '');
@@ -232,9 +244,14 @@ export function routeFamilyParts(route: readonly string[]): string[] | null {
     if (variable(segments[i]!) || !variable(segments[i + 1]!)) continue;
     let family = '';
     for (let j = 0; j < segments.length; j++) family += j === i ? '/*' : `/${segments[j]}`;
-    return [route[0] ?? '', route[1] ?? '', family];
+    return family;
   }
   return null;
+}
+
+/** How far an observed share falls short of the usual one: 0 at or above it, 1 at none (a usual share under 1 % counts as 1 %). */
+export function shortfall(observed: number, usual: number): number {
+  return Math.max(0, Math.min(1, 1 - observed / Math.max(0.01, usual)));
 }
 
 /** Route families by route code (routeFamilyParts), so that a return, which knows its landing's route code only, can be credited to the family. */

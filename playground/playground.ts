@@ -113,7 +113,7 @@ async function main(): Promise<number> {
     say('starting Redis ...');
     redis = await startRedis();
 
-    const [opGrpc, opHttp, grpc, http] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [opGrpc, opHttp, grpc, http, checkPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     say('starting the operator ...');
     const op = startProcess(
       'operator',
@@ -128,7 +128,7 @@ async function main(): Promise<number> {
     const az = startProcess(
       'authz-server',
       'authz-server/src/app/main.ts',
-      ['--operator', `127.0.0.1:${opGrpc}`, '--redis', redis.url, '--host', '127.0.0.1', '--grpc-port', String(grpc), '--http-port', String(http)],
+      ['--operator', `127.0.0.1:${opGrpc}`, '--redis', redis.url, '--host', '127.0.0.1', '--grpc-port', String(grpc), '--http-port', String(http), '--check-port', String(checkPort)],
       dir,
     );
     authz = az.child;

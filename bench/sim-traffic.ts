@@ -269,11 +269,15 @@ interface Builder {
  *                  `.png` file name: `/api/availability.png?sku=`, `/api/products/17.png`), which its upstream routes to
  *                  the resource and answers with data, as one that routes a file extension to the resource without it,
  *                  or a path parameter that takes any word, does (other routes: unchanged)
+ *   ramped-surges  the distributed surge's crowd is there from the server's first second, its addresses arriving
+ *                  ever faster (doubling every 45-90 minutes) up to the attack's own pace when it starts: a crowd that
+ *                  teaches its route's learned rate as it grows, never a significant surge over the last hours (run
+ *                  with a long `--warmup-min`)
  *   headless-crawlers  crawlers render each page in a real browser: every page brings what a person's page brings
  *                  (its API calls, drawn as the people's are, and now and then an image's HEAD), with the page's
  *                  own fetch metadata
  */
-export const TRAFFIC_VARIANTS = ['rotating-network', 'shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log', 'early-attack', 'headless-crawlers', 'page-first-proxies', 'dressed-calls'] as const;
+export const TRAFFIC_VARIANTS = ['rotating-network', 'shifting-fingerprints', 'exact-mimicry', 'slow-crowds', 'spread-builds', 'junk-tokens', 'static-pages', 'diluted-failures', 'heavy-decoys', 'decoy-logins', 'ramped-crowds', 'gentle-rates', 'returning-proxies', 'thin-stuffing', 'thin-token-crowds', 'returning-surges', 'plain-headers', 'navigate-landings', 'double-landings', 'navigate-all', 'untyped-responses', 'no-access-log', 'early-attack', 'headless-crawlers', 'page-first-proxies', 'dressed-calls', 'ramped-surges'] as const;
 export type TrafficVariant = (typeof TRAFFIC_VARIANTS)[number];
 
 /** Representative JA4 fingerprints of client stacks (what the proxy would pass as x-ja4). */
@@ -752,12 +756,12 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
   const dressedCalls = b.variants.has('dressed-calls') && (route === 'availability' || route === 'api-product');
   const noLang = wearsPeoples(b) ? (rng.next(), 0) : rng.uniform(0, 0.4);
   Object.assign(p, { addresses: ips, route, cookies, withoutAcceptLanguage: Number(noLang.toFixed(2)) });
-  for (let i = 0; i < ips; i++) {
+  const address = (i: number, from: number) => {
     const ip = `${rng.pick([24, 49, 73, 98, 177, 187, 190, 201])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
     const worn = rng.chance(0.3) ? rng.pick(MOBILE_BROWSERS) : rng.pick(BROWSERS);
     const browser = spread(rng, b, worn);
     const lang = rng.chance(noLang) ? null : rng.pick(LANGS);
-    let t = rng.uniform(start, end - 30_000);
+    let t = from < 0 ? rng.uniform(start, end - 30_000) : from;
     const n = rng.int(1, 8);
     for (let k = 0; k < n && t < end; k++) {
       let path = route === 'availability' ? `/api/availability?sku=${rng.int(1, CATALOG)}` : route === 'search' ? `/search?q=${encodeURIComponent(rng.pick(WORDS))}` : route === 'product' ? `/products/${rng.int(1, CATALOG)}` : `/api/products/${rng.int(1, CATALOG)}`;
@@ -773,6 +777,17 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
       emit(b, { at: t, actor: `surge-${i}`, kind: 'bot', method: 'GET', path, ip, headers, code: 200 });
       t += rng.uniform(3000, 40_000) * slow;
     }
+  };
+  for (let i = 0; i < ips; i++) address(i, -1);
+  if (b.variants.has('ramped-surges') && start > 0) {
+    // Addresses arrive ever faster from the first second on, doubling every `doubling` ms, up to the attack's own
+    // pace at its start: every minute only a little more than the minutes the route's learned rate holds.
+    const doubling = rng.uniform(45, 90) * MIN;
+    const pace = ips / Math.max(MIN, end - 30_000 - start);
+    const floor = 2 ** (-start / doubling);
+    const ramp = Math.round((pace * doubling * (1 - floor)) / Math.LN2);
+    Object.assign(p, { rampDoublingMin: Math.round(doubling / MIN), rampAddresses: ramp });
+    for (let i = 0; i < ramp; i++) address(ips + i, start + doubling * Math.log2(1 - rng.next() * (1 - floor)));
   }
 }
 

@@ -586,6 +586,35 @@ describe('bot detection on simulated traffic', () => {
     expect(joinedInFirstMinute(['ramped-crowds'])).toBeLessThan(joinedInFirstMinute([]) / 2);
   });
 
+  it('ramped surges: the surge\'s crowd is there from the first second, each hour about twice the one before, the attack itself unchanged', () => {
+    const span = { warmupMs: 300 * MIN, measuredMs: 20 * MIN };
+    const plain = generateScenario('distributed-surge', 2, span);
+    const ramped = generateScenario('distributed-surge', 2, { ...span, variants: ['ramped-surges'] });
+    // The attack's own addresses send what they send without the ramp (the ramp's late addresses join them).
+    const attackers = new Set(plain.events.filter((e) => e.kind === 'bot').map((e) => e.actor));
+    const ofAttack = (sc: typeof plain) => sc.events.filter((e) => e.kind === 'bot' && attackers.has(e.actor)).map((e) => `${e.at} ${e.actor} ${e.ip} ${e.path}`);
+    expect(ofAttack(ramped)).toEqual(ofAttack(plain));
+    expect(ramped.events.filter((e) => e.kind === 'person').length).toBe(plain.events.filter((e) => e.kind === 'person').length);
+    const start = ramped.attackStartMs!;
+    const doubling = Number(ramped.params['rampDoublingMin']) * MIN;
+    expect(doubling).toBeGreaterThanOrEqual(45 * MIN);
+    expect(doubling).toBeLessThanOrEqual(90 * MIN);
+    // Landings (each address's first request) per hour before the attack: each hour more than the one before, never
+    // four times as many.
+    const first = new Map<string, number>();
+    for (const e of ramped.events) if (e.kind === 'bot' && e.at < start && !first.has(e.actor)) first.set(e.actor, e.at);
+    const perHour = [0, 0, 0, 0];
+    for (const t of first.values()) {
+      const h = Math.floor((start - t) / (60 * MIN));
+      if (h < 4) perHour[h]!++;
+    }
+    expect(perHour[0]).toBeGreaterThan(200);
+    for (let h = 0; h < 3; h++) {
+      expect(perHour[h]!).toBeGreaterThan(perHour[h + 1]!);
+      expect(perHour[h]!).toBeLessThan(4 * perHour[h + 1]!);
+    }
+  });
+
   it('early attacks: the attack starts in the first 30 s of the measured window, the people as without the variant', () => {
     const cold = { warmupMs: 0, measuredMs: 10 * MIN };
     expect(generateScenario('people', SEED, { ...cold, variants: ['early-attack'] }).events).toEqual(generateScenario('people', SEED, cold).events);

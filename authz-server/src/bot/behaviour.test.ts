@@ -1195,6 +1195,50 @@ describe('a policy not yet warm', () => {
     expect(route.detail).toMatch(/recent landings on these routes came back/);
   });
 
+  it('a crowd that creeps in over hours, doubling every half hour, is held once it outgrows what its route\'s returns account for', async () => {
+    const d = detectors();
+    const MIN = 60_000;
+    const END = 4 * 60 * MIN;
+    // People: one lands every 10 s on a product page and comes back 2 s later with the cookie it was given. A crowd:
+    // addresses landing twice each on product pages, 5 s apart, never coming back, from one every 4 minutes at first,
+    // doubling every 30 minutes (64 a minute after four hours): never twice what the route learned over the last hour,
+    // and most of the site's landings (the site's return ratio falls from 100 % to under 30 %).
+    type Step = { at: number; who: 'person' | 'crowd' | 'again'; i: number };
+    const steps: Step[] = [];
+    for (let i = 0; i * 10_000 < END; i++) steps.push({ at: i * 10_000, who: 'person', i });
+    const r0 = 0.25 / MIN;
+    const doubling = 30 * MIN;
+    for (let k = 1; ; k++) {
+      const at = Math.round(doubling * Math.log2(1 + (k * Math.LN2) / (r0 * doubling)));
+      if (at + 5000 >= END) break;
+      steps.push({ at, who: 'crowd', i: k }, { at: at + 5000, who: 'again', i: k });
+    }
+    steps.sort((a, b) => a.at - b.at);
+    let now = 0;
+    const early: JudgedAssessment[] = [];
+    const late: JudgedAssessment[] = [];
+    for (const step of steps) {
+      await d.advance(step.at - now);
+      now = step.at;
+      if (step.who === 'person') {
+        const ip = `203.0.${113 + ((step.i >> 8) % 8)}.${step.i & 255}`;
+        const landed = await d.check(request({ ip, path: `/products/${1000 + (step.i % 400)}` }));
+        if (now < 60 * MIN) early.push(landed);
+        await d.advance(2000);
+        now += 2000;
+        await d.check(request({ ip, path: '/api/cart', cookie: `p-${step.i}`, headers: { ...CHROME, accept: 'application/json' } }));
+      } else {
+        const b = await d.check(request({ ip: `${11 + (step.i % 200)}.${(step.i >> 8) & 255}.${step.i & 255}.9`, path: `/products/${5000 + step.i}${step.who === 'again' ? '1' : ''}` }));
+        if (step.who === 'again' && now >= END - 30 * MIN) late.push(b);
+      }
+    }
+    expect(early.filter(held)).toEqual([]);
+    expect(late.length).toBeGreaterThan(1000);
+    expect(late.filter(held).length / late.length).toBeGreaterThan(0.8);
+    const route = late.filter(held).at(-1)!.signals.find((x) => x.name === 'surge-route')!;
+    expect(route.detail).toMatch(/its learned rate counted at \d+%: its landings of the last hour came back \d+%, \d+% in its best hour/);
+  });
+
   // An app's phones, each calling its API with the app's key and loading images with neither the key nor a session.
   const phones = async (d: ReturnType<typeof detectors>, withKey: boolean, imagesAgent = 'Encore/7.3 (Android 14) okhttp/4.12.0') => {
     const APP_API = { 'user-agent': 'Encore/7.3 (Android 14) okhttp/4.12.0', accept: 'application/json', 'accept-encoding': 'gzip' };

@@ -383,14 +383,16 @@ export function planBotCounters(
   // Counters about a crowd (route, cell, class, token), not about this client: from the replica's copy when it has one.
   const cached: number[][] = [];
   const misses: PopulationMiss[] = [];
-  const shared = (name: string, parts: readonly string[], bucketMs: number, buckets: number, incr: number) => {
-    if (!population) return count(name, parts, bucketMs, buckets, incr);
+  // `synced`: the buckets the replica's copy keeps (read off the Check path), where a Check reading it in its batch needs
+  // only the first `buckets`.
+  const shared = (name: string, parts: readonly string[], bucketMs: number, buckets: number, incr: number, synced = buckets) => {
+    if (!population) return count(name, parts, bucketMs, synced, incr);
     const partsHash = keys.hash(parts);
     const bucket = Math.floor(nowMs / bucketMs);
     const values = population.take(name, partsHash, bucket, incr, nowMs);
     if (values !== undefined) return CACHED_SLOT + cached.push(values) - 1;
     const index = counters.push(keys.bucketOp(name, partsHash, nowMs, bucketMs, buckets, incr)) - 1;
-    misses.push({ name, partsHash, bucket, index });
+    misses.push(synced === buckets ? { name, partsHash, bucket, index } : { name, partsHash, bucket, index, syncOp: keys.bucketOp(name, partsHash, nowMs, bucketMs, synced, 0) });
     return index;
   };
   // One list per key, shared by its counters (their hash is computed once per Check).
@@ -491,7 +493,8 @@ export function planBotCounters(
     pcPageLoads: fcParts && fromPage !== NO_PAGE ? shared(BOT_KEYS.routePageBase, [String(fromPage)], B.baselineMs, 2, 0) : -1,
     routeLand: landing ? shared(BOT_KEYS.routeLandAgg, routeKey, B.aggregateMs, 4, newLanding) : -1,
     routeRet: landing ? shared(BOT_KEYS.routeRetAgg, routeKey, B.aggregateMs, 3, 0) : -1,
-    routeReturnBase: landing ? shared(BOT_KEYS.routeReturnBase, routeKey, B.baselineMs, 2, 0) : -1,
+    // Its older hours (the best one is read against the last) come with the replica's copy only.
+    routeReturnBase: landing ? shared(BOT_KEYS.routeReturnBase, routeKey, B.baselineMs, 2, 0, knobs.learning.buckets) : -1,
     routeSess: navigated ? shared(BOT_KEYS.routeSessBase, routeKey, B.baselineMs, 2, 0) : -1,
     routePage: navigated ? shared(BOT_KEYS.routePageBase, routeKey, B.baselineMs, 2, 0) : -1,
     routeAnswers: navigated ? shared(BOT_KEYS.routeAnswerBase, routeKey, B.baselineMs, 2, 0) : -1,
@@ -797,7 +800,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
   for (const m of ctx.misses) {
     const values = counters[m.index];
     const op = plan.counters[m.index];
-    if (values && op) ctx.population?.fill(m.name, m.partsHash, m.bucket, op, values, nowMs);
+    if (values && op) ctx.population?.fill(m.name, m.partsHash, m.bucket, m.syncOp ?? op, values, nowMs);
   }
   const C = (i: number): number[] => (i >= CACHED_SLOT ? (ctx.cached[i - CACHED_SLOT] ?? []) : i >= 0 ? (counters[i] ?? []) : []);
   const tick = (i: number) => sliding(C(i), nowMs, B.tickMs);
@@ -1316,6 +1319,26 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const land = C(slot);
       return (land[1] ?? 0) + (land[2] ?? 0) + (land[3] ?? 0) * aggElapsed;
     };
+    // The route's calm landings of the last hour and their returns, against those of its best hour among the learned
+    // ones before (learnedReturnShare): a crowd that grew in too slowly to surge over the last hour was learned as calm
+    // landings that never came back, and its route's (and cells') learned rates count only as far as the landings of
+    // the last hour came back as they used to. The best hour's ratio, so discounted, is also the least a landing is
+    // expected to come back there: the site's own ratio is taught by the same crowd where its landings are most of
+    // the site's.
+    let returnedScale = 1;
+    let routeRatio = 0;
+    let routeFloor = 0;
+    if (state === 'landing' && s.routeReturnBase >= 0) {
+      const learned = decodeRouteReturns(C(s.routeReturnBase));
+      const w = knobs.learning.priorRatioWeight;
+      routeRatio = ratio(sliding(learned.returns, nowMs, B.baselineMs), sliding(learned.landings, nowMs, B.baselineMs), base.returnRatio, w);
+      let best = 0;
+      // Hours with too few landings to tell (a young policy's, a quiet route's) are no best hour: their ratio would be
+      // the site's own.
+      for (let j = 1; j < learned.landings.length; j++) if ((learned.landings[j] ?? 0) >= agg.minGateLandings) best = Math.max(best, ratio(learned.returns[j] ?? 0, learned.landings[j]!, base.returnRatio, w));
+      routeFloor = agg.learnedReturnShare * best;
+      if (routeFloor > 0) returnedScale = Math.min(1, routeRatio / routeFloor);
+    }
     let gate: number;
     let gateWhy: string;
     let routeGate = false;
@@ -1335,10 +1358,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
         // People landing on some routes come back far more often than the site's landings do (an event's page against
         // the home page): held to the site's ratio, a crowd there looks like it comes back through the people's own
         // returns. The route's learned ratio, shrunk towards the site's, only ever raises what is expected: a crowd
-        // landing calmly without coming back cannot lower it below the site's.
-        const learned = decodeRouteReturns(C(s.routeReturnBase));
-        const routeRatio = ratio(sliding(learned.returns, nowMs, B.baselineMs), sliding(learned.landings, nowMs, B.baselineMs), base.returnRatio, knobs.learning.priorRatioWeight);
-        const usual = Math.max(base.returnRatio, routeRatio);
+        // landing calmly without coming back cannot lower it below the site's, nor below half its best hour's.
+        const usual = Math.max(base.returnRatio, routeRatio, routeFloor);
         gate = shortfall(returned / landed, usual);
         routeGate = true;
         gateWhy = `${num(returned)} of ${num(landed)} recent landings on this route came back, usual ${Math.round(usual * 100)}%${usual > base.returnRatio ? ' here' : ''}`;
@@ -1350,7 +1371,8 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // The route alone cannot tell a person landing there from the crowd (a weak signal); the cell (route x
     // client fingerprint) can: its share of the surge, shrunk towards 0 for a cell of a request or two.
     const fr = recentPlus(s.routeFresh);
-    const ownRoute = surge(fr, perMinuteLearned(s.routeFreshBase), agg.minExpectedPerMinute.route);
+    const routeLearned = perMinuteLearned(s.routeFreshBase) * returnedScale;
+    const ownRoute = surge(fr, routeLearned, agg.minExpectedPerMinute.route);
     // A crowd spread over the routes of one family (a page per city) is held by the family's surge where the route's
     // own is weaker.
     const ff = s.familyFresh >= 0 ? recentPlus(s.familyFresh) : 0;
@@ -1370,8 +1392,10 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     }
     const surgeLabel = byFamily ? `${num(ff)} new-session requests/min on the routes of ${ctx.subject.method} ${ctx.subject.family![2]}` : `${num(fr)} new-session requests/min on ${ctx.routeLabel}`;
     const fc = s.cellFresh >= 0 ? recentPlus(s.cellFresh) : 0;
-    const cellExpected = s.cellFresh >= 0 ? Math.max(agg.minExpectedPerMinute.cell, perMinuteLearned(s.cellFreshBase)) * agg.slack : 0;
-    const cell = s.cellFresh >= 0 ? surge(fc, perMinuteLearned(s.cellFreshBase), agg.minExpectedPerMinute.cell) : { share: 0, expected: 0, surprise: 0 };
+    // The route's cells were taught by the same landings as the route: their rates count as far as the route's.
+    const cellLearned = s.cellFresh >= 0 ? perMinuteLearned(s.cellFreshBase) * returnedScale : 0;
+    const cellExpected = s.cellFresh >= 0 ? Math.max(agg.minExpectedPerMinute.cell, cellLearned) * agg.slack : 0;
+    const cell = s.cellFresh >= 0 ? surge(fc, cellLearned, agg.minExpectedPerMinute.cell) : { share: 0, expected: 0, surprise: 0 };
     // The deficit vetoes a crowd that comes back (a campaign's visitors, even with many bouncing), and lets
     // one that does not through.
     // An address where cookies are kept (a share of its recent requests came in established sessions: an office,
@@ -1400,8 +1424,6 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // A crowd that spread over fingerprints like the route's people would put about this cell's usual share of
     // its excess here; far fewer, or hardly any request of this kind at all, means the crowd avoids this
     // client's kind: the request is not part of it.
-    const routeLearned = perMinuteLearned(s.routeFreshBase);
-    const cellLearned = s.cellFresh >= 0 ? perMinuteLearned(s.cellFreshBase) : 0;
     const spread = routeLearned > 0 ? Math.max(0, fr - routeLearned * agg.slack) * Math.min(1, cellLearned / routeLearned) : 0;
     const avoided = s.cellFresh >= 0 && spread >= agg.minRecent && poissonLowSurprise(fc, spread + cellLearned * agg.slack) >= agg.avoidedSurprise;
     // A cell the crowd hardly reaches (a crowd spread over the people's own browsers and languages leaves every
@@ -1421,7 +1443,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const gated = thin && !pagelessLanding && !pagelessCalls ? Math.min(full, agg.thinCellMax) : full;
       const early = stale ? Math.min(agg.staleMax, aggregatePoints(route.share, knobs, agg.routeCurve)) : 0;
       const points = Math.max(gated, early);
-      add('aggregate', 'surge-route', points, byFamily ? ff : fr, route.expected, () => `${surgeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal; ${points > gated ? `too recent for the return deficit (${num(gateLandings)} landings to read): at most ${agg.staleMax} points` : `${gateNote}${gated < full ? `; ${num(fc)} of them with this client fingerprint: at most ${agg.thinCellMax} points` : ''}`}`);
+      add('aggregate', 'surge-route', points, byFamily ? ff : fr, route.expected, () => `${surgeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal${returnedScale < 1 && !byFamily ? ` (its learned rate counted at ${Math.round(returnedScale * 100)}%: its landings of the last hour came back ${Math.round(routeRatio * 100)}%, ${Math.round(routeFloor / agg.learnedReturnShare * 100)}% in its best hour)` : ''}; ${points > gated ? `too recent for the return deficit (${num(gateLandings)} landings to read): at most ${agg.staleMax} points` : `${gateNote}${gated < full ? `; ${num(fc)} of them with this client fingerprint: at most ${agg.thinCellMax} points` : ''}`}`);
       // The address's own evidence that the route's surge waits for: it landed before, in the last minutes, and did
       // not come back with the cookie it was given (none of its requests came in a kept session). A person keeps the
       // cookie from the second request on; those who block cookies land every time, and are challenged once in a

@@ -302,6 +302,14 @@ export interface BotKnobs {
     /** Landings (lagged window) needed before a return-ratio gate is computed for a route, else the policy's is used. */
     minGateLandings: number;
     /**
+     * A route's learned newcomer rate counts, for a landing's surge, only as far as the route's calm landings of the
+     * last hour came back: scaled by their return ratio over this share of the ratio of its best hour among the
+     * learned ones before (1 at or above it). A crowd that lands without coming back, growing too slowly to be a
+     * surge over the last hour, teaches the route's rate but not its returns: the rate it is judged against stays
+     * near what the people's returns account for. A route whose people seldom come back has always done so.
+     */
+    learnedReturnShare: number;
+    /**
      * The return deficit (1 - recent return ratio / usual) vetoes a crowd below deficitLow (it comes back: a
      * campaign, even one where most visitors bounce) and lets it through fully above deficitHigh.
      */
@@ -487,6 +495,7 @@ export const DEFAULT_BOT_KNOBS: BotKnobs = Object.freeze({
     novelMinShare: 0.9,
     minRecent: 8,
     minGateLandings: 8,
+    learnedReturnShare: 0.5,
     deficitLow: 0.6,
     deficitHigh: 0.85,
     ownDeficitLow: 0.75,

@@ -62,6 +62,8 @@ export interface PopulationMiss {
   bucket: number;
   /** Index of the op in the Check's counters. */
   index: number;
+  /** The op the copy is synced with, when it reads more buckets than the Check's (the copy shows those after a sync). */
+  syncOp?: CounterOp;
 }
 
 /** Locally kept population counters (see the module comment). Safe for concurrent Checks (single thread). */

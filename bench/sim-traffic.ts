@@ -756,12 +756,13 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
   const dressedCalls = b.variants.has('dressed-calls') && (route === 'availability' || route === 'api-product');
   const noLang = wearsPeoples(b) ? (rng.next(), 0) : rng.uniform(0, 0.4);
   Object.assign(p, { addresses: ips, route, cookies, withoutAcceptLanguage: Number(noLang.toFixed(2)) });
-  const address = (i: number, from: number) => {
+  // Address i's requests, its first at `from` (a random time in the attack when null).
+  const address = (i: number, from: number | null) => {
     const ip = `${rng.pick([24, 49, 73, 98, 177, 187, 190, 201])}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
     const worn = rng.chance(0.3) ? rng.pick(MOBILE_BROWSERS) : rng.pick(BROWSERS);
     const browser = spread(rng, b, worn);
     const lang = rng.chance(noLang) ? null : rng.pick(LANGS);
-    let t = from < 0 ? rng.uniform(start, end - 30_000) : from;
+    let t = from ?? rng.uniform(start, end - 30_000);
     const n = rng.int(1, 8);
     for (let k = 0; k < n && t < end; k++) {
       let path = route === 'availability' ? `/api/availability?sku=${rng.int(1, CATALOG)}` : route === 'search' ? `/search?q=${encodeURIComponent(rng.pick(WORDS))}` : route === 'product' ? `/products/${rng.int(1, CATALOG)}` : `/api/products/${rng.int(1, CATALOG)}`;
@@ -778,7 +779,7 @@ function distributedSurge(b: Builder, start: number, end: number, p: Params): vo
       t += rng.uniform(3000, 40_000) * slow;
     }
   };
-  for (let i = 0; i < ips; i++) address(i, -1);
+  for (let i = 0; i < ips; i++) address(i, null);
   if (b.variants.has('ramped-surges') && start > 0) {
     // Addresses arrive ever faster from the first second on, doubling every `doubling` ms, up to the attack's own
     // pace at its start: every minute only a little more than the minutes the route's learned rate holds.

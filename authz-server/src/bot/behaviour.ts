@@ -1325,20 +1325,18 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
     // the last hour came back as they used to. The best hour's ratio, so discounted, is also the least a landing is
     // expected to come back there: the site's own ratio is taught by the same crowd where its landings are most of
     // the site's.
-    let returnedScale = 1;
     let routeRatio = 0;
-    let routeFloor = 0;
+    let routeBest = 0;
     if (state === 'landing' && s.routeReturnBase >= 0) {
       const learned = decodeRouteReturns(C(s.routeReturnBase));
       const w = knobs.learning.priorRatioWeight;
       routeRatio = ratio(sliding(learned.returns, nowMs, B.baselineMs), sliding(learned.landings, nowMs, B.baselineMs), base.returnRatio, w);
-      let best = 0;
       // Hours with too few landings to tell (a young policy's, a quiet route's) are no best hour: their ratio would be
       // the site's own.
-      for (let j = 1; j < learned.landings.length; j++) if ((learned.landings[j] ?? 0) >= agg.minGateLandings) best = Math.max(best, ratio(learned.returns[j] ?? 0, learned.landings[j]!, base.returnRatio, w));
-      routeFloor = agg.learnedReturnShare * best;
-      if (routeFloor > 0) returnedScale = Math.min(1, routeRatio / routeFloor);
+      for (let j = 1; j < learned.landings.length; j++) if ((learned.landings[j] ?? 0) >= agg.minGateLandings) routeBest = Math.max(routeBest, ratio(learned.returns[j] ?? 0, learned.landings[j]!, base.returnRatio, w));
     }
+    const routeFloor = agg.learnedReturnShare * routeBest;
+    const returnedScale = routeFloor > 0 ? Math.min(1, routeRatio / routeFloor) : 1;
     let gate: number;
     let gateWhy: string;
     let routeGate = false;
@@ -1358,7 +1356,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
         // People landing on some routes come back far more often than the site's landings do (an event's page against
         // the home page): held to the site's ratio, a crowd there looks like it comes back through the people's own
         // returns. The route's learned ratio, shrunk towards the site's, only ever raises what is expected: a crowd
-        // landing calmly without coming back cannot lower it below the site's, nor below half its best hour's.
+        // landing calmly without coming back cannot lower it below the site's, nor below its floor (routeFloor).
         const usual = Math.max(base.returnRatio, routeRatio, routeFloor);
         gate = shortfall(returned / landed, usual);
         routeGate = true;
@@ -1443,7 +1441,7 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const gated = thin && !pagelessLanding && !pagelessCalls ? Math.min(full, agg.thinCellMax) : full;
       const early = stale ? Math.min(agg.staleMax, aggregatePoints(route.share, knobs, agg.routeCurve)) : 0;
       const points = Math.max(gated, early);
-      add('aggregate', 'surge-route', points, byFamily ? ff : fr, route.expected, () => `${surgeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal${returnedScale < 1 && !byFamily ? ` (its learned rate counted at ${Math.round(returnedScale * 100)}%: its landings of the last hour came back ${Math.round(routeRatio * 100)}%, ${Math.round(routeFloor / agg.learnedReturnShare * 100)}% in its best hour)` : ''}; ${points > gated ? `too recent for the return deficit (${num(gateLandings)} landings to read): at most ${agg.staleMax} points` : `${gateNote}${gated < full ? `; ${num(fc)} of them with this client fingerprint: at most ${agg.thinCellMax} points` : ''}`}`);
+      add('aggregate', 'surge-route', points, byFamily ? ff : fr, route.expected, () => `${surgeLabel} vs ${num(route.expected)} expected (p=10^-${num(route.surprise)}), ${Math.round(route.share * 100)}% over normal${returnedScale < 1 && !byFamily ? ` (its learned rate counted at ${Math.round(returnedScale * 100)}%: its landings of the last hour came back ${Math.round(routeRatio * 100)}%, ${Math.round(routeBest * 100)}% in its best hour)` : ''}; ${points > gated ? `too recent for the return deficit (${num(gateLandings)} landings to read): at most ${agg.staleMax} points` : `${gateNote}${gated < full ? `; ${num(fc)} of them with this client fingerprint: at most ${agg.thinCellMax} points` : ''}`}`);
       // The address's own evidence that the route's surge waits for: it landed before, in the last minutes, and did
       // not come back with the cookie it was given (none of its requests came in a kept session). A person keeps the
       // cookie from the second request on; those who block cookies land every time, and are challenged once in a

@@ -22,8 +22,10 @@ export type JudgedAssessment = BotAssessment & { observations?: BotObservations 
 export function botAllowListed(policy: RuntimePolicy, req: RequestContext): string | null {
   const { allowPrincipals, allowCidrs } = policy.bot;
   if (req.principal !== '' && allowPrincipals.some((m) => m.re.test(req.principal))) return 'principal allow-listed';
-  const family = isIP(req.clientIp);
-  if (family !== 0 && allowCidrs.check(req.clientIp, family === 4 ? 'ipv4' : 'ipv6')) return 'client IP allow-listed';
+  if (policy.bot.allow.cidrs.length > 0) {
+    const family = isIP(req.clientIp);
+    if (family !== 0 && allowCidrs.check(req.clientIp, family === 4 ? 'ipv4' : 'ipv6')) return 'client IP allow-listed';
+  }
   if (policy.bot.allow.searchCrawlers) {
     const crawler = verifiedSearchCrawler(req.headers.get('user-agent') ?? '', req.clientIp);
     if (crawler !== null) return `${crawler} from its published ranges`;

@@ -16,7 +16,7 @@ import type { DetectOptions } from '../inspection/detector.ts';
 import { detectTraversal } from '../inspection/traversal.ts';
 import type { RequestContext } from '../pipeline/request.ts';
 import { RecentKeys } from './recent-keys.ts';
-import { sameSiteReferer } from './windows.ts';
+import { sameSiteRefererPath } from './windows.ts';
 
 const ALL_RULES: DetectOptions = { strict: false, skip: null };
 
@@ -96,7 +96,7 @@ function extension(p: string): string {
 export function probeOf(req: Pick<RequestContext, 'path' | 'host' | 'headers'>): ProbeTarget | null {
   const target = probeTarget(req.path);
   if (target === null) return null;
-  return sameSiteReferer(req.host, req.headers.get('referer')) === null ? target : null;
+  return sameSiteRefererPath(req.host, req.headers.get('referer')) === null ? target : null;
 }
 
 /** The answers that say a target does not exist (an answer that refuses it, 401 or 403, says it may). */

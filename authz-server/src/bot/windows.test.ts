@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketKeys, counterPrefix, hashTagOf } from '../store/keys.ts';
-import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, cookieSession, isCookieSession, isWrite, bucketTtlMs, CALL_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, decodeAddressMethods, decodeLanding, decodeSessionCounts, learnedPerMinute, num, pathParts, routeFamilyParts, routeParts, sliding, tokenRouteParts } from './windows.ts';
+import { BOT_KEYS, LANDING_UNIT, PAGE_LANDING_UNIT, PrefixCache, cookieSession, isCookieSession, isWrite, bucketTtlMs, CALL_UNIT, PAGE_UNIT, SESSION_PAGE_UNIT, decodeAddressMethods, decodeLanding, decodeSessionCounts, learnedPerMinute, num, pathParts, routeFamilyParts, routeParts, refererRoute, sameSiteRefererPath, sliding, tokenRouteParts } from './windows.ts';
 
 describe('bot window math', () => {
   it('PrefixCache builds exactly the keys of keys.ts, under the policy hash tag', () => {
@@ -144,5 +144,28 @@ describe('tokenRouteParts', () => {
     expect(key('/api/orders/{id}/status')).not.toBe(key('/api/orders/{id}'));
     expect(key('/api/orders/{id}/status')).not.toBe(key('/api/events/{id}/status'));
     expect(tokenRouteParts('app', 'kind', routeParts('api.test', 'POST', '/api/orders'))).not.toEqual(tokenRouteParts('app', 'kind', routeParts('api.test', 'GET', '/api/orders')));
+  });
+});
+
+describe('a Referer read as a page of the site', () => {
+  it('names the page of the same host, the same each time it comes back, and nothing for another host or no URL', () => {
+    const referer = 'https://shop.example.com/r/london/jade-bowl?utm_source=mail';
+    for (let i = 0; i < 3; i++) expect(sameSiteRefererPath('shop.example.com', referer)).toBe('/r/london/jade-bowl');
+    // The host is compared as URLs spell it (lower case); the same remembered Referer read for another host is none.
+    expect(sameSiteRefererPath('shop.example.com', 'https://SHOP.example.com/a')).toBe('/a');
+    expect(sameSiteRefererPath('other.example.com', referer)).toBeNull();
+    expect(sameSiteRefererPath('shop.example.com', 'not a url')).toBeNull();
+    expect(sameSiteRefererPath('shop.example.com', 'about:blank')).toBeNull();
+    expect(sameSiteRefererPath('shop.example.com', '')).toBeNull();
+    expect(sameSiteRefererPath('shop.example.com', undefined)).toBeNull();
+    expect(refererRoute('shop.example.com', referer, (path) => path.replace(/[^/]+$/, '{slug}'))).toEqual(routeParts('shop.example.com', 'GET', '/r/london/{slug}'));
+  });
+
+  it('reads a long Referer, and many distinct ones, as it reads any', () => {
+    const long = `https://shop.example.com/search/${'x'.repeat(2000)}`;
+    expect(sameSiteRefererPath('shop.example.com', long)).toBe(`/search/${'x'.repeat(2000)}`);
+    for (let i = 0; i < 10_000; i++) expect(sameSiteRefererPath('shop.example.com', `https://shop.example.com/p/${i}`)).toBe(`/p/${i}`);
+    // The first of them, long forgotten by the memory, is parsed again.
+    expect(sameSiteRefererPath('shop.example.com', 'https://shop.example.com/p/0')).toBe('/p/0');
   });
 });

@@ -473,11 +473,39 @@ export function formLanderKey(policyId: string, address: string, routeCode: numb
   return `a\u0000${policyId}\u0000${address}\u0000${routeCode}`;
 }
 
-/** The Referer as a URL when it names a page of `host` (the site's own), else null (none, unparsable, another host). */
-export function sameSiteReferer(host: string, referer: string | undefined): URL | null {
+/** A Referer's host (lower case) and path, or null when it is no URL with a host; what refererPath remembers. */
+type RefererParts = { host: string; path: string } | null;
+
+/** Referers parsed lately, in two generations (the older dropped whole when the younger fills): a site's pages come back. */
+let youngReferers = new Map<string, RefererParts>();
+let oldReferers = new Map<string, RefererParts>();
+const REFERER_MEMO = 4096;
+const REFERER_MEMO_CHARS = 512;
+
+function refererParts(referer: string): RefererParts {
+  let parts = youngReferers.get(referer);
+  if (parts !== undefined) return parts;
+  parts = oldReferers.get(referer);
+  if (parts === undefined) {
+    const url = URL.parse(referer);
+    parts = url === null || url.hostname === '' ? null : { host: url.hostname.toLowerCase(), path: url.pathname };
+  }
+  // A long Referer is the sender's to make up: parsed each time, never kept.
+  if (referer.length <= REFERER_MEMO_CHARS) {
+    if (youngReferers.size >= REFERER_MEMO) {
+      oldReferers = youngReferers;
+      youngReferers = new Map();
+    }
+    youngReferers.set(referer, parts);
+  }
+  return parts;
+}
+
+/** The path of the page a Referer names when that page is one of `host` (the site's own), else null (none, unparsable, another host). */
+export function sameSiteRefererPath(host: string, referer: string | undefined): string | null {
   if (referer === undefined || referer === '') return null;
-  const url = URL.parse(referer);
-  return url === null || url.hostname.toLowerCase() !== host ? null : url;
+  const parts = refererParts(referer);
+  return parts === null || parts.host !== host ? null : parts.path;
 }
 
 /**
@@ -485,8 +513,8 @@ export function sameSiteReferer(host: string, referer: string | undefined): URL 
  * `template`): null without a Referer, or with one from another host (only the site's own pages are its forms).
  */
 export function refererRoute(host: string, referer: string | undefined, template: (path: string) => string): string[] | null {
-  const url = sameSiteReferer(host, referer);
-  return url === null ? null : routeParts(host, 'GET', template(url.pathname));
+  const path = sameSiteRefererPath(host, referer);
+  return path === null ? null : routeParts(host, 'GET', template(path));
 }
 
 /** Whether a session id (cookieSession, or a token's pair) is a cookie session. */

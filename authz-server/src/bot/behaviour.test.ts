@@ -2689,6 +2689,32 @@ const judgeSurgeLanding = (returnRatio: number, returned: number, learned: [land
     if (learned) counters[s.routeReturnBase] = [0, learned[0] + learned[1] * ROUTE_RETURN_UNIT];
   }).signals.find((x) => x.name === 'surge-cell');
 
+describe("a rare client class's surge, read on the route a request lands on", () => {
+  // A class that brings 2.5 % of the site's 20 newcomers a minute (0.5 a minute) brings 40 in the last minute, none
+  // of them coming back (site-wide deficit 100 %); the request is one of that class landing on /products/7, whose
+  // newcomers are learned at 10 a minute, `routeRecent` in the last ~minute (this request's own included).
+  const judgeClassLanding = (routeRecent: number) =>
+    judgeFreshLanding({ freshPerMinute: 20, landingGate: 1 }, (counters, s) => {
+      counters[s.classFresh] = [1, 20, 20];
+      counters[s.classFreshBase] = [0, 30];
+      counters[s.routeFresh] = [1, routeRecent / 2, routeRecent / 2];
+      counters[s.routeFreshBase] = [0, 600];
+    }).signals.find((x) => x.name === 'surge-class');
+
+  it('challenges it where its route has more newcomers than usual: the crowd is there', () => {
+    const here = judgeClassLanding(44);
+    expect(here?.score ?? 0).toBeGreaterThanOrEqual(DEFAULT_BOT_KNOBS.surge.thinCellMax + 5);
+    expect(here!.detail).not.toMatch(/at most/);
+  });
+
+  it('holds it below the challenge where its route has its usual newcomers: a person of that class landing away from the crowd', () => {
+    const elsewhere = judgeClassLanding(10);
+    expect(elsewhere?.score ?? 0).toBeGreaterThan(0);
+    expect(elsewhere!.score).toBeLessThanOrEqual(DEFAULT_BOT_KNOBS.surge.thinCellMax);
+    expect(elsewhere!.detail).toMatch(/new-session requests\/min on GET \/products\/\{id\}, within its usual 10: at most 40 points/);
+  });
+});
+
 describe("the route's return deficit against its surge", () => {
   // Where 45 % of landings usually come back, people's 10 landings bring back about 4.5.
   const judgeLanding = (returned: number) => judgeSurgeLanding(0.45, returned);

@@ -1471,7 +1471,15 @@ export function judgeBehaviour(plan: BotPlan, counters: CounterBatchResult['coun
       const sg = surge(kc, classLearned, agg.minExpectedPerMinute.cell);
       if (sg.share > 0 && usual <= agg.rareClassShare) {
         const shrunk = Math.max(0, kc - sg.expected) / (kc + agg.cellPseudoCount);
-        add('aggregate', 'surge-class', aggregatePoints(shrunk * veto, knobs), kc, sg.expected, () => `${num(kc)} new-session requests/min from this client class (browser family, header set, TLS fingerprint) vs ${num(sg.expected)} expected, ${Math.round(shrunk * 100)}% of them over normal; the class usually brings ${num(usual * 100)}% of the site's newcomers; ${gateNote}`);
+        const full = aggregatePoints(shrunk * veto, knobs);
+        // The class's crowd lands somewhere: where this request's route (and its family) has no more newcomers than it
+        // usually has, the crowd is not here, and a person of that class landing on the home page or opening a cart
+        // while it surges elsewhere is no part of it. Such a request is held as in a thin cell, below the challenge.
+        // (The request itself is one of the route's newcomers: it is left out.)
+        const familyExcess = s.familyFresh >= 0 ? ff - 1 - perMinuteLearned(s.familyFreshBase) * agg.slack : 0;
+        const elsewhere = Math.max(fr - 1 - routeLearned * agg.slack, familyExcess) <= 0;
+        const points = elsewhere ? Math.min(full, agg.thinCellMax) : full;
+        add('aggregate', 'surge-class', points, kc, sg.expected, () => `${num(kc)} new-session requests/min from this client class (browser family, header set, TLS fingerprint) vs ${num(sg.expected)} expected, ${Math.round(shrunk * 100)}% of them over normal; the class usually brings ${num(usual * 100)}% of the site's newcomers; ${gateNote}${points < full ? `; ${num(fr)} new-session requests/min on ${ctx.routeLabel}, within its usual ${num(routeLearned)}: at most ${agg.thinCellMax} points` : ''}`);
       }
     }
     // A crowd that gives each address a fingerprint of its own (a build, a made-up word in the user agent, a

@@ -48,7 +48,7 @@ function digest(memo: Map<string, string>, input: string, digested: () => string
  * `maxKey` is computed every time. What is remembered here (digests, a regular expression over the user agent, an IP
  * parsed twice) costs several times a lookup, and the same string objects each time make the maps keyed by them cheap.
  */
-function memoised<V>(memo: Map<string, V>, key: string, maxKey: number, make: () => V): V {
+export function memoised<V>(memo: Map<string, V>, key: string, maxKey: number, make: () => V): V {
   let v = memo.get(key);
   if (v !== undefined) return v;
   v = make();

@@ -6,6 +6,7 @@
  */
 import type { CounterOp } from '../store/counter-store.ts';
 import { BucketCounterOp, bucketIndex, counterKeyName, hashKeyParts } from '../store/keys.ts';
+import { memoised } from './fingerprint.ts';
 
 /** Names of the detectors' counters (the `<name>` segment of their keys). */
 export const BOT_KEYS = {
@@ -473,32 +474,17 @@ export function formLanderKey(policyId: string, address: string, routeCode: numb
   return `a\u0000${policyId}\u0000${address}\u0000${routeCode}`;
 }
 
-/** A Referer's host (lower case) and path, or null when it is no URL with a host; what refererPath remembers. */
+/** A Referer's host (lower case) and path, or null when it is no URL with a host. */
 type RefererParts = { host: string; path: string } | null;
 
-/** Referers parsed lately, in two generations (the older dropped whole when the younger fills): a site's pages come back. */
-let youngReferers = new Map<string, RefererParts>();
-let oldReferers = new Map<string, RefererParts>();
-const REFERER_MEMO = 4096;
-const REFERER_MEMO_CHARS = 512;
+/** Referers parsed lately: a site's pages come back. One over 512 characters, the sender's to make up, is not kept. */
+const referers = new Map<string, RefererParts>();
 
 function refererParts(referer: string): RefererParts {
-  let parts = youngReferers.get(referer);
-  if (parts !== undefined) return parts;
-  parts = oldReferers.get(referer);
-  if (parts === undefined) {
+  return memoised(referers, referer, 512, () => {
     const url = URL.parse(referer);
-    parts = url === null || url.hostname === '' ? null : { host: url.hostname.toLowerCase(), path: url.pathname };
-  }
-  // A long Referer is the sender's to make up: parsed each time, never kept.
-  if (referer.length <= REFERER_MEMO_CHARS) {
-    if (youngReferers.size >= REFERER_MEMO) {
-      oldReferers = youngReferers;
-      youngReferers = new Map();
-    }
-    youngReferers.set(referer, parts);
-  }
-  return parts;
+    return url === null || url.hostname === '' ? null : { host: url.hostname.toLowerCase(), path: url.pathname };
+  });
 }
 
 /** The path of the page a Referer names when that page is one of `host` (the site's own), else null (none, unparsable, another host). */
